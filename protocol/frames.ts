@@ -1,0 +1,140 @@
+import { type ControlMessage, controlMessageSchema } from './messages.ts';
+
+/**
+ * Binary frames: a one-byte kind, then either UTF-8 JSON (control) or a payload behind a small fixed
+ * header. Kinds are never reused or renumbered.
+ */
+export const FrameKind = {
+  control: 0x01,
+  video: 0x02,
+  // 0x03 file chunk and 0x04 shell data are reserved for their features.
+} as const;
+
+/** Largest control message accepted, in bytes. */
+export const MAX_CONTROL_BYTES = 64 * 1024;
+/** Largest video access unit accepted, in bytes. A 4K keyframe at high quality stays well below. */
+export const MAX_VIDEO_BYTES = 8 * 1024 * 1024;
+/** kind(1) + flags(1) + sequence(4) + capture time(8). */
+export const VIDEO_HEADER_BYTES = 14;
+
+const VIDEO_FLAG_KEYFRAME = 0x01;
+
+/** One H.264 access unit, Annex-B encoded. */
+export interface VideoFrame {
+  kind: 'video';
+  keyframe: boolean;
+  /** Increases by one per access unit; wraps at 2^32. */
+  sequence: number;
+  /** When the agent captured the picture, in milliseconds since the Unix epoch. */
+  captureTime: number;
+  data: Uint8Array;
+}
+
+export interface ControlFrame {
+  kind: 'control';
+  message: ControlMessage;
+}
+
+export type Frame = ControlFrame | VideoFrame;
+
+/** Why a frame was refused; decoders never throw. */
+export type DecodeResult = { ok: true; frame: Frame } | { ok: false; reason: string; tooLarge?: boolean };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Encodes a control message as a binary frame. */
+export function encodeControl(message: ControlMessage): Uint8Array {
+  const json = encoder.encode(JSON.stringify(message));
+  const out = new Uint8Array(1 + json.byteLength);
+  out[0] = FrameKind.control;
+  out.set(json, 1);
+  return out;
+}
+
+/** Encodes a video access unit behind its fixed header. */
+export function encodeVideo(frame: Omit<VideoFrame, 'kind'>): Uint8Array {
+  const out = new Uint8Array(VIDEO_HEADER_BYTES + frame.data.byteLength);
+  const view = new DataView(out.buffer);
+  out[0] = FrameKind.video;
+  out[1] = frame.keyframe ? VIDEO_FLAG_KEYFRAME : 0;
+  view.setUint32(2, frame.sequence >>> 0);
+  view.setFloat64(6, frame.captureTime);
+  out.set(frame.data, VIDEO_HEADER_BYTES);
+  return out;
+}
+
+/** Reads the kind byte without decoding the rest, for routing on the relay's hot path. */
+export function peekKind(data: Uint8Array): number | undefined {
+  return data[0];
+}
+
+/** Reads the keyframe flag of an encoded video frame without copying it. */
+export function isKeyframe(data: Uint8Array): boolean {
+  return data[0] === FrameKind.video && ((data[1] ?? 0) & VIDEO_FLAG_KEYFRAME) !== 0;
+}
+
+function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(data);
+}
+
+/**
+ * Decodes and validates one frame. Every malformed, truncated, oversized or unknown frame is
+ * refused with a reason.
+ */
+export function decodeFrame(input: ArrayBuffer | ArrayBufferView): DecodeResult {
+  const data = toBytes(input);
+  if (data.byteLength === 0) return { ok: false, reason: 'empty frame' };
+  switch (data[0]) {
+    case FrameKind.control:
+      return decodeControlFrame(data);
+    case FrameKind.video:
+      return decodeVideoFrame(data);
+    default:
+      return { ok: false, reason: `unknown frame kind ${data[0]}` };
+  }
+}
+
+function decodeControlFrame(data: Uint8Array): DecodeResult {
+  if (data.byteLength - 1 > MAX_CONTROL_BYTES) {
+    return { ok: false, reason: `control message of ${data.byteLength - 1} bytes exceeds ${MAX_CONTROL_BYTES}`, tooLarge: true };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(data.subarray(1)));
+  } catch {
+    return { ok: false, reason: 'control message is not UTF-8 JSON' };
+  }
+  const result = controlMessageSchema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+    return { ok: false, reason: `invalid control message${where}: ${issue?.message ?? 'unknown'}` };
+  }
+  return { ok: true, frame: { kind: 'control', message: result.data } };
+}
+
+function decodeVideoFrame(data: Uint8Array): DecodeResult {
+  if (data.byteLength < VIDEO_HEADER_BYTES) return { ok: false, reason: 'truncated video header' };
+  if (data.byteLength - VIDEO_HEADER_BYTES > MAX_VIDEO_BYTES) {
+    return { ok: false, reason: 'video access unit too large', tooLarge: true };
+  }
+  const flags = data[1] ?? 0;
+  if ((flags & ~VIDEO_FLAG_KEYFRAME) !== 0) return { ok: false, reason: `unknown video flags ${flags}` };
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const captureTime = view.getFloat64(6);
+  if (!Number.isFinite(captureTime) || captureTime < 0) return { ok: false, reason: 'invalid capture time' };
+  if (data.byteLength === VIDEO_HEADER_BYTES) return { ok: false, reason: 'empty video access unit' };
+  return {
+    ok: true,
+    frame: {
+      kind: 'video',
+      keyframe: (flags & VIDEO_FLAG_KEYFRAME) !== 0,
+      sequence: view.getUint32(2),
+      captureTime,
+      data: data.subarray(VIDEO_HEADER_BYTES),
+    },
+  };
+}

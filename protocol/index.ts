@@ -1,0 +1,7 @@
+export * from './frames.ts';
+export * from './connection-code.ts';
+export * from './input.ts';
+export * from './messages.ts';
+export * from './permissions.ts';
+export * from './result-codes.ts';
+export * from './version.ts';

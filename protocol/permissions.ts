@@ -1,0 +1,33 @@
+/** The capabilities an end user consents to, one by one. */
+export const CAPABILITIES = ['view', 'control', 'chat', 'files', 'shell'] as const;
+
+export type Capability = (typeof CAPABILITIES)[number];
+
+/** What the end user currently allows. The agent enforces it; the relay only reports it. */
+export type Permissions = Record<Capability, boolean>;
+
+/** Nothing allowed: the state before consent and after revocation. */
+export const NO_PERMISSIONS: Readonly<Permissions> = Object.freeze({
+  view: false,
+  control: false,
+  chat: false,
+  files: false,
+  shell: false,
+});
+
+/**
+ * The defaults offered to the end user: viewing and chat on, input, files and shell off until
+ * the user turns them on (DESIGN.md, "Consent covers each capability separately").
+ */
+export const DEFAULT_OFFER: Readonly<Permissions> = Object.freeze({
+  view: true,
+  control: false,
+  chat: true,
+  files: false,
+  shell: false,
+});
+
+/** Lists the capabilities that are on, in a stable order. */
+export function grantedCapabilities(permissions: Permissions): Capability[] {
+  return CAPABILITIES.filter((capability) => permissions[capability]);
+}

@@ -1,0 +1,40 @@
+/**
+ * Failures a peer must act on. They travel as `error` messages on the socket and as the `code`
+ * of HTTP problem responses, so the console, the agent and scripts branch on the same words.
+ */
+export const RESULT_CODES = [
+  'CODE_INVALID',
+  'CODE_EXPIRED',
+  'CODE_USED',
+  'TOO_FREQUENT',
+  'TOKEN_INVALID',
+  'PROTOCOL_UNSUPPORTED',
+  'HELLO_TIMEOUT',
+  'MALFORMED',
+  'MESSAGE_TOO_LARGE',
+  'SESSION_NOT_FOUND',
+  'SESSION_ENDED',
+  'AGENT_OFFLINE',
+  'FORBIDDEN',
+  'UNAUTHENTICATED',
+  'NOT_FOUND',
+  'CONFLICT',
+  'VALIDATION_FAILED',
+  'INTERNAL',
+] as const;
+
+export type ResultCode = (typeof RESULT_CODES)[number];
+
+/** Why a session ended; shown to both sides and recorded in the audit log. */
+export const END_REASONS = [
+  'operator-ended',
+  'user-ended',
+  'consent-refused',
+  'agent-disconnected',
+  'code-expired',
+  'admin-ended',
+  'server-shutdown',
+  'error',
+] as const;
+
+export type EndReason = (typeof END_REASONS)[number];
