@@ -99,7 +99,11 @@ export function decodeFrame(input: ArrayBuffer | ArrayBufferView): DecodeResult 
 
 function decodeControlFrame(data: Uint8Array): DecodeResult {
   if (data.byteLength - 1 > MAX_CONTROL_BYTES) {
-    return { ok: false, reason: `control message of ${data.byteLength - 1} bytes exceeds ${MAX_CONTROL_BYTES}`, tooLarge: true };
+    return {
+      ok: false,
+      reason: `control message of ${data.byteLength - 1} bytes exceeds ${MAX_CONTROL_BYTES}`,
+      tooLarge: true,
+    };
   }
   let parsed: unknown;
   try {

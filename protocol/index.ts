@@ -1,5 +1,5 @@
-export * from './frames.ts';
 export * from './connection-code.ts';
+export * from './frames.ts';
 export * from './input.ts';
 export * from './messages.ts';
 export * from './permissions.ts';

@@ -25,7 +25,11 @@ const inputEventSchema = z.discriminatedUnion('kind', [
     x: unit,
     y: unit,
   }),
-  z.object({ kind: z.literal('wheel'), dx: z.number().int().min(-50).max(50), dy: z.number().int().min(-50).max(50) }),
+  z.object({
+    kind: z.literal('wheel'),
+    dx: z.number().int().min(-50).max(50),
+    dy: z.number().int().min(-50).max(50),
+  }),
   z.object({ kind: z.literal('key'), code: z.string().min(1).max(32), down: z.boolean() }),
 ]);
 

@@ -1,0 +1,32 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Client, createClient } from '@libsql/client';
+import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
+import { migrate } from 'drizzle-orm/libsql/migrator';
+import * as schema from './schema.ts';
+
+export type Database = LibSQLDatabase<typeof schema>;
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
+
+/**
+ * Opens the database (creating a local file and its folder when needed) and applies the committed
+ * migrations, so a fresh data directory is ready to use.
+ */
+export async function openDatabase(
+  url: string,
+  authToken?: string,
+): Promise<{ db: Database; client: Client }> {
+  if (url.startsWith('file:')) mkdirSync(dirname(url.slice('file:'.length)), { recursive: true });
+  const client = createClient(authToken ? { url, authToken } : { url });
+  if (url.startsWith('file:')) {
+    // WAL lets readers (the API) go on while the relay writes session state.
+    await client.execute('PRAGMA journal_mode = WAL');
+    await client.execute('PRAGMA busy_timeout = 5000');
+  }
+  await client.execute('PRAGMA foreign_keys = ON');
+  const db = drizzle(client, { schema });
+  await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  return { db, client };
+}

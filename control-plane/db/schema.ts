@@ -1,0 +1,127 @@
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/**
+ * The one schema module. camelCase keys, snake_case columns; timestamps are milliseconds.
+ * Migrations are generated from it with `npm run db:generate` and applied at start-up.
+ */
+
+export const ROLES = ['admin', 'manager', 'technician', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const organisations = sqliteTable('organisations', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+export const operators = sqliteTable('operators', {
+  id: text('id').primaryKey(),
+  organisationId: text('organisation_id')
+    .notNull()
+    .references(() => organisations.id),
+  username: text('username').notNull().unique(),
+  name: text('name').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  role: text('role', { enum: ROLES }).notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  disabledAt: integer('disabled_at', { mode: 'timestamp_ms' }),
+});
+
+/** A console login. Its id is the `jti` of the login cookie's JWT, so logging out revokes it. */
+export const loginSessions = sqliteTable('login_sessions', {
+  id: text('id').primaryKey(),
+  operatorId: text('operator_id')
+    .notNull()
+    .references(() => operators.id),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+  revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+  address: text('address'),
+});
+
+/** Tokens for scripts. Only a SHA-256 of the token is kept; the token is shown once. */
+export const apiTokens = sqliteTable('api_tokens', {
+  id: text('id').primaryKey(),
+  operatorId: text('operator_id')
+    .notNull()
+    .references(() => operators.id),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  expiresAt: integer('expires_at', { mode: 'timestamp_ms' }),
+  lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),
+  revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+});
+
+export const SESSION_STATUSES = ['waiting', 'active', 'ended'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+export interface AgentInfo {
+  name: string;
+  version: string;
+  hostname?: string | undefined;
+  os?: string | undefined;
+  user?: string | undefined;
+  screen?: { width: number; height: number } | undefined;
+}
+
+/**
+ * A remote-assistance session. `codeHash` is an HMAC of the connection code under a server secret,
+ * cleared once the code is redeemed so a used code can never match again.
+ */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    status: text('status', { enum: SESSION_STATUSES }).notNull(),
+    codeHash: text('code_hash').unique(),
+    codeExpiresAt: integer('code_expires_at', { mode: 'timestamp_ms' }),
+    codeRedeemedAt: integer('code_redeemed_at', { mode: 'timestamp_ms' }),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    activatedAt: integer('activated_at', { mode: 'timestamp_ms' }),
+    endedAt: integer('ended_at', { mode: 'timestamp_ms' }),
+    endReason: text('end_reason'),
+    agentInfo: text('agent_info', { mode: 'json' }).$type<AgentInfo>(),
+    operatorId: text('operator_id').references(() => operators.id),
+    /** The control-plane node whose relay holds the agent's socket. */
+    relayNode: text('relay_node'),
+  },
+  (table) => [index('sessions_status_idx').on(table.status, table.createdAt)],
+);
+
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at', { mode: 'timestamp_ms' }).notNull(),
+    actorType: text('actor_type', {
+      enum: ['operator', 'api-token', 'agent', 'system', 'anonymous'],
+    }).notNull(),
+    actorId: text('actor_id'),
+    action: text('action').notNull(),
+    sessionId: text('session_id'),
+    address: text('address'),
+    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>(),
+  },
+  (table) => [
+    index('audit_events_session_idx').on(table.sessionId),
+    index('audit_events_at_idx').on(table.at),
+  ],
+);
+
+/** Ed25519 signing keys; the newest unretired key signs, every unretired key verifies. */
+export const signingKeys = sqliteTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  privateJwk: text('private_jwk', { mode: 'json' }).$type<JsonWebKey>().notNull(),
+  publicJwk: text('public_jwk', { mode: 'json' }).$type<JsonWebKey>().notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  retiredAt: integer('retired_at', { mode: 'timestamp_ms' }),
+});
+
+/** Server-wide secrets generated on first start (the connection-code HMAC key). */
+export const serverSecrets = sqliteTable('server_secrets', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+});

@@ -1,0 +1,17 @@
+import type { operators } from '../db/schema.ts';
+
+export type OperatorRow = typeof operators.$inferSelect;
+
+/** Who is making a request: a console login or an API token, both acting as an operator. */
+export type Principal =
+  | { kind: 'operator'; operator: OperatorRow; loginSessionId: string }
+  | { kind: 'api-token'; operator: OperatorRow; tokenId: string; scopes: string[] };
+
+/** Hono environment of the app: what middleware puts on the context. */
+export interface AppEnv {
+  Variables: {
+    principal: Principal;
+    /** The client's address, for throttling and audit. */
+    address: string;
+  };
+}

@@ -1,0 +1,42 @@
+import { serve } from '@hono/node-server';
+import { createApp } from './app.ts';
+import { ConfigError, describeConfig, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { createServices } from './services.ts';
+
+/** Starts the control plane on its embedded defaults: `npm start`. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  logger.info({ config: describeConfig(config) }, 'starting');
+  const services = await createServices(config, logger);
+  const { app, injectWebSocket } = createApp(services);
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    logger.info({ port: info.port, host: config.host, url: config.publicUrl }, 'listening');
+    process.stdout.write(`Lifeline control plane: open ${config.publicUrl} in a browser.\n`);
+  });
+  injectWebSocket(server);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await services.close();
+    server.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+await main();

@@ -1,0 +1,106 @@
+import {
+  encodeControl,
+  isKeyframe,
+  type MessageOf,
+  NO_PERMISSIONS,
+  type PeerInfo,
+  type Permissions,
+} from '../../protocol/index.ts';
+import type { RelayPeer } from './relay-peer.ts';
+
+/** Past this many bytes queued for an operator, video is dropped until the next keyframe. */
+export const MAX_BUFFERED_VIDEO_BYTES = 2 * 1024 * 1024;
+/** Past this many bytes queued for a peer, it is disconnected: it cannot keep up even with control messages. */
+export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/** At most one keyframe request per this interval, in milliseconds, so slow readers cannot flood the agent. */
+export const KEYFRAME_REQUEST_INTERVAL_MS = 500;
+
+export interface OperatorSide {
+  connectionId: string;
+  peer: RelayPeer;
+  operatorId: string;
+  name: string;
+  loginSessionId: string | undefined;
+  /** True until this operator has been sent a keyframe, and again after video was dropped. */
+  needsKeyframe: boolean;
+  droppedFrames: number;
+}
+
+export interface AgentSide {
+  peer: RelayPeer;
+  info: PeerInfo;
+}
+
+export type ConsentState = 'pending' | 'accepted' | 'refused';
+
+/** A session live on this relay node: its agent, its operators, and what the end user allowed. */
+export class LiveSession {
+  readonly operators = new Map<string, OperatorSide>();
+  consent: ConsentState = 'pending';
+  permissions: Permissions = { ...NO_PERMISSIONS };
+  videoConfig: MessageOf<'video-config'> | undefined;
+  codeTimer: ReturnType<typeof setTimeout> | undefined;
+  ended = false;
+  private lastKeyframeRequestAt = 0;
+  droppedFrames = 0;
+
+  constructor(
+    readonly id: string,
+    public agent: AgentSide,
+  ) {}
+
+  /** Sends a control message to every operator. */
+  toOperators(message: Parameters<typeof encodeControl>[0]): void {
+    const bytes = encodeControl(message);
+    for (const operator of this.operators.values()) sendBounded(operator.peer, bytes);
+  }
+
+  toAgent(message: Parameters<typeof encodeControl>[0]): void {
+    sendBounded(this.agent.peer, encodeControl(message));
+  }
+
+  /**
+   * Fans one video access unit out to the operators allowed to see it. A slow operator never makes
+   * the relay buffer without bound: once its queue passes the limit, its video is dropped until the
+   * next keyframe, and the agent is asked for one.
+   */
+  forwardVideo(frame: Uint8Array): void {
+    if (this.consent !== 'accepted' || !this.permissions.view) return;
+    const keyframe = isKeyframe(frame);
+    let wantKeyframe = false;
+    for (const operator of this.operators.values()) {
+      if (operator.needsKeyframe && !keyframe) {
+        operator.droppedFrames++;
+        this.droppedFrames++;
+        wantKeyframe = true;
+        continue;
+      }
+      if (operator.peer.bufferedAmount() > MAX_BUFFERED_VIDEO_BYTES) {
+        operator.needsKeyframe = true;
+        operator.droppedFrames++;
+        this.droppedFrames++;
+        wantKeyframe = true;
+        continue;
+      }
+      operator.peer.send(frame);
+      if (keyframe) operator.needsKeyframe = false;
+    }
+    if (wantKeyframe) this.requestKeyframe();
+  }
+
+  requestKeyframe(): void {
+    const now = Date.now();
+    if (now - this.lastKeyframeRequestAt < KEYFRAME_REQUEST_INTERVAL_MS) return;
+    this.lastKeyframeRequestAt = now;
+    this.toAgent({ type: 'request-keyframe' });
+  }
+}
+
+/** Sends unless the peer is hopelessly behind, in which case it is closed instead of buffered for. */
+export function sendBounded(peer: RelayPeer, bytes: Uint8Array): void {
+  if (peer.bufferedAmount() + bytes.byteLength > MAX_BUFFERED_BYTES) {
+    peer.close(4002, 'too slow');
+    return;
+  }
+  peer.send(bytes);
+}

@@ -1,0 +1,437 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type ControlMessage,
+  DEFAULT_OFFER,
+  decodeFrame,
+  type EndReason,
+  encodeControl,
+  FrameKind,
+  type MessageOf,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  type ResultCode,
+} from '../../protocol/index.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { Logger } from '../logger.ts';
+import type { SessionStore } from '../sessions/session-store.ts';
+import { isTokenError, type TokenService } from '../tokens/tokens.ts';
+import { type AgentSide, LiveSession, type OperatorSide } from './live-session.ts';
+import { CloseCode, type RelayConnection, type RelayPeer } from './relay-peer.ts';
+
+/** A peer whose hello has not arrived by then is closed, in milliseconds. */
+export const HELLO_TIMEOUT_MS = 10_000;
+
+export interface RelayOptions {
+  tokens: TokenService;
+  store: SessionStore;
+  audit: AuditLog;
+  logger: Logger;
+  /** This node's name, recorded on the sessions whose agents it holds. */
+  node: string;
+  helloTimeoutMs?: number;
+}
+
+export interface RelayStats {
+  sessions: number;
+  operators: number;
+  malformedFrames: number;
+  droppedVideoFrames: number;
+}
+
+type PeerState =
+  | { role: 'pending' }
+  | { role: 'agent'; session: LiveSession }
+  | { role: 'operator'; session: LiveSession; side: OperatorSide }
+  | { role: 'closed' };
+
+/**
+ * The WebSocket relay: pairs an agent with its operators by session, forwards control messages and
+ * video, and ends both sides cleanly when either leaves. It grants nothing on its own: the agent
+ * decides what the end user allowed, and the relay only passes operators' input on after that.
+ */
+export class Relay {
+  private readonly sessions = new Map<string, LiveSession>();
+  private readonly usedJtis = new Map<string, number>();
+  private malformedFrames = 0;
+  private droppedVideoFramesOfEnded = 0;
+  private readonly helloTimeoutMs: number;
+
+  constructor(private readonly options: RelayOptions) {
+    this.helloTimeoutMs = options.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
+  }
+
+  /** Accepts a new socket; the first frame must be a `hello` and must arrive in time. */
+  accept(peer: RelayPeer): RelayConnection {
+    let state: PeerState = { role: 'pending' };
+    let helloSeen = false;
+    const timer = setTimeout(() => {
+      if (state.role === 'pending')
+        this.refuse(peer, 'HELLO_TIMEOUT', 'No hello within the time limit.', CloseCode.helloTimeout);
+    }, this.helloTimeoutMs);
+
+    return {
+      onMessage: (data) => {
+        try {
+          if (state.role === 'closed') return;
+          if (state.role === 'pending') {
+            if (helloSeen) return; // a second frame while the first is being verified: ignore it
+            helloSeen = true;
+            void this.handleHello(peer, data).then((next) => {
+              clearTimeout(timer);
+              if (state.role === 'closed') {
+                // The socket closed while its hello was being verified: undo the attachment.
+                if (next.role === 'agent') void this.endSession(next.session, 'agent-disconnected');
+                if (next.role === 'operator') this.removeOperator(next.session, next.side);
+                return;
+              }
+              state = next;
+            });
+            return;
+          }
+          if (state.role === 'agent') this.fromAgent(state.session, data);
+          else this.fromOperator(state.session, state.side, data);
+        } catch (error) {
+          this.options.logger.error({ err: error }, 'relay message handler failed');
+        }
+      },
+      onClose: () => {
+        clearTimeout(timer);
+        const previous = state;
+        state = { role: 'closed' };
+        if (previous.role === 'agent') void this.endSession(previous.session, 'agent-disconnected');
+        if (previous.role === 'operator') this.removeOperator(previous.session, previous.side);
+      },
+    };
+  }
+
+  stats(): RelayStats {
+    let operators = 0;
+    let dropped = this.droppedVideoFramesOfEnded;
+    for (const session of this.sessions.values()) {
+      operators += session.operators.size;
+      dropped += session.droppedFrames;
+    }
+    return {
+      sessions: this.sessions.size,
+      operators,
+      malformedFrames: this.malformedFrames,
+      droppedVideoFrames: dropped,
+    };
+  }
+
+  /** Whether the session's agent is connected to this node. */
+  isLive(sessionId: string): boolean {
+    return this.sessions.has(sessionId);
+  }
+
+  /** Called when a code is redeemed, so the unused-code timer does not end the session. */
+  codeRedeemed(sessionId: string): void {
+    const session = this.sessions.get(sessionId);
+    if (session?.codeTimer) clearTimeout(session.codeTimer);
+  }
+
+  /** Ends a session from the API. Returns false when it is not live on this node. */
+  async end(sessionId: string, reason: EndReason): Promise<boolean> {
+    const session = this.sessions.get(sessionId);
+    if (!session) return false;
+    await this.endSession(session, reason);
+    return true;
+  }
+
+  /** Closes every socket opened under a console login (on logout). */
+  disconnectLogin(loginSessionId: string): void {
+    for (const session of this.sessions.values()) {
+      for (const side of session.operators.values()) {
+        if (side.loginSessionId === loginSessionId) side.peer.close(CloseCode.policy, 'logged out');
+      }
+    }
+  }
+
+  /** Closes every socket an operator holds (when disabled). */
+  disconnectOperator(operatorId: string): void {
+    for (const session of this.sessions.values()) {
+      for (const side of session.operators.values()) {
+        if (side.operatorId === operatorId) side.peer.close(CloseCode.policy, 'operator disabled');
+      }
+    }
+  }
+
+  /** Ends every live session, for a clean shutdown. */
+  async shutdown(): Promise<void> {
+    await Promise.all(
+      [...this.sessions.values()].map((session) => this.endSession(session, 'server-shutdown')),
+    );
+  }
+
+  private refuse(
+    peer: RelayPeer,
+    code: ResultCode,
+    message: string,
+    closeCode: number = CloseCode.policy,
+  ): PeerState {
+    peer.send(encodeControl({ type: 'error', code, message }));
+    peer.close(closeCode, code);
+    return { role: 'closed' };
+  }
+
+  private async handleHello(peer: RelayPeer, data: Uint8Array): Promise<PeerState> {
+    const decoded = decodeFrame(data);
+    if (!decoded.ok || decoded.frame.kind !== 'control' || decoded.frame.message.type !== 'hello') {
+      this.malformedFrames++;
+      return this.refuse(peer, 'MALFORMED', 'The first message must be a hello.');
+    }
+    const hello = decoded.frame.message;
+    if (hello.protocol < MIN_PROTOCOL_VERSION || hello.protocol > PROTOCOL_VERSION) {
+      return this.refuse(
+        peer,
+        'PROTOCOL_UNSUPPORTED',
+        `Protocol ${hello.protocol} is not supported; this relay speaks ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}. Update the ${hello.role === 'agent' ? 'agent' : 'console'}.`,
+      );
+    }
+    try {
+      return hello.role === 'agent'
+        ? await this.attachAgent(peer, hello)
+        : await this.attachOperator(peer, hello);
+    } catch (error) {
+      if (isTokenError(error)) {
+        this.options.logger.warn(
+          { address: peer.address, role: hello.role, reason: error.message },
+          'relay hello refused',
+        );
+        return this.refuse(
+          peer,
+          'TOKEN_INVALID',
+          `The ${hello.role} token is ${error.kind === 'expired' ? 'expired' : 'invalid'}.`,
+        );
+      }
+      this.options.logger.error({ err: error }, 'relay hello failed');
+      return this.refuse(peer, 'INTERNAL', 'The relay could not accept this connection.');
+    }
+  }
+
+  private async attachAgent(peer: RelayPeer, hello: MessageOf<'hello'>): Promise<PeerState> {
+    const claims = await this.options.tokens.verify('relayAgent', hello.token);
+    const sessionId = claims.sub;
+    const row = await this.options.store.get(sessionId);
+    if (!row || row.status === 'ended') return this.refuse(peer, 'SESSION_ENDED', 'This session has ended.');
+    if (this.sessions.has(sessionId))
+      return this.refuse(peer, 'CONFLICT', 'This session already has an agent.');
+    const agent: AgentSide = { peer, info: hello.client };
+    const session = new LiveSession(sessionId, agent);
+    this.sessions.set(sessionId, session);
+    if (!row.codeRedeemedAt && row.codeExpiresAt) {
+      const remaining = row.codeExpiresAt.getTime() - Date.now();
+      session.codeTimer = setTimeout(() => void this.expireCode(session), Math.max(0, remaining));
+    }
+    peer.send(encodeControl({ type: 'welcome', protocol: PROTOCOL_VERSION, sessionId }));
+    this.options.logger.info(
+      { event: 'connect', role: 'agent', sessionId, address: peer.address },
+      'agent attached',
+    );
+    return { role: 'agent', session };
+  }
+
+  private async attachOperator(peer: RelayPeer, hello: MessageOf<'hello'>): Promise<PeerState> {
+    const claims = await this.options.tokens.verify('relayOperator', hello.token);
+    if (this.usedJtis.has(claims.jti))
+      return this.refuse(peer, 'TOKEN_INVALID', 'This join token was already used.');
+    this.rememberJti(claims.jti, claims.exp);
+    const session = claims.sid ? this.sessions.get(claims.sid) : undefined;
+    if (!session || session.ended) {
+      return this.refuse(peer, 'AGENT_OFFLINE', 'The agent of this session is not connected.');
+    }
+    const side: OperatorSide = {
+      connectionId: randomUUID(),
+      peer,
+      operatorId: claims.sub,
+      name: claims.name ?? claims.sub,
+      loginSessionId: claims.lsid,
+      needsKeyframe: true,
+      droppedFrames: 0,
+    };
+    session.operators.set(side.connectionId, side);
+    peer.send(
+      encodeControl({
+        type: 'welcome',
+        protocol: PROTOCOL_VERSION,
+        sessionId: session.id,
+        agent: session.agent.info,
+        ...(session.consent === 'accepted' ? { permissions: session.permissions } : {}),
+      }),
+    );
+    session.toAgent({
+      type: 'operator-joined',
+      operator: { id: side.operatorId, name: side.name },
+      requested: { ...DEFAULT_OFFER, control: true },
+    });
+    if (session.consent === 'accepted') {
+      peer.send(encodeControl({ type: 'consent', accepted: true, permissions: session.permissions }));
+      if (session.videoConfig) peer.send(encodeControl(session.videoConfig));
+      session.requestKeyframe();
+    }
+    this.options.logger.info(
+      {
+        event: 'pair',
+        role: 'operator',
+        sessionId: session.id,
+        operatorId: side.operatorId,
+        address: peer.address,
+      },
+      'operator joined',
+    );
+    await this.options.audit.record({
+      actorType: 'operator',
+      actorId: side.operatorId,
+      action: 'session.join',
+      sessionId: session.id,
+      address: peer.address,
+    });
+    return { role: 'operator', session, side };
+  }
+
+  private fromAgent(session: LiveSession, data: Uint8Array): void {
+    if (data[0] === FrameKind.video) {
+      // The hot path: route on the kind byte without decoding; operators' decoders validate the payload.
+      if (data.byteLength > 14) session.forwardVideo(data);
+      else this.malformedFrames++;
+      return;
+    }
+    const message = this.decodeControl(data);
+    if (!message) return;
+    switch (message.type) {
+      case 'consent':
+        void this.onConsent(session, message);
+        return;
+      case 'permissions':
+        session.permissions = message.permissions;
+        session.toOperators(message);
+        void this.options.audit.record({
+          actorType: 'agent',
+          actorId: session.id,
+          action: 'session.permissions',
+          sessionId: session.id,
+          details: { permissions: message.permissions },
+        });
+        return;
+      case 'video-config':
+        session.videoConfig = message;
+        session.toOperators(message);
+        return;
+      case 'end':
+        void this.endSession(
+          session,
+          message.reason === 'consent-refused' ? 'consent-refused' : 'user-ended',
+        );
+        return;
+      default:
+        this.malformedFrames++;
+    }
+  }
+
+  private fromOperator(session: LiveSession, side: OperatorSide, data: Uint8Array): void {
+    const message = this.decodeControl(data);
+    if (!message) return;
+    switch (message.type) {
+      case 'input':
+        // Defence in depth only: the agent enforces the user's permissions itself.
+        if (session.consent === 'accepted' && session.permissions.control) session.toAgent(message);
+        return;
+      case 'request-keyframe':
+        side.needsKeyframe = true;
+        session.requestKeyframe();
+        return;
+      case 'end':
+        void this.endSession(session, 'operator-ended', side.operatorId);
+        return;
+      default:
+        this.malformedFrames++;
+    }
+  }
+
+  private decodeControl(data: Uint8Array): ControlMessage | undefined {
+    const decoded = decodeFrame(data);
+    if (!decoded.ok || decoded.frame.kind !== 'control') {
+      this.malformedFrames++;
+      return undefined;
+    }
+    return decoded.frame.message;
+  }
+
+  private async onConsent(session: LiveSession, message: MessageOf<'consent'>): Promise<void> {
+    session.toOperators(message);
+    await this.options.audit.record({
+      actorType: 'agent',
+      actorId: session.id,
+      action: message.accepted ? 'session.consent' : 'session.consent-refused',
+      sessionId: session.id,
+      address: session.agent.peer.address,
+      details: { permissions: message.permissions },
+    });
+    if (!message.accepted) {
+      await this.endSession(session, 'consent-refused');
+      return;
+    }
+    session.consent = 'accepted';
+    session.permissions = message.permissions;
+    await this.options.store.markActive(session.id);
+    session.requestKeyframe();
+  }
+
+  private async expireCode(session: LiveSession): Promise<void> {
+    const row = await this.options.store.get(session.id);
+    if (row && !row.codeRedeemedAt && session.operators.size === 0)
+      await this.endSession(session, 'code-expired');
+  }
+
+  private removeOperator(session: LiveSession, side: OperatorSide): void {
+    if (!session.operators.delete(side.connectionId)) return;
+    if (!session.ended) session.toAgent({ type: 'operator-left', operatorId: side.operatorId });
+    this.options.logger.info(
+      {
+        event: 'close',
+        role: 'operator',
+        sessionId: session.id,
+        operatorId: side.operatorId,
+        dropped: side.droppedFrames,
+      },
+      'operator left',
+    );
+  }
+
+  private async endSession(session: LiveSession, reason: EndReason, actorId?: string): Promise<void> {
+    if (session.ended) return;
+    session.ended = true;
+    if (session.codeTimer) clearTimeout(session.codeTimer);
+    this.sessions.delete(session.id);
+    this.droppedVideoFramesOfEnded += session.droppedFrames;
+    const end = encodeControl({ type: 'end', reason });
+    for (const side of [session.agent.peer, ...[...session.operators.values()].map((o) => o.peer)]) {
+      side.send(end);
+      side.close(CloseCode.normal, reason);
+    }
+    session.operators.clear();
+    this.options.logger.info({ event: 'close', sessionId: session.id, reason }, 'session ended');
+    try {
+      if (await this.options.store.markEnded(session.id, reason)) {
+        await this.options.audit.record({
+          actorType: actorId ? 'operator' : 'system',
+          actorId: actorId ?? null,
+          action: 'session.end',
+          sessionId: session.id,
+          details: { reason },
+        });
+      }
+    } catch (error) {
+      this.options.logger.error(
+        { err: error, sessionId: session.id },
+        'could not record the end of a session',
+      );
+    }
+  }
+
+  private rememberJti(jti: string, exp: number): void {
+    const now = Date.now() / 1000;
+    for (const [key, expiry] of this.usedJtis) if (expiry < now) this.usedJtis.delete(key);
+    this.usedJtis.set(jti, exp);
+  }
+}

@@ -1,0 +1,97 @@
+import { hostname } from 'node:os';
+import type { Client } from '@libsql/client';
+import { type AuditLog, createAuditLog } from './audit/audit-log.ts';
+import { ensureFirstAdmin } from './auth/first-admin.ts';
+import { hashPassword } from './auth/passwords.ts';
+import type { Config } from './config.ts';
+import { type Database, openDatabase } from './db/client.ts';
+import { loadServerSecret } from './keys/server-secret.ts';
+import { type KeyRing, loadKeyRing } from './keys/signing-keys.ts';
+import type { Logger } from './logger.ts';
+import { Relay } from './relay/relay.ts';
+import { SessionStore } from './sessions/session-store.ts';
+import { GuessThrottle } from './throttle/guess-throttle.ts';
+import { createTokenService, type TokenService } from './tokens/tokens.ts';
+
+/** Everything the routes and the relay share; built once at start-up. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  keys: KeyRing;
+  tokens: TokenService;
+  audit: AuditLog;
+  store: SessionStore;
+  relay: Relay;
+  /** This node's name, recorded on the sessions it relays. */
+  node: string;
+  loginThrottle: GuessThrottle;
+  codeThrottle: GuessThrottle;
+  globalCodeThrottle: GuessThrottle;
+  registerThrottle: GuessThrottle;
+  /** Hash checked for unknown usernames so a login takes as long whether or not the user exists. */
+  dummyPasswordHash: string;
+  /** Whether a browser origin may use the console's cookie and the relay. */
+  isAllowedOrigin(origin: string): boolean;
+  close(): Promise<void>;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function originMatcher(config: Config): (origin: string) => boolean {
+  const publicUrl = new URL(config.publicUrl);
+  const allowed = new Set([publicUrl.origin, ...config.allowedOrigins.map((o) => new URL(o).origin)]);
+  // With a loopback public URL (the embedded default), the same server reached as localhost,
+  // 127.0.0.1 or [::1] is the same origin to a person at that machine.
+  const loopback = LOOPBACK_HOSTS.has(publicUrl.hostname);
+  return (origin) => {
+    if (allowed.has(origin)) return true;
+    if (!loopback || !URL.canParse(origin)) return false;
+    const url = new URL(origin);
+    return (
+      LOOPBACK_HOSTS.has(url.hostname) && url.port === publicUrl.port && url.protocol === publicUrl.protocol
+    );
+  };
+}
+
+/** Opens the database, loads keys and secrets, creates the first admin when needed. */
+export async function createServices(
+  config: Config,
+  logger: Logger,
+  options: { announce?: (text: string) => void } = {},
+): Promise<Services> {
+  const { db, client } = await openDatabase(config.databaseUrl, config.databaseAuthToken);
+  const keys = await loadKeyRing(db);
+  const tokens = createTokenService(keys, config.publicUrl);
+  const audit = createAuditLog(db, logger);
+  const store = new SessionStore(db, await loadServerSecret(db, 'connection-code-hmac'), config.codeTtlMs);
+  const node = `${hostname()}:${config.port}`;
+  const orphans = await store.endOrphans(node);
+  if (orphans > 0) logger.info({ orphans }, 'ended sessions left open by a previous run');
+  const relay = new Relay({ tokens, store, audit, logger, node });
+  await ensureFirstAdmin(db, config, audit, options.announce ?? ((text) => process.stdout.write(text)));
+
+  return {
+    config,
+    logger,
+    db,
+    keys,
+    tokens,
+    audit,
+    store,
+    relay,
+    node,
+    loginThrottle: new GuessThrottle({ freeFailures: 5 }),
+    codeThrottle: new GuessThrottle({ freeFailures: 5 }),
+    // Overall, however many addresses guess: 200 wrong codes are free, then delays grow.
+    globalCodeThrottle: new GuessThrottle({ freeFailures: 200, baseDelayMs: 500, windowMs: 10 * 60_000 }),
+    // 30 registrations per address are free; a script looping on registration is slowed down.
+    registerThrottle: new GuessThrottle({ freeFailures: 30, baseDelayMs: 1_000, windowMs: 60_000 }),
+    dummyPasswordHash: await hashPassword('not-a-real-password'),
+    isAllowedOrigin: originMatcher(config),
+    async close() {
+      await relay.shutdown();
+      (client as Client).close();
+    },
+  };
+}
