@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
-import { buildConsoleAssets, consoleHtml } from '../console/build.ts';
 import type { Services } from '../services.ts';
 import type { AppEnv } from './app-env.ts';
 
@@ -19,7 +18,8 @@ function loadAssets(): Promise<ConsoleAssets> {
   if (existsSync(js) && existsSync(css)) {
     return Promise.resolve({ js: readFileSync(js, 'utf8'), css: readFileSync(css, 'utf8') });
   }
-  return buildConsoleAssets({ minify: true });
+  // Loaded on demand: esbuild is needed only when no prebuilt bundle exists.
+  return import('../console/build.ts').then(({ buildConsoleAssets }) => buildConsoleAssets({ minify: true }));
 }
 
 /** The operator console: one HTML page and its two assets. */
@@ -35,7 +35,8 @@ export function consoleRoutes(services: Services) {
     return assets;
   };
 
-  app.get('/', (c) => {
+  app.get('/', async (c) => {
+    const { consoleHtml } = await import('../console/build.ts');
     c.header('Cache-Control', 'no-store');
     return c.html(consoleHtml());
   });

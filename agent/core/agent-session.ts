@@ -1,0 +1,269 @@
+import {
+  type ControlMessage,
+  DEFAULT_OFFER,
+  decodeFrame,
+  type EndReason,
+  encodeControl,
+  encodeVideo,
+  type MessageOf,
+  NO_PERMISSIONS,
+  type PeerInfo,
+  type Permissions,
+  PROTOCOL_VERSION,
+} from '../../protocol/index.ts';
+import { AgentError } from './errors.ts';
+import type { InputSink, ScreenSource, ScreenStream, UserInterface } from './ports.ts';
+
+/** Past this many bytes queued on the socket, the agent drops video until the next keyframe. */
+export const MAX_AGENT_BUFFERED_BYTES = 1024 * 1024;
+/** How long to wait for the relay's welcome, in milliseconds. */
+export const WELCOME_TIMEOUT_MS = 10_000;
+
+export interface AgentSessionOptions {
+  relayUrl: string;
+  token: string;
+  client: PeerInfo;
+  ui: UserInterface;
+  screen: ScreenSource;
+  input: InputSink;
+  /** Caps what the user may be asked for, from policy or command-line flags. */
+  allowed?: Permissions;
+  /** Test hook and Deno seam: how to open a WebSocket. */
+  openSocket?: (url: string) => WebSocket;
+}
+
+export interface SessionOutcome {
+  reason: EndReason | 'connection-lost';
+  message?: string;
+}
+
+/**
+ * The agent's side of one session, runtime-neutral (web-standard WebSocket only): joins the relay,
+ * asks the end user for consent when an operator arrives, streams the screen while viewing is
+ * allowed, applies input only while control is allowed, and stops everything when the session ends.
+ */
+export class AgentSession {
+  private socket: WebSocket | undefined;
+  private permissions: Permissions = { ...NO_PERMISSIONS };
+  private consent: 'pending' | 'asking' | 'accepted' = 'pending';
+  private stream: ScreenStream | undefined;
+  private sequence = 0;
+  private waitingForKeyframe = false;
+  private finished = false;
+  private resolveDone!: (outcome: SessionOutcome) => void;
+  readonly done: Promise<SessionOutcome> = new Promise((resolve) => {
+    this.resolveDone = resolve;
+  });
+  /** Frames refused by the decoder or not meant for an agent. */
+  malformedFrames = 0;
+  droppedVideoFrames = 0;
+
+  constructor(private readonly options: AgentSessionOptions) {}
+
+  /** Connects and waits for the relay's welcome. */
+  async connect(): Promise<void> {
+    const socket = (this.options.openSocket ?? ((url) => new WebSocket(url)))(this.options.relayUrl);
+    socket.binaryType = 'arraybuffer';
+    this.socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new AgentError('unreachable', 'The relay did not answer in time.'));
+        socket.close();
+      }, WELCOME_TIMEOUT_MS);
+      socket.addEventListener('open', () => {
+        socket.send(
+          encodeControl({
+            type: 'hello',
+            protocol: PROTOCOL_VERSION,
+            role: 'agent',
+            token: this.options.token,
+            client: this.options.client,
+          }),
+        );
+      });
+      socket.addEventListener('message', (event) => {
+        const message = this.decode(event.data);
+        if (!message) return;
+        if (message.type === 'welcome') {
+          clearTimeout(timer);
+          resolve();
+          return;
+        }
+        if (message.type === 'error') {
+          clearTimeout(timer);
+          reject(new AgentError('refused', `The relay refused this agent: ${message.message}`));
+          return;
+        }
+        void this.handle(message);
+      });
+      socket.addEventListener('close', () => {
+        clearTimeout(timer);
+        reject(new AgentError('unreachable', 'The connection to the relay closed.'));
+        void this.finish({ reason: 'connection-lost' });
+      });
+      socket.addEventListener('error', () => {
+        // 'close' follows and settles everything.
+      });
+    });
+  }
+
+  /** Ends the session from the end user's side. */
+  async end(reason: EndReason = 'user-ended'): Promise<void> {
+    this.send({ type: 'end', reason });
+    await this.finish({ reason });
+  }
+
+  /** The end user changed what they allow; takes effect on the device at once. */
+  async setPermissions(next: Permissions): Promise<void> {
+    const capped = this.cap(next);
+    const before = this.permissions;
+    this.permissions = capped;
+    if (before.control && !capped.control) this.options.input.releaseAll();
+    if (this.consent === 'accepted') {
+      this.send({ type: 'permissions', permissions: capped });
+      if (capped.view && !before.view) await this.startStream();
+      if (!capped.view && before.view) await this.stopStream();
+    }
+    this.options.ui.permissionsChanged(capped);
+  }
+
+  get currentPermissions(): Permissions {
+    return { ...this.permissions };
+  }
+
+  private cap(permissions: Permissions): Permissions {
+    const allowed = this.options.allowed ?? {
+      view: true,
+      control: true,
+      chat: true,
+      files: true,
+      shell: true,
+    };
+    return {
+      view: permissions.view && allowed.view,
+      control: permissions.control && allowed.control,
+      chat: permissions.chat && allowed.chat,
+      files: permissions.files && allowed.files,
+      shell: permissions.shell && allowed.shell,
+    };
+  }
+
+  private decode(data: unknown): ControlMessage | undefined {
+    if (!(data instanceof ArrayBuffer)) {
+      this.malformedFrames++;
+      return undefined;
+    }
+    const decoded = decodeFrame(data);
+    if (!decoded.ok || decoded.frame.kind !== 'control') {
+      this.malformedFrames++;
+      return undefined;
+    }
+    return decoded.frame.message;
+  }
+
+  private async handle(message: ControlMessage): Promise<void> {
+    try {
+      switch (message.type) {
+        case 'operator-joined':
+          await this.onOperatorJoined(message);
+          return;
+        case 'operator-left':
+          this.options.ui.status('The operator left. Waiting for them to come back; press q to end.');
+          return;
+        case 'input':
+          // Enforced here, on the device: whatever the relay or a modified console sends.
+          if (this.consent === 'accepted' && this.permissions.control)
+            this.options.input.apply(message.event);
+          return;
+        case 'request-keyframe':
+          this.stream?.requestKeyframe();
+          return;
+        case 'end':
+          await this.finish({
+            reason: message.reason,
+            ...(message.message ? { message: message.message } : {}),
+          });
+          return;
+        default:
+          this.malformedFrames++;
+      }
+    } catch (error) {
+      this.options.ui.status(`Error: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async onOperatorJoined(message: MessageOf<'operator-joined'>): Promise<void> {
+    if (this.consent === 'accepted') {
+      this.options.ui.status(`${message.operator.name} joined the session.`);
+      return;
+    }
+    if (this.consent === 'asking') return;
+    this.consent = 'asking';
+    const requested = this.cap({ ...DEFAULT_OFFER, ...message.requested });
+    const answer = await this.options.ui.askConsent(message.operator, requested);
+    if (this.finished) return;
+    const permissions = this.cap(answer.permissions);
+    if (!answer.accepted) {
+      this.send({ type: 'consent', accepted: false, permissions: { ...NO_PERMISSIONS } });
+      await this.finish({ reason: 'consent-refused' });
+      return;
+    }
+    this.consent = 'accepted';
+    this.permissions = permissions;
+    this.send({ type: 'consent', accepted: true, permissions });
+    this.options.ui.permissionsChanged(permissions);
+    if (permissions.view) await this.startStream();
+  }
+
+  private async startStream(): Promise<void> {
+    if (this.stream) return;
+    this.waitingForKeyframe = true;
+    this.stream = await this.options.screen.start({
+      onConfig: (config) => this.send({ type: 'video-config', ...config }),
+      onAccessUnit: (unit) => {
+        const socket = this.socket;
+        if (!socket || socket.readyState !== WebSocket.OPEN || !this.permissions.view) return;
+        if (this.waitingForKeyframe && !unit.keyframe) {
+          this.droppedVideoFrames++;
+          return;
+        }
+        if (socket.bufferedAmount > MAX_AGENT_BUFFERED_BYTES) {
+          // The uplink cannot keep up: skip to the next keyframe rather than queue stale pictures.
+          this.waitingForKeyframe = true;
+          this.droppedVideoFrames++;
+          this.stream?.requestKeyframe();
+          return;
+        }
+        this.waitingForKeyframe = false;
+        socket.send(
+          encodeVideo({
+            keyframe: unit.keyframe,
+            sequence: this.sequence++,
+            captureTime: unit.captureTime,
+            data: unit.data,
+          }),
+        );
+      },
+      onError: (text) => this.options.ui.status(`Screen capture failed: ${text}`),
+    });
+  }
+
+  private async stopStream(): Promise<void> {
+    const stream = this.stream;
+    this.stream = undefined;
+    await stream?.stop();
+  }
+
+  private send(message: ControlMessage): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(encodeControl(message));
+  }
+
+  private async finish(outcome: SessionOutcome): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.options.input.releaseAll();
+    await this.stopStream();
+    if (this.socket && this.socket.readyState !== WebSocket.CLOSED) this.socket.close(1000, outcome.reason);
+    this.resolveDone(outcome);
+  }
+}

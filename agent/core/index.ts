@@ -1,0 +1,4 @@
+export * from './agent-session.ts';
+export * from './errors.ts';
+export * from './ports.ts';
+export * from './registration.ts';

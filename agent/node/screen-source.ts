@@ -1,0 +1,44 @@
+import type { ScreenSource, ScreenStream } from '../core/ports.ts';
+import { startScreenEncoder } from '../media/screen-encoder.ts';
+import type { Platform } from '../platform/platform.ts';
+
+export interface FfmpegScreenSourceOptions {
+  ffmpegPath: string;
+  platform: Platform;
+  /** Frames per second captured. */
+  framerate: number;
+  /** Children the agent must stop before it exits. */
+  onChildStarted?: (pid: number) => void;
+}
+
+/** The screen as an H.264 stream from ffmpeg, restarted never: one encoder per viewing period. */
+export function ffmpegScreenSource(options: FfmpegScreenSourceOptions): ScreenSource {
+  return {
+    async start(sink): Promise<ScreenStream> {
+      const encoder = startScreenEncoder({
+        ffmpegPath: options.ffmpegPath,
+        platform: options.platform,
+        framerate: options.framerate,
+        onConfig: (config) => sink.onConfig(config),
+        onAccessUnit: (unit) => sink.onAccessUnit(unit),
+        onExit: (info) => {
+          if (!stopped)
+            sink.onError(
+              `ffmpeg exited (${info.signal ?? info.code}): ${info.stderrTail.trim().split('\n').at(-1) ?? ''}`,
+            );
+        },
+      });
+      options.onChildStarted?.(encoder.pid);
+      let stopped = false;
+      return {
+        async stop() {
+          stopped = true;
+          await encoder.stop();
+        },
+        requestKeyframe() {
+          encoder.requestKeyframe?.();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { createApp } from '../../control-plane/app.ts';
+import { loadConfig } from '../../control-plane/config.ts';
+import { createLogger } from '../../control-plane/logger.ts';
+import { createServices, type Services } from '../../control-plane/services.ts';
+
+export const ADMIN_USERNAME = 'admin';
+export const ADMIN_PASSWORD = 'correct horse battery staple';
+
+export interface TestControlPlane {
+  services: Services;
+  app: ReturnType<typeof createApp>['app'];
+  /** http://127.0.0.1:PORT once `listen` was asked for; the public URL otherwise. */
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real control plane on a temporary data directory (a real libSQL file), optionally listening on a
+ * free loopback port for WebSocket and browser tests.
+ */
+export async function startControlPlane(
+  options: { listen?: boolean; env?: Record<string, string> } = {},
+): Promise<TestControlPlane> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lifeline-test-'));
+  let port = 0;
+  let server: ReturnType<typeof serve> | undefined;
+  if (options.listen) {
+    // Reserve a free port first: the public URL (the tokens' issuer) must name it.
+    port = await new Promise<number>((resolve) => {
+      const probe = serve({ fetch: () => new Response(), port: 0, hostname: '127.0.0.1' }, (info) => {
+        probe.close(() => resolve(info.port));
+      });
+    });
+  }
+  const url = `http://127.0.0.1:${port || 8080}`;
+  const config = loadConfig({
+    LIFELINE_DATA_DIR: dataDir,
+    PORT: String(port || 8080),
+    LIFELINE_PUBLIC_URL: url,
+    LIFELINE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+    ...options.env,
+  });
+  const services = await createServices(config, createLogger(config.logLevel), { announce: () => {} });
+  const { app, injectWebSocket } = createApp(services);
+  if (options.listen) {
+    server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
+    injectWebSocket(server);
+    await new Promise<void>((resolve) => server!.once('listening', () => resolve()));
+    void (server as unknown as { address(): AddressInfo }).address();
+  }
+  return {
+    services,
+    app,
+    url,
+    dataDir,
+    async stop() {
+      await services.close();
+      if (server) {
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        await new Promise<void>((resolve) => server!.close(() => resolve()));
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Logs in through the API and returns the cookie header to send. */
+export async function loginCookie(
+  app: TestControlPlane['app'],
+  username = ADMIN_USERNAME,
+  password = ADMIN_PASSWORD,
+): Promise<string> {
+  const response = await app.request('/api/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (response.status !== 200) throw new Error(`login failed: ${response.status} ${await response.text()}`);
+  const cookie = response.headers.get('set-cookie');
+  if (!cookie) throw new Error('login set no cookie');
+  return cookie.split(';')[0]!;
+}
+
+/** Registers an agent through the API, as the agent does. */
+export async function registerAgent(app: TestControlPlane['app']) {
+  const response = await app.request('/api/agent/register', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'test-agent', version: '0.0.0', hostname: 'test-host', os: 'linux' }),
+  });
+  if (response.status !== 201)
+    throw new Error(`register failed: ${response.status} ${await response.text()}`);
+  return (await response.json()) as {
+    sessionId: string;
+    code: string;
+    displayCode: string;
+    codeExpiresAt: string;
+    relay: { url: string; token: string };
+  };
+}
