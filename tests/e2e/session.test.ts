@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser.ts';
+import {
+  ADMIN_PASSWORD,
+  ADMIN_USERNAME,
+  startControlPlane,
+  type TestControlPlane,
+} from '../support/control-plane.ts';
+import { childrenOf, isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { pointerLocation, runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+/** Average colour of a square of the canvas, at a point given as fractions of its size. */
+async function canvasColour(page: Page, fx: number, fy: number): Promise<[number, number, number]> {
+  return page.evaluate(
+    ([x, y]) => {
+      const canvas = document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]');
+      if (!canvas || canvas.width === 0) throw new Error('no canvas');
+      const context = canvas.getContext('2d');
+      if (!context) throw new Error('no 2d context');
+      const px = Math.floor(canvas.width * (x as number));
+      const py = Math.floor(canvas.height * (y as number));
+      const { data } = context.getImageData(px, py, 8, 8);
+      const sum = [0, 0, 0];
+      for (let i = 0; i < data.length; i += 4) for (let c = 0; c < 3; c++) sum[c]! += data[i + c]!;
+      const n = data.length / 4;
+      return [sum[0]! / n, sum[1]! / n, sum[2]! / n] as [number, number, number];
+    },
+    [fx, fy],
+  );
+}
+
+function near(actual: readonly number[], expected: readonly number[], tolerance = 40): boolean {
+  return actual.every((value, i) => Math.abs(value - expected[i]!) <= tolerance);
+}
+
+describe('a connection code brings the operator onto a live, controllable screen', () => {
+  let xvfb: Xvfb;
+  let cp: TestControlPlane;
+  let browser: Browser;
+  let page: Page;
+  let agent: Spawned;
+  let xterm: Spawned | undefined;
+  let ffmpegPid: number | undefined;
+  const scratch = mkdtempSync(join(tmpdir(), 'lifeline-e2e-'));
+
+  before(async () => {
+    xvfb = await startXvfb({ width: 1280, height: 720 });
+    await runX('xsetroot', ['-solid', '#2060c0'], xvfb.display);
+    cp = await startControlPlane({ listen: true });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  });
+
+  after(async () => {
+    await agent?.kill();
+    await xterm?.kill();
+    await browser?.close();
+    await cp?.stop();
+    await xvfb?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('the operator logs in and redeems the code the agent shows; the agent accepts', async () => {
+    agent = spawnCollecting(
+      process.execPath,
+      ['--import', 'tsx', 'agent/main.ts', '--server', cp.url, '--accept'],
+      {
+        ...process.env,
+        DISPLAY: xvfb.display,
+      },
+    );
+    agent.child.stdin?.end();
+    const code = await waitFor(
+      'the agent to show a code',
+      () => /(\d{3} \d{3} \d{3})/.exec(agent.output())?.[1],
+    );
+
+    await page.goto(cp.url);
+    await page.fill('input[name=username]', ADMIN_USERNAME);
+    await page.fill('input[name=password]', ADMIN_PASSWORD);
+    await page.click('button[type=submit]');
+    await page.fill('[data-testid=code-input]', code);
+    await page.click('[data-testid=connect]');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=session-status]')?.textContent?.includes('Connected'),
+      undefined,
+      { timeout: 20_000 },
+    );
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { lifelineStats?: { framesDecoded: number } }).lifelineStats!.framesDecoded > 0,
+      undefined,
+      {
+        timeout: 20_000,
+      },
+    );
+    ffmpegPid = childrenOf(agent.child.pid!).find((child) => child.command.startsWith('ffmpeg'))?.pid;
+    assert.ok(ffmpegPid, `the agent runs ffmpeg (children: ${JSON.stringify(childrenOf(agent.child.pid!))})`);
+  });
+
+  it('the canvas shows what is on the X display', async () => {
+    const size = await page.evaluate(() => {
+      const canvas = document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')!;
+      return [canvas.width, canvas.height];
+    });
+    assert.deepEqual(size, [1280, 720]);
+    const colour = await waitFor('the root colour on the canvas', async () => {
+      const c = await canvasColour(page, 0.5, 0.5);
+      return near(c, [0x20, 0x60, 0xc0]) ? c : undefined;
+    });
+    assert.ok(near(colour, [0x20, 0x60, 0xc0]), `canvas shows ${colour}`);
+  });
+
+  it('a change on the display appears in the canvas', async () => {
+    await runX('xsetroot', ['-solid', '#c03020'], xvfb.display);
+    const colour = await waitFor('the new root colour on the canvas', async () => {
+      const c = await canvasColour(page, 0.5, 0.5);
+      return near(c, [0xc0, 0x30, 0x20]) ? c : undefined;
+    });
+    assert.ok(near(colour, [0xc0, 0x30, 0x20]));
+  });
+
+  it('a click on the canvas moves the real X pointer to the corresponding place', async () => {
+    await page.click('[data-testid=take-control]');
+    const box = (await page.locator('canvas[data-testid=screen]').boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.75, box.y + box.height * 0.6);
+    const location = await waitFor('the pointer to move', async () => {
+      const p = await pointerLocation(xvfb.display);
+      return Math.abs(p.x - 960) <= 4 && Math.abs(p.y - 432) <= 4 ? p : undefined;
+    });
+    assert.ok(Math.abs(location.x - 960) <= 4 && Math.abs(location.y - 432) <= 4, JSON.stringify(location));
+  });
+
+  it('typed keys reach a real X client', async () => {
+    const file = join(scratch, 'typed.txt');
+    xterm = spawnCollecting('xterm', ['-geometry', '60x8+0+0', '-e', 'sh', '-c', `cat > ${file}`], {
+      ...process.env,
+      DISPLAY: xvfb.display,
+    });
+    await waitFor(
+      'xterm to map',
+      async () =>
+        (await runX('xdotool', ['search', '--onlyvisible', '--class', 'xterm'], xvfb.display)).trim() ||
+        undefined,
+    );
+    const box = (await page.locator('canvas[data-testid=screen]').boundingBox())!;
+    // Without a window manager, keyboard focus follows the pointer: point at the xterm first.
+    await page.mouse.click(box.x + box.width * 0.05, box.y + box.height * 0.05);
+    await page.keyboard.type('hello lifeline');
+    await page.keyboard.press('Enter');
+    const typed = await waitFor('the keys to reach xterm', () => {
+      try {
+        return readFileSync(file, 'utf8').includes('hello lifeline') ? readFileSync(file, 'utf8') : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    assert.equal(typed.trim(), 'hello lifeline');
+  });
+
+  it('ending the session stops ffmpeg and closes both sockets', async () => {
+    await page.click('[data-testid=end-session]');
+    await page.waitForSelector('[data-testid=ended]', { timeout: 10_000 });
+    const exitCode = await agent.exited;
+    assert.equal(exitCode, 0, agent.output());
+    assert.ok(ffmpegPid && !isAlive(ffmpegPid), 'ffmpeg is no longer running');
+    await waitFor('the relay to drop the session', () => cp.services.relay.stats().sessions === 0);
+    assert.deepEqual(
+      { sessions: cp.services.relay.stats().sessions, operators: cp.services.relay.stats().operators },
+      { sessions: 0, operators: 0 },
+    );
+    const [row] = (
+      await (
+        await cp.app.request('/api/sessions?limit=1', { headers: { cookie: await cookieOf(page) } })
+      ).json()
+    ).items;
+    assert.equal(row.status, 'ended');
+    assert.equal(row.endReason, 'operator-ended');
+  });
+});
+
+async function cookieOf(page: Page): Promise<string> {
+  const cookies = await page.context().cookies();
+  return cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+}
