@@ -1,0 +1,110 @@
+import { existsSync } from 'node:fs';
+import { PlatformError } from './errors.ts';
+import type { CaptureSource, Platform, ScreenSize } from './platform.ts';
+import { loadRobotjs, type RobotjsModule, type RobotLike } from './robot.ts';
+
+/** The X server socket for display :0, used when DISPLAY is unset (an agent started from a service). */
+const DISPLAY_ZERO_SOCKET = '/tmp/.X11-unix/X0';
+
+/**
+ * robotjs key names whose keysym is missing from common X keymaps. robotjs then sends keycode 0, the
+ * server answers BadValue, and Xlib's default error handler exits the whole agent — so these are
+ * refused before they reach robotjs.
+ * - `capslock`: robotjs maps it to Shift_Lock, which the usual keymaps leave unbound.
+ * - `right_alt`: layouts with AltGr bind ISO_Level3_Shift there instead of Alt_R.
+ * - `f13`…`f24`: evdev keymaps bind XF86 launcher keysyms to those keys.
+ */
+const KEYS_WITHOUT_KEYCODE: ReadonlySet<string> = new Set([
+  'capslock',
+  'right_alt',
+  ...Array.from({ length: 12 }, (_, i) => `f${i + 13}`),
+]);
+
+/** The display robotjs is currently bound to; robotjs keeps a single X connection per process. */
+let boundDisplay: string | undefined;
+
+/**
+ * The X display to share: `DISPLAY`, or `:0` when it is unset but an X server listens there.
+ * Throws a `PlatformError` saying what to do when there is neither.
+ */
+export function resolveX11Display(env: NodeJS.ProcessEnv = process.env): string {
+  const { DISPLAY: display } = env;
+  if (display) return display;
+  if (existsSync(DISPLAY_ZERO_SOCKET)) return ':0';
+  throw new PlatformError(
+    'no-display',
+    'DISPLAY is not set and no X server listens on :0. Start the agent from inside the desktop session ' +
+      'you want to share (Wayland sessions provide DISPLAY through XWayland), or set DISPLAY, e.g. DISPLAY=:0.',
+  );
+}
+
+/**
+ * Linux: x11grab captures the X display named by `DISPLAY`, robotjs injects input with XTest.
+ * Under Wayland only XWayland windows are visible to either, which is a limit of both tools.
+ *
+ * @example
+ * const platform = createLinuxPlatform({ DISPLAY: ':99' });
+ * platform.captureSource({ framerate: 30, size: platform.screenSize() });
+ */
+export function createLinuxPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
+  const display = resolveX11Display(env);
+
+  function bind(): RobotjsModule {
+    const robot = loadRobotjs();
+    if (boundDisplay !== display) {
+      // robotjs opens ':0.0' before it looks at DISPLAY, so without this it would inject into :0 even
+      // when the user's session is :1.
+      robot.setXDisplayName(display);
+      // Every robotjs input call dereferences the X connection without checking it; a display that
+      // cannot be opened must fail here instead of crashing the process later.
+      if (robot.getScreenSize().width === 0) {
+        throw new PlatformError(
+          'display-unreachable',
+          `cannot open X display ${display}: check that DISPLAY is right and that this user may connect to it (xhost, XAUTHORITY).`,
+        );
+      }
+      boundDisplay = display;
+    }
+    return robot;
+  }
+
+  const robot: RobotLike = {
+    getScreenSize: () => bind().getScreenSize(),
+    moveMouse: (x, y) => bind().moveMouse(x, y),
+    mouseToggle: (down, button) => bind().mouseToggle(down, button),
+    scrollMouse: (x, y) => bind().scrollMouse(x, y),
+    keyToggle: (key, down) => {
+      if (KEYS_WITHOUT_KEYCODE.has(key)) throw new Error(`key ${key} has no keycode on X11`);
+      bind().keyToggle(key, down);
+    },
+  };
+
+  return {
+    os: 'linux',
+    // X11 has no wheel deltas: each step is one press of button 4/5 (6/7 sideways).
+    wheelUnitsPerStep: 1,
+    robot() {
+      bind();
+      return robot;
+    },
+    screenSize(): ScreenSize {
+      return bind().getScreenSize();
+    },
+    captureSource({ framerate, size }): CaptureSource {
+      return {
+        inputArgs: [
+          '-f',
+          'x11grab',
+          '-draw_mouse',
+          '1',
+          '-framerate',
+          String(framerate),
+          '-video_size',
+          `${size.width}x${size.height}`,
+          '-i',
+          display,
+        ],
+      };
+    },
+  };
+}

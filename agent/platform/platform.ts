@@ -1,0 +1,58 @@
+import { createDarwinPlatform } from './darwin.ts';
+import { PlatformError } from './errors.ts';
+import { createLinuxPlatform } from './linux.ts';
+import type { RobotLike } from './robot.ts';
+import { createWindowsPlatform } from './windows.ts';
+
+/** A size in real pixels. */
+export interface ScreenSize {
+  width: number;
+  height: number;
+}
+
+/** How ffmpeg reads the screen. */
+export interface CaptureSource {
+  /** ffmpeg input arguments, e.g. `['-f', 'x11grab', '-framerate', '30', '-video_size', '1280x720', '-i', ':99']`. */
+  inputArgs: string[];
+}
+
+/**
+ * Everything that differs between Linux, Windows and macOS. Code outside `agent/platform/` asks this
+ * interface and never looks at `process.platform` itself.
+ */
+export interface Platform {
+  readonly os: 'linux' | 'windows' | 'darwin';
+  /** Size of the primary screen in the coordinate space input is injected in. */
+  screenSize(): ScreenSize;
+  /**
+   * ffmpeg arguments that capture the primary screen. The captured picture may be larger than `size`
+   * (HiDPI); the encoder scales it to `size` so that video and input share one coordinate space.
+   */
+  captureSource(options: { framerate: number; size: ScreenSize }): CaptureSource;
+  /** robotjs, loaded on first call and prepared for this OS. Throws a `PlatformError` if unusable. */
+  robot(): RobotLike;
+  /** robotjs scroll units that make one wheel notch: robotjs passes the raw OS unit through. */
+  readonly wheelUnitsPerStep: number;
+  // Later: self-deletion of the one-shot agent and permission prompts (macOS Screen Recording and
+  // Accessibility) belong here, one implementation per platform file.
+}
+
+/**
+ * The platform the agent runs on. This is the only place that switches on `process.platform`.
+ * Throws a `PlatformError` on an unsupported OS, or on Linux when there is no X display to use.
+ */
+export function currentPlatform(): Platform {
+  switch (process.platform) {
+    case 'linux':
+      return createLinuxPlatform();
+    case 'win32':
+      return createWindowsPlatform();
+    case 'darwin':
+      return createDarwinPlatform();
+    default:
+      throw new PlatformError(
+        'unsupported-os',
+        `Lifeline cannot share a ${process.platform} desktop; the agent runs on Linux (X11), Windows and macOS.`,
+      );
+  }
+}

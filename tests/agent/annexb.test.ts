@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { before, describe, it } from 'node:test';
+import {
+  type AccessUnit,
+  AccessUnitSplitter,
+  NalType,
+  nalUnits,
+  parseSpsCodecString,
+} from '../../agent/media/annexb.ts';
+import { findOnPath, resolveFfmpeg } from '../../agent/media/ffmpeg-path.ts';
+
+const FRAMES = 40;
+const GOP_FRAMES = 10;
+const WIDTH = 320;
+const HEIGHT = 240;
+
+const ffmpeg = resolveFfmpeg().path;
+
+/** Encodes the lavfi test pattern the way the screen encoder does, with a short GOP. */
+function encodeTestStream(x264Params: string): Uint8Array {
+  const result = spawnSync(
+    ffmpeg,
+    [
+      ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
+      ...['-f', 'lavfi', '-i', `testsrc2=size=${WIDTH}x${HEIGHT}:rate=30`, '-frames:v', String(FRAMES)],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline'],
+      ...['-pix_fmt', 'yuv420p', '-bf', '0', '-g', String(GOP_FRAMES), '-x264-params', x264Params],
+      ...['-f', 'h264', 'pipe:1'],
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  assert.equal(result.status, 0, result.stderr.toString());
+  return new Uint8Array(result.stdout);
+}
+
+/** Decodes an Annex-B stream with ffmpeg and returns how many frames came out. */
+function decodedFrameCount(stream: Uint8Array): number {
+  const result = spawnSync(
+    ffmpeg,
+    [
+      ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'h264', '-i', 'pipe:0'],
+      ...['-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'],
+    ],
+    { input: stream, maxBuffer: 64 * 1024 * 1024 },
+  );
+  assert.equal(result.status, 0, result.stderr.toString());
+  assert.equal(result.stdout.byteLength % (WIDTH * HEIGHT), 0);
+  return result.stdout.byteLength / (WIDTH * HEIGHT);
+}
+
+/** Deterministic chunk sizes between 1 and `max` bytes (a small LCG, so failures reproduce). */
+function randomSizes(seed: number, max: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return 1 + (state % max);
+  };
+}
+
+function split(stream: Uint8Array, nextSize: () => number): AccessUnit[] {
+  const splitter = new AccessUnitSplitter();
+  const units: AccessUnit[] = [];
+  for (let at = 0; at < stream.byteLength; ) {
+    const end = Math.min(stream.byteLength, at + nextSize());
+    units.push(...splitter.push(stream.subarray(at, end)));
+    at = end;
+  }
+  units.push(...splitter.flush());
+  return units;
+}
+
+function concat(units: readonly AccessUnit[]): Uint8Array {
+  return Buffer.concat(units.map((unit) => unit.data));
+}
+
+function types(unit: AccessUnit): number[] {
+  return nalUnits(unit.data).map((nal) => nal.type);
+}
+
+describe('AccessUnitSplitter on a real libx264 stream', () => {
+  let stream: Uint8Array;
+  let units: AccessUnit[];
+
+  before(() => {
+    stream = encodeTestStream('repeat-headers=1:aud=1:scenecut=0');
+    units = split(stream, () => stream.byteLength);
+  });
+
+  it('returns one access unit per encoded frame, and together they are the stream byte for byte', () => {
+    assert.equal(units.length, FRAMES);
+    assert.deepEqual(concat(units), Buffer.from(stream));
+  });
+
+  it('returns the same units whether fed 1-byte, random or whole chunks', () => {
+    const expected = units.map((unit) => Buffer.from(unit.data).toString('hex'));
+    const oneByte = split(stream, () => 1);
+    const random = split(stream, randomSizes(7, 3000));
+    const tiny = split(stream, randomSizes(11, 5));
+    for (const result of [oneByte, random, tiny]) {
+      assert.deepEqual(
+        result.map((unit) => Buffer.from(unit.data).toString('hex')),
+        expected,
+      );
+      assert.deepEqual(
+        result.map((unit) => unit.keyframe),
+        units.map((unit) => unit.keyframe),
+      );
+    }
+  });
+
+  it('marks exactly the IDR units, one per GOP, as keyframes', () => {
+    const keyframes = units.flatMap((unit, index) => (unit.keyframe ? [index] : []));
+    assert.deepEqual(keyframes, [0, 10, 20, 30]);
+    for (const unit of units) assert.equal(unit.keyframe, types(unit).includes(NalType.idr));
+  });
+
+  it('starts every unit with an AUD, and every keyframe unit carries SPS, PPS and an IDR slice', () => {
+    for (const unit of units) {
+      const nalTypes = types(unit);
+      assert.equal(nalTypes[0], NalType.aud);
+      if (unit.keyframe) {
+        assert.ok(nalTypes.includes(NalType.sps), `SPS missing: ${nalTypes}`);
+        assert.ok(nalTypes.includes(NalType.pps), `PPS missing: ${nalTypes}`);
+        assert.ok(nalTypes.indexOf(NalType.sps) < nalTypes.indexOf(NalType.idr));
+      }
+    }
+  });
+
+  it('yields units that ffmpeg decodes back into all 40 frames', () => {
+    assert.equal(decodedFrameCount(concat(units)), FRAMES);
+  });
+
+  it('yields keyframe units that start decoding on their own, mid-stream', () => {
+    assert.equal(decodedFrameCount(concat(units.slice(20))), FRAMES - 20);
+  });
+
+  it('returns a unit as soon as the first bytes of the next unit arrive', () => {
+    const splitter = new AccessUnitSplitter();
+    const [first, second] = units;
+    assert.ok(first && second);
+    assert.deepEqual(splitter.push(first.data), []);
+    // Start code (4 bytes), the AUD's header and one payload byte: enough to know a picture begins.
+    const emitted = splitter.push(second.data.subarray(0, 6));
+    assert.equal(emitted.length, 1);
+    assert.deepEqual(emitted[0]?.data, first.data);
+  });
+
+  it('drops a partial picture at the start and resumes at the next unit', () => {
+    const fifth = units[5];
+    assert.ok(fifth);
+    const startOfFifth = concat(units.slice(0, 5)).byteLength;
+    const splitter = new AccessUnitSplitter();
+    const resumed = [
+      ...splitter.push(stream.subarray(startOfFifth + Math.floor(fifth.data.byteLength / 2))),
+      ...splitter.flush(),
+    ];
+    assert.equal(resumed.length, FRAMES - 6);
+    assert.deepEqual(resumed[0]?.data, units[6]?.data);
+    assert.ok(splitter.droppedBytes > 0);
+  });
+
+  it('reads the codec string from the SPS as avc1 + profile, constraints and level', (t) => {
+    const codec = parseSpsCodecString(units[0]?.data ?? new Uint8Array());
+    assert.match(codec ?? '', /^avc1\.[0-9A-F]{6}$/);
+    // Baseline profile (66), constraint_set1 set by x264 for Constrained Baseline.
+    assert.ok(codec?.startsWith('avc1.42'));
+    assert.ok((Number.parseInt(codec?.slice(7, 9) ?? '0', 16) & 0x40) !== 0);
+    assert.equal(parseSpsCodecString(units[1]?.data ?? new Uint8Array()), undefined);
+
+    const ffprobe = findOnPath('ffprobe');
+    if (!ffprobe) return t.skip('ffprobe is not installed to cross-check the level');
+    const probe = spawnSync(ffprobe, ['-v', 'error', '-show_streams', '-f', 'h264', 'pipe:0'], {
+      input: stream,
+    });
+    const level = /^level=(\d+)$/m.exec(probe.stdout.toString())?.[1];
+    assert.ok(level, probe.stderr.toString());
+    assert.equal(codec?.slice(9), Number(level).toString(16).toUpperCase().padStart(2, '0'));
+    assert.match(probe.stdout.toString(), /^profile=Constrained Baseline$/m);
+  });
+});
+
+describe('AccessUnitSplitter on a stream with parameter sets only at the start', () => {
+  it('inserts the last SPS and PPS into later keyframes so they decode on their own', () => {
+    const original = split(
+      encodeTestStream('repeat-headers=1:aud=1:scenecut=0'),
+      () => Number.MAX_SAFE_INTEGER,
+    );
+    // Encoders without repeat-headers send SPS and PPS once; make such a stream by removing them
+    // from every keyframe but the first.
+    const stripped = concat(original.map((unit, index) => (index === 0 ? unit : withoutParameterSets(unit))));
+    const units = split(stripped, randomSizes(3, 4000));
+    assert.equal(units.length, FRAMES);
+    const later = units[10];
+    assert.ok(later?.keyframe);
+    assert.deepEqual(types(later).slice(0, 3), [NalType.aud, NalType.sps, NalType.pps]);
+    assert.equal(decodedFrameCount(concat(units.slice(10))), FRAMES - 10);
+  });
+});
+
+function withoutParameterSets(unit: AccessUnit): AccessUnit {
+  const kept = nalUnits(unit.data)
+    .filter((nal) => nal.type !== NalType.sps && nal.type !== NalType.pps)
+    .map((nal) => Buffer.concat([Buffer.from([0, 0, 0, 1]), unit.data.subarray(nal.start, nal.end)]));
+  return { data: Buffer.concat(kept), keyframe: unit.keyframe };
+}
+
+describe('AccessUnitSplitter on a stream without AUDs', () => {
+  it('starts a unit at the SPS or at the first slice of each picture', () => {
+    const stream = encodeTestStream('repeat-headers=1:aud=0:scenecut=0');
+    const units = split(stream, randomSizes(5, 2000));
+    assert.equal(units.length, FRAMES);
+    assert.deepEqual(concat(units), Buffer.from(stream));
+    for (const [index, unit] of units.entries()) {
+      const nalTypes = types(unit);
+      assert.equal(nalTypes[0], unit.keyframe ? NalType.sps : NalType.slice, `unit ${index}: ${nalTypes}`);
+      assert.equal(unit.keyframe, index % GOP_FRAMES === 0);
+    }
+    assert.equal(decodedFrameCount(concat(units.slice(30))), FRAMES - 30);
+  });
+});
