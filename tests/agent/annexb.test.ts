@@ -40,7 +40,7 @@ function decodedFrameCount(stream: Uint8Array): number {
     ffmpeg,
     [
       ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'h264', '-i', 'pipe:0'],
-      ...['-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'],
+      ...['-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'],
     ],
     { input: stream, maxBuffer: 64 * 1024 * 1024 },
   );

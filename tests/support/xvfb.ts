@@ -21,7 +21,8 @@ export interface Xvfb {
 }
 
 /**
- * Starts a real `Xvfb` on a free display number and resolves once it accepts connections.
+ * Starts a real `Xvfb` on a free display number and resolves once it accepts connections. The
+ * server keeps its state between clients (`-noreset`) and is killed if the test process exits.
  *
  * `-displayfd` makes Xvfb pick the first free display itself and write its number only after it is
  * listening, which avoids both a probe race with parallel test runs and a poll for readiness.
@@ -39,7 +40,9 @@ export async function startXvfb(opts: { width?: number; height?: number } = {}):
   const height = opts.height ?? 720;
   const child = spawn(
     'Xvfb',
-    ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '-nolisten', 'tcp'],
+    // -noreset: by default the server resets when its last client disconnects, which undoes what a
+    // one-shot client like xsetroot just did.
+    ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '-nolisten', 'tcp', '-noreset'],
     // fd 3 is the pipe Xvfb writes its display number to.
     { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] },
   );
@@ -59,6 +62,9 @@ export async function startXvfb(opts: { width?: number; height?: number } = {}):
   }
   const pid = child.pid;
   if (pid === undefined) throw new Error('Xvfb has no pid');
+  // A test process that crashes or forgets stop() must not leave the server running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -67,6 +73,7 @@ export async function startXvfb(opts: { width?: number; height?: number } = {}):
     height,
     pid,
     stop: () => {
+      process.removeListener('exit', killOnExit);
       stopping ??= kill(child, exited);
       return stopping;
     },

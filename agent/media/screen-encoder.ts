@@ -1,0 +1,193 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Platform, ScreenSize } from '../platform/platform.ts';
+import { AccessUnitSplitter, parseSpsCodecString } from './annexb.ts';
+
+/** Frames per second captured when the caller does not say. */
+const DEFAULT_FRAMERATE = 30;
+/** Keyframe spacing when the caller does not say, in ms: the longest a new viewer waits for a picture. */
+const DEFAULT_KEYFRAME_INTERVAL_MS = 2000;
+/** How long stop() waits after SIGTERM before it sends SIGKILL, in ms. */
+const STOP_GRACE_MS = 2000;
+/** How much of ffmpeg's stderr is kept to explain an exit, in characters. */
+const STDERR_TAIL_CHARS = 4096;
+
+/** What the encoder produces before its first picture. */
+export interface ScreenEncoderConfig {
+  /** WebCodecs codec string from the first keyframe's SPS, e.g. `avc1.42C01F`. */
+  codec: string;
+  /** Size of the encoded picture, in pixels; input coordinates use the same space. */
+  width: number;
+  height: number;
+  framerate: number;
+}
+
+/** One encoded frame. */
+export interface EncodedAccessUnit {
+  /** Annex-B H.264, starting with an AUD; keyframes carry SPS and PPS. */
+  data: Uint8Array;
+  keyframe: boolean;
+  /**
+   * `Date.now()` when the unit left the splitter: an upper bound on the capture time, later than the
+   * real one by the encoding time plus up to one frame interval (see `AccessUnitSplitter`).
+   */
+  captureTime: number;
+}
+
+/** How ffmpeg ended. */
+export interface ScreenEncoderExit {
+  code: number | null;
+  signal: string | null;
+  /** The last few KB of ffmpeg's stderr (it runs with `-loglevel error`, so only errors). */
+  stderrTail: string;
+  /** True when the exit followed `stop()`; false means ffmpeg died on its own. */
+  stopped: boolean;
+}
+
+export interface ScreenEncoderOptions {
+  ffmpegPath: string;
+  platform: Platform;
+  /** Frames per second; defaults to 30. */
+  framerate?: number;
+  /** Time between keyframes in ms; defaults to 2000. */
+  keyframeIntervalMs?: number;
+  /** Called for every unit, after `onConfig`; units before the first keyframe are dropped. */
+  onAccessUnit(unit: EncodedAccessUnit): void;
+  /** Called once, just before the first keyframe. */
+  onConfig(config: ScreenEncoderConfig): void;
+  /** Called once when ffmpeg has exited, for whatever reason. */
+  onExit(info: ScreenEncoderExit): void;
+}
+
+/**
+ * A running ffmpeg. There is no `requestKeyframe()`: the ffmpeg CLI cannot be told to force one
+ * while it runs, and restarting it to get one costs more than waiting; a new viewer gets the next
+ * scheduled keyframe, at most `keyframeIntervalMs` later.
+ */
+export interface ScreenEncoder {
+  /** The ffmpeg process id, so the agent can make sure it never outlives a session. */
+  readonly pid: number;
+  /** Stops ffmpeg (SIGTERM, then SIGKILL after 2 s) and resolves once it has exited. No callbacks but `onExit` follow. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Captures the platform's primary screen with ffmpeg and encodes it to H.264 for WebCodecs:
+ * constrained baseline (no B-frames, so every unit is displayable as it arrives), x264's zerolatency
+ * tuning, an AUD at the start of every unit and SPS/PPS repeated at every keyframe.
+ *
+ * The picture is scaled to the platform's screen size rounded down to even numbers (4:2:0 needs even
+ * dimensions). Where capture already has that size the scale is a no-op; on HiDPI screens it maps
+ * physical pixels to the points input is injected in.
+ *
+ * Throws if the screen size cannot be read or ffmpeg cannot be spawned; later failures arrive at
+ * `onExit`.
+ *
+ * @example
+ * const encoder = startScreenEncoder({
+ *   ffmpegPath: resolveFfmpeg().path,
+ *   platform: currentPlatform(),
+ *   onConfig: (config) => send({ type: 'video-config', ...config }),
+ *   onAccessUnit: (unit) => sendVideo(unit),
+ *   onExit: (exit) => log.info(exit, 'ffmpeg exited'),
+ * });
+ * await encoder.stop();
+ */
+export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder {
+  const framerate = options.framerate ?? DEFAULT_FRAMERATE;
+  const keyframeIntervalMs = options.keyframeIntervalMs ?? DEFAULT_KEYFRAME_INTERVAL_MS;
+  const screen = options.platform.screenSize();
+  const size = { width: evenFloor(screen.width), height: evenFloor(screen.height) };
+  const args = ffmpegArguments(options.platform, framerate, keyframeIntervalMs, screen, size);
+
+  const child = spawn(options.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  const pid = child.pid;
+  if (pid === undefined) {
+    // spawn() reports ENOENT and EACCES asynchronously; the missing pid says it already failed.
+    child.once('error', () => {});
+    throw new Error(`could not start ffmpeg at ${options.ffmpegPath}`);
+  }
+
+  let stopping = false;
+  let configured = false;
+  let stderrTail = '';
+  const splitter = new AccessUnitSplitter();
+
+  const deliver = (units: ReturnType<AccessUnitSplitter['push']>) => {
+    for (const unit of units) {
+      if (stopping) return;
+      if (!configured) {
+        const codec = unit.keyframe ? parseSpsCodecString(unit.data) : undefined;
+        // A decoder cannot start before a keyframe with its SPS, so anything earlier is useless.
+        if (codec === undefined) continue;
+        configured = true;
+        options.onConfig({ codec, width: size.width, height: size.height, framerate });
+      }
+      options.onAccessUnit({ data: unit.data, keyframe: unit.keyframe, captureTime: Date.now() });
+    }
+  };
+
+  child.stdout?.on('data', (chunk: Buffer) => deliver(splitter.push(chunk)));
+  child.stdout?.on('end', () => deliver(splitter.flush()));
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (text: string) => {
+    stderrTail = (stderrTail + text).slice(-STDERR_TAIL_CHARS);
+  });
+  let spawnError: Error | undefined;
+  child.once('error', (error) => {
+    spawnError = error;
+  });
+  // 'close' waits for stdout and stderr to drain, so the tail is complete.
+  child.once('close', (code, signal) => {
+    options.onExit({
+      code,
+      signal,
+      stderrTail: spawnError ? `${stderrTail}${spawnError.message}` : stderrTail,
+      stopped: stopping,
+    });
+  });
+
+  return {
+    pid,
+    stop: () => {
+      stopping = true;
+      return terminate(child, exited);
+    },
+  };
+}
+
+function ffmpegArguments(
+  platform: Platform,
+  framerate: number,
+  keyframeIntervalMs: number,
+  screen: ScreenSize,
+  size: ScreenSize,
+): string[] {
+  const gopFrames = Math.max(1, Math.round((keyframeIntervalMs / 1000) * framerate));
+  return [
+    ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
+    ...platform.captureSource({ framerate, size: screen }).inputArgs,
+    // Crop an odd last row or column rather than resample the whole picture to reach even sizes.
+    ...['-vf', `crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0,scale=${size.width}:${size.height}`],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline'],
+    ...['-pix_fmt', 'yuv420p', '-bf', '0', '-g', String(gopFrames)],
+    ...['-x264-params', 'repeat-headers=1:aud=1'],
+    // Hand every packet to the pipe at once instead of when ffmpeg's 32 KB output buffer fills.
+    ...['-flush_packets', '1', '-f', 'h264', 'pipe:1'],
+  ];
+}
+
+function evenFloor(value: number): number {
+  return Math.max(2, value - (value % 2));
+}
+
+async function terminate(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
