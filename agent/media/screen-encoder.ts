@@ -58,14 +58,17 @@ export interface ScreenEncoderOptions {
   onExit(info: ScreenEncoderExit): void;
 }
 
-/**
- * A running ffmpeg. There is no `requestKeyframe()`: the ffmpeg CLI cannot be told to force one
- * while it runs, and restarting it to get one costs more than waiting; a new viewer gets the next
- * scheduled keyframe, at most `keyframeIntervalMs` later.
- */
+/** A running ffmpeg. */
 export interface ScreenEncoder {
   /** The ffmpeg process id, so the agent can make sure it never outlives a session. */
   readonly pid: number;
+  /**
+   * Never set by `startScreenEncoder`: the ffmpeg CLI cannot be told to force a keyframe while it
+   * runs, and restarting it (about 250 ms without pictures, and a new pid) costs more than waiting.
+   * A new viewer gets the next scheduled keyframe, at most `keyframeIntervalMs` later. Declared so
+   * callers can use an encoder that does offer it: `encoder.requestKeyframe?.()`.
+   */
+  readonly requestKeyframe?: () => void;
   /** Stops ffmpeg (SIGTERM, then SIGKILL after 2 s) and resolves once it has exited. No callbacks but `onExit` follow. */
   stop(): Promise<void>;
 }

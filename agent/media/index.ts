@@ -1,0 +1,18 @@
+export { type AccessUnit, AccessUnitSplitter, NalType, nalUnits, parseSpsCodecString } from './annexb.ts';
+export {
+  FfmpegNotFoundError,
+  type FfmpegNotFoundKind,
+  type FfmpegSource,
+  findOnPath,
+  isFfmpegNotFoundError,
+  type ResolvedFfmpeg,
+  resolveFfmpeg,
+} from './ffmpeg-path.ts';
+export {
+  type EncodedAccessUnit,
+  type ScreenEncoder,
+  type ScreenEncoderConfig,
+  type ScreenEncoderExit,
+  type ScreenEncoderOptions,
+  startScreenEncoder,
+} from './screen-encoder.ts';
