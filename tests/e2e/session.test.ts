@@ -40,6 +40,7 @@ function near(actual: readonly number[], expected: readonly number[], tolerance 
   return actual.every((value, i) => Math.abs(value - expected[i]!) <= tolerance);
 }
 
+// Samples stay away from the centre, where the agent draws the X pointer into the picture.
 describe('a connection code brings the operator onto a live, controllable screen', () => {
   let xvfb: Xvfb;
   let cp: TestControlPlane;
@@ -112,7 +113,7 @@ describe('a connection code brings the operator onto a live, controllable screen
     });
     assert.deepEqual(size, [1280, 720]);
     const colour = await waitFor('the root colour on the canvas', async () => {
-      const c = await canvasColour(page, 0.5, 0.5);
+      const c = await canvasColour(page, 0.3, 0.3);
       return near(c, [0x20, 0x60, 0xc0]) ? c : undefined;
     });
     assert.ok(near(colour, [0x20, 0x60, 0xc0]), `canvas shows ${colour}`);
@@ -121,7 +122,7 @@ describe('a connection code brings the operator onto a live, controllable screen
   it('a change on the display appears in the canvas', async () => {
     await runX('xsetroot', ['-solid', '#c03020'], xvfb.display);
     const colour = await waitFor('the new root colour on the canvas', async () => {
-      const c = await canvasColour(page, 0.5, 0.5);
+      const c = await canvasColour(page, 0.3, 0.3);
       return near(c, [0xc0, 0x30, 0x20]) ? c : undefined;
     });
     assert.ok(near(colour, [0xc0, 0x30, 0x20]));
