@@ -172,6 +172,9 @@ function ffmpegArguments(
   const gopFrames = Math.max(1, Math.round((keyframeIntervalMs / 1000) * framerate));
   return [
     ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
+    // A screen grabber's stream parameters are known up front; without these ffmpeg reads about
+    // 20 frames to probe them, which delays the first picture by up to 2 s on a small screen.
+    ...['-probesize', '32', '-analyzeduration', '0'],
     ...platform.captureSource({ framerate, size: screen }).inputArgs,
     // Crop an odd last row or column rather than resample the whole picture to reach even sizes.
     ...['-vf', `crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0,scale=${size.width}:${size.height}`],
