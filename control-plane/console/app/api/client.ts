@@ -1,0 +1,127 @@
+import { RESULT_CODES, type ResultCode } from '../../../../protocol/index.ts';
+
+/** Failures that never reached the server or came back in a shape the console does not know. */
+export type ClientFailure = 'NETWORK' | 'UNEXPECTED';
+
+/**
+ * A failed API call: the problem details' `code` and `detail`, ready to show to the operator.
+ * `retryAfterSeconds` is set when the server said when to try again (429 `Retry-After`).
+ */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly kind: ResultCode | ClientFailure;
+  readonly status: number;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    kind: ResultCode | ClientFailure,
+    status: number,
+    detail: string,
+    options?: { retryAfterSeconds?: number; cause?: unknown },
+  ) {
+    super(detail, { cause: options?.cause });
+    this.kind = kind;
+    this.status = status;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
+  }
+}
+
+export function isApiError(error: unknown): error is ApiError {
+  return error instanceof ApiError;
+}
+
+/** Called when any call other than login answers 401, so the app can show the login form. */
+let onUnauthenticated: (() => void) | undefined;
+
+export function setUnauthenticatedHandler(handler: (() => void) | undefined): void {
+  onUnauthenticated = handler;
+}
+
+const FALLBACK_DETAIL: Partial<Record<number, string>> = {
+  401: 'Please sign in.',
+  403: 'You are not allowed to do that.',
+  404: 'Not found.',
+  429: 'Too many attempts. Wait a moment and try again.',
+};
+
+function isResultCode(value: unknown): value is ResultCode {
+  return typeof value === 'string' && (RESULT_CODES as readonly string[]).includes(value);
+}
+
+function parseRetryAfter(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+  // Retry-After may also be an HTTP date.
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+/** `application/problem+json`, read without trusting any field. */
+interface ProblemBody {
+  code?: unknown;
+  title?: unknown;
+  detail?: unknown;
+}
+
+async function toApiError(response: Response): Promise<ApiError> {
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  const problem: ProblemBody = typeof body === 'object' && body !== null ? body : {};
+  const code = problem.code;
+  const detail = problem.detail ?? problem.title;
+  const kind = isResultCode(code) ? code : response.status === 401 ? 'UNAUTHENTICATED' : 'UNEXPECTED';
+  const message =
+    typeof detail === 'string' && detail.length > 0
+      ? detail
+      : (FALLBACK_DETAIL[response.status] ?? `The server answered ${response.status}.`);
+  return new ApiError(kind, response.status, message, {
+    retryAfterSeconds: parseRetryAfter(response.headers.get('Retry-After')),
+  });
+}
+
+/**
+ * Calls the control plane's JSON API on the same origin with the session cookie.
+ * Resolves with the parsed body (undefined for 204) or rejects with an {@link ApiError}.
+ * @example const { operator } = await apiRequest<{ operator: Operator }>('GET', '/api/auth/me');
+ */
+export async function apiRequest<T>(
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  options?: { quietUnauthenticated?: boolean },
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers:
+        body === undefined
+          ? { Accept: 'application/json' }
+          : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+  } catch (cause) {
+    throw new ApiError('NETWORK', 0, 'The control plane cannot be reached. Check your network connection.', {
+      cause,
+    });
+  }
+  if (!response.ok) {
+    const error = await toApiError(response);
+    if (response.status === 401 && !options?.quietUnauthenticated) onUnauthenticated?.();
+    throw error;
+  }
+  if (response.status === 204) return undefined as T;
+  try {
+    return (await response.json()) as T;
+  } catch (cause) {
+    throw new ApiError('UNEXPECTED', response.status, 'The server sent an answer the console cannot read.', {
+      cause,
+    });
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Live counters for the session view, the end-to-end tests and the benchmarks, published as
+ * `window.lifelineStats`. Counters only grow; rates come from {@link RateMeter}.
+ */
+export interface LifelineStats {
+  /** Pictures the decoder produced and the canvas drew. */
+  framesDecoded: number;
+  /** Video payload bytes received (access units, without frame headers). */
+  bytesReceived: number;
+  /** Keyframes received. */
+  keyframes: number;
+  /** When the last picture was drawn, in ms since the Unix epoch; 0 before the first. */
+  lastFrameAt: number;
+  /** Access units received, decoded or not. */
+  framesReceived: number;
+  /** Access units dropped while waiting for a keyframe. */
+  framesDropped: number;
+  /** Times the decoder failed and was reset. */
+  decoderErrors: number;
+  /** Drawn minus captured time of the last picture, in ms (meaningful when both clocks agree). */
+  lastLatencyMs: number;
+}
+
+declare global {
+  interface Window {
+    lifelineStats?: LifelineStats;
+  }
+}
+
+/** Fresh counters for a new session, published on `window` so tests can read them. */
+export function createStats(): LifelineStats {
+  const stats: LifelineStats = {
+    framesDecoded: 0,
+    bytesReceived: 0,
+    keyframes: 0,
+    lastFrameAt: 0,
+    framesReceived: 0,
+    framesDropped: 0,
+    decoderErrors: 0,
+    lastLatencyMs: 0,
+  };
+  window.lifelineStats = stats;
+  return stats;
+}
+
+export interface Rates {
+  /** Pictures drawn per second. */
+  fps: number;
+  /** Video received, in kilobits per second. */
+  kbps: number;
+}
+
+/** Turns the growing counters into rates over the interval since the previous sample. */
+export class RateMeter {
+  readonly #stats: LifelineStats;
+  #at: number;
+  #frames: number;
+  #bytes: number;
+
+  constructor(stats: LifelineStats, now = performance.now()) {
+    this.#stats = stats;
+    this.#at = now;
+    this.#frames = stats.framesDecoded;
+    this.#bytes = stats.bytesReceived;
+  }
+
+  sample(now = performance.now()): Rates {
+    const seconds = Math.max((now - this.#at) / 1000, 0.001);
+    const rates = {
+      fps: (this.#stats.framesDecoded - this.#frames) / seconds,
+      kbps: ((this.#stats.bytesReceived - this.#bytes) * 8) / 1000 / seconds,
+    };
+    this.#at = now;
+    this.#frames = this.#stats.framesDecoded;
+    this.#bytes = this.#stats.bytesReceived;
+    return rates;
+  }
+}

@@ -1,0 +1,128 @@
+import {
+  type ControlMessage,
+  decodeFrame,
+  encodeControl,
+  PROTOCOL_VERSION,
+  type VideoFrame,
+} from '../../../../protocol/index.ts';
+import type { RelayGrant } from '../api/types.ts';
+
+/** How long the relay has to answer `hello` before the console gives up on the socket, in ms. */
+const WELCOME_TIMEOUT_MS = 10_000;
+
+/** Identifies the console in `hello`. */
+export const CONSOLE_CLIENT = { name: 'lifeline-console', version: '0.1.0' } as const;
+
+export interface RelayCloseInfo {
+  code: number;
+  /** True when the console itself closed the socket (leaving, ending, navigating away). */
+  byUs: boolean;
+  /** True when the relay answered `hello` with `welcome` before the socket closed. */
+  welcomed: boolean;
+}
+
+export interface RelayHandlers {
+  onMessage(message: ControlMessage): void;
+  onVideo(frame: VideoFrame): void;
+  onClose(info: RelayCloseInfo): void;
+}
+
+/**
+ * The operator's one WebSocket to the relay. Sends `hello` with the relay token as the first
+ * message (the token never goes into the URL), decodes every frame defensively and drops what
+ * it cannot read.
+ * @example
+ * const relay = new RelayConnection(grant.relay, { onMessage, onVideo, onClose });
+ * relay.send({ type: 'request-keyframe' });
+ */
+export class RelayConnection {
+  readonly #socket: WebSocket;
+  readonly #handlers: RelayHandlers;
+  #closedByUs = false;
+  #welcomed = false;
+  #closed = false;
+  #welcomeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Frames that could not be decoded and were dropped. */
+  malformedFrames = 0;
+
+  /** Throws when the URL is not a WebSocket URL or the page may not open it (mixed content). */
+  constructor(grant: RelayGrant, handlers: RelayHandlers) {
+    const url = new URL(grant.url, location.href);
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+      throw new Error(`The relay address must start with ws:// or wss://, not ${url.protocol}//.`);
+    }
+    this.#handlers = handlers;
+    this.#socket = new WebSocket(url);
+    this.#socket.binaryType = 'arraybuffer';
+    this.#socket.addEventListener('open', () => {
+      this.send({
+        type: 'hello',
+        protocol: PROTOCOL_VERSION,
+        role: 'operator',
+        token: grant.token,
+        client: { ...CONSOLE_CLIENT },
+      });
+      this.#welcomeTimer = setTimeout(() => {
+        // A relay that never answers looks like a lost connection to the operator.
+        if (!this.#welcomed) this.#socket.close(4000, 'no welcome');
+      }, WELCOME_TIMEOUT_MS);
+    });
+    this.#socket.addEventListener('message', (event) => this.#receive(event.data));
+    this.#socket.addEventListener('close', (event) => this.#finish(event.code));
+    // 'error' is always followed by 'close', which carries everything the console needs.
+  }
+
+  /** Whether the socket is open and messages can be sent. */
+  get open(): boolean {
+    return this.#socket.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends a control message; returns false when the socket is not open. */
+  send(message: ControlMessage): boolean {
+    if (this.#socket.readyState !== WebSocket.OPEN) return false;
+    this.#socket.send(encodeControl(message));
+    return true;
+  }
+
+  /** Closes the socket on purpose; `onClose` still runs, with `byUs` set. */
+  close(): void {
+    this.#closedByUs = true;
+    if (this.#socket.readyState === WebSocket.CONNECTING || this.#socket.readyState === WebSocket.OPEN) {
+      this.#socket.close(1000, 'operator left');
+    }
+  }
+
+  #receive(data: unknown): void {
+    if (!(data instanceof ArrayBuffer)) {
+      this.malformedFrames++;
+      return;
+    }
+    const result = decodeFrame(data);
+    if (!result.ok) {
+      this.malformedFrames++;
+      return;
+    }
+    try {
+      if (result.frame.kind === 'video') {
+        this.#handlers.onVideo(result.frame);
+        return;
+      }
+      const message = result.frame.message;
+      if (message.type === 'welcome') {
+        this.#welcomed = true;
+        clearTimeout(this.#welcomeTimer);
+      }
+      this.#handlers.onMessage(message);
+    } catch (error) {
+      // A bug in a handler must not take the socket down with it.
+      console.error('lifeline: a relay message handler failed', error);
+    }
+  }
+
+  #finish(code: number): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#welcomeTimer);
+    this.#handlers.onClose({ code, byUs: this.#closedByUs, welcomed: this.#welcomed });
+  }
+}

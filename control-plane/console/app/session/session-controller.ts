@@ -1,0 +1,265 @@
+import {
+  type VideoFrame as AccessUnit,
+  type ControlMessage,
+  NO_PERMISSIONS,
+  type Permissions,
+} from '../../../../protocol/index.ts';
+import { isApiError } from '../api/client.ts';
+import { endSession, joinSession } from '../api/endpoints.ts';
+import type { SessionGrant } from '../api/types.ts';
+import { InputCapture } from '../input/input-capture.ts';
+import { createStats, type LifelineStats } from '../media/stats.ts';
+import { VideoRenderer } from '../media/video-renderer.ts';
+import { type RelayCloseInfo, RelayConnection } from '../relay/relay-connection.ts';
+import { relayErrorText } from './describe.ts';
+import { initialSessionState, isFinalPhase, type SessionState } from './session-state.ts';
+
+type Listener = (state: SessionState) => void;
+
+/**
+ * One operator's view of one session: owns the relay socket, the video renderer and input
+ * capture, and turns relay messages into a {@link SessionState} the views render.
+ * @example
+ * const session = new SessionController(grant);
+ * session.attach(canvas);
+ * session.connect();
+ * session.subscribe((state) => render(state));
+ */
+export class SessionController {
+  readonly stats: LifelineStats = createStats();
+  #state: SessionState;
+  #grant: SessionGrant | undefined;
+  #relay: RelayConnection | undefined;
+  #renderer: VideoRenderer | undefined;
+  #input: InputCapture | undefined;
+  #listeners = new Set<Listener>();
+  #noticeId = 0;
+  #disposed = false;
+
+  constructor(grant: SessionGrant) {
+    this.#grant = grant;
+    this.#state = initialSessionState(grant.session);
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Gives the controller the canvas to draw on and to capture input from. */
+  attach(canvas: HTMLCanvasElement): void {
+    this.#renderer = new VideoRenderer(canvas, this.stats, {
+      requestKeyframe: () => this.#relay?.send({ type: 'request-keyframe' }),
+      onPicture: () => this.#set({ hasPicture: true }),
+      onUnsupported: (message) => this.#fail('VIDEO_UNSUPPORTED', message),
+    });
+    this.#input = new InputCapture(canvas, (event) => this.#relay?.send({ type: 'input', event }));
+  }
+
+  /** Opens the relay socket with the current grant; a grant is used once. */
+  connect(): void {
+    const grant = this.#grant;
+    this.#grant = undefined;
+    if (!grant || this.#disposed) return;
+    this.#set({ phase: 'connecting', session: grant.session, error: null, ended: null, hasPicture: false });
+    try {
+      this.#relay = new RelayConnection(grant.relay, {
+        onMessage: (message) => this.#onMessage(message),
+        onVideo: (unit) => this.#onVideo(unit),
+        onClose: (info) => this.#onClose(info),
+      });
+    } catch (error) {
+      this.#fail(
+        'RELAY_UNREACHABLE',
+        error instanceof Error ? error.message : 'The relay cannot be reached.',
+      );
+    }
+  }
+
+  /** Asks the control plane for a new relay grant and connects again (after a drop or a refusal). */
+  async reconnect(): Promise<void> {
+    this.#relay?.close();
+    this.#set({ phase: 'connecting', error: null, notice: null });
+    try {
+      this.#grant = await joinSession(this.#state.session.id);
+    } catch (error) {
+      if (!isApiError(error)) {
+        this.#fail('INTERNAL', error instanceof Error ? error.message : String(error));
+        return;
+      }
+      if (
+        error.kind === 'SESSION_ENDED' ||
+        error.kind === 'NOT_FOUND' ||
+        error.kind === 'SESSION_NOT_FOUND'
+      ) {
+        this.#finish('ended', {
+          reason: this.#state.session.endReason ?? 'agent-disconnected',
+          message: error.message,
+        });
+      } else {
+        this.#fail(error.kind, error.message);
+      }
+      return;
+    }
+    this.connect();
+  }
+
+  takeControl(): void {
+    if (this.#state.phase !== 'live' || !this.#state.permissions.control || this.#state.inControl) return;
+    this.#input?.start();
+    this.#set({ inControl: true });
+  }
+
+  releaseControl(): void {
+    this.#input?.stop();
+    if (this.#state.inControl) this.#set({ inControl: false });
+  }
+
+  /** Ends the session for everyone: tells the relay at once, then records it with the control plane. */
+  async end(): Promise<void> {
+    if (this.#state.ending || this.#state.phase === 'ended') return;
+    this.releaseControl();
+    this.#set({ ending: true });
+    this.#relay?.send({ type: 'end', reason: 'operator-ended' });
+    try {
+      await endSession(this.#state.session.id);
+    } catch (error) {
+      // Already ended elsewhere is still ended; anything else the operator must know about.
+      if (isApiError(error) && error.kind !== 'SESSION_ENDED' && error.kind !== 'CONFLICT') {
+        this.#set({ ending: false });
+        this.#notify(`The session could not be ended: ${error.message}`);
+        return;
+      }
+    }
+    this.#finish('ended', { reason: 'operator-ended', message: null });
+  }
+
+  /** Leaves the session view: closes the socket and frees the decoder. Does not end the session. */
+  dispose(): void {
+    this.#disposed = true;
+    this.#input?.stop();
+    this.#relay?.close();
+    this.#renderer?.close();
+    this.#listeners.clear();
+  }
+
+  #onMessage(message: ControlMessage): void {
+    // Whatever trails an end, a refusal or an error (often a closing `end`) changes nothing.
+    if (isFinalPhase(this.#state.phase)) return;
+    switch (message.type) {
+      case 'welcome':
+        this.#set({
+          phase: 'waiting',
+          agent: message.agent ?? this.#state.agent,
+          permissions: message.permissions ?? this.#state.permissions,
+        });
+        return;
+      case 'consent':
+        if (!message.accepted) {
+          this.#finish('declined');
+          return;
+        }
+        this.#set({ phase: 'live' });
+        this.#applyPermissions(message.permissions, false);
+        return;
+      case 'permissions':
+        this.#applyPermissions(message.permissions);
+        return;
+      case 'video-config':
+        this.#renderer?.configure(message);
+        this.#set({
+          // The agent only streams after consent, so video also means the user accepted.
+          phase: this.#state.phase === 'waiting' ? 'live' : this.#state.phase,
+          video: { width: message.width, height: message.height, framerate: message.framerate },
+          hasPicture: false,
+        });
+        return;
+      case 'end':
+        if (message.reason === 'consent-refused') {
+          this.#finish('declined');
+          return;
+        }
+        this.#finish('ended', { reason: message.reason, message: message.message ?? null });
+        return;
+      case 'error':
+        if (message.code === 'SESSION_ENDED') {
+          this.#finish('ended', {
+            reason: this.#state.session.endReason ?? 'agent-disconnected',
+            message: null,
+          });
+        } else {
+          this.#fail(message.code, relayErrorText(message.code, message.message));
+        }
+        return;
+      default:
+        // hello, input, operator-joined/left and request-keyframe are not for the console.
+        return;
+    }
+  }
+
+  /** Takes the user's latest choice; `announce` tells the operator about changes to it. */
+  #applyPermissions(permissions: Permissions, announce = true): void {
+    const before = this.#state.permissions;
+    if (!permissions.control && this.#state.inControl) {
+      this.releaseControl();
+      this.#notify('The user took back control. You are viewing only.');
+    } else if (announce && permissions.control && !before.control) {
+      this.#notify('The user allowed you to take control.');
+    }
+    if (announce && !permissions.view && before.view) this.#notify('The user paused screen sharing.');
+    // A resumed stream must start from a keyframe; ask rather than wait for the next interval.
+    if (permissions.view && !before.view && this.#state.hasPicture)
+      this.#relay?.send({ type: 'request-keyframe' });
+    this.#set({ permissions: { ...permissions } });
+  }
+
+  #onVideo(unit: AccessUnit): void {
+    this.#renderer?.push(unit);
+  }
+
+  #onClose(info: RelayCloseInfo): void {
+    this.#relay = undefined;
+    if (info.byUs || this.#disposed || isFinalPhase(this.#state.phase)) return;
+    if (this.#state.ending) {
+      // The relay closes right after our `end`; that is the end we asked for, not a drop.
+      return;
+    }
+    this.releaseControl();
+    this.#renderer?.close();
+    this.#set({ phase: 'lost', hasPicture: false });
+  }
+
+  #finish(phase: 'ended' | 'declined', ended?: SessionState['ended']): void {
+    this.releaseControl();
+    this.#renderer?.close();
+    this.#set({
+      phase,
+      ended: ended ?? null,
+      ending: false,
+      hasPicture: false,
+      permissions: { ...NO_PERMISSIONS },
+    });
+    this.#relay?.close();
+  }
+
+  #fail(code: string, message: string): void {
+    this.releaseControl();
+    this.#renderer?.close();
+    this.#set({ phase: 'failed', error: { code, message }, hasPicture: false });
+    this.#relay?.close();
+  }
+
+  #notify(text: string): void {
+    this.#set({ notice: { id: ++this.#noticeId, text } });
+  }
+
+  #set(patch: Partial<SessionState>): void {
+    if (this.#disposed) return;
+    this.#state = { ...this.#state, ...patch };
+    for (const listener of this.#listeners) listener(this.#state);
+  }
+}

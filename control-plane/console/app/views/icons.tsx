@@ -1,0 +1,92 @@
+import type { JSX } from 'preact';
+
+type IconProps = { size?: number; class?: string };
+
+function Svg({
+  size = 16,
+  class: className,
+  children,
+}: IconProps & { children: JSX.Element | JSX.Element[] }) {
+  return (
+    <svg
+      class={className}
+      width={size}
+      height={size}
+      viewBox="0 0 24 24"
+      fill="none"
+      stroke="currentColor"
+      stroke-width={2}
+      stroke-linecap="round"
+      stroke-linejoin="round"
+      aria-hidden="true"
+    >
+      {children}
+    </svg>
+  );
+}
+
+/** The Lifeline mark: a lifebuoy. */
+export function LogoMark({ size = 28 }: { size?: number }) {
+  return (
+    <svg width={size} height={size} viewBox="0 0 32 32" aria-hidden="true">
+      <circle cx="16" cy="16" r="13" fill="#fff" />
+      <path d="M16 3a13 13 0 0 1 9.19 3.81L20.6 11.4A6.5 6.5 0 0 0 16 9.5z" fill="#e5484d" />
+      <path d="M29 16a13 13 0 0 1-3.81 9.19L20.6 20.6A6.5 6.5 0 0 0 22.5 16z" fill="#e5484d" />
+      <path d="M16 29a13 13 0 0 1-9.19-3.81l4.59-4.59A6.5 6.5 0 0 0 16 22.5z" fill="#e5484d" />
+      <path d="M3 16a13 13 0 0 1 3.81-9.19l4.59 4.59A6.5 6.5 0 0 0 9.5 16z" fill="#e5484d" />
+      <circle cx="16" cy="16" r="6.5" fill="none" stroke="#1f2937" stroke-width="1.2" />
+      <circle cx="16" cy="16" r="13" fill="none" stroke="#1f2937" stroke-width="1.2" />
+    </svg>
+  );
+}
+
+export const IconArrowLeft = (props: IconProps) => (
+  <Svg {...props}>
+    <path d="M19 12H5" />
+    <path d="m12 19-7-7 7-7" />
+  </Svg>
+);
+
+export const IconMonitor = (props: IconProps) => (
+  <Svg {...props}>
+    <rect x="2" y="3" width="20" height="14" rx="2" />
+    <path d="M8 21h8" />
+    <path d="M12 17v4" />
+  </Svg>
+);
+
+export const IconPointer = (props: IconProps) => (
+  <Svg {...props}>
+    <path d="m4 4 7.07 17 2.51-7.39L21 11.07z" />
+  </Svg>
+);
+
+export const IconPower = (props: IconProps) => (
+  <Svg {...props}>
+    <path d="M12 2v10" />
+    <path d="M18.4 6.6a9 9 0 1 1-12.77.04" />
+  </Svg>
+);
+
+export const IconRefresh = (props: IconProps) => (
+  <Svg {...props}>
+    <path d="M21 12a9 9 0 1 1-3-6.7L21 8" />
+    <path d="M21 3v5h-5" />
+  </Svg>
+);
+
+export const IconAlert = (props: IconProps) => (
+  <Svg {...props}>
+    <circle cx="12" cy="12" r="10" />
+    <path d="M12 8v4" />
+    <path d="M12 16h.01" />
+  </Svg>
+);
+
+export const IconLogOut = (props: IconProps) => (
+  <Svg {...props}>
+    <path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4" />
+    <path d="m16 17 5-5-5-5" />
+    <path d="M21 12H9" />
+  </Svg>
+);

@@ -1,0 +1,118 @@
+import { peerLabel, statusText } from '../session/describe.ts';
+import type { SessionController } from '../session/session-controller.ts';
+import type { SessionState } from '../session/session-state.ts';
+import { IconArrowLeft, IconPointer, IconPower } from './icons.tsx';
+
+export type ScaleMode = 'fit' | 'actual';
+
+function statusTone(state: SessionState): string {
+  if (state.phase === 'live') return state.hasPicture || !state.permissions.view ? 'ok' : 'busy';
+  if (state.phase === 'connecting' || state.phase === 'waiting') return 'busy';
+  return 'off';
+}
+
+export interface SessionToolbarProps {
+  controller: SessionController;
+  state: SessionState;
+  scale: ScaleMode;
+  onScale(mode: ScaleMode): void;
+  onLeave(): void;
+}
+
+/** Who is on the other end, the status line and the session's actions. */
+export function SessionToolbar({ controller, state, scale, onScale, onLeave }: SessionToolbarProps) {
+  const live = state.phase === 'live';
+  const meta = [
+    state.agent?.os,
+    state.agent ? `${state.agent.name} ${state.agent.version}` : undefined,
+  ].filter(Boolean);
+  const controlHint = !live
+    ? 'Available once the user has accepted'
+    : state.permissions.control
+      ? 'Send your mouse and keyboard to the remote screen'
+      : 'The user has not allowed control';
+
+  return (
+    <div class="session-bar">
+      <div class="session-bar__peer">
+        <button
+          type="button"
+          class="btn btn--icon btn--dark"
+          onClick={onLeave}
+          title="Back to the dashboard (the session keeps running)"
+          aria-label="Back to the dashboard"
+        >
+          <IconArrowLeft size={18} />
+        </button>
+        <div class="session-bar__who">
+          <div class="session-bar__name">{peerLabel(state.agent)}</div>
+          <div class="session-bar__meta">{meta.join(' · ') || 'Remote device'}</div>
+        </div>
+      </div>
+
+      <div class={`session-status session-status--${statusTone(state)}`}>
+        <span class="session-status__dot" aria-hidden="true" />
+        <span class="session-status__text" data-testid="session-status" role="status">
+          {statusText(state)}
+        </span>
+      </div>
+
+      <div class="session-bar__actions">
+        <fieldset class="segmented" aria-label="Scaling">
+          <button
+            type="button"
+            class={`segmented__item${scale === 'fit' ? ' segmented__item--active' : ''}`}
+            aria-pressed={scale === 'fit'}
+            data-testid="scale-fit"
+            title="Scale the screen to the window"
+            onClick={() => onScale('fit')}
+          >
+            Fit
+          </button>
+          <button
+            type="button"
+            class={`segmented__item${scale === 'actual' ? ' segmented__item--active' : ''}`}
+            aria-pressed={scale === 'actual'}
+            data-testid="scale-actual"
+            title="One screen pixel per pixel; scroll to see the rest"
+            onClick={() => onScale('actual')}
+          >
+            1:1
+          </button>
+        </fieldset>
+        {state.inControl ? (
+          <button
+            key="release"
+            type="button"
+            class="btn btn--warning"
+            data-testid="release-control"
+            onClick={() => controller.releaseControl()}
+          >
+            <IconPointer size={16} /> Release control
+          </button>
+        ) : (
+          <button
+            key="take"
+            type="button"
+            class="btn btn--primary"
+            data-testid="take-control"
+            disabled={!live || !state.permissions.control}
+            title={controlHint}
+            onClick={() => controller.takeControl()}
+          >
+            <IconPointer size={16} /> Take control
+          </button>
+        )}
+        <button
+          type="button"
+          class="btn btn--danger"
+          data-testid="end-session"
+          disabled={state.ending || state.phase === 'ended' || state.phase === 'declined'}
+          onClick={() => void controller.end()}
+        >
+          <IconPower size={16} /> {state.ending ? 'Ending…' : 'End session'}
+        </button>
+      </div>
+    </div>
+  );
+}

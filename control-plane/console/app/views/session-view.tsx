@@ -1,0 +1,83 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { SessionGrant } from '../api/types.ts';
+import { SessionController } from '../session/session-controller.ts';
+import { isFinalPhase } from '../session/session-state.ts';
+import { useElementSize, useSessionState } from './hooks.ts';
+import { SessionOverlay } from './session-overlay.tsx';
+import { SessionStatusBar } from './session-status-bar.tsx';
+import { type ScaleMode, SessionToolbar } from './session-toolbar.tsx';
+
+/** How long a notice (for example "The user took back control") stays up, in ms. */
+const NOTICE_MS = 6000;
+
+export interface SessionViewProps {
+  grant: SessionGrant;
+  /** Back to the dashboard. Leaving does not end the session; it can be rejoined. */
+  onLeave(): void;
+}
+
+/** The largest size with the video's aspect ratio that fits the available area, in CSS pixels. */
+function fitted(
+  area: { width: number; height: number } | null,
+  video: { width: number; height: number } | null,
+) {
+  if (!area || !video || area.width <= 0 || area.height <= 0) return undefined;
+  const scale = Math.min(area.width / video.width, area.height / video.height);
+  return { width: `${Math.floor(video.width * scale)}px`, height: `${Math.floor(video.height * scale)}px` };
+}
+
+/** One live session: the remote screen with its toolbar, status bar, overlays and notices. */
+export function SessionView({ grant, onLeave }: SessionViewProps) {
+  const [controller] = useState(() => new SessionController(grant));
+  const state = useSessionState(controller);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const areaRef = useRef<HTMLDivElement>(null);
+  const area = useElementSize(areaRef);
+  const [scale, setScale] = useState<ScaleMode>('fit');
+  const [notice, setNotice] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (canvasRef.current) controller.attach(canvasRef.current);
+    controller.connect();
+    return () => controller.dispose();
+  }, [controller]);
+
+  useEffect(() => {
+    if (!state.notice) return;
+    setNotice(state.notice.text);
+    const timer = setTimeout(() => setNotice(null), NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [state.notice]);
+
+  const showScreen = state.video !== null && (state.phase === 'live' || state.phase === 'ended');
+  return (
+    <div class="session">
+      <SessionToolbar
+        controller={controller}
+        state={state}
+        scale={scale}
+        onScale={setScale}
+        onLeave={onLeave}
+      />
+      <div class={`stage stage--${scale}${state.inControl ? ' stage--control' : ''}`}>
+        <div class="stage__scroll" ref={areaRef}>
+          <canvas
+            ref={canvasRef}
+            class={`screen${showScreen ? '' : ' screen--hidden'}`}
+            style={scale === 'fit' ? fitted(area, state.video) : undefined}
+            data-testid="screen"
+            tabIndex={0}
+            aria-label="Remote screen"
+          />
+        </div>
+        <SessionOverlay controller={controller} state={state} onLeave={onLeave} />
+        {notice && !isFinalPhase(state.phase) && (
+          <div class="toast" role="status" data-testid="notice">
+            {notice}
+          </div>
+        )}
+      </div>
+      <SessionStatusBar controller={controller} state={state} />
+    </div>
+  );
+}

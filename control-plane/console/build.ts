@@ -1,0 +1,88 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+
+/** The browser entry point of the operator console. */
+const ENTRY = fileURLToPath(new URL('./app/main.tsx', import.meta.url));
+
+/** Where the server serves the bundle; {@link consoleHtml} links to these. */
+export const CONSOLE_ASSET_PATHS = { js: '/assets/console.js', css: '/assets/console.css' } as const;
+
+/**
+ * zod re-exports every one of its ~50 message locales through `z.locales`, which makes up half
+ * of the bundle. The console only shows English, so that module is replaced by English alone.
+ */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(context) {
+    context.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => {
+      if (!/[\\/]zod[\\/]/.test(args.importer)) return undefined;
+      return { path: join(dirname(args.importer), args.path), namespace: 'zod-locales' };
+    });
+    context.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
+export interface ConsoleAssets {
+  /** One ES module with preact, the protocol and the app. */
+  js: string;
+  /** Every stylesheet the app imports, in order. */
+  css: string;
+}
+
+/**
+ * Bundles the operator console (`app/main.tsx` and the CSS it imports) in memory with esbuild.
+ * @example
+ * const assets = await buildConsoleAssets({ minify: true });
+ * app.get('/assets/console.js', (c) => c.body(assets.js, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
+ */
+export async function buildConsoleAssets(options?: { minify?: boolean }): Promise<ConsoleAssets> {
+  const result = await build({
+    entryPoints: { console: ENTRY },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'chrome110',
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    minify: options?.minify ?? false,
+    legalComments: 'none',
+    charset: 'utf8',
+    write: false,
+    // Required to name the JS and CSS outputs; nothing is written.
+    outdir: 'console-assets',
+    logLevel: 'silent',
+    plugins: [zodEnglishOnly],
+  });
+  const js = result.outputFiles.find((file) => file.path.endsWith('.js'));
+  const css = result.outputFiles.find((file) => file.path.endsWith('.css'));
+  if (!js || !css) throw new Error('The console bundle is missing its JavaScript or its stylesheet.');
+  return { js: js.text, css: css.text };
+}
+
+/**
+ * The console's HTML shell. It has no inline script or style, so it runs under a strict
+ * Content-Security-Policy (`default-src 'self'`); the app renders into `#app`.
+ */
+export function consoleHtml(): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Lifeline · Operator console</title>
+<link rel="stylesheet" href="${CONSOLE_ASSET_PATHS.css}">
+<script type="module" src="${CONSOLE_ASSET_PATHS.js}"></script>
+</head>
+<body>
+<div id="app"></div>
+<noscript>The Lifeline console needs JavaScript.</noscript>
+</body>
+</html>
+`;
+}
