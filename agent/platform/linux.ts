@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import { PlatformError } from './errors.ts';
 import type { CaptureSource, Platform, ScreenSize } from './platform.ts';
 import { loadRobotjs, type RobotjsModule, type RobotLike } from './robot.ts';
+import { keysymForRobotKey, readBoundKeysyms } from './x11-keymap.ts';
 
 /** The X server socket for display :0, used when DISPLAY is unset (an agent started from a service). */
 const DISPLAY_ZERO_SOCKET = '/tmp/.X11-unix/X0';
 
 /**
- * robotjs key names whose keysym is missing from common X keymaps. robotjs then sends keycode 0, the
- * server answers BadValue, and Xlib's default error handler exits the whole agent — so these are
- * refused before they reach robotjs.
+ * robotjs key names whose keysym is missing from common X keymaps, refused when xmodmap is not there
+ * to read the real keymap (see `readBoundKeysyms` for why a missing keysym must never reach robotjs).
  * - `capslock`: robotjs maps it to Shift_Lock, which the usual keymaps leave unbound.
  * - `right_alt`: layouts with AltGr bind ISO_Level3_Shift there instead of Alt_R.
  * - `f13`…`f24`: evdev keymaps bind XF86 launcher keysyms to those keys.
@@ -48,6 +48,9 @@ export function resolveX11Display(env: NodeJS.ProcessEnv = process.env): string 
  */
 export function createLinuxPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
   const display = resolveX11Display(env);
+  /** Keysyms on the display's keymap; undefined until bound, or when xmodmap cannot tell. */
+  let keysyms: ReadonlySet<string> | undefined;
+  let keysymsRead = false;
 
   function bind(): RobotjsModule {
     const robot = loadRobotjs();
@@ -65,7 +68,17 @@ export function createLinuxPlatform(env: NodeJS.ProcessEnv = process.env): Platf
       }
       boundDisplay = display;
     }
+    if (!keysymsRead) {
+      keysyms = readBoundKeysyms(display);
+      keysymsRead = true;
+    }
     return robot;
+  }
+
+  function refuseWithoutKeycode(key: string): void {
+    const keysym = keysymForRobotKey(key);
+    const missing = keysyms ? keysym === undefined || !keysyms.has(keysym) : KEYS_WITHOUT_KEYCODE.has(key);
+    if (missing) throw new Error(`no key on the keymap of ${display} produces ${keysym ?? key}`);
   }
 
   const robot: RobotLike = {
@@ -74,8 +87,9 @@ export function createLinuxPlatform(env: NodeJS.ProcessEnv = process.env): Platf
     mouseToggle: (down, button) => bind().mouseToggle(down, button),
     scrollMouse: (x, y) => bind().scrollMouse(x, y),
     keyToggle: (key, down) => {
-      if (KEYS_WITHOUT_KEYCODE.has(key)) throw new Error(`key ${key} has no keycode on X11`);
-      bind().keyToggle(key, down);
+      const robot = bind();
+      refuseWithoutKeycode(key);
+      robot.keyToggle(key, down);
     },
   };
 

@@ -291,6 +291,41 @@ describe('createInputInjector with real robotjs on Xvfb', () => {
   });
 });
 
+describe('createInputInjector on a German X keymap', () => {
+  let xvfb: Xvfb;
+  let injector: Injector;
+
+  before(async () => {
+    xvfb = await startXvfb({ width: WIDTH, height: HEIGHT });
+    // The German keymap has dead_grave but no grave: robotjs would send keycode 0 for Backquote,
+    // and Xlib would exit the agent on the server's BadValue.
+    await runX('setxkbmap', ['de'], xvfb.display);
+    injector = startInjector(xvfb.display);
+  });
+
+  after(async () => {
+    await injector?.stop();
+    await xvfb?.stop();
+  });
+
+  it('refuses a key whose character the keymap lacks, and keeps injecting', async () => {
+    const before = (await injector.state()).stats;
+    const reply = await injector.apply(
+      { kind: 'key', code: 'Backquote', down: true },
+      { kind: 'key', code: 'Backquote', down: false },
+    );
+    assert.equal(reply.stats.failed, before.failed + 2);
+    assert.match(reply.errors.at(-1) ?? '', /grave/);
+    await injector.apply(
+      { kind: 'key', code: 'KeyA', down: true },
+      { kind: 'key', code: 'KeyA', down: false },
+    );
+    await injector.apply({ kind: 'move', x: 0.5, y: 0.5 });
+    assert.deepEqual(await pointerLocation(xvfb.display), { x: 640, y: 360 });
+    assert.equal((await injector.state()).stats.failed, before.failed + 2);
+  });
+});
+
 describe('robotKeyFor', () => {
   it('maps letters, digits, function keys and punctuation to robotjs names', () => {
     assert.deepEqual(robotKeyFor('KeyQ'), { key: 'q' });
