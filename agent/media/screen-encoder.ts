@@ -114,6 +114,11 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
     throw new Error(`could not start ffmpeg at ${options.ffmpegPath}`);
   }
 
+  // ffmpeg would notice a vanished agent only at its next write to the closed pipe; an agent that
+  // exits through process.exit() takes it down at once.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
   let stopping = false;
   let configured = false;
   let stderrTail = '';
@@ -145,6 +150,7 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
   });
   // 'close' waits for stdout and stderr to drain, so the tail is complete.
   child.once('close', (code, signal) => {
+    process.removeListener('exit', killOnExit);
     options.onExit({
       code,
       signal,
