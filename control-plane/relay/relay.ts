@@ -358,6 +358,12 @@ export class Relay {
   }
 
   private async onConsent(session: LiveSession, message: MessageOf<'consent'>): Promise<void> {
+    if (message.accepted) {
+      // Before anything awaits: the agent streams right after its consent, and operators act on it
+      // at once, so the frames that follow must already find the session consented.
+      session.consent = 'accepted';
+      session.permissions = message.permissions;
+    }
     session.toOperators(message);
     await this.options.audit.record({
       actorType: 'agent',
@@ -371,8 +377,6 @@ export class Relay {
       await this.endSession(session, 'consent-refused');
       return;
     }
-    session.consent = 'accepted';
-    session.permissions = message.permissions;
     await this.options.store.markActive(session.id);
     session.requestKeyframe();
   }

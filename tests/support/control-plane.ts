@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
+import { pino } from 'pino';
 import { createApp } from '../../control-plane/app.ts';
 import { loadConfig } from '../../control-plane/config.ts';
 import { createLogger } from '../../control-plane/logger.ts';
+import { Relay } from '../../control-plane/relay/relay.ts';
 import { createServices, type Services } from '../../control-plane/services.ts';
 
 export const ADMIN_USERNAME = 'admin';
@@ -20,13 +22,20 @@ export interface TestControlPlane {
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  listen?: boolean;
+  env?: Record<string, string>;
+  /** Collects every log line (JSON) the control plane writes, at level `trace` unless `env.LOG_LEVEL` says otherwise. */
+  logs?: string[];
+  /** How long the relay waits for a peer's hello, in milliseconds; the relay's default otherwise. */
+  helloTimeoutMs?: number;
+}
+
 /**
  * A real control plane on a temporary data directory (a real libSQL file), optionally listening on a
  * free loopback port for WebSocket and browser tests.
  */
-export async function startControlPlane(
-  options: { listen?: boolean; env?: Record<string, string> } = {},
-): Promise<TestControlPlane> {
+export async function startControlPlane(options: StartOptions = {}): Promise<TestControlPlane> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lifeline-test-'));
   let port = 0;
   let server: ReturnType<typeof serve> | undefined;
@@ -44,10 +53,23 @@ export async function startControlPlane(
     PORT: String(port || 8080),
     LIFELINE_PUBLIC_URL: url,
     LIFELINE_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+    LOG_LEVEL: options.logs ? 'trace' : (process.env['TEST_LOG_LEVEL'] ?? 'silent'),
     ...options.env,
   });
-  const services = await createServices(config, createLogger(config.logLevel), { announce: () => {} });
+  const logger = createLogger(config.logLevel);
+  const logs = options.logs;
+  if (logs) {
+    // The real logger, redaction included, with its destination swapped for an in-memory one.
+    (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] = {
+      write: (line: string) => logs.push(line),
+    };
+  }
+  const services = await createServices(config, logger, { announce: () => {} });
+  if (options.helloTimeoutMs !== undefined) {
+    const replaced = services.relay;
+    services.relay = new Relay({ ...services, helloTimeoutMs: options.helloTimeoutMs });
+    await replaced.shutdown();
+  }
   const { app, injectWebSocket } = createApp(services);
   if (options.listen) {
     server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
@@ -61,6 +83,8 @@ export async function startControlPlane(
     url,
     dataDir,
     async stop() {
+      // services.close() shuts down the relay it built; a relay swapped in above is shut down here.
+      await services.relay.shutdown();
       await services.close();
       if (server) {
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -1,0 +1,262 @@
+import WebSocket from 'ws';
+import {
+  type ControlMessage,
+  type ControlMessageType,
+  decodeFrame,
+  encodeControl,
+  type Frame,
+  type MessageOf,
+  PROTOCOL_VERSION,
+} from '../../protocol/index.ts';
+import { loginCookie, registerAgent, type TestControlPlane } from '../support/control-plane.ts';
+
+/** How long a test waits for something the relay should do at once, in milliseconds. Generous on purpose. */
+export const WAIT_MS = 5_000;
+
+/** One frame as a client received it. Video data is kept only when the client was asked to keep it. */
+export interface Received {
+  bytes: Uint8Array | undefined;
+  frame: Frame | undefined;
+  /** Why the frame did not decode, when it did not. */
+  reason: string | undefined;
+}
+
+export interface Closed {
+  code: number;
+  reason: string;
+}
+
+/**
+ * A real `ws` client of the relay that decodes what it receives and lets a test wait for it.
+ * Every waiting method fails with a list of what did arrive, so a failing test says why.
+ */
+export class RelayClient {
+  /** Every frame received, in order. */
+  readonly received: Received[] = [];
+  readonly closed: Promise<Closed>;
+  private closedWith: Closed | undefined;
+  private readonly listeners = new Set<() => void>();
+
+  private constructor(
+    readonly ws: WebSocket,
+    private readonly keepVideoData: boolean,
+  ) {
+    ws.on('message', (data: Buffer) => {
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const result = decodeFrame(bytes);
+      const frame = result.ok ? result.frame : undefined;
+      const keep = keepVideoData || frame?.kind !== 'video';
+      this.received.push({
+        bytes: keep ? bytes : undefined,
+        frame: frame?.kind === 'video' && !keep ? { ...frame, data: new Uint8Array(0) } : frame,
+        reason: result.ok ? undefined : result.reason,
+      });
+      this.notify();
+    });
+    this.closed = new Promise((resolve) => {
+      ws.on('close', (code, reason) => {
+        this.closedWith = { code, reason: reason.toString() };
+        resolve(this.closedWith);
+        this.notify();
+      });
+    });
+  }
+
+  /**
+   * Opens a socket to the relay. Rejects with the HTTP status when the upgrade is refused.
+   * @param options.keepVideoData false to record only the headers of video frames (for volume tests).
+   */
+  static connect(
+    url: string,
+    options: { origin?: string; keepVideoData?: boolean } = {},
+  ): Promise<RelayClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, {
+        perMessageDeflate: false,
+        ...(options.origin ? { origin: options.origin } : {}),
+      });
+      const client = new RelayClient(ws, options.keepVideoData ?? true);
+      ws.once('open', () => resolve(client));
+      ws.once('unexpected-response', (_request, response) => {
+        reject(new UpgradeRefused(response.statusCode ?? 0));
+        response.resume();
+        ws.terminate();
+      });
+      ws.once('error', (error) => reject(error));
+    });
+  }
+
+  send(message: ControlMessage): void {
+    this.ws.send(encodeControl(message));
+  }
+
+  sendBytes(bytes: Uint8Array | string): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.ws.send(bytes, (error) => (error ? reject(error) : resolve())),
+    );
+  }
+
+  hello(role: 'agent' | 'operator', token: string, protocol = PROTOCOL_VERSION): void {
+    this.send({
+      type: 'hello',
+      protocol,
+      role,
+      token,
+      client:
+        role === 'agent'
+          ? { name: 'test-agent', version: '0.0.0', os: 'linux' }
+          : { name: 'test', version: '0' },
+    });
+  }
+
+  /** Control messages of one type received so far. */
+  messages<T extends ControlMessageType>(type: T): MessageOf<T>[] {
+    return this.received
+      .map((item) => item.frame)
+      .filter((frame): frame is Frame & { kind: 'control' } => frame?.kind === 'control')
+      .map((frame) => frame.message)
+      .filter((message): message is MessageOf<T> => message.type === type);
+  }
+
+  /** Video frames received so far. */
+  videos(): Received[] {
+    return this.received.filter((item) => item.frame?.kind === 'video');
+  }
+
+  /** Waits for the `index`-th (0-based) control message of a type. */
+  async next<T extends ControlMessageType>(type: T, index = 0, timeoutMs = WAIT_MS): Promise<MessageOf<T>> {
+    await this.until(() => this.messages(type).length > index, `a "${type}" message`, timeoutMs);
+    return this.messages(type)[index]!;
+  }
+
+  /** Waits until `condition` holds, re-checking on every frame and on close. */
+  until(condition: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (condition()) {
+          finish();
+          resolve();
+        } else if (this.closedWith) {
+          finish();
+          reject(new Error(`socket closed (${this.closedWith.code}) before ${what}; got ${this.describe()}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`no ${what} within ${timeoutMs} ms; got ${this.describe()}`));
+      }, timeoutMs);
+      const finish = () => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+      };
+      this.listeners.add(check);
+    });
+  }
+
+  /** Waits for the socket to close, failing the test if it does not. */
+  async waitClosed(timeoutMs = WAIT_MS): Promise<Closed> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`socket still open after ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.closed, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  /** Closes the socket (forcibly if the close handshake does not finish) and waits for it. */
+  async close(): Promise<void> {
+    if (this.closedWith) return;
+    this.ws.close(1000);
+    const timer = setTimeout(() => this.ws.terminate(), 1_000);
+    await this.closed;
+    clearTimeout(timer);
+  }
+
+  describe(): string {
+    const items = this.received.map((item) => {
+      if (!item.frame) return `malformed(${item.reason})`;
+      if (item.frame.kind === 'video') return `video#${item.frame.sequence}${item.frame.keyframe ? 'K' : ''}`;
+      return JSON.stringify(item.frame.message);
+    });
+    return `[${items.slice(-20).join(', ')}]${this.closedWith ? ` closed ${this.closedWith.code}` : ''}`;
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
+/** An upgrade the server answered with an HTTP status instead of a socket. */
+export class UpgradeRefused extends Error {
+  override readonly name = 'UpgradeRefused';
+  constructor(readonly status: number) {
+    super(`upgrade refused with HTTP ${status}`);
+  }
+}
+
+export function relayUrl(cp: TestControlPlane): string {
+  return `${cp.url.replace(/^http/, 'ws')}/ws`;
+}
+
+/** An agent as the real one starts: registration over HTTP, then a socket and a hello. */
+export async function connectAgent(cp: TestControlPlane, options: { keepVideoData?: boolean } = {}) {
+  const registration = await registerAgent(cp.app);
+  const agent = await RelayClient.connect(registration.relay.url, options);
+  agent.hello('agent', registration.relay.token);
+  const welcome = await agent.next('welcome');
+  return { agent, registration, welcome };
+}
+
+/** Redeems a code over the API, as the console does, and returns the relay grant. */
+export async function redeem(cp: TestControlPlane, code: string, cookie?: string) {
+  const response = await cp.app.request('/api/sessions/redeem', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie: cookie ?? (await loginCookie(cp.app)) },
+    body: JSON.stringify({ code }),
+  });
+  if (response.status !== 200) throw new Error(`redeem failed: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { session: { id: string }; relay: { url: string; token: string } };
+}
+
+/** An operator joining through the console's path: redeem the code, open the socket, say hello. */
+export async function connectOperator(
+  cp: TestControlPlane,
+  code: string,
+  options: { keepVideoData?: boolean; cookie?: string } = {},
+) {
+  const grant = await redeem(cp, code, options.cookie);
+  const operator = await RelayClient.connect(grant.relay.url, options);
+  operator.hello('operator', grant.relay.token);
+  const welcome = await operator.next('welcome');
+  return { operator, grant, welcome };
+}
+
+/** Reads a session through the API. */
+export async function sessionOf(cp: TestControlPlane, id: string, cookie?: string) {
+  const response = await cp.app.request(`/api/sessions/${id}`, {
+    headers: { cookie: cookie ?? (await loginCookie(cp.app)) },
+  });
+  if (response.status !== 200) throw new Error(`session ${id}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { id: string; status: string; endReason: string | null };
+}
+
+/** Polls `condition` until it holds, for state that no message announces (database rows, counters). */
+export async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = WAIT_MS,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not so within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
