@@ -1,23 +1,39 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createNodeWebSocket } from '@hono/node-ws';
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { secureHeaders } from 'hono/secure-headers';
 import { PROTOCOL_VERSION } from '../protocol/index.ts';
+import { auditRoutes } from './audit/routes.ts';
+import { SESSION_COOKIE } from './auth/authenticate.ts';
 import { authRoutes } from './auth/routes.ts';
+import { groupRoutes } from './groups/routes.ts';
+import { API_REFERENCE_CSS, renderApiReference } from './http/api-reference.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { consoleRoutes } from './http/console-routes.ts';
 import { problemResponse, renderError } from './http/problem.ts';
+import { operatorRoutes } from './operators/routes.ts';
+import { organisationRoutes } from './organisations/routes.ts';
 import { MAX_WS_MESSAGE_BYTES, relayRoute } from './relay/ws-route.ts';
 import type { Services } from './services.ts';
 import { agentRoutes } from './sessions/agent-routes.ts';
 import { sessionRoutes } from './sessions/routes.ts';
+
+const OPENAPI_INFO = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Lifeline',
+    version: '0.1.0',
+    description:
+      'Self-hosted remote assistance. Scripts authenticate with `Authorization: Bearer <API token>`; the console uses a login cookie. Errors are `application/problem+json` with a `code` to branch on. Lists page with `limit` and `cursor` → `nextCursor`. Creates accept an `Idempotency-Key` header.',
+  },
+};
 
 /**
  * Builds the control plane's Hono app. Exported without a server so tests can call `app.request`;
  * `injectWebSocket` attaches the relay to a Node HTTP server.
  */
 export function createApp(services: Services) {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
   const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app });
   // Bounded messages: a peer sending more than one access unit's worth is closed with 1009.
   wss.options.maxPayload = MAX_WS_MESSAGE_BYTES;
@@ -53,9 +69,27 @@ export function createApp(services: Services) {
     return c.json(services.keys.jwks);
   });
   app.get('/ws', ...relayRoute(services, upgradeWebSocket));
-  app.route('/api', authRoutes(services));
-  app.route('/api', agentRoutes(services));
-  app.route('/api', sessionRoutes(services));
+  for (const routes of [
+    authRoutes,
+    agentRoutes,
+    sessionRoutes,
+    groupRoutes,
+    operatorRoutes,
+    organisationRoutes,
+    auditRoutes,
+  ]) {
+    app.route('/api', routes(services));
+  }
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'cookieAuth', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: SESSION_COOKIE,
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
+  app.doc31('/openapi.json', OPENAPI_INFO);
+  app.get('/docs', (c) => c.html(renderApiReference(app.getOpenAPI31Document(OPENAPI_INFO) as never)));
+  app.get('/docs.css', (c) => c.body(API_REFERENCE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
   app.route('/', consoleRoutes(services));
 
   return { app, injectWebSocket };

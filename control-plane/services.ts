@@ -5,6 +5,8 @@ import { ensureFirstAdmin } from './auth/first-admin.ts';
 import { hashPassword } from './auth/passwords.ts';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
+import { ensureDefaultGroups } from './groups/default-groups.ts';
+import { GroupStore } from './groups/group-store.ts';
 import { loadServerSecret } from './keys/server-secret.ts';
 import { type KeyRing, loadKeyRing } from './keys/signing-keys.ts';
 import type { Logger } from './logger.ts';
@@ -22,6 +24,7 @@ export interface Services {
   tokens: TokenService;
   audit: AuditLog;
   store: SessionStore;
+  groups: GroupStore;
   relay: Relay;
   /** This node's name, recorded on the sessions it relays. */
   node: string;
@@ -64,12 +67,14 @@ export async function createServices(
   const keys = await loadKeyRing(db);
   const tokens = createTokenService(keys, config.publicUrl);
   const audit = createAuditLog(db, logger);
-  const store = new SessionStore(db, await loadServerSecret(db, 'connection-code-hmac'), config.codeTtlMs);
+  const store = new SessionStore(db, await loadServerSecret(db, 'connection-code-hmac'));
+  const groups = new GroupStore(db);
   const node = `${hostname()}:${config.port}`;
   const orphans = await store.endOrphans(node);
   if (orphans > 0) logger.info({ orphans }, 'ended sessions left open by a previous run');
   const relay = new Relay({ tokens, store, audit, logger, node });
   await ensureFirstAdmin(db, config, audit, options.announce ?? ((text) => process.stdout.write(text)));
+  await ensureDefaultGroups(db, groups, config);
 
   return {
     config,
@@ -79,6 +84,7 @@ export async function createServices(
     tokens,
     audit,
     store,
+    groups,
     relay,
     node,
     loginThrottle: new GuessThrottle({ freeFailures: 5 }),

@@ -21,6 +21,9 @@ export const RESULT_CODES = [
   'CONFLICT',
   'VALIDATION_FAILED',
   'INTERNAL',
+  'POLICY_FORBIDS',
+  'SECOND_FACTOR_REQUIRED',
+  'IDEMPOTENCY_MISMATCH',
 ] as const;
 
 export type ResultCode = (typeof RESULT_CODES)[number];
@@ -35,6 +38,8 @@ export const END_REASONS = [
   'admin-ended',
   'server-shutdown',
   'error',
+  'idle-timeout',
+  'max-duration',
 ] as const;
 
 export type EndReason = (typeof END_REASONS)[number];

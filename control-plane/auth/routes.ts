@@ -1,41 +1,205 @@
 import { randomUUID } from 'node:crypto';
+import { createRoute } from '@hono/zod-openapi';
 import { and, eq, isNull } from 'drizzle-orm';
-import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
-import { z } from 'zod';
+import { ROLES } from '../../protocol/index.ts';
 import { apiTokens, loginSessions, operators } from '../db/schema.ts';
-import type { AppEnv, OperatorRow } from '../http/app-env.ts';
+import type { OperatorRow } from '../http/app-env.ts';
+import { idempotent } from '../http/idempotency.ts';
+import {
+  authenticated,
+  cookieAuth,
+  createApi,
+  idempotencyHeader,
+  json,
+  jsonBody,
+  page,
+  problems,
+  z,
+} from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
-import { readJson } from '../http/validate.ts';
 import type { Services } from '../services.ts';
 import { generateApiToken, hashApiToken } from './api-tokens.ts';
 import { assertSameOrigin, auditActor, requireAuth, requireScope, SESSION_COOKIE } from './authenticate.ts';
 import { verifyPassword } from './passwords.ts';
-import { SCOPES } from './scopes.ts';
-
-const loginSchema = z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(1000) });
-const createTokenSchema = z.object({
-  name: z.string().min(1).max(100),
-  scopes: z.array(z.enum(SCOPES)).min(1),
-  expiresInDays: z.number().int().positive().max(366).default(90),
-});
+import { ROLE_SCOPES, SCOPES } from './scopes.ts';
+import { newTotpSecret, verifyTotp } from './totp.ts';
 
 const DAY_MS = 86_400_000;
 
-/** The operator as the API shows it: never the password hash. */
+export const operatorSchema = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    name: z.string(),
+    role: z.enum(ROLES),
+    organisationId: z.string(),
+    disabled: z.boolean(),
+    totpEnabled: z.boolean(),
+    createdAt: z.string(),
+  })
+  .openapi('Operator');
+
+/** The operator as the API shows it: never the password hash or the TOTP secret. */
 export function operatorView(operator: OperatorRow) {
-  return { id: operator.id, username: operator.username, name: operator.name, role: operator.role };
+  return {
+    id: operator.id,
+    username: operator.username,
+    name: operator.name,
+    role: operator.role,
+    organisationId: operator.organisationId,
+    disabled: operator.disabledAt !== null,
+    totpEnabled: operator.totpEnabledAt !== null,
+    createdAt: operator.createdAt.toISOString(),
+  };
 }
 
-/** Login, logout, who-am-I and API tokens. */
+const tokenSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    operatorId: z.string(),
+    scopes: z.array(z.string()),
+    createdAt: z.string(),
+    expiresAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+  })
+  .openapi('ApiToken');
+
+function tokenView(row: typeof apiTokens.$inferSelect) {
+  return {
+    id: row.id,
+    name: row.name,
+    operatorId: row.operatorId,
+    scopes: row.scopes,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt?.toISOString() ?? null,
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+const routes = {
+  login: createRoute({
+    method: 'post',
+    path: '/auth/login',
+    tags: ['auth'],
+    summary: 'Log in to the console; sets an HttpOnly, SameSite=Strict cookie',
+    request: {
+      body: jsonBody(
+        z.object({
+          username: z.string().min(1).max(100),
+          password: z.string().min(1).max(1000),
+          totp: z
+            .string()
+            .max(10)
+            .optional()
+            .openapi({ description: 'The 6-digit code, when the second factor is on' }),
+        }),
+      ),
+    },
+    responses: {
+      200: json(z.object({ operator: operatorSchema }), 'Logged in'),
+      ...problems(400, 401, 403, 429),
+    },
+  }),
+  logout: createRoute({
+    method: 'post',
+    path: '/auth/logout',
+    tags: ['auth'],
+    summary: "Log out; closes this login's sockets",
+    security: [cookieAuth],
+    responses: { 204: { description: 'Logged out' }, ...problems(401) },
+  }),
+  me: createRoute({
+    method: 'get',
+    path: '/auth/me',
+    tags: ['auth'],
+    summary: 'Who is logged in, and what they may do',
+    security: authenticated,
+    responses: {
+      200: json(
+        z.object({
+          operator: operatorSchema,
+          via: z.enum(['operator', 'api-token']),
+          scopes: z.array(z.string()),
+        }),
+        'The current operator',
+      ),
+      ...problems(401),
+    },
+  }),
+  totpSetup: createRoute({
+    method: 'post',
+    path: '/auth/totp/setup',
+    tags: ['auth'],
+    summary: 'Start turning on a second factor: returns a new secret to add to an authenticator app',
+    security: [cookieAuth],
+    responses: {
+      200: json(z.object({ secret: z.string(), uri: z.string() }), 'The pending secret'),
+      ...problems(401, 409),
+    },
+  }),
+  totpEnable: createRoute({
+    method: 'post',
+    path: '/auth/totp/enable',
+    tags: ['auth'],
+    summary: 'Confirm the second factor with a current code',
+    security: [cookieAuth],
+    request: { body: jsonBody(z.object({ code: z.string().min(6).max(10) })) },
+    responses: {
+      200: json(z.object({ operator: operatorSchema }), 'Second factor on'),
+      ...problems(400, 401, 409),
+    },
+  }),
+  createToken: createRoute({
+    method: 'post',
+    path: '/tokens',
+    tags: ['tokens'],
+    summary: 'Create an API token for a script; the token is shown once',
+    security: authenticated,
+    request: {
+      headers: idempotencyHeader,
+      body: jsonBody(
+        z.object({
+          name: z.string().min(1).max(100),
+          scopes: z.array(z.enum(SCOPES)).min(1),
+          expiresInDays: z.number().int().positive().max(366).default(90),
+        }),
+      ),
+    },
+    responses: {
+      201: json(tokenSchema.extend({ token: z.string() }), 'The token, shown this once'),
+      ...problems(400, 401, 403, 422),
+    },
+  }),
+  listTokens: createRoute({
+    method: 'get',
+    path: '/tokens',
+    tags: ['tokens'],
+    summary: 'List API tokens that are not revoked',
+    security: authenticated,
+    responses: { 200: json(page(tokenSchema), 'Tokens'), ...problems(401, 403) },
+  }),
+  revokeToken: createRoute({
+    method: 'delete',
+    path: '/tokens/{id}',
+    tags: ['tokens'],
+    summary: 'Revoke an API token',
+    security: authenticated,
+    request: { params: z.object({ id: z.string().max(64) }) },
+    responses: { 204: { description: 'Revoked' }, ...problems(401, 403, 404) },
+  }),
+};
+
+/** Login, logout, second factor, who-am-I and API tokens. */
 export function authRoutes(services: Services) {
-  const app = new Hono<AppEnv>();
+  const app = createApi();
   const auth = requireAuth(services);
 
-  app.post('/auth/login', async (c) => {
+  app.openapi(routes.login, async (c) => {
     assertSameOrigin(services, c);
     const address = c.get('address');
-    const { username, password } = await readJson(c, loginSchema);
+    const { username, password, totp } = c.req.valid('json');
     const keys = [`addr:${address}`, `user:${username.toLowerCase()}`];
     for (const key of keys) {
       const verdict = services.loginThrottle.check(key);
@@ -46,18 +210,37 @@ export function authRoutes(services: Services) {
         });
       }
     }
+    // Count the attempt as a failure before the slow hash, so guesses sent all at once are all counted;
+    // a success clears it below.
+    for (const key of keys) services.loginThrottle.fail(key);
     const [operator] = await services.db.select().from(operators).where(eq(operators.username, username));
     // Hash even for unknown users so timing does not reveal which usernames exist.
     const valid = await verifyPassword(password, operator?.passwordHash ?? services.dummyPasswordHash);
-    if (!operator || !valid || operator.disabledAt) {
-      for (const key of keys) services.loginThrottle.fail(key);
+    const fail = async (
+      detail: string,
+      code: 'UNAUTHENTICATED' | 'SECOND_FACTOR_REQUIRED' = 'UNAUTHENTICATED',
+    ) => {
       await services.audit.record({
         actorType: 'anonymous',
         action: 'auth.login-failed',
         address,
-        details: { username },
+        details: { username, reason: code },
       });
-      throw new ApiError(401, 'UNAUTHENTICATED', 'Wrong username or password.');
+      return new ApiError(401, code, detail);
+    };
+    if (!operator || !valid || operator.disabledAt) throw await fail('Wrong username or password.');
+    if (operator.totpEnabledAt && operator.totpSecret) {
+      if (!totp) {
+        // The password was right: asking for the second factor is not a failed guess.
+        for (const key of keys) services.loginThrottle.succeed(key);
+        throw new ApiError(
+          401,
+          'SECOND_FACTOR_REQUIRED',
+          'Enter the 6-digit code from your authenticator app.',
+        );
+      }
+      if (!verifyTotp(operator.totpSecret, totp))
+        throw await fail('Wrong authenticator code.', 'SECOND_FACTOR_REQUIRED');
     }
     for (const key of keys) services.loginThrottle.succeed(key);
     const id = randomUUID();
@@ -83,10 +266,10 @@ export function authRoutes(services: Services) {
       action: 'auth.login',
       address,
     });
-    return c.json({ operator: operatorView(operator) });
+    return c.json({ operator: operatorView(operator) }, 200);
   });
 
-  app.post('/auth/logout', auth, async (c) => {
+  app.openapi({ ...routes.logout, middleware: [auth] }, async (c) => {
     const principal = c.get('principal');
     if (principal.kind === 'operator') {
       await services.db
@@ -104,14 +287,62 @@ export function authRoutes(services: Services) {
     return c.body(null, 204);
   });
 
-  app.get('/auth/me', auth, (c) => {
+  app.openapi({ ...routes.me, middleware: [auth] }, (c) => {
     const principal = c.get('principal');
-    return c.json({ operator: operatorView(principal.operator), via: principal.kind });
+    const roleScopes = ROLE_SCOPES[principal.operator.role];
+    const scopes =
+      principal.kind === 'operator'
+        ? [...roleScopes]
+        : roleScopes.filter((s) => principal.scopes.includes(s));
+    return c.json({ operator: operatorView(principal.operator), via: principal.kind, scopes }, 200);
   });
 
-  app.post('/tokens', auth, requireScope('admin'), async (c) => {
+  app.openapi({ ...routes.totpSetup, middleware: [auth] }, async (c) => {
     const principal = c.get('principal');
-    const body = await readJson(c, createTokenSchema);
+    if (principal.kind !== 'operator')
+      throw new ApiError(403, 'FORBIDDEN', 'Only a logged-in operator sets up a second factor.');
+    if (principal.operator.totpEnabledAt)
+      throw new ApiError(409, 'CONFLICT', 'The second factor is already on.');
+    const { secret, uri } = newTotpSecret(principal.operator.username);
+    await services.db
+      .update(operators)
+      .set({ totpSecret: secret })
+      .where(eq(operators.id, principal.operator.id));
+    return c.json({ secret, uri }, 200);
+  });
+
+  app.openapi({ ...routes.totpEnable, middleware: [auth] }, async (c) => {
+    const principal = c.get('principal');
+    const operator = principal.operator;
+    if (operator.totpEnabledAt) throw new ApiError(409, 'CONFLICT', 'The second factor is already on.');
+    if (!operator.totpSecret) throw new ApiError(409, 'CONFLICT', 'Start with POST /api/auth/totp/setup.');
+    if (!verifyTotp(operator.totpSecret, c.req.valid('json').code)) {
+      throw new ApiError(
+        400,
+        'VALIDATION_FAILED',
+        'That code does not match. Check the time on your phone and try again.',
+      );
+    }
+    const [updated] = await services.db
+      .update(operators)
+      .set({ totpEnabledAt: new Date() })
+      .where(eq(operators.id, operator.id))
+      .returning();
+    await services.audit.record({
+      ...auditActor(principal),
+      action: 'auth.totp-enabled',
+      address: c.get('address'),
+    });
+    return c.json({ operator: operatorView(updated!) }, 200);
+  });
+
+  app.use('/tokens', auth);
+  app.use('/tokens/*', auth);
+  app.use('/tokens', async (c, next) => (c.req.method === 'POST' ? idempotent(services)(c, next) : next()));
+
+  app.openapi({ ...routes.createToken, middleware: [requireScope('admin')] }, async (c) => {
+    const principal = c.get('principal');
+    const body = c.req.valid('json');
     const token = generateApiToken();
     const row = {
       id: randomUUID(),
@@ -121,6 +352,8 @@ export function authRoutes(services: Services) {
       scopes: body.scopes,
       createdAt: new Date(),
       expiresAt: new Date(Date.now() + body.expiresInDays * DAY_MS),
+      lastUsedAt: null,
+      revokedAt: null,
     };
     await services.db.insert(apiTokens).values(row);
     await services.audit.record({
@@ -129,19 +362,16 @@ export function authRoutes(services: Services) {
       address: c.get('address'),
       details: { tokenId: row.id, name: row.name, scopes: row.scopes },
     });
-    return c.json({ id: row.id, name: row.name, scopes: row.scopes, expiresAt: row.expiresAt, token }, 201);
+    return c.json({ ...tokenView(row), token }, 201);
   });
 
-  app.get('/tokens', auth, requireScope('admin'), async (c) => {
+  app.openapi({ ...routes.listTokens, middleware: [requireScope('admin')] }, async (c) => {
     const rows = await services.db.select().from(apiTokens).where(isNull(apiTokens.revokedAt));
-    return c.json({
-      items: rows.map(({ tokenHash: _hash, ...rest }) => rest),
-      nextCursor: null,
-    });
+    return c.json({ items: rows.map(tokenView), nextCursor: null }, 200);
   });
 
-  app.delete('/tokens/:id', auth, requireScope('admin'), async (c) => {
-    const id = c.req.param('id');
+  app.openapi({ ...routes.revokeToken, middleware: [requireScope('admin')] }, async (c) => {
+    const { id } = c.req.valid('param');
     const result = await services.db
       .update(apiTokens)
       .set({ revokedAt: new Date() })

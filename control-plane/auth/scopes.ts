@@ -2,23 +2,58 @@ import type { Role } from '../db/schema.ts';
 import type { Principal } from '../http/app-env.ts';
 
 /** What an API token may be limited to. Tokens carry a subset; their owner's role still applies. */
-export const SCOPES = ['sessions:read', 'sessions:write', 'exec', 'files', 'audit:read', 'admin'] as const;
+export const SCOPES = [
+  'sessions:read',
+  'sessions:write',
+  'exec',
+  'files',
+  'audit:read',
+  'groups:read',
+  'groups:write',
+  'operators:read',
+  'admin',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** The scopes each role holds. Auditors read; only administrators administer. */
-const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
+/**
+ * The scopes each role holds. Administrators manage everything; managers switch features on for their
+ * organisation's groups; technicians (help desk) run sessions; auditors read sessions and audit
+ * events and never reach a device.
+ */
+export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
   admin: SCOPES,
-  manager: ['sessions:read', 'sessions:write', 'exec', 'files', 'audit:read'],
-  technician: ['sessions:read', 'sessions:write', 'exec', 'files'],
-  auditor: ['sessions:read', 'audit:read'],
+  manager: [
+    'sessions:read',
+    'sessions:write',
+    'exec',
+    'files',
+    'audit:read',
+    'groups:read',
+    'groups:write',
+    'operators:read',
+  ],
+  technician: ['sessions:read', 'sessions:write', 'exec', 'files', 'groups:read'],
+  auditor: ['sessions:read', 'audit:read', 'groups:read'],
 };
 
 /** True when the principal's role, and for tokens the token's scopes, include `scope`. */
 export function hasScope(principal: Principal, scope: Scope): boolean {
   if (!ROLE_SCOPES[principal.operator.role].includes(scope)) return false;
-  return principal.kind === 'operator' || principal.scopes.includes(scope);
+  return (
+    principal.kind === 'operator' || principal.scopes.includes(scope) || principal.scopes.includes('admin')
+  );
 }
 
-export function scopesOfRole(role: Role): readonly Scope[] {
-  return ROLE_SCOPES[role];
+/**
+ * The organisation whose records the principal may see, or `undefined` for all of them: administrators
+ * see every organisation, everyone else only their own.
+ */
+export function organisationScope(principal: Principal): string | undefined {
+  return principal.operator.role === 'admin' ? undefined : principal.operator.organisationId;
+}
+
+/** Whether a record of `organisationId` is visible to the principal. */
+export function canSeeOrganisation(principal: Principal, organisationId: string | null): boolean {
+  const scope = organisationScope(principal);
+  return scope === undefined || scope === organisationId;
 }

@@ -1,12 +1,12 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { ROLES } from '../../protocol/policy.ts';
 
 /**
  * The one schema module. camelCase keys, snake_case columns; timestamps are milliseconds.
  * Migrations are generated from it with `npm run db:generate` and applied at start-up.
  */
 
-export const ROLES = ['admin', 'manager', 'technician', 'auditor'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '../../protocol/policy.ts';
 
 export const organisations = sqliteTable('organisations', {
   id: text('id').primaryKey(),
@@ -25,6 +25,35 @@ export const operators = sqliteTable('operators', {
   role: text('role', { enum: ROLES }).notNull(),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
   disabledAt: integer('disabled_at', { mode: 'timestamp_ms' }),
+  /** Base32 TOTP secret; a second factor is required at login once `totpEnabledAt` is set. */
+  totpSecret: text('totp_secret'),
+  totpEnabledAt: integer('totp_enabled_at', { mode: 'timestamp_ms' }),
+});
+
+/**
+ * A device group ("reporting group"): agents register into one, and its policy decides what sessions
+ * with them may do. `registrationKeyHash` lets a download link or a script enrol agents into it.
+ */
+export const deviceGroups = sqliteTable('device_groups', {
+  id: text('id').primaryKey(),
+  organisationId: text('organisation_id')
+    .notNull()
+    .references(() => organisations.id),
+  name: text('name').notNull(),
+  policy: text('policy', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  registrationKeyHash: text('registration_key_hash').unique(),
+  isDefault: integer('is_default', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+/** Responses to creates sent with an `Idempotency-Key`, replayed when the same key comes again. */
+export const idempotencyKeys = sqliteTable('idempotency_keys', {
+  key: text('key').primaryKey(),
+  principal: text('principal').notNull(),
+  requestHash: text('request_hash').notNull(),
+  status: integer('status').notNull(),
+  body: text('body').notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
 });
 
 /** A console login. Its id is the `jti` of the login cookie's JWT, so logging out revokes it. */
@@ -84,6 +113,16 @@ export const sessions = sqliteTable(
     endReason: text('end_reason'),
     agentInfo: text('agent_info', { mode: 'json' }).$type<AgentInfo>(),
     operatorId: text('operator_id').references(() => operators.id),
+    organisationId: text('organisation_id').references(() => organisations.id),
+    deviceGroupId: text('device_group_id').references(() => deviceGroups.id),
+    /** The effective policy, fixed when the session was created and signed into its tokens. */
+    policy: text('policy', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** Who started it: `agent` for user-first sessions, `operator` for sessions an operator created. */
+    initiator: text('initiator', { enum: ['agent', 'operator'] })
+      .notNull()
+      .default('agent'),
+    createdById: text('created_by_id'),
+    agentConnectedAt: integer('agent_connected_at', { mode: 'timestamp_ms' }),
     /** The control-plane node whose relay holds the agent's socket. */
     relayNode: text('relay_node'),
   },

@@ -5,6 +5,7 @@ import {
   NO_PERMISSIONS,
   type PeerInfo,
   type Permissions,
+  type Policy,
 } from '../../protocol/index.ts';
 import type { RelayPeer } from './relay-peer.ts';
 
@@ -43,10 +44,16 @@ export class LiveSession {
   ended = false;
   private lastKeyframeRequestAt = 0;
   droppedFrames = 0;
+  /** When the session became active, for the policy's maximum length. */
+  activatedAt: number | undefined;
+  /** Last input or control from an operator, for the policy's idle timeout. */
+  lastActivityAt = Date.now();
 
   constructor(
     readonly id: string,
     public agent: AgentSide,
+    /** The effective policy fixed at creation; undefined only for sessions made before policies. */
+    readonly policy: Policy | undefined,
   ) {}
 
   /** Sends a control message to every operator. */

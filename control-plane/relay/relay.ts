@@ -9,6 +9,7 @@ import {
   type MessageOf,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
+  policySchema,
   type ResultCode,
 } from '../../protocol/index.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -20,6 +21,8 @@ import { CloseCode, type RelayConnection, type RelayPeer } from './relay-peer.ts
 
 /** A peer whose hello has not arrived by then is closed, in milliseconds. */
 export const HELLO_TIMEOUT_MS = 10_000;
+/** How often idle and maximum-length limits are checked, in milliseconds. */
+export const LIMIT_CHECK_INTERVAL_MS = 5_000;
 
 export interface RelayOptions {
   tokens: TokenService;
@@ -56,8 +59,28 @@ export class Relay {
   private droppedVideoFramesOfEnded = 0;
   private readonly helloTimeoutMs: number;
 
+  private readonly limitTimer: ReturnType<typeof setInterval>;
+
   constructor(private readonly options: RelayOptions) {
     this.helloTimeoutMs = options.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
+    this.limitTimer = setInterval(() => this.enforceLimits(), LIMIT_CHECK_INTERVAL_MS);
+    this.limitTimer.unref();
+  }
+
+  /** Ends sessions past their policy's idle timeout or maximum length. */
+  enforceLimits(now = Date.now()): void {
+    for (const session of this.sessions.values()) {
+      const policy = session.policy;
+      if (!policy || session.activatedAt === undefined) continue;
+      if (policy.maxSessionMinutes > 0 && now - session.activatedAt > policy.maxSessionMinutes * 60_000) {
+        void this.endSession(session, 'max-duration');
+      } else if (
+        policy.idleTimeoutMinutes > 0 &&
+        now - session.lastActivityAt > policy.idleTimeoutMinutes * 60_000
+      ) {
+        void this.endSession(session, 'idle-timeout');
+      }
+    }
   }
 
   /** Accepts a new socket; the first frame must be a `hello` and must arrive in time. */
@@ -130,11 +153,23 @@ export class Relay {
     if (session?.codeTimer) clearTimeout(session.codeTimer);
   }
 
+  /** Moves the unused-code timer when an operator extends the code. */
+  codeExtended(sessionId: string, expiresAt: Date): void {
+    const session = this.sessions.get(sessionId);
+    if (!session?.codeTimer) return;
+    clearTimeout(session.codeTimer);
+    session.codeTimer = setTimeout(
+      () => void this.expireCode(session),
+      Math.max(0, expiresAt.getTime() - Date.now()),
+    );
+  }
+
   /** Ends a session from the API. Returns false when it is not live on this node. */
   async end(sessionId: string, reason: EndReason): Promise<boolean> {
     const session = this.sessions.get(sessionId);
     if (!session) return false;
-    await this.endSession(session, reason);
+    // The API route audits the end with its own actor (an operator or an API token).
+    await this.endSession(session, reason, undefined, false);
     return true;
   }
 
@@ -158,6 +193,7 @@ export class Relay {
 
   /** Ends every live session, for a clean shutdown. */
   async shutdown(): Promise<void> {
+    clearInterval(this.limitTimer);
     await Promise.all(
       [...this.sessions.values()].map((session) => this.endSession(session, 'server-shutdown')),
     );
@@ -217,8 +253,10 @@ export class Relay {
     if (this.sessions.has(sessionId))
       return this.refuse(peer, 'CONFLICT', 'This session already has an agent.');
     const agent: AgentSide = { peer, info: hello.client };
-    const session = new LiveSession(sessionId, agent);
+    const policy = policySchema.safeParse(row.policy);
+    const session = new LiveSession(sessionId, agent, policy.success ? policy.data : undefined);
     this.sessions.set(sessionId, session);
+    await this.options.store.markAgentConnected(sessionId, this.options.node, hello.client);
     if (!row.codeRedeemedAt && row.codeExpiresAt) {
       const remaining = row.codeExpiresAt.getTime() - Date.now();
       session.codeTimer = setTimeout(() => void this.expireCode(session), Math.max(0, remaining));
@@ -333,8 +371,15 @@ export class Relay {
     if (!message) return;
     switch (message.type) {
       case 'input':
-        // Defence in depth only: the agent enforces the user's permissions itself.
-        if (session.consent === 'accepted' && session.permissions.control) session.toAgent(message);
+        // Defence in depth only: the agent enforces the policy and the user's permissions itself.
+        session.lastActivityAt = Date.now();
+        if (
+          session.consent === 'accepted' &&
+          session.permissions.control &&
+          session.policy?.modes.control !== false
+        ) {
+          session.toAgent(message);
+        }
         return;
       case 'request-keyframe':
         side.needsKeyframe = true;
@@ -402,7 +447,12 @@ export class Relay {
     );
   }
 
-  private async endSession(session: LiveSession, reason: EndReason, actorId?: string): Promise<void> {
+  private async endSession(
+    session: LiveSession,
+    reason: EndReason,
+    actorId?: string,
+    audit = true,
+  ): Promise<void> {
     if (session.ended) return;
     session.ended = true;
     if (session.codeTimer) clearTimeout(session.codeTimer);
@@ -416,7 +466,7 @@ export class Relay {
     session.operators.clear();
     this.options.logger.info({ event: 'close', sessionId: session.id, reason }, 'session ended');
     try {
-      if (await this.options.store.markEnded(session.id, reason)) {
+      if ((await this.options.store.markEnded(session.id, reason)) && audit) {
         await this.options.audit.record({
           actorType: actorId ? 'operator' : 'system',
           actorId: actorId ?? null,

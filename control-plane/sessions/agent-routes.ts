@@ -1,28 +1,68 @@
-import { Hono } from 'hono';
-import { z } from 'zod';
-import { formatConnectionCode } from '../../protocol/index.ts';
-import type { AppEnv } from '../http/app-env.ts';
+import { createRoute } from '@hono/zod-openapi';
+import { formatConnectionCode, normalizeConnectionCode, policySchema } from '../../protocol/index.ts';
+import { organisations } from '../db/schema.ts';
+import { policyOf } from '../groups/group-store.ts';
+import { createApi, json, jsonBody, problems, z } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
-import { readJson } from '../http/validate.ts';
 import type { Services } from '../services.ts';
+import { agentGrant } from './agent-grant.ts';
+import { REDEEM_FAILURES, throttleCodeGuess } from './code-guards.ts';
 
-const registerSchema = z.object({
-  name: z.string().min(1).max(200),
-  version: z.string().min(1).max(50),
-  hostname: z.string().max(255).optional(),
-  os: z.string().max(100).optional(),
-  user: z.string().max(255).optional(),
-  screen: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).optional(),
+const agentInfoSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    version: z.string().min(1).max(50),
+    hostname: z.string().max(255).optional(),
+    os: z.string().max(100).optional(),
+    user: z.string().max(255).optional(),
+    screen: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).optional(),
+  })
+  .openapi('AgentInfo');
+
+const grantSchema = z.object({
+  sessionId: z.string(),
+  relay: z.object({ url: z.string(), token: z.string() }),
+  policy: policySchema,
+  policyToken: z
+    .string()
+    .openapi({ description: 'The effective policy, signed (EdDSA JWT, typ lifeline-agent-policy+jwt)' }),
+});
+
+const registerRoute = createRoute({
+  method: 'post',
+  path: '/agent/register',
+  tags: ['agent'],
+  summary: 'An agent started by an end user asks for a session and a connection code (user-first flow)',
+  request: {
+    body: jsonBody(agentInfoSchema.extend({ registrationKey: z.string().max(200).optional() })),
+  },
+  responses: {
+    201: json(
+      grantSchema.extend({ code: z.string(), displayCode: z.string(), codeExpiresAt: z.string() }),
+      'The session, its code to read aloud, and the relay grant',
+    ),
+    ...problems(400, 403, 429),
+  },
+});
+
+const claimRoute = createRoute({
+  method: 'post',
+  path: '/agent/claim',
+  tags: ['agent'],
+  summary:
+    'An agent joins a session an operator created, with the code the operator gave (operator-first flow)',
+  request: { body: jsonBody(agentInfoSchema.extend({ code: z.string().min(1).max(64) })) },
+  responses: { 200: json(grantSchema, 'The relay grant'), ...problems(400, 404, 409, 410, 429) },
 });
 
 /**
- * Agent registration for the user-first flow: an agent started by an end user asks for a session and
- * a connection code to read to the operator. Unauthenticated by design, so throttled per address.
+ * The agent's endpoints. Unauthenticated by design (the end user has no account), so both are
+ * throttled per address; `claim` counts as a code guess.
  */
 export function agentRoutes(services: Services) {
-  const app = new Hono<AppEnv>();
+  const app = createApi();
 
-  app.post('/agent/register', async (c) => {
+  app.openapi(registerRoute, async (c) => {
     const address = c.get('address');
     const verdict = services.registerThrottle.check(address);
     if (!verdict.allowed) {
@@ -38,27 +78,78 @@ export function agentRoutes(services: Services) {
     }
     // Every registration counts; the throttle only starts delaying past its free allowance.
     services.registerThrottle.fail(address);
-    const info = await readJson(c, registerSchema);
-    const { session, code } = await services.store.createWithCode(info, services.node);
-    const token = await services.tokens.sign('relayAgent', { sub: session.id }, services.config.codeTtlMs);
+    const { registrationKey, ...info } = c.req.valid('json');
+    let group = registrationKey ? await services.groups.byRegistrationKey(registrationKey) : undefined;
+    if (registrationKey && !group)
+      throw new ApiError(403, 'FORBIDDEN', 'This registration key is not valid any more.');
+    if (!group) {
+      const [organisation] = await services.db
+        .select()
+        .from(organisations)
+        .orderBy(organisations.createdAt)
+        .limit(1);
+      group = await services.groups.defaultFor(organisation!.id);
+    }
+    const policy = policyOf(group);
+    const { session, code } = await services.store.createWithCode({
+      agentInfo: info,
+      node: services.node,
+      organisationId: group.organisationId,
+      deviceGroupId: group.id,
+      policy,
+      initiator: 'agent',
+      createdById: null,
+    });
     await services.audit.record({
       actorType: 'agent',
       actorId: session.id,
       action: 'agent.register',
       sessionId: session.id,
       address,
-      details: { hostname: info.hostname, os: info.os, user: info.user },
+      details: { hostname: info.hostname, os: info.os, user: info.user, groupId: group.id },
     });
     return c.json(
       {
         sessionId: session.id,
         code,
         displayCode: formatConnectionCode(code),
-        codeExpiresAt: session.codeExpiresAt?.toISOString(),
-        relay: { url: `${services.config.publicUrl.replace(/^http/, 'ws')}/ws`, token },
+        codeExpiresAt: session.codeExpiresAt!.toISOString(),
+        ...(await agentGrant(services, session)),
       },
       201,
     );
+  });
+
+  app.openapi(claimRoute, async (c) => {
+    const address = c.get('address');
+    throttleCodeGuess(services, address);
+    const { code: typed, ...info } = c.req.valid('json');
+    const code = normalizeConnectionCode(typed);
+    const result = code
+      ? await services.store.redeem(code, { initiator: 'operator' })
+      : ({ ok: false, code: 'CODE_INVALID' } as const);
+    if (!result.ok) {
+      services.codeThrottle.fail(`addr:${address}`);
+      services.globalCodeThrottle.fail('global');
+      await services.audit.record({
+        actorType: 'anonymous',
+        action: 'agent.claim-failed',
+        address,
+        details: { result: result.code },
+      });
+      const failure = REDEEM_FAILURES[result.code];
+      throw new ApiError(failure.status, result.code, failure.agentDetail);
+    }
+    services.codeThrottle.succeed(`addr:${address}`);
+    await services.store.markAgentConnected(result.session.id, services.node, info);
+    await services.audit.record({
+      actorType: 'agent',
+      actorId: result.session.id,
+      action: 'agent.claim',
+      sessionId: result.session.id,
+      address,
+    });
+    return c.json({ sessionId: result.session.id, ...(await agentGrant(services, result.session)) }, 200);
   });
 
   return app;

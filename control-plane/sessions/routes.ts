@@ -1,59 +1,226 @@
-import { Hono } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { z } from 'zod';
-import { normalizeConnectionCode, type ResultCode } from '../../protocol/index.ts';
+import { createRoute } from '@hono/zod-openapi';
+import { formatConnectionCode, normalizeConnectionCode, policySchema } from '../../protocol/index.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
+import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
 import { SESSION_STATUSES } from '../db/schema.ts';
-import type { AppEnv, Principal } from '../http/app-env.ts';
+import { policyOf } from '../groups/group-store.ts';
+import type { Principal } from '../http/app-env.ts';
+import { idempotent } from '../http/idempotency.ts';
+import {
+  authenticated,
+  createApi,
+  idempotencyHeader,
+  json,
+  jsonBody,
+  page,
+  problems,
+  z,
+} from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
-import { readJson } from '../http/validate.ts';
 import type { Services } from '../services.ts';
-import { type SessionRow, sessionView } from './session-store.ts';
+import { REDEEM_FAILURES, throttleCodeGuess } from './code-guards.ts';
+import { decodeSessionCursor, encodeSessionCursor, type SessionRow, sessionView } from './session-store.ts';
 
 /** A join token is used at once by the console; a minute covers a slow network. */
 export const RELAY_TOKEN_TTL_MS = 60_000;
+/** Longest a wait request is held open, in seconds. */
+export const MAX_WAIT_SECONDS = 60;
+/** How often a held wait re-reads the session, in milliseconds. */
+const WAIT_POLL_MS = 250;
+/** Agent platforms offered for download. */
+export const DOWNLOAD_PLATFORMS = ['linux-x64', 'win-x64'] as const;
 
-const redeemSchema = z.object({ code: z.string().min(1).max(64) });
-const listSchema = z.object({
-  status: z.enum(SESSION_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().datetime().optional(),
+const sessionSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(SESSION_STATUSES),
+    createdAt: z.string(),
+    activatedAt: z.string().nullable(),
+    endedAt: z.string().nullable(),
+    endReason: z.string().nullable(),
+    codeExpiresAt: z.string().nullable(),
+    agent: z
+      .object({
+        name: z.string(),
+        version: z.string(),
+        hostname: z.string().optional(),
+        os: z.string().optional(),
+        user: z.string().optional(),
+        screen: z.object({ width: z.number(), height: z.number() }).optional(),
+      })
+      .nullable(),
+    agentConnected: z.boolean(),
+    operatorId: z.string().nullable(),
+    organisationId: z.string().nullable(),
+    deviceGroupId: z.string().nullable(),
+    initiator: z.enum(['agent', 'operator']),
+    policy: policySchema.nullable(),
+  })
+  .openapi('Session');
+
+const relayGrantSchema = z.object({
+  url: z.string().openapi({ description: 'WebSocket URL of the relay' }),
+  token: z.string().openapi({ description: 'Single-use join token, valid one minute; send it in the hello' }),
 });
+const joinSchema = z.object({ session: sessionSchema, relay: relayGrantSchema }).openapi('SessionJoin');
+const codeSchema = z
+  .object({
+    session: sessionSchema,
+    code: z.string(),
+    displayCode: z.string(),
+    codeExpiresAt: z.string(),
+    downloads: z.record(z.string(), z.string()).openapi({ description: 'Agent download link per platform' }),
+  })
+  .openapi('SessionCode');
+const idParam = z.object({ id: z.string().min(1).max(64) });
 
-const REDEEM_FAILURES: Record<string, { status: ContentfulStatusCode; detail: string }> = {
-  CODE_INVALID: {
-    status: 404,
-    detail: 'No session has this code. Check the digits with the user and try again.',
-  },
-  CODE_EXPIRED: {
-    status: 410,
-    detail: 'This code has expired. Ask the user to restart the agent for a new code.',
-  },
-  CODE_USED: { status: 409, detail: 'This code was already used. Ask the user for the code shown now.' },
-  SESSION_ENDED: {
-    status: 410,
-    detail: 'The session of this code has ended. Ask the user to start the agent again.',
-  },
+const routes = {
+  create: createRoute({
+    method: 'post',
+    path: '/sessions',
+    tags: ['sessions'],
+    summary: 'Create a session and get its code and download links (operator-first flow)',
+    security: authenticated,
+    request: {
+      headers: idempotencyHeader,
+      body: jsonBody(z.object({ deviceGroupId: z.string().max(64).optional() })),
+    },
+    responses: {
+      201: json(codeSchema, 'The new session with its code'),
+      ...problems(400, 401, 403, 404, 422),
+    },
+  }),
+  renewCode: createRoute({
+    method: 'post',
+    path: '/sessions/{id}/code',
+    tags: ['sessions'],
+    summary: 'Request a new code for a waiting session (the old one stops working)',
+    security: authenticated,
+    request: { params: idParam },
+    responses: { 200: json(codeSchema, 'The new code'), ...problems(401, 403, 404, 409) },
+  }),
+  extend: createRoute({
+    method: 'post',
+    path: '/sessions/{id}/extend',
+    tags: ['sessions'],
+    summary: "Extend a waiting session's code by its full lifetime",
+    security: authenticated,
+    request: { params: idParam },
+    responses: {
+      200: json(sessionSchema, 'The session with its new expiry'),
+      ...problems(401, 403, 404, 409),
+    },
+  }),
+  redeem: createRoute({
+    method: 'post',
+    path: '/sessions/redeem',
+    tags: ['sessions'],
+    summary: 'Redeem the code an end user reads out (user-first flow)',
+    security: authenticated,
+    request: { body: jsonBody(z.object({ code: z.string().min(1).max(64) })) },
+    responses: {
+      200: json(joinSchema, 'The session and a relay join token'),
+      ...problems(400, 401, 403, 404, 409, 410, 429),
+    },
+  }),
+  join: createRoute({
+    method: 'post',
+    path: '/sessions/{id}/join',
+    tags: ['sessions'],
+    summary: 'Get a relay join token for a session (rejoin, or join an operator-first session)',
+    security: authenticated,
+    request: { params: idParam },
+    responses: {
+      200: json(joinSchema, 'The session and a relay join token'),
+      ...problems(401, 403, 404, 409, 410),
+    },
+  }),
+  list: createRoute({
+    method: 'get',
+    path: '/sessions',
+    tags: ['sessions'],
+    summary: 'List sessions, newest first',
+    security: authenticated,
+    request: {
+      query: z.object({
+        status: z.enum(SESSION_STATUSES).optional(),
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+        cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page' }),
+      }),
+    },
+    responses: { 200: json(page(sessionSchema), 'A page of sessions'), ...problems(400, 401, 403) },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/sessions/{id}',
+    tags: ['sessions'],
+    summary: 'One session',
+    security: authenticated,
+    request: { params: idParam },
+    responses: { 200: json(sessionSchema, 'The session'), ...problems(401, 403, 404) },
+  }),
+  wait: createRoute({
+    method: 'get',
+    path: '/sessions/{id}/wait',
+    tags: ['sessions'],
+    summary:
+      'Long-poll until the session reaches a state (agent connected, active, ended) or the timeout passes',
+    security: authenticated,
+    request: {
+      params: idParam,
+      query: z.object({
+        until: z.enum(['agent-connected', 'active', 'ended']).default('active'),
+        timeout: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).default(30),
+      }),
+    },
+    responses: {
+      200: json(
+        sessionSchema.extend({ reached: z.boolean() }),
+        'The session; `reached` tells whether it got there',
+      ),
+      ...problems(400, 401, 403, 404),
+    },
+  }),
+  end: createRoute({
+    method: 'post',
+    path: '/sessions/{id}/end',
+    tags: ['sessions'],
+    summary: 'End (or cancel) a session',
+    security: authenticated,
+    request: { params: idParam },
+    responses: { 200: json(sessionSchema, 'The ended session'), ...problems(401, 403, 404) },
+  }),
 };
 
-/** Sessions: redeem a code, join, list, inspect, end. */
+function reached(row: SessionRow, until: 'agent-connected' | 'active' | 'ended'): boolean {
+  if (until === 'ended') return row.status === 'ended';
+  if (row.status === 'ended') return true;
+  if (until === 'active') return row.status === 'active';
+  return row.agentConnectedAt !== null;
+}
+
+/** Sessions: create, redeem a code, join, wait, list, inspect, end. */
 export function sessionRoutes(services: Services) {
-  const app = new Hono<AppEnv>();
+  const app = createApi();
   app.use('/sessions/*', requireAuth(services));
   app.use('/sessions', requireAuth(services));
 
-  const relayGrant = async (
-    c: { req: { header(name: string): string | undefined } },
-    principal: Principal,
-    session: SessionRow,
-  ) => {
+  /** Loads a session the principal may see, or fails with 404. */
+  const visible = async (principal: Principal, id: string): Promise<SessionRow> => {
+    const session = await services.store.get(id);
+    if (!session || !canSeeOrganisation(principal, session.organisationId)) {
+      throw new ApiError(404, 'SESSION_NOT_FOUND', 'No such session.');
+    }
+    return session;
+  };
+
+  const relayGrant = async (origin: string | undefined, principal: Principal, session: SessionRow) => {
     const claims = {
       sub: principal.operator.id,
       sid: session.id,
       name: principal.operator.name,
       ...(principal.kind === 'operator' ? { lsid: principal.loginSessionId } : {}),
     };
-    const origin = c.req.header('origin');
     const base = origin && services.isAllowedOrigin(origin) ? origin : services.config.publicUrl;
     return {
       url: `${base.replace(/^http/, 'ws')}/ws`,
@@ -61,23 +228,99 @@ export function sessionRoutes(services: Services) {
     };
   };
 
-  app.post('/sessions/redeem', requireScope('sessions:write'), async (c) => {
+  const codeResponse = (session: SessionRow, code: string) => ({
+    session: sessionView(session),
+    code,
+    displayCode: formatConnectionCode(code),
+    codeExpiresAt: session.codeExpiresAt!.toISOString(),
+    downloads: Object.fromEntries(
+      DOWNLOAD_PLATFORMS.map((platform) => [
+        platform,
+        `${services.config.publicUrl}/download/agent/${platform}?session=${session.id}`,
+      ]),
+    ),
+  });
+
+  app.use('/sessions', async (c, next) => (c.req.method === 'POST' ? idempotent(services)(c, next) : next()));
+  app.openapi({ ...routes.create, middleware: [requireScope('sessions:write')] }, async (c) => {
+    const principal = c.get('principal');
+    const { deviceGroupId } = c.req.valid('json');
+    const group = deviceGroupId
+      ? await services.groups.get(deviceGroupId)
+      : await services.groups.defaultFor(principal.operator.organisationId);
+    if (!group || !canSeeOrganisation(principal, group.organisationId)) {
+      throw new ApiError(404, 'NOT_FOUND', 'No such device group.');
+    }
+    const { session, code } = await services.store.createWithCode({
+      agentInfo: null,
+      node: null,
+      organisationId: group.organisationId,
+      deviceGroupId: group.id,
+      policy: policyOf(group),
+      initiator: 'operator',
+      createdById: principal.operator.id,
+    });
+    await services.audit.record({
+      ...auditActor(principal),
+      action: 'session.create',
+      sessionId: session.id,
+      address: c.get('address'),
+      details: { deviceGroupId: group.id },
+    });
+    return c.json(codeResponse(session, code), 201);
+  });
+
+  app.openapi({ ...routes.renewCode, middleware: [requireScope('sessions:write')] }, async (c) => {
+    const principal = c.get('principal');
+    const session = await visible(principal, c.req.valid('param').id);
+    const policy = session.policy ? policySchema.parse(session.policy) : undefined;
+    const renewed = policy
+      ? await services.store.renewCode(session.id, policy.codeLifetimeMinutes * 60_000)
+      : undefined;
+    if (!renewed || session.initiator !== 'operator') {
+      throw new ApiError(409, 'CONFLICT', 'Only a waiting session an operator created gets a new code.');
+    }
+    await services.audit.record({
+      ...auditActor(principal),
+      action: 'session.code-renew',
+      sessionId: session.id,
+      address: c.get('address'),
+    });
+    return c.json(codeResponse(renewed.session, renewed.code), 200);
+  });
+
+  app.openapi({ ...routes.extend, middleware: [requireScope('sessions:write')] }, async (c) => {
+    const principal = c.get('principal');
+    const session = await visible(principal, c.req.valid('param').id);
+    const policy = session.policy ? policySchema.parse(session.policy) : undefined;
+    const extended = policy
+      ? await services.store.extendCode(session.id, policy.codeLifetimeMinutes * 60_000)
+      : undefined;
+    if (!extended) throw new ApiError(409, 'CONFLICT', 'Only the code of a waiting session can be extended.');
+    services.relay.codeExtended(session.id, extended.codeExpiresAt!);
+    await services.audit.record({
+      ...auditActor(principal),
+      action: 'session.code-extend',
+      sessionId: session.id,
+      address: c.get('address'),
+    });
+    return c.json(sessionView(extended), 200);
+  });
+
+  app.openapi({ ...routes.redeem, middleware: [requireScope('sessions:write')] }, async (c) => {
     const principal = c.get('principal');
     const address = c.get('address');
-    const { code: typed } = await readJson(c, redeemSchema);
-    for (const key of [`addr:${address}`, 'global']) {
-      const verdict = (key === 'global' ? services.globalCodeThrottle : services.codeThrottle).check(key);
-      if (!verdict.allowed) {
-        const seconds = Math.ceil(verdict.retryAfterMs / 1000);
-        throw new ApiError(429, 'TOO_FREQUENT', `Too many wrong codes. Wait ${seconds} s and try again.`, {
-          headers: { 'Retry-After': String(seconds) },
-        });
-      }
-    }
-    const code = normalizeConnectionCode(typed);
+    throttleCodeGuess(services, address);
+    const code = normalizeConnectionCode(c.req.valid('json').code);
     const result = code
-      ? await services.store.redeem(code, principal.operator.id)
+      ? await services.store.redeem(code, { initiator: 'agent', operatorId: principal.operator.id })
       : ({ ok: false, code: 'CODE_INVALID' } as const);
+    // A code of another organisation's device is not this operator's to redeem: it does not exist for them.
+    if (result.ok && !canSeeOrganisation(principal, result.session.organisationId)) {
+      await services.store.unredeem(result.session.id);
+      services.codeThrottle.fail(`addr:${address}`);
+      throw new ApiError(404, 'CODE_INVALID', REDEEM_FAILURES.CODE_INVALID.detail);
+    }
     if (!result.ok) {
       services.codeThrottle.fail(`addr:${address}`);
       services.globalCodeThrottle.fail('global');
@@ -87,8 +330,8 @@ export function sessionRoutes(services: Services) {
         address,
         details: { result: result.code },
       });
-      const failure = REDEEM_FAILURES[result.code]!;
-      throw new ApiError(failure.status, result.code as ResultCode, failure.detail);
+      const failure = REDEEM_FAILURES[result.code];
+      throw new ApiError(failure.status, result.code, failure.detail);
     }
     services.codeThrottle.succeed(`addr:${address}`);
     services.relay.codeRedeemed(result.session.id);
@@ -98,61 +341,82 @@ export function sessionRoutes(services: Services) {
       sessionId: result.session.id,
       address,
     });
-    return c.json({
-      session: sessionView(result.session),
-      relay: await relayGrant(c, principal, result.session),
-    });
+    return c.json(
+      {
+        session: sessionView(result.session),
+        relay: await relayGrant(c.req.header('origin'), principal, result.session),
+      },
+      200,
+    );
   });
 
-  app.post('/sessions/:id/join', requireScope('sessions:write'), async (c) => {
-    const session = await services.store.get(c.req.param('id'));
-    if (!session) throw new ApiError(404, 'SESSION_NOT_FOUND', 'No such session.');
+  app.openapi({ ...routes.join, middleware: [requireScope('sessions:write')] }, async (c) => {
+    const principal = c.get('principal');
+    const session = await visible(principal, c.req.valid('param').id);
     if (session.status === 'ended') throw new ApiError(410, 'SESSION_ENDED', 'This session has ended.');
-    if (!session.codeRedeemedAt) throw new ApiError(403, 'FORBIDDEN', 'Redeem the session’s code first.');
-    return c.json({ session: sessionView(session), relay: await relayGrant(c, c.get('principal'), session) });
+    if (session.initiator === 'agent' && !session.codeRedeemedAt) {
+      throw new ApiError(403, 'FORBIDDEN', 'Redeem the code the user reads out first.');
+    }
+    if (!session.agentConnectedAt)
+      throw new ApiError(409, 'AGENT_OFFLINE', 'The agent has not connected yet.');
+    return c.json(
+      { session: sessionView(session), relay: await relayGrant(c.req.header('origin'), principal, session) },
+      200,
+    );
   });
 
-  app.get('/sessions', requireScope('sessions:read'), async (c) => {
-    const parsed = listSchema.safeParse(c.req.query());
-    if (!parsed.success)
-      throw new ApiError(400, 'VALIDATION_FAILED', parsed.error.issues[0]?.message ?? 'invalid query');
-    const { status, limit, cursor } = parsed.data;
+  app.openapi({ ...routes.list, middleware: [requireScope('sessions:read')] }, async (c) => {
+    const { status, limit, cursor } = c.req.valid('query');
+    const after = cursor ? decodeSessionCursor(cursor) : undefined;
+    if (cursor && !after)
+      throw new ApiError(400, 'VALIDATION_FAILED', 'cursor: use the nextCursor of a previous page');
+    const organisationId = organisationScope(c.get('principal'));
     const rows = await services.store.list({
       limit: limit + 1,
       ...(status ? { status } : {}),
-      ...(cursor ? { before: new Date(cursor) } : {}),
+      ...(after ? { after } : {}),
+      ...(organisationId ? { organisationId } : {}),
     });
-    const page = rows.slice(0, limit);
-    const nextCursor = rows.length > limit ? (page.at(-1)?.createdAt.toISOString() ?? null) : null;
-    return c.json({ items: page.map(sessionView), nextCursor });
+    const items = rows.slice(0, limit);
+    const nextCursor = rows.length > limit && items.length ? encodeSessionCursor(items.at(-1)!) : null;
+    return c.json({ items: items.map(sessionView), nextCursor }, 200);
   });
 
-  app.get('/sessions/:id', requireScope('sessions:read'), async (c) => {
-    const session = await services.store.get(c.req.param('id'));
-    if (!session) throw new ApiError(404, 'SESSION_NOT_FOUND', 'No such session.');
-    return c.json(sessionView(session));
+  app.openapi({ ...routes.get, middleware: [requireScope('sessions:read')] }, async (c) => {
+    return c.json(sessionView(await visible(c.get('principal'), c.req.valid('param').id)), 200);
   });
 
-  app.post('/sessions/:id/end', requireScope('sessions:write'), async (c) => {
-    const id = c.req.param('id');
-    const session = await services.store.get(id);
-    if (!session) throw new ApiError(404, 'SESSION_NOT_FOUND', 'No such session.');
+  app.openapi({ ...routes.wait, middleware: [requireScope('sessions:read')] }, async (c) => {
+    const { id } = c.req.valid('param');
+    const { until, timeout } = c.req.valid('query');
+    let session = await visible(c.get('principal'), id);
+    const deadline = Date.now() + timeout * 1000;
+    const aborted = c.req.raw.signal;
+    while (!reached(session, until) && Date.now() < deadline && !aborted.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+      session = (await services.store.get(id)) ?? session;
+    }
+    return c.json({ ...sessionView(session), reached: reached(session, until) }, 200);
+  });
+
+  app.openapi({ ...routes.end, middleware: [requireScope('sessions:write')] }, async (c) => {
     const principal = c.get('principal');
+    const session = await visible(principal, c.req.valid('param').id);
     if (session.status !== 'ended') {
       const reason =
         principal.operator.role === 'admin' && session.operatorId !== principal.operator.id
           ? 'admin-ended'
           : 'operator-ended';
-      if (!(await services.relay.end(id, reason))) await services.store.markEnded(id, reason);
+      if (!(await services.relay.end(session.id, reason))) await services.store.markEnded(session.id, reason);
       await services.audit.record({
         ...auditActor(principal),
         action: 'session.end',
-        sessionId: id,
+        sessionId: session.id,
         address: c.get('address'),
         details: { reason },
       });
     }
-    return c.json(sessionView((await services.store.get(id))!));
+    return c.json(sessionView((await services.store.get(session.id))!), 200);
   });
 
   return app;

@@ -1,10 +1,20 @@
 import { createHmac, randomInt, randomUUID } from 'node:crypto';
-import { and, desc, eq, isNull, lt, ne } from 'drizzle-orm';
-import { CONNECTION_CODE_DIGITS } from '../../protocol/index.ts';
+import { and, desc, eq, isNull, lt, ne, or } from 'drizzle-orm';
+import { CONNECTION_CODE_DIGITS, type Policy } from '../../protocol/index.ts';
 import type { Database } from '../db/client.ts';
 import { type AgentInfo, type SessionStatus, sessions } from '../db/schema.ts';
 
 export type SessionRow = typeof sessions.$inferSelect;
+
+export interface NewSession {
+  agentInfo: AgentInfo | null;
+  node: string | null;
+  organisationId: string;
+  deviceGroupId: string;
+  policy: Policy;
+  initiator: 'agent' | 'operator';
+  createdById: string | null;
+}
 
 export type RedeemResult =
   | { ok: true; session: SessionRow }
@@ -21,11 +31,40 @@ export function sessionView(row: SessionRow) {
     endReason: row.endReason,
     codeExpiresAt: row.codeExpiresAt?.toISOString() ?? null,
     agent: row.agentInfo ?? null,
+    agentConnected: row.agentConnectedAt !== null && row.status !== 'ended',
     operatorId: row.operatorId,
+    organisationId: row.organisationId,
+    deviceGroupId: row.deviceGroupId,
+    initiator: row.initiator,
+    policy: (row.policy ?? null) as Policy | null,
   };
 }
 
 export type SessionView = ReturnType<typeof sessionView>;
+
+/** Where a page of sessions ends. */
+export interface SessionCursor {
+  createdAt: number;
+  id: string;
+}
+
+/** Encodes a cursor as an opaque string for `nextCursor`. */
+export function encodeSessionCursor(row: SessionRow): string {
+  return Buffer.from(JSON.stringify([row.createdAt.getTime(), row.id])).toString('base64url');
+}
+
+/** Decodes a `cursor` parameter; undefined when it is not one of ours. */
+export function decodeSessionCursor(cursor: string): SessionCursor | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') {
+      return { createdAt: value[0], id: value[1] };
+    }
+  } catch {
+    // Not base64url JSON: refused by the caller.
+  }
+  return undefined;
+}
 
 /**
  * Sessions and their connection codes in the database. A code is kept only as an HMAC under a server
@@ -36,17 +75,20 @@ export class SessionStore {
   constructor(
     private readonly db: Database,
     private readonly codeSecret: Buffer,
-    private readonly codeTtlMs: number,
   ) {}
+
+  private drawCode(): string {
+    return String(randomInt(0, 10 ** CONNECTION_CODE_DIGITS)).padStart(CONNECTION_CODE_DIGITS, '0');
+  }
 
   hashCode(code: string): string {
     return createHmac('sha256', this.codeSecret).update(code).digest('hex');
   }
 
-  /** Creates a waiting session for a freshly registered agent and returns its one-time code. */
-  async createWithCode(agentInfo: AgentInfo, node: string): Promise<{ session: SessionRow; code: string }> {
+  /** Creates a waiting session with a one-time code, valid for the policy's code lifetime. */
+  async createWithCode(input: NewSession): Promise<{ session: SessionRow; code: string }> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const code = String(randomInt(0, 10 ** CONNECTION_CODE_DIGITS)).padStart(CONNECTION_CODE_DIGITS, '0');
+      const code = this.drawCode();
       const now = new Date();
       const rows = await this.db
         .insert(sessions)
@@ -54,10 +96,16 @@ export class SessionStore {
           id: randomUUID(),
           status: 'waiting',
           codeHash: this.hashCode(code),
-          codeExpiresAt: new Date(now.getTime() + this.codeTtlMs),
+          codeExpiresAt: new Date(now.getTime() + input.policy.codeLifetimeMinutes * 60_000),
           createdAt: now,
-          agentInfo,
-          relayNode: node,
+          agentInfo: input.agentInfo,
+          relayNode: input.node,
+          organisationId: input.organisationId,
+          deviceGroupId: input.deviceGroupId,
+          policy: input.policy,
+          initiator: input.initiator,
+          createdById: input.createdById,
+          ...(input.initiator === 'operator' ? { operatorId: input.createdById } : {}),
         })
         .onConflictDoNothing()
         .returning();
@@ -67,18 +115,66 @@ export class SessionStore {
     throw new Error('could not allocate a unique connection code');
   }
 
+  /** Replaces an unused code of a waiting session ("Request new"); the old one stops working. */
+  async renewCode(
+    id: string,
+    lifetimeMs: number,
+  ): Promise<{ session: SessionRow; code: string } | undefined> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const code = this.drawCode();
+      try {
+        const [row] = await this.db
+          .update(sessions)
+          .set({ codeHash: this.hashCode(code), codeExpiresAt: new Date(Date.now() + lifetimeMs) })
+          .where(and(eq(sessions.id, id), eq(sessions.status, 'waiting'), isNull(sessions.codeRedeemedAt)))
+          .returning();
+        return row ? { session: row, code } : undefined;
+      } catch {
+        // Unique collision with another code: draw again.
+      }
+    }
+    throw new Error('could not allocate a unique connection code');
+  }
+
+  /** Pushes an unused code's expiry out ("Extend"). */
+  async extendCode(id: string, lifetimeMs: number): Promise<SessionRow | undefined> {
+    const [row] = await this.db
+      .update(sessions)
+      .set({ codeExpiresAt: new Date(Date.now() + lifetimeMs) })
+      .where(and(eq(sessions.id, id), eq(sessions.status, 'waiting'), isNull(sessions.codeRedeemedAt)))
+      .returning();
+    return row;
+  }
+
+  /** Records that the agent's socket reached this node's relay. */
+  async markAgentConnected(id: string, node: string, agentInfo: AgentInfo): Promise<void> {
+    await this.db
+      .update(sessions)
+      .set({ agentConnectedAt: new Date(), relayNode: node, agentInfo })
+      .where(eq(sessions.id, id));
+  }
+
   /**
-   * Redeems a code for an operator, atomically: of two operators racing for one code, one wins and
-   * the other is told it was used.
+   * Redeems a code, atomically: of two parties racing for one code, one wins and the other is told it
+   * was used. A user-first code (the agent registered) is redeemed by an operator; an operator-first
+   * code (an operator created the session) is redeemed by the agent.
    */
-  async redeem(code: string, operatorId: string): Promise<RedeemResult> {
+  async redeem(
+    code: string,
+    by: { initiator: 'agent' | 'operator'; operatorId?: string },
+  ): Promise<RedeemResult> {
     const codeHash = this.hashCode(code);
     const now = new Date();
     const [won] = await this.db
       .update(sessions)
-      .set({ codeRedeemedAt: now, operatorId })
+      .set({ codeRedeemedAt: now, ...(by.operatorId ? { operatorId: by.operatorId } : {}) })
       .where(
-        and(eq(sessions.codeHash, codeHash), isNull(sessions.codeRedeemedAt), ne(sessions.status, 'ended')),
+        and(
+          eq(sessions.codeHash, codeHash),
+          eq(sessions.initiator, by.initiator),
+          isNull(sessions.codeRedeemedAt),
+          ne(sessions.status, 'ended'),
+        ),
       )
       .returning();
     if (won) {
@@ -86,13 +182,16 @@ export class SessionStore {
         // Expired while waiting: undo the claim so the answer stays CODE_EXPIRED for everyone.
         await this.db
           .update(sessions)
-          .set({ codeRedeemedAt: null, operatorId: null })
+          .set({ codeRedeemedAt: null, ...(by.operatorId ? { operatorId: null } : {}) })
           .where(eq(sessions.id, won.id));
         return { ok: false, code: 'CODE_EXPIRED' };
       }
       return { ok: true, session: won };
     }
-    const [row] = await this.db.select().from(sessions).where(eq(sessions.codeHash, codeHash));
+    const [row] = await this.db
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.codeHash, codeHash), eq(sessions.initiator, by.initiator)));
     if (!row) return { ok: false, code: 'CODE_INVALID' };
     if (row.codeRedeemedAt) return { ok: false, code: 'CODE_USED' };
     if (row.codeExpiresAt && row.codeExpiresAt.getTime() <= now.getTime())
@@ -100,21 +199,40 @@ export class SessionStore {
     return { ok: false, code: 'SESSION_ENDED' };
   }
 
+  /** Gives a code back, when it was redeemed by someone who may not have it. */
+  async unredeem(id: string): Promise<void> {
+    await this.db.update(sessions).set({ codeRedeemedAt: null, operatorId: null }).where(eq(sessions.id, id));
+  }
+
   async get(id: string): Promise<SessionRow | undefined> {
     const [row] = await this.db.select().from(sessions).where(eq(sessions.id, id));
     return row;
   }
 
-  /** Lists sessions newest first; the cursor is the `createdAt` of the last row seen. */
-  async list(options: { status?: SessionStatus; limit: number; before?: Date }): Promise<SessionRow[]> {
+  /**
+   * Lists sessions newest first. The cursor is the last row seen, as (createdAt, id): rows created in
+   * the same millisecond are ordered by id, so none is skipped between pages.
+   */
+  async list(options: {
+    status?: SessionStatus;
+    limit: number;
+    after?: SessionCursor;
+    organisationId?: string;
+  }): Promise<SessionRow[]> {
     const conditions = [];
     if (options.status) conditions.push(eq(sessions.status, options.status));
-    if (options.before) conditions.push(lt(sessions.createdAt, options.before));
+    if (options.organisationId) conditions.push(eq(sessions.organisationId, options.organisationId));
+    if (options.after) {
+      const at = new Date(options.after.createdAt);
+      conditions.push(
+        or(lt(sessions.createdAt, at), and(eq(sessions.createdAt, at), lt(sessions.id, options.after.id))),
+      );
+    }
     return this.db
       .select()
       .from(sessions)
       .where(conditions.length ? and(...conditions) : undefined)
-      .orderBy(desc(sessions.createdAt))
+      .orderBy(desc(sessions.createdAt), desc(sessions.id))
       .limit(options.limit);
   }
 

@@ -13,6 +13,8 @@ export const TOKEN_KINDS = {
   relayOperator: { aud: 'lifeline:relay-operator', typ: 'lifeline-relay-operator+jwt' },
   /** Lets an agent's socket attach to the session it registered. */
   relayAgent: { aud: 'lifeline:relay-agent', typ: 'lifeline-relay-agent+jwt' },
+  /** The effective policy of a session, for the agent to verify and enforce. */
+  agentPolicy: { aud: 'lifeline:agent-policy', typ: 'lifeline-agent-policy+jwt' },
 } as const;
 
 export type TokenKind = keyof typeof TOKEN_KINDS;
@@ -27,6 +29,8 @@ export interface TokenClaims extends JWTPayload {
   name?: string;
   /** The console login a relay-operator token was issued to, so logging out closes its sockets. */
   lsid?: string;
+  /** The effective policy, on agent-policy tokens. */
+  pol?: unknown;
 }
 
 /** Claims a caller may set; the registered ones (`iss`, `aud`, `iat`, `exp`) are always set here. */
@@ -36,6 +40,7 @@ export interface ClaimsInput {
   sid?: string;
   name?: string;
   lsid?: string;
+  pol?: unknown;
 }
 
 export type TokenErrorKind = 'expired' | 'invalid';

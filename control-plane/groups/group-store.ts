@@ -1,0 +1,109 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import { DEFAULT_POLICY, type Policy, policySchema } from '../../protocol/index.ts';
+import type { Database } from '../db/client.ts';
+import { deviceGroups } from '../db/schema.ts';
+
+export type GroupRow = typeof deviceGroups.$inferSelect;
+
+/** Prefix of group registration keys, recognisable to secret scanners. */
+export const REGISTRATION_KEY_PREFIX = 'llr_';
+
+export function hashRegistrationKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** A group's policy, read defensively: a row written by an older version gets today's defaults. */
+export function policyOf(group: GroupRow): Policy {
+  const parsed = policySchema.safeParse({ ...DEFAULT_POLICY, ...group.policy });
+  return parsed.success ? parsed.data : { ...DEFAULT_POLICY };
+}
+
+export function groupView(group: GroupRow) {
+  return {
+    id: group.id,
+    organisationId: group.organisationId,
+    name: group.name,
+    isDefault: group.isDefault,
+    hasRegistrationKey: group.registrationKeyHash !== null,
+    policy: policyOf(group),
+    createdAt: group.createdAt.toISOString(),
+  };
+}
+
+/** Device groups and their policies. */
+export class GroupStore {
+  constructor(private readonly db: Database) {}
+
+  async get(id: string): Promise<GroupRow | undefined> {
+    const [row] = await this.db.select().from(deviceGroups).where(eq(deviceGroups.id, id));
+    return row;
+  }
+
+  async list(organisationId?: string): Promise<GroupRow[]> {
+    const query = this.db.select().from(deviceGroups);
+    return organisationId ? query.where(eq(deviceGroups.organisationId, organisationId)) : query;
+  }
+
+  /** The organisation's default group, created on first need: user-first agents land there. */
+  async defaultFor(organisationId: string): Promise<GroupRow> {
+    const [existing] = await this.db
+      .select()
+      .from(deviceGroups)
+      .where(and(eq(deviceGroups.organisationId, organisationId), eq(deviceGroups.isDefault, true)));
+    if (existing) return existing;
+    return this.create({ organisationId, name: 'Default', policy: { ...DEFAULT_POLICY }, isDefault: true });
+  }
+
+  async create(input: {
+    organisationId: string;
+    name: string;
+    policy: Policy;
+    isDefault?: boolean;
+  }): Promise<GroupRow> {
+    const [row] = await this.db
+      .insert(deviceGroups)
+      .values({
+        id: randomUUID(),
+        organisationId: input.organisationId,
+        name: input.name,
+        policy: input.policy,
+        isDefault: input.isDefault ?? false,
+        createdAt: new Date(),
+      })
+      .returning();
+    return row!;
+  }
+
+  async rename(id: string, name: string): Promise<GroupRow | undefined> {
+    const [row] = await this.db.update(deviceGroups).set({ name }).where(eq(deviceGroups.id, id)).returning();
+    return row;
+  }
+
+  async setPolicy(id: string, policy: Policy): Promise<GroupRow | undefined> {
+    const [row] = await this.db
+      .update(deviceGroups)
+      .set({ policy })
+      .where(eq(deviceGroups.id, id))
+      .returning();
+    return row;
+  }
+
+  /** Issues a new registration key for the group (the old one stops working); shown once. */
+  async rotateRegistrationKey(id: string): Promise<string> {
+    const key = REGISTRATION_KEY_PREFIX + randomBytes(24).toString('base64url');
+    await this.db
+      .update(deviceGroups)
+      .set({ registrationKeyHash: hashRegistrationKey(key) })
+      .where(eq(deviceGroups.id, id));
+    return key;
+  }
+
+  async byRegistrationKey(key: string): Promise<GroupRow | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(deviceGroups)
+      .where(eq(deviceGroups.registrationKeyHash, hashRegistrationKey(key)));
+    return row;
+  }
+}

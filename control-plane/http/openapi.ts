@@ -1,0 +1,85 @@
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { RESULT_CODES } from '../../protocol/index.ts';
+import type { AppEnv } from './app-env.ts';
+import { problemResponse } from './problem.ts';
+
+/**
+ * A router whose routes are described in the OpenAPI document. Validation failures leave as the one
+ * problem shape, naming the field.
+ */
+export function createApi(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (result.success) return undefined;
+      const issue = result.error.issues[0];
+      const field = issue?.path.join('.') || 'request';
+      return problemResponse(c, 400, 'VALIDATION_FAILED', `${field}: ${issue?.message ?? 'invalid'}`);
+    },
+  });
+}
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.enum(RESULT_CODES),
+    detail: z.string(),
+  })
+  .openapi('Problem');
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid request (VALIDATION_FAILED)',
+  401: 'Not logged in, or the token is unknown, expired or revoked (UNAUTHENTICATED)',
+  403: 'The role or token scope does not allow this (FORBIDDEN)',
+  404: 'Not found',
+  409: 'Conflict',
+  410: 'Gone',
+  422: 'The Idempotency-Key was used with another request (IDEMPOTENCY_MISMATCH)',
+  429: 'Too many attempts; see Retry-After (TOO_FREQUENT)',
+};
+
+/** Problem responses for the given statuses, for a route's `responses`. */
+export function problems(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: PROBLEM_DESCRIPTIONS[status] ?? 'Error',
+        content: { 'application/problem+json': { schema: problemSchema } },
+      },
+    ]),
+  );
+}
+
+/** A JSON request body. */
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { content: { 'application/json': { schema } }, required: true } as const;
+}
+
+/** A JSON response. */
+export function json<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } } as const;
+}
+
+/** The `Idempotency-Key` header accepted by every create. */
+export const idempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .min(8)
+    .max(200)
+    .optional()
+    .openapi({ description: 'Repeat a create safely: the same key returns the first response.' }),
+});
+
+/** `{ items, nextCursor }`: every list pages the same way. */
+export function page<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+}
+
+export const cookieAuth = { cookieAuth: [] };
+export const bearerAuth = { bearerAuth: [] };
+/** Routes open to both a console login and an API token. */
+export const authenticated = [cookieAuth, bearerAuth];
+
+export { z };

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { createRoute } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
+import { ROLES } from '../../protocol/index.ts';
+import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
+import { hashPassword } from '../auth/passwords.ts';
+import { operatorSchema, operatorView } from '../auth/routes.ts';
+import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
+import { loginSessions, operators, organisations } from '../db/schema.ts';
+import { idempotent } from '../http/idempotency.ts';
+import {
+  authenticated,
+  createApi,
+  idempotencyHeader,
+  json,
+  jsonBody,
+  page,
+  problems,
+  z,
+} from '../http/openapi.ts';
+import { ApiError } from '../http/problem.ts';
+import type { Services } from '../services.ts';
+
+const passwordSchema = z.string().min(12, 'Passwords need at least 12 characters').max(1000);
+const idParam = z.object({ id: z.string().max(64) });
+
+const routes = {
+  list: createRoute({
+    method: 'get',
+    path: '/operators',
+    tags: ['operators'],
+    summary: "List operators (administrators: all; managers: their organisation's)",
+    security: authenticated,
+    responses: { 200: json(page(operatorSchema), 'Operators'), ...problems(401, 403) },
+  }),
+  create: createRoute({
+    method: 'post',
+    path: '/operators',
+    tags: ['operators'],
+    summary: 'Create an operator account',
+    security: authenticated,
+    request: {
+      headers: idempotencyHeader,
+      body: jsonBody(
+        z.object({
+          username: z
+            .string()
+            .min(1)
+            .max(100)
+            .regex(/^[\w.@-]+$/, 'letters, digits, . _ - @ only'),
+          name: z.string().min(1).max(200),
+          password: passwordSchema,
+          role: z.enum(ROLES),
+          organisationId: z.string().max(64),
+        }),
+      ),
+    },
+    responses: { 201: json(operatorSchema, 'The new operator'), ...problems(400, 401, 403, 404, 409, 422) },
+  }),
+  update: createRoute({
+    method: 'patch',
+    path: '/operators/{id}',
+    tags: ['operators'],
+    summary: "Change an operator's name, role, password or organisation, or disable them",
+    security: authenticated,
+    request: {
+      params: idParam,
+      body: jsonBody(
+        z.object({
+          name: z.string().min(1).max(200).optional(),
+          role: z.enum(ROLES).optional(),
+          password: passwordSchema.optional(),
+          organisationId: z.string().max(64).optional(),
+          disabled: z.boolean().optional(),
+        }),
+      ),
+    },
+    responses: { 200: json(operatorSchema, 'The operator'), ...problems(400, 401, 403, 404, 409) },
+  }),
+};
+
+/** Operator accounts, managed by administrators. Disabling one closes every socket they hold at once. */
+export function operatorRoutes(services: Services) {
+  const app = createApi();
+  app.use('/operators', requireAuth(services));
+  app.use('/operators/*', requireAuth(services));
+  app.use('/operators', async (c, next) =>
+    c.req.method === 'POST' ? idempotent(services)(c, next) : next(),
+  );
+
+  app.openapi({ ...routes.list, middleware: [requireScope('operators:read')] }, async (c) => {
+    const scope = organisationScope(c.get('principal'));
+    const query = services.db.select().from(operators);
+    const rows = await (scope ? query.where(eq(operators.organisationId, scope)) : query);
+    return c.json({ items: rows.map(operatorView), nextCursor: null }, 200);
+  });
+
+  app.openapi({ ...routes.create, middleware: [requireScope('admin')] }, async (c) => {
+    const body = c.req.valid('json');
+    const [organisation] = await services.db
+      .select()
+      .from(organisations)
+      .where(eq(organisations.id, body.organisationId));
+    if (!organisation) throw new ApiError(404, 'NOT_FOUND', 'No such organisation.');
+    const [existing] = await services.db
+      .select()
+      .from(operators)
+      .where(eq(operators.username, body.username));
+    if (existing) throw new ApiError(409, 'CONFLICT', `The username "${body.username}" is taken.`);
+    const [row] = await services.db
+      .insert(operators)
+      .values({
+        id: randomUUID(),
+        organisationId: body.organisationId,
+        username: body.username,
+        name: body.name,
+        passwordHash: await hashPassword(body.password),
+        role: body.role,
+        createdAt: new Date(),
+      })
+      .returning();
+    await services.audit.record({
+      ...auditActor(c.get('principal')),
+      action: 'operator.create',
+      address: c.get('address'),
+      details: {
+        operatorId: row!.id,
+        username: row!.username,
+        role: row!.role,
+        organisationId: row!.organisationId,
+      },
+    });
+    return c.json(operatorView(row!), 201);
+  });
+
+  app.openapi({ ...routes.update, middleware: [requireScope('admin')] }, async (c) => {
+    const principal = c.get('principal');
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const [before] = await services.db.select().from(operators).where(eq(operators.id, id));
+    if (!before || !canSeeOrganisation(principal, before.organisationId))
+      throw new ApiError(404, 'NOT_FOUND', 'No such operator.');
+    if (id === principal.operator.id && (body.disabled || (body.role && body.role !== 'admin'))) {
+      throw new ApiError(
+        409,
+        'CONFLICT',
+        'You cannot disable yourself or take away your own administrator role.',
+      );
+    }
+    const [after] = await services.db
+      .update(operators)
+      .set({
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.role !== undefined ? { role: body.role } : {}),
+        ...(body.organisationId !== undefined ? { organisationId: body.organisationId } : {}),
+        ...(body.password !== undefined ? { passwordHash: await hashPassword(body.password) } : {}),
+        ...(body.disabled !== undefined ? { disabledAt: body.disabled ? new Date() : null } : {}),
+      })
+      .where(eq(operators.id, id))
+      .returning();
+    if (body.disabled || body.password !== undefined || (body.role && body.role !== before.role)) {
+      // Whatever they held was granted under the old account state: revoke logins and close sockets now.
+      await services.db
+        .update(loginSessions)
+        .set({ revokedAt: new Date() })
+        .where(eq(loginSessions.operatorId, id));
+      services.relay.disconnectOperator(id);
+    }
+    await services.audit.record({
+      ...auditActor(principal),
+      action: body.disabled ? 'operator.disable' : 'operator.update',
+      address: c.get('address'),
+      details: {
+        operatorId: id,
+        before: {
+          name: before.name,
+          role: before.role,
+          organisationId: before.organisationId,
+          disabled: before.disabledAt !== null,
+        },
+        after: {
+          name: after!.name,
+          role: after!.role,
+          organisationId: after!.organisationId,
+          disabled: after!.disabledAt !== null,
+        },
+        passwordChanged: body.password !== undefined,
+      },
+    });
+    return c.json(operatorView(after!), 200);
+  });
+
+  return app;
+}

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { createRoute } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
+import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
+import { organisationScope } from '../auth/scopes.ts';
+import { organisations } from '../db/schema.ts';
+import { idempotent } from '../http/idempotency.ts';
+import {
+  authenticated,
+  createApi,
+  idempotencyHeader,
+  json,
+  jsonBody,
+  page,
+  problems,
+  z,
+} from '../http/openapi.ts';
+import type { Services } from '../services.ts';
+
+const organisationSchema = z
+  .object({ id: z.string(), name: z.string(), createdAt: z.string() })
+  .openapi('Organisation');
+
+function organisationView(row: typeof organisations.$inferSelect) {
+  return { id: row.id, name: row.name, createdAt: row.createdAt.toISOString() };
+}
+
+const routes = {
+  list: createRoute({
+    method: 'get',
+    path: '/organisations',
+    tags: ['organisations'],
+    summary: 'List organisations (administrators: all; others: their own)',
+    security: authenticated,
+    responses: { 200: json(page(organisationSchema), 'Organisations'), ...problems(401) },
+  }),
+  create: createRoute({
+    method: 'post',
+    path: '/organisations',
+    tags: ['organisations'],
+    summary: 'Create an organisation with its default device group',
+    security: authenticated,
+    request: { headers: idempotencyHeader, body: jsonBody(z.object({ name: z.string().min(1).max(200) })) },
+    responses: { 201: json(organisationSchema, 'The new organisation'), ...problems(400, 401, 403, 422) },
+  }),
+};
+
+/** Organisations: members see and join their organisation's sessions; administrators see all. */
+export function organisationRoutes(services: Services) {
+  const app = createApi();
+  app.use('/organisations', requireAuth(services));
+  app.use('/organisations', async (c, next) =>
+    c.req.method === 'POST' ? idempotent(services)(c, next) : next(),
+  );
+
+  app.openapi(routes.list, async (c) => {
+    const scope = organisationScope(c.get('principal'));
+    const query = services.db.select().from(organisations);
+    const rows = await (scope ? query.where(eq(organisations.id, scope)) : query);
+    return c.json({ items: rows.map(organisationView), nextCursor: null }, 200);
+  });
+
+  app.openapi({ ...routes.create, middleware: [requireScope('admin')] }, async (c) => {
+    const [row] = await services.db
+      .insert(organisations)
+      .values({ id: randomUUID(), name: c.req.valid('json').name, createdAt: new Date() })
+      .returning();
+    await services.groups.defaultFor(row!.id);
+    await services.audit.record({
+      ...auditActor(c.get('principal')),
+      action: 'organisation.create',
+      address: c.get('address'),
+      details: { organisationId: row!.id, name: row!.name },
+    });
+    return c.json(organisationView(row!), 201);
+  });
+
+  return app;
+}
