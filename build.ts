@@ -1,36 +1,62 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { buildAgentExecutable } from './agent/packaging/build-executable.ts';
+import { precompressExecutable } from './agent/packaging/precompress.ts';
+import { AGENT_PLATFORMS, type AgentPlatform } from './agent/packaging/stamp-format.ts';
 import { buildConsoleAssets } from './control-plane/console/build.ts';
 
 /**
- * One build: the console bundle the control plane serves, and the agent as one script.
+ * One build: the console bundle the control plane serves, the agent as one script (for `node`), and
+ * the agent's single executables for every platform, each with a gzip copy ready for stamping.
  * Output goes to dist/ (never committed).
+ *
+ * `npm run build -- --agent-only linux-x64` builds just that executable.
  */
 const DIST = new URL('./dist/', import.meta.url).pathname;
 
 async function main(): Promise<void> {
-  mkdirSync(`${DIST}console`, { recursive: true });
-  const consoleAssets = await buildConsoleAssets({ minify: true });
-  writeFileSync(`${DIST}console/console.js`, consoleAssets.js);
-  writeFileSync(`${DIST}console/console.css`, consoleAssets.css);
-  process.stdout.write(`dist/console: console.js ${consoleAssets.js.length} B, console.css ${consoleAssets.css.length} B\n`);
+  const { values } = parseArgs({ options: { 'agent-only': { type: 'string', multiple: true } } });
+  const only = values['agent-only'];
+  for (const name of only ?? []) {
+    if (!AGENT_PLATFORMS.includes(name as AgentPlatform))
+      throw new Error(`--agent-only: unknown platform ${name} (use ${AGENT_PLATFORMS.join(', ')})`);
+  }
+  if (!only) {
+    mkdirSync(`${DIST}console`, { recursive: true });
+    const consoleAssets = await buildConsoleAssets({ minify: true });
+    writeFileSync(`${DIST}console/console.js`, consoleAssets.js);
+    writeFileSync(`${DIST}console/console.css`, consoleAssets.css);
+    process.stdout.write(
+      `dist/console: console.js ${consoleAssets.js.length} B, console.css ${consoleAssets.css.length} B\n`,
+    );
 
-  mkdirSync(`${DIST}agent`, { recursive: true });
-  const agent = await build({
-    entryPoints: ['agent/main.ts'],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    outfile: `${DIST}agent/lifeline-agent.mjs`,
-    // Native and binary packages are loaded at run time from beside the bundle.
-    external: ['robotjs', '@ffmpeg-installer/*', 'ffmpeg-static', 'bufferutil', 'utf-8-validate'],
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    metafile: true,
-    logLevel: 'warning',
-  });
-  const bytes = Object.values(agent.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
-  process.stdout.write(`dist/agent/lifeline-agent.mjs: ${bytes} B\n`);
+    mkdirSync(`${DIST}agent`, { recursive: true });
+    const agent = await build({
+      entryPoints: ['agent/main.ts'],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      outfile: `${DIST}agent/lifeline-agent.mjs`,
+      // Native and binary packages are loaded at run time from beside the bundle.
+      external: ['robotjs', '@ffmpeg-installer/*', 'ffmpeg-static', 'bufferutil', 'utf-8-validate'],
+      banner: {
+        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+      metafile: true,
+      logLevel: 'warning',
+    });
+    const bytes = Object.values(agent.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+    process.stdout.write(`dist/agent/lifeline-agent.mjs: ${bytes} B\n`);
+  }
+
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  for (const platform of (only as AgentPlatform[] | undefined) ?? AGENT_PLATFORMS) {
+    const manifest = await buildAgentExecutable(platform, { log });
+    const gzip = await precompressExecutable(`${DIST}agent/${manifest.fileName}`, manifest.sha256);
+    log(`dist/agent/${manifest.fileName}.gz: ${gzip.size} B`);
+  }
 }
 
 await main();

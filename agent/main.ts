@@ -2,21 +2,35 @@ import { parseArgs } from 'node:util';
 import { CAPABILITIES, type Capability, type Permissions } from '../protocol/index.ts';
 import { AgentSession } from './core/agent-session.ts';
 import { isAgentError } from './core/errors.ts';
+import { type Attachment, joinWithCode } from './core/join.ts';
 import { register } from './core/registration.ts';
 import { createInputInjector } from './input/input-injector.ts';
 import { resolveFfmpeg } from './media/ffmpeg-path.ts';
 import { AGENT_VERSION, hostInfo } from './node/host-info.ts';
+import { LinePrompt } from './node/line-prompt.ts';
 import { ffmpegScreenSource } from './node/screen-source.ts';
 import { TerminalUi } from './node/terminal-ui.ts';
 import { installWebSocket } from './node/websocket.ts';
-import { currentPlatform } from './platform/platform.ts';
+import { digestPrefix } from './packaging/own-stamp.ts';
+import { type PackagedRun, startPackagedRun } from './packaging/packaged-run.ts';
+import type { StampConfig } from './packaging/stamp-format.ts';
+import { isStampError, verifyStamp } from './packaging/stamp-verify.ts';
+import { processExists } from './packaging/work-dir.ts';
+import { currentPlatform, type Platform } from './platform/platform.ts';
+import { removeNow } from './platform/self-delete.ts';
 
 const HELP = `lifeline-agent ${AGENT_VERSION}: share this computer with a help-desk operator.
 
-Usage: lifeline-agent --server URL [options]
+Usage: lifeline-agent [--server URL] [options]
+
+A copy downloaded from your help desk knows its server (and, from an operator's link, its
+session): just run it. Otherwise it asks for the server address and the operator's code.
 
 Options:
-  --server URL       The Lifeline control plane (or set LIFELINE_SERVER).
+  --server URL       The Lifeline control plane (or set LIFELINE_SERVER). Without it, and
+                     without a server in this file, the agent asks for it.
+  --code CODE        Join the session an operator created with this code.
+  --keep             Do not delete this executable when the session ends (administrators).
   --accept           Accept the operator's request without asking, up to --allow.
                      For automation and tests only: nobody is asked for consent.
   --allow LIST       Capabilities that may be granted, comma-separated
@@ -26,8 +40,12 @@ Options:
   --help             Print this help.
 
 The agent connects outbound only and never listens on a port. Nothing is shared until
-you accept; press a letter during the session to switch a permission, q to end.
+you accept; press a letter during the session to switch a permission, q to end. When the
+session ends the agent stops everything it started and deletes its files, itself included.
 `;
+
+/** Exit status after Ctrl+C or a termination signal before any session existed. */
+const EXIT_INTERRUPTED = 130;
 
 function parseAllow(list: string | undefined): Permissions {
   const names = (list ?? CAPABILITIES.join(','))
@@ -40,10 +58,96 @@ function parseAllow(list: string | undefined): Permissions {
   return Object.fromEntries(CAPABILITIES.map((c) => [c, names.includes(c)])) as Permissions;
 }
 
+/**
+ * Everything this run leaves on disk or in the process table, and whether the executable goes too.
+ * `finish` is idempotent and synchronous, so the `exit` handler can call it as a last resort.
+ */
+class RunState {
+  platform: Platform | undefined;
+  /** Set once a session exists (a code was shown or a prepared session was joined). */
+  sessionStarted = false;
+  readonly children = new Set<number>();
+  private finished = false;
+
+  constructor(
+    readonly packaged: PackagedRun | undefined,
+    readonly keep: boolean,
+  ) {}
+
+  /** Stops every child, removes the private directory and, after a session, the executable. */
+  finish(): string {
+    if (this.finished) return '';
+    this.finished = true;
+    for (const pid of this.children) {
+      if (processExists(pid)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Exited in between.
+        }
+      }
+    }
+    if (!this.packaged) return '';
+    const deleteSelf = this.sessionStarted && !this.keep;
+    const files = {
+      directory: this.packaged.workDir.path,
+      ...(deleteSelf ? { executable: this.packaged.executable } : {}),
+    };
+    const left = this.platform ? this.platform.removeOwnFiles(files) : removeNow(files);
+    if (left.length > 0) return `  Could not remove ${left.join(', ')}; delete it by hand.\n`;
+    if (deleteSelf) return '  This agent has deleted itself. Nothing of it is left on this computer.\n';
+    if (this.sessionStarted) return `  The agent stays at ${this.packaged.executable} (--keep).\n`;
+    return '';
+  }
+}
+
+/** Where to connect, from the stamp, the command line or the end user. */
+interface Target {
+  server: string;
+  /** A prepared session from an operator's download link. */
+  stamped?: StampConfig['session'];
+  /** A code the end user typed or passed with --code, for a session an operator created. */
+  code?: string;
+}
+
+async function resolveTarget(
+  run: PackagedRun | undefined,
+  flags: { server: string | undefined; code: string | undefined },
+  prompt: () => LinePrompt,
+): Promise<Target | undefined> {
+  if (run?.stamp) {
+    const { jwt, unstampedLength } = run.stamp;
+    const config = await verifyStamp(jwt, {
+      ...(flags.server ? { expectedServer: flags.server } : {}),
+      executableDigest: () => digestPrefix(run.executable, unstampedLength),
+    });
+    return {
+      server: config.server,
+      ...(config.session ? { stamped: config.session } : {}),
+      ...(flags.code ? { code: flags.code } : {}),
+    };
+  }
+  if (flags.server) return { server: flags.server, ...(flags.code ? { code: flags.code } : {}) };
+  // Unstamped and nothing given: ask, as a person who was only sent this file would need.
+  let server: string | undefined;
+  for (;;) {
+    server = await prompt().ask('  Address of your help desk (for example https://help.example.org): ');
+    if (server === undefined) return undefined;
+    if (server && !/^https?:\/\//.test(server)) server = `https://${server}`;
+    if (server && URL.canParse(server)) break;
+    process.stdout.write('  That is not a web address. Try again.\n');
+  }
+  const code =
+    flags.code ?? (await prompt().ask('  Code from your operator (press Enter if you have none): '));
+  return { server, ...(code ? { code } : {}) };
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       server: { type: 'string' },
+      code: { type: 'string' },
+      keep: { type: 'boolean', default: false },
       accept: { type: 'boolean', default: false },
       allow: { type: 'string' },
       framerate: { type: 'string', default: '30' },
@@ -60,8 +164,8 @@ async function main(): Promise<number> {
     process.stdout.write(`${AGENT_VERSION}\n`);
     return 0;
   }
-  const server = values.server ?? process.env['LIFELINE_SERVER'];
-  if (!server || !URL.canParse(server)) {
+  const flagServer = values.server ?? process.env['LIFELINE_SERVER'];
+  if (flagServer !== undefined && !URL.canParse(flagServer)) {
     process.stderr.write(
       'Give the control plane address: lifeline-agent --server https://help.example.org\n',
     );
@@ -73,43 +177,103 @@ async function main(): Promise<number> {
     return 2;
   }
   const allowed = parseAllow(values.allow);
-  await installWebSocket();
 
-  const platform = currentPlatform();
-  const ffmpeg = resolveFfmpeg();
-  const screen = platform.screenSize();
-  const ui = new TerminalUi({ autoAccept: values.accept, input: process.stdin, output: process.stdout });
-  const registration = await register(server, hostInfo(screen));
-  ui.showCode(registration.code, registration.codeExpiresAt);
-
-  const session = new AgentSession({
-    relayUrl: registration.relay.url,
-    token: registration.relay.token,
-    client: hostInfo(screen),
-    ui,
-    allowed,
-    screen: ffmpegScreenSource({ ffmpegPath: ffmpeg.path, platform, framerate }),
-    input: createInputInjector({ screen: () => platform.screenSize() }),
-  });
-  ui.onEnd = () => void session.end('user-ended');
-  ui.onToggle = (capability) => {
-    const next = session.currentPermissions;
-    next[capability] = !next[capability];
-    void session.setPermissions(next);
+  const state = new RunState(startPackagedRun(), values.keep);
+  process.on('exit', () => state.finish());
+  let session: AgentSession | undefined;
+  // Until a session exists there is nothing to end politely: clean up and leave.
+  const interrupt = () => {
+    if (session) {
+      void session.end('user-ended');
+      return;
+    }
+    process.stdout.write(`\n${state.finish()}`);
+    process.exit(EXIT_INTERRUPTED);
   };
-  process.on('SIGTERM', () => void session.end('user-ended'));
-  process.on('SIGINT', () => void session.end('user-ended'));
-  await session.connect();
-  const outcome = await session.done;
-  ui.ended(outcome.reason);
-  ui.close();
-  return 0;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, interrupt);
+
+  let linePrompt: LinePrompt | undefined;
+  const prompt = () => {
+    linePrompt ??= new LinePrompt(process.stdin, process.stdout);
+    return linePrompt;
+  };
+  try {
+    await installWebSocket();
+    const target = await resolveTarget(state.packaged, { server: flagServer, code: values.code }, prompt);
+    if (!target) {
+      process.stderr.write(
+        'Give the control plane address: lifeline-agent --server https://help.example.org\n',
+      );
+      return 2;
+    }
+    const platform = currentPlatform();
+    state.platform = platform;
+    const ffmpeg = resolveFfmpeg();
+    const screen = platform.screenSize();
+
+    let attachment: Attachment | undefined = target.stamped
+      ? { sessionId: target.stamped.id, relay: target.stamped.relay }
+      : undefined;
+    let code = target.code;
+    while (!attachment && code !== undefined) {
+      const result = await joinWithCode(target.server, code, hostInfo(screen));
+      if (result.ok) {
+        attachment = result.attachment;
+        break;
+      }
+      code = await prompt().ask(`  ${result.message} Try again, or press Enter for a code to read out: `);
+      if (!code) code = undefined;
+    }
+    linePrompt?.close();
+
+    const ui = new TerminalUi({ autoAccept: values.accept, input: process.stdin, output: process.stdout });
+    ui.onEnd = interrupt;
+    if (attachment) {
+      ui.status(`Connecting to the session your help desk at ${new URL(target.server).host} prepared…`);
+    } else {
+      const registration = await register(target.server, hostInfo(screen));
+      attachment = registration;
+      ui.showCode(registration.code, registration.codeExpiresAt);
+    }
+    state.sessionStarted = true;
+
+    session = new AgentSession({
+      relayUrl: attachment.relay.url,
+      token: attachment.relay.token,
+      client: hostInfo(screen),
+      ui,
+      allowed,
+      screen: ffmpegScreenSource({
+        ffmpegPath: ffmpeg.path,
+        platform,
+        framerate,
+        onChildStarted: (pid) => state.children.add(pid),
+      }),
+      input: createInputInjector({ screen: () => platform.screenSize() }),
+    });
+    ui.onToggle = (capability) => {
+      const next = session!.currentPermissions;
+      next[capability] = !next[capability];
+      void session!.setPermissions(next);
+    };
+    await session.connect();
+    const outcome = await session.done;
+    ui.ended(outcome.reason);
+    ui.close();
+    process.stdout.write(state.finish());
+    return 0;
+  } catch (error) {
+    linePrompt?.close();
+    process.stdout.write(state.finish());
+    throw error;
+  }
 }
 
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const message = isAgentError(error) || error instanceof Error ? error.message : String(error);
+    const message =
+      isAgentError(error) || isStampError(error) || error instanceof Error ? error.message : String(error);
     process.stderr.write(`lifeline-agent: ${message}\n`);
     process.exit(1);
   },

@@ -1,5 +1,6 @@
 import type { CaptureSource, Platform, ScreenSize } from './platform.ts';
 import { loadRobotjs, type RobotLike } from './robot.ts';
+import { removeNow } from './self-delete.ts';
 
 /**
  * robotjs posts macOS scroll events in pixels; a wheel notch scrolls about one line, which AppKit
@@ -23,6 +24,7 @@ export function createDarwinPlatform(): Platform {
   const platform: Platform = {
     os: 'darwin',
     wheelUnitsPerStep: PIXELS_PER_WHEEL_STEP,
+    removeOwnFiles: removeNow,
     robot() {
       robot ??= loadRobotjs();
       return robot;

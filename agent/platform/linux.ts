@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { PlatformError } from './errors.ts';
 import type { CaptureSource, Platform, ScreenSize } from './platform.ts';
 import { loadRobotjs, type RobotjsModule, type RobotLike } from './robot.ts';
+import { removeNow } from './self-delete.ts';
 import { keysymForRobotKey, readBoundKeysyms } from './x11-keymap.ts';
 
 /** The X server socket for display :0, used when DISPLAY is unset (an agent started from a service). */
@@ -97,6 +98,7 @@ export function createLinuxPlatform(env: NodeJS.ProcessEnv = process.env): Platf
     os: 'linux',
     // X11 has no wheel deltas: each step is one press of button 4/5 (6/7 sideways).
     wheelUnitsPerStep: 1,
+    removeOwnFiles: removeNow,
     robot() {
       bind();
       return robot;

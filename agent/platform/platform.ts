@@ -2,6 +2,7 @@ import { createDarwinPlatform } from './darwin.ts';
 import { PlatformError } from './errors.ts';
 import { createLinuxPlatform } from './linux.ts';
 import type { RobotLike } from './robot.ts';
+import type { OwnFiles } from './self-delete.ts';
 import { createWindowsPlatform } from './windows.ts';
 
 /** A size in real pixels. */
@@ -33,8 +34,15 @@ export interface Platform {
   robot(): RobotLike;
   /** robotjs scroll units that make one wheel notch: robotjs passes the raw OS unit through. */
   readonly wheelUnitsPerStep: number;
-  // Later: self-deletion of the one-shot agent and permission prompts (macOS Screen Recording and
-  // Accessibility) belong here, one implementation per platform file.
+  /**
+   * Removes the one-shot agent's own files when it is done: its private directory and, unless kept,
+   * its executable. Linux and macOS unlink them at once; Windows locks a running executable and a
+   * loaded add-on, so a detached helper removes them after this process exits — exit soon after.
+   * Returns the paths that are not going away, for the user to delete by hand.
+   */
+  removeOwnFiles(files: OwnFiles): string[];
+  // Later: permission prompts (macOS Screen Recording and Accessibility) belong here, one
+  // implementation per platform file.
 }
 
 /**

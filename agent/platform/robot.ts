@@ -20,6 +20,24 @@ export interface RobotjsModule extends RobotLike {
 }
 
 let loaded: RobotjsModule | undefined;
+/** The add-on file to load instead of the robotjs package: set by the packaged agent. */
+let addonPath: string | undefined;
+
+/**
+ * Loads robotjs from this add-on file (`process.dlopen`) instead of `node_modules`. The single
+ * executable has no `node_modules`: it unpacks the robotjs prebuild into its private directory and
+ * points here before anything uses input.
+ */
+export function useRobotjsAddon(path: string): void {
+  addonPath = path;
+  loaded = undefined;
+}
+
+function dlopenAddon(path: string): RobotjsModule {
+  const module = { exports: {} };
+  process.dlopen(module, path);
+  return module.exports as RobotjsModule;
+}
 
 /**
  * Loads robotjs on first use, so that importing the agent works where the native module is missing
@@ -33,7 +51,7 @@ export function loadRobotjs(): RobotjsModule {
   const require = createRequire(import.meta.url);
   let robot: RobotjsModule;
   try {
-    robot = require('robotjs') as RobotjsModule;
+    robot = addonPath ? dlopenAddon(addonPath) : (require('robotjs') as RobotjsModule);
   } catch (error) {
     throw new PlatformError(
       'robotjs-missing',

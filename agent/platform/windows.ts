@@ -1,5 +1,6 @@
 import type { CaptureSource, Platform, ScreenSize } from './platform.ts';
 import { loadRobotjs, type RobotLike } from './robot.ts';
+import { removeAfterExit } from './self-delete.ts';
 
 /** Windows reports wheel movement in units of WHEEL_DELTA; one notch is 120. */
 const WHEEL_DELTA = 120;
@@ -16,6 +17,7 @@ export function createWindowsPlatform(): Platform {
   const platform: Platform = {
     os: 'windows',
     wheelUnitsPerStep: WHEEL_DELTA,
+    removeOwnFiles: (files) => removeAfterExit(files),
     robot() {
       robot ??= loadRobotjs();
       return robot;

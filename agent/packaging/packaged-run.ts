@@ -1,0 +1,38 @@
+import { useRobotjsAddon } from '../platform/robot.ts';
+import { type FoundStamp, readStamp } from './own-stamp.ts';
+import { isPackaged, unpackAssets } from './sea-assets.ts';
+import { cleanStaleWorkDirs, createWorkDir, type WorkDir } from './work-dir.ts';
+
+/** What the single executable set up before the agent starts. */
+export interface PackagedRun {
+  /** This executable, which deletes itself when the session is over. */
+  executable: string;
+  /** The private directory the assets were unpacked into. */
+  workDir: WorkDir;
+  /** The stamp appended by the control plane that served this file; undefined for an unstamped build. */
+  stamp: FoundStamp | undefined;
+  /** Work directories of crashed or killed earlier runs that were removed. */
+  staleRemoved: string[];
+}
+
+/**
+ * Prepares a run of the single executable: removes what crashed earlier runs left behind, unpacks
+ * the robotjs add-on and ffmpeg into a fresh private directory, points the agent at them, and reads
+ * the stamp. Returns undefined when the agent runs from source (`npm run agent`), where none of this
+ * applies and nothing must be deleted.
+ */
+export function startPackagedRun(env: NodeJS.ProcessEnv = process.env): PackagedRun | undefined {
+  if (!isPackaged()) return undefined;
+  const staleRemoved = cleanStaleWorkDirs();
+  const workDir = createWorkDir();
+  try {
+    const assets = unpackAssets(workDir.path);
+    if (assets.robotjs) useRobotjsAddon(assets.robotjs);
+    // The embedded ffmpeg wins over one on PATH, unless the user named another on purpose.
+    if (assets.ffmpeg && !env['FFMPEG_PATH']) env['FFMPEG_PATH'] = assets.ffmpeg;
+    return { executable: process.execPath, workDir, stamp: readStamp(process.execPath), staleRemoved };
+  } catch (error) {
+    workDir.remove();
+    throw error;
+  }
+}
