@@ -9,6 +9,7 @@ import {
   NO_PERMISSIONS,
   type PeerInfo,
   type Permissions,
+  type Policy,
   PROTOCOL_VERSION,
 } from '../../protocol/index.ts';
 import { AgentError } from './errors.ts';
@@ -26,8 +27,13 @@ export interface AgentSessionOptions {
   ui: UserInterface;
   screen: ScreenSource;
   input: InputSink;
-  /** Caps what the user may be asked for, from policy or command-line flags. */
+  /** Caps what the user may be asked for, from command-line flags. */
   allowed?: Permissions;
+  /**
+   * The session's verified policy: its modes cap every permission, `consentRequired: false` starts
+   * without asking, and `maxSessionMinutes` ends the session on the device.
+   */
+  policy?: Policy;
   /** Test hook and Deno seam: how to open a WebSocket. */
   openSocket?: (url: string) => WebSocket;
 }
@@ -50,6 +56,7 @@ export class AgentSession {
   private sequence = 0;
   private waitingForKeyframe = false;
   private finished = false;
+  private maxTimer: ReturnType<typeof setTimeout> | undefined;
   private resolveDone!: (outcome: SessionOutcome) => void;
   readonly done: Promise<SessionOutcome> = new Promise((resolve) => {
     this.resolveDone = resolve;
@@ -57,6 +64,8 @@ export class AgentSession {
   /** Frames refused by the decoder or not meant for an agent. */
   malformedFrames = 0;
   droppedVideoFrames = 0;
+  /** Input that arrived while control was not allowed, and was not applied. */
+  droppedInputEvents = 0;
 
   constructor(private readonly options: AgentSessionOptions) {}
 
@@ -174,6 +183,7 @@ export class AgentSession {
           // Enforced here, on the device: whatever the relay or a modified console sends.
           if (this.consent === 'accepted' && this.permissions.control)
             this.options.input.apply(message.event);
+          else this.droppedInputEvents++;
           return;
         case 'request-keyframe':
           this.stream?.requestKeyframe();
@@ -200,7 +210,15 @@ export class AgentSession {
     if (this.consent === 'asking') return;
     this.consent = 'asking';
     const requested = this.cap({ ...DEFAULT_OFFER, ...message.requested });
-    const answer = await this.options.ui.askConsent(message.operator, requested);
+    const answer =
+      this.options.policy?.consentRequired === false
+        ? { accepted: true, permissions: requested }
+        : await this.options.ui.askConsent(message.operator, requested);
+    if (this.options.policy?.consentRequired === false) {
+      this.options.ui.status(
+        `${message.operator.name} connected; this device's policy does not ask for consent.`,
+      );
+    }
     if (this.finished) return;
     const permissions = this.cap(answer.permissions);
     if (!answer.accepted) {
@@ -211,6 +229,10 @@ export class AgentSession {
     this.consent = 'accepted';
     this.permissions = permissions;
     this.send({ type: 'consent', accepted: true, permissions });
+    const maxMinutes = this.options.policy?.maxSessionMinutes ?? 0;
+    if (maxMinutes > 0) {
+      this.maxTimer = setTimeout(() => void this.end('max-duration'), maxMinutes * 60_000);
+    }
     this.options.ui.permissionsChanged(permissions);
     if (permissions.view) await this.startStream();
   }
@@ -261,6 +283,7 @@ export class AgentSession {
   private async finish(outcome: SessionOutcome): Promise<void> {
     if (this.finished) return;
     this.finished = true;
+    clearTimeout(this.maxTimer);
     this.options.input.releaseAll();
     await this.stopStream();
     if (this.socket && this.socket.readyState !== WebSocket.CLOSED) this.socket.close(1000, outcome.reason);

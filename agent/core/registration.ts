@@ -7,6 +7,8 @@ export interface Registration {
   displayCode: string;
   codeExpiresAt: Date;
   relay: { url: string; token: string };
+  /** The effective policy, signed; verify with `verifyPolicyToken` before trusting it. */
+  policyToken: string | undefined;
 }
 
 /** Registers with the control plane (user-first flow) and receives a session, its code and a relay token. */
@@ -48,5 +50,6 @@ export async function register(serverUrl: string, info: PeerInfo): Promise<Regis
     displayCode: body['displayCode'],
     codeExpiresAt: new Date(body['codeExpiresAt']),
     relay: { url: relay.url, token: relay.token },
+    policyToken: typeof body['policyToken'] === 'string' ? body['policyToken'] : undefined,
   };
 }

@@ -47,7 +47,7 @@ const registerRoute = createRoute({
 
 const claimRoute = createRoute({
   method: 'post',
-  path: '/agent/claim',
+  path: '/agent/join',
   tags: ['agent'],
   summary:
     'An agent joins a session an operator created, with the code the operator gave (operator-first flow)',
@@ -133,7 +133,7 @@ export function agentRoutes(services: Services) {
       services.globalCodeThrottle.fail('global');
       await services.audit.record({
         actorType: 'anonymous',
-        action: 'agent.claim-failed',
+        action: 'agent.join-failed',
         address,
         details: { result: result.code },
       });
@@ -145,7 +145,7 @@ export function agentRoutes(services: Services) {
     await services.audit.record({
       actorType: 'agent',
       actorId: result.session.id,
-      action: 'agent.claim',
+      action: 'agent.join',
       sessionId: result.session.id,
       address,
     });
