@@ -140,20 +140,17 @@ export class AgentSession {
     return { ...this.permissions };
   }
 
+  /** What the flags and the signed policy allow, whatever the user or the operator asks for. */
   private cap(permissions: Permissions): Permissions {
-    const allowed = this.options.allowed ?? {
-      view: true,
-      control: true,
-      chat: true,
-      files: true,
-      shell: true,
-    };
+    const all: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
+    const allowed = this.options.allowed ?? all;
+    const modes = this.options.policy?.modes ?? all;
     return {
-      view: permissions.view && allowed.view,
-      control: permissions.control && allowed.control,
-      chat: permissions.chat && allowed.chat,
-      files: permissions.files && allowed.files,
-      shell: permissions.shell && allowed.shell,
+      view: permissions.view && allowed.view && modes.view,
+      control: permissions.control && allowed.control && modes.control,
+      chat: permissions.chat && allowed.chat && modes.chat,
+      files: permissions.files && allowed.files && modes.files,
+      shell: permissions.shell && allowed.shell && modes.shell,
     };
   }
 

@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { WebSocketServer } from 'ws';
+import { AgentSession } from '../../agent/core/agent-session.ts';
+import { verifyPolicyToken } from '../../agent/core/policy.ts';
+import type { InputSink, ScreenSource, UserInterface } from '../../agent/core/ports.ts';
+import { installWebSocket } from '../../agent/node/websocket.ts';
+import {
+  DEFAULT_POLICY,
+  decodeFrame,
+  encodeControl,
+  type InputEvent,
+  type Permissions,
+  type Policy,
+  PROTOCOL_VERSION,
+} from '../../protocol/index.ts';
+import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { waitFor } from '../support/processes.ts';
+
+const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
+
+/** The end user who says yes to everything the operator asks for. */
+const yesUser: UserInterface = {
+  showCode: () => {},
+  askConsent: async (_operator, requested) => ({
+    accepted: true,
+    permissions: { ...requested, ...EVERYTHING },
+  }),
+  status: () => {},
+  permissionsChanged: () => {},
+  ended: () => {},
+};
+
+const noScreen: ScreenSource = { start: async () => ({ stop: async () => {}, requestKeyframe: () => {} }) };
+
+/**
+ * A crafted relay: it skips every check the real relay makes and sends input straight to the agent,
+ * as a compromised relay or a modified console with a path to the agent would.
+ */
+async function craftedRelay(events: InputEvent[]) {
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const consents: Permissions[] = [];
+  server.on('connection', (socket) => {
+    socket.on('message', (data: Buffer) => {
+      const decoded = decodeFrame(new Uint8Array(data));
+      if (!decoded.ok || decoded.frame.kind !== 'control') return;
+      const message = decoded.frame.message;
+      if (message.type === 'hello') {
+        socket.send(encodeControl({ type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: 'crafted' }));
+        socket.send(
+          encodeControl({
+            type: 'operator-joined',
+            operator: { id: 'mallory', name: 'Mallory' },
+            requested: EVERYTHING,
+          }),
+        );
+      }
+      if (message.type === 'consent') {
+        consents.push(message.permissions);
+        for (const event of events) socket.send(encodeControl({ type: 'input', event }));
+      }
+    });
+  });
+  return {
+    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    consents,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('the agent enforces the signed session policy', () => {
+  let cp: TestControlPlane;
+  let cookie: string;
+
+  before(async () => {
+    await installWebSocket();
+    cp = await startControlPlane({ listen: true });
+    cookie = await loginCookie(cp.app);
+  });
+  after(() => cp.stop());
+
+  /** Sets the default group's policy, registers an agent, and verifies the policy it receives. */
+  async function registeredWith(policy: Policy) {
+    const groups = await (await cp.app.request('/api/groups', { headers: { cookie } })).json();
+    const group = groups.items.find((g: { isDefault: boolean }) => g.isDefault);
+    const put = await cp.app.request(`/api/groups/${group.id}/policy`, {
+      method: 'PUT',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify(policy),
+    });
+    assert.equal(put.status, 200, await put.clone().text());
+    const response = await fetch(`${cp.url}/api/agent/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'test-agent', version: '0.0.0' }),
+    });
+    const registration = await response.json();
+    return verifyPolicyToken(cp.url, registration.sessionId, registration.policyToken);
+  }
+
+  async function runAgainstCraftedRelay(policy: Policy) {
+    const applied: InputEvent[] = [];
+    const input: InputSink = { apply: (event) => applied.push(event), releaseAll: () => {} };
+    const events: InputEvent[] = [
+      { kind: 'move', x: 0.9, y: 0.9 },
+      { kind: 'key', code: 'KeyA', down: true },
+      { kind: 'key', code: 'KeyA', down: false },
+    ];
+    const relay = await craftedRelay(events);
+    const session = new AgentSession({
+      relayUrl: relay.url,
+      token: 't',
+      client: { name: 'a', version: '0' },
+      ui: yesUser,
+      screen: noScreen,
+      input,
+      policy,
+    });
+    await session.connect();
+    await waitFor('the input to arrive', () => applied.length + session.droppedInputEvents >= events.length);
+    await session.end();
+    await relay.close();
+    return { applied, dropped: session.droppedInputEvents, consent: relay.consents[0] };
+  }
+
+  it('a policy that forbids control makes the agent drop crafted input, even after the user said yes', async () => {
+    const policy = await registeredWith({
+      ...DEFAULT_POLICY,
+      modes: { ...DEFAULT_POLICY.modes, control: false },
+    });
+    assert.equal(policy.modes.control, false);
+    const result = await runAgainstCraftedRelay(policy);
+    assert.deepEqual(result.applied, []);
+    assert.equal(result.dropped, 3);
+    assert.equal(result.consent?.control, false, 'the consent the agent reports leaves control off');
+  });
+
+  it('with control allowed by the policy, the same input is applied (the check above can fail)', async () => {
+    const policy = await registeredWith({ ...DEFAULT_POLICY });
+    const result = await runAgainstCraftedRelay(policy);
+    assert.equal(result.applied.length, 3);
+    assert.equal(result.consent?.control, true);
+  });
+
+  it('a policy token that was tampered with is refused', async () => {
+    const response = await fetch(`${cp.url}/api/agent/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'test-agent', version: '0.0.0' }),
+    });
+    const registration = await response.json();
+    const [header, payload, signature] = registration.policyToken.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    claims.pol.modes.shell = true;
+    claims.pol.consentRequired = false;
+    const forged = [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
+    await assert.rejects(verifyPolicyToken(cp.url, registration.sessionId, forged), /not validly signed/);
+    await assert.rejects(
+      verifyPolicyToken(cp.url, 'another-session', registration.policyToken),
+      /not validly signed/,
+    );
+  });
+});
