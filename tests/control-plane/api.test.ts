@@ -219,11 +219,8 @@ describe('HTTP API', () => {
       assert.ok(checked >= 5 && checked <= 6, `refused after ${checked} guesses at one username`);
     });
 
-    it('wrong logins sent all at once are counted before their passwords are hashed', {
-      todo:
-        'known bug: auth/routes.ts counts a failure only after the ~0.3 s scrypt hash, so concurrent ' +
-        'guesses all pass the throttle check; count the attempt before hashing',
-    }, async () => {
+    // Regression: failures were counted only after the slow hash, so a burst bypassed the throttle.
+    it('wrong logins sent all at once are counted before their passwords are hashed', async () => {
       const address = freshAddress();
       const responses = await Promise.all(
         Array.from({ length: 8 }, (_, i) => login(`burst-${i}`, 'not the password', address)),
@@ -519,7 +516,7 @@ describe('HTTP API', () => {
       const created: string[] = [];
       for (let i = 0; i < 5; i++) {
         created.push((await register()).sessionId);
-        // Distinct milliseconds: sessions sharing one are the known bug below.
+        // Distinct milliseconds, so the order is defined; ties are tested below.
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
       const seen = await listAll(2);
@@ -538,9 +535,8 @@ describe('HTTP API', () => {
       assert.equal(seen.length, total?.n, 'every session listed');
     });
 
-    it('sessions created in the same millisecond are not skipped between pages', {
-      todo: 'known bug: the cursor is only createdAt, so rows sharing the last row’s millisecond are skipped',
-    }, async () => {
+    // Regression: the cursor was only createdAt, so rows sharing the last row's millisecond were skipped.
+    it('sessions created in the same millisecond are not skipped between pages', async () => {
       const sameMillisecond = new Date(Date.now() - 60_000);
       const created: string[] = [];
       for (let i = 0; i < 4; i++) {
