@@ -96,8 +96,8 @@ export interface AgentInfo {
 }
 
 /**
- * A remote-assistance session. `codeHash` is an HMAC of the connection code under a server secret,
- * cleared once the code is redeemed so a used code can never match again.
+ * A remote-assistance session. `codeHash` is an HMAC of the connection code under a server secret; it
+ * stays after redemption (with `codeRedeemedAt` set) so a reused code is told apart as CODE_USED.
  */
 export const sessions = sqliteTable(
   'sessions',

@@ -329,8 +329,9 @@ export class Relay {
 
   private fromAgent(session: LiveSession, data: Uint8Array): void {
     if (data[0] === FrameKind.video) {
-      // The hot path: route on the kind byte without decoding; operators' decoders validate the payload.
-      if (data.byteLength > 14) session.forwardVideo(data);
+      // The hot path: the header is checked (no copy); the H.264 payload is the operators' decoders' to judge.
+      const decoded = decodeFrame(data);
+      if (decoded.ok) session.forwardVideo(data);
       else this.malformedFrames++;
       return;
     }

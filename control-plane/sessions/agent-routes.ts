@@ -140,7 +140,6 @@ export function agentRoutes(services: Services) {
       const failure = REDEEM_FAILURES[result.code];
       throw new ApiError(failure.status, result.code, failure.agentDetail);
     }
-    services.codeThrottle.succeed(`addr:${address}`);
     await services.store.markAgentConnected(result.session.id, services.node, info);
     await services.audit.record({
       actorType: 'agent',

@@ -333,7 +333,6 @@ export function sessionRoutes(services: Services) {
       const failure = REDEEM_FAILURES[result.code];
       throw new ApiError(failure.status, result.code, failure.detail);
     }
-    services.codeThrottle.succeed(`addr:${address}`);
     services.relay.codeRedeemed(result.session.id);
     await services.audit.record({
       ...auditActor(principal),
