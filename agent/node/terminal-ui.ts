@@ -2,6 +2,7 @@ import { emitKeypressEvents } from 'node:readline';
 import {
   CAPABILITIES,
   type Capability,
+  DEFAULT_OFFER,
   formatConnectionCode,
   grantedCapabilities,
   type OperatorInfo,
@@ -104,7 +105,10 @@ export class TerminalUi implements UserInterface {
       );
       return Promise.resolve({ accepted: true, permissions: requested });
     }
-    const choice: Permissions = { ...requested };
+    // Input, files and shell start unticked even when asked for: the user turns them on (DESIGN.md).
+    const choice = Object.fromEntries(
+      CAPABILITIES.map((c) => [c, requested[c] && DEFAULT_OFFER[c]]),
+    ) as Permissions;
     const render = () => {
       this.write(`\n  ${operator.name} wants to connect to this computer.\n  They ask to:\n`);
       for (const capability of CAPABILITIES) {
