@@ -6,6 +6,7 @@ import { PROTOCOL_VERSION } from '../protocol/index.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { SESSION_COOKIE } from './auth/authenticate.ts';
 import { authRoutes } from './auth/routes.ts';
+import { downloadRoutes } from './downloads/index.ts';
 import { groupRoutes } from './groups/routes.ts';
 import { API_REFERENCE_CSS, renderApiReference } from './http/api-reference.ts';
 import type { AppEnv } from './http/app-env.ts';
@@ -90,6 +91,7 @@ export function createApp(services: Services) {
   app.doc31('/openapi.json', OPENAPI_INFO);
   app.get('/docs', (c) => c.html(renderApiReference(app.getOpenAPI31Document(OPENAPI_INFO) as never)));
   app.get('/docs.css', (c) => c.body(API_REFERENCE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
+  app.route('/', downloadRoutes(services));
   app.route('/', consoleRoutes(services));
 
   return { app, injectWebSocket };

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AGENT_VERSION } from '../node/host-info.ts';
 import { INGREDIENTS, NODE_RUNTIME_VERSION, resolveNpmFile } from './ingredients.ts';
+import { removePeSignature } from './pe-file.ts';
 import { ASSET_MANIFEST_KEY, type AssetEntry } from './sea-assets.ts';
 import type { AgentPlatform } from './stamp-format.ts';
 
@@ -136,7 +137,8 @@ export async function buildAgentExecutable(
     const executable = join(work, target.fileName);
     copyFileSync(runtime, executable);
     chmodSync(executable, 0o755);
-    if (target.strip) await stripSymbols(executable, log);
+    if (target.format === 'elf') await stripSymbols(executable, log);
+    else removePeSignature(executable);
     const { inject } = createRequire(import.meta.url)('postject') as {
       inject(file: string, name: string, data: Buffer, options: { sentinelFuse: string }): Promise<void>;
     };
@@ -174,13 +176,19 @@ async function stripSymbols(file: string, log: (line: string) => void): Promise<
   }
 }
 
-/** postject logs its progress with console.log; the build prints its own summary instead. */
+/**
+ * postject logs its progress with console.log, and LIEF warns on stderr about Node's hundreds of
+ * ELF notes; the build prints its own summary instead. Failures still throw.
+ */
 async function quietly<T>(run: () => Promise<T>): Promise<T> {
-  const log = console.log;
-  console.log = () => {};
+  const { log, warn, error } = console;
+  const writeErr = process.stderr.write;
+  console.log = console.warn = console.error = () => {};
+  process.stderr.write = (() => true) as typeof process.stderr.write;
   try {
     return await run();
   } finally {
-    console.log = log;
+    Object.assign(console, { log, warn, error });
+    process.stderr.write = writeErr;
   }
 }

@@ -13,7 +13,7 @@ import {
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { AgentPlatform } from './stamp-format.ts';
+import { AGENT_FILE_NAMES, type AgentPlatform } from './stamp-format.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -39,8 +39,12 @@ export interface Ingredients {
   robotjsPrebuild: string;
   /** File names the assets unpack to. */
   ffmpegFile: string;
-  /** ELF files lose their symbol tables and debug info (126 MB → 108 MB for Node 24). */
-  strip: boolean;
+  /**
+   * How the runtime is stripped before the blob goes in: an ELF file loses its symbol tables and
+   * debug info (126 MB → 108 MB for Node 24); a PE file loses the Authenticode signature that the
+   * injection would break anyway (its debug info is not in the file).
+   */
+  format: 'elf' | 'pe';
   /**
    * V8 code cache in the blob, for a faster start. It is made by the runtime that generates the blob
    * (always the Linux one), so only the Linux executable can use it.
@@ -78,9 +82,9 @@ export const INGREDIENTS: Record<AgentPlatform, Ingredients> = {
     },
     robotjsPrebuild: join(ROBOTJS_PREBUILDS, 'linux-x64', 'node.napi.glibc.node'),
     ffmpegFile: 'ffmpeg',
-    strip: true,
+    format: 'elf',
     useCodeCache: true,
-    fileName: 'lifeline-agent-linux-x64',
+    fileName: AGENT_FILE_NAMES['linux-x64'],
   },
   'win-x64': {
     runtime: {
@@ -99,9 +103,9 @@ export const INGREDIENTS: Record<AgentPlatform, Ingredients> = {
     },
     robotjsPrebuild: join(ROBOTJS_PREBUILDS, 'win32-x64', 'node.napi.node'),
     ffmpegFile: 'ffmpeg.exe',
-    strip: false,
+    format: 'pe',
     useCodeCache: false,
-    fileName: 'lifeline-agent-win-x64.exe',
+    fileName: AGENT_FILE_NAMES['win-x64'],
   },
 };
 

@@ -95,7 +95,8 @@ export function gzipTail(
     out.set(chunk, at + 5);
     at += 5 + chunk.length;
   }
-  view.setUint32(at, crc32(tail, pre.crc32) >>> 0, true);
+  // zlib's crc32() answers 0 for a null buffer, which an empty Uint8Array may have: skip it.
+  view.setUint32(at, (tail.length === 0 ? pre.crc32 : crc32(tail, pre.crc32)) >>> 0, true);
   view.setUint32(at + 4, (pre.length + tail.length) % 2 ** 32, true);
   return out;
 }

@@ -29,6 +29,11 @@ export const STAMP_TYPE = 'lifeline-agent-stamp+jwt';
 /** The executables the control plane builds and serves. */
 export const AGENT_PLATFORMS = ['linux-x64', 'win-x64'] as const;
 export type AgentPlatform = (typeof AGENT_PLATFORMS)[number];
+/** The file each platform's executable is built and served as. */
+export const AGENT_FILE_NAMES: Record<AgentPlatform, string> = {
+  'linux-x64': 'lifeline-agent-linux-x64',
+  'win-x64': 'lifeline-agent-win-x64.exe',
+};
 
 /**
  * A session an operator created, carried by the stamp so that the end user types nothing

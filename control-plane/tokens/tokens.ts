@@ -15,6 +15,11 @@ export const TOKEN_KINDS = {
   relayAgent: { aud: 'lifeline:relay-agent', typ: 'lifeline-relay-agent+jwt' },
   /** The effective policy of a session, for the agent to verify and enforce. */
   agentPolicy: { aud: 'lifeline:agent-policy', typ: 'lifeline-agent-policy+jwt' },
+  /**
+   * The configuration appended to each agent download (see agent/packaging/stamp-format.ts, which
+   * holds the same `aud` and `typ`): `sub` platform, `exe` build digest, optionally `sid` + `relay`.
+   */
+  agentStamp: { aud: 'lifeline:agent-stamp', typ: 'lifeline-agent-stamp+jwt' },
 } as const;
 
 export type TokenKind = keyof typeof TOKEN_KINDS;
@@ -41,6 +46,10 @@ export interface ClaimsInput {
   name?: string;
   lsid?: string;
   pol?: unknown;
+  /** Agent stamps: SHA-256 (base64url) of the executable the stamp is for. */
+  exe?: string;
+  /** Agent stamps for a prepared session: where and with what the agent joins the relay. */
+  relay?: { url: string; token: string };
 }
 
 export type TokenErrorKind = 'expired' | 'invalid';

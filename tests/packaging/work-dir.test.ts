@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import {
+  cleanStaleWorkDirs,
+  createWorkDir,
+  OWNER_FILE,
+  OWNERLESS_GRACE_MS,
+  WORK_DIR_PREFIX,
+} from '../../agent/packaging/work-dir.ts';
+import { removeNow, windowsRemovalCommand } from '../../agent/platform/self-delete.ts';
+
+/** A pid that is certainly not running: a child that has already exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    encoding: 'utf8',
+  });
+  return Number(child.stdout);
+}
+
+describe('the private work directory', () => {
+  let parent: string;
+  beforeEach(() => {
+    parent = mkdtempSync(join(tmpdir(), 'lifeline-workdirs-'));
+  });
+  afterEach(() => rmSync(parent, { recursive: true, force: true }));
+
+  it('is created readable by its owner only, naming the process that owns it', () => {
+    const dir = createWorkDir(parent);
+    assert.equal(statSync(dir.path).mode & 0o777, 0o700);
+    assert.ok(dir.path.startsWith(join(parent, WORK_DIR_PREFIX)));
+    assert.equal(JSON.parse(readFileSync(join(dir.path, OWNER_FILE), 'utf8')).pid, process.pid);
+    dir.remove();
+    assert.equal(existsSync(dir.path), false);
+  });
+
+  it('a directory whose owner died is removed by the next start; a live one is kept', () => {
+    const stale = createWorkDir(parent);
+    writeFileSync(join(stale.path, OWNER_FILE), JSON.stringify({ pid: deadPid(), startedAt: 0 }));
+    writeFileSync(join(stale.path, 'ffmpeg'), 'unpacked');
+    const live = createWorkDir(parent);
+    assert.deepEqual(cleanStaleWorkDirs(parent), [stale.path]);
+    assert.equal(existsSync(stale.path), false);
+    assert.equal(existsSync(live.path), true);
+  });
+
+  it('an ownerless directory is kept while it may still be starting, and removed once old', () => {
+    const young = join(parent, `${WORK_DIR_PREFIX}young`);
+    const old = join(parent, `${WORK_DIR_PREFIX}old`);
+    mkdirSync(young);
+    mkdirSync(old);
+    const past = (Date.now() - OWNERLESS_GRACE_MS - 60_000) / 1000;
+    utimesSync(old, past, past);
+    assert.deepEqual(cleanStaleWorkDirs(parent), [old]);
+    assert.equal(existsSync(young), true);
+  });
+
+  it('a symlink with the agent prefix is never followed or removed', () => {
+    const target = mkdtempSync(join(parent, 'precious-'));
+    writeFileSync(join(target, 'keep.txt'), 'mine');
+    symlinkSync(target, join(parent, `${WORK_DIR_PREFIX}planted`));
+    assert.deepEqual(
+      cleanStaleWorkDirs(parent, () => false, Date.now() + 10 * OWNERLESS_GRACE_MS),
+      [],
+    );
+    assert.equal(readFileSync(join(target, 'keep.txt'), 'utf8'), 'mine');
+  });
+});
+
+describe('self-deletion', () => {
+  it('Linux and macOS remove the directory and the executable at once', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'lifeline-selfdelete-'));
+    try {
+      const dir = createWorkDir(parent);
+      const executable = join(parent, 'lifeline-agent-linux-x64');
+      writeFileSync(executable, 'binary');
+      assert.deepEqual(removeNow({ directory: dir.path, executable }), []);
+      assert.equal(existsSync(dir.path), false);
+      assert.equal(existsSync(executable), false);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('the Windows helper retries deleting both paths after the agent has exited, then stops', () => {
+    const command = windowsRemovalCommand({
+      executable: 'C:\\Users\\Ann Lee\\Downloads\\lifeline-agent-win-x64 (1).exe',
+      directory: 'C:\\Users\\Ann Lee\\AppData\\Local\\Temp\\lifeline-agent-AbC123',
+    });
+    assert.deepEqual(command, {
+      file: 'cmd.exe',
+      commandLine:
+        '/d /q /s /c "for /l %i in (1,1,30) do @(ping -n 2 127.0.0.1 >nul & ' +
+        'del /f /q "C:\\Users\\Ann Lee\\Downloads\\lifeline-agent-win-x64 (1).exe" >nul 2>&1 & ' +
+        'rmdir /s /q "C:\\Users\\Ann Lee\\AppData\\Local\\Temp\\lifeline-agent-AbC123" >nul 2>&1 & ' +
+        'if not exist "C:\\Users\\Ann Lee\\Downloads\\lifeline-agent-win-x64 (1).exe" ' +
+        'if not exist "C:\\Users\\Ann Lee\\AppData\\Local\\Temp\\lifeline-agent-AbC123" exit)"',
+    });
+  });
+
+  it('with --keep the Windows helper removes only the directory', () => {
+    const command = windowsRemovalCommand(
+      { directory: 'C:\\Temp\\lifeline-agent-x' },
+      'C:\\Windows\\cmd.exe',
+    );
+    assert.equal(command?.file, 'C:\\Windows\\cmd.exe');
+    assert.doesNotMatch(command?.commandLine ?? '', /del /);
+    assert.match(command?.commandLine ?? '', /rmdir \/s \/q "C:\\Temp\\lifeline-agent-x"/);
+  });
+
+  it('a path cmd would expand is not handed to cmd', () => {
+    assert.equal(windowsRemovalCommand({ executable: 'C:\\Users\\%USERNAME%\\agent.exe' }), undefined);
+  });
+});
