@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Client } from '@libsql/client';
 import { type AuditLog, createAuditLog } from './audit/audit-log.ts';
+import { operatorMayConnect } from './auth/authenticate.ts';
 import { ensureFirstAdmin } from './auth/first-admin.ts';
 import { hashPassword } from './auth/passwords.ts';
 import type { Config } from './config.ts';
@@ -34,6 +35,8 @@ export interface Services {
   registerThrottle: GuessThrottle;
   /** Hash checked for unknown usernames so a login takes as long whether or not the user exists. */
   dummyPasswordHash: string;
+  /** Whether an operator (and, for a console login, that login) may still open relay sockets. */
+  operatorMayConnect(operatorId: string, loginSessionId: string | undefined): Promise<boolean>;
   /** Whether a browser origin may use the console's cookie and the relay. */
   isAllowedOrigin(origin: string): boolean;
   close(): Promise<void>;
@@ -72,7 +75,9 @@ export async function createServices(
   const node = `${hostname()}:${config.port}`;
   const orphans = await store.endOrphans(node);
   if (orphans > 0) logger.info({ orphans }, 'ended sessions left open by a previous run');
-  const relay = new Relay({ tokens, store, audit, logger, node });
+  const mayConnect = (operatorId: string, loginSessionId: string | undefined) =>
+    operatorMayConnect({ db }, operatorId, loginSessionId);
+  const relay = new Relay({ tokens, store, audit, logger, node, operatorMayConnect: mayConnect });
   await ensureFirstAdmin(db, config, audit, options.announce ?? ((text) => process.stdout.write(text)));
   await ensureDefaultGroups(db, groups, config);
 
@@ -94,6 +99,7 @@ export async function createServices(
     // 30 registrations per address are free; a script looping on registration is slowed down.
     registerThrottle: new GuessThrottle({ freeFailures: 30, baseDelayMs: 1_000, windowMs: 60_000 }),
     dummyPasswordHash: await hashPassword('not-a-real-password'),
+    operatorMayConnect: mayConnect,
     isAllowedOrigin: originMatcher(config),
     async close() {
       await relay.shutdown();

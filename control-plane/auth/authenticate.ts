@@ -37,6 +37,29 @@ async function fromBearer(services: Services, token: string): Promise<Principal 
 }
 
 /**
+ * Whether an operator may still open a relay socket: the account is not disabled and, for a grant made
+ * through a console login, that login is neither logged out nor expired. Relay grants live a minute, so
+ * one fetched just before a disable or a logout must not open a socket after it.
+ */
+export async function operatorMayConnect(
+  services: Pick<Services, 'db'>,
+  operatorId: string,
+  loginSessionId: string | undefined,
+): Promise<boolean> {
+  const [operator] = await services.db
+    .select({ disabledAt: operators.disabledAt })
+    .from(operators)
+    .where(eq(operators.id, operatorId));
+  if (!operator || operator.disabledAt) return false;
+  if (loginSessionId === undefined) return true;
+  const [login] = await services.db
+    .select()
+    .from(loginSessions)
+    .where(and(eq(loginSessions.id, loginSessionId), isNull(loginSessions.revokedAt)));
+  return login !== undefined && login.operatorId === operatorId && login.expiresAt.getTime() >= Date.now();
+}
+
+/**
  * Requires a console login cookie or an `Authorization: Bearer` API token.
  * Cookie-authenticated writes must come from an allowed origin, which stops cross-site requests.
  */

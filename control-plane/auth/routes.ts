@@ -22,7 +22,7 @@ import type { Services } from '../services.ts';
 import { generateApiToken, hashApiToken } from './api-tokens.ts';
 import { assertSameOrigin, auditActor, requireAuth, requireScope, SESSION_COOKIE } from './authenticate.ts';
 import { verifyPassword } from './passwords.ts';
-import { ROLE_SCOPES, SCOPES } from './scopes.ts';
+import { hasScope, ROLE_SCOPES, SCOPES } from './scopes.ts';
 import { newTotpSecret, verifyTotp } from './totp.ts';
 
 const DAY_MS = 86_400_000;
@@ -289,11 +289,8 @@ export function authRoutes(services: Services) {
 
   app.openapi({ ...routes.me, middleware: [auth] }, (c) => {
     const principal = c.get('principal');
-    const roleScopes = ROLE_SCOPES[principal.operator.role];
-    const scopes =
-      principal.kind === 'operator'
-        ? [...roleScopes]
-        : roleScopes.filter((s) => principal.scopes.includes(s));
+    // What requests are judged by: a token's `admin` scope stands for every scope its owner's role has.
+    const scopes = ROLE_SCOPES[principal.operator.role].filter((scope) => hasScope(principal, scope));
     return c.json({ operator: operatorView(principal.operator), via: principal.kind, scopes }, 200);
   });
 

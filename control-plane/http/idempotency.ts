@@ -38,8 +38,9 @@ export function idempotent(services: Services): MiddlewareHandler<AppEnv> {
           'This Idempotency-Key was used with a different request.',
         );
       }
+      // Creates answer JSON, and refusals the one problem shape: the status says which this was.
       return c.newResponse(seen.body, seen.status as 200, {
-        'content-type': 'application/json',
+        'content-type': seen.status >= 400 ? 'application/problem+json' : 'application/json',
         'idempotent-replayed': 'true',
       });
     }

@@ -140,6 +140,13 @@ export function operatorRoutes(services: Services) {
     const [before] = await services.db.select().from(operators).where(eq(operators.id, id));
     if (!before || !canSeeOrganisation(principal, before.organisationId))
       throw new ApiError(404, 'NOT_FOUND', 'No such operator.');
+    if (body.organisationId !== undefined) {
+      const [organisation] = await services.db
+        .select()
+        .from(organisations)
+        .where(eq(organisations.id, body.organisationId));
+      if (!organisation) throw new ApiError(404, 'NOT_FOUND', 'No such organisation.');
+    }
     if (id === principal.operator.id && (body.disabled || (body.role && body.role !== 'admin'))) {
       throw new ApiError(
         409,
@@ -158,7 +165,12 @@ export function operatorRoutes(services: Services) {
       })
       .where(eq(operators.id, id))
       .returning();
-    if (body.disabled || body.password !== undefined || (body.role && body.role !== before.role)) {
+    if (
+      body.disabled ||
+      body.password !== undefined ||
+      (body.role && body.role !== before.role) ||
+      (body.organisationId && body.organisationId !== before.organisationId)
+    ) {
       // Whatever they held was granted under the old account state: revoke logins and close sockets now.
       await services.db
         .update(loginSessions)

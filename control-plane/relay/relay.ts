@@ -31,6 +31,11 @@ export interface RelayOptions {
   logger: Logger;
   /** This node's name, recorded on the sessions whose agents it holds. */
   node: string;
+  /**
+   * Whether an operator (and, for a console login, that login) may still open a socket: a join token
+   * outlives a disable or a logout by up to a minute.
+   */
+  operatorMayConnect(operatorId: string, loginSessionId: string | undefined): Promise<boolean>;
   helloTimeoutMs?: number;
 }
 
@@ -278,6 +283,13 @@ export class Relay {
     if (!session || session.ended) {
       return this.refuse(peer, 'AGENT_OFFLINE', 'The agent of this session is not connected.');
     }
+    if (!(await this.options.operatorMayConnect(claims.sub, claims.lsid))) {
+      return this.refuse(peer, 'TOKEN_INVALID', 'This operator was disabled or logged out.');
+    }
+    if (session.ended)
+      return this.refuse(peer, 'AGENT_OFFLINE', 'The agent of this session is not connected.');
+    // From here on nothing awaits: once the welcome is out, the operator's next frames (input right
+    // away, on a session already consented) must find the socket attached, not still in its hello.
     const side: OperatorSide = {
       connectionId: randomUUID(),
       peer,
@@ -317,13 +329,17 @@ export class Relay {
       },
       'operator joined',
     );
-    await this.options.audit.record({
-      actorType: 'operator',
-      actorId: side.operatorId,
-      action: 'session.join',
-      sessionId: session.id,
-      address: peer.address,
-    });
+    void this.options.audit
+      .record({
+        actorType: 'operator',
+        actorId: side.operatorId,
+        action: 'session.join',
+        sessionId: session.id,
+        address: peer.address,
+      })
+      .catch((error: unknown) =>
+        this.options.logger.error({ err: error, sessionId: session.id }, 'could not audit a join'),
+      );
     return { role: 'operator', session, side };
   }
 
@@ -409,6 +425,11 @@ export class Relay {
       // at once, so the frames that follow must already find the session consented.
       session.consent = 'accepted';
       session.permissions = message.permissions;
+      // The policy's maximum length and idle timeout count from here, not from the agent's arrival.
+      if (session.activatedAt === undefined) {
+        session.activatedAt = Date.now();
+        session.lastActivityAt = session.activatedAt;
+      }
     }
     session.toOperators(message);
     await this.options.audit.record({

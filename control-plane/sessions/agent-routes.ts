@@ -140,7 +140,8 @@ export function agentRoutes(services: Services) {
       const failure = REDEEM_FAILURES[result.code];
       throw new ApiError(failure.status, result.code, failure.agentDetail);
     }
-    await services.store.markAgentConnected(result.session.id, services.node, info);
+    // Connected is what the relay says once the agent's socket arrives; `wait` and `join` rely on it.
+    await services.store.recordAgentInfo(result.session.id, info);
     await services.audit.record({
       actorType: 'agent',
       actorId: result.session.id,

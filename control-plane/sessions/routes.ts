@@ -274,10 +274,12 @@ export function sessionRoutes(services: Services) {
     const principal = c.get('principal');
     const session = await visible(principal, c.req.valid('param').id);
     const policy = session.policy ? policySchema.parse(session.policy) : undefined;
-    const renewed = policy
-      ? await services.store.renewCode(session.id, policy.codeLifetimeMinutes * 60_000)
-      : undefined;
-    if (!renewed || session.initiator !== 'operator') {
+    // Checked before renewing: a user-first code is the one on the end user's screen.
+    const renewed =
+      policy && session.initiator === 'operator'
+        ? await services.store.renewCode(session.id, policy.codeLifetimeMinutes * 60_000)
+        : undefined;
+    if (!renewed) {
       throw new ApiError(409, 'CONFLICT', 'Only a waiting session an operator created gets a new code.');
     }
     await services.audit.record({
@@ -358,6 +360,13 @@ export function sessionRoutes(services: Services) {
     }
     if (!session.agentConnectedAt)
       throw new ApiError(409, 'AGENT_OFFLINE', 'The agent has not connected yet.');
+    // The relay audits the socket as the operator; this names the token too when a script asked.
+    await services.audit.record({
+      ...auditActor(principal),
+      action: 'session.join-grant',
+      sessionId: session.id,
+      address: c.get('address'),
+    });
     return c.json(
       { session: sessionView(session), relay: await relayGrant(c.req.header('origin'), principal, session) },
       200,

@@ -146,6 +146,11 @@ export class SessionStore {
     return row;
   }
 
+  /** Records who the agent of a session is, before its socket reaches the relay (operator-first join). */
+  async recordAgentInfo(id: string, agentInfo: AgentInfo): Promise<void> {
+    await this.db.update(sessions).set({ agentInfo }).where(eq(sessions.id, id));
+  }
+
   /** Records that the agent's socket reached this node's relay. */
   async markAgentConnected(id: string, node: string, agentInfo: AgentInfo): Promise<void> {
     await this.db
