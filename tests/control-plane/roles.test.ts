@@ -1,0 +1,532 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { SCOPES, type Scope } from '../../control-plane/auth/scopes.ts';
+import { DEFAULT_POLICY, ROLES, type Role } from '../../protocol/index.ts';
+import {
+  type ApiClient,
+  type AuditEvent,
+  apiClient,
+  assertProblem,
+  type Credentials,
+  createOperator,
+  createToken,
+  expectJson,
+  freshAddress,
+  type GroupView,
+  type OperatorView,
+  type Page,
+  type SessionView,
+} from '../support/api.ts';
+import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { RelayClient } from './relay-client.ts';
+
+const Y = true;
+const N = false;
+
+/**
+ * Who may do what, through the API: the spec this file checks. `needs` is the scope an API token must
+ * carry for the action (tokens are also capped by their owner's role); `null` means any signed-in
+ * operator or token. Refusals are 403 FORBIDDEN problems that name the missing permission.
+ */
+// biome-ignore format: the matrix reads as a table
+const MATRIX = [
+  // action                        needs            admin manager technician auditor
+  ['list sessions',                 'sessions:read',  Y,    Y,      Y,         Y],
+  ['get a session',                 'sessions:read',  Y,    Y,      Y,         Y],
+  ['wait for a session',            'sessions:read',  Y,    Y,      Y,         Y],
+  ['create a session',              'sessions:write', Y,    Y,      Y,         N],
+  ['renew a code',                  'sessions:write', Y,    Y,      Y,         N],
+  ['extend a code',                 'sessions:write', Y,    Y,      Y,         N],
+  ['redeem a code',                 'sessions:write', Y,    Y,      Y,         N],
+  ['join a session',                'sessions:write', Y,    Y,      Y,         N],
+  ['end a session',                 'sessions:write', Y,    Y,      Y,         N],
+  ['list groups',                   'groups:read',    Y,    Y,      Y,         Y],
+  ['get a group',                   'groups:read',    Y,    Y,      Y,         Y],
+  ['create a group',                'groups:write',   Y,    Y,      N,         N],
+  ['rename a group',                'groups:write',   Y,    Y,      N,         N],
+  ['set a group policy',            'groups:write',   Y,    Y,      N,         N],
+  ['issue a registration key',      'groups:write',   Y,    Y,      N,         N],
+  ['list operators',                'operators:read', Y,    Y,      N,         N],
+  ['create an operator',            'admin',          Y,    N,      N,         N],
+  ['update an operator',            'admin',          Y,    N,      N,         N],
+  ['list organisations',            null,             Y,    Y,      Y,         Y],
+  ['create an organisation',        'admin',          Y,    N,      N,         N],
+  ['create a token',                'admin',          Y,    N,      N,         N],
+  ['list tokens',                   'admin',          Y,    N,      N,         N],
+  ['revoke a token',                'admin',          Y,    N,      N,         N],
+  ['list audit events',             'audit:read',     Y,    Y,      N,         Y],
+] as const satisfies readonly (readonly [string, Scope | null, boolean, boolean, boolean, boolean])[];
+
+type Action = (typeof MATRIX)[number][0];
+
+function allowed(row: (typeof MATRIX)[number], role: Role): boolean {
+  return row[2 + ROLES.indexOf(role)] as boolean;
+}
+
+describe('roles and organisations', () => {
+  let cp: TestControlPlane;
+  let api: ApiClient;
+  let admin: Credentials;
+  let adminId: string;
+  let orgA: string;
+  let orgB: string;
+  let groupA: GroupView;
+  let groupB: GroupView;
+  /** A spare group of organisation A whose policy and key the matrix changes. */
+  let spareGroupA: GroupView;
+  /** Cookies of one operator per role, all in organisation A (the admin's). */
+  const roleCookies = new Map<Role, Credentials>();
+  let technicianB: Credentials;
+  let managerB: Credentials;
+  let managerBId: string;
+  /** A user-first session of organisation A whose agent is connected and whose code was redeemed. */
+  let liveSessionA: string;
+  /** An operator-first session of organisation A, waiting for its agent. */
+  let waitingSessionA: string;
+  /** An operator whose name the matrix changes. */
+  let targetOperatorId: string;
+  const sockets: RelayClient[] = [];
+  let unique = 0;
+
+  /** Registers an agent (user-first), from its own address so the registration throttle never bites. */
+  async function registerAgent(registrationKey?: string) {
+    const response = await api.post(
+      '/api/agent/register',
+      undefined,
+      {
+        name: 'test-agent',
+        version: '0.0.0',
+        hostname: 'pc',
+        ...(registrationKey ? { registrationKey } : {}),
+      },
+      { address: freshAddress() },
+    );
+    return expectJson<{ sessionId: string; code: string; relay: { url: string; token: string } }>(
+      response,
+      201,
+    );
+  }
+
+  async function createSession(credentials: Credentials, body: Record<string, unknown> = {}) {
+    return expectJson<{ session: SessionView; code: string }>(
+      await api.post('/api/sessions', credentials, body),
+      201,
+    );
+  }
+
+  /** How each action of the matrix is sent; setup it needs is done as the administrator. */
+  const SEND: Record<Action, (who: Credentials) => Promise<Response>> = {
+    'list sessions': (who) => api.get('/api/sessions', who),
+    'get a session': (who) => api.get(`/api/sessions/${liveSessionA}`, who),
+    'wait for a session': (who) => api.get(`/api/sessions/${liveSessionA}/wait?until=ended&timeout=0`, who),
+    'create a session': (who) => api.post('/api/sessions', who, {}),
+    'renew a code': (who) => api.post(`/api/sessions/${waitingSessionA}/code`, who),
+    'extend a code': (who) => api.post(`/api/sessions/${waitingSessionA}/extend`, who),
+    'redeem a code': async (who) => {
+      const { code } = await registerAgent();
+      return api.post('/api/sessions/redeem', who, { code }, { address: freshAddress() });
+    },
+    'join a session': (who) => api.post(`/api/sessions/${liveSessionA}/join`, who),
+    'end a session': async (who) => {
+      const { session } = await createSession(admin);
+      return api.post(`/api/sessions/${session.id}/end`, who);
+    },
+    'list groups': (who) => api.get('/api/groups', who),
+    'get a group': (who) => api.get(`/api/groups/${groupA.id}`, who),
+    'create a group': (who) => api.post('/api/groups', who, { name: `group ${++unique}` }),
+    'rename a group': (who) => api.patch(`/api/groups/${spareGroupA.id}`, who, { name: `spare ${++unique}` }),
+    'set a group policy': (who) =>
+      api.put(`/api/groups/${spareGroupA.id}/policy`, who, { ...DEFAULT_POLICY, codeLifetimeMinutes: 10 }),
+    'issue a registration key': (who) => api.post(`/api/groups/${spareGroupA.id}/registration-key`, who),
+    'list operators': (who) => api.get('/api/operators', who),
+    'create an operator': (who) =>
+      api.post('/api/operators', who, {
+        username: `made-${++unique}`,
+        name: 'Made',
+        password: 'a long enough passphrase',
+        role: 'technician',
+        organisationId: orgA,
+      }),
+    'update an operator': (who) =>
+      api.patch(`/api/operators/${targetOperatorId}`, who, { name: `Renamed ${++unique}` }),
+    'list organisations': (who) => api.get('/api/organisations', who),
+    'create an organisation': (who) => api.post('/api/organisations', who, { name: `org ${++unique}` }),
+    'create a token': (who) => api.post('/api/tokens', who, { name: 'matrix', scopes: ['sessions:read'] }),
+    'list tokens': (who) => api.get('/api/tokens', who),
+    'revoke a token': async (who) => {
+      const { id } = await createToken(api, admin, ['sessions:read'], 'to revoke');
+      return api.delete(`/api/tokens/${id}`, who);
+    },
+    'list audit events': (who) => api.get('/api/audit-events?limit=1', who),
+  };
+
+  /** Asserts one cell of the matrix: a 2xx when allowed, a 403 naming the permission when not. */
+  async function assertCell(row: (typeof MATRIX)[number], who: Credentials, expectAllowed: boolean) {
+    const [action, needs] = row;
+    const response = await SEND[action](who);
+    if (expectAllowed) {
+      const text = await response.text();
+      assert.ok(
+        response.status >= 200 && response.status < 300,
+        `"${action}" should be allowed: ${response.status} ${text}`,
+      );
+    } else {
+      const problem = await assertProblem(response, 403, 'FORBIDDEN');
+      assert.match(problem.detail, new RegExp(`"${needs}"`), `the refusal names the permission "${needs}"`);
+    }
+  }
+
+  before(async () => {
+    cp = await startControlPlane({ listen: true });
+    api = apiClient(cp);
+    admin = { cookie: await loginCookie(cp.app) };
+    roleCookies.set('admin', admin);
+    adminId = (await expectJson<{ operator: OperatorView }>(await api.get('/api/auth/me', admin), 200))
+      .operator.id;
+    const organisations = await expectJson<Page<{ id: string }>>(
+      await api.get('/api/organisations', admin),
+      200,
+    );
+    assert.equal(organisations.items.length, 1);
+    orgA = organisations.items[0]!.id;
+    orgB = (await expectJson<{ id: string }>(await api.post('/api/organisations', admin, { name: 'B' }), 201))
+      .id;
+
+    for (const role of ['manager', 'technician', 'auditor'] as const) {
+      const { cookie } = await createOperator(api, admin, {
+        username: `${role}-a`,
+        role,
+        organisationId: orgA,
+      });
+      roleCookies.set(role, { cookie });
+    }
+    technicianB = {
+      cookie: (
+        await createOperator(api, admin, {
+          username: 'technician-b',
+          role: 'technician',
+          organisationId: orgB,
+        })
+      ).cookie,
+    };
+    const manager = await createOperator(api, admin, {
+      username: 'manager-b',
+      role: 'manager',
+      organisationId: orgB,
+    });
+    managerB = { cookie: manager.cookie };
+    managerBId = manager.operator.id;
+    targetOperatorId = (
+      await expectJson<OperatorView>(
+        await api.post('/api/operators', admin, {
+          username: 'target',
+          name: 'Target',
+          password: 'a long enough passphrase',
+          role: 'technician',
+          organisationId: orgA,
+        }),
+        201,
+      )
+    ).id;
+
+    const groups = await expectJson<Page<GroupView>>(await api.get('/api/groups', admin), 200);
+    groupA = groups.items.find((group) => group.organisationId === orgA && group.isDefault)!;
+    groupB = groups.items.find((group) => group.organisationId === orgB && group.isDefault)!;
+    assert.ok(groupA && groupB, 'each organisation has a default group');
+    spareGroupA = await expectJson<GroupView>(await api.post('/api/groups', admin, { name: 'spare' }), 201);
+
+    // A live session in A: a real agent on the relay, its code redeemed by the administrator.
+    const registration = await registerAgent();
+    const agent = await RelayClient.connect(registration.relay.url);
+    sockets.push(agent);
+    agent.hello('agent', registration.relay.token);
+    await agent.next('welcome');
+    await expectJson(await api.post('/api/sessions/redeem', admin, { code: registration.code }), 200);
+    liveSessionA = registration.sessionId;
+    waitingSessionA = (await createSession(admin)).session.id;
+  });
+
+  after(async () => {
+    await Promise.all(sockets.map((socket) => socket.close()));
+    await cp.stop();
+  });
+
+  describe('each role, logged in to the console, through the API', () => {
+    for (const role of ROLES) {
+      for (const row of MATRIX) {
+        const [action] = row;
+        const expected = allowed(row, role);
+        it(`${role === 'admin' ? 'an' : 'a'} ${role} ${expected ? 'may' : 'is refused (403)'}: ${action}`, async () => {
+          await assertCell(row, roleCookies.get(role), expected);
+        });
+      }
+    }
+  });
+
+  describe('API tokens of an administrator, limited by scope', () => {
+    const tokens = new Map<string, Credentials>();
+    /** A token with exactly these scopes, made once. */
+    async function tokenWith(scopes: readonly string[]): Promise<Credentials> {
+      const key = [...scopes].sort().join(' ');
+      if (!tokens.has(key)) tokens.set(key, { token: (await createToken(api, admin, [...scopes])).token });
+      return tokens.get(key);
+    }
+
+    for (const row of MATRIX) {
+      const [action, needs] = row;
+      if (needs === null) {
+        it(`any token may: ${action}`, async () => {
+          await assertCell(row, await tokenWith(['sessions:read']), true);
+          await assertCell(row, await tokenWith(['audit:read']), true);
+        });
+        continue;
+      }
+      it(`a token may "${action}" with the "${needs}" scope and is refused without it`, async () => {
+        await assertCell(row, await tokenWith([needs]), true);
+        const everyOther = SCOPES.filter((scope) => scope !== needs && scope !== 'admin');
+        await assertCell(row, await tokenWith(everyOther), false);
+      });
+      if (needs !== 'admin') {
+        it(`a token with the "admin" scope may: ${action}`, async () => {
+          await assertCell(row, await tokenWith(['admin']), true);
+        });
+      }
+    }
+
+    it('a token without sessions:write is refused redeem even though its owner is an administrator', async () => {
+      const readOnly = await tokenWith(['sessions:read', 'audit:read', 'groups:read', 'operators:read']);
+      const { code, sessionId } = await registerAgent();
+      const problem = await assertProblem(
+        await api.post('/api/sessions/redeem', readOnly, { code }, { address: freshAddress() }),
+        403,
+        'FORBIDDEN',
+      );
+      assert.match(problem.detail, /"sessions:write"/);
+      // The refusal did not use the code up: the owner's own login still redeems it.
+      const redeemed = await expectJson<{ session: SessionView }>(
+        await api.post('/api/sessions/redeem', admin, { code }, { address: freshAddress() }),
+        200,
+      );
+      assert.equal(redeemed.session.id, sessionId);
+    });
+
+    it("a token is capped by its owner's role: when the owner stops being an administrator, so does the token", async () => {
+      const second = await createOperator(api, admin, {
+        username: 'second-admin',
+        role: 'admin',
+        organisationId: orgA,
+      });
+      const token: Credentials = {
+        token: (await createToken(api, { cookie: second.cookie }, ['admin'])).token,
+      };
+      await expectJson(await api.get('/api/operators', token), 200);
+      await expectJson(
+        await api.patch(`/api/operators/${second.operator.id}`, admin, { role: 'technician' }),
+        200,
+      );
+      await assertProblem(await api.get('/api/operators', token), 403, 'FORBIDDEN');
+      await assertProblem(await api.get('/api/audit-events', token), 403, 'FORBIDDEN');
+      // What a technician may do, the token still may.
+      await expectJson(await api.get('/api/sessions', token), 200);
+    });
+
+    it('GET /api/auth/me reports what a token may do, which is what it is then allowed', async () => {
+      const me = await expectJson<{ via: string; scopes: string[] }>(
+        await api.get('/api/auth/me', await tokenWith(['admin'])),
+        200,
+      );
+      assert.equal(me.via, 'api-token');
+      // The admin scope stands for every scope, and requests are judged so (see the matrix above).
+      assert.deepEqual([...me.scopes].sort(), [...SCOPES].sort());
+      const limited = await expectJson<{ scopes: string[] }>(
+        await api.get('/api/auth/me', await tokenWith(['sessions:read'])),
+        200,
+      );
+      assert.deepEqual(limited.scopes, ['sessions:read']);
+    });
+  });
+
+  describe('organisation isolation', () => {
+    it('a technician of B neither sees nor finds a session of A (404 SESSION_NOT_FOUND)', async () => {
+      await assertProblem(
+        await api.get(`/api/sessions/${liveSessionA}`, technicianB),
+        404,
+        'SESSION_NOT_FOUND',
+      );
+      await assertProblem(
+        await api.get(`/api/sessions/${liveSessionA}/wait?timeout=0`, technicianB),
+        404,
+        'SESSION_NOT_FOUND',
+      );
+      const listed = await expectJson<Page<SessionView>>(
+        await api.get('/api/sessions?limit=200', technicianB),
+        200,
+      );
+      assert.ok(
+        listed.items.every((session) => session.organisationId === orgB),
+        'only sessions of B are listed',
+      );
+      // The same session is there for the administrator, so the refusal is about the organisation.
+      await expectJson(await api.get(`/api/sessions/${liveSessionA}`, admin), 200);
+    });
+
+    it('a technician of B cannot join or end a session of A (404), and it goes on', async () => {
+      await assertProblem(
+        await api.post(`/api/sessions/${liveSessionA}/join`, technicianB),
+        404,
+        'SESSION_NOT_FOUND',
+      );
+      await assertProblem(
+        await api.post(`/api/sessions/${liveSessionA}/end`, technicianB),
+        404,
+        'SESSION_NOT_FOUND',
+      );
+      const session = await expectJson<SessionView>(
+        await api.get(`/api/sessions/${liveSessionA}`, admin),
+        200,
+      );
+      assert.notEqual(session.status, 'ended');
+    });
+
+    it("a technician of B cannot redeem the code of A's device (404 CODE_INVALID), and the code still works in A", async () => {
+      const { code, sessionId } = await registerAgent();
+      await assertProblem(
+        await api.post('/api/sessions/redeem', technicianB, { code }, { address: freshAddress() }),
+        404,
+        'CODE_INVALID',
+      );
+      const session = await expectJson<SessionView>(await api.get(`/api/sessions/${sessionId}`, admin), 200);
+      assert.equal(session.operatorId, null, 'the refused redemption left no operator on the session');
+      const redeemed = await expectJson<{ session: SessionView }>(
+        await api.post(
+          '/api/sessions/redeem',
+          roleCookies.get('technician'),
+          { code },
+          { address: freshAddress() },
+        ),
+        200,
+      );
+      assert.equal(redeemed.session.id, sessionId);
+    });
+
+    it("a technician of B sees only B's groups, and A's group is 404", async () => {
+      const groups = await expectJson<Page<GroupView>>(await api.get('/api/groups', technicianB), 200);
+      assert.deepEqual(
+        groups.items.map((group) => group.id),
+        [groupB.id],
+      );
+      await assertProblem(await api.get(`/api/groups/${groupA.id}`, technicianB), 404, 'NOT_FOUND');
+    });
+
+    it("a manager of B cannot change A's groups or create a group in A (404), but manages B's", async () => {
+      await assertProblem(
+        await api.put(`/api/groups/${groupA.id}/policy`, managerB, {
+          ...DEFAULT_POLICY,
+          elevatedTools: true,
+        }),
+        404,
+        'NOT_FOUND',
+      );
+      await assertProblem(
+        await api.post(`/api/groups/${groupA.id}/registration-key`, managerB),
+        404,
+        'NOT_FOUND',
+      );
+      await assertProblem(
+        await api.patch(`/api/groups/${groupA.id}`, managerB, { name: 'mine' }),
+        404,
+        'NOT_FOUND',
+      );
+      await assertProblem(
+        await api.post('/api/groups', managerB, { name: 'in A', organisationId: orgA }),
+        404,
+        'NOT_FOUND',
+      );
+      const policyA = await expectJson<GroupView>(await api.get(`/api/groups/${groupA.id}`, admin), 200);
+      assert.equal(policyA.policy.elevatedTools, DEFAULT_POLICY.elevatedTools, "A's policy is unchanged");
+      const created = await expectJson<GroupView>(
+        await api.post('/api/groups', managerB, { name: 'B lab' }),
+        201,
+      );
+      assert.equal(created.organisationId, orgB, 'a group a manager creates lands in their organisation');
+    });
+
+    it('a technician of B creates sessions in B, and none in a group of A (404)', async () => {
+      const { session } = await createSession(technicianB);
+      assert.equal(session.organisationId, orgB);
+      assert.equal(session.deviceGroupId, groupB.id);
+      await assertProblem(
+        await api.post('/api/sessions', technicianB, { deviceGroupId: groupA.id }),
+        404,
+        'NOT_FOUND',
+      );
+    });
+
+    it('a manager of B lists only the operators of B; an administrator lists everyone', async () => {
+      const ofB = await expectJson<Page<OperatorView>>(await api.get('/api/operators', managerB), 200);
+      assert.deepEqual(ofB.items.map((operator) => operator.username).sort(), ['manager-b', 'technician-b']);
+      const all = await expectJson<Page<OperatorView>>(await api.get('/api/operators', admin), 200);
+      assert.ok(all.items.some((operator) => operator.organisationId === orgA));
+      assert.ok(all.items.some((operator) => operator.id === managerBId));
+    });
+
+    it('a non-administrator lists only their own organisation; an administrator lists all', async () => {
+      const own = await expectJson<Page<{ id: string }>>(
+        await api.get('/api/organisations', technicianB),
+        200,
+      );
+      assert.deepEqual(
+        own.items.map((organisation) => organisation.id),
+        [orgB],
+      );
+      const all = await expectJson<Page<{ id: string }>>(await api.get('/api/organisations', admin), 200);
+      const ids = all.items.map((organisation) => organisation.id);
+      assert.ok(ids.includes(orgA) && ids.includes(orgB));
+    });
+
+    it("a manager of B reads B's audit events and none about A's sessions or operators", async () => {
+      const { session } = await createSession(managerB);
+      const events = await expectJson<Page<AuditEvent>>(
+        await api.get('/api/audit-events?limit=500', managerB),
+        200,
+      );
+      assert.ok(
+        events.items.some((event) => event.action === 'session.create' && event.sessionId === session.id),
+        "B's own session appears",
+      );
+      const all = await expectJson<Page<AuditEvent>>(
+        await api.get('/api/audit-events?limit=500', admin),
+        200,
+      );
+      const visible = new Set(events.items.map((event) => event.id));
+      const aboutA = all.items.filter(
+        (event) =>
+          event.sessionId === liveSessionA || (event.sessionId === null && event.actorId === adminId),
+      );
+      assert.ok(aboutA.length > 0, "the administrator sees A's events");
+      for (const event of aboutA) assert.ok(!visible.has(event.id), `B sees A's event ${event.action}`);
+    });
+  });
+
+  describe('auditors', () => {
+    it('an auditor reads sessions and audit events but cannot redeem, join or end (403 FORBIDDEN)', async () => {
+      const auditor = roleCookies.get('auditor');
+      await expectJson(await api.get('/api/sessions', auditor), 200);
+      await expectJson(await api.get(`/api/sessions/${liveSessionA}`, auditor), 200);
+      await expectJson(await api.get('/api/audit-events', auditor), 200);
+      const { code } = await registerAgent();
+      await assertProblem(
+        await api.post('/api/sessions/redeem', auditor, { code }, { address: freshAddress() }),
+        403,
+        'FORBIDDEN',
+      );
+      await assertProblem(await api.post(`/api/sessions/${liveSessionA}/join`, auditor), 403, 'FORBIDDEN');
+      await assertProblem(await api.post(`/api/sessions/${liveSessionA}/end`, auditor), 403, 'FORBIDDEN');
+      const session = await expectJson<SessionView>(
+        await api.get(`/api/sessions/${liveSessionA}`, admin),
+        200,
+      );
+      assert.notEqual(session.status, 'ended');
+    });
+  });
+});

@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import type { Policy } from '../../protocol/index.ts';
+import type { TestControlPlane } from './control-plane.ts';
+
+/** The API's one error shape (RFC 9457 problem details plus Lifeline's result code). */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+}
+
+/**
+ * Asserts that a response is the API's one error shape, with this status and code, and returns it.
+ * @example await assertProblem(await api.get('/api/operators', admin), 403, 'FORBIDDEN');
+ */
+export async function assertProblem(response: Response, status: number, code: string): Promise<Problem> {
+  const text = await response.text();
+  assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status}: ${text}`);
+  assert.equal(response.headers.get('content-type'), 'application/problem+json', text);
+  const body = JSON.parse(text) as Problem;
+  assert.deepEqual(Object.keys(body).sort(), ['code', 'detail', 'status', 'title', 'type']);
+  assert.equal(body.status, status);
+  assert.equal(body.code, code);
+  assert.equal(body.type, `https://lifeline.invalid/problems/${code.toLowerCase().replaceAll('_', '-')}`);
+  assert.ok(body.title.length > 0, 'a problem has a title');
+  assert.ok(body.detail.length > 0, 'a problem has a detail');
+  return body;
+}
+
+/** Reads a JSON body after asserting the status, so a failure shows what the server said. */
+export async function expectJson<T>(response: Response, status: number): Promise<T> {
+  const text = await response.text();
+  assert.equal(response.status, status, `expected ${status}, got ${response.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+let addresses = 0;
+/**
+ * A client address no other request of the run used, so the per-address throttles (code guesses,
+ * registrations, logins) of one test never reach another. Only ever a value for `getConnInfo`: no
+ * traffic goes to it.
+ */
+export function freshAddress(): string {
+  addresses++;
+  return `10.1.${(addresses >> 8) & 0xff}.${addresses & 0xff}`;
+}
+
+/** How a request authenticates: a console login cookie, an API token, or nothing. */
+export type Credentials = { cookie: string } | { token: string } | undefined;
+
+function authHeaders(credentials: Credentials): Record<string, string> {
+  if (!credentials) return {};
+  return 'cookie' in credentials
+    ? { cookie: credentials.cookie }
+    : { authorization: `Bearer ${credentials.token}` };
+}
+
+export interface RequestOptions {
+  /** The client address `getConnInfo` reports; `local` (no socket) when unset. */
+  address?: string;
+  headers?: Record<string, string>;
+}
+
+/** In-process requests to a test control plane (`app.request`), as a console or a script sends them. */
+export function apiClient(cp: TestControlPlane) {
+  function request(
+    method: string,
+    path: string,
+    credentials: Credentials,
+    body?: unknown,
+    options: RequestOptions = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { ...authHeaders(credentials), ...options.headers };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    // The Node bindings getConnInfo reads, so a request can come from its own client address.
+    const env = options.address
+      ? { incoming: { socket: { remoteAddress: options.address, remotePort: 40_000, remoteFamily: 'IPv4' } } }
+      : undefined;
+    return Promise.resolve(
+      cp.app.request(
+        path,
+        {
+          method,
+          headers,
+          ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+        },
+        env,
+      ),
+    );
+  }
+  return {
+    request,
+    get: (path: string, credentials: Credentials, options?: RequestOptions) =>
+      request('GET', path, credentials, undefined, options),
+    post: (path: string, credentials: Credentials, body: unknown = {}, options?: RequestOptions) =>
+      request('POST', path, credentials, body, options),
+    put: (path: string, credentials: Credentials, body: unknown, options?: RequestOptions) =>
+      request('PUT', path, credentials, body, options),
+    patch: (path: string, credentials: Credentials, body: unknown, options?: RequestOptions) =>
+      request('PATCH', path, credentials, body, options),
+    delete: (path: string, credentials: Credentials, options?: RequestOptions) =>
+      request('DELETE', path, credentials, undefined, options),
+  };
+}
+
+export type ApiClient = ReturnType<typeof apiClient>;
+
+export interface OperatorView {
+  id: string;
+  username: string;
+  name: string;
+  role: string;
+  organisationId: string;
+  disabled: boolean;
+  totpEnabled: boolean;
+}
+
+export interface GroupView {
+  id: string;
+  organisationId: string;
+  name: string;
+  isDefault: boolean;
+  hasRegistrationKey: boolean;
+  policy: Policy;
+}
+
+export interface SessionView {
+  id: string;
+  status: 'waiting' | 'active' | 'ended';
+  endReason: string | null;
+  codeExpiresAt: string | null;
+  agentConnected: boolean;
+  operatorId: string | null;
+  organisationId: string | null;
+  deviceGroupId: string | null;
+  initiator: 'agent' | 'operator';
+  policy: Policy | null;
+}
+
+export interface AuditEvent {
+  id: number;
+  at: string;
+  actorType: string;
+  actorId: string | null;
+  action: string;
+  sessionId: string | null;
+  details: Record<string, unknown> | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** A password long enough for the policy (12 characters or more). */
+export const OPERATOR_PASSWORD = 'a long enough passphrase';
+
+/** Logs in with an optional second-factor code; returns the response (the cookie is in `set-cookie`). */
+export function login(
+  api: ApiClient,
+  username: string,
+  password: string,
+  totp?: string,
+  address = freshAddress(),
+): Promise<Response> {
+  return api.post(
+    '/api/auth/login',
+    undefined,
+    { username, password, ...(totp ? { totp } : {}) },
+    { address },
+  );
+}
+
+/** The `name=value` of the login cookie a response set. */
+export function cookieOf(response: Response): string {
+  const header = response.headers.get('set-cookie');
+  assert.ok(header, 'the login set a cookie');
+  return header.split(';')[0]!;
+}
+
+/** Creates an operator as the administrator `admin` and logs them in. */
+export async function createOperator(
+  api: ApiClient,
+  admin: Credentials,
+  input: { username: string; role: string; organisationId: string; name?: string },
+): Promise<{ operator: OperatorView; cookie: string }> {
+  const operator = await expectJson<OperatorView>(
+    await api.post('/api/operators', admin, {
+      name: input.name ?? input.username,
+      password: OPERATOR_PASSWORD,
+      ...input,
+    }),
+    201,
+  );
+  const response = await login(api, input.username, OPERATOR_PASSWORD);
+  await expectJson(response, 200);
+  return { operator, cookie: cookieOf(response) };
+}
+
+/** Creates an API token with these scopes for the operator behind `owner`. */
+export async function createToken(
+  api: ApiClient,
+  owner: Credentials,
+  scopes: string[],
+  name = `script ${scopes.join(' ')}`,
+): Promise<{ id: string; token: string; scopes: string[] }> {
+  return expectJson(await api.post('/api/tokens', owner, { name, scopes }), 201);
+}
+
+/** Reads every page of a list, following `nextCursor`. */
+export async function readAllPages<T>(
+  api: ApiClient,
+  path: string,
+  credentials: Credentials,
+): Promise<{ items: T[]; pages: number }> {
+  const items: T[] = [];
+  let pages = 0;
+  let cursor: string | null = null;
+  do {
+    const separator = path.includes('?') ? '&' : '?';
+    const url: string = cursor ? `${path}${separator}cursor=${encodeURIComponent(cursor)}` : path;
+    const page: Page<T> = await expectJson<Page<T>>(await api.get(url, credentials), 200);
+    items.push(...page.items);
+    pages++;
+    cursor = page.nextCursor;
+    assert.ok(pages < 1000, 'paging ends');
+  } while (cursor !== null);
+  return { items, pages };
+}
