@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildConsoleAssets } from '../../control-plane/console/index.ts';
 import type { InputEvent } from '../../protocol/index.ts';
 import {
@@ -12,17 +11,17 @@ import {
   type RelayPeer,
 } from './fake-control-plane.ts';
 import { type AccessUnit, encodeTestPattern } from './h264-fixture.ts';
+import { launchConsoleBrowser } from './real-console.ts';
 
 // The real console bundle in real headless Chromium (real WebCodecs decoding of real libx264
 // output), against a scripted control plane and relay so every answer can be chosen per test.
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const CODE = '482913765';
 const ALL_OFF = { view: false, control: false, chat: false, files: false, shell: false };
 const VIEW_AND_CONTROL = { view: true, control: true, chat: true, files: false, shell: false };
 const VIDEO = { width: 320, height: 240 };
 
-describe('operator console', { skip: !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM}` }, () => {
+describe('operator console', () => {
   let browser: Browser;
   let assets: { js: string; css: string };
   let units: AccessUnit[];
@@ -35,18 +34,8 @@ describe('operator console', { skip: !existsSync(CHROMIUM) && `no Chromium at ${
   before(async () => {
     assets = await buildConsoleAssets();
     units = encodeTestPattern({ ...VIDEO, frames: 30, keyframeInterval: 10 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    // A missing Chromium fails here: CI installs it, and a skipped UI test would hide a broken console.
+    browser = await launchConsoleBrowser();
   });
 
   after(async () => {

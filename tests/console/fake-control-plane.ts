@@ -4,6 +4,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { buildConsoleAssets, consoleHtml } from '../../control-plane/console/index.ts';
 import {
   type ControlMessage,
+  DEFAULT_POLICY,
   decodeFrame,
   encodeControl,
   encodeVideo,
@@ -13,7 +14,18 @@ import type { AccessUnit } from './h264-fixture.ts';
 
 /** The relay token the fake hands out; the tests check it never shows up where it must not. */
 export const RELAY_TOKEN = 'relay-token-secret-7f3a9c';
-export const OPERATOR = { id: 'op-1', username: 'alice', name: 'Alice Operator', role: 'admin' };
+export const OPERATOR = {
+  id: 'op-1',
+  username: 'alice',
+  name: 'Alice Operator',
+  role: 'technician',
+  organisationId: 'org-1',
+  disabled: false,
+  totpEnabled: false,
+  createdAt: '2025-01-01T00:00:00.000Z',
+};
+/** What a technician may do, as `GET /api/auth/me` says. */
+export const OPERATOR_SCOPES = ['sessions:read', 'sessions:write', 'exec', 'files', 'groups:read'];
 
 export interface JsonReply {
   status: number;
@@ -155,6 +167,18 @@ export class FakeControlPlane {
     };
   }
 
+  group() {
+    return {
+      id: 'group-1',
+      organisationId: 'org-1',
+      name: 'Default',
+      isDefault: true,
+      hasRegistrationKey: false,
+      policy: { ...DEFAULT_POLICY },
+      createdAt: '2025-01-01T00:00:00.000Z',
+    };
+  }
+
   grant() {
     return {
       session: this.session(),
@@ -165,7 +189,7 @@ export class FakeControlPlane {
   #defaultRoutes(): void {
     this.routes.set('GET /api/auth/me', () =>
       this.#signedIn
-        ? { status: 200, body: { operator: OPERATOR } }
+        ? { status: 200, body: { operator: OPERATOR, via: 'operator', scopes: OPERATOR_SCOPES } }
         : problem(401, 'UNAUTHENTICATED', 'Sign in.'),
     );
     this.routes.set('POST /api/auth/login', () => {
@@ -189,6 +213,17 @@ export class FakeControlPlane {
     this.routes.set('GET /api/sessions?status=active', () => ({
       status: 200,
       body: { items: this.activeSessions, nextCursor: null },
+    }));
+    this.routes.set('GET /api/groups', () => ({
+      status: 200,
+      body: { items: [this.group()], nextCursor: null },
+    }));
+    this.routes.set('GET /api/organisations', () => ({
+      status: 200,
+      body: {
+        items: [{ id: 'org-1', name: 'Example Ltd', createdAt: '2025-01-01T00:00:00.000Z' }],
+        nextCursor: null,
+      },
     }));
   }
 

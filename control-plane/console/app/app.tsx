@@ -1,29 +1,27 @@
 import { useEffect, useState } from 'preact/hooks';
+import { whoAmI } from './api/auth.ts';
 import { setUnauthenticatedHandler } from './api/client.ts';
-import { currentOperator, logout } from './api/endpoints.ts';
-import type { Operator, SessionGrant } from './api/types.ts';
-import { AppHeader } from './views/app-header.tsx';
-import { DashboardView } from './views/dashboard-view.tsx';
+import type { Identity } from './api/types.ts';
+import { ConsoleShell } from './views/console-shell.tsx';
 import { ErrorBanner } from './views/error-banner.tsx';
+import { useBodyView } from './views/hooks.ts';
 import { LoginView } from './views/login-view.tsx';
-import { SessionView } from './views/session-view.tsx';
 
 type Screen =
   | { view: 'loading' }
   | { view: 'unreachable'; message: string }
   | { view: 'login'; message: string | null }
-  | { view: 'dashboard'; operator: Operator }
-  | { view: 'session'; operator: Operator; grant: SessionGrant };
+  | { view: 'console'; identity: Identity };
 
-/** The console: sign-in, the dashboard and the session view, one at a time. */
+/** The console: sign-in until there is an operator, then the signed-in console. */
 export function App() {
   const [screen, setScreen] = useState<Screen>({ view: 'loading' });
 
   const load = async () => {
     setScreen({ view: 'loading' });
     try {
-      const operator = await currentOperator();
-      setScreen(operator ? { view: 'dashboard', operator } : { view: 'login', message: null });
+      const identity = await whoAmI();
+      setScreen(identity ? { view: 'console', identity } : { view: 'login', message: null });
     } catch (error) {
       setScreen({ view: 'unreachable', message: error instanceof Error ? error.message : String(error) });
     }
@@ -37,14 +35,8 @@ export function App() {
     return () => setUnauthenticatedHandler(undefined);
   }, []);
 
-  useEffect(() => {
-    // For the end-to-end tests and for CSS: which page is showing.
-    if (screen.view === 'login' || screen.view === 'dashboard' || screen.view === 'session') {
-      document.body.setAttribute('data-view', screen.view);
-    } else {
-      document.body.removeAttribute('data-view');
-    }
-  }, [screen.view]);
+  // The signed-in console names its own pages.
+  useBodyView(screen.view === 'login' ? 'login' : screen.view === 'console' ? undefined : null);
 
   switch (screen.view) {
     case 'loading':
@@ -61,33 +53,16 @@ export function App() {
       return (
         <LoginView
           message={screen.message}
-          onSignedIn={(operator) => setScreen({ view: 'dashboard', operator })}
+          onSignedIn={(identity) => setScreen({ view: 'console', identity })}
         />
       );
-    case 'dashboard':
-    case 'session': {
-      const { operator } = screen;
-      const signOut = async () => {
-        try {
-          await logout();
-        } finally {
-          setScreen({ view: 'login', message: null });
-        }
-      };
+    case 'console':
       return (
-        <div class="shell">
-          <AppHeader operator={operator} onSignOut={() => void signOut()} />
-          {screen.view === 'dashboard' ? (
-            <DashboardView onJoined={(grant) => setScreen({ view: 'session', operator, grant })} />
-          ) : (
-            <SessionView
-              key={screen.grant.session.id}
-              grant={screen.grant}
-              onLeave={() => setScreen({ view: 'dashboard', operator })}
-            />
-          )}
-        </div>
+        <ConsoleShell
+          identity={screen.identity}
+          onIdentity={(identity) => setScreen({ view: 'console', identity })}
+          onSignedOut={() => setScreen({ view: 'login', message: null })}
+        />
       );
-    }
   }
 }

@@ -1,7 +1,12 @@
 import { RESULT_CODES, type ResultCode } from '../../../../protocol/index.ts';
+import { type ApiRoute, type Query, urlOf } from './routes.ts';
+import { noteServerDate } from './server-clock.ts';
 
-/** Failures that never reached the server or came back in a shape the console does not know. */
-export type ClientFailure = 'NETWORK' | 'UNEXPECTED';
+/**
+ * Failures that never reached the server, came back in a shape the console does not know, or were
+ * called off by the console itself (`ABORTED`).
+ */
+export type ClientFailure = 'NETWORK' | 'UNEXPECTED' | 'ABORTED';
 
 /**
  * A failed API call: the problem details' `code` and `detail`, ready to show to the operator.
@@ -84,44 +89,69 @@ async function toApiError(response: Response): Promise<ApiError> {
   });
 }
 
+export interface RequestOptions {
+  /** Values for the route's `{placeholders}`. */
+  params?: Record<string, string>;
+  query?: Query;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Sends a fresh `Idempotency-Key`, so a create retried by the network is not made twice. */
+  idempotent?: boolean;
+  signal?: AbortSignal;
+  /** A 401 is the caller's business (signing in, probing the cookie), not an expired sign-in. */
+  quietUnauthenticated?: boolean;
+}
+
+/** A random key for `Idempotency-Key`. `crypto.randomUUID` needs a secure context; plain HTTP does not have one. */
+export function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
 /**
- * Calls the control plane's JSON API on the same origin with the session cookie.
+ * Calls one of the control plane's documented routes on the same origin with the session cookie.
  * Resolves with the parsed body (undefined for 204) or rejects with an {@link ApiError}.
- * @example const { operator } = await apiRequest<{ operator: Operator }>('GET', '/api/auth/me');
+ * @example
+ * const page = await apiRequest<SessionPage>(ROUTES.listSessions, { query: { status: 'active' } });
  */
-export async function apiRequest<T>(
-  method: 'GET' | 'POST',
-  path: string,
-  body?: unknown,
-  options?: { quietUnauthenticated?: boolean },
-): Promise<T> {
+export async function apiRequest<T>(route: ApiRoute, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (options.idempotent) headers['Idempotency-Key'] = newIdempotencyKey();
   let response: Response;
   try {
-    response = await fetch(path, {
-      method,
+    response = await fetch(urlOf(route, options.params, options.query), {
+      method: route.method,
       credentials: 'same-origin',
-      headers:
-        body === undefined
-          ? { Accept: 'application/json' }
-          : { Accept: 'application/json', 'Content-Type': 'application/json' },
-      body: body === undefined ? null : JSON.stringify(body),
+      headers,
+      body: options.body === undefined ? null : JSON.stringify(options.body),
+      signal: options.signal ?? null,
     });
   } catch (cause) {
+    if (options.signal?.aborted) throw new ApiError('ABORTED', 0, 'The request was called off.', { cause });
     throw new ApiError('NETWORK', 0, 'The control plane cannot be reached. Check your network connection.', {
       cause,
     });
   }
+  noteServerDate(response.headers.get('Date'));
   if (!response.ok) {
     const error = await toApiError(response);
-    if (response.status === 401 && !options?.quietUnauthenticated) onUnauthenticated?.();
+    if (response.status === 401 && !options.quietUnauthenticated) onUnauthenticated?.();
     throw error;
   }
   if (response.status === 204) return undefined as T;
   try {
     return (await response.json()) as T;
   } catch (cause) {
+    if (options.signal?.aborted) throw new ApiError('ABORTED', 0, 'The request was called off.', { cause });
     throw new ApiError('UNEXPECTED', response.status, 'The server sent an answer the console cannot read.', {
       cause,
     });
   }
+}
+
+/** A short sentence for any failure, for banners. */
+export function errorText(error: unknown, fallback = 'Something went wrong.'): string {
+  return error instanceof Error && error.message ? error.message : fallback;
 }

@@ -1,9 +1,24 @@
-/** The signed-in help-desk operator, as `GET /api/auth/me` returns it. */
+import type { Policy, Role } from '../../../../protocol/index.ts';
+import type { Scope } from './scopes.ts';
+
+export type { Policy, Role };
+
+/** An operator account, as `GET /api/auth/me` and `GET /api/operators` return it. */
 export interface Operator {
   id: string;
   username: string;
   name: string;
-  role: string;
+  role: Role;
+  organisationId: string;
+  disabled: boolean;
+  totpEnabled: boolean;
+  createdAt: string;
+}
+
+/** Who is signed in and what they may do (`GET /api/auth/me`). */
+export interface Identity {
+  operator: Operator;
+  scopes: Scope[];
 }
 
 /** What the device reported about itself when it registered. */
@@ -16,14 +31,44 @@ export interface AgentView {
   screen?: { width: number; height: number };
 }
 
+export type SessionStatus = 'waiting' | 'active' | 'ended';
+
 /** A session as the HTTP API lists it. */
 export interface SessionView {
   id: string;
-  status: 'waiting' | 'active' | 'ended';
+  status: SessionStatus;
   createdAt: string;
+  activatedAt?: string | null;
   endedAt: string | null;
   endReason: string | null;
+  /** When the session's unused code stops working; null once it was used. */
+  codeExpiresAt?: string | null;
   agent: AgentView | null;
+  /** The agent reached the control plane (and has not left). */
+  agentConnected?: boolean;
+  operatorId?: string | null;
+  organisationId?: string | null;
+  deviceGroupId?: string | null;
+  /** Who started it: the end user's agent (user-first) or an operator (operator-first). */
+  initiator?: 'agent' | 'operator';
+  policy?: Policy | null;
+}
+
+/** `GET /api/sessions/{id}/wait`: the session, and whether it reached the state waited for. */
+export interface WaitResult extends SessionView {
+  reached: boolean;
+}
+
+/** A new code for an operator-first session (`POST /api/sessions`, `POST /api/sessions/{id}/code`). */
+export interface SessionCode {
+  session: SessionView;
+  /** Bare digits. */
+  code: string;
+  /** Grouped for reading aloud: `123 456 789`. */
+  displayCode: string;
+  codeExpiresAt: string;
+  /** Agent download link per platform (`linux-x64`, `win-x64`), carrying the session. */
+  downloads: Record<string, string>;
 }
 
 /** Where and how to reach the relay for one session. The token only ever travels in `hello`. */
@@ -32,14 +77,60 @@ export interface RelayGrant {
   token: string;
 }
 
-/** The answer to redeeming a code or rejoining a session. */
+/** The answer to redeeming a code or (re)joining a session. */
 export interface SessionGrant {
   session: SessionView;
   relay: RelayGrant;
 }
 
-/** One page of `GET /api/sessions`. */
-export interface SessionPage {
-  items: SessionView[];
+/** One page of a list; `nextCursor` fetches the next one, null on the last. */
+export interface Page<T> {
+  items: T[];
   nextCursor: string | null;
+}
+
+export type SessionPage = Page<SessionView>;
+
+/** A device group and the policy its sessions get. */
+export interface DeviceGroup {
+  id: string;
+  organisationId: string;
+  name: string;
+  isDefault: boolean;
+  hasRegistrationKey: boolean;
+  policy: Policy;
+  createdAt: string;
+}
+
+export interface Organisation {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+/** An API token as listed; the secret itself is only in the answer to creating it. */
+export interface ApiToken {
+  id: string;
+  name: string;
+  operatorId: string;
+  scopes: string[];
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export interface NewApiToken extends ApiToken {
+  /** The secret, shown this once. */
+  token: string;
+}
+
+export interface AuditEvent {
+  id: number;
+  at: string;
+  actorType: string;
+  actorId: string | null;
+  action: string;
+  sessionId: string | null;
+  address: string | null;
+  details: Record<string, unknown> | null;
 }

@@ -20,6 +20,8 @@ const END_REASON_TEXT: Record<string, string> = {
   'admin-ended': 'An administrator ended the session.',
   'server-shutdown': 'The control plane shut down. Ask the user to start a new session.',
   error: 'The session ended because of an error.',
+  'idle-timeout': 'The session ended after a time without activity, as its policy says.',
+  'max-duration': 'The session reached the longest time its policy allows.',
 };
 
 /** A sentence for an end reason of the protocol (`END_REASONS`); unknown reasons still read well. */

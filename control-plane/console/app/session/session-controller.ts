@@ -5,7 +5,7 @@ import {
   type Permissions,
 } from '../../../../protocol/index.ts';
 import { isApiError } from '../api/client.ts';
-import { endSession, joinSession } from '../api/endpoints.ts';
+import { endSession, joinSession } from '../api/sessions.ts';
 import type { SessionGrant } from '../api/types.ts';
 import { InputCapture } from '../input/input-capture.ts';
 import { createStats, type LifelineStats } from '../media/stats.ts';
@@ -15,6 +15,17 @@ import { relayErrorText } from './describe.ts';
 import { initialSessionState, isFinalPhase, type SessionState } from './session-state.ts';
 
 type Listener = (state: SessionState) => void;
+
+/** How long to wait before asking the relay again for an agent that is still on its way, in ms. */
+const AGENT_RETRY_MS = 500;
+
+export interface SessionControllerOptions {
+  /**
+   * The agent has only just joined over HTTP (operator-first): for this long, in ms, a relay that
+   * answers AGENT_OFFLINE is asked again, because the agent's socket may be a moment behind.
+   */
+  agentGraceMs?: number;
+}
 
 /**
  * One operator's view of one session: owns the relay socket, the video renderer and input
@@ -35,10 +46,13 @@ export class SessionController {
   #listeners = new Set<Listener>();
   #noticeId = 0;
   #disposed = false;
+  #agentGraceUntil: number;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(grant: SessionGrant) {
+  constructor(grant: SessionGrant, options: SessionControllerOptions = {}) {
     this.#grant = grant;
     this.#state = initialSessionState(grant.session);
+    this.#agentGraceUntil = options.agentGraceMs ? Date.now() + options.agentGraceMs : 0;
   }
 
   get state(): SessionState {
@@ -141,6 +155,7 @@ export class SessionController {
   /** Leaves the session view: closes the socket and frees the decoder. Does not end the session. */
   dispose(): void {
     this.#disposed = true;
+    clearTimeout(this.#retryTimer);
     this.#input?.stop();
     this.#relay?.close();
     this.#renderer?.close();
@@ -191,6 +206,10 @@ export class SessionController {
             reason: this.#state.session.endReason ?? 'agent-disconnected',
             message: null,
           });
+        } else if (message.code === 'AGENT_OFFLINE' && Date.now() < this.#agentGraceUntil) {
+          // Closed by us first, so the socket's end does not read as a lost connection.
+          this.#relay?.close();
+          this.#retryTimer = setTimeout(() => void this.reconnect(), AGENT_RETRY_MS);
         } else {
           this.#fail(message.code, relayErrorText(message.code, message.message));
         }

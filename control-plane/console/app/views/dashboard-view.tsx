@@ -1,122 +1,49 @@
-import type { TargetedSubmitEvent } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { CONNECTION_CODE_DIGITS, normalizeConnectionCode } from '../../../../protocol/index.ts';
-import { isApiError } from '../api/client.ts';
-import { joinSession, redeemCode } from '../api/endpoints.ts';
-import type { SessionGrant } from '../api/types.ts';
-import { ActiveSessions } from './active-sessions.tsx';
-import { CodeInput } from './code-input.tsx';
-import { ErrorBanner } from './error-banner.tsx';
-import { useCountdown } from './hooks.ts';
+import { can } from '../api/scopes.ts';
+import { joinSession } from '../api/sessions.ts';
+import type { Identity, SessionGrant } from '../api/types.ts';
+import type { InviteController } from '../session/invite-controller.ts';
+import { ConnectCard } from './connect-card.tsx';
+import { InviteCard } from './invite/invite-card.tsx';
+import { SessionsList } from './sessions-list.tsx';
 
 export interface DashboardViewProps {
+  identity: Identity;
   onJoined(grant: SessionGrant): void;
+  /** The operator-first session waiting for its user, if any. */
+  invite: InviteController | null;
+  inviteNotice: string | null;
+  onStartInvite(deviceGroupId: string | undefined): Promise<void>;
+  onDismissInvite(): void;
+  onOpenAudit(sessionId: string): void;
 }
 
-/** The operator's home: connect with a code the user reads out, or rejoin an active session. */
-export function DashboardView({ onJoined }: DashboardViewProps) {
-  const [code, setCode] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [lockedUntil, setLockedUntil] = useState<number | null>(null);
-  const secondsLeft = useCountdown(lockedUntil);
-  const inputRef = useRef<HTMLInputElement>(null);
-
-  useEffect(() => inputRef.current?.focus(), []);
-
-  const showError = (caught: unknown) => {
-    setError(caught instanceof Error ? caught.message : 'Something went wrong.');
-    if (isApiError(caught) && caught.kind === 'TOO_FREQUENT') {
-      setLockedUntil(Date.now() + (caught.retryAfterSeconds ?? 30) * 1000);
-    }
-  };
-
-  const connect = async (event: TargetedSubmitEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    if (busy || secondsLeft > 0) return;
-    const bare = normalizeConnectionCode(code);
-    if (!bare) {
-      setError(`A connection code has ${CONNECTION_CODE_DIGITS} digits. Check the code with the user.`);
-      inputRef.current?.focus();
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      onJoined(await redeemCode(bare));
-    } catch (caught) {
-      showError(caught);
-      setBusy(false);
-    }
-  };
-
-  const rejoin = async (sessionId: string) => {
-    setError(null);
-    try {
-      onJoined(await joinSession(sessionId));
-    } catch (caught) {
-      showError(caught);
-    }
-  };
-
-  const tryAgain = () => {
-    setError(null);
-    setLockedUntil(null);
-    setCode('');
-    inputRef.current?.focus();
-  };
-
-  const changeCode = (formatted: string) => {
-    setCode(formatted);
-    // A new attempt replaces the old complaint, unless the server asked to wait.
-    if (secondsLeft === 0) setError(null);
-  };
-
-  const locked = secondsLeft > 0;
+/**
+ * The operator's home: connect with a code the user reads out, or invite a user with a code and a
+ * download link; and the sessions, running and past.
+ */
+export function DashboardView(props: DashboardViewProps) {
+  const { scopes } = props.identity;
+  const canStart = can(scopes, 'sessions:write');
   return (
-    <main class="dashboard">
-      <section class="card connect-card" aria-labelledby="connect-title">
-        <h1 id="connect-title" class="card__title">
-          Connect to a device
-        </h1>
-        <p class="card__lead">
-          Ask the user to start Lifeline and read you the {CONNECTION_CODE_DIGITS}-digit code it shows.
-        </p>
-        <form class="connect-form" onSubmit={connect} noValidate>
-          <label class="field__label" for="connection-code">
-            Connection code
-          </label>
-          <div class="connect-form__row">
-            <CodeInput
-              value={code}
-              onChange={changeCode}
-              inputRef={inputRef}
-              disabled={busy}
-              invalid={error !== null}
-            />
-            <button
-              type="submit"
-              class="btn btn--primary btn--large"
-              data-testid="connect"
-              disabled={busy || locked}
-            >
-              {busy ? 'Connecting…' : 'Connect'}
-            </button>
-          </div>
-          {error && (
-            <ErrorBanner
-              message={locked ? `${error} You can try again in ${secondsLeft} s.` : error}
-              onRetry={tryAgain}
-              retryDisabled={locked}
-            />
-          )}
-        </form>
-        <ul class="connect-card__hints">
-          <li>The user is asked to accept before you see anything.</li>
-          <li>Control, files and shell stay off until the user allows them.</li>
-        </ul>
-      </section>
-      <ActiveSessions onRejoin={rejoin} />
+    <main class={`dashboard${canStart ? '' : ' dashboard--read-only'}`}>
+      {canStart && (
+        <div class={`dashboard__start${props.invite ? ' dashboard__start--inviting' : ''}`}>
+          <ConnectCard onJoined={props.onJoined} />
+          <InviteCard
+            identity={props.identity}
+            invite={props.invite}
+            notice={props.inviteNotice}
+            onStart={props.onStartInvite}
+            onDismiss={props.onDismissInvite}
+          />
+        </div>
+      )}
+      <SessionsList
+        canJoin={canStart}
+        canAudit={can(scopes, 'audit:read')}
+        onRejoin={async (sessionId) => props.onJoined(await joinSession(sessionId))}
+        onOpenAudit={props.onOpenAudit}
+      />
     </main>
   );
 }

@@ -1,5 +1,6 @@
 import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { hashOf, type Location, parseHash } from '../navigation.ts';
 import type { SessionController } from '../session/session-controller.ts';
 import type { SessionState } from '../session/session-state.ts';
 
@@ -46,12 +47,90 @@ export function useElementSize(ref: RefObject<HTMLElement | null>): { width: num
   return size;
 }
 
+/** Something with a current state and change notifications, such as the session and invite controllers. */
+export interface Observable<T> {
+  readonly state: T;
+  subscribe(listener: (state: T) => void): () => void;
+}
+
+/** The observable's state, re-rendering on every change. */
+export function useObservedState<T>(source: Observable<T>): T {
+  const [state, setState] = useState(source.state);
+  useEffect(() => {
+    setState(source.state);
+    return source.subscribe(setState);
+  }, [source]);
+  return state;
+}
+
 /** The controller's state, re-rendering on every change. */
 export function useSessionState(controller: SessionController): SessionState {
-  const [state, setState] = useState(controller.state);
+  return useObservedState(controller);
+}
+
+/**
+ * The console's location in the URL's hash, kept in step with Back and Forward; `navigate` adds a
+ * history entry.
+ */
+export function useHashLocation(): [Location, (next: Location) => void] {
+  const [location, setLocation] = useState(() => parseHash(window.location.hash));
   useEffect(() => {
-    setState(controller.state);
-    return controller.subscribe(setState);
-  }, [controller]);
-  return state;
+    const onChange = () => setLocation(parseHash(window.location.hash));
+    window.addEventListener('popstate', onChange);
+    window.addEventListener('hashchange', onChange);
+    return () => {
+      window.removeEventListener('popstate', onChange);
+      window.removeEventListener('hashchange', onChange);
+    };
+  }, []);
+  const navigate = (next: Location) => {
+    const hash = hashOf(next);
+    if (hash !== window.location.hash) {
+      history.pushState(null, '', hash || `${window.location.pathname}${window.location.search}`);
+    }
+    setLocation(next);
+  };
+  return [location, navigate];
+}
+
+/**
+ * Names the page showing in `body[data-view]`, for CSS and for the end-to-end tests: null removes
+ * the name, undefined leaves it to a component further down.
+ */
+export function useBodyView(view: string | null | undefined): void {
+  useEffect(() => {
+    if (view === undefined) return;
+    if (view) document.body.setAttribute('data-view', view);
+    else document.body.removeAttribute('data-view');
+  }, [view]);
+}
+
+/**
+ * Something loaded from the API: the data, the failure, and `reload`. Keeps the last data while
+ * reloading, so lists do not flash empty.
+ */
+export function useResource<T>(load: () => Promise<T>, deps: readonly unknown[] = []) {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const generation = useRef(0);
+  const reload = async () => {
+    const mine = ++generation.current;
+    setLoading(true);
+    try {
+      const value = await load();
+      if (mine !== generation.current) return;
+      setData(value);
+      setError(null);
+    } catch (caught) {
+      if (mine !== generation.current) return;
+      setError(caught instanceof Error ? caught.message : 'It could not be loaded.');
+    } finally {
+      if (mine === generation.current) setLoading(false);
+    }
+  };
+  useEffect(() => {
+    void reload();
+  }, deps);
+  return { data, error, loading, reload, setData };
 }

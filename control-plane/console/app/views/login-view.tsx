@@ -1,48 +1,70 @@
 import type { TargetedSubmitEvent } from 'preact';
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { login, whoAmI } from '../api/auth.ts';
 import { isApiError } from '../api/client.ts';
-import { login } from '../api/endpoints.ts';
-import type { Operator } from '../api/types.ts';
+import type { Identity } from '../api/types.ts';
 import { ErrorBanner } from './error-banner.tsx';
 import { useCountdown } from './hooks.ts';
 import { LogoMark } from './icons.tsx';
 
 export interface LoginViewProps {
-  onSignedIn(operator: Operator): void;
+  onSignedIn(identity: Identity): void;
   /** Shown above the form, for example after the sign-in expired. */
   message?: string | null;
 }
 
-/** The operator sign-in form. Too many attempts lock the form with a countdown. */
+/** The username and password that were right, kept while the second factor is asked for. */
+interface Credentials {
+  username: string;
+  password: string;
+}
+
+function submitLabel(busy: boolean, lockedSeconds: number, secondStep: boolean): string {
+  if (busy) return secondStep ? 'Verifying…' : 'Signing in…';
+  if (lockedSeconds > 0) return `Try again in ${lockedSeconds} s`;
+  return secondStep ? 'Verify' : 'Sign in';
+}
+
+/**
+ * The operator sign-in form. Too many attempts lock the form with a countdown; an account with a
+ * second factor is asked for the authenticator code next (`[data-testid=totp-input]`).
+ */
 export function LoginView({ onSignedIn, message }: LoginViewProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(message ?? null);
   const [lockedUntil, setLockedUntil] = useState<number | null>(null);
+  const [secondFactor, setSecondFactor] = useState<Credentials | null>(null);
   const secondsLeft = useCountdown(lockedUntil);
   const locked = secondsLeft > 0;
   const passwordRef = useRef<HTMLInputElement>(null);
+  const totpRef = useRef<HTMLInputElement>(null);
 
-  const submit = async (event: TargetedSubmitEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    if (busy || locked) return;
-    const form = new FormData(event.currentTarget);
-    const username = String(form.get('username') ?? '').trim();
-    const password = String(form.get('password') ?? '');
-    if (!username || !password) {
-      setError('Enter your username and password.');
-      return;
-    }
+  useEffect(() => {
+    if (secondFactor) totpRef.current?.focus();
+  }, [secondFactor]);
+
+  const attempt = async (credentials: Credentials, totp?: string) => {
     setBusy(true);
     setError(null);
     try {
-      onSignedIn(await login(username, password));
+      const operator = await login(credentials.username, credentials.password, totp);
+      // The login answer names the operator; what they may do comes with who-am-I.
+      onSignedIn((await whoAmI()) ?? { operator, scopes: [] });
     } catch (caught) {
-      const detail = caught instanceof Error ? caught.message : 'Sign-in failed.';
-      setError(detail);
+      setError(caught instanceof Error ? caught.message : 'Sign-in failed.');
       if (isApiError(caught) && caught.kind === 'TOO_FREQUENT') {
         setLockedUntil(Date.now() + (caught.retryAfterSeconds ?? 30) * 1000);
       }
-      if (passwordRef.current) {
+      if (isApiError(caught) && caught.kind === 'SECOND_FACTOR_REQUIRED') {
+        setSecondFactor(credentials);
+        if (totp === undefined) setError(null);
+        if (totpRef.current) {
+          totpRef.current.value = '';
+          totpRef.current.focus();
+        }
+      } else if (secondFactor) {
+        totpRef.current?.focus();
+      } else if (passwordRef.current) {
         passwordRef.current.value = '';
         passwordRef.current.focus();
       }
@@ -51,10 +73,37 @@ export function LoginView({ onSignedIn, message }: LoginViewProps) {
     }
   };
 
+  const submit = (event: TargetedSubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (busy || locked) return;
+    const form = new FormData(event.currentTarget);
+    if (secondFactor) {
+      const code = String(form.get('totp') ?? '').replace(/\s/g, '');
+      if (!/^\d{6}$/.test(code)) {
+        setError('Enter the 6-digit code from your authenticator app.');
+        return;
+      }
+      void attempt(secondFactor, code);
+      return;
+    }
+    const username = String(form.get('username') ?? '').trim();
+    const password = String(form.get('password') ?? '');
+    if (!username || !password) {
+      setError('Enter your username and password.');
+      return;
+    }
+    void attempt({ username, password });
+  };
+
   const retry = () => {
     setError(null);
     setLockedUntil(null);
-    passwordRef.current?.focus();
+    (secondFactor ? totpRef : passwordRef).current?.focus();
+  };
+
+  const startOver = () => {
+    setSecondFactor(null);
+    setError(null);
   };
 
   return (
@@ -67,31 +116,56 @@ export function LoginView({ onSignedIn, message }: LoginViewProps) {
             <div class="login__tagline">Remote assistance console</div>
           </div>
         </div>
-        <h1 class="login__title">Sign in</h1>
+        <h1 class="login__title">{secondFactor ? 'Two-step verification' : 'Sign in'}</h1>
         <form class="form" onSubmit={submit} noValidate>
-          <label class="field">
-            <span class="field__label">Username</span>
-            <input
-              class="input"
-              name="username"
-              autocomplete="username"
-              autocapitalize="none"
-              spellcheck={false}
-              required
-              autofocus
-            />
-          </label>
-          <label class="field">
-            <span class="field__label">Password</span>
-            <input
-              class="input"
-              ref={passwordRef}
-              name="password"
-              type="password"
-              autocomplete="current-password"
-              required
-            />
-          </label>
+          {secondFactor ? (
+            <>
+              <p class="login__lead">
+                Enter the 6-digit code your authenticator app shows for <b>{secondFactor.username}</b>.
+              </p>
+              <label class="field">
+                <span class="field__label">Authenticator code</span>
+                <input
+                  class="input input--totp"
+                  ref={totpRef}
+                  name="totp"
+                  data-testid="totp-input"
+                  inputMode="numeric"
+                  autocomplete="one-time-code"
+                  maxLength={7}
+                  placeholder="123456"
+                  spellcheck={false}
+                  required
+                />
+              </label>
+            </>
+          ) : (
+            <>
+              <label class="field">
+                <span class="field__label">Username</span>
+                <input
+                  class="input"
+                  name="username"
+                  autocomplete="username"
+                  autocapitalize="none"
+                  spellcheck={false}
+                  required
+                  autofocus
+                />
+              </label>
+              <label class="field">
+                <span class="field__label">Password</span>
+                <input
+                  class="input"
+                  ref={passwordRef}
+                  name="password"
+                  type="password"
+                  autocomplete="current-password"
+                  required
+                />
+              </label>
+            </>
+          )}
           {error && (
             <ErrorBanner
               message={locked ? `${error} You can try again in ${secondsLeft} s.` : error}
@@ -100,8 +174,13 @@ export function LoginView({ onSignedIn, message }: LoginViewProps) {
             />
           )}
           <button type="submit" class="btn btn--primary btn--block btn--large" disabled={busy || locked}>
-            {busy ? 'Signing in…' : locked ? `Try again in ${secondsLeft} s` : 'Sign in'}
+            {submitLabel(busy, locked ? secondsLeft : 0, secondFactor !== null)}
           </button>
+          {secondFactor && (
+            <button type="button" class="btn btn--link" onClick={startOver}>
+              Use another account
+            </button>
+          )}
         </form>
       </div>
       <p class="login__footer">Only help-desk staff of your organisation can sign in here.</p>

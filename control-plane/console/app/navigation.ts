@@ -1,0 +1,55 @@
+import { can, type Scope } from './api/scopes.ts';
+
+/** The console's pages, each at `#/<page>`; the sessions dashboard is the home page. */
+export const PAGES = ['sessions', 'groups', 'operators', 'tokens', 'audit', 'account'] as const;
+export type Page = (typeof PAGES)[number];
+
+export interface PageInfo {
+  page: Page;
+  label: string;
+  /** The scope that shows the page; the page may still offer less to read-only roles. */
+  needs: Scope | null;
+}
+
+/** The pages in navigation order. Account sits with the operator's name in the header. */
+export const PAGE_INFO: readonly PageInfo[] = [
+  { page: 'sessions', label: 'Sessions', needs: 'sessions:read' },
+  { page: 'groups', label: 'Devices & policies', needs: 'groups:read' },
+  { page: 'operators', label: 'Operators', needs: 'operators:read' },
+  { page: 'tokens', label: 'API tokens', needs: 'admin' },
+  { page: 'audit', label: 'Audit log', needs: 'audit:read' },
+  { page: 'account', label: 'Account', needs: null },
+];
+
+/** Where the console is: a page and its parameters (for example the audit log's filter). */
+export interface Location {
+  page: Page;
+  params: Record<string, string>;
+}
+
+function isPage(value: string): value is Page {
+  return (PAGES as readonly string[]).includes(value);
+}
+
+/**
+ * Reads `#/audit?session=abc` as `{ page: 'audit', params: { session: 'abc' } }`; anything else is
+ * the sessions page.
+ */
+export function parseHash(hash: string): Location {
+  const [path = '', search = ''] = hash.replace(/^#\/?/, '').split('?');
+  const params = Object.fromEntries(new URLSearchParams(search));
+  return { page: isPage(path) ? path : 'sessions', params };
+}
+
+/** The hash of a location; the sessions page without parameters is the bare console. */
+export function hashOf(location: Location): string {
+  const search = new URLSearchParams(location.params).toString();
+  if (location.page === 'sessions' && !search) return '';
+  return `#/${location.page}${search ? `?${search}` : ''}`;
+}
+
+/** Whether an operator with these scopes sees the page. */
+export function mayOpen(page: Page, scopes: readonly string[]): boolean {
+  const needs = PAGE_INFO.find((info) => info.page === page)?.needs;
+  return needs === null || needs === undefined || can(scopes, needs);
+}

@@ -1,0 +1,146 @@
+import type { TargetedSubmitEvent } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { type AuditFilter, listAuditEvents } from '../../api/audit.ts';
+import { errorText } from '../../api/client.ts';
+import { listOperators } from '../../api/operators.ts';
+import { can } from '../../api/scopes.ts';
+import type { AuditEvent, Identity, Operator } from '../../api/types.ts';
+import { PageHeader } from '../common/page-header.tsx';
+import { ErrorBanner } from '../error-banner.tsx';
+import { AuditTable } from './audit-table.tsx';
+import { KNOWN_ACTIONS } from './known-actions.ts';
+
+export interface AuditPageProps {
+  identity: Identity;
+  initialSessionId: string;
+  initialAction: string;
+}
+
+/**
+ * The audit log, newest first, a page at a time (`Load more`), filtered by session or action.
+ * Changes with a before and after (policies, operators) show what changed.
+ */
+export function AuditPage({ identity, initialSessionId, initialAction }: AuditPageProps) {
+  const [draft, setDraft] = useState({ sessionId: initialSessionId, action: initialAction });
+  const [filter, setFilter] = useState<AuditFilter>({
+    sessionId: initialSessionId || undefined,
+    action: initialAction || undefined,
+  });
+  const [events, setEvents] = useState<AuditEvent[] | null>(null);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [operators, setOperators] = useState<Operator[]>([]);
+  const generation = useRef(0);
+
+  useEffect(() => {
+    if (can(identity.scopes, 'operators:read')) listOperators().then(setOperators, () => setOperators([]));
+  }, [identity]);
+
+  const load = async (cursor: string | null) => {
+    const mine = cursor ? generation.current : ++generation.current;
+    setLoading(true);
+    setError(null);
+    try {
+      const page = await listAuditEvents(filter, cursor);
+      if (mine !== generation.current) return;
+      setEvents((before) => (cursor ? [...(before ?? []), ...page.items] : page.items));
+      setNextCursor(page.nextCursor);
+    } catch (caught) {
+      if (mine === generation.current) setError(errorText(caught, 'The audit log could not be loaded.'));
+    } finally {
+      if (mine === generation.current) setLoading(false);
+    }
+  };
+
+  // A new filter starts again from the first page.
+  useEffect(() => {
+    setEvents(null);
+    void load(null);
+  }, [filter]);
+
+  const apply = (event: TargetedSubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    setFilter({ sessionId: draft.sessionId.trim() || undefined, action: draft.action.trim() || undefined });
+  };
+  const clear = () => {
+    setDraft({ sessionId: '', action: '' });
+    setFilter({});
+  };
+  const filtered = Boolean(filter.sessionId || filter.action);
+
+  return (
+    <main class="page page--wide">
+      <PageHeader
+        title="Audit log"
+        lead="Every privileged action: sign-ins, sessions, consent, policy and account changes, API token use."
+      />
+      <form class="card filter-bar" onSubmit={apply} noValidate data-testid="audit-filter">
+        <label class="field">
+          <span class="field__label">Session id</span>
+          <input
+            class="input input--mono"
+            name="sessionId"
+            placeholder="Any session"
+            spellcheck={false}
+            data-testid="audit-session-filter"
+            value={draft.sessionId}
+            onInput={(event) => setDraft({ ...draft, sessionId: event.currentTarget.value })}
+          />
+        </label>
+        <label class="field">
+          <span class="field__label">Action</span>
+          <input
+            class="input input--mono"
+            name="action"
+            placeholder="Any action"
+            list="audit-actions"
+            spellcheck={false}
+            data-testid="audit-action-filter"
+            value={draft.action}
+            onInput={(event) => setDraft({ ...draft, action: event.currentTarget.value })}
+          />
+          <datalist id="audit-actions">
+            {KNOWN_ACTIONS.map((action) => (
+              <option key={action} value={action} />
+            ))}
+          </datalist>
+        </label>
+        <div class="filter-bar__actions">
+          <button type="submit" class="btn btn--primary" data-testid="audit-apply">
+            Apply
+          </button>
+          <button type="button" class="btn btn--secondary" onClick={clear} disabled={!filtered}>
+            Clear
+          </button>
+        </div>
+      </form>
+      {error && <ErrorBanner message={error} onRetry={() => void load(null)} />}
+      {events === null && !error && <p class="empty">Loading…</p>}
+      {events && (
+        <AuditTable
+          events={events}
+          operators={operators}
+          empty={filtered ? 'No events match this filter.' : 'No events yet.'}
+          onSession={(sessionId) => {
+            setDraft({ sessionId, action: '' });
+            setFilter({ sessionId });
+          }}
+        />
+      )}
+      {nextCursor && events && (
+        <div class="list-more">
+          <button
+            type="button"
+            class="btn btn--secondary"
+            data-testid="audit-more"
+            disabled={loading}
+            onClick={() => void load(nextCursor)}
+          >
+            {loading ? 'Loading…' : 'Load more'}
+          </button>
+        </div>
+      )}
+    </main>
+  );
+}

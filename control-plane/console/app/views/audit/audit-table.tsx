@@ -1,0 +1,80 @@
+import type { AuditEvent, Operator } from '../../api/types.ts';
+import { formatDateTime } from '../../format/time.ts';
+import { AuditDetails } from './audit-details.tsx';
+
+export interface AuditTableProps {
+  events: AuditEvent[];
+  operators: Operator[];
+  empty: string;
+  /** Shows only the events of this session. */
+  onSession(sessionId: string): void;
+}
+
+/** Who acted: an operator's username when known, else the kind of actor and a short id. */
+function actorText(event: AuditEvent, operators: Operator[]): string {
+  if (!event.actorId) return event.actorType;
+  // API token actors are `<operator id>/<token id>`.
+  const [operatorId = '', tokenId] = event.actorId.split('/');
+  const operator = operators.find((item) => item.id === operatorId);
+  if (event.actorType === 'api-token') {
+    return `${operator?.username ?? operatorId.slice(0, 8)} · token ${tokenId?.slice(0, 8) ?? ''}`;
+  }
+  if (event.actorType === 'operator') return operator?.username ?? operatorId.slice(0, 8);
+  return `${event.actorType} ${event.actorId.slice(0, 8)}`;
+}
+
+/** Audit events as a table; a session id filters the log to that session. */
+export function AuditTable({ events, operators, empty, onSession }: AuditTableProps) {
+  if (events.length === 0) {
+    return (
+      <section class="card">
+        <p class="empty">{empty}</p>
+      </section>
+    );
+  }
+  return (
+    <section class="card table-card">
+      <table class="table table--top" data-testid="audit-events">
+        <thead>
+          <tr>
+            <th>Time</th>
+            <th>Actor</th>
+            <th>Action</th>
+            <th>Session</th>
+            <th>Address</th>
+            <th>Details</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((event) => (
+            <tr key={event.id} data-testid="audit-row" data-action={event.action}>
+              <td class="cell-nowrap">{formatDateTime(event.at)}</td>
+              <td class="cell-nowrap">{actorText(event, operators)}</td>
+              <td>
+                <code class="action-code">{event.action}</code>
+              </td>
+              <td>
+                {event.sessionId ? (
+                  <button
+                    type="button"
+                    class="link-button cell-mono"
+                    title={`Only session ${event.sessionId}`}
+                    onClick={() => onSession(event.sessionId!)}
+                  >
+                    {event.sessionId.slice(0, 8)}
+                  </button>
+                ) : (
+                  '—'
+                )}
+              </td>
+              <td class="cell-mono">{event.address ?? '—'}</td>
+              <td>
+                <AuditDetails details={event.details} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

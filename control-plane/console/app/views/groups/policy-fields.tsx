@@ -1,0 +1,122 @@
+import type { ComponentChildren } from 'preact';
+import type { Policy, Role } from '../../api/types.ts';
+import { formatMinutes } from '../../format/time.ts';
+
+export type Modes = Policy['modes'];
+export type Mode = keyof Modes;
+
+const MODE_LABELS: ReadonlyArray<{ mode: Mode; label: string; hint: string }> = [
+  { mode: 'view', label: 'View screen', hint: 'See the screen' },
+  { mode: 'control', label: 'Control', hint: 'Mouse and keyboard' },
+  { mode: 'chat', label: 'Chat', hint: 'Messages with the user' },
+  { mode: 'files', label: 'Files', hint: 'Transfer files' },
+  { mode: 'shell', label: 'Shell', hint: 'Run commands' },
+];
+
+/** The session modes as a row of chips to switch on and off (`policy-mode-<mode>`). */
+export function ModeChoices({ modes, onChange }: { modes: Modes; onChange(modes: Modes): void }) {
+  return (
+    <div class="choice-tiles">
+      {MODE_LABELS.map(({ mode, label, hint }) => (
+        <label key={mode} class={`choice-tile${modes[mode] ? ' choice-tile--on' : ''}`} title={hint}>
+          <input
+            type="checkbox"
+            name={`mode-${mode}`}
+            data-testid={`policy-mode-${mode}`}
+            checked={modes[mode]}
+            onChange={(event) => onChange({ ...modes, [mode]: event.currentTarget.checked })}
+          />
+          {label}
+        </label>
+      ))}
+    </div>
+  );
+}
+
+/** Roles that may reach devices; auditors never do, so they are not offered. */
+const DEVICE_ROLES: ReadonlyArray<{ role: Role; label: string }> = [
+  { role: 'admin', label: 'Administrators' },
+  { role: 'manager', label: 'Managers' },
+  { role: 'technician', label: 'Technicians' },
+];
+
+/** Which roles an access kind is open to (`<testId>-<role>`). Roles not offered are kept as they are. */
+export function RoleChoices({
+  roles,
+  onChange,
+  disabled,
+  testId,
+  label,
+}: {
+  roles: Role[];
+  onChange(roles: Role[]): void;
+  disabled: boolean;
+  testId: string;
+  label: string;
+}) {
+  return (
+    <fieldset class="role-choices" disabled={disabled}>
+      <legend class="role-choices__legend">{label}</legend>
+      {DEVICE_ROLES.map(({ role, label: roleLabel }) => (
+        <label key={role} class="check">
+          <input
+            type="checkbox"
+            name={`${testId}-${role}`}
+            data-testid={`${testId}-${role}`}
+            checked={roles.includes(role)}
+            onChange={(event) =>
+              onChange(
+                event.currentTarget.checked ? [...roles, role] : roles.filter((other) => other !== role),
+              )
+            }
+          />
+          {roleLabel}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+export interface LimitFieldProps {
+  label: string;
+  hint: ComponentChildren;
+  name: string;
+  testId: string;
+  value: number;
+  min: number;
+  max: number;
+  /** What 0 means, when 0 is allowed. */
+  zero?: string;
+  onChange(value: number): void;
+}
+
+/** A number of minutes with its unit and, beside it, what it amounts to (`8 h`, `no limit`). */
+export function LimitField({ label, hint, name, testId, value, min, max, zero, onChange }: LimitFieldProps) {
+  const valid = Number.isInteger(value) && value >= min && value <= max;
+  return (
+    <label class="field limit-field">
+      <span class="field__label">{label}</span>
+      <span class="limit-field__row">
+        <input
+          class={`input limit-field__input${valid ? '' : ' input--invalid'}`}
+          type="number"
+          inputMode="numeric"
+          name={name}
+          data-testid={testId}
+          min={min}
+          max={max}
+          step={1}
+          value={Number.isNaN(value) ? '' : value}
+          aria-invalid={!valid}
+          onInput={(event) => onChange(Number.parseInt(event.currentTarget.value, 10))}
+        />
+        <span class="limit-field__unit">min</span>
+        {/* Worth saying only where it reads differently from the number: hours, never, no limit. */}
+        {(!valid || value === 0 || value >= 60) && (
+          <span class="limit-field__said">{valid ? formatMinutes(value, zero) : `${min}–${max}`}</span>
+        )}
+      </span>
+      <span class="field__hint">{hint}</span>
+    </label>
+  );
+}

@@ -1,0 +1,86 @@
+import type { SessionView } from '../api/types.ts';
+import { formatDateTime, formatDuration } from '../format/time.ts';
+import { endReasonText, peerLabel, sessionAge } from '../session/describe.ts';
+import { IconMonitor, IconSend } from './icons.tsx';
+
+export interface SessionRowProps {
+  session: SessionView;
+  canJoin: boolean;
+  canAudit: boolean;
+  /** The session being joined, if any: every Rejoin waits for it. */
+  joining: string | null;
+  onRejoin(sessionId: string): void;
+  onOpenAudit(sessionId: string): void;
+}
+
+/** Who is on the other end, or what the session is still waiting for. */
+function title(session: SessionView): string {
+  if (session.agent) return peerLabel(session.agent);
+  return session.initiator === 'operator' ? 'Invitation' : 'Unknown device';
+}
+
+/** The grey line under the name: what happened, when, and for how long. */
+function details(session: SessionView): string {
+  const parts: string[] = [];
+  if (session.agent?.os) parts.push(session.agent.os);
+  if (session.status === 'ended') {
+    parts.push(`ended ${formatDateTime(session.endedAt)}`);
+    const from = Date.parse(session.activatedAt ?? '');
+    const to = Date.parse(session.endedAt ?? '');
+    if (!Number.isNaN(from) && !Number.isNaN(to)) parts.push(`lasted ${formatDuration(to - from)}`);
+  } else if (session.status === 'waiting' && session.initiator === 'operator' && !session.agent) {
+    parts.push(`created ${sessionAge(session)}, waiting for the user's device`);
+  } else {
+    parts.push(sessionAge(session));
+  }
+  return parts.filter(Boolean).join(' · ');
+}
+
+/** One session in the dashboard's list, with Rejoin for running ones and a link to its audit trail. */
+export function SessionRow({ session, canJoin, canAudit, joining, onRejoin, onOpenAudit }: SessionRowProps) {
+  const invitation = session.initiator === 'operator' && !session.agent;
+  return (
+    <li class={`session-row session-row--${session.status}`} data-testid="session-row" data-id={session.id}>
+      <div class="session-row__icon">{invitation ? <IconSend size={18} /> : <IconMonitor size={20} />}</div>
+      <div class="session-row__main">
+        <div class="session-row__name">
+          {title(session)}
+          <span class="session-row__id" title={session.id}>
+            {session.id.slice(0, 8)}
+          </span>
+        </div>
+        <div class="session-row__meta">{details(session)}</div>
+        {session.status === 'ended' && (
+          <div class="session-row__reason" data-testid="session-end-reason">
+            {endReasonText(session.endReason)}
+          </div>
+        )}
+      </div>
+      <span class={`status-pill status-pill--${session.status}`}>{session.status}</span>
+      <div class="session-row__actions">
+        {canAudit && (
+          <button
+            type="button"
+            class="btn btn--ghost btn--small"
+            data-testid="session-audit"
+            title="This session's audit trail"
+            onClick={() => onOpenAudit(session.id)}
+          >
+            Audit
+          </button>
+        )}
+        {canJoin && session.status === 'active' && (
+          <button
+            type="button"
+            class="btn btn--secondary btn--small"
+            data-testid="rejoin"
+            disabled={joining !== null}
+            onClick={() => onRejoin(session.id)}
+          >
+            {joining === session.id ? 'Joining…' : 'Rejoin'}
+          </button>
+        )}
+      </div>
+    </li>
+  );
+}

@@ -1,0 +1,117 @@
+import type { TargetedSubmitEvent } from 'preact';
+import { useState } from 'preact/hooks';
+import { errorText } from '../../api/client.ts';
+import { SCOPE_DESCRIPTIONS, SCOPES, type Scope } from '../../api/scopes.ts';
+import { createToken } from '../../api/tokens.ts';
+import type { NewApiToken } from '../../api/types.ts';
+import { ErrorBanner } from '../error-banner.tsx';
+import { IconPlus } from '../icons.tsx';
+
+/** Lifetimes offered, in days; the control plane allows up to 366. */
+const EXPIRY_DAYS = [7, 30, 90, 180, 366] as const;
+
+export interface CreateTokenFormProps {
+  onCreated(token: NewApiToken): void;
+}
+
+/** A new API token: a name, its scopes and how long it lives. */
+export function CreateTokenForm({ onCreated }: CreateTokenFormProps) {
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<Scope[]>(['sessions:read', 'sessions:write']);
+  const [days, setDays] = useState<number>(90);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const toggle = (scope: Scope, on: boolean) =>
+    setScopes((before) => (on ? [...before, scope] : before.filter((item) => item !== scope)));
+
+  const submit = async (event: TargetedSubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (busy) return;
+    if (!name.trim()) {
+      setError('Name the token after the script that uses it.');
+      return;
+    }
+    if (scopes.length === 0) {
+      setError('Choose at least one scope.');
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      // In the order of the list, so the same choice always reads the same.
+      onCreated(
+        await createToken(
+          name.trim(),
+          SCOPES.filter((scope) => scopes.includes(scope)),
+          days,
+        ),
+      );
+      setName('');
+    } catch (caught) {
+      setError(errorText(caught, 'The token could not be created.'));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section class="card" aria-labelledby="new-token-title">
+      <h2 id="new-token-title" class="section-title">
+        Create a token
+      </h2>
+      <form class="form" onSubmit={submit} noValidate data-testid="create-token-form">
+        <label class="field">
+          <span class="field__label">Name</span>
+          <input
+            class="input"
+            name="name"
+            placeholder="For example: nightly-inventory"
+            data-testid="new-token-name"
+            maxLength={100}
+            value={name}
+            onInput={(event) => setName(event.currentTarget.value)}
+          />
+        </label>
+        <fieldset class="scope-choices">
+          <legend class="field__label">Scopes</legend>
+          {SCOPES.map((scope) => (
+            <label key={scope} class="check check--block">
+              <input
+                type="checkbox"
+                name={`scope-${scope}`}
+                data-testid={`token-scope-${scope}`}
+                checked={scopes.includes(scope)}
+                onChange={(event) => toggle(scope, event.currentTarget.checked)}
+              />
+              <code class="scope">{scope}</code>
+              <span class="check__hint">{SCOPE_DESCRIPTIONS[scope]}</span>
+            </label>
+          ))}
+        </fieldset>
+        <label class="field">
+          <span class="field__label">Expires after</span>
+          <select
+            class="input select"
+            name="expiresInDays"
+            data-testid="new-token-expiry"
+            value={String(days)}
+            onChange={(event) => setDays(Number(event.currentTarget.value))}
+          >
+            {EXPIRY_DAYS.map((count) => (
+              <option key={count} value={String(count)}>
+                {count} days
+              </option>
+            ))}
+          </select>
+        </label>
+        {error && <ErrorBanner message={error} />}
+        <div class="form-actions">
+          <button type="submit" class="btn btn--primary" data-testid="create-token" disabled={busy}>
+            <IconPlus size={15} /> {busy ? 'Creating…' : 'Create token'}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,142 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { buildConsoleAssets, type ConsoleAssets } from '../../control-plane/console/index.ts';
+import { launchChromium } from '../support/browser.ts';
+import {
+  ADMIN_PASSWORD,
+  ADMIN_USERNAME,
+  loginCookie,
+  type TestControlPlane,
+} from '../support/control-plane.ts';
+
+// The real console bundle in real headless Chromium against a real control plane.
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+/** Where screenshots go when `CONSOLE_SCREENSHOTS` names a directory; none are taken otherwise. */
+const SCREENSHOT_DIR = process.env['CONSOLE_SCREENSHOTS'];
+
+/**
+ * Headless Chromium. A missing browser fails the tests: CI installs it, and a skipped UI test would
+ * hide a broken console.
+ */
+export async function launchConsoleBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`No Chromium at ${CHROMIUM}: install chromium or set CHROMIUM_PATH.`);
+  }
+  return launchChromium();
+}
+
+let bundle: Promise<ConsoleAssets> | undefined;
+
+/** The console bundled from the working tree, once per test file. */
+export function freshAssets(): Promise<ConsoleAssets> {
+  bundle ??= buildConsoleAssets();
+  return bundle;
+}
+
+export interface ConsolePage {
+  context: BrowserContext;
+  page: Page;
+  /** Page errors and Content-Security-Policy violations, which must stay empty. */
+  problems: string[];
+  /** `Idempotency-Key` headers of the API requests the page sent, by `METHOD path`. */
+  idempotencyKeys: Map<string, string[]>;
+}
+
+/**
+ * A fresh browser context on the control plane, serving the bundle of the working tree: a prebuilt
+ * `dist/console` would otherwise be what the server serves.
+ */
+export async function openConsole(browser: Browser, cp: TestControlPlane): Promise<ConsolePage> {
+  const assets = await freshAssets();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: cp.url });
+  await context.route(`${cp.url}/assets/console.js`, (route) =>
+    route.fulfill({ body: assets.js, contentType: 'text/javascript; charset=utf-8' }),
+  );
+  await context.route(`${cp.url}/assets/console.css`, (route) =>
+    route.fulfill({ body: assets.css, contentType: 'text/css; charset=utf-8' }),
+  );
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const problems: string[] = [];
+  const idempotencyKeys = new Map<string, string[]>();
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      problems.push(`csp: ${message.text()}`);
+    }
+  });
+  page.on('request', (request) => {
+    const key = request.headers()['idempotency-key'];
+    if (!key) return;
+    const name = `${request.method()} ${new URL(request.url()).pathname}`;
+    idempotencyKeys.set(name, [...(idempotencyKeys.get(name) ?? []), key]);
+  });
+  return { context, page, problems, idempotencyKeys };
+}
+
+/** Signs in through the form and waits for the dashboard. */
+export async function signIn(
+  page: Page,
+  cp: TestControlPlane,
+  username = ADMIN_USERNAME,
+  password = ADMIN_PASSWORD,
+): Promise<void> {
+  await page.goto(cp.url);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('body[data-view=dashboard]');
+}
+
+/** Saves a full-page screenshot as `<name>.png` when `CONSOLE_SCREENSHOTS` is set. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  if (!SCREENSHOT_DIR) return;
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  // Let transitions and the countdown settle so the picture shows the steady state.
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/** Calls the API as a script would, with the administrator's cookie unless another is given. */
+export async function api<T = unknown>(
+  cp: TestControlPlane,
+  method: string,
+  path: string,
+  options: { body?: unknown; cookie?: string; bearer?: string; expect?: number } = {},
+): Promise<T> {
+  const headers: Record<string, string> = { origin: cp.url };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.bearer) headers['authorization'] = `Bearer ${options.bearer}`;
+  else headers['cookie'] = options.cookie ?? (await loginCookie(cp.app));
+  const response = await cp.app.request(path, {
+    method,
+    headers,
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  const text = await response.text();
+  if (options.expect === undefined ? !response.ok : response.status !== options.expect) {
+    throw new Error(`${method} ${path}: expected ${options.expect ?? '2xx'}, got ${response.status} ${text}`);
+  }
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** Creates an operator through the API and returns it. */
+export async function createOperator(
+  cp: TestControlPlane,
+  fields: { username: string; role: string; password?: string; name?: string },
+): Promise<{ id: string; username: string; organisationId: string }> {
+  const me = await api<{ operator: { organisationId: string } }>(cp, 'GET', '/api/auth/me');
+  return api(cp, 'POST', '/api/operators', {
+    body: {
+      username: fields.username,
+      name: fields.name ?? fields.username,
+      password: fields.password ?? 'a long enough password',
+      role: fields.role,
+      organisationId: me.operator.organisationId,
+    },
+  });
+}
