@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { and, eq, lt } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import { idempotencyKeys } from '../db/schema.ts';
@@ -8,11 +8,36 @@ import { ApiError } from './problem.ts';
 
 /** Stored responses are kept this long, in milliseconds. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
+/** Status of a row whose request is still running. */
+const IN_PROGRESS = 0;
+
+function derive(label: string, who: string, key: string): Buffer {
+  return createHash('sha256').update(`lifeline-idempotency/${label}\n${who}\n${key}`).digest();
+}
+
+/**
+ * Responses can hold secrets shown once (a new API token, a connection code), so they are stored
+ * encrypted (AES-256-GCM) under a key derived from the client's Idempotency-Key, which the database
+ * never holds: a copy of the database cannot read them back.
+ */
+function seal(text: string, key: Buffer): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const sealed = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64');
+}
+
+function open(stored: string, key: Buffer): string {
+  const bytes = Buffer.from(stored, 'base64');
+  const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12));
+  decipher.setAuthTag(bytes.subarray(12, 28));
+  return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
+}
 
 /**
  * Makes a create safe to retry: a request with an `Idempotency-Key` seen before from the same
  * principal gets the first response again instead of creating twice. The same key with a different
- * body is refused.
+ * body is refused; the same key while the first request still runs gets 409.
  */
 export function idempotent(services: Services): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -22,42 +47,47 @@ export function idempotent(services: Services): MiddlewareHandler<AppEnv> {
     const who = principal.kind === 'operator' ? principal.operator.id : `token:${principal.tokenId}`;
     const body = await c.req.raw.clone().text();
     const requestHash = createHash('sha256').update(`${c.req.method} ${c.req.path}\n${body}`).digest('hex');
-    const id = createHash('sha256').update(`${who}\n${key}`).digest('hex');
+    const id = derive('id', who, key).toString('hex');
+    const secret = derive('seal', who, key);
     await services.db
       .delete(idempotencyKeys)
       .where(lt(idempotencyKeys.createdAt, new Date(Date.now() - IDEMPOTENCY_TTL_MS)));
-    const [seen] = await services.db
-      .select()
-      .from(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.key, id), eq(idempotencyKeys.principal, who)));
-    if (seen) {
-      if (seen.requestHash !== requestHash) {
-        throw new ApiError(
-          422,
-          'IDEMPOTENCY_MISMATCH',
-          'This Idempotency-Key was used with a different request.',
-        );
+    // Claim the key first, so two requests racing with it cannot both create.
+    const claimed = await services.db
+      .insert(idempotencyKeys)
+      .values({ key: id, principal: who, requestHash, status: IN_PROGRESS, body: '', createdAt: new Date() })
+      .onConflictDoNothing()
+      .returning({ key: idempotencyKeys.key });
+    if (claimed.length === 0) {
+      const [seen] = await services.db
+        .select()
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.key, id), eq(idempotencyKeys.principal, who)));
+      if (!seen || seen.requestHash !== requestHash) {
+        throw new ApiError(422, 'IDEMPOTENCY_MISMATCH', 'This Idempotency-Key was used with a different request.');
+      }
+      if (seen.status === IN_PROGRESS) {
+        throw new ApiError(409, 'CONFLICT', 'A request with this Idempotency-Key is still running. Retry shortly.');
       }
       // Creates answer JSON, and refusals the one problem shape: the status says which this was.
-      return c.newResponse(seen.body, seen.status as 200, {
+      return c.newResponse(open(seen.body, secret), seen.status as 200, {
         'content-type': seen.status >= 400 ? 'application/problem+json' : 'application/json',
         'idempotent-replayed': 'true',
       });
     }
-    await next();
-    if (c.res.status < 500) {
-      const text = await c.res.clone().text();
-      await services.db
-        .insert(idempotencyKeys)
-        .values({
-          key: id,
-          principal: who,
-          requestHash,
-          status: c.res.status,
-          body: text,
-          createdAt: new Date(),
-        })
-        .onConflictDoNothing();
+    try {
+      await next();
+    } finally {
+      if (c.res.status < 500) {
+        const text = await c.res.clone().text();
+        await services.db
+          .update(idempotencyKeys)
+          .set({ status: c.res.status, body: seal(text, secret) })
+          .where(eq(idempotencyKeys.key, id));
+      } else {
+        // A failure of ours is not a result: let the retry run again.
+        await services.db.delete(idempotencyKeys).where(eq(idempotencyKeys.key, id));
+      }
     }
   };
 }
