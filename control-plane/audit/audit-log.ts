@@ -1,5 +1,6 @@
+import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { auditEvents } from '../db/schema.ts';
+import { auditEvents, operators, sessions } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 
 export type ActorType = (typeof auditEvents.$inferInsert)['actorType'];
@@ -9,6 +10,11 @@ export interface AuditEntry {
   actorId?: string | null | undefined;
   action: string;
   sessionId?: string | null | undefined;
+  /**
+   * The organisation the event concerns. When absent it is the session's, or else the acting
+   * operator's; pass it when an administrator acts on another organisation's records.
+   */
+  organisationId?: string | null | undefined;
   address?: string | null | undefined;
   details?: Record<string, unknown> | undefined;
 }
@@ -20,9 +26,33 @@ export interface AuditLog {
 
 /** Writes audit events to the database and mirrors them to the structured log. */
 export function createAuditLog(db: Database, logger: Logger): AuditLog {
+  const organisationOf = async (entry: AuditEntry): Promise<string | null> => {
+    if (entry.organisationId !== undefined) return entry.organisationId;
+    if (entry.sessionId) {
+      const [row] = await db
+        .select({ org: sessions.organisationId })
+        .from(sessions)
+        .where(eq(sessions.id, entry.sessionId));
+      if (row) return row.org;
+    }
+    const operatorId =
+      entry.actorType === 'operator'
+        ? entry.actorId
+        : entry.actorType === 'api-token'
+          ? entry.actorId?.split('/')[0]
+          : undefined;
+    if (!operatorId) return null;
+    const [row] = await db
+      .select({ org: operators.organisationId })
+      .from(operators)
+      .where(eq(operators.id, operatorId));
+    return row?.org ?? null;
+  };
+
   return {
     async record(entry) {
       const row = {
+        organisationId: await organisationOf(entry),
         at: new Date(),
         actorType: entry.actorType,
         actorId: entry.actorId ?? null,

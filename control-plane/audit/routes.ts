@@ -1,8 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
-import { and, desc, eq, inArray, isNull, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { requireAuth, requireScope } from '../auth/authenticate.ts';
 import { organisationScope } from '../auth/scopes.ts';
-import { auditEvents, operators, sessions } from '../db/schema.ts';
+import { auditEvents } from '../db/schema.ts';
 import { authenticated, createApi, json, page, problems, z } from '../http/openapi.ts';
 import type { Services } from '../services.ts';
 
@@ -14,6 +14,7 @@ const eventSchema = z
     actorId: z.string().nullable(),
     action: z.string(),
     sessionId: z.string().nullable(),
+    organisationId: z.string().nullable(),
     address: z.string().nullable(),
     details: z.record(z.string(), z.unknown()).nullable(),
   })
@@ -53,23 +54,7 @@ export function auditRoutes(services: Services) {
     if (action) conditions.push(eq(auditEvents.action, action));
     if (cursor) conditions.push(lt(auditEvents.id, cursor));
     const scope = organisationScope(c.get('principal'));
-    if (scope) {
-      // Outside administrators, events belong to an organisation through their session or their actor.
-      const orgSessions = services.db
-        .select({ id: sessions.id })
-        .from(sessions)
-        .where(eq(sessions.organisationId, scope));
-      const orgOperators = services.db
-        .select({ id: operators.id })
-        .from(operators)
-        .where(eq(operators.organisationId, scope));
-      conditions.push(
-        or(
-          inArray(auditEvents.sessionId, orgSessions),
-          and(isNull(auditEvents.sessionId), inArray(auditEvents.actorId, orgOperators)),
-        )!,
-      );
-    }
+    if (scope) conditions.push(eq(auditEvents.organisationId, scope));
     const rows = await services.db
       .select()
       .from(auditEvents)

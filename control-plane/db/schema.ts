@@ -140,6 +140,8 @@ export const auditEvents = sqliteTable(
     actorId: text('actor_id'),
     action: text('action').notNull(),
     sessionId: text('session_id'),
+    /** The organisation the event concerns (its subject's, not the actor's), for scoping reads. */
+    organisationId: text('organisation_id'),
     address: text('address'),
     details: text('details', { mode: 'json' }).$type<Record<string, unknown>>(),
   },

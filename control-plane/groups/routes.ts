@@ -143,6 +143,7 @@ export function groupRoutes(services: Services) {
     await services.audit.record({
       ...auditActor(principal),
       action: 'group.create',
+      organisationId: group.organisationId,
       address: c.get('address'),
       details: { groupId: group.id, name: group.name, policy: policyOf(group) },
     });
@@ -156,6 +157,7 @@ export function groupRoutes(services: Services) {
     await services.audit.record({
       ...auditActor(principal),
       action: 'group.rename',
+      organisationId: group.organisationId,
       address: c.get('address'),
       details: { groupId: group.id, before: group.name, after: renamed!.name },
     });
@@ -170,6 +172,7 @@ export function groupRoutes(services: Services) {
     await services.audit.record({
       ...auditActor(principal),
       action: 'policy.update',
+      organisationId: group.organisationId,
       address: c.get('address'),
       details: { groupId: group.id, before, after: policyOf(updated!) },
     });
@@ -183,6 +186,7 @@ export function groupRoutes(services: Services) {
     await services.audit.record({
       ...auditActor(principal),
       action: 'group.registration-key',
+      organisationId: group.organisationId,
       address: c.get('address'),
       details: { groupId: group.id },
     });

@@ -122,6 +122,7 @@ export function operatorRoutes(services: Services) {
     await services.audit.record({
       ...auditActor(c.get('principal')),
       action: 'operator.create',
+      organisationId: row!.organisationId,
       address: c.get('address'),
       details: {
         operatorId: row!.id,
@@ -181,6 +182,7 @@ export function operatorRoutes(services: Services) {
     await services.audit.record({
       ...auditActor(principal),
       action: body.disabled ? 'operator.disable' : 'operator.update',
+      organisationId: after!.organisationId,
       address: c.get('address'),
       details: {
         operatorId: id,

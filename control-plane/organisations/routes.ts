@@ -69,6 +69,7 @@ export function organisationRoutes(services: Services) {
     await services.audit.record({
       ...auditActor(c.get('principal')),
       action: 'organisation.create',
+      organisationId: row!.id,
       address: c.get('address'),
       details: { organisationId: row!.id, name: row!.name },
     });

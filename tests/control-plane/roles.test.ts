@@ -499,11 +499,14 @@ describe('roles and organisations', () => {
         200,
       );
       const visible = new Set(events.items.map((event) => event.id));
+      // Events belong to the organisation they concern, whoever acted: an administrator's actions on B
+      // are B's, and A's sessions and operators stay A's.
       const aboutA = all.items.filter(
-        (event) =>
-          event.sessionId === liveSessionA || (event.sessionId === null && event.actorId === adminId),
+        (event) => event.organisationId === orgA || event.sessionId === liveSessionA,
       );
       assert.ok(aboutA.length > 0, "the administrator sees A's events");
+      for (const event of events.items)
+        assert.equal(event.organisationId, orgB, `B sees ${event.action} of another organisation`);
       for (const event of aboutA) assert.ok(!visible.has(event.id), `B sees A's event ${event.action}`);
     });
   });

@@ -146,6 +146,7 @@ export interface AuditEvent {
   actorId: string | null;
   action: string;
   sessionId: string | null;
+  organisationId: string | null;
   details: Record<string, unknown> | null;
 }
 
