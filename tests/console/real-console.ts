@@ -101,6 +101,18 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
 
+const adminCookies = new WeakMap<TestControlPlane, Promise<string>>();
+
+/** The administrator's cookie, logged in once per control plane (hashing a password takes a while). */
+export function adminCookie(cp: TestControlPlane): Promise<string> {
+  let cookie = adminCookies.get(cp);
+  if (!cookie) {
+    cookie = loginCookie(cp.app);
+    adminCookies.set(cp, cookie);
+  }
+  return cookie;
+}
+
 /** Calls the API as a script would, with the administrator's cookie unless another is given. */
 export async function api<T = unknown>(
   cp: TestControlPlane,
@@ -111,7 +123,7 @@ export async function api<T = unknown>(
   const headers: Record<string, string> = { origin: cp.url };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.bearer) headers['authorization'] = `Bearer ${options.bearer}`;
-  else headers['cookie'] = options.cookie ?? (await loginCookie(cp.app));
+  else headers['cookie'] = options.cookie ?? (await adminCookie(cp));
   const response = await cp.app.request(path, {
     method,
     headers,

@@ -16,17 +16,6 @@ import { initialSessionState, isFinalPhase, type SessionState } from './session-
 
 type Listener = (state: SessionState) => void;
 
-/** How long to wait before asking the relay again for an agent that is still on its way, in ms. */
-const AGENT_RETRY_MS = 500;
-
-export interface SessionControllerOptions {
-  /**
-   * The agent has only just joined over HTTP (operator-first): for this long, in ms, a relay that
-   * answers AGENT_OFFLINE is asked again, because the agent's socket may be a moment behind.
-   */
-  agentGraceMs?: number;
-}
-
 /**
  * One operator's view of one session: owns the relay socket, the video renderer and input
  * capture, and turns relay messages into a {@link SessionState} the views render.
@@ -46,13 +35,10 @@ export class SessionController {
   #listeners = new Set<Listener>();
   #noticeId = 0;
   #disposed = false;
-  #agentGraceUntil: number;
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(grant: SessionGrant, options: SessionControllerOptions = {}) {
+  constructor(grant: SessionGrant) {
     this.#grant = grant;
     this.#state = initialSessionState(grant.session);
-    this.#agentGraceUntil = options.agentGraceMs ? Date.now() + options.agentGraceMs : 0;
   }
 
   get state(): SessionState {
@@ -155,7 +141,6 @@ export class SessionController {
   /** Leaves the session view: closes the socket and frees the decoder. Does not end the session. */
   dispose(): void {
     this.#disposed = true;
-    clearTimeout(this.#retryTimer);
     this.#input?.stop();
     this.#relay?.close();
     this.#renderer?.close();
@@ -206,10 +191,6 @@ export class SessionController {
             reason: this.#state.session.endReason ?? 'agent-disconnected',
             message: null,
           });
-        } else if (message.code === 'AGENT_OFFLINE' && Date.now() < this.#agentGraceUntil) {
-          // Closed by us first, so the socket's end does not read as a lost connection.
-          this.#relay?.close();
-          this.#retryTimer = setTimeout(() => void this.reconnect(), AGENT_RETRY_MS);
         } else {
           this.#fail(message.code, relayErrorText(message.code, message.message));
         }

@@ -13,22 +13,11 @@ import { OperatorsPage } from './operators/operators-page.tsx';
 import { SessionView } from './session-view.tsx';
 import { TokensPage } from './tokens/tokens-page.tsx';
 
-/**
- * How long after an operator-first agent joined a relay refusal "agent offline" is retried, in ms:
- * the agent's socket follows its HTTP join by a moment.
- */
-const AGENT_GRACE_MS = 10_000;
-
 export interface ConsoleShellProps {
   identity: Identity;
   /** The operator's account changed (for example the second factor was turned on). */
   onIdentity(identity: Identity): void;
   onSignedOut(): void;
-}
-
-interface LiveSession {
-  grant: SessionGrant;
-  agentGraceMs?: number;
 }
 
 /**
@@ -38,7 +27,7 @@ interface LiveSession {
  */
 export function ConsoleShell({ identity, onIdentity, onSignedOut }: ConsoleShellProps) {
   const [location, navigate] = useHashLocation();
-  const [live, setLive] = useState<LiveSession | null>(null);
+  const [live, setLive] = useState<SessionGrant | null>(null);
   const [invite, setInvite] = useState<InviteController | null>(null);
   const [inviteNotice, setInviteNotice] = useState<string | null>(null);
   const { scopes } = identity;
@@ -58,7 +47,7 @@ export function ConsoleShell({ identity, onIdentity, onSignedOut }: ConsoleShell
     const controller = await InviteController.create(deviceGroupId, {
       onJoined: (grant) => {
         setInvite(null);
-        setLive({ grant, agentGraceMs: AGENT_GRACE_MS });
+        setLive(grant);
       },
       onCancelled: () => {
         setInvite(null);
@@ -86,12 +75,7 @@ export function ConsoleShell({ identity, onIdentity, onSignedOut }: ConsoleShell
         onSignOut={() => void signOut()}
       />
       {live ? (
-        <SessionView
-          key={live.grant.session.id}
-          grant={live.grant}
-          {...(live.agentGraceMs ? { agentGraceMs: live.agentGraceMs } : {})}
-          onLeave={() => setLive(null)}
-        />
+        <SessionView key={live.session.id} grant={live} onLeave={() => setLive(null)} />
       ) : (
         <PageContent
           page={page}
@@ -103,7 +87,7 @@ export function ConsoleShell({ identity, onIdentity, onSignedOut }: ConsoleShell
           inviteNotice={inviteNotice}
           onStartInvite={startInvite}
           onDismissInvite={() => setInvite(null)}
-          onJoined={(grant) => setLive({ grant })}
+          onJoined={setLive}
         />
       )}
     </div>

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { SessionGrant } from '../api/types.ts';
-import { SessionController, type SessionControllerOptions } from '../session/session-controller.ts';
+import { SessionController } from '../session/session-controller.ts';
 import { isFinalPhase } from '../session/session-state.ts';
 import { useElementSize, useSessionState } from './hooks.ts';
 import { SessionOverlay } from './session-overlay.tsx';
@@ -12,8 +12,6 @@ const NOTICE_MS = 6000;
 
 export interface SessionViewProps {
   grant: SessionGrant;
-  /** The agent has only just joined (operator-first); see {@link SessionControllerOptions}. */
-  agentGraceMs?: number;
   /** Back to the dashboard. Leaving does not end the session; it can be rejoined. */
   onLeave(): void;
 }
@@ -29,8 +27,8 @@ function fitted(
 }
 
 /** One live session: the remote screen with its toolbar, status bar, overlays and notices. */
-export function SessionView({ grant, agentGraceMs, onLeave }: SessionViewProps) {
-  const [controller] = useState(() => new SessionController(grant, agentGraceMs ? { agentGraceMs } : {}));
+export function SessionView({ grant, onLeave }: SessionViewProps) {
+  const [controller] = useState(() => new SessionController(grant));
   const state = useSessionState(controller);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const areaRef = useRef<HTMLDivElement>(null);

@@ -14,6 +14,7 @@ export const KNOWN_ACTIONS = [
   'session.redeem',
   'session.redeem-failed',
   'session.join',
+  'session.join-grant',
   'session.consent',
   'session.consent-refused',
   'session.permissions',
