@@ -181,9 +181,11 @@ async function main(): Promise<number> {
   const state = new RunState(startPackagedRun(), values.keep);
   process.on('exit', () => state.finish());
   let session: AgentSession | undefined;
+  let userEnded = false;
   // Until a session exists there is nothing to end politely: clean up and leave.
   const interrupt = () => {
     if (session) {
+      userEnded = true;
       void session.end('user-ended');
       return;
     }
@@ -227,6 +229,8 @@ async function main(): Promise<number> {
     linePrompt?.close();
 
     const ui = new TerminalUi({ autoAccept: values.accept, input: process.stdin, output: process.stdout });
+    // Closing the prompt paused stdin, and a paused stream stays paused when a listener is added.
+    if (linePrompt) process.stdin.resume();
     ui.onEnd = interrupt;
     if (attachment) {
       ui.status(`Connecting to the session your help desk at ${new URL(target.server).host} prepared…`);
@@ -256,7 +260,12 @@ async function main(): Promise<number> {
       next[capability] = !next[capability];
       void session!.setPermissions(next);
     };
-    await session.connect();
+    try {
+      await session.connect();
+    } catch (error) {
+      // Quitting while the relay had not welcomed the agent yet is an ordinary end.
+      if (!userEnded) throw error;
+    }
     const outcome = await session.done;
     ui.ended(outcome.reason);
     ui.close();

@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { base64url } from 'jose';
+import type { Browser, Page } from 'playwright-core';
+import { buildAgentExecutable, SEA_SENTINEL_FUSE } from '../../agent/packaging/build-executable.ts';
+import { digestPrefix, readStamp } from '../../agent/packaging/own-stamp.ts';
+import { findPeResource, PE_MACHINE_X64, RT_RCDATA, readPeHeaders } from '../../agent/packaging/pe-file.ts';
+import { encodeStampTrailer } from '../../agent/packaging/stamp-format.ts';
+import { verifyStamp } from '../../agent/packaging/stamp-verify.ts';
+import { OWNER_FILE, WORK_DIR_PREFIX } from '../../agent/packaging/work-dir.ts';
+import { launchChromium } from '../support/browser.ts';
+import {
+  ADMIN_PASSWORD,
+  ADMIN_USERNAME,
+  startControlPlane,
+  type TestControlPlane,
+} from '../support/control-plane.ts';
+import { childrenOf, isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { startXvfb, type Xvfb } from '../support/xvfb.ts';
+
+/** The first 4 bytes of every SEA blob (Node's `kMagic`, little-endian). */
+const SEA_BLOB_MAGIC = 0x0143da20;
+/** How long a build may take on a 2-core CI machine, in ms. */
+const BUILD_TIMEOUT_MS = 5 * 60_000;
+const CODE = /(\d{3} \d{3} \d{3})/;
+
+// One build per platform per test run: the suites below share it.
+describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 }, () => {
+  let xvfb: Xvfb;
+  let cp: TestControlPlane;
+  let browser: Browser | undefined;
+  let scratch: string;
+  /** TMPDIR of the agents under test, so their work directories can be watched. */
+  let agentTmp: string;
+  let unstamped: string;
+  const agents: Spawned[] = [];
+  let copies = 0;
+
+  before(
+    async () => {
+      const manifest = await buildAgentExecutable('linux-x64');
+      unstamped = join(new URL('../../dist/agent/', import.meta.url).pathname, manifest.fileName);
+      scratch = mkdtempSync(join(tmpdir(), 'lifeline-packaging-'));
+      agentTmp = join(scratch, 'tmp');
+      mkdirSync(agentTmp);
+      xvfb = await startXvfb({ width: 1024, height: 640 });
+      cp = await startControlPlane({ listen: true });
+    },
+    { timeout: BUILD_TIMEOUT_MS },
+  );
+
+  after(async () => {
+    for (const agent of agents) await agent.kill();
+    await browser?.close();
+    await cp?.stop();
+    await xvfb?.stop();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  /** Downloads the executable from the control plane into a fresh folder, as a browser would. */
+  async function download(): Promise<string> {
+    const response = await fetch(`${cp.url}/download/agent/linux-x64`);
+    assert.equal(response.status, 200);
+    const path = join(scratch, `download-${++copies}`, 'lifeline-agent-linux-x64');
+    mkdirSync(join(path, '..'));
+    writeFileSync(path, Buffer.from(await response.arrayBuffer()), { mode: 0o755 });
+    return path;
+  }
+
+  function copyOfUnstamped(): string {
+    const path = join(scratch, `copy-${++copies}`, 'lifeline-agent-linux-x64');
+    mkdirSync(join(path, '..'));
+    copyFileSync(unstamped, path);
+    chmodSync(path, 0o755);
+    return path;
+  }
+
+  function run(path: string, args: string[] = []): Spawned {
+    const agent = spawnCollecting(path, args, { ...process.env, DISPLAY: xvfb.display, TMPDIR: agentTmp });
+    agents.push(agent);
+    return agent;
+  }
+
+  function workDirs(): string[] {
+    return readdirSync(agentTmp)
+      .filter((name) => name.startsWith(WORK_DIR_PREFIX))
+      .map((name) => join(agentTmp, name));
+  }
+
+  function workDirOf(pid: number): string | undefined {
+    return workDirs().find((dir) => {
+      try {
+        return JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8')).pid === pid;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  it('prints its version and help, and leaves nothing unpacked for that', () => {
+    for (const flag of ['--version', '--help']) {
+      const result = spawnSync(unstamped, [flag], {
+        encoding: 'utf8',
+        env: { ...process.env, TMPDIR: agentTmp },
+      });
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, flag === '--version' ? /^\d+\.\d+\.\d+\n$/ : /--keep\s+Do not delete/);
+    }
+    assert.deepEqual(workDirs(), []);
+  });
+
+  it('a downloaded agent runs a session from the browser, then its file, its directory and its children are gone', async () => {
+    const path = await download();
+    const agent = run(path, ['--accept']);
+    const code = await waitFor('the agent to show a code', () => CODE.exec(agent.output())?.[1], 30_000);
+    const pid = agent.child.pid!;
+    const workDir = await waitFor('the agent to unpack into its work dir', () => workDirOf(pid));
+    assert.deepEqual(readdirSync(workDir).sort(), ['ffmpeg', OWNER_FILE, 'robotjs.node'].sort());
+
+    browser = await launchChromium();
+    const page: Page = await browser.newPage();
+    await page.goto(cp.url);
+    await page.fill('input[name=username]', ADMIN_USERNAME);
+    await page.fill('input[name=password]', ADMIN_PASSWORD);
+    await page.click('button[type=submit]');
+    await page.fill('[data-testid=code-input]', code);
+    await page.click('[data-testid=connect]');
+    await page.waitForFunction(
+      () =>
+        ((window as unknown as { lifelineStats?: { framesDecoded: number } }).lifelineStats?.framesDecoded ??
+          0) > 0,
+      undefined,
+      { timeout: 30_000 },
+    );
+    const children = childrenOf(pid);
+    const ffmpeg = children.find((child) => child.command.startsWith('ffmpeg'));
+    assert.ok(ffmpeg, `the agent runs its unpacked ffmpeg (children: ${JSON.stringify(children)})`);
+    assert.equal(readFileSync(`/proc/${ffmpeg.pid}/cmdline`, 'utf8').split('\0')[0], join(workDir, 'ffmpeg'));
+
+    await page.click('[data-testid=end-session]');
+    await page.waitForSelector('[data-testid=ended]', { timeout: 15_000 });
+    assert.equal(await agent.exited, 0, agent.output());
+    assert.match(agent.output(), /deleted itself/);
+    assert.equal(existsSync(path), false, 'the executable is gone');
+    assert.equal(existsSync(workDir), false, 'the unpacked directory is gone');
+    for (const child of children) assert.equal(isAlive(child.pid), false, `${child.command} is not running`);
+  });
+
+  it('ended by the user with q before anyone connected, the agent deletes itself too', async () => {
+    const path = await download();
+    const agent = run(path);
+    await waitFor('the agent to show a code', () => CODE.exec(agent.output())?.[1], 30_000);
+    const workDir = await waitFor('the work dir', () => workDirOf(agent.child.pid!));
+    agent.child.stdin?.write('q');
+    assert.equal(await agent.exited, 0, agent.output());
+    assert.equal(existsSync(path), false);
+    assert.equal(existsSync(workDir), false);
+  });
+
+  it('with --keep the executable stays and only the unpacked directory goes', async () => {
+    const path = await download();
+    const agent = run(path, ['--keep']);
+    await waitFor('the agent to show a code', () => CODE.exec(agent.output())?.[1], 30_000);
+    const workDir = await waitFor('the work dir', () => workDirOf(agent.child.pid!));
+    agent.child.kill('SIGINT');
+    assert.equal(await agent.exited, 0, agent.output());
+    assert.equal(existsSync(path), true);
+    assert.equal(existsSync(workDir), false);
+  });
+
+  it('the directory a killed agent left behind is removed by the next start', async () => {
+    const killed = run(await download());
+    await waitFor('the agent to show a code', () => CODE.exec(killed.output())?.[1], 30_000);
+    const stale = await waitFor('the work dir', () => workDirOf(killed.child.pid!));
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    assert.equal(existsSync(stale), true, 'SIGKILL leaves the directory');
+
+    const next = run(await download());
+    await waitFor('the next agent to show a code', () => CODE.exec(next.output())?.[1], 30_000);
+    assert.equal(existsSync(stale), false, 'the next start removed it');
+    next.child.stdin?.write('q');
+    await next.exited;
+  });
+
+  it('a tampered stamp is refused with a clear error, before anything registers', async () => {
+    const path = await download();
+    const found = readStamp(path)!;
+    const [header, payload, signature] = found.jwt.split('.') as [string, string, string];
+    const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload)));
+    claims.sub = 'win-x64';
+    truncateSync(path, found.unstampedLength);
+    writeFileSync(
+      path,
+      encodeStampTrailer(`${header}.${base64url.encode(JSON.stringify(claims))}.${signature}`),
+      { flag: 'a' },
+    );
+    const sessionsBefore = cp.services.relay.stats().sessions;
+    const agent = run(path);
+    assert.equal(await agent.exited, 1, agent.output());
+    assert.match(
+      agent.output(),
+      /configuration was altered after 127\.0\.0\.1:\d+ signed it, so it is refused/,
+    );
+    assert.doesNotMatch(agent.output(), CODE);
+    assert.equal(cp.services.relay.stats().sessions, sessionsBefore);
+    assert.equal(workDirOf(agent.child.pid!), undefined, 'the unpacked directory is removed');
+    assert.equal(existsSync(path), true, 'no session ran, so the file stays for the user to delete');
+  });
+
+  it('an unstamped agent asks for the server, then for a code, and registers with Enter', async () => {
+    const path = copyOfUnstamped();
+    const agent = run(path);
+    await waitFor('the server question', () => agent.output().includes('Address of your help desk'));
+    agent.child.stdin?.write(`${cp.url}\n`);
+    await waitFor('the code question', () => agent.output().includes('Code from your operator'));
+    agent.child.stdin?.write('\n');
+    await waitFor('the agent to show a code', () => CODE.exec(agent.output())?.[1], 30_000);
+    agent.child.stdin?.write('q');
+    assert.equal(await agent.exited, 0, agent.output());
+    assert.equal(existsSync(path), false);
+  });
+});
+
+describe('the Windows agent executable', { timeout: BUILD_TIMEOUT_MS + 60_000 }, () => {
+  let cp: TestControlPlane;
+  let scratch: string;
+  let file: string;
+  let bytes: Buffer;
+
+  before(
+    async () => {
+      await buildAgentExecutable('win-x64');
+      cp = await startControlPlane();
+      scratch = mkdtempSync(join(tmpdir(), 'lifeline-packaging-win-'));
+      const response = await cp.app.request('/download/agent/win-x64');
+      assert.equal(response.status, 200);
+      bytes = Buffer.from(await response.arrayBuffer());
+      file = join(scratch, 'lifeline-agent-win-x64.exe');
+      writeFileSync(file, bytes);
+    },
+    { timeout: BUILD_TIMEOUT_MS },
+  );
+  after(async () => {
+    await cp?.stop();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('is a 64-bit PE image without the signature its injection broke', () => {
+    const headers = readPeHeaders(bytes);
+    assert.equal(headers.machine, PE_MACHINE_X64);
+    assert.deepEqual(headers.directories[4], { rva: 0, size: 0 });
+  });
+
+  it('embeds the agent as the NODE_SEA_BLOB resource and has its SEA fuse flipped', () => {
+    const blob = findPeResource(bytes, RT_RCDATA, 'NODE_SEA_BLOB');
+    assert.ok(blob, 'the NODE_SEA_BLOB resource is there');
+    assert.equal(Buffer.from(blob).readUInt32LE(0), SEA_BLOB_MAGIC);
+    const text = Buffer.from(blob).toString('latin1');
+    assert.ok(text.includes('share this computer with a help-desk operator'), 'the bundled agent is inside');
+    for (const asset of ['assets.json', 'robotjs', 'ffmpeg']) assert.ok(text.includes(asset), asset);
+    assert.ok(text.includes('ffmpeg.exe'), 'the Windows ffmpeg unpacks as ffmpeg.exe');
+    assert.ok(bytes.includes(`${SEA_SENTINEL_FUSE}:1`));
+    assert.ok(!bytes.includes(`${SEA_SENTINEL_FUSE}:0`));
+  });
+
+  it('carries a stamp that reads back and verifies for win-x64', async () => {
+    const found = readStamp(file);
+    assert.ok(found);
+    const config = await verifyStamp(found.jwt, {
+      fetch: ((input: string | URL | Request) =>
+        cp.app.request(new URL(String(input)).pathname)) as unknown as typeof fetch,
+      executableDigest: () => digestPrefix(file, found.unstampedLength),
+    });
+    assert.equal(config.platform, 'win-x64');
+    assert.equal(config.server, cp.url);
+  });
+});
