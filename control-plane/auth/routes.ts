@@ -310,6 +310,8 @@ export function authRoutes(services: Services) {
 
   app.openapi({ ...routes.totpEnable, middleware: [auth] }, async (c) => {
     const principal = c.get('principal');
+    if (principal.kind !== 'operator')
+      throw new ApiError(403, 'FORBIDDEN', 'Only a logged-in operator turns on a second factor.');
     const operator = principal.operator;
     if (operator.totpEnabledAt) throw new ApiError(409, 'CONFLICT', 'The second factor is already on.');
     if (!operator.totpSecret) throw new ApiError(409, 'CONFLICT', 'Start with POST /api/auth/totp/setup.');

@@ -295,10 +295,18 @@ export function sessionRoutes(services: Services) {
     const principal = c.get('principal');
     const session = await visible(principal, c.req.valid('param').id);
     const policy = session.policy ? policySchema.parse(session.policy) : undefined;
-    const extended = policy
-      ? await services.store.extendCode(session.id, policy.codeLifetimeMinutes * 60_000)
-      : undefined;
-    if (!extended) throw new ApiError(409, 'CONFLICT', 'Only the code of a waiting session can be extended.');
+    // A user-first code is the end user's: its lifetime is the one the agent showed them.
+    const extended =
+      policy && session.initiator === 'operator'
+        ? await services.store.extendCode(session.id, policy.codeLifetimeMinutes * 60_000)
+        : undefined;
+    if (!extended) {
+      throw new ApiError(
+        409,
+        'CONFLICT',
+        'Only the code of a waiting session an operator created can be extended.',
+      );
+    }
     services.relay.codeExtended(session.id, extended.codeExpiresAt!);
     await services.audit.record({
       ...auditActor(principal),
