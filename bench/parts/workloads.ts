@@ -1,0 +1,117 @@
+import { BenchFailure, ensure } from '../support/failure.ts';
+import { sleep } from '../support/net.ts';
+import { CpuMeter } from '../support/processes.ts';
+import { readCounterAt, readCounters } from '../viewers/instrumentation.ts';
+import { SYSTEM_LABEL, type System } from '../viewers/viewer.ts';
+import { startDesktop } from '../x11/desktop.ts';
+import { startWorkload, WORKLOAD_LABEL, WORKLOADS, type WorkloadName } from '../x11/workloads.ts';
+import type { BenchContext } from './context.ts';
+
+/** The desktop the workloads run on. */
+const SIZE = { width: 1280, height: 720 };
+/** Time a workload runs before the window opens, so start-up and the first keyframe are left out, ms. */
+const WARMUP_MS = 2_000;
+/** Length of the measurement window per workload, ms. */
+const WINDOW_MS = 10_000;
+
+export interface WorkloadFigures {
+  system: System;
+  workload: WorkloadName;
+  seconds: number;
+  /** Pictures drawn on the viewer's canvas per second (Lifeline: decoded frames; noVNC: updates). */
+  fps: number;
+  /** Distinct video frames shown per second (the video workload, read from its frame counter). */
+  contentFps: number | undefined;
+  /** WebSocket payload received by the viewer, kbit/s. */
+  kbps: number;
+  /** Lifeline only: share of the bytes that were keyframes (one every 2 s, whatever changes). */
+  keyframeShare: number | undefined;
+  /** Lifeline only: access units per second the console skipped because its decoder fell behind. */
+  skippedPerS: number;
+  /** CPU of the desktop side (agent + ffmpeg, or x11vnc), seconds per second. */
+  hostCpu: number;
+  /** The same per process name. */
+  hostCpuByProcess: Record<string, number>;
+  /** CPU of the relay (the control plane, or websockify), seconds per second. */
+  relayCpu: number;
+}
+
+/**
+ * Frame rate and bandwidth at the viewer and CPU on the desktop and relay, for a still desktop,
+ * typing, scrolling and a video, with each system connected once and the workloads in turn.
+ * Figures are appended to `results` as they are measured.
+ */
+export async function runWorkloads(context: BenchContext, results: WorkloadFigures[]): Promise<void> {
+  const windowMs = context.scaled(WINDOW_MS, 2_000);
+  const desktop = await startDesktop(SIZE.width, SIZE.height);
+  try {
+    for (const system of context.systems) {
+      const viewer = await context.openViewer(system, desktop.display);
+      try {
+        for (const name of WORKLOADS) {
+          context.log(`workloads: ${SYSTEM_LABEL[system]}, ${WORKLOAD_LABEL[name]}`);
+          const workload = await startWorkload(name, desktop.display);
+          try {
+            const counter = workload.counter;
+            await readCounterAt(viewer.page, counter?.x ?? null, counter?.y);
+            if (counter) {
+              await viewer.page
+                .waitForFunction(() => window.benchPage.value !== undefined, undefined, { timeout: 15_000 })
+                .catch(() => {
+                  throw new BenchFailure(
+                    `${SYSTEM_LABEL[system]} never showed the ${name} workload's frame counter`,
+                  );
+                });
+            }
+            await sleep(WARMUP_MS);
+            const host = new CpuMeter(viewer.hostPids);
+            const relay = new CpuMeter(viewer.relayPids);
+            const before = await readCounters(viewer.page);
+            host.start();
+            relay.start();
+            const startedAt = performance.now();
+            await sleep(windowMs);
+            const after = await readCounters(viewer.page);
+            const seconds = (performance.now() - startedAt) / 1000;
+            const figures: WorkloadFigures = {
+              system,
+              workload: name,
+              seconds,
+              fps: (after.frames - before.frames) / seconds,
+              contentFps: counter ? (after.changes - before.changes) / seconds : undefined,
+              kbps: ((after.bytes - before.bytes) * 8) / 1000 / seconds,
+              keyframeShare:
+                system === 'lifeline' && after.bytes > before.bytes
+                  ? (after.keyframeBytes - before.keyframeBytes) / (after.bytes - before.bytes)
+                  : undefined,
+              skippedPerS: (after.skipped - before.skipped) / seconds,
+              hostCpu: 0,
+              hostCpuByProcess: host.sampleByName(),
+              relayCpu: relay.sample(),
+            };
+            figures.hostCpu = Object.values(figures.hostCpuByProcess).reduce((a, b) => a + b, 0);
+            if (name !== 'still') {
+              ensure(
+                figures.fps > 0,
+                `${SYSTEM_LABEL[system]} showed no picture during ${WORKLOAD_LABEL[name]}`,
+              );
+            }
+            if (counter) {
+              ensure(
+                (figures.contentFps ?? 0) > 0,
+                `${SYSTEM_LABEL[system]} showed no new video frame during ${WORKLOAD_LABEL[name]}`,
+              );
+            }
+            results.push(figures);
+          } finally {
+            await workload.stop();
+          }
+        }
+      } finally {
+        await viewer.stop();
+      }
+    }
+  } finally {
+    await desktop.stop();
+  }
+}

@@ -1,0 +1,206 @@
+import type { LatencyFigures } from '../parts/latency.ts';
+import type { WorkloadFigures } from '../parts/workloads.ts';
+import { ratio, round } from '../support/stats.ts';
+import { SYSTEM_LABEL } from '../viewers/viewer.ts';
+import { WORKLOAD_LABEL, WORKLOADS } from '../x11/workloads.ts';
+import type { BenchResults } from './results.ts';
+
+type Cell = string | number | undefined;
+
+function text(cell: Cell): string {
+  if (cell === undefined) return '–';
+  if (typeof cell === 'number') return Number.isFinite(cell) ? String(round(cell)) : '–';
+  return cell;
+}
+
+/** A plain-text table with a header rule; numbers right-aligned. */
+export function formatTable(headers: string[], rows: Cell[][]): string {
+  const cells = [headers, ...rows.map((row) => row.map(text))];
+  const widths = headers.map((_, c) => Math.max(...cells.map((row) => (row[c] ?? '').length)));
+  const line = (row: string[], numeric: boolean[]) =>
+    row.map((cell, c) => (numeric[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ');
+  const numeric = headers.map((_, c) => rows.some((row) => typeof row[c] === 'number'));
+  return [
+    line(headers, numeric),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...cells.slice(1).map((row) => line(row, numeric)),
+  ].join('\n');
+}
+
+function latencyTable(figures: LatencyFigures[]): string {
+  const rows: Cell[][] = [];
+  const resolutions = [...new Set(figures.map((f) => f.resolution))];
+  const kinds = [
+    ['input → display', (f: LatencyFigures) => ({ ...f.inputToDisplay, unseen: f.inputToDisplay.lost })],
+    ['display → viewer', (f: LatencyFigures) => ({ ...f.displayToViewer, unseen: f.displayToViewer.missed })],
+  ] as const;
+  for (const [label, pick] of kinds) {
+    for (const resolution of resolutions) {
+      const find = (system: string) =>
+        figures.find((f) => f.system === system && f.resolution === resolution);
+      const lifeline = find('lifeline');
+      const vnc = find('vnc');
+      const l = lifeline && pick(lifeline);
+      const v = vnc && pick(vnc);
+      rows.push([
+        label,
+        resolution,
+        l?.count,
+        l?.p50,
+        l?.p95,
+        l?.p99,
+        v?.p50,
+        v?.p95,
+        v?.p99,
+        ratio(l?.p50, v?.p50),
+        ratio(l?.p99, v?.p99),
+        `${text(l?.unseen)}/${text(v?.unseen)}`,
+      ]);
+    }
+  }
+  return formatTable(
+    [
+      'latency, ms',
+      'screen',
+      'n',
+      'LL p50',
+      'LL p95',
+      'LL p99',
+      'VNC p50',
+      'VNC p95',
+      'VNC p99',
+      'p50 ×',
+      'p99 ×',
+      'lost LL/VNC',
+    ],
+    rows,
+  );
+}
+
+function workloadTable(figures: WorkloadFigures[]): string {
+  const rows: Cell[][] = WORKLOADS.map((name) => {
+    const l = figures.find((f) => f.system === 'lifeline' && f.workload === name);
+    const v = figures.find((f) => f.system === 'vnc' && f.workload === name);
+    return [
+      WORKLOAD_LABEL[name],
+      l?.fps,
+      l?.contentFps,
+      l?.kbps,
+      l?.keyframeShare === undefined ? undefined : l.keyframeShare * 100,
+      l?.skippedPerS,
+      l?.hostCpu,
+      l?.relayCpu,
+      v?.fps,
+      v?.contentFps,
+      v?.kbps,
+      v?.hostCpu,
+      v?.relayCpu,
+      ratio(l?.kbps, v?.kbps),
+      ratio(l?.hostCpu, v?.hostCpu),
+    ];
+  });
+  return formatTable(
+    [
+      'workload (1280x720)',
+      'LL fps',
+      'LL video fps',
+      'LL kbit/s',
+      'LL key %',
+      'LL skipped/s',
+      'agent CPU',
+      'relay CPU',
+      'VNC fps',
+      'VNC video fps',
+      'VNC kbit/s',
+      'x11vnc CPU',
+      'websockify CPU',
+      'kbit/s ×',
+      'CPU ×',
+    ],
+    rows,
+  );
+}
+
+/** The run's figures as text tables, Lifeline (LL) beside the VNC peer with LL/VNC ratios (×). */
+export function formatTables(results: BenchResults): string {
+  const out: string[] = [];
+  if (results.latency?.length) {
+    out.push(
+      'Latency (ms; input → display on the browser clock; display → viewer on the system clock)',
+      latencyTable(results.latency),
+      ...results.latency
+        .filter((f) => f.sentToDrawn)
+        .map(
+          (f) =>
+            `Lifeline ${f.resolution}: of display → viewer, agent send → drawn p50 ${text(f.sentToDrawn?.p50)} ms, p99 ${text(f.sentToDrawn?.p99)} ms (the rest is capture wait, encoding and the agent's access-unit splitter); ${f.skipped} access units skipped by the console to catch up`,
+        ),
+      '',
+    );
+  }
+  if (results.workloads?.length) {
+    out.push(
+      'Frame rate, bandwidth and CPU at the viewer (fps: pictures drawn; video fps: distinct video frames; key %: keyframe share of the bytes; skipped: access units the console dropped to catch up; CPU: s/s)',
+      workloadTable(results.workloads),
+      '',
+    );
+  }
+  const relay = results.relay;
+  if (relay) {
+    out.push(
+      'Relay vs a direct loopback WebSocket (one-way ms per frame; 2 Mbit/s = 30 fps × 8.3 kB per session; stall: event-loop delay, ms)',
+      formatTable(
+        [
+          'sessions',
+          'direct p50',
+          'direct p99',
+          'relay p50',
+          'relay p99',
+          'added p50',
+          'added p99',
+          'relay CPU',
+          'delivered',
+        ],
+        [
+          [
+            1,
+            relay.single.direct.latency.p50,
+            relay.single.direct.latency.p99,
+            relay.single.relay.latency.p50,
+            relay.single.relay.latency.p99,
+            relay.single.addedP50Ms,
+            relay.single.addedP99Ms,
+            relay.single.relay.relayCpu,
+            relay.single.relay.relayLoopDelay?.max,
+            relay.single.relay.delivered * 100,
+          ],
+          ...relay.loads.map((load): Cell[] => [
+            load.relay.sessions,
+            load.direct.latency.p50,
+            load.direct.latency.p99,
+            load.relay.latency.p50,
+            load.relay.latency.p99,
+            load.relay.latency.p50 - load.direct.latency.p50,
+            load.addedP99Ms,
+            load.relay.relayCpu,
+            load.relay.relayLoopDelay?.max,
+            load.relay.delivered * 100,
+          ]),
+        ],
+      ),
+      `throughput, one sender, 64 KiB frames, 1 MiB in flight: direct ${text(relay.throughput.directMBps)} MB/s, relay ${text(relay.throughput.relayMBps)} MB/s (× ${text(ratio(relay.throughput.relayMBps, relay.throughput.directMBps))}), relay CPU ${text(relay.throughput.relayCpu)} s/s = ${text(relay.throughput.relayCpuSecondsPerGB)} CPU s per GB forwarded, ${relay.throughput.relayDropped} frames dropped by the relay`,
+      `slow reader: ${text(relay.slowReader.offeredMB)} MB offered in ${text(relay.slowReader.seconds)} s, ${text(relay.slowReader.receivedMB)} MB read; relay RSS ${text(relay.slowReader.rssBeforeMB)} → peak ${text(relay.slowReader.rssPeakMB)} MB; ${relay.slowReader.droppedFrames} frames dropped; ${relay.slowReader.disconnected ? 'disconnected' : 'kept'}; ${relay.slowReader.recovered ? 'fresh video after catching up' : 'no fresh video after catching up'}`,
+      '',
+    );
+  }
+  const codes = results.codes;
+  if (codes) {
+    out.push(
+      `Connection codes (${codes.codes}, ${codes.concurrency} in flight): issued ${text(codes.issuedPerS)}/s (p50 ${text(codes.issueLatency.p50)} ms, p99 ${text(codes.issueLatency.p99)} ms), redeemed ${text(codes.redeemedPerS)}/s (p50 ${text(codes.redeemLatency.p50)} ms, p99 ${text(codes.redeemLatency.p99)} ms)`,
+      '',
+    );
+  }
+  out.push(
+    `${results.date}, ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, Linux ${results.machine.kernel}, Node ${results.machine.node}; ${Math.round(results.seconds)} s${results.quick ? ' (quick run: fewer samples)' : ''}; load average ${results.load.start} at the start, ${results.load.end} at the end. LL = Lifeline, VNC = ${SYSTEM_LABEL.vnc}.`,
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,72 @@
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import type { Page } from 'playwright-core';
+import type { BenchPage } from './in-page.ts';
+
+const IN_PAGE = fileURLToPath(new URL('./in-page.ts', import.meta.url));
+
+let bundle: Promise<string> | undefined;
+
+/** `in-page.ts` bundled into one script, built once per run. */
+function inPageScript(): Promise<string> {
+  bundle ??= build({
+    entryPoints: [IN_PAGE],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    target: 'chrome110',
+    logLevel: 'silent',
+  }).then((result) => {
+    const file = result.outputFiles[0];
+    if (!file) throw new Error('esbuild produced no in-page script');
+    return file.text;
+  });
+  return bundle;
+}
+
+/**
+ * Installs the measurement script in `page` before any of the page's own scripts run. `watch` is the
+ * CSS selector of the canvas that shows the remote screen.
+ */
+export async function instrument(page: Page, watch: string): Promise<void> {
+  await page.addInitScript({
+    content: `window.benchWatch = ${JSON.stringify(watch)};\n${await inPageScript()}`,
+  });
+}
+
+/** A snapshot of the page's counters. */
+export interface PageCounters {
+  frames: number;
+  bytes: number;
+  keyframeBytes: number;
+  changes: number;
+  unreadable: number;
+  value: number | undefined;
+  /** Lifeline only: access units the console skipped to catch up (`lifelineStats.framesDropped`). */
+  skipped: number;
+}
+
+export function readCounters(page: Page): Promise<PageCounters> {
+  return page.evaluate(() => {
+    const { frames, bytes, keyframeBytes, changes, unreadable, value } = window.benchPage;
+    const stats = (window as { lifelineStats?: { framesDropped: number } }).lifelineStats;
+    return { frames, bytes, keyframeBytes, changes, unreadable, value, skipped: stats?.framesDropped ?? 0 };
+  });
+}
+
+/** Points the in-page counter reader at (x, y) of the remote screen, or stops it with `null`. */
+export function readCounterAt(page: Page, x: number | null, y = 0): Promise<void> {
+  return page.evaluate(([px, py]) => window.benchPage.read(px, py), [x, y] as const);
+}
+
+/** Lifeline's own per-picture latency (agent send stamp to drawn) since the reader was last pointed. */
+export function sentToDrawn(page: Page): Promise<number[]> {
+  return page.evaluate(() => window.benchPage.sentToDrawn);
+}
+
+/** The counter changes seen so far, as [value, epoch ms]. */
+export function changeLog(page: Page): Promise<Array<[number, number]>> {
+  return page.evaluate(() => window.benchPage.log);
+}
+
+export type { BenchPage };

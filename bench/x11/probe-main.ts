@@ -1,0 +1,120 @@
+/**
+ * The benchmark's test client on the X display (run with DISPLAY set). It opens a small window in
+ * the top-left corner and paints a counter (see `counter.ts`) that it advances on each key or button
+ * press it receives, or on its own schedule. Commands arrive as lines on stdin:
+ *
+ * - `focus`: take the keyboard focus (there is no window manager to give it).
+ * - `input on` / `input off`: advance the counter on each KeyPress/ButtonPress, or not.
+ * - `ticks COUNT MIN_MS MAX_MS`: advance COUNT times, at random gaps in [MIN_MS, MAX_MS].
+ * - `quit`
+ *
+ * It prints `ready VALUE` once painted, `tick VALUE EPOCH_MS` for each scheduled advance (the time
+ * the paint was sent) and `ticks-done` after the last one.
+ */
+import { createInterface } from 'node:readline';
+import x11, { type XClient } from 'x11';
+import { COUNTER_MODULO, counterSquares, PROBE_STRIP, PROBE_WINDOW } from './counter.ts';
+
+const KEY_PRESS = 2;
+const BUTTON_PRESS = 4;
+/** RevertTo PointerRoot for SetInputFocus. */
+const REVERT_TO_POINTER_ROOT = 1;
+/** The window's background: mid grey, distinct from both counter colours. */
+const BACKGROUND_PIXEL = 0x606060;
+
+function fail(message: string): never {
+  process.stderr.write(`probe: ${message}\n`);
+  process.exit(1);
+}
+
+x11
+  .createClient({}, (error, display) => {
+    if (error || !display) fail(`cannot open the display: ${String(error)}`);
+    const X: XClient = display.client;
+    const screen = display.screen[0];
+    if (!screen) fail('the display has no screen');
+    X.on('error', (xError) => fail(`X error: ${xError.message}`));
+
+    const window = X.AllocID();
+    X.CreateWindow(
+      window,
+      screen.root,
+      PROBE_WINDOW.x,
+      PROBE_WINDOW.y,
+      PROBE_WINDOW.width,
+      PROBE_WINDOW.height,
+      0,
+      0,
+      0,
+      0,
+      {
+        backgroundPixel: BACKGROUND_PIXEL,
+        // No window manager runs: override-redirect says so and keeps the window where it is put.
+        overrideRedirect: 1,
+        eventMask: x11.eventMask.KeyPress | x11.eventMask.ButtonPress | x11.eventMask.Exposure,
+      },
+    );
+    X.MapWindow(window);
+    const whiteGc = X.AllocID();
+    const blackGc = X.AllocID();
+    X.CreateGC(whiteGc, window, { foreground: screen.white_pixel });
+    X.CreateGC(blackGc, window, { foreground: screen.black_pixel });
+
+    let value = 0;
+    let inputOn = false;
+    const paint = () => {
+      const { white, black } = counterSquares(value);
+      const offset = (rects: number[]) =>
+        rects.map((n, i) =>
+          i % 4 === 0
+            ? n + PROBE_STRIP.x - PROBE_WINDOW.x
+            : i % 4 === 1
+              ? n + PROBE_STRIP.y - PROBE_WINDOW.y
+              : n,
+        );
+      X.PolyFillRectangle(window, whiteGc, offset(white));
+      X.PolyFillRectangle(window, blackGc, offset(black));
+    };
+    const advance = () => {
+      value = (value + 1) % COUNTER_MODULO;
+      paint();
+    };
+
+    X.on('event', (event) => {
+      if (event.type === 12) paint();
+      else if (inputOn && (event.type === KEY_PRESS || event.type === BUTTON_PRESS)) advance();
+    });
+
+    const ticks = (count: number, minMs: number, maxMs: number) => {
+      let left = count;
+      const next = () => {
+        if (left-- <= 0) {
+          process.stdout.write('ticks-done\n');
+          return;
+        }
+        // Date.now(), not a monotonic clock: the browser stamps what it shows with its own Date.now().
+        const at = Date.now();
+        advance();
+        process.stdout.write(`tick ${value} ${at}\n`);
+        setTimeout(next, minMs + Math.random() * (maxMs - minMs));
+      };
+      next();
+    };
+
+    createInterface({ input: process.stdin }).on('line', (line) => {
+      const [command, ...args] = line.trim().split(/\s+/);
+      if (command === 'focus') X.SetInputFocus(window, REVERT_TO_POINTER_ROOT);
+      else if (command === 'input') inputOn = args[0] === 'on';
+      else if (command === 'ticks') ticks(Number(args[0]), Number(args[1]), Number(args[2]));
+      else if (command === 'quit') {
+        X.terminate();
+        process.exit(0);
+      }
+    });
+    process.stdin.on('end', () => process.exit(0));
+
+    paint();
+    X.SetInputFocus(window, REVERT_TO_POINTER_ROOT);
+    X.sync(() => process.stdout.write(`ready ${value}\n`));
+  })
+  .on('error', (error) => fail(`cannot connect to the X server: ${error.message}`));
