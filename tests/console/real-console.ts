@@ -96,7 +96,9 @@ export async function signIn(
 export async function screenshot(page: Page, name: string): Promise<void> {
   if (!SCREENSHOT_DIR) return;
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  // Let transitions and the countdown settle so the picture shows the steady state.
+  // Let transitions and the countdown settle so the picture shows the steady state; from the top,
+  // so sticky bars sit where a person sees them first.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }

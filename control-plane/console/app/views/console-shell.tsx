@@ -61,6 +61,8 @@ export function ConsoleShell({ identity, onIdentity, onSignedOut }: ConsoleShell
     try {
       await logout();
     } finally {
+      // Whoever signs in next starts on the dashboard; an expired sign-in keeps its page instead.
+      navigate({ page: 'sessions', params: {} });
       onSignedOut();
     }
   };

@@ -59,10 +59,17 @@ export function SessionsList({ canJoin, canAudit, onRejoin, onOpenAudit }: Sessi
 
   useEffect(() => {
     shown.current = filter;
-    setSessions(null);
-    setNextCursor(null);
     void loadFirst(filter);
   }, [filter]);
+
+  // Cleared in the same render as the filter changes, so the old list never shows under the new filter.
+  const choose = (next: Filter) => {
+    if (next === filter) return;
+    setFilter(next);
+    setSessions(null);
+    setNextCursor(null);
+    setFailed(null);
+  };
   useInterval(() => void loadFirst(filter), pages === 1 ? REFRESH_INTERVAL_MS : null);
 
   const loadMore = async () => {
@@ -112,7 +119,7 @@ export function SessionsList({ canJoin, canAudit, onRejoin, onOpenAudit }: Sessi
               class={`tabs__item${filter === item.value ? ' tabs__item--active' : ''}`}
               aria-pressed={filter === item.value}
               data-testid={`sessions-filter-${item.value}`}
-              onClick={() => setFilter(item.value)}
+              onClick={() => choose(item.value)}
             >
               {item.label}
             </button>

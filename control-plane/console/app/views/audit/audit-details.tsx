@@ -1,4 +1,5 @@
 import { changes, valueText } from '../../format/changes.ts';
+import { type Directory, nameFor } from './directory.ts';
 
 /** Keys shown as a before → after change rather than as plain values. */
 const CHANGE_KEYS = new Set(['before', 'after']);
@@ -7,7 +8,13 @@ const CHANGE_KEYS = new Set(['before', 'after']);
  * An event's details: a before/after pair as the list of what changed (`audit-diff`), every other
  * field as `name: value`.
  */
-export function AuditDetails({ details }: { details: Record<string, unknown> | null }) {
+export function AuditDetails({
+  details,
+  directory,
+}: {
+  details: Record<string, unknown> | null;
+  directory: Directory;
+}) {
   if (!details || Object.keys(details).length === 0) return <span class="cell-sub">—</span>;
   const hasChange = 'before' in details && 'after' in details;
   const diff = hasChange ? changes(details['before'], details['after']) : [];
@@ -16,12 +23,15 @@ export function AuditDetails({ details }: { details: Record<string, unknown> | n
     <div class="audit-details">
       {rest.length > 0 && (
         <dl class="audit-details__fields">
-          {rest.map(([key, value]) => (
-            <div key={key} class="audit-details__field">
-              <dt>{key}</dt>
-              <dd>{valueText(value)}</dd>
-            </div>
-          ))}
+          {rest.map(([key, value]) => {
+            const name = nameFor(key, value, directory);
+            return (
+              <div key={key} class="audit-details__field">
+                <dt>{name ? key.replace(/Id$/, '') : key}</dt>
+                <dd title={name ? valueText(value) : undefined}>{name ?? valueText(value)}</dd>
+              </div>
+            );
+          })}
         </dl>
       )}
       {hasChange && (

@@ -2,12 +2,14 @@ import type { TargetedSubmitEvent } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type AuditFilter, listAuditEvents } from '../../api/audit.ts';
 import { errorText } from '../../api/client.ts';
-import { listOperators } from '../../api/operators.ts';
+import { listGroups } from '../../api/groups.ts';
+import { listOperators, listOrganisations } from '../../api/operators.ts';
 import { can } from '../../api/scopes.ts';
-import type { AuditEvent, Identity, Operator } from '../../api/types.ts';
+import type { AuditEvent, Identity } from '../../api/types.ts';
 import { PageHeader } from '../common/page-header.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
 import { AuditTable } from './audit-table.tsx';
+import { type Directory, EMPTY_DIRECTORY } from './directory.ts';
 import { KNOWN_ACTIONS } from './known-actions.ts';
 
 export interface AuditPageProps {
@@ -30,11 +32,17 @@ export function AuditPage({ identity, initialSessionId, initialAction }: AuditPa
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [operators, setOperators] = useState<Operator[]>([]);
+  const [directory, setDirectory] = useState<Directory>(EMPTY_DIRECTORY);
   const generation = useRef(0);
 
   useEffect(() => {
-    if (can(identity.scopes, 'operators:read')) listOperators().then(setOperators, () => setOperators([]));
+    // Names instead of ids where this operator may read them; ids otherwise.
+    const none = () => [];
+    void Promise.all([
+      can(identity.scopes, 'operators:read') ? listOperators().catch(none) : Promise.resolve([]),
+      listGroups().catch(none),
+      listOrganisations().catch(none),
+    ]).then(([operators, groups, organisations]) => setDirectory({ operators, groups, organisations }));
   }, [identity]);
 
   const load = async (cursor: string | null) => {
@@ -55,17 +63,26 @@ export function AuditPage({ identity, initialSessionId, initialAction }: AuditPa
 
   // A new filter starts again from the first page.
   useEffect(() => {
-    setEvents(null);
     void load(null);
   }, [filter]);
 
+  // Cleared in the same render as the filter changes, so old events never show under the new filter.
+  const changeFilter = (next: AuditFilter) => {
+    setFilter(next);
+    setEvents(null);
+    setNextCursor(null);
+  };
+
   const apply = (event: TargetedSubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
-    setFilter({ sessionId: draft.sessionId.trim() || undefined, action: draft.action.trim() || undefined });
+    changeFilter({
+      sessionId: draft.sessionId.trim() || undefined,
+      action: draft.action.trim() || undefined,
+    });
   };
   const clear = () => {
     setDraft({ sessionId: '', action: '' });
-    setFilter({});
+    changeFilter({});
   };
   const filtered = Boolean(filter.sessionId || filter.action);
 
@@ -120,11 +137,11 @@ export function AuditPage({ identity, initialSessionId, initialAction }: AuditPa
       {events && (
         <AuditTable
           events={events}
-          operators={operators}
+          directory={directory}
           empty={filtered ? 'No events match this filter.' : 'No events yet.'}
           onSession={(sessionId) => {
             setDraft({ sessionId, action: '' });
-            setFilter({ sessionId });
+            changeFilter({ sessionId });
           }}
         />
       )}

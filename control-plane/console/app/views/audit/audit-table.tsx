@@ -1,10 +1,11 @@
 import type { AuditEvent, Operator } from '../../api/types.ts';
 import { formatDateTime } from '../../format/time.ts';
 import { AuditDetails } from './audit-details.tsx';
+import type { Directory } from './directory.ts';
 
 export interface AuditTableProps {
   events: AuditEvent[];
-  operators: Operator[];
+  directory: Directory;
   empty: string;
   /** Shows only the events of this session. */
   onSession(sessionId: string): void;
@@ -24,7 +25,7 @@ function actorText(event: AuditEvent, operators: Operator[]): string {
 }
 
 /** Audit events as a table; a session id filters the log to that session. */
-export function AuditTable({ events, operators, empty, onSession }: AuditTableProps) {
+export function AuditTable({ events, directory, empty, onSession }: AuditTableProps) {
   if (events.length === 0) {
     return (
       <section class="card">
@@ -47,9 +48,9 @@ export function AuditTable({ events, operators, empty, onSession }: AuditTablePr
         </thead>
         <tbody>
           {events.map((event) => (
-            <tr key={event.id} data-testid="audit-row" data-action={event.action}>
+            <tr key={event.id} data-testid="audit-row" data-action={event.action} data-event-id={event.id}>
               <td class="cell-nowrap">{formatDateTime(event.at)}</td>
-              <td class="cell-nowrap">{actorText(event, operators)}</td>
+              <td class="cell-nowrap">{actorText(event, directory.operators)}</td>
               <td>
                 <code class="action-code">{event.action}</code>
               </td>
@@ -69,7 +70,7 @@ export function AuditTable({ events, operators, empty, onSession }: AuditTablePr
               </td>
               <td class="cell-mono">{event.address ?? '—'}</td>
               <td>
-                <AuditDetails details={event.details} />
+                <AuditDetails details={event.details} directory={directory} />
               </td>
             </tr>
           ))}

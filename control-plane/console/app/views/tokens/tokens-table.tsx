@@ -70,7 +70,7 @@ export function TokensTable({ tokens, operators, onRevoked }: TokensTableProps) 
             <tr key={token.id} data-testid="token-row" data-name={token.name}>
               <td>
                 <div class="cell-title">{token.name}</div>
-                <div class="cell-sub">created {formatDate(token.createdAt)}</div>
+                <div class="cell-sub cell-nowrap">created {formatDate(token.createdAt)}</div>
               </td>
               <td>
                 <span class="scope-list">
@@ -82,8 +82,8 @@ export function TokensTable({ tokens, operators, onRevoked }: TokensTableProps) 
                 </span>
               </td>
               <td>{ownerName(token.operatorId, operators)}</td>
-              <td>{token.expiresAt ? formatDate(token.expiresAt) : 'never'}</td>
-              <td>{token.lastUsedAt ? formatDateTime(token.lastUsedAt) : 'never'}</td>
+              <td class="cell-nowrap">{token.expiresAt ? formatDate(token.expiresAt) : 'never'}</td>
+              <td class="cell-nowrap">{token.lastUsedAt ? formatDateTime(token.lastUsedAt) : 'never'}</td>
               <td class="table__actions">
                 <ConfirmButton
                   testId="revoke-token"
