@@ -91,6 +91,12 @@ describe('the second factor in the console', () => {
     await page.click('button[type=submit]');
     await page.waitForSelector('[data-testid=totp-input]');
     assert.equal(await page.locator('[data-testid=error]').count(), 0, 'asking for the code is not an error');
+    assert.equal(
+      await page.inputValue('[data-testid=totp-input]'),
+      '',
+      'the password never shows in the code field',
+    );
+    assert.equal(await page.locator('input[name=password]').count(), 0);
     await screenshot(page, 'login-totp');
 
     await page.fill('[data-testid=totp-input]', wrongCode(secret));

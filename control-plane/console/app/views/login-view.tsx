@@ -120,10 +120,11 @@ export function LoginView({ onSignedIn, message }: LoginViewProps) {
         <form class="form" onSubmit={submit} noValidate>
           {secondFactor ? (
             <>
-              <p class="login__lead">
+              <p class="login__lead" key="lead">
                 Enter the 6-digit code your authenticator app shows for <b>{secondFactor.username}</b>.
               </p>
-              <label class="field">
+              {/* Keyed apart from the password field, so Preact never reuses it with the password in it. */}
+              <label class="field" key="totp">
                 <span class="field__label">Authenticator code</span>
                 <input
                   class="input input--totp"
@@ -141,7 +142,7 @@ export function LoginView({ onSignedIn, message }: LoginViewProps) {
             </>
           ) : (
             <>
-              <label class="field">
+              <label class="field" key="username">
                 <span class="field__label">Username</span>
                 <input
                   class="input"
@@ -153,7 +154,7 @@ export function LoginView({ onSignedIn, message }: LoginViewProps) {
                   autofocus
                 />
               </label>
-              <label class="field">
+              <label class="field" key="password">
                 <span class="field__label">Password</span>
                 <input
                   class="input"
