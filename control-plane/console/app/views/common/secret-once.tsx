@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'preact/hooks';
 import { CopyButton } from './copy-button.tsx';
 
 export interface SecretOnceProps {
@@ -11,8 +12,11 @@ export interface SecretOnceProps {
 
 /** A secret the server shows this once (a token, a key), with Copy and a clear warning. */
 export function SecretOnce({ title, value, testId, hint, onDone }: SecretOnceProps) {
+  const box = useRef<HTMLDivElement>(null);
+  // It appears where the button was pressed, which may be below the fold: bring it into view.
+  useEffect(() => box.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' }), [value]);
   return (
-    <div class="secret-once" role="status">
+    <div class="secret-once" role="status" ref={box}>
       <div class="secret-once__title">{title}</div>
       <p class="secret-once__hint">
         {hint ? `${hint} ` : ''}Copy it now: it is stored hashed and will not be shown again.
