@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { RelayClient } from '../control-plane/relay-client.ts';
-import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { registerAgent, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import {
   api,
   type ConsolePage,
@@ -219,6 +219,41 @@ describe('operator-first sessions in the console', () => {
       assert.equal(await page.isVisible('[data-testid=new-session]'), true, 'the invitation is closed');
     } finally {
       await agent.close();
+    }
+  });
+
+  it('an invited user who connects while the operator is in another session is offered, not forced', async () => {
+    await signIn(page, cp);
+    await startInvite();
+    const invitedCode = (await codeText()).replace(/ /g, '');
+
+    // Meanwhile the operator takes a user-first session.
+    const walkIn = await registerAgent(cp.app);
+    const first = await RelayClient.connect(walkIn.relay.url);
+    const agents = [first];
+    try {
+      first.hello('agent', walkIn.relay.token);
+      await first.next('welcome');
+      await page.fill('[data-testid=code-input]', walkIn.code);
+      await page.click('[data-testid=connect]');
+      await page.waitForSelector('body[data-view=session]');
+      await first.next('operator-joined');
+
+      const joined = await agentJoin(invitedCode);
+      const invited = await RelayClient.connect(joined.relay.url);
+      agents.push(invited);
+      invited.hello('agent', joined.relay.token);
+      await invited.next('welcome');
+      await page.waitForSelector('[data-testid=invite-arrived]');
+      assert.equal(await page.getAttribute('body', 'data-view'), 'session');
+      assert.equal(invited.messages('operator-joined').length, 0, 'not joined before the operator says so');
+      await screenshot(page, 'invite-arrived-during-session');
+
+      await page.click('[data-testid=open-arrived]');
+      await invited.next('operator-joined');
+      await page.waitForSelector('[data-testid=invite-arrived]', { state: 'detached' });
+    } finally {
+      for (const agent of agents) await agent.close();
     }
   });
 });

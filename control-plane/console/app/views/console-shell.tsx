@@ -1,10 +1,11 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { logout } from '../api/auth.ts';
-import type { Identity, SessionGrant } from '../api/types.ts';
+import type { Identity, SessionView as Session, SessionGrant } from '../api/types.ts';
 import { type Location, mayOpen, type Page } from '../navigation.ts';
 import { InviteController } from '../session/invite-controller.ts';
 import { AccountPage } from './account/account-page.tsx';
 import { AppHeader } from './app-header.tsx';
+import { ArrivalBar } from './arrival-bar.tsx';
 import { AuditPage } from './audit/audit-page.tsx';
 import { DashboardView } from './dashboard-view.tsx';
 import { GroupsPage } from './groups/groups-page.tsx';
@@ -30,6 +31,10 @@ export function ConsoleShell({ identity, onIdentity, onSignedOut }: ConsoleShell
   const [live, setLive] = useState<SessionGrant | null>(null);
   const [invite, setInvite] = useState<InviteController | null>(null);
   const [inviteNotice, setInviteNotice] = useState<string | null>(null);
+  // The invited user's device connected while the operator was in another session.
+  const [arrived, setArrived] = useState<Session | null>(null);
+  const liveNow = useRef(live);
+  liveNow.current = live;
   const { scopes } = identity;
   const page: Page = mayOpen(location.page, scopes) ? location.page : 'sessions';
 
@@ -47,7 +52,9 @@ export function ConsoleShell({ identity, onIdentity, onSignedOut }: ConsoleShell
     const controller = await InviteController.create(deviceGroupId, {
       onJoined: (grant) => {
         setInvite(null);
-        setLive(grant);
+        // Never pull the operator out of a session they are in; offer the new one instead.
+        if (liveNow.current) setArrived(grant.session);
+        else setLive(grant);
       },
       onCancelled: () => {
         setInvite(null);
@@ -76,6 +83,16 @@ export function ConsoleShell({ identity, onIdentity, onSignedOut }: ConsoleShell
         onNavigate={(target) => go({ page: target, params: {} })}
         onSignOut={() => void signOut()}
       />
+      {arrived && (
+        <ArrivalBar
+          session={arrived}
+          onOpen={(grant) => {
+            setArrived(null);
+            setLive(grant);
+          }}
+          onDismiss={() => setArrived(null)}
+        />
+      )}
       {live ? (
         <SessionView key={live.session.id} grant={live} onLeave={() => setLive(null)} />
       ) : (

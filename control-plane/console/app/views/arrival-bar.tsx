@@ -1,0 +1,50 @@
+import { useState } from 'preact/hooks';
+import { errorText } from '../api/client.ts';
+import { joinSession } from '../api/sessions.ts';
+import type { SessionGrant, SessionView } from '../api/types.ts';
+import { peerLabel } from '../session/describe.ts';
+
+export interface ArrivalBarProps {
+  session: SessionView;
+  onOpen(grant: SessionGrant): void;
+  onDismiss(): void;
+}
+
+/**
+ * Says that the user of an invitation connected while the operator was busy in another session,
+ * with a button to switch over (a fresh join: relay grants only live a minute).
+ */
+export function ArrivalBar({ session, onOpen, onDismiss }: ArrivalBarProps) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const open = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      onOpen(await joinSession(session.id));
+    } catch (caught) {
+      setError(errorText(caught, 'The session could not be opened.'));
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="arrival-bar" role="status" data-testid="invite-arrived">
+      <span class="arrival-bar__text">
+        {session.agent ? peerLabel(session.agent) : 'The user you invited'} connected to your invitation.
+        {error && <span class="arrival-bar__error"> {error}</span>}
+      </span>
+      <button
+        type="button"
+        class="btn btn--primary btn--small"
+        data-testid="open-arrived"
+        disabled={busy}
+        onClick={() => void open()}
+      >
+        {busy ? 'Opening…' : 'Switch to that session'}
+      </button>
+      <button type="button" class="btn btn--dark btn--small" onClick={onDismiss}>
+        Later
+      </button>
+    </div>
+  );
+}
