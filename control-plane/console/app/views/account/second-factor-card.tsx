@@ -79,8 +79,8 @@ export function SecondFactorCard({ operator, onEnabled }: SecondFactorCardProps)
             <Notice>The second factor is on. Sign-ins now ask for a code from your app.</Notice>
           )}
           <p class="section-lead">
-            Signing in asks for a 6-digit code from your authenticator app after your password. To move it to
-            another phone, ask an administrator.
+            Signing in asks for a 6-digit code from your authenticator app after your password. Keep the app:
+            the console cannot turn the second factor off or move it to another phone.
           </p>
         </>
       ) : pending ? (
