@@ -23,10 +23,13 @@ import { findPeResource, PE_MACHINE_X64, RT_RCDATA, readPeHeaders } from '../../
 import { encodeStampTrailer } from '../../agent/packaging/stamp-format.ts';
 import { verifyStamp } from '../../agent/packaging/stamp-verify.ts';
 import { OWNER_FILE, WORK_DIR_PREFIX } from '../../agent/packaging/work-dir.ts';
+import { downloadRoutes } from '../../control-plane/downloads/index.ts';
+import { RelayClient } from '../control-plane/relay-client.ts';
 import { launchChromium } from '../support/browser.ts';
 import {
   ADMIN_PASSWORD,
   ADMIN_USERNAME,
+  loginCookie,
   startControlPlane,
   type TestControlPlane,
 } from '../support/control-plane.ts';
@@ -198,6 +201,48 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
     await next.exited;
   });
 
+  it("a download made for an operator's session joins it without a code, then deletes itself", async () => {
+    const cookie = await loginCookie(cp.app);
+    const headers = { cookie, origin: cp.url, 'content-type': 'application/json' };
+    const created = await cp.app.request('/api/sessions', { method: 'POST', headers, body: '{}' });
+    assert.equal(created.status, 201, await created.clone().text());
+    const { session } = (await created.json()) as { session: { id: string } };
+    // What the operator's download link does: the route, with the session put into the stamp.
+    const links = downloadRoutes(cp.services, {
+      stampSession: async (c) => {
+        const sid = c.req.query('session')!;
+        const token = await cp.services.tokens.sign('relayAgent', { sub: sid }, 15 * 60_000);
+        return { sid, relay: { url: `${cp.url.replace(/^http/, 'ws')}/ws`, token }, ttlMs: 15 * 60_000 };
+      },
+    });
+    const response = await links.request(`/download/agent/linux-x64?session=${session.id}`);
+    assert.equal(response.status, 200);
+    const path = join(scratch, `download-${++copies}`, 'lifeline-agent-linux-x64');
+    mkdirSync(join(path, '..'));
+    writeFileSync(path, Buffer.from(await response.arrayBuffer()), { mode: 0o755 });
+
+    const agent = run(path, ['--accept']);
+    await waitFor('the agent to connect to the prepared session', () =>
+      agent.output().includes('Connecting to the session your help desk'),
+    );
+    const grant = await waitFor('the operator to be let in', async () => {
+      const joined = await cp.app.request(`/api/sessions/${session.id}/join`, { method: 'POST', headers });
+      return joined.status === 200
+        ? ((await joined.json()) as { relay: { url: string; token: string } })
+        : undefined;
+    });
+    const operator = await RelayClient.connect(grant.relay.url);
+    operator.hello('operator', grant.relay.token);
+    await operator.next('welcome');
+    assert.equal((await operator.next('consent', 0, 15_000)).accepted, true);
+    await operator.until(() => operator.videos().length > 0, 'a video frame', 20_000);
+    operator.send({ type: 'end', reason: 'operator-ended' });
+    assert.equal(await agent.exited, 0, agent.output());
+    await operator.close();
+    assert.doesNotMatch(agent.output(), CODE, 'the user was shown no code and typed nothing');
+    assert.equal(existsSync(path), false);
+  });
+
   it('a tampered stamp is refused with a clear error, before anything registers', async () => {
     const path = await download();
     const found = readStamp(path)!;
@@ -234,6 +279,35 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
     agent.child.stdin?.write('q');
     assert.equal(await agent.exited, 0, agent.output());
     assert.equal(existsSync(path), false);
+  });
+
+  it("an unstamped agent takes the operator's code, asks again after a wrong one, and joins", async () => {
+    const cookie = await loginCookie(cp.app);
+    const headers = { cookie, origin: cp.url, 'content-type': 'application/json' };
+    const created = await cp.app.request('/api/sessions', { method: 'POST', headers, body: '{}' });
+    const { session, code } = (await created.json()) as { session: { id: string }; code: string };
+    const wrong = code === '111111111' ? '222222222' : '111111111';
+
+    const agent = run(copyOfUnstamped(), ['--accept']);
+    await waitFor('the server question', () => agent.output().includes('Address of your help desk'));
+    agent.child.stdin?.write(`${cp.url}\n`);
+    await waitFor('the code question', () => agent.output().includes('Code from your operator'));
+    agent.child.stdin?.write(`${wrong}\n`);
+    await waitFor('a clear refusal and a second chance', () => agent.output().includes('Try again'));
+    agent.child.stdin?.write(`${code}\n`);
+    await waitFor('the agent to join', () => agent.output().includes('Connecting to the session'));
+    const grant = await waitFor('the operator to be let in', async () => {
+      const joined = await cp.app.request(`/api/sessions/${session.id}/join`, { method: 'POST', headers });
+      return joined.status === 200
+        ? ((await joined.json()) as { relay: { url: string; token: string } })
+        : undefined;
+    });
+    const operator = await RelayClient.connect(grant.relay.url);
+    operator.hello('operator', grant.relay.token);
+    assert.equal((await operator.next('consent', 0, 15_000)).accepted, true);
+    operator.send({ type: 'end', reason: 'operator-ended' });
+    assert.equal(await agent.exited, 0, agent.output());
+    await operator.close();
   });
 });
 
