@@ -201,6 +201,38 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
     await next.exited;
   });
 
+  it('a code that expires unused ends the session, and the agent deletes itself', async () => {
+    // The shortest code a policy allows lives one minute.
+    const shortLived = await startControlPlane({ listen: true, env: { LIFELINE_CODE_TTL_MINUTES: '1' } });
+    try {
+      const path = copyOfUnstamped();
+      const agent = run(path, ['--server', shortLived.url]);
+      await waitFor('the agent to show a code', () => CODE.exec(agent.output())?.[1], 30_000);
+      await waitFor('the code to expire', () => agent.child.exitCode !== null, 90_000);
+      assert.equal(await agent.exited, 0, agent.output());
+      assert.match(agent.output(), /Session ended: code-expired/);
+      assert.equal(existsSync(path), false);
+    } finally {
+      await shortLived.stop();
+    }
+  });
+
+  it('a lost connection to the control plane ends the session, and the agent deletes itself', async () => {
+    const doomed = await startControlPlane({ listen: true });
+    const path = copyOfUnstamped();
+    const agent = run(path, ['--server', doomed.url]);
+    try {
+      await waitFor('the agent to show a code', () => CODE.exec(agent.output())?.[1], 30_000);
+      const workDir = await waitFor('the work dir', () => workDirOf(agent.child.pid!));
+      await doomed.stop();
+      assert.equal(await agent.exited, 0, agent.output());
+      assert.equal(existsSync(path), false);
+      assert.equal(existsSync(workDir), false);
+    } finally {
+      await doomed.stop().catch(() => {});
+    }
+  });
+
   it("a download made for an operator's session joins it without a code, then deletes itself", async () => {
     const cookie = await loginCookie(cp.app);
     const headers = { cookie, origin: cp.url, 'content-type': 'application/json' };
