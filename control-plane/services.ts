@@ -12,6 +12,7 @@ import { loadServerSecret } from './keys/server-secret.ts';
 import { type KeyRing, loadKeyRing } from './keys/signing-keys.ts';
 import type { Logger } from './logger.ts';
 import { Relay } from './relay/relay.ts';
+import { startHousekeeping } from './sessions/housekeeping.ts';
 import { SessionStore } from './sessions/session-store.ts';
 import { GuessThrottle } from './throttle/guess-throttle.ts';
 import { createTokenService, type TokenService } from './tokens/tokens.ts';
@@ -77,6 +78,7 @@ export async function createServices(
   if (orphans > 0) logger.info({ orphans }, 'ended sessions left open by a previous run');
   const mayConnect = (operatorId: string, loginSessionId: string | undefined) =>
     operatorMayConnect({ db }, operatorId, loginSessionId);
+  const stopHousekeeping = startHousekeeping(store, audit, logger);
   const relay = new Relay({ tokens, store, audit, logger, node, operatorMayConnect: mayConnect });
   await ensureFirstAdmin(db, config, audit, options.announce ?? ((text) => process.stdout.write(text)));
   await ensureDefaultGroups(db, groups, config);
@@ -102,6 +104,7 @@ export async function createServices(
     operatorMayConnect: mayConnect,
     isAllowedOrigin: originMatcher(config),
     async close() {
+      stopHousekeeping();
       await relay.shutdown();
       (client as Client).close();
     },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { ROLES } from '../../protocol/index.ts';
 import { apiTokens, loginSessions, operators } from '../db/schema.ts';
@@ -239,8 +239,23 @@ export function authRoutes(services: Services) {
           'Enter the 6-digit code from your authenticator app.',
         );
       }
-      if (!verifyTotp(operator.totpSecret, totp))
-        throw await fail('Wrong authenticator code.', 'SECOND_FACTOR_REQUIRED');
+      const step = verifyTotp(operator.totpSecret, totp);
+      // Claim the step atomically: the same code sent twice (or replayed) is accepted once.
+      const claimed =
+        step === undefined
+          ? []
+          : await services.db
+              .update(operators)
+              .set({ totpLastStep: step })
+              .where(
+                and(
+                  eq(operators.id, operator.id),
+                  or(isNull(operators.totpLastStep), lt(operators.totpLastStep, step)),
+                ),
+              )
+              .returning({ id: operators.id });
+      if (claimed.length === 0)
+        throw await fail('Wrong or already used authenticator code.', 'SECOND_FACTOR_REQUIRED');
     }
     for (const key of keys) services.loginThrottle.succeed(key);
     const id = randomUUID();
@@ -315,7 +330,8 @@ export function authRoutes(services: Services) {
     const operator = principal.operator;
     if (operator.totpEnabledAt) throw new ApiError(409, 'CONFLICT', 'The second factor is already on.');
     if (!operator.totpSecret) throw new ApiError(409, 'CONFLICT', 'Start with POST /api/auth/totp/setup.');
-    if (!verifyTotp(operator.totpSecret, c.req.valid('json').code)) {
+    const step = verifyTotp(operator.totpSecret, c.req.valid('json').code);
+    if (step === undefined) {
       throw new ApiError(
         400,
         'VALIDATION_FAILED',
@@ -324,7 +340,7 @@ export function authRoutes(services: Services) {
     }
     const [updated] = await services.db
       .update(operators)
-      .set({ totpEnabledAt: new Date() })
+      .set({ totpEnabledAt: new Date(), totpLastStep: step })
       .where(eq(operators.id, operator.id))
       .returning();
     await services.audit.record({

@@ -20,12 +20,23 @@ export function newTotpSecret(label: string): { secret: string; uri: string } {
   return { secret, uri: totpFor(secret, label).toString() };
 }
 
-/** Checks a 6-digit code against the secret. */
-export function verifyTotp(secret: string, code: string): boolean {
-  return totpFor(secret).validate({ token: code.replace(/\s/g, ''), window: WINDOW_STEPS }) !== null;
+/** Length of one TOTP step, in seconds. */
+const PERIOD_S = 30;
+
+/**
+ * Checks a 6-digit code against the secret and returns the time step it belongs to, or undefined.
+ * Callers refuse a step at or before the last one accepted, so a code cannot be replayed.
+ */
+export function verifyTotp(secret: string, code: string, now = Date.now()): number | undefined {
+  const delta = totpFor(secret).validate({
+    token: code.replace(/\s/g, ''),
+    window: WINDOW_STEPS,
+    timestamp: now,
+  });
+  return delta === null ? undefined : Math.floor(now / 1000 / PERIOD_S) + delta;
 }
 
 /** The current code, for tests and scripts that hold the secret. */
-export function currentTotp(secret: string): string {
-  return totpFor(secret).generate();
+export function currentTotp(secret: string, timestamp = Date.now()): string {
+  return totpFor(secret).generate({ timestamp });
 }

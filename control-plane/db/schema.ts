@@ -28,6 +28,8 @@ export const operators = sqliteTable('operators', {
   /** Base32 TOTP secret; a second factor is required at login once `totpEnabledAt` is set. */
   totpSecret: text('totp_secret'),
   totpEnabledAt: integer('totp_enabled_at', { mode: 'timestamp_ms' }),
+  /** The last 30-second step a code was accepted for: a code is good once. */
+  totpLastStep: integer('totp_last_step'),
 });
 
 /**

@@ -64,10 +64,18 @@ export function idempotent(services: Services): MiddlewareHandler<AppEnv> {
         .from(idempotencyKeys)
         .where(and(eq(idempotencyKeys.key, id), eq(idempotencyKeys.principal, who)));
       if (!seen || seen.requestHash !== requestHash) {
-        throw new ApiError(422, 'IDEMPOTENCY_MISMATCH', 'This Idempotency-Key was used with a different request.');
+        throw new ApiError(
+          422,
+          'IDEMPOTENCY_MISMATCH',
+          'This Idempotency-Key was used with a different request.',
+        );
       }
       if (seen.status === IN_PROGRESS) {
-        throw new ApiError(409, 'CONFLICT', 'A request with this Idempotency-Key is still running. Retry shortly.');
+        throw new ApiError(
+          409,
+          'CONFLICT',
+          'A request with this Idempotency-Key is still running. Retry shortly.',
+        );
       }
       // Creates answer JSON, and refusals the one problem shape: the status says which this was.
       return c.newResponse(open(seen.body, secret), seen.status as 200, {

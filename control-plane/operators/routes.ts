@@ -72,6 +72,9 @@ const routes = {
           password: passwordSchema.optional(),
           organisationId: z.string().max(64).optional(),
           disabled: z.boolean().optional(),
+          resetSecondFactor: z.literal(true).optional().openapi({
+            description: "Turn off the operator's second factor (a lost phone); they set it up again",
+          }),
         }),
       ),
     },
@@ -163,11 +166,13 @@ export function operatorRoutes(services: Services) {
         ...(body.organisationId !== undefined ? { organisationId: body.organisationId } : {}),
         ...(body.password !== undefined ? { passwordHash: await hashPassword(body.password) } : {}),
         ...(body.disabled !== undefined ? { disabledAt: body.disabled ? new Date() : null } : {}),
+        ...(body.resetSecondFactor ? { totpSecret: null, totpEnabledAt: null, totpLastStep: null } : {}),
       })
       .where(eq(operators.id, id))
       .returning();
     if (
       body.disabled ||
+      body.resetSecondFactor ||
       body.password !== undefined ||
       (body.role && body.role !== before.role) ||
       (body.organisationId && body.organisationId !== before.organisationId)
@@ -199,6 +204,7 @@ export function operatorRoutes(services: Services) {
           disabled: after!.disabledAt !== null,
         },
         passwordChanged: body.password !== undefined,
+        secondFactorReset: body.resetSecondFactor === true,
       },
     });
     return c.json(operatorView(after!), 200);

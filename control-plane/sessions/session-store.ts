@@ -258,6 +258,26 @@ export class SessionStore {
     return rows.length > 0;
   }
 
+  /**
+   * Ends waiting sessions whose code expired unused and whose agent never connected (an operator's
+   * invitation nobody took up). Sessions with a connected agent are ended by their relay's timer.
+   */
+  async expireUnclaimed(now = new Date()): Promise<string[]> {
+    const rows = await this.db
+      .update(sessions)
+      .set({ status: 'ended', endedAt: now, endReason: 'code-expired' })
+      .where(
+        and(
+          eq(sessions.status, 'waiting'),
+          isNull(sessions.codeRedeemedAt),
+          isNull(sessions.agentConnectedAt),
+          lt(sessions.codeExpiresAt, now),
+        ),
+      )
+      .returning({ id: sessions.id });
+    return rows.map((row) => row.id);
+  }
+
   /** Ends what a previous run of this node left open: its sockets are gone. */
   async endOrphans(node: string): Promise<number> {
     const rows = await this.db
