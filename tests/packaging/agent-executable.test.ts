@@ -218,12 +218,15 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
   });
 
   it('a lost connection to the control plane ends the session, and the agent deletes itself', async () => {
-    const doomed = await startControlPlane({ listen: true });
+    const logs: string[] = [];
+    const doomed = await startControlPlane({ listen: true, logs });
     const path = copyOfUnstamped();
     const agent = run(path, ['--server', doomed.url]);
     try {
       await waitFor('the agent to show a code', () => CODE.exec(agent.output())?.[1], 30_000);
       const workDir = await waitFor('the work dir', () => workDirOf(agent.child.pid!));
+      // Logged right after the relay sent its welcome.
+      await waitFor('the agent on the relay', () => logs.some((line) => line.includes('"agent attached"')));
       await doomed.stop();
       assert.equal(await agent.exited, 0, agent.output());
       assert.equal(existsSync(path), false);
