@@ -132,7 +132,9 @@ async function resolveTarget(
     if (server === undefined) return undefined;
     if (server && !/^https?:\/\//.test(server)) server = `https://${server}`;
     if (server && URL.canParse(server)) break;
-    process.stdout.write('  That is not a web address. Try again.\n');
+    process.stdout.write(
+      server ? '  That is not a web address. Try again.\n' : '  Type the address your help desk gave you.\n',
+    );
   }
   const code =
     flags.code ?? (await prompt().ask('  Code from your operator (press Enter if you have none): '));
