@@ -12,7 +12,7 @@ import { BenchContext } from './parts/context.ts';
 import { runLatency } from './parts/latency.ts';
 import { runRelay } from './parts/relay.ts';
 import { runWorkloads } from './parts/workloads.ts';
-import { type BenchResults, loadNow, machine, writeResults } from './report/results.ts';
+import { type BenchResults, commitMeasured, loadNow, machine, writeResults } from './report/results.ts';
 import { formatTables } from './report/table.ts';
 import { closeApiConnections } from './support/api.ts';
 import { leftovers, stopAll } from './support/processes.ts';
@@ -84,6 +84,7 @@ async function main(): Promise<number> {
   const parts = (positionals.length ? positionals : Object.keys(PARTS)) as PartName[];
   const results: BenchResults = {
     date: new Date().toISOString(),
+    commit: commitMeasured(),
     machine: machine(),
     quick: values.quick,
     parts,

@@ -12,15 +12,18 @@ import type { BenchContext } from './context.ts';
 const INPUT_EVENTS = 120;
 /** Events sent first and not counted: the first ones pay for warming caches and JITs. */
 const WARMUP_EVENTS = 5;
-/** How long one event may take to show before it counts as lost, in ms. */
-const EVENT_TIMEOUT_MS = 3_000;
+/** How long one event may take to show before it counts as not shown, in ms. */
+const EVENT_TIMEOUT_MS = 5_000;
 /** Random pause between events, in ms, so events do not lock onto the capture clock. */
 const GAP_MS = { min: 40, max: 140 };
 /** Changes the test client makes on its own for display-to-viewer latency. */
 const DISPLAY_TICKS = 100;
 /** Random interval between those changes, in ms. */
 const TICK_MS = { min: 60, max: 140 };
-/** More lost events than this share means input does not work: the run fails. */
+/**
+ * More key presses than this share missing on the desktop means input does not work: the run fails.
+ * Presses that arrive but show late (or are skipped by a viewer catching up) are a slow figure.
+ */
 const MAX_LOST_SHARE = 0.1;
 
 export const RESOLUTIONS = [
@@ -31,9 +34,9 @@ export const RESOLUTIONS = [
 export interface LatencyFigures {
   system: System;
   resolution: string;
-  /** Input event in the page to the changed picture on the viewer's canvas, ms. */
+  /** Input event in the page to the changed picture on the viewer's canvas, ms; `lost`: not shown in 5 s. */
   inputToDisplay: Distribution & { lost: number };
-  /** Change on the X display to the changed picture on the viewer's canvas, ms. */
+  /** Change on the X display to the changed picture on the viewer's canvas, ms; `missed`: never shown. */
   displayToViewer: Distribution & { missed: number };
   /**
    * Lifeline only: from the agent's send stamp (an access unit leaving its splitter) to the picture
@@ -68,6 +71,7 @@ async function measureInput(
   await viewer.focus();
   const samples: number[] = [];
   let lost = 0;
+  const received = probe.inputsReceived();
   try {
     for (let i = 0; i < WARMUP_EVENTS + events; i++) {
       await page.evaluate(() => window.benchPage.expectNext());
@@ -83,13 +87,18 @@ async function measureInput(
       // After a loss, let a late picture arrive so the next event is matched with its own change.
       await sleep(latency === null ? 1_000 : GAP_MS.min + Math.random() * (GAP_MS.max - GAP_MS.min));
     }
+    // Presses still on their way when the last one timed out.
+    await sleep(500);
   } finally {
     probe.input(false);
   }
+  const pressed = WARMUP_EVENTS + events;
+  const missing = pressed - (probe.inputsReceived() - received);
   ensure(
-    lost <= events * MAX_LOST_SHARE,
-    `${SYSTEM_LABEL[viewer.system]}: ${lost} of ${events} input events never showed on the viewer within ${EVENT_TIMEOUT_MS} ms`,
+    missing <= pressed * MAX_LOST_SHARE,
+    `${SYSTEM_LABEL[viewer.system]}: ${missing} of ${pressed} key presses never reached the desktop`,
   );
+  ensure(samples.length > 0, `${SYSTEM_LABEL[viewer.system]}: no input event ever showed on the viewer`);
   return { samples, lost };
 }
 
@@ -113,9 +122,10 @@ async function measureDisplay(
     if (shown) samples.push(shown[1] - tick.at);
     else missed++;
   }
+  // A viewer that skips pictures to catch up misses changes: a slow figure. None at all is a failure.
   ensure(
-    samples.length >= changes / 2,
-    `${SYSTEM_LABEL[viewer.system]}: only ${samples.length} of ${changes} display changes reached the viewer`,
+    samples.length > 0,
+    `${SYSTEM_LABEL[viewer.system]}: none of ${changes} display changes reached the viewer`,
   );
   return { samples, missed, sentToDrawn: stamps };
 }

@@ -17,36 +17,28 @@ interface Panel {
 const PANEL = { width: 440, height: 310, left: 48, right: 12, top: 30, bottom: 104 };
 const COLOURS = { lifeline: '#1f6feb', vnc: '#d9480f' };
 const LOAD_COLOURS = ['#2b8a3e', '#1f6feb', '#ae3ec9', '#d9480f', '#495057'];
-/** Horizontal guides on every panel. */
-const GUIDES = [0.5, 0.95, 0.99];
+/** Horizontal guides on every panel (p95 sits too close to p99 to carry a label). */
+const GUIDES = [0.5, 0.99];
+/** The 1-2-5 steps of the logarithmic time axis, in ms. */
+const STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000];
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** A round axis maximum at or above `value`: 1, 2 or 5 times a power of ten. */
-function niceCeil(value: number): number {
-  if (!(value > 0)) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
-  return 10 * power;
 }
 
 function panelSvg(panel: Panel, offsetX: number): string {
   const plotW = PANEL.width - PANEL.left - PANEL.right;
   const plotH = PANEL.height - PANEL.top - PANEL.bottom;
   const withData = panel.series.filter((s) => s.samples.length > 0);
-  const xMax = niceCeil(
-    Math.max(
-      ...withData.map((s) =>
-        quantile(
-          [...s.samples].sort((a, b) => a - b),
-          0.99,
-        ),
-      ),
-    ) * 1.1,
-  );
-  const x = (v: number) => PANEL.left + (Math.min(Math.max(v, 0), xMax) / xMax) * plotW;
+  const all = withData.flatMap((s) => s.samples);
+  // Latencies span from below a millisecond (the relay) to seconds (a stalled viewer): a log axis.
+  const low = Math.min(...all);
+  const high = Math.max(...all);
+  const xMin = [...STEPS].reverse().find((step) => step <= low) ?? STEPS[0]!;
+  const xMax = STEPS.find((step) => step >= high) ?? STEPS.at(-1)!;
+  const span = Math.log10(xMax) - Math.log10(xMin);
+  const x = (v: number) =>
+    PANEL.left + ((Math.log10(Math.min(Math.max(v, xMin), xMax)) - Math.log10(xMin)) / span) * plotW;
   const y = (q: number) => PANEL.top + (1 - q) * plotH;
   const out: string[] = [`<g transform="translate(${offsetX},0)">`];
   out.push(
@@ -59,14 +51,14 @@ function panelSvg(panel: Panel, offsetX: number): string {
       `<text x="${PANEL.left - 4}" y="${y(guide) + 4}" font-size="10" text-anchor="end">p${Math.round(guide * 100)}</text>`,
     );
   }
-  for (let i = 0; i <= 5; i++) {
-    const value = (xMax / 5) * i;
+  for (const value of STEPS.filter((step) => step >= xMin && step <= xMax)) {
     out.push(
-      `<text x="${x(value)}" y="${PANEL.top + plotH + 14}" font-size="10" text-anchor="middle">${Math.round(value)}</text>`,
+      `<line x1="${x(value)}" x2="${x(value)}" y1="${PANEL.top}" y2="${PANEL.top + plotH}" stroke="#f1f3f5"/>`,
+      `<text x="${x(value)}" y="${PANEL.top + plotH + 14}" font-size="10" text-anchor="middle">${value}</text>`,
     );
   }
   out.push(
-    `<text x="${PANEL.left + plotW / 2}" y="${PANEL.top + plotH + 28}" font-size="10" text-anchor="middle">ms (share of samples at or below)</text>`,
+    `<text x="${PANEL.left + plotW / 2}" y="${PANEL.top + plotH + 28}" font-size="10" text-anchor="middle">ms, log scale (share of samples at or below)</text>`,
   );
   withData.forEach((series, i) => {
     const sorted = [...series.samples].sort((a, b) => a - b);
@@ -121,7 +113,7 @@ export function latencyChart(results: BenchResults): string | undefined {
   }
   if (panels.length === 0) return undefined;
   const width = panels.length * PANEL.width;
-  const caption = `Lifeline vs x11vnc+noVNC, ${results.date.slice(0, 10)}, ${results.machine.cpus} cores${results.quick ? ' (quick run)' : ''}`;
+  const caption = `Lifeline vs x11vnc+noVNC, ${results.date.slice(0, 10)}, commit ${results.commit}, ${results.machine.cpus} cores, load average ${results.load.start}${results.quick ? ' (quick run)' : ''}`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${PANEL.height + 18}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,

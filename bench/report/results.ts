@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,8 @@ export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url)
 /** Everything one run measured, as written to bench/results/. */
 export interface BenchResults {
   date: string;
+  /** The commit measured, `+dirty` when the work tree had changes; `LIFELINE_COMMIT` outside a clone. */
+  commit: string;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; kernel: string; node: string };
   quick: boolean;
   parts: string[];
@@ -24,6 +27,20 @@ export interface BenchResults {
   codes?: CodeFigures;
   /** Why the run failed, when it did; the figures above are those measured before. */
   failure?: string;
+}
+
+/** The commit of the code measured, from git, or `LIFELINE_COMMIT` when this is no git work tree. */
+export function commitMeasured(): string {
+  try {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const git = (args: string[]) =>
+      execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = git(['rev-parse', '--short', 'HEAD']);
+    const dirty = git(['status', '--porcelain', '--untracked-files=no']);
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return process.env['LIFELINE_COMMIT'] ?? 'unknown';
+  }
 }
 
 /** The 1-minute load average. */

@@ -71,7 +71,7 @@ function latencyTable(figures: LatencyFigures[]): string {
       'VNC p99',
       'p50 ×',
       'p99 ×',
-      'lost LL/VNC',
+      'not shown LL/VNC',
     ],
     rows,
   );
@@ -200,7 +200,7 @@ export function formatTables(results: BenchResults): string {
     );
   }
   out.push(
-    `${results.date}, ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, Linux ${results.machine.kernel}, Node ${results.machine.node}; ${Math.round(results.seconds)} s${results.quick ? ' (quick run: fewer samples)' : ''}; load average ${results.load.start} at the start, ${results.load.end} at the end. LL = Lifeline, VNC = ${SYSTEM_LABEL.vnc}.`,
+    `${results.date}, commit ${results.commit}, ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, Linux ${results.machine.kernel}, Node ${results.machine.node}; ${Math.round(results.seconds)} s${results.quick ? ' (quick run: fewer samples)' : ''}; load average ${results.load.start} at the start, ${results.load.end} at the end. LL = Lifeline, VNC = ${SYSTEM_LABEL.vnc}.`,
   );
   return out.join('\n');
 }

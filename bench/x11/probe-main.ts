@@ -8,8 +8,8 @@
  * - `ticks COUNT MIN_MS MAX_MS`: advance COUNT times, at random gaps in [MIN_MS, MAX_MS].
  * - `quit`
  *
- * It prints `ready VALUE` once painted, `tick VALUE EPOCH_MS` for each scheduled advance (the time
- * the paint was sent) and `ticks-done` after the last one.
+ * It prints `ready VALUE` once painted, `input VALUE` for each press it advanced on, `tick VALUE
+ * EPOCH_MS` for each scheduled advance (the time the paint was sent) and `ticks-done` after the last.
  */
 import { createInterface } from 'node:readline';
 import x11, { type XClient } from 'x11';
@@ -82,7 +82,10 @@ x11
 
     X.on('event', (event) => {
       if (event.type === 12) paint();
-      else if (inputOn && (event.type === KEY_PRESS || event.type === BUTTON_PRESS)) advance();
+      else if (inputOn && (event.type === KEY_PRESS || event.type === BUTTON_PRESS)) {
+        advance();
+        process.stdout.write(`input ${value}\n`);
+      }
     });
 
     const ticks = (count: number, minMs: number, maxMs: number) => {

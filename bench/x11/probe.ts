@@ -15,6 +15,8 @@ export interface Tick {
 export interface Probe {
   /** Advance the counter on each key or button press the window receives. */
   input(on: boolean): void;
+  /** Key and button presses the window received (and advanced on) so far. */
+  inputsReceived(): number;
   /** Takes the keyboard focus back (after another window took it). */
   focus(): void;
   /** Advances the counter `count` times at random gaps in [minMs, maxMs]; resolves with every change. */
@@ -56,8 +58,13 @@ export async function startProbe(display: string): Promise<Probe> {
     DISPLAY: display,
   });
   await nextLine(child, 'the X test client to paint', (line) => line.startsWith('ready '), READY_TIMEOUT_MS);
+  let inputs = 0;
+  child.onLine((line) => {
+    if (line.startsWith('input ')) inputs++;
+  });
   return {
     input: (on) => child.writeLine(`input ${on ? 'on' : 'off'}`),
+    inputsReceived: () => inputs,
     focus: () => child.writeLine('focus'),
     async ticks(count, minMs, maxMs) {
       const ticks: Tick[] = [];
