@@ -12,6 +12,12 @@ import type { BenchContext } from './context.ts';
 const INPUT_EVENTS = 120;
 /** Events sent first and not counted: the first ones pay for warming caches and JITs. */
 const WARMUP_EVENTS = 5;
+/**
+ * Time between the first picture and the first event, in ms: right after connecting, the viewer is
+ * still working through the first keyframe and the backlog behind it (at 1920x1080 Lifeline's
+ * latency starts above a second and settles within about 3 s). The figures are the steady state.
+ */
+const SETTLE_MS = 4_000;
 /** How long one event may take to show before it counts as not shown, in ms. */
 const EVENT_TIMEOUT_MS = 5_000;
 /** Random pause between events, in ms, so events do not lock onto the capture clock. */
@@ -69,6 +75,7 @@ async function measureInput(
   await readCounterAt(page, PROBE_STRIP.x, PROBE_STRIP.y);
   await waitForCounter(viewer);
   await viewer.focus();
+  await sleep(SETTLE_MS);
   const samples: number[] = [];
   let lost = 0;
   const received = probe.inputsReceived();
