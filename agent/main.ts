@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { CAPABILITIES, type Capability, type Permissions } from '../protocol/index.ts';
 import { AgentSession } from './core/agent-session.ts';
-import { isAgentError } from './core/errors.ts';
+import { AgentError, isAgentError } from './core/errors.ts';
 import { type Attachment, joinWithCode } from './core/join.ts';
+import { verifyPolicyToken } from './core/policy.ts';
 import { register } from './core/registration.ts';
 import { createInputInjector } from './input/input-injector.ts';
 import { resolveFfmpeg } from './media/ffmpeg-path.ts';
@@ -213,7 +214,7 @@ async function main(): Promise<number> {
     const screen = platform.screenSize();
 
     let attachment: Attachment | undefined = target.stamped
-      ? { sessionId: target.stamped.id, relay: target.stamped.relay }
+      ? { sessionId: target.stamped.id, relay: target.stamped.relay, policyToken: target.stamped.policyToken }
       : undefined;
     let code = target.code;
     while (!attachment && code !== undefined) {
@@ -239,8 +240,17 @@ async function main(): Promise<number> {
       ui.showCode(registration.code, registration.codeExpiresAt);
     }
     state.sessionStarted = true;
+    // The session's policy, signed by the control plane, caps everything on this device.
+    if (!attachment.policyToken) {
+      throw new AgentError(
+        'protocol',
+        'The server sent no signed policy for this session; refusing to continue.',
+      );
+    }
+    const policy = await verifyPolicyToken(target.server, attachment.sessionId, attachment.policyToken);
 
     session = new AgentSession({
+      policy,
       relayUrl: attachment.relay.url,
       token: attachment.relay.token,
       client: hostInfo(screen),

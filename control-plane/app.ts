@@ -18,6 +18,7 @@ import { MAX_WS_MESSAGE_BYTES, relayRoute } from './relay/ws-route.ts';
 import type { Services } from './services.ts';
 import { agentRoutes } from './sessions/agent-routes.ts';
 import { sessionRoutes } from './sessions/routes.ts';
+import { sessionDownloadStamp } from './sessions/session-download.ts';
 
 const OPENAPI_INFO = {
   openapi: '3.1.0',
@@ -91,7 +92,7 @@ export function createApp(services: Services) {
   app.doc31('/openapi.json', OPENAPI_INFO);
   app.get('/docs', (c) => c.html(renderApiReference(app.getOpenAPI31Document(OPENAPI_INFO) as never)));
   app.get('/docs.css', (c) => c.body(API_REFERENCE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
-  app.route('/', downloadRoutes(services));
+  app.route('/', downloadRoutes(services, { stampSession: sessionDownloadStamp(services) }));
   app.route('/', consoleRoutes(services));
 
   return { app, injectWebSocket };

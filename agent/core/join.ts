@@ -10,6 +10,8 @@ import { AgentError } from './errors.ts';
 export interface Attachment {
   sessionId: string;
   relay: { url: string; token: string };
+  /** The session's signed policy; verify it with `verifyPolicyToken` before trusting it. */
+  policyToken?: string | undefined;
 }
 
 /** The answer to a code typed by the end user: a session, or a result code to act on. */
@@ -56,8 +58,9 @@ export async function joinWithCode(serverUrl: string, code: string, info: PeerIn
       'protocol',
       'The server answered in an unexpected format. Is this a Lifeline server?',
     );
+  const policyToken = typeof body['policyToken'] === 'string' ? body['policyToken'] : undefined;
   return {
     ok: true,
-    attachment: { sessionId: body['sessionId'], relay: { url: relay.url, token: relay.token } },
+    attachment: { sessionId: body['sessionId'], relay: { url: relay.url, token: relay.token }, policyToken },
   };
 }

@@ -44,6 +44,8 @@ export const stampSessionSchema = z.object({
   sid: z.string().min(1).max(100),
   /** Where and with what the agent joins the relay: a relay-agent token for `sid`. */
   relay: z.object({ url: z.url({ protocol: /^wss?$/ }), token: z.string().min(1).max(4096) }),
+  /** The session's signed policy, which the agent verifies and enforces. */
+  policyToken: z.string().min(1).max(8192),
 });
 
 /**
@@ -59,6 +61,7 @@ export const stampClaimsSchema = z.object({
   exe: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a base64url SHA-256'),
   sid: stampSessionSchema.shape.sid.optional(),
   relay: stampSessionSchema.shape.relay.optional(),
+  policyToken: stampSessionSchema.shape.policyToken.optional(),
 });
 
 export type StampClaims = z.infer<typeof stampClaimsSchema>;
@@ -71,7 +74,7 @@ export interface StampConfig {
   kid: string;
   platform: AgentPlatform;
   /** Present when the download was made for a session an operator created. */
-  session?: { id: string; relay: { url: string; token: string } };
+  session?: { id: string; relay: { url: string; token: string }; policyToken?: string };
 }
 
 /** The bytes to append to an executable to stamp it with `jwt`. */

@@ -120,12 +120,12 @@ export async function verifyStamp(jwt: string, options: VerifyStampOptions = {})
       `This agent's configuration was made for another build of the agent. ${ADVICE}`,
     );
   }
-  const { iss, sub, sid, relay } = claims.data;
+  const { iss, sub, sid, relay, policyToken } = claims.data;
   return {
     server: iss,
     kid: header.kid,
     platform: sub,
-    ...(sid && relay ? { session: { id: sid, relay } } : {}),
+    ...(sid && relay ? { session: { id: sid, relay, ...(policyToken ? { policyToken } : {}) } } : {}),
   };
 }
 

@@ -14,6 +14,8 @@ export const GENERIC_STAMP_RENEW_MS = 30 * 24 * 60 * 60_000;
 export interface SessionStamp {
   sid: string;
   relay: { url: string; token: string };
+  /** The session's signed policy, passed on to the agent. */
+  policyToken?: string;
   ttlMs: number;
 }
 
@@ -33,7 +35,13 @@ export class StampSigner {
     if (session) {
       return this.tokens.sign(
         'agentStamp',
-        { sub: platform, exe, sid: session.sid, relay: session.relay },
+        {
+          sub: platform,
+          exe,
+          sid: session.sid,
+          relay: session.relay,
+          ...(session.policyToken ? { policyToken: session.policyToken } : {}),
+        },
         session.ttlMs,
       );
     }

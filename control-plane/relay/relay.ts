@@ -257,12 +257,25 @@ export class Relay {
     if (!row || row.status === 'ended') return this.refuse(peer, 'SESSION_ENDED', 'This session has ended.');
     if (this.sessions.has(sessionId))
       return this.refuse(peer, 'CONFLICT', 'This session already has an agent.');
+    if (row.initiator === 'operator' && !row.codeRedeemedAt) {
+      // An agent stamped with an operator's session (no code typed) claims it here, once.
+      const claim = await this.options.store.claimForAgent(sessionId);
+      if (claim !== 'claimed') {
+        return this.refuse(
+          peer,
+          claim,
+          claim === 'CODE_EXPIRED'
+            ? 'This invitation has expired. Ask your help desk for a new link.'
+            : 'Another agent already joined this session.',
+        );
+      }
+    }
     const agent: AgentSide = { peer, info: hello.client };
     const policy = policySchema.safeParse(row.policy);
     const session = new LiveSession(sessionId, agent, policy.success ? policy.data : undefined);
     this.sessions.set(sessionId, session);
     await this.options.store.markAgentConnected(sessionId, this.options.node, hello.client);
-    if (!row.codeRedeemedAt && row.codeExpiresAt) {
+    if (row.initiator === 'agent' && !row.codeRedeemedAt && row.codeExpiresAt) {
       const remaining = row.codeExpiresAt.getTime() - Date.now();
       session.codeTimer = setTimeout(() => void this.expireCode(session), Math.max(0, remaining));
     }

@@ -1,5 +1,5 @@
 import { createHmac, randomInt, randomUUID } from 'node:crypto';
-import { and, desc, eq, isNull, lt, ne, or } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lt, ne, or } from 'drizzle-orm';
 import { CONNECTION_CODE_DIGITS, type Policy } from '../../protocol/index.ts';
 import type { Database } from '../db/client.ts';
 import { type AgentInfo, type SessionStatus, sessions } from '../db/schema.ts';
@@ -202,6 +202,30 @@ export class SessionStore {
     if (row.codeExpiresAt && row.codeExpiresAt.getTime() <= now.getTime())
       return { ok: false, code: 'CODE_EXPIRED' };
     return { ok: false, code: 'SESSION_ENDED' };
+  }
+
+  /**
+   * An agent carrying an operator's session in its stamp claims it without a code: once, and only
+   * while the code is valid.
+   */
+  async claimForAgent(id: string): Promise<'claimed' | 'CODE_EXPIRED' | 'CODE_USED'> {
+    const now = new Date();
+    const [won] = await this.db
+      .update(sessions)
+      .set({ codeRedeemedAt: now })
+      .where(
+        and(
+          eq(sessions.id, id),
+          eq(sessions.initiator, 'operator'),
+          eq(sessions.status, 'waiting'),
+          isNull(sessions.codeRedeemedAt),
+          gt(sessions.codeExpiresAt, now),
+        ),
+      )
+      .returning({ id: sessions.id });
+    if (won) return 'claimed';
+    const row = await this.get(id);
+    return row?.codeRedeemedAt ? 'CODE_USED' : 'CODE_EXPIRED';
   }
 
   /** Gives a code back, when it was redeemed by someone who may not have it. */

@@ -50,6 +50,8 @@ export interface ClaimsInput {
   exe?: string;
   /** Agent stamps for a prepared session: where and with what the agent joins the relay. */
   relay?: { url: string; token: string };
+  /** Agent stamps for a prepared session: the session's signed policy. */
+  policyToken?: string;
 }
 
 export type TokenErrorKind = 'expired' | 'invalid';

@@ -23,7 +23,6 @@ import { findPeResource, PE_MACHINE_X64, RT_RCDATA, readPeHeaders } from '../../
 import { encodeStampTrailer } from '../../agent/packaging/stamp-format.ts';
 import { verifyStamp } from '../../agent/packaging/stamp-verify.ts';
 import { OWNER_FILE, WORK_DIR_PREFIX } from '../../agent/packaging/work-dir.ts';
-import { downloadRoutes } from '../../control-plane/downloads/index.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
 import { launchChromium } from '../support/browser.ts';
 import {
@@ -242,15 +241,8 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
     const created = await cp.app.request('/api/sessions', { method: 'POST', headers, body: '{}' });
     assert.equal(created.status, 201, await created.clone().text());
     const { session } = (await created.json()) as { session: { id: string } };
-    // What the operator's download link does: the route, with the session put into the stamp.
-    const links = downloadRoutes(cp.services, {
-      stampSession: async (c) => {
-        const sid = c.req.query('session')!;
-        const token = await cp.services.tokens.sign('relayAgent', { sub: sid }, 15 * 60_000);
-        return { sid, relay: { url: `${cp.url.replace(/^http/, 'ws')}/ws`, token }, ttlMs: 15 * 60_000 };
-      },
-    });
-    const response = await links.request(`/download/agent/linux-x64?session=${session.id}`);
+    // The operator's download link, as the console shows it: the session goes into the stamp.
+    const response = await cp.app.request(`/download/agent/linux-x64?session=${session.id}`);
     assert.equal(response.status, 200);
     const path = join(scratch, `download-${++copies}`, 'lifeline-agent-linux-x64');
     mkdirSync(join(path, '..'));
@@ -276,6 +268,8 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
     await operator.close();
     assert.doesNotMatch(agent.output(), CODE, 'the user was shown no code and typed nothing');
     assert.equal(existsSync(path), false);
+    const again = await cp.app.request(`/download/agent/linux-x64?session=${session.id}`);
+    assert.equal(again.status, 410, 'a used invitation link downloads nothing');
   });
 
   it('a tampered stamp is refused with a clear error, before anything registers', async () => {
