@@ -26,6 +26,8 @@ export interface Config {
   adminUsername: string;
   /** Lifetime of a connection code, in milliseconds. */
   codeTtlMs: number;
+  /** How long a session waits for a disconnected agent to reconnect, in milliseconds. */
+  agentGraceMs: number;
   /** Lifetime of an operator's console login, in milliseconds. */
   loginTtlMs: number;
   /** Secure flag on cookies; on when the public URL is https. */
@@ -53,6 +55,7 @@ const envSchema = z.object({
     .positive()
     .max(24 * 60)
     .default(15),
+  LIFELINE_AGENT_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   LIFELINE_LOGIN_TTL_MINUTES: z.coerce
     .number()
     .positive()
@@ -94,6 +97,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminUsername: e.LIFELINE_ADMIN_USERNAME,
     codeTtlMs: e.LIFELINE_CODE_TTL_MINUTES * MINUTE_MS,
     loginTtlMs: e.LIFELINE_LOGIN_TTL_MINUTES * MINUTE_MS,
+    agentGraceMs: e.LIFELINE_AGENT_GRACE_SECONDS * 1000,
     secureCookies: publicUrl.startsWith('https:'),
     logLevel: e.LOG_LEVEL,
   };

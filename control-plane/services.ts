@@ -79,7 +79,15 @@ export async function createServices(
   const mayConnect = (operatorId: string, loginSessionId: string | undefined) =>
     operatorMayConnect({ db }, operatorId, loginSessionId);
   const stopHousekeeping = startHousekeeping(store, audit, logger);
-  const relay = new Relay({ tokens, store, audit, logger, node, operatorMayConnect: mayConnect });
+  const relay = new Relay({
+    tokens,
+    store,
+    audit,
+    logger,
+    node,
+    operatorMayConnect: mayConnect,
+    agentGraceMs: config.agentGraceMs,
+  });
   await ensureFirstAdmin(db, config, audit, options.announce ?? ((text) => process.stdout.write(text)));
   await ensureDefaultGroups(db, groups, config);
 

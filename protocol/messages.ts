@@ -82,6 +82,8 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     framerate: z.number().positive().max(240),
   }),
   z.object({ type: z.literal('request-keyframe') }),
+  // Relay -> operators: the agent's connection dropped and the relay waits for it to come back.
+  z.object({ type: z.literal('agent-status'), state: z.enum(['reconnecting', 'connected']) }),
   z.object({ type: z.literal('input'), event: inputEventSchema }),
   z.object({ type: z.literal('end'), reason: z.enum(END_REASONS), message: z.string().max(1000).optional() }),
 ]);

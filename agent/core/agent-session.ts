@@ -13,12 +13,16 @@ import {
   PROTOCOL_VERSION,
 } from '../../protocol/index.ts';
 import { AgentError } from './errors.ts';
-import type { InputSink, ScreenSource, ScreenStream, UserInterface } from './ports.ts';
+import type { InputSink, ScreenSource, ScreenStream, UserInterface, VideoConfig } from './ports.ts';
 
 /** Past this many bytes queued on the socket, the agent drops video until the next keyframe. */
 export const MAX_AGENT_BUFFERED_BYTES = 1024 * 1024;
 /** How long to wait for the relay's welcome, in milliseconds. */
 export const WELCOME_TIMEOUT_MS = 10_000;
+/** How long a dropped connection is retried before the session ends, in milliseconds. */
+export const RECONNECT_GRACE_MS = 30_000;
+const RECONNECT_FIRST_PAUSE_MS = 250;
+const RECONNECT_MAX_PAUSE_MS = 4_000;
 
 export interface AgentSessionOptions {
   relayUrl: string;
@@ -34,6 +38,8 @@ export interface AgentSessionOptions {
    * without asking, and `maxSessionMinutes` ends the session on the device.
    */
   policy?: Policy;
+  /** How long a dropped connection is retried, in milliseconds (default RECONNECT_GRACE_MS). */
+  reconnectGraceMs?: number;
   /** Test hook and Deno seam: how to open a WebSocket. */
   openSocket?: (url: string) => WebSocket;
 }
@@ -57,6 +63,9 @@ export class AgentSession {
   private waitingForKeyframe = false;
   private finished = false;
   private maxTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The result code of the relay's last refusal, if any. */
+  private refusal: string | undefined;
+  private videoConfig: VideoConfig | undefined;
   private resolveDone!: (outcome: SessionOutcome) => void;
   readonly done: Promise<SessionOutcome> = new Promise((resolve) => {
     this.resolveDone = resolve;
@@ -71,10 +80,19 @@ export class AgentSession {
 
   /** Connects and waits for the relay's welcome. */
   async connect(): Promise<void> {
+    await this.open();
+  }
+
+  /**
+   * Opens a socket to the relay, says hello and resolves on the welcome. A socket that closes after
+   * the welcome is reconnected within the grace period; one that never got welcomed rejects.
+   */
+  private open(): Promise<void> {
     const socket = (this.options.openSocket ?? ((url) => new WebSocket(url)))(this.options.relayUrl);
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
+      let welcomed = false;
       const timer = setTimeout(() => {
         reject(new AgentError('unreachable', 'The relay did not answer in time.'));
         socket.close();
@@ -95,11 +113,13 @@ export class AgentSession {
         if (!message) return;
         if (message.type === 'welcome') {
           clearTimeout(timer);
+          welcomed = true;
           resolve();
           return;
         }
         if (message.type === 'error') {
           clearTimeout(timer);
+          this.refusal = message.code;
           reject(new AgentError('refused', `The relay refused this agent: ${message.message}`));
           return;
         }
@@ -108,12 +128,43 @@ export class AgentSession {
       socket.addEventListener('close', () => {
         clearTimeout(timer);
         reject(new AgentError('unreachable', 'The connection to the relay closed.'));
-        void this.finish({ reason: 'connection-lost' });
+        if (welcomed && socket === this.socket) void this.reconnect();
       });
       socket.addEventListener('error', () => {
         // 'close' follows and settles everything.
       });
     });
+  }
+
+  /**
+   * The connection dropped: try again with growing pauses until the grace period is over. The relay
+   * keeps the session (and the user's consent) for as long; video resumes at the next keyframe.
+   */
+  private async reconnect(): Promise<void> {
+    if (this.finished) return;
+    const deadline = Date.now() + (this.options.reconnectGraceMs ?? RECONNECT_GRACE_MS);
+    this.options.ui.status('Connection to the help desk lost. Reconnecting…');
+    let pause = RECONNECT_FIRST_PAUSE_MS;
+    while (!this.finished && Date.now() < deadline) {
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(pause, Math.max(0, deadline - Date.now()))),
+      );
+      pause = Math.min(pause * 2, RECONNECT_MAX_PAUSE_MS);
+      if (this.finished) return;
+      this.refusal = undefined;
+      try {
+        await this.open();
+        this.waitingForKeyframe = true;
+        if (this.videoConfig) this.send({ type: 'video-config', ...this.videoConfig });
+        this.stream?.requestKeyframe();
+        this.options.ui.status('Reconnected.');
+        return;
+      } catch {
+        // A refusal (the session ended meanwhile) is final; anything else is tried again.
+        if (this.refusal) break;
+      }
+    }
+    await this.finish({ reason: 'connection-lost' });
   }
 
   /** Ends the session from the end user's side. */
@@ -238,7 +289,10 @@ export class AgentSession {
     if (this.stream) return;
     this.waitingForKeyframe = true;
     this.stream = await this.options.screen.start({
-      onConfig: (config) => this.send({ type: 'video-config', ...config }),
+      onConfig: (config) => {
+        this.videoConfig = config;
+        this.send({ type: 'video-config', ...config });
+      },
       onAccessUnit: (unit) => {
         const socket = this.socket;
         if (!socket || socket.readyState !== WebSocket.OPEN || !this.permissions.view) return;

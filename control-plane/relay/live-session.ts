@@ -48,6 +48,8 @@ export class LiveSession {
   activatedAt: number | undefined;
   /** Last input or control from an operator, for the policy's idle timeout. */
   lastActivityAt = Date.now();
+  /** Running while the agent's connection is lost: the session ends if it does not come back. */
+  agentGraceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly id: string,

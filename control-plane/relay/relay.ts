@@ -21,6 +21,8 @@ import { CloseCode, type RelayConnection, type RelayPeer } from './relay-peer.ts
 
 /** A peer whose hello has not arrived by then is closed, in milliseconds. */
 export const HELLO_TIMEOUT_MS = 10_000;
+/** How long a session waits for a disconnected agent to come back, in milliseconds. */
+export const AGENT_GRACE_MS = 30_000;
 /** How often idle and maximum-length limits are checked, in milliseconds. */
 export const LIMIT_CHECK_INTERVAL_MS = 5_000;
 
@@ -37,6 +39,8 @@ export interface RelayOptions {
    */
   operatorMayConnect(operatorId: string, loginSessionId: string | undefined): Promise<boolean>;
   helloTimeoutMs?: number;
+  /** How long a session waits for its agent to reconnect, in milliseconds (default AGENT_GRACE_MS). */
+  agentGraceMs?: number;
 }
 
 export interface RelayStats {
@@ -108,7 +112,7 @@ export class Relay {
               clearTimeout(timer);
               if (state.role === 'closed') {
                 // The socket closed while its hello was being verified: undo the attachment.
-                if (next.role === 'agent') void this.endSession(next.session, 'agent-disconnected');
+                if (next.role === 'agent') this.agentGone(next.session, peer);
                 if (next.role === 'operator') this.removeOperator(next.session, next.side);
                 return;
               }
@@ -126,7 +130,7 @@ export class Relay {
         clearTimeout(timer);
         const previous = state;
         state = { role: 'closed' };
-        if (previous.role === 'agent') void this.endSession(previous.session, 'agent-disconnected');
+        if (previous.role === 'agent') this.agentGone(previous.session, peer);
         if (previous.role === 'operator') this.removeOperator(previous.session, previous.side);
       },
     };
@@ -255,8 +259,8 @@ export class Relay {
     const sessionId = claims.sub;
     const row = await this.options.store.get(sessionId);
     if (!row || row.status === 'ended') return this.refuse(peer, 'SESSION_ENDED', 'This session has ended.');
-    if (this.sessions.has(sessionId))
-      return this.refuse(peer, 'CONFLICT', 'This session already has an agent.');
+    const live = this.sessions.get(sessionId);
+    if (live) return this.resumeAgent(live, peer, hello);
     if (row.initiator === 'operator' && !row.codeRedeemedAt) {
       // An agent stamped with an operator's session (no code typed) claims it here, once.
       const claim = await this.options.store.claimForAgent(sessionId);
@@ -283,6 +287,43 @@ export class Relay {
     this.options.logger.info(
       { event: 'connect', role: 'agent', sessionId, address: peer.address },
       'agent attached',
+    );
+    return { role: 'agent', session };
+  }
+
+  /**
+   * The agent's connection dropped: operators are told, and the session waits for the agent to come
+   * back with its token (consent and permissions kept) until the grace period ends it.
+   */
+  private agentGone(session: LiveSession, peer: RelayPeer): void {
+    if (session.ended || session.agent.peer !== peer) return; // superseded by a newer connection
+    const graceMs = this.options.agentGraceMs ?? AGENT_GRACE_MS;
+    if (graceMs <= 0) {
+      void this.endSession(session, 'agent-disconnected');
+      return;
+    }
+    session.toOperators({ type: 'agent-status', state: 'reconnecting' });
+    clearTimeout(session.agentGraceTimer);
+    session.agentGraceTimer = setTimeout(() => void this.endSession(session, 'agent-disconnected'), graceMs);
+    this.options.logger.info(
+      { event: 'disconnect', role: 'agent', sessionId: session.id, graceMs },
+      'agent lost',
+    );
+  }
+
+  /** The agent came back (or a half-open old socket is replaced): the session carries on. */
+  private resumeAgent(session: LiveSession, peer: RelayPeer, hello: MessageOf<'hello'>): PeerState {
+    clearTimeout(session.agentGraceTimer);
+    session.agentGraceTimer = undefined;
+    const old = session.agent.peer;
+    session.agent = { peer, info: hello.client };
+    if (old !== peer) old.close(CloseCode.normal, 'replaced by a new connection');
+    for (const operator of session.operators.values()) operator.needsKeyframe = true;
+    peer.send(encodeControl({ type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: session.id }));
+    session.toOperators({ type: 'agent-status', state: 'connected' });
+    this.options.logger.info(
+      { event: 'connect', role: 'agent', sessionId: session.id, address: peer.address },
+      'agent resumed',
     );
     return { role: 'agent', session };
   }
@@ -491,6 +532,7 @@ export class Relay {
     if (session.ended) return;
     session.ended = true;
     if (session.codeTimer) clearTimeout(session.codeTimer);
+    clearTimeout(session.agentGraceTimer);
     this.sessions.delete(session.id);
     this.droppedVideoFramesOfEnded += session.droppedFrames;
     const end = encodeControl({ type: 'end', reason });

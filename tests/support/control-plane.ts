@@ -54,6 +54,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Tes
     LIFELINE_PUBLIC_URL: url,
     LIFELINE_ADMIN_PASSWORD: ADMIN_PASSWORD,
     LOG_LEVEL: options.logs ? 'trace' : (process.env['TEST_LOG_LEVEL'] ?? 'silent'),
+    // A lost agent ends its session at once unless a test is about the grace period (and sets it).
+    LIFELINE_AGENT_GRACE_SECONDS: '0',
     ...options.env,
   });
   const logger = createLogger(config.logLevel);
@@ -67,7 +69,11 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Tes
   const services = await createServices(config, logger, { announce: () => {} });
   if (options.helloTimeoutMs !== undefined) {
     const replaced = services.relay;
-    services.relay = new Relay({ ...services, helloTimeoutMs: options.helloTimeoutMs });
+    services.relay = new Relay({
+      ...services,
+      helloTimeoutMs: options.helloTimeoutMs,
+      agentGraceMs: config.agentGraceMs,
+    });
     await replaced.shutdown();
   }
   const { app, injectWebSocket } = createApp(services);

@@ -195,6 +195,13 @@ export class SessionController {
           this.#fail(message.code, relayErrorText(message.code, message.message));
         }
         return;
+      case 'agent-status':
+        this.#notify(
+          message.state === 'reconnecting'
+            ? "The user's connection dropped. Waiting for it to come back…"
+            : "The user's connection is back.",
+        );
+        return;
       default:
         // hello, input, operator-joined/left and request-keyframe are not for the console.
         return;
