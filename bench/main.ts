@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- PART ...] [--quick]`: measures Lifeline and a VNC peer (x11vnc + websockify +
  * noVNC) side by side on this machine, prints tables and writes JSON and an SVG chart under
- * bench/results/. Parts: latency, workloads, relay, codes (all of them when none is named).
+ * bench/results/. Parts: latency, workloads, relay, codes (all of them when none is named), and agent
+ * (`agent-package.ts`, on request only: it builds the agent executables).
  *
  * Exits non-zero when something measured does not work (no picture, input lost, unbounded memory, a
  * process left running), never because a figure is slow.
@@ -22,6 +23,7 @@ const PARTS = {
   latency: {
     about: 'input-to-display and display-to-viewer latency, 1280x720 and 1920x1080',
     desktop: true,
+    byDefault: true,
     run: async (context: BenchContext, results: BenchResults) => {
       results.latency = [];
       await runLatency(context, results.latency);
@@ -30,6 +32,7 @@ const PARTS = {
   workloads: {
     about: 'fps, kbit/s and CPU for a still desktop, typing, scrolling and video',
     desktop: true,
+    byDefault: true,
     run: async (context: BenchContext, results: BenchResults) => {
       results.workloads = [];
       await runWorkloads(context, results.workloads);
@@ -38,6 +41,7 @@ const PARTS = {
   relay: {
     about: 'relay latency, throughput, 10/50/100 sessions, slow reader',
     desktop: false,
+    byDefault: true,
     run: async (context: BenchContext, results: BenchResults) => {
       results.relay = await runRelay(context);
     },
@@ -45,8 +49,20 @@ const PARTS = {
   codes: {
     about: 'connection codes issued and redeemed per second',
     desktop: false,
+    byDefault: true,
     run: async (context: BenchContext, results: BenchResults) => {
       results.codes = await runCodes(context);
+    },
+  },
+  agent: {
+    about:
+      'agent executables: size, download size, start to code and first picture (builds them; not run by default)',
+    desktop: false,
+    byDefault: false,
+    run: async (_context: BenchContext, results: BenchResults) => {
+      // Loaded on request: it pulls in the agent's packaging code, which the other parts do not need.
+      const { runAgentPackageBench } = await import('./agent-package.ts');
+      results.agentPackage = await runAgentPackageBench();
     },
   },
 } as const;
@@ -55,7 +71,7 @@ type PartName = keyof typeof PARTS;
 
 const USAGE = `Usage: npm run bench [-- PART ...] [--quick]
 
-Parts (all when none is named):
+Parts (all but agent when none is named):
 ${Object.entries(PARTS)
   .map(([name, part]) => `  ${name.padEnd(10)} ${part.about}`)
   .join('\n')}
@@ -81,7 +97,9 @@ async function main(): Promise<number> {
     process.stderr.write(`unknown part ${unknown.join(', ')}\n\n${USAGE}`);
     return 2;
   }
-  const parts = (positionals.length ? positionals : Object.keys(PARTS)) as PartName[];
+  const parts = (
+    positionals.length ? positionals : Object.keys(PARTS).filter((name) => PARTS[name as PartName].byDefault)
+  ) as PartName[];
   const results: BenchResults = {
     date: new Date().toISOString(),
     commit: commitMeasured(),

@@ -25,6 +25,8 @@ export interface BenchResults {
   workloads?: WorkloadFigures[];
   relay?: RelayFigures;
   codes?: CodeFigures;
+  /** From `agent-package.ts`: executable sizes and launch times. */
+  agentPackage?: Record<string, number>;
   /** Why the run failed, when it did; the figures above are those measured before. */
   failure?: string;
 }

@@ -199,6 +199,16 @@ export function formatTables(results: BenchResults): string {
       '',
     );
   }
+  if (results.agentPackage) {
+    out.push(
+      'Agent executables',
+      formatTable(
+        ['figure', 'value'],
+        Object.entries(results.agentPackage).map(([name, value]): Cell[] => [name, value]),
+      ),
+      '',
+    );
+  }
   out.push(
     `${results.date}, commit ${results.commit}, ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, Linux ${results.machine.kernel}, Node ${results.machine.node}; ${Math.round(results.seconds)} s${results.quick ? ' (quick run: fewer samples)' : ''}; load average ${results.load.start} at the start, ${results.load.end} at the end. LL = Lifeline, VNC = ${SYSTEM_LABEL.vnc}.`,
   );
