@@ -8,6 +8,7 @@ export {
   type ResolvedFfmpeg,
   resolveFfmpeg,
 } from './ffmpeg-path.ts';
+export { FlvDemuxer } from './flv-demuxer.ts';
 export {
   type EncodedAccessUnit,
   type ScreenEncoder,

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Platform, ScreenSize } from '../platform/platform.ts';
-import { AccessUnitSplitter, parseSpsCodecString } from './annexb.ts';
+import { type AccessUnit, parseSpsCodecString } from './annexb.ts';
+import { FlvDemuxer } from './flv-demuxer.ts';
 
 /** Frames per second captured when the caller does not say. */
 const DEFAULT_FRAMERATE = 30;
@@ -23,12 +24,12 @@ export interface ScreenEncoderConfig {
 
 /** One encoded frame. */
 export interface EncodedAccessUnit {
-  /** Annex-B H.264, starting with an AUD; keyframes carry SPS and PPS. */
+  /** Annex-B H.264; keyframes carry SPS and PPS. */
   data: Uint8Array;
   keyframe: boolean;
   /**
-   * `Date.now()` when the unit left the splitter: an upper bound on the capture time, later than the
-   * real one by the encoding time plus up to one frame interval (see `AccessUnitSplitter`).
+   * `Date.now()` when the unit's last byte came from ffmpeg: an upper bound on the capture time,
+   * later than the real one by the encoding time.
    */
   captureTime: number;
 }
@@ -76,7 +77,11 @@ export interface ScreenEncoder {
 /**
  * Captures the platform's primary screen with ffmpeg and encodes it to H.264 for WebCodecs:
  * constrained baseline (no B-frames, so every unit is displayable as it arrives), x264's zerolatency
- * tuning, an AUD at the start of every unit and SPS/PPS repeated at every keyframe.
+ * tuning and SPS/PPS at every keyframe.
+ *
+ * ffmpeg writes FLV rather than a raw H.264 stream: FLV gives every frame's length up front, so a unit
+ * goes out the moment its last byte arrives instead of when the next frame begins, one frame
+ * interval later (see `FlvDemuxer`).
  *
  * The picture is scaled to the platform's screen size rounded down to even numbers (4:2:0 needs even
  * dimensions). Where capture already has that size the scale is a no-op; on HiDPI screens it maps
@@ -122,9 +127,9 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
   let stopping = false;
   let configured = false;
   let stderrTail = '';
-  const splitter = new AccessUnitSplitter();
+  const demuxer = new FlvDemuxer();
 
-  const deliver = (units: ReturnType<AccessUnitSplitter['push']>) => {
+  const deliver = (units: readonly AccessUnit[]) => {
     for (const unit of units) {
       if (stopping) return;
       if (!configured) {
@@ -138,8 +143,7 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
     }
   };
 
-  child.stdout?.on('data', (chunk: Buffer) => deliver(splitter.push(chunk)));
-  child.stdout?.on('end', () => deliver(splitter.flush()));
+  child.stdout?.on('data', (chunk: Buffer) => deliver(demuxer.push(chunk)));
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (text: string) => {
     stderrTail = (stderrTail + text).slice(-STDERR_TAIL_CHARS);
@@ -186,9 +190,9 @@ function ffmpegArguments(
     ...['-vf', `crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0,scale=${size.width}:${size.height}`],
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline'],
     ...['-pix_fmt', 'yuv420p', '-bf', '0', '-g', String(gopFrames)],
-    ...['-x264-params', 'repeat-headers=1:aud=1'],
+    // SPS and PPS come once, in FLV's sequence header; the demuxer puts them into every keyframe.
     // Hand every packet to the pipe at once instead of when ffmpeg's 32 KB output buffer fills.
-    ...['-flush_packets', '1', '-f', 'h264', 'pipe:1'],
+    ...['-flush_packets', '1', '-f', 'flv', 'pipe:1'],
   ];
 }
 
