@@ -4,7 +4,7 @@ import type { ControlPlaneProcess } from '../support/control-plane-process.ts';
 import { ensure } from '../support/failure.ts';
 import { sleep } from '../support/net.ts';
 import { CpuMeter, rssBytes } from '../support/processes.ts';
-import { type Distribution, distribution } from '../support/stats.ts';
+import { type Distribution, distribution, quantileSketch } from '../support/stats.ts';
 import type { BenchContext } from './context.ts';
 
 /** Frames per second of a synthetic session, as the agent's default. */
@@ -76,6 +76,7 @@ export interface RelayFigures {
     disconnected: boolean;
     recovered: boolean;
   };
+  /** Latency distributions through the relay, as 201 evenly spaced quantiles each. */
   samples: { single: number[]; loads: Record<number, number[]> };
 }
 
@@ -338,7 +339,7 @@ export async function runRelay(context: BenchContext): Promise<RelayFigures> {
         relay: r.figures,
         addedP99Ms: r.figures.latency.p99 - d.figures.latency.p99,
       });
-      loadSamples[sessions] = r.samples;
+      loadSamples[sessions] = quantileSketch(r.samples);
       await waitForIdleRelay(cp);
     }
 
@@ -361,7 +362,7 @@ export async function runRelay(context: BenchContext): Promise<RelayFigures> {
       throughput: throughputFigures,
       loads,
       slowReader: slow,
-      samples: { single: singleSamples, loads: loadSamples },
+      samples: { single: quantileSketch(singleSamples), loads: loadSamples },
     };
   } finally {
     await direct.close();

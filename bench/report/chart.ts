@@ -1,4 +1,4 @@
-import { quantile } from '../support/stats.ts';
+import { quantile, quantileSketch } from '../support/stats.ts';
 import { SYSTEM_LABEL } from '../viewers/viewer.ts';
 import type { BenchResults } from './results.ts';
 
@@ -62,7 +62,11 @@ function panelSvg(panel: Panel, offsetX: number): string {
   );
   withData.forEach((series, i) => {
     const sorted = [...series.samples].sort((a, b) => a - b);
-    const points = sorted.map((v, j) => `${x(v).toFixed(1)},${y((j + 1) / sorted.length).toFixed(1)}`);
+    // At most ~200 points per curve keeps the file small; the shape does not change.
+    const curve = quantileSketch(sorted);
+    const points = curve.map(
+      (v, j) => `${x(v).toFixed(1)},${y(curve.length > 1 ? j / (curve.length - 1) : 1).toFixed(1)}`,
+    );
     out.push(
       `<polyline fill="none" stroke="${series.colour}" stroke-width="1.6"${series.dashed ? ' stroke-dasharray="5 3"' : ''} points="${x(sorted[0]!).toFixed(1)},${y(0)} ${points.join(' ')}"/>`,
     );

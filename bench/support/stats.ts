@@ -49,3 +49,13 @@ export function ratio(a: number | undefined, b: number | undefined): number | un
     return undefined;
   return Math.round((a / b) * 100) / 100;
 }
+
+/**
+ * `points` + 1 values at evenly spaced quantiles (0, 1/points, …, 1): enough to draw or compare a
+ * distribution without keeping every sample.
+ */
+export function quantileSketch(values: readonly number[], points = 200): number[] {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length <= points + 1) return sorted;
+  return Array.from({ length: points + 1 }, (_, i) => quantile(sorted, i / points));
+}
