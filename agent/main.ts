@@ -36,6 +36,7 @@ Options:
   --allow LIST       Capabilities that may be granted, comma-separated
                      (view,control,chat,files,shell). Default: all; the user still chooses.
   --framerate N      Frames per second captured (default 30).
+  --reconnect-grace S  Seconds to keep retrying a dropped connection before ending (default 30).
   --version          Print the version.
   --help             Print this help.
 
@@ -151,6 +152,7 @@ async function main(): Promise<number> {
       accept: { type: 'boolean', default: false },
       allow: { type: 'string' },
       framerate: { type: 'string', default: '30' },
+      'reconnect-grace': { type: 'string', default: '30' },
       version: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -177,6 +179,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const allowed = parseAllow(values.allow);
+  const reconnectGraceS = Number(values['reconnect-grace']);
+  if (!Number.isFinite(reconnectGraceS) || reconnectGraceS < 0 || reconnectGraceS > 3600) {
+    process.stderr.write('--reconnect-grace must be between 0 and 3600 seconds.\n');
+    return 2;
+  }
 
   const state = new RunState(startPackagedRun(), values.keep);
   process.on('exit', () => state.finish());
@@ -232,25 +239,32 @@ async function main(): Promise<number> {
     // Closing the prompt paused stdin, and a paused stream stays paused when a listener is added.
     if (linePrompt) process.stdin.resume();
     ui.onEnd = interrupt;
+    // The session's policy, signed by the control plane, caps everything on this device. It is
+    // checked before the user sees a code, so nothing is offered that the policy would not allow.
+    const verifiedPolicy = async (granted: Attachment) => {
+      if (!granted.policyToken) {
+        throw new AgentError(
+          'protocol',
+          'The server sent no signed policy for this session; refusing to continue.',
+        );
+      }
+      return verifyPolicyToken(target.server, granted.sessionId, granted.policyToken);
+    };
+    let policy: Awaited<ReturnType<typeof verifiedPolicy>>;
     if (attachment) {
+      policy = await verifiedPolicy(attachment);
       ui.status(`Connecting to the session your help desk at ${new URL(target.server).host} prepared…`);
     } else {
       const registration = await register(target.server, hostInfo(screen));
       attachment = registration;
+      policy = await verifiedPolicy(registration);
       ui.showCode(registration.code, registration.codeExpiresAt);
     }
     state.sessionStarted = true;
-    // The session's policy, signed by the control plane, caps everything on this device.
-    if (!attachment.policyToken) {
-      throw new AgentError(
-        'protocol',
-        'The server sent no signed policy for this session; refusing to continue.',
-      );
-    }
-    const policy = await verifyPolicyToken(target.server, attachment.sessionId, attachment.policyToken);
 
     session = new AgentSession({
       policy,
+      reconnectGraceMs: reconnectGraceS * 1000,
       relayUrl: attachment.relay.url,
       token: attachment.relay.token,
       client: hostInfo(screen),

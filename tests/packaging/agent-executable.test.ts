@@ -220,7 +220,7 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
     const logs: string[] = [];
     const doomed = await startControlPlane({ listen: true, logs });
     const path = copyOfUnstamped();
-    const agent = run(path, ['--server', doomed.url]);
+    const agent = run(path, ['--server', doomed.url, '--reconnect-grace', '2']);
     try {
       await waitFor('the agent to show a code', () => CODE.exec(agent.output())?.[1], 30_000);
       const workDir = await waitFor('the work dir', () => workDirOf(agent.child.pid!));
