@@ -45,9 +45,9 @@ export interface LatencyFigures {
   /** Change on the X display to the changed picture on the viewer's canvas, ms; `missed`: never shown. */
   displayToViewer: Distribution & { missed: number };
   /**
-   * Lifeline only: from the agent's send stamp (an access unit leaving its splitter) to the picture
+   * Lifeline only: from the agent's send stamp (an access unit cut from ffmpeg's output) to the picture
    * drawn, over every picture during the display-to-viewer run. The rest of display-to-viewer is
-   * spent on the desktop side: waiting for the next capture, encoding, and the splitter.
+   * spent on the desktop side: waiting for the next capture, encoding, and cutting the access unit.
    */
   sentToDrawn?: Distribution;
   /** Lifeline only: access units the console skipped to catch up while these were measured. */

@@ -132,7 +132,7 @@ export function formatTables(results: BenchResults): string {
         .filter((f) => f.sentToDrawn)
         .map(
           (f) =>
-            `Lifeline ${f.resolution}: of display → viewer, agent send → drawn p50 ${text(f.sentToDrawn?.p50)} ms, p99 ${text(f.sentToDrawn?.p99)} ms (the rest is capture wait, encoding and the agent's access-unit splitter); ${f.skipped} access units skipped by the console to catch up`,
+            `Lifeline ${f.resolution}: of display → viewer, agent send → drawn p50 ${text(f.sentToDrawn?.p50)} ms, p99 ${text(f.sentToDrawn?.p99)} ms (the rest passes on the desktop before the agent sends: capture wait, encoding, cutting access units); ${f.skipped} access units skipped by the console to catch up`,
         ),
       '',
     );

@@ -38,7 +38,7 @@ export interface BenchPage {
   log: Array<[number, number]>;
   /**
    * Lifeline only: `lifelineStats.lastLatencyMs` (drawn minus the agent's capture stamp, which it
-   * takes when an access unit leaves its splitter) per picture, to split the latency into the part
+   * takes when an access unit is cut from ffmpeg's output) per picture, to split the latency into the part
    * before the agent sends a frame and the part after.
    */
   sentToDrawn: number[];
