@@ -5,4 +5,5 @@ export * from './messages.ts';
 export * from './permissions.ts';
 export * from './policy.ts';
 export * from './result-codes.ts';
+export * from './scopes.ts';
 export * from './version.ts';

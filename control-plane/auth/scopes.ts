@@ -1,19 +1,8 @@
+import { SCOPES, type Scope } from '../../protocol/scopes.ts';
 import type { Role } from '../db/schema.ts';
 import type { Principal } from '../http/app-env.ts';
 
-/** What an API token may be limited to. Tokens carry a subset; their owner's role still applies. */
-export const SCOPES = [
-  'sessions:read',
-  'sessions:write',
-  'exec',
-  'files',
-  'audit:read',
-  'groups:read',
-  'groups:write',
-  'operators:read',
-  'admin',
-] as const;
-export type Scope = (typeof SCOPES)[number];
+export { SCOPES, type Scope };
 
 /**
  * The scopes each role holds. Administrators manage everything; managers switch features on for their

@@ -1,20 +1,7 @@
-/**
- * What an API token may be limited to, as `POST /api/tokens` accepts them (a test compares this list
- * with the OpenAPI document). A signed-in operator's scopes come from their role.
- */
-export const SCOPES = [
-  'sessions:read',
-  'sessions:write',
-  'exec',
-  'files',
-  'audit:read',
-  'groups:read',
-  'groups:write',
-  'operators:read',
-  'admin',
-] as const;
+import { SCOPES, type Scope } from '../../../../protocol/scopes.ts';
 
-export type Scope = (typeof SCOPES)[number];
+/** The token scopes `POST /api/tokens` accepts (a test compares them with the OpenAPI document). */
+export { SCOPES, type Scope };
 
 /** What each scope lets a script do, for the token form. */
 export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
