@@ -9,54 +9,17 @@ import {
   parseSpsCodecString,
 } from '../../agent/media/annexb.ts';
 import { findOnPath, resolveFfmpeg } from '../../agent/media/ffmpeg-path.ts';
+import {
+  decodedFrameCount,
+  encodeTestPattern,
+  FRAMES,
+  GOP_FRAMES,
+  randomSizes,
+} from '../support/h264-stream.ts';
 
-const FRAMES = 40;
-const GOP_FRAMES = 10;
-const WIDTH = 320;
-const HEIGHT = 240;
+const encodeTestStream = (x264Params: string) => encodeTestPattern('h264', x264Params);
 
-const ffmpeg = resolveFfmpeg().path;
-
-/** Encodes the lavfi test pattern the way the screen encoder does, with a short GOP. */
-function encodeTestStream(x264Params: string): Uint8Array {
-  const result = spawnSync(
-    ffmpeg,
-    [
-      ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
-      ...['-f', 'lavfi', '-i', `testsrc2=size=${WIDTH}x${HEIGHT}:rate=30`, '-frames:v', String(FRAMES)],
-      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline'],
-      ...['-pix_fmt', 'yuv420p', '-bf', '0', '-g', String(GOP_FRAMES), '-x264-params', x264Params],
-      ...['-f', 'h264', 'pipe:1'],
-    ],
-    { maxBuffer: 64 * 1024 * 1024 },
-  );
-  assert.equal(result.status, 0, result.stderr.toString());
-  return new Uint8Array(result.stdout);
-}
-
-/** Decodes an Annex-B stream with ffmpeg and returns how many frames came out. */
-function decodedFrameCount(stream: Uint8Array): number {
-  const result = spawnSync(
-    ffmpeg,
-    [
-      ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'h264', '-i', 'pipe:0'],
-      ...['-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'],
-    ],
-    { input: stream, maxBuffer: 64 * 1024 * 1024 },
-  );
-  assert.equal(result.status, 0, result.stderr.toString());
-  assert.equal(result.stdout.byteLength % (WIDTH * HEIGHT), 0);
-  return result.stdout.byteLength / (WIDTH * HEIGHT);
-}
-
-/** Deterministic chunk sizes between 1 and `max` bytes (a small LCG, so failures reproduce). */
-function randomSizes(seed: number, max: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    return 1 + (state % max);
-  };
-}
+const _ffmpeg = resolveFfmpeg().path;
 
 function split(stream: Uint8Array, nextSize: () => number): AccessUnit[] {
   const splitter = new AccessUnitSplitter();

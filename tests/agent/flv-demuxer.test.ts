@@ -1,63 +1,23 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import { type AccessUnit, NalType, nalUnits, parseSpsCodecString } from '../../agent/media/annexb.ts';
-import { resolveFfmpeg } from '../../agent/media/ffmpeg-path.ts';
 import { FlvDemuxer } from '../../agent/media/flv-demuxer.ts';
 import { MAX_VIDEO_BYTES } from '../../protocol/frames.ts';
+import {
+  decodedFrameCount,
+  encodeTestPattern,
+  FRAMES,
+  GOP_FRAMES,
+  randomSizes,
+} from '../support/h264-stream.ts';
 
-const FRAMES = 40;
-const GOP_FRAMES = 10;
-const WIDTH = 320;
-const HEIGHT = 240;
+/** scenecut=0 keeps keyframes at GOP boundaries only, so their positions are known. */
+const encodeFlv = () => encodeTestPattern('flv', 'scenecut=0');
+
 /** FLV file header (9 bytes) and the PreviousTagSize of 0 after it, in bytes. */
 const FILE_HEADER_BYTES = 13;
 const TAG_HEADER_BYTES = 11;
 const TAG_TRAILER_BYTES = 4;
-
-const ffmpeg = resolveFfmpeg().path;
-
-/** Encodes the lavfi test pattern to FLV the way the screen encoder does, with a short GOP. */
-function encodeFlv(): Uint8Array {
-  const result = spawnSync(
-    ffmpeg,
-    [
-      ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
-      ...['-f', 'lavfi', '-i', `testsrc2=size=${WIDTH}x${HEIGHT}:rate=30`, '-frames:v', String(FRAMES)],
-      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline'],
-      // scenecut=0 keeps keyframes at GOP boundaries only, so their positions are known.
-      ...['-pix_fmt', 'yuv420p', '-bf', '0', '-g', String(GOP_FRAMES), '-x264-params', 'scenecut=0'],
-      ...['-f', 'flv', 'pipe:1'],
-    ],
-    { maxBuffer: 64 * 1024 * 1024 },
-  );
-  assert.equal(result.status, 0, result.stderr.toString());
-  return new Uint8Array(result.stdout);
-}
-
-/** Decodes an Annex-B stream with ffmpeg and returns how many frames came out. */
-function decodedFrameCount(stream: Uint8Array): number {
-  const result = spawnSync(
-    ffmpeg,
-    [
-      ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'h264', '-i', 'pipe:0'],
-      ...['-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'],
-    ],
-    { input: stream, maxBuffer: 64 * 1024 * 1024 },
-  );
-  assert.equal(result.status, 0, result.stderr.toString());
-  assert.equal(result.stdout.byteLength % (WIDTH * HEIGHT), 0);
-  return result.stdout.byteLength / (WIDTH * HEIGHT);
-}
-
-/** Deterministic chunk sizes between 1 and `max` bytes (a small LCG, so failures reproduce). */
-function randomSizes(seed: number, max: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    return 1 + (state % max);
-  };
-}
 
 function demux(stream: Uint8Array, nextSize: () => number, demuxer = new FlvDemuxer()): AccessUnit[] {
   const units: AccessUnit[] = [];
