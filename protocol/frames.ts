@@ -1,3 +1,4 @@
+import { FILE_CHUNK_BYTES } from './channels.ts';
 import { type ControlMessage, controlMessageSchema } from './messages.ts';
 
 /**
@@ -7,7 +8,10 @@ import { type ControlMessage, controlMessageSchema } from './messages.ts';
 export const FrameKind = {
   control: 0x01,
   video: 0x02,
-  // 0x03 file chunk and 0x04 shell data are reserved for their features.
+  /** Part of a file: channel u32, offset f64, bytes. */
+  file: 0x03,
+  /** Shell or command bytes: channel u32, stream u8, bytes. */
+  shell: 0x04,
 } as const;
 
 /** Largest control message accepted, in bytes. */
@@ -16,6 +20,13 @@ export const MAX_CONTROL_BYTES = 64 * 1024;
 export const MAX_VIDEO_BYTES = 8 * 1024 * 1024;
 /** kind(1) + flags(1) + sequence(4) + capture time(8). */
 export const VIDEO_HEADER_BYTES = 14;
+
+/** kind(1) + channel(4) + offset(8). */
+export const FILE_HEADER_BYTES = 13;
+/** kind(1) + channel(4) + stream(1). */
+export const SHELL_HEADER_BYTES = 6;
+/** Largest shell-data payload accepted, in bytes. */
+export const MAX_SHELL_BYTES = 64 * 1024;
 
 const VIDEO_FLAG_KEYFRAME = 0x01;
 
@@ -35,7 +46,24 @@ export interface ControlFrame {
   message: ControlMessage;
 }
 
-export type Frame = ControlFrame | VideoFrame;
+/** Bytes of a file at `offset`, on a transfer's channel. */
+export interface FileChunkFrame {
+  kind: 'file';
+  channel: number;
+  offset: number;
+  data: Uint8Array;
+}
+
+/** Bytes of a shell or a command's output (or a terminal's keystrokes) on a channel. */
+export interface ShellDataFrame {
+  kind: 'shell';
+  channel: number;
+  /** ShellStream: 0 terminal, 1 stdout, 2 stderr. */
+  stream: number;
+  data: Uint8Array;
+}
+
+export type Frame = ControlFrame | VideoFrame | FileChunkFrame | ShellDataFrame;
 
 /** Why a frame was refused; decoders never throw. */
 export type DecodeResult = { ok: true; frame: Frame } | { ok: false; reason: string; tooLarge?: boolean };
@@ -62,6 +90,34 @@ export function encodeVideo(frame: Omit<VideoFrame, 'kind'>): Uint8Array {
   view.setFloat64(6, frame.captureTime);
   out.set(frame.data, VIDEO_HEADER_BYTES);
   return out;
+}
+
+/** Encodes part of a file behind its fixed header. */
+export function encodeFileChunk(frame: Omit<FileChunkFrame, 'kind'>): Uint8Array {
+  const out = new Uint8Array(FILE_HEADER_BYTES + frame.data.byteLength);
+  const view = new DataView(out.buffer);
+  out[0] = FrameKind.file;
+  view.setUint32(1, frame.channel >>> 0);
+  view.setFloat64(5, frame.offset);
+  out.set(frame.data, FILE_HEADER_BYTES);
+  return out;
+}
+
+/** Encodes shell or command bytes behind their fixed header. */
+export function encodeShellData(frame: Omit<ShellDataFrame, 'kind'>): Uint8Array {
+  const out = new Uint8Array(SHELL_HEADER_BYTES + frame.data.byteLength);
+  const view = new DataView(out.buffer);
+  out[0] = FrameKind.shell;
+  view.setUint32(1, frame.channel >>> 0);
+  out[5] = frame.stream;
+  out.set(frame.data, SHELL_HEADER_BYTES);
+  return out;
+}
+
+/** Reads the channel of a file or shell frame without decoding the rest, for routing. */
+export function peekChannel(data: Uint8Array): number | undefined {
+  if ((data[0] !== FrameKind.file && data[0] !== FrameKind.shell) || data.byteLength < 5) return undefined;
+  return new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(1);
 }
 
 /** Reads the kind byte without decoding the rest, for routing on the relay's hot path. */
@@ -92,6 +148,10 @@ export function decodeFrame(input: ArrayBuffer | ArrayBufferView): DecodeResult 
       return decodeControlFrame(data);
     case FrameKind.video:
       return decodeVideoFrame(data);
+    case FrameKind.file:
+      return decodeFileFrame(data);
+    case FrameKind.shell:
+      return decodeShellFrame(data);
     default:
       return { ok: false, reason: `unknown frame kind ${data[0]}` };
   }
@@ -141,4 +201,32 @@ function decodeVideoFrame(data: Uint8Array): DecodeResult {
       data: data.subarray(VIDEO_HEADER_BYTES),
     },
   };
+}
+
+function decodeFileFrame(data: Uint8Array): DecodeResult {
+  if (data.byteLength < FILE_HEADER_BYTES) return { ok: false, reason: 'truncated file header' };
+  if (data.byteLength - FILE_HEADER_BYTES > FILE_CHUNK_BYTES) {
+    return { ok: false, reason: 'file chunk too large', tooLarge: true };
+  }
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const channel = view.getUint32(1);
+  if (channel < 0x10000) return { ok: false, reason: `invalid channel ${channel}` };
+  const offset = view.getFloat64(5);
+  if (!Number.isSafeInteger(offset) || offset < 0) return { ok: false, reason: 'invalid file offset' };
+  if (data.byteLength === FILE_HEADER_BYTES) return { ok: false, reason: 'empty file chunk' };
+  return { ok: true, frame: { kind: 'file', channel, offset, data: data.subarray(FILE_HEADER_BYTES) } };
+}
+
+function decodeShellFrame(data: Uint8Array): DecodeResult {
+  if (data.byteLength < SHELL_HEADER_BYTES) return { ok: false, reason: 'truncated shell header' };
+  if (data.byteLength - SHELL_HEADER_BYTES > MAX_SHELL_BYTES) {
+    return { ok: false, reason: 'shell data too large', tooLarge: true };
+  }
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const channel = view.getUint32(1);
+  if (channel < 0x10000) return { ok: false, reason: `invalid channel ${channel}` };
+  const stream = data[5] ?? 0;
+  if (stream > 2) return { ok: false, reason: `unknown shell stream ${stream}` };
+  if (data.byteLength === SHELL_HEADER_BYTES) return { ok: false, reason: 'empty shell data' };
+  return { ok: true, frame: { kind: 'shell', channel, stream, data: data.subarray(SHELL_HEADER_BYTES) } };
 }

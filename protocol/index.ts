@@ -1,3 +1,4 @@
+export * from './channels.ts';
 export * from './connection-code.ts';
 export * from './frames.ts';
 export * from './input.ts';

@@ -40,9 +40,37 @@ const peerInfoSchema = z.object({
   os: z.string().max(100).optional(),
   user: z.string().max(255).optional(),
   screen: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).optional(),
+  /** What this agent build can do beyond the screen: 'chat', 'files', 'shell', 'exec'. Absent: none. */
+  features: z.array(z.string().max(32)).max(32).optional(),
 });
 
 const operatorInfoSchema = z.object({ id: z.string().max(64), name: z.string().max(200) });
+
+/** A channel id: the owner's slot in the high 16 bits, its own number in the low 16 (channels.ts). */
+const channel = z.number().int().min(0x10000).max(0xffffffff);
+
+/**
+ * A path inside the folder the agent shares, relative to it, with `/` separators on every OS
+ * (`''` is the folder itself). The agent resolves it and refuses anything that leaves the folder.
+ */
+const sharedPath = z.string().max(4096);
+
+const fileEntrySchema = z.object({
+  name: z.string().max(1024),
+  type: z.enum(['file', 'directory', 'link', 'other']),
+  size: z.number().int().min(0),
+  /** Milliseconds since the Unix epoch. */
+  modifiedAt: z.number().min(0),
+});
+
+const chatAuthorSchema = z.object({
+  kind: z.enum(['operator', 'user']),
+  /** The operator's id; absent for the end user. */
+  id: z.string().max(64).optional(),
+  name: z.string().max(200),
+});
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** Every control message of protocol version 1. */
 export const controlMessageSchema = z.discriminatedUnion('type', [
@@ -61,6 +89,8 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     sessionId: z.string().max(64),
     agent: peerInfoSchema.optional(),
     permissions: permissionsSchema.optional(),
+    /** Operators only: the high 16 bits of every channel id this connection opens (channels.ts). */
+    slot: z.number().int().min(1).max(0xffff).optional(),
   }),
   z.object({ type: z.literal('error'), code: z.enum(RESULT_CODES), message: z.string().max(1000) }),
   // Relay -> agent: an operator wants in.
@@ -86,6 +116,115 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('agent-status'), state: z.enum(['reconnecting', 'connected']) }),
   z.object({ type: z.literal('input'), event: inputEventSchema }),
   z.object({ type: z.literal('end'), reason: z.enum(END_REASONS), message: z.string().max(1000).optional() }),
+
+  // Chat, both ways. The sender sends `id` and `text`; the relay adds `from` and `sentAt` and passes
+  // it to the agent and every other operator, and replays recent history to operators who join.
+  z.object({
+    type: z.literal('chat'),
+    id: z.string().min(1).max(64),
+    text: z.string().min(1).max(4000),
+    from: chatAuthorSchema.optional(),
+    sentAt: z.number().min(0).optional(),
+  }),
+
+  // Channels (channels.ts). Either side may close one; the agent reports failures as channel-error.
+  z.object({ type: z.literal('channel-close'), channel }),
+  z.object({
+    type: z.literal('channel-error'),
+    channel,
+    code: z.enum(RESULT_CODES),
+    message: z.string().max(1000),
+  }),
+
+  // An interactive shell in a PTY. Its bytes travel as shell-data frames on stream 0.
+  z.object({
+    type: z.literal('shell-open'),
+    channel,
+    cols: z.number().int().min(1).max(1000),
+    rows: z.number().int().min(1).max(1000),
+  }),
+  z.object({ type: z.literal('shell-opened'), channel, shell: z.string().max(1024) }),
+  z.object({
+    type: z.literal('shell-resize'),
+    channel,
+    cols: z.number().int().min(1).max(1000),
+    rows: z.number().int().min(1).max(1000),
+  }),
+  // A shell or command finished; for commands, after the last output frame.
+  z.object({
+    type: z.literal('shell-exit'),
+    channel,
+    exitCode: z.number().int().nullable(),
+    signal: z.string().max(32).nullable(),
+    timedOut: z.boolean().optional(),
+    /** The command's output passed its limit and it was stopped. */
+    truncated: z.boolean().optional(),
+    durationMs: z.number().min(0).optional(),
+  }),
+  // One command run by the platform's shell (sh -c, cmd /c); output on streams 1 and 2.
+  z.object({
+    type: z.literal('exec'),
+    channel,
+    command: z.string().min(1).max(8192),
+    /** Working directory, inside the shared folder; absent: the shared folder itself. */
+    cwd: sharedPath.optional(),
+    timeoutMs: z.number().int().min(1).max(3_600_000),
+    maxOutputBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(64 * 1024 * 1024),
+  }),
+
+  // Files inside the folder the agent shares.
+  z.object({
+    type: z.literal('file-list'),
+    channel,
+    path: sharedPath,
+    offset: z.number().int().min(0).optional(),
+  }),
+  z.object({
+    type: z.literal('file-listing'),
+    channel,
+    path: sharedPath,
+    /** The shared folder's name on the device, for display only. */
+    root: z.string().max(4096),
+    offset: z.number().int().min(0),
+    total: z.number().int().min(0),
+    entries: z.array(fileEntrySchema).max(300),
+  }),
+  // Download: the agent answers file-info, then file chunks from `offset`, then file-end.
+  z.object({ type: z.literal('file-read'), channel, path: sharedPath, offset: z.number().int().min(0) }),
+  z.object({
+    type: z.literal('file-info'),
+    channel,
+    path: sharedPath,
+    size: z.number().int().min(0),
+    modifiedAt: z.number().min(0),
+  }),
+  // Upload: the agent answers file-ready with the offset to send from (a partial upload resumes).
+  z.object({
+    type: z.literal('file-write'),
+    channel,
+    path: sharedPath,
+    size: z.number().int().min(0),
+    overwrite: z.boolean(),
+  }),
+  z.object({ type: z.literal('file-ready'), channel, offset: z.number().int().min(0) }),
+  // The receiver has everything up to `offset`; the sender may run FILE_WINDOW_BYTES ahead of it.
+  z.object({ type: z.literal('file-ack'), channel, offset: z.number().int().min(0) }),
+  // The sender sent the last chunk; the SHA-256 covers the whole file.
+  z.object({ type: z.literal('file-end'), channel, size: z.number().int().min(0), sha256: sha256Hex }),
+  // The agent stored an upload under its final name.
+  z.object({ type: z.literal('file-done'), channel, path: sharedPath, size: z.number().int().min(0) }),
+  z.object({
+    type: z.literal('file-op'),
+    channel,
+    op: z.enum(['mkdir', 'delete', 'rename']),
+    path: sharedPath,
+    to: sharedPath.optional(),
+  }),
+  z.object({ type: z.literal('file-op-done'), channel }),
 ]);
 
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
@@ -94,5 +233,7 @@ export type ControlMessageType = ControlMessage['type'];
 export type MessageOf<T extends ControlMessageType> = Extract<ControlMessage, { type: T }>;
 export type PeerInfo = z.infer<typeof peerInfoSchema>;
 export type OperatorInfo = z.infer<typeof operatorInfoSchema>;
+export type FileEntry = z.infer<typeof fileEntrySchema>;
+export type ChatAuthor = z.infer<typeof chatAuthorSchema>;
 
 export { inputEventSchema, permissionsSchema };

@@ -24,6 +24,18 @@ export const RESULT_CODES = [
   'POLICY_FORBIDS',
   'SECOND_FACTOR_REQUIRED',
   'IDEMPOTENCY_MISMATCH',
+  // Channels: shells, commands and files.
+  'CAPABILITY_NOT_ALLOWED',
+  'PATH_OUTSIDE_FOLDER',
+  'FILE_NOT_FOUND',
+  'FILE_EXISTS',
+  'NOT_A_FILE',
+  'NOT_A_FOLDER',
+  'IO_ERROR',
+  'CHECKSUM_MISMATCH',
+  'CHANNEL_IN_USE',
+  'NOT_SUPPORTED',
+  'TIMEOUT',
 ] as const;
 
 export type ResultCode = (typeof RESULT_CODES)[number];

@@ -184,6 +184,8 @@ export class RelayClient {
     const items = this.received.map((item) => {
       if (!item.frame) return `malformed(${item.reason})`;
       if (item.frame.kind === 'video') return `video#${item.frame.sequence}${item.frame.keyframe ? 'K' : ''}`;
+      if (item.frame.kind === 'file') return `file#${item.frame.channel}@${item.frame.offset}`;
+      if (item.frame.kind === 'shell') return `shell#${item.frame.channel}/${item.frame.stream}`;
       return JSON.stringify(item.frame.message);
     });
     return `[${items.slice(-20).join(', ')}]${this.closedWith ? ` closed ${this.closedWith.code}` : ''}`;

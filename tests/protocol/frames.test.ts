@@ -1,18 +1,28 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  ChannelIds,
   type ControlMessage,
+  channelId,
   type DecodeResult,
   decodeFrame,
   encodeControl,
+  encodeFileChunk,
+  encodeShellData,
   encodeVideo,
+  FILE_CHUNK_BYTES,
+  FILE_HEADER_BYTES,
   FrameKind,
   isKeyframe,
   MAX_CONTROL_BYTES,
+  MAX_SHELL_BYTES,
   MAX_VIDEO_BYTES,
   type MessageOf,
   PROTOCOL_VERSION,
+  peekChannel,
   peekKind,
+  SHELL_HEADER_BYTES,
+  slotOf,
   VIDEO_HEADER_BYTES,
   type VideoFrame,
 } from '../../protocol/index.ts';
@@ -107,6 +117,62 @@ const EVERY_MESSAGE: ControlMessage[] = [
   { type: 'input', event: { kind: 'key', code: 'ShiftLeft', down: false } },
   { type: 'end', reason: 'operator-ended' },
   { type: 'end', reason: 'error', message: 'The screen could not be captured.' },
+  { type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: 's', slot: 7 },
+  { type: 'chat', id: 'c1', text: 'Hello, can you see my screen?' },
+  {
+    type: 'chat',
+    id: 'c2',
+    text: 'Yes.',
+    from: { kind: 'operator', id: 'op-1', name: 'Bea' },
+    sentAt: 1_700_000_000_000,
+  },
+  { type: 'channel-close', channel: 0x0001_0001 },
+  { type: 'channel-error', channel: 0xffff_ffff, code: 'PATH_OUTSIDE_FOLDER', message: 'Outside.' },
+  { type: 'shell-open', channel: 0x0002_0001, cols: 80, rows: 24 },
+  { type: 'shell-opened', channel: 0x0002_0001, shell: '/bin/bash' },
+  { type: 'shell-resize', channel: 0x0002_0001, cols: 200, rows: 50 },
+  { type: 'shell-exit', channel: 0x0002_0001, exitCode: 0, signal: null },
+  {
+    type: 'shell-exit',
+    channel: 0x0002_0002,
+    exitCode: null,
+    signal: 'SIGKILL',
+    timedOut: true,
+    truncated: false,
+    durationMs: 1500,
+  },
+  {
+    type: 'exec',
+    channel: 0x0002_0003,
+    command: 'uname -a',
+    cwd: 'projects',
+    timeoutMs: 5000,
+    maxOutputBytes: 1024,
+  },
+  { type: 'file-list', channel: 0x0003_0001, path: '' },
+  { type: 'file-list', channel: 0x0003_0001, path: 'Documents', offset: 300 },
+  {
+    type: 'file-listing',
+    channel: 0x0003_0001,
+    path: 'Documents',
+    root: '/home/ana',
+    offset: 0,
+    total: 2,
+    entries: [
+      { name: 'report.pdf', type: 'file', size: 1234, modifiedAt: 1_700_000_000_000 },
+      { name: 'old', type: 'directory', size: 0, modifiedAt: 1_600_000_000_000 },
+    ],
+  },
+  { type: 'file-read', channel: 0x0003_0002, path: 'a.txt', offset: 0 },
+  { type: 'file-info', channel: 0x0003_0002, path: 'a.txt', size: 10, modifiedAt: 5 },
+  { type: 'file-write', channel: 0x0003_0003, path: 'b.bin', size: 1 << 20, overwrite: false },
+  { type: 'file-ready', channel: 0x0003_0003, offset: 65536 },
+  { type: 'file-ack', channel: 0x0003_0003, offset: 131072 },
+  { type: 'file-end', channel: 0x0003_0003, size: 1 << 20, sha256: 'a'.repeat(64) },
+  { type: 'file-done', channel: 0x0003_0003, path: 'b.bin', size: 1 << 20 },
+  { type: 'file-op', channel: 0x0003_0004, op: 'rename', path: 'b.bin', to: 'c.bin' },
+  { type: 'file-op', channel: 0x0003_0005, op: 'mkdir', path: 'new' },
+  { type: 'file-op-done', channel: 0x0003_0005 },
 ];
 
 describe('control frames', () => {
@@ -121,15 +187,34 @@ describe('control frames', () => {
     }
     // Guards the list above: a message type added to the protocol must be added here too.
     assert.deepEqual([...types].sort(), [
+      'channel-close',
+      'channel-error',
+      'chat',
       'consent',
       'end',
       'error',
+      'exec',
+      'file-ack',
+      'file-done',
+      'file-end',
+      'file-info',
+      'file-list',
+      'file-listing',
+      'file-op',
+      'file-op-done',
+      'file-read',
+      'file-ready',
+      'file-write',
       'hello',
       'input',
       'operator-joined',
       'operator-left',
       'permissions',
       'request-keyframe',
+      'shell-exit',
+      'shell-open',
+      'shell-opened',
+      'shell-resize',
       'video-config',
       'welcome',
     ]);
@@ -265,7 +350,7 @@ describe('malformed frames are refused with a reason and never throw', () => {
   });
 
   it('an unknown or reserved frame kind is refused, naming the kind', () => {
-    for (const kind of [0x00, 0x03, 0x04, 0x7f, 0xff]) {
+    for (const kind of [0x00, 0x05, 0x7f, 0xff]) {
       assertRefused(
         decodeFrame(new Uint8Array([kind, 0x7b, 0x7d])),
         new RegExp(`unknown frame kind ${kind}\\b`),
@@ -325,7 +410,7 @@ describe('malformed frames are refused with a reason and never throw', () => {
 
   it('JSON of an unknown type, or with no type, is refused naming the type field', () => {
     for (const value of [
-      { type: 'chat', text: 'hi' },
+      { type: 'whisper', text: 'hi' },
       { type: 'HELLO' },
       { type: '__proto__' },
       { type: 'constructor' },
@@ -507,5 +592,87 @@ describe('fuzzing', () => {
       }
       checkedDecode(bytes, seed, round);
     }
+  });
+});
+
+describe('channel frames', () => {
+  it('a file chunk round-trips with its channel, a large offset and its bytes', () => {
+    const data = new Uint8Array([9, 8, 7, 6]);
+    const bytes = encodeFileChunk({ channel: 0xffff_0001, offset: 2 ** 40 + 3, data });
+    assert.equal(bytes[0], FrameKind.file);
+    assert.equal(peekChannel(bytes), 0xffff_0001);
+    const result = decodeFrame(bytes);
+    assert.ok(result.ok && result.frame.kind === 'file');
+    assert.equal(result.frame.channel, 0xffff_0001);
+    assert.equal(result.frame.offset, 2 ** 40 + 3);
+    assert.deepEqual([...result.frame.data], [9, 8, 7, 6]);
+  });
+
+  it('shell data round-trips with its channel and stream', () => {
+    const bytes = encodeShellData({ channel: 0x0001_0002, stream: 2, data: encoder.encode('oops') });
+    assert.equal(peekChannel(bytes), 0x0001_0002);
+    const result = decodeFrame(bytes);
+    assert.ok(result.ok && result.frame.kind === 'shell');
+    assert.equal(result.frame.stream, 2);
+    assert.equal(new TextDecoder().decode(result.frame.data), 'oops');
+  });
+
+  it('channel frames that are truncated, empty, oversized, slotless or on an unknown stream are refused', () => {
+    const chunk = encodeFileChunk({ channel: 0x0001_0001, offset: 0, data: new Uint8Array([1]) });
+    for (let length = 1; length < FILE_HEADER_BYTES; length++) {
+      assertRefused(decodeFrame(chunk.subarray(0, length)), /truncated file header/);
+    }
+    assertRefused(decodeFrame(chunk.subarray(0, FILE_HEADER_BYTES)), /empty file chunk/);
+    const big = encodeFileChunk({
+      channel: 0x0001_0001,
+      offset: 0,
+      data: new Uint8Array(FILE_CHUNK_BYTES + 1),
+    });
+    assert.equal(assertRefused(decodeFrame(big), /too large/).tooLarge, true);
+    assertRefused(
+      decodeFrame(encodeFileChunk({ channel: 5, offset: 0, data: new Uint8Array([1]) })),
+      /invalid channel 5/,
+    );
+    const negative = chunk.slice();
+    new DataView(negative.buffer).setFloat64(5, -1);
+    assertRefused(decodeFrame(negative), /invalid file offset/);
+    const fractional = chunk.slice();
+    new DataView(fractional.buffer).setFloat64(5, 1.5);
+    assertRefused(decodeFrame(fractional), /invalid file offset/);
+
+    const shell = encodeShellData({ channel: 0x0001_0001, stream: 0, data: new Uint8Array([1]) });
+    for (let length = 1; length < SHELL_HEADER_BYTES; length++) {
+      assertRefused(decodeFrame(shell.subarray(0, length)), /truncated shell header/);
+    }
+    assertRefused(decodeFrame(shell.subarray(0, SHELL_HEADER_BYTES)), /empty shell data/);
+    const stream = shell.slice();
+    stream[5] = 3;
+    assertRefused(decodeFrame(stream), /unknown shell stream 3/);
+    const huge = encodeShellData({
+      channel: 0x0001_0001,
+      stream: 0,
+      data: new Uint8Array(MAX_SHELL_BYTES + 1),
+    });
+    assert.equal(assertRefused(decodeFrame(huge), /too large/).tooLarge, true);
+    assert.equal(peekChannel(new Uint8Array([FrameKind.file, 0, 1])), undefined);
+  });
+
+  it('a control message naming a channel below 0x10000 (no slot) is refused', () => {
+    assertRefused(decodeFrame(controlJson({ type: 'channel-close', channel: 0xffff })), /channel/);
+  });
+
+  it('channel ids carry their slot, and ChannelIds never hands out one in use', () => {
+    assert.equal(slotOf(channelId(3, 9)), 3);
+    assert.throws(() => channelId(0, 1), RangeError);
+    assert.throws(() => channelId(1, 0x10000), RangeError);
+    const ids = new ChannelIds(4);
+    const first = ids.next();
+    assert.equal(slotOf(first), 4);
+    const seen = new Set([first]);
+    for (let i = 1; i < 0xffff; i++) seen.add(ids.next());
+    assert.equal(seen.size, 0xffff);
+    assert.throws(() => ids.next(), /in use/);
+    ids.release(first);
+    assert.equal(ids.next(), first);
   });
 });

@@ -2,7 +2,9 @@ import {
   type ControlMessage,
   decodeFrame,
   encodeControl,
+  type FileChunkFrame,
   PROTOCOL_VERSION,
+  type ShellDataFrame,
   type VideoFrame,
 } from '../../../../protocol/index.ts';
 import type { RelayGrant } from '../api/types.ts';
@@ -24,6 +26,8 @@ export interface RelayCloseInfo {
 export interface RelayHandlers {
   onMessage(message: ControlMessage): void;
   onVideo(frame: VideoFrame): void;
+  /** File chunks and shell bytes on this operator's channels. */
+  onChannelFrame?(frame: FileChunkFrame | ShellDataFrame): void;
   onClose(info: RelayCloseInfo): void;
 }
 
@@ -105,6 +109,10 @@ export class RelayConnection {
     try {
       if (result.frame.kind === 'video') {
         this.#handlers.onVideo(result.frame);
+        return;
+      }
+      if (result.frame.kind === 'file' || result.frame.kind === 'shell') {
+        this.#handlers.onChannelFrame?.(result.frame);
         return;
       }
       const message = result.frame.message;
