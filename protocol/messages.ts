@@ -98,8 +98,15 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     type: z.literal('operator-joined'),
     operator: operatorInfoSchema,
     requested: permissionsSchema,
+    /** The slot of this operator connection's channels (channels.ts). */
+    slot: z.number().int().min(1).max(0xffff).optional(),
   }),
-  z.object({ type: z.literal('operator-left'), operatorId: z.string().max(64) }),
+  // Relay -> agent: an operator connection left; the agent closes the channels of its slot.
+  z.object({
+    type: z.literal('operator-left'),
+    operatorId: z.string().max(64),
+    slot: z.number().int().min(1).max(0xffff).optional(),
+  }),
   // Agent -> relay -> operators: the end user's answer, and every later change to it.
   z.object({ type: z.literal('consent'), accepted: z.boolean(), permissions: permissionsSchema }),
   z.object({ type: z.literal('permissions'), permissions: permissionsSchema }),

@@ -105,6 +105,13 @@ const EVERY_MESSAGE: ControlMessage[] = [
     requested: { ...permissions, control: true },
   },
   { type: 'operator-left', operatorId: 'op-1' },
+  { type: 'operator-left', operatorId: 'op-1', slot: 2 },
+  {
+    type: 'operator-joined',
+    operator: { id: 'tok-1', name: 'nightly-script (API)' },
+    requested: { ...permissions, files: true },
+    slot: 3,
+  },
   { type: 'consent', accepted: true, permissions },
   { type: 'consent', accepted: false, permissions: { ...permissions, view: false } },
   { type: 'permissions', permissions: { ...permissions, control: true } },
