@@ -1,5 +1,10 @@
 /** Why the agent cannot use this machine's desktop. */
-export type PlatformErrorKind = 'unsupported-os' | 'robotjs-missing' | 'no-display' | 'display-unreachable';
+export type PlatformErrorKind =
+  | 'unsupported-os'
+  | 'robotjs-missing'
+  | 'no-display'
+  | 'display-unreachable'
+  | 'pty-missing';
 
 /**
  * The desktop cannot be captured or controlled here. The message says what the user can do about it;
