@@ -17,6 +17,7 @@ import {
   problems,
   z,
 } from '../http/openapi.ts';
+import { pageKeyset, pageOf, pageQuery } from '../http/paging.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import { generateApiToken, hashApiToken } from './api-tokens.ts';
@@ -178,7 +179,8 @@ const routes = {
     tags: ['tokens'],
     summary: 'List API tokens that are not revoked',
     security: authenticated,
-    responses: { 200: json(page(tokenSchema), 'Tokens'), ...problems(401, 403) },
+    request: { query: pageQuery },
+    responses: { 200: json(page(tokenSchema), 'Tokens'), ...problems(400, 401, 403) },
   }),
   revokeToken: createRoute({
     method: 'delete',
@@ -381,8 +383,15 @@ export function authRoutes(services: Services) {
   });
 
   app.openapi({ ...routes.listTokens, middleware: [requireScope('admin')] }, async (c) => {
-    const rows = await services.db.select().from(apiTokens).where(isNull(apiTokens.revokedAt));
-    return c.json({ items: rows.map(tokenView), nextCursor: null }, 200);
+    const query = c.req.valid('query');
+    const keyset = pageKeyset(apiTokens, query);
+    const rows = await services.db
+      .select()
+      .from(apiTokens)
+      .where(and(isNull(apiTokens.revokedAt), keyset.where))
+      .orderBy(...keyset.orderBy)
+      .limit(keyset.fetch);
+    return c.json(pageOf(rows, query.limit, tokenView), 200);
   });
 
   app.openapi({ ...routes.revokeToken, middleware: [requireScope('admin')] }, async (c) => {

@@ -11,8 +11,7 @@ import type { GroupStore } from './group-store.ts';
 export async function ensureDefaultGroups(db: Database, groups: GroupStore, config: Config): Promise<void> {
   const codeLifetimeMinutes = Math.max(1, Math.round(config.codeTtlMs / 60_000));
   for (const organisation of await db.select().from(organisations)) {
-    const existing = (await groups.list(organisation.id)).find((group) => group.isDefault);
-    if (!existing) {
+    if (!(await groups.findDefault(organisation.id))) {
       await groups.create({
         organisationId: organisation.id,
         name: 'Default',

@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { DEFAULT_POLICY, type Policy, policySchema } from '../../protocol/index.ts';
 import type { Database } from '../db/client.ts';
 import { deviceGroups } from '../db/schema.ts';
+import { DEFAULT_PAGE_SIZE, pageKeyset } from '../http/paging.ts';
 
 export type GroupRow = typeof deviceGroups.$inferSelect;
 
@@ -40,17 +41,32 @@ export class GroupStore {
     return row;
   }
 
-  async list(organisationId?: string): Promise<GroupRow[]> {
-    const query = this.db.select().from(deviceGroups);
-    return organisationId ? query.where(eq(deviceGroups.organisationId, organisationId)) : query;
+  /** One page of groups (fetches `limit + 1` rows for `pageOf`), oldest first. */
+  async list(
+    organisationId: string | undefined,
+    page: { limit: number; cursor?: string | undefined } = { limit: DEFAULT_PAGE_SIZE },
+  ): Promise<GroupRow[]> {
+    const keyset = pageKeyset(deviceGroups, page);
+    return this.db
+      .select()
+      .from(deviceGroups)
+      .where(and(organisationId ? eq(deviceGroups.organisationId, organisationId) : undefined, keyset.where))
+      .orderBy(...keyset.orderBy)
+      .limit(keyset.fetch);
   }
 
-  /** The organisation's default group, created on first need: user-first agents land there. */
-  async defaultFor(organisationId: string): Promise<GroupRow> {
+  /** The organisation's default group, if it has one yet. */
+  async findDefault(organisationId: string): Promise<GroupRow | undefined> {
     const [existing] = await this.db
       .select()
       .from(deviceGroups)
       .where(and(eq(deviceGroups.organisationId, organisationId), eq(deviceGroups.isDefault, true)));
+    return existing;
+  }
+
+  /** The organisation's default group, created on first need: user-first agents land there. */
+  async defaultFor(organisationId: string): Promise<GroupRow> {
+    const existing = await this.findDefault(organisationId);
     if (existing) return existing;
     return this.create({ organisationId, name: 'Default', policy: { ...DEFAULT_POLICY }, isDefault: true });
   }

@@ -16,6 +16,7 @@ import {
   problems,
   z,
 } from '../http/openapi.ts';
+import { pageOf, pageQuery } from '../http/paging.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import { type GroupRow, groupView, policyOf } from './group-store.ts';
@@ -40,7 +41,8 @@ const routes = {
     tags: ['groups'],
     summary: 'List device groups and their policies',
     security: authenticated,
-    responses: { 200: json(page(groupSchema), 'Groups'), ...problems(401, 403) },
+    request: { query: pageQuery },
+    responses: { 200: json(page(groupSchema), 'Groups'), ...problems(400, 401, 403) },
   }),
   get: createRoute({
     method: 'get',
@@ -117,8 +119,9 @@ export function groupRoutes(services: Services) {
   };
 
   app.openapi({ ...routes.list, middleware: [requireScope('groups:read')] }, async (c) => {
-    const rows = await services.groups.list(organisationScope(c.get('principal')));
-    return c.json({ items: rows.map(groupView), nextCursor: null }, 200);
+    const query = c.req.valid('query');
+    const rows = await services.groups.list(organisationScope(c.get('principal')), query);
+    return c.json(pageOf(rows, query.limit, groupView), 200);
   });
 
   app.openapi({ ...routes.get, middleware: [requireScope('groups:read')] }, async (c) => {

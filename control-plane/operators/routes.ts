@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { ROLES } from '../../protocol/index.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { hashPassword } from '../auth/passwords.ts';
@@ -18,6 +18,7 @@ import {
   problems,
   z,
 } from '../http/openapi.ts';
+import { pageKeyset, pageOf, pageQuery } from '../http/paging.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 
@@ -31,7 +32,8 @@ const routes = {
     tags: ['operators'],
     summary: "List operators (administrators: all; managers: their organisation's)",
     security: authenticated,
-    responses: { 200: json(page(operatorSchema), 'Operators'), ...problems(401, 403) },
+    request: { query: pageQuery },
+    responses: { 200: json(page(operatorSchema), 'Operators'), ...problems(400, 401, 403) },
   }),
   create: createRoute({
     method: 'post',
@@ -93,9 +95,15 @@ export function operatorRoutes(services: Services) {
 
   app.openapi({ ...routes.list, middleware: [requireScope('operators:read')] }, async (c) => {
     const scope = organisationScope(c.get('principal'));
-    const query = services.db.select().from(operators);
-    const rows = await (scope ? query.where(eq(operators.organisationId, scope)) : query);
-    return c.json({ items: rows.map(operatorView), nextCursor: null }, 200);
+    const query = c.req.valid('query');
+    const keyset = pageKeyset(operators, query);
+    const rows = await services.db
+      .select()
+      .from(operators)
+      .where(and(scope ? eq(operators.organisationId, scope) : undefined, keyset.where))
+      .orderBy(...keyset.orderBy)
+      .limit(keyset.fetch);
+    return c.json(pageOf(rows, query.limit, operatorView), 200);
   });
 
   app.openapi({ ...routes.create, middleware: [requireScope('admin')] }, async (c) => {

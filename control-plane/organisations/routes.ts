@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { organisationScope } from '../auth/scopes.ts';
 import { organisations } from '../db/schema.ts';
@@ -15,6 +15,7 @@ import {
   problems,
   z,
 } from '../http/openapi.ts';
+import { pageKeyset, pageOf, pageQuery } from '../http/paging.ts';
 import type { Services } from '../services.ts';
 
 const organisationSchema = z
@@ -32,7 +33,8 @@ const routes = {
     tags: ['organisations'],
     summary: 'List organisations (administrators: all; others: their own)',
     security: authenticated,
-    responses: { 200: json(page(organisationSchema), 'Organisations'), ...problems(401) },
+    request: { query: pageQuery },
+    responses: { 200: json(page(organisationSchema), 'Organisations'), ...problems(400, 401) },
   }),
   create: createRoute({
     method: 'post',
@@ -55,9 +57,15 @@ export function organisationRoutes(services: Services) {
 
   app.openapi(routes.list, async (c) => {
     const scope = organisationScope(c.get('principal'));
-    const query = services.db.select().from(organisations);
-    const rows = await (scope ? query.where(eq(organisations.id, scope)) : query);
-    return c.json({ items: rows.map(organisationView), nextCursor: null }, 200);
+    const query = c.req.valid('query');
+    const keyset = pageKeyset(organisations, query);
+    const rows = await services.db
+      .select()
+      .from(organisations)
+      .where(and(scope ? eq(organisations.id, scope) : undefined, keyset.where))
+      .orderBy(...keyset.orderBy)
+      .limit(keyset.fetch);
+    return c.json(pageOf(rows, query.limit, organisationView), 200);
   });
 
   app.openapi({ ...routes.create, middleware: [requireScope('admin')] }, async (c) => {
