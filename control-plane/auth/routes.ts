@@ -99,7 +99,10 @@ const routes = {
       ),
     },
     responses: {
-      200: json(z.object({ operator: operatorSchema }), 'Logged in'),
+      200: json(
+        z.object({ operator: operatorSchema, scopes: z.array(z.string()), expiresAt: z.string() }),
+        'Logged in: who, what they may do, and when the login expires',
+      ),
       ...problems(400, 401, 403, 429),
     },
   }),
@@ -283,7 +286,15 @@ export function authRoutes(services: Services) {
       action: 'auth.login',
       address,
     });
-    return c.json({ operator: operatorView(operator) }, 200);
+    // A console login holds every scope of its role; saying so saves the console a /auth/me round trip.
+    return c.json(
+      {
+        operator: operatorView(operator),
+        scopes: [...ROLE_SCOPES[operator.role]],
+        expiresAt: expiresAt.toISOString(),
+      },
+      200,
+    );
   });
 
   app.openapi({ ...routes.logout, middleware: [auth] }, async (c) => {

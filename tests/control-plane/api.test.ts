@@ -112,7 +112,7 @@ describe('HTTP API', () => {
   });
 
   describe('login', () => {
-    it('a correct login sets an HttpOnly, SameSite=Strict session cookie and names the operator', async () => {
+    it('a correct login sets an HttpOnly, SameSite=Strict session cookie and names the operator, its scopes and expiry', async () => {
       const response = await login();
       assert.equal(response.status, 200);
       const setCookie = response.headers.get('set-cookie') ?? '';
@@ -121,9 +121,16 @@ describe('HTTP API', () => {
       assert.match(setCookie, /; HttpOnly(;|$)/);
       assert.match(setCookie, /; SameSite=Strict(;|$)/);
       assert.match(setCookie, /; Path=\/(;|$)/);
-      const body = (await response.json()) as { operator: { username: string; role: string } };
+      const body = (await response.json()) as {
+        operator: { username: string; role: string };
+        scopes: string[];
+        expiresAt: string;
+      };
       assert.equal(body.operator.username, ADMIN_USERNAME);
       assert.equal(body.operator.role, 'admin');
+      // The login says what it may do and until when, as /auth/me does.
+      assert.ok(body.scopes.includes('admin') && body.scopes.includes('exec'), body.scopes.join(' '));
+      assert.ok(Date.parse(body.expiresAt) > Date.now());
       const shown = JSON.stringify(body.operator);
       assert.ok(!/password|hash|secret|scrypt/i.test(shown), `the operator view holds a secret: ${shown}`);
     });
