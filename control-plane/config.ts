@@ -17,6 +17,8 @@ export interface Config {
   databaseUrl: string;
   /** Auth token for a remote libSQL server. */
   databaseAuthToken: string | undefined;
+  /** The key sealing the server's own secrets in the database; a file in the data directory when unset. */
+  masterKey: string | undefined;
   /** The URL operators and agents reach this control plane at; tokens are issued for it. */
   publicUrl: string;
   /** Extra browser origins allowed to open the console's WebSocket (the public URL's origin always is). */
@@ -43,6 +45,7 @@ const envSchema = z.object({
   LIFELINE_DATA_DIR: z.string().min(1).default('data'),
   LIFELINE_DATABASE_URL: z.string().optional(),
   LIFELINE_DATABASE_AUTH_TOKEN: z.string().optional(),
+  LIFELINE_MASTER_KEY: z.string().optional(),
   LIFELINE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   LIFELINE_ALLOWED_ORIGINS: z.string().optional(),
   LIFELINE_ADMIN_USERNAME: z.string().min(1).max(100).default('admin'),
@@ -91,6 +94,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     databaseUrl: e.LIFELINE_DATABASE_URL ?? `file:${resolve(dataDir, 'lifeline.db')}`,
     databaseAuthToken: e.LIFELINE_DATABASE_AUTH_TOKEN,
+    masterKey: e.LIFELINE_MASTER_KEY,
     publicUrl,
     allowedOrigins,
     adminPassword: e.LIFELINE_ADMIN_PASSWORD,

@@ -8,6 +8,7 @@ import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { ensureDefaultGroups } from './groups/default-groups.ts';
 import { GroupStore } from './groups/group-store.ts';
+import { loadMasterKey } from './keys/master-key.ts';
 import { loadServerSecret } from './keys/server-secret.ts';
 import { type KeyRing, loadKeyRing } from './keys/signing-keys.ts';
 import type { Logger } from './logger.ts';
@@ -68,10 +69,11 @@ export async function createServices(
   options: { announce?: (text: string) => void } = {},
 ): Promise<Services> {
   const { db, client } = await openDatabase(config.databaseUrl, config.databaseAuthToken);
-  const keys = await loadKeyRing(db);
+  const master = loadMasterKey(config);
+  const keys = await loadKeyRing(db, master);
   const tokens = createTokenService(keys, config.publicUrl);
   const audit = createAuditLog(db, logger);
-  const store = new SessionStore(db, await loadServerSecret(db, 'connection-code-hmac'));
+  const store = new SessionStore(db, await loadServerSecret(db, 'connection-code-hmac', master));
   const groups = new GroupStore(db);
   const node = `${hostname()}:${config.port}`;
   const orphans = await store.endOrphans(node);

@@ -1,7 +1,8 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { and, eq, lt } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import { idempotencyKeys } from '../db/schema.ts';
+import { openText, sealText } from '../keys/sealing.ts';
 import type { Services } from '../services.ts';
 import type { AppEnv } from './app-env.ts';
 import { ApiError } from './problem.ts';
@@ -13,25 +14,6 @@ const IN_PROGRESS = 0;
 
 function derive(label: string, who: string, key: string): Buffer {
   return createHash('sha256').update(`lifeline-idempotency/${label}\n${who}\n${key}`).digest();
-}
-
-/**
- * Responses can hold secrets shown once (a new API token, a connection code), so they are stored
- * encrypted (AES-256-GCM) under a key derived from the client's Idempotency-Key, which the database
- * never holds: a copy of the database cannot read them back.
- */
-function seal(text: string, key: Buffer): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const sealed = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
-  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64');
-}
-
-function open(stored: string, key: Buffer): string {
-  const bytes = Buffer.from(stored, 'base64');
-  const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12));
-  decipher.setAuthTag(bytes.subarray(12, 28));
-  return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
 }
 
 /**
@@ -48,6 +30,8 @@ export function idempotent(services: Services): MiddlewareHandler<AppEnv> {
     const body = await c.req.raw.clone().text();
     const requestHash = createHash('sha256').update(`${c.req.method} ${c.req.path}\n${body}`).digest('hex');
     const id = derive('id', who, key).toString('hex');
+    // Responses can hold secrets shown once (a new API token, a connection code), so they are stored
+    // sealed under a key derived from the client's Idempotency-Key, which the database never holds.
     const secret = derive('seal', who, key);
     await services.db
       .delete(idempotencyKeys)
@@ -78,7 +62,7 @@ export function idempotent(services: Services): MiddlewareHandler<AppEnv> {
         );
       }
       // Creates answer JSON, and refusals the one problem shape: the status says which this was.
-      return c.newResponse(open(seen.body, secret), seen.status as 200, {
+      return c.newResponse(openText(seen.body, secret), seen.status as 200, {
         'content-type': seen.status >= 400 ? 'application/problem+json' : 'application/json',
         'idempotent-replayed': 'true',
       });
@@ -90,7 +74,7 @@ export function idempotent(services: Services): MiddlewareHandler<AppEnv> {
         const text = await c.res.clone().text();
         await services.db
           .update(idempotencyKeys)
-          .set({ status: c.res.status, body: seal(text, secret) })
+          .set({ status: c.res.status, body: sealText(text, secret) })
           .where(eq(idempotencyKeys.key, id));
       } else {
         // A failure of ours is not a result: let the retry run again.

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { isNull } from 'drizzle-orm';
+import { eq, isNull } from 'drizzle-orm';
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { Database } from '../db/client.ts';
 import { signingKeys } from '../db/schema.ts';
+import type { MasterKey } from './master-key.ts';
+import { sealText } from './sealing.ts';
+import { unseal } from './server-secret.ts';
 
 /** The only algorithm Lifeline signs or accepts. */
 export const SIGNING_ALG = 'EdDSA';
@@ -22,11 +25,22 @@ export interface KeyRing {
   jwks: { keys: JWK[] };
 }
 
+/** How a private key is stored: sealed under the master key (older rows hold the bare JWK). */
+interface SealedJwk {
+  sealed: string;
+}
+
+function isSealed(value: unknown): value is SealedJwk {
+  return typeof value === 'object' && value !== null && typeof (value as SealedJwk).sealed === 'string';
+}
+
 /**
- * Loads the Ed25519 signing keys, generating and persisting the first one on first start.
- * Keys live in the database so every control-plane node signs and verifies alike.
+ * Loads the Ed25519 signing keys, generating and persisting the first one on first start. Keys live
+ * in the database so every control-plane node signs and verifies alike; private keys are sealed under
+ * the master key (bare ones written by an older version are sealed in place).
  */
-export async function loadKeyRing(db: Database): Promise<KeyRing> {
+export async function loadKeyRing(db: Database, master: MasterKey): Promise<KeyRing> {
+  const sealing = master.derive('signing-keys');
   let rows = await db.select().from(signingKeys).where(isNull(signingKeys.retiredAt));
   if (rows.length === 0) {
     const { privateKey, publicKey } = await generateKeyPair(SIGNING_ALG, {
@@ -38,7 +52,7 @@ export async function loadKeyRing(db: Database): Promise<KeyRing> {
       .insert(signingKeys)
       .values({
         kid,
-        privateJwk: (await exportJWK(privateKey)) as JsonWebKey,
+        privateJwk: { sealed: sealText(JSON.stringify(await exportJWK(privateKey)), sealing) } as JsonWebKey,
         publicJwk: (await exportJWK(publicKey)) as JsonWebKey,
         createdAt: new Date(),
       })
@@ -46,6 +60,11 @@ export async function loadKeyRing(db: Database): Promise<KeyRing> {
     rows = await db.select().from(signingKeys).where(isNull(signingKeys.retiredAt));
   }
   rows.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  for (const row of rows) {
+    if (isSealed(row.privateJwk)) continue;
+    const sealed = { sealed: sealText(JSON.stringify(row.privateJwk), sealing) } as JsonWebKey;
+    await db.update(signingKeys).set({ privateJwk: sealed }).where(eq(signingKeys.kid, row.kid));
+  }
   const publicKeys = new Map<string, CryptoKey>();
   const jwks: JWK[] = [];
   for (const row of rows) {
@@ -57,10 +76,16 @@ export async function loadKeyRing(db: Database): Promise<KeyRing> {
   return {
     current: {
       kid: newest.kid,
-      privateKey: (await importJWK(newest.privateJwk as JWK, SIGNING_ALG)) as CryptoKey,
+      privateKey: (await importJWK(privateJwkOf(newest.privateJwk, sealing), SIGNING_ALG)) as CryptoKey,
       publicJwk: jwks[0]!,
     },
     publicKeys,
     jwks: { keys: jwks },
   };
+}
+
+function privateJwkOf(stored: unknown, sealing: Buffer): JWK {
+  return isSealed(stored)
+    ? (JSON.parse(unseal(stored.sealed, sealing, 'signing key')) as JWK)
+    : (stored as JWK);
 }
