@@ -1,12 +1,16 @@
 import {
+  type Capability,
   encodeControl,
   isKeyframe,
+  MAX_SLOT,
   type MessageOf,
   NO_PERMISSIONS,
   type PeerInfo,
   type Permissions,
   type Policy,
 } from '../../protocol/index.ts';
+import type { ActorType } from '../audit/audit-log.ts';
+import { ChatHistory } from './chat-history.ts';
 import type { RelayPeer } from './relay-peer.ts';
 
 /** Past this many bytes queued for an operator, video is dropped until the next keyframe. */
@@ -22,6 +26,14 @@ export interface OperatorSide {
   operatorId: string;
   name: string;
   loginSessionId: string | undefined;
+  /** The high 16 bits of every channel id this connection opens, unique among the session's operators. */
+  slot: number;
+  /** Who this connection's actions are audited as: the operator, or the API token a script used. */
+  actor: { actorType: ActorType; actorId: string };
+  /** False for connections that never show the screen (the HTTP API's): video is not sent to them. */
+  video: boolean;
+  /** Commands this connection started and that have not exited, by channel, for the audit of their exit. */
+  commands: Map<number, string>;
   /** True until this operator has been sent a keyframe, and again after video was dropped. */
   needsKeyframe: boolean;
   droppedFrames: number;
@@ -50,6 +62,9 @@ export class LiveSession {
   lastActivityAt = Date.now();
   /** Running while the agent's connection is lost: the session ends if it does not come back. */
   agentGraceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Recent chat, replayed to operators who join. */
+  readonly chat = new ChatHistory();
+  private lastSlot = 0;
 
   constructor(
     readonly id: string,
@@ -57,6 +72,35 @@ export class LiveSession {
     /** The effective policy fixed at creation; undefined only for sessions made before policies. */
     readonly policy: Policy | undefined,
   ) {}
+
+  /**
+   * A slot no live operator connection of this session holds. Slots rotate rather than restart at 1,
+   * so the agent's last frames for a connection that just left never reach the next one.
+   */
+  allocateSlot(): number | undefined {
+    const used = new Set([...this.operators.values()].map((operator) => operator.slot));
+    for (let tries = 0; tries < MAX_SLOT; tries++) {
+      this.lastSlot = (this.lastSlot % MAX_SLOT) + 1;
+      if (!used.has(this.lastSlot)) return this.lastSlot;
+    }
+    return undefined;
+  }
+
+  /** The operator connection that holds a slot. */
+  operatorOfSlot(slot: number): OperatorSide | undefined {
+    for (const operator of this.operators.values()) if (operator.slot === slot) return operator;
+    return undefined;
+  }
+
+  /**
+   * Whether the end user allowed a capability and the session's policy permits it. The agent enforces
+   * this itself; the relay checks it again so nothing it was not allowed even reaches the device.
+   */
+  allows(capability: Capability): boolean {
+    return (
+      this.consent === 'accepted' && this.permissions[capability] && this.policy?.modes[capability] !== false
+    );
+  }
 
   /** Sends a control message to every operator. */
   toOperators(message: Parameters<typeof encodeControl>[0]): void {
@@ -78,6 +122,7 @@ export class LiveSession {
     const keyframe = isKeyframe(frame);
     let wantKeyframe = false;
     for (const operator of this.operators.values()) {
+      if (!operator.video) continue;
       if (operator.needsKeyframe && !keyframe) {
         operator.droppedFrames++;
         this.droppedFrames++;

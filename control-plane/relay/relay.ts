@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   type ControlMessage,
   DEFAULT_OFFER,
@@ -8,6 +7,7 @@ import {
   FrameKind,
   type MessageOf,
   MIN_PROTOCOL_VERSION,
+  type PeerInfo,
   PROTOCOL_VERSION,
   policySchema,
   type ResultCode,
@@ -16,7 +16,11 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { Logger } from '../logger.ts';
 import type { SessionStore } from '../sessions/session-store.ts';
 import { isTokenError, type TokenService } from '../tokens/tokens.ts';
+import { ChannelRouter, isAgentChannelMessage, isOperatorChannelMessage } from './channel-router.ts';
+import type { StampedChat } from './chat-history.ts';
+import { ChatRouter } from './chat-router.ts';
 import { type AgentSide, LiveSession, type OperatorSide } from './live-session.ts';
+import { joinOperator, type OperatorIdentity } from './operator-join.ts';
 import { CloseCode, type RelayConnection, type RelayPeer } from './relay-peer.ts';
 
 /** A peer whose hello has not arrived by then is closed, in milliseconds. */
@@ -48,6 +52,10 @@ export interface RelayStats {
   operators: number;
   malformedFrames: number;
   droppedVideoFrames: number;
+  /** File and shell frames from operators dropped because the end user did not allow them. */
+  refusedFrames: number;
+  /** Channel frames from agents whose operator connection had already left. */
+  unroutedChannelFrames: number;
 }
 
 type PeerState =
@@ -65,13 +73,25 @@ export class Relay {
   private readonly sessions = new Map<string, LiveSession>();
   private readonly usedJtis = new Map<string, number>();
   private malformedFrames = 0;
+  private refusedFrames = 0;
+  private unroutedChannelFrames = 0;
   private droppedVideoFramesOfEnded = 0;
   private readonly helloTimeoutMs: number;
+  private readonly channels: ChannelRouter;
+  private readonly chat: ChatRouter;
 
   private readonly limitTimer: ReturnType<typeof setInterval>;
 
   constructor(private readonly options: RelayOptions) {
     this.helloTimeoutMs = options.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
+    this.channels = new ChannelRouter({
+      audit: options.audit,
+      logger: options.logger,
+      malformed: () => this.malformedFrames++,
+      refused: () => this.refusedFrames++,
+      unrouted: () => this.unroutedChannelFrames++,
+    });
+    this.chat = new ChatRouter({ audit: options.audit, logger: options.logger });
     this.limitTimer = setInterval(() => this.enforceLimits(), LIMIT_CHECK_INTERVAL_MS);
     this.limitTimer.unref();
   }
@@ -148,12 +168,54 @@ export class Relay {
       operators,
       malformedFrames: this.malformedFrames,
       droppedVideoFrames: dropped,
+      refusedFrames: this.refusedFrames,
+      unroutedChannelFrames: this.unroutedChannelFrames,
     };
   }
 
   /** Whether the session's agent is connected to this node. */
   isLive(sessionId: string): boolean {
     return this.sessions.has(sessionId);
+  }
+
+  /** What the agent of a live session said about itself in its hello (its features included). */
+  agentInfo(sessionId: string): PeerInfo | undefined {
+    return this.sessions.get(sessionId)?.agent.info;
+  }
+
+  /** The recent chat of a live session, oldest first; undefined when it is not live on this node. */
+  chatHistory(sessionId: string): readonly StampedChat[] | undefined {
+    return this.sessions.get(sessionId)?.chat.list();
+  }
+
+  /**
+   * Attaches an operator connection that is not a socket (the HTTP API's participant) to a live
+   * session. It is routed, checked and audited like a console's socket; `peer.send` receives what
+   * the relay sends it. Returns undefined when the session is not live on this node.
+   */
+  attachInProcess(
+    sessionId: string,
+    peer: RelayPeer,
+    identity: OperatorIdentity,
+  ): RelayConnection | undefined {
+    const session = this.sessions.get(sessionId);
+    if (!session || session.ended) return undefined;
+    const side = this.addOperator(session, peer, identity);
+    if (!side) return undefined;
+    let open = true;
+    return {
+      onMessage: (data) => {
+        try {
+          if (open && !session.ended) this.fromOperator(session, side, data);
+        } catch (error) {
+          this.options.logger.error({ err: error }, 'relay message handler failed');
+        }
+      },
+      onClose: () => {
+        open = false;
+        this.removeOperator(session, side);
+      },
+    };
   }
 
   /** Called when a code is redeemed, so the unused-code timer does not end the session. */
@@ -344,57 +406,43 @@ export class Relay {
       return this.refuse(peer, 'AGENT_OFFLINE', 'The agent of this session is not connected.');
     // From here on nothing awaits: once the welcome is out, the operator's next frames (input right
     // away, on a session already consented) must find the socket attached, not still in its hello.
-    const side: OperatorSide = {
-      connectionId: randomUUID(),
-      peer,
+    const side = this.addOperator(session, peer, {
       operatorId: claims.sub,
       name: claims.name ?? claims.sub,
       loginSessionId: claims.lsid,
-      needsKeyframe: true,
-      droppedFrames: 0,
-    };
-    session.operators.set(side.connectionId, side);
-    peer.send(
-      encodeControl({
-        type: 'welcome',
-        protocol: PROTOCOL_VERSION,
-        sessionId: session.id,
-        agent: session.agent.info,
-        ...(session.consent === 'accepted' ? { permissions: session.permissions } : {}),
-      }),
-    );
-    session.toAgent({
-      type: 'operator-joined',
-      operator: { id: side.operatorId, name: side.name },
+      actor: { actorType: 'operator', actorId: claims.sub },
       requested: { ...DEFAULT_OFFER, control: true },
+      video: true,
     });
-    if (session.consent === 'accepted') {
-      peer.send(encodeControl({ type: 'consent', accepted: true, permissions: session.permissions }));
-      if (session.videoConfig) peer.send(encodeControl(session.videoConfig));
-      session.requestKeyframe();
-    }
+    if (!side) return this.refuse(peer, 'CONFLICT', 'This session has too many operator connections.');
+    return { role: 'operator', session, side };
+  }
+
+  /** Adds an operator connection and records its arrival. */
+  private addOperator(
+    session: LiveSession,
+    peer: RelayPeer,
+    identity: OperatorIdentity,
+  ): OperatorSide | undefined {
+    const side = joinOperator(session, peer, identity, this.chat);
+    if (!side) return undefined;
     this.options.logger.info(
       {
         event: 'pair',
         role: 'operator',
         sessionId: session.id,
         operatorId: side.operatorId,
+        slot: side.slot,
         address: peer.address,
       },
       'operator joined',
     );
     void this.options.audit
-      .record({
-        actorType: 'operator',
-        actorId: side.operatorId,
-        action: 'session.join',
-        sessionId: session.id,
-        address: peer.address,
-      })
+      .record({ ...side.actor, action: 'session.join', sessionId: session.id, address: peer.address })
       .catch((error: unknown) =>
         this.options.logger.error({ err: error, sessionId: session.id }, 'could not audit a join'),
       );
-    return { role: 'operator', session, side };
+    return side;
   }
 
   private fromAgent(session: LiveSession, data: Uint8Array): void {
@@ -405,9 +453,20 @@ export class Relay {
       else this.malformedFrames++;
       return;
     }
+    if (data[0] === FrameKind.file || data[0] === FrameKind.shell) {
+      this.channels.fromAgentFrame(session, data);
+      return;
+    }
     const message = this.decodeControl(data);
     if (!message) return;
+    if (isAgentChannelMessage(message)) {
+      this.channels.fromAgent(session, message);
+      return;
+    }
     switch (message.type) {
+      case 'chat':
+        this.chat.fromAgent(session, message);
+        return;
       case 'consent':
         void this.onConsent(session, message);
         return;
@@ -438,9 +497,20 @@ export class Relay {
   }
 
   private fromOperator(session: LiveSession, side: OperatorSide, data: Uint8Array): void {
+    if (data[0] === FrameKind.file || data[0] === FrameKind.shell) {
+      this.channels.fromOperatorFrame(session, side, data);
+      return;
+    }
     const message = this.decodeControl(data);
     if (!message) return;
+    if (isOperatorChannelMessage(message)) {
+      this.channels.fromOperator(session, side, message);
+      return;
+    }
     switch (message.type) {
+      case 'chat':
+        this.chat.fromOperator(session, side, message);
+        return;
       case 'input':
         // Defence in depth only: the agent enforces the policy and the user's permissions itself.
         session.lastActivityAt = Date.now();
@@ -510,13 +580,15 @@ export class Relay {
 
   private removeOperator(session: LiveSession, side: OperatorSide): void {
     if (!session.operators.delete(side.connectionId)) return;
-    if (!session.ended) session.toAgent({ type: 'operator-left', operatorId: side.operatorId });
+    if (!session.ended)
+      session.toAgent({ type: 'operator-left', operatorId: side.operatorId, slot: side.slot });
     this.options.logger.info(
       {
         event: 'close',
         role: 'operator',
         sessionId: session.id,
         operatorId: side.operatorId,
+        slot: side.slot,
         dropped: side.droppedFrames,
       },
       'operator left',

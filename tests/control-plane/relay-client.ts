@@ -4,9 +4,12 @@ import {
   type ControlMessageType,
   decodeFrame,
   encodeControl,
+  type FileChunkFrame,
   type Frame,
   type MessageOf,
+  type PeerInfo,
   PROTOCOL_VERSION,
+  type ShellDataFrame,
 } from '../../protocol/index.ts';
 import { loginCookie, registerAgent, type TestControlPlane } from '../support/control-plane.ts';
 
@@ -96,16 +99,17 @@ export class RelayClient {
     );
   }
 
-  hello(role: 'agent' | 'operator', token: string, protocol = PROTOCOL_VERSION): void {
+  hello(role: 'agent' | 'operator', token: string, protocol = PROTOCOL_VERSION, client?: PeerInfo): void {
     this.send({
       type: 'hello',
       protocol,
       role,
       token,
       client:
-        role === 'agent'
+        client ??
+        (role === 'agent'
           ? { name: 'test-agent', version: '0.0.0', os: 'linux' }
-          : { name: 'test', version: '0' },
+          : { name: 'test', version: '0' }),
     });
   }
 
@@ -121,6 +125,20 @@ export class RelayClient {
   /** Video frames received so far. */
   videos(): Received[] {
     return this.received.filter((item) => item.frame?.kind === 'video');
+  }
+
+  /** File chunks (kind 0x03) received so far. */
+  fileChunks(): FileChunkFrame[] {
+    return this.received
+      .map((item) => item.frame)
+      .filter((frame): frame is FileChunkFrame => frame?.kind === 'file');
+  }
+
+  /** Shell and command bytes (kind 0x04) received so far. */
+  shellData(): ShellDataFrame[] {
+    return this.received
+      .map((item) => item.frame)
+      .filter((frame): frame is ShellDataFrame => frame?.kind === 'shell');
   }
 
   /** Waits for the `index`-th (0-based) control message of a type. */
@@ -209,10 +227,13 @@ export function relayUrl(cp: TestControlPlane): string {
 }
 
 /** An agent as the real one starts: registration over HTTP, then a socket and a hello. */
-export async function connectAgent(cp: TestControlPlane, options: { keepVideoData?: boolean } = {}) {
+export async function connectAgent(
+  cp: TestControlPlane,
+  options: { keepVideoData?: boolean; client?: PeerInfo } = {},
+) {
   const registration = await registerAgent(cp.app);
   const agent = await RelayClient.connect(registration.relay.url, options);
-  agent.hello('agent', registration.relay.token);
+  agent.hello('agent', registration.relay.token, PROTOCOL_VERSION, options.client);
   const welcome = await agent.next('welcome');
   return { agent, registration, welcome };
 }
@@ -239,6 +260,20 @@ export async function connectOperator(
   operator.hello('operator', grant.relay.token);
   const welcome = await operator.next('welcome');
   return { operator, grant, welcome };
+}
+
+/** A further operator joining a session whose code was already redeemed (POST /api/sessions/{id}/join). */
+export async function joinOperator(cp: TestControlPlane, sessionId: string, cookie?: string) {
+  const response = await cp.app.request(`/api/sessions/${sessionId}/join`, {
+    method: 'POST',
+    headers: { cookie: cookie ?? (await loginCookie(cp.app)) },
+  });
+  if (response.status !== 200) throw new Error(`join failed: ${response.status} ${await response.text()}`);
+  const grant = (await response.json()) as { relay: { url: string; token: string } };
+  const operator = await RelayClient.connect(grant.relay.url);
+  operator.hello('operator', grant.relay.token);
+  const welcome = await operator.next('welcome');
+  return { operator, welcome };
 }
 
 /** Reads a session through the API. */
