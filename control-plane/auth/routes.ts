@@ -225,6 +225,8 @@ export function authRoutes(services: Services) {
       detail: string,
       code: 'UNAUTHENTICATED' | 'SECOND_FACTOR_REQUIRED' = 'UNAUTHENTICATED',
     ) => {
+      // The delay runs from the answer, not the question: a slow hash must not use it up.
+      for (const key of keys) services.loginThrottle.restartDelay(key);
       await services.audit.record({
         actorType: 'anonymous',
         action: 'auth.login-failed',

@@ -57,17 +57,31 @@ export class GuessThrottle {
     const entry = this.current(key) ?? { failures: 0, lastFailureAt: now, blockedUntil: 0 };
     entry.failures += 1;
     entry.lastFailureAt = now;
-    const over = entry.failures - this.options.freeFailures;
-    if (over > 0) {
-      entry.blockedUntil =
-        now + Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (over - 1));
-    }
+    this.block(entry, now);
     this.entries.delete(key);
     this.entries.set(key, entry);
     if (this.entries.size > this.options.maxKeys) {
       // Map iteration order is insertion order: the first key is the least recently failed one.
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+
+  /**
+   * Starts a key's current delay again from now. A failure counted before a slow check (a password
+   * hash) would otherwise have its delay partly spent by the time the caller gets the answer.
+   */
+  restartDelay(key: string): void {
+    const entry = this.current(key);
+    if (entry) this.block(entry, this.options.now());
+  }
+
+  /** Past the free failures, blocks for the base delay doubled per further failure, up to the cap. */
+  private block(entry: Entry, now: number): void {
+    const over = entry.failures - this.options.freeFailures;
+    if (over > 0) {
+      entry.blockedUntil =
+        now + Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (over - 1));
     }
   }
 
