@@ -40,7 +40,14 @@ async function main(): Promise<void> {
       format: 'esm',
       outfile: `${DIST}agent/lifeline-agent.mjs`,
       // Native and binary packages are loaded at run time from beside the bundle.
-      external: ['robotjs', '@ffmpeg-installer/*', 'ffmpeg-static', 'bufferutil', 'utf-8-validate'],
+      external: [
+        'robotjs',
+        'node-pty',
+        '@ffmpeg-installer/*',
+        'ffmpeg-static',
+        'bufferutil',
+        'utf-8-validate',
+      ],
       banner: {
         js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },

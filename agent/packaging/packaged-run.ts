@@ -1,5 +1,6 @@
 import { useRobotjsAddon } from '../platform/robot.ts';
 import { type FoundStamp, readStamp } from './own-stamp.ts';
+import { usePackagedPty } from './pty-package.ts';
 import { isPackaged, unpackAssets } from './sea-assets.ts';
 import { cleanStaleWorkDirs, createWorkDir, type WorkDir } from './work-dir.ts';
 
@@ -17,8 +18,8 @@ export interface PackagedRun {
 
 /**
  * Prepares a run of the single executable: removes what crashed earlier runs left behind, unpacks
- * the robotjs add-on and ffmpeg into a fresh private directory, points the agent at them, and reads
- * the stamp. Returns undefined when the agent runs from source (`npm run agent`), where none of this
+ * the robotjs add-on, ffmpeg and node-pty into a fresh private directory, points the agent at them,
+ * and reads the stamp. Returns undefined when the agent runs from source (`npm run agent`), where none of this
  * applies and nothing must be deleted.
  */
 export function startPackagedRun(env: NodeJS.ProcessEnv = process.env): PackagedRun | undefined {
@@ -28,6 +29,7 @@ export function startPackagedRun(env: NodeJS.ProcessEnv = process.env): Packaged
   try {
     const assets = unpackAssets(workDir.path);
     if (assets.robotjs) useRobotjsAddon(assets.robotjs);
+    if (assets['node-pty']) usePackagedPty(assets['node-pty']);
     // The embedded ffmpeg wins over one on PATH, unless the user named another on purpose.
     if (assets.ffmpeg && !env['FFMPEG_PATH']) env['FFMPEG_PATH'] = assets.ffmpeg;
     return { executable: process.execPath, workDir, stamp: readStamp(process.execPath), staleRemoved };

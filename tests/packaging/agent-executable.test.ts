@@ -20,6 +20,8 @@ import type { Browser, Page } from 'playwright-core';
 import { buildAgentExecutable, SEA_SENTINEL_FUSE } from '../../agent/packaging/build-executable.ts';
 import { digestPrefix, readStamp } from '../../agent/packaging/own-stamp.ts';
 import { findPeResource, PE_MACHINE_X64, RT_RCDATA, readPeHeaders } from '../../agent/packaging/pe-file.ts';
+import { PTY_PACKAGE_DIR, ptyPackageFiles } from '../../agent/packaging/pty-files.ts';
+import type { AssetEntry } from '../../agent/packaging/sea-assets.ts';
 import { encodeStampTrailer } from '../../agent/packaging/stamp-format.ts';
 import { verifyStamp } from '../../agent/packaging/stamp-verify.ts';
 import { OWNER_FILE, WORK_DIR_PREFIX } from '../../agent/packaging/work-dir.ts';
@@ -34,6 +36,7 @@ import {
 } from '../support/control-plane.ts';
 import { childrenOf, isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
+import { findSeaAsset } from './sea-blob.ts';
 
 /** The first 4 bytes of every SEA blob (Node's `kMagic`, little-endian). */
 const SEA_BLOB_MAGIC = 0x0143da20;
@@ -132,7 +135,13 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
     const code = await waitFor('the agent to show a code', () => CODE.exec(agent.output())?.[1], 30_000);
     const pid = agent.child.pid!;
     const workDir = await waitFor('the agent to unpack into its work dir', () => workDirOf(pid));
-    assert.deepEqual(readdirSync(workDir).sort(), ['ffmpeg', OWNER_FILE, 'robotjs.node'].sort());
+    assert.deepEqual(
+      readdirSync(workDir).sort(),
+      ['ffmpeg', OWNER_FILE, PTY_PACKAGE_DIR, 'robotjs.node'].sort(),
+    );
+    const unpackedPty = readdirSync(join(workDir, PTY_PACKAGE_DIR), { recursive: true, encoding: 'utf8' });
+    for (const file of ptyPackageFiles('linux-x64'))
+      assert.ok(unpackedPty.includes(file.path), `node-pty's ${file.path} is unpacked`);
 
     browser = await launchChromium();
     const page: Page = await browser.newPage();
@@ -380,6 +389,41 @@ describe('the Windows agent executable', { timeout: BUILD_TIMEOUT_MS + 60_000 },
     assert.ok(text.includes('ffmpeg.exe'), 'the Windows ffmpeg unpacks as ffmpeg.exe');
     assert.ok(bytes.includes(`${SEA_SENTINEL_FUSE}:1`));
     assert.ok(!bytes.includes(`${SEA_SENTINEL_FUSE}:0`));
+  });
+
+  it("carries node-pty's Windows package (ConPTY, winpty, the worker script) under the paths node-pty loads them from", () => {
+    const blob = findPeResource(bytes, RT_RCDATA, 'NODE_SEA_BLOB');
+    assert.ok(blob);
+    const manifest = JSON.parse(findSeaAsset(blob, 'assets.json')?.toString('utf8') ?? '[]') as AssetEntry[];
+    const ptyAssets = manifest.filter((entry) => entry.role === 'node-pty').map((entry) => entry.file);
+    for (const path of [
+      'package.json',
+      'lib/index.js',
+      'lib/windowsPtyAgent.js',
+      'lib/worker/conoutSocketWorker.js',
+      'lib/shared/conout.js',
+      'prebuilds/win32-x64/conpty.node',
+      'prebuilds/win32-x64/conpty_console_list.node',
+      'prebuilds/win32-x64/pty.node',
+      'prebuilds/win32-x64/winpty.dll',
+      'prebuilds/win32-x64/winpty-agent.exe',
+    ])
+      assert.ok(ptyAssets.includes(`${PTY_PACKAGE_DIR}/${path}`), path);
+    assert.ok(
+      !ptyAssets.some((file) => file.endsWith('.pdb') || file.endsWith('.test.js')),
+      'no symbols, no tests',
+    );
+    const expected = ptyPackageFiles('win-x64');
+    assert.equal(ptyAssets.length, expected.length);
+    for (const file of expected) {
+      const key = `${PTY_PACKAGE_DIR}/${file.path}`;
+      assert.ok(
+        findSeaAsset(blob, key)?.equals(readFileSync(file.source)),
+        `${key} holds the installed file`,
+      );
+    }
+    // The packaged start-up keeps node-pty from forking a second agent when a ConPTY shell is killed.
+    assert.ok(Buffer.from(blob).includes('_getConsoleProcessList'));
   });
 
   it('carries a stamp that reads back and verifies for win-x64', async () => {
