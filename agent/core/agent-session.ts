@@ -5,6 +5,8 @@ import {
   type EndReason,
   encodeControl,
   encodeVideo,
+  type Frame,
+  MAX_CHAT_CHARS,
   type MessageOf,
   NO_PERMISSIONS,
   type PeerInfo,
@@ -12,11 +14,13 @@ import {
   type Policy,
   PROTOCOL_VERSION,
 } from '../../protocol/index.ts';
+import type { ChannelCapability } from './channel-scope.ts';
+import { type ChannelHosts, ChannelRouter } from './channels.ts';
 import { AgentError } from './errors.ts';
 import type { InputSink, ScreenSource, ScreenStream, UserInterface, VideoConfig } from './ports.ts';
+import { MAX_AGENT_BUFFERED_BYTES, socketUplink } from './uplink.ts';
 
-/** Past this many bytes queued on the socket, the agent drops video until the next keyframe. */
-export const MAX_AGENT_BUFFERED_BYTES = 1024 * 1024;
+export { MAX_AGENT_BUFFERED_BYTES };
 /** How long to wait for the relay's welcome, in milliseconds. */
 export const WELCOME_TIMEOUT_MS = 10_000;
 /** How long a dropped connection is retried before the session ends, in milliseconds. */
@@ -24,7 +28,7 @@ export const RECONNECT_GRACE_MS = 30_000;
 const RECONNECT_FIRST_PAUSE_MS = 250;
 const RECONNECT_MAX_PAUSE_MS = 4_000;
 
-export interface AgentSessionOptions {
+export interface AgentSessionOptions extends ChannelHosts {
   relayUrl: string;
   token: string;
   client: PeerInfo;
@@ -66,6 +70,9 @@ export class AgentSession {
   /** The result code of the relay's last refusal, if any. */
   private refusal: string | undefined;
   private videoConfig: VideoConfig | undefined;
+  /** Operators' display names by the slot of their connection, for the user's status lines. */
+  private readonly operators = new Map<number, string>();
+  private readonly channels: ChannelRouter;
   private resolveDone!: (outcome: SessionOutcome) => void;
   readonly done: Promise<SessionOutcome> = new Promise((resolve) => {
     this.resolveDone = resolve;
@@ -75,8 +82,25 @@ export class AgentSession {
   droppedVideoFrames = 0;
   /** Input that arrived while control was not allowed, and was not applied. */
   droppedInputEvents = 0;
+  /** Chat from operators that arrived while chat was not allowed, and was not shown. */
+  droppedChatMessages = 0;
 
-  constructor(private readonly options: AgentSessionOptions) {}
+  constructor(private readonly options: AgentSessionOptions) {
+    this.channels = new ChannelRouter(options, {
+      uplink: socketUplink(
+        () => this.socket,
+        () => this.finished,
+      ),
+      allows: (capability) => this.allows(capability),
+      report: (text) => this.options.ui.status(text),
+      operatorName: (slot) => this.operators.get(slot) ?? 'The operator',
+    });
+  }
+
+  /** What this agent offers beyond the screen, for the relay and the console. */
+  get features(): string[] {
+    return [...(this.options.ui.chatReceived ? ['chat'] : []), ...this.channels.features()];
+  }
 
   /** Connects and waits for the relay's welcome. */
   async connect(): Promise<void> {
@@ -104,13 +128,23 @@ export class AgentSession {
             protocol: PROTOCOL_VERSION,
             role: 'agent',
             token: this.options.token,
-            client: this.options.client,
+            client: { ...this.options.client, features: this.features },
           }),
         );
       });
       socket.addEventListener('message', (event) => {
-        const message = this.decode(event.data);
-        if (!message) return;
+        const frame = this.decode(event.data);
+        if (!frame) return;
+        if (frame.kind === 'file' || frame.kind === 'shell') {
+          if (welcomed) this.channels.frame(frame);
+          else this.malformedFrames++;
+          return;
+        }
+        if (frame.kind !== 'control') {
+          this.malformedFrames++;
+          return;
+        }
+        const message = frame.message;
         if (message.type === 'welcome') {
           clearTimeout(timer);
           welcomed = true;
@@ -144,6 +178,8 @@ export class AgentSession {
     if (this.finished) return;
     const deadline = Date.now() + (this.options.reconnectGraceMs ?? RECONNECT_GRACE_MS);
     this.options.ui.status('Connection to the help desk lost. Reconnecting…');
+    // Whatever was in flight is lost, so shells, commands and transfers cannot go on where they were.
+    const lost = await this.channels.closeAll();
     let pause = RECONNECT_FIRST_PAUSE_MS;
     while (!this.finished && Date.now() < deadline) {
       await new Promise((resolve) =>
@@ -157,6 +193,10 @@ export class AgentSession {
         this.waitingForKeyframe = true;
         if (this.videoConfig) this.send({ type: 'video-config', ...this.videoConfig });
         this.stream?.requestKeyframe();
+        for (const channel of lost) {
+          const message = 'The connection to the device dropped; this channel was closed.';
+          this.send({ type: 'channel-error', channel, code: 'AGENT_OFFLINE', message });
+        }
         this.options.ui.status('Reconnected.');
         return;
       } catch {
@@ -184,7 +224,26 @@ export class AgentSession {
       if (capped.view && !before.view) await this.startStream();
       if (!capped.view && before.view) await this.stopStream();
     }
+    if (!capped.shell) await this.channels.revoke('shell');
+    if (!capped.files) await this.channels.revoke('files');
     this.options.ui.permissionsChanged(capped);
+  }
+
+  /**
+   * Sends the end user's chat message to the help desk. False when it cannot go: chat is not
+   * allowed (or not yet accepted), the text is empty or too long, or the connection is down.
+   */
+  sendChat(text: string): boolean {
+    const trimmed = text.trim();
+    if (!this.allows('chat') || !trimmed || trimmed.length > MAX_CHAT_CHARS) return false;
+    if (this.socket?.readyState !== WebSocket.OPEN) return false;
+    this.send({ type: 'chat', id: crypto.randomUUID(), text: trimmed });
+    return true;
+  }
+
+  /** Whether the user allows a capability right now: consent accepted and the (capped) permission on. */
+  private allows(capability: ChannelCapability | 'chat'): boolean {
+    return this.consent === 'accepted' && this.cap(this.permissions)[capability];
   }
 
   get currentPermissions(): Permissions {
@@ -205,27 +264,36 @@ export class AgentSession {
     };
   }
 
-  private decode(data: unknown): ControlMessage | undefined {
+  private decode(data: unknown): Frame | undefined {
     if (!(data instanceof ArrayBuffer)) {
       this.malformedFrames++;
       return undefined;
     }
     const decoded = decodeFrame(data);
-    if (!decoded.ok || decoded.frame.kind !== 'control') {
+    if (!decoded.ok) {
       this.malformedFrames++;
       return undefined;
     }
-    return decoded.frame.message;
+    return decoded.frame;
   }
 
   private async handle(message: ControlMessage): Promise<void> {
     try {
+      if (this.channels.handle(message)) return;
       switch (message.type) {
         case 'operator-joined':
+          if (message.slot !== undefined) this.operators.set(message.slot, message.operator.name);
           await this.onOperatorJoined(message);
           return;
         case 'operator-left':
+          if (message.slot !== undefined) {
+            this.operators.delete(message.slot);
+            await this.channels.closeSlot(message.slot);
+          }
           this.options.ui.status('The operator left. Waiting for them to come back; press q to end.');
+          return;
+        case 'chat':
+          this.onChat(message);
           return;
         case 'input':
           // Enforced here, on the device: whatever the relay or a modified console sends.
@@ -248,6 +316,20 @@ export class AgentSession {
     } catch (error) {
       this.options.ui.status(`Error: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /** Chat from the help desk is shown only while the user allows chat; the relay checks it too. */
+  private onChat(message: MessageOf<'chat'>): void {
+    if (message.from?.kind === 'user') return;
+    if (!this.allows('chat') || !this.options.ui.chatReceived) {
+      this.droppedChatMessages++;
+      return;
+    }
+    this.options.ui.chatReceived({
+      from: message.from?.name ?? 'The operator',
+      text: message.text,
+      sentAt: message.sentAt ?? Date.now(),
+    });
   }
 
   private async onOperatorJoined(message: MessageOf<'operator-joined'>): Promise<void> {
@@ -337,6 +419,8 @@ export class AgentSession {
     clearTimeout(this.maxTimer);
     this.options.input.releaseAll();
     await this.stopStream();
+    const left = await this.channels.finish();
+    if (left.length > 0) this.options.ui.status(`Could not delete partial uploads: ${left.join(', ')}`);
     if (this.socket && this.socket.readyState !== WebSocket.CLOSED) this.socket.close(1000, outcome.reason);
     this.resolveDone(outcome);
   }

@@ -1,4 +1,4 @@
-import type { InputEvent, OperatorInfo, Permissions } from '../../protocol/index.ts';
+import type { FileEntry, InputEvent, OperatorInfo, Permissions } from '../../protocol/index.ts';
 
 /**
  * What the runtime-neutral agent core needs from its host. The Node host implements these with a
@@ -51,4 +51,129 @@ export interface UserInterface {
   /** Shown when the operator set changes or permissions change. */
   permissionsChanged(permissions: Permissions): void;
   ended(reason: string): void;
+  /** Shows a chat message from the help desk. A user interface without it offers no chat. */
+  chatReceived?(message: ChatLine): void;
+}
+
+/** A chat message from the help desk, as the end user sees it. */
+export interface ChatLine {
+  /** The operator's display name. */
+  from: string;
+  text: string;
+  /** When the relay received it, in milliseconds since the Unix epoch. */
+  sentAt: number;
+}
+
+/** How a shell or a command ended: an exit code, or the signal that stopped it. */
+export interface ProcessExit {
+  exitCode: number | null;
+  signal: string | null;
+}
+
+/** An interactive shell running in a pseudo-terminal on the device. */
+export interface TerminalProcess {
+  /** The program that runs, for display: `/bin/bash`, `powershell.exe`. */
+  readonly shell: string;
+  /** Keystrokes from the operator. */
+  write(data: Uint8Array): void;
+  resize(cols: number, rows: number): void;
+  /** Stops reading the terminal's output (back-pressure) until `resume`. */
+  pause(): void;
+  resume(): void;
+  /** Ends the shell and what runs in its terminal. `onExit` still follows. */
+  kill(): void;
+}
+
+/** Opens shells in pseudo-terminals. */
+export interface ShellHost {
+  /**
+   * Starts the user's shell in the shared folder. Output goes to `onData` and the end to `onExit`,
+   * which are never called before this resolves. Throws a `ChannelFailure` when it cannot start.
+   */
+  open(options: {
+    cols: number;
+    rows: number;
+    onData(data: Uint8Array): void;
+    onExit(exit: ProcessExit): void;
+  }): Promise<TerminalProcess>;
+}
+
+/** One command running without a terminal and without input. */
+export interface CommandProcess {
+  /** Stops reading its output (back-pressure) until `resume`. */
+  pause(): void;
+  resume(): void;
+  /** Ends the command and every process it started. `onExit` still follows. */
+  kill(): void;
+}
+
+/** Runs one command line with the platform's shell (`/bin/sh -c`, `cmd.exe /d /s /c`). */
+export interface CommandHost {
+  /**
+   * Starts `command` in `cwd`, a path inside the shared folder (`''` for the folder itself). Output
+   * goes to `onOutput`; `onExit` comes after the last output. Throws a `ChannelFailure` when the
+   * command cannot start (a `cwd` outside the folder is PATH_OUTSIDE_FOLDER).
+   */
+  run(options: {
+    command: string;
+    cwd: string;
+    onOutput(stream: 'stdout' | 'stderr', data: Uint8Array): void;
+    onExit(exit: ProcessExit): void;
+  }): Promise<CommandProcess>;
+}
+
+/** What kind of thing a path names, and how big and how old it is. */
+export interface FileStat {
+  type: 'file' | 'directory' | 'link' | 'other';
+  /** In bytes. */
+  size: number;
+  /** Milliseconds since the Unix epoch. */
+  modifiedAt: number;
+}
+
+/** A file open for a download. */
+export interface FileReader {
+  /** In bytes, when it was opened. */
+  readonly size: number;
+  readonly modifiedAt: number;
+  /** Up to `length` bytes at `offset`; fewer (or none) at the end of the file. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  /** The SHA-256 of the whole file, lowercase hex. */
+  sha256(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A file open for an upload; its existing bytes are kept. */
+export interface FileWriter {
+  /** In bytes, when it was opened. */
+  readonly size: number;
+  truncate(size: number): Promise<void>;
+  write(offset: number, data: Uint8Array): Promise<void>;
+  /** The SHA-256 of the whole file, lowercase hex. */
+  sha256(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The folder the agent shares. Every path is a wire path: relative to the folder, `/`-separated,
+ * `''` for the folder itself. Each method resolves it and throws a `ChannelFailure` with the result
+ * code the operator gets (PATH_OUTSIDE_FOLDER, FILE_NOT_FOUND, NOT_A_FILE, NOT_A_FOLDER, FILE_EXISTS,
+ * IO_ERROR).
+ */
+export interface FileHost {
+  /** The shared folder's absolute path on this device, for display. */
+  readonly root: string;
+  /** Every entry of a folder, in no particular order; links are reported as links. */
+  list(path: string): Promise<FileEntry[]>;
+  /** What `path` names (links followed), or undefined when nothing is there. */
+  stat(path: string): Promise<FileStat | undefined>;
+  openRead(path: string): Promise<FileReader>;
+  /** Opens a file for writing, creating it if missing. */
+  openWrite(path: string): Promise<FileWriter>;
+  /** Renames a file or folder. Without `replace`, an existing `to` is FILE_EXISTS. */
+  rename(from: string, to: string, options: { replace: boolean }): Promise<void>;
+  /** Creates one folder; its parent must exist. */
+  mkdir(path: string): Promise<void>;
+  /** Removes a file, a link or an empty folder, never a folder's contents. */
+  remove(path: string): Promise<void>;
 }

@@ -1,0 +1,34 @@
+/**
+ * Wire paths name things inside the shared folder: relative, `/`-separated, `''` for the folder.
+ * These helpers only shape them; the host resolves them and refuses anything leaving the folder.
+ */
+
+/** Suffix of an upload in progress, beside its target: `report.pdf.lifeline-part`. */
+export const PART_SUFFIX = '.lifeline-part';
+
+/** The segments of a wire path, without empty and `.` segments (`a//./b/` is `a/b`). */
+export function wireSegments(path: string): string[] {
+  return path.split('/').filter((segment) => segment !== '' && segment !== '.');
+}
+
+/** The canonical spelling of a wire path. */
+export function normalizeWirePath(path: string): string {
+  return wireSegments(path).join('/');
+}
+
+/** The folder a wire path is in (`''` for the shared folder's own entries). */
+export function parentOf(path: string): string {
+  return wireSegments(path).slice(0, -1).join('/');
+}
+
+/** Where an upload to `path` is written until it is complete. */
+export function partPathOf(path: string): string {
+  return `${normalizeWirePath(path)}${PART_SUFFIX}`;
+}
+
+/** A wire path as the end user reads it: under the shared folder's path on this device. */
+export function displayPath(root: string, path: string): string {
+  const normal = normalizeWirePath(path);
+  if (!normal) return root;
+  return `${root.replace(/[\\/]+$/, '')}/${normal}`;
+}

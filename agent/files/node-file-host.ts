@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import {
+  constants,
+  type FileHandle,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises';
+import path from 'node:path';
+import type { FileEntry } from '../../protocol/index.ts';
+import { ChannelFailure } from '../core/channel-failure.ts';
+import type { FileHost, FileReader, FileStat, FileWriter } from '../core/ports.ts';
+import { attempt, fsFailure } from './fs-failure.ts';
+import { resolveSharedPath } from './shared-path.ts';
+
+/** Bytes read at a time to hash a file. */
+const HASH_BLOCK_BYTES = 1024 * 1024;
+/** Entries whose details are read at once when listing a folder. */
+const LIST_BATCH = 64;
+
+function describe(stats: Stats): FileStat {
+  const type = stats.isFile()
+    ? 'file'
+    : stats.isDirectory()
+      ? 'directory'
+      : stats.isSymbolicLink()
+        ? 'link'
+        : 'other';
+  return { type, size: type === 'directory' ? 0 : stats.size, modifiedAt: Math.max(0, stats.mtimeMs) };
+}
+
+async function sha256Of(handle: FileHandle): Promise<string> {
+  const hash = createHash('sha256');
+  const buffer = Buffer.alloc(HASH_BLOCK_BYTES);
+  for (let position = 0; ; ) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, position);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * The shared folder on this computer, with node:fs. `root` must be an absolute, real path (the CLI
+ * resolves `--files-root` once at start-up). Every wire path goes through `resolveSharedPath`.
+ */
+export function createNodeFileHost(root: string): FileHost {
+  const resolve = (wirePath: string, followLast = true) => resolveSharedPath(root, wirePath, { followLast });
+
+  return {
+    root,
+
+    async list(wirePath) {
+      const folder = await resolve(wirePath);
+      const names = await attempt(wirePath, async () => {
+        if (!(await stat(folder)).isDirectory()) {
+          throw new ChannelFailure('NOT_A_FOLDER', `${wirePath || 'The shared folder'} is not a folder.`);
+        }
+        return readdir(folder);
+      });
+      const entries: FileEntry[] = [];
+      for (let at = 0; at < names.length; at += LIST_BATCH) {
+        const batch = await Promise.all(
+          names.slice(at, at + LIST_BATCH).map(async (name) => {
+            try {
+              return { name, ...describe(await lstat(path.join(folder, name))) };
+            } catch {
+              return undefined; // Gone since readdir.
+            }
+          }),
+        );
+        for (const entry of batch) if (entry) entries.push(entry);
+      }
+      return entries;
+    },
+
+    async stat(wirePath) {
+      const real = await resolve(wirePath);
+      try {
+        return describe(await stat(real));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+        throw fsFailure(error, wirePath);
+      }
+    },
+
+    async openRead(wirePath): Promise<FileReader> {
+      const real = await resolve(wirePath);
+      return attempt(wirePath, async () => {
+        // Checked before opening: opening a FIFO for reading would wait for a writer forever.
+        if (!(await stat(real)).isFile())
+          throw new ChannelFailure('NOT_A_FILE', `${wirePath} is not a file.`);
+        const handle = await open(real, 'r');
+        const stats = await handle.stat();
+        return {
+          size: stats.size,
+          modifiedAt: Math.max(0, stats.mtimeMs),
+          async read(offset, length) {
+            const buffer = Buffer.alloc(length);
+            const { bytesRead } = await handle.read(buffer, 0, length, offset);
+            return buffer.subarray(0, bytesRead);
+          },
+          sha256: () => sha256Of(handle),
+          close: () => handle.close(),
+        };
+      });
+    },
+
+    async openWrite(wirePath): Promise<FileWriter> {
+      const real = await resolve(wirePath);
+      return attempt(wirePath, async () => {
+        const handle = await open(real, constants.O_RDWR | constants.O_CREAT);
+        const stats = await handle.stat();
+        if (!stats.isFile()) {
+          await handle.close();
+          throw new ChannelFailure('NOT_A_FILE', `${wirePath} is not a file.`);
+        }
+        return {
+          size: stats.size,
+          truncate: (size) => handle.truncate(size),
+          async write(offset, data) {
+            for (let done = 0; done < data.byteLength; ) {
+              const { bytesWritten } = await handle.write(data, done, data.byteLength - done, offset + done);
+              done += bytesWritten;
+            }
+          },
+          sha256: () => sha256Of(handle),
+          close: () => handle.close(),
+        };
+      });
+    },
+
+    async rename(from, to, { replace }) {
+      const source = await resolve(from, false);
+      const target = await resolve(to, replace);
+      await attempt(from, () => lstat(source));
+      if (!replace) {
+        const taken = await lstat(target).then(
+          () => true,
+          () => false,
+        );
+        if (taken) throw new ChannelFailure('FILE_EXISTS', `${to} exists.`);
+      }
+      await attempt(to, () => rename(source, target));
+    },
+
+    async mkdir(wirePath) {
+      const real = await resolve(wirePath);
+      await attempt(wirePath, () => mkdir(real));
+    },
+
+    async remove(wirePath) {
+      const real = await resolve(wirePath, false);
+      if (real === root) throw new ChannelFailure('FORBIDDEN', 'The shared folder itself is not deleted.');
+      await attempt(wirePath, async () => {
+        if ((await lstat(real)).isDirectory()) await rmdir(real);
+        else await unlink(real);
+      });
+    },
+  };
+}
