@@ -8,7 +8,9 @@ import {
   decodeFrame,
   encodeControl,
   encodeVideo,
+  type FileChunkFrame,
   type MessageOf,
+  type ShellDataFrame,
 } from '../../protocol/index.ts';
 import type { AccessUnit } from './h264-fixture.ts';
 
@@ -44,6 +46,10 @@ type Route = (request: RecordedRequest) => JsonReply;
 /** One operator socket on the fake relay. */
 export class RelayPeer {
   readonly messages: ControlMessage[] = [];
+  /** File chunks and shell bytes the console sent, in order. */
+  readonly frames: Array<FileChunkFrame | ShellDataFrame> = [];
+  /** Called with every control message and channel frame as it arrives (a scripted agent). */
+  onReceive: ((item: ControlMessage | FileChunkFrame | ShellDataFrame) => void) | undefined;
   readonly #socket: WebSocket;
   readonly #waiters = new Set<() => void>();
   #closed = false;
@@ -53,7 +59,15 @@ export class RelayPeer {
     this.#socket = socket;
     socket.on('message', (data: Buffer) => {
       const result = decodeFrame(data);
-      if (result.ok && result.frame.kind === 'control') this.messages.push(result.frame.message);
+      if (result.ok && result.frame.kind === 'control') {
+        this.messages.push(result.frame.message);
+        this.onReceive?.(result.frame.message);
+      } else if (result.ok && (result.frame.kind === 'file' || result.frame.kind === 'shell')) {
+        // A copy: the frame is a view into the whole WebSocket message.
+        const frame = { ...result.frame, data: result.frame.data.slice() };
+        this.frames.push(frame);
+        this.onReceive?.(frame);
+      }
       for (const wake of this.#waiters) wake();
     });
     socket.on('close', () => {
@@ -68,6 +82,34 @@ export class RelayPeer {
 
   send(message: ControlMessage): void {
     this.#socket.send(encodeControl(message));
+  }
+
+  /** Sends an already encoded frame (a file chunk or shell bytes from `encodeFileChunk`/`encodeShellData`). */
+  sendRaw(bytes: Uint8Array): void {
+    this.#socket.send(bytes);
+  }
+
+  /** Resolves once `ready()` holds, checked after every frame that arrives, or rejects after `timeoutMs`. */
+  until<T>(what: string, ready: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const value = ready();
+        if (value !== undefined && value !== false) {
+          cleanup();
+          resolve(value);
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`${what} did not happen within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+      };
+      this.#waiters.add(check);
+      check();
+    });
   }
 
   sendVideo(unit: AccessUnit): void {

@@ -29,6 +29,8 @@ export interface AgentView {
   os?: string;
   user?: string;
   screen?: { width: number; height: number };
+  /** What the agent offers beyond the screen (`hello.client.features`): 'chat', 'files', 'shell', 'exec'. */
+  features?: string[];
 }
 
 export type SessionStatus = 'waiting' | 'active' | 'ended';

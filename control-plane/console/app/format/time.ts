@@ -53,3 +53,24 @@ export function formatDuration(ms: number): string {
 export function formatMinutes(minutes: number, zero = 'no limit'): string {
   return minutes === 0 ? zero : formatDuration(minutes * 60_000);
 }
+
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayAndClock = new Intl.DateTimeFormat(undefined, {
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+/**
+ * A moment in ms since the epoch as the time of day when it was today, else with its date, for
+ * chat lines and file times.
+ */
+export function formatMoment(at: number, now = Date.now()): string {
+  if (!Number.isFinite(at) || at <= 0) return '—';
+  const sameDay = new Date(at).toDateString() === new Date(now).toDateString();
+  if (sameDay) return clock.format(at);
+  return new Date(at).getFullYear() === new Date(now).getFullYear()
+    ? dayAndClock.format(at)
+    : dateOnly.format(at);
+}

@@ -88,6 +88,13 @@ export class RelayConnection {
     return true;
   }
 
+  /** Sends an encoded binary frame (file chunk, shell data); returns false when the socket is not open. */
+  sendFrame(bytes: Uint8Array): boolean {
+    if (this.#socket.readyState !== WebSocket.OPEN) return false;
+    this.#socket.send(bytes);
+    return true;
+  }
+
   /** Closes the socket on purpose; `onClose` still runs, with `byUs` set. */
   close(): void {
     this.#closedByUs = true;

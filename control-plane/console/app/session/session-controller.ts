@@ -11,6 +11,8 @@ import { InputCapture } from '../input/input-capture.ts';
 import { createStats, type LifelineStats } from '../media/stats.ts';
 import { VideoRenderer } from '../media/video-renderer.ts';
 import { type RelayCloseInfo, RelayConnection } from '../relay/relay-connection.ts';
+import { saveBlob } from '../tools/save-blob.ts';
+import { SessionTools } from '../tools/session-tools.ts';
 import { relayErrorText } from './describe.ts';
 import { initialSessionState, isFinalPhase, type SessionState } from './session-state.ts';
 
@@ -27,6 +29,8 @@ type Listener = (state: SessionState) => void;
  */
 export class SessionController {
   readonly stats: LifelineStats = createStats();
+  /** Chat, terminals and files; they live as long as the view, across reconnects. */
+  readonly tools = new SessionTools(saveBlob);
   #state: SessionState;
   #grant: SessionGrant | undefined;
   #relay: RelayConnection | undefined;
@@ -70,6 +74,7 @@ export class SessionController {
       this.#relay = new RelayConnection(grant.relay, {
         onMessage: (message) => this.#onMessage(message),
         onVideo: (unit) => this.#onVideo(unit),
+        onChannelFrame: (frame) => this.tools.receiveFrame(frame),
         onClose: (info) => this.#onClose(info),
       });
     } catch (error) {
@@ -141,6 +146,7 @@ export class SessionController {
   /** Leaves the session view: closes the socket and frees the decoder. Does not end the session. */
   dispose(): void {
     this.#disposed = true;
+    this.tools.dispose();
     this.#input?.stop();
     this.#relay?.close();
     this.#renderer?.close();
@@ -150,14 +156,25 @@ export class SessionController {
   #onMessage(message: ControlMessage): void {
     // Whatever trails an end, a refusal or an error (often a closing `end`) changes nothing.
     if (isFinalPhase(this.#state.phase)) return;
+    if (this.tools.receive(message)) return;
     switch (message.type) {
-      case 'welcome':
+      case 'welcome': {
+        const relay = this.#relay;
+        if (relay) {
+          this.tools.connect({
+            send: (next) => relay.send(next),
+            sendFrame: (bytes) => relay.sendFrame(bytes),
+            slot: message.slot,
+          });
+        }
+        if (message.permissions) this.tools.setPermissions(message.permissions);
         this.#set({
           phase: 'waiting',
           agent: message.agent ?? this.#state.agent,
           permissions: message.permissions ?? this.#state.permissions,
         });
         return;
+      }
       case 'consent':
         if (!message.accepted) {
           this.#finish('declined');
@@ -186,6 +203,11 @@ export class SessionController {
         this.#finish('ended', { reason: message.reason, message: message.message ?? null });
         return;
       case 'error':
+        if (message.code === 'CAPABILITY_NOT_ALLOWED') {
+          // Only chat is refused this way (channels get channel-error); the session goes on.
+          this.tools.chatRefused(message.message);
+          return;
+        }
         if (message.code === 'SESSION_ENDED') {
           this.#finish('ended', {
             reason: this.#state.session.endReason ?? 'agent-disconnected',
@@ -196,6 +218,7 @@ export class SessionController {
         }
         return;
       case 'agent-status':
+        this.tools.agentStatus(message.state);
         this.#notify(
           message.state === 'reconnecting'
             ? "The user's connection dropped. Waiting for it to come back…"
@@ -221,6 +244,9 @@ export class SessionController {
     // A resumed stream must start from a keyframe; ask rather than wait for the next interval.
     if (permissions.view && !before.view && this.#state.hasPicture)
       this.#relay?.send({ type: 'request-keyframe' });
+    if (announce && !permissions.shell && before.shell) this.#notify('The user turned off shell access.');
+    if (announce && !permissions.files && before.files) this.#notify('The user turned off file access.');
+    this.tools.setPermissions(permissions);
     this.#set({ permissions: { ...permissions } });
   }
 
@@ -230,6 +256,7 @@ export class SessionController {
 
   #onClose(info: RelayCloseInfo): void {
     this.#relay = undefined;
+    this.tools.disconnect();
     if (info.byUs || this.#disposed || isFinalPhase(this.#state.phase)) return;
     if (this.#state.ending) {
       // The relay closes right after our `end`; that is the end we asked for, not a drop.
@@ -242,6 +269,7 @@ export class SessionController {
 
   #finish(phase: 'ended' | 'declined', ended?: SessionState['ended']): void {
     this.releaseControl();
+    this.tools.disconnect('The session ended.', true);
     this.#renderer?.close();
     this.#set({
       phase,
@@ -255,6 +283,7 @@ export class SessionController {
 
   #fail(code: string, message: string): void {
     this.releaseControl();
+    this.tools.disconnect(message);
     this.#renderer?.close();
     this.#set({ phase: 'failed', error: { code, message }, hasPicture: false });
     this.#relay?.close();

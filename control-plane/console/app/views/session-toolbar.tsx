@@ -2,6 +2,8 @@ import { peerLabel, statusText } from '../session/describe.ts';
 import type { SessionController } from '../session/session-controller.ts';
 import type { SessionState } from '../session/session-state.ts';
 import { IconArrowLeft, IconPointer, IconPower } from './icons.tsx';
+import { ToolButtons } from './tools/tool-buttons.tsx';
+import type { ToolPanel } from './tools/tools-dock.tsx';
 
 export type ScaleMode = 'fit' | 'actual';
 
@@ -17,10 +19,21 @@ export interface SessionToolbarProps {
   scale: ScaleMode;
   onScale(mode: ScaleMode): void;
   onLeave(): void;
+  /** The tool panel showing beside the screen, if any. */
+  panel: ToolPanel | null;
+  onPanel(panel: ToolPanel | null): void;
 }
 
 /** Who is on the other end, the status line and the session's actions. */
-export function SessionToolbar({ controller, state, scale, onScale, onLeave }: SessionToolbarProps) {
+export function SessionToolbar({
+  controller,
+  state,
+  scale,
+  onScale,
+  onLeave,
+  panel,
+  onPanel,
+}: SessionToolbarProps) {
   const live = state.phase === 'live';
   const meta = [
     state.agent?.os,
@@ -58,6 +71,7 @@ export function SessionToolbar({ controller, state, scale, onScale, onLeave }: S
       </div>
 
       <div class="session-bar__actions">
+        <ToolButtons state={state} chat={controller.tools.chat} panel={panel} onPanel={onPanel} />
         <fieldset class="segmented" aria-label="Scaling">
           <button
             type="button"

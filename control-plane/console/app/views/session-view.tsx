@@ -6,6 +6,7 @@ import { useElementSize, useSessionState } from './hooks.ts';
 import { SessionOverlay } from './session-overlay.tsx';
 import { SessionStatusBar } from './session-status-bar.tsx';
 import { type ScaleMode, SessionToolbar } from './session-toolbar.tsx';
+import { type ToolPanel, ToolsDock } from './tools/tools-dock.tsx';
 
 /** How long a notice (for example "The user took back control") stays up, in ms. */
 const NOTICE_MS = 6000;
@@ -35,6 +36,12 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
   const area = useElementSize(areaRef);
   const [scale, setScale] = useState<ScaleMode>('fit');
   const [notice, setNotice] = useState<string | null>(null);
+  const [panel, setPanel] = useState<ToolPanel | null>(null);
+  const [mounted, setMounted] = useState<ReadonlySet<ToolPanel>>(() => new Set());
+  const showPanel = (next: ToolPanel | null) => {
+    setPanel(next);
+    if (next && !mounted.has(next)) setMounted(new Set([...mounted, next]));
+  };
 
   useEffect(() => {
     if (canvasRef.current) controller.attach(canvasRef.current);
@@ -58,24 +65,35 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
         scale={scale}
         onScale={setScale}
         onLeave={onLeave}
+        panel={panel}
+        onPanel={showPanel}
       />
-      <div class={`stage stage--${scale}${state.inControl ? ' stage--control' : ''}`}>
-        <div class="stage__scroll" ref={areaRef}>
-          <canvas
-            ref={canvasRef}
-            class={`screen${showScreen ? '' : ' screen--hidden'}`}
-            style={scale === 'fit' ? fitted(area, state.video) : undefined}
-            data-testid="screen"
-            tabIndex={0}
-            aria-label="Remote screen"
-          />
-        </div>
-        <SessionOverlay controller={controller} state={state} onLeave={onLeave} />
-        {notice && !isFinalPhase(state.phase) && (
-          <div class="toast" role="status" data-testid="notice">
-            {notice}
+      <div class="session__body">
+        <div class={`stage stage--${scale}${state.inControl ? ' stage--control' : ''}`}>
+          <div class="stage__scroll" ref={areaRef}>
+            <canvas
+              ref={canvasRef}
+              class={`screen${showScreen ? '' : ' screen--hidden'}`}
+              style={scale === 'fit' ? fitted(area, state.video) : undefined}
+              data-testid="screen"
+              tabIndex={0}
+              aria-label="Remote screen"
+            />
           </div>
-        )}
+          <SessionOverlay controller={controller} state={state} onLeave={onLeave} />
+          {notice && !isFinalPhase(state.phase) && (
+            <div class="toast" role="status" data-testid="notice">
+              {notice}
+            </div>
+          )}
+        </div>
+        <ToolsDock
+          controller={controller}
+          state={state}
+          panel={panel}
+          mounted={mounted}
+          onClose={() => showPanel(null)}
+        />
       </div>
       <SessionStatusBar controller={controller} state={state} />
     </div>

@@ -1,0 +1,136 @@
+import {
+  type ControlMessage,
+  type MessageOf,
+  NO_PERMISSIONS,
+  type Permissions,
+} from '../../../../protocol/index.ts';
+import { type ChannelFrame, ChannelRouter, isChannelMessage } from './channel-router.ts';
+import { ChatController } from './chat-controller.ts';
+import { FileBrowser } from './file-browser.ts';
+import { TerminalController } from './terminal-controller.ts';
+import type { SaveFile } from './transfers/download.ts';
+import { TransferList } from './transfers/transfer-list.ts';
+
+/** The tools an agent may offer in `hello.client.features` that the console has a panel for. */
+export type ToolFeature = 'chat' | 'shell' | 'files';
+
+/** How the tools reach the relay on the current connection. */
+export interface ToolConnection {
+  send(message: ControlMessage): boolean;
+  sendFrame(bytes: Uint8Array): boolean;
+  /** `welcome.slot`; without one the relay cannot route channels and only chat works. */
+  slot: number | undefined;
+}
+
+/**
+ * Chat, terminals and the file manager of one session view. The session controller feeds it the
+ * relay's messages and tells it when the connection, the agent or the user's permissions change;
+ * the tools outlive reconnects, so chat history and transfers stay on screen and resume.
+ * @example
+ * tools.connect({ send, sendFrame, slot: welcome.slot });
+ * tools.receive(message);
+ */
+export class SessionTools {
+  readonly router = new ChannelRouter();
+  readonly chat: ChatController;
+  readonly terminals: TerminalController;
+  readonly files: FileBrowser;
+  readonly transfers: TransferList;
+  #connection: ToolConnection | undefined;
+  #permissions: Permissions = { ...NO_PERMISSIONS };
+
+  constructor(save: SaveFile) {
+    this.chat = new ChatController((message) => this.#connection?.send(message) ?? false);
+    this.terminals = new TerminalController(this.router);
+    this.files = new FileBrowser(this.router);
+    this.transfers = new TransferList(this.router, save, (folder) => {
+      if (folder === this.files.state.path && this.files.state.loaded) this.files.refresh();
+    });
+  }
+
+  /** The relay welcomed this connection; paused transfers continue on it. */
+  connect(connection: ToolConnection): void {
+    this.#connection = connection;
+    if (connection.slot === undefined) {
+      this.router.detach();
+      return;
+    }
+    this.router.attach({ slot: connection.slot, send: connection.send, sendFrame: connection.sendFrame });
+    this.transfers.resumeAll();
+    if (this.files.state.loaded) this.files.refresh();
+  }
+
+  /**
+   * The relay connection is gone (dropped, refused, ended): nothing open on it survives.
+   * Transfers pause for a reconnect unless the session is over (`final`).
+   */
+  disconnect(reason = 'The connection to the relay was lost.', final = false): void {
+    if (final) this.transfers.abortAll(reason);
+    if (!this.#connection) return;
+    this.#connection = undefined;
+    this.chat.disconnected();
+    this.transfers.interruptAll();
+    this.terminals.cutOffAll(reason);
+    this.files.disconnected();
+    this.router.detach();
+  }
+
+  /** The agent's connection dropped (`reconnecting`) or came back (`connected`). */
+  agentStatus(state: MessageOf<'agent-status'>['state']): void {
+    if (state === 'reconnecting') {
+      this.transfers.interruptAll();
+      this.terminals.cutOffAll("The user's device lost its connection; the shell was closed.", true);
+      this.files.disconnected();
+      return;
+    }
+    this.router.closeAbandoned();
+    this.transfers.resumeAll();
+    if (this.files.state.loaded) this.files.refresh();
+  }
+
+  /** The user's current permissions; shells and transfers stop when theirs are taken back. */
+  setPermissions(permissions: Permissions): void {
+    const before = this.#permissions;
+    this.#permissions = { ...permissions };
+    if (before.shell && !permissions.shell) this.terminals.cutOffAll('The user turned off shell access.');
+    if (before.files && !permissions.files) this.transfers.abortAll('The user turned off file access.');
+    if (!before.files && permissions.files && this.files.state.loaded) this.files.refresh();
+  }
+
+  /** Takes the relay's chat and channel messages; returns false for anything else. */
+  receive(message: ControlMessage): boolean {
+    if (message.type === 'chat') {
+      this.chat.receive(message);
+      return true;
+    }
+    if (isChannelMessage(message)) {
+      this.router.route(message);
+      return true;
+    }
+    return false;
+  }
+
+  receiveFrame(frame: ChannelFrame): void {
+    this.router.routeFrame(frame);
+  }
+
+  /** The relay refused a chat message (`error` CAPABILITY_NOT_ALLOWED). */
+  chatRefused(message: string): void {
+    this.chat.refused(message.trim() || 'The user has not allowed chat; the message was not delivered.');
+  }
+
+  /** Leaves the session view: closes every shell and stops every transfer. */
+  dispose(): void {
+    this.terminals.cutOffAll('Closed.');
+    this.transfers.abortAll('Closed.');
+    this.router.detach();
+  }
+}
+
+/** Whether the agent said it offers `feature` (`hello.client.features`; absent means none). */
+export function offers(
+  agent: { features?: string[] | undefined } | null | undefined,
+  feature: ToolFeature,
+): boolean {
+  return agent?.features?.includes(feature) ?? false;
+}

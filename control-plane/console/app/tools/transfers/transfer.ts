@@ -1,0 +1,177 @@
+import type { ControlMessage } from '../../../../../protocol/index.ts';
+import { channelErrorText } from '../channel-errors.ts';
+import type { ChannelFrame, ChannelMessage, ChannelOwner, ChannelPort } from '../channel-router.ts';
+import { Store } from '../store.ts';
+import { etaSeconds, TransferMeter } from './transfer-meter.ts';
+
+/** Progress is published at most this often, in ms; a chunk arrives far more often. */
+const PROGRESS_INTERVAL_MS = 150;
+
+export type TransferDirection = 'download' | 'upload';
+
+/**
+ * Where a transfer stands:
+ * starting (asked the agent) → running → verifying (checking the SHA-256) → done, and
+ * exists (an upload met a file of that name; the operator decides), interrupted (the connection
+ * dropped; it resumes when it is back), failed, cancelled.
+ */
+export type TransferStatus =
+  | 'starting'
+  | 'running'
+  | 'verifying'
+  | 'exists'
+  | 'interrupted'
+  | 'done'
+  | 'failed'
+  | 'cancelled';
+
+export interface TransferState {
+  /** Grows with every transfer of the page. */
+  id: number;
+  direction: TransferDirection;
+  /** The file's name, for display. */
+  name: string;
+  /** Where it is in the shared folder. */
+  path: string;
+  /** In bytes; null until the agent said (downloads). */
+  size: number | null;
+  /** Bytes done: received (downloads) or acknowledged by the agent (uploads). */
+  bytes: number;
+  status: TransferStatus;
+  /** Bytes per second over the last few seconds; null before there is enough to tell. */
+  rate: number | null;
+  /** Seconds left at that rate; null when unknown. */
+  eta: number | null;
+  error: string | null;
+}
+
+/** Statuses after which nothing happens unless the operator acts. */
+export function isSettled(status: TransferStatus): boolean {
+  return status === 'done' || status === 'failed' || status === 'cancelled';
+}
+
+/**
+ * What downloads and uploads share: one channel at a time (a new one after every resume), the
+ * progress meter, cancelling and the common failures. Subclasses send the request and handle
+ * the answers.
+ */
+export abstract class Transfer extends Store<TransferState> implements ChannelOwner {
+  protected readonly port: ChannelPort;
+  protected channel: number | undefined;
+  /** Bumped whenever the channel changes, so async work for an old channel stops. */
+  protected generation = 0;
+  readonly #meter = new TransferMeter();
+  #lastPublished = 0;
+
+  constructor(
+    port: ChannelPort,
+    initial: Omit<TransferState, 'bytes' | 'status' | 'rate' | 'eta' | 'error'>,
+  ) {
+    super({ ...initial, bytes: 0, status: 'starting', rate: null, eta: null, error: null });
+    this.port = port;
+  }
+
+  /** Sends the request for the transfer (again, after an interruption or a failure). */
+  protected abstract request(channel: number): ControlMessage;
+
+  abstract onChannelMessage(message: ChannelMessage): void;
+
+  onChannelFrame?(frame: ChannelFrame): void;
+
+  /** Asks the agent, on a fresh channel, to start or to continue from what already arrived. */
+  start(): void {
+    this.#closeChannel(false);
+    const channel = this.port.open(this);
+    if (channel === undefined) {
+      this.update({ status: 'interrupted', error: null, rate: null, eta: null });
+      return;
+    }
+    this.channel = channel;
+    this.generation++;
+    this.#meter.reset();
+    this.update({ status: 'starting', error: null, rate: null, eta: null });
+    this.port.send(this.request(channel));
+  }
+
+  /** The operator gave up: tells the agent to stop and forgets the channel. */
+  cancel(): void {
+    if (isSettled(this.state.status)) return;
+    this.#closeChannel(true);
+    this.update({ status: 'cancelled', rate: null, eta: null });
+  }
+
+  /** Stops a transfer under way with `reason` (the user took the permission back); Retry continues it. */
+  abort(reason: string): void {
+    if (isSettled(this.state.status)) return;
+    this.fail(reason, true);
+  }
+
+  /** The relay or the agent went away: the channel is gone; {@link resume} continues later. */
+  interrupt(): void {
+    if (isSettled(this.state.status) || this.state.status === 'exists') return;
+    const channel = this.channel;
+    if (channel !== undefined) {
+      this.channel = undefined;
+      this.generation++;
+      this.port.abandon(channel);
+    }
+    this.update({ status: 'interrupted', rate: null, eta: null });
+  }
+
+  /** Continues an interrupted transfer from where it stopped. */
+  resume(): void {
+    if (this.state.status === 'interrupted') this.start();
+  }
+
+  /** Tries a failed transfer again, from where it stopped when that is still valid. */
+  retry(): void {
+    if (this.state.status === 'failed' || this.state.status === 'interrupted') this.start();
+  }
+
+  /** Publishes the bytes done; at most every {@link PROGRESS_INTERVAL_MS} unless `now` is set. */
+  protected progress(bytes: number, force = false): void {
+    const at = performance.now();
+    this.#meter.record(bytes, at);
+    if (!force && at - this.#lastPublished < PROGRESS_INTERVAL_MS) return;
+    this.#lastPublished = at;
+    const rate = this.#meter.rate(at);
+    const remaining = this.state.size === null ? 0 : this.state.size - bytes;
+    this.update({ bytes, rate, eta: this.state.size === null ? null : etaSeconds(remaining, rate) });
+  }
+
+  protected fail(error: string, tellAgent = true): void {
+    this.#closeChannel(tellAgent);
+    this.update({ status: 'failed', error, rate: null, eta: null });
+  }
+
+  protected finish(patch: Partial<TransferState> = {}): void {
+    this.#closeChannel(false);
+    this.update({ ...patch, status: 'done', rate: null, eta: 0, error: null });
+  }
+
+  /** The answers every transfer treats alike; returns true when it took the message. */
+  protected common(message: ChannelMessage): boolean {
+    if (message.type === 'channel-error') {
+      this.fail(channelErrorText(message, 'files'), false);
+      return true;
+    }
+    if (message.type === 'channel-close') {
+      this.fail('The device stopped the transfer.', false);
+      return true;
+    }
+    return false;
+  }
+
+  protected isCurrent(channel: number): boolean {
+    return channel === this.channel;
+  }
+
+  #closeChannel(tellAgent: boolean): void {
+    const channel = this.channel;
+    if (channel === undefined) return;
+    this.channel = undefined;
+    this.generation++;
+    if (tellAgent) this.port.send({ type: 'channel-close', channel });
+    this.port.release(channel);
+  }
+}

@@ -1,0 +1,151 @@
+import { useState } from 'preact/hooks';
+import type { FileEntry } from '../../../../../protocol/index.ts';
+import { formatBytes } from '../../format/bytes.ts';
+import { formatMoment } from '../../format/time.ts';
+import { ConfirmButton } from '../common/confirm-button.tsx';
+import { IconDownload, IconFile, IconFolder, IconPencil, IconTrash } from '../icons.tsx';
+
+export interface FileTableProps {
+  entries: FileEntry[];
+  /** Changes are turned off (one is running, or the tool is not usable). */
+  disabled: boolean;
+  onOpen(name: string): void;
+  onDownload(name: string): void;
+  /** Returns why the name cannot be used, or null once the rename was asked for. */
+  onRename(name: string, to: string): string | null;
+  onDelete(name: string): void;
+}
+
+function RenameField({
+  name,
+  onDone,
+  onRename,
+}: {
+  name: string;
+  onDone(): void;
+  onRename(to: string): string | null;
+}) {
+  const [value, setValue] = useState(name);
+  const [problem, setProblem] = useState<string | null>(null);
+  return (
+    <form
+      class="file-rename"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const reason = onRename(value);
+        if (reason) setProblem(reason);
+        else onDone();
+      }}
+    >
+      <input
+        class="tool-input"
+        data-testid="file-rename-input"
+        aria-label={`New name for ${name}`}
+        value={value}
+        // biome-ignore lint/a11y/noAutofocus: the field appears because the operator asked to rename.
+        autoFocus
+        onInput={(event) => {
+          setValue(event.currentTarget.value);
+          setProblem(null);
+        }}
+        onKeyDown={(event) => {
+          if (event.key === 'Escape') onDone();
+        }}
+      />
+      {problem && <span class="file-rename__problem">{problem}</span>}
+    </form>
+  );
+}
+
+/** One page of a folder: folders first (as the agent sorts), each with its size, time and actions. */
+export function FileTable({ entries, disabled, onOpen, onDownload, onRename, onDelete }: FileTableProps) {
+  const [renaming, setRenaming] = useState<string | null>(null);
+  return (
+    <table class="file-table" data-testid="file-table">
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col" class="file-table__size">
+            Size
+          </th>
+          <th scope="col" class="file-table__time">
+            Modified
+          </th>
+          <th scope="col" class="file-table__actions">
+            <span class="visually-hidden">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map((entry) => {
+          const folder = entry.type === 'directory';
+          return (
+            <tr key={entry.name} data-testid="file-row" data-name={entry.name} data-type={entry.type}>
+              <td class="file-table__name">
+                {renaming === entry.name ? (
+                  <RenameField
+                    name={entry.name}
+                    onDone={() => setRenaming(null)}
+                    onRename={(to) => onRename(entry.name, to)}
+                  />
+                ) : folder ? (
+                  <button
+                    type="button"
+                    class="file-name file-name--folder"
+                    data-testid="file-open"
+                    onClick={() => onOpen(entry.name)}
+                  >
+                    <IconFolder size={16} class="file-name__icon" />
+                    <span class="file-name__text">{entry.name}</span>
+                  </button>
+                ) : (
+                  <span class="file-name" title={entry.type === 'file' ? undefined : `A ${entry.type}`}>
+                    <IconFile size={16} class="file-name__icon" />
+                    <span class="file-name__text">{entry.name}</span>
+                  </span>
+                )}
+              </td>
+              <td class="file-table__size">{folder ? '' : formatBytes(entry.size)}</td>
+              <td class="file-table__time">{formatMoment(entry.modifiedAt)}</td>
+              <td class="file-table__actions">
+                {entry.type === 'file' && (
+                  <button
+                    type="button"
+                    class="icon-btn"
+                    data-testid="file-download"
+                    title={`Download ${entry.name}`}
+                    aria-label={`Download ${entry.name}`}
+                    onClick={() => onDownload(entry.name)}
+                  >
+                    <IconDownload size={15} />
+                  </button>
+                )}
+                <button
+                  type="button"
+                  class="icon-btn"
+                  data-testid="file-rename"
+                  title={`Rename ${entry.name}`}
+                  aria-label={`Rename ${entry.name}`}
+                  disabled={disabled}
+                  onClick={() => setRenaming(entry.name)}
+                >
+                  <IconPencil size={14} />
+                </button>
+                <ConfirmButton
+                  class="btn--dark"
+                  confirmLabel="Delete?"
+                  testId="file-delete"
+                  disabled={disabled}
+                  onConfirm={() => onDelete(entry.name)}
+                >
+                  <IconTrash size={14} />
+                  <span class="visually-hidden">Delete {entry.name}</span>
+                </ConfirmButton>
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,244 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { MAX_LISTING_ENTRIES } from '../../../../../protocol/index.ts';
+import type { FileBrowser } from '../../tools/file-browser.ts';
+import { breadcrumbs, joinPath } from '../../tools/shared-paths.ts';
+import type { ToolAvailability } from '../../tools/tool-availability.ts';
+import type { TransferList } from '../../tools/transfers/transfer-list.ts';
+import { useObservedState } from '../hooks.ts';
+import { IconFolderPlus, IconRefresh, IconUpload } from '../icons.tsx';
+import { FileTable } from './file-table.tsx';
+import { ToolAlert, ToolUnavailable } from './tool-unavailable.tsx';
+import { TransferRows } from './transfer-rows.tsx';
+
+/** The shared folder's own name, from its absolute path on the device. */
+function rootName(root: string | null): string {
+  const name = root?.split(/[\\/]/).filter(Boolean).at(-1);
+  return name ?? 'Shared folder';
+}
+
+function NewFolderField({ files, onDone }: { files: FileBrowser; onDone(): void }) {
+  const [name, setName] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  return (
+    <form
+      class="files__new-folder"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const reason = files.mkdir(name.trim());
+        if (reason) setProblem(reason);
+        else onDone();
+      }}
+    >
+      <input
+        class="tool-input"
+        data-testid="new-folder-name"
+        placeholder="New folder name"
+        aria-label="New folder name"
+        value={name}
+        // biome-ignore lint/a11y/noAutofocus: the field appears because the operator asked for a folder.
+        autoFocus
+        onInput={(event) => {
+          setName(event.currentTarget.value);
+          setProblem(null);
+        }}
+        onKeyDown={(event) => {
+          if (event.key === 'Escape') onDone();
+        }}
+      />
+      <button type="submit" class="btn btn--primary btn--small" data-testid="new-folder-create">
+        Create
+      </button>
+      <button type="button" class="btn btn--dark btn--small" onClick={onDone}>
+        Cancel
+      </button>
+      {problem && <span class="files__problem">{problem}</span>}
+    </form>
+  );
+}
+
+/**
+ * The file manager: the shared folder with breadcrumbs, pages of up to MAX_LISTING_ENTRIES
+ * entries, downloads, uploads (button or drop onto the panel), new folder, rename, delete, and
+ * every transfer's progress.
+ */
+export function FilesPanel({
+  files,
+  transfers,
+  availability,
+  visible,
+}: {
+  files: FileBrowser;
+  transfers: TransferList;
+  availability: ToolAvailability;
+  visible: boolean;
+}) {
+  const state = useObservedState(files);
+  const [creating, setCreating] = useState(false);
+  const [dragging, setDragging] = useState(false);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const usable = availability.usable;
+
+  useEffect(() => {
+    if (visible && usable && !files.state.loaded && !files.state.loading) files.open('');
+  }, [visible, usable, files]);
+
+  const upload = (list: FileList | null | undefined) => {
+    if (!usable || !list) return;
+    for (const file of Array.from(list)) transfers.upload(file, state.path);
+  };
+
+  const pageEnd = state.offset + state.entries.length;
+  const crumbs = breadcrumbs(state.path, rootName(state.root));
+  return (
+    <section
+      class={`files${dragging ? ' files--dragging' : ''}`}
+      data-testid="files-panel"
+      aria-label="Files"
+      onDragOver={(event) => {
+        if (!usable || !event.dataTransfer?.types.includes('Files')) return;
+        event.preventDefault();
+        event.dataTransfer.dropEffect = 'copy';
+        setDragging(true);
+      }}
+      onDragLeave={(event) => {
+        if (
+          event.currentTarget === event.target ||
+          !event.currentTarget.contains(event.relatedTarget as Node)
+        )
+          setDragging(false);
+      }}
+      onDrop={(event) => {
+        if (!usable) return;
+        event.preventDefault();
+        setDragging(false);
+        upload(event.dataTransfer?.files);
+      }}
+    >
+      <div class="files__bar">
+        <nav class="crumbs" aria-label="Folder" data-testid="breadcrumbs" title={state.root ?? undefined}>
+          {crumbs.map((crumb, index) => (
+            <span key={crumb.path} class="crumbs__item">
+              {index > 0 && <span class="crumbs__sep">/</span>}
+              {index === crumbs.length - 1 ? (
+                <span class="crumbs__current" aria-current="location">
+                  {crumb.name}
+                </span>
+              ) : (
+                <button
+                  type="button"
+                  class="crumbs__link"
+                  data-testid="breadcrumb"
+                  disabled={!usable}
+                  onClick={() => files.open(crumb.path)}
+                >
+                  {crumb.name}
+                </button>
+              )}
+            </span>
+          ))}
+        </nav>
+        <div class="files__actions">
+          <button
+            type="button"
+            class="icon-btn"
+            data-testid="files-refresh"
+            title="Refresh"
+            aria-label="Refresh"
+            disabled={!usable}
+            onClick={() => files.refresh()}
+          >
+            <IconRefresh size={15} />
+          </button>
+          <button
+            type="button"
+            class="icon-btn"
+            data-testid="new-folder"
+            title="New folder"
+            aria-label="New folder"
+            disabled={!usable || state.busy !== null}
+            onClick={() => setCreating(true)}
+          >
+            <IconFolderPlus size={16} />
+          </button>
+          <button
+            type="button"
+            class="btn btn--primary btn--small"
+            data-testid="upload"
+            disabled={!usable}
+            onClick={() => inputRef.current?.click()}
+          >
+            <IconUpload size={14} /> Upload
+          </button>
+          <input
+            ref={inputRef}
+            type="file"
+            multiple
+            hidden
+            data-testid="upload-input"
+            onChange={(event) => {
+              upload(event.currentTarget.files);
+              event.currentTarget.value = '';
+            }}
+          />
+        </div>
+      </div>
+      {availability.reason && <ToolUnavailable reason={availability.reason} testId="files-unavailable" />}
+      {creating && usable && <NewFolderField files={files} onDone={() => setCreating(false)} />}
+      {state.busy && (
+        <div class="files__busy" role="status">
+          {state.busy}
+        </div>
+      )}
+      {state.opError && (
+        <ToolAlert message={state.opError} testId="files-op-error" onDismiss={() => files.clearOpError()} />
+      )}
+      {state.error && <ToolAlert message={state.error} testId="files-error" />}
+      <div class="files__list" data-loading={state.loading ? 'true' : undefined}>
+        {state.loaded && state.entries.length === 0 && !state.error && (
+          <div class="files__empty">This folder is empty.</div>
+        )}
+        {state.entries.length > 0 && (
+          <FileTable
+            entries={state.entries}
+            disabled={!usable || state.busy !== null}
+            onOpen={(name) => files.open(joinPath(state.path, name))}
+            onDownload={(name) => transfers.download(joinPath(state.path, name))}
+            onRename={(name, to) => files.rename(name, to.trim())}
+            onDelete={(name) => files.remove(name)}
+          />
+        )}
+      </div>
+      {state.total > state.entries.length && (
+        <div class="files__pager" data-testid="files-pager">
+          <span>
+            {state.offset + 1}–{pageEnd} of {state.total}
+          </span>
+          <button
+            type="button"
+            class="btn btn--dark btn--small"
+            data-testid="files-previous"
+            disabled={state.offset === 0 || state.loading}
+            onClick={() => files.open(state.path, Math.max(0, state.offset - MAX_LISTING_ENTRIES))}
+          >
+            Previous
+          </button>
+          <button
+            type="button"
+            class="btn btn--dark btn--small"
+            data-testid="files-next"
+            disabled={pageEnd >= state.total || state.loading}
+            onClick={() => files.open(state.path, pageEnd)}
+          >
+            Next
+          </button>
+        </div>
+      )}
+      <TransferRows transfers={transfers} />
+      {dragging && (
+        <div class="files__drop" aria-hidden="true">
+          Drop to upload into {crumbs.at(-1)?.name}
+        </div>
+      )}
+    </section>
+  );
+}

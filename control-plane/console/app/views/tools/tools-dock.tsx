@@ -1,0 +1,79 @@
+import { useEffect } from 'preact/hooks';
+import type { SessionController } from '../../session/session-controller.ts';
+import type { SessionState } from '../../session/session-state.ts';
+import { toolAvailability } from '../../tools/tool-availability.ts';
+import { IconX } from '../icons.tsx';
+import { ChatPanel } from './chat-panel.tsx';
+import { FilesPanel } from './files-panel.tsx';
+import { TerminalPanel } from './terminal-panel.tsx';
+
+/** The panels beside the remote screen. */
+export type ToolPanel = 'chat' | 'terminal' | 'files';
+
+const TITLE: Record<ToolPanel, string> = { chat: 'Chat', terminal: 'Terminal', files: 'Files' };
+
+export interface ToolsDockProps {
+  controller: SessionController;
+  state: SessionState;
+  /** The panel showing; null hides the dock (its terminals keep running). */
+  panel: ToolPanel | null;
+  /** Panels opened at least once: they stay mounted, so terminals and drafts survive switching. */
+  mounted: ReadonlySet<ToolPanel>;
+  onClose(): void;
+}
+
+/** The dock at the right of the session view holding chat, terminals and files. */
+export function ToolsDock({ controller, state, panel, mounted, onClose }: ToolsDockProps) {
+  const tools = controller.tools;
+  useEffect(() => {
+    tools.chat.setVisible(panel === 'chat');
+  }, [panel, tools]);
+
+  const chat = toolAvailability('chat', state);
+  const shell = toolAvailability('shell', state);
+  const files = toolAvailability('files', state);
+  return (
+    <aside
+      class={`dock${panel ? ` dock--${panel}` : ''}`}
+      hidden={panel === null}
+      data-testid="tools-dock"
+      aria-label={panel ? TITLE[panel] : 'Tools'}
+    >
+      <header class="dock__head">
+        <h2 class="dock__title">{panel ? TITLE[panel] : ''}</h2>
+        <button
+          type="button"
+          class="icon-btn"
+          data-testid="dock-close"
+          title="Close the panel"
+          aria-label="Close the panel"
+          onClick={onClose}
+        >
+          <IconX size={16} />
+        </button>
+      </header>
+      <div class="dock__body">
+        {mounted.has('chat') && chat.offered && (
+          <div class="dock__panel" hidden={panel !== 'chat'}>
+            <ChatPanel chat={tools.chat} availability={chat} />
+          </div>
+        )}
+        {mounted.has('terminal') && shell.offered && (
+          <div class="dock__panel" hidden={panel !== 'terminal'}>
+            <TerminalPanel terminals={tools.terminals} availability={shell} visible={panel === 'terminal'} />
+          </div>
+        )}
+        {mounted.has('files') && files.offered && (
+          <div class="dock__panel" hidden={panel !== 'files'}>
+            <FilesPanel
+              files={tools.files}
+              transfers={tools.transfers}
+              availability={files}
+              visible={panel === 'files'}
+            />
+          </div>
+        )}
+      </div>
+    </aside>
+  );
+}

@@ -1,0 +1,112 @@
+import type { TransferState } from '../../tools/transfers/transfer.ts';
+import type { TransferList } from '../../tools/transfers/transfer-list.ts';
+import { transferLine } from '../../tools/transfers/transfer-text.ts';
+import { useObservedState } from '../hooks.ts';
+import { IconDownload, IconUpload, IconX } from '../icons.tsx';
+
+function percent(item: TransferState): number {
+  if (item.status === 'done') return 100;
+  if (!item.size) return 0;
+  return Math.min(100, Math.floor((item.bytes / item.size) * 100));
+}
+
+function TransferRow({ item, transfers }: { item: TransferState; transfers: TransferList }) {
+  const under = item.status === 'starting' || item.status === 'running' || item.status === 'verifying';
+  const Icon = item.direction === 'download' ? IconDownload : IconUpload;
+  return (
+    <li
+      class={`transfer transfer--${item.status}`}
+      data-testid="transfer"
+      data-direction={item.direction}
+      data-status={item.status}
+      data-name={item.name}
+    >
+      <div class="transfer__head">
+        <Icon size={14} class="transfer__icon" />
+        <span class="transfer__name" title={item.path}>
+          {item.name}
+        </span>
+        <span class="transfer__actions">
+          {under || item.status === 'interrupted' ? (
+            <button
+              type="button"
+              class="btn btn--dark btn--small"
+              data-testid="transfer-cancel"
+              onClick={() => transfers.cancel(item.id)}
+            >
+              Cancel
+            </button>
+          ) : null}
+          {item.status === 'exists' && (
+            <button
+              type="button"
+              class="btn btn--warning btn--small"
+              data-testid="transfer-replace"
+              onClick={() => transfers.replace(item.id)}
+            >
+              Replace
+            </button>
+          )}
+          {item.status === 'failed' && (
+            <button
+              type="button"
+              class="btn btn--dark btn--small"
+              data-testid="transfer-retry"
+              onClick={() => transfers.retry(item.id)}
+            >
+              Retry
+            </button>
+          )}
+          {item.status === 'exists' && (
+            <button
+              type="button"
+              class="btn btn--dark btn--small"
+              data-testid="transfer-keep"
+              title="Leave the file on the device as it is"
+              onClick={() => transfers.dismiss(item.id)}
+            >
+              Keep existing
+            </button>
+          )}
+          {(item.status === 'done' || item.status === 'failed' || item.status === 'cancelled') && (
+            <button
+              type="button"
+              class="icon-btn"
+              data-testid="transfer-dismiss"
+              aria-label="Remove from the list"
+              title="Remove from the list"
+              onClick={() => transfers.dismiss(item.id)}
+            >
+              <IconX size={14} />
+            </button>
+          )}
+        </span>
+      </div>
+      <progress
+        class="transfer__bar"
+        max={100}
+        value={percent(item)}
+        aria-label={`${item.name}: ${percent(item)}%`}
+      />
+      <div class="transfer__line" data-testid="transfer-line">
+        {transferLine(item)}
+      </div>
+    </li>
+  );
+}
+
+/** Every download and upload of the session, newest last, with progress, speed and time left. */
+export function TransferRows({ transfers }: { transfers: TransferList }) {
+  const state = useObservedState(transfers);
+  if (state.items.length === 0) return null;
+  return (
+    <section class="transfers" aria-label="Transfers">
+      <h3 class="transfers__title">Transfers</h3>
+      <ul class="transfers__list" data-testid="transfers">
+        {state.items.map((item) => (
+          <TransferRow key={item.id} item={item} transfers={transfers} />
+        ))}
+      </ul>
+    </section>
+  );
+}
