@@ -11,14 +11,19 @@ export function wireSegments(path: string): string[] {
   return path.split('/').filter((segment) => segment !== '' && segment !== '.');
 }
 
+/** An absolute path is kept as it is, for the host to refuse rather than to be read as relative. */
+function isAbsolute(path: string): boolean {
+  return path.startsWith('/');
+}
+
 /** The canonical spelling of a wire path. */
 export function normalizeWirePath(path: string): string {
-  return wireSegments(path).join('/');
+  return isAbsolute(path) ? path : wireSegments(path).join('/');
 }
 
 /** The folder a wire path is in (`''` for the shared folder's own entries). */
 export function parentOf(path: string): string {
-  return wireSegments(path).slice(0, -1).join('/');
+  return isAbsolute(path) ? path : wireSegments(path).slice(0, -1).join('/');
 }
 
 /** Where an upload to `path` is written until it is complete. */
@@ -28,7 +33,7 @@ export function partPathOf(path: string): string {
 
 /** A wire path as the end user reads it: under the shared folder's path on this device. */
 export function displayPath(root: string, path: string): string {
-  const normal = normalizeWirePath(path);
+  const normal = wireSegments(path).join('/');
   if (!normal) return root;
   return `${root.replace(/[\\/]+$/, '')}/${normal}`;
 }
