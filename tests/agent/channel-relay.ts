@@ -74,6 +74,15 @@ export class ChannelRelay {
     this.agent?.send(bytes);
   }
 
+  /** Stops reading from the agent, as a relay behind a slow link would, until `resume`. */
+  pause(): void {
+    this.agent?.pause();
+  }
+
+  resume(): void {
+    this.agent?.resume();
+  }
+
   /** Says an operator joined on `slot` (1 unless given) and waits for the user's consent. */
   async join(slot = 1, name = 'Dana'): Promise<MessageOf<'consent'>> {
     const before = this.messages('consent').length;
