@@ -6,6 +6,7 @@ import { PROTOCOL_VERSION } from '../protocol/index.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { SESSION_COOKIE } from './auth/authenticate.ts';
 import { authRoutes } from './auth/routes.ts';
+import { channelRoutes } from './channels/index.ts';
 import { downloadRoutes } from './downloads/index.ts';
 import { groupRoutes } from './groups/routes.ts';
 import { API_REFERENCE_CSS, renderApiReference } from './http/api-reference.ts';
@@ -75,6 +76,7 @@ export function createApp(services: Services) {
     authRoutes,
     agentRoutes,
     sessionRoutes,
+    channelRoutes,
     groupRoutes,
     operatorRoutes,
     organisationRoutes,

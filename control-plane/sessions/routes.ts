@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { formatConnectionCode, normalizeConnectionCode, policySchema } from '../../protocol/index.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
+import { participantsOf } from '../channels/participants.ts';
 import { SESSION_STATUSES } from '../db/schema.ts';
 import { policyOf } from '../groups/group-store.ts';
 import type { Principal } from '../http/app-env.ts';
@@ -408,9 +409,15 @@ export function sessionRoutes(services: Services) {
     let session = await visible(c.get('principal'), id);
     const deadline = Date.now() + timeout * 1000;
     const aborted = c.req.raw.signal;
-    while (!reached(session, until) && Date.now() < deadline && !aborted.aborted) {
-      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
-      session = (await services.store.get(id)) ?? session;
+    // A script waiting for consent after /connect keeps its API participant (and the prompt) alive.
+    const lease = participantsOf(services).hold(id, c.get('principal'));
+    try {
+      while (!reached(session, until) && Date.now() < deadline && !aborted.aborted) {
+        await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+        session = (await services.store.get(id)) ?? session;
+      }
+    } finally {
+      lease?.release();
     }
     return c.json({ ...sessionView(session), reached: reached(session, until) }, 200);
   });

@@ -1,0 +1,271 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Capability,
+  ChannelIds,
+  type ControlMessage,
+  decodeFrame,
+  encodeControl,
+  type FileChunkFrame,
+  NO_PERMISSIONS,
+  type Permissions,
+  type ShellDataFrame,
+} from '../../protocol/index.ts';
+import {
+  type AgentChannelMessage,
+  capabilityRefusal,
+  isAgentChannelMessage,
+} from '../relay/channel-router.ts';
+import type { StampedChat } from '../relay/chat-history.ts';
+import type { OperatorIdentity } from '../relay/operator-join.ts';
+import type { Relay } from '../relay/relay.ts';
+import type { RelayConnection, RelayPeer } from '../relay/relay-peer.ts';
+import { ChannelFailure } from './channel-failure.ts';
+
+/** How long a chat message waits for the relay's echo, in milliseconds. */
+export const CHAT_ECHO_TIMEOUT_MS = 10_000;
+
+/** What one open channel does with the agent's answers. */
+export interface ChannelHandler {
+  message(message: AgentChannelMessage): void;
+  data(frame: FileChunkFrame | ShellDataFrame): void;
+  /** The channel cannot go on: the session ended, the agent went away, or the participant left. */
+  lost(failure: ChannelFailure): void;
+}
+
+type ConsentState = 'pending' | 'accepted';
+
+/**
+ * The HTTP API's operator connection to one session, inside the relay rather than over a socket. It
+ * holds a slot like a console's socket, so everything it sends is routed, checked and audited the
+ * same way, and it keeps what an operator learns from the relay: the end user's consent and
+ * permissions, and the channels it opened.
+ */
+export class ApiParticipant {
+  slot: number | undefined;
+  consent: ConsentState = 'pending';
+  permissions: Permissions = { ...NO_PERMISSIONS };
+  /** Why the participant can no longer be used; set once. */
+  gone: ChannelFailure | undefined;
+  /** Set while the agent's connection is lost and the relay waits for it to come back. */
+  agentAway = false;
+  private ids: ChannelIds | undefined;
+  private readonly handlers = new Map<number, ChannelHandler>();
+  /** Channels lost while the agent was away: closed on its return, in case it kept them running. */
+  private readonly closeOnReturn = new Set<number>();
+  private readonly listeners = new Set<() => void>();
+  private readonly chatEchoes = new Map<string, (result: StampedChat | ChannelFailure) => void>();
+  private connection: RelayConnection | undefined;
+
+  private constructor(private readonly onGone: (participant: ApiParticipant) => void) {}
+
+  /**
+   * Joins a live session as an operator connection; undefined when it is not live on this node.
+   * `onGone` runs once when the session ends or the participant detaches.
+   */
+  static attach(
+    relay: Relay,
+    sessionId: string,
+    identity: OperatorIdentity & { address: string },
+    onGone: (participant: ApiParticipant) => void,
+  ): ApiParticipant | undefined {
+    const participant = new ApiParticipant(onGone);
+    const peer: RelayPeer = {
+      address: identity.address,
+      send: (bytes) => participant.receive(bytes),
+      close: () => participant.fail(new ChannelFailure('SESSION_ENDED', 'The session has ended.')),
+      // Delivered synchronously; each transfer bounds what it holds by its flow-control window.
+      bufferedAmount: () => 0,
+    };
+    participant.connection = relay.attachInProcess(sessionId, peer, identity);
+    if (!participant.connection || participant.slot === undefined) return undefined;
+    return participant;
+  }
+
+  /** Registers a handler and returns the new channel's id. Register before sending its request. */
+  open(handler: ChannelHandler): number {
+    if (!this.ids) throw new ChannelFailure('AGENT_OFFLINE', 'Not attached to the session.');
+    const channel = this.ids.next();
+    this.handlers.set(channel, handler);
+    return channel;
+  }
+
+  /** Forgets a channel that finished; its id may be used again. */
+  release(channel: number): void {
+    if (this.handlers.delete(channel)) this.ids?.release(channel);
+  }
+
+  /** Stops a channel on the agent (a command is killed, a transfer cancelled) and forgets it. */
+  close(channel: number): void {
+    if (!this.handlers.has(channel)) return;
+    this.release(channel);
+    this.send({ type: 'channel-close', channel });
+  }
+
+  send(message: ControlMessage): void {
+    this.sendBytes(encodeControl(message));
+  }
+
+  sendBytes(bytes: Uint8Array): void {
+    if (!this.gone) this.connection?.onMessage(bytes);
+  }
+
+  /**
+   * Resolves once the end user allows `capability`. Fails at once when they answered without it
+   * (403 CAPABILITY_NOT_ALLOWED), and after `waitMs` when they have not answered at all.
+   */
+  async allowed(capability: Capability, waitMs: number, signal?: AbortSignal): Promise<void> {
+    await this.until(() => this.consent === 'accepted' || this.agentAway, waitMs, signal);
+    if (this.gone) throw this.gone;
+    if (this.agentAway) {
+      throw new ChannelFailure(
+        'AGENT_OFFLINE',
+        "The agent's connection dropped; the session waits for it to come back. Retry shortly.",
+      );
+    }
+    if (this.consent !== 'accepted') {
+      throw new ChannelFailure(
+        'CONFLICT',
+        `The end user has not answered the request to connect yet (waited ${Math.round(waitMs / 1000)} s). Retry, or wait for it with GET /api/sessions/{id}/wait?until=active.`,
+      );
+    }
+    if (!this.permissions[capability]) {
+      throw new ChannelFailure(
+        'CAPABILITY_NOT_ALLOWED',
+        `${capabilityRefusal(capability)} They can switch it on in the agent's window.`,
+      );
+    }
+  }
+
+  /** Sends a chat message and resolves with it as the relay stamped it (its echo). */
+  chat(text: string): Promise<StampedChat> {
+    const id = randomUUID();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => settle(new ChannelFailure('TIMEOUT', 'The relay did not confirm the message.')),
+        CHAT_ECHO_TIMEOUT_MS,
+      );
+      const settle = (result: StampedChat | ChannelFailure) => {
+        clearTimeout(timer);
+        this.chatEchoes.delete(id);
+        if (result instanceof ChannelFailure) reject(result);
+        else resolve(result);
+      };
+      this.chatEchoes.set(id, settle);
+      this.send({ type: 'chat', id, text });
+    });
+  }
+
+  /** Leaves the session: the agent is told, and closes every channel of this slot. */
+  detach(): void {
+    this.fail(new ChannelFailure('AGENT_OFFLINE', 'The API left the session.'));
+  }
+
+  /** Resolves when `condition` holds, the participant is gone, the wait times out or is aborted. */
+  private until(condition: () => boolean, waitMs: number, signal?: AbortSignal): Promise<void> {
+    if (condition() || this.gone) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const check = () => {
+        if (condition() || this.gone) done();
+      };
+      const timer = setTimeout(done, waitMs);
+      this.listeners.add(check);
+      signal?.addEventListener('abort', done);
+    });
+  }
+
+  private changed(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  private receive(bytes: Uint8Array): void {
+    const decoded = decodeFrame(bytes);
+    if (!decoded.ok || decoded.frame.kind === 'video') return;
+    const frame = decoded.frame;
+    if (frame.kind === 'file' || frame.kind === 'shell') {
+      this.handlers.get(frame.channel)?.data(frame);
+      return;
+    }
+    const message = frame.message;
+    if (isAgentChannelMessage(message)) {
+      this.handlers.get(message.channel)?.message(message);
+      return;
+    }
+    switch (message.type) {
+      case 'welcome':
+        if (message.slot !== undefined) {
+          this.slot = message.slot;
+          this.ids = new ChannelIds(message.slot);
+        }
+        if (message.permissions) this.accept(message.permissions);
+        return;
+      case 'consent':
+        if (message.accepted) this.accept(message.permissions);
+        return;
+      case 'permissions':
+        this.permissions = message.permissions;
+        this.changed();
+        return;
+      case 'agent-status':
+        this.agentStatus(message.state);
+        return;
+      case 'chat':
+        this.chatEchoes.get(message.id)?.(message as StampedChat);
+        return;
+      case 'error':
+        if (message.code === 'CAPABILITY_NOT_ALLOWED') {
+          for (const settle of [...this.chatEchoes.values()])
+            settle(new ChannelFailure(message.code, message.message));
+        }
+        return;
+      case 'end':
+        this.fail(new ChannelFailure('SESSION_ENDED', `The session has ended (${message.reason}).`));
+        return;
+      default:
+    }
+  }
+
+  private accept(permissions: Permissions): void {
+    this.consent = 'accepted';
+    this.permissions = permissions;
+    this.changed();
+  }
+
+  private agentStatus(state: 'reconnecting' | 'connected'): void {
+    if (state === 'reconnecting') {
+      this.agentAway = true;
+      const failure = new ChannelFailure(
+        'AGENT_OFFLINE',
+        "The agent's connection dropped during the request.",
+      );
+      for (const [channel, handler] of [...this.handlers]) {
+        this.release(channel);
+        this.closeOnReturn.add(channel);
+        handler.lost(failure);
+      }
+    } else {
+      this.agentAway = false;
+      for (const channel of this.closeOnReturn) this.send({ type: 'channel-close', channel });
+      this.closeOnReturn.clear();
+    }
+    this.changed();
+  }
+
+  /** Ends the participant once: every channel and waiter fails with `failure`, and the relay is told. */
+  private fail(failure: ChannelFailure): void {
+    if (this.gone) return;
+    this.gone = failure;
+    const handlers = [...this.handlers.values()];
+    this.handlers.clear();
+    for (const handler of handlers) handler.lost(failure);
+    for (const settle of [...this.chatEchoes.values()]) settle(failure);
+    this.changed();
+    this.connection?.onClose();
+    this.onGone(this);
+  }
+}

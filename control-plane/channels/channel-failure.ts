@@ -1,0 +1,50 @@
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ResultCode } from '../../protocol/index.ts';
+import { ApiError } from '../http/problem.ts';
+
+/**
+ * A channel request the agent (or the relay on its behalf) refused or could not finish: the result
+ * code of its `channel-error`, or of what ended the channel under it (the session ended, the agent
+ * went away, no answer in time).
+ */
+export class ChannelFailure extends Error {
+  override readonly name = 'ChannelFailure';
+  constructor(
+    readonly code: ResultCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isChannelFailure(error: unknown): error is ChannelFailure {
+  return error instanceof ChannelFailure;
+}
+
+/** The HTTP status each result code of a channel answers with; anything else is the agent's failure (502). */
+const STATUS: Partial<Record<ResultCode, ContentfulStatusCode>> = {
+  CAPABILITY_NOT_ALLOWED: 403,
+  PATH_OUTSIDE_FOLDER: 403,
+  FORBIDDEN: 403,
+  FILE_NOT_FOUND: 404,
+  FILE_EXISTS: 409,
+  NOT_A_FILE: 409,
+  NOT_A_FOLDER: 409,
+  CHANNEL_IN_USE: 409,
+  NOT_SUPPORTED: 409,
+  AGENT_OFFLINE: 409,
+  CONFLICT: 409,
+  SESSION_ENDED: 410,
+  CHECKSUM_MISMATCH: 422,
+  VALIDATION_FAILED: 400,
+  MALFORMED: 400,
+  MESSAGE_TOO_LARGE: 413,
+  IO_ERROR: 502,
+  TIMEOUT: 504,
+};
+
+/** The problem response for a failed channel, with the agent's own words. */
+export function channelApiError(failure: ChannelFailure): ApiError {
+  return new ApiError(STATUS[failure.code] ?? 502, failure.code, failure.message, { cause: failure });
+}

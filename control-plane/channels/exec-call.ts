@@ -1,0 +1,79 @@
+import { ShellStream } from '../../protocol/index.ts';
+import type { ApiParticipant } from './api-participant.ts';
+import { channelRequest } from './channel-request.ts';
+
+/**
+ * How long past a command's own time limit the API waits for the agent's answer, in milliseconds:
+ * the agent stops the command at its limit, so only a lost agent takes longer.
+ */
+export const EXEC_ANSWER_GRACE_MS = 30_000;
+
+export interface ExecRequest {
+  command: string;
+  cwd?: string | undefined;
+  timeoutMs: number;
+  maxOutputBytes: number;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  truncated: boolean;
+  durationMs: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs one command on the agent and collects its output, at most `maxOutputBytes` of it. An aborted
+ * request (the HTTP client went away) stops the command: nobody would read its result.
+ */
+export async function runCommand(
+  participant: ApiParticipant,
+  request: ExecRequest,
+  signal: AbortSignal,
+): Promise<ExecResult> {
+  const started = Date.now();
+  const output: Record<1 | 2, Uint8Array[]> = { 1: [], 2: [] };
+  let kept = 0;
+  let clipped = false;
+  const exit = await channelRequest(
+    participant,
+    (channel) => ({
+      type: 'exec',
+      channel,
+      command: request.command,
+      ...(request.cwd !== undefined ? { cwd: request.cwd } : {}),
+      timeoutMs: request.timeoutMs,
+      maxOutputBytes: request.maxOutputBytes,
+    }),
+    (message) => (message.type === 'shell-exit' ? message : undefined),
+    {
+      signal,
+      timeoutMs: request.timeoutMs + EXEC_ANSWER_GRACE_MS,
+      data: (frame) => {
+        if (
+          frame.kind !== 'shell' ||
+          (frame.stream !== ShellStream.stdout && frame.stream !== ShellStream.stderr)
+        )
+          return;
+        // The agent stops the command at the limit; whatever arrives past it is not kept either.
+        const room = request.maxOutputBytes - kept;
+        const data = frame.data.byteLength > room ? frame.data.subarray(0, Math.max(0, room)) : frame.data;
+        if (data.byteLength < frame.data.byteLength) clipped = true;
+        kept += data.byteLength;
+        if (data.byteLength > 0) output[frame.stream].push(data);
+      },
+    },
+  );
+  return {
+    exitCode: exit.exitCode,
+    signal: exit.signal,
+    timedOut: exit.timedOut ?? false,
+    truncated: (exit.truncated ?? false) || clipped,
+    durationMs: exit.durationMs ?? Date.now() - started,
+    stdout: Buffer.concat(output[ShellStream.stdout]).toString('utf8'),
+    stderr: Buffer.concat(output[ShellStream.stderr]).toString('utf8'),
+  };
+}

@@ -1,0 +1,230 @@
+import { createHash, type Hash } from 'node:crypto';
+import {
+  FILE_ACK_EVERY_BYTES,
+  FILE_CHUNK_BYTES,
+  FILE_WINDOW_BYTES,
+  type MessageOf,
+} from '../../protocol/index.ts';
+import type { ApiParticipant } from './api-participant.ts';
+import { ChannelFailure } from './channel-failure.ts';
+import { REQUEST_TIMEOUT_MS } from './channel-request.ts';
+
+export interface Download {
+  info: MessageOf<'file-info'>;
+  /** Where the bytes start (a resumed download starts past 0). */
+  offset: number;
+  /** The bytes from `offset` to the end. It errors (and the HTTP response is cut) if the file is not what the agent announced. */
+  body: ReadableStream<Uint8Array>;
+}
+
+/** The requested start lies at or past the end of the file. */
+export class RangeNotSatisfiable extends Error {
+  override readonly name = 'RangeNotSatisfiable';
+  constructor(readonly size: number) {
+    super(`The file has ${size} bytes.`);
+  }
+}
+
+/**
+ * Reads a file from the agent as a stream for an HTTP response. Flow control follows the reader: a
+ * chunk is acknowledged to the agent only once the response has taken it, so a slow HTTP client
+ * slows the agent down instead of filling the server's memory (at most FILE_WINDOW_BYTES wait here).
+ *
+ * The last chunk is held back until the agent's `file-end` arrives and, for a whole-file download,
+ * its SHA-256 matches what was received: on a mismatch (or any failure) `abortResponse` cuts the
+ * connection before the response is complete, so the client sees a cut transfer instead of saving
+ * a corrupt file. A resumed download
+ * (offset > 0) cannot be checked here, as the hash covers bytes this response never saw.
+ *
+ * `finished` runs once when the transfer ends, however it ends.
+ */
+export async function startDownload(
+  participant: ApiParticipant,
+  path: string,
+  offset: number,
+  signal: AbortSignal,
+  finished: () => void,
+  abortResponse?: () => void,
+): Promise<Download> {
+  const queue: Uint8Array[] = [];
+  let queuedBytes = 0;
+  let received = 0;
+  let delivered = 0;
+  let acked = offset;
+  let info: MessageOf<'file-info'> | undefined;
+  let ended = false;
+  let failure: ChannelFailure | undefined;
+  let wake: (() => void) | undefined;
+  const hash: Hash | undefined = offset === 0 ? createHash('sha256') : undefined;
+  let infoArrived: (value: MessageOf<'file-info'> | ChannelFailure) => void = () => {};
+
+  const total = () => (info ? info.size - offset : 0);
+  const poke = () => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  const fail = (reason: ChannelFailure) => {
+    if (failure || ended) return;
+    failure = reason;
+    infoArrived(reason);
+    poke();
+  };
+
+  const channel = participant.open({
+    message: (message) => {
+      switch (message.type) {
+        case 'file-info':
+          info = message;
+          infoArrived(message);
+          return;
+        case 'file-end': {
+          const problem = endProblem(message);
+          if (problem) fail(problem);
+          else {
+            ended = true;
+            poke();
+          }
+          return;
+        }
+        case 'channel-error':
+          fail(new ChannelFailure(message.code, message.message));
+          return;
+        case 'channel-close':
+          fail(new ChannelFailure('IO_ERROR', 'The agent stopped sending the file.'));
+          return;
+        default:
+      }
+    },
+    data: (frame) => {
+      if (frame.kind !== 'file' || failure) return;
+      if (!info || frame.offset !== offset + received || received + frame.data.byteLength > total()) {
+        violation('sent bytes out of order or past the end of the file');
+        return;
+      }
+      received += frame.data.byteLength;
+      hash?.update(frame.data);
+      queue.push(frame.data);
+      queuedBytes += frame.data.byteLength;
+      if (queuedBytes > FILE_WINDOW_BYTES + FILE_CHUNK_BYTES) {
+        violation('ignored the flow-control window');
+        return;
+      }
+      // Everything is here: say so, as the contract asks, even though the last chunk is still held.
+      if (received === total()) ack(offset + received);
+      poke();
+    },
+    lost: fail,
+  });
+
+  function ack(at: number): void {
+    if (at <= acked) return;
+    acked = at;
+    participant.send({ type: 'file-ack', channel, offset: at });
+  }
+
+  function violation(what: string): void {
+    participant.close(channel);
+    fail(new ChannelFailure('MALFORMED', `The agent ${what}.`));
+  }
+
+  /** What is wrong with the agent's `file-end`, if anything: the size or the checksum. */
+  function endProblem(end: MessageOf<'file-end'>): ChannelFailure | undefined {
+    if (!info || end.size !== info.size || received !== total()) {
+      return new ChannelFailure(
+        'CHECKSUM_MISMATCH',
+        `The file changed while it was read (${end.size} bytes, not ${info?.size ?? 'known'}).`,
+      );
+    }
+    if (hash && hash.digest('hex') !== end.sha256) {
+      return new ChannelFailure(
+        'CHECKSUM_MISMATCH',
+        'The bytes received do not match the checksum the agent sent.',
+      );
+    }
+    return undefined;
+  }
+
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    signal.removeEventListener('abort', cancel);
+    participant.release(channel);
+    finished();
+  };
+  const cancel = () => {
+    participant.close(channel);
+    fail(new ChannelFailure('CONFLICT', 'The download was cancelled.'));
+    finish();
+  };
+
+  const first = await new Promise<MessageOf<'file-info'> | ChannelFailure>((resolve) => {
+    const timer = setTimeout(
+      () => resolve(new ChannelFailure('TIMEOUT', 'The agent did not answer in time.')),
+      REQUEST_TIMEOUT_MS,
+    );
+    infoArrived = (value) => {
+      clearTimeout(timer);
+      infoArrived = () => {};
+      resolve(value);
+    };
+    signal.addEventListener('abort', cancel);
+    participant.send({ type: 'file-read', channel, path, offset });
+  });
+  if (first instanceof ChannelFailure) {
+    participant.close(channel);
+    finish();
+    throw first;
+  }
+  if (offset > 0 && offset >= first.size) {
+    participant.close(channel);
+    finish();
+    throw new RangeNotSatisfiable(first.size);
+  }
+
+  const body = new ReadableStream<Uint8Array>(
+    {
+      pull: async (controller) => {
+        for (;;) {
+          if (failure) {
+            finish();
+            if (abortResponse) {
+              // Cut the connection itself: an errored stream would have the HTTP server write its
+              // error text into the body, which could complete the Content-Length with wrong bytes.
+              abortResponse();
+              controller.close();
+            } else controller.error(failure);
+            return;
+          }
+          const next = queue[0];
+          const last = next !== undefined && delivered + next.byteLength === total();
+          if (next && (!last || ended)) {
+            queue.shift();
+            queuedBytes -= next.byteLength;
+            delivered += next.byteLength;
+            if (offset + delivered - acked >= FILE_ACK_EVERY_BYTES) ack(offset + delivered);
+            controller.enqueue(next);
+            if (delivered === total()) {
+              finish();
+              controller.close();
+            }
+            return;
+          }
+          if (!next && ended && delivered === total()) {
+            finish();
+            controller.close();
+            return;
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+        }
+      },
+      cancel: () => cancel(),
+    },
+    // Nothing is read ahead of the HTTP response: what it has not taken stays unacknowledged.
+    { highWaterMark: 0 },
+  );
+  return { info: first, offset, body };
+}
