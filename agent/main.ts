@@ -5,8 +5,10 @@ import { AgentError, isAgentError } from './core/errors.ts';
 import { type Attachment, joinWithCode } from './core/join.ts';
 import { verifyPolicyToken } from './core/policy.ts';
 import { register } from './core/registration.ts';
+import { createNodeFileHost } from './files/node-file-host.ts';
 import { createInputInjector } from './input/input-injector.ts';
 import { resolveFfmpeg } from './media/ffmpeg-path.ts';
+import { resolveFilesRoot } from './node/files-root.ts';
 import { AGENT_VERSION, hostInfo } from './node/host-info.ts';
 import { LinePrompt } from './node/line-prompt.ts';
 import { ffmpegScreenSource } from './node/screen-source.ts';
@@ -17,7 +19,11 @@ import type { StampConfig } from './packaging/stamp-format.ts';
 import { isStampError, verifyStamp } from './packaging/stamp-verify.ts';
 import { processExists } from './packaging/work-dir.ts';
 import { currentPlatform, type Platform } from './platform/platform.ts';
+import { loadPty } from './platform/pty-module.ts';
 import { removeNow } from './platform/self-delete.ts';
+import { createCommandHost } from './shell/command-host.ts';
+import { LiveProcesses } from './shell/live-processes.ts';
+import { createPtyShellHost } from './shell/pty-shell-host.ts';
 
 const HELP = `lifeline-agent ${AGENT_VERSION}: share this computer with a help-desk operator.
 
@@ -35,14 +41,19 @@ Options:
                      For automation and tests only: nobody is asked for consent.
   --allow LIST       Capabilities that may be granted, comma-separated
                      (view,control,chat,files,shell). Default: all; the user still chooses.
+  --files-root DIR   The folder shared for file transfers, where shells and commands
+                     start (default: your home folder). Nothing outside it is reachable
+                     through file transfers.
   --framerate N      Frames per second captured (default 30).
   --reconnect-grace S  Seconds to keep retrying a dropped connection before ending (default 30).
   --version          Print the version.
   --help             Print this help.
 
 The agent connects outbound only and never listens on a port. Nothing is shared until
-you accept; press a letter during the session to switch a permission, q to end. When the
-session ends the agent stops everything it started and deletes its files, itself included.
+you accept; press a letter during the session to switch a permission, m to write to the
+help desk, q to end. Every shell, command and file action of the operator is shown here.
+When the session ends the agent stops everything it started (shells and commands too),
+deletes unfinished uploads and its own files, itself included.
 `;
 
 /** Exit status after Ctrl+C or a termination signal before any session existed. */
@@ -68,6 +79,8 @@ class RunState {
   /** Set once a session exists (a code was shown or a prepared session was joined). */
   sessionStarted = false;
   readonly children = new Set<number>();
+  /** Shells and commands the operator started. */
+  readonly processes = new LiveProcesses();
   private finished = false;
 
   constructor(
@@ -79,6 +92,7 @@ class RunState {
   finish(): string {
     if (this.finished) return '';
     this.finished = true;
+    this.processes.stopAll();
     for (const pid of this.children) {
       if (processExists(pid)) {
         try {
@@ -143,6 +157,25 @@ async function resolveTarget(
   return { server, ...(code ? { code } : {}) };
 }
 
+/**
+ * Files, commands and (where node-pty loads) interactive shells in the shared folder. Without
+ * node-pty the agent still runs commands and moves files, and does not offer shells in its hello.
+ */
+function channelHosts(root: string, live: LiveProcesses, status: (text: string) => void) {
+  let shells: ReturnType<typeof createPtyShellHost> | undefined;
+  try {
+    loadPty();
+    shells = createPtyShellHost({ root, live });
+  } catch (error) {
+    status(`Interactive shells are not available: ${(error as Error).message}`);
+  }
+  return {
+    files: createNodeFileHost(root),
+    commands: createCommandHost({ root, live }),
+    ...(shells ? { shells } : {}),
+  };
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -151,6 +184,7 @@ async function main(): Promise<number> {
       keep: { type: 'boolean', default: false },
       accept: { type: 'boolean', default: false },
       allow: { type: 'string' },
+      'files-root': { type: 'string' },
       framerate: { type: 'string', default: '30' },
       'reconnect-grace': { type: 'string', default: '30' },
       version: { type: 'boolean', default: false },
@@ -179,6 +213,13 @@ async function main(): Promise<number> {
     return 2;
   }
   const allowed = parseAllow(values.allow);
+  let filesRoot: string;
+  try {
+    filesRoot = resolveFilesRoot(values['files-root']);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
   const reconnectGraceS = Number(values['reconnect-grace']);
   if (!Number.isFinite(reconnectGraceS) || reconnectGraceS < 0 || reconnectGraceS > 3600) {
     process.stderr.write('--reconnect-grace must be between 0 and 3600 seconds.\n');
@@ -235,7 +276,12 @@ async function main(): Promise<number> {
     }
     linePrompt?.close();
 
-    const ui = new TerminalUi({ autoAccept: values.accept, input: process.stdin, output: process.stdout });
+    const ui = new TerminalUi({
+      autoAccept: values.accept,
+      input: process.stdin,
+      output: process.stdout,
+      filesRoot,
+    });
     // Closing the prompt paused stdin, and a paused stream stays paused when a listener is added.
     if (linePrompt) process.stdin.resume();
     ui.onEnd = interrupt;
@@ -277,7 +323,9 @@ async function main(): Promise<number> {
         onChildStarted: (pid) => state.children.add(pid),
       }),
       input: createInputInjector({ screen: () => platform.screenSize() }),
+      ...channelHosts(filesRoot, state.processes, (text) => ui.status(text)),
     });
+    ui.onChat = (text) => session!.sendChat(text);
     ui.onToggle = (capability) => {
       const next = session!.currentPermissions;
       next[capability] = !next[capability];

@@ -8,41 +8,45 @@ import {
   type OperatorInfo,
   type Permissions,
 } from '../../protocol/index.ts';
-import type { UserInterface } from '../core/ports.ts';
-
-const LABELS: Record<Capability, string> = {
-  view: 'see your screen',
-  control: 'control your mouse and keyboard',
-  chat: 'chat with you',
-  files: 'transfer files',
-  shell: 'open a command shell',
-};
+import type { ChatLine, UserInterface } from '../core/ports.ts';
+import { ChatComposer, type Key } from './chat-composer.ts';
+import { printableLine, printableLines } from './printable.ts';
 
 /** Key that toggles each capability in the terminal. */
 const KEYS: Record<Capability, string> = { view: 'v', control: 'c', chat: 'h', files: 'f', shell: 's' };
-
-interface Key {
-  name?: string;
-  ctrl?: boolean;
-  sequence?: string;
-}
+/** Key that starts a chat message during the session. */
+const CHAT_KEY = 'm';
 
 export interface TerminalUiOptions {
   /** Accept every request without asking, up to `allowed`: for automation and tests only. */
   autoAccept: boolean;
   input: NodeJS.ReadStream;
   output: NodeJS.WriteStream;
+  /** The folder shared for file transfers and where shells start, named when consent is asked. */
+  filesRoot?: string;
+}
+
+/** Hours and minutes, as the end user's clock shows them. */
+function clock(time: number): string {
+  const date = new Date(time);
+  return `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
 }
 
 /**
  * The end user's terminal: shows the code, asks for consent capability by capability, and while the
- * session runs lets the user toggle each permission or end the session with a key.
+ * session runs lets the user toggle each permission, chat with the help desk (m, then Enter) or end
+ * the session with a key. Every shell, command and file action of the operator is a status line.
  */
 export class TerminalUi implements UserInterface {
   private keyHandler: ((key: Key) => void) | undefined;
+  private permissions: Permissions | undefined;
+  /** The chat message being written, shown on the last line until it is sent. */
+  private composer: ChatComposer | undefined;
   /** Set by the host: called when the user presses a key during the session. */
   onToggle: ((capability: Capability) => void) | undefined;
   onEnd: (() => void) | undefined;
+  /** Set by the host: sends the user's chat message; false when it could not go. */
+  onChat: ((text: string) => boolean) | undefined;
 
   constructor(private readonly options: TerminalUiOptions) {
     const { input } = options;
@@ -53,17 +57,49 @@ export class TerminalUi implements UserInterface {
     } else {
       input.setEncoding('utf8');
       input.on('data', (chunk: string) => {
-        for (const ch of chunk.replace(/\r?\n/g, '\r'))
-          this.dispatch({ name: ch === '\r' ? 'return' : ch, sequence: ch });
+        for (const ch of chunk.replace(/\r?\n/g, '\r')) this.dispatch(TerminalUi.keyOf(ch));
       });
     }
   }
 
+  /** A character read from a pipe, named as readline names keys. */
+  private static keyOf(ch: string): Key {
+    const names: Record<string, string> = {
+      '\r': 'return',
+      '\x1b': 'escape',
+      '\x7f': 'backspace',
+      '\b': 'backspace',
+    };
+    return { name: names[ch] ?? ch, sequence: ch };
+  }
+
+  private labels(): Record<Capability, string> {
+    const root = this.options.filesRoot ? printableLine(this.options.filesRoot) : undefined;
+    return {
+      view: 'see your screen',
+      control: 'control your mouse and keyboard',
+      chat: 'chat with you',
+      files: root ? `transfer files in ${root}` : 'transfer files',
+      shell: root ? `run commands as you, starting in ${root}` : 'open a command shell',
+    };
+  }
+
+  /** Writes whole lines; a chat message being written stays on the last line. */
   private write(text: string): void {
+    if (this.composer) this.options.output.write('\r\x1b[K');
     this.options.output.write(text);
+    if (this.composer) this.drawDraft();
+  }
+
+  private drawDraft(): void {
+    this.options.output.write(`\r\x1b[K  Message (Enter sends, Esc cancels): ${this.composer?.draft ?? ''}`);
   }
 
   private dispatch(key: Key): void {
+    if (this.composer) {
+      this.compose(key);
+      return;
+    }
     if (key.ctrl && key.name === 'c') {
       this.onEnd?.();
       return;
@@ -73,8 +109,44 @@ export class TerminalUi implements UserInterface {
       return;
     }
     if (key.name === 'q') this.onEnd?.();
+    if (key.name === CHAT_KEY) this.startMessage();
     const capability = CAPABILITIES.find((c) => KEYS[c] === key.name);
     if (capability) this.onToggle?.(capability);
+  }
+
+  private startMessage(): void {
+    if (!this.permissions) return;
+    if (!this.permissions.chat) {
+      this.write(`  Chat is off. Press ${KEYS.chat} to allow chat, then ${CHAT_KEY} to write a message.\n`);
+      return;
+    }
+    this.composer = new ChatComposer();
+    this.drawDraft();
+  }
+
+  private compose(key: Key): void {
+    const composer = this.composer!;
+    const result = composer.key(key);
+    if (result === 'typing') {
+      this.drawDraft();
+      return;
+    }
+    this.composer = undefined;
+    this.options.output.write('\r\x1b[K');
+    const text = composer.draft.trim();
+    if (result === 'cancel' || !text) {
+      this.write('  Message not sent.\n');
+      return;
+    }
+    if (this.onChat?.(text)) this.printChat('You', Date.now(), text);
+    else this.write('  The message could not be sent: chat is off or the connection is down.\n');
+  }
+
+  private printChat(from: string, sentAt: number, text: string): void {
+    const [first = '', ...rest] = printableLines(text);
+    const head = `  [chat] ${printableLine(from)}, ${clock(sentAt)}: `;
+    const indent = ' '.repeat(head.length);
+    this.write(`${head}${first}\n${rest.map((line) => `${indent}${line}\n`).join('')}`);
   }
 
   showCode(code: string, expiresAt: Date): void {
@@ -99,9 +171,10 @@ export class TerminalUi implements UserInterface {
     operator: OperatorInfo,
     requested: Permissions,
   ): Promise<{ accepted: boolean; permissions: Permissions }> {
+    const name = printableLine(operator.name);
     if (this.options.autoAccept) {
       this.write(
-        `\n  ${operator.name} connected. Accepted automatically (--accept): ${grantedCapabilities(requested).join(', ') || 'nothing'}.\n`,
+        `\n  ${name} connected. Accepted automatically (--accept): ${grantedCapabilities(requested).join(', ') || 'nothing'}.\n`,
       );
       return Promise.resolve({ accepted: true, permissions: requested });
     }
@@ -109,11 +182,12 @@ export class TerminalUi implements UserInterface {
     const choice = Object.fromEntries(
       CAPABILITIES.map((c) => [c, requested[c] && DEFAULT_OFFER[c]]),
     ) as Permissions;
+    const labels = this.labels();
     const render = () => {
-      this.write(`\n  ${operator.name} wants to connect to this computer.\n  They ask to:\n`);
+      this.write(`\n  ${name} wants to connect to this computer.\n  They ask to:\n`);
       for (const capability of CAPABILITIES) {
         if (!requested[capability]) continue;
-        this.write(`    [${KEYS[capability]}] ${choice[capability] ? '[x]' : '[ ]'} ${LABELS[capability]}\n`);
+        this.write(`    [${KEYS[capability]}] ${choice[capability] ? '[x]' : '[ ]'} ${labels[capability]}\n`);
       }
       this.write('  Press a letter to switch an item, Enter to accept, n to refuse.\n');
     };
@@ -138,15 +212,23 @@ export class TerminalUi implements UserInterface {
   }
 
   status(text: string): void {
-    this.write(`  ${text}\n`);
+    this.write(`  ${printableLine(text)}\n`);
+  }
+
+  chatReceived(message: ChatLine): void {
+    this.printChat(message.from, message.sentAt, message.text);
+    this.write(`  (press ${CHAT_KEY} to answer)\n`);
   }
 
   permissionsChanged(permissions: Permissions): void {
+    this.permissions = { ...permissions };
     const line = CAPABILITIES.map((c) => `[${KEYS[c]}] ${c} ${permissions[c] ? 'ON' : 'off'}`).join('  ');
-    this.write(`\n  Session active. ${line}\n  Press a letter to switch, q to end the session.\n`);
+    const chat = permissions.chat ? `${CHAT_KEY} to write a message, ` : '';
+    this.write(`\n  Session active. ${line}\n  Press a letter to switch, ${chat}q to end the session.\n`);
   }
 
   ended(reason: string): void {
+    this.composer = undefined;
     this.write(`\n  Session ended: ${reason}.\n`);
   }
 

@@ -66,3 +66,99 @@ describe('the end user consents in the terminal, capability by capability', () =
     ui.close();
   });
 });
+
+const CHAT_ON = { view: true, control: false, chat: true, files: false, shell: false };
+
+describe('the end user chats with the help desk and sees what the operator does', () => {
+  it('shows a message from the help desk with its author and time, and how to answer', () => {
+    const { ui, screen } = terminal();
+    ui.permissionsChanged(CHAT_ON);
+    const sentAt = new Date(2026, 10, 22, 14, 3).getTime();
+    ui.chatReceived({ from: 'Dana (help desk)', text: 'Hello!\nCan you see my cursor?', sentAt });
+    assert.match(screen(), /\[chat\] Dana \(help desk\), 14:03: Hello!\n\s+Can you see my cursor\?\n/);
+    assert.match(screen(), /press m to answer/);
+    ui.close();
+  });
+
+  it('m starts a message, Backspace edits it and Enter sends it', async () => {
+    const { ui, input, screen } = terminal();
+    const sent: string[] = [];
+    ui.onChat = (text) => {
+      sent.push(text);
+      return true;
+    };
+    ui.permissionsChanged(CHAT_ON);
+    input.write('mYes, I cam');
+    input.write('\x7fn\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sent, ['Yes, I can']);
+    assert.match(screen(), /\[chat\] You, \d\d:\d\d: Yes, I can\n/);
+    ui.close();
+  });
+
+  it('while a message is written, letters are text: they do not switch permissions or end the session', async () => {
+    const { ui, input } = terminal();
+    const toggled: string[] = [];
+    let ended = false;
+    let sent = '';
+    ui.onToggle = (capability) => toggled.push(capability);
+    ui.onEnd = () => {
+      ended = true;
+    };
+    ui.onChat = (text) => {
+      sent = text;
+      return true;
+    };
+    ui.permissionsChanged(CHAT_ON);
+    input.write('mquick vcs\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(sent, 'quick vcs');
+    assert.deepEqual(toggled, []);
+    assert.equal(ended, false);
+    ui.close();
+  });
+
+  it('Escape cancels a message, and with chat off m explains how to turn it on', async () => {
+    const { ui, input, screen } = terminal();
+    const sent: string[] = [];
+    ui.onChat = (text) => {
+      sent.push(text);
+      return true;
+    };
+    ui.permissionsChanged(CHAT_ON);
+    input.write('mnever mind\x1b');
+    ui.permissionsChanged({ ...CHAT_ON, chat: false });
+    input.write('mhello\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sent, []);
+    assert.match(screen(), /Message not sent/);
+    assert.match(screen(), /Chat is off\. Press h to allow chat/);
+    ui.close();
+  });
+
+  it("the operator's text cannot drive the terminal: escape sequences and line breaks are shown, not obeyed", () => {
+    const { ui, screen } = terminal();
+    ui.status('Dana runs a command: echo hi\x1b[2J\x1b[1;1H\nrm -rf ~');
+    ui.chatReceived({ from: 'Dana\x1b[31m', text: 'look\x07\u202eexe.txt', sentAt: Date.now() });
+    for (const control of ['\x1b', '\x07', '\u202e'])
+      assert.ok(!screen().includes(control), JSON.stringify(control));
+    assert.match(screen(), /echo hi�\[2J�\[1;1H ⏎ rm -rf ~/);
+    ui.close();
+  });
+
+  it('the consent question names the shared folder for files and shells', async () => {
+    const input = new PassThrough() as PassThrough & NodeJS.ReadStream;
+    const output = new PassThrough() as PassThrough & NodeJS.WriteStream;
+    let text = '';
+    output.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    const ui = new TerminalUi({ autoAccept: false, input, output, filesRoot: '/home/ada' });
+    const answer = ui.askConsent(OPERATOR, { ...ASKED, shell: true });
+    input.write('\n');
+    await answer;
+    assert.match(text, /\[f\] \[ \] transfer files in \/home\/ada/);
+    assert.match(text, /\[s\] \[ \] run commands as you, starting in \/home\/ada/);
+    ui.close();
+  });
+});
