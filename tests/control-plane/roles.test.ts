@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SCOPES, type Scope } from '../../control-plane/auth/scopes.ts';
-import { DEFAULT_POLICY, ROLES, type Role } from '../../protocol/index.ts';
+import { DEFAULT_POLICY, type Permissions, ROLES, type Role } from '../../protocol/index.ts';
 import {
   type ApiClient,
   type AuditEvent,
@@ -18,7 +21,9 @@ import {
   type SessionView,
 } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { RelayClient } from './relay-client.ts';
+import { ScriptedAgent } from './scripted-agent.ts';
+
+const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
 
 const Y = true;
 const N = false;
@@ -40,6 +45,14 @@ const MATRIX = [
   ['redeem a code',                 'sessions:write', Y,    Y,      Y,         N],
   ['join a session',                'sessions:write', Y,    Y,      Y,         N],
   ['end a session',                 'sessions:write', Y,    Y,      Y,         N],
+  ['connect the API to a session',  'sessions:write', Y,    Y,      Y,         N],
+  ['run a command',                 'exec',           Y,    Y,      Y,         N],
+  ['list files',                    'files',          Y,    Y,      Y,         N],
+  ['download a file',               'files',          Y,    Y,      Y,         N],
+  ['upload a file',                 'files',          Y,    Y,      Y,         N],
+  ['change a file',                 'files',          Y,    Y,      Y,         N],
+  ['send a chat message',           'sessions:write', Y,    Y,      Y,         N],
+  ['read the chat',                 'sessions:read',  Y,    Y,      Y,         Y],
   ['list groups',                   'groups:read',    Y,    Y,      Y,         Y],
   ['get a group',                   'groups:read',    Y,    Y,      Y,         Y],
   ['create a group',                'groups:write',   Y,    Y,      N,         N],
@@ -81,11 +94,12 @@ describe('roles and organisations', () => {
   let managerBId: string;
   /** A user-first session of organisation A whose agent is connected and whose code was redeemed. */
   let liveSessionA: string;
+  let liveAgent: ScriptedAgent;
+  let filesRoot: string;
   /** An operator-first session of organisation A, waiting for its agent. */
   let waitingSessionA: string;
   /** An operator whose name the matrix changes. */
   let targetOperatorId: string;
-  const sockets: RelayClient[] = [];
   let unique = 0;
 
   /** Registers an agent (user-first), from its own address so the registration throttle never bites. */
@@ -131,6 +145,25 @@ describe('roles and organisations', () => {
       const { session } = await createSession(admin);
       return api.post(`/api/sessions/${session.id}/end`, who);
     },
+    'connect the API to a session': (who) =>
+      api.post(`/api/sessions/${liveSessionA}/connect`, who, { capabilities: ['files', 'shell'] }),
+    'run a command': (who) => api.post(`/api/sessions/${liveSessionA}/exec`, who, { command: 'true' }),
+    'list files': (who) => api.get(`/api/sessions/${liveSessionA}/files`, who),
+    'download a file': (who) => api.get(`/api/sessions/${liveSessionA}/files/content?path=readme.txt`, who),
+    'upload a file': (who) =>
+      api.request(
+        'PUT',
+        `/api/sessions/${liveSessionA}/files/content?path=up-${++unique}.txt`,
+        who,
+        'hello',
+        {
+          headers: { 'content-length': '5' },
+        },
+      ),
+    'change a file': (who) =>
+      api.post(`/api/sessions/${liveSessionA}/files/ops`, who, { op: 'mkdir', path: `folder-${++unique}` }),
+    'send a chat message': (who) => api.post(`/api/sessions/${liveSessionA}/chat`, who, { text: 'hello' }),
+    'read the chat': (who) => api.get(`/api/sessions/${liveSessionA}/chat`, who),
     'list groups': (who) => api.get('/api/groups', who),
     'get a group': (who) => api.get(`/api/groups/${groupA.id}`, who),
     'create a group': (who) => api.post('/api/groups', who, { name: `group ${++unique}` }),
@@ -235,20 +268,20 @@ describe('roles and organisations', () => {
     assert.ok(groupA && groupB, 'each organisation has a default group');
     spareGroupA = await expectJson<GroupView>(await api.post('/api/groups', admin, { name: 'spare' }), 201);
 
-    // A live session in A: a real agent on the relay, its code redeemed by the administrator.
-    const registration = await registerAgent();
-    const agent = await RelayClient.connect(registration.relay.url);
-    sockets.push(agent);
-    agent.hello('agent', registration.relay.token);
-    await agent.next('welcome');
-    await expectJson(await api.post('/api/sessions/redeem', admin, { code: registration.code }), 200);
-    liveSessionA = registration.sessionId;
+    // A live session in A: an agent on the relay that runs commands and shares a folder, its code
+    // redeemed by the administrator.
+    filesRoot = mkdtempSync(join(tmpdir(), 'lifeline-roles-'));
+    writeFileSync(join(filesRoot, 'readme.txt'), 'hello');
+    liveAgent = await ScriptedAgent.start(cp, filesRoot, { consent: { accept: EVERYTHING } });
+    await expectJson(await api.post('/api/sessions/redeem', admin, { code: liveAgent.code }), 200);
+    liveSessionA = liveAgent.sessionId;
     waitingSessionA = (await createSession(admin)).session.id;
   });
 
   after(async () => {
-    await Promise.all(sockets.map((socket) => socket.close()));
+    await liveAgent.close();
     await cp.stop();
+    rmSync(filesRoot, { recursive: true, force: true });
   });
 
   describe('each role, logged in to the console, through the API', () => {
