@@ -32,6 +32,10 @@ export class ScriptedAgent {
   readonly parts = new Map<string, Uint8Array>();
   /** Called after each download chunk goes out, with the offset it reached. */
   onChunkSent: ((path: string, offset: number) => void) | undefined;
+  /** Holds each upload acknowledgement this long, in ms, as a slow link would. */
+  ackDelayMs = 0;
+  /** Stops acknowledging uploads past this many bytes, so a transfer stays under way. */
+  ackLimit = Number.POSITIVE_INFINITY;
   readonly #peer: RelayPeer;
   readonly #reads = new Map<number, { path: string; data: Uint8Array; sent: number; acked: number }>();
   readonly #writes = new Map<
@@ -218,9 +222,12 @@ export class ScriptedAgent {
     write.chunks.push(frame.data);
     write.received += frame.data.byteLength;
     this.parts.set(write.path, Buffer.concat(write.chunks));
+    if (write.received > this.ackLimit) return;
     if (write.received - write.acked >= FILE_ACK_EVERY_BYTES || write.received === write.size) {
       write.acked = write.received;
-      this.#send({ type: 'file-ack', channel: frame.channel, offset: write.received });
+      const ack: ControlMessage = { type: 'file-ack', channel: frame.channel, offset: write.received };
+      if (this.ackDelayMs > 0) setTimeout(() => this.#send(ack), this.ackDelayMs);
+      else this.#send(ack);
     }
   }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -44,6 +45,7 @@ describe('session tools in the console', () => {
   let context: BrowserContext;
   let page: Page;
   let problems: string[];
+  const scratch = mkdtempSync(join(tmpdir(), 'lifeline-tools-ui-'));
 
   before(async () => {
     assets = await buildConsoleAssets();
@@ -52,6 +54,7 @@ describe('session tools in the console', () => {
 
   after(async () => {
     await browser?.close();
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   beforeEach(async () => {
@@ -242,6 +245,19 @@ describe('session tools in the console', () => {
     await page.waitForFunction(
       () => document.querySelector('[data-testid=terminal-pane]')?.getAttribute('data-status') === 'open',
     );
+    // The theme's colours reach the page (xterm.js's own <style> would be refused by the CSP).
+    const promptColour = await page.evaluate(() => {
+      const span = [...document.querySelectorAll('[data-testid=terminal-screen] .xterm-rows span')].find(
+        (element) => element.textContent === 'bob@desk-42',
+      );
+      return span ? getComputedStyle(span).color : 'missing';
+    });
+    const plainColour = await page.$eval(
+      '[data-testid=terminal-screen] .xterm-rows',
+      (rows) => getComputedStyle(rows).color,
+    );
+    assert.notEqual(promptColour, plainColour, 'ANSI green differs from the default foreground');
+    assert.equal(plainColour, 'rgb(226, 232, 240)');
     await page.keyboard.type('ls\r');
     const typed = await peer.until('the keystrokes', () => {
       const text = Buffer.concat(peer.frames.filter((f) => f.kind === 'shell').map((f) => f.data)).toString();
@@ -413,11 +429,9 @@ describe('session tools in the console', () => {
     agent.parts.set('setup.log', content.slice(0, 1_000_000));
     await page.click('[data-testid=tool-files]');
     await page.waitForSelector('[data-testid=file-row]');
-    await page.setInputFiles('[data-testid=upload-input]', {
-      name: 'setup.log',
-      mimeType: 'application/octet-stream',
-      buffer: Buffer.from(content),
-    });
+    const file = join(scratch, 'setup.log');
+    writeFileSync(file, content);
+    await page.setInputFiles('[data-testid=upload-input]', file);
     await page.waitForSelector('[data-testid=transfer][data-status=exists]');
     assert.match(await textOf('[data-testid=transfer-line]'), /setup\.log already exists/);
     await shot('files-exists');
@@ -440,6 +454,39 @@ describe('session tools in the console', () => {
     assert.equal(end.sha256, sha256(content));
     assert.equal(end.size, content.byteLength);
     await page.waitForSelector('[data-testid=file-row][data-name="setup.log"]');
+  });
+
+  it('a transfer under way shows its bytes, speed and time left, and Cancel closes its channel', async () => {
+    const peer = await goLive();
+    const agent = new ScriptedAgent(peer, {});
+    agent.ackDelayMs = 300;
+    agent.ackLimit = 6_000_000;
+    const content = bytes(10_000_000, 5);
+    await page.click('[data-testid=tool-files]');
+    await page.waitForSelector('[data-testid=files-panel] .files__empty');
+    // Large files go to the browser by path; a buffer would cross the DevTools protocol as base64.
+    const file = join(scratch, 'capture.pcap');
+    writeFileSync(file, content);
+    await page.setInputFiles('[data-testid=upload-input]', file);
+    await page.waitForFunction(
+      () =>
+        /of 10\.0 MB · .+\/s · \d+ s left/.test(
+          document.querySelector('[data-testid=transfer-line]')?.textContent ?? '',
+        ),
+      undefined,
+      { timeout: 20_000 },
+    );
+    const progress = await page.$eval(
+      '[data-testid=transfer] progress',
+      (bar) => (bar as HTMLProgressElement).value,
+    );
+    assert.ok(progress > 0 && progress < 100, `progress ${progress}`);
+    await shot('files-progress');
+    await page.click('[data-testid=transfer-cancel]');
+    const write = await peer.waitFor('file-write');
+    assert.deepEqual(await peer.waitFor('channel-close'), { type: 'channel-close', channel: write.channel });
+    await page.waitForSelector('[data-testid=transfer][data-status=cancelled]');
+    assert.equal(agent.find('capture.pcap'), undefined);
   });
 
   it('new folder, rename and delete send file-op and refresh; refusals read clearly', async () => {
