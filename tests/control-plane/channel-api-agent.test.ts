@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type ApiClient, apiClient, assertProblem, createToken, expectJson } from '../support/api.ts';
+import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { startXvfb, type Xvfb } from '../support/xvfb.ts';
+
+/**
+ * A script drives a real agent (agent/main.ts, as an end user runs it, accepting on their behalf)
+ * through the HTTP API only, with an API token: create a session, let the agent join with the code,
+ * connect, wait for consent, run a command, move files both ways, and end the session.
+ */
+describe('a script with an API token runs commands and moves files on a real agent', () => {
+  let xvfb: Xvfb;
+  let cp: TestControlPlane;
+  let api: ApiClient;
+  let bearer: string;
+  let agent: Spawned | undefined;
+  let sessionId: string;
+  const shared = realpathSync(mkdtempSync(join(tmpdir(), 'lifeline-agent-files-')));
+  const script = () => ({ token: bearer });
+
+  /** A request over the real socket, as curl sends it. */
+  function raw(
+    method: string,
+    path: string,
+    options: { headers?: Record<string, string>; body?: Uint8Array } = {},
+  ): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const request = httpRequest(`${cp.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${bearer}`, ...options.headers },
+      });
+      request.on('response', resolve);
+      request.on('error', reject);
+      request.end(options.body);
+    });
+  }
+
+  function readAll(response: IncomingMessage): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve(Buffer.concat(chunks)));
+      response.on('error', reject);
+      response.on('close', () => {
+        if (!response.complete) reject(new Error('the response was cut short'));
+      });
+    });
+  }
+
+  /** Files the agent process holds open, as paths. */
+  function openFiles(pid: number): string[] {
+    return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        return [readlinkSync(`/proc/${pid}/fd/${fd}`)];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  before(async () => {
+    xvfb = await startXvfb({ width: 640, height: 480 });
+    cp = await startControlPlane({ listen: true });
+    api = apiClient(cp);
+    const admin = { cookie: await loginCookie(cp.app) };
+    bearer = (
+      await createToken(api, admin, ['sessions:read', 'sessions:write', 'exec', 'files'], 'ci-script')
+    ).token;
+  });
+
+  after(async () => {
+    await agent?.kill();
+    await cp?.stop();
+    await xvfb?.stop();
+    rmSync(shared, { recursive: true, force: true });
+  });
+
+  it('the script creates a session, the agent joins with its code, and the script connects once the user accepts', async () => {
+    const created = await expectJson<{ session: { id: string }; code: string }>(
+      await api.post('/api/sessions', script(), {}),
+      201,
+    );
+    sessionId = created.session.id;
+    agent = spawnCollecting(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'agent/main.ts',
+        '--server',
+        cp.url,
+        '--code',
+        created.code,
+        '--accept',
+        '--allow',
+        'chat,files,shell',
+        '--files-root',
+        shared,
+      ],
+      { ...process.env, DISPLAY: xvfb.display },
+    );
+    agent.child.stdin?.end();
+    const connected = await expectJson<{ reached: boolean }>(
+      await api.get(`/api/sessions/${sessionId}/wait?until=agent-connected&timeout=30`, script()),
+      200,
+    );
+    assert.equal(connected.reached, true, agent.output());
+    await expectJson(
+      await api.post(`/api/sessions/${sessionId}/connect`, script(), { capabilities: ['files', 'shell'] }),
+      200,
+    );
+    const active = await expectJson<{ reached: boolean; status: string }>(
+      await api.get(`/api/sessions/${sessionId}/wait?until=active&timeout=30`, script()),
+      200,
+    );
+    assert.equal(active.status, 'active', agent.output());
+  });
+
+  it('a command returns its standard output, standard error and exit code', async () => {
+    const result = await expectJson<{ exitCode: number; stdout: string; stderr: string; timedOut: boolean }>(
+      await api.post(`/api/sessions/${sessionId}/exec`, script(), {
+        command: 'echo hello && echo oops >&2; exit 3',
+      }),
+      200,
+    );
+    assert.equal(result.stdout, 'hello\n');
+    assert.equal(result.stderr, 'oops\n');
+    assert.equal(result.exitCode, 3);
+    assert.equal(result.timedOut, false);
+    const where = await expectJson<{ stdout: string }>(
+      await api.post(`/api/sessions/${sessionId}/exec`, script(), { command: 'pwd' }),
+      200,
+    );
+    assert.equal(where.stdout.trim(), shared, 'commands run in the shared folder');
+  });
+
+  it('a few MiB uploaded come back byte for byte, whole and from an offset', async () => {
+    const data = randomBytes(4 * 1024 * 1024 + 777);
+    const response = await raw('PUT', `/api/sessions/${sessionId}/files/content?path=payload.bin`, {
+      headers: { 'content-length': String(data.byteLength) },
+      body: data,
+    });
+    const stored = JSON.parse((await readAll(response)).toString());
+    assert.equal(response.statusCode, 201, JSON.stringify(stored));
+    assert.deepEqual(stored, {
+      path: 'payload.bin',
+      size: data.byteLength,
+      sha256: createHash('sha256').update(data).digest('hex'),
+    });
+    assert.ok(readFileSync(join(shared, 'payload.bin')).equals(data), 'the agent stored the upload');
+
+    const whole = await raw('GET', `/api/sessions/${sessionId}/files/content?path=payload.bin`);
+    assert.equal(whole.statusCode, 200);
+    assert.ok((await readAll(whole)).equals(data), 'the download is byte-identical');
+    const tail = await raw('GET', `/api/sessions/${sessionId}/files/content?path=payload.bin`, {
+      headers: { range: 'bytes=3000000-' },
+    });
+    assert.equal(tail.statusCode, 206);
+    assert.ok(
+      (await readAll(tail)).equals(data.subarray(3_000_000)),
+      'the resumed part is the file from there',
+    );
+
+    const listing = await expectJson<{ entries: { name: string; size: number }[] }>(
+      await api.get(`/api/sessions/${sessionId}/files`, script()),
+      200,
+    );
+    assert.deepEqual(
+      listing.entries.find((entry) => entry.name === 'payload.bin'),
+      { ...listing.entries.find((entry) => entry.name === 'payload.bin'), size: data.byteLength },
+    );
+  });
+
+  it('a path outside the shared folder is refused with 403 PATH_OUTSIDE_FOLDER', async () => {
+    await assertProblem(
+      await api.get(
+        `/api/sessions/${sessionId}/files/content?path=${encodeURIComponent('../outside.txt')}`,
+        script(),
+      ),
+      403,
+      'PATH_OUTSIDE_FOLDER',
+    );
+    const response = await raw(
+      'PUT',
+      `/api/sessions/${sessionId}/files/content?path=${encodeURIComponent('../x')}`,
+      {
+        headers: { 'content-length': '1' },
+        body: Buffer.from('x'),
+      },
+    );
+    assert.equal(response.statusCode, 403);
+    assert.equal(JSON.parse((await readAll(response)).toString()).code, 'PATH_OUTSIDE_FOLDER');
+  });
+
+  it('a client that drops a download makes the agent stop reading the file', async () => {
+    const big = join(shared, 'big.img');
+    writeFileSync(big, randomBytes(64 * 1024 * 1024));
+    const pid = agent!.child.pid!;
+    const response = await raw('GET', `/api/sessions/${sessionId}/files/content?path=big.img`);
+    assert.equal(response.statusCode, 200);
+    response.pause();
+    await waitFor('the agent to open the file', () => openFiles(pid).includes(big));
+    response.destroy();
+    await waitFor('the agent to close the file', () => !openFiles(pid).includes(big), 20_000);
+  });
+
+  it('ending the session through the API ends the agent', async () => {
+    await expectJson(await api.post(`/api/sessions/${sessionId}/end`, script()), 200);
+    const code = await Promise.race([
+      agent!.exited,
+      new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 20_000)),
+    ]);
+    assert.notEqual(code, 'running', `the agent exits: ${agent!.output()}`);
+    await assertProblem(
+      await api.post(`/api/sessions/${sessionId}/exec`, script(), { command: 'true' }),
+      410,
+      'SESSION_ENDED',
+    );
+  });
+});
