@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { encodeControl, type Permissions, PROTOCOL_VERSION } from '../../protocol/index.ts';
-import type { ActorType } from '../audit/audit-log.ts';
+import type { ActorType, AuditLog } from '../audit/audit-log.ts';
+import type { Logger } from '../logger.ts';
 import type { ChatRouter } from './chat-router.ts';
 import type { LiveSession, OperatorSide } from './live-session.ts';
 import type { RelayPeer } from './relay-peer.ts';
@@ -20,17 +21,25 @@ export interface OperatorIdentity {
   video: boolean;
 }
 
+/** What joining needs from the relay. */
+export interface JoinDeps {
+  chat: ChatRouter;
+  audit: AuditLog;
+  logger: Logger;
+}
+
 /**
  * Adds an operator connection to a live session: it gets a slot and its welcome, the agent hears who
  * joined (which asks the end user for consent if they have not answered), and a session already
- * under way is brought up to date (consent, video, chat history). Returns undefined when every slot
- * is taken. Nothing here awaits: the connection's next frames must find it attached.
+ * under way is brought up to date (consent, video, chat history). The arrival is logged and audited.
+ * Returns undefined when every slot is taken. Nothing here awaits: the connection's next frames must
+ * find it attached.
  */
 export function joinOperator(
   session: LiveSession,
   peer: RelayPeer,
   identity: OperatorIdentity,
-  chat: ChatRouter,
+  { chat, audit, logger }: JoinDeps,
 ): OperatorSide | undefined {
   const slot = session.allocateSlot();
   if (slot === undefined) return undefined;
@@ -72,5 +81,19 @@ export function joinOperator(
     }
   }
   chat.replay(session, side);
+  logger.info(
+    {
+      event: 'pair',
+      role: 'operator',
+      sessionId: session.id,
+      operatorId: side.operatorId,
+      slot,
+      address: peer.address,
+    },
+    'operator joined',
+  );
+  audit
+    .record({ ...side.actor, action: 'session.join', sessionId: session.id, address: peer.address })
+    .catch((error: unknown) => logger.error({ err: error, sessionId: session.id }, 'could not audit a join'));
   return side;
 }

@@ -20,7 +20,7 @@ import { ChannelRouter, isAgentChannelMessage, isOperatorChannelMessage } from '
 import type { StampedChat } from './chat-history.ts';
 import { ChatRouter } from './chat-router.ts';
 import { type AgentSide, LiveSession, type OperatorSide } from './live-session.ts';
-import { joinOperator, type OperatorIdentity } from './operator-join.ts';
+import { type JoinDeps, joinOperator, type OperatorIdentity } from './operator-join.ts';
 import { CloseCode, type RelayConnection, type RelayPeer } from './relay-peer.ts';
 
 /** A peer whose hello has not arrived by then is closed, in milliseconds. */
@@ -79,6 +79,7 @@ export class Relay {
   private readonly helloTimeoutMs: number;
   private readonly channels: ChannelRouter;
   private readonly chat: ChatRouter;
+  private readonly joinDeps: JoinDeps;
 
   private readonly limitTimer: ReturnType<typeof setInterval>;
 
@@ -92,6 +93,7 @@ export class Relay {
       unrouted: () => this.unroutedChannelFrames++,
     });
     this.chat = new ChatRouter({ audit: options.audit, logger: options.logger });
+    this.joinDeps = { chat: this.chat, audit: options.audit, logger: options.logger };
     this.limitTimer = setInterval(() => this.enforceLimits(), LIMIT_CHECK_INTERVAL_MS);
     this.limitTimer.unref();
   }
@@ -200,7 +202,7 @@ export class Relay {
   ): RelayConnection | undefined {
     const session = this.sessions.get(sessionId);
     if (!session || session.ended) return undefined;
-    const side = this.addOperator(session, peer, identity);
+    const side = joinOperator(session, peer, identity, this.joinDeps);
     if (!side) return undefined;
     let open = true;
     return {
@@ -406,43 +408,21 @@ export class Relay {
       return this.refuse(peer, 'AGENT_OFFLINE', 'The agent of this session is not connected.');
     // From here on nothing awaits: once the welcome is out, the operator's next frames (input right
     // away, on a session already consented) must find the socket attached, not still in its hello.
-    const side = this.addOperator(session, peer, {
-      operatorId: claims.sub,
-      name: claims.name ?? claims.sub,
-      loginSessionId: claims.lsid,
-      actor: { actorType: 'operator', actorId: claims.sub },
-      requested: { ...DEFAULT_OFFER, control: true },
-      video: true,
-    });
+    const side = joinOperator(
+      session,
+      peer,
+      {
+        operatorId: claims.sub,
+        name: claims.name ?? claims.sub,
+        loginSessionId: claims.lsid,
+        actor: { actorType: 'operator', actorId: claims.sub },
+        requested: { ...DEFAULT_OFFER, control: true },
+        video: true,
+      },
+      this.joinDeps,
+    );
     if (!side) return this.refuse(peer, 'CONFLICT', 'This session has too many operator connections.');
     return { role: 'operator', session, side };
-  }
-
-  /** Adds an operator connection and records its arrival. */
-  private addOperator(
-    session: LiveSession,
-    peer: RelayPeer,
-    identity: OperatorIdentity,
-  ): OperatorSide | undefined {
-    const side = joinOperator(session, peer, identity, this.chat);
-    if (!side) return undefined;
-    this.options.logger.info(
-      {
-        event: 'pair',
-        role: 'operator',
-        sessionId: session.id,
-        operatorId: side.operatorId,
-        slot: side.slot,
-        address: peer.address,
-      },
-      'operator joined',
-    );
-    void this.options.audit
-      .record({ ...side.actor, action: 'session.join', sessionId: session.id, address: peer.address })
-      .catch((error: unknown) =>
-        this.options.logger.error({ err: error, sessionId: session.id }, 'could not audit a join'),
-      );
-    return side;
   }
 
   private fromAgent(session: LiveSession, data: Uint8Array): void {
