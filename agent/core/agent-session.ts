@@ -4,9 +4,7 @@ import {
   decodeFrame,
   type EndReason,
   encodeControl,
-  encodeVideo,
   type Frame,
-  MAX_CHAT_CHARS,
   type MessageOf,
   NO_PERMISSIONS,
   type PeerInfo,
@@ -16,8 +14,10 @@ import {
 } from '../../protocol/index.ts';
 import type { ChannelCapability } from './channel-scope.ts';
 import { type ChannelHosts, ChannelRouter } from './channels.ts';
+import { SessionChat } from './chat.ts';
 import { AgentError } from './errors.ts';
-import type { InputSink, ScreenSource, ScreenStream, UserInterface, VideoConfig } from './ports.ts';
+import type { InputSink, ScreenSource, UserInterface } from './ports.ts';
+import { ScreenSender } from './screen-sender.ts';
 import { MAX_AGENT_BUFFERED_BYTES, socketUplink } from './uplink.ts';
 
 export { MAX_AGENT_BUFFERED_BYTES };
@@ -62,28 +62,23 @@ export class AgentSession {
   private socket: WebSocket | undefined;
   private permissions: Permissions = { ...NO_PERMISSIONS };
   private consent: 'pending' | 'asking' | 'accepted' = 'pending';
-  private stream: ScreenStream | undefined;
-  private sequence = 0;
-  private waitingForKeyframe = false;
+  private readonly screen: ScreenSender;
   private finished = false;
   private maxTimer: ReturnType<typeof setTimeout> | undefined;
   /** The result code of the relay's last refusal, if any. */
   private refusal: string | undefined;
-  private videoConfig: VideoConfig | undefined;
   /** Operators' display names by the slot of their connection, for the user's status lines. */
   private readonly operators = new Map<number, string>();
   private readonly channels: ChannelRouter;
+  private readonly chat: SessionChat;
   private resolveDone!: (outcome: SessionOutcome) => void;
   readonly done: Promise<SessionOutcome> = new Promise((resolve) => {
     this.resolveDone = resolve;
   });
   /** Frames refused by the decoder or not meant for an agent. */
   malformedFrames = 0;
-  droppedVideoFrames = 0;
   /** Input that arrived while control was not allowed, and was not applied. */
   droppedInputEvents = 0;
-  /** Chat from operators that arrived while chat was not allowed, and was not shown. */
-  droppedChatMessages = 0;
 
   constructor(private readonly options: AgentSessionOptions) {
     this.channels = new ChannelRouter(options, {
@@ -95,11 +90,32 @@ export class AgentSession {
       report: (text) => this.options.ui.status(text),
       operatorName: (slot) => this.operators.get(slot) ?? 'The operator',
     });
+    this.screen = new ScreenSender(options.screen, {
+      socket: () => this.socket,
+      viewing: () => this.permissions.view,
+      send: (message) => this.send(message),
+      status: (text) => this.options.ui.status(text),
+    });
+    this.chat = new SessionChat(
+      options.ui,
+      () => this.allows('chat'),
+      (message) => this.send(message),
+    );
   }
 
   /** What this agent offers beyond the screen, for the relay and the console. */
   get features(): string[] {
-    return [...(this.options.ui.chatReceived ? ['chat'] : []), ...this.channels.features()];
+    return [...(this.chat.offered ? ['chat'] : []), ...this.channels.features()];
+  }
+
+  /** Video access units not sent (before a keyframe, or skipped while the socket was full). */
+  get droppedVideoFrames(): number {
+    return this.screen.dropped;
+  }
+
+  /** Chat from operators that arrived while chat was not allowed, and was not shown. */
+  get droppedChatMessages(): number {
+    return this.chat.dropped;
   }
 
   /** Connects and waits for the relay's welcome. */
@@ -190,9 +206,7 @@ export class AgentSession {
       this.refusal = undefined;
       try {
         await this.open();
-        this.waitingForKeyframe = true;
-        if (this.videoConfig) this.send({ type: 'video-config', ...this.videoConfig });
-        this.stream?.requestKeyframe();
+        this.screen.resume();
         for (const channel of lost) {
           const message = 'The connection to the device dropped; this channel was closed.';
           this.send({ type: 'channel-error', channel, code: 'AGENT_OFFLINE', message });
@@ -221,8 +235,8 @@ export class AgentSession {
     if (before.control && !capped.control) this.options.input.releaseAll();
     if (this.consent === 'accepted') {
       this.send({ type: 'permissions', permissions: capped });
-      if (capped.view && !before.view) await this.startStream();
-      if (!capped.view && before.view) await this.stopStream();
+      if (capped.view && !before.view) await this.screen.start();
+      if (!capped.view && before.view) await this.screen.stop();
     }
     if (!capped.shell) await this.channels.revoke('shell');
     if (!capped.files) await this.channels.revoke('files');
@@ -234,11 +248,7 @@ export class AgentSession {
    * allowed (or not yet accepted), the text is empty or too long, or the connection is down.
    */
   sendChat(text: string): boolean {
-    const trimmed = text.trim();
-    if (!this.allows('chat') || !trimmed || trimmed.length > MAX_CHAT_CHARS) return false;
-    if (this.socket?.readyState !== WebSocket.OPEN) return false;
-    this.send({ type: 'chat', id: crypto.randomUUID(), text: trimmed });
-    return true;
+    return this.chat.write(text);
   }
 
   /** Whether the user allows a capability right now: consent accepted and the (capped) permission on. */
@@ -285,15 +295,19 @@ export class AgentSession {
           if (message.slot !== undefined) this.operators.set(message.slot, message.operator.name);
           await this.onOperatorJoined(message);
           return;
-        case 'operator-left':
+        case 'operator-left': {
+          const name = message.slot === undefined ? undefined : this.operators.get(message.slot);
           if (message.slot !== undefined) {
             this.operators.delete(message.slot);
             await this.channels.closeSlot(message.slot);
           }
-          this.options.ui.status('The operator left. Waiting for them to come back; press q to end.');
+          this.options.ui.status(
+            `${name ?? 'The operator'} left. Waiting for them to come back; press q to end.`,
+          );
           return;
+        }
         case 'chat':
-          this.onChat(message);
+          this.chat.receive(message);
           return;
         case 'input':
           // Enforced here, on the device: whatever the relay or a modified console sends.
@@ -302,7 +316,7 @@ export class AgentSession {
           else this.droppedInputEvents++;
           return;
         case 'request-keyframe':
-          this.stream?.requestKeyframe();
+          this.screen.requestKeyframe();
           return;
         case 'end':
           await this.finish({
@@ -316,20 +330,6 @@ export class AgentSession {
     } catch (error) {
       this.options.ui.status(`Error: ${error instanceof Error ? error.message : String(error)}`);
     }
-  }
-
-  /** Chat from the help desk is shown only while the user allows chat; the relay checks it too. */
-  private onChat(message: MessageOf<'chat'>): void {
-    if (message.from?.kind === 'user') return;
-    if (!this.allows('chat') || !this.options.ui.chatReceived) {
-      this.droppedChatMessages++;
-      return;
-    }
-    this.options.ui.chatReceived({
-      from: message.from?.name ?? 'The operator',
-      text: message.text,
-      sentAt: message.sentAt ?? Date.now(),
-    });
   }
 
   private async onOperatorJoined(message: MessageOf<'operator-joined'>): Promise<void> {
@@ -364,53 +364,14 @@ export class AgentSession {
       this.maxTimer = setTimeout(() => void this.end('max-duration'), maxMinutes * 60_000);
     }
     this.options.ui.permissionsChanged(permissions);
-    if (permissions.view) await this.startStream();
+    if (permissions.view) await this.screen.start();
   }
 
-  private async startStream(): Promise<void> {
-    if (this.stream) return;
-    this.waitingForKeyframe = true;
-    this.stream = await this.options.screen.start({
-      onConfig: (config) => {
-        this.videoConfig = config;
-        this.send({ type: 'video-config', ...config });
-      },
-      onAccessUnit: (unit) => {
-        const socket = this.socket;
-        if (!socket || socket.readyState !== WebSocket.OPEN || !this.permissions.view) return;
-        if (this.waitingForKeyframe && !unit.keyframe) {
-          this.droppedVideoFrames++;
-          return;
-        }
-        if (socket.bufferedAmount > MAX_AGENT_BUFFERED_BYTES) {
-          // The uplink cannot keep up: skip to the next keyframe rather than queue stale pictures.
-          this.waitingForKeyframe = true;
-          this.droppedVideoFrames++;
-          this.stream?.requestKeyframe();
-          return;
-        }
-        this.waitingForKeyframe = false;
-        socket.send(
-          encodeVideo({
-            keyframe: unit.keyframe,
-            sequence: this.sequence++,
-            captureTime: unit.captureTime,
-            data: unit.data,
-          }),
-        );
-      },
-      onError: (text) => this.options.ui.status(`Screen capture failed: ${text}`),
-    });
-  }
-
-  private async stopStream(): Promise<void> {
-    const stream = this.stream;
-    this.stream = undefined;
-    await stream?.stop();
-  }
-
-  private send(message: ControlMessage): void {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(encodeControl(message));
+  /** Sends a control message; false when there is no open connection to send it on. */
+  private send(message: ControlMessage): boolean {
+    if (this.socket?.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(encodeControl(message));
+    return true;
   }
 
   private async finish(outcome: SessionOutcome): Promise<void> {
@@ -418,7 +379,7 @@ export class AgentSession {
     this.finished = true;
     clearTimeout(this.maxTimer);
     this.options.input.releaseAll();
-    await this.stopStream();
+    await this.screen.stop();
     const left = await this.channels.finish();
     if (left.length > 0) this.options.ui.status(`Could not delete partial uploads: ${left.join(', ')}`);
     if (this.socket && this.socket.readyState !== WebSocket.CLOSED) this.socket.close(1000, outcome.reason);

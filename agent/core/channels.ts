@@ -140,14 +140,20 @@ export class ChannelRouter {
    * The user revoked a permission: every channel that needs it is closed and its operator told
    * CAPABILITY_NOT_ALLOWED. Shells and commands are killed, transfers stop.
    */
-  revoke(capability: ChannelCapability): Promise<void> {
+  async revoke(capability: ChannelCapability): Promise<void> {
     const failure = new ChannelFailure('CAPABILITY_NOT_ALLOWED', `The user turned off ${NEEDS[capability]}.`);
-    return this.closeWhere((_id, handler) => handler?.capability === capability, failure);
+    const stopped = await this.closeWhere((_id, handler) => handler?.capability === capability, failure);
+    if (stopped > 0) {
+      const what = capability === 'shell' ? 'shell or command' : 'file transfer';
+      this.context.report(
+        `You turned off ${NEEDS[capability]}: stopped ${stopped} ${what}${stopped > 1 ? 's' : ''}.`,
+      );
+    }
   }
 
   /** An operator connection left: its channels close (an upload's part stays for a resume). */
-  closeSlot(slot: number): Promise<void> {
-    return this.closeWhere((id) => slotOf(id) === slot);
+  async closeSlot(slot: number): Promise<void> {
+    await this.closeWhere((id) => slotOf(id) === slot);
   }
 
   /** Closes every channel quietly; returns their ids. */
@@ -196,7 +202,7 @@ export class ChannelRouter {
   private async closeWhere(
     match: (id: number, handler: ChannelHandler | undefined) => boolean,
     failure?: ChannelFailure,
-  ): Promise<void> {
+  ): Promise<number> {
     const closing: Promise<void>[] = [];
     for (const [id, { scope, handler }] of [...this.open]) {
       if (!match(id, handler)) continue;
@@ -206,6 +212,7 @@ export class ChannelRouter {
       if (handler) closing.push(handler.close().catch(() => {}));
     }
     await Promise.all(closing);
+    return closing.length;
   }
 }
 

@@ -119,6 +119,36 @@ describe('the agent enforces capabilities on every channel and carries chat', ()
     await waitFor("slot 2's command to be killed", () => !isAlive(theirsPid!));
   });
 
+  it('a dropped connection stops open channels, and after reconnecting the agent says AGENT_OFFLINE for each', async () => {
+    agent = await startAgent({ reconnectGraceMs: WAIT_MS });
+    const { relay } = agent;
+    const channel = agent.channel(1);
+    relay.send({
+      type: 'exec',
+      channel,
+      command: 'echo $$; sleep 600',
+      timeoutMs: WAIT_MS * 10,
+      maxOutputBytes: 100,
+    });
+    await relay.until(() => /\d+\n/.test(relay.output(channel, 1)), 'the pid');
+    const pid = Number(relay.output(channel, 1).trim());
+    const hellos = relay.messages('hello').length;
+    relay.drop();
+    await relay.until(() => relay.messages('hello').length > hellos, 'the agent to come back');
+    assert.equal((await relay.next('channel-error', 0, channel)).code, 'AGENT_OFFLINE');
+    await waitFor('the command to be killed', () => !isAlive(pid));
+    // The session goes on: new channels work.
+    relay.send({
+      type: 'exec',
+      channel: agent.channel(2),
+      command: 'echo again',
+      timeoutMs: WAIT_MS,
+      maxOutputBytes: 100,
+    });
+    await relay.next('shell-exit', 0, agent.channel(2));
+    assert.equal(relay.output(agent.channel(2), 1), 'again\n');
+  });
+
   it('chat from the help desk is shown, and the user can answer', async () => {
     agent = await startAgent();
     agent.relay.send({

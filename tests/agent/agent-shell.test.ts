@@ -177,6 +177,7 @@ describe('shells and commands on the agent (real PTY, real processes)', () => {
     const error = await relay.next('channel-error', 0, channel);
     assert.equal(error.code, 'CAPABILITY_NOT_ALLOWED');
     await waitFor('the shell to be killed', () => !isAlive(pid));
+    assert.ok(agent.user.statuses.includes('You turned off a command shell: stopped 1 shell or command.'));
     // Nothing more on the closed channel, and new shells are refused.
     relay.send({ type: 'shell-open', channel: agent.channel(2), cols: 80, rows: 24 });
     assert.equal((await relay.next('channel-error', 0, agent.channel(2))).code, 'CAPABILITY_NOT_ALLOWED');

@@ -83,6 +83,11 @@ export class ChannelRelay {
     this.agent?.resume();
   }
 
+  /** Cuts the agent's connection without a close handshake, as a network failure would. */
+  drop(): void {
+    this.agent?.terminate();
+  }
+
   /** Says an operator joined on `slot` (1 unless given) and waits for the user's consent. */
   async join(slot = 1, name = 'Dana'): Promise<MessageOf<'consent'>> {
     const before = this.messages('consent').length;
