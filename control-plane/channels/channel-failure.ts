@@ -9,12 +9,15 @@ import { ApiError } from '../http/problem.ts';
  */
 export class ChannelFailure extends Error {
   override readonly name = 'ChannelFailure';
+  /** True when the agent answered the request with `channel-error` (a refusal, or a failure to start). */
+  readonly fromAgent: boolean;
   constructor(
     readonly code: ResultCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; fromAgent?: boolean },
   ) {
     super(message, options);
+    this.fromAgent = options?.fromAgent ?? false;
   }
 }
 

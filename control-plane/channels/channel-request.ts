@@ -36,7 +36,7 @@ export function channelRequest<T>(
       data: (frame) => options.data?.(frame),
       message: (message) => {
         if (message.type === 'channel-error') {
-          settle(() => reject(new ChannelFailure(message.code, message.message)));
+          settle(() => reject(new ChannelFailure(message.code, message.message, { fromAgent: true })));
           return;
         }
         if (message.type === 'channel-close') {

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { Capability } from '../../protocol/index.ts';
 import { requireAuth, requireScope } from '../auth/authenticate.ts';
 import type { AppEnv } from '../http/app-env.ts';
-import { idempotent } from '../http/idempotency.ts';
+import { idempotent, notAResult } from '../http/idempotency.ts';
 import { createApi } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
@@ -84,7 +84,11 @@ export function channelRoutes(services: Services) {
   app.openapi({ ...routes.exec, middleware: [requireScope('exec'), idempotent(services)] }, async (c) => {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
-    const lease = await participantFor(c, id, 'shell', 'exec', 'commands');
+    // A command refused before it ran is no result of the Idempotency-Key: a retry runs it.
+    const lease = await participantFor(c, id, 'shell', 'exec', 'commands').catch((error: unknown) => {
+      notAResult(c);
+      throw error;
+    });
     try {
       const result = await translated(() =>
         runCommand(
@@ -99,6 +103,9 @@ export function channelRoutes(services: Services) {
         ),
       );
       return c.json(result, 200);
+    } catch (error) {
+      if (error instanceof ApiError && isChannelFailure(error.cause) && error.cause.fromAgent) notAResult(c);
+      throw error;
     } finally {
       lease.release();
     }

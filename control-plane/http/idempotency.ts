@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { and, eq, lt } from 'drizzle-orm';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { idempotencyKeys } from '../db/schema.ts';
 import { openText, sealText } from '../keys/sealing.ts';
 import type { Services } from '../services.ts';
@@ -14,6 +14,16 @@ const IN_PROGRESS = 0;
 
 function derive(label: string, who: string, key: string): Buffer {
   return createHash('sha256').update(`lifeline-idempotency/${label}\n${who}\n${key}`).digest();
+}
+
+const notResults = new WeakSet<Request>();
+
+/**
+ * Marks a request's answer as no result of its key: the work never started (a command refused before
+ * it ran), so a retry with the same key runs it instead of getting this answer again.
+ */
+export function notAResult(c: Context): void {
+  notResults.add(c.req.raw);
 }
 
 /**
@@ -70,14 +80,14 @@ export function idempotent(services: Services): MiddlewareHandler<AppEnv> {
     try {
       await next();
     } finally {
-      if (c.res.status < 500) {
+      if (c.res.status < 500 && !notResults.has(c.req.raw)) {
         const text = await c.res.clone().text();
         await services.db
           .update(idempotencyKeys)
           .set({ status: c.res.status, body: sealText(text, secret) })
           .where(eq(idempotencyKeys.key, id));
       } else {
-        // A failure of ours is not a result: let the retry run again.
+        // A failure of ours, or work that never started, is not a result: let the retry run again.
         await services.db.delete(idempotencyKeys).where(eq(idempotencyKeys.key, id));
       }
     }

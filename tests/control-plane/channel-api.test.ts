@@ -190,13 +190,14 @@ describe('the API runs commands and moves files through a live session', () => {
       assert.equal((await expectJson<ExecResult>(await pending, 200)).stdout, 'done');
     });
 
-    it('a command is refused with 409 when the user does not answer within the bound', async () => {
+    it('a command is refused with 409 when the user does not answer within the bound; its Idempotency-Key stays unused', async () => {
       const { agent, id } = await liveSession({ consent: 'ask' });
       const participants = participantsOf(cp.services);
       participants.consentWaitMs = 200;
+      const key = { headers: { 'idempotency-key': randomUUID() } };
       try {
         const problem = await assertProblem(
-          await api.post(`/api/sessions/${id}/exec`, script, { command: 'true' }),
+          await api.post(`/api/sessions/${id}/exec`, script, { command: 'printf ran' }, key),
           409,
           'CONFLICT',
         );
@@ -205,6 +206,10 @@ describe('the API runs commands and moves files through a live session', () => {
       } finally {
         participants.consentWaitMs = 60_000;
       }
+      agent.client.send({ type: 'consent', accepted: true, permissions: EVERYTHING });
+      const retry = await api.post(`/api/sessions/${id}/exec`, script, { command: 'printf ran' }, key);
+      assert.equal(retry.headers.get('idempotent-replayed'), null, 'the refusal was not kept as the result');
+      assert.equal((await expectJson<ExecResult>(retry, 200)).stdout, 'ran');
     });
 
     it('without Shell allowed, a command is refused with 403 CAPABILITY_NOT_ALLOWED naming "Shell"', async () => {
