@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { base64url } from 'jose';
 import type { Browser, Page } from 'playwright-core';
@@ -25,6 +25,7 @@ import type { AssetEntry } from '../../agent/packaging/sea-assets.ts';
 import { encodeStampTrailer } from '../../agent/packaging/stamp-format.ts';
 import { verifyStamp } from '../../agent/packaging/stamp-verify.ts';
 import { OWNER_FILE, WORK_DIR_PREFIX } from '../../agent/packaging/work-dir.ts';
+import { channelId, encodeShellData, ShellStream } from '../../protocol/index.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
 import { launchChromium } from '../support/browser.ts';
 import {
@@ -279,6 +280,75 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
     assert.equal(existsSync(path), false);
     const again = await cp.app.request(`/download/agent/linux-x64?session=${session.id}`);
     assert.equal(again.status, 410, 'a used invitation link downloads nothing');
+  });
+
+  it('a downloaded agent serves an operator a shell in a real terminal from its unpacked node-pty, and stops it at the end', async () => {
+    const cookie = await loginCookie(cp.app);
+    const headers = { cookie, origin: cp.url, 'content-type': 'application/json' };
+    const created = await cp.app.request('/api/sessions', { method: 'POST', headers, body: '{}' });
+    assert.equal(created.status, 201, await created.clone().text());
+    const { session } = (await created.json()) as { session: { id: string } };
+    const response = await cp.app.request(`/download/agent/linux-x64?session=${session.id}`);
+    assert.equal(response.status, 200);
+    const path = join(scratch, `download-${++copies}`, 'lifeline-agent-linux-x64');
+    mkdirSync(join(path, '..'));
+    writeFileSync(path, Buffer.from(await response.arrayBuffer()), { mode: 0o755 });
+
+    const agent = run(path, ['--accept']);
+    const pid = agent.child.pid!;
+    const workDir = await waitFor('the work dir', () => workDirOf(pid));
+    const grant = await waitFor('the operator to be let in', async () => {
+      const joined = await cp.app.request(`/api/sessions/${session.id}/join`, { method: 'POST', headers });
+      return joined.status === 200
+        ? ((await joined.json()) as { relay: { url: string; token: string } })
+        : undefined;
+    });
+    const operator = await RelayClient.connect(grant.relay.url);
+    operator.hello('operator', grant.relay.token);
+    const welcome = await operator.next('welcome');
+    assert.ok(welcome.slot, 'the relay gives the operator a slot');
+    assert.equal((await operator.next('consent', 0, 15_000)).accepted, true);
+    // A shell is off until the user at the device turns it on with its key.
+    agent.child.stdin?.write('s');
+    await operator.until(
+      () => operator.messages('permissions').some((message) => message.permissions.shell),
+      'the user to allow the shell',
+    );
+
+    const channel = channelId(welcome.slot, 1);
+    operator.send({ type: 'shell-open', channel, cols: 100, rows: 30 });
+    const opened = await operator.next('shell-opened', 0, 20_000);
+    const terminal = () =>
+      Buffer.concat(
+        operator
+          .shellData()
+          .filter((frame) => frame.channel === channel)
+          .map((frame) => frame.data),
+      ).toString('utf8');
+    await operator.sendBytes(
+      encodeShellData({
+        channel,
+        stream: ShellStream.terminal,
+        data: Buffer.from('stty size; echo packaged-$((6*7))\r'),
+      }),
+    );
+    await operator.until(() => terminal().includes('packaged-42'), 'the shell to answer', 20_000);
+    assert.match(terminal(), /30 100/, 'the terminal has the size the operator asked for');
+    const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+    assert.ok(
+      maps.includes(join(workDir, PTY_PACKAGE_DIR, 'build', 'Release', 'pty.node')),
+      'node-pty is loaded from the unpacked copy',
+    );
+    const children = childrenOf(pid);
+    const shell = children.find((child) => child.command === basename(opened.shell));
+    assert.ok(shell, `the shell runs as a child of the agent (children: ${JSON.stringify(children)})`);
+
+    operator.send({ type: 'end', reason: 'operator-ended' });
+    assert.equal(await agent.exited, 0, agent.output());
+    await operator.close();
+    assert.equal(existsSync(path), false);
+    assert.equal(existsSync(workDir), false, 'node-pty went with the work dir');
+    for (const child of children) assert.equal(isAlive(child.pid), false, `${child.command} is not running`);
   });
 
   it('a tampered stamp is refused with a clear error, before anything registers', async () => {
