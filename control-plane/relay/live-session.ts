@@ -102,6 +102,12 @@ export class LiveSession {
     );
   }
 
+  /** Whether a command an operator started is still running: a long command is not idleness. */
+  runsCommands(): boolean {
+    for (const operator of this.operators.values()) if (operator.commands.size > 0) return true;
+    return false;
+  }
+
   /** Sends a control message to every operator. */
   toOperators(message: Parameters<typeof encodeControl>[0]): void {
     const bytes = encodeControl(message);

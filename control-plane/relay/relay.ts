@@ -107,7 +107,8 @@ export class Relay {
         void this.endSession(session, 'max-duration');
       } else if (
         policy.idleTimeoutMinutes > 0 &&
-        now - session.lastActivityAt > policy.idleTimeoutMinutes * 60_000
+        now - session.lastActivityAt > policy.idleTimeoutMinutes * 60_000 &&
+        !session.runsCommands()
       ) {
         void this.endSession(session, 'idle-timeout');
       }

@@ -346,6 +346,21 @@ describe('relay: chat and channels', () => {
   });
 
   describe('idle timeout', () => {
+    it('a running command keeps the session from idling out; once it exits, the idle timeout applies', async () => {
+      const { agent, a, b, slotA, sessionId } = await session();
+      const channel = channelId(slotA, 1);
+      a.send({ type: 'exec', channel, command: 'sleep 3600', timeoutMs: 3_600_000, maxOutputBytes: 100 });
+      await agent.next('exec');
+      const later = Date.now() + 31 * 60_000; // past the default policy's 30 idle minutes
+      cp.services.relay.enforceLimits(later);
+      assert.equal(cp.services.relay.isLive(sessionId), true, 'the session goes on while the command runs');
+      agent.send({ type: 'shell-exit', channel, exitCode: 0, signal: null });
+      await a.next('shell-exit');
+      cp.services.relay.enforceLimits(later);
+      assert.equal((await agent.next('end')).reason, 'idle-timeout');
+      await Promise.all([a.close(), b.close(), agent.close()]);
+    });
+
     it('chat, shell and file activity of an operator count as activity', async () => {
       const { agent, a, b, slotA, sessionId } = await session();
       const live = (
