@@ -209,6 +209,7 @@ describe('session tools in the console', () => {
     await page.click('[data-testid=tool-chat]');
     assert.match(await textOf('[data-testid=chat-unavailable]'), /has not allowed chat/);
     assert.equal(await page.isDisabled('[data-testid=chat-input]'), true);
+    await shot('chat-disabled');
 
     peer.send({ type: 'permissions', permissions: ALL_ON });
     await page.waitForSelector('[data-testid=chat-unavailable]', { state: 'detached' });
@@ -329,6 +330,7 @@ describe('session tools in the console', () => {
       await textOf('[data-testid=terminal-pane]:not([hidden]) [data-testid=terminal-ended]'),
       'The user turned off shell access.',
     );
+    await shot('terminal-revoked');
   });
 
   it('files: lists the shared folder folders first, walks into folders with breadcrumbs, and pages past 300 entries', async () => {
@@ -549,5 +551,6 @@ describe('session tools in the console', () => {
     await page.click('[data-testid=tool-files]');
     assert.match(await textOf('[data-testid=files-unavailable]'), /has not allowed file access/);
     assert.equal(await page.isDisabled('[data-testid=upload]'), true);
+    await shot('files-disabled');
   });
 });

@@ -83,7 +83,7 @@ export function ChatPanel({ chat, availability }: { chat: ChatController; availa
           data-testid="chat-input"
           rows={2}
           maxLength={MAX_CHAT_CHARS}
-          placeholder={availability.usable ? 'Write a message… (Enter sends, Shift+Enter new line)' : ''}
+          placeholder={availability.usable ? 'Write a message…' : ''}
           aria-label="Message"
           value={draft}
           disabled={!availability.usable}
@@ -99,6 +99,7 @@ export function ChatPanel({ chat, availability }: { chat: ChatController; availa
           }}
         />
         <div class="chat__actions">
+          <span class="chat__hint">{availability.usable && 'Enter sends · Shift+Enter for a new line'}</span>
           {draft.length >= SHOW_COUNT_FROM && (
             <span class="chat__count">
               {draft.length} / {MAX_CHAT_CHARS}

@@ -132,7 +132,7 @@ export function FileTable({ entries, disabled, onOpen, onDownload, onRename, onD
                   <IconPencil size={14} />
                 </button>
                 <ConfirmButton
-                  class="btn--dark"
+                  class="btn--quiet"
                   confirmLabel="Delete?"
                   testId="file-delete"
                   disabled={disabled}

@@ -16,6 +16,10 @@ const THEME = {
   selectionBackground: '#1e3a8a',
 };
 
+/** DEC private mode 25: hide and show the text cursor. */
+const HIDE_CURSOR = '\x1b[?25l';
+const SHOW_CURSOR = '\x1b[?25h';
+
 /** Bytes as xterm.js hands them to `onBinary`: one character per byte. */
 function latin1(data: string): Uint8Array {
   return Uint8Array.from(data, (char) => char.charCodeAt(0) & 0xff);
@@ -86,16 +90,21 @@ export function TerminalPane({ session, visible, usable }: TerminalPaneProps) {
     bound.term.focus();
   }, [visible, usable, session]);
 
+  const ended = state.status === 'exited' || state.status === 'closed';
+  useEffect(() => {
+    // A shell that ended takes no keys; its cursor should not blink as if it did.
+    if (ended) termRef.current?.term.write(HIDE_CURSOR);
+  }, [ended]);
+
   const reopen = () => {
     const bound = termRef.current;
     if (!bound) return;
-    bound.term.write('\r\n\x1b[2m── new shell ──\x1b[0m\r\n');
+    bound.term.write(`\r\n\x1b[2m── new shell ──\x1b[0m\r\n${SHOW_CURSOR}`);
     refit();
     session.open(bound.term.cols, bound.term.rows);
     bound.term.focus();
   };
 
-  const ended = state.status === 'exited' || state.status === 'closed';
   return (
     <div
       class="terminal-pane"

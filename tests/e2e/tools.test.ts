@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchConsoleBrowser, openConsole } from '../console/real-console.ts';
+import {
+  ADMIN_PASSWORD,
+  ADMIN_USERNAME,
+  startControlPlane,
+  type TestControlPlane,
+} from '../support/control-plane.ts';
+import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { startXvfb, type Xvfb } from '../support/xvfb.ts';
+
+/** Where screenshots of each panel go when `CONSOLE_SCREENSHOTS` names a directory. */
+const SCREENSHOT_DIR = process.env['CONSOLE_SCREENSHOTS'];
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+// The operator's chat, terminal and file manager in the real console, through the real control
+// plane and relay, to a real agent process with a real PTY and a real shared folder.
+describe('the console reaches the agent with chat, a terminal and files', () => {
+  let xvfb: Xvfb;
+  let cp: TestControlPlane;
+  let browser: Browser;
+  let page: Page;
+  let problems: string[];
+  let agent: Spawned;
+  const scratch = mkdtempSync(join(tmpdir(), 'lifeline-e2e-tools-'));
+  const shared = join(scratch, 'shared');
+
+  before(async () => {
+    mkdirSync(join(shared, 'Documents'), { recursive: true });
+    xvfb = await startXvfb({ width: 800, height: 600 });
+    cp = await startControlPlane({ listen: true });
+    browser = await launchConsoleBrowser();
+    // The console bundled from the working tree, not whatever dist/ holds.
+    ({ page, problems } = await openConsole(browser, cp));
+    await page.setViewportSize({ width: 1400, height: 900 });
+    page.setDefaultTimeout(15_000);
+  });
+
+  after(async () => {
+    await agent?.kill();
+    await browser?.close();
+    await cp?.stop();
+    await xvfb?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  async function shot(name: string): Promise<void> {
+    if (!SCREENSHOT_DIR) return;
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
+  }
+
+  /** Keys typed into the agent's terminal, as the end user would. */
+  const userTypes = (text: string) => agent.child.stdin?.write(text);
+
+  it('the operator joins with the code; the user turns on files and shell', async () => {
+    agent = spawnCollecting(
+      process.execPath,
+      ['--import', 'tsx', 'agent/main.ts', '--server', cp.url, '--accept', '--files-root', shared],
+      { ...process.env, DISPLAY: xvfb.display, SHELL: '/bin/sh' },
+    );
+    const code = await waitFor(
+      'the agent to show a code',
+      () => /(\d{3} \d{3} \d{3})/.exec(agent.output())?.[1],
+    );
+    await page.goto(cp.url);
+    await page.fill('input[name=username]', ADMIN_USERNAME);
+    await page.fill('input[name=password]', ADMIN_PASSWORD);
+    await page.click('button[type=submit]');
+    await page.fill('[data-testid=code-input]', code);
+    await page.click('[data-testid=connect]');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=session-status]')?.textContent?.includes('Connected'),
+      undefined,
+      { timeout: 30_000 },
+    );
+    // Files and shell start off even with --accept; the user switches them on with their keys.
+    await waitFor('the session to be active on the agent', () => agent.output().includes('Session active'));
+    userTypes('f');
+    await page.waitForSelector('[data-testid=permission-files][data-state=on]');
+    userTypes('s');
+    await page.waitForSelector('[data-testid=permission-shell][data-state=on]');
+    for (const tool of ['chat', 'terminal', 'files'])
+      await page.waitForSelector(`[data-testid=tool-${tool}]`);
+  });
+
+  it('a chat message reaches the user, and the reply comes back with their name', async () => {
+    await page.click('[data-testid=tool-chat]');
+    await page.fill('[data-testid=chat-input]', 'Hello from the help desk');
+    await page.press('[data-testid=chat-input]', 'Enter');
+    await waitFor('the agent to print the message', () =>
+      agent.output().includes('Hello from the help desk'),
+    );
+    assert.match(agent.output(), /\[chat\] .+: Hello from the help desk/);
+
+    userTypes('m');
+    userTypes('Thanks, I can see it\r');
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('[data-testid=chat-message][data-author-kind=user]')].some((line) =>
+          line.textContent?.includes('Thanks, I can see it'),
+        ),
+      undefined,
+      { timeout: 15_000 },
+    );
+    assert.equal(
+      await page.locator('[data-testid=chat-message][data-author-kind=mine]').count(),
+      1,
+      'the echo of our own message is one line',
+    );
+    await shot('e2e-chat');
+  });
+
+  it('a terminal runs a real shell: echo $((6*7)) prints 42', async () => {
+    await page.click('[data-testid=tool-terminal]');
+    await page.waitForSelector('[data-testid=terminal-pane][data-status=open]');
+    await page.click('[data-testid=terminal-screen]');
+    await page.keyboard.type('echo $((6*7))');
+    await page.keyboard.press('Enter');
+    const rows = await waitFor('42 in the terminal', async () => {
+      const lines = await page.$$eval('[data-testid=terminal-screen] .xterm-rows > div', (divs) =>
+        divs.map((div) => div.textContent?.trim() ?? ''),
+      );
+      return lines.includes('42') ? lines : undefined;
+    });
+    assert.ok(
+      rows.some((line) => line.includes('echo $((6*7))')),
+      rows.join('\n'),
+    );
+    await waitFor('the agent to show the shell to the user', () => /shell/i.test(agent.output()));
+    await shot('e2e-terminal');
+  });
+
+  it('an upload through the file input lands in the shared folder with identical bytes', async () => {
+    const content = randomBytes(2_500_000);
+    const local = join(scratch, 'diagnostics.bin');
+    writeFileSync(local, content);
+    await page.click('[data-testid=tool-files]');
+    await page.waitForSelector('[data-testid=file-row][data-name=Documents]');
+    await page.click('[data-testid=file-row][data-name=Documents] [data-testid=file-open]');
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=breadcrumbs]')?.textContent?.endsWith('Documents'),
+    );
+    await page.setInputFiles('[data-testid=upload-input]', local);
+    await page.waitForSelector('[data-testid=transfer][data-name="diagnostics.bin"][data-status=done]', {
+      timeout: 30_000,
+    });
+    const stored = readFileSync(join(shared, 'Documents', 'diagnostics.bin'));
+    assert.equal(sha256(stored), sha256(content));
+    await page.waitForSelector('[data-testid=file-row][data-name="diagnostics.bin"]');
+  });
+
+  it('a download saves the same bytes as the file on the device', async () => {
+    const content = randomBytes(3_100_000);
+    writeFileSync(join(shared, 'Documents', 'report.pdf'), content);
+    await page.click('[data-testid=files-refresh]');
+    await page.waitForSelector('[data-testid=file-row][data-name="report.pdf"]');
+    const downloading = page.waitForEvent('download', { timeout: 30_000 });
+    await page.click('[data-testid=file-row][data-name="report.pdf"] [data-testid=file-download]');
+    const download = await downloading;
+    assert.equal(download.suggestedFilename(), 'report.pdf');
+    const saved = readFileSync((await download.path())!);
+    assert.equal(sha256(saved), sha256(content));
+    await page.waitForSelector('[data-testid=transfer][data-name="report.pdf"][data-status=done]');
+    await shot('e2e-files');
+  });
+
+  it('nothing broke the console CSP or threw in the page', () => {
+    assert.deepEqual(problems, []);
+  });
+
+  it('ending the session ends the agent', async () => {
+    await page.click('[data-testid=end-session]');
+    await page.waitForSelector('[data-testid=ended]');
+    assert.equal(await agent.exited, 0, agent.output());
+  });
+});
