@@ -1,13 +1,14 @@
 /**
  * `npm run bench [-- PART ...] [--quick]`: measures Lifeline and a VNC peer (x11vnc + websockify +
  * noVNC) side by side on this machine, prints tables and writes JSON and an SVG chart under
- * bench/results/. Parts: latency, workloads, relay, codes (all of them when none is named), and agent
- * (`agent-package.ts`, on request only: it builds the agent executables).
+ * bench/results/. Parts: latency, workloads, relay, channels, codes (all of them when none is named),
+ * and agent (`agent-package.ts`, on request only: it builds the agent executables).
  *
  * Exits non-zero when something measured does not work (no picture, input lost, unbounded memory, a
  * process left running), never because a figure is slow.
  */
 import { parseArgs } from 'node:util';
+import { runChannels } from './parts/channels.ts';
 import { runCodes } from './parts/codes.ts';
 import { BenchContext } from './parts/context.ts';
 import { runLatency } from './parts/latency.ts';
@@ -44,6 +45,14 @@ const PARTS = {
     byDefault: true,
     run: async (context: BenchContext, results: BenchResults) => {
       results.relay = await runRelay(context);
+    },
+  },
+  channels: {
+    about: 'file transfers, shell keystrokes and commands through the relay (and the HTTP API)',
+    desktop: false,
+    byDefault: true,
+    run: async (context: BenchContext, results: BenchResults) => {
+      results.channels = await runChannels(context);
     },
   },
   codes: {

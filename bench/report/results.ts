@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { ChannelFigures } from '../parts/channels.ts';
 import type { CodeFigures } from '../parts/codes.ts';
 import type { LatencyFigures } from '../parts/latency.ts';
 import type { RelayFigures } from '../parts/relay.ts';
@@ -24,6 +25,7 @@ export interface BenchResults {
   latency?: LatencyFigures[];
   workloads?: WorkloadFigures[];
   relay?: RelayFigures;
+  channels?: ChannelFigures;
   codes?: CodeFigures;
   /** From `agent-package.ts`: executable sizes and launch times. */
   agentPackage?: Record<string, number>;

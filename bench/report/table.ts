@@ -3,6 +3,7 @@ import type { WorkloadFigures } from '../parts/workloads.ts';
 import { ratio, round } from '../support/stats.ts';
 import { SYSTEM_LABEL } from '../viewers/viewer.ts';
 import { WORKLOAD_LABEL, WORKLOADS } from '../x11/workloads.ts';
+import { channelsReport } from './channels-table.ts';
 import type { BenchResults } from './results.ts';
 
 type Cell = string | number | undefined;
@@ -192,6 +193,7 @@ export function formatTables(results: BenchResults): string {
       '',
     );
   }
+  if (results.channels) out.push(...channelsReport(results.channels), '');
   const codes = results.codes;
   if (codes) {
     out.push(

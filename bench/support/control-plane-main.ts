@@ -5,6 +5,7 @@
  * its memory, and stops on `{ type: 'stop' }` or when the parent goes away.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { LiveSession } from '../../control-plane/relay/live-session.ts';
 import { startControlPlane } from '../../tests/support/control-plane.ts';
 
 export interface ControlPlaneStats {
@@ -18,6 +19,23 @@ export interface ControlPlaneStats {
   eventLoopDelay: { p50: number; p99: number; max: number };
 }
 
+/**
+ * The most bytes the relay had queued for any operator connection (and for any agent) while a
+ * watch ran, sampled every BUFFER_SAMPLE_MS; `reachable` is false when the relay's sessions could
+ * not be read.
+ */
+export interface BufferWatch {
+  type: 'buffer-watch';
+  id: number;
+  reachable: boolean;
+  maxOperatorBytes: number;
+  maxAgentBytes: number;
+  samples: number;
+}
+
+/** How often a buffer watch samples the relay's queues, in ms. */
+const BUFFER_SAMPLE_MS = 5;
+
 /** Resolution of the event-loop delay histogram, in ms. */
 const DELAY_RESOLUTION_MS = 5;
 const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
@@ -25,6 +43,47 @@ delay.enable();
 
 const send = (message: unknown) => process.send?.(message);
 const cp = await startControlPlane({ listen: true });
+
+/**
+ * The relay's live sessions. A benchmark-only look at a private field: the relay exposes counters,
+ * not its queues, and this is the figure the channels benchmark bounds.
+ */
+function liveSessions(): Map<string, LiveSession> | undefined {
+  const sessions = (cp.services.relay as unknown as { sessions?: unknown }).sessions;
+  return sessions instanceof Map ? (sessions as Map<string, LiveSession>) : undefined;
+}
+
+let watch: { timer: NodeJS.Timeout; result: Omit<BufferWatch, 'type' | 'id'> } | undefined;
+
+function startWatch(): void {
+  if (watch) clearInterval(watch.timer);
+  const result = {
+    reachable: liveSessions() !== undefined,
+    maxOperatorBytes: 0,
+    maxAgentBytes: 0,
+    samples: 0,
+  };
+  const sample = () => {
+    const sessions = liveSessions();
+    if (!sessions) return;
+    for (const session of sessions.values()) {
+      result.maxAgentBytes = Math.max(result.maxAgentBytes, session.agent.peer.bufferedAmount());
+      for (const operator of session.operators.values()) {
+        result.maxOperatorBytes = Math.max(result.maxOperatorBytes, operator.peer.bufferedAmount());
+      }
+    }
+    result.samples++;
+  };
+  watch = { timer: setInterval(sample, BUFFER_SAMPLE_MS), result };
+  sample();
+}
+
+function stopWatch(id: number): void {
+  if (watch) clearInterval(watch.timer);
+  const result = watch?.result ?? { reachable: false, maxOperatorBytes: 0, maxAgentBytes: 0, samples: 0 };
+  watch = undefined;
+  send({ type: 'buffer-watch', id, ...result } satisfies BufferWatch);
+}
 
 let stopping = false;
 async function stop(): Promise<void> {
@@ -36,8 +95,15 @@ async function stop(): Promise<void> {
   process.exit(0);
 }
 
-process.on('message', (message: { type?: string; id?: number; reset?: boolean }) => {
-  if (message.type === 'stats') {
+process.on('message', (message: { type?: string; id?: number; reset?: boolean; action?: string }) => {
+  if (message.type === 'buffer-watch') {
+    if (message.action === 'start') {
+      startWatch();
+      send({ type: 'buffer-watch', id: message.id ?? 0, ...(watch?.result ?? {}) });
+    } else {
+      stopWatch(message.id ?? 0);
+    }
+  } else if (message.type === 'stats') {
     const memory = process.memoryUsage();
     // The histogram is in ns and includes the sampling resolution itself.
     const ms = (ns: number) => Math.max(0, ns / 1e6 - DELAY_RESOLUTION_MS);

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ADMIN_PASSWORD, ADMIN_USERNAME } from '../../tests/support/control-plane.ts';
-import type { ControlPlaneStats } from './control-plane-main.ts';
+import type { BufferWatch, ControlPlaneStats } from './control-plane-main.ts';
 import { track } from './processes.ts';
 
 const ENTRY = fileURLToPath(new URL('./control-plane-main.ts', import.meta.url));
@@ -21,6 +21,11 @@ export interface ControlPlaneProcess {
    * `reset` starts a new event-loop delay window.
    */
   stats(options?: { reset?: boolean }): Promise<ControlPlaneStats>;
+  /**
+   * Starts sampling the relay's per-connection send queues, or stops and answers with the largest
+   * seen since the start.
+   */
+  bufferWatch(action: 'start' | 'stop'): Promise<BufferWatch>;
   stop(): Promise<void>;
 }
 
@@ -74,7 +79,9 @@ export async function startControlPlaneProcess(): Promise<ControlPlaneProcess> {
     pid,
     username: ADMIN_USERNAME,
     password: ADMIN_PASSWORD,
-    stats: (options) => requestStats(child, nextId++, options?.reset ?? false),
+    stats: (options) =>
+      request<ControlPlaneStats>(child, { type: 'stats', id: nextId++, reset: options?.reset ?? false }),
+    bufferWatch: (action) => request<BufferWatch>(child, { type: 'buffer-watch', id: nextId++, action }),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       if (child.connected) child.send({ type: 'stop' });
@@ -85,19 +92,23 @@ export async function startControlPlaneProcess(): Promise<ControlPlaneProcess> {
   };
 }
 
-function requestStats(child: ChildProcess, id: number, reset: boolean): Promise<ControlPlaneStats> {
+/** Sends `message` and resolves with the child's answer of the same type and id. */
+function request<T extends { type: string; id: number }>(
+  child: ChildProcess,
+  message: { type: T['type']; id: number } & Record<string, unknown>,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.off('message', onMessage);
-      reject(new Error('the control plane did not answer a stats request'));
+      reject(new Error(`the control plane did not answer a ${message.type} request`));
     }, STATS_TIMEOUT_MS);
-    const onMessage = (message: ControlPlaneStats) => {
-      if (message.type !== 'stats' || message.id !== id) return;
+    const onMessage = (answer: T) => {
+      if (answer.type !== message.type || answer.id !== message.id) return;
       clearTimeout(timer);
       child.off('message', onMessage);
-      resolve(message);
+      resolve(answer);
     };
     child.on('message', onMessage);
-    child.send({ type: 'stats', id, reset });
+    child.send(message);
   });
 }
