@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { channelErrorText } from '../../control-plane/console/app/tools/channel-errors.ts';
 import { ChannelRouter } from '../../control-plane/console/app/tools/channel-router.ts';
 import { ChatController } from '../../control-plane/console/app/tools/chat-controller.ts';
+import { SessionTools } from '../../control-plane/console/app/tools/session-tools.ts';
 import {
   breadcrumbs,
   invalidNameReason,
@@ -495,6 +496,62 @@ describe('TerminalSession', () => {
     const shown: string[] = [];
     shell.attach((bytes) => shown.push(new TextDecoder().decode(bytes)));
     assert.deepEqual(shown, ['$ ']);
+  });
+});
+
+describe('SessionTools', () => {
+  it('pauses transfers while the agent reconnects, then closes the old channel and resumes from the received offset', () => {
+    const sent: ControlMessage[] = [];
+    const tools = new SessionTools(() => {});
+    tools.connect({
+      slot: SLOT,
+      send: (message) => {
+        sent.push(message);
+        return true;
+      },
+      sendFrame: () => true,
+    });
+    tools.setPermissions({ view: true, control: false, chat: true, files: true, shell: true });
+    tools.transfers.download('a.bin');
+    const first = sent.find((message): message is MessageOf<'file-read'> => message.type === 'file-read')!;
+    tools.receive({ type: 'file-info', channel: first.channel, path: 'a.bin', size: 500_000, modifiedAt: 1 });
+    const data = new Uint8Array(200_000);
+    for (let at = 0; at < data.length; at += FILE_CHUNK_BYTES) {
+      tools.receiveFrame({
+        kind: 'file',
+        channel: first.channel,
+        offset: at,
+        data: data.subarray(at, at + FILE_CHUNK_BYTES),
+      });
+    }
+    tools.agentStatus('reconnecting');
+    assert.equal(tools.transfers.state.items[0]?.status, 'interrupted');
+    sent.length = 0;
+    tools.agentStatus('connected');
+    assert.deepEqual(sent[0], { type: 'channel-close', channel: first.channel });
+    assert.deepEqual(sent[1] && { ...sent[1], channel: 0 }, {
+      type: 'file-read',
+      channel: 0,
+      path: 'a.bin',
+      offset: 200_000,
+    });
+  });
+
+  it('stops transfers and shells when the user takes file and shell access back', () => {
+    const tools = new SessionTools(() => {});
+    tools.connect({ slot: SLOT, send: () => true, sendFrame: () => true });
+    const all = { view: true, control: false, chat: true, files: true, shell: true };
+    tools.setPermissions(all);
+    tools.transfers.upload(new File(['x'], 'x.txt'), '');
+    const shell = tools.terminals.add()!;
+    shell.open(80, 24);
+    tools.setPermissions({ ...all, files: false, shell: false });
+    assert.equal(tools.transfers.state.items[0]?.status, 'failed');
+    assert.equal(tools.transfers.state.items[0]?.error, 'The user turned off file access.');
+    assert.deepEqual(
+      [shell.state.status, shell.state.ended],
+      ['closed', 'The user turned off shell access.'],
+    );
   });
 });
 

@@ -270,12 +270,20 @@ describe('session tools in the console', () => {
         (frame) => frame.kind === 'shell' && frame.stream === 0 && frame.channel === open.channel,
       ),
     );
-    say('ls\r\nDocuments  Downloads\r\n$ ');
+    say('ls\r\nDocuments  \x1b[38;2;255;128;0mDownloads\x1b[0m\r\n$ ');
     await page.waitForFunction(() =>
       document
         .querySelector('[data-testid=terminal-screen] .xterm-rows')
         ?.textContent?.includes('Documents  Downloads'),
     );
+    // 24-bit colours too (xterm.js sets them as style attributes, which the CSP refuses).
+    const truecolour = await page.evaluate(() => {
+      const span = [...document.querySelectorAll('[data-testid=terminal-screen] .xterm-rows span')].find(
+        (element) => element.textContent === 'Downloads',
+      );
+      return span ? getComputedStyle(span).color : 'missing';
+    });
+    assert.equal(truecolour, 'rgb(255, 128, 0)');
     await shot('terminal');
 
     await page.setViewportSize({ width: 1500, height: 900 });
@@ -456,6 +464,27 @@ describe('session tools in the console', () => {
     assert.equal(end.sha256, sha256(content));
     assert.equal(end.size, content.byteLength);
     await page.waitForSelector('[data-testid=file-row][data-name="setup.log"]');
+  });
+
+  it('files dropped onto the panel upload into the folder shown', async () => {
+    const peer = await goLive();
+    const agent = new ScriptedAgent(peer, { inbox: {} });
+    await page.click('[data-testid=tool-files]');
+    await page.click('[data-testid=file-row][data-name=inbox] [data-testid=file-open]');
+    await page.waitForSelector('[data-testid=files-panel] .files__empty');
+    const dataTransfer = await page.evaluateHandle(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['first dropped file'], 'one.txt'));
+      transfer.items.add(new File(['second'], 'two.txt'));
+      return transfer;
+    });
+    await page.dispatchEvent('[data-testid=files-panel]', 'dragover', { dataTransfer });
+    await page.waitForSelector('.files__drop');
+    await page.dispatchEvent('[data-testid=files-panel]', 'drop', { dataTransfer });
+    await page.waitForSelector('[data-testid=file-row][data-name="two.txt"]');
+    assert.equal(Buffer.from(agent.find('inbox/one.txt') as Uint8Array).toString(), 'first dropped file');
+    assert.equal(Buffer.from(agent.find('inbox/two.txt') as Uint8Array).toString(), 'second');
+    assert.equal(await page.locator('.files__drop').count(), 0);
   });
 
   it('a transfer under way shows its bytes, speed and time left, and Cancel closes its channel', async () => {

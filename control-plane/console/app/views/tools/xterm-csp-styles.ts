@@ -1,10 +1,12 @@
 /**
  * xterm.js writes its colours and cell sizes into `<style>` elements made with
- * `document.createElement('style')`. The console runs under `style-src 'self'`, which refuses
- * inline `<style>` elements (and reports each as a violation), so the terminal would draw
- * without them. While installed, `createElement('style')` returns a hidden stand-in element
- * instead, and its text is mirrored into a constructed stylesheet adopted by the document:
- * CSSOM is not subject to the policy. Nothing else in the console creates `<style>` elements.
+ * `document.createElement('style')`, and 24-bit colours into `style` attributes with
+ * `setAttribute('style', …)` on the spans of each row. The console runs under `style-src 'self'`,
+ * which refuses both (and reports each as a violation), so the terminal would draw without them.
+ * While installed, `createElement('style')` returns a hidden stand-in element whose text is
+ * mirrored into a constructed stylesheet adopted by the document, and spans take `style`
+ * attributes through `style.cssText`: CSSOM is not subject to the policy. Nothing else in the
+ * console creates `<style>` elements or sets `style` attributes by hand.
  */
 
 /** The stand-in's tag; a custom element name, so it means nothing to the browser. */
@@ -19,10 +21,19 @@ export function installCspSafeStyles(): void {
   installed = true;
   const create = document.createElement.bind(document);
   const patched = ((tagName: string, options?: ElementCreationOptions) => {
-    if (tagName.toLowerCase() !== 'style') return create(tagName, options);
-    return standIn(create(STAND_IN_TAG));
+    const tag = tagName.toLowerCase();
+    if (tag === 'style') return standIn(create(STAND_IN_TAG));
+    const element = create(tagName, options);
+    if (tag === 'span') element.setAttribute = setAttributeThroughCssom;
+    return element;
   }) as typeof document.createElement;
   document.createElement = patched;
+}
+
+/** `setAttribute` for spans: a `style` attribute goes through CSSOM, everything else as usual. */
+function setAttributeThroughCssom(this: HTMLElement, name: string, value: string): void {
+  if (name.toLowerCase() === 'style') this.style.cssText = value;
+  else Element.prototype.setAttribute.call(this, name, value);
 }
 
 function standIn(element: HTMLElement): HTMLElement {
