@@ -80,7 +80,6 @@ describe('roles and organisations', () => {
   let cp: TestControlPlane;
   let api: ApiClient;
   let admin: Credentials;
-  let adminId: string;
   let orgA: string;
   let orgB: string;
   let groupA: GroupView;
@@ -214,8 +213,6 @@ describe('roles and organisations', () => {
     api = apiClient(cp);
     admin = { cookie: await loginCookie(cp.app) };
     roleCookies.set('admin', admin);
-    adminId = (await expectJson<{ operator: OperatorView }>(await api.get('/api/auth/me', admin), 200))
-      .operator.id;
     const organisations = await expectJson<Page<{ id: string }>>(
       await api.get('/api/organisations', admin),
       200,
