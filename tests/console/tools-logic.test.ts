@@ -408,6 +408,7 @@ describe('Upload', () => {
       message: 'exists',
     });
     assert.equal(upload.state.status, 'exists');
+    assert.equal(last('channel-close'), undefined, 'the agent already closed that channel');
     upload.replace();
     const again = last('file-write')!;
     assert.equal(again.overwrite, true);

@@ -144,6 +144,12 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
     this.update({ status: 'failed', error, rate: null, eta: null });
   }
 
+  /** Forgets the channel the agent already closed and waits in `status` for the operator. */
+  protected pause(status: TransferStatus): void {
+    this.#closeChannel(false);
+    this.update({ status, error: null, rate: null, eta: null });
+  }
+
   protected finish(patch: Partial<TransferState> = {}): void {
     this.#closeChannel(false);
     this.update({ ...patch, status: 'done', rate: null, eta: 0, error: null });

@@ -54,8 +54,7 @@ export class Upload extends Transfer {
     if (!this.isCurrent(message.channel)) return;
     if (message.type === 'channel-error' && message.code === 'FILE_EXISTS' && !this.#overwrite) {
       // Not a failure: the operator chooses between replacing it and leaving it.
-      this.cancel();
-      this.update({ status: 'exists', error: null });
+      this.pause('exists');
       return;
     }
     if (this.common(message)) return;
