@@ -84,9 +84,9 @@ export function channelsReport(figures: ChannelFigures): string[] {
   }
   const slow = figures.slowReader;
   return [
-    `Channels: files (${figures.fileMiB} MiB random file, ${figures.chunkBytes / 1024} KiB chunks, ${figures.windowBytes / MiB} MiB window), shell keystrokes into cat in a raw PTY, commands; Lifeline = operator → relay → agent, each in its own process; × = Lifeline / baseline`,
+    `Channels: files (${figures.fileMiB} MiB random file, ${figures.chunkBytes / 1024} KiB chunks, ${figures.windowBytes / MiB} MiB window; median of the runs), shell keystrokes into cat in a raw PTY, commands; Lifeline = operator → relay → agent, each in its own process; the files baseline is the same chunks, window and acks between the operator and a bare ws server in its own process; × = Lifeline / baseline`,
     formatTable(['channels', 'n', 'Lifeline', 'baseline', '×', 'baseline is'], rows),
-    `slow operator (reads ${round(slow.slowSeconds)} s at a trickle, then normally): ${round(slow.slowReadMiB)} MiB read while slow; the relay queued at most ${round(slow.maxQueuedBytes / 1024)} KiB for it (${slow.queueSource}; window ${figures.windowBytes / 1024} KiB) and ${round(slow.maxAgentQueuedBytes / 1024)} KiB for the agent; relay RSS ${round(slow.relayRssBeforeMiB)} → peak ${round(slow.relayRssPeakMiB)} MiB; file intact, operator kept`,
+    `slow operator (reads ${round(slow.slowSeconds)} s at a trickle, then normally): ${round(slow.slowReadMiB)} MiB read while slow; the relay queued at most ${round(slow.maxQueuedBytes / 1024)} KiB for it (${slow.queueSource}, ${slow.queueSamples} samples; window ${figures.windowBytes / 1024} KiB) and ${round(slow.maxAgentQueuedBytes / 1024)} KiB for the agent; relay RSS ${round(slow.relayRssBeforeMiB)} → peak ${round(slow.relayRssPeakMiB)} MiB; file intact, operator kept`,
     ...(figures.apiSkipped ? [`HTTP API not measured: ${figures.apiSkipped}`] : []),
   ];
 }
