@@ -77,7 +77,11 @@ export class ApiParticipant {
       bufferedAmount: () => 0,
     };
     participant.connection = relay.attachInProcess(sessionId, peer, identity);
-    if (!participant.connection || participant.slot === undefined) return undefined;
+    if (!participant.connection) return undefined;
+    if (participant.slot === undefined) {
+      participant.connection.onClose();
+      return undefined;
+    }
     return participant;
   }
 

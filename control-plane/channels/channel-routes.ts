@@ -155,6 +155,7 @@ export function channelRoutes(services: Services) {
         c.req.header('range'),
         c.req.raw.signal,
         outgoing ? () => outgoing.destroy() : undefined,
+        c.req.raw.method === 'HEAD',
       ),
     );
   });

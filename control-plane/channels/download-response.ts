@@ -17,8 +17,9 @@ export function contentDisposition(path: string): string {
 }
 
 /**
- * The HTTP response of a download: 200 with the whole file, or 206 from the requested byte on.
- * `lease` is released when the transfer ends, however it ends.
+ * The HTTP response of a download: 200 with the whole file, or 206 from the requested byte on; for
+ * `head`, only its headers (the transfer is cancelled at once). `lease` is released when the
+ * transfer ends, however it ends.
  */
 export async function downloadResponse(
   lease: Lease,
@@ -26,6 +27,7 @@ export async function downloadResponse(
   range: string | undefined,
   signal: AbortSignal,
   abortResponse: (() => void) | undefined,
+  head = false,
 ): Promise<Response> {
   const offset = rangeStart(range);
   let download: Awaited<ReturnType<typeof startDownload>>;
@@ -55,5 +57,11 @@ export async function downloadResponse(
     'Cache-Control': 'no-store',
   };
   if (offset > 0) headers['Content-Range'] = `bytes ${offset}-${info.size - 1}/${info.size}`;
-  return new Response(body, { status: offset > 0 ? 206 : 200, headers });
+  const status = offset > 0 ? 206 : 200;
+  if (head) {
+    // Hono answers HEAD with the GET route minus its body, which nobody would read or cancel.
+    await body.cancel();
+    return new Response(null, { status, headers });
+  }
+  return new Response(body, { status, headers });
 }

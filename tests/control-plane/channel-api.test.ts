@@ -394,8 +394,8 @@ describe('the API runs commands and moves files through a live session', () => {
       assert.deepEqual(write!.details, { path: 'backup.bin', size: data.byteLength, overwrite: false });
     });
 
-    it('Range: bytes=N- resumes a download with 206 and Content-Range; a range past the end is 416', async () => {
-      const { root, id } = await liveSession();
+    it('Range: bytes=N- resumes a download with 206 and Content-Range; HEAD tells the size; a range past the end is 416', async () => {
+      const { agent, root, id } = await liveSession();
       const data = randomBytes(700_000);
       writeFileSync(join(root, 'video.mp4'), data);
       const response = await raw('GET', `/api/sessions/${id}/files/content?path=video.mp4`, {
@@ -404,6 +404,12 @@ describe('the API runs commands and moves files through a live session', () => {
       assert.equal(response.statusCode, 206);
       assert.equal(response.headers['content-range'], `bytes 500000-699999/700000`);
       assert.ok((await readAll(response)).equals(data.subarray(500_000)));
+      const head = await raw('HEAD', `/api/sessions/${id}/files/content?path=video.mp4`);
+      assert.equal(head.statusCode, 200);
+      assert.equal(head.headers['content-length'], '700000');
+      await readAll(head);
+      const read = (await agent.client.next('file-read', 1)).channel;
+      await eventually(() => agent.closedChannels.includes(read), 'the HEAD closed its transfer');
       const beyond = await raw('GET', `/api/sessions/${id}/files/content?path=video.mp4`, {
         headers: { range: 'bytes=700000-' },
       });
