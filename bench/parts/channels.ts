@@ -7,15 +7,13 @@ import { isAlive } from '../../tests/support/processes.ts';
 import { apiMissing, createApiToken, sessionApi } from '../channels/api-calls.ts';
 import type { BenchChild } from '../channels/child-process.ts';
 import { PROBE_COMMAND, relayExec } from '../channels/commands.ts';
-import type { OperatorClient } from '../channels/operator-client.ts';
 import { openChannelSession, openDirectSession, startLocalCommands } from '../channels/session.ts';
+import { SLOW_MS, type SlowReaderFigures, slowReader } from '../channels/slow-reader.ts';
 import { EchoProbe, openLocalShell, openRelayShell } from '../channels/terminals.ts';
 import { download, type Transfer, upload } from '../channels/transfers.ts';
 import { login } from '../support/api.ts';
-import type { ControlPlaneProcess } from '../support/control-plane-process.ts';
 import { BenchFailure, ensure } from '../support/failure.ts';
 import { sleep } from '../support/net.ts';
-import { rssBytes } from '../support/processes.ts';
 import { type Distribution, distribution } from '../support/stats.ts';
 import type { BenchContext } from './context.ts';
 
@@ -34,18 +32,6 @@ const EXECS = 200;
 const QUICK = { transferRuns: 1, keystrokes: 40, execs: 20, slowMs: 2_000 };
 /** Keystrokes and commands run first and not counted (JIT, caches, the PTY's first read). */
 const WARMUP_SAMPLES = 5;
-/**
- * The slow operator: reads for `readForMs` every `everyMs` for `ms`, then normally until the end.
- * A paused socket stops reading from TCP, so what the agent sends backs up into the relay.
- */
-const SLOW = { ms: 6_000, everyMs: 200, readForMs: 2 };
-/**
- * Most bytes the relay may queue for the slow operator: the window, plus frame headers and the few
- * control messages of the transfer.
- */
-const MAX_SLOW_QUEUE_BYTES = FILE_WINDOW_BYTES + 64 * 1024;
-/** Growth of the relay's RSS that counts as unbounded when its queues cannot be read: half the small file. */
-const MAX_SLOW_RSS_GROWTH_BYTES = QUICK_FILE_BYTES / 2;
 /** How long a closed shell or finished command may take to be gone from the agent's process tree, in ms. */
 const PROCESS_EXIT_MS = 10_000;
 
@@ -80,23 +66,7 @@ export interface ChannelFigures {
   /** Operator → relay → agent (file-write, with the agent's write and SHA-256), against the baseline. */
   upload: ThroughputFigures;
   /** A download to an operator that reads a few ms every 200 ms, then normally. */
-  slowReader: {
-    slowSeconds: number;
-    /** Read during the slow phase. */
-    slowReadMiB: number;
-    /** Where `maxQueuedBytes` comes from. */
-    queueSource: 'relay send queues (services.relay, sampled every 5 ms)' | 'relay RSS growth';
-    /** Most bytes the relay had queued for the slow operator. */
-    maxQueuedBytes: number;
-    /** How many times the relay's queues were sampled (0 when they could not be read). */
-    queueSamples: number;
-    /** Most bytes the relay had queued for the agent meanwhile (file-acks only). */
-    maxAgentQueuedBytes: number;
-    relayRssBeforeMiB: number;
-    relayRssPeakMiB: number;
-    /** The file still arrived whole and the operator was not disconnected (else the run fails). */
-    intact: true;
-  };
+  slowReader: SlowReaderFigures;
   /** A keystroke into `cat` in a raw PTY until its echo: agent's shell through the relay vs a local PTY. */
   keystrokes: LatencyComparison & { shell: string };
   /** `exec` until `shell-exit` through the relay vs spawning the same command locally. */
@@ -182,82 +152,6 @@ async function noProcessesLeft(agent: BenchChild<unknown>, what: string): Promis
   ensure(left.length === 0, `${what} left processes running under the agent: ${left.join(', ')}`);
 }
 
-async function slowReader(
-  cp: ControlPlaneProcess,
-  operator: OperatorClient,
-  path: string,
-  expected: string,
-  slowMs: number,
-): Promise<ChannelFigures['slowReader']> {
-  await cp.bufferWatch('start');
-  const rssBefore = rssBytes(cp.pid);
-  let rssPeak = rssBefore;
-  const sampler = setInterval(() => {
-    rssPeak = Math.max(rssPeak, rssBytes(cp.pid));
-  }, 50);
-  let received = 0;
-  let slow = true;
-  operator.socket.pause();
-  const reader = setInterval(() => {
-    operator.socket.resume();
-    setTimeout(() => {
-      if (slow) operator.socket.pause();
-    }, SLOW.readForMs);
-  }, SLOW.everyMs);
-  let slowRead = 0;
-  try {
-    const transfer = download(operator, path, expected, (bytes) => {
-      received = bytes;
-    });
-    const settled = transfer.then(
-      () => undefined,
-      () => undefined,
-    );
-    await Promise.race([sleep(slowMs), settled]);
-    slowRead = received;
-    slow = false;
-    clearInterval(reader);
-    operator.socket.resume();
-    await transfer;
-  } finally {
-    slow = false;
-    clearInterval(reader);
-    clearInterval(sampler);
-    operator.socket.resume();
-  }
-  rssPeak = Math.max(rssPeak, rssBytes(cp.pid));
-  const watch = await cp.bufferWatch('stop');
-  ensure(
-    operator.closedWith === undefined,
-    `the relay disconnected the slow operator (${operator.closedWith})`,
-  );
-  const figures: ChannelFigures['slowReader'] = {
-    slowSeconds: slowMs / 1000,
-    slowReadMiB: slowRead / MiB,
-    queueSource: watch.reachable
-      ? 'relay send queues (services.relay, sampled every 5 ms)'
-      : 'relay RSS growth',
-    maxQueuedBytes: watch.reachable ? watch.maxOperatorBytes : Math.max(0, rssPeak - rssBefore),
-    queueSamples: watch.samples,
-    maxAgentQueuedBytes: watch.maxAgentBytes,
-    relayRssBeforeMiB: rssBefore / MiB,
-    relayRssPeakMiB: rssPeak / MiB,
-    intact: true,
-  };
-  if (watch.reachable) {
-    ensure(
-      figures.maxQueuedBytes <= MAX_SLOW_QUEUE_BYTES,
-      `the relay queued ${figures.maxQueuedBytes} bytes for a slow operator: more than the ${FILE_WINDOW_BYTES}-byte window`,
-    );
-  } else {
-    ensure(
-      rssPeak - rssBefore <= MAX_SLOW_RSS_GROWTH_BYTES,
-      `the relay's memory grew by ${Math.round((rssPeak - rssBefore) / MiB)} MiB with a slow operator`,
-    );
-  }
-  return figures;
-}
-
 /**
  * Chat, shell, exec and files: a real control plane (its own process), a real agent (its own
  * process: AgentSession with the Node hosts, sharing a temporary folder) and an operator speaking
@@ -322,7 +216,7 @@ export async function runChannels(context: BenchContext): Promise<ChannelFigures
       operator,
       'download.bin',
       digest,
-      context.quick ? QUICK.slowMs : SLOW.ms,
+      context.quick ? QUICK.slowMs : SLOW_MS,
     );
 
     const keystrokes = context.quick ? QUICK.keystrokes : KEYSTROKES;
