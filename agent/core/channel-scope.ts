@@ -1,4 +1,4 @@
-import type { ControlMessage, FileChunkFrame, ShellDataFrame } from '../../protocol/index.ts';
+import type { ControlMessage, FileChunkFrame, ResultCode, ShellDataFrame } from '../../protocol/index.ts';
 import { describeFailure } from './channel-failure.ts';
 import type { Uplink } from './uplink.ts';
 
@@ -32,6 +32,8 @@ export class ChannelScope {
     readonly operator: string,
     readonly uplink: Uplink,
     private readonly forget: (scope: ChannelScope) => void,
+    /** Told of every failure reported to the operator, so the end user hears of refusals too. */
+    private readonly failed?: (code: ResultCode) => void,
   ) {}
 
   /** Whether the channel is over; work still under way should stop. */
@@ -59,6 +61,7 @@ export class ChannelScope {
     if (this.over) return;
     const { code, message } = describeFailure(error);
     this.uplink.send({ type: 'channel-error', channel: this.id, code, message: message.slice(0, 1000) });
+    this.failed?.(code);
     this.end();
   }
 }

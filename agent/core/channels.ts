@@ -176,9 +176,19 @@ export class ChannelRouter {
     create: (scope: ChannelScope, host: Host) => ChannelHandler,
   ): void {
     const operator = this.context.operatorName(slotOf(channel));
-    const scope = new ChannelScope(channel, operator, this.context.uplink, (ended) => {
-      if (this.open.get(ended.id)?.scope === ended) this.open.delete(ended.id);
-    });
+    const scope = new ChannelScope(
+      channel,
+      operator,
+      this.context.uplink,
+      (ended) => {
+        if (this.open.get(ended.id)?.scope === ended) this.open.delete(ended.id);
+      },
+      (code) => {
+        // The line before this one named the path as asked: say that nothing outside was touched.
+        if (code === 'PATH_OUTSIDE_FOLDER')
+          this.context.report(`Refused: ${operator} asked for a path outside the shared folder.`);
+      },
+    );
     if (!host) {
       scope.fail(new ChannelFailure('NOT_SUPPORTED', `This agent does not offer ${NEEDS[capability]}.`));
       return;

@@ -211,7 +211,7 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
     assert.deepEqual(readdirSync(agent.root), []);
   });
 
-  it('paths outside the shared folder are refused with PATH_OUTSIDE_FOLDER', async () => {
+  it('paths outside the shared folder are refused with PATH_OUTSIDE_FOLDER, and the user is told so', async () => {
     agent = await startAgent();
     const { relay } = agent;
     symlinkSync('/etc', join(agent.root, 'etc-link'));
@@ -239,6 +239,11 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
         JSON.stringify(reply),
       );
     }
+    // The end user saw each request named, then told it was refused: nothing outside was touched.
+    const refusals = agent.user.statuses.filter(
+      (line) => line.startsWith('Refused:') && /outside/.test(line),
+    );
+    assert.equal(refusals.length, requests.length, agent.user.statuses.join('\n'));
   });
 
   it('a listing shows folders first, then names case-insensitively, in pages', async () => {
