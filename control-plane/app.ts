@@ -15,6 +15,7 @@ import { consoleRoutes } from './http/console-routes.ts';
 import { problemResponse, renderError } from './http/problem.ts';
 import { operatorRoutes } from './operators/routes.ts';
 import { organisationRoutes } from './organisations/routes.ts';
+import { recordingRoutes } from './recordings/index.ts';
 import { MAX_WS_MESSAGE_BYTES, relayRoute } from './relay/ws-route.ts';
 import type { Services } from './services.ts';
 import { agentRoutes } from './sessions/agent-routes.ts';
@@ -77,6 +78,7 @@ export function createApp(services: Services) {
     agentRoutes,
     sessionRoutes,
     channelRoutes,
+    recordingRoutes,
     groupRoutes,
     operatorRoutes,
     organisationRoutes,

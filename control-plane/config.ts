@@ -34,6 +34,8 @@ export interface Config {
   loginTtlMs: number;
   /** Secure flag on cookies; on when the public URL is https. */
   secureCookies: boolean;
+  /** How long session recordings are kept, in milliseconds. */
+  recordingRetentionMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -64,6 +66,11 @@ const envSchema = z.object({
     .positive()
     .max(30 * 24 * 60)
     .default(12 * 60),
+  LIFELINE_RECORDING_RETENTION_DAYS: z.coerce
+    .number()
+    .positive()
+    .max(10 * 365)
+    .default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -103,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     loginTtlMs: e.LIFELINE_LOGIN_TTL_MINUTES * MINUTE_MS,
     agentGraceMs: e.LIFELINE_AGENT_GRACE_SECONDS * 1000,
     secureCookies: publicUrl.startsWith('https:'),
+    recordingRetentionMs: e.LIFELINE_RECORDING_RETENTION_DAYS * 24 * 60 * MINUTE_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

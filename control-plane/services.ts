@@ -12,6 +12,7 @@ import { loadMasterKey } from './keys/master-key.ts';
 import { loadServerSecret } from './keys/server-secret.ts';
 import { type KeyRing, loadKeyRing } from './keys/signing-keys.ts';
 import type { Logger } from './logger.ts';
+import { Recordings } from './recordings/recordings.ts';
 import { Relay } from './relay/relay.ts';
 import { startHousekeeping } from './sessions/housekeeping.ts';
 import { SessionStore } from './sessions/session-store.ts';
@@ -29,6 +30,8 @@ export interface Services {
   store: SessionStore;
   groups: GroupStore;
   relay: Relay;
+  /** Session recordings: files under `<dataDir>/recordings/` and their rows. */
+  recordings: Recordings;
   /** This node's name, recorded on the sessions it relays. */
   node: string;
   loginThrottle: GuessThrottle;
@@ -80,7 +83,11 @@ export async function createServices(
   if (orphans > 0) logger.info({ orphans }, 'ended sessions left open by a previous run');
   const mayConnect = (operatorId: string, loginSessionId: string | undefined) =>
     operatorMayConnect({ db }, operatorId, loginSessionId);
-  const stopHousekeeping = startHousekeeping(store, audit, logger);
+  const recordings = new Recordings(db, config.dataDir, logger);
+  const stopHousekeeping = startHousekeeping(store, audit, logger, {
+    recordings,
+    retentionMs: config.recordingRetentionMs,
+  });
   const relay = new Relay({
     tokens,
     store,
@@ -89,6 +96,7 @@ export async function createServices(
     node,
     operatorMayConnect: mayConnect,
     agentGraceMs: config.agentGraceMs,
+    recordings,
   });
   await ensureFirstAdmin(db, config, audit, options.announce ?? ((text) => process.stdout.write(text)));
   await ensureDefaultGroups(db, groups, config);
@@ -103,6 +111,7 @@ export async function createServices(
     store,
     groups,
     relay,
+    recordings,
     node,
     loginThrottle: new GuessThrottle({ freeFailures: 5 }),
     codeThrottle: new GuessThrottle({ freeFailures: 5 }),

@@ -96,6 +96,7 @@ export class AgentSession {
       send: (message) => this.send(message),
       status: (text) => this.options.ui.status(text),
     });
+    if (options.policy?.recordingMandatory) options.ui.sessionRecorded?.();
     this.chat = new SessionChat(
       options.ui,
       () => this.allows('chat'),

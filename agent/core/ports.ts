@@ -51,6 +51,11 @@ export interface UserInterface {
   /** Shown when the operator set changes or permissions change. */
   permissionsChanged(permissions: Permissions): void;
   ended(reason: string): void;
+  /**
+   * Told once, before anything is asked, when the session's verified policy makes recording
+   * mandatory: the end user must know the session is recorded.
+   */
+  sessionRecorded?(): void;
   /** Shows a chat message from the help desk. A user interface without it offers no chat. */
   chatReceived?(message: ChatLine): void;
 }

@@ -16,6 +16,8 @@ import { printableLine, printableLines } from './printable.ts';
 const KEYS: Record<Capability, string> = { view: 'v', control: 'c', chat: 'h', files: 'f', shell: 's' };
 /** Key that starts a chat message during the session. */
 const CHAT_KEY = 'm';
+/** Shown with the consent prompt and the session status when the policy makes recording mandatory. */
+export const RECORDED_NOTICE = 'This session is recorded by your help desk.';
 
 export interface TerminalUiOptions {
   /** Accept every request without asking, up to `allowed`: for automation and tests only. */
@@ -40,6 +42,8 @@ function clock(time: number): string {
 export class TerminalUi implements UserInterface {
   private keyHandler: ((key: Key) => void) | undefined;
   private permissions: Permissions | undefined;
+  /** Whether the session's policy makes recording mandatory (the user is told so). */
+  private recorded = false;
   /** The chat message being written, shown on the last line until it is sent. */
   private composer: ChatComposer | undefined;
   /** Set by the host: called when the user presses a key during the session. */
@@ -174,7 +178,7 @@ export class TerminalUi implements UserInterface {
     const name = printableLine(operator.name);
     if (this.options.autoAccept) {
       this.write(
-        `\n  ${name} connected. Accepted automatically (--accept): ${grantedCapabilities(requested).join(', ') || 'nothing'}.\n`,
+        `\n  ${name} connected. Accepted automatically (--accept): ${grantedCapabilities(requested).join(', ') || 'nothing'}.\n${this.recordedLine()}`,
       );
       return Promise.resolve({ accepted: true, permissions: requested });
     }
@@ -189,6 +193,7 @@ export class TerminalUi implements UserInterface {
         if (!requested[capability]) continue;
         this.write(`    [${KEYS[capability]}] ${choice[capability] ? '[x]' : '[ ]'} ${labels[capability]}\n`);
       }
+      this.write(this.recordedLine());
       this.write('  Press a letter to switch an item, Enter to accept, n to refuse.\n');
     };
     render();
@@ -211,6 +216,15 @@ export class TerminalUi implements UserInterface {
     });
   }
 
+  sessionRecorded(): void {
+    this.recorded = true;
+  }
+
+  /** The recorded notice as a line, or nothing when the session is not recorded. */
+  private recordedLine(): string {
+    return this.recorded ? `  ${RECORDED_NOTICE}\n` : '';
+  }
+
   status(text: string): void {
     this.write(`  ${printableLine(text)}\n`);
   }
@@ -224,7 +238,9 @@ export class TerminalUi implements UserInterface {
     this.permissions = { ...permissions };
     const line = CAPABILITIES.map((c) => `[${KEYS[c]}] ${c} ${permissions[c] ? 'ON' : 'off'}`).join('  ');
     const chat = permissions.chat ? `${CHAT_KEY} to write a message, ` : '';
-    this.write(`\n  Session active. ${line}\n  Press a letter to switch, ${chat}q to end the session.\n`);
+    this.write(
+      `\n  Session active. ${line}\n${this.recordedLine()}  Press a letter to switch, ${chat}q to end the session.\n`,
+    );
   }
 
   ended(reason: string): void {

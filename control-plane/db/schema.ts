@@ -168,3 +168,23 @@ export const serverSecrets = sqliteTable('server_secrets', {
   value: text('value').notNull(),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
 });
+
+/**
+ * A session's recording (made when its policy has `recordingMandatory`): the `.llrec` file under
+ * `<dataDir>/recordings/` and what was written. `endedAt` stays null while it is being written.
+ */
+export const recordings = sqliteTable(
+  'recordings',
+  {
+    sessionId: text('session_id')
+      .primaryKey()
+      .references(() => sessions.id),
+    fileName: text('file_name').notNull(),
+    bytes: integer('bytes').notNull().default(0),
+    startedAt: integer('started_at', { mode: 'timestamp_ms' }).notNull(),
+    endedAt: integer('ended_at', { mode: 'timestamp_ms' }),
+    frames: integer('frames').notNull().default(0),
+    droppedFrames: integer('dropped_frames').notNull().default(0),
+  },
+  (table) => [index('recordings_started_idx').on(table.startedAt)],
+);

@@ -235,6 +235,7 @@ export class ChannelRouter {
     action: string,
     details: AuditEntry['details'],
   ): void {
+    session.recorder?.event(action, { operatorId: side.operatorId, ...details });
     this.options.audit
       .record({
         ...side.actor,

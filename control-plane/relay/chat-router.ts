@@ -33,6 +33,7 @@ export class ChatRouter {
     const stamped = session.chat.add(message, from);
     session.toAgent(stamped);
     session.toOperators(stamped);
+    session.recorder?.json('chat', stamped);
     this.record(session, { ...side.actor, address: side.peer.address }, message.text.length);
   }
 
@@ -42,6 +43,7 @@ export class ChatRouter {
     const name = (info.user ?? info.hostname ?? info.name).slice(0, MAX_AUTHOR_CHARS);
     const stamped = session.chat.add(message, { kind: 'user', name });
     session.toOperators(stamped);
+    session.recorder?.json('chat', stamped);
     this.record(
       session,
       { actorType: 'agent', actorId: session.id, address: session.agent.peer.address },

@@ -10,6 +10,7 @@ import {
   type Policy,
 } from '../../protocol/index.ts';
 import type { ActorType } from '../audit/audit-log.ts';
+import type { SessionRecorder } from '../recordings/session-recorder.ts';
 import { ChatHistory } from './chat-history.ts';
 import type { RelayPeer } from './relay-peer.ts';
 
@@ -65,6 +66,8 @@ export class LiveSession {
   /** Recent chat, replayed to operators who join. */
   readonly chat = new ChatHistory();
   private lastSlot = 0;
+  /** Set when the policy makes recording mandatory; records from consent to end. */
+  recorder: SessionRecorder | undefined;
 
   constructor(
     readonly id: string,
@@ -126,7 +129,7 @@ export class LiveSession {
   forwardVideo(frame: Uint8Array): void {
     if (this.consent !== 'accepted' || !this.permissions.view) return;
     const keyframe = isKeyframe(frame);
-    let wantKeyframe = false;
+    let wantKeyframe = this.recorder?.video(frame) ?? false;
     for (const operator of this.operators.values()) {
       if (!operator.video) continue;
       if (operator.needsKeyframe && !keyframe) {

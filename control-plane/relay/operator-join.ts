@@ -81,6 +81,7 @@ export function joinOperator(
     }
   }
   chat.replay(session, side);
+  session.recorder?.event('session.join', { operatorId: side.operatorId, name: side.name, slot });
   logger.info(
     {
       event: 'pair',

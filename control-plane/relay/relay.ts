@@ -14,6 +14,7 @@ import {
 } from '../../protocol/index.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Logger } from '../logger.ts';
+import type { Recordings } from '../recordings/recordings.ts';
 import type { SessionStore } from '../sessions/session-store.ts';
 import { isTokenError, type TokenService } from '../tokens/tokens.ts';
 import { ChannelRouter, isAgentChannelMessage, isOperatorChannelMessage } from './channel-router.ts';
@@ -29,6 +30,9 @@ export const HELLO_TIMEOUT_MS = 10_000;
 export const AGENT_GRACE_MS = 30_000;
 /** How often idle and maximum-length limits are checked, in milliseconds. */
 export const LIMIT_CHECK_INTERVAL_MS = 5_000;
+/** What the end user and operators are told when a mandatory recording cannot be made. */
+export const RECORDING_FAILED_MESSAGE =
+  'This session must be recorded, and the recording could not be written on the server. Try again later or tell your administrator.';
 
 export interface RelayOptions {
   tokens: TokenService;
@@ -45,6 +49,8 @@ export interface RelayOptions {
   helloTimeoutMs?: number;
   /** How long a session waits for its agent to reconnect, in milliseconds (default AGENT_GRACE_MS). */
   agentGraceMs?: number;
+  /** Where sessions whose policy makes recording mandatory are recorded. */
+  recordings?: Recordings;
 }
 
 export interface RelayStats {
@@ -344,6 +350,7 @@ export class Relay {
     const session = new LiveSession(sessionId, agent, policy.success ? policy.data : undefined);
     this.sessions.set(sessionId, session);
     await this.options.store.markAgentConnected(sessionId, this.options.node, hello.client);
+    if (session.policy?.recordingMandatory && !(await this.openRecording(session))) return { role: 'closed' };
     if (row.initiator === 'agent' && !row.codeRedeemedAt && row.codeExpiresAt) {
       const remaining = row.codeExpiresAt.getTime() - Date.now();
       session.codeTimer = setTimeout(() => void this.expireCode(session), Math.max(0, remaining));
@@ -453,6 +460,7 @@ export class Relay {
         return;
       case 'permissions':
         session.permissions = message.permissions;
+        session.recorder?.event('session.permissions', { permissions: message.permissions });
         session.toOperators(message);
         void this.options.audit.record({
           actorType: 'agent',
@@ -464,6 +472,7 @@ export class Relay {
         return;
       case 'video-config':
         session.videoConfig = message;
+        session.recorder?.json('videoConfig', message);
         session.toOperators(message);
         return;
       case 'end':
@@ -535,6 +544,12 @@ export class Relay {
         session.activatedAt = Date.now();
         session.lastActivityAt = session.activatedAt;
       }
+      const recorder = session.recorder;
+      if (recorder && !recorder.recording) {
+        recorder.begin();
+        if (session.videoConfig) recorder.json('videoConfig', session.videoConfig);
+      }
+      recorder?.event('session.consent', { permissions: message.permissions });
     }
     session.toOperators(message);
     await this.options.audit.record({
@@ -561,6 +576,7 @@ export class Relay {
 
   private removeOperator(session: LiveSession, side: OperatorSide): void {
     if (!session.operators.delete(side.connectionId)) return;
+    session.recorder?.event('session.leave', { operatorId: side.operatorId, slot: side.slot });
     if (!session.ended)
       session.toAgent({ type: 'operator-left', operatorId: side.operatorId, slot: side.slot });
     this.options.logger.info(
@@ -581,14 +597,16 @@ export class Relay {
     reason: EndReason,
     actorId?: string,
     audit = true,
+    message?: string,
   ): Promise<void> {
     if (session.ended) return;
+    session.recorder?.event('session.end', { reason });
     session.ended = true;
     if (session.codeTimer) clearTimeout(session.codeTimer);
     clearTimeout(session.agentGraceTimer);
     this.sessions.delete(session.id);
     this.droppedVideoFramesOfEnded += session.droppedFrames;
-    const end = encodeControl({ type: 'end', reason });
+    const end = encodeControl({ type: 'end', reason, ...(message ? { message } : {}) });
     for (const side of [session.agent.peer, ...[...session.operators.values()].map((o) => o.peer)]) {
       side.send(end);
       side.close(CloseCode.normal, reason);
@@ -602,7 +620,7 @@ export class Relay {
           actorId: actorId ?? null,
           action: 'session.end',
           sessionId: session.id,
-          details: { reason },
+          details: { reason, ...(message ? { message } : {}) },
         });
       }
     } catch (error) {
@@ -610,6 +628,41 @@ export class Relay {
         { err: error, sessionId: session.id },
         'could not record the end of a session',
       );
+    }
+    if (session.recorder && this.options.recordings) {
+      await this.options.recordings
+        .finish(session.id, session.recorder)
+        .catch((error: unknown) =>
+          this.options.logger.error({ err: error, sessionId: session.id }, 'could not finish a recording'),
+        );
+    }
+  }
+
+  /**
+   * Opens the recording of a session whose policy makes it mandatory. When it cannot be made (or
+   * fails later), the session ends: it must not go on unrecorded. Returns false when it ended.
+   */
+  private async openRecording(session: LiveSession): Promise<boolean> {
+    const fail = (error: unknown) => {
+      this.options.logger.error({ err: error, sessionId: session.id }, 'session recording failed');
+      void this.endSession(session, 'error', undefined, true, RECORDING_FAILED_MESSAGE);
+    };
+    if (!this.options.recordings) {
+      fail(new Error('no recordings folder is configured'));
+      return false;
+    }
+    try {
+      const recorder = await this.options.recordings.open(session.id, fail);
+      if (session.ended) {
+        // Ended while its file was being created: nothing was recorded, the empty file goes.
+        await this.options.recordings.finish(session.id, recorder);
+        return false;
+      }
+      session.recorder = recorder;
+      return true;
+    } catch (error) {
+      fail(error);
+      return false;
     }
   }
 

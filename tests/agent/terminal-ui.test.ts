@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
+import { AgentSession } from '../../agent/core/agent-session.ts';
 import { TerminalUi } from '../../agent/node/terminal-ui.ts';
+import { DEFAULT_POLICY } from '../../protocol/index.ts';
 
 const ASKED = { view: true, control: true, chat: true, files: true, shell: false };
 const OPERATOR = { id: 'op-1', name: 'Dana (help desk)' };
@@ -159,6 +161,48 @@ describe('the end user chats with the help desk and sees what the operator does'
     await answer;
     assert.match(text, /\[f\] \[ \] transfer files in \/home\/ada/);
     assert.match(text, /\[s\] \[ \] run commands as you, starting in \/home\/ada/);
+    ui.close();
+  });
+});
+
+describe('the end user is told when the session is recorded', () => {
+  /** An agent session under a policy: what it tells the terminal before anything is asked. */
+  function sessionUnder(recordingMandatory: boolean) {
+    const t = terminal();
+    new AgentSession({
+      relayUrl: 'ws://127.0.0.1:1',
+      token: 't',
+      client: { name: 'a', version: '0' },
+      ui: t.ui,
+      screen: { start: async () => ({ stop: async () => {}, requestKeyframe: () => {} }) },
+      input: { apply: () => {}, releaseAll: () => {} },
+      policy: { ...DEFAULT_POLICY, recordingMandatory },
+    });
+    return t;
+  }
+
+  it('under a policy that makes recording mandatory, the consent prompt and the session status say so', async () => {
+    const { ui, input, screen } = sessionUnder(true);
+    const answer = ui.askConsent(OPERATOR, ASKED);
+    input.write('\n');
+    await answer;
+    assert.match(
+      screen(),
+      /wants to connect[\s\S]*This session is recorded by your help desk\.[\s\S]*Enter to accept/,
+    );
+    const before = screen().length;
+    ui.permissionsChanged(ASKED);
+    assert.match(screen().slice(before), /Session active[\s\S]*This session is recorded by your help desk\./);
+    ui.close();
+  });
+
+  it('without that policy, nothing claims the session is recorded', async () => {
+    const { ui, input, screen } = sessionUnder(false);
+    const answer = ui.askConsent(OPERATOR, ASKED);
+    input.write('\n');
+    await answer;
+    ui.permissionsChanged(ASKED);
+    assert.doesNotMatch(screen(), /recorded/);
     ui.close();
   });
 });

@@ -53,6 +53,8 @@ const MATRIX = [
   ['change a file',                 'files',          Y,    Y,      Y,         N],
   ['send a chat message',           'sessions:write', Y,    Y,      Y,         N],
   ['read the chat',                 'sessions:read',  Y,    Y,      Y,         Y],
+  ['get a recording',               'sessions:read',  Y,    Y,      Y,         Y],
+  ['watch a recording',             'sessions:read',  Y,    Y,      Y,         Y],
   ['list groups',                   'groups:read',    Y,    Y,      Y,         Y],
   ['get a group',                   'groups:read',    Y,    Y,      Y,         Y],
   ['create a group',                'groups:write',   Y,    Y,      N,         N],
@@ -97,6 +99,8 @@ describe('roles and organisations', () => {
   let filesRoot: string;
   /** An operator-first session of organisation A, waiting for its agent. */
   let waitingSessionA: string;
+  /** A session of organisation A with a recording. */
+  let recordedSessionA: string;
   /** An operator whose name the matrix changes. */
   let targetOperatorId: string;
   let unique = 0;
@@ -163,6 +167,8 @@ describe('roles and organisations', () => {
       api.post(`/api/sessions/${liveSessionA}/files/ops`, who, { op: 'mkdir', path: `folder-${++unique}` }),
     'send a chat message': (who) => api.post(`/api/sessions/${liveSessionA}/chat`, who, { text: 'hello' }),
     'read the chat': (who) => api.get(`/api/sessions/${liveSessionA}/chat`, who),
+    'get a recording': (who) => api.get(`/api/sessions/${recordedSessionA}/recording`, who),
+    'watch a recording': (who) => api.get(`/api/sessions/${recordedSessionA}/recording/content`, who),
     'list groups': (who) => api.get('/api/groups', who),
     'get a group': (who) => api.get(`/api/groups/${groupA.id}`, who),
     'create a group': (who) => api.post('/api/groups', who, { name: `group ${++unique}` }),
@@ -273,6 +279,12 @@ describe('roles and organisations', () => {
     await expectJson(await api.post('/api/sessions/redeem', admin, { code: liveAgent.code }), 200);
     liveSessionA = liveAgent.sessionId;
     waitingSessionA = (await createSession(admin)).session.id;
+    // A recording made by the relay's own recorder, for a session of A.
+    recordedSessionA = (await createSession(admin)).session.id;
+    const recorder = await cp.services.recordings.open(recordedSessionA, () => undefined);
+    recorder.begin();
+    recorder.event('session.consent');
+    await cp.services.recordings.finish(recordedSessionA, recorder);
   });
 
   after(async () => {
@@ -398,6 +410,20 @@ describe('roles and organisations', () => {
       );
       // The same session is there for the administrator, so the refusal is about the organisation.
       await expectJson(await api.get(`/api/sessions/${liveSessionA}`, admin), 200);
+    });
+
+    it("a technician of B can neither see nor watch the recording of A's session (404 SESSION_NOT_FOUND)", async () => {
+      await assertProblem(
+        await api.get(`/api/sessions/${recordedSessionA}/recording`, technicianB),
+        404,
+        'SESSION_NOT_FOUND',
+      );
+      await assertProblem(
+        await api.get(`/api/sessions/${recordedSessionA}/recording/content`, technicianB),
+        404,
+        'SESSION_NOT_FOUND',
+      );
+      await expectJson(await api.get(`/api/sessions/${recordedSessionA}/recording`, admin), 200);
     });
 
     it('a technician of B cannot join or end a session of A (404), and it goes on', async () => {
