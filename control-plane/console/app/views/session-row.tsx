@@ -1,7 +1,9 @@
+import { useState } from 'preact/hooks';
 import type { SessionView } from '../api/types.ts';
 import { formatDateTime, formatDuration } from '../format/time.ts';
 import { endReasonText, peerLabel, sessionAge } from '../session/describe.ts';
 import { IconMonitor, IconSend } from './icons.tsx';
+import { RecordingPlayerView } from './recording-player-view.tsx';
 
 export interface SessionRowProps {
   session: SessionView;
@@ -39,6 +41,9 @@ function details(session: SessionView): string {
 /** One session in the dashboard's list, with Rejoin for running ones and a link to its audit trail. */
 export function SessionRow({ session, canJoin, canAudit, joining, onRejoin, onOpenAudit }: SessionRowProps) {
   const invitation = session.initiator === 'operator' && !session.agent;
+  const [watching, setWatching] = useState(false);
+  // Sessions whose policy made recording mandatory and that got as far as consent have one.
+  const recorded = session.policy?.recordingMandatory === true && session.activatedAt !== null;
   return (
     <li class={`session-row session-row--${session.status}`} data-testid="session-row" data-id={session.id}>
       <div class="session-row__icon">{invitation ? <IconSend size={18} /> : <IconMonitor size={20} />}</div>
@@ -58,6 +63,17 @@ export function SessionRow({ session, canJoin, canAudit, joining, onRejoin, onOp
       </div>
       <span class={`status-pill status-pill--${session.status}`}>{session.status}</span>
       <div class="session-row__actions">
+        {recorded && (
+          <button
+            type="button"
+            class="btn btn--ghost btn--small"
+            data-testid="session-recording"
+            title="Watch this session's recording"
+            onClick={() => setWatching(true)}
+          >
+            Recording
+          </button>
+        )}
         {canAudit && (
           <button
             type="button"
@@ -81,6 +97,7 @@ export function SessionRow({ session, canJoin, canAudit, joining, onRejoin, onOp
           </button>
         )}
       </div>
+      {watching && <RecordingPlayerView sessionId={session.id} onClose={() => setWatching(false)} />}
     </li>
   );
 }

@@ -1,0 +1,139 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { decodeRecording } from '../../../../protocol/recording.ts';
+import { RecordingPlayer, type TrackItem, trackItemOf } from '../media/recording-player.ts';
+
+export interface RecordingPlayerViewProps {
+  sessionId: string;
+  onClose(): void;
+}
+
+/** Minutes and seconds of a position in a recording. */
+function position(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+type LoadState = { state: 'loading' } | { state: 'failed'; message: string } | { state: 'ready' };
+
+/**
+ * Plays a session's recording: the screen on a canvas (play, pause, a time slider) and the chat and
+ * events beside it with their times. Fetching the file is audited by the server as a viewing.
+ */
+export function RecordingPlayerView({ sessionId, onClose }: RecordingPlayerViewProps) {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const playerRef = useRef<RecordingPlayer | undefined>(undefined);
+  const [load, setLoad] = useState<LoadState>({ state: 'loading' });
+  const [time, setTime] = useState(0);
+  const [duration, setDuration] = useState(0);
+  const [playing, setPlaying] = useState(false);
+  const [track, setTrack] = useState<TrackItem[]>([]);
+
+  useEffect(() => {
+    const abort = new AbortController();
+    (async () => {
+      const response = await fetch(`/api/sessions/${encodeURIComponent(sessionId)}/recording/content`, {
+        credentials: 'same-origin',
+        signal: abort.signal,
+      });
+      if (response.status === 404) throw new Error('This session has no recording.');
+      if (!response.ok) throw new Error(`The recording could not be loaded (${response.status}).`);
+      const decoded = decodeRecording(await response.arrayBuffer());
+      if (!decoded.ok) throw new Error(`The recording is unreadable: ${decoded.reason}.`);
+      if (!canvasRef.current || abort.signal.aborted) return;
+      const player = new RecordingPlayer(canvasRef.current, decoded.records, (ms) => {
+        setTime(ms);
+        setPlaying(playerRef.current?.playing ?? false);
+      });
+      playerRef.current = player;
+      setTrack(decoded.records.flatMap((record) => trackItemOf(record) ?? []));
+      setDuration(player.duration);
+      setLoad({ state: 'ready' });
+      player.seek(0);
+    })().catch((error: unknown) => {
+      if (!abort.signal.aborted)
+        setLoad({ state: 'failed', message: error instanceof Error ? error.message : String(error) });
+    });
+    return () => {
+      abort.abort();
+      playerRef.current?.close();
+      playerRef.current = undefined;
+    };
+  }, [sessionId]);
+
+  const toggle = () => {
+    const player = playerRef.current;
+    if (!player) return;
+    if (player.playing) player.pause();
+    else player.play();
+    setPlaying(player.playing);
+  };
+
+  return (
+    <div class="recording-player" data-testid="recording-player" data-state={load.state}>
+      <div class="recording-player__panel">
+        <div class="recording-player__head">
+          <strong>Recording of session {sessionId.slice(0, 8)}</strong>
+          <button
+            type="button"
+            class="btn btn--ghost btn--small"
+            data-testid="recording-close"
+            onClick={onClose}
+          >
+            Close
+          </button>
+        </div>
+        {load.state === 'failed' && (
+          <div class="recording-player__error" data-testid="recording-error">
+            {load.message}
+          </div>
+        )}
+        {load.state === 'loading' && <div class="recording-player__loading">Loading the recording…</div>}
+        <div class="recording-player__body">
+          <canvas ref={canvasRef} class="recording-player__screen" data-testid="recording-screen" />
+          <ol class="recording-player__track" data-testid="recording-track">
+            {track.map((item) => (
+              <li
+                key={`${item.at}-${item.text}`}
+                class={`recording-player__item recording-player__item--${item.kind}`}
+                data-at={item.at}
+              >
+                <button
+                  type="button"
+                  class="recording-player__time"
+                  onClick={() => playerRef.current?.seek(item.at)}
+                >
+                  {position(item.at)}
+                </button>{' '}
+                {item.text}
+              </li>
+            ))}
+          </ol>
+        </div>
+        <div class="recording-player__controls">
+          <button
+            type="button"
+            class="btn btn--secondary btn--small"
+            data-testid="recording-play"
+            disabled={load.state !== 'ready'}
+            onClick={toggle}
+          >
+            {playing ? 'Pause' : 'Play'}
+          </button>
+          <input
+            type="range"
+            class="recording-player__slider"
+            data-testid="recording-seek"
+            min={0}
+            max={Math.max(1, Math.round(duration))}
+            value={Math.round(time)}
+            disabled={load.state !== 'ready'}
+            onInput={(event) => playerRef.current?.seek(Number((event.target as HTMLInputElement).value))}
+          />
+          <span class="recording-player__clock" data-testid="recording-clock">
+            {position(time)} / {position(duration)}
+          </span>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { DEFAULT_POLICY, encodeVideo, type Permissions } from '../../protocol/index.ts';
+import { RelayClient } from '../control-plane/relay-client.ts';
+import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { api, type ConsolePage, launchConsoleBrowser, openConsole, signIn } from './real-console.ts';
+
+// A session recorded by the real relay, played back in the real console with WebCodecs.
+
+const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
+const WIDTH = 64;
+const HEIGHT = 48;
+/** Between the red part and the blue part of the recording, in milliseconds. */
+const PAUSE_MS = 1500;
+const AUD = [0, 0, 0, 1, 9];
+
+/** A solid colour encoded with libx264 as the agent would send it, split into access units. */
+function solidColour(colour: string, frames: number): { keyframe: boolean; data: Uint8Array }[] {
+  const ffmpeg = process.env['FFMPEG_PATH'] ?? 'ffmpeg';
+  const result = spawnSync(
+    ffmpeg,
+    [
+      ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi'],
+      ...['-i', `color=c=${colour}:size=${WIDTH}x${HEIGHT}:rate=10`],
+      ...['-frames:v', String(frames), '-c:v', 'libx264', '-profile:v', 'baseline', '-bf', '0'],
+      ...['-g', String(frames), '-pix_fmt', 'yuv420p'],
+      ...['-x264-params', 'repeat-headers=1:aud=1', '-f', 'h264', '-'],
+    ],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
+  if (result.status !== 0) throw new Error(`ffmpeg failed: ${result.stderr?.toString()}`);
+  const stream = new Uint8Array(result.stdout);
+  const starts: number[] = [];
+  for (let i = 0; i + AUD.length <= stream.length; i++) {
+    if (AUD.every((value, index) => stream[i + index] === value)) starts.push(i);
+  }
+  return starts.map((start, index) => ({
+    keyframe: index === 0,
+    data: stream.subarray(start, starts[index + 1] ?? stream.length),
+  }));
+}
+
+describe('the console plays a session recording', () => {
+  let cp: TestControlPlane;
+  let browser: Browser;
+  let view: ConsolePage | undefined;
+  let sessionId: string;
+
+  before(async () => {
+    cp = await startControlPlane({ listen: true });
+    browser = await launchConsoleBrowser();
+    const group = await api<{ id: string }>(cp, 'POST', '/api/groups', {
+      body: { name: 'recorded', policy: { ...DEFAULT_POLICY, recordingMandatory: true } },
+    });
+    const { registrationKey } = await api<{ registrationKey: string }>(
+      cp,
+      'POST',
+      `/api/groups/${group.id}/registration-key`,
+    );
+    const registered = await cp.app.request('/api/agent/register', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'test-agent', version: '0.0.0', registrationKey }),
+    });
+    const grant = (await registered.json()) as {
+      sessionId: string;
+      code: string;
+      relay: { url: string; token: string };
+    };
+    sessionId = grant.sessionId;
+    const agent = await RelayClient.connect(grant.relay.url);
+    agent.hello('agent', grant.relay.token);
+    await agent.next('welcome');
+    const redeemed = await api<{ relay: { url: string; token: string } }>(
+      cp,
+      'POST',
+      '/api/sessions/redeem',
+      {
+        body: { code: grant.code },
+      },
+    );
+    const operator = await RelayClient.connect(redeemed.relay.url);
+    operator.hello('operator', redeemed.relay.token);
+    await operator.next('welcome');
+    await agent.next('operator-joined');
+    agent.send({ type: 'consent', accepted: true, permissions: EVERYTHING });
+    await operator.next('consent');
+    agent.send({ type: 'video-config', codec: 'avc1.42E01E', width: WIDTH, height: HEIGHT, framerate: 10 });
+    let sequence = 0;
+    const send = async (units: { keyframe: boolean; data: Uint8Array }[]) => {
+      for (const unit of units) {
+        await agent.sendBytes(
+          encodeVideo({
+            keyframe: unit.keyframe,
+            sequence: sequence++,
+            captureTime: Date.now(),
+            data: unit.data,
+          }),
+        );
+      }
+    };
+    await send(solidColour('red', 5));
+    await operator.until(() => operator.videos().length === 5, 'the red frames');
+    agent.send({ type: 'chat', id: 'c1', text: 'Is it blue now?' });
+    await operator.next('chat');
+    await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+    await send(solidColour('blue', 5));
+    await operator.until(() => operator.videos().length === 10, 'the blue frames');
+    operator.send({ type: 'end', reason: 'operator-ended' });
+    await agent.next('end');
+    await agent.close();
+    await operator.close();
+    // The relay finishes the recording's row after the end.
+    const deadline = Date.now() + 10_000;
+    while (
+      (await api<{ endedAt: string | null }>(cp, 'GET', `/api/sessions/${sessionId}/recording`)).endedAt ===
+      null
+    ) {
+      if (Date.now() > deadline) throw new Error('the recording was not finished');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+
+  after(async () => {
+    await view?.context.close();
+    await browser?.close();
+    await cp?.stop();
+  });
+
+  it('opens from the session history, shows the first picture, seeks, plays, and lists the chat', async () => {
+    view = await openConsole(browser, cp);
+    const { page } = view;
+    await signIn(page, cp);
+    await page.click('[data-testid=sessions-filter-ended]');
+    const row = page.locator(`[data-testid=session-row][data-id="${sessionId}"]`);
+    await row.locator('[data-testid=session-recording]').click();
+    await page.waitForSelector('[data-testid=recording-player][data-state=ready]');
+    const centre = () =>
+      page.evaluate(() => {
+        const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=recording-screen]')!;
+        const [r, g, b] = canvas
+          .getContext('2d')!
+          .getImageData(canvas.width / 2, canvas.height / 2, 1, 1).data;
+        return { r: r!, g: g!, b: b!, frames: Number(canvas.getAttribute('data-frames') ?? 0) };
+      });
+    const isRed = (c: { r: number; g: number; b: number }) => c.r > 180 && c.g < 80 && c.b < 80;
+    const isBlue = (c: { r: number; g: number; b: number }) => c.b > 180 && c.r < 80 && c.g < 80;
+    await page.waitForFunction(
+      () =>
+        Number(document.querySelector('[data-testid=recording-screen]')?.getAttribute('data-frames') ?? 0) >
+        0,
+    );
+    assert.ok(isRed(await centre()), `the first picture is red: ${JSON.stringify(await centre())}`);
+    assert.match((await page.textContent('[data-testid=recording-track]')) ?? '', /Is it blue now\?/);
+    assert.match((await page.textContent('[data-testid=recording-track]')) ?? '', /session\.consent/);
+
+    // Seek to the end: the decoder starts again from the blue part's keyframe.
+    await page.$eval('[data-testid=recording-seek]', (input: HTMLInputElement) => {
+      input.value = input.max;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await page.waitForFunction(() => {
+      const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=recording-screen]')!;
+      const [r, , b] = canvas.getContext('2d')!.getImageData(canvas.width / 2, canvas.height / 2, 1, 1).data;
+      return b! > 180 && r! < 80;
+    });
+    assert.ok(isBlue(await centre()));
+
+    // Back to the start, then play: the red part, and after the pause the blue part.
+    await page.$eval('[data-testid=recording-seek]', (input: HTMLInputElement) => {
+      input.value = '0';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await page.waitForFunction(() => {
+      const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=recording-screen]')!;
+      const [r, , b] = canvas.getContext('2d')!.getImageData(canvas.width / 2, canvas.height / 2, 1, 1).data;
+      return r! > 180 && b! < 80;
+    });
+    await page.click('[data-testid=recording-play]');
+    await page.waitForFunction(
+      () => {
+        const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=recording-screen]')!;
+        const [r, , b] = canvas
+          .getContext('2d')!
+          .getImageData(canvas.width / 2, canvas.height / 2, 1, 1).data;
+        return b! > 180 && r! < 80;
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
+
+    const audit = await api<{ items: unknown[] }>(
+      cp,
+      'GET',
+      `/api/audit-events?sessionId=${sessionId}&action=recording.view`,
+    );
+    assert.equal(audit.items.length, 1, 'opening the player is one audited viewing');
+    assert.deepEqual(view.problems, [], 'no page errors and no Content-Security-Policy violations');
+  });
+});
