@@ -136,13 +136,6 @@ export function recordingRoutes(services: Services) {
     }
     const start = range?.start ?? 0;
     const end = range?.end ?? size - 1;
-    await services.audit.record({
-      ...auditActor(principal),
-      action: 'recording.view',
-      sessionId: recording.sessionId,
-      address: c.get('address'),
-      details: range ? { start, end } : {},
-    });
     const headers: Record<string, string> = {
       'Content-Type': 'application/octet-stream',
       'Content-Length': String(size === 0 ? 0 : end - start + 1),
@@ -152,7 +145,16 @@ export function recordingRoutes(services: Services) {
     };
     if (range) headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
     const status = range ? 206 : 200;
-    if (size === 0 || c.req.method === 'HEAD') return new Response(null, { status, headers });
+    if (c.req.method === 'HEAD') return new Response(null, { status, headers });
+    // A HEAD shows nothing; every GET is a viewing.
+    await services.audit.record({
+      ...auditActor(principal),
+      action: 'recording.view',
+      sessionId: recording.sessionId,
+      address: c.get('address'),
+      details: range ? { start, end } : {},
+    });
+    if (size === 0) return new Response(null, { status, headers });
     const stream = createReadStream(services.recordings.path(recording.fileName), { start, end });
     return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, { status, headers });
   });

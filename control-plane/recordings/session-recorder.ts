@@ -43,6 +43,8 @@ export class SessionRecorder {
   private failed = false;
   private closed = false;
   private drained: (() => void)[] = [];
+  /** The row being added at begin(); close() waits for it so the totals land on it. */
+  private begun: Promise<void> = Promise.resolve();
   bytes = 0;
   frames = 0;
   droppedFrames = 0;
@@ -59,7 +61,12 @@ export class SessionRecorder {
     if (this.startedAt !== undefined || this.failed || this.closed) return;
     this.startedAt = now;
     this.enqueue(encodeRecordingHeader({ version: 1, sessionId: this.options.sessionId, startedAt: now }));
-    this.options.onBegin(new Date(now)).catch((error: unknown) => this.fail(error));
+    this.begun = this.options.onBegin(new Date(now)).catch((error: unknown) => this.fail(error));
+  }
+
+  /** The agent's stream starts again (it reconnected): nothing decodes until its next keyframe. */
+  keyframeNeeded(): void {
+    this.needsKeyframe = true;
   }
 
   /**
@@ -106,6 +113,7 @@ export class SessionRecorder {
     if (!this.closed) {
       this.closed = true;
       if (this.writing) await new Promise<void>((resolve) => this.drained.push(resolve));
+      await this.begun;
       await this.options.handle.close().catch(() => undefined);
     }
     if (this.startedAt === undefined) return undefined;

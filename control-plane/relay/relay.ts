@@ -391,6 +391,7 @@ export class Relay {
     session.agent = { peer, info: hello.client };
     if (old !== peer) old.close(CloseCode.normal, 'replaced by a new connection');
     for (const operator of session.operators.values()) operator.needsKeyframe = true;
+    session.recorder?.keyframeNeeded();
     peer.send(encodeControl({ type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: session.id }));
     session.toOperators({ type: 'agent-status', state: 'connected' });
     this.options.logger.info(
