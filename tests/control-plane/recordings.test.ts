@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -328,6 +328,45 @@ describe('session recording when the disk fails', () => {
       const session = await h.waitUntilEnded(grant.sessionId);
       assert.equal(session.endReason, 'error');
       await agent.close();
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('session recording when the disk fills up', () => {
+  it('a mandatory-recording session whose recording cannot be written ends with error and says why', async () => {
+    const h = await harness();
+    try {
+      const key = await h.keyFor(RECORDED);
+      const grant = await h.register(key);
+      // The recording file opens, but every write fails with ENOSPC, as on a full disk.
+      mkdirSync(join(h.cp.dataDir, 'recordings'), { recursive: true });
+      symlinkSync('/dev/full', join(h.cp.dataDir, 'recordings', `${grant.sessionId}.llrec`));
+      const agent = await RelayClient.connect(grant.relay.url);
+      agent.hello('agent', grant.relay.token);
+      await agent.next('welcome');
+      const redeemed = await expectJson<{ relay: { url: string; token: string } }>(
+        await h.api.post('/api/sessions/redeem', h.admin, { code: grant.code }, { address: freshAddress() }),
+        200,
+      );
+      const operator = await RelayClient.connect(redeemed.relay.url);
+      operator.hello('operator', redeemed.relay.token);
+      await agent.next('operator-joined');
+      agent.send({ type: 'consent', accepted: true, permissions: EVERYTHING });
+      const end = await operator.next('end');
+      assert.equal(end.reason, 'error');
+      assert.equal(end.message, RECORDING_FAILED_MESSAGE);
+      assert.equal((await agent.next('end')).message, RECORDING_FAILED_MESSAGE);
+      const session = await h.waitUntilEnded(grant.sessionId);
+      assert.equal(session.endReason, 'error');
+      const audit = await expectJson<Page<AuditEvent>>(
+        await h.api.get(`/api/audit-events?sessionId=${grant.sessionId}&action=session.end`, h.admin),
+        200,
+      );
+      assert.equal(audit.items[0]?.details?.['message'], RECORDING_FAILED_MESSAGE, 'the audit says why');
+      await agent.close();
+      await operator.close();
     } finally {
       await h.stop();
     }
