@@ -84,6 +84,8 @@ export async function createServices(
   const mayConnect = (operatorId: string, loginSessionId: string | undefined) =>
     operatorMayConnect({ db }, operatorId, loginSessionId);
   const recordings = new Recordings(db, config.dataDir, logger);
+  const unfinished = await recordings.finishOrphans();
+  if (unfinished > 0) logger.info({ unfinished }, 'closed recordings left open by a previous run');
   const stopHousekeeping = startHousekeeping(store, audit, logger, {
     recordings,
     retentionMs: config.recordingRetentionMs,

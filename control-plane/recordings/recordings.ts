@@ -1,8 +1,8 @@
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eq, lt } from 'drizzle-orm';
+import { and, eq, isNull, lt } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { recordings } from '../db/schema.ts';
+import { recordings, sessions } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 import { SessionRecorder } from './session-recorder.ts';
 
@@ -61,6 +61,29 @@ export class Recordings {
       .update(recordings)
       .set({ ...stats, endedAt: new Date() })
       .where(eq(recordings.sessionId, sessionId));
+  }
+
+  /**
+   * Closes the rows of recordings whose session ended without the relay finishing them (the server
+   * stopped abruptly): their size is the file's, their frame counts stay unknown (0). Returns how many.
+   */
+  async finishOrphans(): Promise<number> {
+    const open = await this.db
+      .select({ sessionId: recordings.sessionId, fileName: recordings.fileName, endedAt: sessions.endedAt })
+      .from(recordings)
+      .innerJoin(sessions, eq(sessions.id, recordings.sessionId))
+      .where(and(isNull(recordings.endedAt), eq(sessions.status, 'ended')));
+    for (const row of open) {
+      const bytes = await stat(this.path(row.fileName)).then(
+        (info) => info.size,
+        () => 0,
+      );
+      await this.db
+        .update(recordings)
+        .set({ bytes, endedAt: row.endedAt ?? new Date() })
+        .where(eq(recordings.sessionId, row.sessionId));
+    }
+    return open.length;
   }
 
   /** A session's recording, if it has one. */

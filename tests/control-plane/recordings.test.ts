@@ -310,6 +310,44 @@ describe('session recording', () => {
   });
 });
 
+describe('recordings left open by a server that stopped abruptly', () => {
+  it('are closed at the next start with the size of their file', async () => {
+    const h = await harness();
+    try {
+      const { services } = h.cp;
+      const { session } = await expectJson<{ session: SessionView }>(
+        await h.api.post('/api/sessions', h.admin, {}),
+        201,
+      );
+      const recorder = await services.recordings.open(session.id, () => undefined);
+      recorder.begin();
+      recorder.event('session.consent');
+      await eventuallyTrue(async () => (await services.recordings.get(session.id)) !== undefined);
+      // The file is written but never finished, and the session ends without the relay.
+      await eventuallyTrue(
+        () => statSync(join(h.cp.dataDir, 'recordings', `${session.id}.llrec`)).size === recorder.bytes,
+      );
+      await expectJson(await h.api.post(`/api/sessions/${session.id}/end`, h.admin), 200);
+      assert.equal((await services.recordings.get(session.id))?.endedAt, null);
+      assert.equal(await services.recordings.finishOrphans(), 1);
+      const row = await services.recordings.get(session.id);
+      assert.ok(row?.endedAt, 'the recording is closed');
+      assert.ok(row.bytes > 0 && row.bytes === recorder.bytes, 'with the size of its file');
+      await recorder.close();
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+async function eventuallyTrue(condition: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('session recording when the disk fails', () => {
   it('a mandatory-recording session whose recording cannot be created ends with error and says why', async () => {
     const h = await harness();
