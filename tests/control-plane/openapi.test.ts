@@ -57,7 +57,7 @@ function sourceFiles(dir: string): string[] {
 
 /**
  * Every `METHOD /api/...` the console's sources name: route tables (`{ method: 'POST', path: '/api/…' }`)
- * and direct calls (`apiRequest('POST', '/api/…')`), whichever the console's API client uses.
+ * direct calls (`apiRequest('POST', '/api/…')`) and bare `fetch('/api/…')` calls.
  */
 function consoleRoutes(): Set<string> {
   const found = new Set<string>();
@@ -69,6 +69,12 @@ function consoleRoutes(): Set<string> {
     const text = readFileSync(file, 'utf8');
     for (const pattern of patterns) {
       for (const match of text.matchAll(pattern)) found.add(`${match[1]} ${routeShape(match[3]!)}`);
+    }
+    // A bare fetch (the recording player streams a file) is a GET unless it says otherwise.
+    for (const match of text.matchAll(
+      /fetch\(\s*(['`])(\/api\/[^'`]*)\1(\s*,\s*\{[^}]*method:\s*'(\w+)')?/g,
+    )) {
+      found.add(`${match[4] ?? 'GET'} ${routeShape(match[2]!)}`);
     }
   }
   return found;
@@ -135,6 +141,7 @@ describe('the OpenAPI document and the error shape', () => {
         `the console's routes were found: ${[...called].join(', ')}`,
       );
       assert.ok(called.has('POST /api/sessions/redeem'));
+      assert.ok(called.has('GET /api/sessions/{}/recording/content'), 'bare fetch calls are found too');
       const documented = new Set(
         operations().map(({ method, path }) => `${method.toUpperCase()} ${routeShape(path)}`),
       );
