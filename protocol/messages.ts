@@ -110,6 +110,13 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   // Agent -> relay -> operators: the end user's answer, and every later change to it.
   z.object({ type: z.literal('consent'), accepted: z.boolean(), permissions: permissionsSchema }),
   z.object({ type: z.literal('permissions'), permissions: permissionsSchema }),
+  // Operator -> relay -> agent, after consent: the operator asks the end user for more (true = wanted).
+  // The relay adds `operator`; the agent always answers with a `permissions` message.
+  z.object({
+    type: z.literal('permission-request'),
+    requested: permissionsSchema,
+    operator: operatorInfoSchema.optional(),
+  }),
   // Agent -> operators: what the following video frames contain.
   z.object({
     type: z.literal('video-config'),

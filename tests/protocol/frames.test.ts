@@ -66,6 +66,7 @@ function decodeVideo(bytes: Uint8Array): VideoFrame {
 }
 
 const permissions = { view: true, control: false, chat: true, files: false, shell: true };
+const NO_WANT = { view: false, control: false, chat: false, files: false, shell: false };
 
 /** One message of every type, with optional fields both present and absent. */
 const EVERY_MESSAGE: ControlMessage[] = [
@@ -115,6 +116,12 @@ const EVERY_MESSAGE: ControlMessage[] = [
   { type: 'consent', accepted: true, permissions },
   { type: 'consent', accepted: false, permissions: { ...permissions, view: false } },
   { type: 'permissions', permissions: { ...permissions, control: true } },
+  { type: 'permission-request', requested: { ...NO_WANT, files: true } },
+  {
+    type: 'permission-request',
+    requested: { ...NO_WANT, shell: true, control: true },
+    operator: { id: 'op-1', name: 'Bea from the help desk' },
+  },
   { type: 'video-config', codec: 'avc1.42E01F', width: 1920, height: 1080, framerate: 30 },
   { type: 'request-keyframe' },
   { type: 'input', event: { kind: 'move', x: 0, y: 1 } },
@@ -216,6 +223,7 @@ describe('control frames', () => {
       'input',
       'operator-joined',
       'operator-left',
+      'permission-request',
       'permissions',
       'request-keyframe',
       'shell-exit',
