@@ -16,6 +16,7 @@ import type { ChannelCapability } from './channel-scope.ts';
 import { type ChannelHosts, ChannelRouter } from './channels.ts';
 import { SessionChat } from './chat.ts';
 import { AgentError } from './errors.ts';
+import { anyPermission, missingPermissions, withGranted } from './permission-request.ts';
 import type { InputSink, ScreenSource, UserInterface } from './ports.ts';
 import { ScreenSender } from './screen-sender.ts';
 import { MAX_AGENT_BUFFERED_BYTES, socketUplink } from './uplink.ts';
@@ -62,6 +63,8 @@ export class AgentSession {
   private socket: WebSocket | undefined;
   private permissions: Permissions = { ...NO_PERMISSIONS };
   private consent: 'pending' | 'asking' | 'accepted' = 'pending';
+  /** Whether the user is being asked for more by an operator (one question at a time). */
+  private askingMore = false;
   private readonly screen: ScreenSender;
   private finished = false;
   private maxTimer: ReturnType<typeof setTimeout> | undefined;
@@ -310,6 +313,9 @@ export class AgentSession {
         case 'chat':
           this.chat.receive(message);
           return;
+        case 'permission-request':
+          await this.onPermissionRequest(message);
+          return;
         case 'input':
           // Enforced here, on the device: whatever the relay or a modified console sends.
           if (this.consent === 'accepted' && this.permissions.control)
@@ -366,6 +372,37 @@ export class AgentSession {
     }
     this.options.ui.permissionsChanged(permissions);
     if (permissions.view) await this.screen.start();
+  }
+
+  /**
+   * An operator asks for more after consent. Only what is not allowed yet and what the flags and the
+   * policy permit is put to the user (granted at once when the policy asks no consent); whatever the
+   * outcome, a `permissions` message answers, so the operator knows the answer came.
+   */
+  private async onPermissionRequest(message: MessageOf<'permission-request'>): Promise<void> {
+    if (this.consent !== 'accepted') return;
+    const missing = missingPermissions(this.cap(message.requested), this.permissions);
+    const ask = this.options.ui.askMore;
+    if (!anyPermission(missing) || this.askingMore) {
+      this.send({ type: 'permissions', permissions: this.permissions });
+      return;
+    }
+    const operator = message.operator ?? { id: '', name: 'The operator' };
+    let granted: Permissions = { ...NO_PERMISSIONS };
+    if (this.options.policy?.consentRequired === false) {
+      granted = missing;
+      this.options.ui.status(`${operator.name} was given more access; this device's policy does not ask.`);
+    } else if (ask) {
+      this.askingMore = true;
+      try {
+        granted = await ask.call(this.options.ui, operator, missing);
+      } finally {
+        this.askingMore = false;
+      }
+    }
+    if (this.finished) return;
+    // setPermissions sends the `permissions` message, changed or not.
+    await this.setPermissions(withGranted(this.permissions, missing, granted));
   }
 
   /** Sends a control message; false when there is no open connection to send it on. */

@@ -47,6 +47,12 @@ export interface UserInterface {
     operator: OperatorInfo,
     requested: Permissions,
   ): Promise<{ accepted: boolean; permissions: Permissions }>;
+  /**
+   * An operator asks, during the session, for capabilities the user has not allowed yet (`missing`,
+   * already within the flags and the policy). Resolves with the part the user allows; only one such
+   * question is open at a time. A user interface without it refuses every such request.
+   */
+  askMore?(operator: OperatorInfo, missing: Permissions): Promise<Permissions>;
   status(text: string): void;
   /** Shown when the operator set changes or permissions change. */
   permissionsChanged(permissions: Permissions): void;

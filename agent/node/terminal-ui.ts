@@ -216,6 +216,46 @@ export class TerminalUi implements UserInterface {
     });
   }
 
+  /**
+   * An operator asks for more during the session: every capability asked starts ticked (it was asked
+   * for by name), the user unticks what they refuse. With --accept, everything asked is allowed.
+   */
+  askMore(operator: OperatorInfo, missing: Permissions): Promise<Permissions> {
+    const name = printableLine(operator.name);
+    const asked = CAPABILITIES.filter((c) => missing[c]);
+    const labels = this.labels();
+    if (this.options.autoAccept) {
+      this.write(
+        `\n  ${name} asked to also: ${asked.map((c) => labels[c]).join(', ')}. Allowed automatically (--accept).\n`,
+      );
+      return Promise.resolve({ ...missing });
+    }
+    const choice = { ...missing };
+    const render = () => {
+      const items = asked.map((c) => `[${KEYS[c]}] ${choice[c] ? '[x]' : '[ ]'} ${labels[c]}`).join('  ');
+      this.write(`\n  ${name} asks to also: ${items}\n`);
+      this.write('  Press a letter to switch an item, Enter allows the ticked ones, n refuses.\n');
+    };
+    render();
+    return new Promise((resolve) => {
+      this.keyHandler = (key) => {
+        if (key.name === 'return' || key.name === 'enter' || key.name === 'y') {
+          this.keyHandler = undefined;
+          resolve(choice);
+        } else if (key.name === 'n' || key.name === 'escape') {
+          this.keyHandler = undefined;
+          resolve(Object.fromEntries(CAPABILITIES.map((c) => [c, false])) as Permissions);
+        } else {
+          const capability = asked.find((c) => KEYS[c] === key.name);
+          if (capability) {
+            choice[capability] = !choice[capability];
+            render();
+          }
+        }
+      };
+    });
+  }
+
   sessionRecorded(): void {
     this.recorded = true;
   }

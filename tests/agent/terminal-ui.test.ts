@@ -206,3 +206,58 @@ describe('the end user is told when the session is recorded', () => {
     ui.close();
   });
 });
+
+describe('an operator asks the end user for more during the session', () => {
+  const NOTHING = { view: false, control: false, chat: false, files: false, shell: false };
+  const MISSING = { ...NOTHING, files: true, shell: true };
+
+  function sharing(autoAccept: boolean) {
+    const input = new PassThrough() as PassThrough & NodeJS.ReadStream;
+    const output = new PassThrough() as PassThrough & NodeJS.WriteStream;
+    let text = '';
+    output.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    const ui = new TerminalUi({ autoAccept, input, output, filesRoot: '/home/ana' });
+    return { ui, input, screen: () => text };
+  }
+
+  it('names who asks and what for, ticked; Enter allows the ticked ones', async () => {
+    const { ui, input, screen } = sharing(false);
+    const answer = ui.askMore({ id: 'op-1', name: 'Bea' }, MISSING);
+    input.write('\n');
+    assert.deepEqual(await answer, MISSING);
+    assert.match(
+      screen(),
+      /Bea asks to also: \[f\] \[x\] transfer files in \/home\/ana {2}\[s\] \[x\] run commands as you, starting in \/home\/ana\n/,
+    );
+    assert.match(screen(), /Enter allows the ticked ones, n refuses/);
+    ui.close();
+  });
+
+  it('a letter unticks one item; a letter for something not asked changes nothing', async () => {
+    const { ui, input } = sharing(false);
+    const answer = ui.askMore({ id: 'op-1', name: 'Bea' }, MISSING);
+    input.write('sc\n');
+    assert.deepEqual(await answer, { ...NOTHING, files: true });
+    ui.close();
+  });
+
+  it('n refuses everything', async () => {
+    const { ui, input } = sharing(false);
+    const answer = ui.askMore({ id: 'op-1', name: 'Bea' }, MISSING);
+    input.write('n');
+    assert.deepEqual(await answer, NOTHING);
+    ui.close();
+  });
+
+  it('with --accept everything asked is allowed without a key, and the user is told', async () => {
+    const { ui, screen } = sharing(true);
+    assert.deepEqual(await ui.askMore({ id: 'op-1', name: 'Bea' }, MISSING), MISSING);
+    assert.match(
+      screen(),
+      /Bea asked to also: transfer files in \/home\/ana, .*Allowed automatically \(--accept\)/,
+    );
+    ui.close();
+  });
+});
