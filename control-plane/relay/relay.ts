@@ -22,6 +22,7 @@ import type { StampedChat } from './chat-history.ts';
 import { ChatRouter } from './chat-router.ts';
 import { type AgentSide, LiveSession, type OperatorSide } from './live-session.ts';
 import { type JoinDeps, joinOperator, type OperatorIdentity } from './operator-join.ts';
+import { PermissionRequests } from './permission-requests.ts';
 import { CloseCode, type RelayConnection, type RelayPeer } from './relay-peer.ts';
 
 /** A peer whose hello has not arrived by then is closed, in milliseconds. */
@@ -62,6 +63,8 @@ export interface RelayStats {
   refusedFrames: number;
   /** Channel frames from agents whose operator connection had already left. */
   unroutedChannelFrames: number;
+  /** Permission requests dropped: before consent, or asked again too soon by the same connection. */
+  droppedPermissionRequests: number;
 }
 
 type PeerState =
@@ -85,6 +88,7 @@ export class Relay {
   private readonly helloTimeoutMs: number;
   private readonly channels: ChannelRouter;
   private readonly chat: ChatRouter;
+  private readonly permissionRequests: PermissionRequests;
   private readonly joinDeps: JoinDeps;
 
   private readonly limitTimer: ReturnType<typeof setInterval>;
@@ -99,6 +103,7 @@ export class Relay {
       unrouted: () => this.unroutedChannelFrames++,
     });
     this.chat = new ChatRouter({ audit: options.audit, logger: options.logger });
+    this.permissionRequests = new PermissionRequests({ audit: options.audit, logger: options.logger });
     this.joinDeps = { chat: this.chat, audit: options.audit, logger: options.logger };
     this.limitTimer = setInterval(() => this.enforceLimits(), LIMIT_CHECK_INTERVAL_MS);
     this.limitTimer.unref();
@@ -179,6 +184,7 @@ export class Relay {
       droppedVideoFrames: dropped,
       refusedFrames: this.refusedFrames,
       unroutedChannelFrames: this.unroutedChannelFrames,
+      droppedPermissionRequests: this.permissionRequests.dropped,
     };
   }
 
@@ -501,6 +507,9 @@ export class Relay {
     switch (message.type) {
       case 'chat':
         this.chat.fromOperator(session, side, message);
+        return;
+      case 'permission-request':
+        this.permissionRequests.fromOperator(session, side, message);
         return;
       case 'input':
         // Defence in depth only: the agent enforces the policy and the user's permissions itself.

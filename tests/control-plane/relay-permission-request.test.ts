@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Permissions } from '../../protocol/index.ts';
+import { type AuditEvent, expectJson, type Page } from '../support/api.ts';
+import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { connectAgent, connectOperator, eventually, type RelayClient } from './relay-client.ts';
+
+const NOTHING: Permissions = { view: false, control: false, chat: false, files: false, shell: false };
+const VIEW_CHAT: Permissions = { ...NOTHING, view: true, chat: true };
+
+describe('relay: an operator asks the end user for more', () => {
+  let cp: TestControlPlane;
+  let cookie: string;
+  let operatorId: string;
+  const sockets: RelayClient[] = [];
+
+  /** An agent and one operator; the end user answered with `consent` unless 'unanswered'. */
+  async function session(consent: Permissions | 'unanswered' = VIEW_CHAT) {
+    const { agent, registration } = await connectAgent(cp);
+    sockets.push(agent);
+    const { operator } = await connectOperator(cp, registration.code, { cookie });
+    sockets.push(operator);
+    await agent.next('operator-joined');
+    if (consent !== 'unanswered') {
+      agent.send({ type: 'consent', accepted: true, permissions: consent });
+      await operator.next('consent');
+    }
+    return { agent, operator, sessionId: registration.sessionId };
+  }
+
+  async function audit(sessionId: string, action: string): Promise<AuditEvent[]> {
+    const response = await cp.app.request(`/api/audit-events?sessionId=${sessionId}&action=${action}`, {
+      headers: { cookie },
+    });
+    return (await expectJson<Page<AuditEvent>>(response, 200)).items;
+  }
+
+  before(async () => {
+    cp = await startControlPlane({ listen: true });
+    cookie = await loginCookie(cp.app);
+    const me = await cp.app.request('/api/auth/me', { headers: { cookie } });
+    operatorId = ((await me.json()) as { operator: { id: string } }).operator.id;
+  });
+
+  after(async () => {
+    await Promise.all(sockets.map((socket) => socket.close()));
+    await cp.stop();
+  });
+
+  it('is passed to the agent with the operator stamped by the relay, and audited', async () => {
+    const { agent, operator, sessionId } = await session();
+    operator.send({
+      type: 'permission-request',
+      requested: { ...NOTHING, files: true },
+      operator: { id: 'someone-else', name: 'Mallory' },
+    });
+    const forwarded = await agent.next('permission-request');
+    assert.deepEqual(forwarded.requested, { ...NOTHING, files: true });
+    assert.equal(forwarded.operator?.id, operatorId);
+    assert.notEqual(forwarded.operator?.name, 'Mallory');
+    await eventually(
+      async () => (await audit(sessionId, 'session.permission-request')).length === 1,
+      'the audit entry',
+    );
+    const [entry] = await audit(sessionId, 'session.permission-request');
+    assert.equal(entry?.actorId, operatorId);
+    assert.deepEqual(entry?.details, { requested: { ...NOTHING, files: true } });
+    // The agent's answer reaches the operator.
+    agent.send({ type: 'permissions', permissions: { ...VIEW_CHAT, files: true } });
+    assert.equal((await operator.next('permissions')).permissions.files, true);
+  });
+
+  it('is not passed on before the end user consented', async () => {
+    const { agent, operator } = await session('unanswered');
+    const dropped = cp.services.relay.stats().droppedPermissionRequests;
+    operator.send({ type: 'permission-request', requested: { ...NOTHING, files: true } });
+    await eventually(
+      () => cp.services.relay.stats().droppedPermissionRequests === dropped + 1,
+      'the request counted as dropped',
+    );
+    // A chat refusal round trip proves the relay handled the request before it.
+    operator.send({ type: 'chat', id: 'c1', text: 'hi' });
+    await operator.next('error');
+    assert.equal(agent.messages('permission-request').length, 0);
+  });
+
+  it('asking for what is already allowed is answered by the relay with the permissions, not passed on', async () => {
+    const { agent, operator } = await session();
+    operator.send({ type: 'permission-request', requested: { ...NOTHING, view: true, chat: true } });
+    assert.deepEqual((await operator.next('permissions')).permissions, VIEW_CHAT);
+    assert.equal(agent.messages('permission-request').length, 0);
+  });
+
+  it('a connection may ask once per 10 s: a second request is dropped and counted', async () => {
+    const { agent, operator } = await session();
+    const dropped = cp.services.relay.stats().droppedPermissionRequests;
+    operator.send({ type: 'permission-request', requested: { ...NOTHING, files: true } });
+    operator.send({ type: 'permission-request', requested: { ...NOTHING, shell: true } });
+    await agent.next('permission-request');
+    await eventually(
+      () => cp.services.relay.stats().droppedPermissionRequests === dropped + 1,
+      'the request counted as dropped',
+    );
+    assert.equal(agent.messages('permission-request').length, 1);
+    assert.equal(agent.messages('permission-request')[0]?.requested.files, true);
+  });
+});
