@@ -17,6 +17,7 @@ import {
 } from '../relay/channel-router.ts';
 import type { StampedChat } from '../relay/chat-history.ts';
 import type { OperatorIdentity } from '../relay/operator-join.ts';
+import { PERMISSION_REQUEST_INTERVAL_MS } from '../relay/permission-requests.ts';
 import type { Relay } from '../relay/relay.ts';
 import type { RelayConnection, RelayPeer } from '../relay/relay-peer.ts';
 import { ChannelFailure } from './channel-failure.ts';
@@ -55,6 +56,12 @@ export class ApiParticipant {
   private readonly listeners = new Set<() => void>();
   private readonly chatEchoes = new Map<string, (result: StampedChat | ChannelFailure) => void>();
   private connection: RelayConnection | undefined;
+  /** `permissions` messages received: one answers each permission request. */
+  private answers = 0;
+  /** When this participant last asked the end user for more, in milliseconds since the epoch. */
+  private askedAt = Number.NEGATIVE_INFINITY;
+  /** Whether that request still waits for its answer. */
+  private asking = false;
 
   private constructor(private readonly onGone: (participant: ApiParticipant) => void) {}
 
@@ -133,11 +140,44 @@ export class ApiParticipant {
       );
     }
     if (!this.permissions[capability]) {
+      // Ask the end user for it, and wait (bounded) for their answer before refusing.
+      const answersBefore = this.answers;
+      if (this.requestMore([capability])) {
+        await this.until(
+          () => this.permissions[capability] || this.answers > answersBefore || this.agentAway,
+          waitMs,
+          signal,
+        );
+        if (this.gone) throw this.gone;
+      }
+    }
+    if (!this.permissions[capability]) {
       throw new ChannelFailure(
         'CAPABILITY_NOT_ALLOWED',
-        `${capabilityRefusal(capability)} They can switch it on in the agent's window.`,
+        `${capabilityRefusal(capability)} They were asked and did not allow it; they can switch it on in the agent's window.`,
       );
     }
+  }
+
+  /**
+   * Asks the end user, after consent, for the capabilities they have not allowed yet. True when an
+   * answer (a `permissions` message) is to come: this request's, or an earlier one's still pending.
+   * False when there is nothing to ask, or when the user answered a request of this participant less
+   * than PERMISSION_REQUEST_INTERVAL_MS ago (the relay would drop another one).
+   */
+  requestMore(capabilities: readonly Capability[]): boolean {
+    if (this.consent !== 'accepted' || this.gone || this.agentAway) return false;
+    const missing = capabilities.filter((capability) => !this.permissions[capability]);
+    if (missing.length === 0) return false;
+    if (this.asking) return true;
+    const now = Date.now();
+    if (now - this.askedAt < PERMISSION_REQUEST_INTERVAL_MS) return false;
+    this.askedAt = now;
+    this.asking = true;
+    const requested: Permissions = { ...NO_PERMISSIONS };
+    for (const capability of missing) requested[capability] = true;
+    this.send({ type: 'permission-request', requested });
+    return true;
   }
 
   /** Sends a chat message and resolves with it as the relay stamped it (its echo). */
@@ -213,6 +253,8 @@ export class ApiParticipant {
         return;
       case 'permissions':
         this.permissions = message.permissions;
+        this.answers++;
+        this.asking = false;
         this.changed();
         return;
       case 'agent-status':

@@ -70,6 +70,8 @@ export function channelRoutes(services: Services) {
     for (const capability of capabilities) requireFeature(services, id, FEATURES_FOR[capability], capability);
     const lease = await translated(() => participants.acquire(id, principal, capabilities, c.get('address')));
     const { participant } = lease;
+    // A user who already accepted is asked for what this script needs and they have not allowed.
+    participant.requestMore(capabilities);
     lease.release();
     return c.json(
       {

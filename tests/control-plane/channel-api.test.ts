@@ -223,6 +223,42 @@ describe('the API runs commands and moves files through a live session', () => {
       assert.deepEqual(agent.client.messages('exec'), [], 'nothing reached the agent');
     });
 
+    it('a command on a session accepted without Shell asks the user, and runs once they allow it', async () => {
+      const { agent, id } = await liveSession({ consent: { accept: { ...EVERYTHING, shell: false } } });
+      agent.more = 'grant';
+      const result = await expectJson<ExecResult>(
+        await api.post(`/api/sessions/${id}/exec`, script, { command: 'printf granted' }),
+        200,
+      );
+      assert.equal(result.stdout, 'granted');
+      const [asked] = agent.client.messages('permission-request');
+      assert.equal(asked?.requested.shell, true, 'the user was asked for the shell');
+      assert.equal(asked?.requested.files, false, 'and for nothing else');
+      assert.match(asked?.operator?.name ?? '', /\(API: /);
+    });
+
+    it('connect on an accepted session asks the user for the capabilities it lacks', async () => {
+      const { agent, id } = await liveSession({ consent: { accept: { ...EVERYTHING, files: false } } });
+      // The first connect joins and the user accepts without Files.
+      await eventually(async () => {
+        const response = await api.post(`/api/sessions/${id}/connect`, script, { capabilities: ['chat'] });
+        return (await expectJson<{ consent: string }>(response, 200)).consent === 'accepted';
+      }, 'the consent');
+      assert.equal(agent.client.messages('permission-request').length, 0, 'chat was allowed: nothing to ask');
+      await expectJson(
+        await api.post(`/api/sessions/${id}/connect`, script, { capabilities: ['files', 'chat'] }),
+        200,
+      );
+      const asked = await agent.client.next('permission-request');
+      assert.deepEqual(asked.requested, {
+        view: false,
+        control: false,
+        chat: false,
+        files: true,
+        shell: false,
+      });
+    });
+
     it('an agent that does not offer commands or files answers 409 NOT_SUPPORTED', async () => {
       const { id } = await liveSession({ features: [] });
       await assertProblem(

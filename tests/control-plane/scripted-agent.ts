@@ -17,6 +17,8 @@ import {
 import type { TestControlPlane } from '../support/control-plane.ts';
 import { connectAgent, type RelayClient } from './relay-client.ts';
 
+const NOTHING: Permissions = { view: false, control: false, chat: false, files: false, shell: false };
+
 /** What the scripted agent does when an operator joins. */
 export type ConsentScript = { accept: Permissions } | 'ask';
 
@@ -52,6 +54,10 @@ export class ScriptedAgent {
   readonly closedChannels: number[] = [];
   /** Set to make the next download's checksum wrong. */
   corruptNextChecksum = false;
+  /** What an operator's permission request gets: everything asked ('grant') or nothing ('refuse'). */
+  more: 'grant' | 'refuse' = 'refuse';
+  /** What the user allows, as this agent last told the relay (its consent script's answer). */
+  permissions: Permissions | undefined;
   private answered = false;
 
   private constructor(
@@ -108,9 +114,23 @@ export class ScriptedAgent {
       case 'operator-joined':
         if (this.consent !== 'ask' && !this.answered) {
           this.answered = true;
+          this.permissions = { ...this.consent.accept };
           this.client.send({ type: 'consent', accepted: true, permissions: this.consent.accept });
         }
         return;
+      case 'permission-request': {
+        // Like the real agent: every request is answered with a permissions message.
+        // A consent the test sent itself is unknown here: then only what is granted now is reported.
+        const current = { ...(this.permissions ?? NOTHING) };
+        if (this.more === 'grant') {
+          for (const [capability, wanted] of Object.entries(message.requested)) {
+            if (wanted) current[capability as keyof Permissions] = true;
+          }
+        }
+        this.permissions = current;
+        this.client.send({ type: 'permissions', permissions: current });
+        return;
+      }
       case 'exec':
         return this.exec(message);
       case 'file-list':
