@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { AccessRequests } from '../../control-plane/console/app/tools/access-requests.ts';
 import { channelErrorText } from '../../control-plane/console/app/tools/channel-errors.ts';
 import { ChannelRouter } from '../../control-plane/console/app/tools/channel-router.ts';
 import { ChatController } from '../../control-plane/console/app/tools/chat-controller.ts';
@@ -571,5 +572,38 @@ describe('ChannelRouter', () => {
     assert.deepEqual(sent, [{ type: 'channel-close', channel }]);
     router.detach();
     assert.equal(router.open({ onChannelMessage: () => {} }), undefined);
+  });
+});
+
+describe('asking the user for access', () => {
+  const NONE = { view: false, control: false, chat: false, files: false, shell: false };
+
+  it('sends one permission request, waits, and the next permissions answer it', () => {
+    const sent: ControlMessage[] = [];
+    let now = 1_000_000;
+    const access = new AccessRequests(
+      (message) => sent.push(message) > 0,
+      () => now,
+    );
+    assert.equal(access.ask('shell'), true);
+    assert.deepEqual(sent, [{ type: 'permission-request', requested: { ...NONE, shell: true } }]);
+    assert.equal(access.state.shell, 'waiting');
+    assert.equal(access.ask('shell'), false, 'not twice while waiting');
+    access.answered({ ...NONE, view: true });
+    assert.equal(access.state.shell, 'refused');
+    now += 1_000;
+    assert.equal(access.ask('files'), false, 'the relay would drop a second request within 10 s');
+    assert.equal(access.state.files, 'too-soon');
+    now += 10_000;
+    assert.equal(access.ask('files'), true);
+    access.answered({ ...NONE, files: true });
+    assert.equal(access.state.files, 'idle');
+    assert.equal(sent.length, 2);
+  });
+
+  it('nothing is marked waiting when the request could not be sent', () => {
+    const access = new AccessRequests(() => false);
+    assert.equal(access.ask('chat'), false);
+    assert.equal(access.state.chat, 'idle');
   });
 });

@@ -582,4 +582,42 @@ describe('session tools in the console', () => {
     assert.equal(await page.isDisabled('[data-testid=upload]'), true);
     await shot('files-disabled');
   });
+
+  it('"Ask for access" sends a permission request, waits for the user, and the panel enables when they allow it', async () => {
+    const peer = await goLive({ permissions: { ...ALL_ON, files: false } });
+    await page.click('[data-testid=tool-files]');
+    assert.match(await textOf('[data-testid=ask-files]'), /^Ask .+ for access$/);
+    await page.click('[data-testid=ask-files]');
+    const request = await peer.waitFor('permission-request');
+    assert.deepEqual(request.requested, {
+      view: false,
+      control: false,
+      chat: false,
+      files: true,
+      shell: false,
+    });
+    assert.match(await textOf('[data-testid=ask-files-status]'), /^Waiting for .+…$/);
+    assert.equal(await page.isDisabled('[data-testid=ask-files]'), true, 'one question at a time');
+    await shot('files-asking');
+
+    peer.send({ type: 'permissions', permissions: ALL_ON });
+    await page.waitForSelector('[data-testid=files-unavailable]', { state: 'detached' });
+    assert.equal(await page.isDisabled('[data-testid=upload]'), false);
+    assert.deepEqual(problems, []);
+  });
+
+  it('"Ask for access" shows the refusal when the permissions that answer it do not grant it', async () => {
+    const peer = await goLive({ permissions: { ...ALL_ON, chat: false } });
+    await page.click('[data-testid=tool-chat]');
+    await page.click('[data-testid=ask-chat]');
+    const request = await peer.waitFor('permission-request');
+    assert.equal(request.requested.chat, true);
+    peer.send({ type: 'permissions', permissions: { ...ALL_ON, chat: false } });
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid=ask-chat-status]')?.textContent === 'The user did not allow it.',
+    );
+    assert.equal(await page.isDisabled('[data-testid=chat-input]'), true);
+    assert.equal(await page.isDisabled('[data-testid=ask-chat]'), false, 'they may be asked again');
+  });
 });

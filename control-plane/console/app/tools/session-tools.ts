@@ -4,6 +4,7 @@ import {
   NO_PERMISSIONS,
   type Permissions,
 } from '../../../../protocol/index.ts';
+import { AccessRequests } from './access-requests.ts';
 import { type ChannelFrame, ChannelRouter, isChannelMessage } from './channel-router.ts';
 import { ChatController } from './chat-controller.ts';
 import { FileBrowser } from './file-browser.ts';
@@ -36,11 +37,14 @@ export class SessionTools {
   readonly terminals: TerminalController;
   readonly files: FileBrowser;
   readonly transfers: TransferList;
+  /** The operator asking the user for what they have not allowed. */
+  readonly access: AccessRequests;
   #connection: ToolConnection | undefined;
   #permissions: Permissions = { ...NO_PERMISSIONS };
 
   constructor(save: SaveFile) {
     this.chat = new ChatController((message) => this.#connection?.send(message) ?? false);
+    this.access = new AccessRequests((message) => this.#connection?.send(message) ?? false);
     this.terminals = new TerminalController(this.router);
     this.files = new FileBrowser(this.router);
     this.transfers = new TransferList(this.router, save, (folder) => {
@@ -68,6 +72,7 @@ export class SessionTools {
     if (final) this.transfers.abortAll(reason);
     if (!this.#connection) return;
     this.#connection = undefined;
+    this.access.reset();
     this.chat.disconnected();
     this.transfers.interruptAll();
     this.terminals.cutOffAll(reason);
@@ -92,6 +97,7 @@ export class SessionTools {
   setPermissions(permissions: Permissions): void {
     const before = this.#permissions;
     this.#permissions = { ...permissions };
+    this.access.answered(permissions);
     if (before.shell && !permissions.shell) this.terminals.cutOffAll('The user turned off shell access.');
     if (before.files && !permissions.files) this.transfers.abortAll('The user turned off file access.');
     if (!before.files && permissions.files && this.files.state.loaded) this.files.refresh();

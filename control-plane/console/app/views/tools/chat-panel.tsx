@@ -69,7 +69,9 @@ export function ChatPanel({ chat, availability }: { chat: ChatController; availa
       {state.error && (
         <ToolAlert message={state.error} testId="chat-error" onDismiss={() => chat.clearError()} />
       )}
-      {availability.reason && <ToolUnavailable reason={availability.reason} testId="chat-unavailable" />}
+      {availability.reason && (
+        <ToolUnavailable reason={availability.reason} testId="chat-unavailable" ask={availability.ask} />
+      )}
       <form
         class="chat__compose"
         onSubmit={(event) => {

@@ -182,7 +182,9 @@ export function FilesPanel({
           />
         </div>
       </div>
-      {availability.reason && <ToolUnavailable reason={availability.reason} testId="files-unavailable" />}
+      {availability.reason && (
+        <ToolUnavailable reason={availability.reason} testId="files-unavailable" ask={availability.ask} />
+      )}
       {creating && usable && <NewFolderField files={files} onDone={() => setCreating(false)} />}
       {state.busy && (
         <div class="files__busy" role="status">

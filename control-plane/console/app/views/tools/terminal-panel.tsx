@@ -92,7 +92,9 @@ export function TerminalPanel({
           <IconPlus size={14} />
         </button>
       </div>
-      {availability.reason && <ToolUnavailable reason={availability.reason} testId="terminal-unavailable" />}
+      {availability.reason && (
+        <ToolUnavailable reason={availability.reason} testId="terminal-unavailable" ask={availability.ask} />
+      )}
       <div class="terminals__panes">
         {state.tabs.length === 0 && availability.usable && (
           <div class="terminals__empty">No shell open. Use + to open one.</div>

@@ -29,9 +29,9 @@ export function ToolsDock({ controller, state, panel, mounted, onClose }: ToolsD
     tools.chat.setVisible(panel === 'chat');
   }, [panel, tools]);
 
-  const chat = toolAvailability('chat', state);
-  const shell = toolAvailability('shell', state);
-  const files = toolAvailability('files', state);
+  const chat = toolAvailability('chat', state, tools.access);
+  const shell = toolAvailability('shell', state, tools.access);
+  const files = toolAvailability('files', state, tools.access);
   return (
     <aside
       class={`dock${panel ? ` dock--${panel}` : ''}`}
