@@ -606,6 +606,25 @@ describe('session tools in the console', () => {
     assert.deepEqual(problems, []);
   });
 
+  it('"Ask for control" beside Take control asks the user, and Take control enables when they allow it', async () => {
+    const peer = await goLive({ permissions: { ...ALL_ON, control: false } });
+    assert.equal(await page.isDisabled('[data-testid=take-control]'), true);
+    await page.click('[data-testid=ask-control]');
+    const request = await peer.waitFor('permission-request');
+    assert.deepEqual(request.requested, {
+      view: false,
+      control: true,
+      chat: false,
+      files: false,
+      shell: false,
+    });
+    peer.send({ type: 'permissions', permissions: ALL_ON });
+    await page.waitForFunction(
+      () => !(document.querySelector('[data-testid=take-control]') as HTMLButtonElement | null)?.disabled,
+    );
+    assert.equal(await page.$('[data-testid=ask-control]'), null, 'nothing left to ask for');
+  });
+
   it('"Ask for access" shows the refusal when the permissions that answer it do not grant it', async () => {
     const peer = await goLive({ permissions: { ...ALL_ON, chat: false } });
     await page.click('[data-testid=tool-chat]');

@@ -2,6 +2,7 @@ import { peerLabel, statusText } from '../session/describe.ts';
 import type { SessionController } from '../session/session-controller.ts';
 import type { SessionState } from '../session/session-state.ts';
 import { IconArrowLeft, IconPointer, IconPower } from './icons.tsx';
+import { AskAccess } from './tools/ask-access.tsx';
 import { ToolButtons } from './tools/tool-buttons.tsx';
 import type { ToolPanel } from './tools/tools-dock.tsx';
 
@@ -94,6 +95,16 @@ export function SessionToolbar({
             1:1
           </button>
         </fieldset>
+        {live && !state.inControl && !state.permissions.control && (
+          <AskAccess
+            ask={{
+              capability: 'control',
+              user: state.agent?.user ?? peerLabel(state.agent),
+              access: controller.tools.access,
+            }}
+            label="Ask for control"
+          />
+        )}
         {state.inControl ? (
           <button
             key="release"
