@@ -285,6 +285,8 @@ export class ApiParticipant {
   private agentStatus(state: 'reconnecting' | 'connected'): void {
     if (state === 'reconnecting') {
       this.agentAway = true;
+      // A request in flight may be lost with the connection: the next call asks again.
+      this.asking = false;
       const failure = new ChannelFailure(
         'AGENT_OFFLINE',
         "The agent's connection dropped during the request.",
