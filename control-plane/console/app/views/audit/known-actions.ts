@@ -18,6 +18,7 @@ export const KNOWN_ACTIONS = [
   'session.consent',
   'session.consent-refused',
   'session.permissions',
+  'session.permission-request',
   'session.end',
   'group.create',
   'group.rename',
