@@ -30,7 +30,7 @@ function problem(description: string) {
 const channelProblems = {
   ...problems(400, 401, 403, 404),
   403: problem(
-    'The role or token scope does not allow this (FORBIDDEN), the end user has not allowed the capability (CAPABILITY_NOT_ALLOWED), or the path leaves the shared folder (PATH_OUTSIDE_FOLDER)',
+    'The role or token scope does not allow this (FORBIDDEN), the end user did not allow the capability when asked (CAPABILITY_NOT_ALLOWED: the call asks them and waits up to a minute for their answer first), or the path leaves the shared folder (PATH_OUTSIDE_FOLDER)',
   ),
   409: problem(
     'The agent is not connected to this node (AGENT_OFFLINE), does not offer this (NOT_SUPPORTED), the end user has not answered the consent prompt yet (CONFLICT), or the file is in the way (FILE_EXISTS, NOT_A_FILE, NOT_A_FOLDER)',
@@ -128,6 +128,8 @@ export const channelRouteSpecs = {
     tags: ['commands and files'],
     summary:
       'Attach the API to a live session, asking the end user for these capabilities if they have not answered yet',
+    description:
+      "On a session the end user already accepted, they are asked for the capabilities listed that they have not allowed (at most once per 10 s); the answer shows in the session's permissions.",
     security: authenticated,
     request: {
       params: idParam,
