@@ -9,9 +9,8 @@ import {
   type Permissions,
   ShellStream,
 } from '../../protocol/index.ts';
-import { type AuditEvent, expectJson, type Page } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { connectAgent, connectOperator, eventually, joinOperator, type RelayClient } from './relay-client.ts';
+import { auditOf, consentedSession, eventually, joinOperator, type RelayClient } from './relay-client.ts';
 
 const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
 const NO_FILES_OR_SHELL: Permissions = { ...EVERYTHING, files: false, shell: false };
@@ -25,15 +24,9 @@ describe('relay: chat and channels', () => {
 
   /** An agent, two operators on its session, and the end user's answer. */
   async function session(consent: Permissions | 'unanswered' = EVERYTHING) {
-    const { agent, registration } = await connectAgent(cp);
-    sockets.push(agent);
-    const first = await connectOperator(cp, registration.code, { cookie });
-    sockets.push(first.operator);
-    await agent.next('operator-joined');
-    if (consent !== 'unanswered') {
-      agent.send({ type: 'consent', accepted: true, permissions: consent });
-      await first.operator.next('consent');
-    }
+    const first = await consentedSession(cp, cookie, consent);
+    const { agent, registration } = first;
+    sockets.push(agent, first.operator);
     const second = await joinOperator(cp, registration.sessionId, cookie);
     sockets.push(second.operator);
     await agent.next('operator-joined', 1);
@@ -47,12 +40,7 @@ describe('relay: chat and channels', () => {
     };
   }
 
-  async function audit(sessionId: string, action: string): Promise<AuditEvent[]> {
-    const response = await cp.app.request(`/api/audit-events?sessionId=${sessionId}&action=${action}`, {
-      headers: { cookie },
-    });
-    return (await expectJson<Page<AuditEvent>>(response, 200)).items;
-  }
+  const audit = (sessionId: string, action: string) => auditOf(cp, cookie, sessionId, action);
 
   before(async () => {
     cp = await startControlPlane({ listen: true });

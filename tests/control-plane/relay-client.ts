@@ -8,9 +8,11 @@ import {
   type Frame,
   type MessageOf,
   type PeerInfo,
+  type Permissions,
   PROTOCOL_VERSION,
   type ShellDataFrame,
 } from '../../protocol/index.ts';
+import type { AuditEvent, Page } from '../support/api.ts';
 import { loginCookie, registerAgent, type TestControlPlane } from '../support/control-plane.ts';
 
 /** How long a test waits for something the relay should do at once, in milliseconds. Generous on purpose. */
@@ -274,6 +276,39 @@ export async function joinOperator(cp: TestControlPlane, sessionId: string, cook
   operator.hello('operator', grant.relay.token);
   const welcome = await operator.next('welcome');
   return { operator, welcome };
+}
+
+/**
+ * An agent and an operator who joined with its code; the end user answered with `consent` unless
+ * 'unanswered'. The sockets are the caller's to close.
+ */
+export async function consentedSession(
+  cp: TestControlPlane,
+  cookie: string,
+  consent: Permissions | 'unanswered',
+) {
+  const { agent, registration } = await connectAgent(cp);
+  const { operator, welcome } = await connectOperator(cp, registration.code, { cookie });
+  await agent.next('operator-joined');
+  if (consent !== 'unanswered') {
+    agent.send({ type: 'consent', accepted: true, permissions: consent });
+    await operator.next('consent');
+  }
+  return { agent, operator, welcome, registration };
+}
+
+/** The audit events of one session and action, newest first. */
+export async function auditOf(
+  cp: TestControlPlane,
+  cookie: string,
+  sessionId: string,
+  action: string,
+): Promise<AuditEvent[]> {
+  const response = await cp.app.request(`/api/audit-events?sessionId=${sessionId}&action=${action}`, {
+    headers: { cookie },
+  });
+  if (response.status !== 200) throw new Error(`audit: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as Page<AuditEvent>).items;
 }
 
 /** Reads a session through the API. */

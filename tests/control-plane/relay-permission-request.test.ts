@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Permissions } from '../../protocol/index.ts';
-import { type AuditEvent, expectJson, type Page } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { connectAgent, connectOperator, eventually, type RelayClient } from './relay-client.ts';
+import { auditOf, consentedSession, eventually, type RelayClient } from './relay-client.ts';
 
 const NOTHING: Permissions = { view: false, control: false, chat: false, files: false, shell: false };
 const VIEW_CHAT: Permissions = { ...NOTHING, view: true, chat: true };
@@ -16,24 +15,12 @@ describe('relay: an operator asks the end user for more', () => {
 
   /** An agent and one operator; the end user answered with `consent` unless 'unanswered'. */
   async function session(consent: Permissions | 'unanswered' = VIEW_CHAT) {
-    const { agent, registration } = await connectAgent(cp);
-    sockets.push(agent);
-    const { operator } = await connectOperator(cp, registration.code, { cookie });
-    sockets.push(operator);
-    await agent.next('operator-joined');
-    if (consent !== 'unanswered') {
-      agent.send({ type: 'consent', accepted: true, permissions: consent });
-      await operator.next('consent');
-    }
+    const { agent, operator, registration } = await consentedSession(cp, cookie, consent);
+    sockets.push(agent, operator);
     return { agent, operator, sessionId: registration.sessionId };
   }
 
-  async function audit(sessionId: string, action: string): Promise<AuditEvent[]> {
-    const response = await cp.app.request(`/api/audit-events?sessionId=${sessionId}&action=${action}`, {
-      headers: { cookie },
-    });
-    return (await expectJson<Page<AuditEvent>>(response, 200)).items;
-  }
+  const audit = (sessionId: string, action: string) => auditOf(cp, cookie, sessionId, action);
 
   before(async () => {
     cp = await startControlPlane({ listen: true });
