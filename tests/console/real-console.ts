@@ -92,6 +92,18 @@ export async function signIn(
   await page.waitForSelector('body[data-view=dashboard]');
 }
 
+/** Signs in, types the code an end user read out, presses Connect and waits until the session is live. */
+export async function connectWithCode(page: Page, cp: TestControlPlane, code: string): Promise<void> {
+  await signIn(page, cp);
+  await page.fill('[data-testid=code-input]', code);
+  await page.click('[data-testid=connect]');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid=session-status]')?.textContent?.includes('Connected'),
+    undefined,
+    { timeout: 30_000 },
+  );
+}
+
 /** Saves a full-page screenshot as `<name>.png` when `CONSOLE_SCREENSHOTS` is set. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   if (!SCREENSHOT_DIR) return;

@@ -4,13 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { connectWithCode } from '../console/real-console.ts';
 import { launchChromium } from '../support/browser.ts';
-import {
-  ADMIN_PASSWORD,
-  ADMIN_USERNAME,
-  startControlPlane,
-  type TestControlPlane,
-} from '../support/control-plane.ts';
+import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { childrenOf, isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import { pointerLocation, runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
@@ -83,17 +79,7 @@ describe('a connection code brings the operator onto a live, controllable screen
       () => /(\d{3} \d{3} \d{3})/.exec(agent.output())?.[1],
     );
 
-    await page.goto(cp.url);
-    await page.fill('input[name=username]', ADMIN_USERNAME);
-    await page.fill('input[name=password]', ADMIN_PASSWORD);
-    await page.click('button[type=submit]');
-    await page.fill('[data-testid=code-input]', code);
-    await page.click('[data-testid=connect]');
-    await page.waitForFunction(
-      () => document.querySelector('[data-testid=session-status]')?.textContent?.includes('Connected'),
-      undefined,
-      { timeout: 20_000 },
-    );
+    await connectWithCode(page, cp, code);
     await page.waitForFunction(
       () =>
         (window as unknown as { lifelineStats?: { framesDecoded: number } }).lifelineStats!.framesDecoded > 0,

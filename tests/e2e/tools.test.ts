@@ -5,13 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchConsoleBrowser, openConsole } from '../console/real-console.ts';
-import {
-  ADMIN_PASSWORD,
-  ADMIN_USERNAME,
-  startControlPlane,
-  type TestControlPlane,
-} from '../support/control-plane.ts';
+import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
+import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
@@ -70,17 +65,7 @@ describe('the console reaches the agent with chat, a terminal and files', () => 
       'the agent to show a code',
       () => /(\d{3} \d{3} \d{3})/.exec(agent.output())?.[1],
     );
-    await page.goto(cp.url);
-    await page.fill('input[name=username]', ADMIN_USERNAME);
-    await page.fill('input[name=password]', ADMIN_PASSWORD);
-    await page.click('button[type=submit]');
-    await page.fill('[data-testid=code-input]', code);
-    await page.click('[data-testid=connect]');
-    await page.waitForFunction(
-      () => document.querySelector('[data-testid=session-status]')?.textContent?.includes('Connected'),
-      undefined,
-      { timeout: 30_000 },
-    );
+    await connectWithCode(page, cp, code);
     // Files and shell start off even with --accept; the user switches them on with their keys.
     await waitFor('the session to be active on the agent', () => agent.output().includes('Session active'));
     userTypes('f');
