@@ -20,6 +20,22 @@ describe('shells and commands on the agent (real PTY, real processes)', () => {
     );
   }
 
+  /** Asks the agent to run `command` on `channel` (1 KiB of output and WAIT_MS unless told otherwise). */
+  function exec(
+    channel: number,
+    command: string,
+    options: { cwd?: string; timeoutMs?: number; maxOutputBytes?: number } = {},
+  ): void {
+    agent!.relay.send({
+      type: 'exec',
+      channel,
+      command,
+      timeoutMs: WAIT_MS,
+      maxOutputBytes: 1024,
+      ...options,
+    });
+  }
+
   it('opens a shell in a PTY that runs what the operator types, in the shared folder', async () => {
     agent = await startAgent();
     const { relay } = agent;
@@ -61,13 +77,7 @@ describe('shells and commands on the agent (real PTY, real processes)', () => {
     agent = await startAgent();
     const { relay } = agent;
     const channel = agent.channel(2);
-    relay.send({
-      type: 'exec',
-      channel,
-      command: 'echo out; echo err >&2; exit 7',
-      timeoutMs: WAIT_MS,
-      maxOutputBytes: 1024,
-    });
+    exec(channel, 'echo out; echo err >&2; exit 7');
     const exit = await relay.next('shell-exit', 0, channel);
     assert.equal(relay.output(channel, ShellStream.stdout), 'out\n');
     assert.equal(relay.output(channel, ShellStream.stderr), 'err\n');
@@ -89,24 +99,10 @@ describe('shells and commands on the agent (real PTY, real processes)', () => {
     const { relay } = agent;
     const { mkdirSync } = await import('node:fs');
     mkdirSync(`${agent.root}/sub`);
-    relay.send({
-      type: 'exec',
-      channel: agent.channel(1),
-      command: 'pwd',
-      cwd: 'sub',
-      timeoutMs: WAIT_MS,
-      maxOutputBytes: 1024,
-    });
+    exec(agent.channel(1), 'pwd', { cwd: 'sub' });
     await relay.next('shell-exit', 0, agent.channel(1));
     assert.equal(relay.output(agent.channel(1), ShellStream.stdout), `${agent.root}/sub\n`);
-    relay.send({
-      type: 'exec',
-      channel: agent.channel(2),
-      command: 'pwd',
-      cwd: '../',
-      timeoutMs: WAIT_MS,
-      maxOutputBytes: 1024,
-    });
+    exec(agent.channel(2), 'pwd', { cwd: '../' });
     const refused = await relay.next('channel-error', 0, agent.channel(2));
     assert.equal(refused.code, 'PATH_OUTSIDE_FOLDER');
   });
@@ -115,13 +111,7 @@ describe('shells and commands on the agent (real PTY, real processes)', () => {
     agent = await startAgent();
     const { relay } = agent;
     const channel = agent.channel(1);
-    relay.send({
-      type: 'exec',
-      channel,
-      command: 'echo started; sleep 600',
-      timeoutMs: 500,
-      maxOutputBytes: 1024,
-    });
+    exec(channel, 'echo started; sleep 600', { timeoutMs: 500 });
     const exit = await relay.next('shell-exit', 0, channel);
     assert.equal(exit.timedOut, true);
     assert.equal(exit.signal, 'SIGKILL');
@@ -132,13 +122,7 @@ describe('shells and commands on the agent (real PTY, real processes)', () => {
     agent = await startAgent();
     const { relay } = agent;
     const channel = agent.channel(1);
-    relay.send({
-      type: 'exec',
-      channel,
-      command: 'yes lifeline',
-      timeoutMs: WAIT_MS,
-      maxOutputBytes: 100_000,
-    });
+    exec(channel, 'yes lifeline', { maxOutputBytes: 100_000 });
     const exit = await relay.next('shell-exit', 0, channel);
     assert.equal(exit.truncated, true);
     assert.equal(exit.timedOut, undefined);
@@ -149,13 +133,7 @@ describe('shells and commands on the agent (real PTY, real processes)', () => {
     agent = await startAgent();
     const { relay } = agent;
     const channel = agent.channel(1);
-    relay.send({
-      type: 'exec',
-      channel,
-      command: 'sleep 600 & echo $$ $!; wait',
-      timeoutMs: WAIT_MS * 10,
-      maxOutputBytes: 1024,
-    });
+    exec(channel, 'sleep 600 & echo $$ $!; wait', { timeoutMs: WAIT_MS * 10 });
     await relay.until(() => /\d+ \d+\n/.test(relay.output(channel, ShellStream.stdout)), 'the pids');
     const pids = relay.output(channel, ShellStream.stdout).trim().split(' ').map(Number);
     assert.ok(pids.every(isAlive));
@@ -190,13 +168,7 @@ describe('shells and commands on the agent (real PTY, real processes)', () => {
     relay.send({ type: 'shell-open', channel: agent.channel(1), cols: 80, rows: 24 });
     await relay.next('shell-opened', 0, agent.channel(1));
     type(agent.channel(1), 'echo pid=$$');
-    relay.send({
-      type: 'exec',
-      channel: agent.channel(2),
-      command: 'sleep 600 & echo $!; wait',
-      timeoutMs: WAIT_MS * 10,
-      maxOutputBytes: 1024,
-    });
+    exec(agent.channel(2), 'sleep 600 & echo $!; wait', { timeoutMs: WAIT_MS * 10 });
     await relay.until(() => /pid=\d+/.test(relay.output(agent!.channel(1), 0)), 'the shell pid');
     await relay.until(
       () => /\d+\n/.test(relay.output(agent!.channel(2), ShellStream.stdout)),
