@@ -10,6 +10,27 @@ function percent(item: TransferState): number {
   return Math.min(100, Math.floor((item.bytes / item.size) * 100));
 }
 
+/** One of a transfer's small text buttons (Cancel, Replace, Retry, Keep existing). */
+function RowButton(props: {
+  testid: string;
+  warning?: boolean;
+  title?: string;
+  onClick: () => void;
+  children: string;
+}) {
+  return (
+    <button
+      type="button"
+      class={`btn ${props.warning ? 'btn--warning' : 'btn--dark'} btn--small`}
+      data-testid={props.testid}
+      title={props.title}
+      onClick={props.onClick}
+    >
+      {props.children}
+    </button>
+  );
+}
+
 function TransferRow({ item, transfers }: { item: TransferState; transfers: TransferList }) {
   const under = item.status === 'starting' || item.status === 'running' || item.status === 'verifying';
   const Icon = item.direction === 'download' ? IconDownload : IconUpload;
@@ -27,46 +48,29 @@ function TransferRow({ item, transfers }: { item: TransferState; transfers: Tran
           {item.name}
         </span>
         <span class="transfer__actions">
-          {under || item.status === 'interrupted' ? (
-            <button
-              type="button"
-              class="btn btn--dark btn--small"
-              data-testid="transfer-cancel"
-              onClick={() => transfers.cancel(item.id)}
-            >
+          {(under || item.status === 'interrupted') && (
+            <RowButton testid="transfer-cancel" onClick={() => transfers.cancel(item.id)}>
               Cancel
-            </button>
-          ) : null}
+            </RowButton>
+          )}
           {item.status === 'exists' && (
-            <button
-              type="button"
-              class="btn btn--warning btn--small"
-              data-testid="transfer-replace"
-              onClick={() => transfers.replace(item.id)}
-            >
+            <RowButton testid="transfer-replace" warning onClick={() => transfers.replace(item.id)}>
               Replace
-            </button>
+            </RowButton>
           )}
           {item.status === 'failed' && (
-            <button
-              type="button"
-              class="btn btn--dark btn--small"
-              data-testid="transfer-retry"
-              onClick={() => transfers.retry(item.id)}
-            >
+            <RowButton testid="transfer-retry" onClick={() => transfers.retry(item.id)}>
               Retry
-            </button>
+            </RowButton>
           )}
           {item.status === 'exists' && (
-            <button
-              type="button"
-              class="btn btn--dark btn--small"
-              data-testid="transfer-keep"
+            <RowButton
+              testid="transfer-keep"
               title="Leave the file on the device as it is"
               onClick={() => transfers.dismiss(item.id)}
             >
               Keep existing
-            </button>
+            </RowButton>
           )}
           {(item.status === 'done' || item.status === 'failed' || item.status === 'cancelled') && (
             <button
