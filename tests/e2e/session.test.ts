@@ -10,8 +10,6 @@ import { startControlPlane, type TestControlPlane } from '../support/control-pla
 import { childrenOf, isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import { pointerLocation, runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
-
 /** Average colour of a square of the canvas, at a point given as fractions of its size. */
 async function canvasColour(page: Page, fx: number, fy: number): Promise<[number, number, number]> {
   return page.evaluate(
