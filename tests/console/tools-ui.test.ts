@@ -410,10 +410,10 @@ describe('session tools in the console', () => {
     const report = bytes(3_000_000, 9);
     const first = await goLive();
     const agent = new ScriptedAgent(first, { 'big.iso': report });
-    let dropped = false;
-    agent.onChunkSent = (_path, offset) => {
-      if (!dropped && offset >= 1_200_000) {
-        dropped = true;
+    let droppedAfter = -1;
+    agent.onChunkSent = (_path, sent) => {
+      if (droppedAfter < 0 && sent >= 1_200_000) {
+        droppedAfter = sent;
         first.drop();
       }
     };
@@ -425,7 +425,11 @@ describe('session tools in the console', () => {
     const downloading = page.waitForEvent('download');
     const second = await goLive({ peerIndex: 1, tree: { 'big.iso': report } });
     const resumed = await second.waitFor('file-read');
-    assert.ok(resumed.offset > 0 && resumed.offset <= 1_200_000, `resumed at ${resumed.offset}`);
+    // Chunks sent before the drop may or may not have arrived: the console resumes from what it has.
+    assert.ok(
+      resumed.offset > 0 && resumed.offset <= droppedAfter,
+      `resumed at ${resumed.offset} of ${droppedAfter}`,
+    );
     assert.equal(resumed.channel >>> 16, SLOT);
     const saved = readFileSync((await (await downloading).path())!);
     assert.equal(sha256(saved), sha256(report));
