@@ -31,7 +31,6 @@ export class ScriptedAgent {
   /** Partial uploads by path, as `<name>.lifeline-part` files would hold them. */
   readonly parts = new Map<string, Uint8Array>();
   /** Called after each download chunk goes out, with the offset it reached. */
-  /** Called after each chunk with the bytes of the file sent so far. */
   onChunkSent: ((path: string, sent: number) => void) | undefined;
   /** Holds each upload acknowledgement this long, in ms, as a slow link would. */
   ackDelayMs = 0;
