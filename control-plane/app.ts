@@ -11,6 +11,7 @@ import { downloadRoutes } from './downloads/index.ts';
 import { groupRoutes } from './groups/routes.ts';
 import { API_REFERENCE_CSS, renderApiReference } from './http/api-reference.ts';
 import type { AppEnv } from './http/app-env.ts';
+import { clientAddress, trustedProxies } from './http/client-address.ts';
 import { consoleRoutes } from './http/console-routes.ts';
 import { problemResponse, renderError } from './http/problem.ts';
 import { operatorRoutes } from './operators/routes.ts';
@@ -42,14 +43,16 @@ export function createApp(services: Services) {
   // Bounded messages: a peer sending more than one access unit's worth is closed with 1009.
   wss.options.maxPayload = MAX_WS_MESSAGE_BYTES;
 
+  const { matcher: isTrustedProxy } = trustedProxies(services.config.trustedProxies);
+  // One client address for throttles, audit and logs, the relay's upgrade included.
   app.use(async (c, next) => {
-    let address = 'local';
+    let peer: string | undefined;
     try {
-      address = getConnInfo(c).remote.address ?? address;
+      peer = getConnInfo(c).remote.address;
     } catch {
       // app.request() in tests has no socket.
     }
-    c.set('address', address);
+    c.set('address', clientAddress(peer, c.req.header('x-forwarded-for'), isTrustedProxy));
     await next();
   });
   app.use(

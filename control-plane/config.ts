@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { trustedProxies } from './http/client-address.ts';
 
 /** Raised when the environment cannot make a working configuration; the message says what to fix. */
 export class ConfigError extends Error {
@@ -36,6 +37,8 @@ export interface Config {
   secureCookies: boolean;
   /** How long session recordings are kept, in milliseconds. */
   recordingRetentionMs: number;
+  /** Reverse proxies (addresses and CIDRs) whose `X-Forwarded-For` names the client; none by default. */
+  trustedProxies: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -71,6 +74,7 @@ const envSchema = z.object({
     .positive()
     .max(10 * 365)
     .default(30),
+  LIFELINE_TRUSTED_PROXIES: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -95,6 +99,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!URL.canParse(origin))
       throw new ConfigError(`LIFELINE_ALLOWED_ORIGINS: "${origin}" is not an origin URL`);
   }
+  const proxies = (e.LIFELINE_TRUSTED_PROXIES ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const { invalid } = trustedProxies(proxies);
+  if (invalid.length > 0) {
+    throw new ConfigError(
+      `LIFELINE_TRUSTED_PROXIES: "${invalid.join('", "')}" is not an address or CIDR (for example 10.0.0.0/8, 2001:db8::/32)`,
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -111,6 +125,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     agentGraceMs: e.LIFELINE_AGENT_GRACE_SECONDS * 1000,
     secureCookies: publicUrl.startsWith('https:'),
     recordingRetentionMs: e.LIFELINE_RECORDING_RETENTION_DAYS * 24 * 60 * MINUTE_MS,
+    trustedProxies: proxies,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -16,6 +16,8 @@ import { Recordings } from './recordings/recordings.ts';
 import { Relay } from './relay/relay.ts';
 import { startHousekeeping } from './sessions/housekeeping.ts';
 import { SessionStore } from './sessions/session-store.ts';
+import { GuessBudget } from './throttle/guess-budget.ts';
+import { ACCOUNT_LOGIN_LIMITS, ANONYMOUS_CODE_BUDGET, TOTP_LIMITS } from './throttle/guess-limits.ts';
 import { GuessThrottle } from './throttle/guess-throttle.ts';
 import { createTokenService, type TokenService } from './tokens/tokens.ts';
 
@@ -34,9 +36,16 @@ export interface Services {
   recordings: Recordings;
   /** This node's name, recorded on the sessions it relays. */
   node: string;
+  /** Wrong passwords per address, per (account, address) and per known device (README, "Guess limits"). */
   loginThrottle: GuessThrottle;
+  /** Wrong passwords per account, for clients that are neither a known device nor a known address. */
+  accountLoginThrottle: GuessThrottle;
+  /** Wrong authenticator codes per account; only a right authenticator code clears them. */
+  totpThrottle: GuessThrottle;
+  /** Wrong connection codes per operator and per anonymous address (/64). */
   codeThrottle: GuessThrottle;
-  globalCodeThrottle: GuessThrottle;
+  /** Wrong connection codes from every anonymous agent together. */
+  anonymousCodeBudget: GuessBudget;
   registerThrottle: GuessThrottle;
   /** Hash checked for unknown usernames so a login takes as long whether or not the user exists. */
   dummyPasswordHash: string;
@@ -115,10 +124,12 @@ export async function createServices(
     relay,
     recordings,
     node,
+    // The figures are explained, with their arithmetic, in the README's "Guess limits".
     loginThrottle: new GuessThrottle({ freeFailures: 5 }),
+    accountLoginThrottle: new GuessThrottle(ACCOUNT_LOGIN_LIMITS),
+    totpThrottle: new GuessThrottle(TOTP_LIMITS),
     codeThrottle: new GuessThrottle({ freeFailures: 5 }),
-    // Overall, however many addresses guess: 200 wrong codes are free, then delays grow.
-    globalCodeThrottle: new GuessThrottle({ freeFailures: 200, baseDelayMs: 500, windowMs: 10 * 60_000 }),
+    anonymousCodeBudget: new GuessBudget(ANONYMOUS_CODE_BUDGET),
     // 30 registrations per address are free; a script looping on registration is slowed down.
     registerThrottle: new GuessThrottle({ freeFailures: 30, baseDelayMs: 1_000, windowMs: 60_000 }),
     dummyPasswordHash: await hashPassword('not-a-real-password'),

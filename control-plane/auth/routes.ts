@@ -22,6 +22,7 @@ import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import { generateApiToken, hashApiToken } from './api-tokens.ts';
 import { assertSameOrigin, auditActor, requireAuth, requireScope, SESSION_COOKIE } from './authenticate.ts';
+import { admitLogin, admitTotp, rememberDevice } from './login-guard.ts';
 import { verifyPassword } from './passwords.ts';
 import { hasScope, ROLE_SCOPES, SCOPES } from './scopes.ts';
 import { newTotpSecret, verifyTotp } from './totp.ts';
@@ -205,28 +206,11 @@ export function authRoutes(services: Services) {
     assertSameOrigin(services, c);
     const address = c.get('address');
     const { username, password, totp } = c.req.valid('json');
-    const keys = [`addr:${address}`, `user:${username.toLowerCase()}`];
-    for (const key of keys) {
-      const verdict = services.loginThrottle.check(key);
-      if (!verdict.allowed) {
-        const seconds = Math.ceil(verdict.retryAfterMs / 1000);
-        throw new ApiError(429, 'TOO_FREQUENT', `Too many failed logins. Try again in ${seconds} s.`, {
-          headers: { 'Retry-After': String(seconds) },
-        });
-      }
-    }
-    // Count the attempt as a failure before the slow hash, so guesses sent all at once are all counted;
-    // a success clears it below.
-    for (const key of keys) services.loginThrottle.fail(key);
     const [operator] = await services.db.select().from(operators).where(eq(operators.username, username));
+    const guess = await admitLogin(services, c, username, operator);
     // Hash even for unknown users so timing does not reveal which usernames exist.
     const valid = await verifyPassword(password, operator?.passwordHash ?? services.dummyPasswordHash);
-    const fail = async (
-      detail: string,
-      code: 'UNAUTHENTICATED' | 'SECOND_FACTOR_REQUIRED' = 'UNAUTHENTICATED',
-    ) => {
-      // The delay runs from the answer, not the question: a slow hash must not use it up.
-      for (const key of keys) services.loginThrottle.restartDelay(key);
+    const refuse = async (detail: string, code: 'UNAUTHENTICATED' | 'SECOND_FACTOR_REQUIRED') => {
       await services.audit.record({
         actorType: 'anonymous',
         action: 'auth.login-failed',
@@ -235,17 +219,22 @@ export function authRoutes(services: Services) {
       });
       return new ApiError(401, code, detail);
     };
-    if (!operator || !valid || operator.disabledAt) throw await fail('Wrong username or password.');
+    if (!operator || !valid || operator.disabledAt) {
+      guess.failed();
+      throw await refuse('Wrong username or password.', 'UNAUTHENTICATED');
+    }
+    // The password was right: its delays end here. The second factor has delays of its own, which a
+    // right password does not clear.
+    guess.succeeded();
     if (operator.totpEnabledAt && operator.totpSecret) {
       if (!totp) {
-        // The password was right: asking for the second factor is not a failed guess.
-        for (const key of keys) services.loginThrottle.succeed(key);
         throw new ApiError(
           401,
           'SECOND_FACTOR_REQUIRED',
           'Enter the 6-digit code from your authenticator app.',
         );
       }
+      const secondFactor = admitTotp(services, operator.id);
       const step = verifyTotp(operator.totpSecret, totp);
       // Claim the step atomically: the same code sent twice (or replayed) is accepted once.
       const claimed =
@@ -261,10 +250,12 @@ export function authRoutes(services: Services) {
                 ),
               )
               .returning({ id: operators.id });
-      if (claimed.length === 0)
-        throw await fail('Wrong or already used authenticator code.', 'SECOND_FACTOR_REQUIRED');
+      if (claimed.length === 0) {
+        secondFactor.failed();
+        throw await refuse('Wrong or already used authenticator code.', 'SECOND_FACTOR_REQUIRED');
+      }
+      secondFactor.succeeded();
     }
-    for (const key of keys) services.loginThrottle.succeed(key);
     const id = randomUUID();
     const expiresAt = new Date(Date.now() + services.config.loginTtlMs);
     await services.db
@@ -282,6 +273,7 @@ export function authRoutes(services: Services) {
       path: '/',
       expires: expiresAt,
     });
+    await rememberDevice(services, c, operator.id);
     await services.audit.record({
       actorType: 'operator',
       actorId: operator.id,

@@ -11,7 +11,7 @@ export type Principal =
 export interface AppEnv {
   Variables: {
     principal: Principal;
-    /** The client's address, for throttling and audit. */
+    /** The client's address (see `clientAddress`), for audit and logs; throttles key it with `throttleKey`. */
     address: string;
   };
 }

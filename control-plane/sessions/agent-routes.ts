@@ -2,11 +2,12 @@ import { createRoute } from '@hono/zod-openapi';
 import { formatConnectionCode, normalizeConnectionCode, policySchema } from '../../protocol/index.ts';
 import { organisations } from '../db/schema.ts';
 import { policyOf } from '../groups/group-store.ts';
+import { throttleKey } from '../http/client-address.ts';
 import { createApi, json, jsonBody, problems, z } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import { agentGrant } from './agent-grant.ts';
-import { REDEEM_FAILURES, throttleCodeGuess } from './code-guards.ts';
+import { admitCodeGuess, REDEEM_FAILURES } from './code-guards.ts';
 
 const agentInfoSchema = z
   .object({
@@ -64,7 +65,7 @@ export function agentRoutes(services: Services) {
 
   app.openapi(registerRoute, async (c) => {
     const address = c.get('address');
-    const verdict = services.registerThrottle.check(address);
+    const verdict = services.registerThrottle.check(throttleKey(address));
     if (!verdict.allowed) {
       const seconds = Math.ceil(verdict.retryAfterMs / 1000);
       throw new ApiError(
@@ -77,7 +78,7 @@ export function agentRoutes(services: Services) {
       );
     }
     // Every registration counts; the throttle only starts delaying past its free allowance.
-    services.registerThrottle.fail(address);
+    services.registerThrottle.fail(throttleKey(address));
     const { registrationKey, ...info } = c.req.valid('json');
     let group = registrationKey ? await services.groups.byRegistrationKey(registrationKey) : undefined;
     if (registrationKey && !group)
@@ -122,15 +123,14 @@ export function agentRoutes(services: Services) {
 
   app.openapi(claimRoute, async (c) => {
     const address = c.get('address');
-    throttleCodeGuess(services, address);
+    const guess = admitCodeGuess(services, { address });
     const { code: typed, ...info } = c.req.valid('json');
     const code = normalizeConnectionCode(typed);
     const result = code
       ? await services.store.redeem(code, { initiator: 'operator' })
       : ({ ok: false, code: 'CODE_INVALID' } as const);
+    guess.settle(result.ok);
     if (!result.ok) {
-      services.codeThrottle.fail(`addr:${address}`);
-      services.globalCodeThrottle.fail('global');
       await services.audit.record({
         actorType: 'anonymous',
         action: 'agent.join-failed',

@@ -1,4 +1,5 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { throttleKey } from '../http/client-address.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 
@@ -26,18 +27,60 @@ export const REDEEM_FAILURES = {
   },
 } as const satisfies Record<string, { status: ContentfulStatusCode; detail: string; agentDetail: string }>;
 
-/** Refuses a code guess while the address, or everyone, is in a growing delay. */
-export function throttleCodeGuess(services: Services, address: string): void {
-  for (const [throttle, key] of [
-    [services.codeThrottle, `addr:${address}`],
-    [services.globalCodeThrottle, 'global'],
-  ] as const) {
+/** Who guesses a code: a signed-in operator (or their API token), or an agent nobody vouches for. */
+export type CodeGuesser = { operatorId: string } | { address: string };
+
+/** One admitted guess: say whether it was right once it has been checked. */
+export interface CodeGuess {
+  settle(right: boolean): void;
+}
+
+function tooFrequent(retryAfterMs: number, detail: (seconds: number) => string): ApiError {
+  const seconds = Math.ceil(retryAfterMs / 1000);
+  return new ApiError(429, 'TOO_FREQUENT', detail(seconds), { headers: { 'Retry-After': String(seconds) } });
+}
+
+/**
+ * Admits one code guess, counted before the code is looked up (so guesses sent at once are all
+ * counted), or refuses it with 429 TOO_FREQUENT. An operator's guesses count against that operator
+ * alone: no amount of anonymous traffic slows a signed-in operator. An anonymous guess counts
+ * against its address (its /64 for IPv6) and against the budget every anonymous guess shares, which
+ * bounds guessing however many addresses an attacker has (README, "Guess limits").
+ *
+ * @example
+ * const guess = admitCodeGuess(services, { address });
+ * const result = await services.store.redeem(code, …);
+ * guess.settle(result.ok);
+ */
+export function admitCodeGuess(services: Services, guesser: CodeGuesser): CodeGuess {
+  const throttle = services.codeThrottle;
+  if ('operatorId' in guesser) {
+    const key = `operator:${guesser.operatorId}`;
     const verdict = throttle.check(key);
-    if (!verdict.allowed) {
-      const seconds = Math.ceil(verdict.retryAfterMs / 1000);
-      throw new ApiError(429, 'TOO_FREQUENT', `Too many wrong codes. Wait ${seconds} s and try again.`, {
-        headers: { 'Retry-After': String(seconds) },
-      });
-    }
+    if (!verdict.allowed)
+      throw tooFrequent(verdict.retryAfterMs, (s) => `Too many wrong codes. Wait ${s} s and try again.`);
+    throttle.fail(key);
+    return {
+      settle: (right) => (right ? throttle.succeed(key) : throttle.restartDelay(key)),
+    };
   }
+  const key = `addr:${throttleKey(guesser.address)}`;
+  const verdict = throttle.check(key);
+  if (!verdict.allowed)
+    throw tooFrequent(verdict.retryAfterMs, (s) => `Too many wrong codes. Wait ${s} s and try again.`);
+  const shared = services.anonymousCodeBudget.take();
+  if (!shared.allowed) {
+    throw tooFrequent(
+      shared.retryAfterMs,
+      (s) => `Too many wrong codes are being tried on this server; joining by code is paused for ${s} s.`,
+    );
+  }
+  throttle.fail(key);
+  return {
+    settle: (right) => {
+      if (!right) return throttle.restartDelay(key);
+      throttle.succeed(key);
+      services.anonymousCodeBudget.giveBack();
+    },
+  };
 }

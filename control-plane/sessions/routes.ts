@@ -19,7 +19,7 @@ import {
 } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
-import { REDEEM_FAILURES, throttleCodeGuess } from './code-guards.ts';
+import { admitCodeGuess, REDEEM_FAILURES } from './code-guards.ts';
 import { decodeSessionCursor, encodeSessionCursor, type SessionRow, sessionView } from './session-store.ts';
 
 /** A join token is used at once by the console; a minute covers a slow network. */
@@ -321,7 +321,8 @@ export function sessionRoutes(services: Services) {
   app.openapi({ ...routes.redeem, middleware: [requireScope('sessions:write')] }, async (c) => {
     const principal = c.get('principal');
     const address = c.get('address');
-    throttleCodeGuess(services, address);
+    // The operator's own budget: anonymous guessing, however much of it, never slows them.
+    const guess = admitCodeGuess(services, { operatorId: principal.operator.id });
     const code = normalizeConnectionCode(c.req.valid('json').code);
     const result = code
       ? await services.store.redeem(code, { initiator: 'agent', operatorId: principal.operator.id })
@@ -329,12 +330,11 @@ export function sessionRoutes(services: Services) {
     // A code of another organisation's device is not this operator's to redeem: it does not exist for them.
     if (result.ok && !canSeeOrganisation(principal, result.session.organisationId)) {
       await services.store.unredeem(result.session.id);
-      services.codeThrottle.fail(`addr:${address}`);
+      guess.settle(false);
       throw new ApiError(404, 'CODE_INVALID', REDEEM_FAILURES.CODE_INVALID.detail);
     }
+    guess.settle(result.ok);
     if (!result.ok) {
-      services.codeThrottle.fail(`addr:${address}`);
-      services.globalCodeThrottle.fail('global');
       await services.audit.record({
         ...auditActor(principal),
         action: 'session.redeem-failed',

@@ -85,6 +85,11 @@ export class GuessThrottle {
     }
   }
 
+  /** Whether the key has a failure not yet forgotten. */
+  hasFailed(key: string): boolean {
+    return this.current(key) !== undefined;
+  }
+
   succeed(key: string): void {
     this.entries.delete(key);
   }

@@ -20,6 +20,8 @@ export const TOKEN_KINDS = {
    * holds the same `aud` and `typ`): `sub` platform, `exe` build digest, optionally `sid` + `relay`.
    */
   agentStamp: { aud: 'lifeline:agent-stamp', typ: 'lifeline-agent-stamp+jwt' },
+  /** A browser an operator logged in from (`sub` the operator): exempts it from the account-wide login delay. */
+  loginDevice: { aud: 'lifeline:login-device', typ: 'lifeline-login-device+jwt' },
 } as const;
 
 export type TokenKind = keyof typeof TOKEN_KINDS;

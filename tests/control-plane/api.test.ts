@@ -442,13 +442,16 @@ describe('HTTP API', () => {
       }
     });
 
-    it('wrong codes from one address are throttled with growing delays', async () => {
-      const { code } = await register();
+    it('wrong codes an agent types from one address are throttled with growing delays', async () => {
+      const invitation = (await (await post('/api/sessions', {}, { cookie })).json()) as { code: string };
+      secrets.add(invitation.code);
+      const join = (code: string, address: string) =>
+        post('/api/agent/join', { name: 'a', version: '1', code }, {}, address);
       const address = freshAddress();
-      const wrong = String((Number(code) + 500_000) % 10 ** 9).padStart(9, '0');
+      const wrong = String((Number(invitation.code) + 500_000) % 10 ** 9).padStart(9, '0');
       const guessUntilRefused = async () => {
         for (let attempt = 1; attempt <= 20; attempt++) {
-          const response = await redeem(wrong, { cookie }, address);
+          const response = await join(wrong, address);
           if (response.status === 429) {
             await assertProblem(response, 429, 'TOO_FREQUENT');
             return { attempt, retryAfter: Number(response.headers.get('retry-after')) };
@@ -461,8 +464,8 @@ describe('HTTP API', () => {
       assert.ok(first.attempt > 5, `5 wrong codes are free, refused at attempt ${first.attempt}`);
       assert.ok(first.retryAfter >= 1);
       // While throttled, a right code is not even looked at (and stays unused); other addresses go on.
-      await assertProblem(await redeem(code, { cookie }, address), 429, 'TOO_FREQUENT');
-      await assertProblem(await redeem(wrong, { cookie }, freshAddress()), 404, 'CODE_INVALID');
+      await assertProblem(await join(invitation.code, address), 429, 'TOO_FREQUENT');
+      await assertProblem(await join(wrong, freshAddress()), 404, 'CODE_INVALID');
 
       await new Promise((resolve) => setTimeout(resolve, first.retryAfter * 1000 + 100));
       const second = await guessUntilRefused();
@@ -471,7 +474,9 @@ describe('HTTP API', () => {
         second.retryAfter > first.retryAfter,
         `delay grew: ${first.retryAfter} s → ${second.retryAfter} s`,
       );
-      assert.equal((await redeem(code, { cookie }, freshAddress())).status, 200);
+      const joined = await join(invitation.code, freshAddress());
+      assert.equal(joined.status, 200);
+      secrets.add(((await joined.json()) as { relay: { token: string } }).relay.token);
     });
 
     it('registrations from one address past the free allowance get 429 TOO_FREQUENT', async () => {
