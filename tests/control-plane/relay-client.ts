@@ -73,12 +73,13 @@ export class RelayClient {
    */
   static connect(
     url: string,
-    options: { origin?: string; keepVideoData?: boolean } = {},
+    options: { origin?: string; keepVideoData?: boolean; headers?: Record<string, string> } = {},
   ): Promise<RelayClient> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, {
         perMessageDeflate: false,
         ...(options.origin ? { origin: options.origin } : {}),
+        ...(options.headers ? { headers: options.headers } : {}),
       });
       const client = new RelayClient(ws, options.keepVideoData ?? true);
       ws.once('open', () => resolve(client));

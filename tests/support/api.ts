@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { isIP } from 'node:net';
 import type { Policy } from '../../protocol/index.ts';
 import type { TestControlPlane } from './control-plane.ts';
 
@@ -76,7 +77,15 @@ export function apiClient(cp: TestControlPlane) {
     if (body !== undefined) headers['content-type'] = 'application/json';
     // The Node bindings getConnInfo reads, so a request can come from its own client address.
     const env = options.address
-      ? { incoming: { socket: { remoteAddress: options.address, remotePort: 40_000, remoteFamily: 'IPv4' } } }
+      ? {
+          incoming: {
+            socket: {
+              remoteAddress: options.address,
+              remotePort: 40_000,
+              remoteFamily: isIP(options.address) === 6 ? 'IPv6' : 'IPv4',
+            },
+          },
+        }
       : undefined;
     return Promise.resolve(
       cp.app.request(
