@@ -22,35 +22,30 @@ export interface GuessBudgetOptions {
  */
 export class GuessBudget {
   private readonly options: GuessBudgetOptions;
-  private tokens: number;
-  private updatedAt: number;
+  /**
+   * When the budget would be full again if nothing more were spent (the generic cell rate
+   * algorithm's "theoretical arrival time"): whole milliseconds, so no rounding drifts.
+   */
+  private fullAt: number;
 
   constructor(options: Omit<GuessBudgetOptions, 'now'> & { now?: () => number }) {
     this.options = { now: Date.now, ...options };
-    this.tokens = options.capacity;
-    this.updatedAt = this.options.now();
+    this.fullAt = this.options.now();
   }
 
   /** Spends one guess, or says how long until one is back. */
   take(): ThrottleVerdict {
-    this.refill();
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return { allowed: true };
-    }
-    return { allowed: false, retryAfterMs: Math.ceil((1 - this.tokens) * this.options.refillEveryMs) };
+    const { capacity, refillEveryMs, now } = this.options;
+    const at = now();
+    const fullAt = Math.max(this.fullAt, at) + refillEveryMs;
+    const over = fullAt - at - capacity * refillEveryMs;
+    if (over > 0) return { allowed: false, retryAfterMs: over };
+    this.fullAt = fullAt;
+    return { allowed: true };
   }
 
   /** Returns a guess that turned out right: only wrong guesses use the budget up. */
   giveBack(): void {
-    this.refill();
-    this.tokens = Math.min(this.options.capacity, this.tokens + 1);
-  }
-
-  private refill(): void {
-    const now = this.options.now();
-    const earned = (now - this.updatedAt) / this.options.refillEveryMs;
-    this.tokens = Math.min(this.options.capacity, this.tokens + earned);
-    this.updatedAt = now;
+    this.fullAt = Math.max(this.options.now(), this.fullAt - this.options.refillEveryMs);
   }
 }

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { currentTotp } from '../../control-plane/auth/totp.ts';
 import { sessions } from '../../control-plane/db/schema.ts';
+import { apiClient, assertProblem, freshAddress } from '../support/api.ts';
 import {
   ADMIN_PASSWORD,
   loginCookie,
@@ -90,5 +91,131 @@ describe('second factor and expired invitations', () => {
     ).json();
     assert.equal(view.status, 'ended');
     assert.equal(view.endReason, 'code-expired');
+  });
+});
+
+describe('guess limits an attacker cannot turn against the account holder', () => {
+  let cp: TestControlPlane;
+  let admin: string;
+  before(async () => {
+    cp = await startControlPlane();
+    admin = await loginCookie(cp.app);
+  });
+  after(() => cp.stop());
+
+  async function createOperator(username: string): Promise<string> {
+    const api = apiClient(cp);
+    const organisationId = (await (await api.get('/api/organisations', { cookie: admin })).json()).items[0]
+      .id;
+    const created = await api.post(
+      '/api/operators',
+      { cookie: admin },
+      { username, name: username, password: ADMIN_PASSWORD, role: 'technician', organisationId },
+    );
+    assert.equal(created.status, 201);
+    return (await created.json()).id;
+  }
+
+  const login = (
+    username: string,
+    password: string,
+    address: string,
+    options: { device?: string; totp?: string } = {},
+  ) =>
+    apiClient(cp).post(
+      '/api/auth/login',
+      undefined,
+      { username, password, ...(options.totp ? { totp: options.totp } : {}) },
+      { address, headers: options.device ? { cookie: options.device } : {} },
+    );
+
+  /** The `name=value` of the device cookie a successful login set. */
+  function deviceCookieOf(response: Response): string {
+    const header = response.headers.getSetCookie().find((cookie) => cookie.startsWith('lifeline_device='));
+    assert.ok(header, 'a successful login marks the browser as a known device');
+    assert.match(header, /; HttpOnly(;|$)/);
+    assert.match(header, /; SameSite=Strict(;|$)/);
+    assert.match(header, /; Path=\/api\/auth(;|$)/);
+    return header.split(';')[0]!;
+  }
+
+  it('wrong passwords from other addresses do not lock the rightful user out', async () => {
+    await createOperator('victim');
+    const home = freshAddress();
+    const first = await login('victim', ADMIN_PASSWORD, home);
+    assert.equal(first.status, 200);
+    const device = deviceCookieOf(first);
+
+    // Someone else keeps trying the account from many addresses.
+    const attempts: number[] = [];
+    for (let address = 0; address < 12; address++) {
+      const attacker = freshAddress();
+      for (let i = 0; i < 3; i++)
+        attempts.push((await login('victim', `guess ${address}.${i}`, attacker)).status);
+    }
+    assert.ok(
+      attempts.every((status) => status === 401 || status === 429),
+      attempts.join(' '),
+    );
+    assert.ok(attempts.filter((status) => status === 401).length <= 6, 'the account delays new addresses');
+    // Guessing stays expensive: a new address is refused before its password is even checked.
+    await assertProblem(await login('victim', ADMIN_PASSWORD, freshAddress()), 429, 'TOO_FREQUENT');
+
+    // The rightful user's browser, at home or elsewhere, and their usual address without the cookie.
+    assert.equal((await login('victim', ADMIN_PASSWORD, home, { device })).status, 200);
+    assert.equal((await login('victim', ADMIN_PASSWORD, freshAddress(), { device })).status, 200);
+    assert.equal((await login('victim', ADMIN_PASSWORD, home)).status, 200);
+  });
+
+  it('a device cookie of one account is no proof for another', async () => {
+    await createOperator('holder');
+    await createOperator('target');
+    const response = await login('holder', ADMIN_PASSWORD, freshAddress());
+    const device = deviceCookieOf(response);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      statuses.push((await login('target', `guess ${i}`, freshAddress(), { device })).status);
+    }
+    assert.ok(
+      statuses.includes(429),
+      `another account's device cookie lifted the delays: ${statuses.join(' ')}`,
+    );
+  });
+
+  it('wrong authenticator codes are throttled per account, and a right password in between does not clear them', async () => {
+    await createOperator('second');
+    const cookie = await loginCookie(cp.app, 'second', ADMIN_PASSWORD);
+    const api = apiClient(cp);
+    const { secret } = await (await api.post('/api/auth/totp/setup', { cookie }, {})).json();
+    assert.equal(
+      (await api.post('/api/auth/totp/enable', { cookie }, { code: currentTotp(secret) })).status,
+      200,
+    );
+    const valid = [-30_000, 0, 30_000].map((offset) => currentTotp(secret, Date.now() + offset));
+    let n = 0;
+    const wrong = () => {
+      let code: string;
+      do code = String(100_000 + ((n++ * 104_729) % 900_000));
+      while (valid.includes(code));
+      return code;
+    };
+
+    for (let i = 0; i < 3; i++) {
+      const response = await login('second', ADMIN_PASSWORD, freshAddress(), { totp: wrong() });
+      await assertProblem(response, 401, 'SECOND_FACTOR_REQUIRED');
+    }
+    // The right password alone: asked for the code, and the count of wrong codes stays.
+    await assertProblem(await login('second', ADMIN_PASSWORD, freshAddress()), 401, 'SECOND_FACTOR_REQUIRED');
+    await assertProblem(
+      await login('second', ADMIN_PASSWORD, freshAddress(), { totp: wrong() }),
+      401,
+      'SECOND_FACTOR_REQUIRED',
+    );
+    // Now even the right code waits, from any address: the delay is the account's.
+    const next = currentTotp(secret, Date.now() + 30_000);
+    const refused = await login('second', ADMIN_PASSWORD, freshAddress(), { totp: next });
+    const problem = await assertProblem(refused, 429, 'TOO_FREQUENT');
+    assert.match(problem.detail, /authenticator/);
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
   });
 });
