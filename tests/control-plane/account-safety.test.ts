@@ -129,22 +129,26 @@ describe('guess limits an attacker cannot turn against the account holder', () =
       { address, headers: options.device ? { cookie: options.device } : {} },
     );
 
-  /** The `name=value` of the device cookie a successful login set. */
+  /** The device cookie a response set, whole (`name=value; attributes`), or an empty string. */
   function deviceCookieOf(response: Response): string {
-    const header = response.headers.getSetCookie().find((cookie) => cookie.startsWith('lifeline_device='));
-    assert.ok(header, 'a successful login marks the browser as a known device');
+    return response.headers.getSetCookie().find((cookie) => cookie.startsWith('lifeline_device=')) ?? '';
+  }
+
+  it('a successful login marks the browser with an HttpOnly, SameSite=Strict device cookie for the login path', async () => {
+    await createOperator('marked');
+    const header = deviceCookieOf(await login('marked', ADMIN_PASSWORD, freshAddress()));
+    assert.match(header, /^lifeline_device=[\w-]+\.[\w-]+\.[\w-]+;/);
     assert.match(header, /; HttpOnly(;|$)/);
     assert.match(header, /; SameSite=Strict(;|$)/);
     assert.match(header, /; Path=\/api\/auth(;|$)/);
-    return header.split(';')[0]!;
-  }
+  });
 
   it('wrong passwords from other addresses do not lock the rightful user out', async () => {
     await createOperator('victim');
     const home = freshAddress();
     const first = await login('victim', ADMIN_PASSWORD, home);
     assert.equal(first.status, 200);
-    const device = deviceCookieOf(first);
+    const device = deviceCookieOf(first).split(';')[0]!;
 
     // Someone else keeps trying the account from many addresses.
     const attempts: number[] = [];
@@ -171,7 +175,8 @@ describe('guess limits an attacker cannot turn against the account holder', () =
     await createOperator('holder');
     await createOperator('target');
     const response = await login('holder', ADMIN_PASSWORD, freshAddress());
-    const device = deviceCookieOf(response);
+    const device = deviceCookieOf(response).split(';')[0]!;
+    assert.ok(device, 'the holder has a device cookie');
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
       statuses.push((await login('target', `guess ${i}`, freshAddress(), { device })).status);
