@@ -42,8 +42,10 @@ export interface Services {
   accountLoginThrottle: GuessThrottle;
   /** Wrong authenticator codes per account; only a right authenticator code clears them. */
   totpThrottle: GuessThrottle;
-  /** Wrong connection codes per operator and per anonymous address (/64). */
+  /** Wrong connection codes per anonymous address (its /64 for IPv6). */
   codeThrottle: GuessThrottle;
+  /** Wrong connection codes per operator, whatever their address. */
+  operatorCodeThrottle: GuessThrottle;
   /** Wrong connection codes from every anonymous agent together. */
   anonymousCodeBudget: GuessBudget;
   registerThrottle: GuessThrottle;
@@ -129,6 +131,8 @@ export async function createServices(
     accountLoginThrottle: new GuessThrottle(ACCOUNT_LOGIN_LIMITS),
     totpThrottle: new GuessThrottle(TOTP_LIMITS),
     codeThrottle: new GuessThrottle({ freeFailures: 5 }),
+    // Ten, so a script may have ten redemptions in flight: each counts until it turns out right.
+    operatorCodeThrottle: new GuessThrottle({ freeFailures: 10 }),
     anonymousCodeBudget: new GuessBudget(ANONYMOUS_CODE_BUDGET),
     // 30 registrations per address are free; a script looping on registration is slowed down.
     registerThrottle: new GuessThrottle({ freeFailures: 30, baseDelayMs: 1_000, windowMs: 60_000 }),

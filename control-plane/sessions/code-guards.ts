@@ -53,18 +53,19 @@ function tooFrequent(retryAfterMs: number, detail: (seconds: number) => string):
  * guess.settle(result.ok);
  */
 export function admitCodeGuess(services: Services, guesser: CodeGuesser): CodeGuess {
-  const throttle = services.codeThrottle;
   if ('operatorId' in guesser) {
-    const key = `operator:${guesser.operatorId}`;
+    const throttle = services.operatorCodeThrottle;
+    const key = guesser.operatorId;
     const verdict = throttle.check(key);
     if (!verdict.allowed)
       throw tooFrequent(verdict.retryAfterMs, (s) => `Too many wrong codes. Wait ${s} s and try again.`);
     throttle.fail(key);
-    return {
-      settle: (right) => (right ? throttle.succeed(key) : throttle.restartDelay(key)),
-    };
+    // A right code is not a failure, but it does not wipe the wrong ones either: an operator who
+    // can make codes (by registering an agent) could otherwise reset their count at will.
+    return { settle: (right) => (right ? throttle.forgive(key) : throttle.restartDelay(key)) };
   }
-  const key = `addr:${throttleKey(guesser.address)}`;
+  const throttle = services.codeThrottle;
+  const key = throttleKey(guesser.address);
   const verdict = throttle.check(key);
   if (!verdict.allowed)
     throw tooFrequent(verdict.retryAfterMs, (s) => `Too many wrong codes. Wait ${s} s and try again.`);
@@ -79,7 +80,7 @@ export function admitCodeGuess(services: Services, guesser: CodeGuesser): CodeGu
   return {
     settle: (right) => {
       if (!right) return throttle.restartDelay(key);
-      throttle.succeed(key);
+      throttle.forgive(key);
       services.anonymousCodeBudget.giveBack();
     },
   };

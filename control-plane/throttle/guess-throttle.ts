@@ -90,6 +90,18 @@ export class GuessThrottle {
     return this.current(key) !== undefined;
   }
 
+  /**
+   * Takes back one failure counted in advance for an attempt that turned out right, leaving the
+   * others: a right answer among wrong ones does not wipe them.
+   */
+  forgive(key: string): void {
+    const entry = this.current(key);
+    if (!entry) return;
+    entry.failures -= 1;
+    if (entry.failures <= 0) this.entries.delete(key);
+    else if (entry.failures <= this.options.freeFailures) entry.blockedUntil = 0;
+  }
+
   succeed(key: string): void {
     this.entries.delete(key);
   }

@@ -48,6 +48,18 @@ describe('guess throttle', () => {
     assert.deepEqual(throttle.check('unknown'), { allowed: true });
   });
 
+  it('forgive takes back one failure counted in advance and lifts the delay it caused', () => {
+    const { throttle } = throttleAt();
+    for (let failure = 0; failure < 3; failure++) throttle.fail('k');
+    assert.equal(throttle.check('k').allowed, false);
+    throttle.forgive('k');
+    assert.deepEqual(throttle.check('k'), { allowed: true });
+    throttle.fail('k');
+    assert.equal(throttle.check('k').allowed, false, 'the two earlier failures still count');
+    for (let i = 0; i < 3; i++) throttle.forgive('k');
+    assert.equal(throttle.hasFailed('k'), false);
+  });
+
   it('a success clears the key', () => {
     const { throttle } = throttleAt();
     for (let failure = 0; failure < 5; failure++) throttle.fail('k');
