@@ -58,7 +58,8 @@ const claimRoute = createRoute({
 
 /**
  * The agent's endpoints. Unauthenticated by design (the end user has no account), so both are
- * throttled per address; `claim` counts as a code guess.
+ * throttled per address; `claim` is an anonymous code guess, which also spends the budget all
+ * anonymous guesses share (see `admitCodeGuess`). Registering is never a guess.
  */
 export function agentRoutes(services: Services) {
   const app = createApi();
