@@ -4,9 +4,9 @@ import { getCookie, setCookie } from 'hono/cookie';
 import { loginSessions } from '../db/schema.ts';
 import type { AppEnv, OperatorRow } from '../http/app-env.ts';
 import { throttleKey } from '../http/client-address.ts';
-import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import type { GuessThrottle } from '../throttle/guess-throttle.ts';
+import { tooFrequent } from '../throttle/too-frequent.ts';
 
 /** The cookie that marks a browser an operator logged in from before. */
 export const DEVICE_COOKIE = 'lifeline_device';
@@ -23,13 +23,6 @@ export interface LoginGuess {
   failed(): void;
   /** The password was right: its counters start again. */
   succeeded(): void;
-}
-
-function tooFrequent(retryAfterMs: number): ApiError {
-  const seconds = Math.ceil(retryAfterMs / 1000);
-  return new ApiError(429, 'TOO_FREQUENT', `Too many failed logins. Try again in ${seconds} s.`, {
-    headers: { 'Retry-After': String(seconds) },
-  });
 }
 
 /** The id of this browser's device cookie when it was issued to this operator. */
@@ -92,7 +85,8 @@ export async function admitLogin(
   // No await from here until every limit is counted: concurrent attempts see each other's failures.
   for (const { throttle, key, checked } of limits) {
     const verdict = checked ? throttle.check(key) : { allowed: true as const };
-    if (!verdict.allowed) throw tooFrequent(verdict.retryAfterMs);
+    if (!verdict.allowed)
+      throw tooFrequent(verdict.retryAfterMs, (s) => `Too many failed logins. Try again in ${s} s.`);
   }
   for (const { throttle, key } of limits) throttle.fail(key);
   return {
@@ -125,12 +119,9 @@ export async function rememberDevice(services: Services, c: Context<AppEnv>, ope
 export function admitTotp(services: Services, operatorId: string): LoginGuess {
   const verdict = services.totpThrottle.check(operatorId);
   if (!verdict.allowed) {
-    const seconds = Math.ceil(verdict.retryAfterMs / 1000);
-    throw new ApiError(
-      429,
-      'TOO_FREQUENT',
-      `Too many wrong authenticator codes. Try again in ${seconds} s.`,
-      { headers: { 'Retry-After': String(seconds) } },
+    throw tooFrequent(
+      verdict.retryAfterMs,
+      (s) => `Too many wrong authenticator codes. Try again in ${s} s.`,
     );
   }
   services.totpThrottle.fail(operatorId);

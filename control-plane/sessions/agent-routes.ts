@@ -6,6 +6,7 @@ import { throttleKey } from '../http/client-address.ts';
 import { createApi, json, jsonBody, problems, z } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
+import { tooFrequent } from '../throttle/too-frequent.ts';
 import { agentGrant } from './agent-grant.ts';
 import { admitCodeGuess, REDEEM_FAILURES } from './code-guards.ts';
 
@@ -68,14 +69,9 @@ export function agentRoutes(services: Services) {
     const address = c.get('address');
     const verdict = services.registerThrottle.check(throttleKey(address));
     if (!verdict.allowed) {
-      const seconds = Math.ceil(verdict.retryAfterMs / 1000);
-      throw new ApiError(
-        429,
-        'TOO_FREQUENT',
-        `Too many registrations from this address. Try again in ${seconds} s.`,
-        {
-          headers: { 'Retry-After': String(seconds) },
-        },
+      throw tooFrequent(
+        verdict.retryAfterMs,
+        (s) => `Too many registrations from this address. Try again in ${s} s.`,
       );
     }
     // Every registration counts; the throttle only starts delaying past its free allowance.

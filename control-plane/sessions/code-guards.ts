@@ -1,7 +1,7 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { throttleKey } from '../http/client-address.ts';
-import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
+import { tooFrequent } from '../throttle/too-frequent.ts';
 
 /** What each refused code means, for the operator who typed it and for the end user's agent. */
 export const REDEEM_FAILURES = {
@@ -33,11 +33,6 @@ export type CodeGuesser = { operatorId: string } | { address: string };
 /** One admitted guess: say whether it was right once it has been checked. */
 export interface CodeGuess {
   settle(right: boolean): void;
-}
-
-function tooFrequent(retryAfterMs: number, detail: (seconds: number) => string): ApiError {
-  const seconds = Math.ceil(retryAfterMs / 1000);
-  return new ApiError(429, 'TOO_FREQUENT', detail(seconds), { headers: { 'Retry-After': String(seconds) } });
 }
 
 /**
