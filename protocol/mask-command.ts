@@ -1,0 +1,447 @@
+import { type CommandWord, type SimpleCommand, splitCommandLine } from './command-words.ts';
+
+/** What a masked value is replaced with. */
+export const MASK = '***';
+
+/**
+ * The last part of an option's name that makes its value a secret: `--password`, `--db-password`,
+ * `--api-key`, `-StorePassword`, `--client-secret`, `--install-arguments-sensitive`. Only the last
+ * part counts, so `--password-stdin`, `--key-file` and `--token-file` (a flag, a path) are left alone.
+ */
+const SECRET_NAME_ENDINGS = new Set([
+  'password',
+  'passwd',
+  'passphrase',
+  'pwd',
+  'secret',
+  'token',
+  'key',
+  'apikey',
+  'sensitive',
+  'certpassword',
+]);
+
+/** Whole option names (any case, one or two dashes) whose value is a secret. */
+const SECRET_NAMES = new Set([
+  'pass', // openssl -pass, many tools' --pass
+  'pw', // PuTTY plink/pscp -pw
+  'passin', // openssl
+  'passout',
+  'storepass', // keytool
+  'keypass',
+  'srcstorepass',
+  'deststorepass',
+  'srckeypass',
+  'destkeypass',
+]);
+
+/**
+ * Short options whose value is a secret unless the program is known to mean something else by them
+ * (JumpCloud's list): `-p` (mysql, sshpass, 7z…), `-k` (openssl enc…), `-cp`.
+ */
+const GENERIC_SECRET_SHORT = new Set(['p', 'k', 'cp']);
+
+/** Options whose value is `user:password` (`curl -u`), or `user%password` for smbclient. */
+const USER_OPTIONS = new Set(['u', 'user', 'proxy-user']);
+
+interface ProgramRule {
+  /** Generic secret short options that mean something harmless here (`mkdir -p`, `curl -k`). */
+  harmless?: readonly string[];
+  /** More short options whose value is a secret here (`zip -P`, `redis-cli -a`). */
+  secret?: readonly string[];
+  /** Short options whose value is `user:password` or `user%password` here (`smbclient -U`). */
+  user?: readonly string[];
+}
+
+const PORT_OR_PID_P: ProgramRule = { harmless: ['p'] };
+const FLAG_K: ProgramRule = { harmless: ['k'] };
+
+/**
+ * Programs known to use `-p`, `-k` or `-cp` for something that is not a secret, or to take secrets
+ * in options of their own. A program not listed gets the generic rules: its `-p`, `-k` and `-cp`
+ * values are masked (safe by default). Keys are lower-case basenames without `.exe`, or a program
+ * and its subcommand (`docker login`).
+ */
+const PROGRAMS: Record<string, ProgramRule> = {
+  mkdir: PORT_OR_PID_P, // parents
+  ls: { harmless: ['p', 'k'] },
+  cp: PORT_OR_PID_P, // preserve
+  install: PORT_OR_PID_P,
+  tar: { harmless: ['p', 'k'] },
+  rsync: PORT_OR_PID_P,
+  scp: PORT_OR_PID_P,
+  sftp: PORT_OR_PID_P,
+  ssh: { harmless: ['p', 'k'] },
+  git: PORT_OR_PID_P, // add -p, apply -p1
+  patch: PORT_OR_PID_P, // -p1
+  diff: PORT_OR_PID_P,
+  ps: { harmless: ['p', 'k'] },
+  pgrep: PORT_OR_PID_P,
+  pkill: PORT_OR_PID_P,
+  kill: PORT_OR_PID_P,
+  lsof: PORT_OR_PID_P,
+  top: PORT_OR_PID_P,
+  htop: PORT_OR_PID_P,
+  strace: PORT_OR_PID_P,
+  gdb: PORT_OR_PID_P,
+  renice: PORT_OR_PID_P,
+  taskset: PORT_OR_PID_P,
+  netstat: PORT_OR_PID_P,
+  ss: PORT_OR_PID_P,
+  nc: PORT_OR_PID_P,
+  ncat: PORT_OR_PID_P,
+  nmap: PORT_OR_PID_P,
+  iptables: PORT_OR_PID_P,
+  journalctl: PORT_OR_PID_P,
+  ping: PORT_OR_PID_P,
+  traceroute: PORT_OR_PID_P,
+  dig: PORT_OR_PID_P,
+  read: PORT_OR_PID_P, // prompt
+  sudo: PORT_OR_PID_P, // prompt
+  xargs: PORT_OR_PID_P,
+  psql: PORT_OR_PID_P, // port; the password comes from PGPASSWORD or a prompt
+  pg_dump: PORT_OR_PID_P,
+  pg_restore: PORT_OR_PID_P,
+  perl: PORT_OR_PID_P,
+  ruby: PORT_OR_PID_P,
+  make: { harmless: ['p', 'k'] },
+  curl: { harmless: ['p', 'k'], user: ['U'] }, // proxytunnel, insecure; -U proxy user:password
+  wget: { harmless: ['p', 'k'] },
+  du: FLAG_K,
+  df: FLAG_K,
+  sort: FLAG_K, // sort key
+  java: { harmless: ['cp'] }, // class path
+  javac: { harmless: ['cp'] },
+  scala: { harmless: ['cp'] },
+  docker: PORT_OR_PID_P, // run -p 8080:80; `docker login -p` is listed below
+  podman: PORT_OR_PID_P,
+  nerdctl: PORT_OR_PID_P,
+  'docker login': {},
+  'podman login': {},
+  'nerdctl login': {},
+  zip: { secret: ['P'] },
+  unzip: { secret: ['P'] },
+  'ssh-keygen': { harmless: ['p'], secret: ['P', 'N'] }, // -p changes the passphrase; -P old, -N new
+  'redis-cli': { harmless: ['p'], secret: ['a'] },
+  smbclient: { user: ['U'] },
+  schtasks: { secret: ['p', 'rp'] }, // /P and /RP
+  'net user': {}, // net user NAME PASSWORD: see maskPositional
+  'net use': {},
+  grep: { harmless: ['p', 'k'] }, // grep has neither: the next word is its pattern or a file
+};
+
+/** Programs that run another command given as their arguments: a later word may name it. */
+const WRAPPERS = new Set([
+  'sudo',
+  'doas',
+  'ssh',
+  'env',
+  'nohup',
+  'time',
+  'nice',
+  'timeout',
+  'watch',
+  'xargs',
+]);
+
+/** Options whose value is an HTTP header (`curl -H "Authorization: Bearer x"`). */
+const HEADER_OPTIONS = new Set(['H', 'header', 'proxy-header']);
+
+/** Programs whose first argument names a subcommand with rules of its own. */
+const WITH_SUBCOMMANDS = new Set(['docker', 'podman', 'nerdctl', 'net']);
+
+/**
+ * Names of environment variables and settings that hold secrets: PGPASSWORD, MYSQL_PWD, API_KEY,
+ * GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY, `auth.rootPassword` (helm --set), `$password` (PowerShell).
+ * A substring match, on purpose: it masks harmless names like KEYBOARD too, never a secret's.
+ */
+const SECRET_VARIABLE = /pass|pwd|token|secret|key|credential/i;
+
+/** `NAME=value`, `$env:NAME=value`, `$name=value`: an assignment, wherever it stands. */
+const ASSIGNMENT = /^(\$(?:env:)?)?([A-Za-z_][\w.-]*)=/;
+
+/** Commands that write their arguments to standard output, for `echo pw | sudo -S …`. */
+const PRINTERS = new Set(['echo', 'printf', 'write-output', 'write-host']);
+
+/** A range of the line to replace with the mask. */
+type Range = [start: number, end: number];
+
+/**
+ * Masks the secrets in a command line so it can be stored (audit log, server log, recordings) and
+ * shown: option values such as `-p`, `-k`, `-cp`, `--password`, `--api-key`, `--token` in every form
+ * (`--password x`, `--password=x`, `-px`, `/password:x`), `user:password` in URLs and after `-u`,
+ * assignments to variables named like a secret (`MYSQL_PWD=x cmd`, `export API_KEY=x`,
+ * `$env:TOKEN = "x"`), JSON and query parameters named so, `setx`, `net user`,
+ * `ConvertTo-SecureString` and what is piped into `sudo -S` or `--password-stdin`. Everything else is
+ * kept as it was typed. The rules, and what they deliberately leave alone, are in the README.
+ * @example
+ * maskCommand('mysql -u root -phunter2 shop') // 'mysql -u root -p*** shop'
+ * maskCommand('mkdir -p /srv/app')           // unchanged: mkdir's -p takes no value
+ */
+export function maskCommand(line: string): string {
+  return applyMasks(line, secretRanges(line));
+}
+
+function secretRanges(line: string): Range[] {
+  const ranges: Range[] = [];
+  const commands = splitCommandLine(line);
+  for (const command of commands) {
+    ranges.push(...maskSimpleCommand(line, command));
+    for (const word of command.words) ranges.push(...maskQuotedCommand(line, word));
+  }
+  ranges.push(...maskPipedSecrets(commands));
+  ranges.push(...maskInText(line));
+  return ranges;
+}
+
+/**
+ * A command inside a quoted word (`sh -c "mysql -px"`, `cmd /c "…"`, `ssh host '…'`) is masked by
+ * the same rules; where its quoting cannot be mapped back, the whole word is.
+ */
+function maskQuotedCommand(line: string, word: CommandWord): Range[] {
+  const typed = line.slice(word.start, word.end);
+  // `KEY="a b"` and `-p"a b"` are one value, masked by the rules above; `"mysql -px"` is a command.
+  if (!/\s/.test(word.text) || !/^["']/.test(typed)) return [];
+  const inner = secretRanges(word.text);
+  if (inner.length === 0) return [];
+  const quoted = typed.length >= 2 && typed.endsWith(typed[0]!);
+  if (!quoted || typed.slice(1, -1) !== word.text) return [[word.start, word.end]];
+  return inner.map(([start, end]): Range => [word.start + 1 + start, word.start + 1 + end]);
+}
+
+/** Whether `name` (an option without its dashes or slash) takes a secret value for `rule`. */
+function isSecretOption(name: string, rule: ProgramRule | undefined): boolean {
+  if (rule?.secret?.includes(name) || rule?.secret?.includes(name.toLowerCase())) return true;
+  if (GENERIC_SECRET_SHORT.has(name)) return !rule?.harmless?.includes(name);
+  if (name.length < 2) return false;
+  const lower = name.toLowerCase();
+  if (SECRET_NAMES.has(lower)) return true;
+  const parts = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase()
+    .split(/[-_.]+/)
+    .filter(Boolean);
+  // `--no-password` is a flag; it takes no value.
+  if (parts[0] === 'no') return false;
+  return SECRET_NAME_ENDINGS.has(parts.at(-1) ?? '');
+}
+
+/** Whether a word is an option whose value is a secret (`--token`, `-p`, `/pass:x`). */
+function isSecretOptionWord(text: string, rule: ProgramRule | undefined): boolean {
+  const option = /^(--?)([A-Za-z][\w-]*)(=|$)/.exec(text);
+  return option !== null && isSecretOption(option[2]!, rule);
+}
+
+function isUserOption(name: string, rule: ProgramRule | undefined): boolean {
+  return USER_OPTIONS.has(name) || (rule?.user?.includes(name) ?? false);
+}
+
+/** The range from just past `marker` (its first occurrence in the word as typed) to the word's end. */
+function after(line: string, word: CommandWord, marker: string): Range {
+  const at = line.slice(word.start, word.end).indexOf(marker);
+  return at < 0 ? [word.start, word.end] : [word.start + at + marker.length, word.end];
+}
+
+/** The password part of `user:password` (or `user%password`) in a word; none when there is none. */
+function passwordOf(line: string, word: CommandWord, from: number): Range[] {
+  const typed = line.slice(from, word.end);
+  const at = typed.search(/[:%]/);
+  return at < 0 ? [] : [[from + at + 1, word.end]];
+}
+
+function programKey(words: CommandWord[], index: number): string {
+  const base = (words[index]?.text.split(/[\\/]/).at(-1) ?? '').toLowerCase().replace(/\.exe$/, '');
+  const sub = words[index + 1]?.text.toLowerCase();
+  return WITH_SUBCOMMANDS.has(base) && PROGRAMS[`${base} ${sub}`] ? `${base} ${sub}` : base;
+}
+
+function maskSimpleCommand(line: string, { words }: SimpleCommand): Range[] {
+  const ranges: Range[] = [];
+  let program: string | undefined;
+  let pending: 'secret' | 'user' | 'header' | undefined;
+  let optionsEnded = false;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    const text = word.text;
+    if (pending) {
+      const value = pending;
+      pending = undefined;
+      // A flag named like a secret option (`--with-token`) takes no value: a secret option after it
+      // is that option, not its value. Any other word after it is masked, even one that starts with -.
+      if (!(value === 'secret' && isSecretOptionWord(text, PROGRAMS[program ?? '']))) {
+        if (value === 'secret') ranges.push([word.start, word.end]);
+        else if (value === 'user') ranges.push(...passwordOf(line, word, word.start));
+        else ranges.push(...headerValue(line, word, word.start));
+        continue;
+      }
+    }
+    const assignment = ASSIGNMENT.exec(text);
+    // `su -c 'API_KEY=x run'` is a command in quotes, masked as one (maskQuotedCommand).
+    const quotedCommand = /^["']/.test(line.slice(word.start, word.end)) && /\s/.test(text);
+    if (assignment && !quotedCommand) {
+      if (SECRET_VARIABLE.test(assignment[2]!)) ranges.push(after(line, word, '='));
+      continue;
+    }
+    // PowerShell with spaces: `$env:API_KEY = "x"`, `$password = "x"`.
+    if (/^\$(env:)?\w+$/i.test(text) && words[i + 1]?.text === '=') {
+      const value = words[i + 2];
+      if (value && SECRET_VARIABLE.test(text)) ranges.push([value.start, value.end]);
+      i += 2;
+      continue;
+    }
+    const isOption = /^[-/]/.test(text) && text.length > 1;
+    // The program whose options follow: the first word, a known program named later (`sudo mysql`),
+    // or any word after a wrapper (`ssh -p 22 host tool -p x` judges `-p x` as an unknown tool's).
+    const key = programKey(words, i);
+    if (!isOption && (program === undefined || PROGRAMS[key] || WRAPPERS.has(program))) {
+      program = key;
+      ranges.push(...maskPositional(program, words, i));
+      if (program.includes(' ')) i++;
+      continue;
+    }
+    if (text === '--') optionsEnded = true;
+    if (optionsEnded || !isOption) continue;
+    const rule = PROGRAMS[program ?? ''];
+    const option = /^(--?|\/)([A-Za-z][\w-]*)([=:]?)/.exec(text);
+    if (!option) continue;
+    const [prefix, dashes, name, joiner] = option as unknown as [string, string, string, string];
+    const attached = text.slice(prefix.length);
+    // Windows options take a value after a colon (`/p:x`); `/p` alone is a flag, except where listed.
+    if (dashes === '/' && !joiner && !rule?.secret?.includes(name.toLowerCase())) continue;
+    // `-ubob:pw`: a letter and its attached value, not a name and a colon.
+    if (dashes === '-' && joiner === ':') {
+      ranges.push(...maskAttached(line, word, rule));
+      continue;
+    }
+    if (dashes === '--' && joiner === ':') continue;
+    const secret = isSecretOption(name, rule);
+    const user = dashes !== '/' && isUserOption(name, rule);
+    const header = dashes !== '/' && HEADER_OPTIONS.has(name);
+    if (joiner) {
+      const [from] = after(line, word, prefix);
+      if (secret) ranges.push([from, word.end]);
+      else if (user) ranges.push(...passwordOf(line, word, from));
+      else if (header) ranges.push(...headerValue(line, word, from));
+      else ranges.push(...maskNestedAssignment(line, word, from));
+    } else if (attached === '' && secret) pending = 'secret';
+    else if (attached === '' && user) pending = 'user';
+    else if (attached === '' && header) pending = 'header';
+    else if (dashes === '-') ranges.push(...maskAttached(line, word, rule));
+  }
+  return ranges;
+}
+
+/** The value of a header named like a secret (`Authorization`, `X-Api-Key`, `PRIVATE-TOKEN`). */
+function headerValue(line: string, word: CommandWord, from: number): Range[] {
+  const typed = line.slice(from, word.end);
+  const header = /^(["']?)\s*([\w-]+)\s*:\s*/.exec(typed);
+  if (!header || !(/authorization|cookie/i.test(header[2]!) || SECRET_VARIABLE.test(header[2]!))) return [];
+  const quote = header[1]!;
+  const end = quote && typed.length > header[0].length && typed.endsWith(quote) ? word.end - 1 : word.end;
+  return [[from + header[0].length, end]];
+}
+
+/** `-pX`, `-kX` (the value attached), and `-uuser:password`. */
+function maskAttached(line: string, word: CommandWord, rule: ProgramRule | undefined): Range[] {
+  const letter = word.text[1] ?? '';
+  if (word.text.length <= 2) return [];
+  if (isSecretOption(letter, rule)) return [after(line, word, `-${letter}`)];
+  if (isUserOption(letter, rule)) return passwordOf(line, word, after(line, word, `-${letter}`)[0]);
+  return [];
+}
+
+/** `--env=API_KEY=x`, `--build-arg=TOKEN=x`: an assignment as an option's value. */
+function maskNestedAssignment(line: string, word: CommandWord, from: number): Range[] {
+  const typed = line.slice(from, word.end);
+  const assignment = ASSIGNMENT.exec(typed.replace(/^["']/, ''));
+  if (!assignment || !SECRET_VARIABLE.test(assignment[2]!)) return [];
+  const equals = typed.indexOf('=');
+  return [[equals < 0 ? from : from + equals + 1, word.end]];
+}
+
+/** Programs whose positional arguments hold a secret. */
+function maskPositional(program: string, words: CommandWord[], at: number): Range[] {
+  const args = words.slice(at + (program.includes(' ') ? 2 : 1)).filter((w) => !/^[-/]/.test(w.text));
+  const range = (word: CommandWord | undefined): Range[] =>
+    word && word.text !== '*' ? [[word.start, word.end]] : [];
+  switch (program) {
+    case 'setx': // setx API_KEY value
+      return args[0] && SECRET_VARIABLE.test(args[0].text) ? range(args[1]) : [];
+    case 'net user': // net user bob Secr3t /add
+    case 'net use': // net use \\server\share Secr3t /user:bob
+      return range(args[1]);
+    case 'convertto-securestring': // ConvertTo-SecureString "pw" -AsPlainText -Force
+      return range(words[at + 1]?.text.startsWith('-') ? undefined : words[at + 1]);
+    default:
+      return [];
+  }
+}
+
+/** Whether a command reads a secret from its standard input. */
+function readsSecretFromStdin({ words }: SimpleCommand): boolean {
+  const texts = words.map((word) => word.text);
+  const program = programKey(words, 0);
+  if (program === 'chpasswd') return true;
+  if (texts.some((text) => /^--(password|passphrase)-stdin$/i.test(text))) return true;
+  if (program === 'passwd' && texts.includes('--stdin')) return true;
+  return program === 'sudo' && texts.some((text) => text === '-S' || text === '--stdin');
+}
+
+/** `echo pw | sudo -S …`, `echo $TOKEN | docker login --password-stdin`: what is printed is masked. */
+function maskPipedSecrets(commands: SimpleCommand[]): Range[] {
+  const ranges: Range[] = [];
+  let pipeline: SimpleCommand[] = [];
+  for (const command of commands) {
+    pipeline.push(command);
+    if (command.separator === '|') continue;
+    if (pipeline.slice(1).some(readsSecretFromStdin)) {
+      for (const printer of pipeline) {
+        const args = printer.words.slice(1);
+        if (!PRINTERS.has(programKey(printer.words, 0)) || args.length === 0) continue;
+        ranges.push([args[0]!.start, args.at(-1)!.end]);
+      }
+    }
+    pipeline = [];
+  }
+  return ranges;
+}
+
+/**
+ * Secrets found by their shape anywhere in the line: the password in `scheme://user:password@host`
+ * (the whole user part when it is not a plain user name, e.g. `https://ghp_token@github.com`),
+ * query parameters (`?access_token=x`) and JSON members (`"password": "x"`) named like a secret.
+ */
+function maskInText(line: string): Range[] {
+  const ranges: Range[] = [];
+  for (const match of line.matchAll(/[a-z][a-z0-9+.-]*:\/\/([^\s/?#'"]*)@/gi)) {
+    const userinfo = match[1]!;
+    const start = match.index + match[0].length - 1 - userinfo.length;
+    const colon = userinfo.indexOf(':');
+    if (colon >= 0) ranges.push([start + colon + 1, start + userinfo.length]);
+    else if (!/^[A-Za-z_][\w.-]{0,31}$/.test(userinfo)) ranges.push([start, start + userinfo.length]);
+  }
+  for (const match of line.matchAll(/[?&]([\w.-]+)=([^&\s'"#]*)/g)) {
+    if (!SECRET_VARIABLE.test(match[1]!)) continue;
+    const end = match.index + match[0].length;
+    ranges.push([end - match[2]!.length, end]);
+  }
+  for (const match of line.matchAll(/"([\w.-]+)"\s*:\s*"((?:[^"\\]|\\.)*)"/g)) {
+    if (!SECRET_VARIABLE.test(match[1]!)) continue;
+    const end = match.index + match[0].length - 1;
+    ranges.push([end - match[2]!.length, end]);
+  }
+  return ranges;
+}
+
+/** Replaces each range (merged where they overlap) with the mask. */
+function applyMasks(line: string, ranges: Range[]): string {
+  const sorted = ranges.filter(([start, end]) => end > start).sort((a, b) => a[0] - b[0]);
+  let out = '';
+  let at = 0;
+  for (const [start, end] of sorted) {
+    if (end <= at) continue;
+    out += `${line.slice(at, Math.max(at, start))}${MASK}`;
+    at = end;
+  }
+  return out + line.slice(at);
+}
