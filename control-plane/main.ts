@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
-import { ConfigError, describeConfig, loadConfig } from './config.ts';
+import { ConfigError, describeConfig, describeUrl, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
 
@@ -30,8 +30,9 @@ async function main(): Promise<void> {
       serverOptions: { requestTimeout: 0 },
     },
     (info) => {
-      logger.info({ port: info.port, host: config.host, url: config.publicUrl }, 'listening');
-      process.stdout.write(`Lifeline control plane: open ${config.publicUrl} in a browser.\n`);
+      const url = describeUrl(config.publicUrl);
+      logger.info({ port: info.port, host: config.host, url }, 'listening');
+      process.stdout.write(`Lifeline control plane: open ${url} in a browser.\n`);
     },
   );
   injectWebSocket(server);

@@ -413,7 +413,7 @@ function maskPipedSecrets(commands: SimpleCommand[]): Range[] {
  */
 function maskInText(line: string): Range[] {
   const ranges: Range[] = [];
-  for (const match of line.matchAll(/[a-z][a-z0-9+.-]*:\/\/([^\s/?#'"]*)@/gi)) {
+  for (const match of line.matchAll(/(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/([^\s/?#'"]*)@/gi)) {
     const userinfo = match[1]!;
     const start = match.index + match[0].length - 1 - userinfo.length;
     const colon = userinfo.indexOf(':');

@@ -227,11 +227,16 @@ export function authRoutes(services: Services) {
     ) => {
       // The delay runs from the answer, not the question: a slow hash must not use it up.
       for (const key of keys) services.loginThrottle.restartDelay(key);
+      // A username that matches no account may be a password typed into the wrong field: it is
+      // recorded as a keyed hash, which still shows repeated attempts with the same text.
+      const who = operator
+        ? { username: operator.username, operatorId: operator.id }
+        : { username: 'unknown', usernameHash: services.pseudonym(username) };
       await services.audit.record({
         actorType: 'anonymous',
         action: 'auth.login-failed',
         address,
-        details: { username, reason: code },
+        details: { ...who, reason: code },
       });
       return new ApiError(401, code, detail);
     };
