@@ -160,6 +160,13 @@ const SECRET_VARIABLE = /pass|pwd|token|secret|key|credential/i;
 /** `NAME=value`, `$env:NAME=value`, `$name=value`: an assignment, wherever it stands. */
 const ASSIGNMENT = /^(\$(?:env:)?)?([A-Za-z_][\w.-]*)=/;
 
+/** Words after which come a setting's name and its value (`setx NAME VALUE`, `config set NAME VALUE`). */
+const SETTERS = new Set(['set', 'setx', 'setenv', 'config']);
+
+/** `Authorization: Basic x` wherever it stands (`git -c http.extraHeader="Authorization: …"`). */
+const AUTHORIZATION =
+  /(?:proxy-)?authorization\s*:\s*(?:(?:basic|bearer|token|digest|negotiate|ntlm)\s+)?([^\s'"]+)/gi;
+
 /** Commands that write their arguments to standard output, for `echo pw | sudo -S …`. */
 const PRINTERS = new Set(['echo', 'printf', 'write-output', 'write-host']);
 
@@ -260,6 +267,7 @@ function maskSimpleCommand(line: string, { words }: SimpleCommand): Range[] {
   let program: string | undefined;
   let pending: 'secret' | 'user' | 'header' | undefined;
   let optionsEnded = false;
+  let setting: 'name' | 'value' | undefined;
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
     const text = word.text;
@@ -289,7 +297,16 @@ function maskSimpleCommand(line: string, { words }: SimpleCommand): Range[] {
       i += 2;
       continue;
     }
-    const isOption = /^[-/]/.test(text) && text.length > 1;
+    // `/p` and `/user:bob` are Windows options; `/etc/passwd` and `//registry/` are paths.
+    const isOption = /^-./.test(text) || /^\/[A-Za-z][\w-]*(?::|$)/.test(text);
+    // `setx API_KEY x`, `aws configure set aws_secret_access_key x`, `git config user.password x`.
+    if (!isOption && setting !== undefined) {
+      if (setting === 'value') ranges.push([word.start, word.end]);
+      if (setting === 'name' && SETTERS.has(text.toLowerCase())) continue; // `config set NAME VALUE`
+      setting = setting === 'name' && SECRET_VARIABLE.test(text) ? 'value' : undefined;
+      continue;
+    }
+    if (SETTERS.has(text.toLowerCase())) setting = 'name';
     // The program whose options follow: the first word, a known program named later (`sudo mysql`),
     // or any word after a wrapper (`ssh -p 22 host tool -p x` judges `-p x` as an unknown tool's).
     const key = programKey(words, i);
@@ -365,8 +382,6 @@ function maskPositional(program: string, words: CommandWord[], at: number): Rang
   const range = (word: CommandWord | undefined): Range[] =>
     word && word.text !== '*' ? [[word.start, word.end]] : [];
   switch (program) {
-    case 'setx': // setx API_KEY value
-      return args[0] && SECRET_VARIABLE.test(args[0].text) ? range(args[1]) : [];
     case 'net user': // net user bob Secr3t /add
     case 'net use': // net use \\server\share Secr3t /user:bob
       return range(args[1]);
@@ -419,6 +434,10 @@ function maskInText(line: string): Range[] {
     const colon = userinfo.indexOf(':');
     if (colon >= 0) ranges.push([start + colon + 1, start + userinfo.length]);
     else if (!/^[A-Za-z_][\w.-]{0,31}$/.test(userinfo)) ranges.push([start, start + userinfo.length]);
+  }
+  for (const match of line.matchAll(AUTHORIZATION)) {
+    const end = match.index + match[0].length;
+    ranges.push([end - match[1]!.length, end]);
   }
   for (const match of line.matchAll(/[?&]([\w.-]+)=([^&\s'"#]*)/g)) {
     if (!SECRET_VARIABLE.test(match[1]!)) continue;

@@ -88,6 +88,18 @@ const MASKED: [string, string][] = [
   ['sudo -u root mysql -p hunter2', 'sudo -u root mysql -p ***'],
   ['mkdir -p /srv/app && mysql -p hunter2', 'mkdir -p /srv/app && mysql -p ***'],
   ['mysql -u root -p', 'mysql -u root -p'],
+  ['/usr/bin/mysql -u root -phunter2', '/usr/bin/mysql -u root -p***'],
+  // Settings named like a secret, and Authorization headers wherever they stand.
+  ['aws configure set aws_secret_access_key abc123', 'aws configure set aws_secret_access_key ***'],
+  ['git config --global user.password hunter2', 'git config --global user.password ***'],
+  [
+    'npm config set //registry.npmjs.org/:_authToken abc123',
+    'npm config set //registry.npmjs.org/:_authToken ***',
+  ],
+  [
+    'git -c http.extraHeader="Authorization: Basic abc123" clone x',
+    'git -c http.extraHeader="Authorization: Basic ***" clone x',
+  ],
 ];
 
 /**
@@ -120,6 +132,9 @@ const KEPT = [
   'kubectl get pods -n kube-system',
   "ls 'my file'",
   'echo hello | grep h', // an echo into a command that reads no password
+  'git config core.pager less',
+  'cat /etc/passwd', // a file's name is not its content
+  'set -e',
 ];
 
 describe('masking secrets in command lines', () => {
