@@ -124,7 +124,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 export function describeUrl(url: string): string {
   // `file:` URLs may be relative (`file:data/lifeline.db`), which URL would resolve against `/`.
   if (/^file:/i.test(url)) return url.replace(/[?#].*$/s, '');
-  if (!URL.canParse(url)) return '(not a URL)';
+  if (!URL.canParse(url)) return `${/^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? ''}… (not a valid URL)`;
   const parsed = new URL(url);
   return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
 }

@@ -18,7 +18,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   logger.info({ config: describeConfig(config) }, 'starting');
-  const services = await createServices(config, logger);
+  const services = await createServices(config, logger).catch((error: unknown) => {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  });
   const { app, injectWebSocket } = createApp(services);
   const server = serve(
     {

@@ -80,6 +80,31 @@ describe('the start-up log shows the configuration by allow-list', () => {
     }
   });
 
+  it('a database URL libSQL refuses stops the server with exit code 2 and a message without its authToken', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'lifeline-startup-'));
+    const urlToken = `url-token-${randomBytes(12).toString('hex')}`;
+    const server = spawnCollecting(process.execPath, ['--import', 'tsx', 'control-plane/main.ts'], {
+      ...process.env,
+      PORT: '0',
+      LIFELINE_DATA_DIR: dataDir,
+      // A colon missing: libSQL's error quotes the URL whole, query and all.
+      LIFELINE_DATABASE_URL: `libsql//db.example/main?authToken=${urlToken}`,
+      LIFELINE_ADMIN_PASSWORD: 'correct horse battery staple',
+    });
+    try {
+      const code = await server.exited;
+      assert.ok(!server.output().includes(urlToken), server.output());
+      assert.equal(code, 2, server.output());
+      assert.match(
+        server.output(),
+        /LIFELINE_DATABASE_URL is not a URL libSQL accepts \(… \(not a valid URL\), URL_INVALID\)/,
+      );
+    } finally {
+      await server.kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('a database or public URL is shown with its scheme, host, port and path only', () => {
     const config = loadConfig({
       LIFELINE_DATA_DIR: tmpdir(),
