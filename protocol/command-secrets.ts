@@ -126,6 +126,9 @@ export const PROGRAMS: Record<string, ProgramRule> = {
   'redis-cli': { harmless: ['p'], secret: ['a'] },
   smbclient: { user: ['U'] },
   schtasks: { secret: ['p', 'rp'] }, // /P and /RP
+  sqlcmd: { secret: ['P'] }, // SQL Server: -U user -P password
+  bcp: { secret: ['P'] },
+  osql: { secret: ['P'] },
   'net user': {}, // net user NAME PASSWORD: see maskPositional
   'net use': {},
   grep: { harmless: ['p', 'k'] }, // grep has neither: the next word is its pattern or a file
@@ -164,9 +167,12 @@ export const ASSIGNMENT = /^(\$(?:env:)?)?([A-Za-z_][\w.-]*)=/;
 /** Words after which come a setting's name and its value (`setx NAME VALUE`, `config set NAME VALUE`). */
 export const SETTERS = new Set(['set', 'setx', 'setenv', 'config']);
 
-/** `Authorization: Basic x` wherever it stands (`git -c http.extraHeader="Authorization: …"`). */
+/**
+ * `Authorization: Basic x` wherever it stands: `git -c http.extraHeader="Authorization: …"`,
+ * PowerShell's `-Headers @{Authorization="Bearer x"}`, JSON.
+ */
 export const AUTHORIZATION =
-  /(?:proxy-)?authorization\s*:\s*(?:(?:basic|bearer|token|digest|negotiate|ntlm)\s+)?([^\s'"]+)/gi;
+  /(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:(?:basic|bearer|token|digest|negotiate|ntlm)\s+)?([^\s'"}]+)/gi;
 
 /** Commands that write their arguments to standard output, for `echo pw | sudo -S …`. */
 export const PRINTERS = new Set(['echo', 'printf', 'write-output', 'write-host']);

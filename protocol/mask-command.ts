@@ -234,6 +234,8 @@ function maskPositional(program: string, words: CommandWord[], at: number): Rang
     case 'net user': // net user bob Secr3t /add
     case 'net use': // net use \\server\share Secr3t /user:bob
       return range(args[1]);
+    case 'htpasswd': // htpasswd -b[c] FILE USER PASSWORD: the password only with -b
+      return words.some((w) => /^-[a-zA-Z]*b/.test(w.text)) ? range(args.at(-1)) : [];
     case 'convertto-securestring': // ConvertTo-SecureString "pw" -AsPlainText -Force
       return range(words[at + 1]?.text.startsWith('-') ? undefined : words[at + 1]);
     default:
@@ -258,6 +260,12 @@ function maskPipedSecrets(commands: SimpleCommand[]): Range[] {
   for (const command of commands) {
     pipeline.push(command);
     if (command.separator === '|') continue;
+    // `sudo -S <<< pw cmd`, `chpasswd <<< bob:pw`: a here-string fed to a command that reads a secret.
+    if (readsSecretFromStdin(command)) {
+      const at = command.words.findIndex((word) => word.text === '<<<');
+      const fed = command.words[at + 1];
+      if (at >= 0 && fed) ranges.push([fed.start, fed.end]);
+    }
     if (pipeline.slice(1).some(readsSecretFromStdin)) {
       for (const printer of pipeline) {
         const args = printer.words.slice(1);

@@ -89,6 +89,11 @@ const MASKED: [string, string][] = [
   ['mkdir -p /srv/app && mysql -p hunter2', 'mkdir -p /srv/app && mysql -p ***'],
   ['mysql -u root -p', 'mysql -u root -p'],
   ['/usr/bin/mysql -u root -phunter2', '/usr/bin/mysql -u root -p***'],
+  ['sqlcmd -S srv -U sa -P hunter2 -Q "select 1"', 'sqlcmd -S srv -U sa -P *** -Q "select 1"'],
+  ['htpasswd -bc .htpasswd bob hunter2', 'htpasswd -bc .htpasswd bob ***'],
+  ['sudo -S <<< hunter2 apt update', 'sudo -S <<< *** apt update'],
+  ['chpasswd <<< bob:hunter2', 'chpasswd <<< ***'],
+  ['iwr $u -Headers @{Authorization="Bearer abc123"}', 'iwr $u -Headers @{Authorization="Bearer ***"}'],
   // Settings named like a secret, and Authorization headers wherever they stand.
   ['aws configure set aws_secret_access_key abc123', 'aws configure set aws_secret_access_key ***'],
   ['git config --global user.password hunter2', 'git config --global user.password ***'],
@@ -135,6 +140,9 @@ const KEPT = [
   'git config core.pager less',
   'cat /etc/passwd', // a file's name is not its content
   'set -e',
+  'htpasswd .htpasswd bob', // htpasswd prompts for the password
+  'cat <<< hello', // a here-string into a command that reads no password
+  'mysqldump -P 3306 -h db', // mysql's -P is the port; its password is -p
 ];
 
 describe('masking secrets in command lines', () => {
