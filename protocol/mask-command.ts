@@ -24,12 +24,13 @@ type Range = [start: number, end: number];
 
 /**
  * Masks the secrets in a command line so it can be stored (audit log, server log, recordings) and
- * shown: option values such as `-p`, `-k`, `-cp`, `--password`, `--api-key`, `--token` in every form
- * (`--password x`, `--password=x`, `-px`, `/password:x`), `user:password` in URLs and after `-u`,
- * assignments to variables named like a secret (`MYSQL_PWD=x cmd`, `export API_KEY=x`,
- * `$env:TOKEN = "x"`), JSON and query parameters named so, `setx`, `net user`,
- * `ConvertTo-SecureString` and what is piped into `sudo -S` or `--password-stdin`. Everything else is
- * kept as it was typed. The rules, and what they deliberately leave alone, are in the README.
+ * shown: values of options named like a secret (`--password x`, `--api-key=x`, `-px`, `/pass:x`), of
+ * `-p`, `-k` and `-cp` unless the program means something else by them, `user:password` in URLs and
+ * after `-u`, values assigned to names like a secret (`MYSQL_PWD=x cmd`, `export API_KEY=x`,
+ * `$env:TOKEN = "x"`, `setx`, `git config user.password x`), Authorization headers, secret-named JSON
+ * members and query parameters, `net user`, `htpasswd -b`, `ConvertTo-SecureString`, what is fed to
+ * `sudo -S` or `--password-stdin`, and all of it inside `sh -c '…'`. Everything else is kept as typed.
+ * The vocabulary is in command-secrets.ts; what is deliberately kept is in tests/protocol/.
  * @example
  * maskCommand('mysql -u root -phunter2 shop') // 'mysql -u root -p*** shop'
  * maskCommand('mkdir -p /srv/app')           // unchanged: mkdir's -p takes no value
@@ -38,6 +39,7 @@ export function maskCommand(line: string): string {
   return applyMasks(line, secretRanges(line));
 }
 
+/** Every range of the line that holds a secret, by every rule; they may overlap. */
 function secretRanges(line: string): Range[] {
   const ranges: Range[] = [];
   const commands = splitCommandLine(line);
@@ -105,12 +107,14 @@ function passwordOf(line: string, word: CommandWord, from: number): Range[] {
   return at < 0 ? [] : [[from + at + 1, word.end]];
 }
 
+/** The program a word names, as PROGRAMS keys it: `mysql` for `/usr/bin/mysql`, `docker login`. */
 function programKey(words: CommandWord[], index: number): string {
   const base = (words[index]?.text.split(/[\\/]/).at(-1) ?? '').toLowerCase().replace(/\.exe$/, '');
   const sub = words[index + 1]?.text.toLowerCase();
   return WITH_SUBCOMMANDS.has(base) && PROGRAMS[`${base} ${sub}`] ? `${base} ${sub}` : base;
 }
 
+/** The secrets among one simple command's words, walked left to right with what each word implies. */
 function maskSimpleCommand(line: string, { words }: SimpleCommand): Range[] {
   const ranges: Range[] = [];
   let program: string | undefined;
