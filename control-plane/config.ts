@@ -130,12 +130,43 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
-/** The configuration as it may be logged: secrets masked. */
-export function describeConfig(config: Config): Record<string, unknown> {
+/**
+ * A URL as it may be logged: scheme, host, port and path only. The user part and the query are
+ * dropped whatever they hold (`libsql://user:password@host`, `file:db?authToken=…`).
+ * @example
+ * describeUrl('libsql://bob:pw@db.example:8080/main?authToken=x') // 'libsql://db.example:8080/main'
+ */
+export function describeUrl(url: string): string {
+  // `file:` URLs may be relative (`file:data/lifeline.db`), which URL would resolve against `/`.
+  if (/^file:/i.test(url)) return url.replace(/[?#].*$/s, '');
+  if (!URL.canParse(url)) return `${/^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? ''}… (not a valid URL)`;
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+}
+
+/**
+ * The configuration as it may be logged, by allow-list: every field says what of it is shown, so a
+ * field added to Config does not compile until it is decided here. Secrets show only where they come
+ * from or whether they are set; URLs only their scheme, host, port and path.
+ */
+export function describeConfig(config: Config): { [K in keyof Config]: unknown } {
   return {
-    ...config,
-    databaseUrl: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@'),
-    databaseAuthToken: config.databaseAuthToken ? '***' : undefined,
-    adminPassword: config.adminPassword ? '***' : undefined,
+    port: config.port,
+    host: config.host,
+    dataDir: config.dataDir,
+    databaseUrl: describeUrl(config.databaseUrl),
+    databaseAuthToken: config.databaseAuthToken === undefined ? 'unset' : 'set',
+    masterKey: config.masterKey === undefined ? 'file in the data directory' : 'LIFELINE_MASTER_KEY',
+    publicUrl: describeUrl(config.publicUrl),
+    allowedOrigins: config.allowedOrigins.map(describeUrl),
+    adminPassword: config.adminPassword === undefined ? 'unset' : 'set',
+    adminUsername: config.adminUsername,
+    codeTtlMs: config.codeTtlMs,
+    agentGraceMs: config.agentGraceMs,
+    loginTtlMs: config.loginTtlMs,
+    secureCookies: config.secureCookies,
+    recordingRetentionMs: config.recordingRetentionMs,
+    logLevel: config.logLevel,
+    trustedProxies: config.trustedProxies,
   };
 }

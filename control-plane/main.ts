@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
-import { ConfigError, describeConfig, loadConfig } from './config.ts';
+import { ConfigError, describeConfig, describeUrl, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
 
@@ -18,7 +18,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   logger.info({ config: describeConfig(config) }, 'starting');
-  const services = await createServices(config, logger);
+  const services = await createServices(config, logger).catch((error: unknown) => {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  });
   const { app, injectWebSocket } = createApp(services);
   const server = serve(
     {
@@ -30,8 +34,9 @@ async function main(): Promise<void> {
       serverOptions: { requestTimeout: 0 },
     },
     (info) => {
-      logger.info({ port: info.port, host: config.host, url: config.publicUrl }, 'listening');
-      process.stdout.write(`Lifeline control plane: open ${config.publicUrl} in a browser.\n`);
+      const url = describeUrl(config.publicUrl);
+      logger.info({ port: info.port, host: config.host, url }, 'listening');
+      process.stdout.write(`Lifeline control plane: open ${url} in a browser.\n`);
     },
   );
   injectWebSocket(server);

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Client } from '@libsql/client';
 import { type AuditLog, createAuditLog } from './audit/audit-log.ts';
+import { createPseudonymizer, type Pseudonymizer } from './audit/pseudonym.ts';
 import { operatorMayConnect } from './auth/authenticate.ts';
 import { ensureFirstAdmin } from './auth/first-admin.ts';
 import { hashPassword } from './auth/passwords.ts';
@@ -51,6 +52,8 @@ export interface Services {
   registerThrottle: GuessThrottle;
   /** Hash checked for unknown usernames so a login takes as long whether or not the user exists. */
   dummyPasswordHash: string;
+  /** Keyed hashes for text that must not be logged, e.g. a username that matches no account. */
+  pseudonym: Pseudonymizer;
   /** Whether an operator (and, for a console login, that login) may still open relay sockets. */
   operatorMayConnect(operatorId: string, loginSessionId: string | undefined): Promise<boolean>;
   /** Whether a browser origin may use the console's cookie and the relay. */
@@ -137,6 +140,7 @@ export async function createServices(
     // 30 registrations per address are free; a script looping on registration is slowed down.
     registerThrottle: new GuessThrottle({ freeFailures: 30, baseDelayMs: 1_000, windowMs: 60_000 }),
     dummyPasswordHash: await hashPassword('not-a-real-password'),
+    pseudonym: createPseudonymizer(master.derive('audit/pseudonym')),
     operatorMayConnect: mayConnect,
     isAllowedOrigin: originMatcher(config),
     async close() {

@@ -2,6 +2,7 @@ import {
   type ControlMessage,
   type FileChunkFrame,
   type MessageOf,
+  maskCommand,
   type ShellDataFrame,
   slotOf,
 } from '../../protocol/index.ts';
@@ -82,7 +83,8 @@ export class ChannelRouter {
         return true;
       case 'exec':
         this.start(message.channel, 'shell', commands, (scope, host) => {
-          this.context.report(`${scope.operator} runs a command: ${shorten(message.command)}`);
+          // The status line is on the screen, which is shared and may be recorded: secrets masked.
+          this.context.report(`${scope.operator} runs a command: ${shorten(maskCommand(message.command))}`);
           return new CommandChannel(scope, host, message);
         });
         return true;

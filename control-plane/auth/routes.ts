@@ -211,11 +211,16 @@ export function authRoutes(services: Services) {
     // Hash even for unknown users so timing does not reveal which usernames exist.
     const valid = await verifyPassword(password, operator?.passwordHash ?? services.dummyPasswordHash);
     const refuse = async (detail: string, code: 'UNAUTHENTICATED' | 'SECOND_FACTOR_REQUIRED') => {
+      // A username that matches no account may be a password typed into the wrong field: it is
+      // recorded as a keyed hash, which still shows repeated attempts with the same text.
+      const who = operator
+        ? { username: operator.username, operatorId: operator.id }
+        : { username: 'unknown', usernameHash: services.pseudonym(username) };
       await services.audit.record({
         actorType: 'anonymous',
         action: 'auth.login-failed',
         address,
-        details: { username, reason: code },
+        details: { ...who, reason: code },
       });
       return new ApiError(401, code, detail);
     };

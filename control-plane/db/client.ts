@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type Client, createClient } from '@libsql/client';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
+import { ConfigError, describeUrl } from '../config.ts';
 import * as schema from './schema.ts';
 
 export type Database = LibSQLDatabase<typeof schema>;
@@ -19,7 +20,16 @@ export async function openDatabase(
   authToken?: string,
 ): Promise<{ db: Database; client: Client }> {
   if (url.startsWith('file:')) mkdirSync(dirname(url.slice('file:'.length)), { recursive: true });
-  const client = createClient(authToken ? { url, authToken } : { url });
+  let client: Client;
+  try {
+    client = createClient(authToken ? { url, authToken } : { url });
+  } catch (error) {
+    // libSQL's and Node's URL errors quote the whole URL, query token included: none of it is kept.
+    const code = (error as { code?: unknown }).code;
+    throw new ConfigError(
+      `LIFELINE_DATABASE_URL is not a URL libSQL accepts (${describeUrl(url)}${typeof code === 'string' ? `, ${code}` : ''}): give a file: URL, or a libsql://, https:// or wss:// one.`,
+    );
+  }
   if (url.startsWith('file:')) {
     // WAL lets readers (the API) go on while the relay writes session state.
     await client.execute('PRAGMA journal_mode = WAL');

@@ -4,6 +4,7 @@ import {
   decodeFrame,
   encodeControl,
   type MessageOf,
+  maskCommand,
   slotOf,
 } from '../../protocol/index.ts';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.ts';
@@ -180,17 +181,19 @@ export class ChannelRouter {
       case 'shell-open':
         this.record(session, side, 'shell.open', { channel: message.channel });
         return;
-      case 'exec':
-        side.commands.set(message.channel, message.command);
+      case 'exec': {
+        // Kept, stored and shown with its secrets masked (protocol/mask-command.ts); masked before it
+        // is cut, so a cut cannot part a secret from the option that marks it.
+        const command = maskCommand(message.command);
+        side.commands.set(message.channel, command);
         this.record(session, side, 'session.exec', {
           channel: message.channel,
-          command: message.command.slice(0, MAX_AUDITED_COMMAND_CHARS),
-          ...(message.command.length > MAX_AUDITED_COMMAND_CHARS
-            ? { commandLength: message.command.length }
-            : {}),
+          command: command.slice(0, MAX_AUDITED_COMMAND_CHARS),
+          ...(command.length > MAX_AUDITED_COMMAND_CHARS ? { commandLength: command.length } : {}),
           ...(message.cwd !== undefined ? { cwd: message.cwd } : {}),
         });
         return;
+      }
       case 'file-read':
         this.record(session, side, 'file.read', { path: message.path, offset: message.offset });
         return;
