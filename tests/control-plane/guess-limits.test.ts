@@ -192,7 +192,9 @@ describe('guess limits', () => {
         .select()
         .from(auditEvents)
         .where(eq(auditEvents.action, 'auth.login-failed'));
-      return rows.find((row) => (row.details as { username?: string } | null)?.username === username)
+      // Unknown usernames are recorded as a keyed hash (a password may have been typed there).
+      const hash = cp.services.pseudonym(username);
+      return rows.find((row) => (row.details as { usernameHash?: string } | null)?.usernameHash === hash)
         ?.address;
     }
 
