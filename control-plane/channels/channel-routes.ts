@@ -16,6 +16,13 @@ import { type Lease, participantsOf } from './participants.ts';
 import { channelRouteSpecs as routes } from './route-specs.ts';
 import { FEATURES_FOR, requireFeature, usableSession } from './session-access.ts';
 
+const UPLOAD_PATH = /^\/api\/sessions\/[^/]+\/files\/content$/;
+
+/** Whether a request is a file upload: its body streams to the agent as it arrives, unbounded by the JSON limit. */
+export function isFileUpload(c: Context): boolean {
+  return c.req.method === 'PUT' && UPLOAD_PATH.test(c.req.path);
+}
+
 /** Runs `work`, turning a channel's failure into its problem response. */
 async function translated<T>(work: () => Promise<T>): Promise<T> {
   try {
