@@ -149,6 +149,20 @@ describe('a script with an API token runs commands and moves files on a real age
     assert.equal(where.stdout.trim(), shared, 'commands run in the shared folder');
   });
 
+  it('binary output comes back byte for byte in stdoutBase64 (with outputEncoding base64)', async () => {
+    const data = randomBytes(64 * 1024);
+    writeFileSync(join(shared, 'binary.bin'), data);
+    const result = await expectJson<{ stdout: string; stdoutBase64?: string; truncated: boolean }>(
+      await api.post(`/api/sessions/${sessionId}/exec`, script(), {
+        command: 'cat binary.bin',
+        outputEncoding: 'base64',
+      }),
+      200,
+    );
+    assert.equal(result.truncated, false);
+    assert.ok(Buffer.from(result.stdoutBase64 ?? '', 'base64').equals(data), 'the output is byte-exact');
+  });
+
   it('a few MiB uploaded come back byte for byte, whole and from an offset', async () => {
     const data = randomBytes(4 * 1024 * 1024 + 777);
     const response = await raw('PUT', `/api/sessions/${sessionId}/files/content?path=payload.bin`, {
