@@ -13,6 +13,7 @@ import { API_REFERENCE_CSS, renderApiReference } from './http/api-reference.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { limitBodies } from './http/body-limit.ts';
 import { consoleRoutes } from './http/console-routes.ts';
+import { overConnectionLimit } from './http/node-server.ts';
 import { problemResponse, renderError } from './http/problem.ts';
 import { operatorRoutes } from './operators/routes.ts';
 import { organisationRoutes } from './organisations/routes.ts';
@@ -44,6 +45,16 @@ export function createApp(services: Services) {
   wss.options.maxPayload = MAX_WS_MESSAGE_BYTES;
 
   app.use(async (c, next) => {
+    if (overConnectionLimit(c.env)) {
+      const max = services.config.maxSocketsPerAddress;
+      return problemResponse(
+        c,
+        429,
+        'TOO_FREQUENT',
+        `This address already holds ${max} connections to the server, the most allowed. Close some and retry.`,
+        { Connection: 'close', 'Retry-After': '5' },
+      );
+    }
     let address = 'local';
     try {
       address = getConnInfo(c).remote.address ?? address;

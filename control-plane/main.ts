@@ -1,6 +1,6 @@
-import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { ConfigError, describeConfig, loadConfig } from './config.ts';
+import { serveControlPlane } from './http/node-server.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
 
@@ -20,15 +20,11 @@ async function main(): Promise<void> {
   logger.info({ config: describeConfig(config) }, 'starting');
   const services = await createServices(config, logger);
   const { app, injectWebSocket } = createApp(services);
-  const server = serve(
-    {
-      fetch: app.fetch,
-      port: config.port,
-      hostname: config.host,
-      // A file upload to a device can take longer than Node's 5-minute request limit; headers must
-      // still arrive within headersTimeout (60 s), and uploads move at the agent's acknowledged pace.
-      serverOptions: { requestTimeout: 0 },
-    },
+  const server = serveControlPlane(
+    app.fetch,
+    config,
+    logger,
+    { port: config.port, hostname: config.host },
     (info) => {
       logger.info({ port: info.port, host: config.host, url: config.publicUrl }, 'listening');
       process.stdout.write(`Lifeline control plane: open ${config.publicUrl} in a browser.\n`);

@@ -12,7 +12,7 @@ import { channelRequest } from './channel-request.ts';
 import { downloadResponse } from './download-response.ts';
 import { execResult, runCommand } from './exec-call.ts';
 import { ExecLimits } from './exec-limits.ts';
-import { uploadFile } from './file-upload.ts';
+import { BodyStalled, uploadFile } from './file-upload.ts';
 import { type Lease, participantsOf } from './participants.ts';
 import { channelRouteSpecs as routes } from './route-specs.ts';
 import { FEATURES_FOR, requireFeature, usableSession } from './session-access.ts';
@@ -177,6 +177,7 @@ export function channelRoutes(services: Services) {
         lease,
         path,
         c.req.header('range'),
+        services.config.transferIdleMs,
         c.req.raw.signal,
         outgoing ? () => outgoing.destroy() : undefined,
         c.req.raw.method === 'HEAD',
@@ -200,11 +201,22 @@ export function channelRoutes(services: Services) {
       const stored = await translated(() =>
         uploadFile(
           lease.participant,
-          { path, size: Number(length), overwrite: overwrite === 'true' },
+          {
+            path,
+            size: Number(length),
+            overwrite: overwrite === 'true',
+            idleMs: services.config.transferIdleMs,
+          },
           c.req.raw.body,
           c.req.raw.signal,
         ),
-      );
+      ).catch((error: unknown) => {
+        if (error instanceof ApiError && error.cause instanceof BodyStalled) {
+          // The client is still sending, slowly if at all: the answer closes the connection.
+          throw new ApiError(408, 'TIMEOUT', error.message, { headers: { Connection: 'close' } });
+        }
+        throw error;
+      });
       return c.json(stored, 201);
     } finally {
       lease.release();

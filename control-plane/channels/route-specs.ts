@@ -78,18 +78,12 @@ const execResultSchema = z
     stderr: z.string().openapi({
       description: 'Standard error as UTF-8 text (bytes that are not UTF-8 become U+FFFD)',
     }),
-    stdoutBase64: z
-      .string()
-      .optional()
-      .openapi({
-        description: 'Standard output byte for byte, base64; present when outputEncoding is base64',
-      }),
-    stderrBase64: z
-      .string()
-      .optional()
-      .openapi({
-        description: 'Standard error byte for byte, base64; present when outputEncoding is base64',
-      }),
+    stdoutBase64: z.string().optional().openapi({
+      description: 'Standard output byte for byte, base64; present when outputEncoding is base64',
+    }),
+    stderrBase64: z.string().optional().openapi({
+      description: 'Standard error byte for byte, base64; present when outputEncoding is base64',
+    }),
   })
   .openapi('ExecResult');
 
@@ -222,7 +216,7 @@ export const channelRouteSpecs = {
     tags: ['commands and files'],
     summary: 'Download a file; `Range: bytes=N-` resumes from byte N (206)',
     description:
-      "Streams the file as the agent reads it. A whole-file download is checked against the agent's SHA-256 before its last bytes are sent; on a mismatch the connection is cut, so the client fails instead of keeping a corrupt file.",
+      "Streams the file as the agent reads it. A whole-file download is checked against the agent's SHA-256 before its last bytes are sent; on a mismatch the connection is cut, so the client fails instead of keeping a corrupt file. A download that makes no progress (the client reads nothing, or the agent sends nothing) for the transfer idle timeout (60 s by default) is cut too.",
     security: authenticated,
     request: {
       params: idParam,
@@ -257,6 +251,9 @@ export const channelRouteSpecs = {
     responses: {
       201: json(storedSchema, 'Stored under its name, checksum verified by the agent'),
       ...channelProblems,
+      408: problem(
+        'The body stalled: no bytes for the transfer idle timeout (LIFELINE_TRANSFER_IDLE_SECONDS, 60 s by default) (TIMEOUT); retry to resume',
+      ),
       411: problem('The request has no Content-Length (VALIDATION_FAILED)'),
       422: problem('The bytes the agent stored do not match the body (CHECKSUM_MISMATCH); send it again'),
     },

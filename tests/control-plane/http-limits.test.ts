@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { eventually } from './relay-client.ts';
 
 /** 60 MB, the body the review sent unauthenticated. */
 const HUGE_BYTES = 60 * 1024 * 1024;
@@ -105,5 +106,72 @@ describe('HTTP limits', () => {
       .map((directive) => directive.trim())
       .find((directive) => directive.startsWith('connect-src'));
     assert.equal(connectSrc, "connect-src 'self'");
+  });
+});
+
+describe('HTTP limits on connections', () => {
+  let cp: TestControlPlane;
+  const MAX_SOCKETS = 4;
+
+  before(async () => {
+    cp = await startControlPlane({
+      listen: true,
+      env: { LIFELINE_MAX_SOCKETS_PER_ADDRESS: String(MAX_SOCKETS), LIFELINE_HEADERS_TIMEOUT_SECONDS: '1' },
+    });
+  });
+
+  after(async () => {
+    await cp.stop();
+  });
+
+  /** A connection that has sent nothing yet. */
+  function open(): Promise<Socket> {
+    const { hostname, port } = new URL(cp.url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => resolve(socket));
+      socket.on('error', reject);
+    });
+  }
+
+  it('headers that do not arrive within the headers timeout are answered 408 and the connection closes', async () => {
+    const answer = await exchange(cp.url, 'GET /healthz HTTP/1.1\r\nHost: x\r\n', []);
+    assert.equal(statusOf(answer.text), 408, answer.text || 'no answer');
+    assert.equal(answer.closed, true);
+  });
+
+  it(`one address holds at most ${MAX_SOCKETS} connections; past them a request and a WebSocket get 429 TOO_FREQUENT`, async () => {
+    // Each held connection sends a request now and then, so the headers timeout does not close it.
+    const held: Socket[] = [];
+    for (let i = 0; i < MAX_SOCKETS; i++) held.push(await open());
+    const keepAlive = setInterval(() => {
+      for (const socket of held) socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    }, 300);
+    for (const socket of held) socket.on('data', () => {});
+    try {
+      const answer = await exchange(cp.url, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', []);
+      assert.equal(statusOf(answer.text), 429, answer.text || 'no answer');
+      assert.equal(problemOf(answer.text).code, 'TOO_FREQUENT');
+      assert.equal(answer.closed, true);
+      const upgrade = await exchange(
+        cp.url,
+        'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+        [],
+      );
+      assert.equal(statusOf(upgrade.text), 429, upgrade.text || 'no answer');
+    } finally {
+      clearInterval(keepAlive);
+    }
+    // Once one closes, the address may connect again.
+    await new Promise<void>((resolve) => {
+      held
+        .pop()!
+        .once('close', () => resolve())
+        .destroy();
+    });
+    await eventually(
+      async () => (await fetch(`${cp.url}/healthz`)).status === 200,
+      'a new connection is served',
+    );
+    for (const socket of held) socket.destroy();
   });
 });
