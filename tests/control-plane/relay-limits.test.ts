@@ -12,6 +12,8 @@ const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: 
 const NOTHING: Permissions = { view: false, control: false, chat: false, files: false, shell: false };
 /** Messages a flooding test sends: far past what the budget lets through. */
 const FLOOD = 5_000;
+/** Messages of each kind an agent sends that do not fit the session's state. */
+const STRAY = 1_000;
 
 describe('relay: what a connection can make the server write', () => {
   let cp: TestControlPlane;
@@ -43,17 +45,34 @@ describe('relay: what a connection can make the server write', () => {
     sockets.push(agent);
     const rowsBefore = await rowsOf(registration.sessionId);
     const before = cp.services.relay.stats().outOfStateMessages;
-    for (let i = 0; i < FLOOD; i++) {
+    for (let i = 0; i < STRAY; i++) {
       agent.send({ type: 'chat', id: `c${i}`, text: 'spam' });
       agent.send({ type: 'permissions', permissions: i % 2 ? EVERYTHING : NOTHING });
       agent.send({ type: 'consent', accepted: true, permissions: EVERYTHING });
     }
+    // A malformed frame last: once it is counted, every message before it was handled.
+    const malformed = cp.services.relay.stats().malformedFrames;
+    await agent.sendBytes(new Uint8Array([0xee]));
     await eventually(
-      () => cp.services.relay.stats().outOfStateMessages === before + 3 * FLOOD,
-      'every message refused',
+      () => cp.services.relay.stats().malformedFrames > malformed,
+      'the flood handled',
       30_000,
     );
-    assert.equal(await rowsOf(registration.sessionId), rowsBefore, 'no audit row was written');
+    // Audit writes finish after their message was handled: wait until the table is quiet.
+    let rows = -1;
+    await eventually(
+      async () => {
+        const now = await rowsOf(registration.sessionId);
+        const quiet = now === rows;
+        rows = now;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return quiet;
+      },
+      'no more audit writes',
+      30_000,
+    );
+    assert.equal(rows, rowsBefore, 'no audit row was written');
+    assert.equal(cp.services.relay.stats().outOfStateMessages, before + 3 * STRAY, 'every message refused');
     assert.equal(logs.filter((line) => line.includes(registration.sessionId)).length < 10, true);
     assert.equal(cp.services.relay.isLive(registration.sessionId), true, 'the agent is still attached');
     assert.equal(await healthy(), true);
@@ -97,17 +116,17 @@ describe('relay: what a connection can make the server write', () => {
   });
 
   it('a failing audit write is logged and the server goes on', async () => {
-    // A real database error on every audit insert.
+    const { agent, operator, registration } = await consentedSession(cp, cookie, EVERYTHING);
+    sockets.push(agent, operator);
+    // From here on, a real database error on every audit insert.
     await cp.services.db.run(
       sql.raw(
         "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END",
       ),
     );
     try {
-      const { agent, operator, registration } = await consentedSession(cp, cookie, EVERYTHING);
-      sockets.push(agent, operator);
       const failures = cp.services.audit.failures;
-      // Both paths that used to leave a rejected promise behind: permissions and consent.
+      // The relay audits a change of permissions without waiting for it: a rejection there was unhandled.
       agent.send({ type: 'permissions', permissions: { ...EVERYTHING, shell: false } });
       await operator.next('permissions');
       await eventually(() => cp.services.audit.failures > failures, 'the failure counted');
