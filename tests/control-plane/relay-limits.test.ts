@@ -91,7 +91,9 @@ describe('relay: what a connection can make the server write', () => {
     await eventually(() => !cp.services.relay.isLive(registration.sessionId), 'the session ended');
     // Chat rows up to the burst and what refills while the flood lasts: bounded, far below FLOOD.
     const written = (await rowsOf(registration.sessionId)) - rowsBefore;
-    assert.ok(written >= WRITE_BURST && written < FLOOD / 4, `${written} rows written`);
+    assert.ok(written < FLOOD / 4, `${written} rows written`);
+    // What fits the budget went through.
+    await eventually(() => operator.messages('chat').length >= WRITE_BURST, 'the burst delivered');
     assert.ok(operator.messages('chat').length < FLOOD / 4);
     assert.equal(await healthy(), true);
     await operator.close();
