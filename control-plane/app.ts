@@ -6,13 +6,15 @@ import { PROTOCOL_VERSION } from '../protocol/index.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { SESSION_COOKIE } from './auth/authenticate.ts';
 import { authRoutes } from './auth/routes.ts';
-import { channelRoutes } from './channels/index.ts';
+import { channelRoutes, isFileUpload } from './channels/index.ts';
 import { downloadRoutes } from './downloads/index.ts';
 import { groupRoutes } from './groups/routes.ts';
 import { API_REFERENCE_CSS, renderApiReference } from './http/api-reference.ts';
 import type { AppEnv } from './http/app-env.ts';
+import { limitBodies } from './http/body-limit.ts';
 import { clientAddress, trustedProxies } from './http/client-address.ts';
 import { consoleRoutes } from './http/console-routes.ts';
+import { overConnectionLimit } from './http/node-server.ts';
 import { problemResponse, renderError } from './http/problem.ts';
 import { operatorRoutes } from './operators/routes.ts';
 import { organisationRoutes } from './organisations/routes.ts';
@@ -46,6 +48,16 @@ export function createApp(services: Services) {
   const { matcher: isTrustedProxy } = trustedProxies(services.config.trustedProxies);
   // One client address for throttles, audit and logs, the relay's upgrade included.
   app.use(async (c, next) => {
+    if (overConnectionLimit(c.env)) {
+      const max = services.config.maxSocketsPerAddress;
+      return problemResponse(
+        c,
+        429,
+        'TOO_FREQUENT',
+        `This address already holds ${max} connections to the server, the most allowed. Close some and retry.`,
+        { Connection: 'close', 'Retry-After': '5' },
+      );
+    }
     let peer: string | undefined;
     try {
       peer = getConnInfo(c).remote.address;
@@ -62,11 +74,13 @@ export function createApp(services: Services) {
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'", 'ws:', 'wss:'],
+        // 'self' covers ws: and wss: of the page's own origin, the relay's address the console is given.
+        connectSrc: ["'self'"],
         frameAncestors: ["'none'"],
       },
     }),
   );
+  app.use(limitBodies(services.config.maxBodyBytes, isFileUpload));
   app.onError(renderError(services.logger));
   app.notFound((c) => problemResponse(c, 404, 'NOT_FOUND', `Nothing at ${c.req.method} ${c.req.path}.`));
 

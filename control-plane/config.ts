@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { MAX_EXEC_OUTPUT_BYTES } from '../protocol/index.ts';
 import { trustedProxies } from './http/client-address.ts';
 
 /** Raised when the environment cannot make a working configuration; the message says what to fix. */
@@ -39,6 +40,22 @@ export interface Config {
   recordingRetentionMs: number;
   /** Reverse proxies (addresses and CIDRs) whose `X-Forwarded-For` names the client; none by default. */
   trustedProxies: string[];
+  /** Largest request body accepted outside file uploads (which stream), in bytes. */
+  maxBodyBytes: number;
+  /** Most output one command run over the API may return (stdout and stderr together), in bytes. */
+  execMaxOutputBytes: number;
+  /** Most command output the server holds for all running API commands together, in bytes. */
+  execOutputBudgetBytes: number;
+  /** Most API commands running at once in one session. */
+  execPerSession: number;
+  /** A file upload or download over the API with no progress for this long is given up, in milliseconds. */
+  transferIdleMs: number;
+  /** How long a client has to send a request's headers, in milliseconds. */
+  headersTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open between requests, in milliseconds. */
+  keepAliveTimeoutMs: number;
+  /** Most open connections (HTTP and WebSocket) from one client address. */
+  maxSocketsPerAddress: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -75,6 +92,28 @@ const envSchema = z.object({
     .max(10 * 365)
     .default(30),
   LIFELINE_TRUSTED_PROXIES: z.string().optional(),
+  LIFELINE_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024),
+  LIFELINE_EXEC_MAX_OUTPUT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_EXEC_OUTPUT_BYTES)
+    .default(8 * 1024 * 1024),
+  LIFELINE_EXEC_OUTPUT_BUDGET_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(64 * 1024 * 1024),
+  LIFELINE_EXEC_PER_SESSION: z.coerce.number().int().min(1).max(1000).default(4),
+  LIFELINE_TRANSFER_IDLE_SECONDS: z.coerce.number().positive().max(3600).default(60),
+  LIFELINE_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(30),
+  LIFELINE_KEEP_ALIVE_SECONDS: z.coerce.number().positive().max(3600).default(5),
+  LIFELINE_MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(64),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -126,6 +165,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secureCookies: publicUrl.startsWith('https:'),
     recordingRetentionMs: e.LIFELINE_RECORDING_RETENTION_DAYS * 24 * 60 * MINUTE_MS,
     trustedProxies: proxies,
+    maxBodyBytes: e.LIFELINE_MAX_BODY_BYTES,
+    execMaxOutputBytes: e.LIFELINE_EXEC_MAX_OUTPUT_BYTES,
+    execOutputBudgetBytes: e.LIFELINE_EXEC_OUTPUT_BUDGET_BYTES,
+    execPerSession: e.LIFELINE_EXEC_PER_SESSION,
+    transferIdleMs: e.LIFELINE_TRANSFER_IDLE_SECONDS * 1000,
+    headersTimeoutMs: e.LIFELINE_HEADERS_TIMEOUT_SECONDS * 1000,
+    keepAliveTimeoutMs: e.LIFELINE_KEEP_ALIVE_SECONDS * 1000,
+    maxSocketsPerAddress: e.LIFELINE_MAX_SOCKETS_PER_ADDRESS,
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -168,5 +215,13 @@ export function describeConfig(config: Config): { [K in keyof Config]: unknown }
     recordingRetentionMs: config.recordingRetentionMs,
     logLevel: config.logLevel,
     trustedProxies: config.trustedProxies,
+    maxBodyBytes: config.maxBodyBytes,
+    execMaxOutputBytes: config.execMaxOutputBytes,
+    execOutputBudgetBytes: config.execOutputBudgetBytes,
+    execPerSession: config.execPerSession,
+    transferIdleMs: config.transferIdleMs,
+    headersTimeoutMs: config.headersTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    maxSocketsPerAddress: config.maxSocketsPerAddress,
   };
 }

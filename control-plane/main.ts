@@ -1,6 +1,6 @@
-import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { ConfigError, describeConfig, describeUrl, loadConfig } from './config.ts';
+import { serveControlPlane } from './http/node-server.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
 
@@ -24,15 +24,11 @@ async function main(): Promise<void> {
     process.exit(2);
   });
   const { app, injectWebSocket } = createApp(services);
-  const server = serve(
-    {
-      fetch: app.fetch,
-      port: config.port,
-      hostname: config.host,
-      // A file upload to a device can take longer than Node's 5-minute request limit; headers must
-      // still arrive within headersTimeout (60 s), and uploads move at the agent's acknowledged pace.
-      serverOptions: { requestTimeout: 0 },
-    },
+  const server = serveControlPlane(
+    app.fetch,
+    config,
+    logger,
+    { port: config.port, hostname: config.host },
     (info) => {
       const url = describeUrl(config.publicUrl);
       logger.info({ port: info.port, host: config.host, url }, 'listening');

@@ -42,7 +42,8 @@ const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
 delay.enable();
 
 const send = (message: unknown) => process.send?.(message);
-const cp = await startControlPlane({ listen: true });
+// Every synthetic agent and operator connects from loopback: the relay benchmark holds 200 sockets.
+const cp = await startControlPlane({ listen: true, env: { LIFELINE_MAX_SOCKETS_PER_ADDRESS: '100000' } });
 
 /**
  * The relay's live sessions. A benchmark-only look at a private field: the relay exposes counters,

@@ -20,8 +20,14 @@ export interface AuditEntry {
 }
 
 export interface AuditLog {
-  /** Records a privileged action. Never pass a token, password or code in `details`. */
+  /**
+   * Records a privileged action. Never pass a token, password or code in `details`. Never rejects:
+   * a write that fails (the database is down or full) is logged with the entry's action, and the
+   * server goes on.
+   */
   record(entry: AuditEntry): Promise<void>;
+  /** Audit writes that failed since start-up. */
+  readonly failures: number;
 }
 
 /** Writes audit events to the database and mirrors them to the structured log. */
@@ -49,29 +55,45 @@ export function createAuditLog(db: Database, logger: Logger): AuditLog {
     return row?.org ?? null;
   };
 
+  const write = async (entry: AuditEntry) => {
+    const row = {
+      organisationId: await organisationOf(entry),
+      at: new Date(),
+      actorType: entry.actorType,
+      actorId: entry.actorId ?? null,
+      action: entry.action,
+      sessionId: entry.sessionId ?? null,
+      address: entry.address ?? null,
+      details: entry.details ?? null,
+    };
+    await db.insert(auditEvents).values(row);
+    logger.info(
+      {
+        audit: entry.action,
+        actor: `${entry.actorType}:${entry.actorId ?? '-'}`,
+        sessionId: entry.sessionId,
+        address: entry.address,
+        details: entry.details,
+      },
+      'audit',
+    );
+  };
+
+  let failures = 0;
   return {
     async record(entry) {
-      const row = {
-        organisationId: await organisationOf(entry),
-        at: new Date(),
-        actorType: entry.actorType,
-        actorId: entry.actorId ?? null,
-        action: entry.action,
-        sessionId: entry.sessionId ?? null,
-        address: entry.address ?? null,
-        details: entry.details ?? null,
-      };
-      await db.insert(auditEvents).values(row);
-      logger.info(
-        {
-          audit: entry.action,
-          actor: `${entry.actorType}:${entry.actorId ?? '-'}`,
-          sessionId: entry.sessionId,
-          address: entry.address,
-          details: entry.details,
-        },
-        'audit',
-      );
+      try {
+        await write(entry);
+      } catch (error) {
+        failures++;
+        logger.error(
+          { err: error, audit: entry.action, sessionId: entry.sessionId, failures },
+          'could not write an audit event',
+        );
+      }
+    },
+    get failures() {
+      return failures;
     },
   };
 }

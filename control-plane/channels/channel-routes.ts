@@ -10,11 +10,19 @@ import type { Services } from '../services.ts';
 import { ChannelFailure, channelApiError, isChannelFailure } from './channel-failure.ts';
 import { channelRequest } from './channel-request.ts';
 import { downloadResponse } from './download-response.ts';
-import { runCommand } from './exec-call.ts';
-import { uploadFile } from './file-upload.ts';
+import { execResult, runCommand } from './exec-call.ts';
+import { ExecLimits } from './exec-limits.ts';
+import { BodyStalled, uploadFile } from './file-upload.ts';
 import { type Lease, participantsOf } from './participants.ts';
 import { channelRouteSpecs as routes } from './route-specs.ts';
 import { FEATURES_FOR, requireFeature, usableSession } from './session-access.ts';
+
+const UPLOAD_PATH = /^\/api\/sessions\/[^/]+\/files\/content$/;
+
+/** Whether a request is a file upload: its body streams to the agent as it arrives, unbounded by the JSON limit. */
+export function isFileUpload(c: Context): boolean {
+  return c.req.method === 'PUT' && UPLOAD_PATH.test(c.req.path);
+}
 
 /** Runs `work`, turning a channel's failure into its problem response. */
 async function translated<T>(work: () => Promise<T>): Promise<T> {
@@ -32,6 +40,11 @@ async function translated<T>(work: () => Promise<T>): Promise<T> {
 export function channelRoutes(services: Services) {
   const app = createApi();
   const participants = participantsOf(services);
+  const execLimits = new ExecLimits({
+    maxOutputBytes: services.config.execMaxOutputBytes,
+    budgetBytes: services.config.execOutputBudgetBytes,
+    perSession: services.config.execPerSession,
+  });
   const authenticate = requireAuth(services);
   // The session routes, mounted on the same prefix, may have authenticated the request already.
   app.use('/sessions/*', (c, next) => (c.get('principal') ? next() : authenticate(c, next)));
@@ -87,28 +100,37 @@ export function channelRoutes(services: Services) {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
     // A command refused before it ran is no result of the Idempotency-Key: a retry runs it.
-    const lease = await participantFor(c, id, 'shell', 'exec', 'commands').catch((error: unknown) => {
+    const refusedBeforeRun = (error: unknown) => {
       notAResult(c);
       throw error;
-    });
+    };
+    const lease = await participantFor(c, id, 'shell', 'exec', 'commands').catch(refusedBeforeRun);
+    let slot: ReturnType<ExecLimits['acquire']>;
     try {
-      const result = await translated(() =>
+      slot = execLimits.acquire(id, body.maxOutputBytes);
+    } catch (error) {
+      lease.release();
+      return refusedBeforeRun(error);
+    }
+    try {
+      const outcome = await translated(() =>
         runCommand(
           lease.participant,
           {
             command: body.command,
             cwd: body.cwd,
             timeoutMs: body.timeoutSeconds * 1000,
-            maxOutputBytes: body.maxOutputBytes,
+            maxOutputBytes: slot.maxOutputBytes,
           },
           c.req.raw.signal,
         ),
       );
-      return c.json(result, 200);
+      return c.json(execResult(outcome, body.outputEncoding), 200);
     } catch (error) {
       if (error instanceof ApiError && isChannelFailure(error.cause) && error.cause.fromAgent) notAResult(c);
       throw error;
     } finally {
+      slot.release();
       lease.release();
     }
   });
@@ -155,6 +177,7 @@ export function channelRoutes(services: Services) {
         lease,
         path,
         c.req.header('range'),
+        services.config.transferIdleMs,
         c.req.raw.signal,
         outgoing ? () => outgoing.destroy() : undefined,
         c.req.raw.method === 'HEAD',
@@ -178,11 +201,22 @@ export function channelRoutes(services: Services) {
       const stored = await translated(() =>
         uploadFile(
           lease.participant,
-          { path, size: Number(length), overwrite: overwrite === 'true' },
+          {
+            path,
+            size: Number(length),
+            overwrite: overwrite === 'true',
+            idleMs: services.config.transferIdleMs,
+          },
           c.req.raw.body,
           c.req.raw.signal,
         ),
-      );
+      ).catch((error: unknown) => {
+        if (error instanceof ApiError && error.cause instanceof BodyStalled) {
+          // The client is still sending, slowly if at all: the answer closes the connection.
+          throw new ApiError(408, 'TIMEOUT', error.message, { headers: { Connection: 'close' } });
+        }
+        throw error;
+      });
       return c.json(stored, 201);
     } finally {
       lease.release();

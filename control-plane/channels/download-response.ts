@@ -25,6 +25,7 @@ export async function downloadResponse(
   lease: Lease,
   path: string,
   range: string | undefined,
+  idleMs: number,
   signal: AbortSignal,
   abortResponse: (() => void) | undefined,
   head = false,
@@ -32,7 +33,15 @@ export async function downloadResponse(
   const offset = rangeStart(range);
   let download: Awaited<ReturnType<typeof startDownload>>;
   try {
-    download = await startDownload(lease.participant, path, offset, signal, lease.release, abortResponse);
+    download = await startDownload(
+      lease.participant,
+      path,
+      offset,
+      idleMs,
+      signal,
+      lease.release,
+      abortResponse,
+    );
   } catch (error) {
     lease.release();
     if (error instanceof RangeNotSatisfiable) {

@@ -15,14 +15,31 @@ export interface ExecRequest {
   maxOutputBytes: number;
 }
 
-export interface ExecResult {
+/** A command's end and its output, byte for byte. */
+export interface ExecOutcome {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
   truncated: boolean;
   durationMs: number;
-  stdout: string;
-  stderr: string;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+/** How the API returns output: as UTF-8 text only, or as base64 as well (byte-exact, for binary output). */
+export type OutputEncoding = 'utf8' | 'base64';
+
+/** The API's answer for a command: the text fields always, their base64 too when asked for. */
+export function execResult(outcome: ExecOutcome, encoding: OutputEncoding) {
+  const { stdout, stderr, ...rest } = outcome;
+  return {
+    ...rest,
+    stdout: stdout.toString('utf8'),
+    stderr: stderr.toString('utf8'),
+    ...(encoding === 'base64'
+      ? { stdoutBase64: stdout.toString('base64'), stderrBase64: stderr.toString('base64') }
+      : {}),
+  };
 }
 
 /**
@@ -33,7 +50,7 @@ export async function runCommand(
   participant: ApiParticipant,
   request: ExecRequest,
   signal: AbortSignal,
-): Promise<ExecResult> {
+): Promise<ExecOutcome> {
   const started = Date.now();
   const output: Record<1 | 2, Uint8Array[]> = { 1: [], 2: [] };
   let kept = 0;
@@ -73,7 +90,7 @@ export async function runCommand(
     timedOut: exit.timedOut ?? false,
     truncated: (exit.truncated ?? false) || clipped,
     durationMs: exit.durationMs ?? Date.now() - started,
-    stdout: Buffer.concat(output[ShellStream.stdout]).toString('utf8'),
-    stderr: Buffer.concat(output[ShellStream.stderr]).toString('utf8'),
+    stdout: Buffer.concat(output[ShellStream.stdout]),
+    stderr: Buffer.concat(output[ShellStream.stderr]),
   };
 }

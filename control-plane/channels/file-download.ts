@@ -36,12 +36,16 @@ export class RangeNotSatisfiable extends Error {
  * a corrupt file. A resumed download
  * (offset > 0) cannot be checked here, as the hash covers bytes this response never saw.
  *
+ * A transfer that makes no progress for `idleMs` (the client reads nothing, or the agent sends
+ * nothing) is given up: the agent's channel is closed and the response cut.
+ *
  * `finished` runs once when the transfer ends, however it ends.
  */
 export async function startDownload(
   participant: ApiParticipant,
   path: string,
   offset: number,
+  idleMs: number,
   signal: AbortSignal,
   finished: () => void,
   abortResponse?: () => void,
@@ -103,6 +107,7 @@ export async function startDownload(
         return;
       }
       received += frame.data.byteLength;
+      progressed();
       hash?.update(frame.data);
       queue.push(frame.data);
       queuedBytes += frame.data.byteLength;
@@ -146,9 +151,23 @@ export async function startDownload(
   }
 
   let done = false;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Restarts the idle timeout: bytes came from the agent, or the response took some. */
+  function progressed(): void {
+    clearTimeout(idleTimer);
+    if (done) return;
+    idleTimer = setTimeout(() => {
+      participant.close(channel);
+      fail(new ChannelFailure('TIMEOUT', `The download made no progress for ${idleMs / 1000} s.`));
+      finish();
+      // A response the client stopped reading is never pulled again: cut it here.
+      abortResponse?.();
+    }, idleMs);
+  }
   const finish = () => {
     if (done) return;
     done = true;
+    clearTimeout(idleTimer);
     signal.removeEventListener('abort', cancel);
     participant.release(channel);
     finished();
@@ -183,9 +202,11 @@ export async function startDownload(
     throw new RangeNotSatisfiable(first.size);
   }
 
+  progressed();
   const body = new ReadableStream<Uint8Array>(
     {
       pull: async (controller) => {
+        progressed();
         for (;;) {
           if (failure) {
             finish();

@@ -11,6 +11,18 @@ export interface UploadRequest {
   path: string;
   size: number;
   overwrite: boolean;
+  /** The upload is given up when the client sends no byte for this long, in milliseconds. */
+  idleMs: number;
+}
+
+/** The client stopped sending the body: answered 408, the connection closed. */
+export class BodyStalled extends ChannelFailure {
+  constructor(idleMs: number) {
+    super(
+      'TIMEOUT',
+      `The request body stalled: no bytes for ${idleMs / 1000} s. Retry to resume the upload.`,
+    );
+  }
 }
 
 export interface UploadResult {
@@ -25,6 +37,8 @@ export interface UploadResult {
  * filling the server's memory. When the agent holds part of the file from an interrupted upload, the
  * body's first bytes up to that offset are skipped, though still hashed: the checksum in `file-end`
  * covers the whole file, and a part that differs from this body is caught as CHECKSUM_MISMATCH.
+ * A body that stalls for `idleMs` fails with BodyStalled: the agent closes its part (kept for a
+ * resume) and the caller's lease goes, instead of both waiting on the client forever.
  */
 export async function uploadFile(
   participant: ApiParticipant,
@@ -84,6 +98,23 @@ export async function uploadFile(
 
   const reader = body?.getReader();
   let bodyDone = false;
+  /** The next piece of the body, or BodyStalled when none comes within `idleMs`. */
+  const read = (from: ReadableStreamDefaultReader<Uint8Array>) =>
+    new Promise<ReadableStreamReadResult<Uint8Array>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new BodyStalled(request.idleMs)), request.idleMs);
+      from.read().then(
+        (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(
+            new ChannelFailure('VALIDATION_FAILED', 'The request body was cut short.', { cause: error }),
+          );
+        },
+      );
+    });
   try {
     participant.send({
       type: 'file-write',
@@ -98,9 +129,7 @@ export async function uploadFile(
     let consumed = 0;
     let sent = skip;
     while (reader) {
-      const { done, value } = await reader.read().catch((error: unknown) => {
-        throw new ChannelFailure('VALIDATION_FAILED', 'The request body was cut short.', { cause: error });
-      });
+      const { done, value } = await read(reader);
       if (done) break;
       if (consumed + value.byteLength > request.size) {
         throw new ChannelFailure(

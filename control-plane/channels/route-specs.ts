@@ -72,8 +72,18 @@ const execResultSchema = z
       .boolean()
       .openapi({ description: 'The output passed maxOutputBytes and the command was stopped' }),
     durationMs: z.number(),
-    stdout: z.string().openapi({ description: 'Standard output as UTF-8 text' }),
-    stderr: z.string().openapi({ description: 'Standard error as UTF-8 text' }),
+    stdout: z.string().openapi({
+      description: 'Standard output as UTF-8 text (bytes that are not UTF-8 become U+FFFD)',
+    }),
+    stderr: z.string().openapi({
+      description: 'Standard error as UTF-8 text (bytes that are not UTF-8 become U+FFFD)',
+    }),
+    stdoutBase64: z.string().optional().openapi({
+      description: 'Standard output byte for byte, base64; present when outputEncoding is base64',
+    }),
+    stderrBase64: z.string().optional().openapi({
+      description: 'Standard error byte for byte, base64; present when outputEncoding is base64',
+    }),
   })
   .openapi('ExecResult');
 
@@ -167,13 +177,24 @@ export const channelRouteSpecs = {
             .int()
             .min(1)
             .max(MAX_EXEC_OUTPUT_BYTES)
-            .default(DEFAULT_EXEC_OUTPUT_BYTES),
+            .default(DEFAULT_EXEC_OUTPUT_BYTES)
+            .openapi({
+              description:
+                'Stop the command once it wrote this many bytes (stdout and stderr together). The server caps it (LIFELINE_EXEC_MAX_OUTPUT_BYTES, 8 MiB by default); past the cap the result says truncated',
+            }),
+          outputEncoding: z.enum(['utf8', 'base64']).default('utf8').openapi({
+            description:
+              'base64 adds stdoutBase64 and stderrBase64, the output byte for byte (binary output does not survive as text)',
+          }),
         }),
       ),
     },
     responses: {
       200: json(execResultSchema, 'The command ran; its exit code says how it went'),
       ...channelProblems,
+      429: problem(
+        'The session already runs as many API commands as allowed at once, or the server holds as much command output as it may (TOO_FREQUENT); retry after Retry-After seconds',
+      ),
       422: problem('The Idempotency-Key was used with another request (IDEMPOTENCY_MISMATCH)'),
     },
   }),
@@ -195,7 +216,7 @@ export const channelRouteSpecs = {
     tags: ['commands and files'],
     summary: 'Download a file; `Range: bytes=N-` resumes from byte N (206)',
     description:
-      "Streams the file as the agent reads it. A whole-file download is checked against the agent's SHA-256 before its last bytes are sent; on a mismatch the connection is cut, so the client fails instead of keeping a corrupt file.",
+      "Streams the file as the agent reads it. A whole-file download is checked against the agent's SHA-256 before its last bytes are sent; on a mismatch the connection is cut, so the client fails instead of keeping a corrupt file. A download that makes no progress (the client reads nothing, or the agent sends nothing) for the transfer idle timeout (60 s by default) is cut too.",
     security: authenticated,
     request: {
       params: idParam,
@@ -230,6 +251,9 @@ export const channelRouteSpecs = {
     responses: {
       201: json(storedSchema, 'Stored under its name, checksum verified by the agent'),
       ...channelProblems,
+      408: problem(
+        'The body stalled: no bytes for the transfer idle timeout (LIFELINE_TRANSFER_IDLE_SECONDS, 60 s by default) (TIMEOUT); retry to resume',
+      ),
       411: problem('The request has no Content-Length (VALIDATION_FAILED)'),
       422: problem('The bytes the agent stored do not match the body (CHECKSUM_MISMATCH); send it again'),
     },

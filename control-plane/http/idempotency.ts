@@ -5,10 +5,15 @@ import { idempotencyKeys } from '../db/schema.ts';
 import { openText, sealText } from '../keys/sealing.ts';
 import type { Services } from '../services.ts';
 import type { AppEnv } from './app-env.ts';
-import { ApiError } from './problem.ts';
+import { ApiError, type Problem } from './problem.ts';
 
 /** Stored responses are kept this long, in milliseconds. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
+/**
+ * Longest response kept for a retry, in characters. A longer one (a command's large output) is
+ * replaced by a problem saying the request already ran, so a day of retries holds no copies of it.
+ */
+export const IDEMPOTENCY_MAX_STORED_CHARS = 256 * 1024;
 /** Status of a row whose request is still running. */
 const IN_PROGRESS = 0;
 
@@ -81,15 +86,31 @@ export function idempotent(services: Services): MiddlewareHandler<AppEnv> {
       await next();
     } finally {
       if (c.res.status < 500 && !notResults.has(c.req.raw)) {
-        const text = await c.res.clone().text();
+        let status = c.res.status;
+        let text = await c.res.clone().text();
+        if (text.length > IDEMPOTENCY_MAX_STORED_CHARS) {
+          status = 409;
+          text = JSON.stringify(tooLargeToKeep(text.length));
+        }
         await services.db
           .update(idempotencyKeys)
-          .set({ status: c.res.status, body: sealText(text, secret) })
+          .set({ status, body: sealText(text, secret) })
           .where(eq(idempotencyKeys.key, id));
       } else {
         // A failure of ours, or work that never started, is not a result: let the retry run again.
         await services.db.delete(idempotencyKeys).where(eq(idempotencyKeys.key, id));
       }
     }
+  };
+}
+
+/** What a retry gets when the first answer was too large to keep. */
+function tooLargeToKeep(length: number): Problem {
+  return {
+    type: 'https://lifeline.invalid/problems/conflict',
+    title: 'Conflict',
+    status: 409,
+    code: 'CONFLICT',
+    detail: `A request with this Idempotency-Key already ran; its answer (${length} characters) was too large to keep for a retry. Send a new key to run it again.`,
   };
 }

@@ -21,4 +21,6 @@ export const CloseCode = {
   tooBig: 1009,
   helloTimeout: 4001,
   tooSlow: 4002,
+  /** The peer kept sending messages that make the server write faster than its budget allows. */
+  flood: 4003,
 } as const;

@@ -8,6 +8,7 @@ import {
   type MessageOf,
   MIN_PROTOCOL_VERSION,
   type PeerInfo,
+  type Permissions,
   PROTOCOL_VERSION,
   policySchema,
   type ResultCode,
@@ -21,6 +22,7 @@ import { ChannelRouter, isAgentChannelMessage, isOperatorChannelMessage } from '
 import type { StampedChat } from './chat-history.ts';
 import { ChatRouter } from './chat-router.ts';
 import { type AgentSide, LiveSession, type OperatorSide } from './live-session.ts';
+import { MessageBudget } from './message-budget.ts';
 import { type JoinDeps, joinOperator, type OperatorIdentity } from './operator-join.ts';
 import { PermissionRequests } from './permission-requests.ts';
 import { CloseCode, type RelayConnection, type RelayPeer } from './relay-peer.ts';
@@ -65,7 +67,27 @@ export interface RelayStats {
   unroutedChannelFrames: number;
   /** Permission requests dropped: before consent, or asked again too soon by the same connection. */
   droppedPermissionRequests: number;
+  /** Messages that do not fit the session's state (an agent's chat before consent, a second consent). */
+  outOfStateMessages: number;
+  /** Messages dropped because their connection passed its write budget. */
+  overBudgetMessages: number;
+  /** Connections closed for flooding (close code 4003). */
+  floodClosures: number;
 }
+
+/** Control messages that make the server write (an audit row, a log line, a recording event). */
+const WRITING_MESSAGES: ReadonlySet<ControlMessage['type']> = new Set([
+  'chat',
+  'permissions',
+  'permission-request',
+  'consent',
+  'end',
+  'shell-open',
+  'exec',
+  'file-read',
+  'file-write',
+  'file-op',
+]);
 
 type PeerState =
   | { role: 'pending' }
@@ -85,6 +107,9 @@ export class Relay {
   private refusedFrames = 0;
   private unroutedChannelFrames = 0;
   private droppedVideoFramesOfEnded = 0;
+  private outOfStateMessages = 0;
+  private overBudgetMessages = 0;
+  private floodClosures = 0;
   private readonly helloTimeoutMs: number;
   private readonly channels: ChannelRouter;
   private readonly chat: ChatRouter;
@@ -130,6 +155,25 @@ export class Relay {
   accept(peer: RelayPeer): RelayConnection {
     let state: PeerState = { role: 'pending' };
     let helloSeen = false;
+    const budget = new MessageBudget();
+    /** Set once the socket is being closed for flooding: what it still sends is ignored. */
+    let flooded = false;
+    /** Whether a message that makes the server write may go on; a persistent flood closes the socket. */
+    const mayWrite = (): boolean => {
+      const verdict = budget.take();
+      if (verdict === 'pass') return true;
+      this.overBudgetMessages++;
+      if (verdict === 'close' && !flooded) {
+        flooded = true;
+        this.floodClosures++;
+        this.options.logger.warn(
+          { event: 'close', address: peer.address, role: state.role, dropped: budget.dropped },
+          'relay peer closed for flooding',
+        );
+        this.refuse(peer, 'TOO_FREQUENT', 'Too many messages; slow down.', CloseCode.flood);
+      }
+      return false;
+    };
     const timer = setTimeout(() => {
       if (state.role === 'pending')
         this.refuse(peer, 'HELLO_TIMEOUT', 'No hello within the time limit.', CloseCode.helloTimeout);
@@ -138,7 +182,7 @@ export class Relay {
     return {
       onMessage: (data) => {
         try {
-          if (state.role === 'closed') return;
+          if (state.role === 'closed' || flooded) return;
           if (state.role === 'pending') {
             if (helloSeen) return; // a second frame while the first is being verified: ignore it
             helloSeen = true;
@@ -154,8 +198,8 @@ export class Relay {
             });
             return;
           }
-          if (state.role === 'agent') this.fromAgent(state.session, data);
-          else this.fromOperator(state.session, state.side, data);
+          if (state.role === 'agent') this.fromAgent(state.session, data, mayWrite);
+          else this.fromOperator(state.session, state.side, data, mayWrite);
         } catch (error) {
           this.options.logger.error({ err: error }, 'relay message handler failed');
         }
@@ -185,6 +229,9 @@ export class Relay {
       refusedFrames: this.refusedFrames,
       unroutedChannelFrames: this.unroutedChannelFrames,
       droppedPermissionRequests: this.permissionRequests.dropped,
+      outOfStateMessages: this.outOfStateMessages,
+      overBudgetMessages: this.overBudgetMessages,
+      floodClosures: this.floodClosures,
     };
   }
 
@@ -440,7 +487,7 @@ export class Relay {
     return { role: 'operator', session, side };
   }
 
-  private fromAgent(session: LiveSession, data: Uint8Array): void {
+  private fromAgent(session: LiveSession, data: Uint8Array, mayWrite: () => boolean): void {
     if (data[0] === FrameKind.video) {
       // The hot path: the header is checked (no copy); the H.264 payload is the operators' decoders' to judge.
       const decoded = decodeFrame(data);
@@ -458,17 +505,27 @@ export class Relay {
       this.channels.fromAgent(session, message);
       return;
     }
+    if (!this.fitsAgentState(session, message)) {
+      this.outOfStateMessages++;
+      return;
+    }
+    if (WRITING_MESSAGES.has(message.type) && !mayWrite()) return;
     switch (message.type) {
       case 'chat':
         this.chat.fromAgent(session, message);
         return;
       case 'consent':
-        void this.onConsent(session, message);
+        this.onConsent(session, message).catch((error: unknown) =>
+          this.options.logger.error({ err: error, sessionId: session.id }, 'could not record a consent'),
+        );
         return;
-      case 'permissions':
+      case 'permissions': {
+        const unchanged = samePermissions(session.permissions, message.permissions);
         session.permissions = message.permissions;
-        session.recorder?.event('session.permissions', { permissions: message.permissions });
+        // Operators always hear it (it answers their request); an unchanged answer is no new event.
         session.toOperators(message);
+        if (unchanged) return;
+        session.recorder?.event('session.permissions', { permissions: message.permissions });
         void this.options.audit.record({
           actorType: 'agent',
           actorId: session.id,
@@ -477,6 +534,7 @@ export class Relay {
           details: { permissions: message.permissions },
         });
         return;
+      }
       case 'video-config':
         session.videoConfig = message;
         session.recorder?.json('videoConfig', message);
@@ -493,13 +551,36 @@ export class Relay {
     }
   }
 
-  private fromOperator(session: LiveSession, side: OperatorSide, data: Uint8Array): void {
+  /**
+   * Whether an agent's message belongs to the session's state. Chat and permission changes mean
+   * something only once the end user accepted (before that nobody reads them), and consent answers
+   * an operator's arrival, once: anything else would only fill the audit log.
+   */
+  private fitsAgentState(session: LiveSession, message: ControlMessage): boolean {
+    switch (message.type) {
+      case 'chat':
+      case 'permissions':
+        return session.consent === 'accepted';
+      case 'consent':
+        return session.consent === 'pending' && session.operators.size > 0;
+      default:
+        return true;
+    }
+  }
+
+  private fromOperator(
+    session: LiveSession,
+    side: OperatorSide,
+    data: Uint8Array,
+    mayWrite: () => boolean = () => true,
+  ): void {
     if (data[0] === FrameKind.file || data[0] === FrameKind.shell) {
       this.channels.fromOperatorFrame(session, side, data);
       return;
     }
     const message = this.decodeControl(data);
     if (!message) return;
+    if (WRITING_MESSAGES.has(message.type) && !mayWrite()) return;
     if (isOperatorChannelMessage(message)) {
       this.channels.fromOperator(session, side, message);
       return;
@@ -681,4 +762,8 @@ export class Relay {
     for (const [key, expiry] of this.usedJtis) if (expiry < now) this.usedJtis.delete(key);
     this.usedJtis.set(jti, exp);
   }
+}
+
+function samePermissions(a: Permissions, b: Permissions): boolean {
+  return (Object.keys(a) as (keyof Permissions)[]).every((key) => a[key] === b[key]);
 }

@@ -23,6 +23,9 @@ import { startXvfb, type Xvfb } from '../support/xvfb.ts';
  * through the HTTP API only, with an API token: create a session, let the agent join with the code,
  * connect, wait for consent, run a command, move files both ways, and end the session.
  */
+/** The transfer idle timeout of this control plane, in seconds. */
+const TRANSFER_IDLE_SECONDS = 3;
+
 describe('a script with an API token runs commands and moves files on a real agent', () => {
   let xvfb: Xvfb;
   let cp: TestControlPlane;
@@ -75,7 +78,11 @@ describe('a script with an API token runs commands and moves files on a real age
 
   before(async () => {
     xvfb = await startXvfb({ width: 640, height: 480 });
-    cp = await startControlPlane({ listen: true });
+    // Transfers that stall are given up after this long; short, so a test can wait for it.
+    cp = await startControlPlane({
+      listen: true,
+      env: { LIFELINE_TRANSFER_IDLE_SECONDS: String(TRANSFER_IDLE_SECONDS) },
+    });
     api = apiClient(cp);
     const admin = { cookie: await loginCookie(cp.app) };
     bearer = (
@@ -149,6 +156,20 @@ describe('a script with an API token runs commands and moves files on a real age
     assert.equal(where.stdout.trim(), shared, 'commands run in the shared folder');
   });
 
+  it('binary output comes back byte for byte in stdoutBase64 (with outputEncoding base64)', async () => {
+    const data = randomBytes(64 * 1024);
+    writeFileSync(join(shared, 'binary.bin'), data);
+    const result = await expectJson<{ stdout: string; stdoutBase64?: string; truncated: boolean }>(
+      await api.post(`/api/sessions/${sessionId}/exec`, script(), {
+        command: 'cat binary.bin',
+        outputEncoding: 'base64',
+      }),
+      200,
+    );
+    assert.equal(result.truncated, false);
+    assert.ok(Buffer.from(result.stdoutBase64 ?? '', 'base64').equals(data), 'the output is byte-exact');
+  });
+
   it('a few MiB uploaded come back byte for byte, whole and from an offset', async () => {
     const data = randomBytes(4 * 1024 * 1024 + 777);
     const response = await raw('PUT', `/api/sessions/${sessionId}/files/content?path=payload.bin`, {
@@ -217,6 +238,49 @@ describe('a script with an API token runs commands and moves files on a real age
     await waitFor('the agent to open the file', () => openFiles(pid).includes(big));
     response.destroy();
     await waitFor('the agent to close the file', () => !openFiles(pid).includes(big), 20_000);
+  });
+
+  it('a stalled upload is given up after the idle timeout: 408, the agent closes its part, and the same upload then completes', async () => {
+    const data = randomBytes(1024 * 1024);
+    const part = join(shared, 'stalled.bin.lifeline-part');
+    const pid = agent!.child.pid!;
+    const request = httpRequest(`${cp.url}/api/sessions/${sessionId}/files/content?path=stalled.bin`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${bearer}`, 'content-length': String(data.byteLength) },
+    });
+    const answered = new Promise<IncomingMessage>((resolve, reject) => {
+      request.on('response', resolve);
+      request.on('error', reject);
+    });
+    // A third of the body, then nothing: the connection stays open.
+    request.write(data.subarray(0, 300_000));
+    await waitFor('the agent to open the part file', () => openFiles(pid).includes(part));
+    const response = await answered;
+    assert.equal(response.statusCode, 408);
+    assert.equal(JSON.parse((await readAll(response)).toString()).code, 'TIMEOUT');
+    request.destroy();
+    await waitFor('the agent to close the part file', () => !openFiles(pid).includes(part), 20_000);
+    // Nothing holds the upload any more: the same upload runs again, to the end.
+    const retry = await raw('PUT', `/api/sessions/${sessionId}/files/content?path=stalled.bin`, {
+      headers: { 'content-length': String(data.byteLength) },
+      body: data,
+    });
+    assert.equal(retry.statusCode, 201, (await readAll(retry)).toString());
+    assert.ok(readFileSync(join(shared, 'stalled.bin')).equals(data));
+  });
+
+  it('a download the client stops reading is given up after the idle timeout: the agent closes the file', async () => {
+    const big = join(shared, 'unread.img');
+    writeFileSync(big, randomBytes(32 * 1024 * 1024));
+    const pid = agent!.child.pid!;
+    const response = await raw('GET', `/api/sessions/${sessionId}/files/content?path=unread.img`);
+    assert.equal(response.statusCode, 200);
+    response.pause();
+    const cut = new Promise<boolean>((resolve) => response.on('close', () => resolve(!response.complete)));
+    await waitFor('the agent to open the file', () => openFiles(pid).includes(big));
+    await waitFor('the agent to close the file', () => !openFiles(pid).includes(big), 20_000);
+    response.resume();
+    assert.equal(await cut, true, 'the response was cut, not completed');
   });
 
   it('ending the session through the API ends the agent', async () => {

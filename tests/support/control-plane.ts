@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server';
 import { pino } from 'pino';
 import { createApp } from '../../control-plane/app.ts';
 import { loadConfig } from '../../control-plane/config.ts';
+import { serveControlPlane } from '../../control-plane/http/node-server.ts';
 import { createLogger } from '../../control-plane/logger.ts';
 import { Relay } from '../../control-plane/relay/relay.ts';
 import { createServices, type Services } from '../../control-plane/services.ts';
@@ -78,7 +79,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Tes
   }
   const { app, injectWebSocket } = createApp(services);
   if (options.listen) {
-    server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
+    server = serveControlPlane(app.fetch, config, logger, { port, hostname: '127.0.0.1' });
     injectWebSocket(server);
     await new Promise<void>((resolve) => server!.once('listening', () => resolve()));
     void (server as unknown as { address(): AddressInfo }).address();
