@@ -179,7 +179,7 @@ export interface FileHost {
   /** What `path` names (links followed), or undefined when nothing is there. */
   stat(path: string): Promise<FileStat | undefined>;
   openRead(path: string): Promise<FileReader>;
-  /** Opens a file for writing, creating it if missing. */
+  /** Opens a file for writing, creating it if missing; a link there is refused (NOT_A_FILE), never followed. */
   openWrite(path: string): Promise<FileWriter>;
   /** Renames a file or folder. Without `replace`, an existing `to` is FILE_EXISTS. */
   rename(from: string, to: string, options: { replace: boolean }): Promise<void>;

@@ -115,9 +115,17 @@ export function createNodeFileHost(root: string): FileHost {
     },
 
     async openWrite(wirePath): Promise<FileWriter> {
-      const real = await resolve(wirePath);
+      // Uploads write their part file here: following a link named like it would write into
+      // whatever file it points at, or be refused and leave the link to be deleted as a part.
+      const real = await resolve(wirePath, false);
       return attempt(wirePath, async () => {
-        const handle = await open(real, constants.O_RDWR | constants.O_CREAT);
+        const link = await lstat(real).then(
+          (stats) => stats.isSymbolicLink(),
+          () => false,
+        );
+        if (link) throw new ChannelFailure('NOT_A_FILE', `${wirePath} is a link.`);
+        // O_NOFOLLOW (not on Windows) closes the gap between the check and the open.
+        const handle = await open(real, constants.O_RDWR | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0));
         const stats = await handle.stat();
         if (!stats.isFile()) {
           await handle.close();
