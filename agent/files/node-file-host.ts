@@ -35,6 +35,16 @@ function describe(stats: Stats): FileStat {
   return { type, size: type === 'directory' ? 0 : stats.size, modifiedAt: Math.max(0, stats.mtimeMs) };
 }
 
+/**
+ * A file's identity: its inode, size and the change and modification times in nanoseconds, hashed
+ * so that none of them shows. Any write changes the times (at the file system's clock granularity).
+ */
+async function versionOf(handle: FileHandle): Promise<string> {
+  const stats = await handle.stat({ bigint: true });
+  const identity = [stats.dev, stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].join(':');
+  return createHash('sha256').update(identity).digest('hex').slice(0, 32);
+}
+
 async function sha256Of(handle: FileHandle): Promise<string> {
   const hash = createHash('sha256');
   const buffer = Buffer.alloc(HASH_BLOCK_BYTES);
@@ -103,6 +113,9 @@ export function createNodeFileHost(root: string): FileHost {
         return {
           size: stats.size,
           modifiedAt: Math.max(0, stats.mtimeMs),
+          // Read after the size: a write in between shows as a changed version at the end.
+          version: await versionOf(handle),
+          currentVersion: () => versionOf(handle),
           async read(offset, length) {
             const buffer = Buffer.alloc(length);
             const { bytesRead } = await handle.read(buffer, 0, length, offset);

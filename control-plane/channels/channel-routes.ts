@@ -154,7 +154,11 @@ export function channelRoutes(services: Services) {
       downloadResponse(
         lease,
         path,
-        c.req.header('range'),
+        {
+          range: c.req.header('range'),
+          ifRange: c.req.header('if-range'),
+          ifMatch: c.req.header('if-match'),
+        },
         c.req.raw.signal,
         outgoing ? () => outgoing.destroy() : undefined,
         c.req.raw.method === 'HEAD',
