@@ -55,7 +55,9 @@ function marked(mark: string, roots: readonly number[]): number[] {
   const found = new Set<number>();
   const children = new Map<number, number[]>();
   for (const { pid, ppid } of table) {
-    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+    const siblings = children.get(ppid);
+    if (siblings) siblings.push(pid);
+    else children.set(ppid, [pid]);
     if (carriesMark(pid, mark)) found.add(pid);
   }
   // The tree catches what cleared its environment, as long as it has not left the tree as well.
