@@ -48,7 +48,10 @@ function ifMatchHolds(header: string | undefined, etag: string): boolean {
 
 /** Paths remembered per API client and session, oldest dropped first. */
 const SERVED_PATHS = 256;
-/** The version of each path last sent to each API client (its participant in one session). */
+/**
+ * The version of each path last sent to each API client: its participant in one session, which lasts
+ * while the client makes calls (it leaves a minute after the last; then only If-Range protects).
+ */
 const served = new WeakMap<ApiParticipant, Map<string, string>>();
 
 function lastServed(participant: ApiParticipant, path: string): string | undefined {
