@@ -47,7 +47,7 @@ describe('nothing a shell or command started outlives the session (real agent)',
   let cookie: string;
   let agent: Spawned | undefined;
   let operator: RelayClient | undefined;
-  let shared: string;
+  let shared: string | undefined;
   let pids: number[] = [];
 
   before(async () => {
@@ -71,7 +71,7 @@ describe('nothing a shell or command started outlives the session (real agent)',
         // Gone, as it should be.
       }
     }
-    rmSync(shared, { recursive: true, force: true });
+    if (shared) rmSync(shared, { recursive: true, force: true });
     operator = agent = undefined;
     pids = [];
   });
@@ -124,8 +124,9 @@ describe('nothing a shell or command started outlives the session (real agent)',
 
   /** Waits until every way of detaching wrote its pid, and checks they all run. */
   async function detachedPids(): Promise<number[]> {
+    const folder = shared!;
     const read = (file: string) => {
-      const text = existsSync(join(shared, file)) ? readFileSync(join(shared, file), 'utf8') : '';
+      const text = existsSync(join(folder, file)) ? readFileSync(join(folder, file), 'utf8') : '';
       return text.endsWith('\n') ? Number(text) : undefined;
     };
     pids = await waitFor(
