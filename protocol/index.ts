@@ -1,5 +1,6 @@
 export * from './channels.ts';
 export * from './connection-code.ts';
+export * from './device-text.ts';
 export * from './frames.ts';
 export * from './input.ts';
 export * from './mask-command.ts';

@@ -215,6 +215,14 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     path: sharedPath,
     size: z.number().int().min(0),
     modifiedAt: z.number().min(0),
+    /**
+     * The file's identity on the device, a strong validator: equal versions mean equal bytes. The
+     * HTTP API sends it as the ETag. Absent from agents older than this field.
+     */
+    version: z
+      .string()
+      .regex(/^[0-9A-Za-z._-]{1,64}$/)
+      .optional(),
   }),
   // Upload: the agent answers file-ready with the offset to send from (a partial upload resumes).
   z.object({

@@ -36,6 +36,8 @@ export const RESULT_CODES = [
   'CHANNEL_IN_USE',
   'NOT_SUPPORTED',
   'TIMEOUT',
+  // A file is not the version the request was about (HTTP If-Match), or changed while it was read.
+  'FILE_CHANGED',
 ] as const;
 
 export type ResultCode = (typeof RESULT_CODES)[number];

@@ -13,6 +13,7 @@ import { normalizeWirePath } from './wire-path.ts';
  * A download (`file-read`): `file-info`, then chunks from the requested offset to the end, never
  * more than FILE_WINDOW_BYTES beyond the operator's last `file-ack` and never while the socket is
  * congested, then `file-end` with the SHA-256 of the whole file (so a resumed download verifies).
+ * `file-info` carries the file's version; a file written to before `file-end` fails with FILE_CHANGED.
  */
 export class DownloadChannel implements ChannelHandler {
   readonly capability = 'files';
@@ -48,6 +49,7 @@ export class DownloadChannel implements ChannelHandler {
         path: this.request.path,
         size: reader.size,
         modifiedAt: reader.modifiedAt,
+        version: reader.version,
       });
       this.sent = this.acked = this.request.offset;
       while (this.sent < reader.size && !this.closed) {
@@ -74,6 +76,11 @@ export class DownloadChannel implements ChannelHandler {
       }
       if (this.closed) return;
       const sha256 = await reader.sha256();
+      // A file written to while it was sent (or hashed) is not the file `file-info` announced: a
+      // resumed download, whose receiver cannot check the hash, would keep a mix of two versions.
+      if ((await reader.currentVersion()) !== reader.version) {
+        throw new ChannelFailure('FILE_CHANGED', 'The file changed while it was read; download it again.');
+      }
       this.scope.send({ type: 'file-end', channel: this.scope.id, size: this.sent, sha256 });
       this.scope.end();
     } catch (error) {

@@ -62,6 +62,7 @@ export class UploadChannel implements ChannelHandler {
       }
       this.claimed = true;
       const writer = await this.files.openWrite(this.part);
+      this.parts.opened(this.part);
       this.writer = writer;
       if (this.closed) return;
       // A part longer than the file is from another upload: start over.

@@ -4,7 +4,9 @@ import type { FileHost } from './ports.ts';
 /**
  * The `.lifeline-part` files of this session's uploads. A cancelled upload keeps its part so the
  * operator can resume it; when the session ends every part it left is deleted. One upload at a time
- * may write a given part.
+ * may write a given part. A part counts as this session's only once an upload opened it for writing:
+ * an upload refused before that (the name is a folder, a link, not writable) leaves whatever has
+ * that name alone, also when the session ends.
  */
 export class PartFiles {
   private readonly left = new Set<string>();
@@ -14,8 +16,12 @@ export class PartFiles {
   claim(part: string): boolean {
     if (this.busy.has(part)) return false;
     this.busy.add(part);
-    this.left.add(part);
     return true;
+  }
+
+  /** The upload that claimed `part` opened it for writing: it is deleted when the session ends unless completed. */
+  opened(part: string): void {
+    this.left.add(part);
   }
 
   /** The upload stopped writing `part` (finished, failed or cancelled). */

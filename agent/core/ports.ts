@@ -147,6 +147,13 @@ export interface FileReader {
   /** In bytes, when it was opened. */
   readonly size: number;
   readonly modifiedAt: number;
+  /**
+   * The file's identity when it was opened, as a strong validator: it changes whenever the content
+   * may have changed (the operator's HTTP ETag is made from it).
+   */
+  readonly version: string;
+  /** The identity now; it differs from `version` once the file was written to while open. */
+  currentVersion(): Promise<string>;
   /** Up to `length` bytes at `offset`; fewer (or none) at the end of the file. */
   read(offset: number, length: number): Promise<Uint8Array>;
   /** The SHA-256 of the whole file, lowercase hex. */
@@ -179,7 +186,7 @@ export interface FileHost {
   /** What `path` names (links followed), or undefined when nothing is there. */
   stat(path: string): Promise<FileStat | undefined>;
   openRead(path: string): Promise<FileReader>;
-  /** Opens a file for writing, creating it if missing. */
+  /** Opens a file for writing, creating it if missing; a link there is refused (NOT_A_FILE), never followed. */
   openWrite(path: string): Promise<FileWriter>;
   /** Renames a file or folder. Without `replace`, an existing `to` is FILE_EXISTS. */
   rename(from: string, to: string, options: { replace: boolean }): Promise<void>;

@@ -35,6 +35,16 @@ function describe(stats: Stats): FileStat {
   return { type, size: type === 'directory' ? 0 : stats.size, modifiedAt: Math.max(0, stats.mtimeMs) };
 }
 
+/**
+ * A file's identity: its inode, size and the change and modification times in nanoseconds, hashed
+ * so that none of them shows. Any write changes the times (at the file system's clock granularity).
+ */
+async function versionOf(handle: FileHandle): Promise<string> {
+  const stats = await handle.stat({ bigint: true });
+  const identity = [stats.dev, stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].join(':');
+  return createHash('sha256').update(identity).digest('hex').slice(0, 32);
+}
+
 async function sha256Of(handle: FileHandle): Promise<string> {
   const hash = createHash('sha256');
   const buffer = Buffer.alloc(HASH_BLOCK_BYTES);
@@ -103,6 +113,9 @@ export function createNodeFileHost(root: string): FileHost {
         return {
           size: stats.size,
           modifiedAt: Math.max(0, stats.mtimeMs),
+          // Read after the size: a write in between shows as a changed version at the end.
+          version: await versionOf(handle),
+          currentVersion: () => versionOf(handle),
           async read(offset, length) {
             const buffer = Buffer.alloc(length);
             const { bytesRead } = await handle.read(buffer, 0, length, offset);
@@ -115,9 +128,17 @@ export function createNodeFileHost(root: string): FileHost {
     },
 
     async openWrite(wirePath): Promise<FileWriter> {
-      const real = await resolve(wirePath);
+      // Uploads write their part file here: following a link named like it would write into
+      // whatever file it points at, or be refused and leave the link to be deleted as a part.
+      const real = await resolve(wirePath, false);
       return attempt(wirePath, async () => {
-        const handle = await open(real, constants.O_RDWR | constants.O_CREAT);
+        const link = await lstat(real).then(
+          (stats) => stats.isSymbolicLink(),
+          () => false,
+        );
+        if (link) throw new ChannelFailure('NOT_A_FILE', `${wirePath} is a link.`);
+        // O_NOFOLLOW (not on Windows) closes the gap between the check and the open.
+        const handle = await open(real, constants.O_RDWR | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0));
         const stats = await handle.stat();
         if (!stats.isFile()) {
           await handle.close();

@@ -18,7 +18,9 @@ export interface CommandHostOptions {
 /**
  * Runs command lines with the platform's shell, explicitly (`/bin/sh -c`, `cmd.exe /d /s /c`) rather
  * than through `shell: true`, with input closed. On Linux and macOS each command leads its own
- * process group, so stopping it stops everything it started.
+ * process group, so stopping it stops everything it started; on Linux, what left the group (`nohup`,
+ * `setsid`, a double fork) is found by its mark (`LiveProcesses.mark`) and killed when the command
+ * is stopped or exits.
  */
 export function createCommandHost(options: CommandHostOptions): CommandHost {
   const system = options.shell ?? systemShell();
@@ -30,9 +32,10 @@ export function createCommandHost(options: CommandHostOptions): CommandHost {
           throw new ChannelFailure('NOT_A_FOLDER', `${cwd} is not a folder.`);
       });
       const { file, args, windowsVerbatimArguments } = system.command(command);
+      const mark = options.live.mark();
       const child = spawn(file, args, {
         cwd: folder,
-        env: process.env,
+        env: { ...process.env, ...mark.env },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: system.detached,
         windowsHide: true,
@@ -41,7 +44,9 @@ export function createCommandHost(options: CommandHostOptions): CommandHost {
       let started = false;
       let exited = false;
       const kill = () => {
-        if (started && !exited && child.pid !== undefined) system.killCommand(child.pid);
+        if (!started || exited || child.pid === undefined) return;
+        system.killCommand(child.pid);
+        mark.sweep([child.pid]);
       };
       const forget = options.live.add(kill);
       child.stdout.on('data', (data: Buffer) => onOutput('stdout', data));
@@ -50,7 +55,11 @@ export function createCommandHost(options: CommandHostOptions): CommandHost {
       child.once('close', (exitCode, signal) => {
         exited = true;
         forget();
-        if (started) onExit({ exitCode, signal });
+        // What the command left running in the background goes with it, before the operator hears
+        // of the exit.
+        if (!started) return;
+        mark.sweep();
+        onExit({ exitCode, signal });
       });
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', () => {

@@ -28,7 +28,8 @@ export interface PtyShellHostOptions {
 /**
  * Interactive shells in pseudo-terminals with node-pty (ConPTY on Windows), loaded through
  * `loadPty()` so the packaged agent finds its unpacked copy. Each shell starts in the shared folder
- * with this process's environment and TERM=xterm-256color.
+ * with this process's environment, TERM=xterm-256color and its mark (`LiveProcesses.mark`); when it
+ * ends, whatever it started that still runs is killed, however it detached.
  */
 export function createPtyShellHost(options: PtyShellHostOptions): ShellHost {
   const system = options.shell ?? systemShell();
@@ -41,6 +42,7 @@ export function createPtyShellHost(options: PtyShellHostOptions): ShellHost {
         throw new ChannelFailure('NOT_SUPPORTED', (error as Error).message, { cause: error });
       }
       const { file, args } = system.interactive();
+      const mark = options.live.mark();
       let terminal: ReturnType<typeof pty.spawn>;
       try {
         terminal = pty.spawn(file, args, {
@@ -48,7 +50,7 @@ export function createPtyShellHost(options: PtyShellHostOptions): ShellHost {
           cols,
           rows,
           cwd: options.root,
-          env: { ...process.env, TERM: TERMINAL_NAME },
+          env: { ...process.env, ...mark.env, TERM: TERMINAL_NAME },
           encoding: system.ptyEncoding,
         });
       } catch (error) {
@@ -67,7 +69,9 @@ export function createPtyShellHost(options: PtyShellHostOptions): ShellHost {
         system.hangUp(terminal.pid);
         terminal.kill();
         killTimer ??= setTimeout(() => {
-          if (!exited) system.killCommand(terminal.pid);
+          if (exited) return;
+          system.killCommand(terminal.pid);
+          mark.sweep([terminal.pid]);
         }, HANG_UP_GRACE_MS);
         killTimer.unref?.();
       };
@@ -80,6 +84,8 @@ export function createPtyShellHost(options: PtyShellHostOptions): ShellHost {
         exited = true;
         clearTimeout(killTimer);
         forget();
+        // Jobs the shell left behind (`nohup`, `setsid`, `disown`, a double fork) end with it.
+        mark.sweep();
         onExit({ exitCode: signal ? null : exitCode, signal: signalName(signal) });
       });
       return {

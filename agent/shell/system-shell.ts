@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { sweepMarked } from './proc-sweep.ts';
 
 /** A program and its arguments. */
 export interface Invocation {
@@ -25,6 +26,13 @@ export interface SystemShell {
   killCommand(pid: number): void;
   /** Hangs up a shell's terminal: the shell and its jobs end as when a terminal window is closed. */
   hangUp(pid: number): void;
+  /**
+   * Kills until none is left every process started with the environment entry `mark` (or one below
+   * it, see `LiveProcesses.mark`) and every descendant of `roots`, however it detached; returns how
+   * many could not be killed. Where the OS offers no way to read another process's environment it
+   * does what it can with `roots` alone (see the README, "Nothing left running").
+   */
+  sweep(mark: string, roots: readonly number[]): number;
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
@@ -44,7 +52,21 @@ const posix: SystemShell = {
   // The shell leads its terminal's session and process group; interactive shells pass SIGHUP on to
   // their jobs.
   hangUp: (pid) => signalGroup(pid, 'SIGHUP'),
+  // macOS has no /proc: the process groups of the roots are all it can reach.
+  sweep: (_mark, roots) => {
+    for (const pid of roots) signalGroup(pid, 'SIGKILL');
+    return 0;
+  },
 };
+
+const linux: SystemShell = { ...posix, sweep: sweepMarked };
+
+function taskkillTree(pid: number): void {
+  spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on(
+    'error',
+    () => {},
+  );
+}
 
 const windows: SystemShell = {
   interactive: () => ({ file: 'powershell.exe', args: ['-NoLogo'] }),
@@ -56,21 +78,15 @@ const windows: SystemShell = {
   }),
   detached: false,
   ptyEncoding: 'utf8',
-  killCommand: (pid) => {
-    spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on(
-      'error',
-      () => {},
-    );
-  },
-  hangUp: (pid) => {
-    spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on(
-      'error',
-      () => {},
-    );
-  },
+  killCommand: (pid) => taskkillTree(pid),
+  hangUp: (pid) => taskkillTree(pid),
+  // killCommand and hangUp already ran taskkill /T, which follows parent ids only: a process whose
+  // parent exited is not reached. A job object would be (see the README, "Nothing left running").
+  sweep: () => 0,
 };
 
 /** The shell rules of the OS this agent runs on. */
 export function systemShell(os: NodeJS.Platform = process.platform): SystemShell {
-  return os === 'win32' ? windows : posix;
+  if (os === 'win32') return windows;
+  return os === 'linux' ? linux : posix;
 }

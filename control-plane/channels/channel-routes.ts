@@ -176,7 +176,11 @@ export function channelRoutes(services: Services) {
       downloadResponse(
         lease,
         path,
-        c.req.header('range'),
+        {
+          range: c.req.header('range'),
+          ifRange: c.req.header('if-range'),
+          ifMatch: c.req.header('if-match'),
+        },
         services.config.transferIdleMs,
         c.req.raw.signal,
         outgoing ? () => outgoing.destroy() : undefined,

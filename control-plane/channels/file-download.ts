@@ -20,8 +20,8 @@ export interface Download {
 /** The requested start lies at or past the end of the file. */
 export class RangeNotSatisfiable extends Error {
   override readonly name = 'RangeNotSatisfiable';
-  constructor(readonly size: number) {
-    super(`The file has ${size} bytes.`);
+  constructor(readonly info: MessageOf<'file-info'>) {
+    super(`The file has ${info.size} bytes.`);
   }
 }
 
@@ -199,7 +199,7 @@ export async function startDownload(
   if (offset > 0 && offset >= first.size) {
     participant.close(channel);
     finish();
-    throw new RangeNotSatisfiable(first.size);
+    throw new RangeNotSatisfiable(first);
   }
 
   progressed();

@@ -216,12 +216,20 @@ export const channelRouteSpecs = {
     tags: ['commands and files'],
     summary: 'Download a file; `Range: bytes=N-` resumes from byte N (206)',
     description:
-      "Streams the file as the agent reads it. A whole-file download is checked against the agent's SHA-256 before its last bytes are sent; on a mismatch the connection is cut, so the client fails instead of keeping a corrupt file. A download that makes no progress (the client reads nothing, or the agent sends nothing) for the transfer idle timeout (60 s by default) is cut too.",
+      "Streams the file as the agent reads it. A whole-file download is checked against the agent's SHA-256 before its last bytes are sent; on a mismatch the connection is cut, so the client fails instead of keeping a corrupt file. Every response carries a strong `ETag` (the file's version on the device). Resume with `Range` and `If-Range: <etag>`: if the file changed, the whole new file comes back (200). Without `If-Range`, a file that changed since this client last downloaded it also comes back whole. `If-Match: <etag>` refuses a changed file with 412 FILE_CHANGED. A file written to while it is sent cuts the connection. A download that makes no progress (the client reads nothing, or the agent sends nothing) for the transfer idle timeout (60 s by default) is cut too.",
     security: authenticated,
     request: {
       params: idParam,
       query: z.object({ path: pathQuery.min(1) }),
-      headers: z.object({ range: z.string().max(100).optional().openapi({ example: 'bytes=1048576-' }) }),
+      headers: z.object({
+        range: z.string().max(100).optional().openapi({ example: 'bytes=1048576-' }),
+        'if-range': z.string().max(200).optional().openapi({ example: '"5d41402abc4b2a76b9719d911017c592"' }),
+        'if-match': z
+          .string()
+          .max(2000)
+          .optional()
+          .openapi({ example: '"5d41402abc4b2a76b9719d911017c592"' }),
+      }),
     },
     responses: {
       200: { description: 'The file', content: { 'application/octet-stream': { schema: binary } } },
@@ -230,6 +238,7 @@ export const channelRouteSpecs = {
         content: { 'application/octet-stream': { schema: binary } },
       },
       ...channelProblems,
+      412: problem('The file is not the version If-Match names (FILE_CHANGED)'),
       416: problem('The range starts at or past the end of the file (VALIDATION_FAILED)'),
     },
   }),

@@ -5,6 +5,7 @@ import {
   type EndReason,
   encodeControl,
   FrameKind,
+  inertDeviceInfo,
   type MessageOf,
   MIN_PROTOCOL_VERSION,
   type PeerInfo,
@@ -359,7 +360,8 @@ export class Relay {
     }
     try {
       return hello.role === 'agent'
-        ? await this.attachAgent(peer, hello)
+        ? // What a device says about itself reaches consoles and the database only made inert.
+          await this.attachAgent(peer, { ...hello, client: inertDeviceInfo(hello.client) })
         : await this.attachOperator(peer, hello);
     } catch (error) {
       if (isTokenError(error)) {

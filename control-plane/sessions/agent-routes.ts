@@ -1,5 +1,10 @@
 import { createRoute } from '@hono/zod-openapi';
-import { formatConnectionCode, normalizeConnectionCode, policySchema } from '../../protocol/index.ts';
+import {
+  formatConnectionCode,
+  inertDeviceInfo,
+  normalizeConnectionCode,
+  policySchema,
+} from '../../protocol/index.ts';
 import { organisations } from '../db/schema.ts';
 import { policyOf } from '../groups/group-store.ts';
 import { throttleKey } from '../http/client-address.ts';
@@ -76,7 +81,8 @@ export function agentRoutes(services: Services) {
     }
     // Every registration counts; the throttle only starts delaying past its free allowance.
     services.registerThrottle.fail(throttleKey(address));
-    const { registrationKey, ...info } = c.req.valid('json');
+    const { registrationKey, ...reported } = c.req.valid('json');
+    const info = inertDeviceInfo(reported);
     let group = registrationKey ? await services.groups.byRegistrationKey(registrationKey) : undefined;
     if (registrationKey && !group)
       throw new ApiError(403, 'FORBIDDEN', 'This registration key is not valid any more.');
@@ -121,7 +127,8 @@ export function agentRoutes(services: Services) {
   app.openapi(claimRoute, async (c) => {
     const address = c.get('address');
     const guess = admitCodeGuess(services, { address });
-    const { code: typed, ...info } = c.req.valid('json');
+    const { code: typed, ...reported } = c.req.valid('json');
+    const info = inertDeviceInfo(reported);
     const code = normalizeConnectionCode(typed);
     const result = code
       ? await services.store.redeem(code, { initiator: 'operator' })

@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import {
@@ -325,6 +336,37 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
     await agent.session.end();
     assert.deepEqual(partFiles(agent.root), []);
     assert.deepEqual(readdirSync(agent.root), []);
+  });
+
+  it('a refused upload leaves what already has its part file name intact, also after the session ends', async () => {
+    agent = await startAgent();
+    const { root } = agent;
+    const elsewhere = mkdtempSync(join(tmpdir(), 'lifeline-elsewhere-'));
+    try {
+      writeFileSync(join(elsewhere, 'outside.txt'), 'outside');
+      writeFileSync(join(root, 'important.txt'), 'keep me');
+      // The user's own things, named as the agent names its part files.
+      mkdirSync(join(root, 'folder.txt.lifeline-part'));
+      symlinkSync(join(elsewhere, 'outside.txt'), join(root, 'out.txt.lifeline-part'));
+      symlinkSync('important.txt', join(root, 'in.txt.lifeline-part'));
+      const content = randomBytes(1000);
+      for (const [n, name] of ['folder.txt', 'out.txt', 'in.txt'].entries()) {
+        const { reply } = await upload(agent.relay, agent.channel(n + 1), name, content);
+        assert.equal(
+          reply.type,
+          'channel-error',
+          `the upload to ${name} is refused: ${JSON.stringify(reply)}`,
+        );
+      }
+      await agent.session.end();
+      assert.ok(lstatSync(join(root, 'folder.txt.lifeline-part')).isDirectory());
+      assert.ok(lstatSync(join(root, 'out.txt.lifeline-part')).isSymbolicLink());
+      assert.ok(lstatSync(join(root, 'in.txt.lifeline-part')).isSymbolicLink());
+      assert.equal(readFileSync(join(root, 'important.txt'), 'utf8'), 'keep me');
+      assert.equal(readFileSync(join(elsewhere, 'outside.txt'), 'utf8'), 'outside');
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('revoking files stops a download and tells the operator CAPABILITY_NOT_ALLOWED', async () => {

@@ -139,7 +139,27 @@ describe('shells and commands on the agent (real PTY, real processes)', () => {
     assert.ok(pids.every(isAlive));
     relay.send({ type: 'channel-close', channel });
     await waitFor('the shell and its sleep to be killed', () => pids.every((pid) => !isAlive(pid)));
-    assert.equal(agent.live.size, 0);
+    // The kill is synchronous; the agent forgets the command once Node has reaped it.
+    await waitFor('the command to be forgotten', () => agent!.live.size === 0);
+  });
+
+  it('channel-close of a shell kills what it detached with nohup and setsid -f, which ignore the hang-up', async () => {
+    agent = await startAgent();
+    const { relay } = agent;
+    const channel = agent.channel(1);
+    relay.send({ type: 'shell-open', channel, cols: 80, rows: 24 });
+    await relay.next('shell-opened', 0, channel);
+    type(channel, `nohup sh -c 'echo $$ > a; exec sleep 1000' > /dev/null 2>&1 &`);
+    type(channel, `setsid -f sh -c 'echo $$ > b; exec sleep 1000' > /dev/null 2>&1`);
+    const { readFileSync } = await import('node:fs');
+    const pids = await waitFor('both pids', () => {
+      const read = (file: string) => Number(readFileSync(`${agent!.root}/${file}`, 'utf8'));
+      const found = [read('a'), read('b')];
+      return found.every((pid) => pid > 0) && found;
+    });
+    assert.ok(pids.every(isAlive));
+    relay.send({ type: 'channel-close', channel });
+    await waitFor('the detached processes to be killed', () => pids.every((pid) => !isAlive(pid)));
   });
 
   it('revoking shell kills an open shell and tells the operator CAPABILITY_NOT_ALLOWED', async () => {

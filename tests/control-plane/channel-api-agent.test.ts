@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  closeSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   realpathSync,
   rmSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -281,6 +284,100 @@ describe('a script with an API token runs commands and moves files on a real age
     await waitFor('the agent to close the file', () => !openFiles(pid).includes(big), 20_000);
     response.resume();
     assert.equal(await cut, true, 'the response was cut, not completed');
+  });
+
+  /** Reads the first `bytes` of a response, then drops the connection, as an interrupted download. */
+  async function readPart(response: IncomingMessage, bytes: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    for await (const chunk of response as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      got += chunk.byteLength;
+      if (got >= bytes) break;
+    }
+    response.destroy();
+    return Buffer.concat(chunks).subarray(0, bytes);
+  }
+
+  it('a resume with If-Range of a file that changed between the parts brings back the whole new file (200)', async () => {
+    const first = randomBytes(2 * 1024 * 1024);
+    const changed = randomBytes(2 * 1024 * 1024);
+    writeFileSync(join(shared, 'if-range.bin'), first);
+    const url = `/api/sessions/${sessionId}/files/content?path=if-range.bin`;
+    const original = await raw('GET', url);
+    const etag = original.headers.etag;
+    assert.match(etag ?? '', /^"[^"]+"$/, 'a download carries a strong ETag');
+    const part = await readPart(original, 1024 * 1024);
+    writeFileSync(join(shared, 'if-range.bin'), changed);
+
+    const resumed = await raw('GET', url, {
+      headers: { range: `bytes=${part.byteLength}-`, 'if-range': etag! },
+    });
+    assert.equal(resumed.statusCode, 200, 'the changed file comes back whole');
+    assert.notEqual(resumed.headers.etag, etag);
+    assert.equal(resumed.headers['content-range'], undefined);
+    assert.ok((await readAll(resumed)).equals(changed), 'the body is the new file from byte 0');
+
+    // The same validator as the file has now: the range is sent.
+    const ranged = await raw('GET', url, {
+      headers: { range: 'bytes=1000000-', 'if-range': resumed.headers.etag! },
+    });
+    assert.equal(ranged.statusCode, 206);
+    assert.ok((await readAll(ranged)).equals(changed.subarray(1_000_000)));
+  });
+
+  it('If-Match with the ETag of a file that changed is refused with 412 FILE_CHANGED', async () => {
+    writeFileSync(join(shared, 'if-match.bin'), randomBytes(100_000));
+    const url = `/api/sessions/${sessionId}/files/content?path=if-match.bin`;
+    const before = await raw('GET', url);
+    const etag = before.headers.etag!;
+    await readAll(before);
+    const same = await raw('GET', url, { headers: { range: 'bytes=50000-', 'if-match': etag } });
+    assert.equal(same.statusCode, 206, 'an unchanged file still resumes under If-Match');
+    await readAll(same);
+    writeFileSync(join(shared, 'if-match.bin'), randomBytes(100_000));
+    const refused = await raw('GET', url, { headers: { range: 'bytes=50000-', 'if-match': etag } });
+    assert.equal(refused.statusCode, 412);
+    assert.equal(JSON.parse((await readAll(refused)).toString()).code, 'FILE_CHANGED');
+  });
+
+  it('a resume with Range alone of a file that changed since this client read it comes back whole, not as a mix of both', async () => {
+    const first = randomBytes(2 * 1024 * 1024);
+    const changed = randomBytes(2 * 1024 * 1024);
+    writeFileSync(join(shared, 'range-only.bin'), first);
+    const url = `/api/sessions/${sessionId}/files/content?path=range-only.bin`;
+    const part = await readPart(await raw('GET', url), 1024 * 1024);
+    writeFileSync(join(shared, 'range-only.bin'), changed);
+    // As curl -C - asks: a Range and no validator.
+    const resumed = await raw('GET', url, { headers: { range: `bytes=${part.byteLength}-` } });
+    const body = await readAll(resumed);
+    assert.ok(
+      !Buffer.concat([part, body]).equals(
+        Buffer.concat([first.subarray(0, part.byteLength), changed.subarray(part.byteLength)]),
+      ),
+      'the client is not handed the tail of the new file to append to the old one',
+    );
+    assert.equal(resumed.statusCode, 200);
+    assert.ok(body.equals(changed));
+  });
+
+  it('a file written to while a resumed part is sent cuts the connection instead of completing a mix', async () => {
+    const path = join(shared, 'changing.img');
+    const size = 32 * 1024 * 1024;
+    writeFileSync(path, randomBytes(size));
+    const response = await raw('GET', `/api/sessions/${sessionId}/files/content?path=changing.img`, {
+      headers: { range: 'bytes=1000-' },
+    });
+    assert.equal(response.statusCode, 206);
+    response.pause();
+    await waitFor('the agent to open the file', () => openFiles(agent!.child.pid!).includes(path));
+    // Bytes the agent has not sent yet change: the rest of the response would come from the new file.
+    const handle = openSync(path, 'r+');
+    writeSync(handle, randomBytes(1024 * 1024), 0, 1024 * 1024, size - 1024 * 1024);
+    closeSync(handle);
+    const body = readAll(response);
+    response.resume();
+    await assert.rejects(body, /cut short|aborted/);
   });
 
   it('ending the session through the API ends the agent', async () => {

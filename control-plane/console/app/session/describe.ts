@@ -1,14 +1,22 @@
+import { inertDeviceText } from '../../../../protocol/index.ts';
 import type { AgentView, SessionView } from '../api/types.ts';
 import type { SessionState } from './session-state.ts';
 
+/** The longest label of the other end, in characters. */
+const PEER_LABEL_MAX_CHARS = 200;
+
 /**
  * How the operator refers to the person on the other end: `alice@desk-42` when the agent said
- * both, else whatever it said.
+ * both, else whatever it said — inert (no control or bidirectional characters), since the device
+ * says it; views show it with `DeviceText`.
  */
 export function peerLabel(agent: AgentView | null | undefined): string {
   if (!agent) return 'the user';
-  if (agent.user && agent.hostname) return `${agent.user}@${agent.hostname}`;
-  return agent.hostname ?? agent.user ?? agent.name ?? 'the user';
+  const label =
+    agent.user && agent.hostname
+      ? `${agent.user}@${agent.hostname}`
+      : (agent.hostname ?? agent.user ?? agent.name ?? 'the user');
+  return inertDeviceText(label, PEER_LABEL_MAX_CHARS);
 }
 
 const END_REASON_TEXT: Record<string, string> = {

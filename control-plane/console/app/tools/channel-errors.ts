@@ -10,6 +10,7 @@ const TEXT: Record<string, string> = {
   NOT_A_FILE: 'That is a folder, not a file.',
   NOT_A_FOLDER: 'That is not a folder.',
   CHECKSUM_MISMATCH: 'The file arrived damaged: its checksum does not match. Try again.',
+  FILE_CHANGED: 'The file changed on the device while it was sent. Download it again.',
   CHANNEL_IN_USE: 'The device is still busy with an earlier request on this channel. Try again.',
   NOT_SUPPORTED: 'The agent on this device cannot do this.',
   TIMEOUT: 'The device took too long to answer.',

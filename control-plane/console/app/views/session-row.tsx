@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { SessionView } from '../api/types.ts';
 import { formatDateTime, formatDuration } from '../format/time.ts';
 import { endReasonText, peerLabel, sessionAge } from '../session/describe.ts';
+import { DeviceText } from './common/device-text.tsx';
 import { IconMonitor, IconSend } from './icons.tsx';
 import { RecordingPlayerView } from './recording-player-view.tsx';
 
@@ -15,16 +16,15 @@ export interface SessionRowProps {
   onOpenAudit(sessionId: string): void;
 }
 
-/** Who is on the other end, or what the session is still waiting for. */
-function title(session: SessionView): string {
-  if (session.agent) return peerLabel(session.agent);
+/** Who is on the other end (as the device says), or what the session is still waiting for. */
+function title(session: SessionView) {
+  if (session.agent) return <DeviceText text={peerLabel(session.agent)} />;
   return session.initiator === 'operator' ? 'Invitation' : 'Unknown device';
 }
 
 /** The grey line under the name: what happened, when, and for how long. */
 function details(session: SessionView): string {
   const parts: string[] = [];
-  if (session.agent?.os) parts.push(session.agent.os);
   if (session.status === 'ended') {
     parts.push(`ended ${formatDateTime(session.endedAt)}`);
     const from = Date.parse(session.activatedAt ?? '');
@@ -54,7 +54,15 @@ export function SessionRow({ session, canJoin, canAudit, joining, onRejoin, onOp
             {session.id.slice(0, 8)}
           </span>
         </div>
-        <div class="session-row__meta">{details(session)}</div>
+        <div class="session-row__meta">
+          {session.agent?.os && (
+            <>
+              <DeviceText text={session.agent.os} mark={false} />
+              {' · '}
+            </>
+          )}
+          {details(session)}
+        </div>
         {session.status === 'ended' && (
           <div class="session-row__reason" data-testid="session-end-reason">
             {endReasonText(session.endReason)}

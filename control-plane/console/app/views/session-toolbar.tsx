@@ -1,6 +1,7 @@
 import { peerLabel, statusText } from '../session/describe.ts';
 import type { SessionController } from '../session/session-controller.ts';
 import type { SessionState } from '../session/session-state.ts';
+import { DeviceText } from './common/device-text.tsx';
 import { IconArrowLeft, IconPointer, IconPower } from './icons.tsx';
 import { AskAccess } from './tools/ask-access.tsx';
 import { ToolButtons } from './tools/tool-buttons.tsx';
@@ -59,8 +60,12 @@ export function SessionToolbar({
           <IconArrowLeft size={18} />
         </button>
         <div class="session-bar__who">
-          <div class="session-bar__name">{peerLabel(state.agent)}</div>
-          <div class="session-bar__meta">{meta.join(' · ') || 'Remote device'}</div>
+          <div class="session-bar__name">
+            {state.agent ? <DeviceText text={peerLabel(state.agent)} /> : peerLabel(state.agent)}
+          </div>
+          <div class="session-bar__meta">
+            {meta.length ? <DeviceText text={meta.join(' · ')} mark={false} /> : 'Remote device'}
+          </div>
         </div>
       </div>
 
