@@ -3,6 +3,8 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { Relay } from '../../control-plane/relay/relay.ts';
+import type { Permissions } from '../../protocol/index.ts';
 import {
   type ApiClient,
   type AuditEvent,
@@ -14,11 +16,17 @@ import {
   type Page,
   type SessionView,
 } from '../support/api.ts';
-import { ADMIN_PASSWORD, ADMIN_USERNAME, freePort } from '../support/control-plane.ts';
+import {
+  ADMIN_PASSWORD,
+  ADMIN_USERNAME,
+  freePort,
+  loginCookie,
+  startControlPlane,
+} from '../support/control-plane.ts';
 import { type ControlPlaneProcess, startControlPlaneProcess } from '../support/control-plane-process.ts';
 import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
-import { RelayClient } from './relay-client.ts';
+import { consentedSession, eventually, joinOperator, RelayClient, relayUrl } from './relay-client.ts';
 
 /** How long the control plane waits for agents after a restart, and the agent retries, in seconds. */
 const GRACE_SECONDS = 60;
@@ -213,5 +221,49 @@ describe('live sessions survive a restart of the control plane', () => {
     assert.equal(audited.length, 1);
     assert.equal(audited[0]!.actorType, 'system');
     assert.deepEqual(audited[0]!.details, { reason: 'server-restart' });
+  });
+});
+
+describe('a session resumed after a restart goes on with what the end user allowed last', () => {
+  it('permissions changed before the restart are the ones operators find after it, without a new consent', async () => {
+    const cp = await startControlPlane({ listen: true, env: { LIFELINE_AGENT_GRACE_SECONDS: '30' } });
+    const cookie = await loginCookie(cp.app);
+    const sockets: RelayClient[] = [];
+    try {
+      const first: Permissions = { view: true, control: true, chat: true, files: false, shell: false };
+      const { agent, operator, registration } = await consentedSession(cp, cookie, first);
+      sockets.push(agent, operator);
+      const changed: Permissions = { view: true, control: false, chat: true, files: true, shell: false };
+      agent.send({ type: 'permissions', permissions: changed });
+      await operator.next('permissions');
+      await eventually(
+        async () =>
+          JSON.stringify((await cp.services.store.get(registration.sessionId))?.permissions) ===
+          JSON.stringify(changed),
+        'the change to be stored',
+      );
+
+      // A restart in process: the sockets close as a service restart and a new relay takes over.
+      await cp.services.relay.shutdown();
+      assert.equal((await agent.waitClosed()).code, 1012);
+      assert.deepEqual(agent.messages('end'), [], 'the agent is not told the session ended');
+      const next = new Relay({ ...cp.services, agentGraceMs: 30_000 });
+      cp.services.relay = next;
+      const leftOpen = await cp.services.store.leftOpen(cp.services.node);
+      assert.deepEqual(await next.resumeLeftOpen(leftOpen), { waiting: 1, ended: 0 });
+
+      const back = await RelayClient.connect(relayUrl(cp));
+      sockets.push(back);
+      back.hello('agent', registration.relay.token);
+      await back.next('welcome');
+      const { operator: rejoined, welcome } = await joinOperator(cp, registration.sessionId, cookie);
+      sockets.push(rejoined);
+      assert.deepEqual(welcome.permissions, changed);
+      assert.deepEqual((await rejoined.next('consent')).permissions, changed);
+      assert.equal(rejoined.messages('end').length, 0);
+    } finally {
+      for (const socket of sockets) await socket.close();
+      await cp.stop();
+    }
   });
 });
