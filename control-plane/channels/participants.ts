@@ -95,7 +95,8 @@ export class ApiParticipants {
   /** Detaches the participants of an API token (when it is revoked): its calls under way fail at once. */
   detachToken(tokenId: string): void {
     const suffix = `\n${tokenKey(tokenId)}`;
-    for (const [key, entry] of [...this.entries]) if (key.endsWith(suffix)) entry.participant.detach();
+    const revoked = new ChannelFailure('UNAUTHENTICATED', 'The API token was revoked.');
+    for (const [key, entry] of [...this.entries]) if (key.endsWith(suffix)) entry.participant.detach(revoked);
   }
 
   /** Detaches every participant (on shutdown; ending the sessions detaches them too). */
