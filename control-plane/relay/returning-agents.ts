@@ -45,11 +45,6 @@ export class ReturningAgents {
     this.waiting.delete(sessionId);
   }
 
-  /** How many sessions still wait for their agent. */
-  get size(): number {
-    return this.waiting.size;
-  }
-
   /** Cancels every deadline (on shutdown: the next start sets them again). */
   clear(): void {
     for (const entry of this.waiting.values()) clearTimeout(entry.timer);
