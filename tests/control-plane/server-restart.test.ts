@@ -129,7 +129,7 @@ describe('live sessions survive a restart of the control plane', () => {
       200,
     );
     assert.equal(active.status, 'active', agent.output());
-    return { sessionId, script };
+    return { sessionId, script, admin };
   }
 
   /** Runs a command, retrying while the agent is not back yet (409 AGENT_OFFLINE); anything else is the answer. */
@@ -147,6 +147,18 @@ describe('live sessions survive a restart of the control plane', () => {
     return expectJson<ExecResult>(response, 200);
   }
 
+  /** An operator's socket on the session, through the console's path (a join grant, then a hello). */
+  async function joinConsole(api: ApiClient, admin: { cookie: string }, sessionId: string) {
+    const grant = await expectJson<{ relay: { url: string; token: string } }>(
+      await api.post(`/api/sessions/${sessionId}/join`, admin),
+      200,
+    );
+    const operator = await RelayClient.connect(grant.relay.url);
+    operator.hello('operator', grant.relay.token);
+    await operator.next('welcome');
+    return operator;
+  }
+
   async function auditOf(api: ApiClient, admin: { cookie: string }, sessionId: string, action: string) {
     return (
       await expectJson<Page<AuditEvent>>(
@@ -159,7 +171,7 @@ describe('live sessions survive a restart of the control plane', () => {
   it('the session goes on after a SIGTERM and after a kill -9: same session, commands run, consent not asked again', {
     timeout: 300_000,
   }, async () => {
-    const { sessionId, script } = await sessionWithAgent();
+    const { sessionId, script, admin: firstAdmin } = await sessionWithAgent();
     let api = apiClient(cp!);
     assert.equal(
       (await execOnceBack(api, script, sessionId, 'echo before')).stdout,
@@ -167,7 +179,11 @@ describe('live sessions survive a restart of the control plane', () => {
       agent!.output(),
     );
 
+    // An operator's console on the session is told the server restarts, not that the session ended.
+    const watching = await joinConsole(api, firstAdmin, sessionId);
     assert.equal(await cp!.stop('SIGTERM'), 0, 'a graceful stop exits 0');
+    assert.equal((await watching.waitClosed()).code, 1012);
+    assert.deepEqual(watching.messages('end'), []);
     ({ api } = await start(GRACE_SECONDS));
     assert.equal(
       (await execOnceBack(api, script, sessionId, 'echo after-sigterm')).stdout,
@@ -193,12 +209,7 @@ describe('live sessions survive a restart of the control plane', () => {
     assert.deepEqual(await auditOf(restarted, admin, sessionId, 'session.end'), []);
 
     // An operator's console joins the resumed session and finds it consented, with its permissions.
-    const grant = await expectJson<{ relay: { url: string; token: string } }>(
-      await restarted.post(`/api/sessions/${sessionId}/join`, admin),
-      200,
-    );
-    const operator = await RelayClient.connect(grant.relay.url);
-    operator.hello('operator', grant.relay.token);
+    const operator = await joinConsole(restarted, admin, sessionId);
     assert.equal((await operator.next('welcome')).permissions?.shell, true);
     assert.equal((await operator.next('consent')).accepted, true);
     await operator.close();
