@@ -38,14 +38,18 @@ export async function startControlPlaneProcess(options: {
   void child.exited.then(() => {
     exited = true;
   });
-  await waitFor(
-    'the control plane to listen',
-    () => {
-      if (exited) throw new Error(`the control plane exited:\n${child.output()}`);
-      return child.output().includes(LISTENING);
-    },
-    30_000,
-  );
+  try {
+    const state = await waitFor(
+      'the control plane to listen',
+      () => (exited ? 'exited' : child.output().includes(LISTENING) && 'listening'),
+      30_000,
+    );
+    if (state === 'exited')
+      throw new Error(`the control plane exited before it listened:\n${child.output()}`);
+  } catch (error) {
+    await child.kill();
+    throw error;
+  }
   return {
     url,
     process: child,
