@@ -30,7 +30,10 @@ export interface Config {
   adminUsername: string;
   /** Lifetime of a connection code, in milliseconds. */
   codeTtlMs: number;
-  /** How long a session waits for a disconnected agent to reconnect, in milliseconds. */
+  /**
+   * How long a session waits for a disconnected agent to reconnect, and, after a restart, for the
+   * agents of the sessions that were live, in milliseconds.
+   */
   agentGraceMs: number;
   /** Lifetime of an operator's console login, in milliseconds. */
   loginTtlMs: number;

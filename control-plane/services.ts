@@ -93,17 +93,9 @@ export async function createServices(
   const store = new SessionStore(db, await loadServerSecret(db, 'connection-code-hmac', master));
   const groups = new GroupStore(db);
   const node = `${hostname()}:${config.port}`;
-  const orphans = await store.endOrphans(node);
-  if (orphans > 0) logger.info({ orphans }, 'ended sessions left open by a previous run');
   const mayConnect = (operatorId: string, loginSessionId: string | undefined) =>
     operatorMayConnect({ db }, operatorId, loginSessionId);
   const recordings = new Recordings(db, config.dataDir, logger);
-  const unfinished = await recordings.finishOrphans();
-  if (unfinished > 0) logger.info({ unfinished }, 'closed recordings left open by a previous run');
-  const stopHousekeeping = startHousekeeping(store, audit, logger, {
-    recordings,
-    retentionMs: config.recordingRetentionMs,
-  });
   const relay = new Relay({
     tokens,
     store,
@@ -113,6 +105,16 @@ export async function createServices(
     operatorMayConnect: mayConnect,
     agentGraceMs: config.agentGraceMs,
     recordings,
+  });
+  // Before the recordings are tidied: a recorded session left open ends here, and its file with it.
+  const leftOpen = await relay.resumeLeftOpen(await store.leftOpen(node));
+  if (leftOpen.waiting + leftOpen.ended > 0)
+    logger.info({ ...leftOpen, graceMs: config.agentGraceMs }, 'sessions left open by a previous run');
+  const unfinished = await recordings.finishOrphans();
+  if (unfinished > 0) logger.info({ unfinished }, 'closed recordings left open by a previous run');
+  const stopHousekeeping = startHousekeeping(store, audit, logger, {
+    recordings,
+    retentionMs: config.recordingRetentionMs,
   });
   await ensureFirstAdmin(db, config, audit, options.announce ?? ((text) => process.stdout.write(text)));
   await ensureDefaultGroups(db, groups, config);

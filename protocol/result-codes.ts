@@ -54,6 +54,7 @@ export const END_REASONS = [
   'error',
   'idle-timeout',
   'max-duration',
+  'server-restart',
 ] as const;
 
 export type EndReason = (typeof END_REASONS)[number];

@@ -60,6 +60,26 @@ export async function operatorMayConnect(
 }
 
 /**
+ * Whether a principal authenticated at the start of a request may still act, for requests held open
+ * (long-polls): its operator is not disabled, and its console login or API token is neither revoked
+ * nor expired.
+ */
+export async function principalStillValid(
+  services: Pick<Services, 'db'>,
+  principal: Principal,
+): Promise<boolean> {
+  if (principal.kind === 'operator')
+    return operatorMayConnect(services, principal.operator.id, principal.loginSessionId);
+  const [row] = await services.db
+    .select({ token: apiTokens, disabledAt: operators.disabledAt })
+    .from(apiTokens)
+    .innerJoin(operators, eq(operators.id, apiTokens.operatorId))
+    .where(eq(apiTokens.id, principal.tokenId));
+  if (!row || row.token.revokedAt || row.disabledAt) return false;
+  return !row.token.expiresAt || row.token.expiresAt.getTime() >= Date.now();
+}
+
+/**
  * Requires a console login cookie or an `Authorization: Bearer` API token.
  * Cookie-authenticated writes must come from an allowed origin, which stops cross-site requests.
  */

@@ -3,6 +3,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { ROLES } from '../../protocol/index.ts';
+import { participantsOf } from '../channels/participants.ts';
 import { apiTokens, loginSessions, operators } from '../db/schema.ts';
 import type { OperatorRow } from '../http/app-env.ts';
 import { idempotent } from '../http/idempotency.ts';
@@ -412,6 +413,8 @@ export function authRoutes(services: Services) {
       .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
       .returning({ id: apiTokens.id });
     if (result.length === 0) throw new ApiError(404, 'NOT_FOUND', 'No such token.');
+    // Calls the token has under way on a device (a command, a transfer) stop now, not when they finish.
+    participantsOf(services).detachToken(id);
     await services.audit.record({
       ...auditActor(c.get('principal')),
       action: 'token.revoke',

@@ -199,9 +199,12 @@ export class ApiParticipant {
     });
   }
 
-  /** Leaves the session: the agent is told, and closes every channel of this slot. */
-  detach(): void {
-    this.fail(new ChannelFailure('AGENT_OFFLINE', 'The API left the session.'));
+  /**
+   * Leaves the session: the agent is told, and closes every channel of this slot. Calls under way
+   * fail with `failure`.
+   */
+  detach(failure = new ChannelFailure('AGENT_OFFLINE', 'The API left the session.')): void {
+    this.fail(failure);
   }
 
   /** Resolves when `condition` holds, the participant is gone, the wait times out or is aborted. */

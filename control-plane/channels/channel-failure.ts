@@ -27,6 +27,7 @@ export function isChannelFailure(error: unknown): error is ChannelFailure {
 
 /** The HTTP status each result code of a channel answers with; anything else is the agent's failure (502). */
 const STATUS: Partial<Record<ResultCode, ContentfulStatusCode>> = {
+  UNAUTHENTICATED: 401,
   CAPABILITY_NOT_ALLOWED: 403,
   PATH_OUTSIDE_FOLDER: 403,
   FORBIDDEN: 403,

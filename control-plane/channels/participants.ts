@@ -92,6 +92,13 @@ export class ApiParticipants {
     };
   }
 
+  /** Detaches the participants of an API token (when it is revoked): its calls under way fail at once. */
+  detachToken(tokenId: string): void {
+    const suffix = `\n${tokenKey(tokenId)}`;
+    const revoked = new ChannelFailure('UNAUTHENTICATED', 'The API token was revoked.');
+    for (const [key, entry] of [...this.entries]) if (key.endsWith(suffix)) entry.participant.detach(revoked);
+  }
+
   /** Detaches every participant (on shutdown; ending the sessions detaches them too). */
   detachAll(): void {
     for (const entry of [...this.entries.values()]) entry.participant.detach();
@@ -135,7 +142,11 @@ export class ApiParticipants {
 }
 
 function principalKey(principal: Principal): string {
-  return principal.kind === 'operator' ? `operator:${principal.operator.id}` : `token:${principal.tokenId}`;
+  return principal.kind === 'operator' ? `operator:${principal.operator.id}` : tokenKey(principal.tokenId);
+}
+
+function tokenKey(tokenId: string): string {
+  return `token:${tokenId}`;
 }
 
 /** What the end user sees: who is behind the script, and which token it uses. */

@@ -1,4 +1,5 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import type { Permissions } from '../../protocol/permissions.ts';
 import { ROLES } from '../../protocol/policy.ts';
 
 /**
@@ -127,6 +128,11 @@ export const sessions = sqliteTable(
     agentConnectedAt: integer('agent_connected_at', { mode: 'timestamp_ms' }),
     /** The control-plane node whose relay holds the agent's socket. */
     relayNode: text('relay_node'),
+    /**
+     * What the end user allows, as last reported (consent, then each change): a session resumed
+     * after a restart of the control plane carries on with it, without asking again.
+     */
+    permissions: text('permissions', { mode: 'json' }).$type<Permissions>(),
   },
   (table) => [index('sessions_status_idx').on(table.status, table.createdAt)],
 );

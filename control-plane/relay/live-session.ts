@@ -77,6 +77,17 @@ export class LiveSession {
   ) {}
 
   /**
+   * Picks up a session the end user already consented to, when its agent comes back after a restart
+   * of the control plane: what they allowed and when it began are as recorded.
+   */
+  resumeConsented(permissions: Permissions, activatedAt: Date | null): void {
+    this.consent = 'accepted';
+    this.permissions = { ...permissions };
+    this.activatedAt = activatedAt?.getTime() ?? Date.now();
+    this.lastActivityAt = Date.now();
+  }
+
+  /**
    * A slot no live operator connection of this session holds. Slots rotate rather than restart at 1,
    * so the agent's last frames for a connection that just left never reach the next one.
    */

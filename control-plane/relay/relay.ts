@@ -8,6 +8,7 @@ import {
   inertDeviceInfo,
   type MessageOf,
   MIN_PROTOCOL_VERSION,
+  NO_PERMISSIONS,
   type PeerInfo,
   type Permissions,
   PROTOCOL_VERSION,
@@ -17,7 +18,7 @@ import {
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Logger } from '../logger.ts';
 import type { Recordings } from '../recordings/recordings.ts';
-import type { SessionStore } from '../sessions/session-store.ts';
+import type { SessionRow, SessionStore } from '../sessions/session-store.ts';
 import { isTokenError, type TokenService } from '../tokens/tokens.ts';
 import { ChannelRouter, isAgentChannelMessage, isOperatorChannelMessage } from './channel-router.ts';
 import type { StampedChat } from './chat-history.ts';
@@ -27,6 +28,7 @@ import { MessageBudget } from './message-budget.ts';
 import { type JoinDeps, joinOperator, type OperatorIdentity } from './operator-join.ts';
 import { PermissionRequests } from './permission-requests.ts';
 import { CloseCode, type RelayConnection, type RelayPeer } from './relay-peer.ts';
+import { ReturningAgents } from './returning-agents.ts';
 
 /** A peer whose hello has not arrived by then is closed, in milliseconds. */
 export const HELLO_TIMEOUT_MS = 10_000;
@@ -116,6 +118,8 @@ export class Relay {
   private readonly chat: ChatRouter;
   private readonly permissionRequests: PermissionRequests;
   private readonly joinDeps: JoinDeps;
+  /** Sessions left open by a previous run of this node, until their agents come back. */
+  private readonly returning: ReturningAgents;
 
   private readonly limitTimer: ReturnType<typeof setInterval>;
 
@@ -131,6 +135,7 @@ export class Relay {
     this.chat = new ChatRouter({ audit: options.audit, logger: options.logger });
     this.permissionRequests = new PermissionRequests({ audit: options.audit, logger: options.logger });
     this.joinDeps = { chat: this.chat, audit: options.audit, logger: options.logger };
+    this.returning = new ReturningAgents((sessionId) => this.endAbsent(sessionId, 'server-restart'));
     this.limitTimer = setInterval(() => this.enforceLimits(), LIMIT_CHECK_INTERVAL_MS);
     this.limitTimer.unref();
   }
@@ -325,11 +330,39 @@ export class Relay {
     }
   }
 
-  /** Ends every live session, for a clean shutdown. */
+  /**
+   * Takes over the sessions a previous run of this node left open (it was stopped or crashed): each
+   * waits the agent grace period for its agent to come back with its token and carry on, consent
+   * and permissions kept, and is ended as `server-restart` if it does not. A session whose policy
+   * makes recording mandatory ends at once: its recording cannot be continued.
+   */
+  async resumeLeftOpen(rows: readonly SessionRow[]): Promise<{ waiting: number; ended: number }> {
+    const graceMs = this.options.agentGraceMs ?? AGENT_GRACE_MS;
+    let ended = 0;
+    for (const row of rows) {
+      const policy = policySchema.safeParse(row.policy);
+      if (graceMs <= 0 || (policy.success && policy.data.recordingMandatory)) {
+        await this.endAbsent(row.id, 'server-restart');
+        ended++;
+      } else {
+        this.returning.wait(row.id, graceMs);
+      }
+    }
+    return { waiting: rows.length - ended, ended };
+  }
+
+  /**
+   * Stops the relay for a restart without ending the sessions: every socket is closed as a service
+   * restart, and agents and operators that come back within the grace period carry on. A session
+   * being recorded ends, so that its recording is finished rather than cut off.
+   */
   async shutdown(): Promise<void> {
     clearInterval(this.limitTimer);
+    this.returning.clear();
     await Promise.all(
-      [...this.sessions.values()].map((session) => this.endSession(session, 'server-shutdown')),
+      [...this.sessions.values()].map((session) =>
+        session.recorder ? this.endSession(session, 'server-shutdown') : this.suspend(session),
+      ),
     );
   }
 
@@ -383,6 +416,7 @@ export class Relay {
   private async attachAgent(peer: RelayPeer, hello: MessageOf<'hello'>): Promise<PeerState> {
     const claims = await this.options.tokens.verify('relayAgent', hello.token);
     const sessionId = claims.sub;
+    await this.returning.arrived(sessionId);
     const row = await this.options.store.get(sessionId);
     if (!row || row.status === 'ended') return this.refuse(peer, 'SESSION_ENDED', 'This session has ended.');
     const live = this.sessions.get(sessionId);
@@ -403,6 +437,8 @@ export class Relay {
     const agent: AgentSide = { peer, info: hello.client };
     const policy = policySchema.safeParse(row.policy);
     const session = new LiveSession(sessionId, agent, policy.success ? policy.data : undefined);
+    // Back after a restart of the control plane: the end user already answered, and is not asked again.
+    if (row.status === 'active') session.resumeConsented(row.permissions ?? NO_PERMISSIONS, row.activatedAt);
     this.sessions.set(sessionId, session);
     await this.options.store.markAgentConnected(sessionId, this.options.node, hello.client);
     if (session.policy?.recordingMandatory && !(await this.openRecording(session))) return { role: 'closed' };
@@ -412,9 +448,24 @@ export class Relay {
     }
     peer.send(encodeControl({ type: 'welcome', protocol: PROTOCOL_VERSION, sessionId }));
     this.options.logger.info(
-      { event: 'connect', role: 'agent', sessionId, address: peer.address },
+      { event: 'connect', role: 'agent', sessionId, address: peer.address, consent: session.consent },
       'agent attached',
     );
+    if (row.agentConnectedAt) {
+      // Not awaited: the agent's next frames must find it attached.
+      this.options.audit
+        .record({
+          actorType: 'agent',
+          actorId: sessionId,
+          action: 'session.resume',
+          sessionId,
+          address: peer.address,
+          details: { consent: session.consent },
+        })
+        .catch((error: unknown) =>
+          this.options.logger.error({ err: error, sessionId }, 'could not audit a resumption'),
+        );
+    }
     return { role: 'agent', session };
   }
 
@@ -528,6 +579,11 @@ export class Relay {
         session.toOperators(message);
         if (unchanged) return;
         session.recorder?.event('session.permissions', { permissions: message.permissions });
+        this.options.store
+          .recordPermissions(session.id, message.permissions)
+          .catch((error: unknown) =>
+            this.options.logger.error({ err: error, sessionId: session.id }, 'could not store permissions'),
+          );
         void this.options.audit.record({
           actorType: 'agent',
           actorId: session.id,
@@ -657,7 +713,8 @@ export class Relay {
       await this.endSession(session, 'consent-refused');
       return;
     }
-    await this.options.store.markActive(session.id);
+    // The permissions as they are now: a change may have arrived while the consent was audited.
+    await this.options.store.markActive(session.id, session.permissions);
     session.requestKeyframe();
   }
 
@@ -683,6 +740,39 @@ export class Relay {
       },
       'operator left',
     );
+  }
+
+  /**
+   * Ends a session whose agent is not connected to this node (it did not come back after a restart),
+   * once: the database row and a `session.end` audit event.
+   */
+  private async endAbsent(sessionId: string, reason: EndReason): Promise<void> {
+    try {
+      if (!(await this.options.store.markEnded(sessionId, reason))) return;
+      this.options.logger.info({ event: 'close', sessionId, reason }, 'session ended');
+      await this.options.audit.record({
+        actorType: 'system',
+        actorId: null,
+        action: 'session.end',
+        sessionId,
+        details: { reason },
+      });
+    } catch (error) {
+      this.options.logger.error({ err: error, sessionId }, 'could not record the end of a session');
+    }
+  }
+
+  /** Lets a session go without ending it (shutdown): its sockets close, its row stays open. */
+  private suspend(session: LiveSession): void {
+    session.ended = true;
+    if (session.codeTimer) clearTimeout(session.codeTimer);
+    clearTimeout(session.agentGraceTimer);
+    this.sessions.delete(session.id);
+    for (const side of [session.agent.peer, ...[...session.operators.values()].map((o) => o.peer)]) {
+      side.close(CloseCode.serviceRestart, 'server restarting');
+    }
+    session.operators.clear();
+    this.options.logger.info({ event: 'close', sessionId: session.id }, 'session suspended for a restart');
   }
 
   private async endSession(

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { formatConnectionCode, normalizeConnectionCode, policySchema } from '../../protocol/index.ts';
-import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
+import { auditActor, principalStillValid, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
 import { participantsOf } from '../channels/participants.ts';
 import { SESSION_STATUSES } from '../db/schema.ts';
@@ -28,6 +28,8 @@ export const RELAY_TOKEN_TTL_MS = 60_000;
 export const MAX_WAIT_SECONDS = 60;
 /** How often a held wait re-reads the session, in milliseconds. */
 const WAIT_POLL_MS = 250;
+/** How often a held wait checks that its caller may still read (not disabled, not revoked), in milliseconds. */
+const WAIT_RECHECK_MS = 1_000;
 /** Agent platforms offered for download. */
 export const DOWNLOAD_PLATFORMS = ['linux-x64', 'win-x64'] as const;
 
@@ -410,12 +412,25 @@ export function sessionRoutes(services: Services) {
     const deadline = Date.now() + timeout * 1000;
     const aborted = c.req.raw.signal;
     // A script waiting for consent after /connect keeps its API participant (and the prompt) alive.
-    const lease = participantsOf(services).hold(id, c.get('principal'));
+    const principal = c.get('principal');
+    const lease = participantsOf(services).hold(id, principal);
+    // The caller was checked when the wait began; a disable or a revocation since then must end it.
+    const revoked = () =>
+      new ApiError(401, 'UNAUTHENTICATED', 'The operator was disabled, or the login or token revoked.');
     try {
+      let checkedAt = Date.now();
+      let waited = false;
       while (!reached(session, until) && Date.now() < deadline && !aborted.aborted) {
+        waited = true;
         await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+        if (Date.now() - checkedAt >= WAIT_RECHECK_MS) {
+          if (!(await principalStillValid(services, principal))) throw revoked();
+          checkedAt = Date.now();
+        }
         session = (await services.store.get(id)) ?? session;
       }
+      // On waking, whatever woke it: nothing is answered to a caller who lost access meanwhile.
+      if (waited && !(await principalStillValid(services, principal))) throw revoked();
     } finally {
       lease?.release();
     }

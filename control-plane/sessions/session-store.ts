@@ -1,6 +1,6 @@
 import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import { and, desc, eq, gt, isNull, lt, ne, or } from 'drizzle-orm';
-import { CONNECTION_CODE_DIGITS, type Policy } from '../../protocol/index.ts';
+import { CONNECTION_CODE_DIGITS, type Permissions, type Policy } from '../../protocol/index.ts';
 import type { Database } from '../db/client.ts';
 import { type AgentInfo, type SessionStatus, sessions } from '../db/schema.ts';
 
@@ -265,11 +265,20 @@ export class SessionStore {
       .limit(options.limit);
   }
 
-  async markActive(id: string): Promise<void> {
+  /** The end user consented: the session is active, with what they allowed. */
+  async markActive(id: string, permissions: Permissions): Promise<void> {
     await this.db
       .update(sessions)
-      .set({ status: 'active', activatedAt: new Date() })
+      .set({ status: 'active', activatedAt: new Date(), permissions })
       .where(and(eq(sessions.id, id), eq(sessions.status, 'waiting')));
+  }
+
+  /** The end user changed what they allow; kept so a session resumed after a restart goes on with it. */
+  async recordPermissions(id: string, permissions: Permissions): Promise<void> {
+    await this.db
+      .update(sessions)
+      .set({ permissions })
+      .where(and(eq(sessions.id, id), eq(sessions.status, 'active')));
   }
 
   /** Ends a session once; returns false when it had already ended. */
@@ -302,13 +311,14 @@ export class SessionStore {
     return rows.map((row) => row.id);
   }
 
-  /** Ends what a previous run of this node left open: its sockets are gone. */
-  async endOrphans(node: string): Promise<number> {
-    const rows = await this.db
-      .update(sessions)
-      .set({ status: 'ended', endedAt: new Date(), endReason: 'server-shutdown' })
-      .where(and(eq(sessions.relayNode, node), ne(sessions.status, 'ended')))
-      .returning({ id: sessions.id });
-    return rows.length;
+  /**
+   * Sessions a previous run of this node left open (it shut down or crashed with their agents
+   * connected): their agents may come back with their tokens and resume them.
+   */
+  async leftOpen(node: string): Promise<SessionRow[]> {
+    return this.db
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.relayNode, node), ne(sessions.status, 'ended')));
   }
 }

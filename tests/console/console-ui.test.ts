@@ -350,6 +350,30 @@ describe('operator console', () => {
     );
   });
 
+  it("after a restart of the control plane (close 1012) it rejoins by itself once the user's device is back", async () => {
+    await signIn();
+    const first = await goLive();
+    first.closeWith(1012, 'server restarting');
+    await page.waitForSelector('[data-testid=connection-lost]');
+    // The relay is back before the user's device: the first rejoin is refused, a later one gets in.
+    const second = await plane.peer(1, 15_000);
+    assert.equal((await second.waitFor('hello')).token, RELAY_TOKEN);
+    second.send({ type: 'error', code: 'AGENT_OFFLINE', message: "The user's device is not connected." });
+    second.closeWith(1008, 'AGENT_OFFLINE');
+    const third = await plane.peer(2, 15_000);
+    await third.waitFor('hello');
+    third.send({ type: 'welcome', protocol: 1, sessionId: 'sess-1' });
+    acceptAndConfigure(third, VIEW_AND_CONTROL, VIDEO);
+    stream(third);
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=session-status]')?.textContent?.includes('Connected'),
+    );
+    const joins = plane.requests.filter(
+      (request) => request.method === 'POST' && request.url === '/api/sessions/sess-1/join',
+    );
+    assert.equal(joins.length, 2, 'one join per attempt, none by hand');
+  });
+
   it('a relay refusal shows its reason with Try again', async () => {
     await signIn();
     await page.fill('[data-testid=code-input]', CODE);

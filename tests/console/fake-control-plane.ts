@@ -154,6 +154,11 @@ export class RelayPeer {
     });
   }
 
+  /** Closes the connection with a close code, as the relay does (1012 when the control plane restarts). */
+  closeWith(code: number, reason: string): void {
+    this.#socket.close(code, reason);
+  }
+
   /** Drops the connection without a closing handshake, as a crashed relay would. */
   drop(): void {
     this.#socket.terminate();

@@ -662,6 +662,25 @@ describe('the API runs commands and moves files through a live session', () => {
     });
   });
 
+  describe('revoking the token', () => {
+    it('stops its calls under way on the device: a running command fails with 401 and its slot leaves', async () => {
+      const own = await createToken(api, admin, ['sessions:read', 'sessions:write', 'exec'], 'revoked-soon');
+      const { agent, id } = await liveSession();
+      const pending = api.post(`/api/sessions/${id}/exec`, { token: own.token }, { command: 'sleep 30' });
+      const exec = await agent.client.next('exec');
+      assert.equal((await api.delete(`/api/tokens/${own.id}`, admin)).status, 204);
+      // Without the revocation reaching it, the command would run its 30 s and answer 200.
+      await assertProblem(await pending, 401, 'UNAUTHENTICATED');
+      const left = await agent.client.next('operator-left');
+      assert.equal(left.slot, exec.channel >>> 16, "the token's connection left the session");
+      await assertProblem(
+        await api.post(`/api/sessions/${id}/exec`, { token: own.token }, { command: 'id' }),
+        401,
+        'UNAUTHENTICATED',
+      );
+    });
+  });
+
   describe('the end of a session', () => {
     it('ends the participant: a running command fails with 410 and later calls are 410', async () => {
       const { agent, id } = await liveSession();

@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SessionRecorder } from '../../control-plane/recordings/session-recorder.ts';
-import { RECORDING_FAILED_MESSAGE } from '../../control-plane/relay/relay.ts';
+import { RECORDING_FAILED_MESSAGE, Relay } from '../../control-plane/relay/relay.ts';
 import { sweepOnce } from '../../control-plane/sessions/housekeeping.ts';
 import { DEFAULT_POLICY, encodeVideo, type Permissions, type Policy } from '../../protocol/index.ts';
 import { decodeRecording, type RecordingRecord, recordJson } from '../../protocol/recording.ts';
@@ -334,6 +334,48 @@ describe('recordings left open by a server that stopped abruptly', () => {
       assert.ok(row?.endedAt, 'the recording is closed');
       assert.ok(row.bytes > 0 && row.bytes === recorder.bytes, 'with the size of its file');
       await recorder.close();
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('recorded sessions and a restart of the control plane', () => {
+  it('a stop ends a session being recorded as server-shutdown, its recording finished', async () => {
+    const h = await harness();
+    try {
+      const { agent, grant } = await h.pair(RECORDED);
+      await h.cp.services.relay.shutdown();
+      assert.equal((await agent.next('end')).reason, 'server-shutdown');
+      assert.equal((await h.waitUntilEnded(grant.sessionId)).endReason, 'server-shutdown');
+      assert.ok((await h.finishedRecording(grant.sessionId)).endedAt);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('a recorded session left open by a crash ends at the next start as server-restart, audited', async () => {
+    const h = await harness();
+    try {
+      const { grant } = await h.pair(RECORDED);
+      const { services } = h.cp;
+      // The next run's relay finds the row open, as a kill -9 leaves it; its recording cannot go on.
+      const next = new Relay({ ...services, agentGraceMs: 30_000 });
+      try {
+        const leftOpen = await services.store.leftOpen(services.node);
+        assert.deepEqual(await next.resumeLeftOpen(leftOpen), { waiting: 0, ended: 1 });
+      } finally {
+        await next.shutdown();
+      }
+      assert.equal((await h.waitUntilEnded(grant.sessionId)).endReason, 'server-restart');
+      const audit = await expectJson<Page<AuditEvent>>(
+        await h.api.get(`/api/audit-events?sessionId=${grant.sessionId}&action=session.end`, h.admin),
+        200,
+      );
+      assert.deepEqual(
+        audit.items.map((event) => event.details),
+        [{ reason: 'server-restart' }],
+      );
     } finally {
       await h.stop();
     }

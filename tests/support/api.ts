@@ -64,8 +64,13 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-/** In-process requests to a test control plane (`app.request`), as a console or a script sends them. */
-export function apiClient(cp: TestControlPlane) {
+/** Where `apiClient` sends its requests: a test control plane's app in-process, or a real process over HTTP. */
+export interface ApiTarget {
+  app: Pick<TestControlPlane['app'], 'request'>;
+}
+
+/** Requests to a test control plane (`app.request`), as a console or a script sends them. */
+export function apiClient(cp: ApiTarget) {
   function request(
     method: string,
     path: string,

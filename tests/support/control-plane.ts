@@ -32,6 +32,15 @@ export interface StartOptions {
   helloTimeoutMs?: number;
 }
 
+/** A loopback port free right now, for a server whose URL must be known before it starts. */
+export function freePort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const probe = serve({ fetch: () => new Response(), port: 0, hostname: '127.0.0.1' }, (info) => {
+      probe.close(() => resolve(info.port));
+    });
+  });
+}
+
 /**
  * A real control plane on a temporary data directory (a real libSQL file), optionally listening on a
  * free loopback port for WebSocket and browser tests.
@@ -40,14 +49,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Tes
   const dataDir = mkdtempSync(join(tmpdir(), 'lifeline-test-'));
   let port = 0;
   let server: ReturnType<typeof serve> | undefined;
-  if (options.listen) {
-    // Reserve a free port first: the public URL (the tokens' issuer) must name it.
-    port = await new Promise<number>((resolve) => {
-      const probe = serve({ fetch: () => new Response(), port: 0, hostname: '127.0.0.1' }, (info) => {
-        probe.close(() => resolve(info.port));
-      });
-    });
-  }
+  // Reserve a free port first: the public URL (the tokens' issuer) must name it.
+  if (options.listen) port = await freePort();
   const url = `http://127.0.0.1:${port || 8080}`;
   const config = loadConfig({
     LIFELINE_DATA_DIR: dataDir,

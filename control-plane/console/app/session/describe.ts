@@ -27,6 +27,8 @@ const END_REASON_TEXT: Record<string, string> = {
   'code-expired': 'The connection code expired before the session started.',
   'admin-ended': 'An administrator ended the session.',
   'server-shutdown': 'The control plane shut down. Ask the user to start a new session.',
+  'server-restart':
+    "The control plane restarted and the user's device did not reconnect in time. Ask the user to start a new session.",
   error: 'The session ended because of an error.',
   'idle-timeout': 'The session ended after a time without activity, as its policy says.',
   'max-duration': 'The session reached the longest time its policy allows.',

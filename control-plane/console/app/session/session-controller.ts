@@ -14,9 +14,18 @@ import { type RelayCloseInfo, RelayConnection } from '../relay/relay-connection.
 import { saveBlob } from '../tools/save-blob.ts';
 import { SessionTools } from '../tools/session-tools.ts';
 import { relayErrorText } from './describe.ts';
-import { initialSessionState, isFinalPhase, type SessionState } from './session-state.ts';
+import { initialSessionState, isFinalPhase, type SessionPhase, type SessionState } from './session-state.ts';
 
 type Listener = (state: SessionState) => void;
+
+/** WebSocket's "service restart" close code: the relay closes with it when the control plane restarts. */
+const SERVICE_RESTART_CLOSE_CODE = 1012;
+/** How long the console rejoins by itself after a restart of the control plane, in milliseconds. */
+const RESTART_REJOIN_MS = 60_000;
+/** Pause before each rejoin attempt after a restart, in milliseconds. */
+const REJOIN_PAUSE_MS = 2_000;
+/** Failures that mean "not back yet" after a restart: the server, or the user's device, is on its way. */
+const NOT_BACK_YET = new Set(['AGENT_OFFLINE', 'NETWORK', 'RELAY_UNREACHABLE']);
 
 /**
  * One operator's view of one session: owns the relay socket, the video renderer and input
@@ -39,6 +48,7 @@ export class SessionController {
   #listeners = new Set<Listener>();
   #noticeId = 0;
   #disposed = false;
+  #rejoining = false;
 
   constructor(grant: SessionGrant) {
     this.#grant = grant;
@@ -265,6 +275,49 @@ export class SessionController {
     this.releaseControl();
     this.#renderer?.close();
     this.#set({ phase: 'lost', hasPicture: false });
+    if (info.code === SERVICE_RESTART_CLOSE_CODE) void this.#rejoinAfterRestart();
+  }
+
+  /**
+   * The control plane restarted: the session lives on there, and the user's device comes back within
+   * its grace period. Rejoin by itself until then rather than wait for the Reconnect button.
+   */
+  async #rejoinAfterRestart(): Promise<void> {
+    if (this.#rejoining) return;
+    this.#rejoining = true;
+    this.#notify('The control plane is restarting. Reconnecting…');
+    const deadline = Date.now() + RESTART_REJOIN_MS;
+    try {
+      while (Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, REJOIN_PAUSE_MS));
+        // Whatever the operator did meanwhile (reconnected, left, ended) is theirs to decide.
+        if (this.#disposed || !this.#notBackYet()) return;
+        await this.reconnect();
+        await this.#settled();
+        if (this.#disposed || !this.#notBackYet()) return;
+      }
+    } finally {
+      this.#rejoining = false;
+    }
+  }
+
+  /** Whether the session is dropped or refused only because the server or the device is not back yet. */
+  #notBackYet(): boolean {
+    const { phase, error } = this.#state;
+    return phase === 'lost' || (phase === 'failed' && error !== null && NOT_BACK_YET.has(error.code));
+  }
+
+  /** Resolves once the connection attempt under way has an outcome. */
+  #settled(): Promise<SessionPhase> {
+    return new Promise((resolve) => {
+      const check: Listener = (state) => {
+        if (state.phase === 'connecting') return;
+        this.#listeners.delete(check);
+        resolve(state.phase);
+      };
+      this.#listeners.add(check);
+      check(this.#state);
+    });
   }
 
   #finish(phase: 'ended' | 'declined', ended?: SessionState['ended']): void {
