@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -171,9 +171,11 @@ describe('nothing a shell or command started outlives the session (real agent)',
 
   it('processes a command detached in every way are gone once the command exits', async () => {
     const { slot } = await startSession();
-    // Each command exits once its detached process is running.
-    const channels = execEach(slot, (file) => `while [ ! -s ${file} ]; do sleep 0.1; done`);
+    // Each command exits once told to, after the test saw its detached process running: exiting
+    // at once would race the check, since the agent sweeps the moment a command exits.
+    const channels = execEach(slot, (file) => `while [ ! -e ${file}.go ]; do sleep 0.1; done`);
     const running = await detachedPids();
+    for (const { file } of WAYS) writeFileSync(join(shared!, `${file}.go`), '');
     await operator!.until(
       () => channels.every((channel) => operator!.messages('shell-exit').some((m) => m.channel === channel)),
       'every command to exit',
