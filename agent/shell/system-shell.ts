@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { win32 } from 'node:path';
 
 /** A program and its arguments. */
 export interface Invocation {
@@ -13,7 +15,10 @@ export interface Invocation {
  * only place in agent/shell/ that looks at the OS.
  */
 export interface SystemShell {
-  /** The user's interactive shell, without a login: `$SHELL` or /bin/sh; powershell.exe on Windows. */
+  /**
+   * The user's interactive shell, without a login: `$SHELL` or /bin/sh; on Windows PowerShell, or
+   * `%ComSpec%` (cmd) where PowerShell is not installed.
+   */
   interactive(): Invocation;
   /** One command line: `/bin/sh -c LINE`, or `cmd.exe /d /s /c "LINE"`. */
   command(line: string): Invocation;
@@ -46,8 +51,31 @@ const posix: SystemShell = {
   hangUp: (pid) => signalGroup(pid, 'SIGHUP'),
 };
 
+/**
+ * Windows PowerShell where it is installed (every desktop Windows since 7), else cmd: Windows editions
+ * without PowerShell exist (Nano Server, images that remove it), and so does Wine, which runs the
+ * Windows agent in CI and has no PowerShell.
+ *
+ * @example
+ * windowsInteractiveShell({ SystemRoot: 'C:\\Windows' }, () => false); // { file: 'cmd.exe', args: [] }
+ */
+export function windowsInteractiveShell(
+  env: NodeJS.ProcessEnv = process.env,
+  exists: (path: string) => boolean = existsSync,
+): Invocation {
+  const powershell = win32.join(
+    env['SystemRoot'] || 'C:\\Windows',
+    'System32',
+    'WindowsPowerShell',
+    'v1.0',
+    'powershell.exe',
+  );
+  if (exists(powershell)) return { file: powershell, args: ['-NoLogo'] };
+  return { file: env['ComSpec'] || 'cmd.exe', args: [] };
+}
+
 const windows: SystemShell = {
-  interactive: () => ({ file: 'powershell.exe', args: ['-NoLogo'] }),
+  interactive: () => windowsInteractiveShell(),
   // What Node's own `shell: true` does on Windows.
   command: (line) => ({
     file: process.env['ComSpec'] || 'cmd.exe',
