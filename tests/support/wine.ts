@@ -9,7 +9,7 @@ const execFileAsync = promisify(execFile);
 
 /** How long a fresh prefix may take to initialise on a busy 2-core machine, in ms (15 s when idle). */
 const PREFIX_INIT_TIMEOUT_MS = 4 * 60_000;
-/** How long one short Wine command (winecfg, cmd /c) may take, in ms. */
+/** How long one short Wine command (winecfg, wineserver) may take, in ms. */
 const COMMAND_TIMEOUT_MS = 2 * 60_000;
 
 /** A fresh Wine prefix (a Windows 10 `C:` drive and registry) on an X display. */
@@ -22,8 +22,6 @@ export interface Wine {
   tempDir: string;
   /** The Linux path of a path on Wine's `C:` drive, e.g. `C:\Users\Public` → `<prefix>/drive_c/Users/Public`. */
   hostPath(windowsPath: string): string;
-  /** Runs a Windows program to its end and returns its exit code and output (to a file, see below). */
-  run(program: string, args: string[]): Promise<{ code: number | null; output: string }>;
   /** Starts a Windows program in the background (a window such as notepad). */
   start(program: string, args: string[]): PtyProcess;
   /** Linux pids and command lines of this prefix's Windows processes whose command line matches. */
@@ -115,21 +113,6 @@ export async function startWine(display: string): Promise<Wine> {
       const match = /^[Cc]:\\?(.*)$/.exec(windowsPath);
       if (!match) throw new Error(`${windowsPath} is not a path on C:`);
       return join(prefix, 'drive_c', ...match[1]!.split('\\').filter(Boolean));
-    },
-    async run(program, args) {
-      try {
-        const { stdout, stderr } = await execFileAsync('wine', [program, ...args], {
-          env,
-          timeout: COMMAND_TIMEOUT_MS,
-        });
-        return { code: 0, output: stdout + stderr };
-      } catch (error) {
-        const failed = error as { code?: number | string; stdout?: string; stderr?: string };
-        return {
-          code: typeof failed.code === 'number' ? failed.code : null,
-          output: `${failed.stdout ?? ''}${failed.stderr ?? ''}`,
-        };
-      }
     },
     start: (program, args) => spawnOnPty('wine', [program, ...args], env),
     processes(match) {

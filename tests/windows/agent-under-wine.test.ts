@@ -21,7 +21,7 @@ const CODE = /(\d{3} \d{3} \d{3})/;
 const SCREEN = { width: 1024, height: 768 };
 /** The shared folder, with a space to exercise quoting in `cmd` and in the self-deletion helper. */
 const SHARED = 'C:\\shared folder';
-/** Where the user saved the download: a folder with a space, as `Downloads` often is not. */
+/** Where the user saved the download: a folder with a space, for the self-deletion helper's quoting. */
 const DOWNLOADS = 'C:\\Users\\Public\\My Downloads';
 const NOTE = 'note.txt';
 
@@ -142,8 +142,8 @@ describe('the Windows agent under Wine', { timeout: BUILD_TIMEOUT_MS + 20 * 60_0
     });
   }
 
-  /** The Windows path of a folder under the Wine user's `%TEMP%`. */
-  function dirs(hostDir: string): string {
+  /** The Windows path of a folder in the Wine user's `%TEMP%`. */
+  function windowsTempPath(hostDir: string): string {
     return `C:\\users\\${basename(join(wine.tempDir, '..'))}\\Temp\\${basename(hostDir)}`;
   }
 
@@ -203,7 +203,7 @@ describe('the Windows agent under Wine', { timeout: BUILD_TIMEOUT_MS + 20 * 60_0
     assert.equal(ffmpeg.length, 1, `one ffmpeg.exe runs: ${JSON.stringify(ffmpeg)}`);
     assert.match(ffmpeg[0]!.commandLine, /-f gdigrab .*-video_size 1024x768 -i desktop/);
     assert.ok(
-      ffmpeg[0]!.commandLine.toLowerCase().includes(`${dirs(workDir)}\\ffmpeg.exe`.toLowerCase()),
+      ffmpeg[0]!.commandLine.toLowerCase().includes(`${windowsTempPath(workDir)}\\ffmpeg.exe`.toLowerCase()),
       `ffmpeg.exe runs from the work directory: ${ffmpeg[0]!.commandLine}`,
     );
 
