@@ -152,18 +152,25 @@ describe('the Windows agent under Wine', { timeout: BUILD_TIMEOUT_MS + 20 * 60_0
     return readdirSync(wine.tempDir).filter((name) => name.startsWith(WORK_DIR_PREFIX));
   }
 
+  /** Downloads the stamped agent into a folder under DOWNLOADS, as a browser would; its Windows path. */
+  async function download(folder?: string): Promise<string> {
+    const response = await fetch(`${cp.url}/download/agent/win-x64`);
+    assert.equal(response.status, 200);
+    const path = `${DOWNLOADS}${folder ? `\\${folder}` : ''}\\lifeline-agent-win-x64.exe`;
+    mkdirSync(join(wine.hostPath(path), '..'), { recursive: true });
+    writeFileSync(wine.hostPath(path), Buffer.from(await response.arrayBuffer()));
+    return path;
+  }
+
   it('a downloaded agent starts under Wine, registers, and shows its code in its terminal UI', {
     timeout: 3 * WINE_WAIT_MS,
   }, async () => {
-    const response = await fetch(`${cp.url}/download/agent/win-x64`);
-    assert.equal(response.status, 200);
-    executable = wine.hostPath(`${DOWNLOADS}\\lifeline-agent-win-x64.exe`);
-    mkdirSync(join(executable, '..'), { recursive: true });
-    writeFileSync(executable, Buffer.from(await response.arrayBuffer()));
+    const path = await download();
+    executable = wine.hostPath(path);
     mkdirSync(wine.hostPath(SHARED), { recursive: true });
     writeFileSync(join(wine.hostPath(SHARED), NOTE), '');
 
-    agent = wine.start(`${DOWNLOADS}\\lifeline-agent-win-x64.exe`, ['--accept', '--files-root', SHARED]);
+    agent = wine.start(path, ['--accept', '--files-root', SHARED]);
     const code = await waitFor(
       'the Windows agent to show a code',
       () => CODE.exec(agent.output())?.[1],
@@ -403,5 +410,45 @@ describe('the Windows agent under Wine', { timeout: BUILD_TIMEOUT_MS + 20 * 60_0
     await waitFor('the helper to finish', () => wine.processes(/cmd\.exe/i).length === 0, WINE_WAIT_MS);
     assert.deepEqual(workDirs(), [], 'nothing of the agent is left in %TEMP%');
     assert.deepEqual(readdirSync(wine.hostPath(DOWNLOADS)), [], 'nothing is left where it was saved');
+  });
+
+  it('the next agent removes the work directory a killed one left, and one ended with q deletes itself', {
+    timeout: 4 * WINE_WAIT_MS,
+  }, async () => {
+    const killedExe = await download('killed');
+    const killed = wine.start(killedExe, []);
+    await waitFor('the first agent to show a code', () => CODE.exec(killed.output())?.[1], WINE_WAIT_MS);
+    const [stale] = workDirs();
+    assert.ok(stale, 'the first agent unpacked into %TEMP%');
+    // SIGKILL to Wine's loader is a crash for Windows: nothing cleans up.
+    await killed.kill();
+    assert.ok(existsSync(join(wine.tempDir, stale)), 'a killed agent leaves its directory');
+
+    const nextExe = await download('next');
+    const next = wine.start(nextExe, []);
+    await waitFor('the next agent to show a code', () => CODE.exec(next.output())?.[1], WINE_WAIT_MS);
+    const owners = () =>
+      workDirs().map((dir) => {
+        try {
+          return `${dir}: ${readdirSync(join(wine.tempDir, dir)).join(',')} ${readFileSync(join(wine.tempDir, dir, OWNER_FILE), 'utf8')}`;
+        } catch (error) {
+          return `${dir}: ${String(error)}`;
+        }
+      });
+    assert.equal(
+      existsSync(join(wine.tempDir, stale)),
+      false,
+      `the next start saw that the directory's Windows process is gone, and removed it: ${owners().join(' | ')}`,
+    );
+    const [own] = workDirs();
+    assert.ok(own, 'the next agent has its own work directory');
+    next.write('q');
+    assert.equal(await next.exited, 0, next.output());
+    await waitFor(
+      'the helper to delete the quit agent and its directory',
+      () => !existsSync(wine.hostPath(nextExe)) && !existsSync(join(wine.tempDir, own)),
+      WINE_WAIT_MS,
+    );
+    assert.equal(existsSync(wine.hostPath(killedExe)), true, 'a crashed agent could not delete itself');
   });
 });
