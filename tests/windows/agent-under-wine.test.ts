@@ -11,7 +11,8 @@ import { assertProblem, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { waitFor } from '../support/processes.ts';
 import { type PtyProcess, startWine, type Wine } from '../support/wine.ts';
-import { pointerLocation, runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
+import { visibleWindows, windowGeometry } from '../support/x-windows.ts';
+import { pointerLocation, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 /** How long the Windows build may take on a 2-core CI machine, in ms. */
 const BUILD_TIMEOUT_MS = 5 * 60_000;
@@ -53,38 +54,7 @@ async function canvasColour(page: Page, x: number, y: number): Promise<[number, 
 const near = (actual: readonly number[], expected: readonly number[], tolerance = 40) =>
   actual.every((value, i) => Math.abs(value - expected[i]!) <= tolerance);
 
-/** Ids of the visible X windows whose title matches; none when xdotool finds none (it exits 1). */
-async function searchWindows(display: string, title: string): Promise<string[]> {
-  const out = await runX('xdotool', ['search', '--onlyvisible', '--name', title], display).catch(() => '');
-  return out.split('\n').filter(Boolean);
-}
-
-/** Every visible X window with its position and size, from xdotool. */
-async function visibleWindows(display: string) {
-  const ids = (await runX('xdotool', ['search', '--onlyvisible', '--name', '.*'], display))
-    .trim()
-    .split('\n');
-  const windows = [];
-  for (const id of ids.filter(Boolean)) {
-    const geometry = await geometryOf(display, id).catch(() => undefined);
-    if (geometry) windows.push({ id, ...geometry });
-  }
-  return windows;
-}
-
-async function geometryOf(display: string, id: string) {
-  const shell = await runX('xdotool', ['getwindowgeometry', '--shell', id], display);
-  const value = (key: string) => Number(new RegExp(`^${key}=(\\d+)`, 'm').exec(shell)?.[1]);
-  return { x: value('X'), y: value('Y'), width: value('WIDTH'), height: value('HEIGHT') };
-}
-
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Position and size of the first visible X window whose title matches, from xdotool. */
-async function windowGeometry(display: string, title: string) {
-  const [id] = await searchWindows(display, title);
-  return id ? geometryOf(display, id) : undefined;
-}
 
 // The Windows executable as a user gets it (downloaded, stamped), run under Wine on Xvfb, driven by an
 // operator in headless Chromium and by a script through the API. What Wine cannot show is in the README.
