@@ -8,6 +8,7 @@ import { register } from './core/registration.ts';
 import { createNodeFileHost } from './files/node-file-host.ts';
 import { createInputInjector } from './input/input-injector.ts';
 import { resolveFfmpeg } from './media/ffmpeg-path.ts';
+import { installKeepAliveAfterConnect } from './node/connect-keepalive.ts';
 import { resolveFilesRoot } from './node/files-root.ts';
 import { AGENT_VERSION, hostInfo } from './node/host-info.ts';
 import { LinePrompt } from './node/line-prompt.ts';
@@ -248,6 +249,7 @@ async function main(): Promise<number> {
     return linePrompt;
   };
   try {
+    installKeepAliveAfterConnect();
     await installWebSocket();
     const target = await resolveTarget(state.packaged, { server: flagServer, code: values.code }, prompt);
     if (!target) {

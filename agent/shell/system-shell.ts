@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { win32 } from 'node:path';
 import { sweepMarked } from './proc-sweep.ts';
 
 /** A program and its arguments. */
@@ -14,7 +16,10 @@ export interface Invocation {
  * only place in agent/shell/ that looks at the OS.
  */
 export interface SystemShell {
-  /** The user's interactive shell, without a login: `$SHELL` or /bin/sh; powershell.exe on Windows. */
+  /**
+   * The user's interactive shell, without a login: `$SHELL` or /bin/sh; on Windows PowerShell, or
+   * `%ComSpec%` (cmd) where PowerShell is not installed.
+   */
   interactive(): Invocation;
   /** One command line: `/bin/sh -c LINE`, or `cmd.exe /d /s /c "LINE"`. */
   command(line: string): Invocation;
@@ -61,6 +66,29 @@ const posix: SystemShell = {
 
 const linux: SystemShell = { ...posix, sweep: sweepMarked };
 
+/**
+ * Windows PowerShell where it is installed (every desktop Windows since 7), else cmd: Windows editions
+ * without PowerShell exist (Nano Server, images that remove it), and so does Wine, which runs the
+ * Windows agent in CI and has no PowerShell.
+ *
+ * @example
+ * windowsInteractiveShell({ SystemRoot: 'C:\\Windows' }, () => false); // { file: 'cmd.exe', args: [] }
+ */
+export function windowsInteractiveShell(
+  env: NodeJS.ProcessEnv = process.env,
+  exists: (path: string) => boolean = existsSync,
+): Invocation {
+  const powershell = win32.join(
+    env['SystemRoot'] || 'C:\\Windows',
+    'System32',
+    'WindowsPowerShell',
+    'v1.0',
+    'powershell.exe',
+  );
+  if (exists(powershell)) return { file: powershell, args: ['-NoLogo'] };
+  return { file: env['ComSpec'] || 'cmd.exe', args: [] };
+}
+
 function taskkillTree(pid: number): void {
   spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on(
     'error',
@@ -69,7 +97,7 @@ function taskkillTree(pid: number): void {
 }
 
 const windows: SystemShell = {
-  interactive: () => ({ file: 'powershell.exe', args: ['-NoLogo'] }),
+  interactive: () => windowsInteractiveShell(),
   // What Node's own `shell: true` does on Windows.
   command: (line) => ({
     file: process.env['ComSpec'] || 'cmd.exe',

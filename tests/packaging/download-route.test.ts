@@ -44,7 +44,7 @@ describe('GET /download/agent/:platform', () => {
       platform: 'linux-x64',
       fileName: 'lifeline-agent-linux-x64',
       agentVersion: '0.0.0',
-      nodeVersion: '24.21.0',
+      nodeVersion: '22.23.3',
       size: executable.length,
       sha256,
       builtAt: new Date().toISOString(),

@@ -1,6 +1,6 @@
 /**
  * Reads one asset out of a SEA blob without running it, for the executables that cannot run here
- * (Windows). In Node 24's blob each asset is stored as its key and its content, each preceded by its
+ * (Windows). In Node 22's blob (unchanged in 24) each asset is stored as its key and its content, each preceded by its
  * length (uint64, little-endian): `len(key) key len(content) content`.
  *
  * @returns the content stored under `key`, or undefined when no asset has that key.

@@ -51,10 +51,20 @@ describe('the private work directory', () => {
     const stale = createWorkDir(parent);
     writeFileSync(join(stale.path, OWNER_FILE), JSON.stringify({ pid: deadPid(), startedAt: 0 }));
     writeFileSync(join(stale.path, 'ffmpeg'), 'unpacked');
+    // Another agent that is running (this process's parent stands in for it).
     const live = createWorkDir(parent);
+    writeFileSync(join(live.path, OWNER_FILE), JSON.stringify({ pid: process.ppid, startedAt: 0 }));
     assert.deepEqual(cleanStaleWorkDirs(parent), [stale.path]);
     assert.equal(existsSync(stale.path), false);
     assert.equal(existsSync(live.path), true);
+  });
+
+  it('a directory naming this very process is stale: a killed agent had the pid this run got again', () => {
+    // The cleanup runs before this run creates its own directory, so this one cannot be its own.
+    const recycled = createWorkDir(parent);
+    writeFileSync(join(recycled.path, 'robotjs.node'), 'unpacked');
+    assert.deepEqual(cleanStaleWorkDirs(parent), [recycled.path]);
+    assert.equal(existsSync(recycled.path), false);
   });
 
   it('an ownerless directory is kept while it may still be starting, and removed once old', () => {
