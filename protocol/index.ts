@@ -9,4 +9,5 @@ export * from './permissions.ts';
 export * from './policy.ts';
 export * from './result-codes.ts';
 export * from './scopes.ts';
+export * from './token-kinds.ts';
 export * from './version.ts';

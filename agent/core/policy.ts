@@ -1,10 +1,6 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { type Policy, policySchema } from '../../protocol/index.ts';
+import { type Policy, policySchema, TOKEN_KINDS } from '../../protocol/index.ts';
 import { AgentError } from './errors.ts';
-
-/** Audience and type of the control plane's policy tokens (control-plane/tokens/tokens.ts). */
-const POLICY_AUDIENCE = 'lifeline:agent-policy';
-const POLICY_TYPE = 'lifeline-agent-policy+jwt';
 
 /**
  * Verifies the session's policy token against the control plane's published keys and returns the
@@ -23,8 +19,8 @@ export async function verifyPolicyToken(
   try {
     ({ payload } = await jwtVerify(token, keys, {
       algorithms: ['EdDSA'],
-      audience: POLICY_AUDIENCE,
-      typ: POLICY_TYPE,
+      audience: TOKEN_KINDS.agentPolicy.aud,
+      typ: TOKEN_KINDS.agentPolicy.typ,
       subject: sessionId,
       requiredClaims: ['exp', 'sub'],
     }));

@@ -21,11 +21,6 @@ export const STAMP_FOOTER_BYTES = 4 + STAMP_MAGIC.length;
 /** A stamp is a few hundred bytes; anything near this is not one, in bytes. */
 export const MAX_STAMP_JWT_BYTES = 16 * 1024;
 
-/** `aud` of a stamp; must match `TOKEN_KINDS.agentStamp` on the control plane. */
-export const STAMP_AUDIENCE = 'lifeline:agent-stamp';
-/** `typ` header of a stamp; must match `TOKEN_KINDS.agentStamp` on the control plane. */
-export const STAMP_TYPE = 'lifeline-agent-stamp+jwt';
-
 /** The executables the control plane builds and serves. */
 export const AGENT_PLATFORMS = ['linux-x64', 'win-x64'] as const;
 export type AgentPlatform = (typeof AGENT_PLATFORMS)[number];

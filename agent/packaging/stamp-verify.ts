@@ -1,11 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, errors, importJWK, type JWK, jwtVerify } from 'jose';
-import {
-  looksLikeJwt,
-  STAMP_AUDIENCE,
-  STAMP_TYPE,
-  type StampConfig,
-  stampClaimsSchema,
-} from './stamp-format.ts';
+import { TOKEN_KINDS } from '../../protocol/index.ts';
+import { looksLikeJwt, type StampConfig, stampClaimsSchema } from './stamp-format.ts';
 
 /** How long the agent waits for the control plane's public keys, in milliseconds. */
 export const JWKS_TIMEOUT_MS = 10_000;
@@ -75,7 +70,7 @@ export async function verifyStamp(jwt: string, options: VerifyStampOptions = {})
   } catch (error) {
     throw new StampError('malformed', `This agent's configuration is damaged. ${ADVICE}`, { cause: error });
   }
-  if (header.alg !== 'EdDSA' || header.typ !== STAMP_TYPE || typeof header.kid !== 'string')
+  if (header.alg !== 'EdDSA' || header.typ !== TOKEN_KINDS.agentStamp.typ || typeof header.kid !== 'string')
     throw new StampError('malformed', `This agent's configuration is not a Lifeline stamp. ${ADVICE}`);
   if (KEY_CARRYING_HEADERS.some((name) => name in header))
     throw new StampError(
@@ -98,8 +93,8 @@ export async function verifyStamp(jwt: string, options: VerifyStampOptions = {})
     ({ payload } = await jwtVerify(jwt, await importJWK(key, 'EdDSA'), {
       algorithms: ['EdDSA'],
       issuer,
-      audience: STAMP_AUDIENCE,
-      typ: STAMP_TYPE,
+      audience: TOKEN_KINDS.agentStamp.aud,
+      typ: TOKEN_KINDS.agentStamp.typ,
       requiredClaims: ['iat', 'exp', 'jti', 'sub'],
     }));
   } catch (error) {

@@ -1,30 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
+import { TOKEN_KINDS, type TokenKind } from '../../protocol/index.ts';
 import { type KeyRing, SIGNING_ALG } from '../keys/signing-keys.ts';
-
-/**
- * Every kind of token has its own audience and `typ`, so a token minted for one purpose is refused
- * everywhere else.
- */
-export const TOKEN_KINDS = {
-  /** The console's login cookie. */
-  console: { aud: 'lifeline:console', typ: 'lifeline-console+jwt' },
-  /** Lets an operator's socket join one session on the relay; single use, a minute long. */
-  relayOperator: { aud: 'lifeline:relay-operator', typ: 'lifeline-relay-operator+jwt' },
-  /** Lets an agent's socket attach to the session it registered. */
-  relayAgent: { aud: 'lifeline:relay-agent', typ: 'lifeline-relay-agent+jwt' },
-  /** The effective policy of a session, for the agent to verify and enforce. */
-  agentPolicy: { aud: 'lifeline:agent-policy', typ: 'lifeline-agent-policy+jwt' },
-  /**
-   * The configuration appended to each agent download (see agent/packaging/stamp-format.ts, which
-   * holds the same `aud` and `typ`): `sub` platform, `exe` build digest, optionally `sid` + `relay`.
-   */
-  agentStamp: { aud: 'lifeline:agent-stamp', typ: 'lifeline-agent-stamp+jwt' },
-  /** A browser an operator logged in from (`sub` the operator): exempts it from the account-wide login delay. */
-  loginDevice: { aud: 'lifeline:login-device', typ: 'lifeline-login-device+jwt' },
-} as const;
-
-export type TokenKind = keyof typeof TOKEN_KINDS;
 
 export interface TokenClaims extends JWTPayload {
   sub: string;

@@ -11,7 +11,8 @@ import {
   jwtVerify,
   SignJWT,
 } from 'jose';
-import { isTokenError, TOKEN_KINDS, type TokenKind } from '../../control-plane/tokens/tokens.ts';
+import { isTokenError } from '../../control-plane/tokens/tokens.ts';
+import { TOKEN_KINDS, type TokenKind } from '../../protocol/index.ts';
 import {
   loginCookie,
   registerAgent,

@@ -9,12 +9,10 @@ import { digestPrefix, readStamp } from '../../agent/packaging/own-stamp.ts';
 import {
   encodeStampTrailer,
   parseStampFooter,
-  STAMP_AUDIENCE,
   STAMP_FOOTER_BYTES,
-  STAMP_TYPE,
 } from '../../agent/packaging/stamp-format.ts';
 import { isStampError, type StampErrorKind, verifyStamp } from '../../agent/packaging/stamp-verify.ts';
-import { TOKEN_KINDS } from '../../control-plane/tokens/tokens.ts';
+import { TOKEN_KINDS } from '../../protocol/index.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 
 const EXE_DIGEST = createHash('sha256').update('an executable').digest('base64url');
@@ -65,10 +63,6 @@ describe('stamp trailer', () => {
     const footer = encodeStampTrailer('x.y.z').subarray(-STAMP_FOOTER_BYTES);
     assert.equal(parseStampFooter(footer, STAMP_FOOTER_BYTES + 5), 5);
     assert.equal(parseStampFooter(footer, STAMP_FOOTER_BYTES + 4), undefined);
-  });
-
-  it('the agent and the control plane agree on the stamp audience and type', () => {
-    assert.deepEqual(TOKEN_KINDS.agentStamp, { aud: STAMP_AUDIENCE, typ: STAMP_TYPE });
   });
 
   it('digests only the bytes before the stamp', async () => {
@@ -130,9 +124,13 @@ describe('stamp verification against the control plane that signed it', () => {
   it('a stamp signed with another key under the server key id is refused', async () => {
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
     const forged = await new SignJWT({ exe: EXE_DIGEST })
-      .setProtectedHeader({ alg: 'EdDSA', kid: cp.services.keys.current.kid, typ: STAMP_TYPE })
+      .setProtectedHeader({
+        alg: 'EdDSA',
+        kid: cp.services.keys.current.kid,
+        typ: TOKEN_KINDS.agentStamp.typ,
+      })
       .setIssuer(cp.url)
-      .setAudience(STAMP_AUDIENCE)
+      .setAudience(TOKEN_KINDS.agentStamp.aud)
       .setSubject('linux-x64')
       .setJti('forged')
       .setIssuedAt()
@@ -147,11 +145,11 @@ describe('stamp verification against the control plane that signed it', () => {
       .setProtectedHeader({
         alg: 'EdDSA',
         kid: 'attacker',
-        typ: STAMP_TYPE,
+        typ: TOKEN_KINDS.agentStamp.typ,
         jwk: await exportJWK(publicKey),
       })
       .setIssuer(cp.url)
-      .setAudience(STAMP_AUDIENCE)
+      .setAudience(TOKEN_KINDS.agentStamp.aud)
       .setSubject('linux-x64')
       .setJti('forged')
       .setIssuedAt()
@@ -165,9 +163,9 @@ describe('stamp verification against the control plane that signed it', () => {
   it('a stamp under a key id the server does not publish is refused', async () => {
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
     const forged = await new SignJWT({ exe: EXE_DIGEST })
-      .setProtectedHeader({ alg: 'EdDSA', kid: 'retired-key', typ: STAMP_TYPE })
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'retired-key', typ: TOKEN_KINDS.agentStamp.typ })
       .setIssuer(cp.url)
-      .setAudience(STAMP_AUDIENCE)
+      .setAudience(TOKEN_KINDS.agentStamp.aud)
       .setSubject('linux-x64')
       .setJti('forged')
       .setIssuedAt()
