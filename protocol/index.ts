@@ -1,4 +1,5 @@
 export * from './channels.ts';
+export * from './close-codes.ts';
 export * from './connection-code.ts';
 export * from './device-text.ts';
 export * from './frames.ts';

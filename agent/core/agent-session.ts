@@ -1,4 +1,5 @@
 import {
+  CloseCode,
   type ControlMessage,
   DEFAULT_OFFER,
   decodeFrame,
@@ -420,7 +421,8 @@ export class AgentSession {
     await this.screen.stop();
     const left = await this.channels.finish();
     if (left.length > 0) this.options.ui.status(`Could not delete partial uploads: ${left.join(', ')}`);
-    if (this.socket && this.socket.readyState !== WebSocket.CLOSED) this.socket.close(1000, outcome.reason);
+    if (this.socket && this.socket.readyState !== WebSocket.CLOSED)
+      this.socket.close(CloseCode.normal, outcome.reason);
     this.resolveDone(outcome);
   }
 }

@@ -1,5 +1,6 @@
 import {
   type Capability,
+  CloseCode,
   encodeControl,
   isKeyframe,
   MAX_SLOT,
@@ -173,7 +174,7 @@ export class LiveSession {
 /** Sends unless the peer is hopelessly behind, in which case it is closed instead of buffered for. */
 export function sendBounded(peer: RelayPeer, bytes: Uint8Array): void {
   if (peer.bufferedAmount() + bytes.byteLength > MAX_BUFFERED_BYTES) {
-    peer.close(4002, 'too slow');
+    peer.close(CloseCode.tooSlow, 'too slow');
     return;
   }
   peer.send(bytes);

@@ -13,16 +13,3 @@ export interface RelayConnection {
   onMessage(data: Uint8Array): void;
   onClose(): void;
 }
-
-/** WebSocket close codes the relay uses. */
-export const CloseCode = {
-  normal: 1000,
-  policy: 1008,
-  tooBig: 1009,
-  /** The control plane is restarting: the session stays open, reconnect. */
-  serviceRestart: 1012,
-  helloTimeout: 4001,
-  tooSlow: 4002,
-  /** The peer kept sending messages that make the server write faster than its budget allows. */
-  flood: 4003,
-} as const;

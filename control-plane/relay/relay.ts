@@ -1,4 +1,5 @@
 import {
+  CloseCode,
   type ControlMessage,
   DEFAULT_OFFER,
   decodeFrame,
@@ -27,7 +28,7 @@ import { type AgentSide, LiveSession, type OperatorSide } from './live-session.t
 import { MessageBudget } from './message-budget.ts';
 import { type JoinDeps, joinOperator, type OperatorIdentity } from './operator-join.ts';
 import { PermissionRequests } from './permission-requests.ts';
-import { CloseCode, type RelayConnection, type RelayPeer } from './relay-peer.ts';
+import type { RelayConnection, RelayPeer } from './relay-peer.ts';
 import { ReturningAgents } from './returning-agents.ts';
 
 /** A peer whose hello has not arrived by then is closed, in milliseconds. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildConsoleAssets } from '../../control-plane/console/index.ts';
-import type { InputEvent } from '../../protocol/index.ts';
+import { CloseCode, type InputEvent } from '../../protocol/index.ts';
 import {
   acceptAndConfigure,
   FakeControlPlane,
@@ -353,13 +353,13 @@ describe('operator console', () => {
   it("after a restart of the control plane (close 1012) it rejoins by itself once the user's device is back", async () => {
     await signIn();
     const first = await goLive();
-    first.closeWith(1012, 'server restarting');
+    first.closeWith(CloseCode.serviceRestart, 'server restarting');
     await page.waitForSelector('[data-testid=connection-lost]');
     // The relay is back before the user's device: the first rejoin is refused, a later one gets in.
     const second = await plane.peer(1, 15_000);
     assert.equal((await second.waitFor('hello')).token, RELAY_TOKEN);
     second.send({ type: 'error', code: 'AGENT_OFFLINE', message: "The user's device is not connected." });
-    second.closeWith(1008, 'AGENT_OFFLINE');
+    second.closeWith(CloseCode.policy, 'AGENT_OFFLINE');
     const third = await plane.peer(2, 15_000);
     await third.waitFor('hello');
     third.send({ type: 'welcome', protocol: 1, sessionId: 'sess-1' });

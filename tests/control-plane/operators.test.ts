@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { currentTotp, verifyTotp } from '../../control-plane/auth/totp.ts';
+import { CloseCode } from '../../protocol/index.ts';
 import {
   type ApiClient,
   apiClient,
@@ -245,7 +246,7 @@ describe('operators', () => {
         elapsedMs <= DISABLE_CLOSES_SOCKETS_WITHIN_MS,
         `closed ${Math.round(elapsedMs)} ms after the PATCH answered`,
       );
-      assert.equal(closed.code, 1008);
+      assert.equal(closed.code, CloseCode.policy);
 
       await assertProblem(await api.get('/api/auth/me', { cookie }), 401, 'UNAUTHENTICATED');
       await assertProblem(await api.get('/api/sessions', { cookie }), 401, 'UNAUTHENTICATED');
@@ -290,7 +291,7 @@ describe('operators', () => {
         await api.patch(`/api/operators/${account.id}`, admin, { organisationId: orgB.id }),
         200,
       );
-      assert.equal((await operator.waitClosed()).code, 1008);
+      assert.equal((await operator.waitClosed()).code, CloseCode.policy);
       await assertProblem(await api.get('/api/auth/me', { cookie }), 401, 'UNAUTHENTICATED');
       await agent.close();
     });
@@ -327,7 +328,7 @@ describe('operators', () => {
       await agent.next('operator-joined', 1);
 
       assert.equal((await api.post('/api/auth/logout', { cookie: first })).status, 204);
-      assert.equal((await onFirst.waitClosed()).code, 1008);
+      assert.equal((await onFirst.waitClosed()).code, CloseCode.policy);
       assert.equal((await agent.next('operator-left')).operatorId, account.id);
       await assertProblem(await api.get('/api/auth/me', { cookie: first }), 401, 'UNAUTHENTICATED');
       // The other login and its socket are untouched.

@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import {
+  CloseCode,
   type ControlMessage,
   type ControlMessageType,
   decodeFrame,
@@ -195,7 +196,7 @@ export class RelayClient {
   /** Closes the socket (forcibly if the close handshake does not finish) and waits for it. */
   async close(): Promise<void> {
     if (this.closedWith) return;
-    this.ws.close(1000);
+    this.ws.close(CloseCode.normal);
     const timer = setTimeout(() => this.ws.terminate(), 1_000);
     await this.closed;
     clearTimeout(timer);

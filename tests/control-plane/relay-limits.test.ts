@@ -3,8 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { count, eq, sql } from 'drizzle-orm';
 import { auditEvents } from '../../control-plane/db/schema.ts';
 import { WRITE_BURST } from '../../control-plane/relay/message-budget.ts';
-import { CloseCode } from '../../control-plane/relay/relay-peer.ts';
-import type { Permissions } from '../../protocol/index.ts';
+import { CloseCode, type Permissions } from '../../protocol/index.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { connectAgent, consentedSession, eventually, type RelayClient } from './relay-client.ts';
 

@@ -6,6 +6,7 @@ import { runInNewContext } from 'node:vm';
 import { MAX_BUFFERED_VIDEO_BYTES } from '../../control-plane/relay/live-session.ts';
 import type { RelayPeer } from '../../control-plane/relay/relay-peer.ts';
 import {
+  CloseCode,
   encodeControl,
   encodeVideo,
   FrameKind,
@@ -281,8 +282,8 @@ describe('relay', () => {
       operator.send({ type: 'end', reason: 'operator-ended' });
       assert.equal((await agent.next('end')).reason, 'operator-ended');
       assert.equal((await operator.next('end')).reason, 'operator-ended');
-      assert.equal((await agent.waitClosed()).code, 1000);
-      assert.equal((await operator.waitClosed()).code, 1000);
+      assert.equal((await agent.waitClosed()).code, CloseCode.normal);
+      assert.equal((await operator.waitClosed()).code, CloseCode.normal);
       await eventually(
         async () => (await sessionOf(cp, sessionId, cookie)).status === 'ended',
         'session ended',
@@ -337,7 +338,7 @@ describe('relay', () => {
         headers: { cookie: ownCookie },
       });
       assert.equal(logout.status, 204);
-      assert.equal((await operator.waitClosed()).code, 1008);
+      assert.equal((await operator.waitClosed()).code, CloseCode.policy);
       assert.equal((await agent.next('operator-left')).operatorId, operatorId);
       assert.equal(agent.isClosed, false, 'the session goes on for other operators');
       await agent.close();
@@ -355,7 +356,7 @@ describe('relay', () => {
         sockets.push(client);
         await client.sendBytes(first);
         assert.equal((await client.next('error')).code, 'MALFORMED');
-        assert.equal((await client.waitClosed()).code, 1008);
+        assert.equal((await client.waitClosed()).code, CloseCode.policy);
       }
     });
 
@@ -371,7 +372,7 @@ describe('relay', () => {
       const client = await RelayClient.connect(relayUrl(cp));
       sockets.push(client);
       const closed = await client.waitClosed(HELLO_TIMEOUT_MS + 5_000);
-      assert.equal(closed.code, 4001);
+      assert.equal(closed.code, CloseCode.helloTimeout);
       assert.equal(client.messages('error')[0]?.code, 'HELLO_TIMEOUT');
     });
 
@@ -407,7 +408,7 @@ describe('relay', () => {
       tooBig[0] = FrameKind.video;
       tooBig[1] = 1;
       agent.ws.send(tooBig);
-      assert.equal((await agent.waitClosed()).code, 1009);
+      assert.equal((await agent.waitClosed()).code, CloseCode.tooBig);
       assert.equal((await operator.next('end')).reason, 'agent-disconnected');
       await eventually(
         async () => (await sessionOf(cp, sessionId, cookie)).status === 'ended',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Relay } from '../../control-plane/relay/relay.ts';
-import type { Permissions } from '../../protocol/index.ts';
+import { CloseCode, type Permissions } from '../../protocol/index.ts';
 import {
   type ApiClient,
   type AuditEvent,
@@ -182,7 +182,7 @@ describe('live sessions survive a restart of the control plane', () => {
     // An operator's console on the session is told the server restarts, not that the session ended.
     const watching = await joinConsole(api, firstAdmin, sessionId);
     assert.equal(await cp!.stop('SIGTERM'), 0, 'a graceful stop exits 0');
-    assert.equal((await watching.waitClosed()).code, 1012);
+    assert.equal((await watching.waitClosed()).code, CloseCode.serviceRestart);
     assert.deepEqual(watching.messages('end'), []);
     ({ api } = await start(GRACE_SECONDS));
     assert.equal(
@@ -256,7 +256,7 @@ describe('a session resumed after a restart goes on with what the end user allow
 
       // A restart in process: the sockets close as a service restart and a new relay takes over.
       await cp.services.relay.shutdown();
-      assert.equal((await agent.waitClosed()).code, 1012);
+      assert.equal((await agent.waitClosed()).code, CloseCode.serviceRestart);
       assert.deepEqual(agent.messages('end'), [], 'the agent is not told the session ended');
       const next = new Relay({ ...cp.services, agentGraceMs: 30_000 });
       cp.services.relay = next;

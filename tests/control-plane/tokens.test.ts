@@ -12,7 +12,7 @@ import {
   SignJWT,
 } from 'jose';
 import { isTokenError } from '../../control-plane/tokens/tokens.ts';
-import { TOKEN_KINDS, type TokenKind } from '../../protocol/index.ts';
+import { CloseCode, TOKEN_KINDS, type TokenKind } from '../../protocol/index.ts';
 import {
   loginCookie,
   registerAgent,
@@ -260,7 +260,7 @@ describe('tokens', () => {
         const error = await client.next('error');
         assert.equal(error.code, 'TOKEN_INVALID');
         assert.equal(error.message, 'The agent token is invalid.');
-        assert.equal((await client.waitClosed()).code, 1008);
+        assert.equal((await client.waitClosed()).code, CloseCode.policy);
       }
       assert.equal(cp.services.relay.isLive(registration.sessionId), false);
     });

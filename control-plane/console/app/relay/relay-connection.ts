@@ -1,4 +1,5 @@
 import {
+  CloseCode,
   type ControlMessage,
   decodeFrame,
   encodeControl,
@@ -68,7 +69,7 @@ export class RelayConnection {
       });
       this.#welcomeTimer = setTimeout(() => {
         // A relay that never answers looks like a lost connection to the operator.
-        if (!this.#welcomed) this.#socket.close(4000, 'no welcome');
+        if (!this.#welcomed) this.#socket.close(CloseCode.noWelcome, 'no welcome');
       }, WELCOME_TIMEOUT_MS);
     });
     this.#socket.addEventListener('message', (event) => this.#receive(event.data));
@@ -99,7 +100,7 @@ export class RelayConnection {
   close(): void {
     this.#closedByUs = true;
     if (this.#socket.readyState === WebSocket.CONNECTING || this.#socket.readyState === WebSocket.OPEN) {
-      this.#socket.close(1000, 'operator left');
+      this.#socket.close(CloseCode.normal, 'operator left');
     }
   }
 

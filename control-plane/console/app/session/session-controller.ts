@@ -1,5 +1,6 @@
 import {
   type VideoFrame as AccessUnit,
+  CloseCode,
   type ControlMessage,
   NO_PERMISSIONS,
   type Permissions,
@@ -18,8 +19,6 @@ import { initialSessionState, isFinalPhase, type SessionPhase, type SessionState
 
 type Listener = (state: SessionState) => void;
 
-/** WebSocket's "service restart" close code: the relay closes with it when the control plane restarts. */
-const SERVICE_RESTART_CLOSE_CODE = 1012;
 /** How long the console rejoins by itself after a restart of the control plane, in milliseconds. */
 const RESTART_REJOIN_MS = 60_000;
 /** Pause before each rejoin attempt after a restart, in milliseconds. */
@@ -275,7 +274,7 @@ export class SessionController {
     this.releaseControl();
     this.#renderer?.close();
     this.#set({ phase: 'lost', hasPicture: false });
-    if (info.code === SERVICE_RESTART_CLOSE_CODE) void this.#rejoinAfterRestart();
+    if (info.code === CloseCode.serviceRestart) void this.#rejoinAfterRestart();
   }
 
   /**
