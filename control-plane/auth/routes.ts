@@ -12,6 +12,7 @@ import {
   cookieAuth,
   createApi,
   idempotencyHeader,
+  idParam,
   json,
   jsonBody,
   page,
@@ -193,7 +194,7 @@ const routes = {
     tags: ['tokens'],
     summary: 'Revoke an API token',
     security: authenticated,
-    request: { params: z.object({ id: z.string().max(64) }) },
+    request: { params: idParam },
     responses: { 204: { description: 'Revoked' }, ...problems(401, 403, 404) },
   }),
 };

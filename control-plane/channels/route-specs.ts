@@ -10,6 +10,7 @@ import {
 import {
   authenticated,
   idempotencyHeader,
+  idParam,
   json,
   jsonBody,
   problemSchema,
@@ -19,8 +20,6 @@ import {
 
 /** Longest path accepted, in characters (the protocol's bound). */
 const MAX_PATH_CHARS = 4096;
-
-const idParam = z.object({ id: z.string().min(1).max(64) });
 
 /** A problem response with a description of its own, for statuses the shared table does not name. */
 function problem(description: string) {

@@ -10,6 +10,7 @@ import {
   authenticated,
   createApi,
   idempotencyHeader,
+  idParam,
   json,
   jsonBody,
   page,
@@ -32,7 +33,6 @@ const groupSchema = z
     createdAt: z.string(),
   })
   .openapi('DeviceGroup');
-const idParam = z.object({ id: z.string().max(64) });
 
 const routes = {
   list: createRoute({

@@ -52,6 +52,9 @@ export function problems(...statuses: number[]) {
   );
 }
 
+/** The `{id}` path parameter of a resource: never empty, at most 64 characters. */
+export const idParam = z.object({ id: z.string().min(1).max(64) });
+
 /** A JSON request body. */
 export function jsonBody<T extends z.ZodType>(schema: T) {
   return { content: { 'application/json': { schema } }, required: true } as const;

@@ -12,6 +12,7 @@ import {
   authenticated,
   createApi,
   idempotencyHeader,
+  idParam,
   json,
   jsonBody,
   page,
@@ -23,7 +24,6 @@ import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 
 const passwordSchema = z.string().min(12, 'Passwords need at least 12 characters').max(1000);
-const idParam = z.object({ id: z.string().max(64) });
 
 const routes = {
   list: createRoute({

@@ -5,7 +5,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { canSeeOrganisation } from '../auth/scopes.ts';
 import type { Principal } from '../http/app-env.ts';
-import { authenticated, createApi, json, problems, z } from '../http/openapi.ts';
+import { authenticated, createApi, idParam, json, problems, z } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import type { RecordingRow } from './recordings.ts';
@@ -25,7 +25,6 @@ const recordingSchema = z
   .openapi('Recording');
 
 const binary = z.string().openapi({ format: 'binary' });
-const idParam = z.object({ id: z.string().min(1).max(64) });
 const recordingDescription =
   'A `.llrec` file: a header line `LLREC1 {json}`, then records `[u32 length][f64 ms since start][u8 kind][payload]` (big-endian; kinds 1 video frame as sent on the wire, 2 video-config JSON, 3 chat JSON, 4 event JSON). Every viewing is audited as `recording.view`.';
 

@@ -11,6 +11,7 @@ import {
   authenticated,
   createApi,
   idempotencyHeader,
+  idParam,
   json,
   jsonBody,
   page,
@@ -75,7 +76,6 @@ const codeSchema = z
     downloads: z.record(z.string(), z.string()).openapi({ description: 'Agent download link per platform' }),
   })
   .openapi('SessionCode');
-const idParam = z.object({ id: z.string().min(1).max(64) });
 
 const routes = {
   create: createRoute({
