@@ -78,7 +78,7 @@ describe('the relay and its peers notice a silent connection', () => {
     xvfb = await startXvfb({ width: 320, height: 240 });
     cp = await startControlPlane({
       listen: true,
-      env: { LIFELINE_PING_SECONDS: String(PING_SECONDS), LIFELINE_AGENT_GRACE_SECONDS: '3' },
+      env: { LIFELINE_PING_SECONDS: String(PING_SECONDS), LIFELINE_AGENT_GRACE_SECONDS: '6' },
     });
     const api = apiClient(cp);
     const admin = { cookie: await loginCookie(cp.app) };
@@ -108,11 +108,15 @@ describe('the relay and its peers notice a silent connection', () => {
 
     // A frozen machine: its socket stays open, and silent.
     agent.child.kill('SIGSTOP');
-    await waitFor(
+    const gone = await waitFor(
       'the API to report the frozen agent disconnected',
-      async () => (await state()).agentConnected === false,
+      async () => {
+        const now = await state();
+        return now.agentConnected ? false : now;
+      },
       PING_SECONDS * 1000 * 20,
     );
+    assert.notEqual(gone.status, 'ended', 'reported disconnected already during its grace period');
     const ended = await expectJson<SessionState>(
       await api.get(`/api/sessions/${id}/wait?until=ended&timeout=30`, admin),
       200,
@@ -185,9 +189,11 @@ describe('the relay and its peers notice a silent connection', () => {
     const markEnded = store.markEnded.bind(store);
     let writing = 0;
     let most = 0;
+    // Each write takes a moment, as on a database server across the network.
     store.markEnded = async (...args: Parameters<typeof markEnded>) => {
       most = Math.max(most, ++writing);
       try {
+        await sleep(50);
         return await markEnded(...args);
       } finally {
         writing--;
