@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { MAX_EXEC_OUTPUT_BYTES } from '../protocol/index.ts';
 import { trustedProxies } from './http/client-address.ts';
+import { PING_SECONDS } from './relay/liveness.ts';
 
 /** Raised when the environment cannot make a working configuration; the message says what to fix. */
 export class ConfigError extends Error {
@@ -35,6 +36,11 @@ export interface Config {
    * agents of the sessions that were live, in milliseconds.
    */
   agentGraceMs: number;
+  /**
+   * How often the relay pings every socket, in milliseconds; a peer that answers none of two pings
+   * in a row and sends nothing is disconnected (so within three intervals).
+   */
+  pingMs: number;
   /** Lifetime of an operator's console login, in milliseconds. */
   loginTtlMs: number;
   /** Secure flag on cookies; on when the public URL is https. */
@@ -84,6 +90,7 @@ const envSchema = z.object({
     .max(24 * 60)
     .default(15),
   LIFELINE_AGENT_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  LIFELINE_PING_SECONDS: z.coerce.number().min(0.1).max(300).default(PING_SECONDS),
   LIFELINE_LOGIN_TTL_MINUTES: z.coerce
     .number()
     .positive()
@@ -165,6 +172,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     codeTtlMs: e.LIFELINE_CODE_TTL_MINUTES * MINUTE_MS,
     loginTtlMs: e.LIFELINE_LOGIN_TTL_MINUTES * MINUTE_MS,
     agentGraceMs: e.LIFELINE_AGENT_GRACE_SECONDS * 1000,
+    pingMs: e.LIFELINE_PING_SECONDS * 1000,
     secureCookies: publicUrl.startsWith('https:'),
     recordingRetentionMs: e.LIFELINE_RECORDING_RETENTION_DAYS * 24 * 60 * MINUTE_MS,
     trustedProxies: proxies,
@@ -213,6 +221,7 @@ export function describeConfig(config: Config): { [K in keyof Config]: unknown }
     adminUsername: config.adminUsername,
     codeTtlMs: config.codeTtlMs,
     agentGraceMs: config.agentGraceMs,
+    pingMs: config.pingMs,
     loginTtlMs: config.loginTtlMs,
     secureCookies: config.secureCookies,
     recordingRetentionMs: config.recordingRetentionMs,

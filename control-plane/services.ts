@@ -104,6 +104,7 @@ export async function createServices(
     node,
     operatorMayConnect: mayConnect,
     agentGraceMs: config.agentGraceMs,
+    pingMs: config.pingMs,
     recordings,
   });
   // Before the recordings are tidied: a recorded session left open ends here, and its file with it.

@@ -3,6 +3,7 @@ export * from './close-codes.ts';
 export * from './connection-code.ts';
 export * from './device-text.ts';
 export * from './frames.ts';
+export * from './heartbeat.ts';
 export * from './input.ts';
 export * from './mask-command.ts';
 export * from './messages.ts';

@@ -91,6 +91,11 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     permissions: permissionsSchema.optional(),
     /** Operators only: the high 16 bits of every channel id this connection opens (channels.ts). */
     slot: z.number().int().min(1).max(0xffff).optional(),
+    /**
+     * The relay answers `heartbeat`: send one this often (in seconds) and take the relay for gone when
+     * nothing at all came back for two intervals (heartbeat.ts). Absent from relays that predate it.
+     */
+    heartbeatSeconds: z.number().positive().max(300).optional(),
   }),
   z.object({ type: z.literal('error'), code: z.enum(RESULT_CODES), message: z.string().max(1000) }),
   // Relay -> agent: an operator wants in.
@@ -126,6 +131,8 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     framerate: z.number().positive().max(240),
   }),
   z.object({ type: z.literal('request-keyframe') }),
+  // Either way: "are you there?" from an agent or console, echoed by the relay (see `welcome`).
+  z.object({ type: z.literal('heartbeat') }),
   // Relay -> operators: the agent's connection dropped and the relay waits for it to come back.
   z.object({ type: z.literal('agent-status'), state: z.enum(['reconnecting', 'connected']) }),
   z.object({ type: z.literal('input'), event: inputEventSchema }),

@@ -6,6 +6,7 @@ import {
   type EndReason,
   encodeControl,
   type Frame,
+  Heartbeat,
   type MessageOf,
   NO_PERMISSIONS,
   type PeerInfo,
@@ -62,6 +63,8 @@ export interface SessionOutcome {
  */
 export class AgentSession {
   private socket: WebSocket | undefined;
+  /** The current socket's heartbeat, when the relay answers them. */
+  private heartbeat: Heartbeat | undefined;
   private permissions: Permissions = { ...NO_PERMISSIONS };
   private consent: 'pending' | 'asking' | 'accepted' = 'pending';
   /** Whether the user is being asked for more by an operator (one question at a time). */
@@ -154,6 +157,7 @@ export class AgentSession {
         );
       });
       socket.addEventListener('message', (event) => {
+        if (socket === this.socket) this.heartbeat?.heard();
         const frame = this.decode(event.data);
         if (!frame) return;
         if (frame.kind === 'file' || frame.kind === 'shell') {
@@ -169,9 +173,11 @@ export class AgentSession {
         if (message.type === 'welcome') {
           clearTimeout(timer);
           welcomed = true;
+          if (message.heartbeatSeconds) this.watchRelay(socket, message.heartbeatSeconds * 1000);
           resolve();
           return;
         }
+        if (message.type === 'heartbeat') return; // the relay's echo: hearing it was the point
         if (message.type === 'error') {
           clearTimeout(timer);
           this.refusal = message.code;
@@ -182,6 +188,7 @@ export class AgentSession {
       });
       socket.addEventListener('close', () => {
         clearTimeout(timer);
+        if (socket === this.socket) this.heartbeat?.stop();
         reject(new AgentError('unreachable', 'The connection to the relay closed.'));
         if (welcomed && socket === this.socket) void this.reconnect();
       });
@@ -189,6 +196,25 @@ export class AgentSession {
         // 'close' follows and settles everything.
       });
     });
+  }
+
+  /**
+   * Sends the relay a heartbeat each interval. A relay that went silent (its machine froze, the
+   * network between dropped without a word) is given up at once and reconnected to: closing such a
+   * socket waits for a closing handshake that never comes.
+   */
+  private watchRelay(socket: WebSocket, intervalMs: number): void {
+    this.heartbeat?.stop();
+    this.heartbeat = new Heartbeat(
+      intervalMs,
+      () => this.send({ type: 'heartbeat' }),
+      () => {
+        if (socket !== this.socket || this.finished) return;
+        this.socket = undefined;
+        socket.close();
+        void this.reconnect();
+      },
+    );
   }
 
   /**
@@ -417,6 +443,7 @@ export class AgentSession {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.maxTimer);
+    this.heartbeat?.stop();
     this.options.input.releaseAll();
     await this.screen.stop();
     const left = await this.channels.finish();

@@ -26,6 +26,8 @@ export interface JoinDeps {
   chat: ChatRouter;
   audit: AuditLog;
   logger: Logger;
+  /** How often the console should send a heartbeat, in seconds (in its welcome). */
+  heartbeatSeconds: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export function joinOperator(
   session: LiveSession,
   peer: RelayPeer,
   identity: OperatorIdentity,
-  { chat, audit, logger }: JoinDeps,
+  { chat, audit, logger, heartbeatSeconds }: JoinDeps,
 ): OperatorSide | undefined {
   const slot = session.allocateSlot();
   if (slot === undefined) return undefined;
@@ -65,6 +67,7 @@ export function joinOperator(
       agent: session.agent.info,
       ...(session.consent === 'accepted' ? { permissions: session.permissions } : {}),
       slot,
+      heartbeatSeconds,
     }),
   );
   session.toAgent({

@@ -25,16 +25,20 @@ import { ChannelRouter, isAgentChannelMessage, isOperatorChannelMessage } from '
 import type { StampedChat } from './chat-history.ts';
 import { ChatRouter } from './chat-router.ts';
 import { type AgentSide, LiveSession, type OperatorSide } from './live-session.ts';
+import { PING_SECONDS } from './liveness.ts';
 import { MessageBudget } from './message-budget.ts';
 import { type JoinDeps, joinOperator, type OperatorIdentity } from './operator-join.ts';
 import { PermissionRequests } from './permission-requests.ts';
 import type { RelayConnection, RelayPeer } from './relay-peer.ts';
 import { ReturningAgents } from './returning-agents.ts';
+import { spreadDelay, TaskQueue } from './spread.ts';
 
 /** A peer whose hello has not arrived by then is closed, in milliseconds. */
 export const HELLO_TIMEOUT_MS = 10_000;
 /** How long a session waits for a disconnected agent to come back, in milliseconds. */
 export const AGENT_GRACE_MS = 30_000;
+/** Most session ends written to the database at once; the others wait their turn. */
+export const END_WRITES_AT_ONCE = 4;
 /** How often idle and maximum-length limits are checked, in milliseconds. */
 export const LIMIT_CHECK_INTERVAL_MS = 5_000;
 /** What the end user and operators are told when a mandatory recording cannot be made. */
@@ -54,6 +58,8 @@ export interface RelayOptions {
    */
   operatorMayConnect(operatorId: string, loginSessionId: string | undefined): Promise<boolean>;
   helloTimeoutMs?: number;
+  /** How often agents and consoles are told to send a heartbeat, in milliseconds (default PING_SECONDS). */
+  pingMs?: number;
   /** How long a session waits for its agent to reconnect, in milliseconds (default AGENT_GRACE_MS). */
   agentGraceMs?: number;
   /** Where sessions whose policy makes recording mandatory are recorded. */
@@ -123,6 +129,8 @@ export class Relay {
   private readonly returning: ReturningAgents;
 
   private readonly limitTimer: ReturnType<typeof setInterval>;
+  /** Session ends' database writes, a few at a time: a site losing its link must not stall the server. */
+  private readonly endWrites = new TaskQueue(END_WRITES_AT_ONCE);
 
   constructor(private readonly options: RelayOptions) {
     this.helloTimeoutMs = options.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
@@ -135,7 +143,12 @@ export class Relay {
     });
     this.chat = new ChatRouter({ audit: options.audit, logger: options.logger });
     this.permissionRequests = new PermissionRequests({ audit: options.audit, logger: options.logger });
-    this.joinDeps = { chat: this.chat, audit: options.audit, logger: options.logger };
+    this.joinDeps = {
+      chat: this.chat,
+      audit: options.audit,
+      logger: options.logger,
+      heartbeatSeconds: this.welcome().heartbeatSeconds,
+    };
     this.returning = new ReturningAgents((sessionId) => this.endAbsent(sessionId, 'server-restart'));
     this.limitTimer = setInterval(() => this.enforceLimits(), LIMIT_CHECK_INTERVAL_MS);
     this.limitTimer.unref();
@@ -245,6 +258,16 @@ export class Relay {
   /** Whether the session's agent is connected to this node. */
   isLive(sessionId: string): boolean {
     return this.sessions.has(sessionId);
+  }
+
+  /**
+   * Whether this node holds the session but its agent is not connected: it dropped and the session
+   * waits out its grace period, or it has not come back since a restart of the control plane.
+   */
+  agentAway(sessionId: string): boolean {
+    const session = this.sessions.get(sessionId);
+    if (session) return session.agentGraceTimer !== undefined;
+    return this.returning.has(sessionId);
   }
 
   /** What the agent of a live session said about itself in its hello (its features included). */
@@ -378,6 +401,12 @@ export class Relay {
     return { role: 'closed' };
   }
 
+  /** What every welcome says besides its session: the protocol and how often to send a heartbeat. */
+  welcome() {
+    const heartbeatSeconds = (this.options.pingMs ?? PING_SECONDS * 1000) / 1000;
+    return { type: 'welcome', protocol: PROTOCOL_VERSION, heartbeatSeconds } as const;
+  }
+
   private async handleHello(peer: RelayPeer, data: Uint8Array): Promise<PeerState> {
     const decoded = decodeFrame(data);
     if (!decoded.ok || decoded.frame.kind !== 'control' || decoded.frame.message.type !== 'hello') {
@@ -447,7 +476,7 @@ export class Relay {
       const remaining = row.codeExpiresAt.getTime() - Date.now();
       session.codeTimer = setTimeout(() => void this.expireCode(session), Math.max(0, remaining));
     }
-    peer.send(encodeControl({ type: 'welcome', protocol: PROTOCOL_VERSION, sessionId }));
+    peer.send(encodeControl({ ...this.welcome(), sessionId }));
     this.options.logger.info(
       { event: 'connect', role: 'agent', sessionId, address: peer.address, consent: session.consent },
       'agent attached',
@@ -483,7 +512,10 @@ export class Relay {
     }
     session.toOperators({ type: 'agent-status', state: 'reconnecting' });
     clearTimeout(session.agentGraceTimer);
-    session.agentGraceTimer = setTimeout(() => void this.endSession(session, 'agent-disconnected'), graceMs);
+    session.agentGraceTimer = setTimeout(
+      () => void this.endSession(session, 'agent-disconnected'),
+      spreadDelay(graceMs),
+    );
     this.options.logger.info(
       { event: 'disconnect', role: 'agent', sessionId: session.id, graceMs },
       'agent lost',
@@ -499,7 +531,7 @@ export class Relay {
     if (old !== peer) old.close(CloseCode.normal, 'replaced by a new connection');
     for (const operator of session.operators.values()) operator.needsKeyframe = true;
     session.recorder?.keyframeNeeded();
-    peer.send(encodeControl({ type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: session.id }));
+    peer.send(encodeControl({ ...this.welcome(), sessionId: session.id }));
     session.toOperators({ type: 'agent-status', state: 'connected' });
     this.options.logger.info(
       { event: 'connect', role: 'agent', sessionId: session.id, address: peer.address },
@@ -557,6 +589,10 @@ export class Relay {
     if (!message) return;
     if (isAgentChannelMessage(message)) {
       this.channels.fromAgent(session, message);
+      return;
+    }
+    if (message.type === 'heartbeat') {
+      session.toAgent(message);
       return;
     }
     if (!this.fitsAgentState(session, message)) {
@@ -662,6 +698,9 @@ export class Relay {
           session.toAgent(message);
         }
         return;
+      case 'heartbeat':
+        side.peer.send(encodeControl(message));
+        return;
       case 'request-keyframe':
         side.needsKeyframe = true;
         session.requestKeyframe();
@@ -749,14 +788,16 @@ export class Relay {
    */
   private async endAbsent(sessionId: string, reason: EndReason): Promise<void> {
     try {
-      if (!(await this.options.store.markEnded(sessionId, reason))) return;
-      this.options.logger.info({ event: 'close', sessionId, reason }, 'session ended');
-      await this.options.audit.record({
-        actorType: 'system',
-        actorId: null,
-        action: 'session.end',
-        sessionId,
-        details: { reason },
+      await this.endWrites.run(async () => {
+        if (!(await this.options.store.markEnded(sessionId, reason))) return;
+        this.options.logger.info({ event: 'close', sessionId, reason }, 'session ended');
+        await this.options.audit.record({
+          actorType: 'system',
+          actorId: null,
+          action: 'session.end',
+          sessionId,
+          details: { reason },
+        });
       });
     } catch (error) {
       this.options.logger.error({ err: error, sessionId }, 'could not record the end of a session');
@@ -798,15 +839,17 @@ export class Relay {
     session.operators.clear();
     this.options.logger.info({ event: 'close', sessionId: session.id, reason }, 'session ended');
     try {
-      if ((await this.options.store.markEnded(session.id, reason)) && audit) {
-        await this.options.audit.record({
-          actorType: actorId ? 'operator' : 'system',
-          actorId: actorId ?? null,
-          action: 'session.end',
-          sessionId: session.id,
-          details: { reason, ...(message ? { message } : {}) },
-        });
-      }
+      await this.endWrites.run(async () => {
+        if ((await this.options.store.markEnded(session.id, reason)) && audit) {
+          await this.options.audit.record({
+            actorType: actorId ? 'operator' : 'system',
+            actorId: actorId ?? null,
+            action: 'session.end',
+            sessionId: session.id,
+            details: { reason, ...(message ? { message } : {}) },
+          });
+        }
+      });
     } catch (error) {
       this.options.logger.error(
         { err: error, sessionId: session.id },

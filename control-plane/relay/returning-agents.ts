@@ -1,3 +1,5 @@
+import { spreadDelay } from './spread.ts';
+
 interface Waiting {
   timer: ReturnType<typeof setTimeout>;
   /** Set once the deadline passed and the session is being ended. */
@@ -24,10 +26,15 @@ export class ReturningAgents {
     const entry: Waiting = {
       timer: setTimeout(() => {
         entry.ending = this.expire(sessionId).finally(() => this.waiting.delete(sessionId));
-      }, graceMs),
+      }, spreadDelay(graceMs)),
       ending: undefined,
     };
     this.waiting.set(sessionId, entry);
+  }
+
+  /** Whether the session is waiting for its agent. */
+  has(sessionId: string): boolean {
+    return this.waiting.has(sessionId);
   }
 
   /**

@@ -5,6 +5,7 @@ import { MAX_VIDEO_BYTES, VIDEO_HEADER_BYTES } from '../../protocol/index.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
+import { Liveness } from './liveness.ts';
 import type { RelayConnection, RelayPeer } from './relay-peer.ts';
 
 type UpgradeWebSocket = ReturnType<typeof createNodeWebSocket>['upgradeWebSocket'];
@@ -29,12 +30,27 @@ export function relayRoute(services: Services, upgradeWebSocket: UpgradeWebSocke
     await next();
   };
 
+  // Every socket, agent's and operator's, is pinged; one whose peer fell silent is terminated and
+  // goes through its ordinary close (the agent's grace period, the operators told).
+  const liveness = new Liveness(services.config.pingMs);
+
   const upgrade = upgradeWebSocket((c) => {
     let connection: RelayConnection | undefined;
+    let watched: { ping(): void; terminate(): void } | undefined;
     const address = (c as Context<AppEnv>).get('address');
     return {
       onOpen(_event, ws) {
         const raw = ws.raw as WebSocket;
+        const socket = {
+          ping: () => raw.ping(),
+          terminate: () => {
+            services.logger.warn({ event: 'close', address }, 'relay peer silent: connection cut');
+            raw.terminate();
+          },
+        };
+        watched = socket;
+        liveness.watch(socket);
+        raw.on('pong', () => liveness.heard(socket));
         const peer: RelayPeer = {
           address,
           send: (data) => raw.send(data),
@@ -44,6 +60,7 @@ export function relayRoute(services: Services, upgradeWebSocket: UpgradeWebSocke
         connection = services.relay.accept(peer);
       },
       onMessage(event) {
+        if (watched) liveness.heard(watched);
         const data = event.data;
         if (typeof data === 'string') {
           // The protocol is binary only; a text frame is malformed.
@@ -53,6 +70,7 @@ export function relayRoute(services: Services, upgradeWebSocket: UpgradeWebSocke
         connection?.onMessage(new Uint8Array(data as ArrayBuffer));
       },
       onClose() {
+        if (watched) liveness.forget(watched);
         connection?.onClose();
       },
     };

@@ -204,6 +204,8 @@ function reached(row: SessionRow, until: 'agent-connected' | 'active' | 'ended')
 
 /** Sessions: create, redeem a code, join, wait, list, inspect, end. */
 export function sessionRoutes(services: Services) {
+  /** A session as the API shows it, its agent reported connected only while its socket is. */
+  const view = (row: SessionRow) => sessionView(row, services.relay.agentAway(row.id));
   const app = createApi();
   app.use('/sessions/*', requireAuth(services));
   app.use('/sessions', requireAuth(services));
@@ -232,7 +234,7 @@ export function sessionRoutes(services: Services) {
   };
 
   const codeResponse = (session: SessionRow, code: string) => ({
-    session: sessionView(session),
+    session: view(session),
     code,
     displayCode: formatConnectionCode(code),
     codeExpiresAt: session.codeExpiresAt!.toISOString(),
@@ -317,7 +319,7 @@ export function sessionRoutes(services: Services) {
       sessionId: session.id,
       address: c.get('address'),
     });
-    return c.json(sessionView(extended), 200);
+    return c.json(view(extended), 200);
   });
 
   app.openapi({ ...routes.redeem, middleware: [requireScope('sessions:write')] }, async (c) => {
@@ -355,7 +357,7 @@ export function sessionRoutes(services: Services) {
     });
     return c.json(
       {
-        session: sessionView(result.session),
+        session: view(result.session),
         relay: await relayGrant(c.req.header('origin'), principal, result.session),
       },
       200,
@@ -379,7 +381,7 @@ export function sessionRoutes(services: Services) {
       address: c.get('address'),
     });
     return c.json(
-      { session: sessionView(session), relay: await relayGrant(c.req.header('origin'), principal, session) },
+      { session: view(session), relay: await relayGrant(c.req.header('origin'), principal, session) },
       200,
     );
   });
@@ -398,11 +400,11 @@ export function sessionRoutes(services: Services) {
     });
     const items = rows.slice(0, limit);
     const nextCursor = rows.length > limit && items.length ? encodeSessionCursor(items.at(-1)!) : null;
-    return c.json({ items: items.map(sessionView), nextCursor }, 200);
+    return c.json({ items: items.map(view), nextCursor }, 200);
   });
 
   app.openapi({ ...routes.get, middleware: [requireScope('sessions:read')] }, async (c) => {
-    return c.json(sessionView(await visible(c.get('principal'), c.req.valid('param').id)), 200);
+    return c.json(view(await visible(c.get('principal'), c.req.valid('param').id)), 200);
   });
 
   app.openapi({ ...routes.wait, middleware: [requireScope('sessions:read')] }, async (c) => {
@@ -434,7 +436,7 @@ export function sessionRoutes(services: Services) {
     } finally {
       lease?.release();
     }
-    return c.json({ ...sessionView(session), reached: reached(session, until) }, 200);
+    return c.json({ ...view(session), reached: reached(session, until) }, 200);
   });
 
   app.openapi({ ...routes.end, middleware: [requireScope('sessions:write')] }, async (c) => {
@@ -454,7 +456,7 @@ export function sessionRoutes(services: Services) {
         details: { reason },
       });
     }
-    return c.json(sessionView((await services.store.get(session.id))!), 200);
+    return c.json(view((await services.store.get(session.id))!), 200);
   });
 
   return app;

@@ -20,8 +20,11 @@ export type RedeemResult =
   | { ok: true; session: SessionRow }
   | { ok: false; code: 'CODE_INVALID' | 'CODE_EXPIRED' | 'CODE_USED' | 'SESSION_ENDED' };
 
-/** How a session looks in the API. */
-export function sessionView(row: SessionRow) {
+/**
+ * How a session looks in the API. `agentAway` says the relay holds the session but its agent's
+ * connection is gone (it waits out its grace period): the agent is then not reported connected.
+ */
+export function sessionView(row: SessionRow, agentAway = false) {
   return {
     id: row.id,
     status: row.status,
@@ -31,7 +34,7 @@ export function sessionView(row: SessionRow) {
     endReason: row.endReason,
     codeExpiresAt: row.codeExpiresAt?.toISOString() ?? null,
     agent: row.agentInfo ?? null,
-    agentConnected: row.agentConnectedAt !== null && row.status !== 'ended',
+    agentConnected: row.agentConnectedAt !== null && row.status !== 'ended' && !agentAway,
     operatorId: row.operatorId,
     organisationId: row.organisationId,
     deviceGroupId: row.deviceGroupId,

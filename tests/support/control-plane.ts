@@ -77,6 +77,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Tes
       ...services,
       helloTimeoutMs: options.helloTimeoutMs,
       agentGraceMs: config.agentGraceMs,
+      pingMs: config.pingMs,
     });
     await replaced.shutdown();
   }

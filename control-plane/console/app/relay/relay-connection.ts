@@ -4,6 +4,7 @@ import {
   decodeFrame,
   encodeControl,
   type FileChunkFrame,
+  Heartbeat,
   PROTOCOL_VERSION,
   type ShellDataFrame,
   type VideoFrame,
@@ -47,6 +48,7 @@ export class RelayConnection {
   #welcomed = false;
   #closed = false;
   #welcomeTimer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: Heartbeat | undefined;
   /** Frames that could not be decoded and were dropped. */
   malformedFrames = 0;
 
@@ -105,6 +107,7 @@ export class RelayConnection {
   }
 
   #receive(data: unknown): void {
+    this.#heartbeat?.heard();
     if (!(data instanceof ArrayBuffer)) {
       this.malformedFrames++;
       return;
@@ -124,9 +127,11 @@ export class RelayConnection {
         return;
       }
       const message = result.frame.message;
+      if (message.type === 'heartbeat') return; // the relay's echo: hearing it was the point
       if (message.type === 'welcome') {
         this.#welcomed = true;
         clearTimeout(this.#welcomeTimer);
+        if (message.heartbeatSeconds) this.#watchRelay(message.heartbeatSeconds * 1000);
       }
       this.#handlers.onMessage(message);
     } catch (error) {
@@ -135,10 +140,26 @@ export class RelayConnection {
     }
   }
 
+  /**
+   * Heartbeats the relay; one that went silent counts as a lost connection at once (closing its socket
+   * waits for a closing handshake that never comes).
+   */
+  #watchRelay(intervalMs: number): void {
+    this.#heartbeat = new Heartbeat(
+      intervalMs,
+      () => this.send({ type: 'heartbeat' }),
+      () => {
+        this.#socket.close(4000, 'relay silent');
+        this.#finish(4000);
+      },
+    );
+  }
+
   #finish(code: number): void {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#welcomeTimer);
+    this.#heartbeat?.stop();
     this.#handlers.onClose({ code, byUs: this.#closedByUs, welcomed: this.#welcomed });
   }
 }
