@@ -149,8 +149,9 @@ export class RelayConnection {
       intervalMs,
       () => this.send({ type: 'heartbeat' }),
       () => {
-        this.#socket.close(4000, 'relay silent');
-        this.#finish(4000);
+        // The same code as a relay that never welcomed: the console treats both as a lost connection.
+        this.#socket.close(CloseCode.noWelcome, 'relay silent');
+        this.#finish(CloseCode.noWelcome);
       },
     );
   }
