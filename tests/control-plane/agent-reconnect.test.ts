@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer, Socket as NetSocket, type Server, type Socket } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
-import { AgentSession } from '../../agent/core/agent-session.ts';
-import type { InputSink, ScreenSource, UserInterface } from '../../agent/core/ports.ts';
 import { installWebSocket } from '../../agent/node/websocket.ts';
 import { DEFAULT_POLICY, encodeVideo } from '../../protocol/index.ts';
+import { agentCore } from '../support/agent-core.ts';
 import { registerAgent, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
 import {
   connectAgent,
   connectOperator,
@@ -21,29 +20,6 @@ const KEYFRAME = encodeVideo({
   captureTime: Date.now(),
   data: new Uint8Array([0, 0, 0, 1, 9, 16]),
 });
-
-/** A TCP proxy in front of the control plane whose connections a test can cut, as a flaky network would. */
-async function cuttableProxy(targetPort: number) {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = new NetSocket();
-    upstream.connect(targetPort, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {});
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    cut: () => {
-      for (const s of sockets) s.destroy();
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe('a dropped agent connection comes back within the grace period', () => {
   let cp: TestControlPlane | undefined;
@@ -96,27 +72,13 @@ describe('a dropped agent connection comes back within the grace period', () => 
   it('the real agent core reconnects by itself after the network drops, and keeps the consent', async () => {
     await installWebSocket();
     cp = await startControlPlane({ listen: true, env: { LIFELINE_AGENT_GRACE_SECONDS: '10' } });
-    const proxy = await cuttableProxy(Number(new URL(cp.url).port));
-    const statuses: string[] = [];
-    const ui: UserInterface = {
-      showCode: () => {},
-      askConsent: async (_operator, requested) => ({ accepted: true, permissions: requested }),
-      status: (text) => statuses.push(text),
-      permissionsChanged: () => {},
-      ended: () => {},
-    };
-    const screen: ScreenSource = { start: async () => ({ stop: async () => {}, requestKeyframe: () => {} }) };
-    const input: InputSink = { apply: () => {}, releaseAll: () => {} };
+    const proxy = await startTcpProxy(Number(new URL(cp.url).port));
     const registration = await registerAgent(cp.app);
-    const session = new AgentSession({
-      relayUrl: `ws://127.0.0.1:${proxy.port}/ws`,
-      token: registration.relay.token,
-      client: { name: 'agent', version: '0' },
-      ui,
-      screen,
-      input,
-      reconnectGraceMs: 10_000,
-    });
+    const { session, statuses } = agentCore(
+      `ws://127.0.0.1:${proxy.port}/ws`,
+      registration.relay.token,
+      10_000,
+    );
     await session.connect();
     const { operator } = await connectOperator(cp, registration.code);
     await operator.next('consent');

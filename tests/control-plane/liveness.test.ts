@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { createServer, Socket as NetSocket, type Server, type Socket } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
-import { AgentSession } from '../../agent/core/agent-session.ts';
-import type { InputSink, ScreenSource, UserInterface } from '../../agent/core/ports.ts';
 import { installWebSocket } from '../../agent/node/websocket.ts';
 import { END_WRITES_AT_ONCE, Relay } from '../../control-plane/relay/relay.ts';
+import { agentCore } from '../support/agent-core.ts';
 import { apiClient, expectJson } from '../support/api.ts';
 import {
   loginCookie,
@@ -13,6 +11,7 @@ import {
   type TestControlPlane,
 } from '../support/control-plane.ts';
 import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 import { connectOperator, eventually } from './relay-client.ts';
 
@@ -26,39 +25,6 @@ interface SessionState {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * A TCP proxy in front of the control plane that a test can freeze: its open connections stay open
- * but carry nothing more either way (a relay whose machine froze, a network that drops packets
- * without a word); new connections still pass.
- */
-async function freezableProxy(targetPort: number) {
-  const pairs: [Socket, Socket][] = [];
-  const server: Server = createServer((client) => {
-    const upstream = new NetSocket();
-    upstream.connect(targetPort, '127.0.0.1');
-    for (const s of [client, upstream]) s.on('error', () => {});
-    client.pipe(upstream).pipe(client);
-    pairs.push([client, upstream]);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    connections: () => pairs.length,
-    freeze: () => {
-      for (const [client, upstream] of pairs) {
-        client.unpipe(upstream);
-        upstream.unpipe(client);
-        client.pause();
-        upstream.pause();
-      }
-    },
-    close: () => {
-      for (const pair of pairs) for (const s of pair) s.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 describe('the relay and its peers notice a silent connection', () => {
   let cp: TestControlPlane | undefined;
@@ -136,27 +102,13 @@ describe('the relay and its peers notice a silent connection', () => {
       listen: true,
       env: { LIFELINE_PING_SECONDS: String(PING_SECONDS), LIFELINE_AGENT_GRACE_SECONDS: '30' },
     });
-    const proxy = await freezableProxy(Number(new URL(cp.url).port));
-    const statuses: string[] = [];
-    const ui: UserInterface = {
-      showCode: () => {},
-      askConsent: async (_operator, requested) => ({ accepted: true, permissions: requested }),
-      status: (text) => statuses.push(text),
-      permissionsChanged: () => {},
-      ended: () => {},
-    };
-    const screen: ScreenSource = { start: async () => ({ stop: async () => {}, requestKeyframe: () => {} }) };
-    const input: InputSink = { apply: () => {}, releaseAll: () => {} };
+    const proxy = await startTcpProxy(Number(new URL(cp.url).port));
     const registration = await registerAgent(cp.app);
-    const session = new AgentSession({
-      relayUrl: `ws://127.0.0.1:${proxy.port}/ws`,
-      token: registration.relay.token,
-      client: { name: 'agent', version: '0' },
-      ui,
-      screen,
-      input,
-      reconnectGraceMs: 30_000,
-    });
+    const { session, statuses } = agentCore(
+      `ws://127.0.0.1:${proxy.port}/ws`,
+      registration.relay.token,
+      30_000,
+    );
     await session.connect();
     const { operator, grant } = await connectOperator(cp, registration.code);
     await operator.next('consent');

@@ -1,0 +1,55 @@
+import { createServer, Socket as NetSocket, type Server, type Socket } from 'node:net';
+
+/** A TCP proxy on loopback whose connections a test can cut (a dropped network) or freeze (a dead one). */
+export interface TcpProxy {
+  port: number;
+  /** How many connections it has accepted so far. */
+  connections(): number;
+  /** Destroys every open connection: both ends see the drop at once. */
+  cut(): void;
+  /** Stops carrying bytes on every open connection but keeps the sockets open: both ends hear nothing. */
+  freeze(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a proxy to `127.0.0.1:targetPort`.
+ * @example
+ * const proxy = await startTcpProxy(Number(new URL(cp.url).port));
+ * // connect to `ws://127.0.0.1:${proxy.port}/ws`, then proxy.cut() or proxy.freeze()
+ */
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  const pairs: [Socket, Socket][] = [];
+  const open = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = new NetSocket();
+    upstream.connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+      s.on('error', () => {});
+    }
+    client.pipe(upstream).pipe(client);
+    pairs.push([client, upstream]);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    connections: () => pairs.length,
+    cut: () => {
+      for (const s of open) s.destroy();
+    },
+    freeze: () => {
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    },
+    close: () => {
+      for (const s of open) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
