@@ -16,6 +16,7 @@ import { clientAddress, trustedProxies } from './http/client-address.ts';
 import { consoleRoutes } from './http/console-routes.ts';
 import { overConnectionLimit } from './http/node-server.ts';
 import { problemResponse, renderError } from './http/problem.ts';
+import { METRICS_PATH, metricsRoute, timeRequests } from './metrics/index.ts';
 import { operatorRoutes } from './operators/routes.ts';
 import { organisationRoutes } from './organisations/routes.ts';
 import { recordingRoutes } from './recordings/index.ts';
@@ -46,6 +47,7 @@ export function createApp(services: Services) {
   wss.options.maxPayload = MAX_WS_MESSAGE_BYTES;
 
   const { matcher: isTrustedProxy } = trustedProxies(services.config.trustedProxies);
+  app.use(timeRequests(services.metrics));
   // One client address for throttles, audit and logs, the relay's upgrade included.
   app.use(async (c, next) => {
     if (overConnectionLimit(c.env)) {
@@ -85,6 +87,7 @@ export function createApp(services: Services) {
   app.notFound((c) => problemResponse(c, 404, 'NOT_FOUND', `Nothing at ${c.req.method} ${c.req.path}.`));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', protocol: PROTOCOL_VERSION, node: services.node }));
+  app.get(METRICS_PATH, metricsRoute(services));
   app.get('/.well-known/jwks.json', (c) => {
     c.header('Cache-Control', 'public, max-age=300');
     return c.json(services.keys.jwks);

@@ -65,6 +65,8 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** Most open connections (HTTP and WebSocket) from one client address. */
   maxSocketsPerAddress: number;
+  /** Bearer token Prometheus sends to read `/metrics`; unset, `/metrics` does not exist. */
+  metricsToken: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -124,6 +126,10 @@ const envSchema = z.object({
   LIFELINE_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(30),
   LIFELINE_KEEP_ALIVE_SECONDS: z.coerce.number().positive().max(3600).default(5),
   LIFELINE_MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(64),
+  LIFELINE_METRICS_TOKEN: z
+    .string()
+    .min(16, 'LIFELINE_METRICS_TOKEN must have at least 16 characters (for example: openssl rand -hex 32)')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -184,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     headersTimeoutMs: e.LIFELINE_HEADERS_TIMEOUT_SECONDS * 1000,
     keepAliveTimeoutMs: e.LIFELINE_KEEP_ALIVE_SECONDS * 1000,
     maxSocketsPerAddress: e.LIFELINE_MAX_SOCKETS_PER_ADDRESS,
+    metricsToken: e.LIFELINE_METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -235,5 +242,6 @@ export function describeConfig(config: Config): { [K in keyof Config]: unknown }
     headersTimeoutMs: config.headersTimeoutMs,
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     maxSocketsPerAddress: config.maxSocketsPerAddress,
+    metricsToken: config.metricsToken === undefined ? 'unset' : 'set',
   };
 }

@@ -13,6 +13,7 @@ import { loadMasterKey } from './keys/master-key.ts';
 import { loadServerSecret } from './keys/server-secret.ts';
 import { type KeyRing, loadKeyRing } from './keys/signing-keys.ts';
 import type { Logger } from './logger.ts';
+import { ServiceMetrics } from './metrics/index.ts';
 import { Recordings } from './recordings/recordings.ts';
 import { Relay } from './relay/relay.ts';
 import { startHousekeeping } from './sessions/housekeeping.ts';
@@ -37,6 +38,8 @@ export interface Services {
   recordings: Recordings;
   /** This node's name, recorded on the sessions it relays. */
   node: string;
+  /** What `/metrics` shows beyond the relay's own figures (README, "Metrics"). */
+  metrics: ServiceMetrics;
   /** Wrong passwords per address, per (account, address) and per known device (README, "Guess limits"). */
   loginThrottle: GuessThrottle;
   /** Wrong passwords per account, for clients that are neither a known device nor a known address. */
@@ -132,6 +135,7 @@ export async function createServices(
     relay,
     recordings,
     node,
+    metrics: new ServiceMetrics(),
     // The figures are explained, with their arithmetic, in the README's "Guess limits".
     loginThrottle: new GuessThrottle({ freeFailures: 5 }),
     accountLoginThrottle: new GuessThrottle(ACCOUNT_LOGIN_LIMITS),

@@ -68,7 +68,11 @@ export interface RelayOptions {
 
 export interface RelayStats {
   sessions: number;
+  /** Sessions whose agent is connected now (not waiting out its grace period). */
+  agents: number;
   operators: number;
+  /** Bytes received from agents and operators. */
+  receivedBytes: number;
   malformedFrames: number;
   droppedVideoFrames: number;
   /** File and shell frames from operators dropped because the end user did not allow them. */
@@ -120,6 +124,7 @@ export class Relay {
   private outOfStateMessages = 0;
   private overBudgetMessages = 0;
   private floodClosures = 0;
+  private receivedBytes = 0;
   private readonly helloTimeoutMs: number;
   private readonly channels: ChannelRouter;
   private readonly chat: ChatRouter;
@@ -201,6 +206,7 @@ export class Relay {
 
     return {
       onMessage: (data) => {
+        this.receivedBytes += data.byteLength;
         try {
           if (state.role === 'closed' || flooded) return;
           if (state.role === 'pending') {
@@ -236,14 +242,18 @@ export class Relay {
 
   stats(): RelayStats {
     let operators = 0;
+    let agents = 0;
     let dropped = this.droppedVideoFramesOfEnded;
     for (const session of this.sessions.values()) {
       operators += session.operators.size;
+      if (session.agentGraceTimer === undefined) agents++;
       dropped += session.droppedFrames;
     }
     return {
       sessions: this.sessions.size,
+      agents,
       operators,
+      receivedBytes: this.receivedBytes,
       malformedFrames: this.malformedFrames,
       droppedVideoFrames: dropped,
       refusedFrames: this.refusedFrames,
@@ -297,6 +307,7 @@ export class Relay {
     let open = true;
     return {
       onMessage: (data) => {
+        this.receivedBytes += data.byteLength;
         try {
           if (open && !session.ended) this.fromOperator(session, side, data);
         } catch (error) {

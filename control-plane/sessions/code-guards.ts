@@ -48,6 +48,12 @@ export interface CodeGuess {
  * guess.settle(result.ok);
  */
 export function admitCodeGuess(services: Services, guesser: CodeGuesser): CodeGuess {
+  const counted = (settle: (right: boolean) => void): CodeGuess => ({
+    settle: (right) => {
+      services.metrics.codeRedemptions.inc({ result: right ? 'redeemed' : 'refused' });
+      settle(right);
+    },
+  });
   if ('operatorId' in guesser) {
     const throttle = services.operatorCodeThrottle;
     const key = guesser.operatorId;
@@ -57,7 +63,7 @@ export function admitCodeGuess(services: Services, guesser: CodeGuesser): CodeGu
     throttle.fail(key);
     // A right code is not a failure, but it does not wipe the wrong ones either: an operator who
     // can make codes (by registering an agent) could otherwise reset their count at will.
-    return { settle: (right) => (right ? throttle.forgive(key) : throttle.restartDelay(key)) };
+    return counted((right) => (right ? throttle.forgive(key) : throttle.restartDelay(key)));
   }
   const throttle = services.codeThrottle;
   const key = throttleKey(guesser.address);
@@ -72,11 +78,9 @@ export function admitCodeGuess(services: Services, guesser: CodeGuesser): CodeGu
     );
   }
   throttle.fail(key);
-  return {
-    settle: (right) => {
-      if (!right) return throttle.restartDelay(key);
-      throttle.forgive(key);
-      services.anonymousCodeBudget.giveBack();
-    },
-  };
+  return counted((right) => {
+    if (!right) return throttle.restartDelay(key);
+    throttle.forgive(key);
+    services.anonymousCodeBudget.giveBack();
+  });
 }
