@@ -30,6 +30,11 @@ export interface KeyEvent {
   kind: 'key';
   /** `KeyboardEvent.code`, for example `KeyA`, `Enter`, `ShiftLeft`. */
   code: string;
+  /**
+   * `KeyboardEvent.key` on a press, when the console sends it: the character the operator's own
+   * layout typed (`a`, `A`, `é`), or a name (`Enter`). Agents that type text as characters use it.
+   */
+  key?: string;
   down: boolean;
 }
 

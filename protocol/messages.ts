@@ -30,7 +30,12 @@ const inputEventSchema = z.discriminatedUnion('kind', [
     dx: z.number().int().min(-50).max(50),
     dy: z.number().int().min(-50).max(50),
   }),
-  z.object({ kind: z.literal('key'), code: z.string().min(1).max(32), down: z.boolean() }),
+  z.object({
+    kind: z.literal('key'),
+    code: z.string().min(1).max(32),
+    key: z.string().min(1).max(32).optional(),
+    down: z.boolean(),
+  }),
 ]);
 
 const peerInfoSchema = z.object({

@@ -34,6 +34,22 @@ export interface InputInjectorOptions {
 }
 
 const BUTTONS: ReadonlySet<PointerButton> = new Set(['left', 'middle', 'right']);
+/** Keys that make a press a shortcut rather than text. Shift is not one: `key` already has it. */
+const SHORTCUT_MODIFIERS: ReadonlySet<string> = new Set([
+  'ControlLeft',
+  'ControlRight',
+  'AltLeft',
+  'AltRight',
+  'MetaLeft',
+  'MetaRight',
+  'OSLeft',
+  'OSRight',
+]);
+
+/** One character that types something: not a key name (`Enter`), nor a control character. */
+function isPrintable(key: string | undefined): key is string {
+  return key !== undefined && [...key].length === 1 && !/\p{C}/u.test(key);
+}
 
 /**
  * Turns operator input events into real mouse and keyboard input with robotjs.
@@ -42,6 +58,10 @@ const BUTTONS: ReadonlySet<PointerButton> = new Set(['left', 'middle', 'right'])
  * the operator's canvas size never matters. Keys and buttons pressed through the injector are
  * remembered so that `releaseAll()` can lift them: a key left down when control is revoked would
  * otherwise stay down on the user's machine.
+ *
+ * Where the platform `typesCharacters` (Windows), a press that carries a printable `key` while no
+ * Ctrl, Alt or Meta is held is typed as that character, once, and its release is dropped; every other
+ * key, and every shortcut, is pressed and released as a key.
  *
  * @example
  * const platform = currentPlatform();
@@ -56,6 +76,8 @@ export function createInputInjector(options: InputInjectorOptions): InputInjecto
   /** Held keys by `KeyboardEvent.code`, with the robotjs name that went down. */
   const heldKeys = new Map<string, string>();
   const heldButtons = new Set<PointerButton>();
+  /** Codes whose press was typed as a character: their release has nothing to lift. */
+  const typedKeys = new Set<string>();
   /** Codes whose robotjs key this OS refused, so their fallback is used straight away. */
   const useFallback = new Set<string>();
 
@@ -82,6 +104,11 @@ export function createInputInjector(options: InputInjectorOptions): InputInjecto
       useFallback.add(code);
       return target.fallback;
     }
+  }
+
+  function shortcutHeld(): boolean {
+    for (const code of heldKeys.keys()) if (SHORTCUT_MODIFIERS.has(code)) return true;
+    return false;
   }
 
   /** Injects the event; false when it was dropped on purpose. */
@@ -112,6 +139,12 @@ export function createInputInjector(options: InputInjectorOptions): InputInjecto
         return true;
       }
       case 'key': {
+        if (event.down && platform?.typesCharacters && isPrintable(event.key) && !shortcutHeld()) {
+          robot.typeString(event.key);
+          typedKeys.add(event.code);
+          return true;
+        }
+        if (!event.down && typedKeys.delete(event.code)) return true;
         const target = robotKeyFor(event.code);
         if (!target) return false;
         if (event.down) {
@@ -145,6 +178,7 @@ export function createInputInjector(options: InputInjectorOptions): InputInjecto
       const keys = [...heldKeys.values()];
       const buttons = [...heldButtons];
       heldKeys.clear();
+      typedKeys.clear();
       heldButtons.clear();
       // Each release on its own: one refusal must not leave the others held.
       for (const key of keys) attempt(() => robot.keyToggle(key, 'up'));

@@ -23,6 +23,7 @@ export function createDarwinPlatform(): Platform {
   let robot: RobotLike | undefined;
   const platform: Platform = {
     os: 'darwin',
+    typesCharacters: false,
     wheelUnitsPerStep: PIXELS_PER_WHEEL_STEP,
     removeOwnFiles: removeNow,
     robot() {

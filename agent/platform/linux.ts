@@ -92,10 +92,12 @@ export function createLinuxPlatform(env: NodeJS.ProcessEnv = process.env): Platf
       refuseWithoutKeycode(key);
       robot.keyToggle(key, down);
     },
+    typeString: (text) => bind().typeString(text),
   };
 
   return {
     os: 'linux',
+    typesCharacters: false,
     // X11 has no wheel deltas: each step is one press of button 4/5 (6/7 sideways).
     wheelUnitsPerStep: 1,
     removeOwnFiles: removeNow,

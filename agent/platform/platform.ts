@@ -32,6 +32,11 @@ export interface Platform {
   captureSource(options: { framerate: number; size: ScreenSize }): CaptureSource;
   /** robotjs, loaded on first call and prepared for this OS. Throws a `PlatformError` if unusable. */
   robot(): RobotLike;
+  /**
+   * Whether a press that types a printable character (and no Ctrl, Alt or Meta is held) is injected
+   * as that character (`typeString`) rather than as a key. Other keys and shortcuts stay keys.
+   */
+  readonly typesCharacters: boolean;
   /** robotjs scroll units that make one wheel notch: robotjs passes the raw OS unit through. */
   readonly wheelUnitsPerStep: number;
   /**

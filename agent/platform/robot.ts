@@ -9,6 +9,8 @@ export interface RobotLike {
   /** robotjs convention on every OS: positive x scrolls left, positive y scrolls up. */
   scrollMouse(x: number, y: number): void;
   keyToggle(key: string, down: 'down' | 'up'): void;
+  /** Types text as characters, whatever the keyboard layout (Windows: SendInput with KEYEVENTF_UNICODE). */
+  typeString(text: string): void;
 }
 
 /** The robotjs module as loaded, including the set-up calls the platforms need. */

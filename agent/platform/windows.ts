@@ -16,6 +16,10 @@ export function createWindowsPlatform(): Platform {
   let robot: RobotLike | undefined;
   const platform: Platform = {
     os: 'windows',
+    // Characters go in as Unicode, so text types what the operator's layout typed whatever the user's
+    // layout is (RustDesk's translate mode); robotjs's keys are scan codes without a virtual key,
+    // which Wine drops.
+    typesCharacters: true,
     wheelUnitsPerStep: WHEEL_DELTA,
     removeOwnFiles: (files) => removeAfterExit(files),
     robot() {

@@ -6,8 +6,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { InputInjectorStats } from '../../agent/input/input-injector.ts';
+import { createInputInjector, type InputInjectorStats } from '../../agent/input/input-injector.ts';
 import { robotKeyFor } from '../../agent/input/key-map.ts';
+import { createLinuxPlatform } from '../../agent/platform/linux.ts';
+import type { RobotLike } from '../../agent/platform/robot.ts';
+import { createWindowsPlatform } from '../../agent/platform/windows.ts';
 import type { InputEvent } from '../../protocol/input.ts';
 import { pointerLocation, runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
@@ -342,5 +345,125 @@ describe('robotKeyFor', () => {
     for (const code of ['F13', 'IntlBackslash', 'MediaPlayPause', 'toString', '', 'Keya']) {
       assert.equal(robotKeyFor(code), undefined, code);
     }
+  });
+});
+
+/** A RobotLike that records the key calls it gets: Windows cannot run here, its key path can. */
+function recordingRobot(): { robot: RobotLike; calls: string[] } {
+  const calls: string[] = [];
+  const robot: RobotLike = {
+    getScreenSize: () => ({ width: WIDTH, height: HEIGHT }),
+    moveMouse: () => {},
+    mouseToggle: () => {},
+    scrollMouse: () => {},
+    keyToggle: (key, down) => calls.push(`${key} ${down}`),
+    typeString: (text) => calls.push(`type ${text}`),
+  };
+  return { robot, calls };
+}
+
+const press = (code: string, key?: string): InputEvent[] => [
+  { kind: 'key', code, ...(key === undefined ? {} : { key }), down: true },
+  { kind: 'key', code, down: false },
+];
+
+describe('createInputInjector on Windows (recorded)', () => {
+  function windowsInjector() {
+    const { robot, calls } = recordingRobot();
+    const input = createInputInjector({
+      screen: () => ({ width: WIDTH, height: HEIGHT }),
+      platform: createWindowsPlatform(),
+      robot,
+    });
+    return { input, calls };
+  }
+
+  it('types printable characters as Unicode once per press, with Shift held or not, and drops their releases', () => {
+    const { input, calls } = windowsInjector();
+    const events: InputEvent[] = [
+      ...press('KeyH', 'h'),
+      { kind: 'key', code: 'ShiftLeft', key: 'Shift', down: true },
+      ...press('Digit1', '!'),
+      { kind: 'key', code: 'ShiftLeft', down: false },
+      ...press('Space', ' '),
+      ...press('IntlBackslash', '<'),
+      ...press('KeyE', 'é'),
+    ];
+    for (const event of events) input.apply(event);
+    assert.deepEqual(calls, ['type h', 'shift down', 'type !', 'shift up', 'type  ', 'type <', 'type é']);
+    assert.deepEqual(input.stats, { applied: events.length, ignored: 0, failed: 0 });
+  });
+
+  it('keeps Enter, Backspace, arrows, function keys and presses without a key on the key path', () => {
+    const { input, calls } = windowsInjector();
+    for (const event of [
+      ...press('Enter', 'Enter'),
+      ...press('Backspace', 'Backspace'),
+      ...press('ArrowLeft', 'ArrowLeft'),
+      ...press('F5', 'F5'),
+      ...press('KeyA'),
+    ])
+      input.apply(event);
+    assert.deepEqual(calls, [
+      'enter down',
+      'enter up',
+      'backspace down',
+      'backspace up',
+      'left down',
+      'left up',
+      'f5 down',
+      'f5 up',
+      'a down',
+      'a up',
+    ]);
+  });
+
+  it('presses shortcuts with Ctrl, Alt or Meta as keys, and a key typed before Ctrl went down is not lifted as a key', () => {
+    const { input, calls } = windowsInjector();
+    for (const event of [
+      { kind: 'key', code: 'ControlLeft', key: 'Control', down: true },
+      ...press('KeyS', 's'),
+      { kind: 'key', code: 'ControlLeft', down: false },
+      { kind: 'key', code: 'AltLeft', key: 'Alt', down: true },
+      ...press('KeyF', 'f'),
+      { kind: 'key', code: 'AltLeft', down: false },
+      { kind: 'key', code: 'KeyX', key: 'x', down: true },
+      { kind: 'key', code: 'ControlRight', key: 'Control', down: true },
+      { kind: 'key', code: 'KeyX', down: false },
+      { kind: 'key', code: 'ControlRight', down: false },
+    ] satisfies InputEvent[])
+      input.apply(event);
+    assert.deepEqual(calls, [
+      'control down',
+      's down',
+      's up',
+      'control up',
+      'alt down',
+      'f down',
+      'f up',
+      'alt up',
+      'type x',
+      'right_control down',
+      'right_control up',
+    ]);
+  });
+
+  it('a typed key held when control ends is not lifted by releaseAll', () => {
+    const { input, calls } = windowsInjector();
+    input.apply({ kind: 'key', code: 'KeyQ', key: 'q', down: true });
+    input.apply({ kind: 'key', code: 'ShiftLeft', key: 'Shift', down: true });
+    input.releaseAll();
+    assert.deepEqual(calls, ['type q', 'shift down', 'shift up']);
+  });
+
+  it('on Linux a printable key stays a key press', () => {
+    const { robot, calls } = recordingRobot();
+    const input = createInputInjector({
+      screen: () => ({ width: WIDTH, height: HEIGHT }),
+      platform: createLinuxPlatform({ DISPLAY: ':99' }),
+      robot,
+    });
+    for (const event of press('KeyA', 'a')) input.apply(event);
+    assert.deepEqual(calls, ['a down', 'a up']);
   });
 });

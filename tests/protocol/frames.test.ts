@@ -129,6 +129,7 @@ const EVERY_MESSAGE: ControlMessage[] = [
   { type: 'input', event: { kind: 'button', button: 'right', down: true, x: 0.5, y: 0.5 } },
   { type: 'input', event: { kind: 'wheel', dx: -50, dy: 50 } },
   { type: 'input', event: { kind: 'key', code: 'ShiftLeft', down: false } },
+  { type: 'input', event: { kind: 'key', code: 'KeyE', key: 'é', down: true } },
   { type: 'end', reason: 'operator-ended' },
   { type: 'end', reason: 'error', message: 'The screen could not be captured.' },
   { type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: 's', slot: 7 },
@@ -499,6 +500,7 @@ describe('malformed frames are refused with a reason and never throw', () => {
       ],
       [{ type: 'input', event: { kind: 'key', code: '', down: true } }, /at event\.code:/],
       [{ type: 'input', event: { kind: 'key', code: 'K'.repeat(33), down: true } }, /at event\.code:/],
+      [{ type: 'input', event: { kind: 'key', code: 'KeyA', key: '', down: true } }, /at event\.key:/],
     ];
     for (const [value, pattern] of cases) assertRefused(decodeFrame(controlJson(value)), pattern);
   });

@@ -210,33 +210,31 @@ describe('the Windows agent under Wine', { timeout: BUILD_TIMEOUT_MS + 20 * 60_0
     assert.ok(near(await canvasColour(page, outside.x, outside.y), [0, 0, 0]), 'and the desktop beside it');
   });
 
-  it('clicks from the console reach notepad through robotjs: File opens its menu, Exit closes it', {
-    timeout: 2 * WINE_WAIT_MS,
-  }, async () => {
-    // Keys are not tested here: robotjs types with scan codes (KEYEVENTF_SCANCODE, no virtual key),
-    // which Wine 8 drops; see the README.
-    const box = notepadBox!;
-    await page.click('[data-testid=take-control]');
+  /** Clicks the operator's canvas at a screen pixel; waits for the X pointer there unless a menu holds it. */
+  async function clickScreen(x: number, y: number, pointerFollows = true): Promise<void> {
     const canvas = (await page.locator('canvas[data-testid=screen]').boundingBox())!;
-    const click = async (x: number, y: number, pointerFollows = true) => {
-      await page.mouse.click(
-        canvas.x + (canvas.width * (x + 0.5)) / SCREEN.width,
-        canvas.y + (canvas.height * (y + 0.5)) / SCREEN.height,
-      );
-      // While a Wine menu is open it holds the X pointer: the click lands, the X pointer stays.
-      if (!pointerFollows) return;
-      let last: { x: number; y: number } | undefined;
-      await waitFor(`the X pointer at ${x},${y}`, async () => {
-        last = await pointerLocation(xvfb.display);
-        return Math.abs(last.x - x) <= 3 && Math.abs(last.y - y) <= 3 ? last : undefined;
-      }).catch((error: Error) => {
-        throw new Error(`${error.message} (it is at ${JSON.stringify(last)})`);
-      });
-    };
+    await page.mouse.click(
+      canvas.x + (canvas.width * (x + 0.5)) / SCREEN.width,
+      canvas.y + (canvas.height * (y + 0.5)) / SCREEN.height,
+    );
+    // While a Wine menu is open it holds the X pointer: the click lands, the X pointer stays.
+    if (!pointerFollows) return;
+    let last: { x: number; y: number } | undefined;
+    await waitFor(`the X pointer at ${x},${y}`, async () => {
+      last = await pointerLocation(xvfb.display);
+      return Math.abs(last.x - x) <= 3 && Math.abs(last.y - y) <= 3 ? last : undefined;
+    }).catch((error: Error) => {
+      throw new Error(`${error.message} (it is at ${JSON.stringify(last)})`);
+    });
+  }
+
+  /** Clicks notepad's File menu and waits for it to open; the menu's window. */
+  async function openFileMenu(): Promise<{ x: number; y: number; width: number; height: number }> {
+    const box = notepadBox!;
     const before = await visibleWindows(xvfb.display);
     // The menu bar's first entry, File, just inside the window's top left corner.
-    await click(box.x + 15, box.y + 10);
-    const menu = await waitFor(
+    await clickScreen(box.x + 15, box.y + 10);
+    return waitFor(
       'the File menu to open',
       async () => {
         const added = (await visibleWindows(xvfb.display)).filter(
@@ -246,8 +244,39 @@ describe('the Windows agent under Wine', { timeout: BUILD_TIMEOUT_MS + 20 * 60_0
       },
       WINE_WAIT_MS,
     );
+  }
+
+  it('text typed in the console reaches notepad as Unicode characters, and File > Save writes it', {
+    timeout: 2 * WINE_WAIT_MS,
+  }, async () => {
+    // Characters go through robotjs's typeString (KEYEVENTF_UNICODE). Enter, Backspace and shortcuts
+    // stay keys, which robotjs sends as scan codes without a virtual key: Wine 8 drops those (README).
+    const box = notepadBox!;
+    await page.click('[data-testid=take-control]');
+    await clickScreen(box.x + Math.floor(box.width / 2), box.y + Math.floor(box.height / 2));
+    await page.keyboard.type('Hello from Lifeline! (1+1=2)');
+    const menu = await openFileMenu();
+    // Save is the menu's third entry, about 17 pixels apart in Wine's default theme.
+    await clickScreen(menu.x + 30, menu.y + 44, false);
+    const note = join(wine.hostPath(SHARED), NOTE);
+    let saved = '';
+    await waitFor(
+      'notepad to save the typed text',
+      () => {
+        saved = readFileSync(note, 'latin1');
+        return saved.length > 0 ? saved : undefined;
+      },
+      WINE_WAIT_MS,
+    );
+    assert.equal(saved, 'Hello from Lifeline! (1+1=2)');
+  });
+
+  it('clicks from the console reach notepad through robotjs: File opens its menu, Exit closes it', {
+    timeout: 2 * WINE_WAIT_MS,
+  }, async () => {
+    const menu = await openFileMenu();
     // Exit is the menu's last entry.
-    await click(menu.x + 30, menu.y + menu.height - 12, false);
+    await clickScreen(menu.x + 30, menu.y + menu.height - 12, false);
     assert.equal(await Promise.race([notepad!.exited, delay(WINE_WAIT_MS).then(() => 'running')]), 0);
     await waitFor(
       "notepad's window to go",

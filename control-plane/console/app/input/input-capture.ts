@@ -126,7 +126,9 @@ export class InputCapture {
     } else if (!this.#heldKeys.delete(event.code)) {
       return;
     }
-    this.#send({ kind: 'key', code: event.code, down });
+    // The character goes with a press only: agents that type text (Windows) need it, a release does not.
+    const key = down && event.key !== '' && event.key.length <= MAX_KEY_CODE_LENGTH ? event.key : undefined;
+    this.#send({ kind: 'key', code: event.code, ...(key === undefined ? {} : { key }), down });
   }
 
   #releaseAll(): void {
