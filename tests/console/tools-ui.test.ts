@@ -182,6 +182,8 @@ describe('session tools in the console', () => {
     );
 
     await page.click('[data-testid=tool-chat]');
+    // Messages count as unread only once the panel is hidden (it stays mounted to keep the draft).
+    await page.waitForSelector('[data-testid=chat-panel]', { state: 'hidden' });
     peer.send({
       type: 'chat',
       id: 'r1',

@@ -1,4 +1,4 @@
-import { useEffect } from 'preact/hooks';
+import { useLayoutEffect } from 'preact/hooks';
 import type { SessionController } from '../../session/session-controller.ts';
 import type { SessionState } from '../../session/session-state.ts';
 import { toolAvailability } from '../../tools/tool-availability.ts';
@@ -25,7 +25,8 @@ export interface ToolsDockProps {
 /** The dock at the right of the session view holding chat, terminals and files. */
 export function ToolsDock({ controller, state, panel, mounted, onClose }: ToolsDockProps) {
   const tools = controller.tools;
-  useEffect(() => {
+  // A layout effect, so that a message arriving right after the panel is hidden counts as unread.
+  useLayoutEffect(() => {
     tools.chat.setVisible(panel === 'chat');
   }, [panel, tools]);
 
