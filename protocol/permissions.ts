@@ -15,6 +15,15 @@ export const NO_PERMISSIONS: Readonly<Permissions> = Object.freeze({
   shell: false,
 });
 
+/** Everything allowed: what a user who ticks every box grants. */
+export const ALL_PERMISSIONS: Readonly<Permissions> = Object.freeze({
+  view: true,
+  control: true,
+  chat: true,
+  files: true,
+  shell: true,
+});
+
 /**
  * The defaults offered to the end user: viewing and chat on, input, files and shell off until
  * the user turns them on (DESIGN.md, "Consent covers each capability separately").

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { type ControlMessage, type Permissions, ShellStream } from '../../protocol/index.ts';
+import { ALL_PERMISSIONS, type ControlMessage, type Permissions, ShellStream } from '../../protocol/index.ts';
 import { isAlive, waitFor } from '../support/processes.ts';
-import { EVERYTHING, startAgent, type TestAgent, WAIT_MS } from './channel-relay.ts';
+import { startAgent, type TestAgent, WAIT_MS } from './channel-relay.ts';
 
 const VIEW_ONLY: Permissions = { view: true, control: false, chat: false, files: false, shell: false };
 
@@ -54,7 +54,7 @@ describe('the agent enforces capabilities on every channel and carries chat', ()
   });
 
   it('what --allow (or the signed policy) leaves out is refused although the user said yes', async () => {
-    agent = await startAgent({ allowed: { ...EVERYTHING, shell: false, files: false } });
+    agent = await startAgent({ allowed: { ...ALL_PERMISSIONS, shell: false, files: false } });
     assert.deepEqual(await refusals(agent), Array(6).fill('CAPABILITY_NOT_ALLOWED'));
   });
 
@@ -92,7 +92,7 @@ describe('the agent enforces capabilities on every channel and carries chat', ()
     relay.send({
       type: 'operator-joined',
       operator: { id: 'op-2', name: 'Eve' },
-      requested: EVERYTHING,
+      requested: ALL_PERMISSIONS,
       slot: 2,
     });
     const mine = agent.channel(1, 1);

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { DEFAULT_POLICY, type OperatorInfo, type Permissions } from '../../protocol/index.ts';
+import {
+  ALL_PERMISSIONS,
+  DEFAULT_POLICY,
+  type OperatorInfo,
+  type Permissions,
+} from '../../protocol/index.ts';
 import { waitFor } from '../support/processes.ts';
-import { EVERYTHING, RecordingUser, startAgent, type TestAgent } from './channel-relay.ts';
+import { RecordingUser, startAgent, type TestAgent } from './channel-relay.ts';
 
 const NOTHING: Permissions = { view: false, control: false, chat: false, files: false, shell: false };
 const VIEW_CHAT: Permissions = { ...NOTHING, view: true, chat: true };
@@ -41,7 +46,7 @@ describe('an operator asks the end user for more during the session', () => {
   });
 
   it('asks only for what is not allowed yet and what --allow permits, and applies the answer', async () => {
-    const run = await started({ allowed: { ...EVERYTHING, shell: false } });
+    const run = await started({ allowed: { ...ALL_PERMISSIONS, shell: false } });
     agent = run.agent;
     agent.relay.send({
       type: 'permission-request',
@@ -73,7 +78,7 @@ describe('an operator asks the end user for more during the session', () => {
   });
 
   it('a request for nothing new, or for what the flags forbid, is answered at once without asking', async () => {
-    const run = await started({ allowed: { ...EVERYTHING, files: false } });
+    const run = await started({ allowed: { ...ALL_PERMISSIONS, files: false } });
     agent = run.agent;
     agent.relay.send({ type: 'permission-request', requested: { ...NOTHING, view: true }, operator: BEA });
     assert.deepEqual((await agent.relay.next('permissions', 0)).permissions, VIEW_CHAT);
@@ -95,7 +100,7 @@ describe('an operator asks the end user for more during the session', () => {
   });
 
   it('under a policy that asks no consent, what is asked is granted within the caps without asking', async () => {
-    const run = await started({ allowed: { ...EVERYTHING, control: false }, consentRequired: false });
+    const run = await started({ allowed: { ...ALL_PERMISSIONS, control: false }, consentRequired: false });
     agent = run.agent;
     const before = await agent.relay.next('consent');
     assert.equal(before.accepted, true);

@@ -11,6 +11,7 @@ import { createCommandHost } from '../../agent/shell/command-host.ts';
 import { LiveProcesses } from '../../agent/shell/live-processes.ts';
 import { createPtyShellHost } from '../../agent/shell/pty-shell-host.ts';
 import {
+  ALL_PERMISSIONS,
   type ControlMessage,
   type ControlMessageType,
   channelId,
@@ -26,8 +27,6 @@ import {
 
 /** How long a test waits for something the agent should do soon, in milliseconds. Generous on purpose. */
 export const WAIT_MS = 20_000;
-
-export const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
 
 /**
  * A relay in the test: it welcomes the agent and lets the test speak for operators, with none of the
@@ -91,7 +90,12 @@ export class ChannelRelay {
   /** Says an operator joined on `slot` (1 unless given) and waits for the user's consent. */
   async join(slot = 1, name = 'Dana'): Promise<MessageOf<'consent'>> {
     const before = this.messages('consent').length;
-    this.send({ type: 'operator-joined', operator: { id: `op-${slot}`, name }, requested: EVERYTHING, slot });
+    this.send({
+      type: 'operator-joined',
+      operator: { id: `op-${slot}`, name },
+      requested: ALL_PERMISSIONS,
+      slot,
+    });
     return this.next('consent', before);
   }
 
@@ -181,7 +185,7 @@ export class ChannelRelay {
 export class RecordingUser implements UserInterface {
   readonly statuses: string[] = [];
   readonly chats: ChatLine[] = [];
-  constructor(private readonly permissions: Permissions = EVERYTHING) {}
+  constructor(private readonly permissions: Permissions = ALL_PERMISSIONS) {}
   showCode(): void {}
   async askConsent() {
     return { accepted: true, permissions: { ...this.permissions } };

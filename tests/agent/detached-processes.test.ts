@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { channelId, encodeShellData, ShellStream } from '../../protocol/index.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
+import { spawnAgent } from '../support/agent-process.ts';
 import { apiClient, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { isAlive, type Spawned, waitFor } from '../support/processes.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 /**
@@ -84,17 +85,7 @@ describe('nothing a shell or command started outlives the session (real agent)',
       await api.post('/api/sessions', { cookie }, {}),
       201,
     );
-    agent = spawnCollecting(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'agent/main.ts',
-        ...['--server', cp.url, '--code', created.code, '--accept', '--files-root', shared],
-      ],
-      { ...process.env, DISPLAY: xvfb.display },
-    );
-    agent.child.stdin?.end();
+    agent = spawnAgent({ server: cp.url, display: xvfb.display, code: created.code, filesRoot: shared });
     const sessionId = created.session.id;
     const grant = await waitFor(
       'the operator to be let in',

@@ -7,6 +7,7 @@ import { verifyPolicyToken } from '../../agent/core/policy.ts';
 import type { InputSink, ScreenSource, UserInterface } from '../../agent/core/ports.ts';
 import { installWebSocket } from '../../agent/node/websocket.ts';
 import {
+  ALL_PERMISSIONS,
   DEFAULT_POLICY,
   decodeFrame,
   encodeControl,
@@ -18,14 +19,12 @@ import {
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { waitFor } from '../support/processes.ts';
 
-const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
-
 /** The end user who says yes to everything the operator asks for. */
 const yesUser: UserInterface = {
   showCode: () => {},
   askConsent: async (_operator, requested) => ({
     accepted: true,
-    permissions: { ...requested, ...EVERYTHING },
+    permissions: { ...requested, ...ALL_PERMISSIONS },
   }),
   status: () => {},
   permissionsChanged: () => {},
@@ -53,7 +52,7 @@ async function craftedRelay(events: InputEvent[]) {
           encodeControl({
             type: 'operator-joined',
             operator: { id: 'mallory', name: 'Mallory' },
-            requested: EVERYTHING,
+            requested: ALL_PERMISSIONS,
           }),
         );
       }

@@ -1,22 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import {
-  ADMIN_PASSWORD,
-  ADMIN_USERNAME,
-  loginCookie,
-  startControlPlane,
-  type TestControlPlane,
-} from '../support/control-plane.ts';
-import {
-  api,
-  type ConsolePage,
-  createOperator,
-  launchConsoleBrowser,
-  openConsole,
-  screenshot,
-  signIn,
-} from './real-console.ts';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, loginCookie } from '../support/control-plane.ts';
+import { api, createOperator, screenshot, signIn, useRealConsole } from './real-console.ts';
 
 // Administration through the real console bundle in headless Chromium, checked against a real
 // control plane's API: what the console did is what the server now holds.
@@ -38,21 +24,14 @@ const navOf = (page: Page) =>
   page.$$eval('[data-testid^=nav-]', (items) => items.map((item) => item.getAttribute('data-testid')));
 
 describe('administration in the console', () => {
-  let cp: TestControlPlane;
-  let browser: Browser;
-  const opened: ConsolePage[] = [];
-
   /** A signed-in console in a fresh browser context; checked for page errors after the test. */
   async function consoleAs(username = ADMIN_USERNAME, password = ADMIN_PASSWORD): Promise<Page> {
-    const view = await openConsole(browser, cp);
-    opened.push(view);
-    await signIn(view.page, cp, username, password);
+    const view = await ui.open();
+    await signIn(view.page, ui.cp, username, password);
     return view.page;
   }
 
-  before(async () => {
-    cp = await startControlPlane({ listen: true });
-    browser = await launchConsoleBrowser();
+  const ui = useRealConsole(async (cp) => {
     await createOperator(cp, { username: 'mo', role: 'manager', name: 'Mo Manager', password: PASSWORD });
     await createOperator(cp, { username: 'tess', role: 'technician', name: 'Tess Tech', password: PASSWORD });
     await createOperator(cp, {
@@ -61,18 +40,6 @@ describe('administration in the console', () => {
       name: 'Audrey Audit',
       password: PASSWORD,
     });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await cp?.stop();
-  });
-
-  afterEach(async () => {
-    for (const view of opened.splice(0)) {
-      await view.context.close();
-      assert.deepEqual(view.problems, [], 'no page errors and no Content-Security-Policy violations');
-    }
   });
 
   it('each role sees the pages its scopes allow, and nothing it may not do', async () => {
@@ -100,7 +67,7 @@ describe('administration in the console', () => {
       }
       if (username === 'tess') {
         // A page the role may not open is the dashboard, even by its address.
-        await page.goto(`${cp.url}/#/operators`);
+        await page.goto(`${ui.cp.url}/#/operators`);
         await page.waitForSelector('body[data-view=dashboard]');
       }
     }
@@ -127,7 +94,7 @@ describe('administration in the console', () => {
     await screenshot(page, 'groups-policy-editing');
     await page.click('[data-testid=save-policy]');
     await page.waitForSelector('[data-testid=policy-saved]');
-    const group = await api<GroupJson>(cp, 'GET', `/api/groups/${groupId}`);
+    const group = await api<GroupJson>(ui.cp, 'GET', `/api/groups/${groupId}`);
     assert.equal(group.name, 'Front desk PCs');
     assert.equal(group.policy.modes['shell'], false);
     assert.equal(group.policy.modes['control'], true);
@@ -164,7 +131,7 @@ describe('administration in the console', () => {
 
   it('issues a registration key once, with Copy, and agents enrol into the group with it', async () => {
     const page = await consoleAs();
-    const created = await api<GroupJson>(cp, 'POST', '/api/groups', { body: { name: 'Kiosks' } });
+    const created = await api<GroupJson>(ui.cp, 'POST', '/api/groups', { body: { name: 'Kiosks' } });
     await page.click('[data-testid=nav-groups]');
     await page.click('[data-testid=group-row][data-name=Kiosks]');
     await page.click('[data-testid=issue-registration-key]');
@@ -172,13 +139,17 @@ describe('administration in the console', () => {
     assert.match(key, /^llr_/);
     await page.click('[data-testid=registration-key-copy]');
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
-    assert.equal((await api<GroupJson>(cp, 'GET', `/api/groups/${created.id}`)).hasRegistrationKey, true);
+    assert.equal((await api<GroupJson>(ui.cp, 'GET', `/api/groups/${created.id}`)).hasRegistrationKey, true);
     await screenshot(page, 'groups-registration-key');
 
-    const registered = await api<{ sessionId: string }>(cp, 'POST', '/api/agent/register', {
+    const registered = await api<{ sessionId: string }>(ui.cp, 'POST', '/api/agent/register', {
       body: { name: 'lifeline-agent', version: '0.1.0', hostname: 'kiosk-1', registrationKey: key },
     });
-    const session = await api<{ deviceGroupId: string }>(cp, 'GET', `/api/sessions/${registered.sessionId}`);
+    const session = await api<{ deviceGroupId: string }>(
+      ui.cp,
+      'GET',
+      `/api/sessions/${registered.sessionId}`,
+    );
     assert.equal(session.deviceGroupId, created.id);
   });
 
@@ -192,11 +163,11 @@ describe('administration in the console', () => {
     await page.click('[data-testid=create-operator]');
     const row = page.locator('[data-testid=operator-row][data-username=casey]');
     await row.waitFor();
-    await loginCookie(cp.app, 'casey', 'first password 123');
+    await loginCookie(ui.cp.app, 'casey', 'first password 123');
     const casey = async () =>
       (
         await api<{ items: Array<{ username: string; role: string; disabled: boolean }> }>(
-          cp,
+          ui.cp,
           'GET',
           '/api/operators',
         )
@@ -215,8 +186,8 @@ describe('administration in the console', () => {
     await page.waitForFunction(() =>
       document.querySelector('[data-testid=operators-notice]')?.textContent?.includes('password was changed'),
     );
-    await loginCookie(cp.app, 'casey', 'second password 456');
-    await assert.rejects(loginCookie(cp.app, 'casey', 'first password 123'), /401/);
+    await loginCookie(ui.cp.app, 'casey', 'second password 456');
+    await assert.rejects(loginCookie(ui.cp.app, 'casey', 'first password 123'), /401/);
 
     // Disabling asks for a second click.
     await row.locator('[data-testid=operator-toggle-disabled]').click();
@@ -228,7 +199,7 @@ describe('administration in the console', () => {
         )?.textContent === 'Disabled',
     );
     assert.equal((await casey()).disabled, true);
-    await assert.rejects(loginCookie(cp.app, 'casey', 'second password 456'), /401/);
+    await assert.rejects(loginCookie(ui.cp.app, 'casey', 'second password 456'), /401/);
     await screenshot(page, 'operators');
 
     await row.locator('[data-testid=operator-toggle-disabled]').click();
@@ -272,10 +243,14 @@ describe('administration in the console', () => {
     await page.waitForSelector('[data-testid=token-row][data-name=inventory]');
     await screenshot(page, 'tokens-created');
 
-    const me = await api<{ via: string; scopes: string[] }>(cp, 'GET', '/api/auth/me', { bearer: token });
+    const me = await api<{ via: string; scopes: string[] }>(ui.cp, 'GET', '/api/auth/me', { bearer: token });
     assert.equal(me.via, 'api-token');
     assert.deepEqual([...me.scopes].sort(), ['audit:read', 'sessions:read', 'sessions:write']);
-    const listed = await api<{ items: Array<{ name: string; expiresAt: string }> }>(cp, 'GET', '/api/tokens');
+    const listed = await api<{ items: Array<{ name: string; expiresAt: string }> }>(
+      ui.cp,
+      'GET',
+      '/api/tokens',
+    );
     const days =
       (Date.parse(listed.items.find((item) => item.name === 'inventory')!.expiresAt) - Date.now()) /
       86_400_000;
@@ -290,6 +265,6 @@ describe('administration in the console', () => {
       '[data-testid=token-row][data-name=inventory] [data-testid=revoke-token][data-armed=true]',
     );
     await page.waitForSelector('[data-testid=token-row][data-name=inventory]', { state: 'detached' });
-    await api(cp, 'GET', '/api/auth/me', { bearer: token, expect: 401 });
+    await api(ui.cp, 'GET', '/api/auth/me', { bearer: token, expect: 401 });
   });
 });

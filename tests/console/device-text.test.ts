@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, it } from 'node:test';
 import type { Permissions } from '../../protocol/index.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
-import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { HOSTILE_DEVICE } from '../support/hostile-device.ts';
-import { type ConsolePage, launchConsoleBrowser, openConsole, screenshot, signIn } from './real-console.ts';
+import { screenshot, signIn, useRealConsole } from './real-console.ts';
 
 const VIEW_ONLY: Permissions = { view: true, control: false, chat: false, files: false, shell: false };
 
@@ -19,27 +17,10 @@ const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202
  * with a visible "reported by the device" label.
  */
 describe('the console shows what a device says about itself inert and marked', () => {
-  let cp: TestControlPlane;
-  let browser: Browser;
-  let view: ConsolePage;
-
-  before(async () => {
-    cp = await startControlPlane({ listen: true });
-    browser = await launchConsoleBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await cp?.stop();
-  });
-
-  afterEach(async () => {
-    await view.context.close();
-    assert.deepEqual(view.problems, [], 'no page errors and no Content-Security-Policy violations');
-  });
+  const ui = useRealConsole();
 
   it('the dashboard and the session bar show the device name marked as reported by the device, without its control characters', async () => {
-    const registered = await cp.app.request('/api/agent/register', {
+    const registered = await ui.cp.app.request('/api/agent/register', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(HOSTILE_DEVICE),
@@ -51,9 +32,8 @@ describe('the console shows what a device says about itself inert and marked', (
       agent.hello('agent', registration.relay.token, undefined, HOSTILE_DEVICE);
       await agent.next('welcome');
 
-      view = await openConsole(browser, cp);
-      const { page } = view;
-      await signIn(page, cp);
+      const { page } = await ui.open();
+      await signIn(page, ui.cp);
       await page.click('[data-testid=sessions-filter-waiting]');
       const row = page.locator('[data-testid=session-row]').first();
       await row.locator('[data-testid=device-reported-mark]').waitFor();

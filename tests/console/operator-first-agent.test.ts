@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { spawnAgent } from '../support/agent-process.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { type Spawned, waitFor } from '../support/processes.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 import { type ConsolePage, launchConsoleBrowser, openConsole, screenshot, signIn } from './real-console.ts';
 
@@ -38,12 +39,7 @@ describe('operator first with the real agent', () => {
     await page.click('[data-testid=new-session]');
     const code = ((await page.textContent('[data-testid=session-code]')) ?? '').replace(/ /g, '');
 
-    agent = spawnCollecting(
-      process.execPath,
-      ['--import', 'tsx', 'agent/main.ts', '--server', cp.url, '--code', code, '--accept', '--keep'],
-      { ...process.env, DISPLAY: xvfb.display },
-    );
-    agent.child.stdin?.end();
+    agent = spawnAgent({ server: cp.url, display: xvfb.display, code, args: ['--keep'] });
     await page.waitForSelector('body[data-view=session]', { timeout: 30_000 });
     await page.waitForFunction(
       () =>

@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { beforeEach, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import { RelayClient } from '../control-plane/relay-client.ts';
-import { registerAgent, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import {
-  api,
-  type ConsolePage,
-  launchConsoleBrowser,
-  openConsole,
-  screenshot,
-  signIn,
-} from './real-console.ts';
+import { registerAgent } from '../support/control-plane.ts';
+import { api, type ConsolePage, screenshot, signIn, useRealConsole } from './real-console.ts';
 
 // Operator first, end to end: the real console bundle in headless Chromium against a real control
 // plane, with a `ws` client in the part of the user's agent.
@@ -34,38 +27,23 @@ const AGENT_INFO = {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('operator-first sessions in the console', () => {
-  let cp: TestControlPlane;
-  let browser: Browser;
   let view: ConsolePage;
   let page: Page;
 
-  before(async () => {
-    cp = await startControlPlane({ listen: true });
-    browser = await launchConsoleBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await cp?.stop();
-  });
+  const ui = useRealConsole();
 
   beforeEach(async () => {
-    view = await openConsole(browser, cp);
+    view = await ui.open();
     page = view.page;
   });
 
-  afterEach(async () => {
-    await view.context.close();
-    assert.deepEqual(view.problems, [], 'no page errors and no Content-Security-Policy violations');
-  });
-
   const newestSession = async () =>
-    (await api<{ items: SessionJson[] }>(cp, 'GET', '/api/sessions?limit=1')).items[0]!;
+    (await api<{ items: SessionJson[] }>(ui.cp, 'GET', '/api/sessions?limit=1')).items[0]!;
   const codeText = async () => (await page.textContent('[data-testid=session-code]')) ?? '';
   const expiresAt = async () =>
     (await page.getAttribute('[data-testid=code-countdown]', 'data-expires-at')) ?? '';
   const agentJoin = (code: string, expect?: number) =>
-    api<{ sessionId: string; relay: { url: string; token: string } }>(cp, 'POST', '/api/agent/join', {
+    api<{ sessionId: string; relay: { url: string; token: string } }>(ui.cp, 'POST', '/api/agent/join', {
       body: { ...AGENT_INFO, code },
       ...(expect ? { expect } : {}),
     });
@@ -77,9 +55,13 @@ describe('operator-first sessions in the console', () => {
   }
 
   it('New session shows the grouped code, a live countdown and the download links of that session', async () => {
-    await signIn(page, cp);
+    await signIn(page, ui.cp);
     const session = await startInvite();
-    const groups = await api<{ items: Array<{ id: string; isDefault: boolean }> }>(cp, 'GET', '/api/groups');
+    const groups = await api<{ items: Array<{ id: string; isDefault: boolean }> }>(
+      ui.cp,
+      'GET',
+      '/api/groups',
+    );
     assert.equal(session.initiator, 'operator');
     assert.equal(session.status, 'waiting');
     assert.equal(
@@ -100,14 +82,14 @@ describe('operator-first sessions in the console', () => {
     for (const platform of ['linux-x64', 'win-x64']) {
       assert.equal(
         await page.getAttribute(`[data-testid=download-${platform}]`, 'href'),
-        `${cp.url}/download/agent/${platform}?session=${session.id}`,
+        `${ui.cp.url}/download/agent/${platform}?session=${session.id}`,
       );
     }
     await page.click('[data-testid=copy-download-linux-x64]');
     await page.waitForSelector('[data-testid=copy-download-linux-x64][data-state=copied]');
     assert.equal(
       await page.evaluate(() => navigator.clipboard.readText()),
-      `${cp.url}/download/agent/linux-x64?session=${session.id}`,
+      `${ui.cp.url}/download/agent/linux-x64?session=${session.id}`,
     );
     assert.match(
       (await page.textContent('[data-testid=invite-instructions]')) ?? '',
@@ -121,7 +103,7 @@ describe('operator-first sessions in the console', () => {
   });
 
   it('Extend moves the expiry, Request new replaces the code, Cancel ends the session', async () => {
-    await signIn(page, cp);
+    await signIn(page, ui.cp);
     await startInvite();
     const firstExpiry = await expiresAt();
     await page.click('[data-testid=extend-code]');
@@ -158,7 +140,7 @@ describe('operator-first sessions in the console', () => {
 
   it('an expired code says so and Request new brings a working code, whatever the browser clock says', async () => {
     await view.context.clock.install();
-    await signIn(page, cp);
+    await signIn(page, ui.cp);
     await startInvite();
     const expired = await codeText();
     // Past the 15 minutes on the operator's clock; the server's clock has not moved.
@@ -181,7 +163,7 @@ describe('operator-first sessions in the console', () => {
   });
 
   it("the console opens the session once the user's agent joins with the code", async () => {
-    await signIn(page, cp);
+    await signIn(page, ui.cp);
     const session = await startInvite();
     const joined = await agentJoin((await codeText()).replace(/ /g, ''));
     assert.equal(joined.sessionId, session.id);
@@ -223,12 +205,12 @@ describe('operator-first sessions in the console', () => {
   });
 
   it('an invited user who connects while the operator is in another session is offered, not forced', async () => {
-    await signIn(page, cp);
+    await signIn(page, ui.cp);
     await startInvite();
     const invitedCode = (await codeText()).replace(/ /g, '');
 
     // Meanwhile the operator takes a user-first session.
-    const walkIn = await registerAgent(cp.app);
+    const walkIn = await registerAgent(ui.cp.app);
     const first = await RelayClient.connect(walkIn.relay.url);
     const agents = [first];
     try {

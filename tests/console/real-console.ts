@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, afterEach, before } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildConsoleAssets, type ConsoleAssets } from '../../control-plane/console/index.ts';
 import { launchChromium } from '../support/browser.ts';
@@ -7,6 +9,7 @@ import {
   ADMIN_PASSWORD,
   ADMIN_USERNAME,
   loginCookie,
+  startControlPlane,
   type TestControlPlane,
 } from '../support/control-plane.ts';
 
@@ -43,6 +46,56 @@ export interface ConsolePage {
   problems: string[];
   /** `Idempotency-Key` headers of the API requests the page sent, by `METHOD path`. */
   idempotencyKeys: Map<string, string[]>;
+}
+
+/** A real control plane and headless Chromium shared by the tests of one `describe`. */
+export interface ConsoleFixture {
+  /** The control plane, started before the first test. */
+  readonly cp: TestControlPlane;
+  /** A fresh browser context on the console; its page errors and CSP violations fail the test. */
+  open(): Promise<ConsolePage>;
+}
+
+/**
+ * Registers the hooks of a console test in the calling `describe`: one control plane and one browser
+ * for the block, `prepare` run once they are up, and every page opened during a test closed after
+ * it with no page error and no Content-Security-Policy violation.
+ * @example
+ * const ui = useRealConsole();
+ * it('signs in', async () => { const { page } = await ui.open(); await signIn(page, ui.cp); });
+ */
+export function useRealConsole(prepare?: (cp: TestControlPlane) => Promise<void>): ConsoleFixture {
+  let cp: TestControlPlane | undefined;
+  let browser: Browser | undefined;
+  const opened: ConsolePage[] = [];
+  before(async () => {
+    cp = await startControlPlane({ listen: true });
+    browser = await launchConsoleBrowser();
+    await prepare?.(cp);
+  });
+  after(async () => {
+    await browser?.close();
+    await cp?.stop();
+  });
+  afterEach(async () => {
+    for (const view of opened.splice(0)) {
+      await view.context.close();
+      assert.deepEqual(view.problems, [], 'no page errors and no Content-Security-Policy violations');
+    }
+  });
+  return {
+    get cp() {
+      if (!cp) throw new Error('The control plane starts in the before hook: use ui.cp inside a test.');
+      return cp;
+    },
+    async open() {
+      if (!browser || !cp)
+        throw new Error('The browser starts in the before hook: open pages inside a test.');
+      const view = await openConsole(browser, cp);
+      opened.push(view);
+      return view;
+    },
+  };
 }
 
 /**

@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { DEFAULT_POLICY, encodeVideo, type Permissions } from '../../protocol/index.ts';
+import { ALL_PERMISSIONS, DEFAULT_POLICY, encodeVideo } from '../../protocol/index.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { api, type ConsolePage, launchConsoleBrowser, openConsole, signIn } from './real-console.ts';
 
 // A session recorded by the real relay, played back in the real console with WebCodecs.
 
-const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
 const WIDTH = 64;
 const HEIGHT = 48;
 /** Between the red part and the blue part of the recording, in milliseconds. */
@@ -85,7 +84,7 @@ describe('the console plays a session recording', () => {
     operator.hello('operator', redeemed.relay.token);
     await operator.next('welcome');
     await agent.next('operator-joined');
-    agent.send({ type: 'consent', accepted: true, permissions: EVERYTHING });
+    agent.send({ type: 'consent', accepted: true, permissions: ALL_PERMISSIONS });
     await operator.next('consent');
     agent.send({ type: 'video-config', codec: 'avc1.42E01E', width: WIDTH, height: HEIGHT, framerate: 10 });
     let sequence = 0;

@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TOTP } from 'otpauth';
-import type { Browser } from 'playwright-core';
 import { currentTotp } from '../../control-plane/auth/totp.ts';
-import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import {
-  api,
-  type ConsolePage,
-  createOperator,
-  launchConsoleBrowser,
-  openConsole,
-  screenshot,
-  signIn,
-} from './real-console.ts';
+import { api, createOperator, screenshot, signIn, useRealConsole } from './real-console.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -29,13 +19,7 @@ function wrongCode(secret: string): string {
 }
 
 describe('the second factor in the console', () => {
-  let cp: TestControlPlane;
-  let browser: Browser;
-  let view: ConsolePage | undefined;
-
-  before(async () => {
-    cp = await startControlPlane({ listen: true });
-    browser = await launchConsoleBrowser();
+  const ui = useRealConsole(async (cp) => {
     await createOperator(cp, {
       username: 'sam',
       role: 'technician',
@@ -44,20 +28,9 @@ describe('the second factor in the console', () => {
     });
   });
 
-  after(async () => {
-    await browser?.close();
-    await cp?.stop();
-  });
-
-  afterEach(async () => {
-    await view?.context.close();
-    assert.deepEqual(view?.problems, [], 'no page errors and no Content-Security-Policy violations');
-  });
-
   it('turned on in Account, it makes sign-in ask for the code; a wrong code is refused, the right one signs in', async () => {
-    view = await openConsole(browser, cp);
-    const { page } = view;
-    await signIn(page, cp, 'sam', PASSWORD);
+    const { page } = await ui.open();
+    await signIn(page, ui.cp, 'sam', PASSWORD);
     await page.click('[data-testid=nav-account]');
     await page.waitForSelector('body[data-view=account]');
     assert.equal(await page.textContent('[data-testid=totp-status]'), 'Off');
@@ -77,7 +50,7 @@ describe('the second factor in the console', () => {
       () => document.querySelector('[data-testid=totp-status]')?.textContent === 'On',
     );
     const operators = await api<{ items: Array<{ username: string; totpEnabled: boolean }> }>(
-      cp,
+      ui.cp,
       'GET',
       '/api/operators',
     );

@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import {
-  api,
-  type ConsolePage,
-  launchConsoleBrowser,
-  openConsole,
-  screenshot,
-  signIn,
-} from './real-console.ts';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { api, screenshot, signIn, useRealConsole } from './real-console.ts';
 
 // Past sessions on the dashboard and in the audit log, a page at a time, against a real control plane.
 
@@ -19,16 +11,11 @@ const AUDIT_PAGE = 50;
 const ENDED = SESSIONS_PAGE + 2;
 
 describe('session history in the console', () => {
-  let cp: TestControlPlane;
-  let browser: Browser;
-  let view: ConsolePage;
   let page: Page;
   let waitingId: string;
   const endedIds: string[] = [];
 
-  before(async () => {
-    cp = await startControlPlane({ listen: true });
-    browser = await launchConsoleBrowser();
+  const ui = useRealConsole(async (cp) => {
     for (let index = 0; index <= ENDED; index++) {
       const { session } = await api<{ session: { id: string } }>(cp, 'POST', '/api/sessions', { body: {} });
       if (index === ENDED) {
@@ -40,22 +27,11 @@ describe('session history in the console', () => {
     }
   });
 
-  after(async () => {
-    await browser?.close();
-    await cp?.stop();
-  });
-
-  afterEach(async () => {
-    await view.context.close();
-    assert.deepEqual(view.problems, [], 'no page errors and no Content-Security-Policy violations');
-  });
-
   const rowCount = () => page.locator('[data-testid=session-row]').count();
 
   it('shows ended sessions with why they ended, and the next page with Load more', async () => {
-    view = await openConsole(browser, cp);
-    page = view.page;
-    await signIn(page, cp);
+    ({ page } = await ui.open());
+    await signIn(page, ui.cp);
     await page.click('[data-testid=sessions-filter-ended]');
     await page.waitForSelector('[data-testid=active-sessions][data-filter=ended]');
     assert.equal(await rowCount(), SESSIONS_PAGE);
@@ -93,9 +69,8 @@ describe('session history in the console', () => {
   });
 
   it("a session's Audit opens its trail; the log pages with Load more", async () => {
-    view = await openConsole(browser, cp);
-    page = view.page;
-    await signIn(page, cp);
+    ({ page } = await ui.open());
+    await signIn(page, ui.cp);
     await page.click('[data-testid=sessions-filter-ended]');
     const id = endedIds.at(-1)!;
     await page.click(`[data-testid=session-row][data-id="${id}"] [data-testid=session-audit]`);

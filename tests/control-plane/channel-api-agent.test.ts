@@ -16,9 +16,10 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { spawnAgent } from '../support/agent-process.ts';
 import { type ApiClient, apiClient, assertProblem, createToken, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { type Spawned, waitFor } from '../support/processes.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 /**
@@ -106,25 +107,13 @@ describe('a script with an API token runs commands and moves files on a real age
       201,
     );
     sessionId = created.session.id;
-    agent = spawnCollecting(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'agent/main.ts',
-        '--server',
-        cp.url,
-        '--code',
-        created.code,
-        '--accept',
-        '--allow',
-        'chat,files,shell',
-        '--files-root',
-        shared,
-      ],
-      { ...process.env, DISPLAY: xvfb.display },
-    );
-    agent.child.stdin?.end();
+    agent = spawnAgent({
+      server: cp.url,
+      display: xvfb.display,
+      code: created.code,
+      allow: ['chat', 'files', 'shell'],
+      filesRoot: shared,
+    });
     const connected = await expectJson<{ reached: boolean }>(
       await api.get(`/api/sessions/${sessionId}/wait?until=agent-connected&timeout=30`, script()),
       200,

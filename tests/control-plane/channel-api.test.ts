@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { participantsOf } from '../../control-plane/channels/index.ts';
-import { FILE_WINDOW_BYTES, type Permissions } from '../../protocol/index.ts';
+import { ALL_PERMISSIONS, FILE_WINDOW_BYTES } from '../../protocol/index.ts';
 import {
   type ApiClient,
   type AuditEvent,
@@ -20,8 +20,6 @@ import {
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { eventually } from './relay-client.ts';
 import { type ConsentScript, ScriptedAgent } from './scripted-agent.ts';
-
-const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
 
 interface ExecResult {
   exitCode: number | null;
@@ -47,7 +45,7 @@ describe('the API runs commands and moves files through a live session', () => {
   async function liveSession(options: { consent?: ConsentScript; features?: string[] } = {}) {
     const root = mkdtempSync(join(tmpdir(), 'lifeline-api-files-'));
     folders.push(root);
-    const agent = await ScriptedAgent.start(cp, root, { consent: { accept: EVERYTHING }, ...options });
+    const agent = await ScriptedAgent.start(cp, root, { consent: { accept: ALL_PERMISSIONS }, ...options });
     agents.push(agent);
     await expectJson(await api.post('/api/sessions/redeem', script, { code: agent.code }), 200);
     return { agent, root, id: agent.sessionId };
@@ -152,7 +150,7 @@ describe('the API runs commands and moves files through a live session', () => {
         200,
       );
       assert.equal(notYet.reached, false);
-      agent.client.send({ type: 'consent', accepted: true, permissions: EVERYTHING });
+      agent.client.send({ type: 'consent', accepted: true, permissions: ALL_PERMISSIONS });
       const active = await expectJson<{ reached: boolean; status: string }>(
         await api.get(`/api/sessions/${id}/wait?until=active&timeout=10`, script),
         200,
@@ -186,7 +184,7 @@ describe('the API runs commands and moves files through a live session', () => {
       const joined = await agent.client.next('operator-joined');
       assert.equal(joined.requested.shell, true, 'the call asked for the shell');
       assert.equal(joined.requested.files, false, 'and for nothing it does not need');
-      agent.client.send({ type: 'consent', accepted: true, permissions: EVERYTHING });
+      agent.client.send({ type: 'consent', accepted: true, permissions: ALL_PERMISSIONS });
       assert.equal((await expectJson<ExecResult>(await pending, 200)).stdout, 'done');
     });
 
@@ -206,14 +204,14 @@ describe('the API runs commands and moves files through a live session', () => {
       } finally {
         participants.consentWaitMs = 60_000;
       }
-      agent.client.send({ type: 'consent', accepted: true, permissions: EVERYTHING });
+      agent.client.send({ type: 'consent', accepted: true, permissions: ALL_PERMISSIONS });
       const retry = await api.post(`/api/sessions/${id}/exec`, script, { command: 'printf ran' }, key);
       assert.equal(retry.headers.get('idempotent-replayed'), null, 'the refusal was not kept as the result');
       assert.equal((await expectJson<ExecResult>(retry, 200)).stdout, 'ran');
     });
 
     it('without Shell allowed, a command is refused with 403 CAPABILITY_NOT_ALLOWED naming "Shell"', async () => {
-      const { agent, id } = await liveSession({ consent: { accept: { ...EVERYTHING, shell: false } } });
+      const { agent, id } = await liveSession({ consent: { accept: { ...ALL_PERMISSIONS, shell: false } } });
       const problem = await assertProblem(
         await api.post(`/api/sessions/${id}/exec`, script, { command: 'id' }),
         403,
@@ -224,7 +222,7 @@ describe('the API runs commands and moves files through a live session', () => {
     });
 
     it('a command on a session accepted without Shell asks the user, and runs once they allow it', async () => {
-      const { agent, id } = await liveSession({ consent: { accept: { ...EVERYTHING, shell: false } } });
+      const { agent, id } = await liveSession({ consent: { accept: { ...ALL_PERMISSIONS, shell: false } } });
       agent.more = 'grant';
       const result = await expectJson<ExecResult>(
         await api.post(`/api/sessions/${id}/exec`, script, { command: 'printf granted' }),
@@ -238,7 +236,7 @@ describe('the API runs commands and moves files through a live session', () => {
     });
 
     it('connect on an accepted session asks the user for the capabilities it lacks', async () => {
-      const { agent, id } = await liveSession({ consent: { accept: { ...EVERYTHING, files: false } } });
+      const { agent, id } = await liveSession({ consent: { accept: { ...ALL_PERMISSIONS, files: false } } });
       // The first connect joins and the user accepts without Files.
       await eventually(async () => {
         const response = await api.post(`/api/sessions/${id}/connect`, script, { capabilities: ['chat'] });
@@ -607,7 +605,7 @@ describe('the API runs commands and moves files through a live session', () => {
     });
 
     it('without Files allowed, file calls are 403 CAPABILITY_NOT_ALLOWED naming "Files"', async () => {
-      const { agent, id } = await liveSession({ consent: { accept: { ...EVERYTHING, files: false } } });
+      const { agent, id } = await liveSession({ consent: { accept: { ...ALL_PERMISSIONS, files: false } } });
       const problem = await assertProblem(
         await api.get(`/api/sessions/${id}/files`, script),
         403,
@@ -653,7 +651,7 @@ describe('the API runs commands and moves files through a live session', () => {
     });
 
     it('without Chat allowed, sending is 403 CAPABILITY_NOT_ALLOWED', async () => {
-      const { id } = await liveSession({ consent: { accept: { ...EVERYTHING, chat: false } } });
+      const { id } = await liveSession({ consent: { accept: { ...ALL_PERMISSIONS, chat: false } } });
       await assertProblem(
         await api.post(`/api/sessions/${id}/chat`, script, { text: 'hello?' }),
         403,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { idempotencyKeys } from '../../control-plane/db/schema.ts';
 import { IDEMPOTENCY_MAX_STORED_CHARS } from '../../control-plane/http/idempotency.ts';
-import { MAX_EXEC_OUTPUT_BYTES, type Permissions } from '../../protocol/index.ts';
+import { ALL_PERMISSIONS, MAX_EXEC_OUTPUT_BYTES } from '../../protocol/index.ts';
 import {
   type ApiClient,
   apiClient,
@@ -19,7 +19,6 @@ import { loginCookie, startControlPlane, type TestControlPlane } from '../suppor
 import { eventually } from './relay-client.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
 
-const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
 const MIB = 1024 * 1024;
 /** The server's hard cap on one command's output in these tests, in bytes. */
 const CAP = 2 * MIB;
@@ -48,7 +47,7 @@ describe('the API bounds what commands hold on the server', () => {
   async function liveSession() {
     const root = mkdtempSync(join(tmpdir(), 'lifeline-exec-limits-'));
     folders.push(root);
-    const agent = await ScriptedAgent.start(cp, root, { consent: { accept: EVERYTHING } });
+    const agent = await ScriptedAgent.start(cp, root, { consent: { accept: ALL_PERMISSIONS } });
     agents.push(agent);
     await expectJson(await api.post('/api/sessions/redeem', script, { code: agent.code }), 200);
     return { agent, id: agent.sessionId };

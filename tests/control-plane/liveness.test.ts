@@ -3,6 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import { installWebSocket } from '../../agent/node/websocket.ts';
 import { END_WRITES_AT_ONCE, Relay } from '../../control-plane/relay/relay.ts';
 import { agentCore } from '../support/agent-core.ts';
+import { spawnAgent } from '../support/agent-process.ts';
 import { apiClient, expectJson } from '../support/api.ts';
 import {
   loginCookie,
@@ -10,7 +11,7 @@ import {
   startControlPlane,
   type TestControlPlane,
 } from '../support/control-plane.ts';
-import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { type Spawned, waitFor } from '../support/processes.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 import { connectOperator, eventually } from './relay-client.ts';
@@ -53,12 +54,7 @@ describe('the relay and its peers notice a silent connection', () => {
       201,
     );
     const id = created.session.id;
-    agent = spawnCollecting(
-      process.execPath,
-      ['--import', 'tsx', 'agent/main.ts', '--server', cp.url, '--code', created.code, '--accept'],
-      { ...process.env, DISPLAY: xvfb.display },
-    );
-    agent.child.stdin?.end();
+    agent = spawnAgent({ server: cp.url, display: xvfb.display, code: created.code });
     const connected = await expectJson<{ reached: boolean }>(
       await api.get(`/api/sessions/${id}/wait?until=agent-connected&timeout=30`, admin),
       200,

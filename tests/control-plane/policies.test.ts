@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
-import { DEFAULT_POLICY, type Permissions, type Policy } from '../../protocol/index.ts';
+import { ALL_PERMISSIONS, DEFAULT_POLICY, type Permissions, type Policy } from '../../protocol/index.ts';
 import {
   type ApiClient,
   type AuditEvent,
@@ -20,7 +20,6 @@ import { RelayClient } from './relay-client.ts';
 
 const MINUTE_MS = 60_000;
 /** What an agent claims the user allowed: everything, control included. */
-const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
 /** A few input events an operator client sends. */
 const INPUT_EVENTS = [
   { kind: 'move', x: 0.5, y: 0.5 },
@@ -82,7 +81,7 @@ describe('device groups and policies', () => {
    * A session of the group the key enrols into: the agent on the relay, an operator joined through the
    * console's path, and the agent's consent claiming `permissions`.
    */
-  async function pair(key: string, permissions: Permissions = EVERYTHING) {
+  async function pair(key: string, permissions: Permissions = ALL_PERMISSIONS) {
     const grant = await expectJson<AgentGrant>(await register(key), 201);
     const agent = track(await RelayClient.connect(grant.relay.url));
     agent.hello('agent', grant.relay.token);
@@ -311,13 +310,13 @@ describe('device groups and policies', () => {
         ...DEFAULT_POLICY,
         modes: { ...DEFAULT_POLICY.modes, control: false },
       });
-      const { agent, operator } = await pair(key, EVERYTHING);
+      const { agent, operator } = await pair(key, ALL_PERMISSIONS);
       assert.deepEqual(await inputReachingAgent(agent, operator), []);
     });
 
     it('with control allowed by the policy, the same input reaches the agent (the check above can fail)', async () => {
       const { key } = await groupWith({ ...DEFAULT_POLICY });
-      const { agent, operator } = await pair(key, EVERYTHING);
+      const { agent, operator } = await pair(key, ALL_PERMISSIONS);
       const received = await inputReachingAgent(agent, operator);
       assert.deepEqual(
         received.map((message) => message.event),
@@ -327,7 +326,7 @@ describe('device groups and policies', () => {
 
     it('input an operator sends right after its welcome, on a session already consented, is not lost', async () => {
       const { key } = await groupWith({ ...DEFAULT_POLICY });
-      const { agent, grant } = await pair(key, EVERYTHING);
+      const { agent, grant } = await pair(key, ALL_PERMISSIONS);
       const join = await expectJson<{ relay: { url: string; token: string } }>(
         await api.post(`/api/sessions/${grant.sessionId}/join`, admin),
         200,

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { SessionRecorder } from '../../control-plane/recordings/session-recorder.ts';
 import { RECORDING_FAILED_MESSAGE, Relay } from '../../control-plane/relay/relay.ts';
 import { sweepOnce } from '../../control-plane/sessions/housekeeping.ts';
-import { DEFAULT_POLICY, encodeVideo, type Permissions, type Policy } from '../../protocol/index.ts';
+import { ALL_PERMISSIONS, DEFAULT_POLICY, encodeVideo, type Policy } from '../../protocol/index.ts';
 import { decodeRecording, type RecordingRecord, recordJson } from '../../protocol/recording.ts';
 import {
   type ApiClient,
@@ -23,7 +23,6 @@ import {
 import { loginCookie, startControlPlane } from '../support/control-plane.ts';
 import { RelayClient } from './relay-client.ts';
 
-const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
 const RECORDED: Policy = { ...DEFAULT_POLICY, recordingMandatory: true };
 const DAY_MS = 24 * 60 * 60_000;
 
@@ -91,7 +90,7 @@ async function harness() {
     operator.hello('operator', redeemed.relay.token);
     await operator.next('welcome');
     await agent.next('operator-joined');
-    agent.send({ type: 'consent', accepted: true, permissions: EVERYTHING });
+    agent.send({ type: 'consent', accepted: true, permissions: ALL_PERMISSIONS });
     await operator.next('consent');
     return { agent, operator, grant };
   }
@@ -433,7 +432,7 @@ describe('session recording when the disk fills up', () => {
       const operator = await RelayClient.connect(redeemed.relay.url);
       operator.hello('operator', redeemed.relay.token);
       await agent.next('operator-joined');
-      agent.send({ type: 'consent', accepted: true, permissions: EVERYTHING });
+      agent.send({ type: 'consent', accepted: true, permissions: ALL_PERMISSIONS });
       const end = await operator.next('end');
       assert.equal(end.reason, 'error');
       assert.equal(end.message, RECORDING_FAILED_MESSAGE);

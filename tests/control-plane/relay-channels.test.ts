@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
+  ALL_PERMISSIONS,
   CHAT_HISTORY_MESSAGES,
   channelId,
   encodeFileChunk,
@@ -12,9 +13,8 @@ import {
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { auditOf, consentedSession, eventually, joinOperator, type RelayClient } from './relay-client.ts';
 
-const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
-const NO_FILES_OR_SHELL: Permissions = { ...EVERYTHING, files: false, shell: false };
-const NO_CHAT: Permissions = { ...EVERYTHING, chat: false };
+const NO_FILES_OR_SHELL: Permissions = { ...ALL_PERMISSIONS, files: false, shell: false };
+const NO_CHAT: Permissions = { ...ALL_PERMISSIONS, chat: false };
 
 describe('relay: chat and channels', () => {
   let cp: TestControlPlane;
@@ -23,7 +23,7 @@ describe('relay: chat and channels', () => {
   const sockets: RelayClient[] = [];
 
   /** An agent, two operators on its session, and the end user's answer. */
-  async function session(consent: Permissions | 'unanswered' = EVERYTHING) {
+  async function session(consent: Permissions | 'unanswered' = ALL_PERMISSIONS) {
     const first = await consentedSession(cp, cookie, consent);
     const { agent, registration } = first;
     sockets.push(agent, first.operator);
@@ -270,7 +270,7 @@ describe('relay: chat and channels', () => {
       const error = await a.next('error');
       assert.equal(error.code, 'CAPABILITY_NOT_ALLOWED');
       assert.match(error.message, /"Chat"/);
-      agent.send({ type: 'permissions', permissions: EVERYTHING });
+      agent.send({ type: 'permissions', permissions: ALL_PERMISSIONS });
       await a.next('permissions');
       a.send({ type: 'chat', id: 'y', text: 'now?' });
       await agent.next('chat');

@@ -3,11 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { count, eq, sql } from 'drizzle-orm';
 import { auditEvents } from '../../control-plane/db/schema.ts';
 import { WRITE_BURST } from '../../control-plane/relay/message-budget.ts';
-import { CloseCode, type Permissions } from '../../protocol/index.ts';
+import { ALL_PERMISSIONS, CloseCode, type Permissions } from '../../protocol/index.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { connectAgent, consentedSession, eventually, type RelayClient } from './relay-client.ts';
 
-const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
 const NOTHING: Permissions = { view: false, control: false, chat: false, files: false, shell: false };
 /** Messages a flooding test sends: far past what the budget lets through. */
 const FLOOD = 5_000;
@@ -46,8 +45,8 @@ describe('relay: what a connection can make the server write', () => {
     const before = cp.services.relay.stats().outOfStateMessages;
     for (let i = 0; i < STRAY; i++) {
       agent.send({ type: 'chat', id: `c${i}`, text: 'spam' });
-      agent.send({ type: 'permissions', permissions: i % 2 ? EVERYTHING : NOTHING });
-      agent.send({ type: 'consent', accepted: true, permissions: EVERYTHING });
+      agent.send({ type: 'permissions', permissions: i % 2 ? ALL_PERMISSIONS : NOTHING });
+      agent.send({ type: 'consent', accepted: true, permissions: ALL_PERMISSIONS });
     }
     // A malformed frame last: once it is counted, every message before it was handled.
     const malformed = cp.services.relay.stats().malformedFrames;
@@ -79,7 +78,7 @@ describe('relay: what a connection can make the server write', () => {
   });
 
   it('an agent flooding chat after consent is cut off at its budget and closed with 4003', async () => {
-    const { agent, operator, registration } = await consentedSession(cp, cookie, EVERYTHING);
+    const { agent, operator, registration } = await consentedSession(cp, cookie, ALL_PERMISSIONS);
     sockets.push(agent, operator);
     const rowsBefore = await rowsOf(registration.sessionId);
     for (let i = 0; i < FLOOD; i++) agent.send({ type: 'chat', id: `c${i}`, text: 'spam' });
@@ -99,13 +98,13 @@ describe('relay: what a connection can make the server write', () => {
   });
 
   it('an operator flooding chat and permission requests is cut off at its budget and closed with 4003', async () => {
-    const { agent, operator, registration } = await consentedSession(cp, cookie, EVERYTHING);
+    const { agent, operator, registration } = await consentedSession(cp, cookie, ALL_PERMISSIONS);
     sockets.push(agent, operator);
     const rowsBefore = await rowsOf(registration.sessionId);
     const floods = cp.services.relay.stats().floodClosures;
     for (let i = 0; i < FLOOD; i++) {
       operator.send({ type: 'chat', id: `o${i}`, text: 'spam' });
-      operator.send({ type: 'permission-request', requested: EVERYTHING });
+      operator.send({ type: 'permission-request', requested: ALL_PERMISSIONS });
     }
     assert.equal((await operator.closed).code, CloseCode.flood);
     assert.equal(cp.services.relay.stats().floodClosures, floods + 1);
@@ -117,7 +116,7 @@ describe('relay: what a connection can make the server write', () => {
   });
 
   it('a failing audit write is logged and the server goes on', async () => {
-    const { agent, operator, registration } = await consentedSession(cp, cookie, EVERYTHING);
+    const { agent, operator, registration } = await consentedSession(cp, cookie, ALL_PERMISSIONS);
     sockets.push(agent, operator);
     // From here on, a real database error on every audit insert.
     await cp.services.db.run(
@@ -128,7 +127,7 @@ describe('relay: what a connection can make the server write', () => {
     try {
       const failures = cp.services.audit.failures;
       // The relay audits a change of permissions without waiting for it: a rejection there was unhandled.
-      agent.send({ type: 'permissions', permissions: { ...EVERYTHING, shell: false } });
+      agent.send({ type: 'permissions', permissions: { ...ALL_PERMISSIONS, shell: false } });
       await operator.next('permissions');
       await eventually(() => cp.services.audit.failures > failures, 'the failure counted');
       assert.ok(logs.some((line) => line.includes('could not write an audit event')));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SCOPES, type Scope } from '../../control-plane/auth/scopes.ts';
-import { DEFAULT_POLICY, type Permissions, ROLES, type Role } from '../../protocol/index.ts';
+import { ALL_PERMISSIONS, DEFAULT_POLICY, ROLES, type Role } from '../../protocol/index.ts';
 import {
   type ApiClient,
   type AuditEvent,
@@ -22,8 +22,6 @@ import {
 } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
-
-const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
 
 const Y = true;
 const N = false;
@@ -275,7 +273,7 @@ describe('roles and organisations', () => {
     // redeemed by the administrator.
     filesRoot = mkdtempSync(join(tmpdir(), 'lifeline-roles-'));
     writeFileSync(join(filesRoot, 'readme.txt'), 'hello');
-    liveAgent = await ScriptedAgent.start(cp, filesRoot, { consent: { accept: EVERYTHING } });
+    liveAgent = await ScriptedAgent.start(cp, filesRoot, { consent: { accept: ALL_PERMISSIONS } });
     await expectJson(await api.post('/api/sessions/redeem', admin, { code: liveAgent.code }), 200);
     liveSessionA = liveAgent.sessionId;
     waitingSessionA = (await createSession(admin)).session.id;

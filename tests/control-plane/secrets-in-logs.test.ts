@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { describeConfig, loadConfig } from '../../control-plane/config.ts';
 import { auditEvents } from '../../control-plane/db/schema.ts';
-import { channelId, DEFAULT_POLICY, type Permissions } from '../../protocol/index.ts';
+import { ALL_PERMISSIONS, channelId, DEFAULT_POLICY } from '../../protocol/index.ts';
 import { decodeRecording, recordJson } from '../../protocol/recording.ts';
 import {
   type ApiClient,
@@ -23,8 +23,6 @@ import { loginCookie, startControlPlane, type TestControlPlane } from '../suppor
 import { spawnCollecting, waitFor } from '../support/processes.ts';
 import { auditOf, consentedSession, eventually, type RelayClient } from './relay-client.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
-
-const EVERYTHING: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
 
 type ShownConfig = Record<'databaseUrl' | 'masterKey' | 'databaseAuthToken', unknown>;
 interface FailedLogin {
@@ -197,7 +195,7 @@ describe('secrets typed by operators are not stored', () => {
   it('a command run over the API is stored with its --password value masked: audit, log and recording', async () => {
     const root = mkdtempSync(join(tmpdir(), 'lifeline-secret-exec-'));
     folders.push(root);
-    const agent = await ScriptedAgent.start(cp, root, { consent: { accept: EVERYTHING } });
+    const agent = await ScriptedAgent.start(cp, root, { consent: { accept: ALL_PERMISSIONS } });
     sockets.push(agent.client);
     await expectJson(await api.post('/api/sessions/redeem', admin, { code: agent.code }), 200);
     const result = await expectJson<{ exitCode: number }>(
@@ -229,7 +227,7 @@ describe('secrets typed by operators are not stored', () => {
   });
 
   it('a command sent over the relay by a console is stored with its secrets masked: audit, log and recording', async () => {
-    const { agent, operator, welcome, registration } = await consentedSession(cp, cookie, EVERYTHING);
+    const { agent, operator, welcome, registration } = await consentedSession(cp, cookie, ALL_PERMISSIONS);
     sockets.push(agent, operator);
     const channel = channelId(welcome.slot!, 1);
     const command = 'MYSQL_PWD=s3cr3t-env mysql -u root -ps3cr3t-opt shop';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Relay } from '../../control-plane/relay/relay.ts';
 import { CloseCode, type Permissions } from '../../protocol/index.ts';
+import { spawnAgent } from '../support/agent-process.ts';
 import {
   type ApiClient,
   type AuditEvent,
@@ -24,7 +25,7 @@ import {
   startControlPlane,
 } from '../support/control-plane.ts';
 import { type ControlPlaneProcess, startControlPlaneProcess } from '../support/control-plane-process.ts';
-import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { type Spawned, waitFor } from '../support/processes.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 import { consentedSession, eventually, joinOperator, RelayClient, relayUrl } from './relay-client.ts';
 
@@ -93,27 +94,14 @@ describe('live sessions survive a restart of the control plane', () => {
       await api.post('/api/sessions', script, {}),
       201,
     );
-    agent = spawnCollecting(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'agent/main.ts',
-        '--server',
-        cp!.url,
-        '--code',
-        created.code,
-        '--accept',
-        '--allow',
-        'chat,shell',
-        '--files-root',
-        shared,
-        '--reconnect-grace',
-        String(GRACE_SECONDS),
-      ],
-      { ...process.env, DISPLAY: xvfb.display },
-    );
-    agent.child.stdin?.end();
+    agent = spawnAgent({
+      server: cp!.url,
+      display: xvfb.display,
+      code: created.code,
+      allow: ['chat', 'shell'],
+      filesRoot: shared,
+      args: ['--reconnect-grace', String(GRACE_SECONDS)],
+    });
     const sessionId = created.session.id;
     const connected = await expectJson<{ reached: boolean }>(
       await api.get(`/api/sessions/${sessionId}/wait?until=agent-connected&timeout=30`, script),

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { connectWithCode } from '../console/real-console.ts';
+import { shownCode, spawnAgent } from '../support/agent-process.ts';
 import { launchChromium } from '../support/browser.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { childrenOf, isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
@@ -63,19 +64,8 @@ describe('a connection code brings the operator onto a live, controllable screen
   });
 
   it('the operator logs in and redeems the code the agent shows; the agent accepts', async () => {
-    agent = spawnCollecting(
-      process.execPath,
-      ['--import', 'tsx', 'agent/main.ts', '--server', cp.url, '--accept'],
-      {
-        ...process.env,
-        DISPLAY: xvfb.display,
-      },
-    );
-    agent.child.stdin?.end();
-    const code = await waitFor(
-      'the agent to show a code',
-      () => /(\d{3} \d{3} \d{3})/.exec(agent.output())?.[1],
-    );
+    agent = spawnAgent({ server: cp.url, display: xvfb.display });
+    const code = await shownCode(agent);
 
     await connectWithCode(page, cp, code);
     await page.waitForFunction(

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
+import { shownCode, spawnAgent } from '../support/agent-process.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { type Spawned, waitFor } from '../support/processes.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 /** Where screenshots of each panel go when `CONSOLE_SCREENSHOTS` names a directory. */
@@ -56,15 +57,14 @@ describe('the console reaches the agent with chat, a terminal and files', () => 
   const userTypes = (text: string) => agent.child.stdin?.write(text);
 
   it('the operator joins with the code; the user turns on files and shell', async () => {
-    agent = spawnCollecting(
-      process.execPath,
-      ['--import', 'tsx', 'agent/main.ts', '--server', cp.url, '--accept', '--files-root', shared],
-      { ...process.env, DISPLAY: xvfb.display, SHELL: '/bin/sh' },
-    );
-    const code = await waitFor(
-      'the agent to show a code',
-      () => /(\d{3} \d{3} \d{3})/.exec(agent.output())?.[1],
-    );
+    agent = spawnAgent({
+      server: cp.url,
+      display: xvfb.display,
+      filesRoot: shared,
+      env: { SHELL: '/bin/sh' },
+      keepInput: true,
+    });
+    const code = await shownCode(agent);
     await connectWithCode(page, cp, code);
     // Files and shell start off even with --accept; the user switches them on with their keys.
     await waitFor('the session to be active on the agent', () => agent.output().includes('Session active'));
