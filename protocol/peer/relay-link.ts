@@ -45,12 +45,13 @@ export interface RelayLinkClosed {
 /** What the link hands on; each one left out drops (and counts) what it would have received. */
 export interface RelayLinkHandlers {
   /**
-   * Every control message except heartbeat echoes and the messages of channels this link owns:
-   * `welcome` and `error` included, and channel messages when the link has no slot (the agent).
+   * Every control message except heartbeat echoes and the messages of channels opened on this link
+   * ({@link RelayLink.openChannel}): `welcome` and `error` included, and every other channel message
+   * (the agent's, or those of a router that outlives one link, as in the console).
    */
   onMessage?(message: ControlMessage): void;
   onVideo?(frame: VideoFrame): void;
-  /** File chunks and shell bytes on channels this link does not own (all of them for the agent). */
+  /** File chunks and shell bytes on channels not opened on this link (all of them for the agent). */
   onChannelFrame?(frame: ChannelFrame): void;
   /** Once, when the socket closed or the link gave up on it. */
   onClose?(closed: RelayLinkClosed): void;
@@ -98,7 +99,7 @@ export class RelayLink {
   welcome: MessageOf<'welcome'> | undefined;
   /** Frames that could not be decoded, or that no handler takes, and were dropped. */
   malformedFrames = 0;
-  /** Channel messages and frames for a channel of this link that nobody owns (late output after a close). */
+  /** Channel messages and frames nobody takes: no owner and no handler (late output after a close). */
   unrouted = 0;
   readonly #socket: LinkSocket;
   readonly #options: RelayLinkOptions;
@@ -240,12 +241,9 @@ export class RelayLink {
       return;
     }
     const owner = this.#owners.get(frame.channel);
-    if (owner) {
-      if (owner.onChannelFrame) owner.onChannelFrame(frame);
-      else this.unrouted++;
-    } else if (this.#ids) this.unrouted++;
-    else if (this.#options.onChannelFrame) this.#options.onChannelFrame(frame);
-    else this.malformedFrames++;
+    if (owner?.onChannelFrame) owner.onChannelFrame(frame);
+    else if (!owner && this.#options.onChannelFrame) this.#options.onChannelFrame(frame);
+    else this.unrouted++;
   }
 
   #receiveMessage(message: ControlMessage): void {
@@ -257,13 +255,10 @@ export class RelayLink {
         new RelayLinkError('refused', `The relay refused the connection: ${message.message}`, message.code),
       );
     }
-    if (isChannelMessage(message) && this.#ids) {
-      const owner = this.#owners.get(message.channel);
-      if (owner) owner.onChannelMessage(message);
-      else this.unrouted++;
-      return;
-    }
-    this.#options.onMessage?.(message);
+    const owner = isChannelMessage(message) ? this.#owners.get(message.channel) : undefined;
+    if (owner && isChannelMessage(message)) owner.onChannelMessage(message);
+    else if (this.#options.onMessage) this.#options.onMessage(message);
+    else if (isChannelMessage(message)) this.unrouted++;
   }
 
   #welcomed(welcome: MessageOf<'welcome'>): void {
