@@ -53,6 +53,8 @@ export interface RelayLinkHandlers {
   onVideo?(frame: VideoFrame): void;
   /** File chunks and shell bytes on channels not opened on this link (all of them for the agent). */
   onChannelFrame?(frame: ChannelFrame): void;
+  /** A frame that did not decode, and why (it is counted in `malformedFrames` and dropped). */
+  onMalformed?(reason: string): void;
   /** Once, when the socket closed or the link gave up on it. */
   onClose?(closed: RelayLinkClosed): void;
 }
@@ -215,6 +217,7 @@ export class RelayLink {
     const decoded = data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? decodeFrame(data) : undefined;
     if (!decoded?.ok) {
       this.malformedFrames++;
+      this.#options.onMalformed?.(decoded ? decoded.reason : `not a binary frame (${typeof data})`);
       return;
     }
     const frame = decoded.frame;
