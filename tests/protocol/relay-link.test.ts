@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { type WebSocket as ServerSocket, WebSocket, WebSocketServer } from 'ws';
 import {
   CloseCode,
@@ -56,6 +56,9 @@ async function fakeRelay(onConnection: (socket: ServerSocket, heard: ControlMess
   };
 }
 
+/** Every link a test opened, closed after it even when it fails half-way. */
+const links: RelayLink[] = [];
+
 /** A link over a `ws` client socket, with its close report as a promise. */
 function linkTo(url: string, options: ConstructorParameters<typeof RelayLink>[1] = {}) {
   let closed!: (info: RelayLinkClosed) => void;
@@ -63,142 +66,138 @@ function linkTo(url: string, options: ConstructorParameters<typeof RelayLink>[1]
     closed = resolve;
   });
   const link = new RelayLink(new WebSocket(url), { hello: HELLO, ...options, onClose: closed });
+  links.push(link);
   return { link, onClose };
 }
 
 describe('RelayLink over a ws server', () => {
+  let relay: Awaited<ReturnType<typeof fakeRelay>> | undefined;
+  afterEach(async () => {
+    for (const link of links.splice(0)) link.close();
+    await relay?.close();
+    relay = undefined;
+  });
+
   it('gives up on a relay that never welcomes: the welcome rejects with no-welcome and the link closes with 4000', async () => {
-    const relay = await fakeRelay(() => {});
-    try {
-      const { link, onClose } = linkTo(relay.url, { welcomeTimeoutMs: 300 });
-      await assert.rejects(link.welcomed, (error) => isRelayLinkError(error, 'no-welcome'));
-      const closed = await onClose;
-      assert.deepEqual(closed, { code: CloseCode.noWelcome, byUs: true, welcomed: false });
-      assert.equal(link.open, false);
-    } finally {
-      await relay.close();
-    }
+    relay = await fakeRelay(() => {});
+    const { link, onClose } = linkTo(relay.url, { welcomeTimeoutMs: 300 });
+    await assert.rejects(link.welcomed, (error) => isRelayLinkError(error, 'no-welcome'));
+    const closed = await onClose;
+    assert.deepEqual(closed, { code: CloseCode.noWelcome, byUs: true, welcomed: false });
+    assert.equal(link.open, false);
   });
 
   it('sends hello first and resolves the welcome with the relay’s answer', async () => {
     let heard: ControlMessage[] = [];
-    const relay = await fakeRelay((socket, messages) => {
+    relay = await fakeRelay((socket, messages) => {
       heard = messages;
       socket.send(encodeControl(WELCOME));
     });
-    try {
-      const { link } = linkTo(relay.url);
-      assert.deepEqual(await link.welcomed, WELCOME);
-      assert.equal(link.slot, SLOT);
-      await eventually(() => heard.length > 0, 'the hello');
-      assert.deepEqual(heard[0], HELLO);
-      link.close();
-    } finally {
-      await relay.close();
-    }
+    const { link } = linkTo(relay.url);
+    assert.deepEqual(await link.welcomed, WELCOME);
+    assert.equal(link.slot, SLOT);
+    await eventually(() => heard.length > 0, 'the hello');
+    assert.deepEqual(heard[0], HELLO);
+    link.close();
   });
 
   it('counts and drops a malformed frame and goes on with the next one', async () => {
-    const relay = await fakeRelay((socket) => {
+    relay = await fakeRelay((socket) => {
       socket.send(new Uint8Array([0x7f, 1, 2, 3])); // an unknown frame kind
       socket.send('a text frame');
       socket.send(encodeControl(WELCOME));
     });
-    try {
-      const received: ControlMessage[] = [];
-      const { link } = linkTo(relay.url, { onMessage: (message) => received.push(message) });
-      await link.welcomed;
-      assert.equal(link.malformedFrames, 2);
-      assert.deepEqual(received, [WELCOME]);
-      link.close();
-    } finally {
-      await relay.close();
-    }
+    const received: ControlMessage[] = [];
+    const { link } = linkTo(relay.url, { onMessage: (message) => received.push(message) });
+    await link.welcomed;
+    assert.equal(link.malformedFrames, 2);
+    assert.deepEqual(received, [WELCOME]);
+    link.close();
   });
 
   it('rejects a request the peer never answers with a timeout error and closes its channel on the peer', async () => {
     let heard: ControlMessage[] = [];
-    const relay = await fakeRelay((socket, messages) => {
+    relay = await fakeRelay((socket, messages) => {
       heard = messages;
       socket.send(encodeControl(WELCOME));
     });
-    try {
-      const { link } = linkTo(relay.url);
-      await link.welcomed;
-      const listing = link.request(
-        (channel) => ({ type: 'file-list', channel, path: '' }),
-        (message) => (message.type === 'file-listing' ? message : undefined),
-        { timeoutMs: 300 },
-      );
-      await assert.rejects(listing, (error) => {
-        assert.ok(isRelayLinkError(error, 'timeout'));
-        assert.match(error.message, /did not answer within/);
-        return true;
-      });
-      await eventually(() => heard.some((message) => message.type === 'channel-close'), 'the channel closed');
-      const request = heard.find((message) => message.type === 'file-list');
-      assert.deepEqual(heard.at(-1), {
-        type: 'channel-close',
-        channel: request && 'channel' in request ? request.channel : -1,
-      });
-      link.close();
-    } finally {
-      await relay.close();
-    }
+    const { link } = linkTo(relay.url);
+    await link.welcomed;
+    const listing = link.request(
+      (channel) => ({ type: 'file-list', channel, path: '' }),
+      (message) => (message.type === 'file-listing' ? message : undefined),
+      { timeoutMs: 300 },
+    );
+    await assert.rejects(listing, (error) => {
+      assert.ok(isRelayLinkError(error, 'timeout'));
+      assert.match(error.message, /did not answer within/);
+      return true;
+    });
+    await eventually(() => heard.some((message) => message.type === 'channel-close'), 'the channel closed');
+    const request = heard.find((message) => message.type === 'file-list');
+    assert.deepEqual(heard.at(-1), {
+      type: 'channel-close',
+      channel: request && 'channel' in request ? request.channel : -1,
+    });
+    link.close();
   });
 
   it('rejects every pending request with a closed error when the relay drops the socket', async () => {
     let serverSocket: ServerSocket | undefined;
-    const relay = await fakeRelay((socket) => {
+    relay = await fakeRelay((socket) => {
       serverSocket = socket;
       socket.send(encodeControl(WELCOME));
     });
-    try {
-      const { link, onClose } = linkTo(relay.url);
-      await link.welcomed;
-      const requests = [1, 2].map(() =>
-        link.request(
-          (channel) => ({ type: 'file-list', channel, path: '' }),
-          (message) => (message.type === 'file-listing' ? message : undefined),
-        ),
-      );
-      serverSocket!.close(CloseCode.policy, 'bye');
-      for (const request of requests) {
-        await assert.rejects(request, (error) => isRelayLinkError(error, 'closed'));
-      }
-      assert.deepEqual(await onClose, { code: CloseCode.policy, byUs: false, welcomed: true });
-      await assert.rejects(
-        link.request(
-          (channel) => ({ type: 'file-list', channel, path: '' }),
-          () => undefined,
-        ),
-        (error) => isRelayLinkError(error, 'not-connected'),
-      );
-    } finally {
-      await relay.close();
+    const { link, onClose } = linkTo(relay.url);
+    await link.welcomed;
+    const requests = [1, 2].map(() =>
+      link.request(
+        (channel) => ({ type: 'file-list', channel, path: '' }),
+        (message) => (message.type === 'file-listing' ? message : undefined),
+      ),
+    );
+    serverSocket!.close(CloseCode.policy, 'bye');
+    for (const request of requests) {
+      await assert.rejects(request, (error) => isRelayLinkError(error, 'closed'));
     }
+    assert.deepEqual(await onClose, { code: CloseCode.policy, byUs: false, welcomed: true });
+    await assert.rejects(
+      link.request(
+        (channel) => ({ type: 'file-list', channel, path: '' }),
+        () => undefined,
+      ),
+      (error) => isRelayLinkError(error, 'not-connected'),
+    );
+  });
+
+  it('drops a relay that goes silent after asking for heartbeats, as a lost connection (4000)', async () => {
+    let heard: ControlMessage[] = [];
+    relay = await fakeRelay((socket, messages) => {
+      heard = messages;
+      socket.send(encodeControl({ ...WELCOME, heartbeatSeconds: 0.1 }));
+    });
+    const { link, onClose } = linkTo(relay.url);
+    await link.welcomed;
+    assert.deepEqual(await onClose, { code: CloseCode.noWelcome, byUs: true, welcomed: true });
+    await eventually(() => heard.some((message) => message.type === 'heartbeat'), 'a heartbeat before');
   });
 
   it('a handler that throws does not take the link down', async () => {
-    const relay = await fakeRelay((socket) => {
+    relay = await fakeRelay((socket) => {
       socket.send(encodeControl({ type: 'request-keyframe' }));
       socket.send(encodeControl(WELCOME));
     });
-    try {
-      const failures: unknown[] = [];
-      const { link } = linkTo(relay.url, {
-        onMessage: (message) => {
-          if (message.type === 'request-keyframe') throw new Error('handler bug');
-        },
-        onHandlerError: (error) => failures.push(error),
-      });
-      await link.welcomed;
-      assert.equal(failures.length, 1);
-      assert.equal(link.open, true);
-      link.close();
-    } finally {
-      await relay.close();
-    }
+    const failures: unknown[] = [];
+    const { link } = linkTo(relay.url, {
+      onMessage: (message) => {
+        if (message.type === 'request-keyframe') throw new Error('handler bug');
+      },
+      onHandlerError: (error) => failures.push(error),
+    });
+    await link.welcomed;
+    assert.equal(failures.length, 1);
+    assert.equal(link.open, true);
+    link.close();
   });
 });
 
