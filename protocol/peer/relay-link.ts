@@ -5,6 +5,7 @@ import { Heartbeat } from '../heartbeat.ts';
 import type { ControlMessage, MessageOf } from '../messages.ts';
 import {
   type ChannelFrame,
+  type ChannelMessage,
   type ChannelOwner,
   isChannelMessage,
   type RequestOptions,
@@ -191,7 +192,7 @@ export class RelayLink {
    */
   request<T>(
     request: (channel: number) => ControlMessage,
-    answer: Parameters<typeof requestOnChannel<T>>[2],
+    answer: (message: ChannelMessage) => T | undefined,
     options?: RequestOptions,
   ): Promise<T> {
     return requestOnChannel(this.#port, request, answer, options);
