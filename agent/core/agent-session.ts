@@ -2,17 +2,16 @@ import {
   CloseCode,
   type ControlMessage,
   DEFAULT_OFFER,
-  decodeFrame,
   type EndReason,
-  encodeControl,
-  type Frame,
-  Heartbeat,
+  isRelayLinkError,
   type MessageOf,
   NO_PERMISSIONS,
   type PeerInfo,
   type Permissions,
   type Policy,
   PROTOCOL_VERSION,
+  RelayLink,
+  WELCOME_TIMEOUT_MS,
 } from '../../protocol/index.ts';
 import type { ChannelCapability } from './channel-scope.ts';
 import { type ChannelHosts, ChannelRouter } from './channels.ts';
@@ -23,9 +22,7 @@ import type { InputSink, ScreenSource, UserInterface } from './ports.ts';
 import { ScreenSender } from './screen-sender.ts';
 import { MAX_AGENT_BUFFERED_BYTES, socketUplink } from './uplink.ts';
 
-export { MAX_AGENT_BUFFERED_BYTES };
-/** How long to wait for the relay's welcome, in milliseconds. */
-export const WELCOME_TIMEOUT_MS = 10_000;
+export { MAX_AGENT_BUFFERED_BYTES, WELCOME_TIMEOUT_MS };
 /** How long a dropped connection is retried before the session ends, in milliseconds. */
 export const RECONNECT_GRACE_MS = 30_000;
 const RECONNECT_FIRST_PAUSE_MS = 250;
@@ -63,8 +60,10 @@ export interface SessionOutcome {
  */
 export class AgentSession {
   private socket: WebSocket | undefined;
-  /** The current socket's heartbeat, when the relay answers them. */
-  private heartbeat: Heartbeat | undefined;
+  /** The current socket's link to the relay: hello and welcome, decoding, the heartbeat. */
+  private link: RelayLink | undefined;
+  /** Malformed frames counted by links that were replaced (reconnects). */
+  private earlierMalformed = 0;
   private permissions: Permissions = { ...NO_PERMISSIONS };
   private consent: 'pending' | 'asking' | 'accepted' = 'pending';
   /** Whether the user is being asked for more by an operator (one question at a time). */
@@ -82,8 +81,8 @@ export class AgentSession {
   readonly done: Promise<SessionOutcome> = new Promise((resolve) => {
     this.resolveDone = resolve;
   });
-  /** Frames refused by the decoder or not meant for an agent. */
-  malformedFrames = 0;
+  /** Messages not meant for an agent. */
+  private unexpectedMessages = 0;
   /** Input that arrived while control was not allowed, and was not applied. */
   droppedInputEvents = 0;
 
@@ -116,6 +115,11 @@ export class AgentSession {
     return [...(this.chat.offered ? ['chat'] : []), ...this.channels.features()];
   }
 
+  /** Frames refused by the decoder or not meant for an agent. */
+  get malformedFrames(): number {
+    return this.earlierMalformed + (this.link?.malformedFrames ?? 0) + this.unexpectedMessages;
+  }
+
   /** Video access units not sent (before a keyframe, or skipped while the socket was full). */
   get droppedVideoFrames(): number {
     return this.screen.dropped;
@@ -133,88 +137,50 @@ export class AgentSession {
 
   /**
    * Opens a socket to the relay, says hello and resolves on the welcome. A socket that closes after
-   * the welcome is reconnected within the grace period; one that never got welcomed rejects.
+   * the welcome (or whose relay went silent) is reconnected within the grace period; one that never
+   * got welcomed rejects.
    */
-  private open(): Promise<void> {
+  private async open(): Promise<void> {
     const socket = (this.options.openSocket ?? ((url) => new WebSocket(url)))(this.options.relayUrl);
-    socket.binaryType = 'arraybuffer';
-    this.socket = socket;
-    return new Promise<void>((resolve, reject) => {
-      let welcomed = false;
-      const timer = setTimeout(() => {
-        reject(new AgentError('unreachable', 'The relay did not answer in time.'));
-        socket.close();
-      }, WELCOME_TIMEOUT_MS);
-      socket.addEventListener('open', () => {
-        socket.send(
-          encodeControl({
-            type: 'hello',
-            protocol: PROTOCOL_VERSION,
-            role: 'agent',
-            token: this.options.token,
-            client: { ...this.options.client, features: this.features },
-          }),
-        );
-      });
-      socket.addEventListener('message', (event) => {
-        if (socket === this.socket) this.heartbeat?.heard();
-        const frame = this.decode(event.data);
-        if (!frame) return;
-        if (frame.kind === 'file' || frame.kind === 'shell') {
-          if (welcomed) this.channels.frame(frame);
-          else this.malformedFrames++;
-          return;
-        }
-        if (frame.kind !== 'control') {
-          this.malformedFrames++;
-          return;
-        }
-        const message = frame.message;
-        if (message.type === 'welcome') {
-          clearTimeout(timer);
-          welcomed = true;
-          if (message.heartbeatSeconds) this.watchRelay(socket, message.heartbeatSeconds * 1000);
-          resolve();
-          return;
-        }
-        if (message.type === 'heartbeat') return; // the relay's echo: hearing it was the point
+    let refusal: MessageOf<'error'> | undefined;
+    if (this.link) this.earlierMalformed += this.link.malformedFrames;
+    const link = new RelayLink(socket, {
+      hello: {
+        type: 'hello',
+        protocol: PROTOCOL_VERSION,
+        role: 'agent',
+        token: this.options.token,
+        client: { ...this.options.client, features: this.features },
+      },
+      onMessage: (message) => {
+        if (message.type === 'welcome') return;
         if (message.type === 'error') {
-          clearTimeout(timer);
-          this.refusal = message.code;
-          reject(new AgentError('refused', `The relay refused this agent: ${message.message}`));
+          if (!link.welcome) refusal = message;
           return;
         }
         void this.handle(message);
-      });
-      socket.addEventListener('close', () => {
-        clearTimeout(timer);
-        if (socket === this.socket) this.heartbeat?.stop();
-        reject(new AgentError('unreachable', 'The connection to the relay closed.'));
-        if (welcomed && socket === this.socket) void this.reconnect();
-      });
-      socket.addEventListener('error', () => {
-        // 'close' follows and settles everything.
-      });
-    });
-  }
-
-  /**
-   * Sends the relay a heartbeat each interval. A relay that went silent (its machine froze, the
-   * network between dropped without a word) is given up at once and reconnected to: closing such a
-   * socket waits for a closing handshake that never comes.
-   */
-  private watchRelay(socket: WebSocket, intervalMs: number): void {
-    this.heartbeat?.stop();
-    this.heartbeat = new Heartbeat(
-      intervalMs,
-      () => this.send({ type: 'heartbeat' }),
-      () => {
-        if (socket !== this.socket || this.finished) return;
-        this.socket = undefined;
-        socket.close();
-        void this.reconnect();
       },
-    );
+      onChannelFrame: (frame) => this.channels.frame(frame),
+      onClose: (closed) => {
+        if (link !== this.link) return;
+        this.socket = undefined;
+        if (closed.welcomed) void this.reconnect();
+      },
+    });
+    this.socket = socket;
+    this.link = link;
+    try {
+      await link.welcomed;
+    } catch (error) {
+      if (refusal) {
+        this.refusal = refusal.code;
+        throw new AgentError('refused', `The relay refused this agent: ${refusal.message}`);
+      }
+      if (isRelayLinkError(error, 'no-welcome')) {
+        throw new AgentError('unreachable', 'The relay did not answer in time.');
+      }
+      throw new AgentError('unreachable', 'The connection to the relay closed.');
+    }
   }
 
   /**
@@ -305,19 +271,6 @@ export class AgentSession {
     };
   }
 
-  private decode(data: unknown): Frame | undefined {
-    if (!(data instanceof ArrayBuffer)) {
-      this.malformedFrames++;
-      return undefined;
-    }
-    const decoded = decodeFrame(data);
-    if (!decoded.ok) {
-      this.malformedFrames++;
-      return undefined;
-    }
-    return decoded.frame;
-  }
-
   private async handle(message: ControlMessage): Promise<void> {
     try {
       if (this.channels.handle(message)) return;
@@ -359,7 +312,7 @@ export class AgentSession {
           });
           return;
         default:
-          this.malformedFrames++;
+          this.unexpectedMessages++;
       }
     } catch (error) {
       this.options.ui.status(`Error: ${error instanceof Error ? error.message : String(error)}`);
@@ -434,22 +387,18 @@ export class AgentSession {
 
   /** Sends a control message; false when there is no open connection to send it on. */
   private send(message: ControlMessage): boolean {
-    if (this.socket?.readyState !== WebSocket.OPEN) return false;
-    this.socket.send(encodeControl(message));
-    return true;
+    return this.link?.send(message) ?? false;
   }
 
   private async finish(outcome: SessionOutcome): Promise<void> {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.maxTimer);
-    this.heartbeat?.stop();
     this.options.input.releaseAll();
     await this.screen.stop();
     const left = await this.channels.finish();
     if (left.length > 0) this.options.ui.status(`Could not delete partial uploads: ${left.join(', ')}`);
-    if (this.socket && this.socket.readyState !== WebSocket.CLOSED)
-      this.socket.close(CloseCode.normal, outcome.reason);
+    this.link?.close(CloseCode.normal, outcome.reason);
     this.resolveDone(outcome);
   }
 }

@@ -1,11 +1,13 @@
-import { type RawData, WebSocket } from 'ws';
+import { WebSocket } from 'ws';
 import {
   ChannelIds,
   type ControlMessage,
-  decodeFrame,
   encodeControl,
   type FileChunkFrame,
+  isChannelMessage,
+  isRelayLinkError,
   PROTOCOL_VERSION,
+  RelayLink,
   type ShellDataFrame,
 } from '../../protocol/index.ts';
 
@@ -18,18 +20,12 @@ export interface ChannelListener {
   frame(frame: FileChunkFrame | ShellDataFrame): void;
 }
 
-/** A control message that belongs to a channel. */
-type ChannelMessage = ControlMessage & { channel: number };
-
-function isChannelMessage(message: ControlMessage): message is ChannelMessage {
-  return 'channel' in message && typeof message.channel === 'number';
-}
-
 /**
- * An operator's side of the channels, over one WebSocket: either through the relay (after hello and
- * welcome, with the slot the relay gave) or straight to the baseline server (slot 1). Frames and
- * channel messages go to the listener registered for their channel; other control messages (welcome,
- * consent, chat) are kept for `nextControl`; a malformed frame is remembered as a failure.
+ * An operator's side of the channels, over one WebSocket and the shared {@link RelayLink}: either
+ * through the relay (after hello and welcome, with the slot the relay gave) or straight to the
+ * baseline server (slot 1). Frames and channel messages go to the listener registered for their
+ * channel; other control messages (welcome, consent, chat) are kept for `nextControl`; a malformed
+ * frame is remembered as a failure.
  */
 export class OperatorClient {
   private channelIds: ChannelIds | undefined;
@@ -44,30 +40,55 @@ export class OperatorClient {
   /** The close code, once the socket closed. */
   closedWith: number | undefined;
 
-  private constructor(readonly socket: WebSocket) {
+  private readonly link: RelayLink;
+
+  private constructor(
+    readonly socket: WebSocket,
+    hello?: string,
+  ) {
     // Listening from the first moment: the relay's consent may come in the same read as its welcome.
-    socket.on('message', (data: RawData) => this.receive(data as Buffer));
-    socket.on('close', (code) => {
-      this.closedWith = code;
-      for (const waiter of [...this.waiters]) waiter();
+    this.link = new RelayLink(socket, {
+      ...(hello
+        ? {
+            hello: {
+              type: 'hello',
+              protocol: PROTOCOL_VERSION,
+              role: 'operator',
+              token: hello,
+              client: { name: 'lifeline-bench-operator', version: '0.0.0' },
+            },
+            welcomeTimeoutMs: ANSWER_TIMEOUT_MS,
+          }
+        : {}),
+      onMessage: (message) => this.receive(message),
+      onChannelFrame: (frame) => {
+        const listener = this.listeners.get(frame.channel);
+        if (listener) listener.frame(frame);
+        else this.unclaimed++;
+      },
+      onVideo: () => {},
+      onMalformed: (reason) => {
+        this.malformed ??= reason;
+      },
+      onClose: ({ code }) => {
+        this.closedWith = code;
+        for (const waiter of [...this.waiters]) waiter();
+      },
     });
   }
 
   /** Joins the relay as an operator with a join token from `POST /api/sessions/redeem`. */
   static async viaRelay(url: string, token: string): Promise<OperatorClient> {
-    const client = new OperatorClient(await connect(url));
-    client.send({
-      type: 'hello',
-      protocol: PROTOCOL_VERSION,
-      role: 'operator',
-      token,
-      client: { name: 'lifeline-bench-operator', version: '0.0.0' },
+    const client = new OperatorClient(await connect(url), token);
+    const welcome = await client.link.welcomed.catch((error: unknown) => {
+      client.socket.terminate();
+      const answer = isRelayLinkError(error, 'refused') ? `${error.code}: ${error.message}` : String(error);
+      throw new Error(`the relay did not welcome the operator's hello: ${answer}`);
     });
-    const welcome = await client.nextControl((m) => m.type === 'welcome' || m.type === 'error', 'a welcome');
-    if (welcome.type !== 'welcome' || welcome.slot === undefined) {
+    if (welcome.slot === undefined) {
       client.socket.terminate();
       throw new Error(
-        `the relay answered the operator's hello with ${JSON.stringify(welcome).slice(0, 200)}`,
+        `the relay welcomed the operator without a slot: ${JSON.stringify(welcome).slice(0, 200)}`,
       );
     }
     client.channelIds = new ChannelIds(welcome.slot);
@@ -129,27 +150,12 @@ export class OperatorClient {
   }
 
   sendBytes(bytes: Uint8Array): void {
-    if (this.socket.readyState !== WebSocket.OPEN) {
+    if (!this.link.sendFrame(bytes)) {
       throw new Error(`the operator's socket is closed (${this.closedWith ?? 'closing'})`);
     }
-    this.socket.send(bytes);
   }
 
-  private receive(data: Buffer): void {
-    const decoded = decodeFrame(data);
-    if (!decoded.ok) {
-      this.malformed ??= decoded.reason;
-      return;
-    }
-    const frame = decoded.frame;
-    if (frame.kind === 'file' || frame.kind === 'shell') {
-      const listener = this.listeners.get(frame.channel);
-      if (listener) listener.frame(frame);
-      else this.unclaimed++;
-      return;
-    }
-    if (frame.kind !== 'control') return;
-    const message = frame.message;
+  private receive(message: ControlMessage): void {
     if (!isChannelMessage(message)) {
       this.events.push(message);
       for (const waiter of [...this.waiters]) waiter();

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
   type Capability,
-  ChannelIds,
+  type ChannelOwner,
   type ControlMessage,
-  decodeFrame,
-  encodeControl,
   type FileChunkFrame,
   NO_PERMISSIONS,
   type Permissions,
+  RelayLink,
+  RelayLinkError,
+  type RequestPort,
   type ShellDataFrame,
 } from '../../protocol/index.ts';
 import {
@@ -21,6 +22,7 @@ import { PERMISSION_REQUEST_INTERVAL_MS } from '../relay/permission-requests.ts'
 import type { Relay } from '../relay/relay.ts';
 import type { RelayConnection, RelayPeer } from '../relay/relay-peer.ts';
 import { ChannelFailure } from './channel-failure.ts';
+import { InProcessSocket } from './in-process-socket.ts';
 
 /** How long a chat message waits for the relay's echo, in milliseconds. */
 export const CHAT_ECHO_TIMEOUT_MS = 10_000;
@@ -36,10 +38,10 @@ export interface ChannelHandler {
 type ConsentState = 'pending' | 'accepted';
 
 /**
- * The HTTP API's operator connection to one session, inside the relay rather than over a socket. It
- * holds a slot like a console's socket, so everything it sends is routed, checked and audited the
- * same way, and it keeps what an operator learns from the relay: the end user's consent and
- * permissions, and the channels it opened.
+ * The HTTP API's operator connection to one session, inside the relay rather than over a socket: a
+ * {@link RelayLink} over an {@link InProcessSocket}. It holds a slot like a console's socket, so
+ * everything it sends is routed, checked and audited the same way, and it keeps what an operator
+ * learns from the relay: the end user's consent and permissions, and the channels it opened.
  */
 export class ApiParticipant {
   slot: number | undefined;
@@ -49,13 +51,24 @@ export class ApiParticipant {
   gone: ChannelFailure | undefined;
   /** Set while the agent's connection is lost and the relay waits for it to come back. */
   agentAway = false;
-  private ids: ChannelIds | undefined;
-  private readonly handlers = new Map<number, ChannelHandler>();
+  private link: RelayLink | undefined;
+  private socket: InProcessSocket | undefined;
+  /** The owners of the channels open now, told when the agent goes away. */
+  private readonly owners = new Map<number, ChannelOwner>();
   /** Channels lost while the agent was away: closed on its return, in case it kept them running. */
   private readonly closeOnReturn = new Set<number>();
   private readonly listeners = new Set<() => void>();
   private readonly chatEchoes = new Map<string, (result: StampedChat | ChannelFailure) => void>();
   private connection: RelayConnection | undefined;
+  /** Channels for requests ({@link requestOnChannel}), opened and closed like any other. */
+  readonly requests: RequestPort = {
+    open: (owner) => (this.link && !this.gone ? this.openOwned(owner) : undefined),
+    release: (channel) => this.release(channel),
+    send: (message) => {
+      this.send(message);
+      return !this.gone;
+    },
+  };
   /** `permissions` messages received: one answers each permission request. */
   private answers = 0;
   /** When this participant last asked the end user for more, in milliseconds since the epoch. */
@@ -76,10 +89,21 @@ export class ApiParticipant {
     onGone: (participant: ApiParticipant) => void,
   ): ApiParticipant | undefined {
     const participant = new ApiParticipant(onGone);
+    const socket = new InProcessSocket(
+      (bytes) => participant.connection?.onMessage(bytes),
+      () => participant.connection?.onClose(),
+    );
+    participant.socket = socket;
+    participant.link = new RelayLink(socket, {
+      onMessage: (message) => participant.receive(message),
+      onVideo: () => {},
+      onChannelFrame: () => {}, // late bytes of a channel already released
+      onClose: () => participant.fail(new ChannelFailure('SESSION_ENDED', 'The session has ended.')),
+    });
     const peer: RelayPeer = {
       address: identity.address,
-      send: (bytes) => participant.receive(bytes),
-      close: () => participant.fail(new ChannelFailure('SESSION_ENDED', 'The session has ended.')),
+      send: (bytes) => socket.deliver(bytes),
+      close: () => socket.close(),
       // Delivered synchronously; each transfer bounds what it holds by its flow-control window.
       bufferedAmount: () => 0,
     };
@@ -94,30 +118,47 @@ export class ApiParticipant {
 
   /** Registers a handler and returns the new channel's id. Register before sending its request. */
   open(handler: ChannelHandler): number {
-    if (!this.ids) throw new ChannelFailure('AGENT_OFFLINE', 'Not attached to the session.');
-    const channel = this.ids.next();
-    this.handlers.set(channel, handler);
+    const channel = this.requests.open({
+      onChannelMessage: (message) => {
+        if (isAgentChannelMessage(message)) handler.message(message);
+      },
+      onChannelFrame: (frame) => handler.data(frame),
+      onChannelLost: (error) => handler.lost(this.failureOf(error)),
+    });
+    if (channel === undefined) throw new ChannelFailure('AGENT_OFFLINE', 'Not attached to the session.');
+    return channel;
+  }
+
+  /** Why a channel was lost, as the API reports it. */
+  failureOf(error: RelayLinkError): ChannelFailure {
+    if (error.cause instanceof ChannelFailure) return error.cause;
+    return this.gone ?? new ChannelFailure('SESSION_ENDED', 'The session has ended.');
+  }
+
+  private openOwned(owner: ChannelOwner): number | undefined {
+    const channel = this.link?.openChannel(owner);
+    if (channel !== undefined) this.owners.set(channel, owner);
     return channel;
   }
 
   /** Forgets a channel that finished; its id may be used again. */
   release(channel: number): void {
-    if (this.handlers.delete(channel)) this.ids?.release(channel);
+    if (this.owners.delete(channel)) this.link?.releaseChannel(channel);
   }
 
   /** Stops a channel on the agent (a command is killed, a transfer cancelled) and forgets it. */
   close(channel: number): void {
-    if (!this.handlers.has(channel)) return;
+    if (!this.owners.has(channel)) return;
     this.release(channel);
     this.send({ type: 'channel-close', channel });
   }
 
   send(message: ControlMessage): void {
-    this.sendBytes(encodeControl(message));
+    if (!this.gone) this.link?.send(message);
   }
 
   sendBytes(bytes: Uint8Array): void {
-    if (!this.gone) this.connection?.onMessage(bytes);
+    if (!this.gone) this.link?.sendFrame(bytes);
   }
 
   /**
@@ -230,25 +271,10 @@ export class ApiParticipant {
     for (const listener of [...this.listeners]) listener();
   }
 
-  private receive(bytes: Uint8Array): void {
-    const decoded = decodeFrame(bytes);
-    if (!decoded.ok || decoded.frame.kind === 'video') return;
-    const frame = decoded.frame;
-    if (frame.kind === 'file' || frame.kind === 'shell') {
-      this.handlers.get(frame.channel)?.data(frame);
-      return;
-    }
-    const message = frame.message;
-    if (isAgentChannelMessage(message)) {
-      this.handlers.get(message.channel)?.message(message);
-      return;
-    }
+  private receive(message: ControlMessage): void {
     switch (message.type) {
       case 'welcome':
-        if (message.slot !== undefined) {
-          this.slot = message.slot;
-          this.ids = new ChannelIds(message.slot);
-        }
+        if (message.slot !== undefined) this.slot = message.slot;
         if (message.permissions) this.accept(message.permissions);
         return;
       case 'consent':
@@ -294,10 +320,11 @@ export class ApiParticipant {
         'AGENT_OFFLINE',
         "The agent's connection dropped during the request.",
       );
-      for (const [channel, handler] of [...this.handlers]) {
+      const lost = new RelayLinkError('closed', failure.message, failure.code, { cause: failure });
+      for (const [channel, owner] of [...this.owners]) {
         this.release(channel);
         this.closeOnReturn.add(channel);
-        handler.lost(failure);
+        owner.onChannelLost?.(lost);
       }
     } else {
       this.agentAway = false;
@@ -311,12 +338,11 @@ export class ApiParticipant {
   private fail(failure: ChannelFailure): void {
     if (this.gone) return;
     this.gone = failure;
-    const handlers = [...this.handlers.values()];
-    this.handlers.clear();
-    for (const handler of handlers) handler.lost(failure);
+    this.owners.clear();
+    // The relay is told, and the link tells every channel's owner (with `gone`).
+    this.socket?.close();
     for (const settle of [...this.chatEchoes.values()]) settle(failure);
     this.changed();
-    this.connection?.onClose();
     this.onGone(this);
   }
 }

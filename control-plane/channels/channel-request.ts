@@ -1,17 +1,24 @@
-import type { ControlMessage, FileChunkFrame, ShellDataFrame } from '../../protocol/index.ts';
+import {
+  type ChannelFrame,
+  type ControlMessage,
+  isRelayLinkError,
+  REQUEST_TIMEOUT_MS,
+  requestOnChannel,
+} from '../../protocol/index.ts';
 import type { AgentChannelMessage } from '../relay/channel-router.ts';
+import { isAgentChannelMessage } from '../relay/channel-router.ts';
 import type { ApiParticipant } from './api-participant.ts';
 import { ChannelFailure } from './channel-failure.ts';
 
-/** How long a one-answer request (a listing, a file operation) waits for the agent, in milliseconds. */
-export const REQUEST_TIMEOUT_MS = 30_000;
+export { REQUEST_TIMEOUT_MS };
 
 /**
  * Sends one request on a new channel and resolves with the agent's answer: the first message that
- * `answer` accepts. A `channel-error` rejects with its code; so do the end of the session, the
- * timeout and an aborted HTTP request (which also closes the channel on the agent).
+ * `answer` accepts (the relay link's {@link requestOnChannel}). A `channel-error` rejects with its
+ * code; so do the end of the session, the agent going away, the timeout and an aborted HTTP request
+ * (which also closes the channel on the agent), each as a {@link ChannelFailure}.
  */
-export function channelRequest<T>(
+export async function channelRequest<T>(
   participant: ApiParticipant,
   request: (channel: number) => ControlMessage,
   answer: (message: AgentChannelMessage) => T | undefined,
@@ -19,47 +26,35 @@ export function channelRequest<T>(
     signal?: AbortSignal;
     timeoutMs?: number;
     /** Bytes that arrive on the channel before the answer (a command's output). */
-    data?: (frame: FileChunkFrame | ShellDataFrame) => void;
+    data?: (frame: ChannelFrame) => void;
   } = {},
 ): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (outcome: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      participant.release(channel);
-      outcome();
-    };
-    const channel = participant.open({
-      data: (frame) => options.data?.(frame),
-      message: (message) => {
-        if (message.type === 'channel-error') {
-          settle(() => reject(new ChannelFailure(message.code, message.message, { fromAgent: true })));
-          return;
-        }
-        if (message.type === 'channel-close') {
-          settle(() =>
-            reject(new ChannelFailure('IO_ERROR', 'The agent closed the request without an answer.')),
-          );
-          return;
-        }
-        const result = answer(message);
-        if (result !== undefined) settle(() => resolve(result));
+  try {
+    return await requestOnChannel(
+      participant.requests,
+      request,
+      (message) => (isAgentChannelMessage(message) ? answer(message) : undefined),
+      {
+        ...(options.signal ? { signal: options.signal } : {}),
+        timeoutMs: options.timeoutMs ?? REQUEST_TIMEOUT_MS,
+        ...(options.data ? { onFrame: options.data } : {}),
       },
-      lost: (failure) => settle(() => reject(failure)),
-    });
-    const timer = setTimeout(() => {
-      participant.close(channel);
-      settle(() => reject(new ChannelFailure('TIMEOUT', 'The agent did not answer in time.')));
-    }, options.timeoutMs ?? REQUEST_TIMEOUT_MS);
-    const onAbort = () => {
-      participant.close(channel);
-      settle(() => reject(new ChannelFailure('CONFLICT', 'The request was cancelled.')));
-    };
-    options.signal?.addEventListener('abort', onAbort);
-    if (options.signal?.aborted) onAbort();
-    else participant.send(request(channel));
-  });
+    );
+  } catch (error) {
+    if (!isRelayLinkError(error)) throw error;
+    switch (error.kind) {
+      case 'channel-error':
+        throw new ChannelFailure(error.code ?? 'IO_ERROR', error.message, { fromAgent: true });
+      case 'channel-closed':
+        throw new ChannelFailure('IO_ERROR', 'The agent closed the request without an answer.');
+      case 'timeout':
+        throw new ChannelFailure('TIMEOUT', 'The agent did not answer in time.');
+      case 'aborted':
+        throw new ChannelFailure('CONFLICT', 'The request was cancelled.');
+      case 'not-connected':
+        throw participant.gone ?? new ChannelFailure('AGENT_OFFLINE', 'Not attached to the session.');
+      default:
+        throw participant.failureOf(error);
+    }
+  }
 }

@@ -5,6 +5,7 @@ import { AccessRequests } from '../../control-plane/console/app/tools/access-req
 import { channelErrorText } from '../../control-plane/console/app/tools/channel-errors.ts';
 import { ChannelRouter } from '../../control-plane/console/app/tools/channel-router.ts';
 import { ChatController } from '../../control-plane/console/app/tools/chat-controller.ts';
+import { FileBrowser } from '../../control-plane/console/app/tools/file-browser.ts';
 import { SessionTools } from '../../control-plane/console/app/tools/session-tools.ts';
 import {
   breadcrumbs,
@@ -41,10 +42,10 @@ const SLOT = 42;
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /** A router attached to a recording link, as the session controller attaches it after `welcome`. */
-function wire() {
+function wire(requestTimeoutMs?: number) {
   const sent: ControlMessage[] = [];
   const frames: Array<FileChunkFrame | ShellDataFrame> = [];
-  const router = new ChannelRouter();
+  const router = new ChannelRouter(requestTimeoutMs);
   router.attach({
     slot: SLOT,
     send: (message) => {
@@ -572,6 +573,30 @@ describe('ChannelRouter', () => {
     assert.deepEqual(sent, [{ type: 'channel-close', channel }]);
     router.detach();
     assert.equal(router.open({ onChannelMessage: () => {} }), undefined);
+  });
+});
+
+describe('FileBrowser', () => {
+  it('a listing the agent never answers fails with a clear error and its channel is closed on the agent', async () => {
+    const { router, sent } = wire(50);
+    const files = new FileBrowser(router);
+    files.open('docs');
+    assert.equal(files.state.loading, true);
+    const request = sent.find((message) => message.type === 'file-list');
+    assert.ok(request && request.type === 'file-list');
+    await new Promise<void>((resolve) => files.subscribe(() => !files.state.loading && resolve()));
+    assert.match(files.state.error ?? '', /^The device did not answer within \d+ s\.$/);
+    assert.deepEqual(sent.at(-1), { type: 'channel-close', channel: request.channel });
+  });
+
+  it('a listing still pending when the connection drops is dropped without an error', async () => {
+    const { router } = wire();
+    const files = new FileBrowser(router);
+    files.open('docs');
+    files.disconnected();
+    router.detach();
+    await Promise.resolve();
+    assert.deepEqual([files.state.loading, files.state.error], [false, null]);
   });
 });
 

@@ -4,6 +4,8 @@ import {
   type ControlMessage,
   NO_PERMISSIONS,
   type Permissions,
+  type RelayLink,
+  type RelayLinkClosed,
 } from '../../../../protocol/index.ts';
 import { isApiError } from '../api/client.ts';
 import { endSession, joinSession } from '../api/sessions.ts';
@@ -11,7 +13,7 @@ import type { SessionGrant } from '../api/types.ts';
 import { InputCapture } from '../input/input-capture.ts';
 import { createStats, type LifelineStats } from '../media/stats.ts';
 import { VideoRenderer } from '../media/video-renderer.ts';
-import { type RelayCloseInfo, RelayConnection } from '../relay/relay-connection.ts';
+import { connectToRelay } from '../relay/relay-connection.ts';
 import { saveBlob } from '../tools/save-blob.ts';
 import { SessionTools } from '../tools/session-tools.ts';
 import { relayErrorText } from './describe.ts';
@@ -41,7 +43,7 @@ export class SessionController {
   readonly tools = new SessionTools(saveBlob);
   #state: SessionState;
   #grant: SessionGrant | undefined;
-  #relay: RelayConnection | undefined;
+  #relay: RelayLink | undefined;
   #renderer: VideoRenderer | undefined;
   #input: InputCapture | undefined;
   #listeners = new Set<Listener>();
@@ -80,7 +82,7 @@ export class SessionController {
     if (!grant || this.#disposed) return;
     this.#set({ phase: 'connecting', session: grant.session, error: null, ended: null, hasPicture: false });
     try {
-      this.#relay = new RelayConnection(grant.relay, {
+      this.#relay = connectToRelay(grant.relay, {
         onMessage: (message) => this.#onMessage(message),
         onVideo: (unit) => this.#onVideo(unit),
         onChannelFrame: (frame) => this.tools.receiveFrame(frame),
@@ -263,7 +265,7 @@ export class SessionController {
     this.#renderer?.push(unit);
   }
 
-  #onClose(info: RelayCloseInfo): void {
+  #onClose(info: RelayLinkClosed): void {
     this.#relay = undefined;
     this.tools.disconnect();
     if (info.byUs || this.#disposed || isFinalPhase(this.#state.phase)) return;

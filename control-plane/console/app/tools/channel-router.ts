@@ -1,24 +1,21 @@
 import {
+  type ChannelFrame,
   ChannelIds,
+  type ChannelMessage,
+  type ChannelOwner,
   type ControlMessage,
-  type FileChunkFrame,
-  type ShellDataFrame,
+  isChannelMessage,
+  REQUEST_TIMEOUT_MS,
+  RelayLinkError,
+  type RequestOptions,
+  requestOnChannel,
 } from '../../../../protocol/index.ts';
 
-/** A control message that belongs to a channel (shell, command, file transfer, listing). */
-export type ChannelMessage = Extract<ControlMessage, { channel: number }>;
+export type { ChannelFrame, ChannelMessage, ChannelOwner };
+export { isChannelMessage };
 
-/** Bytes on a channel: part of a file, or shell output. */
-export type ChannelFrame = FileChunkFrame | ShellDataFrame;
-
-/** Whatever opened a channel and handles what arrives on it. */
-export interface ChannelOwner {
-  onChannelMessage(message: ChannelMessage): void;
-  onChannelFrame?(frame: ChannelFrame): void;
-}
-
-/** How the tools reach the relay on the current connection. */
-export interface RelayLink {
+/** How the tools reach the relay on the current connection (the session's `RelayLink`). */
+export interface RouterLink {
   /** The slot the relay gave this connection in `welcome.slot`. */
   readonly slot: number;
   send(message: ControlMessage): boolean;
@@ -40,11 +37,15 @@ export interface ChannelPort {
   abandon(channel: number): void;
   send(message: ControlMessage): boolean;
   sendFrame(bytes: Uint8Array): boolean;
-}
-
-/** Whether a control message carries a channel id. */
-export function isChannelMessage(message: ControlMessage): message is ChannelMessage {
-  return 'channel' in message && typeof message.channel === 'number';
+  /**
+   * Sends one request on a fresh channel and resolves with the agent's answer, with the relay link's
+   * timeout ({@link requestOnChannel}); rejects with a `RelayLinkError` when the connection goes.
+   */
+  request<T>(
+    request: (channel: number) => ControlMessage,
+    answer: (message: ChannelMessage) => T | undefined,
+    options?: RequestOptions,
+  ): Promise<T>;
 }
 
 /**
@@ -56,28 +57,32 @@ export function isChannelMessage(message: ControlMessage): message is ChannelMes
  * const channel = router.open({ onChannelMessage: (message) => … });
  */
 export class ChannelRouter implements ChannelPort {
-  #link: RelayLink | undefined;
+  #link: RouterLink | undefined;
   #ids: ChannelIds | undefined;
   readonly #owners = new Map<number, ChannelOwner>();
   readonly #abandoned = new Set<number>();
   /** Messages and frames that arrived for a channel nobody owns (late output of a closed shell). */
   unrouted = 0;
 
+  /** @param requestTimeoutMs how long a request waits for the agent; the relay link's REQUEST_TIMEOUT_MS by default. */
+  constructor(private readonly requestTimeoutMs = REQUEST_TIMEOUT_MS) {}
+
   get connected(): boolean {
     return this.#link !== undefined;
   }
 
-  attach(link: RelayLink): void {
+  attach(link: RouterLink): void {
+    this.#lose('The connection to the relay was replaced.');
     this.#link = link;
     this.#ids = new ChannelIds(link.slot);
-    this.#owners.clear();
     this.#abandoned.clear();
   }
 
+  /** The connection is gone: pending requests are rejected, every channel is forgotten. */
   detach(): void {
+    this.#lose('The connection to the relay was lost.');
     this.#link = undefined;
     this.#ids = undefined;
-    this.#owners.clear();
     this.#abandoned.clear();
   }
 
@@ -110,12 +115,28 @@ export class ChannelRouter implements ChannelPort {
     this.#abandoned.clear();
   }
 
+  request<T>(
+    request: (channel: number) => ControlMessage,
+    answer: (message: ChannelMessage) => T | undefined,
+    options?: RequestOptions,
+  ): Promise<T> {
+    return requestOnChannel(this, request, answer, { timeoutMs: this.requestTimeoutMs, ...options });
+  }
+
   send(message: ControlMessage): boolean {
     return this.#link?.send(message) ?? false;
   }
 
   sendFrame(bytes: Uint8Array): boolean {
     return this.#link?.sendFrame(bytes) ?? false;
+  }
+
+  /** Tells every owner its channel is lost (a pending request rejects) and forgets them all. */
+  #lose(reason: string): void {
+    const owners = [...this.#owners.values()];
+    this.#owners.clear();
+    const error = new RelayLinkError('closed', reason);
+    for (const owner of owners) owner.onChannelLost?.(error);
   }
 
   route(message: ChannelMessage): void {

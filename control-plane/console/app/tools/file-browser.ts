@@ -1,6 +1,11 @@
-import type { ControlMessage, FileEntry } from '../../../../protocol/index.ts';
+import {
+  type ControlMessage,
+  type FileEntry,
+  isRelayLinkError,
+  type MessageOf,
+} from '../../../../protocol/index.ts';
 import { channelErrorText } from './channel-errors.ts';
-import type { ChannelMessage, ChannelPort } from './channel-router.ts';
+import type { ChannelPort } from './channel-router.ts';
 import { invalidNameReason, joinPath } from './shared-paths.ts';
 import { Store } from './store.ts';
 
@@ -38,8 +43,9 @@ const NOT_CONNECTED = 'Not connected to the relay.';
  */
 export class FileBrowser extends Store<FileBrowserState> {
   readonly #port: ChannelPort;
-  #listing: number | undefined;
-  #op: number | undefined;
+  /** Cancels the listing under way; a newer one replaces it. */
+  #listing: AbortController | undefined;
+  #op: AbortController | undefined;
 
   constructor(port: ChannelPort) {
     super({
@@ -57,17 +63,30 @@ export class FileBrowser extends Store<FileBrowserState> {
     this.#port = port;
   }
 
-  /** Lists `path` from entry `offset` on; a newer request replaces one still under way. */
+  /**
+   * Lists `path` from entry `offset` on; a newer request replaces one still under way. A device that
+   * does not answer within the relay link's request timeout shows as an error.
+   */
   open(path: string, offset = 0): void {
-    this.#finishListing();
-    const channel = this.#port.open({ onChannelMessage: (message) => this.#onListing(message) });
-    if (channel === undefined) {
+    this.#listing?.abort();
+    this.#listing = undefined;
+    if (!this.#port.connected) {
       this.update({ path, loading: false, error: NOT_CONNECTED });
       return;
     }
-    this.#listing = channel;
+    const listing = new AbortController();
+    this.#listing = listing;
     this.update({ path, offset, loading: true, error: null });
-    this.#port.send({ type: 'file-list', channel, path, offset });
+    this.#port
+      .request(
+        (channel) => ({ type: 'file-list', channel, path, offset }),
+        (message) => (message.type === 'file-listing' ? message : undefined),
+        { signal: listing.signal },
+      )
+      .then(
+        (message) => this.#listed(listing, message),
+        (error: unknown) => this.#listingFailed(listing, error),
+      );
   }
 
   /** Lists the folder shown again, at the same page. */
@@ -115,70 +134,67 @@ export class FileBrowser extends Store<FileBrowserState> {
     request: Omit<Extract<ControlMessage, { type: 'file-op' }>, 'type' | 'channel'>,
   ): void {
     if (this.#op !== undefined) return;
-    const channel = this.#port.open({ onChannelMessage: (message) => this.#onOpAnswer(message) });
-    if (channel === undefined) {
+    if (!this.#port.connected) {
       this.update({ opError: NOT_CONNECTED });
       return;
     }
-    this.#op = channel;
+    const op = new AbortController();
+    this.#op = op;
     this.update({ busy, opError: null });
-    this.#port.send({ type: 'file-op', channel, ...request });
+    this.#port
+      .request(
+        (channel) => ({ type: 'file-op', channel, ...request }),
+        (message) => (message.type === 'file-op-done' ? message : undefined),
+      )
+      .then(
+        () => this.#changed(op, null),
+        (error: unknown) =>
+          this.#changed(op, this.#failureText(error, 'The device stopped before it was done.')),
+      );
   }
 
-  #onListing(message: ChannelMessage): void {
-    if (message.channel !== this.#listing) return;
-    if (message.type === 'file-listing') {
-      this.#finishListing();
-      this.update({
-        path: message.path,
-        root: message.root,
-        entries: message.entries,
-        offset: message.offset,
-        total: message.total,
-        loading: false,
-        error: null,
-        loaded: true,
-      });
-    } else if (message.type === 'channel-error' || message.type === 'channel-close') {
-      this.#finishListing();
-      this.update({
-        loading: false,
-        entries: [],
-        total: 0,
-        offset: 0,
-        error:
-          message.type === 'channel-error'
-            ? channelErrorText(message, 'files')
-            : 'The device stopped listing the folder.',
-      });
-    }
-  }
-
-  #onOpAnswer(message: ChannelMessage): void {
-    if (message.channel !== this.#op) return;
-    if (
-      message.type !== 'file-op-done' &&
-      message.type !== 'channel-error' &&
-      message.type !== 'channel-close'
-    )
-      return;
-    this.#port.release(message.channel);
-    this.#op = undefined;
+  #listed(listing: AbortController, message: MessageOf<'file-listing'>): void {
+    if (this.#listing !== listing) return;
+    this.#listing = undefined;
     this.update({
-      busy: null,
-      opError:
-        message.type === 'channel-error'
-          ? channelErrorText(message, 'files')
-          : message.type === 'channel-close'
-            ? 'The device stopped before it was done.'
-            : null,
+      path: message.path,
+      root: message.root,
+      entries: message.entries,
+      offset: message.offset,
+      total: message.total,
+      loading: false,
+      error: null,
+      loaded: true,
     });
+  }
+
+  #listingFailed(listing: AbortController, error: unknown): void {
+    // A replaced listing, or one whose connection dropped (disconnected() said so already).
+    if (this.#listing !== listing) return;
+    this.#listing = undefined;
+    this.update({
+      loading: false,
+      entries: [],
+      total: 0,
+      offset: 0,
+      error: this.#failureText(error, 'The device stopped listing the folder.'),
+    });
+  }
+
+  #changed(op: AbortController, opError: string | null): void {
+    if (this.#op !== op) return;
+    this.#op = undefined;
+    this.update({ busy: null, opError });
     this.refresh();
   }
 
-  #finishListing(): void {
-    if (this.#listing === undefined) return;
-    this.#port.release(this.#listing);
-    this.#listing = undefined;
+  /** What to tell the operator about a failed request: the agent's refusal, a timeout, a dropped connection. */
+  #failureText(error: unknown, closedByDevice: string): string {
+    if (isRelayLinkError(error, 'channel-error') && error.code) {
+      return channelErrorText({ code: error.code, message: error.message }, 'files');
+    }
+    if (isRelayLinkError(error, 'channel-closed')) return closedByDevice;
+    if (isRelayLinkError(error, 'not-connected')) return NOT_CONNECTED;
+    return error instanceof Error ? error.message : String(error);
   }
 }
