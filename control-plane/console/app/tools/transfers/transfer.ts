@@ -114,6 +114,7 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
       this.channel = undefined;
       this.generation++;
       this.port.abandon(channel);
+      this.channelGone();
     }
     this.update({ status: 'interrupted', rate: null, eta: null });
   }
@@ -168,6 +169,9 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
     return false;
   }
 
+  /** The current channel is gone (closed, failed, interrupted): work for it stops. */
+  protected channelGone(): void {}
+
   protected isCurrent(channel: number): boolean {
     return channel === this.channel;
   }
@@ -179,5 +183,6 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
     this.generation++;
     if (tellAgent) this.port.send({ type: 'channel-close', channel });
     this.port.release(channel);
+    this.channelGone();
   }
 }

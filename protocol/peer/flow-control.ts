@@ -1,4 +1,4 @@
-import { FILE_ACK_EVERY_BYTES, FILE_CHUNK_BYTES, FILE_WINDOW_BYTES } from '../../../../../protocol/index.ts';
+import { FILE_ACK_EVERY_BYTES, FILE_CHUNK_BYTES, FILE_WINDOW_BYTES } from '../channels.ts';
 
 /** The next piece of a file to send: where it starts and how long it is, in bytes. */
 export interface ChunkSpan {
