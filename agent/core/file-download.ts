@@ -43,13 +43,13 @@ export class DownloadChannel implements ChannelHandler {
         modifiedAt: reader.modifiedAt,
         version: reader.version,
       });
-      const file = reader;
+      // No hasher: the reader hashes the whole file, the part before a resume's offset included.
       const sender = new FileSender({
         link: this.scope,
         channel: this.scope.id,
-        size: file.size,
+        size: reader.size,
         start: this.request.offset,
-        source: { read: (offset, length) => file.read(offset, length) },
+        source: reader,
         congestion: this.scope.uplink,
       });
       this.sender = sender;

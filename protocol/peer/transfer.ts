@@ -345,11 +345,9 @@ export class FileReceiver {
    * sender's window again.
    */
   credit(taken = this.window.receivedOffset): void {
-    const acked = this.window.ackedOffset;
-    if (taken <= acked) return;
-    if (taken - acked < this.window.ackEvery && (this.size === undefined || taken < this.size)) return;
-    this.window.ackedOffset = taken;
-    this.options.link.send({ type: 'file-ack', channel: this.options.channel, offset: taken });
+    if (!this.window.ackDue(this.size, taken)) return;
+    const offset = this.window.acknowledge(taken);
+    this.options.link.send({ type: 'file-ack', channel: this.options.channel, offset });
   }
 
   /**
