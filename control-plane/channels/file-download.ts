@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MessageOf } from '../../protocol/index.ts';
-import { FileReceiver, isTransferError } from '../../protocol/peer/transfer.ts';
+import { FileReceiver, isTransferError, Watchdog } from '../../protocol/peer/transfer.ts';
 import type { ApiParticipant } from './api-participant.ts';
 import { ChannelFailure } from './channel-failure.ts';
 import { REQUEST_TIMEOUT_MS } from './channel-request.ts';
@@ -147,23 +147,19 @@ export async function startDownload(
   }
 
   let done = false;
-  let idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Restarts the idle timeout: bytes came from the agent, or the response took some. */
-  function progressed(): void {
-    clearTimeout(idleTimer);
-    if (done) return;
-    idleTimer = setTimeout(() => {
-      participant.close(channel);
-      fail(new ChannelFailure('TIMEOUT', `The download made no progress for ${idleMs / 1000} s.`));
-      finish();
-      // A response the client stopped reading is never pulled again: cut it here.
-      abortResponse?.();
-    }, idleMs);
-  }
+  /** Restarted whenever bytes come from the agent or the response takes some. */
+  const idle = new Watchdog(idleMs, () => {
+    participant.close(channel);
+    fail(new ChannelFailure('TIMEOUT', `The download made no progress for ${idleMs / 1000} s.`));
+    finish();
+    // A response the client stopped reading is never pulled again: cut it here.
+    abortResponse?.();
+  });
+  const progressed = () => idle.kick();
   const finish = () => {
     if (done) return;
     done = true;
-    clearTimeout(idleTimer);
+    idle.stop();
     signal.removeEventListener('abort', cancel);
     participant.release(channel);
     finished();

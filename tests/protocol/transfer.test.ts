@@ -15,6 +15,7 @@ import {
   FileSender,
   isTransferError,
   type TransferLink,
+  Watchdog,
 } from '../../protocol/peer/transfer.ts';
 
 const CHANNEL = 0x0001_0001;
@@ -187,6 +188,23 @@ describe('shared file transfer', () => {
       (error) => isTransferError(error, 'stalled') && error.code === 'TIMEOUT',
     );
     assert.equal(sender.window.sentOffset, FILE_WINDOW_BYTES);
+  });
+
+  it('a receiver whose sender goes quiet is told by its watchdog, once; a stopped watchdog stays quiet', async () => {
+    let stalls = 0;
+    await new Promise<void>((resolve) => {
+      const idle = new Watchdog(20, () => {
+        stalls++;
+        idle.kick(); // a watchdog that went off does not start again
+        resolve();
+      });
+      idle.kick();
+    });
+    const stopped = new Watchdog(20, () => stalls++);
+    stopped.kick();
+    stopped.stop();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(stalls, 1);
   });
 
   it('an acknowledgement past what was sent does not widen the window', () => {
