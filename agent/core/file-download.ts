@@ -1,9 +1,5 @@
-import {
-  encodeFileChunk,
-  FILE_CHUNK_BYTES,
-  FILE_WINDOW_BYTES,
-  type MessageOf,
-} from '../../protocol/index.ts';
+import type { MessageOf } from '../../protocol/index.ts';
+import { FileSender } from '../../protocol/peer/transfer.ts';
 import { ChannelFailure } from './channel-failure.ts';
 import type { ChannelHandler, ChannelScope, FollowUpMessage } from './channel-scope.ts';
 import type { FileHost, FileReader } from './ports.ts';
@@ -17,12 +13,8 @@ import { normalizeWirePath } from './wire-path.ts';
  */
 export class DownloadChannel implements ChannelHandler {
   readonly capability = 'files';
-  /** Everything before this offset was sent. */
-  private sent = 0;
-  /** The operator has everything before this offset. */
-  private acked = 0;
+  private sender: FileSender | undefined;
   private closed = false;
-  private wake: (() => void) | undefined;
   private readonly finished: Promise<void>;
 
   constructor(
@@ -51,29 +43,18 @@ export class DownloadChannel implements ChannelHandler {
         modifiedAt: reader.modifiedAt,
         version: reader.version,
       });
-      this.sent = this.acked = this.request.offset;
-      while (this.sent < reader.size && !this.closed) {
-        if (this.sent - this.acked >= FILE_WINDOW_BYTES) {
-          await new Promise<void>((resolve) => {
-            this.wake = resolve;
-          });
-          continue;
-        }
-        if (this.scope.uplink.congested()) {
-          await this.scope.uplink.drained();
-          continue;
-        }
-        const length = Math.min(
-          FILE_CHUNK_BYTES,
-          reader.size - this.sent,
-          this.acked + FILE_WINDOW_BYTES - this.sent,
-        );
-        const data = await reader.read(this.sent, length);
-        // A file that shrank while it was read ends early; the hash tells the operator.
-        if (data.byteLength === 0 || this.closed) break;
-        this.scope.sendBytes(encodeFileChunk({ channel: this.scope.id, offset: this.sent, data }));
-        this.sent += data.byteLength;
-      }
+      // No hasher: the reader hashes the whole file, the part before a resume's offset included.
+      const sender = new FileSender({
+        link: this.scope,
+        channel: this.scope.id,
+        size: reader.size,
+        start: this.request.offset,
+        source: reader,
+        congestion: this.scope.uplink,
+      });
+      this.sender = sender;
+      if (this.closed) sender.stop();
+      await sender.run();
       if (this.closed) return;
       const sha256 = await reader.sha256();
       // A file written to while it was sent (or hashed) is not the file `file-info` announced: a
@@ -81,7 +62,7 @@ export class DownloadChannel implements ChannelHandler {
       if ((await reader.currentVersion()) !== reader.version) {
         throw new ChannelFailure('FILE_CHANGED', 'The file changed while it was read; download it again.');
       }
-      this.scope.send({ type: 'file-end', channel: this.scope.id, size: this.sent, sha256 });
+      sender.end(sha256);
       this.scope.end();
     } catch (error) {
       this.scope.fail(error);
@@ -91,17 +72,13 @@ export class DownloadChannel implements ChannelHandler {
   }
 
   control(message: FollowUpMessage): void {
-    if (message.type !== 'file-ack') return;
-    // An ack beyond what was sent is a confused peer; it must not widen the window.
-    this.acked = Math.max(this.acked, Math.min(message.offset, this.sent));
-    this.wake?.();
-    this.wake = undefined;
+    // An ack beyond what was sent is a confused peer; the sender does not let it widen the window.
+    if (message.type === 'file-ack') this.sender?.ack(message.offset);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.wake?.();
-    this.wake = undefined;
+    this.sender?.stop();
     await this.finished;
   }
 }

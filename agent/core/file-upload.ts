@@ -1,10 +1,5 @@
-import {
-  FILE_ACK_EVERY_BYTES,
-  FILE_WINDOW_BYTES,
-  type FileChunkFrame,
-  type MessageOf,
-  type ShellDataFrame,
-} from '../../protocol/index.ts';
+import type { FileChunkFrame, MessageOf, ShellDataFrame } from '../../protocol/index.ts';
+import { FileReceiver, isTransferError } from '../../protocol/peer/transfer.ts';
 import { ChannelFailure } from './channel-failure.ts';
 import type { ChannelHandler, ChannelScope, FollowUpMessage } from './channel-scope.ts';
 import type { PartFiles } from './part-files.ts';
@@ -25,10 +20,10 @@ export class UploadChannel implements ChannelHandler {
   private claimed = false;
   private closed = false;
   private ending = false;
-  /** Bytes accepted (written or queued), written to disk, and acknowledged to the operator. */
-  private received = 0;
+  /** Checks the chunks and acknowledges them as they are written; there from `file-ready` on. */
+  private receiver: FileReceiver | undefined;
+  /** Bytes written to the part, counted from its start. */
   private written = 0;
-  private acked = 0;
   /** Writes run one after another, in the order the chunks came. */
   private writes: Promise<void> = Promise.resolve();
   private readonly started: Promise<void>;
@@ -71,7 +66,13 @@ export class UploadChannel implements ChannelHandler {
         await writer.truncate(0);
         offset = 0;
       }
-      this.received = this.written = this.acked = offset;
+      this.written = offset;
+      this.receiver = new FileReceiver({
+        link: this.scope,
+        channel: this.scope.id,
+        start: offset,
+        size: this.request.size,
+      });
       this.scope.send({ type: 'file-ready', channel: this.scope.id, offset });
     } catch (error) {
       await this.release();
@@ -82,27 +83,25 @@ export class UploadChannel implements ChannelHandler {
   frame(frame: FileChunkFrame | ShellDataFrame): void {
     if (frame.kind !== 'file' || this.scope.ended || this.ending) return;
     const writer = this.writer;
-    const length = frame.data.byteLength;
-    let problem: string | undefined;
-    if (!writer) problem = 'A chunk came before file-ready.';
-    else if (frame.offset !== this.received)
-      problem = `A chunk at ${frame.offset}, expected ${this.received}.`;
-    else if (this.received + length > this.request.size) problem = 'More bytes than the announced size.';
-    else if (this.received + length - this.acked > FILE_WINDOW_BYTES)
-      problem = 'The sender ran past its window.';
-    if (problem || !writer) {
-      void this.abort(new ChannelFailure('MALFORMED', problem ?? 'Unexpected chunk.'));
+    const receiver = this.receiver;
+    if (!writer || !receiver) {
+      void this.abort(new ChannelFailure('MALFORMED', 'A chunk came before file-ready.'));
       return;
     }
-    this.received += length;
+    let data: Uint8Array;
+    try {
+      data = receiver.accept(frame);
+    } catch (error) {
+      const message = isTransferError(error) ? error.message : 'Unexpected chunk.';
+      void this.abort(new ChannelFailure('MALFORMED', message));
+      return;
+    }
+    const offset = frame.offset;
     this.writes = this.writes.then(async () => {
       if (this.scope.ended) return;
-      await writer.write(frame.offset, frame.data);
-      this.written += length;
-      if (this.written - this.acked >= FILE_ACK_EVERY_BYTES || this.written === this.request.size) {
-        this.acked = this.written;
-        this.scope.send({ type: 'file-ack', channel: this.scope.id, offset: this.acked });
-      }
+      await writer.write(offset, data);
+      this.written += data.byteLength;
+      receiver.credit(this.written);
     });
     this.writes.catch((error: unknown) => void this.abort(error));
   }
@@ -121,7 +120,7 @@ export class UploadChannel implements ChannelHandler {
       const sha256 = await writer.sha256();
       await writer.close();
       this.writer = undefined;
-      if (message.size !== this.request.size || this.written !== message.size || sha256 !== message.sha256) {
+      if (!this.matches(message, sha256)) {
         await this.files.remove(this.part);
         this.parts.forget(this.part);
         throw new ChannelFailure(
@@ -146,6 +145,17 @@ export class UploadChannel implements ChannelHandler {
       this.scope.fail(error);
     } finally {
       await this.release();
+    }
+  }
+
+  /** Whether the part is what `file-end` announced: the size asked for, every byte, the same SHA-256. */
+  private matches(end: MessageOf<'file-end'>, sha256: string): boolean {
+    if (end.size !== this.request.size || this.written !== end.size) return false;
+    try {
+      this.receiver?.verify(end, sha256);
+      return this.receiver !== undefined;
+    } catch {
+      return false;
     }
   }
 

@@ -1,10 +1,6 @@
-import { createHash, type Hash } from 'node:crypto';
-import {
-  FILE_ACK_EVERY_BYTES,
-  FILE_CHUNK_BYTES,
-  FILE_WINDOW_BYTES,
-  type MessageOf,
-} from '../../protocol/index.ts';
+import { createHash } from 'node:crypto';
+import type { MessageOf } from '../../protocol/index.ts';
+import { FileReceiver, isTransferError, Watchdog } from '../../protocol/peer/transfer.ts';
 import type { ApiParticipant } from './api-participant.ts';
 import { ChannelFailure } from './channel-failure.ts';
 import { REQUEST_TIMEOUT_MS } from './channel-request.ts';
@@ -51,15 +47,12 @@ export async function startDownload(
   abortResponse?: () => void,
 ): Promise<Download> {
   const queue: Uint8Array[] = [];
-  let queuedBytes = 0;
-  let received = 0;
   let delivered = 0;
-  let acked = offset;
   let info: MessageOf<'file-info'> | undefined;
   let ended = false;
   let failure: ChannelFailure | undefined;
   let wake: (() => void) | undefined;
-  const hash: Hash | undefined = offset === 0 ? createHash('sha256') : undefined;
+  let receiver: FileReceiver | undefined;
   let infoArrived: (value: MessageOf<'file-info'> | ChannelFailure) => void = () => {};
 
   const total = () => (info ? info.size - offset : 0);
@@ -80,6 +73,7 @@ export async function startDownload(
       switch (message.type) {
         case 'file-info':
           info = message;
+          if (receiver) receiver.size = message.size;
           infoArrived(message);
           return;
         case 'file-end': {
@@ -101,32 +95,32 @@ export async function startDownload(
       }
     },
     data: (frame) => {
-      if (frame.kind !== 'file' || failure) return;
-      if (!info || frame.offset !== offset + received || received + frame.data.byteLength > total()) {
-        violation('sent bytes out of order or past the end of the file');
+      if (frame.kind !== 'file' || failure || !receiver) return;
+      try {
+        queue.push(receiver.accept(frame));
+      } catch (error) {
+        violation(
+          isTransferError(error, 'past-window')
+            ? 'ignored the flow-control window'
+            : 'sent bytes out of order or past the end of the file',
+        );
         return;
       }
-      received += frame.data.byteLength;
       progressed();
-      hash?.update(frame.data);
-      queue.push(frame.data);
-      queuedBytes += frame.data.byteLength;
-      if (queuedBytes > FILE_WINDOW_BYTES + FILE_CHUNK_BYTES) {
-        violation('ignored the flow-control window');
-        return;
-      }
       // Everything is here: say so, as the contract asks, even though the last chunk is still held.
-      if (received === total()) ack(offset + received);
+      if (receiver.complete) receiver.credit();
       poke();
     },
     lost: fail,
   });
 
-  function ack(at: number): void {
-    if (at <= acked) return;
-    acked = at;
-    participant.send({ type: 'file-ack', channel, offset: at });
-  }
+  // The whole file's hash can be checked only when this response carries the whole file.
+  receiver = new FileReceiver({
+    link: participant,
+    channel,
+    start: offset,
+    hasher: offset === 0 ? createHash('sha256') : undefined,
+  });
 
   function violation(what: string): void {
     participant.close(channel);
@@ -135,39 +129,37 @@ export async function startDownload(
 
   /** What is wrong with the agent's `file-end`, if anything: the size or the checksum. */
   function endProblem(end: MessageOf<'file-end'>): ChannelFailure | undefined {
-    if (!info || end.size !== info.size || received !== total()) {
+    try {
+      receiver?.verify(end);
+      return undefined;
+    } catch (error) {
+      if (isTransferError(error, 'checksum')) {
+        return new ChannelFailure(
+          'CHECKSUM_MISMATCH',
+          'The bytes received do not match the checksum the agent sent.',
+        );
+      }
       return new ChannelFailure(
         'CHECKSUM_MISMATCH',
         `The file changed while it was read (${end.size} bytes, not ${info?.size ?? 'known'}).`,
       );
     }
-    if (hash && hash.digest('hex') !== end.sha256) {
-      return new ChannelFailure(
-        'CHECKSUM_MISMATCH',
-        'The bytes received do not match the checksum the agent sent.',
-      );
-    }
-    return undefined;
   }
 
   let done = false;
-  let idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Restarts the idle timeout: bytes came from the agent, or the response took some. */
-  function progressed(): void {
-    clearTimeout(idleTimer);
-    if (done) return;
-    idleTimer = setTimeout(() => {
-      participant.close(channel);
-      fail(new ChannelFailure('TIMEOUT', `The download made no progress for ${idleMs / 1000} s.`));
-      finish();
-      // A response the client stopped reading is never pulled again: cut it here.
-      abortResponse?.();
-    }, idleMs);
-  }
+  /** Restarted whenever bytes come from the agent or the response takes some. */
+  const idle = new Watchdog(idleMs, () => {
+    participant.close(channel);
+    fail(new ChannelFailure('TIMEOUT', `The download made no progress for ${idleMs / 1000} s.`));
+    finish();
+    // A response the client stopped reading is never pulled again: cut it here.
+    abortResponse?.();
+  });
+  const progressed = () => idle.kick();
   const finish = () => {
     if (done) return;
     done = true;
-    clearTimeout(idleTimer);
+    idle.stop();
     signal.removeEventListener('abort', cancel);
     participant.release(channel);
     finished();
@@ -222,9 +214,8 @@ export async function startDownload(
           const last = next !== undefined && delivered + next.byteLength === total();
           if (next && (!last || ended)) {
             queue.shift();
-            queuedBytes -= next.byteLength;
             delivered += next.byteLength;
-            if (offset + delivered - acked >= FILE_ACK_EVERY_BYTES) ack(offset + delivered);
+            receiver?.credit(offset + delivered);
             controller.enqueue(next);
             if (delivered === total()) {
               finish();

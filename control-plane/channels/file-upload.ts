@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { encodeFileChunk, FILE_CHUNK_BYTES, FILE_WINDOW_BYTES } from '../../protocol/index.ts';
+import { type ChunkSource, FileSender, isTransferError } from '../../protocol/peer/transfer.ts';
 import type { ApiParticipant } from './api-participant.ts';
 import { ChannelFailure } from './channel-failure.ts';
 import { REQUEST_TIMEOUT_MS } from './channel-request.ts';
@@ -47,7 +47,7 @@ export async function uploadFile(
   signal: AbortSignal,
 ): Promise<UploadResult> {
   let ready: number | undefined;
-  let acked = 0;
+  let sender: FileSender | undefined;
   let stored: string | undefined;
   let failure: ChannelFailure | undefined;
   let wake: (() => void) | undefined;
@@ -58,15 +58,14 @@ export async function uploadFile(
   };
   const fail = (reason: ChannelFailure) => {
     failure ??= reason;
+    sender?.abort(failure);
     poke();
   };
 
   const channel = participant.open({
     message: (message) => {
-      if (message.type === 'file-ready') {
-        ready = message.offset;
-        acked = message.offset;
-      } else if (message.type === 'file-ack') acked = Math.max(acked, message.offset);
+      if (message.type === 'file-ready') ready ??= message.offset;
+      else if (message.type === 'file-ack') sender?.ack(message.offset);
       else if (message.type === 'file-done') stored = message.path;
       else if (message.type === 'channel-error') fail(new ChannelFailure(message.code, message.message));
       else if (message.type === 'channel-close')
@@ -96,25 +95,7 @@ export async function uploadFile(
     if (failure) throw failure;
   };
 
-  const reader = body?.getReader();
-  let bodyDone = false;
-  /** The next piece of the body, or BodyStalled when none comes within `idleMs`. */
-  const read = (from: ReadableStreamDefaultReader<Uint8Array>) =>
-    new Promise<ReadableStreamReadResult<Uint8Array>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new BodyStalled(request.idleMs)), request.idleMs);
-      from.read().then(
-        (result) => {
-          clearTimeout(timer);
-          resolve(result);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(
-            new ChannelFailure('VALIDATION_FAILED', 'The request body was cut short.', { cause: error }),
-          );
-        },
-      );
-    });
+  const source = new BodySource(body?.getReader(), request.size, request.idleMs);
   try {
     participant.send({
       type: 'file-write',
@@ -124,51 +105,122 @@ export async function uploadFile(
       overwrite: request.overwrite,
     });
     await until(() => ready !== undefined, REQUEST_TIMEOUT_MS, 'accept the file');
-    const skip = ready ?? 0;
     const hash = createHash('sha256');
-    let consumed = 0;
-    let sent = skip;
-    while (reader) {
-      const { done, value } = await read(reader);
-      if (done) break;
-      if (consumed + value.byteLength > request.size) {
-        throw new ChannelFailure(
-          'VALIDATION_FAILED',
-          `The body is longer than its Content-Length (${request.size}).`,
-        );
-      }
-      hash.update(value);
-      const from = Math.max(0, skip - consumed);
-      consumed += value.byteLength;
-      for (let at = from; at < value.byteLength; at += FILE_CHUNK_BYTES) {
-        const piece = value.subarray(at, Math.min(at + FILE_CHUNK_BYTES, value.byteLength));
-        await until(
-          () => sent + piece.byteLength - acked <= FILE_WINDOW_BYTES,
-          UPLOAD_STALL_MS,
-          'take the file',
-        );
-        participant.sendBytes(encodeFileChunk({ channel, offset: sent, data: piece }));
-        sent += piece.byteLength;
-      }
+    sender = new FileSender({
+      link: participant,
+      channel,
+      size: request.size,
+      start: ready ?? 0,
+      // The head the agent already holds is read and hashed but not sent: file-end covers the whole file.
+      source,
+      hasher: hash,
+      stallMs: UPLOAD_STALL_MS,
+    });
+    try {
+      await sender.run();
+    } catch (error) {
+      if (isTransferError(error, 'stalled'))
+        throw new ChannelFailure('TIMEOUT', 'The agent did not take the file in time.');
+      throw error;
     }
-    bodyDone = true;
-    if (consumed !== request.size) {
-      throw new ChannelFailure(
-        'VALIDATION_FAILED',
-        `The body ended after ${consumed} of ${request.size} bytes.`,
-      );
-    }
-    const sha256 = hash.digest('hex');
-    participant.send({ type: 'file-end', channel, size: request.size, sha256 });
+    await source.finish();
+    const sha256 = sender.end();
     await until(() => stored !== undefined, UPLOAD_STALL_MS, 'store the file');
     return { path: stored ?? request.path, size: request.size, sha256 };
   } catch (error) {
     // The agent keeps what it has as a part file, so the same upload can resume from there.
     participant.close(channel);
-    if (!bodyDone) await reader?.cancel().catch(() => {});
+    sender?.stop();
+    await source.cancel();
     throw error;
   } finally {
     signal.removeEventListener('abort', onAbort);
     participant.release(channel);
   }
+}
+
+/**
+ * A request body read in order as the sender asks for it, each read waiting at most `idleMs`
+ * (then BodyStalled). It must hold exactly `size` bytes: shorter or longer is VALIDATION_FAILED.
+ */
+class BodySource implements ChunkSource {
+  #pending: Uint8Array = new Uint8Array(0);
+  /** Bytes taken from the body so far. */
+  #consumed = 0;
+  #done = false;
+
+  constructor(
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array> | undefined,
+    private readonly size: number,
+    private readonly idleMs: number,
+  ) {
+    if (!reader) this.#done = true;
+  }
+
+  /** The next bytes of the body (the offset is where they are: bodies are read in order). */
+  async read(_offset: number, length: number): Promise<Uint8Array> {
+    while (this.#pending.byteLength === 0 && !this.#done) await this.#pull();
+    if (this.#pending.byteLength === 0) throw this.#endedEarly();
+    const piece = this.#pending.subarray(0, length);
+    this.#pending = this.#pending.subarray(piece.byteLength);
+    return piece;
+  }
+
+  /** Reads to the end of the body, which must end exactly at its size. */
+  async finish(): Promise<void> {
+    while (!this.#done) await this.#pull();
+    if (this.#consumed !== this.size) throw this.#endedEarly();
+  }
+
+  /** Stops reading a body that will not be used up. */
+  async cancel(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    await this.reader?.cancel().catch(() => {});
+  }
+
+  async #pull(): Promise<void> {
+    const reader = this.reader;
+    if (!reader) return;
+    const { done, value } = await readWithin(reader, this.idleMs);
+    if (done) {
+      this.#done = true;
+      return;
+    }
+    if (this.#consumed + value.byteLength > this.size) {
+      throw new ChannelFailure(
+        'VALIDATION_FAILED',
+        `The body is longer than its Content-Length (${this.size}).`,
+      );
+    }
+    this.#consumed += value.byteLength;
+    this.#pending = value;
+  }
+
+  #endedEarly(): ChannelFailure {
+    return new ChannelFailure(
+      'VALIDATION_FAILED',
+      `The body ended after ${this.#consumed} of ${this.size} bytes.`,
+    );
+  }
+}
+
+/** The next piece of a body, or BodyStalled when none comes within `idleMs`. */
+function readWithin(
+  from: ReadableStreamDefaultReader<Uint8Array>,
+  idleMs: number,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new BodyStalled(idleMs)), idleMs);
+    from.read().then(
+      (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(new ChannelFailure('VALIDATION_FAILED', 'The request body was cut short.', { cause: error }));
+      },
+    );
+  });
 }

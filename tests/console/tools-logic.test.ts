@@ -15,8 +15,6 @@ import {
 } from '../../control-plane/console/app/tools/shared-paths.ts';
 import { TerminalSession } from '../../control-plane/console/app/tools/terminal-session.ts';
 import { Download } from '../../control-plane/console/app/tools/transfers/download.ts';
-import { ReceiveWindow, SendWindow } from '../../control-plane/console/app/tools/transfers/flow-control.ts';
-import { Sha256 } from '../../control-plane/console/app/tools/transfers/sha256.ts';
 import type { TransferState } from '../../control-plane/console/app/tools/transfers/transfer.ts';
 import { etaSeconds, TransferMeter } from '../../control-plane/console/app/tools/transfers/transfer-meter.ts';
 import { transferLine } from '../../control-plane/console/app/tools/transfers/transfer-text.ts';
@@ -34,6 +32,8 @@ import {
   type ShellDataFrame,
   slotOf,
 } from '../../protocol/index.ts';
+import { ReceiveWindow, SendWindow } from '../../protocol/peer/flow-control.ts';
+import { Sha256 } from '../../protocol/peer/sha256.ts';
 
 // The console's transfer, chat and terminal logic without a browser: the real ChannelRouter over
 // a link that records what would go to the relay.

@@ -1,8 +1,8 @@
 import type { ControlMessage } from '../../../../../protocol/index.ts';
+import { Sha256 } from '../../../../../protocol/peer/sha256.ts';
+import { FileReceiver, isTransferError } from '../../../../../protocol/peer/transfer.ts';
 import type { ChannelFrame, ChannelMessage, ChannelPort } from '../channel-router.ts';
 import { baseName } from '../shared-paths.ts';
-import { ReceiveWindow } from './flow-control.ts';
-import { Sha256 } from './sha256.ts';
 import { Transfer } from './transfer.ts';
 
 /**
@@ -25,8 +25,11 @@ export type SaveFile = (blob: Blob, name: string) => void;
 export class Download extends Transfer {
   readonly #save: SaveFile;
   #parts: Uint8Array[] = [];
-  #received = new ReceiveWindow(0);
+  /** Everything before this offset arrived and is kept (in #parts, and hashed in #hash). */
+  #have = 0;
   #hash = new Sha256();
+  /** The receiving side of the current request; a resume makes a new one that continues the hash. */
+  #receiver: FileReceiver | undefined;
   /** What `file-info` said the first time; a resume must find the same file. */
   #first: { size: number; modifiedAt: number } | undefined;
 
@@ -36,8 +39,16 @@ export class Download extends Transfer {
   }
 
   protected request(channel: number): ControlMessage {
-    this.#received.restart(this.#received.receivedOffset);
-    return { type: 'file-read', channel, path: this.state.path, offset: this.#received.receivedOffset };
+    const link = { send: (message: ControlMessage) => this.port.send(message), sendBytes: () => {} };
+    // Bytes sent again (before the offset asked for) are skipped, as a resume may overlap.
+    this.#receiver = new FileReceiver({
+      link,
+      channel,
+      start: this.#have,
+      hasher: this.#hash,
+      repeats: 'skip',
+    });
+    return { type: 'file-read', channel, path: this.state.path, offset: this.#have };
   }
 
   onChannelMessage(message: ChannelMessage): void {
@@ -48,28 +59,28 @@ export class Download extends Transfer {
 
   override onChannelFrame(frame: ChannelFrame): void {
     if (frame.kind !== 'file' || !this.isCurrent(frame.channel)) return;
-    const size = this.state.size;
-    if (size === null) {
+    const receiver = this.#receiver;
+    if (this.state.size === null || !receiver) {
       this.fail('The device sent the file before saying how large it is.');
       return;
     }
-    const verdict = this.#received.accept(frame.offset, frame.data.byteLength);
-    if (!verdict.keep) {
-      if (verdict.gap) this.fail('Part of the file went missing on the way. Retry to continue.');
+    let data: Uint8Array;
+    try {
+      data = receiver.accept(frame);
+    } catch (error) {
+      if (isTransferError(error, 'past-end')) {
+        this.#reset();
+        this.fail('The device sent more than the file holds. Retry to download it again.');
+      } else if (isTransferError(error, 'past-window')) {
+        this.fail('The device ran past the flow-control window. Retry to continue.');
+      } else this.fail('Part of the file went missing on the way. Retry to continue.');
       return;
     }
-    const data = verdict.skip > 0 ? frame.data.subarray(verdict.skip) : frame.data;
-    if (this.#received.receivedOffset > size) {
-      this.#reset();
-      this.fail('The device sent more than the file holds. Retry to download it again.');
-      return;
-    }
+    if (data.byteLength === 0) return;
     this.#parts.push(data);
-    this.#hash.update(data);
-    if (this.#received.ackDue(size) && this.channel !== undefined) {
-      this.port.send({ type: 'file-ack', channel: this.channel, offset: this.#received.acknowledge() });
-    }
-    this.progress(this.#received.receivedOffset);
+    this.#have = receiver.received;
+    receiver.credit();
+    this.progress(this.#have);
   }
 
   #onInfo(size: number, modifiedAt: number): void {
@@ -88,17 +99,21 @@ export class Download extends Transfer {
       return;
     }
     this.#first = { size, modifiedAt };
+    if (this.#receiver) this.#receiver.size = size;
     this.update({ size, status: 'running' });
-    this.progress(this.#received.receivedOffset, true);
+    this.progress(this.#have, true);
   }
 
   #onEnd(size: number, sha256: string): void {
-    if (size !== this.#received.receivedOffset || size !== this.state.size) {
+    const receiver = this.#receiver;
+    if (!receiver || size !== receiver.received || size !== this.state.size) {
       this.fail('The device ended the transfer before the whole file arrived. Retry to continue.');
       return;
     }
     this.update({ status: 'verifying' });
-    if (this.#hash.hex() !== sha256) {
+    try {
+      receiver.verify({ size, sha256 });
+    } catch {
       this.#reset();
       this.fail('The file arrived damaged: its checksum does not match. Retry to download it again.');
       return;
@@ -112,8 +127,9 @@ export class Download extends Transfer {
   /** Forgets everything received, so the next attempt starts at the first byte. */
   #reset(): void {
     this.#parts = [];
-    this.#received = new ReceiveWindow(0);
+    this.#have = 0;
     this.#hash = new Sha256();
+    this.#receiver = undefined;
     this.#first = undefined;
     this.update({ bytes: 0 });
   }

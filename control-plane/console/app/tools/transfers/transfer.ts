@@ -58,8 +58,6 @@ export function isSettled(status: TransferStatus): boolean {
 export abstract class Transfer extends Store<TransferState> implements ChannelOwner {
   protected readonly port: ChannelPort;
   protected channel: number | undefined;
-  /** Bumped whenever the channel changes, so async work for an old channel stops. */
-  protected generation = 0;
   readonly #meter = new TransferMeter();
   #lastPublished = 0;
 
@@ -87,7 +85,6 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
       return;
     }
     this.channel = channel;
-    this.generation++;
     this.#meter.reset();
     this.update({ status: 'starting', error: null, rate: null, eta: null });
     this.port.send(this.request(channel));
@@ -112,8 +109,8 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
     const channel = this.channel;
     if (channel !== undefined) {
       this.channel = undefined;
-      this.generation++;
       this.port.abandon(channel);
+      this.channelGone();
     }
     this.update({ status: 'interrupted', rate: null, eta: null });
   }
@@ -168,6 +165,9 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
     return false;
   }
 
+  /** The current channel is gone (closed, failed, interrupted): work for it stops. */
+  protected channelGone(): void {}
+
   protected isCurrent(channel: number): boolean {
     return channel === this.channel;
   }
@@ -176,8 +176,8 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
     const channel = this.channel;
     if (channel === undefined) return;
     this.channel = undefined;
-    this.generation++;
     if (tellAgent) this.port.send({ type: 'channel-close', channel });
     this.port.release(channel);
+    this.channelGone();
   }
 }

@@ -1,12 +1,9 @@
-import { type ControlMessage, encodeFileChunk, FILE_CHUNK_BYTES } from '../../../../../protocol/index.ts';
+import type { ControlMessage } from '../../../../../protocol/index.ts';
+import { Sha256 } from '../../../../../protocol/peer/sha256.ts';
+import { FileSender } from '../../../../../protocol/peer/transfer.ts';
 import type { ChannelMessage, ChannelPort } from '../channel-router.ts';
 import { baseName } from '../shared-paths.ts';
-import { SendWindow } from './flow-control.ts';
-import { Sha256 } from './sha256.ts';
 import { Transfer } from './transfer.ts';
-
-/** Bytes read from the file at once when the hash must catch up with a resumed upload. */
-const HASH_READ_BYTES = 16 * FILE_CHUNK_BYTES;
 
 /**
  * One file from the operator's computer into the shared folder: `file-write`, `file-ready` with
@@ -19,12 +16,8 @@ const HASH_READ_BYTES = 16 * FILE_CHUNK_BYTES;
 export class Upload extends Transfer {
   readonly #file: Blob;
   #overwrite = false;
-  #window: SendWindow | undefined;
-  #hash = new Sha256();
-  #pumping = false;
-  /** Something asked for a round while one was running. */
-  #pumpAgain = false;
-  #ended = false;
+  /** The sending side of the current request, from its `file-ready` on. */
+  #sender: FileSender | undefined;
 
   constructor(port: ChannelPort, id: number, file: Blob, path: string) {
     super(port, { id, direction: 'upload', name: baseName(path), path, size: file.size });
@@ -39,8 +32,7 @@ export class Upload extends Transfer {
   }
 
   protected request(channel: number): ControlMessage {
-    this.#window = undefined;
-    this.#ended = false;
+    this.#stopSender();
     return {
       type: 'file-write',
       channel,
@@ -64,91 +56,65 @@ export class Upload extends Transfer {
   }
 
   #onReady(offset: number): void {
+    const channel = this.channel;
+    if (channel === undefined || this.#sender) return;
     if (offset > this.#file.size) {
       this.fail('The device asked for a part of the file beyond its end.');
       return;
     }
-    this.#window = new SendWindow(this.#file.size, offset);
+    const link = {
+      send: (message: ControlMessage) => this.port.send(message),
+      sendBytes: (frame: Uint8Array) => this.port.sendFrame(frame),
+    };
+    const file = this.#file;
+    const sender = new FileSender({
+      link,
+      channel,
+      size: file.size,
+      start: offset,
+      // The part before `offset` is read too: the hash in file-end covers the whole file.
+      source: { read: async (at, length) => new Uint8Array(await file.slice(at, at + length).arrayBuffer()) },
+      hasher: new Sha256(),
+    });
+    this.#sender = sender;
     this.update({ status: 'running' });
     this.progress(offset, true);
-    void this.#pump();
+    void this.#send(sender);
   }
 
   #onAck(offset: number): void {
-    const window = this.#window;
-    if (!window) return;
-    if (!window.ack(offset)) {
+    const sender = this.#sender;
+    if (!sender) return;
+    if (!sender.ack(offset)) {
       this.fail('The device acknowledged more than was sent.');
       return;
     }
-    this.progress(window.ackedOffset, window.ackedOffset >= this.#file.size);
-    void this.#pump();
+    const acked = sender.window.ackedOffset;
+    this.progress(acked, acked >= this.#file.size);
   }
 
-  /** Sends what the window allows, then `file-end` once everything went out. One runs at a time. */
-  async #pump(): Promise<void> {
-    if (this.#pumping) {
-      this.#pumpAgain = true;
-      return;
-    }
-    this.#pumping = true;
-    this.#pumpAgain = false;
-    const generation = this.generation;
+  /** Sends the file within the window, then `file-end`; stops when the channel goes. */
+  async #send(sender: FileSender): Promise<void> {
     try {
-      for (;;) {
-        const window = this.#window;
-        const channel = this.channel;
-        if (!window || channel === undefined || generation !== this.generation) return;
-        const span = window.next();
-        if (!span) break;
-        const data = await this.#read(span.offset, span.length);
-        if (generation !== this.generation) return;
-        await this.#hashUpTo(span.offset, generation);
-        if (generation !== this.generation) return;
-        if (span.offset === this.#hash.length) this.#hash.update(data);
-        this.port.sendFrame(encodeFileChunk({ channel, offset: span.offset, data }));
-        window.sent(span.length);
-      }
-      const window = this.#window;
-      if (!window?.allSent || this.#ended || this.channel === undefined) return;
-      await this.#hashUpTo(this.#file.size, generation);
-      if (generation !== this.generation || this.channel === undefined) return;
-      this.#ended = true;
+      await sender.run();
+      if (sender !== this.#sender) return;
+      if (!sender.window.allSent) throw new Error('it ended before its size');
       this.update({ status: 'verifying' });
-      this.port.send({
-        type: 'file-end',
-        channel: this.channel,
-        size: this.#file.size,
-        sha256: this.#hashHex(),
-      });
+      sender.end();
     } catch (error) {
-      if (generation === this.generation) {
+      if (sender === this.#sender) {
         const reason = error instanceof Error ? error.message : String(error);
         this.fail(`The file could not be read here (it may have changed or moved): ${reason}`);
       }
-    } finally {
-      this.#pumping = false;
-    }
-    // Acks (or a new channel after a resume) that arrived while this round was reading.
-    if (this.#pumpAgain) void this.#pump();
-  }
-
-  /** Hashes the file from where the hash stands up to `end`, for a resume that skipped ahead. */
-  async #hashUpTo(end: number, generation: number): Promise<void> {
-    while (this.#hash.length < end && generation === this.generation) {
-      const start = this.#hash.length;
-      this.#hash.update(await this.#read(start, Math.min(HASH_READ_BYTES, end - start)));
     }
   }
 
-  #hashHex(): string {
-    // The digest finishes the hash; a later retry hashes again from the first byte.
-    const hex = this.#hash.hex();
-    this.#hash = new Sha256();
-    return hex;
+  protected override channelGone(): void {
+    this.#stopSender();
   }
 
-  async #read(offset: number, length: number): Promise<Uint8Array> {
-    return new Uint8Array(await this.#file.slice(offset, offset + length).arrayBuffer());
+  #stopSender(): void {
+    this.#sender?.stop();
+    this.#sender = undefined;
   }
 }

@@ -1,4 +1,4 @@
-import { FILE_ACK_EVERY_BYTES, FILE_CHUNK_BYTES, FILE_WINDOW_BYTES } from '../../../../../protocol/index.ts';
+import { FILE_ACK_EVERY_BYTES, FILE_CHUNK_BYTES, FILE_WINDOW_BYTES } from '../channels.ts';
 
 /** The next piece of a file to send: where it starts and how long it is, in bytes. */
 export interface ChunkSpan {
@@ -96,21 +96,18 @@ export class ReceiveWindow {
     return { keep: true, skip };
   }
 
-  /** Whether an acknowledgement should go out now, given the file's size. */
-  ackDue(size: number): boolean {
-    if (this.receivedOffset === this.ackedOffset) return false;
-    return this.receivedOffset - this.ackedOffset >= this.ackEvery || this.receivedOffset >= size;
+  /**
+   * Whether an acknowledgement should go out now that the bytes before `taken` are consumed (by
+   * default, as soon as they arrive): every `ackEvery` bytes, and once the file of `size` is complete.
+   */
+  ackDue(size: number | undefined, taken = this.receivedOffset): boolean {
+    if (taken <= this.ackedOffset) return false;
+    return taken - this.ackedOffset >= this.ackEvery || (size !== undefined && taken >= size);
   }
 
-  /** Marks everything received as acknowledged and returns the offset to send. */
-  acknowledge(): number {
-    this.ackedOffset = this.receivedOffset;
-    return this.ackedOffset;
-  }
-
-  /** Starts again from `offset` (a resumed request): nothing beyond it is acknowledged yet. */
-  restart(offset: number): void {
-    this.receivedOffset = offset;
-    this.ackedOffset = offset;
+  /** Marks everything before `taken` as acknowledged and returns the offset to send. */
+  acknowledge(taken = this.receivedOffset): number {
+    this.ackedOffset = taken;
+    return taken;
   }
 }
