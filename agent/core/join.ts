@@ -1,9 +1,6 @@
-import {
-  normalizeConnectionCode,
-  type PeerInfo,
-  RESULT_CODES,
-  type ResultCode,
-} from '../../protocol/index.ts';
+import { agentGrantSchema } from '../../protocol/api/agent.ts';
+import { normalizeConnectionCode, type PeerInfo, type ResultCode } from '../../protocol/index.ts';
+import { postToControlPlane, refusalDetail } from './control-plane-call.ts';
 import { AgentError } from './errors.ts';
 
 /** A session the agent may attach to: which one, and how it joins the relay. */
@@ -29,38 +26,21 @@ export type JoinResult =
 export async function joinWithCode(serverUrl: string, code: string, info: PeerInfo): Promise<JoinResult> {
   const normalized = normalizeConnectionCode(code);
   if (!normalized) return { ok: false, code: 'CODE_INVALID', message: 'That is not a connection code.' };
-  let response: Response;
-  try {
-    response = await fetch(new URL('/api/agent/join', serverUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...info, code: normalized }),
-    });
-  } catch (error) {
-    throw new AgentError('unreachable', `Cannot reach ${serverUrl}. Check the address and your network.`, {
-      cause: error,
-    });
-  }
-  const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-  if (!response.ok) {
-    const detail = typeof body?.['detail'] === 'string' ? body['detail'] : `HTTP ${response.status}`;
-    const resultCode = RESULT_CODES.find((c) => c === body?.['code']);
-    if (resultCode && resultCode !== 'NOT_FOUND') return { ok: false, code: resultCode, message: detail };
-    throw new AgentError('refused', `The server cannot attach this agent to a session: ${detail}`);
-  }
-  const relay = body?.['relay'] as { url?: unknown; token?: unknown } | undefined;
-  if (
-    typeof body?.['sessionId'] !== 'string' ||
-    typeof relay?.url !== 'string' ||
-    typeof relay.token !== 'string'
-  )
+  const answer = await postToControlPlane(
+    serverUrl,
+    '/api/agent/join',
+    { ...info, code: normalized },
+    agentGrantSchema,
+  );
+  if (!answer.ok) {
+    const resultCode = answer.problem?.code;
+    if (resultCode && resultCode !== 'NOT_FOUND')
+      return { ok: false, code: resultCode, message: refusalDetail(answer) };
     throw new AgentError(
-      'protocol',
-      'The server answered in an unexpected format. Is this a Lifeline server?',
+      'refused',
+      `The server cannot attach this agent to a session: ${refusalDetail(answer)}`,
     );
-  const policyToken = typeof body['policyToken'] === 'string' ? body['policyToken'] : undefined;
-  return {
-    ok: true,
-    attachment: { sessionId: body['sessionId'], relay: { url: relay.url, token: relay.token }, policyToken },
-  };
+  }
+  const { sessionId, relay, policyToken } = answer.body;
+  return { ok: true, attachment: { sessionId, relay: { url: relay.url, token: relay.token }, policyToken } };
 }

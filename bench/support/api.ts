@@ -1,17 +1,11 @@
 import { Agent, request } from 'node:http';
+import type { AgentRegistration, SessionJoin } from '../../protocol/api/index.ts';
 
-/** What `POST /api/agent/register` returns (the fields the benchmark uses). */
-export interface Registration {
-  sessionId: string;
-  code: string;
-  relay: { url: string; token: string };
-}
+/** What `POST /api/agent/register` returns. */
+export type Registration = AgentRegistration;
 
-/** What `POST /api/sessions/redeem` returns (the fields the benchmark uses). */
-export interface Redemption {
-  session: { id: string };
-  relay: { url: string; token: string };
-}
+/** What `POST /api/sessions/redeem` returns. */
+export type Redemption = SessionJoin;
 
 /**
  * Connection pools per source address. No keep-alive: each synthetic agent is another machine with

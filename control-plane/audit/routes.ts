@@ -1,24 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import { auditEventSchema } from '../../protocol/api/audit.ts';
 import { requireAuth, requireScope } from '../auth/authenticate.ts';
 import { organisationScope } from '../auth/scopes.ts';
 import { auditEvents } from '../db/schema.ts';
 import { authenticated, createApi, json, page, problems, z } from '../http/openapi.ts';
 import type { Services } from '../services.ts';
-
-const eventSchema = z
-  .object({
-    id: z.number().int(),
-    at: z.string(),
-    actorType: z.string(),
-    actorId: z.string().nullable(),
-    action: z.string(),
-    sessionId: z.string().nullable(),
-    organisationId: z.string().nullable(),
-    address: z.string().nullable(),
-    details: z.record(z.string(), z.unknown()).nullable(),
-  })
-  .openapi('AuditEvent');
 
 const listRoute = createRoute({
   method: 'get',
@@ -39,7 +26,7 @@ const listRoute = createRoute({
         .openapi({ description: 'nextCursor of the previous page' }),
     }),
   },
-  responses: { 200: json(page(eventSchema), 'A page of audit events'), ...problems(400, 401, 403) },
+  responses: { 200: json(page(auditEventSchema), 'A page of audit events'), ...problems(400, 401, 403) },
 });
 
 /** The audit log, for auditors, managers and administrators. */

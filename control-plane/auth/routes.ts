@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { deleteCookie, setCookie } from 'hono/cookie';
-import { ROLES } from '../../protocol/index.ts';
+import {
+  apiTokenSchema,
+  createApiTokenSchema,
+  identitySchema,
+  loginRequestSchema,
+  loginResultSchema,
+  newApiTokenSchema,
+  operatorSchema,
+  totpSetupSchema,
+} from '../../protocol/api/operators.ts';
 import { participantsOf } from '../channels/participants.ts';
 import { apiTokens, loginSessions, operators } from '../db/schema.ts';
 import type { OperatorRow } from '../http/app-env.ts';
@@ -26,23 +35,10 @@ import { generateApiToken, hashApiToken } from './api-tokens.ts';
 import { assertSameOrigin, auditActor, requireAuth, requireScope, SESSION_COOKIE } from './authenticate.ts';
 import { admitLogin, admitTotp, rememberDevice } from './login-guard.ts';
 import { verifyPassword } from './passwords.ts';
-import { hasScope, ROLE_SCOPES, SCOPES } from './scopes.ts';
+import { hasScope, ROLE_SCOPES } from './scopes.ts';
 import { newTotpSecret, verifyTotp } from './totp.ts';
 
 const DAY_MS = 86_400_000;
-
-export const operatorSchema = z
-  .object({
-    id: z.string(),
-    username: z.string(),
-    name: z.string(),
-    role: z.enum(ROLES),
-    organisationId: z.string(),
-    disabled: z.boolean(),
-    totpEnabled: z.boolean(),
-    createdAt: z.string(),
-  })
-  .openapi('Operator');
 
 /** The operator as the API shows it: never the password hash or the TOTP secret. */
 export function operatorView(operator: OperatorRow) {
@@ -57,18 +53,6 @@ export function operatorView(operator: OperatorRow) {
     createdAt: operator.createdAt.toISOString(),
   };
 }
-
-const tokenSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    operatorId: z.string(),
-    scopes: z.array(z.string()),
-    createdAt: z.string(),
-    expiresAt: z.string().nullable(),
-    lastUsedAt: z.string().nullable(),
-  })
-  .openapi('ApiToken');
 
 function tokenView(row: typeof apiTokens.$inferSelect) {
   return {
@@ -89,23 +73,10 @@ const routes = {
     tags: ['auth'],
     summary: 'Log in to the console; sets an HttpOnly, SameSite=Strict cookie',
     request: {
-      body: jsonBody(
-        z.object({
-          username: z.string().min(1).max(100),
-          password: z.string().min(1).max(1000),
-          totp: z
-            .string()
-            .max(10)
-            .optional()
-            .openapi({ description: 'The 6-digit code, when the second factor is on' }),
-        }),
-      ),
+      body: jsonBody(loginRequestSchema),
     },
     responses: {
-      200: json(
-        z.object({ operator: operatorSchema, scopes: z.array(z.string()), expiresAt: z.string() }),
-        'Logged in: who, what they may do, and when the login expires',
-      ),
+      200: json(loginResultSchema, 'Logged in: who, what they may do, and when the login expires'),
       ...problems(400, 401, 403, 429),
     },
   }),
@@ -124,14 +95,7 @@ const routes = {
     summary: 'Who is logged in, and what they may do',
     security: authenticated,
     responses: {
-      200: json(
-        z.object({
-          operator: operatorSchema,
-          via: z.enum(['operator', 'api-token']),
-          scopes: z.array(z.string()),
-        }),
-        'The current operator',
-      ),
+      200: json(identitySchema, 'The current operator'),
       ...problems(401),
     },
   }),
@@ -142,7 +106,7 @@ const routes = {
     summary: 'Start turning on a second factor: returns a new secret to add to an authenticator app',
     security: [cookieAuth],
     responses: {
-      200: json(z.object({ secret: z.string(), uri: z.string() }), 'The pending secret'),
+      200: json(totpSetupSchema, 'The pending secret'),
       ...problems(401, 409),
     },
   }),
@@ -166,16 +130,10 @@ const routes = {
     security: authenticated,
     request: {
       headers: idempotencyHeader,
-      body: jsonBody(
-        z.object({
-          name: z.string().min(1).max(100),
-          scopes: z.array(z.enum(SCOPES)).min(1),
-          expiresInDays: z.number().int().positive().max(366).default(90),
-        }),
-      ),
+      body: jsonBody(createApiTokenSchema),
     },
     responses: {
-      201: json(tokenSchema.extend({ token: z.string() }), 'The token, shown this once'),
+      201: json(newApiTokenSchema, 'The token, shown this once'),
       ...problems(400, 401, 403, 422),
     },
   }),
@@ -186,7 +144,7 @@ const routes = {
     summary: 'List API tokens that are not revoked',
     security: authenticated,
     request: { query: pageQuery },
-    responses: { 200: json(page(tokenSchema), 'Tokens'), ...problems(400, 401, 403) },
+    responses: { 200: json(page(apiTokenSchema), 'Tokens'), ...problems(400, 401, 403) },
   }),
   revokeToken: createRoute({
     method: 'delete',

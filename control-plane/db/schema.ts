@@ -1,6 +1,7 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { SESSION_STATUSES } from '../../protocol/api/sessions.ts';
 import type { Permissions } from '../../protocol/permissions.ts';
-import { ROLES } from '../../protocol/policy.ts';
+import { type Policy, ROLES } from '../../protocol/policy.ts';
 
 /**
  * The one schema module. camelCase keys, snake_case columns; timestamps are milliseconds.
@@ -43,7 +44,7 @@ export const deviceGroups = sqliteTable('device_groups', {
     .notNull()
     .references(() => organisations.id),
   name: text('name').notNull(),
-  policy: text('policy', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  policy: text('policy', { mode: 'json' }).$type<Policy>().notNull(),
   registrationKeyHash: text('registration_key_hash').unique(),
   isDefault: integer('is_default', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
@@ -86,8 +87,7 @@ export const apiTokens = sqliteTable('api_tokens', {
   revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
 });
 
-export const SESSION_STATUSES = ['waiting', 'active', 'ended'] as const;
-export type SessionStatus = (typeof SESSION_STATUSES)[number];
+export { SESSION_STATUSES, type SessionStatus } from '../../protocol/api/sessions.ts';
 
 export interface AgentInfo {
   name: string;
@@ -119,7 +119,7 @@ export const sessions = sqliteTable(
     organisationId: text('organisation_id').references(() => organisations.id),
     deviceGroupId: text('device_group_id').references(() => deviceGroups.id),
     /** The effective policy, fixed when the session was created and signed into its tokens. */
-    policy: text('policy', { mode: 'json' }).$type<Record<string, unknown>>(),
+    policy: text('policy', { mode: 'json' }).$type<Policy>(),
     /** Who started it: `agent` for user-first sessions, `operator` for sessions an operator created. */
     initiator: text('initiator', { enum: ['agent', 'operator'] })
       .notNull()

@@ -1,5 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
+import {
+  createGroupSchema,
+  deviceGroupSchema,
+  registrationKeySchema,
+  renameGroupSchema,
+} from '../../protocol/api/groups.ts';
 import { DEFAULT_POLICY, policySchema } from '../../protocol/index.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
@@ -15,24 +21,11 @@ import {
   jsonBody,
   page,
   problems,
-  z,
 } from '../http/openapi.ts';
 import { pageOf, pageQuery } from '../http/paging.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import { type GroupRow, groupView, policyOf } from './group-store.ts';
-
-const groupSchema = z
-  .object({
-    id: z.string(),
-    organisationId: z.string(),
-    name: z.string(),
-    isDefault: z.boolean(),
-    hasRegistrationKey: z.boolean(),
-    policy: policySchema,
-    createdAt: z.string(),
-  })
-  .openapi('DeviceGroup');
 
 const routes = {
   list: createRoute({
@@ -42,7 +35,7 @@ const routes = {
     summary: 'List device groups and their policies',
     security: authenticated,
     request: { query: pageQuery },
-    responses: { 200: json(page(groupSchema), 'Groups'), ...problems(400, 401, 403) },
+    responses: { 200: json(page(deviceGroupSchema), 'Groups'), ...problems(400, 401, 403) },
   }),
   get: createRoute({
     method: 'get',
@@ -51,7 +44,7 @@ const routes = {
     summary: 'One device group',
     security: authenticated,
     request: { params: idParam },
-    responses: { 200: json(groupSchema, 'The group'), ...problems(401, 403, 404) },
+    responses: { 200: json(deviceGroupSchema, 'The group'), ...problems(401, 403, 404) },
   }),
   create: createRoute({
     method: 'post',
@@ -61,15 +54,9 @@ const routes = {
     security: authenticated,
     request: {
       headers: idempotencyHeader,
-      body: jsonBody(
-        z.object({
-          name: z.string().min(1).max(200),
-          organisationId: z.string().max(64).optional(),
-          policy: policySchema.optional(),
-        }),
-      ),
+      body: jsonBody(createGroupSchema),
     },
-    responses: { 201: json(groupSchema, 'The new group'), ...problems(400, 401, 403, 404, 422) },
+    responses: { 201: json(deviceGroupSchema, 'The new group'), ...problems(400, 401, 403, 404, 422) },
   }),
   rename: createRoute({
     method: 'patch',
@@ -77,8 +64,8 @@ const routes = {
     tags: ['groups'],
     summary: 'Rename a device group',
     security: authenticated,
-    request: { params: idParam, body: jsonBody(z.object({ name: z.string().min(1).max(200) })) },
-    responses: { 200: json(groupSchema, 'The group'), ...problems(400, 401, 403, 404) },
+    request: { params: idParam, body: jsonBody(renameGroupSchema) },
+    responses: { 200: json(deviceGroupSchema, 'The group'), ...problems(400, 401, 403, 404) },
   }),
   setPolicy: createRoute({
     method: 'put',
@@ -88,7 +75,10 @@ const routes = {
       "Replace a group's policy (audited with before and after); applies to sessions created afterwards",
     security: authenticated,
     request: { params: idParam, body: jsonBody(policySchema) },
-    responses: { 200: json(groupSchema, 'The group with its new policy'), ...problems(400, 401, 403, 404) },
+    responses: {
+      200: json(deviceGroupSchema, 'The group with its new policy'),
+      ...problems(400, 401, 403, 404),
+    },
   }),
   registrationKey: createRoute({
     method: 'post',
@@ -98,7 +88,7 @@ const routes = {
     security: authenticated,
     request: { params: idParam },
     responses: {
-      200: json(z.object({ registrationKey: z.string() }), 'The key'),
+      200: json(registrationKeySchema, 'The key'),
       ...problems(401, 403, 404),
     },
   }),

@@ -1,5 +1,5 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
-import { RESULT_CODES } from '../../protocol/index.ts';
+import { problemSchema } from '../../protocol/api/problem.ts';
 import type { AppEnv } from './app-env.ts';
 import { problemResponse } from './problem.ts';
 
@@ -18,16 +18,6 @@ export function createApi(): OpenAPIHono<AppEnv> {
   });
 }
 
-export const problemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    code: z.enum(RESULT_CODES),
-    detail: z.string(),
-  })
-  .openapi('Problem');
-
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request (VALIDATION_FAILED)',
   401: 'Not logged in, or the token is unknown, expired or revoked (UNAUTHENTICATED)',
@@ -38,6 +28,8 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   422: 'The Idempotency-Key was used with another request (IDEMPOTENCY_MISMATCH)',
   429: 'Too many attempts; see Retry-After (TOO_FREQUENT)',
 };
+
+export { problemSchema };
 
 /** Problem responses for the given statuses, for a route's `responses`. */
 export function problems(...statuses: number[]) {
@@ -75,10 +67,8 @@ export const idempotencyHeader = z.object({
     .openapi({ description: 'Repeat a create safely: the same key returns the first response.' }),
 });
 
-/** `{ items, nextCursor }`: every list pages the same way. */
-export function page<T extends z.ZodType>(item: T) {
-  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
-}
+/** `{ items, nextCursor }`: every list pages the same way (the schema the clients read too). */
+export { pageSchema as page } from '../../protocol/api/page.ts';
 
 export const cookieAuth = { cookieAuth: [] };
 export const bearerAuth = { bearerAuth: [] };

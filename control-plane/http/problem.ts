@@ -1,17 +1,11 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Problem } from '../../protocol/api/problem.ts';
 import type { ResultCode } from '../../protocol/index.ts';
 import type { Logger } from '../logger.ts';
 
-/** The one JSON error shape of the API (RFC 9457 problem details) plus Lifeline's result code. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  code: ResultCode;
-  detail: string;
-}
+export type { Problem };
 
 /**
  * An API failure with a result code the caller can branch on.

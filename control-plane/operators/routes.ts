@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
-import { ROLES } from '../../protocol/index.ts';
+import { createOperatorSchema, operatorSchema, updateOperatorSchema } from '../../protocol/api/operators.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { hashPassword } from '../auth/passwords.ts';
-import { operatorSchema, operatorView } from '../auth/routes.ts';
+import { operatorView } from '../auth/routes.ts';
 import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
 import { loginSessions, operators, organisations } from '../db/schema.ts';
 import { idempotent } from '../http/idempotency.ts';
@@ -17,13 +17,10 @@ import {
   jsonBody,
   page,
   problems,
-  z,
 } from '../http/openapi.ts';
 import { pageKeyset, pageOf, pageQuery } from '../http/paging.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
-
-const passwordSchema = z.string().min(12, 'Passwords need at least 12 characters').max(1000);
 
 const routes = {
   list: createRoute({
@@ -43,19 +40,7 @@ const routes = {
     security: authenticated,
     request: {
       headers: idempotencyHeader,
-      body: jsonBody(
-        z.object({
-          username: z
-            .string()
-            .min(1)
-            .max(100)
-            .regex(/^[\w.@-]+$/, 'letters, digits, . _ - @ only'),
-          name: z.string().min(1).max(200),
-          password: passwordSchema,
-          role: z.enum(ROLES),
-          organisationId: z.string().max(64),
-        }),
-      ),
+      body: jsonBody(createOperatorSchema),
     },
     responses: { 201: json(operatorSchema, 'The new operator'), ...problems(400, 401, 403, 404, 409, 422) },
   }),
@@ -67,18 +52,7 @@ const routes = {
     security: authenticated,
     request: {
       params: idParam,
-      body: jsonBody(
-        z.object({
-          name: z.string().min(1).max(200).optional(),
-          role: z.enum(ROLES).optional(),
-          password: passwordSchema.optional(),
-          organisationId: z.string().max(64).optional(),
-          disabled: z.boolean().optional(),
-          resetSecondFactor: z.literal(true).optional().openapi({
-            description: "Turn off the operator's second factor (a lost phone); they set it up again",
-          }),
-        }),
-      ),
+      body: jsonBody(updateOperatorSchema),
     },
     responses: { 200: json(operatorSchema, 'The operator'), ...problems(400, 401, 403, 404, 409) },
   }),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
+import { createOrganisationSchema, organisationSchema } from '../../protocol/api/organisations.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { organisationScope } from '../auth/scopes.ts';
 import { organisations } from '../db/schema.ts';
@@ -13,14 +14,9 @@ import {
   jsonBody,
   page,
   problems,
-  z,
 } from '../http/openapi.ts';
 import { pageKeyset, pageOf, pageQuery } from '../http/paging.ts';
 import type { Services } from '../services.ts';
-
-const organisationSchema = z
-  .object({ id: z.string(), name: z.string(), createdAt: z.string() })
-  .openapi('Organisation');
 
 function organisationView(row: typeof organisations.$inferSelect) {
   return { id: row.id, name: row.name, createdAt: row.createdAt.toISOString() };
@@ -42,7 +38,7 @@ const routes = {
     tags: ['organisations'],
     summary: 'Create an organisation with its default device group',
     security: authenticated,
-    request: { headers: idempotencyHeader, body: jsonBody(z.object({ name: z.string().min(1).max(200) })) },
+    request: { headers: idempotencyHeader, body: jsonBody(createOrganisationSchema) },
     responses: { 201: json(organisationSchema, 'The new organisation'), ...problems(400, 401, 403, 422) },
   }),
 };

@@ -1,53 +1,29 @@
 import { createRoute } from '@hono/zod-openapi';
 import {
-  formatConnectionCode,
-  inertDeviceInfo,
-  normalizeConnectionCode,
-  policySchema,
-} from '../../protocol/index.ts';
+  agentGrantSchema,
+  agentJoinSchema,
+  agentRegisterSchema,
+  agentRegistrationSchema,
+} from '../../protocol/api/agent.ts';
+import { formatConnectionCode, inertDeviceInfo, normalizeConnectionCode } from '../../protocol/index.ts';
 import { organisations } from '../db/schema.ts';
 import { policyOf } from '../groups/group-store.ts';
 import { throttleKey } from '../http/client-address.ts';
-import { createApi, json, jsonBody, problems, z } from '../http/openapi.ts';
+import { createApi, json, jsonBody, problems } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import { tooFrequent } from '../throttle/too-frequent.ts';
 import { agentGrant } from './agent-grant.ts';
 import { admitCodeGuess, REDEEM_FAILURES } from './code-guards.ts';
 
-const agentInfoSchema = z
-  .object({
-    name: z.string().min(1).max(200),
-    version: z.string().min(1).max(50),
-    hostname: z.string().max(255).optional(),
-    os: z.string().max(100).optional(),
-    user: z.string().max(255).optional(),
-    screen: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).optional(),
-  })
-  .openapi('AgentInfo');
-
-const grantSchema = z.object({
-  sessionId: z.string(),
-  relay: z.object({ url: z.string(), token: z.string() }),
-  policy: policySchema,
-  policyToken: z
-    .string()
-    .openapi({ description: 'The effective policy, signed (EdDSA JWT, typ lifeline-agent-policy+jwt)' }),
-});
-
 const registerRoute = createRoute({
   method: 'post',
   path: '/agent/register',
   tags: ['agent'],
   summary: 'An agent started by an end user asks for a session and a connection code (user-first flow)',
-  request: {
-    body: jsonBody(agentInfoSchema.extend({ registrationKey: z.string().max(200).optional() })),
-  },
+  request: { body: jsonBody(agentRegisterSchema) },
   responses: {
-    201: json(
-      grantSchema.extend({ code: z.string(), displayCode: z.string(), codeExpiresAt: z.string() }),
-      'The session, its code to read aloud, and the relay grant',
-    ),
+    201: json(agentRegistrationSchema, 'The session, its code to read aloud, and the relay grant'),
     ...problems(400, 403, 429),
   },
 });
@@ -58,8 +34,8 @@ const claimRoute = createRoute({
   tags: ['agent'],
   summary:
     'An agent joins a session an operator created, with the code the operator gave (operator-first flow)',
-  request: { body: jsonBody(agentInfoSchema.extend({ code: z.string().min(1).max(64) })) },
-  responses: { 200: json(grantSchema, 'The relay grant'), ...problems(400, 404, 409, 410, 429) },
+  request: { body: jsonBody(agentJoinSchema) },
+  responses: { 200: json(agentGrantSchema, 'The relay grant'), ...problems(400, 404, 409, 410, 429) },
 });
 
 /**

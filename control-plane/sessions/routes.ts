@@ -1,9 +1,17 @@
 import { createRoute } from '@hono/zod-openapi';
-import { formatConnectionCode, normalizeConnectionCode, policySchema } from '../../protocol/index.ts';
+import {
+  createSessionSchema,
+  redeemCodeSchema,
+  SESSION_STATUSES,
+  sessionCodeSchema,
+  sessionJoinSchema,
+  sessionSchema,
+  sessionWaitSchema,
+} from '../../protocol/api/sessions.ts';
+import { formatConnectionCode, normalizeConnectionCode } from '../../protocol/index.ts';
 import { auditActor, principalStillValid, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
 import { participantsOf } from '../channels/participants.ts';
-import { SESSION_STATUSES } from '../db/schema.ts';
 import { policyOf } from '../groups/group-store.ts';
 import type { Principal } from '../http/app-env.ts';
 import { idempotent } from '../http/idempotency.ts';
@@ -34,49 +42,6 @@ const WAIT_RECHECK_MS = 1_000;
 /** Agent platforms offered for download. */
 export const DOWNLOAD_PLATFORMS = ['linux-x64', 'win-x64'] as const;
 
-const sessionSchema = z
-  .object({
-    id: z.string(),
-    status: z.enum(SESSION_STATUSES),
-    createdAt: z.string(),
-    activatedAt: z.string().nullable(),
-    endedAt: z.string().nullable(),
-    endReason: z.string().nullable(),
-    codeExpiresAt: z.string().nullable(),
-    agent: z
-      .object({
-        name: z.string(),
-        version: z.string(),
-        hostname: z.string().optional(),
-        os: z.string().optional(),
-        user: z.string().optional(),
-        screen: z.object({ width: z.number(), height: z.number() }).optional(),
-      })
-      .nullable(),
-    agentConnected: z.boolean(),
-    operatorId: z.string().nullable(),
-    organisationId: z.string().nullable(),
-    deviceGroupId: z.string().nullable(),
-    initiator: z.enum(['agent', 'operator']),
-    policy: policySchema.nullable(),
-  })
-  .openapi('Session');
-
-const relayGrantSchema = z.object({
-  url: z.string().openapi({ description: 'WebSocket URL of the relay' }),
-  token: z.string().openapi({ description: 'Single-use join token, valid one minute; send it in the hello' }),
-});
-const joinSchema = z.object({ session: sessionSchema, relay: relayGrantSchema }).openapi('SessionJoin');
-const codeSchema = z
-  .object({
-    session: sessionSchema,
-    code: z.string(),
-    displayCode: z.string(),
-    codeExpiresAt: z.string(),
-    downloads: z.record(z.string(), z.string()).openapi({ description: 'Agent download link per platform' }),
-  })
-  .openapi('SessionCode');
-
 const routes = {
   create: createRoute({
     method: 'post',
@@ -86,10 +51,10 @@ const routes = {
     security: authenticated,
     request: {
       headers: idempotencyHeader,
-      body: jsonBody(z.object({ deviceGroupId: z.string().max(64).optional() })),
+      body: jsonBody(createSessionSchema),
     },
     responses: {
-      201: json(codeSchema, 'The new session with its code'),
+      201: json(sessionCodeSchema, 'The new session with its code'),
       ...problems(400, 401, 403, 404, 422),
     },
   }),
@@ -100,7 +65,7 @@ const routes = {
     summary: 'Request a new code for a waiting session (the old one stops working)',
     security: authenticated,
     request: { params: idParam },
-    responses: { 200: json(codeSchema, 'The new code'), ...problems(401, 403, 404, 409) },
+    responses: { 200: json(sessionCodeSchema, 'The new code'), ...problems(401, 403, 404, 409) },
   }),
   extend: createRoute({
     method: 'post',
@@ -120,9 +85,9 @@ const routes = {
     tags: ['sessions'],
     summary: 'Redeem the code an end user reads out (user-first flow)',
     security: authenticated,
-    request: { body: jsonBody(z.object({ code: z.string().min(1).max(64) })) },
+    request: { body: jsonBody(redeemCodeSchema) },
     responses: {
-      200: json(joinSchema, 'The session and a relay join token'),
+      200: json(sessionJoinSchema, 'The session and a relay join token'),
       ...problems(400, 401, 403, 404, 409, 410, 429),
     },
   }),
@@ -134,7 +99,7 @@ const routes = {
     security: authenticated,
     request: { params: idParam },
     responses: {
-      200: json(joinSchema, 'The session and a relay join token'),
+      200: json(sessionJoinSchema, 'The session and a relay join token'),
       ...problems(401, 403, 404, 409, 410),
     },
   }),
@@ -177,10 +142,7 @@ const routes = {
       }),
     },
     responses: {
-      200: json(
-        sessionSchema.extend({ reached: z.boolean() }),
-        'The session; `reached` tells whether it got there',
-      ),
+      200: json(sessionWaitSchema, 'The session; `reached` tells whether it got there'),
       ...problems(400, 401, 403, 404),
     },
   }),
@@ -278,7 +240,7 @@ export function sessionRoutes(services: Services) {
   app.openapi({ ...routes.renewCode, middleware: [requireScope('sessions:write')] }, async (c) => {
     const principal = c.get('principal');
     const session = await visible(principal, c.req.valid('param').id);
-    const policy = session.policy ? policySchema.parse(session.policy) : undefined;
+    const policy = session.policy;
     // Checked before renewing: a user-first code is the one on the end user's screen.
     const renewed =
       policy && session.initiator === 'operator'
@@ -299,7 +261,7 @@ export function sessionRoutes(services: Services) {
   app.openapi({ ...routes.extend, middleware: [requireScope('sessions:write')] }, async (c) => {
     const principal = c.get('principal');
     const session = await visible(principal, c.req.valid('param').id);
-    const policy = session.policy ? policySchema.parse(session.policy) : undefined;
+    const policy = session.policy;
     // A user-first code is the end user's: its lifetime is the one the agent showed them.
     const extended =
       policy && session.initiator === 'operator'

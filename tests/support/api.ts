@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import { isIP } from 'node:net';
-import type { Policy } from '../../protocol/index.ts';
+import type { Operator, Page } from '../../protocol/api/index.ts';
+import { type Problem, problemSchema } from '../../protocol/api/problem.ts';
 import type { TestControlPlane } from './control-plane.ts';
 
-/** The API's one error shape (RFC 9457 problem details plus Lifeline's result code). */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  code: string;
-  detail: string;
-}
+/** The HTTP API's shapes, as protocol/api/ declares them for the server and every client. */
+export type {
+  AuditEvent,
+  DeviceGroup as GroupView,
+  Operator as OperatorView,
+  Page,
+  Problem,
+  Session as SessionView,
+} from '../../protocol/api/index.ts';
 
 /**
  * Asserts that a response is the API's one error shape, with this status and code, and returns it.
@@ -20,8 +22,7 @@ export async function assertProblem(response: Response, status: number, code: st
   const text = await response.text();
   assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status}: ${text}`);
   assert.equal(response.headers.get('content-type'), 'application/problem+json', text);
-  const body = JSON.parse(text) as Problem;
-  assert.deepEqual(Object.keys(body).sort(), ['code', 'detail', 'status', 'title', 'type']);
+  const body = problemSchema.strict().parse(JSON.parse(text));
   assert.equal(body.status, status);
   assert.equal(body.code, code);
   assert.equal(body.type, `https://lifeline.invalid/problems/${code.toLowerCase().replaceAll('_', '-')}`);
@@ -121,54 +122,6 @@ export function apiClient(cp: ApiTarget) {
 
 export type ApiClient = ReturnType<typeof apiClient>;
 
-export interface OperatorView {
-  id: string;
-  username: string;
-  name: string;
-  role: string;
-  organisationId: string;
-  disabled: boolean;
-  totpEnabled: boolean;
-}
-
-export interface GroupView {
-  id: string;
-  organisationId: string;
-  name: string;
-  isDefault: boolean;
-  hasRegistrationKey: boolean;
-  policy: Policy;
-}
-
-export interface SessionView {
-  id: string;
-  status: 'waiting' | 'active' | 'ended';
-  endReason: string | null;
-  codeExpiresAt: string | null;
-  agentConnected: boolean;
-  operatorId: string | null;
-  organisationId: string | null;
-  deviceGroupId: string | null;
-  initiator: 'agent' | 'operator';
-  policy: Policy | null;
-}
-
-export interface AuditEvent {
-  id: number;
-  at: string;
-  actorType: string;
-  actorId: string | null;
-  action: string;
-  sessionId: string | null;
-  organisationId: string | null;
-  details: Record<string, unknown> | null;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
 /** A password long enough for the policy (12 characters or more). */
 export const OPERATOR_PASSWORD = 'a long enough passphrase';
 
@@ -200,8 +153,8 @@ export async function createOperator(
   api: ApiClient,
   admin: Credentials,
   input: { username: string; role: string; organisationId: string; name?: string },
-): Promise<{ operator: OperatorView; cookie: string }> {
-  const operator = await expectJson<OperatorView>(
+): Promise<{ operator: Operator; cookie: string }> {
+  const operator = await expectJson<Operator>(
     await api.post('/api/operators', admin, {
       name: input.name ?? input.username,
       password: OPERATOR_PASSWORD,

@@ -10,6 +10,7 @@ import { serveControlPlane } from '../../control-plane/http/node-server.ts';
 import { createLogger } from '../../control-plane/logger.ts';
 import { Relay } from '../../control-plane/relay/relay.ts';
 import { createServices, type Services } from '../../control-plane/services.ts';
+import { agentRegistrationSchema } from '../../protocol/api/agent.ts';
 
 export const ADMIN_USERNAME = 'admin';
 export const ADMIN_PASSWORD = 'correct horse battery staple';
@@ -132,11 +133,5 @@ export async function registerAgent(app: TestControlPlane['app']) {
   });
   if (response.status !== 201)
     throw new Error(`register failed: ${response.status} ${await response.text()}`);
-  return (await response.json()) as {
-    sessionId: string;
-    code: string;
-    displayCode: string;
-    codeExpiresAt: string;
-    relay: { url: string; token: string };
-  };
+  return agentRegistrationSchema.parse(await response.json());
 }
