@@ -33,6 +33,7 @@ export interface LinkSocket {
   addEventListener(type: 'open', listener: () => void): void;
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
   addEventListener(type: 'close', listener: (event: { code: number }) => void): void;
+  addEventListener(type: 'error', listener: () => void): void;
 }
 
 export interface RelayLinkClosed {
@@ -144,7 +145,9 @@ export class RelayLink {
     }
     socket.addEventListener('message', (event) => this.#receive(event.data));
     socket.addEventListener('close', (event) => this.#finish(event.code));
-    // 'error' is always followed by 'close', which settles everything.
+    // 'error' is always followed by 'close', which settles everything; the `ws` package throws an
+    // 'error' nobody listens to (a refused connection would crash the process).
+    socket.addEventListener('error', () => {});
   }
 
   /** Whether the socket is open and messages can be sent. */

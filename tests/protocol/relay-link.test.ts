@@ -170,6 +170,15 @@ describe('RelayLink over a ws server', () => {
     );
   });
 
+  it('a refused connection (nothing listens) rejects the welcome and reports the close; the `ws` error does not escape', async () => {
+    relay = await fakeRelay(() => {});
+    const url = relay.url;
+    await relay.close();
+    const { link, onClose } = linkTo(url);
+    await assert.rejects(link.welcomed, (error) => isRelayLinkError(error, 'closed'));
+    assert.equal((await onClose).welcomed, false);
+  });
+
   it('drops a relay that goes silent after asking for heartbeats, as a lost connection (4000)', async () => {
     let heard: ControlMessage[] = [];
     relay = await fakeRelay((socket, messages) => {
