@@ -105,7 +105,6 @@ export async function uploadFile(
       overwrite: request.overwrite,
     });
     await until(() => ready !== undefined, REQUEST_TIMEOUT_MS, 'accept the file');
-    const hash = createHash('sha256');
     sender = new FileSender({
       link: participant,
       channel,
@@ -113,7 +112,7 @@ export async function uploadFile(
       start: ready ?? 0,
       // The head the agent already holds is read and hashed but not sent: file-end covers the whole file.
       source,
-      hasher: hash,
+      hasher: createHash('sha256'),
       stallMs: UPLOAD_STALL_MS,
     });
     try {
