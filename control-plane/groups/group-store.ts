@@ -14,10 +14,13 @@ export function hashRegistrationKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-/** A group's policy, read defensively: a row written by an older version gets today's defaults. */
-export function policyOf(group: GroupRow): Policy {
-  const parsed = policySchema.safeParse({ ...DEFAULT_POLICY, ...group.policy });
-  return parsed.success ? parsed.data : { ...DEFAULT_POLICY };
+/**
+ * A row as the store hands it out, its policy parsed once here: a row written by an older version
+ * gets today's defaults for what it lacks, and one that does not parse gets the defaults.
+ */
+function withPolicy(row: GroupRow): GroupRow {
+  const parsed = policySchema.safeParse({ ...DEFAULT_POLICY, ...row.policy });
+  return { ...row, policy: parsed.success ? parsed.data : { ...DEFAULT_POLICY } };
 }
 
 export function groupView(group: GroupRow) {
@@ -27,7 +30,7 @@ export function groupView(group: GroupRow) {
     name: group.name,
     isDefault: group.isDefault,
     hasRegistrationKey: group.registrationKeyHash !== null,
-    policy: policyOf(group),
+    policy: group.policy,
     createdAt: group.createdAt.toISOString(),
   };
 }
@@ -38,7 +41,7 @@ export class GroupStore {
 
   async get(id: string): Promise<GroupRow | undefined> {
     const [row] = await this.db.select().from(deviceGroups).where(eq(deviceGroups.id, id));
-    return row;
+    return row && withPolicy(row);
   }
 
   /** One page of groups (fetches `limit + 1` rows for `pageOf`), oldest first. */
@@ -47,12 +50,13 @@ export class GroupStore {
     page: { limit: number; cursor?: string | undefined } = { limit: DEFAULT_PAGE_SIZE },
   ): Promise<GroupRow[]> {
     const keyset = pageKeyset(deviceGroups, page);
-    return this.db
+    const rows = await this.db
       .select()
       .from(deviceGroups)
       .where(and(organisationId ? eq(deviceGroups.organisationId, organisationId) : undefined, keyset.where))
       .orderBy(...keyset.orderBy)
       .limit(keyset.fetch);
+    return rows.map(withPolicy);
   }
 
   /** The organisation's default group, if it has one yet. */
@@ -61,7 +65,7 @@ export class GroupStore {
       .select()
       .from(deviceGroups)
       .where(and(eq(deviceGroups.organisationId, organisationId), eq(deviceGroups.isDefault, true)));
-    return existing;
+    return existing && withPolicy(existing);
   }
 
   /** The organisation's default group, created on first need: user-first agents land there. */
@@ -88,12 +92,12 @@ export class GroupStore {
         createdAt: new Date(),
       })
       .returning();
-    return row!;
+    return withPolicy(row!);
   }
 
   async rename(id: string, name: string): Promise<GroupRow | undefined> {
     const [row] = await this.db.update(deviceGroups).set({ name }).where(eq(deviceGroups.id, id)).returning();
-    return row;
+    return row && withPolicy(row);
   }
 
   async setPolicy(id: string, policy: Policy): Promise<GroupRow | undefined> {
@@ -102,7 +106,7 @@ export class GroupStore {
       .set({ policy })
       .where(eq(deviceGroups.id, id))
       .returning();
-    return row;
+    return row && withPolicy(row);
   }
 
   /** Issues a new registration key for the group (the old one stops working); shown once. */
@@ -120,6 +124,6 @@ export class GroupStore {
       .select()
       .from(deviceGroups)
       .where(eq(deviceGroups.registrationKeyHash, hashRegistrationKey(key)));
-    return row;
+    return row && withPolicy(row);
   }
 }

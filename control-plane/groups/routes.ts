@@ -25,7 +25,7 @@ import {
 import { pageOf, pageQuery } from '../http/paging.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
-import { type GroupRow, groupView, policyOf } from './group-store.ts';
+import { type GroupRow, groupView } from './group-store.ts';
 
 const routes = {
   list: createRoute({
@@ -138,7 +138,7 @@ export function groupRoutes(services: Services) {
       action: 'group.create',
       organisationId: group.organisationId,
       address: c.get('address'),
-      details: { groupId: group.id, name: group.name, policy: policyOf(group) },
+      details: { groupId: group.id, name: group.name, policy: group.policy },
     });
     return c.json(groupView(group), 201);
   });
@@ -160,14 +160,14 @@ export function groupRoutes(services: Services) {
   app.openapi({ ...routes.setPolicy, middleware: [requireScope('groups:write')] }, async (c) => {
     const principal = c.get('principal');
     const group = await visible(principal, c.req.valid('param').id);
-    const before = policyOf(group);
+    const before = group.policy;
     const updated = await services.groups.setPolicy(group.id, c.req.valid('json'));
     await services.audit.record({
       ...auditActor(principal),
       action: 'policy.update',
       organisationId: group.organisationId,
       address: c.get('address'),
-      details: { groupId: group.id, before, after: policyOf(updated!) },
+      details: { groupId: group.id, before, after: updated!.policy },
     });
     return c.json(groupView(updated!), 200);
   });

@@ -7,7 +7,6 @@ import {
 } from '../../protocol/api/agent.ts';
 import { formatConnectionCode, inertDeviceInfo, normalizeConnectionCode } from '../../protocol/index.ts';
 import { organisations } from '../db/schema.ts';
-import { policyOf } from '../groups/group-store.ts';
 import { throttleKey } from '../http/client-address.ts';
 import { createApi, json, jsonBody, problems } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
@@ -70,7 +69,7 @@ export function agentRoutes(services: Services) {
         .limit(1);
       group = await services.groups.defaultFor(organisation!.id);
     }
-    const policy = policyOf(group);
+    const policy = group.policy;
     const { session, code } = await services.store.createWithCode({
       agentInfo: info,
       node: services.node,

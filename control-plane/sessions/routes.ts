@@ -12,7 +12,6 @@ import { formatConnectionCode, normalizeConnectionCode } from '../../protocol/in
 import { auditActor, principalStillValid, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
 import { participantsOf } from '../channels/participants.ts';
-import { policyOf } from '../groups/group-store.ts';
 import type { Principal } from '../http/app-env.ts';
 import { idempotent } from '../http/idempotency.ts';
 import {
@@ -223,7 +222,7 @@ export function sessionRoutes(services: Services) {
       node: null,
       organisationId: group.organisationId,
       deviceGroupId: group.id,
-      policy: policyOf(group),
+      policy: group.policy,
       initiator: 'operator',
       createdById: principal.operator.id,
     });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { eq } from 'drizzle-orm';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
+import { deviceGroups } from '../../control-plane/db/schema.ts';
 import { ALL_PERMISSIONS, DEFAULT_POLICY, type Permissions, type Policy } from '../../protocol/index.ts';
 import {
   type ApiClient,
@@ -169,6 +171,25 @@ describe('device groups and policies', () => {
         assert.deepEqual(after.policy, DEFAULT_POLICY);
       });
     }
+
+    it('a group stored by an older version, its policy lacking newer fields, is read with the defaults for them, and its sessions get the whole policy', async () => {
+      const { group, key } = await groupWith({ ...DEFAULT_POLICY, elevatedTools: true });
+      const { modes, elevatedTools } = { ...DEFAULT_POLICY, elevatedTools: true };
+      // As an older version wrote it: only some of today's fields.
+      await cp.services.db
+        .update(deviceGroups)
+        .set({ policy: { modes, elevatedTools } as unknown as Policy })
+        .where(eq(deviceGroups.id, group.id));
+      const read = await expectJson<GroupView>(await api.get(`/api/groups/${group.id}`, admin), 200);
+      assert.deepEqual(read.policy, { ...DEFAULT_POLICY, elevatedTools: true });
+      const registered = await expectJson<{ sessionId: string; policy: Policy }>(await register(key), 201);
+      assert.deepEqual(registered.policy, { ...DEFAULT_POLICY, elevatedTools: true });
+      const session = await expectJson<SessionView>(
+        await api.get(`/api/sessions/${registered.sessionId}`, admin),
+        200,
+      );
+      assert.deepEqual(session.policy, { ...DEFAULT_POLICY, elevatedTools: true });
+    });
 
     it('a change is audited with the policy before and after, and who made it', async () => {
       const { group } = await groupWith({ ...DEFAULT_POLICY });

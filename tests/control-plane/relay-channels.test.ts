@@ -352,8 +352,10 @@ describe('relay: chat and channels', () => {
     it('chat, shell and file activity of an operator count as activity', async () => {
       const { agent, a, b, slotA, sessionId } = await session();
       const live = (
-        cp.services.relay as unknown as { sessions: Map<string, { lastActivityAt: number }> }
-      ).sessions.get(sessionId)!;
+        cp.services.relay as unknown as {
+          lifecycle: { get(id: string): { lastActivityAt: number } | undefined };
+        }
+      ).lifecycle.get(sessionId)!;
       for (const send of [
         () => a.send({ type: 'chat', id: 'z', text: 'still there?' }),
         () => a.send({ type: 'file-list', channel: channelId(slotA, 1), path: '' }),

@@ -1,0 +1,207 @@
+import {
+  type ControlMessage,
+  decodeFrame,
+  encodeControl,
+  FrameKind,
+  type Permissions,
+} from '../../protocol/index.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { Logger } from '../logger.ts';
+import type { SessionStore } from '../sessions/session-store.ts';
+import { type ChannelRouter, isAgentChannelMessage, isOperatorChannelMessage } from './channel-router.ts';
+import type { ChatRouter } from './chat-router.ts';
+import type { LiveSession, OperatorSide } from './live-session.ts';
+import type { PermissionRequests } from './permission-requests.ts';
+import type { RelayCounters } from './relay-counters.ts';
+import type { SessionLifecycle } from './session-lifecycle.ts';
+
+/** Control messages that make the server write (an audit row, a log line, a recording event). */
+const WRITING_MESSAGES: ReadonlySet<ControlMessage['type']> = new Set([
+  'chat',
+  'permissions',
+  'permission-request',
+  'consent',
+  'end',
+  'shell-open',
+  'exec',
+  'file-read',
+  'file-write',
+  'file-op',
+]);
+
+export interface DispatchOptions {
+  store: SessionStore;
+  audit: AuditLog;
+  logger: Logger;
+  lifecycle: SessionLifecycle;
+  counters: RelayCounters;
+  channels: ChannelRouter;
+  chat: ChatRouter;
+  permissionRequests: PermissionRequests;
+}
+
+/**
+ * Routes an attached peer's frames: video from the agent to the operators, file and shell frames and
+ * channel messages through the channel router, chat, consent, permissions and input to whom they
+ * concern. Malformed and out-of-state frames are dropped and counted; messages that make the server
+ * write are dropped once their connection passed its budget (`mayWrite`).
+ */
+export class Dispatch {
+  constructor(private readonly options: DispatchOptions) {}
+
+  fromAgent(session: LiveSession, data: Uint8Array, mayWrite: () => boolean): void {
+    const { counters, channels } = this.options;
+    if (data[0] === FrameKind.video) {
+      // The hot path: the header is checked (no copy); the H.264 payload is the operators' decoders' to judge.
+      const decoded = decodeFrame(data);
+      if (decoded.ok) session.forwardVideo(data);
+      else counters.malformedFrames++;
+      return;
+    }
+    if (data[0] === FrameKind.file || data[0] === FrameKind.shell) {
+      channels.fromAgentFrame(session, data);
+      return;
+    }
+    const message = this.decodeControl(data);
+    if (!message) return;
+    if (isAgentChannelMessage(message)) {
+      channels.fromAgent(session, message);
+      return;
+    }
+    if (message.type === 'heartbeat') {
+      session.toAgent(message);
+      return;
+    }
+    if (!fitsAgentState(session, message)) {
+      counters.outOfStateMessages++;
+      return;
+    }
+    if (WRITING_MESSAGES.has(message.type) && !mayWrite()) return;
+    switch (message.type) {
+      case 'chat':
+        this.options.chat.fromAgent(session, message);
+        return;
+      case 'consent':
+        this.options.lifecycle
+          .consent(session, message)
+          .catch((error: unknown) =>
+            this.options.logger.error({ err: error, sessionId: session.id }, 'could not record a consent'),
+          );
+        return;
+      case 'permissions': {
+        const unchanged = samePermissions(session.permissions, message.permissions);
+        session.permissions = message.permissions;
+        // Operators always hear it (it answers their request); an unchanged answer is no new event.
+        session.toOperators(message);
+        if (unchanged) return;
+        session.recorder?.event('session.permissions', { permissions: message.permissions });
+        this.options.store
+          .recordPermissions(session.id, message.permissions)
+          .catch((error: unknown) =>
+            this.options.logger.error({ err: error, sessionId: session.id }, 'could not store permissions'),
+          );
+        void this.options.audit.record({
+          actorType: 'agent',
+          actorId: session.id,
+          action: 'session.permissions',
+          sessionId: session.id,
+          details: { permissions: message.permissions },
+        });
+        return;
+      }
+      case 'video-config':
+        session.videoConfig = message;
+        session.recorder?.json('videoConfig', message);
+        session.toOperators(message);
+        return;
+      case 'end':
+        void this.options.lifecycle.endSession(
+          session,
+          message.reason === 'consent-refused' ? 'consent-refused' : 'user-ended',
+        );
+        return;
+      default:
+        counters.malformedFrames++;
+    }
+  }
+
+  fromOperator(
+    session: LiveSession,
+    side: OperatorSide,
+    data: Uint8Array,
+    mayWrite: () => boolean = () => true,
+  ): void {
+    if (data[0] === FrameKind.file || data[0] === FrameKind.shell) {
+      this.options.channels.fromOperatorFrame(session, side, data);
+      return;
+    }
+    const message = this.decodeControl(data);
+    if (!message) return;
+    if (WRITING_MESSAGES.has(message.type) && !mayWrite()) return;
+    if (isOperatorChannelMessage(message)) {
+      this.options.channels.fromOperator(session, side, message);
+      return;
+    }
+    switch (message.type) {
+      case 'chat':
+        this.options.chat.fromOperator(session, side, message);
+        return;
+      case 'permission-request':
+        this.options.permissionRequests.fromOperator(session, side, message);
+        return;
+      case 'input':
+        // Defence in depth only: the agent enforces the policy and the user's permissions itself.
+        session.lastActivityAt = Date.now();
+        if (
+          session.consent === 'accepted' &&
+          session.permissions.control &&
+          session.policy?.modes.control !== false
+        ) {
+          session.toAgent(message);
+        }
+        return;
+      case 'heartbeat':
+        side.peer.send(encodeControl(message));
+        return;
+      case 'request-keyframe':
+        side.needsKeyframe = true;
+        session.requestKeyframe();
+        return;
+      case 'end':
+        void this.options.lifecycle.endSession(session, 'operator-ended', side.operatorId);
+        return;
+      default:
+        this.options.counters.malformedFrames++;
+    }
+  }
+
+  private decodeControl(data: Uint8Array): ControlMessage | undefined {
+    const decoded = decodeFrame(data);
+    if (!decoded.ok || decoded.frame.kind !== 'control') {
+      this.options.counters.malformedFrames++;
+      return undefined;
+    }
+    return decoded.frame.message;
+  }
+}
+
+/**
+ * Whether an agent's message belongs to the session's state. Chat and permission changes mean
+ * something only once the end user accepted (before that nobody reads them), and consent answers
+ * an operator's arrival, once: anything else would only fill the audit log.
+ */
+function fitsAgentState(session: LiveSession, message: ControlMessage): boolean {
+  switch (message.type) {
+    case 'chat':
+    case 'permissions':
+      return session.consent === 'accepted';
+    case 'consent':
+      return session.consent === 'pending' && session.operators.size > 0;
+    default:
+      return true;
+  }
+}
+
+function samePermissions(a: Permissions, b: Permissions): boolean {
+  return (Object.keys(a) as (keyof Permissions)[]).every((key) => a[key] === b[key]);
+}
