@@ -3,7 +3,7 @@
  * `window.lifelineStats`. Counters only grow; rates come from {@link RateMeter}.
  */
 export interface LifelineStats {
-  /** Pictures the decoder produced and the canvas drew. */
+  /** Pictures the decoder produced, drawn or (see `picturesSkipped`) not. */
   framesDecoded: number;
   /** Video payload bytes received (access units, without frame headers). */
   bytesReceived: number;
@@ -47,7 +47,7 @@ export function createStats(): LifelineStats {
 }
 
 export interface Rates {
-  /** Pictures drawn per second. */
+  /** Pictures decoded per second. */
   fps: number;
   /** Video received, in kilobits per second. */
   kbps: number;

@@ -136,6 +136,7 @@ export class VideoRenderer {
       if (decoder !== this.#decoder) return;
       const captured = this.#captureTimes.get(picture.timestamp);
       this.#captureTimes.delete(picture.timestamp);
+      this.#stats.framesDecoded++;
       if (decoder.decodeQueueSize > 0) {
         // A newer unit waits to be decoded (a backlog, or the agent replaying from a keyframe so a
         // new viewer can start): this picture would be overdrawn before anyone saw it.
@@ -145,7 +146,6 @@ export class VideoRenderer {
       this.#resize(picture.displayWidth, picture.displayHeight);
       this.#context?.drawImage(picture, 0, 0, this.#canvas.width, this.#canvas.height);
       const now = Date.now();
-      this.#stats.framesDecoded++;
       this.#stats.lastFrameAt = now;
       if (captured !== undefined) this.#stats.lastLatencyMs = now - captured;
       if (!this.#hasPicture) {
