@@ -2,8 +2,15 @@ import { type ControlMessage, encodeVideo } from '../../protocol/index.ts';
 import type { AccessUnit, ScreenSource, ScreenStream, VideoConfig } from './ports.ts';
 import { MAX_AGENT_BUFFERED_BYTES } from './uplink.ts';
 
-/** How often a replay that found the socket full is tried again, in ms. */
+/** How often a replay that could not go out yet is tried again, in ms. */
 const REPLAY_RETRY_MS = 50;
+/**
+ * While the screen moves, a replay may cost this many times the keyframe it starts with; a larger
+ * group waits for the next keyframe instead, which the motion brings soon and costs less.
+ */
+const REPLAY_MAX_KEYFRAMES = 2;
+/** Time without a new unit after which the screen counts as still and its group is replayed whatever its size, in ms. */
+const STILL_AFTER_MS = 300;
 
 /** What the screen sender needs from its session. */
 export interface ScreenLink {
@@ -28,13 +35,17 @@ export interface ScreenLink {
  * pictures again, which leaves them where they were.
  *
  * When the socket holds more than MAX_AGENT_BUFFERED_BYTES a unit is not queued; the group is
- * replayed once the socket has drained, rather than stale pictures queued behind each other.
+ * replayed once the socket has drained, rather than stale pictures queued behind each other. While
+ * the screen moves, a group past twice its keyframe's size is not replayed: the next keyframe is
+ * sent instead, so repeated requests (a slow operator) cannot multiply the upload.
  */
 export class ScreenSender {
   private stream: ScreenStream | undefined;
   private sequence = 0;
   /** The last keyframe and every unit since: what a decoder starting now needs. */
   private group: AccessUnit[] = [];
+  private groupBytes = 0;
+  private lastUnitAt = 0;
   /** Viewers must start over from the keyframe before the next unit is sent. */
   private replayPending = true;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -84,13 +95,17 @@ export class ScreenSender {
   }
 
   private accept(unit: AccessUnit): void {
-    if (unit.keyframe) this.group = [unit];
-    else if (this.group.length > 0) this.group.push(unit);
+    if (unit.keyframe) {
+      this.group = [unit];
+      this.groupBytes = 0;
+    } else if (this.group.length > 0) this.group.push(unit);
     else {
       // Nothing decodes before the first keyframe.
       this.dropped++;
       return;
     }
+    this.groupBytes += unit.data.byteLength;
+    this.lastUnitAt = Date.now();
     if (this.replayPending) {
       this.replay();
       return;
@@ -120,7 +135,12 @@ export class ScreenSender {
       this.stream.requestKeyframe();
       return;
     }
-    if (socket.bufferedAmount > MAX_AGENT_BUFFERED_BYTES) {
+    const keyframeBytes = this.group[0]?.data.byteLength ?? 0;
+    const moving = Date.now() - this.lastUnitAt < STILL_AFTER_MS;
+    if (
+      socket.bufferedAmount > MAX_AGENT_BUFFERED_BYTES ||
+      (moving && this.groupBytes > REPLAY_MAX_KEYFRAMES * keyframeBytes)
+    ) {
       this.retryLater();
       return;
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
-import type { VideoConfig } from '../../agent/core/ports.ts';
+import type { AccessUnit, VideoConfig } from '../../agent/core/ports.ts';
 import { ScreenSender } from '../../agent/core/screen-sender.ts';
 import { MAX_AGENT_BUFFERED_BYTES } from '../../agent/core/uplink.ts';
 import { resolveFfmpeg } from '../../agent/media/ffmpeg-path.ts';
@@ -198,5 +198,91 @@ describe('ScreenSender on a real display', () => {
     const [r, g, b] = colourOf(wire.frames.slice(sent));
     assert.ok(r > 200 && g > 200 && b < 60, `the viewer gets the yellow screen, got rgb(${r}, ${g}, ${b})`);
     await screen.stop();
+  });
+});
+
+/**
+ * The sender's choice between replaying and waiting, with units of known sizes: which units a real
+ * encoder makes, and when, cannot be arranged. The socket is the agent's end of a real WebSocket.
+ */
+describe('ScreenSender replays a group only while it is cheap', () => {
+  let server: WebSocketServer;
+  let url: string;
+
+  before(async () => {
+    await installWebSocket();
+    server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const address = server.address();
+    assert.ok(typeof address === 'object' && address);
+    url = `ws://127.0.0.1:${address.port}`;
+  });
+
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** A sender fed by hand, and what reached the other end of its socket. */
+  async function handFed() {
+    const frames: VideoFrame[] = [];
+    server.once('connection', (peer) =>
+      peer.on('message', (data: Buffer) => {
+        const decoded = decodeFrame(data);
+        if (decoded.ok && decoded.frame.kind === 'video') frames.push(decoded.frame);
+      }),
+    );
+    const socket = new WebSocket(url);
+    await new Promise((resolve) => socket.addEventListener('open', resolve, { once: true }));
+    let feed: ((unit: AccessUnit) => void) | undefined;
+    const screen = new ScreenSender(
+      {
+        start: async (sink) => {
+          feed = (unit) => sink.onAccessUnit(unit);
+          return { stop: async () => {}, requestKeyframe: () => {} };
+        },
+      },
+      { socket: () => socket, viewing: () => true, send: () => true, status: () => {} },
+    );
+    await screen.start();
+    let marker = 0;
+    const unit = (keyframe: boolean) => {
+      const data = new Uint8Array(1000).fill(++marker);
+      feed?.({ keyframe, data, captureTime: Date.now() });
+    };
+    return { screen, frames, unit, close: () => socket.close() };
+  }
+
+  it('while the screen moves, a request for a group larger than two keyframes is answered by the next keyframe', async () => {
+    const { screen, frames, unit, close } = await handFed();
+    unit(true);
+    for (let i = 0; i < 5; i++) unit(false);
+    await waitFor('the live units', () => frames.length === 6);
+    // One call after another: the request comes while the screen is moving.
+    unit(false);
+    screen.requestKeyframe();
+    unit(false);
+    unit(true);
+    await waitFor('the next keyframe', () => frames.length > 7);
+    await sleep(500);
+    assert.deepEqual(
+      frames.slice(7).map((frame) => [frame.keyframe, frame.data[0]]),
+      [[true, 9]],
+      'only the new keyframe follows the request; the delta before it is not sent',
+    );
+    close();
+  });
+
+  it('once the screen is still, the group is replayed whatever its size', async () => {
+    const { screen, frames, unit, close } = await handFed();
+    unit(true);
+    for (let i = 0; i < 5; i++) unit(false);
+    await waitFor('the live units', () => frames.length === 6);
+    screen.requestKeyframe();
+    await waitFor('the replay', () => frames.length === 12);
+    assert.deepEqual(
+      frames.slice(6).map((frame) => [frame.keyframe, frame.data[0]]),
+      frames.slice(0, 6).map((frame) => [frame.keyframe, frame.data[0]]),
+    );
+    close();
   });
 });
