@@ -20,6 +20,44 @@ interface Wire {
   socket: WebSocket;
 }
 
+/** A WebSocket server on loopback standing in for the relay, and sockets to it from this process. */
+async function wireServer() {
+  await installWebSocket();
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const address = server.address();
+  assert.ok(typeof address === 'object' && address);
+  const url = `ws://127.0.0.1:${address.port}`;
+  const sockets: WebSocket[] = [];
+  return {
+    async connect(): Promise<Wire> {
+      const frames: VideoFrame[] = [];
+      const accepted = new Promise<void>((resolve) =>
+        server.once('connection', (peer) => {
+          peer.on('message', (data: Buffer) => {
+            const decoded = decodeFrame(data);
+            if (decoded.ok && decoded.frame.kind === 'video') frames.push(decoded.frame);
+          });
+          resolve();
+        }),
+      );
+      const socket = new WebSocket(url);
+      socket.binaryType = 'arraybuffer';
+      sockets.push(socket);
+      await new Promise((resolve, reject) => {
+        socket.addEventListener('open', resolve, { once: true });
+        socket.addEventListener('error', reject, { once: true });
+      });
+      await accepted;
+      return { frames, socket };
+    },
+    async close(): Promise<void> {
+      for (const socket of sockets) socket.close();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
 /**
  * The real ScreenSender streaming a real Xvfb display through real ffmpeg over a real WebSocket. The
  * link lets a test take the socket away or report it full, which the sender cannot tell from a
@@ -27,47 +65,21 @@ interface Wire {
  */
 describe('ScreenSender on a real display', () => {
   let xvfb: Xvfb;
-  let server: WebSocketServer;
-  let url: string;
+  let wires: Awaited<ReturnType<typeof wireServer>>;
   const cleanups: (() => Promise<void>)[] = [];
 
   before(async () => {
-    await installWebSocket();
     xvfb = await startXvfb({ width: 640, height: 360 });
-    server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise((resolve) => server.once('listening', resolve));
-    const address = server.address();
-    assert.ok(typeof address === 'object' && address);
-    url = `ws://127.0.0.1:${address.port}`;
+    wires = await wireServer();
   });
 
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
-    await new Promise((resolve) => server.close(resolve));
+    await wires.close();
     await xvfb.stop();
   });
 
-  async function connect(): Promise<Wire> {
-    const frames: VideoFrame[] = [];
-    const accepted = new Promise<void>((resolve) =>
-      server.once('connection', (peer) => {
-        peer.on('message', (data: Buffer) => {
-          const decoded = decodeFrame(data);
-          if (decoded.ok && decoded.frame.kind === 'video') frames.push(decoded.frame);
-        });
-        resolve();
-      }),
-    );
-    const socket = new WebSocket(url);
-    socket.binaryType = 'arraybuffer';
-    await new Promise((resolve, reject) => {
-      socket.addEventListener('open', resolve, { once: true });
-      socket.addEventListener('error', reject, { once: true });
-    });
-    await accepted;
-    cleanups.push(async () => socket.close());
-    return { frames, socket };
-  }
+  const connect = () => wires.connect();
 
   /** A sender on this display whose socket the test controls. */
   async function sender(link: { socket(): WebSocket | undefined }) {
@@ -206,33 +218,19 @@ describe('ScreenSender on a real display', () => {
  * encoder makes, and when, cannot be arranged. The socket is the agent's end of a real WebSocket.
  */
 describe('ScreenSender replays a group only while it is cheap', () => {
-  let server: WebSocketServer;
-  let url: string;
+  let wires: Awaited<ReturnType<typeof wireServer>>;
 
   before(async () => {
-    await installWebSocket();
-    server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise((resolve) => server.once('listening', resolve));
-    const address = server.address();
-    assert.ok(typeof address === 'object' && address);
-    url = `ws://127.0.0.1:${address.port}`;
+    wires = await wireServer();
   });
 
   after(async () => {
-    await new Promise((resolve) => server.close(resolve));
+    await wires.close();
   });
 
   /** A sender fed by hand, and what reached the other end of its socket. */
   async function handFed() {
-    const frames: VideoFrame[] = [];
-    server.once('connection', (peer) =>
-      peer.on('message', (data: Buffer) => {
-        const decoded = decodeFrame(data);
-        if (decoded.ok && decoded.frame.kind === 'video') frames.push(decoded.frame);
-      }),
-    );
-    const socket = new WebSocket(url);
-    await new Promise((resolve) => socket.addEventListener('open', resolve, { once: true }));
+    const { frames, socket } = await wires.connect();
     let feed: ((unit: AccessUnit) => void) | undefined;
     const screen = new ScreenSender(
       {
@@ -249,11 +247,11 @@ describe('ScreenSender replays a group only while it is cheap', () => {
       const data = new Uint8Array(1000).fill(++marker);
       feed?.({ keyframe, data, captureTime: Date.now() });
     };
-    return { screen, frames, unit, close: () => socket.close() };
+    return { screen, frames, unit };
   }
 
   it('while the screen moves, a request for a group larger than two keyframes is answered by the next keyframe', async () => {
-    const { screen, frames, unit, close } = await handFed();
+    const { screen, frames, unit } = await handFed();
     unit(true);
     for (let i = 0; i < 5; i++) unit(false);
     await waitFor('the live units', () => frames.length === 6);
@@ -269,11 +267,10 @@ describe('ScreenSender replays a group only while it is cheap', () => {
       [[true, 9]],
       'only the new keyframe follows the request; the delta before it is not sent',
     );
-    close();
   });
 
   it('once the screen is still, the group is replayed whatever its size', async () => {
-    const { screen, frames, unit, close } = await handFed();
+    const { screen, frames, unit } = await handFed();
     unit(true);
     for (let i = 0; i < 5; i++) unit(false);
     await waitFor('the live units', () => frames.length === 6);
@@ -283,6 +280,5 @@ describe('ScreenSender replays a group only while it is cheap', () => {
       frames.slice(6).map((frame) => [frame.keyframe, frame.data[0]]),
       frames.slice(0, 6).map((frame) => [frame.keyframe, frame.data[0]]),
     );
-    close();
   });
 });
