@@ -1,6 +1,16 @@
 import { type ControlMessage, encodeVideo } from '../../protocol/index.ts';
-import type { ScreenSource, ScreenStream, VideoConfig } from './ports.ts';
+import type { AccessUnit, ScreenSource, ScreenStream, VideoConfig } from './ports.ts';
 import { MAX_AGENT_BUFFERED_BYTES } from './uplink.ts';
+
+/** How often a replay that could not go out yet is tried again, in ms. */
+const REPLAY_RETRY_MS = 50;
+/**
+ * While the screen moves, a replay may cost this many times the keyframe it starts with; a larger
+ * group waits for the next keyframe instead, which the motion brings soon and costs less.
+ */
+const REPLAY_MAX_KEYFRAMES = 2;
+/** Time without a new unit after which the screen counts as still and its group is replayed whatever its size, in ms. */
+const STILL_AFTER_MS = 300;
 
 /** What the screen sender needs from its session. */
 export interface ScreenLink {
@@ -13,16 +23,34 @@ export interface ScreenLink {
 }
 
 /**
- * Streams the screen to the relay while viewing is allowed: every access unit as one video frame,
- * starting at a keyframe, and when the socket holds more than MAX_AGENT_BUFFERED_BYTES it skips to
- * the next keyframe rather than queue stale pictures.
+ * Streams the screen to the relay while viewing is allowed, every access unit as one video frame.
+ *
+ * The screen source encodes only changes, so a still screen sends nothing, and its keyframes come
+ * after a number of changed frames rather than on a clock. The sender therefore keeps the units
+ * since the last keyframe (the group of pictures) and, whenever viewers must start over — an
+ * operator joins or its decoder failed (`requestKeyframe`), a new connection (`resume`), units that
+ * could not be sent — replays that group at once: keyframe first, then the deltas up to the current
+ * picture, under new sequence numbers and their original capture times. A viewer decodes its first
+ * picture from them without waiting for the encoder; those already watching decode the same
+ * pictures again, which leaves them where they were.
+ *
+ * When the socket holds more than MAX_AGENT_BUFFERED_BYTES a unit is not queued; the group is
+ * replayed once the socket has drained, rather than stale pictures queued behind each other. While
+ * the screen moves, a group past twice its keyframe's size is not replayed: the next keyframe is
+ * sent instead, so repeated requests (a slow operator) cannot multiply the upload.
  */
 export class ScreenSender {
   private stream: ScreenStream | undefined;
   private sequence = 0;
-  private waitingForKeyframe = false;
+  /** The last keyframe and every unit since: what a decoder starting now needs. */
+  private group: AccessUnit[] = [];
+  private groupBytes = 0;
+  private lastUnitAt = 0;
+  /** Viewers must start over from the keyframe before the next unit is sent. */
+  private replayPending = true;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private config: VideoConfig | undefined;
-  /** Access units not sent: before the first keyframe, or skipped while the socket was full. */
+  /** Access units not sent: before the first keyframe, or while the socket was full. */
   dropped = 0;
 
   constructor(
@@ -32,35 +60,14 @@ export class ScreenSender {
 
   async start(): Promise<void> {
     if (this.stream) return;
-    this.waitingForKeyframe = true;
+    this.group = [];
+    this.replayPending = true;
     this.stream = await this.source.start({
       onConfig: (config) => {
         this.config = config;
         this.link.send({ type: 'video-config', ...config });
       },
-      onAccessUnit: (unit) => {
-        const socket = this.link.socket();
-        if (!socket || socket.readyState !== WebSocket.OPEN || !this.link.viewing()) return;
-        if (this.waitingForKeyframe && !unit.keyframe) {
-          this.dropped++;
-          return;
-        }
-        if (socket.bufferedAmount > MAX_AGENT_BUFFERED_BYTES) {
-          this.waitingForKeyframe = true;
-          this.dropped++;
-          this.stream?.requestKeyframe();
-          return;
-        }
-        this.waitingForKeyframe = false;
-        socket.send(
-          encodeVideo({
-            keyframe: unit.keyframe,
-            sequence: this.sequence++,
-            captureTime: unit.captureTime,
-            data: unit.data,
-          }),
-        );
-      },
+      onAccessUnit: (unit) => this.accept(unit),
       onError: (text) => this.link.status(`Screen capture failed: ${text}`),
     });
   }
@@ -68,17 +75,101 @@ export class ScreenSender {
   async stop(): Promise<void> {
     const stream = this.stream;
     this.stream = undefined;
+    this.group = [];
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     await stream?.stop();
   }
 
+  /** A viewer needs a picture now: the current group goes out again, keyframe first. */
   requestKeyframe(): void {
-    this.stream?.requestKeyframe();
+    this.replayPending = true;
+    this.replay();
   }
 
-  /** On a new connection: the video config again, and nothing before the next keyframe. */
+  /** On a new connection: the video config again, then the current group. */
   resume(): void {
-    this.waitingForKeyframe = true;
+    this.replayPending = true;
     if (this.config) this.link.send({ type: 'video-config', ...this.config });
-    this.stream?.requestKeyframe();
+    this.replay();
+  }
+
+  private accept(unit: AccessUnit): void {
+    if (unit.keyframe) {
+      this.group = [unit];
+      this.groupBytes = 0;
+    } else if (this.group.length > 0) this.group.push(unit);
+    else {
+      // Nothing decodes before the first keyframe.
+      this.dropped++;
+      return;
+    }
+    this.groupBytes += unit.data.byteLength;
+    this.lastUnitAt = Date.now();
+    if (this.replayPending) {
+      this.replay();
+      return;
+    }
+    const socket = this.openSocket();
+    if (!socket) {
+      this.replayPending = true;
+      return;
+    }
+    if (socket.bufferedAmount > MAX_AGENT_BUFFERED_BYTES) {
+      this.dropped++;
+      this.replayPending = true;
+      this.retryLater();
+      return;
+    }
+    this.send(socket, unit);
+  }
+
+  /** Sends the current group if the socket can take it, or tries again shortly if it is full. */
+  private replay(): void {
+    if (!this.replayPending || !this.stream) return;
+    const socket = this.openSocket();
+    // Without a socket or permission to view, `resume` or the next request replays.
+    if (!socket) return;
+    if (this.group.length === 0) {
+      // No keyframe yet: the first one will be sent as it comes.
+      this.stream.requestKeyframe();
+      return;
+    }
+    const keyframeBytes = this.group[0]?.data.byteLength ?? 0;
+    const moving = Date.now() - this.lastUnitAt < STILL_AFTER_MS;
+    if (
+      socket.bufferedAmount > MAX_AGENT_BUFFERED_BYTES ||
+      (moving && this.groupBytes > REPLAY_MAX_KEYFRAMES * keyframeBytes)
+    ) {
+      this.retryLater();
+      return;
+    }
+    this.replayPending = false;
+    for (const unit of this.group) this.send(socket, unit);
+  }
+
+  private retryLater(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.replay();
+    }, REPLAY_RETRY_MS);
+  }
+
+  private openSocket(): WebSocket | undefined {
+    const socket = this.link.socket();
+    if (!socket || socket.readyState !== WebSocket.OPEN || !this.link.viewing()) return undefined;
+    return socket;
+  }
+
+  private send(socket: WebSocket, unit: AccessUnit): void {
+    socket.send(
+      encodeVideo({
+        keyframe: unit.keyframe,
+        sequence: this.sequence++,
+        captureTime: unit.captureTime,
+        data: unit.data,
+      }),
+    );
   }
 }

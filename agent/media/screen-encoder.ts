@@ -5,8 +5,17 @@ import { FlvDemuxer } from './flv-demuxer.ts';
 
 /** Frames per second captured when the caller does not say. */
 const DEFAULT_FRAMERATE = 30;
-/** Keyframe spacing when the caller does not say, in ms: the longest a new viewer waits for a picture. */
-const DEFAULT_KEYFRAME_INTERVAL_MS = 2000;
+/**
+ * Keyframe spacing when the caller does not say, in encoded frames (2 s of full motion at 30 fps).
+ * Frames are encoded only when the screen changes, so on a quiet desktop keyframes are rare; a viewer
+ * that joins is given the last keyframe and the frames since (see `ScreenSender`), not made to wait.
+ */
+const DEFAULT_KEYFRAME_INTERVAL_FRAMES = 60;
+/**
+ * Columns added on the left before `mpdecimate` and cropped after it: the filter never compares the
+ * first 8 columns of a plane (16 pixels of 4:2:0 chroma), so a change there alone would be dropped.
+ */
+const DECIMATE_PAD_PIXELS = 16;
 /** How long stop() waits after SIGTERM before it sends SIGKILL, in ms. */
 const STOP_GRACE_MS = 2000;
 /** How much of ffmpeg's stderr is kept to explain an exit, in characters. */
@@ -47,10 +56,10 @@ export interface ScreenEncoderExit {
 export interface ScreenEncoderOptions {
   ffmpegPath: string;
   platform: Platform;
-  /** Frames per second; defaults to 30. */
+  /** Most frames per second captured; defaults to 30. Frames that show no change are not encoded. */
   framerate?: number;
-  /** Time between keyframes in ms; defaults to 2000. */
-  keyframeIntervalMs?: number;
+  /** Encoded frames from one keyframe to the next; defaults to 60. */
+  keyframeIntervalFrames?: number;
   /** Called for every unit, after `onConfig`; units before the first keyframe are dropped. */
   onAccessUnit(unit: EncodedAccessUnit): void;
   /** Called once, just before the first keyframe. */
@@ -65,9 +74,9 @@ export interface ScreenEncoder {
   readonly pid: number;
   /**
    * Never set by `startScreenEncoder`: the ffmpeg CLI cannot be told to force a keyframe while it
-   * runs, and restarting it (about 250 ms without pictures, and a new pid) costs more than waiting.
-   * A new viewer gets the next scheduled keyframe, at most `keyframeIntervalMs` later. Declared so
-   * callers can use an encoder that does offer it: `encoder.requestKeyframe?.()`.
+   * runs, and restarting it (about 250 ms without pictures, and a new pid) costs more than replaying
+   * the frames since the last keyframe, which is what `ScreenSender` does for a new viewer. Declared
+   * so callers can use an encoder that does offer it: `encoder.requestKeyframe?.()`.
    */
   readonly requestKeyframe?: () => void;
   /** Stops ffmpeg (SIGTERM, then SIGKILL after 2 s) and resolves once it has exited. No callbacks but `onExit` follow. */
@@ -78,6 +87,10 @@ export interface ScreenEncoder {
  * Captures the platform's primary screen with ffmpeg and encodes it to H.264 for WebCodecs:
  * constrained baseline (no B-frames, so every unit is displayable as it arrives), x264's zerolatency
  * tuning and SPS/PPS at every keyframe.
+ *
+ * Only changes are encoded: ffmpeg's `mpdecimate` drops every captured frame identical to the last
+ * one kept (any pixel that differs keeps it), and the output has a variable frame rate, so a still
+ * screen produces no units at all after the first keyframe. Capture itself still runs at `framerate`.
  *
  * ffmpeg writes FLV rather than a raw H.264 stream: FLV gives every frame's length up front, so a unit
  * goes out the moment its last byte arrives instead of when the next frame begins, one frame
@@ -102,10 +115,10 @@ export interface ScreenEncoder {
  */
 export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder {
   const framerate = options.framerate ?? DEFAULT_FRAMERATE;
-  const keyframeIntervalMs = options.keyframeIntervalMs ?? DEFAULT_KEYFRAME_INTERVAL_MS;
+  const keyframeIntervalFrames = options.keyframeIntervalFrames ?? DEFAULT_KEYFRAME_INTERVAL_FRAMES;
   const screen = options.platform.screenSize();
   const size = { width: evenFloor(screen.width), height: evenFloor(screen.height) };
-  const args = ffmpegArguments(options.platform, framerate, keyframeIntervalMs, screen, size);
+  const args = ffmpegArguments(options.platform, framerate, keyframeIntervalFrames, screen, size);
 
   const child = spawn(options.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => {
@@ -175,11 +188,11 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
 function ffmpegArguments(
   platform: Platform,
   framerate: number,
-  keyframeIntervalMs: number,
+  keyframeIntervalFrames: number,
   screen: ScreenSize,
   size: ScreenSize,
 ): string[] {
-  const gopFrames = Math.max(1, Math.round((keyframeIntervalMs / 1000) * framerate));
+  const pad = DECIMATE_PAD_PIXELS;
   return [
     ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
     // A screen grabber's stream parameters are known up front; without these ffmpeg reads about
@@ -187,9 +200,19 @@ function ffmpegArguments(
     ...['-probesize', '32', '-analyzeduration', '0'],
     ...platform.captureSource({ framerate, size: screen }).inputArgs,
     // Crop an odd last row or column rather than resample the whole picture to reach even sizes.
-    ...['-vf', `crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0,scale=${size.width}:${size.height}`],
+    // mpdecimate compares in YUV, so the conversion x264 needs comes first; hi=0:lo=0:frac=0 keeps
+    // a frame as soon as one 8x8 block differs at all (a screen grab has no noise to ignore).
+    ...[
+      '-vf',
+      [
+        `crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0,scale=${size.width}:${size.height},format=yuv420p`,
+        `pad=iw+${pad}:ih:${pad}:0,mpdecimate=hi=0:lo=0:frac=0,crop=iw-${pad}:ih:${pad}:0`,
+      ].join(','),
+    ],
+    // Dropped frames stay dropped: no duplicates to fill a constant frame rate.
+    ...['-vsync', 'vfr'],
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline'],
-    ...['-pix_fmt', 'yuv420p', '-bf', '0', '-g', String(gopFrames)],
+    ...['-pix_fmt', 'yuv420p', '-bf', '0', '-g', String(Math.max(1, keyframeIntervalFrames))],
     // SPS and PPS come once, in FLV's sequence header; the demuxer puts them into every keyframe.
     // Hand every packet to the pipe at once instead of when ffmpeg's 32 KB output buffer fills.
     ...['-flush_packets', '1', '-f', 'flv', 'pipe:1'],

@@ -24,7 +24,7 @@ export interface WorkloadFigures {
   contentFps: number | undefined;
   /** WebSocket payload received by the viewer, kbit/s. */
   kbps: number;
-  /** Lifeline only: share of the bytes that were keyframes (one every 2 s, whatever changes). */
+  /** Lifeline only: share of the bytes that were keyframes (one every 60 encoded frames). */
   keyframeShare: number | undefined;
   /** Lifeline only: access units per second the console skipped because its decoder fell behind. */
   skippedPerS: number;

@@ -12,61 +12,11 @@ import {
   startScreenEncoder,
 } from '../../agent/media/screen-encoder.ts';
 import { createLinuxPlatform } from '../../agent/platform/linux.ts';
-import type { Platform, ScreenSize } from '../../agent/platform/platform.ts';
+import type { Platform } from '../../agent/platform/platform.ts';
+import { cornerColour, decodeThumbnails, platformFor } from '../support/screen-capture.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 const ffmpeg = resolveFfmpeg().path;
-/** Decoded frames are shrunk to this size so that a whole recording fits in a few KB. */
-const THUMB = { width: 32, height: 18 };
-
-/**
- * The real Linux platform for this display, except that the screen size comes from the X server
- * through xdpyinfo: robotjs would keep an X connection open in this process, and Xlib exits the
- * process when that server is stopped. The input tests cover robotjs's screen size.
- */
-async function platformFor(xvfb: Xvfb): Promise<Platform> {
-  const info = await runX('xdpyinfo', [], xvfb.display);
-  const match = /dimensions:\s+(\d+)x(\d+) pixels/.exec(info);
-  assert.ok(match, info);
-  const size: ScreenSize = { width: Number(match[1]), height: Number(match[2]) };
-  return { ...createLinuxPlatform({ DISPLAY: xvfb.display }), screenSize: () => size };
-}
-
-/** Decodes Annex-B H.264 with ffmpeg into RGB thumbnails, one per frame. */
-function decodeThumbnails(units: readonly EncodedAccessUnit[]): Uint8Array[] {
-  const result = spawnSync(
-    ffmpeg,
-    [
-      ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'h264', '-i', 'pipe:0'],
-      ...[
-        '-vsync',
-        '0',
-        '-vf',
-        `scale=${THUMB.width}:${THUMB.height}`,
-        '-f',
-        'rawvideo',
-        '-pix_fmt',
-        'rgb24',
-        'pipe:1',
-      ],
-    ],
-    { input: Buffer.concat(units.map((unit) => unit.data)), maxBuffer: 64 * 1024 * 1024 },
-  );
-  assert.equal(result.status, 0, result.stderr.toString());
-  const frameBytes = THUMB.width * THUMB.height * 3;
-  const frames: Uint8Array[] = [];
-  for (let at = 0; at + frameBytes <= result.stdout.byteLength; at += frameBytes) {
-    frames.push(result.stdout.subarray(at, at + frameBytes));
-  }
-  return frames;
-}
-
-/** The colour of the thumbnail's top-left corner, away from the pointer Xvfb puts in the middle. */
-function cornerColour(frame: Uint8Array | undefined): [number, number, number] {
-  assert.ok(frame);
-  const at = (2 * THUMB.width + 2) * 3;
-  return [frame[at] ?? -1, frame[at + 1] ?? -1, frame[at + 2] ?? -1];
-}
 
 function processExists(pid: number): boolean {
   try {
@@ -107,7 +57,7 @@ describe('startScreenEncoder on a real Xvfb display', () => {
       ffmpegPath: ffmpeg,
       platform,
       framerate: 30,
-      keyframeIntervalMs: 500,
+      keyframeIntervalFrames: 15,
       onConfig: (config) => {
         assert.equal(events.units.length, 0, 'onConfig comes before the first unit');
         events.configs.push(config);
@@ -128,14 +78,14 @@ describe('startScreenEncoder on a real Xvfb display', () => {
     const { encoder, exit } = start(await platformFor(xvfb), events);
     assert.ok(processExists(encoder.pid));
 
-    await waitFor('a few frames', () => (events.units.length >= 10 ? true : undefined));
+    await waitFor('the first keyframe', () => events.units[0]);
     const unitsBeforeChange = events.units.length;
     await runX('xsetroot', ['-solid', '#0000ff'], xvfb.display);
-    // x264 runs without lookahead, so frames captured after the change come out within a few units;
-    // 15 units (half a second) leaves a wide margin.
     await waitFor('frames after the colour change', () =>
-      events.units.length >= unitsBeforeChange + 15 ? true : undefined,
+      events.units.length > unitsBeforeChange ? true : undefined,
     );
+    // A grab can catch the root window half repainted; the next grab brings the rest.
+    await sleep(500);
     await encoder.stop();
     assert.equal(processExists(encoder.pid), false, 'ffmpeg is gone once stop() resolves');
     const exited = await waitFor('onExit', exit);
@@ -161,12 +111,36 @@ describe('startScreenEncoder on a real Xvfb display', () => {
       [...times].sort((a, b) => a - b),
     );
 
-    const frames = decodeThumbnails(events.units);
+    const frames = decodeThumbnails(events.units.map((unit) => unit.data));
     assert.equal(frames.length, events.units.length);
     const [r, g, b] = cornerColour(frames[0]);
     assert.ok(r > 200 && g < 60 && b < 60, `first frame is red, got rgb(${r}, ${g}, ${b})`);
     const [r2, g2, b2] = cornerColour(frames.at(-1));
     assert.ok(b2 > 200 && r2 < 60 && g2 < 60, `last frame is blue, got rgb(${r2}, ${g2}, ${b2})`);
+  });
+
+  it('a still screen yields no units after its first picture, and a change brings them back', async () => {
+    const xvfb = await display(640, 360);
+    await runX('xsetroot', ['-solid', '#00a000'], xvfb.display);
+    const events = { units: [] as EncodedAccessUnit[], configs: [] as ScreenEncoderConfig[] };
+    const { encoder } = start(await platformFor(xvfb), events);
+    await waitFor('the first keyframe', () => events.units[0]);
+    // Let anything still settling on the display (the pointer appearing) come through first.
+    await sleep(1000);
+    const unitsWhenStill = events.units.length;
+    // 2 s at 30 frames per second: 60 grabs, each identical to the one before.
+    await sleep(2000);
+    assert.equal(events.units.length, unitsWhenStill, 'nothing is encoded while nothing changes');
+
+    await runX('xsetroot', ['-solid', '#a000a0'], xvfb.display);
+    await waitFor('frames after the colour change', () =>
+      events.units.length > unitsWhenStill ? true : undefined,
+    );
+    await sleep(500);
+    await encoder.stop();
+    const frames = decodeThumbnails(events.units.map((unit) => unit.data));
+    const [r, g, b] = cornerColour(frames.at(-1));
+    assert.ok(r > 140 && b > 140 && g < 60, `last frame is purple, got rgb(${r}, ${g}, ${b})`);
   });
 
   it('encodes an odd-sized screen at the even size below it', async () => {

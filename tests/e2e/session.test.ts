@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
 import { connectWithCode } from '../console/real-console.ts';
 import { shownCode, spawnAgent } from '../support/agent-process.ts';
@@ -51,7 +52,8 @@ describe('a connection code brings the operator onto a live, controllable screen
     await runX('xsetroot', ['-solid', '#2060c0'], xvfb.display);
     cp = await startControlPlane({ listen: true });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    // A context of its own, so a second console can open beside the first with the same login.
+    page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
   });
 
   after(async () => {
@@ -100,6 +102,46 @@ describe('a connection code brings the operator onto a live, controllable screen
       return near(c, [0xc0, 0x30, 0x20]) ? c : undefined;
     });
     assert.ok(near(colour, [0xc0, 0x30, 0x20]));
+  });
+
+  it('while the screen is still the agent sends no video, and the session stays live', async () => {
+    const received = () =>
+      page.evaluate(
+        () =>
+          (window as unknown as { lifelineStats: { framesReceived: number } }).lifelineStats.framesReceived,
+      );
+    const still = await waitFor('the video to fall silent', async () => {
+      const before = await received();
+      await sleep(700);
+      return (await received()) === before ? before : undefined;
+    });
+    // 3 s at 30 frames per second: 90 grabs of the same picture.
+    await sleep(3000);
+    assert.equal(await received(), still, 'no video frame while nothing changes');
+    assert.equal(cp.services.relay.stats().sessions, 1);
+    assert.match((await page.textContent('[data-testid=session-status]')) ?? '', /Connected/);
+  });
+
+  it('a second console that joins while the screen is still shows the screen', async () => {
+    const second = await page.context().newPage();
+    try {
+      await second.goto(cp.url);
+      await second.click('[data-testid=rejoin]');
+      await second.waitForFunction(
+        () =>
+          (window as unknown as { lifelineStats?: { framesDecoded: number } }).lifelineStats!.framesDecoded >
+          0,
+        undefined,
+        { timeout: 20_000 },
+      );
+      const colour = await waitFor('the current screen on the second canvas', async () => {
+        const c = await canvasColour(second, 0.3, 0.3);
+        return near(c, [0xc0, 0x30, 0x20]) ? c : undefined;
+      });
+      assert.ok(near(colour, [0xc0, 0x30, 0x20]), `second canvas shows ${colour}`);
+    } finally {
+      await second.close();
+    }
   });
 
   it('a click on the canvas moves the real X pointer to the corresponding place', async () => {

@@ -3,7 +3,7 @@
  * `window.lifelineStats`. Counters only grow; rates come from {@link RateMeter}.
  */
 export interface LifelineStats {
-  /** Pictures the decoder produced and the canvas drew. */
+  /** Pictures the decoder produced, drawn or (see `picturesSkipped`) not. */
   framesDecoded: number;
   /** Video payload bytes received (access units, without frame headers). */
   bytesReceived: number;
@@ -17,6 +17,8 @@ export interface LifelineStats {
   framesDropped: number;
   /** Times the decoder failed and was reset. */
   decoderErrors: number;
+  /** Pictures decoded but not drawn because a newer unit was already waiting to be decoded. */
+  picturesSkipped: number;
   /** Drawn minus captured time of the last picture, in ms (meaningful when both clocks agree). */
   lastLatencyMs: number;
 }
@@ -37,6 +39,7 @@ export function createStats(): LifelineStats {
     framesReceived: 0,
     framesDropped: 0,
     decoderErrors: 0,
+    picturesSkipped: 0,
     lastLatencyMs: 0,
   };
   window.lifelineStats = stats;
@@ -44,7 +47,7 @@ export function createStats(): LifelineStats {
 }
 
 export interface Rates {
-  /** Pictures drawn per second. */
+  /** Pictures decoded per second. */
   fps: number;
   /** Video received, in kilobits per second. */
   kbps: number;

@@ -5,8 +5,12 @@ export type VideoConfig = Omit<MessageOf<'video-config'>, 'type'>;
 
 /** At most one keyframe request per this many ms, so a burst of deltas does not flood the agent. */
 const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
-/** Access units waiting in the decoder beyond which the console skips to the next keyframe. */
-const MAX_DECODE_QUEUE = 30;
+/**
+ * Access units waiting in the decoder beyond which the console skips to the next keyframe. Above the
+ * 60 units the agent replays at once when a viewer starts over (its group of pictures), so a replay
+ * is decoded rather than taken for a backlog; pictures behind a queue are decoded but not drawn.
+ */
+const MAX_DECODE_QUEUE = 90;
 const SEQUENCE_RANGE = 2 ** 32;
 
 export interface VideoRendererHooks {
@@ -20,8 +24,9 @@ export interface VideoRendererHooks {
 
 /**
  * Decodes the agent's H.264 access units with WebCodecs and draws each picture to a canvas whose
- * internal size is the video's. Deltas are only decoded after a keyframe; a decoder error resets
- * the decoder and asks for a new keyframe.
+ * internal size is the video's, except a picture with a newer unit already waiting to be decoded.
+ * Deltas are only decoded after a keyframe; a decoder error resets the decoder and asks for a new
+ * keyframe.
  */
 export class VideoRenderer {
   readonly #canvas: HTMLCanvasElement;
@@ -129,12 +134,18 @@ export class VideoRenderer {
   #draw(decoder: VideoDecoder, picture: globalThis.VideoFrame): void {
     try {
       if (decoder !== this.#decoder) return;
-      this.#resize(picture.displayWidth, picture.displayHeight);
-      this.#context?.drawImage(picture, 0, 0, this.#canvas.width, this.#canvas.height);
-      const now = Date.now();
       const captured = this.#captureTimes.get(picture.timestamp);
       this.#captureTimes.delete(picture.timestamp);
       this.#stats.framesDecoded++;
+      if (decoder.decodeQueueSize > 0) {
+        // A newer unit waits to be decoded (a backlog, or the agent replaying from a keyframe so a
+        // new viewer can start): this picture would be overdrawn before anyone saw it.
+        this.#stats.picturesSkipped++;
+        return;
+      }
+      this.#resize(picture.displayWidth, picture.displayHeight);
+      this.#context?.drawImage(picture, 0, 0, this.#canvas.width, this.#canvas.height);
+      const now = Date.now();
       this.#stats.lastFrameAt = now;
       if (captured !== undefined) this.#stats.lastLatencyMs = now - captured;
       if (!this.#hasPicture) {
