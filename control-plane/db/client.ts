@@ -9,6 +9,9 @@ import * as schema from './schema.ts';
 
 export type Database = LibSQLDatabase<typeof schema>;
 
+/** How long a write waits for another connection's lock before it fails, in ms. */
+const BUSY_TIMEOUT_MS = 5000;
+
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
 /**
@@ -22,7 +25,9 @@ export async function openDatabase(
   if (url.startsWith('file:')) mkdirSync(dirname(url.slice('file:'.length)), { recursive: true });
   let client: Client;
   try {
-    client = createClient(authToken ? { url, authToken } : { url });
+    // libSQL keeps a pool: a connection opened while a transaction holds another misses PRAGMAs
+    // run on the first, so the busy timeout goes in the options every connection is opened with.
+    client = createClient({ url, timeout: BUSY_TIMEOUT_MS, ...(authToken ? { authToken } : {}) });
   } catch (error) {
     // libSQL's and Node's URL errors quote the whole URL, query token included: none of it is kept.
     const code = (error as { code?: unknown }).code;
@@ -33,7 +38,6 @@ export async function openDatabase(
   if (url.startsWith('file:')) {
     // WAL lets readers (the API) go on while the relay writes session state.
     await client.execute('PRAGMA journal_mode = WAL');
-    await client.execute('PRAGMA busy_timeout = 5000');
   }
   await client.execute('PRAGMA foreign_keys = ON');
   const db = drizzle(client, { schema });
