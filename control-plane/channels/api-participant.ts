@@ -125,7 +125,9 @@ export class ApiParticipant {
       onChannelFrame: (frame) => handler.data(frame),
       onChannelLost: (error) => handler.lost(this.failureOf(error)),
     });
-    if (channel === undefined) throw new ChannelFailure('AGENT_OFFLINE', 'Not attached to the session.');
+    if (channel === undefined) {
+      throw this.gone ?? new ChannelFailure('AGENT_OFFLINE', 'Not attached to the session.');
+    }
     return channel;
   }
 
