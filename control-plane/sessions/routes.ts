@@ -1,160 +1,24 @@
-import { createRoute } from '@hono/zod-openapi';
-import {
-  createSessionSchema,
-  redeemCodeSchema,
-  SESSION_STATUSES,
-  sessionCodeSchema,
-  sessionJoinSchema,
-  sessionSchema,
-  sessionWaitSchema,
-} from '../../protocol/api/sessions.ts';
 import { formatConnectionCode, normalizeConnectionCode } from '../../protocol/index.ts';
 import { auditActor, principalStillValid, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
 import { participantsOf } from '../channels/participants.ts';
 import type { Principal } from '../http/app-env.ts';
 import { idempotent } from '../http/idempotency.ts';
-import {
-  authenticated,
-  createApi,
-  idempotencyHeader,
-  idParam,
-  json,
-  jsonBody,
-  page,
-  problems,
-  z,
-} from '../http/openapi.ts';
+import { createApi } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import { admitCodeGuess, REDEEM_FAILURES } from './code-guards.ts';
+import { sessionRouteSpecs as routes } from './route-specs.ts';
 import { decodeSessionCursor, encodeSessionCursor, type SessionRow, sessionView } from './session-store.ts';
 
 /** A join token is used at once by the console; a minute covers a slow network. */
 export const RELAY_TOKEN_TTL_MS = 60_000;
-/** Longest a wait request is held open, in seconds. */
-export const MAX_WAIT_SECONDS = 60;
 /** How often a held wait re-reads the session, in milliseconds. */
 const WAIT_POLL_MS = 250;
 /** How often a held wait checks that its caller may still read (not disabled, not revoked), in milliseconds. */
 const WAIT_RECHECK_MS = 1_000;
 /** Agent platforms offered for download. */
 export const DOWNLOAD_PLATFORMS = ['linux-x64', 'win-x64'] as const;
-
-const routes = {
-  create: createRoute({
-    method: 'post',
-    path: '/sessions',
-    tags: ['sessions'],
-    summary: 'Create a session and get its code and download links (operator-first flow)',
-    security: authenticated,
-    request: {
-      headers: idempotencyHeader,
-      body: jsonBody(createSessionSchema),
-    },
-    responses: {
-      201: json(sessionCodeSchema, 'The new session with its code'),
-      ...problems(400, 401, 403, 404, 422),
-    },
-  }),
-  renewCode: createRoute({
-    method: 'post',
-    path: '/sessions/{id}/code',
-    tags: ['sessions'],
-    summary: 'Request a new code for a waiting session (the old one stops working)',
-    security: authenticated,
-    request: { params: idParam },
-    responses: { 200: json(sessionCodeSchema, 'The new code'), ...problems(401, 403, 404, 409) },
-  }),
-  extend: createRoute({
-    method: 'post',
-    path: '/sessions/{id}/extend',
-    tags: ['sessions'],
-    summary: "Extend a waiting session's code by its full lifetime",
-    security: authenticated,
-    request: { params: idParam },
-    responses: {
-      200: json(sessionSchema, 'The session with its new expiry'),
-      ...problems(401, 403, 404, 409),
-    },
-  }),
-  redeem: createRoute({
-    method: 'post',
-    path: '/sessions/redeem',
-    tags: ['sessions'],
-    summary: 'Redeem the code an end user reads out (user-first flow)',
-    security: authenticated,
-    request: { body: jsonBody(redeemCodeSchema) },
-    responses: {
-      200: json(sessionJoinSchema, 'The session and a relay join token'),
-      ...problems(400, 401, 403, 404, 409, 410, 429),
-    },
-  }),
-  join: createRoute({
-    method: 'post',
-    path: '/sessions/{id}/join',
-    tags: ['sessions'],
-    summary: 'Get a relay join token for a session (rejoin, or join an operator-first session)',
-    security: authenticated,
-    request: { params: idParam },
-    responses: {
-      200: json(sessionJoinSchema, 'The session and a relay join token'),
-      ...problems(401, 403, 404, 409, 410),
-    },
-  }),
-  list: createRoute({
-    method: 'get',
-    path: '/sessions',
-    tags: ['sessions'],
-    summary: 'List sessions, newest first',
-    security: authenticated,
-    request: {
-      query: z.object({
-        status: z.enum(SESSION_STATUSES).optional(),
-        limit: z.coerce.number().int().min(1).max(200).default(50),
-        cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page' }),
-      }),
-    },
-    responses: { 200: json(page(sessionSchema), 'A page of sessions'), ...problems(400, 401, 403) },
-  }),
-  get: createRoute({
-    method: 'get',
-    path: '/sessions/{id}',
-    tags: ['sessions'],
-    summary: 'One session',
-    security: authenticated,
-    request: { params: idParam },
-    responses: { 200: json(sessionSchema, 'The session'), ...problems(401, 403, 404) },
-  }),
-  wait: createRoute({
-    method: 'get',
-    path: '/sessions/{id}/wait',
-    tags: ['sessions'],
-    summary:
-      'Long-poll until the session reaches a state (agent connected, active, ended) or the timeout passes',
-    security: authenticated,
-    request: {
-      params: idParam,
-      query: z.object({
-        until: z.enum(['agent-connected', 'active', 'ended']).default('active'),
-        timeout: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).default(30),
-      }),
-    },
-    responses: {
-      200: json(sessionWaitSchema, 'The session; `reached` tells whether it got there'),
-      ...problems(400, 401, 403, 404),
-    },
-  }),
-  end: createRoute({
-    method: 'post',
-    path: '/sessions/{id}/end',
-    tags: ['sessions'],
-    summary: 'End (or cancel) a session',
-    security: authenticated,
-    request: { params: idParam },
-    responses: { 200: json(sessionSchema, 'The ended session'), ...problems(401, 403, 404) },
-  }),
-};
 
 function reached(row: SessionRow, until: 'agent-connected' | 'active' | 'ended'): boolean {
   if (until === 'ended') return row.status === 'ended';
