@@ -183,11 +183,14 @@ export class ChannelRouter {
   private auditRequest(session: LiveSession, side: OperatorSide, message: OperatorChannelMessage): void {
     switch (message.type) {
       case 'shell-open':
-        this.record(session, side, 'shell.open', {
-          channel: message.channel,
-          cols: message.cols,
-          rows: message.rows,
-        });
+        // The size is for the recording's terminal (asciicast export), not for the audit log.
+        this.record(
+          session,
+          side,
+          'shell.open',
+          { channel: message.channel },
+          { cols: message.cols, rows: message.rows },
+        );
         return;
       case 'shell-resize':
         // For the recording's terminal size (asciicast export); not an audited action.
@@ -253,8 +256,9 @@ export class ChannelRouter {
     side: OperatorSide,
     action: string,
     details: AuditEntry['details'],
+    recordedOnly?: Record<string, unknown>,
   ): void {
-    session.recorder?.event(action, { operatorId: side.operatorId, ...details });
+    session.recorder?.event(action, { operatorId: side.operatorId, ...details, ...recordedOnly });
     this.options.audit
       .record({
         ...side.actor,
