@@ -92,7 +92,7 @@ export async function createServices(
   const master = loadMasterKey(config);
   const keys = await loadKeyRing(db, master);
   const tokens = createTokenService(keys, config.publicUrl);
-  const audit = createAuditLog(db, logger);
+  const audit = await createAuditLog(db, logger);
   const store = new SessionStore(db, await loadServerSecret(db, 'connection-code-hmac', master));
   const groups = new GroupStore(db);
   const node = `${hostname()}:${config.port}`;

@@ -11,7 +11,10 @@
  *   - kind 2 `video-config`: the `video-config` control message as JSON;
  *   - kind 3 `chat`: the chat message as the relay stamped it (`from`, `sentAt`), as JSON;
  *   - kind 4 `event`: `{action, details?}` as JSON: consent, permissions, operators joining and
- *     leaving, shells opened, commands run, files read and written (what the relay audits).
+ *     leaving, shells opened (`details.cols`, `rows`) and resized (`shell.resize`), commands run,
+ *     files read and written (what the relay audits);
+ *   - kind 5 `shell`: a terminal's output, the agent's shell-data frame exactly as it was sent on
+ *     the wire (channel, stream, bytes; see frames.ts). Readers that predate it skip it.
  */
 
 /** The first bytes of every recording. */
@@ -21,7 +24,7 @@ export const RECORD_HEADER_BYTES = 13;
 /** Longest header line accepted by the decoder, in bytes. */
 export const MAX_RECORDING_HEADER_BYTES = 64 * 1024;
 
-export const RecordKind = { video: 1, videoConfig: 2, chat: 3, event: 4 } as const;
+export const RecordKind = { video: 1, videoConfig: 2, chat: 3, event: 4, shell: 5 } as const;
 export type RecordKindName = keyof typeof RecordKind;
 
 export interface RecordingHeader {
@@ -88,32 +91,45 @@ export function recordJson(record: RecordingRecord): unknown {
 }
 
 /**
- * Decodes a whole recording. Never throws: a bad header is `{ok: false}`; a truncated tail or a
- * record of an unknown kind is skipped and counted in `skippedBytes`.
+ * Decodes the header line at the start of `bytes`; `length` is how many bytes it took (newline
+ * included). Never throws.
  */
-export function decodeRecording(input: ArrayBuffer | ArrayBufferView): RecordingDecodeResult {
-  const bytes =
-    input instanceof ArrayBuffer
-      ? new Uint8Array(input)
-      : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+export function decodeRecordingHeader(
+  bytes: Uint8Array,
+): { ok: true; header: RecordingHeader; length: number } | { ok: false; reason: string } {
   const limit = Math.min(bytes.byteLength, MAX_RECORDING_HEADER_BYTES);
   const newline = bytes.subarray(0, limit).indexOf(0x0a);
   if (newline < 0) return { ok: false, reason: 'no header line' };
   const line = new TextDecoder().decode(bytes.subarray(0, newline));
   if (!line.startsWith(RECORDING_MAGIC)) return { ok: false, reason: 'not a Lifeline recording' };
-  let header: RecordingHeader;
   try {
     const parsed = JSON.parse(line.slice(RECORDING_MAGIC.length)) as Partial<RecordingHeader> | null;
     if (parsed?.version !== 1 || typeof parsed.sessionId !== 'string' || typeof parsed.startedAt !== 'number')
       return { ok: false, reason: 'unsupported recording header' };
-    header = { version: 1, sessionId: parsed.sessionId, startedAt: parsed.startedAt };
+    return {
+      ok: true,
+      header: { version: 1, sessionId: parsed.sessionId, startedAt: parsed.startedAt },
+      length: newline + 1,
+    };
   } catch {
     return { ok: false, reason: 'unreadable recording header' };
   }
+}
+
+/**
+ * Decodes the whole records at the start of `bytes` (which follow the header line, or a previous
+ * call's `consumed`), for readers that take a file in pieces. A record of an unknown kind is
+ * skipped and counted; a record cut off at the end is left for the next piece (not in `consumed`).
+ */
+export function decodeRecords(bytes: Uint8Array): {
+  records: RecordingRecord[];
+  consumed: number;
+  skippedBytes: number;
+} {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const records: RecordingRecord[] = [];
   let skippedBytes = 0;
-  let offset = newline + 1;
+  let offset = 0;
   while (offset + RECORD_HEADER_BYTES <= bytes.byteLength) {
     const length = view.getUint32(offset);
     const end = offset + RECORD_HEADER_BYTES + length;
@@ -127,6 +143,26 @@ export function decodeRecording(input: ArrayBuffer | ArrayBufferView): Recording
     }
     offset = end;
   }
-  skippedBytes += bytes.byteLength - offset;
-  return { ok: true, header, records, skippedBytes };
+  return { records, consumed: offset, skippedBytes };
+}
+
+/**
+ * Decodes a whole recording. Never throws: a bad header is `{ok: false}`; a truncated tail or a
+ * record of an unknown kind is skipped and counted in `skippedBytes`.
+ */
+export function decodeRecording(input: ArrayBuffer | ArrayBufferView): RecordingDecodeResult {
+  const bytes =
+    input instanceof ArrayBuffer
+      ? new Uint8Array(input)
+      : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  const header = decodeRecordingHeader(bytes);
+  if (!header.ok) return header;
+  const body = bytes.subarray(header.length);
+  const { records, consumed, skippedBytes } = decodeRecords(body);
+  return {
+    ok: true,
+    header: header.header,
+    records,
+    skippedBytes: skippedBytes + body.byteLength - consumed,
+  };
 }

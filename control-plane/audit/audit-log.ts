@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { auditEvents, operators, sessions } from '../db/schema.ts';
+import { auditEvents, auditHead, operators, sessions } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
+import { bodyHashOf, GENESIS_HASH, linkHashOf } from './chain.ts';
 
 export type ActorType = (typeof auditEvents.$inferInsert)['actorType'];
 
@@ -30,8 +31,11 @@ export interface AuditLog {
   readonly failures: number;
 }
 
-/** Writes audit events to the database and mirrors them to the structured log. */
-export function createAuditLog(db: Database, logger: Logger): AuditLog {
+/**
+ * Writes audit events to the database as a hash chain (README, "Audit trail") and mirrors them to the
+ * structured log. Reads the chain's head once; this process's writes then go through one queue.
+ */
+export async function createAuditLog(db: Database, logger: Logger): Promise<AuditLog> {
   const organisationOf = async (entry: AuditEntry): Promise<string | null> => {
     if (entry.organisationId !== undefined) return entry.organisationId;
     if (entry.sessionId) {
@@ -55,18 +59,48 @@ export function createAuditLog(db: Database, logger: Logger): AuditLog {
     return row?.org ?? null;
   };
 
-  const write = async (entry: AuditEntry) => {
-    const row = {
-      organisationId: await organisationOf(entry),
-      at: new Date(),
-      actorType: entry.actorType,
-      actorId: entry.actorId ?? null,
-      action: entry.action,
-      sessionId: entry.sessionId ?? null,
-      address: entry.address ?? null,
-      details: entry.details ?? null,
-    };
-    await db.insert(auditEvents).values(row);
+  /** The event's row as the database will give it back, so the hash written is the hash re-computed. */
+  const rowOf = async (entry: AuditEntry, at: Date) => ({
+    organisationId: await organisationOf(entry),
+    at,
+    actorType: entry.actorType,
+    actorId: entry.actorId ?? null,
+    action: entry.action,
+    sessionId: entry.sessionId ?? null,
+    address: entry.address ?? null,
+    details: entry.details ? (JSON.parse(JSON.stringify(entry.details)) as Record<string, unknown>) : null,
+  });
+  type Row = Awaited<ReturnType<typeof rowOf>>;
+
+  /**
+   * Appends one link: the row and the moved head in one batch (one short write transaction on one
+   * connection, never held across an await), so a failure leaves both as they were.
+   */
+  const append = async (row: Row) => {
+    const seq = head.seq + 1;
+    const prevHash = head.hash;
+    const hash = linkHashOf(seq, prevHash, bodyHashOf({ ...row, at: row.at.getTime() }));
+    await db.batch([
+      db.insert(auditEvents).values({ ...row, seq, prevHash, hash }),
+      db
+        .insert(auditHead)
+        .values({ id: 1, seq, hash })
+        .onConflictDoUpdate({ target: auditHead.id, set: { seq, hash } }),
+    ]);
+    head = { seq, hash };
+  };
+
+  const write = async (entry: AuditEntry, row: Row) => {
+    try {
+      await append(row);
+    } catch (error) {
+      // Another control plane sharing the database may have moved the head (the unique seq refused
+      // this link): continue from the stored head once. Any other failure leaves the head unchanged.
+      const stored = await storedHead(db);
+      if (stored.seq === head.seq && stored.hash === head.hash) throw error;
+      head = stored;
+      await append(row);
+    }
     logger.info(
       {
         audit: entry.action,
@@ -79,21 +113,36 @@ export function createAuditLog(db: Database, logger: Logger): AuditLog {
     );
   };
 
+  let head = await storedHead(db);
   let failures = 0;
+  // One link at a time, in call order: each needs the one before it. Rows are prepared (their
+  // organisation looked up) as they come, outside the queue.
+  let queue: Promise<void> = Promise.resolve();
   return {
-    async record(entry) {
-      try {
-        await write(entry);
-      } catch (error) {
-        failures++;
-        logger.error(
-          { err: error, audit: entry.action, sessionId: entry.sessionId, failures },
-          'could not write an audit event',
-        );
-      }
+    record(entry) {
+      const at = new Date();
+      const row = Promise.resolve().then(() => rowOf(entry, at));
+      // Settled before the next link starts, so nothing this returns ever rejects.
+      row.catch(() => undefined);
+      queue = queue
+        .then(async () => write(entry, await row))
+        .catch((error: unknown) => {
+          failures++;
+          logger.error(
+            { err: error, audit: entry.action, sessionId: entry.sessionId, failures },
+            'could not write an audit event',
+          );
+        });
+      return queue;
     },
     get failures() {
       return failures;
     },
   };
+}
+
+/** The chain's newest link as stored; the genesis when the chain is empty. */
+async function storedHead(db: Database): Promise<{ seq: number; hash: string }> {
+  const [row] = await db.select().from(auditHead).where(eq(auditHead.id, 1));
+  return row ? { seq: row.seq, hash: row.hash } : { seq: 0, hash: GENESIS_HASH };
 }

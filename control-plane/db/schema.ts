@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { SESSION_STATUSES } from '../../protocol/api/sessions.ts';
 import type { Permissions } from '../../protocol/permissions.ts';
 import { type Policy, ROLES } from '../../protocol/policy.ts';
@@ -152,12 +152,24 @@ export const auditEvents = sqliteTable(
     organisationId: text('organisation_id'),
     address: text('address'),
     details: text('details', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** Position in the hash chain (README, "Audit trail"); null on rows written before the chain. */
+    seq: integer('seq'),
+    prevHash: text('prev_hash'),
+    hash: text('hash'),
   },
   (table) => [
     index('audit_events_session_idx').on(table.sessionId),
     index('audit_events_at_idx').on(table.at),
+    uniqueIndex('audit_events_seq_idx').on(table.seq),
   ],
 );
+
+/** The newest link of the audit chain, one row: deleting the chain's tail makes it disagree. */
+export const auditHead = sqliteTable('audit_head', {
+  id: integer('id').primaryKey(),
+  seq: integer('seq').notNull(),
+  hash: text('hash').notNull(),
+});
 
 /** Ed25519 signing keys; the newest unretired key signs, every unretired key verifies. */
 export const signingKeys = sqliteTable('signing_keys', {

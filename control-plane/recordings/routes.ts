@@ -1,5 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createRoute } from '@hono/zod-openapi';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
@@ -8,6 +10,9 @@ import type { Principal } from '../http/app-env.ts';
 import { authenticated, createApi, idParam, json, problems, z } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
+import { ASCIICAST_MEDIA_TYPE, asciicastLines } from './export-asciicast.ts';
+import { exportMp4, Mp4ExportError } from './export-mp4.ts';
+import { openRecording } from './recording-reader.ts';
 import type { RecordingRow } from './recordings.ts';
 
 const recordingSchema = z
@@ -56,6 +61,42 @@ const routes = {
         content: { 'application/octet-stream': { schema: binary } },
       },
       ...problems(401, 403, 404, 416),
+    },
+  }),
+  export: createRoute({
+    method: 'get',
+    path: '/sessions/{id}/recording/export',
+    tags: ['recordings'],
+    summary: "Export a session's recording in a format other players read",
+    description:
+      '`format=mp4`: the video as MP4 (H.264 remuxed by ffmpeg with `-c copy`, never re-encoded). ' +
+      "`format=asciicast`: one shell's output as an asciicast v2 file (asciinema), the shell on `channel` " +
+      'or else the first one opened. The same access as playing the recording; audited as `recording.export`.',
+    security: authenticated,
+    request: {
+      params: idParam,
+      query: z.object({
+        format: z.enum(['mp4', 'asciicast']),
+        channel: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 32 - 1)
+          .optional()
+          .openapi({
+            description: "asciicast: the shell's channel (the `shell.open` event's `details.channel`)",
+          }),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'The exported file',
+        content: {
+          'video/mp4': { schema: binary },
+          [ASCIICAST_MEDIA_TYPE]: { schema: z.string() },
+        },
+      },
+      ...problems(400, 401, 403, 404, 503),
     },
   }),
 };
@@ -156,6 +197,95 @@ export function recordingRoutes(services: Services) {
     if (size === 0) return new Response(null, { status, headers });
     const stream = createReadStream(services.recordings.path(recording.fileName), { start, end });
     return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, { status, headers });
+  });
+
+  app.openapi({ ...routes.export, middleware: [requireScope('sessions:read')] }, async (c) => {
+    const principal = c.get('principal');
+    const recording = await visibleRecording(principal, c.req.valid('param').id);
+    const { format, channel } = c.req.valid('query');
+    const path = services.recordings.path(recording.fileName);
+    await sizeOf(recording);
+    const audit = () =>
+      services.audit.record({
+        ...auditActor(principal),
+        action: 'recording.export',
+        sessionId: recording.sessionId,
+        address: c.get('address'),
+        details: channel === undefined ? { format } : { format, channel },
+      });
+    const name = recording.fileName.replace(/\.llrec$/, '');
+    const { header, records, close } = await openRecording(path).catch((error: unknown) => {
+      throw new ApiError(404, 'NOT_FOUND', "This session's recording file is unreadable.", { cause: error });
+    });
+
+    if (format === 'asciicast') {
+      const lines = asciicastLines(header, records, channel)[Symbol.asyncIterator]();
+      const first = await lines.next();
+      if (first.done) {
+        await close();
+        throw new ApiError(
+          404,
+          'NOT_FOUND',
+          channel === undefined
+            ? 'This recording has no shell.'
+            : `This recording has no shell on channel ${channel}.`,
+        );
+      }
+      await audit();
+      const encoder = new TextEncoder();
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(encoder.encode(first.value));
+        },
+        async pull(controller) {
+          const next = await lines.next();
+          if (next.done) controller.close();
+          else controller.enqueue(encoder.encode(next.value));
+        },
+        async cancel() {
+          await lines.return?.(undefined);
+        },
+      });
+      // The typed responses take one JSON document; this is a file of JSON lines.
+      return new Response(body, {
+        status: 200,
+        headers: {
+          'Content-Type': `${ASCIICAST_MEDIA_TYPE}; charset=utf-8`,
+          'Content-Disposition': `attachment; filename="${name}${channel === undefined ? '' : `-${channel}`}.cast"`,
+          'Cache-Control': 'no-store',
+        },
+      }) as never;
+    }
+
+    // MP4 needs a seekable output (its index goes first, for players that stream it): a file deleted
+    // once sent.
+    const dir = await mkdtemp(join(tmpdir(), 'lifeline-export-'));
+    const output = join(dir, `${name}.mp4`);
+    try {
+      await exportMp4(records, output);
+    } catch (error) {
+      await close();
+      await rm(dir, { recursive: true, force: true });
+      if (error instanceof Mp4ExportError) {
+        if (error.kind === 'no-video') throw new ApiError(404, 'NOT_FOUND', error.message);
+        if (error.kind === 'no-ffmpeg')
+          throw new ApiError(503, 'NOT_SUPPORTED', error.message, { cause: error });
+      }
+      throw error;
+    }
+    await close();
+    await audit();
+    const stream = createReadStream(output);
+    stream.once('close', () => void rm(dir, { recursive: true, force: true }));
+    return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, {
+      status: 200,
+      headers: {
+        'Content-Type': 'video/mp4',
+        'Content-Length': String((await stat(output)).size),
+        'Content-Disposition': `attachment; filename="${name}.mp4"`,
+        'Cache-Control': 'no-store',
+      },
+    }) as never;
   });
 
   return app;

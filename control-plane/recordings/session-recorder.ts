@@ -100,6 +100,14 @@ export class SessionRecorder {
     this.enqueue(record);
   }
 
+  /** Records a terminal's output: the agent's shell-data frame as it was sent (kind `shell`). */
+  shell(frame: Uint8Array): void {
+    if (!this.recording) return;
+    const record = encodeRecord(this.now(), 'shell', frame);
+    if (this.queuedBytes + record.byteLength > MAX_QUEUED_BYTES) return;
+    this.enqueue(record);
+  }
+
   /** Records an event of the session (what the relay audits), e.g. `event('shell.open', {channel})`. */
   event(action: string, details?: Record<string, unknown>): void {
     this.json('event', details ? { action, details } : { action });

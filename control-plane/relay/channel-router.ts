@@ -5,6 +5,7 @@ import {
   encodeControl,
   type MessageOf,
   maskCommand,
+  ShellStream,
   slotOf,
 } from '../../protocol/index.ts';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.ts';
@@ -173,13 +174,31 @@ export class ChannelRouter {
       this.options.unrouted();
       return;
     }
+    // A terminal's output is part of a recording (exported as asciicast); commands' output is not.
+    if (decoded.frame.kind === 'shell' && decoded.frame.stream === ShellStream.terminal)
+      session.recorder?.shell(data);
     sendBounded(side.peer, data);
   }
 
   private auditRequest(session: LiveSession, side: OperatorSide, message: OperatorChannelMessage): void {
     switch (message.type) {
       case 'shell-open':
-        this.record(session, side, 'shell.open', { channel: message.channel });
+        // The size is for the recording's terminal (asciicast export), not for the audit log.
+        this.record(
+          session,
+          side,
+          'shell.open',
+          { channel: message.channel },
+          { cols: message.cols, rows: message.rows },
+        );
+        return;
+      case 'shell-resize':
+        // For the recording's terminal size (asciicast export); not an audited action.
+        session.recorder?.event('shell.resize', {
+          channel: message.channel,
+          cols: message.cols,
+          rows: message.rows,
+        });
         return;
       case 'exec': {
         // Kept, stored and shown with its secrets masked (protocol/mask-command.ts); masked before it
@@ -237,8 +256,9 @@ export class ChannelRouter {
     side: OperatorSide,
     action: string,
     details: AuditEntry['details'],
+    recordedOnly?: Record<string, unknown>,
   ): void {
-    session.recorder?.event(action, { operatorId: side.operatorId, ...details });
+    session.recorder?.event(action, { operatorId: side.operatorId, ...details, ...recordedOnly });
     this.options.audit
       .record({
         ...side.actor,

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { verifyExport } from '../../control-plane/audit/verify.ts';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, loginCookie } from '../support/control-plane.ts';
 import { api, createOperator, screenshot, signIn, useRealConsole } from './real-console.ts';
 
@@ -71,6 +73,21 @@ describe('administration in the console', () => {
         await page.waitForSelector('body[data-view=dashboard]');
       }
     }
+  });
+
+  it('an auditor downloads the audit trail for verification from the audit page, and it verifies; a manager has no such button', async () => {
+    const page = await consoleAs('audrey', PASSWORD);
+    await page.click('[data-testid=nav-audit]');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-testid=audit-export]'),
+    ]);
+    const verdict = await verifyExport(readFileSync(await download.path(), 'utf8'), ui.cp.services.keys.jwks);
+    assert.equal(verdict.ok, true, JSON.stringify(verdict));
+    const manager = await consoleAs('mo', PASSWORD);
+    await manager.click('[data-testid=nav-audit]');
+    await manager.waitForSelector('[data-testid=audit-filter]');
+    assert.equal(await manager.locator('[data-testid=audit-export]').count(), 0);
   });
 
   it('creates a device group, renames it and changes its policy; the audit log shows before and after', async () => {

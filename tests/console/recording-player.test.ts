@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { ALL_PERMISSIONS, DEFAULT_POLICY, encodeVideo } from '../../protocol/index.ts';
+import {
+  ALL_PERMISSIONS,
+  DEFAULT_POLICY,
+  encodeShellData,
+  encodeVideo,
+  type Permissions,
+  ShellStream,
+} from '../../protocol/index.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { api, type ConsolePage, launchConsoleBrowser, openConsole, signIn } from './real-console.ts';
@@ -14,6 +22,7 @@ const HEIGHT = 48;
 /** Between the red part and the blue part of the recording, in milliseconds. */
 const PAUSE_MS = 1500;
 const AUD = [0, 0, 0, 1, 9];
+const SHELL_OUTPUT = '$ uptime\r\n 10:00:00 up 1 day\r\n';
 
 /** A solid colour encoded with libx264 as the agent would send it, split into access units. */
 function solidColour(colour: string, frames: number): { keyframe: boolean; data: Uint8Array }[] {
@@ -107,6 +116,18 @@ describe('the console plays a session recording', () => {
     await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
     await send(solidColour('blue', 5));
     await operator.until(() => operator.videos().length === 10, 'the blue frames');
+    // A shell, for the asciicast export.
+    const channel = (operator.messages('welcome')[0] as { slot: number }).slot * 65_536 + 1;
+    operator.send({ type: 'shell-open', channel, cols: 80, rows: 24 });
+    await agent.next('shell-open');
+    await agent.sendBytes(
+      encodeShellData({
+        channel,
+        stream: ShellStream.terminal,
+        data: new TextEncoder().encode(SHELL_OUTPUT),
+      }),
+    );
+    await operator.until(() => operator.shellData().length === 1, 'the shell output');
     operator.send({ type: 'end', reason: 'operator-ended' });
     await agent.next('end');
     await agent.close();
@@ -197,5 +218,42 @@ describe('the console plays a session recording', () => {
     );
     assert.equal(audit.items.length, 1, 'opening the player is one audited viewing');
     assert.deepEqual(view.problems, [], 'no page errors and no Content-Security-Policy violations');
+  });
+
+  it("the player's export buttons download the video as MP4 and the shell as asciicast", async () => {
+    const exporting = await openConsole(browser, cp);
+    try {
+      const { page } = exporting;
+      await signIn(page, cp);
+      await page.click('[data-testid=sessions-filter-ended]');
+      await page
+        .locator(`[data-testid=session-row][data-id="${sessionId}"] [data-testid=session-recording]`)
+        .click();
+      await page.waitForSelector('[data-testid=recording-player][data-state=ready]');
+      const download = async (testId: string) => {
+        const [file] = await Promise.all([
+          page.waitForEvent('download'),
+          page.click(`[data-testid=${testId}]`),
+        ]);
+        return { name: file.suggestedFilename(), path: await file.path() };
+      };
+      const mp4 = await download('recording-export-mp4');
+      assert.equal(mp4.name, `${sessionId}.mp4`);
+      const probe = spawnSync('ffprobe', [
+        ...['-v', 'error', '-select_streams', 'v:0', '-count_packets'],
+        ...['-show_entries', 'stream=codec_name,nb_read_packets', '-of', 'csv=p=0', mp4.path],
+      ]);
+      assert.equal(probe.stdout.toString().trim(), 'h264,10', 'every recorded frame, as H.264');
+      const cast = await download('recording-export-asciicast');
+      const [header, ...events] = readFileSync(cast.path, 'utf8').trim().split('\n');
+      assert.equal(JSON.parse(header!).version, 2);
+      assert.deepEqual(
+        events.map((line) => (JSON.parse(line) as unknown[])[2]),
+        [SHELL_OUTPUT],
+      );
+      assert.deepEqual(exporting.problems, []);
+    } finally {
+      await exporting.context.close();
+    }
   });
 });

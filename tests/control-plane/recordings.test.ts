@@ -1,12 +1,24 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { AccessUnitSplitter, nalUnits } from '../../agent/media/annexb.ts';
 import { SessionRecorder } from '../../control-plane/recordings/session-recorder.ts';
 import { RECORDING_FAILED_MESSAGE, Relay } from '../../control-plane/relay/relay.ts';
 import { sweepOnce } from '../../control-plane/sessions/housekeeping.ts';
-import { ALL_PERMISSIONS, DEFAULT_POLICY, encodeVideo, type Policy } from '../../protocol/index.ts';
+import {
+  ALL_PERMISSIONS,
+  DEFAULT_POLICY,
+  decodeFrame,
+  encodeShellData,
+  encodeVideo,
+  type Permissions,
+  type Policy,
+  ShellStream,
+} from '../../protocol/index.ts';
 import { decodeRecording, type RecordingRecord, recordJson } from '../../protocol/recording.ts';
 import {
   type ApiClient,
@@ -14,6 +26,7 @@ import {
   apiClient,
   assertProblem,
   type Credentials,
+  createOperator,
   expectJson,
   freshAddress,
   type GroupView,
@@ -21,6 +34,7 @@ import {
   type SessionView,
 } from '../support/api.ts';
 import { loginCookie, startControlPlane } from '../support/control-plane.ts';
+import { encodeTestPattern, FRAMES } from '../support/h264-stream.ts';
 import { RelayClient } from './relay-client.ts';
 
 const RECORDED: Policy = { ...DEFAULT_POLICY, recordingMandatory: true };
@@ -306,6 +320,221 @@ describe('session recording', () => {
     await sweepOnce(services.store, services.audit, services.logger, retention, Date.now() + 31 * DAY_MS);
     assert.equal(existsSync(path), false, 'the file is deleted');
     await assertProblem(await api.get(`/api/sessions/${grant.sessionId}/recording`, admin), 404, 'NOT_FOUND');
+  });
+});
+
+describe('recording export', () => {
+  let h: Awaited<ReturnType<typeof harness>>;
+
+  before(async () => {
+    h = await harness();
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  /** The recording file's records of one kind, decoded. */
+  const recordsOf = (sessionId: string, kind: RecordingRecord['kind']) => {
+    const decoded = decodeRecording(readFileSync(join(h.cp.dataDir, 'recordings', `${sessionId}.llrec`)));
+    assert.ok(decoded.ok);
+    return decoded.records.filter((record) => record.kind === kind);
+  };
+
+  it('the video exports as an MP4 that ffprobe reads as H.264 with every recorded frame, the packets unchanged', async () => {
+    const { agent, operator, grant } = await h.pair(RECORDED);
+    agent.send({ type: 'video-config', codec: 'avc1.42C00D', width: 320, height: 240, framerate: 30 });
+    await operator.next('video-config');
+    const units = new AccessUnitSplitter().push(
+      encodeTestPattern('h264', 'repeat-headers=1:aud=1:scenecut=0'),
+    );
+    assert.ok(units.length >= FRAMES - 1, 'the test pattern splits into pictures');
+    for (const [sequence, unit] of units.entries()) {
+      await agent.sendBytes(encodeVideo({ ...unit, sequence, captureTime: Date.now() }));
+      // Frames a few milliseconds apart, as a screen sends them.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await operator.until(() => operator.videos().length === units.length, 'every frame');
+    operator.send({ type: 'end', reason: 'operator-ended' });
+    await h.waitUntilEnded(grant.sessionId);
+    const view = await h.finishedRecording(grant.sessionId);
+    assert.equal(view.frames, units.length);
+
+    const response = await h.api.get(`/api/sessions/${grant.sessionId}/recording/export?format=mp4`, h.admin);
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.equal(response.headers.get('content-type'), 'video/mp4');
+    const file = join(h.cp.dataDir, 'export.mp4');
+    writeFileSync(file, new Uint8Array(await response.arrayBuffer()));
+    const probe = JSON.parse(
+      execFileSync('ffprobe', [
+        ...['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_data_hash', 'SHA256'],
+        ...['-show_entries', 'stream=codec_name,width,height,nb_read_packets,duration:packet=data_hash'],
+        ...['-of', 'json', file],
+      ]).toString(),
+    ) as {
+      streams: {
+        codec_name: string;
+        width: number;
+        height: number;
+        nb_read_packets: string;
+        duration: string;
+      }[];
+      packets: { data_hash: string }[];
+    };
+    const [stream] = probe.streams;
+    assert.ok(stream);
+    assert.equal(stream.codec_name, 'h264');
+    assert.deepEqual([stream.width, stream.height], [320, 240]);
+    assert.equal(Number(stream.nb_read_packets), view.frames, 'one sample per recorded frame');
+    const videos = recordsOf(grant.sessionId, 'video');
+    const span = (videos.at(-1)!.at - videos[0]!.at) / 1000;
+    assert.ok(
+      Math.abs(Number(stream.duration) - span) < 0.1,
+      `the MP4 lasts as long as the recording's video (${stream.duration} s, ${span} s)`,
+    );
+    // MP4 stores NAL units behind their length instead of a start code; their bytes are the same.
+    const expected = videos.map((record) => {
+      const decoded = decodeFrame(record.payload);
+      assert.ok(decoded.ok && decoded.frame.kind === 'video');
+      const { data } = decoded.frame;
+      const hash = createHash('sha256');
+      for (const nal of nalUnits(data)) {
+        const length = Buffer.alloc(4);
+        length.writeUInt32BE(nal.end - nal.start);
+        hash.update(length).update(data.subarray(nal.start, nal.end));
+      }
+      return `SHA256:${hash.digest('hex')}`;
+    });
+    assert.deepEqual(
+      probe.packets.map((packet) => packet.data_hash),
+      expected,
+      'no re-encode',
+    );
+    const audit = await expectJson<Page<AuditEvent>>(
+      await h.api.get(`/api/audit-events?sessionId=${grant.sessionId}&action=recording.export`, h.admin),
+      200,
+    );
+    assert.deepEqual(
+      audit.items.map((event) => event.details),
+      [{ format: 'mp4' }],
+    );
+  });
+
+  it("a shell's output exports as asciicast v2: the header, then its output and resizes in order, the bytes unchanged", async () => {
+    const { agent, operator, grant } = await h.pair(RECORDED);
+    const slot = (operator.messages('welcome')[0] as { slot: number }).slot;
+    const channel = slot * 65_536 + 1;
+    const command = slot * 65_536 + 2;
+    operator.send({ type: 'shell-open', channel, cols: 100, rows: 30 });
+    await agent.next('shell-open');
+    const encoder = new TextEncoder();
+    const euro = encoder.encode('€');
+    const outputs = [
+      encoder.encode('$ ls\r\n\u001b[1;34mdocs\u001b[0m  notes.txt\r\n'),
+      // A character split across two frames.
+      Uint8Array.of(...encoder.encode('price: '), euro[0]!),
+      Uint8Array.of(euro[1]!, euro[2]!, ...encoder.encode('5\r\n')),
+    ];
+    const send = async (data: Uint8Array, on = channel, stream: number = ShellStream.terminal) => {
+      const before = operator.shellData().length;
+      await agent.sendBytes(encodeShellData({ channel: on, stream, data }));
+      await operator.until(() => operator.shellData().length === before + 1, 'the output');
+    };
+    await send(outputs[0]!);
+    await send(outputs[1]!);
+    operator.send({ type: 'shell-resize', channel, cols: 120, rows: 40 });
+    await agent.next('shell-resize');
+    await send(outputs[2]!);
+    // A command's output is not a terminal's: not in the recording.
+    await send(encoder.encode('not a terminal\n'), command, ShellStream.stdout);
+    operator.send({ type: 'end', reason: 'operator-ended' });
+    await h.waitUntilEnded(grant.sessionId);
+    await h.finishedRecording(grant.sessionId);
+
+    const response = await h.api.get(
+      `/api/sessions/${grant.sessionId}/recording/export?format=asciicast`,
+      h.admin,
+    );
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.match(response.headers.get('content-type') ?? '', /^application\/x-asciicast/);
+    const lines = (await response.text())
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as unknown);
+    const [header, ...events] = lines as [
+      { version: unknown; width: unknown; height: unknown; timestamp: unknown },
+      ...[number, string, string][],
+    ];
+    assert.equal(header.version, 2);
+    assert.equal(header.width, 100);
+    assert.equal(header.height, 30);
+    assert.equal(typeof header.timestamp, 'number');
+    assert.deepEqual(
+      events.map(([, code]) => code),
+      ['o', 'o', 'r', 'o'],
+    );
+    assert.equal(events[2]![2], '120x40');
+    const times = events.map(([at]) => at);
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+      'events in order',
+    );
+    const output = Buffer.from(
+      events
+        .filter(([, code]) => code === 'o')
+        .map(([, , text]) => text)
+        .join(''),
+    );
+    assert.deepEqual(output, Buffer.concat(outputs), "the shell's output bytes");
+
+    const byChannel = await h.api.get(
+      `/api/sessions/${grant.sessionId}/recording/export?format=asciicast&channel=${channel}`,
+      h.admin,
+    );
+    assert.equal(byChannel.status, 200);
+    await byChannel.body?.cancel();
+    await assertProblem(
+      await h.api.get(
+        `/api/sessions/${grant.sessionId}/recording/export?format=asciicast&channel=${command}`,
+        h.admin,
+      ),
+      404,
+      'NOT_FOUND',
+    );
+    await assertProblem(
+      await h.api.get(`/api/sessions/${grant.sessionId}/recording/export?format=mp4`, h.admin),
+      404,
+      'NOT_FOUND',
+    );
+    await assertProblem(
+      await h.api.get(`/api/sessions/${grant.sessionId}/recording/export?format=webm`, h.admin),
+      400,
+      'VALIDATION_FAILED',
+    );
+  });
+
+  it('an export is refused to whom may not play the recording', async () => {
+    const { operator, grant } = await h.pair(RECORDED);
+    operator.send({ type: 'end', reason: 'operator-ended' });
+    await h.waitUntilEnded(grant.sessionId);
+    await h.finishedRecording(grant.sessionId);
+    const url = `/api/sessions/${grant.sessionId}/recording/export?format=asciicast`;
+    const other = await expectJson<{ id: string }>(
+      await h.api.post('/api/organisations', h.admin, { name: 'elsewhere' }),
+      201,
+    );
+    const outsider = await createOperator(h.api, h.admin, {
+      username: 'outsider',
+      role: 'technician',
+      organisationId: other.id,
+    });
+    await assertProblem(await h.api.get(url, { cookie: outsider.cookie }), 404, 'SESSION_NOT_FOUND');
+    await assertProblem(
+      await h.api.get(`/api/sessions/${grant.sessionId}/recording/content`, { cookie: outsider.cookie }),
+      404,
+      'SESSION_NOT_FOUND',
+    );
+    await assertProblem(await h.api.get(url, undefined), 401, 'UNAUTHENTICATED');
   });
 });
 

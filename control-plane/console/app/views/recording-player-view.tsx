@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { decodeRecording } from '../../../../protocol/recording.ts';
+import { decodeRecording, type RecordingRecord, recordJson } from '../../../../protocol/recording.ts';
 import { RecordingPlayer, type TrackItem, trackItemOf } from '../media/recording-player.ts';
 
 export interface RecordingPlayerViewProps {
@@ -15,6 +15,23 @@ function position(ms: number): string {
 
 type LoadState = { state: 'loading' } | { state: 'failed'; message: string } | { state: 'ready' };
 
+/** What a recording can be exported as: its video (MP4), and each shell opened in it (asciicast). */
+interface Exports {
+  video: boolean;
+  shells: number[];
+}
+
+function exportsOf(records: readonly RecordingRecord[]): Exports {
+  const shells = new Set<number>();
+  for (const record of records) {
+    if (record.kind !== 'event') continue;
+    const value = recordJson(record) as { action?: unknown; details?: { channel?: unknown } } | undefined;
+    if (value?.action === 'shell.open' && typeof value.details?.channel === 'number')
+      shells.add(value.details.channel);
+  }
+  return { video: records.some((record) => record.kind === 'video'), shells: [...shells] };
+}
+
 /**
  * Plays a session's recording: the screen on a canvas (play, pause, a time slider) and the chat and
  * events beside it with their times. Fetching the file is audited by the server as a viewing.
@@ -27,6 +44,8 @@ export function RecordingPlayerView({ sessionId, onClose }: RecordingPlayerViewP
   const [duration, setDuration] = useState(0);
   const [playing, setPlaying] = useState(false);
   const [track, setTrack] = useState<TrackItem[]>([]);
+  const [exports, setExports] = useState<Exports>({ video: false, shells: [] });
+  const exportUrl = `/api/sessions/${encodeURIComponent(sessionId)}/recording/export`;
 
   useEffect(() => {
     const abort = new AbortController();
@@ -46,6 +65,7 @@ export function RecordingPlayerView({ sessionId, onClose }: RecordingPlayerViewP
       });
       playerRef.current = player;
       setTrack(decoded.records.flatMap((record) => trackItemOf(record) ?? []));
+      setExports(exportsOf(decoded.records));
       setDuration(player.duration);
       setLoad({ state: 'ready' });
       player.seek(0);
@@ -73,6 +93,33 @@ export function RecordingPlayerView({ sessionId, onClose }: RecordingPlayerViewP
       <div class="recording-player__panel">
         <div class="recording-player__head">
           <strong>Recording of session {sessionId.slice(0, 8)}</strong>
+          {load.state === 'ready' && (
+            <span class="recording-player__exports">
+              {exports.video && (
+                <a
+                  class="btn btn--ghost btn--small"
+                  href={`${exportUrl}?format=mp4`}
+                  download
+                  data-testid="recording-export-mp4"
+                  title="The video as MP4, for any video player (audited)"
+                >
+                  Export MP4
+                </a>
+              )}
+              {exports.shells.map((channel, index) => (
+                <a
+                  key={channel}
+                  class="btn btn--ghost btn--small"
+                  href={`${exportUrl}?format=asciicast&channel=${channel}`}
+                  download
+                  data-testid="recording-export-asciicast"
+                  title="This shell's output as an asciicast file, for asciinema (audited)"
+                >
+                  Export shell {index + 1} (asciicast)
+                </a>
+              ))}
+            </span>
+          )}
           <button
             type="button"
             class="btn btn--ghost btn--small"

@@ -91,6 +91,20 @@ export function AuditPage({ identity, initialSessionId, initialAction }: AuditPa
       <PageHeader
         title="Audit log"
         lead="Every privileged action: sign-ins, sessions, consent, policy and account changes, API token use."
+        actions={
+          // The hash-chained trail with its signed head, for `npm run audit:verify` (README, "Audit trail").
+          (identity.operator.role === 'admin' || identity.operator.role === 'auditor') && (
+            <a
+              class="btn btn--secondary"
+              href="/api/audit-events/export"
+              download="audit-trail.jsonl"
+              data-testid="audit-export"
+              title="Every event, hash-chained, with the server's signed head: check it with npm run audit:verify"
+            >
+              Export for verification
+            </a>
+          )
+        }
       />
       <form class="card filter-bar" onSubmit={apply} noValidate data-testid="audit-filter">
         <label class="field">

@@ -30,4 +30,7 @@ export const KNOWN_ACTIONS = [
   'organisation.create',
   'token.create',
   'token.revoke',
+  'audit.export',
+  'recording.view',
+  'recording.export',
 ] as const;
