@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, isNotNull, isNull, like, type SQL } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import { type DeviceReport, inertDeviceText } from '../../protocol/index.ts';
 import type { Database } from '../db/client.ts';
 import { type DeviceRemoval, devices } from '../db/schema.ts';
@@ -78,7 +78,7 @@ export class DeviceStore {
     const conditions: (SQL | undefined)[] = [
       filter.organisationId ? eq(devices.organisationId, filter.organisationId) : undefined,
       filter.groupId ? eq(devices.deviceGroupId, filter.groupId) : undefined,
-      filter.search ? like(devices.hostname, likePattern(filter.search)) : undefined,
+      filter.search ? sql`${devices.hostname} LIKE ${likePattern(filter.search)} ESCAPE '\\'` : undefined,
       filter.status === 'removed' ? isNotNull(devices.removedAt) : isNull(devices.removedAt),
       filter.status === 'online' ? isNotNull(devices.connectedNode) : undefined,
       filter.status === 'offline' ? isNull(devices.connectedNode) : undefined,
