@@ -5,10 +5,12 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import type { Browser } from 'playwright-core';
 import { signDeviceToken } from '../../agent/device/device-key.ts';
 import { installLayout } from '../../agent/device/layout.ts';
 import { EXIT_IDENTITY_REFUSED } from '../../agent/device/systemd-unit.ts';
 import { CloseCode } from '../../protocol/index.ts';
+import { type ConsolePage, launchConsoleBrowser, openConsole, signIn } from '../console/real-console.ts';
 import type { Credentials } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
@@ -70,7 +72,14 @@ describe('the resident agent as a systemd service', { timeout: 300_000 }, () => 
   let groupId: string;
   let key: string;
   let service: Spawned | undefined;
+  let browser: Browser;
+  let view: ConsolePage;
   const api = () => devicesApi(cp, admin);
+
+  /** The status the console's Devices page shows for the device, waiting until it says `status`. */
+  async function consoleShows(status: string): Promise<void> {
+    await view.page.waitForSelector(`[data-testid=device-row][data-status=${status}]`, { timeout: 30_000 });
+  }
 
   before(async () => {
     // One-second pings: a silent device is cut within three (the default is ten seconds each).
@@ -80,10 +89,13 @@ describe('the resident agent as a systemd service', { timeout: 300_000 }, () => 
     const group = await api().createGroup('Kiosks');
     groupId = group.id;
     key = await api().issueKey(groupId);
+    browser = await launchConsoleBrowser();
+    view = await openConsole(browser, cp);
   });
 
   after(async () => {
     await service?.kill();
+    await browser?.close();
     await cp?.stop();
     rmSync(root, { recursive: true, force: true });
   });
@@ -160,6 +172,19 @@ describe('the resident agent as a systemd service', { timeout: 300_000 }, () => 
     assert.match(device.reported.os ?? '', /linux/);
     assert.ok(device.lastSeenAt, 'an online device was seen');
     assert.equal((await api().list('', { status: 'offline' })).items.length, 0);
+
+    await signIn(view.page, cp);
+    await view.page.click('[data-testid=nav-devices]');
+    await consoleShows('online');
+    const row = view.page.locator('[data-testid=device-row]');
+    assert.equal(await row.count(), 1);
+    assert.equal(await row.locator('[data-testid=device-status]').textContent(), 'online');
+    assert.equal(await row.locator('[data-testid=device-reported]').first().textContent(), hostname());
+    assert.match(
+      (await view.page.locator('[data-testid=devices]').locator('..').textContent()) ?? '',
+      /reported by the device/,
+    );
+    assert.deepEqual(view.problems, []);
   });
 
   it('a service stopped with SIGTERM leaves politely and is listed offline', async () => {
@@ -171,6 +196,8 @@ describe('the resident agent as a systemd service', { timeout: 300_000 }, () => 
     });
     assert.equal(device.status, 'offline');
     service = undefined;
+    // The page reads the list again by itself.
+    await consoleShows('offline');
   });
 
   it('a frozen service (SIGSTOP) is listed offline within the liveness bound', {

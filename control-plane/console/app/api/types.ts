@@ -93,6 +93,19 @@ export interface Page<T> {
 
 export type SessionPage = Page<SessionView>;
 
+/** An enrolled device running the resident agent; `reported` is what the device says, unverified. */
+export interface Device {
+  id: string;
+  organisationId: string;
+  groupId: string;
+  status: 'online' | 'offline' | 'removed';
+  lastSeenAt: string | null;
+  enrolledAt: string;
+  removedAt: string | null;
+  removal: 'uninstalled' | 'forgotten' | null;
+  reported: { hostname: string; os: string | null; consoleUser: string | null; agentVersion: string | null };
+}
+
 /** A device group and the policy its sessions get. */
 export interface DeviceGroup {
   id: string;
