@@ -4,8 +4,9 @@ import { throttleKey } from '../http/client-address.ts';
 import { createApi, json, jsonBody, problems, z } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
-import { tooFrequent } from '../throttle/too-frequent.ts';
+import { spendOrRefuse } from '../throttle/too-frequent.ts';
 import { isTokenError } from '../tokens/tokens.ts';
+import { removeDevice } from './remove-device.ts';
 
 /** An Ed25519 public key as a JWK, and nothing else (a private part is refused). */
 const publicKeySchema = z
@@ -56,18 +57,16 @@ const routes = {
  */
 export function enrolRoutes(services: Services) {
   const app = createApi();
-  const { store, identity, hub } = services.devices;
+  const { store, identity } = services.devices;
 
   app.openapi(routes.enrol, async (c) => {
     const address = c.get('address');
-    const verdict = services.registerThrottle.check(throttleKey(address));
-    if (!verdict.allowed) {
-      throw tooFrequent(
-        verdict.retryAfterMs,
-        (s) => `Too many enrolments from this address. Try again in ${s} s.`,
-      );
-    }
-    services.registerThrottle.fail(throttleKey(address));
+    // Enrolments share the agents' registration allowance per address.
+    spendOrRefuse(
+      services.registerThrottle,
+      throttleKey(address),
+      (s) => `Too many enrolments from this address. Try again in ${s} s.`,
+    );
     const body = c.req.valid('json');
     const group = await services.groups.byRegistrationKey(body.registrationKey);
     if (!group) {
@@ -110,16 +109,13 @@ export function enrolRoutes(services: Services) {
       if (isTokenError(error)) throw new ApiError(401, 'UNAUTHENTICATED', error.message);
       throw error;
     }
-    await store.remove(device.id, 'uninstalled');
-    hub.drop(device.id);
-    await services.audit.record({
-      actorType: 'agent',
-      actorId: device.id,
-      action: 'device.uninstall',
-      organisationId: device.organisationId,
-      address: c.get('address'),
-      details: { deviceId: device.id, hostname: device.hostname },
-    });
+    await removeDevice(
+      services,
+      device,
+      'uninstalled',
+      { actorType: 'agent', actorId: device.id },
+      c.get('address'),
+    );
     return c.body(null, 204);
   });
 

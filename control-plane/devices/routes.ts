@@ -8,6 +8,7 @@ import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import { DEVICE_STATUSES, type DeviceRow } from './device-store.ts';
 import { deviceSchema, deviceView } from './device-view.ts';
+import { removeDevice } from './remove-device.ts';
 
 const listQuery = pageQuery.extend({
   search: z.string().max(100).optional().openapi({ description: 'Part of the host name' }),
@@ -85,16 +86,8 @@ export function deviceRoutes(services: Services) {
   app.openapi({ ...routes.forget, middleware: [requireScope('devices:write')] }, async (c) => {
     const principal = c.get('principal');
     const device = await visible(principal, c.req.valid('param').id);
-    if (!(await store.remove(device.id, 'forgotten')))
+    if (!(await removeDevice(services, device, 'forgotten', auditActor(principal), c.get('address'))))
       throw new ApiError(404, 'NOT_FOUND', 'This device was removed already.');
-    hub.drop(device.id);
-    await services.audit.record({
-      ...auditActor(principal),
-      action: 'device.forget',
-      organisationId: device.organisationId,
-      address: c.get('address'),
-      details: { deviceId: device.id, hostname: device.hostname },
-    });
     return c.body(null, 204);
   });
 

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { WebSocket } from 'ws';
 import type { AppEnv } from '../http/app-env.ts';
 import { ApiError } from '../http/problem.ts';
-import { Liveness } from '../relay/liveness.ts';
+import { Liveness, watchWebSocket } from '../relay/liveness.ts';
 import type { Services } from '../services.ts';
 import type { DeviceConnection } from './device-hub.ts';
 
@@ -23,21 +23,14 @@ export function deviceHubRoute(services: Services, upgradeWebSocket: UpgradeWebS
 
   const upgrade = upgradeWebSocket((c) => {
     let connection: DeviceConnection | undefined;
-    let watched: { ping(): void; terminate(): void } | undefined;
+    let watch: ReturnType<typeof watchWebSocket> | undefined;
     const address = (c as Context<AppEnv>).get('address');
     return {
       onOpen(_event, ws) {
         const raw = ws.raw as WebSocket;
-        const socket = {
-          ping: () => raw.ping(),
-          terminate: () => {
-            services.logger.warn({ event: 'close', address }, 'device silent: connection cut');
-            raw.terminate();
-          },
-        };
-        watched = socket;
-        liveness.watch(socket);
-        raw.on('pong', () => liveness.heard(socket));
+        watch = watchWebSocket(liveness, raw, () =>
+          services.logger.warn({ event: 'close', address }, 'device silent: connection cut'),
+        );
         connection = services.devices.hub.accept({
           address,
           send: (text) => raw.send(text),
@@ -45,11 +38,11 @@ export function deviceHubRoute(services: Services, upgradeWebSocket: UpgradeWebS
         });
       },
       onMessage(event) {
-        if (watched) liveness.heard(watched);
+        watch?.heard();
         connection?.onMessage(event.data);
       },
       onClose() {
-        if (watched) liveness.forget(watched);
+        watch?.forget();
         connection?.onClose();
       },
     };

@@ -1,4 +1,5 @@
 import { WebSocket } from 'ws';
+import type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
 import type { DeviceReport } from '../../protocol/index.ts';
 import { DEVICE_HUB_PATH, decodeDeviceMessage, PROTOCOL_VERSION } from '../../protocol/index.ts';
 import {
@@ -11,18 +12,8 @@ import {
 } from '../support/api.ts';
 import type { TestControlPlane } from '../support/control-plane.ts';
 
-/** A device as `GET /api/devices` shows it. */
-export interface DeviceView {
-  id: string;
-  organisationId: string;
-  groupId: string;
-  status: 'online' | 'offline' | 'removed';
-  lastSeenAt: string | null;
-  enrolledAt: string;
-  removedAt: string | null;
-  removal: 'uninstalled' | 'forgotten' | null;
-  reported: { hostname: string; os: string | null; consoleUser: string | null; agentVersion: string | null };
-}
+/** A device as `GET /api/devices` shows it (the console's type of it). */
+export type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
 
 export const TEST_REPORT: DeviceReport = { hostname: 'kiosk-7', os: 'linux test', agentVersion: '0.1.0' };
 

@@ -5,6 +5,7 @@ import { type DeviceFilter, forgetDevice, listDevices } from '../../api/devices.
 import { listGroups } from '../../api/groups.ts';
 import { can } from '../../api/scopes.ts';
 import type { Device, DeviceGroup, Identity } from '../../api/types.ts';
+import { LoadMore } from '../common/load-more.tsx';
 import { PageHeader } from '../common/page-header.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
 import { DevicesTable } from './devices-table.tsx';
@@ -175,17 +176,7 @@ export function DevicesPage({ identity }: DevicesPageProps) {
         />
       )}
       {nextCursor && devices && (
-        <div class="list-more">
-          <button
-            type="button"
-            class="btn btn--secondary"
-            data-testid="devices-more"
-            disabled={loading}
-            onClick={() => void load(nextCursor)}
-          >
-            {loading ? 'Loading…' : 'Load more'}
-          </button>
-        </div>
+        <LoadMore loading={loading} onLoad={() => void load(nextCursor)} testId="devices-more" />
       )}
     </main>
   );
