@@ -47,6 +47,7 @@ const routes = {
     tags: ['agent'],
     summary:
       'A resident agent being uninstalled says so (Authorization: Bearer <identity token signed by the device>): the device is marked removed',
+    security: [{ deviceAuth: [] }],
     responses: { 204: { description: 'Removed' }, ...problems(401) },
   }),
 };
