@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { generateDeviceKey, signDeviceToken } from '../../agent/device/device-key.ts';
-import { deviceHello, devicesApi, TEST_REPORT } from '../devices/device-support.ts';
-import { apiClient, type Credentials, expectJson, freshAddress } from '../support/api.ts';
+import { signDeviceToken } from '../../agent/device/device-key.ts';
+import { deviceHello, devicesApi, enrolDevice, TEST_REPORT } from '../devices/device-support.ts';
+import type { Credentials } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { type ConsolePage, launchConsoleBrowser, openConsole, signIn } from './real-console.ts';
 
@@ -36,19 +36,8 @@ describe('the console Devices page', () => {
       ['db-01', 'servers'],
       ['evil\u202Etxt.exe', 'servers'],
     ];
-    for (const [hostname, group] of names) {
-      const pair = await generateDeviceKey();
-      const body = await expectJson<{ deviceId: string }>(
-        await apiClient(cp).post(
-          '/api/agent/enrol',
-          undefined,
-          { registrationKey: keys[group], publicKey: pair.publicJwk, report: { ...TEST_REPORT, hostname } },
-          { address: freshAddress() },
-        ),
-        201,
-      );
-      enrolled.set(hostname, { deviceId: body.deviceId, privateJwk: pair.privateJwk });
-    }
+    for (const [hostname, group] of names)
+      enrolled.set(hostname, await enrolDevice(cp, keys[group], { hostname }));
     const db = enrolled.get('db-01')!;
     const hello = await deviceHello(cp, await signDeviceToken(db.deviceId, db.privateJwk), {
       ...TEST_REPORT,
@@ -99,22 +88,7 @@ describe('the console Devices page', () => {
     const devices = devicesApi(cp, admin);
     const group = await devices.createGroup('Fleet');
     const key = await devices.issueKey(group.id);
-    for (let i = 0; i < 51; i++) {
-      const pair = await generateDeviceKey();
-      await expectJson(
-        await apiClient(cp).post(
-          '/api/agent/enrol',
-          undefined,
-          {
-            registrationKey: key,
-            publicKey: pair.publicJwk,
-            report: { ...TEST_REPORT, hostname: `fleet-${i}` },
-          },
-          { address: freshAddress() },
-        ),
-        201,
-      );
-    }
+    for (let i = 0; i < 51; i++) await enrolDevice(cp, key, { hostname: `fleet-${i}` });
     await view.page.reload();
     await view.page.waitForSelector('[data-testid=device-row]');
     await view.page.selectOption('[data-testid=devices-group]', { label: 'Fleet' });

@@ -1,4 +1,5 @@
 import { WebSocket } from 'ws';
+import { generateDeviceKey } from '../../agent/device/device-key.ts';
 import type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
 import type { DeviceReport } from '../../protocol/index.ts';
 import { DEVICE_HUB_PATH, decodeDeviceMessage, PROTOCOL_VERSION } from '../../protocol/index.ts';
@@ -7,6 +8,7 @@ import {
   apiClient,
   type Credentials,
   expectJson,
+  freshAddress,
   type GroupView,
   type Page,
 } from '../support/api.ts';
@@ -16,6 +18,26 @@ import type { TestControlPlane } from '../support/control-plane.ts';
 export type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
 
 export const TEST_REPORT: DeviceReport = { hostname: 'kiosk-7', os: 'linux test', agentVersion: '0.1.0' };
+
+/**
+ * Enrols a device with a fresh key pair, as `lifeline-agent install` does, from an address of its
+ * own (so the per-address enrolment throttle never bites); returns its id, group and private key.
+ */
+export async function enrolDevice(
+  cp: TestControlPlane,
+  registrationKey: string,
+  report: Partial<DeviceReport> = {},
+) {
+  const pair = await generateDeviceKey();
+  const response = await apiClient(cp).post(
+    '/api/agent/enrol',
+    undefined,
+    { registrationKey, publicKey: pair.publicJwk, report: { ...TEST_REPORT, ...report } },
+    { address: freshAddress() },
+  );
+  const body = await expectJson<{ deviceId: string; groupId: string }>(response, 201);
+  return { ...body, privateJwk: pair.privateJwk };
+}
 
 /** The device and group calls the device tests make, as `credentials`, asserting each status. */
 export function devicesApi(cp: TestControlPlane, credentials: Credentials) {

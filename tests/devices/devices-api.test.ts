@@ -11,12 +11,11 @@ import {
   createOperator,
   createToken,
   expectJson,
-  freshAddress,
   readAllPages,
 } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { waitFor } from '../support/processes.ts';
-import { type DeviceView, deviceHello, devicesApi, TEST_REPORT } from './device-support.ts';
+import { type DeviceView, deviceHello, devicesApi, enrolDevice, TEST_REPORT } from './device-support.ts';
 
 describe('devices: enrolment, identity and the devices API', () => {
   let cp: TestControlPlane;
@@ -24,18 +23,7 @@ describe('devices: enrolment, identity and the devices API', () => {
   const api = () => apiClient(cp);
   const devices = () => devicesApi(cp, admin);
 
-  /** Enrols a device with a fresh key pair, as `lifeline-agent install` does. */
-  async function enrol(registrationKey: string, report: Partial<DeviceReport> = {}) {
-    const pair = await generateDeviceKey();
-    const response = await api().post(
-      '/api/agent/enrol',
-      undefined,
-      { registrationKey, publicKey: pair.publicJwk, report: { ...TEST_REPORT, ...report } },
-      { address: freshAddress() },
-    );
-    const body = await expectJson<{ deviceId: string; groupId: string }>(response, 201);
-    return { ...body, privateJwk: pair.privateJwk };
-  }
+  const enrol = (key: string, report: Partial<DeviceReport> = {}) => enrolDevice(cp, key, report);
 
   before(async () => {
     cp = await startControlPlane({ listen: true, env: { LIFELINE_PING_SECONDS: '1' } });

@@ -196,6 +196,7 @@ describe('the resident agent as a systemd service', { timeout: 300_000 }, () => 
     });
     assert.equal(device.status, 'offline');
     service = undefined;
+    assert.ok(existsSync(installLayout(root).executable), 'the installed copy never deletes itself');
     // The page reads the list again by itself.
     await consoleShows('offline');
   });
