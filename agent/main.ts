@@ -5,6 +5,12 @@ import { AgentError, isAgentError } from './core/errors.ts';
 import { type Attachment, joinWithCode } from './core/join.ts';
 import { verifyPolicyToken } from './core/policy.ts';
 import { register } from './core/registration.ts';
+import {
+  DEVICE_COMMANDS,
+  DEVICE_HELP,
+  type DeviceCommand,
+  runDeviceCommand,
+} from './device/device-commands.ts';
 import { createNodeFileHost } from './files/node-file-host.ts';
 import { createInputInjector } from './input/input-injector.ts';
 import { resolveFfmpeg } from './media/ffmpeg-path.ts';
@@ -178,6 +184,12 @@ function channelHosts(root: string, live: LiveProcesses, status: (text: string) 
 }
 
 async function main(): Promise<number> {
+  // The resident agent's commands: this run is then never a one-shot session and never self-deletes.
+  const command = process.argv[2];
+  if (DEVICE_COMMANDS.includes(command as DeviceCommand)) {
+    await installWebSocket();
+    return runDeviceCommand(command as DeviceCommand, process.argv.slice(3));
+  }
   const { values } = parseArgs({
     options: {
       server: { type: 'string' },
@@ -194,7 +206,7 @@ async function main(): Promise<number> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(`${HELP}\n${DEVICE_HELP}`);
     return 0;
   }
   if (values.version) {

@@ -2,11 +2,12 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { createNodeWebSocket } from '@hono/node-ws';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { secureHeaders } from 'hono/secure-headers';
-import { PROTOCOL_VERSION } from '../protocol/index.ts';
+import { DEVICE_HUB_PATH, PROTOCOL_VERSION } from '../protocol/index.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { SESSION_COOKIE } from './auth/authenticate.ts';
 import { authRoutes } from './auth/routes.ts';
 import { channelRoutes, isFileUpload } from './channels/index.ts';
+import { deviceHubRoute, deviceRoutes, enrolRoutes } from './devices/index.ts';
 import { downloadRoutes } from './downloads/index.ts';
 import { groupRoutes } from './groups/routes.ts';
 import { API_REFERENCE_CSS, renderApiReference } from './http/api-reference.ts';
@@ -93,9 +94,12 @@ export function createApp(services: Services) {
     return c.json(services.keys.jwks);
   });
   app.get('/ws', ...relayRoute(services, upgradeWebSocket));
+  app.get(DEVICE_HUB_PATH, ...deviceHubRoute(services, upgradeWebSocket));
   for (const routes of [
     authRoutes,
     agentRoutes,
+    enrolRoutes,
+    deviceRoutes,
     sessionRoutes,
     channelRoutes,
     recordingRoutes,
@@ -113,6 +117,12 @@ export function createApp(services: Services) {
     name: SESSION_COOKIE,
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'deviceAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'An enrolled device\'s identity token, signed with its own key (README, "Devices")',
+  });
   app.doc31('/openapi.json', OPENAPI_INFO);
   app.get('/docs', (c) => c.html(renderApiReference(app.getOpenAPI31Document(OPENAPI_INFO) as never)));
   app.get('/docs.css', (c) => c.body(API_REFERENCE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }));

@@ -7,6 +7,7 @@ import { ensureFirstAdmin } from './auth/first-admin.ts';
 import { hashPassword } from './auth/passwords.ts';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
+import { DeviceHub, DeviceIdentity, DeviceStore } from './devices/index.ts';
 import { ensureDefaultGroups } from './groups/default-groups.ts';
 import { GroupStore } from './groups/group-store.ts';
 import { loadMasterKey } from './keys/master-key.ts';
@@ -34,6 +35,8 @@ export interface Services {
   store: SessionStore;
   groups: GroupStore;
   relay: Relay;
+  /** Enrolled devices: their rows, their identity tokens, and the hub holding their sockets. */
+  devices: { store: DeviceStore; identity: DeviceIdentity; hub: DeviceHub };
   /** Session recordings: files under `<dataDir>/recordings/` and their rows. */
   recordings: Recordings;
   /** This node's name, recorded on the sessions it relays. */
@@ -110,6 +113,17 @@ export async function createServices(
     pingMs: config.pingMs,
     recordings,
   });
+  const deviceStore = new DeviceStore(db);
+  const deviceIdentity = new DeviceIdentity(deviceStore);
+  // Sockets a previous run of this node held are gone; their devices are offline until they return.
+  await deviceStore.clearNode(node);
+  const deviceHub = new DeviceHub({
+    store: deviceStore,
+    identity: deviceIdentity,
+    logger,
+    node,
+    heartbeatMs: config.pingMs,
+  });
   // Before the recordings are tidied: a recorded session left open ends here, and its file with it.
   const leftOpen = await relay.resumeLeftOpen(await store.leftOpen(node));
   if (leftOpen.waiting + leftOpen.ended > 0)
@@ -133,6 +147,7 @@ export async function createServices(
     store,
     groups,
     relay,
+    devices: { store: deviceStore, identity: deviceIdentity, hub: deviceHub },
     recordings,
     node,
     metrics: new ServiceMetrics(),
@@ -152,6 +167,7 @@ export async function createServices(
     isAllowedOrigin: originMatcher(config),
     async close() {
       stopHousekeeping();
+      deviceHub.shutdown();
       await relay.shutdown();
       (client as Client).close();
     },

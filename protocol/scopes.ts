@@ -11,6 +11,8 @@ export const SCOPES = [
   'groups:read',
   'groups:write',
   'operators:read',
+  'devices:read',
+  'devices:write',
   'admin',
 ] as const;
 

@@ -18,6 +18,11 @@ export const TOKEN_KINDS = {
   agentStamp: { aud: 'lifeline:agent-stamp', typ: 'lifeline-agent-stamp+jwt' },
   /** A browser an operator logged in from (`sub` the operator): exempts it from the account-wide login delay. */
   loginDevice: { aud: 'lifeline:login-device', typ: 'lifeline-login-device+jwt' },
+  /**
+   * An enrolled device proving who it is, signed by the device's own key (`sub` and `iss` the
+   * device id); its audience is this prefix followed by `:<device id>` (see `deviceAudience`).
+   */
+  deviceIdentity: { aud: 'lifeline:device', typ: 'lifeline-device+jwt' },
 } as const;
 
 export type TokenKind = keyof typeof TOKEN_KINDS;

@@ -13,6 +13,7 @@ import {
   RelayLink,
   WELCOME_TIMEOUT_MS,
 } from '../../protocol/index.ts';
+import { Backoff } from './backoff.ts';
 import type { ChannelCapability } from './channel-scope.ts';
 import { type ChannelHosts, ChannelRouter } from './channels.ts';
 import { SessionChat } from './chat.ts';
@@ -193,12 +194,12 @@ export class AgentSession {
     this.options.ui.status('Connection to the help desk lost. Reconnecting…');
     // Whatever was in flight is lost, so shells, commands and transfers cannot go on where they were.
     const lost = await this.channels.closeAll();
-    let pause = RECONNECT_FIRST_PAUSE_MS;
+    const backoff = new Backoff(RECONNECT_FIRST_PAUSE_MS, RECONNECT_MAX_PAUSE_MS);
     while (!this.finished && Date.now() < deadline) {
+      const pause = backoff.next();
       await new Promise((resolve) =>
         setTimeout(resolve, Math.min(pause, Math.max(0, deadline - Date.now()))),
       );
-      pause = Math.min(pause * 2, RECONNECT_MAX_PAUSE_MS);
       if (this.finished) return;
       this.refusal = undefined;
       try {

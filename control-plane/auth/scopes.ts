@@ -20,9 +20,11 @@ export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
     'groups:read',
     'groups:write',
     'operators:read',
+    'devices:read',
+    'devices:write',
   ],
-  technician: ['sessions:read', 'sessions:write', 'exec', 'files', 'groups:read'],
-  auditor: ['sessions:read', 'audit:read', 'groups:read'],
+  technician: ['sessions:read', 'sessions:write', 'exec', 'files', 'groups:read', 'devices:read'],
+  auditor: ['sessions:read', 'audit:read', 'groups:read', 'devices:read'],
 };
 
 /** True when the principal's role, and for tokens the token's scopes, include `scope`. */

@@ -206,3 +206,39 @@ export const recordings = sqliteTable(
   },
   (table) => [index('recordings_started_idx').on(table.startedAt)],
 );
+
+export const DEVICE_REMOVALS = ['uninstalled', 'forgotten'] as const;
+export type DeviceRemoval = (typeof DEVICE_REMOVALS)[number];
+
+/**
+ * An enrolled device running the resident agent. It proves who it is with a JWT signed by the
+ * private key it generated at enrolment; only the public key (`publicJwk`) is kept here. The
+ * reported fields are whatever the device says, made inert on the way in. `connectedNode` is the
+ * node whose device hub holds its socket (null: offline); `removedAt` ends its identity for good.
+ */
+export const devices = sqliteTable(
+  'devices',
+  {
+    id: text('id').primaryKey(),
+    organisationId: text('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    deviceGroupId: text('device_group_id')
+      .notNull()
+      .references(() => deviceGroups.id),
+    publicJwk: text('public_jwk', { mode: 'json' }).$type<JsonWebKey>().notNull(),
+    hostname: text('hostname').notNull(),
+    os: text('os'),
+    consoleUser: text('console_user'),
+    agentVersion: text('agent_version'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    lastSeenAt: integer('last_seen_at', { mode: 'timestamp_ms' }),
+    connectedNode: text('connected_node'),
+    removedAt: integer('removed_at', { mode: 'timestamp_ms' }),
+    removal: text('removal', { enum: DEVICE_REMOVALS }),
+  },
+  (table) => [
+    index('devices_organisation_idx').on(table.organisationId, table.createdAt),
+    index('devices_group_idx').on(table.deviceGroupId),
+  ],
+);

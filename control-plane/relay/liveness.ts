@@ -72,3 +72,33 @@ export class Liveness {
     this.silent.clear();
   }
 }
+
+/** The part of a `ws` socket {@link watchWebSocket} uses. */
+export interface WatchableSocket extends Pingable {
+  on(event: 'pong', listener: () => void): unknown;
+}
+
+/**
+ * Puts a `ws` socket under `liveness`: its pongs count as heard; call `heard` on every message and
+ * `forget` when it closes. `onCut` runs (for a log line) just before a silent socket is terminated.
+ *
+ * @example
+ * const watch = watchWebSocket(liveness, ws.raw, () => logger.warn({ address }, 'peer silent: cut'));
+ * // onMessage: watch.heard(); onClose: watch.forget()
+ */
+export function watchWebSocket(
+  liveness: Liveness,
+  raw: WatchableSocket,
+  onCut: () => void,
+): { heard(): void; forget(): void } {
+  const socket: Pingable = {
+    ping: () => raw.ping(),
+    terminate: () => {
+      onCut();
+      raw.terminate();
+    },
+  };
+  liveness.watch(socket);
+  raw.on('pong', () => liveness.heard(socket));
+  return { heard: () => liveness.heard(socket), forget: () => liveness.forget(socket) };
+}

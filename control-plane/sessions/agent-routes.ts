@@ -11,7 +11,7 @@ import { throttleKey } from '../http/client-address.ts';
 import { createApi, json, jsonBody, problems } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
-import { tooFrequent } from '../throttle/too-frequent.ts';
+import { spendOrRefuse } from '../throttle/too-frequent.ts';
 import { agentGrant } from './agent-grant.ts';
 import { admitCodeGuess, REDEEM_FAILURES } from './code-guards.ts';
 
@@ -47,15 +47,11 @@ export function agentRoutes(services: Services) {
 
   app.openapi(registerRoute, async (c) => {
     const address = c.get('address');
-    const verdict = services.registerThrottle.check(throttleKey(address));
-    if (!verdict.allowed) {
-      throw tooFrequent(
-        verdict.retryAfterMs,
-        (s) => `Too many registrations from this address. Try again in ${s} s.`,
-      );
-    }
-    // Every registration counts; the throttle only starts delaying past its free allowance.
-    services.registerThrottle.fail(throttleKey(address));
+    spendOrRefuse(
+      services.registerThrottle,
+      throttleKey(address),
+      (s) => `Too many registrations from this address. Try again in ${s} s.`,
+    );
     const { registrationKey, ...reported } = c.req.valid('json');
     const info = inertDeviceInfo(reported);
     let group = registrationKey ? await services.groups.byRegistrationKey(registrationKey) : undefined;

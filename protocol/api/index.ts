@@ -1,5 +1,6 @@
 export * from './agent.ts';
 export * from './audit.ts';
+export * from './devices.ts';
 export * from './groups.ts';
 export * from './operators.ts';
 export * from './organisations.ts';

@@ -48,15 +48,16 @@ describe('administration in the console', () => {
     const expected: Record<string, string[]> = {
       [ADMIN_USERNAME]: [
         'nav-sessions',
+        'nav-devices',
         'nav-groups',
         'nav-operators',
         'nav-tokens',
         'nav-audit',
         'nav-account',
       ],
-      mo: ['nav-sessions', 'nav-groups', 'nav-operators', 'nav-audit', 'nav-account'],
-      tess: ['nav-sessions', 'nav-groups', 'nav-account'],
-      audrey: ['nav-sessions', 'nav-groups', 'nav-audit', 'nav-account'],
+      mo: ['nav-sessions', 'nav-devices', 'nav-groups', 'nav-operators', 'nav-audit', 'nav-account'],
+      tess: ['nav-sessions', 'nav-devices', 'nav-groups', 'nav-account'],
+      audrey: ['nav-sessions', 'nav-devices', 'nav-groups', 'nav-audit', 'nav-account'],
     };
     for (const [username, pages] of Object.entries(expected)) {
       const page = await consoleAs(username, username === ADMIN_USERNAME ? ADMIN_PASSWORD : PASSWORD);

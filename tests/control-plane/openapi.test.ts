@@ -162,7 +162,13 @@ describe('the OpenAPI document and the error shape', () => {
     });
 
     it('every operation has a summary and a tag, and the ones needing a login or token say so', () => {
-      const open = new Set(['POST /api/auth/login', 'POST /api/agent/register', 'POST /api/agent/join']);
+      const open = new Set([
+        'POST /api/auth/login',
+        'POST /api/agent/register',
+        'POST /api/agent/join',
+        // A registration key in the body is the credential.
+        'POST /api/agent/enrol',
+      ]);
       for (const { method, path, operation } of operations()) {
         const name = `${method.toUpperCase()} ${path}`;
         assert.ok(operation.summary && operation.tags?.length, `${name} has a summary and a tag`);

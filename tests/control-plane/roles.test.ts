@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SCOPES, type Scope } from '../../control-plane/auth/scopes.ts';
 import { ALL_PERMISSIONS, DEFAULT_POLICY, ROLES, type Role } from '../../protocol/index.ts';
+import { enrolDevice } from '../devices/device-support.ts';
 import {
   type ApiClient,
   type AuditEvent,
@@ -68,6 +69,9 @@ const MATRIX = [
   ['list tokens',                   'admin',          Y,    N,      N,         N],
   ['revoke a token',                'admin',          Y,    N,      N,         N],
   ['list audit events',             'audit:read',     Y,    Y,      N,         Y],
+  ['list devices',                  'devices:read',   Y,    Y,      Y,         Y],
+  ['get a device',                  'devices:read',   Y,    Y,      Y,         Y],
+  ['forget a device',               'devices:write',  Y,    Y,      N,         N],
 ] as const satisfies readonly (readonly [string, Scope | null, boolean, boolean, boolean, boolean])[];
 
 type Action = (typeof MATRIX)[number][0];
@@ -86,6 +90,9 @@ describe('roles and organisations', () => {
   let groupB: GroupView;
   /** A spare group of organisation A whose policy and key the matrix changes. */
   let spareGroupA: GroupView;
+  /** A device enrolled in organisation A, and the key that enrols more. */
+  let deviceA: string;
+  let deviceKeyA: string;
   /** Cookies of one operator per role, all in organisation A (the admin's). */
   const roleCookies = new Map<Role, Credentials>();
   let technicianB: Credentials;
@@ -194,6 +201,11 @@ describe('roles and organisations', () => {
       return api.delete(`/api/tokens/${id}`, who);
     },
     'list audit events': (who) => api.get('/api/audit-events?limit=1', who),
+    'list devices': (who) => api.get('/api/devices', who),
+    'get a device': (who) => api.get(`/api/devices/${deviceA}`, who),
+    // Each forget needs a device of its own: a forgotten one is gone.
+    'forget a device': async (who) =>
+      api.delete(`/api/devices/${(await enrolDevice(cp, deviceKeyA)).deviceId}`, who),
   };
 
   /** Asserts one cell of the matrix: a 2xx when allowed, a 403 naming the permission when not. */
@@ -268,6 +280,18 @@ describe('roles and organisations', () => {
     groupB = groups.items.find((group) => group.organisationId === orgB && group.isDefault)!;
     assert.ok(groupA && groupB, 'each organisation has a default group');
     spareGroupA = await expectJson<GroupView>(await api.post('/api/groups', admin, { name: 'spare' }), 201);
+    // A group of its own for enrolled devices: the matrix issues new keys for the spare group.
+    const devicesGroupA = await expectJson<GroupView>(
+      await api.post('/api/groups', admin, { name: 'devices' }),
+      201,
+    );
+    deviceKeyA = (
+      await expectJson<{ registrationKey: string }>(
+        await api.post(`/api/groups/${devicesGroupA.id}/registration-key`, admin),
+        200,
+      )
+    ).registrationKey;
+    deviceA = (await enrolDevice(cp, deviceKeyA)).deviceId;
 
     // A live session in A: an agent on the relay that runs commands and shares a folder, its code
     // redeemed by the administrator.
@@ -308,7 +332,10 @@ describe('roles and organisations', () => {
     /** A token with exactly these scopes, made once. */
     async function tokenWith(scopes: readonly string[]): Promise<Credentials> {
       const key = [...scopes].sort().join(' ');
-      if (!tokens.has(key)) tokens.set(key, { token: (await createToken(api, admin, [...scopes])).token });
+      // Named by number: every scope but one makes a name longer than a token name may be.
+      const name = `matrix token ${tokens.size + 1}`;
+      if (!tokens.has(key))
+        tokens.set(key, { token: (await createToken(api, admin, [...scopes], name)).token });
       return tokens.get(key);
     }
 
@@ -387,6 +414,12 @@ describe('roles and organisations', () => {
   });
 
   describe('organisation isolation', () => {
+    it("a technician of B neither lists nor finds organisation A's devices (404 NOT_FOUND)", async () => {
+      const page = await expectJson<Page<{ id: string }>>(await api.get('/api/devices', technicianB), 200);
+      assert.ok(!page.items.some((device) => device.id === deviceA));
+      await assertProblem(await api.get(`/api/devices/${deviceA}`, technicianB), 404, 'NOT_FOUND');
+    });
+
     it('a technician of B neither sees nor finds a session of A (404 SESSION_NOT_FOUND)', async () => {
       await assertProblem(
         await api.get(`/api/sessions/${liveSessionA}`, technicianB),

@@ -1,7 +1,7 @@
 import { can, type Scope } from './api/scopes.ts';
 
 /** The console's pages, each at `#/<page>`; the sessions dashboard is the home page. */
-export const PAGES = ['sessions', 'groups', 'operators', 'tokens', 'audit', 'account'] as const;
+export const PAGES = ['sessions', 'devices', 'groups', 'operators', 'tokens', 'audit', 'account'] as const;
 export type Page = (typeof PAGES)[number];
 
 export interface PageInfo {
@@ -14,7 +14,8 @@ export interface PageInfo {
 /** The pages in navigation order. Account sits with the operator's name in the header. */
 export const PAGE_INFO: readonly PageInfo[] = [
   { page: 'sessions', label: 'Sessions', needs: 'sessions:read' },
-  { page: 'groups', label: 'Devices & policies', needs: 'groups:read' },
+  { page: 'devices', label: 'Devices', needs: 'devices:read' },
+  { page: 'groups', label: 'Groups & policies', needs: 'groups:read' },
   { page: 'operators', label: 'Operators', needs: 'operators:read' },
   { page: 'tokens', label: 'API tokens', needs: 'admin' },
   { page: 'audit', label: 'Audit log', needs: 'audit:read' },

@@ -32,6 +32,9 @@ export const ROUTES = {
   setGroupPolicy: { method: 'PUT', path: '/api/groups/{id}/policy' },
   issueRegistrationKey: { method: 'POST', path: '/api/groups/{id}/registration-key' },
 
+  listDevices: { method: 'GET', path: '/api/devices' },
+  forgetDevice: { method: 'DELETE', path: '/api/devices/{id}' },
+
   listOperators: { method: 'GET', path: '/api/operators' },
   createOperator: { method: 'POST', path: '/api/operators' },
   updateOperator: { method: 'PATCH', path: '/api/operators/{id}' },

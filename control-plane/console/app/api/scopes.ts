@@ -13,6 +13,8 @@ export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
   'groups:read': 'Read device groups and policies',
   'groups:write': 'Change device groups and policies',
   'operators:read': 'List operators',
+  'devices:read': 'List enrolled devices and whether they are online',
+  'devices:write': 'Forget enrolled devices',
   admin: 'Everything, including operators and tokens',
 };
 

@@ -6,6 +6,7 @@ import type { Scope } from './scopes.ts';
 export type {
   ApiToken,
   AuditEvent,
+  Device,
   DeviceGroup,
   NewApiToken,
   Operator,

@@ -8,6 +8,7 @@ import { AppHeader } from './app-header.tsx';
 import { ArrivalBar } from './arrival-bar.tsx';
 import { AuditPage } from './audit/audit-page.tsx';
 import { DashboardView } from './dashboard-view.tsx';
+import { DevicesPage } from './devices/devices-page.tsx';
 import { GroupsPage } from './groups/groups-page.tsx';
 import { useBodyView, useHashLocation } from './hooks.ts';
 import { OperatorsPage } from './operators/operators-page.tsx';
@@ -141,6 +142,8 @@ function PageContent(props: PageContentProps) {
           onOpenAudit={(sessionId) => props.navigate({ page: 'audit', params: { session: sessionId } })}
         />
       );
+    case 'devices':
+      return <DevicesPage identity={identity} />;
     case 'groups':
       return <GroupsPage identity={identity} />;
     case 'operators':

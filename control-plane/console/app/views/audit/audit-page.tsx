@@ -6,6 +6,7 @@ import { listGroups } from '../../api/groups.ts';
 import { listOperators, listOrganisations } from '../../api/operators.ts';
 import { can } from '../../api/scopes.ts';
 import type { AuditEvent, Identity } from '../../api/types.ts';
+import { LoadMore } from '../common/load-more.tsx';
 import { PageHeader } from '../common/page-header.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
 import { AuditTable } from './audit-table.tsx';
@@ -160,17 +161,7 @@ export function AuditPage({ identity, initialSessionId, initialAction }: AuditPa
         />
       )}
       {nextCursor && events && (
-        <div class="list-more">
-          <button
-            type="button"
-            class="btn btn--secondary"
-            data-testid="audit-more"
-            disabled={loading}
-            onClick={() => void load(nextCursor)}
-          >
-            {loading ? 'Loading…' : 'Load more'}
-          </button>
-        </div>
+        <LoadMore loading={loading} onLoad={() => void load(nextCursor)} testId="audit-more" />
       )}
     </main>
   );

@@ -50,7 +50,7 @@ export function GroupsPage({ identity }: GroupsPageProps) {
   return (
     <main class="page">
       <PageHeader
-        title="Devices & policies"
+        title="Groups & policies"
         lead={
           <>
             A device group decides what sessions with its devices may do. Agents join a group through the

@@ -1,0 +1,26 @@
+import { execFileSync } from 'node:child_process';
+
+/** Lines of `who` that are a seat at the machine rather than a remote login. */
+const CONSOLE_LINE = /^(:\d+|tty\d+|console|seat\d+)$/;
+
+/**
+ * The user logged in at the device's console (a graphical seat or a local terminal), from `who`;
+ * undefined when nobody is, or where `who` does not exist.
+ */
+export function consoleUser(): string | undefined {
+  let output: string;
+  try {
+    output = execFileSync('who', [], {
+      encoding: 'utf8',
+      timeout: 2_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch {
+    return undefined;
+  }
+  for (const line of output.split('\n')) {
+    const [user, terminal] = line.trim().split(/\s+/);
+    if (user && terminal && CONSOLE_LINE.test(terminal)) return user;
+  }
+  return undefined;
+}

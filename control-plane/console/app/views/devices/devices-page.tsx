@@ -1,0 +1,183 @@
+import type { TargetedSubmitEvent } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { errorText } from '../../api/client.ts';
+import { type DeviceFilter, forgetDevice, listDevices } from '../../api/devices.ts';
+import { listGroups } from '../../api/groups.ts';
+import { can } from '../../api/scopes.ts';
+import type { Device, DeviceGroup, Identity } from '../../api/types.ts';
+import { LoadMore } from '../common/load-more.tsx';
+import { PageHeader } from '../common/page-header.tsx';
+import { ErrorBanner } from '../error-banner.tsx';
+import { DevicesTable } from './devices-table.tsx';
+
+/** How often the list is read again so online and offline stay true, in milliseconds. */
+const REFRESH_MS = 10_000;
+/** Devices per page. */
+const PAGE_SIZE = 50;
+
+export interface DevicesPageProps {
+  identity: Identity;
+}
+
+/**
+ * Every enrolled device, a page at a time (`Load more`), searched by name and filtered by group and
+ * status; read again every few seconds so a device that went offline shows as such.
+ */
+export function DevicesPage({ identity }: DevicesPageProps) {
+  const [draft, setDraft] = useState<DeviceFilter>({});
+  const [filter, setFilter] = useState<DeviceFilter>({});
+  const [devices, setDevices] = useState<Device[] | null>(null);
+  const [groups, setGroups] = useState<DeviceGroup[]>([]);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const generation = useRef(0);
+  const shown = useRef(0);
+  const canForget = can(identity.scopes, 'devices:write');
+
+  useEffect(() => {
+    void listGroups()
+      .then(setGroups)
+      .catch(() => setGroups([]));
+  }, [identity]);
+
+  /** The first page again (as many devices as are shown), or the next page after `cursor`. */
+  const load = async (cursor: string | null) => {
+    const mine = cursor ? generation.current : ++generation.current;
+    setLoading(true);
+    try {
+      const limit = cursor ? PAGE_SIZE : Math.min(500, Math.max(PAGE_SIZE, shown.current));
+      const page = await listDevices(filter, cursor, limit);
+      if (mine !== generation.current) return;
+      setDevices((before) => {
+        const next = cursor ? [...(before ?? []), ...page.items] : page.items;
+        shown.current = next.length;
+        return next;
+      });
+      setNextCursor(page.nextCursor);
+      setError(null);
+    } catch (caught) {
+      if (mine === generation.current) setError(errorText(caught, 'The devices could not be loaded.'));
+    } finally {
+      if (mine === generation.current) setLoading(false);
+    }
+  };
+
+  useEffect(() => {
+    shown.current = 0;
+    void load(null);
+    const timer = setInterval(() => void load(null), REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [filter]);
+
+  const changeFilter = (next: DeviceFilter) => {
+    setFilter(next);
+    setDevices(null);
+    setNextCursor(null);
+  };
+  const apply = (event: TargetedSubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    changeFilter({
+      search: draft.search?.trim() || undefined,
+      group: draft.group || undefined,
+      status: draft.status || undefined,
+    });
+  };
+  const clear = () => {
+    setDraft({});
+    changeFilter({});
+  };
+  const forget = async (device: Device) => {
+    try {
+      await forgetDevice(device.id);
+      await load(null);
+    } catch (caught) {
+      setError(errorText(caught, 'The device could not be forgotten.'));
+    }
+  };
+  const filtered = Boolean(filter.search || filter.group || filter.status);
+
+  return (
+    <main class="page page--wide">
+      <PageHeader
+        title="Devices"
+        lead="Computers enrolled with a registration key, running the resident agent. Online means its agent is connected now."
+      />
+      <form class="card filter-bar" onSubmit={apply} noValidate data-testid="devices-filter">
+        <label class="field">
+          <span class="field__label">Name</span>
+          <input
+            class="input"
+            name="search"
+            placeholder="Any name"
+            spellcheck={false}
+            data-testid="devices-search"
+            value={draft.search ?? ''}
+            onInput={(event) => setDraft({ ...draft, search: event.currentTarget.value })}
+          />
+        </label>
+        <label class="field">
+          <span class="field__label">Group</span>
+          <select
+            class="select"
+            name="group"
+            data-testid="devices-group"
+            value={draft.group ?? ''}
+            onChange={(event) => setDraft({ ...draft, group: event.currentTarget.value || undefined })}
+          >
+            <option value="">Any group</option>
+            {groups.map((group) => (
+              <option key={group.id} value={group.id}>
+                {group.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="field">
+          <span class="field__label">Status</span>
+          <select
+            class="select"
+            name="status"
+            data-testid="devices-status"
+            value={draft.status ?? ''}
+            onChange={(event) =>
+              setDraft({
+                ...draft,
+                status: (event.currentTarget.value || undefined) as DeviceFilter['status'],
+              })
+            }
+          >
+            <option value="">Any status</option>
+            <option value="online">Online</option>
+            <option value="offline">Offline</option>
+          </select>
+        </label>
+        <div class="filter-bar__actions">
+          <button type="submit" class="btn btn--primary" data-testid="devices-apply">
+            Apply
+          </button>
+          <button type="button" class="btn btn--secondary" onClick={clear} disabled={!filtered}>
+            Clear
+          </button>
+        </div>
+      </form>
+      {error && <ErrorBanner message={error} onRetry={() => void load(null)} />}
+      {devices === null && !error && <p class="empty">Loading…</p>}
+      {devices && (
+        <DevicesTable
+          devices={devices}
+          groups={groups}
+          empty={
+            filtered
+              ? 'No devices match this filter.'
+              : 'No devices enrolled yet. Enrol one with lifeline-agent install --key (see the README, "Devices").'
+          }
+          onForget={canForget ? (device) => void forget(device) : undefined}
+        />
+      )}
+      {nextCursor && devices && (
+        <LoadMore loading={loading} onLoad={() => void load(nextCursor)} testId="devices-more" />
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,94 @@
+import type { Device, DeviceGroup } from '../../api/types.ts';
+import { formatDateTime } from '../../format/time.ts';
+import { ConfirmButton } from '../common/confirm-button.tsx';
+import { DeviceText } from '../common/device-text.tsx';
+
+export interface DevicesTableProps {
+  devices: Device[];
+  groups: DeviceGroup[];
+  empty: string;
+  /** Shown only to operators who may forget devices. */
+  onForget?: ((device: Device) => void) | undefined;
+}
+
+/** Enrolled devices: what each reports (marked as such), its group, whether it is online, last seen. */
+export function DevicesTable({ devices, groups, empty, onForget }: DevicesTableProps) {
+  if (devices.length === 0) {
+    return (
+      <section class="card">
+        <p class="empty" data-testid="devices-empty">
+          {empty}
+        </p>
+      </section>
+    );
+  }
+  const groupName = (id: string) => groups.find((group) => group.id === id)?.name ?? id.slice(0, 8);
+  return (
+    <section class="card table-card">
+      <p class="table-card__banner cell-sub">
+        Names, systems and users are <strong>reported by the device</strong>; Lifeline does not verify them.
+      </p>
+      <table class="table" data-testid="devices">
+        <thead>
+          <tr>
+            <th>Device</th>
+            <th>System</th>
+            <th>Console user</th>
+            <th>Group</th>
+            <th>Status</th>
+            <th>Last seen</th>
+            <th>Agent</th>
+            {onForget && <th class="table__actions-head">Actions</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {devices.map((device) => (
+            <tr
+              key={device.id}
+              data-testid="device-row"
+              data-device-id={device.id}
+              data-status={device.status}
+            >
+              <td class="cell-title">
+                <DeviceText text={device.reported.hostname} mark={false} />
+              </td>
+              <td>{device.reported.os ? <DeviceText text={device.reported.os} mark={false} /> : '—'}</td>
+              <td>
+                {device.reported.consoleUser ? (
+                  <DeviceText text={device.reported.consoleUser} mark={false} />
+                ) : (
+                  '—'
+                )}
+              </td>
+              <td>{groupName(device.groupId)}</td>
+              <td>
+                <span class={`status-pill status-pill--${device.status}`} data-testid="device-status">
+                  {device.status}
+                </span>
+              </td>
+              <td class="cell-nowrap">{formatDateTime(device.lastSeenAt)}</td>
+              <td class="cell-mono">
+                {device.reported.agentVersion ? (
+                  <DeviceText text={device.reported.agentVersion} mark={false} />
+                ) : (
+                  '—'
+                )}
+              </td>
+              {onForget && (
+                <td class="table__actions">
+                  <ConfirmButton
+                    confirmLabel="Forget for good?"
+                    onConfirm={() => onForget(device)}
+                    testId="device-forget"
+                  >
+                    Forget
+                  </ConfirmButton>
+                </td>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

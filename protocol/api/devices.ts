@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/** Where a device stands: connected to the hub now, enrolled but silent, or uninstalled/forgotten. */
+export const DEVICE_STATUSES = ['online', 'offline', 'removed'] as const;
+
+export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+
+/** An enrolled device running the resident agent; `reported` is what the device says, unverified. */
+export const deviceSchema = z
+  .object({
+    id: z.string(),
+    organisationId: z.string(),
+    groupId: z.string(),
+    status: z.enum(DEVICE_STATUSES),
+    lastSeenAt: z.string().nullable().meta({ description: 'When the device was last heard from' }),
+    enrolledAt: z.string(),
+    removedAt: z.string().nullable(),
+    removal: z.enum(['uninstalled', 'forgotten']).nullable(),
+    reported: z
+      .object({
+        hostname: z.string(),
+        os: z.string().nullable(),
+        consoleUser: z.string().nullable(),
+        agentVersion: z.string().nullable(),
+      })
+      .meta({
+        description:
+          'What the device says about itself, unverified; control and bidirectional characters are replaced with U+FFFD',
+      }),
+  })
+  .meta({ id: 'Device' });
+
+export type Device = z.infer<typeof deviceSchema>;

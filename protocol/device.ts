@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { RESULT_CODES } from './result-codes.ts';
+import { TOKEN_KINDS } from './token-kinds.ts';
+
+/**
+ * The resident agent's link to the control plane's device hub (`/devices/ws`): JSON text messages,
+ * one envelope with a literal `type`, evolved by adding only. The device speaks first with a `hello`
+ * carrying its identity token; the hub answers `welcome` (with the heartbeat interval) or `error`
+ * and closes. Afterwards the device sends a `heartbeat` each interval, which the hub echoes.
+ */
+
+/** The WebSocket path of the device hub. */
+export const DEVICE_HUB_PATH = '/devices/ws';
+
+/** How long a device's identity token lives, in seconds: it is signed afresh for every use. */
+export const DEVICE_TOKEN_SECONDS = 60;
+
+/**
+ * The audience of a device's identity token: its own, so a token signed by one device is refused
+ * for any other (and by every other token check of the control plane).
+ */
+export function deviceAudience(deviceId: string): string {
+  return `${TOKEN_KINDS.deviceIdentity.aud}:${deviceId}`;
+}
+
+/** What a device reports about itself; shown inert and marked as reported by the device. */
+export const deviceReportSchema = z.object({
+  hostname: z.string().min(1).max(255),
+  os: z.string().max(100).optional(),
+  /** The user logged in at the console (the graphical seat or the first terminal), if any. */
+  consoleUser: z.string().max(255).optional(),
+  agentVersion: z.string().max(50),
+});
+export type DeviceReport = z.infer<typeof deviceReportSchema>;
+
+export const deviceMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('hello'),
+    protocol: z.number().int(),
+    token: z.string().min(1).max(4096),
+    report: deviceReportSchema,
+  }),
+  z.object({ type: z.literal('welcome'), deviceId: z.string(), heartbeatSeconds: z.number().positive() }),
+  z.object({ type: z.literal('heartbeat') }),
+  z.object({ type: z.literal('report'), report: deviceReportSchema }),
+  z.object({ type: z.literal('error'), code: z.enum(RESULT_CODES), message: z.string().max(500) }),
+]);
+export type DeviceMessage = z.infer<typeof deviceMessageSchema>;
+
+/** A text frame of the device link decoded and validated, or undefined when it is malformed. */
+export function decodeDeviceMessage(data: unknown): DeviceMessage | undefined {
+  if (typeof data !== 'string' || data.length > 16_384) return undefined;
+  try {
+    const parsed = deviceMessageSchema.safeParse(JSON.parse(data));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,104 @@
+import { WebSocket } from 'ws';
+import { generateDeviceKey } from '../../agent/device/device-key.ts';
+import type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
+import type { DeviceReport } from '../../protocol/index.ts';
+import { DEVICE_HUB_PATH, decodeDeviceMessage, PROTOCOL_VERSION } from '../../protocol/index.ts';
+import {
+  type AuditEvent,
+  apiClient,
+  type Credentials,
+  expectJson,
+  freshAddress,
+  type GroupView,
+  type Page,
+} from '../support/api.ts';
+import type { TestControlPlane } from '../support/control-plane.ts';
+
+/** A device as `GET /api/devices` shows it (the console's type of it). */
+export type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
+
+export const TEST_REPORT: DeviceReport = { hostname: 'kiosk-7', os: 'linux test', agentVersion: '0.1.0' };
+
+/**
+ * Enrols a device with a fresh key pair, as `lifeline-agent install` does, from an address of its
+ * own (so the per-address enrolment throttle never bites); returns its id, group and private key.
+ */
+export async function enrolDevice(
+  cp: TestControlPlane,
+  registrationKey: string,
+  report: Partial<DeviceReport> = {},
+) {
+  const pair = await generateDeviceKey();
+  const response = await apiClient(cp).post(
+    '/api/agent/enrol',
+    undefined,
+    { registrationKey, publicKey: pair.publicJwk, report: { ...TEST_REPORT, ...report } },
+    { address: freshAddress() },
+  );
+  const body = await expectJson<{ deviceId: string; groupId: string }>(response, 201);
+  return { ...body, privateJwk: pair.privateJwk };
+}
+
+/** The device and group calls the device tests make, as `credentials`, asserting each status. */
+export function devicesApi(cp: TestControlPlane, credentials: Credentials) {
+  const api = apiClient(cp);
+  return {
+    async createGroup(name: string): Promise<GroupView> {
+      return expectJson(await api.post('/api/groups', credentials, { name }), 201);
+    },
+    async issueKey(groupId: string): Promise<string> {
+      const body = await expectJson<{ registrationKey: string }>(
+        await api.post(`/api/groups/${groupId}/registration-key`, credentials),
+        200,
+      );
+      return body.registrationKey;
+    },
+    async list(
+      search: string,
+      filter: { status?: string; group?: string; limit?: string; cursor?: string } = {},
+    ): Promise<Page<DeviceView>> {
+      const query = new URLSearchParams({ search, ...filter });
+      return expectJson(await api.get(`/api/devices?${query}`, credentials), 200);
+    },
+    async get(id: string): Promise<DeviceView> {
+      return expectJson(await api.get(`/api/devices/${id}`, credentials), 200);
+    },
+    async forget(id: string): Promise<void> {
+      const response = await api.delete(`/api/devices/${id}`, credentials);
+      if (response.status !== 204) throw new Error(`forget: ${response.status} ${await response.text()}`);
+    },
+    async audit(action: string): Promise<AuditEvent[]> {
+      const page = await expectJson<Page<AuditEvent>>(
+        await api.get(`/api/audit-events?action=${action}`, credentials),
+        200,
+      );
+      return page.items;
+    },
+  };
+}
+
+/**
+ * Opens a real socket to the device hub and says hello with `token`; resolves with the hub's first
+ * answer (`welcome` or an error code) and, for a refusal, the close code. A welcomed socket is
+ * returned open for the caller to close.
+ */
+export function deviceHello(
+  cp: TestControlPlane,
+  token: string,
+  report: DeviceReport = TEST_REPORT,
+): Promise<{ code: string; close?: number; socket?: WebSocket }> {
+  const socket = new WebSocket(`${cp.url.replace(/^http/, 'ws')}${DEVICE_HUB_PATH}`);
+  return new Promise((resolve, reject) => {
+    let answer: string | undefined;
+    socket.on('open', () =>
+      socket.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION, token, report })),
+    );
+    socket.on('message', (data) => {
+      const message = decodeDeviceMessage(data.toString());
+      if (message?.type === 'welcome') resolve({ code: 'welcome', socket });
+      if (message?.type === 'error') answer = message.code;
+    });
+    socket.on('close', (close) => resolve({ code: answer ?? 'closed', close }));
+    socket.on('error', reject);
+  });
+}
