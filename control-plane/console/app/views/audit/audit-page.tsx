@@ -1,4 +1,3 @@
-import type { TargetedSubmitEvent } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type AuditFilter, listAuditEvents } from '../../api/audit.ts';
 import { errorText } from '../../api/client.ts';
@@ -6,6 +5,7 @@ import { listGroups } from '../../api/groups.ts';
 import { listOperators, listOrganisations } from '../../api/operators.ts';
 import { can } from '../../api/scopes.ts';
 import type { AuditEvent, Identity } from '../../api/types.ts';
+import { FilterBar } from '../common/filter-bar.tsx';
 import { LoadMore } from '../common/load-more.tsx';
 import { PageHeader } from '../common/page-header.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
@@ -74,8 +74,7 @@ export function AuditPage({ identity, initialSessionId, initialAction }: AuditPa
     setNextCursor(null);
   };
 
-  const apply = (event: TargetedSubmitEvent<HTMLFormElement>) => {
-    event.preventDefault();
+  const apply = () => {
     changeFilter({
       sessionId: draft.sessionId.trim() || undefined,
       action: draft.action.trim() || undefined,
@@ -107,7 +106,13 @@ export function AuditPage({ identity, initialSessionId, initialAction }: AuditPa
           )
         }
       />
-      <form class="card filter-bar" onSubmit={apply} noValidate data-testid="audit-filter">
+      <FilterBar
+        testId="audit-filter"
+        applyTestId="audit-apply"
+        filtered={filtered}
+        onApply={apply}
+        onClear={clear}
+      >
         <label class="field">
           <span class="field__label">Session id</span>
           <input
@@ -138,15 +143,7 @@ export function AuditPage({ identity, initialSessionId, initialAction }: AuditPa
             ))}
           </datalist>
         </label>
-        <div class="filter-bar__actions">
-          <button type="submit" class="btn btn--primary" data-testid="audit-apply">
-            Apply
-          </button>
-          <button type="button" class="btn btn--secondary" onClick={clear} disabled={!filtered}>
-            Clear
-          </button>
-        </div>
-      </form>
+      </FilterBar>
       {error && <ErrorBanner message={error} onRetry={() => void load(null)} />}
       {events === null && !error && <p class="empty">Loading…</p>}
       {events && (

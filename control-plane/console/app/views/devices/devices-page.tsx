@@ -1,10 +1,10 @@
-import type { TargetedSubmitEvent } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorText } from '../../api/client.ts';
 import { type DeviceFilter, forgetDevice, listDevices } from '../../api/devices.ts';
 import { listGroups } from '../../api/groups.ts';
 import { can } from '../../api/scopes.ts';
 import type { Device, DeviceGroup, Identity } from '../../api/types.ts';
+import { FilterBar } from '../common/filter-bar.tsx';
 import { LoadMore } from '../common/load-more.tsx';
 import { PageHeader } from '../common/page-header.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
@@ -75,8 +75,7 @@ export function DevicesPage({ identity }: DevicesPageProps) {
     setDevices(null);
     setNextCursor(null);
   };
-  const apply = (event: TargetedSubmitEvent<HTMLFormElement>) => {
-    event.preventDefault();
+  const apply = () => {
     changeFilter({
       search: draft.search?.trim() || undefined,
       group: draft.group || undefined,
@@ -103,7 +102,13 @@ export function DevicesPage({ identity }: DevicesPageProps) {
         title="Devices"
         lead="Computers enrolled with a registration key, running the resident agent. Online means its agent is connected now."
       />
-      <form class="card filter-bar" onSubmit={apply} noValidate data-testid="devices-filter">
+      <FilterBar
+        testId="devices-filter"
+        applyTestId="devices-apply"
+        filtered={filtered}
+        onApply={apply}
+        onClear={clear}
+      >
         <label class="field">
           <span class="field__label">Name</span>
           <input
@@ -152,15 +157,7 @@ export function DevicesPage({ identity }: DevicesPageProps) {
             <option value="offline">Offline</option>
           </select>
         </label>
-        <div class="filter-bar__actions">
-          <button type="submit" class="btn btn--primary" data-testid="devices-apply">
-            Apply
-          </button>
-          <button type="button" class="btn btn--secondary" onClick={clear} disabled={!filtered}>
-            Clear
-          </button>
-        </div>
-      </form>
+      </FilterBar>
       {error && <ErrorBanner message={error} onRetry={() => void load(null)} />}
       {devices === null && !error && <p class="empty">Loading…</p>}
       {devices && (
