@@ -15,7 +15,7 @@ import {
 } from '../../protocol/index.ts';
 import { Backoff } from './backoff.ts';
 import type { ChannelCapability } from './channel-scope.ts';
-import { type ChannelHosts, ChannelRouter } from './channels.ts';
+import { type ChannelHosts, DeviceChannels } from './channels.ts';
 import { SessionChat } from './chat.ts';
 import { AgentError } from './errors.ts';
 import { anyPermission, missingPermissions, withGranted } from './permission-request.ts';
@@ -76,7 +76,7 @@ export class AgentSession {
   private refusal: string | undefined;
   /** Operators' display names by the slot of their connection, for the user's status lines. */
   private readonly operators = new Map<number, string>();
-  private readonly channels: ChannelRouter;
+  private readonly channels: DeviceChannels;
   private readonly chat: SessionChat;
   private resolveDone!: (outcome: SessionOutcome) => void;
   readonly done: Promise<SessionOutcome> = new Promise((resolve) => {
@@ -88,7 +88,7 @@ export class AgentSession {
   droppedInputEvents = 0;
 
   constructor(private readonly options: AgentSessionOptions) {
-    this.channels = new ChannelRouter(options, {
+    this.channels = new DeviceChannels(options, {
       uplink: socketUplink(
         () => this.socket,
         () => this.finished,

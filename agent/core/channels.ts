@@ -49,7 +49,7 @@ const NEEDS: Record<ChannelCapability, string> = {
  * user allows them, passes follow-up messages and frames to the channel they belong to, and closes
  * channels when their operator leaves, a permission is revoked or the session ends.
  */
-export class ChannelRouter {
+export class DeviceChannels {
   private readonly open = new Map<number, { scope: ChannelScope; handler: ChannelHandler | undefined }>();
   private readonly parts = new PartFiles();
   /** Frames for channels that are not open (late keystrokes, chunks after a cancel). */

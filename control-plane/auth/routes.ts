@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { deleteCookie, setCookie } from 'hono/cookie';
-import { participantsOf } from '../channels/participants.ts';
 import { apiTokens, loginSessions, operators } from '../db/schema.ts';
 import type { OperatorRow } from '../http/app-env.ts';
 import { idempotent } from '../http/idempotency.ts';
 import { createApi } from '../http/openapi.ts';
 import { pageKeyset, pageOf } from '../http/paging.ts';
 import { ApiError } from '../http/problem.ts';
+import { participantsOf } from '../remote-tools/participants.ts';
 import type { Services } from '../services.ts';
 import { generateApiToken, hashApiToken } from './api-tokens.ts';
 import { assertSameOrigin, auditActor, requireAuth, requireScope, SESSION_COOKIE } from './authenticate.ts';

@@ -1,11 +1,11 @@
 import { formatConnectionCode, normalizeConnectionCode } from '../../protocol/index.ts';
 import { auditActor, principalStillValid, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
-import { participantsOf } from '../channels/participants.ts';
 import type { Principal } from '../http/app-env.ts';
 import { idempotent } from '../http/idempotency.ts';
 import { createApi } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
+import { participantsOf } from '../remote-tools/participants.ts';
 import type { Services } from '../services.ts';
 import { admitCodeGuess, REDEEM_FAILURES } from './code-guards.ts';
 import { sessionRouteSpecs as routes } from './route-specs.ts';

@@ -3,9 +3,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { AccessRequests } from '../../control-plane/console/app/tools/access-requests.ts';
 import { channelErrorText } from '../../control-plane/console/app/tools/channel-errors.ts';
-import { ChannelRouter } from '../../control-plane/console/app/tools/channel-router.ts';
 import { ChatController } from '../../control-plane/console/app/tools/chat-controller.ts';
 import { FileBrowser } from '../../control-plane/console/app/tools/file-browser.ts';
+import { OperatorChannels } from '../../control-plane/console/app/tools/operator-channels.ts';
 import { SessionTools } from '../../control-plane/console/app/tools/session-tools.ts';
 import {
   breadcrumbs,
@@ -35,7 +35,7 @@ import {
 import { ReceiveWindow, SendWindow } from '../../protocol/peer/flow-control.ts';
 import { Sha256 } from '../../protocol/peer/sha256.ts';
 
-// The console's transfer, chat and terminal logic without a browser: the real ChannelRouter over
+// The console's transfer, chat and terminal logic without a browser: the real OperatorChannels over
 // a link that records what would go to the relay.
 
 const SLOT = 42;
@@ -45,7 +45,7 @@ const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('h
 function wire(requestTimeoutMs?: number) {
   const sent: ControlMessage[] = [];
   const frames: Array<FileChunkFrame | ShellDataFrame> = [];
-  const router = new ChannelRouter(requestTimeoutMs);
+  const router = new OperatorChannels(requestTimeoutMs);
   router.attach({
     slot: SLOT,
     send: (message) => {
@@ -558,7 +558,7 @@ describe('SessionTools', () => {
   });
 });
 
-describe('ChannelRouter', () => {
+describe('OperatorChannels', () => {
   it('gives ids in the slot, drops what nobody owns, and closes abandoned channels when the agent is back', () => {
     const { router, sent } = wire();
     const seen: ControlMessage[] = [];

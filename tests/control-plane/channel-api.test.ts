@@ -5,7 +5,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { participantsOf } from '../../control-plane/channels/index.ts';
+import { participantsOf } from '../../control-plane/remote-tools/index.ts';
 import { ALL_PERMISSIONS, FILE_WINDOW_BYTES } from '../../protocol/index.ts';
 import {
   type ApiClient,

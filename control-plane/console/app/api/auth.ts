@@ -1,4 +1,4 @@
-import { apiRequest, isApiError } from './client.ts';
+import { apiRequest, isApiCallError } from './client.ts';
 import { ROUTES } from './routes.ts';
 import type { Identity, Operator } from './types.ts';
 
@@ -26,7 +26,7 @@ export async function whoAmI(): Promise<Identity | undefined> {
     });
     return { operator: answer.operator, scopes: answer.scopes ?? [] };
   } catch (error) {
-    if (isApiError(error) && error.status === 401) return undefined;
+    if (isApiCallError(error) && error.status === 401) return undefined;
     throw error;
   }
 }

@@ -12,8 +12,8 @@ export type ClientFailure = 'NETWORK' | 'UNEXPECTED' | 'ABORTED';
  * A failed API call: the problem details' `code` and `detail`, ready to show to the operator.
  * `retryAfterSeconds` is set when the server said when to try again (429 `Retry-After`).
  */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
+export class ApiCallError extends Error {
+  override readonly name = 'ApiCallError';
   readonly kind: ResultCode | ClientFailure;
   readonly status: number;
   readonly retryAfterSeconds: number | undefined;
@@ -31,8 +31,8 @@ export class ApiError extends Error {
   }
 }
 
-export function isApiError(error: unknown): error is ApiError {
-  return error instanceof ApiError;
+export function isApiCallError(error: unknown): error is ApiCallError {
+  return error instanceof ApiCallError;
 }
 
 /** Called when any call other than login answers 401, so the app can show the login form. */
@@ -69,7 +69,7 @@ interface ProblemBody {
   detail?: unknown;
 }
 
-async function toApiError(response: Response): Promise<ApiError> {
+async function toApiError(response: Response): Promise<ApiCallError> {
   let body: unknown;
   try {
     body = await response.json();
@@ -84,7 +84,7 @@ async function toApiError(response: Response): Promise<ApiError> {
     typeof detail === 'string' && detail.length > 0
       ? detail
       : (FALLBACK_DETAIL[response.status] ?? `The server answered ${response.status}.`);
-  return new ApiError(kind, response.status, message, {
+  return new ApiCallError(kind, response.status, message, {
     retryAfterSeconds: parseRetryAfter(response.headers.get('Retry-After')),
   });
 }
@@ -111,7 +111,7 @@ export function newIdempotencyKey(): string {
 
 /**
  * Calls one of the control plane's documented routes on the same origin with the session cookie.
- * Resolves with the parsed body (undefined for 204) or rejects with an {@link ApiError}.
+ * Resolves with the parsed body (undefined for 204) or rejects with an {@link ApiCallError}.
  * @example
  * const page = await apiRequest<SessionPage>(ROUTES.listSessions, { query: { status: 'active' } });
  */
@@ -129,10 +129,16 @@ export async function apiRequest<T>(route: ApiRoute, options: RequestOptions = {
       signal: options.signal ?? null,
     });
   } catch (cause) {
-    if (options.signal?.aborted) throw new ApiError('ABORTED', 0, 'The request was called off.', { cause });
-    throw new ApiError('NETWORK', 0, 'The control plane cannot be reached. Check your network connection.', {
-      cause,
-    });
+    if (options.signal?.aborted)
+      throw new ApiCallError('ABORTED', 0, 'The request was called off.', { cause });
+    throw new ApiCallError(
+      'NETWORK',
+      0,
+      'The control plane cannot be reached. Check your network connection.',
+      {
+        cause,
+      },
+    );
   }
   noteServerDate(response.headers.get('Date'));
   if (!response.ok) {
@@ -144,10 +150,16 @@ export async function apiRequest<T>(route: ApiRoute, options: RequestOptions = {
   try {
     return (await response.json()) as T;
   } catch (cause) {
-    if (options.signal?.aborted) throw new ApiError('ABORTED', 0, 'The request was called off.', { cause });
-    throw new ApiError('UNEXPECTED', response.status, 'The server sent an answer the console cannot read.', {
-      cause,
-    });
+    if (options.signal?.aborted)
+      throw new ApiCallError('ABORTED', 0, 'The request was called off.', { cause });
+    throw new ApiCallError(
+      'UNEXPECTED',
+      response.status,
+      'The server sent an answer the console cannot read.',
+      {
+        cause,
+      },
+    );
   }
 }
 

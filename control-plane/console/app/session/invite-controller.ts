@@ -1,4 +1,4 @@
-import { errorText, isApiError } from '../api/client.ts';
+import { errorText, isApiCallError } from '../api/client.ts';
 import { toLocalTime } from '../api/server-clock.ts';
 import {
   createSession,
@@ -193,7 +193,7 @@ export class InviteController {
             this.#abort.signal,
           );
         } catch (error) {
-          if (this.#disposed || !isApiError(error) || error.kind === 'ABORTED') return;
+          if (this.#disposed || !isApiCallError(error) || error.kind === 'ABORTED') return;
           // Signed out: the app shows the sign-in form. Gone: nothing left to wait for.
           if (error.status === 401) return;
           if (error.status === 404 || error.status === 403) {
@@ -231,8 +231,8 @@ export class InviteController {
       this.dispose();
       this.#handlers.onJoined(grant);
     } catch (error) {
-      if (this.#disposed || (isApiError(error) && error.status === 401)) return;
-      const ended = isApiError(error) && error.kind === 'SESSION_ENDED';
+      if (this.#disposed || (isApiCallError(error) && error.status === 401)) return;
+      const ended = isApiCallError(error) && error.kind === 'SESSION_ENDED';
       this.#set({ phase: ended ? 'ended' : 'failed', pending: null, error: errorText(error) });
     }
   }

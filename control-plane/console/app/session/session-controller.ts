@@ -7,7 +7,7 @@ import {
   type RelayLink,
   type RelayLinkClosed,
 } from '../../../../protocol/index.ts';
-import { isApiError } from '../api/client.ts';
+import { isApiCallError } from '../api/client.ts';
 import { endSession, joinSession } from '../api/sessions.ts';
 import type { SessionGrant } from '../api/types.ts';
 import { InputCapture } from '../input/input-capture.ts';
@@ -103,7 +103,7 @@ export class SessionController {
     try {
       this.#grant = await joinSession(this.#state.session.id);
     } catch (error) {
-      if (!isApiError(error)) {
+      if (!isApiCallError(error)) {
         this.#fail('INTERNAL', error instanceof Error ? error.message : String(error));
         return;
       }
@@ -145,7 +145,7 @@ export class SessionController {
       await endSession(this.#state.session.id);
     } catch (error) {
       // Already ended elsewhere is still ended; anything else the operator must know about.
-      if (isApiError(error) && error.kind !== 'SESSION_ENDED' && error.kind !== 'CONFLICT') {
+      if (isApiCallError(error) && error.kind !== 'SESSION_ENDED' && error.kind !== 'CONFLICT') {
         this.#set({ ending: false });
         this.#notify(`The session could not be ended: ${error.message}`);
         return;

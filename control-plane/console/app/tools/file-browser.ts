@@ -5,7 +5,7 @@ import {
   type MessageOf,
 } from '../../../../protocol/index.ts';
 import { channelErrorText } from './channel-errors.ts';
-import type { ChannelPort } from './channel-router.ts';
+import type { ChannelPort } from './operator-channels.ts';
 import { invalidNameReason, joinPath } from './shared-paths.ts';
 import { Store } from './store.ts';
 

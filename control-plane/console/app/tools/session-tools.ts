@@ -5,9 +5,9 @@ import {
   type Permissions,
 } from '../../../../protocol/index.ts';
 import { AccessRequests } from './access-requests.ts';
-import { type ChannelFrame, ChannelRouter, isChannelMessage } from './channel-router.ts';
 import { ChatController } from './chat-controller.ts';
 import { FileBrowser } from './file-browser.ts';
+import { type ChannelFrame, isChannelMessage, OperatorChannels } from './operator-channels.ts';
 import { TerminalController } from './terminal-controller.ts';
 import type { SaveFile } from './transfers/download.ts';
 import { TransferList } from './transfers/transfer-list.ts';
@@ -32,7 +32,7 @@ export interface ToolConnection {
  * tools.receive(message);
  */
 export class SessionTools {
-  readonly router = new ChannelRouter();
+  readonly router = new OperatorChannels();
   readonly chat: ChatController;
   readonly terminals: TerminalController;
   readonly files: FileBrowser;

@@ -1,4 +1,4 @@
-import type { ChannelPort } from './channel-router.ts';
+import type { ChannelPort } from './operator-channels.ts';
 import { Store } from './store.ts';
 import { TerminalSession } from './terminal-session.ts';
 

@@ -1,6 +1,6 @@
 import { encodeShellData, MAX_SHELL_BYTES, ShellStream } from '../../../../protocol/index.ts';
 import { channelErrorText } from './channel-errors.ts';
-import type { ChannelFrame, ChannelMessage, ChannelPort } from './channel-router.ts';
+import type { ChannelFrame, ChannelMessage, ChannelPort } from './operator-channels.ts';
 import { Store } from './store.ts';
 
 /** Output kept while no terminal is attached to show it, in bytes; older output is dropped. */

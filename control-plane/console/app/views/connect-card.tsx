@@ -1,7 +1,7 @@
 import type { TargetedSubmitEvent } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { CONNECTION_CODE_DIGITS, normalizeConnectionCode } from '../../../../protocol/index.ts';
-import { isApiError } from '../api/client.ts';
+import { isApiCallError } from '../api/client.ts';
 import { redeemCode } from '../api/sessions.ts';
 import type { SessionGrant } from '../api/types.ts';
 import { CodeInput } from './code-input.tsx';
@@ -38,7 +38,7 @@ export function ConnectCard({ onJoined }: ConnectCardProps) {
       onJoined(await redeemCode(bare));
     } catch (caught) {
       setError(caught instanceof Error ? caught.message : 'Something went wrong.');
-      if (isApiError(caught) && caught.kind === 'TOO_FREQUENT') {
+      if (isApiCallError(caught) && caught.kind === 'TOO_FREQUENT') {
         setLockedUntil(Date.now() + (caught.retryAfterSeconds ?? 30) * 1000);
       }
       setBusy(false);

@@ -1,7 +1,7 @@
 import type { TargetedSubmitEvent } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { login, whoAmI } from '../api/auth.ts';
-import { isApiError } from '../api/client.ts';
+import { isApiCallError } from '../api/client.ts';
 import type { Identity } from '../api/types.ts';
 import { ErrorBanner } from './error-banner.tsx';
 import { useCountdown } from './hooks.ts';
@@ -52,10 +52,10 @@ export function LoginView({ onSignedIn, message }: LoginViewProps) {
       onSignedIn((await whoAmI()) ?? { operator, scopes: [] });
     } catch (caught) {
       setError(caught instanceof Error ? caught.message : 'Sign-in failed.');
-      if (isApiError(caught) && caught.kind === 'TOO_FREQUENT') {
+      if (isApiCallError(caught) && caught.kind === 'TOO_FREQUENT') {
         setLockedUntil(Date.now() + (caught.retryAfterSeconds ?? 30) * 1000);
       }
-      if (isApiError(caught) && caught.kind === 'SECOND_FACTOR_REQUIRED') {
+      if (isApiCallError(caught) && caught.kind === 'SECOND_FACTOR_REQUIRED') {
         setSecondFactor(credentials);
         if (totp === undefined) setError(null);
         if (totpRef.current) {

@@ -1,7 +1,7 @@
 import type { ControlMessage } from '../../../../../protocol/index.ts';
 import { Sha256 } from '../../../../../protocol/peer/sha256.ts';
 import { FileReceiver, isTransferError } from '../../../../../protocol/peer/transfer.ts';
-import type { ChannelFrame, ChannelMessage, ChannelPort } from '../channel-router.ts';
+import type { ChannelFrame, ChannelMessage, ChannelPort } from '../operator-channels.ts';
 import { baseName } from '../shared-paths.ts';
 import { Transfer } from './transfer.ts';
 

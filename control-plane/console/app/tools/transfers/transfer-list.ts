@@ -1,4 +1,4 @@
-import type { ChannelPort } from '../channel-router.ts';
+import type { ChannelPort } from '../operator-channels.ts';
 import { joinPath, parentPath } from '../shared-paths.ts';
 import { Store } from '../store.ts';
 import { Download, type SaveFile } from './download.ts';

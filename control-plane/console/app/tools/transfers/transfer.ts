@@ -1,6 +1,6 @@
 import type { ControlMessage } from '../../../../../protocol/index.ts';
 import { channelErrorText } from '../channel-errors.ts';
-import type { ChannelFrame, ChannelMessage, ChannelOwner, ChannelPort } from '../channel-router.ts';
+import type { ChannelFrame, ChannelMessage, ChannelOwner, ChannelPort } from '../operator-channels.ts';
 import { Store } from '../store.ts';
 import { etaSeconds, TransferMeter } from './transfer-meter.ts';
 

@@ -22,7 +22,7 @@ export interface RouterLink {
   sendFrame(bytes: Uint8Array): boolean;
 }
 
-/** What a tool needs to open and use channels; {@link ChannelRouter} is the real one. */
+/** What a tool needs to open and use channels; {@link OperatorChannels} is the real one. */
 export interface ChannelPort {
   /** Whether channels can be opened right now (a relay connection with a slot). */
   readonly connected: boolean;
@@ -32,7 +32,7 @@ export interface ChannelPort {
   release(channel: number): void;
   /**
    * Stops routing a channel whose agent went away mid-way; it is closed on the agent once the
-   * agent is back on this same connection ({@link ChannelRouter.closeAbandoned}).
+   * agent is back on this same connection ({@link OperatorChannels.closeAbandoned}).
    */
   abandon(channel: number): void;
   send(message: ControlMessage): boolean;
@@ -56,7 +56,7 @@ export interface ChannelPort {
  * router.attach({ slot: welcome.slot, send, sendFrame });
  * const channel = router.open({ onChannelMessage: (message) => … });
  */
-export class ChannelRouter implements ChannelPort {
+export class OperatorChannels implements ChannelPort {
   #link: RouterLink | undefined;
   #ids: ChannelIds | undefined;
   readonly #owners = new Map<number, ChannelOwner>();

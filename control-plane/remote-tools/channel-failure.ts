@@ -1,29 +1,9 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ResultCode } from '../../protocol/index.ts';
+import type { ChannelFailure } from '../../protocol/peer/channel-failure.ts';
 import { ApiError } from '../http/problem.ts';
 
-/**
- * A channel request the agent (or the relay on its behalf) refused or could not finish: the result
- * code of its `channel-error`, or of what ended the channel under it (the session ended, the agent
- * went away, no answer in time).
- */
-export class ChannelFailure extends Error {
-  override readonly name = 'ChannelFailure';
-  /** True when the agent answered the request with `channel-error` (a refusal, or a failure to start). */
-  readonly fromAgent: boolean;
-  constructor(
-    readonly code: ResultCode,
-    message: string,
-    options?: { cause?: unknown; fromAgent?: boolean },
-  ) {
-    super(message, options);
-    this.fromAgent = options?.fromAgent ?? false;
-  }
-}
-
-export function isChannelFailure(error: unknown): error is ChannelFailure {
-  return error instanceof ChannelFailure;
-}
+export { ChannelFailure, isChannelFailure } from '../../protocol/peer/channel-failure.ts';
 
 /** The HTTP status each result code of a channel answers with; anything else is the agent's failure (502). */
 const STATUS: Partial<Record<ResultCode, ContentfulStatusCode>> = {
