@@ -8,7 +8,6 @@ import {
   DEFAULT_POLICY,
   encodeShellData,
   encodeVideo,
-  type Permissions,
   ShellStream,
 } from '../../protocol/index.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';

@@ -15,7 +15,6 @@ import {
   decodeFrame,
   encodeShellData,
   encodeVideo,
-  type Permissions,
   type Policy,
   ShellStream,
 } from '../../protocol/index.ts';
