@@ -5,7 +5,7 @@ import { MAX_VIDEO_BYTES, VIDEO_HEADER_BYTES } from '../../protocol/index.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
-import { Liveness } from './liveness.ts';
+import { Liveness, watchWebSocket } from './liveness.ts';
 import type { RelayConnection, RelayPeer } from './relay-peer.ts';
 
 type UpgradeWebSocket = ReturnType<typeof createNodeWebSocket>['upgradeWebSocket'];
@@ -36,21 +36,14 @@ export function relayRoute(services: Services, upgradeWebSocket: UpgradeWebSocke
 
   const upgrade = upgradeWebSocket((c) => {
     let connection: RelayConnection | undefined;
-    let watched: { ping(): void; terminate(): void } | undefined;
+    let watch: { heard(): void; forget(): void } | undefined;
     const address = (c as Context<AppEnv>).get('address');
     return {
       onOpen(_event, ws) {
         const raw = ws.raw as WebSocket;
-        const socket = {
-          ping: () => raw.ping(),
-          terminate: () => {
-            services.logger.warn({ event: 'close', address }, 'relay peer silent: connection cut');
-            raw.terminate();
-          },
-        };
-        watched = socket;
-        liveness.watch(socket);
-        raw.on('pong', () => liveness.heard(socket));
+        watch = watchWebSocket(liveness, raw, () =>
+          services.logger.warn({ event: 'close', address }, 'relay peer silent: connection cut'),
+        );
         const peer: RelayPeer = {
           address,
           send: (data) => raw.send(data),
@@ -60,7 +53,7 @@ export function relayRoute(services: Services, upgradeWebSocket: UpgradeWebSocke
         connection = services.relay.accept(peer);
       },
       onMessage(event) {
-        if (watched) liveness.heard(watched);
+        watch?.heard();
         const data = event.data;
         if (typeof data === 'string') {
           // The protocol is binary only; a text frame is malformed.
@@ -70,7 +63,7 @@ export function relayRoute(services: Services, upgradeWebSocket: UpgradeWebSocke
         connection?.onMessage(new Uint8Array(data as ArrayBuffer));
       },
       onClose() {
-        if (watched) liveness.forget(watched);
+        watch?.forget();
         connection?.onClose();
       },
     };
