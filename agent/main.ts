@@ -311,6 +311,7 @@ async function main(): Promise<number> {
       return verifyPolicyToken(target.server, granted.sessionId, granted.policyToken);
     };
     let policy: Awaited<ReturnType<typeof verifiedPolicy>>;
+    const prepared = attachment !== undefined;
     if (attachment) {
       policy = await verifiedPolicy(attachment);
       ui.status(`Connecting to the session your help desk at ${new URL(target.server).host} prepared…`);
@@ -347,6 +348,7 @@ async function main(): Promise<number> {
     };
     try {
       await session.connect();
+      if (prepared && !session.operatorArrived) ui.helpDeskCalled(new URL(target.server).host);
     } catch (error) {
       // Quitting while the relay had not welcomed the agent yet is an ordinary end.
       if (!userEnded) throw error;

@@ -254,6 +254,11 @@ export class AgentSession {
     return this.consent === 'accepted' && this.cap(this.permissions)[capability];
   }
 
+  /** An operator came (and the user was asked, or is being asked) since the session started. */
+  get operatorArrived(): boolean {
+    return this.consent !== 'pending';
+  }
+
   get currentPermissions(): Permissions {
     return { ...this.permissions };
   }

@@ -265,6 +265,21 @@ export class TerminalUi implements UserInterface {
     return this.recorded ? `  ${RECORDED_NOTICE}\n` : '';
   }
 
+  /**
+   * The device reached a session the help desk prepared and nobody has joined it yet: the operators
+   * see it in their session list as waiting for them.
+   */
+  helpDeskCalled(host: string): void {
+    this.write(
+      [
+        '',
+        `  Connected. Calling your help desk at ${printableLine(host)}: an operator will join in a moment.`,
+        '  Nobody can see or control anything until you accept. Press q to quit.',
+        '',
+      ].join('\n'),
+    );
+  }
+
   status(text: string): void {
     this.write(`  ${printableLine(text)}\n`);
   }

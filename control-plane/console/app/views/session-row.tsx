@@ -16,6 +16,14 @@ export interface SessionRowProps {
   onOpenAudit(sessionId: string): void;
 }
 
+/**
+ * An operator-first session whose agent came with the code and is connected now: nobody has
+ * joined it yet, so the device waits for any operator allowed to (`Join`).
+ */
+export function deviceWaiting(session: SessionView): boolean {
+  return session.status === 'waiting' && session.initiator === 'operator' && session.agentConnected;
+}
+
 /** Who is on the other end (as the device says), or what the session is still waiting for. */
 function title(session: SessionView) {
   if (session.agent) return <DeviceText text={peerLabel(session.agent)} />;
@@ -30,7 +38,9 @@ function details(session: SessionView): string {
     const from = Date.parse(session.activatedAt ?? '');
     const to = Date.parse(session.endedAt ?? '');
     if (!Number.isNaN(from) && !Number.isNaN(to)) parts.push(`lasted ${formatDuration(to - from)}`);
-  } else if (session.status === 'waiting' && session.initiator === 'operator' && !session.agent) {
+  } else if (deviceWaiting(session)) {
+    parts.push(`created ${sessionAge(session)}, the device is here, waiting for you`);
+  } else if (session.status === 'waiting' && session.initiator === 'operator') {
     parts.push(`created ${sessionAge(session)}, waiting for the user's device`);
   } else {
     parts.push(sessionAge(session));
@@ -38,9 +48,13 @@ function details(session: SessionView): string {
   return parts.filter(Boolean).join(' · ');
 }
 
-/** One session in the dashboard's list, with Rejoin for running ones and a link to its audit trail. */
+/**
+ * One session in the dashboard's list, with Rejoin for running ones, Join for a device waiting for
+ * an operator, and a link to its audit trail.
+ */
 export function SessionRow({ session, canJoin, canAudit, joining, onRejoin, onOpenAudit }: SessionRowProps) {
   const invitation = session.initiator === 'operator' && !session.agent;
+  const waitingForYou = deviceWaiting(session);
   const [watching, setWatching] = useState(false);
   // Sessions whose policy made recording mandatory and that got as far as consent have one.
   const recorded = session.policy?.recordingMandatory === true && session.activatedAt !== null;
@@ -69,7 +83,9 @@ export function SessionRow({ session, canJoin, canAudit, joining, onRejoin, onOp
           </div>
         )}
       </div>
-      <span class={`status-pill status-pill--${session.status}`}>{session.status}</span>
+      <span class={`status-pill status-pill--${session.status}`} data-testid="session-status-pill">
+        {waitingForYou ? 'device here' : session.status}
+      </span>
       <div class="session-row__actions">
         {recorded && (
           <button
@@ -91,6 +107,17 @@ export function SessionRow({ session, canJoin, canAudit, joining, onRejoin, onOp
             onClick={() => onOpenAudit(session.id)}
           >
             Audit
+          </button>
+        )}
+        {canJoin && waitingForYou && (
+          <button
+            type="button"
+            class="btn btn--primary btn--small"
+            data-testid="join"
+            disabled={joining !== null}
+            onClick={() => onRejoin(session.id)}
+          >
+            {joining === session.id ? 'Joining…' : 'Join'}
           </button>
         )}
         {canJoin && session.status === 'active' && (
