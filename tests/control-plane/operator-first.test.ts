@@ -10,6 +10,7 @@ import {
   apiClient,
   assertProblem,
   type Credentials,
+  createOperator,
   createToken,
   expectJson,
   freshAddress,
@@ -230,6 +231,65 @@ describe('operator-first sessions from a script', () => {
         409,
         'AGENT_OFFLINE',
       );
+    });
+
+    it('a session whose agent arrived is listed as waiting with its agent connected, and any technician of its organisation may join it, not one of another organisation nor an auditor', async () => {
+      const organisations = await expectJson<{ items: { id: string }[] }>(
+        await api.get('/api/organisations', admin),
+        200,
+      );
+      const home = organisations.items[0]!.id;
+      const other = (
+        await expectJson<{ id: string }>(
+          await api.post('/api/organisations', admin, { name: 'Elsewhere' }),
+          201,
+        )
+      ).id;
+      const colleague = await createOperator(api, admin, {
+        username: 'colleague',
+        role: 'technician',
+        organisationId: home,
+      });
+      const auditor = await createOperator(api, admin, {
+        username: 'watcher',
+        role: 'auditor',
+        organisationId: home,
+      });
+      const stranger = await createOperator(api, admin, {
+        username: 'stranger',
+        role: 'technician',
+        organisationId: other,
+      });
+
+      // Created by a script and left alone: nobody is waiting for its agent in a console.
+      const created = await createSession();
+      const agent = await connectAgent(await expectJson<AgentJoin>(await agentJoin(created.code), 200));
+      const listed = await expectJson<{ items: SessionView[] }>(
+        await api.get('/api/sessions?status=waiting', { cookie: colleague.cookie }),
+        200,
+      );
+      const row = listed.items.find((item) => item.id === created.session.id);
+      assert.equal(row?.initiator, 'operator');
+      assert.equal(row?.agentConnected, true, 'the list can tell the device is here');
+
+      await assertProblem(
+        await api.post(`/api/sessions/${created.session.id}/join`, { cookie: stranger.cookie }),
+        404,
+        'SESSION_NOT_FOUND',
+      );
+      await assertProblem(
+        await api.post(`/api/sessions/${created.session.id}/join`, { cookie: auditor.cookie }),
+        403,
+        'FORBIDDEN',
+      );
+      const grant = await expectJson<{ session: SessionView; relay: { token: string } }>(
+        await api.post(`/api/sessions/${created.session.id}/join`, { cookie: colleague.cookie }),
+        200,
+      );
+      assert.equal(grant.session.id, created.session.id);
+      assert.ok(grant.relay.token.length > 0);
+      await expectJson(await api.post(`/api/sessions/${created.session.id}/end`, admin), 200);
+      await agent.waitClosed();
     });
   });
 
