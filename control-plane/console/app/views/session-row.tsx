@@ -20,7 +20,7 @@ export interface SessionRowProps {
  * An operator-first session whose agent came with the code and is connected now: nobody has
  * joined it yet, so the device waits for any operator allowed to (`Join`).
  */
-export function deviceWaiting(session: SessionView): boolean {
+function deviceWaiting(session: SessionView): boolean {
   return session.status === 'waiting' && session.initiator === 'operator' && session.agentConnected;
 }
 
@@ -55,6 +55,8 @@ function details(session: SessionView): string {
 export function SessionRow({ session, canJoin, canAudit, joining, onRejoin, onOpenAudit }: SessionRowProps) {
   const invitation = session.initiator === 'operator' && !session.agent;
   const waitingForYou = deviceWaiting(session);
+  // Join a device nobody has met yet; rejoin a running session.
+  const joinLabel = waitingForYou ? 'Join' : session.status === 'active' ? 'Rejoin' : null;
   const [watching, setWatching] = useState(false);
   // Sessions whose policy made recording mandatory and that got as far as consent have one.
   const recorded = session.policy?.recordingMandatory === true && session.activatedAt !== null;
@@ -83,7 +85,7 @@ export function SessionRow({ session, canJoin, canAudit, joining, onRejoin, onOp
           </div>
         )}
       </div>
-      <span class={`status-pill status-pill--${session.status}`} data-testid="session-status-pill">
+      <span class={`status-pill status-pill--${session.status}`}>
         {waitingForYou ? 'device here' : session.status}
       </span>
       <div class="session-row__actions">
@@ -109,26 +111,15 @@ export function SessionRow({ session, canJoin, canAudit, joining, onRejoin, onOp
             Audit
           </button>
         )}
-        {canJoin && waitingForYou && (
+        {canJoin && joinLabel && (
           <button
             type="button"
-            class="btn btn--primary btn--small"
-            data-testid="join"
+            class={`btn ${waitingForYou ? 'btn--primary' : 'btn--secondary'} btn--small`}
+            data-testid={joinLabel.toLowerCase()}
             disabled={joining !== null}
             onClick={() => onRejoin(session.id)}
           >
-            {joining === session.id ? 'Joining…' : 'Join'}
-          </button>
-        )}
-        {canJoin && session.status === 'active' && (
-          <button
-            type="button"
-            class="btn btn--secondary btn--small"
-            data-testid="rejoin"
-            disabled={joining !== null}
-            onClick={() => onRejoin(session.id)}
-          >
-            {joining === session.id ? 'Joining…' : 'Rejoin'}
+            {joining === session.id ? 'Joining…' : joinLabel}
           </button>
         )}
       </div>
