@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ConfigError, describeConfig, loadConfig } from '../../control-plane/config.ts';
+import { webCodecsMissing } from '../../control-plane/console/app/media/video-renderer.ts';
 import { launchChromium } from '../support/browser.ts';
 import { freePort } from '../support/control-plane.ts';
 import { type ControlPlaneProcess, startControlPlaneProcess } from '../support/control-plane-process.ts';
@@ -197,5 +198,44 @@ describe("HTTPS with the administrator's certificate (LIFELINE_TLS_CERT, LIFELIN
     const pem = readFileSync(cert);
     assert.equal((await getHttps(`${url}/`, pem)).status, 200);
     assert.equal(printedFingerprint(cp.process.output()), new X509Certificate(pem).fingerprint256);
+  });
+});
+
+describe('a console opened over plain http from another machine', () => {
+  let dataDir: string;
+  let cp: ControlPlaneProcess | undefined;
+
+  before(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'lifeline-http-'));
+  });
+
+  after(async () => {
+    await cp?.stop('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('says to open it over https:// or via localhost on the server', { timeout: 120_000 }, async () => {
+    const port = await freePort();
+    cp = await startControlPlaneProcess({ dataDir, port });
+    // A name that is not localhost, as another machine reaches the server by, resolved to loopback here.
+    const browser = await launchChromium(['--host-resolver-rules=MAP lifeline.test 127.0.0.1']);
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://lifeline.test:${port}/`);
+      assert.deepEqual(await page.evaluate(() => [window.isSecureContext, typeof VideoDecoder]), [
+        false,
+        'undefined',
+      ]);
+      // The console's own message function, run in that page.
+      const message = await page.evaluate(webCodecsMissing);
+      assert.match(message, new RegExp(`Open https://lifeline\\.test:${port}/ instead`));
+      assert.match(
+        message,
+        new RegExp(`open http://localhost:${port}/ on the machine that runs the control plane`),
+      );
+      assert.match(message, /LIFELINE_TLS=self-signed/);
+    } finally {
+      await browser.close();
+    }
   });
 });
