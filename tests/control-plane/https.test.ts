@@ -7,6 +7,7 @@ import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { ConfigError, describeConfig, loadConfig } from '../../control-plane/config.ts';
 import { webCodecsMissing } from '../../control-plane/console/app/media/video-renderer.ts';
@@ -237,5 +238,45 @@ describe('a console opened over plain http from another machine', () => {
     } finally {
       await browser.close();
     }
+  });
+});
+
+describe('connection limits over HTTPS', () => {
+  let dataDir: string;
+  let cp: ControlPlaneProcess | undefined;
+  const held: TLSSocket[] = [];
+
+  before(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'lifeline-https-limits-'));
+  });
+
+  after(async () => {
+    for (const socket of held) socket.destroy();
+    await cp?.stop('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('one address holds at most LIFELINE_MAX_SOCKETS_PER_ADDRESS TLS connections; past them 429', async () => {
+    const port = await freePort();
+    const url = `https://127.0.0.1:${port}`;
+    cp = await startControlPlaneProcess({
+      dataDir,
+      port,
+      env: { LIFELINE_TLS: 'self-signed', LIFELINE_PUBLIC_URL: url, LIFELINE_MAX_SOCKETS_PER_ADDRESS: '2' },
+    });
+    const ca = readFileSync(join(dataDir, 'tls', 'cert.pem'));
+    for (let i = 0; i < 2; i++) {
+      held.push(
+        await new Promise<TLSSocket>((resolve, reject) => {
+          const socket = tlsConnect({ host: '127.0.0.1', port, ca }, () => resolve(socket)).on(
+            'error',
+            reject,
+          );
+        }),
+      );
+    }
+    const answer = await getHttps(`${url}/healthz`, ca);
+    assert.equal(answer.status, 429, answer.body);
+    assert.match(answer.body, /TOO_FREQUENT/);
   });
 });
