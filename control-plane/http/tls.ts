@@ -67,7 +67,12 @@ function subjectAltNames(publicUrl: string): string[] {
   return [...names];
 }
 
-async function generateSelfSigned(certFile: string, keyFile: string, altNames: string[]): Promise<void> {
+/** Generates a self-signed certificate and its key (mode 0600) with openssl, valid for `altNames` (`DNS:…`, `IP:…`). */
+export async function generateSelfSigned(
+  certFile: string,
+  keyFile: string,
+  altNames: string[],
+): Promise<void> {
   await mkdir(dirname(certFile), { recursive: true, mode: 0o700 });
   await mkdir(dirname(keyFile), { recursive: true, mode: 0o700 });
   // Written in a private directory next to the target, then moved in: a crash leaves no half file.

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -8,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
-import { promisify } from 'node:util';
 import { ConfigError, describeConfig, loadConfig } from '../../control-plane/config.ts';
 import { webCodecsMissing } from '../../control-plane/console/app/media/video-renderer.ts';
+import { generateSelfSigned } from '../../control-plane/http/tls.ts';
 import { launchChromium } from '../support/browser.ts';
 import { freePort } from '../support/control-plane.ts';
 import { type ControlPlaneProcess, startControlPlaneProcess } from '../support/control-plane-process.ts';
@@ -170,25 +169,7 @@ describe("HTTPS with the administrator's certificate (LIFELINE_TLS_CERT, LIFELIN
   it('serves the given certificate and prints its fingerprint', async () => {
     const cert = join(dataDir, 'admin-cert.pem');
     const key = join(dataDir, 'admin-key.pem');
-    await promisify(execFile)('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=admin',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ]);
+    await generateSelfSigned(cert, key, ['IP:127.0.0.1']);
     const port = await freePort();
     const url = `https://127.0.0.1:${port}`;
     cp = await startControlPlaneProcess({
