@@ -67,6 +67,16 @@ export interface Config {
   maxSocketsPerAddress: number;
   /** Bearer token Prometheus sends to read `/metrics`; unset, `/metrics` does not exist. */
   metricsToken: string | undefined;
+  /**
+   * Whether the server speaks HTTPS itself: `off` (plain http, behind a TLS proxy or on loopback),
+   * `self-signed` (a certificate it generates in the data directory on first start), or `files` (the
+   * administrator's `LIFELINE_TLS_CERT` and `LIFELINE_TLS_KEY`).
+   */
+  tls: 'off' | 'self-signed' | 'files';
+  /** PEM certificate (chain) served when `tls` is on. */
+  tlsCertFile: string | undefined;
+  /** PEM private key of that certificate. */
+  tlsKeyFile: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -130,6 +140,9 @@ const envSchema = z.object({
     .string()
     .min(16, 'LIFELINE_METRICS_TOKEN must have at least 16 characters (for example: openssl rand -hex 32)')
     .optional(),
+  LIFELINE_TLS: z.enum(['off', 'self-signed']).default('off'),
+  LIFELINE_TLS_CERT: z.string().min(1).optional(),
+  LIFELINE_TLS_KEY: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -145,7 +158,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const dataDir = resolve(e.LIFELINE_DATA_DIR);
-  const publicUrl = (e.LIFELINE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const tls = tlsConfig(e, dataDir);
+  const scheme = tls.tls === 'off' ? 'http' : 'https';
+  const publicUrl = (e.LIFELINE_PUBLIC_URL ?? `${scheme}://localhost:${e.PORT}`).replace(/\/+$/, '');
+  if (tls.tls !== 'off' && !publicUrl.startsWith('https:'))
+    throw new ConfigError(
+      `LIFELINE_PUBLIC_URL: the server speaks HTTPS (LIFELINE_TLS${tls.tls === 'files' ? '_CERT' : ''}), so its URL starts with https://, not "${describeUrl(publicUrl)}"`,
+    );
   const allowedOrigins = (e.LIFELINE_ALLOWED_ORIGINS ?? '')
     .split(',')
     .map((origin) => origin.trim())
@@ -191,8 +210,38 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     keepAliveTimeoutMs: e.LIFELINE_KEEP_ALIVE_SECONDS * 1000,
     maxSocketsPerAddress: e.LIFELINE_MAX_SOCKETS_PER_ADDRESS,
     metricsToken: e.LIFELINE_METRICS_TOKEN,
+    ...tls,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** Where the self-signed certificate and its key live, under the data directory. */
+const SELF_SIGNED_DIR = 'tls';
+
+function tlsConfig(
+  e: z.infer<typeof envSchema>,
+  dataDir: string,
+): Pick<Config, 'tls' | 'tlsCertFile' | 'tlsKeyFile'> {
+  const cert = e.LIFELINE_TLS_CERT;
+  const key = e.LIFELINE_TLS_KEY;
+  if ((cert === undefined) !== (key === undefined))
+    throw new ConfigError(
+      'LIFELINE_TLS_CERT and LIFELINE_TLS_KEY go together: give both PEM files, or neither',
+    );
+  if (cert !== undefined && key !== undefined) {
+    if (e.LIFELINE_TLS === 'self-signed')
+      throw new ConfigError(
+        'LIFELINE_TLS=self-signed and LIFELINE_TLS_CERT/LIFELINE_TLS_KEY exclude each other: choose one',
+      );
+    return { tls: 'files', tlsCertFile: resolve(cert), tlsKeyFile: resolve(key) };
+  }
+  if (e.LIFELINE_TLS === 'self-signed')
+    return {
+      tls: 'self-signed',
+      tlsCertFile: resolve(dataDir, SELF_SIGNED_DIR, 'cert.pem'),
+      tlsKeyFile: resolve(dataDir, SELF_SIGNED_DIR, 'key.pem'),
+    };
+  return { tls: 'off', tlsCertFile: undefined, tlsKeyFile: undefined };
 }
 
 /**
@@ -243,5 +292,9 @@ export function describeConfig(config: Config): { [K in keyof Config]: unknown }
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     maxSocketsPerAddress: config.maxSocketsPerAddress,
     metricsToken: config.metricsToken === undefined ? 'unset' : 'set',
+    // Paths only: the key file's content is never read here.
+    tls: config.tls,
+    tlsCertFile: config.tlsCertFile,
+    tlsKeyFile: config.tlsKeyFile,
   };
 }

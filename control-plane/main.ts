@@ -1,6 +1,7 @@
 import { createApp } from './app.ts';
 import { ConfigError, describeConfig, describeUrl, loadConfig } from './config.ts';
 import { serveControlPlane } from './http/node-server.ts';
+import { loadTlsIdentity } from './http/tls.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
 
@@ -18,11 +19,24 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   logger.info({ config: describeConfig(config) }, 'starting');
-  const services = await createServices(config, logger).catch((error: unknown) => {
+  const refuse = (error: unknown): never => {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
-  });
+  };
+  const tls = await loadTlsIdentity(config).catch(refuse);
+  if (tls) {
+    logger.info(
+      {
+        tls: config.tls,
+        certificate: config.tlsCertFile,
+        generated: tls.generated,
+        fingerprint: tls.fingerprint,
+      },
+      'serving https',
+    );
+  }
+  const services = await createServices(config, logger).catch(refuse);
   const { app, injectWebSocket } = createApp(services);
   const server = serveControlPlane(
     app.fetch,
@@ -33,7 +47,9 @@ async function main(): Promise<void> {
       const url = describeUrl(config.publicUrl);
       logger.info({ port: info.port, host: config.host, url }, 'listening');
       process.stdout.write(`Lifeline control plane: open ${url} in a browser.\n`);
+      if (tls) process.stdout.write(`Its certificate's SHA-256 fingerprint: ${tls.fingerprint}\n`);
     },
+    tls,
   );
   injectWebSocket(server);
 

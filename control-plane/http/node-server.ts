@@ -1,8 +1,10 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import type { TlsIdentity } from './tls.ts';
 
 /** TCP keep-alive probes start after this long without traffic, in milliseconds: a half-open peer is found. */
 const TCP_KEEPALIVE_DELAY_MS = 30_000;
@@ -12,7 +14,8 @@ const TCP_KEEPALIVE_DELAY_MS = 30_000;
  * an idle keep-alive connection closes after `keepAliveTimeoutMs`, TCP keep-alive finds half-open
  * peers, and one client address holds at most `maxSocketsPerAddress` connections (WebSockets
  * included). The whole-request timeout stays off: an upload may take hours, and the transfer's own
- * idle timeout (`transferIdleMs`) ends one that stalls.
+ * idle timeout (`transferIdleMs`) ends one that stalls. With a TLS identity it speaks HTTPS (and its
+ * WebSockets wss:) only; the TLS handshake too must finish within `headersTimeoutMs`.
  */
 export function serveControlPlane(
   fetch: (request: Request, env: unknown) => Response | Promise<Response>,
@@ -20,13 +23,16 @@ export function serveControlPlane(
   logger: Logger,
   listen: { port: number; hostname: string },
   onListening?: (info: { port: number }) => void,
+  tls?: Pick<TlsIdentity, 'cert' | 'key'>,
 ): Server {
   const server = serve(
     {
       fetch,
       port: listen.port,
       hostname: listen.hostname,
+      ...(tls ? { createServer: createHttpsServer } : {}),
       serverOptions: {
+        ...(tls ? { cert: tls.cert, key: tls.key, handshakeTimeout: config.headersTimeoutMs } : {}),
         requestTimeout: 0,
         headersTimeout: config.headersTimeoutMs,
         // How often Node looks for requests past headersTimeout, in milliseconds.
@@ -38,7 +44,7 @@ export function serveControlPlane(
     onListening,
   ) as Server;
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
-  limitSocketsPerAddress(server, config.maxSocketsPerAddress, logger);
+  limitSocketsPerAddress(server, config.maxSocketsPerAddress, logger, tls !== undefined);
   return server;
 }
 
@@ -51,10 +57,12 @@ export function overConnectionLimit(env: unknown): boolean {
   return socket !== undefined && overLimit.has(socket);
 }
 
-function limitSocketsPerAddress(server: Server, max: number, logger: Logger): void {
+function limitSocketsPerAddress(server: Server, max: number, logger: Logger, tls: boolean): void {
   const open = new Map<string, number>();
   let refused = 0;
-  server.on('connection', (socket: Socket) => {
+  // Over TLS the requests arrive on the TLS socket, so that one is counted and marked (a handshake
+  // that never finishes is ended by the handshake timeout).
+  server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? 'unknown';
     const count = open.get(address) ?? 0;
     if (count >= max) {

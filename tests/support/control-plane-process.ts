@@ -6,7 +6,7 @@ import { type Spawned, spawnCollecting, waitFor } from './processes.ts';
 const LISTENING = 'Lifeline control plane: open';
 
 export interface ControlPlaneProcess extends ApiTarget {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT, or the `LIFELINE_PUBLIC_URL` the caller gave (https:// for TLS). */
   url: string;
   process: Spawned;
   /** Sends the signal and waits for the process to exit; resolves to its exit code (null when killed). */
@@ -23,7 +23,7 @@ export async function startControlPlaneProcess(options: {
   port: number;
   env?: Record<string, string>;
 }): Promise<ControlPlaneProcess> {
-  const url = `http://127.0.0.1:${options.port}`;
+  const url = options.env?.['LIFELINE_PUBLIC_URL'] ?? `http://127.0.0.1:${options.port}`;
   const child = spawnCollecting(process.execPath, ['--import', 'tsx', 'control-plane/main.ts'], {
     ...process.env,
     PORT: String(options.port),

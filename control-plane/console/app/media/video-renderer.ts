@@ -57,9 +57,7 @@ export class VideoRenderer {
   /** (Re)configures the decoder for a new stream; the next decodable unit must be a keyframe. */
   configure(config: VideoConfig): void {
     if (typeof VideoDecoder === 'undefined') {
-      this.#hooks.onUnsupported(
-        'This browser cannot decode the video (WebCodecs is missing). Use a current Chrome, Edge or Firefox over https.',
-      );
+      this.#hooks.onUnsupported(webCodecsMissing());
       return;
     }
     this.#config = config;
@@ -189,4 +187,17 @@ export class VideoRenderer {
     if (this.#canvas.width !== width) this.#canvas.width = width;
     if (this.#canvas.height !== height) this.#canvas.height = height;
   }
+}
+
+/**
+ * Why the video cannot be decoded, saying what to do: browsers give WebCodecs only to secure contexts
+ * (https://, or http://localhost on the server's own machine).
+ */
+export function webCodecsMissing(): string {
+  if (globalThis.isSecureContext === false) {
+    const { host, port, pathname } = globalThis.location;
+    const localhost = `http://localhost${port ? `:${port}` : ''}${pathname}`;
+    return `This page was opened over plain http from another machine, and browsers decode video only on secure pages. Open https://${host}${pathname} instead (start the control plane with LIFELINE_TLS=self-signed, or behind an HTTPS proxy), or open ${localhost} on the machine that runs the control plane.`;
+  }
+  return 'This browser cannot decode the video (WebCodecs is missing). Use a current Chrome, Edge or Firefox.';
 }
