@@ -1,20 +1,17 @@
 import { MAX_VIDEO_BYTES } from '../../protocol/frames.ts';
 import { type AccessUnit, NalType } from './annexb.ts';
+import {
+  AVC_CODEC_ID,
+  AVC_PAYLOAD_OFFSET,
+  AvcPacketType,
+  FILE_HEADER_BYTES,
+  TAG_HEADER_BYTES,
+  TAG_TRAILER_BYTES,
+  TagType,
+} from './flv-format.ts';
 
-/** FLV file header: "FLV", version, flags, header size (4 bytes), in bytes. */
-const FILE_HEADER_BYTES = 9;
-/** Tag header: type, data size (3), timestamp (3 + 1 extended), stream id (3), in bytes. */
-const TAG_HEADER_BYTES = 11;
-/** PreviousTagSize after the file header and after every tag, in bytes. */
-const TAG_TRAILER_BYTES = 4;
 /** A header size beyond this is not an FLV header but bytes that happen to start with "FLV", in bytes. */
 const MAX_FILE_HEADER_BYTES = 1024;
-/** Video tag body before the NAL units: frame type and codec, AVCPacketType, composition time, in bytes. */
-const AVC_PAYLOAD_OFFSET = 5;
-
-const TagType = { audio: 8, video: 9, script: 18 } as const;
-const AVC_CODEC_ID = 7;
-const AvcPacketType = { sequenceHeader: 0, nalUnits: 1, endOfSequence: 2 } as const;
 
 const START_CODE = Uint8Array.of(0, 0, 0, 1);
 const SIGNATURE = Uint8Array.of(0x46, 0x4c, 0x56, 0x01); // "FLV", version 1

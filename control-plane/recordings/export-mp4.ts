@@ -3,18 +3,17 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { NalType, nalUnits } from '../../agent/media/annexb.ts';
 import { resolveFfmpeg } from '../../agent/media/ffmpeg-path.ts';
+import {
+  AVC_CODEC_ID,
+  AVC_PAYLOAD_OFFSET,
+  AvcPacketType,
+  FlvFrameType,
+  TAG_HEADER_BYTES,
+  TagType,
+} from '../../agent/media/flv-format.ts';
 import { decodeFrame } from '../../protocol/frames.ts';
 import type { RecordingRecord } from '../../protocol/recording.ts';
 
-/** FLV tag header: type, data size (3), timestamp (3 + 1 extended), stream id (3), in bytes. */
-const TAG_HEADER_BYTES = 11;
-const VIDEO_TAG = 9;
-/** Video tag body before the NAL units: frame type and codec, AVCPacketType, composition time. */
-const AVC_BODY_HEADER_BYTES = 5;
-const AVC_CODEC_ID = 7;
-const FLV_KEYFRAME = 1;
-const FLV_INTER_FRAME = 2;
-const AvcPacketType = { sequenceHeader: 0, nalUnits: 1 } as const;
 /** "FLV", version 1, video only, header size 9, then PreviousTagSize0. */
 const FLV_HEADER = Uint8Array.of(0x46, 0x4c, 0x56, 0x01, 0x01, 0, 0, 0, 9, 0, 0, 0, 0);
 
@@ -36,7 +35,7 @@ export class Mp4ExportError extends Error {
 function flvTag(ms: number, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(TAG_HEADER_BYTES + body.byteLength + 4);
   const view = new DataView(out.buffer);
-  view.setUint32(0, (VIDEO_TAG << 24) | body.byteLength);
+  view.setUint32(0, (TagType.video << 24) | body.byteLength);
   view.setUint32(4, ((ms & 0xffffff) << 8) | ((ms >>> 24) & 0xff));
   out.set(body, TAG_HEADER_BYTES);
   view.setUint32(TAG_HEADER_BYTES + body.byteLength, TAG_HEADER_BYTES + body.byteLength);
@@ -45,10 +44,10 @@ function flvTag(ms: number, body: Uint8Array): Uint8Array {
 
 /** An FLV video tag body: its 5-byte AVC header, then `payload`. */
 function avcBody(keyframe: boolean, packetType: number, payload: Uint8Array): Uint8Array {
-  const body = new Uint8Array(AVC_BODY_HEADER_BYTES + payload.byteLength);
-  body[0] = ((keyframe ? FLV_KEYFRAME : FLV_INTER_FRAME) << 4) | AVC_CODEC_ID;
+  const body = new Uint8Array(AVC_PAYLOAD_OFFSET + payload.byteLength);
+  body[0] = ((keyframe ? FlvFrameType.keyframe : FlvFrameType.interFrame) << 4) | AVC_CODEC_ID;
   body[1] = packetType;
-  body.set(payload, AVC_BODY_HEADER_BYTES);
+  body.set(payload, AVC_PAYLOAD_OFFSET);
   return body;
 }
 
