@@ -58,12 +58,7 @@ export function agentRoutes(services: Services) {
     if (registrationKey && !group)
       throw new ApiError(403, 'FORBIDDEN', 'This registration key is not valid any more.');
     if (!group) {
-      const [organisation] = await services.db
-        .select()
-        .from(organisations)
-        .orderBy(organisations.createdAt)
-        .limit(1);
-      group = await services.groups.defaultFor(organisation!.id);
+      group = await services.groups.defaultFor((await services.organisations.first()).id);
     }
     const policy = group.policy;
     const { session, code } = await services.store.createWithCode({
