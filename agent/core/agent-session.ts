@@ -78,6 +78,8 @@ export class AgentSession {
   private readonly operators = new Map<number, string>();
   /** The operators (by id) the end user let in: one who comes back is not asked about again. */
   private readonly letIn = new Set<string>();
+  /** Operators' ids by the slot of their connection. */
+  private readonly operatorIds = new Map<number, string>();
   /** Operators who asked to join while the user was answering the first one, asked about next. */
   private readonly waitingJoins: MessageOf<'operator-joined'>[] = [];
   /** Join questions are put to the user one at a time. */
@@ -254,6 +256,9 @@ export class AgentSession {
    */
   removeOperator(slot: number): boolean {
     if (!this.operators.has(slot)) return false;
+    // Removed means asked again before coming back.
+    const id = this.operatorIds.get(slot);
+    if (id !== undefined) this.letIn.delete(id);
     return this.send({ type: 'operator-remove', slot });
   }
 
@@ -298,13 +303,17 @@ export class AgentSession {
       if (this.channels.handle(message)) return;
       switch (message.type) {
         case 'operator-joined':
-          if (message.slot !== undefined) this.operators.set(message.slot, message.operator.name);
+          if (message.slot !== undefined) {
+            this.operators.set(message.slot, message.operator.name);
+            this.operatorIds.set(message.slot, message.operator.id);
+          }
           await this.onOperatorJoined(message);
           return;
         case 'operator-left': {
           const name = message.slot === undefined ? undefined : this.operators.get(message.slot);
           if (message.slot !== undefined) {
             this.operators.delete(message.slot);
+            this.operatorIds.delete(message.slot);
             await this.channels.closeSlot(message.slot);
           }
           this.options.ui.status(

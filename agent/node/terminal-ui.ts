@@ -32,6 +32,13 @@ export interface TerminalUiOptions {
   filesRoot?: string;
 }
 
+/** Whether a key answers a question: Enter or y says yes, n or Escape says no. */
+function answerOf(key: Key): 'yes' | 'no' | undefined {
+  if (key.name === 'return' || key.name === 'enter' || key.name === 'y') return 'yes';
+  if (key.name === 'n' || key.name === 'escape') return 'no';
+  return undefined;
+}
+
 /** Hours and minutes, as the end user's clock shows them. */
 function clock(time: number): string {
   const date = new Date(time);
@@ -208,10 +215,10 @@ export class TerminalUi implements UserInterface {
     render();
     return new Promise((resolve) => {
       this.keyHandler = (key) => {
-        if (key.name === 'return' || key.name === 'enter' || key.name === 'y') {
+        if (answerOf(key) === 'yes') {
           this.keyHandler = undefined;
           resolve({ accepted: true, permissions: choice });
-        } else if (key.name === 'n' || key.name === 'escape') {
+        } else if (answerOf(key) === 'no') {
           this.keyHandler = undefined;
           resolve({ accepted: false, permissions: choice });
         } else {
@@ -248,10 +255,10 @@ export class TerminalUi implements UserInterface {
     render();
     return new Promise((resolve) => {
       this.keyHandler = (key) => {
-        if (key.name === 'return' || key.name === 'enter' || key.name === 'y') {
+        if (answerOf(key) === 'yes') {
           this.keyHandler = undefined;
           resolve(choice);
-        } else if (key.name === 'n' || key.name === 'escape') {
+        } else if (answerOf(key) === 'no') {
           this.keyHandler = undefined;
           resolve(Object.fromEntries(CAPABILITIES.map((c) => [c, false])) as Permissions);
         } else {
@@ -278,13 +285,10 @@ export class TerminalUi implements UserInterface {
     );
     return new Promise((resolve) => {
       this.keyHandler = (key) => {
-        if (key.name === 'return' || key.name === 'enter' || key.name === 'y') {
-          this.keyHandler = undefined;
-          resolve(true);
-        } else if (key.name === 'n' || key.name === 'escape') {
-          this.keyHandler = undefined;
-          resolve(false);
-        }
+        const answer = answerOf(key);
+        if (!answer) return;
+        this.keyHandler = undefined;
+        resolve(answer === 'yes');
       };
     });
   }

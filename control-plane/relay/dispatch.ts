@@ -238,9 +238,9 @@ export class Dispatch {
 }
 
 /**
- * Whether an agent's message belongs to the session's state. Chat and permission changes mean
- * something only once the end user accepted (before that nobody reads them), and consent answers
- * an operator's arrival, once: anything else would only fill the audit log.
+ * Whether an agent's message belongs to the session's state. Chat, permission changes and who else
+ * may join mean something only once the end user accepted (before that nobody reads them), and
+ * consent answers an operator's arrival, once: anything else would only fill the audit log.
  */
 function fitsAgentState(session: LiveSession, message: ControlMessage): boolean {
   switch (message.type) {
@@ -249,6 +249,10 @@ function fitsAgentState(session: LiveSession, message: ControlMessage): boolean 
       return session.consent === 'accepted';
     case 'consent':
       return session.consent === 'pending' && session.operators.size > 0;
+    case 'join-answer':
+    case 'operator-remove':
+      // Who else joins is asked, and who is removed chosen, only once the user accepted the first.
+      return session.consent === 'accepted';
     default:
       return true;
   }

@@ -213,6 +213,13 @@ describe('several operators in one session, one in control, the end user decidin
     assert.equal(ui.cp.services.relay.isLive(sessionId), true);
     await statusMatches(second.page, /you are in control/);
 
+    // Removed, they are asked about again if they try to come back; the user refuses.
+    mark = agent.output().length;
+    await first.page.click('button:has-text("Try again")');
+    await agentShows(/Administrator also wants to join this session/, mark);
+    type('n');
+    await statusMatches(first.page, /The user declined/);
+
     // An operator the end user refuses is told so, and the session goes on.
     const third = await ui.open();
     await signIn(third.page, ui.cp, 'tech-c', OPERATOR_PASSWORD);
