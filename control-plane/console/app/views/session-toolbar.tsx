@@ -101,7 +101,8 @@ export function SessionToolbar({
             1:1
           </button>
         </fieldset>
-        {live && !state.inControl && !state.permissions.control && (
+        {/* Asking the user to allow control is the holder's to do; a viewer asks the holder instead. */}
+        {live && !state.inControl && !state.permissions.control && holdsControl(state) && (
           <AskAccess
             ask={{
               capability: 'control',
