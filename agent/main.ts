@@ -58,7 +58,8 @@ Options:
 
 The agent connects outbound only and never listens on a port. Nothing is shared until
 you accept; press a letter during the session to switch a permission, m to write to the
-help desk, q to end. Every shell, command and file action of the operator is shown here.
+help desk, r to remove one of several operators, q to end. You are asked before each
+further operator joins. Every shell, command and file action of the operator is shown here.
 When the session ends the agent stops everything it started (shells and commands too),
 deletes unfinished uploads and its own files, itself included.
 `;
@@ -341,6 +342,7 @@ async function main(): Promise<number> {
       ...channelHosts(filesRoot, state.processes, (text) => ui.status(text)),
     });
     ui.onChat = (text) => session!.sendChat(text);
+    ui.onRemove = (slot) => session!.removeOperator(slot);
     ui.onToggle = (capability) => {
       const next = session!.currentPermissions;
       next[capability] = !next[capability];

@@ -7,6 +7,7 @@ export * from './frames.ts';
 export * from './heartbeat.ts';
 export * from './input.ts';
 export * from './mask-command.ts';
+export * from './message-senders.ts';
 export * from './messages.ts';
 export * from './peer/index.ts';
 export * from './permissions.ts';

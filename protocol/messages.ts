@@ -51,6 +51,9 @@ const peerInfoSchema = z.object({
 
 const operatorInfoSchema = z.object({ id: z.string().max(64), name: z.string().max(200) });
 
+/** An operator connection's slot in its session (channels.ts): how several operators are told apart. */
+const slot = z.number().int().min(1).max(0xffff);
+
 /** A channel id: the owner's slot in the high 16 bits, its own number in the low 16 (channels.ts). */
 const channel = z.number().int().min(0x10000).max(0xffffffff);
 
@@ -77,6 +80,9 @@ const chatAuthorSchema = z.object({
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
+/** One operator connection the end user let in, as the agent and every operator see it. */
+const participantSchema = z.object({ slot, id: z.string().max(64), name: z.string().max(200) });
+
 /** Every control message of protocol version 1. */
 export const controlMessageSchema = z.discriminatedUnion('type', [
   // First message from every participant. The token says who it is and which session it may join.
@@ -95,7 +101,7 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     agent: peerInfoSchema.optional(),
     permissions: permissionsSchema.optional(),
     /** Operators only: the high 16 bits of every channel id this connection opens (channels.ts). */
-    slot: z.number().int().min(1).max(0xffff).optional(),
+    slot: slot.optional(),
     /**
      * The relay answers `heartbeat`: send one this often (in seconds) and take the relay for gone when
      * nothing at all came back for two intervals (heartbeat.ts). Absent from relays that predate it.
@@ -109,16 +115,22 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     operator: operatorInfoSchema,
     requested: permissionsSchema,
     /** The slot of this operator connection's channels (channels.ts). */
-    slot: z.number().int().min(1).max(0xffff).optional(),
+    slot: slot.optional(),
   }),
   // Relay -> agent: an operator connection left; the agent closes the channels of its slot.
   z.object({
     type: z.literal('operator-left'),
     operatorId: z.string().max(64),
-    slot: z.number().int().min(1).max(0xffff).optional(),
+    slot: slot.optional(),
   }),
-  // Agent -> relay -> operators: the end user's answer, and every later change to it.
-  z.object({ type: z.literal('consent'), accepted: z.boolean(), permissions: permissionsSchema }),
+  // Agent -> relay -> operators: the end user's answer, and every later change to it. `slot` names
+  // the operator connection the user was asked about (absent from agents older than it: all present).
+  z.object({
+    type: z.literal('consent'),
+    accepted: z.boolean(),
+    permissions: permissionsSchema,
+    slot: slot.optional(),
+  }),
   z.object({ type: z.literal('permissions'), permissions: permissionsSchema }),
   // Operator -> relay -> agent, after consent: the operator asks the end user for more (true = wanted).
   // The relay adds `operator`; the agent always answers with a `permissions` message.
@@ -259,6 +271,29 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     to: sharedPath.optional(),
   }),
   z.object({ type: z.literal('file-op-done'), channel }),
+
+  // Several operators (README "Several operators"). Relay -> agent and operators: who is connected
+  // and which connection holds control (null: nobody), after every change.
+  z.object({
+    type: z.literal('participants'),
+    operators: z.array(participantSchema).max(0xffff),
+    controlSlot: slot.nullable(),
+  }),
+  // Agent -> relay: the end user lets an additional operator connection in, or turns it away.
+  z.object({ type: z.literal('join-answer'), slot, accepted: z.boolean() }),
+  // Agent -> relay: the end user removes one operator connection; the session goes on.
+  z.object({ type: z.literal('operator-remove'), slot }),
+  // Operator -> relay: asks for control. The relay passes it to the holder with `operator` and
+  // `slot` added, or grants it at once when nobody holds control or the asker is an administrator.
+  z.object({
+    type: z.literal('control-request'),
+    operator: operatorInfoSchema.optional(),
+    slot: slot.optional(),
+  }),
+  // Operator in control -> relay: hands control to `slot` (answering its request, or unasked).
+  z.object({ type: z.literal('control-grant'), slot }),
+  // Operator in control -> relay -> the asker: the request of `slot` is declined.
+  z.object({ type: z.literal('control-decline'), slot }),
 ]);
 
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
@@ -269,5 +304,6 @@ export type PeerInfo = z.infer<typeof peerInfoSchema>;
 export type OperatorInfo = z.infer<typeof operatorInfoSchema>;
 export type FileEntry = z.infer<typeof fileEntrySchema>;
 export type ChatAuthor = z.infer<typeof chatAuthorSchema>;
+export type Participant = z.infer<typeof participantSchema>;
 
 export { inputEventSchema, permissionsSchema };

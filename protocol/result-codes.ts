@@ -38,6 +38,8 @@ export const RESULT_CODES = [
   'TIMEOUT',
   // A file is not the version the request was about (HTTP If-Match), or changed while it was read.
   'FILE_CHANGED',
+  // The end user removed this operator from the session; it goes on for the others.
+  'OPERATOR_REMOVED',
 ] as const;
 
 export type ResultCode = (typeof RESULT_CODES)[number];

@@ -76,6 +76,14 @@ export class AgentSession {
   private refusal: string | undefined;
   /** Operators' display names by the slot of their connection, for the user's status lines. */
   private readonly operators = new Map<number, string>();
+  /** The operators (by id) the end user let in: one who comes back is not asked about again. */
+  private readonly letIn = new Set<string>();
+  /** Operators' ids by the slot of their connection. */
+  private readonly operatorIds = new Map<number, string>();
+  /** Operators who asked to join while the user was answering the first one, asked about next. */
+  private readonly waitingJoins: MessageOf<'operator-joined'>[] = [];
+  /** Join questions are put to the user one at a time. */
+  private joinQuestions: Promise<void> = Promise.resolve();
   private readonly channels: DeviceChannels;
   private readonly chat: SessionChat;
   private resolveDone!: (outcome: SessionOutcome) => void;
@@ -113,7 +121,8 @@ export class AgentSession {
 
   /** What this agent offers beyond the screen, for the relay and the console. */
   get features(): string[] {
-    return [...(this.chat.offered ? ['chat'] : []), ...this.channels.features()];
+    // `operators`: this agent asks the user before each additional operator and lists them.
+    return [...(this.chat.offered ? ['chat'] : []), ...this.channels.features(), 'operators'];
   }
 
   /** Frames refused by the decoder or not meant for an agent. */
@@ -242,6 +251,18 @@ export class AgentSession {
   }
 
   /**
+   * The end user removes one operator (by the slot of their connection); the session goes on for
+   * the others. False when there is no open connection to say it on.
+   */
+  removeOperator(slot: number): boolean {
+    if (!this.operators.has(slot)) return false;
+    // Removed means asked again before coming back.
+    const id = this.operatorIds.get(slot);
+    if (id !== undefined) this.letIn.delete(id);
+    return this.send({ type: 'operator-remove', slot });
+  }
+
+  /**
    * Sends the end user's chat message to the help desk. False when it cannot go: chat is not
    * allowed (or not yet accepted), the text is empty or too long, or the connection is down.
    */
@@ -282,20 +303,35 @@ export class AgentSession {
       if (this.channels.handle(message)) return;
       switch (message.type) {
         case 'operator-joined':
-          if (message.slot !== undefined) this.operators.set(message.slot, message.operator.name);
+          if (message.slot !== undefined) {
+            this.operators.set(message.slot, message.operator.name);
+            this.operatorIds.set(message.slot, message.operator.id);
+          }
           await this.onOperatorJoined(message);
           return;
         case 'operator-left': {
           const name = message.slot === undefined ? undefined : this.operators.get(message.slot);
           if (message.slot !== undefined) {
             this.operators.delete(message.slot);
+            this.operatorIds.delete(message.slot);
             await this.channels.closeSlot(message.slot);
           }
           this.options.ui.status(
-            `${name ?? 'The operator'} left. Waiting for them to come back; press q to end.`,
+            this.operators.size > 0
+              ? `${name ?? 'An operator'} left the session; the others are still connected.`
+              : `${name ?? 'The operator'} left. Waiting for them to come back; press q to end.`,
           );
           return;
         }
+        case 'participants':
+          this.options.ui.operatorsChanged?.(
+            message.operators.map((operator) => ({
+              slot: operator.slot,
+              name: operator.name,
+              inControl: operator.slot === message.controlSlot,
+            })),
+          );
+          return;
         case 'chat':
           this.chat.receive(message);
           return;
@@ -327,10 +363,13 @@ export class AgentSession {
 
   private async onOperatorJoined(message: MessageOf<'operator-joined'>): Promise<void> {
     if (this.consent === 'accepted') {
-      this.options.ui.status(`${message.operator.name} joined the session.`);
+      await this.askJoin(message);
       return;
     }
-    if (this.consent === 'asking') return;
+    if (this.consent === 'asking') {
+      this.waitingJoins.push(message);
+      return;
+    }
     this.consent = 'asking';
     const requested = this.cap({ ...DEFAULT_OFFER, ...message.requested });
     const answer =
@@ -344,20 +383,52 @@ export class AgentSession {
     }
     if (this.finished) return;
     const permissions = this.cap(answer.permissions);
+    const slot = message.slot === undefined ? {} : { slot: message.slot };
     if (!answer.accepted) {
-      this.send({ type: 'consent', accepted: false, permissions: { ...NO_PERMISSIONS } });
+      this.send({ type: 'consent', accepted: false, permissions: { ...NO_PERMISSIONS }, ...slot });
       await this.finish({ reason: 'consent-refused' });
       return;
     }
     this.consent = 'accepted';
     this.permissions = permissions;
-    this.send({ type: 'consent', accepted: true, permissions });
+    this.letIn.add(message.operator.id);
+    this.send({ type: 'consent', accepted: true, permissions, ...slot });
     const maxMinutes = this.options.policy?.maxSessionMinutes ?? 0;
     if (maxMinutes > 0) {
       this.maxTimer = setTimeout(() => void this.end('max-duration'), maxMinutes * 60_000);
     }
     this.options.ui.permissionsChanged(permissions);
+    for (const waiting of this.waitingJoins.splice(0)) void this.askJoin(waiting);
     if (permissions.view) await this.screen.start();
+  }
+
+  /**
+   * An additional operator wants in after the user accepted: the user is asked (one question at a
+   * time), unless they already let this operator in or the policy asks no consent.
+   */
+  private askJoin(message: MessageOf<'operator-joined'>): Promise<void> {
+    const { operator, slot } = message;
+    const ask = async () => {
+      // Gone before the user was asked: nothing to answer.
+      if (slot === undefined || this.finished || !this.operators.has(slot)) return;
+      const ui = this.options.ui;
+      let accepted = true;
+      if (this.letIn.has(operator.id)) {
+        ui.status(`${operator.name} joined the session again.`);
+      } else if (this.options.policy?.consentRequired === false) {
+        ui.status(`${operator.name} joined; this device's policy does not ask for consent.`);
+      } else {
+        accepted = ui.askJoin
+          ? await ui.askJoin(operator)
+          : (await ui.askConsent(operator, this.permissions)).accepted;
+      }
+      if (this.finished) return;
+      if (accepted) this.letIn.add(operator.id);
+      this.send({ type: 'join-answer', slot, accepted });
+      if (!accepted) ui.status(`${operator.name} was not let in.`);
+    };
+    this.joinQuestions = this.joinQuestions.then(ask, ask);
+    return this.joinQuestions;
   }
 
   /**

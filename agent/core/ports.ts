@@ -53,6 +53,14 @@ export interface UserInterface {
    * question is open at a time. A user interface without it refuses every such request.
    */
   askMore?(operator: OperatorInfo, missing: Permissions): Promise<Permissions>;
+  /**
+   * An additional operator asks to join a session the user already accepted (README "Several
+   * operators"). Resolves true to let them in. A user interface without it is asked with
+   * `askConsent`, whose `accepted` answers.
+   */
+  askJoin?(operator: OperatorInfo): Promise<boolean>;
+  /** Who is connected now, and which of them controls the mouse and keyboard. */
+  operatorsChanged?(operators: readonly ConnectedOperator[]): void;
   status(text: string): void;
   /** Shown when the operator set changes or permissions change. */
   permissionsChanged(permissions: Permissions): void;
@@ -64,6 +72,15 @@ export interface UserInterface {
   sessionRecorded?(): void;
   /** Shows a chat message from the help desk. A user interface without it offers no chat. */
   chatReceived?(message: ChatLine): void;
+}
+
+/** An operator the end user let in, as their terminal lists them. */
+export interface ConnectedOperator {
+  /** Their connection's slot: what the user names to remove them. */
+  slot: number;
+  name: string;
+  /** Whether their input reaches this device (one operator at a time). */
+  inControl: boolean;
 }
 
 /** A chat message from the help desk, as the end user sees it. */

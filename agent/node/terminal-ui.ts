@@ -8,7 +8,7 @@ import {
   type OperatorInfo,
   type Permissions,
 } from '../../protocol/index.ts';
-import type { ChatLine, UserInterface } from '../core/ports.ts';
+import type { ChatLine, ConnectedOperator, UserInterface } from '../core/ports.ts';
 import { ChatComposer, type Key } from './chat-composer.ts';
 import { printableLine, printableLines } from './printable.ts';
 
@@ -16,6 +16,10 @@ import { printableLine, printableLines } from './printable.ts';
 const KEYS: Record<Capability, string> = { view: 'v', control: 'c', chat: 'h', files: 'f', shell: 's' };
 /** Key that starts a chat message during the session. */
 const CHAT_KEY = 'm';
+/** Key that removes one operator from the session (README "Several operators"). */
+const REMOVE_KEY = 'r';
+/** Most operators the remove prompt numbers, one key each (1-9). */
+const MAX_NUMBERED = 9;
 /** Shown with the consent prompt and the session status when the policy makes recording mandatory. */
 export const RECORDED_NOTICE = 'This session is recorded by your help desk.';
 
@@ -26,6 +30,13 @@ export interface TerminalUiOptions {
   output: NodeJS.WriteStream;
   /** The folder shared for file transfers and where shells start, named when consent is asked. */
   filesRoot?: string;
+}
+
+/** Whether a key answers a question: Enter or y says yes, n or Escape says no. */
+function answerOf(key: Key): 'yes' | 'no' | undefined {
+  if (key.name === 'return' || key.name === 'enter' || key.name === 'y') return 'yes';
+  if (key.name === 'n' || key.name === 'escape') return 'no';
+  return undefined;
 }
 
 /** Hours and minutes, as the end user's clock shows them. */
@@ -46,11 +57,15 @@ export class TerminalUi implements UserInterface {
   private recorded = false;
   /** The chat message being written, shown on the last line until it is sent. */
   private composer: ChatComposer | undefined;
+  /** Who is connected, as the relay last said. */
+  private operators: readonly ConnectedOperator[] = [];
   /** Set by the host: called when the user presses a key during the session. */
   onToggle: ((capability: Capability) => void) | undefined;
   onEnd: (() => void) | undefined;
   /** Set by the host: sends the user's chat message; false when it could not go. */
   onChat: ((text: string) => boolean) | undefined;
+  /** Set by the host: removes one operator (by their connection's slot) from the session. */
+  onRemove: ((slot: number) => void) | undefined;
 
   constructor(private readonly options: TerminalUiOptions) {
     const { input } = options;
@@ -114,6 +129,7 @@ export class TerminalUi implements UserInterface {
     }
     if (key.name === 'q') this.onEnd?.();
     if (key.name === CHAT_KEY) this.startMessage();
+    if (key.name === REMOVE_KEY) this.chooseRemoval();
     const capability = CAPABILITIES.find((c) => KEYS[c] === key.name);
     if (capability) this.onToggle?.(capability);
   }
@@ -199,10 +215,10 @@ export class TerminalUi implements UserInterface {
     render();
     return new Promise((resolve) => {
       this.keyHandler = (key) => {
-        if (key.name === 'return' || key.name === 'enter' || key.name === 'y') {
+        if (answerOf(key) === 'yes') {
           this.keyHandler = undefined;
           resolve({ accepted: true, permissions: choice });
-        } else if (key.name === 'n' || key.name === 'escape') {
+        } else if (answerOf(key) === 'no') {
           this.keyHandler = undefined;
           resolve({ accepted: false, permissions: choice });
         } else {
@@ -239,10 +255,10 @@ export class TerminalUi implements UserInterface {
     render();
     return new Promise((resolve) => {
       this.keyHandler = (key) => {
-        if (key.name === 'return' || key.name === 'enter' || key.name === 'y') {
+        if (answerOf(key) === 'yes') {
           this.keyHandler = undefined;
           resolve(choice);
-        } else if (key.name === 'n' || key.name === 'escape') {
+        } else if (answerOf(key) === 'no') {
           this.keyHandler = undefined;
           resolve(Object.fromEntries(CAPABILITIES.map((c) => [c, false])) as Permissions);
         } else {
@@ -254,6 +270,58 @@ export class TerminalUi implements UserInterface {
         }
       };
     });
+  }
+
+  /** An additional operator asks to join: Enter (or y) lets them in, n refuses. */
+  askJoin(operator: OperatorInfo): Promise<boolean> {
+    const name = printableLine(operator.name);
+    if (this.options.autoAccept) {
+      this.write(`\n  ${name} joined the session. Let in automatically (--accept).\n`);
+      return Promise.resolve(true);
+    }
+    this.write(
+      `\n  ${name} also wants to join this session: they would see and do what you allow the others.\n` +
+        '  Press Enter to let them in, n to refuse.\n',
+    );
+    return new Promise((resolve) => {
+      this.keyHandler = (key) => {
+        const answer = answerOf(key);
+        if (!answer) return;
+        this.keyHandler = undefined;
+        resolve(answer === 'yes');
+      };
+    });
+  }
+
+  /** Lists who is connected and who is in control. */
+  operatorsChanged(operators: readonly ConnectedOperator[]): void {
+    this.operators = operators;
+    if (operators.length === 0) return;
+    const names = operators
+      .map((operator) => `${printableLine(operator.name)}${operator.inControl ? ' (in control)' : ''}`)
+      .join(', ');
+    const remove = operators.length > 1 ? ` Press ${REMOVE_KEY} to remove one of them.` : '';
+    this.write(`  Connected: ${names}.${remove}\n`);
+  }
+
+  /** Numbers the connected operators; a number removes that one, any other key cancels. */
+  private chooseRemoval(): void {
+    const listed = this.operators.slice(0, MAX_NUMBERED);
+    if (listed.length === 0) return;
+    const items = listed
+      .map((operator, index) => `[${index + 1}] ${printableLine(operator.name)}`)
+      .join('  ');
+    this.write(`  Remove which operator? ${items}  (any other key cancels)\n`);
+    this.keyHandler = (key) => {
+      this.keyHandler = undefined;
+      const chosen = listed[Number(key.name) - 1];
+      if (chosen && /^[1-9]$/.test(key.name ?? '')) {
+        this.write(`  Removing ${printableLine(chosen.name)} from the session.\n`);
+        this.onRemove?.(chosen.slot);
+      } else {
+        this.write('  Nobody removed.\n');
+      }
+    };
   }
 
   sessionRecorded(): void {

@@ -75,6 +75,12 @@ export class ServiceMetrics {
         relay.outOfStateMessages,
       ),
       observed(
+        'lifeline_relay_dropped_input_events_total',
+        'Input events dropped because their operator did not hold control.',
+        'counter',
+        relay.droppedInputEvents,
+      ),
+      observed(
         'lifeline_relay_over_budget_messages_total',
         'Messages dropped because their connection passed its write budget.',
         'counter',

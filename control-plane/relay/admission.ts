@@ -153,6 +153,7 @@ export class Admission {
         actor: { actorType: 'operator', actorId: claims.sub },
         requested: { ...DEFAULT_OFFER, control: true },
         video: true,
+        mayTakeControl: claims.adm === true,
       },
       this.options.joinDeps,
     );

@@ -3,6 +3,7 @@ import {
   decodeFrame,
   encodeControl,
   FrameKind,
+  maySend,
   type Permissions,
 } from '../../protocol/index.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -11,6 +12,7 @@ import type { SessionStore } from '../sessions/session-store.ts';
 import { type ChannelRouter, isAgentChannelMessage, isOperatorChannelMessage } from './channel-router.ts';
 import type { ChatRouter } from './chat-router.ts';
 import type { LiveSession, OperatorSide } from './live-session.ts';
+import type { OperatorRoster } from './operator-roster.ts';
 import type { PermissionRequests } from './permission-requests.ts';
 import type { RelayCounters } from './relay-counters.ts';
 import type { SessionLifecycle } from './session-lifecycle.ts';
@@ -27,6 +29,11 @@ const WRITING_MESSAGES: ReadonlySet<ControlMessage['type']> = new Set([
   'file-read',
   'file-write',
   'file-op',
+  'join-answer',
+  'operator-remove',
+  'control-request',
+  'control-grant',
+  'control-decline',
 ]);
 
 export interface DispatchOptions {
@@ -38,6 +45,7 @@ export interface DispatchOptions {
   channels: ChannelRouter;
   chat: ChatRouter;
   permissionRequests: PermissionRequests;
+  roster: OperatorRoster;
 }
 
 /**
@@ -64,6 +72,10 @@ export class Dispatch {
     }
     const message = this.decodeControl(data);
     if (!message) return;
+    if (!maySend('agent', message.type)) {
+      counters.malformedFrames++;
+      return;
+    }
     if (isAgentChannelMessage(message)) {
       channels.fromAgent(session, message);
       return;
@@ -120,6 +132,24 @@ export class Dispatch {
           message.reason === 'consent-refused' ? 'consent-refused' : 'user-ended',
         );
         return;
+      case 'join-answer':
+      case 'operator-remove': {
+        const side = session.operatorOfSlot(message.slot);
+        // Only a connection waiting can be let in or turned away, and only one let in removed.
+        const waiting = message.type === 'join-answer';
+        if (!side || side.admitted === waiting) {
+          counters.outOfStateMessages++;
+          return;
+        }
+        if (message.type === 'join-answer' && message.accepted) {
+          this.options.roster.admit(session, side);
+          return;
+        }
+        if (waiting) this.options.roster.refuse(session, side);
+        else this.options.roster.remove(session, side);
+        this.options.lifecycle.operatorLeft(session, side);
+        return;
+      }
       default:
         counters.malformedFrames++;
     }
@@ -137,6 +167,15 @@ export class Dispatch {
     }
     const message = this.decodeControl(data);
     if (!message) return;
+    if (!maySend('operator', message.type)) {
+      this.options.counters.malformedFrames++;
+      return;
+    }
+    // Until the end user lets it in, a connection to a session under way only keeps itself alive.
+    if (!side.admitted && session.consent === 'accepted' && message.type !== 'heartbeat') {
+      this.options.counters.outOfStateMessages++;
+      return;
+    }
     if (WRITING_MESSAGES.has(message.type) && !mayWrite()) return;
     if (isOperatorChannelMessage(message)) {
       this.options.channels.fromOperator(session, side, message);
@@ -155,10 +194,23 @@ export class Dispatch {
         if (
           session.consent === 'accepted' &&
           session.permissions.control &&
-          session.policy?.modes.control !== false
+          session.policy?.modes.control !== false &&
+          this.options.roster.mayInput(session, side)
         ) {
           session.toAgent(message);
         }
+        return;
+      case 'control-request':
+        if (session.consent !== 'accepted' || !this.options.roster.request(session, side))
+          this.options.counters.outOfStateMessages++;
+        return;
+      case 'control-grant':
+        if (!this.options.roster.grant(session, side, message.slot))
+          this.options.counters.outOfStateMessages++;
+        return;
+      case 'control-decline':
+        if (!this.options.roster.decline(session, side, message.slot))
+          this.options.counters.outOfStateMessages++;
         return;
       case 'heartbeat':
         side.peer.send(encodeControl(message));
@@ -186,9 +238,9 @@ export class Dispatch {
 }
 
 /**
- * Whether an agent's message belongs to the session's state. Chat and permission changes mean
- * something only once the end user accepted (before that nobody reads them), and consent answers
- * an operator's arrival, once: anything else would only fill the audit log.
+ * Whether an agent's message belongs to the session's state. Chat, permission changes and who else
+ * may join mean something only once the end user accepted (before that nobody reads them), and
+ * consent answers an operator's arrival, once: anything else would only fill the audit log.
  */
 function fitsAgentState(session: LiveSession, message: ControlMessage): boolean {
   switch (message.type) {
@@ -197,6 +249,10 @@ function fitsAgentState(session: LiveSession, message: ControlMessage): boolean 
       return session.consent === 'accepted';
     case 'consent':
       return session.consent === 'pending' && session.operators.size > 0;
+    case 'join-answer':
+    case 'operator-remove':
+      // Who else joins is asked, and who is removed chosen, only once the user accepted the first.
+      return session.consent === 'accepted';
     default:
       return true;
   }

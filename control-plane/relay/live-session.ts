@@ -34,6 +34,13 @@ export interface OperatorSide {
   actor: { actorType: ActorType; actorId: string };
   /** False for connections that never show the screen (the HTTP API's): video is not sent to them. */
   video: boolean;
+  /**
+   * Whether the end user let this connection in. Until then it hears nothing of the session (video,
+   * chat, permissions) and what it sends is dropped; see {@link LiveSession.asksForEachOperator}.
+   */
+  admitted: boolean;
+  /** An administrator's connection: its request for control takes it at once. */
+  mayTakeControl: boolean;
   /** Commands this connection started and that have not exited, by channel, for the audit of their exit. */
   commands: Map<number, string>;
   /** True until this operator has been sent a keyframe, and again after video was dropped. */
@@ -56,6 +63,10 @@ export class LiveSession {
   videoConfig: MessageOf<'video-config'> | undefined;
   codeTimer: ReturnType<typeof setTimeout> | undefined;
   ended = false;
+  /** The slot of the one operator connection whose input reaches the device; undefined: nobody. */
+  controlSlot: number | undefined;
+  /** Slots that asked for control and wait for the holder's answer. */
+  readonly controlRequests = new Set<number>();
   private lastKeyframeRequestAt = 0;
   droppedFrames = 0;
   /** When the session became active, for the policy's maximum length. */
@@ -117,16 +128,29 @@ export class LiveSession {
     );
   }
 
+  /**
+   * Whether the agent asks the end user before each additional operator connection (it says
+   * `operators` in its features). Agents older than that were asked once, for everyone.
+   */
+  get asksForEachOperator(): boolean {
+    return this.agent.info.features?.includes('operators') ?? false;
+  }
+
+  /** The operator connections the end user let in, oldest first. */
+  admitted(): OperatorSide[] {
+    return [...this.operators.values()].filter((operator) => operator.admitted);
+  }
+
   /** Whether a command an operator started is still running: a long command is not idleness. */
   runsCommands(): boolean {
     for (const operator of this.operators.values()) if (operator.commands.size > 0) return true;
     return false;
   }
 
-  /** Sends a control message to every operator. */
+  /** Sends a control message to every operator connection the end user let in. */
   toOperators(message: Parameters<typeof encodeControl>[0]): void {
     const bytes = encodeControl(message);
-    for (const operator of this.operators.values()) sendBounded(operator.peer, bytes);
+    for (const operator of this.operators.values()) if (operator.admitted) sendBounded(operator.peer, bytes);
   }
 
   toAgent(message: Parameters<typeof encodeControl>[0]): void {
@@ -143,7 +167,7 @@ export class LiveSession {
     const keyframe = isKeyframe(frame);
     let wantKeyframe = this.recorder?.video(frame) ?? false;
     for (const operator of this.operators.values()) {
-      if (!operator.video) continue;
+      if (!operator.video || !operator.admitted) continue;
       if (operator.needsKeyframe && !keyframe) {
         operator.droppedFrames++;
         this.droppedFrames++;

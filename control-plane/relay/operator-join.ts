@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { encodeControl, type Permissions, PROTOCOL_VERSION } from '../../protocol/index.ts';
 import type { ActorType, AuditLog } from '../audit/audit-log.ts';
 import type { Logger } from '../logger.ts';
-import type { ChatRouter } from './chat-router.ts';
 import type { LiveSession, OperatorSide } from './live-session.ts';
+import type { OperatorRoster } from './operator-roster.ts';
 import type { RelayPeer } from './relay-peer.ts';
 
 /** Who joins a session as an operator connection: a console socket or the HTTP API's participant. */
@@ -19,11 +19,13 @@ export interface OperatorIdentity {
   requested: Permissions;
   /** Whether video is sent to this connection. */
   video: boolean;
+  /** An administrator: asking for control takes it (README "Several operators"). */
+  mayTakeControl: boolean;
 }
 
 /** What joining needs from the relay. */
 export interface JoinDeps {
-  chat: ChatRouter;
+  roster: OperatorRoster;
   audit: AuditLog;
   logger: Logger;
   /** How often the console should send a heartbeat, in seconds (in its welcome). */
@@ -32,8 +34,9 @@ export interface JoinDeps {
 
 /**
  * Adds an operator connection to a live session: it gets a slot and its welcome, the agent hears who
- * joined (which asks the end user for consent if they have not answered), and a session already
- * under way is brought up to date (consent, video, chat history). The arrival is logged and audited.
+ * joined (which asks the end user for consent if they have not answered, or whether this additional
+ * operator may join), and once let in it is brought up to date (consent, video, chat history; see
+ * {@link OperatorRoster.admit}). The arrival is logged and audited.
  * Returns undefined when every slot is taken. Nothing here awaits: the connection's next frames must
  * find it attached.
  */
@@ -41,7 +44,7 @@ export function joinOperator(
   session: LiveSession,
   peer: RelayPeer,
   identity: OperatorIdentity,
-  { chat, audit, logger, heartbeatSeconds }: JoinDeps,
+  { roster, audit, logger, heartbeatSeconds }: JoinDeps,
 ): OperatorSide | undefined {
   const slot = session.allocateSlot();
   if (slot === undefined) return undefined;
@@ -54,18 +57,22 @@ export function joinOperator(
     slot,
     actor: identity.actor,
     video: identity.video,
+    // A session under way lets a newcomer in at once only when its agent does not ask each time.
+    admitted: false,
+    mayTakeControl: identity.mayTakeControl,
     commands: new Map(),
     needsKeyframe: true,
     droppedFrames: 0,
   };
   session.operators.set(side.connectionId, side);
+  const letIn = session.consent === 'accepted' && !session.asksForEachOperator;
   peer.send(
     encodeControl({
       type: 'welcome',
       protocol: PROTOCOL_VERSION,
       sessionId: session.id,
       agent: session.agent.info,
-      ...(session.consent === 'accepted' ? { permissions: session.permissions } : {}),
+      ...(letIn ? { permissions: session.permissions } : {}),
       slot,
       heartbeatSeconds,
     }),
@@ -76,14 +83,7 @@ export function joinOperator(
     requested: identity.requested,
     slot,
   });
-  if (session.consent === 'accepted') {
-    peer.send(encodeControl({ type: 'consent', accepted: true, permissions: session.permissions }));
-    if (identity.video) {
-      if (session.videoConfig) peer.send(encodeControl(session.videoConfig));
-      session.requestKeyframe();
-    }
-  }
-  chat.replay(session, side);
+  if (letIn) roster.admit(session, side);
   session.recorder?.event('session.join', { operatorId: side.operatorId, name: side.name, slot });
   logger.info(
     {

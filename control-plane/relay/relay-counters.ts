@@ -16,6 +16,8 @@ export interface RelayStats {
   droppedPermissionRequests: number;
   /** Messages that do not fit the session's state (an agent's chat before consent, a second consent). */
   outOfStateMessages: number;
+  /** Input events dropped because their operator connection did not hold control. */
+  droppedInputEvents: number;
   /** Messages dropped because their connection passed its write budget. */
   overBudgetMessages: number;
   /** Connections closed for flooding (close code 4003). */

@@ -12,6 +12,7 @@ import { Dispatch } from './dispatch.ts';
 import { PING_SECONDS } from './liveness.ts';
 import { MessageBudget } from './message-budget.ts';
 import { type JoinDeps, joinOperator, type OperatorIdentity } from './operator-join.ts';
+import { OperatorRoster } from './operator-roster.ts';
 import { PermissionRequests } from './permission-requests.ts';
 import { RelayCounters, type RelayStats } from './relay-counters.ts';
 import type { RelayConnection, RelayPeer } from './relay-peer.ts';
@@ -61,6 +62,7 @@ export class Relay {
   private readonly helloTimeoutMs: number;
   private readonly welcomeBase: WelcomeBase;
   private readonly permissionRequests: PermissionRequests;
+  private readonly roster: OperatorRoster;
   private readonly lifecycle: SessionLifecycle;
   private readonly admission: Admission;
   private readonly dispatch: Dispatch;
@@ -84,7 +86,13 @@ export class Relay {
     });
     const chat = new ChatRouter({ audit, logger });
     this.permissionRequests = new PermissionRequests({ audit, logger });
-    this.joinDeps = { chat, audit, logger, heartbeatSeconds: this.welcomeBase.heartbeatSeconds };
+    this.roster = new OperatorRoster({ chat, audit, logger });
+    this.joinDeps = {
+      roster: this.roster,
+      audit,
+      logger,
+      heartbeatSeconds: this.welcomeBase.heartbeatSeconds,
+    };
     this.lifecycle = new SessionLifecycle({
       store,
       audit,
@@ -94,6 +102,7 @@ export class Relay {
       recordings: options.recordings,
       counters,
       welcome: this.welcomeBase,
+      roster: this.roster,
     });
     const lifecycle = this.lifecycle;
     this.admission = new Admission({
@@ -114,6 +123,7 @@ export class Relay {
       channels,
       chat,
       permissionRequests: this.permissionRequests,
+      roster: this.roster,
     });
   }
 
@@ -206,6 +216,7 @@ export class Relay {
       unroutedChannelFrames: counters.unroutedChannelFrames,
       droppedPermissionRequests: this.permissionRequests.dropped,
       outOfStateMessages: counters.outOfStateMessages,
+      droppedInputEvents: this.roster.droppedInput,
       overBudgetMessages: counters.overBudgetMessages,
       floodClosures: counters.floodClosures,
     };

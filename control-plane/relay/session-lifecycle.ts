@@ -12,6 +12,7 @@ import type { Recordings } from '../recordings/recordings.ts';
 import type { SessionRow, SessionStore } from '../sessions/session-store.ts';
 import type { AgentSide, OperatorSide } from './live-session.ts';
 import { LiveSession } from './live-session.ts';
+import type { OperatorRoster } from './operator-roster.ts';
 import type { RelayCounters } from './relay-counters.ts';
 import type { RelayPeer } from './relay-peer.ts';
 import { ReturningAgents } from './returning-agents.ts';
@@ -46,6 +47,7 @@ export interface SessionLifecycleOptions {
   recordings?: Recordings | undefined;
   counters: RelayCounters;
   welcome: WelcomeBase;
+  roster: OperatorRoster;
 }
 
 /**
@@ -200,8 +202,14 @@ export class SessionLifecycle {
     );
   }
 
-  /** The end user answered: an acceptance activates the session, a refusal ends it. */
+  /**
+   * The end user answered: an acceptance activates the session and lets in the operator they were
+   * asked about (every operator present, from agents that do not name one), a refusal ends it.
+   */
   async consent(session: LiveSession, message: MessageOf<'consent'>): Promise<void> {
+    const letIn = [...session.operators.values()].filter(
+      (side) => message.slot === undefined || !session.asksForEachOperator || side.slot === message.slot,
+    );
     if (message.accepted) {
       // Before anything awaits: the agent streams right after its consent, and operators act on it
       // at once, so the frames that follow must already find the session consented.
@@ -218,8 +226,14 @@ export class SessionLifecycle {
         if (session.videoConfig) recorder.json('videoConfig', session.videoConfig);
       }
       recorder?.event('session.consent', { permissions: message.permissions });
+      for (const side of letIn) side.admitted = true;
+      session.toOperators(message);
+      for (const side of letIn) this.options.roster.admit(session, side, true);
+    } else {
+      // Every operator waiting hears the refusal, not only those let in.
+      const bytes = encodeControl(message);
+      for (const side of session.operators.values()) side.peer.send(bytes);
     }
-    session.toOperators(message);
     await this.options.audit.record({
       actorType: 'agent',
       actorId: session.id,
@@ -240,6 +254,7 @@ export class SessionLifecycle {
   /** An operator connection left: the agent hears it, the recording and the log note it. */
   operatorLeft(session: LiveSession, side: OperatorSide): void {
     if (!session.operators.delete(side.connectionId)) return;
+    this.options.roster.left(session, side);
     session.recorder?.event('session.leave', { operatorId: side.operatorId, slot: side.slot });
     if (!session.ended)
       session.toAgent({ type: 'operator-left', operatorId: side.operatorId, slot: side.slot });

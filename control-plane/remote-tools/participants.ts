@@ -124,6 +124,8 @@ export class ApiParticipants {
         actor: auditActor(principal),
         requested,
         video: false,
+        // The API sends no input, so control is nothing it needs.
+        mayTakeControl: false,
         address,
       },
       (gone) => {

@@ -1,6 +1,6 @@
 import { formatConnectionCode, normalizeConnectionCode } from '../../protocol/index.ts';
 import { auditActor, principalStillValid, requireAuth, requireScope } from '../auth/authenticate.ts';
-import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
+import { canSeeOrganisation, hasScope, organisationScope } from '../auth/scopes.ts';
 import type { Principal } from '../http/app-env.ts';
 import { idempotent } from '../http/idempotency.ts';
 import { createApi } from '../http/openapi.ts';
@@ -50,6 +50,7 @@ export function sessionRoutes(services: Services) {
       sid: session.id,
       name: principal.operator.name,
       ...(principal.kind === 'operator' ? { lsid: principal.loginSessionId } : {}),
+      ...(hasScope(principal, 'admin') ? { adm: true } : {}),
     };
     const base = origin && services.isAllowedOrigin(origin) ? origin : services.config.publicUrl;
     return {

@@ -13,6 +13,8 @@ export interface TokenClaims extends JWTPayload {
   name?: string;
   /** The console login a relay-operator token was issued to, so logging out closes its sockets. */
   lsid?: string;
+  /** On relay-operator tokens of administrators: asking for control takes it. */
+  adm?: boolean;
   /** The effective policy, on agent-policy tokens. */
   pol?: unknown;
 }
@@ -24,6 +26,7 @@ export interface ClaimsInput {
   sid?: string;
   name?: string;
   lsid?: string;
+  adm?: boolean;
   pol?: unknown;
   /** Agent stamps: SHA-256 (base64url) of the executable the stamp is for. */
   exe?: string;

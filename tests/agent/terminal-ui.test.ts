@@ -261,3 +261,46 @@ describe('an operator asks the end user for more during the session', () => {
     ui.close();
   });
 });
+
+describe('the end user decides who else joins and sees who is connected', () => {
+  const SAM = { id: 'op-2', name: 'Sam (second line)' };
+
+  it('an additional operator is let in with Enter and refused with n', async () => {
+    const { ui, input, screen } = terminal();
+    const letIn = ui.askJoin(SAM);
+    input.write('\n');
+    assert.equal(await letIn, true);
+    assert.match(screen(), /Sam \(second line\) also wants to join this session/);
+    const refused = ui.askJoin(SAM);
+    input.write('n');
+    assert.equal(await refused, false);
+    ui.close();
+  });
+
+  it('lists who is connected and who is in control, and r then a number removes that operator', async () => {
+    const { ui, input, screen } = terminal();
+    const removed: number[] = [];
+    ui.onRemove = (slot) => removed.push(slot);
+    ui.permissionsChanged({ view: true, control: true, chat: true, files: false, shell: false });
+    ui.operatorsChanged([
+      { slot: 3, name: OPERATOR.name, inControl: true },
+      { slot: 7, name: SAM.name, inControl: false },
+    ]);
+    assert.match(
+      screen(),
+      /Connected: Dana \(help desk\) \(in control\), Sam \(second line\)\. Press r to remove one/,
+    );
+    input.write('r2');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.match(screen(), /Remove which operator\? \[1\] Dana \(help desk\) {2}\[2\] Sam \(second line\)/);
+    assert.deepEqual(removed, [7]);
+    // Any other key cancels, and does not switch a permission either.
+    const toggled: string[] = [];
+    ui.onToggle = (capability) => toggled.push(capability);
+    input.write('rc');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual([removed, toggled], [[7], []]);
+    assert.match(screen(), /Nobody removed/);
+    ui.close();
+  });
+});

@@ -78,6 +78,7 @@ describe('operator console', () => {
       protocol: 1,
       sessionId: 'sess-1',
       agent: plane.session().agent ?? undefined,
+      slot: 1,
     });
     return peer;
   }

@@ -345,13 +345,18 @@ export function problem(
   return { status, body: { type: 'about:blank', title: code, status, code, detail }, headers };
 }
 
-/** Sends what an agent that accepts at once would: welcome, consent, the video configuration. */
+/**
+ * Sends what the relay sends when an agent accepts at once: consent, who is in the session (this
+ * console alone, in control, on `slot`), the video configuration.
+ */
 export function acceptAndConfigure(
   peer: RelayPeer,
   permissions: MessageOf<'consent'>['permissions'],
   video: { width: number; height: number },
+  slot = 1,
 ): void {
   peer.send({ type: 'consent', accepted: true, permissions });
+  peer.send({ type: 'participants', operators: [{ slot, id: 'op-1', name: 'Operator' }], controlSlot: slot });
   peer.send({
     type: 'video-config',
     codec: 'avc1.42E01F',

@@ -113,7 +113,7 @@ describe('session tools in the console', () => {
       agent: { ...agent, features: options.features ?? FEATURES },
       slot: SLOT,
     });
-    acceptAndConfigure(peer, options.permissions ?? ALL_ON, { width: 320, height: 240 });
+    acceptAndConfigure(peer, options.permissions ?? ALL_ON, { width: 320, height: 240 }, SLOT);
     await page.waitForFunction(() =>
       document.querySelector('[data-testid=session-status]')?.textContent?.includes('starting video'),
     );

@@ -347,7 +347,11 @@ describe('device groups and policies', () => {
 
     it('input an operator sends right after its welcome, on a session already consented, is not lost', async () => {
       const { key } = await groupWith({ ...DEFAULT_POLICY });
-      const { agent, grant } = await pair(key, ALL_PERMISSIONS);
+      const { agent, operator, grant } = await pair(key, ALL_PERMISSIONS);
+      // One operator holds control at a time (README "Several operators"): the first leaves, so the
+      // one who joins next holds it from its welcome on.
+      await operator.close();
+      await agent.next('operator-left');
       const join = await expectJson<{ relay: { url: string; token: string } }>(
         await api.post(`/api/sessions/${grant.sessionId}/join`, admin),
         200,

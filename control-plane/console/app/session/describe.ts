@@ -1,6 +1,6 @@
 import { inertDeviceText } from '../../../../protocol/index.ts';
 import type { AgentView, SessionView } from '../api/types.ts';
-import type { SessionState } from './session-state.ts';
+import { otherInControl, type SessionState } from './session-state.ts';
 
 /** The longest label of the other end, in characters. */
 const PEER_LABEL_MAX_CHARS = 200;
@@ -54,6 +54,12 @@ export function relayErrorText(code: string, message: string | undefined): strin
   return message?.trim() || RELAY_ERROR_TEXT[code] || 'The relay refused the connection.';
 }
 
+/** Who holds control, seen from a console that does not send input: another operator, or nobody. */
+function holderText(state: SessionState): string {
+  const holder = otherInControl(state);
+  return holder ? `${holder.name} is in control` : 'view only';
+}
+
 /** The one-line status shown above the screen (`[data-testid=session-status]`). */
 export function statusText(state: SessionState): string {
   const peer = peerLabel(state.agent);
@@ -65,9 +71,8 @@ export function statusText(state: SessionState): string {
     case 'live':
       if (!state.permissions.view) return `Connected to ${peer} · screen sharing paused`;
       if (!state.hasPicture) return 'Accepted · starting video…';
-      return state.inControl
-        ? `Connected to ${peer} · you are in control`
-        : `Connected to ${peer} · view only`;
+      if (state.inControl) return `Connected to ${peer} · you are in control`;
+      return `Connected to ${peer} · ${holderText(state)}`;
     case 'declined':
       return 'The user declined';
     case 'ended':

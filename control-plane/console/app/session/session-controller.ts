@@ -17,7 +17,13 @@ import { connectToRelay } from '../relay/relay-connection.ts';
 import { saveBlob } from '../tools/save-blob.ts';
 import { SessionTools } from '../tools/session-tools.ts';
 import { relayErrorText } from './describe.ts';
-import { initialSessionState, isFinalPhase, type SessionPhase, type SessionState } from './session-state.ts';
+import {
+  holdsControl,
+  initialSessionState,
+  isFinalPhase,
+  type SessionPhase,
+  type SessionState,
+} from './session-state.ts';
 
 type Listener = (state: SessionState) => void;
 
@@ -133,7 +139,9 @@ export class SessionController {
   }
 
   takeControl(): void {
-    if (this.#state.phase !== 'live' || !this.#state.permissions.control || this.#state.inControl) return;
+    const state = this.#state;
+    if (state.phase !== 'live' || !state.permissions.control || state.inControl || !holdsControl(state))
+      return;
     this.#input?.start();
     this.#set({ inControl: true });
   }
@@ -141,6 +149,25 @@ export class SessionController {
   releaseControl(): void {
     this.#input?.stop();
     if (this.#state.inControl) this.#set({ inControl: false });
+  }
+
+  /** Asks for control: the holder hands it over or declines (an administrator takes it at once). */
+  requestControl(): void {
+    if (this.#state.phase !== 'live' || holdsControl(this.#state) || this.#state.askedForControl) return;
+    if (this.#relay?.send({ type: 'control-request' })) this.#set({ askedForControl: true });
+  }
+
+  /** Hands control to another operator, asked or unasked. */
+  handOver(slot: number): void {
+    if (!holdsControl(this.#state)) return;
+    this.releaseControl();
+    this.#relay?.send({ type: 'control-grant', slot });
+  }
+
+  /** Declines another operator's request for control. */
+  declineControl(slot: number): void {
+    this.#relay?.send({ type: 'control-decline', slot });
+    this.#set({ controlAsks: this.#state.controlAsks.filter((ask) => ask.slot !== slot) });
   }
 
   /** Ends the session for everyone: tells the relay at once, then records it with the control plane. */
@@ -189,6 +216,7 @@ export class SessionController {
         if (message.permissions) this.tools.setPermissions(message.permissions);
         this.#set({
           phase: 'waiting',
+          mySlot: message.slot ?? null,
           agent: message.agent ?? this.#state.agent,
           permissions: message.permissions ?? this.#state.permissions,
         });
@@ -236,6 +264,19 @@ export class SessionController {
           this.#fail(message.code, relayErrorText(message.code, message.message));
         }
         return;
+      case 'participants':
+        this.#onParticipants(message.operators, message.controlSlot);
+        return;
+      case 'control-request':
+        if (message.slot !== undefined && message.operator && holdsControl(this.#state)) {
+          const ask = { slot: message.slot, id: message.operator.id, name: message.operator.name };
+          this.#set({ controlAsks: [...this.#state.controlAsks.filter((a) => a.slot !== ask.slot), ask] });
+        }
+        return;
+      case 'control-decline':
+        this.#set({ askedForControl: false });
+        this.#notify('Your request for control was declined.');
+        return;
       case 'agent-status':
         this.tools.agentStatus(message.state);
         this.#notify(
@@ -248,6 +289,28 @@ export class SessionController {
         // hello, input, operator-joined/left and request-keyframe are not for the console.
         return;
     }
+  }
+
+  /** Who is connected and who holds control now: a console that lost control stops sending input. */
+  #onParticipants(operators: SessionState['operators'], controlSlot: number | null): void {
+    const before = this.#state;
+    const next = { ...before, operators, controlSlot };
+    const holder = operators.find((operator) => operator.slot === controlSlot);
+    if (holdsControl(before) && !holdsControl(next)) {
+      this.releaseControl();
+      this.#notify(
+        holder ? `${holder.name} has control now. You are viewing only.` : 'You no longer have control.',
+      );
+    } else if (!holdsControl(before) && holdsControl(next) && before.controlSlot !== null) {
+      this.#notify('You have control now. Press Take control to use the mouse and keyboard.');
+    }
+    const present = new Set(operators.map((operator) => operator.slot));
+    this.#set({
+      operators,
+      controlSlot,
+      askedForControl: before.askedForControl && !holdsControl(next),
+      controlAsks: holdsControl(next) ? before.controlAsks.filter((ask) => present.has(ask.slot)) : [],
+    });
   }
 
   /** Takes the user's latest choice; `announce` tells the operator about changes to it. */

@@ -1,4 +1,4 @@
-import { NO_PERMISSIONS, type Permissions } from '../../../../protocol/index.ts';
+import { NO_PERMISSIONS, type Participant, type Permissions } from '../../../../protocol/index.ts';
 import type { AgentView, SessionView } from '../api/types.ts';
 
 /**
@@ -20,7 +20,18 @@ export interface SessionState {
   agent: AgentView | null;
   /** What the user allows right now; all off until consent. */
   permissions: Permissions;
+  /** This console sends its mouse and keyboard (it holds control and the operator took it). */
   inControl: boolean;
+  /** This connection's slot in the session; null until welcomed. */
+  mySlot: number | null;
+  /** The operators the user let in, this one included (README "Several operators"). */
+  operators: readonly Participant[];
+  /** The slot of the one operator whose input reaches the device; null: nobody. */
+  controlSlot: number | null;
+  /** Operators who asked this one, while it holds control, to hand it over. */
+  controlAsks: readonly Participant[];
+  /** This operator asked for control and waits for the holder's answer. */
+  askedForControl: boolean;
   /** A picture has been drawn since the last video configuration. */
   hasPicture: boolean;
   video: { width: number; height: number; framerate: number } | null;
@@ -39,6 +50,11 @@ export function initialSessionState(session: SessionView): SessionState {
     agent: session.agent,
     permissions: { ...NO_PERMISSIONS },
     inControl: false,
+    mySlot: null,
+    operators: [],
+    controlSlot: null,
+    controlAsks: [],
+    askedForControl: false,
     hasPicture: false,
     video: null,
     notice: null,
@@ -46,6 +62,17 @@ export function initialSessionState(session: SessionView): SessionState {
     error: null,
     ending: false,
   };
+}
+
+/** Whether this connection holds control of the device's input (it may then take it). */
+export function holdsControl(state: SessionState): boolean {
+  return state.mySlot !== null && state.controlSlot === state.mySlot;
+}
+
+/** The operator who holds control, when it is another one. */
+export function otherInControl(state: SessionState): Participant | undefined {
+  if (state.controlSlot === null || holdsControl(state)) return undefined;
+  return state.operators.find((operator) => operator.slot === state.controlSlot);
 }
 
 /** Phases after which nothing arrives from the relay any more. */

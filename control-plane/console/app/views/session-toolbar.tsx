@@ -1,6 +1,6 @@
 import { peerLabel, statusText } from '../session/describe.ts';
 import type { SessionController } from '../session/session-controller.ts';
-import type { SessionState } from '../session/session-state.ts';
+import { holdsControl, type SessionState } from '../session/session-state.ts';
 import { DeviceText } from './common/device-text.tsx';
 import { IconArrowLeft, IconPointer, IconPower } from './icons.tsx';
 import { AskAccess } from './tools/ask-access.tsx';
@@ -54,7 +54,8 @@ export function SessionToolbar({
           type="button"
           class="btn btn--icon btn--dark"
           onClick={onLeave}
-          title="Back to the dashboard (the session keeps running)"
+          data-testid="leave-session"
+          title="Leave: back to the dashboard (the session keeps running for the user and the other operators)"
           aria-label="Back to the dashboard"
         >
           <IconArrowLeft size={18} />
@@ -100,7 +101,8 @@ export function SessionToolbar({
             1:1
           </button>
         </fieldset>
-        {live && !state.inControl && !state.permissions.control && (
+        {/* Asking the user to allow control is the holder's to do; a viewer asks the holder instead. */}
+        {live && !state.inControl && !state.permissions.control && holdsControl(state) && (
           <AskAccess
             ask={{
               capability: 'control',
@@ -119,6 +121,18 @@ export function SessionToolbar({
             onClick={() => controller.releaseControl()}
           >
             <IconPointer size={16} /> Release control
+          </button>
+        ) : live && !holdsControl(state) ? (
+          <button
+            key="request"
+            type="button"
+            class="btn btn--primary"
+            data-testid="request-control"
+            disabled={state.askedForControl}
+            title="Ask the operator in control to hand it over to you"
+            onClick={() => controller.requestControl()}
+          >
+            <IconPointer size={16} /> {state.askedForControl ? 'Control requested…' : 'Request control'}
           </button>
         ) : (
           <button

@@ -3,6 +3,7 @@ import type { SessionGrant } from '../api/types.ts';
 import { SessionController } from '../session/session-controller.ts';
 import { isFinalPhase } from '../session/session-state.ts';
 import { useElementSize, useSessionState } from './hooks.ts';
+import { OperatorsBar } from './operators-bar.tsx';
 import { SessionOverlay } from './session-overlay.tsx';
 import { SessionStatusBar } from './session-status-bar.tsx';
 import { type ScaleMode, SessionToolbar } from './session-toolbar.tsx';
@@ -68,6 +69,7 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
         panel={panel}
         onPanel={showPanel}
       />
+      <OperatorsBar controller={controller} state={state} />
       <div class="session__body">
         <div class={`stage stage--${scale}${state.inControl ? ' stage--control' : ''}`}>
           <div class="stage__scroll" ref={areaRef}>
