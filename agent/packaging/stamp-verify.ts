@@ -115,13 +115,27 @@ export async function verifyStamp(jwt: string, options: VerifyStampOptions = {})
       `This agent's configuration was made for another build of the agent. ${ADVICE}`,
     );
   }
-  const { iss, sub, sid, relay, policyToken } = claims.data;
+  const { iss, sub, sid, relay, policyToken, spki } = claims.data;
   return {
     server: iss,
     kid: header.kid,
     platform: sub,
+    ...(spki ? { serverKey: spki } : {}),
     ...(sid && relay ? { session: { id: sid, relay, ...(policyToken ? { policyToken } : {}) } } : {}),
   };
+}
+
+/**
+ * The server key pin a stamp claims (`spki`), read before the stamp is verified: the agent needs it to
+ * reach the server whose keys verify the stamp. Undefined for a stamp without one or that does not parse.
+ */
+export function claimedServerKey(jwt: string): string | undefined {
+  try {
+    const spki = stampClaimsSchema.shape.spki.safeParse(decodeJwt(jwt)['spki']);
+    return spki.success ? spki.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function fetchKey(issuer: string, kid: string, fetchImpl: typeof fetch): Promise<JWK> {
