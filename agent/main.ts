@@ -17,11 +17,10 @@ import { resolveFfmpeg } from './media/ffmpeg-path.ts';
 import { resolveFilesRoot } from './node/files-root.ts';
 import { AGENT_VERSION, hostInfo } from './node/host-info.ts';
 import { LinePrompt } from './node/line-prompt.ts';
-import { installOutbound, type Outbound } from './node/outbound.ts';
+import { connectionFailure, installOutbound, type Outbound } from './node/outbound.ts';
 import { ProxyConfigError, proxySettings } from './node/proxy-settings.ts';
-import { ProxyError } from './node/proxy-tunnel.ts';
 import { ffmpegScreenSource } from './node/screen-source.ts';
-import { type PresentedCertificate, ServerIdentityError, ServerTrust } from './node/server-identity.ts';
+import { type PresentedCertificate, ServerTrust } from './node/server-identity.ts';
 import { TerminalUi } from './node/terminal-ui.ts';
 import { installWebSocket } from './node/websocket.ts';
 import { type FoundStamp, readStamp } from './packaging/own-stamp.ts';
@@ -233,9 +232,8 @@ async function meetServer(server: string): Promise<void> {
 
 /** The message for the end user: why the proxy or the server was refused, wherever it was wrapped. */
 function explain(error: unknown): string {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    if (cause instanceof ServerIdentityError || cause instanceof ProxyError) return cause.message;
-  }
+  const refused = connectionFailure(error);
+  if (refused) return refused;
   return isAgentError(error) || isStampError(error) || error instanceof Error ? error.message : String(error);
 }
 
@@ -243,7 +241,6 @@ async function main(): Promise<number> {
   // The resident agent's commands: this run is then never a one-shot session and never self-deletes.
   const command = process.argv[2];
   if (DEVICE_COMMANDS.includes(command as DeviceCommand)) {
-    await installWebSocket();
     return runDeviceCommand(command as DeviceCommand, process.argv.slice(3));
   }
   const { values } = parseArgs({

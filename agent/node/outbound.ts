@@ -2,8 +2,8 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import type buildConnector from 'undici-types/connector';
 import { type ProxySettings, proxyFor } from './proxy-settings.ts';
-import { openTunnel } from './proxy-tunnel.ts';
-import { ServerTrust } from './server-identity.ts';
+import { openTunnel, ProxyError } from './proxy-tunnel.ts';
+import { ServerIdentityError, ServerTrust } from './server-identity.ts';
 
 /** Idle time before the first TCP keep-alive probe, in ms (undici's own default). */
 export const KEEPALIVE_INITIAL_DELAY_MS = 60_000;
@@ -147,4 +147,15 @@ export function installOutbound(outbound: Outbound = DIRECT): boolean {
   if (current?.constructor.name !== 'Agent') return false;
   slot[GLOBAL_DISPATCHER] = new current.constructor({ connect: outboundConnector(outbound) });
   return true;
+}
+
+/**
+ * Why a connection was refused by the proxy or by the agent's trust in the server, wherever a
+ * `fetch` or a caller wrapped it (`cause` chains); undefined for any other failure.
+ */
+export function connectionFailure(error: unknown): string | undefined {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ServerIdentityError || cause instanceof ProxyError) return cause.message;
+  }
+  return undefined;
 }
