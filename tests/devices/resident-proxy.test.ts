@@ -5,18 +5,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { installLayout } from '../../agent/device/layout.ts';
 import type { Credentials } from '../support/api.ts';
-import { freePort, loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { loginCookie, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, waitFor } from '../support/processes.ts';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-import { startTinyproxy, type Tinyproxy } from '../support/tinyproxy.ts';
+import type { TcpProxy } from '../support/tcp-proxy.ts';
+import { type BehindProxy, startBehindProxy, type Tinyproxy } from '../support/tinyproxy.ts';
 import { agentCommand, devicesApi, startAsSystemd } from './device-support.ts';
 
-/** The address tinyproxy connects out from: the only one the control plane's door lets in. */
-const PROXY_OUTGOING_ADDRESS = '127.0.0.2';
 const PROXY_PASSWORD = 'pr0xy-s3cret';
 
-// As in tests/e2e/through-proxy.test.ts, the control plane is reachable only through the proxy.
+// The control plane is reachable only through the proxy (startBehindProxy).
 describe('the resident agent behind an HTTP proxy (real tinyproxy)', () => {
+  let site: BehindProxy;
   let cp: TestControlPlane;
   let proxy: Tinyproxy;
   let door: TcpProxy;
@@ -27,27 +26,15 @@ describe('the resident agent behind an HTTP proxy (real tinyproxy)', () => {
   const api = () => devicesApi(cp, admin);
 
   before(async () => {
-    proxy = await startTinyproxy({
-      user: 'helpdesk',
-      password: PROXY_PASSWORD,
-      outgoingAddress: PROXY_OUTGOING_ADDRESS,
-    });
-    const doorPort = await freePort();
-    server = `http://127.0.0.1:${doorPort}`;
-    cp = await startControlPlane({ listen: true, env: { LIFELINE_PUBLIC_URL: server } });
-    door = await startTcpProxy(Number(new URL(cp.url).port), {
-      onlyFrom: PROXY_OUTGOING_ADDRESS,
-      port: doorPort,
-    });
+    site = await startBehindProxy({ user: 'helpdesk', password: PROXY_PASSWORD });
+    ({ cp, proxy, door, server } = site);
     admin = { cookie: await loginCookie(cp.app) };
     root = mkdtempSync(join(tmpdir(), 'lifeline-root-'));
   });
 
   after(async () => {
     await service?.kill();
-    await cp?.stop();
-    await door?.close();
-    await proxy?.stop();
+    await site?.stop();
     rmSync(root, { recursive: true, force: true });
   });
 

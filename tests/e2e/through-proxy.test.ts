@@ -2,22 +2,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RelayClient } from '../control-plane/relay-client.ts';
 import { shownCode, spawnAgent } from '../support/agent-process.ts';
-import { freePort, loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { loginCookie, type TestControlPlane } from '../support/control-plane.ts';
 import { waitFor } from '../support/processes.ts';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-import { startTinyproxy, type Tinyproxy } from '../support/tinyproxy.ts';
+import type { TcpProxy } from '../support/tcp-proxy.ts';
+import { type BehindProxy, startBehindProxy, type Tinyproxy } from '../support/tinyproxy.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
-/** The address tinyproxy connects out from: the only one the control plane's door lets in. */
-const PROXY_OUTGOING_ADDRESS = '127.0.0.2';
 const PROXY_USER = 'helpdesk';
 const PROXY_PASSWORD = 'pr0xy-s3cret';
 
-// The control plane is reachable only through the proxy: its public address is a door that carries
-// connections from the proxy's outgoing address and closes every other, so an agent that tried to
-// go around the proxy would fail (and the door counts it).
+// The control plane is reachable only through the proxy (startBehindProxy): an agent that tried to go
+// around it would fail, and the door counts it.
 describe('the agent behind an HTTP proxy (real tinyproxy with Basic authentication)', () => {
   let xvfb: Xvfb;
+  let site: BehindProxy;
   let proxy: Tinyproxy;
   let door: TcpProxy;
   let cp: TestControlPlane;
@@ -25,24 +23,13 @@ describe('the agent behind an HTTP proxy (real tinyproxy with Basic authenticati
 
   before(async () => {
     xvfb = await startXvfb({ width: 640, height: 480 });
-    proxy = await startTinyproxy({
-      user: PROXY_USER,
-      password: PROXY_PASSWORD,
-      outgoingAddress: PROXY_OUTGOING_ADDRESS,
-    });
-    const doorPort = await freePort();
-    doorAddress = `127.0.0.1:${doorPort}`;
-    cp = await startControlPlane({ listen: true, env: { LIFELINE_PUBLIC_URL: `http://${doorAddress}` } });
-    door = await startTcpProxy(Number(new URL(cp.url).port), {
-      onlyFrom: PROXY_OUTGOING_ADDRESS,
-      port: doorPort,
-    });
+    site = await startBehindProxy({ user: PROXY_USER, password: PROXY_PASSWORD });
+    ({ cp, proxy, door } = site);
+    doorAddress = new URL(site.server).host;
   });
 
   after(async () => {
-    await cp?.stop();
-    await door?.close();
-    await proxy?.stop();
+    await site?.stop();
     await xvfb?.stop();
   });
 

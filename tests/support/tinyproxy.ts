@@ -1,8 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './control-plane.ts';
+import { freePort, type StartOptions, startControlPlane, type TestControlPlane } from './control-plane.ts';
 import { type Spawned, spawnCollecting, waitFor } from './processes.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 /** A real tinyproxy (Debian's package) on loopback, with Basic authentication, started for one test. */
 export interface Tinyproxy {
@@ -70,6 +71,54 @@ export async function startTinyproxy(options: TinyproxyOptions): Promise<Tinypro
     async stop() {
       await child.kill();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The address tinyproxy connects out from in {@link startBehindProxy}: the only one the door lets in. */
+export const PROXY_OUTGOING_ADDRESS = '127.0.0.2';
+
+/** A control plane that only a proxy can reach, and that proxy. */
+export interface BehindProxy {
+  cp: TestControlPlane;
+  proxy: Tinyproxy;
+  /** The control plane's public address: a door that carries connections from the proxy only. */
+  door: TcpProxy;
+  /** `http://127.0.0.1:PORT` of the door: the server agents are told. */
+  server: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real control plane whose public URL is a door that carries only connections from tinyproxy's
+ * outgoing address and closes (and counts, `door.refused()`) every other: an agent that went around
+ * the proxy would fail.
+ */
+export async function startBehindProxy(
+  credentials: { user: string; password: string },
+  options: StartOptions = {},
+): Promise<BehindProxy> {
+  const proxy = await startTinyproxy({ ...credentials, outgoingAddress: PROXY_OUTGOING_ADDRESS });
+  const doorPort = await freePort();
+  const server = `http://127.0.0.1:${doorPort}`;
+  const cp = await startControlPlane({
+    ...options,
+    listen: true,
+    env: { ...options.env, LIFELINE_PUBLIC_URL: server },
+  });
+  const door = await startTcpProxy(Number(new URL(cp.url).port), {
+    onlyFrom: PROXY_OUTGOING_ADDRESS,
+    port: doorPort,
+  });
+  return {
+    cp,
+    proxy,
+    door,
+    server,
+    async stop() {
+      await cp.stop();
+      await door.close();
+      await proxy.stop();
     },
   };
 }
