@@ -18,7 +18,7 @@ import { resolveFilesRoot } from './node/files-root.ts';
 import { AGENT_VERSION, hostInfo } from './node/host-info.ts';
 import { LinePrompt } from './node/line-prompt.ts';
 import { connectionFailure, installOutbound, type Outbound } from './node/outbound.ts';
-import { ProxyConfigError, proxySettings } from './node/proxy-settings.ts';
+import { ProxyConfigError, proxyFor, proxySettings } from './node/proxy-settings.ts';
 import { ffmpegScreenSource } from './node/screen-source.ts';
 import { type PresentedCertificate, ServerTrust } from './node/server-identity.ts';
 import { TerminalUi } from './node/terminal-ui.ts';
@@ -26,7 +26,7 @@ import { installWebSocket } from './node/websocket.ts';
 import { type FoundStamp, readStamp } from './packaging/own-stamp.ts';
 import { type PackagedRun, startPackagedRun } from './packaging/packaged-run.ts';
 import type { StampConfig } from './packaging/stamp-format.ts';
-import { claimedServerKey, isStampError, verifyStamp } from './packaging/stamp-verify.ts';
+import { claimedServer, isStampError, verifyStamp } from './packaging/stamp-verify.ts';
 import { processExists } from './packaging/work-dir.ts';
 import { currentPlatform, type Platform } from './platform/platform.ts';
 import { loadPty } from './platform/pty-module.ts';
@@ -152,7 +152,7 @@ async function resolveTarget(
   if (stamp) {
     // The stamp's server key is needed before the stamp is verified: the keys that verify it come
     // from that server. A stamp whose pin was changed fails there, as any other change does.
-    const pin = claimedServerKey(stamp.jwt);
+    const pin = claimedServer(stamp.jwt).serverKey;
     if (pin) trust.pinTo(pin);
     // The `exe` claim is not checked here: hashing 180 MB would add 0.3 s to every start and stops
     // nobody, since whoever can change this file can change the code that would check it.
@@ -227,6 +227,43 @@ async function meetServer(server: string): Promise<void> {
     throw new AgentError('unreachable', `Cannot reach ${server}. Check the address and your network.`, {
       cause: error,
     });
+  }
+}
+
+/**
+ * Runs the agent's first contact with its server. When the server cannot be reached at all, no proxy
+ * is known for it and someone is at the terminal, asks for a proxy (some networks let nothing else
+ * out) and tries again through it.
+ */
+async function firstContact<T>(
+  server: string | undefined,
+  outbound: Outbound,
+  prompt: () => LinePrompt,
+  attempt: () => Promise<T>,
+): Promise<T> {
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const unreachable =
+        (error instanceof AgentError || isStampError(error)) &&
+        error.kind === 'unreachable' &&
+        connectionFailure(error) === undefined;
+      if (!unreachable || !process.stdin.isTTY || !server || proxyFor(new URL(server), outbound.proxy))
+        throw error;
+      process.stdout.write(
+        `  ${explain(error)}\n  If your network reaches the internet only through a proxy, type its address\n` +
+          '  (http://host:port, or http://user:password@host:port); press Enter to give up.\n',
+      );
+      const answer = await prompt().ask('  Proxy: ');
+      if (!answer) throw error;
+      try {
+        outbound.proxy = proxySettings(answer);
+      } catch (invalid) {
+        if (!(invalid instanceof ProxyConfigError)) throw invalid;
+        process.stdout.write(`  ${invalid.message.replace(/^--proxy: /, '')}\n`);
+      }
+    }
   }
 }
 
@@ -333,16 +370,22 @@ async function main(): Promise<number> {
     const outbound: Outbound = { proxy, trust };
     installOutbound(outbound);
     await installWebSocket(outbound);
-    const target = await resolveTarget(stamp, trust, { server: flagServer, code: values.code }, prompt);
+    const flags = { server: flagServer, code: values.code };
+    // A stamped agent's first contact is checking its stamp; an unstamped one's, meeting the server.
+    const target = stamp
+      ? await firstContact(claimedServer(stamp.jwt).server, outbound, prompt, () =>
+          resolveTarget(stamp, trust, flags, prompt),
+        )
+      : await resolveTarget(stamp, trust, flags, prompt);
     if (!target) {
       process.stderr.write(
         'Give the control plane address: lifeline-agent --server https://help.example.org\n',
       );
       return 2;
     }
-    // An unstamped agent meets a TLS server before it sends it anything, while the line prompt still
-    // has the terminal: that is where the user approves the server's fingerprint.
-    if (!stamp && new URL(target.server).protocol === 'https:') await meetServer(target.server);
+    // An unstamped agent meets its server before it sends it anything, while the line prompt still
+    // has the terminal: that is where the user approves a TLS server's fingerprint, or gives a proxy.
+    if (!stamp) await firstContact(target.server, outbound, prompt, () => meetServer(target.server));
     const platform = currentPlatform();
     state.platform = platform;
     const ffmpeg = resolveFfmpeg();

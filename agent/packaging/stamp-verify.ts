@@ -126,16 +126,22 @@ export async function verifyStamp(jwt: string, options: VerifyStampOptions = {})
 }
 
 /**
- * The server key pin a stamp claims (`spki`), read before the stamp is verified: the agent needs it to
- * reach the server whose keys verify the stamp. Undefined for a stamp without one or that does not parse.
+ * The server (`iss`) and its key pin (`spki`) a stamp claims, read before the stamp is verified: the
+ * agent needs them to reach the server whose keys verify the stamp. Empty for a stamp that does not parse.
  */
-export function claimedServerKey(jwt: string): string | undefined {
+export function claimedServer(jwt: string): { server?: string; serverKey?: string } {
+  let claims: ReturnType<typeof decodeJwt>;
   try {
-    const spki = stampClaimsSchema.shape.spki.safeParse(decodeJwt(jwt)['spki']);
-    return spki.success ? spki.data : undefined;
+    claims = decodeJwt(jwt);
   } catch {
-    return undefined;
+    return {};
   }
+  const server = stampClaimsSchema.shape.iss.safeParse(claims.iss);
+  const spki = stampClaimsSchema.shape.spki.safeParse(claims['spki']);
+  return {
+    ...(server.success ? { server: server.data } : {}),
+    ...(spki.success && spki.data ? { serverKey: spki.data } : {}),
+  };
 }
 
 async function fetchKey(issuer: string, kid: string, fetchImpl: typeof fetch): Promise<JWK> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { loadPty } from '../../agent/platform/pty-module.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
 import { shownCode, spawnAgent } from '../support/agent-process.ts';
 import { loginCookie, type TestControlPlane } from '../support/control-plane.ts';
@@ -111,5 +112,28 @@ describe('the agent behind an HTTP proxy (real tinyproxy with Basic authenticati
     });
     assert.equal(await agent.exited, 1, agent.output());
     assert.ok(door.refused() > refusedBefore, 'the agent went straight to the door, which let it not in');
+  });
+
+  it('when the server cannot be reached and no proxy is known, the agent in a terminal asks for one and goes on through it', async () => {
+    const refusedBefore = door.refused();
+    let output = '';
+    // A real terminal (a pty): the question is asked only of someone at one.
+    const terminal = loadPty().spawn(
+      process.execPath,
+      ['--import', 'tsx', 'agent/main.ts', '--server', site.server, '--accept'],
+      { cwd: process.cwd(), env: { ...process.env, DISPLAY: xvfb.display }, cols: 120, rows: 40 },
+    );
+    terminal.onData((data) => {
+      output += data;
+    });
+    try {
+      await waitFor('the question for a proxy', () => output.includes('Proxy:'));
+      assert.ok(door.refused() > refusedBefore, 'the agent first tried the server directly');
+      assert.match(output, /Cannot reach/);
+      terminal.write(`${proxy.url()}\r`);
+      await waitFor('the code, through the proxy', () => /\d{3} \d{3} \d{3}/.test(output));
+    } finally {
+      terminal.kill('SIGKILL');
+    }
   });
 });
