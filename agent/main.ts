@@ -14,16 +14,19 @@ import {
 import { createNodeFileHost } from './files/node-file-host.ts';
 import { createInputInjector } from './input/input-injector.ts';
 import { resolveFfmpeg } from './media/ffmpeg-path.ts';
-import { installKeepAliveAfterConnect } from './node/connect-keepalive.ts';
 import { resolveFilesRoot } from './node/files-root.ts';
 import { AGENT_VERSION, hostInfo } from './node/host-info.ts';
 import { LinePrompt } from './node/line-prompt.ts';
+import { connectionFailure, installOutbound, type Outbound } from './node/outbound.ts';
+import { ProxyConfigError, proxyFor, proxySettings } from './node/proxy-settings.ts';
 import { ffmpegScreenSource } from './node/screen-source.ts';
+import { type PresentedCertificate, ServerTrust } from './node/server-identity.ts';
 import { TerminalUi } from './node/terminal-ui.ts';
 import { installWebSocket } from './node/websocket.ts';
+import { type FoundStamp, readStamp } from './packaging/own-stamp.ts';
 import { type PackagedRun, startPackagedRun } from './packaging/packaged-run.ts';
 import type { StampConfig } from './packaging/stamp-format.ts';
-import { isStampError, verifyStamp } from './packaging/stamp-verify.ts';
+import { claimedServer, isStampError, verifyStamp } from './packaging/stamp-verify.ts';
 import { processExists } from './packaging/work-dir.ts';
 import { currentPlatform, type Platform } from './platform/platform.ts';
 import { loadPty } from './platform/pty-module.ts';
@@ -43,6 +46,8 @@ Options:
   --server URL       The Lifeline control plane (or set LIFELINE_SERVER). Without it, and
                      without a server in this file, the agent asks for it.
   --code CODE        Join the session an operator created with this code.
+  --proxy URL        Reach the server through this HTTP proxy (http://[user:password@]host:port).
+                     Without it, HTTPS_PROXY / HTTP_PROXY / NO_PROXY are used when set.
   --keep             Do not delete this executable when the session ends (administrators).
   --accept           Accept the operator's request without asking, up to --allow.
                      For automation and tests only: nobody is asked for consent.
@@ -63,6 +68,12 @@ further operator joins. Every shell, command and file action of the operator is 
 When the session ends the agent stops everything it started (shells and commands too),
 deletes unfinished uploads and its own files, itself included.
 `;
+
+/**
+ * Running from source (development and tests), the agent reads its stamp from this file as a
+ * downloaded copy reads its own. A packaged agent ignores it.
+ */
+const SOURCE_STAMP_ENV = 'LIFELINE_AGENT_STAMP_FILE';
 
 /** Exit status after Ctrl+C or a termination signal before any session existed. */
 const EXIT_INTERRUPTED = 130;
@@ -134,14 +145,19 @@ interface Target {
 }
 
 async function resolveTarget(
-  run: PackagedRun | undefined,
+  stamp: FoundStamp | undefined,
+  trust: ServerTrust,
   flags: { server: string | undefined; code: string | undefined },
   prompt: () => LinePrompt,
 ): Promise<Target | undefined> {
-  if (run?.stamp) {
+  if (stamp) {
+    // The stamp's server key is needed before the stamp is verified: the keys that verify it come
+    // from that server. A stamp whose pin was changed fails there, as any other change does.
+    const pin = claimedServer(stamp.jwt).serverKey;
+    if (pin) trust.pinTo(pin);
     // The `exe` claim is not checked here: hashing 180 MB would add 0.3 s to every start and stops
     // nobody, since whoever can change this file can change the code that would check it.
-    const config = await verifyStamp(run.stamp.jwt, flags.server ? { expectedServer: flags.server } : {});
+    const config = await verifyStamp(stamp.jwt, flags.server ? { expectedServer: flags.server } : {});
     return {
       server: config.server,
       ...(config.session ? { stamped: config.session } : {}),
@@ -184,17 +200,92 @@ function channelHosts(root: string, live: LiveProcesses, status: (text: string) 
   };
 }
 
+/** The stamp this run carries: its own file's when packaged, or the one {@link SOURCE_STAMP_ENV} names from source. */
+function stampOf(run: PackagedRun | undefined): FoundStamp | undefined {
+  if (run) return run.stamp;
+  const file = process.env[SOURCE_STAMP_ENV];
+  return file ? readStamp(file) : undefined;
+}
+
+/** The question an unstamped agent asks before it talks to a TLS server for the first time. */
+async function askToTrust(prompt: LinePrompt, certificate: PresentedCertificate): Promise<boolean> {
+  process.stdout.write(
+    `\n  This agent does not know the server at ${certificate.server} yet. Its certificate's SHA-256 fingerprint:\n` +
+      `    ${certificate.fingerprint}\n` +
+      `  ${certificate.trustedBySystem ? 'This computer trusts the certificate.' : 'This computer does not trust the certificate (it may be self-signed).'}` +
+      ' Connect only if your help desk confirms this fingerprint.\n',
+  );
+  const answer = await prompt.ask('  Connect to this server? [y/N]: ');
+  return /^y(es)?$/i.test(answer ?? '');
+}
+
+/** Opens a first connection to the server (its health check), which is where its certificate is judged. */
+async function meetServer(server: string): Promise<void> {
+  try {
+    const response = await fetch(new URL('/healthz', server));
+    await response.body?.cancel();
+  } catch (error) {
+    throw new AgentError('unreachable', `Cannot reach ${server}. Check the address and your network.`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Runs the agent's first contact with its server. When the server cannot be reached at all, no proxy
+ * is known for it and someone is at the terminal, asks for a proxy (some networks let nothing else
+ * out) and tries again through it.
+ */
+async function firstContact<T>(
+  server: string | undefined,
+  outbound: Outbound,
+  prompt: () => LinePrompt,
+  attempt: () => Promise<T>,
+): Promise<T> {
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const unreachable =
+        (error instanceof AgentError || isStampError(error)) &&
+        error.kind === 'unreachable' &&
+        connectionFailure(error) === undefined;
+      if (!unreachable || !process.stdin.isTTY || !server || proxyFor(new URL(server), outbound.proxy))
+        throw error;
+      process.stdout.write(
+        `  ${explain(error)}\n  If your network reaches the internet only through a proxy, type its address\n` +
+          '  (http://host:port, or http://user:password@host:port); press Enter to give up.\n',
+      );
+      const answer = await prompt().ask('  Proxy: ');
+      if (!answer) throw error;
+      try {
+        outbound.proxy = proxySettings(answer);
+      } catch (invalid) {
+        if (!(invalid instanceof ProxyConfigError)) throw invalid;
+        process.stdout.write(`  ${invalid.message.replace(/^--proxy: /, '')}\n`);
+      }
+    }
+  }
+}
+
+/** The message for the end user: why the proxy or the server was refused, wherever it was wrapped. */
+function explain(error: unknown): string {
+  const refused = connectionFailure(error);
+  if (refused) return refused;
+  return isAgentError(error) || isStampError(error) || error instanceof Error ? error.message : String(error);
+}
+
 async function main(): Promise<number> {
   // The resident agent's commands: this run is then never a one-shot session and never self-deletes.
   const command = process.argv[2];
   if (DEVICE_COMMANDS.includes(command as DeviceCommand)) {
-    await installWebSocket();
     return runDeviceCommand(command as DeviceCommand, process.argv.slice(3));
   }
   const { values } = parseArgs({
     options: {
       server: { type: 'string' },
       code: { type: 'string' },
+      proxy: { type: 'string' },
       keep: { type: 'boolean', default: false },
       accept: { type: 'boolean', default: false },
       allow: { type: 'string' },
@@ -240,6 +331,15 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  let proxy: Outbound['proxy'];
+  try {
+    proxy = proxySettings(values.proxy);
+  } catch (error) {
+    if (!(error instanceof ProxyConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
+
   const state = new RunState(startPackagedRun(), values.keep);
   process.on('exit', () => state.finish());
   let session: AgentSession | undefined;
@@ -261,16 +361,32 @@ async function main(): Promise<number> {
     linePrompt ??= new LinePrompt(process.stdin, process.stdout);
     return linePrompt;
   };
+  const stamp = stampOf(state.packaged);
+  // Questions about a server are asked only while the line prompt has the terminal.
+  let terminalUiStarted = false;
+  const trust = new ServerTrust(
+    stamp ? {} : { approve: async (certificate) => !terminalUiStarted && askToTrust(prompt(), certificate) },
+  );
   try {
-    installKeepAliveAfterConnect();
-    await installWebSocket();
-    const target = await resolveTarget(state.packaged, { server: flagServer, code: values.code }, prompt);
+    const outbound: Outbound = { proxy, trust };
+    installOutbound(outbound);
+    await installWebSocket(outbound);
+    const flags = { server: flagServer, code: values.code };
+    // A stamped agent's first contact is checking its stamp; an unstamped one's, meeting the server.
+    const target = stamp
+      ? await firstContact(claimedServer(stamp.jwt).server, outbound, prompt, () =>
+          resolveTarget(stamp, trust, flags, prompt),
+        )
+      : await resolveTarget(stamp, trust, flags, prompt);
     if (!target) {
       process.stderr.write(
         'Give the control plane address: lifeline-agent --server https://help.example.org\n',
       );
       return 2;
     }
+    // An unstamped agent meets its server before it sends it anything, while the line prompt still
+    // has the terminal: that is where the user approves a TLS server's fingerprint, or gives a proxy.
+    if (!stamp) await firstContact(target.server, outbound, prompt, () => meetServer(target.server));
     const platform = currentPlatform();
     state.platform = platform;
     const ffmpeg = resolveFfmpeg();
@@ -290,6 +406,7 @@ async function main(): Promise<number> {
       if (!code) code = undefined;
     }
     linePrompt?.close();
+    terminalUiStarted = true;
 
     const ui = new TerminalUi({
       autoAccept: values.accept,
@@ -370,9 +487,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const message =
-      isAgentError(error) || isStampError(error) || error instanceof Error ? error.message : String(error);
-    process.stderr.write(`lifeline-agent: ${message}\n`);
+    process.stderr.write(`lifeline-agent: ${explain(error)}\n`);
     process.exit(1);
   },
 );

@@ -8,6 +8,8 @@ export interface DeviceCredentials {
   deviceId: string;
   groupId: string;
   privateJwk: JWK;
+  /** The HTTP proxy the device reaches the server through (it may hold the proxy's password). */
+  proxy?: string;
 }
 
 /** Writes the credentials readable by root only (the folder 0700, the file 0600, both owned by root). */
@@ -39,7 +41,8 @@ export function readCredentials(path: string): DeviceCredentials {
     typeof value.server !== 'string' ||
     typeof value.deviceId !== 'string' ||
     typeof value.groupId !== 'string' ||
-    typeof value.privateJwk !== 'object'
+    typeof value.privateJwk !== 'object' ||
+    (value.proxy !== undefined && typeof value.proxy !== 'string')
   )
     throw new Error(`${path} is damaged: run lifeline-agent uninstall, then install again.`);
   return value as DeviceCredentials;

@@ -3,6 +3,10 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync }
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { connectionFailure, installOutbound, type Outbound } from '../node/outbound.ts';
+import { describeProxy, ProxyConfigError, proxyFor, proxySettings } from '../node/proxy-settings.ts';
+import { ServerTrust } from '../node/server-identity.ts';
+import { installWebSocket } from '../node/websocket.ts';
 import { isPackaged } from '../packaging/sea-assets.ts';
 import { type DeviceCredentials, readCredentials, writeCredentials } from './credentials.ts';
 import { generateDeviceKey, signDeviceToken } from './device-key.ts';
@@ -15,9 +19,10 @@ export const DEVICE_COMMANDS = ['install', 'uninstall', 'service'] as const;
 export type DeviceCommand = (typeof DEVICE_COMMANDS)[number];
 
 export const DEVICE_HELP = `Resident agent (administrators, as root):
-  lifeline-agent install --key KEY [--server URL]
+  lifeline-agent install --key KEY [--server URL] [--proxy URL]
                      Enrol this device into the group of the registration KEY and run the agent
-                     as a system service (systemd), outbound only, started at boot.
+                     as a system service (systemd), outbound only, started at boot. The proxy
+                     (--proxy, or HTTPS_PROXY/HTTP_PROXY now) is kept for the service.
   lifeline-agent uninstall
                      Stop and remove the service, its files and the device's identity, and tell
                      the control plane the device is gone.
@@ -70,7 +75,23 @@ async function problemText(response: Response): Promise<string> {
   }
 }
 
-async function install(layout: InstallLayout, key: string | undefined, server: string | undefined) {
+/**
+ * Makes `fetch` and `WebSocket` reach the server through the proxy: `proxy` (from `--proxy` or the
+ * credentials), or the environment's. Returns the proxy the server is reached through, if any.
+ */
+async function useProxy(proxy: string | undefined, server: string | undefined): Promise<URL | undefined> {
+  const outbound: Outbound = { proxy: proxySettings(proxy), trust: new ServerTrust() };
+  installOutbound(outbound);
+  await installWebSocket(outbound);
+  return server && URL.canParse(server) ? proxyFor(new URL(server), outbound.proxy) : undefined;
+}
+
+async function install(
+  layout: InstallLayout,
+  key: string | undefined,
+  server: string | undefined,
+  proxy: URL | undefined,
+) {
   if (!key) throw new UsageError('Give the registration key: lifeline-agent install --key KEY --server URL');
   if (!server || !URL.canParse(server))
     throw new UsageError('Give the control plane address: --server https://help.example.org');
@@ -87,7 +108,14 @@ async function install(layout: InstallLayout, key: string | undefined, server: s
   if (response.status !== 201)
     throw new Error(`The control plane refused the enrolment: ${await problemText(response)}`);
   const { deviceId, groupId } = (await response.json()) as { deviceId: string; groupId: string };
-  const credentials: DeviceCredentials = { server, deviceId, groupId, privateJwk: pair.privateJwk };
+  // The service runs without this shell's environment: the proxy found now goes with the credentials.
+  const credentials: DeviceCredentials = {
+    server,
+    deviceId,
+    groupId,
+    privateJwk: pair.privateJwk,
+    ...(proxy ? { proxy: proxy.href } : {}),
+  };
   installExecutable(layout.executable);
   writeCredentials(layout.credentials, credentials);
   mkdirSync(layout.workDir, { recursive: true, mode: 0o700 });
@@ -107,6 +135,7 @@ async function uninstall(layout: InstallLayout) {
   let told = 'The control plane was not told (no credentials were found).';
   if (existsSync(layout.credentials)) {
     const credentials = readCredentials(layout.credentials);
+    await useProxy(credentials.proxy, credentials.server);
     try {
       const response = await fetch(new URL('/api/agent/uninstall', credentials.server), {
         method: 'POST',
@@ -140,8 +169,14 @@ async function service(layout: InstallLayout): Promise<number> {
     log,
   });
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => link.stop());
+  const proxy = await useProxy(credentials.proxy, credentials.server);
   log(
-    { event: 'start', deviceId: credentials.deviceId, server: credentials.server },
+    {
+      event: 'start',
+      deviceId: credentials.deviceId,
+      server: credentials.server,
+      ...(proxy ? { proxy: describeProxy(proxy) } : {}),
+    },
     'resident agent started',
   );
   const end = await link.run();
@@ -165,6 +200,7 @@ export async function runDeviceCommand(command: DeviceCommand, args: string[]): 
     options: {
       key: { type: 'string' },
       server: { type: 'string' },
+      proxy: { type: 'string' },
       root: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -181,13 +217,16 @@ export async function runDeviceCommand(command: DeviceCommand, args: string[]): 
   }
   const layout = installLayout(root);
   try {
-    if (command === 'install')
-      await install(layout, values.key, values.server ?? process.env['LIFELINE_SERVER']);
-    else if (command === 'uninstall') await uninstall(layout);
+    if (command === 'install') {
+      const server = values.server ?? process.env['LIFELINE_SERVER'];
+      await install(layout, values.key, server, await useProxy(values.proxy, server));
+    } else if (command === 'uninstall') await uninstall(layout);
     else return await service(layout);
     return 0;
   } catch (error) {
-    process.stderr.write(`lifeline-agent ${command}: ${(error as Error).message}\n`);
-    return error instanceof UsageError ? 2 : 1;
+    process.stderr.write(
+      `lifeline-agent ${command}: ${connectionFailure(error) ?? (error as Error).message}\n`,
+    );
+    return error instanceof UsageError || error instanceof ProxyConfigError ? 2 : 1;
   }
 }

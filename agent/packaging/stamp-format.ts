@@ -47,7 +47,8 @@ export const stampSessionSchema = z.object({
  * The claims of a stamp, beyond those jose checks (`aud`, `exp`, `iat`): `iss` is the control plane's
  * public URL (where the agent registers and fetches the JWKS), `sub` the platform the executable was
  * built for, `exe` the SHA-256 of the unstamped executable (base64url) so a stamp cannot be moved onto
- * another build.
+ * another build. `spki`, when the control plane serves TLS itself, is its certificate's public key
+ * ({@link serverKeyPin}): the agent accepts no other server, whoever vouches for it.
  */
 export const stampClaimsSchema = z.object({
   iss: z.url({ protocol: /^https?$/ }),
@@ -57,6 +58,10 @@ export const stampClaimsSchema = z.object({
   sid: stampSessionSchema.shape.sid.optional(),
   relay: stampSessionSchema.shape.relay.optional(),
   policyToken: stampSessionSchema.shape.policyToken.optional(),
+  spki: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'a base64url SHA-256')
+    .optional(),
 });
 
 export type StampClaims = z.infer<typeof stampClaimsSchema>;
@@ -68,6 +73,8 @@ export interface StampConfig {
   /** The signing key the stamp was verified with. */
   kid: string;
   platform: AgentPlatform;
+  /** The pin of the server's TLS key ({@link serverKeyPin}), when it serves TLS itself. */
+  serverKey?: string;
   /** Present when the download was made for a session an operator created. */
   session?: { id: string; relay: { url: string; token: string }; policyToken?: string };
 }
@@ -100,4 +107,17 @@ export function parseStampFooter(footer: Uint8Array, fileSize: number): number |
 /** True for a compact JWS: three base64url parts. Anything else after the magic is not a stamp. */
 export function looksLikeJwt(text: string): boolean {
   return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(text);
+}
+
+/**
+ * The pin of a server's TLS key: SHA-256 of its certificate's SubjectPublicKeyInfo (DER), base64url.
+ * It survives a renewed certificate with the same key, and is what a stamp's `spki` claim holds.
+ * @example const pin = await serverKeyPin(certificate.publicKey.export({ type: 'spki', format: 'der' }));
+ */
+export async function serverKeyPin(spkiDer: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array(spkiDer)));
+  return btoa(String.fromCharCode(...digest))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
 }

@@ -115,12 +115,32 @@ export async function verifyStamp(jwt: string, options: VerifyStampOptions = {})
       `This agent's configuration was made for another build of the agent. ${ADVICE}`,
     );
   }
-  const { iss, sub, sid, relay, policyToken } = claims.data;
+  const { iss, sub, sid, relay, policyToken, spki } = claims.data;
   return {
     server: iss,
     kid: header.kid,
     platform: sub,
+    ...(spki ? { serverKey: spki } : {}),
     ...(sid && relay ? { session: { id: sid, relay, ...(policyToken ? { policyToken } : {}) } } : {}),
+  };
+}
+
+/**
+ * The server (`iss`) and its key pin (`spki`) a stamp claims, read before the stamp is verified: the
+ * agent needs them to reach the server whose keys verify the stamp. Empty for a stamp that does not parse.
+ */
+export function claimedServer(jwt: string): { server?: string; serverKey?: string } {
+  let claims: ReturnType<typeof decodeJwt>;
+  try {
+    claims = decodeJwt(jwt);
+  } catch {
+    return {};
+  }
+  const server = stampClaimsSchema.shape.iss.safeParse(claims.iss);
+  const spki = stampClaimsSchema.shape.spki.safeParse(claims['spki']);
+  return {
+    ...(server.success ? { server: server.data } : {}),
+    ...(spki.success && spki.data ? { serverKey: spki.data } : {}),
   };
 }
 

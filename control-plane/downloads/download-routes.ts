@@ -11,6 +11,7 @@ import {
 } from '../../agent/packaging/stamp-format.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { ApiError } from '../http/problem.ts';
+import { servedKeyPin } from '../http/tls.ts';
 import type { Services } from '../services.ts';
 import { AgentExecutables } from './agent-executables.ts';
 import { type SessionStamp, StampSigner } from './stamps.ts';
@@ -52,7 +53,13 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 export function downloadRoutes(services: Services, options: DownloadRoutesOptions = {}) {
   const app = new Hono<AppEnv>();
   const executables = options.executables ?? new AgentExecutables({ logger: services.logger });
-  const signer = new StampSigner(services.tokens, () => services.keys.current.kid);
+  // The certificate is read once: the server speaks TLS with the one it loaded at start.
+  let serverKey: Promise<string | undefined> | undefined;
+  const signer = new StampSigner(
+    services.tokens,
+    () => services.keys.current.kid,
+    () => (serverKey ??= servedKeyPin(services.config)),
+  );
 
   app.get('/download/agent/:platform', async (c) => {
     const platform = c.req.param('platform');

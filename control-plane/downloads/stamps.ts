@@ -29,15 +29,20 @@ export class StampSigner {
   constructor(
     private readonly tokens: TokenService,
     private readonly currentKid: () => string,
+    /** The pin of the server's TLS key, carried as `spki` so the agent accepts no other server. */
+    private readonly serverKey: () => Promise<string | undefined> = async () => undefined,
   ) {}
 
   async sign(platform: AgentPlatform, exe: string, session?: SessionStamp): Promise<string> {
+    const spki = await this.serverKey();
+    const server = spki ? { spki } : {};
     if (session) {
       return this.tokens.sign(
         'agentStamp',
         {
           sub: platform,
           exe,
+          ...server,
           sid: session.sid,
           relay: session.relay,
           ...(session.policyToken ? { policyToken: session.policyToken } : {}),
@@ -48,7 +53,7 @@ export class StampSigner {
     const key = `${platform}:${exe}:${this.currentKid()}`;
     const cached = this.generic.get(key);
     if (cached && cached.renewAt > Date.now()) return cached.jwt;
-    const jwt = await this.tokens.sign('agentStamp', { sub: platform, exe }, GENERIC_STAMP_TTL_MS);
+    const jwt = await this.tokens.sign('agentStamp', { sub: platform, exe, ...server }, GENERIC_STAMP_TTL_MS);
     this.generic.set(key, { jwt, renewAt: Date.now() + GENERIC_STAMP_RENEW_MS });
     return jwt;
   }

@@ -4,6 +4,7 @@ import { access, chmod, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/pro
 import { hostname, networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { serverKeyPin } from '../../agent/packaging/stamp-format.ts';
 import { type Config, ConfigError } from '../config.ts';
 
 /** How long a generated certificate is valid, in days (ten years: it is pinned, not renewed). */
@@ -52,6 +53,16 @@ export async function loadTlsIdentity(
   }
   if (!matches) throw new ConfigError(`${keyFile} is not the private key of ${certFile}`);
   return { cert, key, fingerprint: certificate.fingerprint256, generated };
+}
+
+/**
+ * The pin of the key this server speaks TLS with ({@link serverKeyPin}), which downloaded agents carry
+ * in their stamp; undefined when TLS is off (behind a reverse proxy the agents check the chain instead).
+ */
+export async function servedKeyPin(config: Pick<Config, 'tls' | 'tlsCertFile'>): Promise<string | undefined> {
+  if (config.tls === 'off' || config.tlsCertFile === undefined) return undefined;
+  const certificate = new X509Certificate(await readPem(config.tlsCertFile, 'certificate'));
+  return serverKeyPin(certificate.publicKey.export({ type: 'spki', format: 'der' }));
 }
 
 /** The names a generated certificate is valid for: loopback, this machine, its addresses, the public URL's host. */

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { installKeepAliveAfterConnect } from '../../agent/node/connect-keepalive.ts';
+import { installOutbound } from '../../agent/node/outbound.ts';
 
 /**
  * Wine fails a socket whose TCP keep-alive is turned on before it has connected (`connect UNKNOWN`),
@@ -27,7 +27,7 @@ describe('fetch sets TCP keep-alive only on connected sockets', () => {
       if (enable) calls.push({ connecting: this.connecting });
       return original.call(this, enable, delay);
     };
-    assert.equal(installKeepAliveAfterConnect(), true, "Node's fetch dispatcher was replaced");
+    assert.equal(installOutbound(), true, "Node's fetch dispatcher was replaced");
   });
 
   after(async () => {

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { createApp } from '../../control-plane/app.ts';
 import { loadConfig } from '../../control-plane/config.ts';
 import { serveControlPlane } from '../../control-plane/http/node-server.ts';
+import { loadTlsIdentity } from '../../control-plane/http/tls.ts';
 import { createLogger } from '../../control-plane/logger.ts';
 import { Relay } from '../../control-plane/relay/relay.ts';
 import { createServices, type Services } from '../../control-plane/services.ts';
@@ -31,6 +32,8 @@ export interface StartOptions {
   logs?: string[];
   /** How long the relay waits for a peer's hello, in milliseconds; the relay's default otherwise. */
   helloTimeoutMs?: number;
+  /** Serve HTTPS with a certificate generated into the data directory (`LIFELINE_TLS=self-signed`). */
+  tls?: boolean;
 }
 
 /** A loopback port free right now, for a server whose URL must be known before it starts. */
@@ -52,7 +55,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Tes
   let server: ReturnType<typeof serve> | undefined;
   // Reserve a free port first: the public URL (the tokens' issuer) must name it.
   if (options.listen) port = await freePort();
-  const url = `http://127.0.0.1:${port || 8080}`;
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port || 8080}`;
   const config = loadConfig({
     LIFELINE_DATA_DIR: dataDir,
     PORT: String(port || 8080),
@@ -61,6 +64,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Tes
     LOG_LEVEL: options.logs ? 'trace' : (process.env['TEST_LOG_LEVEL'] ?? 'silent'),
     // A lost agent ends its session at once unless a test is about the grace period (and sets it).
     LIFELINE_AGENT_GRACE_SECONDS: '0',
+    ...(options.tls ? { LIFELINE_TLS: 'self-signed' } : {}),
     ...options.env,
   });
   const logger = createLogger(config.logLevel);
@@ -84,7 +88,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Tes
   }
   const { app, injectWebSocket } = createApp(services);
   if (options.listen) {
-    server = serveControlPlane(app.fetch, config, logger, { port, hostname: '127.0.0.1' });
+    const tls = await loadTlsIdentity(config);
+    server = serveControlPlane(app.fetch, config, logger, { port, hostname: '127.0.0.1' }, undefined, tls);
     injectWebSocket(server);
     await new Promise<void>((resolve) => server!.once('listening', () => resolve()));
     void (server as unknown as { address(): AddressInfo }).address();

@@ -5,6 +5,8 @@ export interface TcpProxy {
   port: number;
   /** How many connections it has accepted so far. */
   connections(): number;
+  /** How many connections it turned away (from another address than `onlyFrom`). */
+  refused(): number;
   /** Destroys every open connection: both ends see the drop at once. */
   cut(): void;
   /** Stops carrying bytes on every open connection but keeps the sockets open: both ends hear nothing. */
@@ -18,10 +20,24 @@ export interface TcpProxy {
  * const proxy = await startTcpProxy(Number(new URL(cp.url).port));
  * // connect to `ws://127.0.0.1:${proxy.port}/ws`, then proxy.cut() or proxy.freeze()
  */
-export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+export async function startTcpProxy(
+  targetPort: number,
+  options: {
+    /** Carry only connections from this address (a proxy's outgoing one): the rest are closed at once. */
+    onlyFrom?: string;
+    /** The port to listen on (one reserved with `freePort`, when a URL must name it first); any free one otherwise. */
+    port?: number;
+  } = {},
+): Promise<TcpProxy> {
   const pairs: [Socket, Socket][] = [];
   const open = new Set<Socket>();
+  let refused = 0;
   const server: Server = createServer((client) => {
+    if (options.onlyFrom && client.remoteAddress !== options.onlyFrom) {
+      refused++;
+      client.destroy();
+      return;
+    }
     const upstream = new NetSocket();
     upstream.connect(targetPort, '127.0.0.1');
     for (const s of [client, upstream]) {
@@ -32,10 +48,11 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     client.pipe(upstream).pipe(client);
     pairs.push([client, upstream]);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   return {
     port: (server.address() as { port: number }).port,
     connections: () => pairs.length,
+    refused: () => refused,
     cut: () => {
       for (const s of open) s.destroy();
     },

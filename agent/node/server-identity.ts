@@ -1,0 +1,89 @@
+import type { TLSSocket } from 'node:tls';
+import { serverKeyPin } from '../packaging/stamp-format.ts';
+
+/** What the agent knows of a server's certificate when it asks the user about it. */
+export interface PresentedCertificate {
+  /** `host:port` as the agent dialled it. */
+  server: string;
+  /** SHA-256 of the certificate, `AB:CD:…`: what the control plane prints at start and browsers show. */
+  fingerprint: string;
+  /** Whether this computer's trusted authorities vouch for it (for this host name). */
+  trustedBySystem: boolean;
+}
+
+/** Why the agent refused a server. The message is for the end user. */
+export class ServerIdentityError extends Error {
+  override readonly name = 'ServerIdentityError';
+  constructor(
+    readonly kind: 'impostor' | 'not-approved',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ServerTrustOptions {
+  /**
+   * Asks the user whether to trust a server that no stamp names (resolves true to go on). Without it,
+   * an unpinned server is checked like any TLS client does: against the system's authorities.
+   */
+  approve?: (certificate: PresentedCertificate) => Promise<boolean>;
+}
+
+/**
+ * Which TLS servers the agent talks to. A stamped agent is pinned to the key of the control plane it
+ * was downloaded from ({@link pinTo}) and refuses every other, even one the system trusts; an
+ * unstamped one shows the certificate's fingerprint on first connection and goes on only once the
+ * user approved it, remembering that for this run only.
+ */
+export class ServerTrust {
+  private pin: string | undefined;
+  private readonly approved = new Set<string>();
+  private readonly asking = new Map<string, Promise<boolean>>();
+
+  constructor(private readonly options: ServerTrustOptions = {}) {}
+
+  /** Accept only the server whose key has this pin ({@link serverKeyPin}) from now on. */
+  pinTo(pin: string): void {
+    this.pin = pin;
+  }
+
+  /** Whether Node's own check (authorities and host name) decides: neither a pin nor the user does. */
+  get checksChain(): boolean {
+    return this.pin === undefined && this.options.approve === undefined;
+  }
+
+  /**
+   * Decides about a connected TLS socket (opened with `rejectUnauthorized: !checksChain`).
+   * @throws ServerIdentityError when the server is not the pinned one, or the user did not approve it.
+   */
+  async check(socket: TLSSocket, server: string): Promise<void> {
+    if (this.checksChain) return;
+    const certificate = socket.getPeerX509Certificate();
+    if (!certificate)
+      throw new ServerIdentityError('impostor', `The server at ${server} showed no certificate.`);
+    if (this.pin !== undefined) {
+      const pin = await serverKeyPin(certificate.publicKey.export({ type: 'spki', format: 'der' }));
+      if (pin === this.pin) return;
+      throw new ServerIdentityError(
+        'impostor',
+        `The server at ${server} is not the help desk this agent was downloaded from (it holds another key), so the agent refuses it and sends nothing. Something between you and your help desk is intercepting the connection: a proxy that inspects encrypted traffic, or an attacker. Tell your help desk.`,
+      );
+    }
+    const fingerprint = certificate.fingerprint256;
+    if (this.approved.has(fingerprint)) return;
+    let answer = this.asking.get(fingerprint);
+    if (!answer) {
+      answer = this.options.approve!({ server, fingerprint, trustedBySystem: socket.authorized });
+      this.asking.set(fingerprint, answer);
+    }
+    const approved = await answer.finally(() => this.asking.delete(fingerprint));
+    if (!approved) {
+      throw new ServerIdentityError(
+        'not-approved',
+        `The server at ${server} was not approved, so the agent did not connect.`,
+      );
+    }
+    this.approved.add(fingerprint);
+  }
+}

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { loadPty } from '../../agent/platform/pty-module.ts';
+import { RelayClient } from '../control-plane/relay-client.ts';
+import { shownCode, spawnAgent } from '../support/agent-process.ts';
+import { loginCookie, type TestControlPlane } from '../support/control-plane.ts';
+import { waitFor } from '../support/processes.ts';
+import type { TcpProxy } from '../support/tcp-proxy.ts';
+import { type BehindProxy, startBehindProxy, type Tinyproxy } from '../support/tinyproxy.ts';
+import { startXvfb, type Xvfb } from '../support/xvfb.ts';
+
+const PROXY_USER = 'helpdesk';
+const PROXY_PASSWORD = 'pr0xy-s3cret';
+
+// The control plane is reachable only through the proxy (startBehindProxy): an agent that tried to go
+// around it would fail, and the door counts it.
+describe('the agent behind an HTTP proxy (real tinyproxy with Basic authentication)', () => {
+  let xvfb: Xvfb;
+  let site: BehindProxy;
+  let proxy: Tinyproxy;
+  let door: TcpProxy;
+  let cp: TestControlPlane;
+  let doorAddress: string;
+
+  before(async () => {
+    xvfb = await startXvfb({ width: 640, height: 480 });
+    site = await startBehindProxy({ user: PROXY_USER, password: PROXY_PASSWORD });
+    ({ cp, proxy, door } = site);
+    doorAddress = new URL(site.server).host;
+  });
+
+  after(async () => {
+    await site?.stop();
+    await xvfb?.stop();
+  });
+
+  it('with --proxy, the API calls and the relay go through the proxy and a session works end to end', async () => {
+    const cookie = await loginCookie(cp.app);
+    const headers = { cookie, origin: `http://${doorAddress}`, 'content-type': 'application/json' };
+    const created = await cp.app.request('/api/sessions', { method: 'POST', headers, body: '{}' });
+    assert.equal(created.status, 201, await created.clone().text());
+    const { session, code } = (await created.json()) as { session: { id: string }; code: string };
+
+    const agent = spawnAgent({
+      server: `http://${doorAddress}`,
+      display: xvfb.display,
+      code,
+      args: ['--proxy', proxy.url()],
+    });
+    try {
+      const grant = await waitFor('the operator to be let in', async () => {
+        const joined = await cp.app.request(`/api/sessions/${session.id}/join`, { method: 'POST', headers });
+        return joined.status === 200
+          ? ((await joined.json()) as { relay: { url: string; token: string } })
+          : undefined;
+      });
+      // The operator (this test) is not behind the proxy: it talks to the control plane itself.
+      const operator = await RelayClient.connect(grant.relay.url.replace(doorAddress, new URL(cp.url).host));
+      operator.hello('operator', grant.relay.token);
+      await operator.next('welcome');
+      assert.equal((await operator.next('consent', 0, 15_000)).accepted, true);
+      await operator.until(() => operator.videos().length > 0, 'a video frame', 20_000);
+      operator.send({ type: 'end', reason: 'operator-ended' });
+      assert.equal(await agent.exited, 0, agent.output());
+      await operator.close();
+    } finally {
+      await agent.kill();
+    }
+    const connects = proxy.connects().filter((target) => target === doorAddress);
+    assert.ok(connects.length >= 2, `the join and the relay went through the proxy: ${proxy.connects()}`);
+    assert.equal(door.refused(), 0, 'the agent never tried to reach the control plane directly');
+    assert.doesNotMatch(agent.output(), new RegExp(PROXY_PASSWORD), 'the proxy password is never shown');
+  });
+
+  it('with HTTP_PROXY in the environment, the agent registers and shows its code through the proxy', async () => {
+    const before = proxy.connects().length;
+    const agent = spawnAgent({
+      server: `http://${doorAddress}`,
+      display: xvfb.display,
+      env: { HTTP_PROXY: proxy.url(), NO_PROXY: 'example.org' },
+    });
+    try {
+      await shownCode(agent);
+      await waitFor('the relay connection through the proxy', () => proxy.connects().length >= before + 2);
+    } finally {
+      await agent.kill();
+    }
+    assert.equal(door.refused(), 0, 'nothing went around the proxy');
+  });
+
+  it('a wrong proxy password ends the agent with a clear message that does not show the password', async () => {
+    const wrong = 'not-the-password';
+    const agent = spawnAgent({
+      server: `http://${doorAddress}`,
+      display: xvfb.display,
+      args: ['--proxy', proxy.url(PROXY_USER, wrong)],
+    });
+    assert.equal(await agent.exited, 1, agent.output());
+    assert.match(
+      agent.output(),
+      /The proxy http:\/\/helpdesk@127\.0\.0\.1:\d+ refused the user name and password/,
+    );
+    assert.doesNotMatch(agent.output(), new RegExp(wrong));
+  });
+
+  it('NO_PROXY names a server reached directly, around the proxy', async () => {
+    const refusedBefore = door.refused();
+    const agent = spawnAgent({
+      server: `http://${doorAddress}`,
+      display: xvfb.display,
+      env: { HTTP_PROXY: proxy.url(), NO_PROXY: '127.0.0.1' },
+    });
+    assert.equal(await agent.exited, 1, agent.output());
+    assert.ok(door.refused() > refusedBefore, 'the agent went straight to the door, which let it not in');
+  });
+
+  it('when the server cannot be reached and no proxy is known, the agent in a terminal asks for one and goes on through it', async () => {
+    const refusedBefore = door.refused();
+    let output = '';
+    // A real terminal (a pty): the question is asked only of someone at one.
+    const terminal = loadPty().spawn(
+      process.execPath,
+      ['--import', 'tsx', 'agent/main.ts', '--server', site.server, '--accept'],
+      { cwd: process.cwd(), env: { ...process.env, DISPLAY: xvfb.display }, cols: 120, rows: 40 },
+    );
+    terminal.onData((data) => {
+      output += data;
+    });
+    try {
+      await waitFor('the question for a proxy', () => output.includes('Proxy:'));
+      assert.ok(door.refused() > refusedBefore, 'the agent first tried the server directly');
+      assert.match(output, /Cannot reach/);
+      terminal.write(`${proxy.url()}\r`);
+      await waitFor('the code, through the proxy', () => /\d{3} \d{3} \d{3}/.test(output));
+    } finally {
+      terminal.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,124 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, type StartOptions, startControlPlane, type TestControlPlane } from './control-plane.ts';
+import { type Spawned, spawnCollecting, waitFor } from './processes.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+
+/** A real tinyproxy (Debian's package) on loopback, with Basic authentication, started for one test. */
+export interface Tinyproxy {
+  port: number;
+  /** The proxy's URL with these credentials (its own by default). */
+  url(user?: string, password?: string): string;
+  /** The `host:port` of every CONNECT it was asked for, from its log. */
+  connects(): string[];
+  stop(): Promise<void>;
+}
+
+export interface TinyproxyOptions {
+  user: string;
+  password: string;
+  /** The loopback address it connects out from (tinyproxy's `Bind`), so a server can tell its traffic from direct traffic. */
+  outgoingAddress?: string;
+}
+
+/**
+ * Starts tinyproxy in the foreground with its own configuration on a free port; resolves once it listens.
+ * @example
+ * const proxy = await startTinyproxy({ user: 'helpdesk', password: 's3cret' });
+ * spawnAgent({ …, args: ['--proxy', proxy.url()] });
+ */
+export async function startTinyproxy(options: TinyproxyOptions): Promise<Tinyproxy> {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeline-tinyproxy-'));
+  const port = await freePort();
+  const log = join(dir, 'tinyproxy.log');
+  const config = join(dir, 'tinyproxy.conf');
+  writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      'Listen 127.0.0.1',
+      ...(options.outgoingAddress ? [`Bind ${options.outgoingAddress}`] : []),
+      'Timeout 600',
+      `LogFile "${log}"`,
+      'LogLevel Connect',
+      'MaxClients 50',
+      `BasicAuth ${options.user} ${options.password}`,
+      '',
+    ].join('\n'),
+  );
+  const child: Spawned = spawnCollecting('tinyproxy', ['-d', '-c', config], process.env);
+  const readLog = () => {
+    try {
+      return readFileSync(log, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  try {
+    await waitFor('tinyproxy to start', () => readLog().includes('Reloading config file finished'), 10_000);
+  } catch (error) {
+    await child.kill();
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`tinyproxy did not start: ${child.output()}`, { cause: error });
+  }
+  return {
+    port,
+    url: (user = options.user, password = options.password) =>
+      `http://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}`,
+    connects: () =>
+      [...readLog().matchAll(/Request \(file descriptor \d+\): CONNECT (\S+) HTTP/g)].map((m) => m[1]!),
+    async stop() {
+      await child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The address tinyproxy connects out from in {@link startBehindProxy}: the only one the door lets in. */
+export const PROXY_OUTGOING_ADDRESS = '127.0.0.2';
+
+/** A control plane that only a proxy can reach, and that proxy. */
+export interface BehindProxy {
+  cp: TestControlPlane;
+  proxy: Tinyproxy;
+  /** The control plane's public address: a door that carries connections from the proxy only. */
+  door: TcpProxy;
+  /** `http://127.0.0.1:PORT` of the door: the server agents are told. */
+  server: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real control plane whose public URL is a door that carries only connections from tinyproxy's
+ * outgoing address and closes (and counts, `door.refused()`) every other: an agent that went around
+ * the proxy would fail.
+ */
+export async function startBehindProxy(
+  credentials: { user: string; password: string },
+  options: StartOptions = {},
+): Promise<BehindProxy> {
+  const proxy = await startTinyproxy({ ...credentials, outgoingAddress: PROXY_OUTGOING_ADDRESS });
+  const doorPort = await freePort();
+  const server = `http://127.0.0.1:${doorPort}`;
+  const cp = await startControlPlane({
+    ...options,
+    listen: true,
+    env: { ...options.env, LIFELINE_PUBLIC_URL: server },
+  });
+  const door = await startTcpProxy(Number(new URL(cp.url).port), {
+    onlyFrom: PROXY_OUTGOING_ADDRESS,
+    port: doorPort,
+  });
+  return {
+    cp,
+    proxy,
+    door,
+    server,
+    async stop() {
+      await cp.stop();
+      await door.close();
+      await proxy.stop();
+    },
+  };
+}
