@@ -79,6 +79,7 @@ export function joinOperator(
   if (session.consent === 'accepted') {
     peer.send(encodeControl({ type: 'consent', accepted: true, permissions: session.permissions }));
     if (identity.video) {
+      if (session.monitors) peer.send(encodeControl(session.monitors));
       if (session.videoConfig) peer.send(encodeControl(session.videoConfig));
       session.requestKeyframe();
     }

@@ -11,6 +11,7 @@ const CAPABILITY_LABEL: Record<Capability, string> = {
   chat: 'Chat',
   files: 'Files',
   shell: 'Shell',
+  clipboard: 'Clipboard',
 };
 
 const wholeNumber = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
