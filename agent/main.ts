@@ -14,9 +14,11 @@ import {
 import { createNodeFileHost } from './files/node-file-host.ts';
 import { createInputInjector } from './input/input-injector.ts';
 import { resolveFfmpeg } from './media/ffmpeg-path.ts';
+import { commandClipboard } from './node/command-clipboard.ts';
 import { resolveFilesRoot } from './node/files-root.ts';
 import { AGENT_VERSION, hostInfo } from './node/host-info.ts';
 import { LinePrompt } from './node/line-prompt.ts';
+import { PlatformMonitors } from './node/monitor-layout.ts';
 import { connectionFailure, installOutbound, type Outbound } from './node/outbound.ts';
 import { ProxyConfigError, proxyFor, proxySettings } from './node/proxy-settings.ts';
 import { ffmpegScreenSource } from './node/screen-source.ts';
@@ -440,6 +442,7 @@ async function main(): Promise<number> {
       ui.showCode(registration.code, registration.codeExpiresAt);
     }
     state.sessionStarted = true;
+    const monitors = new PlatformMonitors(platform);
 
     session = new AgentSession({
       policy,
@@ -449,13 +452,16 @@ async function main(): Promise<number> {
       client: hostInfo(screen),
       ui,
       allowed,
+      monitors,
+      ...(platform.clipboard ? { clipboard: commandClipboard(platform.clipboard) } : {}),
       screen: ffmpegScreenSource({
         ffmpegPath: ffmpeg.path,
         platform,
+        area: () => (monitors.selected === null ? undefined : monitors.area()),
         framerate,
         onChildStarted: (pid) => state.children.add(pid),
       }),
-      input: createInputInjector({ screen: () => platform.screenSize() }),
+      input: createInputInjector({ screen: () => monitors.area() }),
       ...channelHosts(filesRoot, state.processes, (text) => ui.status(text)),
     });
     ui.onChat = (text) => session!.sendChat(text);

@@ -81,6 +81,13 @@ export const MAX_LISTING_ENTRIES = 300;
 export const CHAT_HISTORY_MESSAGES = 200;
 /** Longest chat message, in characters. */
 export const MAX_CHAT_CHARS = 4000;
+/**
+ * Longest clipboard text shared either way, in UTF-16 code units (JavaScript's string length). Even
+ * at six bytes each (control characters escaped in JSON) it fits one control message (64 KiB).
+ */
+export const MAX_CLIPBOARD_CHARS = 10_000;
+/** Most monitors an agent reports. */
+export const MAX_MONITORS = 16;
 /** Longest command line a script may run, in characters. */
 export const MAX_COMMAND_CHARS = 8192;
 /** Default and largest output a command may produce before it is stopped, in bytes. */

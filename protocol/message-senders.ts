@@ -48,6 +48,11 @@ export const MESSAGE_SENDERS: Readonly<Record<ControlMessageType, readonly Sende
   'control-request': ['operator', 'relay'],
   'control-grant': ['operator'],
   'control-decline': ['operator', 'relay'],
+  monitors: ['agent', 'relay'],
+  'select-monitor': ['operator', 'relay'],
+  clipboard: ['agent', 'operator', 'relay'],
+  ping: ['operator', 'relay'],
+  pong: ['agent', 'relay'],
 };
 
 /** Whether `sender` may put a message of `type` on the wire. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_CLIPBOARD_CHARS, MAX_MONITORS } from './channels.ts';
 import { END_REASONS, RESULT_CODES } from './result-codes.ts';
 
 /**
@@ -12,6 +13,8 @@ const permissionsSchema = z.object({
   chat: z.boolean(),
   files: z.boolean(),
   shell: z.boolean(),
+  /** Absent from peers older than the clipboard: not allowed. */
+  clipboard: z.boolean().default(false),
 });
 
 const unit = z.number().min(0).max(1);
@@ -77,6 +80,27 @@ const chatAuthorSchema = z.object({
   id: z.string().max(64).optional(),
   name: z.string().max(200),
 });
+
+/** One monitor of the device's desktop, in the desktop's pixels (the x11grab / RandR layout). */
+const monitorSchema = z.object({
+  name: z.string().max(64),
+  x: z.number().int().min(0).max(65535),
+  y: z.number().int().min(0).max(65535),
+  width: z.number().int().positive().max(16384),
+  height: z.number().int().positive().max(16384),
+  primary: z.boolean(),
+});
+
+/** An index into the agent's `monitors` list, or null for all of them (the whole desktop). */
+const monitorChoice = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_MONITORS - 1)
+  .nullable();
+
+const pingId = z.number().int().min(0).max(0xffffffff);
+const slotField = z.number().int().min(1).max(0xffff);
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -154,6 +178,28 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('agent-status'), state: z.enum(['reconnecting', 'connected']) }),
   z.object({ type: z.literal('input'), event: inputEventSchema }),
   z.object({ type: z.literal('end'), reason: z.enum(END_REASONS), message: z.string().max(1000).optional() }),
+
+  // Agent -> operators: the device's monitors and which one the video shows; sent before the first
+  // `video-config` and after every change. Agents that predate it share the whole desktop.
+  z.object({
+    type: z.literal('monitors'),
+    monitors: z.array(monitorSchema).max(MAX_MONITORS),
+    selected: monitorChoice,
+  }),
+  // Operator -> relay -> agent, while viewing is allowed: show that monitor, or all (null).
+  z.object({ type: z.literal('select-monitor'), monitor: monitorChoice }),
+  // Clipboard text, both ways, while the end user allows `clipboard`: the operator's copy is put on
+  // the device's clipboard, and what is copied on the device comes to every operator. A device copy
+  // longer than MAX_CLIPBOARD_CHARS is not sent: `text` is empty and `tooLong` says how long it was.
+  z.object({
+    type: z.literal('clipboard'),
+    text: z.string().max(MAX_CLIPBOARD_CHARS),
+    tooLong: z.number().int().positive().optional(),
+  }),
+  // Operator -> relay -> agent -> relay -> that operator: the whole path's round trip. The relay adds
+  // the operator's `slot` on the way in and routes the `pong` back by it.
+  z.object({ type: z.literal('ping'), id: pingId, slot: slotField.optional() }),
+  z.object({ type: z.literal('pong'), id: pingId, slot: slotField.optional() }),
 
   // Chat, both ways. The sender sends `id` and `text`; the relay adds `from` and `sentAt` and passes
   // it to the agent and every other operator, and replays recent history to operators who join.
@@ -305,5 +351,6 @@ export type OperatorInfo = z.infer<typeof operatorInfoSchema>;
 export type FileEntry = z.infer<typeof fileEntrySchema>;
 export type ChatAuthor = z.infer<typeof chatAuthorSchema>;
 export type Participant = z.infer<typeof participantSchema>;
+export type Monitor = z.infer<typeof monitorSchema>;
 
 export { inputEventSchema, permissionsSchema };

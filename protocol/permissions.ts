@@ -1,5 +1,5 @@
 /** The capabilities an end user consents to, one by one. */
-export const CAPABILITIES = ['view', 'control', 'chat', 'files', 'shell'] as const;
+export const CAPABILITIES = ['view', 'control', 'chat', 'files', 'shell', 'clipboard'] as const;
 
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -13,6 +13,7 @@ export const NO_PERMISSIONS: Readonly<Permissions> = Object.freeze({
   chat: false,
   files: false,
   shell: false,
+  clipboard: false,
 });
 
 /** Everything allowed: what a user who ticks every box grants. */
@@ -22,11 +23,12 @@ export const ALL_PERMISSIONS: Readonly<Permissions> = Object.freeze({
   chat: true,
   files: true,
   shell: true,
+  clipboard: true,
 });
 
 /**
- * The defaults offered to the end user: viewing and chat on, input, files and shell off until
- * the user turns them on (DESIGN.md, "Consent covers each capability separately").
+ * The defaults offered to the end user: viewing and chat on, input, files, shell and the clipboard
+ * off until the user turns them on (DESIGN.md, "Consent covers each capability separately").
  */
 export const DEFAULT_OFFER: Readonly<Permissions> = Object.freeze({
   view: true,
@@ -34,6 +36,7 @@ export const DEFAULT_OFFER: Readonly<Permissions> = Object.freeze({
   chat: true,
   files: false,
   shell: false,
+  clipboard: false,
 });
 
 /** Lists the capabilities that are on, in a stable order. */

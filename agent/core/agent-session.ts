@@ -1,9 +1,13 @@
 import {
+  ALL_PERMISSIONS,
+  CAPABILITIES,
+  type Capability,
   CloseCode,
   type ControlMessage,
   DEFAULT_OFFER,
   type EndReason,
   isRelayLinkError,
+  MAX_MONITORS,
   type MessageOf,
   NO_PERMISSIONS,
   type PeerInfo,
@@ -17,9 +21,10 @@ import { Backoff } from './backoff.ts';
 import type { ChannelCapability } from './channel-scope.ts';
 import { type ChannelHosts, DeviceChannels } from './channels.ts';
 import { SessionChat } from './chat.ts';
+import { SessionClipboard } from './clipboard-sync.ts';
 import { AgentError } from './errors.ts';
 import { anyPermission, missingPermissions, withGranted } from './permission-request.ts';
-import type { InputSink, ScreenSource, UserInterface } from './ports.ts';
+import type { ClipboardHost, InputSink, MonitorLayout, ScreenSource, UserInterface } from './ports.ts';
 import { ScreenSender } from './screen-sender.ts';
 import { MAX_AGENT_BUFFERED_BYTES, socketUplink } from './uplink.ts';
 
@@ -36,6 +41,10 @@ export interface AgentSessionOptions extends ChannelHosts {
   ui: UserInterface;
   screen: ScreenSource;
   input: InputSink;
+  /** The device's monitors; without it the whole desktop is shared and nothing can be chosen. */
+  monitors?: MonitorLayout;
+  /** The device's clipboard; without it the agent does not offer clipboard sharing. */
+  clipboard?: ClipboardHost;
   /** Caps what the user may be asked for, from command-line flags. */
   allowed?: Permissions;
   /**
@@ -86,6 +95,7 @@ export class AgentSession {
   private joinQuestions: Promise<void> = Promise.resolve();
   private readonly channels: DeviceChannels;
   private readonly chat: SessionChat;
+  private readonly clipboard: SessionClipboard;
   private resolveDone!: (outcome: SessionOutcome) => void;
   readonly done: Promise<SessionOutcome> = new Promise((resolve) => {
     this.resolveDone = resolve;
@@ -117,12 +127,23 @@ export class AgentSession {
       () => this.allows('chat'),
       (message) => this.send(message),
     );
+    this.clipboard = new SessionClipboard(options.clipboard, {
+      allows: () => this.allows('clipboard'),
+      send: (message) => this.send(message),
+      status: (text) => this.options.ui.status(text),
+    });
   }
 
   /** What this agent offers beyond the screen, for the relay and the console. */
   get features(): string[] {
     // `operators`: this agent asks the user before each additional operator and lists them.
-    return [...(this.chat.offered ? ['chat'] : []), ...this.channels.features(), 'operators'];
+    return [
+      ...(this.chat.offered ? ['chat'] : []),
+      ...this.channels.features(),
+      ...(this.clipboard.offered ? ['clipboard'] : []),
+      ...(this.options.monitors ? ['monitors'] : []),
+      'operators',
+    ];
   }
 
   /** Frames refused by the decoder or not meant for an agent. */
@@ -242,9 +263,10 @@ export class AgentSession {
     if (before.control && !capped.control) this.options.input.releaseAll();
     if (this.consent === 'accepted') {
       this.send({ type: 'permissions', permissions: capped });
-      if (capped.view && !before.view) await this.screen.start();
+      if (capped.view && !before.view) await this.startScreen();
       if (!capped.view && before.view) await this.screen.stop();
     }
+    this.clipboard.update();
     if (!capped.shell) await this.channels.revoke('shell');
     if (!capped.files) await this.channels.revoke('files');
     this.options.ui.permissionsChanged(capped);
@@ -271,7 +293,7 @@ export class AgentSession {
   }
 
   /** Whether the user allows a capability right now: consent accepted and the (capped) permission on. */
-  private allows(capability: ChannelCapability | 'chat'): boolean {
+  private allows(capability: ChannelCapability | Capability): boolean {
     return this.consent === 'accepted' && this.cap(this.permissions)[capability];
   }
 
@@ -286,16 +308,13 @@ export class AgentSession {
 
   /** What the flags and the signed policy allow, whatever the user or the operator asks for. */
   private cap(permissions: Permissions): Permissions {
-    const all: Permissions = { view: true, control: true, chat: true, files: true, shell: true };
-    const allowed = this.options.allowed ?? all;
-    const modes = this.options.policy?.modes ?? all;
-    return {
-      view: permissions.view && allowed.view && modes.view,
-      control: permissions.control && allowed.control && modes.control,
-      chat: permissions.chat && allowed.chat && modes.chat,
-      files: permissions.files && allowed.files && modes.files,
-      shell: permissions.shell && allowed.shell && modes.shell,
-    };
+    const allowed = this.options.allowed ?? ALL_PERMISSIONS;
+    const modes = this.options.policy?.modes ?? ALL_PERMISSIONS;
+    const capped = { ...NO_PERMISSIONS };
+    for (const capability of CAPABILITIES) {
+      capped[capability] = permissions[capability] && allowed[capability] && modes[capability];
+    }
+    return capped;
   }
 
   private async handle(message: ControlMessage): Promise<void> {
@@ -334,6 +353,20 @@ export class AgentSession {
           return;
         case 'chat':
           this.chat.receive(message);
+          return;
+        case 'clipboard':
+          this.clipboard.receive(message);
+          return;
+        case 'select-monitor':
+          await this.selectMonitor(message.monitor);
+          return;
+        case 'ping':
+          // The operator measures the whole path's round trip; the relay routes the answer by slot.
+          this.send({
+            type: 'pong',
+            id: message.id,
+            ...(message.slot === undefined ? {} : { slot: message.slot }),
+          });
           return;
         case 'permission-request':
           await this.onPermissionRequest(message);
@@ -399,7 +432,39 @@ export class AgentSession {
     }
     this.options.ui.permissionsChanged(permissions);
     for (const waiting of this.waitingJoins.splice(0)) void this.askJoin(waiting);
-    if (permissions.view) await this.screen.start();
+    this.clipboard.update();
+    if (permissions.view) await this.startScreen();
+  }
+
+  /** Starts the screen, telling the operators first which monitors there are and which is shown. */
+  private async startScreen(): Promise<void> {
+    this.sendMonitors();
+    await this.screen.start();
+  }
+
+  private sendMonitors(): void {
+    const layout = this.options.monitors;
+    if (!layout) return;
+    this.send({
+      type: 'monitors',
+      monitors: layout.list().slice(0, MAX_MONITORS),
+      selected: layout.selected,
+    });
+  }
+
+  /**
+   * An operator chose a monitor (or all): the capture restarts on it, and the operators hear what is
+   * shown now, whether the choice was taken or not (a monitor that went away is not).
+   */
+  private async selectMonitor(index: number | null): Promise<void> {
+    const layout = this.options.monitors;
+    if (!layout || !this.allows('view')) return;
+    if (index === layout.selected || !layout.select(index)) {
+      this.sendMonitors();
+      return;
+    }
+    await this.screen.stop();
+    if (this.allows('view')) await this.startScreen();
   }
 
   /**
@@ -473,6 +538,7 @@ export class AgentSession {
     clearTimeout(this.maxTimer);
     this.options.input.releaseAll();
     await this.screen.stop();
+    await this.clipboard.finish();
     const left = await this.channels.finish();
     if (left.length > 0) this.options.ui.status(`Could not delete partial uploads: ${left.join(', ')}`);
     this.link?.close(CloseCode.normal, outcome.reason);

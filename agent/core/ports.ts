@@ -1,4 +1,4 @@
-import type { FileEntry, InputEvent, OperatorInfo, Permissions } from '../../protocol/index.ts';
+import type { FileEntry, InputEvent, Monitor, OperatorInfo, Permissions } from '../../protocol/index.ts';
 
 /**
  * What the runtime-neutral agent core needs from its host. The Node host implements these with a
@@ -31,6 +31,29 @@ export interface ScreenSource {
     onAccessUnit(unit: AccessUnit): void;
     onError(message: string): void;
   }): Promise<ScreenStream>;
+}
+
+/**
+ * The device's monitors and which one is shared. The screen source captures, and the input sink
+ * maps pointer positions to, the selected one (all of them: the whole desktop).
+ */
+export interface MonitorLayout {
+  /** The monitors now, in a stable order; fewer than two means there is nothing to choose. */
+  list(): Monitor[];
+  /** The index shared, or null for all of them. */
+  readonly selected: number | null;
+  /** Shares one monitor (an index of `list()`) or all (null); false when there is no such monitor. */
+  select(index: number | null): boolean;
+}
+
+/** The device's clipboard, text only. */
+export interface ClipboardHost {
+  /** The text on the clipboard now ('' when it holds none); undefined when it cannot be read. */
+  read(): Promise<string | undefined>;
+  /** Puts `text` on the clipboard, for the user to paste. */
+  write(text: string): Promise<void>;
+  /** Stops serving what was written (the session is over). */
+  close(): Promise<void>;
 }
 
 export interface InputSink {

@@ -23,8 +23,11 @@ export interface InputInjector {
 }
 
 export interface InputInjectorOptions {
-  /** The size pointer positions are scaled to, asked for on every pointer event. */
-  screen: () => ScreenSize;
+  /**
+   * The size pointer positions are scaled to, asked for on every pointer event, and where it starts
+   * on the desktop (`x`, `y`: the monitor shared; 0 when absent).
+   */
+  screen: () => ScreenSize & { x?: number; y?: number };
   /** Where robotjs and the wheel unit come from; defaults to `currentPlatform()` when `robot` is not given. */
   platform?: Platform;
   /** Injects through this instead of the platform's robotjs (another runtime, or a recorder). */
@@ -83,10 +86,10 @@ export function createInputInjector(options: InputInjectorOptions): InputInjecto
 
   function toPixels(x: number, y: number): { x: number; y: number } | undefined {
     if (!Number.isFinite(x) || !Number.isFinite(y)) return undefined;
-    const { width, height } = options.screen();
+    const { width, height, x: left = 0, y: top = 0 } = options.screen();
     return {
-      x: Math.min(width - 1, Math.max(0, Math.floor(x * width))),
-      y: Math.min(height - 1, Math.max(0, Math.floor(y * height))),
+      x: left + Math.min(width - 1, Math.max(0, Math.floor(x * width))),
+      y: top + Math.min(height - 1, Math.max(0, Math.floor(y * height))),
     };
   }
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { Platform, ScreenSize } from '../platform/platform.ts';
+import type { Platform, ScreenArea, ScreenSize } from '../platform/platform.ts';
 import { type AccessUnit, parseSpsCodecString } from './annexb.ts';
 import { FlvDemuxer } from './flv-demuxer.ts';
 
@@ -56,6 +56,8 @@ export interface ScreenEncoderExit {
 export interface ScreenEncoderOptions {
   ffmpegPath: string;
   platform: Platform;
+  /** The part of the desktop to capture (one monitor); the whole primary screen when absent. */
+  area?: ScreenArea;
   /** Most frames per second captured; defaults to 30. Frames that show no change are not encoded. */
   framerate?: number;
   /** Encoded frames from one keyframe to the next; defaults to 60. */
@@ -116,9 +118,15 @@ export interface ScreenEncoder {
 export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder {
   const framerate = options.framerate ?? DEFAULT_FRAMERATE;
   const keyframeIntervalFrames = options.keyframeIntervalFrames ?? DEFAULT_KEYFRAME_INTERVAL_FRAMES;
-  const screen = options.platform.screenSize();
+  const area = options.area;
+  const screen = area ? { width: area.width, height: area.height } : options.platform.screenSize();
   const size = { width: evenFloor(screen.width), height: evenFloor(screen.height) };
-  const args = ffmpegArguments(options.platform, framerate, keyframeIntervalFrames, screen, size);
+  const capture = options.platform.captureSource({
+    framerate,
+    size: screen,
+    ...(area ? { origin: { x: area.x, y: area.y } } : {}),
+  });
+  const args = ffmpegArguments(capture.inputArgs, keyframeIntervalFrames, size);
 
   const child = spawn(options.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => {
@@ -186,10 +194,8 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
 }
 
 function ffmpegArguments(
-  platform: Platform,
-  framerate: number,
+  inputArgs: readonly string[],
   keyframeIntervalFrames: number,
-  screen: ScreenSize,
   size: ScreenSize,
 ): string[] {
   const pad = DECIMATE_PAD_PIXELS;
@@ -198,7 +204,7 @@ function ffmpegArguments(
     // A screen grabber's stream parameters are known up front; without these ffmpeg reads about
     // 20 frames to probe them, which delays the first picture by up to 2 s on a small screen.
     ...['-probesize', '32', '-analyzeduration', '0'],
-    ...platform.captureSource({ framerate, size: screen }).inputArgs,
+    ...inputArgs,
     // Crop an odd last row or column rather than resample the whole picture to reach even sizes.
     // mpdecimate compares in YUV, so the conversion x264 needs comes first; hi=0:lo=0:frac=0 keeps
     // a frame as soon as one 8x8 block differs at all (a screen grab has no noise to ignore).

@@ -1,10 +1,12 @@
 import type { ScreenSource, ScreenStream } from '../core/ports.ts';
 import { startScreenEncoder } from '../media/screen-encoder.ts';
-import type { Platform } from '../platform/platform.ts';
+import type { Platform, ScreenArea } from '../platform/platform.ts';
 
 export interface FfmpegScreenSourceOptions {
   ffmpegPath: string;
   platform: Platform;
+  /** The part of the desktop to capture, asked at each start (one monitor); the whole desktop when undefined. */
+  area?: () => ScreenArea | undefined;
   /** Frames per second captured. */
   framerate: number;
   /** Children the agent must stop before it exits. */
@@ -15,9 +17,11 @@ export interface FfmpegScreenSourceOptions {
 export function ffmpegScreenSource(options: FfmpegScreenSourceOptions): ScreenSource {
   return {
     async start(sink): Promise<ScreenStream> {
+      const area = options.area?.();
       const encoder = startScreenEncoder({
         ffmpegPath: options.ffmpegPath,
         platform: options.platform,
+        ...(area ? { area } : {}),
         framerate: options.framerate,
         onConfig: (config) => sink.onConfig(config),
         onAccessUnit: (unit) => sink.onAccessUnit(unit),

@@ -13,7 +13,14 @@ import { ChatComposer, type Key } from './chat-composer.ts';
 import { printableLine, printableLines } from './printable.ts';
 
 /** Key that toggles each capability in the terminal. */
-const KEYS: Record<Capability, string> = { view: 'v', control: 'c', chat: 'h', files: 'f', shell: 's' };
+const KEYS: Record<Capability, string> = {
+  view: 'v',
+  control: 'c',
+  chat: 'h',
+  files: 'f',
+  shell: 's',
+  clipboard: 'b',
+};
 /** Key that starts a chat message during the session. */
 const CHAT_KEY = 'm';
 /** Key that removes one operator from the session (README "Several operators"). */
@@ -100,6 +107,7 @@ export class TerminalUi implements UserInterface {
       chat: 'chat with you',
       files: root ? `transfer files in ${root}` : 'transfer files',
       shell: root ? `run commands as you, starting in ${root}` : 'open a command shell',
+      clipboard: 'copy and paste text through your clipboard',
     };
   }
 

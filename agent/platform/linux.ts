@@ -4,6 +4,7 @@ import type { CaptureSource, Platform, ScreenSize } from './platform.ts';
 import { loadRobotjs, type RobotjsModule, type RobotLike } from './robot.ts';
 import { removeNow } from './self-delete.ts';
 import { keysymForRobotKey, readBoundKeysyms } from './x11-keymap.ts';
+import { listX11Monitors } from './xrandr-monitors.ts';
 
 /** The X server socket for display :0, used when DISPLAY is unset (an agent started from a service). */
 const DISPLAY_ZERO_SOCKET = '/tmp/.X11-unix/X0';
@@ -108,7 +109,15 @@ export function createLinuxPlatform(env: NodeJS.ProcessEnv = process.env): Platf
     screenSize(): ScreenSize {
       return bind().getScreenSize();
     },
-    captureSource({ framerate, size }): CaptureSource {
+    monitors: () => listX11Monitors(display),
+    // -quiet keeps xclip in the foreground, serving the text until another program takes the
+    // clipboard (it exits then) or the agent stops it: nothing of the session outlives the agent.
+    clipboard: {
+      read: ['xclip', '-selection', 'clipboard', '-o'],
+      write: ['xclip', '-selection', 'clipboard', '-i', '-quiet'],
+      env: { DISPLAY: display },
+    },
+    captureSource({ framerate, size, origin }): CaptureSource {
       return {
         inputArgs: [
           '-f',
@@ -120,7 +129,7 @@ export function createLinuxPlatform(env: NodeJS.ProcessEnv = process.env): Platf
           '-video_size',
           `${size.width}x${size.height}`,
           '-i',
-          display,
+          origin ? `${display}+${origin.x},${origin.y}` : display,
         ],
       };
     },

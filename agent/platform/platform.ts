@@ -11,6 +11,30 @@ export interface ScreenSize {
   height: number;
 }
 
+/** A rectangle of the desktop in real pixels: a monitor, or the whole desktop from (0, 0). */
+export interface ScreenArea extends ScreenSize {
+  x: number;
+  y: number;
+}
+
+/** One monitor of the desktop, as the agent reports it (`monitors` message). */
+export interface MonitorArea extends ScreenArea {
+  name: string;
+  primary: boolean;
+}
+
+/**
+ * Programs that read and write the clipboard's text: `read` prints it, `write` takes it on standard
+ * input. A `write` that keeps running (X11's xclip serves the selection until another program takes
+ * it) is stopped when the next text is written or the session ends.
+ */
+export interface ClipboardCommands {
+  read: readonly string[];
+  write: readonly string[];
+  /** Environment added to the agent's for both (the X display). */
+  env?: Record<string, string>;
+}
+
 /** How ffmpeg reads the screen. */
 export interface CaptureSource {
   /** ffmpeg input arguments, e.g. `['-f', 'x11grab', '-framerate', '30', '-video_size', '1280x720', '-i', ':99']`. */
@@ -29,7 +53,18 @@ export interface Platform {
    * ffmpeg arguments that capture the primary screen. The captured picture may be larger than `size`
    * (HiDPI); the encoder scales it to `size` so that video and input share one coordinate space.
    */
-  captureSource(options: { framerate: number; size: ScreenSize }): CaptureSource;
+  captureSource(options: {
+    framerate: number;
+    size: ScreenSize;
+    origin?: { x: number; y: number };
+  }): CaptureSource;
+  /**
+   * The desktop's monitors, when the platform can tell them apart and capture one (`origin` above);
+   * absent or empty: the whole desktop is shared as one screen.
+   */
+  monitors?(): MonitorArea[];
+  /** The clipboard's programs; absent where the agent does not share the clipboard yet. */
+  readonly clipboard?: ClipboardCommands;
   /** robotjs, loaded on first call and prepared for this OS. Throws a `PlatformError` if unusable. */
   robot(): RobotLike;
   /**

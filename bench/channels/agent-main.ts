@@ -23,7 +23,14 @@ import { createPtyShellHost } from '../../agent/shell/pty-shell-host.ts';
 import type { Permissions } from '../../protocol/index.ts';
 
 /** What the end user allows: everything but the screen, which this benchmark does not use. */
-const ALLOWED: Permissions = { view: false, control: false, chat: true, files: true, shell: true };
+const ALLOWED: Permissions = {
+  view: false,
+  control: false,
+  chat: true,
+  files: true,
+  shell: true,
+  clipboard: false,
+};
 
 const server = process.env['LIFELINE_BENCH_SERVER'];
 const filesRoot = process.env['LIFELINE_BENCH_FILES_ROOT'];

@@ -191,7 +191,7 @@ export async function openRelayLink(baseUrl: string, cookie: string): Promise<Vi
     encodeControl({
       type: 'consent',
       accepted: true,
-      permissions: { view: true, control: false, chat: false, files: false, shell: false },
+      permissions: { view: true, control: false, chat: false, files: false, shell: false, clipboard: false },
     }),
   );
   await consented;

@@ -66,6 +66,7 @@ const CAPABILITY_NAMES: Record<Capability, string> = {
   chat: 'Chat',
   files: 'Files',
   shell: 'Shell',
+  clipboard: 'Clipboard',
 };
 
 /** The capability an operator's channel message needs; channel-close needs none (it only stops). */

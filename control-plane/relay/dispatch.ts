@@ -11,7 +11,8 @@ import type { Logger } from '../logger.ts';
 import type { SessionStore } from '../sessions/session-store.ts';
 import { type ChannelRouter, isAgentChannelMessage, isOperatorChannelMessage } from './channel-router.ts';
 import type { ChatRouter } from './chat-router.ts';
-import type { LiveSession, OperatorSide } from './live-session.ts';
+import type { ClipboardRouter } from './clipboard-router.ts';
+import { type LiveSession, type OperatorSide, sendBounded } from './live-session.ts';
 import type { OperatorRoster } from './operator-roster.ts';
 import type { PermissionRequests } from './permission-requests.ts';
 import type { RelayCounters } from './relay-counters.ts';
@@ -20,6 +21,7 @@ import type { SessionLifecycle } from './session-lifecycle.ts';
 /** Control messages that make the server write (an audit row, a log line, a recording event). */
 const WRITING_MESSAGES: ReadonlySet<ControlMessage['type']> = new Set([
   'chat',
+  'clipboard',
   'permissions',
   'permission-request',
   'consent',
@@ -44,6 +46,7 @@ export interface DispatchOptions {
   counters: RelayCounters;
   channels: ChannelRouter;
   chat: ChatRouter;
+  clipboard: ClipboardRouter;
   permissionRequests: PermissionRequests;
   roster: OperatorRoster;
 }
@@ -92,6 +95,20 @@ export class Dispatch {
     switch (message.type) {
       case 'chat':
         this.options.chat.fromAgent(session, message);
+        return;
+      case 'clipboard':
+        this.options.clipboard.fromAgent(session, message);
+        return;
+      case 'monitors':
+        session.monitors = message;
+        session.toOperators(message);
+        return;
+      case 'pong':
+        // The answer to one operator's `ping` goes back to that operator only.
+        if (message.slot !== undefined) {
+          const side = session.operatorOfSlot(message.slot);
+          if (side) sendBounded(side.peer, encodeControl(message));
+        }
         return;
       case 'consent':
         this.options.lifecycle
@@ -185,6 +202,18 @@ export class Dispatch {
       case 'chat':
         this.options.chat.fromOperator(session, side, message);
         return;
+      case 'clipboard':
+        // Putting text on the user's clipboard is like typing it: only the operator in control may.
+        if (this.options.roster.mayInput(session, side))
+          this.options.clipboard.fromOperator(session, side, message);
+        return;
+      case 'select-monitor':
+        // What the screen shows is the viewers' choice only while the user lets them see it.
+        if (session.allows('view')) session.toAgent(message);
+        return;
+      case 'ping':
+        session.toAgent({ type: 'ping', id: message.id, slot: side.slot });
+        return;
       case 'permission-request':
         this.options.permissionRequests.fromOperator(session, side, message);
         return;
@@ -245,6 +274,7 @@ export class Dispatch {
 function fitsAgentState(session: LiveSession, message: ControlMessage): boolean {
   switch (message.type) {
     case 'chat':
+    case 'clipboard':
     case 'permissions':
       return session.consent === 'accepted';
     case 'consent':

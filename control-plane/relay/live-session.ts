@@ -61,6 +61,8 @@ export class LiveSession {
   consent: ConsentState = 'pending';
   permissions: Permissions = { ...NO_PERMISSIONS };
   videoConfig: MessageOf<'video-config'> | undefined;
+  /** The agent's last `monitors`, for operators who join later. */
+  monitors: MessageOf<'monitors'> | undefined;
   codeTimer: ReturnType<typeof setTimeout> | undefined;
   ended = false;
   /** The slot of the one operator connection whose input reaches the device; undefined: nobody. */

@@ -42,6 +42,7 @@ export class OperatorRoster {
       );
     }
     if (side.video) {
+      if (session.monitors) sendBounded(side.peer, encodeControl(session.monitors));
       if (session.videoConfig) sendBounded(side.peer, encodeControl(session.videoConfig));
       session.requestKeyframe();
     }

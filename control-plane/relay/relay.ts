@@ -8,6 +8,7 @@ import { Admission, HELLO_TIMEOUT_MS, type PeerState, refuse } from './admission
 import { ChannelRouter } from './channel-router.ts';
 import type { StampedChat } from './chat-history.ts';
 import { ChatRouter } from './chat-router.ts';
+import { ClipboardRouter } from './clipboard-router.ts';
 import { Dispatch } from './dispatch.ts';
 import { PING_SECONDS } from './liveness.ts';
 import { MessageBudget } from './message-budget.ts';
@@ -122,6 +123,7 @@ export class Relay {
       counters,
       channels,
       chat,
+      clipboard: new ClipboardRouter({ audit, logger }),
       permissionRequests: this.permissionRequests,
       roster: this.roster,
     });

@@ -47,6 +47,7 @@ const permissionsSchema = z.object({
   chat: z.boolean(),
   files: z.boolean(),
   shell: z.boolean(),
+  clipboard: z.boolean(),
 });
 
 const connectionSchema = z

@@ -4,7 +4,14 @@ import { ALL_PERMISSIONS, type ControlMessage, type Permissions, ShellStream } f
 import { isAlive, waitFor } from '../support/processes.ts';
 import { startAgent, type TestAgent, WAIT_MS } from './channel-relay.ts';
 
-const VIEW_ONLY: Permissions = { view: true, control: false, chat: false, files: false, shell: false };
+const VIEW_ONLY: Permissions = {
+  view: true,
+  control: false,
+  chat: false,
+  files: false,
+  shell: false,
+  clipboard: false,
+};
 
 /** One request of every kind that needs a capability, on channels 1..6 of slot 1. */
 function everyRequest(agent: TestAgent): ControlMessage[] {

@@ -9,7 +9,14 @@ import {
 import { waitFor } from '../support/processes.ts';
 import { RecordingUser, startAgent, type TestAgent } from './channel-relay.ts';
 
-const NOTHING: Permissions = { view: false, control: false, chat: false, files: false, shell: false };
+const NOTHING: Permissions = {
+  view: false,
+  control: false,
+  chat: false,
+  files: false,
+  shell: false,
+  clipboard: false,
+};
 const VIEW_CHAT: Permissions = { ...NOTHING, view: true, chat: true };
 const BEA = { id: 'op-1', name: 'Bea' };
 

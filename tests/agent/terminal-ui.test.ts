@@ -5,7 +5,7 @@ import { AgentSession } from '../../agent/core/agent-session.ts';
 import { TerminalUi } from '../../agent/node/terminal-ui.ts';
 import { DEFAULT_POLICY } from '../../protocol/index.ts';
 
-const ASKED = { view: true, control: true, chat: true, files: true, shell: false };
+const ASKED = { view: true, control: true, chat: true, files: true, shell: false, clipboard: false };
 const OPERATOR = { id: 'op-1', name: 'Dana (help desk)' };
 
 function terminal() {
@@ -29,7 +29,7 @@ describe('the end user consents in the terminal, capability by capability', () =
     assert.match(screen(), /\[c\] \[ \] control your mouse and keyboard/);
     assert.deepEqual(result, {
       accepted: true,
-      permissions: { view: true, control: false, chat: true, files: false, shell: false },
+      permissions: { view: true, control: false, chat: true, files: false, shell: false, clipboard: false },
     });
     ui.close();
   });
@@ -69,7 +69,7 @@ describe('the end user consents in the terminal, capability by capability', () =
   });
 });
 
-const CHAT_ON = { view: true, control: false, chat: true, files: false, shell: false };
+const CHAT_ON = { view: true, control: false, chat: true, files: false, shell: false, clipboard: false };
 
 describe('the end user chats with the help desk and sees what the operator does', () => {
   it('shows a message from the help desk with its author and time, and how to answer', () => {
@@ -208,7 +208,7 @@ describe('the end user is told when the session is recorded', () => {
 });
 
 describe('an operator asks the end user for more during the session', () => {
-  const NOTHING = { view: false, control: false, chat: false, files: false, shell: false };
+  const NOTHING = { view: false, control: false, chat: false, files: false, shell: false, clipboard: false };
   const MISSING = { ...NOTHING, files: true, shell: true };
 
   function sharing(autoAccept: boolean) {
@@ -281,7 +281,14 @@ describe('the end user decides who else joins and sees who is connected', () => 
     const { ui, input, screen } = terminal();
     const removed: number[] = [];
     ui.onRemove = (slot) => removed.push(slot);
-    ui.permissionsChanged({ view: true, control: true, chat: true, files: false, shell: false });
+    ui.permissionsChanged({
+      view: true,
+      control: true,
+      chat: true,
+      files: false,
+      shell: false,
+      clipboard: false,
+    });
     ui.operatorsChanged([
       { slot: 3, name: OPERATOR.name, inControl: true },
       { slot: 7, name: SAM.name, inControl: false },

@@ -514,7 +514,14 @@ describe('SessionTools', () => {
       },
       sendFrame: () => true,
     });
-    tools.setPermissions({ view: true, control: false, chat: true, files: true, shell: true });
+    tools.setPermissions({
+      view: true,
+      control: false,
+      chat: true,
+      files: true,
+      shell: true,
+      clipboard: false,
+    });
     tools.transfers.download('a.bin');
     const first = sent.find((message): message is MessageOf<'file-read'> => message.type === 'file-read')!;
     tools.receive({ type: 'file-info', channel: first.channel, path: 'a.bin', size: 500_000, modifiedAt: 1 });
@@ -543,7 +550,7 @@ describe('SessionTools', () => {
   it('stops transfers and shells when the user takes file and shell access back', () => {
     const tools = new SessionTools(() => {});
     tools.connect({ slot: SLOT, send: () => true, sendFrame: () => true });
-    const all = { view: true, control: false, chat: true, files: true, shell: true };
+    const all = { view: true, control: false, chat: true, files: true, shell: true, clipboard: false };
     tools.setPermissions(all);
     tools.transfers.upload(new File(['x'], 'x.txt'), '');
     const shell = tools.terminals.add()!;
@@ -601,7 +608,7 @@ describe('FileBrowser', () => {
 });
 
 describe('asking the user for access', () => {
-  const NONE = { view: false, control: false, chat: false, files: false, shell: false };
+  const NONE = { view: false, control: false, chat: false, files: false, shell: false, clipboard: false };
 
   it('sends one permission request, waits, and the next permissions answer it', () => {
     const sent: ControlMessage[] = [];

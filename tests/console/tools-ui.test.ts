@@ -20,7 +20,7 @@ import { ScriptedAgent, type ScriptedFolder } from './scripted-agent.ts';
 // The session view's chat, terminals and file manager in real headless Chromium, against a
 // scripted relay and agent (scripted-agent.ts) so every answer can be chosen per test.
 
-const ALL_ON = { view: true, control: true, chat: true, files: true, shell: true };
+const ALL_ON = { view: true, control: true, chat: true, files: true, shell: true, clipboard: false };
 const SLOT = 7;
 const FEATURES = ['chat', 'files', 'shell', 'exec'];
 /** Where screenshots go when `CONSOLE_SCREENSHOTS` names a directory. */

@@ -7,7 +7,14 @@ import { ALL_PERMISSIONS, CloseCode, type Permissions } from '../../protocol/ind
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { connectAgent, consentedSession, eventually, type RelayClient } from './relay-client.ts';
 
-const NOTHING: Permissions = { view: false, control: false, chat: false, files: false, shell: false };
+const NOTHING: Permissions = {
+  view: false,
+  control: false,
+  chat: false,
+  files: false,
+  shell: false,
+  clipboard: false,
+};
 /** Messages a flooding test sends: far past what the budget lets through. */
 const FLOOD = 5_000;
 /** Messages of each kind an agent sends that do not fit the session's state. */

@@ -22,7 +22,14 @@ import {
 // `operators` in its features asks the end user before each additional operator, and one operator
 // connection at a time holds control.
 
-const WITH_CONTROL: Permissions = { view: true, control: true, chat: true, files: false, shell: false };
+const WITH_CONTROL: Permissions = {
+  view: true,
+  control: true,
+  chat: true,
+  files: false,
+  shell: false,
+  clipboard: false,
+};
 const AGENT = { name: 'test-agent', version: '0.0.0', os: 'linux', features: ['chat', 'operators'] };
 
 describe('several operators in one session', () => {

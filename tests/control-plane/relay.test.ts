@@ -35,7 +35,14 @@ import {
 /** Short enough to test, long enough for every other test's hello on a busy machine, in milliseconds. */
 const HELLO_TIMEOUT_MS = 1_500;
 
-const VIEW_ONLY: Permissions = { view: true, control: false, chat: true, files: false, shell: false };
+const VIEW_ONLY: Permissions = {
+  view: true,
+  control: false,
+  chat: true,
+  files: false,
+  shell: false,
+  clipboard: false,
+};
 const WITH_CONTROL: Permissions = { ...VIEW_ONLY, control: true };
 
 function payload(length: number, seed: number): Uint8Array {

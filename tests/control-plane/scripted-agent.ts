@@ -17,7 +17,14 @@ import {
 import type { TestControlPlane } from '../support/control-plane.ts';
 import { connectAgent, type RelayClient } from './relay-client.ts';
 
-const NOTHING: Permissions = { view: false, control: false, chat: false, files: false, shell: false };
+const NOTHING: Permissions = {
+  view: false,
+  control: false,
+  chat: false,
+  files: false,
+  shell: false,
+  clipboard: false,
+};
 
 /** What the scripted agent does when an operator joins. */
 export type ConsentScript = { accept: Permissions } | 'ask';

@@ -230,10 +230,24 @@ describe('a session resumed after a restart goes on with what the end user allow
     const cookie = await loginCookie(cp.app);
     const sockets: RelayClient[] = [];
     try {
-      const first: Permissions = { view: true, control: true, chat: true, files: false, shell: false };
+      const first: Permissions = {
+        view: true,
+        control: true,
+        chat: true,
+        files: false,
+        shell: false,
+        clipboard: false,
+      };
       const { agent, operator, registration } = await consentedSession(cp, cookie, first);
       sockets.push(agent, operator);
-      const changed: Permissions = { view: true, control: false, chat: true, files: true, shell: false };
+      const changed: Permissions = {
+        view: true,
+        control: false,
+        chat: true,
+        files: true,
+        shell: false,
+        clipboard: false,
+      };
       agent.send({ type: 'permissions', permissions: changed });
       await operator.next('permissions');
       await eventually(

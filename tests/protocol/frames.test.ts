@@ -14,6 +14,7 @@ import {
   FILE_HEADER_BYTES,
   FrameKind,
   isKeyframe,
+  MAX_CLIPBOARD_CHARS,
   MAX_CONTROL_BYTES,
   MAX_SHELL_BYTES,
   MAX_VIDEO_BYTES,
@@ -65,8 +66,8 @@ function decodeVideo(bytes: Uint8Array): VideoFrame {
   return result.frame;
 }
 
-const permissions = { view: true, control: false, chat: true, files: false, shell: true };
-const NO_WANT = { view: false, control: false, chat: false, files: false, shell: false };
+const permissions = { view: true, control: false, chat: true, files: false, shell: true, clipboard: false };
+const NO_WANT = { view: false, control: false, chat: false, files: false, shell: false, clipboard: false };
 
 /** One message of every type, with optional fields both present and absent. */
 const EVERY_MESSAGE: ControlMessage[] = [
@@ -188,6 +189,21 @@ const EVERY_MESSAGE: ControlMessage[] = [
   { type: 'file-op', channel: 0x0003_0004, op: 'rename', path: 'b.bin', to: 'c.bin' },
   { type: 'file-op', channel: 0x0003_0005, op: 'mkdir', path: 'new' },
   { type: 'file-op-done', channel: 0x0003_0005 },
+  {
+    type: 'monitors',
+    monitors: [
+      { name: 'DP-1', x: 0, y: 0, width: 1920, height: 1080, primary: true },
+      { name: 'HDMI-1', x: 1920, y: 0, width: 1280, height: 1024, primary: false },
+    ],
+    selected: 1,
+  },
+  { type: 'monitors', monitors: [], selected: null },
+  { type: 'select-monitor', monitor: 0 },
+  { type: 'select-monitor', monitor: null },
+  { type: 'clipboard', text: 'copied text' },
+  { type: 'clipboard', text: '', tooLong: 20_000 },
+  { type: 'ping', id: 7 },
+  { type: 'pong', id: 0xffff_ffff, slot: 3 },
 ];
 
 describe('control frames', () => {
@@ -205,6 +221,7 @@ describe('control frames', () => {
       'channel-close',
       'channel-error',
       'chat',
+      'clipboard',
       'consent',
       'end',
       'error',
@@ -222,11 +239,15 @@ describe('control frames', () => {
       'file-write',
       'hello',
       'input',
+      'monitors',
       'operator-joined',
       'operator-left',
       'permission-request',
       'permissions',
+      'ping',
+      'pong',
       'request-keyframe',
+      'select-monitor',
       'shell-exit',
       'shell-open',
       'shell-opened',
@@ -691,5 +712,25 @@ describe('channel frames', () => {
     assert.throws(() => ids.next(), /in use/);
     ids.release(first);
     assert.equal(ids.next(), first);
+  });
+});
+
+describe('the clipboard in the protocol', () => {
+  it('permissions from a peer older than the clipboard decode with the clipboard not allowed', () => {
+    const old = { view: true, control: true, chat: true, files: false, shell: false };
+    const message = decodeControl(controlJson({ type: 'permissions', permissions: old }));
+    assert.deepEqual(message, { type: 'permissions', permissions: { ...old, clipboard: false } });
+  });
+
+  it('clipboard text of the largest size fits one control message, even when every character is escaped', () => {
+    const text = '\u0001'.repeat(MAX_CLIPBOARD_CHARS);
+    const bytes = encodeControl({ type: 'clipboard', text });
+    assert.ok(bytes.byteLength - 1 <= MAX_CONTROL_BYTES, `${bytes.byteLength} bytes`);
+    assert.deepEqual(decodeControl(bytes), { type: 'clipboard', text });
+  });
+
+  it('clipboard text past the limit is refused', () => {
+    const text = 'x'.repeat(MAX_CLIPBOARD_CHARS + 1);
+    assertRefused(decodeFrame(controlJson({ type: 'clipboard', text })), /invalid control message at text/);
   });
 });

@@ -234,6 +234,7 @@ describe('RelayLink against the real relay', () => {
       chat: true,
       files: true,
       shell: false,
+      clipboard: false,
     });
     await operator.close();
     // The test client left its slot; a link joins as a second operator.

@@ -21,6 +21,10 @@ export interface LifelineStats {
   picturesSkipped: number;
   /** Drawn minus captured time of the last picture, in ms (meaningful when both clocks agree). */
   lastLatencyMs: number;
+  /** The last round trip to the agent and back (`ping`/`pong`), in ms; 0 before the first. */
+  lastRoundTripMs: number;
+  /** Round trips measured. */
+  roundTrips: number;
 }
 
 declare global {
@@ -41,6 +45,8 @@ export function createStats(): LifelineStats {
     decoderErrors: 0,
     picturesSkipped: 0,
     lastLatencyMs: 0,
+    lastRoundTripMs: 0,
+    roundTrips: 0,
   };
   window.lifelineStats = stats;
   return stats;

@@ -11,6 +11,7 @@ import { isApiCallError } from '../api/client.ts';
 import { endSession, joinSession } from '../api/sessions.ts';
 import type { SessionGrant } from '../api/types.ts';
 import { InputCapture } from '../input/input-capture.ts';
+import { QualityHistory } from '../media/quality-history.ts';
 import { createStats, type LifelineStats } from '../media/stats.ts';
 import { VideoRenderer } from '../media/video-renderer.ts';
 import { connectToRelay } from '../relay/relay-connection.ts';
@@ -47,6 +48,8 @@ export class SessionController {
   readonly stats: LifelineStats = createStats();
   /** Chat, terminals and files; they live as long as the view, across reconnects. */
   readonly tools = new SessionTools(saveBlob);
+  /** Frames per second, kbit/s and round trips over the last minutes, for the quality plot. */
+  readonly quality = new QualityHistory(this.stats, (message) => this.#relay?.send(message) ?? false);
   #state: SessionState;
   #grant: SessionGrant | undefined;
   #relay: RelayLink | undefined;
@@ -87,6 +90,7 @@ export class SessionController {
     this.#grant = undefined;
     if (!grant || this.#disposed) return;
     this.#set({ phase: 'connecting', session: grant.session, error: null, ended: null, hasPicture: false });
+    this.quality.start();
     try {
       const link: RelayLink = connectToRelay(grant.relay, {
         onMessage: (message) => this.#onMessage(message),
@@ -136,6 +140,12 @@ export class SessionController {
       return;
     }
     this.connect();
+  }
+
+  /** Shows one of the device's monitors (its index), or all of them (null). */
+  selectMonitor(index: number | null): void {
+    if (this.#state.phase !== 'live' || !this.#state.permissions.view) return;
+    this.#relay?.send({ type: 'select-monitor', monitor: index });
   }
 
   takeControl(): void {
@@ -193,6 +203,7 @@ export class SessionController {
   dispose(): void {
     this.#disposed = true;
     this.tools.dispose();
+    this.quality.stop();
     this.#input?.stop();
     this.#relay?.close();
     this.#renderer?.close();
@@ -233,6 +244,12 @@ export class SessionController {
       case 'permissions':
         this.#applyPermissions(message.permissions);
         return;
+      case 'monitors':
+        this.#set({ monitors: { list: message.monitors, selected: message.selected } });
+        return;
+      case 'pong':
+        this.quality.pong(message);
+        return;
       case 'video-config':
         this.#renderer?.configure(message);
         this.#set({
@@ -251,8 +268,8 @@ export class SessionController {
         return;
       case 'error':
         if (message.code === 'CAPABILITY_NOT_ALLOWED') {
-          // Only chat is refused this way (channels get channel-error); the session goes on.
-          this.tools.chatRefused(message.message);
+          // Only chat and the clipboard are refused this way (channels get channel-error); the session goes on.
+          this.tools.capabilityRefused(message.message);
           return;
         }
         if (message.code === 'SESSION_ENDED') {
@@ -328,6 +345,8 @@ export class SessionController {
       this.#relay?.send({ type: 'request-keyframe' });
     if (announce && !permissions.shell && before.shell) this.#notify('The user turned off shell access.');
     if (announce && !permissions.files && before.files) this.#notify('The user turned off file access.');
+    if (announce && !permissions.clipboard && before.clipboard)
+      this.#notify('The user turned off clipboard sharing.');
     this.tools.setPermissions(permissions);
     this.#set({ permissions: { ...permissions } });
   }

@@ -1,4 +1,9 @@
-import { NO_PERMISSIONS, type Participant, type Permissions } from '../../../../protocol/index.ts';
+import {
+  type Monitor,
+  NO_PERMISSIONS,
+  type Participant,
+  type Permissions,
+} from '../../../../protocol/index.ts';
 import type { AgentView, SessionView } from '../api/types.ts';
 
 /**
@@ -35,6 +40,8 @@ export interface SessionState {
   /** A picture has been drawn since the last video configuration. */
   hasPicture: boolean;
   video: { width: number; height: number; framerate: number } | null;
+  /** The device's monitors and the one shown (null: all); null when the agent reports none. */
+  monitors: { list: Monitor[]; selected: number | null } | null;
   /** Something the operator should notice, shown for a few seconds. */
   notice: SessionNotice | null;
   ended: { reason: string; message: string | null } | null;
@@ -57,6 +64,7 @@ export function initialSessionState(session: SessionView): SessionState {
     askedForControl: false,
     hasPicture: false,
     video: null,
+    monitors: null,
     notice: null,
     ended: null,
     error: null,

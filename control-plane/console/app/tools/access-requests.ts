@@ -2,7 +2,7 @@ import { type ControlMessage, NO_PERMISSIONS, type Permissions } from '../../../
 import { Store } from './store.ts';
 
 /** What can be asked for from a panel or the control button. */
-export type AskableCapability = 'chat' | 'shell' | 'files' | 'control';
+export type AskableCapability = 'chat' | 'shell' | 'files' | 'clipboard' | 'control';
 
 /**
  * Where a request for one capability stands: not asked, waiting for the user's answer, refused by
@@ -15,7 +15,13 @@ export type AccessState = Record<AskableCapability, AccessAsk>;
 /** The relay passes on at most one request per connection per this interval, in milliseconds. */
 export const ASK_INTERVAL_MS = 10_000;
 
-const IDLE: AccessState = { chat: 'idle', shell: 'idle', files: 'idle', control: 'idle' };
+const IDLE: AccessState = {
+  chat: 'idle',
+  shell: 'idle',
+  files: 'idle',
+  clipboard: 'idle',
+  control: 'idle',
+};
 
 /**
  * The operator asking the end user for a capability they have not allowed (`permission-request`).

@@ -6,6 +6,7 @@ import {
 } from '../../../../protocol/index.ts';
 import { AccessRequests } from './access-requests.ts';
 import { ChatController } from './chat-controller.ts';
+import { ClipboardController } from './clipboard-controller.ts';
 import { FileBrowser } from './file-browser.ts';
 import { type ChannelFrame, isChannelMessage, OperatorChannels } from './operator-channels.ts';
 import { TerminalController } from './terminal-controller.ts';
@@ -13,7 +14,7 @@ import type { SaveFile } from './transfers/download.ts';
 import { TransferList } from './transfers/transfer-list.ts';
 
 /** The tools an agent may offer in `hello.client.features` that the console has a panel for. */
-export type ToolFeature = 'chat' | 'shell' | 'files';
+export type ToolFeature = 'chat' | 'shell' | 'files' | 'clipboard';
 
 /** How the tools reach the relay on the current connection. */
 export interface ToolConnection {
@@ -34,6 +35,7 @@ export interface ToolConnection {
 export class SessionTools {
   readonly router = new OperatorChannels();
   readonly chat: ChatController;
+  readonly clipboard: ClipboardController;
   readonly terminals: TerminalController;
   readonly files: FileBrowser;
   readonly transfers: TransferList;
@@ -44,6 +46,7 @@ export class SessionTools {
 
   constructor(save: SaveFile) {
     this.chat = new ChatController((message) => this.#connection?.send(message) ?? false);
+    this.clipboard = new ClipboardController((message) => this.#connection?.send(message) ?? false);
     this.access = new AccessRequests((message) => this.#connection?.send(message) ?? false);
     this.terminals = new TerminalController(this.router);
     this.files = new FileBrowser(this.router);
@@ -109,6 +112,10 @@ export class SessionTools {
       this.chat.receive(message);
       return true;
     }
+    if (message.type === 'clipboard') {
+      this.clipboard.receive(message);
+      return true;
+    }
     if (isChannelMessage(message)) {
       this.router.route(message);
       return true;
@@ -120,8 +127,15 @@ export class SessionTools {
     this.router.routeFrame(frame);
   }
 
-  /** The relay refused a chat message (`error` CAPABILITY_NOT_ALLOWED). */
-  chatRefused(message: string): void {
+  /**
+   * The relay refused a chat message or clipboard text (`error` CAPABILITY_NOT_ALLOWED); its text
+   * names the capability ("Clipboard"), which tells the two apart.
+   */
+  capabilityRefused(message: string): void {
+    if (message.includes('"Clipboard"')) {
+      this.clipboard.refused(message);
+      return;
+    }
     this.chat.refused(message.trim() || 'The user has not allowed chat; the message was not delivered.');
   }
 

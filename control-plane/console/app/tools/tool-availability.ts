@@ -22,7 +22,12 @@ export interface ToolAvailability {
   ask: AskOffer | null;
 }
 
-const TOOL_NAME: Record<ToolFeature, string> = { chat: 'chat', shell: 'shell access', files: 'file access' };
+const TOOL_NAME: Record<ToolFeature, string> = {
+  chat: 'chat',
+  shell: 'shell access',
+  files: 'file access',
+  clipboard: 'clipboard sharing',
+};
 
 /**
  * Whether the operator can use `tool` in the session as it stands.

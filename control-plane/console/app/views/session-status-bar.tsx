@@ -1,9 +1,8 @@
-import { useState } from 'preact/hooks';
 import { CAPABILITIES, type Capability } from '../../../../protocol/index.ts';
-import { RateMeter, type Rates } from '../media/stats.ts';
 import type { SessionController } from '../session/session-controller.ts';
 import type { SessionState } from '../session/session-state.ts';
-import { useInterval } from './hooks.ts';
+import { useObservedState } from './hooks.ts';
+import { IconActivity } from './icons.tsx';
 
 const CAPABILITY_LABEL: Record<Capability, string> = {
   view: 'View',
@@ -11,25 +10,41 @@ const CAPABILITY_LABEL: Record<Capability, string> = {
   chat: 'Chat',
   files: 'Files',
   shell: 'Shell',
+  clipboard: 'Clipboard',
 };
 
 const wholeNumber = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
-/** Frames per second and kbit/s over the last second, refreshed once a second. */
-function LiveStats({ controller, live }: { controller: SessionController; live: boolean }) {
-  const [meter] = useState(() => new RateMeter(controller.stats));
-  const [rates, setRates] = useState<Rates | null>(null);
-  useInterval(() => setRates(meter.sample()), 1000);
-  const show = live && rates !== null;
+/**
+ * Frames per second, kbit/s and the round trip over the last second, refreshed once a second; a
+ * click shows or hides the quality plot.
+ */
+function LiveStats({
+  controller,
+  live,
+  plotShown,
+  onTogglePlot,
+}: {
+  controller: SessionController;
+  live: boolean;
+  plotShown: boolean;
+  onTogglePlot(): void;
+}) {
+  const { samples } = useObservedState(controller.quality);
+  const rates = live ? samples.at(-1) : undefined;
   return (
-    <span
+    <button
+      type="button"
       class="status-bar__stats"
       data-testid="stats"
-      title="Pictures drawn and video received over the last second"
+      aria-pressed={plotShown}
+      title={`Pictures drawn, video received and the round trip to the device over the last second. ${plotShown ? 'Hide' : 'Show'} the quality plot.`}
+      onClick={onTogglePlot}
     >
-      <b>{show ? wholeNumber.format(rates.fps) : '–'}</b> fps{' · '}
-      <b>{show ? wholeNumber.format(rates.kbps) : '–'}</b> kbit/s
-    </span>
+      <IconActivity size={13} /> <b>{rates ? wholeNumber.format(rates.fps) : '–'}</b> fps{' · '}
+      <b>{rates ? wholeNumber.format(rates.kbps) : '–'}</b> kbit/s{' · '}
+      <b>{rates?.rttMs != null ? wholeNumber.format(rates.rttMs) : '–'}</b> ms
+    </button>
   );
 }
 
@@ -37,9 +52,14 @@ function LiveStats({ controller, live }: { controller: SessionController; live: 
 export function SessionStatusBar({
   controller,
   state,
+  plotShown,
+  onTogglePlot,
 }: {
   controller: SessionController;
   state: SessionState;
+  /** Whether the quality plot shows over the screen. */
+  plotShown: boolean;
+  onTogglePlot(): void;
 }) {
   return (
     <footer class="status-bar">
@@ -68,7 +88,12 @@ export function SessionStatusBar({
             {state.video.width}×{state.video.height}
           </span>
         )}
-        <LiveStats controller={controller} live={state.phase === 'live'} />
+        <LiveStats
+          controller={controller}
+          live={state.phase === 'live'}
+          plotShown={plotShown}
+          onTogglePlot={onTogglePlot}
+        />
       </div>
     </footer>
   );

@@ -3,6 +3,7 @@ import type { SessionController } from '../session/session-controller.ts';
 import { holdsControl, type SessionState } from '../session/session-state.ts';
 import { DeviceText } from './common/device-text.tsx';
 import { IconArrowLeft, IconPointer, IconPower } from './icons.tsx';
+import { MonitorSwitch } from './monitor-switch.tsx';
 import { AskAccess } from './tools/ask-access.tsx';
 import { ToolButtons } from './tools/tool-buttons.tsx';
 import type { ToolPanel } from './tools/tools-dock.tsx';
@@ -79,6 +80,7 @@ export function SessionToolbar({
 
       <div class="session-bar__actions">
         <ToolButtons state={state} chat={controller.tools.chat} panel={panel} onPanel={onPanel} />
+        <MonitorSwitch controller={controller} state={state} />
         <fieldset class="segmented" aria-label="Scaling">
           <button
             type="button"

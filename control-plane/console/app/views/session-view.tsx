@@ -4,6 +4,7 @@ import { SessionController } from '../session/session-controller.ts';
 import { isFinalPhase } from '../session/session-state.ts';
 import { useElementSize, useSessionState } from './hooks.ts';
 import { OperatorsBar } from './operators-bar.tsx';
+import { QualityPlot } from './quality-plot.tsx';
 import { SessionOverlay } from './session-overlay.tsx';
 import { SessionStatusBar } from './session-status-bar.tsx';
 import { type ScaleMode, SessionToolbar } from './session-toolbar.tsx';
@@ -38,6 +39,7 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
   const [scale, setScale] = useState<ScaleMode>('fit');
   const [notice, setNotice] = useState<string | null>(null);
   const [panel, setPanel] = useState<ToolPanel | null>(null);
+  const [plotShown, setPlotShown] = useState(false);
   const [mounted, setMounted] = useState<ReadonlySet<ToolPanel>>(() => new Set());
   const showPanel = (next: ToolPanel | null) => {
     setPanel(next);
@@ -83,6 +85,7 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
             />
           </div>
           <SessionOverlay controller={controller} state={state} onLeave={onLeave} />
+          {plotShown && <QualityPlot quality={controller.quality} />}
           {notice && !isFinalPhase(state.phase) && (
             <div class="toast" role="status" data-testid="notice">
               {notice}
@@ -97,7 +100,12 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
           onClose={() => showPanel(null)}
         />
       </div>
-      <SessionStatusBar controller={controller} state={state} />
+      <SessionStatusBar
+        controller={controller}
+        state={state}
+        plotShown={plotShown}
+        onTogglePlot={() => setPlotShown(!plotShown)}
+      />
     </div>
   );
 }

@@ -22,6 +22,7 @@ export const KNOWN_ACTIONS = [
   'session.consent-refused',
   'session.permissions',
   'session.permission-request',
+  'session.clipboard',
   'session.end',
   'group.create',
   'group.rename',

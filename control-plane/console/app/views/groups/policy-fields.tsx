@@ -11,6 +11,7 @@ const MODE_LABELS: ReadonlyArray<{ mode: Mode; label: string; hint: string }> = 
   { mode: 'chat', label: 'Chat', hint: 'Messages with the user' },
   { mode: 'files', label: 'Files', hint: 'Transfer files' },
   { mode: 'shell', label: 'Shell', hint: 'Run commands' },
+  { mode: 'clipboard', label: 'Clipboard', hint: 'Copy and paste text both ways' },
 ];
 
 /** The session modes as a row of chips to switch on and off (`policy-mode-<mode>`). */

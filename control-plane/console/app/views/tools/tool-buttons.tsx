@@ -3,13 +3,19 @@ import type { SessionState } from '../../session/session-state.ts';
 import type { ChatController } from '../../tools/chat-controller.ts';
 import { offers, type ToolFeature } from '../../tools/session-tools.ts';
 import { useObservedState } from '../hooks.ts';
-import { IconChat, IconFolder, IconTerminal } from '../icons.tsx';
+import { IconChat, IconClipboard, IconFolder, IconTerminal } from '../icons.tsx';
 import type { ToolPanel } from './tools-dock.tsx';
 
 const BUTTONS: Array<{ panel: ToolPanel; feature: ToolFeature; label: string; icon: () => JSX.Element }> = [
   { panel: 'chat', feature: 'chat', label: 'Chat', icon: () => <IconChat size={15} /> },
   { panel: 'terminal', feature: 'shell', label: 'Terminal', icon: () => <IconTerminal size={15} /> },
   { panel: 'files', feature: 'files', label: 'Files', icon: () => <IconFolder size={15} /> },
+  {
+    panel: 'clipboard',
+    feature: 'clipboard',
+    label: 'Clipboard',
+    icon: () => <IconClipboard size={15} />,
+  },
 ];
 
 export interface ToolButtonsProps {

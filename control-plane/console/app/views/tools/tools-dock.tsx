@@ -4,13 +4,19 @@ import type { SessionState } from '../../session/session-state.ts';
 import { toolAvailability } from '../../tools/tool-availability.ts';
 import { IconX } from '../icons.tsx';
 import { ChatPanel } from './chat-panel.tsx';
+import { ClipboardPanel } from './clipboard-panel.tsx';
 import { FilesPanel } from './files-panel.tsx';
 import { TerminalPanel } from './terminal-panel.tsx';
 
 /** The panels beside the remote screen. */
-export type ToolPanel = 'chat' | 'terminal' | 'files';
+export type ToolPanel = 'chat' | 'terminal' | 'files' | 'clipboard';
 
-const TITLE: Record<ToolPanel, string> = { chat: 'Chat', terminal: 'Terminal', files: 'Files' };
+const TITLE: Record<ToolPanel, string> = {
+  chat: 'Chat',
+  terminal: 'Terminal',
+  files: 'Files',
+  clipboard: 'Clipboard',
+};
 
 export interface ToolsDockProps {
   controller: SessionController;
@@ -33,6 +39,7 @@ export function ToolsDock({ controller, state, panel, mounted, onClose }: ToolsD
   const chat = toolAvailability('chat', state, tools.access);
   const shell = toolAvailability('shell', state, tools.access);
   const files = toolAvailability('files', state, tools.access);
+  const clipboard = toolAvailability('clipboard', state, tools.access);
   return (
     <aside
       class={`dock${panel ? ` dock--${panel}` : ''}`}
@@ -72,6 +79,11 @@ export function ToolsDock({ controller, state, panel, mounted, onClose }: ToolsD
               availability={files}
               visible={panel === 'files'}
             />
+          </div>
+        )}
+        {mounted.has('clipboard') && clipboard.offered && (
+          <div class="dock__panel" hidden={panel !== 'clipboard'}>
+            <ClipboardPanel clipboard={tools.clipboard} availability={clipboard} />
           </div>
         )}
       </div>
