@@ -38,6 +38,12 @@ export const RESULT_CODES = [
   'TIMEOUT',
   // A file is not the version the request was about (HTTP If-Match), or changed while it was read.
   'FILE_CHANGED',
+  // Invitations an end user created: expired, already opened, or the wrong password.
+  'INVITATION_EXPIRED',
+  'INVITATION_USED',
+  'PASSWORD_WRONG',
+  // The end user refused a file an operator sent.
+  'REFUSED_BY_USER',
 ] as const;
 
 export type ResultCode = (typeof RESULT_CODES)[number];

@@ -171,6 +171,30 @@ export class TerminalUi implements UserInterface {
     );
   }
 
+  /**
+   * The invitation the user created: the link to send, how long it stays open, and the reminder to
+   * tell the password another way. The password itself is never shown again.
+   */
+  showInvitation(link: string, expiresAt: Date, file?: string): void {
+    const minutes = Math.max(1, Math.round((expiresAt.getTime() - Date.now()) / 60_000));
+    this.write(
+      [
+        '',
+        '  Lifeline remote assistance: invitation',
+        '',
+        '  Send this link to the person who will help you:',
+        '',
+        `      ${printableLine(link)}`,
+        '',
+        ...(file ? [`  The invitation is also in the file ${printableLine(file)}.`] : []),
+        '  Tell them the password yourself (by phone, in person), not in the message with the link.',
+        `  The invitation works once and expires at ${clock(expiresAt.getTime())} (in ${minutes} minutes).`,
+        '  Nobody can see or control anything until you accept. Press q to quit.',
+        '',
+      ].join('\n'),
+    );
+  }
+
   askConsent(
     operator: OperatorInfo,
     requested: Permissions,
