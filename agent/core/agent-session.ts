@@ -96,6 +96,7 @@ export class AgentSession {
       allows: (capability) => this.allows(capability),
       report: (text) => this.options.ui.status(text),
       operatorName: (slot) => this.operators.get(slot) ?? 'The operator',
+      ...(this.asksForFiles() ? { offerFile: options.ui.offerFile!.bind(options.ui) } : {}),
     });
     this.screen = new ScreenSender(options.screen, {
       socket: () => this.socket,
@@ -108,6 +109,19 @@ export class AgentSession {
       options.ui,
       () => this.allows('chat'),
       (message) => this.send(message),
+    );
+  }
+
+  /**
+   * Whether incoming files are put to the end user: their interface can ask, the policy asks for it,
+   * and the session is attended (a policy without consent has nobody to ask).
+   */
+  private asksForFiles(): boolean {
+    const policy = this.options.policy;
+    return (
+      this.options.ui.offerFile !== undefined &&
+      policy?.confirmIncomingFiles !== false &&
+      policy?.consentRequired !== false
     );
   }
 
