@@ -17,7 +17,7 @@ export class OfferedUpload implements ChannelHandler {
   private readonly answered: Promise<void>;
 
   constructor(
-    private readonly scope: ChannelScope,
+    scope: ChannelScope,
     ask: (signal: AbortSignal) => Promise<IncomingFileAnswer>,
     start: (path: string) => UploadChannel,
   ) {
