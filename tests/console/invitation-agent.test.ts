@@ -9,7 +9,7 @@ import { invitations, sessions } from '../../control-plane/db/schema.ts';
 import { GuessThrottle } from '../../control-plane/throttle/guess-throttle.ts';
 import { spawnAgent } from '../support/agent-process.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { type Spawned, waitFor } from '../support/processes.ts';
+import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 import {
   api,
@@ -196,6 +196,33 @@ describe('invitations with a password, from the real agent to the real console',
     await page.waitForSelector('[data-testid=invitation-card][data-status=expired]');
     assert.match((await page.textContent('[data-testid=invitation-card]')) ?? '', /has expired/);
     assert.equal(await page.locator('[data-testid=invitation-password]').count(), 0);
+  });
+
+  it('an agent started with nothing offers an invitation at its code question, and asks how long it stays open', async () => {
+    // As a person who was only sent the executable runs it: no --server, no --code.
+    const asked = spawnCollecting(process.execPath, ['--import', 'tsx', 'agent/main.ts'], {
+      ...process.env,
+      DISPLAY: xvfb.display,
+    });
+    try {
+      asked.child.stdin?.write(`${cp.url}\n`);
+      await waitFor('the code question', () =>
+        asked.output().includes('or i to invite a helper with a link'),
+      );
+      asked.child.stdin?.write('i\n');
+      await waitFor('the expiry question', () => asked.output().includes('How many minutes'));
+      asked.child.stdin?.write(`45\n${PASSWORD}\n${PASSWORD}\n`);
+      const shown = await waitFor(
+        'the invitation link',
+        () => /#\/sessions\?invitation=(\S+)/.exec(asked.output())?.[1],
+      );
+      assert.match(asked.output(), /\(in 45 minutes\)/);
+      const [row] = await cp.services.db.select().from(invitations).where(eq(invitations.id, shown));
+      const minutes = (row!.expiresAt.getTime() - row!.createdAt.getTime()) / 60_000;
+      assert.equal(Math.round(minutes), 45);
+    } finally {
+      await asked.kill();
+    }
   });
 
   it("an expiry past the policy's maximum is refused, and a policy of 0 minutes forbids invitations", async () => {
