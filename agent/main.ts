@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { CAPABILITIES, type Capability, type Permissions } from '../protocol/index.ts';
 import { AgentSession } from './core/agent-session.ts';
 import { AgentError, isAgentError } from './core/errors.ts';
+import type { Invitation } from './core/invitation.ts';
 import { type Attachment, joinWithCode } from './core/join.ts';
 import { verifyPolicyToken } from './core/policy.ts';
 import { register } from './core/registration.ts';
@@ -17,6 +18,7 @@ import { resolveFfmpeg } from './media/ffmpeg-path.ts';
 import { commandClipboard } from './node/command-clipboard.ts';
 import { resolveFilesRoot } from './node/files-root.ts';
 import { AGENT_VERSION, hostInfo } from './node/host-info.ts';
+import { askForInvitation, parseMinutes, writeInvitationFile } from './node/invitation-prompt.ts';
 import { LinePrompt } from './node/line-prompt.ts';
 import { PlatformMonitors } from './node/monitor-layout.ts';
 import { connectionFailure, installOutbound, type Outbound } from './node/outbound.ts';
@@ -50,6 +52,13 @@ Options:
   --code CODE        Join the session an operator created with this code.
   --proxy URL        Reach the server through this HTTP proxy (http://[user:password@]host:port).
                      Without it, HTTPS_PROXY / HTTP_PROXY / NO_PROXY are used when set.
+  --invite           Instead of a code, invite a helper with a link and a password you
+                     choose and tell them yourself (asked here). Nobody sees anything
+                     until you accept the helper who opens it.
+  --invite-minutes N How long the invitation stays open (asked when not given; at most
+                     what your help desk's policy allows).
+  --invitation-file PATH  Also write the invitation (link and expiry, never the password)
+                     to this small file, to send instead of the link.
   --keep             Do not delete this executable when the session ends (administrators).
   --accept           Accept the operator's request without asking, up to --allow.
                      For automation and tests only: nobody is asked for consent.
@@ -144,6 +153,8 @@ interface Target {
   stamped?: StampConfig['session'];
   /** A code the end user typed or passed with --code, for a session an operator created. */
   code?: string;
+  /** The end user invites a helper with a link and a password instead of reading out a code. */
+  invite?: boolean;
 }
 
 async function resolveTarget(
@@ -179,7 +190,11 @@ async function resolveTarget(
     );
   }
   const code =
-    flags.code ?? (await prompt().ask('  Code from your operator (press Enter if you have none): '));
+    flags.code ??
+    (await prompt().ask(
+      '  Code from your operator (press Enter if you have none, or i to invite a helper with a link): ',
+    ));
+  if (code?.toLowerCase() === 'i') return { server, invite: true };
   return { server, ...(code ? { code } : {}) };
 }
 
@@ -288,6 +303,9 @@ async function main(): Promise<number> {
       server: { type: 'string' },
       code: { type: 'string' },
       proxy: { type: 'string' },
+      invite: { type: 'boolean', default: false },
+      'invite-minutes': { type: 'string' },
+      'invitation-file': { type: 'string' },
       keep: { type: 'boolean', default: false },
       accept: { type: 'boolean', default: false },
       allow: { type: 'string' },
@@ -317,6 +335,16 @@ async function main(): Promise<number> {
   const framerate = Number(values.framerate);
   if (!Number.isFinite(framerate) || framerate < 1 || framerate > 60) {
     process.stderr.write('--framerate must be between 1 and 60.\n');
+    return 2;
+  }
+  const inviteMinutes =
+    values['invite-minutes'] === undefined ? undefined : parseMinutes(values['invite-minutes']);
+  if (values['invite-minutes'] !== undefined && inviteMinutes === undefined) {
+    process.stderr.write('--invite-minutes must be a whole number of minutes.\n');
+    return 2;
+  }
+  if (values.invite && values.code) {
+    process.stderr.write('--invite makes a new session; leave out --code.\n');
     return 2;
   }
   const allowed = parseAllow(values.allow);
@@ -397,6 +425,25 @@ async function main(): Promise<number> {
     let attachment: Attachment | undefined = target.stamped
       ? { sessionId: target.stamped.id, relay: target.stamped.relay, policyToken: target.stamped.policyToken }
       : undefined;
+    let invitation: Invitation | undefined;
+    if (values.invite || target.invite) {
+      if (target.stamped) {
+        process.stderr.write(
+          'This copy was prepared for a session of your help desk; run it without --invite.\n',
+        );
+        return 2;
+      }
+      invitation = await askForInvitation(
+        target.server,
+        hostInfo(screen),
+        prompt(),
+        process.stdout,
+        inviteMinutes,
+      );
+      if (!invitation) return 2;
+      attachment = invitation.attachment;
+      if (values['invitation-file']) writeInvitationFile(values['invitation-file'], invitation);
+    }
     let code = target.code;
     while (!attachment && code !== undefined) {
       const result = await joinWithCode(target.server, code, hostInfo(screen));
@@ -431,8 +478,12 @@ async function main(): Promise<number> {
       return verifyPolicyToken(target.server, granted.sessionId, granted.policyToken);
     };
     let policy: Awaited<ReturnType<typeof verifiedPolicy>>;
-    const prepared = attachment !== undefined;
-    if (attachment) {
+    const prepared = attachment !== undefined && !invitation;
+    if (invitation) {
+      attachment = invitation.attachment;
+      policy = await verifiedPolicy(attachment);
+      ui.showInvitation(invitation.link, invitation.expiresAt, values['invitation-file']);
+    } else if (attachment) {
       policy = await verifiedPolicy(attachment);
       ui.status(`Connecting to the session your help desk at ${new URL(target.server).host} prepared…`);
     } else {

@@ -16,6 +16,7 @@ import { clientAddress, trustedProxies } from './http/client-address.ts';
 import { consoleRoutes } from './http/console-routes.ts';
 import { overConnectionLimit } from './http/node-server.ts';
 import { problemResponse, renderError } from './http/problem.ts';
+import { invitationRoutes } from './invitations/index.ts';
 import { METRICS_PATH, metricsRoute, timeRequests } from './metrics/index.ts';
 import { operatorRoutes } from './operators/routes.ts';
 import { organisationRoutes } from './organisations/routes.ts';
@@ -101,6 +102,7 @@ export function createApp(services: Services) {
     enrolRoutes,
     deviceRoutes,
     sessionRoutes,
+    invitationRoutes,
     channelRoutes,
     recordingRoutes,
     groupRoutes,

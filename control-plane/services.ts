@@ -24,7 +24,12 @@ import { Relay } from './relay/relay.ts';
 import { startHousekeeping } from './sessions/housekeeping.ts';
 import { SessionStore } from './sessions/session-store.ts';
 import { GuessBudget } from './throttle/guess-budget.ts';
-import { ACCOUNT_LOGIN_LIMITS, ANONYMOUS_CODE_BUDGET, TOTP_LIMITS } from './throttle/guess-limits.ts';
+import {
+  ACCOUNT_LOGIN_LIMITS,
+  ANONYMOUS_CODE_BUDGET,
+  INVITATION_PASSWORD_LIMITS,
+  TOTP_LIMITS,
+} from './throttle/guess-limits.ts';
 import { GuessThrottle } from './throttle/guess-throttle.ts';
 import { createTokenService, type TokenService } from './tokens/tokens.ts';
 
@@ -70,6 +75,8 @@ export interface Services {
   /** Wrong connection codes from every anonymous agent together. */
   anonymousCodeBudget: GuessBudget;
   registerThrottle: GuessThrottle;
+  /** Wrong passwords per invitation, whoever guesses (README, "Invitations"). */
+  invitationThrottle: GuessThrottle;
   /** Hash checked for unknown usernames so a login takes as long whether or not the user exists. */
   dummyPasswordHash: string;
   /** Keyed hashes for text that must not be logged, e.g. a username that matches no account. */
@@ -182,6 +189,7 @@ export async function createServices(
     anonymousCodeBudget: new GuessBudget(ANONYMOUS_CODE_BUDGET),
     // 30 registrations per address are free; a script looping on registration is slowed down.
     registerThrottle: new GuessThrottle({ freeFailures: 30, baseDelayMs: 1_000, windowMs: 60_000 }),
+    invitationThrottle: new GuessThrottle(INVITATION_PASSWORD_LIMITS),
     dummyPasswordHash: await hashPassword('not-a-real-password'),
     pseudonym: createPseudonymizer(master.derive('audit/pseudonym')),
     operatorMayConnect: mayConnect,

@@ -37,6 +37,7 @@ export const MESSAGE_SENDERS: Readonly<Record<ControlMessageType, readonly Sende
   'file-info': ['agent', 'relay'],
   'file-write': ['operator', 'relay'],
   'file-ready': ['agent', 'relay'],
+  'file-offered': ['agent', 'relay'],
   'file-ack': ['agent', 'operator', 'relay'],
   'file-end': ['agent', 'operator', 'relay'],
   'file-done': ['agent', 'relay'],

@@ -302,6 +302,8 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     size: z.number().int().min(0),
     overwrite: z.boolean(),
   }),
+  // The end user is asked to accept the file (and may rename it): file-ready, or REFUSED_BY_USER, follows.
+  z.object({ type: z.literal('file-offered'), channel }),
   z.object({ type: z.literal('file-ready'), channel, offset: z.number().int().min(0) }),
   // The receiver has everything up to `offset`; the sender may run FILE_WINDOW_BYTES ahead of it.
   z.object({ type: z.literal('file-ack'), channel, offset: z.number().int().min(0) }),

@@ -46,6 +46,15 @@ export const policySchema = z.object({
     .int()
     .min(0)
     .max(7 * 24 * 60),
+  /** Longest an invitation an end user creates may stay open, in minutes; 0 forbids invitations. */
+  invitationMaxMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 60)
+    .default(6 * 60),
+  /** In attended sessions, each file an operator sends is offered to the end user to accept or refuse. */
+  confirmIncomingFiles: z.boolean().default(true),
 });
 
 export type Policy = z.infer<typeof policySchema>;
@@ -61,4 +70,6 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze<Policy>({
   codeLifetimeMinutes: 15,
   idleTimeoutMinutes: 30,
   maxSessionMinutes: 8 * 60,
+  invitationMaxMinutes: 6 * 60,
+  confirmIncomingFiles: true,
 });

@@ -40,6 +40,12 @@ export const RESULT_CODES = [
   'FILE_CHANGED',
   // The end user removed this operator from the session; it goes on for the others.
   'OPERATOR_REMOVED',
+  // Invitations an end user created: expired, already opened, or the wrong password.
+  'INVITATION_EXPIRED',
+  'INVITATION_USED',
+  'PASSWORD_WRONG',
+  // The end user refused a file an operator sent.
+  'REFUSED_BY_USER',
 ] as const;
 
 export type ResultCode = (typeof RESULT_CODES)[number];

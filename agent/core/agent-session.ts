@@ -114,6 +114,7 @@ export class AgentSession {
       allows: (capability) => this.allows(capability),
       report: (text) => this.options.ui.status(text),
       operatorName: (slot) => this.operators.get(slot) ?? 'The operator',
+      ...(this.asksForFiles() ? { offerFile: options.ui.offerFile!.bind(options.ui) } : {}),
     });
     this.screen = new ScreenSender(options.screen, {
       socket: () => this.socket,
@@ -132,6 +133,19 @@ export class AgentSession {
       send: (message) => this.send(message),
       status: (text) => this.options.ui.status(text),
     });
+  }
+
+  /**
+   * Whether incoming files are put to the end user: their interface can ask, the policy asks for it,
+   * and the session is attended (a policy without consent has nobody to ask).
+   */
+  private asksForFiles(): boolean {
+    const policy = this.options.policy;
+    return (
+      this.options.ui.offerFile !== undefined &&
+      policy?.confirmIncomingFiles !== false &&
+      policy?.consentRequired !== false
+    );
   }
 
   /** What this agent offers beyond the screen, for the relay and the console. */

@@ -12,8 +12,9 @@ import { CommandChannel } from './command-channel.ts';
 import { DownloadChannel } from './file-download.ts';
 import { FileOpRequest, ListingRequest } from './file-requests.ts';
 import { UploadChannel } from './file-upload.ts';
+import { OfferedUpload } from './offered-upload.ts';
 import { PartFiles } from './part-files.ts';
-import type { CommandHost, FileHost, ShellHost } from './ports.ts';
+import type { CommandHost, FileHost, IncomingFile, IncomingFileAnswer, ShellHost } from './ports.ts';
 import { TerminalChannel } from './terminal-channel.ts';
 import type { Uplink } from './uplink.ts';
 import { displayPath } from './wire-path.ts';
@@ -34,6 +35,11 @@ export interface ChannelContext {
   report(text: string): void;
   /** The display name of the operator connection with this slot. */
   operatorName(slot: number): string;
+  /**
+   * Asks the end user about each incoming file, when the session's host decides they are asked
+   * (attended sessions whose policy says so); without it files are taken without asking.
+   */
+  offerFile?(offer: IncomingFile, signal: AbortSignal): Promise<IncomingFileAnswer>;
 }
 
 /** Longest command text shown to the end user in one status line, in characters. */
@@ -105,11 +111,25 @@ export class DeviceChannels {
         return true;
       case 'file-write':
         this.start(message.channel, 'files', files, (scope, host) => {
-          const where = displayPath(host.root, message.path);
-          this.context.report(`${scope.operator} uploads ${where} (${formatBytes(message.size)})`);
-          return new UploadChannel(scope, host, this.parts, message, () =>
-            this.context.report(`${scope.operator} saved ${where}`),
-          );
+          const upload = (path: string) => {
+            const where = displayPath(host.root, path);
+            return new UploadChannel(scope, host, this.parts, { ...message, path }, () =>
+              this.context.report(`${scope.operator} saved ${where}`),
+            );
+          };
+          const offer = this.context.offerFile;
+          if (!offer) {
+            const where = displayPath(host.root, message.path);
+            this.context.report(`${scope.operator} uploads ${where} (${formatBytes(message.size)})`);
+            return upload(message.path);
+          }
+          const incoming = {
+            operator: scope.operator,
+            path: message.path,
+            size: message.size,
+            root: host.root,
+          };
+          return new OfferedUpload(scope, (signal) => offer(incoming, signal), upload);
         });
         return true;
       case 'file-op':

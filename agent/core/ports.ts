@@ -95,6 +95,12 @@ export interface UserInterface {
   sessionRecorded?(): void;
   /** Shows a chat message from the help desk. A user interface without it offers no chat. */
   chatReceived?(message: ChatLine): void;
+  /**
+   * An operator sends a file: the user accepts it (under the name offered or one they choose, inside
+   * the shared folder) or refuses it. `signal` aborts when the operator gives up meanwhile. A user
+   * interface without it takes files without asking (background access: audited, not prompted).
+   */
+  offerFile?(offer: IncomingFile, signal: AbortSignal): Promise<IncomingFileAnswer>;
 }
 
 /** An operator the end user let in, as their terminal lists them. */
@@ -105,6 +111,21 @@ export interface ConnectedOperator {
   /** Whether their input reaches this device (one operator at a time). */
   inControl: boolean;
 }
+
+/** A file an operator sends, as the end user is asked about it. */
+export interface IncomingFile {
+  /** The operator's display name. */
+  operator: string;
+  /** Where the operator asked to put it: a wire path inside the shared folder. */
+  path: string;
+  /** In bytes. */
+  size: number;
+  /** The shared folder's absolute path on this device, for display. */
+  root: string;
+}
+
+/** The end user's answer: refused, or accepted under a wire path inside the shared folder. */
+export type IncomingFileAnswer = { accepted: false } | { accepted: true; path: string };
 
 /** A chat message from the help desk, as the end user sees it. */
 export interface ChatLine {

@@ -37,3 +37,18 @@ export function displayPath(root: string, path: string): string {
   if (!normal) return root;
   return `${root.replace(/[\\/]+$/, '')}/${normal}`;
 }
+
+/**
+ * The wire path the end user chose for an incoming file: a bare name keeps the folder the operator
+ * chose, a name with `/` (or `\`) is a path inside the shared folder. Undefined for anything that
+ * would leave it or name nothing (absolute, `..`, empty, a part file's name).
+ */
+export function renamedPath(original: string, typed: string): string | undefined {
+  const text = typed.trim().replaceAll('\\', '/');
+  if (!text || isAbsolute(text) || /^[A-Za-z]:/.test(text)) return undefined;
+  const segments = wireSegments(text);
+  if (segments.length === 0 || segments.includes('..')) return undefined;
+  if (segments.at(-1)!.endsWith(PART_SUFFIX)) return undefined;
+  const folder = text.includes('/') ? [] : wireSegments(parentOf(original));
+  return [...folder, ...segments].join('/');
+}

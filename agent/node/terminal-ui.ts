@@ -8,7 +8,15 @@ import {
   type OperatorInfo,
   type Permissions,
 } from '../../protocol/index.ts';
-import type { ChatLine, ConnectedOperator, UserInterface } from '../core/ports.ts';
+import { formatBytes } from '../core/channels.ts';
+import type {
+  ChatLine,
+  ConnectedOperator,
+  IncomingFile,
+  IncomingFileAnswer,
+  UserInterface,
+} from '../core/ports.ts';
+import { displayPath, renamedPath } from '../core/wire-path.ts';
 import { ChatComposer, type Key } from './chat-composer.ts';
 import { printableLine, printableLines } from './printable.ts';
 
@@ -62,6 +70,8 @@ export class TerminalUi implements UserInterface {
   private permissions: Permissions | undefined;
   /** Whether the session's policy makes recording mandatory (the user is told so). */
   private recorded = false;
+  /** Incoming files are asked about one after another. */
+  private fileQuestions: Promise<unknown> = Promise.resolve();
   /** The chat message being written, shown on the last line until it is sent. */
   private composer: ChatComposer | undefined;
   /** Who is connected, as the relay last said. */
@@ -195,6 +205,30 @@ export class TerminalUi implements UserInterface {
     );
   }
 
+  /**
+   * The invitation the user created: the link to send, how long it stays open, and the reminder to
+   * tell the password another way. The password itself is never shown again.
+   */
+  showInvitation(link: string, expiresAt: Date, file?: string): void {
+    const minutes = Math.max(1, Math.round((expiresAt.getTime() - Date.now()) / 60_000));
+    this.write(
+      [
+        '',
+        '  Lifeline remote assistance: invitation',
+        '',
+        '  Send this link to the person who will help you:',
+        '',
+        `      ${printableLine(link)}`,
+        '',
+        ...(file ? [`  The invitation is also in the file ${printableLine(file)}.`] : []),
+        '  Tell them the password yourself (by phone, in person), not in the message with the link.',
+        `  The invitation works once and expires at ${clock(expiresAt.getTime())} (in ${minutes} minutes).`,
+        '  Nobody can see or control anything until you accept. Press q to quit.',
+        '',
+      ].join('\n'),
+    );
+  }
+
   askConsent(
     operator: OperatorInfo,
     requested: Permissions,
@@ -297,6 +331,84 @@ export class TerminalUi implements UserInterface {
         if (!answer) return;
         this.keyHandler = undefined;
         resolve(answer === 'yes');
+      };
+    });
+  }
+
+  /**
+   * An operator sends a file: the user accepts it (y or Enter), chooses another name inside the
+   * shared folder (r), or refuses it (n). One file is asked about at a time; a file withdrawn by the
+   * operator meanwhile is dropped from the screen. With --accept, every file is taken as sent.
+   */
+  offerFile(offer: IncomingFile, signal: AbortSignal): Promise<IncomingFileAnswer> {
+    const name = printableLine(offer.operator);
+    if (this.options.autoAccept) {
+      const where = printableLine(displayPath(offer.root, offer.path));
+      this.write(
+        `  ${name} sends you ${where} (${formatBytes(offer.size)}). Accepted automatically (--accept).\n`,
+      );
+      return Promise.resolve({ accepted: true, path: offer.path });
+    }
+    const turn = this.fileQuestions.then(() => this.askAboutFile(offer, signal));
+    this.fileQuestions = turn.catch(() => {});
+    return turn;
+  }
+
+  private async askAboutFile(offer: IncomingFile, signal: AbortSignal): Promise<IncomingFileAnswer> {
+    // Another question (consent, more access) has the keys: this one waits its turn.
+    while (this.keyHandler && !signal.aborted) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (signal.aborted) return { accepted: false };
+    const name = printableLine(offer.operator);
+    let path = offer.path;
+    let renaming: ChatComposer | undefined;
+    const where = () => printableLine(displayPath(offer.root, path));
+    const render = () => {
+      this.write(
+        `\n  ${name} sends you a file (${formatBytes(offer.size)}), to be saved as ${where()}\n` +
+          '  Press y to accept, r to choose another name, n to refuse.\n',
+      );
+    };
+    const drawName = () =>
+      this.options.output.write(
+        `\r\x1b[K  New name (Enter to use it, Esc to keep ${printableLine(path)}): ${renaming?.draft ?? ''}`,
+      );
+    render();
+    return new Promise((resolve) => {
+      const settle = (answer: IncomingFileAnswer, line: string) => {
+        signal.removeEventListener('abort', withdraw);
+        this.keyHandler = undefined;
+        if (renaming) this.options.output.write('\r\x1b[K');
+        this.write(`  ${line}\n`);
+        resolve(answer);
+      };
+      const withdraw = () => settle({ accepted: false }, `${name} withdrew the file ${where()}.`);
+      signal.addEventListener('abort', withdraw, { once: true });
+      this.keyHandler = (key) => {
+        if (renaming) {
+          const result = renaming.key(key);
+          if (result === 'typing') {
+            drawName();
+            return;
+          }
+          const typed = renaming.draft;
+          renaming = undefined;
+          this.options.output.write('\r\x1b[K');
+          if (result === 'send' && typed.trim()) {
+            const chosen = renamedPath(offer.path, typed);
+            if (chosen) path = chosen;
+            else this.write('  That name would leave the shared folder; type a name inside it.\n');
+          }
+          render();
+          return;
+        }
+        if (key.name === 'y' || key.name === 'return' || key.name === 'enter') {
+          settle({ accepted: true, path }, `You accepted the file: ${where()}`);
+        } else if (key.name === 'n' || key.name === 'escape') {
+          settle({ accepted: false }, `You refused the file from ${name}.`);
+        } else if (key.name === 'r') {
+          renaming = new ChatComposer();
+          drawName();
+        }
       };
     });
   }

@@ -242,3 +242,24 @@ export const devices = sqliteTable(
     index('devices_group_idx').on(table.deviceGroupId),
   ],
 );
+
+/**
+ * An invitation an end user created from the agent (README, "Invitations"): the link names `id`, the
+ * password the user tells the helper is kept only as a slow hash, and `sessionId` is the user-first
+ * session it opens, which has no connection code. `openedAt` is set once a helper opened it.
+ */
+export const invitations = sqliteTable(
+  'invitations',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id),
+    passwordHash: text('password_hash').notNull(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    openedAt: integer('opened_at', { mode: 'timestamp_ms' }),
+    openedById: text('opened_by_id').references(() => operators.id),
+  },
+  (table) => [uniqueIndex('invitations_session_idx').on(table.sessionId)],
+);

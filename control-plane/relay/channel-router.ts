@@ -34,6 +34,7 @@ export const AGENT_CHANNEL_TYPES = [
   'shell-exit',
   'file-listing',
   'file-info',
+  'file-offered',
   'file-ready',
   'file-ack',
   'file-end',

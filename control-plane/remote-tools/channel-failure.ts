@@ -9,6 +9,7 @@ export { ChannelFailure, isChannelFailure } from '../../protocol/peer/channel-fa
 const STATUS: Partial<Record<ResultCode, ContentfulStatusCode>> = {
   UNAUTHENTICATED: 401,
   CAPABILITY_NOT_ALLOWED: 403,
+  REFUSED_BY_USER: 403,
   PATH_OUTSIDE_FOLDER: 403,
   FORBIDDEN: 403,
   FILE_NOT_FOUND: 404,

@@ -6,6 +6,8 @@ import { REQUEST_TIMEOUT_MS } from './channel-request.ts';
 
 /** An upload gives up when the agent acknowledges nothing for this long, in milliseconds. */
 export const UPLOAD_STALL_MS = 60_000;
+/** How long the end user may take to accept or refuse a file they are asked about, in milliseconds. */
+export const USER_ANSWER_MS = 5 * 60_000;
 
 export interface UploadRequest {
   path: string;
@@ -47,6 +49,8 @@ export async function uploadFile(
   signal: AbortSignal,
 ): Promise<UploadResult> {
   let ready: number | undefined;
+  /** The agent asks its user about the file: their answer may take longer than a device's. */
+  let offered = false;
   let sender: FileSender | undefined;
   let stored: string | undefined;
   let failure: ChannelFailure | undefined;
@@ -65,6 +69,7 @@ export async function uploadFile(
   const channel = participant.open({
     message: (message) => {
       if (message.type === 'file-ready') ready ??= message.offset;
+      else if (message.type === 'file-offered') offered = true;
       else if (message.type === 'file-ack') sender?.ack(message.offset);
       else if (message.type === 'file-done') stored = message.path;
       else if (message.type === 'channel-error') fail(new ChannelFailure(message.code, message.message));
@@ -104,7 +109,9 @@ export async function uploadFile(
       size: request.size,
       overwrite: request.overwrite,
     });
-    await until(() => ready !== undefined, REQUEST_TIMEOUT_MS, 'accept the file');
+    await until(() => ready !== undefined || offered, REQUEST_TIMEOUT_MS, 'accept the file');
+    if (ready === undefined)
+      await until(() => ready !== undefined, USER_ANSWER_MS, 'get an answer from the user about the file');
     sender = new FileSender({
       link: participant,
       channel,

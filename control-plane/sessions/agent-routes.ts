@@ -38,6 +38,18 @@ const claimRoute = createRoute({
 });
 
 /**
+ * The device group an agent that registers joins: its registration key's, or else the first
+ * organisation's default group. A key that is no longer valid is refused with 403.
+ */
+export async function groupForAgent(services: Services, registrationKey: string | undefined) {
+  const group = registrationKey ? await services.groups.byRegistrationKey(registrationKey) : undefined;
+  if (registrationKey && !group)
+    throw new ApiError(403, 'FORBIDDEN', 'This registration key is not valid any more.');
+  if (group) return group;
+  return services.groups.defaultFor((await services.organisations.first()).id);
+}
+
+/**
  * The agent's endpoints. Unauthenticated by design (the end user has no account), so both are
  * throttled per address; `claim` is an anonymous code guess, which also spends the budget all
  * anonymous guesses share (see `admitCodeGuess`). Registering is never a guess.
@@ -54,12 +66,7 @@ export function agentRoutes(services: Services) {
     );
     const { registrationKey, ...reported } = c.req.valid('json');
     const info = inertDeviceInfo(reported);
-    let group = registrationKey ? await services.groups.byRegistrationKey(registrationKey) : undefined;
-    if (registrationKey && !group)
-      throw new ApiError(403, 'FORBIDDEN', 'This registration key is not valid any more.');
-    if (!group) {
-      group = await services.groups.defaultFor((await services.organisations.first()).id);
-    }
+    const group = await groupForAgent(services, registrationKey);
     const policy = group.policy;
     const { session, code } = await services.store.createWithCode({
       agentInfo: info,

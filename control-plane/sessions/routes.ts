@@ -27,6 +27,30 @@ function reached(row: SessionRow, until: 'agent-connected' | 'active' | 'ended')
   return row.agentConnectedAt !== null;
 }
 
+/**
+ * Where and how an operator reaches the relay for `session`: the WebSocket URL (on the console's own
+ * origin when it is an allowed one) and a single-use join token naming the operator.
+ */
+export async function operatorRelayGrant(
+  services: Services,
+  origin: string | undefined,
+  principal: Principal,
+  session: SessionRow,
+) {
+  const claims = {
+    sub: principal.operator.id,
+    sid: session.id,
+    name: principal.operator.name,
+    ...(principal.kind === 'operator' ? { lsid: principal.loginSessionId } : {}),
+    ...(hasScope(principal, 'admin') ? { adm: true } : {}),
+  };
+  const base = origin && services.isAllowedOrigin(origin) ? origin : services.config.publicUrl;
+  return {
+    url: `${base.replace(/^http/, 'ws')}/ws`,
+    token: await services.tokens.sign('relayOperator', claims, RELAY_TOKEN_TTL_MS),
+  };
+}
+
 /** Sessions: create, redeem a code, join, wait, list, inspect, end. */
 export function sessionRoutes(services: Services) {
   /** A session as the API shows it, its agent reported connected only while its socket is. */
@@ -44,20 +68,8 @@ export function sessionRoutes(services: Services) {
     return session;
   };
 
-  const relayGrant = async (origin: string | undefined, principal: Principal, session: SessionRow) => {
-    const claims = {
-      sub: principal.operator.id,
-      sid: session.id,
-      name: principal.operator.name,
-      ...(principal.kind === 'operator' ? { lsid: principal.loginSessionId } : {}),
-      ...(hasScope(principal, 'admin') ? { adm: true } : {}),
-    };
-    const base = origin && services.isAllowedOrigin(origin) ? origin : services.config.publicUrl;
-    return {
-      url: `${base.replace(/^http/, 'ws')}/ws`,
-      token: await services.tokens.sign('relayOperator', claims, RELAY_TOKEN_TTL_MS),
-    };
-  };
+  const relayGrant = (origin: string | undefined, principal: Principal, session: SessionRow) =>
+    operatorRelayGrant(services, origin, principal, session);
 
   const codeResponse = (session: SessionRow, code: string) => ({
     session: view(session),

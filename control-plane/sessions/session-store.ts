@@ -118,6 +118,47 @@ export class SessionStore {
     throw new Error('could not allocate a unique connection code');
   }
 
+  /**
+   * Creates a waiting user-first session without a connection code, for an invitation: only its
+   * link and password open it, and the relay ends it at `expiresAt` if nobody did.
+   */
+  async createInvited(
+    input: Omit<NewSession, 'initiator' | 'createdById'>,
+    expiresAt: Date,
+  ): Promise<SessionRow> {
+    const [row] = await this.db
+      .insert(sessions)
+      .values({
+        id: randomUUID(),
+        status: 'waiting',
+        codeHash: null,
+        codeExpiresAt: expiresAt,
+        createdAt: new Date(),
+        agentInfo: input.agentInfo,
+        relayNode: input.node,
+        organisationId: input.organisationId,
+        deviceGroupId: input.deviceGroupId,
+        policy: input.policy,
+        initiator: 'agent',
+        createdById: null,
+      })
+      .returning();
+    return row!;
+  }
+
+  /**
+   * A helper opened the session's invitation: its "code" is redeemed by them, so the relay's expiry
+   * timer lets it be. Undefined when the session ended or was opened meanwhile.
+   */
+  async redeemInvited(id: string, operatorId: string): Promise<SessionRow | undefined> {
+    const [row] = await this.db
+      .update(sessions)
+      .set({ codeRedeemedAt: new Date(), operatorId })
+      .where(and(eq(sessions.id, id), isNull(sessions.codeRedeemedAt), ne(sessions.status, 'ended')))
+      .returning();
+    return row;
+  }
+
   /** Replaces an unused code of a waiting session ("Request new"); the old one stops working. */
   async renewCode(
     id: string,

@@ -39,3 +39,15 @@ export const TOTP_LIMITS: Partial<GuessThrottleOptions> = {
   maxDelayMs: HOUR_MS,
   windowMs: 24 * HOUR_MS,
 };
+
+/**
+ * Wrong passwords for one invitation, whoever sends them: three free (typing mistakes), then 2 s
+ * doubling to 15 minutes, remembered for a day. With the invitation's own expiry this leaves a
+ * handful of guesses an hour against a password of at least eight characters.
+ */
+export const INVITATION_PASSWORD_LIMITS: Partial<GuessThrottleOptions> = {
+  freeFailures: 3,
+  baseDelayMs: 2_000,
+  maxDelayMs: 15 * MINUTE_MS,
+  windowMs: 24 * HOUR_MS,
+};

@@ -2,6 +2,7 @@ export * from './agent.ts';
 export * from './audit.ts';
 export * from './devices.ts';
 export * from './groups.ts';
+export * from './invitations.ts';
 export * from './operators.ts';
 export * from './organisations.ts';
 export * from './page.ts';

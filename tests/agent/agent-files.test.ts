@@ -14,8 +14,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
+import type { IncomingFile, IncomingFileAnswer } from '../../agent/core/ports.ts';
 import {
   type ControlMessage,
+  DEFAULT_POLICY,
   encodeFileChunk,
   FILE_ACK_EVERY_BYTES,
   FILE_CHUNK_BYTES,
@@ -24,7 +26,7 @@ import {
 } from '../../protocol/index.ts';
 import { waitFor } from '../support/processes.ts';
 import type { ChannelRelay } from './channel-relay.ts';
-import { startAgent, type TestAgent, WAIT_MS } from './channel-relay.ts';
+import { RecordingUser, startAgent, type TestAgent, WAIT_MS } from './channel-relay.ts';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 /** A size that is not a multiple of the chunk size, so the last chunk is short. */
@@ -385,5 +387,94 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
     await agent.relay.next('channel-error', 0, agent.channel(2));
     assert.equal(sent(), FILE_WINDOW_BYTES, 'no chunk after the revocation');
     assert.equal(agent.relay.messages('file-end', channel).length, 0);
+  });
+});
+
+describe('files the end user is asked about before they land (real files in a shared folder)', () => {
+  let agent: TestAgent | undefined;
+  afterEach(async () => {
+    await agent?.stop();
+    agent = undefined;
+  });
+
+  /** An end user whose interface asks about incoming files, answering with `answer`. */
+  function askingUser(answer: (offer: IncomingFile, signal: AbortSignal) => Promise<IncomingFileAnswer>) {
+    const offers: IncomingFile[] = [];
+    const user = Object.assign(new RecordingUser(), {
+      offerFile: (offer: IncomingFile, signal: AbortSignal) => {
+        offers.push(offer);
+        return answer(offer, signal);
+      },
+    });
+    return { user, offers };
+  }
+
+  it('an accepted file is offered first, then written under the name the user chose, with identical bytes', async () => {
+    const { user, offers } = askingUser(async () => ({ accepted: true, path: 'inbox/chosen.bin' }));
+    agent = await startAgent({ ui: user });
+    mkdirSync(join(agent.root, 'inbox'));
+    const data = randomBytes(FILE_CHUNK_BYTES * 3 + 17);
+    const channel = agent.channel(1);
+    const { reply } = await upload(agent.relay, channel, 'sent.bin', data);
+    assert.equal(
+      agent.relay.messages('file-offered', channel).length,
+      1,
+      'the operator is told the user is asked',
+    );
+    assert.deepEqual(reply, { type: 'file-done', channel, path: 'inbox/chosen.bin', size: data.byteLength });
+    assert.equal(offers[0]?.path, 'sent.bin');
+    assert.equal(offers[0]?.size, data.byteLength);
+    assert.equal(sha256(readFileSync(join(agent.root, 'inbox', 'chosen.bin'))), sha256(data));
+    assert.ok(!existsSync(join(agent.root, 'sent.bin')));
+  });
+
+  it('a refused file is answered REFUSED_BY_USER and nothing, not even a part file, is written', async () => {
+    const { user } = askingUser(async () => ({ accepted: false }));
+    agent = await startAgent({ ui: user });
+    const channel = agent.channel(1);
+    const { reply } = await upload(agent.relay, channel, 'unwanted.bin', randomBytes(1000));
+    assert.equal(reply.type, 'channel-error');
+    assert.equal(reply.type === 'channel-error' && reply.code, 'REFUSED_BY_USER');
+    await agent.session.end();
+    assert.deepEqual(readdirSync(agent.root), []);
+  });
+
+  it('an operator who gives up while the user is asked withdraws the question, and nothing is written', async () => {
+    let withdrawn = false;
+    const { user } = askingUser(
+      (_offer, signal) =>
+        new Promise((resolve) =>
+          signal.addEventListener('abort', () => {
+            withdrawn = true;
+            resolve({ accepted: false });
+          }),
+        ),
+    );
+    agent = await startAgent({ ui: user });
+    const channel = agent.channel(1);
+    agent.relay.send({ type: 'file-write', channel, path: 'late.bin', size: 10, overwrite: false });
+    await agent.relay.next('file-offered', 0, channel);
+    agent.relay.send({ type: 'channel-close', channel });
+    await waitFor('the question to be withdrawn', () => withdrawn);
+    assert.deepEqual(readdirSync(agent.root), []);
+  });
+
+  it("with the policy's confirmIncomingFiles off, or a policy that asks no consent, files land without asking", async () => {
+    for (const policy of [
+      { ...DEFAULT_POLICY, confirmIncomingFiles: false },
+      { ...DEFAULT_POLICY, consentRequired: false },
+    ]) {
+      const { user, offers } = askingUser(async () => ({ accepted: false }));
+      agent = await startAgent({ ui: user, policy });
+      const data = randomBytes(500);
+      const channel = agent.channel(1);
+      const { reply } = await upload(agent.relay, channel, 'direct.bin', data);
+      assert.equal(reply.type, 'file-done', JSON.stringify(policy));
+      assert.equal(offers.length, 0, 'the user was not asked');
+      assert.equal(agent.relay.messages('file-offered', channel).length, 0);
+      assert.equal(sha256(readFileSync(join(agent.root, 'direct.bin'))), sha256(data));
+      await agent.stop();
+      agent = undefined;
+    }
   });
 });

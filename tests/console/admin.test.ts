@@ -17,6 +17,8 @@ interface GroupJson {
     modes: Record<string, boolean>;
     unattended: { allowed: boolean; roles: string[] };
     codeLifetimeMinutes: number;
+    invitationMaxMinutes: number;
+    confirmIncomingFiles: boolean;
   };
 }
 
@@ -109,6 +111,8 @@ describe('administration in the console', () => {
     await page.check('[data-testid=policy-unattended-allowed]');
     await page.check('[data-testid=policy-unattended-role-technician]');
     await page.fill('[data-testid=policy-code-lifetime]', '5');
+    await page.fill('[data-testid=policy-invitation-max]', '90');
+    await page.uncheck('[data-testid=policy-confirm-incoming-files]');
     await screenshot(page, 'groups-policy-editing');
     await page.click('[data-testid=save-policy]');
     await page.waitForSelector('[data-testid=policy-saved]');
@@ -118,6 +122,8 @@ describe('administration in the console', () => {
     assert.equal(group.policy.modes['control'], true);
     assert.deepEqual(group.policy.unattended, { allowed: true, roles: ['admin', 'technician'] });
     assert.equal(group.policy.codeLifetimeMinutes, 5);
+    assert.equal(group.policy.invitationMaxMinutes, 90);
+    assert.equal(group.policy.confirmIncomingFiles, false);
 
     await page.click('[data-testid=nav-audit]');
     await page.fill('[data-testid=audit-action-filter]', 'policy.update');

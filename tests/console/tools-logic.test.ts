@@ -212,6 +212,7 @@ describe('shared paths and refusals', () => {
       rate: 800_000,
       eta: 5,
       error: null,
+      acceptedAs: null,
     };
     assert.equal(transferLine(running), '1.20 MB of 5.00 MB · 800 kB/s · 5 s left');
     assert.equal(

@@ -166,6 +166,8 @@ describe('the OpenAPI document and the error shape', () => {
         'POST /api/auth/login',
         'POST /api/agent/register',
         'POST /api/agent/join',
+        // The end user has no account: like registering, an agent creates an invitation unauthenticated.
+        'POST /api/agent/invitations',
         // A registration key in the body is the credential.
         'POST /api/agent/enrol',
       ]);

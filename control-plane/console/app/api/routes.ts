@@ -25,6 +25,8 @@ export const ROUTES = {
   joinSession: { method: 'POST', path: '/api/sessions/{id}/join' },
   waitForSession: { method: 'GET', path: '/api/sessions/{id}/wait' },
   endSession: { method: 'POST', path: '/api/sessions/{id}/end' },
+  invitationStatus: { method: 'GET', path: '/api/invitations/{id}' },
+  openInvitation: { method: 'POST', path: '/api/invitations/{id}/open' },
 
   listGroups: { method: 'GET', path: '/api/groups' },
   createGroup: { method: 'POST', path: '/api/groups' },

@@ -1,6 +1,7 @@
 import { apiRequest } from './client.ts';
 import { ROUTES } from './routes.ts';
 import type {
+  InvitationStatus,
   SessionCode,
   SessionGrant,
   SessionPage,
@@ -14,6 +15,16 @@ const byId = (id: string) => ({ id });
 /** Trades a connection code (bare digits) for the session and a relay grant (user-first). */
 export function redeemCode(code: string): Promise<SessionGrant> {
   return apiRequest(ROUTES.redeemCode, { body: { code } });
+}
+
+/** Whether an end user's invitation can still be opened, and until when. */
+export function invitationStatus(id: string): Promise<InvitationStatus> {
+  return apiRequest(ROUTES.invitationStatus, { params: byId(id) });
+}
+
+/** Opens an end user's invitation with the password they told the helper; the user is then asked. */
+export function openInvitation(id: string, password: string): Promise<SessionGrant> {
+  return apiRequest(ROUTES.openInvitation, { params: byId(id), body: { password } });
 }
 
 /** A fresh relay grant for a session the operator may (re)join. */

@@ -8,6 +8,7 @@ export type {
   AuditEvent,
   Device,
   DeviceGroup,
+  InvitationStatus,
   NewApiToken,
   Operator,
   Organisation,

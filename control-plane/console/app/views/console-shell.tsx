@@ -134,7 +134,13 @@ function PageContent(props: PageContentProps) {
       return (
         <DashboardView
           identity={identity}
-          onJoined={props.onJoined}
+          invitationId={props.location.params['invitation']}
+          onCloseInvitation={() => props.navigate({ page: 'sessions', params: {} })}
+          onJoined={(grant) => {
+            // An opened invitation is done: leaving the session comes back to the ordinary dashboard.
+            if (props.location.params['invitation']) props.navigate({ page: 'sessions', params: {} });
+            props.onJoined(grant);
+          }}
           invite={props.invite}
           inviteNotice={props.inviteNotice}
           onStartInvite={props.onStartInvite}

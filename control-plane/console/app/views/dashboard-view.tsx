@@ -3,6 +3,7 @@ import { joinSession } from '../api/sessions.ts';
 import type { Identity, SessionGrant } from '../api/types.ts';
 import type { InviteController } from '../session/invite-controller.ts';
 import { ConnectCard } from './connect-card.tsx';
+import { InvitationCard } from './invitation-card.tsx';
 import { InviteCard } from './invite/invite-card.tsx';
 import { SessionsList } from './sessions-list.tsx';
 
@@ -15,6 +16,9 @@ export interface DashboardViewProps {
   onStartInvite(deviceGroupId: string | undefined): Promise<void>;
   onDismissInvite(): void;
   onOpenAudit(sessionId: string): void;
+  /** An end user's invitation opened from its link, shown instead of the code card. */
+  invitationId?: string | undefined;
+  onCloseInvitation(): void;
 }
 
 /**
@@ -28,7 +32,15 @@ export function DashboardView(props: DashboardViewProps) {
     <main class={`dashboard${canStart ? '' : ' dashboard--read-only'}`}>
       {canStart && (
         <div class={`dashboard__start${props.invite ? ' dashboard__start--inviting' : ''}`}>
-          <ConnectCard onJoined={props.onJoined} />
+          {props.invitationId ? (
+            <InvitationCard
+              id={props.invitationId}
+              onJoined={props.onJoined}
+              onClose={props.onCloseInvitation}
+            />
+          ) : (
+            <ConnectCard onJoined={props.onJoined} />
+          )}
           <InviteCard
             identity={props.identity}
             invite={props.invite}

@@ -7,6 +7,10 @@ export function transferLine(item: TransferState): string {
   const of =
     item.size === null ? formatBytes(item.bytes) : `${formatBytes(item.bytes)} of ${formatBytes(item.size)}`;
   switch (item.status) {
+    case 'offered':
+      return 'Waiting for the user to accept the file…';
+    case 'refused':
+      return 'Refused by the user.';
     case 'starting':
       return item.bytes > 0 ? `Resuming at ${formatBytes(item.bytes)}…` : 'Starting…';
     case 'running': {
@@ -22,6 +26,8 @@ export function transferLine(item: TransferState): string {
     case 'interrupted':
       return `${of} · paused until the connection is back`;
     case 'done':
+      if (item.acceptedAs !== null)
+        return `Accepted by the user · saved as ${item.acceptedAs} · ${formatBytes(item.size ?? item.bytes)}`;
       return `Done · ${formatBytes(item.size ?? item.bytes)}`;
     case 'failed':
       return item.error ?? 'Failed.';

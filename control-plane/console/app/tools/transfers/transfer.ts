@@ -13,10 +13,13 @@ export type TransferDirection = 'download' | 'upload';
  * Where a transfer stands:
  * starting (asked the agent) → running → verifying (checking the SHA-256) → done, and
  * exists (an upload met a file of that name; the operator decides), interrupted (the connection
- * dropped; it resumes when it is back), failed, cancelled.
+ * dropped; it resumes when it is back), failed, cancelled; and for an upload the end user is asked
+ * about: offered (waiting for their answer) → running, or refused (by the user).
  */
 export type TransferStatus =
   | 'starting'
+  | 'offered'
+  | 'refused'
   | 'running'
   | 'verifying'
   | 'exists'
@@ -43,11 +46,13 @@ export interface TransferState {
   /** Seconds left at that rate; null when unknown. */
   eta: number | null;
   error: string | null;
+  /** Where the end user saved an upload they were asked about and accepted; null otherwise. */
+  acceptedAs: string | null;
 }
 
 /** Statuses after which nothing happens unless the operator acts. */
 export function isSettled(status: TransferStatus): boolean {
-  return status === 'done' || status === 'failed' || status === 'cancelled';
+  return status === 'done' || status === 'failed' || status === 'cancelled' || status === 'refused';
 }
 
 /**
@@ -63,9 +68,9 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
 
   constructor(
     port: ChannelPort,
-    initial: Omit<TransferState, 'bytes' | 'status' | 'rate' | 'eta' | 'error'>,
+    initial: Omit<TransferState, 'bytes' | 'status' | 'rate' | 'eta' | 'error' | 'acceptedAs'>,
   ) {
-    super({ ...initial, bytes: 0, status: 'starting', rate: null, eta: null, error: null });
+    super({ ...initial, bytes: 0, status: 'starting', rate: null, eta: null, error: null, acceptedAs: null });
     this.port = port;
   }
 

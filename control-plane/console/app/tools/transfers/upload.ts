@@ -16,6 +16,8 @@ import { Transfer } from './transfer.ts';
 export class Upload extends Transfer {
   readonly #file: Blob;
   #overwrite = false;
+  /** The device asked its user about this file (`file-offered`): the answer is theirs. */
+  #offered = false;
   /** The sending side of the current request, from its `file-ready` on. */
   #sender: FileSender | undefined;
 
@@ -49,10 +51,21 @@ export class Upload extends Transfer {
       this.pause('exists');
       return;
     }
+    if (message.type === 'channel-error' && message.code === 'REFUSED_BY_USER') {
+      // The user's answer, not a failure to retry.
+      this.pause('refused');
+      return;
+    }
+    if (message.type === 'file-offered') {
+      this.#offered = true;
+      this.update({ status: 'offered' });
+      return;
+    }
     if (this.common(message)) return;
     if (message.type === 'file-ready') this.#onReady(message.offset);
     else if (message.type === 'file-ack') this.#onAck(message.offset);
-    else if (message.type === 'file-done') this.finish({ bytes: this.#file.size });
+    else if (message.type === 'file-done')
+      this.finish({ bytes: this.#file.size, acceptedAs: this.#offered ? message.path : null });
   }
 
   #onReady(offset: number): void {

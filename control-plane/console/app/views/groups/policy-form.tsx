@@ -13,6 +13,7 @@ const LIMITS = {
   codeLifetimeMinutes: { min: 1, max: 24 * 60 },
   idleTimeoutMinutes: { min: 0, max: 24 * 60 },
   maxSessionMinutes: { min: 0, max: 7 * 24 * 60 },
+  invitationMaxMinutes: { min: 0, max: 7 * 24 * 60 },
 } as const;
 
 export interface PolicyFormProps {
@@ -108,6 +109,14 @@ export function PolicyForm({ policy, readOnly, onSave }: PolicyFormProps) {
               hint="Off only for kiosks and servers: sessions then start with the allowed modes at once."
               checked={draft.consentRequired}
               onChange={(consentRequired) => change({ consentRequired })}
+            />
+            <SwitchField
+              name="confirmIncomingFiles"
+              testId="policy-confirm-incoming-files"
+              label="Ask the user about each incoming file"
+              hint="The user accepts, renames or refuses every file an operator sends. Background access is never asked."
+              checked={draft.confirmIncomingFiles}
+              onChange={(confirmIncomingFiles) => change({ confirmIncomingFiles })}
             />
           </Section>
 
@@ -208,6 +217,16 @@ export function PolicyForm({ policy, readOnly, onSave }: PolicyFormProps) {
                 zero="no limit"
                 {...LIMITS.maxSessionMinutes}
                 onChange={(maxSessionMinutes) => change({ maxSessionMinutes })}
+              />
+              <LimitField
+                label="Longest invitation"
+                hint="How long an invitation a user creates may stay open. 0: no invitations."
+                name="invitationMaxMinutes"
+                testId="policy-invitation-max"
+                value={draft.invitationMaxMinutes}
+                zero="no invitations"
+                {...LIMITS.invitationMaxMinutes}
+                onChange={(invitationMaxMinutes) => change({ invitationMaxMinutes })}
               />
             </div>
           </Section>

@@ -1,4 +1,4 @@
-import type { TransferState } from '../../tools/transfers/transfer.ts';
+import { isSettled, type TransferState } from '../../tools/transfers/transfer.ts';
 import type { TransferList } from '../../tools/transfers/transfer-list.ts';
 import { transferLine } from '../../tools/transfers/transfer-text.ts';
 import { useObservedState } from '../hooks.ts';
@@ -32,7 +32,11 @@ function RowButton(props: {
 }
 
 function TransferRow({ item, transfers }: { item: TransferState; transfers: TransferList }) {
-  const under = item.status === 'starting' || item.status === 'running' || item.status === 'verifying';
+  const under =
+    item.status === 'starting' ||
+    item.status === 'offered' ||
+    item.status === 'running' ||
+    item.status === 'verifying';
   const Icon = item.direction === 'download' ? IconDownload : IconUpload;
   return (
     <li
@@ -72,7 +76,7 @@ function TransferRow({ item, transfers }: { item: TransferState; transfers: Tran
               Keep existing
             </RowButton>
           )}
-          {(item.status === 'done' || item.status === 'failed' || item.status === 'cancelled') && (
+          {isSettled(item.status) && (
             <button
               type="button"
               class="icon-btn"

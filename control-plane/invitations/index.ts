@@ -1,0 +1,2 @@
+export { InvitationStore } from './invitation-store.ts';
+export { invitationLink, invitationRoutes } from './routes.ts';
