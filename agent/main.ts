@@ -48,6 +48,9 @@ Options:
   --code CODE        Join the session an operator created with this code.
   --proxy URL        Reach the server through this HTTP proxy (http://[user:password@]host:port).
                      Without it, HTTPS_PROXY / HTTP_PROXY / NO_PROXY are used when set.
+  --server-fingerprint FP
+                     Trust the https server with this certificate fingerprint (SHA-256, as the
+                     server prints it) without asking; any other certificate is refused.
   --keep             Do not delete this executable when the session ends (administrators).
   --accept           Accept the operator's request without asking, up to --allow.
                      For automation and tests only: nobody is asked for consent.
@@ -285,6 +288,7 @@ async function main(): Promise<number> {
       server: { type: 'string' },
       code: { type: 'string' },
       proxy: { type: 'string' },
+      'server-fingerprint': { type: 'string' },
       keep: { type: 'boolean', default: false },
       accept: { type: 'boolean', default: false },
       allow: { type: 'string' },
@@ -366,6 +370,14 @@ async function main(): Promise<number> {
   const trust = new ServerTrust(
     stamp ? {} : { approve: async (certificate) => !terminalUiStarted && askToTrust(prompt(), certificate) },
   );
+  const fingerprint = values['server-fingerprint'];
+  if (fingerprint !== undefined && !/^([0-9a-f]{2}:?){32}$/i.test(fingerprint)) {
+    process.stderr.write(
+      '--server-fingerprint: give the SHA-256 fingerprint as printed (AB:CD:…, 32 bytes).\n',
+    );
+    return 2;
+  }
+  if (fingerprint && !stamp) trust.expectCertificate(fingerprint);
   try {
     const outbound: Outbound = { proxy, trust };
     installOutbound(outbound);
