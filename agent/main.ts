@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CAPABILITIES, type Capability, type Permissions } from '../protocol/index.ts';
 import { AgentSession } from './core/agent-session.ts';
-import { AgentError, isAgentError } from './core/errors.ts';
+import { AgentError } from './core/errors.ts';
 import type { Invitation } from './core/invitation.ts';
 import { type Attachment, joinWithCode } from './core/join.ts';
 import { verifyPolicyToken } from './core/policy.ts';
@@ -17,20 +17,21 @@ import { createInputInjector } from './input/input-injector.ts';
 import { resolveFfmpeg } from './media/ffmpeg-path.ts';
 import { commandClipboard } from './node/command-clipboard.ts';
 import { resolveFilesRoot } from './node/files-root.ts';
+import { askToTrust, explain, firstContact, meetServer } from './node/first-contact.ts';
 import { AGENT_VERSION, hostInfo } from './node/host-info.ts';
 import { askForInvitation, parseMinutes, writeInvitationFile } from './node/invitation-prompt.ts';
 import { LinePrompt } from './node/line-prompt.ts';
 import { PlatformMonitors } from './node/monitor-layout.ts';
-import { connectionFailure, installOutbound, type Outbound } from './node/outbound.ts';
-import { ProxyConfigError, proxyFor, proxySettings } from './node/proxy-settings.ts';
+import { installOutbound, type Outbound } from './node/outbound.ts';
+import { ProxyConfigError, proxySettings } from './node/proxy-settings.ts';
 import { ffmpegScreenSource } from './node/screen-source.ts';
-import { type PresentedCertificate, ServerTrust } from './node/server-identity.ts';
+import { ServerTrust } from './node/server-identity.ts';
 import { TerminalUi } from './node/terminal-ui.ts';
 import { installWebSocket } from './node/websocket.ts';
 import { type FoundStamp, readStamp } from './packaging/own-stamp.ts';
 import { type PackagedRun, startPackagedRun } from './packaging/packaged-run.ts';
 import type { StampConfig } from './packaging/stamp-format.ts';
-import { claimedServer, isStampError, verifyStamp } from './packaging/stamp-verify.ts';
+import { claimedServer, verifyStamp } from './packaging/stamp-verify.ts';
 import { processExists } from './packaging/work-dir.ts';
 import { currentPlatform, type Platform } from './platform/platform.ts';
 import { loadPty } from './platform/pty-module.ts';
@@ -59,6 +60,9 @@ Options:
                      what your help desk's policy allows).
   --invitation-file PATH  Also write the invitation (link and expiry, never the password)
                      to this small file, to send instead of the link.
+  --server-fingerprint FP
+                     Trust the https server with this certificate fingerprint (SHA-256, as the
+                     server prints it) without asking; any other certificate is refused.
   --keep             Do not delete this executable when the session ends (administrators).
   --accept           Accept the operator's request without asking, up to --allow.
                      For automation and tests only: nobody is asked for consent.
@@ -224,74 +228,6 @@ function stampOf(run: PackagedRun | undefined): FoundStamp | undefined {
   return file ? readStamp(file) : undefined;
 }
 
-/** The question an unstamped agent asks before it talks to a TLS server for the first time. */
-async function askToTrust(prompt: LinePrompt, certificate: PresentedCertificate): Promise<boolean> {
-  process.stdout.write(
-    `\n  This agent does not know the server at ${certificate.server} yet. Its certificate's SHA-256 fingerprint:\n` +
-      `    ${certificate.fingerprint}\n` +
-      `  ${certificate.trustedBySystem ? 'This computer trusts the certificate.' : 'This computer does not trust the certificate (it may be self-signed).'}` +
-      ' Connect only if your help desk confirms this fingerprint.\n',
-  );
-  const answer = await prompt.ask('  Connect to this server? [y/N]: ');
-  return /^y(es)?$/i.test(answer ?? '');
-}
-
-/** Opens a first connection to the server (its health check), which is where its certificate is judged. */
-async function meetServer(server: string): Promise<void> {
-  try {
-    const response = await fetch(new URL('/healthz', server));
-    await response.body?.cancel();
-  } catch (error) {
-    throw new AgentError('unreachable', `Cannot reach ${server}. Check the address and your network.`, {
-      cause: error,
-    });
-  }
-}
-
-/**
- * Runs the agent's first contact with its server. When the server cannot be reached at all, no proxy
- * is known for it and someone is at the terminal, asks for a proxy (some networks let nothing else
- * out) and tries again through it.
- */
-async function firstContact<T>(
-  server: string | undefined,
-  outbound: Outbound,
-  prompt: () => LinePrompt,
-  attempt: () => Promise<T>,
-): Promise<T> {
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      const unreachable =
-        (error instanceof AgentError || isStampError(error)) &&
-        error.kind === 'unreachable' &&
-        connectionFailure(error) === undefined;
-      if (!unreachable || !process.stdin.isTTY || !server || proxyFor(new URL(server), outbound.proxy))
-        throw error;
-      process.stdout.write(
-        `  ${explain(error)}\n  If your network reaches the internet only through a proxy, type its address\n` +
-          '  (http://host:port, or http://user:password@host:port); press Enter to give up.\n',
-      );
-      const answer = await prompt().ask('  Proxy: ');
-      if (!answer) throw error;
-      try {
-        outbound.proxy = proxySettings(answer);
-      } catch (invalid) {
-        if (!(invalid instanceof ProxyConfigError)) throw invalid;
-        process.stdout.write(`  ${invalid.message.replace(/^--proxy: /, '')}\n`);
-      }
-    }
-  }
-}
-
-/** The message for the end user: why the proxy or the server was refused, wherever it was wrapped. */
-function explain(error: unknown): string {
-  const refused = connectionFailure(error);
-  if (refused) return refused;
-  return isAgentError(error) || isStampError(error) || error instanceof Error ? error.message : String(error);
-}
-
 async function main(): Promise<number> {
   // The resident agent's commands: this run is then never a one-shot session and never self-deletes.
   const command = process.argv[2];
@@ -306,6 +242,7 @@ async function main(): Promise<number> {
       invite: { type: 'boolean', default: false },
       'invite-minutes': { type: 'string' },
       'invitation-file': { type: 'string' },
+      'server-fingerprint': { type: 'string' },
       keep: { type: 'boolean', default: false },
       accept: { type: 'boolean', default: false },
       allow: { type: 'string' },
@@ -370,6 +307,14 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  const fingerprint = values['server-fingerprint'];
+  if (fingerprint !== undefined && !/^([0-9a-f]{2}:?){32}$/i.test(fingerprint)) {
+    process.stderr.write(
+      '--server-fingerprint: give the SHA-256 fingerprint as printed (AB:CD:…, 32 bytes).\n',
+    );
+    return 2;
+  }
+
   const state = new RunState(startPackagedRun(), values.keep);
   process.on('exit', () => state.finish());
   let session: AgentSession | undefined;
@@ -397,6 +342,7 @@ async function main(): Promise<number> {
   const trust = new ServerTrust(
     stamp ? {} : { approve: async (certificate) => !terminalUiStarted && askToTrust(prompt(), certificate) },
   );
+  if (fingerprint && !stamp) trust.expectCertificate(fingerprint);
   try {
     const outbound: Outbound = { proxy, trust };
     installOutbound(outbound);

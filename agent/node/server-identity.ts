@@ -38,6 +38,7 @@ export interface ServerTrustOptions {
  */
 export class ServerTrust {
   private pin: string | undefined;
+  private fingerprint: string | undefined;
   private readonly approved = new Set<string>();
   private readonly asking = new Map<string, Promise<boolean>>();
 
@@ -48,9 +49,17 @@ export class ServerTrust {
     this.pin = pin;
   }
 
+  /**
+   * Accept only the server whose certificate has this SHA-256 fingerprint (`AB:CD:…`, as the control
+   * plane prints it), without asking: what the user would approve, given beforehand (`--server-fingerprint`).
+   */
+  expectCertificate(fingerprint: string): void {
+    this.fingerprint = normalFingerprint(fingerprint);
+  }
+
   /** Whether Node's own check (authorities and host name) decides: neither a pin nor the user does. */
   get checksChain(): boolean {
-    return this.pin === undefined && this.options.approve === undefined;
+    return this.pin === undefined && this.fingerprint === undefined && this.options.approve === undefined;
   }
 
   /**
@@ -71,6 +80,13 @@ export class ServerTrust {
       );
     }
     const fingerprint = certificate.fingerprint256;
+    if (this.fingerprint !== undefined) {
+      if (normalFingerprint(fingerprint) === this.fingerprint) return;
+      throw new ServerIdentityError(
+        'impostor',
+        `The server at ${server} presents another certificate than the fingerprint given (its own is ${fingerprint}), so the agent refuses it and sends nothing.`,
+      );
+    }
     if (this.approved.has(fingerprint)) return;
     let answer = this.asking.get(fingerprint);
     if (!answer) {
@@ -86,4 +102,9 @@ export class ServerTrust {
     }
     this.approved.add(fingerprint);
   }
+}
+
+/** A fingerprint compared without regard to case or separators. */
+function normalFingerprint(fingerprint: string): string {
+  return fingerprint.replace(/[^0-9a-f]/gi, '').toUpperCase();
 }

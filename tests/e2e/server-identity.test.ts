@@ -203,4 +203,17 @@ describe('the agent recognises its server', () => {
     assert.match(agent.output(), /was not approved, so the agent did not connect/);
     assert.doesNotMatch(agent.output(), /\d{3} \d{3} \d{3}/);
   });
+
+  it('an unstamped agent given the fingerprint (--server-fingerprint) connects without asking, and refuses another', async () => {
+    const agent = run({ args: ['--server-fingerprint', fingerprint.toLowerCase()] });
+    await shownCode(agent);
+    assert.doesNotMatch(agent.output(), /Connect to this server\?/);
+    await agent.kill();
+
+    const other = fingerprint.replace(/^[0-9A-F]{2}/, (byte) => (byte === '00' ? '01' : '00'));
+    const refused = run({ args: ['--server-fingerprint', other] });
+    assert.equal(await refused.exited, 1, refused.output());
+    assert.match(refused.output(), /presents another certificate than the fingerprint given/);
+    assert.doesNotMatch(refused.output(), /\d{3} \d{3} \d{3}/);
+  });
 });
