@@ -2,8 +2,10 @@ import { hostname } from 'node:os';
 import type { Client } from '@libsql/client';
 import { type AuditLog, createAuditLog } from './audit/audit-log.ts';
 import { createPseudonymizer, type Pseudonymizer } from './audit/pseudonym.ts';
+import { ApiTokenStore } from './auth/api-token-store.ts';
 import { operatorMayConnect } from './auth/authenticate.ts';
 import { ensureFirstAdmin } from './auth/first-admin.ts';
+import { LoginStore } from './auth/login-store.ts';
 import { hashPassword } from './auth/passwords.ts';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
@@ -15,6 +17,8 @@ import { loadServerSecret } from './keys/server-secret.ts';
 import { type KeyRing, loadKeyRing } from './keys/signing-keys.ts';
 import type { Logger } from './logger.ts';
 import { ServiceMetrics } from './metrics/index.ts';
+import { OperatorStore } from './operators/operator-store.ts';
+import { OrganisationStore } from './organisations/organisation-store.ts';
 import { Recordings } from './recordings/recordings.ts';
 import { Relay } from './relay/relay.ts';
 import { startHousekeeping } from './sessions/housekeeping.ts';
@@ -29,6 +33,13 @@ import {
 import { GuessThrottle } from './throttle/guess-throttle.ts';
 import { createTokenService, type TokenService } from './tokens/tokens.ts';
 
+/** Operator accounts, their console logins and their API tokens. */
+export interface Accounts {
+  operators: OperatorStore;
+  logins: LoginStore;
+  apiTokens: ApiTokenStore;
+}
+
 /** Everything the routes and the relay share; built once at start-up. */
 export interface Services {
   config: Config;
@@ -39,6 +50,9 @@ export interface Services {
   audit: AuditLog;
   store: SessionStore;
   groups: GroupStore;
+  organisations: OrganisationStore;
+  /** Operator accounts, their console logins and their API tokens. */
+  accounts: Accounts;
   relay: Relay;
   /** Enrolled devices: their rows, their identity tokens, and the hub holding their sockets. */
   devices: { store: DeviceStore; identity: DeviceIdentity; hub: DeviceHub };
@@ -105,9 +119,14 @@ export async function createServices(
   const audit = await createAuditLog(db, logger);
   const store = new SessionStore(db, await loadServerSecret(db, 'connection-code-hmac', master));
   const groups = new GroupStore(db);
+  const accounts: Accounts = {
+    operators: new OperatorStore(db),
+    logins: new LoginStore(db),
+    apiTokens: new ApiTokenStore(db),
+  };
   const node = `${hostname()}:${config.port}`;
   const mayConnect = (operatorId: string, loginSessionId: string | undefined) =>
-    operatorMayConnect({ db }, operatorId, loginSessionId);
+    operatorMayConnect(accounts, operatorId, loginSessionId);
   const recordings = new Recordings(db, config.dataDir, logger);
   const relay = new Relay({
     tokens,
@@ -153,6 +172,8 @@ export async function createServices(
     audit,
     store,
     groups,
+    organisations: new OrganisationStore(db),
+    accounts,
     relay,
     devices: { store: deviceStore, identity: deviceIdentity, hub: deviceHub },
     recordings,

@@ -1,10 +1,8 @@
-import { and, eq, isNull } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
-import { apiTokens, loginSessions, operators } from '../db/schema.ts';
 import type { AppEnv, Principal } from '../http/app-env.ts';
 import { ApiError } from '../http/problem.ts';
-import type { Services } from '../services.ts';
+import type { Accounts, Services } from '../services.ts';
 import { API_TOKEN_PREFIX, hashApiToken } from './api-tokens.ts';
 import { hasScope, type Scope } from './scopes.ts';
 
@@ -13,11 +11,7 @@ export const SESSION_COOKIE = 'lifeline_session';
 async function fromCookie(services: Services, token: string): Promise<Principal | undefined> {
   const claims = await services.tokens.verify('console', token).catch(() => undefined);
   if (!claims) return undefined;
-  const [row] = await services.db
-    .select({ operator: operators, login: loginSessions })
-    .from(loginSessions)
-    .innerJoin(operators, eq(operators.id, loginSessions.operatorId))
-    .where(and(eq(loginSessions.id, claims.jti), isNull(loginSessions.revokedAt)));
+  const row = await services.accounts.logins.withOperator(claims.jti);
   if (!row || row.operator.disabledAt || row.operator.id !== claims.sub) return undefined;
   if (row.login.expiresAt.getTime() < Date.now()) return undefined;
   return { kind: 'operator', operator: row.operator, loginSessionId: row.login.id };
@@ -25,14 +19,10 @@ async function fromCookie(services: Services, token: string): Promise<Principal 
 
 async function fromBearer(services: Services, token: string): Promise<Principal | undefined> {
   if (!token.startsWith(API_TOKEN_PREFIX)) return undefined;
-  const [row] = await services.db
-    .select({ operator: operators, token: apiTokens })
-    .from(apiTokens)
-    .innerJoin(operators, eq(operators.id, apiTokens.operatorId))
-    .where(and(eq(apiTokens.tokenHash, hashApiToken(token)), isNull(apiTokens.revokedAt)));
+  const row = await services.accounts.apiTokens.byHash(hashApiToken(token));
   if (!row || row.operator.disabledAt) return undefined;
   if (row.token.expiresAt && row.token.expiresAt.getTime() < Date.now()) return undefined;
-  await services.db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.token.id));
+  await services.accounts.apiTokens.markUsed(row.token.id);
   return { kind: 'api-token', operator: row.operator, tokenId: row.token.id, scopes: row.token.scopes };
 }
 
@@ -42,21 +32,15 @@ async function fromBearer(services: Services, token: string): Promise<Principal 
  * one fetched just before a disable or a logout must not open a socket after it.
  */
 export async function operatorMayConnect(
-  services: Pick<Services, 'db'>,
+  accounts: Accounts,
   operatorId: string,
   loginSessionId: string | undefined,
 ): Promise<boolean> {
-  const [operator] = await services.db
-    .select({ disabledAt: operators.disabledAt })
-    .from(operators)
-    .where(eq(operators.id, operatorId));
+  const operator = await accounts.operators.get(operatorId);
   if (!operator || operator.disabledAt) return false;
   if (loginSessionId === undefined) return true;
-  const [login] = await services.db
-    .select()
-    .from(loginSessions)
-    .where(and(eq(loginSessions.id, loginSessionId), isNull(loginSessions.revokedAt)));
-  return login !== undefined && login.operatorId === operatorId && login.expiresAt.getTime() >= Date.now();
+  const row = await accounts.logins.withOperator(loginSessionId);
+  return row !== undefined && row.operator.id === operatorId && row.login.expiresAt.getTime() >= Date.now();
 }
 
 /**
@@ -65,17 +49,13 @@ export async function operatorMayConnect(
  * nor expired.
  */
 export async function principalStillValid(
-  services: Pick<Services, 'db'>,
+  services: Pick<Services, 'accounts'>,
   principal: Principal,
 ): Promise<boolean> {
   if (principal.kind === 'operator')
-    return operatorMayConnect(services, principal.operator.id, principal.loginSessionId);
-  const [row] = await services.db
-    .select({ token: apiTokens, disabledAt: operators.disabledAt })
-    .from(apiTokens)
-    .innerJoin(operators, eq(operators.id, apiTokens.operatorId))
-    .where(eq(apiTokens.id, principal.tokenId));
-  if (!row || row.token.revokedAt || row.disabledAt) return false;
+    return operatorMayConnect(services.accounts, principal.operator.id, principal.loginSessionId);
+  const row = await services.accounts.apiTokens.byId(principal.tokenId);
+  if (!row || row.token.revokedAt || row.operator.disabledAt) return false;
   return !row.token.expiresAt || row.token.expiresAt.getTime() >= Date.now();
 }
 

@@ -35,19 +35,13 @@ async function knownDevice(services: Services, c: Context<AppEnv>, operator: Ope
 
 /** Whether the operator logged in successfully from this address (its /64 for IPv6) lately. */
 async function knownAddress(services: Services, operatorId: string, address: string): Promise<boolean> {
-  const rows = await services.db
-    .select({ address: loginSessions.address })
-    .from(loginSessions)
-    .where(
-      and(
-        eq(loginSessions.operatorId, operatorId),
-        gt(loginSessions.createdAt, new Date(Date.now() - KNOWN_ADDRESS_MS)),
-      ),
-    )
-    .orderBy(desc(loginSessions.createdAt))
-    .limit(KNOWN_ADDRESS_LOGINS);
+  const addresses = await services.accounts.logins.recentAddresses(
+    operatorId,
+    new Date(Date.now() - KNOWN_ADDRESS_MS),
+    KNOWN_ADDRESS_LOGINS,
+  );
   const key = throttleKey(address);
-  return rows.some((row) => row.address !== null && throttleKey(row.address) === key);
+  return addresses.some((known) => known !== null && throttleKey(known) === key);
 }
 
 /**

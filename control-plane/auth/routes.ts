@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { deleteCookie, setCookie } from 'hono/cookie';
-import { apiTokens, loginSessions, operators } from '../db/schema.ts';
 import type { OperatorRow } from '../http/app-env.ts';
 import { idempotent } from '../http/idempotency.ts';
 import { createApi } from '../http/openapi.ts';
-import { pageKeyset, pageOf } from '../http/paging.ts';
+import { pageOf } from '../http/paging.ts';
 import { ApiError } from '../http/problem.ts';
 import { participantsOf } from '../remote-tools/participants.ts';
 import type { Services } from '../services.ts';
+import type { ApiTokenRow } from './api-token-store.ts';
 import { generateApiToken, hashApiToken } from './api-tokens.ts';
 import { assertSameOrigin, auditActor, requireAuth, requireScope, SESSION_COOKIE } from './authenticate.ts';
 import { admitLogin, admitTotp, rememberDevice } from './login-guard.ts';
@@ -33,7 +32,7 @@ export function operatorView(operator: OperatorRow) {
   };
 }
 
-function tokenView(row: typeof apiTokens.$inferSelect) {
+function tokenView(row: ApiTokenRow) {
   return {
     id: row.id,
     name: row.name,
@@ -54,7 +53,7 @@ export function authRoutes(services: Services) {
     assertSameOrigin(services, c);
     const address = c.get('address');
     const { username, password, totp } = c.req.valid('json');
-    const [operator] = await services.db.select().from(operators).where(eq(operators.username, username));
+    const operator = await services.accounts.operators.byUsername(username);
     const guess = await admitLogin(services, c, username, operator);
     // Hash even for unknown users so timing does not reveal which usernames exist.
     const valid = await verifyPassword(password, operator?.passwordHash ?? services.dummyPasswordHash);
@@ -91,29 +90,15 @@ export function authRoutes(services: Services) {
       const step = verifyTotp(operator.totpSecret, totp);
       // Claim the step atomically: the same code sent twice (or replayed) is accepted once.
       const claimed =
-        step === undefined
-          ? []
-          : await services.db
-              .update(operators)
-              .set({ totpLastStep: step })
-              .where(
-                and(
-                  eq(operators.id, operator.id),
-                  or(isNull(operators.totpLastStep), lt(operators.totpLastStep, step)),
-                ),
-              )
-              .returning({ id: operators.id });
-      if (claimed.length === 0) {
+        step !== undefined && (await services.accounts.operators.claimTotpStep(operator.id, step));
+      if (!claimed) {
         secondFactor.failed();
         throw await refuse('Wrong or already used authenticator code.', 'SECOND_FACTOR_REQUIRED');
       }
       secondFactor.succeeded();
     }
-    const id = randomUUID();
     const expiresAt = new Date(Date.now() + services.config.loginTtlMs);
-    await services.db
-      .insert(loginSessions)
-      .values({ id, operatorId: operator.id, createdAt: new Date(), expiresAt, address });
+    const id = await services.accounts.logins.open(operator.id, expiresAt, address);
     const jwt = await services.tokens.sign(
       'console',
       { sub: operator.id, jti: id },
@@ -147,10 +132,7 @@ export function authRoutes(services: Services) {
   app.openapi({ ...routes.logout, middleware: [auth] }, async (c) => {
     const principal = c.get('principal');
     if (principal.kind === 'operator') {
-      await services.db
-        .update(loginSessions)
-        .set({ revokedAt: new Date() })
-        .where(eq(loginSessions.id, principal.loginSessionId));
+      await services.accounts.logins.revoke(principal.loginSessionId);
       services.relay.disconnectLogin(principal.loginSessionId);
     }
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
@@ -176,10 +158,7 @@ export function authRoutes(services: Services) {
     if (principal.operator.totpEnabledAt)
       throw new ApiError(409, 'CONFLICT', 'The second factor is already on.');
     const { secret, uri } = newTotpSecret(principal.operator.username);
-    await services.db
-      .update(operators)
-      .set({ totpSecret: secret })
-      .where(eq(operators.id, principal.operator.id));
+    await services.accounts.operators.update(principal.operator.id, { totpSecret: secret });
     return c.json({ secret, uri }, 200);
   });
 
@@ -198,11 +177,10 @@ export function authRoutes(services: Services) {
         'That code does not match. Check the time on your phone and try again.',
       );
     }
-    const [updated] = await services.db
-      .update(operators)
-      .set({ totpEnabledAt: new Date(), totpLastStep: step })
-      .where(eq(operators.id, operator.id))
-      .returning();
+    const updated = await services.accounts.operators.update(operator.id, {
+      totpEnabledAt: new Date(),
+      totpLastStep: step,
+    });
     await services.audit.record({
       ...auditActor(principal),
       action: 'auth.totp-enabled',
@@ -230,7 +208,7 @@ export function authRoutes(services: Services) {
       lastUsedAt: null,
       revokedAt: null,
     };
-    await services.db.insert(apiTokens).values(row);
+    await services.accounts.apiTokens.create(row);
     await services.audit.record({
       ...auditActor(principal),
       action: 'token.create',
@@ -242,24 +220,14 @@ export function authRoutes(services: Services) {
 
   app.openapi({ ...routes.listTokens, middleware: [requireScope('admin')] }, async (c) => {
     const query = c.req.valid('query');
-    const keyset = pageKeyset(apiTokens, query);
-    const rows = await services.db
-      .select()
-      .from(apiTokens)
-      .where(and(isNull(apiTokens.revokedAt), keyset.where))
-      .orderBy(...keyset.orderBy)
-      .limit(keyset.fetch);
+    const rows = await services.accounts.apiTokens.list(query);
     return c.json(pageOf(rows, query.limit, tokenView), 200);
   });
 
   app.openapi({ ...routes.revokeToken, middleware: [requireScope('admin')] }, async (c) => {
     const { id } = c.req.valid('param');
-    const result = await services.db
-      .update(apiTokens)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
-      .returning({ id: apiTokens.id });
-    if (result.length === 0) throw new ApiError(404, 'NOT_FOUND', 'No such token.');
+    if (!(await services.accounts.apiTokens.revoke(id)))
+      throw new ApiError(404, 'NOT_FOUND', 'No such token.');
     // Calls the token has under way on a device (a command, a transfer) stop now, not when they finish.
     participantsOf(services).detachToken(id);
     await services.audit.record({

@@ -122,10 +122,7 @@ export function groupRoutes(services: Services) {
     const principal = c.get('principal');
     const body = c.req.valid('json');
     const organisationId = body.organisationId ?? principal.operator.organisationId;
-    const [organisation] = await services.db
-      .select()
-      .from(organisations)
-      .where(eq(organisations.id, organisationId));
+    const organisation = await services.organisations.get(organisationId);
     if (!organisation || !canSeeOrganisation(principal, organisationId))
       throw new ApiError(404, 'NOT_FOUND', 'No such organisation.');
     const group = await services.groups.create({

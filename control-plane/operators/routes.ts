@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
 import { createOperatorSchema, operatorSchema, updateOperatorSchema } from '../../protocol/api/operators.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { operatorView } from '../auth/routes.ts';
 import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
-import { loginSessions, operators, organisations } from '../db/schema.ts';
 import { idempotent } from '../http/idempotency.ts';
 import {
   authenticated,
@@ -18,7 +16,7 @@ import {
   page,
   problems,
 } from '../http/openapi.ts';
-import { pageKeyset, pageOf, pageQuery } from '../http/paging.ts';
+import { pageOf, pageQuery } from '../http/paging.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 
@@ -70,69 +68,49 @@ export function operatorRoutes(services: Services) {
   app.openapi({ ...routes.list, middleware: [requireScope('operators:read')] }, async (c) => {
     const scope = organisationScope(c.get('principal'));
     const query = c.req.valid('query');
-    const keyset = pageKeyset(operators, query);
-    const rows = await services.db
-      .select()
-      .from(operators)
-      .where(and(scope ? eq(operators.organisationId, scope) : undefined, keyset.where))
-      .orderBy(...keyset.orderBy)
-      .limit(keyset.fetch);
+    const rows = await services.accounts.operators.list(scope, query);
     return c.json(pageOf(rows, query.limit, operatorView), 200);
   });
 
   app.openapi({ ...routes.create, middleware: [requireScope('admin')] }, async (c) => {
     const body = c.req.valid('json');
-    const [organisation] = await services.db
-      .select()
-      .from(organisations)
-      .where(eq(organisations.id, body.organisationId));
-    if (!organisation) throw new ApiError(404, 'NOT_FOUND', 'No such organisation.');
-    const [existing] = await services.db
-      .select()
-      .from(operators)
-      .where(eq(operators.username, body.username));
-    if (existing) throw new ApiError(409, 'CONFLICT', `The username "${body.username}" is taken.`);
-    const [row] = await services.db
-      .insert(operators)
-      .values({
-        id: randomUUID(),
-        organisationId: body.organisationId,
-        username: body.username,
-        name: body.name,
-        passwordHash: await hashPassword(body.password),
-        role: body.role,
-        createdAt: new Date(),
-      })
-      .returning();
+    if (!(await services.organisations.get(body.organisationId)))
+      throw new ApiError(404, 'NOT_FOUND', 'No such organisation.');
+    if (await services.accounts.operators.byUsername(body.username))
+      throw new ApiError(409, 'CONFLICT', `The username "${body.username}" is taken.`);
+    const row = await services.accounts.operators.create({
+      id: randomUUID(),
+      organisationId: body.organisationId,
+      username: body.username,
+      name: body.name,
+      passwordHash: await hashPassword(body.password),
+      role: body.role,
+      createdAt: new Date(),
+    });
     await services.audit.record({
       ...auditActor(c.get('principal')),
       action: 'operator.create',
-      organisationId: row!.organisationId,
+      organisationId: row.organisationId,
       address: c.get('address'),
       details: {
-        operatorId: row!.id,
-        username: row!.username,
-        role: row!.role,
-        organisationId: row!.organisationId,
+        operatorId: row.id,
+        username: row.username,
+        role: row.role,
+        organisationId: row.organisationId,
       },
     });
-    return c.json(operatorView(row!), 201);
+    return c.json(operatorView(row), 201);
   });
 
   app.openapi({ ...routes.update, middleware: [requireScope('admin')] }, async (c) => {
     const principal = c.get('principal');
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
-    const [before] = await services.db.select().from(operators).where(eq(operators.id, id));
+    const before = await services.accounts.operators.get(id);
     if (!before || !canSeeOrganisation(principal, before.organisationId))
       throw new ApiError(404, 'NOT_FOUND', 'No such operator.');
-    if (body.organisationId !== undefined) {
-      const [organisation] = await services.db
-        .select()
-        .from(organisations)
-        .where(eq(organisations.id, body.organisationId));
-      if (!organisation) throw new ApiError(404, 'NOT_FOUND', 'No such organisation.');
-    }
+    if (body.organisationId !== undefined && !(await services.organisations.get(body.organisationId)))
+      throw new ApiError(404, 'NOT_FOUND', 'No such organisation.');
     if (id === principal.operator.id && (body.disabled || (body.role && body.role !== 'admin'))) {
       throw new ApiError(
         409,
@@ -140,18 +118,15 @@ export function operatorRoutes(services: Services) {
         'You cannot disable yourself or take away your own administrator role.',
       );
     }
-    const [after] = await services.db
-      .update(operators)
-      .set({
-        ...(body.name !== undefined ? { name: body.name } : {}),
-        ...(body.role !== undefined ? { role: body.role } : {}),
-        ...(body.organisationId !== undefined ? { organisationId: body.organisationId } : {}),
-        ...(body.password !== undefined ? { passwordHash: await hashPassword(body.password) } : {}),
-        ...(body.disabled !== undefined ? { disabledAt: body.disabled ? new Date() : null } : {}),
-        ...(body.resetSecondFactor ? { totpSecret: null, totpEnabledAt: null, totpLastStep: null } : {}),
-      })
-      .where(eq(operators.id, id))
-      .returning();
+    const after = await services.accounts.operators.update(id, {
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.role !== undefined ? { role: body.role } : {}),
+      ...(body.organisationId !== undefined ? { organisationId: body.organisationId } : {}),
+      ...(body.password !== undefined ? { passwordHash: await hashPassword(body.password) } : {}),
+      ...(body.disabled !== undefined ? { disabledAt: body.disabled ? new Date() : null } : {}),
+      ...(body.resetSecondFactor ? { totpSecret: null, totpEnabledAt: null, totpLastStep: null } : {}),
+    });
+    if (!after) throw new ApiError(404, 'NOT_FOUND', 'No such operator.');
     if (
       body.disabled ||
       body.resetSecondFactor ||
@@ -160,16 +135,13 @@ export function operatorRoutes(services: Services) {
       (body.organisationId && body.organisationId !== before.organisationId)
     ) {
       // Whatever they held was granted under the old account state: revoke logins and close sockets now.
-      await services.db
-        .update(loginSessions)
-        .set({ revokedAt: new Date() })
-        .where(eq(loginSessions.operatorId, id));
+      await services.accounts.logins.revokeAllOf(id);
       services.relay.disconnectOperator(id);
     }
     await services.audit.record({
       ...auditActor(principal),
       action: body.disabled ? 'operator.disable' : 'operator.update',
-      organisationId: after!.organisationId,
+      organisationId: after.organisationId,
       address: c.get('address'),
       details: {
         operatorId: id,
@@ -180,16 +152,16 @@ export function operatorRoutes(services: Services) {
           disabled: before.disabledAt !== null,
         },
         after: {
-          name: after!.name,
-          role: after!.role,
-          organisationId: after!.organisationId,
-          disabled: after!.disabledAt !== null,
+          name: after.name,
+          role: after.role,
+          organisationId: after.organisationId,
+          disabled: after.disabledAt !== null,
         },
         passwordChanged: body.password !== undefined,
         secondFactorReset: body.resetSecondFactor === true,
       },
     });
-    return c.json(operatorView(after!), 200);
+    return c.json(operatorView(after), 200);
   });
 
   return app;

@@ -1,10 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
 import { createOrganisationSchema, organisationSchema } from '../../protocol/api/organisations.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { organisationScope } from '../auth/scopes.ts';
-import { organisations } from '../db/schema.ts';
 import { idempotent } from '../http/idempotency.ts';
 import {
   authenticated,
@@ -15,10 +12,11 @@ import {
   page,
   problems,
 } from '../http/openapi.ts';
-import { pageKeyset, pageOf, pageQuery } from '../http/paging.ts';
+import { pageOf, pageQuery } from '../http/paging.ts';
 import type { Services } from '../services.ts';
+import type { OrganisationRow } from './organisation-store.ts';
 
-function organisationView(row: typeof organisations.$inferSelect) {
+function organisationView(row: OrganisationRow) {
   return { id: row.id, name: row.name, createdAt: row.createdAt.toISOString() };
 }
 
@@ -54,30 +52,21 @@ export function organisationRoutes(services: Services) {
   app.openapi(routes.list, async (c) => {
     const scope = organisationScope(c.get('principal'));
     const query = c.req.valid('query');
-    const keyset = pageKeyset(organisations, query);
-    const rows = await services.db
-      .select()
-      .from(organisations)
-      .where(and(scope ? eq(organisations.id, scope) : undefined, keyset.where))
-      .orderBy(...keyset.orderBy)
-      .limit(keyset.fetch);
+    const rows = await services.organisations.list(scope, query);
     return c.json(pageOf(rows, query.limit, organisationView), 200);
   });
 
   app.openapi({ ...routes.create, middleware: [requireScope('admin')] }, async (c) => {
-    const [row] = await services.db
-      .insert(organisations)
-      .values({ id: randomUUID(), name: c.req.valid('json').name, createdAt: new Date() })
-      .returning();
-    await services.groups.defaultFor(row!.id);
+    const row = await services.organisations.create(c.req.valid('json').name);
+    await services.groups.defaultFor(row.id);
     await services.audit.record({
       ...auditActor(c.get('principal')),
       action: 'organisation.create',
-      organisationId: row!.id,
+      organisationId: row.id,
       address: c.get('address'),
-      details: { organisationId: row!.id, name: row!.name },
+      details: { organisationId: row.id, name: row.name },
     });
-    return c.json(organisationView(row!), 201);
+    return c.json(organisationView(row), 201);
   });
 
   return app;

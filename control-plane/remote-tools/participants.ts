@@ -152,11 +152,8 @@ function tokenKey(tokenId: string): string {
 /** What the end user sees: who is behind the script, and which token it uses. */
 async function displayName(services: Services, principal: Principal): Promise<string> {
   if (principal.kind === 'operator') return `${principal.operator.name} (API)`.slice(0, MAX_NAME_CHARS);
-  const [token] = await services.db
-    .select({ name: apiTokens.name })
-    .from(apiTokens)
-    .where(eq(apiTokens.id, principal.tokenId));
-  return `${principal.operator.name} (API: ${token?.name ?? 'token'})`.slice(0, MAX_NAME_CHARS);
+  const row = await services.accounts.apiTokens.byId(principal.tokenId);
+  return `${principal.operator.name} (API: ${row?.token.name ?? 'token'})`.slice(0, MAX_NAME_CHARS);
 }
 
 const registries = new WeakMap<Services, ApiParticipants>();

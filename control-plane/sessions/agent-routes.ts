@@ -46,12 +46,7 @@ export async function groupForAgent(services: Services, registrationKey: string 
   if (registrationKey && !group)
     throw new ApiError(403, 'FORBIDDEN', 'This registration key is not valid any more.');
   if (group) return group;
-  const [organisation] = await services.db
-    .select()
-    .from(organisations)
-    .orderBy(organisations.createdAt)
-    .limit(1);
-  return services.groups.defaultFor(organisation!.id);
+  return services.groups.defaultFor((await services.organisations.first()).id);
 }
 
 /**

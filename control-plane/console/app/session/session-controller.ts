@@ -82,12 +82,17 @@ export class SessionController {
     if (!grant || this.#disposed) return;
     this.#set({ phase: 'connecting', session: grant.session, error: null, ended: null, hasPicture: false });
     try {
-      this.#relay = connectToRelay(grant.relay, {
+      const link: RelayLink = connectToRelay(grant.relay, {
         onMessage: (message) => this.#onMessage(message),
         onVideo: (unit) => this.#onVideo(unit),
         onChannelFrame: (frame) => this.tools.receiveFrame(frame),
-        onClose: (info) => this.#onClose(info),
+        // A socket closed by Reconnect may report its close after the new one is open: only the
+        // current link's close concerns the view.
+        onClose: (info) => {
+          if (this.#relay === link) this.#onClose(info);
+        },
       });
+      this.#relay = link;
     } catch (error) {
       this.#fail(
         'RELAY_UNREACHABLE',
@@ -98,7 +103,10 @@ export class SessionController {
 
   /** Asks the control plane for a new relay grant and connects again (after a drop or a refusal). */
   async reconnect(): Promise<void> {
-    this.#relay?.close();
+    const old = this.#relay;
+    this.#relay = undefined;
+    this.tools.disconnect();
+    old?.close();
     this.#set({ phase: 'connecting', error: null, notice: null });
     try {
       this.#grant = await joinSession(this.#state.session.id);
