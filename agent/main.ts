@@ -476,7 +476,8 @@ async function main(): Promise<number> {
       if (!userEnded) throw error;
     }
     const outcome = await session.done;
-    ui.ended(outcome.reason);
+    const unopened = invitation && outcome.reason === 'code-expired';
+    ui.ended(unopened ? 'the invitation expired before a helper opened it' : outcome.reason);
     ui.close();
     process.stdout.write(state.finish());
     return 0;

@@ -198,6 +198,40 @@ describe('invitations with a password, from the real agent to the real console',
     assert.equal(await page.locator('[data-testid=invitation-password]').count(), 0);
   });
 
+  it('an invitation nobody opens ends the waiting agent when it expires, and the agent says so', async () => {
+    const waiting = spawnAgent({
+      server: cp.url,
+      display: xvfb.display,
+      keepInput: true,
+      args: ['--invite', '--invite-minutes', '5'],
+    });
+    try {
+      await waitFor('the password question', () => waiting.output().includes('Choose a password'));
+      waiting.child.stdin?.write(`${PASSWORD}\n${PASSWORD}\n`);
+      const id = await waitFor(
+        'the invitation link',
+        () => /#\/sessions\?invitation=(\S+)/.exec(waiting.output())?.[1],
+      );
+      const [row] = await cp.services.db.select().from(invitations).where(eq(invitations.id, id));
+      // The relay's own expiry timer, moved to now instead of waiting five minutes (again until it
+      // took: the timer is set only once the agent's socket is attached).
+      await waitFor(
+        'the agent to end',
+        () => {
+          cp.services.relay.codeExtended(row!.sessionId, new Date());
+          return waiting.child.exitCode !== null;
+        },
+        60_000,
+      );
+      assert.equal(waiting.child.exitCode, 0, waiting.output());
+      assert.match(waiting.output(), /Session ended: the invitation expired before a helper opened it/);
+      const status = await api<{ status: string }>(cp, 'GET', `/api/invitations/${id}`);
+      assert.equal(status.status, 'expired');
+    } finally {
+      await waiting.kill();
+    }
+  });
+
   it('an agent started with nothing offers an invitation at its code question, and asks how long it stays open', async () => {
     // As a person who was only sent the executable runs it: no --server, no --code.
     const asked = spawnCollecting(process.execPath, ['--import', 'tsx', 'agent/main.ts'], {
