@@ -6,7 +6,6 @@ import {
   agentRegistrationSchema,
 } from '../../protocol/api/agent.ts';
 import { formatConnectionCode, inertDeviceInfo, normalizeConnectionCode } from '../../protocol/index.ts';
-import { organisations } from '../db/schema.ts';
 import { throttleKey } from '../http/client-address.ts';
 import { createApi, json, jsonBody, problems } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
