@@ -1,7 +1,5 @@
-import { and, desc, eq, gt } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import { loginSessions } from '../db/schema.ts';
 import type { AppEnv, OperatorRow } from '../http/app-env.ts';
 import { throttleKey } from '../http/client-address.ts';
 import type { Services } from '../services.ts';

@@ -1,5 +1,4 @@
 import { createRoute } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
 import {
   createGroupSchema,
   deviceGroupSchema,
@@ -9,7 +8,6 @@ import {
 import { DEFAULT_POLICY, policySchema } from '../../protocol/index.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
-import { organisations } from '../db/schema.ts';
 import type { Principal } from '../http/app-env.ts';
 import { idempotent } from '../http/idempotency.ts';
 import {

@@ -1,7 +1,5 @@
-import { eq } from 'drizzle-orm';
 import { type Capability, DEFAULT_OFFER, type Permissions } from '../../protocol/index.ts';
 import { auditActor } from '../auth/authenticate.ts';
-import { apiTokens } from '../db/schema.ts';
 import type { Principal } from '../http/app-env.ts';
 import type { Services } from '../services.ts';
 import { ApiParticipant } from './api-participant.ts';
