@@ -189,7 +189,7 @@ export class Dispatch {
       return;
     }
     // Until the end user lets it in, a connection to a session under way only keeps itself alive.
-    if (!side.admitted && session.consent === 'accepted' && message.type !== 'heartbeat') {
+    if (!session.takesPart(side) && message.type !== 'heartbeat') {
       this.options.counters.outOfStateMessages++;
       return;
     }

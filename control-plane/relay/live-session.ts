@@ -149,10 +149,20 @@ export class LiveSession {
     return false;
   }
 
-  /** Sends a control message to every operator connection the end user let in. */
+  /**
+   * Whether an operator connection takes part in the session: the end user let it in, or nobody has
+   * been let in yet because the session waits for its first consent (everyone hears that answer).
+   */
+  takesPart(operator: OperatorSide): boolean {
+    return operator.admitted || this.consent !== 'accepted';
+  }
+
+  /** Sends a control message to every operator connection that takes part. */
   toOperators(message: Parameters<typeof encodeControl>[0]): void {
     const bytes = encodeControl(message);
-    for (const operator of this.operators.values()) if (operator.admitted) sendBounded(operator.peer, bytes);
+    for (const operator of this.operators.values()) {
+      if (this.takesPart(operator)) sendBounded(operator.peer, bytes);
+    }
   }
 
   toAgent(message: Parameters<typeof encodeControl>[0]): void {

@@ -82,7 +82,8 @@ export class OperatorRoster {
     if (session.controlSlot === side.slot) {
       const next = session.admitted().find((operator) => operator.video);
       session.controlSlot = next?.slot;
-      this.moved(session, side, next, 'holder-left', { actorType: 'system', actorId: null });
+      // Control going to nobody, because nobody is left to hold it, is no move worth a record.
+      if (next) this.moved(session, side, next, 'holder-left', { actorType: 'system', actorId: null });
     }
     this.announce(session);
   }

@@ -230,9 +230,7 @@ export class SessionLifecycle {
       session.toOperators(message);
       for (const side of letIn) this.options.roster.admit(session, side, true);
     } else {
-      // Every operator waiting hears the refusal, not only those let in.
-      const bytes = encodeControl(message);
-      for (const side of session.operators.values()) side.peer.send(bytes);
+      session.toOperators(message);
     }
     await this.options.audit.record({
       actorType: 'agent',
@@ -254,8 +252,8 @@ export class SessionLifecycle {
   /** An operator connection left: the agent hears it, the recording and the log note it. */
   operatorLeft(session: LiveSession, side: OperatorSide): void {
     if (!session.operators.delete(side.connectionId)) return;
-    this.options.roster.left(session, side);
     session.recorder?.event('session.leave', { operatorId: side.operatorId, slot: side.slot });
+    this.options.roster.left(session, side);
     if (!session.ended)
       session.toAgent({ type: 'operator-left', operatorId: side.operatorId, slot: side.slot });
     this.options.logger.info(

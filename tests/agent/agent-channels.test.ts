@@ -43,9 +43,9 @@ describe('the agent enforces capabilities on every channel and carries chat', ()
     agent = undefined;
   });
 
-  it("hello lists the agent's features: chat, files, shell and exec", async () => {
+  it("hello lists the agent's features: chat, files, shell and exec, and that it asks for each operator", async () => {
     agent = await startAgent();
-    assert.deepEqual(agent.relay.hello?.client.features, ['chat', 'files', 'shell', 'exec']);
+    assert.deepEqual(agent.relay.hello?.client.features, ['chat', 'files', 'shell', 'exec', 'operators']);
   });
 
   it('every request without its capability is refused with CAPABILITY_NOT_ALLOWED, and nothing happens', async () => {
@@ -67,7 +67,7 @@ describe('the agent enforces capabilities on every channel and carries chat', ()
 
   it('a host without shells or files offers neither in hello and answers NOT_SUPPORTED', async () => {
     agent = await startAgent({ hosts: 'none' });
-    assert.deepEqual(agent.relay.hello?.client.features, ['chat']);
+    assert.deepEqual(agent.relay.hello?.client.features, ['chat', 'operators']);
     assert.deepEqual(await refusals(agent), Array(6).fill('NOT_SUPPORTED'));
   });
 

@@ -200,6 +200,8 @@ export class FakeControlPlane {
     return {
       id: 'sess-1',
       status,
+      // This operator's own session: the list offers Rejoin.
+      operatorId: OPERATOR.id,
       createdAt: new Date(Date.now() - 4 * 60_000).toISOString(),
       endedAt: null,
       endReason: null,

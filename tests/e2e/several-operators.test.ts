@@ -101,7 +101,7 @@ describe('several operators in one session, one in control, the end user decidin
     const second = await ui.open();
     await signIn(second.page, ui.cp, 'tech-b', OPERATOR_PASSWORD);
     let mark = agent.output().length;
-    await second.page.click(`[data-testid=session-row][data-id="${sessionId}"] [data-testid=rejoin]`, {
+    await second.page.click(`[data-testid=session-row][data-id="${sessionId}"] [data-testid=join]`, {
       timeout: 30_000,
     });
     await agentShows(/tech-b also wants to join this session/, mark);
@@ -224,7 +224,7 @@ describe('several operators in one session, one in control, the end user decidin
     const third = await ui.open();
     await signIn(third.page, ui.cp, 'tech-c', OPERATOR_PASSWORD);
     mark = agent.output().length;
-    await third.page.click(`[data-testid=session-row][data-id="${sessionId}"] [data-testid=rejoin]`, {
+    await third.page.click(`[data-testid=session-row][data-id="${sessionId}"] [data-testid=join]`, {
       timeout: 30_000,
     });
     await agentShows(/tech-c also wants to join this session/, mark);

@@ -52,6 +52,7 @@ export function DashboardView(props: DashboardViewProps) {
       )}
       <SessionsList
         canJoin={canStart}
+        operatorId={props.identity.operator.id}
         canAudit={can(scopes, 'audit:read')}
         onRejoin={async (sessionId) => props.onJoined(await joinSession(sessionId))}
         onOpenAudit={props.onOpenAudit}

@@ -9,6 +9,8 @@ import { RecordingPlayerView } from './recording-player-view.tsx';
 export interface SessionRowProps {
   session: SessionView;
   canJoin: boolean;
+  /** Who is signed in: a running session someone else runs is joined, one's own rejoined. */
+  operatorId: string;
   canAudit: boolean;
   /** The session being joined, if any: every Rejoin waits for it. */
   joining: string | null;
@@ -49,14 +51,25 @@ function details(session: SessionView): string {
 }
 
 /**
- * One session in the dashboard's list, with Rejoin for running ones, Join for a device waiting for
- * an operator, and a link to its audit trail.
+ * One session in the dashboard's list, with Rejoin for one's own running ones, Join for a colleague's
+ * and for a device waiting for an operator, and a link to its audit trail.
  */
-export function SessionRow({ session, canJoin, canAudit, joining, onRejoin, onOpenAudit }: SessionRowProps) {
+export function SessionRow({
+  session,
+  canJoin,
+  operatorId,
+  canAudit,
+  joining,
+  onRejoin,
+  onOpenAudit,
+}: SessionRowProps) {
   const invitation = session.initiator === 'operator' && !session.agent;
   const waitingForYou = deviceWaiting(session);
-  // Join a device nobody has met yet; rejoin a running session.
-  const joinLabel = waitingForYou ? 'Join' : session.status === 'active' ? 'Rejoin' : null;
+  // Join a device nobody has met yet or a colleague's running session (README "Several operators");
+  // rejoin one's own.
+  const running = session.status === 'active';
+  const joinLabel =
+    waitingForYou || (running && session.operatorId !== operatorId) ? 'Join' : running ? 'Rejoin' : null;
   const [watching, setWatching] = useState(false);
   // Sessions whose policy made recording mandatory and that got as far as consent have one.
   const recorded = session.policy?.recordingMandatory === true && session.activatedAt !== null;

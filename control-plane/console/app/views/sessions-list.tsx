@@ -22,6 +22,8 @@ const FILTERS: ReadonlyArray<{ value: Filter; label: string; empty: string }> = 
 export interface SessionsListProps {
   /** The operator may rejoin running sessions. */
   canJoin: boolean;
+  /** Who is signed in: a running session someone else runs is joined, one's own rejoined. */
+  operatorId: string;
   /** The operator may read the audit log, so each session links to its trail. */
   canAudit: boolean;
   onRejoin(sessionId: string): Promise<void>;
@@ -32,7 +34,7 @@ export interface SessionsListProps {
  * Sessions by status, newest first, a page at a time (`Load more`). The first page refreshes every
  * few seconds while no more pages are open, so running sessions come and go by themselves.
  */
-export function SessionsList({ canJoin, canAudit, onRejoin, onOpenAudit }: SessionsListProps) {
+export function SessionsList({ canJoin, operatorId, canAudit, onRejoin, onOpenAudit }: SessionsListProps) {
   const [filter, setFilter] = useState<Filter>('active');
   const [sessions, setSessions] = useState<SessionView[] | null>(null);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
@@ -147,6 +149,7 @@ export function SessionsList({ canJoin, canAudit, onRejoin, onOpenAudit }: Sessi
               key={session.id}
               session={session}
               canJoin={canJoin}
+              operatorId={operatorId}
               canAudit={canAudit}
               joining={joining}
               onRejoin={(id) => void rejoin(id)}
