@@ -38,6 +38,11 @@ export const RESULT_CODES = [
   'TIMEOUT',
   // A file is not the version the request was about (HTTP If-Match), or changed while it was read.
   'FILE_CHANGED',
+  // Orders to resident devices (protocol/device-orders.ts).
+  'DEVICE_OFFLINE',
+  'ORDER_EXPIRED',
+  'ORDER_REPLAYED',
+  'ORDER_WRONG_DEVICE',
 ] as const;
 
 export type ResultCode = (typeof RESULT_CODES)[number];

@@ -8,6 +8,11 @@ export interface DeviceCredentials {
   deviceId: string;
   groupId: string;
   privateJwk: JWK;
+  /**
+   * The control plane's public signing keys, received at enrolment: orders are verified with these
+   * only, never with keys that arrive over the hub link. Absent for devices enrolled before orders.
+   */
+  serverKeys?: { keys: JWK[] };
 }
 
 /** Writes the credentials readable by root only (the folder 0700, the file 0600, both owned by root). */

@@ -1,3 +1,7 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import { generateDeviceKey } from '../../agent/device/device-key.ts';
 import type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
@@ -13,6 +17,9 @@ import {
   type Page,
 } from '../support/api.ts';
 import type { TestControlPlane } from '../support/control-plane.ts';
+import { type Spawned, spawnCollecting } from '../support/processes.ts';
+
+const run = promisify(execFile);
 
 /** A device as `GET /api/devices` shows it (the console's type of it). */
 export type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
@@ -101,4 +108,43 @@ export function deviceHello(
     socket.on('close', (close) => resolve({ code: answer ?? 'closed', close }));
     socket.on('error', reject);
   });
+}
+
+/** The PATH systemd gives a service (its compiled-in default); nothing else of the test's environment. */
+const SYSTEMD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** `lifeline-agent <args>` from this source tree, as an administrator runs it. */
+export async function agentCommand(args: string[]): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], {
+      env: { PATH: process.env['PATH'] ?? SYSTEMD_PATH },
+    });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, output: failed.stdout + failed.stderr };
+  }
+}
+
+/** The words of a unit-file command line (systemd's quoting: double quotes, backslash escapes). */
+function unitWords(line: string): string[] {
+  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) =>
+    m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!,
+  );
+}
+
+/** Starts the service exactly as the unit file says: its ExecStart and its Environment, nothing else. */
+export function startAsSystemd(unitFile: string): Spawned {
+  const unit = readFileSync(unitFile, 'utf8');
+  const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1];
+  assert.ok(execStart, 'the unit has an ExecStart');
+  const env: Record<string, string> = { PATH: SYSTEMD_PATH };
+  for (const [, assignment] of unit.matchAll(/^Environment=(.*)$/gm)) {
+    for (const word of unitWords(assignment!)) {
+      const [name, ...value] = word.split('=');
+      env[name!] = value.join('=');
+    }
+  }
+  const [command, ...args] = unitWords(execStart);
+  return spawnCollecting(command!, args, env);
 }
