@@ -90,6 +90,7 @@ export async function runSessionHost(): Promise<number> {
     client: hostInfo(undefined),
     ui,
     allowed,
+    grantAllowed: true,
     screen: NO_SCREEN,
     input: NO_INPUT,
     ...channelHosts(spec.filesRoot, live, (text) => ui.status(text)),

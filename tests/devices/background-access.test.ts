@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
 import { installLayout } from '../../agent/device/layout.ts';
 import { NOTICE_COMMAND_ENV } from '../../agent/device/notice-terminal.ts';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
+import { launchConsoleBrowser, openConsole, signIn } from '../console/real-console.ts';
 import {
   type AuditEvent,
   apiClient,
@@ -65,6 +67,7 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
   let service: Spawned;
   let deviceId: string;
   let groupId: string;
+  let browser: Browser | undefined;
   const api = () => apiClient(cp);
 
   const setPolicy = async (policy: Policy) =>
@@ -127,6 +130,7 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
   });
 
   after(async () => {
+    await browser?.close();
     await service?.kill();
     try {
       execFileSync('tmux', ['-L', NOTICE_SOCKET, 'kill-server'], { stdio: 'ignore' });
@@ -269,5 +273,65 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
     } finally {
       await setPolicy(policyWith({ allowed: true, roles: ['admin'], notifyUser: false }));
     }
+  });
+
+  it('the Devices page opens background access: the session page without a screen, a real shell and files', async () => {
+    browser = await launchConsoleBrowser();
+    const view = await openConsole(browser, cp);
+    const { page } = view;
+    await signIn(page, cp);
+    await page.click('[data-testid=nav-devices]');
+    await page.click('[data-testid=device-row][data-status=online] [data-testid=device-background-access]');
+    await page.waitForSelector('[data-access=background] [data-testid=background-access]', {
+      timeout: 30_000,
+    });
+    assert.equal(await page.isVisible('[data-testid=screen]'), false, 'no screen is shown');
+
+    // The terminal panel is open from the start; its shell is the device's, as the service's user.
+    await page.waitForSelector('[data-testid=terminal-pane][data-status=open]', { timeout: 30_000 });
+    await page.click('[data-testid=terminal-screen]');
+    await page.keyboard.type('echo "user=$(whoami)"\n');
+    const expected = `user=${userInfo().username}`;
+    await page.waitForFunction(
+      (text) =>
+        [...document.querySelectorAll('[data-testid=terminal-screen] .xterm-rows > div')].some(
+          (row) => row.textContent?.trim() === text,
+        ),
+      expected,
+      { timeout: 20_000 },
+    );
+
+    // The files panel: up into a fresh folder, then back down, byte for byte.
+    const folder = mkdtempSync(join(tmpdir(), 'lifeline-bg-console-'));
+    const bytes = randomBytes(200_000);
+    const source = join(mkdtempSync(join(tmpdir(), 'lifeline-bg-source-')), 'report.bin');
+    writeFileSync(source, bytes);
+    await page.click('[data-testid=tool-files]');
+    for (const name of folder.split('/').filter(Boolean)) {
+      await page.click(`[data-testid=file-row][data-name="${name}"] [data-testid=file-open]`);
+    }
+    await page.setInputFiles('[data-testid=upload-input]', source);
+    await page.waitForSelector('[data-testid=transfer][data-status=done]', { timeout: 30_000 });
+    assert.deepEqual(readFileSync(join(folder, 'report.bin')), bytes);
+    const downloading = page.waitForEvent('download');
+    await page.click('[data-testid=file-row][data-name="report.bin"] [data-testid=file-download]');
+    assert.deepEqual(readFileSync((await (await downloading).path())!), bytes);
+    assert.deepEqual(view.problems, []);
+
+    const [session] = (
+      await expectJson<Page<{ id: string; access: string | null; status: string }>>(
+        await api().get('/api/sessions?status=active', admin),
+        200,
+      )
+    ).items.filter((s) => s.access === 'background');
+    assert.ok(session, 'the background session is active');
+    const typed = await waitFor('the typed line audited', async () => {
+      const events = await audit('background_access_shell', session.id);
+      return events.find((e) => e.details?.['via'] === 'terminal');
+    });
+    assert.equal(typed.details?.['command'], 'echo "user=$(whoami)"');
+    await end(session.id);
+    rmSync(folder, { recursive: true, force: true });
+    rmSync(dirname(source), { recursive: true, force: true });
   });
 });
