@@ -6,10 +6,13 @@ import type { LiveSession, OperatorSide } from './live-session.ts';
 /** Longest command line kept in a `background_access_shell` event, in characters. */
 const MAX_LINE_CHARS = 2000;
 /**
- * Most command lines audited one by one from one burst of keystrokes (a paste); the rest of the
- * burst is one event with how many lines it held, so a pasted megabyte costs a handful of writes.
+ * Most command lines of one terminal audited one by one per {@link BURST_MS}; past that (a paste),
+ * each frame's further lines are one event with their number, so a pasted megabyte (16 frames)
+ * costs a few dozen writes, not thousands.
  */
 const MAX_LINES_PER_BURST = 20;
+/** The window {@link MAX_LINES_PER_BURST} counts in, in milliseconds. */
+const BURST_MS = 1000;
 
 type Record = (
   session: LiveSession,
@@ -33,6 +36,9 @@ interface TypedLine {
   escape: boolean;
   /** Keys the shell interprets itself (arrows, Tab) were pressed: the line may differ from `text`. */
   edited: boolean;
+  /** When the current burst began (ms since the epoch), and how many lines it audited. */
+  burstAt: number;
+  burstLines: number;
 }
 
 /**
@@ -103,15 +109,26 @@ export class BackgroundAudit {
 
   /** Keystrokes (or a paste) an operator sends to a terminal. */
   keystrokes(session: LiveSession, side: OperatorSide, channel: number, data: Uint8Array): void {
-    const line = this.typing.get(channel) ?? { text: '', length: 0, escape: false, edited: false };
+    const line = this.typing.get(channel) ?? {
+      text: '',
+      length: 0,
+      escape: false,
+      edited: false,
+      burstAt: 0,
+      burstLines: 0,
+    };
     this.typing.set(channel, line);
     const text = new TextDecoder().decode(data);
-    let audited = 0;
+    const now = Date.now();
+    if (now - line.burstAt >= BURST_MS) {
+      line.burstAt = now;
+      line.burstLines = 0;
+    }
     let skipped = 0;
     const finish = () => {
       if (line.length > 0 || line.edited) {
-        if (audited < MAX_LINES_PER_BURST) {
-          audited++;
+        if (line.burstLines < MAX_LINES_PER_BURST) {
+          line.burstLines++;
           this.shellLine(session, side, channel, line.text, {
             via: 'terminal',
             ...(line.length > line.text.length ? { length: line.length } : {}),

@@ -8,8 +8,16 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { installLayout } from '../../agent/device/layout.ts';
 import { NOTICE_COMMAND_ENV } from '../../agent/device/notice-terminal.ts';
-import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
+import {
+  channelId,
+  DEFAULT_POLICY,
+  encodeShellData,
+  MAX_SHELL_BYTES,
+  type Policy,
+  ShellStream,
+} from '../../protocol/index.ts';
 import { launchConsoleBrowser, openConsole, signIn } from '../console/real-console.ts';
+import { joinOperator } from '../control-plane/relay-client.ts';
 import {
   type AuditEvent,
   apiClient,
@@ -37,6 +45,15 @@ interface SessionView {
   access: string | null;
   deviceId: string | null;
   policy: Policy;
+}
+
+/** A file's text, or undefined while it does not exist. */
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** What tmux shows of every pane on the notice server, or undefined when none is open. */
@@ -241,6 +258,49 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
       'POLICY_FORBIDS',
     );
     assert.match(problem.detail ?? '', /technician/);
+  });
+
+  it('a megabyte pasted into a terminal arrives whole, the shell stays usable, and its audit stays small', async () => {
+    const session = await open();
+    const { operator, welcome } = await joinOperator(cp, session.id, (admin as { cookie: string }).cookie);
+    try {
+      await expectJson(await api().get(`/api/sessions/${session.id}/wait?until=active`, admin), 200);
+      const channel = channelId(welcome.slot!, 1);
+      operator.send({ type: 'shell-open', channel, cols: 120, rows: 40 });
+      await operator.next('shell-opened', 0, 20_000);
+      const type = (text: string) =>
+        operator.sendBytes(
+          encodeShellData({ channel, stream: ShellStream.terminal, data: new TextEncoder().encode(text) }),
+        );
+      const output = () =>
+        Buffer.concat(
+          operator.received
+            .map((r) => r.frame)
+            .filter((f) => f?.kind === 'shell' && f.channel === channel)
+            .map((f) => (f as { data: Uint8Array }).data),
+        ).toString();
+      const folder = mkdtempSync(join(tmpdir(), 'lifeline-bg-paste-'));
+      const pasted = join(folder, 'pasted.txt');
+      await type(`cat > ${pasted}\r`);
+      const megabyte = `${'x'.repeat(63)}\n`.repeat(16_384);
+      // As the console sends a paste: frames of at most MAX_SHELL_BYTES.
+      for (let at = 0; at < megabyte.length; at += MAX_SHELL_BYTES)
+        await type(megabyte.slice(at, at + MAX_SHELL_BYTES));
+      await type('\x04');
+      await waitFor('the pasted megabyte on the device', () => readIfExists(pasted) === megabyte, 90_000);
+      await type('echo "after=$((40+2))"\r');
+      await waitFor('the shell to answer after the paste', () => /after=42\r?\n/.test(output()), 60_000);
+      const events = await audit('background_access_shell', session.id);
+      assert.ok(events.length < 100, `the paste is audited in a few dozen events, not ${events.length}`);
+      assert.ok(
+        events.some((e) => typeof e.details?.['linesNotListed'] === 'number'),
+        'the lines past the burst are counted',
+      );
+      rmSync(folder, { recursive: true, force: true });
+    } finally {
+      operator.ws.close();
+      await end(session.id);
+    }
   });
 
   it('a group whose policy does not allow background access is refused with 403 POLICY_FORBIDS', async () => {
