@@ -12,9 +12,9 @@ import {
   type DeviceCommand,
   runDeviceCommand,
 } from './device/device-commands.ts';
-import { createNodeFileHost } from './files/node-file-host.ts';
 import { createInputInjector } from './input/input-injector.ts';
 import { resolveFfmpeg } from './media/ffmpeg-path.ts';
+import { channelHosts } from './node/channel-hosts.ts';
 import { commandClipboard } from './node/command-clipboard.ts';
 import { resolveFilesRoot } from './node/files-root.ts';
 import { askToTrust, explain, firstContact, meetServer } from './node/first-contact.ts';
@@ -34,11 +34,8 @@ import type { StampConfig } from './packaging/stamp-format.ts';
 import { claimedServer, verifyStamp } from './packaging/stamp-verify.ts';
 import { processExists } from './packaging/work-dir.ts';
 import { currentPlatform, type Platform } from './platform/platform.ts';
-import { loadPty } from './platform/pty-module.ts';
 import { removeNow } from './platform/self-delete.ts';
-import { createCommandHost } from './shell/command-host.ts';
 import { LiveProcesses } from './shell/live-processes.ts';
-import { createPtyShellHost } from './shell/pty-shell-host.ts';
 
 const HELP = `lifeline-agent ${AGENT_VERSION}: share this computer with a help-desk operator.
 
@@ -200,25 +197,6 @@ async function resolveTarget(
     ));
   if (code?.toLowerCase() === 'i') return { server, invite: true };
   return { server, ...(code ? { code } : {}) };
-}
-
-/**
- * Files, commands and (where node-pty loads) interactive shells in the shared folder. Without
- * node-pty the agent still runs commands and moves files, and does not offer shells in its hello.
- */
-function channelHosts(root: string, live: LiveProcesses, status: (text: string) => void) {
-  let shells: ReturnType<typeof createPtyShellHost> | undefined;
-  try {
-    loadPty();
-    shells = createPtyShellHost({ root, live });
-  } catch (error) {
-    status(`Interactive shells are not available: ${(error as Error).message}`);
-  }
-  return {
-    files: createNodeFileHost(root),
-    commands: createCommandHost({ root, live }),
-    ...(shells ? { shells } : {}),
-  };
 }
 
 /** The stamp this run carries: its own file's when packaged, or the one {@link SOURCE_STAMP_ENV} names from source. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { orderResultSchema } from './device-orders.ts';
 import { RESULT_CODES } from './result-codes.ts';
 import { TOKEN_KINDS } from './token-kinds.ts';
 
@@ -6,7 +7,9 @@ import { TOKEN_KINDS } from './token-kinds.ts';
  * The resident agent's link to the control plane's device hub (`/devices/ws`): JSON text messages,
  * one envelope with a literal `type`, evolved by adding only. The device speaks first with a `hello`
  * carrying its identity token; the hub answers `welcome` (with the heartbeat interval) or `error`
- * and closes. Afterwards the device sends a `heartbeat` each interval, which the hub echoes.
+ * and closes. Afterwards the device sends a `heartbeat` each interval, which the hub echoes. The hub
+ * may send an `order` (a token signed for this device, see device-orders.ts); the device answers
+ * `order-result` with the same `id`.
  */
 
 /** The WebSocket path of the device hub. */
@@ -44,12 +47,17 @@ export const deviceMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('heartbeat') }),
   z.object({ type: z.literal('report'), report: deviceReportSchema }),
   z.object({ type: z.literal('error'), code: z.enum(RESULT_CODES), message: z.string().max(500) }),
+  z.object({ type: z.literal('order'), id: z.string().min(1).max(64), token: z.string().min(1).max(16_000) }),
+  z.object({ type: z.literal('order-result'), id: z.string().min(1).max(64), result: orderResultSchema }),
 ]);
 export type DeviceMessage = z.infer<typeof deviceMessageSchema>;
 
+/** The longest text frame of the device link, in characters (an order carries three tokens). */
+export const MAX_DEVICE_MESSAGE_CHARS = 32_768;
+
 /** A text frame of the device link decoded and validated, or undefined when it is malformed. */
 export function decodeDeviceMessage(data: unknown): DeviceMessage | undefined {
-  if (typeof data !== 'string' || data.length > 16_384) return undefined;
+  if (typeof data !== 'string' || data.length > MAX_DEVICE_MESSAGE_CHARS) return undefined;
   try {
     const parsed = deviceMessageSchema.safeParse(JSON.parse(data));
     return parsed.success ? parsed.data : undefined;

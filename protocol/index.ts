@@ -2,6 +2,7 @@ export * from './channels.ts';
 export * from './close-codes.ts';
 export * from './connection-code.ts';
 export * from './device.ts';
+export * from './device-orders.ts';
 export * from './device-text.ts';
 export * from './frames.ts';
 export * from './heartbeat.ts';

@@ -46,6 +46,11 @@ export const RESULT_CODES = [
   'PASSWORD_WRONG',
   // The end user refused a file an operator sent.
   'REFUSED_BY_USER',
+  // Orders to resident devices (protocol/device-orders.ts).
+  'DEVICE_OFFLINE',
+  'ORDER_EXPIRED',
+  'ORDER_REPLAYED',
+  'ORDER_WRONG_DEVICE',
 ] as const;
 
 export type ResultCode = (typeof RESULT_CODES)[number];

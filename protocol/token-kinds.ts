@@ -23,6 +23,12 @@ export const TOKEN_KINDS = {
    * device id); its audience is this prefix followed by `:<device id>` (see `deviceAudience`).
    */
   deviceIdentity: { aud: 'lifeline:device', typ: 'lifeline-device+jwt' },
+  /**
+   * An order from the control plane to one resident device (see protocol/device-orders.ts): `sub`
+   * the device id, `ord` what to do, `pol` the group's policy in force; at most a minute long, used
+   * once. Its audience is this prefix followed by `:<device id>` (see `deviceOrderAudience`).
+   */
+  deviceOrder: { aud: 'lifeline:device-order', typ: 'lifeline-device-order+jwt' },
 } as const;
 
 export type TokenKind = keyof typeof TOKEN_KINDS;

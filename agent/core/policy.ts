@@ -1,9 +1,10 @@
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { type Policy, policySchema, TOKEN_KINDS } from '../../protocol/index.ts';
 import { AgentError } from './errors.ts';
 
 /**
- * Verifies the session's policy token against the control plane's published keys and returns the
+ * Verifies the session's policy token against the control plane's published keys (or `keys`, e.g.
+ * those a resident device stored at enrolment) and returns the
  * policy the agent must enforce. Ed25519 only; the token must name this session. The relay never
  * sees or changes it, so a modified console or relay cannot widen what the device allows.
  */
@@ -11,9 +12,7 @@ export async function verifyPolicyToken(
   serverUrl: string,
   sessionId: string,
   token: string,
-  keys: ReturnType<typeof createRemoteJWKSet> = createRemoteJWKSet(
-    new URL('/.well-known/jwks.json', serverUrl),
-  ),
+  keys: JWTVerifyGetKey = createRemoteJWKSet(new URL('/.well-known/jwks.json', serverUrl)),
 ): Promise<Policy> {
   let payload: Record<string, unknown>;
   try {

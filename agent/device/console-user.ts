@@ -8,6 +8,16 @@ const CONSOLE_LINE = /^(:\d+|tty\d+|console|seat\d+)$/;
  * undefined when nobody is, or where `who` does not exist.
  */
 export function consoleUser(): string | undefined {
+  return consoleSeat()?.user;
+}
+
+/** The X display of the graphical seat (`:0`), when the console user is logged in at one. */
+export function consoleDisplay(): string | undefined {
+  const terminal = consoleSeat()?.terminal;
+  return terminal?.startsWith(':') ? terminal : undefined;
+}
+
+function consoleSeat(): { user: string; terminal: string } | undefined {
   let output: string;
   try {
     output = execFileSync('who', [], {
@@ -20,7 +30,7 @@ export function consoleUser(): string | undefined {
   }
   for (const line of output.split('\n')) {
     const [user, terminal] = line.trim().split(/\s+/);
-    if (user && terminal && CONSOLE_LINE.test(terminal)) return user;
+    if (user && terminal && CONSOLE_LINE.test(terminal)) return { user, terminal };
   }
   return undefined;
 }

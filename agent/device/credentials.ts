@@ -10,6 +10,11 @@ export interface DeviceCredentials {
   privateJwk: JWK;
   /** The HTTP proxy the device reaches the server through (it may hold the proxy's password). */
   proxy?: string;
+  /**
+   * The control plane's public signing keys, received at enrolment: orders are verified with these
+   * only, never with keys that arrive over the hub link. Absent for devices enrolled before orders.
+   */
+  serverKeys?: { keys: JWK[] };
 }
 
 /** Writes the credentials readable by root only (the folder 0700, the file 0600, both owned by root). */

@@ -1,21 +1,26 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectionFailure, installOutbound, type Outbound } from '../node/outbound.ts';
 import { describeProxy, ProxyConfigError, proxyFor, proxySettings } from '../node/proxy-settings.ts';
 import { ServerTrust } from '../node/server-identity.ts';
 import { installWebSocket } from '../node/websocket.ts';
 import { isPackaged } from '../packaging/sea-assets.ts';
+import { agentCommandLine } from './agent-command.ts';
 import { type DeviceCredentials, readCredentials, writeCredentials } from './credentials.ts';
 import { generateDeviceKey, signDeviceToken } from './device-key.ts';
 import { deviceReport } from './device-report.ts';
 import { type InstallLayout, installLayout, ROOT_ENV, UNIT_NAME } from './layout.ts';
+import { noticeTerminal } from './notice-terminal.ts';
+import { obeyOrder } from './obey-order.ts';
+import { OrderVerifier } from './order-verifier.ts';
 import { ResidentLink } from './resident-link.ts';
+import { runSessionHost } from './session-host.ts';
+import { SessionHosts } from './session-host-launcher.ts';
 import { EXIT_IDENTITY_REFUSED, systemdUnit } from './systemd-unit.ts';
 
-export const DEVICE_COMMANDS = ['install', 'uninstall', 'service'] as const;
+export const DEVICE_COMMANDS = ['install', 'uninstall', 'service', 'session-host'] as const;
 export type DeviceCommand = (typeof DEVICE_COMMANDS)[number];
 
 export const DEVICE_HELP = `Resident agent (administrators, as root):
@@ -28,6 +33,9 @@ export const DEVICE_HELP = `Resident agent (administrators, as root):
                      the control plane the device is gone.
   lifeline-agent service
                      What the service runs (not for interactive use).
+  lifeline-agent session-host
+                     What the service starts to join a session it was ordered to (not for
+                     interactive use).
   --root DIR         Install under DIR instead of / (tests; or set ${ROOT_ENV}).
 `;
 
@@ -51,16 +59,12 @@ function systemctl(...args: string[]): void {
  */
 function installExecutable(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  const self = agentCommandLine();
   if (isPackaged()) {
-    copyFileSync(process.execPath, path);
+    copyFileSync(self.command, path);
   } else {
-    const main = fileURLToPath(new URL('../main.ts', import.meta.url));
-    const tsx = import.meta.resolve('tsx');
     const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
-    writeFileSync(
-      path,
-      `#!/bin/sh\nexec ${quote(process.execPath)} --import ${quote(tsx)} ${quote(main)} "$@"\n`,
-    );
+    writeFileSync(path, `#!/bin/sh\nexec ${[self.command, ...self.args].map(quote).join(' ')} "$@"\n`);
   }
   chmodSync(path, 0o755);
 }
@@ -107,7 +111,10 @@ async function install(
   });
   if (response.status !== 201)
     throw new Error(`The control plane refused the enrolment: ${await problemText(response)}`);
-  const { deviceId, groupId } = (await response.json()) as { deviceId: string; groupId: string };
+  const { deviceId, groupId, serverKeys } = (await response.json()) as Pick<
+    DeviceCredentials,
+    'deviceId' | 'groupId' | 'serverKeys'
+  >;
   // The service runs without this shell's environment: the proxy found now goes with the credentials.
   const credentials: DeviceCredentials = {
     server,
@@ -115,6 +122,7 @@ async function install(
     groupId,
     privateJwk: pair.privateJwk,
     ...(proxy ? { proxy: proxy.href } : {}),
+    ...(serverKeys ? { serverKeys } : {}),
   };
   installExecutable(layout.executable);
   writeCredentials(layout.credentials, credentials);
@@ -162,13 +170,24 @@ async function uninstall(layout: InstallLayout) {
 
 async function service(layout: InstallLayout): Promise<number> {
   const credentials = readCredentials(layout.credentials);
+  const verifier = new OrderVerifier(credentials.deviceId, credentials.serverKeys);
+  const hosts = new SessionHosts();
   const link = new ResidentLink({
     server: credentials.server,
     token: () => signDeviceToken(credentials.deviceId, credentials.privateJwk),
     report: deviceReport,
     log,
+    onOrder: async (token) => {
+      const verified = await verifier.verify(token);
+      if (!verified.ok) return verified;
+      return obeyOrder(verified.order, verified.policy, { credentials, hosts, noticeTerminal, log });
+    },
   });
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => link.stop());
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const)
+    process.on(signal, () => {
+      hosts.stopAll();
+      link.stop();
+    });
   const proxy = await useProxy(credentials.proxy, credentials.server);
   log(
     {
@@ -211,7 +230,7 @@ export async function runDeviceCommand(command: DeviceCommand, args: string[]): 
     return 0;
   }
   const root = resolve(values.root ?? process.env[ROOT_ENV] ?? '/');
-  if (root === '/' && process.getuid?.() !== 0 && command !== 'service') {
+  if (root === '/' && process.getuid?.() !== 0 && (command === 'install' || command === 'uninstall')) {
     process.stderr.write(`lifeline-agent ${command} must run as root (sudo).\n`);
     return 2;
   }
@@ -221,6 +240,7 @@ export async function runDeviceCommand(command: DeviceCommand, args: string[]): 
       const server = values.server ?? process.env['LIFELINE_SERVER'];
       await install(layout, values.key, server, await useProxy(values.proxy, server));
     } else if (command === 'uninstall') await uninstall(layout);
+    else if (command === 'session-host') return await runSessionHost();
     else return await service(layout);
     return 0;
   } catch (error) {

@@ -4,6 +4,7 @@ import {
   type DeviceReport,
   decodeDeviceMessage,
   Heartbeat,
+  type OrderResult,
   PROTOCOL_VERSION,
 } from '../../protocol/index.ts';
 import { Backoff } from '../core/backoff.ts';
@@ -18,6 +19,8 @@ export interface ResidentLinkOptions {
   token: () => Promise<string>;
   report: () => DeviceReport;
   log: (fields: Record<string, unknown>, message: string) => void;
+  /** Verifies and carries out an order the hub forwarded; never throws. */
+  onOrder?: (token: string) => Promise<OrderResult>;
   openSocket?: (url: string) => WebSocket;
 }
 
@@ -118,6 +121,30 @@ export class ResidentLink {
               resolve({ kind: 'closed' });
             },
           );
+        } else if (message.type === 'order') {
+          const { id, token } = message;
+          const obey =
+            this.options.onOrder?.(token) ??
+            Promise.resolve<OrderResult>({
+              ok: false,
+              code: 'NOT_SUPPORTED',
+              message: 'This agent takes no orders.',
+            });
+          void obey
+            .catch(
+              (error: unknown): OrderResult => ({
+                ok: false,
+                code: 'INTERNAL',
+                message: `The order failed: ${(error as Error).message}`.slice(0, 500),
+              }),
+            )
+            .then((result) => {
+              this.options.log(
+                { event: 'order', orderId: id, result: result.ok ? 'ok' : result.code },
+                result.ok ? 'order carried out' : `order refused: ${result.message}`,
+              );
+              send({ type: 'order-result', id, result });
+            });
         } else if (message.type === 'error') {
           if (message.code === 'TOKEN_INVALID') refusal = message.message;
           this.options.log({ event: 'refused', code: message.code }, message.message);

@@ -3,6 +3,7 @@ import {
   type DeviceMessage,
   decodeDeviceMessage,
   MIN_PROTOCOL_VERSION,
+  type OrderResult,
   type ResultCode,
 } from '../../protocol/index.ts';
 import type { Logger } from '../logger.ts';
@@ -39,6 +40,13 @@ interface Held {
   lastHeard: Date;
 }
 
+/** An order sent to a device and not answered yet. */
+interface PendingOrder {
+  deviceId: string;
+  peer: DevicePeer;
+  settle: (result: OrderResult) => void;
+}
+
 /**
  * The resident agents' sockets on this node: a device says hello with its identity token, is
  * marked online, heartbeats, and goes offline when its socket closes (or is cut by the route's
@@ -46,6 +54,8 @@ interface Held {
  */
 export class DeviceHub {
   private readonly held = new Map<string, Held>();
+  /** Orders awaiting their `order-result`, by order id. */
+  private readonly pending = new Map<string, PendingOrder>();
 
   constructor(private readonly options: DeviceHubOptions) {}
 
@@ -59,7 +69,48 @@ export class DeviceHub {
     const held = this.held.get(deviceId);
     if (!held) return;
     this.held.delete(deviceId);
+    this.settlePending(held.peer);
     held.peer.close(CloseCode.policy, 'device removed');
+  }
+
+  /**
+   * Sends a signed order (see send-order.ts) to a device held here and resolves with its answer;
+   * `DEVICE_OFFLINE` when the device is not connected here or goes away before answering,
+   * `TIMEOUT` when it does not answer within `timeoutMs`. Never rejects.
+   */
+  order(deviceId: string, order: { id: string; token: string }, timeoutMs: number): Promise<OrderResult> {
+    const held = this.held.get(deviceId);
+    if (!held)
+      return Promise.resolve({ ok: false, code: 'DEVICE_OFFLINE', message: 'The device is offline.' });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(order.id);
+        resolve({ ok: false, code: 'TIMEOUT', message: 'The device did not answer the order in time.' });
+      }, timeoutMs);
+      this.pending.set(order.id, {
+        deviceId,
+        peer: held.peer,
+        settle: (result) => {
+          clearTimeout(timer);
+          this.pending.delete(order.id);
+          resolve(result);
+        },
+      });
+      held.peer.send(
+        JSON.stringify({ type: 'order', id: order.id, token: order.token } satisfies DeviceMessage),
+      );
+    });
+  }
+
+  /** Every order still waiting on `peer` fails: its socket is gone. */
+  private settlePending(peer: DevicePeer): void {
+    for (const pending of [...this.pending.values()])
+      if (pending.peer === peer)
+        pending.settle({
+          ok: false,
+          code: 'DEVICE_OFFLINE',
+          message: 'The device went offline before answering the order.',
+        });
   }
 
   accept(peer: DevicePeer): DeviceConnection {
@@ -123,6 +174,11 @@ export class DeviceHub {
       if (held?.peer === peer) held.lastHeard = new Date();
       if (message.type === 'heartbeat') send({ type: 'heartbeat' });
       else if (message.type === 'report') await store.report(deviceId, message.report);
+      else if (message.type === 'order-result') {
+        // Only the socket an order went to may answer it.
+        const pending = this.pending.get(message.id);
+        if (pending?.peer === peer) pending.settle(message.result);
+      }
     };
 
     return {
@@ -135,6 +191,7 @@ export class DeviceHub {
       onClose: () => {
         closed = true;
         clearTimeout(helloTimer);
+        this.settlePending(peer);
         if (!deviceId) return;
         const held = this.held.get(deviceId);
         if (held?.peer !== peer) return;
@@ -151,6 +208,7 @@ export class DeviceHub {
   shutdown(): void {
     for (const [id, held] of this.held) {
       this.held.delete(id);
+      this.settlePending(held.peer);
       held.peer.close(CloseCode.serviceRestart, 'server restarting');
     }
   }

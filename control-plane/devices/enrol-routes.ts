@@ -35,7 +35,14 @@ const routes = {
     },
     responses: {
       201: json(
-        z.object({ deviceId: z.string(), groupId: z.string() }),
+        z.object({
+          deviceId: z.string(),
+          groupId: z.string(),
+          serverKeys: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).meta({
+            description:
+              "The control plane's public signing keys (JWKS): the device keeps them and accepts orders signed with them only",
+          }),
+        }),
         'The device: from now on it signs its identity tokens with its private key',
       ),
       ...problems(400, 403, 429),
@@ -92,7 +99,7 @@ export function enrolRoutes(services: Services) {
       address,
       details: { deviceId: device.id, groupId: group.id, hostname: device.hostname, os: device.os },
     });
-    return c.json({ deviceId: device.id, groupId: group.id }, 201);
+    return c.json({ deviceId: device.id, groupId: group.id, serverKeys: services.keys.jwks }, 201);
   });
 
   app.openapi(routes.uninstall, async (c) => {

@@ -34,6 +34,8 @@ export interface ClaimsInput {
   relay?: { url: string; token: string };
   /** Agent stamps for a prepared session: the session's signed policy. */
   policyToken?: string;
+  /** Device orders: what the device is to do (protocol/device-orders.ts). */
+  ord?: unknown;
 }
 
 export type TokenErrorKind = 'expired' | 'invalid';
@@ -55,7 +57,8 @@ export function isTokenError(error: unknown): error is TokenError {
 }
 
 export interface TokenService {
-  sign(kind: TokenKind, claims: ClaimsInput, ttlMs: number): Promise<string>;
+  /** `audience` replaces the kind's own where one token is for one party only (device orders). */
+  sign(kind: TokenKind, claims: ClaimsInput, ttlMs: number, audience?: string): Promise<string>;
   verify(kind: TokenKind, token: string): Promise<TokenClaims>;
 }
 
@@ -76,8 +79,9 @@ export function createTokenService(keys: KeyRing, issuer: string): TokenService 
   };
 
   return {
-    async sign(kind, claims, ttlMs) {
-      const { aud, typ } = TOKEN_KINDS[kind];
+    async sign(kind, claims, ttlMs, audience) {
+      const { typ } = TOKEN_KINDS[kind];
+      const aud = audience ?? TOKEN_KINDS[kind].aud;
       const now = Math.floor(Date.now() / 1000);
       const { sub, jti, ...extra } = claims;
       return new SignJWT(extra)

@@ -19,6 +19,8 @@ import {
 import type { TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, spawnCollecting } from '../support/processes.ts';
 
+const run = promisify(execFile);
+
 /** A device as `GET /api/devices` shows it (the console's type of it). */
 export type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
 
@@ -114,13 +116,9 @@ const SYSTEMD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 /** `lifeline-agent <args>` from this source tree, as an administrator runs it. */
 export async function agentCommand(args: string[]): Promise<{ code: number; output: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'agent/main.ts', ...args],
-      {
-        env: { PATH: process.env['PATH'] ?? SYSTEMD_PATH },
-      },
-    );
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], {
+      env: { PATH: process.env['PATH'] ?? SYSTEMD_PATH },
+    });
     return { code: 0, output: stdout + stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -135,8 +133,11 @@ function unitWords(line: string): string[] {
   );
 }
 
-/** Starts the service exactly as the unit file says: its ExecStart and its Environment, nothing else. */
-export function startAsSystemd(unitFile: string): Spawned {
+/**
+ * Starts the service exactly as the unit file says: its ExecStart and its Environment, plus the
+ * variables an administrator's drop-in would add (`dropIn`), nothing else.
+ */
+export function startAsSystemd(unitFile: string, dropIn: Record<string, string> = {}): Spawned {
   const unit = readFileSync(unitFile, 'utf8');
   const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1];
   assert.ok(execStart, 'the unit has an ExecStart');
@@ -148,5 +149,5 @@ export function startAsSystemd(unitFile: string): Spawned {
     }
   }
   const [command, ...args] = unitWords(execStart);
-  return spawnCollecting(command!, args, env);
+  return spawnCollecting(command!, args, { ...env, ...dropIn });
 }

@@ -36,6 +36,7 @@ export const ROUTES = {
 
   listDevices: { method: 'GET', path: '/api/devices' },
   forgetDevice: { method: 'DELETE', path: '/api/devices/{id}' },
+  backgroundAccess: { method: 'POST', path: '/api/devices/{id}/background-access' },
 
   listOperators: { method: 'GET', path: '/api/operators' },
   createOperator: { method: 'POST', path: '/api/operators' },

@@ -25,6 +25,8 @@ export interface SessionToolbarProps {
   /** The tool panel showing beside the screen, if any. */
   panel: ToolPanel | null;
   onPanel(panel: ToolPanel | null): void;
+  /** Background access: no screen, so no scaling and no control. */
+  screenless?: boolean;
 }
 
 /** Who is on the other end, the status line and the session's actions. */
@@ -36,6 +38,7 @@ export function SessionToolbar({
   onLeave,
   panel,
   onPanel,
+  screenless = false,
 }: SessionToolbarProps) {
   const live = state.phase === 'live';
   const meta = [
@@ -80,31 +83,33 @@ export function SessionToolbar({
 
       <div class="session-bar__actions">
         <ToolButtons state={state} chat={controller.tools.chat} panel={panel} onPanel={onPanel} />
-        <MonitorSwitch controller={controller} state={state} />
-        <fieldset class="segmented" aria-label="Scaling">
-          <button
-            type="button"
-            class={`segmented__item${scale === 'fit' ? ' segmented__item--active' : ''}`}
-            aria-pressed={scale === 'fit'}
-            data-testid="scale-fit"
-            title="Scale the screen to the window"
-            onClick={() => onScale('fit')}
-          >
-            Fit
-          </button>
-          <button
-            type="button"
-            class={`segmented__item${scale === 'actual' ? ' segmented__item--active' : ''}`}
-            aria-pressed={scale === 'actual'}
-            data-testid="scale-actual"
-            title="One screen pixel per pixel; scroll to see the rest"
-            onClick={() => onScale('actual')}
-          >
-            1:1
-          </button>
-        </fieldset>
+        {!screenless && <MonitorSwitch controller={controller} state={state} />}
+        {!screenless && (
+          <fieldset class="segmented" aria-label="Scaling">
+            <button
+              type="button"
+              class={`segmented__item${scale === 'fit' ? ' segmented__item--active' : ''}`}
+              aria-pressed={scale === 'fit'}
+              data-testid="scale-fit"
+              title="Scale the screen to the window"
+              onClick={() => onScale('fit')}
+            >
+              Fit
+            </button>
+            <button
+              type="button"
+              class={`segmented__item${scale === 'actual' ? ' segmented__item--active' : ''}`}
+              aria-pressed={scale === 'actual'}
+              data-testid="scale-actual"
+              title="One screen pixel per pixel; scroll to see the rest"
+              onClick={() => onScale('actual')}
+            >
+              1:1
+            </button>
+          </fieldset>
+        )}
         {/* Asking the user to allow control is the holder's to do; a viewer asks the holder instead. */}
-        {live && !state.inControl && !state.permissions.control && holdsControl(state) && (
+        {!screenless && live && !state.inControl && !state.permissions.control && holdsControl(state) && (
           <AskAccess
             ask={{
               capability: 'control',
@@ -114,7 +119,7 @@ export function SessionToolbar({
             label="Ask for control"
           />
         )}
-        {state.inControl ? (
+        {screenless ? null : state.inControl ? (
           <button
             key="release"
             type="button"

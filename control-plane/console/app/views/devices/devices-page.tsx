@@ -1,9 +1,15 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorText } from '../../api/client.ts';
-import { type DeviceFilter, forgetDevice, listDevices } from '../../api/devices.ts';
+import {
+  type DeviceFilter,
+  forgetDevice,
+  listDevices,
+  mayUseBackgroundAccess,
+  openBackgroundAccess,
+} from '../../api/devices.ts';
 import { listGroups } from '../../api/groups.ts';
 import { can } from '../../api/scopes.ts';
-import type { Device, DeviceGroup, Identity } from '../../api/types.ts';
+import type { Device, DeviceGroup, Identity, SessionGrant } from '../../api/types.ts';
 import { FilterBar } from '../common/filter-bar.tsx';
 import { LoadMore } from '../common/load-more.tsx';
 import { PageHeader } from '../common/page-header.tsx';
@@ -17,13 +23,15 @@ const PAGE_SIZE = 50;
 
 export interface DevicesPageProps {
   identity: Identity;
+  /** A background-access session was opened and joined: show it. */
+  onJoined(grant: SessionGrant): void;
 }
 
 /**
  * Every enrolled device, a page at a time (`Load more`), searched by name and filtered by group and
  * status; read again every few seconds so a device that went offline shows as such.
  */
-export function DevicesPage({ identity }: DevicesPageProps) {
+export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
   const [draft, setDraft] = useState<DeviceFilter>({});
   const [filter, setFilter] = useState<DeviceFilter>({});
   const [devices, setDevices] = useState<Device[] | null>(null);
@@ -34,6 +42,8 @@ export function DevicesPage({ identity }: DevicesPageProps) {
   const generation = useRef(0);
   const shown = useRef(0);
   const canForget = can(identity.scopes, 'devices:write');
+  const canOpen = can(identity.scopes, 'sessions:write');
+  const [opening, setOpening] = useState<string | null>(null);
 
   useEffect(() => {
     void listGroups()
@@ -92,6 +102,16 @@ export function DevicesPage({ identity }: DevicesPageProps) {
       await load(null);
     } catch (caught) {
       setError(errorText(caught, 'The device could not be forgotten.'));
+    }
+  };
+  const background = async (device: Device) => {
+    setOpening(device.id);
+    try {
+      onJoined(await openBackgroundAccess(device.id));
+    } catch (caught) {
+      setError(errorText(caught, 'Background access could not be opened.'));
+    } finally {
+      setOpening(null);
     }
   };
   const filtered = Boolean(filter.search || filter.group || filter.status);
@@ -170,6 +190,14 @@ export function DevicesPage({ identity }: DevicesPageProps) {
               : 'No devices enrolled yet. Enrol one with lifeline-agent install --key (see the README, "Devices").'
           }
           onForget={canForget ? (device) => void forget(device) : undefined}
+          onBackgroundAccess={canOpen ? (device) => void background(device) : undefined}
+          mayBackground={(device) =>
+            mayUseBackgroundAccess(
+              identity,
+              groups.find((group) => group.id === device.groupId),
+            )
+          }
+          opening={opening}
         />
       )}
       {nextCursor && devices && (

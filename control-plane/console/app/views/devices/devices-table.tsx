@@ -9,10 +9,23 @@ export interface DevicesTableProps {
   empty: string;
   /** Shown only to operators who may forget devices. */
   onForget?: ((device: Device) => void) | undefined;
+  /** Offered on online devices whose group's policy allows it for the operator (`mayBackground`). */
+  onBackgroundAccess?: ((device: Device) => void) | undefined;
+  mayBackground?: ((device: Device) => boolean) | undefined;
+  /** The device whose background access is being opened, if any. */
+  opening?: string | null | undefined;
 }
 
 /** Enrolled devices: what each reports (marked as such), its group, whether it is online, last seen. */
-export function DevicesTable({ devices, groups, empty, onForget }: DevicesTableProps) {
+export function DevicesTable({
+  devices,
+  groups,
+  empty,
+  onForget,
+  onBackgroundAccess,
+  mayBackground,
+  opening,
+}: DevicesTableProps) {
   if (devices.length === 0) {
     return (
       <section class="card">
@@ -23,6 +36,9 @@ export function DevicesTable({ devices, groups, empty, onForget }: DevicesTableP
     );
   }
   const groupName = (id: string) => groups.find((group) => group.id === id)?.name ?? id.slice(0, 8);
+  const background = (device: Device) =>
+    Boolean(onBackgroundAccess && device.status === 'online' && mayBackground?.(device));
+  const actions = Boolean(onForget || devices.some(background));
   return (
     <section class="card table-card">
       <p class="table-card__banner cell-sub">
@@ -38,7 +54,7 @@ export function DevicesTable({ devices, groups, empty, onForget }: DevicesTableP
             <th>Status</th>
             <th>Last seen</th>
             <th>Agent</th>
-            {onForget && <th class="table__actions-head">Actions</th>}
+            {actions && <th class="table__actions-head">Actions</th>}
           </tr>
         </thead>
         <tbody>
@@ -74,15 +90,29 @@ export function DevicesTable({ devices, groups, empty, onForget }: DevicesTableP
                   '—'
                 )}
               </td>
-              {onForget && (
+              {actions && (
                 <td class="table__actions">
-                  <ConfirmButton
-                    confirmLabel="Forget for good?"
-                    onConfirm={() => onForget(device)}
-                    testId="device-forget"
-                  >
-                    Forget
-                  </ConfirmButton>
+                  {background(device) && (
+                    <button
+                      type="button"
+                      class="btn btn--secondary btn--small"
+                      data-testid="device-background-access"
+                      title="A shell and the files of this device, without its screen"
+                      disabled={Boolean(opening)}
+                      onClick={() => onBackgroundAccess?.(device)}
+                    >
+                      {opening === device.id ? 'Opening…' : 'Background access'}
+                    </button>
+                  )}
+                  {onForget && (
+                    <ConfirmButton
+                      confirmLabel="Forget for good?"
+                      onConfirm={() => onForget(device)}
+                      testId="device-forget"
+                    >
+                      Forget
+                    </ConfirmButton>
+                  )}
                 </td>
               )}
             </tr>

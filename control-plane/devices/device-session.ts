@@ -1,0 +1,66 @@
+import type { OrderOperator, OrderResult, Policy, SessionAccess } from '../../protocol/index.ts';
+import type { Services } from '../services.ts';
+import { agentGrant } from '../sessions/agent-grant.ts';
+import type { SessionRow } from '../sessions/session-store.ts';
+import type { DeviceRow } from './device-store.ts';
+import { sendOrder } from './send-order.ts';
+
+/**
+ * The policy of a session opened on a device with `access`: the group's, narrowed to what that
+ * access is. Background access shares no screen, takes no input and has no chat; shells and files
+ * as far as the group allows them, granted without asking (the group's background-access switch
+ * was the consent). The session host and the relay both enforce it.
+ */
+export function devicePolicy(policy: Policy, access: SessionAccess): Policy {
+  if (access === 'background')
+    return {
+      ...policy,
+      modes: {
+        view: false,
+        control: false,
+        chat: false,
+        clipboard: false,
+        shell: policy.modes.shell,
+        files: policy.modes.files,
+      },
+      consentRequired: false,
+    };
+  return policy;
+}
+
+/**
+ * Opens a session on a resident device: an operator-first session of the device's group (the
+ * operator joins it like any other) whose device side is a session host the device starts when
+ * ordered to (see send-order.ts). Resolves with the session and the device's answer; a session
+ * the device did not take is ended at once.
+ */
+export async function openDeviceSession(
+  services: Services,
+  device: DeviceRow,
+  operator: OrderOperator,
+  access: SessionAccess,
+): Promise<{ session: SessionRow; result: OrderResult }> {
+  const group = await services.groups.get(device.deviceGroupId);
+  if (!group) throw new Error(`device ${device.id} has no group`);
+  const { session } = await services.store.createWithCode({
+    agentInfo: null,
+    node: null,
+    organisationId: device.organisationId,
+    deviceGroupId: group.id,
+    policy: devicePolicy(group.policy, access),
+    initiator: 'operator',
+    createdById: operator.id,
+    device: { id: device.id, access },
+  });
+  const grant = await agentGrant(services, session);
+  const result = await sendOrder(services, device.id, {
+    kind: 'join-session',
+    access,
+    sessionId: session.id,
+    relay: grant.relay,
+    policyToken: grant.policyToken,
+    operator,
+  });
+  if (!result.ok) await services.store.markEnded(session.id, 'error');
+  return { session, result };
+}

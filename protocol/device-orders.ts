@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { type Policy, policySchema, ROLES } from './policy.ts';
+import { RESULT_CODES } from './result-codes.ts';
+import { TOKEN_KINDS } from './token-kinds.ts';
+
+/**
+ * Orders from the control plane to a resident device. The hub forwards an `order` message whose
+ * token the control plane signed for that one device (audience {@link deviceOrderAudience}); the
+ * device verifies it with the control-plane keys it stored at enrolment (never keys from the hub
+ * link), obeys it at most once, checks it against the group policy inside, and answers
+ * `order-result`. A compromised hub or relay can drop or delay orders, never forge or widen one.
+ *
+ * Order kinds are an open union on `kind`: add a schema to {@link ORDER_SCHEMAS} and its policy
+ * check to {@link ORDER_POLICY_CHECKS}, and the device's handler for it.
+ */
+
+/** The longest an order token lives, in seconds; the device refuses a longer one. */
+export const ORDER_MAX_SECONDS = 60;
+
+/** The audience of an order token: the device's own, so an order for one device is refused by every other. */
+export function deviceOrderAudience(deviceId: string): string {
+  return `${TOKEN_KINDS.deviceOrder.aud}:${deviceId}`;
+}
+
+/** Who asked for the order, so the device can check the role against the policy and tell its user. */
+export const orderOperatorSchema = z.object({
+  id: z.string().max(64),
+  name: z.string().max(200),
+  role: z.enum(ROLES),
+});
+export type OrderOperator = z.infer<typeof orderOperatorSchema>;
+
+/** What a session host may do in a session it joins by order. */
+export const SESSION_ACCESS = ['background'] as const;
+export type SessionAccess = (typeof SESSION_ACCESS)[number];
+
+/**
+ * Join a session as its device side: the resident service starts a session host (the agent in its
+ * `session-host` mode) that attaches to `sessionId` on the relay with `relay.token`, and verifies
+ * and enforces the session's `policyToken`. `access: 'background'` grants shell and files, no
+ * screen, without asking (README, "Background access").
+ */
+export const joinSessionOrderSchema = z.object({
+  kind: z.literal('join-session'),
+  access: z.enum(SESSION_ACCESS),
+  sessionId: z.string().max(64),
+  relay: z.object({ url: z.string().max(2048), token: z.string().max(4096) }),
+  policyToken: z.string().max(8192),
+  operator: orderOperatorSchema,
+});
+export type JoinSessionOrder = z.infer<typeof joinSessionOrderSchema>;
+
+/** Every order kind; add new kinds here. */
+const ORDER_SCHEMAS = [joinSessionOrderSchema] as const;
+
+export const deviceOrderSchema = z.discriminatedUnion('kind', ORDER_SCHEMAS);
+export type DeviceOrder = z.infer<typeof deviceOrderSchema>;
+export type DeviceOrderKind = DeviceOrder['kind'];
+
+/** The claims of an order token beyond the registered ones. */
+export const orderClaimsSchema = z.object({ ord: deviceOrderSchema, pol: policySchema });
+
+/**
+ * Why the policy refuses an order, or undefined when it allows it: one check per kind, run by the
+ * control plane before signing (to answer the operator at once) and by the device before obeying.
+ */
+export const ORDER_POLICY_CHECKS: {
+  [K in DeviceOrderKind]: (order: Extract<DeviceOrder, { kind: K }>, policy: Policy) => string | undefined;
+} = {
+  'join-session': (order, policy) => {
+    if (order.access === 'background') {
+      if (!policy.backgroundAccess.allowed) return "The group's policy does not allow background access.";
+      if (!policy.backgroundAccess.roles.includes(order.operator.role))
+        return `The group's policy does not allow background access for the ${order.operator.role} role.`;
+      if (!policy.modes.shell && !policy.modes.files)
+        return "The group's policy allows neither shells nor files.";
+    }
+    return undefined;
+  },
+};
+
+/** Why `policy` refuses `order`, or undefined when it allows it. */
+export function orderRefusal(order: DeviceOrder, policy: Policy): string | undefined {
+  const check = ORDER_POLICY_CHECKS[order.kind] as (order: DeviceOrder, policy: Policy) => string | undefined;
+  return check(order, policy);
+}
+
+/** A device's answer to an order: done (with what the kind reports), or a result code and why. */
+export const orderResultSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), detail: z.record(z.string(), z.unknown()).optional() }),
+  z.object({ ok: z.literal(false), code: z.enum(RESULT_CODES), message: z.string().max(500) }),
+]);
+export type OrderResult = z.infer<typeof orderResultSchema>;
