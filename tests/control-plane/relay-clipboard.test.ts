@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULT_POLICY, type Permissions } from '../../protocol/index.ts';
+import { DEFAULT_POLICY, NO_PERMISSIONS, type Permissions } from '../../protocol/index.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { auditOf, consentedSession, eventually, joinOperator, type RelayClient } from './relay-client.ts';
 
-const VIEW_ONLY: Permissions = {
-  view: true,
-  control: false,
-  chat: false,
-  files: false,
-  shell: false,
-  clipboard: false,
-};
+const VIEW_ONLY: Permissions = { ...NO_PERMISSIONS, view: true };
 const WITH_CLIPBOARD: Permissions = { ...VIEW_ONLY, clipboard: true };
 
 describe('relay: clipboard text, monitor choice and round trips', () => {
