@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { ALL_PERMISSIONS, type ControlMessage, type Permissions, ShellStream } from '../../protocol/index.ts';
+import {
+  ALL_PERMISSIONS,
+  type ControlMessage,
+  NO_PERMISSIONS,
+  type Permissions,
+  ShellStream,
+} from '../../protocol/index.ts';
 import { isAlive, waitFor } from '../support/processes.ts';
 import { startAgent, type TestAgent, WAIT_MS } from './channel-relay.ts';
 
-const VIEW_ONLY: Permissions = {
-  view: true,
-  control: false,
-  chat: false,
-  files: false,
-  shell: false,
-  clipboard: false,
-};
+const VIEW_ONLY: Permissions = { ...NO_PERMISSIONS, view: true };
 
 /** One request of every kind that needs a capability, on channels 1..6 of slot 1. */
 function everyRequest(agent: TestAgent): ControlMessage[] {

@@ -3,20 +3,14 @@ import { afterEach, describe, it } from 'node:test';
 import {
   ALL_PERMISSIONS,
   DEFAULT_POLICY,
+  NO_PERMISSIONS,
   type OperatorInfo,
   type Permissions,
 } from '../../protocol/index.ts';
 import { waitFor } from '../support/processes.ts';
 import { RecordingUser, startAgent, type TestAgent } from './channel-relay.ts';
 
-const NOTHING: Permissions = {
-  view: false,
-  control: false,
-  chat: false,
-  files: false,
-  shell: false,
-  clipboard: false,
-};
+const NOTHING: Permissions = { ...NO_PERMISSIONS };
 const VIEW_CHAT: Permissions = { ...NOTHING, view: true, chat: true };
 const BEA = { id: 'op-1', name: 'Bea' };
 

@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Permissions } from '../../protocol/index.ts';
+import { NO_PERMISSIONS, type Permissions } from '../../protocol/index.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
 import { HOSTILE_DEVICE } from '../support/hostile-device.ts';
 import { screenshot, signIn, useRealConsole } from './real-console.ts';
 
-const VIEW_ONLY: Permissions = {
-  view: true,
-  control: false,
-  chat: false,
-  files: false,
-  shell: false,
-  clipboard: false,
-};
+const VIEW_ONLY: Permissions = { ...NO_PERMISSIONS, view: true };
 
 /** Anything a hostile device name could use to move, recolour or reorder what the operator reads. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.

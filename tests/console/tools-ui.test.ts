@@ -601,6 +601,7 @@ describe('session tools in the console', () => {
       chat: false,
       files: true,
       shell: false,
+      clipboard: false,
     });
     assert.match(await textOf('[data-testid=ask-files-status]'), /^Waiting for .+…$/);
     assert.equal(await page.isDisabled('[data-testid=ask-files]'), true, 'one question at a time');
@@ -623,6 +624,7 @@ describe('session tools in the console', () => {
       chat: false,
       files: false,
       shell: false,
+      clipboard: false,
     });
     peer.send({ type: 'permissions', permissions: ALL_ON });
     await page.waitForFunction(

@@ -144,6 +144,7 @@ describe('the API runs commands and moves files through a live session', () => {
         chat: true,
         files: true,
         shell: true,
+        clipboard: false,
       });
       const notYet = await expectJson<{ reached: boolean }>(
         await api.get(`/api/sessions/${id}/wait?until=active&timeout=0`, script),
@@ -254,6 +255,7 @@ describe('the API runs commands and moves files through a live session', () => {
         chat: false,
         files: true,
         shell: false,
+        clipboard: false,
       });
     });
 

@@ -3,18 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { count, eq, sql } from 'drizzle-orm';
 import { auditEvents } from '../../control-plane/db/schema.ts';
 import { WRITE_BURST } from '../../control-plane/relay/message-budget.ts';
-import { ALL_PERMISSIONS, CloseCode, type Permissions } from '../../protocol/index.ts';
+import { ALL_PERMISSIONS, CloseCode, NO_PERMISSIONS, type Permissions } from '../../protocol/index.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { connectAgent, consentedSession, eventually, type RelayClient } from './relay-client.ts';
 
-const NOTHING: Permissions = {
-  view: false,
-  control: false,
-  chat: false,
-  files: false,
-  shell: false,
-  clipboard: false,
-};
+const NOTHING: Permissions = { ...NO_PERMISSIONS };
 /** Messages a flooding test sends: far past what the budget lets through. */
 const FLOOD = 5_000;
 /** Messages of each kind an agent sends that do not fit the session's state. */

@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Permissions } from '../../protocol/index.ts';
+import { NO_PERMISSIONS, type Permissions } from '../../protocol/index.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { auditOf, consentedSession, eventually, type RelayClient } from './relay-client.ts';
 
-const NOTHING: Permissions = {
-  view: false,
-  control: false,
-  chat: false,
-  files: false,
-  shell: false,
-  clipboard: false,
-};
+const NOTHING: Permissions = { ...NO_PERMISSIONS };
 const VIEW_CHAT: Permissions = { ...NOTHING, view: true, chat: true };
 
 describe('relay: an operator asks the end user for more', () => {

@@ -10,6 +10,7 @@ import {
   FILE_CHUNK_BYTES,
   FILE_WINDOW_BYTES,
   type MessageOf,
+  NO_PERMISSIONS,
   type Permissions,
   type ResultCode,
   ShellStream,
@@ -17,14 +18,7 @@ import {
 import type { TestControlPlane } from '../support/control-plane.ts';
 import { connectAgent, type RelayClient } from './relay-client.ts';
 
-const NOTHING: Permissions = {
-  view: false,
-  control: false,
-  chat: false,
-  files: false,
-  shell: false,
-  clipboard: false,
-};
+const NOTHING: Permissions = { ...NO_PERMISSIONS };
 
 /** What the scripted agent does when an operator joins. */
 export type ConsentScript = { accept: Permissions } | 'ask';
