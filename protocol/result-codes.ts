@@ -43,6 +43,9 @@ export const RESULT_CODES = [
   'ORDER_EXPIRED',
   'ORDER_REPLAYED',
   'ORDER_WRONG_DEVICE',
+  // Unattended access (README, "Unattended access"): not started, or expired since.
+  'UNATTENDED_INACTIVE',
+  'PASSWORD_WRONG',
 ] as const;
 
 export type ResultCode = (typeof RESULT_CODES)[number];

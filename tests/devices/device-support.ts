@@ -133,8 +133,11 @@ function unitWords(line: string): string[] {
   );
 }
 
-/** Starts the service exactly as the unit file says: its ExecStart and its Environment, nothing else. */
-export function startAsSystemd(unitFile: string): Spawned {
+/**
+ * Starts the service exactly as the unit file says: its ExecStart and its Environment, and only
+ * `extra` besides (what an administrator's drop-in would add, e.g. the console's `DISPLAY`).
+ */
+export function startAsSystemd(unitFile: string, extra: Record<string, string> = {}): Spawned {
   const unit = readFileSync(unitFile, 'utf8');
   const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1];
   assert.ok(execStart, 'the unit has an ExecStart');
@@ -146,5 +149,5 @@ export function startAsSystemd(unitFile: string): Spawned {
     }
   }
   const [command, ...args] = unitWords(execStart);
-  return spawnCollecting(command!, args, env);
+  return spawnCollecting(command!, args, { ...env, ...extra });
 }
