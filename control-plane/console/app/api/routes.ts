@@ -34,6 +34,9 @@ export const ROUTES = {
 
   listDevices: { method: 'GET', path: '/api/devices' },
   forgetDevice: { method: 'DELETE', path: '/api/devices/{id}' },
+  startUnattended: { method: 'POST', path: '/api/devices/{id}/unattended' },
+  connectUnattended: { method: 'POST', path: '/api/devices/{id}/unattended/sessions' },
+  offerHelp: { method: 'POST', path: '/api/devices/{id}/offer-help' },
 
   listOperators: { method: 'GET', path: '/api/operators' },
   createOperator: { method: 'POST', path: '/api/operators' },

@@ -143,7 +143,7 @@ function PageContent(props: PageContentProps) {
         />
       );
     case 'devices':
-      return <DevicesPage identity={identity} />;
+      return <DevicesPage identity={identity} onJoined={props.onJoined} />;
     case 'groups':
       return <GroupsPage identity={identity} />;
     case 'operators':

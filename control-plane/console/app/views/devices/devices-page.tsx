@@ -3,7 +3,7 @@ import { errorText } from '../../api/client.ts';
 import { type DeviceFilter, forgetDevice, listDevices } from '../../api/devices.ts';
 import { listGroups } from '../../api/groups.ts';
 import { can } from '../../api/scopes.ts';
-import type { Device, DeviceGroup, Identity } from '../../api/types.ts';
+import type { Device, DeviceGroup, Identity, SessionGrant } from '../../api/types.ts';
 import { FilterBar } from '../common/filter-bar.tsx';
 import { LoadMore } from '../common/load-more.tsx';
 import { PageHeader } from '../common/page-header.tsx';
@@ -17,13 +17,15 @@ const PAGE_SIZE = 50;
 
 export interface DevicesPageProps {
   identity: Identity;
+  /** A session opened on a device (unattended, offered help) is joined: show it. */
+  onJoined(grant: SessionGrant): void;
 }
 
 /**
  * Every enrolled device, a page at a time (`Load more`), searched by name and filtered by group and
  * status; read again every few seconds so a device that went offline shows as such.
  */
-export function DevicesPage({ identity }: DevicesPageProps) {
+export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
   const [draft, setDraft] = useState<DeviceFilter>({});
   const [filter, setFilter] = useState<DeviceFilter>({});
   const [devices, setDevices] = useState<Device[] | null>(null);
@@ -34,6 +36,7 @@ export function DevicesPage({ identity }: DevicesPageProps) {
   const generation = useRef(0);
   const shown = useRef(0);
   const canForget = can(identity.scopes, 'devices:write');
+  const canOpenSessions = can(identity.scopes, 'sessions:write');
 
   useEffect(() => {
     void listGroups()
@@ -170,6 +173,7 @@ export function DevicesPage({ identity }: DevicesPageProps) {
               : 'No devices enrolled yet. Enrol one with lifeline-agent install --key (see the README, "Devices").'
           }
           onForget={canForget ? (device) => void forget(device) : undefined}
+          onJoined={canOpenSessions ? onJoined : undefined}
         />
       )}
       {nextCursor && devices && (

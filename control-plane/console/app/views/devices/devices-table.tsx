@@ -1,7 +1,8 @@
-import type { Device, DeviceGroup } from '../../api/types.ts';
+import type { Device, DeviceGroup, SessionGrant } from '../../api/types.ts';
 import { formatDateTime } from '../../format/time.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';
 import { DeviceText } from '../common/device-text.tsx';
+import { DeviceAccess } from './device-access.tsx';
 
 export interface DevicesTableProps {
   devices: Device[];
@@ -9,10 +10,12 @@ export interface DevicesTableProps {
   empty: string;
   /** Shown only to operators who may forget devices. */
   onForget?: ((device: Device) => void) | undefined;
+  /** Shown only to operators who may open sessions: unattended access and offering help. */
+  onJoined?: ((grant: SessionGrant) => void) | undefined;
 }
 
 /** Enrolled devices: what each reports (marked as such), its group, whether it is online, last seen. */
-export function DevicesTable({ devices, groups, empty, onForget }: DevicesTableProps) {
+export function DevicesTable({ devices, groups, empty, onForget, onJoined }: DevicesTableProps) {
   if (devices.length === 0) {
     return (
       <section class="card">
@@ -38,6 +41,7 @@ export function DevicesTable({ devices, groups, empty, onForget }: DevicesTableP
             <th>Status</th>
             <th>Last seen</th>
             <th>Agent</th>
+            {onJoined && <th>Screen session</th>}
             {onForget && <th class="table__actions-head">Actions</th>}
           </tr>
         </thead>
@@ -74,6 +78,11 @@ export function DevicesTable({ devices, groups, empty, onForget }: DevicesTableP
                   '—'
                 )}
               </td>
+              {onJoined && (
+                <td>
+                  {device.status === 'online' ? <DeviceAccess device={device} onJoined={onJoined} /> : '—'}
+                </td>
+              )}
               {onForget && (
                 <td class="table__actions">
                   <ConfirmButton
