@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { installLayout } from '../../agent/device/layout.ts';
 import { NOTICE_COMMAND_ENV } from '../../agent/device/notice-terminal.ts';
 import { DEFAULT_POLICY } from '../../protocol/index.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
 import { type ApiClient, apiClient, type Credentials, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { isAlive, type Spawned, waitFor } from '../support/processes.ts';
+import { isAlive, waitFor } from '../support/processes.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
-import { agentCommand, devicesApi, startAsSystemd } from './device-support.ts';
+import { runningDevice } from './device-support.ts';
 
 const run = promisify(execFile);
 
@@ -45,8 +41,7 @@ describe('offering help to the user at a resident device', { timeout: 300_000 },
   let api: ApiClient;
   let admin: Credentials;
   let xvfb: Xvfb;
-  let root: string;
-  let service: Spawned;
+  let device: Awaited<ReturnType<typeof runningDevice>>;
   let deviceId: string;
 
   const session = async (id: string) =>
@@ -79,29 +74,25 @@ describe('offering help to the user at a resident device', { timeout: 300_000 },
     cp = await startControlPlane({ listen: true });
     api = apiClient(cp);
     admin = { cookie: await loginCookie(cp.app) };
-    const devices = devicesApi(cp, admin);
-    const group = await devices.createGroup('Desks');
-    await expectJson(await api.put(`/api/groups/${group.id}/policy`, admin, DEFAULT_POLICY), 200);
-    const key = await devices.issueKey(group.id);
-    root = mkdtempSync(join(tmpdir(), 'lifeline-root-'));
-    const installed = await agentCommand(['install', '--key', key, '--server', cp.url, '--root', root]);
-    assert.equal(installed.code, 0, installed.output);
-    deviceId = JSON.parse(readFileSync(installLayout(root).credentials, 'utf8')).deviceId;
-    service = startAsSystemd(installLayout(root).unitFile, {
-      DISPLAY: xvfb.display,
-      [NOTICE_COMMAND_ENV]: JSON.stringify([
-        'tmux',
-        '-L',
-        TMUX_SOCKET,
-        'new-session',
-        '-d',
-        '-x',
-        '160',
-        '-y',
-        '50',
-      ]),
+    device = await runningDevice(cp, admin, {
+      group: 'Desks',
+      policy: DEFAULT_POLICY,
+      env: {
+        DISPLAY: xvfb.display,
+        [NOTICE_COMMAND_ENV]: JSON.stringify([
+          'tmux',
+          '-L',
+          TMUX_SOCKET,
+          'new-session',
+          '-d',
+          '-x',
+          '160',
+          '-y',
+          '50',
+        ]),
+      },
     });
-    await waitFor('the device online', async () => (await devices.get(deviceId)).status === 'online');
+    deviceId = device.deviceId;
   });
 
   afterEach(async () => {
@@ -109,10 +100,9 @@ describe('offering help to the user at a resident device', { timeout: 300_000 },
   });
 
   after(async () => {
-    await service?.kill();
+    await device?.remove();
     await cp?.stop();
     await xvfb?.stop();
-    rmSync(root, { recursive: true, force: true });
   });
 
   it('the user sees who offers help and what for; nothing reaches the operator before consent; accepting starts the session', async () => {

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { installLayout } from '../../agent/device/layout.ts';
 import { UNATTENDED_LINGER_ENV } from '../../agent/device/unattended-access.ts';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
@@ -19,7 +17,7 @@ import {
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { childrenOf, isAlive, type Spawned, waitFor } from '../support/processes.ts';
 import { pointerLocation, runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
-import { agentCommand, devicesApi, startAsSystemd } from './device-support.ts';
+import { devicesApi, runningDevice } from './device-support.ts';
 
 /** Unattended access for administrators, the user not told (nobody sits at a test display). */
 const UNATTENDED_POLICY: Policy = {
@@ -34,7 +32,7 @@ describe('unattended access to a resident device', { timeout: 300_000 }, () => {
   let api: ApiClient;
   let admin: Credentials;
   let xvfb: Xvfb;
-  let root: string;
+  let device: Awaited<ReturnType<typeof runningDevice>>;
   let service: Spawned;
   let deviceId: string;
   let groupId: string;
@@ -45,7 +43,7 @@ describe('unattended access to a resident device', { timeout: 300_000 }, () => {
     api.post(`/api/devices/${deviceId}/unattended/sessions`, credentials, { password });
   /** The folders grants unpacked their session host into that still exist. */
   const unpacked = () => {
-    const folder = join(installLayout(root).workDir, 'unattended');
+    const folder = join(device.layout.workDir, 'unattended');
     return existsSync(folder) ? readdirSync(folder) : [];
   };
   const hostsOf = () => childrenOf(service.child.pid!);
@@ -56,28 +54,19 @@ describe('unattended access to a resident device', { timeout: 300_000 }, () => {
     cp = await startControlPlane({ listen: true });
     api = apiClient(cp);
     admin = { cookie: await loginCookie(cp.app) };
-    const devices = devicesApi(cp, admin);
-    const group = await devices.createGroup('Unattended');
-    groupId = group.id;
-    await expectJson(await api.put(`/api/groups/${group.id}/policy`, admin, UNATTENDED_POLICY), 200);
-    const key = await devices.issueKey(group.id);
-    root = mkdtempSync(join(tmpdir(), 'lifeline-root-'));
-    const installed = await agentCommand(['install', '--key', key, '--server', cp.url, '--root', root]);
-    assert.equal(installed.code, 0, installed.output);
-    deviceId = JSON.parse(readFileSync(installLayout(root).credentials, 'utf8')).deviceId;
     // What an administrator's drop-in adds where no `who` names the graphical seat.
-    service = startAsSystemd(installLayout(root).unitFile, {
-      DISPLAY: xvfb.display,
-      [UNATTENDED_LINGER_ENV]: String(LINGER_MS),
+    device = await runningDevice(cp, admin, {
+      group: 'Unattended',
+      policy: UNATTENDED_POLICY,
+      env: { DISPLAY: xvfb.display, [UNATTENDED_LINGER_ENV]: String(LINGER_MS) },
     });
-    await waitFor('the device online', async () => (await devices.get(deviceId)).status === 'online');
+    ({ deviceId, groupId, service } = device);
   });
 
   after(async () => {
-    await service?.kill();
+    await device?.remove();
     await cp?.stop();
     await xvfb?.stop();
-    rmSync(root, { recursive: true, force: true });
   });
 
   it('start gives a fresh dynamic password; the operator connects with it, sees the screen and moves the pointer; after the linger the host is gone and the password refused', async () => {

@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { installLayout } from '../../agent/device/layout.ts';
 import { UNATTENDED_LINGER_ENV } from '../../agent/device/unattended-access.ts';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
 import { signIn, useRealConsole } from '../console/real-console.ts';
-import { apiClient, assertProblem, type Credentials, expectJson } from '../support/api.ts';
+import { apiClient, assertProblem, type Credentials } from '../support/api.ts';
 import { loginCookie } from '../support/control-plane.ts';
-import { type Spawned, waitFor } from '../support/processes.ts';
+import { waitFor } from '../support/processes.ts';
 import { pointerLocation, runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
-import { agentCommand, devicesApi, startAsSystemd } from './device-support.ts';
+import { runningDevice } from './device-support.ts';
 
 const UNATTENDED_POLICY: Policy = {
   ...DEFAULT_POLICY,
@@ -23,8 +21,7 @@ const LINGER_MS = 10_000;
 // The Devices page in real headless Chromium, a real resident agent and a real X display.
 describe('unattended access from the Devices page', { timeout: 300_000 }, () => {
   let xvfb: Xvfb;
-  let root: string;
-  let service: Spawned;
+  let device: Awaited<ReturnType<typeof runningDevice>>;
   let deviceId: string;
   let admin: Credentials;
 
@@ -35,28 +32,17 @@ describe('unattended access from the Devices page', { timeout: 300_000 }, () => 
 
   const ui = useRealConsole(async (cp) => {
     admin = { cookie: await loginCookie(cp.app) };
-    const devices = devicesApi(cp, admin);
-    const group = await devices.createGroup('Unattended');
-    await expectJson(
-      await apiClient(cp).put(`/api/groups/${group.id}/policy`, admin, UNATTENDED_POLICY),
-      200,
-    );
-    const key = await devices.issueKey(group.id);
-    root = mkdtempSync(join(tmpdir(), 'lifeline-root-'));
-    const installed = await agentCommand(['install', '--key', key, '--server', cp.url, '--root', root]);
-    assert.equal(installed.code, 0, installed.output);
-    deviceId = JSON.parse(readFileSync(installLayout(root).credentials, 'utf8')).deviceId;
-    service = startAsSystemd(installLayout(root).unitFile, {
-      DISPLAY: xvfb.display,
-      [UNATTENDED_LINGER_ENV]: String(LINGER_MS),
+    device = await runningDevice(cp, admin, {
+      group: 'Unattended',
+      policy: UNATTENDED_POLICY,
+      env: { DISPLAY: xvfb.display, [UNATTENDED_LINGER_ENV]: String(LINGER_MS) },
     });
-    await waitFor('the device online', async () => (await devices.get(deviceId)).status === 'online');
+    deviceId = device.deviceId;
   });
 
   after(async () => {
-    await service?.kill();
+    await device?.remove();
     await xvfb?.stop();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it('Start unattended access shows the password once; connecting with it shows the screen and a click moves the real pointer', async () => {
@@ -97,7 +83,7 @@ describe('unattended access from the Devices page', { timeout: 300_000 }, () => 
 
     await page.click('[data-testid=end-session]');
     await page.waitForSelector('[data-testid=ended]', { timeout: 10_000 });
-    const folder = join(installLayout(root).workDir, 'unattended');
+    const folder = join(device.layout.workDir, 'unattended');
     await waitFor('the grant to expire', () => readdirSync(folder).length === 0, LINGER_MS + 20_000);
     await assertProblem(
       await apiClient(ui.cp).post(`/api/devices/${deviceId}/unattended/sessions`, admin, { password }),
