@@ -10,6 +10,7 @@ import { installLayout } from '../../agent/device/layout.ts';
 import type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
 import type { DeviceReport, Policy } from '../../protocol/index.ts';
 import { DEVICE_HUB_PATH, decodeDeviceMessage, PROTOCOL_VERSION } from '../../protocol/index.ts';
+import { RelayClient } from '../control-plane/relay-client.ts';
 import {
   type AuditEvent,
   apiClient,
@@ -186,4 +187,27 @@ export async function runningDevice(
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Joins, as an operator over the relay, a session a device was ordered to open, once the device's
+ * session host has reached the relay; the client is welcomed and the caller's to close.
+ */
+export async function joinDeviceSession(cp: TestControlPlane, credentials: Credentials, sessionId: string) {
+  const api = apiClient(cp);
+  await waitFor('the session host connected', async () => {
+    const view = await expectJson<{ agentConnected: boolean }>(
+      await api.get(`/api/sessions/${sessionId}`, credentials),
+      200,
+    );
+    return view.agentConnected;
+  });
+  const grant = await expectJson<{ relay: { url: string; token: string } }>(
+    await api.post(`/api/sessions/${sessionId}/join`, credentials),
+    200,
+  );
+  const operator = await RelayClient.connect(grant.relay.url);
+  operator.hello('operator', grant.relay.token);
+  await operator.next('welcome');
+  return operator;
 }

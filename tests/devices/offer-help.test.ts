@@ -4,12 +4,11 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { NOTICE_COMMAND_ENV } from '../../agent/device/notice-terminal.ts';
 import { DEFAULT_POLICY } from '../../protocol/index.ts';
-import { RelayClient } from '../control-plane/relay-client.ts';
 import { type ApiClient, apiClient, type Credentials, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { isAlive, waitFor } from '../support/processes.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
-import { runningDevice } from './device-support.ts';
+import { joinDeviceSession, runningDevice } from './device-support.ts';
 
 const run = promisify(execFile);
 
@@ -53,14 +52,7 @@ describe('offering help to the user at a resident device', { timeout: 300_000 },
       await api.post(`/api/devices/${deviceId}/offer-help`, admin, { reason }),
       201,
     );
-    await waitFor('the session host connected', async () => (await session(sessionId)).agentConnected);
-    const grant = await expectJson<{ relay: { url: string; token: string } }>(
-      await api.post(`/api/sessions/${sessionId}/join`, admin),
-      200,
-    );
-    const operator = await RelayClient.connect(grant.relay.url);
-    operator.hello('operator', grant.relay.token);
-    await operator.next('welcome');
+    const operator = await joinDeviceSession(cp, admin, sessionId);
     const screen = await waitFor('the offer on the device', async () => {
       const text = await userScreen();
       return /wants to connect/.test(text) ? text : undefined;

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { UNATTENDED_LINGER_ENV } from '../../agent/device/unattended-access.ts';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
-import { RelayClient } from '../control-plane/relay-client.ts';
 import {
   type ApiClient,
   apiClient,
@@ -17,7 +16,7 @@ import {
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { childrenOf, isAlive, type Spawned, waitFor } from '../support/processes.ts';
 import { pointerLocation, runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
-import { devicesApi, runningDevice } from './device-support.ts';
+import { devicesApi, joinDeviceSession, runningDevice } from './device-support.ts';
 
 /** Unattended access for administrators, the user not told (nobody sits at a test display). */
 const UNATTENDED_POLICY: Policy = {
@@ -82,21 +81,8 @@ describe('unattended access to a resident device', { timeout: 300_000 }, () => {
     const host = await waitFor('the session host', () =>
       hostsOf().find((child) => child.command !== 'ffmpeg'),
     );
-    await waitFor('the session host connected', async () => {
-      const view = await expectJson<{ agentConnected: boolean }>(
-        await api.get(`/api/sessions/${sessionId}`, admin),
-        200,
-      );
-      return view.agentConnected;
-    });
-    const grant = await expectJson<{ relay: { url: string; token: string } }>(
-      await api.post(`/api/sessions/${sessionId}/join`, admin),
-      200,
-    );
-    const operator = await RelayClient.connect(grant.relay.url, { keepVideoData: true });
+    const operator = await joinDeviceSession(cp, admin, sessionId);
     try {
-      operator.hello('operator', grant.relay.token);
-      await operator.next('welcome');
       // No prompt: the order granted the screen and input.
       const consent = await operator.next('consent', 0, 20_000);
       assert.equal(consent.accepted, true);
