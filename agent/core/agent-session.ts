@@ -1,4 +1,5 @@
 import {
+  ALL_PERMISSIONS,
   CloseCode,
   type ControlMessage,
   DEFAULT_OFFER,
@@ -43,6 +44,11 @@ export interface AgentSessionOptions extends ChannelHosts {
    * without asking, and `maxSessionMinutes` ends the session on the device.
    */
   policy?: Policy;
+  /**
+   * Offer the operator everything `allowed` and the policy permit on arrival, whatever they asked
+   * for first: a session host started by a signed order, whose order is the grant (device/session-host.ts).
+   */
+  grantAllowed?: boolean;
   /** How long a dropped connection is retried, in milliseconds (default RECONNECT_GRACE_MS). */
   reconnectGraceMs?: number;
   /** Test hook and Deno seam: how to open a WebSocket. */
@@ -332,7 +338,9 @@ export class AgentSession {
     }
     if (this.consent === 'asking') return;
     this.consent = 'asking';
-    const requested = this.cap({ ...DEFAULT_OFFER, ...message.requested });
+    const requested = this.cap(
+      this.options.grantAllowed ? ALL_PERMISSIONS : { ...DEFAULT_OFFER, ...message.requested },
+    );
     const answer =
       this.options.policy?.consentRequired === false
         ? { accepted: true, permissions: requested }

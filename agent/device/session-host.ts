@@ -122,6 +122,8 @@ export async function runSessionHost(): Promise<number> {
     client: hostInfo(platform?.screenSize()),
     ui,
     allowed,
+    // An order is the grant; offered help is the user's to grant, from what the operator asks.
+    grantAllowed: !spec.consent,
     ...media,
     ...channelHosts(spec.filesRoot, live, (text) => ui.status(text)),
   });

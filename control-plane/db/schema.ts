@@ -1,5 +1,6 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { SESSION_STATUSES } from '../../protocol/api/sessions.ts';
+import { SESSION_ACCESS } from '../../protocol/device-orders.ts';
 import type { Permissions } from '../../protocol/permissions.ts';
 import { type Policy, ROLES } from '../../protocol/policy.ts';
 
@@ -133,6 +134,10 @@ export const sessions = sqliteTable(
      * after a restart of the control plane carries on with it, without asking again.
      */
     permissions: text('permissions', { mode: 'json' }).$type<Permissions>(),
+    /** The resident device a session was opened on by order (control-plane/devices/device-session.ts). */
+    deviceId: text('device_id'),
+    /** How such a session reaches the device: `background` is shell and files, no screen (README). */
+    access: text('access', { enum: SESSION_ACCESS }),
   },
   (table) => [index('sessions_status_idx').on(table.status, table.createdAt)],
 );

@@ -60,6 +60,7 @@ export async function openDeviceSession(
     policy: devicePolicy(group.policy, access),
     initiator: 'operator',
     createdById: operator.id,
+    device: { id: device.id, access },
   });
   const grant = await agentGrant(services, session);
   const result = await sendOrder(services, device.id, {

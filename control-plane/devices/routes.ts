@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { DEVICE_STATUSES } from '../../protocol/api/devices.ts';
+import { sessionSchema } from '../../protocol/api/sessions.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
 import type { Principal } from '../http/app-env.ts';
@@ -7,6 +8,8 @@ import { authenticated, createApi, idParam, json, page, problems, z } from '../h
 import { pageOf, pageQuery } from '../http/paging.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
+import { sessionView } from '../sessions/session-store.ts';
+import { openBackgroundAccess } from './background-access.ts';
 import type { DeviceRow } from './device-store.ts';
 import { deviceSchema, deviceView } from './device-view.ts';
 import { removeDevice } from './remove-device.ts';
@@ -38,6 +41,22 @@ const routes = {
     security: authenticated,
     request: { params: idParam },
     responses: { 200: json(deviceSchema, 'The device'), ...problems(401, 403, 404) },
+  }),
+  backgroundAccess: createRoute({
+    method: 'post',
+    path: '/devices/{id}/background-access',
+    tags: ['devices'],
+    summary:
+      'Open a background-access session on a resident device: shell and files, no screen, as the service\'s user; the user is told only where the group\'s policy says so (README, "Background access")',
+    security: authenticated,
+    request: { params: idParam },
+    responses: {
+      201: json(
+        z.object({ session: sessionSchema }),
+        'The session, its device side starting: join it like any other session',
+      ),
+      ...problems(401, 403, 404, 409, 504),
+    },
   }),
   forget: createRoute({
     method: 'delete',
@@ -83,6 +102,19 @@ export function deviceRoutes(services: Services) {
   app.openapi({ ...routes.get, middleware: [requireScope('devices:read')] }, async (c) => {
     return c.json(view(await visible(c.get('principal'), c.req.valid('param').id)), 200);
   });
+
+  app.openapi(
+    {
+      ...routes.backgroundAccess,
+      middleware: [requireScope('devices:read'), requireScope('sessions:write')],
+    },
+    async (c) => {
+      const principal = c.get('principal');
+      const device = await visible(principal, c.req.valid('param').id);
+      const session = await openBackgroundAccess(services, device, principal, c.get('address'));
+      return c.json({ session: sessionView(session, services.relay.agentAway(session.id)) }, 201);
+    },
+  );
 
   app.openapi({ ...routes.forget, middleware: [requireScope('devices:write')] }, async (c) => {
     const principal = c.get('principal');

@@ -10,6 +10,7 @@ import {
 } from '../../protocol/index.ts';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.ts';
 import type { Logger } from '../logger.ts';
+import { BackgroundAudit } from './background-audit.ts';
 import { type LiveSession, type OperatorSide, sendBounded } from './live-session.ts';
 
 /** Channel messages an operator connection may send to the agent. */
@@ -105,7 +106,20 @@ export interface ChannelRouterOptions {
  * the slot in the id is the route.
  */
 export class ChannelRouter {
+  /** The JumpCloud-style audit of each background-access session (background-audit.ts). */
+  private readonly background = new WeakMap<LiveSession, BackgroundAudit>();
+
   constructor(private readonly options: ChannelRouterOptions) {}
+
+  private backgroundOf(session: LiveSession): BackgroundAudit | undefined {
+    if (session.access !== 'background') return undefined;
+    let audit = this.background.get(session);
+    if (!audit) {
+      audit = new BackgroundAudit((s, side, action, details) => this.record(s, side, action, details));
+      this.background.set(session, audit);
+    }
+    return audit;
+  }
 
   /** An operator's channel control message, on its way to the agent. */
   fromOperator(session: LiveSession, side: OperatorSide, message: OperatorChannelMessage): void {
@@ -129,6 +143,7 @@ export class ChannelRouter {
     }
     session.toAgent(message);
     this.auditRequest(session, side, message);
+    this.backgroundOf(session)?.request(session, side, message);
   }
 
   /** An operator's file chunk or keystrokes, on their way to the agent. */
@@ -148,6 +163,8 @@ export class ChannelRouter {
       this.options.refused();
       return;
     }
+    if (decoded.frame.kind === 'shell' && decoded.frame.stream === ShellStream.terminal)
+      this.backgroundOf(session)?.keystrokes(session, side, decoded.frame.channel, decoded.frame.data);
     sendBounded(session.agent.peer, data);
   }
 
@@ -159,6 +176,7 @@ export class ChannelRouter {
       return;
     }
     this.auditCommandEnd(session, side, message);
+    this.backgroundOf(session)?.answer(session, side, message);
     sendBounded(side.peer, encodeControl(message));
   }
 

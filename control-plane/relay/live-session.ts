@@ -9,6 +9,7 @@ import {
   type PeerInfo,
   type Permissions,
   type Policy,
+  type SessionAccess,
 } from '../../protocol/index.ts';
 import type { ActorType } from '../audit/audit-log.ts';
 import type { SessionRecorder } from '../recordings/session-recorder.ts';
@@ -69,6 +70,8 @@ export class LiveSession {
   private lastSlot = 0;
   /** Set when the policy makes recording mandatory; records from consent to end. */
   recorder: SessionRecorder | undefined;
+  /** How a session opened on a resident device by order reaches it (`background`: no screen). */
+  access: SessionAccess | undefined;
 
   constructor(
     readonly id: string,

@@ -128,6 +128,7 @@ export class SessionLifecycle {
     const sessionId = row.id;
     const agent: AgentSide = { peer, info };
     const session = new LiveSession(sessionId, agent, row.policy ?? undefined);
+    session.access = row.access ?? undefined;
     // Back after a restart of the control plane: the end user already answered, and is not asked again.
     if (row.status === 'active') session.resumeConsented(row.permissions ?? NO_PERMISSIONS, row.activatedAt);
     this.sessions.set(sessionId, session);
@@ -343,13 +344,24 @@ export class SessionLifecycle {
     this.options.logger.info({ event: 'close', sessionId: session.id, reason }, 'session ended');
     try {
       await this.endWrites.run(async () => {
-        if ((await this.options.store.markEnded(session.id, reason)) && audit) {
+        if (!(await this.options.store.markEnded(session.id, reason))) return;
+        if (audit) {
           await this.options.audit.record({
             actorType: actorId ? 'operator' : 'system',
             actorId: actorId ?? null,
             action: 'session.end',
             sessionId: session.id,
             details: { reason, ...(message ? { message } : {}) },
+          });
+        }
+        // JumpCloud's kind for the end of a background-access session (README, "Background access").
+        if (session.access === 'background') {
+          await this.options.audit.record({
+            actorType: actorId ? 'operator' : 'system',
+            actorId: actorId ?? null,
+            action: 'remote_session_end',
+            sessionId: session.id,
+            details: { reason, access: session.access },
           });
         }
       });

@@ -1,6 +1,11 @@
 import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import { and, desc, eq, gt, isNull, lt, ne, or } from 'drizzle-orm';
-import { CONNECTION_CODE_DIGITS, type Permissions, type Policy } from '../../protocol/index.ts';
+import {
+  CONNECTION_CODE_DIGITS,
+  type Permissions,
+  type Policy,
+  type SessionAccess,
+} from '../../protocol/index.ts';
 import type { Database } from '../db/client.ts';
 import { type AgentInfo, type SessionStatus, sessions } from '../db/schema.ts';
 
@@ -14,6 +19,8 @@ export interface NewSession {
   policy: Policy;
   initiator: 'agent' | 'operator';
   createdById: string | null;
+  /** A session opened on a resident device by order, and how it reaches it. */
+  device?: { id: string; access: SessionAccess };
 }
 
 export type RedeemResult =
@@ -40,6 +47,8 @@ export function sessionView(row: SessionRow, agentAway = false) {
     deviceGroupId: row.deviceGroupId,
     initiator: row.initiator,
     policy: (row.policy ?? null) as Policy | null,
+    deviceId: row.deviceId,
+    access: row.access,
   };
 }
 
@@ -109,6 +118,7 @@ export class SessionStore {
           initiator: input.initiator,
           createdById: input.createdById,
           ...(input.initiator === 'operator' ? { operatorId: input.createdById } : {}),
+          ...(input.device ? { deviceId: input.device.id, access: input.device.access } : {}),
         })
         .onConflictDoNothing()
         .returning();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SESSION_ACCESS } from '../device-orders.ts';
 import { policySchema } from '../policy.ts';
 
 /** A session waits for its peers, is active once operator and agent met, and ends once. */
@@ -37,6 +38,10 @@ export const sessionSchema = z
     /** Who started it: the end user's agent (user-first) or an operator (operator-first). */
     initiator: z.enum(['agent', 'operator']),
     policy: policySchema.nullable(),
+    /** The resident device the session was opened on by an order, if it was. */
+    deviceId: z.string().nullable().optional(),
+    /** `background`: shell and files without screen sharing (README, "Background access"). */
+    access: z.enum(SESSION_ACCESS).nullable().optional(),
   })
   .meta({ id: 'Session' });
 

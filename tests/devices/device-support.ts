@@ -138,10 +138,10 @@ function unitWords(line: string): string[] {
 }
 
 /**
- * Starts the service exactly as the unit file says: its ExecStart and its Environment, and only
- * `extra` besides (what an administrator's drop-in would add, e.g. the console's `DISPLAY`).
+ * Starts the service exactly as the unit file says: its ExecStart and its Environment, plus the
+ * variables an administrator's drop-in would add (`dropIn`), nothing else.
  */
-export function startAsSystemd(unitFile: string, extra: Record<string, string> = {}): Spawned {
+export function startAsSystemd(unitFile: string, dropIn: Record<string, string> = {}): Spawned {
   const unit = readFileSync(unitFile, 'utf8');
   const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1];
   assert.ok(execStart, 'the unit has an ExecStart');
@@ -153,7 +153,7 @@ export function startAsSystemd(unitFile: string, extra: Record<string, string> =
     }
   }
   const [command, ...args] = unitWords(execStart);
-  return spawnCollecting(command!, args, { ...env, ...extra });
+  return spawnCollecting(command!, args, { ...env, ...dropIn });
 }
 
 /**

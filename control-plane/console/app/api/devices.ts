@@ -1,6 +1,10 @@
 import { apiRequest } from './client.ts';
 import { ROUTES } from './routes.ts';
-import type { Device, Page } from './types.ts';
+import { joinSession, waitForSession } from './sessions.ts';
+import type { Device, DeviceGroup, Identity, Page, SessionGrant, SessionView } from './types.ts';
+
+/** How long the console waits for a device's session host to connect, in seconds. */
+const HOST_WAIT_SECONDS = 30;
 
 export interface DeviceFilter {
   search?: string | undefined;
@@ -19,6 +23,29 @@ export function listDevices(filter: DeviceFilter, cursor?: string | null, limit 
       cursor: cursor ?? undefined,
     },
   });
+}
+
+/**
+ * Whether the operator may open background access on a device of `group`: the group's policy allows
+ * it for their role (the server checks again, and so does the device).
+ */
+export function mayUseBackgroundAccess(identity: Identity, group: DeviceGroup | undefined): boolean {
+  const access = group?.policy.backgroundAccess;
+  return Boolean(access?.allowed && access.roles.includes(identity.operator.role));
+}
+
+/**
+ * Opens background access on a device (shell and files, no screen), waits for the device's session
+ * host to connect, and joins the session: the grant to show it with.
+ */
+export async function openBackgroundAccess(deviceId: string): Promise<SessionGrant> {
+  const { session } = await apiRequest<{ session: SessionView }>(ROUTES.backgroundAccess, {
+    params: { id: deviceId },
+  });
+  const waited = await waitForSession(session.id, 'agent-connected', HOST_WAIT_SECONDS);
+  if (!waited.agentConnected)
+    throw new Error('The device started no session in time. Try again, or look at its service log.');
+  return joinSession(session.id);
 }
 
 /** Forgets a device: its identity stops working; it must be enrolled again. */

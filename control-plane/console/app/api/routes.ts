@@ -37,6 +37,7 @@ export const ROUTES = {
   startUnattended: { method: 'POST', path: '/api/devices/{id}/unattended' },
   connectUnattended: { method: 'POST', path: '/api/devices/{id}/unattended/sessions' },
   offerHelp: { method: 'POST', path: '/api/devices/{id}/offer-help' },
+  backgroundAccess: { method: 'POST', path: '/api/devices/{id}/background-access' },
 
   listOperators: { method: 'GET', path: '/api/operators' },
   createOperator: { method: 'POST', path: '/api/operators' },

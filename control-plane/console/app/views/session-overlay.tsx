@@ -20,10 +20,12 @@ export interface SessionOverlayProps {
   controller: SessionController;
   state: SessionState;
   onLeave(): void;
+  /** Background access: no screen is shared, by design. */
+  screenless?: boolean;
 }
 
 /** What covers the screen area while there is no live picture: progress, refusals, ends and drops. */
-export function SessionOverlay({ controller, state, onLeave }: SessionOverlayProps) {
+export function SessionOverlay({ controller, state, onLeave, screenless = false }: SessionOverlayProps) {
   const peer = peerLabel(state.agent);
   const back = (
     <button type="button" class="btn btn--secondary" data-testid="back" onClick={onLeave}>
@@ -54,6 +56,16 @@ export function SessionOverlay({ controller, state, onLeave }: SessionOverlayPro
         </Card>
       );
     case 'live':
+      if (screenless) {
+        return (
+          <Card testId="background-access">
+            <h2 class="overlay__title">Background access</h2>
+            <p class="overlay__text">
+              A shell and the files of {peer}, without its screen. Use the Terminal and Files panels.
+            </p>
+          </Card>
+        );
+      }
       if (!state.permissions.view) {
         return (
           <Card>

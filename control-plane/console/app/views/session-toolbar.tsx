@@ -24,6 +24,8 @@ export interface SessionToolbarProps {
   /** The tool panel showing beside the screen, if any. */
   panel: ToolPanel | null;
   onPanel(panel: ToolPanel | null): void;
+  /** Background access: no screen, so no scaling and no control. */
+  screenless?: boolean;
 }
 
 /** Who is on the other end, the status line and the session's actions. */
@@ -35,6 +37,7 @@ export function SessionToolbar({
   onLeave,
   panel,
   onPanel,
+  screenless = false,
 }: SessionToolbarProps) {
   const live = state.phase === 'live';
   const meta = [
@@ -78,29 +81,31 @@ export function SessionToolbar({
 
       <div class="session-bar__actions">
         <ToolButtons state={state} chat={controller.tools.chat} panel={panel} onPanel={onPanel} />
-        <fieldset class="segmented" aria-label="Scaling">
-          <button
-            type="button"
-            class={`segmented__item${scale === 'fit' ? ' segmented__item--active' : ''}`}
-            aria-pressed={scale === 'fit'}
-            data-testid="scale-fit"
-            title="Scale the screen to the window"
-            onClick={() => onScale('fit')}
-          >
-            Fit
-          </button>
-          <button
-            type="button"
-            class={`segmented__item${scale === 'actual' ? ' segmented__item--active' : ''}`}
-            aria-pressed={scale === 'actual'}
-            data-testid="scale-actual"
-            title="One screen pixel per pixel; scroll to see the rest"
-            onClick={() => onScale('actual')}
-          >
-            1:1
-          </button>
-        </fieldset>
-        {live && !state.inControl && !state.permissions.control && (
+        {!screenless && (
+          <fieldset class="segmented" aria-label="Scaling">
+            <button
+              type="button"
+              class={`segmented__item${scale === 'fit' ? ' segmented__item--active' : ''}`}
+              aria-pressed={scale === 'fit'}
+              data-testid="scale-fit"
+              title="Scale the screen to the window"
+              onClick={() => onScale('fit')}
+            >
+              Fit
+            </button>
+            <button
+              type="button"
+              class={`segmented__item${scale === 'actual' ? ' segmented__item--active' : ''}`}
+              aria-pressed={scale === 'actual'}
+              data-testid="scale-actual"
+              title="One screen pixel per pixel; scroll to see the rest"
+              onClick={() => onScale('actual')}
+            >
+              1:1
+            </button>
+          </fieldset>
+        )}
+        {!screenless && live && !state.inControl && !state.permissions.control && (
           <AskAccess
             ask={{
               capability: 'control',
@@ -110,7 +115,7 @@ export function SessionToolbar({
             label="Ask for control"
           />
         )}
-        {state.inControl ? (
+        {screenless ? null : state.inControl ? (
           <button
             key="release"
             type="button"

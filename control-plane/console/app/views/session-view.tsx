@@ -29,6 +29,8 @@ function fitted(
 
 /** One live session: the remote screen with its toolbar, status bar, overlays and notices. */
 export function SessionView({ grant, onLeave }: SessionViewProps) {
+  // Background access shares no screen: the terminal and files panels are the whole session.
+  const screenless = grant.session.access === 'background';
   const [controller] = useState(() => new SessionController(grant));
   const state = useSessionState(controller);
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -36,8 +38,10 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
   const area = useElementSize(areaRef);
   const [scale, setScale] = useState<ScaleMode>('fit');
   const [notice, setNotice] = useState<string | null>(null);
-  const [panel, setPanel] = useState<ToolPanel | null>(null);
-  const [mounted, setMounted] = useState<ReadonlySet<ToolPanel>>(() => new Set());
+  const [panel, setPanel] = useState<ToolPanel | null>(screenless ? 'terminal' : null);
+  const [mounted, setMounted] = useState<ReadonlySet<ToolPanel>>(
+    () => new Set<ToolPanel>(screenless ? ['terminal'] : []),
+  );
   const showPanel = (next: ToolPanel | null) => {
     setPanel(next);
     if (next && !mounted.has(next)) setMounted(new Set([...mounted, next]));
@@ -67,8 +71,12 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
         onLeave={onLeave}
         panel={panel}
         onPanel={showPanel}
+        screenless={screenless}
       />
-      <div class="session__body">
+      <div
+        class={`session__body${screenless ? ' session__body--screenless' : ''}`}
+        data-access={grant.session.access ?? 'attended'}
+      >
         <div class={`stage stage--${scale}${state.inControl ? ' stage--control' : ''}`}>
           <div class="stage__scroll" ref={areaRef}>
             <canvas
@@ -80,7 +88,7 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
               aria-label="Remote screen"
             />
           </div>
-          <SessionOverlay controller={controller} state={state} onLeave={onLeave} />
+          <SessionOverlay controller={controller} state={state} onLeave={onLeave} screenless={screenless} />
           {notice && !isFinalPhase(state.phase) && (
             <div class="toast" role="status" data-testid="notice">
               {notice}

@@ -1,6 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorText } from '../../api/client.ts';
-import { type DeviceFilter, forgetDevice, listDevices } from '../../api/devices.ts';
+import {
+  type DeviceFilter,
+  forgetDevice,
+  listDevices,
+  mayUseBackgroundAccess,
+  openBackgroundAccess,
+} from '../../api/devices.ts';
 import { listGroups } from '../../api/groups.ts';
 import { can } from '../../api/scopes.ts';
 import type { Device, DeviceGroup, Identity, SessionGrant } from '../../api/types.ts';
@@ -17,7 +23,7 @@ const PAGE_SIZE = 50;
 
 export interface DevicesPageProps {
   identity: Identity;
-  /** A session opened on a device (unattended, offered help) is joined: show it. */
+  /** A session opened on a device (background access, unattended, offered help) was joined: show it. */
   onJoined(grant: SessionGrant): void;
 }
 
@@ -36,7 +42,8 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
   const generation = useRef(0);
   const shown = useRef(0);
   const canForget = can(identity.scopes, 'devices:write');
-  const canOpenSessions = can(identity.scopes, 'sessions:write');
+  const canOpen = can(identity.scopes, 'sessions:write');
+  const [opening, setOpening] = useState<string | null>(null);
 
   useEffect(() => {
     void listGroups()
@@ -95,6 +102,16 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
       await load(null);
     } catch (caught) {
       setError(errorText(caught, 'The device could not be forgotten.'));
+    }
+  };
+  const background = async (device: Device) => {
+    setOpening(device.id);
+    try {
+      onJoined(await openBackgroundAccess(device.id));
+    } catch (caught) {
+      setError(errorText(caught, 'Background access could not be opened.'));
+    } finally {
+      setOpening(null);
     }
   };
   const filtered = Boolean(filter.search || filter.group || filter.status);
@@ -173,7 +190,15 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
               : 'No devices enrolled yet. Enrol one with lifeline-agent install --key (see the README, "Devices").'
           }
           onForget={canForget ? (device) => void forget(device) : undefined}
-          onJoined={canOpenSessions ? onJoined : undefined}
+          onBackgroundAccess={canOpen ? (device) => void background(device) : undefined}
+          mayBackground={(device) =>
+            mayUseBackgroundAccess(
+              identity,
+              groups.find((group) => group.id === device.groupId),
+            )
+          }
+          opening={opening}
+          onJoined={canOpen ? onJoined : undefined}
         />
       )}
       {nextCursor && devices && (

@@ -10,12 +10,26 @@ export interface DevicesTableProps {
   empty: string;
   /** Shown only to operators who may forget devices. */
   onForget?: ((device: Device) => void) | undefined;
+  /** Offered on online devices whose group's policy allows it for the operator (`mayBackground`). */
+  onBackgroundAccess?: ((device: Device) => void) | undefined;
+  mayBackground?: ((device: Device) => boolean) | undefined;
+  /** The device whose background access is being opened, if any. */
+  opening?: string | null | undefined;
   /** Shown only to operators who may open sessions: unattended access and offering help. */
   onJoined?: ((grant: SessionGrant) => void) | undefined;
 }
 
 /** Enrolled devices: what each reports (marked as such), its group, whether it is online, last seen. */
-export function DevicesTable({ devices, groups, empty, onForget, onJoined }: DevicesTableProps) {
+export function DevicesTable({
+  devices,
+  groups,
+  empty,
+  onForget,
+  onBackgroundAccess,
+  mayBackground,
+  opening,
+  onJoined,
+}: DevicesTableProps) {
   if (devices.length === 0) {
     return (
       <section class="card">
@@ -26,6 +40,9 @@ export function DevicesTable({ devices, groups, empty, onForget, onJoined }: Dev
     );
   }
   const groupName = (id: string) => groups.find((group) => group.id === id)?.name ?? id.slice(0, 8);
+  const background = (device: Device) =>
+    Boolean(onBackgroundAccess && device.status === 'online' && mayBackground?.(device));
+  const actions = Boolean(onForget || devices.some(background));
   return (
     <section class="card table-card">
       <p class="table-card__banner cell-sub">
@@ -42,7 +59,7 @@ export function DevicesTable({ devices, groups, empty, onForget, onJoined }: Dev
             <th>Last seen</th>
             <th>Agent</th>
             {onJoined && <th>Screen session</th>}
-            {onForget && <th class="table__actions-head">Actions</th>}
+            {actions && <th class="table__actions-head">Actions</th>}
           </tr>
         </thead>
         <tbody>
@@ -83,15 +100,29 @@ export function DevicesTable({ devices, groups, empty, onForget, onJoined }: Dev
                   {device.status === 'online' ? <DeviceAccess device={device} onJoined={onJoined} /> : '—'}
                 </td>
               )}
-              {onForget && (
+              {actions && (
                 <td class="table__actions">
-                  <ConfirmButton
-                    confirmLabel="Forget for good?"
-                    onConfirm={() => onForget(device)}
-                    testId="device-forget"
-                  >
-                    Forget
-                  </ConfirmButton>
+                  {background(device) && (
+                    <button
+                      type="button"
+                      class="btn btn--secondary btn--small"
+                      data-testid="device-background-access"
+                      title="A shell and the files of this device, without its screen"
+                      disabled={Boolean(opening)}
+                      onClick={() => onBackgroundAccess?.(device)}
+                    >
+                      {opening === device.id ? 'Opening…' : 'Background access'}
+                    </button>
+                  )}
+                  {onForget && (
+                    <ConfirmButton
+                      confirmLabel="Forget for good?"
+                      onConfirm={() => onForget(device)}
+                      testId="device-forget"
+                    >
+                      Forget
+                    </ConfirmButton>
+                  )}
                 </td>
               )}
             </tr>

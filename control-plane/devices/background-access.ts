@@ -1,0 +1,69 @@
+import type { ResultCode } from '../../protocol/index.ts';
+import { auditActor } from '../auth/authenticate.ts';
+import type { Principal } from '../http/app-env.ts';
+import { ApiError } from '../http/problem.ts';
+import type { Services } from '../services.ts';
+import type { SessionRow } from '../sessions/session-store.ts';
+import { openDeviceSession } from './device-session.ts';
+import type { DeviceRow } from './device-store.ts';
+
+/** The HTTP status for a device's (or the hub's) refusal of a background-access order. */
+const STATUS_OF: Partial<Record<ResultCode, 403 | 404 | 409 | 504>> = {
+  POLICY_FORBIDS: 403,
+  NOT_FOUND: 404,
+  TIMEOUT: 504,
+};
+
+/**
+ * Background access for `principal` on `device` (JumpCloud's): refused with 403 unless the device
+ * group's policy allows it for the operator's role; otherwise a session whose device side the
+ * device starts on order, audited `remote_session_start`. A device that is offline, or refuses or
+ * fails the order, is a problem with the device's result code and reason.
+ */
+export async function openBackgroundAccess(
+  services: Services,
+  device: DeviceRow,
+  principal: Principal,
+  address: string,
+): Promise<SessionRow> {
+  const group = await services.groups.get(device.deviceGroupId);
+  const policy = group?.policy.backgroundAccess;
+  const role = principal.operator.role;
+  if (!policy?.allowed)
+    throw new ApiError(403, 'POLICY_FORBIDS', "The device group's policy does not allow background access.");
+  if (!policy.roles.includes(role))
+    throw new ApiError(
+      403,
+      'POLICY_FORBIDS',
+      `The device group's policy does not allow background access for the ${role} role.`,
+    );
+  const { session, result } = await openDeviceSession(
+    services,
+    device,
+    { id: principal.operator.id, name: principal.operator.name, role },
+    'background',
+  );
+  if (!result.ok) {
+    await services.audit.record({
+      ...auditActor(principal),
+      action: 'remote_session_refused',
+      sessionId: session.id,
+      address,
+      details: { deviceId: device.id, access: 'background', result: result.code, message: result.message },
+    });
+    throw new ApiError(STATUS_OF[result.code] ?? 409, result.code, result.message);
+  }
+  await services.audit.record({
+    ...auditActor(principal),
+    action: 'remote_session_start',
+    sessionId: session.id,
+    address,
+    details: {
+      deviceId: device.id,
+      hostname: device.hostname,
+      access: 'background',
+      notifyUser: policy.notifyUser,
+    },
+  });
+  return session;
+}
