@@ -59,10 +59,10 @@ function noticeText(spec: z.output<typeof sessionHostSpecSchema>, allowed: Permi
       '.\n  Nothing is shown to them unless you accept below.\n'
     );
   const what = allowed.view
-    ? 'an unattended session (your screen is shared)'
-    : `a background session (${grantedCapabilities(allowed).join(' and ')}, no screen sharing)`;
+    ? 'an unattended session on this computer (your screen is shared)'
+    : `a background session on this computer (${grantedCapabilities(allowed).join(' and ')}, no screen sharing)`;
   return (
-    `\n  Lifeline: ${operator} of your help desk has opened ${what} on this computer.\n` +
+    `\n  Lifeline: ${operator} of your help desk has opened ${what}.\n` +
     '  Everything they do is shown below. Press q to end it.\n'
   );
 }
