@@ -6,7 +6,7 @@ import { DEVICE_HUB_PATH, PROTOCOL_VERSION } from '../protocol/index.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { SESSION_COOKIE } from './auth/authenticate.ts';
 import { authRoutes } from './auth/routes.ts';
-import { deviceHubRoute, deviceRoutes, enrolRoutes } from './devices/index.ts';
+import { deviceAccessRoutes, deviceHubRoute, deviceRoutes, enrolRoutes } from './devices/index.ts';
 import { downloadRoutes } from './downloads/index.ts';
 import { groupRoutes } from './groups/routes.ts';
 import { API_REFERENCE_CSS, renderApiReference } from './http/api-reference.ts';
@@ -101,6 +101,7 @@ export function createApp(services: Services) {
     agentRoutes,
     enrolRoutes,
     deviceRoutes,
+    deviceAccessRoutes,
     sessionRoutes,
     invitationRoutes,
     channelRoutes,

@@ -9,7 +9,7 @@ import { LoginStore } from './auth/login-store.ts';
 import { hashPassword } from './auth/passwords.ts';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
-import { DeviceHub, DeviceIdentity, DeviceStore } from './devices/index.ts';
+import { DeviceHub, DeviceIdentity, DeviceStore, UnattendedPasswords } from './devices/index.ts';
 import { ensureDefaultGroups } from './groups/default-groups.ts';
 import { GroupStore } from './groups/group-store.ts';
 import { loadMasterKey } from './keys/master-key.ts';
@@ -55,7 +55,7 @@ export interface Services {
   accounts: Accounts;
   relay: Relay;
   /** Enrolled devices: their rows, their identity tokens, and the hub holding their sockets. */
-  devices: { store: DeviceStore; identity: DeviceIdentity; hub: DeviceHub };
+  devices: { store: DeviceStore; identity: DeviceIdentity; hub: DeviceHub; unattended: UnattendedPasswords };
   /** Session recordings: files under `<dataDir>/recordings/` and their rows. */
   recordings: Recordings;
   /** This node's name, recorded on the sessions it relays. */
@@ -77,6 +77,8 @@ export interface Services {
   registerThrottle: GuessThrottle;
   /** Wrong passwords per invitation, whoever guesses (README, "Invitations"). */
   invitationThrottle: GuessThrottle;
+  /** Wrong dynamic passwords of unattended access, per device (README, "Unattended access"). */
+  unattendedPasswordThrottle: GuessThrottle;
   /** Hash checked for unknown usernames so a login takes as long whether or not the user exists. */
   dummyPasswordHash: string;
   /** Keyed hashes for text that must not be logged, e.g. a username that matches no account. */
@@ -175,7 +177,12 @@ export async function createServices(
     organisations: new OrganisationStore(db),
     accounts,
     relay,
-    devices: { store: deviceStore, identity: deviceIdentity, hub: deviceHub },
+    devices: {
+      store: deviceStore,
+      identity: deviceIdentity,
+      hub: deviceHub,
+      unattended: new UnattendedPasswords(),
+    },
     recordings,
     node,
     metrics: new ServiceMetrics(),
@@ -190,6 +197,7 @@ export async function createServices(
     // 30 registrations per address are free; a script looping on registration is slowed down.
     registerThrottle: new GuessThrottle({ freeFailures: 30, baseDelayMs: 1_000, windowMs: 60_000 }),
     invitationThrottle: new GuessThrottle(INVITATION_PASSWORD_LIMITS),
+    unattendedPasswordThrottle: new GuessThrottle({ freeFailures: 3 }),
     dummyPasswordHash: await hashPassword('not-a-real-password'),
     pseudonym: createPseudonymizer(master.derive('audit/pseudonym')),
     operatorMayConnect: mayConnect,

@@ -30,8 +30,12 @@ export const orderOperatorSchema = z.object({
 });
 export type OrderOperator = z.infer<typeof orderOperatorSchema>;
 
-/** What a session host may do in a session it joins by order. */
-export const SESSION_ACCESS = ['background'] as const;
+/**
+ * What a session host may do in a session it joins by order: `background` shells and files without
+ * the screen; `unattended` the full screen session of an unattended-access grant, granted without a
+ * prompt; `offer` help offered to the user at the console, who accepts or refuses it.
+ */
+export const SESSION_ACCESS = ['background', 'unattended', 'offer'] as const;
 export type SessionAccess = (typeof SESSION_ACCESS)[number];
 
 /**
@@ -47,11 +51,31 @@ export const joinSessionOrderSchema = z.object({
   relay: z.object({ url: z.string().max(2048), token: z.string().max(4096) }),
   policyToken: z.string().max(8192),
   operator: orderOperatorSchema,
+  /** `unattended` only: the grant of the start-unattended order the session belongs to. */
+  grant: z.string().max(64).optional(),
+  /** `offer` only: what the operator offers help with, shown to the user with the prompt. */
+  reason: z.string().max(200).optional(),
 });
 export type JoinSessionOrder = z.infer<typeof joinSessionOrderSchema>;
 
+/**
+ * Start unattended access (README, "Unattended access"): the device prepares a session host of its
+ * own (unpacked in a folder of the grant) and answers `{ grant, password }`, a fresh dynamic
+ * password the control plane keeps as a slow hash only. Until `linger` milliseconds after the last
+ * session of the grant ends, `join-session` orders with `access: 'unattended'` and this grant are
+ * obeyed; then the host and its folder are removed and the grant is forgotten.
+ */
+export const startUnattendedOrderSchema = z.object({
+  kind: z.literal('start-unattended'),
+  operator: orderOperatorSchema,
+});
+export type StartUnattendedOrder = z.infer<typeof startUnattendedOrderSchema>;
+
+/** The shortest dynamic password of unattended access, in characters. */
+export const UNATTENDED_PASSWORD_MIN_CHARS = 12;
+
 /** Every order kind; add new kinds here. */
-const ORDER_SCHEMAS = [joinSessionOrderSchema] as const;
+const ORDER_SCHEMAS = [joinSessionOrderSchema, startUnattendedOrderSchema] as const;
 
 export const deviceOrderSchema = z.discriminatedUnion('kind', ORDER_SCHEMAS);
 export type DeviceOrder = z.infer<typeof deviceOrderSchema>;
@@ -68,6 +92,9 @@ export const ORDER_POLICY_CHECKS: {
   [K in DeviceOrderKind]: (order: Extract<DeviceOrder, { kind: K }>, policy: Policy) => string | undefined;
 } = {
   'join-session': (order, policy) => {
+    if (order.access === 'unattended') return unattendedRefusal(order.operator, policy);
+    if (order.access === 'offer' && !policy.modes.view)
+      return "The group's policy does not allow screen sessions.";
     if (order.access === 'background') {
       if (!policy.backgroundAccess.allowed) return "The group's policy does not allow background access.";
       if (!policy.backgroundAccess.roles.includes(order.operator.role))
@@ -77,7 +104,15 @@ export const ORDER_POLICY_CHECKS: {
     }
     return undefined;
   },
+  'start-unattended': (order, policy) => unattendedRefusal(order.operator, policy),
 };
+
+function unattendedRefusal(operator: OrderOperator, policy: Policy): string | undefined {
+  if (!policy.unattended.allowed) return "The group's policy does not allow unattended access.";
+  if (!policy.unattended.roles.includes(operator.role))
+    return `The group's policy does not allow unattended access for the ${operator.role} role.`;
+  return undefined;
+}
 
 /** Why `policy` refuses `order`, or undefined when it allows it. */
 export function orderRefusal(order: DeviceOrder, policy: Policy): string | undefined {

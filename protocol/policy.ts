@@ -24,7 +24,11 @@ export const policySchema = z.object({
   }),
   /** When false, an attended session starts with the allowed modes without asking (kiosks, servers). */
   consentRequired: z.boolean(),
-  unattended: z.object({ allowed: z.boolean(), roles: rolesSchema }),
+  /**
+   * Unattended access (README, "Unattended access"): who may start it, and whether the user at the
+   * device is told while a session runs (a policy stored before the switch existed tells the user).
+   */
+  unattended: z.object({ allowed: z.boolean(), roles: rolesSchema, notifyUser: z.boolean().default(true) }),
   backgroundAccess: z.object({ allowed: z.boolean(), roles: rolesSchema, notifyUser: z.boolean() }),
   /** Whether elevated (administrator) tools may be offered in sessions. */
   elevatedTools: z.boolean(),
@@ -63,7 +67,7 @@ export type Policy = z.infer<typeof policySchema>;
 export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze<Policy>({
   modes: { view: true, control: true, chat: true, files: true, shell: true, clipboard: true },
   consentRequired: true,
-  unattended: { allowed: false, roles: ['admin'] },
+  unattended: { allowed: false, roles: ['admin'], notifyUser: true },
   backgroundAccess: { allowed: false, roles: ['admin'], notifyUser: true },
   elevatedTools: false,
   recordingMandatory: false,

@@ -40,7 +40,8 @@ export const RESULT_CODES = [
   'FILE_CHANGED',
   // The end user removed this operator from the session; it goes on for the others.
   'OPERATOR_REMOVED',
-  // Invitations an end user created: expired, already opened, or the wrong password.
+  // Invitations an end user created: expired, already opened, or the wrong password (also the wrong
+  // dynamic password of unattended access).
   'INVITATION_EXPIRED',
   'INVITATION_USED',
   'PASSWORD_WRONG',
@@ -51,6 +52,8 @@ export const RESULT_CODES = [
   'ORDER_EXPIRED',
   'ORDER_REPLAYED',
   'ORDER_WRONG_DEVICE',
+  // Unattended access (README, "Unattended access"): not started, or expired since.
+  'UNATTENDED_INACTIVE',
 ] as const;
 
 export type ResultCode = (typeof RESULT_CODES)[number];

@@ -19,6 +19,7 @@ import { ResidentLink } from './resident-link.ts';
 import { runSessionHost } from './session-host.ts';
 import { SessionHosts } from './session-host-launcher.ts';
 import { EXIT_IDENTITY_REFUSED, systemdUnit } from './systemd-unit.ts';
+import { UnattendedAccess, unattendedLingerMs } from './unattended-access.ts';
 
 export const DEVICE_COMMANDS = ['install', 'uninstall', 'service', 'session-host'] as const;
 export type DeviceCommand = (typeof DEVICE_COMMANDS)[number];
@@ -172,6 +173,13 @@ async function service(layout: InstallLayout): Promise<number> {
   const credentials = readCredentials(layout.credentials);
   const verifier = new OrderVerifier(credentials.deviceId, credentials.serverKeys);
   const hosts = new SessionHosts();
+  const unattended = new UnattendedAccess({
+    workDir: layout.workDir,
+    executable: layout.executable,
+    lingerMs: unattendedLingerMs(),
+    hosts,
+    log,
+  });
   const link = new ResidentLink({
     server: credentials.server,
     token: () => signDeviceToken(credentials.deviceId, credentials.privateJwk),
@@ -180,11 +188,18 @@ async function service(layout: InstallLayout): Promise<number> {
     onOrder: async (token) => {
       const verified = await verifier.verify(token);
       if (!verified.ok) return verified;
-      return obeyOrder(verified.order, verified.policy, { credentials, hosts, noticeTerminal, log });
+      return obeyOrder(verified.order, verified.policy, {
+        credentials,
+        hosts,
+        unattended,
+        noticeTerminal,
+        log,
+      });
     },
   });
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const)
     process.on(signal, () => {
+      unattended.stop();
       hosts.stopAll();
       link.stop();
     });

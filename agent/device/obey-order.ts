@@ -1,12 +1,15 @@
 import { homedir } from 'node:os';
 import type { DeviceOrder, JoinSessionOrder, OrderResult, Policy } from '../../protocol/index.ts';
+import { consoleDisplay } from './console-user.ts';
 import type { DeviceCredentials } from './credentials.ts';
-import type { SessionHosts } from './session-host-launcher.ts';
+import type { LaunchOptions, SessionHostSpec, SessionHosts } from './session-host-launcher.ts';
+import type { UnattendedAccess } from './unattended-access.ts';
 
 /** What the resident service lends the orders it obeys. */
 export interface OrderContext {
   credentials: DeviceCredentials;
   hosts: SessionHosts;
+  unattended: UnattendedAccess;
   /**
    * The command that shows a session host to the user at the console (its command line appended),
    * or undefined when this device has no way to; see notice-terminal.ts.
@@ -18,6 +21,75 @@ export interface OrderContext {
 /** Where a background session's files are rooted and its shells start: `/` for root, else home. */
 export function backgroundFilesRoot(): string {
   return process.getuid?.() === 0 ? '/' : homedir();
+}
+
+/** How a session host for `order` is to run: what it may grant, where it shows, what it runs. */
+type HostPlan =
+  | {
+      ok: true;
+      spec: Omit<SessionHostSpec, 'server' | 'serverKeys' | 'attachment' | 'operator'>;
+      launch: LaunchOptions;
+    }
+  | Extract<OrderResult, { ok: false }>;
+
+const NOBODY_TO_TELL = (what: string): Extract<OrderResult, { ok: false }> => ({
+  ok: false,
+  code: 'NOT_SUPPORTED',
+  message: `${what}, and nobody is logged in at a display this device can show a notice on.`,
+});
+
+/** The console user's X display (or the service's own, where it has one), for screen sessions. */
+function screenDisplay(): string | undefined {
+  return consoleDisplay() ?? process.env['DISPLAY'];
+}
+
+function hostPlan(order: JoinSessionOrder, policy: Policy, context: OrderContext): HostPlan {
+  const { modes } = policy;
+  if (order.access === 'background') {
+    const notify = policy.backgroundAccess.notifyUser;
+    const terminal = notify ? context.noticeTerminal() : undefined;
+    if (notify && !terminal) return NOBODY_TO_TELL('The policy says to tell the user');
+    return {
+      ok: true,
+      spec: { allowed: { shell: modes.shell, files: modes.files }, filesRoot: backgroundFilesRoot(), notify },
+      launch: { terminal },
+    };
+  }
+  const display = screenDisplay();
+  if (!display)
+    return { ok: false, code: 'NOT_SUPPORTED', message: 'Nobody is logged in at a display on this device.' };
+  if (order.access === 'unattended') {
+    const executable = context.unattended.executableFor(order.grant);
+    if (!executable)
+      return {
+        ok: false,
+        code: 'UNATTENDED_INACTIVE',
+        message: 'Unattended access is not started on this device (or has expired): start it again.',
+      };
+    const notify = policy.unattended.notifyUser;
+    const terminal = notify ? context.noticeTerminal() : undefined;
+    if (notify && !terminal) return NOBODY_TO_TELL('The policy says to tell the user');
+    return {
+      ok: true,
+      spec: { allowed: modes, display, filesRoot: backgroundFilesRoot(), notify },
+      launch: { terminal, executable },
+    };
+  }
+  // Offered help: the user must see the offer to accept it, so there must be somewhere to show it.
+  const terminal = context.noticeTerminal();
+  if (!terminal) return NOBODY_TO_TELL('Help can only be offered to a user who sees the offer');
+  return {
+    ok: true,
+    spec: {
+      allowed: modes,
+      display,
+      filesRoot: homedir(),
+      notify: true,
+      consent: true,
+      ...(order.reason ? { reason: order.reason } : {}),
+    },
+    launch: { terminal },
+  };
 }
 
 async function joinSession(
@@ -32,42 +104,58 @@ async function joinSession(
       code: 'TOKEN_INVALID',
       message: 'This device has no control-plane keys: enrol it again.',
     };
-  const notify = policy.backgroundAccess.notifyUser;
-  const terminal = notify ? context.noticeTerminal() : undefined;
-  if (notify && !terminal)
-    return {
-      ok: false,
-      code: 'NOT_SUPPORTED',
-      message:
-        'The policy says to tell the user, and nobody is logged in at a display this device can show a notice on.',
-    };
+  const plan = hostPlan(order, policy, context);
+  if (!plan.ok) return plan;
+  const grant = order.access === 'unattended' ? order.grant : undefined;
   try {
     const pid = await context.hosts.launch(
       {
+        ...plan.spec,
         server: credentials.server,
         serverKeys: credentials.serverKeys as { keys: Record<string, unknown>[] },
         attachment: { sessionId: order.sessionId, relay: order.relay, policyToken: order.policyToken },
-        allowed: { shell: policy.modes.shell, files: policy.modes.files },
-        filesRoot: backgroundFilesRoot(),
         operator: order.operator.name,
-        notify,
       },
       {
-        terminal,
-        onExit: (exited, code) =>
+        ...plan.launch,
+        onExit: (exited, code) => {
+          if (grant) context.unattended.sessionEnded(grant, exited);
           context.log(
             { event: 'session-host-exit', sessionId: order.sessionId, pid: exited, code },
             'session host ended',
-          ),
+          );
+        },
       },
     );
-    context.log({ event: 'session-host', sessionId: order.sessionId, pid, notify }, 'session host started');
+    if (grant) context.unattended.sessionStarted(grant, pid);
+    context.log(
+      {
+        event: 'session-host',
+        sessionId: order.sessionId,
+        access: order.access,
+        pid,
+        notify: plan.spec.notify,
+      },
+      'session host started',
+    );
     return { ok: true, detail: { pid } };
   } catch (error) {
     return {
       ok: false,
       code: 'INTERNAL',
       message: `The session host could not start: ${(error as Error).message}`,
+    };
+  }
+}
+
+function startUnattended(context: OrderContext): OrderResult {
+  try {
+    return { ok: true, detail: context.unattended.start() };
+  } catch (error) {
+    return {
+      ok: false,
+      code: 'INTERNAL',
+      message: `Unattended access could not start: ${(error as Error).message}`.slice(0, 500),
     };
   }
 }
@@ -84,5 +172,7 @@ export async function obeyOrder(
   switch (order.kind) {
     case 'join-session':
       return joinSession(order, policy, context);
+    case 'start-unattended':
+      return startUnattended(context);
   }
 }

@@ -20,8 +20,22 @@ export const sessionHostSpecSchema = z.object({
     relay: z.object({ url: z.string(), token: z.string() }),
     policyToken: z.string(),
   }),
-  /** What is granted without asking (capped again by the session's verified policy). */
-  allowed: z.object({ shell: z.boolean(), files: z.boolean() }),
+  /**
+   * What may be granted (capped again by the session's verified policy): without asking, or, with
+   * `consent`, what the user may choose to grant. The screen and input only with `display`.
+   */
+  allowed: z.object({
+    view: z.boolean().default(false),
+    control: z.boolean().default(false),
+    chat: z.boolean().default(false),
+    shell: z.boolean(),
+    files: z.boolean(),
+  }),
+  /** The X display to share (the console user's), when the session shares the screen. */
+  display: z.string().optional(),
+  /** Offered help: the user is asked (in the notice terminal) and may refuse; `reason` is shown. */
+  consent: z.boolean().default(false),
+  reason: z.string().optional(),
   /** The folder file transfers are rooted at and shells start in. */
   filesRoot: z.string(),
   /** The operator the session is for, named to the user when the user is told. */
@@ -29,7 +43,7 @@ export const sessionHostSpecSchema = z.object({
   /** Whether the host runs in a terminal the user sees (it then shows every action). */
   notify: z.boolean(),
 });
-export type SessionHostSpec = z.infer<typeof sessionHostSpecSchema>;
+export type SessionHostSpec = z.input<typeof sessionHostSpecSchema>;
 
 export interface LaunchOptions {
   /**
@@ -37,6 +51,11 @@ export interface LaunchOptions {
    * `['xterm', '-e']`); without it the host runs hidden, its log lines in the service's.
    */
   terminal?: readonly string[] | undefined;
+  /**
+   * The session host executable to run instead of this agent (an unattended grant's unpacked copy),
+   * started with no further arguments than `session-host`.
+   */
+  executable?: string;
   /** Told when a host exits, with its exit status (null when a signal ended it). */
   onExit?: (pid: number, code: number | null) => void;
 }
@@ -56,7 +75,7 @@ export class SessionHosts {
 
   /** Starts a host; resolves with its pid once it runs, rejects when it cannot be started. */
   launch(spec: SessionHostSpec, options: LaunchOptions = {}): Promise<number> {
-    const self = agentCommandLine();
+    const self = options.executable ? { command: options.executable, args: [] } : agentCommandLine();
     const words = [...(options.terminal ?? []), self.command, ...self.args, 'session-host'];
     const child = spawn(words[0]!, words.slice(1), {
       env: { ...process.env, [SESSION_HOST_ENV]: JSON.stringify(spec) },
@@ -80,5 +99,10 @@ export class SessionHosts {
   /** Ends every host still running (SIGTERM: each ends its session politely). */
   stopAll(): void {
     for (const child of this.children) child.kill('SIGTERM');
+  }
+
+  /** Ends the host with process id `pid`, when it is one of these and still runs. */
+  stop(pid: number): void {
+    for (const child of this.children) if (child.pid === pid) child.kill('SIGTERM');
   }
 }

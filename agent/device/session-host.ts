@@ -1,13 +1,19 @@
 import { createLocalJWKSet, type JWK } from 'jose';
+import type { z } from 'zod';
 import { grantedCapabilities, NO_PERMISSIONS, type Permissions } from '../../protocol/index.ts';
 import { AgentSession } from '../core/agent-session.ts';
 import { verifyPolicyToken } from '../core/policy.ts';
 import type { InputSink, ScreenSource, UserInterface } from '../core/ports.ts';
+import { createInputInjector } from '../input/input-injector.ts';
+import { resolveFfmpeg } from '../media/ffmpeg-path.ts';
 import { channelHosts } from '../node/channel-hosts.ts';
 import { hostInfo } from '../node/host-info.ts';
+import { printableLine } from '../node/printable.ts';
+import { ffmpegScreenSource } from '../node/screen-source.ts';
 import { TerminalUi } from '../node/terminal-ui.ts';
+import { currentPlatform } from '../platform/platform.ts';
 import { LiveProcesses } from '../shell/live-processes.ts';
-import { SESSION_HOST_ENV, type SessionHostSpec, sessionHostSpecSchema } from './session-host-launcher.ts';
+import { SESSION_HOST_ENV, sessionHostSpecSchema } from './session-host-launcher.ts';
 
 /** One line of structured log for the service's journal; never a token. */
 function log(fields: Record<string, unknown>, message: string): void {
@@ -40,8 +46,29 @@ function hiddenUi(sessionId: string): UserInterface {
   };
 }
 
+/** Frames per second a session host captures (the attended agent's default). */
+const SCREEN_FPS = 30;
+
+/** What the user at the device reads first in the host's terminal: who, what for, and what is shared. */
+function noticeText(spec: z.output<typeof sessionHostSpecSchema>, allowed: Permissions): string {
+  const operator = printableLine(spec.operator);
+  if (spec.consent)
+    return (
+      `\n  Lifeline: ${operator} of your help desk offers to help you` +
+      (spec.reason ? ` with: ${printableLine(spec.reason)}` : '') +
+      '.\n  Nothing is shown to them unless you accept below.\n'
+    );
+  const what = allowed.view
+    ? 'an unattended session on this computer (your screen is shared)'
+    : `a background session on this computer (${grantedCapabilities(allowed).join(' and ')}, no screen sharing)`;
+  return (
+    `\n  Lifeline: ${operator} of your help desk has opened ${what}.\n` +
+    '  Everything they do is shown below. Press q to end it.\n'
+  );
+}
+
 /** The spec the resident service put in the environment, removed from it at once. */
-function takeSpec(): SessionHostSpec {
+function takeSpec(): z.output<typeof sessionHostSpecSchema> {
   const text = process.env[SESSION_HOST_ENV];
   delete process.env[SESSION_HOST_ENV];
   if (!text) throw new Error('lifeline-agent session-host is started by the resident service only.');
@@ -63,17 +90,13 @@ export async function runSessionHost(): Promise<number> {
     attachment.policyToken,
     createLocalJWKSet({ keys: spec.serverKeys.keys as JWK[] }),
   );
-  const allowed: Permissions = { ...NO_PERMISSIONS, shell: spec.allowed.shell, files: spec.allowed.files };
+  const allowed: Permissions = { ...NO_PERMISSIONS, ...spec.allowed };
   let ui: UserInterface;
   let terminal: TerminalUi | undefined;
-  if (spec.notify) {
-    process.stdout.write(
-      `\n  Lifeline: ${spec.operator} of your help desk has opened a background session on this computer` +
-        ` (${grantedCapabilities(allowed).join(' and ')}, no screen sharing).\n` +
-        '  Everything they do is shown below. Press q to end it.\n',
-    );
+  if (spec.notify || spec.consent) {
+    process.stdout.write(noticeText(spec, allowed));
     terminal = new TerminalUi({
-      autoAccept: true,
+      autoAccept: !spec.consent,
       input: process.stdin,
       output: process.stdout,
       filesRoot: spec.filesRoot,
@@ -82,17 +105,26 @@ export async function runSessionHost(): Promise<number> {
   } else {
     ui = hiddenUi(attachment.sessionId);
   }
+  // The screen of the console user's display, where the order shares it; none otherwise.
+  if (spec.display) process.env['DISPLAY'] = spec.display;
+  const platform = spec.display ? currentPlatform() : undefined;
+  const media = platform
+    ? {
+        screen: ffmpegScreenSource({ ffmpegPath: resolveFfmpeg().path, platform, framerate: SCREEN_FPS }),
+        input: createInputInjector({ screen: () => platform.screenSize() }),
+      }
+    : { screen: NO_SCREEN, input: NO_INPUT };
   const live = new LiveProcesses();
   const session = new AgentSession({
     policy,
     relayUrl: attachment.relay.url,
     token: attachment.relay.token,
-    client: hostInfo(undefined),
+    client: hostInfo(platform?.screenSize()),
     ui,
     allowed,
-    grantAllowed: true,
-    screen: NO_SCREEN,
-    input: NO_INPUT,
+    // An order is the grant; offered help is the user's to grant, from what the operator asks.
+    grantAllowed: !spec.consent,
+    ...media,
     ...channelHosts(spec.filesRoot, live, (text) => ui.status(text)),
   });
   const end = () => void session.end('user-ended');

@@ -1,4 +1,10 @@
-import type { OrderOperator, OrderResult, Policy, SessionAccess } from '../../protocol/index.ts';
+import type {
+  JoinSessionOrder,
+  OrderOperator,
+  OrderResult,
+  Policy,
+  SessionAccess,
+} from '../../protocol/index.ts';
 import type { Services } from '../services.ts';
 import { agentGrant } from '../sessions/agent-grant.ts';
 import type { SessionRow } from '../sessions/session-store.ts';
@@ -25,6 +31,10 @@ export function devicePolicy(policy: Policy, access: SessionAccess): Policy {
       },
       consentRequired: false,
     };
+  // Unattended access was granted by the operator's start and the group's switch: no prompt.
+  if (access === 'unattended') return { ...policy, consentRequired: false };
+  // Offered help is the user's to accept, whatever the group says for kiosks.
+  if (access === 'offer') return { ...policy, consentRequired: true };
   return policy;
 }
 
@@ -39,6 +49,7 @@ export async function openDeviceSession(
   device: DeviceRow,
   operator: OrderOperator,
   access: SessionAccess,
+  extra: Pick<JoinSessionOrder, 'grant' | 'reason'> = {},
 ): Promise<{ session: SessionRow; result: OrderResult }> {
   const group = await services.groups.get(device.deviceGroupId);
   if (!group) throw new Error(`device ${device.id} has no group`);
@@ -60,6 +71,7 @@ export async function openDeviceSession(
     relay: grant.relay,
     policyToken: grant.policyToken,
     operator,
+    ...extra,
   });
   if (!result.ok) await services.store.markEnded(session.id, 'error');
   return { session, result };

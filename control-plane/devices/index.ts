@@ -1,7 +1,9 @@
+export { deviceAccessRoutes } from './access-routes.ts';
 export { DeviceHub } from './device-hub.ts';
 export { DeviceIdentity } from './device-identity.ts';
 export { DeviceStore } from './device-store.ts';
 export { enrolRoutes } from './enrol-routes.ts';
 export { deviceRoutes } from './routes.ts';
 export { sendOrder } from './send-order.ts';
+export { UnattendedPasswords } from './unattended-passwords.ts';
 export { deviceHubRoute } from './ws-route.ts';

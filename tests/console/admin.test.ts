@@ -15,7 +15,7 @@ interface GroupJson {
   hasRegistrationKey: boolean;
   policy: {
     modes: Record<string, boolean>;
-    unattended: { allowed: boolean; roles: string[] };
+    unattended: { allowed: boolean; roles: string[]; notifyUser: boolean };
     codeLifetimeMinutes: number;
     invitationMaxMinutes: number;
     confirmIncomingFiles: boolean;
@@ -120,7 +120,11 @@ describe('administration in the console', () => {
     assert.equal(group.name, 'Front desk PCs');
     assert.equal(group.policy.modes['shell'], false);
     assert.equal(group.policy.modes['control'], true);
-    assert.deepEqual(group.policy.unattended, { allowed: true, roles: ['admin', 'technician'] });
+    assert.deepEqual(group.policy.unattended, {
+      allowed: true,
+      roles: ['admin', 'technician'],
+      notifyUser: true,
+    });
     assert.equal(group.policy.codeLifetimeMinutes, 5);
     assert.equal(group.policy.invitationMaxMinutes, 90);
     assert.equal(group.policy.confirmIncomingFiles, false);

@@ -29,7 +29,7 @@ describe('console wording and navigation', () => {
     const after = {
       ...DEFAULT_POLICY,
       modes: { ...DEFAULT_POLICY.modes, shell: false },
-      unattended: { allowed: true, roles: ['admin', 'technician'] },
+      unattended: { ...DEFAULT_POLICY.unattended, allowed: true, roles: ['admin', 'technician'] },
     };
     assert.deepEqual(changes(DEFAULT_POLICY, after), [
       { path: 'modes.shell', before: true, after: false },

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import { generateDeviceKey } from '../../agent/device/device-key.ts';
+import { installLayout } from '../../agent/device/layout.ts';
 import type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
-import type { DeviceReport } from '../../protocol/index.ts';
+import type { DeviceReport, Policy } from '../../protocol/index.ts';
 import { DEVICE_HUB_PATH, decodeDeviceMessage, PROTOCOL_VERSION } from '../../protocol/index.ts';
+import { RelayClient } from '../control-plane/relay-client.ts';
 import {
   type AuditEvent,
   apiClient,
@@ -17,7 +21,7 @@ import {
   type Page,
 } from '../support/api.ts';
 import type { TestControlPlane } from '../support/control-plane.ts';
-import { type Spawned, spawnCollecting } from '../support/processes.ts';
+import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 
 const run = promisify(execFile);
 
@@ -150,4 +154,60 @@ export function startAsSystemd(unitFile: string, dropIn: Record<string, string> 
   }
   const [command, ...args] = unitWords(execStart);
   return spawnCollecting(command!, args, { ...env, ...dropIn });
+}
+
+/**
+ * A resident device running for real: a new group with `policy`, enrolled with its registration key
+ * under a fresh root, its service started as systemd would with `env` added (e.g. the `DISPLAY` an
+ * administrator's drop-in sets); online when this resolves. `remove` stops it and deletes the root.
+ */
+export async function runningDevice(
+  cp: TestControlPlane,
+  admin: Credentials,
+  options: { group: string; policy: Policy; env: Record<string, string> },
+) {
+  const devices = devicesApi(cp, admin);
+  const group = await devices.createGroup(options.group);
+  await expectJson(await apiClient(cp).put(`/api/groups/${group.id}/policy`, admin, options.policy), 200);
+  const key = await devices.issueKey(group.id);
+  const root = mkdtempSync(join(tmpdir(), 'lifeline-root-'));
+  const installed = await agentCommand(['install', '--key', key, '--server', cp.url, '--root', root]);
+  assert.equal(installed.code, 0, installed.output);
+  const layout = installLayout(root);
+  const deviceId: string = JSON.parse(readFileSync(layout.credentials, 'utf8')).deviceId;
+  const service = startAsSystemd(layout.unitFile, options.env);
+  await waitFor('the device online', async () => (await devices.get(deviceId)).status === 'online');
+  return {
+    groupId: group.id,
+    deviceId,
+    layout,
+    service,
+    async remove() {
+      await service.kill();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Joins, as an operator over the relay, a session a device was ordered to open, once the device's
+ * session host has reached the relay; the client is welcomed and the caller's to close.
+ */
+export async function joinDeviceSession(cp: TestControlPlane, credentials: Credentials, sessionId: string) {
+  const api = apiClient(cp);
+  await waitFor('the session host connected', async () => {
+    const view = await expectJson<{ agentConnected: boolean }>(
+      await api.get(`/api/sessions/${sessionId}`, credentials),
+      200,
+    );
+    return view.agentConnected;
+  });
+  const grant = await expectJson<{ relay: { url: string; token: string } }>(
+    await api.post(`/api/sessions/${sessionId}/join`, credentials),
+    200,
+  );
+  const operator = await RelayClient.connect(grant.relay.url);
+  operator.hello('operator', grant.relay.token);
+  await operator.next('welcome');
+  return operator;
 }

@@ -52,3 +52,18 @@ export async function openBackgroundAccess(deviceId: string): Promise<SessionGra
 export function forgetDevice(id: string): Promise<void> {
   return apiRequest(ROUTES.forgetDevice, { params: { id } });
 }
+
+/** Starts unattended access to a device: its dynamic password, shown this once. */
+export function startUnattended(id: string): Promise<{ password: string }> {
+  return apiRequest(ROUTES.startUnattended, { params: { id } });
+}
+
+/** Opens an unattended session on a device with its dynamic password; join it like any session. */
+export function connectUnattended(id: string, password: string): Promise<{ sessionId: string }> {
+  return apiRequest(ROUTES.connectUnattended, { params: { id }, body: { password } });
+}
+
+/** Offers help to the user at a device; the session starts once they accept. */
+export function offerHelp(id: string, reason: string): Promise<{ sessionId: string }> {
+  return apiRequest(ROUTES.offerHelp, { params: { id }, body: reason ? { reason } : {} });
+}

@@ -36,6 +36,9 @@ export const ROUTES = {
 
   listDevices: { method: 'GET', path: '/api/devices' },
   forgetDevice: { method: 'DELETE', path: '/api/devices/{id}' },
+  startUnattended: { method: 'POST', path: '/api/devices/{id}/unattended' },
+  connectUnattended: { method: 'POST', path: '/api/devices/{id}/unattended/sessions' },
+  offerHelp: { method: 'POST', path: '/api/devices/{id}/offer-help' },
   backgroundAccess: { method: 'POST', path: '/api/devices/{id}/background-access' },
 
   listOperators: { method: 'GET', path: '/api/operators' },

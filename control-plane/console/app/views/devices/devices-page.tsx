@@ -23,7 +23,7 @@ const PAGE_SIZE = 50;
 
 export interface DevicesPageProps {
   identity: Identity;
-  /** A background-access session was opened and joined: show it. */
+  /** A session opened on a device (background access, unattended, offered help) was joined: show it. */
   onJoined(grant: SessionGrant): void;
 }
 
@@ -198,6 +198,7 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
             )
           }
           opening={opening}
+          onJoined={canOpen ? onJoined : undefined}
         />
       )}
       {nextCursor && devices && (

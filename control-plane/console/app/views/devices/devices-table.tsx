@@ -1,7 +1,8 @@
-import type { Device, DeviceGroup } from '../../api/types.ts';
+import type { Device, DeviceGroup, SessionGrant } from '../../api/types.ts';
 import { formatDateTime } from '../../format/time.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';
 import { DeviceText } from '../common/device-text.tsx';
+import { DeviceAccess } from './device-access.tsx';
 
 export interface DevicesTableProps {
   devices: Device[];
@@ -14,6 +15,8 @@ export interface DevicesTableProps {
   mayBackground?: ((device: Device) => boolean) | undefined;
   /** The device whose background access is being opened, if any. */
   opening?: string | null | undefined;
+  /** Shown only to operators who may open sessions: unattended access and offering help. */
+  onJoined?: ((grant: SessionGrant) => void) | undefined;
 }
 
 /** Enrolled devices: what each reports (marked as such), its group, whether it is online, last seen. */
@@ -25,6 +28,7 @@ export function DevicesTable({
   onBackgroundAccess,
   mayBackground,
   opening,
+  onJoined,
 }: DevicesTableProps) {
   if (devices.length === 0) {
     return (
@@ -54,6 +58,7 @@ export function DevicesTable({
             <th>Status</th>
             <th>Last seen</th>
             <th>Agent</th>
+            {onJoined && <th>Screen session</th>}
             {actions && <th class="table__actions-head">Actions</th>}
           </tr>
         </thead>
@@ -90,6 +95,11 @@ export function DevicesTable({
                   '—'
                 )}
               </td>
+              {onJoined && (
+                <td>
+                  {device.status === 'online' ? <DeviceAccess device={device} onJoined={onJoined} /> : '—'}
+                </td>
+              )}
               {actions && (
                 <td class="table__actions">
                   {background(device) && (

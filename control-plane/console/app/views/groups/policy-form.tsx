@@ -135,6 +135,15 @@ export function PolicyForm({ policy, readOnly, onSave }: PolicyFormProps) {
               disabled={!draft.unattended.allowed}
               onChange={(roles) => change({ unattended: { ...draft.unattended, roles } })}
             />
+            <SwitchField
+              name="unattendedNotify"
+              testId="policy-unattended-notify"
+              label="Notify the user"
+              hint="Show the user at the device a terminal naming the operator while an unattended session runs."
+              checked={draft.unattended.notifyUser}
+              disabled={!draft.unattended.allowed}
+              onChange={(notifyUser) => change({ unattended: { ...draft.unattended, notifyUser } })}
+            />
           </Section>
 
           <Section

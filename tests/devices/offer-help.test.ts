@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { NOTICE_COMMAND_ENV } from '../../agent/device/notice-terminal.ts';
+import { DEFAULT_POLICY } from '../../protocol/index.ts';
+import { type ApiClient, apiClient, type Credentials, expectJson } from '../support/api.ts';
+import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { isAlive, waitFor } from '../support/processes.ts';
+import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
+import { joinDeviceSession, runningDevice } from './device-support.ts';
+
+const run = promisify(execFile);
+
+/** The tmux server standing in for the user's desktop: the session host's terminal opens in it. */
+const TMUX_SOCKET = `lifeline-offer-${process.pid}`;
+const tmux = async (...args: string[]) => (await run('tmux', ['-L', TMUX_SOCKET, ...args])).stdout;
+
+/** What the user at the device sees: the text of the session host's terminal. */
+async function userScreen(): Promise<string> {
+  const panes = (await tmux('list-panes', '-a', '-F', '#{pane_id}')).split('\n').filter(Boolean);
+  const texts = await Promise.all(panes.map((pane) => tmux('capture-pane', '-p', '-t', pane)));
+  return texts.join('\n');
+}
+
+async function pressAtDevice(key: string): Promise<void> {
+  const [pane] = (await tmux('list-panes', '-a', '-F', '#{pane_id}')).split('\n').filter(Boolean);
+  assert.ok(pane, 'the session host has a terminal');
+  await tmux('send-keys', '-t', pane, key);
+}
+
+interface SessionView {
+  status: string;
+  endReason: string | null;
+  agentConnected: boolean;
+}
+
+describe('offering help to the user at a resident device', { timeout: 300_000 }, () => {
+  let cp: TestControlPlane;
+  let api: ApiClient;
+  let admin: Credentials;
+  let xvfb: Xvfb;
+  let device: Awaited<ReturnType<typeof runningDevice>>;
+  let deviceId: string;
+
+  const session = async (id: string) =>
+    expectJson<SessionView>(await api.get(`/api/sessions/${id}`, admin), 200);
+
+  /** Offers help and joins the session as the operator once the device's host is there. */
+  async function offer(reason: string) {
+    const { sessionId } = await expectJson<{ sessionId: string }>(
+      await api.post(`/api/devices/${deviceId}/offer-help`, admin, { reason }),
+      201,
+    );
+    const operator = await joinDeviceSession(cp, admin, sessionId);
+    const screen = await waitFor('the offer on the device', async () => {
+      const text = await userScreen();
+      return /wants to connect/.test(text) ? text : undefined;
+    });
+    return { sessionId, operator, screen };
+  }
+
+  before(async () => {
+    xvfb = await startXvfb({ width: 800, height: 600 });
+    await runX('xsetroot', ['-solid', '#2060c0'], xvfb.display);
+    cp = await startControlPlane({ listen: true });
+    api = apiClient(cp);
+    admin = { cookie: await loginCookie(cp.app) };
+    device = await runningDevice(cp, admin, {
+      group: 'Desks',
+      policy: DEFAULT_POLICY,
+      env: {
+        DISPLAY: xvfb.display,
+        [NOTICE_COMMAND_ENV]: JSON.stringify([
+          'tmux',
+          '-L',
+          TMUX_SOCKET,
+          'new-session',
+          '-d',
+          '-x',
+          '160',
+          '-y',
+          '50',
+        ]),
+      },
+    });
+    deviceId = device.deviceId;
+  });
+
+  afterEach(async () => {
+    await tmux('kill-server').catch(() => undefined);
+  });
+
+  after(async () => {
+    await device?.remove();
+    await cp?.stop();
+    await xvfb?.stop();
+  });
+
+  it('the user sees who offers help and what for; nothing reaches the operator before consent; accepting starts the session', async () => {
+    const { sessionId, operator, screen } = await offer('your printer queue is stuck');
+    try {
+      assert.match(screen, /Administrator|admin/i);
+      assert.match(screen, /offers to help you with: your printer queue is stuck/);
+      assert.equal(operator.videos().length, 0, 'no picture before consent');
+      assert.equal(operator.messages('consent').length, 0);
+      await pressAtDevice('Enter');
+      const consent = await operator.next('consent', 0, 10_000);
+      assert.equal(consent.accepted, true);
+      assert.equal(consent.permissions.view, true);
+      await operator.until(() => operator.videos().length > 0, 'a picture of the screen', 20_000);
+      assert.equal((await session(sessionId)).status, 'active');
+      operator.send({ type: 'end', reason: 'operator-ended' });
+      await operator.waitClosed(10_000);
+    } finally {
+      await operator.close();
+    }
+  });
+
+  it('the user refuses: the operator is told, sees nothing, and the session ends as consent-refused', async () => {
+    const { sessionId, operator } = await offer('a quick check');
+    try {
+      const pid = Number((await tmux('list-panes', '-a', '-F', '#{pane_pid}')).trim());
+      await pressAtDevice('n');
+      const consent = await operator.next('consent', 0, 10_000);
+      assert.equal(consent.accepted, false);
+      await operator.waitClosed(10_000);
+      assert.equal(operator.videos().length, 0, 'nothing was shown to the operator');
+      const ended = await waitFor('the session ended', async () => {
+        const view = await session(sessionId);
+        return view.status === 'ended' ? view : undefined;
+      });
+      assert.equal(ended.endReason, 'consent-refused');
+      await waitFor('the session host gone', () => !isAlive(pid));
+    } finally {
+      await operator.close();
+    }
+  });
+});
