@@ -45,6 +45,8 @@ async function joinSession(
     const pid = await context.hosts.launch(
       {
         server: credentials.server,
+        ...(credentials.proxy ? { proxy: credentials.proxy } : {}),
+        ...(credentials.serverKey ? { serverKey: credentials.serverKey } : {}),
         serverKeys: credentials.serverKeys as { keys: Record<string, unknown>[] },
         attachment: { sessionId: order.sessionId, relay: order.relay, policyToken: order.policyToken },
         allowed: { shell: policy.modes.shell, files: policy.modes.files },

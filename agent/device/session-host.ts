@@ -7,6 +7,7 @@ import { channelHosts } from '../node/channel-hosts.ts';
 import { hostInfo } from '../node/host-info.ts';
 import { TerminalUi } from '../node/terminal-ui.ts';
 import { LiveProcesses } from '../shell/live-processes.ts';
+import { reachServer } from './device-outbound.ts';
 import { SESSION_HOST_ENV, type SessionHostSpec, sessionHostSpecSchema } from './session-host-launcher.ts';
 
 /** One line of structured log for the service's journal; never a token. */
@@ -57,6 +58,7 @@ function takeSpec(): SessionHostSpec {
 export async function runSessionHost(): Promise<number> {
   const spec = takeSpec();
   const { attachment } = spec;
+  await reachServer(spec, spec.server);
   const policy = await verifyPolicyToken(
     spec.server,
     attachment.sessionId,
