@@ -1,47 +1,16 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createServer, connect as tlsConnect } from 'node:tls';
 import { installLayout } from '../../agent/device/layout.ts';
 import { generateSelfSigned, servedKeyPin } from '../../control-plane/http/tls.ts';
 import type { Credentials } from '../support/api.ts';
 import { freePort, loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, waitFor } from '../support/processes.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { startImpostorServer } from '../support/tls-impostor.ts';
 import { agentCommand, devicesApi, startAsSystemd } from './device-support.ts';
-
-/**
- * A TLS server at the device's server address with a certificate of its own, passing what it decrypts
- * on to the real control plane: what someone who took over the server's name or address would run.
- */
-async function startImpostor(port: number, identity: { cert: Buffer; key: Buffer }, upstreamPort: number) {
-  let decrypted = 0;
-  const sockets = new Set<Socket>();
-  const server = createServer(identity, (client) => {
-    const upstream = tlsConnect({ host: '127.0.0.1', port: upstreamPort, rejectUnauthorized: false });
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => sockets.delete(socket));
-    }
-    client.on('data', (chunk: Buffer) => {
-      decrypted += chunk.length;
-      upstream.write(chunk);
-    });
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    decryptedBytes: () => decrypted,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 // The control plane serves HTTPS with its generated certificate; the device's server address is a
 // door the test points at the real control plane, then at an impostor.
@@ -107,7 +76,7 @@ describe('a resident device recognises its server', () => {
     door = undefined;
     await waitFor('the device offline', async () => !(await api().list('', { status: 'online' })).items[0]);
 
-    const impostor = await startImpostor(
+    const impostor = await startImpostorServer(
       doorPort,
       { cert: readFileSync(join(scratch, 'cert.pem')), key: readFileSync(join(scratch, 'key.pem')) },
       Number(new URL(cp.url).port),
