@@ -11,6 +11,11 @@ export interface DeviceCredentials {
   /** The HTTP proxy the device reaches the server through (it may hold the proxy's password). */
   proxy?: string;
   /**
+   * The pin of the server's TLS key (`serverKeyPin`, packaging/stamp-format.ts) the enrolment connection saw, for an
+   * https server: the service and its session hosts accept no other key afterwards.
+   */
+  serverKey?: string;
+  /**
    * The control plane's public signing keys, received at enrolment: orders are verified with these
    * only, never with keys that arrive over the hub link. Absent for devices enrolled before orders.
    */
@@ -47,7 +52,8 @@ export function readCredentials(path: string): DeviceCredentials {
     typeof value.deviceId !== 'string' ||
     typeof value.groupId !== 'string' ||
     typeof value.privateJwk !== 'object' ||
-    (value.proxy !== undefined && typeof value.proxy !== 'string')
+    (value.proxy !== undefined && typeof value.proxy !== 'string') ||
+    (value.serverKey !== undefined && typeof value.serverKey !== 'string')
   )
     throw new Error(`${path} is damaged: run lifeline-agent uninstall, then install again.`);
   return value as DeviceCredentials;

@@ -2,14 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { connectionFailure, installOutbound, type Outbound } from '../node/outbound.ts';
-import { describeProxy, ProxyConfigError, proxyFor, proxySettings } from '../node/proxy-settings.ts';
+import { connectionFailure } from '../node/outbound.ts';
+import { describeProxy, ProxyConfigError } from '../node/proxy-settings.ts';
 import { ServerTrust } from '../node/server-identity.ts';
-import { installWebSocket } from '../node/websocket.ts';
 import { isPackaged } from '../packaging/sea-assets.ts';
 import { agentCommandLine } from './agent-command.ts';
 import { type DeviceCredentials, readCredentials, writeCredentials } from './credentials.ts';
 import { generateDeviceKey, signDeviceToken } from './device-key.ts';
+import { reachServer } from './device-outbound.ts';
 import { deviceReport } from './device-report.ts';
 import { type InstallLayout, installLayout, ROOT_ENV, UNIT_NAME } from './layout.ts';
 import { noticeTerminal } from './notice-terminal.ts';
@@ -28,7 +28,8 @@ export const DEVICE_HELP = `Resident agent (administrators, as root):
   lifeline-agent install --key KEY [--server URL] [--proxy URL]
                      Enrol this device into the group of the registration KEY and run the agent
                      as a system service (systemd), outbound only, started at boot. The proxy
-                     (--proxy, or HTTPS_PROXY/HTTP_PROXY now) is kept for the service.
+                     (--proxy, or HTTPS_PROXY/HTTP_PROXY now) is kept for the service. An https
+                     server's key is pinned: the service accepts no other afterwards.
   lifeline-agent uninstall
                      Stop and remove the service, its files and the device's identity, and tell
                      the control plane the device is gone.
@@ -80,22 +81,12 @@ async function problemText(response: Response): Promise<string> {
   }
 }
 
-/**
- * Makes `fetch` and `WebSocket` reach the server through the proxy: `proxy` (from `--proxy` or the
- * credentials), or the environment's. Returns the proxy the server is reached through, if any.
- */
-async function useProxy(proxy: string | undefined, server: string | undefined): Promise<URL | undefined> {
-  const outbound: Outbound = { proxy: proxySettings(proxy), trust: new ServerTrust() };
-  installOutbound(outbound);
-  await installWebSocket(outbound);
-  return server && URL.canParse(server) ? proxyFor(new URL(server), outbound.proxy) : undefined;
-}
-
 async function install(
   layout: InstallLayout,
   key: string | undefined,
   server: string | undefined,
   proxy: URL | undefined,
+  trust: ServerTrust,
 ) {
   if (!key) throw new UsageError('Give the registration key: lifeline-agent install --key KEY --server URL');
   if (!server || !URL.canParse(server))
@@ -123,6 +114,8 @@ async function install(
     groupId,
     privateJwk: pair.privateJwk,
     ...(proxy ? { proxy: proxy.href } : {}),
+    // The key the enrolment connection saw (checked by the system's authorities) is the server's.
+    ...(trust.pinned ? { serverKey: trust.pinned } : {}),
     ...(serverKeys ? { serverKeys } : {}),
   };
   installExecutable(layout.executable);
@@ -144,7 +137,7 @@ async function uninstall(layout: InstallLayout) {
   let told = 'The control plane was not told (no credentials were found).';
   if (existsSync(layout.credentials)) {
     const credentials = readCredentials(layout.credentials);
-    await useProxy(credentials.proxy, credentials.server);
+    await reachServer(credentials, credentials.server);
     try {
       const response = await fetch(new URL('/api/agent/uninstall', credentials.server), {
         method: 'POST',
@@ -203,7 +196,7 @@ async function service(layout: InstallLayout): Promise<number> {
       hosts.stopAll();
       link.stop();
     });
-  const proxy = await useProxy(credentials.proxy, credentials.server);
+  const proxy = await reachServer(credentials, credentials.server);
   log(
     {
       event: 'start',
@@ -253,7 +246,10 @@ export async function runDeviceCommand(command: DeviceCommand, args: string[]): 
   try {
     if (command === 'install') {
       const server = values.server ?? process.env['LIFELINE_SERVER'];
-      await install(layout, values.key, server, await useProxy(values.proxy, server));
+      const trust = new ServerTrust();
+      trust.pinFirstServer();
+      const proxy = await reachServer({ proxy: values.proxy }, server, trust);
+      await install(layout, values.key, server, proxy, trust);
     } else if (command === 'uninstall') await uninstall(layout);
     else if (command === 'session-host') return await runSessionHost();
     else return await service(layout);

@@ -112,6 +112,8 @@ async function joinSession(
       {
         ...plan.spec,
         server: credentials.server,
+        ...(credentials.proxy ? { proxy: credentials.proxy } : {}),
+        ...(credentials.serverKey ? { serverKey: credentials.serverKey } : {}),
         serverKeys: credentials.serverKeys as { keys: Record<string, unknown>[] },
         attachment: { sessionId: order.sessionId, relay: order.relay, policyToken: order.policyToken },
         operator: order.operator.name,

@@ -8,6 +8,7 @@ import {
   PROTOCOL_VERSION,
 } from '../../protocol/index.ts';
 import { Backoff } from '../core/backoff.ts';
+import { connectionFailure } from '../node/outbound.ts';
 
 /** Pauses between reconnections, in milliseconds: quick after a blip, at most a minute when down. */
 const FIRST_PAUSE_MS = 500;
@@ -154,8 +155,10 @@ export class ResidentLink {
         this.heartbeat?.stop();
         resolve(refusal ? { kind: 'refused', message: refusal } : { kind: 'closed' });
       });
-      socket.addEventListener('error', () => {
-        // 'close' follows.
+      socket.addEventListener('error', (event) => {
+        // 'close' follows. A server the device does not recognise, or a refusing proxy, is said why.
+        const refused = connectionFailure((event as { error?: unknown }).error);
+        if (refused) this.options.log({ event: 'server-refused' }, refused);
       });
     });
   }

@@ -13,6 +13,9 @@ export const SESSION_HOST_ENV = 'LIFELINE_SESSION_HOST';
 /** What a session host needs: the session to join, what it may grant, and how it shows itself. */
 export const sessionHostSpecSchema = z.object({
   server: z.string(),
+  /** How the service reaches the server (its credentials' proxy and key pin): the host does the same. */
+  proxy: z.string().optional(),
+  serverKey: z.string().optional(),
   /** The control plane's keys from enrolment, to verify the session's policy token with. */
   serverKeys: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }),
   attachment: z.object({

@@ -13,7 +13,8 @@ import { ffmpegScreenSource } from '../node/screen-source.ts';
 import { TerminalUi } from '../node/terminal-ui.ts';
 import { currentPlatform } from '../platform/platform.ts';
 import { LiveProcesses } from '../shell/live-processes.ts';
-import { SESSION_HOST_ENV, sessionHostSpecSchema } from './session-host-launcher.ts';
+import { reachServer } from './device-outbound.ts';
+import { SESSION_HOST_ENV, type SessionHostSpec, sessionHostSpecSchema } from './session-host-launcher.ts';
 
 /** One line of structured log for the service's journal; never a token. */
 function log(fields: Record<string, unknown>, message: string): void {
@@ -84,6 +85,7 @@ function takeSpec(): z.output<typeof sessionHostSpecSchema> {
 export async function runSessionHost(): Promise<number> {
   const spec = takeSpec();
   const { attachment } = spec;
+  await reachServer(spec, spec.server);
   const policy = await verifyPolicyToken(
     spec.server,
     attachment.sessionId,

@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { serverKeyPin } from '../packaging/stamp-format.ts';
 
@@ -38,15 +39,34 @@ export interface ServerTrustOptions {
  */
 export class ServerTrust {
   private pin: string | undefined;
+  private pinnedTo = 'this agent was downloaded from';
+  private pinFirst = false;
   private fingerprint: string | undefined;
   private readonly approved = new Set<string>();
   private readonly asking = new Map<string, Promise<boolean>>();
 
   constructor(private readonly options: ServerTrustOptions = {}) {}
 
-  /** Accept only the server whose key has this pin ({@link serverKeyPin}) from now on. */
-  pinTo(pin: string): void {
+  /**
+   * Accept only the server whose key has this pin ({@link serverKeyPin}) from now on. `origin` ends
+   * the refusal's "is not the help desk …" (where the pin came from).
+   */
+  pinTo(pin: string, origin = this.pinnedTo): void {
     this.pin = pin;
+    this.pinnedTo = origin;
+  }
+
+  /**
+   * Check the first TLS server as the system does, then pin its key ({@link pinned}) and accept only
+   * that key afterwards: what a resident device's enrolment does, to recognise its server for good.
+   */
+  pinFirstServer(): void {
+    this.pinFirst = true;
+  }
+
+  /** The pin this trust holds, given or taken from the first server met ({@link pinFirstServer}). */
+  get pinned(): string | undefined {
+    return this.pin;
   }
 
   /**
@@ -67,16 +87,19 @@ export class ServerTrust {
    * @throws ServerIdentityError when the server is not the pinned one, or the user did not approve it.
    */
   async check(socket: TLSSocket, server: string): Promise<void> {
-    if (this.checksChain) return;
+    if (this.checksChain) {
+      const first = this.pinFirst ? socket.getPeerX509Certificate() : undefined;
+      if (first) this.pin = await keyPin(first);
+      return;
+    }
     const certificate = socket.getPeerX509Certificate();
     if (!certificate)
       throw new ServerIdentityError('impostor', `The server at ${server} showed no certificate.`);
     if (this.pin !== undefined) {
-      const pin = await serverKeyPin(certificate.publicKey.export({ type: 'spki', format: 'der' }));
-      if (pin === this.pin) return;
+      if ((await keyPin(certificate)) === this.pin) return;
       throw new ServerIdentityError(
         'impostor',
-        `The server at ${server} is not the help desk this agent was downloaded from (it holds another key), so the agent refuses it and sends nothing. Something between you and your help desk is intercepting the connection: a proxy that inspects encrypted traffic, or an attacker. Tell your help desk.`,
+        `The server at ${server} is not the help desk ${this.pinnedTo} (it holds another key), so the agent refuses it and sends nothing. Something between you and your help desk is intercepting the connection: a proxy that inspects encrypted traffic, or an attacker. Tell your help desk.`,
       );
     }
     const fingerprint = certificate.fingerprint256;
@@ -102,6 +125,10 @@ export class ServerTrust {
     }
     this.approved.add(fingerprint);
   }
+}
+
+function keyPin(certificate: X509Certificate): Promise<string> {
+  return serverKeyPin(certificate.publicKey.export({ type: 'spki', format: 'der' }));
 }
 
 /** A fingerprint compared without regard to case or separators. */

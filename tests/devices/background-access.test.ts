@@ -166,6 +166,7 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
       view: false,
       control: false,
       chat: false,
+      clipboard: false,
       files: true,
       shell: true,
     });

@@ -117,11 +117,14 @@ export function deviceHello(
 /** The PATH systemd gives a service (its compiled-in default); nothing else of the test's environment. */
 const SYSTEMD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** `lifeline-agent <args>` from this source tree, as an administrator runs it. */
-export async function agentCommand(args: string[]): Promise<{ code: number; output: string }> {
+/** `lifeline-agent <args>` from this source tree, as an administrator runs it (with `env` set too). */
+export async function agentCommand(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; output: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], {
-      env: { PATH: process.env['PATH'] ?? SYSTEMD_PATH },
+      env: { PATH: process.env['PATH'] ?? SYSTEMD_PATH, ...env },
     });
     return { code: 0, output: stdout + stderr };
   } catch (error) {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { installLayout } from '../../agent/device/layout.ts';
-import type { Credentials } from '../support/api.ts';
+import { DEFAULT_POLICY } from '../../protocol/index.ts';
+import { apiClient, type Credentials, expectJson } from '../support/api.ts';
 import { loginCookie, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, waitFor } from '../support/processes.ts';
 import type { TcpProxy } from '../support/tcp-proxy.ts';
@@ -23,6 +24,7 @@ describe('the resident agent behind an HTTP proxy (real tinyproxy)', () => {
   let admin: Credentials;
   let root: string;
   let service: Spawned | undefined;
+  let groupId: string;
   const api = () => devicesApi(cp, admin);
 
   before(async () => {
@@ -40,6 +42,7 @@ describe('the resident agent behind an HTTP proxy (real tinyproxy)', () => {
 
   it('install --proxy enrols through the proxy, and the service it installs goes online through it too', async () => {
     const group = await api().createGroup('Behind a proxy');
+    groupId = group.id;
     const key = await api().issueKey(group.id);
     const result = await agentCommand([
       'install',
@@ -67,5 +70,38 @@ describe('the resident agent behind an HTTP proxy (real tinyproxy)', () => {
       `the enrolment and the service's link went through the proxy: ${proxy.connects()}`,
     );
     assert.equal(door.refused(), 0, 'nothing went around the proxy');
+  });
+
+  it('background access works end to end when the control plane is reachable only through the proxy', async () => {
+    assert.ok(service, 'the service of the test above runs');
+    const client = apiClient(cp);
+    await expectJson(
+      await client.put(`/api/groups/${groupId}/policy`, admin, {
+        ...DEFAULT_POLICY,
+        backgroundAccess: { allowed: true, roles: ['admin'], notifyUser: false },
+      }),
+      200,
+    );
+    const [device] = (await api().list('')).items;
+    assert.ok(device);
+    const before = proxy.connects().length;
+    const { session } = await expectJson<{ session: { id: string } }>(
+      await client.post(`/api/devices/${device.id}/background-access`, admin),
+      201,
+    );
+    // The session host the service starts joins the relay at the door too: only through the proxy.
+    const waited = await expectJson<{ reached: boolean }>(
+      await client.get(`/api/sessions/${session.id}/wait?until=agent-connected&timeout=30`, admin),
+      200,
+    );
+    assert.ok(waited.reached, `the session host connected: ${service.output()}`);
+    const ran = await expectJson<{ exitCode: number; stdout: string }>(
+      await client.post(`/api/sessions/${session.id}/exec`, admin, { command: 'echo through-the-proxy' }),
+      200,
+    );
+    assert.equal(ran.stdout.trim(), 'through-the-proxy');
+    assert.ok(proxy.connects().length > before, 'the session host went through the proxy');
+    assert.equal(door.refused(), 0, 'nothing went around the proxy');
+    await expectJson(await client.post(`/api/sessions/${session.id}/end`, admin), 200);
   });
 });

@@ -6,7 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TLSSocket, connect as tlsConnect } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { Hono } from 'hono';
 import type { ExecutableManifest } from '../../agent/packaging/build-executable.ts';
 import { readStamp } from '../../agent/packaging/own-stamp.ts';
@@ -17,6 +17,7 @@ import { generateSelfSigned, servedKeyPin } from '../../control-plane/http/tls.t
 import { shownCode, spawnAgent } from '../support/agent-process.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, waitFor } from '../support/processes.ts';
+import { interceptor } from '../support/tls-impostor.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 /**
@@ -37,32 +38,20 @@ async function startInspectingProxy(
   upstreamPort: number,
 ): Promise<InspectingProxy> {
   let tunnels = 0;
-  let decrypted = 0;
-  const sockets = new Set<Socket>();
+  const middle = interceptor(upstreamPort);
   const server: Server = createServer();
   server.on('connect', (_request, client: Socket) => {
     tunnels++;
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-    const inside = new TLSSocket(client, { isServer: true, ...identity });
-    const upstream = tlsConnect({ host: '127.0.0.1', port: upstreamPort, rejectUnauthorized: false });
-    for (const socket of [client, inside, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => sockets.delete(socket));
-    }
-    inside.on('data', (chunk: Buffer) => {
-      decrypted += chunk.length;
-      upstream.write(chunk);
-    });
-    upstream.pipe(inside);
+    middle.intercept(new TLSSocket(client, { isServer: true, ...identity }), client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     tunnels: () => tunnels,
-    decryptedBytes: () => decrypted,
+    decryptedBytes: middle.decryptedBytes,
     close: () => {
-      for (const socket of sockets) socket.destroy();
+      middle.destroyAll();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
