@@ -14,7 +14,7 @@ import { TerminalUi } from '../node/terminal-ui.ts';
 import { currentPlatform } from '../platform/platform.ts';
 import { LiveProcesses } from '../shell/live-processes.ts';
 import { reachServer } from './device-outbound.ts';
-import { SESSION_HOST_ENV, type SessionHostSpec, sessionHostSpecSchema } from './session-host-launcher.ts';
+import { SESSION_HOST_ENV, sessionHostSpecSchema } from './session-host-launcher.ts';
 
 /** One line of structured log for the service's journal; never a token. */
 function log(fields: Record<string, unknown>, message: string): void {
