@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { buildAgentExecutable } from './agent/packaging/build-executable.ts';
-import { precompressExecutable } from './agent/packaging/precompress.ts';
-import { AGENT_PLATFORMS, type AgentPlatform } from './agent/packaging/stamp-format.ts';
+import { buildAgentExecutable } from './build/agent/build-executable.ts';
+import { precompressExecutable } from './build/agent/precompress.ts';
 import { buildConsoleAssets } from './control-plane/console/build.ts';
+import { AGENT_PLATFORMS, type AgentPlatform } from './protocol/agent-stamp.ts';
 
 /**
  * One build: the console bundle the control plane serves, the agent as one script (for `node`), and

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { StampConfig } from '../protocol/agent-stamp.ts';
 import { CAPABILITIES, type Capability, type Permissions } from '../protocol/index.ts';
 import { AgentSession } from './core/agent-session.ts';
 import { AgentError } from './core/errors.ts';
@@ -30,7 +31,6 @@ import { TerminalUi } from './node/terminal-ui.ts';
 import { installWebSocket } from './node/websocket.ts';
 import { type FoundStamp, readStamp } from './packaging/own-stamp.ts';
 import { type PackagedRun, startPackagedRun } from './packaging/packaged-run.ts';
-import type { StampConfig } from './packaging/stamp-format.ts';
 import { claimedServer, verifyStamp } from './packaging/stamp-verify.ts';
 import { processExists } from './packaging/work-dir.ts';
 import { currentPlatform, type Platform } from './platform/platform.ts';

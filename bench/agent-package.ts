@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildAgentExecutable, type ExecutableManifest } from '../agent/packaging/build-executable.ts';
-import { precompressExecutable } from '../agent/packaging/precompress.ts';
+import { buildAgentExecutable, type ExecutableManifest } from '../build/agent/build-executable.ts';
+import { precompressExecutable } from '../build/agent/precompress.ts';
 import { connectOperator } from '../tests/control-plane/relay-client.ts';
 import { startControlPlane, type TestControlPlane } from '../tests/support/control-plane.ts';
 import { type Spawned, spawnCollecting, waitFor } from '../tests/support/processes.ts';

@@ -12,7 +12,7 @@ export const TOKEN_KINDS = {
   /** The effective policy of a session, for the agent to verify and enforce. */
   agentPolicy: { aud: 'lifeline:agent-policy', typ: 'lifeline-agent-policy+jwt' },
   /**
-   * The configuration appended to each agent download (see agent/packaging/stamp-format.ts):
+   * The configuration appended to each agent download (see protocol/agent-stamp.ts):
    * `sub` platform, `exe` build digest, optionally `sid` + `relay`.
    */
   agentStamp: { aud: 'lifeline:agent-stamp', typ: 'lifeline-agent-stamp+jwt' },

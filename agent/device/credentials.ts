@@ -11,7 +11,7 @@ export interface DeviceCredentials {
   /** The HTTP proxy the device reaches the server through (it may hold the proxy's password). */
   proxy?: string;
   /**
-   * The pin of the server's TLS key (`serverKeyPin`, packaging/stamp-format.ts) the enrolment connection saw, for an
+   * The pin of the server's TLS key (`serverKeyPin`, protocol/agent-stamp.ts) the enrolment connection saw, for an
    * https server: the service and its session hosts accept no other key afterwards.
    */
   serverKey?: string;

@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { serverKeyPin } from '../packaging/stamp-format.ts';
+import { serverKeyPin } from '../../protocol/agent-stamp.ts';
 
 /** What the agent knows of a server's certificate when it asks the user about it. */
 export interface PresentedCertificate {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
-import { parseStampFooter, STAMP_FOOTER_BYTES } from './stamp-format.ts';
+import { parseStampFooter, STAMP_FOOTER_BYTES } from '../../protocol/agent-stamp.ts';
 
 /** A stamp found at the end of an executable, not yet verified. */
 export interface FoundStamp {

@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, errors, importJWK, type JWK, jwtVerify } from 'jose';
+import { looksLikeJwt, type StampConfig, stampClaimsSchema } from '../../protocol/agent-stamp.ts';
 import { TOKEN_KINDS } from '../../protocol/index.ts';
-import { looksLikeJwt, type StampConfig, stampClaimsSchema } from './stamp-format.ts';
 
 /** How long the agent waits for the control plane's public keys, in milliseconds. */
 export const JWKS_TIMEOUT_MS = 10_000;

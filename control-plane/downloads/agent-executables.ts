@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExecutableManifest } from '../../agent/packaging/build-executable.ts';
-import { type PrecompressedExecutable, precompressExecutable } from '../../agent/packaging/precompress.ts';
-import { AGENT_FILE_NAMES, type AgentPlatform } from '../../agent/packaging/stamp-format.ts';
+import type { ExecutableManifest } from '../../build/agent/build-executable.ts';
+import { type PrecompressedExecutable, precompressExecutable } from '../../build/agent/precompress.ts';
+import { AGENT_FILE_NAMES, type AgentPlatform } from '../../protocol/agent-stamp.ts';
 import type { Logger } from '../logger.ts';
 
 /** `dist/agent/` of this checkout, where `npm run build` writes the executables. */
@@ -68,7 +68,7 @@ export class AgentExecutables {
       throw new Error(`no agent executable for ${platform} in ${this.dir}; run npm run build`);
     this.options.logger?.info({ event: 'agent-build', platform }, 'building the agent executable');
     // Loaded on demand: esbuild and postject are needed only when no executable was built.
-    const { buildAgentExecutable } = await import('../../agent/packaging/build-executable.ts');
+    const { buildAgentExecutable } = await import('../../build/agent/build-executable.ts');
     const manifest = await buildAgentExecutable(platform, { outDir: this.dir });
     return { path: join(this.dir, manifest.fileName), manifest };
   }

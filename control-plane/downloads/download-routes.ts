@@ -2,18 +2,18 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
-import { gzipTail } from '../../agent/packaging/precompress.ts';
 import {
   AGENT_FILE_NAMES,
   AGENT_PLATFORMS,
   type AgentPlatform,
   encodeStampTrailer,
-} from '../../agent/packaging/stamp-format.ts';
+} from '../../protocol/agent-stamp.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { ApiError } from '../http/problem.ts';
 import { servedKeyPin } from '../http/tls.ts';
 import type { Services } from '../services.ts';
 import { AgentExecutables } from './agent-executables.ts';
+import { gzipTail } from './gzip-tail.ts';
 import { type SessionStamp, StampSigner } from './stamps.ts';
 
 /**

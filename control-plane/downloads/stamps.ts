@@ -1,4 +1,4 @@
-import type { AgentPlatform } from '../../agent/packaging/stamp-format.ts';
+import type { AgentPlatform } from '../../protocol/agent-stamp.ts';
 import type { TokenService } from '../tokens/tokens.ts';
 
 /** A user-first stamp names only the server and the build; it is reused for this long, in ms. */

@@ -4,7 +4,7 @@ import { access, chmod, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/pro
 import { hostname, networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { serverKeyPin } from '../../agent/packaging/stamp-format.ts';
+import { serverKeyPin } from '../../protocol/agent-stamp.ts';
 import { type Config, ConfigError } from '../config.ts';
 
 /** How long a generated certificate is valid, in days (ten years: it is pinned, not renewed). */

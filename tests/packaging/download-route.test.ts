@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { Hono } from 'hono';
-import type { ExecutableManifest } from '../../agent/packaging/build-executable.ts';
-import { gzipTail, precompressExecutable } from '../../agent/packaging/precompress.ts';
-import { parseStampFooter, STAMP_FOOTER_BYTES } from '../../agent/packaging/stamp-format.ts';
 import { verifyStamp } from '../../agent/packaging/stamp-verify.ts';
+import type { ExecutableManifest } from '../../build/agent/build-executable.ts';
+import { precompressExecutable } from '../../build/agent/precompress.ts';
+import { gzipTail } from '../../control-plane/downloads/gzip-tail.ts';
 import { AgentExecutables, acceptsGzip, downloadRoutes } from '../../control-plane/downloads/index.ts';
 import type { AppEnv } from '../../control-plane/http/app-env.ts';
 import { renderError } from '../../control-plane/http/problem.ts';
+import { parseStampFooter, STAMP_FOOTER_BYTES } from '../../protocol/agent-stamp.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 
 /** Splits a downloaded file into the executable and the stamp JWT. */

@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildAgentExecutable } from '../../agent/packaging/build-executable.ts';
-import { PTY_PACKAGE_DIR, ptyPackageFiles } from '../../agent/packaging/pty-files.ts';
 import { WORK_DIR_PREFIX } from '../../agent/packaging/work-dir.ts';
+import { buildAgentExecutable } from '../../build/agent/build-executable.ts';
+import { PTY_PACKAGE_DIR, ptyPackageFiles } from '../../build/agent/pty-files.ts';
 import type { PtyProbeReport } from './pty-probe.ts';
 
 /** How long a build may take on a 2-core CI machine, in ms. */

@@ -5,10 +5,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { installedPtyDir, PTY_VERSION, ptyPackageFiles } from '../../agent/packaging/pty-files.ts';
 import { withoutConsoleListFork } from '../../agent/packaging/pty-package.ts';
 import { assetPathSegments } from '../../agent/packaging/sea-assets.ts';
 import { loadPty, usePtyPackage } from '../../agent/platform/pty-module.ts';
+import { installedPtyDir, PTY_VERSION, ptyPackageFiles } from '../../build/agent/pty-files.ts';
 import { waitFor } from '../support/processes.ts';
 
 /** Copies these node-pty files into `dir` under their package paths, as the executable unpacks them. */

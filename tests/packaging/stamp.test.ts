@@ -6,12 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { base64url, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { digestPrefix, readStamp } from '../../agent/packaging/own-stamp.ts';
-import {
-  encodeStampTrailer,
-  parseStampFooter,
-  STAMP_FOOTER_BYTES,
-} from '../../agent/packaging/stamp-format.ts';
 import { isStampError, type StampErrorKind, verifyStamp } from '../../agent/packaging/stamp-verify.ts';
+import { encodeStampTrailer, parseStampFooter, STAMP_FOOTER_BYTES } from '../../protocol/agent-stamp.ts';
 import { TOKEN_KINDS } from '../../protocol/index.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 

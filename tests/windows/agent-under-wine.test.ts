@@ -4,8 +4,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { buildAgentExecutable } from '../../agent/packaging/build-executable.ts';
 import { OWNER_FILE, WORK_DIR_PREFIX } from '../../agent/packaging/work-dir.ts';
+import { buildAgentExecutable } from '../../build/agent/build-executable.ts';
 import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
 import { assertProblem, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';

@@ -1,11 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { AgentPlatform } from './stamp-format.ts';
+import type { AgentPlatform } from '../../protocol/agent-stamp.ts';
 
 /**
  * The node-pty version the executables are made with. The packaged agent adapts one of its private
- * methods to running inside a single executable (see `pty-package.ts`), so another version must be
+ * methods to running inside a single executable (see `agent/packaging/pty-package.ts`), so another version must be
  * checked before it ships: the build refuses it.
  */
 export const PTY_VERSION = '1.1.0';

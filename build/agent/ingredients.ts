@@ -13,7 +13,7 @@ import {
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { AGENT_FILE_NAMES, type AgentPlatform } from './stamp-format.ts';
+import { AGENT_FILE_NAMES, type AgentPlatform } from '../../protocol/agent-stamp.ts';
 
 const execFileAsync = promisify(execFile);
 

@@ -13,12 +13,12 @@ import {
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AGENT_VERSION } from '../node/host-info.ts';
+import { AGENT_VERSION } from '../../agent/node/host-info.ts';
+import { ASSET_MANIFEST_KEY, type AssetEntry } from '../../agent/packaging/sea-assets.ts';
+import type { AgentPlatform } from '../../protocol/agent-stamp.ts';
 import { INGREDIENTS, NODE_RUNTIME_VERSION, resolveNpmFile } from './ingredients.ts';
 import { removePeSignature } from './pe-file.ts';
 import { PTY_PACKAGE_DIR, ptyPackageFiles } from './pty-files.ts';
-import { ASSET_MANIFEST_KEY, type AssetEntry } from './sea-assets.ts';
-import type { AgentPlatform } from './stamp-format.ts';
 
 const execFileAsync = promisify(execFile);
 
