@@ -1,33 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { NOTICE_COMMAND_ENV } from '../../agent/device/notice-terminal.ts';
 import { DEFAULT_POLICY } from '../../protocol/index.ts';
 import { type ApiClient, apiClient, type Credentials, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { isAlive, waitFor } from '../support/processes.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 import { joinDeviceSession, runningDevice } from './device-support.ts';
+import { noticeTmux } from './notice-tmux.ts';
 
-const run = promisify(execFile);
-
-/** The tmux server standing in for the user's desktop: the session host's terminal opens in it. */
-const TMUX_SOCKET = `lifeline-offer-${process.pid}`;
-const tmux = async (...args: string[]) => (await run('tmux', ['-L', TMUX_SOCKET, ...args])).stdout;
-
-/** What the user at the device sees: the text of the session host's terminal. */
-async function userScreen(): Promise<string> {
-  const panes = (await tmux('list-panes', '-a', '-F', '#{pane_id}')).split('\n').filter(Boolean);
-  const texts = await Promise.all(panes.map((pane) => tmux('capture-pane', '-p', '-t', pane)));
-  return texts.join('\n');
-}
-
-async function pressAtDevice(key: string): Promise<void> {
-  const [pane] = (await tmux('list-panes', '-a', '-F', '#{pane_id}')).split('\n').filter(Boolean);
-  assert.ok(pane, 'the session host has a terminal');
-  await tmux('send-keys', '-t', pane, key);
-}
+/** The user's desktop: the session host's terminal opens in it. */
+const desk = noticeTmux('offer');
 
 interface SessionView {
   status: string;
@@ -54,7 +36,7 @@ describe('offering help to the user at a resident device', { timeout: 300_000 },
     );
     const operator = await joinDeviceSession(cp, admin, sessionId);
     const screen = await waitFor('the offer on the device', async () => {
-      const text = await userScreen();
+      const text = await desk.screen();
       return /wants to connect/.test(text) ? text : undefined;
     });
     return { sessionId, operator, screen };
@@ -71,24 +53,14 @@ describe('offering help to the user at a resident device', { timeout: 300_000 },
       policy: DEFAULT_POLICY,
       env: {
         DISPLAY: xvfb.display,
-        [NOTICE_COMMAND_ENV]: JSON.stringify([
-          'tmux',
-          '-L',
-          TMUX_SOCKET,
-          'new-session',
-          '-d',
-          '-x',
-          '160',
-          '-y',
-          '50',
-        ]),
+        ...desk.env,
       },
     });
     deviceId = device.deviceId;
   });
 
   afterEach(async () => {
-    await tmux('kill-server').catch(() => undefined);
+    await desk.clear();
   });
 
   after(async () => {
@@ -104,7 +76,7 @@ describe('offering help to the user at a resident device', { timeout: 300_000 },
       assert.match(screen, /offers to help you with: your printer queue is stuck/);
       assert.equal(operator.videos().length, 0, 'no picture before consent');
       assert.equal(operator.messages('consent').length, 0);
-      await pressAtDevice('Enter');
+      await desk.press('Enter');
       const consent = await operator.next('consent', 0, 10_000);
       assert.equal(consent.accepted, true);
       assert.equal(consent.permissions.view, true);
@@ -120,8 +92,9 @@ describe('offering help to the user at a resident device', { timeout: 300_000 },
   it('the user refuses: the operator is told, sees nothing, and the session ends as consent-refused', async () => {
     const { sessionId, operator } = await offer('a quick check');
     try {
-      const pid = Number((await tmux('list-panes', '-a', '-F', '#{pane_pid}')).trim());
-      await pressAtDevice('n');
+      const [pid] = await desk.pids();
+      assert.ok(pid, 'the session host has a terminal');
+      await desk.press('n');
       const consent = await operator.next('consent', 0, 10_000);
       assert.equal(consent.accepted, false);
       await operator.waitClosed(10_000);

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
+import { type ApiClient, apiClient, type Credentials, expectJson } from '../support/api.ts';
+import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { waitFor } from '../support/processes.ts';
+import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
+import { joinDeviceSession, runningDevice } from './device-support.ts';
+import { noticeTmux } from './notice-tmux.ts';
+
+/** Unattended access for administrators, the user at the device told or not. */
+const unattendedPolicy = (notifyUser: boolean): Policy => ({
+  ...DEFAULT_POLICY,
+  unattended: { allowed: true, roles: ['admin'], notifyUser },
+});
+
+/** The user's desktop: a session host that tells the user opens its terminal in it. */
+const desk = noticeTmux('unattended');
+
+describe('what the user at a device sees of unattended access', { timeout: 300_000 }, () => {
+  let cp: TestControlPlane;
+  let api: ApiClient;
+  let admin: Credentials;
+  let xvfb: Xvfb;
+  let device: Awaited<ReturnType<typeof runningDevice>>;
+  let deviceId: string;
+
+  /** Starts access under `policy`, connects with its password and joins as the operator. */
+  async function connectUnattended(policy: Policy) {
+    await expectJson(await api.put(`/api/groups/${device.groupId}/policy`, admin, policy), 200);
+    const { password } = await expectJson<{ password: string }>(
+      await api.post(`/api/devices/${deviceId}/unattended`, admin),
+      201,
+    );
+    const { sessionId } = await expectJson<{ sessionId: string }>(
+      await api.post(`/api/devices/${deviceId}/unattended/sessions`, admin, { password }),
+      201,
+    );
+    const operator = await joinDeviceSession(cp, admin, sessionId);
+    // No prompt either way: the order grants the screen, and the picture arrives.
+    const consent = await operator.next('consent', 0, 20_000);
+    assert.equal(consent.accepted, true);
+    await operator.until(() => operator.videos().length > 0, 'a picture of the screen', 20_000);
+    return operator;
+  }
+
+  before(async () => {
+    xvfb = await startXvfb({ width: 800, height: 600 });
+    await runX('xsetroot', ['-solid', '#2060c0'], xvfb.display);
+    cp = await startControlPlane({ listen: true });
+    api = apiClient(cp);
+    admin = { cookie: await loginCookie(cp.app) };
+    device = await runningDevice(cp, admin, {
+      group: 'Attended desks',
+      policy: unattendedPolicy(true),
+      env: { DISPLAY: xvfb.display, ...desk.env },
+    });
+    deviceId = device.deviceId;
+  });
+
+  afterEach(async () => {
+    await desk.clear();
+  });
+
+  after(async () => {
+    await device?.remove();
+    await cp?.stop();
+    await xvfb?.stop();
+  });
+
+  it('with notifyUser on, the user is shown a notice naming the operator and saying it is unattended access', async () => {
+    const operator = await connectUnattended(unattendedPolicy(true));
+    try {
+      const screen = await waitFor('the notice on the device', async () => {
+        const text = await desk.screen();
+        return /has opened/.test(text) ? text : undefined;
+      });
+      assert.match(screen, /Lifeline: (Administrator|admin) of your help desk has opened/i);
+      assert.match(screen, /an unattended session on this computer \(your screen is shared\)/);
+      operator.send({ type: 'end', reason: 'operator-ended' });
+      await operator.waitClosed(10_000);
+    } finally {
+      await operator.close();
+    }
+  });
+
+  it('with notifyUser off, nothing is shown to the user at the device', async () => {
+    const operator = await connectUnattended(unattendedPolicy(false));
+    try {
+      // The picture already flows, so the host is up: a notice would have opened by now.
+      assert.deepEqual(await desk.pids(), [], 'no notice terminal is open');
+      assert.equal(await desk.screen(), '');
+      operator.send({ type: 'end', reason: 'operator-ended' });
+      await operator.waitClosed(10_000);
+    } finally {
+      await operator.close();
+    }
+  });
+});
