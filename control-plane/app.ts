@@ -6,7 +6,13 @@ import { DEVICE_HUB_PATH, PROTOCOL_VERSION } from '../protocol/index.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { SESSION_COOKIE } from './auth/authenticate.ts';
 import { authRoutes } from './auth/routes.ts';
-import { deviceAccessRoutes, deviceHubRoute, deviceRoutes, enrolRoutes } from './devices/index.ts';
+import {
+  deviceAccessRoutes,
+  deviceElevatedRoutes,
+  deviceHubRoute,
+  deviceRoutes,
+  enrolRoutes,
+} from './devices/index.ts';
 import { downloadRoutes } from './downloads/index.ts';
 import { groupRoutes } from './groups/routes.ts';
 import { API_REFERENCE_CSS, renderApiReference } from './http/api-reference.ts';
@@ -102,6 +108,7 @@ export function createApp(services: Services) {
     enrolRoutes,
     deviceRoutes,
     deviceAccessRoutes,
+    deviceElevatedRoutes,
     sessionRoutes,
     invitationRoutes,
     channelRoutes,

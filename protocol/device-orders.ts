@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Policy, policySchema, ROLES } from './policy.ts';
+import { type Policy, policySchema, ROLES, type Role } from './policy.ts';
 import { RESULT_CODES } from './result-codes.ts';
 import { TOKEN_KINDS } from './token-kinds.ts';
 
@@ -74,8 +74,53 @@ export type StartUnattendedOrder = z.infer<typeof startUnattendedOrderSchema>;
 /** The shortest dynamic password of unattended access, in characters. */
 export const UNATTENDED_PASSWORD_MIN_CHARS = 12;
 
+/** The roles that may use elevated tools where the group's policy enables them (README, "Elevated tools"). */
+export const ELEVATED_TOOL_ROLES: readonly Role[] = ['admin', 'manager'];
+
+/** The most processes a `list-processes` answer carries (the rest are counted, not sent). */
+export const MAX_LISTED_PROCESSES = 200;
+
+/**
+ * Elevated tools, the task manager: list the device's processes, as the resident service sees them,
+ * whose name contains `name` (any case) when given; the device answers `{ processes, total }` with at
+ * most {@link MAX_LISTED_PROCESSES} of them, the busiest first.
+ */
+export const listProcessesOrderSchema = z.object({
+  kind: z.literal('list-processes'),
+  operator: orderOperatorSchema,
+  name: z.string().max(100).optional(),
+});
+export type ListProcessesOrder = z.infer<typeof listProcessesOrderSchema>;
+
+/** Elevated tools: end process `pid` (SIGTERM, then SIGKILL after a grace); answers `{ pid, name, signal }`. */
+export const endProcessOrderSchema = z.object({
+  kind: z.literal('end-process'),
+  operator: orderOperatorSchema,
+  pid: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1),
+});
+export type EndProcessOrder = z.infer<typeof endProcessOrderSchema>;
+
+/** One process as `list-processes` reports it: cpu in percent of one core, memory resident in KiB. */
+export const processInfoSchema = z.object({
+  pid: z.number().int(),
+  name: z.string().max(100),
+  user: z.string().max(64),
+  cpu: z.number(),
+  memoryKiB: z.number().int(),
+});
+export type ProcessInfo = z.infer<typeof processInfoSchema>;
+
 /** Every order kind; add new kinds here. */
-const ORDER_SCHEMAS = [joinSessionOrderSchema, startUnattendedOrderSchema] as const;
+const ORDER_SCHEMAS = [
+  joinSessionOrderSchema,
+  startUnattendedOrderSchema,
+  listProcessesOrderSchema,
+  endProcessOrderSchema,
+] as const;
 
 export const deviceOrderSchema = z.discriminatedUnion('kind', ORDER_SCHEMAS);
 export type DeviceOrder = z.infer<typeof deviceOrderSchema>;
@@ -105,7 +150,16 @@ export const ORDER_POLICY_CHECKS: {
     return undefined;
   },
   'start-unattended': (order, policy) => unattendedRefusal(order.operator, policy),
+  'list-processes': (order, policy) => elevatedRefusal(order.operator, policy),
+  'end-process': (order, policy) => elevatedRefusal(order.operator, policy),
 };
+
+function elevatedRefusal(operator: OrderOperator, policy: Policy): string | undefined {
+  if (!policy.elevatedTools) return "The group's policy does not allow elevated tools.";
+  if (!ELEVATED_TOOL_ROLES.includes(operator.role))
+    return `Elevated tools are not allowed for the ${operator.role} role.`;
+  return undefined;
+}
 
 function unattendedRefusal(operator: OrderOperator, policy: Policy): string | undefined {
   if (!policy.unattended.allowed) return "The group's policy does not allow unattended access.";

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import type { DeviceOrder, JoinSessionOrder, OrderResult, Policy } from '../../protocol/index.ts';
 import { consoleDisplay } from './console-user.ts';
 import type { DeviceCredentials } from './credentials.ts';
+import { endProcess, listProcesses } from './elevated-tools.ts';
 import type { LaunchOptions, SessionHostSpec, SessionHosts } from './session-host-launcher.ts';
 import type { UnattendedAccess } from './unattended-access.ts';
 
@@ -176,5 +177,20 @@ export async function obeyOrder(
       return joinSession(order, policy, context);
     case 'start-unattended':
       return startUnattended(context);
+    case 'list-processes':
+      return listProcesses(order);
+    case 'end-process': {
+      const result = await endProcess(order);
+      context.log(
+        {
+          event: 'elevated-tool',
+          tool: 'end-process',
+          pid: order.pid,
+          result: result.ok ? 'ok' : result.code,
+        },
+        'elevated tool used',
+      );
+      return result;
+    }
   }
 }

@@ -66,6 +66,8 @@ const routes = {
 /** The HTTP status of an order's failure, for the operator who asked for it. */
 const ORDER_FAILURE_STATUS: Partial<Record<string, 403 | 404 | 409 | 410 | 504>> = {
   NOT_FOUND: 404,
+  FORBIDDEN: 403,
+  CONFLICT: 409,
   POLICY_FORBIDS: 403,
   DEVICE_OFFLINE: 409,
   NOT_SUPPORTED: 409,
@@ -73,13 +75,25 @@ const ORDER_FAILURE_STATUS: Partial<Record<string, 403 | 404 | 409 | 410 | 504>>
   TIMEOUT: 504,
 };
 
-function orderFailure(result: Extract<OrderResult, { ok: false }>): ApiError {
+export function orderFailure(result: Extract<OrderResult, { ok: false }>): ApiError {
   return new ApiError(ORDER_FAILURE_STATUS[result.code] ?? 502, result.code, result.message);
 }
 
-function orderOperator(principal: Principal): OrderOperator {
+export function orderOperator(principal: Principal): OrderOperator {
   const { operator } = principal;
   return { id: operator.id, name: operator.name, role: operator.role };
+}
+
+/** The device `id` when `principal` may see it; else a 404 problem. */
+export async function visibleDevice(
+  services: Services,
+  principal: Principal,
+  id: string,
+): Promise<DeviceRow> {
+  const device = await services.devices.store.get(id);
+  if (!device || device.removedAt || !canSeeOrganisation(principal, device.organisationId))
+    throw new ApiError(404, 'NOT_FOUND', 'No such device.');
+  return device;
 }
 
 /**
@@ -90,14 +104,9 @@ function orderOperator(principal: Principal): OrderOperator {
 export function deviceAccessRoutes(services: Services) {
   const app = createApi();
   app.use('/devices/*', requireAuth(services));
-  const { store, unattended } = services.devices;
+  const { unattended } = services.devices;
 
-  const visible = async (principal: Principal, id: string): Promise<DeviceRow> => {
-    const device = await store.get(id);
-    if (!device || device.removedAt || !canSeeOrganisation(principal, device.organisationId))
-      throw new ApiError(404, 'NOT_FOUND', 'No such device.');
-    return device;
-  };
+  const visible = (principal: Principal, id: string) => visibleDevice(services, principal, id);
 
   app.openapi({ ...routes.startUnattended, middleware: [requireScope('sessions:write')] }, async (c) => {
     const principal = c.get('principal');

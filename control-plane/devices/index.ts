@@ -2,6 +2,7 @@ export { deviceAccessRoutes } from './access-routes.ts';
 export { DeviceHub } from './device-hub.ts';
 export { DeviceIdentity } from './device-identity.ts';
 export { DeviceStore } from './device-store.ts';
+export { deviceElevatedRoutes } from './elevated-routes.ts';
 export { enrolRoutes } from './enrol-routes.ts';
 export { deviceRoutes } from './routes.ts';
 export { sendOrder } from './send-order.ts';

@@ -19,7 +19,7 @@ import {
 } from '../../protocol/index.ts';
 import { apiClient, type Credentials, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { childrenOf, isAlive, type Spawned, waitFor } from '../support/processes.ts';
+import { childrenOf, isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import { agentCommand, devicesApi, startAsSystemd } from './device-support.ts';
 
 /** A group policy that allows background access for administrators, without telling the user. */
@@ -233,6 +233,31 @@ describe('orders to a resident device', { timeout: 300_000 }, () => {
     );
     assert.equal((technician as { code: string }).code, 'POLICY_FORBIDS');
     assert.match((technician as { message: string }).message, /technician/);
+  });
+
+  it('an end-process order the policy inside does not allow (elevated tools off, or a technician) is refused with POLICY_FORBIDS and ends nothing', async () => {
+    const sleeper = spawnCollecting('sleep', ['1000'], { PATH: process.env['PATH'] });
+    try {
+      const pid = sleeper.child.pid!;
+      const off = await deliver(
+        await craftOrder({
+          ord: { kind: 'end-process', operator, pid },
+          pol: { ...BACKGROUND_POLICY, elevatedTools: false },
+        }),
+      );
+      assert.equal((off as { code: string }).code, 'POLICY_FORBIDS');
+      const technician = await deliver(
+        await craftOrder({
+          ord: { kind: 'end-process', operator: { ...operator, role: 'technician' }, pid },
+          pol: { ...BACKGROUND_POLICY, elevatedTools: true },
+        }),
+      );
+      assert.equal((technician as { code: string }).code, 'POLICY_FORBIDS');
+      assert.match((technician as { message: string }).message, /technician/);
+      assert.ok(isAlive(pid), 'the process still runs');
+    } finally {
+      await sleeper.kill();
+    }
   });
 
   it('an order of a kind the agent does not know is refused with NOT_SUPPORTED', async () => {

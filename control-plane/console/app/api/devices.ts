@@ -1,3 +1,4 @@
+import { ELEVATED_TOOL_ROLES, type ProcessInfo } from '../../../../protocol/device-orders.ts';
 import { apiRequest } from './client.ts';
 import { ROUTES } from './routes.ts';
 import { joinSession, waitForSession } from './sessions.ts';
@@ -32,6 +33,27 @@ export function listDevices(filter: DeviceFilter, cursor?: string | null, limit 
 export function mayUseBackgroundAccess(identity: Identity, group: DeviceGroup | undefined): boolean {
   const access = group?.policy.backgroundAccess;
   return Boolean(access?.allowed && access.roles.includes(identity.operator.role));
+}
+
+/**
+ * Whether the operator may use elevated tools (the task manager) on a device of `group`: the policy
+ * enables them and the role is one that may (the server checks again, and so does the device).
+ */
+export function mayUseElevatedTools(identity: Identity, group: DeviceGroup | undefined): boolean {
+  return Boolean(group?.policy.elevatedTools && ELEVATED_TOOL_ROLES.includes(identity.operator.role));
+}
+
+/** The device's processes whose name contains `name`, busiest first (bounded; `total` counts all). */
+export function listProcesses(
+  id: string,
+  name: string,
+): Promise<{ processes: ProcessInfo[]; total: number }> {
+  return apiRequest(ROUTES.listProcesses, { params: { id }, query: { name: name || undefined } });
+}
+
+/** Ends a process on the device (SIGTERM, then SIGKILL after a grace). */
+export function endProcess(id: string, pid: number): Promise<{ pid: number; name: string; signal: string }> {
+  return apiRequest(ROUTES.endProcess, { params: { id, pid: String(pid) } });
 }
 
 /**

@@ -40,6 +40,8 @@ export const ROUTES = {
   connectUnattended: { method: 'POST', path: '/api/devices/{id}/unattended/sessions' },
   offerHelp: { method: 'POST', path: '/api/devices/{id}/offer-help' },
   backgroundAccess: { method: 'POST', path: '/api/devices/{id}/background-access' },
+  listProcesses: { method: 'GET', path: '/api/devices/{id}/processes' },
+  endProcess: { method: 'POST', path: '/api/devices/{id}/processes/{pid}/end' },
 
   listOperators: { method: 'GET', path: '/api/operators' },
   createOperator: { method: 'POST', path: '/api/operators' },

@@ -5,6 +5,7 @@ import {
   forgetDevice,
   listDevices,
   mayUseBackgroundAccess,
+  mayUseElevatedTools,
   openBackgroundAccess,
 } from '../../api/devices.ts';
 import { listGroups } from '../../api/groups.ts';
@@ -14,6 +15,7 @@ import { FilterBar } from '../common/filter-bar.tsx';
 import { LoadMore } from '../common/load-more.tsx';
 import { PageHeader } from '../common/page-header.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
+import { DeviceProcesses } from './device-processes.tsx';
 import { DevicesTable } from './devices-table.tsx';
 
 /** How often the list is read again so online and offline stay true, in milliseconds. */
@@ -44,6 +46,8 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
   const canForget = can(identity.scopes, 'devices:write');
   const canOpen = can(identity.scopes, 'sessions:write');
   const [opening, setOpening] = useState<string | null>(null);
+  const [processesOf, setProcessesOf] = useState<Device | null>(null);
+  const groupOf = (device: Device) => groups.find((group) => group.id === device.groupId);
 
   useEffect(() => {
     void listGroups()
@@ -179,6 +183,9 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
         </label>
       </FilterBar>
       {error && <ErrorBanner message={error} onRetry={() => void load(null)} />}
+      {processesOf && (
+        <DeviceProcesses key={processesOf.id} device={processesOf} onClose={() => setProcessesOf(null)} />
+      )}
       {devices === null && !error && <p class="empty">Loading…</p>}
       {devices && (
         <DevicesTable
@@ -191,12 +198,9 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
           }
           onForget={canForget ? (device) => void forget(device) : undefined}
           onBackgroundAccess={canOpen ? (device) => void background(device) : undefined}
-          mayBackground={(device) =>
-            mayUseBackgroundAccess(
-              identity,
-              groups.find((group) => group.id === device.groupId),
-            )
-          }
+          mayBackground={(device) => mayUseBackgroundAccess(identity, groupOf(device))}
+          onProcesses={canOpen ? setProcessesOf : undefined}
+          mayElevated={(device) => mayUseElevatedTools(identity, groupOf(device))}
           opening={opening}
           onJoined={canOpen ? onJoined : undefined}
         />

@@ -15,6 +15,9 @@ export interface DevicesTableProps {
   mayBackground?: ((device: Device) => boolean) | undefined;
   /** The device whose background access is being opened, if any. */
   opening?: string | null | undefined;
+  /** Elevated tools → Processes, offered on online devices where `mayElevated` says so. */
+  onProcesses?: ((device: Device) => void) | undefined;
+  mayElevated?: ((device: Device) => boolean) | undefined;
   /** Shown only to operators who may open sessions: unattended access and offering help. */
   onJoined?: ((grant: SessionGrant) => void) | undefined;
 }
@@ -29,6 +32,8 @@ export function DevicesTable({
   mayBackground,
   opening,
   onJoined,
+  onProcesses,
+  mayElevated,
 }: DevicesTableProps) {
   if (devices.length === 0) {
     return (
@@ -42,7 +47,9 @@ export function DevicesTable({
   const groupName = (id: string) => groups.find((group) => group.id === id)?.name ?? id.slice(0, 8);
   const background = (device: Device) =>
     Boolean(onBackgroundAccess && device.status === 'online' && mayBackground?.(device));
-  const actions = Boolean(onForget || devices.some(background));
+  const elevated = (device: Device) =>
+    Boolean(onProcesses && device.status === 'online' && mayElevated?.(device));
+  const actions = Boolean(onForget || devices.some(background) || devices.some(elevated));
   return (
     <section class="card table-card">
       <p class="table-card__banner cell-sub">
@@ -112,6 +119,17 @@ export function DevicesTable({
                       onClick={() => onBackgroundAccess?.(device)}
                     >
                       {opening === device.id ? 'Opening…' : 'Background access'}
+                    </button>
+                  )}
+                  {elevated(device) && (
+                    <button
+                      type="button"
+                      class="btn btn--secondary btn--small"
+                      data-testid="device-processes-open"
+                      title="Elevated tools: the processes of this device, run by its resident service"
+                      onClick={() => onProcesses?.(device)}
+                    >
+                      Elevated tools → Processes
                     </button>
                   )}
                   {onForget && (

@@ -1,0 +1,126 @@
+import { createRoute } from '@hono/zod-openapi';
+import { MAX_LISTED_PROCESSES, type OrderResult, processInfoSchema } from '../../protocol/index.ts';
+import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
+import type { Principal } from '../http/app-env.ts';
+import { authenticated, createApi, idParam, json, problems, z } from '../http/openapi.ts';
+import { ApiError } from '../http/problem.ts';
+import type { Services } from '../services.ts';
+import { orderFailure, orderOperator, visibleDevice } from './access-routes.ts';
+import type { DeviceRow } from './device-store.ts';
+import { sendOrder } from './send-order.ts';
+
+const routes = {
+  listProcesses: createRoute({
+    method: 'get',
+    path: '/devices/{id}/processes',
+    tags: ['devices'],
+    summary: `Elevated tools: the device's processes as its resident service sees them, busiest first (at most ${MAX_LISTED_PROCESSES})`,
+    security: authenticated,
+    request: {
+      params: idParam,
+      query: z.object({
+        name: z.string().max(100).optional().openapi({ description: 'Part of the process name (any case)' }),
+      }),
+    },
+    responses: {
+      200: json(
+        z.object({
+          processes: z.array(processInfoSchema),
+          total: z.number().int().openapi({ description: 'How many matched, listed or not' }),
+        }),
+        'The processes',
+      ),
+      ...problems(400, 401, 403, 404, 409, 502, 504),
+    },
+  }),
+  endProcess: createRoute({
+    method: 'post',
+    path: '/devices/{id}/processes/{pid}/end',
+    tags: ['devices'],
+    summary: 'Elevated tools: end a process on the device (SIGTERM, then SIGKILL after a grace)',
+    security: authenticated,
+    request: {
+      params: idParam.extend({
+        pid: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(2 ** 31 - 1),
+      }),
+    },
+    responses: {
+      200: json(
+        z.object({ pid: z.number().int(), name: z.string(), signal: z.enum(['SIGTERM', 'SIGKILL']) }),
+        'The process ended',
+      ),
+      ...problems(400, 401, 403, 404, 409, 502, 504),
+    },
+  }),
+};
+
+/**
+ * Elevated tools on resident devices (README, "Elevated tools"): each use is a signed order the
+ * resident service carries out where the group's policy enables elevated tools for the operator's
+ * role (checked here before signing and again by the device), audited `device.elevated-tool`.
+ */
+export function deviceElevatedRoutes(services: Services) {
+  const app = createApi();
+  app.use('/devices/*', requireAuth(services));
+
+  const audit = (
+    principal: Principal,
+    address: string,
+    device: DeviceRow,
+    details: Record<string, unknown>,
+    result: OrderResult,
+  ) =>
+    services.audit.record({
+      ...auditActor(principal),
+      action: 'device.elevated-tool',
+      organisationId: device.organisationId,
+      address,
+      details: { deviceId: device.id, ...details, result: result.ok ? 'ok' : result.code },
+    });
+
+  app.openapi({ ...routes.listProcesses, middleware: [requireScope('sessions:write')] }, async (c) => {
+    const principal = c.get('principal');
+    const device = await visibleDevice(services, principal, c.req.valid('param').id);
+    const { name } = c.req.valid('query');
+    const result = await sendOrder(services, device.id, {
+      kind: 'list-processes',
+      operator: orderOperator(principal),
+      ...(name ? { name } : {}),
+    });
+    await audit(principal, c.get('address'), device, { tool: 'processes' }, result);
+    if (!result.ok) throw orderFailure(result);
+    const answer = z
+      .object({ processes: z.array(processInfoSchema).max(MAX_LISTED_PROCESSES), total: z.number().int() })
+      .safeParse(result.detail);
+    if (!answer.success) throw new ApiError(502, 'INTERNAL', 'The device answered without a process list.');
+    return c.json(answer.data, 200);
+  });
+
+  app.openapi({ ...routes.endProcess, middleware: [requireScope('sessions:write')] }, async (c) => {
+    const principal = c.get('principal');
+    const { id, pid } = c.req.valid('param');
+    const device = await visibleDevice(services, principal, id);
+    const result = await sendOrder(services, device.id, {
+      kind: 'end-process',
+      operator: orderOperator(principal),
+      pid,
+    });
+    const name = result.ok && typeof result.detail?.['name'] === 'string' ? result.detail['name'] : undefined;
+    await audit(
+      principal,
+      c.get('address'),
+      device,
+      { tool: 'end-process', pid, ...(name ? { name } : {}) },
+      result,
+    );
+    if (!result.ok) throw orderFailure(result);
+    const signal = result.detail?.['signal'] === 'SIGKILL' ? 'SIGKILL' : 'SIGTERM';
+    return c.json({ pid, name: name ?? '', signal }, 200);
+  });
+
+  return app;
+}

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
+import { signIn, useRealConsole } from '../console/real-console.ts';
+import type { Credentials } from '../support/api.ts';
+import { loginCookie } from '../support/control-plane.ts';
+import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { runningDevice } from './device-support.ts';
+
+const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
+
+// The Devices page in real headless Chromium and a real resident agent.
+describe('elevated tools from the Devices page', { timeout: 300_000 }, () => {
+  let device: Awaited<ReturnType<typeof runningDevice>>;
+  let deviceId: string;
+  let admin: Credentials;
+  let sleeper: Spawned | undefined;
+
+  const ui = useRealConsole(async (cp) => {
+    admin = { cookie: await loginCookie(cp.app) };
+    device = await runningDevice(cp, admin, { group: 'Elevated', policy: ELEVATED_POLICY, env: {} });
+    deviceId = device.deviceId;
+  });
+
+  after(async () => {
+    await sleeper?.kill();
+    await device?.remove();
+  });
+
+  it('Elevated tools → Processes lists a real sleep, the filter finds it, and End task (confirmed) kills it', async () => {
+    sleeper = spawnCollecting('sleep', ['1000'], { PATH: process.env['PATH'] });
+    const pid = sleeper.child.pid!;
+    const { page } = await ui.open();
+    await signIn(page, ui.cp);
+    await page.click('[data-testid=nav-devices]');
+    const row = page.locator(`[data-testid=device-row][data-device-id="${deviceId}"]`);
+    await row.locator('[data-testid=device-processes-open]').click();
+    await page.locator('[data-testid=processes]').waitFor();
+    await page.fill('[data-testid=processes-filter]', 'sleep');
+    await page.click('[data-testid=processes-apply]');
+    // The filtered list replaces the whole one: only names with "sleep", ours among them.
+    await waitFor('only sleeps listed', async () => {
+      const names = await page.locator('[data-testid=process-row] td:nth-child(2)').allTextContents();
+      return names.length > 0 && names.every((name) => name.includes('sleep'));
+    });
+    const process_ = page.locator(`[data-testid=process-row][data-pid="${pid}"]`);
+    await process_.waitFor();
+    const end = process_.locator('[data-testid=process-end]');
+    await end.click();
+    assert.ok(isAlive(pid), 'the first click only asks for confirmation');
+    await end.click();
+    await page.locator('[data-testid=processes-message]').waitFor();
+    assert.match((await page.locator('[data-testid=processes-message]').textContent()) ?? '', /Ended sleep/);
+    await waitFor('the sleep to be gone', () => !isAlive(pid));
+  });
+});
