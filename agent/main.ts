@@ -29,6 +29,7 @@ import { ffmpegScreenSource } from './node/screen-source.ts';
 import { ServerTrust } from './node/server-identity.ts';
 import { TerminalUi } from './node/terminal-ui.ts';
 import { installWebSocket } from './node/websocket.ts';
+import { offerWindowChoice } from './node/window-choice.ts';
 import { type FoundStamp, readStamp } from './packaging/own-stamp.ts';
 import { type PackagedRun, startPackagedRun } from './packaging/packaged-run.ts';
 import { claimedServer, verifyStamp } from './packaging/stamp-verify.ts';
@@ -390,6 +391,8 @@ async function main(): Promise<number> {
     // Closing the prompt paused stdin, and a paused stream stays paused when a listener is added.
     if (linePrompt) process.stdin.resume();
     ui.onEnd = interrupt;
+    const monitors = new PlatformMonitors(platform);
+    offerWindowChoice(ui, monitors, () => session?.sharedAreaChanged());
     // The session's policy, signed by the control plane, caps everything on this device. It is
     // checked before the user sees a code, so nothing is offered that the policy would not allow.
     const verifiedPolicy = async (granted: Attachment) => {
@@ -417,7 +420,6 @@ async function main(): Promise<number> {
       ui.showCode(registration.code, registration.codeExpiresAt);
     }
     state.sessionStarted = true;
-    const monitors = new PlatformMonitors(platform);
 
     session = new AgentSession({
       policy,
@@ -432,11 +434,15 @@ async function main(): Promise<number> {
       screen: ffmpegScreenSource({
         ffmpegPath: ffmpeg.path,
         platform,
-        area: () => (monitors.selected === null ? undefined : monitors.area()),
+        area: () => (monitors.selected === null && !monitors.window ? undefined : monitors.area()),
+        covered: () => monitors.covered(),
         framerate,
         onChildStarted: (pid) => state.children.add(pid),
       }),
-      input: createInputInjector({ screen: () => monitors.area() }),
+      input: createInputInjector({
+        screen: () => monitors.area(),
+        accepts: (x, y) => monitors.accepts(x, y),
+      }),
       ...channelHosts(filesRoot, state.processes, (text) => ui.status(text)),
     });
     ui.onChat = (text) => session!.sendChat(text);
@@ -454,6 +460,7 @@ async function main(): Promise<number> {
       if (!userEnded) throw error;
     }
     const outcome = await session.done;
+    monitors.close();
     const unopened = invitation && outcome.reason === 'code-expired';
     ui.ended(unopened ? 'the invitation expired before a helper opened it' : outcome.reason);
     ui.close();

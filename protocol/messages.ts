@@ -91,6 +91,16 @@ const monitorSchema = z.object({
   primary: z.boolean(),
 });
 
+/**
+ * The one application window the end user shares instead of the desktop (README "Sharing one
+ * window"): its title, for display only, and whether it is hidden now (unmapped or minimised), when
+ * no picture is sent at all.
+ */
+const sharedWindowSchema = z.object({
+  title: z.string().max(200),
+  hidden: z.boolean(),
+});
+
 /** An index into the agent's `monitors` list, or null for all of them (the whole desktop). */
 const monitorChoice = z
   .number()
@@ -185,6 +195,9 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     type: z.literal('monitors'),
     monitors: z.array(monitorSchema).max(MAX_MONITORS),
     selected: monitorChoice,
+    // Present while the end user shares one window: the video shows only it, and the operators
+    // cannot choose a monitor until the user shares the whole screen again.
+    window: sharedWindowSchema.optional(),
   }),
   // Operator -> relay -> agent, while viewing is allowed: show that monitor, or all (null).
   z.object({ type: z.literal('select-monitor'), monitor: monitorChoice }),
@@ -354,5 +367,6 @@ export type FileEntry = z.infer<typeof fileEntrySchema>;
 export type ChatAuthor = z.infer<typeof chatAuthorSchema>;
 export type Participant = z.infer<typeof participantSchema>;
 export type Monitor = z.infer<typeof monitorSchema>;
+export type SharedWindow = z.infer<typeof sharedWindowSchema>;
 
 export { inputEventSchema, permissionsSchema };

@@ -84,6 +84,8 @@ export class AgentSession {
   /** Whether the user is being asked for more by an operator (one question at a time). */
   private askingMore = false;
   private readonly screen: ScreenSender;
+  /** Capture restarts on a new shared area, one after the other. */
+  private restarts: Promise<void> = Promise.resolve();
   private finished = false;
   private maxTimer: ReturnType<typeof setTimeout> | undefined;
   /** The result code of the relay's last refusal, if any. */
@@ -457,20 +459,43 @@ export class AgentSession {
     if (permissions.view) await this.startScreen();
   }
 
-  /** Starts the screen, telling the operators first which monitors there are and which is shown. */
+  /**
+   * Starts the screen, telling the operators first which monitors there are and which is shown. A
+   * shared window that is hidden starts nothing: the operators see no picture rather than what lies
+   * behind it.
+   */
   private async startScreen(): Promise<void> {
     this.sendMonitors();
+    if (this.options.monitors?.window?.hidden) return;
     await this.screen.start();
   }
 
   private sendMonitors(): void {
     const layout = this.options.monitors;
     if (!layout) return;
+    const window = layout.window;
     this.send({
       type: 'monitors',
       monitors: layout.list().slice(0, MAX_MONITORS),
       selected: layout.selected,
+      ...(window ? { window } : {}),
     });
+  }
+
+  /**
+   * What the monitor layout shares changed on the device: the end user chose one window or the whole
+   * screen again, or the shared window moved, changed size, was covered, hidden or shown. The
+   * capture restarts on it and the operators hear what is shown now.
+   */
+  sharedAreaChanged(): Promise<void> {
+    const restart = async () => {
+      if (this.finished || !this.allows('view')) return;
+      await this.screen.stop();
+      if (this.allows('view')) await this.startScreen();
+    };
+    // A window dragged across the screen changes many times: one restart at a time, in order.
+    this.restarts = this.restarts.then(restart, restart);
+    return this.restarts;
   }
 
   /**
@@ -480,7 +505,8 @@ export class AgentSession {
   private async selectMonitor(index: number | null): Promise<void> {
     const layout = this.options.monitors;
     if (!layout || !this.allows('view')) return;
-    if (index === layout.selected || !layout.select(index)) {
+    // The end user shares one window: only they can widen that.
+    if (layout.window || index === layout.selected || !layout.select(index)) {
       this.sendMonitors();
       return;
     }

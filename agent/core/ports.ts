@@ -1,4 +1,11 @@
-import type { FileEntry, InputEvent, Monitor, OperatorInfo, Permissions } from '../../protocol/index.ts';
+import type {
+  FileEntry,
+  InputEvent,
+  Monitor,
+  OperatorInfo,
+  Permissions,
+  SharedWindow,
+} from '../../protocol/index.ts';
 
 /**
  * What the runtime-neutral agent core needs from its host. The Node host implements these with a
@@ -44,6 +51,11 @@ export interface MonitorLayout {
   readonly selected: number | null;
   /** Shares one monitor (an index of `list()`) or all (null); false when there is no such monitor. */
   select(index: number | null): boolean;
+  /**
+   * The one window the end user shares instead of the desktop, while they do: the screen shows only
+   * it (nothing at all while it is hidden) and operators cannot choose a monitor.
+   */
+  readonly window?: SharedWindow | undefined;
 }
 
 /** The device's clipboard, text only. */

@@ -28,6 +28,12 @@ export interface InputInjectorOptions {
    * on the desktop (`x`, `y`: the monitor shared; 0 when absent).
    */
   screen: () => ScreenSize & { x?: number; y?: number };
+  /**
+   * Whether a pointer position (fractions of `screen()`, unclamped) may be pointed at; events at
+   * other positions are dropped instead of clamped to the edge. One shared window confines the
+   * pointer to its uncovered part this way (README "Sharing one window"). Absent: every position.
+   */
+  accepts?: (x: number, y: number) => boolean;
   /** Where robotjs and the wheel unit come from; defaults to `currentPlatform()` when `robot` is not given. */
   platform?: Platform;
   /** Injects through this instead of the platform's robotjs (another runtime, or a recorder). */
@@ -86,6 +92,7 @@ export function createInputInjector(options: InputInjectorOptions): InputInjecto
 
   function toPixels(x: number, y: number): { x: number; y: number } | undefined {
     if (!Number.isFinite(x) || !Number.isFinite(y)) return undefined;
+    if (options.accepts && !options.accepts(x, y)) return undefined;
     const { width, height, x: left = 0, y: top = 0 } = options.screen();
     return {
       x: left + Math.min(width - 1, Math.max(0, Math.floor(x * width))),
@@ -125,6 +132,11 @@ export function createInputInjector(options: InputInjectorOptions): InputInjecto
       }
       case 'button': {
         const at = toPixels(event.x, event.y);
+        if (!at && !event.down && heldButtons.delete(event.button)) {
+          // Released where input is not accepted: lifted where the pointer is, never left held.
+          robot.mouseToggle('up', event.button);
+          return true;
+        }
         if (!at || !BUTTONS.has(event.button)) return false;
         // Move first: the press belongs where the operator clicked, even if no move preceded it.
         robot.moveMouse(at.x, at.y);

@@ -58,6 +58,8 @@ export interface ScreenEncoderOptions {
   platform: Platform;
   /** The part of the desktop to capture (one monitor); the whole primary screen when absent. */
   area?: ScreenArea;
+  /** Parts of `area` (relative to its corner) painted black before encoding: other windows lying on a shared one. */
+  covered?: readonly ScreenArea[];
   /** Most frames per second captured; defaults to 30. Frames that show no change are not encoded. */
   framerate?: number;
   /** Encoded frames from one keyframe to the next; defaults to 60. */
@@ -126,7 +128,7 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
     size: screen,
     ...(area ? { origin: { x: area.x, y: area.y } } : {}),
   });
-  const args = ffmpegArguments(capture.inputArgs, keyframeIntervalFrames, size);
+  const args = ffmpegArguments(capture.inputArgs, keyframeIntervalFrames, size, options.covered ?? []);
 
   const child = spawn(options.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => {
@@ -197,8 +199,13 @@ function ffmpegArguments(
   inputArgs: readonly string[],
   keyframeIntervalFrames: number,
   size: ScreenSize,
+  covered: readonly ScreenArea[],
 ): string[] {
   const pad = DECIMATE_PAD_PIXELS;
+  // Blanked in the captured picture itself, so those pixels never reach the encoder.
+  const blanks = covered.map(
+    (r) => `drawbox=x=${r.x}:y=${r.y}:w=${r.width}:h=${r.height}:color=black:t=fill,`,
+  );
   return [
     ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
     // A screen grabber's stream parameters are known up front; without these ffmpeg reads about
@@ -211,7 +218,7 @@ function ffmpegArguments(
     ...[
       '-vf',
       [
-        `crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0,scale=${size.width}:${size.height},format=yuv420p`,
+        `${blanks.join('')}crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0,scale=${size.width}:${size.height},format=yuv420p`,
         `pad=iw+${pad}:ih:${pad}:0,mpdecimate=hi=0:lo=0:frac=0,crop=iw-${pad}:ih:${pad}:0`,
       ].join(','),
     ],

@@ -7,6 +7,8 @@ export interface FfmpegScreenSourceOptions {
   platform: Platform;
   /** The part of the desktop to capture, asked at each start (one monitor); the whole desktop when undefined. */
   area?: () => ScreenArea | undefined;
+  /** Parts of that area to blank, asked at each start: other windows lying on a shared window. */
+  covered?: () => readonly ScreenArea[];
   /** Frames per second captured. */
   framerate: number;
   /** Children the agent must stop before it exits. */
@@ -18,10 +20,12 @@ export function ffmpegScreenSource(options: FfmpegScreenSourceOptions): ScreenSo
   return {
     async start(sink): Promise<ScreenStream> {
       const area = options.area?.();
+      const covered = options.covered?.() ?? [];
       const encoder = startScreenEncoder({
         ffmpegPath: options.ffmpegPath,
         platform: options.platform,
         ...(area ? { area } : {}),
+        ...(covered.length > 0 ? { covered } : {}),
         framerate: options.framerate,
         onConfig: (config) => sink.onConfig(config),
         onAccessUnit: (unit) => sink.onAccessUnit(unit),

@@ -33,6 +33,8 @@ const KEYS: Record<Capability, string> = {
 const CHAT_KEY = 'm';
 /** Key that removes one operator from the session (README "Several operators"). */
 const REMOVE_KEY = 'r';
+/** Key that shares one application window, or the whole screen again (README "Sharing one window"). */
+const WINDOW_KEY = 'w';
 /** Most operators the remove prompt numbers, one key each (1-9). */
 const MAX_NUMBERED = 9;
 /** Shown with the consent prompt and the session status when the policy makes recording mandatory. */
@@ -83,6 +85,11 @@ export class TerminalUi implements UserInterface {
   onChat: ((text: string) => boolean) | undefined;
   /** Set by the host: removes one operator (by their connection's slot) from the session. */
   onRemove: ((slot: number) => void) | undefined;
+  /**
+   * Set by the host where one window can be shared alone: the titles of the windows to choose from,
+   * and sharing one of them (an index of the titles) or the whole screen again (null).
+   */
+  windows: { titles(): Promise<string[]>; share(index: number | null): void } | undefined;
 
   constructor(private readonly options: TerminalUiOptions) {
     const { input } = options;
@@ -148,6 +155,7 @@ export class TerminalUi implements UserInterface {
     if (key.name === 'q') this.onEnd?.();
     if (key.name === CHAT_KEY) this.startMessage();
     if (key.name === REMOVE_KEY) this.chooseRemoval();
+    if (key.name === WINDOW_KEY) void this.chooseWindow();
     const capability = CAPABILITIES.find((c) => KEYS[c] === key.name);
     if (capability) this.onToggle?.(capability);
   }
@@ -200,6 +208,7 @@ export class TerminalUi implements UserInterface {
         '',
         `  The code works once and expires in ${minutes} minutes.`,
         '  Nobody can see or control anything until you accept. Press q to quit.',
+        ...(this.windows ? [`  Press ${WINDOW_KEY} to share one window instead of the whole screen.`] : []),
         '',
       ].join('\n'),
     );
@@ -444,6 +453,30 @@ export class TerminalUi implements UserInterface {
     };
   }
 
+  /** Numbers the windows with a title; a number shares that one alone, 0 the whole screen again. */
+  private async chooseWindow(): Promise<void> {
+    const windows = this.windows;
+    if (!windows) {
+      this.write('  Sharing one window is not available on this system.\n');
+      return;
+    }
+    const titles = (await windows.titles().catch(() => [])).slice(0, MAX_NUMBERED);
+    if (this.keyHandler) return;
+    const items = titles.map((title, index) => `    [${index + 1}] ${printableLine(title)}\n`).join('');
+    this.write(`  Share which window? [0] the whole screen  (any other key cancels)\n${items}`);
+    this.keyHandler = (key) => {
+      this.keyHandler = undefined;
+      const index = /^[0-9]$/.test(key.name ?? '') ? Number(key.name) - 1 : undefined;
+      if (index === -1) {
+        windows.share(null);
+      } else if (index !== undefined && titles[index] !== undefined) {
+        windows.share(index);
+      } else {
+        this.write('  Nothing changed.\n');
+      }
+    };
+  }
+
   sessionRecorded(): void {
     this.recorded = true;
   }
@@ -481,8 +514,9 @@ export class TerminalUi implements UserInterface {
     this.permissions = { ...permissions };
     const line = CAPABILITIES.map((c) => `[${KEYS[c]}] ${c} ${permissions[c] ? 'ON' : 'off'}`).join('  ');
     const chat = permissions.chat ? `${CHAT_KEY} to write a message, ` : '';
+    const window = this.windows ? `${WINDOW_KEY} to share one window or the whole screen, ` : '';
     this.write(
-      `\n  Session active. ${line}\n${this.recordedLine()}  Press a letter to switch, ${chat}q to end the session.\n`,
+      `\n  Session active. ${line}\n${this.recordedLine()}  Press a letter to switch, ${chat}${window}q to end the session.\n`,
     );
   }
 

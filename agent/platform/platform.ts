@@ -23,6 +23,23 @@ export interface MonitorArea extends ScreenArea {
   primary: boolean;
 }
 
+/** A top-level application window the end user may share instead of the desktop. */
+export interface AppWindow extends ScreenArea {
+  /** The platform's handle for it (an X window id). */
+  id: number;
+  title: string;
+}
+
+/** A shared window as it is now. */
+export interface WindowState {
+  /** The part of the window on the screen, in desktop pixels. */
+  area: ScreenArea;
+  /** Unmapped, minimised or off the screen: nothing of it can be captured. */
+  hidden: boolean;
+  /** Parts of `area` other windows lie on, relative to `area`'s corner: never sent, blanked. */
+  covered: ScreenArea[];
+}
+
 /**
  * Programs that read and write the clipboard's text: `read` prints it, `write` takes it on standard
  * input. A `write` that keeps running (X11's xclip serves the selection until another program takes
@@ -63,6 +80,16 @@ export interface Platform {
    * absent or empty: the whole desktop is shared as one screen.
    */
   monitors?(): MonitorArea[];
+  /**
+   * The top-level windows with a title, when the platform can share one window alone (README
+   * "Sharing one window"); absent: only the desktop or a monitor can be shared.
+   */
+  windows?(): Promise<AppWindow[]>;
+  /**
+   * Follows one window of `windows()`: `onChange` hears its state now and after every change, and
+   * undefined once it is gone. Resolves to a function that stops following.
+   */
+  watchWindow?(id: number, onChange: (state: WindowState | undefined) => void): Promise<() => void>;
   /** The clipboard's programs; absent where the agent does not share the clipboard yet. */
   readonly clipboard?: ClipboardCommands;
   /** robotjs, loaded on first call and prepared for this OS. Throws a `PlatformError` if unusable. */
