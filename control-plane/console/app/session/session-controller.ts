@@ -245,7 +245,13 @@ export class SessionController {
         this.#applyPermissions(message.permissions);
         return;
       case 'monitors':
-        this.#set({ monitors: { list: message.monitors, selected: message.selected } });
+        this.#set({
+          monitors: {
+            list: message.monitors,
+            selected: message.selected,
+            ...(message.window ? { window: message.window } : {}),
+          },
+        });
         return;
       case 'pong':
         this.quality.pong(message);

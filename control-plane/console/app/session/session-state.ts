@@ -3,6 +3,7 @@ import {
   NO_PERMISSIONS,
   type Participant,
   type Permissions,
+  type SharedWindow,
 } from '../../../../protocol/index.ts';
 import type { AgentView, SessionView } from '../api/types.ts';
 
@@ -40,8 +41,11 @@ export interface SessionState {
   /** A picture has been drawn since the last video configuration. */
   hasPicture: boolean;
   video: { width: number; height: number; framerate: number } | null;
-  /** The device's monitors and the one shown (null: all); null when the agent reports none. */
-  monitors: { list: Monitor[]; selected: number | null } | null;
+  /**
+   * The device's monitors and the one shown (null: all); null when the agent reports none. `window`:
+   * the end user shares that one application window instead (README "Sharing one window").
+   */
+  monitors: { list: Monitor[]; selected: number | null; window?: SharedWindow } | null;
   /** Something the operator should notice, shown for a few seconds. */
   notice: SessionNotice | null;
   ended: { reason: string; message: string | null } | null;

@@ -63,7 +63,11 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
     return () => clearTimeout(timer);
   }, [state.notice]);
 
-  const showScreen = state.video !== null && (state.phase === 'live' || state.phase === 'ended');
+  // A shared window that is hidden sends no picture: its last one is not left on show either.
+  const showScreen =
+    state.video !== null &&
+    (state.phase === 'live' || state.phase === 'ended') &&
+    !state.monitors?.window?.hidden;
   return (
     <div class="session">
       <SessionToolbar
