@@ -110,8 +110,12 @@ describe('the end user shares one application window instead of the whole screen
     xvfb = await startXvfb(SCREEN);
     await runX('xsetroot', ['-solid', '#00c000'], xvfb.display);
     xterms.push(startXterm(xvfb.display, SHARED), startXterm(xvfb.display, OTHER));
-    sharedId = (await runX('xdotool', ['search', '--sync', '--name', SHARED.title], xvfb.display)).trim();
-    otherId = (await runX('xdotool', ['search', '--sync', '--name', OTHER.title], xvfb.display)).trim();
+    sharedId = (
+      await runX('xdotool', ['search', '--sync', '--onlyvisible', '--name', SHARED.title], xvfb.display)
+    ).trim();
+    otherId = (
+      await runX('xdotool', ['search', '--sync', '--onlyvisible', '--name', OTHER.title], xvfb.display)
+    ).trim();
     cp = await startControlPlane({ listen: true });
     browser = await launchConsoleBrowser();
     ({ page } = await openConsole(browser, cp));
