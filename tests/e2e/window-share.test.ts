@@ -187,6 +187,24 @@ describe('the end user shares one application window instead of the whole screen
     );
   });
 
+  it('while the window is unmapped the console shows no picture and says it is hidden', async () => {
+    await runX('xdotool', ['windowunmap', '--sync', sharedId], xvfb.display);
+    await page.waitForSelector('[data-testid=shared-window][data-hidden=true]');
+    assert.match((await page.textContent('[data-testid=shared-window]')) ?? '', /hidden: nothing is shown/);
+    assert.equal(
+      await page.isVisible('canvas[data-testid=screen]'),
+      false,
+      'the last picture is not left on show',
+    );
+    await runX('xdotool', ['windowmap', '--sync', sharedId], xvfb.display);
+    await page.waitForSelector('[data-testid=shared-window][data-hidden=false]');
+    await page.waitForSelector('canvas[data-testid=screen]', { state: 'visible' });
+    await waitFor('the window’s picture again', async () => {
+      const seen = await colourCounts(page, { red: [192, 0, 0] });
+      return seen.counts['red']! > seen.total / 4 ? true : undefined;
+    });
+  });
+
   it('the user shares the whole screen again', async () => {
     const before = agent.output().length;
     type('w');
