@@ -89,7 +89,9 @@ export class TerminalUi implements UserInterface {
    * Set by the host where one window can be shared alone: the titles of the windows to choose from,
    * and sharing one of them (an index of the titles) or the whole screen again (null).
    */
-  windows: { titles(): Promise<string[]>; share(index: number | null): void } | undefined;
+  windows: { titles(): Promise<string[]>; share(index: number | null): Promise<boolean> } | undefined;
+  /** The title of the one window shared, or null while the whole screen is. */
+  private sharedWindow: string | null = null;
 
   constructor(private readonly options: TerminalUiOptions) {
     const { input } = options;
@@ -260,13 +262,23 @@ export class TerminalUi implements UserInterface {
         if (!requested[capability]) continue;
         this.write(`    [${KEYS[capability]}] ${choice[capability] ? '[x]' : '[ ]'} ${labels[capability]}\n`);
       }
+      if (requested.view && this.windows) {
+        const shared =
+          this.sharedWindow === null ? 'the whole screen' : `only "${printableLine(this.sharedWindow)}"`;
+        this.write(`    [${WINDOW_KEY}] They see: ${shared}\n`);
+      }
       this.write(this.recordedLine());
       this.write('  Press a letter to switch an item, Enter to accept, n to refuse.\n');
     };
     render();
     return new Promise((resolve) => {
-      this.keyHandler = (key) => {
-        if (answerOf(key) === 'yes') {
+      const answer = (key: Key) => {
+        if (key.name === WINDOW_KEY && requested.view && this.windows) {
+          void this.chooseWindow(() => {
+            this.keyHandler = answer;
+            render();
+          });
+        } else if (answerOf(key) === 'yes') {
           this.keyHandler = undefined;
           resolve({ accepted: true, permissions: choice });
         } else if (answerOf(key) === 'no') {
@@ -280,6 +292,7 @@ export class TerminalUi implements UserInterface {
           }
         }
       };
+      this.keyHandler = answer;
     });
   }
 
@@ -453,27 +466,33 @@ export class TerminalUi implements UserInterface {
     };
   }
 
-  /** Numbers the windows with a title; a number shares that one alone, 0 the whole screen again. */
-  private async chooseWindow(): Promise<void> {
+  /**
+   * Numbers the windows with a title; a number shares that one alone, 0 the whole screen again.
+   * `then` runs once the user answered (the consent question takes the keys back).
+   */
+  private async chooseWindow(then?: () => void): Promise<void> {
     const windows = this.windows;
     if (!windows) {
       this.write('  Sharing one window is not available on this system.\n');
       return;
     }
     const titles = (await windows.titles().catch(() => [])).slice(0, MAX_NUMBERED);
-    if (this.keyHandler) return;
+    if (this.keyHandler && !then) return;
     const items = titles.map((title, index) => `    [${index + 1}] ${printableLine(title)}\n`).join('');
     this.write(`  Share which window? [0] the whole screen  (any other key cancels)\n${items}`);
     this.keyHandler = (key) => {
       this.keyHandler = undefined;
       const index = /^[0-9]$/.test(key.name ?? '') ? Number(key.name) - 1 : undefined;
-      if (index === -1) {
-        windows.share(null);
-      } else if (index !== undefined && titles[index] !== undefined) {
-        windows.share(index);
-      } else {
+      const title = index === undefined ? undefined : index === -1 ? null : titles[index];
+      if (title === undefined) {
         this.write('  Nothing changed.\n');
+        then?.();
+        return;
       }
+      void windows.share(title === null ? null : (index as number)).then((shared) => {
+        if (shared) this.sharedWindow = title;
+        then?.();
+      });
     };
   }
 

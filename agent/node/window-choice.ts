@@ -17,10 +17,10 @@ export function offerWindowChoice(
   let listed: AppWindow[] = [];
   let wasHidden = false;
 
-  const share = async (window: AppWindow | null) => {
+  const share = async (window: AppWindow | null): Promise<boolean> => {
     if (!(await monitors.shareWindow(window))) {
       ui.status('That window is gone; nothing changed.');
-      return;
+      return false;
     }
     wasHidden = false;
     ui.status(
@@ -29,6 +29,7 @@ export function offerWindowChoice(
         : 'The whole screen is shared now.',
     );
     await restart();
+    return true;
   };
 
   ui.windows = {
@@ -36,9 +37,9 @@ export function offerWindowChoice(
       listed = await monitors.windows();
       return listed.map((window) => window.title);
     },
-    share: (index) => {
+    share: async (index) => {
       const window = index === null ? null : listed[index];
-      if (window !== undefined) void share(window);
+      return window === undefined ? false : share(window);
     },
   };
 

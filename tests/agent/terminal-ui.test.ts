@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { AgentSession } from '../../agent/core/agent-session.ts';
 import { TerminalUi } from '../../agent/node/terminal-ui.ts';
 import { DEFAULT_POLICY } from '../../protocol/index.ts';
+import { waitFor } from '../support/processes.ts';
 
 const ASKED = { view: true, control: true, chat: true, files: true, shell: false, clipboard: false };
 const OPERATOR = { id: 'op-1', name: 'Dana (help desk)' };
@@ -308,6 +309,53 @@ describe('the end user decides who else joins and sees who is connected', () => 
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual([removed, toggled], [[7], []]);
     assert.match(screen(), /Nobody removed/);
+    ui.close();
+  });
+});
+
+describe('the end user chooses in the terminal to share one window (README "Sharing one window")', () => {
+  function withWindows() {
+    const t = terminal();
+    const shared: Array<number | null> = [];
+    t.ui.windows = {
+      titles: async () => ['Mail', 'Invoice.ods - LibreOffice Calc'],
+      share: async (index) => {
+        shared.push(index);
+        return true;
+      },
+    };
+    return { ...t, shared };
+  }
+
+  it('on the consent screen, w lists the windows and a number shares that one before anything is seen', async () => {
+    const { ui, input, screen, shared } = withWindows();
+    const answer = ui.askConsent(OPERATOR, ASKED);
+    assert.match(screen(), /\[w\] They see: the whole screen/);
+    input.write('w');
+    await waitFor('the window list', () => (/\[2\] Invoice\.ods/.test(screen()) ? true : undefined));
+    input.write('2');
+    await waitFor('the consent screen again', () =>
+      /They see: only "Invoice\.ods - LibreOffice Calc"/.test(screen()) ? true : undefined,
+    );
+    input.write('\n');
+    assert.equal((await answer).accepted, true);
+    assert.deepEqual(shared, [1]);
+    ui.close();
+  });
+
+  it('during the session, w then 0 shares the whole screen again; any other key changes nothing', async () => {
+    const { ui, input, screen, shared } = withWindows();
+    input.write('w');
+    await waitFor('the window list', () => (/\[0\] the whole screen/.test(screen()) ? true : undefined));
+    input.write('x');
+    await waitFor('the cancel', () => (/Nothing changed/.test(screen()) ? true : undefined));
+    input.write('w');
+    await waitFor('the list again', () =>
+      screen().split('Share which window?').length === 3 ? true : undefined,
+    );
+    input.write('0');
+    await waitFor('the choice', () => (shared.length === 1 ? true : undefined));
+    assert.deepEqual(shared, [null]);
     ui.close();
   });
 });
