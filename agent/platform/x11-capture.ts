@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import x11 from 'x11';
+import { MAX_CURSOR_SIDE } from '../../protocol/index.ts';
 import type { CursorShape, FrameFeed, FrameFeedHooks, PointerPosition, ScreenArea } from './platform.ts';
 
 /** ZPixmap: GetImage returns packed pixels, 32 bits each for a depth-24 screen (BGRX in memory). */
@@ -14,8 +15,6 @@ const POINTER_MOVING_POLL_MS = 33;
 /** How often it is read once it has rested for POINTER_REST_MS: a still pointer costs next to nothing, in ms. */
 const POINTER_RESTING_POLL_MS = 100;
 const POINTER_REST_MS = 1000;
-/** Cursor images larger than this on either side are not sent (themes use 24–64 pixels), in pixels. */
-export const MAX_CURSOR_SIDE = 128;
 
 /** The part of the `x11` package's client this module uses (the package ships no types). */
 interface X11Client {
