@@ -1,4 +1,5 @@
 import type { MessageOf } from '../../../../protocol/index.ts';
+import { containedRect } from '../input/geometry.ts';
 
 type CursorShape = MessageOf<'cursor-shape'>;
 
@@ -39,6 +40,7 @@ export class RemoteCursor {
 
   /** A new cursor image; refused (ignored) when its pixels do not match its size. */
   shape(message: CursorShape): void {
+    if (message === this.#shape) return;
     let bytes: Uint8Array;
     try {
       bytes = Uint8Array.from(atob(message.rgba), (c) => c.charCodeAt(0));
@@ -102,10 +104,21 @@ export class RemoteCursor {
       screen.clientWidth > 0;
     this.#image.hidden = !visible;
     if (!visible) return;
-    const scale = screen.clientWidth / video.width;
+    // Where the picture is drawn in the screen's box: all of it live, letterboxed in the player.
+    const picture = containedRect(
+      {
+        left: screen.offsetLeft,
+        top: screen.offsetTop,
+        width: screen.clientWidth,
+        height: screen.clientHeight,
+      },
+      video.width,
+      video.height,
+    );
+    const scale = picture.width / video.width;
     const style = this.#image.style;
-    style.left = `${screen.offsetLeft + (position.x - shape.hotX) * scale}px`;
-    style.top = `${screen.offsetTop + (position.y - shape.hotY) * scale}px`;
+    style.left = `${picture.left + (position.x - shape.hotX) * scale}px`;
+    style.top = `${picture.top + (position.y - shape.hotY) * scale}px`;
     style.width = `${shape.width * scale}px`;
     style.height = `${shape.height * scale}px`;
   }
