@@ -19,6 +19,8 @@ export const MESSAGE_SENDERS: Readonly<Record<ControlMessageType, readonly Sende
   'permission-request': ['operator', 'relay'],
   'video-config': ['agent', 'relay'],
   'request-keyframe': ['operator', 'relay'],
+  'cursor-shape': ['agent', 'relay'],
+  'cursor-position': ['agent', 'relay'],
   heartbeat: ['agent', 'operator', 'relay'],
   'agent-status': ['relay'],
   input: ['operator', 'relay'],

@@ -19,6 +19,12 @@ const permissionsSchema = z.object({
 
 const unit = z.number().min(0).max(1);
 
+/**
+ * Longest side of a cursor image the agent sends, in pixels: cursor themes use 24–64, and a 96×96
+ * RGBA image in base64 (48 KB) still fits a control message. A larger cursor is not sent.
+ */
+export const MAX_CURSOR_SIDE = 96;
+
 const inputEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('move'), x: unit, y: unit }),
   z.object({
@@ -182,6 +188,24 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     framerate: z.number().positive().max(240),
   }),
   z.object({ type: z.literal('request-keyframe') }),
+  // Agent -> operators, while viewing is allowed: the cursor's image whenever it changes, where the
+  // agent leaves the cursor out of the picture (X11) for the console to draw. `rgba` is straight
+  // RGBA, width * height * 4 bytes, in base64; the hotspot is the pixel that points.
+  z.object({
+    type: z.literal('cursor-shape'),
+    width: z.number().int().min(1).max(MAX_CURSOR_SIDE),
+    height: z.number().int().min(1).max(MAX_CURSOR_SIDE),
+    hotX: z.number().int().min(0).max(MAX_CURSOR_SIDE),
+    hotY: z.number().int().min(0).max(MAX_CURSOR_SIDE),
+    rgba: z.string().max(Math.ceil((MAX_CURSOR_SIDE * MAX_CURSOR_SIDE * 4) / 3) * 4),
+  }),
+  // Agent -> operators, while viewing is allowed: where the pointer is, in the video's pixels (it may
+  // be outside the picture), each time it moves; at most about 30 a second.
+  z.object({
+    type: z.literal('cursor-position'),
+    x: z.number().int().min(-65536).max(65536),
+    y: z.number().int().min(-65536).max(65536),
+  }),
   // Either way: "are you there?" from an agent or console, echoed by the relay (see `welcome`).
   z.object({ type: z.literal('heartbeat') }),
   // Relay -> operators: the agent's connection dropped and the relay waits for it to come back.

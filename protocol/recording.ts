@@ -15,6 +15,9 @@
  *     files read and written (what the relay audits);
  *   - kind 5 `shell`: a terminal's output, the agent's shell-data frame exactly as it was sent on
  *     the wire (channel, stream, bytes; see frames.ts). Readers that predate it skip it.
+ *   - kind 6 `cursor`: a `cursor-shape` or `cursor-position` control message as JSON, from agents
+ *     that leave the cursor out of the picture (X11); the player draws it over the video. Readers
+ *     that predate it skip it.
  */
 
 /** The first bytes of every recording. */
@@ -24,7 +27,7 @@ export const RECORD_HEADER_BYTES = 13;
 /** Longest header line accepted by the decoder, in bytes. */
 export const MAX_RECORDING_HEADER_BYTES = 64 * 1024;
 
-export const RecordKind = { video: 1, videoConfig: 2, chat: 3, event: 4, shell: 5 } as const;
+export const RecordKind = { video: 1, videoConfig: 2, chat: 3, event: 4, shell: 5, cursor: 6 } as const;
 export type RecordKindName = keyof typeof RecordKind;
 
 export interface RecordingHeader {

@@ -1,6 +1,7 @@
 import type {
   FileEntry,
   InputEvent,
+  MessageOf,
   Monitor,
   OperatorInfo,
   Permissions,
@@ -32,11 +33,18 @@ export interface ScreenStream {
   requestKeyframe(): void;
 }
 
+/** The cursor's image as the console draws it (`cursor-shape` without its type). */
+export type CursorImage = Omit<MessageOf<'cursor-shape'>, 'type'>;
+
 export interface ScreenSource {
   start(sink: {
     onConfig(config: VideoConfig): void;
     onAccessUnit(unit: AccessUnit): void;
     onError(message: string): void;
+    /** The cursor's image on each change, from sources that leave it out of the picture. */
+    onCursorShape?(image: CursorImage): void;
+    /** The pointer's position in the picture's pixels, each time it moves (with `onCursorShape`). */
+    onPointer?(x: number, y: number): void;
   }): Promise<ScreenStream>;
 }
 

@@ -1,4 +1,4 @@
-import { type ControlMessage, encodeVideo } from '../../protocol/index.ts';
+import { type ControlMessage, encodeVideo, type MessageOf } from '../../protocol/index.ts';
 import type { AccessUnit, ScreenSource, ScreenStream, VideoConfig } from './ports.ts';
 import { MAX_AGENT_BUFFERED_BYTES } from './uplink.ts';
 
@@ -23,7 +23,9 @@ export interface ScreenLink {
 }
 
 /**
- * Streams the screen to the relay while viewing is allowed, every access unit as one video frame.
+ * Streams the screen to the relay while viewing is allowed, every access unit as one video frame,
+ * and, from sources that leave the cursor out of the picture, the cursor's shape and position as
+ * control messages (the console draws it, so it moves without waiting for video).
  *
  * The screen source encodes only changes, so a still screen sends nothing, and its keyframes come
  * after a number of changed frames rather than on a clock. The sender therefore keeps the units
@@ -50,6 +52,9 @@ export class ScreenSender {
   private replayPending = true;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private config: VideoConfig | undefined;
+  /** The cursor as last reported, for a new connection (sources that leave it out of the picture). */
+  private cursorShape: MessageOf<'cursor-shape'> | undefined;
+  private cursorPosition: MessageOf<'cursor-position'> | undefined;
   /** Access units not sent: before the first keyframe, or while the socket was full. */
   dropped = 0;
 
@@ -69,6 +74,16 @@ export class ScreenSender {
       },
       onAccessUnit: (unit) => this.accept(unit),
       onError: (text) => this.link.status(`Screen capture failed: ${text}`),
+      onCursorShape: (image) => {
+        this.cursorShape = { type: 'cursor-shape', ...image };
+        if (this.openSocket()) this.link.send(this.cursorShape);
+      },
+      onPointer: (x, y) => {
+        this.cursorPosition = { type: 'cursor-position', x, y };
+        const socket = this.openSocket();
+        // A move is worth nothing once the next one exists: behind a full socket it is skipped.
+        if (socket && socket.bufferedAmount <= MAX_AGENT_BUFFERED_BYTES) this.link.send(this.cursorPosition);
+      },
     });
   }
 
@@ -76,6 +91,8 @@ export class ScreenSender {
     const stream = this.stream;
     this.stream = undefined;
     this.group = [];
+    this.cursorShape = undefined;
+    this.cursorPosition = undefined;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     await stream?.stop();
@@ -87,10 +104,14 @@ export class ScreenSender {
     this.replay();
   }
 
-  /** On a new connection: the video config again, then the current group. */
+  /** On a new connection: the video config again, the cursor, then the current group. */
   resume(): void {
     this.replayPending = true;
     if (this.config) this.link.send({ type: 'video-config', ...this.config });
+    if (this.openSocket()) {
+      if (this.cursorShape) this.link.send(this.cursorShape);
+      if (this.cursorPosition) this.link.send(this.cursorPosition);
+    }
     this.replay();
   }
 

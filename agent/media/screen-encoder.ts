@@ -1,5 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { Platform, ScreenArea, ScreenSize } from '../platform/platform.ts';
+import type {
+  CursorShape,
+  FrameFeed,
+  Platform,
+  PointerPosition,
+  ScreenArea,
+  ScreenSize,
+} from '../platform/platform.ts';
 import { type AccessUnit, parseSpsCodecString } from './annexb.ts';
 import { FlvDemuxer } from './flv-demuxer.ts';
 
@@ -70,6 +77,13 @@ export interface ScreenEncoderOptions {
   onConfig(config: ScreenEncoderConfig): void;
   /** Called once when ffmpeg has exited, for whatever reason. */
   onExit(info: ScreenEncoderExit): void;
+  /**
+   * The cursor's image on every change, where the platform can tell (X11); the picture then leaves
+   * the cursor out and the viewer draws it. Absent, or on other platforms: ffmpeg draws it in.
+   */
+  onCursorShape?(shape: CursorShape): void;
+  /** The pointer's position in the picture's pixels, whenever it moved (with `onCursorShape`). */
+  onPointer?(position: PointerPosition): void;
 }
 
 /** A running ffmpeg. */
@@ -92,9 +106,11 @@ export interface ScreenEncoder {
  * constrained baseline (no B-frames, so every unit is displayable as it arrives), x264's zerolatency
  * tuning and SPS/PPS at every keyframe.
  *
- * Only changes are encoded: ffmpeg's `mpdecimate` drops every captured frame identical to the last
- * one kept (any pixel that differs keeps it), and the output has a variable frame rate, so a still
- * screen produces no units at all after the first keyframe. Capture itself still runs at `framerate`.
+ * Only changes are encoded: where the platform feeds frames itself (X11: on X DAMAGE, see
+ * `CaptureSource.feed`) nothing is captured while the screen is still; where ffmpeg grabs on a clock
+ * (Windows, macOS) capture runs at `framerate`. Either way ffmpeg's `mpdecimate` drops every frame
+ * identical to the last one kept (any pixel that differs keeps it), and the output has a variable
+ * frame rate, so a still screen produces no units at all after the first keyframe.
  *
  * ffmpeg writes FLV rather than a raw H.264 stream: FLV gives every frame's length up front, so a unit
  * goes out the moment its last byte arrives instead of when the next frame begins, one frame
@@ -130,7 +146,9 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
   });
   const args = ffmpegArguments(capture.inputArgs, keyframeIntervalFrames, size, options.covered ?? []);
 
-  const child = spawn(options.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(options.ffmpegPath, args, {
+    stdio: [capture.feed ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     child.once('error', () => resolve());
@@ -149,6 +167,20 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
 
   let stopping = false;
   let configured = false;
+  let feed: FrameFeed | undefined;
+  if (capture.feed && child.stdin) {
+    // A write after ffmpeg exited fails with EPIPE; the exit itself is reported by 'close'.
+    child.stdin.on('error', () => {});
+    feed = capture.feed(child.stdin, {
+      onError: (message) => {
+        if (stopping) return;
+        stderrTail = `${stderrTail}${message}\n`.slice(-STDERR_TAIL_CHARS);
+        child.kill('SIGTERM');
+      },
+      ...(options.onCursorShape ? { onCursorShape: options.onCursorShape } : {}),
+      ...(options.onPointer ? { onPointer: options.onPointer } : {}),
+    });
+  }
   let stderrTail = '';
   const demuxer = new FlvDemuxer();
 
@@ -178,6 +210,7 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
   // 'close' waits for stdout and stderr to drain, so the tail is complete.
   child.once('close', (code, signal) => {
     process.removeListener('exit', killOnExit);
+    feed?.stop();
     options.onExit({
       code,
       signal,
@@ -190,6 +223,9 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
     pid,
     stop: () => {
       stopping = true;
+      feed?.stop();
+      // ffmpeg blocked on its input ends at once on end of file; SIGTERM would wait for the next frame.
+      child.stdin?.end();
       return terminate(child, exited);
     },
   };

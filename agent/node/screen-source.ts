@@ -1,6 +1,6 @@
 import type { ScreenSource, ScreenStream } from '../core/ports.ts';
 import { startScreenEncoder } from '../media/screen-encoder.ts';
-import type { Platform, ScreenArea } from '../platform/platform.ts';
+import type { CursorShape, Platform, PointerPosition, ScreenArea } from '../platform/platform.ts';
 
 export interface FfmpegScreenSourceOptions {
   ffmpegPath: string;
@@ -29,6 +29,19 @@ export function ffmpegScreenSource(options: FfmpegScreenSourceOptions): ScreenSo
         framerate: options.framerate,
         onConfig: (config) => sink.onConfig(config),
         onAccessUnit: (unit) => sink.onAccessUnit(unit),
+        ...(sink.onCursorShape
+          ? {
+              onCursorShape: ({ width, height, hotX, hotY, rgba }: CursorShape) =>
+                sink.onCursorShape?.({
+                  width,
+                  height,
+                  hotX,
+                  hotY,
+                  rgba: Buffer.from(rgba).toString('base64'),
+                }),
+            }
+          : {}),
+        ...(sink.onPointer ? { onPointer: ({ x, y }: PointerPosition) => sink.onPointer?.(x, y) } : {}),
         onExit: (info) => {
           if (!stopped)
             sink.onError(

@@ -3,6 +3,7 @@ import { PlatformError } from './errors.ts';
 import type { CaptureSource, Platform, ScreenSize } from './platform.ts';
 import { loadRobotjs, type RobotjsModule, type RobotLike } from './robot.ts';
 import { removeNow } from './self-delete.ts';
+import { startX11Capture } from './x11-capture.ts';
 import { keysymForRobotKey, readBoundKeysyms } from './x11-keymap.ts';
 import { listX11Windows, watchX11Window } from './x11-windows.ts';
 import { listX11Monitors } from './xrandr-monitors.ts';
@@ -42,7 +43,8 @@ export function resolveX11Display(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 /**
- * Linux: x11grab captures the X display named by `DISPLAY`, robotjs injects input with XTest.
+ * Linux: the X display named by `DISPLAY` is read when X DAMAGE says it changed (`startX11Capture`),
+ * robotjs injects input with XTest.
  * Under Wayland only XWayland windows are visible to either, which is a limit of both tools.
  *
  * @example
@@ -121,19 +123,15 @@ export function createLinuxPlatform(env: NodeJS.ProcessEnv = process.env): Platf
       env: { DISPLAY: display },
     },
     captureSource({ framerate, size, origin }): CaptureSource {
+      // The screen is read on X DAMAGE (see startX11Capture) and handed to ffmpeg raw; timestamps are
+      // the wall clock at arrival, so frames keep their real spacing however irregular it is.
+      const area = { x: origin?.x ?? 0, y: origin?.y ?? 0, width: size.width, height: size.height };
       return {
         inputArgs: [
-          '-f',
-          'x11grab',
-          '-draw_mouse',
-          '1',
-          '-framerate',
-          String(framerate),
-          '-video_size',
-          `${size.width}x${size.height}`,
-          '-i',
-          origin ? `${display}+${origin.x},${origin.y}` : display,
+          ...['-f', 'rawvideo', '-pix_fmt', 'bgr0', '-video_size', `${size.width}x${size.height}`],
+          ...['-framerate', String(framerate), '-use_wallclock_as_timestamps', '1', '-i', 'pipe:0'],
         ],
+        feed: (stdin, hooks) => startX11Capture({ display, area, framerate, stdin, hooks }),
       };
     },
   };

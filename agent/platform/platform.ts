@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { createDarwinPlatform } from './darwin.ts';
 import { PlatformError } from './errors.ts';
 import { createLinuxPlatform } from './linux.ts';
@@ -52,10 +53,48 @@ export interface ClipboardCommands {
   env?: Record<string, string>;
 }
 
+/** The cursor's image, for the console to draw (the captured picture leaves it out). */
+export interface CursorShape {
+  /** Changes with the image; the same serial is never reported twice in a row. */
+  serial: number;
+  width: number;
+  height: number;
+  /** The hotspot: the pixel of the image that points, from its top-left corner. */
+  hotX: number;
+  hotY: number;
+  /** Straight (not premultiplied) RGBA, `width * height * 4` bytes. */
+  rgba: Uint8Array;
+}
+
+/** The pointer's position in the captured area's pixels; may lie outside it. */
+export interface PointerPosition {
+  x: number;
+  y: number;
+}
+
+export interface FrameFeedHooks {
+  /** The feed stopped for good (the display went away, an extension is missing). */
+  onError(message: string): void;
+  /** When present, the cursor's image on every change; the picture then has no cursor in it. */
+  onCursorShape?(shape: CursorShape): void;
+  /** When present, the pointer's position whenever it moved. */
+  onPointer?(position: PointerPosition): void;
+}
+
+/** Frames being written to ffmpeg's standard input. */
+export interface FrameFeed {
+  stop(): void;
+}
+
 /** How ffmpeg reads the screen. */
 export interface CaptureSource {
   /** ffmpeg input arguments, e.g. `['-f', 'x11grab', '-framerate', '30', '-video_size', '1280x720', '-i', ':99']`. */
   inputArgs: string[];
+  /**
+   * Present when ffmpeg reads raw frames from its standard input (`-i pipe:0`): writes them there,
+   * one each time the screen changes, until stopped. Absent: ffmpeg grabs the screen itself, on a clock.
+   */
+  feed?(stdin: Writable, hooks: FrameFeedHooks): FrameFeed;
 }
 
 /**

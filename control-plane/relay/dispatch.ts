@@ -138,6 +138,10 @@ export class Dispatch {
         });
         return;
       }
+      case 'cursor-shape':
+      case 'cursor-position':
+        session.forwardCursor(message);
+        return;
       case 'video-config':
         session.videoConfig = message;
         session.recorder?.json('videoConfig', message);

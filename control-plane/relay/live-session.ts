@@ -64,6 +64,9 @@ export class LiveSession {
   videoConfig: MessageOf<'video-config'> | undefined;
   /** The agent's last `monitors`, for operators who join later. */
   monitors: MessageOf<'monitors'> | undefined;
+  /** The agent's last cursor image and position, for operators who join later. */
+  cursorShape: MessageOf<'cursor-shape'> | undefined;
+  cursorPosition: MessageOf<'cursor-position'> | undefined;
   codeTimer: ReturnType<typeof setTimeout> | undefined;
   ended = false;
   /** The slot of the one operator connection whose input reaches the device; undefined: nobody. */
@@ -200,6 +203,22 @@ export class LiveSession {
       if (keyframe) operator.needsKeyframe = false;
     }
     if (wantKeyframe) this.requestKeyframe();
+  }
+
+  /**
+   * Sends the cursor's shape or position where video goes: to the operators let in who watch the
+   * screen, only while the end user allows viewing. Also kept for operators who join later and,
+   * when the session is recorded, recorded beside the video (the picture leaves the cursor out).
+   */
+  forwardCursor(message: MessageOf<'cursor-shape'> | MessageOf<'cursor-position'>): void {
+    if (message.type === 'cursor-shape') this.cursorShape = message;
+    else this.cursorPosition = message;
+    if (this.consent !== 'accepted' || !this.permissions.view) return;
+    this.recorder?.json('cursor', message);
+    const bytes = encodeControl(message);
+    for (const operator of this.operators.values()) {
+      if (operator.video && operator.admitted) sendBounded(operator.peer, bytes);
+    }
   }
 
   requestKeyframe(): void {

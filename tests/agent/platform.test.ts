@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { resolveFfmpeg } from '../../agent/media/ffmpeg-path.ts';
 import { createDarwinPlatform } from '../../agent/platform/darwin.ts';
@@ -26,17 +27,26 @@ describe('platforms', () => {
     await xvfb?.stop();
   });
 
-  it('picks the Linux platform here, and its capture arguments make ffmpeg grab that X display', () => {
+  it('picks the Linux platform here, and its capture feeds ffmpeg that X display through its input', async () => {
     process.env[DISPLAY] = xvfb.display;
     const platform = currentPlatform();
     assert.equal(platform.os, 'linux');
-    const { inputArgs } = platform.captureSource({ framerate: 10, size: { width: 320, height: 200 } });
-    const result = spawnSync(resolveFfmpeg().path, [
-      ...['-hide_banner', '-loglevel', 'error', '-nostdin', ...inputArgs],
+    const capture = platform.captureSource({ framerate: 10, size: { width: 320, height: 200 } });
+    assert.ok(capture.feed, 'Linux capture reads the screen itself, on X DAMAGE');
+    const ffmpeg = spawn(resolveFfmpeg().path, [
+      ...['-hide_banner', '-loglevel', 'error', ...capture.inputArgs],
       ...['-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
     ]);
-    assert.equal(result.status, 0, result.stderr.toString());
-    assert.equal(result.stdout.byteLength, 320 * 200 * 3);
+    const errors: string[] = [];
+    const feed = capture.feed(ffmpeg.stdin, { onError: (message) => errors.push(message) });
+    ffmpeg.stdin.on('error', () => {});
+    const chunks: Buffer[] = [];
+    ffmpeg.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const [code] = await once(ffmpeg, 'close');
+    feed.stop();
+    assert.equal(code, 0);
+    assert.deepEqual(errors, []);
+    assert.equal(Buffer.concat(chunks).byteLength, 320 * 200 * 3);
   });
 
   it('refuses an X display it cannot open with a PlatformError instead of crashing in robotjs', () => {

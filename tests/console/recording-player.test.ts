@@ -115,6 +115,11 @@ describe('the console plays a session recording', () => {
     await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
     await send(solidColour('blue', 5));
     await operator.until(() => operator.videos().length === 10, 'the blue frames');
+    // The cursor, as an agent that leaves it out of the picture sends it: a 2×2 green square at 20,10.
+    const green = Buffer.from(Array.from({ length: 4 }, () => [0, 255, 0, 255]).flat()).toString('base64');
+    agent.send({ type: 'cursor-shape', width: 2, height: 2, hotX: 0, hotY: 0, rgba: green });
+    agent.send({ type: 'cursor-position', x: 20, y: 10 });
+    await operator.next('cursor-position');
     // A shell, for the asciicast export.
     const channel = (operator.messages('welcome')[0] as { slot: number }).slot * 65_536 + 1;
     operator.send({ type: 'shell-open', channel, cols: 80, rows: 24 });
@@ -217,6 +222,28 @@ describe('the console plays a session recording', () => {
     );
     assert.equal(audit.items.length, 1, 'opening the player is one audited viewing');
     assert.deepEqual(view.problems, [], 'no page errors and no Content-Security-Policy violations');
+  });
+
+  it('the player draws the cursor recorded apart from the picture, from the moment it was recorded', async () => {
+    assert.ok(view);
+    const { page } = view;
+    const seek = (to: 'start' | 'end') =>
+      page.$eval(
+        '[data-testid=recording-seek]',
+        (input: HTMLInputElement, end) => {
+          input.value = end ? input.max : '0';
+          input.dispatchEvent(new Event('input', { bubbles: true }));
+        },
+        to === 'end',
+      );
+    await seek('end');
+    await page.waitForSelector('[data-testid=recording-cursor]:not([hidden])');
+    const [r, g, b] = await page.$eval('[data-testid=recording-cursor]', (canvas: HTMLCanvasElement) => [
+      ...canvas.getContext('2d')!.getImageData(0, 0, 1, 1).data,
+    ]);
+    assert.deepEqual([r, g, b], [0, 255, 0]);
+    await seek('start');
+    await page.waitForSelector('[data-testid=recording-cursor][hidden]', { state: 'attached' });
   });
 
   it("the player's export buttons download the video as MP4 and the shell as asciicast", async () => {

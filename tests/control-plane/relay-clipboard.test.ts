@@ -7,7 +7,7 @@ import { auditOf, consentedSession, eventually, joinOperator, type RelayClient }
 const VIEW_ONLY: Permissions = { ...NO_PERMISSIONS, view: true };
 const WITH_CLIPBOARD: Permissions = { ...VIEW_ONLY, clipboard: true };
 
-describe('relay: clipboard text, monitor choice and round trips', () => {
+describe('relay: clipboard text, monitor choice, the cursor and round trips', () => {
   let cp: TestControlPlane;
   let cookie: string;
   const sockets: RelayClient[] = [];
@@ -98,6 +98,35 @@ describe('relay: clipboard text, monitor choice and round trips', () => {
       operator.messages('pong').map((pong) => pong.id),
       [4],
     );
+  });
+
+  it('the cursor reaches operators only while the user lets them see the screen, and one who joins later gets the last', async () => {
+    const { agent, operator, sessionId } = await session({ ...VIEW_ONLY, view: false });
+    const shape = {
+      type: 'cursor-shape' as const,
+      width: 1,
+      height: 1,
+      hotX: 0,
+      hotY: 0,
+      rgba: Buffer.from([255, 255, 255, 255]).toString('base64'),
+    };
+    agent.send(shape);
+    agent.send({ type: 'cursor-position', x: 5, y: 6 });
+    await settled(agent, operator, 5);
+    assert.deepEqual(operator.messages('cursor-shape'), []);
+    assert.deepEqual(operator.messages('cursor-position'), []);
+
+    agent.send({ type: 'permissions', permissions: VIEW_ONLY });
+    await operator.next('permissions');
+    agent.send(shape);
+    agent.send({ type: 'cursor-position', x: 7, y: 8 });
+    assert.deepEqual(await operator.next('cursor-shape'), shape);
+    assert.deepEqual(await operator.next('cursor-position'), { type: 'cursor-position', x: 7, y: 8 });
+
+    const second = (await joinOperator(cp, sessionId, cookie)).operator;
+    sockets.push(second);
+    assert.deepEqual(await second.next('cursor-shape'), shape);
+    assert.deepEqual(await second.next('cursor-position'), { type: 'cursor-position', x: 7, y: 8 });
   });
 
   it('under a policy that forbids the clipboard nothing passes, even when the agent claims it is allowed', async () => {

@@ -1,7 +1,9 @@
 import { type VideoFrame as AccessUnit, decodeFrame, type MessageOf } from '../../../../protocol/index.ts';
 import { type RecordingRecord, recordJson } from '../../../../protocol/recording.ts';
+import type { RemoteCursor } from './remote-cursor.ts';
 
 type VideoConfig = MessageOf<'video-config'>;
+type CursorMessage = MessageOf<'cursor-shape'> | MessageOf<'cursor-position'>;
 
 interface TimedUnit {
   at: number;
@@ -56,6 +58,9 @@ export class RecordingPlayer {
   readonly #units: TimedUnit[] = [];
   readonly #configs: { at: number; config: VideoConfig }[] = [];
   readonly #onTime: (ms: number) => void;
+  readonly #cursor: RemoteCursor | undefined;
+  readonly #cursorShapes: { at: number; message: MessageOf<'cursor-shape'> }[] = [];
+  readonly #cursorPositions: { at: number; message: MessageOf<'cursor-position'> }[] = [];
   #decoder: VideoDecoder | undefined;
   #config: VideoConfig | undefined;
   /** Index of the next unit to decode. */
@@ -65,8 +70,15 @@ export class RecordingPlayer {
   #frame = 0;
   #drawn = 0;
 
-  constructor(canvas: HTMLCanvasElement, records: readonly RecordingRecord[], onTime: (ms: number) => void) {
+  /** `cursor` draws the device's cursor where the agent recorded it apart from the picture (X11). */
+  constructor(
+    canvas: HTMLCanvasElement,
+    records: readonly RecordingRecord[],
+    onTime: (ms: number) => void,
+    cursor?: RemoteCursor,
+  ) {
     this.#canvas = canvas;
+    this.#cursor = cursor;
     this.#context = canvas.getContext('2d', { alpha: false });
     this.#onTime = onTime;
     for (const record of records) {
@@ -77,6 +89,10 @@ export class RecordingPlayer {
       } else if (record.kind === 'videoConfig') {
         const config = recordJson(record) as VideoConfig | undefined;
         if (config?.codec) this.#configs.push({ at: record.at, config });
+      } else if (record.kind === 'cursor') {
+        const message = recordJson(record) as CursorMessage | undefined;
+        if (message?.type === 'cursor-shape') this.#cursorShapes.push({ at: record.at, message });
+        else if (message?.type === 'cursor-position') this.#cursorPositions.push({ at: record.at, message });
       }
     }
     this.duration = records.at(-1)?.at ?? 0;
@@ -99,6 +115,7 @@ export class RecordingPlayer {
       if (!this.#playing) return;
       this.#position = Math.min(this.duration, this.#playing.from + performance.now() - this.#playing.clock);
       this.#feedUntil(this.#position);
+      this.#showCursorAt(this.#position);
       this.#onTime(this.#position);
       if (this.#position >= this.duration) this.pause();
       else this.#frame = requestAnimationFrame(tick);
@@ -126,12 +143,14 @@ export class RecordingPlayer {
     this.#next = keyframe;
     // Before the first picture there is nothing to show: show the first one.
     this.#feedUntil(Math.max(this.#position, this.#units[0]?.at ?? 0));
+    this.#showCursorAt(this.#position);
     this.#onTime(this.#position);
     if (playing) this.play();
   }
 
   close(): void {
     this.pause();
+    this.#cursor?.dispose();
     if (this.#decoder && this.#decoder.state !== 'closed') this.#decoder.close();
     this.#decoder = undefined;
   }
@@ -174,8 +193,23 @@ export class RecordingPlayer {
     }
   }
 
+  /** The cursor as it was at `ms`: the last shape and position recorded until then. */
+  #showCursorAt(ms: number): void {
+    const cursor = this.#cursor;
+    if (!cursor) return;
+    const shape = lastUntil(this.#cursorShapes, ms);
+    const position = lastUntil(this.#cursorPositions, ms);
+    if (!shape || !position) {
+      cursor.reset();
+      return;
+    }
+    cursor.shape(shape);
+    cursor.move(position);
+  }
+
   #configure(config: VideoConfig): void {
     this.#restart();
+    this.#cursor?.configure(config.width, config.height);
     const decoder = new VideoDecoder({
       output: (picture) => {
         try {
@@ -195,4 +229,14 @@ export class RecordingPlayer {
     this.#decoder = decoder;
     this.#config = config;
   }
+}
+
+/** The message of the last entry at or before `ms` (entries in time order). */
+function lastUntil<T>(entries: readonly { at: number; message: T }[], ms: number): T | undefined {
+  let found: T | undefined;
+  for (const entry of entries) {
+    if (entry.at > ms) break;
+    found = entry.message;
+  }
+  return found;
 }

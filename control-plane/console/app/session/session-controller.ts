@@ -12,6 +12,7 @@ import { endSession, joinSession } from '../api/sessions.ts';
 import type { SessionGrant } from '../api/types.ts';
 import { InputCapture } from '../input/input-capture.ts';
 import { QualityHistory } from '../media/quality-history.ts';
+import { RemoteCursor } from '../media/remote-cursor.ts';
 import { createStats, type LifelineStats } from '../media/stats.ts';
 import { VideoRenderer } from '../media/video-renderer.ts';
 import { connectToRelay } from '../relay/relay-connection.ts';
@@ -54,6 +55,7 @@ export class SessionController {
   #grant: SessionGrant | undefined;
   #relay: RelayLink | undefined;
   #renderer: VideoRenderer | undefined;
+  #cursor: RemoteCursor | undefined;
   #input: InputCapture | undefined;
   #listeners = new Set<Listener>();
   #noticeId = 0;
@@ -74,8 +76,12 @@ export class SessionController {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Gives the controller the canvas to draw on and to capture input from. */
-  attach(canvas: HTMLCanvasElement): void {
+  /**
+   * Gives the controller the canvas to draw on and to capture input from, and the one over it that
+   * shows the device's cursor (see `RemoteCursor`).
+   */
+  attach(canvas: HTMLCanvasElement, cursor?: HTMLCanvasElement): void {
+    if (cursor) this.#cursor = new RemoteCursor(canvas, cursor);
     this.#renderer = new VideoRenderer(canvas, this.stats, {
       requestKeyframe: () => this.#relay?.send({ type: 'request-keyframe' }),
       onPicture: () => this.#set({ hasPicture: true }),
@@ -207,6 +213,7 @@ export class SessionController {
     this.#input?.stop();
     this.#relay?.close();
     this.#renderer?.close();
+    this.#cursor?.dispose();
     this.#listeners.clear();
   }
 
@@ -256,8 +263,15 @@ export class SessionController {
       case 'pong':
         this.quality.pong(message);
         return;
+      case 'cursor-shape':
+        this.#cursor?.shape(message);
+        return;
+      case 'cursor-position':
+        this.#cursor?.move(message);
+        return;
       case 'video-config':
         this.#renderer?.configure(message);
+        this.#cursor?.configure(message.width, message.height);
         this.#set({
           // The agent only streams after consent, so video also means the user accepted.
           phase: this.#state.phase === 'waiting' ? 'live' : this.#state.phase,
@@ -446,6 +460,9 @@ export class SessionController {
   #set(patch: Partial<SessionState>): void {
     if (this.#disposed) return;
     this.#state = { ...this.#state, ...patch };
+    this.#cursor?.setControl(this.#state.inControl);
+    // The cursor belongs to the picture: gone with it (view withdrawn, session over).
+    if (!this.#state.permissions.view || isFinalPhase(this.#state.phase)) this.#cursor?.reset();
     for (const listener of this.#listeners) listener(this.#state);
   }
 }

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { decodeRecording, type RecordingRecord, recordJson } from '../../../../protocol/recording.ts';
 import { RecordingPlayer, type TrackItem, trackItemOf } from '../media/recording-player.ts';
+import { RemoteCursor } from '../media/remote-cursor.ts';
 
 export interface RecordingPlayerViewProps {
   sessionId: string;
@@ -38,6 +39,7 @@ function exportsOf(records: readonly RecordingRecord[]): Exports {
  */
 export function RecordingPlayerView({ sessionId, onClose }: RecordingPlayerViewProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
+  const cursorRef = useRef<HTMLCanvasElement>(null);
   const playerRef = useRef<RecordingPlayer | undefined>(undefined);
   const [load, setLoad] = useState<LoadState>({ state: 'loading' });
   const [time, setTime] = useState(0);
@@ -59,10 +61,16 @@ export function RecordingPlayerView({ sessionId, onClose }: RecordingPlayerViewP
       const decoded = decodeRecording(await response.arrayBuffer());
       if (!decoded.ok) throw new Error(`The recording is unreadable: ${decoded.reason}.`);
       if (!canvasRef.current || abort.signal.aborted) return;
-      const player = new RecordingPlayer(canvasRef.current, decoded.records, (ms) => {
-        setTime(ms);
-        setPlaying(playerRef.current?.playing ?? false);
-      });
+      const cursor = cursorRef.current ? new RemoteCursor(canvasRef.current, cursorRef.current) : undefined;
+      const player = new RecordingPlayer(
+        canvasRef.current,
+        decoded.records,
+        (ms) => {
+          setTime(ms);
+          setPlaying(playerRef.current?.playing ?? false);
+        },
+        cursor,
+      );
       playerRef.current = player;
       setTrack(decoded.records.flatMap((record) => trackItemOf(record) ?? []));
       setExports(exportsOf(decoded.records));
@@ -136,7 +144,10 @@ export function RecordingPlayerView({ sessionId, onClose }: RecordingPlayerViewP
         )}
         {load.state === 'loading' && <div class="recording-player__loading">Loading the recording…</div>}
         <div class="recording-player__body">
-          <canvas ref={canvasRef} class="recording-player__screen" data-testid="recording-screen" />
+          <div class="recording-player__picture">
+            <canvas ref={canvasRef} class="recording-player__screen" data-testid="recording-screen" />
+            <canvas ref={cursorRef} class="remote-cursor" data-testid="recording-cursor" hidden />
+          </div>
           <ol class="recording-player__track" data-testid="recording-track">
             {track.map((item) => (
               <li

@@ -36,6 +36,7 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
   const [controller] = useState(() => new SessionController(grant));
   const state = useSessionState(controller);
   const canvasRef = useRef<HTMLCanvasElement>(null);
+  const cursorRef = useRef<HTMLCanvasElement>(null);
   const areaRef = useRef<HTMLDivElement>(null);
   const area = useElementSize(areaRef);
   const [scale, setScale] = useState<ScaleMode>('fit');
@@ -51,7 +52,7 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
   };
 
   useEffect(() => {
-    if (canvasRef.current) controller.attach(canvasRef.current);
+    if (canvasRef.current) controller.attach(canvasRef.current, cursorRef.current ?? undefined);
     controller.connect();
     return () => controller.dispose();
   }, [controller]);
@@ -95,6 +96,7 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
               tabIndex={0}
               aria-label="Remote screen"
             />
+            <canvas ref={cursorRef} class="remote-cursor" data-testid="remote-cursor" hidden />
           </div>
           <SessionOverlay controller={controller} state={state} onLeave={onLeave} screenless={screenless} />
           {plotShown && <QualityPlot quality={controller.quality} />}

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CursorShape, FrameFeed, PointerPosition } from '../../agent/platform/platform.ts';
+import { startX11Capture } from '../../agent/platform/x11-capture.ts';
+import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
+
+const SIZE = { width: 320, height: 200 };
+
+async function waitFor<T>(what: string, read: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Every write is one raw BGR0 frame; the sink keeps them whole. */
+function frameSink(frames: Buffer[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      frames.push(Buffer.from(chunk));
+      callback();
+    },
+  });
+}
+
+/** The colour of a frame's top-left pixel, as `#rrggbb`. */
+function cornerColour(frame: Buffer | undefined): string {
+  assert.ok(frame);
+  const hex = (n: number | undefined) => (n ?? 0).toString(16).padStart(2, '0');
+  return `#${hex(frame[2])}${hex(frame[1])}${hex(frame[0])}`;
+}
+
+describe('X11 capture on X DAMAGE (real Xvfb)', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  async function display(): Promise<Xvfb> {
+    const xvfb = await startXvfb(SIZE);
+    cleanups.push(() => xvfb.stop());
+    return xvfb;
+  }
+
+  function capture(
+    xvfb: Xvfb,
+    hooks: { onCursorShape?: (shape: CursorShape) => void; onPointer?: (position: PointerPosition) => void },
+    area = { x: 0, y: 0, ...SIZE },
+  ) {
+    const frames: Buffer[] = [];
+    const errors: string[] = [];
+    const feed: FrameFeed = startX11Capture({
+      display: xvfb.display,
+      area,
+      framerate: 30,
+      stdin: frameSink(frames),
+      hooks: { onError: (message) => errors.push(message), ...hooks },
+    });
+    cleanups.push(() => feed.stop());
+    return { frames, errors, feed };
+  }
+
+  it('reads the screen at start, never while it is still, and again as soon as it changes', async () => {
+    const xvfb = await display();
+    await runX('xsetroot', ['-solid', '#00a000'], xvfb.display);
+    const { frames, errors } = capture(xvfb, {});
+    await waitFor('the first frame', () => frames[0]);
+    assert.equal(frames[0]?.byteLength, SIZE.width * SIZE.height * 4);
+    assert.equal(cornerColour(frames[0]), '#00a000');
+
+    // Let anything still settling on the display (the pointer appearing) come through first.
+    await sleep(1000);
+    const framesWhenStill = frames.length;
+    // Grabbing on a clock (x11grab at 30 fps) would read about 60 frames here.
+    await sleep(2000);
+    assert.equal(frames.length, framesWhenStill, 'nothing is read while nothing changes');
+
+    await runX('xsetroot', ['-solid', '#a000a0'], xvfb.display);
+    await waitFor('the changed screen', () => (cornerColour(frames.at(-1)) === '#a000a0' ? true : undefined));
+    assert.deepEqual(errors, []);
+  });
+
+  it("reports the cursor's shape when it changes (root cross, then xterm's I-beam) and where the pointer is", async () => {
+    const xvfb = await display();
+    await runX('xdotool', ['mousemove', '300', '180'], xvfb.display);
+    const shapes: CursorShape[] = [];
+    const positions: PointerPosition[] = [];
+    // The captured area starts at (100, 50): positions are reported in its pixels.
+    const { errors } = capture(
+      xvfb,
+      { onCursorShape: (shape) => shapes.push(shape), onPointer: (position) => positions.push(position) },
+      { x: 100, y: 50, width: 200, height: 150 },
+    );
+    const rootCursor = await waitFor('the first cursor shape', () => shapes[0]);
+    assert.equal(rootCursor.rgba.byteLength, rootCursor.width * rootCursor.height * 4);
+    assert.ok(
+      rootCursor.rgba.some((byte, i) => i % 4 === 3 && byte === 255),
+      'the cursor has opaque pixels',
+    );
+    await waitFor('the pointer position', () =>
+      positions.some((p) => p.x === 200 && p.y === 130) ? true : undefined,
+    );
+
+    const xterm: ChildProcess = spawn('xterm', ['-geometry', '20x5+0+0'], {
+      env: { ...process.env, DISPLAY: xvfb.display },
+      stdio: 'ignore',
+    });
+    cleanups.push(() => {
+      xterm.kill('SIGKILL');
+    });
+    await runX('xdotool', ['search', '--sync', '--onlyvisible', '--class', 'xterm'], xvfb.display);
+    await runX('xdotool', ['mousemove', '30', '20'], xvfb.display);
+    const iBeam = await waitFor('a new cursor shape over the xterm', () =>
+      shapes.find((shape) => shape.serial !== rootCursor.serial),
+    );
+    assert.notDeepEqual(
+      { width: iBeam.width, height: iBeam.height, hotX: iBeam.hotX, hotY: iBeam.hotY, rgba: iBeam.rgba },
+      {
+        width: rootCursor.width,
+        height: rootCursor.height,
+        hotX: rootCursor.hotX,
+        hotY: rootCursor.hotY,
+        rgba: rootCursor.rgba,
+      },
+      'the I-beam does not look like the root cursor',
+    );
+    await waitFor('the pointer outside the area', () =>
+      positions.some((p) => p.x === -70 && p.y === -30) ? true : undefined,
+    );
+    const serials = shapes.map((shape) => shape.serial);
+    assert.deepEqual(
+      serials.filter((serial, i) => serial === serials[i - 1]),
+      [],
+      'a shape is never reported twice in a row',
+    );
+    assert.deepEqual(errors, []);
+  });
+});

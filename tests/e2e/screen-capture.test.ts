@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Browser, Page } from 'playwright-core';
+import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
+import { shownCode, spawnAgent } from '../support/agent-process.ts';
+import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { type Spawned, waitFor } from '../support/processes.ts';
+import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
+
+const SCREEN = { width: 640, height: 360 };
+
+/** What the console shows of the device's cursor: the drawn image and where, and the CSS cursor. */
+interface ShownCursor {
+  hidden: boolean;
+  image: string;
+  left: string;
+  top: string;
+  css: string;
+}
+
+function shownCursor(page: Page): Promise<ShownCursor> {
+  return page.evaluate(() => {
+    const image = document.querySelector<HTMLCanvasElement>('canvas[data-testid=remote-cursor]')!;
+    const screen = document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')!;
+    return {
+      hidden: image.hidden,
+      image: image.toDataURL('image/png'),
+      left: image.style.left,
+      top: image.style.top,
+      css: screen.style.cursor,
+    };
+  });
+}
+
+function videoStats(page: Page): Promise<{ frames: number; bytes: number; decoded: number }> {
+  return page.evaluate(() => ({
+    frames: window.lifelineStats?.framesReceived ?? 0,
+    bytes: window.lifelineStats?.bytesReceived ?? 0,
+    decoded: window.lifelineStats?.framesDecoded ?? 0,
+  }));
+}
+
+// The real console in headless Chromium, the real control plane and relay, and the real agent on an
+// Xvfb display that it reads only when X DAMAGE reports a change.
+describe('the screen is sent when it changes, and the console draws the device cursor', () => {
+  let xvfb: Xvfb;
+  let cp: TestControlPlane;
+  let browser: Browser;
+  let page: Page;
+  let problems: string[];
+  let agent: Spawned;
+  let xterm: ChildProcess | undefined;
+
+  before(async () => {
+    xvfb = await startXvfb(SCREEN);
+    await runX('xsetroot', ['-solid', '#204060'], xvfb.display);
+    await runX('xdotool', ['mousemove', '500', '300'], xvfb.display);
+    cp = await startControlPlane({ listen: true });
+    browser = await launchConsoleBrowser();
+    ({ page, problems } = await openConsole(browser, cp));
+    await page.setViewportSize({ width: 1200, height: 800 });
+    page.setDefaultTimeout(20_000);
+  });
+
+  after(async () => {
+    xterm?.kill('SIGKILL');
+    await agent?.kill();
+    await browser?.close();
+    await cp?.stop();
+    await xvfb?.stop();
+  });
+
+  it('nothing is sent on a still screen for several seconds, and a change is seen at once after', async () => {
+    agent = spawnAgent({ server: cp.url, display: xvfb.display });
+    await connectWithCode(page, cp, await shownCode(agent));
+    await page.waitForFunction(() => (window.lifelineStats?.framesDecoded ?? 0) > 0);
+    // Whatever was still settling (the replayed group for the joining viewer) arrives first.
+    await sleep(1500);
+    const still = await videoStats(page);
+    await sleep(4000);
+    assert.deepEqual(await videoStats(page), still, 'no video at all while nothing changes');
+
+    await runX('xsetroot', ['-solid', '#e0a000'], xvfb.display);
+    await waitFor('the change to reach the console', async () => {
+      const now = await videoStats(page);
+      return now.decoded > still.decoded ? true : undefined;
+    });
+    const corner = await waitFor('the new colour on the canvas', async () => {
+      const [r, g, b] = await page.evaluate(() => {
+        const canvas = document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')!;
+        return [...canvas.getContext('2d')!.getImageData(4, 4, 1, 1).data];
+      });
+      return (r ?? 0) > 180 && (g ?? 0) > 120 && (g ?? 0) < 200 && (b ?? 255) < 60 ? [r, g, b] : undefined;
+    });
+    assert.ok(corner);
+  });
+
+  it("the console draws the device's cursor where the pointer is, and its I-beam over an xterm", async () => {
+    const rootCursor = await waitFor('the cursor drawn over the screen', async () => {
+      const shown = await shownCursor(page);
+      return shown.hidden ? undefined : shown;
+    });
+    // The pointer moves on the device alone: the drawn cursor follows, with no video needed.
+    await runX('xdotool', ['mousemove', '100', '80'], xvfb.display);
+    await waitFor('the drawn cursor to move', async () => {
+      const shown = await shownCursor(page);
+      return shown.left !== rootCursor.left && shown.top !== rootCursor.top ? true : undefined;
+    });
+
+    xterm = spawn('xterm', ['-geometry', '30x6+300+150'], {
+      env: { ...process.env, DISPLAY: xvfb.display },
+      stdio: 'ignore',
+    });
+    await runX('xdotool', ['search', '--sync', '--onlyvisible', '--class', 'xterm'], xvfb.display);
+    await runX('xdotool', ['mousemove', '360', '180'], xvfb.display);
+    const iBeam = await waitFor('the I-beam in the console', async () => {
+      const shown = await shownCursor(page);
+      return !shown.hidden && shown.image !== rootCursor.image ? shown : undefined;
+    });
+
+    // Back over the root window: the root cursor again.
+    await runX('xdotool', ['mousemove', '40', '40'], xvfb.display);
+    await waitFor('the root cursor in the console again', async () =>
+      (await shownCursor(page)).image === rootCursor.image ? true : undefined,
+    );
+    await runX('xdotool', ['mousemove', '360', '180'], xvfb.display);
+    await waitFor('the I-beam in the console again', async () =>
+      (await shownCursor(page)).image === iBeam.image ? true : undefined,
+    );
+  });
+
+  it('for the operator in control the cursor is the CSS cursor of the screen, not a second image', async () => {
+    assert.equal((await shownCursor(page)).css, '');
+    await page.click('[data-testid=take-control]');
+    const shown = await waitFor('the CSS cursor', async () => {
+      const now = await shownCursor(page);
+      return now.css.startsWith('url(') ? now : undefined;
+    });
+    assert.equal(shown.hidden, true);
+    await page.click('[data-testid=release-control]');
+    await waitFor('the drawn cursor back', async () => ((await shownCursor(page)).hidden ? undefined : true));
+  });
+
+  it('nothing broke the console CSP or threw in the page', () => {
+    assert.deepEqual(problems, []);
+  });
+});
