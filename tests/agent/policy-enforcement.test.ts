@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { WebSocketServer } from 'ws';
 import { AgentSession } from '../../agent/core/agent-session.ts';
 import { verifyPolicyToken } from '../../agent/core/policy.ts';
 import type { InputSink, ScreenSource, UserInterface } from '../../agent/core/ports.ts';
 import { installWebSocket } from '../../agent/node/websocket.ts';
-import {
-  ALL_PERMISSIONS,
-  DEFAULT_POLICY,
-  decodeFrame,
-  encodeControl,
-  type InputEvent,
-  type Permissions,
-  type Policy,
-  PROTOCOL_VERSION,
-} from '../../protocol/index.ts';
+import { ALL_PERMISSIONS, DEFAULT_POLICY, type InputEvent, type Policy } from '../../protocol/index.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { craftedRelay } from '../support/crafted-relay.ts';
 import { waitFor } from '../support/processes.ts';
 
 /** The end user who says yes to everything the operator asks for. */
@@ -32,42 +22,6 @@ const yesUser: UserInterface = {
 };
 
 const noScreen: ScreenSource = { start: async () => ({ stop: async () => {}, requestKeyframe: () => {} }) };
-
-/**
- * A crafted relay: it skips every check the real relay makes and sends input straight to the agent,
- * as a compromised relay or a modified console with a path to the agent would.
- */
-async function craftedRelay(events: InputEvent[]) {
-  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  await new Promise((resolve) => server.once('listening', resolve));
-  const consents: Permissions[] = [];
-  server.on('connection', (socket) => {
-    socket.on('message', (data: Buffer) => {
-      const decoded = decodeFrame(new Uint8Array(data));
-      if (!decoded.ok || decoded.frame.kind !== 'control') return;
-      const message = decoded.frame.message;
-      if (message.type === 'hello') {
-        socket.send(encodeControl({ type: 'welcome', protocol: PROTOCOL_VERSION, sessionId: 'crafted' }));
-        socket.send(
-          encodeControl({
-            type: 'operator-joined',
-            operator: { id: 'mallory', name: 'Mallory' },
-            requested: ALL_PERMISSIONS,
-          }),
-        );
-      }
-      if (message.type === 'consent') {
-        consents.push(message.permissions);
-        for (const event of events) socket.send(encodeControl({ type: 'input', event }));
-      }
-    });
-  });
-  return {
-    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    consents,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe('the agent enforces the signed session policy', () => {
   let cp: TestControlPlane;
@@ -107,7 +61,7 @@ describe('the agent enforces the signed session policy', () => {
       { kind: 'key', code: 'KeyA', down: true },
       { kind: 'key', code: 'KeyA', down: false },
     ];
-    const relay = await craftedRelay(events);
+    const relay = await craftedRelay(events.map((event) => ({ type: 'input' as const, event })));
     const session = new AgentSession({
       relayUrl: relay.url,
       token: 't',

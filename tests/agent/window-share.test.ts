@@ -5,6 +5,7 @@ import { PlatformMonitors } from '../../agent/node/monitor-layout.ts';
 import { createLinuxPlatform } from '../../agent/platform/linux.ts';
 import type { RobotLike } from '../../agent/platform/robot.ts';
 import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { searchWindows } from '../support/x-windows.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 /** A RobotLike that records pointer calls: the X server is real, what reaches it is read here. */
@@ -40,10 +41,8 @@ describe('one shared window confines the operator’s pointer to it', () => {
       startXterm(xvfb.display, 'Left', '40x10+40+40'),
       startXterm(xvfb.display, 'Right', '40x10+700+40'),
     );
-    await runX('xdotool', ['search', '--sync', '--onlyvisible', '--name', 'Left'], xvfb.display);
-    otherId = (
-      await runX('xdotool', ['search', '--sync', '--onlyvisible', '--name', 'Right'], xvfb.display)
-    ).trim();
+    await waitFor('the left xterm', async () => (await searchWindows(xvfb.display, 'Left'))[0]);
+    otherId = await waitFor('the right xterm', async () => (await searchWindows(xvfb.display, 'Right'))[0]);
     monitors = new PlatformMonitors(createLinuxPlatform({ DISPLAY: xvfb.display }));
     monitors.onWindowChange = () => changes++;
   });
@@ -106,7 +105,7 @@ describe('one shared window confines the operator’s pointer to it', () => {
   });
 
   it('an unmapped window is hidden: no input at all until it shows again', async () => {
-    const id = (await runX('xdotool', ['search', '--name', 'Left'], xvfb.display)).trim();
+    const [id = ''] = await searchWindows(xvfb.display, 'Left');
     await runX('xdotool', ['windowunmap', '--sync', id], xvfb.display);
     await waitFor('the window to be hidden', () => (monitors.window?.hidden ? true : undefined));
     const { input, calls } = injector();

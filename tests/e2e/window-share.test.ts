@@ -5,31 +5,13 @@ import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/r
 import { shownCode, spawnAgent } from '../support/agent-process.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { geometryOf, searchWindows } from '../support/x-windows.ts';
 import { pointerLocation, runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 const SCREEN = { width: 1280, height: 480 };
 /** The window the user shares: red, and the other one: blue, on a green desktop. */
 const SHARED = { title: 'Shared window', background: '#c00000', geometry: '40x10+40+40' };
 const OTHER = { title: 'Other window', background: '#0000c0', geometry: '40x10+700+200' };
-
-interface Rect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-/** A window's inside in root coordinates, as `xwininfo` reports it. */
-async function windowRect(display: string, id: string): Promise<Rect> {
-  const out = await runX('xwininfo', ['-id', id], display);
-  const field = (name: string) => Number(new RegExp(`${name}:\\s+(-?\\d+)`).exec(out)?.[1]);
-  return {
-    x: field('Absolute upper-left X'),
-    y: field('Absolute upper-left Y'),
-    width: field('Width'),
-    height: field('Height'),
-  };
-}
 
 function startXterm(display: string, window: typeof SHARED): Spawned {
   return spawnCollecting(
@@ -110,12 +92,14 @@ describe('the end user shares one application window instead of the whole screen
     xvfb = await startXvfb(SCREEN);
     await runX('xsetroot', ['-solid', '#00c000'], xvfb.display);
     xterms.push(startXterm(xvfb.display, SHARED), startXterm(xvfb.display, OTHER));
-    sharedId = (
-      await runX('xdotool', ['search', '--sync', '--onlyvisible', '--name', SHARED.title], xvfb.display)
-    ).trim();
-    otherId = (
-      await runX('xdotool', ['search', '--sync', '--onlyvisible', '--name', OTHER.title], xvfb.display)
-    ).trim();
+    sharedId = await waitFor(
+      'the shared xterm',
+      async () => (await searchWindows(xvfb.display, SHARED.title))[0],
+    );
+    otherId = await waitFor(
+      'the other xterm',
+      async () => (await searchWindows(xvfb.display, OTHER.title))[0],
+    );
     cp = await startControlPlane({ listen: true });
     browser = await launchConsoleBrowser();
     ({ page } = await openConsole(browser, cp));
@@ -138,7 +122,7 @@ describe('the end user shares one application window instead of the whole screen
     assert.deepEqual(await canvasSize(page), [SCREEN.width, SCREEN.height]);
 
     await chooseWindow(SHARED.title);
-    const rect = await windowRect(xvfb.display, sharedId);
+    const rect = await geometryOf(xvfb.display, sharedId);
     await waitFor('the canvas to take the window’s size', async () => {
       const [width, height] = await canvasSize(page);
       return width === even(rect.width) && height === even(rect.height) ? true : undefined;
@@ -154,7 +138,7 @@ describe('the end user shares one application window instead of the whole screen
 
   it('a click in the console lands inside the shared window', async () => {
     await page.click('[data-testid=take-control]');
-    const rect = await windowRect(xvfb.display, sharedId);
+    const rect = await geometryOf(xvfb.display, sharedId);
     await clickCanvas(page, 0.25, 0.5);
     await pointerNear(
       xvfb.display,
@@ -168,7 +152,7 @@ describe('the end user shares one application window instead of the whole screen
     // The other window now covers the shared one's lower right part.
     await runX('xdotool', ['windowmove', otherId, '400', '160'], xvfb.display);
     const rect = await waitFor('the window to move', async () => {
-      const now = await windowRect(xvfb.display, sharedId);
+      const now = await geometryOf(xvfb.display, sharedId);
       return now.x >= 300 ? now : undefined;
     });
     await waitFor('the picture to blank the covered part', async () => {
