@@ -15,6 +15,7 @@ import {
 } from '../../protocol/index.ts';
 import type { AuditEvent, Page } from '../support/api.ts';
 import { loginCookie, registerAgent, type TestControlPlane } from '../support/control-plane.ts';
+import { waitFor } from '../support/processes.ts';
 
 /** How long a test waits for something the relay should do at once, in milliseconds. Generous on purpose. */
 export const WAIT_MS = 5_000;
@@ -322,15 +323,14 @@ export async function sessionOf(cp: TestControlPlane, id: string, cookie?: strin
   return (await response.json()) as { id: string; status: string; endReason: string | null };
 }
 
-/** Polls `condition` until it holds, for state that no message announces (database rows, counters). */
+/**
+ * Polls `condition` until it holds, for state that no message announces (database rows, counters):
+ * `waitFor` with the relay tests' argument order, timeout and a short interval.
+ */
 export async function eventually(
   condition: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs = WAIT_MS,
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not so within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+): Promise<void> {
+  await waitFor(what, condition, timeoutMs, 10);
 }
