@@ -1,0 +1,45 @@
+import { createRoute, type z } from '@hono/zod-openapi';
+import { authenticated, idParam, json, page, problems } from './openapi.ts';
+import { pageQuery } from './paging.ts';
+
+/** What a route of one of the common shapes says about itself in the OpenAPI document. */
+export interface RouteShape<P extends string, T extends z.ZodType> {
+  path: P;
+  tag: string;
+  summary: string;
+  /** The schema of what it answers with (of each item, for a list). */
+  item: T;
+  /** The description of its 200 response. */
+  description: string;
+}
+
+/**
+ * `GET <path>` answering one page of `item`s (`?cursor=&limit=`, as every list pages), open to a
+ * console login and an API token.
+ * @example
+ * list: listRoute({ path: '/groups', tag: 'groups', summary: 'List device groups', item: deviceGroupSchema, description: 'Groups' }),
+ */
+export function listRoute<P extends string, T extends z.ZodType>(shape: RouteShape<P, T>) {
+  return createRoute({
+    method: 'get',
+    path: shape.path,
+    tags: [shape.tag],
+    summary: shape.summary,
+    security: authenticated,
+    request: { query: pageQuery },
+    responses: { 200: json(page(shape.item), shape.description), ...problems(400, 401, 403) },
+  });
+}
+
+/** `GET <path>` with an `{id}` in it, answering the one `item` it names, or 404. */
+export function getRoute<P extends string, T extends z.ZodType>(shape: RouteShape<P, T>) {
+  return createRoute({
+    method: 'get',
+    path: shape.path,
+    tags: [shape.tag],
+    summary: shape.summary,
+    security: authenticated,
+    request: { params: idParam },
+    responses: { 200: json(shape.item, shape.description), ...problems(401, 403, 404) },
+  });
+}
