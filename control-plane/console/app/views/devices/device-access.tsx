@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
-import { errorText, isApiCallError } from '../../api/client.ts';
+import { isApiCallError } from '../../api/client.ts';
 import { connectUnattended, offerHelp, startUnattended } from '../../api/devices.ts';
 import { joinSession } from '../../api/sessions.ts';
 import type { Device, SessionGrant } from '../../api/types.ts';
+import { useAction } from '../hooks.ts';
 import { DeviceActionForm } from './device-action-form.tsx';
 
 /** How long the console waits for a device's session host to reach the relay, in milliseconds. */
@@ -37,20 +38,8 @@ export function DeviceAccess({ device, onJoined }: DeviceAccessProps) {
   const [password, setPassword] = useState<string | null>(null);
   const [typed, setTyped] = useState('');
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run: act } = useAction();
 
-  const act = async (action: () => Promise<void>, fallback: string) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (caught) {
-      setError(errorText(caught, fallback));
-    } finally {
-      setBusy(false);
-    }
-  };
   const start = () =>
     act(
       async () => setPassword((await startUnattended(device.id)).password),

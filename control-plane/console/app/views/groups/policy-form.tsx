@@ -1,9 +1,9 @@
 import type { ComponentChildren, TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
-import { errorText } from '../../api/client.ts';
 import type { Policy } from '../../api/types.ts';
 import { Notice } from '../common/notice.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
+import { useAction } from '../hooks.ts';
 import { IconShield } from '../icons.tsx';
 import { AccessRuleFields, LimitField, ModeChoices, PolicySwitch } from './policy-fields.tsx';
 
@@ -83,8 +83,7 @@ function problemOf(policy: Policy): string | null {
  */
 export function PolicyForm({ policy, readOnly, onSave }: PolicyFormProps) {
   const [draft, setDraft] = useState<Policy>(() => structuredClone(policy));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const [saved, setSaved] = useState(false);
   const dirty = JSON.stringify(draft) !== JSON.stringify(policy);
 
@@ -101,16 +100,10 @@ export function PolicyForm({ policy, readOnly, onSave }: PolicyFormProps) {
       setError(problem);
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       setDraft(structuredClone(await onSave(draft)));
       setSaved(true);
-    } catch (caught) {
-      setError(errorText(caught, 'The policy could not be saved.'));
-    } finally {
-      setBusy(false);
-    }
+    }, 'The policy could not be saved.');
   };
 
   return (
