@@ -1,4 +1,4 @@
-import { createRoute, type z } from '@hono/zod-openapi';
+import { createRoute, type RouteConfig, type z } from '@hono/zod-openapi';
 import { authenticated, idParam, json, page, problems } from './openapi.ts';
 import { pageQuery } from './paging.ts';
 
@@ -13,6 +13,23 @@ export interface RouteShape<P extends string, T extends z.ZodType> {
   description: string;
 }
 
+/** `GET <path>` for a console login or an API token, with `request` and `responses` as given. */
+function authenticatedGet<
+  P extends string,
+  R extends NonNullable<RouteConfig['request']>,
+  S extends RouteConfig['responses'],
+>(shape: RouteShape<P, z.ZodType>, request: R, responses: S) {
+  return createRoute({
+    method: 'get',
+    path: shape.path,
+    tags: [shape.tag],
+    summary: shape.summary,
+    security: authenticated,
+    request,
+    responses,
+  });
+}
+
 /**
  * `GET <path>` answering one page of `item`s (`?cursor=&limit=`, as every list pages), open to a
  * console login and an API token.
@@ -20,26 +37,18 @@ export interface RouteShape<P extends string, T extends z.ZodType> {
  * list: listRoute({ path: '/groups', tag: 'groups', summary: 'List device groups', item: deviceGroupSchema, description: 'Groups' }),
  */
 export function listRoute<P extends string, T extends z.ZodType>(shape: RouteShape<P, T>) {
-  return createRoute({
-    method: 'get',
-    path: shape.path,
-    tags: [shape.tag],
-    summary: shape.summary,
-    security: authenticated,
-    request: { query: pageQuery },
-    responses: { 200: json(page(shape.item), shape.description), ...problems(400, 401, 403) },
-  });
+  return authenticatedGet(
+    shape,
+    { query: pageQuery },
+    { 200: json(page(shape.item), shape.description), ...problems(400, 401, 403) },
+  );
 }
 
 /** `GET <path>` with an `{id}` in it, answering the one `item` it names, or 404. */
 export function getRoute<P extends string, T extends z.ZodType>(shape: RouteShape<P, T>) {
-  return createRoute({
-    method: 'get',
-    path: shape.path,
-    tags: [shape.tag],
-    summary: shape.summary,
-    security: authenticated,
-    request: { params: idParam },
-    responses: { 200: json(shape.item, shape.description), ...problems(401, 403, 404) },
-  });
+  return authenticatedGet(
+    shape,
+    { params: idParam },
+    { 200: json(shape.item, shape.description), ...problems(401, 403, 404) },
+  );
 }
