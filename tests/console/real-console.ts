@@ -101,6 +101,12 @@ export function useRealConsole(prepare?: (cp: TestControlPlane) => Promise<void>
   };
 }
 
+/** A fixture's part, which its `before` hook starts: reading it earlier throws, saying so. */
+export function started<T>(part: T | undefined, name: string): T {
+  if (part === undefined) throw new Error(`${name} starts in the before hook: use it inside a test.`);
+  return part;
+}
+
 /** A real agent on a real X display, and one console page on a real control plane, for a `describe`. */
 export interface AgentConsole {
   readonly xvfb: Xvfb;
@@ -150,10 +156,6 @@ export function useAgentConsole(options: {
     await cp?.stop();
     await xvfb?.stop();
   });
-  const started = <T>(part: T | undefined, name: string): T => {
-    if (part === undefined) throw new Error(`${name} starts in the before hook: use it inside a test.`);
-    return part;
-  };
   return {
     get xvfb() {
       return started(xvfb, 'the X display');

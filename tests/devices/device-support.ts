@@ -11,7 +11,7 @@ import { installLayout } from '../../agent/device/layout.ts';
 import type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
 import type { DeviceReport, Policy } from '../../protocol/index.ts';
 import { DEVICE_HUB_PATH, decodeDeviceMessage, PROTOCOL_VERSION } from '../../protocol/index.ts';
-import { type ConsoleFixture, useRealConsole } from '../console/real-console.ts';
+import { type ConsoleFixture, started, useRealConsole } from '../console/real-console.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
 import {
   type ApiClient,
@@ -260,11 +260,6 @@ class DeviceParts implements DeviceFixture {
       env: { ...(this.x ? { DISPLAY: this.x.display } : {}), ...setup.env },
     });
   }
-}
-
-function started<T>(part: T | undefined, name: string): T {
-  if (part === undefined) throw new Error(`${name} starts in the before hook: use it inside a test.`);
-  return part;
 }
 
 /**
