@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { buildAgentExecutable } from './build/agent/build-executable.ts';
+import { agentBundleOptions } from './build/agent/bundle-options.ts';
 import { precompressExecutable } from './build/agent/precompress.ts';
 import { buildConsoleAssets } from './control-plane/console/build.ts';
 import { AGENT_PLATFORMS, type AgentPlatform } from './protocol/agent-stamp.ts';
@@ -33,24 +34,9 @@ async function main(): Promise<void> {
 
     mkdirSync(`${DIST}agent`, { recursive: true });
     const agent = await build({
-      entryPoints: ['agent/main.ts'],
-      bundle: true,
-      platform: 'node',
+      ...agentBundleOptions('esm', 'agent/main.ts'),
       target: 'node20',
-      format: 'esm',
       outfile: `${DIST}agent/lifeline-agent.mjs`,
-      // Native and binary packages are loaded at run time from beside the bundle.
-      external: [
-        'robotjs',
-        'node-pty',
-        '@ffmpeg-installer/*',
-        'ffmpeg-static',
-        'bufferutil',
-        'utf-8-validate',
-      ],
-      banner: {
-        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
       metafile: true,
       logLevel: 'warning',
     });

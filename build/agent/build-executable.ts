@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { AGENT_VERSION } from '../../agent/node/host-info.ts';
 import { ASSET_MANIFEST_KEY, type AssetEntry } from '../../agent/packaging/sea-assets.ts';
 import type { AgentPlatform } from '../../protocol/agent-stamp.ts';
+import { AGENT_EXTERNALS, agentBundleOptions } from './bundle-options.ts';
 import { INGREDIENTS, NODE_RUNTIME_VERSION, resolveNpmFile } from './ingredients.ts';
 import { removePeSignature } from './pe-file.ts';
 import { PTY_PACKAGE_DIR, ptyPackageFiles } from './pty-files.ts';
@@ -72,25 +73,12 @@ export async function bundleAgentForSea(
 ): Promise<void> {
   const { build } = await import('esbuild');
   await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
+    ...agentBundleOptions('cjs', entry),
     target: `node${NODE_RUNTIME_VERSION.split('.')[0]}`,
-    format: 'cjs',
     minify: true,
     outfile: outFile,
-    define: { 'import.meta.url': '__lifelineModuleUrl' },
-    banner: { js: "var __lifelineModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
     // Node 22 has a global WebSocket, so `ws` is never loaded; robotjs, node-pty and ffmpeg come unpacked.
-    external: [
-      'ws',
-      'robotjs',
-      'node-pty',
-      '@ffmpeg-installer/*',
-      'ffmpeg-static',
-      'bufferutil',
-      'utf-8-validate',
-    ],
+    external: ['ws', ...AGENT_EXTERNALS],
     logLevel: 'warning',
   });
 }

@@ -16,11 +16,10 @@ import {
   idParam,
   json,
   jsonBody,
-  page,
   problems,
   z,
 } from '../http/openapi.ts';
-import { pageQuery } from '../http/paging.ts';
+import { listRoute } from '../http/route-shapes.ts';
 
 /** Login, second factor, who-am-I and API tokens, as the OpenAPI document describes them (`routes.ts` serves them). */
 export const authRouteSpecs = {
@@ -94,14 +93,12 @@ export const authRouteSpecs = {
       ...problems(400, 401, 403, 422),
     },
   }),
-  listTokens: createRoute({
-    method: 'get',
+  listTokens: listRoute({
     path: '/tokens',
-    tags: ['tokens'],
+    tag: 'tokens',
     summary: 'List API tokens that are not revoked',
-    security: authenticated,
-    request: { query: pageQuery },
-    responses: { 200: json(page(apiTokenSchema), 'Tokens'), ...problems(400, 401, 403) },
+    item: apiTokenSchema,
+    description: 'Tokens',
   }),
   revokeToken: createRoute({
     method: 'delete',

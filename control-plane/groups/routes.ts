@@ -17,32 +17,28 @@ import {
   idParam,
   json,
   jsonBody,
-  page,
   problems,
 } from '../http/openapi.ts';
-import { pageOf, pageQuery } from '../http/paging.ts';
+import { pageOf } from '../http/paging.ts';
 import { ApiError } from '../http/problem.ts';
+import { getRoute, listRoute } from '../http/route-shapes.ts';
 import type { Services } from '../services.ts';
 import { type GroupRow, groupView } from './group-store.ts';
 
 const routes = {
-  list: createRoute({
-    method: 'get',
+  list: listRoute({
     path: '/groups',
-    tags: ['groups'],
+    tag: 'groups',
     summary: 'List device groups and their policies',
-    security: authenticated,
-    request: { query: pageQuery },
-    responses: { 200: json(page(deviceGroupSchema), 'Groups'), ...problems(400, 401, 403) },
+    item: deviceGroupSchema,
+    description: 'Groups',
   }),
-  get: createRoute({
-    method: 'get',
+  get: getRoute({
     path: '/groups/{id}',
-    tags: ['groups'],
+    tag: 'groups',
     summary: 'One device group',
-    security: authenticated,
-    request: { params: idParam },
-    responses: { 200: json(deviceGroupSchema, 'The group'), ...problems(401, 403, 404) },
+    item: deviceGroupSchema,
+    description: 'The group',
   }),
   create: createRoute({
     method: 'post',

@@ -7,6 +7,7 @@ import {
 } from '../../protocol/api/invitations.ts';
 import { sessionJoinSchema } from '../../protocol/api/sessions.ts';
 import { authenticated, idParam, json, jsonBody, problems } from '../http/openapi.ts';
+import { getRoute } from '../http/route-shapes.ts';
 
 /** The invitation routes, as the OpenAPI document describes them (`routes.ts` serves them). */
 export const invitationRouteSpecs = {
@@ -22,14 +23,12 @@ export const invitationRouteSpecs = {
       ...problems(400, 403, 422, 429),
     },
   }),
-  status: createRoute({
-    method: 'get',
+  status: getRoute({
     path: '/invitations/{id}',
-    tags: ['invitations'],
+    tag: 'invitations',
     summary: 'Whether an invitation can still be opened, and until when',
-    security: authenticated,
-    request: { params: idParam },
-    responses: { 200: json(invitationStatusSchema, 'The invitation'), ...problems(401, 403, 404) },
+    item: invitationStatusSchema,
+    description: 'The invitation',
   }),
   open: createRoute({
     method: 'post',

@@ -13,22 +13,20 @@ import {
   idParam,
   json,
   jsonBody,
-  page,
   problems,
 } from '../http/openapi.ts';
-import { pageOf, pageQuery } from '../http/paging.ts';
+import { pageOf } from '../http/paging.ts';
 import { ApiError } from '../http/problem.ts';
+import { listRoute } from '../http/route-shapes.ts';
 import type { Services } from '../services.ts';
 
 const routes = {
-  list: createRoute({
-    method: 'get',
+  list: listRoute({
     path: '/operators',
-    tags: ['operators'],
+    tag: 'operators',
     summary: "List operators (administrators: all; managers: their organisation's)",
-    security: authenticated,
-    request: { query: pageQuery },
-    responses: { 200: json(page(operatorSchema), 'Operators'), ...problems(400, 401, 403) },
+    item: operatorSchema,
+    description: 'Operators',
   }),
   create: createRoute({
     method: 'post',

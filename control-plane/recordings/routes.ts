@@ -7,8 +7,9 @@ import { createRoute } from '@hono/zod-openapi';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { canSeeOrganisation } from '../auth/scopes.ts';
 import type { Principal } from '../http/app-env.ts';
-import { authenticated, createApi, idParam, json, problems, z } from '../http/openapi.ts';
+import { authenticated, createApi, idParam, problems, z } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
+import { getRoute } from '../http/route-shapes.ts';
 import type { Services } from '../services.ts';
 import { ASCIICAST_MEDIA_TYPE, asciicastLines } from './export-asciicast.ts';
 import { exportMp4, Mp4ExportError } from './export-mp4.ts';
@@ -34,14 +35,12 @@ const recordingDescription =
   'A `.llrec` file: a header line `LLREC1 {json}`, then records `[u32 length][f64 ms since start][u8 kind][payload]` (big-endian; kinds 1 video frame as sent on the wire, 2 video-config JSON, 3 chat JSON, 4 event JSON). Every viewing is audited as `recording.view`.';
 
 const routes = {
-  get: createRoute({
-    method: 'get',
+  get: getRoute({
     path: '/sessions/{id}/recording',
-    tags: ['recordings'],
+    tag: 'recordings',
     summary: "A session's recording: its size, times and frame counts",
-    security: authenticated,
-    request: { params: idParam },
-    responses: { 200: json(recordingSchema, 'The recording'), ...problems(401, 403, 404) },
+    item: recordingSchema,
+    description: 'The recording',
   }),
   content: createRoute({
     method: 'get',

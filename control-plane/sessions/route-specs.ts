@@ -18,6 +18,7 @@ import {
   problems,
   z,
 } from '../http/openapi.ts';
+import { getRoute } from '../http/route-shapes.ts';
 
 /** Longest a wait request is held open, in seconds. */
 export const MAX_WAIT_SECONDS = 60;
@@ -99,14 +100,12 @@ export const sessionRouteSpecs = {
     },
     responses: { 200: json(page(sessionSchema), 'A page of sessions'), ...problems(400, 401, 403) },
   }),
-  get: createRoute({
-    method: 'get',
+  get: getRoute({
     path: '/sessions/{id}',
-    tags: ['sessions'],
+    tag: 'sessions',
     summary: 'One session',
-    security: authenticated,
-    request: { params: idParam },
-    responses: { 200: json(sessionSchema, 'The session'), ...problems(401, 403, 404) },
+    item: sessionSchema,
+    description: 'The session',
   }),
   wait: createRoute({
     method: 'get',

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { channelId, encodeShellData, ShellStream } from '../../protocol/index.ts';
-import { RelayClient } from '../control-plane/relay-client.ts';
-import { spawnAgent } from '../support/agent-process.ts';
+import type { RelayClient } from '../control-plane/relay-client.ts';
+import { joinAgentSession, spawnAgent } from '../support/agent-process.ts';
 import { apiClient, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { isAlive, type Spawned, waitFor } from '../support/processes.ts';
@@ -85,22 +85,19 @@ describe('nothing a shell or command started outlives the session (real agent)',
       await api.post('/api/sessions', { cookie }, {}),
       201,
     );
-    agent = spawnAgent({ server: cp.url, display: xvfb.display, code: created.code, filesRoot: shared });
+    const started = spawnAgent({
+      server: cp.url,
+      display: xvfb.display,
+      code: created.code,
+      filesRoot: shared,
+    });
+    agent = started;
     const sessionId = created.session.id;
-    const grant = await waitFor(
-      'the operator to be let in',
-      async () => {
-        const joined = await api.post(`/api/sessions/${sessionId}/join`, { cookie });
-        return joined.status === 200
-          ? ((await joined.json()) as { relay: { url: string; token: string } })
-          : undefined;
-      },
-      30_000,
-    );
-    operator = await RelayClient.connect(grant.relay.url);
-    operator.hello('operator', grant.relay.token);
-    const welcome = await operator.next('welcome');
-    assert.equal((await operator.next('consent', 0, 20_000)).accepted, true, agent.output());
+    const joined = await joinAgentSession(cp, sessionId, cookie, {
+      picture: false,
+      context: () => started.output(),
+    });
+    operator = joined.operator;
     operator.send({
       type: 'permission-request',
       requested: { view: true, control: false, chat: false, files: false, shell: true, clipboard: false },
@@ -110,7 +107,7 @@ describe('nothing a shell or command started outlives the session (real agent)',
       'the shell to be allowed',
       20_000,
     );
-    return { sessionId, slot: welcome.slot! };
+    return { sessionId, slot: joined.welcome.slot! };
   }
 
   /** Waits until every way of detaching wrote its pid, and checks they all run. */

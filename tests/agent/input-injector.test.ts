@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createInputInjector, type InputInjectorStats } from '../../agent/input/input-injector.ts';
 import { robotKeyFor } from '../../agent/input/key-map.ts';
 import { createLinuxPlatform } from '../../agent/platform/linux.ts';
 import type { RobotLike } from '../../agent/platform/robot.ts';
 import { createWindowsPlatform } from '../../agent/platform/windows.ts';
 import type { InputEvent } from '../../protocol/input.ts';
+import { waitFor } from '../support/processes.ts';
 import { pointerLocation, runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 const WIDTH = 1280;
@@ -73,16 +73,6 @@ async function stopChild(child: ChildProcess, ask: () => void = () => child.kill
   const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
   await exited;
   clearTimeout(timer);
-}
-
-async function waitFor<T>(what: string, read: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 8000;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /** Starts an X client and waits until its window, found by title, is on screen. */

@@ -13,6 +13,7 @@ import {
 } from '../../agent/media/screen-encoder.ts';
 import { createLinuxPlatform } from '../../agent/platform/linux.ts';
 import type { Platform } from '../../agent/platform/platform.ts';
+import { waitFor } from '../support/processes.ts';
 import { cornerColour, decodeThumbnails, platformFor } from '../support/screen-capture.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
@@ -25,18 +26,6 @@ function processExists(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function waitFor<T>(what: string, read: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  return (async () => {
-    for (;;) {
-      const value = read();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(20);
-    }
-  })();
 }
 
 describe('startScreenEncoder on a real Xvfb display', () => {

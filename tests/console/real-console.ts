@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, afterEach, before } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildConsoleAssets, type ConsoleAssets } from '../../control-plane/console/index.ts';
+import { type AgentRun, spawnAgent } from '../support/agent-process.ts';
 import { launchChromium } from '../support/browser.ts';
 import {
   ADMIN_PASSWORD,
@@ -12,6 +13,8 @@ import {
   startControlPlane,
   type TestControlPlane,
 } from '../support/control-plane.ts';
+import type { Spawned } from '../support/processes.ts';
+import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 // The real console bundle in real headless Chromium against a real control plane.
 
@@ -94,6 +97,85 @@ export function useRealConsole(prepare?: (cp: TestControlPlane) => Promise<void>
       const view = await openConsole(browser, cp);
       opened.push(view);
       return view;
+    },
+  };
+}
+
+/** A fixture's part, which its `before` hook starts: reading it earlier throws, saying so. */
+export function started<T>(part: T | undefined, name: string): T {
+  if (part === undefined) throw new Error(`${name} starts in the before hook: use it inside a test.`);
+  return part;
+}
+
+/** A real agent on a real X display, and one console page on a real control plane, for a `describe`. */
+export interface AgentConsole {
+  readonly xvfb: Xvfb;
+  readonly cp: TestControlPlane;
+  /** The console page, 1400×900, shared by the block's tests (one session runs through them). */
+  readonly page: Page;
+  /** The page's errors and Content-Security-Policy violations. */
+  readonly problems: string[];
+  /** The agent `startAgent` started last. */
+  readonly agent: Spawned;
+  /** Starts the real agent (`spawnAgent`) against this control plane and display. */
+  startAgent(run?: Omit<AgentRun, 'server' | 'display'>): Spawned;
+}
+
+/**
+ * Registers the hooks of an end-to-end console test in the calling `describe`: an X display of
+ * `width`×`height` (set up further by `prepareDisplay`), a control plane, headless Chromium and one
+ * console page whose actions wait up to `actionTimeoutMs`; the agents the tests start are killed
+ * and everything stopped after the block.
+ * @example
+ * const ui = useAgentConsole({ width: 640, height: 480, actionTimeoutMs: 15_000 });
+ * it('connects', async () => { await connectWithCode(ui.page, ui.cp, await shownCode(ui.startAgent())); });
+ */
+export function useAgentConsole(options: {
+  width: number;
+  height: number;
+  actionTimeoutMs: number;
+  prepareDisplay?: (xvfb: Xvfb) => Promise<void>;
+}): AgentConsole {
+  let xvfb: Xvfb | undefined;
+  let cp: TestControlPlane | undefined;
+  let browser: Browser | undefined;
+  let view: ConsolePage | undefined;
+  const agents: Spawned[] = [];
+  before(async () => {
+    xvfb = await startXvfb({ width: options.width, height: options.height });
+    await options.prepareDisplay?.(xvfb);
+    cp = await startControlPlane({ listen: true });
+    browser = await launchConsoleBrowser();
+    view = await openConsole(browser, cp);
+    await view.page.setViewportSize({ width: 1400, height: 900 });
+    view.page.setDefaultTimeout(options.actionTimeoutMs);
+  });
+  after(async () => {
+    for (const agent of agents) await agent.kill();
+    await browser?.close();
+    await cp?.stop();
+    await xvfb?.stop();
+  });
+  return {
+    get xvfb() {
+      return started(xvfb, 'the X display');
+    },
+    get cp() {
+      return started(cp, 'the control plane');
+    },
+    get page() {
+      return started(view, 'the console page').page;
+    },
+    get problems() {
+      return started(view, 'the console page').problems;
+    },
+    get agent() {
+      return started(agents.at(-1), 'an agent (startAgent)');
+    },
+    startAgent(run = {}) {
+      const agent = spawnAgent({ server: this.cp.url, display: this.xvfb.display, ...run });
+      agents.push(agent);
+      return agent;
     },
   };
 }

@@ -19,7 +19,7 @@ import {
   type SessionView,
 } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { RelayClient } from './relay-client.ts';
+import { closeAll, RelayClient } from './relay-client.ts';
 
 /** How long the waits below may be held, in seconds: far longer than anything they wait for. */
 const LONG_WAIT_SECONDS = 30;
@@ -95,10 +95,7 @@ describe('operator-first sessions from a script', () => {
     scriptTokenId = token.id;
   });
 
-  after(async () => {
-    await Promise.all(sockets.map((socket) => socket.close()));
-    await cp.stop();
-  });
+  after(() => closeAll(sockets, cp));
 
   describe('creating a session', () => {
     it('a script creates a session and gets its code, display code, expiry and download links', async () => {

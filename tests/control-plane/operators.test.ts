@@ -17,7 +17,7 @@ import {
   type OperatorView,
 } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { RelayClient } from './relay-client.ts';
+import { closeAll, RelayClient } from './relay-client.ts';
 
 /** What the issue asks of disabling an operator: every socket they hold closed within two seconds. */
 const DISABLE_CLOSES_SOCKETS_WITHIN_MS = 2_000;
@@ -81,10 +81,7 @@ describe('operators', () => {
     orgA = me.operator.organisationId;
   });
 
-  after(async () => {
-    await Promise.all(sockets.map((socket) => socket.close()));
-    await cp.stop();
-  });
+  after(() => closeAll(sockets, cp));
 
   describe('creating and changing operators', () => {
     it('an administrator creates an operator with a role in an organisation, who can then log in', async () => {

@@ -18,7 +18,7 @@ import {
   type SessionView,
 } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { RelayClient } from './relay-client.ts';
+import { closeAll, RelayClient } from './relay-client.ts';
 
 const MINUTE_MS = 60_000;
 /** What an agent claims the user allowed: everything, control included. */
@@ -130,10 +130,7 @@ describe('device groups and policies', () => {
     jwks = createLocalJWKSet(keySet);
   });
 
-  after(async () => {
-    await Promise.all(sockets.map((socket) => socket.close()));
-    await cp.stop();
-  });
+  after(() => closeAll(sockets, cp));
 
   describe('changing a policy', () => {
     const INVALID: [string, (policy: Policy) => unknown, RegExp][] = [

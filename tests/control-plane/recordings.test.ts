@@ -34,6 +34,7 @@ import {
 } from '../support/api.ts';
 import { loginCookie, startControlPlane } from '../support/control-plane.ts';
 import { encodeTestPattern, FRAMES } from '../support/h264-stream.ts';
+import { waitFor } from '../support/processes.ts';
 import { RelayClient } from './relay-client.ts';
 
 const RECORDED: Policy = { ...DEFAULT_POLICY, recordingMandatory: true };
@@ -549,10 +550,16 @@ describe('recordings left open by a server that stopped abruptly', () => {
       const recorder = await services.recordings.open(session.id, () => undefined);
       recorder.begin();
       recorder.event('session.consent');
-      await eventuallyTrue(async () => (await services.recordings.get(session.id)) !== undefined);
+      await waitFor(
+        'the recording row',
+        async () => (await services.recordings.get(session.id)) !== undefined,
+        10_000,
+      );
       // The file is written but never finished, and the session ends without the relay.
-      await eventuallyTrue(
+      await waitFor(
+        'the recording written',
         () => statSync(join(h.cp.dataDir, 'recordings', `${session.id}.llrec`)).size === recorder.bytes,
+        10_000,
       );
       await expectJson(await h.api.post(`/api/sessions/${session.id}/end`, h.admin), 200);
       assert.equal((await services.recordings.get(session.id))?.endedAt, null);
@@ -608,14 +615,6 @@ describe('recorded sessions and a restart of the control plane', () => {
     }
   });
 });
-
-async function eventuallyTrue(condition: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('session recording when the disk fails', () => {
   it('a mandatory-recording session whose recording cannot be created ends with error and says why', async () => {

@@ -10,8 +10,16 @@ import {
   type Permissions,
   ShellStream,
 } from '../../protocol/index.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { auditOf, consentedSession, eventually, joinOperator, type RelayClient } from './relay-client.ts';
+import type { TestControlPlane } from '../support/control-plane.ts';
+import {
+  auditOf,
+  closeAll,
+  consentedSession,
+  eventually,
+  joinOperator,
+  type RelayClient,
+  startRelayPlane,
+} from './relay-client.ts';
 
 const NO_FILES_OR_SHELL: Permissions = { ...ALL_PERMISSIONS, files: false, shell: false };
 const NO_CHAT: Permissions = { ...ALL_PERMISSIONS, chat: false };
@@ -43,16 +51,10 @@ describe('relay: chat and channels', () => {
   const audit = (sessionId: string, action: string) => auditOf(cp, cookie, sessionId, action);
 
   before(async () => {
-    cp = await startControlPlane({ listen: true });
-    cookie = await loginCookie(cp.app);
-    const me = await cp.app.request('/api/auth/me', { headers: { cookie } });
-    operatorId = ((await me.json()) as { operator: { id: string } }).operator.id;
+    ({ cp, cookie, operatorId } = await startRelayPlane());
   });
 
-  after(async () => {
-    await Promise.all(sockets.map((socket) => socket.close()));
-    await cp.stop();
-  });
+  after(() => closeAll(sockets, cp));
 
   describe('slots', () => {
     it('each operator connection gets its own slot in its welcome, and the agent hears the same slots', async () => {

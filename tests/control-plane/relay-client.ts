@@ -14,7 +14,14 @@ import {
   type ShellDataFrame,
 } from '../../protocol/index.ts';
 import type { AuditEvent, Page } from '../support/api.ts';
-import { loginCookie, registerAgent, type TestControlPlane } from '../support/control-plane.ts';
+import {
+  loginCookie,
+  registerAgent,
+  type StartOptions,
+  startControlPlane,
+  type TestControlPlane,
+} from '../support/control-plane.ts';
+import { waitFor } from '../support/processes.ts';
 
 /** How long a test waits for something the relay should do at once, in milliseconds. Generous on purpose. */
 export const WAIT_MS = 5_000;
@@ -322,15 +329,32 @@ export async function sessionOf(cp: TestControlPlane, id: string, cookie?: strin
   return (await response.json()) as { id: string; status: string; endReason: string | null };
 }
 
-/** Polls `condition` until it holds, for state that no message announces (database rows, counters). */
+/**
+ * Polls `condition` until it holds, for state that no message announces (database rows, counters):
+ * `waitFor` with the relay tests' argument order, timeout and a short interval.
+ */
 export async function eventually(
   condition: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs = WAIT_MS,
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not so within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+): Promise<void> {
+  await waitFor(what, condition, timeoutMs, 10);
+}
+
+/** A listening control plane for a relay test, the administrator's cookie and operator id. */
+export async function startRelayPlane(options: StartOptions = {}) {
+  const cp = await startControlPlane({ listen: true, ...options });
+  const cookie = await loginCookie(cp.app);
+  const me = await cp.app.request('/api/auth/me', { headers: { cookie } });
+  const operatorId = ((await me.json()) as { operator: { id: string } }).operator.id;
+  return { cp, cookie, operatorId };
+}
+
+/** Closes every client a test opened, then its control plane. */
+export async function closeAll(
+  sockets: readonly RelayClient[],
+  cp: TestControlPlane | undefined,
+): Promise<void> {
+  await Promise.all(sockets.map((socket) => socket.close()));
+  await cp?.stop();
 }

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_POLICY, NO_PERMISSIONS, type Permissions } from '../../protocol/index.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { auditOf, consentedSession, eventually, joinOperator, type RelayClient } from './relay-client.ts';
+import {
+  auditOf,
+  closeAll,
+  consentedSession,
+  eventually,
+  joinOperator,
+  type RelayClient,
+} from './relay-client.ts';
 
 const VIEW_ONLY: Permissions = { ...NO_PERMISSIONS, view: true };
 const WITH_CLIPBOARD: Permissions = { ...VIEW_ONLY, clipboard: true };
@@ -31,10 +38,7 @@ describe('relay: clipboard text, monitor choice, the cursor and round trips', ()
     cookie = await loginCookie(cp.app);
   });
 
-  after(async () => {
-    await Promise.all(sockets.map((socket) => socket.close()));
-    await cp.stop();
-  });
+  after(() => closeAll(sockets, cp));
 
   it("an operator's clipboard text is refused with CAPABILITY_NOT_ALLOWED until the user allows it", async () => {
     const { agent, operator } = await session(VIEW_ONLY);

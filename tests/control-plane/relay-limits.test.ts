@@ -5,7 +5,7 @@ import { auditEvents } from '../../control-plane/db/schema.ts';
 import { WRITE_BURST } from '../../control-plane/relay/message-budget.ts';
 import { ALL_PERMISSIONS, CloseCode, NO_PERMISSIONS, type Permissions } from '../../protocol/index.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { connectAgent, consentedSession, eventually, type RelayClient } from './relay-client.ts';
+import { closeAll, connectAgent, consentedSession, eventually, type RelayClient } from './relay-client.ts';
 
 const NOTHING: Permissions = { ...NO_PERMISSIONS };
 /** Messages a flooding test sends: far past what the budget lets through. */
@@ -33,10 +33,7 @@ describe('relay: what a connection can make the server write', () => {
     cookie = await loginCookie(cp.app);
   });
 
-  after(async () => {
-    await Promise.all(sockets.map((socket) => socket.close()));
-    await cp.stop();
-  });
+  after(() => closeAll(sockets, cp));
 
   it('an agent without an operator or consent writes no audit rows for chat, permissions or consent', async () => {
     const { agent, registration } = await connectAgent(cp);

@@ -11,6 +11,7 @@ import { apiClient, createOperator } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import {
   auditOf,
+  closeAll,
   connectAgent,
   connectOperator,
   eventually,
@@ -60,10 +61,7 @@ describe('several operators in one session', () => {
     colleague = await make('tech-two');
   });
 
-  after(async () => {
-    await Promise.all(sockets.map((socket) => socket.close()));
-    await cp.stop();
-  });
+  after(() => closeAll(sockets, cp));
 
   /** An agent that asks for each operator, a first operator it accepted, and a second one waiting. */
   async function twoOperators(second: 'waiting' | 'admitted', secondCookie = colleague.cookie) {

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { NO_PERMISSIONS, type Permissions } from '../../protocol/index.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { auditOf, consentedSession, eventually, type RelayClient } from './relay-client.ts';
+import type { TestControlPlane } from '../support/control-plane.ts';
+import {
+  auditOf,
+  closeAll,
+  consentedSession,
+  eventually,
+  type RelayClient,
+  startRelayPlane,
+} from './relay-client.ts';
 
 const NOTHING: Permissions = { ...NO_PERMISSIONS };
 const VIEW_CHAT: Permissions = { ...NOTHING, view: true, chat: true };
@@ -23,16 +30,10 @@ describe('relay: an operator asks the end user for more', () => {
   const audit = (sessionId: string, action: string) => auditOf(cp, cookie, sessionId, action);
 
   before(async () => {
-    cp = await startControlPlane({ listen: true });
-    cookie = await loginCookie(cp.app);
-    const me = await cp.app.request('/api/auth/me', { headers: { cookie } });
-    operatorId = ((await me.json()) as { operator: { id: string } }).operator.id;
+    ({ cp, cookie, operatorId } = await startRelayPlane());
   });
 
-  after(async () => {
-    await Promise.all(sockets.map((socket) => socket.close()));
-    await cp.stop();
-  });
+  after(() => closeAll(sockets, cp));
 
   it('is passed to the agent with the operator stamped by the relay, and audited', async () => {
     const { agent, operator, sessionId } = await session();

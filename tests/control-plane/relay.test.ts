@@ -15,13 +15,9 @@ import {
   PROTOCOL_VERSION,
   VIDEO_HEADER_BYTES,
 } from '../../protocol/index.ts';
+import { loginCookie, registerAgent, type TestControlPlane } from '../support/control-plane.ts';
 import {
-  loginCookie,
-  registerAgent,
-  startControlPlane,
-  type TestControlPlane,
-} from '../support/control-plane.ts';
-import {
+  closeAll,
   connectAgent,
   connectOperator,
   eventually,
@@ -29,6 +25,7 @@ import {
   redeem,
   relayUrl,
   sessionOf,
+  startRelayPlane,
   UpgradeRefused,
 } from './relay-client.ts';
 
@@ -79,16 +76,10 @@ describe('relay', () => {
   }
 
   before(async () => {
-    cp = await startControlPlane({ listen: true, helloTimeoutMs: HELLO_TIMEOUT_MS });
-    cookie = await loginCookie(cp.app);
-    const me = await cp.app.request('/api/auth/me', { headers: { cookie } });
-    operatorId = ((await me.json()) as { operator: { id: string } }).operator.id;
+    ({ cp, cookie, operatorId } = await startRelayPlane({ helloTimeoutMs: HELLO_TIMEOUT_MS }));
   });
 
-  after(async () => {
-    await Promise.all(sockets.map((socket) => socket.close()));
-    await cp.stop();
-  });
+  after(() => closeAll(sockets, cp));
 
   describe('pairing and consent', () => {
     it('an agent that registered and says hello is welcomed to its session', async () => {

@@ -19,7 +19,7 @@ import {
   startControlPlane,
   type TestControlPlane,
 } from '../support/control-plane.ts';
-import { connectAgent, connectOperator, RelayClient } from './relay-client.ts';
+import { closeAll, connectAgent, connectOperator, RelayClient } from './relay-client.ts';
 
 const KINDS = Object.keys(TOKEN_KINDS) as TokenKind[];
 
@@ -79,10 +79,7 @@ describe('tokens', () => {
     cookie = await loginCookie(cp.app);
   });
 
-  after(async () => {
-    await Promise.all(sockets.map((socket) => socket.close()));
-    await cp.stop();
-  });
+  after(() => closeAll(sockets, cp));
 
   describe('verification', () => {
     it('a token the control plane signed verifies, with its claims, for its own kind', async () => {

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { installLayout } from '../../agent/device/layout.ts';
-import { NOTICE_COMMAND_ENV } from '../../agent/device/notice-terminal.ts';
 import {
   channelId,
   DEFAULT_POLICY,
@@ -20,19 +17,18 @@ import { launchConsoleBrowser, openConsole, signIn } from '../console/real-conso
 import { joinOperator } from '../control-plane/relay-client.ts';
 import {
   type AuditEvent,
-  apiClient,
   assertProblem,
   type Credentials,
   createOperator,
   expectJson,
   type Page,
 } from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { type Spawned, waitFor } from '../support/processes.ts';
-import { agentCommand, devicesApi, startAsSystemd } from './device-support.ts';
+import { waitFor } from '../support/processes.ts';
+import { useRunningDevice } from './device-support.ts';
+import { noticeTmux } from './notice-tmux.ts';
 
-/** The tmux server (its own socket) that stands in for the console user's display. */
-const NOTICE_SOCKET = `lifeline-notice-${process.pid}`;
+/** The console user's display, where the notices a policy asks for open. */
+const desk = noticeTmux('background');
 
 const policyWith = (backgroundAccess: Policy['backgroundAccess']): Policy => ({
   ...DEFAULT_POLICY,
@@ -56,112 +52,54 @@ function readIfExists(path: string): string | undefined {
   }
 }
 
-/** What tmux shows of every pane on the notice server, or undefined when none is open. */
-function noticeScreen(): string | undefined {
-  try {
-    const panes = execFileSync('tmux', ['-L', NOTICE_SOCKET, 'list-panes', '-a', '-F', '#{pane_id}'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    return panes
-      .split('\n')
-      .filter(Boolean)
-      .map((pane) =>
-        execFileSync('tmux', ['-L', NOTICE_SOCKET, 'capture-pane', '-p', '-J', '-t', pane], {
-          encoding: 'utf8',
-        }),
-      )
-      .join('\n');
-  } catch {
-    return undefined;
-  }
-}
-
 describe('background access to a resident device', { timeout: 300_000 }, () => {
-  let cp: TestControlPlane;
-  let admin: Credentials;
-  let root: string;
-  let service: Spawned;
-  let deviceId: string;
-  let groupId: string;
+  const at = useRunningDevice({
+    group: 'Servers',
+    policy: policyWith({ allowed: true, roles: ['admin'], notifyUser: false }),
+    env: desk.env,
+  });
   let browser: Browser | undefined;
-  const api = () => apiClient(cp);
 
   const setPolicy = async (policy: Policy) =>
-    expectJson(await api().put(`/api/groups/${groupId}/policy`, admin, policy), 200);
+    expectJson(await at.api.put(`/api/groups/${at.device.groupId}/policy`, at.admin, policy), 200);
 
   /** Opens background access as `who` and waits for the device side to be there. */
-  async function open(who: Credentials = admin): Promise<SessionView> {
+  async function open(who: Credentials = at.admin): Promise<SessionView> {
     const { session } = await expectJson<{ session: SessionView }>(
-      await api().post(`/api/devices/${deviceId}/background-access`, who),
+      await at.api.post(`/api/devices/${at.device.deviceId}/background-access`, who),
       201,
     );
     const waited = await expectJson<{ reached: boolean }>(
-      await api().get(`/api/sessions/${session.id}/wait?until=agent-connected&timeout=30`, who),
+      await at.api.get(`/api/sessions/${session.id}/wait?until=agent-connected&timeout=30`, who),
       200,
     );
     assert.ok(waited.reached, 'the session host connected');
     return session;
   }
 
-  const end = async (id: string) => expectJson(await api().post(`/api/sessions/${id}/end`, admin), 200);
+  const end = async (id: string) => expectJson(await at.api.post(`/api/sessions/${id}/end`, at.admin), 200);
 
   async function exec(sessionId: string, command: string): Promise<{ exitCode: number; stdout: string }> {
-    return expectJson(await api().post(`/api/sessions/${sessionId}/exec`, admin, { command }), 200);
+    return expectJson(await at.api.post(`/api/sessions/${sessionId}/exec`, at.admin, { command }), 200);
   }
 
   async function audit(action: string, sessionId: string): Promise<AuditEvent[]> {
     const page = await expectJson<Page<AuditEvent>>(
-      await api().get(`/api/audit-events?action=${action}&limit=100`, admin),
+      await at.api.get(`/api/audit-events?action=${action}&limit=100`, at.admin),
       200,
     );
     return page.items.filter((event) => event.sessionId === sessionId);
   }
 
-  before(async () => {
-    cp = await startControlPlane({ listen: true });
-    admin = { cookie: await loginCookie(cp.app) };
-    const devices = devicesApi(cp, admin);
-    groupId = (await devices.createGroup('Servers')).id;
-    await setPolicy(policyWith({ allowed: true, roles: ['admin'], notifyUser: false }));
-    root = mkdtempSync(join(tmpdir(), 'lifeline-root-'));
-    const key = await devices.issueKey(groupId);
-    const installed = await agentCommand(['install', '--key', key, '--server', cp.url, '--root', root]);
-    assert.equal(installed.code, 0, installed.output);
-    deviceId = JSON.parse(readFileSync(installLayout(root).credentials, 'utf8')).deviceId;
-    // The drop-in an administrator would write to show notices; tmux stands in for the user's display.
-    service = startAsSystemd(installLayout(root).unitFile, {
-      [NOTICE_COMMAND_ENV]: JSON.stringify([
-        'tmux',
-        '-L',
-        NOTICE_SOCKET,
-        'new-session',
-        '-d',
-        '-x',
-        '160',
-        '-y',
-        '40',
-      ]),
-    });
-    await waitFor('the device online', async () => (await devices.get(deviceId)).status === 'online');
-  });
-
   after(async () => {
     await browser?.close();
-    await service?.kill();
-    try {
-      execFileSync('tmux', ['-L', NOTICE_SOCKET, 'kill-server'], { stdio: 'ignore' });
-    } catch {
-      // No notice server was started.
-    }
-    await cp?.stop();
-    rmSync(root, { recursive: true, force: true });
+    await desk.clear();
   });
 
   it("a shell command runs as the service's user, in a session without a screen, and the user sees nothing", async () => {
     const session = await open();
     assert.equal(session.access, 'background');
-    assert.equal(session.deviceId, deviceId);
+    assert.equal(session.deviceId, at.device.deviceId);
     assert.deepEqual(session.policy.modes, {
       view: false,
       control: false,
@@ -173,7 +111,7 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
     const result = await exec(session.id, 'whoami');
     assert.equal(result.exitCode, 0);
     assert.equal(result.stdout.trim(), userInfo().username);
-    assert.equal(noticeScreen(), undefined, 'no notice was opened');
+    assert.equal(await desk.screen(), '', 'no notice was opened');
     await end(session.id);
   });
 
@@ -185,24 +123,27 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
     const path = join(folder, 'payload.bin').slice(1);
     // A real HTTP upload (the in-process client sends JSON): a body with its Content-Length.
     const stored = await fetch(
-      `${cp.url}/api/sessions/${session.id}/files/content?path=${encodeURIComponent(path)}`,
+      `${at.cp.url}/api/sessions/${session.id}/files/content?path=${encodeURIComponent(path)}`,
       {
         method: 'PUT',
-        headers: { cookie: (admin as { cookie: string }).cookie, 'content-type': 'application/octet-stream' },
+        headers: {
+          cookie: (at.admin as { cookie: string }).cookie,
+          'content-type': 'application/octet-stream',
+        },
         body: bytes,
       },
     );
     assert.equal(stored.status, 201, await stored.clone().text());
     assert.deepEqual(readFileSync(`/${path}`), bytes);
-    const back = await api().get(
+    const back = await at.api.get(
       `/api/sessions/${session.id}/files/content?path=${encodeURIComponent(path)}`,
-      admin,
+      at.admin,
     );
     assert.equal(back.status, 200);
     assert.deepEqual(Buffer.from(await back.arrayBuffer()), bytes);
-    const missing = await api().get(
+    const missing = await at.api.get(
       `/api/sessions/${session.id}/files/content?path=${encodeURIComponent(`${path}.missing`)}`,
-      admin,
+      at.admin,
     );
     assert.equal(missing.status, 404);
 
@@ -228,7 +169,7 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
     await exec(session.id, 'mysql -u root -phunter2 shop; echo done');
     await end(session.id);
     const [start] = await audit('remote_session_start', session.id);
-    assert.equal(start?.details?.['deviceId'], deviceId);
+    assert.equal(start?.details?.['deviceId'], at.device.deviceId);
     assert.equal(start?.details?.['access'], 'background');
     const shell = await audit('background_access_shell', session.id);
     assert.deepEqual(
@@ -245,16 +186,18 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
 
   it('an operator whose role the policy does not name is refused with 403 POLICY_FORBIDS', async () => {
     const me = await expectJson<{ operator: { organisationId: string } }>(
-      await api().get('/api/auth/me', admin),
+      await at.api.get('/api/auth/me', at.admin),
       200,
     );
-    const technician = await createOperator(api(), admin, {
+    const technician = await createOperator(at.api, at.admin, {
       username: 'tech',
       role: 'technician',
       organisationId: me.operator.organisationId,
     });
     const problem = await assertProblem(
-      await api().post(`/api/devices/${deviceId}/background-access`, { cookie: technician.cookie }),
+      await at.api.post(`/api/devices/${at.device.deviceId}/background-access`, {
+        cookie: technician.cookie,
+      }),
       403,
       'POLICY_FORBIDS',
     );
@@ -263,9 +206,13 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
 
   it('a megabyte pasted into a terminal arrives whole, the shell stays usable, and its audit stays small', async () => {
     const session = await open();
-    const { operator, welcome } = await joinOperator(cp, session.id, (admin as { cookie: string }).cookie);
+    const { operator, welcome } = await joinOperator(
+      at.cp,
+      session.id,
+      (at.admin as { cookie: string }).cookie,
+    );
     try {
-      await expectJson(await api().get(`/api/sessions/${session.id}/wait?until=active`, admin), 200);
+      await expectJson(await at.api.get(`/api/sessions/${session.id}/wait?until=active`, at.admin), 200);
       const channel = channelId(welcome.slot!, 1);
       operator.send({ type: 'shell-open', channel, cols: 120, rows: 40 });
       await operator.next('shell-opened', 0, 20_000);
@@ -285,8 +232,8 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
       await type(`cat > ${pasted}\r`);
       const megabyte = `${'x'.repeat(63)}\n`.repeat(16_384);
       // As the console sends a paste: frames of at most MAX_SHELL_BYTES.
-      for (let at = 0; at < megabyte.length; at += MAX_SHELL_BYTES)
-        await type(megabyte.slice(at, at + MAX_SHELL_BYTES));
+      for (let offset = 0; offset < megabyte.length; offset += MAX_SHELL_BYTES)
+        await type(megabyte.slice(offset, offset + MAX_SHELL_BYTES));
       await type('\x04');
       await waitFor('the pasted megabyte on the device', () => readIfExists(pasted) === megabyte, 90_000);
       await type('echo "after=$((40+2))"\r');
@@ -308,7 +255,7 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
     await setPolicy(policyWith({ allowed: false, roles: ['admin'], notifyUser: false }));
     try {
       await assertProblem(
-        await api().post(`/api/devices/${deviceId}/background-access`, admin),
+        await at.api.post(`/api/devices/${at.device.deviceId}/background-access`, at.admin),
         403,
         'POLICY_FORBIDS',
       );
@@ -322,15 +269,15 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
     try {
       const session = await open();
       await exec(session.id, 'echo hello-from-the-help-desk');
-      const screen = await waitFor('the notice', () => {
-        const text = noticeScreen();
-        return text?.includes('runs a command') ? text : undefined;
+      const screen = await waitFor('the notice', async () => {
+        const text = await desk.screen();
+        return text.includes('runs a command') ? text : undefined;
       });
       assert.match(screen, /has opened a background session on this computer/);
       assert.match(screen, /files and shell, no screen sharing/);
       assert.match(screen, /echo hello-from-the-help-desk/);
       await end(session.id);
-      await waitFor('the notice closed with the session', () => noticeScreen() === undefined);
+      await waitFor('the notice closed with the session', async () => (await desk.screen()) === '');
     } finally {
       await setPolicy(policyWith({ allowed: true, roles: ['admin'], notifyUser: false }));
     }
@@ -338,9 +285,9 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
 
   it('the Devices page opens background access: the session page without a screen, a real shell and files', async () => {
     browser = await launchConsoleBrowser();
-    const view = await openConsole(browser, cp);
+    const view = await openConsole(browser, at.cp);
     const { page } = view;
-    await signIn(page, cp);
+    await signIn(page, at.cp);
     await page.click('[data-testid=nav-devices]');
     await page.click('[data-testid=device-row][data-status=online] [data-testid=device-background-access]');
     await page.waitForSelector('[data-access=background] [data-testid=background-access]', {
@@ -381,7 +328,7 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
 
     const [session] = (
       await expectJson<Page<{ id: string; access: string | null; status: string }>>(
-        await api().get('/api/sessions?status=active', admin),
+        await at.api.get('/api/sessions?status=active', at.admin),
         200,
       )
     ).items.filter((s) => s.access === 'background');

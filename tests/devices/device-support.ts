@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import { generateDeviceKey } from '../../agent/device/device-key.ts';
@@ -10,8 +11,10 @@ import { installLayout } from '../../agent/device/layout.ts';
 import type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
 import type { DeviceReport, Policy } from '../../protocol/index.ts';
 import { DEVICE_HUB_PATH, decodeDeviceMessage, PROTOCOL_VERSION } from '../../protocol/index.ts';
+import { type ConsoleFixture, started, useRealConsole } from '../console/real-console.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
 import {
+  type ApiClient,
   type AuditEvent,
   apiClient,
   type Credentials,
@@ -20,8 +23,9 @@ import {
   type GroupView,
   type Page,
 } from '../support/api.ts';
-import type { TestControlPlane } from '../support/control-plane.ts';
+import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 const run = promisify(execFile);
 
@@ -190,6 +194,112 @@ export async function runningDevice(
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** A resident device `runningDevice` started; `remove` stops it. */
+export type RunningDevice = Awaited<ReturnType<typeof runningDevice>>;
+
+/** What a device test's `describe` runs against: see `useRunningDevice`. */
+export interface DeviceSetup {
+  /** The name of the device's group. */
+  group: string;
+  /** The group's policy, set before the device enrols. */
+  policy: Policy;
+  /** What an administrator's drop-in adds to the service's environment (e.g. a notice terminal). */
+  env?: Record<string, string>;
+  /** Starts a real X display (800×600, a blue root) first and adds its `DISPLAY` to `env`. */
+  display?: boolean;
+}
+
+/** The parts a device test uses, each there from the `before` hook on. */
+export interface DeviceFixture {
+  readonly cp: TestControlPlane;
+  readonly api: ApiClient;
+  /** The signed-in administrator. */
+  readonly admin: Credentials;
+  readonly device: RunningDevice;
+  /** The device's X display, with `display: true`. */
+  readonly xvfb: Xvfb;
+}
+
+/** The fixture's parts as the hooks start them; reading one before it is there throws. */
+class DeviceParts implements DeviceFixture {
+  plane?: TestControlPlane;
+  signedIn?: Credentials;
+  running?: RunningDevice;
+  x?: Xvfb;
+
+  get cp(): TestControlPlane {
+    return started(this.plane, 'the control plane');
+  }
+  get api(): ApiClient {
+    return apiClient(this.cp);
+  }
+  get admin(): Credentials {
+    return started(this.signedIn, 'the administrator');
+  }
+  get device(): RunningDevice {
+    return started(this.running, 'the device');
+  }
+  get xvfb(): Xvfb {
+    return started(this.x, 'the X display (display: true)');
+  }
+
+  async startDisplay(setup: DeviceSetup): Promise<void> {
+    if (!setup.display) return;
+    this.x = await startXvfb({ width: 800, height: 600 });
+    await runX('xsetroot', ['-solid', '#2060c0'], this.x.display);
+  }
+
+  async startDevice(cp: TestControlPlane, setup: DeviceSetup): Promise<void> {
+    this.plane = cp;
+    this.signedIn = { cookie: await loginCookie(cp.app) };
+    this.running = await runningDevice(cp, this.signedIn, {
+      group: setup.group,
+      policy: setup.policy,
+      env: { ...(this.x ? { DISPLAY: this.x.display } : {}), ...setup.env },
+    });
+  }
+}
+
+/**
+ * Registers the hooks of a device test in the calling `describe`: a real control plane, an
+ * administrator, and a resident device in a group of its own (`runningDevice`), on a real X
+ * display with `display: true`; all stopped after the block.
+ * @example
+ * const at = useRunningDevice({ group: 'Desks', policy: DEFAULT_POLICY, env: desk.env, display: true });
+ * it('offers help', async () => { await at.api.post(`/api/devices/${at.device.deviceId}/offer-help`, at.admin, …); });
+ */
+export function useRunningDevice(setup: DeviceSetup): DeviceFixture {
+  const parts = new DeviceParts();
+  before(async () => {
+    await parts.startDisplay(setup);
+    await parts.startDevice(await startControlPlane({ listen: true }), setup);
+  });
+  after(async () => {
+    await parts.running?.remove();
+    await parts.plane?.stop();
+    await parts.x?.stop();
+  });
+  return parts;
+}
+
+/**
+ * `useRunningDevice` with the real console in headless Chromium (`useRealConsole`) on its control
+ * plane: `open()` gives a page whose errors fail the test.
+ */
+export function useRunningDeviceConsole(setup: DeviceSetup): DeviceFixture & ConsoleFixture {
+  const parts = new DeviceParts();
+  before(() => parts.startDisplay(setup));
+  // Registered before the console's own: the device goes before its control plane stops.
+  after(async () => {
+    await parts.running?.remove();
+  });
+  const ui = useRealConsole((cp) => parts.startDevice(cp, setup));
+  after(async () => {
+    await parts.x?.stop();
+  });
+  return Object.assign(parts, { open: () => ui.open() });
 }
 
 /**

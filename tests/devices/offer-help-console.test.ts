@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { DEFAULT_POLICY } from '../../protocol/index.ts';
-import { signIn, useRealConsole } from '../console/real-console.ts';
-import { apiClient, type Credentials, expectJson } from '../support/api.ts';
-import { loginCookie } from '../support/control-plane.ts';
+import { signIn } from '../console/real-console.ts';
+import { expectJson } from '../support/api.ts';
 import { waitFor } from '../support/processes.ts';
-import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
-import { runningDevice } from './device-support.ts';
+import { useRunningDeviceConsole } from './device-support.ts';
 import { noticeTmux } from './notice-tmux.ts';
 
 /** The user's desktop: the offer's terminal opens in it. */
@@ -14,40 +12,22 @@ const desk = noticeTmux('offer-console');
 
 // The Devices page in real headless Chromium, a real resident agent, the user answering in tmux.
 describe('offering help from the Devices page', { timeout: 300_000 }, () => {
-  let xvfb: Xvfb;
-  let device: Awaited<ReturnType<typeof runningDevice>>;
-  let deviceId: string;
-  let admin: Credentials;
-
-  before(async () => {
-    xvfb = await startXvfb({ width: 800, height: 600 });
-    await runX('xsetroot', ['-solid', '#2060c0'], xvfb.display);
-  });
-
-  const ui = useRealConsole(async (cp) => {
-    admin = { cookie: await loginCookie(cp.app) };
-    device = await runningDevice(cp, admin, {
-      group: 'Desks',
-      policy: DEFAULT_POLICY,
-      env: { DISPLAY: xvfb.display, ...desk.env },
-    });
-    deviceId = device.deviceId;
+  const ui = useRunningDeviceConsole({
+    group: 'Desks',
+    policy: DEFAULT_POLICY,
+    env: desk.env,
+    display: true,
   });
 
   afterEach(async () => {
     await desk.clear();
   });
 
-  after(async () => {
-    await device?.remove();
-    await xvfb?.stop();
-  });
-
   it('the user refuses the offer: the console says the user declined, not an error, and nothing was shown', async () => {
     const { page } = await ui.open();
     await signIn(page, ui.cp);
     await page.click('[data-testid=nav-devices]');
-    const row = page.locator(`[data-testid=device-row][data-device-id="${deviceId}"]`);
+    const row = page.locator(`[data-testid=device-row][data-device-id="${ui.device.deviceId}"]`);
     await row.locator('[data-testid=device-offer-reason]').fill('your printer queue is stuck');
     await row.locator('[data-testid=device-offer-help]').click();
 
@@ -86,7 +66,7 @@ describe('offering help from the Devices page', { timeout: 300_000 }, () => {
 
     const [session] = (
       await expectJson<{ items: { id: string; endReason: string | null }[] }>(
-        await apiClient(ui.cp).get('/api/sessions?status=ended', admin),
+        await ui.api.get('/api/sessions?status=ended', ui.admin),
         200,
       )
     ).items;

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { DEFAULT_POLICY } from '../../protocol/index.ts';
-import { type ApiClient, apiClient, type Credentials, expectJson } from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { expectJson } from '../support/api.ts';
 import { isAlive, waitFor } from '../support/processes.ts';
-import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
-import { joinDeviceSession, runningDevice } from './device-support.ts';
+import { joinDeviceSession, useRunningDevice } from './device-support.ts';
 import { noticeTmux } from './notice-tmux.ts';
 
 /** The user's desktop: the session host's terminal opens in it. */
@@ -18,23 +16,18 @@ interface SessionView {
 }
 
 describe('offering help to the user at a resident device', { timeout: 300_000 }, () => {
-  let cp: TestControlPlane;
-  let api: ApiClient;
-  let admin: Credentials;
-  let xvfb: Xvfb;
-  let device: Awaited<ReturnType<typeof runningDevice>>;
-  let deviceId: string;
+  const at = useRunningDevice({ group: 'Desks', policy: DEFAULT_POLICY, env: desk.env, display: true });
 
   const session = async (id: string) =>
-    expectJson<SessionView>(await api.get(`/api/sessions/${id}`, admin), 200);
+    expectJson<SessionView>(await at.api.get(`/api/sessions/${id}`, at.admin), 200);
 
   /** Offers help and joins the session as the operator once the device's host is there. */
   async function offer(reason: string) {
     const { sessionId } = await expectJson<{ sessionId: string }>(
-      await api.post(`/api/devices/${deviceId}/offer-help`, admin, { reason }),
+      await at.api.post(`/api/devices/${at.device.deviceId}/offer-help`, at.admin, { reason }),
       201,
     );
-    const operator = await joinDeviceSession(cp, admin, sessionId);
+    const operator = await joinDeviceSession(at.cp, at.admin, sessionId);
     const screen = await waitFor('the offer on the device', async () => {
       const text = await desk.screen();
       return /wants to connect/.test(text) ? text : undefined;
@@ -42,31 +35,8 @@ describe('offering help to the user at a resident device', { timeout: 300_000 },
     return { sessionId, operator, screen };
   }
 
-  before(async () => {
-    xvfb = await startXvfb({ width: 800, height: 600 });
-    await runX('xsetroot', ['-solid', '#2060c0'], xvfb.display);
-    cp = await startControlPlane({ listen: true });
-    api = apiClient(cp);
-    admin = { cookie: await loginCookie(cp.app) };
-    device = await runningDevice(cp, admin, {
-      group: 'Desks',
-      policy: DEFAULT_POLICY,
-      env: {
-        DISPLAY: xvfb.display,
-        ...desk.env,
-      },
-    });
-    deviceId = device.deviceId;
-  });
-
   afterEach(async () => {
     await desk.clear();
-  });
-
-  after(async () => {
-    await device?.remove();
-    await cp?.stop();
-    await xvfb?.stop();
   });
 
   it('the user sees who offers help and what for; nothing reaches the operator before consent; accepting starts the session', async () => {

@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { UNATTENDED_LINGER_ENV } from '../../agent/device/unattended-access.ts';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
-import {
-  type ApiClient,
-  apiClient,
-  assertProblem,
-  type Credentials,
-  createOperator,
-  expectJson,
-  freshAddress,
-} from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { childrenOf, isAlive, type Spawned, waitFor } from '../support/processes.ts';
-import { pointerLocation, runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
-import { devicesApi, joinDeviceSession, runningDevice } from './device-support.ts';
+import { assertProblem, type Credentials, createOperator, expectJson, freshAddress } from '../support/api.ts';
+import { childrenOf, isAlive, waitFor } from '../support/processes.ts';
+import { pointerLocation } from '../support/xvfb.ts';
+import { devicesApi, joinDeviceSession, useRunningDevice } from './device-support.ts';
 
 /** Unattended access for administrators, the user not told (nobody sits at a test display). */
 const UNATTENDED_POLICY: Policy = {
@@ -27,46 +18,24 @@ const UNATTENDED_POLICY: Policy = {
 const LINGER_MS = 10_000;
 
 describe('unattended access to a resident device', { timeout: 300_000 }, () => {
-  let cp: TestControlPlane;
-  let api: ApiClient;
-  let admin: Credentials;
-  let xvfb: Xvfb;
-  let device: Awaited<ReturnType<typeof runningDevice>>;
-  let service: Spawned;
-  let deviceId: string;
-  let groupId: string;
+  const at = useRunningDevice({
+    group: 'Unattended',
+    policy: UNATTENDED_POLICY,
+    env: { [UNATTENDED_LINGER_ENV]: String(LINGER_MS) },
+    // The DISPLAY an administrator's drop-in adds where no `who` names the graphical seat.
+    display: true,
+  });
 
-  const start = (credentials: Credentials = admin) =>
-    api.post(`/api/devices/${deviceId}/unattended`, credentials);
-  const connect = (password: string, credentials: Credentials = admin) =>
-    api.post(`/api/devices/${deviceId}/unattended/sessions`, credentials, { password });
+  const start = (credentials: Credentials = at.admin) =>
+    at.api.post(`/api/devices/${at.device.deviceId}/unattended`, credentials);
+  const connect = (password: string, credentials: Credentials = at.admin) =>
+    at.api.post(`/api/devices/${at.device.deviceId}/unattended/sessions`, credentials, { password });
   /** The folders grants unpacked their session host into that still exist. */
   const unpacked = () => {
-    const folder = join(device.layout.workDir, 'unattended');
+    const folder = join(at.device.layout.workDir, 'unattended');
     return existsSync(folder) ? readdirSync(folder) : [];
   };
-  const hostsOf = () => childrenOf(service.child.pid!);
-
-  before(async () => {
-    xvfb = await startXvfb({ width: 800, height: 600 });
-    await runX('xsetroot', ['-solid', '#2060c0'], xvfb.display);
-    cp = await startControlPlane({ listen: true });
-    api = apiClient(cp);
-    admin = { cookie: await loginCookie(cp.app) };
-    // What an administrator's drop-in adds where no `who` names the graphical seat.
-    device = await runningDevice(cp, admin, {
-      group: 'Unattended',
-      policy: UNATTENDED_POLICY,
-      env: { DISPLAY: xvfb.display, [UNATTENDED_LINGER_ENV]: String(LINGER_MS) },
-    });
-    ({ deviceId, groupId, service } = device);
-  });
-
-  after(async () => {
-    await device?.remove();
-    await cp?.stop();
-    await xvfb?.stop();
-  });
+  const hostsOf = () => childrenOf(at.device.service.child.pid!);
 
   it('start gives a fresh dynamic password; the operator connects with it, sees the screen and moves the pointer; after the linger the host is gone and the password refused', async () => {
     const first = await expectJson<{ password: string }>(await start(), 201);
@@ -81,7 +50,7 @@ describe('unattended access to a resident device', { timeout: 300_000 }, () => {
     const host = await waitFor('the session host', () =>
       hostsOf().find((child) => child.command !== 'ffmpeg'),
     );
-    const operator = await joinDeviceSession(cp, admin, sessionId);
+    const operator = await joinDeviceSession(at.cp, at.admin, sessionId);
     try {
       // No prompt: the order granted the screen and input.
       const consent = await operator.next('consent', 0, 20_000);
@@ -91,7 +60,7 @@ describe('unattended access to a resident device', { timeout: 300_000 }, () => {
       await operator.until(() => operator.videos().length > 0, 'a picture of the screen', 20_000);
       operator.send({ type: 'input', event: { kind: 'move', x: 0.75, y: 0.5 } });
       const pointer = await waitFor('the real pointer to move', async () => {
-        const p = await pointerLocation(xvfb.display);
+        const p = await pointerLocation(at.xvfb.display);
         return Math.abs(p.x - 600) <= 4 && Math.abs(p.y - 300) <= 4 ? p : undefined;
       });
       assert.ok(Math.abs(pointer.x - 600) <= 4, JSON.stringify(pointer));
@@ -108,7 +77,7 @@ describe('unattended access to a resident device', { timeout: 300_000 }, () => {
     await assertProblem(await connect(password), 410, 'UNATTENDED_INACTIVE');
     // Once the device said the grant is over, the password is simply wrong.
     await assertProblem(await connect(password), 403, 'PASSWORD_WRONG');
-    const audit = await devicesApi(cp, admin).audit('device.unattended-connect');
+    const audit = await devicesApi(at.cp, at.admin).audit('device.unattended-connect');
     assert.equal(audit.length, 1);
   });
 
@@ -118,9 +87,9 @@ describe('unattended access to a resident device', { timeout: 300_000 }, () => {
     // From other addresses too: the throttle counts per device, not per guesser.
     const statuses: number[] = [];
     for (let i = 1; i <= 6 && statuses.at(-1) !== 429; i++) {
-      const response = await api.post(
-        `/api/devices/${deviceId}/unattended/sessions`,
-        admin,
+      const response = await at.api.post(
+        `/api/devices/${at.device.deviceId}/unattended/sessions`,
+        at.admin,
         { password: `wrong-password-${i}` },
         { address: freshAddress() },
       );
@@ -135,23 +104,23 @@ describe('unattended access to a resident device', { timeout: 300_000 }, () => {
     // Past the free failures even the right password waits: the throttle is the device's.
     const throttled = await assertProblem(await connect(password), 429, 'TOO_FREQUENT');
     assert.match(throttled.detail ?? '', /wrong passwords/);
-    const refused = await devicesApi(cp, admin).audit('device.unattended-password-refused');
+    const refused = await devicesApi(at.cp, at.admin).audit('device.unattended-password-refused');
     assert.equal(refused.length >= 4, true, `${refused.length} refusals audited`);
     assert.doesNotMatch(JSON.stringify(refused), /wrong-password/, 'no password in the audit');
   });
 
   it('an operator whose role the policy does not name is refused, and an auditor cannot ask', async () => {
     const me = await expectJson<{ operator: { organisationId: string } }>(
-      await api.get('/api/auth/me', admin),
+      await at.api.get('/api/auth/me', at.admin),
       200,
     );
     const organisationId = me.operator.organisationId;
-    const technician = await createOperator(api, admin, {
+    const technician = await createOperator(at.api, at.admin, {
       username: 'tech-u',
       role: 'technician',
       organisationId,
     });
-    const auditor = await createOperator(api, admin, {
+    const auditor = await createOperator(at.api, at.admin, {
       username: 'audit-u',
       role: 'auditor',
       organisationId,
@@ -162,12 +131,18 @@ describe('unattended access to a resident device', { timeout: 300_000 }, () => {
   });
 
   it('a group whose policy does not allow unattended access is refused with POLICY_FORBIDS', async () => {
-    await expectJson(await api.put(`/api/groups/${groupId}/policy`, admin, DEFAULT_POLICY), 200);
+    await expectJson(
+      await at.api.put(`/api/groups/${at.device.groupId}/policy`, at.admin, DEFAULT_POLICY),
+      200,
+    );
     try {
       const refused = await assertProblem(await start(), 403, 'POLICY_FORBIDS');
       assert.match(refused.detail ?? '', /does not allow unattended access/);
     } finally {
-      await expectJson(await api.put(`/api/groups/${groupId}/policy`, admin, UNATTENDED_POLICY), 200);
+      await expectJson(
+        await at.api.put(`/api/groups/${at.device.groupId}/policy`, at.admin, UNATTENDED_POLICY),
+        200,
+      );
     }
   });
 });

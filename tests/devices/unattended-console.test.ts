@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { UNATTENDED_LINGER_ENV } from '../../agent/device/unattended-access.ts';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
-import { signIn, useRealConsole } from '../console/real-console.ts';
-import { apiClient, assertProblem, type Credentials } from '../support/api.ts';
-import { loginCookie } from '../support/control-plane.ts';
+import { signIn } from '../console/real-console.ts';
+import { assertProblem } from '../support/api.ts';
 import { waitFor } from '../support/processes.ts';
-import { pointerLocation, runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
-import { runningDevice } from './device-support.ts';
+import { pointerLocation } from '../support/xvfb.ts';
+import { useRunningDeviceConsole } from './device-support.ts';
 
 const UNATTENDED_POLICY: Policy = {
   ...DEFAULT_POLICY,
@@ -20,36 +19,18 @@ const LINGER_MS = 10_000;
 
 // The Devices page in real headless Chromium, a real resident agent and a real X display.
 describe('unattended access from the Devices page', { timeout: 300_000 }, () => {
-  let xvfb: Xvfb;
-  let device: Awaited<ReturnType<typeof runningDevice>>;
-  let deviceId: string;
-  let admin: Credentials;
-
-  before(async () => {
-    xvfb = await startXvfb({ width: 800, height: 600 });
-    await runX('xsetroot', ['-solid', '#2060c0'], xvfb.display);
-  });
-
-  const ui = useRealConsole(async (cp) => {
-    admin = { cookie: await loginCookie(cp.app) };
-    device = await runningDevice(cp, admin, {
-      group: 'Unattended',
-      policy: UNATTENDED_POLICY,
-      env: { DISPLAY: xvfb.display, [UNATTENDED_LINGER_ENV]: String(LINGER_MS) },
-    });
-    deviceId = device.deviceId;
-  });
-
-  after(async () => {
-    await device?.remove();
-    await xvfb?.stop();
+  const ui = useRunningDeviceConsole({
+    group: 'Unattended',
+    policy: UNATTENDED_POLICY,
+    env: { [UNATTENDED_LINGER_ENV]: String(LINGER_MS) },
+    display: true,
   });
 
   it('Start unattended access shows the password once; connecting with it shows the screen and a click moves the real pointer', async () => {
     const { page } = await ui.open();
     await signIn(page, ui.cp);
     await page.click('[data-testid=nav-devices]');
-    const row = page.locator(`[data-testid=device-row][data-device-id="${deviceId}"]`);
+    const row = page.locator(`[data-testid=device-row][data-device-id="${ui.device.deviceId}"]`);
     await row.locator('[data-testid=device-unattended-start]').click();
     const password = (await row.locator('[data-testid=device-unattended-password]').textContent()) ?? '';
     assert.ok(password.length >= 12, `a password of ${password.length} characters`);
@@ -76,17 +57,17 @@ describe('unattended access from the Devices page', { timeout: 300_000 }, () => 
     const box = (await page.locator('canvas[data-testid=screen]').boundingBox())!;
     await page.mouse.click(box.x + box.width * 0.75, box.y + box.height * 0.5);
     const pointer = await waitFor('the real pointer to move', async () => {
-      const p = await pointerLocation(xvfb.display);
+      const p = await pointerLocation(ui.xvfb.display);
       return Math.abs(p.x - 600) <= 4 && Math.abs(p.y - 300) <= 4 ? p : undefined;
     });
     assert.ok(Math.abs(pointer.y - 300) <= 4, JSON.stringify(pointer));
 
     await page.click('[data-testid=end-session]');
     await page.waitForSelector('[data-testid=ended]', { timeout: 10_000 });
-    const folder = join(device.layout.workDir, 'unattended');
+    const folder = join(ui.device.layout.workDir, 'unattended');
     await waitFor('the grant to expire', () => readdirSync(folder).length === 0, LINGER_MS + 20_000);
     await assertProblem(
-      await apiClient(ui.cp).post(`/api/devices/${deviceId}/unattended/sessions`, admin, { password }),
+      await ui.api.post(`/api/devices/${ui.device.deviceId}/unattended/sessions`, ui.admin, { password }),
       410,
       'UNATTENDED_INACTIVE',
     );

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
-import { type ApiClient, apiClient, type Credentials, expectJson } from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { expectJson } from '../support/api.ts';
 import { waitFor } from '../support/processes.ts';
-import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
-import { joinDeviceSession, runningDevice } from './device-support.ts';
+import { joinDeviceSession, useRunningDevice } from './device-support.ts';
 import { noticeTmux } from './notice-tmux.ts';
 
 /** Unattended access for administrators, the user at the device told or not. */
@@ -18,25 +16,26 @@ const unattendedPolicy = (notifyUser: boolean): Policy => ({
 const desk = noticeTmux('unattended');
 
 describe('what the user at a device sees of unattended access', { timeout: 300_000 }, () => {
-  let cp: TestControlPlane;
-  let api: ApiClient;
-  let admin: Credentials;
-  let xvfb: Xvfb;
-  let device: Awaited<ReturnType<typeof runningDevice>>;
-  let deviceId: string;
+  const at = useRunningDevice({
+    group: 'Attended desks',
+    policy: unattendedPolicy(true),
+    env: desk.env,
+    display: true,
+  });
 
   /** Starts access under `policy`, connects with its password and joins as the operator. */
   async function connectUnattended(policy: Policy) {
+    const { api, admin, device } = at;
     await expectJson(await api.put(`/api/groups/${device.groupId}/policy`, admin, policy), 200);
     const { password } = await expectJson<{ password: string }>(
-      await api.post(`/api/devices/${deviceId}/unattended`, admin),
+      await api.post(`/api/devices/${device.deviceId}/unattended`, admin),
       201,
     );
     const { sessionId } = await expectJson<{ sessionId: string }>(
-      await api.post(`/api/devices/${deviceId}/unattended/sessions`, admin, { password }),
+      await api.post(`/api/devices/${device.deviceId}/unattended/sessions`, admin, { password }),
       201,
     );
-    const operator = await joinDeviceSession(cp, admin, sessionId);
+    const operator = await joinDeviceSession(at.cp, admin, sessionId);
     // No prompt either way: the order grants the screen, and the picture arrives.
     const consent = await operator.next('consent', 0, 20_000);
     assert.equal(consent.accepted, true);
@@ -44,28 +43,8 @@ describe('what the user at a device sees of unattended access', { timeout: 300_0
     return operator;
   }
 
-  before(async () => {
-    xvfb = await startXvfb({ width: 800, height: 600 });
-    await runX('xsetroot', ['-solid', '#2060c0'], xvfb.display);
-    cp = await startControlPlane({ listen: true });
-    api = apiClient(cp);
-    admin = { cookie: await loginCookie(cp.app) };
-    device = await runningDevice(cp, admin, {
-      group: 'Attended desks',
-      policy: unattendedPolicy(true),
-      env: { DISPLAY: xvfb.display, ...desk.env },
-    });
-    deviceId = device.deviceId;
-  });
-
   afterEach(async () => {
     await desk.clear();
-  });
-
-  after(async () => {
-    await device?.remove();
-    await cp?.stop();
-    await xvfb?.stop();
   });
 
   it('with notifyUser on, the user is shown a notice naming the operator and saying it is unattended access', async () => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
-import { shownCode, spawnAgent } from '../support/agent-process.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { type Spawned, waitFor } from '../support/processes.ts';
-import { pointerLocation, runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { connectWithCode, useAgentConsole } from '../console/real-console.ts';
+import { shownCode } from '../support/agent-process.ts';
+import { loginCookie } from '../support/control-plane.ts';
+import { waitFor } from '../support/processes.ts';
+import { pointerLocation, runX } from '../support/xvfb.ts';
 
 /** Two monitors side by side on one 1280×480 X screen, as RandR describes a dual-head desktop. */
 const LEFT = { x: 0, width: 640, height: 480 };
@@ -49,113 +49,98 @@ async function pointerNear(display: string, x: number, y: number): Promise<{ x: 
 // The real console in headless Chromium, the real control plane and relay, the real agent on an Xvfb
 // whose screen RandR splits into two monitors, and the real xclip.
 describe('the operator switches monitors, shares the clipboard and sees the session quality', () => {
-  let xvfb: Xvfb;
-  let cp: TestControlPlane;
-  let browser: Browser;
-  let page: Page;
-  let problems: string[];
-  let agent: Spawned;
-
-  before(async () => {
-    xvfb = await startXvfb({ width: 1280, height: 480 });
-    await runX(
-      'xrandr',
-      ['--setmonitor', 'LEFT', `${LEFT.width}/169x${LEFT.height}/127+0+0`, 'screen'],
-      xvfb.display,
-    );
-    await runX(
-      'xrandr',
-      ['--setmonitor', 'RIGHT', `${RIGHT.width}/169x${RIGHT.height}/127+${RIGHT.x}+0`, 'none'],
-      xvfb.display,
-    );
-    cp = await startControlPlane({ listen: true });
-    browser = await launchConsoleBrowser();
-    ({ page, problems } = await openConsole(browser, cp));
-    await page.setViewportSize({ width: 1400, height: 900 });
-    page.setDefaultTimeout(20_000);
-  });
-
-  after(async () => {
-    await agent?.kill();
-    await browser?.close();
-    await cp?.stop();
-    await xvfb?.stop();
+  const ui = useAgentConsole({
+    width: 1280,
+    height: 480,
+    actionTimeoutMs: 20_000,
+    async prepareDisplay(xvfb) {
+      await runX(
+        'xrandr',
+        ['--setmonitor', 'LEFT', `${LEFT.width}/169x${LEFT.height}/127+0+0`, 'screen'],
+        xvfb.display,
+      );
+      await runX(
+        'xrandr',
+        ['--setmonitor', 'RIGHT', `${RIGHT.width}/169x${RIGHT.height}/127+${RIGHT.x}+0`, 'none'],
+        xvfb.display,
+      );
+    },
   });
 
   it('the operator sees the whole desktop and a choice of its two monitors', async () => {
-    agent = spawnAgent({ server: cp.url, display: xvfb.display });
-    await connectWithCode(page, cp, await shownCode(agent));
-    await page.waitForFunction(() => (window.lifelineStats?.framesDecoded ?? 0) > 0);
-    assert.deepEqual(await canvasSize(page), [1280, 480]);
-    await page.waitForSelector('[data-testid=monitor-all][aria-pressed=true]');
-    assert.match((await page.getAttribute('[data-testid=monitor-1]', 'title')) ?? '', /RIGHT: 640×480/);
+    ui.startAgent();
+    await connectWithCode(ui.page, ui.cp, await shownCode(ui.agent));
+    await ui.page.waitForFunction(() => (window.lifelineStats?.framesDecoded ?? 0) > 0);
+    assert.deepEqual(await canvasSize(ui.page), [1280, 480]);
+    await ui.page.waitForSelector('[data-testid=monitor-all][aria-pressed=true]');
+    assert.match((await ui.page.getAttribute('[data-testid=monitor-1]', 'title')) ?? '', /RIGHT: 640×480/);
   });
 
   it('choosing monitor 2 shows it alone, and a click on it lands on that monitor', async () => {
-    await page.click('[data-testid=monitor-1]');
-    await page.waitForSelector('[data-testid=monitor-1][aria-pressed=true]');
+    await ui.page.click('[data-testid=monitor-1]');
+    await ui.page.waitForSelector('[data-testid=monitor-1][aria-pressed=true]');
     await waitFor('the canvas to take the monitor’s size', async () =>
-      (await canvasSize(page))[0] === RIGHT.width ? true : undefined,
+      (await canvasSize(ui.page))[0] === RIGHT.width ? true : undefined,
     );
-    await page.waitForFunction(() => (window.lifelineStats?.framesDecoded ?? 0) > 0);
-    await page.click('[data-testid=take-control]');
-    await clickCanvas(page, 0.5, 0.5);
-    await pointerNear(xvfb.display, RIGHT.x + RIGHT.width / 2, RIGHT.height / 2);
+    await ui.page.waitForFunction(() => (window.lifelineStats?.framesDecoded ?? 0) > 0);
+    await ui.page.click('[data-testid=take-control]');
+    await clickCanvas(ui.page, 0.5, 0.5);
+    await pointerNear(ui.xvfb.display, RIGHT.x + RIGHT.width / 2, RIGHT.height / 2);
   });
 
   it('monitor 1 maps clicks to the left monitor, and All to the whole desktop again', async () => {
-    await page.click('[data-testid=monitor-0]');
-    await page.waitForSelector('[data-testid=monitor-0][aria-pressed=true]');
-    await clickCanvas(page, 0.25, 0.5);
-    await pointerNear(xvfb.display, LEFT.width / 4, LEFT.height / 2);
-    await page.click('[data-testid=monitor-all]');
-    await page.waitForSelector('[data-testid=monitor-all][aria-pressed=true]');
+    await ui.page.click('[data-testid=monitor-0]');
+    await ui.page.waitForSelector('[data-testid=monitor-0][aria-pressed=true]');
+    await clickCanvas(ui.page, 0.25, 0.5);
+    await pointerNear(ui.xvfb.display, LEFT.width / 4, LEFT.height / 2);
+    await ui.page.click('[data-testid=monitor-all]');
+    await ui.page.waitForSelector('[data-testid=monitor-all][aria-pressed=true]');
     await waitFor('the canvas to show the whole desktop', async () =>
-      (await canvasSize(page))[0] === 1280 ? true : undefined,
+      (await canvasSize(ui.page))[0] === 1280 ? true : undefined,
     );
-    await clickCanvas(page, 0.75, 0.5);
-    await pointerNear(xvfb.display, 960, 240);
-    await page.click('[data-testid=release-control]');
+    await clickCanvas(ui.page, 0.75, 0.5);
+    await pointerNear(ui.xvfb.display, 960, 240);
+    await ui.page.click('[data-testid=release-control]');
   });
 
   it('the clipboard is off until the user allows it; asking turns it on', async () => {
-    await page.click('[data-testid=tool-clipboard]');
-    await page.waitForSelector('[data-testid=clipboard-unavailable]');
-    assert.equal(await page.isDisabled('[data-testid=clipboard-input]'), true);
-    await page.click('[data-testid=ask-clipboard]');
+    await ui.page.click('[data-testid=tool-clipboard]');
+    await ui.page.waitForSelector('[data-testid=clipboard-unavailable]');
+    assert.equal(await ui.page.isDisabled('[data-testid=clipboard-input]'), true);
+    await ui.page.click('[data-testid=ask-clipboard]');
     // The agent runs with --accept, so the user's answer is yes.
-    await page.waitForSelector('[data-testid=permission-clipboard][data-state=on]');
-    await page.waitForSelector('[data-testid=clipboard-unavailable]', { state: 'detached' });
+    await ui.page.waitForSelector('[data-testid=permission-clipboard][data-state=on]');
+    await ui.page.waitForSelector('[data-testid=clipboard-unavailable]', { state: 'detached' });
   });
 
   it("text put on the device's clipboard in the console is what a program there pastes", async () => {
-    await page.fill('[data-testid=clipboard-input]', 'netsh winsock reset — ünïcode ✓');
-    await page.click('[data-testid=clipboard-send]');
+    await ui.page.fill('[data-testid=clipboard-input]', 'netsh winsock reset — ünïcode ✓');
+    await ui.page.click('[data-testid=clipboard-send]');
     await waitFor('the text on the X clipboard', () =>
-      xclip(xvfb.display, ['-o']) === 'netsh winsock reset — ünïcode ✓' ? true : undefined,
+      xclip(ui.xvfb.display, ['-o']) === 'netsh winsock reset — ünïcode ✓' ? true : undefined,
     );
-    await page.waitForSelector('[data-testid=clipboard-sent]:has-text("Sent 31 characters")');
+    await ui.page.waitForSelector('[data-testid=clipboard-sent]:has-text("Sent 31 characters")');
   });
 
   it('text copied on the display arrives in the console', async () => {
-    xclip(xvfb.display, ['-i'], 'error code 0x80070005');
-    await page.waitForSelector('[data-testid=clipboard-device-text]:has-text("error code 0x80070005")');
+    xclip(ui.xvfb.display, ['-i'], 'error code 0x80070005');
+    await ui.page.waitForSelector('[data-testid=clipboard-device-text]:has-text("error code 0x80070005")');
   });
 
   it('text over the limit is refused in the console with a clear error', async () => {
-    await page.fill('[data-testid=clipboard-input]', 'y'.repeat(10_001));
-    await page.click('[data-testid=clipboard-send]');
+    await ui.page.fill('[data-testid=clipboard-input]', 'y'.repeat(10_001));
+    await ui.page.click('[data-testid=clipboard-send]');
     assert.match(
-      (await page.textContent('[data-testid=clipboard-error]')) ?? '',
+      (await ui.page.textContent('[data-testid=clipboard-error]')) ?? '',
       /10,001 characters; at most 10,000/,
     );
-    assert.equal(xclip(xvfb.display, ['-o']), 'error code 0x80070005');
+    assert.equal(xclip(ui.xvfb.display, ['-o']), 'error code 0x80070005');
   });
 
   it('each copy is audited with its direction and length, never its text', async () => {
-    const cookie = await loginCookie(cp.app);
+    const cookie = await loginCookie(ui.cp.app);
     const events = await waitFor('two clipboard audit events', async () => {
-      const response = await cp.app.request('/api/audit-events?action=session.clipboard', {
+      const response = await ui.cp.app.request('/api/audit-events?action=session.clipboard', {
         headers: { cookie },
       });
       const body = (await response.json()) as { items: { details: Record<string, unknown> }[] };
@@ -172,18 +157,18 @@ describe('the operator switches monitors, shares the clipboard and sees the sess
   });
 
   it('the quality plot shows frames per second, kbit/s and the round trip to the device', async () => {
-    await page.click('[data-testid=stats]');
-    await page.waitForSelector('[data-testid=quality-plot]');
-    await page.waitForFunction(() => (window.lifelineStats?.roundTrips ?? 0) >= 2);
-    await page.waitForFunction(() =>
+    await ui.page.click('[data-testid=stats]');
+    await ui.page.waitForSelector('[data-testid=quality-plot]');
+    await ui.page.waitForFunction(() => (window.lifelineStats?.roundTrips ?? 0) >= 2);
+    await ui.page.waitForFunction(() =>
       /^\d+ ms$/.test(document.querySelector('[data-testid=quality-rttMs]')?.textContent?.trim() ?? ''),
     );
-    const points = await page.getAttribute('[data-testid=quality-fps-line]', 'points');
+    const points = await ui.page.getAttribute('[data-testid=quality-fps-line]', 'points');
     assert.ok((points ?? '').split(' ').length >= 2, `fps series: ${points}`);
-    assert.match((await page.textContent('[data-testid=stats]')) ?? '', /fps · \d+ kbit\/s · \d+ ms/);
+    assert.match((await ui.page.textContent('[data-testid=stats]')) ?? '', /fps · \d+ kbit\/s · \d+ ms/);
   });
 
   it('nothing broke the console CSP or threw in the page', () => {
-    assert.deepEqual(problems, []);
+    assert.deepEqual(ui.problems, []);
   });
 });

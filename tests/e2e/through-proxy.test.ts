@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadPty } from '../../agent/platform/pty-module.ts';
-import { RelayClient } from '../control-plane/relay-client.ts';
-import { shownCode, spawnAgent } from '../support/agent-process.ts';
+import { joinAgentSession, shownCode, spawnAgent } from '../support/agent-process.ts';
 import { loginCookie, type TestControlPlane } from '../support/control-plane.ts';
 import { waitFor } from '../support/processes.ts';
 import type { TcpProxy } from '../support/tcp-proxy.ts';
@@ -48,18 +47,10 @@ describe('the agent behind an HTTP proxy (real tinyproxy with Basic authenticati
       args: ['--proxy', proxy.url()],
     });
     try {
-      const grant = await waitFor('the operator to be let in', async () => {
-        const joined = await cp.app.request(`/api/sessions/${session.id}/join`, { method: 'POST', headers });
-        return joined.status === 200
-          ? ((await joined.json()) as { relay: { url: string; token: string } })
-          : undefined;
-      });
       // The operator (this test) is not behind the proxy: it talks to the control plane itself.
-      const operator = await RelayClient.connect(grant.relay.url.replace(doorAddress, new URL(cp.url).host));
-      operator.hello('operator', grant.relay.token);
-      await operator.next('welcome');
-      assert.equal((await operator.next('consent', 0, 15_000)).accepted, true);
-      await operator.until(() => operator.videos().length > 0, 'a video frame', 20_000);
+      const { operator } = await joinAgentSession(cp, session.id, cookie, {
+        relayUrl: (url) => url.replace(doorAddress, new URL(cp.url).host),
+      });
       operator.send({ type: 'end', reason: 'operator-ended' });
       assert.equal(await agent.exited, 0, agent.output());
       await operator.close();

@@ -3,13 +3,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
-import { shownCode, spawnAgent } from '../support/agent-process.ts';
-import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { type Spawned, waitFor } from '../support/processes.ts';
-import { startXvfb, type Xvfb } from '../support/xvfb.ts';
+import { after, describe, it } from 'node:test';
+import { connectWithCode, useAgentConsole } from '../console/real-console.ts';
+import { shownCode } from '../support/agent-process.ts';
+import { waitFor } from '../support/processes.ts';
 
 /** Where screenshots of each panel go when `CONSOLE_SCREENSHOTS` names a directory. */
 const SCREENSHOT_DIR = process.env['CONSOLE_SCREENSHOTS'];
@@ -18,76 +15,53 @@ const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('h
 // The operator's chat, terminal and file manager in the real console, through the real control
 // plane and relay, to a real agent process with a real PTY and a real shared folder.
 describe('the console reaches the agent with chat, a terminal and files', () => {
-  let xvfb: Xvfb;
-  let cp: TestControlPlane;
-  let browser: Browser;
-  let page: Page;
-  let problems: string[];
-  let agent: Spawned;
+  const ui = useAgentConsole({ width: 800, height: 600, actionTimeoutMs: 15_000 });
   const scratch = mkdtempSync(join(tmpdir(), 'lifeline-e2e-tools-'));
   const shared = join(scratch, 'shared');
+  mkdirSync(join(shared, 'Documents'), { recursive: true });
 
-  before(async () => {
-    mkdirSync(join(shared, 'Documents'), { recursive: true });
-    xvfb = await startXvfb({ width: 800, height: 600 });
-    cp = await startControlPlane({ listen: true });
-    browser = await launchConsoleBrowser();
-    // The console bundled from the working tree, not whatever dist/ holds.
-    ({ page, problems } = await openConsole(browser, cp));
-    await page.setViewportSize({ width: 1400, height: 900 });
-    page.setDefaultTimeout(15_000);
-  });
-
-  after(async () => {
-    await agent?.kill();
-    await browser?.close();
-    await cp?.stop();
-    await xvfb?.stop();
+  after(() => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
   async function shot(name: string): Promise<void> {
     if (!SCREENSHOT_DIR) return;
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
+    await ui.page.waitForTimeout(300);
+    await ui.page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
   }
 
   /** Keys typed into the agent's terminal, as the end user would. */
-  const userTypes = (text: string) => agent.child.stdin?.write(text);
+  const userTypes = (text: string) => ui.agent.child.stdin?.write(text);
 
   it('the operator joins with the code; the user turns on files and shell', async () => {
-    agent = spawnAgent({
-      server: cp.url,
-      display: xvfb.display,
-      filesRoot: shared,
-      env: { SHELL: '/bin/sh' },
-      keepInput: true,
-    });
-    const code = await shownCode(agent);
-    await connectWithCode(page, cp, code);
+    ui.startAgent({ filesRoot: shared, env: { SHELL: '/bin/sh' }, keepInput: true });
+    const code = await shownCode(ui.agent);
+    await connectWithCode(ui.page, ui.cp, code);
     // Files and shell start off even with --accept; the user switches them on with their keys.
-    await waitFor('the session to be active on the agent', () => agent.output().includes('Session active'));
+    await waitFor('the session to be active on the agent', () =>
+      ui.agent.output().includes('Session active'),
+    );
     userTypes('f');
-    await page.waitForSelector('[data-testid=permission-files][data-state=on]');
+    await ui.page.waitForSelector('[data-testid=permission-files][data-state=on]');
     userTypes('s');
-    await page.waitForSelector('[data-testid=permission-shell][data-state=on]');
+    await ui.page.waitForSelector('[data-testid=permission-shell][data-state=on]');
     for (const tool of ['chat', 'terminal', 'files'])
-      await page.waitForSelector(`[data-testid=tool-${tool}]`);
+      await ui.page.waitForSelector(`[data-testid=tool-${tool}]`);
   });
 
   it('a chat message reaches the user, and the reply comes back with their name', async () => {
-    await page.click('[data-testid=tool-chat]');
-    await page.fill('[data-testid=chat-input]', 'Hello from the help desk');
-    await page.press('[data-testid=chat-input]', 'Enter');
+    await ui.page.click('[data-testid=tool-chat]');
+    await ui.page.fill('[data-testid=chat-input]', 'Hello from the help desk');
+    await ui.page.press('[data-testid=chat-input]', 'Enter');
     await waitFor('the agent to print the message', () =>
-      agent.output().includes('Hello from the help desk'),
+      ui.agent.output().includes('Hello from the help desk'),
     );
-    assert.match(agent.output(), /\[chat\] .+: Hello from the help desk/);
+    assert.match(ui.agent.output(), /\[chat\] .+: Hello from the help desk/);
 
     userTypes('m');
     userTypes('Thanks, I can see it\r');
-    await page.waitForFunction(
+    await ui.page.waitForFunction(
       () =>
         [...document.querySelectorAll('[data-testid=chat-message][data-author-kind=user]')].some((line) =>
           line.textContent?.includes('Thanks, I can see it'),
@@ -96,7 +70,7 @@ describe('the console reaches the agent with chat, a terminal and files', () => 
       { timeout: 15_000 },
     );
     assert.equal(
-      await page.locator('[data-testid=chat-message][data-author-kind=mine]').count(),
+      await ui.page.locator('[data-testid=chat-message][data-author-kind=mine]').count(),
       1,
       'the echo of our own message is one line',
     );
@@ -104,13 +78,13 @@ describe('the console reaches the agent with chat, a terminal and files', () => 
   });
 
   it('a terminal runs a real shell: echo $((6*7)) prints 42', async () => {
-    await page.click('[data-testid=tool-terminal]');
-    await page.waitForSelector('[data-testid=terminal-pane][data-status=open]');
-    await page.click('[data-testid=terminal-screen]');
-    await page.keyboard.type('echo $((6*7))');
-    await page.keyboard.press('Enter');
+    await ui.page.click('[data-testid=tool-terminal]');
+    await ui.page.waitForSelector('[data-testid=terminal-pane][data-status=open]');
+    await ui.page.click('[data-testid=terminal-screen]');
+    await ui.page.keyboard.type('echo $((6*7))');
+    await ui.page.keyboard.press('Enter');
     const rows = await waitFor('42 in the terminal', async () => {
-      const lines = await page.$$eval('[data-testid=terminal-screen] .xterm-rows > div', (divs) =>
+      const lines = await ui.page.$$eval('[data-testid=terminal-screen] .xterm-rows > div', (divs) =>
         divs.map((div) => div.textContent?.trim() ?? ''),
       );
       return lines.includes('42') ? lines : undefined;
@@ -119,7 +93,7 @@ describe('the console reaches the agent with chat, a terminal and files', () => 
       rows.some((line) => line.includes('echo $((6*7))')),
       rows.join('\n'),
     );
-    await waitFor('the agent to show the shell to the user', () => /shell/i.test(agent.output()));
+    await waitFor('the agent to show the shell to the user', () => /shell/i.test(ui.agent.output()));
     await shot('e2e-terminal');
   });
 
@@ -127,43 +101,43 @@ describe('the console reaches the agent with chat, a terminal and files', () => 
     const content = randomBytes(2_500_000);
     const local = join(scratch, 'diagnostics.bin');
     writeFileSync(local, content);
-    await page.click('[data-testid=tool-files]');
-    await page.waitForSelector('[data-testid=file-row][data-name=Documents]');
-    await page.click('[data-testid=file-row][data-name=Documents] [data-testid=file-open]');
-    await page.waitForFunction(() =>
+    await ui.page.click('[data-testid=tool-files]');
+    await ui.page.waitForSelector('[data-testid=file-row][data-name=Documents]');
+    await ui.page.click('[data-testid=file-row][data-name=Documents] [data-testid=file-open]');
+    await ui.page.waitForFunction(() =>
       document.querySelector('[data-testid=breadcrumbs]')?.textContent?.endsWith('Documents'),
     );
-    await page.setInputFiles('[data-testid=upload-input]', local);
-    await page.waitForSelector('[data-testid=transfer][data-name="diagnostics.bin"][data-status=done]', {
+    await ui.page.setInputFiles('[data-testid=upload-input]', local);
+    await ui.page.waitForSelector('[data-testid=transfer][data-name="diagnostics.bin"][data-status=done]', {
       timeout: 30_000,
     });
     const stored = readFileSync(join(shared, 'Documents', 'diagnostics.bin'));
     assert.equal(sha256(stored), sha256(content));
-    await page.waitForSelector('[data-testid=file-row][data-name="diagnostics.bin"]');
+    await ui.page.waitForSelector('[data-testid=file-row][data-name="diagnostics.bin"]');
   });
 
   it('a download saves the same bytes as the file on the device', async () => {
     const content = randomBytes(3_100_000);
     writeFileSync(join(shared, 'Documents', 'report.pdf'), content);
-    await page.click('[data-testid=files-refresh]');
-    await page.waitForSelector('[data-testid=file-row][data-name="report.pdf"]');
-    const downloading = page.waitForEvent('download', { timeout: 30_000 });
-    await page.click('[data-testid=file-row][data-name="report.pdf"] [data-testid=file-download]');
+    await ui.page.click('[data-testid=files-refresh]');
+    await ui.page.waitForSelector('[data-testid=file-row][data-name="report.pdf"]');
+    const downloading = ui.page.waitForEvent('download', { timeout: 30_000 });
+    await ui.page.click('[data-testid=file-row][data-name="report.pdf"] [data-testid=file-download]');
     const download = await downloading;
     assert.equal(download.suggestedFilename(), 'report.pdf');
     const saved = readFileSync((await download.path())!);
     assert.equal(sha256(saved), sha256(content));
-    await page.waitForSelector('[data-testid=transfer][data-name="report.pdf"][data-status=done]');
+    await ui.page.waitForSelector('[data-testid=transfer][data-name="report.pdf"][data-status=done]');
     await shot('e2e-files');
   });
 
   it('nothing broke the console CSP or threw in the page', () => {
-    assert.deepEqual(problems, []);
+    assert.deepEqual(ui.problems, []);
   });
 
   it('ending the session ends the agent', async () => {
-    await page.click('[data-testid=end-session]');
-    await page.waitForSelector('[data-testid=ended]');
-    assert.equal(await agent.exited, 0, agent.output());
+    await ui.page.click('[data-testid=end-session]');
+    await ui.page.waitForSelector('[data-testid=ended]');
+    assert.equal(await ui.agent.exited, 0, ui.agent.output());
   });
 });

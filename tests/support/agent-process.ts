@@ -1,3 +1,7 @@
+import assert from 'node:assert/strict';
+import type { MessageOf } from '../../protocol/index.ts';
+import { RelayClient } from '../control-plane/relay-client.ts';
+import type { TestControlPlane } from './control-plane.ts';
 import { type Spawned, spawnCollecting, waitFor } from './processes.ts';
 
 /** How the real agent (agent/main.ts, as an end user runs it from the source tree) is started. */
@@ -42,4 +46,53 @@ export function shownCode(agent: Spawned, timeoutMs?: number): Promise<string> {
     () => /(\d{3} \d{3} \d{3})/.exec(agent.output())?.[1],
     timeoutMs,
   );
+}
+
+/** What `joinAgentSession` waits for once the operator is in. */
+export interface JoinUntil {
+  /** Wait for the first picture of the screen too. Defaults to true. */
+  picture?: boolean;
+  /** The relay address the operator dials, from the one the grant names (e.g. past a proxy). */
+  relayUrl?: (granted: string) => string;
+  /** What to show when consent fails (e.g. the agent's output). */
+  context?: () => string;
+}
+
+/**
+ * The operator's side of a session a real agent process was started to join: joins over the relay
+ * once the control plane lets an operator in (the agent has reached the relay), asserts the user's
+ * consent was a yes and, unless `picture: false`, waits for the first picture. The operator client
+ * is the caller's to close.
+ * @example
+ * const agent = spawnAgent({ server: cp.url, display, code });
+ * const { operator } = await joinAgentSession(cp, sessionId, cookie);
+ */
+export async function joinAgentSession(
+  cp: TestControlPlane,
+  sessionId: string,
+  cookie: string,
+  until: JoinUntil = {},
+): Promise<{ operator: RelayClient; welcome: MessageOf<'welcome'> }> {
+  const grant = await waitFor(
+    'the operator to be let in',
+    async () => {
+      const joined = await cp.app.request(`/api/sessions/${sessionId}/join`, {
+        method: 'POST',
+        headers: { cookie },
+      });
+      return joined.status === 200
+        ? ((await joined.json()) as { relay: { url: string; token: string } })
+        : undefined;
+    },
+    30_000,
+  );
+  const operator = await RelayClient.connect(until.relayUrl?.(grant.relay.url) ?? grant.relay.url);
+  operator.hello('operator', grant.relay.token);
+  const welcome = await operator.next('welcome');
+  const consent = await operator.next('consent', 0, 20_000);
+  assert.equal(consent.accepted, true, until.context?.());
+  if (until.picture ?? true) {
+    await operator.until(() => operator.videos().length > 0, 'a picture of the screen', 20_000);
+  }
+  return { operator, welcome };
 }

@@ -28,11 +28,16 @@ export function childrenOf(pid: number): { pid: number; command: string }[] {
   }
 }
 
-/** Polls until `check` returns a value other than undefined/false, or throws with `what` after the timeout. */
+/**
+ * The tests' one way to wait for state that no event announces: polls `check` every `intervalMs` until
+ * it returns a value other than undefined/false (a throw counts as not yet), and throws with `what`
+ * (and the last error) after `timeoutMs`.
+ */
 export async function waitFor<T>(
   what: string,
   check: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 15_000,
+  intervalMs = 100,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -43,7 +48,7 @@ export async function waitFor<T>(
     } catch (error) {
       last = error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }

@@ -1,5 +1,6 @@
 import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { errorText } from '../api/client.ts';
 import { hashOf, type Location, parseHash } from '../navigation.ts';
 import type { SessionController } from '../session/session-controller.ts';
 import type { SessionState } from '../session/session-state.ts';
@@ -133,4 +134,28 @@ export function useResource<T>(load: () => Promise<T>, deps: readonly unknown[] 
     void reload();
   }, deps);
   return { data, error, loading, reload, setData };
+}
+
+/**
+ * One request at a time from a form or a button: `run` marks it `busy`, clears `error`, and shows a
+ * failure as `errorText(caught, fallback)`; `setError` shows a problem found before asking.
+ * @example
+ * const { busy, error, run } = useAction();
+ * const save = () => run(async () => onSaved(await saveThing()), 'The thing could not be saved.');
+ */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async (action: () => Promise<void>, fallback: string): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (caught) {
+      setError(errorText(caught, fallback));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, run };
 }

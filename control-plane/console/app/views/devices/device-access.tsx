@@ -1,8 +1,10 @@
 import { useState } from 'preact/hooks';
-import { errorText, isApiCallError } from '../../api/client.ts';
+import { isApiCallError } from '../../api/client.ts';
 import { connectUnattended, offerHelp, startUnattended } from '../../api/devices.ts';
 import { joinSession } from '../../api/sessions.ts';
 import type { Device, SessionGrant } from '../../api/types.ts';
+import { useAction } from '../hooks.ts';
+import { DeviceActionForm } from './device-action-form.tsx';
 
 /** How long the console waits for a device's session host to reach the relay, in milliseconds. */
 const HOST_WAIT_MS = 20_000;
@@ -36,27 +38,14 @@ export function DeviceAccess({ device, onJoined }: DeviceAccessProps) {
   const [password, setPassword] = useState<string | null>(null);
   const [typed, setTyped] = useState('');
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run: act } = useAction();
 
-  const act = async (action: () => Promise<void>, fallback: string) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (caught) {
-      setError(errorText(caught, fallback));
-    } finally {
-      setBusy(false);
-    }
-  };
   const start = () =>
     act(
       async () => setPassword((await startUnattended(device.id)).password),
       'Unattended access did not start.',
     );
-  const connect = (event: Event) => {
-    event.preventDefault();
+  const connect = () => {
     void act(async () => {
       const { sessionId } = await connectUnattended(device.id, typed);
       setTyped('');
@@ -86,48 +75,32 @@ export function DeviceAccess({ device, onJoined }: DeviceAccessProps) {
           Password (shown once): <code data-testid="device-unattended-password">{password}</code>
         </p>
       )}
-      <form class="device-access__connect" onSubmit={connect}>
-        <input
-          class="input"
-          type="password"
-          name="unattendedPassword"
-          autocomplete="off"
-          placeholder="Unattended password"
-          aria-label="Unattended password"
-          data-testid="device-unattended-password-input"
-          value={typed}
-          onInput={(event) => setTyped(event.currentTarget.value)}
-        />
-        <button
-          type="submit"
-          class="btn btn--secondary btn--small"
-          data-testid="device-unattended-connect"
-          disabled={busy || typed.length === 0}
-        >
-          Connect
-        </button>
-      </form>
-      <div class="device-access__offer">
-        <input
-          class="input"
-          name="offerReason"
-          maxLength={200}
-          placeholder="What for (shown to the user)"
-          aria-label="What the help is for"
-          data-testid="device-offer-reason"
-          value={reason}
-          onInput={(event) => setReason(event.currentTarget.value)}
-        />
-        <button
-          type="button"
-          class="btn btn--secondary btn--small"
-          data-testid="device-offer-help"
-          disabled={busy}
-          onClick={() => void offer()}
-        >
-          Offer help
-        </button>
-      </div>
+      <DeviceActionForm
+        class="device-access__connect"
+        name="unattendedPassword"
+        type="password"
+        placeholder="Unattended password"
+        label="Unattended password"
+        value={typed}
+        onInput={setTyped}
+        action="Connect"
+        disabled={busy || typed.length === 0}
+        onSubmit={connect}
+        testIds={{ input: 'device-unattended-password-input', button: 'device-unattended-connect' }}
+      />
+      <DeviceActionForm
+        class="device-access__offer"
+        name="offerReason"
+        maxLength={200}
+        placeholder="What for (shown to the user)"
+        label="What the help is for"
+        value={reason}
+        onInput={setReason}
+        action="Offer help"
+        disabled={busy}
+        onSubmit={() => void offer()}
+        testIds={{ input: 'device-offer-reason', button: 'device-offer-help' }}
+      />
       {error && (
         <p class="cell-sub device-access__error" role="alert" data-testid="device-access-error">
           {error}

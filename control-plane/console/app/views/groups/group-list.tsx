@@ -1,10 +1,10 @@
 import type { TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
-import { errorText } from '../../api/client.ts';
 import { createGroup } from '../../api/groups.ts';
 import type { DeviceGroup, Organisation } from '../../api/types.ts';
 import { isNamedDefault, organisationName } from '../../format/labels.ts';
 import { ErrorBanner } from '../error-banner.tsx';
+import { useAction } from '../hooks.ts';
 import { IconPlus } from '../icons.tsx';
 
 export interface GroupListProps {
@@ -73,8 +73,7 @@ function CreateGroupForm({
 }: GroupListProps) {
   const [name, setName] = useState('');
   const [organisationId, setOrganisationId] = useState(defaultOrganisationId);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
 
   const submit = async (event: TargetedSubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -83,20 +82,14 @@ function CreateGroupForm({
       setError('Give the group a name.');
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const group = await createGroup(
         name.trim(),
         canChooseOrganisation && organisationId !== defaultOrganisationId ? organisationId : undefined,
       );
       setName('');
       onCreated(group);
-    } catch (caught) {
-      setError(errorText(caught, 'The group could not be created.'));
-    } finally {
-      setBusy(false);
-    }
+    }, 'The group could not be created.');
   };
 
   return (

@@ -1,10 +1,10 @@
 import type { TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
-import { errorText } from '../../api/client.ts';
 import { renameGroup } from '../../api/groups.ts';
 import type { DeviceGroup } from '../../api/types.ts';
 import { isNamedDefault } from '../../format/labels.ts';
 import { ErrorBanner } from '../error-banner.tsx';
+import { useAction } from '../hooks.ts';
 
 export interface GroupNameProps {
   group: DeviceGroup;
@@ -16,8 +16,7 @@ export interface GroupNameProps {
 export function GroupName({ group, canWrite, onRenamed }: GroupNameProps) {
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(group.name);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
 
   const save = async (event: TargetedSubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -30,16 +29,10 @@ export function GroupName({ group, canWrite, onRenamed }: GroupNameProps) {
       setEditing(false);
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onRenamed(await renameGroup(group.id, trimmed));
       setEditing(false);
-    } catch (caught) {
-      setError(errorText(caught, 'The group could not be renamed.'));
-    } finally {
-      setBusy(false);
-    }
+    }, 'The group could not be renamed.');
   };
 
   if (!editing) {

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import type { Policy, Role } from '../../api/types.ts';
 import { formatMinutes } from '../../format/time.ts';
+import { SwitchField } from '../common/switch-field.tsx';
 
 export type Modes = Policy['modes'];
 export type Mode = keyof Modes;
@@ -119,5 +120,88 @@ export function LimitField({ label, hint, name, testId, value, min, max, zero, o
       </span>
       <span class="field__hint">{hint}</span>
     </label>
+  );
+}
+
+/** The policy's settings that are simply on or off. */
+export type PolicySwitchKey = {
+  [K in keyof Policy]: Policy[K] extends boolean ? K : never;
+}[keyof Policy];
+
+/** One on/off setting of the policy as a switch, named after its key (`name`, `policy-<testId>`). */
+export function PolicySwitch({
+  policy,
+  setting,
+  testId,
+  label,
+  hint,
+  onChange,
+}: {
+  policy: Policy;
+  setting: PolicySwitchKey;
+  testId: string;
+  label: string;
+  hint: string;
+  onChange(patch: Partial<Policy>): void;
+}) {
+  return (
+    <SwitchField
+      name={setting}
+      testId={`policy-${testId}`}
+      label={label}
+      hint={hint}
+      checked={policy[setting]}
+      onChange={(checked) => onChange({ [setting]: checked })}
+    />
+  );
+}
+
+/** An access kind's rule: whether it is allowed, for which roles, and whether the user is told. */
+export type AccessRule = Policy['unattended'];
+
+/**
+ * The switches and roles of one access kind (`unattended`, `background`): `<kind>Allowed` and
+ * `<kind>Notify` by name, `policy-<kind>-allowed`, `-role-<role>` and `-notify` by test id; roles and
+ * notice only count, and can only be changed, while the kind is allowed.
+ */
+export function AccessRuleFields({
+  kind,
+  rule,
+  allowLabel,
+  notifyHint,
+  onChange,
+}: {
+  kind: 'unattended' | 'background';
+  rule: AccessRule;
+  allowLabel: string;
+  notifyHint: string;
+  onChange(rule: AccessRule): void;
+}) {
+  return (
+    <>
+      <SwitchField
+        name={`${kind}Allowed`}
+        testId={`policy-${kind}-allowed`}
+        label={allowLabel}
+        checked={rule.allowed}
+        onChange={(allowed) => onChange({ ...rule, allowed })}
+      />
+      <RoleChoices
+        label="For"
+        testId={`policy-${kind}-role`}
+        roles={rule.roles}
+        disabled={!rule.allowed}
+        onChange={(roles) => onChange({ ...rule, roles })}
+      />
+      <SwitchField
+        name={`${kind}Notify`}
+        testId={`policy-${kind}-notify`}
+        label="Notify the user"
+        hint={notifyHint}
+        checked={rule.notifyUser}
+        disabled={!rule.allowed}
+        onChange={(notifyUser) => onChange({ ...rule, notifyUser })}
+      />
+    </>
   );
 }

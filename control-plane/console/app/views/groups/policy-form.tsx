@@ -1,20 +1,50 @@
 import type { ComponentChildren, TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
-import { errorText } from '../../api/client.ts';
 import type { Policy } from '../../api/types.ts';
 import { Notice } from '../common/notice.tsx';
-import { SwitchField } from '../common/switch-field.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
+import { useAction } from '../hooks.ts';
 import { IconShield } from '../icons.tsx';
-import { LimitField, ModeChoices, RoleChoices } from './policy-fields.tsx';
+import { AccessRuleFields, LimitField, ModeChoices, PolicySwitch } from './policy-fields.tsx';
 
-/** The bounds of the policy's numbers, as the control plane checks them, in minutes. */
+/**
+ * The policy's numbers, in minutes: their bounds as the control plane checks them, and how the form
+ * shows each (`zero`: what 0 means, where it is allowed).
+ */
 const LIMITS = {
-  codeLifetimeMinutes: { min: 1, max: 24 * 60 },
-  idleTimeoutMinutes: { min: 0, max: 24 * 60 },
-  maxSessionMinutes: { min: 0, max: 7 * 24 * 60 },
-  invitationMaxMinutes: { min: 0, max: 7 * 24 * 60 },
+  codeLifetimeMinutes: {
+    min: 1,
+    max: 24 * 60,
+    label: 'Code lifetime',
+    hint: 'How long a connection code works.',
+    testId: 'policy-code-lifetime',
+  },
+  idleTimeoutMinutes: {
+    min: 0,
+    max: 24 * 60,
+    label: 'Idle timeout',
+    hint: 'Ends a session without operator input. 0: never.',
+    testId: 'policy-idle-timeout',
+    zero: 'never',
+  },
+  maxSessionMinutes: {
+    min: 0,
+    max: 7 * 24 * 60,
+    label: 'Maximum session length',
+    hint: 'Ends a session after this long. 0: no limit.',
+    testId: 'policy-max-session',
+    zero: 'no limit',
+  },
+  invitationMaxMinutes: {
+    min: 0,
+    max: 7 * 24 * 60,
+    label: 'Longest invitation',
+    hint: 'How long an invitation a user creates may stay open. 0: no invitations.',
+    testId: 'policy-invitation-max',
+    zero: 'no invitations',
+  },
 } as const;
+type LimitKey = keyof typeof LIMITS;
 
 export interface PolicyFormProps {
   policy: Policy;
@@ -38,7 +68,7 @@ function Section({ title, lead, children }: { title: string; lead?: string; chil
 /** What is wrong with the numbers, or null. */
 function problemOf(policy: Policy): string | null {
   for (const [key, { min, max }] of Object.entries(LIMITS)) {
-    const value = policy[key as keyof typeof LIMITS];
+    const value = policy[key as LimitKey];
     if (!Number.isInteger(value) || value < min || value > max) {
       return `Check the limits: each is a whole number of minutes from ${min} to ${max}.`;
     }
@@ -53,8 +83,7 @@ function problemOf(policy: Policy): string | null {
  */
 export function PolicyForm({ policy, readOnly, onSave }: PolicyFormProps) {
   const [draft, setDraft] = useState<Policy>(() => structuredClone(policy));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const [saved, setSaved] = useState(false);
   const dirty = JSON.stringify(draft) !== JSON.stringify(policy);
 
@@ -71,16 +100,10 @@ export function PolicyForm({ policy, readOnly, onSave }: PolicyFormProps) {
       setError(problem);
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       setDraft(structuredClone(await onSave(draft)));
       setSaved(true);
-    } catch (caught) {
-      setError(errorText(caught, 'The policy could not be saved.'));
-    } finally {
-      setBusy(false);
-    }
+    }, 'The policy could not be saved.');
   };
 
   return (
@@ -102,47 +125,31 @@ export function PolicyForm({ policy, readOnly, onSave }: PolicyFormProps) {
           </Section>
 
           <Section title="Consent">
-            <SwitchField
-              name="consentRequired"
-              testId="policy-consent-required"
+            <PolicySwitch
+              policy={draft}
+              setting="consentRequired"
+              testId="consent-required"
               label="Ask the user to accept"
               hint="Off only for kiosks and servers: sessions then start with the allowed modes at once."
-              checked={draft.consentRequired}
-              onChange={(consentRequired) => change({ consentRequired })}
+              onChange={change}
             />
-            <SwitchField
-              name="confirmIncomingFiles"
-              testId="policy-confirm-incoming-files"
+            <PolicySwitch
+              policy={draft}
+              setting="confirmIncomingFiles"
+              testId="confirm-incoming-files"
               label="Ask the user about each incoming file"
               hint="The user accepts, renames or refuses every file an operator sends. Background access is never asked."
-              checked={draft.confirmIncomingFiles}
-              onChange={(confirmIncomingFiles) => change({ confirmIncomingFiles })}
+              onChange={change}
             />
           </Section>
 
           <Section title="Unattended access" lead="Connecting to a device with nobody in front of it.">
-            <SwitchField
-              name="unattendedAllowed"
-              testId="policy-unattended-allowed"
-              label="Allow unattended access"
-              checked={draft.unattended.allowed}
-              onChange={(allowed) => change({ unattended: { ...draft.unattended, allowed } })}
-            />
-            <RoleChoices
-              label="For"
-              testId="policy-unattended-role"
-              roles={draft.unattended.roles}
-              disabled={!draft.unattended.allowed}
-              onChange={(roles) => change({ unattended: { ...draft.unattended, roles } })}
-            />
-            <SwitchField
-              name="unattendedNotify"
-              testId="policy-unattended-notify"
-              label="Notify the user"
-              hint="Show the user at the device a terminal naming the operator while an unattended session runs."
-              checked={draft.unattended.notifyUser}
-              disabled={!draft.unattended.allowed}
-              onChange={(notifyUser) => change({ unattended: { ...draft.unattended, notifyUser } })}
+            <AccessRuleFields
+              kind="unattended"
+              rule={draft.unattended}
+              allowLabel="Allow unattended access"
+              notifyHint="Show the user at the device a terminal naming the operator while an unattended session runs."
+              onChange={(unattended) => change({ unattended })}
             />
           </Section>
 
@@ -150,93 +157,45 @@ export function PolicyForm({ policy, readOnly, onSave }: PolicyFormProps) {
             title="Background access"
             lead="A shell and file manager without screen sharing, on unattended devices. Always audited."
           >
-            <SwitchField
-              name="backgroundAllowed"
-              testId="policy-background-allowed"
-              label="Allow background access"
-              checked={draft.backgroundAccess.allowed}
-              onChange={(allowed) => change({ backgroundAccess: { ...draft.backgroundAccess, allowed } })}
-            />
-            <RoleChoices
-              label="For"
-              testId="policy-background-role"
-              roles={draft.backgroundAccess.roles}
-              disabled={!draft.backgroundAccess.allowed}
-              onChange={(roles) => change({ backgroundAccess: { ...draft.backgroundAccess, roles } })}
-            />
-            <SwitchField
-              name="backgroundNotify"
-              testId="policy-background-notify"
-              label="Notify the user"
-              hint="Show the user a notice while someone works in the background."
-              checked={draft.backgroundAccess.notifyUser}
-              disabled={!draft.backgroundAccess.allowed}
-              onChange={(notifyUser) =>
-                change({ backgroundAccess: { ...draft.backgroundAccess, notifyUser } })
-              }
+            <AccessRuleFields
+              kind="background"
+              rule={draft.backgroundAccess}
+              allowLabel="Allow background access"
+              notifyHint="Show the user a notice while someone works in the background."
+              onChange={(backgroundAccess) => change({ backgroundAccess })}
             />
           </Section>
 
           <Section title="Tools and recording">
-            <SwitchField
-              name="elevatedTools"
-              testId="policy-elevated-tools"
+            <PolicySwitch
+              policy={draft}
+              setting="elevatedTools"
+              testId="elevated-tools"
               label="Offer elevated tools"
               hint="Administrator tools in sessions of this group."
-              checked={draft.elevatedTools}
-              onChange={(elevatedTools) => change({ elevatedTools })}
+              onChange={change}
             />
-            <SwitchField
-              name="recordingMandatory"
-              testId="policy-recording-mandatory"
+            <PolicySwitch
+              policy={draft}
+              setting="recordingMandatory"
+              testId="recording-mandatory"
               label="Recording is mandatory"
               hint="Sessions are recorded and cannot turn recording off."
-              checked={draft.recordingMandatory}
-              onChange={(recordingMandatory) => change({ recordingMandatory })}
+              onChange={change}
             />
           </Section>
 
           <Section title="Limits">
             <div class="limit-grid">
-              <LimitField
-                label="Code lifetime"
-                hint="How long a connection code works."
-                name="codeLifetimeMinutes"
-                testId="policy-code-lifetime"
-                value={draft.codeLifetimeMinutes}
-                {...LIMITS.codeLifetimeMinutes}
-                onChange={(codeLifetimeMinutes) => change({ codeLifetimeMinutes })}
-              />
-              <LimitField
-                label="Idle timeout"
-                hint="Ends a session without operator input. 0: never."
-                name="idleTimeoutMinutes"
-                testId="policy-idle-timeout"
-                value={draft.idleTimeoutMinutes}
-                zero="never"
-                {...LIMITS.idleTimeoutMinutes}
-                onChange={(idleTimeoutMinutes) => change({ idleTimeoutMinutes })}
-              />
-              <LimitField
-                label="Maximum session length"
-                hint="Ends a session after this long. 0: no limit."
-                name="maxSessionMinutes"
-                testId="policy-max-session"
-                value={draft.maxSessionMinutes}
-                zero="no limit"
-                {...LIMITS.maxSessionMinutes}
-                onChange={(maxSessionMinutes) => change({ maxSessionMinutes })}
-              />
-              <LimitField
-                label="Longest invitation"
-                hint="How long an invitation a user creates may stay open. 0: no invitations."
-                name="invitationMaxMinutes"
-                testId="policy-invitation-max"
-                value={draft.invitationMaxMinutes}
-                zero="no invitations"
-                {...LIMITS.invitationMaxMinutes}
-                onChange={(invitationMaxMinutes) => change({ invitationMaxMinutes })}
-              />
+              {(Object.keys(LIMITS) as LimitKey[]).map((key) => (
+                <LimitField
+                  key={key}
+                  name={key}
+                  {...LIMITS[key]}
+                  value={draft[key]}
+                  onChange={(value) => change({ [key]: value })}
+                />
+              ))}
             </div>
           </Section>
         </fieldset>

@@ -1,10 +1,10 @@
 import { useState } from 'preact/hooks';
-import { errorText } from '../../api/client.ts';
 import { issueRegistrationKey } from '../../api/groups.ts';
 import type { DeviceGroup } from '../../api/types.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';
 import { SecretOnce } from '../common/secret-once.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
+import { useAction } from '../hooks.ts';
 import { IconKey } from '../icons.tsx';
 
 export interface RegistrationKeyCardProps {
@@ -16,20 +16,13 @@ export interface RegistrationKeyCardProps {
 /** The group's registration key: whether one exists, and issuing a new one (shown once). */
 export function RegistrationKeyCard({ group, canWrite, onIssued }: RegistrationKeyCardProps) {
   const [key, setKey] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
 
   const issue = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       setKey(await issueRegistrationKey(group.id));
       onIssued({ ...group, hasRegistrationKey: true });
-    } catch (caught) {
-      setError(errorText(caught, 'No key could be issued.'));
-    } finally {
-      setBusy(false);
-    }
+    }, 'No key could be issued.');
   };
 
   return (

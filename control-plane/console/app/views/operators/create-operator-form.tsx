@@ -1,10 +1,10 @@
 import type { TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
-import { errorText } from '../../api/client.ts';
 import { createOperator } from '../../api/operators.ts';
 import type { Operator, Organisation, Role } from '../../api/types.ts';
 import { ROLES, roleHint, roleLabel } from '../../format/roles.ts';
 import { ErrorBanner } from '../error-banner.tsx';
+import { useAction } from '../hooks.ts';
 import { IconPlus } from '../icons.tsx';
 import { generatePassword, MIN_PASSWORD_LENGTH } from './passwords.ts';
 
@@ -25,8 +25,7 @@ export function CreateOperatorForm({
   const [fields, setFields] = useState(EMPTY);
   const [role, setRole] = useState<Role>('technician');
   const [organisationId, setOrganisationId] = useState(defaultOrganisationId);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
 
   const set = (name: keyof typeof EMPTY) => (event: { currentTarget: HTMLInputElement }) =>
     setFields((before) => ({ ...before, [name]: event.currentTarget.value }));
@@ -48,16 +47,10 @@ export function CreateOperatorForm({
       setError(`Passwords need at least ${MIN_PASSWORD_LENGTH} characters.`);
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onCreated(await createOperator({ username, name, password: fields.password, role, organisationId }));
       setFields(EMPTY);
-    } catch (caught) {
-      setError(errorText(caught, 'The operator could not be created.'));
-    } finally {
-      setBusy(false);
-    }
+    }, 'The operator could not be created.');
   };
 
   return (

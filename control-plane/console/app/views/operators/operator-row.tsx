@@ -1,10 +1,10 @@
 import { useState } from 'preact/hooks';
-import { errorText } from '../../api/client.ts';
 import { updateOperator } from '../../api/operators.ts';
 import type { Operator, Role } from '../../api/types.ts';
 import { ROLES, roleLabel } from '../../format/roles.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
+import { useAction } from '../hooks.ts';
 import { PasswordReset } from './password-reset.tsx';
 
 export interface OperatorRowProps {
@@ -17,20 +17,13 @@ export interface OperatorRowProps {
 
 /** One operator: role (a choice for administrators), status, and Reset password / Disable. */
 export function OperatorRow({ operator, organisation, isSelf, canManage, onChanged }: OperatorRowProps) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const [resetting, setResetting] = useState(false);
 
   const change = async (patch: { role?: Role; disabled?: boolean }, message: string) => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onChanged(await updateOperator(operator.id, patch), message);
-    } catch (caught) {
-      setError(errorText(caught, 'The change was refused.'));
-    } finally {
-      setBusy(false);
-    }
+    }, 'The change was refused.');
   };
 
   const editable = canManage && !isSelf;

@@ -1,10 +1,10 @@
 import type { TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
-import { errorText } from '../../api/client.ts';
 import { SCOPE_DESCRIPTIONS, SCOPES, type Scope } from '../../api/scopes.ts';
 import { createToken } from '../../api/tokens.ts';
 import type { NewApiToken } from '../../api/types.ts';
 import { ErrorBanner } from '../error-banner.tsx';
+import { useAction } from '../hooks.ts';
 import { IconPlus } from '../icons.tsx';
 
 /** Lifetimes offered, in days; the control plane allows up to 366. */
@@ -19,8 +19,7 @@ export function CreateTokenForm({ onCreated }: CreateTokenFormProps) {
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<Scope[]>(['sessions:read', 'sessions:write']);
   const [days, setDays] = useState<number>(90);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
 
   const toggle = (scope: Scope, on: boolean) =>
     setScopes((before) => (on ? [...before, scope] : before.filter((item) => item !== scope)));
@@ -36,9 +35,7 @@ export function CreateTokenForm({ onCreated }: CreateTokenFormProps) {
       setError('Choose at least one scope.');
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       // In the order of the list, so the same choice always reads the same.
       onCreated(
         await createToken(
@@ -48,11 +45,7 @@ export function CreateTokenForm({ onCreated }: CreateTokenFormProps) {
         ),
       );
       setName('');
-    } catch (caught) {
-      setError(errorText(caught, 'The token could not be created.'));
-    } finally {
-      setBusy(false);
-    }
+    }, 'The token could not be created.');
   };
 
   return (
