@@ -165,7 +165,7 @@ async function uninstall(layout: InstallLayout) {
 async function service(layout: InstallLayout): Promise<number> {
   const credentials = readCredentials(layout.credentials);
   const verifier = new OrderVerifier(credentials.deviceId, credentials.serverKeys);
-  const hosts = new SessionHosts();
+  const hosts = new SessionHosts(layout.workDir);
   const unattended = new UnattendedAccess({
     workDir: layout.workDir,
     executable: layout.executable,

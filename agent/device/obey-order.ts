@@ -108,6 +108,8 @@ async function joinSession(
   const plan = hostPlan(order, policy, context);
   if (!plan.ok) return plan;
   const grant = order.access === 'unattended' ? order.grant : undefined;
+  const { sessionId } = order;
+  if (grant) context.unattended.sessionStarted(grant, sessionId);
   try {
     const pid = await context.hosts.launch(
       {
@@ -116,33 +118,24 @@ async function joinSession(
         ...(credentials.proxy ? { proxy: credentials.proxy } : {}),
         ...(credentials.serverKey ? { serverKey: credentials.serverKey } : {}),
         serverKeys: credentials.serverKeys as { keys: Record<string, unknown>[] },
-        attachment: { sessionId: order.sessionId, relay: order.relay, policyToken: order.policyToken },
+        attachment: { sessionId, relay: order.relay, policyToken: order.policyToken },
         operator: order.operator.name,
       },
       {
         ...plan.launch,
-        onExit: (exited, code) => {
-          if (grant) context.unattended.sessionEnded(grant, exited);
-          context.log(
-            { event: 'session-host-exit', sessionId: order.sessionId, pid: exited, code },
-            'session host ended',
-          );
+        onExit: (exited) => {
+          if (grant) context.unattended.sessionEnded(grant, sessionId);
+          context.log({ event: 'session-host-exit', sessionId, pid: exited }, 'session host ended');
         },
       },
     );
-    if (grant) context.unattended.sessionStarted(grant, pid);
     context.log(
-      {
-        event: 'session-host',
-        sessionId: order.sessionId,
-        access: order.access,
-        pid,
-        notify: plan.spec.notify,
-      },
+      { event: 'session-host', sessionId, access: order.access, pid, notify: plan.spec.notify },
       'session host started',
     );
     return { ok: true, detail: { pid } };
   } catch (error) {
+    if (grant) context.unattended.sessionEnded(grant, sessionId);
     return {
       ok: false,
       code: 'INTERNAL',
