@@ -5,6 +5,7 @@ import type { DeviceCredentials } from './credentials.ts';
 import { endProcess, listProcesses } from './elevated-tools.ts';
 import type { LaunchOptions, SessionHostSpec, SessionHosts } from './session-host-launcher.ts';
 import type { UnattendedAccess } from './unattended-access.ts';
+import type { UserNotices } from './user-notices.ts';
 
 /** What the resident service lends the orders it obeys. */
 export interface OrderContext {
@@ -16,6 +17,8 @@ export interface OrderContext {
    * or undefined when this device has no way to; see notice-terminal.ts.
    */
   noticeTerminal: () => readonly string[] | undefined;
+  /** Tells the console user which elevated tool an operator used. */
+  notices: UserNotices;
   log: (fields: Record<string, unknown>, message: string) => void;
 }
 
@@ -171,7 +174,13 @@ export async function obeyOrder(
     case 'start-unattended':
       return startUnattended(context);
     case 'list-processes':
-      return listProcesses(order);
+      return told(
+        await listProcesses(order),
+        context,
+        `processes:${order.operator.id}`,
+        () =>
+          `${order.operator.name} of your help desk opened the task manager on this computer, with administrator rights.`,
+      );
     case 'end-process': {
       const result = await endProcess(order);
       context.log(
@@ -183,7 +192,28 @@ export async function obeyOrder(
         },
         'elevated tool used',
       );
-      return result;
+      return told(
+        result,
+        context,
+        undefined,
+        (detail) =>
+          `${order.operator.name} of your help desk ended the program "${detail['name']}" (process ${order.pid}) on this computer, with administrator rights.`,
+      );
     }
   }
+}
+
+/**
+ * The user at the console is told of an elevated tool's use that succeeded (README, "Elevated
+ * tools"); the result says whether anyone was there to tell (`told`).
+ */
+function told(
+  result: OrderResult,
+  context: OrderContext,
+  key: string | undefined,
+  text: (detail: Record<string, unknown>) => string,
+): OrderResult {
+  if (!result.ok) return result;
+  const detail = result.detail ?? {};
+  return { ok: true, detail: { ...detail, told: context.notices.tell(key, text(detail)) } };
 }

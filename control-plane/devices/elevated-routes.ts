@@ -1,13 +1,20 @@
 import { createRoute } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { MAX_LISTED_PROCESSES, type OrderResult, processInfoSchema } from '../../protocol/index.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
-import type { Principal } from '../http/app-env.ts';
+import { hasScope } from '../auth/scopes.ts';
+import type { AppEnv, Principal } from '../http/app-env.ts';
 import { authenticated, createApi, idParam, json, problems, z } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import { orderFailure, orderOperator, visibleDevice } from './access-routes.ts';
 import type { DeviceRow } from './device-store.ts';
 import { sendOrder } from './send-order.ts';
+
+/** The permission every elevated tool needs (besides the policy's role check). */
+const ELEVATED_SCOPE = 'sessions:write';
+/** What a refusal for want of {@link ELEVATED_SCOPE} is audited as. */
+const NO_SCOPE: OrderResult = { ok: false, code: 'FORBIDDEN', message: 'no permission' };
 
 const routes = {
   listProcesses: createRoute({
@@ -79,10 +86,31 @@ export function deviceElevatedRoutes(services: Services) {
       action: 'device.elevated-tool',
       organisationId: device.organisationId,
       address,
-      details: { deviceId: device.id, ...details, result: result.ok ? 'ok' : result.code },
+      details: {
+        deviceId: device.id,
+        ...details,
+        result: result.ok ? 'ok' : result.code,
+        // Whether the device had a console user to tell (README, "Elevated tools").
+        ...(result.ok && typeof result.detail?.['told'] === 'boolean' ? { told: result.detail['told'] } : {}),
+      },
     });
 
-  app.openapi({ ...routes.listProcesses, middleware: [requireScope('sessions:write')] }, async (c) => {
+  /**
+   * The scope elevated tools need; a principal without it (an auditor, a read-only token) is refused
+   * with 403 FORBIDDEN, and the refusal is audited like any use, as long as the device is one it sees.
+   */
+  const requireElevatedScope =
+    (tool: string): MiddlewareHandler<AppEnv> =>
+    async (c, next) => {
+      const principal = c.get('principal');
+      if (!hasScope(principal, ELEVATED_SCOPE)) {
+        const device = await visibleDevice(services, principal, c.req.param('id') ?? '');
+        await audit(principal, c.get('address'), device, { tool }, NO_SCOPE);
+      }
+      return requireScope(ELEVATED_SCOPE)(c, next);
+    };
+
+  app.openapi({ ...routes.listProcesses, middleware: [requireElevatedScope('processes')] }, async (c) => {
     const principal = c.get('principal');
     const device = await visibleDevice(services, principal, c.req.valid('param').id);
     const { name } = c.req.valid('query');
@@ -100,7 +128,7 @@ export function deviceElevatedRoutes(services: Services) {
     return c.json(answer.data, 200);
   });
 
-  app.openapi({ ...routes.endProcess, middleware: [requireScope('sessions:write')] }, async (c) => {
+  app.openapi({ ...routes.endProcess, middleware: [requireElevatedScope('end-process')] }, async (c) => {
     const principal = c.get('principal');
     const { id, pid } = c.req.valid('param');
     const device = await visibleDevice(services, principal, id);
