@@ -55,6 +55,12 @@ export const joinSessionOrderSchema = z.object({
   grant: z.string().max(64).optional(),
   /** `offer` only: what the operator offers help with, shown to the user with the prompt. */
   reason: z.string().max(200).optional(),
+  /**
+   * `background` only: the administrator shell of elevated tools (README, "Elevated tools"): a shell
+   * and no files, allowed by the policy's `elevatedTools` for the operator's role instead of its
+   * background-access switch; the user at the console is told.
+   */
+  elevated: z.literal(true).optional(),
 });
 export type JoinSessionOrder = z.infer<typeof joinSessionOrderSchema>;
 
@@ -140,6 +146,11 @@ export const ORDER_POLICY_CHECKS: {
     if (order.access === 'unattended') return unattendedRefusal(order.operator, policy);
     if (order.access === 'offer' && !policy.modes.view)
       return "The group's policy does not allow screen sessions.";
+    if (order.access === 'background' && order.elevated)
+      return (
+        elevatedRefusal(order.operator, policy) ??
+        (policy.modes.shell ? undefined : "The group's policy does not allow shells.")
+      );
     if (order.access === 'background') {
       if (!policy.backgroundAccess.allowed) return "The group's policy does not allow background access.";
       if (!policy.backgroundAccess.roles.includes(order.operator.role))

@@ -49,6 +49,13 @@ function screenDisplay(): string | undefined {
 
 function hostPlan(order: JoinSessionOrder, policy: Policy, context: OrderContext): HostPlan {
   const { modes } = policy;
+  // The administrator shell: a shell only, hidden; the user is told by a notice (joinSession).
+  if (order.access === 'background' && order.elevated)
+    return {
+      ok: true,
+      spec: { allowed: { shell: true, files: false }, filesRoot: backgroundFilesRoot(), notify: false },
+      launch: {},
+    };
   if (order.access === 'background') {
     const notify = policy.backgroundAccess.notifyUser;
     const terminal = notify ? context.noticeTerminal() : undefined;
@@ -136,6 +143,10 @@ async function joinSession(
       { event: 'session-host', sessionId, access: order.access, pid, notify: plan.spec.notify },
       'session host started',
     );
+    if (order.elevated) {
+      const text = `${order.operator.name} of your help desk opened an administrator shell on this computer.`;
+      return { ok: true, detail: { pid, told: context.notices.tell(undefined, text) } };
+    }
     return { ok: true, detail: { pid } };
   } catch (error) {
     if (grant) context.unattended.sessionEnded(grant, sessionId);

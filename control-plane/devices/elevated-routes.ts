@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import { sessionSchema } from '../../protocol/api/sessions.ts';
 import { MAX_LISTED_PROCESSES, type OrderResult, processInfoSchema } from '../../protocol/index.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { hasScope } from '../auth/scopes.ts';
@@ -7,7 +8,9 @@ import type { AppEnv, Principal } from '../http/app-env.ts';
 import { authenticated, createApi, idParam, json, problems, z } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
+import { sessionView } from '../sessions/session-store.ts';
 import { orderFailure, orderOperator, visibleDevice } from './access-routes.ts';
+import { openBackgroundAccess } from './background-access.ts';
 import type { DeviceRow } from './device-store.ts';
 import { sendOrder } from './send-order.ts';
 
@@ -17,6 +20,22 @@ const ELEVATED_SCOPE = 'sessions:write';
 const NO_SCOPE: OrderResult = { ok: false, code: 'FORBIDDEN', message: 'no permission' };
 
 const routes = {
+  adminShell: createRoute({
+    method: 'post',
+    path: '/devices/{id}/admin-shell',
+    tags: ['devices'],
+    summary:
+      "Elevated tools: open an administrator shell on the device, a background session with a shell only, as the resident service's user; the user at the device is told",
+    security: authenticated,
+    request: { params: idParam },
+    responses: {
+      201: json(
+        z.object({ session: sessionSchema }),
+        'The session, its device side starting: join it like any other session',
+      ),
+      ...problems(401, 403, 404, 409, 502, 504),
+    },
+  }),
   listProcesses: createRoute({
     method: 'get',
     path: '/devices/{id}/processes',
@@ -109,6 +128,37 @@ export function deviceElevatedRoutes(services: Services) {
       }
       return requireScope(ELEVATED_SCOPE)(c, next);
     };
+
+  app.openapi({ ...routes.adminShell, middleware: [requireElevatedScope('admin-shell')] }, async (c) => {
+    const principal = c.get('principal');
+    const address = c.get('address');
+    const device = await visibleDevice(services, principal, c.req.valid('param').id);
+    try {
+      const { session, detail } = await openBackgroundAccess(services, device, principal, address, true);
+      await audit(
+        principal,
+        address,
+        device,
+        { tool: 'admin-shell', sessionId: session.id },
+        { ok: true, detail },
+      );
+      return c.json({ session: sessionView(session, services.relay.agentAway(session.id)) }, 201);
+    } catch (error) {
+      if (error instanceof ApiError)
+        await audit(
+          principal,
+          address,
+          device,
+          { tool: 'admin-shell' },
+          {
+            ok: false,
+            code: error.code,
+            message: error.message,
+          },
+        );
+      throw error;
+    }
+  });
 
   app.openapi({ ...routes.listProcesses, middleware: [requireElevatedScope('processes')] }, async (c) => {
     const principal = c.get('principal');
