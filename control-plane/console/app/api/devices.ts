@@ -57,11 +57,13 @@ export function endProcess(id: string, pid: number): Promise<{ pid: number; name
 }
 
 /**
- * Opens background access on a device (shell and files, no screen), waits for the device's session
- * host to connect, and joins the session: the grant to show it with.
+ * Opens background access on a device (shell and files, no screen), or with `elevated` the
+ * administrator shell of elevated tools (a shell only), waits for the device's session host to
+ * connect, and joins the session: the grant to show it with.
  */
-export async function openBackgroundAccess(deviceId: string): Promise<SessionGrant> {
-  const { session } = await apiRequest<{ session: SessionView }>(ROUTES.backgroundAccess, {
+export async function openBackgroundAccess(deviceId: string, elevated = false): Promise<SessionGrant> {
+  const route = elevated ? ROUTES.adminShell : ROUTES.backgroundAccess;
+  const { session } = await apiRequest<{ session: SessionView }>(route, {
     params: { id: deviceId },
   });
   const waited = await waitForSession(session.id, 'agent-connected', HOST_WAIT_SECONDS);

@@ -40,6 +40,7 @@ export const ROUTES = {
   connectUnattended: { method: 'POST', path: '/api/devices/{id}/unattended/sessions' },
   offerHelp: { method: 'POST', path: '/api/devices/{id}/offer-help' },
   backgroundAccess: { method: 'POST', path: '/api/devices/{id}/background-access' },
+  adminShell: { method: 'POST', path: '/api/devices/{id}/admin-shell' },
   listProcesses: { method: 'GET', path: '/api/devices/{id}/processes' },
   endProcess: { method: 'POST', path: '/api/devices/{id}/processes/{pid}/end' },
 

@@ -108,12 +108,13 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
       setError(errorText(caught, 'The device could not be forgotten.'));
     }
   };
-  const background = async (device: Device) => {
+  const background = async (device: Device, elevated = false) => {
     setOpening(device.id);
     try {
-      onJoined(await openBackgroundAccess(device.id));
+      onJoined(await openBackgroundAccess(device.id, elevated));
     } catch (caught) {
-      setError(errorText(caught, 'Background access could not be opened.'));
+      const what = elevated ? 'The administrator shell' : 'Background access';
+      setError(errorText(caught, `${what} could not be opened.`));
     } finally {
       setOpening(null);
     }
@@ -200,6 +201,7 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
           onBackgroundAccess={canOpen ? (device) => void background(device) : undefined}
           mayBackground={(device) => mayUseBackgroundAccess(identity, groupOf(device))}
           onProcesses={canOpen ? setProcessesOf : undefined}
+          onAdminShell={canOpen ? (device) => void background(device, true) : undefined}
           mayElevated={(device) => mayUseElevatedTools(identity, groupOf(device))}
           opening={opening}
           onJoined={canOpen ? onJoined : undefined}
