@@ -120,12 +120,57 @@ export const processInfoSchema = z.object({
 });
 export type ProcessInfo = z.infer<typeof processInfoSchema>;
 
+/** The most services a `list-services` answer carries (the rest are counted, not sent). */
+export const MAX_LISTED_SERVICES = 500;
+
+/**
+ * A systemd service unit's name as the services tool accepts it: letters, digits and `@._:-`,
+ * ending `.service`, never starting with `-` (so it cannot be read as an option).
+ */
+export const SERVICE_UNIT_PATTERN = /^[A-Za-z0-9@._:][A-Za-z0-9@._:-]{0,240}\.service$/;
+
+/** What the services tool may do to a service. */
+export const SERVICE_ACTIONS = ['start', 'stop', 'restart'] as const;
+export type ServiceAction = (typeof SERVICE_ACTIONS)[number];
+
+/**
+ * Elevated tools, services: the device's service units as its service manager lists them
+ * (`systemctl list-units --type=service --all`); answers `{ services, total }`, at most
+ * {@link MAX_LISTED_SERVICES}.
+ */
+export const listServicesOrderSchema = z.object({
+  kind: z.literal('list-services'),
+  operator: orderOperatorSchema,
+});
+export type ListServicesOrder = z.infer<typeof listServicesOrderSchema>;
+
+/** Elevated tools: start, stop or restart service `unit`; answers `{ unit, action }`. */
+export const serviceActionOrderSchema = z.object({
+  kind: z.literal('service-action'),
+  operator: orderOperatorSchema,
+  unit: z.string().regex(SERVICE_UNIT_PATTERN),
+  action: z.enum(SERVICE_ACTIONS),
+});
+export type ServiceActionOrder = z.infer<typeof serviceActionOrderSchema>;
+
+/** One service as `list-services` reports it (systemd's columns). */
+export const serviceInfoSchema = z.object({
+  unit: z.string().max(256),
+  load: z.string().max(32),
+  active: z.string().max(32),
+  sub: z.string().max(32),
+  description: z.string().max(200),
+});
+export type ServiceInfo = z.infer<typeof serviceInfoSchema>;
+
 /** Every order kind; add new kinds here. */
 const ORDER_SCHEMAS = [
   joinSessionOrderSchema,
   startUnattendedOrderSchema,
   listProcessesOrderSchema,
   endProcessOrderSchema,
+  listServicesOrderSchema,
+  serviceActionOrderSchema,
 ] as const;
 
 export const deviceOrderSchema = z.discriminatedUnion('kind', ORDER_SCHEMAS);
@@ -163,6 +208,8 @@ export const ORDER_POLICY_CHECKS: {
   'start-unattended': (order, policy) => unattendedRefusal(order.operator, policy),
   'list-processes': (order, policy) => elevatedRefusal(order.operator, policy),
   'end-process': (order, policy) => elevatedRefusal(order.operator, policy),
+  'list-services': (order, policy) => elevatedRefusal(order.operator, policy),
+  'service-action': (order, policy) => elevatedRefusal(order.operator, policy),
 };
 
 function elevatedRefusal(operator: OrderOperator, policy: Policy): string | undefined {

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import type { DeviceOrder, JoinSessionOrder, OrderResult, Policy } from '../../protocol/index.ts';
 import { consoleDisplay } from './console-user.ts';
 import type { DeviceCredentials } from './credentials.ts';
+import { listServices, serviceAction } from './elevated-services.ts';
 import { endProcess, listProcesses } from './elevated-tools.ts';
 import type { LaunchOptions, SessionHostSpec, SessionHosts } from './session-host-launcher.ts';
 import type { UnattendedAccess } from './unattended-access.ts';
@@ -211,8 +212,39 @@ export async function obeyOrder(
           `${order.operator.name} of your help desk ended the program "${detail['name']}" (process ${order.pid}) on this computer, with administrator rights.`,
       );
     }
+    case 'list-services':
+      return told(
+        await listServices(order),
+        context,
+        `services:${order.operator.id}`,
+        () =>
+          `${order.operator.name} of your help desk opened the services of this computer, with administrator rights.`,
+      );
+    case 'service-action': {
+      const result = await serviceAction(order);
+      context.log(
+        {
+          event: 'elevated-tool',
+          tool: 'service-action',
+          unit: order.unit,
+          action: order.action,
+          result: result.ok ? 'ok' : result.code,
+        },
+        'elevated tool used',
+      );
+      return told(
+        result,
+        context,
+        undefined,
+        () =>
+          `${order.operator.name} of your help desk ${SERVICE_ACTION_DONE[order.action]} the service "${order.unit}" on this computer, with administrator rights.`,
+      );
+    }
   }
 }
+
+/** What the user reads of a service action, by action. */
+const SERVICE_ACTION_DONE = { start: 'started', stop: 'stopped', restart: 'restarted' } as const;
 
 /**
  * The user at the console is told of an elevated tool's use that succeeded (README, "Elevated

@@ -1,7 +1,15 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { sessionSchema } from '../../protocol/api/sessions.ts';
-import { MAX_LISTED_PROCESSES, type OrderResult, processInfoSchema } from '../../protocol/index.ts';
+import {
+  MAX_LISTED_PROCESSES,
+  MAX_LISTED_SERVICES,
+  type OrderResult,
+  processInfoSchema,
+  SERVICE_ACTIONS,
+  SERVICE_UNIT_PATTERN,
+  serviceInfoSchema,
+} from '../../protocol/index.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { hasScope } from '../auth/scopes.ts';
 import type { AppEnv, Principal } from '../http/app-env.ts';
@@ -20,6 +28,44 @@ const ELEVATED_SCOPE = 'sessions:write';
 const NO_SCOPE: OrderResult = { ok: false, code: 'FORBIDDEN', message: 'no permission' };
 
 const routes = {
+  listServices: createRoute({
+    method: 'get',
+    path: '/devices/{id}/services',
+    tags: ['devices'],
+    summary: `Elevated tools: the device's services as its service manager lists them (Linux: systemd; at most ${MAX_LISTED_SERVICES})`,
+    security: authenticated,
+    request: { params: idParam },
+    responses: {
+      200: json(
+        z.object({
+          services: z.array(serviceInfoSchema),
+          total: z.number().int().openapi({ description: 'How many there are, listed or not' }),
+        }),
+        'The services',
+      ),
+      ...problems(401, 403, 404, 409, 502, 504),
+    },
+  }),
+  serviceAction: createRoute({
+    method: 'post',
+    path: '/devices/{id}/services/{name}/{action}',
+    tags: ['devices'],
+    summary: 'Elevated tools: start, stop or restart a service on the device',
+    security: authenticated,
+    request: {
+      params: idParam.extend({
+        name: z
+          .string()
+          .regex(SERVICE_UNIT_PATTERN)
+          .openapi({ description: 'The unit, e.g. cups.service (letters, digits, @._:-)' }),
+        action: z.enum(SERVICE_ACTIONS),
+      }),
+    },
+    responses: {
+      200: json(z.object({ unit: z.string(), action: z.enum(SERVICE_ACTIONS) }), 'Done'),
+      ...problems(400, 401, 403, 404, 409, 502, 504),
+    },
+  }),
   adminShell: createRoute({
     method: 'post',
     path: '/devices/{id}/admin-shell',
@@ -128,6 +174,46 @@ export function deviceElevatedRoutes(services: Services) {
       }
       return requireScope(ELEVATED_SCOPE)(c, next);
     };
+
+  app.openapi({ ...routes.listServices, middleware: [requireElevatedScope('services')] }, async (c) => {
+    const principal = c.get('principal');
+    const device = await visibleDevice(services, principal, c.req.valid('param').id);
+    const result = await sendOrder(services, device.id, {
+      kind: 'list-services',
+      operator: orderOperator(principal),
+    });
+    await audit(principal, c.get('address'), device, { tool: 'services' }, result);
+    if (!result.ok) throw orderFailure(result);
+    const answer = z
+      .object({ services: z.array(serviceInfoSchema).max(MAX_LISTED_SERVICES), total: z.number().int() })
+      .safeParse(result.detail);
+    if (!answer.success) throw new ApiError(502, 'INTERNAL', 'The device answered without a service list.');
+    return c.json(answer.data, 200);
+  });
+
+  app.openapi(
+    { ...routes.serviceAction, middleware: [requireElevatedScope('service-action')] },
+    async (c) => {
+      const principal = c.get('principal');
+      const { id, name, action } = c.req.valid('param');
+      const device = await visibleDevice(services, principal, id);
+      const result = await sendOrder(services, device.id, {
+        kind: 'service-action',
+        operator: orderOperator(principal),
+        unit: name,
+        action,
+      });
+      await audit(
+        principal,
+        c.get('address'),
+        device,
+        { tool: 'service-action', unit: name, action },
+        result,
+      );
+      if (!result.ok) throw orderFailure(result);
+      return c.json({ unit: name, action }, 200);
+    },
+  );
 
   app.openapi({ ...routes.adminShell, middleware: [requireElevatedScope('admin-shell')] }, async (c) => {
     const principal = c.get('principal');
