@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -15,36 +15,10 @@ import {
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { waitFor } from '../support/processes.ts';
 import { devicesApi, runningDevice } from './device-support.ts';
+import { fakeSystemctl } from './fake-systemctl.ts';
 import { noticeTmux } from './notice-tmux.ts';
 
 const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
-
-/**
- * systemd does not run as PID 1 here, so a stand-in `systemctl` goes first on the service's PATH (a
- * mock of a service manager that cannot run in CI): it lists two services, knows `demo.service`,
- * and writes each call's words, one per line and a blank line after, to `calls`.
- */
-function fakeSystemctl(folder: string, calls: string): string {
-  const script = join(folder, 'systemctl');
-  writeFileSync(
-    script,
-    `#!/bin/sh
-for word in "$@"; do printf '%s\\n' "$word" >> '${calls}'; done
-echo >> '${calls}'
-case "$1" in
-  list-units)
-    echo 'demo.service   loaded active   running Demo daemon for tests'
-    echo 'cups.service   loaded inactive dead    CUPS Scheduler'
-    echo 'dev-sda.device loaded active   plugged Not a service';;
-  start|stop|restart)
-    [ "$4" = demo.service ] && exit 0
-    echo "Unit $4 not found." >&2; exit 5;;
-esac
-`,
-  );
-  chmodSync(script, 0o755);
-  return folder;
-}
 
 /** The user's desktop: the service opens its notices in it. */
 const desk = noticeTmux('services');

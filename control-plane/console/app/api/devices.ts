@@ -1,4 +1,9 @@
-import { ELEVATED_TOOL_ROLES, type ProcessInfo } from '../../../../protocol/device-orders.ts';
+import {
+  ELEVATED_TOOL_ROLES,
+  type ProcessInfo,
+  type ServiceAction,
+  type ServiceInfo,
+} from '../../../../protocol/device-orders.ts';
 import { apiRequest } from './client.ts';
 import { ROUTES } from './routes.ts';
 import { joinSession, waitForSession } from './sessions.ts';
@@ -54,6 +59,16 @@ export function listProcesses(
 /** Ends a process on the device (SIGTERM, then SIGKILL after a grace). */
 export function endProcess(id: string, pid: number): Promise<{ pid: number; name: string; signal: string }> {
   return apiRequest(ROUTES.endProcess, { params: { id, pid: String(pid) } });
+}
+
+/** The device's services as its service manager lists them (bounded; `total` counts all). */
+export function listServices(id: string): Promise<{ services: ServiceInfo[]; total: number }> {
+  return apiRequest(ROUTES.listServices, { params: { id } });
+}
+
+/** Starts, stops or restarts a service on the device. */
+export function serviceAction(id: string, name: string, action: ServiceAction): Promise<unknown> {
+  return apiRequest(ROUTES.serviceAction, { params: { id, name, action } });
 }
 
 /**

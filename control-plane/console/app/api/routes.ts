@@ -43,6 +43,8 @@ export const ROUTES = {
   adminShell: { method: 'POST', path: '/api/devices/{id}/admin-shell' },
   listProcesses: { method: 'GET', path: '/api/devices/{id}/processes' },
   endProcess: { method: 'POST', path: '/api/devices/{id}/processes/{pid}/end' },
+  listServices: { method: 'GET', path: '/api/devices/{id}/services' },
+  serviceAction: { method: 'POST', path: '/api/devices/{id}/services/{name}/{action}' },
 
   listOperators: { method: 'GET', path: '/api/operators' },
   createOperator: { method: 'POST', path: '/api/operators' },

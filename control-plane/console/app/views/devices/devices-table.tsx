@@ -17,6 +17,8 @@ export interface DevicesTableProps {
   opening?: string | null | undefined;
   /** Elevated tools → Processes, offered on online devices where `mayElevated` says so. */
   onProcesses?: ((device: Device) => void) | undefined;
+  /** Elevated tools → Services, offered where `mayElevated` says so. */
+  onServices?: ((device: Device) => void) | undefined;
   /** Elevated tools → Administrator shell, offered where `mayElevated` says so. */
   onAdminShell?: ((device: Device) => void) | undefined;
   mayElevated?: ((device: Device) => boolean) | undefined;
@@ -36,6 +38,7 @@ export function DevicesTable({
   onJoined,
   onProcesses,
   onAdminShell,
+  onServices,
   mayElevated,
 }: DevicesTableProps) {
   if (devices.length === 0) {
@@ -133,6 +136,17 @@ export function DevicesTable({
                       onClick={() => onProcesses?.(device)}
                     >
                       Elevated tools → Processes
+                    </button>
+                  )}
+                  {elevated(device) && onServices && (
+                    <button
+                      type="button"
+                      class="btn btn--secondary btn--small"
+                      data-testid="device-services-open"
+                      title="Elevated tools: the services of this device, run by its resident service"
+                      onClick={() => onServices(device)}
+                    >
+                      Elevated tools → Services
                     </button>
                   )}
                   {elevated(device) && onAdminShell && (
