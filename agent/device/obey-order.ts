@@ -193,25 +193,14 @@ export async function obeyOrder(
         () =>
           `${order.operator.name} of your help desk opened the task manager on this computer, with administrator rights.`,
       );
-    case 'end-process': {
-      const result = await endProcess(order);
-      context.log(
-        {
-          event: 'elevated-tool',
-          tool: 'end-process',
-          pid: order.pid,
-          result: result.ok ? 'ok' : result.code,
-        },
-        'elevated tool used',
-      );
-      return told(
-        result,
+    case 'end-process':
+      return changed(
+        await endProcess(order),
         context,
-        undefined,
+        { tool: 'end-process', pid: order.pid },
         (detail) =>
           `${order.operator.name} of your help desk ended the program "${detail['name']}" (process ${order.pid}) on this computer, with administrator rights.`,
       );
-    }
     case 'list-services':
       return told(
         await listServices(order),
@@ -220,27 +209,29 @@ export async function obeyOrder(
         () =>
           `${order.operator.name} of your help desk opened the services of this computer, with administrator rights.`,
       );
-    case 'service-action': {
-      const result = await serviceAction(order);
-      context.log(
-        {
-          event: 'elevated-tool',
-          tool: 'service-action',
-          unit: order.unit,
-          action: order.action,
-          result: result.ok ? 'ok' : result.code,
-        },
-        'elevated tool used',
-      );
-      return told(
-        result,
+    case 'service-action':
+      return changed(
+        await serviceAction(order),
         context,
-        undefined,
+        { tool: 'service-action', unit: order.unit, action: order.action },
         () =>
           `${order.operator.name} of your help desk ${SERVICE_ACTION_DONE[order.action]} the service "${order.unit}" on this computer, with administrator rights.`,
       );
-    }
   }
+}
+
+/** An elevated tool's change to the device: logged (these fields only) and told to the user. */
+function changed(
+  result: OrderResult,
+  context: OrderContext,
+  fields: Record<string, unknown>,
+  text: (detail: Record<string, unknown>) => string,
+): OrderResult {
+  context.log(
+    { event: 'elevated-tool', ...fields, result: result.ok ? 'ok' : result.code },
+    'elevated tool used',
+  );
+  return told(result, context, undefined, text);
 }
 
 /** What the user reads of a service action, by action. */
