@@ -55,6 +55,12 @@ export const joinSessionOrderSchema = z.object({
   grant: z.string().max(64).optional(),
   /** `offer` only: what the operator offers help with, shown to the user with the prompt. */
   reason: z.string().max(200).optional(),
+  /**
+   * `background` only: the administrator shell of elevated tools (README, "Elevated tools"): a shell
+   * and no files, allowed by the policy's `elevatedTools` for the operator's role instead of its
+   * background-access switch; the user at the console is told.
+   */
+  elevated: z.literal(true).optional(),
 });
 export type JoinSessionOrder = z.infer<typeof joinSessionOrderSchema>;
 
@@ -114,12 +120,57 @@ export const processInfoSchema = z.object({
 });
 export type ProcessInfo = z.infer<typeof processInfoSchema>;
 
+/** The most services a `list-services` answer carries (the rest are counted, not sent). */
+export const MAX_LISTED_SERVICES = 500;
+
+/**
+ * A systemd service unit's name as the services tool accepts it: letters, digits and `@._:-`,
+ * ending `.service`, never starting with `-` (so it cannot be read as an option).
+ */
+export const SERVICE_UNIT_PATTERN = /^[A-Za-z0-9@._:][A-Za-z0-9@._:-]{0,240}\.service$/;
+
+/** What the services tool may do to a service. */
+export const SERVICE_ACTIONS = ['start', 'stop', 'restart'] as const;
+export type ServiceAction = (typeof SERVICE_ACTIONS)[number];
+
+/**
+ * Elevated tools, services: the device's service units as its service manager lists them
+ * (`systemctl list-units --type=service --all`); answers `{ services, total }`, at most
+ * {@link MAX_LISTED_SERVICES}.
+ */
+export const listServicesOrderSchema = z.object({
+  kind: z.literal('list-services'),
+  operator: orderOperatorSchema,
+});
+export type ListServicesOrder = z.infer<typeof listServicesOrderSchema>;
+
+/** Elevated tools: start, stop or restart service `unit`; answers `{ unit, action }`. */
+export const serviceActionOrderSchema = z.object({
+  kind: z.literal('service-action'),
+  operator: orderOperatorSchema,
+  unit: z.string().regex(SERVICE_UNIT_PATTERN),
+  action: z.enum(SERVICE_ACTIONS),
+});
+export type ServiceActionOrder = z.infer<typeof serviceActionOrderSchema>;
+
+/** One service as `list-services` reports it (systemd's columns). */
+export const serviceInfoSchema = z.object({
+  unit: z.string().max(256),
+  load: z.string().max(32),
+  active: z.string().max(32),
+  sub: z.string().max(32),
+  description: z.string().max(200),
+});
+export type ServiceInfo = z.infer<typeof serviceInfoSchema>;
+
 /** Every order kind; add new kinds here. */
 const ORDER_SCHEMAS = [
   joinSessionOrderSchema,
   startUnattendedOrderSchema,
   listProcessesOrderSchema,
   endProcessOrderSchema,
+  listServicesOrderSchema,
+  serviceActionOrderSchema,
 ] as const;
 
 export const deviceOrderSchema = z.discriminatedUnion('kind', ORDER_SCHEMAS);
@@ -140,6 +191,11 @@ export const ORDER_POLICY_CHECKS: {
     if (order.access === 'unattended') return unattendedRefusal(order.operator, policy);
     if (order.access === 'offer' && !policy.modes.view)
       return "The group's policy does not allow screen sessions.";
+    if (order.access === 'background' && order.elevated)
+      return (
+        elevatedRefusal(order.operator, policy) ??
+        (policy.modes.shell ? undefined : "The group's policy does not allow shells.")
+      );
     if (order.access === 'background') {
       if (!policy.backgroundAccess.allowed) return "The group's policy does not allow background access.";
       if (!policy.backgroundAccess.roles.includes(order.operator.role))
@@ -152,6 +208,8 @@ export const ORDER_POLICY_CHECKS: {
   'start-unattended': (order, policy) => unattendedRefusal(order.operator, policy),
   'list-processes': (order, policy) => elevatedRefusal(order.operator, policy),
   'end-process': (order, policy) => elevatedRefusal(order.operator, policy),
+  'list-services': (order, policy) => elevatedRefusal(order.operator, policy),
+  'service-action': (order, policy) => elevatedRefusal(order.operator, policy),
 };
 
 function elevatedRefusal(operator: OrderOperator, policy: Policy): string | undefined {

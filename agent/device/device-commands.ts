@@ -20,8 +20,9 @@ import { runSessionHost } from './session-host.ts';
 import { SessionHosts } from './session-host-launcher.ts';
 import { EXIT_IDENTITY_REFUSED, systemdUnit } from './systemd-unit.ts';
 import { UnattendedAccess, unattendedLingerMs } from './unattended-access.ts';
+import { runNotice, UserNotices } from './user-notices.ts';
 
-export const DEVICE_COMMANDS = ['install', 'uninstall', 'service', 'session-host'] as const;
+export const DEVICE_COMMANDS = ['install', 'uninstall', 'service', 'session-host', 'notice'] as const;
 export type DeviceCommand = (typeof DEVICE_COMMANDS)[number];
 
 export const DEVICE_HELP = `Resident agent (administrators, as root):
@@ -38,6 +39,9 @@ export const DEVICE_HELP = `Resident agent (administrators, as root):
   lifeline-agent session-host
                      What the service starts to join a session it was ordered to (not for
                      interactive use).
+  lifeline-agent notice TEXT
+                     What the service shows the user at the console when an elevated tool is
+                     used (not for interactive use).
   --root DIR         Install under DIR instead of / (tests; or set ${ROOT_ENV}).
 `;
 
@@ -165,7 +169,8 @@ async function uninstall(layout: InstallLayout) {
 async function service(layout: InstallLayout): Promise<number> {
   const credentials = readCredentials(layout.credentials);
   const verifier = new OrderVerifier(credentials.deviceId, credentials.serverKeys);
-  const hosts = new SessionHosts();
+  const hosts = new SessionHosts(layout.workDir);
+  const notices = new UserNotices(noticeTerminal, log);
   const unattended = new UnattendedAccess({
     workDir: layout.workDir,
     executable: layout.executable,
@@ -186,6 +191,7 @@ async function service(layout: InstallLayout): Promise<number> {
         hosts,
         unattended,
         noticeTerminal,
+        notices,
         log,
       });
     },
@@ -222,6 +228,7 @@ export class UsageError extends Error {
 
 /** Runs `install`, `uninstall` or `service` with the rest of the command line; returns the exit status. */
 export async function runDeviceCommand(command: DeviceCommand, args: string[]): Promise<number> {
+  if (command === 'notice') return runNotice(args[0]);
   const { values } = parseArgs({
     args,
     options: {

@@ -2,9 +2,11 @@ import { homedir } from 'node:os';
 import type { DeviceOrder, JoinSessionOrder, OrderResult, Policy } from '../../protocol/index.ts';
 import { consoleDisplay } from './console-user.ts';
 import type { DeviceCredentials } from './credentials.ts';
+import { listServices, serviceAction } from './elevated-services.ts';
 import { endProcess, listProcesses } from './elevated-tools.ts';
 import type { LaunchOptions, SessionHostSpec, SessionHosts } from './session-host-launcher.ts';
 import type { UnattendedAccess } from './unattended-access.ts';
+import type { UserNotices } from './user-notices.ts';
 
 /** What the resident service lends the orders it obeys. */
 export interface OrderContext {
@@ -16,6 +18,8 @@ export interface OrderContext {
    * or undefined when this device has no way to; see notice-terminal.ts.
    */
   noticeTerminal: () => readonly string[] | undefined;
+  /** Tells the console user which elevated tool an operator used. */
+  notices: UserNotices;
   log: (fields: Record<string, unknown>, message: string) => void;
 }
 
@@ -46,6 +50,13 @@ function screenDisplay(): string | undefined {
 
 function hostPlan(order: JoinSessionOrder, policy: Policy, context: OrderContext): HostPlan {
   const { modes } = policy;
+  // The administrator shell: a shell only, hidden; the user is told by a notice (joinSession).
+  if (order.access === 'background' && order.elevated)
+    return {
+      ok: true,
+      spec: { allowed: { shell: true, files: false }, filesRoot: backgroundFilesRoot(), notify: false },
+      launch: {},
+    };
   if (order.access === 'background') {
     const notify = policy.backgroundAccess.notifyUser;
     const terminal = notify ? context.noticeTerminal() : undefined;
@@ -108,6 +119,8 @@ async function joinSession(
   const plan = hostPlan(order, policy, context);
   if (!plan.ok) return plan;
   const grant = order.access === 'unattended' ? order.grant : undefined;
+  const { sessionId } = order;
+  if (grant) context.unattended.sessionStarted(grant, sessionId);
   try {
     const pid = await context.hosts.launch(
       {
@@ -116,33 +129,28 @@ async function joinSession(
         ...(credentials.proxy ? { proxy: credentials.proxy } : {}),
         ...(credentials.serverKey ? { serverKey: credentials.serverKey } : {}),
         serverKeys: credentials.serverKeys as { keys: Record<string, unknown>[] },
-        attachment: { sessionId: order.sessionId, relay: order.relay, policyToken: order.policyToken },
+        attachment: { sessionId, relay: order.relay, policyToken: order.policyToken },
         operator: order.operator.name,
       },
       {
         ...plan.launch,
-        onExit: (exited, code) => {
-          if (grant) context.unattended.sessionEnded(grant, exited);
-          context.log(
-            { event: 'session-host-exit', sessionId: order.sessionId, pid: exited, code },
-            'session host ended',
-          );
+        onExit: (exited) => {
+          if (grant) context.unattended.sessionEnded(grant, sessionId);
+          context.log({ event: 'session-host-exit', sessionId, pid: exited }, 'session host ended');
         },
       },
     );
-    if (grant) context.unattended.sessionStarted(grant, pid);
     context.log(
-      {
-        event: 'session-host',
-        sessionId: order.sessionId,
-        access: order.access,
-        pid,
-        notify: plan.spec.notify,
-      },
+      { event: 'session-host', sessionId, access: order.access, pid, notify: plan.spec.notify },
       'session host started',
     );
+    if (order.elevated) {
+      const text = `${order.operator.name} of your help desk opened an administrator shell on this computer.`;
+      return { ok: true, detail: { pid, told: context.notices.tell(undefined, text) } };
+    }
     return { ok: true, detail: { pid } };
   } catch (error) {
+    if (grant) context.unattended.sessionEnded(grant, sessionId);
     return {
       ok: false,
       code: 'INTERNAL',
@@ -178,19 +186,68 @@ export async function obeyOrder(
     case 'start-unattended':
       return startUnattended(context);
     case 'list-processes':
-      return listProcesses(order);
-    case 'end-process': {
-      const result = await endProcess(order);
-      context.log(
-        {
-          event: 'elevated-tool',
-          tool: 'end-process',
-          pid: order.pid,
-          result: result.ok ? 'ok' : result.code,
-        },
-        'elevated tool used',
+      return told(
+        await listProcesses(order),
+        context,
+        `processes:${order.operator.id}`,
+        () =>
+          `${order.operator.name} of your help desk opened the task manager on this computer, with administrator rights.`,
       );
-      return result;
-    }
+    case 'end-process':
+      return changed(
+        await endProcess(order),
+        context,
+        { tool: 'end-process', pid: order.pid },
+        (detail) =>
+          `${order.operator.name} of your help desk ended the program "${detail['name']}" (process ${order.pid}) on this computer, with administrator rights.`,
+      );
+    case 'list-services':
+      return told(
+        await listServices(order),
+        context,
+        `services:${order.operator.id}`,
+        () =>
+          `${order.operator.name} of your help desk opened the services of this computer, with administrator rights.`,
+      );
+    case 'service-action':
+      return changed(
+        await serviceAction(order),
+        context,
+        { tool: 'service-action', unit: order.unit, action: order.action },
+        () =>
+          `${order.operator.name} of your help desk ${SERVICE_ACTION_DONE[order.action]} the service "${order.unit}" on this computer, with administrator rights.`,
+      );
   }
+}
+
+/** An elevated tool's change to the device: logged (these fields only) and told to the user. */
+function changed(
+  result: OrderResult,
+  context: OrderContext,
+  fields: Record<string, unknown>,
+  text: (detail: Record<string, unknown>) => string,
+): OrderResult {
+  context.log(
+    { event: 'elevated-tool', ...fields, result: result.ok ? 'ok' : result.code },
+    'elevated tool used',
+  );
+  return told(result, context, undefined, text);
+}
+
+/** What the user reads of a service action, by action. */
+const SERVICE_ACTION_DONE = { start: 'started', stop: 'stopped', restart: 'restarted' } as const;
+
+/**
+ * The user at the console is told of an elevated tool's use that succeeded (README, "Elevated
+ * tools"); the result says whether anyone was there to tell (`told`).
+ */
+function told(
+  result: OrderResult,
+  context: OrderContext,
+  key: string | undefined,
+  text: (detail: Record<string, unknown>) => string,
+): OrderResult {
+  if (!result.ok) return result;
+  const detail = result.detail ?? {};
+  return { ok: true, detail: { ...detail, told: context.notices.tell(key, text(detail)) } };
 }

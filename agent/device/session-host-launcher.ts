@@ -1,4 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { agentCommandLine } from './agent-command.ts';
 
@@ -45,6 +49,11 @@ export const sessionHostSpecSchema = z.object({
   operator: z.string(),
   /** Whether the host runs in a terminal the user sees (it then shows every action). */
   notify: z.boolean(),
+  /**
+   * The service's socket the host reports its pid on and keeps open while it runs: the service
+   * watches the host itself, not the command that opened its terminal (which may detach at once).
+   */
+  report: z.string().optional(),
 });
 export type SessionHostSpec = z.input<typeof sessionHostSpecSchema>;
 
@@ -59,53 +68,148 @@ export interface LaunchOptions {
    * started with no further arguments than `session-host`.
    */
   executable?: string;
-  /** Told when a host exits, with its exit status (null when a signal ended it). */
-  onExit?: (pid: number, code: number | null) => void;
+  /** Told when the host ends, with its own process id. */
+  onExit?: (pid: number) => void;
+}
+
+/** How long a started host has to report itself before it counts as failed, in milliseconds. */
+export const HOST_REPORT_TIMEOUT_MS = 60_000;
+
+/** A host that reported itself: its own pid, and the connection that closes when it ends. */
+interface RunningHost {
+  sessionId: string;
+  pid: number;
+  connection: Socket;
 }
 
 /**
  * Starts and keeps track of the session hosts the resident service runs: the same agent executable
- * in its `session-host` mode, a child of the service (and so running as the service's user), each
- * attached to one session on the relay as its device side.
+ * in its `session-host` mode, started by the service (and so running as the service's user), each
+ * attached to one session on the relay as its device side. Each host reports its own pid on a
+ * socket of the service's and holds it open: the socket closing is the host ending, whatever the
+ * command that showed it did (a terminal such as `tmux new-session -d` returns at once).
  *
  * @example
- * const hosts = new SessionHosts();
+ * const hosts = new SessionHosts(workDir);
  * const pid = await hosts.launch(spec, { terminal: ['xterm', '-e'] });
  * hosts.stopAll(); // the service is stopping
  */
 export class SessionHosts {
-  private readonly children = new Set<ChildProcess>();
+  private readonly running = new Set<RunningHost>();
+  private readonly starting = new Set<ChildProcess>();
 
-  /** Starts a host; resolves with its pid once it runs, rejects when it cannot be started. */
-  launch(spec: SessionHostSpec, options: LaunchOptions = {}): Promise<number> {
+  /** `workDir`: the service's state directory (mode 0700), where the report sockets are made. */
+  constructor(private readonly workDir: string) {}
+
+  /**
+   * Starts a host; resolves with the host's own pid once it reported itself, rejects when it cannot
+   * be started, exits before reporting, or does not report within {@link HOST_REPORT_TIMEOUT_MS}.
+   */
+  async launch(spec: SessionHostSpec, options: LaunchOptions = {}): Promise<number> {
+    const folder = join(this.workDir, 'hosts');
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    // Short: a socket's path has at most ~104 bytes.
+    const path = join(folder, `${randomBytes(6).toString('hex')}.sock`);
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, resolve);
+    });
     const self = options.executable ? { command: options.executable, args: [] } : agentCommandLine();
     const words = [...(options.terminal ?? []), self.command, ...self.args, 'session-host'];
     const child = spawn(words[0]!, words.slice(1), {
-      env: { ...process.env, [SESSION_HOST_ENV]: JSON.stringify(spec) },
+      env: { ...process.env, [SESSION_HOST_ENV]: JSON.stringify({ ...spec, report: path }) },
       // A host in a terminal talks to the user there; a hidden one writes to the service's log.
       stdio: options.terminal ? 'ignore' : ['ignore', 'inherit', 'inherit'],
     });
-    this.children.add(child);
-    return new Promise((resolve, reject) => {
-      child.once('spawn', () => resolve(child.pid!));
-      child.once('error', (error) => {
-        this.children.delete(child);
+    this.starting.add(child);
+    const sessionId = spec.attachment.sessionId;
+    const closeServer = () => {
+      this.starting.delete(child);
+      server.close();
+      rmSync(path, { force: true });
+    };
+    return new Promise<number>((resolve, reject) => {
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        closeServer();
+        child.kill('SIGTERM');
         reject(error);
+      };
+      const timer = setTimeout(
+        () => fail(new Error(`the session host did not start within ${HOST_REPORT_TIMEOUT_MS} ms`)),
+        HOST_REPORT_TIMEOUT_MS,
+      );
+      child.once('error', fail);
+      // A terminal that detaches exits at once with status 0; anything else before the report failed.
+      child.once('exit', (code, signal) => {
+        if (this.starting.has(child) && code !== 0)
+          fail(new Error(`it exited (${signal ?? `status ${code}`}) before it started`));
       });
-      child.once('exit', (code) => {
-        this.children.delete(child);
-        options.onExit?.(child.pid!, code);
+      server.once('connection', (connection) => {
+        clearTimeout(timer);
+        closeServer();
+        let text = '';
+        connection.setEncoding('utf8');
+        connection.on('data', (chunk: string) => {
+          text += chunk;
+          if (!text.includes('\n') || this.hostOf(connection)) return;
+          const pid = Number(text.split('\n')[0]);
+          if (!Number.isInteger(pid) || pid <= 0) {
+            connection.destroy();
+            return reject(new Error('the session host reported no pid'));
+          }
+          this.running.add({ sessionId, pid, connection });
+          resolve(pid);
+        });
+        connection.on('error', () => {});
+        connection.once('close', () => {
+          const host = this.hostOf(connection);
+          if (!host) return reject(new Error('the session host ended before it started'));
+          this.running.delete(host);
+          options.onExit?.(host.pid);
+        });
       });
     });
   }
 
   /** Ends every host still running (SIGTERM: each ends its session politely). */
   stopAll(): void {
-    for (const child of this.children) child.kill('SIGTERM');
+    for (const host of this.running) signal(host.pid);
+    for (const child of this.starting) child.kill('SIGTERM');
   }
 
-  /** Ends the host with process id `pid`, when it is one of these and still runs. */
-  stop(pid: number): void {
-    for (const child of this.children) if (child.pid === pid) child.kill('SIGTERM');
+  /** Ends the host of session `sessionId`, when it still runs. */
+  stop(sessionId: string): void {
+    for (const host of this.running) if (host.sessionId === sessionId) signal(host.pid);
   }
+
+  private hostOf(connection: Socket): RunningHost | undefined {
+    for (const host of this.running) if (host.connection === connection) return host;
+    return undefined;
+  }
+}
+
+/** SIGTERM to a host that still holds its report socket (so its pid is still its own). */
+function signal(pid: number): void {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    // Ended in the meantime: its socket's close is on its way.
+  }
+}
+
+/**
+ * The session host's side of {@link SessionHostSpec.report}: says its pid on the service's socket
+ * and keeps the connection open, unreferenced, until this process ends (the kernel then closes it).
+ */
+export function reportToService(path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path, () => {
+      socket.write(`${process.pid}\n`);
+      socket.unref();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
 }

@@ -14,7 +14,7 @@ import { TerminalUi } from '../node/terminal-ui.ts';
 import { currentPlatform } from '../platform/platform.ts';
 import { LiveProcesses } from '../shell/live-processes.ts';
 import { reachServer } from './device-outbound.ts';
-import { SESSION_HOST_ENV, sessionHostSpecSchema } from './session-host-launcher.ts';
+import { reportToService, SESSION_HOST_ENV, sessionHostSpecSchema } from './session-host-launcher.ts';
 
 /** One line of structured log for the service's journal; never a token. */
 function log(fields: Record<string, unknown>, message: string): void {
@@ -84,6 +84,8 @@ function takeSpec(): z.output<typeof sessionHostSpecSchema> {
  */
 export async function runSessionHost(): Promise<number> {
   const spec = takeSpec();
+  // First: the service learns this host's own pid, whatever terminal shows it.
+  if (spec.report) await reportToService(spec.report);
   const { attachment } = spec;
   await reachServer(spec, spec.server);
   const policy = await verifyPolicyToken(

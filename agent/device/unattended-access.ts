@@ -36,8 +36,8 @@ interface Grant {
   id: string;
   folder: string;
   executable: string;
-  /** Process ids of the grant's session hosts that still run. */
-  running: Set<number>;
+  /** The sessions of the grant whose session hosts are starting or still run. */
+  running: Set<string>;
   expiry: NodeJS.Timeout | undefined;
 }
 
@@ -80,19 +80,22 @@ export class UnattendedAccess {
     return id !== undefined && this.grant?.id === id ? this.grant.executable : undefined;
   }
 
-  /** A session host of grant `id` started: the grant lasts at least until it ends. */
-  sessionStarted(id: string, pid: number): void {
+  /**
+   * A session host of grant `id` is starting for `sessionId` (told before it is launched, so the
+   * grant cannot expire while the host starts): the grant lasts at least until the session ends.
+   */
+  sessionStarted(id: string, sessionId: string): void {
     const grant = this.grant;
     if (grant?.id !== id) return;
-    grant.running.add(pid);
+    grant.running.add(sessionId);
     clearTimeout(grant.expiry);
     grant.expiry = undefined;
   }
 
-  /** A session host of grant `id` ended: the last one to end starts the linger. */
-  sessionEnded(id: string, pid: number): void {
+  /** The session host of `sessionId` ended (or never started): the last one to end starts the linger. */
+  sessionEnded(id: string, sessionId: string): void {
     const grant = this.grant;
-    if (grant?.id !== id || !grant.running.delete(pid)) return;
+    if (grant?.id !== id || !grant.running.delete(sessionId)) return;
     if (grant.running.size === 0) this.armExpiry(grant);
   }
 
@@ -110,7 +113,7 @@ export class UnattendedAccess {
   private expire(grant: Grant, why: 'expired' | 'replaced' | 'stopped'): void {
     clearTimeout(grant.expiry);
     if (this.grant === grant) this.grant = undefined;
-    for (const pid of grant.running) this.options.hosts.stop(pid);
+    for (const sessionId of grant.running) this.options.hosts.stop(sessionId);
     rmSync(grant.folder, { recursive: true, force: true });
     this.options.log({ event: 'unattended-end', grant: grant.id, why }, 'unattended access ended');
   }

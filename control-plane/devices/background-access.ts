@@ -18,20 +18,25 @@ const STATUS_OF: Partial<Record<ResultCode, 403 | 404 | 409 | 504>> = {
  * Background access for `principal` on `device` (JumpCloud's): refused with 403 unless the device
  * group's policy allows it for the operator's role; otherwise a session whose device side the
  * device starts on order, audited `remote_session_start`. A device that is offline, or refuses or
- * fails the order, is a problem with the device's result code and reason.
+ * fails the order, is a problem with the device's result code and reason. `elevated`: the
+ * administrator shell of elevated tools, a background session with a shell only, allowed by the
+ * policy's `elevatedTools` for the role instead (checked with the order, send-order.ts); the user
+ * is told by the device. Resolves with the session and the device's answer.
  */
 export async function openBackgroundAccess(
   services: Services,
   device: DeviceRow,
   principal: Principal,
   address: string,
-): Promise<SessionRow> {
+  elevated = false,
+): Promise<{ session: SessionRow; detail: Record<string, unknown> }> {
   const group = await services.groups.get(device.deviceGroupId);
   const policy = group?.policy.backgroundAccess;
   const role = principal.operator.role;
-  if (!policy?.allowed)
+  // The administrator shell's policy check (elevatedTools, the role, shells) goes with its order.
+  if (!elevated && !policy?.allowed)
     throw new ApiError(403, 'POLICY_FORBIDS', "The device group's policy does not allow background access.");
-  if (!policy.roles.includes(role))
+  if (!elevated && !policy?.roles.includes(role))
     throw new ApiError(
       403,
       'POLICY_FORBIDS',
@@ -42,6 +47,7 @@ export async function openBackgroundAccess(
     device,
     { id: principal.operator.id, name: principal.operator.name, role },
     'background',
+    elevated ? { elevated } : {},
   );
   if (!result.ok) {
     await services.audit.record({
@@ -49,7 +55,13 @@ export async function openBackgroundAccess(
       action: 'remote_session_refused',
       sessionId: session.id,
       address,
-      details: { deviceId: device.id, access: 'background', result: result.code, message: result.message },
+      details: {
+        deviceId: device.id,
+        access: 'background',
+        ...(elevated ? { elevated } : {}),
+        result: result.code,
+        message: result.message,
+      },
     });
     throw new ApiError(STATUS_OF[result.code] ?? 409, result.code, result.message);
   }
@@ -62,8 +74,10 @@ export async function openBackgroundAccess(
       deviceId: device.id,
       hostname: device.hostname,
       access: 'background',
-      notifyUser: policy.notifyUser,
+      ...(elevated
+        ? { elevated, told: result.detail?.['told'] === true }
+        : { notifyUser: policy?.notifyUser }),
     },
   });
-  return session;
+  return { session, detail: result.detail ?? {} };
 }

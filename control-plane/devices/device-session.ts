@@ -15,9 +15,10 @@ import { sendOrder } from './send-order.ts';
  * The policy of a session opened on a device with `access`: the group's, narrowed to what that
  * access is. Background access shares no screen, takes no input and has no chat; shells and files
  * as far as the group allows them, granted without asking (the group's background-access switch
- * was the consent). The session host and the relay both enforce it.
+ * was the consent); an `elevated` one (the administrator shell) has no files. The session host and
+ * the relay both enforce it.
  */
-export function devicePolicy(policy: Policy, access: SessionAccess): Policy {
+export function devicePolicy(policy: Policy, access: SessionAccess, elevated = false): Policy {
   if (access === 'background')
     return {
       ...policy,
@@ -27,7 +28,8 @@ export function devicePolicy(policy: Policy, access: SessionAccess): Policy {
         chat: false,
         clipboard: false,
         shell: policy.modes.shell,
-        files: policy.modes.files,
+        // The administrator shell is a shell only.
+        files: policy.modes.files && !elevated,
       },
       consentRequired: false,
     };
@@ -49,7 +51,7 @@ export async function openDeviceSession(
   device: DeviceRow,
   operator: OrderOperator,
   access: SessionAccess,
-  extra: Pick<JoinSessionOrder, 'grant' | 'reason'> = {},
+  extra: Pick<JoinSessionOrder, 'grant' | 'reason' | 'elevated'> = {},
 ): Promise<{ session: SessionRow; result: OrderResult }> {
   const group = await services.groups.get(device.deviceGroupId);
   if (!group) throw new Error(`device ${device.id} has no group`);
@@ -58,7 +60,7 @@ export async function openDeviceSession(
     node: null,
     organisationId: device.organisationId,
     deviceGroupId: group.id,
-    policy: devicePolicy(group.policy, access),
+    policy: devicePolicy(group.policy, access, extra.elevated),
     initiator: 'operator',
     createdById: operator.id,
     device: { id: device.id, access },

@@ -111,7 +111,7 @@ export function deviceRoutes(services: Services) {
     async (c) => {
       const principal = c.get('principal');
       const device = await visible(principal, c.req.valid('param').id);
-      const session = await openBackgroundAccess(services, device, principal, c.get('address'));
+      const { session } = await openBackgroundAccess(services, device, principal, c.get('address'));
       return c.json({ session: sessionView(session, services.relay.agentAway(session.id)) }, 201);
     },
   );

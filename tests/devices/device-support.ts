@@ -324,3 +324,24 @@ export async function joinDeviceSession(cp: TestControlPlane, credentials: Crede
   await operator.next('welcome');
   return operator;
 }
+
+/**
+ * Starts unattended access to `deviceId` as `credentials`, connects with its password and joins
+ * as the operator once the picture flows (no prompt: the order grants the screen).
+ */
+export async function connectUnattended(cp: TestControlPlane, credentials: Credentials, deviceId: string) {
+  const api = apiClient(cp);
+  const { password } = await expectJson<{ password: string }>(
+    await api.post(`/api/devices/${deviceId}/unattended`, credentials),
+    201,
+  );
+  const { sessionId } = await expectJson<{ sessionId: string }>(
+    await api.post(`/api/devices/${deviceId}/unattended/sessions`, credentials, { password }),
+    201,
+  );
+  const operator = await joinDeviceSession(cp, credentials, sessionId);
+  const consent = await operator.next('consent', 0, 20_000);
+  assert.equal(consent.accepted, true);
+  await operator.until(() => operator.videos().length > 0, 'a picture of the screen', 20_000);
+  return operator;
+}

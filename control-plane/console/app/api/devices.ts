@@ -1,4 +1,9 @@
-import { ELEVATED_TOOL_ROLES, type ProcessInfo } from '../../../../protocol/device-orders.ts';
+import {
+  ELEVATED_TOOL_ROLES,
+  type ProcessInfo,
+  type ServiceAction,
+  type ServiceInfo,
+} from '../../../../protocol/device-orders.ts';
 import { apiRequest } from './client.ts';
 import { ROUTES } from './routes.ts';
 import { joinSession, waitForSession } from './sessions.ts';
@@ -56,12 +61,24 @@ export function endProcess(id: string, pid: number): Promise<{ pid: number; name
   return apiRequest(ROUTES.endProcess, { params: { id, pid: String(pid) } });
 }
 
+/** The device's services as its service manager lists them (bounded; `total` counts all). */
+export function listServices(id: string): Promise<{ services: ServiceInfo[]; total: number }> {
+  return apiRequest(ROUTES.listServices, { params: { id } });
+}
+
+/** Starts, stops or restarts a service on the device. */
+export function serviceAction(id: string, name: string, action: ServiceAction): Promise<unknown> {
+  return apiRequest(ROUTES.serviceAction, { params: { id, name, action } });
+}
+
 /**
- * Opens background access on a device (shell and files, no screen), waits for the device's session
- * host to connect, and joins the session: the grant to show it with.
+ * Opens background access on a device (shell and files, no screen), or with `elevated` the
+ * administrator shell of elevated tools (a shell only), waits for the device's session host to
+ * connect, and joins the session: the grant to show it with.
  */
-export async function openBackgroundAccess(deviceId: string): Promise<SessionGrant> {
-  const { session } = await apiRequest<{ session: SessionView }>(ROUTES.backgroundAccess, {
+export async function openBackgroundAccess(deviceId: string, elevated = false): Promise<SessionGrant> {
+  const route = elevated ? ROUTES.adminShell : ROUTES.backgroundAccess;
+  const { session } = await apiRequest<{ session: SessionView }>(route, {
     params: { id: deviceId },
   });
   const waited = await waitForSession(session.id, 'agent-connected', HOST_WAIT_SECONDS);

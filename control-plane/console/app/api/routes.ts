@@ -40,8 +40,11 @@ export const ROUTES = {
   connectUnattended: { method: 'POST', path: '/api/devices/{id}/unattended/sessions' },
   offerHelp: { method: 'POST', path: '/api/devices/{id}/offer-help' },
   backgroundAccess: { method: 'POST', path: '/api/devices/{id}/background-access' },
+  adminShell: { method: 'POST', path: '/api/devices/{id}/admin-shell' },
   listProcesses: { method: 'GET', path: '/api/devices/{id}/processes' },
   endProcess: { method: 'POST', path: '/api/devices/{id}/processes/{pid}/end' },
+  listServices: { method: 'GET', path: '/api/devices/{id}/services' },
+  serviceAction: { method: 'POST', path: '/api/devices/{id}/services/{name}/{action}' },
 
   listOperators: { method: 'GET', path: '/api/operators' },
   createOperator: { method: 'POST', path: '/api/operators' },

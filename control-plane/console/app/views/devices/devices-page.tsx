@@ -16,6 +16,7 @@ import { LoadMore } from '../common/load-more.tsx';
 import { PageHeader } from '../common/page-header.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
 import { DeviceProcesses } from './device-processes.tsx';
+import { DeviceServices } from './device-services.tsx';
 import { DevicesTable } from './devices-table.tsx';
 
 /** How often the list is read again so online and offline stay true, in milliseconds. */
@@ -47,6 +48,7 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
   const canOpen = can(identity.scopes, 'sessions:write');
   const [opening, setOpening] = useState<string | null>(null);
   const [processesOf, setProcessesOf] = useState<Device | null>(null);
+  const [servicesOf, setServicesOf] = useState<Device | null>(null);
   const groupOf = (device: Device) => groups.find((group) => group.id === device.groupId);
 
   useEffect(() => {
@@ -108,12 +110,13 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
       setError(errorText(caught, 'The device could not be forgotten.'));
     }
   };
-  const background = async (device: Device) => {
+  const background = async (device: Device, elevated = false) => {
     setOpening(device.id);
     try {
-      onJoined(await openBackgroundAccess(device.id));
+      onJoined(await openBackgroundAccess(device.id, elevated));
     } catch (caught) {
-      setError(errorText(caught, 'Background access could not be opened.'));
+      const what = elevated ? 'The administrator shell' : 'Background access';
+      setError(errorText(caught, `${what} could not be opened.`));
     } finally {
       setOpening(null);
     }
@@ -186,6 +189,9 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
       {processesOf && (
         <DeviceProcesses key={processesOf.id} device={processesOf} onClose={() => setProcessesOf(null)} />
       )}
+      {servicesOf && (
+        <DeviceServices key={servicesOf.id} device={servicesOf} onClose={() => setServicesOf(null)} />
+      )}
       {devices === null && !error && <p class="empty">Loading…</p>}
       {devices && (
         <DevicesTable
@@ -200,6 +206,8 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
           onBackgroundAccess={canOpen ? (device) => void background(device) : undefined}
           mayBackground={(device) => mayUseBackgroundAccess(identity, groupOf(device))}
           onProcesses={canOpen ? setProcessesOf : undefined}
+          onServices={canOpen ? setServicesOf : undefined}
+          onAdminShell={canOpen ? (device) => void background(device, true) : undefined}
           mayElevated={(device) => mayUseElevatedTools(identity, groupOf(device))}
           opening={opening}
           onJoined={canOpen ? onJoined : undefined}

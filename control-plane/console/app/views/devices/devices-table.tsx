@@ -17,6 +17,10 @@ export interface DevicesTableProps {
   opening?: string | null | undefined;
   /** Elevated tools → Processes, offered on online devices where `mayElevated` says so. */
   onProcesses?: ((device: Device) => void) | undefined;
+  /** Elevated tools → Services, offered where `mayElevated` says so. */
+  onServices?: ((device: Device) => void) | undefined;
+  /** Elevated tools → Administrator shell, offered where `mayElevated` says so. */
+  onAdminShell?: ((device: Device) => void) | undefined;
   mayElevated?: ((device: Device) => boolean) | undefined;
   /** Shown only to operators who may open sessions: unattended access and offering help. */
   onJoined?: ((grant: SessionGrant) => void) | undefined;
@@ -33,6 +37,8 @@ export function DevicesTable({
   opening,
   onJoined,
   onProcesses,
+  onAdminShell,
+  onServices,
   mayElevated,
 }: DevicesTableProps) {
   if (devices.length === 0) {
@@ -130,6 +136,29 @@ export function DevicesTable({
                       onClick={() => onProcesses?.(device)}
                     >
                       Elevated tools → Processes
+                    </button>
+                  )}
+                  {elevated(device) && onServices && (
+                    <button
+                      type="button"
+                      class="btn btn--secondary btn--small"
+                      data-testid="device-services-open"
+                      title="Elevated tools: the services of this device, run by its resident service"
+                      onClick={() => onServices(device)}
+                    >
+                      Elevated tools → Services
+                    </button>
+                  )}
+                  {elevated(device) && onAdminShell && (
+                    <button
+                      type="button"
+                      class="btn btn--secondary btn--small"
+                      data-testid="device-admin-shell"
+                      title="Elevated tools: a shell as this device's resident service (root); its user is told"
+                      disabled={Boolean(opening)}
+                      onClick={() => onAdminShell(device)}
+                    >
+                      {opening === device.id ? 'Opening…' : 'Elevated tools → Administrator shell'}
                     </button>
                   )}
                   {onForget && (

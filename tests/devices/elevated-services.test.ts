@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { DEFAULT_POLICY, type Policy, type ServiceInfo } from '../../protocol/index.ts';
+import {
+  type ApiClient,
+  apiClient,
+  assertProblem,
+  type Credentials,
+  createOperator,
+  expectJson,
+} from '../support/api.ts';
+import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { waitFor } from '../support/processes.ts';
+import { devicesApi, runningDevice } from './device-support.ts';
+import { fakeSystemctl } from './fake-systemctl.ts';
+import { noticeTmux } from './notice-tmux.ts';
+
+const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
+
+/** The user's desktop: the service opens its notices in it. */
+const desk = noticeTmux('services');
+
+describe('elevated tools: the services of a resident device', { timeout: 300_000 }, () => {
+  let cp: TestControlPlane;
+  let api: ApiClient;
+  let admin: Credentials;
+  let device: Awaited<ReturnType<typeof runningDevice>>;
+  let organisationId: string;
+  let folder: string;
+  let calls: string;
+
+  /** Every systemctl call so far, each as its words. */
+  const systemctlCalls = (): string[][] => {
+    let text = '';
+    try {
+      text = readFileSync(calls, 'utf8');
+    } catch {}
+    return text
+      .split('\n\n')
+      .filter(Boolean)
+      .map((call) => call.split('\n').filter(Boolean));
+  };
+  const act = (name: string, action: string, who: Credentials = admin) =>
+    api.post(`/api/devices/${device.deviceId}/services/${encodeURIComponent(name)}/${action}`, who);
+
+  before(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'lifeline-systemctl-'));
+    calls = join(folder, 'calls');
+    fakeSystemctl(folder, calls);
+    cp = await startControlPlane({ listen: true });
+    api = apiClient(cp);
+    admin = { cookie: await loginCookie(cp.app) };
+    device = await runningDevice(cp, admin, {
+      group: 'Services',
+      policy: ELEVATED_POLICY,
+      env: { ...desk.env, PATH: `${folder}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
+    });
+    const me = await expectJson<{ operator: { organisationId: string } }>(
+      await api.get('/api/auth/me', admin),
+      200,
+    );
+    organisationId = me.operator.organisationId;
+  });
+
+  afterEach(async () => {
+    await desk.clear();
+  });
+
+  after(async () => {
+    await device?.remove();
+    await cp?.stop();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('lists the service units systemctl reports, stops one with `--` before its name, tells the user, and audits both', async () => {
+    const listed = await expectJson<{ services: ServiceInfo[]; total: number }>(
+      await api.get(`/api/devices/${device.deviceId}/services`, admin),
+      200,
+    );
+    assert.deepEqual(listed.services, [
+      {
+        unit: 'demo.service',
+        load: 'loaded',
+        active: 'active',
+        sub: 'running',
+        description: 'Demo daemon for tests',
+      },
+      {
+        unit: 'cups.service',
+        load: 'loaded',
+        active: 'inactive',
+        sub: 'dead',
+        description: 'CUPS Scheduler',
+      },
+    ]);
+    assert.equal(listed.total, 2);
+    assert.deepEqual(systemctlCalls()[0], [
+      'list-units',
+      '--type=service',
+      '--all',
+      '--no-pager',
+      '--plain',
+      '--no-legend',
+    ]);
+    await waitFor('the notice', async () => /opened the services of this computer/.test(await desk.screen()));
+
+    assert.deepEqual(await expectJson(await act('demo.service', 'stop'), 200), {
+      unit: 'demo.service',
+      action: 'stop',
+    });
+    assert.deepEqual(systemctlCalls().at(-1), ['stop', '--no-ask-password', '--', 'demo.service']);
+    await waitFor('the notice', async () => /stopped the service "demo.service"/.test(await desk.screen()));
+    await assertProblem(await act('gone.service', 'restart'), 404, 'NOT_FOUND');
+
+    const uses = (await devicesApi(cp, admin).audit('device.elevated-tool')).map((e) => e.details ?? {});
+    assert.ok(
+      uses.some(
+        (d) => d['tool'] === 'service-action' && d['unit'] === 'demo.service' && d['result'] === 'ok',
+      ),
+      JSON.stringify(uses),
+    );
+    assert.ok(
+      uses.some((d) => d['tool'] === 'services' && d['result'] === 'ok' && d['told'] === true),
+      JSON.stringify(uses),
+    );
+  });
+
+  it('names that are not service units, and other actions, are refused with 400 and never reach systemctl', async () => {
+    const before = systemctlCalls().length;
+    for (const name of [
+      '--help.service',
+      '-x.service',
+      'demo',
+      'a b.service',
+      'demo.service;reboot',
+      '../x.service',
+    ])
+      await assertProblem(await act(name, 'stop'), 400, 'VALIDATION_FAILED');
+    await assertProblem(await act('demo.service', 'mask'), 400, 'VALIDATION_FAILED');
+    assert.equal(systemctlCalls().length, before);
+  });
+
+  it('a technician is refused with POLICY_FORBIDS and an auditor with FORBIDDEN, both audited', async () => {
+    const before = systemctlCalls().length;
+    const technician = await createOperator(api, admin, {
+      username: 'tech-v',
+      role: 'technician',
+      organisationId,
+    });
+    const auditor = await createOperator(api, admin, {
+      username: 'audit-v',
+      role: 'auditor',
+      organisationId,
+    });
+    await assertProblem(
+      await act('demo.service', 'stop', { cookie: technician.cookie }),
+      403,
+      'POLICY_FORBIDS',
+    );
+    await assertProblem(
+      await api.get(`/api/devices/${device.deviceId}/services`, { cookie: auditor.cookie }),
+      403,
+      'FORBIDDEN',
+    );
+    assert.equal(systemctlCalls().length, before, 'systemctl was not called');
+    const refused = (await devicesApi(cp, admin).audit('device.elevated-tool'))
+      .filter((e) => e.actorId === technician.operator.id || e.actorId === auditor.operator.id)
+      .map((e) => `${e.details?.['tool']}:${e.details?.['result']}`);
+    assert.deepEqual(refused.sort(), ['service-action:POLICY_FORBIDS', 'services:FORBIDDEN']);
+  });
+});
