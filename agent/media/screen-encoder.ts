@@ -175,7 +175,8 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
       onError: (message) => {
         if (stopping) return;
         stderrTail = `${stderrTail}${message}\n`.slice(-STDERR_TAIL_CHARS);
-        child.kill('SIGTERM');
+        // No frame will come again, and ffmpeg blocked on its input would not notice SIGTERM.
+        child.kill('SIGKILL');
       },
       ...(options.onCursorShape ? { onCursorShape: options.onCursorShape } : {}),
       ...(options.onPointer ? { onPointer: options.onPointer } : {}),

@@ -5,19 +5,10 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CursorShape, FrameFeed, PointerPosition } from '../../agent/platform/platform.ts';
 import { startX11Capture } from '../../agent/platform/x11-capture.ts';
+import { waitFor } from '../support/processes.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 const SIZE = { width: 320, height: 200 };
-
-async function waitFor<T>(what: string, read: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Every write is one raw BGR0 frame; the sink keeps them whole. */
 function frameSink(frames: Buffer[]): Writable {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
 import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
 import { shownCode, spawnAgent } from '../support/agent-process.ts';
@@ -34,17 +33,9 @@ function shownCursor(page: Page): Promise<ShownCursor> {
   });
 }
 
-function videoStats(page: Page): Promise<{ frames: number; bytes: number; decoded: number }> {
-  return page.evaluate(() => ({
-    frames: window.lifelineStats?.framesReceived ?? 0,
-    bytes: window.lifelineStats?.bytesReceived ?? 0,
-    decoded: window.lifelineStats?.framesDecoded ?? 0,
-  }));
-}
-
 // The real console in headless Chromium, the real control plane and relay, and the real agent on an
 // Xvfb display that it reads only when X DAMAGE reports a change.
-describe('the screen is sent when it changes, and the console draws the device cursor', () => {
+describe('the console draws the device cursor from its shape and position', () => {
   let xvfb: Xvfb;
   let cp: TestControlPlane;
   let browser: Browser;
@@ -72,29 +63,19 @@ describe('the screen is sent when it changes, and the console draws the device c
     await xvfb?.stop();
   });
 
-  it('nothing is sent on a still screen for several seconds, and a change is seen at once after', async () => {
+  // A still screen sending nothing and a change being seen are tested in session.test.ts (same
+  // agent, same capture); the device side of reading only on X DAMAGE in x11-capture.test.ts.
+  it('the console shows the screen of an agent that reads it on X DAMAGE', async () => {
     agent = spawnAgent({ server: cp.url, display: xvfb.display });
     await connectWithCode(page, cp, await shownCode(agent));
     await page.waitForFunction(() => (window.lifelineStats?.framesDecoded ?? 0) > 0);
-    // Whatever was still settling (the replayed group for the joining viewer) arrives first.
-    await sleep(1500);
-    const still = await videoStats(page);
-    await sleep(4000);
-    assert.deepEqual(await videoStats(page), still, 'no video at all while nothing changes');
-
-    await runX('xsetroot', ['-solid', '#e0a000'], xvfb.display);
-    await waitFor('the change to reach the console', async () => {
-      const now = await videoStats(page);
-      return now.decoded > still.decoded ? true : undefined;
+    const [r, g, b] = await page.evaluate(() => {
+      const canvas = document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')!;
+      return [...canvas.getContext('2d')!.getImageData(4, 4, 1, 1).data];
     });
-    const corner = await waitFor('the new colour on the canvas', async () => {
-      const [r, g, b] = await page.evaluate(() => {
-        const canvas = document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')!;
-        return [...canvas.getContext('2d')!.getImageData(4, 4, 1, 1).data];
-      });
-      return (r ?? 0) > 180 && (g ?? 0) > 120 && (g ?? 0) < 200 && (b ?? 255) < 60 ? [r, g, b] : undefined;
-    });
-    assert.ok(corner);
+    assert.ok(
+      Math.abs((r ?? 0) - 0x20) < 24 && Math.abs((g ?? 0) - 0x40) < 24 && Math.abs((b ?? 0) - 0x60) < 24,
+    );
   });
 
   it("the console draws the device's cursor where the pointer is, and its I-beam over an xterm", async () => {
