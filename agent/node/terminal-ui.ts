@@ -28,6 +28,7 @@ const KEYS: Record<Capability, string> = {
   files: 'f',
   shell: 's',
   clipboard: 'b',
+  guidance: 'g',
 };
 /** Key that starts a chat message during the session. */
 const CHAT_KEY = 'm';
@@ -118,6 +119,7 @@ export class TerminalUi implements UserInterface {
       files: root ? `transfer files in ${root}` : 'transfer files',
       shell: root ? `run commands as you, starting in ${root}` : 'open a command shell',
       clipboard: 'copy and paste text through your clipboard',
+      guidance: 'show their pointer and marks on your screen (no control)',
     };
   }
 

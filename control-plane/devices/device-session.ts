@@ -26,6 +26,7 @@ export function devicePolicy(policy: Policy, access: SessionAccess): Policy {
         control: false,
         chat: false,
         clipboard: false,
+        guidance: false,
         shell: policy.modes.shell,
         files: policy.modes.files,
       },

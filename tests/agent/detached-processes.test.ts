@@ -103,7 +103,15 @@ describe('nothing a shell or command started outlives the session (real agent)',
     assert.equal((await operator.next('consent', 0, 20_000)).accepted, true, agent.output());
     operator.send({
       type: 'permission-request',
-      requested: { view: true, control: false, chat: false, files: false, shell: true, clipboard: false },
+      requested: {
+        view: true,
+        control: false,
+        chat: false,
+        files: false,
+        shell: true,
+        clipboard: false,
+        guidance: false,
+      },
     });
     await operator.until(
       () => operator!.messages('permissions').some((message) => message.permissions.shell),

@@ -5,7 +5,15 @@ import { AgentSession } from '../../agent/core/agent-session.ts';
 import { TerminalUi } from '../../agent/node/terminal-ui.ts';
 import { DEFAULT_POLICY } from '../../protocol/index.ts';
 
-const ASKED = { view: true, control: true, chat: true, files: true, shell: false, clipboard: false };
+const ASKED = {
+  view: true,
+  control: true,
+  chat: true,
+  files: true,
+  shell: false,
+  clipboard: false,
+  guidance: false,
+};
 const OPERATOR = { id: 'op-1', name: 'Dana (help desk)' };
 
 function terminal() {
@@ -29,7 +37,15 @@ describe('the end user consents in the terminal, capability by capability', () =
     assert.match(screen(), /\[c\] \[ \] control your mouse and keyboard/);
     assert.deepEqual(result, {
       accepted: true,
-      permissions: { view: true, control: false, chat: true, files: false, shell: false, clipboard: false },
+      permissions: {
+        view: true,
+        control: false,
+        chat: true,
+        files: false,
+        shell: false,
+        clipboard: false,
+        guidance: false,
+      },
     });
     ui.close();
   });
@@ -69,7 +85,15 @@ describe('the end user consents in the terminal, capability by capability', () =
   });
 });
 
-const CHAT_ON = { view: true, control: false, chat: true, files: false, shell: false, clipboard: false };
+const CHAT_ON = {
+  view: true,
+  control: false,
+  chat: true,
+  files: false,
+  shell: false,
+  clipboard: false,
+  guidance: false,
+};
 
 describe('the end user chats with the help desk and sees what the operator does', () => {
   it('shows a message from the help desk with its author and time, and how to answer', () => {
@@ -208,7 +232,15 @@ describe('the end user is told when the session is recorded', () => {
 });
 
 describe('an operator asks the end user for more during the session', () => {
-  const NOTHING = { view: false, control: false, chat: false, files: false, shell: false, clipboard: false };
+  const NOTHING = {
+    view: false,
+    control: false,
+    chat: false,
+    files: false,
+    shell: false,
+    clipboard: false,
+    guidance: false,
+  };
   const MISSING = { ...NOTHING, files: true, shell: true };
 
   function sharing(autoAccept: boolean) {
@@ -288,6 +320,7 @@ describe('the end user decides who else joins and sees who is connected', () => 
       files: false,
       shell: false,
       clipboard: false,
+      guidance: false,
     });
     ui.operatorsChanged([
       { slot: 3, name: OPERATOR.name, inControl: true },
