@@ -437,6 +437,9 @@ async function main(): Promise<number> {
         onChildStarted: (pid) => state.children.add(pid),
       }),
       input: createInputInjector({ screen: () => monitors.area() }),
+      ...(platform.guidanceOverlay
+        ? { guidance: { overlay: platform.guidanceOverlay(), area: () => monitors.area() } }
+        : {}),
       ...channelHosts(filesRoot, state.processes, (text) => ui.status(text)),
     });
     ui.onChat = (text) => session!.sendChat(text);

@@ -4,6 +4,7 @@ import type { CaptureSource, Platform, ScreenSize } from './platform.ts';
 import { loadRobotjs, type RobotjsModule, type RobotLike } from './robot.ts';
 import { removeNow } from './self-delete.ts';
 import { keysymForRobotKey, readBoundKeysyms } from './x11-keymap.ts';
+import { x11GuidanceOverlay } from './x11-overlay.ts';
 import { listX11Monitors } from './xrandr-monitors.ts';
 
 /** The X server socket for display :0, used when DISPLAY is unset (an agent started from a service). */
@@ -110,6 +111,7 @@ export function createLinuxPlatform(env: NodeJS.ProcessEnv = process.env): Platf
       return bind().getScreenSize();
     },
     monitors: () => listX11Monitors(display),
+    guidanceOverlay: () => x11GuidanceOverlay(display),
     // -quiet keeps xclip in the foreground, serving the text until another program takes the
     // clipboard (it exits then) or the agent stops it: nothing of the session outlives the agent.
     clipboard: {

@@ -1,3 +1,4 @@
+import type { GuidanceOverlay } from '../core/ports.ts';
 import { createDarwinPlatform } from './darwin.ts';
 import { PlatformError } from './errors.ts';
 import { createLinuxPlatform } from './linux.ts';
@@ -63,6 +64,11 @@ export interface Platform {
    * absent or empty: the whole desktop is shared as one screen.
    */
   monitors?(): MonitorArea[];
+  /**
+   * Paints guidance marks over the desktop (README "Guidance"); absent where the agent cannot yet
+   * (Windows, macOS), and then it does not offer guidance.
+   */
+  guidanceOverlay?(): GuidanceOverlay;
   /** The clipboard's programs; absent where the agent does not share the clipboard yet. */
   readonly clipboard?: ClipboardCommands;
   /** robotjs, loaded on first call and prepared for this OS. Throws a `PlatformError` if unusable. */

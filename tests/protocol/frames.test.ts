@@ -735,7 +735,10 @@ describe('the clipboard in the protocol', () => {
   it('permissions from a peer older than the clipboard decode with the clipboard not allowed', () => {
     const old = { view: true, control: true, chat: true, files: false, shell: false };
     const message = decodeControl(controlJson({ type: 'permissions', permissions: old }));
-    assert.deepEqual(message, { type: 'permissions', permissions: { ...old, clipboard: false, guidance: false } });
+    assert.deepEqual(message, {
+      type: 'permissions',
+      permissions: { ...old, clipboard: false, guidance: false },
+    });
   });
 
   it('clipboard text of the largest size fits one control message, even when every character is escaped', () => {
