@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { AgentSession } from '../../agent/core/agent-session.ts';
 import { TerminalUi } from '../../agent/node/terminal-ui.ts';
-import { DEFAULT_POLICY } from '../../protocol/index.ts';
+import { ALL_PERMISSIONS, DEFAULT_OFFER, DEFAULT_POLICY, offerModes } from '../../protocol/index.ts';
 
 const ASKED = {
   view: true,
@@ -341,6 +341,29 @@ describe('the end user decides who else joins and sees who is connected', () => 
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual([removed, toggled], [[7], []]);
     assert.match(screen(), /Nobody removed/);
+    ui.close();
+  });
+});
+
+describe('the consent screen and the order of session modes', () => {
+  it('says control was asked for but the policy starts the session in guidance, and lets the user pick view only instead', async () => {
+    const { ui, input, screen } = terminal();
+    const noControl = { ...ALL_PERMISSIONS, control: false, shell: false, files: false, clipboard: false };
+    const modes = offerModes({ ...DEFAULT_OFFER, control: true }, noControl);
+    const answer = ui.askConsent(OPERATOR, modes.offer, modes);
+    // Guidance starts ticked; the user unticks it and keeps viewing and chat.
+    input.write('g');
+    input.write('\n');
+    const result = await answer;
+    assert.match(
+      screen(),
+      /They asked for control, which this device's policy does not allow: the session starts in guidance/,
+    );
+    assert.match(screen(), /\[g\] \[x\] show their pointer and marks on your screen/);
+    assert.doesNotMatch(screen(), /\[c\]/, 'control is not offered at all');
+    assert.equal(result.permissions.guidance, false);
+    assert.equal(result.permissions.view, true);
+    assert.equal(result.permissions.control, false);
     ui.close();
   });
 });
