@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { AgentSession } from '../../agent/core/agent-session.ts';
-import { verifyPolicyToken } from '../../agent/core/policy.ts';
 import type { GuidanceOverlay, InputSink, ScreenSource, UserInterface } from '../../agent/core/ports.ts';
 import { installWebSocket } from '../../agent/node/websocket.ts';
 import { x11GuidanceOverlay } from '../../agent/platform/x11-overlay.ts';
@@ -20,6 +19,7 @@ import {
   PROTOCOL_VERSION,
 } from '../../protocol/index.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { signedPolicyFor } from '../support/policies.ts';
 import { waitFor } from '../support/processes.ts';
 import { isMarkRed, screenPixel } from '../support/screen-capture.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
@@ -153,28 +153,12 @@ describe('the order of session modes on the device', () => {
   });
   after(() => cp.stop());
 
-  /** Sets the default group's policy, registers an agent, and verifies the policy it receives. */
-  async function signedPolicy(policy: Policy): Promise<Policy> {
-    const groups = await (await cp.app.request('/api/groups', { headers: { cookie } })).json();
-    const group = groups.items.find((g: { isDefault: boolean }) => g.isDefault);
-    const put = await cp.app.request(`/api/groups/${group.id}/policy`, {
-      method: 'PUT',
-      headers: { cookie, 'content-type': 'application/json' },
-      body: JSON.stringify(policy),
-    });
-    assert.equal(put.status, 200, await put.clone().text());
-    const response = await fetch(`${cp.url}/api/agent/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'test-agent', version: '0.0.0' }),
-    });
-    const registration = await response.json();
-    return verifyPolicyToken(cp.url, registration.sessionId, registration.policyToken);
-  }
-
   /** What the user is asked when an operator asks for control under `modes`. */
   async function consentUnder(modes: Partial<Policy['modes']>) {
-    const policy = await signedPolicy({ ...DEFAULT_POLICY, modes: { ...DEFAULT_POLICY.modes, ...modes } });
+    const policy = await signedPolicyFor(cp, cookie, {
+      ...DEFAULT_POLICY,
+      modes: { ...DEFAULT_POLICY.modes, ...modes },
+    });
     const relay = await scriptedRelay(ASKS_CONTROL);
     const user = acceptingUser();
     const session = new AgentSession({

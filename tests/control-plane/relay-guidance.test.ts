@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_POLICY, type GuidanceMark, type Permissions } from '../../protocol/index.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { setDefaultGroupPolicy } from '../support/policies.ts';
 import { connectAgent, connectOperator, type RelayClient } from './relay-client.ts';
 
 const VIEW_ONLY: Permissions = {
@@ -65,15 +66,10 @@ describe('guidance marks through the relay', () => {
   });
 
   it('a policy forbidding guidance keeps marks from the device even when the user allowed them', async () => {
-    const groups = await (await cp.app.request('/api/groups', { headers: { cookie } })).json();
-    const group = groups.items.find((g: { isDefault: boolean }) => g.isDefault);
-    const policy = { ...DEFAULT_POLICY, modes: { ...DEFAULT_POLICY.modes, guidance: false } };
-    const put = await cp.app.request(`/api/groups/${group.id}/policy`, {
-      method: 'PUT',
-      headers: { cookie, 'content-type': 'application/json' },
-      body: JSON.stringify(policy),
+    await setDefaultGroupPolicy(cp, cookie, {
+      ...DEFAULT_POLICY,
+      modes: { ...DEFAULT_POLICY.modes, guidance: false },
     });
-    assert.equal(put.status, 200, await put.clone().text());
     const { agent, operator } = await pair(WITH_GUIDANCE);
     operator.send({ type: 'guidance', mark: ARROW });
     assert.deepEqual(await endAndCollect(agent, operator), []);
