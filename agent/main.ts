@@ -443,6 +443,9 @@ async function main(): Promise<number> {
         screen: () => monitors.area(),
         accepts: (x, y) => monitors.accepts(x, y),
       }),
+      ...(platform.guidanceOverlay
+        ? { guidance: { overlay: platform.guidanceOverlay(), area: () => monitors.area() } }
+        : {}),
       ...channelHosts(filesRoot, state.processes, (text) => ui.status(text)),
     });
     ui.onChat = (text) => session!.sendChat(text);

@@ -54,6 +54,7 @@ export const MESSAGE_SENDERS: Readonly<Record<ControlMessageType, readonly Sende
   monitors: ['agent', 'relay'],
   'select-monitor': ['operator', 'relay'],
   clipboard: ['agent', 'operator', 'relay'],
+  guidance: ['operator', 'relay'],
   ping: ['operator', 'relay'],
   pong: ['agent', 'relay'],
 };

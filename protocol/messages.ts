@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_CLIPBOARD_CHARS, MAX_MONITORS } from './channels.ts';
+import { MAX_STROKE_POINTS } from './guidance.ts';
 import { END_REASONS, RESULT_CODES } from './result-codes.ts';
 
 /**
@@ -15,6 +16,8 @@ const permissionsSchema = z.object({
   shell: z.boolean(),
   /** Absent from peers older than the clipboard: not allowed. */
   clipboard: z.boolean().default(false),
+  /** Absent from peers older than guidance: not allowed. */
+  guidance: z.boolean().default(false),
 });
 
 const unit = z.number().min(0).max(1);
@@ -45,6 +48,17 @@ const inputEventSchema = z.discriminatedUnion('kind', [
     key: z.string().min(1).max(32).optional(),
     down: z.boolean(),
   }),
+]);
+
+const point = z.object({ x: unit, y: unit });
+
+/** One guidance mark (guidance.ts), in the same normalised screen coordinates as input. */
+const guidanceMarkSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('pointer'), at: point }),
+  z.object({ kind: z.literal('arrow'), from: point, to: point }),
+  z.object({ kind: z.literal('circle'), center: point, edge: point }),
+  z.object({ kind: z.literal('stroke'), points: z.array(point).min(1).max(MAX_STROKE_POINTS) }),
+  z.object({ kind: z.literal('clear') }),
 ]);
 
 const peerInfoSchema = z.object({
@@ -233,6 +247,9 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     text: z.string().max(MAX_CLIPBOARD_CHARS),
     tooLong: z.number().int().positive().optional(),
   }),
+  // Operator -> relay -> agent, while the end user allows `guidance`: a mark drawn over the user's
+  // screen, never input. The relay adds the operator's `slot`; `clear` removes that operator's marks.
+  z.object({ type: z.literal('guidance'), mark: guidanceMarkSchema, slot: slotField.optional() }),
   // Operator -> relay -> agent -> relay -> that operator: the whole path's round trip. The relay adds
   // the operator's `slot` on the way in and routes the `pong` back by it.
   z.object({ type: z.literal('ping'), id: pingId, slot: slotField.optional() }),
@@ -392,5 +409,7 @@ export type ChatAuthor = z.infer<typeof chatAuthorSchema>;
 export type Participant = z.infer<typeof participantSchema>;
 export type Monitor = z.infer<typeof monitorSchema>;
 export type SharedWindow = z.infer<typeof sharedWindowSchema>;
+
+export type GuidanceMark = z.infer<typeof guidanceMarkSchema>;
 
 export { inputEventSchema, permissionsSchema };

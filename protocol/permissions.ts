@@ -1,5 +1,5 @@
 /** The capabilities an end user consents to, one by one. */
-export const CAPABILITIES = ['view', 'control', 'chat', 'files', 'shell', 'clipboard'] as const;
+export const CAPABILITIES = ['view', 'control', 'chat', 'files', 'shell', 'clipboard', 'guidance'] as const;
 
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -14,6 +14,7 @@ export const NO_PERMISSIONS: Readonly<Permissions> = Object.freeze({
   files: false,
   shell: false,
   clipboard: false,
+  guidance: false,
 });
 
 /** Everything allowed: what a user who ticks every box grants. */
@@ -24,11 +25,13 @@ export const ALL_PERMISSIONS: Readonly<Permissions> = Object.freeze({
   files: true,
   shell: true,
   clipboard: true,
+  guidance: true,
 });
 
 /**
- * The defaults offered to the end user: viewing and chat on, input, files, shell and the clipboard
- * off until the user turns them on (DESIGN.md, "Consent covers each capability separately").
+ * The defaults offered to the end user: viewing, chat and guidance (marks drawn over the screen,
+ * never input) on; input, files, shell and the clipboard off until the user turns them on (DESIGN.md,
+ * "Consent covers each capability separately").
  */
 export const DEFAULT_OFFER: Readonly<Permissions> = Object.freeze({
   view: true,
@@ -37,6 +40,7 @@ export const DEFAULT_OFFER: Readonly<Permissions> = Object.freeze({
   files: false,
   shell: false,
   clipboard: false,
+  guidance: true,
 });
 
 /** Lists the capabilities that are on, in a stable order. */

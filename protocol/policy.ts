@@ -21,6 +21,8 @@ export const policySchema = z.object({
     shell: z.boolean(),
     /** Clipboard text both ways. Absent from policies saved before it existed: allowed (with consent). */
     clipboard: z.boolean().default(true),
+    /** Marks drawn over the user's screen (README "Guidance"). Absent from older policies: allowed. */
+    guidance: z.boolean().default(true),
   }),
   /** When false, an attended session starts with the allowed modes without asking (kiosks, servers). */
   consentRequired: z.boolean(),
@@ -65,7 +67,7 @@ export type Policy = z.infer<typeof policySchema>;
 
 /** The policy of a new group: attended help with consent, input and files off until the user allows. */
 export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze<Policy>({
-  modes: { view: true, control: true, chat: true, files: true, shell: true, clipboard: true },
+  modes: { view: true, control: true, chat: true, files: true, shell: true, clipboard: true, guidance: true },
   consentRequired: true,
   unattended: { allowed: false, roles: ['admin'], notifyUser: true },
   backgroundAccess: { allowed: false, roles: ['admin'], notifyUser: true },

@@ -10,6 +10,7 @@ import {
   MAX_MONITORS,
   type MessageOf,
   NO_PERMISSIONS,
+  offerModes,
   type PeerInfo,
   type Permissions,
   type Policy,
@@ -17,6 +18,7 @@ import {
   RelayLink,
   WELCOME_TIMEOUT_MS,
 } from '../../protocol/index.ts';
+import { type GuidanceHost, SessionGuidance } from '../guidance/session-guidance.ts';
 import { Backoff } from './backoff.ts';
 import type { ChannelCapability } from './channel-scope.ts';
 import { type ChannelHosts, DeviceChannels } from './channels.ts';
@@ -45,6 +47,8 @@ export interface AgentSessionOptions extends ChannelHosts {
   monitors?: MonitorLayout;
   /** The device's clipboard; without it the agent does not offer clipboard sharing. */
   clipboard?: ClipboardHost;
+  /** Where guidance marks are painted; without it the agent does not offer guidance. */
+  guidance?: GuidanceHost;
   /** Caps what the user may be asked for, from command-line flags. */
   allowed?: Permissions;
   /**
@@ -103,6 +107,7 @@ export class AgentSession {
   private readonly channels: DeviceChannels;
   private readonly chat: SessionChat;
   private readonly clipboard: SessionClipboard;
+  private readonly guidance: SessionGuidance;
   private resolveDone!: (outcome: SessionOutcome) => void;
   readonly done: Promise<SessionOutcome> = new Promise((resolve) => {
     this.resolveDone = resolve;
@@ -135,6 +140,11 @@ export class AgentSession {
       () => this.allows('chat'),
       (message) => this.send(message),
     );
+    this.guidance = new SessionGuidance(
+      options.guidance,
+      () => this.allows('guidance'),
+      (text) => this.options.ui.status(text),
+    );
     this.clipboard = new SessionClipboard(options.clipboard, {
       allows: () => this.allows('clipboard'),
       send: (message) => this.send(message),
@@ -162,9 +172,15 @@ export class AgentSession {
       ...(this.chat.offered ? ['chat'] : []),
       ...this.channels.features(),
       ...(this.clipboard.offered ? ['clipboard'] : []),
+      ...(this.guidance.offered ? ['guidance'] : []),
       ...(this.options.monitors ? ['monitors'] : []),
       'operators',
     ];
+  }
+
+  /** Guidance marks that arrived while guidance was not allowed, and were not drawn. */
+  get droppedGuidanceMarks(): number {
+    return this.guidance.dropped;
   }
 
   /** Frames refused by the decoder or not meant for an agent. */
@@ -288,6 +304,7 @@ export class AgentSession {
       if (!capped.view && before.view) await this.screen.stop();
     }
     this.clipboard.update();
+    if (!capped.guidance) this.guidance.clear();
     if (!capped.shell) await this.channels.revoke('shell');
     if (!capped.files) await this.channels.revoke('files');
     this.options.ui.permissionsChanged(capped);
@@ -327,7 +344,10 @@ export class AgentSession {
     return { ...this.permissions };
   }
 
-  /** What the flags and the signed policy allow, whatever the user or the operator asks for. */
+  /**
+   * What the flags, the signed policy and the device allow, whatever the user or the operator asks
+   * for (guidance only where the platform can draw it).
+   */
   private cap(permissions: Permissions): Permissions {
     const allowed = this.options.allowed ?? ALL_PERMISSIONS;
     const modes = this.options.policy?.modes ?? ALL_PERMISSIONS;
@@ -335,6 +355,7 @@ export class AgentSession {
     for (const capability of CAPABILITIES) {
       capped[capability] = permissions[capability] && allowed[capability] && modes[capability];
     }
+    capped.guidance &&= this.guidance.offered;
     return capped;
   }
 
@@ -355,6 +376,7 @@ export class AgentSession {
             this.operators.delete(message.slot);
             this.operatorIds.delete(message.slot);
             await this.channels.closeSlot(message.slot);
+            this.guidance.clear(message.slot);
           }
           this.options.ui.status(
             this.operators.size > 0
@@ -380,6 +402,10 @@ export class AgentSession {
           return;
         case 'select-monitor':
           await this.selectMonitor(message.monitor);
+          return;
+        case 'guidance':
+          // Enforced here, on the device: drawn only while the user allows guidance.
+          this.guidance.receive(message.slot ?? 0, message.mark);
           return;
         case 'ping':
           // The operator measures the whole path's round trip; the relay routes the answer by slot.
@@ -425,13 +451,17 @@ export class AgentSession {
       return;
     }
     this.consent = 'asking';
-    const requested = this.cap(
+    // The one place the operator's request meets the flags and the policy: a forbidden mode gives
+    // way to the next allowed one (control → guidance → view → chat → file transfer).
+    const modes = offerModes(
       this.options.grantAllowed ? ALL_PERMISSIONS : { ...DEFAULT_OFFER, ...message.requested },
+      this.cap(ALL_PERMISSIONS),
     );
+    const requested = modes.offer;
     const answer =
       this.options.policy?.consentRequired === false
         ? { accepted: true, permissions: requested }
-        : await this.options.ui.askConsent(message.operator, requested);
+        : await this.options.ui.askConsent(message.operator, requested, modes);
     if (this.options.policy?.consentRequired === false) {
       this.options.ui.status(
         `${message.operator.name} connected; this device's policy does not ask for consent.`,
@@ -585,6 +615,7 @@ export class AgentSession {
     clearTimeout(this.maxTimer);
     this.options.input.releaseAll();
     await this.screen.stop();
+    await this.guidance.finish();
     await this.clipboard.finish();
     const left = await this.channels.finish();
     if (left.length > 0) this.options.ui.status(`Could not delete partial uploads: ${left.join(', ')}`);

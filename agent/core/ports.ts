@@ -2,6 +2,7 @@ import type {
   FileEntry,
   InputEvent,
   MessageOf,
+  ModeOffer,
   Monitor,
   OperatorInfo,
   Permissions,
@@ -76,6 +77,26 @@ export interface ClipboardHost {
   close(): Promise<void>;
 }
 
+/** A rectangle of the desktop in real pixels. */
+export interface PixelRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Paints guidance marks over the user's screen (README "Guidance"): above every window, never taking
+ * input. Linux draws with an X11 shaped window (agent/platform/x11-overlay.ts); Windows and macOS
+ * have none yet, so their agents do not offer guidance.
+ */
+export interface GuidanceOverlay {
+  /** Shows exactly these desktop rectangles, replacing what was shown; none shows nothing. */
+  show(rectangles: readonly PixelRect[]): Promise<void>;
+  /** Removes the overlay for good. */
+  close(): Promise<void>;
+}
+
 export interface InputSink {
   apply(event: InputEvent): void;
   /** Lifts every key and button still held. */
@@ -85,10 +106,15 @@ export interface InputSink {
 /** The end user's side: asking for consent, telling what happens, and letting them change their mind. */
 export interface UserInterface {
   showCode(code: string, expiresAt: Date): void;
-  /** Resolves with what the user allows; all false (or `accepted: false`) refuses. */
+  /**
+   * Resolves with what the user allows; all false (or `accepted: false`) refuses. `modes` says which
+   * session mode was asked for and which it starts in (README "Guidance"), and which others the user
+   * may choose instead.
+   */
   askConsent(
     operator: OperatorInfo,
     requested: Permissions,
+    modes?: ModeOffer,
   ): Promise<{ accepted: boolean; permissions: Permissions }>;
   /**
    * An operator asks, during the session, for capabilities the user has not allowed yet (`missing`,

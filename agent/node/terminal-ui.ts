@@ -5,8 +5,11 @@ import {
   DEFAULT_OFFER,
   formatConnectionCode,
   grantedCapabilities,
+  MODE_CAPABILITIES,
+  type ModeOffer,
   type OperatorInfo,
   type Permissions,
+  type SessionMode,
 } from '../../protocol/index.ts';
 import { formatBytes } from '../core/channels.ts';
 import type {
@@ -28,7 +31,28 @@ const KEYS: Record<Capability, string> = {
   files: 'f',
   shell: 's',
   clipboard: 'b',
+  guidance: 'g',
 };
+const MODE_NAMES: Record<SessionMode, string> = {
+  control: 'control',
+  guidance: 'guidance (their pointer and marks on your screen, no control)',
+  view: 'view only',
+  chat: 'chat',
+  files: 'file transfer',
+};
+
+/** Which mode was asked for and which the session starts in, when the device does not allow the first. */
+function modeLine(modes: ModeOffer | undefined): string {
+  if (!modes?.asked || modes.starts === modes.asked) return '';
+  const starts = modes.starts
+    ? `the session starts in ${MODE_NAMES[modes.starts]}`
+    : 'no other mode is allowed';
+  return (
+    `  They asked for ${MODE_NAMES[modes.asked]}, which this device's policy does not allow: ${starts}.\n` +
+    '  You may choose another allowed one below.\n'
+  );
+}
+
 /** Key that starts a chat message during the session. */
 const CHAT_KEY = 'm';
 /** Key that removes one operator from the session (README "Several operators"). */
@@ -127,6 +151,7 @@ export class TerminalUi implements UserInterface {
       files: root ? `transfer files in ${root}` : 'transfer files',
       shell: root ? `run commands as you, starting in ${root}` : 'open a command shell',
       clipboard: 'copy and paste text through your clipboard',
+      guidance: 'show their pointer and marks on your screen (no control)',
     };
   }
 
@@ -243,6 +268,7 @@ export class TerminalUi implements UserInterface {
   askConsent(
     operator: OperatorInfo,
     requested: Permissions,
+    modes?: ModeOffer,
   ): Promise<{ accepted: boolean; permissions: Permissions }> {
     const name = printableLine(operator.name);
     if (this.options.autoAccept) {
@@ -256,10 +282,13 @@ export class TerminalUi implements UserInterface {
       CAPABILITIES.map((c) => [c, requested[c] && DEFAULT_OFFER[c]]),
     ) as Permissions;
     const labels = this.labels();
+    // The user may pick another allowed mode instead of the one the session starts in.
+    const choosable = { ...requested };
+    for (const mode of modes?.allowed ?? []) for (const c of MODE_CAPABILITIES[mode]) choosable[c] = true;
     const render = () => {
-      this.write(`\n  ${name} wants to connect to this computer.\n  They ask to:\n`);
+      this.write(`\n  ${name} wants to connect to this computer.\n${modeLine(modes)}  They ask to:\n`);
       for (const capability of CAPABILITIES) {
-        if (!requested[capability]) continue;
+        if (!choosable[capability]) continue;
         this.write(`    [${KEYS[capability]}] ${choice[capability] ? '[x]' : '[ ]'} ${labels[capability]}\n`);
       }
       if (requested.view && this.windows) {
@@ -285,7 +314,7 @@ export class TerminalUi implements UserInterface {
           this.keyHandler = undefined;
           resolve({ accepted: false, permissions: choice });
         } else {
-          const capability = CAPABILITIES.find((c) => KEYS[c] === key.name && requested[c]);
+          const capability = CAPABILITIES.find((c) => KEYS[c] === key.name && choosable[c]);
           if (capability) {
             choice[capability] = !choice[capability];
             render();

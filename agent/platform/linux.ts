@@ -6,6 +6,7 @@ import { removeNow } from './self-delete.ts';
 import { startX11Capture } from './x11-capture.ts';
 import { keysymForRobotKey, readBoundKeysyms } from './x11-keymap.ts';
 import { listX11Windows, watchX11Window } from './x11-windows.ts';
+import { x11GuidanceOverlay } from './x11-overlay.ts';
 import { listX11Monitors } from './xrandr-monitors.ts';
 
 /** The X server socket for display :0, used when DISPLAY is unset (an agent started from a service). */
@@ -115,6 +116,7 @@ export function createLinuxPlatform(env: NodeJS.ProcessEnv = process.env): Platf
     monitors: () => listX11Monitors(display),
     windows: () => listX11Windows(display),
     watchWindow: (id, onChange) => watchX11Window(display, id, onChange),
+    guidanceOverlay: () => x11GuidanceOverlay(display),
     // -quiet keeps xclip in the foreground, serving the text until another program takes the
     // clipboard (it exits then) or the agent stops it: nothing of the session outlives the agent.
     clipboard: {

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { GuidanceOverlay } from '../core/ports.ts';
 import { createDarwinPlatform } from './darwin.ts';
 import { PlatformError } from './errors.ts';
 import { createLinuxPlatform } from './linux.ts';
@@ -129,6 +130,11 @@ export interface Platform {
    * undefined once it is gone. Resolves to a function that stops following.
    */
   watchWindow?(id: number, onChange: (state: WindowState | undefined) => void): Promise<() => void>;
+  /**
+   * Paints guidance marks over the desktop (README "Guidance"); absent where the agent cannot yet
+   * (Windows, macOS), and then it does not offer guidance.
+   */
+  guidanceOverlay?(): GuidanceOverlay;
   /** The clipboard's programs; absent where the agent does not share the clipboard yet. */
   readonly clipboard?: ClipboardCommands;
   /** robotjs, loaded on first call and prepared for this OS. Throws a `PlatformError` if unusable. */

@@ -30,6 +30,7 @@ const ALLOWED: Permissions = {
   files: true,
   shell: true,
   clipboard: false,
+  guidance: false,
 };
 
 const server = process.env['LIFELINE_BENCH_SERVER'];

@@ -191,7 +191,15 @@ export async function openRelayLink(baseUrl: string, cookie: string): Promise<Vi
     encodeControl({
       type: 'consent',
       accepted: true,
-      permissions: { view: true, control: false, chat: false, files: false, shell: false, clipboard: false },
+      permissions: {
+        view: true,
+        control: false,
+        chat: false,
+        files: false,
+        shell: false,
+        clipboard: false,
+        guidance: false,
+      },
     }),
   );
   await consented;

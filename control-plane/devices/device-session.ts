@@ -27,6 +27,7 @@ export function devicePolicy(policy: Policy, access: SessionAccess, elevated = f
         control: false,
         chat: false,
         clipboard: false,
+        guidance: false,
         shell: policy.modes.shell,
         // The administrator shell is a shell only.
         files: policy.modes.files && !elevated,

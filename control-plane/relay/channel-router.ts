@@ -69,6 +69,7 @@ const CAPABILITY_NAMES: Record<Capability, string> = {
   files: 'Files',
   shell: 'Shell',
   clipboard: 'Clipboard',
+  guidance: 'Guidance',
 };
 
 /** The capability an operator's channel message needs; channel-close needs none (it only stops). */

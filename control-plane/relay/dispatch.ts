@@ -218,6 +218,13 @@ export class Dispatch {
       case 'ping':
         session.toAgent({ type: 'ping', id: message.id, slot: side.slot });
         return;
+      case 'guidance':
+        // Marks reach the device only while the user allows guidance and the policy permits it (the
+        // agent checks again); the slot tells the device whose marks a `clear` removes.
+        if (session.allows('guidance'))
+          session.toAgent({ type: 'guidance', mark: message.mark, slot: side.slot });
+        else this.options.counters.outOfStateMessages++;
+        return;
       case 'permission-request':
         this.options.permissionRequests.fromOperator(session, side, message);
         return;

@@ -100,7 +100,15 @@ describe('nothing a shell or command started outlives the session (real agent)',
     operator = joined.operator;
     operator.send({
       type: 'permission-request',
-      requested: { view: true, control: false, chat: false, files: false, shell: true, clipboard: false },
+      requested: {
+        view: true,
+        control: false,
+        chat: false,
+        files: false,
+        shell: true,
+        clipboard: false,
+        guidance: false,
+      },
     });
     await operator.until(
       () => operator!.messages('permissions').some((message) => message.permissions.shell),

@@ -7,6 +7,7 @@ import { installWebSocket } from '../../agent/node/websocket.ts';
 import { ALL_PERMISSIONS, DEFAULT_POLICY, type InputEvent, type Policy } from '../../protocol/index.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { craftedRelay } from '../support/crafted-relay.ts';
+import { signedPolicyFor } from '../support/policies.ts';
 import { waitFor } from '../support/processes.ts';
 
 /** The end user who says yes to everything the operator asks for. */
@@ -36,21 +37,7 @@ describe('the agent enforces the signed session policy', () => {
 
   /** Sets the default group's policy, registers an agent, and verifies the policy it receives. */
   async function registeredWith(policy: Policy) {
-    const groups = await (await cp.app.request('/api/groups', { headers: { cookie } })).json();
-    const group = groups.items.find((g: { isDefault: boolean }) => g.isDefault);
-    const put = await cp.app.request(`/api/groups/${group.id}/policy`, {
-      method: 'PUT',
-      headers: { cookie, 'content-type': 'application/json' },
-      body: JSON.stringify(policy),
-    });
-    assert.equal(put.status, 200, await put.clone().text());
-    const response = await fetch(`${cp.url}/api/agent/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'test-agent', version: '0.0.0' }),
-    });
-    const registration = await response.json();
-    return verifyPolicyToken(cp.url, registration.sessionId, registration.policyToken);
+    return signedPolicyFor(cp, cookie, policy);
   }
 
   async function runAgainstCraftedRelay(policy: Policy) {

@@ -3,10 +3,18 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { AgentSession } from '../../agent/core/agent-session.ts';
 import { TerminalUi } from '../../agent/node/terminal-ui.ts';
-import { DEFAULT_POLICY } from '../../protocol/index.ts';
+import { ALL_PERMISSIONS, DEFAULT_OFFER, DEFAULT_POLICY, offerModes } from '../../protocol/index.ts';
 import { waitFor } from '../support/processes.ts';
 
-const ASKED = { view: true, control: true, chat: true, files: true, shell: false, clipboard: false };
+const ASKED = {
+  view: true,
+  control: true,
+  chat: true,
+  files: true,
+  shell: false,
+  clipboard: false,
+  guidance: false,
+};
 const OPERATOR = { id: 'op-1', name: 'Dana (help desk)' };
 
 function terminal() {
@@ -30,7 +38,15 @@ describe('the end user consents in the terminal, capability by capability', () =
     assert.match(screen(), /\[c\] \[ \] control your mouse and keyboard/);
     assert.deepEqual(result, {
       accepted: true,
-      permissions: { view: true, control: false, chat: true, files: false, shell: false, clipboard: false },
+      permissions: {
+        view: true,
+        control: false,
+        chat: true,
+        files: false,
+        shell: false,
+        clipboard: false,
+        guidance: false,
+      },
     });
     ui.close();
   });
@@ -70,7 +86,15 @@ describe('the end user consents in the terminal, capability by capability', () =
   });
 });
 
-const CHAT_ON = { view: true, control: false, chat: true, files: false, shell: false, clipboard: false };
+const CHAT_ON = {
+  view: true,
+  control: false,
+  chat: true,
+  files: false,
+  shell: false,
+  clipboard: false,
+  guidance: false,
+};
 
 describe('the end user chats with the help desk and sees what the operator does', () => {
   it('shows a message from the help desk with its author and time, and how to answer', () => {
@@ -209,7 +233,15 @@ describe('the end user is told when the session is recorded', () => {
 });
 
 describe('an operator asks the end user for more during the session', () => {
-  const NOTHING = { view: false, control: false, chat: false, files: false, shell: false, clipboard: false };
+  const NOTHING = {
+    view: false,
+    control: false,
+    chat: false,
+    files: false,
+    shell: false,
+    clipboard: false,
+    guidance: false,
+  };
   const MISSING = { ...NOTHING, files: true, shell: true };
 
   function sharing(autoAccept: boolean) {
@@ -289,6 +321,7 @@ describe('the end user decides who else joins and sees who is connected', () => 
       files: false,
       shell: false,
       clipboard: false,
+      guidance: false,
     });
     ui.operatorsChanged([
       { slot: 3, name: OPERATOR.name, inControl: true },
@@ -356,6 +389,29 @@ describe('the end user chooses in the terminal to share one window (README "Shar
     input.write('0');
     await waitFor('the choice', () => (shared.length === 1 ? true : undefined));
     assert.deepEqual(shared, [null]);
+    ui.close();
+  });
+});
+
+describe('the consent screen and the order of session modes', () => {
+  it('says control was asked for but the policy starts the session in guidance, and lets the user pick view only instead', async () => {
+    const { ui, input, screen } = terminal();
+    const noControl = { ...ALL_PERMISSIONS, control: false, shell: false, files: false, clipboard: false };
+    const modes = offerModes({ ...DEFAULT_OFFER, control: true }, noControl);
+    const answer = ui.askConsent(OPERATOR, modes.offer, modes);
+    // Guidance starts ticked; the user unticks it and keeps viewing and chat.
+    input.write('g');
+    input.write('\n');
+    const result = await answer;
+    assert.match(
+      screen(),
+      /They asked for control, which this device's policy does not allow: the session starts in guidance/,
+    );
+    assert.match(screen(), /\[g\] \[x\] show their pointer and marks on your screen/);
+    assert.doesNotMatch(screen(), /\[c\]/, 'control is not offered at all');
+    assert.equal(result.permissions.guidance, false);
+    assert.equal(result.permissions.view, true);
+    assert.equal(result.permissions.control, false);
     ui.close();
   });
 });

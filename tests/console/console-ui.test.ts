@@ -17,7 +17,15 @@ import { launchConsoleBrowser } from './real-console.ts';
 // output), against a scripted control plane and relay so every answer can be chosen per test.
 
 const CODE = '482913765';
-const ALL_OFF = { view: false, control: false, chat: false, files: false, shell: false, clipboard: false };
+const ALL_OFF = {
+  view: false,
+  control: false,
+  chat: false,
+  files: false,
+  shell: false,
+  clipboard: false,
+  guidance: false,
+};
 const VIEW_AND_CONTROL = {
   view: true,
   control: true,
@@ -25,6 +33,7 @@ const VIEW_AND_CONTROL = {
   files: false,
   shell: false,
   clipboard: false,
+  guidance: false,
 };
 const VIDEO = { width: 320, height: 240 };
 

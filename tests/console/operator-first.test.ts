@@ -186,7 +186,15 @@ describe('operator-first sessions in the console', () => {
       agent.send({
         type: 'consent',
         accepted: true,
-        permissions: { view: true, control: false, chat: true, files: false, shell: false, clipboard: false },
+        permissions: {
+          view: true,
+          control: false,
+          chat: true,
+          files: false,
+          shell: false,
+          clipboard: false,
+          guidance: false,
+        },
       });
       await page.waitForFunction(() =>
         document.querySelector('[data-testid=session-status]')?.textContent?.includes('Accepted'),

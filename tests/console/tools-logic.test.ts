@@ -522,6 +522,7 @@ describe('SessionTools', () => {
       files: true,
       shell: true,
       clipboard: false,
+      guidance: false,
     });
     tools.transfers.download('a.bin');
     const first = sent.find((message): message is MessageOf<'file-read'> => message.type === 'file-read')!;
@@ -551,7 +552,15 @@ describe('SessionTools', () => {
   it('stops transfers and shells when the user takes file and shell access back', () => {
     const tools = new SessionTools(() => {});
     tools.connect({ slot: SLOT, send: () => true, sendFrame: () => true });
-    const all = { view: true, control: false, chat: true, files: true, shell: true, clipboard: false };
+    const all = {
+      view: true,
+      control: false,
+      chat: true,
+      files: true,
+      shell: true,
+      clipboard: false,
+      guidance: false,
+    };
     tools.setPermissions(all);
     tools.transfers.upload(new File(['x'], 'x.txt'), '');
     const shell = tools.terminals.add()!;
@@ -609,7 +618,15 @@ describe('FileBrowser', () => {
 });
 
 describe('asking the user for access', () => {
-  const NONE = { view: false, control: false, chat: false, files: false, shell: false, clipboard: false };
+  const NONE = {
+    view: false,
+    control: false,
+    chat: false,
+    files: false,
+    shell: false,
+    clipboard: false,
+    guidance: false,
+  };
 
   it('sends one permission request, waits, and the next permissions answer it', () => {
     const sent: ControlMessage[] = [];

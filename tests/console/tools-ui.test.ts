@@ -20,7 +20,15 @@ import { ScriptedAgent, type ScriptedFolder } from './scripted-agent.ts';
 // The session view's chat, terminals and file manager in real headless Chromium, against a
 // scripted relay and agent (scripted-agent.ts) so every answer can be chosen per test.
 
-const ALL_ON = { view: true, control: true, chat: true, files: true, shell: true, clipboard: false };
+const ALL_ON = {
+  view: true,
+  control: true,
+  chat: true,
+  files: true,
+  shell: true,
+  clipboard: false,
+  guidance: false,
+};
 const SLOT = 7;
 const FEATURES = ['chat', 'files', 'shell', 'exec'];
 /** Where screenshots go when `CONSOLE_SCREENSHOTS` names a directory. */
@@ -602,6 +610,7 @@ describe('session tools in the console', () => {
       files: true,
       shell: false,
       clipboard: false,
+      guidance: false,
     });
     assert.match(await textOf('[data-testid=ask-files-status]'), /^Waiting for .+…$/);
     assert.equal(await page.isDisabled('[data-testid=ask-files]'), true, 'one question at a time');
@@ -625,6 +634,7 @@ describe('session tools in the console', () => {
       files: false,
       shell: false,
       clipboard: false,
+      guidance: false,
     });
     peer.send({ type: 'permissions', permissions: ALL_ON });
     await page.waitForFunction(

@@ -201,7 +201,15 @@ describe('operator-first sessions from a script', () => {
       agent.send({
         type: 'consent',
         accepted: true,
-        permissions: { view: true, control: false, chat: true, files: false, shell: false, clipboard: false },
+        permissions: {
+          view: true,
+          control: false,
+          chat: true,
+          files: false,
+          shell: false,
+          clipboard: false,
+          guidance: false,
+        },
       });
       const active = await activating;
       assert.equal(active.reached, true);

@@ -30,6 +30,7 @@ const WITH_CONTROL: Permissions = {
   files: false,
   shell: false,
   clipboard: false,
+  guidance: false,
 };
 const AGENT = { name: 'test-agent', version: '0.0.0', os: 'linux', features: ['chat', 'operators'] };
 

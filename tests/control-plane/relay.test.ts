@@ -39,6 +39,7 @@ const VIEW_ONLY: Permissions = {
   files: false,
   shell: false,
   clipboard: false,
+  guidance: false,
 };
 const WITH_CONTROL: Permissions = { ...VIEW_ONLY, control: true };
 

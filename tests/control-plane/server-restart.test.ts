@@ -237,6 +237,7 @@ describe('a session resumed after a restart goes on with what the end user allow
         files: false,
         shell: false,
         clipboard: false,
+        guidance: false,
       };
       const { agent, operator, registration } = await consentedSession(cp, cookie, first);
       sockets.push(agent, operator);
@@ -247,6 +248,7 @@ describe('a session resumed after a restart goes on with what the end user allow
         files: true,
         shell: false,
         clipboard: false,
+        guidance: false,
       };
       agent.send({ type: 'permissions', permissions: changed });
       await operator.next('permissions');

@@ -66,8 +66,24 @@ function decodeVideo(bytes: Uint8Array): VideoFrame {
   return result.frame;
 }
 
-const permissions = { view: true, control: false, chat: true, files: false, shell: true, clipboard: false };
-const NO_WANT = { view: false, control: false, chat: false, files: false, shell: false, clipboard: false };
+const permissions = {
+  view: true,
+  control: false,
+  chat: true,
+  files: false,
+  shell: true,
+  clipboard: false,
+  guidance: false,
+};
+const NO_WANT = {
+  view: false,
+  control: false,
+  chat: false,
+  files: false,
+  shell: false,
+  clipboard: false,
+  guidance: false,
+};
 
 /** One message of every type, with optional fields both present and absent. */
 const EVERY_MESSAGE: ControlMessage[] = [
@@ -719,7 +735,10 @@ describe('the clipboard in the protocol', () => {
   it('permissions from a peer older than the clipboard decode with the clipboard not allowed', () => {
     const old = { view: true, control: true, chat: true, files: false, shell: false };
     const message = decodeControl(controlJson({ type: 'permissions', permissions: old }));
-    assert.deepEqual(message, { type: 'permissions', permissions: { ...old, clipboard: false } });
+    assert.deepEqual(message, {
+      type: 'permissions',
+      permissions: { ...old, clipboard: false, guidance: false },
+    });
   });
 
   it('clipboard text of the largest size fits one control message, even when every character is escaped', () => {

@@ -235,6 +235,7 @@ describe('RelayLink against the real relay', () => {
       files: true,
       shell: false,
       clipboard: false,
+      guidance: false,
     });
     await operator.close();
     // The test client left its slot; a link joins as a second operator.

@@ -50,3 +50,26 @@ export function cornerColour(frame: Uint8Array | undefined): [number, number, nu
   const at = (2 * THUMB.width + 2) * 3;
   return [frame[at] ?? -1, frame[at + 1] ?? -1, frame[at + 2] ?? -1];
 }
+
+/**
+ * The colour of one pixel of the X display as a viewer sees it (every window composed, the pointer
+ * left out), grabbed with ffmpeg's x11grab.
+ */
+export function screenPixel(display: string, x: number, y: number): [number, number, number] {
+  const result = spawnSync(
+    resolveFfmpeg().path,
+    [
+      ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'x11grab', '-draw_mouse', '0'],
+      ...['-video_size', '1x1', '-i', `${display}+${x},${y}`, '-frames:v', '1'],
+      ...['-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+    ],
+    { maxBuffer: 1024 * 1024 },
+  );
+  assert.equal(result.status, 0, result.stderr.toString());
+  return [result.stdout[0] ?? -1, result.stdout[1] ?? -1, result.stdout[2] ?? -1];
+}
+
+/** Whether a pixel is the red guidance marks are painted in (agent/platform/x11-overlay.ts). */
+export function isMarkRed([r, g, b]: [number, number, number]): boolean {
+  return r > 200 && g < 80 && b < 80;
+}

@@ -36,6 +36,21 @@ export function normalizePoint(clientX: number, clientY: number, area: Rect): { 
   };
 }
 
+/**
+ * Where a pointer event lands on the remote screen shown in `canvas` (scaled by CSS, letterboxed by
+ * object-fit), normalised to 0..1 and rounded to four decimals (10,000 pixels; short JSON): the one
+ * mapping input and guidance marks share.
+ */
+export function canvasPoint(
+  canvas: HTMLCanvasElement,
+  clientX: number,
+  clientY: number,
+): { x: number; y: number } {
+  const area = containedRect(canvas.getBoundingClientRect(), canvas.width, canvas.height);
+  const { x, y } = normalizePoint(clientX, clientY, area);
+  return { x: Math.round(x * 10_000) / 10_000, y: Math.round(y * 10_000) / 10_000 };
+}
+
 /** Pixels per line and per page when a wheel event reports lines or pages instead of pixels. */
 const WHEEL_LINE_PX = 100 / 3;
 const WHEEL_PAGE_PX = 800;

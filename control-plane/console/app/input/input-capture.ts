@@ -1,5 +1,5 @@
 import type { InputEvent, PointerButton } from '../../../../protocol/index.ts';
-import { BUTTON_BITS, containedRect, normalizePoint, wheelPixels, wheelSteps } from './geometry.ts';
+import { BUTTON_BITS, canvasPoint, wheelPixels, wheelSteps } from './geometry.ts';
 
 /** Longest `KeyboardEvent.code` the protocol accepts. */
 const MAX_KEY_CODE_LENGTH = 32;
@@ -69,11 +69,7 @@ export class InputCapture {
   }
 
   #point(event: MouseEvent): { x: number; y: number } {
-    // The canvas may be scaled by CSS and letterboxed by object-fit: map onto the picture itself.
-    const area = containedRect(this.#canvas.getBoundingClientRect(), this.#canvas.width, this.#canvas.height);
-    const { x, y } = normalizePoint(event.clientX, event.clientY, area);
-    // Four decimals resolve 10,000 pixels and keep the JSON short.
-    this.#lastPoint = { x: Math.round(x * 10_000) / 10_000, y: Math.round(y * 10_000) / 10_000 };
+    this.#lastPoint = canvasPoint(this.#canvas, event.clientX, event.clientY);
     return this.#lastPoint;
   }
 

@@ -10,6 +10,7 @@ import {
 import { isApiCallError } from '../api/client.ts';
 import { endSession, joinSession } from '../api/sessions.ts';
 import type { SessionGrant } from '../api/types.ts';
+import { GuidanceCapture, type GuidanceTool } from '../guidance/guidance-capture.ts';
 import { InputCapture } from '../input/input-capture.ts';
 import { QualityHistory } from '../media/quality-history.ts';
 import { RemoteCursor } from '../media/remote-cursor.ts';
@@ -57,6 +58,7 @@ export class SessionController {
   #renderer: VideoRenderer | undefined;
   #cursor: RemoteCursor | undefined;
   #input: InputCapture | undefined;
+  #guidance: GuidanceCapture | undefined;
   #listeners = new Set<Listener>();
   #noticeId = 0;
   #disposed = false;
@@ -88,6 +90,24 @@ export class SessionController {
       onUnsupported: (message) => this.#fail('VIDEO_UNSUPPORTED', message),
     });
     this.#input = new InputCapture(canvas, (event) => this.#relay?.send({ type: 'input', event }));
+    this.#guidance = new GuidanceCapture(canvas, (mark) => this.#relay?.send({ type: 'guidance', mark }));
+  }
+
+  /**
+   * Chooses the guidance tool the canvas draws with (null: none), while the user allows guidance.
+   * Drawing and controlling share the canvas, so choosing a tool gives up control first.
+   */
+  setGuidanceTool(tool: GuidanceTool | null): void {
+    const state = this.#state;
+    if (tool && (state.phase !== 'live' || !state.permissions.guidance)) return;
+    if (tool && state.inControl) this.releaseControl();
+    this.#guidance?.setTool(tool ?? undefined);
+    if (state.guidanceTool !== tool) this.#set({ guidanceTool: tool });
+  }
+
+  /** Removes this operator's marks from the user's screen. */
+  clearGuidance(): void {
+    if (this.#state.permissions.guidance) this.#guidance?.clear();
   }
 
   /** Opens the relay socket with the current grant; a grant is used once. */
@@ -158,6 +178,7 @@ export class SessionController {
     const state = this.#state;
     if (state.phase !== 'live' || !state.permissions.control || state.inControl || !holdsControl(state))
       return;
+    this.setGuidanceTool(null);
     this.#input?.start();
     this.#set({ inControl: true });
   }
@@ -211,6 +232,7 @@ export class SessionController {
     this.tools.dispose();
     this.quality.stop();
     this.#input?.stop();
+    this.#guidance?.setTool(undefined);
     this.#relay?.close();
     this.#renderer?.close();
     this.#cursor?.dispose();
@@ -359,6 +381,7 @@ export class SessionController {
     } else if (announce && permissions.control && !before.control) {
       this.#notify('The user allowed you to take control.');
     }
+    if (!permissions.guidance && this.#state.guidanceTool) this.setGuidanceTool(null);
     if (announce && !permissions.view && before.view) this.#notify('The user paused screen sharing.');
     // A resumed stream must start from a keyframe; ask rather than wait for the next interval.
     if (permissions.view && !before.view && this.#state.hasPicture)

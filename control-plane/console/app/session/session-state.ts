@@ -6,6 +6,7 @@ import {
   type SharedWindow,
 } from '../../../../protocol/index.ts';
 import type { AgentView, SessionView } from '../api/types.ts';
+import type { GuidanceTool } from '../guidance/guidance-capture.ts';
 
 /**
  * Where a session stands for the operator:
@@ -38,6 +39,8 @@ export interface SessionState {
   controlAsks: readonly Participant[];
   /** This operator asked for control and waits for the holder's answer. */
   askedForControl: boolean;
+  /** The guidance tool the canvas draws with (README "Guidance"); null: none chosen. */
+  guidanceTool: GuidanceTool | null;
   /** A picture has been drawn since the last video configuration. */
   hasPicture: boolean;
   video: { width: number; height: number; framerate: number } | null;
@@ -66,6 +69,7 @@ export function initialSessionState(session: SessionView): SessionState {
     controlSlot: null,
     controlAsks: [],
     askedForControl: false,
+    guidanceTool: null,
     hasPicture: false,
     video: null,
     monitors: null,

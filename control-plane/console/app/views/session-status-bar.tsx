@@ -11,6 +11,7 @@ const CAPABILITY_LABEL: Record<Capability, string> = {
   files: 'Files',
   shell: 'Shell',
   clipboard: 'Clipboard',
+  guidance: 'Guidance',
 };
 
 const wholeNumber = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });

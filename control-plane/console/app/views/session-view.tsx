@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { SessionGrant } from '../api/types.ts';
 import { SessionController } from '../session/session-controller.ts';
 import { isFinalPhase } from '../session/session-state.ts';
+import { GuidanceToolbar } from './guidance-toolbar.tsx';
 import { useElementSize, useSessionState } from './hooks.ts';
 import { OperatorsBar } from './operators-bar.tsx';
 import { QualityPlot } from './quality-plot.tsx';
@@ -99,6 +100,7 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
             <canvas ref={cursorRef} class="remote-cursor" data-testid="remote-cursor" hidden />
           </div>
           <SessionOverlay controller={controller} state={state} onLeave={onLeave} screenless={screenless} />
+          {!screenless && <GuidanceToolbar controller={controller} state={state} />}
           {plotShown && <QualityPlot quality={controller.quality} />}
           {notice && !isFinalPhase(state.phase) && (
             <div class="toast" role="status" data-testid="notice">

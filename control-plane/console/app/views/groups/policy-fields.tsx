@@ -9,6 +9,7 @@ export type Mode = keyof Modes;
 const MODE_LABELS: ReadonlyArray<{ mode: Mode; label: string; hint: string }> = [
   { mode: 'view', label: 'View screen', hint: 'See the screen' },
   { mode: 'control', label: 'Control', hint: 'Mouse and keyboard' },
+  { mode: 'guidance', label: 'Guidance', hint: "Pointer and marks on the user's screen, no input" },
   { mode: 'chat', label: 'Chat', hint: 'Messages with the user' },
   { mode: 'files', label: 'Files', hint: 'Transfer files' },
   { mode: 'shell', label: 'Shell', hint: 'Run commands' },
