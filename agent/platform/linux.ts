@@ -5,8 +5,8 @@ import { loadRobotjs, type RobotjsModule, type RobotLike } from './robot.ts';
 import { removeNow } from './self-delete.ts';
 import { startX11Capture } from './x11-capture.ts';
 import { keysymForRobotKey, readBoundKeysyms } from './x11-keymap.ts';
-import { listX11Windows, watchX11Window } from './x11-windows.ts';
 import { x11GuidanceOverlay } from './x11-overlay.ts';
+import { listX11Windows, watchX11Window } from './x11-windows.ts';
 import { listX11Monitors } from './xrandr-monitors.ts';
 
 /** The X server socket for display :0, used when DISPLAY is unset (an agent started from a service). */
