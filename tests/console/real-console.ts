@@ -3,7 +3,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildConsoleAssets, type ConsoleAssets } from '../../control-plane/console/index.ts';
+import {
+  buildConsoleAssets,
+  CONSOLE_ASSET_PATHS,
+  type ConsoleAssets,
+} from '../../control-plane/console/index.ts';
 import { launchChromium } from '../support/browser.ts';
 import {
   ADMIN_PASSWORD,
@@ -108,6 +112,9 @@ export async function openConsole(browser: Browser, cp: TestControlPlane): Promi
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: cp.url });
   await context.route(`${cp.url}/assets/console.js`, (route) =>
     route.fulfill({ body: assets.js, contentType: 'text/javascript; charset=utf-8' }),
+  );
+  await context.route(`${cp.url}${CONSOLE_ASSET_PATHS.worker}`, (route) =>
+    route.fulfill({ body: assets.worker, contentType: 'text/javascript; charset=utf-8' }),
   );
   await context.route(`${cp.url}/assets/console.css`, (route) =>
     route.fulfill({ body: assets.css, contentType: 'text/css; charset=utf-8' }),

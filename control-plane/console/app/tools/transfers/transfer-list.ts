@@ -1,7 +1,8 @@
 import type { ChannelPort } from '../operator-channels.ts';
+import type { FileSaver } from '../saving/file-saver.ts';
 import { joinPath, parentPath } from '../shared-paths.ts';
 import { Store } from '../store.ts';
-import { Download, type SaveFile } from './download.ts';
+import { Download } from './download.ts';
 import { isSettled, type Transfer, type TransferState } from './transfer.ts';
 import { Upload } from './upload.ts';
 
@@ -19,21 +20,21 @@ export interface TransferListState {
  */
 export class TransferList extends Store<TransferListState> {
   readonly #port: ChannelPort;
-  readonly #save: SaveFile;
+  readonly #saver: FileSaver;
   readonly #onStored: (folder: string) => void;
   readonly #transfers = new Map<number, Transfer>();
   #nextId = 1;
 
   /** `onStored` hears the folder an upload landed in, so a listing of it can refresh. */
-  constructor(port: ChannelPort, save: SaveFile, onStored: (folder: string) => void = () => {}) {
+  constructor(port: ChannelPort, saver: FileSaver, onStored: (folder: string) => void = () => {}) {
     super({ items: [] });
     this.#port = port;
-    this.#save = save;
+    this.#saver = saver;
     this.#onStored = onStored;
   }
 
   download(path: string): number {
-    return this.#add(new Download(this.#port, this.#nextId++, path, this.#save));
+    return this.#add(new Download(this.#port, this.#nextId++, path, this.#saver));
   }
 
   /** Uploads `file` into `folder` under its own name. */
@@ -60,6 +61,7 @@ export class TransferList extends Store<TransferListState> {
     const transfer = this.#transfers.get(id);
     if (!transfer || !(isSettled(transfer.state.status) || transfer.state.status === 'exists')) return;
     this.#transfers.delete(id);
+    transfer.dispose();
     this.#publish();
   }
 

@@ -102,6 +102,9 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
     this.update({ status: 'cancelled', rate: null, eta: null });
   }
 
+  /** The transfer leaves the list: anything it still holds is let go. */
+  dispose(): void {}
+
   /** Stops a transfer under way with `reason` (the user took the permission back); Retry continues it. */
   abort(reason: string): void {
     if (isSettled(this.state.status)) return;
