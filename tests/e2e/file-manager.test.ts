@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -116,6 +124,43 @@ describe('the file manager moves large files, folders and several files at once'
     );
     assert.equal(await sha256OfFile((await download.path())!), sha256(content));
     await cdp.detach();
+  });
+
+  /** Opens the folder `path` of the shared folder in the file manager, from its top. */
+  async function openFolder(...names: string[]): Promise<void> {
+    if (await page.locator('[data-testid=breadcrumb]').count())
+      await page.click('[data-testid=breadcrumb] >> nth=0');
+    await page.waitForFunction(() => !document.querySelector('[data-testid=breadcrumb]'));
+    for (const name of names) {
+      await page.click(`[data-testid=file-row][data-name="${name}"] [data-testid=file-open]`);
+      await page.waitForFunction(
+        (last) => document.querySelector('[aria-current=location]')?.textContent === last,
+        name,
+      );
+    }
+  }
+
+  it('Copy puts a whole folder into another folder, Move takes a file there, and the originals are as they should be', async () => {
+    const code = randomBytes(400_000);
+    mkdirSync(join(shared, 'project', 'src'), { recursive: true });
+    writeFileSync(join(shared, 'project', 'src', 'main.bin'), code);
+    writeFileSync(join(shared, 'project', 'notes.txt'), 'notes');
+    mkdirSync(join(shared, 'archive'));
+    await page.click('[data-testid=files-refresh]');
+    await page.click('[data-testid=file-row][data-name=project] [data-testid=file-copy]');
+    await openFolder('archive');
+    await page.click('[data-testid=files-paste]');
+    await page.waitForSelector('[data-testid=file-row][data-name=project]');
+    assert.equal(sha256(readFileSync(join(shared, 'archive', 'project', 'src', 'main.bin'))), sha256(code));
+    assert.equal(readFileSync(join(shared, 'project', 'notes.txt'), 'utf8'), 'notes', 'the original stays');
+
+    await openFolder('project');
+    await page.click('[data-testid=file-row][data-name="notes.txt"] [data-testid=file-move]');
+    await openFolder('archive');
+    await page.click('[data-testid=files-paste]');
+    await page.waitForSelector('[data-testid=file-row][data-name="notes.txt"]');
+    assert.equal(readFileSync(join(shared, 'archive', 'notes.txt'), 'utf8'), 'notes');
+    assert.equal(existsSync(join(shared, 'project', 'notes.txt')), false, 'a move leaves nothing behind');
   });
 
   it('nothing broke the console CSP or threw in the page', () => {

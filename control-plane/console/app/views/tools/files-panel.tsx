@@ -186,6 +186,25 @@ export function FilesPanel({
         <ToolUnavailable reason={availability.reason} testId="files-unavailable" ask={availability.ask} />
       )}
       {creating && usable && <NewFolderField files={files} onDone={() => setCreating(false)} />}
+      {state.clip && usable && (
+        <div class="files__clip" role="status" data-testid="files-clip">
+          <span>
+            {state.clip.mode === 'copy' ? 'Copy' : 'Move'} {state.clip.name}: open the folder it goes to.
+          </span>
+          <button
+            type="button"
+            class="btn btn--primary btn--small"
+            data-testid="files-paste"
+            disabled={state.busy !== null}
+            onClick={() => files.paste()}
+          >
+            {state.clip.mode === 'copy' ? 'Copy here' : 'Move here'}
+          </button>
+          <button type="button" class="btn btn--dark btn--small" onClick={() => files.drop()}>
+            Cancel
+          </button>
+        </div>
+      )}
       {state.busy && (
         <div class="files__busy" role="status">
           {state.busy}
@@ -207,6 +226,7 @@ export function FilesPanel({
             onDownload={(name) => transfers.download(joinPath(state.path, name))}
             onRename={(name, to) => files.rename(name, to.trim())}
             onDelete={(name) => files.remove(name)}
+            onPick={(name, mode) => files.pick(name, mode)}
           />
         )}
       </div>
