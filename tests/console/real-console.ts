@@ -3,11 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import {
-  buildConsoleAssets,
-  CONSOLE_ASSET_PATHS,
-  type ConsoleAssets,
-} from '../../control-plane/console/index.ts';
+import { buildConsoleAssets, type ConsoleAssets } from '../../control-plane/console/index.ts';
 import { launchChromium } from '../support/browser.ts';
 import {
   ADMIN_PASSWORD,
@@ -113,9 +109,9 @@ export async function openConsole(browser: Browser, cp: TestControlPlane): Promi
   await context.route(`${cp.url}/assets/console.js`, (route) =>
     route.fulfill({ body: assets.js, contentType: 'text/javascript; charset=utf-8' }),
   );
-  await context.route(`${cp.url}${CONSOLE_ASSET_PATHS.worker}`, (route) =>
-    route.fulfill({ body: assets.worker, contentType: 'text/javascript; charset=utf-8' }),
-  );
+  // The download worker is not routed: the browser checks it for updates without the page, so a routed
+  // copy would differ from what the server sends and be replaced mid-test. The server bundles it from
+  // the working tree when dist/ has none.
   await context.route(`${cp.url}/assets/console.css`, (route) =>
     route.fulfill({ body: assets.css, contentType: 'text/css; charset=utf-8' }),
   );

@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +45,7 @@ async function liveBytes(cdp: CDPSession): Promise<number> {
 
 // The wider file manager (issue 14) in the real console, through the real control plane and relay,
 // to a real agent process sharing a real folder.
-describe('the file manager moves large files, folders and several files at once', () => {
+describe('the file manager streams large downloads, pauses and resumes, copies and moves', () => {
   let xvfb: Xvfb;
   let cp: TestControlPlane;
   let browser: Browser;
@@ -124,6 +125,52 @@ describe('the file manager moves large files, folders and several files at once'
     );
     assert.equal(await sha256OfFile((await download.path())!), sha256(content));
     await cdp.detach();
+  });
+
+  /** Pauses a transfer as soon as bytes flow and returns the bytes it had then. */
+  async function pauseWhileRunning(name: string): Promise<number> {
+    await page.waitForSelector(`${transfer(name)}[data-status=running]:not([data-bytes="0"])`, {
+      timeout: 30_000,
+    });
+    await page.click(`${transfer(name)} [data-testid=transfer-pause]`);
+    await page.waitForSelector(`${transfer(name)}[data-status=paused]`);
+    return Number(await page.getAttribute(transfer(name), 'data-bytes'));
+  }
+
+  it('Pause stops a download and an upload; Resume continues each from the bytes already written, and both arrive with the same SHA-256', {
+    timeout: 180_000,
+  }, async () => {
+    const size = 40 * MIB;
+    const fetched = randomBytes(size);
+    writeFileSync(join(shared, 'backup.tar'), fetched);
+    await openFolder();
+    await page.click('[data-testid=files-refresh]');
+    const downloading = page.waitForEvent('download', { timeout: 60_000 });
+    await page.click('[data-testid=file-row][data-name="backup.tar"] [data-testid=file-download]');
+    const heldAt = await pauseWhileRunning('backup.tar');
+    assert.ok(heldAt > 0 && heldAt < size, `paused at ${heldAt} of ${size}`);
+    assert.match(
+      (await page.textContent(`${transfer('backup.tar')} [data-testid=transfer-line]`)) ?? '',
+      /paused$/,
+    );
+    await page.click(`${transfer('backup.tar')} [data-testid=transfer-resume]`);
+    await page.waitForSelector(`${transfer('backup.tar')}[data-status=done]`, { timeout: 120_000 });
+    assert.equal(await sha256OfFile((await (await downloading).path())!), sha256(fetched));
+
+    const sent = randomBytes(size);
+    const local = join(scratch, 'capture.pcap');
+    writeFileSync(local, sent);
+    await page.setInputFiles('[data-testid=upload-input]', local);
+    const sentAt = await pauseWhileRunning('capture.pcap');
+    assert.ok(sentAt < size, `paused at ${sentAt} of ${size}`);
+    // The agent keeps what it wrote in the part file until the upload resumes.
+    const part = join(shared, 'capture.pcap.lifeline-part');
+    await waitFor('the part file on the device', () => existsSync(part) && statSync(part).size > 0);
+    assert.equal(existsSync(join(shared, 'capture.pcap')), false);
+    await page.click(`${transfer('capture.pcap')} [data-testid=transfer-resume]`);
+    await page.waitForSelector(`${transfer('capture.pcap')}[data-status=done]`, { timeout: 120_000 });
+    assert.equal(await sha256OfFile(join(shared, 'capture.pcap')), sha256(sent));
+    assert.equal(existsSync(part), false);
   });
 
   /** Opens the folder `path` of the shared folder in the file manager, from its top. */

@@ -8,13 +8,19 @@ import { DOWNLOAD_SCOPE } from './worker-paths.ts';
  * (the StreamSaver approach, with transferable streams).
  */
 
-/** How long a handed-over stream waits for its request before it is dropped, in ms. */
-const UNCLAIMED_MS = 60_000;
+/** How long a download request and its stream wait for each other, in ms. */
+const UNMATCHED_MS = 60_000;
 
-/** What the page posts: a download to answer, or a ping that keeps the worker alive while one streams. */
+/**
+ * What the page posts: the stream of a download (once the device said its size), a download called
+ * off before its stream, or a ping that keeps the worker alive while one streams.
+ */
 export type DownloadWorkerMessage =
   | { type: 'stream'; id: string; name: string; size: number; readable: ReadableStream<Uint8Array> }
+  | { type: 'cancel'; id: string }
   | { type: 'ping' };
+
+type StreamMessage = Extract<DownloadWorkerMessage, { type: 'stream' }>;
 
 // The DOM lib has no service worker types (they are in the WebWorker lib, which clashes with DOM).
 interface FetchEventLike extends Event {
@@ -29,7 +35,12 @@ interface WorkerScope {
 }
 
 const worker = globalThis as unknown as WorkerScope;
-const waiting = new Map<string, { name: string; size: number; readable: ReadableStream<Uint8Array> }>();
+/**
+ * The page opens the download's URL inside the operator's click and posts the stream once the
+ * device said the file's size, so either may come first: each waits here for the other.
+ */
+const streams = new Map<string, StreamMessage | null>();
+const requests = new Map<string, (stream: StreamMessage | null) => void>();
 
 /** `attachment` with the name for every browser: ASCII in `filename`, the exact name in `filename*`. */
 function contentDisposition(name: string): string {
@@ -37,50 +48,75 @@ function contentDisposition(name: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-function isStream(data: unknown): data is Extract<DownloadWorkerMessage, { type: 'stream' }> {
-  const message = data as Partial<Extract<DownloadWorkerMessage, { type: 'stream' }>> | null;
+const isId = (id: unknown): id is string => typeof id === 'string' && /^[0-9a-f]{32}$/.test(id);
+
+function isStream(data: unknown): data is StreamMessage {
+  const message = data as Partial<StreamMessage> | null;
   return (
     message?.type === 'stream' &&
-    typeof message.id === 'string' &&
-    /^[0-9a-f]{32}$/.test(message.id) &&
+    isId(message.id) &&
     typeof message.name === 'string' &&
     Number.isSafeInteger(message.size) &&
     message.readable instanceof ReadableStream
   );
 }
 
+/** Hands `stream` (null: called off) to the request waiting for it, or keeps it for the request. */
+function arrive(id: string, stream: StreamMessage | null): void {
+  const request = requests.get(id);
+  if (request) {
+    requests.delete(id);
+    request(stream);
+    return;
+  }
+  streams.set(id, stream);
+  setTimeout(() => {
+    if (!streams.has(id) || streams.get(id) !== stream) return;
+    streams.delete(id);
+    void stream?.readable.cancel('Nobody asked for the download.').catch(() => {});
+  }, UNMATCHED_MS);
+}
+
+/** The stream of download `id`, once the page posts it; null when called off or never posted. */
+function streamOf(id: string): Promise<StreamMessage | null> {
+  if (streams.has(id)) {
+    const stream = streams.get(id) ?? null;
+    streams.delete(id);
+    return Promise.resolve(stream);
+  }
+  return new Promise((resolve) => {
+    requests.set(id, resolve);
+    setTimeout(() => {
+      if (requests.get(id) !== resolve) return;
+      requests.delete(id);
+      resolve(null);
+    }, UNMATCHED_MS);
+  });
+}
+
 worker.addEventListener('install', () => void worker.skipWaiting());
 
 worker.addEventListener('message', (event) => {
-  if (!isStream(event.data)) return;
-  const { id, name, size, readable } = event.data;
-  waiting.set(id, { name, size, readable });
-  setTimeout(() => {
-    if (waiting.get(id)?.readable !== readable) return;
-    waiting.delete(id);
-    void readable.cancel('Nobody asked for the download.').catch(() => {});
-  }, UNCLAIMED_MS);
-  event.ports[0]?.postMessage('ready');
+  const data = event.data as Partial<DownloadWorkerMessage> | null;
+  if (isStream(data)) arrive(data.id, data);
+  else if (data?.type === 'cancel' && isId(data.id)) arrive(data.id, null);
 });
+
+async function answer(id: string): Promise<Response> {
+  const stream = await streamOf(id);
+  if (!stream) return new Response('This download is over or never started.', { status: 404 });
+  return new Response(stream.readable, {
+    headers: {
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': contentDisposition(stream.name),
+      'Content-Length': String(stream.size),
+      'X-Content-Type-Options': 'nosniff',
+    },
+  });
+}
 
 worker.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);
   if (url.origin !== location.origin || !url.pathname.startsWith(DOWNLOAD_SCOPE)) return;
-  const id = url.pathname.slice(DOWNLOAD_SCOPE.length).split('/')[0] ?? '';
-  const download = waiting.get(id);
-  if (!download) {
-    event.respondWith(new Response('This download is over or never started.', { status: 404 }));
-    return;
-  }
-  waiting.delete(id);
-  event.respondWith(
-    new Response(download.readable, {
-      headers: {
-        'Content-Type': 'application/octet-stream',
-        'Content-Disposition': contentDisposition(download.name),
-        'Content-Length': String(download.size),
-        'X-Content-Type-Options': 'nosniff',
-      },
-    }),
-  );
+  event.respondWith(answer(url.pathname.slice(DOWNLOAD_SCOPE.length).split('/')[0] ?? ''));
 });

@@ -21,8 +21,6 @@ export interface DownloadSink {
 }
 
 export interface SinkRequest {
-  /** The file's name, for the browser's download. */
-  name: string;
   /** In bytes. */
   size: number;
   /** The destination took bytes: the backlog went down. */
@@ -31,9 +29,21 @@ export interface SinkRequest {
   broken(reason: string): void;
 }
 
-/** Opens a sink for each download; throws a {@link SaveRefused} for a file it cannot take. */
-export interface FileSaver {
+/**
+ * A download the browser was told about, while the device has not said how large the file is. It
+ * is begun inside the operator's click: a browser lets a page start downloads one after another only
+ * while the user is acting on it.
+ */
+export interface SaveSlot {
+  /** The size is known: opens the sink. Throws a {@link SaveRefused} for a file it cannot take. */
   open(request: SinkRequest): DownloadSink;
+  /** Nothing will come: the browser's download is called off. */
+  cancel(): void;
+}
+
+/** Begins a slot for each download, named `name`. */
+export interface FileSaver {
+  begin(name: string): SaveSlot;
 }
 
 /** A download this browser cannot save; the message says why and what would help. */
@@ -51,29 +61,34 @@ const MIB = 1024 * 1024;
  */
 export function saveInMemory(save: SaveFile = saveBlob, maxBytes = MAX_IN_MEMORY_BYTES): FileSaver {
   return {
-    open({ name, size }) {
-      if (size > maxBytes) {
-        throw new SaveRefused(
-          `The file is ${Math.round(size / MIB)} MiB; without streaming to disk the console takes files up to ${Math.round(
-            maxBytes / MIB,
-          )} MiB. Open the console over HTTPS (or on localhost) to download larger files.`,
-        );
-      }
-      let parts: Uint8Array[] = [];
-      return {
-        backlog: 0,
-        write(data) {
-          parts.push(data);
-        },
-        async close() {
-          const blob = new Blob(parts as BlobPart[]);
-          parts = [];
-          save(blob, name);
-        },
-        abort() {
-          parts = [];
-        },
-      };
-    },
+    begin: (name) => ({
+      open: ({ size }) => openInMemory(name, size),
+      cancel() {},
+    }),
   };
+
+  function openInMemory(name: string, size: number): DownloadSink {
+    if (size > maxBytes) {
+      throw new SaveRefused(
+        `The file is ${Math.round(size / MIB)} MiB; without streaming to disk the console takes files up to ${Math.round(
+          maxBytes / MIB,
+        )} MiB. Open the console over HTTPS (or on localhost) to download larger files.`,
+      );
+    }
+    let parts: Uint8Array[] = [];
+    return {
+      backlog: 0,
+      write(data) {
+        parts.push(data);
+      },
+      async close() {
+        const blob = new Blob(parts as BlobPart[]);
+        parts = [];
+        save(blob, name);
+      },
+      abort() {
+        parts = [];
+      },
+    };
+  }
 }

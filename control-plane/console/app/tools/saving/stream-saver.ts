@@ -1,5 +1,11 @@
 import type { DownloadWorkerMessage } from './download-worker.ts';
-import { type DownloadSink, type FileSaver, type SinkRequest, saveInMemory } from './file-saver.ts';
+import {
+  type DownloadSink,
+  type FileSaver,
+  type SaveSlot,
+  type SinkRequest,
+  saveInMemory,
+} from './file-saver.ts';
 import { DOWNLOAD_SCOPE, DOWNLOAD_WORKER_PATH } from './worker-paths.ts';
 
 /** How often the page pings the worker while a download streams, in ms: an idle worker is stopped after 30 s. */
@@ -32,27 +38,24 @@ function randomId(): string {
  * const tools = new SessionTools(streamToDisk());
  */
 export function streamToDisk(fallback: FileSaver = saveInMemory()): FileSaver & { streaming(): boolean } {
-  let active: ServiceWorker | null = null;
+  let registration: ServiceWorkerRegistration | undefined;
+  /** The worker active now: an update (a new deploy) replaces it, and downloads go to the new one. */
+  const active = () => registration?.active ?? null;
   const streams = new Set<DownloadSink>();
   let keepAlive: ReturnType<typeof setInterval> | undefined;
 
   if (window.isSecureContext && 'serviceWorker' in navigator && streamsTransfer()) {
-    navigator.serviceWorker
-      .register(DOWNLOAD_WORKER_PATH, { scope: DOWNLOAD_SCOPE })
-      .then((registration) => {
-        const pending = registration.installing ?? registration.waiting;
-        if (registration.active) active = registration.active;
-        pending?.addEventListener('statechange', () => {
-          if (pending.state === 'activated') active = pending;
-        });
-      })
-      .catch(() => {
+    navigator.serviceWorker.register(DOWNLOAD_WORKER_PATH, { scope: DOWNLOAD_SCOPE }).then(
+      (registered) => {
+        registration = registered;
+      },
+      () => {
         // No worker (blocked by the browser's settings): downloads stay in memory.
-      });
+      },
+    );
   }
 
-  const post = (message: DownloadWorkerMessage, transfer: Transferable[] = []) =>
-    active?.postMessage(message, transfer);
+  const post = (message: DownloadWorkerMessage) => active()?.postMessage(message);
 
   const opened = (sink: DownloadSink) => {
     streams.add(sink);
@@ -65,37 +68,47 @@ export function streamToDisk(fallback: FileSaver = saveInMemory()): FileSaver & 
     keepAlive = undefined;
   };
 
-  const openStream = (worker: ServiceWorker, request: SinkRequest): DownloadSink => {
+  /** Opens the download's URL at once (inside the operator's click); the stream follows with the size. */
+  const beginStream = (worker: ServiceWorker, name: string): SaveSlot => {
     const id = randomId();
+    // The frame's request is the download: the worker answers it with the stream as an attachment.
+    const frame = document.createElement('iframe');
+    frame.hidden = true;
+    frame.src = `${DOWNLOAD_SCOPE}${id}/${encodeURIComponent(name)}`;
+    document.body.append(frame);
+    let used = false;
+    return {
+      open: (request) => {
+        used = true;
+        return openStream(worker, id, name, frame, request);
+      },
+      cancel() {
+        if (used) return;
+        used = true;
+        worker.postMessage({ type: 'cancel', id } satisfies DownloadWorkerMessage);
+        frame.remove();
+      },
+    };
+  };
+
+  const openStream = (
+    worker: ServiceWorker,
+    id: string,
+    name: string,
+    frame: HTMLIFrameElement,
+    request: SinkRequest,
+  ): DownloadSink => {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
-    const answer = new MessageChannel();
-    let frame: HTMLIFrameElement | undefined;
-    let over = false;
-    answer.port1.onmessage = () => {
-      answer.port1.close();
-      if (over) return;
-      // The frame's request is the download: the worker answers it with the stream as an attachment.
-      frame = document.createElement('iframe');
-      frame.hidden = true;
-      frame.src = `${DOWNLOAD_SCOPE}${id}/${encodeURIComponent(request.name)}`;
-      document.body.append(frame);
-    };
     worker.postMessage(
-      {
-        type: 'stream',
-        id,
-        name: request.name,
-        size: request.size,
-        readable,
-      } satisfies DownloadWorkerMessage,
-      [readable as unknown as Transferable, answer.port2],
+      { type: 'stream', id, name, size: request.size, readable } satisfies DownloadWorkerMessage,
+      [readable as unknown as Transferable],
     );
+    let over = false;
     const finish = (removeAfterMs: number) => {
       over = true;
       closed(sink);
-      const done = frame;
-      setTimeout(() => done?.remove(), removeAfterMs);
+      setTimeout(() => frame.remove(), removeAfterMs);
     };
     const sink: DownloadSink & { backlog: number } = {
       backlog: 0,
@@ -128,10 +141,11 @@ export function streamToDisk(fallback: FileSaver = saveInMemory()): FileSaver & 
   };
 
   return {
-    open(request) {
-      return active ? openStream(active, request) : fallback.open(request);
+    begin(name) {
+      const worker = active();
+      return worker?.state === 'activated' ? beginStream(worker, name) : fallback.begin(name);
     },
-    streaming: () => active !== null,
+    streaming: () => active()?.state === 'activated',
   };
 }
 

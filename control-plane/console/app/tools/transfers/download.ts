@@ -2,7 +2,7 @@ import type { ControlMessage } from '../../../../../protocol/index.ts';
 import { Sha256 } from '../../../../../protocol/peer/sha256.ts';
 import { FileReceiver, isTransferError } from '../../../../../protocol/peer/transfer.ts';
 import type { ChannelFrame, ChannelMessage, ChannelPort } from '../operator-channels.ts';
-import { type DownloadSink, type FileSaver, SaveRefused } from '../saving/file-saver.ts';
+import { type DownloadSink, type FileSaver, SaveRefused, type SaveSlot } from '../saving/file-saver.ts';
 import { baseName } from '../shared-paths.ts';
 import { Transfer } from './transfer.ts';
 
@@ -19,6 +19,8 @@ import { Transfer } from './transfer.ts';
  */
 export class Download extends Transfer {
   readonly #saver: FileSaver;
+  /** The browser's download, begun with the request (inside the operator's click) until `file-info`. */
+  #slot: SaveSlot | undefined;
   /** Where the bytes go; opened on the first `file-info`, kept across resumes. */
   #sink: DownloadSink | undefined;
   /** Everything before this offset arrived and went to #sink (and is hashed in #hash). */
@@ -35,6 +37,7 @@ export class Download extends Transfer {
   }
 
   protected request(channel: number): ControlMessage {
+    if (!this.#sink) this.#slot ??= this.#saver.begin(this.state.name);
     const link = { send: (message: ControlMessage) => this.port.send(message), sendBytes: () => {} };
     // Bytes sent again (before the offset asked for) are skipped, as a resume may overlap.
     this.#receiver = new FileReceiver({
@@ -86,6 +89,13 @@ export class Download extends Transfer {
     this.#receiver?.credit(this.#have - sink.backlog);
   }
 
+  /** A channel that ends before the size arrived leaves no browser download waiting for it. */
+  protected override channelGone(): void {
+    if (this.#sink) return;
+    this.#slot?.cancel();
+    this.#slot = undefined;
+  }
+
   override cancel(): void {
     super.cancel();
     this.#discard('Cancelled.');
@@ -103,9 +113,10 @@ export class Download extends Transfer {
       return;
     }
     if (!this.#sink) {
+      const slot = this.#slot ?? this.#saver.begin(this.state.name);
+      this.#slot = undefined;
       try {
-        this.#sink = this.#saver.open({
-          name: this.state.name,
+        this.#sink = slot.open({
           size,
           taken: () => this.#credit(),
           broken: (reason) => {
@@ -159,6 +170,8 @@ export class Download extends Transfer {
 
   /** Aborts the sink: whatever the browser saved so far is discarded. */
   #discard(reason: string): void {
+    this.#slot?.cancel();
+    this.#slot = undefined;
     this.#sink?.abort(reason);
     this.#sink = undefined;
   }

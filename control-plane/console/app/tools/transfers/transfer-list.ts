@@ -46,6 +46,15 @@ export class TransferList extends Store<TransferListState> {
     this.#transfers.get(id)?.cancel();
   }
 
+  /** Pauses a transfer under way; {@link proceed} continues it from where it stopped. */
+  hold(id: number): void {
+    this.#transfers.get(id)?.hold();
+  }
+
+  proceed(id: number): void {
+    this.#transfers.get(id)?.proceed();
+  }
+
   retry(id: number): void {
     this.#transfers.get(id)?.retry();
   }
