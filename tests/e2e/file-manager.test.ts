@@ -45,7 +45,7 @@ async function liveBytes(cdp: CDPSession): Promise<number> {
 
 // The wider file manager (issue 14) in the real console, through the real control plane and relay,
 // to a real agent process sharing a real folder.
-describe('the file manager streams large downloads, pauses and resumes, copies and moves', () => {
+describe('the file manager streams large downloads, pauses and resumes, copies and moves, uploads whole folders', () => {
   let xvfb: Xvfb;
   let cp: TestControlPlane;
   let browser: Browser;
@@ -208,6 +208,26 @@ describe('the file manager streams large downloads, pauses and resumes, copies a
     await page.waitForSelector('[data-testid=file-row][data-name="notes.txt"]');
     assert.equal(readFileSync(join(shared, 'archive', 'notes.txt'), 'utf8'), 'notes');
     assert.equal(existsSync(join(shared, 'project', 'notes.txt')), false, 'a move leaves nothing behind');
+  });
+
+  it('Upload folder sends a whole folder: its folders are created on the device and every file lands at its relative path with the same bytes', async () => {
+    const local = join(scratch, 'site-logs');
+    mkdirSync(join(local, 'nginx', 'old'), { recursive: true });
+    const files = {
+      'summary.txt': randomBytes(10_000),
+      'nginx/access.log': randomBytes(900_000),
+      'nginx/old/access.log.1': randomBytes(300_000),
+    };
+    for (const [path, content] of Object.entries(files)) writeFileSync(join(local, path), content);
+    await openFolder('archive');
+    await page.setInputFiles('[data-testid=upload-folder-input]', local);
+    for (const name of ['summary.txt', 'access.log', 'access.log.1']) {
+      await page.waitForSelector(`${transfer(name)}[data-status=done]`, { timeout: 60_000 });
+    }
+    for (const [path, content] of Object.entries(files)) {
+      assert.equal(sha256(readFileSync(join(shared, 'archive', 'site-logs', path))), sha256(content), path);
+    }
+    await page.waitForSelector('[data-testid=file-row][data-name=site-logs]');
   });
 
   it('nothing broke the console CSP or threw in the page', () => {
