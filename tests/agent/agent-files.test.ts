@@ -111,6 +111,16 @@ function partFiles(root: string): string[] {
   return found;
 }
 
+type FileOpRequest = Omit<Extract<ControlMessage, { type: 'file-op' }>, 'type' | 'channel'>;
+
+/** Sends one `file-op` on the agent's channel `n`; returns 'done' or the result code it was refused with. */
+async function fileOp(agent: TestAgent, n: number, request: FileOpRequest): Promise<string> {
+  const channel = agent.channel(n);
+  agent.relay.send({ type: 'file-op', channel, ...request });
+  const reply = await agent.relay.reply(channel, 'file-op-done', 'channel-error');
+  return reply.type === 'channel-error' ? reply.code : 'done';
+}
+
 describe('file transfers on the agent (real files in a shared folder)', () => {
   let agent: TestAgent | undefined;
   afterEach(async () => {
@@ -294,14 +304,8 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
 
   it('mkdir, rename and delete change the folder, and refuse what they must', async () => {
     agent = await startAgent();
-    const { relay } = agent;
     let n = 0;
-    const op = async (request: Omit<Extract<ControlMessage, { type: 'file-op' }>, 'type' | 'channel'>) => {
-      const channel = agent!.channel(++n);
-      relay.send({ type: 'file-op', channel, ...request });
-      const reply = await relay.reply(channel, 'file-op-done', 'channel-error');
-      return reply.type === 'channel-error' ? reply.code : 'done';
-    };
+    const op = (request: FileOpRequest) => fileOp(agent!, ++n, request);
     assert.equal(await op({ op: 'mkdir', path: 'box' }), 'done');
     assert.equal(await op({ op: 'mkdir', path: 'box' }), 'FILE_EXISTS');
     assert.equal(await op({ op: 'mkdir', path: 'no/such/parent' }), 'FILE_NOT_FOUND');
@@ -326,14 +330,9 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
 
   it('copy duplicates a file or a whole folder (links as links), and refuses an existing target, a folder into itself and paths outside', async () => {
     agent = await startAgent();
-    const { relay, root } = agent;
+    const { root } = agent;
     let n = 0;
-    const op = async (request: Omit<Extract<ControlMessage, { type: 'file-op' }>, 'type' | 'channel'>) => {
-      const channel = agent!.channel(++n);
-      relay.send({ type: 'file-op', channel, ...request });
-      const reply = await relay.reply(channel, 'file-op-done', 'channel-error');
-      return reply.type === 'channel-error' ? reply.code : 'done';
-    };
+    const op = (request: FileOpRequest) => fileOp(agent!, ++n, request);
     const content = randomBytes(300_000);
     mkdirSync(join(root, 'project', 'src', 'deep'), { recursive: true });
     writeFileSync(join(root, 'project', 'src', 'deep', 'data.bin'), content);
