@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     const consoleAssets = await buildConsoleAssets({ minify: true });
     writeFileSync(`${DIST}console/console.js`, consoleAssets.js);
     writeFileSync(`${DIST}console/console.css`, consoleAssets.css);
+    writeFileSync(`${DIST}console/download-worker.js`, consoleAssets.worker);
     process.stdout.write(
       `dist/console: console.js ${consoleAssets.js.length} B, console.css ${consoleAssets.css.length} B\n`,
     );

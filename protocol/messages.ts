@@ -368,7 +368,8 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('file-op'),
     channel,
-    op: z.enum(['mkdir', 'delete', 'rename']),
+    /** `copy` (a file, or a folder and everything in it) is refused by agents older than it with MALFORMED. */
+    op: z.enum(['mkdir', 'delete', 'rename', 'copy']),
     path: sharedPath,
     to: sharedPath.optional(),
   }),

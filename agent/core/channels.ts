@@ -256,6 +256,7 @@ function describeOp(root: string, request: MessageOf<'file-op'>): string {
   const path = displayPath(root, request.path);
   if (request.op === 'mkdir') return `creates the folder ${path}`;
   if (request.op === 'delete') return `deletes ${path}`;
+  if (request.op === 'copy') return `copies ${path} to ${displayPath(root, request.to ?? '')}`;
   return `renames ${path} to ${displayPath(root, request.to ?? '')}`;
 }
 

@@ -70,7 +70,10 @@ export class ListingRequest implements ChannelHandler {
   async close(): Promise<void> {}
 }
 
-/** A change (`file-op`): mkdir, delete (a file or an empty folder) or rename, then `file-op-done`. */
+/**
+ * A change (`file-op`): mkdir, delete (a file or an empty folder), rename (a move, also into another
+ * folder) or copy (a file, or a folder with everything in it), then `file-op-done`.
+ */
 export class FileOpRequest implements ChannelHandler {
   readonly capability = 'files';
 
@@ -93,7 +96,8 @@ export class FileOpRequest implements ChannelHandler {
     if (!path) throw new ChannelFailure('FORBIDDEN', `The shared folder itself cannot be ${request.op}d.`);
     if (request.op === 'delete') return files.remove(path);
     const to = normalizeWirePath(request.to ?? '');
-    if (!to) throw new ChannelFailure('VALIDATION_FAILED', 'A rename needs `to`, the new path.');
+    if (!to) throw new ChannelFailure('VALIDATION_FAILED', `A ${request.op} needs \`to\`, the new path.`);
+    if (request.op === 'copy') return files.copy(path, to);
     return files.rename(path, to, { replace: false });
   }
 

@@ -297,6 +297,11 @@ export interface FileHost {
   openWrite(path: string): Promise<FileWriter>;
   /** Renames a file or folder. Without `replace`, an existing `to` is FILE_EXISTS. */
   rename(from: string, to: string, options: { replace: boolean }): Promise<void>;
+  /**
+   * Copies a file, or a folder with everything in it (links are copied as links, never followed;
+   * sockets and devices are left out). An existing `to` is FILE_EXISTS; a folder into itself is refused.
+   */
+  copy(from: string, to: string): Promise<void>;
   /** Creates one folder; its parent must exist. */
   mkdir(path: string): Promise<void>;
   /** Removes a file, a link or an empty folder, never a folder's contents. */

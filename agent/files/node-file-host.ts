@@ -2,14 +2,17 @@ import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import {
   constants,
+  copyFile,
   type FileHandle,
   lstat,
   mkdir,
   open,
   readdir,
+  readlink,
   rename,
   rmdir,
   stat,
+  symlink,
   unlink,
 } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,7 +20,7 @@ import type { FileEntry } from '../../protocol/index.ts';
 import { ChannelFailure } from '../core/channel-failure.ts';
 import type { FileHost, FileReader, FileStat, FileWriter } from '../core/ports.ts';
 import { attempt, fsFailure } from './fs-failure.ts';
-import { resolveSharedPath } from './shared-path.ts';
+import { isInside, resolveSharedPath } from './shared-path.ts';
 
 /** Bytes read at a time to hash a file. */
 const HASH_BLOCK_BYTES = 1024 * 1024;
@@ -55,6 +58,23 @@ async function sha256Of(handle: FileHandle): Promise<string> {
     position += bytesRead;
   }
   return hash.digest('hex');
+}
+
+/**
+ * Copies `source` (described by `stats`) to `target`, which must not exist: a file's bytes, a folder
+ * with everything in it, a link as the same link (never what it points to). Sockets, pipes and
+ * devices are left out. Both paths are real and inside a root.
+ */
+async function copyEntry(source: string, target: string, stats: Stats): Promise<void> {
+  if (stats.isSymbolicLink()) await symlink(await readlink(source), target);
+  else if (stats.isFile()) await copyFile(source, target, constants.COPYFILE_EXCL);
+  else if (stats.isDirectory()) {
+    await mkdir(target);
+    for (const name of await readdir(source)) {
+      const child = path.join(source, name);
+      await copyEntry(child, path.join(target, name), await lstat(child));
+    }
+  }
 }
 
 /**
@@ -171,6 +191,21 @@ export function createNodeFileHost(root: string): FileHost {
         if (taken) throw new ChannelFailure('FILE_EXISTS', `${to} exists.`);
       }
       await attempt(to, () => rename(source, target));
+    },
+
+    async copy(from, to) {
+      const source = await resolve(from, false);
+      const target = await resolve(to, false);
+      const stats = await attempt(from, () => lstat(source));
+      const taken = await lstat(target).then(
+        () => true,
+        () => false,
+      );
+      if (taken) throw new ChannelFailure('FILE_EXISTS', `${to} exists.`);
+      if (stats.isDirectory() && isInside(source, target)) {
+        throw new ChannelFailure('VALIDATION_FAILED', `${from} cannot be copied into itself.`);
+      }
+      await attempt(to, () => copyEntry(source, target, stats));
     },
 
     async mkdir(wirePath) {

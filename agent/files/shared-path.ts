@@ -45,7 +45,7 @@ export function wirePathSegments(wirePath: string, style: PathStyle = DEFAULT_ST
 }
 
 /** Whether `candidate` is `root` or inside it (both absolute and real). */
-function isInside(root: string, candidate: string, style: PathStyle): boolean {
+export function isInside(root: string, candidate: string, style: PathStyle = DEFAULT_STYLE): boolean {
   const paths = style === 'windows' ? path.win32 : path.posix;
   const relative = paths.relative(root, candidate);
   return (

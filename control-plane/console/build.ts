@@ -1,12 +1,19 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { DOWNLOAD_WORKER_PATH } from './app/tools/saving/worker-paths.ts';
 
 /** The browser entry point of the operator console. */
 const ENTRY = fileURLToPath(new URL('./app/main.tsx', import.meta.url));
+/** The download service worker, bundled on its own (a worker is one classic script). */
+const WORKER_ENTRY = fileURLToPath(new URL('./app/tools/saving/download-worker.ts', import.meta.url));
 
-/** Where the server serves the bundle; {@link consoleHtml} links to these. */
-export const CONSOLE_ASSET_PATHS = { js: '/assets/console.js', css: '/assets/console.css' } as const;
+/** Where the server serves the bundle; {@link consoleHtml} links to these, the page registers the worker. */
+export const CONSOLE_ASSET_PATHS = {
+  js: '/assets/console.js',
+  css: '/assets/console.css',
+  worker: DOWNLOAD_WORKER_PATH,
+} as const;
 
 /**
  * zod re-exports every one of its ~50 message locales through `z.locales`, which makes up half
@@ -32,6 +39,8 @@ export interface ConsoleAssets {
   js: string;
   /** Every stylesheet the app imports, in order. */
   css: string;
+  /** The download service worker (app/tools/saving/download-worker.ts). */
+  worker: string;
 }
 
 /**
@@ -61,7 +70,21 @@ export async function buildConsoleAssets(options?: { minify?: boolean }): Promis
   const js = result.outputFiles.find((file) => file.path.endsWith('.js'));
   const css = result.outputFiles.find((file) => file.path.endsWith('.css'));
   if (!js || !css) throw new Error('The console bundle is missing its JavaScript or its stylesheet.');
-  return { js: js.text, css: css.text };
+  const worker = await build({
+    entryPoints: [WORKER_ENTRY],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'chrome110',
+    minify: options?.minify ?? false,
+    legalComments: 'none',
+    charset: 'utf8',
+    write: false,
+    logLevel: 'silent',
+  });
+  const workerJs = worker.outputFiles[0];
+  if (!workerJs) throw new Error('The console bundle is missing its download worker.');
+  return { js: js.text, css: css.text, worker: workerJs.text };
 }
 
 /**

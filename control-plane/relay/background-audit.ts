@@ -23,7 +23,7 @@ type Record = (
 
 /** A file request waiting for its outcome. */
 interface FileRequest {
-  operation: 'list' | 'download' | 'upload' | 'mkdir' | 'delete' | 'rename';
+  operation: 'list' | 'download' | 'upload' | 'mkdir' | 'delete' | 'rename' | 'copy';
   path: string;
   to?: string;
 }

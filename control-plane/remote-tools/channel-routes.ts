@@ -230,19 +230,19 @@ export function channelRoutes(services: Services) {
   app.openapi({ ...routes.fileOp, middleware: [requireScope('files')] }, async (c) => {
     const { id } = c.req.valid('param');
     const { op, path, to } = c.req.valid('json');
-    if (op === 'rename' && to === undefined)
-      throw new ApiError(400, 'VALIDATION_FAILED', 'to: a rename needs it');
+    const moves = op === 'rename' || op === 'copy';
+    if (moves && to === undefined) throw new ApiError(400, 'VALIDATION_FAILED', `to: a ${op} needs it`);
     const lease = await participantFor(c, id, 'files', 'files', 'files');
     try {
       await translated(() =>
         channelRequest(
           lease.participant,
-          (channel) => ({ type: 'file-op', channel, op, path, ...(op === 'rename' ? { to } : {}) }),
+          (channel) => ({ type: 'file-op', channel, op, path, ...(moves ? { to } : {}) }),
           (message) => (message.type === 'file-op-done' ? message : undefined),
           { signal: c.req.raw.signal },
         ),
       );
-      return c.json({ op, path, ...(op === 'rename' && to !== undefined ? { to } : {}) }, 200);
+      return c.json({ op, path, ...(moves && to !== undefined ? { to } : {}) }, 200);
     } finally {
       lease.release();
     }

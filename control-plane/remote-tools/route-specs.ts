@@ -271,15 +271,15 @@ export const channelRouteSpecs = {
     method: 'post',
     path: '/sessions/{id}/files/ops',
     tags: ['commands and files'],
-    summary: 'Make a folder, delete a file or an empty folder, or rename',
+    summary: 'Make a folder, delete a file or an empty folder, rename (move), or copy a file or a folder',
     security: authenticated,
     request: {
       params: idParam,
       body: jsonBody(
         z.object({
-          op: z.enum(['mkdir', 'delete', 'rename']),
+          op: z.enum(['mkdir', 'delete', 'rename', 'copy']),
           path: pathQuery.min(1),
-          to: pathQuery.min(1).optional().openapi({ description: 'The new path, for rename' }),
+          to: pathQuery.min(1).optional().openapi({ description: 'The new path, for rename and copy' }),
         }),
       ),
     },

@@ -111,6 +111,16 @@ function partFiles(root: string): string[] {
   return found;
 }
 
+type FileOpRequest = Omit<Extract<ControlMessage, { type: 'file-op' }>, 'type' | 'channel'>;
+
+/** Sends one `file-op` on the agent's channel `n`; returns 'done' or the result code it was refused with. */
+async function fileOp(agent: TestAgent, n: number, request: FileOpRequest): Promise<string> {
+  const channel = agent.channel(n);
+  agent.relay.send({ type: 'file-op', channel, ...request });
+  const reply = await agent.relay.reply(channel, 'file-op-done', 'channel-error');
+  return reply.type === 'channel-error' ? reply.code : 'done';
+}
+
 describe('file transfers on the agent (real files in a shared folder)', () => {
   let agent: TestAgent | undefined;
   afterEach(async () => {
@@ -294,14 +304,8 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
 
   it('mkdir, rename and delete change the folder, and refuse what they must', async () => {
     agent = await startAgent();
-    const { relay } = agent;
     let n = 0;
-    const op = async (request: Omit<Extract<ControlMessage, { type: 'file-op' }>, 'type' | 'channel'>) => {
-      const channel = agent!.channel(++n);
-      relay.send({ type: 'file-op', channel, ...request });
-      const reply = await relay.reply(channel, 'file-op-done', 'channel-error');
-      return reply.type === 'channel-error' ? reply.code : 'done';
-    };
+    const op = (request: FileOpRequest) => fileOp(agent!, ++n, request);
     assert.equal(await op({ op: 'mkdir', path: 'box' }), 'done');
     assert.equal(await op({ op: 'mkdir', path: 'box' }), 'FILE_EXISTS');
     assert.equal(await op({ op: 'mkdir', path: 'no/such/parent' }), 'FILE_NOT_FOUND');
@@ -322,6 +326,45 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
         line.includes(`renames ${agent!.root}/other.txt to ${agent!.root}/box/moved.txt`),
       ),
     );
+  });
+
+  it('copy duplicates a file or a whole folder (links as links), and refuses an existing target, a folder into itself and paths outside', async () => {
+    agent = await startAgent();
+    const { root } = agent;
+    let n = 0;
+    const op = (request: FileOpRequest) => fileOp(agent!, ++n, request);
+    const content = randomBytes(300_000);
+    mkdirSync(join(root, 'project', 'src', 'deep'), { recursive: true });
+    writeFileSync(join(root, 'project', 'src', 'deep', 'data.bin'), content);
+    writeFileSync(join(root, 'project', 'notes.txt'), 'notes');
+    symlinkSync('notes.txt', join(root, 'project', 'readme-link'));
+    const outside = mkdtempSync(join(tmpdir(), 'lifeline-outside-'));
+    writeFileSync(join(outside, 'secret.txt'), 'secret');
+    symlinkSync(outside, join(root, 'out-dir'));
+    try {
+      assert.equal(await op({ op: 'copy', path: 'project/notes.txt', to: 'notes copy.txt' }), 'done');
+      assert.equal(readFileSync(join(root, 'notes copy.txt'), 'utf8'), 'notes');
+      assert.equal(await op({ op: 'copy', path: 'project', to: 'backup' }), 'done');
+      assert.equal(sha256(readFileSync(join(root, 'backup', 'src', 'deep', 'data.bin'))), sha256(content));
+      assert.ok(lstatSync(join(root, 'backup', 'readme-link')).isSymbolicLink(), 'a link stays a link');
+      assert.equal(readFileSync(join(root, 'project', 'notes.txt'), 'utf8'), 'notes', 'the source stays');
+
+      assert.equal(await op({ op: 'copy', path: 'project/notes.txt', to: 'notes copy.txt' }), 'FILE_EXISTS');
+      assert.equal(await op({ op: 'copy', path: 'project', to: 'project/src/again' }), 'VALIDATION_FAILED');
+      assert.equal(existsSync(join(root, 'project', 'src', 'again')), false);
+      assert.equal(await op({ op: 'copy', path: 'project' }), 'VALIDATION_FAILED', 'a copy needs `to`');
+      assert.equal(await op({ op: 'copy', path: '../x', to: 'x' }), 'PATH_OUTSIDE_FOLDER');
+      assert.equal(await op({ op: 'copy', path: 'project/notes.txt', to: '/tmp/x' }), 'PATH_OUTSIDE_FOLDER');
+      assert.equal(await op({ op: 'copy', path: 'out-dir/secret.txt', to: 'x' }), 'PATH_OUTSIDE_FOLDER');
+      assert.equal(await op({ op: 'copy', path: 'project', to: 'out-dir/x' }), 'PATH_OUTSIDE_FOLDER');
+      assert.equal(await op({ op: 'copy', path: 'missing', to: 'x' }), 'FILE_NOT_FOUND');
+      assert.equal(existsSync(join(outside, 'x')), false);
+      assert.ok(
+        agent.user.statuses.some((line) => line.includes(`copies ${root}/project to ${root}/backup`)),
+      );
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   it('a part file kept for a resume is deleted when the session ends', async () => {

@@ -191,6 +191,9 @@ export async function openConsole(browser: Browser, cp: TestControlPlane): Promi
   await context.route(`${cp.url}/assets/console.js`, (route) =>
     route.fulfill({ body: assets.js, contentType: 'text/javascript; charset=utf-8' }),
   );
+  // The download worker is not routed: the browser checks it for updates without the page, so a routed
+  // copy would differ from what the server sends and be replaced mid-test. The server bundles it from
+  // the working tree when dist/ has none.
   await context.route(`${cp.url}/assets/console.css`, (route) =>
     route.fulfill({ body: assets.css, contentType: 'text/css; charset=utf-8' }),
   );

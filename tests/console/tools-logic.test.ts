@@ -6,6 +6,7 @@ import { channelErrorText } from '../../control-plane/console/app/tools/channel-
 import { ChatController } from '../../control-plane/console/app/tools/chat-controller.ts';
 import { FileBrowser } from '../../control-plane/console/app/tools/file-browser.ts';
 import { OperatorChannels } from '../../control-plane/console/app/tools/operator-channels.ts';
+import { saveInMemory } from '../../control-plane/console/app/tools/saving/file-saver.ts';
 import { SessionTools } from '../../control-plane/console/app/tools/session-tools.ts';
 import {
   breadcrumbs,
@@ -34,6 +35,7 @@ import {
 } from '../../protocol/index.ts';
 import { ReceiveWindow, SendWindow } from '../../protocol/peer/flow-control.ts';
 import { Sha256 } from '../../protocol/peer/sha256.ts';
+import { waitFor } from '../support/processes.ts';
 
 // The console's transfer, chat and terminal logic without a browser: the real OperatorChannels over
 // a link that records what would go to the relay.
@@ -238,11 +240,16 @@ describe('Download', () => {
     return out;
   }
 
-  it('resumes from the received offset on a new channel after an interruption and saves the whole file', () => {
+  it('resumes from the received offset on a new channel after an interruption and saves the whole file', async () => {
     const { router, last } = wire();
     const data = randomBytes(700_000);
     const saved: Array<{ blob: Blob; name: string }> = [];
-    const download = new Download(router, 1, 'docs/a.bin', (blob, name) => saved.push({ blob, name }));
+    const download = new Download(
+      router,
+      1,
+      'docs/a.bin',
+      saveInMemory((blob, name) => saved.push({ blob, name })),
+    );
     download.start();
     const first = last('file-read')!;
     assert.deepEqual([slotOf(first.channel), first.path, first.offset], [SLOT, 'docs/a.bin', 0]);
@@ -278,7 +285,7 @@ describe('Download', () => {
       size: data.length,
       sha256: sha256(data),
     });
-    assert.equal(download.state.status, 'done');
+    await waitFor('the download to be saved', () => download.state.status === 'done');
     assert.equal(saved[0]?.name, 'a.bin');
     return saved[0]!.blob
       .arrayBuffer()
@@ -288,7 +295,12 @@ describe('Download', () => {
   it('a checksum mismatch fails it, and Retry starts again from the first byte', () => {
     const { router, last } = wire();
     const data = randomBytes(1000);
-    const download = new Download(router, 1, 'a.bin', () => assert.fail('a damaged file is never saved'));
+    const download = new Download(
+      router,
+      1,
+      'a.bin',
+      saveInMemory(() => assert.fail('a damaged file is never saved')),
+    );
     download.start();
     const read = last('file-read')!;
     download.onChannelMessage({
@@ -314,7 +326,12 @@ describe('Download', () => {
   it('a file that changed between attempts is not stitched together', () => {
     const { router, last } = wire();
     const data = randomBytes(200_000);
-    const download = new Download(router, 1, 'a.bin', () => {});
+    const download = new Download(
+      router,
+      1,
+      'a.bin',
+      saveInMemory(() => {}),
+    );
     download.start();
     const first = last('file-read')!;
     download.onChannelMessage({
@@ -343,7 +360,12 @@ describe('Download', () => {
 
   it('cancel closes the channel on the agent', () => {
     const { router, last } = wire();
-    const download = new Download(router, 1, 'a.bin', () => {});
+    const download = new Download(
+      router,
+      1,
+      'a.bin',
+      saveInMemory(() => {}),
+    );
     download.start();
     const read = last('file-read')!;
     download.cancel();
@@ -506,7 +528,7 @@ describe('TerminalSession', () => {
 describe('SessionTools', () => {
   it('pauses transfers while the agent reconnects, then closes the old channel and resumes from the received offset', () => {
     const sent: ControlMessage[] = [];
-    const tools = new SessionTools(() => {});
+    const tools = new SessionTools(saveInMemory(() => {}));
     tools.connect({
       slot: SLOT,
       send: (message) => {
@@ -550,7 +572,7 @@ describe('SessionTools', () => {
   });
 
   it('stops transfers and shells when the user takes file and shell access back', () => {
-    const tools = new SessionTools(() => {});
+    const tools = new SessionTools(saveInMemory(() => {}));
     tools.connect({ slot: SLOT, send: () => true, sendFrame: () => true });
     const all = {
       view: true,

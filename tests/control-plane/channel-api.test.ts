@@ -566,7 +566,7 @@ describe('the API runs commands and moves files through a live session', () => {
       );
     });
 
-    it('folders are listed, and made, renamed and deleted with file operations', async () => {
+    it('folders are listed, and made, renamed, copied and deleted with file operations', async () => {
       const { root, id } = await liveSession();
       writeFileSync(join(root, 'a.txt'), 'a');
       await expectJson(
@@ -595,6 +595,20 @@ describe('the API runs commands and moves files through a live session', () => {
       assert.equal(listing.nextOffset, null);
       await assertProblem(
         await api.post(`/api/sessions/${id}/files/ops`, script, { op: 'rename', path: 'logs' }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      await expectJson(
+        await api.post(`/api/sessions/${id}/files/ops`, script, {
+          op: 'copy',
+          path: 'logs',
+          to: 'logs copy',
+        }),
+        200,
+      );
+      assert.equal(readFileSync(join(root, 'logs copy', 'a.txt'), 'utf8'), 'a', 'a folder is copied whole');
+      await assertProblem(
+        await api.post(`/api/sessions/${id}/files/ops`, script, { op: 'copy', path: 'logs' }),
         400,
         'VALIDATION_FAILED',
       );

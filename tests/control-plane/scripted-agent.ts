@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import {
   encodeFileChunk,
@@ -373,11 +373,13 @@ export class ScriptedAgent {
   private async op(message: MessageOf<'file-op'>): Promise<void> {
     const full = this.resolvePath(message.path);
     const to = message.to === undefined ? undefined : this.resolvePath(message.to);
-    if (!full || (message.op === 'rename' && !to))
+    if (!full || ((message.op === 'rename' || message.op === 'copy') && !to))
       return this.error(message.channel, 'PATH_OUTSIDE_FOLDER', 'The path is outside the shared folder.');
     try {
       if (message.op === 'mkdir') await mkdir(full);
       else if (message.op === 'delete') await rm(full, { recursive: false });
+      else if (message.op === 'copy')
+        await cp(full, to!, { recursive: true, errorOnExist: true, force: false });
       else await rename(full, to!);
       this.client.send({ type: 'file-op-done', channel: message.channel });
     } catch (error) {

@@ -17,7 +17,7 @@ import { RemoteCursor } from '../media/remote-cursor.ts';
 import { createStats, type LifelineStats } from '../media/stats.ts';
 import { VideoRenderer } from '../media/video-renderer.ts';
 import { connectToRelay } from '../relay/relay-connection.ts';
-import { saveBlob } from '../tools/save-blob.ts';
+import { pageSaver } from '../tools/saving/stream-saver.ts';
 import { SessionTools } from '../tools/session-tools.ts';
 import { relayErrorText } from './describe.ts';
 import {
@@ -49,7 +49,7 @@ const NOT_BACK_YET = new Set(['AGENT_OFFLINE', 'NETWORK', 'RELAY_UNREACHABLE']);
 export class SessionController {
   readonly stats: LifelineStats = createStats();
   /** Chat, terminals and files; they live as long as the view, across reconnects. */
-  readonly tools = new SessionTools(saveBlob);
+  readonly tools = new SessionTools(pageSaver());
   /** Frames per second, kbit/s and round trips over the last minutes, for the quality plot. */
   readonly quality = new QualityHistory(this.stats, (message) => this.#relay?.send(message) ?? false);
   #state: SessionState;

@@ -6,7 +6,7 @@ import {
 } from '../../../../protocol/index.ts';
 import { channelErrorText } from './channel-errors.ts';
 import type { ChannelPort } from './operator-channels.ts';
-import { invalidNameReason, joinPath } from './shared-paths.ts';
+import { invalidNameReason, joinPath, parentPath } from './shared-paths.ts';
 import { Store } from './store.ts';
 
 export interface FileBrowserState {
@@ -30,6 +30,21 @@ export interface FileBrowserState {
   opError: string | null;
   /** A folder has been listed at least once (so a reconnect lists it again). */
   loaded: boolean;
+  /** What Copy or Move picked up, to be put into another folder with {@link FileBrowser.paste}. */
+  clip: FileClip | null;
+}
+
+/** A file or folder picked up to be copied or moved elsewhere in the shared folder. */
+export interface FileClip {
+  path: string;
+  name: string;
+  mode: 'copy' | 'move';
+}
+
+/** The name a copy takes beside its original: `notes copy.txt`, `photos copy`. */
+export function copyName(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? `${name.slice(0, dot)} copy${name.slice(dot)}` : `${name} copy`;
 }
 
 const NOT_CONNECTED = 'Not connected to the relay.';
@@ -59,6 +74,7 @@ export class FileBrowser extends Store<FileBrowserState> {
       busy: null,
       opError: null,
       loaded: false,
+      clip: null,
     });
     this.#port = port;
   }
@@ -111,6 +127,34 @@ export class FileBrowser extends Store<FileBrowserState> {
       to: joinPath(this.state.path, to),
     });
     return null;
+  }
+
+  /** Picks up `name` of the folder shown, to be copied or moved by {@link paste} (in another folder, or here). */
+  pick(name: string, mode: FileClip['mode']): void {
+    this.update({ clip: { path: joinPath(this.state.path, name), name, mode } });
+  }
+
+  /** Puts down what was picked up, without copying or moving it. */
+  drop(): void {
+    if (this.state.clip) this.update({ clip: null });
+  }
+
+  /**
+   * Copies or moves what was picked up into the folder shown; a copy into the folder it came from
+   * is named `<name> copy`. The agent copies a folder with everything in it.
+   */
+  paste(): void {
+    const clip = this.state.clip;
+    if (!clip) return;
+    const here = parentPath(clip.path) === this.state.path;
+    if (here && clip.mode === 'move') {
+      this.drop();
+      return;
+    }
+    const to = joinPath(this.state.path, here ? copyName(clip.name) : clip.name);
+    if (clip.mode === 'copy') this.#change(`Copying ${clip.name}…`, { op: 'copy', path: clip.path, to });
+    else this.#change(`Moving ${clip.name}…`, { op: 'rename', path: clip.path, to });
+    this.update({ clip: null });
   }
 
   /** Deletes a file or an empty folder of the folder shown (the agent refuses anything else). */

@@ -9,8 +9,8 @@ import { ChatController } from './chat-controller.ts';
 import { ClipboardController } from './clipboard-controller.ts';
 import { FileBrowser } from './file-browser.ts';
 import { type ChannelFrame, isChannelMessage, OperatorChannels } from './operator-channels.ts';
+import type { FileSaver } from './saving/file-saver.ts';
 import { TerminalController } from './terminal-controller.ts';
-import type { SaveFile } from './transfers/download.ts';
 import { TransferList } from './transfers/transfer-list.ts';
 
 /** The tools an agent may offer in `hello.client.features` that the console has a panel for. */
@@ -44,13 +44,13 @@ export class SessionTools {
   #connection: ToolConnection | undefined;
   #permissions: Permissions = { ...NO_PERMISSIONS };
 
-  constructor(save: SaveFile) {
+  constructor(saver: FileSaver) {
     this.chat = new ChatController((message) => this.#connection?.send(message) ?? false);
     this.clipboard = new ClipboardController((message) => this.#connection?.send(message) ?? false);
     this.access = new AccessRequests((message) => this.#connection?.send(message) ?? false);
     this.terminals = new TerminalController(this.router);
     this.files = new FileBrowser(this.router);
-    this.transfers = new TransferList(this.router, save, (folder) => {
+    this.transfers = new TransferList(this.router, saver, (folder) => {
       if (folder === this.files.state.path && this.files.state.loaded) this.files.refresh();
     });
   }

@@ -104,6 +104,15 @@ export const IconCopy = (props: IconProps) => (
   </Svg>
 );
 
+/** A file moving into a folder: Move. */
+export const IconMove = (props: IconProps) => (
+  <Svg {...props}>
+    <path d="M4 20h16a2 2 0 0 0 2-2V8a2 2 0 0 0-2-2h-7.9a2 2 0 0 1-1.69-.9L9.6 3.9A2 2 0 0 0 7.93 3H4a2 2 0 0 0-2 2v5" />
+    <path d="M2 15h10" />
+    <path d="m9 18 3-3-3-3" />
+  </Svg>
+);
+
 export const IconDownload = (props: IconProps) => (
   <Svg {...props}>
     <path d="M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4" />

@@ -1,7 +1,9 @@
+import { isRelayLinkError } from '../../../../../protocol/index.ts';
 import type { ChannelPort } from '../operator-channels.ts';
+import type { FileSaver } from '../saving/file-saver.ts';
 import { joinPath, parentPath } from '../shared-paths.ts';
 import { Store } from '../store.ts';
-import { Download, type SaveFile } from './download.ts';
+import { Download } from './download.ts';
 import { isSettled, type Transfer, type TransferState } from './transfer.ts';
 import { Upload } from './upload.ts';
 
@@ -19,21 +21,21 @@ export interface TransferListState {
  */
 export class TransferList extends Store<TransferListState> {
   readonly #port: ChannelPort;
-  readonly #save: SaveFile;
+  readonly #saver: FileSaver;
   readonly #onStored: (folder: string) => void;
   readonly #transfers = new Map<number, Transfer>();
   #nextId = 1;
 
   /** `onStored` hears the folder an upload landed in, so a listing of it can refresh. */
-  constructor(port: ChannelPort, save: SaveFile, onStored: (folder: string) => void = () => {}) {
+  constructor(port: ChannelPort, saver: FileSaver, onStored: (folder: string) => void = () => {}) {
     super({ items: [] });
     this.#port = port;
-    this.#save = save;
+    this.#saver = saver;
     this.#onStored = onStored;
   }
 
   download(path: string): number {
-    return this.#add(new Download(this.#port, this.#nextId++, path, this.#save));
+    return this.#add(new Download(this.#port, this.#nextId++, path, this.#saver));
   }
 
   /** Uploads `file` into `folder` under its own name. */
@@ -41,8 +43,49 @@ export class TransferList extends Store<TransferListState> {
     return this.#add(new Upload(this.#port, this.#nextId++, file, joinPath(folder, file.name)));
   }
 
+  /**
+   * Uploads a folder the operator picked (`File.webkitRelativePath` says where each file sits in
+   * it) into `folder`: creates its folders on the device first, parents before children (one that
+   * exists already is fine), then uploads every file to its relative path. Resolves with why a
+   * folder could not be created, or null.
+   */
+  async uploadFolder(files: File[], folder: string): Promise<string | null> {
+    const relative = (file: File) => file.webkitRelativePath || file.name;
+    const folders = new Set<string>();
+    for (const file of files) {
+      const parts = relative(file).split('/').slice(0, -1);
+      for (let depth = 1; depth <= parts.length; depth++) folders.add(parts.slice(0, depth).join('/'));
+    }
+    for (const path of [...folders].sort((a, b) => a.split('/').length - b.split('/').length)) {
+      try {
+        await this.#port.request(
+          (channel) => ({ type: 'file-op', channel, op: 'mkdir', path: joinPath(folder, path) }),
+          (message) => (message.type === 'file-op-done' ? message : undefined),
+        );
+      } catch (error) {
+        if (!isRelayLinkError(error, 'channel-error') || error.code !== 'FILE_EXISTS') {
+          return `The folder ${path} could not be created on the device: ${(error as Error).message}`;
+        }
+      }
+    }
+    if (folders.size > 0) this.#onStored(folder);
+    for (const file of files) {
+      this.#add(new Upload(this.#port, this.#nextId++, file, joinPath(folder, relative(file))));
+    }
+    return null;
+  }
+
   cancel(id: number): void {
     this.#transfers.get(id)?.cancel();
+  }
+
+  /** Pauses a transfer under way; {@link proceed} continues it from where it stopped. */
+  hold(id: number): void {
+    this.#transfers.get(id)?.hold();
+  }
+
+  proceed(id: number): void {
+    this.#transfers.get(id)?.proceed();
   }
 
   retry(id: number): void {
@@ -60,6 +103,7 @@ export class TransferList extends Store<TransferListState> {
     const transfer = this.#transfers.get(id);
     if (!transfer || !(isSettled(transfer.state.status) || transfer.state.status === 'exists')) return;
     this.#transfers.delete(id);
+    transfer.dispose();
     this.#publish();
   }
 

@@ -25,6 +25,8 @@ export function transferLine(item: TransferState): string {
       return `${item.name} already exists in this folder.`;
     case 'interrupted':
       return `${of} · paused until the connection is back`;
+    case 'paused':
+      return `${of} · paused`;
     case 'done':
       if (item.acceptedAs !== null)
         return `Accepted by the user · saved as ${item.acceptedAs} · ${formatBytes(item.size ?? item.bytes)}`;

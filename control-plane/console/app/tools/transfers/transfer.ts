@@ -13,7 +13,8 @@ export type TransferDirection = 'download' | 'upload';
  * Where a transfer stands:
  * starting (asked the agent) → running → verifying (checking the SHA-256) → done, and
  * exists (an upload met a file of that name; the operator decides), interrupted (the connection
- * dropped; it resumes when it is back), failed, cancelled; and for an upload the end user is asked
+ * dropped; it resumes when it is back), paused (by the operator, until they resume it), failed,
+ * cancelled; and for an upload the end user is asked
  * about: offered (waiting for their answer) → running, or refused (by the user).
  */
 export type TransferStatus =
@@ -24,6 +25,7 @@ export type TransferStatus =
   | 'verifying'
   | 'exists'
   | 'interrupted'
+  | 'paused'
   | 'done'
   | 'failed'
   | 'cancelled';
@@ -102,15 +104,35 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
     this.update({ status: 'cancelled', rate: null, eta: null });
   }
 
+  /** The transfer leaves the list: anything it still holds is let go. */
+  dispose(): void {}
+
   /** Stops a transfer under way with `reason` (the user took the permission back); Retry continues it. */
   abort(reason: string): void {
     if (isSettled(this.state.status)) return;
     this.fail(reason, true);
   }
 
+  /**
+   * The operator pauses: the agent is told to stop, and what arrived (a download's bytes, an
+   * upload's part file on the device) stays for {@link proceed}, which continues from there.
+   */
+  hold(): void {
+    const { status } = this.state;
+    if (status !== 'starting' && status !== 'running' && status !== 'interrupted') return;
+    this.#closeChannel(true);
+    this.update({ status: 'paused', rate: null, eta: null });
+  }
+
+  /** Continues a transfer the operator paused, from the offset already written. */
+  proceed(): void {
+    if (this.state.status === 'paused') this.start();
+  }
+
   /** The relay or the agent went away: the channel is gone; {@link resume} continues later. */
   interrupt(): void {
-    if (isSettled(this.state.status) || this.state.status === 'exists') return;
+    const { status } = this.state;
+    if (isSettled(status) || status === 'exists' || status === 'paused') return;
     const channel = this.channel;
     if (channel !== undefined) {
       this.channel = undefined;

@@ -3,7 +3,7 @@ import type { FileEntry } from '../../../../../protocol/index.ts';
 import { formatBytes } from '../../format/bytes.ts';
 import { formatMoment } from '../../format/time.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';
-import { IconDownload, IconFile, IconFolder, IconPencil, IconTrash } from '../icons.tsx';
+import { IconCopy, IconDownload, IconFile, IconFolder, IconMove, IconPencil, IconTrash } from '../icons.tsx';
 
 export interface FileTableProps {
   entries: FileEntry[];
@@ -14,6 +14,8 @@ export interface FileTableProps {
   /** Returns why the name cannot be used, or null once the rename was asked for. */
   onRename(name: string, to: string): string | null;
   onDelete(name: string): void;
+  /** Picks `name` up to be copied or moved into another folder. */
+  onPick(name: string, mode: 'copy' | 'move'): void;
 }
 
 function RenameField({
@@ -58,7 +60,15 @@ function RenameField({
 }
 
 /** One page of a folder: folders first (as the agent sorts), each with its size, time and actions. */
-export function FileTable({ entries, disabled, onOpen, onDownload, onRename, onDelete }: FileTableProps) {
+export function FileTable({
+  entries,
+  disabled,
+  onOpen,
+  onDownload,
+  onRename,
+  onDelete,
+  onPick,
+}: FileTableProps) {
   const [renaming, setRenaming] = useState<string | null>(null);
   return (
     <table class="file-table" data-testid="file-table">
@@ -120,6 +130,28 @@ export function FileTable({ entries, disabled, onOpen, onDownload, onRename, onD
                     <IconDownload size={15} />
                   </button>
                 )}
+                <button
+                  type="button"
+                  class="icon-btn"
+                  data-testid="file-copy"
+                  title={`Copy ${entry.name}`}
+                  aria-label={`Copy ${entry.name}`}
+                  disabled={disabled}
+                  onClick={() => onPick(entry.name, 'copy')}
+                >
+                  <IconCopy size={14} />
+                </button>
+                <button
+                  type="button"
+                  class="icon-btn"
+                  data-testid="file-move"
+                  title={`Move ${entry.name}`}
+                  aria-label={`Move ${entry.name}`}
+                  disabled={disabled}
+                  onClick={() => onPick(entry.name, 'move')}
+                >
+                  <IconMove size={14} />
+                </button>
                 <button
                   type="button"
                   class="icon-btn"

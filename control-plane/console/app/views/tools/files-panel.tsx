@@ -5,7 +5,7 @@ import { breadcrumbs, joinPath } from '../../tools/shared-paths.ts';
 import type { ToolAvailability } from '../../tools/tool-availability.ts';
 import type { TransferList } from '../../tools/transfers/transfer-list.ts';
 import { useObservedState } from '../hooks.ts';
-import { IconFolderPlus, IconRefresh, IconUpload } from '../icons.tsx';
+import { IconFolder, IconFolderPlus, IconRefresh, IconUpload } from '../icons.tsx';
 import { FileTable } from './file-table.tsx';
 import { ToolAlert, ToolUnavailable } from './tool-unavailable.tsx';
 import { TransferRows } from './transfer-rows.tsx';
@@ -76,6 +76,8 @@ export function FilesPanel({
   const [creating, setCreating] = useState(false);
   const [dragging, setDragging] = useState(false);
   const inputRef = useRef<HTMLInputElement>(null);
+  const folderRef = useRef<HTMLInputElement>(null);
+  const [folderProblem, setFolderProblem] = useState<string | null>(null);
   const usable = availability.usable;
 
   useEffect(() => {
@@ -180,12 +182,54 @@ export function FilesPanel({
               event.currentTarget.value = '';
             }}
           />
+          <button
+            type="button"
+            class="btn btn--dark btn--small"
+            data-testid="upload-folder"
+            disabled={!usable}
+            onClick={() => folderRef.current?.click()}
+          >
+            <IconFolder size={14} /> Upload folder
+          </button>
+          <input
+            ref={folderRef}
+            type="file"
+            hidden
+            // A whole folder: every file in it, with its path inside the folder.
+            {...{ webkitdirectory: true }}
+            data-testid="upload-folder-input"
+            onChange={(event) => {
+              const list = Array.from(event.currentTarget.files ?? []);
+              event.currentTarget.value = '';
+              if (!usable || list.length === 0) return;
+              void transfers.uploadFolder(list, state.path).then(setFolderProblem);
+            }}
+          />
         </div>
       </div>
       {availability.reason && (
         <ToolUnavailable reason={availability.reason} testId="files-unavailable" ask={availability.ask} />
       )}
       {creating && usable && <NewFolderField files={files} onDone={() => setCreating(false)} />}
+      {state.clip && usable && (
+        <div class="files__clip" role="status" data-testid="files-clip">
+          <span>
+            {state.clip.mode === 'copy' ? 'Copy' : 'Move'} {state.clip.name}: open the folder it goes to.
+          </span>
+          <button
+            type="button"
+            class="btn btn--primary btn--small"
+            data-testid="files-paste"
+            disabled={state.busy !== null}
+            onClick={() => files.paste()}
+          >
+            {state.clip.mode === 'copy' ? 'Copy here' : 'Move here'}
+          </button>
+          <button type="button" class="btn btn--dark btn--small" onClick={() => files.drop()}>
+            Cancel
+          </button>
+        </div>
+      )}
       {state.busy && (
         <div class="files__busy" role="status">
           {state.busy}
@@ -195,6 +239,13 @@ export function FilesPanel({
         <ToolAlert message={state.opError} testId="files-op-error" onDismiss={() => files.clearOpError()} />
       )}
       {state.error && <ToolAlert message={state.error} testId="files-error" />}
+      {folderProblem && (
+        <ToolAlert
+          message={folderProblem}
+          testId="files-folder-error"
+          onDismiss={() => setFolderProblem(null)}
+        />
+      )}
       <div class="files__list" data-loading={state.loading ? 'true' : undefined}>
         {state.loaded && state.entries.length === 0 && !state.error && (
           <div class="files__empty">This folder is empty.</div>
@@ -207,6 +258,7 @@ export function FilesPanel({
             onDownload={(name) => transfers.download(joinPath(state.path, name))}
             onRename={(name, to) => files.rename(name, to.trim())}
             onDelete={(name) => files.remove(name)}
+            onPick={(name, mode) => files.pick(name, mode)}
           />
         )}
       </div>

@@ -10,7 +10,7 @@ function percent(item: TransferState): number {
   return Math.min(100, Math.floor((item.bytes / item.size) * 100));
 }
 
-/** One of a transfer's small text buttons (Cancel, Replace, Retry, Keep existing). */
+/** One of a transfer's small text buttons (Pause, Resume, Cancel, Replace, Retry, Keep existing). */
 function RowButton(props: {
   testid: string;
   warning?: boolean;
@@ -45,6 +45,7 @@ function TransferRow({ item, transfers }: { item: TransferState; transfers: Tran
       data-direction={item.direction}
       data-status={item.status}
       data-name={item.name}
+      data-bytes={item.bytes}
     >
       <div class="transfer__head">
         <Icon size={14} class="transfer__icon" />
@@ -52,7 +53,17 @@ function TransferRow({ item, transfers }: { item: TransferState; transfers: Tran
           {item.name}
         </span>
         <span class="transfer__actions">
-          {(under || item.status === 'interrupted') && (
+          {(item.status === 'starting' || item.status === 'running') && (
+            <RowButton testid="transfer-pause" onClick={() => transfers.hold(item.id)}>
+              Pause
+            </RowButton>
+          )}
+          {item.status === 'paused' && (
+            <RowButton testid="transfer-resume" onClick={() => transfers.proceed(item.id)}>
+              Resume
+            </RowButton>
+          )}
+          {(under || item.status === 'interrupted' || item.status === 'paused') && (
             <RowButton testid="transfer-cancel" onClick={() => transfers.cancel(item.id)}>
               Cancel
             </RowButton>
