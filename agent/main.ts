@@ -423,6 +423,9 @@ async function main(): Promise<number> {
       policy = await verifiedPolicy(registration);
       ui.showCode(registration.code, registration.codeExpiresAt);
     }
+    // Every drive or mount is offered on the consent screen where the policy allows it and the user
+    // did not already grant it with --files-all-roots.
+    ui.offerAllRoots = policy.filesAllRoots && !values['files-all-roots'];
     state.sessionStarted = true;
 
     session = new AgentSession({
@@ -454,7 +457,7 @@ async function main(): Promise<number> {
         filesRoot,
         state.processes,
         (text) => ui.status(text),
-        sessionFileHost(filesRoot, policy, values['files-all-roots']),
+        sessionFileHost(filesRoot, policy, () => values['files-all-roots'] || ui.allRootsGranted),
       ),
     });
     ui.onChat = (text) => session!.sendChat(text);

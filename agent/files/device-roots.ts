@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import type { Policy } from '../../protocol/index.ts';
+import type { FileHost } from '../core/ports.ts';
 import { createAllRootsFileHost, createNodeFileHost } from './node-file-host.ts';
 
 /** File system types of /proc/mounts that hold no user files. */
@@ -47,17 +48,33 @@ export function deviceRoots(): string[] {
 }
 
 /**
- * The file host of a session: the shared folder `root`, or every root of the device when the signed
- * policy allows it (`filesAllRoots`) and the user granted it (`--files-all-roots` or the consent
- * screen). Either alone gives the shared folder only.
+ * The file host of a session: the shared folder `root`, or every root of the device once the signed
+ * policy allows it (`filesAllRoots`) and the user grants it (`--files-all-roots`, or the consent
+ * screen's key). Either alone gives the shared folder only.
  */
 export function sessionFileHost(
   root: string,
   policy: Pick<Policy, 'filesAllRoots'>,
-  userGrantsAllRoots: boolean,
+  userGrantsAllRoots: () => boolean,
   roots: () => string[] = deviceRoots,
-) {
-  return policy.filesAllRoots && userGrantsAllRoots
-    ? createAllRootsFileHost(root, roots())
-    : createNodeFileHost(root);
+): FileHost {
+  const shared = createNodeFileHost(root);
+  if (!policy.filesAllRoots) return shared;
+  let all: FileHost | undefined;
+  const host = () => {
+    if (!userGrantsAllRoots()) return shared;
+    all ??= createAllRootsFileHost(root, roots());
+    return all;
+  };
+  return {
+    root,
+    list: (wirePath) => host().list(wirePath),
+    stat: (wirePath) => host().stat(wirePath),
+    openRead: (wirePath) => host().openRead(wirePath),
+    openWrite: (wirePath) => host().openWrite(wirePath),
+    rename: (from, to, options) => host().rename(from, to, options),
+    copy: (from, to) => host().copy(from, to),
+    mkdir: (wirePath) => host().mkdir(wirePath),
+    remove: (wirePath) => host().remove(wirePath),
+  };
 }

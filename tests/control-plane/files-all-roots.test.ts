@@ -8,7 +8,7 @@ import { spawnAgent } from '../support/agent-process.ts';
 import { type ApiClient, apiClient, assertProblem, createToken, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { setDefaultGroupPolicy } from '../support/policies.ts';
-import type { Spawned } from '../support/processes.ts';
+import { type Spawned, waitFor } from '../support/processes.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 /** The wire name of the root `/` (its path, URI-encoded). */
@@ -55,8 +55,11 @@ describe('the file manager reaches every root only where the policy and the user
     rmSync(elsewhere, { recursive: true, force: true });
   });
 
-  /** A session with the group's policy set to `filesAllRoots`, its agent run with `args`, connected for files. */
-  async function sessionWith(filesAllRoots: boolean, args: string[]): Promise<string> {
+  /**
+   * A session with the group's policy set to `filesAllRoots`, its agent run with `args`, connected for
+   * files. With `consentKeys`, the user answers the consent screen with those keys (else --accept).
+   */
+  async function sessionWith(filesAllRoots: boolean, args: string[], consentKeys?: string): Promise<string> {
     await setDefaultGroupPolicy(cp, cookie, { ...DEFAULT_POLICY, filesAllRoots });
     const created = await expectJson<{ session: { id: string }; code: string }>(
       await api.post('/api/sessions', script(), {}),
@@ -70,6 +73,7 @@ describe('the file manager reaches every root only where the policy and the user
       allow: ['files'],
       filesRoot: shared,
       args,
+      ...(consentKeys ? { accept: false, keepInput: true } : {}),
     });
     const connected = await expectJson<{ reached: boolean }>(
       await api.get(`/api/sessions/${sessionId}/wait?until=agent-connected&timeout=30`, script()),
@@ -80,6 +84,10 @@ describe('the file manager reaches every root only where the policy and the user
       await api.post(`/api/sessions/${sessionId}/connect`, script(), { capabilities: ['files'] }),
       200,
     );
+    if (consentKeys) {
+      await waitFor('the consent question', () => agent!.output().includes('wants to connect'));
+      agent.child.stdin?.write(consentKeys);
+    }
     const active = await expectJson<{ status: string }>(
       await api.get(`/api/sessions/${sessionId}/wait?until=active&timeout=30`, script()),
       200,
@@ -110,6 +118,25 @@ describe('the file manager reaches every root only where the policy and the user
     assert.equal(read.status, 200);
     assert.equal(await read.text(), 'outside the shared folder');
     assert.deepEqual(await list(sessionId, `${SLASH}${elsewhere}`), ['notes.txt']);
+  });
+
+  it('the user grants every root on the consent screen with its own key; without it, the shared folder only', async () => {
+    let sessionId = await sessionWith(true, [], 'fd\r');
+    assert.match(agent!.output(), /\[d\] \[ \] files on every drive/, 'offered, off by default');
+    assert.ok((await list(sessionId, '')).includes(SLASH));
+    assert.equal(
+      await (await content(sessionId, `${SLASH}${outsideFile}`)).text(),
+      'outside the shared folder',
+    );
+    await agent?.kill();
+    sessionId = await sessionWith(true, [], 'f\r');
+    assert.deepEqual(await list(sessionId, ''), ['shared.txt']);
+  });
+
+  it('a policy that does not allow every root offers no key for it on the consent screen', async () => {
+    const sessionId = await sessionWith(false, [], 'fd\r');
+    assert.doesNotMatch(agent!.output(), /every drive/);
+    assert.deepEqual(await list(sessionId, ''), ['shared.txt']);
   });
 
   it('a path escaping a root, or naming no root, is refused with PATH_OUTSIDE_FOLDER', async () => {
