@@ -13,6 +13,7 @@ import {
   type DeviceCommand,
   runDeviceCommand,
 } from './device/device-commands.ts';
+import { sessionFileHost } from './files/device-roots.ts';
 import { createInputInjector } from './input/input-injector.ts';
 import { resolveFfmpeg } from './media/ffmpeg-path.ts';
 import { channelHosts } from './node/channel-hosts.ts';
@@ -69,6 +70,8 @@ Options:
   --files-root DIR   The folder shared for file transfers, where shells and commands
                      start (default: your home folder). Nothing outside it is reachable
                      through file transfers.
+  --files-all-roots  Open the file manager to every drive or mount of this computer, not
+                     only the shared folder, where your help desk's policy allows it.
   --framerate N      Frames per second captured (default 30).
   --reconnect-grace S  Seconds to keep retrying a dropped connection before ending (default 30).
   --version          Print the version.
@@ -226,6 +229,7 @@ async function main(): Promise<number> {
       accept: { type: 'boolean', default: false },
       allow: { type: 'string' },
       'files-root': { type: 'string' },
+      'files-all-roots': { type: 'boolean', default: false },
       framerate: { type: 'string', default: '30' },
       'reconnect-grace': { type: 'string', default: '30' },
       version: { type: 'boolean', default: false },
@@ -419,6 +423,9 @@ async function main(): Promise<number> {
       policy = await verifiedPolicy(registration);
       ui.showCode(registration.code, registration.codeExpiresAt);
     }
+    // Every drive or mount is offered on the consent screen where the policy allows it and the user
+    // did not already grant it with --files-all-roots.
+    ui.offerAllRoots = policy.filesAllRoots && !values['files-all-roots'];
     state.sessionStarted = true;
 
     session = new AgentSession({
@@ -446,7 +453,12 @@ async function main(): Promise<number> {
       ...(platform.guidanceOverlay
         ? { guidance: { overlay: platform.guidanceOverlay(), area: () => monitors.area() } }
         : {}),
-      ...channelHosts(filesRoot, state.processes, (text) => ui.status(text)),
+      ...channelHosts(
+        filesRoot,
+        state.processes,
+        (text) => ui.status(text),
+        sessionFileHost(filesRoot, policy, () => values['files-all-roots'] || ui.allRootsGranted),
+      ),
     });
     ui.onChat = (text) => session!.sendChat(text);
     ui.onRemove = (slot) => session!.removeOperator(slot);

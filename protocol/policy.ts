@@ -61,6 +61,11 @@ export const policySchema = z.object({
     .default(6 * 60),
   /** In attended sessions, each file an operator sends is offered to the end user to accept or refuse. */
   confirmIncomingFiles: z.boolean().default(true),
+  /**
+   * Whether the user may open the file manager to every drive or mount of the device, not only the
+   * shared folder (README "Files"). The user still grants it; absent from older policies: not allowed.
+   */
+  filesAllRoots: z.boolean().default(false),
 });
 
 export type Policy = z.infer<typeof policySchema>;
@@ -78,4 +83,5 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze<Policy>({
   maxSessionMinutes: 8 * 60,
   invitationMaxMinutes: 6 * 60,
   confirmIncomingFiles: true,
+  filesAllRoots: false,
 });

@@ -20,7 +20,7 @@ import type { FileEntry } from '../../protocol/index.ts';
 import { ChannelFailure } from '../core/channel-failure.ts';
 import type { FileHost, FileReader, FileStat, FileWriter } from '../core/ports.ts';
 import { attempt, fsFailure } from './fs-failure.ts';
-import { isInside, resolveSharedPath } from './shared-path.ts';
+import { isInside, resolveSharedPath, wirePathSegments } from './shared-path.ts';
 
 /** Bytes read at a time to hash a file. */
 const HASH_BLOCK_BYTES = 1024 * 1024;
@@ -82,10 +82,23 @@ async function copyEntry(source: string, target: string, stats: Stats): Promise<
  * resolves `--files-root` once at start-up). Every wire path goes through `resolveSharedPath`.
  */
 export function createNodeFileHost(root: string): FileHost {
-  const resolve = (wirePath: string, followLast = true) => resolveSharedPath(root, wirePath, { followLast });
-
-  return {
+  return hostWith(
     root,
+    (wirePath, followLast = true) => resolveSharedPath(root, wirePath, { followLast }),
+    (real) => real === root,
+  );
+}
+
+/** The real path a wire path names (`followLast` as in `ResolveOptions`), or a refusal. */
+type Resolve = (wirePath: string, followLast?: boolean) => Promise<string>;
+
+/**
+ * A file host over what `resolve` reaches; `isRoot` tells a root (never deleted) from the rest.
+ * `shown` is the path named to the operator as the host's root.
+ */
+function hostWith(shown: string, resolve: Resolve, isRoot: (real: string) => boolean): FileHost {
+  return {
+    root: shown,
 
     async list(wirePath) {
       const folder = await resolve(wirePath);
@@ -215,11 +228,43 @@ export function createNodeFileHost(root: string): FileHost {
 
     async remove(wirePath) {
       const real = await resolve(wirePath, false);
-      if (real === root) throw new ChannelFailure('FORBIDDEN', 'The shared folder itself is not deleted.');
+      if (isRoot(real)) throw new ChannelFailure('FORBIDDEN', 'The shared folder itself is not deleted.');
       await attempt(wirePath, async () => {
         if ((await lstat(real)).isDirectory()) await rmdir(real);
         else await unlink(real);
       });
     },
+  };
+}
+
+/**
+ * Every drive or mount of this device as a root (README "Files"): the first segment of a wire path
+ * names the root (its absolute path, URI-encoded: `%2F` for `/`, `C%3A%5C` for `C:\`), the rest is
+ * resolved inside it exactly as in a shared folder, so `..`, absolute paths and links out of the
+ * root are refused. Listing the empty path lists the roots as folders. `roots` are absolute and real.
+ */
+export function createAllRootsFileHost(shown: string, roots: readonly string[]): FileHost {
+  const named = new Map(roots.map((root) => [encodeURIComponent(root), root]));
+  const resolve: Resolve = async (wirePath, followLast = true) => {
+    const [first, ...rest] = wirePathSegments(wirePath);
+    const root = first === undefined ? undefined : named.get(first);
+    if (root === undefined) {
+      throw new ChannelFailure(
+        'PATH_OUTSIDE_FOLDER',
+        `The path names no root of this device (${first ?? 'none'}); list the empty path for the roots.`,
+      );
+    }
+    return resolveSharedPath(root, rest.join('/'), { followLast });
+  };
+  const host = hostWith(shown, resolve, (real) => roots.includes(real));
+  const top = (wirePath: string) => wirePathSegments(wirePath).length === 0;
+  return {
+    ...host,
+    list: async (wirePath) =>
+      top(wirePath)
+        ? [...named.keys()].map((name) => ({ name, type: 'directory' as const, size: 0, modifiedAt: 0 }))
+        : host.list(wirePath),
+    stat: async (wirePath) =>
+      top(wirePath) ? { type: 'directory', size: 0, modifiedAt: 0 } : host.stat(wirePath),
   };
 }

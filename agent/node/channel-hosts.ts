@@ -1,3 +1,4 @@
+import type { FileHost } from '../core/ports.ts';
 import { createNodeFileHost } from '../files/node-file-host.ts';
 import { loadPty } from '../platform/pty-module.ts';
 import { createCommandHost } from '../shell/command-host.ts';
@@ -8,7 +9,12 @@ import { createPtyShellHost } from '../shell/pty-shell-host.ts';
  * Files, commands and (where node-pty loads) interactive shells in the shared folder. Without
  * node-pty the agent still runs commands and moves files, and does not offer shells in its hello.
  */
-export function channelHosts(root: string, live: LiveProcesses, status: (text: string) => void) {
+export function channelHosts(
+  root: string,
+  live: LiveProcesses,
+  status: (text: string) => void,
+  files: FileHost = createNodeFileHost(root),
+) {
   let shells: ReturnType<typeof createPtyShellHost> | undefined;
   try {
     loadPty();
@@ -17,7 +23,7 @@ export function channelHosts(root: string, live: LiveProcesses, status: (text: s
     status(`Interactive shells are not available: ${(error as Error).message}`);
   }
   return {
-    files: createNodeFileHost(root),
+    files,
     commands: createCommandHost({ root, live }),
     ...(shells ? { shells } : {}),
   };

@@ -59,6 +59,8 @@ const CHAT_KEY = 'm';
 const REMOVE_KEY = 'r';
 /** Key that shares one application window, or the whole screen again (README "Sharing one window"). */
 const WINDOW_KEY = 'w';
+/** Key on the consent screen that opens files to every drive or mount, where the policy allows it. */
+const ALL_ROOTS_KEY = 'd';
 /** Most operators the remove prompt numbers, one key each (1-9). */
 const MAX_NUMBERED = 9;
 /** Shown with the consent prompt and the session status when the policy makes recording mandatory. */
@@ -93,6 +95,13 @@ function clock(time: number): string {
  */
 export class TerminalUi implements UserInterface {
   private keyHandler: ((key: Key) => void) | undefined;
+  /**
+   * Set by the host when the signed policy allows every drive or mount (`filesAllRoots`): the consent
+   * screen then offers it on its own key, off until the user switches it on.
+   */
+  offerAllRoots = false;
+  /** Whether the user granted every drive or mount on the consent screen (with files). */
+  allRootsGranted = false;
   private permissions: Permissions | undefined;
   /** Whether the session's policy makes recording mandatory (the user is told so). */
   private recorded = false;
@@ -285,11 +294,18 @@ export class TerminalUi implements UserInterface {
     // The user may pick another allowed mode instead of the one the session starts in.
     const choosable = { ...requested };
     for (const mode of modes?.allowed ?? []) for (const c of MODE_CAPABILITIES[mode]) choosable[c] = true;
+    let allRoots = false;
     const render = () => {
       this.write(`\n  ${name} wants to connect to this computer.\n${modeLine(modes)}  They ask to:\n`);
       for (const capability of CAPABILITIES) {
         if (!choosable[capability]) continue;
         this.write(`    [${KEYS[capability]}] ${choice[capability] ? '[x]' : '[ ]'} ${labels[capability]}\n`);
+      }
+      if (this.offerAllRoots && choosable.files) {
+        const mark = allRoots ? '[x]' : '[ ]';
+        this.write(
+          `    [${ALL_ROOTS_KEY}] ${mark} files on every drive and mount of this computer, not only the shared folder\n`,
+        );
       }
       if (requested.view && this.windows) {
         const shared =
@@ -307,8 +323,12 @@ export class TerminalUi implements UserInterface {
             this.keyHandler = answer;
             render();
           });
+        } else if (key.name === ALL_ROOTS_KEY && this.offerAllRoots && choosable.files) {
+          allRoots = !allRoots;
+          render();
         } else if (answerOf(key) === 'yes') {
           this.keyHandler = undefined;
+          this.allRootsGranted ||= allRoots && choice.files;
           resolve({ accepted: true, permissions: choice });
         } else if (answerOf(key) === 'no') {
           this.keyHandler = undefined;

@@ -19,6 +19,7 @@ interface GroupJson {
     codeLifetimeMinutes: number;
     invitationMaxMinutes: number;
     confirmIncomingFiles: boolean;
+    filesAllRoots: boolean;
   };
 }
 
@@ -113,6 +114,7 @@ describe('administration in the console', () => {
     await page.fill('[data-testid=policy-code-lifetime]', '5');
     await page.fill('[data-testid=policy-invitation-max]', '90');
     await page.uncheck('[data-testid=policy-confirm-incoming-files]');
+    await page.check('[data-testid=policy-files-all-roots]');
     await screenshot(page, 'groups-policy-editing');
     await page.click('[data-testid=save-policy]');
     await page.waitForSelector('[data-testid=policy-saved]');
@@ -128,6 +130,7 @@ describe('administration in the console', () => {
     assert.equal(group.policy.codeLifetimeMinutes, 5);
     assert.equal(group.policy.invitationMaxMinutes, 90);
     assert.equal(group.policy.confirmIncomingFiles, false);
+    assert.equal(group.policy.filesAllRoots, true, 'the switch the agent reads is saved');
 
     await page.click('[data-testid=nav-audit]');
     await page.fill('[data-testid=audit-action-filter]', 'policy.update');

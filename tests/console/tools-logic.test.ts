@@ -13,6 +13,7 @@ import {
   invalidNameReason,
   joinPath,
   parentPath,
+  rootLabel,
 } from '../../control-plane/console/app/tools/shared-paths.ts';
 import { TerminalSession } from '../../control-plane/console/app/tools/terminal-session.ts';
 import { Download } from '../../control-plane/console/app/tools/transfers/download.ts';
@@ -177,6 +178,18 @@ describe('shared paths and refusals', () => {
       { name: 'bob', path: '' },
       { name: 'docs', path: 'docs' },
       { name: '2024', path: 'docs/2024' },
+    ]);
+  });
+
+  it('shows the roots of an agent sharing every drive by their paths, and other names as they are', () => {
+    assert.equal(rootLabel('%2F'), '/');
+    assert.equal(rootLabel('%2Fmedia%2FMy%20Disk'), '/media/My Disk');
+    assert.equal(rootLabel('C%3A%5C'), 'C:\\');
+    assert.equal(rootLabel('report%20final.pdf'), 'report%20final.pdf');
+    assert.deepEqual(breadcrumbs('%2Fhome/ada', 'device'), [
+      { name: 'device', path: '' },
+      { name: '/home', path: '%2Fhome' },
+      { name: 'ada', path: '%2Fhome/ada' },
     ]);
   });
 

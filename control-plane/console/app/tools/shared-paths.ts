@@ -34,10 +34,24 @@ export function breadcrumbs(path: string, rootName: string): Crumb[] {
   const crumbs: Crumb[] = [{ name: rootName, path: '' }];
   let at = '';
   for (const part of path.split('/').filter(Boolean)) {
+    crumbs.push({ name: at === '' ? rootLabel(part) : part, path: joinPath(at, part) });
     at = joinPath(at, part);
-    crumbs.push({ name: part, path: at });
   }
   return crumbs;
+}
+
+/**
+ * How a top-level name reads: a root of an agent that shares every drive or mount (README "Files")
+ * is named by its path, URI-encoded (`%2Fhome`, `C%3A%5C`), and shown as that path; any other name
+ * as it is.
+ */
+export function rootLabel(name: string): string {
+  if (!/^(%2F|[A-Za-z]%3A%5C)/.test(name)) return name;
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }
 
 /**

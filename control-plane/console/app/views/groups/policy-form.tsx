@@ -141,6 +141,14 @@ export function PolicyForm({ policy, readOnly, onSave }: PolicyFormProps) {
               hint="The user accepts, renames or refuses every file an operator sends. Background access is never asked."
               onChange={change}
             />
+            <PolicySwitch
+              policy={draft}
+              setting="filesAllRoots"
+              testId="files-all-roots"
+              label="Let the user open every drive"
+              hint="The user may grant the file manager every drive or mount of the device, not only the shared folder."
+              onChange={change}
+            />
           </Section>
 
           <Section title="Unattended access" lead="Connecting to a device with nobody in front of it.">

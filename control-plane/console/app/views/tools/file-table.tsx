@@ -16,6 +16,8 @@ export interface FileTableProps {
   onDelete(name: string): void;
   /** Picks `name` up to be copied or moved into another folder. */
   onPick(name: string, mode: 'copy' | 'move'): void;
+  /** How a name is shown (default: as it is); the roots' names at the top of every drive. */
+  label?: (name: string) => string;
 }
 
 function RenameField({
@@ -68,6 +70,7 @@ export function FileTable({
   onRename,
   onDelete,
   onPick,
+  label = (name) => name,
 }: FileTableProps) {
   const [renaming, setRenaming] = useState<string | null>(null);
   return (
@@ -106,7 +109,7 @@ export function FileTable({
                     onClick={() => onOpen(entry.name)}
                   >
                     <IconFolder size={16} class="file-name__icon" />
-                    <span class="file-name__text">{entry.name}</span>
+                    <span class="file-name__text">{label(entry.name)}</span>
                   </button>
                 ) : (
                   <span class="file-name" title={entry.type === 'file' ? undefined : `A ${entry.type}`}>

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { MAX_LISTING_ENTRIES } from '../../../../../protocol/index.ts';
 import type { FileBrowser } from '../../tools/file-browser.ts';
-import { breadcrumbs, joinPath } from '../../tools/shared-paths.ts';
+import { breadcrumbs, joinPath, rootLabel } from '../../tools/shared-paths.ts';
 import type { ToolAvailability } from '../../tools/tool-availability.ts';
 import type { TransferList } from '../../tools/transfers/transfer-list.ts';
 import { useObservedState } from '../hooks.ts';
@@ -259,6 +259,7 @@ export function FilesPanel({
             onRename={(name, to) => files.rename(name, to.trim())}
             onDelete={(name) => files.remove(name)}
             onPick={(name, mode) => files.pick(name, mode)}
+            {...(state.path === '' ? { label: rootLabel } : {})}
           />
         )}
       </div>
