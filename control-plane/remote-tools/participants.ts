@@ -110,7 +110,8 @@ export class ApiParticipants {
     address: string,
   ): Promise<Entry> {
     const name = await displayName(this.services, principal);
-    const requested: Permissions = { ...DEFAULT_OFFER, view: false, control: false };
+    // A script sees no screen: it asks for neither viewing, control nor guidance unless it names them.
+    const requested: Permissions = { ...DEFAULT_OFFER, view: false, control: false, guidance: false };
     for (const capability of capabilities) requested[capability] = true;
     const participant = ApiParticipant.attach(
       this.services.relay,

@@ -145,6 +145,7 @@ describe('the API runs commands and moves files through a live session', () => {
         files: true,
         shell: true,
         clipboard: false,
+        guidance: false,
       });
       const notYet = await expectJson<{ reached: boolean }>(
         await api.get(`/api/sessions/${id}/wait?until=active&timeout=0`, script),
@@ -256,6 +257,7 @@ describe('the API runs commands and moves files through a live session', () => {
         files: true,
         shell: false,
         clipboard: false,
+        guidance: false,
       });
     });
 
