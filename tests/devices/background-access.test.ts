@@ -105,6 +105,7 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
       control: false,
       chat: false,
       clipboard: false,
+      guidance: false,
       files: true,
       shell: true,
     });
@@ -278,6 +279,25 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
       assert.match(screen, /echo hello-from-the-help-desk/);
       await end(session.id);
       await waitFor('the notice closed with the session', async () => (await desk.screen()) === '');
+    } finally {
+      await setPolicy(policyWith({ allowed: true, roles: ['admin'], notifyUser: false }));
+    }
+  });
+
+  it('with a notice terminal that detaches, a second session started while the first runs gets its own host', async () => {
+    await setPolicy(policyWith({ allowed: true, roles: ['admin'], notifyUser: true }));
+    try {
+      // The first host runs on in the tmux server; the second starts in the same server.
+      const first = await open();
+      const second = await open();
+      assert.notEqual(first.id, second.id);
+      const result = await exec(second.id, 'echo second-session');
+      assert.equal(result.stdout.trim(), 'second-session');
+      const environment = await desk.globalEnvironment();
+      assert.doesNotMatch(environment, /LIFELINE_SESSION_HOST|token/i, 'no spec in the tmux server');
+      await end(first.id);
+      await end(second.id);
+      await waitFor('the notices closed with the sessions', async () => (await desk.screen()) === '');
     } finally {
       await setPolicy(policyWith({ allowed: true, roles: ['admin'], notifyUser: false }));
     }
