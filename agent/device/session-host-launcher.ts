@@ -41,6 +41,13 @@ export const sessionHostSpecSchema = z.object({
   operator: z.string(),
   /** Whether the host runs in a terminal the user sees (it then shows every action). */
   notify: z.boolean(),
+  /**
+   * The account the host drops to once it has its spec, before it joins the session (its shells
+   * and file transfers run as that user); without it the host keeps the service's user.
+   */
+  runAs: z
+    .object({ user: z.string(), uid: z.number().int(), gid: z.number().int(), home: z.string() })
+    .optional(),
 });
 export type SessionHostSpec = z.input<typeof sessionHostSpecSchema>;
 

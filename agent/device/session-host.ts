@@ -69,6 +69,19 @@ function noticeText(spec: z.output<typeof sessionHostSpecSchema>, allowed: Permi
 }
 
 /**
+ * Makes this process (and so every shell it starts and every file it touches) run as `account`
+ * from here on; the report socket, already open, stays open.
+ */
+function dropTo(account: { user: string; uid: number; gid: number; home: string }): void {
+  process.setgroups?.([account.gid]);
+  process.setgid?.(account.gid);
+  process.setuid?.(account.uid);
+  if (process.getuid?.() !== account.uid) throw new Error(`Could not run as ${account.user}.`);
+  Object.assign(process.env, { HOME: account.home, USER: account.user, LOGNAME: account.user });
+  process.chdir(account.home);
+}
+
+/**
  * `lifeline-agent session-host SOCKET`: the device side of one session the resident service was ordered
  * to join. It verifies the session's policy with the keys stored at enrolment, grants the order's
  * capabilities without asking, serves shells and files from the spec's folder as this process's
@@ -79,6 +92,7 @@ export async function runSessionHost(report: string | undefined): Promise<number
   // First: the service learns this host's own pid, whatever terminal shows it, and answers with the
   // spec (never through the environment, which a terminal server passes on to the next host).
   const spec = await reportToService(report);
+  if (spec.runAs) dropTo(spec.runAs);
   const { attachment } = spec;
   await reachServer(spec, spec.server);
   const policy = await verifyPolicyToken(

@@ -30,8 +30,10 @@ import { noticeTmux } from './notice-tmux.ts';
 /** The console user's display, where the notices a policy asks for open. */
 const desk = noticeTmux('background');
 
+/** Background access as `backgroundAccess` says, with elevation: shells run as the service's user. */
 const policyWith = (backgroundAccess: Policy['backgroundAccess']): Policy => ({
   ...DEFAULT_POLICY,
+  elevatedTools: true,
   backgroundAccess,
 });
 
@@ -96,7 +98,7 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
     await desk.clear();
   });
 
-  it("a shell command runs as the service's user, in a session without a screen, and the user sees nothing", async () => {
+  it("where the policy grants elevation a shell command runs as the service's user, in a session without a screen, and the user sees nothing", async () => {
     const session = await open();
     assert.equal(session.access, 'background');
     assert.equal(session.deviceId, at.device.deviceId);
