@@ -212,7 +212,8 @@ export const ORDER_POLICY_CHECKS: {
   'service-action': (order, policy) => elevatedRefusal(order.operator, policy),
 };
 
-function elevatedRefusal(operator: OrderOperator, policy: Policy): string | undefined {
+/** Why `operator` may not use elevated tools under `policy`; undefined when they may. */
+export function elevatedRefusal(operator: OrderOperator, policy: Policy): string | undefined {
   if (!policy.elevatedTools) return "The group's policy does not allow elevated tools.";
   if (!ELEVATED_TOOL_ROLES.includes(operator.role))
     return `Elevated tools are not allowed for the ${operator.role} role.`;

@@ -11,6 +11,29 @@ export function consoleUser(): string | undefined {
   return consoleSeat()?.user;
 }
 
+/** A local account, as `getent passwd` knows it: what a process needs to run as that user. */
+export interface Account {
+  user: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+/** The account of the console user ({@link consoleUser}), or undefined when nobody is logged in. */
+export function consoleAccount(): Account | undefined {
+  const user = consoleUser();
+  if (!user) return undefined;
+  let line: string;
+  try {
+    line = execFileSync('getent', ['passwd', user], { encoding: 'utf8', timeout: 2_000 });
+  } catch {
+    return undefined;
+  }
+  const [, , uid, gid, , home] = line.trim().split(':');
+  if (!home || !Number.isInteger(Number(uid)) || !Number.isInteger(Number(gid))) return undefined;
+  return { user, uid: Number(uid), gid: Number(gid), home };
+}
+
 /** The X display of the graphical seat (`:0`), when the console user is logged in at one. */
 export function consoleDisplay(): string | undefined {
   const terminal = consoleSeat()?.terminal;

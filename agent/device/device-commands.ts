@@ -36,7 +36,7 @@ export const DEVICE_HELP = `Resident agent (administrators, as root):
                      the control plane the device is gone.
   lifeline-agent service
                      What the service runs (not for interactive use).
-  lifeline-agent session-host
+  lifeline-agent session-host SOCKET
                      What the service starts to join a session it was ordered to (not for
                      interactive use).
   lifeline-agent notice TEXT
@@ -229,7 +229,7 @@ export class UsageError extends Error {
 /** Runs `install`, `uninstall` or `service` with the rest of the command line; returns the exit status. */
 export async function runDeviceCommand(command: DeviceCommand, args: string[]): Promise<number> {
   if (command === 'notice') return runNotice(args[0]);
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args,
     options: {
       key: { type: 'string' },
@@ -239,6 +239,8 @@ export async function runDeviceCommand(command: DeviceCommand, args: string[]): 
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
+    // Only `session-host` takes one: its report socket.
+    allowPositionals: command === 'session-host',
   });
   if (values.help) {
     process.stdout.write(DEVICE_HELP);
@@ -258,7 +260,7 @@ export async function runDeviceCommand(command: DeviceCommand, args: string[]): 
       const proxy = await reachServer({ proxy: values.proxy }, server, trust);
       await install(layout, values.key, server, proxy, trust);
     } else if (command === 'uninstall') await uninstall(layout);
-    else if (command === 'session-host') return await runSessionHost();
+    else if (command === 'session-host') return await runSessionHost(positionals[0]);
     else return await service(layout);
     return 0;
   } catch (error) {

@@ -1,6 +1,12 @@
 import { homedir } from 'node:os';
-import type { DeviceOrder, JoinSessionOrder, OrderResult, Policy } from '../../protocol/index.ts';
-import { consoleDisplay } from './console-user.ts';
+import {
+  type DeviceOrder,
+  elevatedRefusal,
+  type JoinSessionOrder,
+  type OrderResult,
+  type Policy,
+} from '../../protocol/index.ts';
+import { consoleAccount, consoleDisplay } from './console-user.ts';
 import type { DeviceCredentials } from './credentials.ts';
 import { listServices, serviceAction } from './elevated-services.ts';
 import { endProcess, listProcesses } from './elevated-tools.ts';
@@ -61,9 +67,22 @@ function hostPlan(order: JoinSessionOrder, policy: Policy, context: OrderContext
     const notify = policy.backgroundAccess.notifyUser;
     const terminal = notify ? context.noticeTerminal() : undefined;
     if (notify && !terminal) return NOBODY_TO_TELL('The policy says to tell the user');
+    const allowed = { shell: modes.shell, files: modes.files };
+    // As the service's user (root) only where the policy grants this operator elevation.
+    const elevated = !elevatedRefusal(order.operator, policy);
+    if (elevated || process.getuid?.() !== 0)
+      return { ok: true, spec: { allowed, filesRoot: backgroundFilesRoot(), notify }, launch: { terminal } };
+    const account = consoleAccount();
+    if (!account)
+      return {
+        ok: false,
+        code: 'NOT_SUPPORTED',
+        message:
+          "Nobody is logged in at this device's console, and the group's policy does not allow elevated tools for this operator: background access runs as the console user.",
+      };
     return {
       ok: true,
-      spec: { allowed: { shell: modes.shell, files: modes.files }, filesRoot: backgroundFilesRoot(), notify },
+      spec: { allowed, filesRoot: account.home, notify, runAs: account },
       launch: { terminal },
     };
   }

@@ -6,14 +6,6 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { agentCommandLine } from './agent-command.ts';
 
-/**
- * The environment variable that carries a session host's orders from the resident service to the
- * host it starts. Never a command-line argument: argv is world-readable in `ps`, the environment of
- * a root process is not. The host deletes it from its environment as soon as it has read it, so
- * shells it starts do not inherit the relay token.
- */
-export const SESSION_HOST_ENV = 'LIFELINE_SESSION_HOST';
-
 /** What a session host needs: the session to join, what it may grant, and how it shows itself. */
 export const sessionHostSpecSchema = z.object({
   server: z.string(),
@@ -50,10 +42,12 @@ export const sessionHostSpecSchema = z.object({
   /** Whether the host runs in a terminal the user sees (it then shows every action). */
   notify: z.boolean(),
   /**
-   * The service's socket the host reports its pid on and keeps open while it runs: the service
-   * watches the host itself, not the command that opened its terminal (which may detach at once).
+   * The account the host drops to once it has its spec, before it joins the session (its shells
+   * and file transfers run as that user); without it the host keeps the service's user.
    */
-  report: z.string().optional(),
+  runAs: z
+    .object({ user: z.string(), uid: z.number().int(), gid: z.number().int(), home: z.string() })
+    .optional(),
 });
 export type SessionHostSpec = z.input<typeof sessionHostSpecSchema>;
 
@@ -65,7 +59,7 @@ export interface LaunchOptions {
   terminal?: readonly string[] | undefined;
   /**
    * The session host executable to run instead of this agent (an unattended grant's unpacked copy),
-   * started with no further arguments than `session-host`.
+   * started with no further arguments than `session-host` and the report socket's path.
    */
   executable?: string;
   /** Told when the host ends, with its own process id. */
@@ -85,9 +79,13 @@ interface RunningHost {
 /**
  * Starts and keeps track of the session hosts the resident service runs: the same agent executable
  * in its `session-host` mode, started by the service (and so running as the service's user), each
- * attached to one session on the relay as its device side. Each host reports its own pid on a
- * socket of the service's and holds it open: the socket closing is the host ending, whatever the
- * command that showed it did (a terminal such as `tmux new-session -d` returns at once).
+ * attached to one session on the relay as its device side. Each host is given only the path of a
+ * report socket of the service's (in a 0700 folder, so only the service's user may connect): it
+ * reports its own pid there, is answered with its spec (which holds the session's relay token), and
+ * holds the connection open: the socket closing is the host ending, whatever the command that showed
+ * it did (a terminal such as `tmux new-session -d` returns at once). The spec never travels in the
+ * environment or on the command line: a terminal server (tmux) keeps the environment of the first
+ * host it started and would hand it to the next.
  *
  * @example
  * const hosts = new SessionHosts(workDir);
@@ -116,9 +114,8 @@ export class SessionHosts {
       server.listen(path, resolve);
     });
     const self = options.executable ? { command: options.executable, args: [] } : agentCommandLine();
-    const words = [...(options.terminal ?? []), self.command, ...self.args, 'session-host'];
+    const words = [...(options.terminal ?? []), self.command, ...self.args, 'session-host', path];
     const child = spawn(words[0]!, words.slice(1), {
-      env: { ...process.env, [SESSION_HOST_ENV]: JSON.stringify({ ...spec, report: path }) },
       // A host in a terminal talks to the user there; a hidden one writes to the service's log.
       stdio: options.terminal ? 'ignore' : ['ignore', 'inherit', 'inherit'],
     });
@@ -146,6 +143,7 @@ export class SessionHosts {
         if (this.starting.has(child) && code !== 0)
           fail(new Error(`it exited (${signal ?? `status ${code}`}) before it started`));
       });
+      // The one connection expected: the socket is gone once it came, so no other gets the spec.
       server.once('connection', (connection) => {
         clearTimeout(timer);
         closeServer();
@@ -160,6 +158,7 @@ export class SessionHosts {
             return reject(new Error('the session host reported no pid'));
           }
           this.running.add({ sessionId, pid, connection });
+          connection.write(`${JSON.stringify(spec)}\n`);
           resolve(pid);
         });
         connection.on('error', () => {});
@@ -200,16 +199,29 @@ function signal(pid: number): void {
 }
 
 /**
- * The session host's side of {@link SessionHostSpec.report}: says its pid on the service's socket
- * and keeps the connection open, unreferenced, until this process ends (the kernel then closes it).
+ * The session host's side of the report socket at `path`: says its pid, reads its spec (one line of
+ * JSON), and keeps the connection open, unreferenced, until this process ends (the kernel then
+ * closes it, which tells the service the host ended).
  */
-export function reportToService(path: string): Promise<void> {
+export function reportToService(path: string): Promise<z.output<typeof sessionHostSpecSchema>> {
   return new Promise((resolve, reject) => {
-    const socket = connect(path, () => {
-      socket.write(`${process.pid}\n`);
+    let text = '';
+    const socket = connect(path, () => socket.write(`${process.pid}\n`));
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      const end = text.indexOf('\n');
+      if (end < 0) return;
+      socket.removeAllListeners('data');
+      socket.removeAllListeners('end');
       socket.unref();
-      resolve();
+      try {
+        resolve(sessionHostSpecSchema.parse(JSON.parse(text.slice(0, end))));
+      } catch (error) {
+        reject(error);
+      }
     });
+    socket.once('end', () => reject(new Error('The service closed the report socket without a spec.')));
     socket.once('error', reject);
   });
 }

@@ -14,7 +14,7 @@ import { TerminalUi } from '../node/terminal-ui.ts';
 import { currentPlatform } from '../platform/platform.ts';
 import { LiveProcesses } from '../shell/live-processes.ts';
 import { reachServer } from './device-outbound.ts';
-import { reportToService, SESSION_HOST_ENV, sessionHostSpecSchema } from './session-host-launcher.ts';
+import { reportToService, type sessionHostSpecSchema } from './session-host-launcher.ts';
 
 /** One line of structured log for the service's journal; never a token. */
 function log(fields: Record<string, unknown>, message: string): void {
@@ -68,24 +68,31 @@ function noticeText(spec: z.output<typeof sessionHostSpecSchema>, allowed: Permi
   );
 }
 
-/** The spec the resident service put in the environment, removed from it at once. */
-function takeSpec(): z.output<typeof sessionHostSpecSchema> {
-  const text = process.env[SESSION_HOST_ENV];
-  delete process.env[SESSION_HOST_ENV];
-  if (!text) throw new Error('lifeline-agent session-host is started by the resident service only.');
-  return sessionHostSpecSchema.parse(JSON.parse(text));
+/**
+ * Makes this process (and so every shell it starts and every file it touches) run as `account`
+ * from here on; the report socket, already open, stays open.
+ */
+function dropTo(account: { user: string; uid: number; gid: number; home: string }): void {
+  process.setgroups?.([account.gid]);
+  process.setgid?.(account.gid);
+  process.setuid?.(account.uid);
+  if (process.getuid?.() !== account.uid) throw new Error(`Could not run as ${account.user}.`);
+  Object.assign(process.env, { HOME: account.home, USER: account.user, LOGNAME: account.user });
+  process.chdir(account.home);
 }
 
 /**
- * `lifeline-agent session-host`: the device side of one session the resident service was ordered
+ * `lifeline-agent session-host SOCKET`: the device side of one session the resident service was ordered
  * to join. It verifies the session's policy with the keys stored at enrolment, grants the order's
  * capabilities without asking, serves shells and files from the spec's folder as this process's
  * user, and exits when the session ends. Returns the exit status.
  */
-export async function runSessionHost(): Promise<number> {
-  const spec = takeSpec();
-  // First: the service learns this host's own pid, whatever terminal shows it.
-  if (spec.report) await reportToService(spec.report);
+export async function runSessionHost(report: string | undefined): Promise<number> {
+  if (!report) throw new Error('lifeline-agent session-host is started by the resident service only.');
+  // First: the service learns this host's own pid, whatever terminal shows it, and answers with the
+  // spec (never through the environment, which a terminal server passes on to the next host).
+  const spec = await reportToService(report);
+  if (spec.runAs) dropTo(spec.runAs);
   const { attachment } = spec;
   await reachServer(spec, spec.server);
   const policy = await verifyPolicyToken(

@@ -1,20 +1,18 @@
 import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, before, describe, it } from 'node:test';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
 import {
   type ApiClient,
   type AuditEvent,
-  apiClient,
   assertProblem,
   type Credentials,
   createOperator,
   expectJson,
   type Page,
 } from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { waitFor } from '../support/processes.ts';
-import { runningDevice } from './device-support.ts';
+import { type RunningDevice, useRunningDevice } from './device-support.ts';
 import { noticeTmux } from './notice-tmux.ts';
 
 /** Elevated tools on, background access off: the administrator shell needs only the former. */
@@ -30,10 +28,10 @@ interface SessionView {
 }
 
 describe('elevated tools: the administrator shell of a resident device', { timeout: 300_000 }, () => {
-  let cp: TestControlPlane;
+  const at = useRunningDevice({ group: 'Admin shells', policy: ELEVATED_POLICY, env: desk.env });
   let api: ApiClient;
   let admin: Credentials;
-  let device: Awaited<ReturnType<typeof runningDevice>>;
+  let device: RunningDevice;
   let organisationId: string;
 
   const openShell = (who: Credentials = admin) =>
@@ -47,14 +45,7 @@ describe('elevated tools: the administrator shell of a resident device', { timeo
     ).items;
 
   before(async () => {
-    cp = await startControlPlane({ listen: true });
-    api = apiClient(cp);
-    admin = { cookie: await loginCookie(cp.app) };
-    device = await runningDevice(cp, admin, {
-      group: 'Admin shells',
-      policy: ELEVATED_POLICY,
-      env: desk.env,
-    });
+    ({ api, admin, device } = at);
     const me = await expectJson<{ operator: { organisationId: string } }>(
       await api.get('/api/auth/me', admin),
       200,
@@ -64,11 +55,6 @@ describe('elevated tools: the administrator shell of a resident device', { timeo
 
   afterEach(async () => {
     await desk.clear();
-  });
-
-  after(async () => {
-    await device?.remove();
-    await cp?.stop();
   });
 
   it("runs commands as the service's user, has no files, tells the user, and is audited", async () => {

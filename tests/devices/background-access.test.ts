@@ -30,8 +30,10 @@ import { noticeTmux } from './notice-tmux.ts';
 /** The console user's display, where the notices a policy asks for open. */
 const desk = noticeTmux('background');
 
+/** Background access as `backgroundAccess` says, with elevation: shells run as the service's user. */
 const policyWith = (backgroundAccess: Policy['backgroundAccess']): Policy => ({
   ...DEFAULT_POLICY,
+  elevatedTools: true,
   backgroundAccess,
 });
 
@@ -96,7 +98,7 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
     await desk.clear();
   });
 
-  it("a shell command runs as the service's user, in a session without a screen, and the user sees nothing", async () => {
+  it("where the policy grants elevation a shell command runs as the service's user, in a session without a screen, and the user sees nothing", async () => {
     const session = await open();
     assert.equal(session.access, 'background');
     assert.equal(session.deviceId, at.device.deviceId);
@@ -105,6 +107,7 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
       control: false,
       chat: false,
       clipboard: false,
+      guidance: false,
       files: true,
       shell: true,
     });
@@ -278,6 +281,25 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
       assert.match(screen, /echo hello-from-the-help-desk/);
       await end(session.id);
       await waitFor('the notice closed with the session', async () => (await desk.screen()) === '');
+    } finally {
+      await setPolicy(policyWith({ allowed: true, roles: ['admin'], notifyUser: false }));
+    }
+  });
+
+  it('with a notice terminal that detaches, a second session started while the first runs gets its own host', async () => {
+    await setPolicy(policyWith({ allowed: true, roles: ['admin'], notifyUser: true }));
+    try {
+      // The first host runs on in the tmux server; the second starts in the same server.
+      const first = await open();
+      const second = await open();
+      assert.notEqual(first.id, second.id);
+      const result = await exec(second.id, 'echo second-session');
+      assert.equal(result.stdout.trim(), 'second-session');
+      const environment = await desk.globalEnvironment();
+      assert.doesNotMatch(environment, /LIFELINE_SESSION_HOST|token/i, 'no spec in the tmux server');
+      await end(first.id);
+      await end(second.id);
+      await waitFor('the notices closed with the sessions', async () => (await desk.screen()) === '');
     } finally {
       await setPolicy(policyWith({ allowed: true, roles: ['admin'], notifyUser: false }));
     }

@@ -22,9 +22,13 @@ import { loginCookie, startControlPlane, type TestControlPlane } from '../suppor
 import { childrenOf, isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import { agentCommand, devicesApi, startAsSystemd } from './device-support.ts';
 
-/** A group policy that allows background access for administrators, without telling the user. */
+/**
+ * A group policy that allows background access for administrators, without telling the user, and
+ * elevation (so a background shell runs as the service's user, root).
+ */
 const BACKGROUND_POLICY: Policy = {
   ...DEFAULT_POLICY,
+  elevatedTools: true,
   backgroundAccess: { allowed: true, roles: ['admin'], notifyUser: false },
 };
 

@@ -3,15 +3,14 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
 import {
   type ApiClient,
-  apiClient,
   assertProblem,
   type Credentials,
   createOperator,
   expectJson,
 } from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import type { TestControlPlane } from '../support/control-plane.ts';
 import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
-import { devicesApi, runningDevice } from './device-support.ts';
+import { devicesApi, type RunningDevice, useRunningDevice } from './device-support.ts';
 import { noticeTmux } from './notice-tmux.ts';
 
 const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
@@ -22,10 +21,11 @@ const desk = noticeTmux('elevated');
 describe('what the user at a device is told of elevated tools, and refusals audited', {
   timeout: 300_000,
 }, () => {
+  const at = useRunningDevice({ group: 'Told desks', policy: ELEVATED_POLICY, env: desk.env });
   let cp: TestControlPlane;
   let api: ApiClient;
   let admin: Credentials;
-  let device: Awaited<ReturnType<typeof runningDevice>>;
+  let device: RunningDevice;
   let organisationId: string;
   const started: Spawned[] = [];
 
@@ -37,10 +37,7 @@ describe('what the user at a device is told of elevated tools, and refusals audi
     });
 
   before(async () => {
-    cp = await startControlPlane({ listen: true });
-    api = apiClient(cp);
-    admin = { cookie: await loginCookie(cp.app) };
-    device = await runningDevice(cp, admin, { group: 'Told desks', policy: ELEVATED_POLICY, env: desk.env });
+    ({ cp, api, admin, device } = at);
     const me = await expectJson<{ operator: { organisationId: string } }>(
       await api.get('/api/auth/me', admin),
       200,
@@ -54,8 +51,6 @@ describe('what the user at a device is told of elevated tools, and refusals audi
 
   after(async () => {
     for (const spawned of started) await spawned.kill();
-    await device?.remove();
-    await cp?.stop();
   });
 
   it('the user is told when the operator opens the task manager and when a program is ended', async () => {

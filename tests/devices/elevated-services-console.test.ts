@@ -4,33 +4,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
-import { signIn, useRealConsole } from '../console/real-console.ts';
-import type { Credentials } from '../support/api.ts';
-import { loginCookie } from '../support/control-plane.ts';
-import { runningDevice } from './device-support.ts';
+import { signIn } from '../console/real-console.ts';
+import { useRunningDeviceConsole } from './device-support.ts';
 import { fakeSystemctl } from './fake-systemctl.ts';
 
 const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
 
 // The Devices page in real headless Chromium and a real resident agent (with a stand-in systemctl).
 describe('elevated tools → services from the Devices page', { timeout: 300_000 }, () => {
-  let device: Awaited<ReturnType<typeof runningDevice>>;
-  let admin: Credentials;
   const folder = mkdtempSync(join(tmpdir(), 'lifeline-systemctl-'));
   const calls = join(folder, 'calls');
   fakeSystemctl(folder, calls);
 
-  const ui = useRealConsole(async (cp) => {
-    admin = { cookie: await loginCookie(cp.app) };
-    device = await runningDevice(cp, admin, {
-      group: 'Elevated services',
-      policy: ELEVATED_POLICY,
-      env: { PATH: `${folder}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
-    });
+  const ui = useRunningDeviceConsole({
+    group: 'Elevated services',
+    policy: ELEVATED_POLICY,
+    env: { PATH: `${folder}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
   });
 
   after(async () => {
-    await device?.remove();
     rmSync(folder, { recursive: true, force: true });
   });
 
@@ -38,7 +30,7 @@ describe('elevated tools → services from the Devices page', { timeout: 300_000
     const { page } = await ui.open();
     await signIn(page, ui.cp);
     await page.click('[data-testid=nav-devices]');
-    const row = page.locator(`[data-testid=device-row][data-device-id="${device.deviceId}"]`);
+    const row = page.locator(`[data-testid=device-row][data-device-id="${ui.device.deviceId}"]`);
     await row.locator('[data-testid=device-services-open]').click();
     const demo = page.locator('[data-testid=service-row][data-unit="demo.service"]');
     await demo.waitFor();

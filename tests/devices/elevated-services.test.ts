@@ -6,15 +6,13 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { DEFAULT_POLICY, type Policy, type ServiceInfo } from '../../protocol/index.ts';
 import {
   type ApiClient,
-  apiClient,
   assertProblem,
   type Credentials,
   createOperator,
   expectJson,
 } from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { waitFor } from '../support/processes.ts';
-import { devicesApi, runningDevice } from './device-support.ts';
+import { devicesApi, type RunningDevice, useRunningDevice } from './device-support.ts';
 import { fakeSystemctl } from './fake-systemctl.ts';
 import { noticeTmux } from './notice-tmux.ts';
 
@@ -24,13 +22,19 @@ const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
 const desk = noticeTmux('services');
 
 describe('elevated tools: the services of a resident device', { timeout: 300_000 }, () => {
-  let cp: TestControlPlane;
+  // The service finds the fake systemctl first on its PATH.
+  const folder = mkdtempSync(join(tmpdir(), 'lifeline-systemctl-'));
+  const calls = join(folder, 'calls');
+  fakeSystemctl(folder, calls);
+  const at = useRunningDevice({
+    group: 'Services',
+    policy: ELEVATED_POLICY,
+    env: { ...desk.env, PATH: `${folder}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
+  });
   let api: ApiClient;
   let admin: Credentials;
-  let device: Awaited<ReturnType<typeof runningDevice>>;
+  let device: RunningDevice;
   let organisationId: string;
-  let folder: string;
-  let calls: string;
 
   /** Every systemctl call so far, each as its words. */
   const systemctlCalls = (): string[][] => {
@@ -47,17 +51,7 @@ describe('elevated tools: the services of a resident device', { timeout: 300_000
     api.post(`/api/devices/${device.deviceId}/services/${encodeURIComponent(name)}/${action}`, who);
 
   before(async () => {
-    folder = mkdtempSync(join(tmpdir(), 'lifeline-systemctl-'));
-    calls = join(folder, 'calls');
-    fakeSystemctl(folder, calls);
-    cp = await startControlPlane({ listen: true });
-    api = apiClient(cp);
-    admin = { cookie: await loginCookie(cp.app) };
-    device = await runningDevice(cp, admin, {
-      group: 'Services',
-      policy: ELEVATED_POLICY,
-      env: { ...desk.env, PATH: `${folder}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
-    });
+    ({ api, admin, device } = at);
     const me = await expectJson<{ operator: { organisationId: string } }>(
       await api.get('/api/auth/me', admin),
       200,
@@ -70,8 +64,6 @@ describe('elevated tools: the services of a resident device', { timeout: 300_000
   });
 
   after(async () => {
-    await device?.remove();
-    await cp?.stop();
     rmSync(folder, { recursive: true, force: true });
   });
 
@@ -115,7 +107,7 @@ describe('elevated tools: the services of a resident device', { timeout: 300_000
     await waitFor('the notice', async () => /stopped the service "demo.service"/.test(await desk.screen()));
     await assertProblem(await act('gone.service', 'restart'), 404, 'NOT_FOUND');
 
-    const uses = (await devicesApi(cp, admin).audit('device.elevated-tool')).map((e) => e.details ?? {});
+    const uses = (await devicesApi(at.cp, admin).audit('device.elevated-tool')).map((e) => e.details ?? {});
     assert.ok(
       uses.some(
         (d) => d['tool'] === 'service-action' && d['unit'] === 'demo.service' && d['result'] === 'ok',
@@ -166,7 +158,7 @@ describe('elevated tools: the services of a resident device', { timeout: 300_000
       'FORBIDDEN',
     );
     assert.equal(systemctlCalls().length, before, 'systemctl was not called');
-    const refused = (await devicesApi(cp, admin).audit('device.elevated-tool'))
+    const refused = (await devicesApi(at.cp, admin).audit('device.elevated-tool'))
       .filter((e) => e.actorId === technician.operator.id || e.actorId === auditor.operator.id)
       .map((e) => `${e.details?.['tool']}:${e.details?.['result']}`);
     assert.deepEqual(refused.sort(), ['service-action:POLICY_FORBIDS', 'services:FORBIDDEN']);

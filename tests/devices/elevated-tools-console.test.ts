@@ -1,30 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
-import { signIn, useRealConsole } from '../console/real-console.ts';
-import type { Credentials } from '../support/api.ts';
-import { loginCookie } from '../support/control-plane.ts';
+import { signIn } from '../console/real-console.ts';
 import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
-import { runningDevice } from './device-support.ts';
+import { useRunningDeviceConsole } from './device-support.ts';
 
 const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
 
 // The Devices page in real headless Chromium and a real resident agent.
 describe('elevated tools from the Devices page', { timeout: 300_000 }, () => {
-  let device: Awaited<ReturnType<typeof runningDevice>>;
-  let deviceId: string;
-  let admin: Credentials;
   let sleeper: Spawned | undefined;
-
-  const ui = useRealConsole(async (cp) => {
-    admin = { cookie: await loginCookie(cp.app) };
-    device = await runningDevice(cp, admin, { group: 'Elevated', policy: ELEVATED_POLICY, env: {} });
-    deviceId = device.deviceId;
-  });
+  const ui = useRunningDeviceConsole({ group: 'Elevated', policy: ELEVATED_POLICY });
 
   after(async () => {
     await sleeper?.kill();
-    await device?.remove();
   });
 
   it('Elevated tools → Processes lists a real sleep, the filter finds it, and End task (confirmed) kills it', async () => {
@@ -33,7 +22,7 @@ describe('elevated tools from the Devices page', { timeout: 300_000 }, () => {
     const { page } = await ui.open();
     await signIn(page, ui.cp);
     await page.click('[data-testid=nav-devices]');
-    const row = page.locator(`[data-testid=device-row][data-device-id="${deviceId}"]`);
+    const row = page.locator(`[data-testid=device-row][data-device-id="${ui.device.deviceId}"]`);
     await row.locator('[data-testid=device-processes-open]').click();
     await page.locator('[data-testid=processes]').waitFor();
     await page.fill('[data-testid=processes-filter]', 'sleep');

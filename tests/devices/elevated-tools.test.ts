@@ -4,25 +4,25 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_POLICY, MAX_LISTED_PROCESSES, type Policy, type ProcessInfo } from '../../protocol/index.ts';
 import {
   type ApiClient,
-  apiClient,
   assertProblem,
   type Credentials,
   createOperator,
   expectJson,
 } from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import type { TestControlPlane } from '../support/control-plane.ts';
 import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
-import { devicesApi, runningDevice } from './device-support.ts';
+import { devicesApi, type RunningDevice, useRunningDevice } from './device-support.ts';
 
 const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
 
 type ProcessList = { processes: ProcessInfo[]; total: number };
 
 describe('elevated tools: the task manager of a resident device', { timeout: 300_000 }, () => {
+  const at = useRunningDevice({ group: 'Elevated', policy: ELEVATED_POLICY });
   let cp: TestControlPlane;
   let api: ApiClient;
   let admin: Credentials;
-  let device: Awaited<ReturnType<typeof runningDevice>>;
+  let device: RunningDevice;
   let deviceId: string;
   let groupId: string;
   let organisationId: string;
@@ -40,10 +40,7 @@ describe('elevated tools: the task manager of a resident device', { timeout: 300
   };
 
   before(async () => {
-    cp = await startControlPlane({ listen: true });
-    api = apiClient(cp);
-    admin = { cookie: await loginCookie(cp.app) };
-    device = await runningDevice(cp, admin, { group: 'Elevated', policy: ELEVATED_POLICY, env: {} });
+    ({ cp, api, admin, device } = at);
     ({ deviceId, groupId } = device);
     const me = await expectJson<{ operator: { organisationId: string } }>(
       await api.get('/api/auth/me', admin),
@@ -54,8 +51,6 @@ describe('elevated tools: the task manager of a resident device', { timeout: 300
 
   after(async () => {
     for (const spawned of started) await spawned.kill();
-    await device?.remove();
-    await cp?.stop();
   });
 
   it('a real sleep appears in the list, End task kills it, and both uses are audited', async () => {

@@ -57,6 +57,10 @@ export function noticeTmux(name: string) {
       assert.ok(pane, 'the session host has a terminal');
       await tmux('send-keys', '-t', pane, key);
     },
+    /** The tmux server's global environment, which every later terminal inherits. */
+    async globalEnvironment(): Promise<string> {
+      return await tmux('show-environment', '-g');
+    },
     /** Closes every notice terminal (the server with them). */
     async clear(): Promise<void> {
       await tmux('kill-server').catch(() => undefined);

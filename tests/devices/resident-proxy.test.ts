@@ -78,6 +78,8 @@ describe('the resident agent behind an HTTP proxy (real tinyproxy)', () => {
     await expectJson(
       await client.put(`/api/groups/${groupId}/policy`, admin, {
         ...DEFAULT_POLICY,
+        // Elevation: the shell runs as the service's user (nobody is logged in at this console).
+        elevatedTools: true,
         backgroundAccess: { allowed: true, roles: ['admin'], notifyUser: false },
       }),
       200,
