@@ -27,9 +27,13 @@ const hasUser = () => {
   }
 };
 
-/** Logs `USER` in at the console's first text terminal, as `who` sees it. */
+/**
+ * Logs `USER` in at the console's first text terminal, as `who` sees it. utmpdump reads the fields as it
+ * writes them: the pid with at least five digits and the time with microseconds (`,123000+00:00`);
+ * otherwise it stops at "Extraneous newline" or crashes.
+ */
 function logInAtConsole(): void {
-  const record = `[7] [${process.pid}] [tty7] [${USER}] [tty7        ] [                    ] [0.0.0.0        ] [${new Date().toISOString().replace('.', ',').replace('Z', '+00:00')}]\n`;
+  const record = `[7] [${String(process.pid).padStart(5, '0')}] [tty7] [${USER}] [tty7        ] [                    ] [0.0.0.0        ] [${new Date().toISOString().replace(/\.(\d{3})Z$/, ',$1000+00:00')}]\n`;
   execFileSync('utmpdump', ['-r', '-o', UTMP], { input: record, stdio: ['pipe', 'ignore', 'ignore'] });
 }
 
