@@ -4,12 +4,17 @@
 // A hang fails fast and by name: every test and hook has a default timeout (support/test-timeout/),
 // which a test that needs longer raises with its own `{ timeout }`, and the whole run has one too,
 // so a stuck run ends well inside CI's 90 minutes instead of eating them.
-// Usage: node tests/run.mjs [path-filter ...]
+// No result is lost without a failure: every test process writes each test's start and end to a
+// ledger (support/test-timeout/node-test.mjs), and the run fails, naming them, when a test never
+// ended or its verdict never reached the runner (support/test-timeout/exit-after-report.mjs says why
+// that could happen and stops it).
+// Usage: node tests/run.mjs [path-filter | file ...]
 // Environment: LIFELINE_TEST_TIMEOUT_MS (per test, default 120000), LIFELINE_RUN_TIMEOUT_MS (whole
 // run, default 4500000 = 75 min).
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 
 const root = new URL('.', import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -22,9 +27,12 @@ function find(dir) {
   });
 }
 
+/** A filter naming an existing file runs that file, wherever it is (the runner's own tests use this). */
+const named = filters.filter((filter) => filter.endsWith('.mjs') && existsSync(filter));
 const files = find(root)
   .map((path) => relative(process.cwd(), path))
   .filter((path) => filters.length === 0 || filters.some((filter) => path.includes(filter)))
+  .concat(named)
   .sort();
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
@@ -34,22 +42,32 @@ const RUN_TIMEOUT_MS = Number(process.env.LIFELINE_RUN_TIMEOUT_MS ?? 75 * 60_000
 /** Time given to the runner to report and clean up after SIGTERM, before SIGKILL. */
 const KILL_GRACE_MS = 10_000;
 
+const support = new URL('./support/test-timeout/', import.meta.url);
+const books = mkdtempSync(join(tmpdir(), 'lifeline-test-ledger-'));
+const ledger = join(books, 'ledger.jsonl');
+const verdicts = join(books, 'verdicts.jsonl');
+
 const child = spawn(
   process.execPath,
   [
     '--import',
     'tsx',
     '--import',
-    './tests/support/test-timeout/register.mjs',
+    new URL('register.mjs', support).href,
+    '--import',
+    new URL('exit-after-report.mjs', support).href,
     '--test',
     '--test-concurrency=1',
     // A test that timed out may leave a timer or socket behind: end the file's process anyway.
     '--test-force-exit',
     '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${new URL('verdicts.mjs', support).href}`,
+    `--test-reporter-destination=${verdicts}`,
     ...files,
   ],
   // A process group of its own, so the whole tree (test files and what they started) can be ended.
-  { stdio: 'inherit', detached: true },
+  { stdio: 'inherit', detached: true, env: { ...process.env, LIFELINE_TEST_LEDGER: ledger } },
 );
 let timedOut = false;
 const runTimer = setTimeout(() => {
@@ -61,14 +79,53 @@ const runTimer = setTimeout(() => {
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => killGroup(signal));
 child.on('exit', (code, signal) => {
   clearTimeout(runTimer);
-  if (timedOut) process.exit(1);
+  const lost = timedOut ? [] : unaccounted();
+  if (!process.env.KEEP_BOOKS) rmSync(books, { recursive: true, force: true });
+  if (lost.length > 0) {
+    console.error(`\n✖ ${lost.length} test(s) ran without a verdict reaching the runner:`);
+    for (const line of lost) console.error(`  ${line}`);
+  }
+  if (timedOut || lost.length > 0) process.exit(1);
   process.exit(code ?? (signal ? 1 : 0));
 });
 
-function killGroup(signal) {
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // Already gone.
+function readLines(path) {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+}
+
+/**
+ * Tests the ledger saw start whose end, or whose verdict in the runner, is missing. Verdicts are
+ * matched by name: the runner records where `test()` was called, which is the timeout wrapper.
+ */
+function unaccounted() {
+  const tally = (entries, key) => {
+    const counts = new Map();
+    for (const entry of entries) counts.set(key(entry), (counts.get(key(entry)) ?? 0) + 1);
+    return counts;
+  };
+  const inFile = (entry) => `${relative(process.cwd(), entry.file)}: ${entry.name}`;
+  const entries = readLines(ledger);
+  const starts = entries.filter((entry) => entry.event === 'start');
+  const started = tally(starts, inFile);
+  const ended = tally(
+    entries.filter((entry) => entry.event === 'end'),
+    inFile,
+  );
+  const ran = tally(starts, (entry) => entry.name);
+  const reported = tally(readLines(verdicts), (entry) => entry.name);
+  const lost = [];
+  for (const [where, times] of started) {
+    if ((ended.get(where) ?? 0) < times) lost.push(`${where} — started and never ended (did its process exit?)`);
   }
+  for (const entry of starts) {
+    const missing = (ran.get(entry.name) ?? 0) - (reported.get(entry.name) ?? 0);
+    if (missing <= 0 || lost.some((line) => line.startsWith(inFile(entry)))) continue;
+    lost.push(`${inFile(entry)} — its verdict never reached the runner`);
+    ran.set(entry.name, ran.get(entry.name) - 1);
+  }
+  return lost;
 }
