@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 
 const root = new URL('.', import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -63,11 +63,15 @@ const child = spawn(
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     `--test-reporter=${new URL('verdicts.mjs', support).href}`,
-    `--test-reporter-destination=${verdicts}`,
+    '--test-reporter-destination=stderr',
     ...files,
   ],
   // A process group of its own, so the whole tree (test files and what they started) can be ended.
-  { stdio: 'inherit', detached: true, env: { ...process.env, LIFELINE_TEST_LEDGER: ledger } },
+  {
+    stdio: 'inherit',
+    detached: true,
+    env: { ...process.env, LIFELINE_TEST_LEDGER: ledger, LIFELINE_TEST_VERDICTS: verdicts },
+  },
 );
 let timedOut = false;
 const runTimer = setTimeout(() => {
@@ -80,7 +84,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => killGroup(s
 child.on('exit', (code, signal) => {
   clearTimeout(runTimer);
   const lost = timedOut ? [] : unaccounted();
-  if (!process.env.KEEP_BOOKS) rmSync(books, { recursive: true, force: true });
+  rmSync(books, { recursive: true, force: true });
   if (lost.length > 0) {
     console.error(`\n✖ ${lost.length} test(s) ran without a verdict reaching the runner:`);
     for (const line of lost) console.error(`  ${line}`);
@@ -119,7 +123,8 @@ function unaccounted() {
   const reported = tally(readLines(verdicts), (entry) => entry.name);
   const lost = [];
   for (const [where, times] of started) {
-    if ((ended.get(where) ?? 0) < times) lost.push(`${where} — started and never ended (did its process exit?)`);
+    if ((ended.get(where) ?? 0) < times)
+      lost.push(`${where} — started and never ended (did its process exit?)`);
   }
   for (const entry of starts) {
     const missing = (ran.get(entry.name) ?? 0) - (reported.get(entry.name) ?? 0);

@@ -47,8 +47,8 @@ export async function askForInvitation(
 /** A password typed twice alike, meeting the minimum length; undefined when the input ended. */
 async function askPassword(prompt: LinePrompt, say: (text: string) => void): Promise<string | undefined> {
   for (;;) {
-    const password = await prompt.ask(
-      '  Choose a password for the invitation; you will tell it to your helper yourself: ',
+    const password = await prompt.askSecret(
+      '  Choose a password for the invitation (not shown as you type); you will tell it to your helper yourself: ',
     );
     if (password === undefined) return undefined;
     const problem = passwordProblem(password);
@@ -56,7 +56,7 @@ async function askPassword(prompt: LinePrompt, say: (text: string) => void): Pro
       say(problem);
       continue;
     }
-    const again = await prompt.ask('  Type the password again: ');
+    const again = await prompt.askSecret('  Type the password again: ');
     if (again === undefined) return undefined;
     if (again === password) return password;
     say('The two passwords differ. Try again.');

@@ -28,8 +28,12 @@ export function removeNow(files: OwnFiles): string[] {
   return failed;
 }
 
-/** How many times the Windows helper tries, one second apart: the agent exits well within this. */
-const WINDOWS_HELPER_ATTEMPTS = 30;
+/**
+ * How many times the Windows helper tries, about a second apart: two minutes, for a slow or loaded
+ * machine where the agent's process (and what it loaded) takes long to go. It stops as soon as both
+ * paths are gone, so a generous count costs nothing.
+ */
+const WINDOWS_HELPER_ATTEMPTS = 120;
 
 /**
  * The command line of the detached helper that removes a Windows agent's files once it has exited:
@@ -41,7 +45,7 @@ const WINDOWS_HELPER_ATTEMPTS = 30;
  *
  * @example
  * windowsRemovalCommand({ executable: 'C:\\Users\\ann\\Downloads\\lifeline-agent-win-x64.exe' });
- * // { file: 'cmd.exe', commandLine: '/d /q /s /c "for /l %i in (1,1,30) do @(ping …)"' }
+ * // { file: 'cmd.exe', commandLine: '/d /q /s /c "for /l %i in (1,1,120) do @(ping …)"' }
  */
 export function windowsRemovalCommand(
   files: OwnFiles,

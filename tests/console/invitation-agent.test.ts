@@ -10,6 +10,7 @@ import { GuessThrottle } from '../../control-plane/throttle/guess-throttle.ts';
 import { spawnAgent } from '../support/agent-process.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { spawnOnPty } from '../support/pty.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 import {
   api,
@@ -256,6 +257,33 @@ describe('invitations with a password, from the real agent to the real console',
       assert.equal(Math.round(minutes), 45);
     } finally {
       await asked.kill();
+    }
+  });
+
+  it('in a terminal, the invitation password is not shown as it is typed, and backspace edits it', async () => {
+    const onTerminal = spawnOnPty(
+      process.execPath,
+      ['--import', 'tsx', 'agent/main.ts', '--server', cp.url, '--invite', '--invite-minutes', '30'],
+      { ...process.env, DISPLAY: xvfb.display },
+    );
+    try {
+      await waitFor('the password question', () => onTerminal.output().includes('Choose a password'));
+      onTerminal.write('shortpw\r');
+      await waitFor('the length rule', () => onTerminal.output().includes('at least 8 characters'));
+      await waitFor('the question again', () => onTerminal.output().split('Choose a password').length > 2);
+      onTerminal.write(`${PASSWORD}\r`);
+      await waitFor('the second question', () => onTerminal.output().includes('Type the password again'));
+      // A typo taken back with backspace: the edited line is the password.
+      onTerminal.write(`${PASSWORD}x\x7f\r`);
+      const typedLink = await waitFor(
+        'the invitation link',
+        () => /(http:\S+#\/sessions\?invitation=\S+)/.exec(onTerminal.output())?.[1],
+      );
+      assert.ok(typedLink.startsWith(cp.url), typedLink);
+      assert.ok(!onTerminal.output().includes(PASSWORD), 'the terminal never showed the password');
+      assert.ok(!onTerminal.output().includes('shortpw'), 'nor the refused one');
+    } finally {
+      await onTerminal.kill();
     }
   });
 

@@ -113,7 +113,7 @@ describe('self-deletion', () => {
     assert.deepEqual(command, {
       file: 'cmd.exe',
       commandLine:
-        '/d /q /s /c "for /l %i in (1,1,30) do @(ping -n 2 127.0.0.1 >nul & ' +
+        '/d /q /s /c "for /l %i in (1,1,120) do @(ping -n 2 127.0.0.1 >nul & ' +
         'del /f /q "C:\\Users\\Ann Lee\\Downloads\\lifeline-agent-win-x64 (1).exe" >nul 2>&1 & ' +
         'rmdir /s /q "C:\\Users\\Ann Lee\\AppData\\Local\\Temp\\lifeline-agent-AbC123" >nul 2>&1 & ' +
         'if not exist "C:\\Users\\Ann Lee\\Downloads\\lifeline-agent-win-x64 (1).exe" ' +

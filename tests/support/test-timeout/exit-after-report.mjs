@@ -4,9 +4,9 @@
 // event loop turn until standard output has written everything before that exit goes ahead. Any
 // other process.exit() is left alone.
 const exit = process.exit.bind(process);
-/** Event-loop turns to wait at least, and at most, for the report to be written. */
+/** Event-loop turns to wait at least; and how long at most for standard output to drain, in ms. */
 const MIN_TURNS = 5;
-const MAX_TURNS = 2_000;
+const MAX_WAIT_MS = 30_000;
 
 /** Whether process.exit() was called by the runner's own code, not by a test or what it runs. */
 function calledByTestRunner() {
@@ -18,10 +18,11 @@ function calledByTestRunner() {
 process.exit = (code) => {
   if (!calledByTestRunner()) return exit(code);
   let turns = 0;
+  const deadline = Date.now() + MAX_WAIT_MS;
   const waitForStdout = () => {
     turns++;
     const pending = process.stdout.writableLength + process.stderr.writableLength;
-    if (turns >= MAX_TURNS || (turns >= MIN_TURNS && pending === 0)) exit(code);
+    if (Date.now() > deadline || (turns >= MIN_TURNS && pending === 0)) exit(code);
     else setTimeout(waitForStdout, 1);
   };
   setTimeout(waitForStdout, 1);
