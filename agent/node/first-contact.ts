@@ -55,9 +55,9 @@ export async function firstContact<T>(
         throw error;
       process.stdout.write(
         `  ${explain(error)}\n  If your network reaches the internet only through a proxy, type its address\n` +
-          '  (http://host:port, or http://user:password@host:port); press Enter to give up.\n',
+          '  (http://host:port); press Enter to give up.\n',
       );
-      const answer = await prompt().ask('  Proxy: ');
+      const answer = await askProxy(prompt());
       if (!answer) throw error;
       try {
         outbound.proxy = proxySettings(answer);
@@ -67,6 +67,24 @@ export async function firstContact<T>(
       }
     }
   }
+}
+
+/**
+ * The proxy's address, then its user name and password when it needs them: the password is not shown
+ * as it is typed. An address typed with `user:password@` in it is taken as it is.
+ */
+async function askProxy(prompt: LinePrompt): Promise<string | undefined> {
+  const address = await prompt.ask('  Proxy: ');
+  if (!address || address.includes('@')) return address;
+  const user = await prompt.ask('  Proxy user name (press Enter if it needs none): ');
+  if (!user) return address;
+  const password = (await prompt.askSecret('  Proxy password (not shown as you type): ')) ?? '';
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `http://${address}`;
+  if (!URL.canParse(url)) return address;
+  const withLogin = new URL(url);
+  withLogin.username = encodeURIComponent(user);
+  withLogin.password = encodeURIComponent(password);
+  return withLogin.href;
 }
 
 /** The message for the end user: why the proxy or the server was refused, wherever it was wrapped. */

@@ -105,7 +105,7 @@ describe('the agent behind an HTTP proxy (real tinyproxy with Basic authenticati
     assert.ok(door.refused() > refusedBefore, 'the agent went straight to the door, which let it not in');
   });
 
-  it('when the server cannot be reached and no proxy is known, the agent in a terminal asks for one and goes on through it', async () => {
+  it('when the server cannot be reached and no proxy is known, the agent in a terminal asks for one, its user and its password (not shown), and goes on through it', async () => {
     const refusedBefore = door.refused();
     let output = '';
     // A real terminal (a pty): the question is asked only of someone at one.
@@ -121,8 +121,13 @@ describe('the agent behind an HTTP proxy (real tinyproxy with Basic authenticati
       await waitFor('the question for a proxy', () => output.includes('Proxy:'));
       assert.ok(door.refused() > refusedBefore, 'the agent first tried the server directly');
       assert.match(output, /Cannot reach/);
-      terminal.write(`${proxy.url()}\r`);
+      terminal.write(`http://127.0.0.1:${proxy.port}\r`);
+      await waitFor('the user name question', () => output.includes('Proxy user name'));
+      terminal.write(`${PROXY_USER}\r`);
+      await waitFor('the password question', () => output.includes('Proxy password'));
+      terminal.write(`${PROXY_PASSWORD}\r`);
       await waitFor('the code, through the proxy', () => /\d{3} \d{3} \d{3}/.test(output));
+      assert.ok(!output.includes(PROXY_PASSWORD), 'the proxy password was not shown as it was typed');
     } finally {
       terminal.kill('SIGKILL');
     }
