@@ -62,3 +62,34 @@ export const invitationFileSchema = z.object({
 });
 
 export type InvitationFile = z.infer<typeof invitationFileSchema>;
+
+/** The most bytes an invitation file may have; the agent writes about 200. */
+export const INVITATION_FILE_MAX_BYTES = 4096;
+
+/** What an invitation file names: the console it is for and the invitation; or why it is not one. */
+export type ReadInvitationFile =
+  | { ok: true; origin: string; invitationId: string; expiresAt: Date }
+  | { ok: false; problem: string };
+
+/**
+ * Reads an invitation file (`--invitation-file`) as the helper's console receives it. Its link must be
+ * a console link (`<origin>/#/sessions?invitation=<id>`); the caller checks the origin is its own.
+ */
+export function readInvitationFile(text: string): ReadInvitationFile {
+  const notOne = { ok: false, problem: 'This file is not a Lifeline invitation.' } as const;
+  if (text.length > INVITATION_FILE_MAX_BYTES) return notOne;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return notOne;
+  }
+  const file = invitationFileSchema.safeParse(json);
+  if (!file.success || !URL.canParse(file.data.link)) return notOne;
+  const link = new URL(file.data.link);
+  const [path = '', search = ''] = link.hash.replace(/^#\/?/, '').split('?');
+  const invitationId = new URLSearchParams(search).get('invitation');
+  const expiresAt = new Date(file.data.expiresAt);
+  if (path !== 'sessions' || !invitationId || Number.isNaN(expiresAt.getTime())) return notOne;
+  return { ok: true, origin: link.origin, invitationId, expiresAt };
+}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -107,6 +107,34 @@ describe('invitations with a password, from the real agent to the real console',
     const [session] = await cp.services.db.select().from(sessions).where(eq(sessions.id, row.sessionId));
     assert.equal(session?.codeHash, null, 'the session has no connection code to guess instead');
     assert.ok(!agent.output().includes(PASSWORD), 'the agent does not print the password');
+  });
+
+  it('the helper opens the invitation file in the console; a file for another server or not an invitation is refused, saying why', async () => {
+    const { page } = view;
+    await page.goto(cp.url);
+    const foreign = join(scratch, 'elsewhere.lifeline-invitation');
+    writeFileSync(
+      foreign,
+      readFileSync(file, 'utf8').replace(new URL(cp.url).origin, 'https://help.example.org'),
+    );
+    await page.setInputFiles('[data-testid=invitation-file]', foreign);
+    await page.waitForFunction(() =>
+      document
+        .querySelector('[data-testid=error]')
+        ?.textContent?.includes('for https://help.example.org, not this console'),
+    );
+    const notOne = join(scratch, 'holiday.json');
+    writeFileSync(notOne, JSON.stringify({ lifeline: 'holiday', link: link }));
+    await page.setInputFiles('[data-testid=invitation-file]', notOne);
+    await page.waitForFunction(() =>
+      document
+        .querySelector('[data-testid=error]')
+        ?.textContent?.includes('holiday.json: This file is not a Lifeline invitation'),
+    );
+
+    await page.setInputFiles('[data-testid=invitation-file]', file);
+    await page.waitForSelector('[data-testid=invitation-card][data-status=open]');
+    assert.equal(new URL(page.url()).hash, `#/sessions?invitation=${invitationId}`);
   });
 
   it('wrong passwords are refused with PASSWORD_WRONG and audited, then slowed down with TOO_FREQUENT, even for the right one', async () => {

@@ -1,5 +1,6 @@
 import type { TargetedSubmitEvent } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { INVITATION_FILE_MAX_BYTES, readInvitationFile } from '../../../../protocol/api/index.ts';
 import { CONNECTION_CODE_DIGITS, normalizeConnectionCode } from '../../../../protocol/index.ts';
 import { isApiCallError } from '../api/client.ts';
 import { redeemCode } from '../api/sessions.ts';
@@ -58,9 +59,33 @@ export function ConnectCard({ onJoined }: ConnectCardProps) {
     if (secondsLeft === 0) setError(null);
   };
 
+  const openInvitationFile = async (file: File | undefined) => {
+    if (!file) return;
+    // A file too large to be one is not read at all.
+    const read = readInvitationFile(file.size > INVITATION_FILE_MAX_BYTES ? '' : await file.text());
+    if (!read.ok) {
+      setError(`${file.name}: ${read.problem} Ask the user for the link or the file again.`);
+      return;
+    }
+    if (read.origin !== location.origin) {
+      setError(`${file.name} is an invitation for ${read.origin}, not this console. Open it there.`);
+      return;
+    }
+    setError(null);
+    location.hash = `#/sessions?invitation=${encodeURIComponent(read.invitationId)}`;
+  };
+
   const locked = secondsLeft > 0;
   return (
-    <section class="card connect-card" aria-labelledby="connect-title">
+    <section
+      class="card connect-card"
+      aria-labelledby="connect-title"
+      onDragOver={(event) => event.preventDefault()}
+      onDrop={(event) => {
+        event.preventDefault();
+        void openInvitationFile(event.dataTransfer?.files[0]);
+      }}
+    >
       <h1 id="connect-title" class="card__title">
         Connect to a device
       </h1>
@@ -96,6 +121,25 @@ export function ConnectCard({ onJoined }: ConnectCardProps) {
           />
         )}
       </form>
+      <p class="connect-card__invitation">
+        The user sent an invitation file?{' '}
+        <label class="btn btn--link">
+          Open it
+          <input
+            type="file"
+            class="visually-hidden"
+            accept=".lifeline-invitation,.json,application/json"
+            data-testid="invitation-file"
+            onChange={(event) => {
+              const input = event.currentTarget;
+              void openInvitationFile(input.files?.[0]).finally(() => {
+                input.value = '';
+              });
+            }}
+          />
+        </label>{' '}
+        or drop it here.
+      </p>
       <ul class="connect-card__hints">
         <li>The user is asked to accept before you see anything.</li>
         <li>Control, files and shell stay off until the user allows them.</li>
