@@ -77,6 +77,11 @@ export interface Config {
   tlsCertFile: string | undefined;
   /** PEM private key of that certificate. */
   tlsKeyFile: string | undefined;
+  /**
+   * With `tls` off behind a TLS-terminating reverse proxy: the PEM certificate that proxy presents, whose
+   * key downloaded agents are pinned to, as they are to this server's own key when it serves TLS.
+   */
+  tlsPinCertFile: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -143,6 +148,7 @@ const envSchema = z.object({
   LIFELINE_TLS: z.enum(['off', 'self-signed']).default('off'),
   LIFELINE_TLS_CERT: z.string().min(1).optional(),
   LIFELINE_TLS_KEY: z.string().min(1).optional(),
+  LIFELINE_TLS_PIN_CERT: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -165,6 +171,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(
       `LIFELINE_PUBLIC_URL: the server speaks HTTPS (LIFELINE_TLS${tls.tls === 'files' ? '_CERT' : ''}), so its URL starts with https://, not "${describeUrl(publicUrl)}"`,
     );
+  if (e.LIFELINE_TLS_PIN_CERT !== undefined) {
+    if (tls.tls !== 'off')
+      throw new ConfigError(
+        'LIFELINE_TLS_PIN_CERT is for a server behind a TLS-terminating proxy; this server speaks TLS itself and agents are pinned to its own key: remove LIFELINE_TLS_PIN_CERT',
+      );
+    if (!publicUrl.startsWith('https:'))
+      throw new ConfigError(
+        `LIFELINE_TLS_PIN_CERT: agents reach this server through the proxy's HTTPS, so LIFELINE_PUBLIC_URL starts with https://, not "${describeUrl(publicUrl)}"`,
+      );
+  }
   const allowedOrigins = (e.LIFELINE_ALLOWED_ORIGINS ?? '')
     .split(',')
     .map((origin) => origin.trim())
@@ -211,6 +227,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxSocketsPerAddress: e.LIFELINE_MAX_SOCKETS_PER_ADDRESS,
     metricsToken: e.LIFELINE_METRICS_TOKEN,
     ...tls,
+    tlsPinCertFile: e.LIFELINE_TLS_PIN_CERT === undefined ? undefined : resolve(e.LIFELINE_TLS_PIN_CERT),
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -296,5 +313,6 @@ export function describeConfig(config: Config): { [K in keyof Config]: unknown }
     tls: config.tls,
     tlsCertFile: config.tlsCertFile,
     tlsKeyFile: config.tlsKeyFile,
+    tlsPinCertFile: config.tlsPinCertFile,
   };
 }

@@ -1,7 +1,7 @@
 import { createApp } from './app.ts';
 import { ConfigError, describeConfig, describeUrl, loadConfig } from './config.ts';
 import { serveControlPlane } from './http/node-server.ts';
-import { loadTlsIdentity } from './http/tls.ts';
+import { loadTlsIdentity, servedKeyPin } from './http/tls.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
 
@@ -35,6 +35,11 @@ async function main(): Promise<void> {
       },
       'serving https',
     );
+  }
+  if (config.tlsPinCertFile) {
+    // Read now, so a wrong file stops the start instead of the first download.
+    const pin = await servedKeyPin(config).catch(refuse);
+    logger.info({ certificate: config.tlsPinCertFile, pin }, "agents pinned to the reverse proxy's key");
   }
   const services = await createServices(config, logger).catch(refuse);
   const { app, injectWebSocket } = createApp(services);

@@ -56,12 +56,23 @@ export async function loadTlsIdentity(
 }
 
 /**
- * The pin of the key this server speaks TLS with ({@link serverKeyPin}), which downloaded agents carry
- * in their stamp; undefined when TLS is off (behind a reverse proxy the agents check the chain instead).
+ * The pin of the key agents meet when they connect ({@link serverKeyPin}), which downloaded agents carry
+ * in their stamp: this server's own when it speaks TLS, or, behind a TLS-terminating reverse proxy, the
+ * key of the proxy's certificate (`LIFELINE_TLS_PIN_CERT`); undefined with neither (the agents check the
+ * chain instead).
  */
-export async function servedKeyPin(config: Pick<Config, 'tls' | 'tlsCertFile'>): Promise<string | undefined> {
-  if (config.tls === 'off' || config.tlsCertFile === undefined) return undefined;
-  const certificate = new X509Certificate(await readPem(config.tlsCertFile, 'certificate'));
+export async function servedKeyPin(
+  config: Pick<Config, 'tls' | 'tlsCertFile' | 'tlsPinCertFile'>,
+): Promise<string | undefined> {
+  const file = config.tls === 'off' ? config.tlsPinCertFile : config.tlsCertFile;
+  if (file === undefined) return undefined;
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(await readPem(file, 'certificate'));
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`${file} is not a PEM certificate`);
+  }
   return serverKeyPin(certificate.publicKey.export({ type: 'spki', format: 'der' }));
 }
 

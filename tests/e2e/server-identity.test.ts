@@ -1,22 +1,19 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TLSSocket } from 'node:tls';
-import { Hono } from 'hono';
 import { readStamp } from '../../agent/packaging/own-stamp.ts';
 import { verifyStamp } from '../../agent/packaging/stamp-verify.ts';
-import type { ExecutableManifest } from '../../build/agent/build-executable.ts';
-import { AgentExecutables, downloadRoutes } from '../../control-plane/downloads/index.ts';
-import type { AppEnv } from '../../control-plane/http/app-env.ts';
 import { generateSelfSigned, servedKeyPin } from '../../control-plane/http/tls.ts';
 import { shownCode, spawnAgent } from '../support/agent-process.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, waitFor } from '../support/processes.ts';
+import { stampedDownload } from '../support/stamped-download.ts';
 import { interceptor } from '../support/tls-impostor.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
@@ -94,29 +91,7 @@ describe('the agent recognises its server', () => {
     scratch = mkdtempSync(join(tmpdir(), 'lifeline-server-identity-'));
     fingerprint = new X509Certificate(readFileSync(join(cp.dataDir, 'tls', 'cert.pem'))).fingerprint256;
     // The download route stamps a stand-in executable: the stamp is what this test is about.
-    const executable = randomBytes(4096);
-    const manifest: ExecutableManifest = {
-      platform: 'linux-x64',
-      fileName: 'lifeline-agent-linux-x64',
-      agentVersion: '0.0.0',
-      nodeVersion: '22.0.0',
-      size: executable.length,
-      sha256: createHash('sha256').update(executable).digest('base64url'),
-      builtAt: new Date().toISOString(),
-    };
-    writeFileSync(join(scratch, manifest.fileName), executable);
-    writeFileSync(join(scratch, `${manifest.fileName}.json`), JSON.stringify(manifest));
-    const app = new Hono<AppEnv>();
-    app.route(
-      '/',
-      downloadRoutes(cp.services, {
-        executables: new AgentExecutables({ dir: scratch, buildMissing: false }),
-      }),
-    );
-    const download = await app.request('/download/agent/linux-x64');
-    assert.equal(download.status, 200, await download.clone().text());
-    stamped = join(scratch, 'downloaded-agent');
-    writeFileSync(stamped, Buffer.from(await download.arrayBuffer()));
+    stamped = await stampedDownload(cp, scratch);
   });
 
   after(async () => {
