@@ -1,3 +1,5 @@
+import { type SystemProxy, systemProxy } from './system-proxy.ts';
+
 /**
  * Which HTTP proxy, if any, the agent goes through to reach a server: `--proxy URL` for every
  * server, otherwise the conventional environment (`https_proxy`/`HTTPS_PROXY` for https and wss,
@@ -19,11 +21,27 @@ export class ProxyConfigError extends Error {
   override readonly name = 'ProxyConfigError';
 }
 
-/** Reads `--proxy` and the environment. @throws ProxyConfigError for a proxy that is not `http://host:port`. */
-export function proxySettings(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): ProxySettings {
+/**
+ * Reads `--proxy` and the environment; where neither names a proxy, the system's (Windows' settings,
+ * see system-proxy.ts). @throws ProxyConfigError for a proxy that is not `http://host:port`.
+ */
+export function proxySettings(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  system: () => SystemProxy | undefined = systemProxy,
+): ProxySettings {
   const pick = (...names: string[]) => names.map((name) => env[name]).find((value) => value?.trim());
   const https = pick('https_proxy', 'HTTPS_PROXY');
   const http = pick('http_proxy', 'HTTP_PROXY');
+  const fromSystem = flag === undefined && !https && !http ? system() : undefined;
+  if (fromSystem) {
+    const source = "Windows' proxy setting (Settings > Network > Proxy)";
+    return {
+      ...(fromSystem.https ? { https: parseProxy(fromSystem.https, source) } : {}),
+      ...(fromSystem.http ? { http: parseProxy(fromSystem.http, source) } : {}),
+      noProxy: fromSystem.noProxy,
+    };
+  }
   const noProxy = (pick('no_proxy', 'NO_PROXY') ?? '')
     .split(/[,\s]+/)
     .map((entry) => entry.trim().toLowerCase())

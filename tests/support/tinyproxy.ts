@@ -16,8 +16,9 @@ export interface Tinyproxy {
 }
 
 export interface TinyproxyOptions {
-  user: string;
-  password: string;
+  /** Basic authentication's user and password; without them the proxy asks for none. */
+  user?: string;
+  password?: string;
   /** The loopback address it connects out from (tinyproxy's `Bind`), so a server can tell its traffic from direct traffic. */
   outgoingAddress?: string;
 }
@@ -43,7 +44,7 @@ export async function startTinyproxy(options: TinyproxyOptions): Promise<Tinypro
       `LogFile "${log}"`,
       'LogLevel Connect',
       'MaxClients 50',
-      `BasicAuth ${options.user} ${options.password}`,
+      ...(options.user ? [`BasicAuth ${options.user} ${options.password}`] : []),
       '',
     ].join('\n'),
   );
@@ -65,7 +66,9 @@ export async function startTinyproxy(options: TinyproxyOptions): Promise<Tinypro
   return {
     port,
     url: (user = options.user, password = options.password) =>
-      `http://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}`,
+      user
+        ? `http://${encodeURIComponent(user)}:${encodeURIComponent(password ?? '')}@127.0.0.1:${port}`
+        : `http://127.0.0.1:${port}`,
     connects: () =>
       [...readLog().matchAll(/Request \(file descriptor \d+\): CONNECT (\S+) HTTP/g)].map((m) => m[1]!),
     async stop() {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { OWNER_FILE, WORK_DIR_PREFIX } from '../../agent/packaging/work-dir.ts';
 import { buildAgentExecutable } from '../../build/agent/build-executable.ts';
@@ -11,6 +13,7 @@ import { assertProblem, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { waitFor } from '../support/processes.ts';
 import type { PtyProcess } from '../support/pty.ts';
+import { startTinyproxy } from '../support/tinyproxy.ts';
 import { startWine, type Wine } from '../support/wine.ts';
 import { visibleWindows, windowGeometry } from '../support/x-windows.ts';
 import { pointerLocation, startXvfb, type Xvfb } from '../support/xvfb.ts';
@@ -57,6 +60,7 @@ async function canvasColour(page: Page, x: number, y: number): Promise<[number, 
 const near = (actual: readonly number[], expected: readonly number[], tolerance = 40) =>
   actual.every((value, i) => Math.abs(value - expected[i]!) <= tolerance);
 
+const execFileAsync = promisify(execFile);
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // The Windows executable as a user gets it (downloaded, stamped), run under Wine on Xvfb, driven by an
@@ -461,5 +465,31 @@ describe('the Windows agent under Wine', { timeout: BUILD_TIMEOUT_MS + 20 * 60_0
       WINE_WAIT_MS,
     );
     assert.equal(existsSync(wine.hostPath(killedExe)), true, 'a crashed agent could not delete itself');
+  });
+
+  it("with a proxy set in Windows' settings and none in the environment, the agent goes through it", {
+    timeout: 3 * WINE_WAIT_MS,
+  }, async () => {
+    const proxy = await startTinyproxy({});
+    const settings = 'HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings';
+    const reg = (...args: string[]) =>
+      execFileAsync('wine', ['reg', 'add', settings, ...args, '/f'], { env: wine.env });
+    try {
+      await reg('/v', 'ProxyEnable', '/t', 'REG_DWORD', '/d', '1');
+      await reg('/v', 'ProxyServer', '/t', 'REG_SZ', '/d', `127.0.0.1:${proxy.port}`);
+      const proxiedExe = await download('proxied');
+      const proxied = wine.start(proxiedExe, []);
+      await waitFor('the agent to show a code', () => CODE.exec(proxied.output())?.[1], WINE_WAIT_MS);
+      const server = new URL(cp.url).host;
+      assert.ok(
+        proxy.connects().includes(server),
+        `the agent reached ${server} through the proxy: ${proxy.connects().join(', ')}`,
+      );
+      proxied.write('q');
+      assert.equal(await proxied.exited, 0, proxied.output());
+    } finally {
+      await reg('/v', 'ProxyEnable', '/t', 'REG_DWORD', '/d', '0');
+      await proxy.stop();
+    }
   });
 });
