@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
+import { KindedError } from '../core/errors.ts';
 
 /** Where the ffmpeg binary was found. */
 export type FfmpegSource = 'FFMPEG_PATH' | 'ffmpeg-static' | '@ffmpeg-installer' | 'PATH';
@@ -15,14 +16,8 @@ export interface ResolvedFfmpeg {
 export type FfmpegNotFoundKind = 'invalid-ffmpeg-path' | 'not-found';
 
 /** No usable ffmpeg binary; the message tells the user how to provide one. */
-export class FfmpegNotFoundError extends Error {
+export class FfmpegNotFoundError extends KindedError<FfmpegNotFoundKind> {
   override readonly name = 'FfmpegNotFoundError';
-  readonly kind: FfmpegNotFoundKind;
-
-  constructor(kind: FfmpegNotFoundKind, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.kind = kind;
-  }
 }
 
 /** True for an {@link FfmpegNotFoundError}. */

@@ -1,6 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, errors, importJWK, type JWK, jwtVerify } from 'jose';
 import { looksLikeJwt, type StampConfig, stampClaimsSchema } from '../../protocol/agent-stamp.ts';
 import { TOKEN_KINDS } from '../../protocol/index.ts';
+import { KindedError } from '../core/errors.ts';
 
 /** How long the agent waits for the control plane's public keys, in milliseconds. */
 export const JWKS_TIMEOUT_MS = 10_000;
@@ -16,15 +17,8 @@ export type StampErrorKind =
   | 'wrong-executable';
 
 /** A stamp the agent must not act on. The message tells the end user what to do. */
-export class StampError extends Error {
+export class StampError extends KindedError<StampErrorKind> {
   override readonly name = 'StampError';
-  constructor(
-    readonly kind: StampErrorKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** True for a {@link StampError}, optionally of one kind. */

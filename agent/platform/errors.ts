@@ -1,3 +1,5 @@
+import { KindedError } from '../core/errors.ts';
+
 /** Why the agent cannot use this machine's desktop. */
 export type PlatformErrorKind =
   | 'unsupported-os'
@@ -10,14 +12,8 @@ export type PlatformErrorKind =
  * The desktop cannot be captured or controlled here. The message says what the user can do about it;
  * `kind` lets the agent report a result code instead of a stack trace.
  */
-export class PlatformError extends Error {
+export class PlatformError extends KindedError<PlatformErrorKind> {
   override readonly name = 'PlatformError';
-  readonly kind: PlatformErrorKind;
-
-  constructor(kind: PlatformErrorKind, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.kind = kind;
-  }
 }
 
 /** True for a {@link PlatformError}, optionally of one kind. */

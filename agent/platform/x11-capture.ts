@@ -1,7 +1,8 @@
 import type { Writable } from 'node:stream';
-import x11 from 'x11';
+import type { ShmSegment, XClient, XCursorImage } from 'x11';
 import { MAX_CURSOR_SIDE } from '../../protocol/index.ts';
 import type { CursorShape, FrameFeed, FrameFeedHooks, PointerPosition, ScreenArea } from './platform.ts';
+import { openX11, type X11Connection } from './x11-connection.ts';
 
 /** ZPixmap: GetImage returns packed pixels, 32 bits each for a depth-24 screen (BGRX in memory). */
 const Z_PIXMAP = 2;
@@ -15,91 +16,6 @@ const POINTER_MOVING_POLL_MS = 33;
 /** How often it is read once it has rested for POINTER_REST_MS: a still pointer costs next to nothing, in ms. */
 const POINTER_RESTING_POLL_MS = 100;
 const POINTER_REST_MS = 1000;
-
-/** The part of the `x11` package's client this module uses (the package ships no types). */
-interface X11Client {
-  AllocID(): number;
-  GetImage(
-    format: number,
-    drawable: number,
-    x: number,
-    y: number,
-    width: number,
-    height: number,
-    planeMask: number,
-    callback: (error: Error | null, image: { depth: number; data: Buffer } | undefined) => void,
-  ): void;
-  QueryPointer(
-    window: number,
-    callback: (error: Error | null, pointer: { rootX: number; rootY: number; sameScreen: number }) => void,
-  ): void;
-  require(name: 'damage', callback: (error: Error | null, ext: DamageExtension) => void): void;
-  require(name: 'fixes', callback: (error: Error | null, ext: FixesExtension) => void): void;
-  require(name: 'shm', callback: (error: Error | null, ext: ShmExtension) => void): void;
-  on(event: 'event', listener: (event: { name?: string }) => void): void;
-  on(event: 'error', listener: (error: Error) => void): void;
-  on(event: 'end', listener: () => void): void;
-  terminate(): void;
-}
-
-interface DamageExtension {
-  Create(damage: number, drawable: number, level: number): void;
-  Subtract(damage: number, repair: number, parts: number): void;
-}
-
-interface ShmExtension {
-  /** A shared-memory segment attached to the server; fails when the connection cannot pass one. */
-  createSegment(size: number, callback: (error: Error | null, segment?: ShmSegment) => void): void;
-}
-
-interface ShmSegment {
-  /** The segment's bytes as last read back. */
-  buffer: Buffer;
-  getImage(
-    drawable: number,
-    x: number,
-    y: number,
-    width: number,
-    height: number,
-    planeMask: number,
-    format: number,
-    offset: number,
-    callback: (error: Error | null) => void,
-  ): void;
-  detach(): void;
-}
-
-interface FixesExtension {
-  SelectCursorInput(window: number, mask: number): void;
-  GetCursorImage(
-    callback: (
-      error: Error | null,
-      image: {
-        width: number;
-        height: number;
-        xhot: number;
-        yhot: number;
-        cursorSerial: number;
-        cursorImage: Buffer;
-      },
-    ) => void,
-  ): void;
-}
-
-interface X11Display {
-  client: X11Client;
-  screen: { root: number; root_depth: number }[];
-  format?: Record<string, { bits_per_pixel: number }>;
-}
-
-const createClient = (
-  x11 as unknown as {
-    createClient(
-      options: { display: string },
-      callback: (error: Error | null | undefined, display: X11Display) => void,
-    ): { on(event: 'error', listener: (error: Error) => void): void };
-  }
-).createClient;
 
 export interface X11CaptureOptions {
   display: string;
@@ -127,7 +43,7 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
   const { area, stdin, hooks } = options;
   const frameIntervalMs = 1000 / options.framerate;
   let stopped = false;
-  let client: X11Client | undefined;
+  let client: XClient | undefined;
   let grabTimer: ReturnType<typeof setTimeout> | undefined;
   const cleanups: (() => void)[] = [];
 
@@ -145,23 +61,14 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
     client?.terminate();
   };
 
-  createClient({ display: options.display }, (error, display) => {
+  const capture = (connection: X11Connection) => {
     if (stopped) {
-      display?.client.terminate();
+      connection.client.terminate();
       return;
     }
-    if (error || !display) {
-      fail(`cannot open the X display ${options.display}: ${String(error)}`);
-      return;
-    }
-    const X = display.client;
+    const { client: X, screen } = connection;
     client = X;
-    const screen = display.screen[0];
-    if (!screen) {
-      fail('the X display has no screen');
-      return;
-    }
-    if (screen.root_depth !== 24 || display.format?.['24']?.bits_per_pixel !== 32) {
+    if (screen.root_depth !== 24 || connection.display.format?.['24']?.bits_per_pixel !== 32) {
       fail(
         `unsupported X screen depth ${screen.root_depth}: only 24-bit colour in 32-bit pixels is captured`,
       );
@@ -253,14 +160,15 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
 
     if (hooks.onCursorShape) watchCursorShape(X, root, hooks.onCursorShape, fail);
     if (hooks.onPointer) followPointer(X, root, area, hooks.onPointer, cleanups);
-  }).on('error', (error) => fail(`cannot connect to the X server: ${error.message}`));
+  };
+  openX11(options.display).then(capture, (error: Error) => fail(error.message));
 
   return { stop };
 }
 
 /** Reads the pointer's position often while it moves and seldom while it rests; reports moves. */
 function followPointer(
-  X: X11Client,
+  X: XClient,
   root: number,
   area: ScreenArea,
   onPointer: (position: PointerPosition) => void,
@@ -293,7 +201,7 @@ function followPointer(
 }
 
 function watchCursorShape(
-  X: X11Client,
+  X: XClient,
   root: number,
   onCursorShape: (shape: CursorShape) => void,
   fail: (message: string) => void,
@@ -320,14 +228,7 @@ function watchCursorShape(
 }
 
 /** XFixes gives premultiplied ARGB as little-endian 32-bit words; a canvas wants straight RGBA bytes. */
-function cursorShape(image: {
-  width: number;
-  height: number;
-  xhot: number;
-  yhot: number;
-  cursorSerial: number;
-  cursorImage: Buffer;
-}): CursorShape {
+function cursorShape(image: XCursorImage): CursorShape {
   const pixels = image.width * image.height;
   const rgba = new Uint8Array(pixels * 4);
   for (let i = 0; i < pixels; i++) {

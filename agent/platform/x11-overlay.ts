@@ -1,6 +1,6 @@
-import x11, { type XClient, type XDisplay } from 'x11';
-import { requireExt, type ShapeExtension } from 'x11/lib/ext/shape.js';
+import type { ShapeExtension, XClient } from 'x11';
 import type { GuidanceOverlay, PixelRect } from '../core/ports.ts';
+import { openX11, type X11Connection } from './x11-connection.ts';
 
 /** The marks' colour, as a 24-bit TrueColor pixel: a red that stands out on most desktops. */
 const MARK_PIXEL = 0xff2020;
@@ -10,7 +10,7 @@ const RECTANGLES_PER_REQUEST = 4096;
 const INPUT_OUTPUT = 1;
 const COPY_FROM_PARENT = 0;
 
-interface Connection {
+interface Overlay {
   client: XClient;
   shape: ShapeExtension;
   window: number;
@@ -29,20 +29,11 @@ interface Connection {
  * The connection opens on the first paint, so sessions without guidance never touch the display.
  */
 export function x11GuidanceOverlay(display: string): GuidanceOverlay {
-  let connecting: Promise<Connection> | undefined;
+  let connecting: Promise<Overlay> | undefined;
   let closed = false;
 
   const connect = () => {
-    connecting ??= new Promise<Connection>((resolve, reject) => {
-      const created = x11.createClient({ display }, (error, xDisplay) => {
-        if (error || !xDisplay) {
-          reject(error ?? new Error(`cannot open the X display ${display}`));
-          return;
-        }
-        openOverlay(xDisplay).then(resolve, reject);
-      });
-      created.on('error', reject);
-    });
+    connecting ??= openX11(display).then(openOverlay);
     return connecting;
   };
 
@@ -71,24 +62,21 @@ export function x11GuidanceOverlay(display: string): GuidanceOverlay {
     async close(): Promise<void> {
       closed = true;
       if (!connecting) return;
-      const connection = await connecting.catch(() => undefined);
-      if (!connection) return;
-      connection.client.DestroyWindow(connection.window);
-      await new Promise<void>((resolve) => connection.client.close(() => resolve()));
+      const overlay = await connecting.catch(() => undefined);
+      if (!overlay) return;
+      overlay.client.DestroyWindow(overlay.window);
+      await new Promise<void>((resolve) => overlay.client.close(() => resolve()));
     },
   };
 }
 
-async function openOverlay(xDisplay: XDisplay): Promise<Connection> {
-  const client = xDisplay.client;
-  // An X error (a request the server refused) must not throw out of the socket's handler: the
-  // next paint's round trip fails instead, and the session reports it once.
-  client.on('error', () => undefined);
-  const screen = xDisplay.screen[0];
-  if (!screen) throw new Error('the X display has no screen');
-  const shape = await new Promise<ShapeExtension>((resolve, reject) =>
-    requireExt(xDisplay, (error, ext) => (error ? reject(error) : resolve(ext))),
-  );
+/**
+ * An X error (a request the server refused) is dropped (openX11): the next paint's round trip fails
+ * instead, and the session reports it once.
+ */
+async function openOverlay(connection: X11Connection): Promise<Overlay> {
+  const { client, screen } = connection;
+  const shape = await connection.extension('shape');
   const window = client.AllocID();
   client.CreateWindow(
     window,

@@ -1,5 +1,6 @@
 import x11, { type XCallback, type XClient } from 'x11';
 import type { AppWindow, ScreenArea, WindowState } from './platform.ts';
+import { openX11, type X11Connection } from './x11-connection.ts';
 
 /** X's predefined atoms (X11 protocol, appendix B). */
 const WM_NAME_ATOM = 39;
@@ -21,33 +22,9 @@ function call<T>(request: (callback: XCallback<T>) => void): Promise<T> {
   });
 }
 
-interface X11Connection {
-  client: XClient;
-  root: number;
-  screen: ScreenArea;
-  close(): void;
-}
-
-function connect(display: string): Promise<X11Connection> {
-  return new Promise((resolve, reject) => {
-    const connection = x11.createClient({ display }, (error, opened) => {
-      const screen = opened?.screen[0];
-      if (error || !screen) {
-        reject(error ?? new Error(`X display ${display} has no screen`));
-        return;
-      }
-      const client = opened.client;
-      // Requests on a window that vanished fail through their own callbacks; the rest is noise.
-      client.on('error', () => {});
-      resolve({
-        client,
-        root: screen.root,
-        screen: { x: 0, y: 0, width: screen.pixel_width, height: screen.pixel_height },
-        close: () => client.terminate(),
-      });
-    });
-    connection.on('error', reject);
-  });
+/** The whole screen in root coordinates: what windows are clipped to. */
+function desktopOf({ screen }: X11Connection): ScreenArea {
+  return { x: 0, y: 0, width: screen.pixel_width, height: screen.pixel_height };
 }
 
 /** The part of `area` inside `bounds`; width or height 0 when they do not meet. */
@@ -79,7 +56,8 @@ async function titleOf(X: XClient, id: number, netWmName: number, depth: number)
 
 /** A top-level window's inside in root coordinates, or undefined when it is gone. */
 async function areaOf(connection: X11Connection, id: number): Promise<ScreenArea | undefined> {
-  const { client: X, root } = connection;
+  const X = connection.client;
+  const { root } = connection.screen;
   try {
     const geometry = await call<{ width: number; height: number }>((done) => X.GetGeometry(id, done));
     const origin = await call<{ destX: number; destY: number }>((done) =>
@@ -106,9 +84,11 @@ async function isViewable(X: XClient, id: number): Promise<boolean | undefined> 
  * left out with the rest of the untitled ones.
  */
 export async function listX11Windows(display: string): Promise<AppWindow[]> {
-  const connection = await connect(display);
+  // Requests on a window that vanished fail through their own callbacks; the rest is dropped (openX11).
+  const connection = await openX11(display);
   try {
-    const { client: X, root } = connection;
+    const X = connection.client;
+    const { root } = connection.screen;
     const netWmName = await call<number>((done) => X.InternAtom(false, '_NET_WM_NAME', done));
     const tree = await call<{ children: number[] }>((done) => X.QueryTree(root, done));
     const windows: AppWindow[] = [];
@@ -117,13 +97,13 @@ export async function listX11Windows(display: string): Promise<AppWindow[]> {
       const title = await titleOf(X, id, netWmName, TITLE_DEPTH);
       const area = await areaOf(connection, id);
       if (!title || !area) continue;
-      const visible = intersect(area, connection.screen);
+      const visible = intersect(area, desktopOf(connection));
       if (visible.width === 0 || visible.height === 0) continue;
       windows.push({ id, title, ...area });
     }
     return windows;
   } finally {
-    connection.close();
+    connection.client.terminate();
   }
 }
 
@@ -138,8 +118,9 @@ export async function watchX11Window(
   id: number,
   onChange: (state: WindowState | undefined) => void,
 ): Promise<() => void> {
-  const connection = await connect(display);
-  const { client: X, root } = connection;
+  const connection = await openX11(display);
+  const X = connection.client;
+  const { root } = connection.screen;
   let stopped = false;
   let last = '';
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -157,7 +138,7 @@ export async function watchX11Window(
     if (stopped) return;
     stopped = true;
     clearTimeout(timer);
-    connection.close();
+    connection.client.terminate();
   };
 
   X.ChangeWindowAttributes(root, { eventMask: x11.eventMask.SubstructureNotify });
@@ -171,11 +152,12 @@ export async function watchX11Window(
 
 /** Where the window is on the screen, whether it shows, and which parts of it others cover. */
 async function windowState(connection: X11Connection, id: number): Promise<WindowState | undefined> {
-  const { client: X, root } = connection;
+  const X = connection.client;
+  const { root } = connection.screen;
   const viewable = await isViewable(X, id);
   const area = await areaOf(connection, id);
   if (viewable === undefined || !area) return undefined;
-  const onScreen = intersect(area, connection.screen);
+  const onScreen = intersect(area, desktopOf(connection));
   const hidden = !viewable || onScreen.width === 0 || onScreen.height === 0;
   const covered: ScreenArea[] = [];
   if (!hidden) {

@@ -12,7 +12,8 @@
  * EPOCH_MS` for each scheduled advance (the time the paint was sent) and `ticks-done` after the last.
  */
 import { createInterface } from 'node:readline';
-import x11, { type XClient } from 'x11';
+import x11 from 'x11';
+import { openX11, type X11Connection } from '../../agent/platform/x11-connection.ts';
 import { COUNTER_MODULO, counterSquares, PROBE_STRIP, PROBE_WINDOW } from './counter.ts';
 
 const KEY_PRESS = 2;
@@ -27,97 +28,92 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-x11
-  .createClient({}, (error, display) => {
-    if (error || !display) fail(`cannot open the display: ${String(error)}`);
-    const X: XClient = display.client;
-    const screen = display.screen[0];
-    if (!screen) fail('the display has no screen');
-    X.on('error', (xError) => fail(`X error: ${xError.message}`));
+const probe = ({ client: X, screen }: X11Connection) => {
+  X.on('error', (xError) => fail(`X error: ${xError.message}`));
 
-    const window = X.AllocID();
-    X.CreateWindow(
-      window,
-      screen.root,
-      PROBE_WINDOW.x,
-      PROBE_WINDOW.y,
-      PROBE_WINDOW.width,
-      PROBE_WINDOW.height,
-      0,
-      0,
-      0,
-      0,
-      {
-        backgroundPixel: BACKGROUND_PIXEL,
-        // No window manager runs: override-redirect says so and keeps the window where it is put.
-        overrideRedirect: 1,
-        eventMask: x11.eventMask.KeyPress | x11.eventMask.ButtonPress | x11.eventMask.Exposure,
-      },
-    );
-    X.MapWindow(window);
-    const whiteGc = X.AllocID();
-    const blackGc = X.AllocID();
-    X.CreateGC(whiteGc, window, { foreground: screen.white_pixel });
-    X.CreateGC(blackGc, window, { foreground: screen.black_pixel });
+  const window = X.AllocID();
+  X.CreateWindow(
+    window,
+    screen.root,
+    PROBE_WINDOW.x,
+    PROBE_WINDOW.y,
+    PROBE_WINDOW.width,
+    PROBE_WINDOW.height,
+    0,
+    0,
+    0,
+    0,
+    {
+      backgroundPixel: BACKGROUND_PIXEL,
+      // No window manager runs: override-redirect says so and keeps the window where it is put.
+      overrideRedirect: 1,
+      eventMask: x11.eventMask.KeyPress | x11.eventMask.ButtonPress | x11.eventMask.Exposure,
+    },
+  );
+  X.MapWindow(window);
+  const whiteGc = X.AllocID();
+  const blackGc = X.AllocID();
+  X.CreateGC(whiteGc, window, { foreground: screen.white_pixel });
+  X.CreateGC(blackGc, window, { foreground: screen.black_pixel });
 
-    let value = 0;
-    let inputOn = false;
-    const paint = () => {
-      const { white, black } = counterSquares(value);
-      const offset = (rects: number[]) =>
-        rects.map((n, i) =>
-          i % 4 === 0
-            ? n + PROBE_STRIP.x - PROBE_WINDOW.x
-            : i % 4 === 1
-              ? n + PROBE_STRIP.y - PROBE_WINDOW.y
-              : n,
-        );
-      X.PolyFillRectangle(window, whiteGc, offset(white));
-      X.PolyFillRectangle(window, blackGc, offset(black));
-    };
-    const advance = () => {
-      value = (value + 1) % COUNTER_MODULO;
-      paint();
-    };
-
-    X.on('event', (event) => {
-      if (event.type === 12) paint();
-      else if (inputOn && (event.type === KEY_PRESS || event.type === BUTTON_PRESS)) {
-        advance();
-        process.stdout.write(`input ${value}\n`);
-      }
-    });
-
-    const ticks = (count: number, minMs: number, maxMs: number) => {
-      let left = count;
-      const next = () => {
-        if (left-- <= 0) {
-          process.stdout.write('ticks-done\n');
-          return;
-        }
-        // Date.now(), not a monotonic clock: the browser stamps what it shows with its own Date.now().
-        const at = Date.now();
-        advance();
-        process.stdout.write(`tick ${value} ${at}\n`);
-        setTimeout(next, minMs + Math.random() * (maxMs - minMs));
-      };
-      next();
-    };
-
-    createInterface({ input: process.stdin }).on('line', (line) => {
-      const [command, ...args] = line.trim().split(/\s+/);
-      if (command === 'focus') X.SetInputFocus(window, REVERT_TO_POINTER_ROOT);
-      else if (command === 'input') inputOn = args[0] === 'on';
-      else if (command === 'ticks') ticks(Number(args[0]), Number(args[1]), Number(args[2]));
-      else if (command === 'quit') {
-        X.terminate();
-        process.exit(0);
-      }
-    });
-    process.stdin.on('end', () => process.exit(0));
-
+  let value = 0;
+  let inputOn = false;
+  const paint = () => {
+    const { white, black } = counterSquares(value);
+    const offset = (rects: number[]) =>
+      rects.map((n, i) =>
+        i % 4 === 0
+          ? n + PROBE_STRIP.x - PROBE_WINDOW.x
+          : i % 4 === 1
+            ? n + PROBE_STRIP.y - PROBE_WINDOW.y
+            : n,
+      );
+    X.PolyFillRectangle(window, whiteGc, offset(white));
+    X.PolyFillRectangle(window, blackGc, offset(black));
+  };
+  const advance = () => {
+    value = (value + 1) % COUNTER_MODULO;
     paint();
-    X.SetInputFocus(window, REVERT_TO_POINTER_ROOT);
-    X.sync(() => process.stdout.write(`ready ${value}\n`));
-  })
-  .on('error', (error) => fail(`cannot connect to the X server: ${error.message}`));
+  };
+
+  X.on('event', (event) => {
+    if (event.type === 12) paint();
+    else if (inputOn && (event.type === KEY_PRESS || event.type === BUTTON_PRESS)) {
+      advance();
+      process.stdout.write(`input ${value}\n`);
+    }
+  });
+
+  const ticks = (count: number, minMs: number, maxMs: number) => {
+    let left = count;
+    const next = () => {
+      if (left-- <= 0) {
+        process.stdout.write('ticks-done\n');
+        return;
+      }
+      // Date.now(), not a monotonic clock: the browser stamps what it shows with its own Date.now().
+      const at = Date.now();
+      advance();
+      process.stdout.write(`tick ${value} ${at}\n`);
+      setTimeout(next, minMs + Math.random() * (maxMs - minMs));
+    };
+    next();
+  };
+
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    const [command, ...args] = line.trim().split(/\s+/);
+    if (command === 'focus') X.SetInputFocus(window, REVERT_TO_POINTER_ROOT);
+    else if (command === 'input') inputOn = args[0] === 'on';
+    else if (command === 'ticks') ticks(Number(args[0]), Number(args[1]), Number(args[2]));
+    else if (command === 'quit') {
+      X.terminate();
+      process.exit(0);
+    }
+  });
+  process.stdin.on('end', () => process.exit(0));
+
+  paint();
+  X.SetInputFocus(window, REVERT_TO_POINTER_ROOT);
+  X.sync(() => process.stdout.write(`ready ${value}\n`));
+};
+openX11(process.env['DISPLAY'] ?? ':0').then(probe, (error: Error) => fail(error.message));

@@ -27,9 +27,10 @@ describe('the console shows what a device says about itself inert and marked', (
     });
     assert.equal(registered.status, 201);
     const registration = (await registered.json()) as { code: string; relay: { url: string; token: string } };
-    const agent = await RelayClient.connect(registration.relay.url);
+    const agent = await RelayClient.connect(registration.relay.url, {
+      hello: { role: 'agent', token: registration.relay.token, client: HOSTILE_DEVICE },
+    });
     try {
-      agent.hello('agent', registration.relay.token, undefined, HOSTILE_DEVICE);
       await agent.next('welcome');
 
       const { page } = await ui.open();

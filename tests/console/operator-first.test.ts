@@ -174,9 +174,10 @@ describe('operator-first sessions in the console', () => {
       'the console waits for the agent to reach the relay',
     );
 
-    const agent = await RelayClient.connect(joined.relay.url);
+    const agent = await RelayClient.connect(joined.relay.url, {
+      hello: { role: 'agent', token: joined.relay.token },
+    });
     try {
-      agent.hello('agent', joined.relay.token);
       await agent.next('welcome');
       await page.waitForSelector('body[data-view=session]', { timeout: 15_000 });
       await agent.next('operator-joined');
@@ -219,10 +220,11 @@ describe('operator-first sessions in the console', () => {
 
     // Meanwhile the operator takes a user-first session.
     const walkIn = await registerAgent(ui.cp.app);
-    const first = await RelayClient.connect(walkIn.relay.url);
+    const first = await RelayClient.connect(walkIn.relay.url, {
+      hello: { role: 'agent', token: walkIn.relay.token },
+    });
     const agents = [first];
     try {
-      first.hello('agent', walkIn.relay.token);
       await first.next('welcome');
       await page.fill('[data-testid=code-input]', walkIn.code);
       await page.click('[data-testid=connect]');
@@ -230,9 +232,10 @@ describe('operator-first sessions in the console', () => {
       await first.next('operator-joined');
 
       const joined = await agentJoin(invitedCode);
-      const invited = await RelayClient.connect(joined.relay.url);
+      const invited = await RelayClient.connect(joined.relay.url, {
+        hello: { role: 'agent', token: joined.relay.token },
+      });
       agents.push(invited);
-      invited.hello('agent', joined.relay.token);
       await invited.next('welcome');
       await page.waitForSelector('[data-testid=invite-arrived]');
       assert.equal(await page.getAttribute('body', 'data-view'), 'session');

@@ -77,8 +77,9 @@ describe('the console plays a session recording', () => {
       relay: { url: string; token: string };
     };
     sessionId = grant.sessionId;
-    const agent = await RelayClient.connect(grant.relay.url);
-    agent.hello('agent', grant.relay.token);
+    const agent = await RelayClient.connect(grant.relay.url, {
+      hello: { role: 'agent', token: grant.relay.token },
+    });
     await agent.next('welcome');
     const redeemed = await api<{ relay: { url: string; token: string } }>(
       cp,
@@ -88,8 +89,9 @@ describe('the console plays a session recording', () => {
         body: { code: grant.code },
       },
     );
-    const operator = await RelayClient.connect(redeemed.relay.url);
-    operator.hello('operator', redeemed.relay.token);
+    const operator = await RelayClient.connect(redeemed.relay.url, {
+      hello: { role: 'operator', token: redeemed.relay.token },
+    });
     await operator.next('welcome');
     await agent.next('operator-joined');
     agent.send({ type: 'consent', accepted: true, permissions: ALL_PERMISSIONS });

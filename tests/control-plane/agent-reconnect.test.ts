@@ -44,8 +44,9 @@ describe('a dropped agent connection comes back within the grace period', () => 
     assert.equal((await operator.next('agent-status')).state, 'reconnecting');
     assert.equal((await sessionOf(cp, grant.session.id)).status, 'active', 'the session waits');
 
-    const back = await RelayClient.connect(relayUrl(cp));
-    back.hello('agent', registration.relay.token);
+    const back = await RelayClient.connect(relayUrl(cp), {
+      hello: { role: 'agent', token: registration.relay.token },
+    });
     await back.next('welcome');
     assert.equal((await operator.next('agent-status', 1)).state, 'connected');
     await back.sendBytes(KEYFRAME);

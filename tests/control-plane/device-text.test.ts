@@ -69,9 +69,10 @@ describe('what a device says about itself is made inert where it comes in', () =
     assertInert(event?.details as Record<string, unknown>, 'the audit event');
 
     // The hello says it all again, and that is what the relay records and shows operators.
-    const agent = await RelayClient.connect(relayUrl(cp));
+    const agent = await RelayClient.connect(relayUrl(cp), {
+      hello: { role: 'agent', token: registration.relay.token, client: HOSTILE_DEVICE },
+    });
     try {
-      agent.hello('agent', registration.relay.token, undefined, HOSTILE_DEVICE);
       await agent.next('welcome');
       assertInert((await fetched()).agent, 'after the hello');
       const { operator, welcome } = await connectOperator(cp, registration.code, { cookie });

@@ -4,7 +4,6 @@ import { eq } from 'drizzle-orm';
 import { ConfigError, loadConfig } from '../../control-plane/config.ts';
 import { auditEvents } from '../../control-plane/db/schema.ts';
 import { ANONYMOUS_CODE_BUDGET } from '../../control-plane/throttle/guess-limits.ts';
-import { PROTOCOL_VERSION } from '../../protocol/index.ts';
 import {
   type ApiClient,
   apiClient,
@@ -244,8 +243,8 @@ describe('guess limits', () => {
       const registration = await registerAgent(cp.app);
       const agent = await RelayClient.connect(relayUrl(cp), {
         headers: { 'x-forwarded-for': '203.0.113.77' },
+        hello: { role: 'agent', token: registration.relay.token },
       });
-      agent.hello('agent', registration.relay.token, PROTOCOL_VERSION);
       await agent.next('welcome');
       await agent.close();
       const connect = logs

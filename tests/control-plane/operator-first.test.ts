@@ -78,8 +78,9 @@ describe('operator-first sessions from a script', () => {
 
   /** Connects an agent to the relay with the grant it got from /agent/join. */
   async function connectAgent(grant: AgentJoin): Promise<RelayClient> {
-    const agent = track(await RelayClient.connect(grant.relay.url));
-    agent.hello('agent', grant.relay.token);
+    const agent = track(
+      await RelayClient.connect(grant.relay.url, { hello: { role: 'agent', token: grant.relay.token } }),
+    );
     await agent.next('welcome');
     return agent;
   }
@@ -192,8 +193,9 @@ describe('operator-first sessions from a script', () => {
         await api.post(`/api/sessions/${id}/join`, script),
         200,
       );
-      const operator = track(await RelayClient.connect(join.relay.url));
-      operator.hello('operator', join.relay.token);
+      const operator = track(
+        await RelayClient.connect(join.relay.url, { hello: { role: 'operator', token: join.relay.token } }),
+      );
       await operator.next('welcome');
       assert.equal((await agent.next('operator-joined')).operator.id, adminId);
 

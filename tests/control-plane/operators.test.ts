@@ -51,16 +51,20 @@ describe('operators', () => {
       ),
       201,
     );
-    const agent = track(await RelayClient.connect(registration.relay.url));
-    agent.hello('agent', registration.relay.token);
+    const agent = track(
+      await RelayClient.connect(registration.relay.url, {
+        hello: { role: 'agent', token: registration.relay.token },
+      }),
+    );
     await agent.next('welcome');
     return { agent, registration };
   }
 
   /** An operator socket on a session, through the console's path: a relay grant, then a hello. */
   async function connectOperator(grant: { relay: { url: string; token: string } }) {
-    const operator = track(await RelayClient.connect(grant.relay.url));
-    operator.hello('operator', grant.relay.token);
+    const operator = track(
+      await RelayClient.connect(grant.relay.url, { hello: { role: 'operator', token: grant.relay.token } }),
+    );
     await operator.next('welcome');
     return operator;
   }
@@ -263,8 +267,9 @@ describe('operators', () => {
       const { agent, registration } = await connectAgent();
       const grant = await redeem(registration.code, { cookie });
       await expectJson(await api.patch(`/api/operators/${account.id}`, admin, { disabled: true }), 200);
-      const operator = track(await RelayClient.connect(grant.relay.url));
-      operator.hello('operator', grant.relay.token);
+      const operator = track(
+        await RelayClient.connect(grant.relay.url, { hello: { role: 'operator', token: grant.relay.token } }),
+      );
       assert.equal((await operator.next('error')).code, 'TOKEN_INVALID');
       await operator.waitClosed();
       assert.equal(agent.messages('operator-joined').length, 0, 'the agent never saw the operator join');

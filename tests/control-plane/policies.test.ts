@@ -85,15 +85,19 @@ describe('device groups and policies', () => {
    */
   async function pair(key: string, permissions: Permissions = ALL_PERMISSIONS) {
     const grant = await expectJson<AgentGrant>(await register(key), 201);
-    const agent = track(await RelayClient.connect(grant.relay.url));
-    agent.hello('agent', grant.relay.token);
+    const agent = track(
+      await RelayClient.connect(grant.relay.url, { hello: { role: 'agent', token: grant.relay.token } }),
+    );
     await agent.next('welcome');
     const redeemed = await expectJson<{ relay: { url: string; token: string } }>(
       await api.post('/api/sessions/redeem', admin, { code: grant.code }, { address: freshAddress() }),
       200,
     );
-    const operator = track(await RelayClient.connect(redeemed.relay.url));
-    operator.hello('operator', redeemed.relay.token);
+    const operator = track(
+      await RelayClient.connect(redeemed.relay.url, {
+        hello: { role: 'operator', token: redeemed.relay.token },
+      }),
+    );
     await operator.next('welcome');
     await agent.next('operator-joined');
     agent.send({ type: 'consent', accepted: true, permissions });
@@ -353,8 +357,9 @@ describe('device groups and policies', () => {
         await api.post(`/api/sessions/${grant.sessionId}/join`, admin),
         200,
       );
-      const second = track(await RelayClient.connect(join.relay.url));
-      second.hello('operator', join.relay.token);
+      const second = track(
+        await RelayClient.connect(join.relay.url, { hello: { role: 'operator', token: join.relay.token } }),
+      );
       const welcome = await second.next('welcome');
       assert.equal(welcome.permissions?.control, true);
       const received = await inputReachingAgent(agent, second);

@@ -91,17 +91,19 @@ async function harness() {
   /** The agent on the relay, an operator joined, and the agent's consent. */
   async function pair(policy: Policy) {
     const grant = await register(await keyFor(policy));
-    const agent = await RelayClient.connect(grant.relay.url);
+    const agent = await RelayClient.connect(grant.relay.url, {
+      hello: { role: 'agent', token: grant.relay.token },
+    });
     sockets.push(agent);
-    agent.hello('agent', grant.relay.token);
     await agent.next('welcome');
     const redeemed = await expectJson<{ relay: { url: string; token: string } }>(
       await api.post('/api/sessions/redeem', admin, { code: grant.code }, { address: freshAddress() }),
       200,
     );
-    const operator = await RelayClient.connect(redeemed.relay.url);
+    const operator = await RelayClient.connect(redeemed.relay.url, {
+      hello: { role: 'operator', token: redeemed.relay.token },
+    });
     sockets.push(operator);
-    operator.hello('operator', redeemed.relay.token);
     await operator.next('welcome');
     await agent.next('operator-joined');
     agent.send({ type: 'consent', accepted: true, permissions: ALL_PERMISSIONS });
@@ -625,8 +627,9 @@ describe('session recording when the disk fails', () => {
       rmSync(join(h.cp.dataDir, 'recordings'), { recursive: true, force: true });
       writeFileSync(join(h.cp.dataDir, 'recordings'), 'not a folder');
       const grant = await h.register(key);
-      const agent = await RelayClient.connect(grant.relay.url);
-      agent.hello('agent', grant.relay.token);
+      const agent = await RelayClient.connect(grant.relay.url, {
+        hello: { role: 'agent', token: grant.relay.token },
+      });
       const end = await agent.next('end');
       assert.equal(end.reason, 'error');
       assert.equal(end.message, RECORDING_FAILED_MESSAGE);
@@ -649,15 +652,17 @@ describe('session recording when the disk fills up', () => {
       // The recording file opens, but every write fails with ENOSPC, as on a full disk.
       mkdirSync(join(h.cp.dataDir, 'recordings'), { recursive: true });
       symlinkSync('/dev/full', join(h.cp.dataDir, 'recordings', `${grant.sessionId}.llrec`));
-      const agent = await RelayClient.connect(grant.relay.url);
-      agent.hello('agent', grant.relay.token);
+      const agent = await RelayClient.connect(grant.relay.url, {
+        hello: { role: 'agent', token: grant.relay.token },
+      });
       await agent.next('welcome');
       const redeemed = await expectJson<{ relay: { url: string; token: string } }>(
         await h.api.post('/api/sessions/redeem', h.admin, { code: grant.code }, { address: freshAddress() }),
         200,
       );
-      const operator = await RelayClient.connect(redeemed.relay.url);
-      operator.hello('operator', redeemed.relay.token);
+      const operator = await RelayClient.connect(redeemed.relay.url, {
+        hello: { role: 'operator', token: redeemed.relay.token },
+      });
       await agent.next('operator-joined');
       agent.send({ type: 'consent', accepted: true, permissions: ALL_PERMISSIONS });
       const end = await operator.next('end');

@@ -3,14 +3,13 @@ import {
   CloseCode,
   type ControlMessage,
   type ControlMessageType,
-  decodeFrame,
-  encodeControl,
   type FileChunkFrame,
   type Frame,
   type MessageOf,
   type PeerInfo,
   type Permissions,
   PROTOCOL_VERSION,
+  RelayLink,
   type ShellDataFrame,
 } from '../../protocol/index.ts';
 import type { AuditEvent, Page } from '../support/api.ts';
@@ -28,7 +27,6 @@ export const WAIT_MS = 5_000;
 
 /** One frame as a client received it. Video data is kept only when the client was asked to keep it. */
 export interface Received {
-  bytes: Uint8Array | undefined;
   frame: Frame | undefined;
   /** Why the frame did not decode, when it did not. */
   reason: string | undefined;
@@ -36,52 +34,102 @@ export interface Received {
 
 export interface Closed {
   code: number;
+  /** The close frame's reason; empty when the link gave up on the socket itself. */
   reason: string;
 }
 
+/** Who a test's participant says it is in its `hello`. */
+export interface HelloAs {
+  role: 'agent' | 'operator';
+  token: string;
+  /** Default PROTOCOL_VERSION. */
+  protocol?: number;
+  /** Default a test agent on Linux, or a test console. */
+  client?: PeerInfo;
+}
+
+/** The `hello` a test's agent or operator sends. */
+export function helloMessage({
+  role,
+  token,
+  protocol = PROTOCOL_VERSION,
+  client,
+}: HelloAs): MessageOf<'hello'> {
+  return {
+    type: 'hello',
+    protocol,
+    role,
+    token,
+    client:
+      client ??
+      (role === 'agent'
+        ? { name: 'test-agent', version: '0.0.0', os: 'linux' }
+        : { name: 'test', version: '0' }),
+  };
+}
+
 /**
- * A real `ws` client of the relay that decodes what it receives and lets a test wait for it.
- * Every waiting method fails with a list of what did arrive, so a failing test says why.
+ * A test's participant on the relay: a real `ws` socket under the protocol's {@link RelayLink}, the
+ * same client the console, the agent, the API participant and the benchmark use (hello and welcome,
+ * defensive decoding, heartbeat, close). It records every frame the link hands on, so a test can
+ * wait for it; every waiting method fails with a list of what did arrive, so a failing test says why.
+ *
+ * Connected with `hello` it is a normal client: the link says hello and waits for the welcome.
+ * Without, the test speaks first itself ({@link hello}: a chosen protocol version, role or peer
+ * info), and {@link sendBytes} puts exact bytes on the socket past the link: the relay's tests must
+ * send malformed and hostile frames that no real client would.
  */
 export class RelayClient {
-  /** Every frame received, in order. */
+  /** Every frame received, in order (the relay's heartbeat echoes are the link's). */
   readonly received: Received[] = [];
   readonly closed: Promise<Closed>;
+  readonly link: RelayLink;
   private closedWith: Closed | undefined;
   private readonly listeners = new Set<() => void>();
+  private readonly receivers: ((item: Received) => void)[] = [];
 
   private constructor(
     readonly ws: WebSocket,
-    private readonly keepVideoData: boolean,
+    keepVideoData: boolean,
+    hello: MessageOf<'hello'> | undefined,
   ) {
-    ws.on('message', (data: Buffer) => {
-      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      const result = decodeFrame(bytes);
-      const frame = result.ok ? result.frame : undefined;
-      const keep = keepVideoData || frame?.kind !== 'video';
-      this.received.push({
-        bytes: keep ? bytes : undefined,
-        frame: frame?.kind === 'video' && !keep ? { ...frame, data: new Uint8Array(0) } : frame,
-        reason: result.ok ? undefined : result.reason,
-      });
-      this.notify();
-    });
+    let settle: (closed: Closed) => void = () => {};
     this.closed = new Promise((resolve) => {
-      ws.on('close', (code, reason) => {
-        this.closedWith = { code, reason: reason.toString() };
-        resolve(this.closedWith);
+      settle = resolve;
+    });
+    // The link reports the code only; this listener, added first, runs before the link's.
+    let reason = '';
+    ws.on('close', (_code, why) => {
+      reason = why.toString();
+    });
+    this.link = new RelayLink(ws, {
+      ...(hello ? { hello } : {}),
+      onMessage: (message) => this.record({ kind: 'control', message }),
+      onVideo: (frame) => this.record(keepVideoData ? frame : { ...frame, data: new Uint8Array(0) }),
+      onChannelFrame: (frame) => this.record(frame),
+      onMalformed: (reason) => this.record(undefined, reason),
+      onClose: ({ code }) => {
+        this.closedWith = { code, reason };
+        settle(this.closedWith);
         this.notify();
-      });
+      },
     });
   }
 
   /**
    * Opens a socket to the relay. Rejects with the HTTP status when the upgrade is refused.
+   * @param options.hello who to say hello as once the socket is open (a normal client); without it
+   *   the test sends its own {@link hello}.
    * @param options.keepVideoData false to record only the headers of video frames (for volume tests).
    */
   static connect(
     url: string,
-    options: { origin?: string; keepVideoData?: boolean; headers?: Record<string, string> } = {},
+    options: {
+      hello?: HelloAs;
+      origin?: string;
+      keepVideoData?: boolean;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<RelayClient> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, {
@@ -89,7 +137,8 @@ export class RelayClient {
         ...(options.origin ? { origin: options.origin } : {}),
         ...(options.headers ? { headers: options.headers } : {}),
       });
-      const client = new RelayClient(ws, options.keepVideoData ?? true);
+      const hello = options.hello ? helloMessage(options.hello) : undefined;
+      const client = new RelayClient(ws, options.keepVideoData ?? true, hello);
       ws.once('open', () => resolve(client));
       ws.once('unexpected-response', (_request, response) => {
         reject(new UpgradeRefused(response.statusCode ?? 0));
@@ -101,27 +150,22 @@ export class RelayClient {
   }
 
   send(message: ControlMessage): void {
-    this.ws.send(encodeControl(message));
+    this.link.send(message);
   }
 
+  /**
+   * Sends exact bytes (a string, a malformed or a foreign frame included) straight on the socket, not
+   * through the link, and resolves once they are written.
+   */
   sendBytes(bytes: Uint8Array | string): Promise<void> {
     return new Promise((resolve, reject) =>
       this.ws.send(bytes, (error) => (error ? reject(error) : resolve())),
     );
   }
 
+  /** Says hello by hand, for a client connected without `hello` (see {@link connect}). */
   hello(role: 'agent' | 'operator', token: string, protocol = PROTOCOL_VERSION, client?: PeerInfo): void {
-    this.send({
-      type: 'hello',
-      protocol,
-      role,
-      token,
-      client:
-        client ??
-        (role === 'agent'
-          ? { name: 'test-agent', version: '0.0.0', os: 'linux' }
-          : { name: 'test', version: '0' }),
-    });
+    this.send(helloMessage({ role, token, protocol, ...(client ? { client } : {}) }));
   }
 
   /** Control messages of one type received so far. */
@@ -203,7 +247,7 @@ export class RelayClient {
   /** Closes the socket (forcibly if the close handshake does not finish) and waits for it. */
   async close(): Promise<void> {
     if (this.closedWith) return;
-    this.ws.close(CloseCode.normal);
+    this.link.close(CloseCode.normal);
     const timer = setTimeout(() => this.ws.terminate(), 1_000);
     await this.closed;
     clearTimeout(timer);
@@ -218,6 +262,18 @@ export class RelayClient {
       return JSON.stringify(item.frame.message);
     });
     return `[${items.slice(-20).join(', ')}]${this.closedWith ? ` closed ${this.closedWith.code}` : ''}`;
+  }
+
+  /** Calls `receiver` with every frame received from now on, once it is recorded. */
+  onReceived(receiver: (item: Received) => void): void {
+    this.receivers.push(receiver);
+  }
+
+  private record(frame: Frame | undefined, reason?: string): void {
+    const item = { frame, reason };
+    this.received.push(item);
+    for (const receiver of this.receivers) receiver(item);
+    this.notify();
   }
 
   private notify(): void {
@@ -243,8 +299,12 @@ export async function connectAgent(
   options: { keepVideoData?: boolean; client?: PeerInfo } = {},
 ) {
   const registration = await registerAgent(cp.app);
-  const agent = await RelayClient.connect(registration.relay.url, options);
-  agent.hello('agent', registration.relay.token, PROTOCOL_VERSION, options.client);
+  const hello = {
+    role: 'agent',
+    token: registration.relay.token,
+    ...(options.client ? { client: options.client } : {}),
+  } as const;
+  const agent = await RelayClient.connect(registration.relay.url, { ...options, hello });
   const welcome = await agent.next('welcome');
   return { agent, registration, welcome };
 }
@@ -267,8 +327,8 @@ export async function connectOperator(
   options: { keepVideoData?: boolean; cookie?: string } = {},
 ) {
   const grant = await redeem(cp, code, options.cookie);
-  const operator = await RelayClient.connect(grant.relay.url, options);
-  operator.hello('operator', grant.relay.token);
+  const hello = { role: 'operator', token: grant.relay.token } as const;
+  const operator = await RelayClient.connect(grant.relay.url, { ...options, hello });
   const welcome = await operator.next('welcome');
   return { operator, grant, welcome };
 }
@@ -281,8 +341,9 @@ export async function joinOperator(cp: TestControlPlane, sessionId: string, cook
   });
   if (response.status !== 200) throw new Error(`join failed: ${response.status} ${await response.text()}`);
   const grant = (await response.json()) as { relay: { url: string; token: string } };
-  const operator = await RelayClient.connect(grant.relay.url);
-  operator.hello('operator', grant.relay.token);
+  const operator = await RelayClient.connect(grant.relay.url, {
+    hello: { role: 'operator', token: grant.relay.token },
+  });
   const welcome = await operator.next('welcome');
   return { operator, welcome };
 }

@@ -68,11 +68,9 @@ export class ScriptedAgent {
     readonly root: string,
     private readonly consent: ConsentScript,
   ) {
-    client.ws.on('message', () => {
-      const item = client.received.at(-1);
-      if (item?.frame?.kind === 'control') void this.onMessage(item.frame.message);
-      else if (item?.frame?.kind === 'file')
-        this.onChunk(item.frame.channel, item.frame.offset, item.frame.data);
+    client.onReceived(({ frame }) => {
+      if (frame?.kind === 'control') void this.onMessage(frame.message);
+      else if (frame?.kind === 'file') this.onChunk(frame.channel, frame.offset, frame.data);
     });
   }
 
@@ -185,7 +183,7 @@ export class ScriptedAgent {
         truncated = true;
         killGroup(child);
       }
-      this.client.ws.send(encodeShellData({ channel: message.channel, stream, data }));
+      this.client.link.sendFrame(encodeShellData({ channel: message.channel, stream, data }));
     };
     child.stdout!.on('data', forward(ShellStream.stdout));
     child.stderr!.on('data', forward(ShellStream.stderr));
@@ -277,7 +275,7 @@ export class ScriptedAgent {
       const data = Buffer.alloc(length);
       readSync(download.fd, data, 0, length, download.sent);
       download.hash.update(data);
-      this.client.ws.send(encodeFileChunk({ channel, offset: download.sent, data }));
+      this.client.link.sendFrame(encodeFileChunk({ channel, offset: download.sent, data }));
       download.sent += length;
     }
     if (download.sent === download.size) {

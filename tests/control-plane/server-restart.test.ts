@@ -141,8 +141,9 @@ describe('live sessions survive a restart of the control plane', () => {
       await api.post(`/api/sessions/${sessionId}/join`, admin),
       200,
     );
-    const operator = await RelayClient.connect(grant.relay.url);
-    operator.hello('operator', grant.relay.token);
+    const operator = await RelayClient.connect(grant.relay.url, {
+      hello: { role: 'operator', token: grant.relay.token },
+    });
     await operator.next('welcome');
     return operator;
   }
@@ -268,9 +269,10 @@ describe('a session resumed after a restart goes on with what the end user allow
       const leftOpen = await cp.services.store.leftOpen(cp.services.node);
       assert.deepEqual(await next.resumeLeftOpen(leftOpen), { waiting: 1, ended: 0 });
 
-      const back = await RelayClient.connect(relayUrl(cp));
+      const back = await RelayClient.connect(relayUrl(cp), {
+        hello: { role: 'agent', token: registration.relay.token },
+      });
       sockets.push(back);
-      back.hello('agent', registration.relay.token);
       await back.next('welcome');
       const { operator: rejoined, welcome } = await joinOperator(cp, registration.sessionId, cookie);
       sockets.push(rejoined);

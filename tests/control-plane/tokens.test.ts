@@ -251,9 +251,10 @@ describe('tokens', () => {
         'not-a-token',
       ];
       for (const token of wrong) {
-        const client = await RelayClient.connect(registration.relay.url);
+        const client = await RelayClient.connect(registration.relay.url, {
+          hello: { role: 'agent', token },
+        });
         sockets.push(client);
-        client.hello('agent', token);
         const error = await client.next('error');
         assert.equal(error.code, 'TOKEN_INVALID');
         assert.equal(error.message, 'The agent token is invalid.');
@@ -265,9 +266,10 @@ describe('tokens', () => {
     it("an operator hello with the agent's token is refused with TOKEN_INVALID", async () => {
       const { agent, registration } = await connectAgent(cp);
       sockets.push(agent);
-      const client = await RelayClient.connect(registration.relay.url);
+      const client = await RelayClient.connect(registration.relay.url, {
+        hello: { role: 'operator', token: registration.relay.token },
+      });
       sockets.push(client);
-      client.hello('operator', registration.relay.token);
       assert.equal((await client.next('error')).code, 'TOKEN_INVALID');
       await client.waitClosed();
       assert.deepEqual(agent.messages('operator-joined'), [], 'no operator joined');
@@ -280,9 +282,10 @@ describe('tokens', () => {
       const token = await craft('relayAgent', {
         payload: { sub: registration.sessionId, iat: now - 120, exp: now - 1 },
       });
-      const client = await RelayClient.connect(registration.relay.url);
+      const client = await RelayClient.connect(registration.relay.url, {
+        hello: { role: 'agent', token },
+      });
       sockets.push(client);
-      client.hello('agent', token);
       const error = await client.next('error');
       assert.equal(error.code, 'TOKEN_INVALID');
       assert.match(error.message, /expired/);
@@ -294,9 +297,10 @@ describe('tokens', () => {
       const { operator, grant } = await connectOperator(cp, registration.code, { cookie });
       sockets.push(operator);
       await agent.next('operator-joined');
-      const replay = await RelayClient.connect(grant.relay.url);
+      const replay = await RelayClient.connect(grant.relay.url, {
+        hello: { role: 'operator', token: grant.relay.token },
+      });
       sockets.push(replay);
-      replay.hello('operator', grant.relay.token);
       const error = await replay.next('error');
       assert.equal(error.code, 'TOKEN_INVALID');
       assert.match(error.message, /already used/);

@@ -319,8 +319,9 @@ export async function joinDeviceSession(cp: TestControlPlane, credentials: Crede
     await api.post(`/api/sessions/${sessionId}/join`, credentials),
     200,
   );
-  const operator = await RelayClient.connect(grant.relay.url);
-  operator.hello('operator', grant.relay.token);
+  const operator = await RelayClient.connect(grant.relay.url, {
+    hello: { role: 'operator', token: grant.relay.token },
+  });
   await operator.next('welcome');
   return operator;
 }

@@ -268,8 +268,9 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
         ? ((await joined.json()) as { relay: { url: string; token: string } })
         : undefined;
     });
-    const operator = await RelayClient.connect(grant.relay.url);
-    operator.hello('operator', grant.relay.token);
+    const operator = await RelayClient.connect(grant.relay.url, {
+      hello: { role: 'operator', token: grant.relay.token },
+    });
     await operator.next('welcome');
     assert.equal((await operator.next('consent', 0, 15_000)).accepted, true);
     await operator.until(() => operator.videos().length > 0, 'a video frame', 20_000);
@@ -303,8 +304,9 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
         ? ((await joined.json()) as { relay: { url: string; token: string } })
         : undefined;
     });
-    const operator = await RelayClient.connect(grant.relay.url);
-    operator.hello('operator', grant.relay.token);
+    const operator = await RelayClient.connect(grant.relay.url, {
+      hello: { role: 'operator', token: grant.relay.token },
+    });
     const welcome = await operator.next('welcome');
     assert.ok(welcome.slot, 'the relay gives the operator a slot');
     assert.equal((await operator.next('consent', 0, 15_000)).accepted, true);
@@ -410,8 +412,9 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
         ? ((await joined.json()) as { relay: { url: string; token: string } })
         : undefined;
     });
-    const operator = await RelayClient.connect(grant.relay.url);
-    operator.hello('operator', grant.relay.token);
+    const operator = await RelayClient.connect(grant.relay.url, {
+      hello: { role: 'operator', token: grant.relay.token },
+    });
     assert.equal((await operator.next('consent', 0, 15_000)).accepted, true);
     operator.send({ type: 'end', reason: 'operator-ended' });
     assert.equal(await agent.exited, 0, agent.output());

@@ -86,8 +86,9 @@ export async function joinAgentSession(
     },
     30_000,
   );
-  const operator = await RelayClient.connect(until.relayUrl?.(grant.relay.url) ?? grant.relay.url);
-  operator.hello('operator', grant.relay.token);
+  const operator = await RelayClient.connect(until.relayUrl?.(grant.relay.url) ?? grant.relay.url, {
+    hello: { role: 'operator', token: grant.relay.token },
+  });
   const welcome = await operator.next('welcome');
   const consent = await operator.next('consent', 0, 20_000);
   assert.equal(consent.accepted, true, until.context?.());
