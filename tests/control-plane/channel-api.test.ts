@@ -18,6 +18,7 @@ import {
   type Page,
 } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { permissionsWith } from '../support/permissions.ts';
 import { eventually } from './relay-client.ts';
 import { type ConsentScript, ScriptedAgent } from './scripted-agent.ts';
 
@@ -138,15 +139,7 @@ describe('the API runs commands and moves files through a live session', () => {
       assert.equal(joined.slot, connection.slot);
       assert.equal(joined.operator.id, adminId);
       assert.equal(joined.operator.name, 'Administrator (API: nightly-backup)');
-      assert.deepEqual(joined.requested, {
-        view: false,
-        control: false,
-        chat: true,
-        files: true,
-        shell: true,
-        clipboard: false,
-        guidance: false,
-      });
+      assert.deepEqual(joined.requested, permissionsWith({ chat: true, files: true, shell: true }));
       const notYet = await expectJson<{ reached: boolean }>(
         await api.get(`/api/sessions/${id}/wait?until=active&timeout=0`, script),
         200,
@@ -250,15 +243,7 @@ describe('the API runs commands and moves files through a live session', () => {
         200,
       );
       const asked = await agent.client.next('permission-request');
-      assert.deepEqual(asked.requested, {
-        view: false,
-        control: false,
-        chat: false,
-        files: true,
-        shell: false,
-        clipboard: false,
-        guidance: false,
-      });
+      assert.deepEqual(asked.requested, permissionsWith({ files: true }));
     });
 
     it('an agent that does not offer commands or files answers 409 NOT_SUPPORTED', async () => {

@@ -23,6 +23,7 @@ import {
   expectJson,
   type Page,
 } from '../support/api.ts';
+import { permissionsWith } from '../support/permissions.ts';
 import { waitFor } from '../support/processes.ts';
 import { useRunningDevice } from './device-support.ts';
 import { noticeTmux } from './notice-tmux.ts';
@@ -102,15 +103,7 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
     const session = await open();
     assert.equal(session.access, 'background');
     assert.equal(session.deviceId, at.device.deviceId);
-    assert.deepEqual(session.policy.modes, {
-      view: false,
-      control: false,
-      chat: false,
-      clipboard: false,
-      guidance: false,
-      files: true,
-      shell: true,
-    });
+    assert.deepEqual(session.policy.modes, permissionsWith({ files: true, shell: true }));
     const result = await exec(session.id, 'whoami');
     assert.equal(result.exitCode, 0);
     assert.equal(result.stdout.trim(), userInfo().username);
