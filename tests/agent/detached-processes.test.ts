@@ -8,6 +8,7 @@ import type { RelayClient } from '../control-plane/relay-client.ts';
 import { joinAgentSession, spawnAgent } from '../support/agent-process.ts';
 import { apiClient, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { permissionsWith } from '../support/permissions.ts';
 import { isAlive, type Spawned, waitFor } from '../support/processes.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
@@ -100,15 +101,7 @@ describe('nothing a shell or command started outlives the session (real agent)',
     operator = joined.operator;
     operator.send({
       type: 'permission-request',
-      requested: {
-        view: true,
-        control: false,
-        chat: false,
-        files: false,
-        shell: true,
-        clipboard: false,
-        guidance: false,
-      },
+      requested: permissionsWith({ view: true, shell: true }),
     });
     await operator.until(
       () => operator!.messages('permissions').some((message) => message.permissions.shell),

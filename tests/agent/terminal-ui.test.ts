@@ -4,17 +4,10 @@ import { describe, it } from 'node:test';
 import { AgentSession } from '../../agent/core/agent-session.ts';
 import { TerminalUi } from '../../agent/node/terminal-ui.ts';
 import { ALL_PERMISSIONS, DEFAULT_OFFER, DEFAULT_POLICY, offerModes } from '../../protocol/index.ts';
+import { permissionsWith } from '../support/permissions.ts';
 import { waitFor } from '../support/processes.ts';
 
-const ASKED = {
-  view: true,
-  control: true,
-  chat: true,
-  files: true,
-  shell: false,
-  clipboard: false,
-  guidance: false,
-};
+const ASKED = permissionsWith({ view: true, control: true, chat: true, files: true });
 const OPERATOR = { id: 'op-1', name: 'Dana (help desk)' };
 
 function terminal() {
@@ -38,15 +31,7 @@ describe('the end user consents in the terminal, capability by capability', () =
     assert.match(screen(), /\[c\] \[ \] control your mouse and keyboard/);
     assert.deepEqual(result, {
       accepted: true,
-      permissions: {
-        view: true,
-        control: false,
-        chat: true,
-        files: false,
-        shell: false,
-        clipboard: false,
-        guidance: false,
-      },
+      permissions: permissionsWith({ view: true, chat: true }),
     });
     ui.close();
   });
@@ -86,15 +71,7 @@ describe('the end user consents in the terminal, capability by capability', () =
   });
 });
 
-const CHAT_ON = {
-  view: true,
-  control: false,
-  chat: true,
-  files: false,
-  shell: false,
-  clipboard: false,
-  guidance: false,
-};
+const CHAT_ON = permissionsWith({ view: true, chat: true });
 
 describe('the end user chats with the help desk and sees what the operator does', () => {
   it('shows a message from the help desk with its author and time, and how to answer', () => {
@@ -233,15 +210,7 @@ describe('the end user is told when the session is recorded', () => {
 });
 
 describe('an operator asks the end user for more during the session', () => {
-  const NOTHING = {
-    view: false,
-    control: false,
-    chat: false,
-    files: false,
-    shell: false,
-    clipboard: false,
-    guidance: false,
-  };
+  const NOTHING = permissionsWith({});
   const MISSING = { ...NOTHING, files: true, shell: true };
 
   function sharing(autoAccept: boolean) {
@@ -314,15 +283,7 @@ describe('the end user decides who else joins and sees who is connected', () => 
     const { ui, input, screen } = terminal();
     const removed: number[] = [];
     ui.onRemove = (slot) => removed.push(slot);
-    ui.permissionsChanged({
-      view: true,
-      control: true,
-      chat: true,
-      files: false,
-      shell: false,
-      clipboard: false,
-      guidance: false,
-    });
+    ui.permissionsChanged(permissionsWith({ view: true, control: true, chat: true }));
     ui.operatorsChanged([
       { slot: 3, name: OPERATOR.name, inControl: true },
       { slot: 7, name: SAM.name, inControl: false },

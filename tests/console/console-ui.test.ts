@@ -3,6 +3,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildConsoleAssets } from '../../control-plane/console/index.ts';
 import { CloseCode, type InputEvent } from '../../protocol/index.ts';
+import { permissionsWith } from '../support/permissions.ts';
 import {
   acceptAndConfigure,
   FakeControlPlane,
@@ -17,24 +18,8 @@ import { launchConsoleBrowser } from './real-console.ts';
 // output), against a scripted control plane and relay so every answer can be chosen per test.
 
 const CODE = '482913765';
-const ALL_OFF = {
-  view: false,
-  control: false,
-  chat: false,
-  files: false,
-  shell: false,
-  clipboard: false,
-  guidance: false,
-};
-const VIEW_AND_CONTROL = {
-  view: true,
-  control: true,
-  chat: true,
-  files: false,
-  shell: false,
-  clipboard: false,
-  guidance: false,
-};
+const ALL_OFF = permissionsWith({});
+const VIEW_AND_CONTROL = permissionsWith({ view: true, control: true, chat: true });
 const VIDEO = { width: 320, height: 240 };
 
 describe('operator console', () => {

@@ -3,6 +3,7 @@ import { beforeEach, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { RelayClient } from '../control-plane/relay-client.ts';
 import { registerAgent } from '../support/control-plane.ts';
+import { permissionsWith } from '../support/permissions.ts';
 import { api, type ConsolePage, screenshot, signIn, useRealConsole } from './real-console.ts';
 
 // Operator first, end to end: the real console bundle in headless Chromium against a real control
@@ -187,15 +188,7 @@ describe('operator-first sessions in the console', () => {
       agent.send({
         type: 'consent',
         accepted: true,
-        permissions: {
-          view: true,
-          control: false,
-          chat: true,
-          files: false,
-          shell: false,
-          clipboard: false,
-          guidance: false,
-        },
+        permissions: permissionsWith({ view: true, chat: true }),
       });
       await page.waitForFunction(() =>
         document.querySelector('[data-testid=session-status]')?.textContent?.includes('Accepted'),

@@ -12,6 +12,7 @@ import {
 } from '../../protocol/index.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { waitFor } from '../support/processes.ts';
 import { api, type ConsolePage, launchConsoleBrowser, openConsole, signIn } from './real-console.ts';
 
 // A session recorded by the real relay, played back in the real console with WebCodecs.
@@ -139,14 +140,14 @@ describe('the console plays a session recording', () => {
     await agent.close();
     await operator.close();
     // The relay finishes the recording's row after the end.
-    const deadline = Date.now() + 10_000;
-    while (
-      (await api<{ endedAt: string | null }>(cp, 'GET', `/api/sessions/${sessionId}/recording`)).endedAt ===
-      null
-    ) {
-      if (Date.now() > deadline) throw new Error('the recording was not finished');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(
+      'the recording to be finished',
+      async () =>
+        (await api<{ endedAt: string | null }>(cp, 'GET', `/api/sessions/${sessionId}/recording`)).endedAt !==
+        null,
+      10_000,
+      50,
+    );
   });
 
   after(async () => {

@@ -36,6 +36,7 @@ import {
 } from '../../protocol/index.ts';
 import { ReceiveWindow, SendWindow } from '../../protocol/peer/flow-control.ts';
 import { Sha256 } from '../../protocol/peer/sha256.ts';
+import { permissionsWith } from '../support/permissions.ts';
 import { waitFor } from '../support/processes.ts';
 
 // The console's transfer, chat and terminal logic without a browser: the real OperatorChannels over
@@ -550,15 +551,7 @@ describe('SessionTools', () => {
       },
       sendFrame: () => true,
     });
-    tools.setPermissions({
-      view: true,
-      control: false,
-      chat: true,
-      files: true,
-      shell: true,
-      clipboard: false,
-      guidance: false,
-    });
+    tools.setPermissions(permissionsWith({ view: true, chat: true, files: true, shell: true }));
     tools.transfers.download('a.bin');
     const first = sent.find((message): message is MessageOf<'file-read'> => message.type === 'file-read')!;
     tools.receive({ type: 'file-info', channel: first.channel, path: 'a.bin', size: 500_000, modifiedAt: 1 });
@@ -587,15 +580,7 @@ describe('SessionTools', () => {
   it('stops transfers and shells when the user takes file and shell access back', () => {
     const tools = new SessionTools(saveInMemory(() => {}));
     tools.connect({ slot: SLOT, send: () => true, sendFrame: () => true });
-    const all = {
-      view: true,
-      control: false,
-      chat: true,
-      files: true,
-      shell: true,
-      clipboard: false,
-      guidance: false,
-    };
+    const all = permissionsWith({ view: true, chat: true, files: true, shell: true });
     tools.setPermissions(all);
     tools.transfers.upload(new File(['x'], 'x.txt'), '');
     const shell = tools.terminals.add()!;
@@ -653,15 +638,7 @@ describe('FileBrowser', () => {
 });
 
 describe('asking the user for access', () => {
-  const NONE = {
-    view: false,
-    control: false,
-    chat: false,
-    files: false,
-    shell: false,
-    clipboard: false,
-    guidance: false,
-  };
+  const NONE = permissionsWith({});
 
   it('sends one permission request, waits, and the next permissions answer it', () => {
     const sent: ControlMessage[] = [];

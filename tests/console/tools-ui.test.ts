@@ -13,6 +13,7 @@ import {
   type MessageOf,
   ShellStream,
 } from '../../protocol/index.ts';
+import { permissionsWith } from '../support/permissions.ts';
 import { acceptAndConfigure, FakeControlPlane, type RelayPeer } from './fake-control-plane.ts';
 import { launchConsoleBrowser } from './real-console.ts';
 import { ScriptedAgent, type ScriptedFolder } from './scripted-agent.ts';
@@ -20,15 +21,7 @@ import { ScriptedAgent, type ScriptedFolder } from './scripted-agent.ts';
 // The session view's chat, terminals and file manager in real headless Chromium, against a
 // scripted relay and agent (scripted-agent.ts) so every answer can be chosen per test.
 
-const ALL_ON = {
-  view: true,
-  control: true,
-  chat: true,
-  files: true,
-  shell: true,
-  clipboard: false,
-  guidance: false,
-};
+const ALL_ON = permissionsWith({ view: true, control: true, chat: true, files: true, shell: true });
 const SLOT = 7;
 const FEATURES = ['chat', 'files', 'shell', 'exec'];
 /** Where screenshots go when `CONSOLE_SCREENSHOTS` names a directory. */
@@ -603,15 +596,7 @@ describe('session tools in the console', () => {
     assert.match(await textOf('[data-testid=ask-files]'), /^Ask .+ for access$/);
     await page.click('[data-testid=ask-files]');
     const request = await peer.waitFor('permission-request');
-    assert.deepEqual(request.requested, {
-      view: false,
-      control: false,
-      chat: false,
-      files: true,
-      shell: false,
-      clipboard: false,
-      guidance: false,
-    });
+    assert.deepEqual(request.requested, permissionsWith({ files: true }));
     assert.match(await textOf('[data-testid=ask-files-status]'), /^Waiting for .+…$/);
     assert.equal(await page.isDisabled('[data-testid=ask-files]'), true, 'one question at a time');
     await shot('files-asking');
@@ -627,15 +612,7 @@ describe('session tools in the console', () => {
     assert.equal(await page.isDisabled('[data-testid=take-control]'), true);
     await page.click('[data-testid=ask-control]');
     const request = await peer.waitFor('permission-request');
-    assert.deepEqual(request.requested, {
-      view: false,
-      control: true,
-      chat: false,
-      files: false,
-      shell: false,
-      clipboard: false,
-      guidance: false,
-    });
+    assert.deepEqual(request.requested, permissionsWith({ control: true }));
     peer.send({ type: 'permissions', permissions: ALL_ON });
     await page.waitForFunction(
       () => !(document.querySelector('[data-testid=take-control]') as HTMLButtonElement | null)?.disabled,

@@ -20,6 +20,7 @@ import { spawnAgent } from '../support/agent-process.ts';
 import { type ApiClient, apiClient, assertProblem, createToken, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, waitFor } from '../support/processes.ts';
+import { type RawRequestOptions, rawRequest, readAll } from '../support/raw-http.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 /**
@@ -41,33 +42,8 @@ describe('a script with an API token runs commands and moves files on a real age
   const script = () => ({ token: bearer });
 
   /** A request over the real socket, as curl sends it. */
-  function raw(
-    method: string,
-    path: string,
-    options: { headers?: Record<string, string>; body?: Uint8Array } = {},
-  ): Promise<IncomingMessage> {
-    return new Promise((resolve, reject) => {
-      const request = httpRequest(`${cp.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${bearer}`, ...options.headers },
-      });
-      request.on('response', resolve);
-      request.on('error', reject);
-      request.end(options.body);
-    });
-  }
-
-  function readAll(response: IncomingMessage): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve(Buffer.concat(chunks)));
-      response.on('error', reject);
-      response.on('close', () => {
-        if (!response.complete) reject(new Error('the response was cut short'));
-      });
-    });
-  }
+  const raw = (method: string, path: string, options?: RawRequestOptions) =>
+    rawRequest(cp.url, bearer, method, path, options);
 
   /** Files the agent process holds open, as paths. */
   function openFiles(pid: number): string[] {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +17,8 @@ import {
   type Page,
 } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { permissionsWith } from '../support/permissions.ts';
+import { type RawRequestOptions, rawRequest, readAll } from '../support/raw-http.ts';
 import { eventually } from './relay-client.ts';
 import { type ConsentScript, ScriptedAgent } from './scripted-agent.ts';
 
@@ -52,35 +53,8 @@ describe('the API runs commands and moves files through a live session', () => {
   }
 
   /** A request over the real socket, as curl sends it. */
-  function raw(
-    method: string,
-    path: string,
-    options: { headers?: Record<string, string>; body?: Uint8Array } = {},
-  ): Promise<IncomingMessage> {
-    return new Promise((resolve, reject) => {
-      const request = httpRequest(`${cp.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token.token}`, ...options.headers },
-      });
-      request.on('response', resolve);
-      request.on('error', reject);
-      request.end(options.body);
-    });
-  }
-
-  /** Reads a whole response body; rejects if the connection is cut before its end. */
-  function readAll(response: IncomingMessage): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve(Buffer.concat(chunks)));
-      response.on('error', reject);
-      response.on('aborted', () => reject(new Error('aborted')));
-      response.on('close', () => {
-        if (!response.complete) reject(new Error('the response was cut short'));
-      });
-    });
-  }
+  const raw = (method: string, path: string, options?: RawRequestOptions) =>
+    rawRequest(cp.url, token.token, method, path, options);
 
   async function upload(id: string, path: string, body: Uint8Array, query = '') {
     const response = await raw(
@@ -138,15 +112,7 @@ describe('the API runs commands and moves files through a live session', () => {
       assert.equal(joined.slot, connection.slot);
       assert.equal(joined.operator.id, adminId);
       assert.equal(joined.operator.name, 'Administrator (API: nightly-backup)');
-      assert.deepEqual(joined.requested, {
-        view: false,
-        control: false,
-        chat: true,
-        files: true,
-        shell: true,
-        clipboard: false,
-        guidance: false,
-      });
+      assert.deepEqual(joined.requested, permissionsWith({ chat: true, files: true, shell: true }));
       const notYet = await expectJson<{ reached: boolean }>(
         await api.get(`/api/sessions/${id}/wait?until=active&timeout=0`, script),
         200,
@@ -250,15 +216,7 @@ describe('the API runs commands and moves files through a live session', () => {
         200,
       );
       const asked = await agent.client.next('permission-request');
-      assert.deepEqual(asked.requested, {
-        view: false,
-        control: false,
-        chat: false,
-        files: true,
-        shell: false,
-        clipboard: false,
-        guidance: false,
-      });
+      assert.deepEqual(asked.requested, permissionsWith({ files: true }));
     });
 
     it('an agent that does not offer commands or files answers 409 NOT_SUPPORTED', async () => {

@@ -19,6 +19,7 @@ import {
   type SessionView,
 } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { permissionsWith } from '../support/permissions.ts';
 import { closeAll, RelayClient } from './relay-client.ts';
 
 /** How long the waits below may be held, in seconds: far longer than anything they wait for. */
@@ -203,15 +204,7 @@ describe('operator-first sessions from a script', () => {
       agent.send({
         type: 'consent',
         accepted: true,
-        permissions: {
-          view: true,
-          control: false,
-          chat: true,
-          files: false,
-          shell: false,
-          clipboard: false,
-          guidance: false,
-        },
+        permissions: permissionsWith({ view: true, chat: true }),
       });
       const active = await activating;
       assert.equal(active.reached, true);

@@ -122,18 +122,20 @@ async function harness() {
 
   /** The recording's row once the relay has finished it. */
   async function finishedRecording(sessionId: string): Promise<RecordingView> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const response = await api.get(`/api/sessions/${sessionId}/recording`, admin);
-      if (response.status === 200) {
+    return waitFor(
+      'the recording to be finished',
+      async () => {
+        const response = await api.get(`/api/sessions/${sessionId}/recording`, admin);
+        if (response.status !== 200) {
+          await response.body?.cancel();
+          return undefined;
+        }
         const view = (await response.json()) as RecordingView;
-        if (view.endedAt !== null) return view;
-      } else {
-        await response.body?.cancel();
-      }
-      if (Date.now() > deadline) throw new Error('the recording was not finished in time');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+        return view.endedAt !== null ? view : undefined;
+      },
+      10_000,
+      50,
+    );
   }
 
   return {

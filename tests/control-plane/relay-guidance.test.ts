@@ -2,18 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_POLICY, type GuidanceMark, type Permissions } from '../../protocol/index.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { permissionsWith } from '../support/permissions.ts';
 import { setDefaultGroupPolicy } from '../support/policies.ts';
 import { connectAgent, connectOperator, type RelayClient } from './relay-client.ts';
 
-const VIEW_ONLY: Permissions = {
-  view: true,
-  control: false,
-  chat: true,
-  files: false,
-  shell: false,
-  clipboard: false,
-  guidance: false,
-};
+const VIEW_ONLY: Permissions = permissionsWith({ view: true, chat: true });
 const WITH_GUIDANCE: Permissions = { ...VIEW_ONLY, guidance: true };
 const ARROW: GuidanceMark = { kind: 'arrow', from: { x: 0.1, y: 0.1 }, to: { x: 0.5, y: 0.5 } };
 

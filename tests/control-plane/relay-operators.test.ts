@@ -9,6 +9,7 @@ import {
 } from '../../protocol/index.ts';
 import { apiClient, createOperator } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { permissionsWith } from '../support/permissions.ts';
 import {
   auditOf,
   closeAll,
@@ -23,15 +24,7 @@ import {
 // `operators` in its features asks the end user before each additional operator, and one operator
 // connection at a time holds control.
 
-const WITH_CONTROL: Permissions = {
-  view: true,
-  control: true,
-  chat: true,
-  files: false,
-  shell: false,
-  clipboard: false,
-  guidance: false,
-};
+const WITH_CONTROL: Permissions = permissionsWith({ view: true, control: true, chat: true });
 const AGENT = { name: 'test-agent', version: '0.0.0', os: 'linux', features: ['chat', 'operators'] };
 
 describe('several operators in one session', () => {

@@ -17,6 +17,7 @@ import {
   type VideoFrame,
 } from '../../protocol/index.ts';
 import { loginCookie, registerAgent, type TestControlPlane } from '../support/control-plane.ts';
+import { permissionsWith } from '../support/permissions.ts';
 import {
   closeAll,
   connectAgent,
@@ -33,15 +34,7 @@ import {
 /** Short enough to test, long enough for every other test's hello on a busy machine, in milliseconds. */
 const HELLO_TIMEOUT_MS = 1_500;
 
-const VIEW_ONLY: Permissions = {
-  view: true,
-  control: false,
-  chat: true,
-  files: false,
-  shell: false,
-  clipboard: false,
-  guidance: false,
-};
+const VIEW_ONLY: Permissions = permissionsWith({ view: true, chat: true });
 const WITH_CONTROL: Permissions = { ...VIEW_ONLY, control: true };
 
 function payload(length: number, seed: number): Uint8Array {

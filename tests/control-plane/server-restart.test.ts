@@ -25,6 +25,7 @@ import {
   startControlPlane,
 } from '../support/control-plane.ts';
 import { type ControlPlaneProcess, startControlPlaneProcess } from '../support/control-plane-process.ts';
+import { permissionsWith } from '../support/permissions.ts';
 import { type Spawned, waitFor } from '../support/processes.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 import { consentedSession, eventually, joinOperator, RelayClient, relayUrl } from './relay-client.ts';
@@ -231,26 +232,10 @@ describe('a session resumed after a restart goes on with what the end user allow
     const cookie = await loginCookie(cp.app);
     const sockets: RelayClient[] = [];
     try {
-      const first: Permissions = {
-        view: true,
-        control: true,
-        chat: true,
-        files: false,
-        shell: false,
-        clipboard: false,
-        guidance: false,
-      };
+      const first: Permissions = permissionsWith({ view: true, control: true, chat: true });
       const { agent, operator, registration } = await consentedSession(cp, cookie, first);
       sockets.push(agent, operator);
-      const changed: Permissions = {
-        view: true,
-        control: false,
-        chat: true,
-        files: true,
-        shell: false,
-        clipboard: false,
-        guidance: false,
-      };
+      const changed: Permissions = permissionsWith({ view: true, chat: true, files: true });
       agent.send({ type: 'permissions', permissions: changed });
       await operator.next('permissions');
       await eventually(

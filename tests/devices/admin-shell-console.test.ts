@@ -1,10 +1,7 @@
 import { userInfo } from 'node:os';
 import { describe, it } from 'node:test';
-import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
 import { signIn } from '../console/real-console.ts';
-import { useRunningDeviceConsole } from './device-support.ts';
-
-const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
+import { ELEVATED_POLICY, useRunningDeviceConsole } from './device-support.ts';
 
 // The Devices page in real headless Chromium and a real resident agent.
 describe('the administrator shell from the Devices page', { timeout: 300_000 }, () => {

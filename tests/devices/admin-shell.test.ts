@@ -10,13 +10,11 @@ import {
   createOperator,
   expectJson,
   type Page,
+  whoAmI,
 } from '../support/api.ts';
 import { waitFor } from '../support/processes.ts';
-import { type RunningDevice, useRunningDevice } from './device-support.ts';
+import { ELEVATED_POLICY, type RunningDevice, useRunningDevice } from './device-support.ts';
 import { noticeTmux } from './notice-tmux.ts';
-
-/** Elevated tools on, background access off: the administrator shell needs only the former. */
-const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
 
 /** The user's desktop: the service opens its notices in it. */
 const desk = noticeTmux('admin-shell');
@@ -28,6 +26,7 @@ interface SessionView {
 }
 
 describe('elevated tools: the administrator shell of a resident device', { timeout: 300_000 }, () => {
+  // Elevated tools on, background access off: the administrator shell needs only the former.
   const at = useRunningDevice({ group: 'Admin shells', policy: ELEVATED_POLICY, env: desk.env });
   let api: ApiClient;
   let admin: Credentials;
@@ -46,11 +45,7 @@ describe('elevated tools: the administrator shell of a resident device', { timeo
 
   before(async () => {
     ({ api, admin, device } = at);
-    const me = await expectJson<{ operator: { organisationId: string } }>(
-      await api.get('/api/auth/me', admin),
-      200,
-    );
-    organisationId = me.operator.organisationId;
+    organisationId = (await whoAmI(api, admin)).organisationId;
   });
 
   afterEach(async () => {

@@ -22,7 +22,9 @@ import {
   createOperator,
   expectJson,
   type Page,
+  whoAmI,
 } from '../support/api.ts';
+import { permissionsWith } from '../support/permissions.ts';
 import { waitFor } from '../support/processes.ts';
 import { useRunningDevice } from './device-support.ts';
 import { noticeTmux } from './notice-tmux.ts';
@@ -102,15 +104,7 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
     const session = await open();
     assert.equal(session.access, 'background');
     assert.equal(session.deviceId, at.device.deviceId);
-    assert.deepEqual(session.policy.modes, {
-      view: false,
-      control: false,
-      chat: false,
-      clipboard: false,
-      guidance: false,
-      files: true,
-      shell: true,
-    });
+    assert.deepEqual(session.policy.modes, permissionsWith({ files: true, shell: true }));
     const result = await exec(session.id, 'whoami');
     assert.equal(result.exitCode, 0);
     assert.equal(result.stdout.trim(), userInfo().username);
@@ -188,14 +182,11 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
   });
 
   it('an operator whose role the policy does not name is refused with 403 POLICY_FORBIDS', async () => {
-    const me = await expectJson<{ operator: { organisationId: string } }>(
-      await at.api.get('/api/auth/me', at.admin),
-      200,
-    );
+    const me = await whoAmI(at.api, at.admin);
     const technician = await createOperator(at.api, at.admin, {
       username: 'tech',
       role: 'technician',
-      organisationId: me.operator.organisationId,
+      organisationId: me.organisationId,
     });
     const problem = await assertProblem(
       await at.api.post(`/api/devices/${at.device.deviceId}/background-access`, {

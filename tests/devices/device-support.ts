@@ -10,7 +10,12 @@ import { generateDeviceKey } from '../../agent/device/device-key.ts';
 import { installLayout } from '../../agent/device/layout.ts';
 import type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
 import type { DeviceReport, Policy } from '../../protocol/index.ts';
-import { DEVICE_HUB_PATH, decodeDeviceMessage, PROTOCOL_VERSION } from '../../protocol/index.ts';
+import {
+  DEFAULT_POLICY,
+  DEVICE_HUB_PATH,
+  decodeDeviceMessage,
+  PROTOCOL_VERSION,
+} from '../../protocol/index.ts';
 import { type ConsoleFixture, started, useRealConsole } from '../console/real-console.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
 import {
@@ -33,6 +38,9 @@ const run = promisify(execFile);
 export type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
 
 export const TEST_REPORT: DeviceReport = { hostname: 'kiosk-7', os: 'linux test', agentVersion: '0.1.0' };
+
+/** The default policy with elevated tools on: the task manager, services and the administrator shell. */
+export const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
 
 /**
  * Enrols a device with a fresh key pair, as `lifeline-agent install` does, from an address of its

@@ -12,6 +12,7 @@ import {
   createToken,
   expectJson,
   readAllPages,
+  whoAmI,
 } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { waitFor } from '../support/processes.ts';
@@ -255,15 +256,12 @@ describe('devices: enrolment, identity and the devices API', () => {
     });
 
     it('a technician and an auditor list devices but may not forget one (403)', async () => {
-      const me = await expectJson<{ operator: { organisationId: string } }>(
-        await api().get('/api/auth/me', admin),
-        200,
-      );
+      const me = await whoAmI(api(), admin);
       for (const role of ['technician', 'auditor']) {
         const { cookie } = await createOperator(api(), admin, {
           username: `devices-${role}`,
           role,
-          organisationId: me.operator.organisationId,
+          organisationId: me.organisationId,
         });
         await expectJson(await api().get('/api/devices', { cookie }), 200);
         await expectJson(await api().get(`/api/devices/${deviceId}`, { cookie }), 200);

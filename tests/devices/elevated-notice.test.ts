@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
 import {
   type ApiClient,
   assertProblem,
   type Credentials,
   createOperator,
   expectJson,
+  whoAmI,
 } from '../support/api.ts';
 import type { TestControlPlane } from '../support/control-plane.ts';
 import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
-import { devicesApi, type RunningDevice, useRunningDevice } from './device-support.ts';
+import { devicesApi, ELEVATED_POLICY, type RunningDevice, useRunningDevice } from './device-support.ts';
 import { noticeTmux } from './notice-tmux.ts';
-
-const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
 
 /** The user's desktop: the service opens its notices in it. */
 const desk = noticeTmux('elevated');
@@ -38,11 +36,7 @@ describe('what the user at a device is told of elevated tools, and refusals audi
 
   before(async () => {
     ({ cp, api, admin, device } = at);
-    const me = await expectJson<{ operator: { organisationId: string } }>(
-      await api.get('/api/auth/me', admin),
-      200,
-    );
-    organisationId = me.operator.organisationId;
+    organisationId = (await whoAmI(api, admin)).organisationId;
   });
 
   afterEach(async () => {

@@ -1,29 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
+import { describe, it } from 'node:test';
 import { signIn } from '../console/real-console.ts';
-import { useRunningDeviceConsole } from './device-support.ts';
-import { fakeSystemctl } from './fake-systemctl.ts';
-
-const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
+import { ELEVATED_POLICY, useRunningDeviceConsole } from './device-support.ts';
+import { useFakeSystemctl } from './fake-systemctl.ts';
 
 // The Devices page in real headless Chromium and a real resident agent (with a stand-in systemctl).
 describe('elevated tools → services from the Devices page', { timeout: 300_000 }, () => {
-  const folder = mkdtempSync(join(tmpdir(), 'lifeline-systemctl-'));
-  const calls = join(folder, 'calls');
-  fakeSystemctl(folder, calls);
-
+  const systemctl = useFakeSystemctl();
   const ui = useRunningDeviceConsole({
     group: 'Elevated services',
     policy: ELEVATED_POLICY,
-    env: { PATH: `${folder}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
-  });
-
-  after(async () => {
-    rmSync(folder, { recursive: true, force: true });
+    env: systemctl.env,
   });
 
   it('Elevated tools → Services lists the units and Stop (confirmed) stops one', async () => {
@@ -37,13 +24,13 @@ describe('elevated tools → services from the Devices page', { timeout: 300_000
     assert.match((await demo.textContent()) ?? '', /active \(running\).*Demo daemon for tests/);
     const stop = demo.locator('[data-testid=service-stop]');
     await stop.click();
-    assert.doesNotMatch(readFileSync(calls, 'utf8'), /^stop$/m, 'the first click only asks for confirmation');
+    assert.doesNotMatch(systemctl.log(), /^stop$/m, 'the first click only asks for confirmation');
     await stop.click();
     await page.locator('[data-testid=services-message]').waitFor();
     assert.match(
       (await page.locator('[data-testid=services-message]').textContent()) ?? '',
       /Stopped demo\.service/,
     );
-    assert.match(readFileSync(calls, 'utf8'), /^stop\n--no-ask-password\n--\ndemo\.service$/m);
+    assert.match(systemctl.log(), /^stop\n--no-ask-password\n--\ndemo\.service$/m);
   });
 });

@@ -1,70 +1,45 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { DEFAULT_POLICY, type Policy, type ServiceInfo } from '../../protocol/index.ts';
+import { afterEach, before, describe, it } from 'node:test';
+import type { ServiceInfo } from '../../protocol/index.ts';
 import {
   type ApiClient,
   assertProblem,
   type Credentials,
   createOperator,
   expectJson,
+  whoAmI,
 } from '../support/api.ts';
 import { waitFor } from '../support/processes.ts';
-import { devicesApi, type RunningDevice, useRunningDevice } from './device-support.ts';
-import { fakeSystemctl } from './fake-systemctl.ts';
+import { devicesApi, ELEVATED_POLICY, type RunningDevice, useRunningDevice } from './device-support.ts';
+import { useFakeSystemctl } from './fake-systemctl.ts';
 import { noticeTmux } from './notice-tmux.ts';
-
-const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
 
 /** The user's desktop: the service opens its notices in it. */
 const desk = noticeTmux('services');
 
 describe('elevated tools: the services of a resident device', { timeout: 300_000 }, () => {
   // The service finds the fake systemctl first on its PATH.
-  const folder = mkdtempSync(join(tmpdir(), 'lifeline-systemctl-'));
-  const calls = join(folder, 'calls');
-  fakeSystemctl(folder, calls);
+  const systemctl = useFakeSystemctl();
   const at = useRunningDevice({
     group: 'Services',
     policy: ELEVATED_POLICY,
-    env: { ...desk.env, PATH: `${folder}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
+    env: { ...desk.env, ...systemctl.env },
   });
   let api: ApiClient;
   let admin: Credentials;
   let device: RunningDevice;
   let organisationId: string;
 
-  /** Every systemctl call so far, each as its words. */
-  const systemctlCalls = (): string[][] => {
-    let text = '';
-    try {
-      text = readFileSync(calls, 'utf8');
-    } catch {}
-    return text
-      .split('\n\n')
-      .filter(Boolean)
-      .map((call) => call.split('\n').filter(Boolean));
-  };
   const act = (name: string, action: string, who: Credentials = admin) =>
     api.post(`/api/devices/${device.deviceId}/services/${encodeURIComponent(name)}/${action}`, who);
 
   before(async () => {
     ({ api, admin, device } = at);
-    const me = await expectJson<{ operator: { organisationId: string } }>(
-      await api.get('/api/auth/me', admin),
-      200,
-    );
-    organisationId = me.operator.organisationId;
+    organisationId = (await whoAmI(api, admin)).organisationId;
   });
 
   afterEach(async () => {
     await desk.clear();
-  });
-
-  after(async () => {
-    rmSync(folder, { recursive: true, force: true });
   });
 
   it('lists the service units systemctl reports, stops one with `--` before its name, tells the user, and audits both', async () => {
@@ -89,7 +64,7 @@ describe('elevated tools: the services of a resident device', { timeout: 300_000
       },
     ]);
     assert.equal(listed.total, 2);
-    assert.deepEqual(systemctlCalls()[0], [
+    assert.deepEqual(systemctl.calls()[0], [
       'list-units',
       '--type=service',
       '--all',
@@ -103,7 +78,7 @@ describe('elevated tools: the services of a resident device', { timeout: 300_000
       unit: 'demo.service',
       action: 'stop',
     });
-    assert.deepEqual(systemctlCalls().at(-1), ['stop', '--no-ask-password', '--', 'demo.service']);
+    assert.deepEqual(systemctl.calls().at(-1), ['stop', '--no-ask-password', '--', 'demo.service']);
     await waitFor('the notice', async () => /stopped the service "demo.service"/.test(await desk.screen()));
     await assertProblem(await act('gone.service', 'restart'), 404, 'NOT_FOUND');
 
@@ -121,7 +96,7 @@ describe('elevated tools: the services of a resident device', { timeout: 300_000
   });
 
   it('names that are not service units, and other actions, are refused with 400 and never reach systemctl', async () => {
-    const before = systemctlCalls().length;
+    const before = systemctl.calls().length;
     for (const name of [
       '--help.service',
       '-x.service',
@@ -132,11 +107,11 @@ describe('elevated tools: the services of a resident device', { timeout: 300_000
     ])
       await assertProblem(await act(name, 'stop'), 400, 'VALIDATION_FAILED');
     await assertProblem(await act('demo.service', 'mask'), 400, 'VALIDATION_FAILED');
-    assert.equal(systemctlCalls().length, before);
+    assert.equal(systemctl.calls().length, before);
   });
 
   it('a technician is refused with POLICY_FORBIDS and an auditor with FORBIDDEN, both audited', async () => {
-    const before = systemctlCalls().length;
+    const before = systemctl.calls().length;
     const technician = await createOperator(api, admin, {
       username: 'tech-v',
       role: 'technician',
@@ -157,7 +132,7 @@ describe('elevated tools: the services of a resident device', { timeout: 300_000
       403,
       'FORBIDDEN',
     );
-    assert.equal(systemctlCalls().length, before, 'systemctl was not called');
+    assert.equal(systemctl.calls().length, before, 'systemctl was not called');
     const refused = (await devicesApi(at.cp, admin).audit('device.elevated-tool'))
       .filter((e) => e.actorId === technician.operator.id || e.actorId === auditor.operator.id)
       .map((e) => `${e.details?.['tool']}:${e.details?.['result']}`);

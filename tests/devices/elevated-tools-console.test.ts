@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
 import { signIn } from '../console/real-console.ts';
 import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
-import { useRunningDeviceConsole } from './device-support.ts';
-
-const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
+import { ELEVATED_POLICY, useRunningDeviceConsole } from './device-support.ts';
 
 // The Devices page in real headless Chromium and a real resident agent.
 describe('elevated tools from the Devices page', { timeout: 300_000 }, () => {

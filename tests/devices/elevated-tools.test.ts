@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULT_POLICY, MAX_LISTED_PROCESSES, type Policy, type ProcessInfo } from '../../protocol/index.ts';
+import { DEFAULT_POLICY, MAX_LISTED_PROCESSES, type ProcessInfo } from '../../protocol/index.ts';
 import {
   type ApiClient,
   assertProblem,
   type Credentials,
   createOperator,
   expectJson,
+  whoAmI,
 } from '../support/api.ts';
 import type { TestControlPlane } from '../support/control-plane.ts';
 import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
-import { devicesApi, type RunningDevice, useRunningDevice } from './device-support.ts';
-
-const ELEVATED_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
+import { devicesApi, ELEVATED_POLICY, type RunningDevice, useRunningDevice } from './device-support.ts';
 
 type ProcessList = { processes: ProcessInfo[]; total: number };
 
@@ -42,11 +41,7 @@ describe('elevated tools: the task manager of a resident device', { timeout: 300
   before(async () => {
     ({ cp, api, admin, device } = at);
     ({ deviceId, groupId } = device);
-    const me = await expectJson<{ operator: { organisationId: string } }>(
-      await api.get('/api/auth/me', admin),
-      200,
-    );
-    organisationId = me.operator.organisationId;
+    organisationId = (await whoAmI(api, admin)).organisationId;
   });
 
   after(async () => {

@@ -27,6 +27,7 @@ import {
   VIDEO_HEADER_BYTES,
   type VideoFrame,
 } from '../../protocol/index.ts';
+import { permissionsWith } from '../support/permissions.ts';
 
 const encoder = new TextEncoder();
 
@@ -66,24 +67,8 @@ function decodeVideo(bytes: Uint8Array): VideoFrame {
   return result.frame;
 }
 
-const permissions = {
-  view: true,
-  control: false,
-  chat: true,
-  files: false,
-  shell: true,
-  clipboard: false,
-  guidance: false,
-};
-const NO_WANT = {
-  view: false,
-  control: false,
-  chat: false,
-  files: false,
-  shell: false,
-  clipboard: false,
-  guidance: false,
-};
+const permissions = permissionsWith({ view: true, chat: true, shell: true });
+const NO_WANT = permissionsWith({});
 
 /** One message of every type, with optional fields both present and absent. */
 const EVERY_MESSAGE: ControlMessage[] = [

@@ -14,6 +14,7 @@ import {
 } from '../../protocol/index.ts';
 import { consentedSession, eventually, relayUrl } from '../control-plane/relay-client.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { permissionsWith } from '../support/permissions.ts';
 
 // The one relay link every client uses (console, agent, API participant, benchmark, tests), over
 // real sockets: a `ws` server that misbehaves on purpose, and the real relay.
@@ -228,15 +229,11 @@ describe('RelayLink against the real relay', () => {
 
   it('an operator’s request is answered by the agent through the relay; one the agent ignores times out', async () => {
     const cookie = await loginCookie(cp.app);
-    const { agent, operator, welcome } = await consentedSession(cp, cookie, {
-      view: true,
-      control: false,
-      chat: true,
-      files: true,
-      shell: false,
-      clipboard: false,
-      guidance: false,
-    });
+    const { agent, operator, welcome } = await consentedSession(
+      cp,
+      cookie,
+      permissionsWith({ view: true, chat: true, files: true }),
+    );
     await operator.close();
     // The test client left its slot; a link joins as a second operator.
     const session = welcome.sessionId;

@@ -167,6 +167,11 @@ export async function createOperator(
   return { operator, cookie: cookieOf(response) };
 }
 
+/** The operator signed in with `credentials`, as who-am-I (`/api/auth/me`) answers. */
+export async function whoAmI(api: ApiClient, credentials: Credentials): Promise<Operator> {
+  return (await expectJson<{ operator: Operator }>(await api.get('/api/auth/me', credentials), 200)).operator;
+}
+
 /** Creates an API token with these scopes for the operator behind `owner`. */
 export async function createToken(
   api: ApiClient,

@@ -1,8 +1,7 @@
-import { useState } from 'preact/hooks';
-import { errorText } from '../api/client.ts';
 import { joinSession } from '../api/sessions.ts';
 import type { SessionGrant, SessionView } from '../api/types.ts';
 import { peerLabel } from '../session/describe.ts';
+import { useAction } from './hooks.ts';
 
 export interface ArrivalBarProps {
   session: SessionView;
@@ -15,18 +14,9 @@ export interface ArrivalBarProps {
  * with a button to switch over (a fresh join: relay grants only live a minute).
  */
 export function ArrivalBar({ session, onOpen, onDismiss }: ArrivalBarProps) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const open = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      onOpen(await joinSession(session.id));
-    } catch (caught) {
-      setError(errorText(caught, 'The session could not be opened.'));
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAction();
+  const open = () =>
+    run(async () => onOpen(await joinSession(session.id)), 'The session could not be opened.');
   return (
     <div class="arrival-bar" role="status" data-testid="invite-arrived">
       <span class="arrival-bar__text">

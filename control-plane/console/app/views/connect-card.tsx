@@ -2,12 +2,11 @@ import type { TargetedSubmitEvent } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { INVITATION_FILE_MAX_BYTES, readInvitationFile } from '../../../../protocol/api/index.ts';
 import { CONNECTION_CODE_DIGITS, normalizeConnectionCode } from '../../../../protocol/index.ts';
-import { isApiCallError } from '../api/client.ts';
 import { redeemCode } from '../api/sessions.ts';
 import type { SessionGrant } from '../api/types.ts';
 import { CodeInput } from './code-input.tsx';
 import { ErrorBanner } from './error-banner.tsx';
-import { useCountdown } from './hooks.ts';
+import { useAction, useLockout } from './hooks.ts';
 
 export interface ConnectCardProps {
   onJoined(grant: SessionGrant): void;
@@ -16,10 +15,9 @@ export interface ConnectCardProps {
 /** User first: the operator types the code the user reads out and connects. */
 export function ConnectCard({ onJoined }: ConnectCardProps) {
   const [code, setCode] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [lockedUntil, setLockedUntil] = useState<number | null>(null);
-  const secondsLeft = useCountdown(lockedUntil);
+  const { busy, error, setError, run } = useAction();
+  const lockout = useLockout();
+  const { secondsLeft } = lockout;
   const inputRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => inputRef.current?.focus(), []);
@@ -33,22 +31,12 @@ export function ConnectCard({ onJoined }: ConnectCardProps) {
       inputRef.current?.focus();
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      onJoined(await redeemCode(bare));
-    } catch (caught) {
-      setError(caught instanceof Error ? caught.message : 'Something went wrong.');
-      if (isApiCallError(caught) && caught.kind === 'TOO_FREQUENT') {
-        setLockedUntil(Date.now() + (caught.retryAfterSeconds ?? 30) * 1000);
-      }
-      setBusy(false);
-    }
+    await run(async () => onJoined(await redeemCode(bare)), 'Something went wrong.', lockout.lockOn);
   };
 
   const tryAgain = () => {
     setError(null);
-    setLockedUntil(null);
+    lockout.unlock();
     setCode('');
     inputRef.current?.focus();
   };

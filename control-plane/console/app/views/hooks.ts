@@ -1,6 +1,6 @@
 import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { errorText } from '../api/client.ts';
+import { errorText, isApiCallError } from '../api/client.ts';
 import { hashOf, type Location, parseHash } from '../navigation.ts';
 import type { SessionController } from '../session/session-controller.ts';
 import type { SessionState } from '../session/session-state.ts';
@@ -138,24 +138,51 @@ export function useResource<T>(load: () => Promise<T>, deps: readonly unknown[] 
 
 /**
  * One request at a time from a form or a button: `run` marks it `busy`, clears `error`, and shows a
- * failure as `errorText(caught, fallback)`; `setError` shows a problem found before asking.
+ * failure as `errorText(caught, fallback)`, then hands it to `onFailure` (which may change the error or
+ * the form); `setError` shows a problem found before asking. `initialError` is shown until the first run.
  * @example
  * const { busy, error, run } = useAction();
  * const save = () => run(async () => onSaved(await saveThing()), 'The thing could not be saved.');
  */
-export function useAction() {
+export function useAction(initialError: string | null = null) {
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const run = async (action: () => Promise<void>, fallback: string): Promise<void> => {
+  const [error, setError] = useState<string | null>(initialError);
+  const run = async (
+    action: () => Promise<void>,
+    fallback: string,
+    onFailure?: (caught: unknown) => void,
+  ): Promise<void> => {
     setBusy(true);
     setError(null);
     try {
       await action();
     } catch (caught) {
       setError(errorText(caught, fallback));
+      onFailure?.(caught);
     } finally {
       setBusy(false);
     }
   };
   return { busy, error, setError, run };
+}
+
+/** How long a form waits when the server says TOO_FREQUENT without saying how long, in seconds. */
+const DEFAULT_RETRY_AFTER_S = 30;
+
+/**
+ * A form the server may tell to wait (TOO_FREQUENT, with `retryAfterSeconds`): `lockOn(caught)` locks
+ * it when the failure says so, `secondsLeft` counts down to 0, `unlock` ends the wait at once.
+ * @example
+ * const lockout = useLockout();
+ * run(() => signIn(), 'Sign-in failed.', lockout.lockOn);
+ */
+export function useLockout() {
+  const [until, setUntil] = useState<number | null>(null);
+  const secondsLeft = useCountdown(until);
+  const lockOn = (caught: unknown) => {
+    if (isApiCallError(caught) && caught.kind === 'TOO_FREQUENT') {
+      setUntil(Date.now() + (caught.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_S) * 1000);
+    }
+  };
+  return { secondsLeft, lockOn, unlock: () => setUntil(null) };
 }

@@ -5,7 +5,7 @@ import { invitationStatus, openInvitation } from '../api/sessions.ts';
 import type { SessionGrant } from '../api/types.ts';
 import { formatDateTime } from '../format/time.ts';
 import { ErrorBanner } from './error-banner.tsx';
-import { useCountdown, useResource } from './hooks.ts';
+import { useAction, useLockout, useResource } from './hooks.ts';
 
 export interface InvitationCardProps {
   /** The invitation the link names (`#/sessions?invitation=<id>`). */
@@ -28,10 +28,9 @@ const STATUS_TEXT = {
 export function InvitationCard({ id, onJoined, onClose }: InvitationCardProps) {
   const status = useResource(() => invitationStatus(id), [id]);
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [lockedUntil, setLockedUntil] = useState<number | null>(null);
-  const secondsLeft = useCountdown(lockedUntil);
+  const { busy, error, run } = useAction();
+  const lockout = useLockout();
+  const { secondsLeft } = lockout;
   const inputRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => inputRef.current?.focus(), [status.data]);
@@ -39,24 +38,20 @@ export function InvitationCard({ id, onJoined, onClose }: InvitationCardProps) {
   const open = async (event: TargetedSubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
     if (busy || secondsLeft > 0 || !password) return;
-    setBusy(true);
-    setError(null);
-    try {
-      onJoined(await openInvitation(id, password));
-    } catch (caught) {
-      setError(caught instanceof Error ? caught.message : 'Something went wrong.');
-      if (isApiCallError(caught) && caught.kind === 'TOO_FREQUENT') {
-        setLockedUntil(Date.now() + (caught.retryAfterSeconds ?? 30) * 1000);
-      }
-      if (
-        isApiCallError(caught) &&
-        (caught.kind === 'INVITATION_EXPIRED' || caught.kind === 'INVITATION_USED')
-      )
-        void status.reload();
-      setPassword('');
-      setBusy(false);
-      inputRef.current?.focus();
-    }
+    await run(
+      async () => onJoined(await openInvitation(id, password)),
+      'Something went wrong.',
+      (caught) => {
+        lockout.lockOn(caught);
+        if (
+          isApiCallError(caught) &&
+          (caught.kind === 'INVITATION_EXPIRED' || caught.kind === 'INVITATION_USED')
+        )
+          void status.reload();
+        setPassword('');
+        inputRef.current?.focus();
+      },
+    );
   };
 
   const state = status.data?.status;

@@ -4,7 +4,7 @@ import { login, whoAmI } from '../api/auth.ts';
 import { isApiCallError } from '../api/client.ts';
 import type { Identity } from '../api/types.ts';
 import { ErrorBanner } from './error-banner.tsx';
-import { useCountdown } from './hooks.ts';
+import { useAction, useLockout } from './hooks.ts';
 import { LogoMark } from './icons.tsx';
 
 export interface LoginViewProps {
@@ -30,11 +30,10 @@ function submitLabel(busy: boolean, lockedSeconds: number, secondStep: boolean):
  * second factor is asked for the authenticator code next (`[data-testid=totp-input]`).
  */
 export function LoginView({ onSignedIn, message }: LoginViewProps) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(message ?? null);
-  const [lockedUntil, setLockedUntil] = useState<number | null>(null);
+  const { busy, error, setError, run } = useAction(message ?? null);
+  const lockout = useLockout();
   const [secondFactor, setSecondFactor] = useState<Credentials | null>(null);
-  const secondsLeft = useCountdown(lockedUntil);
+  const { secondsLeft } = lockout;
   const locked = secondsLeft > 0;
   const passwordRef = useRef<HTMLInputElement>(null);
   const totpRef = useRef<HTMLInputElement>(null);
@@ -43,35 +42,31 @@ export function LoginView({ onSignedIn, message }: LoginViewProps) {
     if (secondFactor) totpRef.current?.focus();
   }, [secondFactor]);
 
-  const attempt = async (credentials: Credentials, totp?: string) => {
-    setBusy(true);
-    setError(null);
-    try {
-      const operator = await login(credentials.username, credentials.password, totp);
-      // The login answer names the operator; what they may do comes with who-am-I.
-      onSignedIn((await whoAmI()) ?? { operator, scopes: [] });
-    } catch (caught) {
-      setError(caught instanceof Error ? caught.message : 'Sign-in failed.');
-      if (isApiCallError(caught) && caught.kind === 'TOO_FREQUENT') {
-        setLockedUntil(Date.now() + (caught.retryAfterSeconds ?? 30) * 1000);
-      }
-      if (isApiCallError(caught) && caught.kind === 'SECOND_FACTOR_REQUIRED') {
-        setSecondFactor(credentials);
-        if (totp === undefined) setError(null);
-        if (totpRef.current) {
-          totpRef.current.value = '';
-          totpRef.current.focus();
+  const attempt = (credentials: Credentials, totp?: string) =>
+    run(
+      async () => {
+        const operator = await login(credentials.username, credentials.password, totp);
+        // The login answer names the operator; what they may do comes with who-am-I.
+        onSignedIn((await whoAmI()) ?? { operator, scopes: [] });
+      },
+      'Sign-in failed.',
+      (caught) => {
+        lockout.lockOn(caught);
+        if (isApiCallError(caught) && caught.kind === 'SECOND_FACTOR_REQUIRED') {
+          setSecondFactor(credentials);
+          if (totp === undefined) setError(null);
+          if (totpRef.current) {
+            totpRef.current.value = '';
+            totpRef.current.focus();
+          }
+        } else if (secondFactor) {
+          totpRef.current?.focus();
+        } else if (passwordRef.current) {
+          passwordRef.current.value = '';
+          passwordRef.current.focus();
         }
-      } else if (secondFactor) {
-        totpRef.current?.focus();
-      } else if (passwordRef.current) {
-        passwordRef.current.value = '';
-        passwordRef.current.focus();
-      }
-    } finally {
-      setBusy(false);
-    }
-  };
+      },
+    );
 
   const submit = (event: TargetedSubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -97,7 +92,7 @@ export function LoginView({ onSignedIn, message }: LoginViewProps) {
 
   const retry = () => {
     setError(null);
-    setLockedUntil(null);
+    lockout.unlock();
     (secondFactor ? totpRef : passwordRef).current?.focus();
   };
 

@@ -1,11 +1,11 @@
 import type { TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
 import { enableTotp, setupTotp } from '../../api/auth.ts';
-import { errorText } from '../../api/client.ts';
 import type { Operator } from '../../api/types.ts';
 import { CopyButton } from '../common/copy-button.tsx';
 import { Notice } from '../common/notice.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
+import { useAction } from '../hooks.ts';
 import { IconShield } from '../icons.tsx';
 
 export interface SecondFactorCardProps {
@@ -25,21 +25,11 @@ function grouped(secret: string): string {
 export function SecondFactorCard({ operator, onEnabled }: SecondFactorCardProps) {
   const [pending, setPending] = useState<{ secret: string; uri: string } | null>(null);
   const [code, setCode] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const [justEnabled, setJustEnabled] = useState(false);
 
-  const start = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      setPending(await setupTotp());
-    } catch (caught) {
-      setError(errorText(caught, 'The second factor could not be set up.'));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const start = () =>
+    run(async () => setPending(await setupTotp()), 'The second factor could not be set up.');
 
   const confirm = async (event: TargetedSubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -48,18 +38,12 @@ export function SecondFactorCard({ operator, onEnabled }: SecondFactorCardProps)
       setError('Enter the 6-digit code the app shows now.');
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const updated = await enableTotp(digits);
       setPending(null);
       setJustEnabled(true);
       onEnabled(updated);
-    } catch (caught) {
-      setError(errorText(caught, 'The code was not accepted.'));
-    } finally {
-      setBusy(false);
-    }
+    }, 'The code was not accepted.');
   };
 
   return (

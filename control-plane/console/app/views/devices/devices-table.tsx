@@ -26,6 +26,32 @@ export interface DevicesTableProps {
   onJoined?: ((grant: SessionGrant) => void) | undefined;
 }
 
+interface RowActionProps {
+  testId: string;
+  /** What the action does, shown on hover. */
+  title: string;
+  label: string;
+  /** Waiting for another action to finish (a session being opened). */
+  busy?: boolean;
+  onClick(): void;
+}
+
+/** One action button in a device's row. */
+function RowAction({ testId, title, label, busy, onClick }: RowActionProps) {
+  return (
+    <button
+      type="button"
+      class="btn btn--secondary btn--small"
+      data-testid={testId}
+      title={title}
+      disabled={busy}
+      onClick={onClick}
+    >
+      {label}
+    </button>
+  );
+}
+
 /** Enrolled devices: what each reports (marked as such), its group, whether it is online, last seen. */
 export function DevicesTable({
   devices,
@@ -116,50 +142,38 @@ export function DevicesTable({
               {actions && (
                 <td class="table__actions">
                   {background(device) && (
-                    <button
-                      type="button"
-                      class="btn btn--secondary btn--small"
-                      data-testid="device-background-access"
+                    <RowAction
+                      testId="device-background-access"
                       title="A shell and the files of this device, without its screen"
-                      disabled={Boolean(opening)}
+                      busy={Boolean(opening)}
+                      label={opening === device.id ? 'Opening…' : 'Background access'}
                       onClick={() => onBackgroundAccess?.(device)}
-                    >
-                      {opening === device.id ? 'Opening…' : 'Background access'}
-                    </button>
+                    />
                   )}
                   {elevated(device) && (
-                    <button
-                      type="button"
-                      class="btn btn--secondary btn--small"
-                      data-testid="device-processes-open"
+                    <RowAction
+                      testId="device-processes-open"
                       title="Elevated tools: the processes of this device, run by its resident service"
+                      label="Elevated tools → Processes"
                       onClick={() => onProcesses?.(device)}
-                    >
-                      Elevated tools → Processes
-                    </button>
+                    />
                   )}
                   {elevated(device) && onServices && (
-                    <button
-                      type="button"
-                      class="btn btn--secondary btn--small"
-                      data-testid="device-services-open"
+                    <RowAction
+                      testId="device-services-open"
                       title="Elevated tools: the services of this device, run by its resident service"
+                      label="Elevated tools → Services"
                       onClick={() => onServices(device)}
-                    >
-                      Elevated tools → Services
-                    </button>
+                    />
                   )}
                   {elevated(device) && onAdminShell && (
-                    <button
-                      type="button"
-                      class="btn btn--secondary btn--small"
-                      data-testid="device-admin-shell"
+                    <RowAction
+                      testId="device-admin-shell"
                       title="Elevated tools: a shell as this device's resident service (root); its user is told"
-                      disabled={Boolean(opening)}
+                      busy={Boolean(opening)}
+                      label={opening === device.id ? 'Opening…' : 'Elevated tools → Administrator shell'}
                       onClick={() => onAdminShell(device)}
-                    >
-                      {opening === device.id ? 'Opening…' : 'Elevated tools → Administrator shell'}
-                    </button>
+                    />
                   )}
                   {onForget && (
                     <ConfirmButton

@@ -1,6 +1,5 @@
 import type { TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
-import { errorText } from '../../api/client.ts';
 import { listGroups } from '../../api/groups.ts';
 import { listOrganisations } from '../../api/operators.ts';
 import type { DeviceGroup, Identity, Organisation } from '../../api/types.ts';
@@ -8,7 +7,7 @@ import { groupLabel } from '../../format/labels.ts';
 import type { InviteController } from '../../session/invite-controller.ts';
 import { Notice } from '../common/notice.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
-import { useResource } from '../hooks.ts';
+import { useAction, useResource } from '../hooks.ts';
 import { IconPlus } from '../icons.tsx';
 import { InvitePanel } from './invite-panel.tsx';
 
@@ -42,8 +41,7 @@ export function InviteCard({ identity, invite, notice, onStart, onDismiss }: Inv
     return { groups, organisations };
   });
   const [choice, setChoice] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
 
   if (invite) {
     return (
@@ -64,15 +62,7 @@ export function InviteCard({ identity, invite, notice, onStart, onDismiss }: Inv
   const start = async (event: TargetedSubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
     if (busy) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await onStart(selected || undefined);
-    } catch (caught) {
-      setError(errorText(caught, 'The session could not be created.'));
-    } finally {
-      setBusy(false);
-    }
+    await run(() => onStart(selected || undefined), 'The session could not be created.');
   };
 
   return (

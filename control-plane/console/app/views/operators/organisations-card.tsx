@@ -1,9 +1,9 @@
 import type { TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
-import { errorText } from '../../api/client.ts';
 import { createOrganisation } from '../../api/operators.ts';
 import type { Operator, Organisation } from '../../api/types.ts';
 import { ErrorBanner } from '../error-banner.tsx';
+import { useAction } from '../hooks.ts';
 import { IconPlus } from '../icons.tsx';
 
 export interface OrganisationsCardProps {
@@ -15,8 +15,7 @@ export interface OrganisationsCardProps {
 /** Organisations with their number of operators, and a form for a new one (administrators). */
 export function OrganisationsCard({ organisations, operators, onCreated }: OrganisationsCardProps) {
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
 
   const submit = async (event: TargetedSubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -25,16 +24,10 @@ export function OrganisationsCard({ organisations, operators, onCreated }: Organ
       setError('Give the organisation a name.');
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onCreated(await createOrganisation(name.trim()));
       setName('');
-    } catch (caught) {
-      setError(errorText(caught, 'The organisation could not be created.'));
-    } finally {
-      setBusy(false);
-    }
+    }, 'The organisation could not be created.');
   };
 
   return (

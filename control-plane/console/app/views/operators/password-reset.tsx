@@ -1,9 +1,9 @@
 import type { TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
-import { errorText } from '../../api/client.ts';
 import { updateOperator } from '../../api/operators.ts';
 import type { Operator } from '../../api/types.ts';
 import { ErrorBanner } from '../error-banner.tsx';
+import { useAction } from '../hooks.ts';
 import { generatePassword, MIN_PASSWORD_LENGTH } from './passwords.ts';
 
 export interface PasswordResetProps {
@@ -15,8 +15,7 @@ export interface PasswordResetProps {
 /** Sets a new password for an operator (who is signed out everywhere by it). */
 export function PasswordReset({ operator, onDone, onCancel }: PasswordResetProps) {
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
 
   const submit = async (event: TargetedSubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -24,14 +23,10 @@ export function PasswordReset({ operator, onDone, onCancel }: PasswordResetProps
       setError(`Passwords need at least ${MIN_PASSWORD_LENGTH} characters.`);
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      onDone(await updateOperator(operator.id, { password }));
-    } catch (caught) {
-      setError(errorText(caught, 'The password could not be changed.'));
-      setBusy(false);
-    }
+    await run(
+      async () => onDone(await updateOperator(operator.id, { password })),
+      'The password could not be changed.',
+    );
   };
 
   return (
