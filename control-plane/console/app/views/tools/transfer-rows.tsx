@@ -11,7 +11,7 @@ function percent(item: TransferState): number {
 }
 
 /** One of a transfer's small text buttons (Pause, Resume, Cancel, Replace, Retry, Keep existing). */
-function RowButton(props: {
+export function RowButton(props: {
   testid: string;
   warning?: boolean;
   title?: string;
