@@ -27,6 +27,8 @@ function ActionRow({ action, actions }: { action: ActionState; actions: ActionLi
       data-title={action.title}
       data-files-done={action.filesDone}
       data-files-total={action.filesTotal ?? undefined}
+      data-current={action.current ?? undefined}
+      data-step={action.step ?? undefined}
     >
       <div class="transfer__head">
         <Icon size={14} class="transfer__icon" />
