@@ -2,7 +2,7 @@ import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { formatBytes } from '../../format/bytes.ts';
 import type { ChannelPort } from '../operator-channels.ts';
 import type { DownloadSink, FileSaver, SinkRequest } from '../saving/file-saver.ts';
-import { baseName } from '../shared-paths.ts';
+import { baseName, rootLabel } from '../shared-paths.ts';
 import { Download } from '../transfers/download.ts';
 import { type WalkedEntry, walkPicked } from './file-walk.ts';
 import { ActionStopped, WholeAction } from './whole-action.ts';
@@ -218,7 +218,7 @@ export function zipNameFor(
   folderName: string,
 ): string {
   const only = picked.length === 1 ? picked[0] : undefined;
-  const name = only?.type === 'directory' ? baseName(only.path) : folderName;
+  const name = only?.type === 'directory' ? rootLabel(baseName(only.path)) : folderName;
   // A root of every drive is named by its path (`/`, `C:\`): not a name a file can take.
   const clean = name.replace(/[\\/:*?"<>|]+/g, ' ').trim();
   return `${clean || 'files'}.zip`;
