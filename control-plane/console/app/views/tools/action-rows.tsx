@@ -2,8 +2,8 @@ import type { ActionList } from '../../tools/actions/action-list.ts';
 import { actionLine, actionPercent, actionTitle } from '../../tools/actions/action-text.ts';
 import { type ActionState, isActionOver } from '../../tools/actions/whole-action.ts';
 import { useObservedState } from '../hooks.ts';
-import { IconCopy, IconDownload, IconMove, IconTrash, IconUpload, IconX } from '../icons.tsx';
-import { RowButton } from './transfer-rows.tsx';
+import { IconCopy, IconDownload, IconMove, IconTrash, IconUpload } from '../icons.tsx';
+import { DismissButton, RowButton } from './transfer-rows.tsx';
 
 const ICON = {
   download: IconDownload,
@@ -62,16 +62,7 @@ function ActionRow({ action, actions }: { action: ActionState; actions: ActionLi
             </RowButton>
           )}
           {isActionOver(action.status) && (
-            <button
-              type="button"
-              class="icon-btn"
-              data-testid="action-dismiss"
-              aria-label="Remove from the list"
-              title="Remove from the list"
-              onClick={() => actions.dismiss(action.id)}
-            >
-              <IconX size={14} />
-            </button>
+            <DismissButton testid="action-dismiss" onClick={() => actions.dismiss(action.id)} />
           )}
         </span>
       </div>

@@ -31,6 +31,22 @@ export function RowButton(props: {
   );
 }
 
+/** Takes a finished row (a transfer, a whole action) off the list. */
+export function DismissButton({ testid, onClick }: { testid: string; onClick: () => void }) {
+  return (
+    <button
+      type="button"
+      class="icon-btn"
+      data-testid={testid}
+      aria-label="Remove from the list"
+      title="Remove from the list"
+      onClick={onClick}
+    >
+      <IconX size={14} />
+    </button>
+  );
+}
+
 function TransferRow({ item, transfers }: { item: TransferState; transfers: TransferList }) {
   const under =
     item.status === 'starting' ||
@@ -88,16 +104,7 @@ function TransferRow({ item, transfers }: { item: TransferState; transfers: Tran
             </RowButton>
           )}
           {isSettled(item.status) && (
-            <button
-              type="button"
-              class="icon-btn"
-              data-testid="transfer-dismiss"
-              aria-label="Remove from the list"
-              title="Remove from the list"
-              onClick={() => transfers.dismiss(item.id)}
-            >
-              <IconX size={14} />
-            </button>
+            <DismissButton testid="transfer-dismiss" onClick={() => transfers.dismiss(item.id)} />
           )}
         </span>
       </div>
