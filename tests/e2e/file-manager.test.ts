@@ -221,9 +221,10 @@ describe('the file manager streams large downloads, pauses and resumes, copies a
     for (const [path, content] of Object.entries(files)) writeFileSync(join(local, path), content);
     await openFolder('archive');
     await page.setInputFiles('[data-testid=upload-folder-input]', local);
-    for (const name of ['summary.txt', 'access.log', 'access.log.1']) {
-      await page.waitForSelector(`${transfer(name)}[data-status=done]`, { timeout: 60_000 });
-    }
+    // One action with one progress for the whole folder (README "Files").
+    const upload = '[data-testid=action][data-kind=upload][data-title=site-logs]';
+    await page.waitForSelector(`${upload}[data-status=done]`, { timeout: 60_000 });
+    assert.equal(await page.getAttribute(upload, 'data-files-done'), '3');
     for (const [path, content] of Object.entries(files)) {
       assert.equal(sha256(readFileSync(join(shared, 'archive', 'site-logs', path))), sha256(content), path);
     }

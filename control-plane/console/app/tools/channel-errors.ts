@@ -1,4 +1,4 @@
-import type { MessageOf } from '../../../../protocol/index.ts';
+import { isRelayLinkError, type MessageOf } from '../../../../protocol/index.ts';
 
 /** Which tool a refusal concerns, for naming the permission the user withheld. */
 export type ToolKind = 'files' | 'shell';
@@ -39,4 +39,20 @@ export function channelErrorText(
     return detail ? `The device could not do it: ${detail}` : 'The device could not do it.';
   }
   return TEXT[error.code] ?? (error.message.trim() || `The device refused (${error.code}).`);
+}
+
+/** What the tools say when no relay connection carries the request. */
+export const NOT_CONNECTED = 'Not connected to the relay.';
+
+/**
+ * What to tell the operator about a failed request on a files channel: the agent's refusal, a
+ * timeout, a dropped connection; `closedByDevice` when the agent closed the channel without a word.
+ */
+export function requestFailureText(error: unknown, closedByDevice: string): string {
+  if (isRelayLinkError(error, 'channel-error') && error.code) {
+    return channelErrorText({ code: error.code, message: error.message }, 'files');
+  }
+  if (isRelayLinkError(error, 'channel-closed')) return closedByDevice;
+  if (isRelayLinkError(error, 'not-connected')) return NOT_CONNECTED;
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,10 +1,6 @@
-import {
-  type ControlMessage,
-  type FileEntry,
-  isRelayLinkError,
-  type MessageOf,
-} from '../../../../protocol/index.ts';
-import { channelErrorText } from './channel-errors.ts';
+import type { ControlMessage, FileEntry, MessageOf } from '../../../../protocol/index.ts';
+import type { WalkedEntry } from './actions/file-walk.ts';
+import { NOT_CONNECTED, requestFailureText } from './channel-errors.ts';
 import type { ChannelPort } from './operator-channels.ts';
 import { invalidNameReason, joinPath, parentPath } from './shared-paths.ts';
 import { Store } from './store.ts';
@@ -32,13 +28,47 @@ export interface FileBrowserState {
   loaded: boolean;
   /** What Copy or Move picked up, to be put into another folder with {@link FileBrowser.paste}. */
   clip: FileClip | null;
+  /** Names of the folder shown that the operator ticked, in the listing's order. */
+  selected: string[];
+  /** The name a shift-click selects from: the last one ticked or unticked. */
+  anchor: string | null;
 }
 
-/** A file or folder picked up to be copied or moved elsewhere in the shared folder. */
+/** Files or folders picked up to be copied or moved elsewhere in the shared folder. */
 export interface FileClip {
+  /** The first item's path. */
   path: string;
+  /** The item's name, or how many there are ("3 items"). */
   name: string;
   mode: 'copy' | 'move';
+  /** Every item picked up (one for Copy or Move on a row). */
+  entries: WalkedEntry[];
+}
+
+/**
+ * The names selected after the operator ticks or unticks `name` among `names` (the folder's order);
+ * with `range` (a shift-click) every name from the anchor to `name` takes the state `name` takes.
+ * @example
+ * selectNames(['a', 'b', 'c', 'd'], ['a'], 'a', 'c', true) // ['a', 'b', 'c']
+ */
+export function selectNames(
+  names: readonly string[],
+  selected: readonly string[],
+  anchor: string | null,
+  name: string,
+  range: boolean,
+): string[] {
+  const on = new Set(selected);
+  const ticked = !on.has(name);
+  const from = anchor === null ? -1 : names.indexOf(anchor);
+  const to = names.indexOf(name);
+  const span =
+    range && from >= 0 && to >= 0 ? names.slice(Math.min(from, to), Math.max(from, to) + 1) : [name];
+  for (const each of span) {
+    if (ticked) on.add(each);
+    else on.delete(each);
+  }
+  return names.filter((each) => on.has(each));
 }
 
 /** The name a copy takes beside its original: `notes copy.txt`, `photos copy`. */
@@ -46,8 +76,6 @@ export function copyName(name: string): string {
   const dot = name.lastIndexOf('.');
   return dot > 0 ? `${name.slice(0, dot)} copy${name.slice(dot)}` : `${name} copy`;
 }
-
-const NOT_CONNECTED = 'Not connected to the relay.';
 
 /**
  * The file manager's folder view: lists a folder of the shared folder page by page and makes
@@ -75,6 +103,8 @@ export class FileBrowser extends Store<FileBrowserState> {
       opError: null,
       loaded: false,
       clip: null,
+      selected: [],
+      anchor: null,
     });
     this.#port = port;
   }
@@ -92,7 +122,14 @@ export class FileBrowser extends Store<FileBrowserState> {
     }
     const listing = new AbortController();
     this.#listing = listing;
-    this.update({ path, offset, loading: true, error: null });
+    const moved = path !== this.state.path;
+    this.update({
+      path,
+      offset,
+      loading: true,
+      error: null,
+      ...(moved ? { selected: [], anchor: null } : {}),
+    });
     this.#port
       .request(
         (channel) => ({ type: 'file-list', channel, path, offset }),
@@ -131,7 +168,37 @@ export class FileBrowser extends Store<FileBrowserState> {
 
   /** Picks up `name` of the folder shown, to be copied or moved by {@link paste} (in another folder, or here). */
   pick(name: string, mode: FileClip['mode']): void {
-    this.update({ clip: { path: joinPath(this.state.path, name), name, mode } });
+    const entries = this.entriesNamed([name]);
+    this.update({ clip: { path: joinPath(this.state.path, name), name, mode, entries } });
+  }
+
+  /** Picks up every item selected, to be copied or moved by a whole action. */
+  pickSelected(mode: FileClip['mode']): void {
+    const entries = this.entriesNamed(this.state.selected);
+    const first = entries[0];
+    if (!first) return;
+    const name = entries.length === 1 ? this.state.selected[0]! : `${entries.length} items`;
+    this.update({ clip: { path: first.path, name, mode, entries }, selected: [], anchor: null });
+  }
+
+  /** Ticks or unticks `name`; `range` (a shift-click) does the same to every name since the last one. */
+  select(name: string, range = false): void {
+    const names = this.state.entries.map((entry) => entry.name);
+    const selected = selectNames(names, this.state.selected, this.state.anchor, name, range);
+    this.update({ selected, anchor: name });
+  }
+
+  /** Ticks every item of the page shown, or none. */
+  selectAll(on: boolean): void {
+    this.update({ selected: on ? this.state.entries.map((entry) => entry.name) : [], anchor: null });
+  }
+
+  /** The entries of the folder shown with these names, with their paths, for a whole action. */
+  entriesNamed(names: readonly string[]): WalkedEntry[] {
+    const wanted = new Set(names);
+    return this.state.entries
+      .filter((entry) => wanted.has(entry.name))
+      .map((entry) => ({ ...entry, path: joinPath(this.state.path, entry.name) }));
   }
 
   /** Puts down what was picked up, without copying or moving it. */
@@ -193,14 +260,17 @@ export class FileBrowser extends Store<FileBrowserState> {
       .then(
         () => this.#changed(op, null),
         (error: unknown) =>
-          this.#changed(op, this.#failureText(error, 'The device stopped before it was done.')),
+          this.#changed(op, requestFailureText(error, 'The device stopped before it was done.')),
       );
   }
 
   #listed(listing: AbortController, message: MessageOf<'file-listing'>): void {
     if (this.#listing !== listing) return;
     this.#listing = undefined;
+    const present = new Set(message.entries.map((entry) => entry.name));
     this.update({
+      selected:
+        message.path === this.state.path ? this.state.selected.filter((name) => present.has(name)) : [],
       path: message.path,
       root: message.root,
       entries: message.entries,
@@ -221,7 +291,7 @@ export class FileBrowser extends Store<FileBrowserState> {
       entries: [],
       total: 0,
       offset: 0,
-      error: this.#failureText(error, 'The device stopped listing the folder.'),
+      error: requestFailureText(error, 'The device stopped listing the folder.'),
     });
   }
 
@@ -230,15 +300,5 @@ export class FileBrowser extends Store<FileBrowserState> {
     this.#op = undefined;
     this.update({ busy: null, opError });
     this.refresh();
-  }
-
-  /** What to tell the operator about a failed request: the agent's refusal, a timeout, a dropped connection. */
-  #failureText(error: unknown, closedByDevice: string): string {
-    if (isRelayLinkError(error, 'channel-error') && error.code) {
-      return channelErrorText({ code: error.code, message: error.message }, 'files');
-    }
-    if (isRelayLinkError(error, 'channel-closed')) return closedByDevice;
-    if (isRelayLinkError(error, 'not-connected')) return NOT_CONNECTED;
-    return error instanceof Error ? error.message : String(error);
   }
 }

@@ -5,6 +5,7 @@ import {
   type Permissions,
 } from '../../../../protocol/index.ts';
 import { AccessRequests } from './access-requests.ts';
+import { ActionList } from './actions/action-list.ts';
 import { ChatController } from './chat-controller.ts';
 import { ClipboardController } from './clipboard-controller.ts';
 import { FileBrowser } from './file-browser.ts';
@@ -39,6 +40,8 @@ export class SessionTools {
   readonly terminals: TerminalController;
   readonly files: FileBrowser;
   readonly transfers: TransferList;
+  /** Zips, uploads of folders, and changes of several items at once, each with one progress. */
+  readonly actions: ActionList;
   /** The operator asking the user for what they have not allowed. */
   readonly access: AccessRequests;
   #connection: ToolConnection | undefined;
@@ -50,9 +53,11 @@ export class SessionTools {
     this.access = new AccessRequests((message) => this.#connection?.send(message) ?? false);
     this.terminals = new TerminalController(this.router);
     this.files = new FileBrowser(this.router);
-    this.transfers = new TransferList(this.router, saver, (folder) => {
+    const changed = (folder: string) => {
       if (folder === this.files.state.path && this.files.state.loaded) this.files.refresh();
-    });
+    };
+    this.transfers = new TransferList(this.router, saver, changed);
+    this.actions = new ActionList(this.router, saver, changed);
   }
 
   /** The relay welcomed this connection; paused transfers continue on it. */
@@ -64,6 +69,7 @@ export class SessionTools {
     }
     this.router.attach({ slot: connection.slot, send: connection.send, sendFrame: connection.sendFrame });
     this.transfers.resumeAll();
+    this.actions.resumeAll();
     if (this.files.state.loaded) this.files.refresh();
   }
 
@@ -72,12 +78,16 @@ export class SessionTools {
    * Transfers pause for a reconnect unless the session is over (`final`).
    */
   disconnect(reason = 'The connection to the relay was lost.', final = false): void {
-    if (final) this.transfers.abortAll(reason);
+    if (final) {
+      this.transfers.abortAll(reason);
+      this.actions.abortAll(reason);
+    }
     if (!this.#connection) return;
     this.#connection = undefined;
     this.access.reset();
     this.chat.disconnected();
     this.transfers.interruptAll();
+    this.actions.interruptAll();
     this.terminals.cutOffAll(reason);
     this.files.disconnected();
     this.router.detach();
@@ -87,12 +97,15 @@ export class SessionTools {
   agentStatus(state: MessageOf<'agent-status'>['state']): void {
     if (state === 'reconnecting') {
       this.transfers.interruptAll();
+      this.actions.interruptAll();
       this.terminals.cutOffAll("The user's device lost its connection; the shell was closed.", true);
       this.files.disconnected();
       return;
     }
     this.router.closeAbandoned();
     this.transfers.resumeAll();
+    this.actions.resumeAll();
+    this.actions.resumeAll();
     if (this.files.state.loaded) this.files.refresh();
   }
 
@@ -102,7 +115,10 @@ export class SessionTools {
     this.#permissions = { ...permissions };
     this.access.answered(permissions);
     if (before.shell && !permissions.shell) this.terminals.cutOffAll('The user turned off shell access.');
-    if (before.files && !permissions.files) this.transfers.abortAll('The user turned off file access.');
+    if (before.files && !permissions.files) {
+      this.transfers.abortAll('The user turned off file access.');
+      this.actions.abortAll('The user turned off file access.');
+    }
     if (!before.files && permissions.files && this.files.state.loaded) this.files.refresh();
   }
 
@@ -143,6 +159,7 @@ export class SessionTools {
   dispose(): void {
     this.terminals.cutOffAll('Closed.');
     this.transfers.abortAll('Closed.');
+    this.actions.abortAll('Closed.');
     this.router.detach();
   }
 }

@@ -54,6 +54,19 @@ export function rootLabel(name: string): string {
   }
 }
 
+/** The top of an agent that shares every drive or mount: a list of its roots, not a folder. */
+export const ALL_ROOTS_NAME = 'This device';
+
+/**
+ * Whether a listing is of an agent that shares every drive or mount: its paths start with a root
+ * (`%2Fhome/…`), and its top lists only roots.
+ */
+export function sharesAllRoots(path: string, names: readonly string[]): boolean {
+  const first = path.split('/')[0] ?? '';
+  if (first !== '') return rootLabel(first) !== first;
+  return names.length > 0 && names.every((name) => rootLabel(name) !== name);
+}
+
 /**
  * Why a name typed for a new folder or a rename cannot be used, or null when it can. The agent
  * checks paths again; this catches what would only lead to a confusing refusal.

@@ -16,7 +16,7 @@ const UNMATCHED_MS = 60_000;
  * off before its stream, or a ping that keeps the worker alive while one streams.
  */
 export type DownloadWorkerMessage =
-  | { type: 'stream'; id: string; name: string; size: number; readable: ReadableStream<Uint8Array> }
+  | { type: 'stream'; id: string; name: string; size: number | null; readable: ReadableStream<Uint8Array> }
   | { type: 'cancel'; id: string }
   | { type: 'ping' };
 
@@ -56,7 +56,7 @@ function isStream(data: unknown): data is StreamMessage {
     message?.type === 'stream' &&
     isId(message.id) &&
     typeof message.name === 'string' &&
-    Number.isSafeInteger(message.size) &&
+    (message.size === null || Number.isSafeInteger(message.size)) &&
     message.readable instanceof ReadableStream
   );
 }
@@ -105,14 +105,14 @@ worker.addEventListener('message', (event) => {
 async function answer(id: string): Promise<Response> {
   const stream = await streamOf(id);
   if (!stream) return new Response('This download is over or never started.', { status: 404 });
-  return new Response(stream.readable, {
-    headers: {
-      'Content-Type': 'application/octet-stream',
-      'Content-Disposition': contentDisposition(stream.name),
-      'Content-Length': String(stream.size),
-      'X-Content-Type-Options': 'nosniff',
-    },
-  });
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/octet-stream',
+    'Content-Disposition': contentDisposition(stream.name),
+    'X-Content-Type-Options': 'nosniff',
+  };
+  // A zip's size is known only at its end: the browser then shows no percentage.
+  if (stream.size !== null) headers['Content-Length'] = String(stream.size);
+  return new Response(stream.readable, { headers });
 }
 
 worker.addEventListener('fetch', (event) => {

@@ -21,8 +21,8 @@ export interface DownloadSink {
 }
 
 export interface SinkRequest {
-  /** In bytes. */
-  size: number;
+  /** In bytes; null when it is not known before the end (a zip built as the files arrive). */
+  size: number | null;
   /** The destination took bytes: the backlog went down. */
   taken(): void;
   /** The destination went away (the operator cancelled the browser's download). */
@@ -62,23 +62,34 @@ const MIB = 1024 * 1024;
 export function saveInMemory(save: SaveFile = saveBlob, maxBytes = MAX_IN_MEMORY_BYTES): FileSaver {
   return {
     begin: (name) => ({
-      open: ({ size }) => openInMemory(name, size),
+      open: (request) => openInMemory(name, request),
       cancel() {},
     }),
   };
 
-  function openInMemory(name: string, size: number): DownloadSink {
-    if (size > maxBytes) {
-      throw new SaveRefused(
-        `The file is ${Math.round(size / MIB)} MiB; without streaming to disk the console takes files up to ${Math.round(
-          maxBytes / MIB,
-        )} MiB. Open the console over HTTPS (or on localhost) to download larger files.`,
-      );
-    }
+  function tooLarge(name: string, size: number): string {
+    return `The ${name.endsWith('.zip') ? 'zip' : 'file'} is ${Math.round(size / MIB)} MiB; without streaming to disk the console takes downloads up to ${Math.round(
+      maxBytes / MIB,
+    )} MiB. Open the console over HTTPS (or on localhost) to download larger ones.`;
+  }
+
+  function openInMemory(name: string, { size, broken }: SinkRequest): DownloadSink {
+    if (size !== null && size > maxBytes) throw new SaveRefused(tooLarge(name, size));
     let parts: Uint8Array[] = [];
+    let held = 0;
+    let over = false;
     return {
       backlog: 0,
       write(data) {
+        if (over) return;
+        if (held + data.byteLength > maxBytes) {
+          // A download whose size was not known before (a zip) finds out only now.
+          over = true;
+          parts = [];
+          broken(tooLarge(name, held + data.byteLength));
+          return;
+        }
+        held += data.byteLength;
         parts.push(data);
       },
       async close() {

@@ -1,4 +1,3 @@
-import { isRelayLinkError } from '../../../../../protocol/index.ts';
 import type { ChannelPort } from '../operator-channels.ts';
 import type { FileSaver } from '../saving/file-saver.ts';
 import { joinPath, parentPath } from '../shared-paths.ts';
@@ -41,38 +40,6 @@ export class TransferList extends Store<TransferListState> {
   /** Uploads `file` into `folder` under its own name. */
   upload(file: File, folder: string): number {
     return this.#add(new Upload(this.#port, this.#nextId++, file, joinPath(folder, file.name)));
-  }
-
-  /**
-   * Uploads a folder the operator picked (`File.webkitRelativePath` says where each file sits in
-   * it) into `folder`: creates its folders on the device first, parents before children (one that
-   * exists already is fine), then uploads every file to its relative path. Resolves with why a
-   * folder could not be created, or null.
-   */
-  async uploadFolder(files: File[], folder: string): Promise<string | null> {
-    const relative = (file: File) => file.webkitRelativePath || file.name;
-    const folders = new Set<string>();
-    for (const file of files) {
-      const parts = relative(file).split('/').slice(0, -1);
-      for (let depth = 1; depth <= parts.length; depth++) folders.add(parts.slice(0, depth).join('/'));
-    }
-    for (const path of [...folders].sort((a, b) => a.split('/').length - b.split('/').length)) {
-      try {
-        await this.#port.request(
-          (channel) => ({ type: 'file-op', channel, op: 'mkdir', path: joinPath(folder, path) }),
-          (message) => (message.type === 'file-op-done' ? message : undefined),
-        );
-      } catch (error) {
-        if (!isRelayLinkError(error, 'channel-error') || error.code !== 'FILE_EXISTS') {
-          return `The folder ${path} could not be created on the device: ${(error as Error).message}`;
-        }
-      }
-    }
-    if (folders.size > 0) this.#onStored(folder);
-    for (const file of files) {
-      this.#add(new Upload(this.#port, this.#nextId++, file, joinPath(folder, relative(file))));
-    }
-    return null;
   }
 
   cancel(id: number): void {

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { FileEntry } from '../../../../../protocol/index.ts';
 import { formatBytes } from '../../format/bytes.ts';
 import { formatMoment } from '../../format/time.ts';
@@ -10,7 +10,13 @@ export interface FileTableProps {
   /** Changes are turned off (one is running, or the tool is not usable). */
   disabled: boolean;
   onOpen(name: string): void;
+  /** Downloads a file, or a folder as a zip. */
   onDownload(name: string): void;
+  /** Names ticked for an action on several items. */
+  selected: readonly string[];
+  /** Ticks or unticks `name`; `range` (Shift held) does the same to every name since the last one. */
+  onSelect(name: string, range: boolean): void;
+  onSelectAll(on: boolean): void;
   /** Returns why the name cannot be used, or null once the rename was asked for. */
   onRename(name: string, to: string): string | null;
   onDelete(name: string): void;
@@ -61,12 +67,45 @@ function RenameField({
   );
 }
 
-/** One page of a folder: folders first (as the agent sorts), each with its size, time and actions. */
+/** The header's box: ticks every item of the page; half-ticked when some are. */
+function SelectAllBox({
+  count,
+  of,
+  onSelectAll,
+}: {
+  count: number;
+  of: number;
+  onSelectAll(on: boolean): void;
+}) {
+  const ref = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (ref.current) ref.current.indeterminate = count > 0 && count < of;
+  }, [count, of]);
+  return (
+    <input
+      ref={ref}
+      type="checkbox"
+      class="file-table__check"
+      data-testid="file-select-all"
+      aria-label="Select everything in this folder"
+      checked={count > 0 && count === of}
+      onChange={(event) => onSelectAll(event.currentTarget.checked)}
+    />
+  );
+}
+
+/**
+ * One page of a folder: folders first (as the agent sorts), each with a box to tick it for an
+ * action on several items (Shift ticks a range), its size, time and actions.
+ */
 export function FileTable({
   entries,
   disabled,
   onOpen,
   onDownload,
+  selected,
+  onSelect,
+  onSelectAll,
   onRename,
   onDelete,
   onPick,
@@ -77,6 +116,9 @@ export function FileTable({
     <table class="file-table" data-testid="file-table">
       <thead>
         <tr>
+          <th scope="col" class="file-table__select">
+            <SelectAllBox count={selected.length} of={entries.length} onSelectAll={onSelectAll} />
+          </th>
           <th scope="col">Name</th>
           <th scope="col" class="file-table__size">
             Size
@@ -93,7 +135,27 @@ export function FileTable({
         {entries.map((entry) => {
           const folder = entry.type === 'directory';
           return (
-            <tr key={entry.name} data-testid="file-row" data-name={entry.name} data-type={entry.type}>
+            <tr
+              key={entry.name}
+              data-testid="file-row"
+              data-name={entry.name}
+              data-type={entry.type}
+              data-selected={selected.includes(entry.name) ? 'true' : undefined}
+            >
+              <td class="file-table__select">
+                <input
+                  type="checkbox"
+                  class="file-table__check"
+                  data-testid="file-select"
+                  aria-label={`Select ${label(entry.name)}`}
+                  checked={selected.includes(entry.name)}
+                  onClick={(event) => {
+                    // The table's state decides; the box shows it on the next render.
+                    event.preventDefault();
+                    onSelect(entry.name, event.shiftKey);
+                  }}
+                />
+              </td>
               <td class="file-table__name">
                 {renaming === entry.name ? (
                   <RenameField
@@ -121,13 +183,13 @@ export function FileTable({
               <td class="file-table__size">{folder ? '' : formatBytes(entry.size)}</td>
               <td class="file-table__time">{formatMoment(entry.modifiedAt)}</td>
               <td class="file-table__actions">
-                {entry.type === 'file' && (
+                {(entry.type === 'file' || folder) && (
                   <button
                     type="button"
                     class="icon-btn"
                     data-testid="file-download"
-                    title={`Download ${entry.name}`}
-                    aria-label={`Download ${entry.name}`}
+                    title={folder ? `Download ${entry.name} as a zip` : `Download ${entry.name}`}
+                    aria-label={folder ? `Download ${entry.name} as a zip` : `Download ${entry.name}`}
                     onClick={() => onDownload(entry.name)}
                   >
                     <IconDownload size={15} />

@@ -1,12 +1,23 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { MAX_LISTING_ENTRIES } from '../../../../../protocol/index.ts';
-import type { FileBrowser } from '../../tools/file-browser.ts';
-import { breadcrumbs, joinPath, rootLabel } from '../../tools/shared-paths.ts';
+import type { ActionList } from '../../tools/actions/action-list.ts';
+import type { UploadItem } from '../../tools/actions/upload-action.ts';
+import { readDropped, takeDrop } from '../../tools/dropped-files.ts';
+import type { FileBrowser, FileBrowserState } from '../../tools/file-browser.ts';
+import {
+  ALL_ROOTS_NAME,
+  breadcrumbs,
+  joinPath,
+  rootLabel,
+  sharesAllRoots,
+} from '../../tools/shared-paths.ts';
 import type { ToolAvailability } from '../../tools/tool-availability.ts';
 import type { TransferList } from '../../tools/transfers/transfer-list.ts';
 import { useObservedState } from '../hooks.ts';
 import { IconFolder, IconFolderPlus, IconRefresh, IconUpload } from '../icons.tsx';
+import { ActionRows } from './action-rows.tsx';
 import { FileTable } from './file-table.tsx';
+import { SelectionBar } from './selection-bar.tsx';
 import { ToolAlert, ToolUnavailable } from './tool-unavailable.tsx';
 import { TransferRows } from './transfer-rows.tsx';
 
@@ -14,6 +25,28 @@ import { TransferRows } from './transfer-rows.tsx';
 function rootName(root: string | null): string {
   const name = root?.split(/[\\/]/).filter(Boolean).at(-1);
   return name ?? 'Shared folder';
+}
+
+/**
+ * The top breadcrumb and its tooltip: the shared folder, or where the agent shares every drive or
+ * mount, the device (its roots are the next crumb), with the root shown as the tooltip.
+ */
+function topOf(state: FileBrowserState): { name: string; title: string | undefined } {
+  if (
+    !sharesAllRoots(
+      state.path,
+      state.entries.map((entry) => entry.name),
+    )
+  ) {
+    return { name: rootName(state.root), title: state.root ?? undefined };
+  }
+  const first = state.path.split('/')[0] ?? '';
+  return { name: ALL_ROOTS_NAME, title: first === '' ? undefined : rootLabel(first) };
+}
+
+/** The files of an Upload folder pick, each at its path inside the folder picked. */
+function pickedFolder(files: File[]): UploadItem[] {
+  return files.map((file) => ({ file, path: file.webkitRelativePath || file.name }));
 }
 
 function NewFolderField({ files, onDone }: { files: FileBrowser; onDone(): void }) {
@@ -64,11 +97,13 @@ function NewFolderField({ files, onDone }: { files: FileBrowser; onDone(): void 
 export function FilesPanel({
   files,
   transfers,
+  actions,
   availability,
   visible,
 }: {
   files: FileBrowser;
   transfers: TransferList;
+  actions: ActionList;
   availability: ToolAvailability;
   visible: boolean;
 }) {
@@ -84,13 +119,25 @@ export function FilesPanel({
     if (visible && usable && !files.state.loaded && !files.state.loading) files.open('');
   }, [visible, usable, files]);
 
-  const upload = (list: FileList | null | undefined) => {
-    if (!usable || !list) return;
-    for (const file of Array.from(list)) transfers.upload(file, state.path);
+  /** One file is one transfer; several files or folders are one action with one progress. */
+  const upload = (items: UploadItem[], folders: string[] = []) => {
+    if (!usable || items.length + folders.length === 0) return;
+    const only = items[0];
+    if (items.length === 1 && folders.length === 0 && only && !only.path.includes('/')) {
+      transfers.upload(only.file, state.path);
+    } else actions.upload(items, folders, state.path);
   };
 
   const pageEnd = state.offset + state.entries.length;
-  const crumbs = breadcrumbs(state.path, rootName(state.root));
+  const top = topOf(state);
+  const crumbs = breadcrumbs(state.path, top.name);
+  const folderName = crumbs.at(-1)?.name ?? 'files';
+  /** Downloads a file, or a folder as one zip (inside the operator's click: the browser's download begins there). */
+  const download = (name: string) => {
+    const entries = files.entriesNamed([name]);
+    if (entries[0]?.type === 'directory') actions.zip(entries, state.path, folderName);
+    else transfers.download(joinPath(state.path, name));
+  };
   return (
     <section
       class={`files${dragging ? ' files--dragging' : ''}`}
@@ -113,11 +160,16 @@ export function FilesPanel({
         if (!usable) return;
         event.preventDefault();
         setDragging(false);
-        upload(event.dataTransfer?.files);
+        if (!event.dataTransfer) return;
+        const taken = takeDrop(event.dataTransfer);
+        readDropped(taken).then(
+          (dropped) => upload(dropped.items, dropped.folders),
+          (error: unknown) => setFolderProblem(`The dropped files could not be read: ${String(error)}`),
+        );
       }}
     >
       <div class="files__bar">
-        <nav class="crumbs" aria-label="Folder" data-testid="breadcrumbs" title={state.root ?? undefined}>
+        <nav class="crumbs" aria-label="Folder" data-testid="breadcrumbs" title={top.title}>
           {crumbs.map((crumb, index) => (
             <span key={crumb.path} class="crumbs__item">
               {index > 0 && <span class="crumbs__sep">/</span>}
@@ -178,8 +230,9 @@ export function FilesPanel({
             hidden
             data-testid="upload-input"
             onChange={(event) => {
-              upload(event.currentTarget.files);
+              const list = Array.from(event.currentTarget.files ?? []);
               event.currentTarget.value = '';
+              upload(list.map((file) => ({ file, path: file.name })));
             }}
           />
           <button
@@ -201,8 +254,7 @@ export function FilesPanel({
             onChange={(event) => {
               const list = Array.from(event.currentTarget.files ?? []);
               event.currentTarget.value = '';
-              if (!usable || list.length === 0) return;
-              void transfers.uploadFolder(list, state.path).then(setFolderProblem);
+              if (usable && list.length > 0) actions.upload(pickedFolder(list), [], state.path);
             }}
           />
         </div>
@@ -211,6 +263,9 @@ export function FilesPanel({
         <ToolUnavailable reason={availability.reason} testId="files-unavailable" ask={availability.ask} />
       )}
       {creating && usable && <NewFolderField files={files} onDone={() => setCreating(false)} />}
+      {state.selected.length > 0 && usable && (
+        <SelectionBar files={files} actions={actions} transfers={transfers} folderName={folderName} />
+      )}
       {state.clip && usable && (
         <div class="files__clip" role="status" data-testid="files-clip">
           <span>
@@ -221,7 +276,13 @@ export function FilesPanel({
             class="btn btn--primary btn--small"
             data-testid="files-paste"
             disabled={state.busy !== null}
-            onClick={() => files.paste()}
+            onClick={() => {
+              const clip = state.clip;
+              if (clip && clip.entries.length > 1) {
+                actions.change(clip.mode, clip.entries, state.path);
+                files.drop();
+              } else files.paste();
+            }}
           >
             {state.clip.mode === 'copy' ? 'Copy here' : 'Move here'}
           </button>
@@ -255,7 +316,10 @@ export function FilesPanel({
             entries={state.entries}
             disabled={!usable || state.busy !== null}
             onOpen={(name) => files.open(joinPath(state.path, name))}
-            onDownload={(name) => transfers.download(joinPath(state.path, name))}
+            onDownload={download}
+            selected={state.selected}
+            onSelect={(name, range) => files.select(name, range)}
+            onSelectAll={(on) => files.selectAll(on)}
             onRename={(name, to) => files.rename(name, to.trim())}
             onDelete={(name) => files.remove(name)}
             onPick={(name, mode) => files.pick(name, mode)}
@@ -289,6 +353,7 @@ export function FilesPanel({
         </div>
       )}
       <TransferRows transfers={transfers} />
+      <ActionRows actions={actions} />
       {dragging && (
         <div class="files__drop" aria-hidden="true">
           Drop to upload into {crumbs.at(-1)?.name}

@@ -76,6 +76,7 @@ export function ToolsDock({ controller, state, panel, mounted, onClose }: ToolsD
             <FilesPanel
               files={tools.files}
               transfers={tools.transfers}
+              actions={tools.actions}
               availability={files}
               visible={panel === 'files'}
             />

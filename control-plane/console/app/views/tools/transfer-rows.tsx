@@ -11,7 +11,7 @@ function percent(item: TransferState): number {
 }
 
 /** One of a transfer's small text buttons (Pause, Resume, Cancel, Replace, Retry, Keep existing). */
-function RowButton(props: {
+export function RowButton(props: {
   testid: string;
   warning?: boolean;
   title?: string;
@@ -27,6 +27,22 @@ function RowButton(props: {
       onClick={props.onClick}
     >
       {props.children}
+    </button>
+  );
+}
+
+/** Takes a finished row (a transfer, a whole action) off the list. */
+export function DismissButton({ testid, onClick }: { testid: string; onClick: () => void }) {
+  return (
+    <button
+      type="button"
+      class="icon-btn"
+      data-testid={testid}
+      aria-label="Remove from the list"
+      title="Remove from the list"
+      onClick={onClick}
+    >
+      <IconX size={14} />
     </button>
   );
 }
@@ -88,16 +104,7 @@ function TransferRow({ item, transfers }: { item: TransferState; transfers: Tran
             </RowButton>
           )}
           {isSettled(item.status) && (
-            <button
-              type="button"
-              class="icon-btn"
-              data-testid="transfer-dismiss"
-              aria-label="Remove from the list"
-              title="Remove from the list"
-              onClick={() => transfers.dismiss(item.id)}
-            >
-              <IconX size={14} />
-            </button>
+            <DismissButton testid="transfer-dismiss" onClick={() => transfers.dismiss(item.id)} />
           )}
         </span>
       </div>

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UploadAction } from '../../control-plane/console/app/tools/actions/upload-action.ts';
+import type { ActionState } from '../../control-plane/console/app/tools/actions/whole-action.ts';
+import { compressesInZip, zipNameFor } from '../../control-plane/console/app/tools/actions/zip-download.ts';
+import { selectNames } from '../../control-plane/console/app/tools/file-browser.ts';
+import { OperatorChannels } from '../../control-plane/console/app/tools/operator-channels.ts';
+import { saveInMemory } from '../../control-plane/console/app/tools/saving/file-saver.ts';
+import { ALL_ROOTS_NAME, sharesAllRoots } from '../../control-plane/console/app/tools/shared-paths.ts';
+import { waitFor } from '../support/processes.ts';
+
+// The parts of the file manager's whole actions (README "Files") that need no browser; the
+// end-to-end behaviour is in tests/e2e/file-actions.test.ts.
+describe('choosing several items and acting on them at once', () => {
+  it('a shift-click ticks every name from the last one ticked, and unticks them the same way', () => {
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    assert.deepEqual(selectNames(names, ['b'], 'b', 'd', true), ['b', 'c', 'd']);
+    assert.deepEqual(selectNames(names, ['b', 'c', 'd'], 'd', 'b', true), []);
+    assert.deepEqual(selectNames(names, ['a'], 'a', 'e', false), ['a', 'e'], 'without Shift, one name');
+    assert.deepEqual(selectNames(names, [], null, 'c', true), ['c'], 'no anchor yet: one name');
+  });
+
+  it('an upload with a name that would leave its folder is refused whole before anything is sent', async () => {
+    const port = new OperatorChannels();
+    const file = new File(['x'], 'x.txt');
+    const upload = new UploadAction(
+      port,
+      1,
+      [{ file, path: 'site/../../etc/x.txt' }],
+      [],
+      'docs',
+      'site',
+      () => {},
+    );
+    let last: ActionState = upload.state;
+    upload.subscribe((state) => {
+      last = state;
+    });
+    upload.start();
+    await waitFor('the upload to stop', () => last.status === 'failed');
+    assert.equal(last.error, 'Nothing was uploaded: site/..: That name is reserved.');
+    assert.equal(last.filesDone, 0);
+  });
+
+  it('text is deflated in a zip, everything else stored; a zip is named after the one folder in it', () => {
+    assert.equal(compressesInZip('server.LOG'), true);
+    assert.equal(compressesInZip('data.json'), true);
+    assert.equal(compressesInZip('photo.jpg'), false);
+    assert.equal(compressesInZip('backup.tar.gz'), false);
+    assert.equal(zipNameFor([{ path: 'docs/photos', type: 'directory' }], 'docs'), 'photos.zip');
+    assert.equal(
+      zipNameFor(
+        [
+          { path: 'docs/a', type: 'file' },
+          { path: 'docs/b', type: 'file' },
+        ],
+        'docs',
+      ),
+      'docs.zip',
+    );
+    assert.equal(zipNameFor([{ path: '%2F', type: 'directory' }], ALL_ROOTS_NAME), 'files.zip');
+  });
+
+  it('without streaming to disk, a zip whose size shows only as it grows stops at the in-memory limit and says to use HTTPS', () => {
+    let broken = '';
+    const sink = saveInMemory(() => assert.fail('nothing is saved'), 10)
+      .begin('logs.zip')
+      .open({ size: null, taken: () => {}, broken: (reason) => (broken = reason) });
+    sink.write(new Uint8Array(8));
+    assert.equal(broken, '');
+    sink.write(new Uint8Array(8));
+    assert.match(broken, /^The zip is 0 MiB; without streaming to disk .* Open the console over HTTPS/);
+  });
+
+  it('an agent sharing every drive is told apart from a shared folder by its paths and its roots', () => {
+    assert.equal(sharesAllRoots('%2Fhome/ada', []), true);
+    assert.equal(sharesAllRoots('', ['%2F', 'C%3A%5C']), true);
+    assert.equal(sharesAllRoots('', ['Documents', '%2F']), false);
+    assert.equal(sharesAllRoots('docs', []), false);
+  });
+});
