@@ -11,11 +11,13 @@ export function consoleUser(): string | undefined {
   return consoleSeat()?.user;
 }
 
-/** A local account, as `getent passwd` knows it: what a process needs to run as that user. */
+/** A local account, as `getent passwd` and `id -G` know it: what a process needs to run as that user. */
 export interface Account {
   user: string;
   uid: number;
   gid: number;
+  /** Every group the user is in, the primary one first (what a login gives them; `initgroups`). */
+  groups: number[];
   home: string;
 }
 
@@ -31,7 +33,26 @@ export function consoleAccount(): Account | undefined {
   }
   const [, , uid, gid, , home] = line.trim().split(':');
   if (!home || !Number.isInteger(Number(uid)) || !Number.isInteger(Number(gid))) return undefined;
-  return { user, uid: Number(uid), gid: Number(gid), home };
+  return { user, uid: Number(uid), gid: Number(gid), groups: groupsOf(user, Number(gid)), home };
+}
+
+/**
+ * The groups `user` is in, `gid` first, from `id -G` (which reads /etc/group, NSS included): Node
+ * has no `initgroups`, and `setgroups([gid])` alone would drop the user's other groups.
+ */
+function groupsOf(user: string, gid: number): number[] {
+  let output = '';
+  try {
+    output = execFileSync('id', ['-G', '--', user], { encoding: 'utf8', timeout: 2_000 });
+  } catch {
+    // No `id`: the primary group only.
+  }
+  const groups = [gid];
+  for (const word of output.trim().split(/\s+/)) {
+    const group = Number(word);
+    if (word && Number.isInteger(group) && !groups.includes(group)) groups.push(group);
+  }
+  return groups;
 }
 
 /** The X display of the graphical seat (`:0`), when the console user is logged in at one. */

@@ -17,7 +17,7 @@ import { obeyOrder } from './obey-order.ts';
 import { OrderVerifier } from './order-verifier.ts';
 import { ResidentLink } from './resident-link.ts';
 import { runSessionHost } from './session-host.ts';
-import { SessionHosts } from './session-host-launcher.ts';
+import { hostConnectMs, SessionHosts } from './session-host-launcher.ts';
 import { EXIT_IDENTITY_REFUSED, systemdUnit } from './systemd-unit.ts';
 import { UnattendedAccess, unattendedLingerMs } from './unattended-access.ts';
 import { runNotice, UserNotices } from './user-notices.ts';
@@ -169,7 +169,7 @@ async function uninstall(layout: InstallLayout) {
 async function service(layout: InstallLayout): Promise<number> {
   const credentials = readCredentials(layout.credentials);
   const verifier = new OrderVerifier(credentials.deviceId, credentials.serverKeys);
-  const hosts = new SessionHosts(layout.workDir);
+  const hosts = new SessionHosts(layout.workDir, hostConnectMs());
   const notices = new UserNotices(noticeTerminal, log);
   const unattended = new UnattendedAccess({
     workDir: layout.workDir,

@@ -1,4 +1,4 @@
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import {
   type DeviceOrder,
   elevatedRefusal,
@@ -6,7 +6,7 @@ import {
   type OrderResult,
   type Policy,
 } from '../../protocol/index.ts';
-import { consoleAccount, consoleDisplay } from './console-user.ts';
+import { type Account, consoleAccount, consoleDisplay } from './console-user.ts';
 import type { DeviceCredentials } from './credentials.ts';
 import { listServices, serviceAction } from './elevated-services.ts';
 import { endProcess, listProcesses } from './elevated-tools.ts';
@@ -40,6 +40,8 @@ type HostPlan =
       ok: true;
       spec: Omit<SessionHostSpec, 'server' | 'serverKeys' | 'attachment' | 'operator'>;
       launch: LaunchOptions;
+      /** The console user the host drops to; undefined: it keeps the service's user. */
+      account: Account | undefined;
     }
   | Extract<OrderResult, { ok: false }>;
 
@@ -54,6 +56,33 @@ function screenDisplay(): string | undefined {
   return consoleDisplay() ?? process.env['DISPLAY'];
 }
 
+/**
+ * Whom a session host for `order` runs as: the service's user (root) where the policy grants this
+ * operator elevation (or the service is not root), otherwise the user logged in at the console;
+ * refused when nobody is.
+ */
+function hostAccount(
+  order: JoinSessionOrder,
+  policy: Policy,
+): { ok: true; account: Account | undefined } | Extract<OrderResult, { ok: false }> {
+  if (order.elevated || !elevatedRefusal(order.operator, policy) || process.getuid?.() !== 0)
+    return { ok: true, account: undefined };
+  const account = consoleAccount();
+  if (account) return { ok: true, account };
+  return {
+    ok: false,
+    code: 'NOT_SUPPORTED',
+    message: `Nobody is logged in at this device's console, and the group's policy does not allow elevated tools for this operator: ${ACCESS_NAME[order.access]} runs as the console user.`,
+  };
+}
+
+/** How the refusals name each kind of access. */
+const ACCESS_NAME = {
+  background: 'background access',
+  unattended: 'unattended access',
+  offer: 'offered help',
+} as const;
+
 function hostPlan(order: JoinSessionOrder, policy: Policy, context: OrderContext): HostPlan {
   const { modes } = policy;
   // The administrator shell: a shell only, hidden; the user is told by a notice (joinSession).
@@ -62,28 +91,28 @@ function hostPlan(order: JoinSessionOrder, policy: Policy, context: OrderContext
       ok: true,
       spec: { allowed: { shell: true, files: false }, filesRoot: backgroundFilesRoot(), notify: false },
       launch: {},
+      account: undefined,
     };
+  if (order.access === 'unattended' && !context.unattended.executableFor(order.grant))
+    return {
+      ok: false,
+      code: 'UNATTENDED_INACTIVE',
+      message: 'Unattended access is not started on this device (or has expired): start it again.',
+    };
+  const runner = hostAccount(order, policy);
+  if (!runner.ok) return runner;
+  const { account } = runner;
+  const runAs = account ? { runAs: account } : {};
   if (order.access === 'background') {
     const notify = policy.backgroundAccess.notifyUser;
     const terminal = notify ? context.noticeTerminal() : undefined;
     if (notify && !terminal) return NOBODY_TO_TELL('The policy says to tell the user');
     const allowed = { shell: modes.shell, files: modes.files };
-    // As the service's user (root) only where the policy grants this operator elevation.
-    const elevated = !elevatedRefusal(order.operator, policy);
-    if (elevated || process.getuid?.() !== 0)
-      return { ok: true, spec: { allowed, filesRoot: backgroundFilesRoot(), notify }, launch: { terminal } };
-    const account = consoleAccount();
-    if (!account)
-      return {
-        ok: false,
-        code: 'NOT_SUPPORTED',
-        message:
-          "Nobody is logged in at this device's console, and the group's policy does not allow elevated tools for this operator: background access runs as the console user.",
-      };
     return {
       ok: true,
-      spec: { allowed, filesRoot: account.home, notify, runAs: account },
+      spec: { allowed, filesRoot: account?.home ?? backgroundFilesRoot(), notify, ...runAs },
       launch: { terminal },
+      account,
     };
   }
   const display = screenDisplay();
@@ -91,19 +120,20 @@ function hostPlan(order: JoinSessionOrder, policy: Policy, context: OrderContext
     return { ok: false, code: 'NOT_SUPPORTED', message: 'Nobody is logged in at a display on this device.' };
   if (order.access === 'unattended') {
     const executable = context.unattended.executableFor(order.grant);
-    if (!executable)
-      return {
-        ok: false,
-        code: 'UNATTENDED_INACTIVE',
-        message: 'Unattended access is not started on this device (or has expired): start it again.',
-      };
     const notify = policy.unattended.notifyUser;
     const terminal = notify ? context.noticeTerminal() : undefined;
     if (notify && !terminal) return NOBODY_TO_TELL('The policy says to tell the user');
     return {
       ok: true,
-      spec: { allowed: modes, display, filesRoot: backgroundFilesRoot(), notify },
-      launch: { terminal, executable },
+      spec: {
+        allowed: modes,
+        display,
+        filesRoot: account?.home ?? backgroundFilesRoot(),
+        notify,
+        ...runAs,
+      },
+      launch: { terminal, ...(executable ? { executable } : {}) },
+      account,
     };
   }
   // Offered help: the user must see the offer to accept it, so there must be somewhere to show it.
@@ -114,12 +144,14 @@ function hostPlan(order: JoinSessionOrder, policy: Policy, context: OrderContext
     spec: {
       allowed: modes,
       display,
-      filesRoot: homedir(),
+      filesRoot: account?.home ?? homedir(),
       notify: true,
       consent: true,
       ...(order.reason ? { reason: order.reason } : {}),
+      ...runAs,
     },
     launch: { terminal },
+    account,
   };
 }
 
@@ -137,6 +169,10 @@ async function joinSession(
     };
   const plan = hostPlan(order, policy, context);
   if (!plan.ok) return plan;
+  // Whose shells, files and screen the session has: the console user's, or the service's (root).
+  const runsAs = plan.account
+    ? { runsAs: plan.account.user, elevated: false }
+    : { runsAs: userInfo().username, elevated: process.getuid?.() === 0 };
   const grant = order.access === 'unattended' ? order.grant : undefined;
   const { sessionId } = order;
   if (grant) context.unattended.sessionStarted(grant, sessionId);
@@ -160,14 +196,21 @@ async function joinSession(
       },
     );
     context.log(
-      { event: 'session-host', sessionId, access: order.access, pid, notify: plan.spec.notify },
+      {
+        event: 'session-host',
+        sessionId,
+        access: order.access,
+        pid,
+        notify: plan.spec.notify,
+        runsAs: runsAs.runsAs,
+      },
       'session host started',
     );
     if (order.elevated) {
       const text = `${order.operator.name} of your help desk opened an administrator shell on this computer.`;
-      return { ok: true, detail: { pid, told: context.notices.tell(undefined, text) } };
+      return { ok: true, detail: { pid, ...runsAs, told: context.notices.tell(undefined, text) } };
     }
-    return { ok: true, detail: { pid } };
+    return { ok: true, detail: { pid, ...runsAs } };
   } catch (error) {
     if (grant) context.unattended.sessionEnded(grant, sessionId);
     return {

@@ -46,7 +46,14 @@ export const sessionHostSpecSchema = z.object({
    * and file transfers run as that user); without it the host keeps the service's user.
    */
   runAs: z
-    .object({ user: z.string(), uid: z.number().int(), gid: z.number().int(), home: z.string() })
+    .object({
+      user: z.string(),
+      uid: z.number().int(),
+      gid: z.number().int(),
+      /** Every group of the user, supplementary ones included (the primary group alone without). */
+      groups: z.array(z.number().int()).default([]),
+      home: z.string(),
+    })
     .optional(),
 });
 export type SessionHostSpec = z.input<typeof sessionHostSpecSchema>;
@@ -67,7 +74,29 @@ export interface LaunchOptions {
 }
 
 /** How long a started host has to report itself before it counts as failed, in milliseconds. */
-export const HOST_REPORT_TIMEOUT_MS = 60_000;
+export const HOST_REPORT_TIMEOUT_MS = 30_000;
+
+/** The environment variable that shortens how long a host has to reach the relay (tests). */
+export const HOST_CONNECT_ENV = 'LIFELINE_HOST_CONNECT_MS';
+/** How long a host that reported itself has to reach the relay before it is stopped, in milliseconds. */
+export const DEFAULT_HOST_CONNECT_MS = 30_000;
+
+/** The connect bound: {@link HOST_CONNECT_ENV} when set, else {@link DEFAULT_HOST_CONNECT_MS}. */
+export function hostConnectMs(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env[HOST_CONNECT_ENV];
+  if (text === undefined) return DEFAULT_HOST_CONNECT_MS;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${HOST_CONNECT_ENV} must be a whole, positive number of milliseconds, e.g. 30000.`);
+  return value;
+}
+
+/** What a host says on its report socket once it has its spec: it reached the relay, or why not. */
+const hostOutcomeSchema = z.union([
+  z.object({ connected: z.literal(true) }),
+  z.object({ failed: z.string().max(500) }),
+]);
+type HostOutcome = z.infer<typeof hostOutcomeSchema>;
 
 /** A host that reported itself: its own pid, and the connection that closes when it ends. */
 interface RunningHost {
@@ -81,27 +110,37 @@ interface RunningHost {
  * in its `session-host` mode, started by the service (and so running as the service's user), each
  * attached to one session on the relay as its device side. Each host is given only the path of a
  * report socket of the service's (in a 0700 folder, so only the service's user may connect): it
- * reports its own pid there, is answered with its spec (which holds the session's relay token), and
- * holds the connection open: the socket closing is the host ending, whatever the command that showed
- * it did (a terminal such as `tmux new-session -d` returns at once). The spec never travels in the
- * environment or on the command line: a terminal server (tmux) keeps the environment of the first
- * host it started and would hand it to the next.
+ * reports its own pid there, is answered with its spec (which holds the session's relay token),
+ * says once it reached the relay (or why it could not), and holds the connection open: the socket
+ * closing is the host ending, whatever the command that showed it did (a terminal such as
+ * `tmux new-session -d` returns at once). The spec never travels in the environment or on the
+ * command line: a terminal server (tmux) keeps the environment of the first host it started and
+ * would hand it to the next. A host that does not reach the relay within the connect bound is
+ * killed: its session is not left waiting for a device side that never comes.
  *
  * @example
- * const hosts = new SessionHosts(workDir);
- * const pid = await hosts.launch(spec, { terminal: ['xterm', '-e'] });
+ * const hosts = new SessionHosts(workDir, hostConnectMs());
+ * const pid = await hosts.launch(spec, { terminal: ['xterm', '-e'] }); // connected to the relay
  * hosts.stopAll(); // the service is stopping
  */
 export class SessionHosts {
   private readonly running = new Set<RunningHost>();
   private readonly starting = new Set<ChildProcess>();
 
-  /** `workDir`: the service's state directory (mode 0700), where the report sockets are made. */
-  constructor(private readonly workDir: string) {}
+  /**
+   * `workDir`: the service's state directory (mode 0700), where the report sockets are made;
+   * `connectMs`: how long a host that reported itself has to reach the relay.
+   */
+  constructor(
+    private readonly workDir: string,
+    private readonly connectMs = DEFAULT_HOST_CONNECT_MS,
+  ) {}
 
   /**
-   * Starts a host; resolves with the host's own pid once it reported itself, rejects when it cannot
-   * be started, exits before reporting, or does not report within {@link HOST_REPORT_TIMEOUT_MS}.
+   * Starts a host; resolves with the host's own pid once it reached the relay. Rejects when it
+   * cannot be started, exits or fails first (with the host's reason), does not report within
+   * {@link HOST_REPORT_TIMEOUT_MS}, or does not reach the relay within the connect bound (it is
+   * then killed).
    */
   async launch(spec: SessionHostSpec, options: LaunchOptions = {}): Promise<number> {
     const folder = join(this.workDir, 'hosts');
@@ -127,14 +166,22 @@ export class SessionHosts {
       rmSync(path, { force: true });
     };
     return new Promise<number>((resolve, reject) => {
-      const fail = (error: Error) => {
+      let settled = false;
+      let timer: NodeJS.Timeout;
+      const settle = (error: Error | undefined, pid = 0) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
+        if (error) reject(error);
+        else resolve(pid);
+      };
+      const fail = (error: Error) => {
         closeServer();
         child.kill('SIGTERM');
-        reject(error);
+        settle(error);
       };
-      const timer = setTimeout(
-        () => fail(new Error(`the session host did not start within ${HOST_REPORT_TIMEOUT_MS} ms`)),
+      timer = setTimeout(
+        () => fail(new Error(`it did not start within ${HOST_REPORT_TIMEOUT_MS / 1000} s`)),
         HOST_REPORT_TIMEOUT_MS,
       );
       child.once('error', fail);
@@ -148,24 +195,50 @@ export class SessionHosts {
         clearTimeout(timer);
         closeServer();
         let text = '';
+        let host: RunningHost | undefined;
+        const line = (words: string) => {
+          if (!host) {
+            const pid = Number(words);
+            if (!Number.isInteger(pid) || pid <= 0) {
+              connection.destroy();
+              return settle(new Error('it reported no pid'));
+            }
+            host = { sessionId, pid, connection };
+            this.running.add(host);
+            connection.write(`${JSON.stringify(spec)}\n`);
+            // Killed, not asked: a host that has not reached the relay may be stuck anywhere.
+            const killed = host;
+            timer = setTimeout(() => {
+              kill(killed.pid, 'SIGKILL');
+              settle(
+                new Error(
+                  `it did not connect to the relay within ${this.connectMs / 1000} s and was stopped`,
+                ),
+              );
+            }, this.connectMs);
+            return;
+          }
+          const outcome = parseOutcome(words);
+          if (!outcome) return;
+          if ('connected' in outcome) return settle(undefined, host.pid);
+          settle(new Error(outcome.failed));
+        };
         connection.setEncoding('utf8');
         connection.on('data', (chunk: string) => {
           text += chunk;
-          if (!text.includes('\n') || this.hostOf(connection)) return;
-          const pid = Number(text.split('\n')[0]);
-          if (!Number.isInteger(pid) || pid <= 0) {
-            connection.destroy();
-            return reject(new Error('the session host reported no pid'));
+          for (let end = text.indexOf('\n'); end >= 0 && !settled; end = text.indexOf('\n')) {
+            const words = text.slice(0, end);
+            text = text.slice(end + 1);
+            line(words);
           }
-          this.running.add({ sessionId, pid, connection });
-          connection.write(`${JSON.stringify(spec)}\n`);
-          resolve(pid);
+          // Past its outcome the host says nothing more: what it sends is not kept.
+          if (settled) text = '';
         });
         connection.on('error', () => {});
         connection.once('close', () => {
-          const host = this.hostOf(connection);
-          if (!host) return reject(new Error('the session host ended before it started'));
+          if (!host) return settle(new Error('it ended before it started'));
           this.running.delete(host);
+          settle(new Error('it ended before it joined the session'));
           options.onExit?.(host.pid);
         });
       });
@@ -174,36 +247,47 @@ export class SessionHosts {
 
   /** Ends every host still running (SIGTERM: each ends its session politely). */
   stopAll(): void {
-    for (const host of this.running) signal(host.pid);
+    for (const host of this.running) kill(host.pid, 'SIGTERM');
     for (const child of this.starting) child.kill('SIGTERM');
   }
 
   /** Ends the host of session `sessionId`, when it still runs. */
   stop(sessionId: string): void {
-    for (const host of this.running) if (host.sessionId === sessionId) signal(host.pid);
+    for (const host of this.running) if (host.sessionId === sessionId) kill(host.pid, 'SIGTERM');
   }
+}
 
-  private hostOf(connection: Socket): RunningHost | undefined {
-    for (const host of this.running) if (host.connection === connection) return host;
+function parseOutcome(text: string): HostOutcome | undefined {
+  try {
+    const parsed = hostOutcomeSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
     return undefined;
   }
 }
 
-/** SIGTERM to a host that still holds its report socket (so its pid is still its own). */
-function signal(pid: number): void {
+/** Signals a host that still holds its report socket (so its pid is still its own). */
+function kill(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(pid, 'SIGTERM');
+    process.kill(pid, signal);
   } catch {
     // Ended in the meantime: its socket's close is on its way.
   }
 }
 
+/** The session host's line back to the service once it has its spec. */
+export interface ServiceReport {
+  spec: z.output<typeof sessionHostSpecSchema>;
+  /** Tells the service the outcome of joining the session: connected, or why not (said once). */
+  tell(outcome: HostOutcome): void;
+}
+
 /**
  * The session host's side of the report socket at `path`: says its pid, reads its spec (one line of
  * JSON), and keeps the connection open, unreferenced, until this process ends (the kernel then
- * closes it, which tells the service the host ended).
+ * closes it, which tells the service the host ended); `tell` says whether it reached the relay.
  */
-export function reportToService(path: string): Promise<z.output<typeof sessionHostSpecSchema>> {
+export function reportToService(path: string): Promise<ServiceReport> {
   return new Promise((resolve, reject) => {
     let text = '';
     const socket = connect(path, () => socket.write(`${process.pid}\n`));
@@ -216,7 +300,8 @@ export function reportToService(path: string): Promise<z.output<typeof sessionHo
       socket.removeAllListeners('end');
       socket.unref();
       try {
-        resolve(sessionHostSpecSchema.parse(JSON.parse(text.slice(0, end))));
+        const spec = sessionHostSpecSchema.parse(JSON.parse(text.slice(0, end)));
+        resolve({ spec, tell: (outcome) => socket.write(`${JSON.stringify(outcome)}\n`) });
       } catch (error) {
         reject(error);
       }

@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createLocalJWKSet, type JWK } from 'jose';
 import type { z } from 'zod';
 import { grantedCapabilities, NO_PERMISSIONS, type Permissions } from '../../protocol/index.ts';
 import { AgentSession } from '../core/agent-session.ts';
 import { verifyPolicyToken } from '../core/policy.ts';
 import type { InputSink, ScreenSource, UserInterface } from '../core/ports.ts';
+import { sessionFileHost } from '../files/device-roots.ts';
 import { createInputInjector } from '../input/input-injector.ts';
 import { resolveFfmpeg } from '../media/ffmpeg-path.ts';
 import { channelHosts } from '../node/channel-hosts.ts';
@@ -69,15 +72,26 @@ function noticeText(spec: z.output<typeof sessionHostSpecSchema>, allowed: Permi
 }
 
 /**
- * Makes this process (and so every shell it starts and every file it touches) run as `account`
- * from here on; the report socket, already open, stays open.
+ * Makes this process (and so every shell it starts, every file it touches and the screen it
+ * captures) run as `account` from here on, with all of its groups and its own environment (home,
+ * X authority, runtime folder); the report socket, already open, stays open.
  */
-function dropTo(account: { user: string; uid: number; gid: number; home: string }): void {
-  process.setgroups?.([account.gid]);
+function dropTo(account: z.output<typeof sessionHostSpecSchema>['runAs'] & {}): void {
+  process.setgroups?.(account.groups.length > 0 ? account.groups : [account.gid]);
   process.setgid?.(account.gid);
   process.setuid?.(account.uid);
   if (process.getuid?.() !== account.uid) throw new Error(`Could not run as ${account.user}.`);
   Object.assign(process.env, { HOME: account.home, USER: account.user, LOGNAME: account.user });
+  // The service's X cookie and runtime folder are root's: the user's own, where they have them.
+  const xauthority = join(account.home, '.Xauthority');
+  const runtime = `/run/user/${account.uid}`;
+  for (const [name, path] of [
+    ['XAUTHORITY', xauthority],
+    ['XDG_RUNTIME_DIR', runtime],
+  ] as const) {
+    if (existsSync(path)) process.env[name] = path;
+    else delete process.env[name];
+  }
   process.chdir(account.home);
 }
 
@@ -91,7 +105,37 @@ export async function runSessionHost(report: string | undefined): Promise<number
   if (!report) throw new Error('lifeline-agent session-host is started by the resident service only.');
   // First: the service learns this host's own pid, whatever terminal shows it, and answers with the
   // spec (never through the environment, which a terminal server passes on to the next host).
-  const spec = await reportToService(report);
+  const { spec, tell } = await reportToService(report);
+  let joined: Joined;
+  try {
+    joined = await joinSession(spec);
+  } catch (error) {
+    // The service ends the session with this reason, for the operator to read.
+    tell({ failed: printableLine((error as Error).message).slice(0, 500) });
+    throw error;
+  }
+  tell({ connected: true });
+  const { session, ui, terminal, live } = joined;
+  try {
+    const outcome = await session.done;
+    ui.ended(outcome.reason);
+    return 0;
+  } finally {
+    terminal?.close();
+    live.stopAll();
+  }
+}
+
+/** A session host's session, connected to the relay, and what it ends with it. */
+interface Joined {
+  session: AgentSession;
+  ui: UserInterface;
+  terminal: TerminalUi | undefined;
+  live: LiveProcesses;
+}
+
+/** Becomes the spec's user, verifies the session's policy and connects to the relay as its device side. */
+async function joinSession(spec: z.output<typeof sessionHostSpecSchema>): Promise<Joined> {
   if (spec.runAs) dropTo(spec.runAs);
   const { attachment } = spec;
   await reachServer(spec, spec.server);
@@ -112,10 +156,16 @@ export async function runSessionHost(report: string | undefined): Promise<number
       output: process.stdout,
       filesRoot: spec.filesRoot,
     });
+    // Offered help: every drive or mount is the user's to grant on the consent screen.
+    terminal.offerAllRoots = spec.consent && policy.filesAllRoots;
     ui = terminal;
   } else {
     ui = hiddenUi(attachment.sessionId);
   }
+  // Every drive or mount where the policy allows it (as this process's user): an order is the
+  // grant; offered help asks the user.
+  const shown = terminal;
+  const allRoots = spec.consent ? () => shown?.allRootsGranted === true : () => true;
   // The screen of the console user's display, where the order shares it; none otherwise.
   if (spec.display) process.env['DISPLAY'] = spec.display;
   const platform = spec.display ? currentPlatform() : undefined;
@@ -136,7 +186,12 @@ export async function runSessionHost(report: string | undefined): Promise<number
     // An order is the grant; offered help is the user's to grant, from what the operator asks.
     grantAllowed: !spec.consent,
     ...media,
-    ...channelHosts(spec.filesRoot, live, (text) => ui.status(text)),
+    ...channelHosts(
+      spec.filesRoot,
+      live,
+      (text) => ui.status(text),
+      sessionFileHost(spec.filesRoot, policy, allRoots),
+    ),
   });
   const end = () => void session.end('user-ended');
   if (terminal) terminal.onEnd = end;
@@ -144,11 +199,10 @@ export async function runSessionHost(report: string | undefined): Promise<number
   log({ event: 'start', sessionId: attachment.sessionId }, 'session host started');
   try {
     await session.connect();
-    const outcome = await session.done;
-    ui.ended(outcome.reason);
-    return 0;
-  } finally {
+  } catch (error) {
     terminal?.close();
     live.stopAll();
+    throw error;
   }
+  return { session, ui, terminal, live };
 }

@@ -1,4 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
+import { runsAsSchema } from '../../protocol/api/devices.ts';
 import type { OrderOperator, OrderResult } from '../../protocol/index.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { canSeeOrganisation } from '../auth/scopes.ts';
@@ -7,15 +8,15 @@ import { authenticated, createApi, idParam, json, jsonBody, problems, z } from '
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import { tooFrequent } from '../throttle/too-frequent.ts';
-import { openDeviceSession } from './device-session.ts';
+import { openDeviceSession, runsAsOf } from './device-session.ts';
 import type { DeviceRow } from './device-store.ts';
 import { sendOrder } from './send-order.ts';
 
 const sessionOpened = json(
-  z.object({ sessionId: z.string() }).openapi({
+  z.object({ sessionId: z.string(), runsAs: runsAsSchema.optional() }).openapi({
     description: 'The session on the device: join it like any other (`POST /api/sessions/{id}/join`)',
   }),
-  'The device started its session host',
+  'The device started its session host, and it reached the relay',
 );
 
 const routes = {
@@ -172,10 +173,13 @@ export function deviceAccessRoutes(services: Services) {
       organisationId: device.organisationId,
       sessionId: session.id,
       address,
-      details: { deviceId: device.id, ...(result.ok ? {} : { result: result.code }) },
+      details: {
+        deviceId: device.id,
+        ...(result.ok ? {} : { result: result.code, message: result.message }),
+      },
     });
     if (!result.ok) throw orderFailure(result);
-    return c.json({ sessionId: session.id }, 201);
+    return c.json({ sessionId: session.id, ...runsAsOf(result.detail) }, 201);
   });
 
   app.openapi({ ...routes.offerHelp, middleware: [requireScope('sessions:write')] }, async (c) => {
@@ -195,10 +199,13 @@ export function deviceAccessRoutes(services: Services) {
       organisationId: device.organisationId,
       sessionId: session.id,
       address: c.get('address'),
-      details: { deviceId: device.id, ...(result.ok ? {} : { result: result.code }) },
+      details: {
+        deviceId: device.id,
+        ...(result.ok ? {} : { result: result.code, message: result.message }),
+      },
     });
     if (!result.ok) throw orderFailure(result);
-    return c.json({ sessionId: session.id }, 201);
+    return c.json({ sessionId: session.id, ...runsAsOf(result.detail) }, 201);
   });
 
   return app;

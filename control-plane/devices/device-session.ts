@@ -1,3 +1,5 @@
+import { type RunsAs, runsAsSchema } from '../../protocol/api/devices.ts';
+import { inertDeviceText } from '../../protocol/device-text.ts';
 import type {
   JoinSessionOrder,
   OrderOperator,
@@ -42,10 +44,18 @@ export function devicePolicy(policy: Policy, access: SessionAccess, elevated = f
 }
 
 /**
+ * How long the control plane waits for a device to answer a `join-session` order, in milliseconds:
+ * the device answers once its session host reached the relay (it gives a host 30 s to report itself
+ * and 30 s more to connect), so the answer is whether the session has its device side.
+ */
+export const JOIN_ORDER_TIMEOUT_MS = 70_000;
+
+/**
  * Opens a session on a resident device: an operator-first session of the device's group (the
  * operator joins it like any other) whose device side is a session host the device starts when
- * ordered to (see send-order.ts). Resolves with the session and the device's answer; a session
- * the device did not take is ended at once.
+ * ordered to (see send-order.ts), answered once that host reached the relay. Resolves with the
+ * session and the device's answer; a session the device did not take (or whose host never
+ * connected) is ended at once.
  */
 export async function openDeviceSession(
   services: Services,
@@ -67,15 +77,30 @@ export async function openDeviceSession(
     device: { id: device.id, access },
   });
   const grant = await agentGrant(services, session);
-  const result = await sendOrder(services, device.id, {
-    kind: 'join-session',
-    access,
-    sessionId: session.id,
-    relay: grant.relay,
-    policyToken: grant.policyToken,
-    operator,
-    ...extra,
-  });
+  const result = await sendOrder(
+    services,
+    device.id,
+    {
+      kind: 'join-session',
+      access,
+      sessionId: session.id,
+      relay: grant.relay,
+      policyToken: grant.policyToken,
+      operator,
+      ...extra,
+    },
+    JOIN_ORDER_TIMEOUT_MS,
+  );
   if (!result.ok) await services.store.markEnded(session.id, 'error');
   return { session, result };
+}
+
+/**
+ * Whose session it is, from a device's answer to `join-session` (`runsAs`, `elevated`); the user
+ * name shown inert, as everything a device reports. Undefined from a device that does not say.
+ */
+export function runsAsOf(detail: Record<string, unknown> | undefined): { runsAs?: RunsAs } {
+  const parsed = runsAsSchema.safeParse({ user: detail?.['runsAs'], elevated: detail?.['elevated'] });
+  if (!parsed.success) return {};
+  return { runsAs: { user: inertDeviceText(parsed.data.user, 100), elevated: parsed.data.elevated } };
 }

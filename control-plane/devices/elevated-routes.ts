@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import { runsAsSchema } from '../../protocol/api/devices.ts';
 import { sessionSchema } from '../../protocol/api/sessions.ts';
 import {
   MAX_LISTED_PROCESSES,
@@ -19,6 +20,7 @@ import type { Services } from '../services.ts';
 import { sessionView } from '../sessions/session-store.ts';
 import { orderFailure, orderOperator, visibleDevice } from './access-routes.ts';
 import { openBackgroundAccess } from './background-access.ts';
+import { runsAsOf } from './device-session.ts';
 import type { DeviceRow } from './device-store.ts';
 import { sendOrder } from './send-order.ts';
 
@@ -76,8 +78,8 @@ const routes = {
     request: { params: idParam },
     responses: {
       201: json(
-        z.object({ session: sessionSchema }),
-        'The session, its device side starting: join it like any other session',
+        z.object({ session: sessionSchema, runsAs: runsAsSchema.optional() }),
+        'The session, its device side connected: join it like any other session',
       ),
       ...problems(401, 403, 404, 409, 502, 504),
     },
@@ -228,7 +230,10 @@ export function deviceElevatedRoutes(services: Services) {
         { tool: 'admin-shell', sessionId: session.id },
         { ok: true, detail },
       );
-      return c.json({ session: sessionView(session, services.relay.agentAway(session.id)) }, 201);
+      return c.json(
+        { session: sessionView(session, services.relay.agentAway(session.id)), ...runsAsOf(detail) },
+        201,
+      );
     } catch (error) {
       if (error instanceof ApiError)
         await audit(

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { DEVICE_STATUSES } from '../../protocol/api/devices.ts';
+import { DEVICE_STATUSES, runsAsSchema } from '../../protocol/api/devices.ts';
 import { sessionSchema } from '../../protocol/api/sessions.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
@@ -10,6 +10,7 @@ import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import { sessionView } from '../sessions/session-store.ts';
 import { openBackgroundAccess } from './background-access.ts';
+import { runsAsOf } from './device-session.ts';
 import type { DeviceRow } from './device-store.ts';
 import { deviceSchema, deviceView } from './device-view.ts';
 import { removeDevice } from './remove-device.ts';
@@ -52,8 +53,8 @@ const routes = {
     request: { params: idParam },
     responses: {
       201: json(
-        z.object({ session: sessionSchema }),
-        'The session, its device side starting: join it like any other session',
+        z.object({ session: sessionSchema, runsAs: runsAsSchema.optional() }),
+        'The session, its device side connected: join it like any other session',
       ),
       ...problems(401, 403, 404, 409, 504),
     },
@@ -111,8 +112,11 @@ export function deviceRoutes(services: Services) {
     async (c) => {
       const principal = c.get('principal');
       const device = await visible(principal, c.req.valid('param').id);
-      const { session } = await openBackgroundAccess(services, device, principal, c.get('address'));
-      return c.json({ session: sessionView(session, services.relay.agentAway(session.id)) }, 201);
+      const { session, detail } = await openBackgroundAccess(services, device, principal, c.get('address'));
+      return c.json(
+        { session: sessionView(session, services.relay.agentAway(session.id)), ...runsAsOf(detail) },
+        201,
+      );
     },
   );
 

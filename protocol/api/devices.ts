@@ -31,3 +31,17 @@ export const deviceSchema = z
   .meta({ id: 'Device' });
 
 export type Device = z.infer<typeof deviceSchema>;
+
+/**
+ * Whose shells, files and screen a session on a device has, as the device said when its session
+ * host started: the user logged in at its console, or the service's own user (root) where the
+ * group's policy grants the operator elevation. Reported by the device, unverified.
+ */
+export const runsAsSchema = z
+  .object({
+    user: z.string(),
+    elevated: z.boolean().meta({ description: "Whether it is the resident service's own user (root)" }),
+  })
+  .meta({ id: 'RunsAs' });
+
+export type RunsAs = z.infer<typeof runsAsSchema>;

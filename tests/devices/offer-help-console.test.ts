@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { DEFAULT_POLICY } from '../../protocol/index.ts';
+import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
 import { signIn } from '../console/real-console.ts';
 import { expectJson } from '../support/api.ts';
 import { waitFor } from '../support/processes.ts';
 import { useRunningDeviceConsole } from './device-support.ts';
 import { noticeTmux } from './notice-tmux.ts';
+
+/**
+ * Nobody is logged in at the test display (`who` names nobody): the host runs as the service's user
+ * (root), which takes the policy's elevation.
+ */
+const DESK_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
 
 /** The user's desktop: the offer's terminal opens in it. */
 const desk = noticeTmux('offer-console');
@@ -14,7 +20,7 @@ const desk = noticeTmux('offer-console');
 describe('offering help from the Devices page', { timeout: 300_000 }, () => {
   const ui = useRunningDeviceConsole({
     group: 'Desks',
-    policy: DEFAULT_POLICY,
+    policy: DESK_POLICY,
     env: desk.env,
     display: true,
   });

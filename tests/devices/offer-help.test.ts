@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { DEFAULT_POLICY } from '../../protocol/index.ts';
+import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
 import { expectJson } from '../support/api.ts';
 import { isAlive, waitFor } from '../support/processes.ts';
 import { joinDeviceSession, useRunningDevice } from './device-support.ts';
 import { noticeTmux } from './notice-tmux.ts';
+
+/**
+ * Nobody is logged in at the test display (`who` names nobody): the host runs as the service's user
+ * (root), which takes the policy's elevation.
+ */
+const DESK_POLICY: Policy = { ...DEFAULT_POLICY, elevatedTools: true };
 
 /** The user's desktop: the session host's terminal opens in it. */
 const desk = noticeTmux('offer');
@@ -16,7 +22,7 @@ interface SessionView {
 }
 
 describe('offering help to the user at a resident device', { timeout: 300_000 }, () => {
-  const at = useRunningDevice({ group: 'Desks', policy: DEFAULT_POLICY, env: desk.env, display: true });
+  const at = useRunningDevice({ group: 'Desks', policy: DESK_POLICY, env: desk.env, display: true });
 
   const session = async (id: string) =>
     expectJson<SessionView>(await at.api.get(`/api/sessions/${id}`, at.admin), 200);

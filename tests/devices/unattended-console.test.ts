@@ -13,6 +13,9 @@ import { useRunningDeviceConsole } from './device-support.ts';
 const UNATTENDED_POLICY: Policy = {
   ...DEFAULT_POLICY,
   unattended: { allowed: true, roles: ['admin'], notifyUser: false },
+  // Nobody is logged in at the test display (`who` names nobody): the host runs as the service's user
+  // (root), which takes the policy's elevation.
+  elevatedTools: true,
 };
 /** How long access outlives its last session here, in milliseconds. */
 const LINGER_MS = 10_000;

@@ -16,6 +16,9 @@ import { noticeTmux } from './notice-tmux.ts';
 const TOLD_POLICY: Policy = {
   ...DEFAULT_POLICY,
   unattended: { allowed: true, roles: ['admin'], notifyUser: true },
+  // Nobody is logged in at the test display (`who` names nobody): the host runs as the service's user
+  // (root), which takes the policy's elevation.
+  elevatedTools: true,
 };
 /** How long access outlives its last session here, in milliseconds (long enough to connect in). */
 const LINGER_MS = 6_000;

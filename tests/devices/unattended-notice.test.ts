@@ -10,6 +10,9 @@ import { noticeTmux } from './notice-tmux.ts';
 const unattendedPolicy = (notifyUser: boolean): Policy => ({
   ...DEFAULT_POLICY,
   unattended: { allowed: true, roles: ['admin'], notifyUser },
+  // Nobody is logged in at the test display (`who` names nobody): the host runs as the service's user
+  // (root), which takes the policy's elevation.
+  elevatedTools: true,
 });
 
 /** The user's desktop: a session host that tells the user opens its terminal in it. */

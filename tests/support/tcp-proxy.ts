@@ -11,6 +11,8 @@ export interface TcpProxy {
   cut(): void;
   /** Stops carrying bytes on every open connection but keeps the sockets open: both ends hear nothing. */
   freeze(): void;
+  /** From now on new connections are accepted and carry nothing (a link that swallows them); open ones go on. */
+  swallowNew(): void;
   close(): Promise<void>;
 }
 
@@ -32,19 +34,22 @@ export async function startTcpProxy(
   const pairs: [Socket, Socket][] = [];
   const open = new Set<Socket>();
   let refused = 0;
+  let swallowing = false;
   const server: Server = createServer((client) => {
     if (options.onlyFrom && client.remoteAddress !== options.onlyFrom) {
       refused++;
       client.destroy();
       return;
     }
+    open.add(client);
+    client.on('close', () => open.delete(client));
+    client.on('error', () => {});
+    if (swallowing) return;
     const upstream = new NetSocket();
     upstream.connect(targetPort, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      open.add(s);
-      s.on('close', () => open.delete(s));
-      s.on('error', () => {});
-    }
+    open.add(upstream);
+    upstream.on('close', () => open.delete(upstream));
+    upstream.on('error', () => {});
     client.pipe(upstream).pipe(client);
     pairs.push([client, upstream]);
   });
@@ -63,6 +68,9 @@ export async function startTcpProxy(
         client.pause();
         upstream.pause();
       }
+    },
+    swallowNew: () => {
+      swallowing = true;
     },
     close: () => {
       for (const s of open) s.destroy();

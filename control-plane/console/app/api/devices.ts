@@ -41,6 +41,20 @@ export function mayUseBackgroundAccess(identity: Identity, group: DeviceGroup | 
 }
 
 /**
+ * Whose shell background access on `device` will be, before it starts: the resident service's user
+ * (root) where the policy grants the operator elevation, else the user the device reports at its
+ * console; null when nobody is (the device refuses it). The device decides again when it starts.
+ */
+export function backgroundRunsAs(
+  identity: Identity,
+  group: DeviceGroup | undefined,
+  device: Device,
+): { user: string; elevated: boolean } | null {
+  if (mayUseElevatedTools(identity, group)) return { user: 'root', elevated: true };
+  return device.reported.consoleUser ? { user: device.reported.consoleUser, elevated: false } : null;
+}
+
+/**
  * Whether the operator may use elevated tools (the task manager) on a device of `group`: the policy
  * enables them and the role is one that may (the server checks again, and so does the device).
  */

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorText } from '../../api/client.ts';
 import {
+  backgroundRunsAs,
   type DeviceFilter,
   forgetDevice,
   listDevices,
@@ -205,6 +206,7 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
           onForget={canForget ? (device) => void forget(device) : undefined}
           onBackgroundAccess={canOpen ? (device) => void background(device) : undefined}
           mayBackground={(device) => mayUseBackgroundAccess(identity, groupOf(device))}
+          runsAs={(device) => backgroundRunsAs(identity, groupOf(device), device)}
           onProcesses={canOpen ? setProcessesOf : undefined}
           onServices={canOpen ? setServicesOf : undefined}
           onAdminShell={canOpen ? (device) => void background(device, true) : undefined}

@@ -13,6 +13,8 @@ export interface DevicesTableProps {
   /** Offered on online devices whose group's policy allows it for the operator (`mayBackground`). */
   onBackgroundAccess?: ((device: Device) => void) | undefined;
   mayBackground?: ((device: Device) => boolean) | undefined;
+  /** Whose shell background access on a device will be (`backgroundRunsAs`); null: nobody's. */
+  runsAs?: ((device: Device) => { user: string; elevated: boolean } | null) | undefined;
   /** The device whose background access is being opened, if any. */
   opening?: string | null | undefined;
   /** Elevated tools → Processes, offered on online devices where `mayElevated` says so. */
@@ -60,6 +62,7 @@ export function DevicesTable({
   onForget,
   onBackgroundAccess,
   mayBackground,
+  runsAs,
   opening,
   onJoined,
   onProcesses,
@@ -142,12 +145,11 @@ export function DevicesTable({
               {actions && (
                 <td class="table__actions">
                   {background(device) && (
-                    <RowAction
-                      testId="device-background-access"
-                      title="A shell and the files of this device, without its screen"
-                      busy={Boolean(opening)}
-                      label={opening === device.id ? 'Opening…' : 'Background access'}
-                      onClick={() => onBackgroundAccess?.(device)}
+                    <BackgroundAccessButton
+                      runsAs={runsAs?.(device)}
+                      opening={opening === device.id}
+                      disabled={Boolean(opening)}
+                      onOpen={() => onBackgroundAccess?.(device)}
                     />
                   )}
                   {elevated(device) && (
@@ -191,5 +193,55 @@ export function DevicesTable({
         </tbody>
       </table>
     </section>
+  );
+}
+
+/**
+ * Background access, saying whose shell it will be: "as <user>" (the console user, shown inert as
+ * the device reported it) or "as root (elevated)"; disabled while nobody is logged in and the
+ * operator has no elevation, since the device would refuse.
+ */
+function BackgroundAccessButton({
+  runsAs,
+  opening,
+  disabled,
+  onOpen,
+}: {
+  runsAs: { user: string; elevated: boolean } | null | undefined;
+  opening: boolean;
+  disabled: boolean;
+  onOpen: () => void;
+}) {
+  const nobody = runsAs === null;
+  return (
+    <button
+      type="button"
+      class="btn btn--secondary btn--small"
+      data-testid="device-background-access"
+      title={
+        nobody
+          ? 'Nobody is logged in at its console, and your role has no elevated tools on it'
+          : 'A shell and the files of this device, without its screen'
+      }
+      disabled={disabled || nobody}
+      onClick={onOpen}
+    >
+      {opening ? (
+        'Opening…'
+      ) : (
+        <>
+          Background access{' '}
+          <span class="cell-sub" data-testid="device-runs-as">
+            {runsAs === undefined
+              ? ''
+              : nobody
+                ? '(nobody logged in)'
+                : runsAs.elevated
+                  ? 'as root (elevated)'
+                  : `as ${runsAs.user}`}
+          </span>
+        </>
+      )}
+    </button>
   );
 }
