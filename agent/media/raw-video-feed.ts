@@ -130,11 +130,17 @@ export class RawVideoWriter {
 
   /**
    * The bytes that go before a frame of `frameBytes` bytes: its cluster, timestamp and block header.
-   * Timestamps are microseconds since the writer was made, strictly increasing, odd for a keyframe.
+   * Timestamps are microseconds since the writer was made, strictly increasing, odd for a keyframe;
+   * the first frame's is 0.
    */
   frameHeader(frameBytes: number, keyframe: boolean): Uint8Array {
-    let timestamp = Math.max(Math.round((performance.now() - this.startedAt) * 1000), this.lastTimestamp + 1);
-    if (timestamp % 2 !== (keyframe ? 1 : 0)) timestamp++;
+    // ffmpeg moves every timestamp by the first one's so that its output starts at 0: the first frame
+    // (a keyframe whatever its mark) is at 0, so that the move cannot turn odd into even.
+    let timestamp =
+      this.lastTimestamp < 0
+        ? 0
+        : Math.max(Math.round((performance.now() - this.startedAt) * 1000), this.lastTimestamp + 1);
+    if (timestamp > 0 && timestamp % 2 !== (keyframe ? 1 : 0)) timestamp++;
     this.lastTimestamp = timestamp;
     const timestampElement = element(ID.timestamp, uint(timestamp));
     const blockSize = SIMPLE_BLOCK_HEADER.byteLength + frameBytes;

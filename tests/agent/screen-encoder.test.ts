@@ -149,6 +149,9 @@ describe('startScreenEncoder on a real Xvfb display', () => {
       const { encoder } = start(await platformFor(xvfb), events, { ffmpegPath });
       const requestKeyframe = encoder.requestKeyframe;
       assert.ok(requestKeyframe, 'a fed encoder takes keyframe requests');
+      // Asked before the first frame, as the relay does for the first viewer: the first frame is a
+      // keyframe anyway, and the request must not upset the marks of the frames after it.
+      requestKeyframe();
       await waitFor('the first keyframe', () => events.units[0]);
       const isIdr = (unit: EncodedAccessUnit | undefined) =>
         unit !== undefined && nalUnits(unit.data).some((nal) => nal.type === NalType.idr);
