@@ -70,3 +70,18 @@ export function changeLog(page: Page): Promise<Array<[number, number]>> {
 }
 
 export type { BenchPage };
+
+/**
+ * Waits for the first picture on a freshly opened viewer page and returns the time from its stream's
+ * WebSocket opening to that picture being drawn, in ms (the page's own clock at both ends).
+ */
+export async function firstPictureMs(page: Page, timeoutMs: number): Promise<number> {
+  await page.waitForFunction(() => window.benchPage.frames > 0, undefined, { timeout: timeoutMs });
+  const { socketOpenedAt, firstFrameAt } = await page.evaluate(() => ({
+    socketOpenedAt: window.benchPage.socketOpenedAt,
+    firstFrameAt: window.benchPage.firstFrameAt,
+  }));
+  if (socketOpenedAt === undefined || firstFrameAt === undefined)
+    throw new Error('the page opened no socket');
+  return firstFrameAt - socketOpenedAt;
+}

@@ -19,6 +19,11 @@ export interface Viewer {
   relayPids(): number[];
   /** Puts the keyboard focus on the remote screen, so keys go to the remote side. */
   focus(): Promise<void>;
+  /**
+   * Opens a second viewer of the same screen in a new page, as a second operator joining, and returns
+   * the time from its stream's WebSocket opening to its first picture, in ms; the page is closed again.
+   */
+  joinAnother(): Promise<number>;
   /** Closes the page and stops what was started for this viewer. */
   stop(): Promise<void>;
 }
