@@ -118,11 +118,12 @@ export interface ScreenEncoder {
  * constrained baseline (no B-frames, so every unit is displayable as it arrives), x264's zerolatency
  * tuning and SPS/PPS at every keyframe.
  *
- * Only changes are encoded: where the platform feeds frames itself (X11: on X DAMAGE, see
- * `CaptureSource.feed`) nothing is captured while the screen is still; where ffmpeg grabs on a clock
- * (Windows, macOS) capture runs at `framerate`. Either way ffmpeg's `mpdecimate` drops every frame
- * identical to the last one kept (any pixel that differs keeps it), and the output has a variable
- * frame rate, so a still screen produces no units at all after the first keyframe.
+ * Only changes are encoded, and the output has a variable frame rate, so a still screen produces no
+ * units at all after the first keyframe. Where the platform feeds frames itself (X11: on X DAMAGE, see
+ * `CaptureSource.feed`) it writes only frames that differ from the last, and marks the ones that must
+ * be keyframes (`requestKeyframe`, see `RawVideoWriter`); where ffmpeg grabs on a clock (Windows,
+ * macOS) capture runs at `framerate`, ffmpeg's `mpdecimate` drops every frame identical to the last
+ * one kept (any pixel that differs keeps it), and keyframes come every `keyframeIntervalFrames`.
  *
  * ffmpeg writes FLV rather than a raw H.264 stream: FLV gives every frame's length up front, so a unit
  * goes out the moment its last byte arrives instead of when the next frame begins, one frame
