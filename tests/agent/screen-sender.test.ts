@@ -232,14 +232,21 @@ describe('ScreenSender replays a group only while it is cheap', () => {
   });
 
   /** A sender fed by hand, and what reached the other end of its socket. */
-  async function handFed() {
+  async function handFed(options: { keyframesOnRequest?: boolean } = {}) {
     const { frames, socket } = await wires.connect();
     let feed: ((unit: AccessUnit) => void) | undefined;
+    const asked = { keyframes: 0 };
     const screen = new ScreenSender(
       {
         start: async (sink) => {
           feed = (unit) => sink.onAccessUnit(unit);
-          return { stop: async () => {}, requestKeyframe: () => {} };
+          return {
+            stop: async () => {},
+            requestKeyframe: () => {
+              asked.keyframes++;
+            },
+            keyframesOnRequest: options.keyframesOnRequest ?? false,
+          };
         },
       },
       { socket: () => socket, viewing: () => true, send: () => true, status: () => {} },
@@ -250,7 +257,7 @@ describe('ScreenSender replays a group only while it is cheap', () => {
       const data = new Uint8Array(1000).fill(++marker);
       feed?.({ keyframe, data, captureTime: Date.now() });
     };
-    return { screen, frames, unit };
+    return { screen, frames, unit, asked };
   }
 
   it('while the screen moves, a request for a group larger than two keyframes is answered by the next keyframe', async () => {
@@ -283,5 +290,34 @@ describe('ScreenSender replays a group only while it is cheap', () => {
       frames.slice(6).map((frame) => [frame.keyframe, frame.data[0]]),
       frames.slice(0, 6).map((frame) => [frame.keyframe, frame.data[0]]),
     );
+  });
+
+  it('from a source that makes keyframes on request, a new connection with a large group asks for one keyframe instead of replaying', async () => {
+    const { screen, frames, unit, asked } = await handFed({ keyframesOnRequest: true });
+    unit(true);
+    for (let i = 0; i < 5; i++) unit(false);
+    await waitFor('the live units', () => frames.length === 6);
+    screen.resume();
+    screen.resume();
+    assert.equal(asked.keyframes, 1, 'one keyframe is asked for, however often the group is wanted');
+    unit(true);
+    await waitFor('the new keyframe', () => frames.length > 6);
+    await sleep(500);
+    assert.deepEqual(
+      frames.slice(6).map((frame) => [frame.keyframe, frame.data[0]]),
+      [[true, 7]],
+      'the new keyframe alone follows, not the frames since the old one',
+    );
+  });
+
+  it('from a source that makes keyframes on request, a viewer asking for a picture gets a new keyframe, not a replay', async () => {
+    const { screen, frames, unit, asked } = await handFed({ keyframesOnRequest: true });
+    unit(true);
+    unit(false);
+    await waitFor('the live units', () => frames.length === 2);
+    screen.requestKeyframe();
+    assert.equal(asked.keyframes, 1);
+    await sleep(500);
+    assert.equal(frames.length, 2, 'nothing is replayed');
   });
 });
