@@ -2,7 +2,7 @@ import { BenchFailure, ensure } from '../support/failure.ts';
 import { sleep } from '../support/net.ts';
 import { CpuMeter } from '../support/processes.ts';
 import { type Distribution, distribution } from '../support/stats.ts';
-import { readCounterAt, readCounters } from '../viewers/instrumentation.ts';
+import { type FirstPicture, readCounterAt, readCounters } from '../viewers/instrumentation.ts';
 import { SYSTEM_LABEL, type System } from '../viewers/viewer.ts';
 import { startDesktop } from '../x11/desktop.ts';
 import { startWorkload, WORKLOAD_LABEL, WORKLOADS, type WorkloadName } from '../x11/workloads.ts';
@@ -43,6 +43,8 @@ export interface WorkloadFigures {
    * handshake and the first framebuffer update).
    */
   firstPicture?: Distribution;
+  /** Lifeline only, still desktop: the same until its first video unit arrived, before decoding. */
+  firstVideo?: Distribution;
 }
 
 /**
@@ -112,9 +114,11 @@ export async function runWorkloads(context: BenchContext, results: WorkloadFigur
               );
             }
             if (name === 'still') {
-              const joins: number[] = [];
+              const joins: FirstPicture[] = [];
               for (let i = 0; i < JOINS; i++) joins.push(await viewer.joinAnother());
-              figures.firstPicture = distribution(joins);
+              figures.firstPicture = distribution(joins.map((join) => join.drawnMs));
+              const video = joins.flatMap((join) => (join.videoMs === undefined ? [] : [join.videoMs]));
+              if (video.length) figures.firstVideo = distribution(video);
             }
             results.push(figures);
           } finally {

@@ -129,8 +129,9 @@ function joinLine(figures: WorkloadFigures[]): string[] {
   const l = still('lifeline');
   const v = still('vnc');
   if (!l && !v) return [];
+  const video = figures.find((f) => f.system === 'lifeline' && f.workload === 'still')?.firstVideo;
   return [
-    `A viewer joining the still desktop, socket open → first picture (ms, p50 / max of ${l?.count ?? v?.count}): Lifeline ${text(l?.p50)} / ${text(l?.max)}, x11vnc+noVNC ${text(v?.p50)} / ${text(v?.max)}, × ${text(ratio(l?.p50, v?.p50))}`,
+    `A viewer joining the still desktop, socket open → first picture (ms, p50 / max of ${l?.count ?? v?.count}): Lifeline ${text(l?.p50)} / ${text(l?.max)} (first video unit in ${text(video?.p50)} / ${text(video?.max)}), x11vnc+noVNC ${text(v?.p50)} / ${text(v?.max)}, × ${text(ratio(l?.p50, v?.p50))}`,
   ];
 }
 

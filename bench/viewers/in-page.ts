@@ -44,6 +44,8 @@ export interface BenchPage {
   sentToDrawn: number[];
   /** `performance.now()` when the page's first WebSocket (the viewer's stream) opened. */
   socketOpenedAt: number | undefined;
+  /** Lifeline only: `performance.now()` when the first video unit arrived. */
+  firstVideoAt: number | undefined;
   /** `performance.now()` when the first picture was drawn onto the watched canvas. */
   firstFrameAt: number | undefined;
   /** Reads the counter at (x, y) of the canvas from now on; `null` stops reading. */
@@ -78,6 +80,7 @@ const page: BenchPage = {
   log: [],
   sentToDrawn: [],
   socketOpenedAt: undefined,
+  firstVideoAt: undefined,
   firstFrameAt: undefined,
   read(x, y) {
     region = x === null ? undefined : { x, y: y ?? 0 };
@@ -185,6 +188,7 @@ function CountingWebSocket(url: string | URL, protocols?: string | string[]): We
     if (data instanceof ArrayBuffer) {
       page.bytes += data.byteLength;
       const head = new Uint8Array(data, 0, Math.min(2, data.byteLength));
+      if (watchesLifeline && head[0] === LIFELINE_VIDEO_KIND) page.firstVideoAt ??= performance.now();
       if (watchesLifeline && head[0] === LIFELINE_VIDEO_KIND && ((head[1] ?? 0) & 1) === 1) {
         page.keyframeBytes += data.byteLength;
       }

@@ -4,7 +4,7 @@ import { waitFor } from '../../tests/support/processes.ts';
 import type { ControlPlaneProcess } from '../support/control-plane-process.ts';
 import { BenchFailure } from '../support/failure.ts';
 import { processTree, startProcess } from '../support/processes.ts';
-import { firstPictureMs, instrument } from './instrumentation.ts';
+import { firstPicture, instrument } from './instrumentation.ts';
 import { VIEWPORT, type Viewer } from './viewer.ts';
 
 const AGENT = fileURLToPath(new URL('../../agent/main.ts', import.meta.url));
@@ -81,7 +81,7 @@ export async function openLifeline(
           await instrument(second, 'canvas[data-testid=screen]');
           await second.goto(cp.url);
           await second.click('[data-testid=rejoin]');
-          return await firstPictureMs(second, CONNECT_TIMEOUT_MS);
+          return await firstPicture(second, CONNECT_TIMEOUT_MS);
         } finally {
           await second.close();
         }

@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import type { FirstPicture } from './instrumentation.ts';
 
 /** The two systems measured side by side. */
 export type System = 'lifeline' | 'vnc';
@@ -20,10 +21,10 @@ export interface Viewer {
   /** Puts the keyboard focus on the remote screen, so keys go to the remote side. */
   focus(): Promise<void>;
   /**
-   * Opens a second viewer of the same screen in a new page, as a second operator joining, and returns
-   * the time from its stream's WebSocket opening to its first picture, in ms; the page is closed again.
+   * Opens a second viewer of the same screen in a new page, as a second operator joining, and says
+   * when its first picture came; the page is closed again.
    */
-  joinAnother(): Promise<number>;
+  joinAnother(): Promise<FirstPicture>;
   /** Closes the page and stops what was started for this viewer. */
   stop(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { BenchFailure } from '../support/failure.ts';
 import { freePort, waitForPort } from '../support/net.ts';
 import { processTree, startProcess } from '../support/processes.ts';
-import { firstPictureMs, instrument } from './instrumentation.ts';
+import { firstPicture, instrument } from './instrumentation.ts';
 import type { StaticServer } from './static-server.ts';
 import { VIEWPORT, type Viewer } from './viewer.ts';
 
@@ -62,7 +62,7 @@ export async function openVnc(browser: Browser, display: string, pages: StaticSe
         try {
           await instrument(second, '#screen canvas');
           await second.goto(pages.vncPageUrl(wsPort));
-          return await firstPictureMs(second, CONNECT_TIMEOUT_MS);
+          return await firstPicture(second, CONNECT_TIMEOUT_MS);
         } finally {
           await second.close();
         }
