@@ -32,6 +32,11 @@ export interface ScreenStream {
   stop(): Promise<void>;
   /** Asks for a keyframe soon; a stream that cannot force one sends its next scheduled keyframe. */
   requestKeyframe(): void;
+  /**
+   * True when `requestKeyframe` makes one from the current picture at once (even on a still screen);
+   * the sender then asks for a keyframe instead of replaying the frames since the last one.
+   */
+  readonly keyframesOnRequest?: boolean;
 }
 
 /** The cursor's image as the console draws it (`cursor-shape` without its type). */

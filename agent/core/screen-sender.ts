@@ -48,6 +48,8 @@ export class ScreenSender {
   private group: AccessUnit[] = [];
   private groupBytes = 0;
   private lastUnitAt = 0;
+  /** A keyframe was asked of the source for a replay and has not come yet. */
+  private keyframeAsked = false;
   /** Viewers must start over from the keyframe before the next unit is sent. */
   private replayPending = true;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -98,8 +100,15 @@ export class ScreenSender {
     await stream?.stop();
   }
 
-  /** A viewer needs a picture now: the current group goes out again, keyframe first. */
+  /**
+   * A viewer needs a picture now: a new keyframe where the source makes one on request (it is sent
+   * like any unit), otherwise the current group goes out again, keyframe first.
+   */
   requestKeyframe(): void {
+    if (this.stream?.keyframesOnRequest) {
+      this.stream.requestKeyframe();
+      return;
+    }
     this.replayPending = true;
     this.replay();
   }
@@ -117,6 +126,7 @@ export class ScreenSender {
 
   private accept(unit: AccessUnit): void {
     if (unit.keyframe) {
+      this.keyframeAsked = false;
       this.group = [unit];
       this.groupBytes = 0;
     } else if (this.group.length > 0) this.group.push(unit);
@@ -158,10 +168,14 @@ export class ScreenSender {
     }
     const keyframeBytes = this.group[0]?.data.byteLength ?? 0;
     const moving = Date.now() - this.lastUnitAt < STILL_AFTER_MS;
-    if (
-      socket.bufferedAmount > MAX_AGENT_BUFFERED_BYTES ||
-      (moving && this.groupBytes > REPLAY_MAX_KEYFRAMES * keyframeBytes)
-    ) {
+    const large = this.groupBytes > REPLAY_MAX_KEYFRAMES * keyframeBytes;
+    if (large && this.stream.keyframesOnRequest && socket.bufferedAmount <= MAX_AGENT_BUFFERED_BYTES) {
+      // A new keyframe is smaller, and comes at once: its arrival (`accept`) replays the new group.
+      if (!this.keyframeAsked) this.stream.requestKeyframe();
+      this.keyframeAsked = true;
+      return;
+    }
+    if (socket.bufferedAmount > MAX_AGENT_BUFFERED_BYTES || (moving && large)) {
       this.retryLater();
       return;
     }

@@ -9,15 +9,23 @@ import type {
 } from '../platform/platform.ts';
 import { type AccessUnit, parseSpsCodecString } from './annexb.ts';
 import { FlvDemuxer } from './flv-demuxer.ts';
+import { MARKED_KEYFRAME_OUTPUT_ARGS } from './raw-video-feed.ts';
 
 /** Frames per second captured when the caller does not say. */
 const DEFAULT_FRAMERATE = 30;
 /**
- * Keyframe spacing when the caller does not say, in encoded frames (2 s of full motion at 30 fps).
- * Frames are encoded only when the screen changes, so on a quiet desktop keyframes are rare; a viewer
- * that joins is given the last keyframe and the frames since (see `ScreenSender`), not made to wait.
+ * Keyframe spacing when the caller does not say and keyframes cannot be requested (ffmpeg grabs the
+ * screen itself: Windows, macOS), in encoded frames (2 s of full motion at 30 fps). Frames are encoded
+ * only when the screen changes, so on a quiet desktop keyframes are rare; a viewer that joins is given
+ * the last keyframe and the frames since (see `ScreenSender`), not made to wait.
  */
 const DEFAULT_KEYFRAME_INTERVAL_FRAMES = 60;
+/**
+ * Keyframe spacing when keyframes come on request (the platform feeds frames, see
+ * `CaptureSource.feed`), in encoded frames: only a safety net, 60 s of full motion at 30 fps and far
+ * longer on a quiet desktop. It bounds what `ScreenSender` keeps to replay.
+ */
+const ON_REQUEST_KEYFRAME_INTERVAL_FRAMES = 1800;
 /**
  * Columns added on the left before `mpdecimate` and cropped after it: the filter never compares the
  * first 8 columns of a plane (16 pixels of 4:2:0 chroma), so a change there alone would be dropped.
@@ -69,7 +77,10 @@ export interface ScreenEncoderOptions {
   covered?: readonly ScreenArea[];
   /** Most frames per second captured; defaults to 30. Frames that show no change are not encoded. */
   framerate?: number;
-  /** Encoded frames from one keyframe to the next; defaults to 60. */
+  /**
+   * Most encoded frames from one keyframe to the next; defaults to 1800 where keyframes come on
+   * request (`requestKeyframe`), 60 elsewhere.
+   */
   keyframeIntervalFrames?: number;
   /** Called for every unit, after `onConfig`; units before the first keyframe are dropped. */
   onAccessUnit(unit: EncodedAccessUnit): void;
@@ -91,10 +102,11 @@ export interface ScreenEncoder {
   /** The ffmpeg process id, so the agent can make sure it never outlives a session. */
   readonly pid: number;
   /**
-   * Never set by `startScreenEncoder`: the ffmpeg CLI cannot be told to force a keyframe while it
-   * runs, and restarting it (about 250 ms without pictures, and a new pid) costs more than replaying
-   * the frames since the last keyframe, which is what `ScreenSender` does for a new viewer. Declared
-   * so callers can use an encoder that does offer it: `encoder.requestKeyframe?.()`.
+   * Makes the next frame a keyframe, from the current picture at once even on a still screen. Present
+   * where the platform feeds the frames (`CaptureSource.feed`: Linux), which marks the frame for
+   * `-force_key_frames` (see `RawVideoWriter`). Absent where ffmpeg grabs the screen itself (Windows,
+   * macOS): the CLI cannot be told to force a keyframe while it runs, and `ScreenSender` replays the
+   * frames since the last keyframe instead.
    */
   readonly requestKeyframe?: () => void;
   /** Stops ffmpeg (SIGTERM, then SIGKILL after 2 s) and resolves once it has exited. No callbacks but `onExit` follow. */
@@ -106,11 +118,12 @@ export interface ScreenEncoder {
  * constrained baseline (no B-frames, so every unit is displayable as it arrives), x264's zerolatency
  * tuning and SPS/PPS at every keyframe.
  *
- * Only changes are encoded: where the platform feeds frames itself (X11: on X DAMAGE, see
- * `CaptureSource.feed`) nothing is captured while the screen is still; where ffmpeg grabs on a clock
- * (Windows, macOS) capture runs at `framerate`. Either way ffmpeg's `mpdecimate` drops every frame
- * identical to the last one kept (any pixel that differs keeps it), and the output has a variable
- * frame rate, so a still screen produces no units at all after the first keyframe.
+ * Only changes are encoded, and the output has a variable frame rate, so a still screen produces no
+ * units at all after the first keyframe. Where the platform feeds frames itself (X11: on X DAMAGE, see
+ * `CaptureSource.feed`) it writes only frames that differ from the last, and marks the ones that must
+ * be keyframes (`requestKeyframe`, see `RawVideoWriter`); where ffmpeg grabs on a clock (Windows,
+ * macOS) capture runs at `framerate`, ffmpeg's `mpdecimate` drops every frame identical to the last
+ * one kept (any pixel that differs keeps it), and keyframes come every `keyframeIntervalFrames`.
  *
  * ffmpeg writes FLV rather than a raw H.264 stream: FLV gives every frame's length up front, so a unit
  * goes out the moment its last byte arrives instead of when the next frame begins, one frame
@@ -135,7 +148,6 @@ export interface ScreenEncoder {
  */
 export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder {
   const framerate = options.framerate ?? DEFAULT_FRAMERATE;
-  const keyframeIntervalFrames = options.keyframeIntervalFrames ?? DEFAULT_KEYFRAME_INTERVAL_FRAMES;
   const area = options.area;
   const screen = area ? { width: area.width, height: area.height } : options.platform.screenSize();
   const size = { width: evenFloor(screen.width), height: evenFloor(screen.height) };
@@ -144,7 +156,18 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
     size: screen,
     ...(area ? { origin: { x: area.x, y: area.y } } : {}),
   });
-  const args = ffmpegArguments(capture.inputArgs, keyframeIntervalFrames, size, options.covered ?? []);
+  const fed = capture.feed !== undefined;
+  const keyframeIntervalFrames =
+    options.keyframeIntervalFrames ??
+    (fed ? ON_REQUEST_KEYFRAME_INTERVAL_FRAMES : DEFAULT_KEYFRAME_INTERVAL_FRAMES);
+  const args = ffmpegArguments({
+    inputArgs: capture.inputArgs,
+    fed,
+    keyframeIntervalFrames,
+    framerate,
+    size,
+    covered: options.covered ?? [],
+  });
 
   const child = spawn(options.ffmpegPath, args, {
     stdio: [capture.feed ? 'pipe' : 'ignore', 'pipe', 'pipe'],
@@ -222,6 +245,7 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
 
   return {
     pid,
+    ...(feed ? { requestKeyframe: () => feed?.requestKeyframe() } : {}),
     stop: () => {
       stopping = true;
       feed?.stop();
@@ -232,37 +256,42 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
   };
 }
 
-function ffmpegArguments(
-  inputArgs: readonly string[],
-  keyframeIntervalFrames: number,
-  size: ScreenSize,
-  covered: readonly ScreenArea[],
-): string[] {
+function ffmpegArguments(options: {
+  inputArgs: readonly string[];
+  /** The platform writes the frames (only changes, keyframes marked); otherwise ffmpeg grabs on a clock. */
+  fed: boolean;
+  keyframeIntervalFrames: number;
+  framerate: number;
+  size: ScreenSize;
+  covered: readonly ScreenArea[];
+}): string[] {
+  const { size } = options;
   const pad = DECIMATE_PAD_PIXELS;
   // Blanked in the captured picture itself, so those pixels never reach the encoder.
-  const blanks = covered.map(
+  const blanks = options.covered.map(
     (r) => `drawbox=x=${r.x}:y=${r.y}:w=${r.width}:h=${r.height}:color=black:t=fill,`,
   );
+  // Crop an odd last row or column rather than resample the whole picture to reach even sizes.
+  const picture = `${blanks.join('')}crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0,scale=${size.width}:${size.height},format=yuv420p`;
+  // A fed stream holds changes only (the feed compares frames), and mpdecimate would drop the frame
+  // written again for a keyframe. On a clock, mpdecimate drops every frame identical to the last kept:
+  // it compares in YUV, so the conversion x264 needs comes first; hi=0:lo=0:frac=0 keeps a frame as
+  // soon as one 8x8 block differs at all (a screen grab has no noise to ignore).
+  const decimate = `pad=iw+${pad}:ih:${pad}:0,mpdecimate=hi=0:lo=0:frac=0,crop=iw-${pad}:ih:${pad}:0`;
   return [
     ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
     // A screen grabber's stream parameters are known up front; without these ffmpeg reads about
     // 20 frames to probe them, which delays the first picture by up to 2 s on a small screen.
     ...['-probesize', '32', '-analyzeduration', '0'],
-    ...inputArgs,
-    // Crop an odd last row or column rather than resample the whole picture to reach even sizes.
-    // mpdecimate compares in YUV, so the conversion x264 needs comes first; hi=0:lo=0:frac=0 keeps
-    // a frame as soon as one 8x8 block differs at all (a screen grab has no noise to ignore).
-    ...[
-      '-vf',
-      [
-        `${blanks.join('')}crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0,scale=${size.width}:${size.height},format=yuv420p`,
-        `pad=iw+${pad}:ih:${pad}:0,mpdecimate=hi=0:lo=0:frac=0,crop=iw-${pad}:ih:${pad}:0`,
-      ].join(','),
-    ],
+    ...options.inputArgs,
+    ...['-vf', options.fed ? picture : `${picture},${decimate}`],
     // Dropped frames stay dropped: no duplicates to fill a constant frame rate.
-    ...['-vsync', 'vfr'],
+    ...(options.fed ? MARKED_KEYFRAME_OUTPUT_ARGS : ['-vsync', 'vfr']),
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline'],
-    ...['-pix_fmt', 'yuv420p', '-bf', '0', '-g', String(Math.max(1, keyframeIntervalFrames))],
+    ...['-pix_fmt', 'yuv420p', '-bf', '0', '-g', String(Math.max(1, options.keyframeIntervalFrames))],
+    // x264 takes its frame rate from the encoder's time base, a microsecond for a fed stream: it would
+    // pick the H.264 level for a million frames a second (6.2, which decoders may refuse).
+    ...['-x264-params', `fps=${options.framerate}`],
     // SPS and PPS come once, in FLV's sequence header; the demuxer puts them into every keyframe.
     // Hand every packet to the pipe at once instead of when ffmpeg's 32 KB output buffer fills.
     ...['-flush_packets', '1', '-f', 'flv', 'pipe:1'],

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { RAW_VIDEO_INPUT_ARGS } from '../media/raw-video-feed.ts';
 import { PlatformError } from './errors.ts';
 import type { CaptureSource, Platform, ScreenSize } from './platform.ts';
 import { loadRobotjs, type RobotjsModule, type RobotLike } from './robot.ts';
@@ -125,14 +126,12 @@ export function createLinuxPlatform(env: NodeJS.ProcessEnv = process.env): Platf
       env: { DISPLAY: display },
     },
     captureSource({ framerate, size, origin }): CaptureSource {
-      // The screen is read on X DAMAGE (see startX11Capture) and handed to ffmpeg raw; timestamps are
-      // the wall clock at arrival, so frames keep their real spacing however irregular it is.
+      // The screen is read on X DAMAGE (see startX11Capture) and handed to ffmpeg raw, each frame
+      // stamped with the time it was read, so frames keep their real spacing however irregular it is,
+      // and the frames that must be keyframes are marked (see RawVideoWriter).
       const area = { x: origin?.x ?? 0, y: origin?.y ?? 0, width: size.width, height: size.height };
       return {
-        inputArgs: [
-          ...['-f', 'rawvideo', '-pix_fmt', 'bgr0', '-video_size', `${size.width}x${size.height}`],
-          ...['-framerate', String(framerate), '-use_wallclock_as_timestamps', '1', '-i', 'pipe:0'],
-        ],
+        inputArgs: [...RAW_VIDEO_INPUT_ARGS],
         feed: (stdin, hooks) => startX11Capture({ display, area, framerate, stdin, hooks }),
       };
     },

@@ -85,6 +85,11 @@ export interface FrameFeedHooks {
 /** Frames being written to ffmpeg's standard input. */
 export interface FrameFeed {
   stop(): void;
+  /**
+   * The next frame written is marked a keyframe (see `RawVideoWriter`); on a still screen the last
+   * frame is written again at once, so a picture follows within one encoding time.
+   */
+  requestKeyframe(): void;
 }
 
 /** How ffmpeg reads the screen. */
@@ -92,8 +97,9 @@ export interface CaptureSource {
   /** ffmpeg input arguments, e.g. `['-f', 'x11grab', '-framerate', '30', '-video_size', '1280x720', '-i', ':99']`. */
   inputArgs: string[];
   /**
-   * Present when ffmpeg reads raw frames from its standard input (`-i pipe:0`): writes them there,
-   * one each time the screen changes, until stopped. Absent: ffmpeg grabs the screen itself, on a clock.
+   * Present when ffmpeg reads raw frames from its standard input (`-i pipe:0`, as `RawVideoWriter`
+   * writes them): writes them there, one each time the screen changes, until stopped, and marks the
+   * frames that must be keyframes. Absent: ffmpeg grabs the screen itself, on a clock.
    */
   feed?(stdin: Writable, hooks: FrameFeedHooks): FrameFeed;
 }

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { ShmSegment, XClient, XCursorImage } from 'x11';
 import { MAX_CURSOR_SIDE } from '../../protocol/index.ts';
+import { RawVideoWriter } from '../media/raw-video-feed.ts';
 import type { CursorShape, FrameFeed, FrameFeedHooks, PointerPosition, ScreenArea } from './platform.ts';
 import { openX11, type X11Connection } from './x11-connection.ts';
 
@@ -23,7 +24,7 @@ export interface X11CaptureOptions {
   area: ScreenArea;
   /** Most frames per second written. */
   framerate: number;
-  /** ffmpeg's standard input: raw BGR0 frames of `area`'s size. */
+  /** ffmpeg's standard input: raw BGR0 frames of `area`'s size, as `RawVideoWriter` writes them. */
   stdin: Writable;
   hooks: FrameFeedHooks;
 }
@@ -32,8 +33,11 @@ export interface X11CaptureOptions {
  * Feeds ffmpeg the screen only when it changes: X DAMAGE on the root window reports that something
  * was drawn, and only then is the captured rectangle read (GetImage) and written as one raw frame,
  * at most `framerate` times a second. A still desktop costs neither the agent nor ffmpeg anything
- * (ffmpeg waits on its input); a change is read as soon as it is reported. One frame is read at once
- * so the encoder has a first picture.
+ * (ffmpeg waits on its input); a change is read as soon as it is reported, and a read that shows
+ * nothing new is not written. One frame is read at once so the encoder has a first picture.
+ *
+ * Keyframes come only when asked (`requestKeyframe`): the next frame written is marked, and on a still
+ * screen the last frame is written again at once, so a joining viewer need not wait for a change.
  *
  * The same connection watches the cursor (XFixes): its image on every change, deduplicated by serial,
  * and its position, read every POINTER_POLL_MS and reported when it moved. GetImage leaves the
@@ -46,6 +50,13 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
   let client: XClient | undefined;
   let grabTimer: ReturnType<typeof setTimeout> | undefined;
   const cleanups: (() => void)[] = [];
+  const writer = new RawVideoWriter(area);
+  let keyframeWanted = false;
+  /** Replaced once the screen can be read; until then the first frame, a keyframe anyway, is all there is. */
+  let requestKeyframe = () => {
+    keyframeWanted = true;
+  };
+  stdin.write(writer.header());
 
   const fail = (message: string) => {
     if (stopped) return;
@@ -90,6 +101,22 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
       let dirty = false;
       let lastGrabAt = Number.NEGATIVE_INFINITY;
       const frameBytes = area.width * area.height * 4;
+      /** The last frame written to ffmpeg: a grab equal to it is not written, a keyframe request writes it again. */
+      let lastWritten: Buffer | undefined;
+
+      const writeFrame = (data: Buffer, done?: () => void) => {
+        const keyframe = keyframeWanted;
+        keyframeWanted = false;
+        lastWritten = data;
+        stdin.write(writer.frameHeader(data.byteLength, keyframe));
+        stdin.write(data, done);
+      };
+      requestKeyframe = () => {
+        keyframeWanted = true;
+        // A grab under way is written whatever it shows and carries the mark; otherwise the picture
+        // is still as last written, and goes again at once rather than when the screen next changes.
+        if (!grabbing && lastWritten && !stopped) writeFrame(lastWritten);
+      };
 
       const written = () => {
         grabbing = false;
@@ -102,19 +129,28 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
         lastGrabAt = performance.now();
         // Emptied before the read: whatever is drawn from now on reports again and is read next.
         Damage.Subtract(damage, 0, 0);
-        const onImage = (e: Error | null, data: Uint8Array | undefined) => {
+        const onImage = (e: Error | null, data: Buffer | undefined) => {
           if (stopped) return;
           if (e || !data) {
             fail(`could not read the screen: ${e?.message ?? 'no image'}`);
             return;
           }
+          // Drawing that left every pixel as it was (a repaint, a cursor blink's off-phase redrawn) is
+          // not encoded: comparing raw pixels here is cheaper than ffmpeg converting and comparing them.
+          if (!keyframeWanted && lastWritten?.equals(data)) {
+            written();
+            return;
+          }
           // The next read waits until ffmpeg has taken this frame: a busy encoder holds capture back
           // instead of raw frames piling up in memory, and a shared segment is not overwritten early.
-          stdin.write(data, written);
+          writeFrame(data, written);
         };
+        // Two shared segments take turns, so the one holding the last frame written stays intact to
+        // compare the next read with and to write again on a keyframe request.
+        const segment = segments.find((candidate) => candidate.buffer.buffer !== lastWritten?.buffer);
         if (segment)
           segment.getImage(root, area.x, area.y, area.width, area.height, ALL_PLANES, Z_PIXMAP, 0, (e) =>
-            onImage(e, segment?.buffer.subarray(0, frameBytes)),
+            onImage(e, segment.buffer.subarray(0, frameBytes)),
           );
         else
           X.GetImage(Z_PIXMAP, root, area.x, area.y, area.width, area.height, ALL_PLANES, (e, image) =>
@@ -137,7 +173,7 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
       X.on('event', (event) => {
         if (event.name === 'DamageNotify') schedule();
       });
-      let segment: ShmSegment | undefined;
+      let segments: ShmSegment[] = [];
       // MIT-SHM lets the server copy the picture into shared memory (a few ms for 720p) instead of
       // sending it down the socket (tens of ms to parse in JavaScript); without it the core request reads.
       X.require('shm', (shmError, Shm) => {
@@ -146,16 +182,27 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
           grab();
           return;
         }
-        Shm.createSegment(frameBytes, (segmentError, created) => {
-          if (stopped) {
-            created?.detach();
-            return;
-          }
-          if (!segmentError && created) segment = created;
-          grab();
-        });
+        const created: ShmSegment[] = [];
+        const createOne = () =>
+          Shm.createSegment(frameBytes, (segmentError, segment) => {
+            if (segment) created.push(segment);
+            if (stopped) {
+              for (const each of created) each.detach();
+              return;
+            }
+            if (!segmentError && segment && created.length < 2) {
+              createOne();
+              return;
+            }
+            if (created.length === 2) segments = created;
+            else for (const each of created) each.detach();
+            grab();
+          });
+        createOne();
       });
-      cleanups.push(() => segment?.detach());
+      cleanups.push(() => {
+        for (const segment of segments) segment.detach();
+      });
     });
 
     if (hooks.onCursorShape) watchCursorShape(X, root, hooks.onCursorShape, fail);
@@ -163,7 +210,7 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
   };
   openX11(options.display).then(capture, (error: Error) => fail(error.message));
 
-  return { stop };
+  return { stop, requestKeyframe: () => requestKeyframe() };
 }
 
 /** Reads the pointer's position often while it moves and seldom while it rests; reports moves. */

@@ -1,7 +1,8 @@
 import { BenchFailure, ensure } from '../support/failure.ts';
 import { sleep } from '../support/net.ts';
 import { CpuMeter } from '../support/processes.ts';
-import { readCounterAt, readCounters } from '../viewers/instrumentation.ts';
+import { type Distribution, distribution } from '../support/stats.ts';
+import { type FirstPicture, readCounterAt, readCounters } from '../viewers/instrumentation.ts';
 import { SYSTEM_LABEL, type System } from '../viewers/viewer.ts';
 import { startDesktop } from '../x11/desktop.ts';
 import { startWorkload, WORKLOAD_LABEL, WORKLOADS, type WorkloadName } from '../x11/workloads.ts';
@@ -13,6 +14,8 @@ const SIZE = { width: 1280, height: 720 };
 const WARMUP_MS = 2_000;
 /** Length of the measurement window per workload, ms. */
 const WINDOW_MS = 10_000;
+/** Second viewers that join the still desktop one after the other; the median is reported. */
+const JOINS = 3;
 
 export interface WorkloadFigures {
   system: System;
@@ -34,6 +37,14 @@ export interface WorkloadFigures {
   hostCpuByProcess: Record<string, number>;
   /** CPU of the relay (the control plane, or websockify), seconds per second. */
   relayCpu: number;
+  /**
+   * Still desktop only: time from a second viewer's WebSocket opening to its first picture, in ms,
+   * over JOINS joins (Lifeline: the relay's join, a keyframe asked of the agent; noVNC: the RFB
+   * handshake and the first framebuffer update).
+   */
+  firstPicture?: Distribution;
+  /** Lifeline only, still desktop: the same until its first video unit arrived, before decoding. */
+  firstVideo?: Distribution;
 }
 
 /**
@@ -101,6 +112,13 @@ export async function runWorkloads(context: BenchContext, results: WorkloadFigur
                 (figures.contentFps ?? 0) > 0,
                 `${SYSTEM_LABEL[system]} showed no new video frame during ${WORKLOAD_LABEL[name]}`,
               );
+            }
+            if (name === 'still') {
+              const joins: FirstPicture[] = [];
+              for (let i = 0; i < JOINS; i++) joins.push(await viewer.joinAnother());
+              figures.firstPicture = distribution(joins.map((join) => join.drawnMs));
+              const video = joins.flatMap((join) => (join.videoMs === undefined ? [] : [join.videoMs]));
+              if (video.length) figures.firstVideo = distribution(video);
             }
             results.push(figures);
           } finally {

@@ -122,6 +122,19 @@ function workloadTable(figures: WorkloadFigures[]): string {
   );
 }
 
+/** The first-picture probe of the still desktop, one line, when it was measured. */
+function joinLine(figures: WorkloadFigures[]): string[] {
+  const still = (system: string) =>
+    figures.find((f) => f.system === system && f.workload === 'still')?.firstPicture;
+  const l = still('lifeline');
+  const v = still('vnc');
+  if (!l && !v) return [];
+  const video = figures.find((f) => f.system === 'lifeline' && f.workload === 'still')?.firstVideo;
+  return [
+    `A viewer joining the still desktop, socket open → first picture (ms, p50 / max of ${l?.count ?? v?.count}): Lifeline ${text(l?.p50)} / ${text(l?.max)} (first video unit in ${text(video?.p50)} / ${text(video?.max)}), x11vnc+noVNC ${text(v?.p50)} / ${text(v?.max)}, × ${text(ratio(l?.p50, v?.p50))}`,
+  ];
+}
+
 /** The run's figures as text tables, Lifeline (LL) beside the VNC peer with LL/VNC ratios (×). */
 export function formatTables(results: BenchResults): string {
   const out: string[] = [];
@@ -142,6 +155,7 @@ export function formatTables(results: BenchResults): string {
     out.push(
       'Frame rate, bandwidth and CPU at the viewer (fps: pictures drawn; video fps: distinct video frames; key %: keyframe share of the bytes; skipped: access units the console dropped to catch up; CPU: s/s)',
       workloadTable(results.workloads),
+      ...joinLine(results.workloads),
       '',
     );
   }

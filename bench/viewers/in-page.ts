@@ -42,6 +42,12 @@ export interface BenchPage {
    * before the agent sends a frame and the part after.
    */
   sentToDrawn: number[];
+  /** `performance.now()` when the page's first WebSocket (the viewer's stream) opened. */
+  socketOpenedAt: number | undefined;
+  /** Lifeline only: `performance.now()` when the first video unit arrived. */
+  firstVideoAt: number | undefined;
+  /** `performance.now()` when the first picture was drawn onto the watched canvas. */
+  firstFrameAt: number | undefined;
   /** Reads the counter at (x, y) of the canvas from now on; `null` stops reading. */
   read(x: number | null, y?: number): void;
   /** Arms the next measurement: the next keydown starts it, the counter's next value ends it. */
@@ -73,6 +79,9 @@ const page: BenchPage = {
   value: undefined,
   log: [],
   sentToDrawn: [],
+  socketOpenedAt: undefined,
+  firstVideoAt: undefined,
+  firstFrameAt: undefined,
   read(x, y) {
     region = x === null ? undefined : { x, y: y ?? 0 };
     page.value = undefined;
@@ -153,6 +162,7 @@ CanvasRenderingContext2D.prototype.drawImage = function (
 ): void {
   (drawImage as (...a: unknown[]) => void).apply(this, args);
   if (!this.canvas.isConnected || !this.canvas.matches(page.watch)) return;
+  page.firstFrameAt ??= performance.now();
   page.frames++;
   // The console sets lastLatencyMs right after this drawImage returns: this is the previous picture's.
   const stats = (window as { lifelineStats?: { lastLatencyMs: number } }).lifelineStats;
@@ -170,11 +180,15 @@ const NativeWebSocket = window.WebSocket;
 // that the socket's own prototype has `send`, `close`, … (websock.js, rawChannelProps).
 function CountingWebSocket(url: string | URL, protocols?: string | string[]): WebSocket {
   const socket = new NativeWebSocket(url, protocols);
+  socket.addEventListener('open', () => {
+    page.socketOpenedAt ??= performance.now();
+  });
   socket.addEventListener('message', (event: MessageEvent) => {
     const data: unknown = event.data;
     if (data instanceof ArrayBuffer) {
       page.bytes += data.byteLength;
       const head = new Uint8Array(data, 0, Math.min(2, data.byteLength));
+      if (watchesLifeline && head[0] === LIFELINE_VIDEO_KIND) page.firstVideoAt ??= performance.now();
       if (watchesLifeline && head[0] === LIFELINE_VIDEO_KIND && ((head[1] ?? 0) & 1) === 1) {
         page.keyframeBytes += data.byteLength;
       }

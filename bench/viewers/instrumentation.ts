@@ -70,3 +70,27 @@ export function changeLog(page: Page): Promise<Array<[number, number]>> {
 }
 
 export type { BenchPage };
+
+/** A joining viewer's first picture, in ms from its stream's WebSocket opening (the page's clock). */
+export interface FirstPicture {
+  /** Until the first picture was drawn. */
+  drawnMs: number;
+  /** Lifeline only: until the first video unit arrived (the rest is decoding and drawing). */
+  videoMs: number | undefined;
+}
+
+/** Waits for the first picture on a freshly opened viewer page and says when it came. */
+export async function firstPicture(page: Page, timeoutMs: number): Promise<FirstPicture> {
+  await page.waitForFunction(() => window.benchPage.frames > 0, undefined, { timeout: timeoutMs });
+  const { socketOpenedAt, firstVideoAt, firstFrameAt } = await page.evaluate(() => ({
+    socketOpenedAt: window.benchPage.socketOpenedAt,
+    firstVideoAt: window.benchPage.firstVideoAt,
+    firstFrameAt: window.benchPage.firstFrameAt,
+  }));
+  if (socketOpenedAt === undefined || firstFrameAt === undefined)
+    throw new Error('the page opened no socket');
+  return {
+    drawnMs: firstFrameAt - socketOpenedAt,
+    videoMs: firstVideoAt === undefined ? undefined : firstVideoAt - socketOpenedAt,
+  };
+}

@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import type { FirstPicture } from './instrumentation.ts';
 
 /** The two systems measured side by side. */
 export type System = 'lifeline' | 'vnc';
@@ -19,6 +20,11 @@ export interface Viewer {
   relayPids(): number[];
   /** Puts the keyboard focus on the remote screen, so keys go to the remote side. */
   focus(): Promise<void>;
+  /**
+   * Opens a second viewer of the same screen in a new page, as a second operator joining, and says
+   * when its first picture came; the page is closed again.
+   */
+  joinAnother(): Promise<FirstPicture>;
   /** Closes the page and stops what was started for this viewer. */
   stop(): Promise<void>;
 }

@@ -74,6 +74,7 @@ export class LiveSession {
   /** Slots that asked for control and wait for the holder's answer. */
   readonly controlRequests = new Set<number>();
   private lastKeyframeRequestAt = 0;
+  private keyframeRequestTimer: ReturnType<typeof setTimeout> | undefined;
   droppedFrames = 0;
   /** When the session became active, for the policy's maximum length. */
   activatedAt: number | undefined;
@@ -221,10 +222,22 @@ export class LiveSession {
     }
   }
 
+  /**
+   * Asks the agent for a keyframe, at most once per KEYFRAME_REQUEST_INTERVAL_MS. A request within the
+   * interval is not lost but sent once at its end: keyframes come only when asked, so on a still screen
+   * a viewer whose request was swallowed would wait for the next change.
+   */
   requestKeyframe(): void {
-    const now = Date.now();
-    if (now - this.lastKeyframeRequestAt < KEYFRAME_REQUEST_INTERVAL_MS) return;
-    this.lastKeyframeRequestAt = now;
+    if (this.keyframeRequestTimer) return;
+    const wait = this.lastKeyframeRequestAt + KEYFRAME_REQUEST_INTERVAL_MS - Date.now();
+    if (wait > 0) {
+      this.keyframeRequestTimer = setTimeout(() => {
+        this.keyframeRequestTimer = undefined;
+        if (!this.ended) this.requestKeyframe();
+      }, wait);
+      return;
+    }
+    this.lastKeyframeRequestAt = Date.now();
     this.toAgent({ type: 'request-keyframe' });
   }
 }

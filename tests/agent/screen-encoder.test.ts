@@ -40,13 +40,17 @@ describe('startScreenEncoder on a real Xvfb display', () => {
     return xvfb;
   }
 
-  function start(platform: Platform, events: { units: EncodedAccessUnit[]; configs: ScreenEncoderConfig[] }) {
+  function start(
+    platform: Platform,
+    events: { units: EncodedAccessUnit[]; configs: ScreenEncoderConfig[] },
+    options: { ffmpegPath?: string; keyframeIntervalFrames?: number } = { keyframeIntervalFrames: 15 },
+  ) {
     let exit: ScreenEncoderExit | undefined;
     const encoder: ScreenEncoder = startScreenEncoder({
-      ffmpegPath: ffmpeg,
+      ffmpegPath: options.ffmpegPath ?? ffmpeg,
       platform,
       framerate: 30,
-      keyframeIntervalFrames: 15,
+      ...(options.keyframeIntervalFrames ? { keyframeIntervalFrames: options.keyframeIntervalFrames } : {}),
       onConfig: (config) => {
         assert.equal(events.units.length, 0, 'onConfig comes before the first unit');
         events.configs.push(config);
@@ -131,6 +135,60 @@ describe('startScreenEncoder on a real Xvfb display', () => {
     const [r, g, b] = cornerColour(frames.at(-1));
     assert.ok(r > 140 && b > 140 && g < 60, `last frame is purple, got rgb(${r}, ${g}, ${b})`);
   });
+
+  // The agent's own ffmpeg (4.1, @ffmpeg-installer) and, where there is one, the distribution's
+  // (FFMPEG_PATH may name any): both must honour the marks.
+  const ffmpegs = new Map([[ffmpeg, "the agent's ffmpeg"]]);
+  const systemFfmpeg = findOnPath('ffmpeg');
+  if (systemFfmpeg && systemFfmpeg !== ffmpeg) ffmpegs.set(systemFfmpeg, "the system's ffmpeg");
+  for (const [ffmpegPath, label] of ffmpegs) {
+    it(`makes a keyframe exactly when asked, at once on a still screen, and none unasked (${label})`, async () => {
+      const xvfb = await display(640, 360);
+      await runX('xsetroot', ['-solid', '#00a000'], xvfb.display);
+      const events = { units: [] as EncodedAccessUnit[], configs: [] as ScreenEncoderConfig[] };
+      const { encoder } = start(await platformFor(xvfb), events, { ffmpegPath });
+      const requestKeyframe = encoder.requestKeyframe;
+      assert.ok(requestKeyframe, 'a fed encoder takes keyframe requests');
+      // Asked before the first frame, as the relay does for the first viewer: the first frame is a
+      // keyframe anyway, and the request must not upset the marks of the frames after it.
+      requestKeyframe();
+      await waitFor('the first keyframe', () => events.units[0]);
+      const isIdr = (unit: EncodedAccessUnit | undefined) =>
+        unit !== undefined && nalUnits(unit.data).some((nal) => nal.type === NalType.idr);
+      const changeTo = async (colour: string) => {
+        const before = events.units.length;
+        await runX('xsetroot', ['-solid', colour], xvfb.display);
+        await waitFor(`the screen turned ${colour}`, () => (events.units.length > before ? true : undefined));
+      };
+
+      // The screen is still: only the request can bring a unit.
+      await sleep(1000);
+      const still = events.units.length;
+      requestKeyframe();
+      const answer = await waitFor('the keyframe asked for', () => events.units[still]);
+      assert.equal(answer.keyframe, true, 'the unit answering the request is a keyframe');
+      assert.ok(isIdr(answer), 'an IDR picture');
+      assert.equal(decodeThumbnails([answer.data]).length, 1, 'it decodes alone');
+
+      for (const colour of ['#a000a0', '#0000c0', '#c0c000']) await changeTo(colour);
+      const asked = events.units.length;
+      requestKeyframe();
+      await waitFor('the second keyframe asked for', () => events.units[asked]);
+      await changeTo('#00c0c0');
+      await sleep(500);
+      await encoder.stop();
+      assert.deepEqual(
+        events.units.map((unit, index) => (unit.keyframe ? index : undefined)).filter((i) => i !== undefined),
+        [0, still, asked],
+        'keyframes are the first unit and the two asked for, no others',
+      );
+      assert.deepEqual(
+        events.units.map(isIdr),
+        events.units.map((unit) => unit.keyframe),
+        'the FLV keyframe flag and the IDR picture agree',
+      );
+    });
+  }
 
   it('encodes an odd-sized screen at the even size below it', async () => {
     const xvfb = await display(641, 481);

@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import type { AccessUnit, VideoConfig } from '../../agent/core/ports.ts';
 import { ScreenSender } from '../../agent/core/screen-sender.ts';
 import { MAX_AGENT_BUFFERED_BYTES } from '../../agent/core/uplink.ts';
+import { NalType, nalUnits } from '../../agent/media/annexb.ts';
 import { resolveFfmpeg } from '../../agent/media/ffmpeg-path.ts';
 import { ffmpegScreenSource } from '../../agent/node/screen-source.ts';
 import { installWebSocket } from '../../agent/node/websocket.ts';
@@ -122,7 +123,7 @@ describe('ScreenSender on a real display', () => {
     return cornerColour(decodeThumbnails(frames.map((frame) => frame.data)).at(-1));
   }
 
-  it('a keyframe request on a still screen is answered with the last keyframe and every frame since', async () => {
+  it('a keyframe request on a still screen is answered at once by one new keyframe of the current picture', async () => {
     await runX('xsetroot', ['-solid', '#ff0000'], xvfb.display);
     const wire = await connect();
     const screen = await sender({ socket: () => wire.socket });
@@ -131,27 +132,29 @@ describe('ScreenSender on a real display', () => {
     await waitFor('frames after the colour change', () => wire.frames.length > 1);
     const sent = await settle(wire);
 
+    // The screen stays still: the encoder makes the keyframe from the last picture, unasked for a change.
     screen.requestKeyframe();
-    const answer = await waitFor('the answer to the request', () =>
-      wire.frames.length >= 2 * sent ? wire.frames.slice(sent) : undefined,
+    const answer = await waitFor('the answer to the request', () => wire.frames[sent]);
+    assert.equal(answer.keyframe, true, 'the answer is a keyframe');
+    assert.ok(
+      nalUnits(answer.data).some((nal) => nal.type === NalType.idr),
+      'the keyframe is an IDR picture',
     );
-    assert.equal(wire.frames.length, 2 * sent, 'the request brings the same number of frames again');
-    assert.equal(answer[0]?.keyframe, true, 'the answer starts with a keyframe');
-    assert.deepEqual(
-      answer.map((frame) => frame.data),
-      wire.frames.slice(0, sent).map((frame) => frame.data),
-      'the keyframe and the frames since, as sent the first time',
+    assert.equal(
+      await settle(wire),
+      sent + 1,
+      'one keyframe answers the request, not the frames since the last one',
     );
     const sequences = wire.frames.map((frame) => frame.sequence);
     assert.deepEqual(
       sequences,
       sequences.map((_, index) => index),
-      'sequence numbers keep counting up through the replay',
+      'sequence numbers keep counting up',
     );
-    const [r, g, b] = colourOf(answer);
+    const [r, g, b] = colourOf([answer]);
     assert.ok(
       b > 200 && r < 60 && g < 60,
-      `the answer decodes to the blue screen, got rgb(${r}, ${g}, ${b})`,
+      `the keyframe alone decodes to the blue screen, got rgb(${r}, ${g}, ${b})`,
     );
     await screen.stop();
   });
@@ -229,14 +232,21 @@ describe('ScreenSender replays a group only while it is cheap', () => {
   });
 
   /** A sender fed by hand, and what reached the other end of its socket. */
-  async function handFed() {
+  async function handFed(options: { keyframesOnRequest?: boolean } = {}) {
     const { frames, socket } = await wires.connect();
     let feed: ((unit: AccessUnit) => void) | undefined;
+    const asked = { keyframes: 0 };
     const screen = new ScreenSender(
       {
         start: async (sink) => {
           feed = (unit) => sink.onAccessUnit(unit);
-          return { stop: async () => {}, requestKeyframe: () => {} };
+          return {
+            stop: async () => {},
+            requestKeyframe: () => {
+              asked.keyframes++;
+            },
+            keyframesOnRequest: options.keyframesOnRequest ?? false,
+          };
         },
       },
       { socket: () => socket, viewing: () => true, send: () => true, status: () => {} },
@@ -247,7 +257,7 @@ describe('ScreenSender replays a group only while it is cheap', () => {
       const data = new Uint8Array(1000).fill(++marker);
       feed?.({ keyframe, data, captureTime: Date.now() });
     };
-    return { screen, frames, unit };
+    return { screen, frames, unit, asked };
   }
 
   it('while the screen moves, a request for a group larger than two keyframes is answered by the next keyframe', async () => {
@@ -280,5 +290,34 @@ describe('ScreenSender replays a group only while it is cheap', () => {
       frames.slice(6).map((frame) => [frame.keyframe, frame.data[0]]),
       frames.slice(0, 6).map((frame) => [frame.keyframe, frame.data[0]]),
     );
+  });
+
+  it('from a source that makes keyframes on request, a new connection with a large group asks for one keyframe instead of replaying', async () => {
+    const { screen, frames, unit, asked } = await handFed({ keyframesOnRequest: true });
+    unit(true);
+    for (let i = 0; i < 5; i++) unit(false);
+    await waitFor('the live units', () => frames.length === 6);
+    screen.resume();
+    screen.resume();
+    assert.equal(asked.keyframes, 1, 'one keyframe is asked for, however often the group is wanted');
+    unit(true);
+    await waitFor('the new keyframe', () => frames.length > 6);
+    await sleep(500);
+    assert.deepEqual(
+      frames.slice(6).map((frame) => [frame.keyframe, frame.data[0]]),
+      [[true, 7]],
+      'the new keyframe alone follows, not the frames since the old one',
+    );
+  });
+
+  it('from a source that makes keyframes on request, a viewer asking for a picture gets a new keyframe, not a replay', async () => {
+    const { screen, frames, unit, asked } = await handFed({ keyframesOnRequest: true });
+    unit(true);
+    unit(false);
+    await waitFor('the live units', () => frames.length === 2);
+    screen.requestKeyframe();
+    assert.equal(asked.keyframes, 1);
+    await sleep(500);
+    assert.equal(frames.length, 2, 'nothing is replayed');
   });
 });

@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CursorShape, FrameFeed, PointerPosition } from '../../agent/platform/platform.ts';
 import { startX11Capture } from '../../agent/platform/x11-capture.ts';
 import { waitFor } from '../support/processes.ts';
+import { rawVideoSink } from '../support/raw-video-stream.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 const SIZE = { width: 320, height: 200 };
-
-/** Every write is one raw BGR0 frame; the sink keeps them whole. */
-function frameSink(frames: Buffer[]): Writable {
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      frames.push(Buffer.from(chunk));
-      callback();
-    },
-  });
-}
 
 /** The colour of a frame's top-left pixel, as `#rrggbb`. */
 function cornerColour(frame: Buffer | undefined): string {
@@ -44,36 +34,94 @@ describe('X11 capture on X DAMAGE (real Xvfb)', () => {
     hooks: { onCursorShape?: (shape: CursorShape) => void; onPointer?: (position: PointerPosition) => void },
     area = { x: 0, y: 0, ...SIZE },
   ) {
-    const frames: Buffer[] = [];
+    const sink = rawVideoSink();
     const errors: string[] = [];
     const feed: FrameFeed = startX11Capture({
       display: xvfb.display,
       area,
       framerate: 30,
-      stdin: frameSink(frames),
+      stdin: sink.stdin,
       hooks: { onError: (message) => errors.push(message), ...hooks },
     });
     cleanups.push(() => feed.stop());
-    return { frames, errors, feed };
+    return { frames: () => sink.frames(), errors, feed };
   }
 
   it('reads the screen at start, never while it is still, and again as soon as it changes', async () => {
     const xvfb = await display();
     await runX('xsetroot', ['-solid', '#00a000'], xvfb.display);
     const { frames, errors } = capture(xvfb, {});
-    await waitFor('the first frame', () => frames[0]);
-    assert.equal(frames[0]?.byteLength, SIZE.width * SIZE.height * 4);
-    assert.equal(cornerColour(frames[0]), '#00a000');
+    const first = await waitFor('the first frame', () => frames()[0]);
+    assert.equal(first.data.byteLength, SIZE.width * SIZE.height * 4);
+    assert.equal(cornerColour(first.data), '#00a000');
 
     // Let anything still settling on the display (the pointer appearing) come through first.
     await sleep(1000);
-    const framesWhenStill = frames.length;
+    const framesWhenStill = frames().length;
     // Grabbing on a clock (x11grab at 30 fps) would read about 60 frames here.
     await sleep(2000);
-    assert.equal(frames.length, framesWhenStill, 'nothing is read while nothing changes');
+    assert.equal(frames().length, framesWhenStill, 'nothing is read while nothing changes');
 
     await runX('xsetroot', ['-solid', '#a000a0'], xvfb.display);
-    await waitFor('the changed screen', () => (cornerColour(frames.at(-1)) === '#a000a0' ? true : undefined));
+    await waitFor('the changed screen', () =>
+      cornerColour(frames().at(-1)?.data) === '#a000a0' ? true : undefined,
+    );
+    const timestamps = frames().map((frame) => frame.timestamp);
+    assert.deepEqual(
+      timestamps,
+      [...timestamps].sort((a, b) => a - b),
+      'timestamps grow',
+    );
+    assert.deepEqual(errors, []);
+  });
+
+  it('a keyframe request on a still screen writes the last frame again at once, marked, and only that one', async () => {
+    const xvfb = await display();
+    await runX('xsetroot', ['-solid', '#0050c0'], xvfb.display);
+    const { frames, errors, feed } = capture(xvfb, {});
+    await waitFor('the first frame', () => frames()[0]);
+    await sleep(1000);
+    const still = frames();
+    assert.ok(
+      still.every((frame) => !frame.keyframe),
+      'nothing is marked a keyframe unasked (the encoder makes the first one anyway)',
+    );
+
+    feed.requestKeyframe();
+    // The screen does not change: without the request nothing would be written at all.
+    const answer = await waitFor('the frame written for the request', () => frames()[still.length]);
+    assert.equal(answer.keyframe, true, 'the frame is marked a keyframe');
+    assert.ok(answer.data.equals(still.at(-1)?.data ?? Buffer.alloc(0)), 'it is the last picture again');
+    await sleep(1000);
+    assert.equal(frames().length, still.length + 1, 'one frame answers one request');
+
+    await runX('xsetroot', ['-solid', '#c05000'], xvfb.display);
+    await waitFor('the changed screen', () =>
+      cornerColour(frames().at(-1)?.data) === '#c05000' ? true : undefined,
+    );
+    assert.ok(
+      frames()
+        .slice(still.length + 1)
+        .every((frame) => !frame.keyframe),
+      'frames after the answer are not marked',
+    );
+    assert.deepEqual(errors, []);
+  });
+
+  it('a read that shows nothing new is not written', async () => {
+    const xvfb = await display();
+    await runX('xsetroot', ['-solid', '#305030'], xvfb.display);
+    const { frames, errors } = capture(xvfb, {});
+    await waitFor('the first frame', () => frames()[0]);
+    await sleep(1000);
+    const still = frames().length;
+    // Painting the root the colour it already has damages the whole screen and changes no pixel.
+    for (let i = 0; i < 3; i++) await runX('xsetroot', ['-solid', '#305030'], xvfb.display);
+    await runX('xsetroot', ['-solid', '#503050'], xvfb.display);
+    await waitFor('the changed screen', () =>
+      cornerColour(frames().at(-1)?.data) === '#503050' ? true : undefined,
+    );
+    assert.equal(frames().length, still + 1, 'only the real change was written');
     assert.deepEqual(errors, []);
   });
 

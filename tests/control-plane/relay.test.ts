@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { MAX_BUFFERED_VIDEO_BYTES } from '../../control-plane/relay/live-session.ts';
+import {
+  KEYFRAME_REQUEST_INTERVAL_MS,
+  MAX_BUFFERED_VIDEO_BYTES,
+} from '../../control-plane/relay/live-session.ts';
 import type { RelayPeer } from '../../control-plane/relay/relay-peer.ts';
 import {
   CloseCode,
@@ -194,6 +198,21 @@ describe('relay', () => {
       await operator.until(() => operator.videos().length === 1, 'the first keyframe');
       const first = operator.videos()[0]?.frame;
       assert.equal(first?.kind === 'video' && first.keyframe, true);
+      await Promise.all([agent.close(), operator.close()]);
+    });
+
+    it("a keyframe request within the relay's interval is sent once the interval is over, not dropped", async () => {
+      const { agent, operator } = await pair({ consent: VIEW_ONLY });
+      // The consent's own request went out just now; a decoder error right after it must not be lost.
+      await agent.next('request-keyframe');
+      for (let i = 0; i < 10; i++) operator.send({ type: 'request-keyframe' });
+      await agent.until(
+        () => agent.messages('request-keyframe').length >= 2,
+        'the request held back by the interval',
+      );
+      // A burst of requests is still answered by one, or two if the burst straddled an interval.
+      await sleep(2 * KEYFRAME_REQUEST_INTERVAL_MS);
+      assert.ok(agent.messages('request-keyframe').length <= 3, 'the agent is not flooded');
       await Promise.all([agent.close(), operator.close()]);
     });
 

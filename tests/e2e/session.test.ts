@@ -122,7 +122,7 @@ describe('a connection code brings the operator onto a live, controllable screen
     assert.match((await page.textContent('[data-testid=session-status]')) ?? '', /Connected/);
   });
 
-  it('a second console that joins while the screen is still shows the screen', async () => {
+  it('a second console that joins while the screen is still is sent one new keyframe of the current screen', async () => {
     const second = await page.context().newPage();
     try {
       await second.goto(cp.url);
@@ -139,6 +139,14 @@ describe('a connection code brings the operator onto a live, controllable screen
         return near(c, [0xc0, 0x30, 0x20]) ? c : undefined;
       });
       assert.ok(near(colour, [0xc0, 0x30, 0x20]), `second canvas shows ${colour}`);
+      // Made at once from the still picture (README "Keyframes on request"): neither a wait for a
+      // change nor a replay of the frames since the last keyframe, which began with the blue screen.
+      const video = await second.evaluate(() => {
+        const stats = (window as unknown as { lifelineStats: { framesReceived: number; keyframes: number } })
+          .lifelineStats;
+        return { received: stats.framesReceived, keyframes: stats.keyframes };
+      });
+      assert.deepEqual(video, { received: 1, keyframes: 1 });
     } finally {
       await second.close();
     }
