@@ -32,6 +32,11 @@ export interface ScreenStream {
   stop(): Promise<void>;
   /** Asks for a keyframe soon; a stream that cannot force one sends its next scheduled keyframe. */
   requestKeyframe(): void;
+  /**
+   * Captures at most `fps` pictures a second from now on (at most the rate it started with), where
+   * the platform feeds the encoder itself (X11); absent where capture runs on ffmpeg's own clock.
+   */
+  setFrameRate?(fps: number): void;
 }
 
 /** The cursor's image as the console draws it (`cursor-shape` without its type). */

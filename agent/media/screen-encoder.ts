@@ -97,6 +97,8 @@ export interface ScreenEncoder {
    * so callers can use an encoder that does offer it: `encoder.requestKeyframe?.()`.
    */
   readonly requestKeyframe?: () => void;
+  /** Feeds ffmpeg at most `fps` frames a second, where the platform feeds it (X11; see `FrameFeed`). */
+  readonly setFrameRate?: (fps: number) => void;
   /** Stops ffmpeg (SIGTERM, then SIGKILL after 2 s) and resolves once it has exited. No callbacks but `onExit` follow. */
   stop(): Promise<void>;
 }
@@ -222,6 +224,7 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
 
   return {
     pid,
+    ...(feed?.setFrameRate ? { setFrameRate: (fps: number) => feed?.setFrameRate?.(fps) } : {}),
     stop: () => {
       stopping = true;
       feed?.stop();

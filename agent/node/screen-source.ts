@@ -59,6 +59,7 @@ export function ffmpegScreenSource(options: FfmpegScreenSourceOptions): ScreenSo
         requestKeyframe() {
           encoder.requestKeyframe?.();
         },
+        ...(encoder.setFrameRate ? { setFrameRate: encoder.setFrameRate } : {}),
       };
     },
   };

@@ -85,6 +85,8 @@ export interface FrameFeedHooks {
 /** Frames being written to ffmpeg's standard input. */
 export interface FrameFeed {
   stop(): void;
+  /** Reads at most `fps` frames a second from now on (the link's pacing; see `VideoPacer`). */
+  setFrameRate?(fps: number): void;
 }
 
 /** How ffmpeg reads the screen. */

@@ -125,7 +125,7 @@ export interface X11CaptureOptions {
  */
 export function startX11Capture(options: X11CaptureOptions): FrameFeed {
   const { area, stdin, hooks } = options;
-  const frameIntervalMs = 1000 / options.framerate;
+  let frameIntervalMs = 1000 / options.framerate;
   let stopped = false;
   let client: X11Client | undefined;
   let grabTimer: ReturnType<typeof setTimeout> | undefined;
@@ -255,7 +255,12 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
     if (hooks.onPointer) followPointer(X, root, area, hooks.onPointer, cleanups);
   }).on('error', (error) => fail(`cannot connect to the X server: ${error.message}`));
 
-  return { stop };
+  return {
+    stop,
+    setFrameRate: (fps) => {
+      frameIntervalMs = 1000 / Math.max(0.1, Math.min(fps, options.framerate));
+    },
+  };
 }
 
 /** Reads the pointer's position often while it moves and seldom while it rests; reports moves. */
