@@ -167,6 +167,8 @@ export async function runLink(context: BenchContext, report: LinkReport): Promis
             ? await openLifeline(browser, desktop.display, cp)
             : await openVnc(browser, desktop.display, pages, link.nearAddress);
         try {
+          // The quality panel says what the adaptation chose; it is read at the end of each phase.
+          if (system === 'lifeline') await viewer.page.click('[data-testid=stats]');
           for (const phase of PHASES) {
             context.log(`link: ${SYSTEM_LABEL[system]}, ${phase} for ${phaseMs / 1000} s`);
             const workload = phase === 'video' ? await startWorkload('video', desktop.display) : undefined;

@@ -91,7 +91,7 @@ export function QualityPlot({
       })}
       <div class="quality__row">
         <div>Adaptation</div>
-        <div class="quality__value" data-testid="quality-adaptation">
+        <div class="quality__value" data-testid="quality-adaptation" data-prefer={adaptation?.prefer}>
           {adaptation
             ? `${wholeNumber.format(adaptation.fps)} of ${wholeNumber.format(adaptation.maxFps)} fps · ${wholeNumber.format(adaptation.backlogMs)} ms on the way`
             : '–'}
