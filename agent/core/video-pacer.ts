@@ -3,17 +3,20 @@ import type { MessageOf, VideoPreference } from '../../protocol/index.ts';
 /** Frame rates the pacer steps through, highest first; capped at the capture's own rate. */
 const FRAME_RATES = [30, 20, 15, 10, 6, 3, 1] as const;
 /**
- * The backlog each preference tolerates before pictures are cut, in ms (`video-backlog`'s `ms`: the
- * relay → console path, its queues included). `speed` keeps input → display under about a quarter
- * of a second on a thin link (issue 13); `quality` lets more pictures through at more delay.
+ * The queueing each preference tolerates before pictures are cut, in ms: `video-backlog`'s `ms` (the
+ * relay → console path) above the least seen lately, which is the path's own delay. `speed` keeps
+ * input → display under about a quarter of a second on a thin link (issue 13); `quality` lets more
+ * pictures through at more delay.
  */
-const TARGET_MS: Record<VideoPreference, number> = { speed: 150, quality: 400 };
+const TARGET_MS: Record<VideoPreference, number> = { speed: 100, quality: 300 };
 /** The fewest pictures a second each preference goes down to. */
-const FLOOR_FPS: Record<VideoPreference, number> = { speed: 1, quality: 6 };
+const FLOOR_FPS: Record<VideoPreference, number> = { speed: 3, quality: 6 };
 /** Least time between two cuts, in ms: a cut shows in the backlog only after the queue drained. */
 const CUT_EVERY_MS = 500;
-/** Time without a cut, and with a backlog under a third of the target, before a step back up, in ms. */
-const RAISE_AFTER_MS = 1_500;
+/** Time without a cut, and with queueing under a third of the target, before a step back up, in ms. */
+const RAISE_AFTER_MS = 1_000;
+/** How long the least backlog seen stands for the path's own delay, in ms. */
+const BASE_WINDOW_MS = 30_000;
 /** More than this many bytes on the agent's own socket is a backlog too: its uplink is the thin part. */
 const UPLINK_BACKLOG_BYTES = 256 * 1024;
 
@@ -33,6 +36,8 @@ export class VideoPacer {
   #rung = 0;
   #changedAt = Number.NEGATIVE_INFINITY;
   #backlogMs = 0;
+  /** Recent backlog reports, oldest first, for the path's own delay (their least). */
+  #recent: Array<{ at: number; ms: number }> = [];
 
   constructor(private maxFps: number) {
     this.setMaxFps(maxFps);
@@ -75,12 +80,20 @@ export class VideoPacer {
 
   /** The agent's socket holds `bytes`; true when the frame rate changed. */
   uplink(bytes: number, now: number): boolean {
-    return bytes > UPLINK_BACKLOG_BYTES ? this.backlog(TARGET_MS[this.#prefer] * 2, now) : false;
+    return bytes > UPLINK_BACKLOG_BYTES ? this.#queueing(TARGET_MS[this.#prefer] * 2, now) : false;
   }
 
   /** The relay says the video on the way takes `ms`; true when the frame rate changed. */
   backlog(ms: number, now: number): boolean {
     this.#backlogMs = ms;
+    this.#recent.push({ at: now, ms });
+    while ((this.#recent[0]?.at ?? now) < now - BASE_WINDOW_MS) this.#recent.shift();
+    // What the path itself takes (the round trip, the console's own pace) is no queue to cut for.
+    const base = Math.min(...this.#recent.map((report) => report.ms));
+    return this.#queueing(ms - base, now);
+  }
+
+  #queueing(ms: number, now: number): boolean {
     const target = TARGET_MS[this.#prefer];
     const before = this.fps;
     if (ms > target) {
