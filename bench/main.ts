@@ -12,6 +12,7 @@ import { runChannels } from './parts/channels.ts';
 import { runCodes } from './parts/codes.ts';
 import { BenchContext } from './parts/context.ts';
 import { runLatency } from './parts/latency.ts';
+import { runLink } from './parts/link.ts';
 import { runRelay } from './parts/relay.ts';
 import { runWorkloads } from './parts/workloads.ts';
 import { type BenchResults, commitMeasured, loadNow, machine, writeResults } from './report/results.ts';
@@ -37,6 +38,16 @@ const PARTS = {
     run: async (context: BenchContext, results: BenchResults) => {
       results.workloads = [];
       await runWorkloads(context, results.workloads);
+    },
+  },
+  link: {
+    about:
+      'a thin link to the viewer (4 Mbit/s, 60 ms, 0.5 % loss): input → display and queues over 60 s of typing and of video (root only)',
+    desktop: true,
+    byDefault: true,
+    run: async (context: BenchContext, results: BenchResults) => {
+      results.link = { figures: [] };
+      await runLink(context, results.link);
     },
   },
   relay: {

@@ -57,6 +57,10 @@ export const MESSAGE_SENDERS: Readonly<Record<ControlMessageType, readonly Sende
   guidance: ['operator', 'relay'],
   ping: ['operator', 'relay'],
   pong: ['agent', 'relay'],
+  'video-received': ['operator'],
+  'video-backlog': ['relay'],
+  'video-preference': ['operator', 'relay'],
+  'video-adaptation': ['agent', 'relay'],
 };
 
 /** Whether `sender` may put a message of `type` on the wire. */

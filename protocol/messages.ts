@@ -133,6 +133,15 @@ const pingId = z.number().int().min(0).max(0xffffffff);
 const slotField = z.number().int().min(1).max(0xffff);
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+/**
+ * What an operator prefers when the link cannot carry every picture: `speed` keeps the picture
+ * current (fewer pictures as soon as video queues up), `quality` keeps motion smoother (more
+ * pictures, with more delay before the frame rate is cut).
+ */
+export const VIDEO_PREFERENCES = ['speed', 'quality'] as const;
+export type VideoPreference = (typeof VIDEO_PREFERENCES)[number];
+const byteCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const frameRate = z.number().min(0).max(240);
 
 /** One operator connection the end user let in, as the agent and every operator see it. */
 const participantSchema = z.object({ slot, id: z.string().max(64), name: z.string().max(200) });
@@ -397,6 +406,26 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('control-grant'), slot }),
   // Operator in control -> relay -> the asker: the request of `slot` is declined.
   z.object({ type: z.literal('control-decline'), slot }),
+
+  // Adaptation to the link (issue 13). Operator -> relay, a few times a second while video arrives:
+  // the video bytes (whole frames, headers included) this connection has received so far. The relay
+  // compares them with what it sent, so it knows what is still on the way, wherever it waits.
+  z.object({ type: z.literal('video-received'), bytes: byteCount }),
+  // Relay -> agent: video still on the way to the slowest operator who reports receipts: bytes sent
+  // and not yet received, and `ms`, how long the newest received frame took from the relay to the
+  // operator's receipt (or the oldest unreceived one has waited, when that is longer).
+  z.object({ type: z.literal('video-backlog'), bytes: byteCount, ms: z.number().min(0).max(3_600_000) }),
+  // Operator -> relay -> agent: what to give up first when the link cannot carry everything.
+  z.object({ type: z.literal('video-preference'), prefer: z.enum(VIDEO_PREFERENCES) }),
+  // Agent -> operators: what the adaptation chose — at most `fps` pictures a second of `maxFps` — for
+  // which preference, answering a backlog of `backlogMs` (see `video-backlog`).
+  z.object({
+    type: z.literal('video-adaptation'),
+    fps: frameRate,
+    maxFps: frameRate,
+    prefer: z.enum(VIDEO_PREFERENCES),
+    backlogMs: z.number().min(0).max(3_600_000),
+  }),
 ]);
 
 export type ControlMessage = z.infer<typeof controlMessageSchema>;

@@ -427,6 +427,13 @@ export class AgentSession {
         case 'request-keyframe':
           this.screen.requestKeyframe();
           return;
+        case 'video-backlog':
+          this.screen.backlog(message.ms);
+          return;
+        case 'video-preference':
+          // Enforced here too: how the picture adapts is the viewers' choice only while they may see it.
+          if (this.consent === 'accepted' && this.permissions.view) this.screen.prefer(message.prefer);
+          return;
         case 'end':
           await this.finish({
             reason: message.reason,

@@ -37,6 +37,11 @@ export interface ScreenStream {
    * the sender then asks for a keyframe instead of replaying the frames since the last one.
    */
   readonly keyframesOnRequest?: boolean;
+  /**
+   * Captures at most `fps` pictures a second from now on (at most the rate it started with), where
+   * the platform feeds the encoder itself (X11); absent where capture runs on ffmpeg's own clock.
+   */
+  setFrameRate?(fps: number): void;
 }
 
 /** The cursor's image as the console draws it (`cursor-shape` without its type). */

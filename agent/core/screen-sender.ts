@@ -1,6 +1,12 @@
-import { type ControlMessage, encodeVideo, type MessageOf } from '../../protocol/index.ts';
+import {
+  type ControlMessage,
+  encodeVideo,
+  type MessageOf,
+  type VideoPreference,
+} from '../../protocol/index.ts';
 import type { AccessUnit, ScreenSource, ScreenStream, VideoConfig } from './ports.ts';
 import { MAX_AGENT_BUFFERED_BYTES } from './uplink.ts';
+import { VideoPacer } from './video-pacer.ts';
 
 /** How often a replay that could not go out yet is tried again, in ms. */
 const REPLAY_RETRY_MS = 50;
@@ -11,6 +17,10 @@ const REPLAY_RETRY_MS = 50;
 const REPLAY_MAX_KEYFRAMES = 2;
 /** Time without a new unit after which the screen counts as still and its group is replayed whatever its size, in ms. */
 const STILL_AFTER_MS = 300;
+/** The capture's rate until the stream says its own, frames per second. */
+const DEFAULT_MAX_FPS = 30;
+/** Operators hear the adaptation when it changes and, for the backlog it answers, at most this often, in ms. */
+const ADAPTATION_STATUS_MS = 2_000;
 
 /** What the screen sender needs from its session. */
 export interface ScreenLink {
@@ -59,6 +69,9 @@ export class ScreenSender {
   private cursorPosition: MessageOf<'cursor-position'> | undefined;
   /** Access units not sent: before the first keyframe, or while the socket was full. */
   dropped = 0;
+  /** The frame rate the link allows (see `VideoPacer`). */
+  private readonly pacer = new VideoPacer(DEFAULT_MAX_FPS);
+  private adaptationSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly source: ScreenSource,
@@ -69,10 +82,12 @@ export class ScreenSender {
     if (this.stream) return;
     this.group = [];
     this.replayPending = true;
-    this.stream = await this.source.start({
+    const stream = await this.source.start({
       onConfig: (config) => {
         this.config = config;
+        this.pacer.setMaxFps(config.framerate);
         this.link.send({ type: 'video-config', ...config });
+        this.adapt(true);
       },
       onAccessUnit: (unit) => this.accept(unit),
       onError: (text) => this.link.status(`Screen capture failed: ${text}`),
@@ -87,6 +102,9 @@ export class ScreenSender {
         if (socket && socket.bufferedAmount <= MAX_AGENT_BUFFERED_BYTES) this.link.send(this.cursorPosition);
       },
     });
+    this.stream = stream;
+    // A new stream (viewing allowed again, another monitor) starts at the rate the link allows now.
+    stream.setFrameRate?.(this.pacer.fps);
   }
 
   async stop(): Promise<void> {
@@ -113,10 +131,34 @@ export class ScreenSender {
     this.replay();
   }
 
+  /**
+   * The relay reports how long video takes to reach the slowest operator (`video-backlog`): the
+   * capture slows down when it queues up, and speeds up again once it no longer does.
+   */
+  backlog(ms: number): void {
+    this.adapt(this.pacer.backlog(ms, Date.now()));
+  }
+
+  /** An operator prefers speed or quality when the link cannot carry every picture. */
+  prefer(preference: VideoPreference): void {
+    this.adapt(this.pacer.setPreference(preference));
+  }
+
+  /** Applies the pacer's frame rate to the capture and tells the operators what it chose. */
+  private adapt(changed: boolean): void {
+    if (changed) this.stream?.setFrameRate?.(this.pacer.fps);
+    const now = Date.now();
+    if (!changed && now - this.adaptationSentAt < ADAPTATION_STATUS_MS) return;
+    if (!this.openSocket()) return;
+    this.adaptationSentAt = now;
+    this.link.send(this.pacer.status());
+  }
+
   /** On a new connection: the video config again, the cursor, then the current group. */
   resume(): void {
     this.replayPending = true;
     if (this.config) this.link.send({ type: 'video-config', ...this.config });
+    if (this.config) this.adapt(true);
     if (this.openSocket()) {
       if (this.cursorShape) this.link.send(this.cursorShape);
       if (this.cursorPosition) this.link.send(this.cursorPosition);
@@ -146,6 +188,7 @@ export class ScreenSender {
       this.replayPending = true;
       return;
     }
+    if (this.pacer.uplink(socket.bufferedAmount, Date.now())) this.adapt(true);
     if (socket.bufferedAmount > MAX_AGENT_BUFFERED_BYTES) {
       this.dropped++;
       this.replayPending = true;

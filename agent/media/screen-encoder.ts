@@ -109,6 +109,8 @@ export interface ScreenEncoder {
    * frames since the last keyframe instead.
    */
   readonly requestKeyframe?: () => void;
+  /** Feeds ffmpeg at most `fps` frames a second, where the platform feeds it (X11; see `FrameFeed`). */
+  readonly setFrameRate?: (fps: number) => void;
   /** Stops ffmpeg (SIGTERM, then SIGKILL after 2 s) and resolves once it has exited. No callbacks but `onExit` follow. */
   stop(): Promise<void>;
 }
@@ -246,6 +248,7 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
   return {
     pid,
     ...(feed ? { requestKeyframe: () => feed?.requestKeyframe() } : {}),
+    ...(feed?.setFrameRate ? { setFrameRate: (fps: number) => feed?.setFrameRate?.(fps) } : {}),
     stop: () => {
       stopping = true;
       feed?.stop();

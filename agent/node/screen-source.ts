@@ -60,6 +60,7 @@ export function ffmpegScreenSource(options: FfmpegScreenSourceOptions): ScreenSo
           encoder.requestKeyframe?.();
         },
         keyframesOnRequest: encoder.requestKeyframe !== undefined,
+        ...(encoder.setFrameRate ? { setFrameRate: encoder.setFrameRate } : {}),
       };
     },
   };

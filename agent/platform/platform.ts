@@ -90,6 +90,8 @@ export interface FrameFeed {
    * frame is written again at once, so a picture follows within one encoding time.
    */
   requestKeyframe(): void;
+  /** Reads at most `fps` frames a second from now on (the link's pacing; see `VideoPacer`). */
+  setFrameRate?(fps: number): void;
 }
 
 /** How ffmpeg reads the screen. */

@@ -45,7 +45,7 @@ export interface X11CaptureOptions {
  */
 export function startX11Capture(options: X11CaptureOptions): FrameFeed {
   const { area, stdin, hooks } = options;
-  const frameIntervalMs = 1000 / options.framerate;
+  let frameIntervalMs = 1000 / options.framerate;
   let stopped = false;
   let client: XClient | undefined;
   let grabTimer: ReturnType<typeof setTimeout> | undefined;
@@ -210,7 +210,13 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
   };
   openX11(options.display).then(capture, (error: Error) => fail(error.message));
 
-  return { stop, requestKeyframe: () => requestKeyframe() };
+  return {
+    stop,
+    requestKeyframe: () => requestKeyframe(),
+    setFrameRate: (fps) => {
+      frameIntervalMs = 1000 / Math.max(0.1, Math.min(fps, options.framerate));
+    },
+  };
 }
 
 /** Reads the pointer's position often while it moves and seldom while it rests; reports moves. */

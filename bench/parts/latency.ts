@@ -64,11 +64,16 @@ async function waitForCounter(viewer: Viewer): Promise<void> {
     });
 }
 
-async function measureInput(
+/**
+ * Presses a key on the viewer `events` times (or for `durationMs`, when given), one at a time, and
+ * times each from keydown to the picture showing the probe's next value.
+ */
+export async function measureInput(
   viewer: Viewer,
   probe: Probe,
   events: number,
-): Promise<{ samples: number[]; lost: number }> {
+  durationMs?: number,
+): Promise<{ samples: number[]; lost: number; pressed: number }> {
   const { page } = viewer;
   probe.focus();
   probe.input(true);
@@ -79,8 +84,12 @@ async function measureInput(
   const samples: number[] = [];
   let lost = 0;
   const received = probe.inputsReceived();
+  let pressed = 0;
+  const endAt = durationMs === undefined ? undefined : performance.now() + durationMs;
+  const more = (i: number) => (endAt === undefined ? i < WARMUP_EVENTS + events : performance.now() < endAt);
   try {
-    for (let i = 0; i < WARMUP_EVENTS + events; i++) {
+    for (let i = 0; more(i); i++) {
+      pressed++;
       await page.evaluate(() => window.benchPage.expectNext());
       await page.keyboard.press('KeyA');
       const latency = await page.evaluate(
@@ -99,14 +108,16 @@ async function measureInput(
   } finally {
     probe.input(false);
   }
-  const pressed = WARMUP_EVENTS + events;
   const missing = pressed - (probe.inputsReceived() - received);
   ensure(
     missing <= pressed * MAX_LOST_SHARE,
     `${SYSTEM_LABEL[viewer.system]}: ${missing} of ${pressed} key presses never reached the desktop`,
   );
-  ensure(samples.length > 0, `${SYSTEM_LABEL[viewer.system]}: no input event ever showed on the viewer`);
-  return { samples, lost };
+  // Over a fixed time (the thin link) nothing shown is a figure: every press stuck behind a queue.
+  if (durationMs === undefined) {
+    ensure(samples.length > 0, `${SYSTEM_LABEL[viewer.system]}: no input event ever showed on the viewer`);
+  }
+  return { samples, lost, pressed };
 }
 
 async function measureDisplay(

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChannelFigures } from '../parts/channels.ts';
 import type { CodeFigures } from '../parts/codes.ts';
 import type { LatencyFigures } from '../parts/latency.ts';
+import type { LinkReport } from '../parts/link.ts';
 import type { RelayFigures } from '../parts/relay.ts';
 import type { WorkloadFigures } from '../parts/workloads.ts';
 import { latencyChart } from './chart.ts';
@@ -24,6 +25,8 @@ export interface BenchResults {
   load: { start: number; end: number };
   latency?: LatencyFigures[];
   workloads?: WorkloadFigures[];
+  /** The thin link between relay and viewer (issue 13). */
+  link?: LinkReport;
   relay?: RelayFigures;
   channels?: ChannelFigures;
   codes?: CodeFigures;

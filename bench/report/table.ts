@@ -1,4 +1,5 @@
 import type { LatencyFigures } from '../parts/latency.ts';
+import type { LinkReport } from '../parts/link.ts';
 import type { WorkloadFigures } from '../parts/workloads.ts';
 import { ratio, round } from '../support/stats.ts';
 import { SYSTEM_LABEL } from '../viewers/viewer.ts';
@@ -135,6 +136,47 @@ function joinLine(figures: WorkloadFigures[]): string[] {
   ];
 }
 
+function linkTable(report: LinkReport): string {
+  const kib = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / 1024);
+  const rows: Cell[][] = report.figures.map((f) => [
+    `${SYSTEM_LABEL[f.system]}, ${f.phase}`,
+    f.inputToDisplay.p50,
+    f.inputToDisplay.p95,
+    f.inputToDisplay.p99,
+    `${f.inputToDisplay.lost} of ${f.inputToDisplay.pressed}`,
+    f.fps,
+    f.kbps,
+    kib(f.maxQueueBytes),
+    kib(f.queueBytesPerSecond.at(-1)),
+    f.queueGrew ? 'grew' : 'no',
+    f.adaptation ?? '',
+  ]);
+  const shape = report.figures[0]?.link;
+  const counters = report.counters;
+  const dropped = counters
+    ? `; the link forwarded ${counters.outward.delivered} packets to the viewer, lost ${counters.outward.droppedLoss} at random and ${counters.outward.droppedQueueFull} at its full queue`
+    : '';
+  return [
+    `Thin link to the viewer (${shape?.rateKbit} kbit/s, ${shape?.rttMs} ms RTT, ${(shape?.loss ?? 0) * 100} % loss, ${shape?.queueMs} ms queue)${dropped}`,
+    formatTable(
+      [
+        'system, phase',
+        'input p50',
+        'p95',
+        'p99',
+        'not shown',
+        'fps',
+        'kbit/s',
+        'queue max KiB',
+        'queue at end KiB',
+        'queue grew',
+        'adaptation',
+      ],
+      rows,
+    ),
+  ].join('\n');
+}
+
 /** The run's figures as text tables, Lifeline (LL) beside the VNC peer with LL/VNC ratios (×). */
 export function formatTables(results: BenchResults): string {
   const out: string[] = [];
@@ -159,6 +201,7 @@ export function formatTables(results: BenchResults): string {
       '',
     );
   }
+  if (results.link?.figures.length) out.push(linkTable(results.link), '');
   const relay = results.relay;
   if (relay) {
     out.push(

@@ -30,6 +30,8 @@ export interface BufferWatch {
   reachable: boolean;
   maxOperatorBytes: number;
   maxAgentBytes: number;
+  /** The most bytes queued for any operator connection in each second of the watch, oldest first. */
+  operatorBytesPerSecond: number[];
   samples: number;
 }
 
@@ -43,7 +45,13 @@ delay.enable();
 
 const send = (message: unknown) => process.send?.(message);
 // Every synthetic agent and operator connects from loopback: the relay benchmark holds 200 sockets.
-const cp = await startControlPlane({ listen: true, env: { LIFELINE_MAX_SOCKETS_PER_ADDRESS: '100000' } });
+// BENCH_CONTROL_PLANE_HOST: the address to listen on and be reached at (the thin link's near end).
+const host = process.env['BENCH_CONTROL_PLANE_HOST'];
+const cp = await startControlPlane({
+  listen: true,
+  env: { LIFELINE_MAX_SOCKETS_PER_ADDRESS: '100000' },
+  ...(host ? { host } : {}),
+});
 
 /**
  * The relay's live sessions. A benchmark-only look at a private field: the relay exposes counters,
@@ -62,15 +70,22 @@ function startWatch(): void {
     reachable: liveSessions() !== undefined,
     maxOperatorBytes: 0,
     maxAgentBytes: 0,
+    operatorBytesPerSecond: [] as number[],
     samples: 0,
   };
+  const startedAt = performance.now();
   const sample = () => {
     const sessions = liveSessions();
     if (!sessions) return;
     for (const session of sessions.values()) {
       result.maxAgentBytes = Math.max(result.maxAgentBytes, session.agent.peer.bufferedAmount());
       for (const operator of session.operators.values()) {
-        result.maxOperatorBytes = Math.max(result.maxOperatorBytes, operator.peer.bufferedAmount());
+        const queued = operator.peer.bufferedAmount();
+        result.maxOperatorBytes = Math.max(result.maxOperatorBytes, queued);
+        const second = Math.floor((performance.now() - startedAt) / 1000);
+        const series = result.operatorBytesPerSecond;
+        while (series.length <= second) series.push(0);
+        series[second] = Math.max(series[second] ?? 0, queued);
       }
     }
     result.samples++;
@@ -81,7 +96,13 @@ function startWatch(): void {
 
 function stopWatch(id: number): void {
   if (watch) clearInterval(watch.timer);
-  const result = watch?.result ?? { reachable: false, maxOperatorBytes: 0, maxAgentBytes: 0, samples: 0 };
+  const result = watch?.result ?? {
+    reachable: false,
+    maxOperatorBytes: 0,
+    maxAgentBytes: 0,
+    operatorBytesPerSecond: [],
+    samples: 0,
+  };
   watch = undefined;
   send({ type: 'buffer-watch', id, ...result } satisfies BufferWatch);
 }

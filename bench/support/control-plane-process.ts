@@ -40,10 +40,16 @@ export interface ControlPlaneProcess {
  *   await cp.stop();
  * }
  */
-export async function startControlPlaneProcess(): Promise<ControlPlaneProcess> {
+export async function startControlPlaneProcess(
+  options: { host?: string } = {},
+): Promise<ControlPlaneProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: { ...process.env, TEST_LOG_LEVEL: 'silent' },
+    env: {
+      ...process.env,
+      TEST_LOG_LEVEL: 'silent',
+      ...(options.host ? { BENCH_CONTROL_PLANE_HOST: options.host } : {}),
+    },
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start the control plane');

@@ -13,12 +13,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Resolves once something accepts TCP connections on 127.0.0.1:`port`; rejects after `timeoutMs`. */
-export async function waitForPort(port: number, what: string, timeoutMs = 10_000): Promise<void> {
+/** Resolves once something accepts TCP connections on `host`:`port`; rejects after `timeoutMs`. */
+export async function waitForPort(
+  port: number,
+  what: string,
+  timeoutMs = 10_000,
+  host = '127.0.0.1',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const open = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port });
+      const socket = createConnection({ host, port });
       socket.once('connect', () => {
         socket.destroy();
         resolve(true);
@@ -28,7 +33,7 @@ export async function waitForPort(port: number, what: string, timeoutMs = 10_000
     if (open) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${what} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+  throw new Error(`${what} did not listen on ${host}:${port} within ${timeoutMs} ms`);
 }
 
 /** Loopback addresses handed out so far; each serves at most `ADDRESS_USES` registrations. */

@@ -16,7 +16,7 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
 };
 
-/** Serves the VNC viewer page and noVNC's modules on a loopback port. */
+/** Serves the VNC viewer page and noVNC's modules on a port of `host` (loopback by default). */
 export interface StaticServer {
   /** The viewer page for a websockify on `port`. */
   vncPageUrl(port: number): string;
@@ -27,7 +27,7 @@ export interface StaticServer {
  * A minimal static server: `/vnc.html` is `vnc-page.html`, `/novnc/…` are files under
  * /usr/share/novnc. Nothing else, and nothing outside that folder.
  */
-export async function startStaticServer(): Promise<StaticServer> {
+export async function startStaticServer(host = '127.0.0.1'): Promise<StaticServer> {
   const server: Server = createServer((req, res) => {
     void (async () => {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -47,10 +47,10 @@ export async function startStaticServer(): Promise<StaticServer> {
       }
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
-    vncPageUrl: (wsPort) => `http://127.0.0.1:${port}/vnc.html?port=${wsPort}`,
+    vncPageUrl: (wsPort) => `http://${host}:${port}/vnc.html?port=${wsPort}`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -14,7 +14,13 @@ const CONNECT_TIMEOUT_MS = 30_000;
  * no password), websockify in front of it, and noVNC's RFB client, default settings too, in a page
  * of its own.
  */
-export async function openVnc(browser: Browser, display: string, pages: StaticServer): Promise<Viewer> {
+export async function openVnc(
+  browser: Browser,
+  display: string,
+  pages: StaticServer,
+  /** Where websockify listens for the viewer: loopback, or the thin link's near end. */
+  address = '127.0.0.1',
+): Promise<Viewer> {
   const vncPort = await freePort();
   const x11vnc = startProcess('x11vnc', 'x11vnc', [
     ...['-display', display, '-rfbport', String(vncPort)],
@@ -32,9 +38,9 @@ export async function openVnc(browser: Browser, display: string, pages: StaticSe
       throw new BenchFailure(`${String(error)}\n${x11vnc.output()}`);
     });
     const wsPort = await freePort();
-    websockify = startProcess('websockify', 'websockify', [`127.0.0.1:${wsPort}`, `127.0.0.1:${vncPort}`]);
+    websockify = startProcess('websockify', 'websockify', [`${address}:${wsPort}`, `127.0.0.1:${vncPort}`]);
     const proxy = websockify;
-    await waitForPort(wsPort, 'websockify').catch((error: unknown) => {
+    await waitForPort(wsPort, 'websockify', 10_000, address).catch((error: unknown) => {
       throw new BenchFailure(`${String(error)}\n${proxy.output()}`);
     });
     const page = await context.newPage();

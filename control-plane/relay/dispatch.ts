@@ -142,6 +142,10 @@ export class Dispatch {
       case 'cursor-position':
         session.forwardCursor(message);
         return;
+      case 'video-adaptation':
+        session.videoAdaptation = message;
+        session.toOperators(message);
+        return;
       case 'video-config':
         session.videoConfig = message;
         session.recorder?.json('videoConfig', message);
@@ -217,6 +221,14 @@ export class Dispatch {
         return;
       case 'ping':
         session.toAgent({ type: 'ping', id: message.id, slot: side.slot });
+        return;
+      case 'video-received':
+        session.videoReceived(side, message.bytes);
+        return;
+      case 'video-preference':
+        // Like the monitor, how the picture adapts is the viewers' choice while they may see it.
+        if (session.allows('view')) session.toAgent(message);
+        else this.options.counters.outOfStateMessages++;
         return;
       case 'guidance':
         // Marks reach the device only while the user allows guidance and the policy permits it (the

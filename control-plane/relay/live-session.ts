@@ -15,6 +15,7 @@ import type { ActorType } from '../audit/audit-log.ts';
 import type { SessionRecorder } from '../recordings/session-recorder.ts';
 import { ChatHistory } from './chat-history.ts';
 import type { RelayPeer } from './relay-peer.ts';
+import { type Backlog, VideoBacklog } from './video-backlog.ts';
 
 /** Past this many bytes queued for an operator, video is dropped until the next keyframe. */
 export const MAX_BUFFERED_VIDEO_BYTES = 2 * 1024 * 1024;
@@ -22,6 +23,8 @@ export const MAX_BUFFERED_VIDEO_BYTES = 2 * 1024 * 1024;
 export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 /** At most one keyframe request per this interval, in milliseconds, so slow readers cannot flood the agent. */
 export const KEYFRAME_REQUEST_INTERVAL_MS = 500;
+/** At most one `video-backlog` to the agent per this interval, in milliseconds. */
+export const BACKLOG_REPORT_INTERVAL_MS = 200;
 
 export interface OperatorSide {
   connectionId: string;
@@ -64,6 +67,8 @@ export class LiveSession {
   videoConfig: MessageOf<'video-config'> | undefined;
   /** The agent's last `monitors`, for operators who join later. */
   monitors: MessageOf<'monitors'> | undefined;
+  /** The agent's last `video-adaptation`, for operators who join later. */
+  videoAdaptation: MessageOf<'video-adaptation'> | undefined;
   /** The agent's last cursor image and position, for operators who join later. */
   cursorShape: MessageOf<'cursor-shape'> | undefined;
   cursorPosition: MessageOf<'cursor-position'> | undefined;
@@ -75,6 +80,11 @@ export class LiveSession {
   readonly controlRequests = new Set<number>();
   private lastKeyframeRequestAt = 0;
   private keyframeRequestTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Video on the way to each operator connection whose console reports receipts, by connection id. */
+  private readonly backlogs = new Map<string, VideoBacklog>();
+  private lastBacklogReportAt = 0;
+  /** A report held back by the interval, sent when it ends: the last receipt must reach the agent. */
+  private backlogTimer: ReturnType<typeof setTimeout> | undefined;
   droppedFrames = 0;
   /** When the session became active, for the policy's maximum length. */
   activatedAt: number | undefined;
@@ -184,6 +194,7 @@ export class LiveSession {
   forwardVideo(frame: Uint8Array): void {
     if (this.consent !== 'accepted' || !this.permissions.view) return;
     const keyframe = isKeyframe(frame);
+    const now = Date.now();
     let wantKeyframe = this.recorder?.video(frame) ?? false;
     for (const operator of this.operators.values()) {
       if (!operator.video || !operator.admitted) continue;
@@ -201,9 +212,54 @@ export class LiveSession {
         continue;
       }
       operator.peer.send(frame);
+      this.backlogOf(operator).sent(frame.byteLength, now);
       if (keyframe) operator.needsKeyframe = false;
     }
     if (wantKeyframe) this.requestKeyframe();
+    this.reportBacklog(now);
+  }
+
+  /** An operator's console reports how much video it has received (`video-received`). */
+  videoReceived(operator: OperatorSide, bytes: number): void {
+    const now = Date.now();
+    if (this.backlogOf(operator).received(bytes, now)) this.reportBacklog(now);
+  }
+
+  private backlogOf(operator: OperatorSide): VideoBacklog {
+    let backlog = this.backlogs.get(operator.connectionId);
+    if (!backlog) {
+      backlog = new VideoBacklog();
+      this.backlogs.set(operator.connectionId, backlog);
+    }
+    return backlog;
+  }
+
+  /**
+   * Tells the agent, at most every BACKLOG_REPORT_INTERVAL_MS, how much video is on the way to the
+   * slowest operator who reports receipts, so it paces its pictures to the link (`video-backlog`).
+   */
+  private reportBacklog(now: number): void {
+    const wait = this.lastBacklogReportAt + BACKLOG_REPORT_INTERVAL_MS - now;
+    if (wait > 0) {
+      this.backlogTimer ??= setTimeout(() => {
+        this.backlogTimer = undefined;
+        if (!this.ended) this.reportBacklog(Date.now());
+      }, wait);
+      return;
+    }
+    let worst: Backlog | undefined;
+    for (const [connectionId, backlog] of this.backlogs) {
+      const operator = this.operators.get(connectionId);
+      if (!operator) {
+        this.backlogs.delete(connectionId);
+        continue;
+      }
+      const state = operator.admitted && operator.video ? backlog.state(now) : undefined;
+      if (state && (!worst || state.ms > worst.ms)) worst = state;
+    }
+    if (!worst) return;
+    this.lastBacklogReportAt = now;
+    this.toAgent({ type: 'video-backlog', bytes: worst.bytes, ms: Math.round(worst.ms) });
   }
 
   /**

@@ -44,6 +44,7 @@ export class OperatorRoster {
     if (side.video) {
       if (session.monitors) sendBounded(side.peer, encodeControl(session.monitors));
       if (session.videoConfig) sendBounded(side.peer, encodeControl(session.videoConfig));
+      if (session.videoAdaptation) sendBounded(side.peer, encodeControl(session.videoAdaptation));
       if (session.allows('view')) {
         if (session.cursorShape) sendBounded(side.peer, encodeControl(session.cursorShape));
         if (session.cursorPosition) sendBounded(side.peer, encodeControl(session.cursorPosition));

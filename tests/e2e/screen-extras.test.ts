@@ -168,6 +168,19 @@ describe('the operator switches monitors, shares the clipboard and sees the sess
     assert.match((await ui.page.textContent('[data-testid=stats]')) ?? '', /fps · \d+ kbit\/s · \d+ ms/);
   });
 
+  it("the quality plot shows the agent's adaptation to the link, and the operator's preference reaches the agent", async () => {
+    // The plot is open (the test before). The agent says what it chose as soon as the screen streams.
+    await ui.page.waitForFunction(() =>
+      /^\d+ of \d+ fps · \d+ ms on the way$/.test(
+        document.querySelector('[data-testid=quality-adaptation]')?.textContent?.trim() ?? '',
+      ),
+    );
+    assert.equal(await ui.page.inputValue('[data-testid=video-preference]'), 'speed');
+    await ui.page.selectOption('[data-testid=video-preference]', 'quality');
+    // What the agent now adapts for, as it says itself (`video-adaptation`), not as the select shows.
+    await ui.page.waitForSelector('[data-testid=quality-adaptation][data-prefer=quality]');
+  });
+
   it('nothing broke the console CSP or threw in the page', () => {
     assert.deepEqual(ui.problems, []);
   });

@@ -1,7 +1,7 @@
 import { AgentSession } from '../../agent/core/agent-session.ts';
 import type { InputSink, ScreenSource, UserInterface } from '../../agent/core/ports.ts';
 
-/** The real agent core in the test process, with a user who accepts everything and no screen or input. */
+/** The real agent core in the test process, with a user who accepts everything and no input; no screen unless given. */
 export interface AgentCore {
   session: AgentSession;
   /** Every status line the agent showed its user, in order. */
@@ -15,7 +15,12 @@ export interface AgentCore {
  * const { session, statuses } = agentCore(`ws://127.0.0.1:${proxy.port}/ws`, registration.relay.token, 10_000);
  * await session.connect();
  */
-export function agentCore(relayUrl: string, token: string, reconnectGraceMs: number): AgentCore {
+export function agentCore(
+  relayUrl: string,
+  token: string,
+  reconnectGraceMs: number,
+  screen: ScreenSource = { start: async () => ({ stop: async () => {}, requestKeyframe: () => {} }) },
+): AgentCore {
   const statuses: string[] = [];
   const ui: UserInterface = {
     showCode: () => {},
@@ -24,7 +29,6 @@ export function agentCore(relayUrl: string, token: string, reconnectGraceMs: num
     permissionsChanged: () => {},
     ended: () => {},
   };
-  const screen: ScreenSource = { start: async () => ({ stop: async () => {}, requestKeyframe: () => {} }) };
   const input: InputSink = { apply: () => {}, releaseAll: () => {} };
   const session = new AgentSession({
     relayUrl,

@@ -1,12 +1,16 @@
 import { type Browser, chromium } from 'playwright-core';
 
+/** Debian's Chromium, or CHROMIUM_PATH. */
+export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
 /**
  * Debian's Chromium, headless, with the flags this closed network needs (no background fetches), and
- * any `extraArgs` a test adds (e.g. `--host-resolver-rules=MAP name 127.0.0.1`).
+ * any `extraArgs` a test adds (e.g. `--host-resolver-rules=MAP name 127.0.0.1`). `executablePath`
+ * replaces the browser with a wrapper (the benchmark's runs it in another network namespace).
  */
-export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+export async function launchChromium(extraArgs: string[] = [], executablePath?: string): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    executablePath: executablePath ?? CHROMIUM_PATH,
     headless: true,
     args: [
       '--no-sandbox',

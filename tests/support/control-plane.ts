@@ -34,6 +34,8 @@ export interface StartOptions {
   helloTimeoutMs?: number;
   /** Serve HTTPS with a certificate generated into the data directory (`LIFELINE_TLS=self-signed`). */
   tls?: boolean;
+  /** Address to listen on and to name in the public URL; 127.0.0.1 unless set (the benchmark's thin link). */
+  host?: string;
 }
 
 /** A loopback port free right now, for a server whose URL must be known before it starts. */
@@ -55,7 +57,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Tes
   let server: ReturnType<typeof serve> | undefined;
   // Reserve a free port first: the public URL (the tokens' issuer) must name it.
   if (options.listen) port = await freePort();
-  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port || 8080}`;
+  const host = options.host ?? '127.0.0.1';
+  const url = `${options.tls ? 'https' : 'http'}://${host}:${port || 8080}`;
   const config = loadConfig({
     LIFELINE_DATA_DIR: dataDir,
     PORT: String(port || 8080),
@@ -89,7 +92,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Tes
   const { app, injectWebSocket } = createApp(services);
   if (options.listen) {
     const tls = await loadTlsIdentity(config);
-    server = serveControlPlane(app.fetch, config, logger, { port, hostname: '127.0.0.1' }, undefined, tls);
+    server = serveControlPlane(app.fetch, config, logger, { port, hostname: host }, undefined, tls);
     injectWebSocket(server);
     await new Promise<void>((resolve) => server!.once('listening', () => resolve()));
     void (server as unknown as { address(): AddressInfo }).address();

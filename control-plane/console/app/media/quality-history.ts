@@ -13,6 +13,8 @@ export interface QualitySample {
   kbps: number;
   /** The last round trip console → relay → agent → relay → console, in ms; null when none came back. */
   rttMs: number | null;
+  /** The most pictures a second the agent's adaptation allowed then; null before it said. */
+  fpsCap: number | null;
 }
 
 /** How often a sample is taken, in ms. */
@@ -27,6 +29,8 @@ const PING_TIMEOUT_MS = 10_000;
 export interface QualityState {
   /** Oldest first, at most QUALITY_WINDOW_SAMPLES. */
   samples: QualitySample[];
+  /** What the agent's adaptation to the link chose last (`video-adaptation`); null before it said. */
+  adaptation: MessageOf<'video-adaptation'> | null;
 }
 
 /**
@@ -50,7 +54,7 @@ export class QualityHistory extends Store<QualityState> {
   #ticks = 0;
 
   constructor(stats: LifelineStats, send: (message: MessageOf<'ping'>) => boolean) {
-    super({ samples: [] });
+    super({ samples: [], adaptation: null });
     this.#stats = stats;
     this.#send = send;
     this.#meter = new RateMeter(stats);
@@ -81,6 +85,11 @@ export class QualityHistory extends Store<QualityState> {
     this.#stats.roundTrips++;
   }
 
+  /** The agent says what its adaptation to the link chose. */
+  adapted(message: MessageOf<'video-adaptation'>): void {
+    this.update({ adaptation: message });
+  }
+
   /** The newest sample, or null before the first. */
   get latest(): QualitySample | null {
     return this.state.samples.at(-1) ?? null;
@@ -95,6 +104,7 @@ export class QualityHistory extends Store<QualityState> {
       at: Date.now(),
       ...rates,
       rttMs: fresh ? (this.#lastRtt?.ms ?? null) : null,
+      fpsCap: this.state.adaptation?.fps ?? null,
     };
     const samples = [...this.state.samples, sample].slice(-QUALITY_WINDOW_SAMPLES);
     this.update({ samples });

@@ -6,6 +6,7 @@ import {
   type Permissions,
   type RelayLink,
   type RelayLinkClosed,
+  type VideoPreference,
 } from '../../../../protocol/index.ts';
 import { isApiCallError } from '../api/client.ts';
 import { endSession, joinSession } from '../api/sessions.ts';
@@ -15,6 +16,7 @@ import { InputCapture } from '../input/input-capture.ts';
 import { QualityHistory } from '../media/quality-history.ts';
 import { RemoteCursor } from '../media/remote-cursor.ts';
 import { createStats, type LifelineStats } from '../media/stats.ts';
+import { VideoReceipts } from '../media/video-receipts.ts';
 import { VideoRenderer } from '../media/video-renderer.ts';
 import { connectToRelay } from '../relay/relay-connection.ts';
 import { pageSaver } from '../tools/saving/stream-saver.ts';
@@ -52,6 +54,8 @@ export class SessionController {
   readonly tools = new SessionTools(pageSaver());
   /** Frames per second, kbit/s and round trips over the last minutes, for the quality plot. */
   readonly quality = new QualityHistory(this.stats, (message) => this.#relay?.send(message) ?? false);
+  /** What video arrived, told to the relay so the agent paces its pictures to this link. */
+  readonly #receipts = new VideoReceipts((message) => this.#relay?.send(message));
   #state: SessionState;
   #grant: SessionGrant | undefined;
   #relay: RelayLink | undefined;
@@ -117,6 +121,7 @@ export class SessionController {
     if (!grant || this.#disposed) return;
     this.#set({ phase: 'connecting', session: grant.session, error: null, ended: null, hasPicture: false });
     this.quality.start();
+    this.#receipts.reset();
     try {
       const link: RelayLink = connectToRelay(grant.relay, {
         onMessage: (message) => this.#onMessage(message),
@@ -285,6 +290,9 @@ export class SessionController {
       case 'pong':
         this.quality.pong(message);
         return;
+      case 'video-adaptation':
+        this.quality.adapted(message);
+        return;
       case 'cursor-shape':
         this.#cursor?.shape(message);
         return;
@@ -394,7 +402,13 @@ export class SessionController {
     this.#set({ permissions: { ...permissions } });
   }
 
+  /** What to give up first when the link cannot carry every picture; the agent chooses accordingly. */
+  setVideoPreference(prefer: VideoPreference): void {
+    this.#relay?.send({ type: 'video-preference', prefer });
+  }
+
   #onVideo(unit: AccessUnit): void {
+    this.#receipts.add(unit);
     this.#renderer?.push(unit);
   }
 

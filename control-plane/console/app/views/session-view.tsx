@@ -101,7 +101,12 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
           </div>
           <SessionOverlay controller={controller} state={state} onLeave={onLeave} screenless={screenless} />
           {!screenless && <GuidanceToolbar controller={controller} state={state} />}
-          {plotShown && <QualityPlot quality={controller.quality} />}
+          {plotShown && (
+            <QualityPlot
+              quality={controller.quality}
+              onPrefer={(prefer) => controller.setVideoPreference(prefer)}
+            />
+          )}
           {notice && !isFinalPhase(state.phase) && (
             <div class="toast" role="status" data-testid="notice">
               {notice}

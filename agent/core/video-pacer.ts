@@ -1,0 +1,115 @@
+import type { MessageOf, VideoPreference } from '../../protocol/index.ts';
+
+/** Frame rates the pacer steps through, highest first; capped at the capture's own rate. */
+const FRAME_RATES = [30, 20, 15, 10, 6, 3, 1] as const;
+/**
+ * The queueing each preference tolerates before pictures are cut, in ms: `video-backlog`'s `ms` (the
+ * relay → console path) above the least seen lately, which is the path's own delay. `speed` keeps
+ * input → display under about a quarter of a second on a thin link (issue 13); `quality` lets more
+ * pictures through at more delay.
+ */
+const TARGET_MS: Record<VideoPreference, number> = { speed: 100, quality: 300 };
+/** The fewest pictures a second each preference goes down to. */
+const FLOOR_FPS: Record<VideoPreference, number> = { speed: 3, quality: 6 };
+/** Least time between two cuts, in ms: a cut shows in the backlog only after the queue drained. */
+const CUT_EVERY_MS = 500;
+/** Time without a cut, and with queueing under a third of the target, before a step back up, in ms. */
+const RAISE_AFTER_MS = 1_000;
+/** How long the least backlog seen stands for the path's own delay, in ms. */
+const BASE_WINDOW_MS = 30_000;
+/** More than this many bytes on the agent's own socket is a backlog too: its uplink is the thin part. */
+const UPLINK_BACKLOG_BYTES = 256 * 1024;
+
+/**
+ * Chooses how many pictures a second the screen is captured at, from how much video is on the way
+ * (the relay's `video-backlog`, and the agent's own socket): when the link cannot keep up, fewer
+ * pictures are encoded — each shows the screen as it is then — rather than seconds of pictures
+ * queueing up behind each other. Cuts fast (a rung, two when far over), raises slowly (a rung after
+ * a calm spell), as TCP does.
+ *
+ * @example
+ * const pacer = new VideoPacer(30);
+ * if (pacer.backlog(report.ms, Date.now())) stream.setFrameRate?.(pacer.fps);
+ */
+export class VideoPacer {
+  #prefer: VideoPreference = 'speed';
+  #rung = 0;
+  #changedAt = Number.NEGATIVE_INFINITY;
+  #backlogMs = 0;
+  /** Recent backlog reports, oldest first, for the path's own delay (their least). */
+  #recent: Array<{ at: number; ms: number }> = [];
+
+  constructor(private maxFps: number) {
+    this.setMaxFps(maxFps);
+  }
+
+  /** Pictures a second the capture may take now. */
+  get fps(): number {
+    return Math.min(this.maxFps, FRAME_RATES[this.#rung] ?? 1);
+  }
+
+  get prefer(): VideoPreference {
+    return this.#prefer;
+  }
+
+  /** The capture's own rate changed (a new stream): the cap, never exceeded. */
+  setMaxFps(maxFps: number): void {
+    this.maxFps = maxFps;
+    // Rungs above the cap would change nothing: start from the first one below it.
+    while ((FRAME_RATES[this.#rung] ?? 1) > maxFps && this.#rung < FRAME_RATES.length - 1) this.#rung++;
+  }
+
+  /** What the operators see in their quality panel. */
+  status(): MessageOf<'video-adaptation'> {
+    return {
+      type: 'video-adaptation',
+      fps: this.fps,
+      maxFps: this.maxFps,
+      prefer: this.#prefer,
+      backlogMs: Math.round(this.#backlogMs),
+    };
+  }
+
+  /** An operator chose; true when the preference changed. A looser preference may raise at once. */
+  setPreference(prefer: VideoPreference): boolean {
+    if (prefer === this.#prefer) return false;
+    this.#prefer = prefer;
+    while (this.fps < FLOOR_FPS[prefer] && this.#rung > 0) this.#rung--;
+    return true;
+  }
+
+  /** The agent's socket holds `bytes`; true when the frame rate changed. */
+  uplink(bytes: number, now: number): boolean {
+    return bytes > UPLINK_BACKLOG_BYTES ? this.#queueing(TARGET_MS[this.#prefer] * 2, now) : false;
+  }
+
+  /** The relay says the video on the way takes `ms`; true when the frame rate changed. */
+  backlog(ms: number, now: number): boolean {
+    this.#backlogMs = ms;
+    this.#recent.push({ at: now, ms });
+    while ((this.#recent[0]?.at ?? now) < now - BASE_WINDOW_MS) this.#recent.shift();
+    // What the path itself takes (the round trip, the console's own pace) is no queue to cut for.
+    const base = Math.min(...this.#recent.map((report) => report.ms));
+    return this.#queueing(ms - base, now);
+  }
+
+  #queueing(ms: number, now: number): boolean {
+    const target = TARGET_MS[this.#prefer];
+    const before = this.fps;
+    if (ms > target) {
+      if (now - this.#changedAt < CUT_EVERY_MS) return false;
+      const steps = ms > 3 * target ? 2 : 1;
+      for (let i = 0; i < steps; i++) {
+        const next = FRAME_RATES[this.#rung + 1];
+        if (next === undefined || next < FLOOR_FPS[this.#prefer]) break;
+        this.#rung++;
+      }
+    } else if (ms < target / 3 && this.#rung > 0) {
+      if (now - this.#changedAt < RAISE_AFTER_MS) return false;
+      this.#rung--;
+    }
+    if (this.fps === before) return false;
+    this.#changedAt = now;
+    return true;
+  }
+}

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { ScreenSource } from '../../agent/core/ports.ts';
+import { installWebSocket } from '../../agent/node/websocket.ts';
+import { encodeVideo, type VideoFrame } from '../../protocol/index.ts';
+import { connectOperator, type RelayClient } from '../control-plane/relay-client.ts';
+import { type AgentCore, agentCore } from '../support/agent-core.ts';
+import { registerAgent, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+
+/** The screen's own rate, frames per second. */
+const MAX_FPS = 30;
+/** Payload of each unit the stand-in screen makes, bytes. */
+const UNIT_BYTES = 2_000;
+
+/**
+ * A screen that changes all the time, as a video does: a unit every 33 ms, a keyframe every 60, and
+ * the frame rates the agent asked its capture for.
+ */
+function movingScreen() {
+  const rates: number[] = [];
+  const source: ScreenSource = {
+    async start(sink) {
+      sink.onConfig({ codec: 'avc1.42C01F', width: 64, height: 48, framerate: MAX_FPS });
+      let count = 0;
+      const timer = setInterval(() => {
+        sink.onAccessUnit({
+          data: new Uint8Array(UNIT_BYTES),
+          keyframe: count++ % 60 === 0,
+          captureTime: Date.now(),
+        });
+      }, 1000 / MAX_FPS);
+      return {
+        stop: async () => clearInterval(timer),
+        requestKeyframe: () => {},
+        setFrameRate: (fps) => rates.push(fps),
+      };
+    },
+  };
+  return { source, rates };
+}
+
+/** Sends what `operator` received so far as its receipt, as the console does a few times a second. */
+function receipt(operator: RelayClient): void {
+  // The bytes of each video frame as it came over the socket (the link hands on decoded frames).
+  const bytes = operator
+    .videos()
+    .reduce((sum, video) => sum + encodeVideo(video.frame as VideoFrame).byteLength, 0);
+  operator.send({ type: 'video-received', bytes });
+}
+
+describe('the agent adapts its frame rate to the video on the way (real control plane and agent core)', () => {
+  let cp: TestControlPlane | undefined;
+  let core: AgentCore | undefined;
+  let operator: RelayClient | undefined;
+  let receipts: ReturnType<typeof setInterval> | undefined;
+  after(async () => {
+    clearInterval(receipts);
+    await core?.session.end().catch(() => {});
+    await operator?.close();
+    await cp?.stop();
+  });
+
+  it('an operator whose video queues up sees the frame rate go down, and back up once it keeps up', async () => {
+    await installWebSocket();
+    cp = await startControlPlane({ listen: true });
+    const registration = await registerAgent(cp.app);
+    const screen = movingScreen();
+    core = agentCore(registration.relay.url, registration.relay.token, 10_000, screen.source);
+    await core.session.connect();
+    ({ operator } = await connectOperator(cp, registration.code, { keepVideoData: true }));
+    const viewer = operator;
+    await viewer.next('consent');
+    await viewer.until(() => viewer.videos().length > 0, 'the first video frame');
+    // One receipt, then none: to the relay, everything after it is still on the way, for longer and longer.
+    receipt(viewer);
+    await viewer.until(
+      () => viewer.messages('video-adaptation').some((status) => status.fps < MAX_FPS),
+      'adaptation below the full frame rate',
+      15_000,
+    );
+    const cut = viewer.messages('video-adaptation').find((status) => status.fps < MAX_FPS);
+    assert.equal(cut?.maxFps, MAX_FPS);
+    assert.equal(cut?.prefer, 'speed');
+    assert.ok((cut?.backlogMs ?? 0) > 0, `the backlog it answered: ${cut?.backlogMs} ms`);
+    assert.ok(
+      screen.rates.some((fps) => fps < MAX_FPS),
+      `the capture was told to slow down: ${screen.rates.join(', ')}`,
+    );
+
+    // From now on the operator keeps up and says so, as the console does.
+    receipts = setInterval(() => receipt(viewer), 100);
+    const seen = viewer.messages('video-adaptation').length;
+    await viewer.until(
+      () =>
+        viewer
+          .messages('video-adaptation')
+          .slice(seen)
+          .some((status) => status.fps === MAX_FPS),
+      'the full frame rate again',
+      30_000,
+    );
+    assert.equal(screen.rates.at(-1), MAX_FPS);
+  });
+
+  it("an operator's preference is what the agent adapts for, and the operators hear it", async () => {
+    assert.ok(operator);
+    const viewer = operator;
+    const seen = viewer.messages('video-adaptation').length;
+    viewer.send({ type: 'video-preference', prefer: 'quality' });
+    await viewer.until(
+      () =>
+        viewer
+          .messages('video-adaptation')
+          .slice(seen)
+          .some((status) => status.prefer === 'quality'),
+      'adaptation for quality',
+    );
+  });
+});
