@@ -34,7 +34,18 @@ describe('platforms', () => {
     const capture = platform.captureSource({ framerate: 10, size: { width: 320, height: 200 } });
     assert.ok(capture.feed, 'Linux capture reads the screen itself, on X DAMAGE');
     const ffmpeg = spawn(resolveFfmpeg().path, [
-      ...['-hide_banner', '-loglevel', 'error', ...capture.inputArgs],
+      // Probing as the encoder does (agent/media/screen-encoder.ts): a still screen writes one frame,
+      // which ffmpeg's default probe would wait on for more.
+      ...[
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-probesize',
+        '32',
+        '-analyzeduration',
+        '0',
+        ...capture.inputArgs,
+      ],
       ...['-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
     ]);
     const errors: string[] = [];
