@@ -102,35 +102,32 @@ function readLines(path) {
 }
 
 /**
- * Tests the ledger saw start whose end, or whose verdict in the runner, is missing. Verdicts are
- * matched by name: the runner records where `test()` was called, which is the timeout wrapper.
+ * Tests the ledger saw start that have no verdict in the runner: either their process ended in the
+ * middle of them, or their verdict was lost on its way. A test that timed out never ends in the
+ * ledger but has its verdict (a failure), so it is not counted here. Verdicts are matched by name:
+ * the runner records where `test()` was called, which is the timeout wrapper.
  */
 function unaccounted() {
-  const tally = (entries, key) => {
-    const counts = new Map();
-    for (const entry of entries) counts.set(key(entry), (counts.get(key(entry)) ?? 0) + 1);
-    return counts;
-  };
-  const inFile = (entry) => `${relative(process.cwd(), entry.file)}: ${entry.name}`;
   const entries = readLines(ledger);
-  const starts = entries.filter((entry) => entry.event === 'start');
-  const started = tally(starts, inFile);
-  const ended = tally(
-    entries.filter((entry) => entry.event === 'end'),
-    inFile,
-  );
-  const ran = tally(starts, (entry) => entry.name);
-  const reported = tally(readLines(verdicts), (entry) => entry.name);
-  const lost = [];
-  for (const [where, times] of started) {
-    if ((ended.get(where) ?? 0) < times)
-      lost.push(`${where} — started and never ended (did its process exit?)`);
+  const reported = new Map();
+  for (const { name } of readLines(verdicts)) reported.set(name, (reported.get(name) ?? 0) + 1);
+  const ends = new Map();
+  const inFile = (entry) => `${relative(process.cwd(), entry.file)}: ${entry.name}`;
+  for (const entry of entries) {
+    if (entry.event === 'end') ends.set(inFile(entry), (ends.get(inFile(entry)) ?? 0) + 1);
   }
-  for (const entry of starts) {
-    const missing = (ran.get(entry.name) ?? 0) - (reported.get(entry.name) ?? 0);
-    if (missing <= 0 || lost.some((line) => line.startsWith(inFile(entry)))) continue;
-    lost.push(`${inFile(entry)} — its verdict never reached the runner`);
-    ran.set(entry.name, ran.get(entry.name) - 1);
+  const lost = [];
+  for (const entry of entries.filter((each) => each.event === 'start')) {
+    const left = reported.get(entry.name) ?? 0;
+    if (left > 0) {
+      reported.set(entry.name, left - 1);
+      continue;
+    }
+    const ended = ends.get(inFile(entry)) ?? 0;
+    if (ended > 0) ends.set(inFile(entry), ended - 1);
+    lost.push(
+      `${inFile(entry)} — ${ended > 0 ? 'its verdict never reached the runner' : 'started and never ended (did its process exit?)'}`,
+    );
   }
   return lost;
 }

@@ -45,6 +45,13 @@ describe('the test runner accounts for every test that ran', () => {
     assert.match(output, /a test whose verdict was lost — its verdict never reached the runner/);
   });
 
+  it('a test that times out fails by its timeout, once, and is not counted as lost', async () => {
+    const { code, output } = await runner([join(FIXTURES, 'times-out.mjs')]);
+    assert.equal(code, 1, output);
+    assert.match(output, /test timed out after 500ms/);
+    assert.doesNotMatch(output, /without a verdict reaching the runner/);
+  });
+
   it('reports every verdict of files that end with fast tests, which --test-force-exit used to cut short', async () => {
     // The shape that lost results (nodejs/node#64833): many quick tests with long names at the end
     // of a file whose process holds a timer, ended by --test-force-exit.
