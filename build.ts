@@ -4,7 +4,7 @@ import { build } from 'esbuild';
 import { buildAgentExecutable } from './build/agent/build-executable.ts';
 import { agentBundleOptions } from './build/agent/bundle-options.ts';
 import { precompressExecutable } from './build/agent/precompress.ts';
-import { buildConsoleAssets } from './control-plane/console/build.ts';
+import { buildConsoleAssets } from './console/build.ts';
 import { AGENT_PLATFORMS, type AgentPlatform } from './protocol/agent-stamp.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
-import { DOWNLOAD_WORKER_PATH } from '../console/app/tools/saving/worker-paths.ts';
+import { DOWNLOAD_WORKER_PATH } from '../../console/app/tools/saving/worker-paths.ts';
 import type { Services } from '../services.ts';
 import type { AppEnv } from './app-env.ts';
 
@@ -26,7 +26,9 @@ function loadAssets(): Promise<ConsoleAssets> {
     });
   }
   // Loaded on demand: esbuild is needed only when no prebuilt bundle exists.
-  return import('../console/build.ts').then(({ buildConsoleAssets }) => buildConsoleAssets({ minify: true }));
+  return import('../../console/build.ts').then(({ buildConsoleAssets }) =>
+    buildConsoleAssets({ minify: true }),
+  );
 }
 
 /** The operator console: one HTML page and its two assets. */
@@ -43,7 +45,7 @@ export function consoleRoutes(services: Services) {
   };
 
   app.get('/', async (c) => {
-    const { consoleHtml } = await import('../console/build.ts');
+    const { consoleHtml } = await import('../../console/build.ts');
     c.header('Cache-Control', 'no-store');
     return c.html(consoleHtml());
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ROUTES, urlOf } from '../../control-plane/console/app/api/routes.ts';
-import { SCOPES } from '../../control-plane/console/app/api/scopes.ts';
+import { ROUTES, urlOf } from '../../console/app/api/routes.ts';
+import { SCOPES } from '../../console/app/api/scopes.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 
 interface OpenApiDocument {

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { changes, valueText } from '../../control-plane/console/app/format/changes.ts';
-import {
-  formatCountdown,
-  formatDuration,
-  formatMinutes,
-} from '../../control-plane/console/app/format/time.ts';
-import { hashOf, mayOpen, parseHash } from '../../control-plane/console/app/navigation.ts';
-import { endReasonText } from '../../control-plane/console/app/session/describe.ts';
+import { changes, valueText } from '../../console/app/format/changes.ts';
+import { formatCountdown, formatDuration, formatMinutes } from '../../console/app/format/time.ts';
+import { hashOf, mayOpen, parseHash } from '../../console/app/navigation.ts';
+import { endReasonText } from '../../console/app/session/describe.ts';
 import { DEFAULT_POLICY, END_REASONS } from '../../protocol/index.ts';
 
 describe('console wording and navigation', () => {

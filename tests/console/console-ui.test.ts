@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildConsoleAssets } from '../../control-plane/console/index.ts';
+import { buildConsoleAssets } from '../../console/index.ts';
 import { CloseCode, type InputEvent } from '../../protocol/index.ts';
 import { permissionsWith } from '../support/permissions.ts';
 import {

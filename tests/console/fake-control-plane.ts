@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { buildConsoleAssets, consoleHtml } from '../../control-plane/console/index.ts';
+import { buildConsoleAssets, consoleHtml } from '../../console/index.ts';
 import {
   type ControlMessage,
   DEFAULT_POLICY,

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UploadAction } from '../../control-plane/console/app/tools/actions/upload-action.ts';
-import type { ActionState } from '../../control-plane/console/app/tools/actions/whole-action.ts';
-import { compressesInZip, zipNameFor } from '../../control-plane/console/app/tools/actions/zip-download.ts';
-import { selectNames } from '../../control-plane/console/app/tools/file-browser.ts';
-import { OperatorChannels } from '../../control-plane/console/app/tools/operator-channels.ts';
-import { saveInMemory } from '../../control-plane/console/app/tools/saving/file-saver.ts';
-import { ALL_ROOTS_NAME, sharesAllRoots } from '../../control-plane/console/app/tools/shared-paths.ts';
+import { UploadAction } from '../../console/app/tools/actions/upload-action.ts';
+import type { ActionState } from '../../console/app/tools/actions/whole-action.ts';
+import { compressesInZip, zipNameFor } from '../../console/app/tools/actions/zip-download.ts';
+import { selectNames } from '../../console/app/tools/file-browser.ts';
+import { OperatorChannels } from '../../console/app/tools/operator-channels.ts';
+import { saveInMemory } from '../../console/app/tools/saving/file-saver.ts';
+import { ALL_ROOTS_NAME, sharesAllRoots } from '../../console/app/tools/shared-paths.ts';
 import { waitFor } from '../support/processes.ts';
 
 // The parts of the file manager's whole actions (README "Files") that need no browser; the

@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  containedRect,
-  normalizePoint,
-  wheelPixels,
-  wheelSteps,
-} from '../../control-plane/console/app/input/geometry.ts';
-import { endReasonText, peerLabel } from '../../control-plane/console/app/session/describe.ts';
+import { containedRect, normalizePoint, wheelPixels, wheelSteps } from '../../console/app/input/geometry.ts';
+import { endReasonText, peerLabel } from '../../console/app/session/describe.ts';
 
 describe('pointer geometry', () => {
   it('maps a point to fractions of the displayed picture', () => {

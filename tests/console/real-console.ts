@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildConsoleAssets, type ConsoleAssets } from '../../control-plane/console/index.ts';
+import { buildConsoleAssets, type ConsoleAssets } from '../../console/index.ts';
 import { type AgentRun, spawnAgent } from '../support/agent-process.ts';
 import { launchChromium } from '../support/browser.ts';
 import {

@@ -1,26 +1,26 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { AccessRequests } from '../../control-plane/console/app/tools/access-requests.ts';
-import { channelErrorText } from '../../control-plane/console/app/tools/channel-errors.ts';
-import { ChatController } from '../../control-plane/console/app/tools/chat-controller.ts';
-import { FileBrowser } from '../../control-plane/console/app/tools/file-browser.ts';
-import { OperatorChannels } from '../../control-plane/console/app/tools/operator-channels.ts';
-import { saveInMemory } from '../../control-plane/console/app/tools/saving/file-saver.ts';
-import { SessionTools } from '../../control-plane/console/app/tools/session-tools.ts';
+import { AccessRequests } from '../../console/app/tools/access-requests.ts';
+import { channelErrorText } from '../../console/app/tools/channel-errors.ts';
+import { ChatController } from '../../console/app/tools/chat-controller.ts';
+import { FileBrowser } from '../../console/app/tools/file-browser.ts';
+import { OperatorChannels } from '../../console/app/tools/operator-channels.ts';
+import { saveInMemory } from '../../console/app/tools/saving/file-saver.ts';
+import { SessionTools } from '../../console/app/tools/session-tools.ts';
 import {
   breadcrumbs,
   invalidNameReason,
   joinPath,
   parentPath,
   rootLabel,
-} from '../../control-plane/console/app/tools/shared-paths.ts';
-import { TerminalSession } from '../../control-plane/console/app/tools/terminal-session.ts';
-import { Download } from '../../control-plane/console/app/tools/transfers/download.ts';
-import type { TransferState } from '../../control-plane/console/app/tools/transfers/transfer.ts';
-import { etaSeconds, TransferMeter } from '../../control-plane/console/app/tools/transfers/transfer-meter.ts';
-import { transferLine } from '../../control-plane/console/app/tools/transfers/transfer-text.ts';
-import { Upload } from '../../control-plane/console/app/tools/transfers/upload.ts';
+} from '../../console/app/tools/shared-paths.ts';
+import { TerminalSession } from '../../console/app/tools/terminal-session.ts';
+import { Download } from '../../console/app/tools/transfers/download.ts';
+import type { TransferState } from '../../console/app/tools/transfers/transfer.ts';
+import { etaSeconds, TransferMeter } from '../../console/app/tools/transfers/transfer-meter.ts';
+import { transferLine } from '../../console/app/tools/transfers/transfer-text.ts';
+import { Upload } from '../../console/app/tools/transfers/upload.ts';
 import {
   type ControlMessage,
   decodeFrame,

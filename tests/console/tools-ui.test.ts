@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildConsoleAssets } from '../../control-plane/console/index.ts';
+import { buildConsoleAssets } from '../../console/index.ts';
 import {
   encodeShellData,
   FILE_ACK_EVERY_BYTES,

@@ -22,7 +22,7 @@ import {
   type TestControlPlane,
 } from '../support/control-plane.ts';
 
-const CONSOLE_SOURCES = fileURLToPath(new URL('../../control-plane/console/app/', import.meta.url));
+const CONSOLE_SOURCES = fileURLToPath(new URL('../../console/app/', import.meta.url));
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 const MUTATING = new Set(['post', 'put', 'patch', 'delete']);
 

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import { generateDeviceKey } from '../../agent/device/device-key.ts';
 import { installLayout } from '../../agent/device/layout.ts';
-import type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
+import type { Device as DeviceView } from '../../console/app/api/types.ts';
 import type { DeviceReport, Policy } from '../../protocol/index.ts';
 import {
   DEFAULT_POLICY,
@@ -35,7 +35,7 @@ import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 const run = promisify(execFile);
 
 /** A device as `GET /api/devices` shows it (the console's type of it). */
-export type { Device as DeviceView } from '../../control-plane/console/app/api/types.ts';
+export type { Device as DeviceView } from '../../console/app/api/types.ts';
 
 export const TEST_REPORT: DeviceReport = { hostname: 'kiosk-7', os: 'linux test', agentVersion: '0.1.0' };
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
-import { DOWNLOAD_SCOPE } from '../../control-plane/console/app/tools/saving/worker-paths.ts';
+import { DOWNLOAD_SCOPE } from '../../console/app/tools/saving/worker-paths.ts';
 import { DEFAULT_POLICY } from '../../protocol/index.ts';
 import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
 import { shownCode, spawnAgent } from '../support/agent-process.ts';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, CDPSession, Page } from 'playwright-core';
-import { DOWNLOAD_SCOPE } from '../../control-plane/console/app/tools/saving/worker-paths.ts';
+import { DOWNLOAD_SCOPE } from '../../console/app/tools/saving/worker-paths.ts';
 import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
 import { shownCode, spawnAgent } from '../support/agent-process.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';

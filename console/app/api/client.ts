@@ -1,4 +1,4 @@
-import { RESULT_CODES, type ResultCode } from '../../../../protocol/index.ts';
+import { RESULT_CODES, type ResultCode } from '../../../protocol/index.ts';
 import { type ApiRoute, type Query, urlOf } from './routes.ts';
 import { noteServerDate } from './server-clock.ts';
 

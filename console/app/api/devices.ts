@@ -3,7 +3,7 @@ import {
   type ProcessInfo,
   type ServiceAction,
   type ServiceInfo,
-} from '../../../../protocol/device-orders.ts';
+} from '../../../protocol/device-orders.ts';
 import { apiRequest } from './client.ts';
 import { ROUTES } from './routes.ts';
 import { joinSession, waitForSession } from './sessions.ts';

@@ -1,4 +1,4 @@
-import { SCOPES, type Scope } from '../../../../protocol/scopes.ts';
+import { SCOPES, type Scope } from '../../../protocol/scopes.ts';
 
 /** The token scopes `POST /api/tokens` accepts (a test compares them with the OpenAPI document). */
 export { SCOPES, type Scope };

@@ -1,5 +1,5 @@
-import type { Page, Identity as ServerIdentity, Session } from '../../../../protocol/api/index.ts';
-import type { PeerInfo } from '../../../../protocol/index.ts';
+import type { Page, Identity as ServerIdentity, Session } from '../../../protocol/api/index.ts';
+import type { PeerInfo } from '../../../protocol/index.ts';
 import type { Scope } from './scopes.ts';
 
 /** The HTTP API's shapes: the types of the server's schemas in protocol/api/. */
@@ -19,8 +19,8 @@ export type {
   SessionJoin as SessionGrant,
   SessionStatus,
   SessionWait as WaitResult,
-} from '../../../../protocol/api/index.ts';
-export type { Policy, Role } from '../../../../protocol/index.ts';
+} from '../../../protocol/api/index.ts';
+export type { Policy, Role } from '../../../protocol/index.ts';
 
 /** Who is signed in and what they may do (`GET /api/auth/me`), with the scopes the console knows. */
 export type Identity = Pick<ServerIdentity, 'operator'> & { scopes: Scope[] };

@@ -1,4 +1,4 @@
-import { ROLES, type Role } from '../../../../protocol/index.ts';
+import { ROLES, type Role } from '../../../protocol/index.ts';
 
 export { ROLES };
 

@@ -2,7 +2,7 @@ import {
   GUIDANCE_MESSAGES_PER_SECOND,
   type GuidanceMark,
   MAX_STROKE_POINTS,
-} from '../../../../protocol/index.ts';
+} from '../../../protocol/index.ts';
 import { canvasPoint } from '../input/geometry.ts';
 
 /** The guidance toolbar's drawing tools; `clear` is an action, not a tool. */

@@ -1,4 +1,4 @@
-import type { PointerButton } from '../../../../protocol/index.ts';
+import type { PointerButton } from '../../../protocol/index.ts';
 
 export interface Rect {
   left: number;

@@ -1,4 +1,4 @@
-import type { InputEvent, PointerButton } from '../../../../protocol/index.ts';
+import type { InputEvent, PointerButton } from '../../../protocol/index.ts';
 import { BUTTON_BITS, canvasPoint, wheelPixels, wheelSteps } from './geometry.ts';
 
 /** Longest `KeyboardEvent.code` the protocol accepts. */

@@ -1,4 +1,4 @@
-import type { MessageOf } from '../../../../protocol/index.ts';
+import type { MessageOf } from '../../../protocol/index.ts';
 import { Store } from '../tools/store.ts';
 import type { LifelineStats } from './stats.ts';
 import { RateMeter } from './stats.ts';

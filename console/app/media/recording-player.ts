@@ -1,5 +1,5 @@
-import { type VideoFrame as AccessUnit, decodeFrame, type MessageOf } from '../../../../protocol/index.ts';
-import { type RecordingRecord, recordJson } from '../../../../protocol/recording.ts';
+import { type VideoFrame as AccessUnit, decodeFrame, type MessageOf } from '../../../protocol/index.ts';
+import { type RecordingRecord, recordJson } from '../../../protocol/recording.ts';
 import type { RemoteCursor } from './remote-cursor.ts';
 
 type VideoConfig = MessageOf<'video-config'>;

@@ -1,4 +1,4 @@
-import type { MessageOf } from '../../../../protocol/index.ts';
+import type { MessageOf } from '../../../protocol/index.ts';
 import { containedRect } from '../input/geometry.ts';
 
 type CursorShape = MessageOf<'cursor-shape'>;

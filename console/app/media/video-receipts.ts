@@ -1,4 +1,4 @@
-import { type MessageOf, VIDEO_HEADER_BYTES, type VideoFrame } from '../../../../protocol/index.ts';
+import { type MessageOf, VIDEO_HEADER_BYTES, type VideoFrame } from '../../../protocol/index.ts';
 
 /**
  * How often the console tells the relay what video it received, at most, in ms (the relay's

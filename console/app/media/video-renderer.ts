@@ -1,4 +1,4 @@
-import type { VideoFrame as AccessUnit, MessageOf } from '../../../../protocol/index.ts';
+import type { VideoFrame as AccessUnit, MessageOf } from '../../../protocol/index.ts';
 import type { LifelineStats } from './stats.ts';
 
 export type VideoConfig = Omit<MessageOf<'video-config'>, 'type'>;

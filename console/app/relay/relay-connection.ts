@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, RelayLink, type RelayLinkHandlers } from '../../../../protocol/index.ts';
+import { PROTOCOL_VERSION, RelayLink, type RelayLinkHandlers } from '../../../protocol/index.ts';
 import type { RelayGrant } from '../api/types.ts';
 
 /** Identifies the console in `hello`. */

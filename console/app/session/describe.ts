@@ -1,4 +1,4 @@
-import { inertDeviceText } from '../../../../protocol/index.ts';
+import { inertDeviceText } from '../../../protocol/index.ts';
 import type { AgentView, SessionView } from '../api/types.ts';
 import { otherInControl, type SessionState } from './session-state.ts';
 

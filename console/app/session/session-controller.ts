@@ -7,7 +7,7 @@ import {
   type RelayLink,
   type RelayLinkClosed,
   type VideoPreference,
-} from '../../../../protocol/index.ts';
+} from '../../../protocol/index.ts';
 import { isApiCallError } from '../api/client.ts';
 import { endSession, joinSession } from '../api/sessions.ts';
 import type { SessionGrant } from '../api/types.ts';

@@ -4,7 +4,7 @@ import {
   type Participant,
   type Permissions,
   type SharedWindow,
-} from '../../../../protocol/index.ts';
+} from '../../../protocol/index.ts';
 import type { AgentView, SessionView } from '../api/types.ts';
 import type { GuidanceTool } from '../guidance/guidance-capture.ts';
 

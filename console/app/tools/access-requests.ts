@@ -1,4 +1,4 @@
-import { type ControlMessage, NO_PERMISSIONS, type Permissions } from '../../../../protocol/index.ts';
+import { type ControlMessage, NO_PERMISSIONS, type Permissions } from '../../../protocol/index.ts';
 import { Store } from './store.ts';
 
 /** What can be asked for from a panel or the control button. */

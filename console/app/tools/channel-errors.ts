@@ -1,4 +1,4 @@
-import { isRelayLinkError, type MessageOf } from '../../../../protocol/index.ts';
+import { isRelayLinkError, type MessageOf } from '../../../protocol/index.ts';
 
 /** Which tool a refusal concerns, for naming the permission the user withheld. */
 export type ToolKind = 'files' | 'shell';

@@ -1,4 +1,4 @@
-import { MAX_CHAT_CHARS, type MessageOf } from '../../../../protocol/index.ts';
+import { MAX_CHAT_CHARS, type MessageOf } from '../../../protocol/index.ts';
 import { Store } from './store.ts';
 
 /** Messages the panel keeps; older ones scroll away for good. */

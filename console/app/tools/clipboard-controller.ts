@@ -1,4 +1,4 @@
-import { MAX_CLIPBOARD_CHARS, type MessageOf } from '../../../../protocol/index.ts';
+import { MAX_CLIPBOARD_CHARS, type MessageOf } from '../../../protocol/index.ts';
 import { Store } from './store.ts';
 
 export interface ClipboardState {

@@ -1,4 +1,4 @@
-import type { ControlMessage, FileEntry, MessageOf } from '../../../../protocol/index.ts';
+import type { ControlMessage, FileEntry, MessageOf } from '../../../protocol/index.ts';
 import type { WalkedEntry } from './actions/file-walk.ts';
 import { NOT_CONNECTED, requestFailureText } from './channel-errors.ts';
 import type { ChannelPort } from './operator-channels.ts';

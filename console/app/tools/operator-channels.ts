@@ -9,7 +9,7 @@ import {
   RelayLinkError,
   type RequestOptions,
   requestOnChannel,
-} from '../../../../protocol/index.ts';
+} from '../../../protocol/index.ts';
 
 export type { ChannelFrame, ChannelMessage, ChannelOwner };
 export { isChannelMessage };

@@ -3,7 +3,7 @@ import {
   type MessageOf,
   NO_PERMISSIONS,
   type Permissions,
-} from '../../../../protocol/index.ts';
+} from '../../../protocol/index.ts';
 import { AccessRequests } from './access-requests.ts';
 import { ActionList } from './actions/action-list.ts';
 import { ChatController } from './chat-controller.ts';

@@ -1,4 +1,4 @@
-import { encodeShellData, MAX_SHELL_BYTES, ShellStream } from '../../../../protocol/index.ts';
+import { encodeShellData, MAX_SHELL_BYTES, ShellStream } from '../../../protocol/index.ts';
 import { channelErrorText } from './channel-errors.ts';
 import type { ChannelFrame, ChannelMessage, ChannelPort } from './operator-channels.ts';
 import { Store } from './store.ts';

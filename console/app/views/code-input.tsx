@@ -1,5 +1,5 @@
 import type { Ref, TargetedInputEvent } from 'preact';
-import { CONNECTION_CODE_DIGITS, formatConnectionCode } from '../../../../protocol/index.ts';
+import { CONNECTION_CODE_DIGITS, formatConnectionCode } from '../../../protocol/index.ts';
 
 export interface CodeInputProps {
   value: string;

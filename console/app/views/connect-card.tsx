@@ -1,7 +1,7 @@
 import type { TargetedSubmitEvent } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { INVITATION_FILE_MAX_BYTES, readInvitationFile } from '../../../../protocol/api/index.ts';
-import { CONNECTION_CODE_DIGITS, normalizeConnectionCode } from '../../../../protocol/index.ts';
+import { INVITATION_FILE_MAX_BYTES, readInvitationFile } from '../../../protocol/api/index.ts';
+import { CONNECTION_CODE_DIGITS, normalizeConnectionCode } from '../../../protocol/index.ts';
 import { redeemCode } from '../api/sessions.ts';
 import type { SessionGrant } from '../api/types.ts';
 import { CodeInput } from './code-input.tsx';

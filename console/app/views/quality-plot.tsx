@@ -1,4 +1,4 @@
-import type { VideoPreference } from '../../../../protocol/index.ts';
+import type { VideoPreference } from '../../../protocol/index.ts';
 import {
   QUALITY_SAMPLE_MS,
   QUALITY_WINDOW_SAMPLES,

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { decodeRecording, type RecordingRecord, recordJson } from '../../../../protocol/recording.ts';
+import { decodeRecording, type RecordingRecord, recordJson } from '../../../protocol/recording.ts';
 import { RecordingPlayer, type TrackItem, trackItemOf } from '../media/recording-player.ts';
 import { RemoteCursor } from '../media/remote-cursor.ts';
 

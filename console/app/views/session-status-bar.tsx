@@ -1,4 +1,4 @@
-import { CAPABILITIES, type Capability } from '../../../../protocol/index.ts';
+import { CAPABILITIES, type Capability } from '../../../protocol/index.ts';
 import type { SessionController } from '../session/session-controller.ts';
 import type { SessionState } from '../session/session-state.ts';
 import { useObservedState } from './hooks.ts';

@@ -1,4 +1,4 @@
-import type { FileEntry } from '../../../../../protocol/index.ts';
+import type { FileEntry } from '../../../../protocol/index.ts';
 import type { ChannelPort } from '../operator-channels.ts';
 import { joinPath } from '../shared-paths.ts';
 

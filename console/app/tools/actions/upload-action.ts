@@ -1,4 +1,4 @@
-import { isRelayLinkError } from '../../../../../protocol/index.ts';
+import { isRelayLinkError } from '../../../../protocol/index.ts';
 import type { ChannelPort } from '../operator-channels.ts';
 import { invalidNameReason, joinPath, parentPath } from '../shared-paths.ts';
 import { Upload } from '../transfers/upload.ts';

@@ -1,6 +1,6 @@
-import type { ControlMessage } from '../../../../../protocol/index.ts';
-import { Sha256 } from '../../../../../protocol/peer/sha256.ts';
-import { FileReceiver, isTransferError } from '../../../../../protocol/peer/transfer.ts';
+import type { ControlMessage } from '../../../../protocol/index.ts';
+import { Sha256 } from '../../../../protocol/peer/sha256.ts';
+import { FileReceiver, isTransferError } from '../../../../protocol/peer/transfer.ts';
 import type { ChannelFrame, ChannelMessage, ChannelPort } from '../operator-channels.ts';
 import { type DownloadSink, type FileSaver, SaveRefused, type SaveSlot } from '../saving/file-saver.ts';
 import { baseName } from '../shared-paths.ts';

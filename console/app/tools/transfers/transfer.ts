@@ -1,4 +1,4 @@
-import type { ControlMessage } from '../../../../../protocol/index.ts';
+import type { ControlMessage } from '../../../../protocol/index.ts';
 import { channelErrorText } from '../channel-errors.ts';
 import type { ChannelFrame, ChannelMessage, ChannelOwner, ChannelPort } from '../operator-channels.ts';
 import { Store } from '../store.ts';

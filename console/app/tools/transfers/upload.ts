@@ -1,6 +1,6 @@
-import type { ControlMessage } from '../../../../../protocol/index.ts';
-import { Sha256 } from '../../../../../protocol/peer/sha256.ts';
-import { FileSender } from '../../../../../protocol/peer/transfer.ts';
+import type { ControlMessage } from '../../../../protocol/index.ts';
+import { Sha256 } from '../../../../protocol/peer/sha256.ts';
+import { FileSender } from '../../../../protocol/peer/transfer.ts';
 import type { ChannelMessage, ChannelPort } from '../operator-channels.ts';
 import { baseName } from '../shared-paths.ts';
 import { Transfer } from './transfer.ts';

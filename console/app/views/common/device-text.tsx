@@ -1,4 +1,4 @@
-import { inertDeviceText } from '../../../../../protocol/index.ts';
+import { inertDeviceText } from '../../../../protocol/index.ts';
 
 /** The longest device-reported text shown, in characters. */
 const MAX_CHARS = 200;

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { ProcessInfo } from '../../../../../protocol/device-orders.ts';
+import type { ProcessInfo } from '../../../../protocol/device-orders.ts';
 import { endProcess, listProcesses } from '../../api/devices.ts';
 import type { Device } from '../../api/types.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';

@@ -1,4 +1,4 @@
-import type { ServiceAction, ServiceInfo } from '../../../../../protocol/device-orders.ts';
+import type { ServiceAction, ServiceInfo } from '../../../../protocol/device-orders.ts';
 import { listServices, serviceAction } from '../../api/devices.ts';
 import type { Device } from '../../api/types.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';

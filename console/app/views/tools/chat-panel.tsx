@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { MAX_CHAT_CHARS } from '../../../../../protocol/index.ts';
+import { MAX_CHAT_CHARS } from '../../../../protocol/index.ts';
 import { formatMoment } from '../../format/time.ts';
 import type { ChatController, ChatEntry } from '../../tools/chat-controller.ts';
 import type { ToolAvailability } from '../../tools/tool-availability.ts';

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { MAX_CLIPBOARD_CHARS } from '../../../../../protocol/index.ts';
+import { MAX_CLIPBOARD_CHARS } from '../../../../protocol/index.ts';
 import { formatMoment } from '../../format/time.ts';
 import type { ClipboardController } from '../../tools/clipboard-controller.ts';
 import type { ToolAvailability } from '../../tools/tool-availability.ts';

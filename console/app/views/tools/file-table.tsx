@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { FileEntry } from '../../../../../protocol/index.ts';
+import type { FileEntry } from '../../../../protocol/index.ts';
 import { formatBytes } from '../../format/bytes.ts';
 import { formatMoment } from '../../format/time.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { MAX_LISTING_ENTRIES } from '../../../../../protocol/index.ts';
+import { MAX_LISTING_ENTRIES } from '../../../../protocol/index.ts';
 import type { ActionList } from '../../tools/actions/action-list.ts';
 import type { UploadItem } from '../../tools/actions/upload-action.ts';
 import { readDropped, takeDrop } from '../../tools/dropped-files.ts';
