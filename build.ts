@@ -1,10 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { buildAgentExecutable } from './build/agent/build-executable.ts';
 import { agentBundleOptions } from './build/agent/bundle-options.ts';
 import { precompressExecutable } from './build/agent/precompress.ts';
-import { buildConsoleAssets } from './console/build.ts';
+import { writeConsoleBundle } from './build/console/bundle.ts';
 import { AGENT_PLATFORMS, type AgentPlatform } from './protocol/agent-stamp.ts';
 
 /**
@@ -12,26 +13,31 @@ import { AGENT_PLATFORMS, type AgentPlatform } from './protocol/agent-stamp.ts';
  * the agent's single executables for every platform, each with a gzip copy ready for stamping.
  * Output goes to dist/ (never committed).
  *
- * `npm run build -- --agent-only linux-x64` builds just that executable.
+ * `npm run build -- --agent-only linux-x64` builds just that executable; `--console-only` builds just
+ * the console (`npm run build:console`, which `npm start` runs first), into `--console-dir` if given.
  */
 const DIST = new URL('./dist/', import.meta.url).pathname;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'agent-only': { type: 'string', multiple: true } } });
+  const { values } = parseArgs({
+    options: {
+      'agent-only': { type: 'string', multiple: true },
+      'console-only': { type: 'boolean' },
+      'console-dir': { type: 'string' },
+    },
+  });
   const only = values['agent-only'];
   for (const name of only ?? []) {
     if (!AGENT_PLATFORMS.includes(name as AgentPlatform))
       throw new Error(`--agent-only: unknown platform ${name} (use ${AGENT_PLATFORMS.join(', ')})`);
   }
   if (!only) {
-    mkdirSync(`${DIST}console`, { recursive: true });
-    const consoleAssets = await buildConsoleAssets({ minify: true });
-    writeFileSync(`${DIST}console/console.js`, consoleAssets.js);
-    writeFileSync(`${DIST}console/console.css`, consoleAssets.css);
-    writeFileSync(`${DIST}console/download-worker.js`, consoleAssets.worker);
+    const consoleDir = values['console-dir'] ?? `${DIST}console`;
+    const consoleAssets = await writeConsoleBundle(consoleDir, { minify: true });
     process.stdout.write(
-      `dist/console: console.js ${consoleAssets.js.length} B, console.css ${consoleAssets.css.length} B\n`,
+      `${relative(process.cwd(), consoleDir) || '.'}: console.js ${consoleAssets.js.length} B, console.css ${consoleAssets.css.length} B\n`,
     );
+    if (values['console-only']) return;
 
     mkdirSync(`${DIST}agent`, { recursive: true });
     const agent = await build({

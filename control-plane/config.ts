@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { MAX_EXEC_OUTPUT_BYTES } from '../protocol/index.ts';
 import { trustedProxies } from './http/client-address.ts';
@@ -83,7 +84,12 @@ export interface Config {
    */
   tlsPinCertFile: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** The built console the server serves (`npm run build:console` writes it); dist/console by default. */
+  consoleDir: string;
 }
+
+/** Where `npm run build:console` writes the console bundle. */
+const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../dist/console/', import.meta.url));
 
 const MINUTE_MS = 60_000;
 
@@ -150,6 +156,7 @@ const envSchema = z.object({
   LIFELINE_TLS_KEY: z.string().min(1).optional(),
   LIFELINE_TLS_PIN_CERT: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LIFELINE_CONSOLE_DIR: z.string().min(1).optional(),
 });
 
 /**
@@ -229,6 +236,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...tls,
     tlsPinCertFile: e.LIFELINE_TLS_PIN_CERT === undefined ? undefined : resolve(e.LIFELINE_TLS_PIN_CERT),
     logLevel: e.LOG_LEVEL,
+    consoleDir: e.LIFELINE_CONSOLE_DIR === undefined ? DEFAULT_CONSOLE_DIR : resolve(e.LIFELINE_CONSOLE_DIR),
   };
 }
 
@@ -314,5 +322,6 @@ export function describeConfig(config: Config): { [K in keyof Config]: unknown }
     tlsCertFile: config.tlsCertFile,
     tlsKeyFile: config.tlsKeyFile,
     tlsPinCertFile: config.tlsPinCertFile,
+    consoleDir: config.consoleDir,
   };
 }

@@ -8,10 +8,11 @@
 // ledger (support/test-timeout/node-test.mjs), and the run fails, naming them, when a test never
 // ended or its verdict never reached the runner (support/test-timeout/exit-after-report.mjs says why
 // that could happen and stops it).
+// The console is bundled once, before the tests, into a folder the tests' control planes serve.
 // Usage: node tests/run.mjs [path-filter | file ...]
 // Environment: LIFELINE_TEST_TIMEOUT_MS (per test, default 120000), LIFELINE_RUN_TIMEOUT_MS (whole
 // run, default 4500000 = 75 min).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -47,6 +48,27 @@ const books = mkdtempSync(join(tmpdir(), 'lifeline-test-ledger-'));
 const ledger = join(books, 'ledger.jsonl');
 const verdicts = join(books, 'verdicts.jsonl');
 
+// The console every test serves (the tests' control planes read LIFELINE_CONSOLE_DIR), built once
+// for the run from the working tree, as `npm run build:console` builds it for `npm start`.
+const consoleDir = join(books, 'console');
+const consoleBuild = spawnSync(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    new URL('../build.ts', import.meta.url).pathname,
+    '--console-only',
+    '--console-dir',
+    consoleDir,
+  ],
+  { encoding: 'utf8' },
+);
+if (consoleBuild.status !== 0) {
+  console.error(`Could not build the console for the tests:\n${consoleBuild.stderr}${consoleBuild.stdout}`);
+  rmSync(books, { recursive: true, force: true });
+  process.exit(1);
+}
+
 const child = spawn(
   process.execPath,
   [
@@ -70,7 +92,12 @@ const child = spawn(
   {
     stdio: 'inherit',
     detached: true,
-    env: { ...process.env, LIFELINE_TEST_LEDGER: ledger, LIFELINE_TEST_VERDICTS: verdicts },
+    env: {
+      ...process.env,
+      LIFELINE_TEST_LEDGER: ledger,
+      LIFELINE_TEST_VERDICTS: verdicts,
+      LIFELINE_CONSOLE_DIR: consoleDir,
+    },
   },
 );
 let timedOut = false;

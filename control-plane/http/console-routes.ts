@@ -1,69 +1,67 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { Hono } from 'hono';
-import { DOWNLOAD_WORKER_PATH } from '../../console/app/tools/saving/worker-paths.ts';
 import type { Services } from '../services.ts';
 import type { AppEnv } from './app-env.ts';
+import { problemResponse } from './problem.ts';
 
-const DIST_DIR = fileURLToPath(new URL('../../dist/console/', import.meta.url));
+/** The page of a built console; every other file of its folder is served under `/assets/`. */
+const PAGE = 'index.html';
 
-interface ConsoleAssets {
-  js: string;
-  css: string;
-  worker: string;
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
+
+/** What the server says, and logs once, when it has no console to serve. */
+export function consoleMissingText(consoleDir: string): string {
+  return `The console is not built (no ${join(consoleDir, PAGE)}): run \`npm run build:console\` (npm start does it first).`;
 }
 
-/** Uses the bundle `npm run build` wrote, or bundles the console in memory on first request. */
-function loadAssets(): Promise<ConsoleAssets> {
-  const js = `${DIST_DIR}console.js`;
-  const css = `${DIST_DIR}console.css`;
-  const worker = `${DIST_DIR}download-worker.js`;
-  if (existsSync(js) && existsSync(css) && existsSync(worker)) {
-    return Promise.resolve({
-      js: readFileSync(js, 'utf8'),
-      css: readFileSync(css, 'utf8'),
-      worker: readFileSync(worker, 'utf8'),
-    });
+/**
+ * The console's files, read whole from the folder `npm run build:console` writes; undefined while it
+ * has no page. The server only reads files here: it never bundles (esbuild is a build-time tool).
+ */
+function readConsole(dir: string): Map<string, string> | undefined {
+  if (!existsSync(join(dir, PAGE))) return undefined;
+  const files = new Map<string, string>();
+  for (const name of readdirSync(dir)) {
+    if (name === PAGE || CONTENT_TYPES[extname(name)]) files.set(name, readFileSync(join(dir, name), 'utf8'));
   }
-  // Loaded on demand: esbuild is needed only when no prebuilt bundle exists.
-  return import('../../console/build.ts').then(({ buildConsoleAssets }) =>
-    buildConsoleAssets({ minify: true }),
-  );
+  return files;
 }
 
-/** The operator console: one HTML page and its two assets. */
+/**
+ * The operator console: its page at `/` and its script, stylesheet and download worker under
+ * `/assets/`, read once from `config.consoleDir`. Until that folder holds a build, every console URL
+ * answers 503 with the command to run.
+ */
 export function consoleRoutes(services: Services) {
   const app = new Hono<AppEnv>();
-  let assets: Promise<ConsoleAssets> | undefined;
-  const getAssets = () => {
-    assets ??= loadAssets().catch((error: unknown) => {
-      assets = undefined;
-      services.logger.error({ err: error }, 'could not bundle the console');
-      throw error;
-    });
-    return assets;
+  const dir = services.config.consoleDir;
+  let files = readConsole(dir);
+  if (!files) services.logger.warn({ consoleDir: dir }, consoleMissingText(dir));
+  const built = () => {
+    files ??= readConsole(dir);
+    return files;
   };
 
-  app.get('/', async (c) => {
-    const { consoleHtml } = await import('../../console/build.ts');
+  app.get('/', (c) => {
+    const page = built()?.get(PAGE);
+    if (page === undefined) return problemResponse(c, 503, 'INTERNAL', consoleMissingText(dir));
     c.header('Cache-Control', 'no-store');
-    return c.html(consoleHtml());
+    return c.html(page);
   });
-  app.get('/assets/console.js', async (c) => {
-    c.header('Content-Type', 'text/javascript; charset=utf-8');
+  app.get('/assets/:name', async (c, next) => {
+    const name = c.req.param('name');
+    const type = CONTENT_TYPES[extname(name)];
+    const bundle = built();
+    if (!bundle) return type ? problemResponse(c, 503, 'INTERNAL', consoleMissingText(dir)) : next();
+    const body = name === PAGE ? undefined : bundle.get(name);
+    if (body === undefined || !type) return next();
+    c.header('Content-Type', type);
     c.header('Cache-Control', 'no-cache');
-    return c.body((await getAssets()).js);
-  });
-  // The download service worker: every download's bytes stream through it to disk.
-  app.get(DOWNLOAD_WORKER_PATH, async (c) => {
-    c.header('Content-Type', 'text/javascript; charset=utf-8');
-    c.header('Cache-Control', 'no-cache');
-    return c.body((await getAssets()).worker);
-  });
-  app.get('/assets/console.css', async (c) => {
-    c.header('Content-Type', 'text/css; charset=utf-8');
-    c.header('Cache-Control', 'no-cache');
-    return c.body((await getAssets()).css);
+    return c.body(body);
   });
   return app;
 }

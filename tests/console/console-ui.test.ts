@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildConsoleAssets } from '../../console/index.ts';
 import { CloseCode, type InputEvent } from '../../protocol/index.ts';
+import { consoleBundle } from '../support/console-bundle.ts';
 import { permissionsWith } from '../support/permissions.ts';
 import {
   acceptAndConfigure,
@@ -33,7 +33,7 @@ describe('operator console', () => {
   let streams: Array<ReturnType<typeof setInterval>>;
 
   before(async () => {
-    assets = await buildConsoleAssets();
+    assets = consoleBundle();
     units = encodeTestPattern({ ...VIDEO, frames: 30, keyframeInterval: 10 });
     // A missing Chromium fails here: CI installs it, and a skipped UI test would hide a broken console.
     browser = await launchConsoleBrowser();

@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { buildConsoleAssets, consoleHtml } from '../../console/index.ts';
 import {
   type ControlMessage,
   DEFAULT_POLICY,
@@ -12,6 +11,7 @@ import {
   type MessageOf,
   type ShellDataFrame,
 } from '../../protocol/index.ts';
+import { consoleBundle } from '../support/console-bundle.ts';
 import type { AccessUnit } from './h264-fixture.ts';
 
 /** The relay token the fake hands out; the tests check it never shows up where it must not. */
@@ -185,7 +185,7 @@ export class FakeControlPlane {
   /** Starts on a free loopback port; pass `assets` to reuse one bundle across many planes. */
   static async start(assets?: { js: string; css: string }): Promise<FakeControlPlane> {
     const plane = new FakeControlPlane();
-    plane.#assets = assets ?? (await buildConsoleAssets());
+    plane.#assets = assets ?? consoleBundle();
     plane.#relay.on('connection', (socket) => {
       plane.peers.push(new RelayPeer(socket));
       for (const wake of plane.#peerWaiters) wake();
@@ -315,7 +315,9 @@ export class FakeControlPlane {
       'Cache-Control': 'no-store',
     };
     if (recorded.url === '/') {
-      response.writeHead(200, { ...security, 'Content-Type': 'text/html; charset=utf-8' }).end(consoleHtml());
+      response
+        .writeHead(200, { ...security, 'Content-Type': 'text/html; charset=utf-8' })
+        .end(consoleBundle().html);
       return;
     }
     if (recorded.url === '/assets/console.js' || recorded.url === '/assets/console.css') {

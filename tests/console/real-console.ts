@@ -3,7 +3,6 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildConsoleAssets, type ConsoleAssets } from '../../console/index.ts';
 import { type AgentRun, spawnAgent } from '../support/agent-process.ts';
 import { launchChromium } from '../support/browser.ts';
 import {
@@ -32,14 +31,6 @@ export async function launchConsoleBrowser(): Promise<Browser> {
     throw new Error(`No Chromium at ${CHROMIUM}: install chromium or set CHROMIUM_PATH.`);
   }
   return launchChromium();
-}
-
-let bundle: Promise<ConsoleAssets> | undefined;
-
-/** The console bundled from the working tree, once per test file. */
-export function freshAssets(): Promise<ConsoleAssets> {
-  bundle ??= buildConsoleAssets();
-  return bundle;
 }
 
 export interface ConsolePage {
@@ -181,22 +172,12 @@ export function useAgentConsole(options: {
 }
 
 /**
- * A fresh browser context on the control plane, serving the bundle of the working tree: a prebuilt
- * `dist/console` would otherwise be what the server serves.
+ * A fresh browser context on the control plane, which serves the console tests/run.mjs built from the
+ * working tree for this run.
  */
 export async function openConsole(browser: Browser, cp: TestControlPlane): Promise<ConsolePage> {
-  const assets = await freshAssets();
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: cp.url });
-  await context.route(`${cp.url}/assets/console.js`, (route) =>
-    route.fulfill({ body: assets.js, contentType: 'text/javascript; charset=utf-8' }),
-  );
-  // The download worker is not routed: the browser checks it for updates without the page, so a routed
-  // copy would differ from what the server sends and be replaced mid-test. The server bundles it from
-  // the working tree when dist/ has none.
-  await context.route(`${cp.url}/assets/console.css`, (route) =>
-    route.fulfill({ body: assets.css, contentType: 'text/css; charset=utf-8' }),
-  );
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const problems: string[] = [];

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildConsoleAssets } from '../../console/index.ts';
 import {
   encodeShellData,
   FILE_ACK_EVERY_BYTES,
@@ -13,6 +12,7 @@ import {
   type MessageOf,
   ShellStream,
 } from '../../protocol/index.ts';
+import { consoleBundle } from '../support/console-bundle.ts';
 import { permissionsWith } from '../support/permissions.ts';
 import { acceptAndConfigure, FakeControlPlane, type RelayPeer } from './fake-control-plane.ts';
 import { launchConsoleBrowser } from './real-console.ts';
@@ -49,7 +49,7 @@ describe('session tools in the console', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'lifeline-tools-ui-'));
 
   before(async () => {
-    assets = await buildConsoleAssets();
+    assets = consoleBundle();
     browser = await launchConsoleBrowser();
   });
 

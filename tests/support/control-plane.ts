@@ -67,6 +67,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Tes
     LOG_LEVEL: options.logs ? 'trace' : (process.env['TEST_LOG_LEVEL'] ?? 'silent'),
     // A lost agent ends its session at once unless a test is about the grace period (and sets it).
     LIFELINE_AGENT_GRACE_SECONDS: '0',
+    // The console tests/run.mjs built for this run; unset, the server serves dist/console.
+    LIFELINE_CONSOLE_DIR: process.env['LIFELINE_CONSOLE_DIR'],
     ...(options.tls ? { LIFELINE_TLS: 'self-signed' } : {}),
     ...options.env,
   });

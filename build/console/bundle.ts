@@ -1,18 +1,35 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { DOWNLOAD_WORKER_PATH } from './app/tools/saving/worker-paths.ts';
+import { DOWNLOAD_WORKER_PATH } from '../../console/app/tools/saving/worker-paths.ts';
+
+// Runs at build time only (npm run build, npm start's prestart, the test runner's set-up): the server
+// serves the files written here and never imports this module or esbuild.
 
 /** The browser entry point of the operator console. */
-const ENTRY = fileURLToPath(new URL('./app/main.tsx', import.meta.url));
+const ENTRY = fileURLToPath(new URL('../../console/app/main.tsx', import.meta.url));
 /** The download service worker, bundled on its own (a worker is one classic script). */
-const WORKER_ENTRY = fileURLToPath(new URL('./app/tools/saving/download-worker.ts', import.meta.url));
+const WORKER_ENTRY = fileURLToPath(
+  new URL('../../console/app/tools/saving/download-worker.ts', import.meta.url),
+);
 
 /** Where the server serves the bundle; {@link consoleHtml} links to these, the page registers the worker. */
 export const CONSOLE_ASSET_PATHS = {
   js: '/assets/console.js',
   css: '/assets/console.css',
   worker: DOWNLOAD_WORKER_PATH,
+} as const;
+
+/**
+ * The files of a built console, by name in its folder: the server answers `/` with `index.html` and
+ * `/assets/<name>` with the others.
+ */
+export const CONSOLE_FILES = {
+  html: 'index.html',
+  js: 'console.js',
+  css: 'console.css',
+  worker: 'download-worker.js',
 } as const;
 
 /**
@@ -39,12 +56,12 @@ export interface ConsoleAssets {
   js: string;
   /** Every stylesheet the app imports, in order. */
   css: string;
-  /** The download service worker (app/tools/saving/download-worker.ts). */
+  /** The download service worker (console/app/tools/saving/download-worker.ts). */
   worker: string;
 }
 
 /**
- * Bundles the operator console (`app/main.tsx` and the CSS it imports) in memory with esbuild.
+ * Bundles the operator console (`console/app/main.tsx` and the CSS it imports) in memory with esbuild.
  * @example
  * const assets = await buildConsoleAssets({ minify: true });
  * app.get('/assets/console.js', (c) => c.body(assets.js, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
@@ -108,4 +125,25 @@ export function consoleHtml(): string {
 </body>
 </html>
 `;
+}
+
+/**
+ * Bundles the console and writes it to `dir` ({@link CONSOLE_FILES}), each file replaced whole so a
+ * server reading the folder never sees half a file.
+ * @example
+ * await writeConsoleBundle('dist/console', { minify: true });
+ */
+export async function writeConsoleBundle(
+  dir: string,
+  options?: { minify?: boolean },
+): Promise<ConsoleAssets> {
+  const assets = await buildConsoleAssets(options);
+  mkdirSync(dir, { recursive: true });
+  const contents = { html: consoleHtml(), js: assets.js, css: assets.css, worker: assets.worker };
+  for (const [part, name] of Object.entries(CONSOLE_FILES)) {
+    const path = join(dir, name);
+    writeFileSync(`${path}.tmp`, contents[part as keyof typeof CONSOLE_FILES]);
+    renameSync(`${path}.tmp`, path);
+  }
+  return assets;
 }
