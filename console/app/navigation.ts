@@ -1,3 +1,4 @@
+import { consoleHash, parseConsoleHash } from '../../protocol/console-link.ts';
 import { can, type Scope } from './api/scopes.ts';
 
 /** The console's pages, each at `#/<page>`; the sessions dashboard is the home page. */
@@ -37,16 +38,14 @@ function isPage(value: string): value is Page {
  * the sessions page.
  */
 export function parseHash(hash: string): Location {
-  const [path = '', search = ''] = hash.replace(/^#\/?/, '').split('?');
-  const params = Object.fromEntries(new URLSearchParams(search));
+  const { path, params } = parseConsoleHash(hash);
   return { page: isPage(path) ? path : 'sessions', params };
 }
 
 /** The hash of a location; the sessions page without parameters is the bare console. */
 export function hashOf(location: Location): string {
-  const search = new URLSearchParams(location.params).toString();
-  if (location.page === 'sessions' && !search) return '';
-  return `#/${location.page}${search ? `?${search}` : ''}`;
+  if (location.page === 'sessions' && Object.keys(location.params).length === 0) return '';
+  return consoleHash({ path: location.page, params: location.params });
 }
 
 /** Whether an operator with these scopes sees the page. */

@@ -1,3 +1,4 @@
+import { invitationHash } from '../../protocol/console-link.ts';
 import { inertDeviceInfo } from '../../protocol/index.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { canSeeOrganisation } from '../auth/scopes.ts';
@@ -29,7 +30,7 @@ const OPEN_FAILURES = {
 
 /** The console's address for an invitation; the fragment never reaches a server's logs. */
 export function invitationLink(publicUrl: string, id: string): string {
-  return `${publicUrl}/#/sessions?invitation=${encodeURIComponent(id)}`;
+  return `${publicUrl}/${invitationHash(id)}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { invitationOfHash } from '../console-link.ts';
 import { agentGrantSchema, agentInfoSchema } from './agent.ts';
 
 /** Fewest characters of an invitation's password; the user tells it to the helper separately. */
@@ -73,7 +74,8 @@ export type ReadInvitationFile =
 
 /**
  * Reads an invitation file (`--invitation-file`) as the helper's console receives it. Its link must be
- * a console link (`<origin>/#/sessions?invitation=<id>`); the caller checks the origin is its own.
+ * a console link (`<origin>/#/sessions?invitation=<id>`, protocol/console-link.ts); the caller checks
+ * the origin is its own.
  */
 export function readInvitationFile(text: string): ReadInvitationFile {
   const notOne = { ok: false, problem: 'This file is not a Lifeline invitation.' } as const;
@@ -87,9 +89,8 @@ export function readInvitationFile(text: string): ReadInvitationFile {
   const file = invitationFileSchema.safeParse(json);
   if (!file.success || !URL.canParse(file.data.link)) return notOne;
   const link = new URL(file.data.link);
-  const [path = '', search = ''] = link.hash.replace(/^#\/?/, '').split('?');
-  const invitationId = new URLSearchParams(search).get('invitation');
+  const invitationId = invitationOfHash(link.hash);
   const expiresAt = new Date(file.data.expiresAt);
-  if (path !== 'sessions' || !invitationId || Number.isNaN(expiresAt.getTime())) return notOne;
+  if (!invitationId || Number.isNaN(expiresAt.getTime())) return notOne;
   return { ok: true, origin: link.origin, invitationId, expiresAt };
 }

@@ -4,6 +4,9 @@ import { changes, valueText } from '../../console/app/format/changes.ts';
 import { formatCountdown, formatDuration, formatMinutes } from '../../console/app/format/time.ts';
 import { hashOf, mayOpen, parseHash } from '../../console/app/navigation.ts';
 import { endReasonText } from '../../console/app/session/describe.ts';
+import { invitationLink } from '../../control-plane/invitations/routes.ts';
+import { readInvitationFile } from '../../protocol/api/index.ts';
+import { invitationOfHash } from '../../protocol/console-link.ts';
 import { DEFAULT_POLICY, END_REASONS } from '../../protocol/index.ts';
 
 describe('console wording and navigation', () => {
@@ -50,6 +53,25 @@ describe('console wording and navigation', () => {
     assert.deepEqual(parseHash(''), { page: 'sessions', params: {} });
     assert.equal(hashOf({ page: 'sessions', params: {} }), '');
     assert.equal(hashOf({ page: 'audit', params: { session: 'a b' } }), '#/audit?session=a+b');
+  });
+
+  it('an invitation link the server writes opens that invitation in the console and in an invitation file', () => {
+    const link = new URL(invitationLink('https://help.example:8443', 'inv_A-9'));
+    assert.equal(link.hash, '#/sessions?invitation=inv_A-9');
+    assert.deepEqual(parseHash(link.hash), { page: 'sessions', params: { invitation: 'inv_A-9' } });
+    assert.equal(invitationOfHash(link.hash), 'inv_A-9');
+    const file = { lifeline: 'invitation', version: 1, link: link.href, expiresAt: '2030-01-01T00:00:00Z' };
+    assert.deepEqual(readInvitationFile(JSON.stringify(file)), {
+      ok: true,
+      origin: 'https://help.example:8443',
+      invitationId: 'inv_A-9',
+      expiresAt: new Date('2030-01-01T00:00:00Z'),
+    });
+    for (const hash of ['#/audit?invitation=inv_A-9', '#/sessions?session=abc', '#/sessions?invitation=']) {
+      assert.equal(invitationOfHash(hash), undefined, hash);
+      const other = { ...file, link: `https://help.example:8443/${hash}` };
+      assert.equal(readInvitationFile(JSON.stringify(other)).ok, false, hash);
+    }
   });
 
   it('shows each page only to the roles whose scopes it needs', () => {

@@ -1,6 +1,7 @@
 import type { TargetedSubmitEvent } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { INVITATION_FILE_MAX_BYTES, readInvitationFile } from '../../../protocol/api/index.ts';
+import { invitationHash } from '../../../protocol/console-link.ts';
 import { CONNECTION_CODE_DIGITS, normalizeConnectionCode } from '../../../protocol/index.ts';
 import { redeemCode } from '../api/sessions.ts';
 import type { SessionGrant } from '../api/types.ts';
@@ -60,7 +61,7 @@ export function ConnectCard({ onJoined }: ConnectCardProps) {
       return;
     }
     setError(null);
-    location.hash = `#/sessions?invitation=${encodeURIComponent(read.invitationId)}`;
+    location.hash = invitationHash(read.invitationId);
   };
 
   const locked = secondsLeft > 0;
