@@ -62,6 +62,7 @@ export function encodedScreenSource(options: EncodedScreenSourceOptions): Screen
         },
         keyframesOnRequest: encoder.requestKeyframe !== undefined,
         ...(encoder.setFrameRate ? { setFrameRate: encoder.setFrameRate } : {}),
+        ...(encoder.setQuality ? { setQuality: encoder.setQuality } : {}),
       };
     },
   };
