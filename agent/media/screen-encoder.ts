@@ -130,9 +130,11 @@ export interface ScreenEncoder {
 }
 
 /**
- * Captures the platform's primary screen with ffmpeg and encodes it to H.264 for WebCodecs:
- * constrained baseline (no B-frames, so every unit is displayable as it arrives), x264's zerolatency
- * tuning and SPS/PPS at every keyframe.
+ * Captures the platform's primary screen and encodes it to H.264 for WebCodecs: constrained baseline
+ * (no B-frames, so every unit is displayable as it arrives), x264's zerolatency tuning and SPS/PPS at
+ * every keyframe. Where the platform feeds the frames (Linux) and `x264Path` is given, the agent's own
+ * `lifeline-x264` encodes them (see `X264FrameWriter`: keyframes and quality per frame); otherwise
+ * ffmpeg, which on Windows and macOS also grabs the screen.
  *
  * Only changes are encoded, and the output has a variable frame rate, so a still screen produces no
  * units at all after the first keyframe. Where the platform feeds frames itself (X11: on X DAMAGE, see
@@ -141,7 +143,7 @@ export interface ScreenEncoder {
  * macOS) capture runs at `framerate`, ffmpeg's `mpdecimate` drops every frame identical to the last
  * one kept (any pixel that differs keeps it), and keyframes come every `keyframeIntervalFrames`.
  *
- * ffmpeg writes FLV rather than a raw H.264 stream: FLV gives every frame's length up front, so a unit
+ * ffmpeg writes FLV rather than a raw H.264 stream (`lifeline-x264` writes a length before each unit): FLV gives every frame's length up front, so a unit
  * goes out the moment its last byte arrives instead of when the next frame begins, one frame
  * interval later (see `FlvDemuxer`).
  *
@@ -149,16 +151,16 @@ export interface ScreenEncoder {
  * dimensions). Where capture already has that size the scale is a no-op; on HiDPI screens it maps
  * physical pixels to the points input is injected in.
  *
- * Throws if the screen size cannot be read or ffmpeg cannot be spawned; later failures arrive at
+ * Throws if the screen size cannot be read or the encoder cannot be spawned; later failures arrive at
  * `onExit`.
  *
  * @example
  * const encoder = startScreenEncoder({
- *   ffmpegPath: resolveFfmpeg().path,
+ *   ...resolveEncoderPrograms(),
  *   platform: currentPlatform(),
  *   onConfig: (config) => send({ type: 'video-config', ...config }),
  *   onAccessUnit: (unit) => sendVideo(unit),
- *   onExit: (exit) => log.info(exit, 'ffmpeg exited'),
+ *   onExit: (exit) => log.info(exit, 'the encoder exited'),
  * });
  * await encoder.stop();
  */
