@@ -15,7 +15,7 @@ import {
 } from './device/device-commands.ts';
 import { sessionFileHost } from './files/device-roots.ts';
 import { createInputInjector } from './input/input-injector.ts';
-import { resolveFfmpeg } from './media/ffmpeg-path.ts';
+import { resolveEncoderPrograms } from './media/encoder-path.ts';
 import { channelHosts } from './node/channel-hosts.ts';
 import { commandClipboard } from './node/command-clipboard.ts';
 import { resolveFilesRoot } from './node/files-root.ts';
@@ -26,7 +26,7 @@ import { LinePrompt } from './node/line-prompt.ts';
 import { PlatformMonitors } from './node/monitor-layout.ts';
 import { installOutbound, type Outbound } from './node/outbound.ts';
 import { ProxyConfigError, proxySettings } from './node/proxy-settings.ts';
-import { ffmpegScreenSource } from './node/screen-source.ts';
+import { encodedScreenSource } from './node/screen-source.ts';
 import { ServerTrust } from './node/server-identity.ts';
 import { TerminalUi } from './node/terminal-ui.ts';
 import { installWebSocket } from './node/websocket.ts';
@@ -348,7 +348,7 @@ async function main(): Promise<number> {
     if (!stamp) await firstContact(target.server, outbound, prompt, () => meetServer(target.server));
     const platform = currentPlatform();
     state.platform = platform;
-    const ffmpeg = resolveFfmpeg();
+    const encoders = resolveEncoderPrograms();
     const screen = platform.screenSize();
 
     let attachment: Attachment | undefined = target.stamped
@@ -438,8 +438,8 @@ async function main(): Promise<number> {
       allowed,
       monitors,
       ...(platform.clipboard ? { clipboard: commandClipboard(platform.clipboard) } : {}),
-      screen: ffmpegScreenSource({
-        ffmpegPath: ffmpeg.path,
+      screen: encodedScreenSource({
+        ...encoders,
         platform,
         area: () => (monitors.selected === null && !monitors.window ? undefined : monitors.area()),
         covered: () => monitors.covered(),

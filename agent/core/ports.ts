@@ -42,6 +42,11 @@ export interface ScreenStream {
    * the platform feeds the encoder itself (X11); absent where capture runs on ffmpeg's own clock.
    */
   setFrameRate?(fps: number): void;
+  /**
+   * Encodes from now on at this constant rate factor (x264's CRF: 23 is the start, higher is smaller
+   * and softer), without a restart; absent where the encoder cannot (ffmpeg).
+   */
+  setQuality?(crf: number): void;
 }
 
 /** The cursor's image as the console draws it (`cursor-shape` without its type). */

@@ -105,6 +105,7 @@ export class ScreenSender {
     this.stream = stream;
     // A new stream (viewing allowed again, another monitor) starts at the rate the link allows now.
     stream.setFrameRate?.(this.pacer.fps);
+    stream.setQuality?.(this.pacer.crf);
   }
 
   async stop(): Promise<void> {
@@ -144,9 +145,12 @@ export class ScreenSender {
     this.adapt(this.pacer.setPreference(preference));
   }
 
-  /** Applies the pacer's frame rate to the capture and tells the operators what it chose. */
+  /** Applies the pacer's frame rate and quality to the capture and tells the operators what it chose. */
   private adapt(changed: boolean): void {
-    if (changed) this.stream?.setFrameRate?.(this.pacer.fps);
+    if (changed) {
+      this.stream?.setFrameRate?.(this.pacer.fps);
+      this.stream?.setQuality?.(this.pacer.crf);
+    }
     const now = Date.now();
     if (!changed && now - this.adaptationSentAt < ADAPTATION_STATUS_MS) return;
     if (!this.openSocket()) return;

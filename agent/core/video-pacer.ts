@@ -9,6 +9,12 @@ const FRAME_RATES = [30, 20, 15, 10, 6, 3, 1] as const;
  * pictures through at more delay.
  */
 const TARGET_MS: Record<VideoPreference, number> = { speed: 100, quality: 300 };
+/**
+ * x264's constant rate factor at the full frame rate (ffmpeg's default, 23), and how much it rises for
+ * each rung below: fewer pictures, each smaller and softer, so that each also gets through sooner.
+ */
+const FULL_QUALITY_CRF = 23;
+const CRF_PER_RUNG = 2;
 /** The fewest pictures a second each preference goes down to. */
 const FLOOR_FPS: Record<VideoPreference, number> = { speed: 3, quality: 6 };
 /** Least time between two cuts, in ms: a cut shows in the backlog only after the queue drained. */
@@ -34,6 +40,8 @@ const UPLINK_BACKLOG_BYTES = 256 * 1024;
 export class VideoPacer {
   #prefer: VideoPreference = 'speed';
   #rung = 0;
+  /** The rung of the capture's own rate: full quality. */
+  #topRung = 0;
   #changedAt = Number.NEGATIVE_INFINITY;
   #backlogMs = 0;
   /** Recent backlog reports, oldest first, for the path's own delay (their least). */
@@ -41,6 +49,14 @@ export class VideoPacer {
 
   constructor(private maxFps: number) {
     this.setMaxFps(maxFps);
+  }
+
+  /**
+   * The encoder's constant rate factor now, where it can change it without a restart
+   * (`lifeline-x264`): full quality at the capture's own rate, lower a step with each rung cut.
+   */
+  get crf(): number {
+    return FULL_QUALITY_CRF + CRF_PER_RUNG * Math.max(0, this.#rung - this.#topRung);
   }
 
   /** Pictures a second the capture may take now. */
@@ -57,6 +73,9 @@ export class VideoPacer {
     this.maxFps = maxFps;
     // Rungs above the cap would change nothing: start from the first one below it.
     while ((FRAME_RATES[this.#rung] ?? 1) > maxFps && this.#rung < FRAME_RATES.length - 1) this.#rung++;
+    this.#topRung = 0;
+    while ((FRAME_RATES[this.#topRung] ?? 1) > maxFps && this.#topRung < FRAME_RATES.length - 1)
+      this.#topRung++;
   }
 
   /** What the operators see in their quality panel. */

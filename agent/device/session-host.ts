@@ -8,11 +8,11 @@ import { verifyPolicyToken } from '../core/policy.ts';
 import type { InputSink, ScreenSource, UserInterface } from '../core/ports.ts';
 import { sessionFileHost } from '../files/device-roots.ts';
 import { createInputInjector } from '../input/input-injector.ts';
-import { resolveFfmpeg } from '../media/ffmpeg-path.ts';
+import { resolveEncoderPrograms } from '../media/encoder-path.ts';
 import { channelHosts } from '../node/channel-hosts.ts';
 import { hostInfo } from '../node/host-info.ts';
 import { printableLine } from '../node/printable.ts';
-import { ffmpegScreenSource } from '../node/screen-source.ts';
+import { encodedScreenSource } from '../node/screen-source.ts';
 import { TerminalUi } from '../node/terminal-ui.ts';
 import { currentPlatform } from '../platform/platform.ts';
 import { LiveProcesses } from '../shell/live-processes.ts';
@@ -171,7 +171,7 @@ async function joinSession(spec: z.output<typeof sessionHostSpecSchema>): Promis
   const platform = spec.display ? currentPlatform() : undefined;
   const media = platform
     ? {
-        screen: ffmpegScreenSource({ ffmpegPath: resolveFfmpeg().path, platform, framerate: SCREEN_FPS }),
+        screen: encodedScreenSource({ ...resolveEncoderPrograms(), platform, framerate: SCREEN_FPS }),
         input: createInputInjector({ screen: () => platform.screenSize() }),
       }
     : { screen: NO_SCREEN, input: NO_INPUT };

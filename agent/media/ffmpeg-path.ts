@@ -91,7 +91,7 @@ export function findOnPath(command: string, env: NodeJS.ProcessEnv = process.env
 }
 
 /** Why `path` cannot be run, or undefined if it can. */
-function executableProblem(path: string): string | undefined {
+export function executableProblem(path: string): string | undefined {
   try {
     if (!statSync(path).isFile()) return 'is not a file';
   } catch {

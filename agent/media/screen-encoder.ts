@@ -10,6 +10,7 @@ import type {
 import { type AccessUnit, parseSpsCodecString } from './annexb.ts';
 import { FlvDemuxer } from './flv-demuxer.ts';
 import { MARKED_KEYFRAME_OUTPUT_ARGS } from './raw-video-feed.ts';
+import { X264FrameWriter, X264UnitReader, x264Arguments } from './x264-stream.ts';
 
 /** Frames per second captured when the caller does not say. */
 const DEFAULT_FRAMERATE = 30;
@@ -58,7 +59,7 @@ export interface EncodedAccessUnit {
   captureTime: number;
 }
 
-/** How ffmpeg ended. */
+/** How the encoder's process ended. */
 export interface ScreenEncoderExit {
   code: number | null;
   signal: string | null;
@@ -69,7 +70,13 @@ export interface ScreenEncoderExit {
 }
 
 export interface ScreenEncoderOptions {
-  ffmpegPath: string;
+  /**
+   * The agent's own encoder (`lifeline-x264`, see `X264FrameWriter`): used where the platform feeds
+   * the frames (`CaptureSource.feed`: Linux). ffmpeg encodes everywhere else, or when this is absent.
+   */
+  x264Path?: string;
+  /** ffmpeg: captures and encodes where `lifeline-x264` is not used; required there. */
+  ffmpegPath?: string;
   platform: Platform;
   /** The part of the desktop to capture (one monitor); the whole primary screen when absent. */
   area?: ScreenArea;
@@ -97,9 +104,11 @@ export interface ScreenEncoderOptions {
   onPointer?(position: PointerPosition): void;
 }
 
-/** A running ffmpeg. */
+/** A running encoder: ffmpeg, or `lifeline-x264` fed by the platform. */
 export interface ScreenEncoder {
-  /** The ffmpeg process id, so the agent can make sure it never outlives a session. */
+  /** Which program encodes. */
+  readonly program: 'ffmpeg' | 'lifeline-x264';
+  /** The encoder's process id, so the agent can make sure it never outlives a session. */
   readonly pid: number;
   /**
    * Makes the next frame a keyframe, from the current picture at once even on a still screen. Present
@@ -111,14 +120,21 @@ export interface ScreenEncoder {
   readonly requestKeyframe?: () => void;
   /** Feeds ffmpeg at most `fps` frames a second, where the platform feeds it (X11; see `FrameFeed`). */
   readonly setFrameRate?: (fps: number) => void;
+  /**
+   * x264's constant rate factor from the next frame on (23 at start; higher is smaller and blurrier),
+   * without a restart. Present with `lifeline-x264` only.
+   */
+  readonly setQuality?: (crf: number) => void;
   /** Stops ffmpeg (SIGTERM, then SIGKILL after 2 s) and resolves once it has exited. No callbacks but `onExit` follow. */
   stop(): Promise<void>;
 }
 
 /**
- * Captures the platform's primary screen with ffmpeg and encodes it to H.264 for WebCodecs:
- * constrained baseline (no B-frames, so every unit is displayable as it arrives), x264's zerolatency
- * tuning and SPS/PPS at every keyframe.
+ * Captures the platform's primary screen and encodes it to H.264 for WebCodecs: constrained baseline
+ * (no B-frames, so every unit is displayable as it arrives), x264's zerolatency tuning and SPS/PPS at
+ * every keyframe. Where the platform feeds the frames (Linux) and `x264Path` is given, the agent's own
+ * `lifeline-x264` encodes them (see `X264FrameWriter`: keyframes and quality per frame); otherwise
+ * ffmpeg, which on Windows and macOS also grabs the screen.
  *
  * Only changes are encoded, and the output has a variable frame rate, so a still screen produces no
  * units at all after the first keyframe. Where the platform feeds frames itself (X11: on X DAMAGE, see
@@ -127,7 +143,7 @@ export interface ScreenEncoder {
  * macOS) capture runs at `framerate`, ffmpeg's `mpdecimate` drops every frame identical to the last
  * one kept (any pixel that differs keeps it), and keyframes come every `keyframeIntervalFrames`.
  *
- * ffmpeg writes FLV rather than a raw H.264 stream: FLV gives every frame's length up front, so a unit
+ * ffmpeg writes FLV rather than a raw H.264 stream (`lifeline-x264` writes a length before each unit): FLV gives every frame's length up front, so a unit
  * goes out the moment its last byte arrives instead of when the next frame begins, one frame
  * interval later (see `FlvDemuxer`).
  *
@@ -135,16 +151,16 @@ export interface ScreenEncoder {
  * dimensions). Where capture already has that size the scale is a no-op; on HiDPI screens it maps
  * physical pixels to the points input is injected in.
  *
- * Throws if the screen size cannot be read or ffmpeg cannot be spawned; later failures arrive at
+ * Throws if the screen size cannot be read or the encoder cannot be spawned; later failures arrive at
  * `onExit`.
  *
  * @example
  * const encoder = startScreenEncoder({
- *   ffmpegPath: resolveFfmpeg().path,
+ *   ...resolveEncoderPrograms(),
  *   platform: currentPlatform(),
  *   onConfig: (config) => send({ type: 'video-config', ...config }),
  *   onAccessUnit: (unit) => sendVideo(unit),
- *   onExit: (exit) => log.info(exit, 'ffmpeg exited'),
+ *   onExit: (exit) => log.info(exit, 'the encoder exited'),
  * });
  * await encoder.stop();
  */
@@ -162,16 +178,29 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
   const keyframeIntervalFrames =
     options.keyframeIntervalFrames ??
     (fed ? ON_REQUEST_KEYFRAME_INTERVAL_FRAMES : DEFAULT_KEYFRAME_INTERVAL_FRAMES);
-  const args = ffmpegArguments({
-    inputArgs: capture.inputArgs,
-    fed,
-    keyframeIntervalFrames,
-    framerate,
-    size,
-    covered: options.covered ?? [],
-  });
+  const covered = options.covered ?? [];
+  const x264 = fed && options.x264Path !== undefined ? new X264FrameWriter() : undefined;
+  let command: string;
+  let args: string[];
+  if (x264 && options.x264Path !== undefined) {
+    command = options.x264Path;
+    args = x264Arguments({ ...screen, framerate, keyframeIntervalFrames, covered });
+  } else if (options.ffmpegPath !== undefined) {
+    command = options.ffmpegPath;
+    args = ffmpegArguments({
+      inputArgs: capture.inputArgs,
+      fed,
+      keyframeIntervalFrames,
+      framerate,
+      size,
+      covered,
+    });
+  } else {
+    throw new Error('no encoder for this screen: ffmpeg is needed where the platform does not feed frames');
+  }
+  const program = x264 ? 'lifeline-x264' : 'ffmpeg';
 
-  const child = spawn(options.ffmpegPath, args, {
+  const child = spawn(command, args, {
     stdio: [capture.feed ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => {
@@ -182,7 +211,7 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
   if (pid === undefined) {
     // spawn() reports ENOENT and EACCES asynchronously; the missing pid says it already failed.
     child.once('error', () => {});
-    throw new Error(`could not start ffmpeg at ${options.ffmpegPath}`);
+    throw new Error(`could not start ${program} at ${command}`);
   }
 
   // ffmpeg would notice a vanished agent only at its next write to the closed pipe; an agent that
@@ -196,19 +225,23 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
   if (capture.feed && child.stdin) {
     // A write after ffmpeg exited fails with EPIPE; the exit itself is reported by 'close'.
     child.stdin.on('error', () => {});
-    feed = capture.feed(child.stdin, {
-      onError: (message) => {
-        if (stopping) return;
-        stderrTail = `${stderrTail}${message}\n`.slice(-STDERR_TAIL_CHARS);
-        // No frame will come again, and ffmpeg blocked on its input would not notice SIGTERM.
-        child.kill('SIGKILL');
+    feed = capture.feed(
+      child.stdin,
+      {
+        onError: (message) => {
+          if (stopping) return;
+          stderrTail = `${stderrTail}${message}\n`.slice(-STDERR_TAIL_CHARS);
+          // No frame will come again, and ffmpeg blocked on its input would not notice SIGTERM.
+          child.kill('SIGKILL');
+        },
+        ...(options.onCursorShape ? { onCursorShape: options.onCursorShape } : {}),
+        ...(options.onPointer ? { onPointer: options.onPointer } : {}),
       },
-      ...(options.onCursorShape ? { onCursorShape: options.onCursorShape } : {}),
-      ...(options.onPointer ? { onPointer: options.onPointer } : {}),
-    });
+      x264,
+    );
   }
   let stderrTail = '';
-  const demuxer = new FlvDemuxer();
+  const demuxer = x264 ? new X264UnitReader() : new FlvDemuxer();
 
   const deliver = (units: readonly AccessUnit[]) => {
     for (const unit of units) {
@@ -224,7 +257,14 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
     }
   };
 
-  child.stdout?.on('data', (chunk: Buffer) => deliver(demuxer.push(chunk)));
+  child.stdout?.on('data', (chunk: Buffer) => {
+    try {
+      deliver(demuxer.push(chunk));
+    } catch (error) {
+      stderrTail = `${stderrTail}${(error as Error).message}\n`.slice(-STDERR_TAIL_CHARS);
+      child.kill('SIGKILL');
+    }
+  });
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (text: string) => {
     stderrTail = (stderrTail + text).slice(-STDERR_TAIL_CHARS);
@@ -246,8 +286,10 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
   });
 
   return {
+    program,
     pid,
     ...(feed ? { requestKeyframe: () => feed?.requestKeyframe() } : {}),
+    ...(x264 ? { setQuality: (crf: number) => x264.setQuality(crf) } : {}),
     ...(feed?.setFrameRate ? { setFrameRate: (fps: number) => feed?.setFrameRate?.(fps) } : {}),
     stop: () => {
       stopping = true;

@@ -1,9 +1,9 @@
 import type { ScreenSource, ScreenStream } from '../core/ports.ts';
+import type { EncoderPrograms } from '../media/encoder-path.ts';
 import { startScreenEncoder } from '../media/screen-encoder.ts';
 import type { CursorShape, Platform, PointerPosition, ScreenArea } from '../platform/platform.ts';
 
-export interface FfmpegScreenSourceOptions {
-  ffmpegPath: string;
+export interface EncodedScreenSourceOptions extends EncoderPrograms {
   platform: Platform;
   /** The part of the desktop to capture, asked at each start (one monitor); the whole desktop when undefined. */
   area?: () => ScreenArea | undefined;
@@ -15,14 +15,15 @@ export interface FfmpegScreenSourceOptions {
   onChildStarted?: (pid: number) => void;
 }
 
-/** The screen as an H.264 stream from ffmpeg, restarted never: one encoder per viewing period. */
-export function ffmpegScreenSource(options: FfmpegScreenSourceOptions): ScreenSource {
+/** The screen as an H.264 stream (`startScreenEncoder`), restarted never: one encoder per viewing period. */
+export function encodedScreenSource(options: EncodedScreenSourceOptions): ScreenSource {
   return {
     async start(sink): Promise<ScreenStream> {
       const area = options.area?.();
       const covered = options.covered?.() ?? [];
       const encoder = startScreenEncoder({
-        ffmpegPath: options.ffmpegPath,
+        ...(options.x264Path !== undefined ? { x264Path: options.x264Path } : {}),
+        ...(options.ffmpegPath !== undefined ? { ffmpegPath: options.ffmpegPath } : {}),
         platform: options.platform,
         ...(area ? { area } : {}),
         ...(covered.length > 0 ? { covered } : {}),
@@ -45,7 +46,7 @@ export function ffmpegScreenSource(options: FfmpegScreenSourceOptions): ScreenSo
         onExit: (info) => {
           if (!stopped)
             sink.onError(
-              `ffmpeg exited (${info.signal ?? info.code}): ${info.stderrTail.trim().split('\n').at(-1) ?? ''}`,
+              `${encoder.program} exited (${info.signal ?? info.code}): ${info.stderrTail.trim().split('\n').at(-1) ?? ''}`,
             );
         },
       });
@@ -61,6 +62,7 @@ export function ffmpegScreenSource(options: FfmpegScreenSourceOptions): ScreenSo
         },
         keyframesOnRequest: encoder.requestKeyframe !== undefined,
         ...(encoder.setFrameRate ? { setFrameRate: encoder.setFrameRate } : {}),
+        ...(encoder.setQuality ? { setQuality: encoder.setQuality } : {}),
       };
     },
   };

@@ -18,7 +18,7 @@ export interface PackagedRun {
 
 /**
  * Prepares a run of the single executable: removes what crashed earlier runs left behind, unpacks
- * the robotjs add-on, ffmpeg and node-pty into a fresh private directory, points the agent at them,
+ * the robotjs add-on, the screen's encoder and node-pty into a fresh private directory, points the agent at them,
  * and reads the stamp. Returns undefined when the agent runs from source (`npm run agent`), where none of this
  * applies and nothing must be deleted.
  */
@@ -32,6 +32,7 @@ export function startPackagedRun(env: NodeJS.ProcessEnv = process.env): Packaged
     if (assets['node-pty']) usePackagedPty(assets['node-pty']);
     // The embedded ffmpeg wins over one on PATH, unless the user named another on purpose.
     if (assets.ffmpeg && !env['FFMPEG_PATH']) env['FFMPEG_PATH'] = assets.ffmpeg;
+    if (assets.x264 && !env['LIFELINE_X264_PATH']) env['LIFELINE_X264_PATH'] = assets.x264;
     return { executable: process.execPath, workDir, stamp: readStamp(process.execPath), staleRemoved };
   } catch (error) {
     workDir.remove();

@@ -6,7 +6,7 @@ import * as sea from 'node:sea';
 export const ASSET_MANIFEST_KEY = 'assets.json';
 
 /** What the agent needs unpacked from its executable. */
-export type AssetRole = 'robotjs' | 'ffmpeg' | 'node-pty';
+export type AssetRole = 'robotjs' | 'ffmpeg' | 'x264' | 'node-pty';
 
 /** One file embedded in the executable. */
 export interface AssetEntry {
@@ -36,7 +36,8 @@ export function isPackaged(): boolean {
 }
 
 /**
- * Writes the executable's embedded assets (the robotjs add-on, ffmpeg, node-pty's package) into
+ * Writes the executable's embedded assets (the robotjs add-on, the screen's encoder — ffmpeg, or
+ * `lifeline-x264` on Linux — and node-pty's package) into
  * `dir`, which the caller created private (0700); subdirectories and files are 0700 too, since the
  * native parts are loaded or run from there.
  *

@@ -132,7 +132,8 @@ export function createLinuxPlatform(env: NodeJS.ProcessEnv = process.env): Platf
       const area = { x: origin?.x ?? 0, y: origin?.y ?? 0, width: size.width, height: size.height };
       return {
         inputArgs: [...RAW_VIDEO_INPUT_ARGS],
-        feed: (stdin, hooks) => startX11Capture({ display, area, framerate, stdin, hooks }),
+        feed: (stdin, hooks, framing) =>
+          startX11Capture({ display, area, framerate, stdin, hooks, ...(framing ? { framing } : {}) }),
       };
     },
   };

@@ -82,7 +82,18 @@ export interface FrameFeedHooks {
   onPointer?(position: PointerPosition): void;
 }
 
-/** Frames being written to ffmpeg's standard input. */
+/**
+ * How raw frames are framed on the encoder's standard input: ffmpeg's minimal Matroska
+ * (`RawVideoWriter`, the default) or `lifeline-x264`'s frame header (`X264FrameWriter`).
+ */
+export interface FrameFraming {
+  /** Written once, before the first frame. */
+  header(): Uint8Array;
+  /** Written before each frame of `frameBytes` bytes; `keyframe` marks one that must be an IDR. */
+  frameHeader(frameBytes: number, keyframe: boolean): Uint8Array;
+}
+
+/** Frames being written to the encoder's standard input. */
 export interface FrameFeed {
   stop(): void;
   /**
@@ -101,9 +112,10 @@ export interface CaptureSource {
   /**
    * Present when ffmpeg reads raw frames from its standard input (`-i pipe:0`, as `RawVideoWriter`
    * writes them): writes them there, one each time the screen changes, until stopped, and marks the
-   * frames that must be keyframes. Absent: ffmpeg grabs the screen itself, on a clock.
+   * frames that must be keyframes. Absent: ffmpeg grabs the screen itself, on a clock. `framing` is
+   * how frames are written (`RawVideoWriter` for ffmpeg when absent): raw frames of `size`, BGRX.
    */
-  feed?(stdin: Writable, hooks: FrameFeedHooks): FrameFeed;
+  feed?(stdin: Writable, hooks: FrameFeedHooks, framing?: FrameFraming): FrameFeed;
 }
 
 /**

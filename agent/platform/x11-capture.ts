@@ -2,7 +2,14 @@ import type { Writable } from 'node:stream';
 import type { ShmSegment, XClient, XCursorImage } from 'x11';
 import { MAX_CURSOR_SIDE } from '../../protocol/index.ts';
 import { RawVideoWriter } from '../media/raw-video-feed.ts';
-import type { CursorShape, FrameFeed, FrameFeedHooks, PointerPosition, ScreenArea } from './platform.ts';
+import type {
+  CursorShape,
+  FrameFeed,
+  FrameFeedHooks,
+  FrameFraming,
+  PointerPosition,
+  ScreenArea,
+} from './platform.ts';
 import { openX11, type X11Connection } from './x11-connection.ts';
 
 /** ZPixmap: GetImage returns packed pixels, 32 bits each for a depth-24 screen (BGRX in memory). */
@@ -24,8 +31,10 @@ export interface X11CaptureOptions {
   area: ScreenArea;
   /** Most frames per second written. */
   framerate: number;
-  /** ffmpeg's standard input: raw BGR0 frames of `area`'s size, as `RawVideoWriter` writes them. */
+  /** The encoder's standard input: raw BGR0 frames of `area`'s size, framed by `framing`. */
   stdin: Writable;
+  /** How frames are framed; ffmpeg's Matroska (`RawVideoWriter`) when absent. */
+  framing?: FrameFraming;
   hooks: FrameFeedHooks;
 }
 
@@ -50,7 +59,7 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
   let client: XClient | undefined;
   let grabTimer: ReturnType<typeof setTimeout> | undefined;
   const cleanups: (() => void)[] = [];
-  const writer = new RawVideoWriter(area);
+  const writer = options.framing ?? new RawVideoWriter(area);
   let keyframeWanted = false;
   /** Replaced once the screen can be read; until then the first frame, a keyframe anyway, is all there is. */
   let requestKeyframe = () => {

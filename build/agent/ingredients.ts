@@ -39,11 +39,14 @@ export interface NpmFile {
 export interface Ingredients {
   /** The Node runtime the executable is made from. */
   runtime: NpmFile;
-  ffmpeg: NpmFile;
+  /**
+   * What encodes the screen: on Linux the agent's own `lifeline-x264`, compiled from the tree (the
+   * agent captures the screen itself there, see `X264FrameWriter`); elsewhere ffmpeg, which also
+   * captures, from a pinned npm package and unpacked as `file`.
+   */
+  encoder: { program: 'lifeline-x264' } | { program: 'ffmpeg'; package: NpmFile; file: string };
   /** robotjs's N-API prebuild for the platform, from the installed robotjs. */
   robotjsPrebuild: string;
-  /** File names the assets unpack to. */
-  ffmpegFile: string;
   /**
    * How the runtime is stripped before the blob goes in: an ELF file loses its symbol tables and
    * debug info (about 120 MB → 100 MB); a PE file loses the Authenticode signature that the
@@ -80,15 +83,8 @@ export const INGREDIENTS: Record<AgentPlatform, Ingredients> = {
         'sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==',
       file: 'bin/node',
     },
-    ffmpeg: {
-      name: '@ffmpeg-installer/linux-x64',
-      version: '4.1.0',
-      integrity:
-        'sha512-Y5BWhGLU/WpQjOArNIgXD3z5mxxdV8c41C+U15nsE5yF8tVcdCGet5zPs5Zy3Ta6bU7haGpIzryutqCGQA/W8A==',
-      file: 'ffmpeg',
-    },
+    encoder: { program: 'lifeline-x264' },
     robotjsPrebuild: join(ROBOTJS_PREBUILDS, 'linux-x64', 'node.napi.glibc.node'),
-    ffmpegFile: 'ffmpeg',
     format: 'elf',
     useCodeCache: true,
     fileName: AGENT_FILE_NAMES['linux-x64'],
@@ -101,15 +97,18 @@ export const INGREDIENTS: Record<AgentPlatform, Ingredients> = {
         'sha512-lJNBVsNw5Zf+VEHAwatmQxF8eY5hHVEd1ufVYn+5XVrSNB0x55V1cd/rJyOeElCnY2cRebGq//siePEGRZKYjg==',
       file: 'bin/node.exe',
     },
-    ffmpeg: {
-      name: '@ffmpeg-installer/win32-x64',
-      version: '4.1.0',
-      integrity:
-        'sha512-Drt5u2vzDnIONf4ZEkKtFlbvwj6rI3kxw1Ck9fpudmtgaZIHD4ucsWB2lCZBXRxJgXR+2IMSti+4rtM4C4rXgg==',
+    encoder: {
+      program: 'ffmpeg',
+      package: {
+        name: '@ffmpeg-installer/win32-x64',
+        version: '4.1.0',
+        integrity:
+          'sha512-Drt5u2vzDnIONf4ZEkKtFlbvwj6rI3kxw1Ck9fpudmtgaZIHD4ucsWB2lCZBXRxJgXR+2IMSti+4rtM4C4rXgg==',
+        file: 'ffmpeg.exe',
+      },
       file: 'ffmpeg.exe',
     },
     robotjsPrebuild: join(ROBOTJS_PREBUILDS, 'win32-x64', 'node.napi.node'),
-    ffmpegFile: 'ffmpeg.exe',
     format: 'pe',
     useCodeCache: false,
     fileName: AGENT_FILE_NAMES['win-x64'],

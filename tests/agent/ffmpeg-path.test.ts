@@ -4,6 +4,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { resolveEncoderPrograms } from '../../agent/media/encoder-path.ts';
 import {
   FfmpegNotFoundError,
   findOnPath,
@@ -76,5 +77,43 @@ describe('resolveFfmpeg', () => {
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
+  });
+});
+
+describe('resolveEncoderPrograms', () => {
+  let dir: string;
+  let fakeEncoder: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lifeline-encoder-path-'));
+    fakeEncoder = join(dir, 'lifeline-x264');
+    writeFileSync(fakeEncoder, '#!/bin/sh\n');
+    chmodSync(fakeEncoder, 0o755);
+  });
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('offers lifeline-x264 from LIFELINE_X264_PATH, with ffmpeg beside it for what it cannot do', () => {
+    const programs = resolveEncoderPrograms({ LIFELINE_X264_PATH: fakeEncoder, PATH });
+    assert.equal(programs.x264Path, fakeEncoder);
+    assert.equal(programs.ffmpegPath, resolveFfmpeg({ PATH }).path);
+  });
+
+  it('uses only the ffmpeg a user named in FFMPEG_PATH, even with lifeline-x264 at hand', () => {
+    const ffmpeg = resolveFfmpeg({ PATH }).path;
+    assert.deepEqual(resolveEncoderPrograms({ FFMPEG_PATH: ffmpeg, LIFELINE_X264_PATH: fakeEncoder }), {
+      ffmpegPath: ffmpeg,
+    });
+  });
+
+  it('refuses a LIFELINE_X264_PATH that does not exist, naming the variable', () => {
+    const missing = join(dir, 'missing');
+    assert.throws(
+      () => resolveEncoderPrograms({ LIFELINE_X264_PATH: missing, PATH }),
+      (error: unknown) =>
+        isFfmpegNotFoundError(error) &&
+        error.message.includes('LIFELINE_X264_PATH') &&
+        error.message.includes(missing),
+    );
   });
 });

@@ -7,7 +7,7 @@ import { ScreenSender } from '../../agent/core/screen-sender.ts';
 import { MAX_AGENT_BUFFERED_BYTES } from '../../agent/core/uplink.ts';
 import { NalType, nalUnits } from '../../agent/media/annexb.ts';
 import { resolveFfmpeg } from '../../agent/media/ffmpeg-path.ts';
-import { ffmpegScreenSource } from '../../agent/node/screen-source.ts';
+import { encodedScreenSource } from '../../agent/node/screen-source.ts';
 import { installWebSocket } from '../../agent/node/websocket.ts';
 import { decodeFrame, type VideoFrame } from '../../protocol/index.ts';
 import { waitFor } from '../support/processes.ts';
@@ -86,7 +86,7 @@ describe('ScreenSender on a real display', () => {
   async function sender(link: { socket(): WebSocket | undefined }) {
     const configs: VideoConfig[] = [];
     const screen = new ScreenSender(
-      ffmpegScreenSource({
+      encodedScreenSource({
         ffmpegPath: resolveFfmpeg().path,
         platform: await platformFor(xvfb),
         framerate: 30,

@@ -9,6 +9,8 @@ import { registerAgent, startControlPlane, type TestControlPlane } from '../supp
 
 /** The screen's own rate, frames per second. */
 const MAX_FPS = 30;
+/** x264's constant rate factor at the full frame rate. */
+const FULL_QUALITY_CRF = 23;
 /** Payload of each unit the stand-in screen makes, bytes. */
 const UNIT_BYTES = 2_000;
 
@@ -18,6 +20,7 @@ const UNIT_BYTES = 2_000;
  */
 function movingScreen() {
   const rates: number[] = [];
+  const qualities: number[] = [];
   const source: ScreenSource = {
     async start(sink) {
       sink.onConfig({ codec: 'avc1.42C01F', width: 64, height: 48, framerate: MAX_FPS });
@@ -33,10 +36,11 @@ function movingScreen() {
         stop: async () => clearInterval(timer),
         requestKeyframe: () => {},
         setFrameRate: (fps) => rates.push(fps),
+        setQuality: (crf) => qualities.push(crf),
       };
     },
   };
-  return { source, rates };
+  return { source, rates, qualities };
 }
 
 /** Sends what `operator` received so far as its receipt, as the console does a few times a second. */
@@ -86,6 +90,10 @@ describe('the agent adapts its frame rate to the video on the way (real control 
       screen.rates.some((fps) => fps < MAX_FPS),
       `the capture was told to slow down: ${screen.rates.join(', ')}`,
     );
+    assert.ok(
+      screen.qualities.some((crf) => crf > FULL_QUALITY_CRF),
+      `and to encode each picture smaller: CRF ${screen.qualities.join(', ')}`,
+    );
 
     // From now on the operator keeps up and says so, as the console does.
     receipts = setInterval(() => receipt(viewer), 100);
@@ -100,6 +108,7 @@ describe('the agent adapts its frame rate to the video on the way (real control 
       30_000,
     );
     assert.equal(screen.rates.at(-1), MAX_FPS);
+    assert.equal(screen.qualities.at(-1), FULL_QUALITY_CRF, 'full quality again');
   });
 
   it("an operator's preference is what the agent adapts for, and the operators hear it", async () => {

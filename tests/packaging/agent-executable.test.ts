@@ -24,6 +24,7 @@ import { OWNER_FILE, WORK_DIR_PREFIX } from '../../agent/packaging/work-dir.ts';
 import { buildAgentExecutable, SEA_SENTINEL_FUSE } from '../../build/agent/build-executable.ts';
 import { findPeResource, PE_MACHINE_X64, RT_RCDATA, readPeHeaders } from '../../build/agent/pe-file.ts';
 import { PTY_PACKAGE_DIR, ptyPackageFiles } from '../../build/agent/pty-files.ts';
+import { X264_ENCODER_FILE } from '../../build/agent/x264-encoder.ts';
 import { encodeStampTrailer } from '../../protocol/agent-stamp.ts';
 import { channelId, encodeShellData, ShellStream } from '../../protocol/index.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
@@ -138,7 +139,8 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
     const workDir = await waitFor('the agent to unpack into its work dir', () => workDirOf(pid));
     assert.deepEqual(
       readdirSync(workDir).sort(),
-      ['ffmpeg', OWNER_FILE, PTY_PACKAGE_DIR, 'robotjs.node'].sort(),
+      [X264_ENCODER_FILE, OWNER_FILE, PTY_PACKAGE_DIR, 'robotjs.node'].sort(),
+      'the Linux agent carries its own encoder, and no ffmpeg',
     );
     const unpackedPty = readdirSync(join(workDir, PTY_PACKAGE_DIR), { recursive: true, encoding: 'utf8' });
     for (const file of ptyPackageFiles('linux-x64'))
@@ -160,9 +162,12 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
       { timeout: 30_000 },
     );
     const children = childrenOf(pid);
-    const ffmpeg = children.find((child) => child.command.startsWith('ffmpeg'));
-    assert.ok(ffmpeg, `the agent runs its unpacked ffmpeg (children: ${JSON.stringify(children)})`);
-    assert.equal(readFileSync(`/proc/${ffmpeg.pid}/cmdline`, 'utf8').split('\0')[0], join(workDir, 'ffmpeg'));
+    const encoder = children.find((child) => child.command.startsWith(X264_ENCODER_FILE));
+    assert.ok(encoder, `the agent runs its unpacked encoder (children: ${JSON.stringify(children)})`);
+    assert.equal(
+      readFileSync(`/proc/${encoder.pid}/cmdline`, 'utf8').split('\0')[0],
+      join(workDir, X264_ENCODER_FILE),
+    );
 
     await page.click('[data-testid=end-session]');
     await page.waitForSelector('[data-testid=ended]', { timeout: 15_000 });

@@ -1,0 +1,123 @@
+/**
+ * The stream between the agent and its own H.264 encoder, `lifeline-x264`
+ * (`agent/media/x264/lifeline-x264.c`, built statically against libx264 by `npm run build`).
+ *
+ * The agent writes raw BGRX frames, each after a 16-byte header that can ask for an IDR and set the
+ * quality from that frame on; the encoder answers each frame with one access unit (Annex B, SPS and
+ * PPS in every keyframe) after a 16-byte header. Both headers are little-endian:
+ *
+ * ```
+ * frame: "LLF1" | u32 frame bytes | u8 flags (1: IDR) | u8 crf (0: unchanged) | u16 0 | u32 time (ms)
+ * unit:  "LLU1" | u32 unit bytes  | u8 flags (1: IDR) | 3 bytes 0               | u32 time (ms)
+ * ```
+ *
+ * x264 runs with the same settings ffmpeg gave it (ultrafast, zerolatency, constrained baseline, CRF
+ * 23), so each frame is encoded as soon as it is written and nothing waits for the next one.
+ */
+import type { FrameFraming, ScreenArea } from '../platform/platform.ts';
+import type { AccessUnit } from './annexb.ts';
+
+const FRAME_MARK = 0x3146_4c4c; // "LLF1" read as a little-endian u32
+const UNIT_MARK = 0x3155_4c4c; // "LLU1"
+const HEADER_BYTES = 16;
+const FLAG_KEYFRAME = 1;
+/** x264's CRF range: 0 is lossless, which the encoder's header keeps for "unchanged". */
+export const MIN_CRF = 1;
+export const MAX_CRF = 51;
+/** ffmpeg's default quality for libx264, kept so the picture looks as it did. */
+export const DEFAULT_CRF = 23;
+
+/** What `lifeline-x264` is started with. */
+export interface X264EncoderSettings {
+  /** Size of the frames written, in pixels; an odd last column or row is left out of the picture. */
+  width: number;
+  height: number;
+  /** For x264's level and rate control; frames come only when the screen changes. */
+  framerate: number;
+  /** Most encoded frames from one keyframe to the next. */
+  keyframeIntervalFrames: number;
+  /** Parts of the frame painted black before encoding. */
+  covered: readonly ScreenArea[];
+}
+
+/** The command-line arguments of `lifeline-x264` for these settings. */
+export function x264Arguments(settings: X264EncoderSettings): string[] {
+  return [
+    ...['--width', String(settings.width), '--height', String(settings.height)],
+    ...['--fps', String(Math.max(1, Math.round(settings.framerate)))],
+    ...['--keyint', String(Math.max(1, settings.keyframeIntervalFrames))],
+    ...['--crf', String(DEFAULT_CRF)],
+    ...settings.covered.flatMap((r) => ['--cover', `${r.x},${r.y},${r.width},${r.height}`]),
+  ];
+}
+
+/**
+ * Frames each raw frame for `lifeline-x264`: a keyframe request and the current quality travel with
+ * the frame they apply to, so neither needs the encoder restarted.
+ *
+ * @example
+ * const framing = new X264FrameWriter();
+ * framing.setQuality(30); // from the next frame on
+ * stdin.write(framing.frameHeader(frame.byteLength, true));
+ * stdin.write(frame);
+ */
+export class X264FrameWriter implements FrameFraming {
+  private readonly startedAt = performance.now();
+  private crf = DEFAULT_CRF;
+
+  /** x264's constant rate factor for the frames written from now on: higher is smaller and blurrier. */
+  setQuality(crf: number): void {
+    this.crf = Math.round(Math.min(MAX_CRF, Math.max(MIN_CRF, crf)));
+  }
+
+  /** The current constant rate factor. */
+  quality(): number {
+    return this.crf;
+  }
+
+  /** The encoder takes its settings from its command line: nothing goes before the first frame. */
+  header(): Uint8Array {
+    return new Uint8Array(0);
+  }
+
+  frameHeader(frameBytes: number, keyframe: boolean): Uint8Array {
+    const header = new Uint8Array(HEADER_BYTES);
+    const view = new DataView(header.buffer);
+    view.setUint32(0, FRAME_MARK, true);
+    view.setUint32(4, frameBytes, true);
+    view.setUint8(8, keyframe ? FLAG_KEYFRAME : 0);
+    view.setUint8(9, this.crf);
+    // Wraps after 49 days, which the encoder's timestamps (pass-through only) do not mind.
+    view.setUint32(12, Math.round(performance.now() - this.startedAt) >>> 0, true);
+    return header;
+  }
+}
+
+/**
+ * Splits `lifeline-x264`'s output into access units as bytes arrive: each unit is handed on the
+ * moment its last byte is read. Throws on a header without its mark (the stream is out of step).
+ */
+export class X264UnitReader {
+  private pending: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): AccessUnit[] {
+    this.pending = this.pending.byteLength === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const units: AccessUnit[] = [];
+    let offset = 0;
+    while (this.pending.byteLength - offset >= HEADER_BYTES) {
+      if (this.pending.readUInt32LE(offset) !== UNIT_MARK)
+        throw new Error('lifeline-x264 wrote a unit header without its mark');
+      const size = this.pending.readUInt32LE(offset + 4);
+      const end = offset + HEADER_BYTES + size;
+      if (this.pending.byteLength < end) break;
+      units.push({
+        // A copy, so the unit does not hold on to the whole chunk it came in.
+        data: new Uint8Array(this.pending.subarray(offset + HEADER_BYTES, end)),
+        keyframe: (this.pending.readUInt8(offset + 8) & FLAG_KEYFRAME) !== 0,
+      });
+      offset = end;
+    }
+    this.pending = this.pending.subarray(offset);
+    return units;
+  }
+}
