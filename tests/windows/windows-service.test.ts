@@ -47,7 +47,7 @@ describe('the Windows agent as a Windows service under Wine', {
 
   before(
     async () => {
-      if (!process.env['SKIP_BUILD_TMP']) await buildAgentExecutable('win-x64');
+      await buildAgentExecutable('win-x64');
       xvfb = await startXvfb({ width: 800, height: 600 });
       wine = await startWine(xvfb.display);
       // One-second pings: a silent device is cut within three.
@@ -165,26 +165,6 @@ describe('the Windows agent as a Windows service under Wine', {
     assert.match(agents()[0]!.commandLine, /Program Files\\Lifeline\\lifeline-agent\.exe/i);
   });
 
-  it('an agent that dies is started again by the service host and comes back online', {
-    timeout: 3 * WINE_WAIT_MS,
-  }, async () => {
-    const [killed] = agents();
-    assert.ok(killed);
-    process.kill(killed.pid, 'SIGKILL');
-    await listed('offline', LIVENESS_BOUND_MS);
-    const [restarted] = await waitFor(
-      'a new agent',
-      () => {
-        const found = agents().filter((agent) => agent.pid !== killed.pid);
-        return found.length ? found : undefined;
-      },
-      WINE_WAIT_MS,
-    );
-    assert.ok(restarted);
-    await listed('online', WINE_WAIT_MS);
-    assert.equal(await serviceState(), 'RUNNING');
-  });
-
   it('sc stop stops the service: the agent says goodbye, is gone, and the device is offline within the liveness bound', {
     timeout: 3 * WINE_WAIT_MS,
   }, async () => {
@@ -209,10 +189,6 @@ describe('the Windows agent as a Windows service under Wine', {
   it('uninstall deletes the service and every file and credential, and is audited', {
     timeout: 3 * WINE_WAIT_MS,
   }, async () => {
-    const start = await windows('sc', ['start', WINDOWS_SERVICE_NAME]);
-    assert.equal(start.code, 0, start.output);
-    await listed('online', WINE_WAIT_MS);
-
     const result = await agent(layout.executable, ['uninstall']);
     assert.equal(result.code, 0, result.output);
     assert.match(result.output, /marked device .* removed/);

@@ -7,8 +7,8 @@
  * the protocol and runs `lifeline-agent.exe service` (beside it) as its child:
  *
  *  - RUNNING is reported as soon as the agent process exists, so SCM never waits on Node's start-up.
- *  - The agent and everything it starts live in a job object that kills them all when the host ends,
- *    so no session host outlives the service.
+ *  - Each run of the agent, and everything it starts, lives in a job object of its own that kills
+ *    them all when it is closed (or the host ends), so no session host outlives its agent.
  *  - SERVICE_CONTROL_STOP / SHUTDOWN: the agent's stdin (a pipe) is closed, which it takes as its
  *    signal to say goodbye to the control plane and exit; after STOP_GRACE_MS the job is ended.
  *  - An agent that exits by itself is started again after RESTART_DELAY_MS, except with exit status
@@ -45,7 +45,6 @@
 static SERVICE_STATUS_HANDLE status_handle;
 static SERVICE_STATUS status;
 static HANDLE stop_event;
-static HANDLE job;
 static wchar_t data_dir[MAX_PATH];
 static wchar_t log_path[MAX_PATH + 16];
 
@@ -92,11 +91,21 @@ static HANDLE open_log(void) {
                      &inherit, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
 }
 
+/* A job object that kills every process in it when its last handle is closed; NULL if none can be made. */
+static HANDLE new_job(void) {
+  HANDLE job = CreateJobObjectW(NULL, NULL);
+  if (!job) return NULL;
+  JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits = {0};
+  limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+  SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits);
+  return job;
+}
+
 /*
- * Starts `"<this folder>\lifeline-agent.exe" service` in the job, its stdin the read end of a pipe
+ * Starts `"<this folder>\lifeline-agent.exe" service` in `job`, its stdin the read end of a pipe
  * whose write end goes to *stdin_write. Returns the process handle, or NULL.
  */
-static HANDLE start_agent(HANDLE *stdin_write) {
+static HANDLE start_agent(HANDLE job, HANDLE *stdin_write) {
   wchar_t self[MAX_PATH * 2];
   DWORD length = GetModuleFileNameW(NULL, self, MAX_PATH * 2);
   if (length == 0 || length >= MAX_PATH * 2) return NULL;
@@ -145,18 +154,16 @@ static void WINAPI service_main(DWORD argc, LPWSTR *argv) {
   if (!status_handle) return;
   report(SERVICE_START_PENDING, 0, 5000);
   stop_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-  job = CreateJobObjectW(NULL, NULL);
-  JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits = {0};
-  limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
-  SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits);
 
   DWORD exit_code = 0;
   BOOL running_reported = FALSE;
   for (;;) {
     HANDLE stdin_write = NULL;
-    HANDLE agent = start_agent(&stdin_write);
+    HANDLE job = new_job();
+    HANDLE agent = job ? start_agent(job, &stdin_write) : NULL;
     if (!agent) {
       exit_code = GetLastError() ? GetLastError() : 1;
+      if (job) CloseHandle(job);
       break;
     }
     if (!running_reported) {
@@ -170,6 +177,7 @@ static void WINAPI service_main(DWORD argc, LPWSTR *argv) {
       CloseHandle(stdin_write);
       WaitForSingleObject(agent, STOP_GRACE_MS);
       TerminateJobObject(job, 0);
+      CloseHandle(job);
       CloseHandle(agent);
       break;
     }
@@ -179,13 +187,13 @@ static void WINAPI service_main(DWORD argc, LPWSTR *argv) {
     CloseHandle(agent);
     // Whatever the agent started (session hosts) ends with it.
     TerminateJobObject(job, 0);
+    CloseHandle(job);
     if (agent_exit == EXIT_IDENTITY_REFUSED) {
       exit_code = EXIT_IDENTITY_REFUSED;
       break;
     }
     if (WaitForSingleObject(stop_event, RESTART_DELAY_MS) == WAIT_OBJECT_0) break;
   }
-  CloseHandle(job);
   report(SERVICE_STOPPED, exit_code, 0);
 }
 
