@@ -189,6 +189,11 @@ describe('the Windows agent as a Windows service under Wine', {
   it('uninstall deletes the service and every file and credential, and is audited', {
     timeout: 3 * WINE_WAIT_MS,
   }, async () => {
+    // Uninstall a running service, as an administrator would.
+    const start = await windows('sc', ['start', WINDOWS_SERVICE_NAME]);
+    assert.equal(start.code, 0, start.output);
+    await listed('online', WINE_WAIT_MS);
+
     const result = await agent(layout.executable, ['uninstall']);
     assert.equal(result.code, 0, result.output);
     assert.match(result.output, /marked device .* removed/);
