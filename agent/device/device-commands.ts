@@ -1,24 +1,22 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectionFailure } from '../node/outbound.ts';
 import { describeProxy, ProxyConfigError } from '../node/proxy-settings.ts';
 import { ServerTrust } from '../node/server-identity.ts';
-import { isPackaged } from '../packaging/sea-assets.ts';
-import { agentCommandLine } from './agent-command.ts';
 import { type DeviceCredentials, readCredentials, writeCredentials } from './credentials.ts';
 import { generateDeviceKey, signDeviceToken } from './device-key.ts';
 import { reachServer } from './device-outbound.ts';
 import { deviceReport } from './device-report.ts';
-import { type InstallLayout, installLayout, ROOT_ENV, UNIT_NAME } from './layout.ts';
+import { ROOT_ENV } from './layout.ts';
 import { noticeTerminal } from './notice-terminal.ts';
 import { obeyOrder } from './obey-order.ts';
 import { OrderVerifier } from './order-verifier.ts';
 import { ResidentLink } from './resident-link.ts';
+import { type ResidentService, residentService } from './resident-service.ts';
 import { runSessionHost } from './session-host.ts';
 import { hostConnectMs, SessionHosts } from './session-host-launcher.ts';
-import { EXIT_IDENTITY_REFUSED, systemdUnit } from './systemd-unit.ts';
+import { EXIT_IDENTITY_REFUSED } from './systemd-unit.ts';
 import { UnattendedAccess, unattendedLingerMs } from './unattended-access.ts';
 import { runNotice, UserNotices } from './user-notices.ts';
 
@@ -50,31 +48,6 @@ function log(fields: Record<string, unknown>, message: string): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields, msg: message })}\n`);
 }
 
-/** Whether systemd manages this machine (and the installation is the real one, not under --root). */
-function systemdRuns(layout: InstallLayout): boolean {
-  return layout.root === '/' && existsSync('/run/systemd/system');
-}
-
-function systemctl(...args: string[]): void {
-  execFileSync('systemctl', args, { stdio: 'inherit' });
-}
-
-/**
- * The installed program. The packaged agent copies itself; an agent run from source installs a
- * launcher that runs this source tree with the same Node (development and tests).
- */
-function installExecutable(path: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  const self = agentCommandLine();
-  if (isPackaged()) {
-    copyFileSync(self.command, path);
-  } else {
-    const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
-    writeFileSync(path, `#!/bin/sh\nexec ${[self.command, ...self.args].map(quote).join(' ')} "$@"\n`);
-  }
-  chmodSync(path, 0o755);
-}
-
 /** The body of a problem response, or the status when there is none. */
 async function problemText(response: Response): Promise<string> {
   try {
@@ -86,7 +59,7 @@ async function problemText(response: Response): Promise<string> {
 }
 
 async function install(
-  layout: InstallLayout,
+  resident: ResidentService,
   key: string | undefined,
   server: string | undefined,
   proxy: URL | undefined,
@@ -95,6 +68,7 @@ async function install(
   if (!key) throw new UsageError('Give the registration key: lifeline-agent install --key KEY --server URL');
   if (!server || !URL.canParse(server))
     throw new UsageError('Give the control plane address: --server https://help.example.org');
+  const { layout } = resident;
   if (existsSync(layout.credentials))
     throw new UsageError(
       `This device is enrolled already (${layout.credentials}): run lifeline-agent uninstall first.`,
@@ -122,22 +96,16 @@ async function install(
     ...(trust.pinned ? { serverKey: trust.pinned } : {}),
     ...(serverKeys ? { serverKeys } : {}),
   };
-  installExecutable(layout.executable);
+  resident.installProgram();
+  await resident.restrictCredentials();
   writeCredentials(layout.credentials, credentials);
   mkdirSync(layout.workDir, { recursive: true, mode: 0o700 });
-  mkdirSync(dirname(layout.unitFile), { recursive: true });
-  writeFileSync(layout.unitFile, systemdUnit(layout), { mode: 0o644 });
-  if (systemdRuns(layout)) {
-    systemctl('daemon-reload');
-    systemctl('enable', '--now', UNIT_NAME);
-  }
-  process.stdout.write(
-    `Enrolled as device ${deviceId}. The service ${UNIT_NAME} runs ${layout.executable}` +
-      (systemdRuns(layout) ? ' and is started.\n' : ' (start it with your service manager).\n'),
-  );
+  const started = await resident.register();
+  process.stdout.write(`Enrolled as device ${deviceId}. ${started}\n`);
 }
 
-async function uninstall(layout: InstallLayout) {
+async function uninstall(resident: ResidentService) {
+  const { layout } = resident;
   let told = 'The control plane was not told (no credentials were found).';
   if (existsSync(layout.credentials)) {
     const credentials = readCredentials(layout.credentials);
@@ -157,16 +125,13 @@ async function uninstall(layout: InstallLayout) {
       told = `The control plane could not be reached (${(error as Error).message}); forget the device in the console.`;
     }
   }
-  if (systemdRuns(layout) && existsSync(layout.unitFile)) systemctl('disable', '--now', UNIT_NAME);
-  for (const path of [layout.unitFile, layout.credentials, layout.workDir, layout.executable])
-    rmSync(path, { recursive: true, force: true });
-  for (const folder of [dirname(layout.credentials), dirname(layout.executable)])
-    rmSync(folder, { recursive: true, force: true });
-  if (systemdRuns(layout)) systemctl('daemon-reload');
+  await resident.unregister();
+  resident.removeFiles();
   process.stdout.write(`The resident agent is removed from this device. ${told}\n`);
 }
 
-async function service(layout: InstallLayout): Promise<number> {
+async function service(resident: ResidentService): Promise<number> {
+  const { layout } = resident;
   const credentials = readCredentials(layout.credentials);
   const verifier = new OrderVerifier(credentials.deviceId, credentials.serverKeys);
   const hosts = new SessionHosts(layout.workDir, hostConnectMs());
@@ -196,12 +161,11 @@ async function service(layout: InstallLayout): Promise<number> {
       });
     },
   });
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const)
-    process.on(signal, () => {
-      unattended.stop();
-      hosts.stopAll();
-      link.stop();
-    });
+  resident.onStopRequest(() => {
+    unattended.stop();
+    hosts.stopAll();
+    link.stop();
+  });
   const proxy = await reachServer(credentials, credentials.server);
   log(
     {
@@ -236,6 +200,8 @@ export async function runDeviceCommand(command: DeviceCommand, args: string[]): 
       server: { type: 'string' },
       proxy: { type: 'string' },
       root: { type: 'string' },
+      // Windows: the data folder the service host names (agent/device/windows/service-host.c).
+      'data-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -251,17 +217,17 @@ export async function runDeviceCommand(command: DeviceCommand, args: string[]): 
     process.stderr.write(`lifeline-agent ${command} must run as root (sudo).\n`);
     return 2;
   }
-  const layout = installLayout(root);
+  const resident = residentService(root, values['data-dir']);
   try {
     if (command === 'install') {
       const server = values.server ?? process.env['LIFELINE_SERVER'];
       const trust = new ServerTrust();
       trust.pinFirstServer();
       const proxy = await reachServer({ proxy: values.proxy }, server, trust);
-      await install(layout, values.key, server, proxy, trust);
-    } else if (command === 'uninstall') await uninstall(layout);
+      await install(resident, values.key, server, proxy, trust);
+    } else if (command === 'uninstall') await uninstall(resident);
     else if (command === 'session-host') return await runSessionHost(positionals[0]);
-    else return await service(layout);
+    else return await service(resident);
     return 0;
   } catch (error) {
     process.stderr.write(

@@ -5,6 +5,12 @@ import * as sea from 'node:sea';
 /** The SEA asset that lists the others: written by the build, read at start. */
 export const ASSET_MANIFEST_KEY = 'assets.json';
 
+/**
+ * The Windows service host (`lifeline-service.exe`, agent/device/windows/service-host.c), embedded in
+ * the Windows executable only and written by `install`, never unpacked for a session.
+ */
+export const SERVICE_HOST_ASSET = 'lifeline-service.exe';
+
 /** What the agent needs unpacked from its executable. */
 export type AssetRole = 'robotjs' | 'ffmpeg' | 'x264' | 'node-pty';
 
@@ -69,4 +75,17 @@ export function assetPathSegments(file: string): string[] {
       `The executable's asset list names ${JSON.stringify(file)}, which is not a path inside its work directory`,
     );
   return segments;
+}
+
+/** Writes one embedded asset to `path` (executable); an error when this executable does not carry it. */
+export function writeAsset(key: string, path: string): void {
+  let bytes: ArrayBuffer;
+  try {
+    bytes = sea.getRawAsset(key) as ArrayBuffer;
+  } catch (error) {
+    throw new Error(`This agent executable does not carry ${key}: use the packaged Windows agent.`, {
+      cause: error,
+    });
+  }
+  writeFileSync(path, new Uint8Array(bytes), { mode: 0o755 });
 }

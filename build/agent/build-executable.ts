@@ -14,12 +14,13 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AGENT_VERSION } from '../../agent/node/host-info.ts';
-import { ASSET_MANIFEST_KEY, type AssetEntry } from '../../agent/packaging/sea-assets.ts';
+import { ASSET_MANIFEST_KEY, type AssetEntry, SERVICE_HOST_ASSET } from '../../agent/packaging/sea-assets.ts';
 import type { AgentPlatform } from '../../protocol/agent-stamp.ts';
 import { AGENT_EXTERNALS, agentBundleOptions } from './bundle-options.ts';
 import { INGREDIENTS, NODE_RUNTIME_VERSION, resolveNpmFile } from './ingredients.ts';
 import { removePeSignature } from './pe-file.ts';
 import { PTY_PACKAGE_DIR, ptyPackageFiles } from './pty-files.ts';
+import { buildServiceHost } from './service-host.ts';
 import { buildX264Encoder, X264_ENCODER_FILE } from './x264-encoder.ts';
 
 const execFileAsync = promisify(execFile);
@@ -130,6 +131,8 @@ export async function buildAgentExecutable(
       ...ptyFiles.map((file): AssetEntry => ({ role: 'node-pty', key: file.path, file: file.path })),
     ];
     writeFileSync(join(work, 'assets.json'), JSON.stringify(assets));
+    // Not in the unpacked list: only `install` writes it, beside the installed agent.
+    const serviceHost = target.format === 'pe' ? await buildServiceHost(work) : undefined;
     const blob = join(work, 'sea.blob');
     writeFileSync(
       join(work, 'sea-config.json'),
@@ -144,6 +147,7 @@ export async function buildAgentExecutable(
           robotjs: target.robotjsPrebuild,
           [encoderAsset.key]: encoder,
           ...Object.fromEntries(ptyFiles.map((file) => [file.path, file.source])),
+          ...(serviceHost ? { [SERVICE_HOST_ASSET]: serviceHost } : {}),
         },
       }),
     );
