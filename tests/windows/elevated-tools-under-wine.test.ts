@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import type { Browser } from 'playwright-core';
 import { buildAgentExecutable } from '../../build/agent/build-executable.ts';
 import {
   DEFAULT_POLICY,
@@ -11,6 +12,7 @@ import {
   type RegistryValue,
   type ServiceInfo,
 } from '../../protocol/index.ts';
+import { launchConsoleBrowser, openConsole, signIn } from '../console/real-console.ts';
 import { devicesApi, ELEVATED_POLICY, enrolDevice } from '../devices/device-support.ts';
 import {
   apiClient,
@@ -50,6 +52,7 @@ describe('elevated tools of a Windows device, under Wine', {
   let cp: TestControlPlane;
   let service: PtyProcess | undefined;
   let notepad: PtyProcess | undefined;
+  let browser: Browser | undefined;
   let admin: Credentials;
   let deviceId: string;
   let groupId: string;
@@ -115,6 +118,7 @@ describe('elevated tools of a Windows device, under Wine', {
   );
 
   after(async () => {
+    await browser?.close();
     await service?.kill();
     await notepad?.kill();
     await cp?.stop();
@@ -298,5 +302,36 @@ describe('elevated tools of a Windows device, under Wine', {
       await expectJson(await api().put(`/api/groups/${groupId}/policy`, admin, ELEVATED_POLICY), 200);
     }
     assert.notEqual((await reg('query', `${KEY}\\Refused`)).code, 0, 'nothing was written');
+  });
+
+  it("the console's Registry panel browses to a key, and a value saved in its edit dialog is in Wine's registry", {
+    timeout: 4 * WINE_WAIT_MS,
+  }, async () => {
+    assert.equal((await reg('add', `${KEY}\\Console`, '/f')).code, 0);
+    browser = await launchConsoleBrowser();
+    const { page, problems } = await openConsole(browser, cp);
+    page.setDefaultTimeout(WINE_WAIT_MS);
+    await signIn(page, cp);
+    await page.click('[data-testid=nav-devices]');
+    const row = page.locator(`[data-testid=device-row][data-device-id="${deviceId}"]`);
+    await row.locator('[data-testid=device-registry-open]').click();
+    await page.selectOption('[data-testid=registry-root]', 'HKCU');
+    for (const subkey of ['Software', 'Lifeline Test', 'Console'])
+      await page.click(`[data-testid=registry-subkey][data-subkey="${subkey}"]`);
+    await page.locator('[data-testid=registry]').waitFor();
+    await page.click('[data-testid=registry-new-value]');
+    await page.fill('[data-testid=registry-edit-name]', 'from console');
+    await page.selectOption('[data-testid=registry-edit-type]', 'REG_DWORD');
+    await page.fill('[data-testid=registry-edit-data]', '42');
+    await page.click('[data-testid=registry-edit-save]');
+    await page.locator('[data-testid=registry-value-row][data-name="from console"]').waitFor();
+    assert.match((await reg('query', `${KEY}\\Console`)).output, /from console {4}REG_DWORD {4}0x2a/);
+
+    const value = page.locator('[data-testid=registry-value-row][data-name="from console"]');
+    await value.locator('[data-testid=registry-value-delete]').click();
+    await value.locator('[data-testid=registry-value-delete]').click();
+    await value.waitFor({ state: 'detached' });
+    assert.doesNotMatch((await reg('query', `${KEY}\\Console`)).output, /from console/);
+    assert.deepEqual(problems, []);
   });
 });
