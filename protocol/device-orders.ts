@@ -129,6 +129,17 @@ export const MAX_LISTED_SERVICES = 500;
  */
 export const SERVICE_UNIT_PATTERN = /^[A-Za-z0-9@._:][A-Za-z0-9@._:-]{0,240}\.service$/;
 
+/**
+ * A Windows service's name as the services tool accepts it (`sc` on the device): letters, digits and
+ * `._$@#{}~+-`, starting with a letter, digit or `_` (so it cannot be read as an option), no spaces.
+ */
+export const WINDOWS_SERVICE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.$@#{}~+-]{0,255}$/;
+
+/** A service name of either platform; the device checks its own platform's pattern again. */
+export const SERVICE_NAME_PATTERN = new RegExp(
+  `(?:${SERVICE_UNIT_PATTERN.source})|(?:${WINDOWS_SERVICE_PATTERN.source})`,
+);
+
 /** What the services tool may do to a service. */
 export const SERVICE_ACTIONS = ['start', 'stop', 'restart'] as const;
 export type ServiceAction = (typeof SERVICE_ACTIONS)[number];
@@ -148,7 +159,7 @@ export type ListServicesOrder = z.infer<typeof listServicesOrderSchema>;
 export const serviceActionOrderSchema = z.object({
   kind: z.literal('service-action'),
   operator: orderOperatorSchema,
-  unit: z.string().regex(SERVICE_UNIT_PATTERN),
+  unit: z.string().regex(SERVICE_NAME_PATTERN),
   action: z.enum(SERVICE_ACTIONS),
 });
 export type ServiceActionOrder = z.infer<typeof serviceActionOrderSchema>;
@@ -163,6 +174,112 @@ export const serviceInfoSchema = z.object({
 });
 export type ServiceInfo = z.infer<typeof serviceInfoSchema>;
 
+/** The registry's root keys the registry editor opens (Windows only), by the short names `reg.exe` takes. */
+export const REGISTRY_ROOTS = ['HKLM', 'HKCU', 'HKU', 'HKCR'] as const;
+
+/**
+ * A registry key path as the registry editor accepts it: a root of {@link REGISTRY_ROOTS}, then
+ * `\`-separated key names, none empty, none with a control character, each at most 255 characters.
+ */
+export const REGISTRY_KEY_PATTERN = /^(?:HKLM|HKCU|HKU|HKCR)(?:\\[^\\\p{Cc}]{1,255})*$/u;
+
+/** A value name (empty: the key's default value): no control characters. */
+export const registryValueNameSchema = z
+  .string()
+  .max(255)
+  .regex(/^[^\p{Cc}]*$/u, 'no control characters');
+
+export const registryKeySchema = z
+  .string()
+  .max(2048)
+  .regex(REGISTRY_KEY_PATTERN, 'a key under HKLM, HKCU, HKU or HKCR');
+
+/** The value types the registry editor writes. */
+export const REGISTRY_TYPES = ['REG_SZ', 'REG_EXPAND_SZ', 'REG_MULTI_SZ', 'REG_DWORD', 'REG_QWORD'] as const;
+export type RegistryType = (typeof REGISTRY_TYPES)[number];
+
+/** One value the editor writes: text for the string types, lines for multi-string, digits for the numbers. */
+export const registryDataSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.enum(['REG_SZ', 'REG_EXPAND_SZ']),
+    data: z
+      .string()
+      .max(16_384)
+      .regex(/^[^\0]*$/u),
+  }),
+  z.object({
+    type: z.literal('REG_MULTI_SZ'),
+    data: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(16_384)
+          .regex(/^[^\0]*$/u),
+      )
+      .max(1_000),
+  }),
+  z.object({
+    type: z.literal('REG_DWORD'),
+    data: z
+      .string()
+      .regex(/^\d{1,10}$/)
+      .refine((d) => BigInt(d) < 2n ** 32n, 'at most 4294967295'),
+  }),
+  z.object({
+    type: z.literal('REG_QWORD'),
+    data: z
+      .string()
+      .regex(/^\d{1,20}$/)
+      .refine((d) => BigInt(d) < 2n ** 64n, 'at most 18446744073709551615'),
+  }),
+]);
+export type RegistryData = z.infer<typeof registryDataSchema>;
+
+/** The most subkeys and values a `registry-read` answer carries, each (the rest are counted). */
+export const MAX_REGISTRY_ENTRIES = 1_000;
+
+/**
+ * Elevated tools, registry editor (Windows): the subkeys and values of `key`, as `reg query` shows
+ * them; answers `{ key, subkeys, values, total }`.
+ */
+export const registryReadOrderSchema = z.object({
+  kind: z.literal('registry-read'),
+  operator: orderOperatorSchema,
+  key: registryKeySchema,
+});
+export type RegistryReadOrder = z.infer<typeof registryReadOrderSchema>;
+
+/** What the registry editor changes: set a value (creating its key), delete a value, create or delete a key. */
+export const registryChangeSchema = z.discriminatedUnion('op', [
+  z.object({
+    op: z.literal('set-value'),
+    key: registryKeySchema,
+    name: registryValueNameSchema,
+    value: registryDataSchema,
+  }),
+  z.object({ op: z.literal('delete-value'), key: registryKeySchema, name: registryValueNameSchema }),
+  z.object({ op: z.literal('create-key'), key: registryKeySchema }),
+  z.object({ op: z.literal('delete-key'), key: registryKeySchema }),
+]);
+export type RegistryChange = z.infer<typeof registryChangeSchema>;
+
+/** Elevated tools, registry editor: one change through `reg.exe`; answers `{ op, key }`. */
+export const registryChangeOrderSchema = z.object({
+  kind: z.literal('registry-change'),
+  operator: orderOperatorSchema,
+  change: registryChangeSchema,
+});
+export type RegistryChangeOrder = z.infer<typeof registryChangeOrderSchema>;
+
+/** One value as `registry-read` reports it: its data as `reg query` prints it. */
+export const registryValueSchema = z.object({
+  name: z.string().max(255),
+  type: z.string().max(32),
+  data: z.string().max(65_536),
+});
+export type RegistryValue = z.infer<typeof registryValueSchema>;
+
 /** Every order kind; add new kinds here. */
 const ORDER_SCHEMAS = [
   joinSessionOrderSchema,
@@ -171,6 +288,8 @@ const ORDER_SCHEMAS = [
   endProcessOrderSchema,
   listServicesOrderSchema,
   serviceActionOrderSchema,
+  registryReadOrderSchema,
+  registryChangeOrderSchema,
 ] as const;
 
 export const deviceOrderSchema = z.discriminatedUnion('kind', ORDER_SCHEMAS);
@@ -210,6 +329,8 @@ export const ORDER_POLICY_CHECKS: {
   'end-process': (order, policy) => elevatedRefusal(order.operator, policy),
   'list-services': (order, policy) => elevatedRefusal(order.operator, policy),
   'service-action': (order, policy) => elevatedRefusal(order.operator, policy),
+  'registry-read': (order, policy) => elevatedRefusal(order.operator, policy),
+  'registry-change': (order, policy) => elevatedRefusal(order.operator, policy),
 };
 
 /** Why `operator` may not use elevated tools under `policy`; undefined when they may. */

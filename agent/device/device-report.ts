@@ -7,6 +7,8 @@ import { consoleUser } from './console-user.ts';
 /** The distribution's name and version where the system says it (Linux), else the kernel's. */
 function osName(): string {
   const kernel = `${platform()} ${release()}`;
+  // Elsewhere /etc/os-release is not the system's (under Wine it is the Linux host's, via Z:).
+  if (platform() !== 'linux') return kernel;
   try {
     const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
     return pretty ? `${pretty} (${kernel})` : kernel;

@@ -10,6 +10,7 @@ import { type Account, consoleAccount, consoleDisplay } from './console-user.ts'
 import type { DeviceCredentials } from './credentials.ts';
 import { listServices, serviceAction } from './elevated-services.ts';
 import { endProcess, listProcesses } from './elevated-tools.ts';
+import { changeRegistry, readRegistry } from './registry-editor.ts';
 import type { LaunchOptions, SessionHostSpec, SessionHosts } from './session-host-launcher.ts';
 import type { UnattendedAccess } from './unattended-access.ts';
 import type { UserNotices } from './user-notices.ts';
@@ -279,6 +280,26 @@ export async function obeyOrder(
         () =>
           `${order.operator.name} of your help desk ${SERVICE_ACTION_DONE[order.action]} the service "${order.unit}" on this computer, with administrator rights.`,
       );
+    case 'registry-read':
+      return told(
+        await readRegistry(order),
+        context,
+        `registry:${order.operator.id}`,
+        () =>
+          `${order.operator.name} of your help desk opened the registry editor on this computer, with administrator rights.`,
+      );
+    case 'registry-change': {
+      const { change } = order;
+      // The key and the value's name only: the data may be a secret.
+      const name = 'name' in change ? { name: change.name } : {};
+      return changed(
+        await changeRegistry(order),
+        context,
+        { tool: 'registry', op: change.op, key: change.key, ...name },
+        () =>
+          `${order.operator.name} of your help desk changed the registry of this computer (${REGISTRY_CHANGE_DONE[change.op]} ${change.key}), with administrator rights.`,
+      );
+    }
   }
 }
 
@@ -295,6 +316,14 @@ function changed(
   );
   return told(result, context, undefined, text);
 }
+
+/** What the user reads of a registry change, by change. */
+const REGISTRY_CHANGE_DONE = {
+  'set-value': 'set a value in',
+  'delete-value': 'deleted a value of',
+  'create-key': 'created the key',
+  'delete-key': 'deleted the key',
+} as const;
 
 /** What the user reads of a service action, by action. */
 const SERVICE_ACTION_DONE = { start: 'started', stop: 'stopped', restart: 'restarted' } as const;

@@ -65,7 +65,8 @@ const routes = {
 };
 
 /** The HTTP status of an order's failure, for the operator who asked for it. */
-const ORDER_FAILURE_STATUS: Partial<Record<string, 403 | 404 | 409 | 410 | 504>> = {
+const ORDER_FAILURE_STATUS: Partial<Record<string, 400 | 403 | 404 | 409 | 410 | 504>> = {
+  VALIDATION_FAILED: 400,
   NOT_FOUND: 404,
   FORBIDDEN: 403,
   CONFLICT: 409,

@@ -1,13 +1,18 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { runsAsSchema } from '../../protocol/api/devices.ts';
+import { deviceIsWindows, runsAsSchema } from '../../protocol/api/devices.ts';
 import { sessionSchema } from '../../protocol/api/sessions.ts';
 import {
   MAX_LISTED_PROCESSES,
   MAX_LISTED_SERVICES,
+  MAX_REGISTRY_ENTRIES,
   type OrderResult,
   processInfoSchema,
+  REGISTRY_KEY_PATTERN,
+  registryChangeSchema,
+  registryValueSchema,
   SERVICE_ACTIONS,
+  SERVICE_NAME_PATTERN,
   SERVICE_UNIT_PATTERN,
   serviceInfoSchema,
 } from '../../protocol/index.ts';
@@ -34,7 +39,7 @@ const routes = {
     method: 'get',
     path: '/devices/{id}/services',
     tags: ['devices'],
-    summary: `Elevated tools: the device's services as its service manager lists them (Linux: systemd; at most ${MAX_LISTED_SERVICES})`,
+    summary: `Elevated tools: the device's services as its service manager lists them (Linux: systemd; Windows: sc or wmic; at most ${MAX_LISTED_SERVICES})`,
     security: authenticated,
     request: { params: idParam },
     responses: {
@@ -56,10 +61,10 @@ const routes = {
     security: authenticated,
     request: {
       params: idParam.extend({
-        name: z
-          .string()
-          .regex(SERVICE_UNIT_PATTERN)
-          .openapi({ description: 'The unit, e.g. cups.service (letters, digits, @._:-)' }),
+        name: z.string().regex(SERVICE_NAME_PATTERN).openapi({
+          description:
+            'Linux: the unit, e.g. cups.service (letters, digits, @._:-); Windows: the service name, e.g. Spooler',
+        }),
         action: z.enum(SERVICE_ACTIONS),
       }),
     },
@@ -103,6 +108,51 @@ const routes = {
           total: z.number().int().openapi({ description: 'How many matched, listed or not' }),
         }),
         'The processes',
+      ),
+      ...problems(400, 401, 403, 404, 409, 502, 504),
+    },
+  }),
+  readRegistry: createRoute({
+    method: 'get',
+    path: '/devices/{id}/registry',
+    tags: ['devices'],
+    summary: `Elevated tools, registry editor (Windows): a key's subkeys and values, as reg query shows them (at most ${MAX_REGISTRY_ENTRIES} of each)`,
+    security: authenticated,
+    request: {
+      params: idParam,
+      query: z.object({
+        key: z
+          .string()
+          .max(2048)
+          .regex(REGISTRY_KEY_PATTERN)
+          .openapi({ description: 'The key: HKLM, HKCU, HKU or HKCR, then \\-separated names' }),
+      }),
+    },
+    responses: {
+      200: json(
+        z.object({
+          key: z.string(),
+          subkeys: z.array(z.string()),
+          values: z.array(registryValueSchema),
+          total: z.object({ subkeys: z.number().int(), values: z.number().int() }),
+        }),
+        'The key',
+      ),
+      ...problems(400, 401, 403, 404, 409, 502, 504),
+    },
+  }),
+  changeRegistry: createRoute({
+    method: 'post',
+    path: '/devices/{id}/registry',
+    tags: ['devices'],
+    summary:
+      'Elevated tools, registry editor (Windows): set a value (creating its key), delete a value, create or delete a key, through reg.exe',
+    security: authenticated,
+    request: { params: idParam, body: { content: { 'application/json': { schema: registryChangeSchema } } } },
+    responses: {
+      200: json(
+        z.object({ op: z.string(), key: z.string(), name: z.string().optional() }),
+        'Done (the data is never echoed)',
       ),
       ...problems(400, 401, 403, 404, 409, 502, 504),
     },
@@ -199,6 +249,8 @@ export function deviceElevatedRoutes(services: Services) {
       const principal = c.get('principal');
       const { id, name, action } = c.req.valid('param');
       const device = await visibleDevice(services, principal, id);
+      if (!deviceIsWindows(device.os) && !SERVICE_UNIT_PATTERN.test(name))
+        throw new ApiError(400, 'VALIDATION_FAILED', 'Not a service unit name (e.g. cups.service).');
       const result = await sendOrder(services, device.id, {
         kind: 'service-action',
         operator: orderOperator(principal),
@@ -268,6 +320,48 @@ export function deviceElevatedRoutes(services: Services) {
     if (!answer.success) throw new ApiError(502, 'INTERNAL', 'The device answered without a process list.');
     return c.json(answer.data, 200);
   });
+
+  app.openapi({ ...routes.readRegistry, middleware: [requireElevatedScope('registry')] }, async (c) => {
+    const principal = c.get('principal');
+    const device = await visibleDevice(services, principal, c.req.valid('param').id);
+    const { key } = c.req.valid('query');
+    const result = await sendOrder(services, device.id, {
+      kind: 'registry-read',
+      operator: orderOperator(principal),
+      key,
+    });
+    await audit(principal, c.get('address'), device, { tool: 'registry', key }, result);
+    if (!result.ok) throw orderFailure(result);
+    const answer = z
+      .object({
+        key: z.string(),
+        subkeys: z.array(z.string().max(255)).max(MAX_REGISTRY_ENTRIES),
+        values: z.array(registryValueSchema).max(MAX_REGISTRY_ENTRIES),
+        total: z.object({ subkeys: z.number().int(), values: z.number().int() }),
+      })
+      .safeParse(result.detail);
+    if (!answer.success) throw new ApiError(502, 'INTERNAL', 'The device answered without the key.');
+    return c.json(answer.data, 200);
+  });
+
+  app.openapi(
+    { ...routes.changeRegistry, middleware: [requireElevatedScope('registry-change')] },
+    async (c) => {
+      const principal = c.get('principal');
+      const device = await visibleDevice(services, principal, c.req.valid('param').id);
+      const change = c.req.valid('json');
+      // The key and the value's name are audited, never the data (it may be a secret).
+      const what = { op: change.op, key: change.key, ...('name' in change ? { name: change.name } : {}) };
+      const result = await sendOrder(services, device.id, {
+        kind: 'registry-change',
+        operator: orderOperator(principal),
+        change,
+      });
+      await audit(principal, c.get('address'), device, { tool: 'registry-change', ...what }, result);
+      if (!result.ok) throw orderFailure(result);
+      return c.json(what, 200);
+    },
+  );
 
   app.openapi({ ...routes.endProcess, middleware: [requireElevatedScope('end-process')] }, async (c) => {
     const principal = c.get('principal');

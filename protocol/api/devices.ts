@@ -33,6 +33,15 @@ export const deviceSchema = z
 export type Device = z.infer<typeof deviceSchema>;
 
 /**
+ * Whether a device says it runs Windows (its reported `os`, `win32 10.0.…`): which services names
+ * the API accepts for it and whether the console offers the registry editor. The device checks
+ * every order against its own platform again: a device that lies gains nothing.
+ */
+export function deviceIsWindows(os: string | null | undefined): boolean {
+  return /^win32\b|^windows\b/i.test(os ?? '');
+}
+
+/**
  * Whose shells, files and screen a session on a device has, as the device said when its session
  * host started: the user logged in at its console, or the service's own user (root) where the
  * group's policy grants the operator elevation. Reported by the device, unverified.

@@ -1,11 +1,18 @@
+import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { signIn } from '../console/real-console.ts';
+import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import { ELEVATED_POLICY, useRunningDeviceConsole } from './device-support.ts';
 
 // The Devices page in real headless Chromium and a real resident agent.
 describe('the administrator shell from the Devices page', { timeout: 300_000 }, () => {
   const ui = useRunningDeviceConsole({ group: 'Elevated shells', policy: ELEVATED_POLICY });
+  let sleeper: Spawned | undefined;
+
+  after(async () => {
+    await sleeper?.kill();
+  });
 
   it("Elevated tools → Administrator shell opens the session page with a real shell as the service's user", async () => {
     const { page } = await ui.open();
@@ -27,5 +34,32 @@ describe('the administrator shell from the Devices page', { timeout: 300_000 }, 
       `admin=${userInfo().username}`,
       { timeout: 20_000 },
     );
+  });
+
+  it('inside the session, the Elevated tools menu opens the task manager, whose End task kills a real process; no registry on Linux', async () => {
+    sleeper = spawnCollecting('sleep', ['1000'], { PATH: process.env['PATH'] });
+    const pid = sleeper.child.pid!;
+    const { page } = await ui.open();
+    await signIn(page, ui.cp);
+    await page.click('[data-testid=nav-devices]');
+    const row = page.locator(`[data-testid=device-row][data-device-id="${ui.device.deviceId}"]`);
+    await row.locator('[data-testid=device-processes-open]').waitFor();
+    assert.equal(await row.locator('[data-testid=device-registry-open]').count(), 0, 'no registry on Linux');
+    await row.locator('[data-testid=device-admin-shell]').click();
+    await page.waitForSelector('[data-access=background] [data-testid=background-access]', {
+      timeout: 30_000,
+    });
+    await page.click('[data-testid=session-elevated-menu]');
+    assert.equal(await page.locator('[data-testid=session-elevated-registry]').count(), 0);
+    await page.click('[data-testid=session-elevated-processes]');
+    await page.fill('[data-testid=processes-filter]', 'sleep');
+    await page.click('[data-testid=processes-apply]');
+    const end = page.locator(`[data-testid=process-row][data-pid="${pid}"] [data-testid=process-end]`);
+    await end.click();
+    await end.click();
+    await page.locator('[data-testid=processes-message]').waitFor();
+    await waitFor('the sleep to be gone', () => !isAlive(pid));
+    // The session is still there underneath: its terminal was not replaced.
+    assert.equal(await page.locator('[data-testid=terminal-pane]').count(), 1);
   });
 });

@@ -1,13 +1,15 @@
 import {
   ELEVATED_TOOL_ROLES,
   type ProcessInfo,
+  type RegistryChange,
+  type RegistryValue,
   type ServiceAction,
   type ServiceInfo,
 } from '../../../protocol/device-orders.ts';
 import { apiRequest } from './client.ts';
 import { ROUTES } from './routes.ts';
 import { joinSession, waitForSession } from './sessions.ts';
-import type { Device, DeviceGroup, Identity, Page, SessionGrant, SessionView } from './types.ts';
+import type { Device, DeviceGroup, Identity, Page, Policy, SessionGrant, SessionView } from './types.ts';
 
 /** How long the console waits for a device's session host to connect, in seconds. */
 const HOST_WAIT_SECONDS = 30;
@@ -59,7 +61,17 @@ export function backgroundRunsAs(
  * enables them and the role is one that may (the server checks again, and so does the device).
  */
 export function mayUseElevatedTools(identity: Identity, group: DeviceGroup | undefined): boolean {
-  return Boolean(group?.policy.elevatedTools && ELEVATED_TOOL_ROLES.includes(identity.operator.role));
+  return mayUseElevatedToolsUnder(identity, group?.policy);
+}
+
+/** {@link mayUseElevatedTools} under a policy itself (a session's, which is its device group's). */
+export function mayUseElevatedToolsUnder(identity: Identity, policy: Policy | null | undefined): boolean {
+  return Boolean(policy?.elevatedTools && ELEVATED_TOOL_ROLES.includes(identity.operator.role));
+}
+
+/** One device, as the Devices page lists it. */
+export function getDevice(id: string): Promise<Device> {
+  return apiRequest(ROUTES.getDevice, { params: { id } });
 }
 
 /** The device's processes whose name contains `name`, busiest first (bounded; `total` counts all). */
@@ -83,6 +95,24 @@ export function listServices(id: string): Promise<{ services: ServiceInfo[]; tot
 /** Starts, stops or restarts a service on the device. */
 export function serviceAction(id: string, name: string, action: ServiceAction): Promise<unknown> {
   return apiRequest(ROUTES.serviceAction, { params: { id, name, action } });
+}
+
+/** A registry key's subkeys and values, as the device's `reg query` shows them (Windows). */
+export function readRegistry(
+  id: string,
+  key: string,
+): Promise<{
+  key: string;
+  subkeys: string[];
+  values: RegistryValue[];
+  total: { subkeys: number; values: number };
+}> {
+  return apiRequest(ROUTES.readRegistry, { params: { id }, query: { key } });
+}
+
+/** Sets or deletes a registry value, or creates or deletes a key, on the device (Windows). */
+export function changeRegistry(id: string, change: RegistryChange): Promise<unknown> {
+  return apiRequest(ROUTES.changeRegistry, { params: { id }, body: change });
 }
 
 /**

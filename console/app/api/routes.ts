@@ -35,6 +35,7 @@ export const ROUTES = {
   issueRegistrationKey: { method: 'POST', path: '/api/groups/{id}/registration-key' },
 
   listDevices: { method: 'GET', path: '/api/devices' },
+  getDevice: { method: 'GET', path: '/api/devices/{id}' },
   forgetDevice: { method: 'DELETE', path: '/api/devices/{id}' },
   startUnattended: { method: 'POST', path: '/api/devices/{id}/unattended' },
   connectUnattended: { method: 'POST', path: '/api/devices/{id}/unattended/sessions' },
@@ -45,6 +46,8 @@ export const ROUTES = {
   endProcess: { method: 'POST', path: '/api/devices/{id}/processes/{pid}/end' },
   listServices: { method: 'GET', path: '/api/devices/{id}/services' },
   serviceAction: { method: 'POST', path: '/api/devices/{id}/services/{name}/{action}' },
+  readRegistry: { method: 'GET', path: '/api/devices/{id}/registry' },
+  changeRegistry: { method: 'POST', path: '/api/devices/{id}/registry' },
 
   listOperators: { method: 'GET', path: '/api/operators' },
   createOperator: { method: 'POST', path: '/api/operators' },

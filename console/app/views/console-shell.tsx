@@ -95,7 +95,7 @@ export function ConsoleShell({ identity, onIdentity, onSignedOut }: ConsoleShell
         />
       )}
       {live ? (
-        <SessionView key={live.session.id} grant={live} onLeave={() => setLive(null)} />
+        <SessionView key={live.session.id} grant={live} identity={identity} onLeave={() => setLive(null)} />
       ) : (
         <PageContent
           page={page}

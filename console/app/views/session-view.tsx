@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { SessionGrant } from '../api/types.ts';
+import type { Identity, SessionGrant } from '../api/types.ts';
 import { SessionController } from '../session/session-controller.ts';
 import { isFinalPhase } from '../session/session-state.ts';
+import { SessionElevatedTools } from './devices/session-elevated-tools.tsx';
 import { GuidanceToolbar } from './guidance-toolbar.tsx';
 import { useElementSize, useSessionState } from './hooks.ts';
 import { OperatorsBar } from './operators-bar.tsx';
@@ -16,6 +17,8 @@ const NOTICE_MS = 6000;
 
 export interface SessionViewProps {
   grant: SessionGrant;
+  /** The signed-in operator: whether the session offers elevated tools (a session on a resident device). */
+  identity: Identity;
   /** Back to the dashboard. Leaving does not end the session; it can be rejoined. */
   onLeave(): void;
 }
@@ -31,7 +34,7 @@ function fitted(
 }
 
 /** One live session: the remote screen with its toolbar, status bar, overlays and notices. */
-export function SessionView({ grant, onLeave }: SessionViewProps) {
+export function SessionView({ grant, identity, onLeave }: SessionViewProps) {
   // Background access shares no screen: the terminal and files panels are the whole session.
   const screenless = grant.session.access === 'background';
   const [controller] = useState(() => new SessionController(grant));
@@ -83,6 +86,7 @@ export function SessionView({ grant, onLeave }: SessionViewProps) {
         screenless={screenless}
       />
       <OperatorsBar controller={controller} state={state} />
+      <SessionElevatedTools grant={grant} identity={identity} />
       <div
         class={`session__body${screenless ? ' session__body--screenless' : ''}`}
         data-access={grant.session.access ?? 'attended'}

@@ -17,6 +17,7 @@ import { LoadMore } from '../common/load-more.tsx';
 import { PageHeader } from '../common/page-header.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
 import { DeviceProcesses } from './device-processes.tsx';
+import { DeviceRegistry } from './device-registry.tsx';
 import { DeviceServices } from './device-services.tsx';
 import { DevicesTable } from './devices-table.tsx';
 
@@ -50,6 +51,7 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
   const [opening, setOpening] = useState<string | null>(null);
   const [processesOf, setProcessesOf] = useState<Device | null>(null);
   const [servicesOf, setServicesOf] = useState<Device | null>(null);
+  const [registryOf, setRegistryOf] = useState<Device | null>(null);
   const groupOf = (device: Device) => groups.find((group) => group.id === device.groupId);
 
   useEffect(() => {
@@ -193,6 +195,9 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
       {servicesOf && (
         <DeviceServices key={servicesOf.id} device={servicesOf} onClose={() => setServicesOf(null)} />
       )}
+      {registryOf && (
+        <DeviceRegistry key={registryOf.id} device={registryOf} onClose={() => setRegistryOf(null)} />
+      )}
       {devices === null && !error && <p class="empty">Loading…</p>}
       {devices && (
         <DevicesTable
@@ -209,6 +214,7 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
           runsAs={(device) => backgroundRunsAs(identity, groupOf(device), device)}
           onProcesses={canOpen ? setProcessesOf : undefined}
           onServices={canOpen ? setServicesOf : undefined}
+          onRegistry={canOpen ? setRegistryOf : undefined}
           onAdminShell={canOpen ? (device) => void background(device, true) : undefined}
           mayElevated={(device) => mayUseElevatedTools(identity, groupOf(device))}
           opening={opening}

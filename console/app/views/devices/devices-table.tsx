@@ -1,3 +1,4 @@
+import { deviceIsWindows } from '../../../../../protocol/api/devices.ts';
 import type { Device, DeviceGroup, SessionGrant } from '../../api/types.ts';
 import { formatDateTime } from '../../format/time.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';
@@ -21,6 +22,8 @@ export interface DevicesTableProps {
   onProcesses?: ((device: Device) => void) | undefined;
   /** Elevated tools → Services, offered where `mayElevated` says so. */
   onServices?: ((device: Device) => void) | undefined;
+  /** Elevated tools → Registry, offered where `mayElevated` says so on devices that report Windows. */
+  onRegistry?: ((device: Device) => void) | undefined;
   /** Elevated tools → Administrator shell, offered where `mayElevated` says so. */
   onAdminShell?: ((device: Device) => void) | undefined;
   mayElevated?: ((device: Device) => boolean) | undefined;
@@ -68,6 +71,7 @@ export function DevicesTable({
   onProcesses,
   onAdminShell,
   onServices,
+  onRegistry,
   mayElevated,
 }: DevicesTableProps) {
   if (devices.length === 0) {
@@ -166,6 +170,14 @@ export function DevicesTable({
                       title="Elevated tools: the services of this device, run by its resident service"
                       label="Elevated tools → Services"
                       onClick={() => onServices(device)}
+                    />
+                  )}
+                  {elevated(device) && onRegistry && deviceIsWindows(device.reported.os) && (
+                    <RowAction
+                      testId="device-registry-open"
+                      title="Elevated tools: the registry of this Windows device, edited by its resident service"
+                      label="Elevated tools → Registry"
+                      onClick={() => onRegistry(device)}
                     />
                   )}
                   {elevated(device) && onAdminShell && (
