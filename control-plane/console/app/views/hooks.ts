@@ -54,12 +54,27 @@ export interface Observable<T> {
   subscribe(listener: (state: T) => void): () => void;
 }
 
-/** The observable's state, re-rendering on every change. */
+/**
+ * The observable's state, re-rendering once per burst of changes: a render waits for the tasks
+ * already queued. A joining console gets welcome, consent, monitors, video-config, the cursor and the
+ * participants from the relay at once, then its first keyframe; rendering after each of them put
+ * seven renders of the session view between the socket and the decoder on the main thread.
+ */
 export function useObservedState<T>(source: Observable<T>): T {
   const [state, setState] = useState(source.state);
   useEffect(() => {
     setState(source.state);
-    return source.subscribe(setState);
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe = source.subscribe(() => {
+      pending ??= setTimeout(() => {
+        pending = undefined;
+        setState(source.state);
+      }, 0);
+    });
+    return () => {
+      clearTimeout(pending);
+      unsubscribe();
+    };
   }, [source]);
   return state;
 }
