@@ -54,34 +54,39 @@ export interface Observable<T> {
   subscribe(listener: (state: T) => void): () => void;
 }
 
-/**
- * The observable's state, re-rendering once per burst of changes: a render waits for the tasks
- * already queued. A joining console gets welcome, consent, monitors, video-config, the cursor and the
- * participants from the relay at once, then its first keyframe; rendering after each of them put
- * seven renders of the session view between the socket and the decoder on the main thread.
- */
+/** The observable's state, re-rendering on every change. */
 export function useObservedState<T>(source: Observable<T>): T {
   const [state, setState] = useState(source.state);
   useEffect(() => {
     setState(source.state);
+    return source.subscribe(setState);
+  }, [source]);
+  return state;
+}
+
+/**
+ * The controller's state, re-rendering once per burst of changes: a render waits for the tasks
+ * already queued. A joining console gets welcome, consent, monitors, video-config, the cursor and the
+ * participants from the relay at once, then its first keyframe; rendering the session view after
+ * each of them kept the keyframe from the decoder for as many renders on the main thread.
+ */
+export function useSessionState(controller: SessionController): SessionState {
+  const [state, setState] = useState(controller.state);
+  useEffect(() => {
+    setState(controller.state);
     let pending: ReturnType<typeof setTimeout> | undefined;
-    const unsubscribe = source.subscribe(() => {
+    const unsubscribe = controller.subscribe(() => {
       pending ??= setTimeout(() => {
         pending = undefined;
-        setState(source.state);
+        setState(controller.state);
       }, 0);
     });
     return () => {
       clearTimeout(pending);
       unsubscribe();
     };
-  }, [source]);
+  }, [controller]);
   return state;
-}
-
-/** The controller's state, re-rendering on every change. */
-export function useSessionState(controller: SessionController): SessionState {
-  return useObservedState(controller);
 }
 
 /**

@@ -10,7 +10,7 @@ const HOOKS = fileURLToPath(new URL('../../control-plane/console/app/views/hooks
 /** A view of an observable counter that records each render, and a way to change it from several tasks. */
 const PAGE_SCRIPT = `
 import { h, render } from 'preact';
-import { useObservedState } from ${JSON.stringify(HOOKS)};
+import { useSessionState } from ${JSON.stringify(HOOKS)};
 const listeners = new Set();
 const source = {
   state: 0,
@@ -31,7 +31,7 @@ window.burst = (n) => {
   }
 };
 function View() {
-  const state = useObservedState(source);
+  const state = useSessionState(source);
   window.renders.push(state);
   return h('p', null, String(state));
 }
@@ -46,7 +46,7 @@ declare global {
   }
 }
 
-describe('the console views of a controller', () => {
+describe('the session view of its controller', () => {
   let browser: Browser;
   let script: string;
   before(async () => {
@@ -65,7 +65,7 @@ describe('the console views of a controller', () => {
     await browser?.close();
   });
 
-  it('render a burst of changes that arrive in separate tasks once, with the last state', async () => {
+  it('renders a burst of changes that arrive in separate tasks once, with the last state', async () => {
     const page = await browser.newPage();
     await page.setContent('<!doctype html><body></body>');
     await page.addScriptTag({ content: script });
