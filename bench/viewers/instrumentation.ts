@@ -24,11 +24,17 @@ function inPageScript(): Promise<string> {
   return bundle;
 }
 
+/** Per instrumented page: resolves when its first picture is drawn (see `firstPicture`). */
+const firstDrawn = new WeakMap<Page, Promise<void>>();
+
 /**
  * Installs the measurement script in `page` before any of the page's own scripts run. `watch` is the
  * CSS selector of the canvas that shows the remote screen.
  */
 export async function instrument(page: Page, watch: string): Promise<void> {
+  let drawn = () => {};
+  firstDrawn.set(page, new Promise<void>((resolve) => (drawn = resolve)));
+  await page.exposeBinding('benchFirstPicture', () => drawn());
   await page.addInitScript({
     content: `window.benchWatch = ${JSON.stringify(watch)};\n${await inPageScript()}`,
   });
@@ -79,9 +85,22 @@ export interface FirstPicture {
   videoMs: number | undefined;
 }
 
-/** Waits for the first picture on a freshly opened viewer page and says when it came. */
+/**
+ * Waits for the first picture on a freshly opened viewer page and says when it came. The page tells
+ * (a binding called from its first `drawImage`) rather than being polled: `waitForFunction` injects
+ * Playwright's script into the page and runs a predicate on every animation frame, main-thread work
+ * that delayed the very messages and pictures being timed (about 300 ms on a loaded machine).
+ */
 export async function firstPicture(page: Page, timeoutMs: number): Promise<FirstPicture> {
-  await page.waitForFunction(() => window.benchPage.frames > 0, undefined, { timeout: timeoutMs });
+  const drawn = firstDrawn.get(page);
+  if (!drawn) throw new Error('firstPicture needs a page set up by instrument()');
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    drawn,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no picture within ${timeoutMs} ms`)), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
   const { socketOpenedAt, firstVideoAt, firstFrameAt } = await page.evaluate(() => ({
     socketOpenedAt: window.benchPage.socketOpenedAt,
     firstVideoAt: window.benchPage.firstVideoAt,

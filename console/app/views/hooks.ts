@@ -64,9 +64,29 @@ export function useObservedState<T>(source: Observable<T>): T {
   return state;
 }
 
-/** The controller's state, re-rendering on every change. */
+/**
+ * The controller's state, re-rendering once per burst of changes: a render waits for the tasks
+ * already queued. A joining console gets welcome, consent, monitors, video-config, the cursor and the
+ * participants from the relay at once, then its first keyframe; rendering the session view after
+ * each of them kept the keyframe from the decoder for as many renders on the main thread.
+ */
 export function useSessionState(controller: SessionController): SessionState {
-  return useObservedState(controller);
+  const [state, setState] = useState(controller.state);
+  useEffect(() => {
+    setState(controller.state);
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe = controller.subscribe(() => {
+      pending ??= setTimeout(() => {
+        pending = undefined;
+        setState(controller.state);
+      }, 0);
+    });
+    return () => {
+      clearTimeout(pending);
+      unsubscribe();
+    };
+  }, [controller]);
+  return state;
 }
 
 /**
