@@ -70,6 +70,23 @@ describe('several operators in one session, one in control, the end user decidin
       30_000,
     );
 
+  /** The end user starts the agent and the first operator connects with the code, control on. */
+  async function firstOperatorConnects() {
+    agent = spawnAgent({ server: ui.cp.url, display: xvfb.display, accept: false, keepInput: true });
+    const code = await shownCode(agent);
+    const first = await ui.open();
+    const connected = connectWithCode(first.page, ui.cp, code);
+    await agentShows(/wants to connect to this computer/);
+    type('c\n'); // control on, accept
+    await connected;
+    const sessions = (await (
+      await ui.cp.app.request('/api/sessions?status=active', {
+        headers: { cookie: await loginCookie(ui.cp.app) },
+      })
+    ).json()) as { items: { id: string }[] };
+    return { first, sessionId: sessions.items[0]!.id };
+  }
+
   before(async () => {
     xvfb = await startXvfb({ width: WIDTH, height: HEIGHT });
     await runX('xsetroot', ['-solid', '#2060a0'], xvfb.display);
@@ -84,19 +101,8 @@ describe('several operators in one session, one in control, the end user decidin
     timeout: 300_000,
   }, async () => {
     // A second operator joins from the session list as a viewer once the end user lets them in.
-    agent = spawnAgent({ server: ui.cp.url, display: xvfb.display, accept: false, keepInput: true });
-    const code = await shownCode(agent);
-    const first = await ui.open();
-    const connected = connectWithCode(first.page, ui.cp, code);
-    await agentShows(/wants to connect to this computer/);
-    type('c\n'); // control on, accept
-    await connected;
-    const sessions = (await (
-      await ui.cp.app.request('/api/sessions?status=active', {
-        headers: { cookie: await loginCookie(ui.cp.app) },
-      })
-    ).json()) as { items: { id: string }[] };
-    const sessionId = sessions.items[0]!.id;
+    const { first, sessionId } = await firstOperatorConnects();
+    assert.ok(agent);
 
     const second = await ui.open();
     await signIn(second.page, ui.cp, 'tech-b', OPERATOR_PASSWORD);
@@ -241,20 +247,8 @@ describe('several operators in one session, one in control, the end user decidin
   it('End session with another operator connected asks first, naming them: Leave keeps the session running for them, End for everyone ends it for all', {
     timeout: 240_000,
   }, async () => {
-    agent = spawnAgent({ server: ui.cp.url, display: xvfb.display, accept: false, keepInput: true });
-    const code = await shownCode(agent);
-    const first = await ui.open();
-    const connected = connectWithCode(first.page, ui.cp, code);
-    await agentShows(/wants to connect to this computer/);
-    type('c\n');
-    await connected;
-    const sessionId = (
-      (await (
-        await ui.cp.app.request('/api/sessions?status=active', {
-          headers: { cookie: await loginCookie(ui.cp.app) },
-        })
-      ).json()) as { items: { id: string }[] }
-    ).items[0]!.id;
+    const { first, sessionId } = await firstOperatorConnects();
+    assert.ok(agent);
 
     const second = await ui.open();
     await signIn(second.page, ui.cp, 'tech-b', OPERATOR_PASSWORD);
