@@ -144,7 +144,13 @@ const byteCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const frameRate = z.number().min(0).max(240);
 
 /** One operator connection the end user let in, as the agent and every operator see it. */
-const participantSchema = z.object({ slot, id: z.string().max(64), name: z.string().max(200) });
+const participantSchema = z.object({
+  slot,
+  id: z.string().max(64),
+  name: z.string().max(200),
+  /** Their guidance colour's index (guidance.ts `guidanceColour`); absent from older relays. */
+  colour: z.number().int().min(0).max(0xffff).optional(),
+});
 
 /** Every control message of protocol version 1. */
 export const controlMessageSchema = z.discriminatedUnion('type', [
@@ -257,8 +263,14 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     tooLong: z.number().int().positive().optional(),
   }),
   // Operator -> relay -> agent, while the end user allows `guidance`: a mark drawn over the user's
-  // screen, never input. The relay adds the operator's `slot`; `clear` removes that operator's marks.
-  z.object({ type: z.literal('guidance'), mark: guidanceMarkSchema, slot: slotField.optional() }),
+  // screen, never input. The relay adds the operator's `slot` (`clear` removes that operator's marks)
+  // and `colour`, the index of their colour (guidance.ts `guidanceColour`).
+  z.object({
+    type: z.literal('guidance'),
+    mark: guidanceMarkSchema,
+    slot: slotField.optional(),
+    colour: z.number().int().min(0).max(0xffff).optional(),
+  }),
   // Operator -> relay -> agent -> relay -> that operator: the whole path's round trip. The relay adds
   // the operator's `slot` on the way in and routes the `pong` back by it.
   z.object({ type: z.literal('ping'), id: pingId, slot: slotField.optional() }),

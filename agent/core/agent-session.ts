@@ -405,7 +405,7 @@ export class AgentSession {
           return;
         case 'guidance':
           // Enforced here, on the device: drawn only while the user allows guidance.
-          this.guidance.receive(message.slot ?? 0, message.mark);
+          this.guidance.receive(message.slot ?? 0, message.mark, message.colour ?? 0);
           return;
         case 'ping':
           // The operator measures the whole path's round trip; the relay routes the answer by slot.

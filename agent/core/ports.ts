@@ -105,9 +105,15 @@ export interface PixelRect {
  * input. Linux draws with an X11 shaped window (agent/platform/x11-overlay.ts); Windows and macOS
  * have none yet, so their agents do not offer guidance.
  */
+/** The desktop pixels of one operator's marks, in their colour (24-bit RGB). */
+export interface GuidanceLayer {
+  colour: number;
+  rectangles: readonly PixelRect[];
+}
+
 export interface GuidanceOverlay {
-  /** Shows exactly these desktop rectangles, replacing what was shown; none shows nothing. */
-  show(rectangles: readonly PixelRect[]): Promise<void>;
+  /** Shows exactly these layers' rectangles, each in its colour, replacing what was shown; none shows nothing. */
+  show(layers: readonly GuidanceLayer[]): Promise<void>;
   /** Removes the overlay for good. */
   close(): Promise<void>;
 }

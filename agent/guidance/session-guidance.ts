@@ -2,8 +2,9 @@ import {
   GUIDANCE_MARK_LIFETIME_MS,
   GUIDANCE_POINTER_LIFETIME_MS,
   type GuidanceMark,
+  guidanceColour,
 } from '../../protocol/index.ts';
-import type { GuidanceOverlay } from '../core/ports.ts';
+import type { GuidanceLayer, GuidanceOverlay } from '../core/ports.ts';
 import { type MarkArea, rasteriseMarks } from './mark-raster.ts';
 
 /** Marks kept per operator; the oldest goes first. */
@@ -30,6 +31,8 @@ export interface GuidanceHost {
  */
 export class SessionGuidance {
   private readonly marks = new Map<number, LiveMark[]>();
+  /** Each operator's colour (24-bit RGB), by slot. */
+  private readonly colours = new Map<number, number>();
   private fadeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Paints run one after the other, so the last one wins. */
   private painting: Promise<void> = Promise.resolve();
@@ -49,8 +52,8 @@ export class SessionGuidance {
     return this.host !== undefined;
   }
 
-  /** An operator's mark: drawn when allowed, counted and dropped otherwise. */
-  receive(slot: number, mark: GuidanceMark): void {
+  /** An operator's mark, in their colour (its index, `guidanceColour`): drawn when allowed, counted and dropped otherwise. */
+  receive(slot: number, mark: GuidanceMark, colour = 0): void {
     if (!this.host || this.finished || !this.allows()) {
       this.dropped++;
       return;
@@ -59,6 +62,7 @@ export class SessionGuidance {
       this.clear(slot);
       return;
     }
+    this.colours.set(slot, guidanceColour(colour));
     const now = Date.now();
     const own = (this.marks.get(slot) ?? []).filter((live) =>
       mark.kind === 'pointer' ? live.mark.kind !== 'pointer' : true,
@@ -90,22 +94,30 @@ export class SessionGuidance {
     if (!host) return;
     const now = Date.now();
     let nextExpiry = Number.POSITIVE_INFINITY;
-    const live: GuidanceMark[] = [];
+    // One layer per colour: operators who share one (past the palette's end) share a layer.
+    const byColour = new Map<number, GuidanceMark[]>();
     for (const [slot, marks] of this.marks) {
       const kept = marks.filter((m) => m.expiresAt > now);
       if (kept.length === 0) this.marks.delete(slot);
       else this.marks.set(slot, kept);
+      const colour = this.colours.get(slot) ?? guidanceColour(0);
+      const live = byColour.get(colour) ?? [];
       for (const m of kept) {
         live.push(m.mark);
         nextExpiry = Math.min(nextExpiry, m.expiresAt);
       }
+      if (live.length > 0) byColour.set(colour, live);
     }
     clearTimeout(this.fadeTimer);
     this.fadeTimer = undefined;
     if (Number.isFinite(nextExpiry)) this.fadeTimer = setTimeout(() => this.paint(), nextExpiry - now);
-    const rectangles = rasteriseMarks(live, host.area());
+    const area = host.area();
+    const layers: GuidanceLayer[] = [...byColour].map(([colour, marks]) => ({
+      colour,
+      rectangles: rasteriseMarks(marks, area),
+    }));
     this.painting = this.painting
-      .then(() => host.overlay.show(rectangles))
+      .then(() => host.overlay.show(layers))
       .catch((error: unknown) => {
         if (this.failed) return;
         this.failed = true;

@@ -1,9 +1,7 @@
 import type { ShapeExtension, XClient } from 'x11';
-import type { GuidanceOverlay, PixelRect } from '../core/ports.ts';
+import type { GuidanceLayer, GuidanceOverlay, PixelRect } from '../core/ports.ts';
 import { openX11, type X11Connection } from './x11-connection.ts';
 
-/** The marks' colour, as a 24-bit TrueColor pixel: a red that stands out on most desktops. */
-const MARK_PIXEL = 0xff2020;
 /** Most rectangles in one SHAPE request, well inside the core protocol's request size. */
 const RECTANGLES_PER_REQUEST = 4096;
 /** InputOutput window class, and CopyFromParent for depth and visual. */
@@ -12,13 +10,15 @@ const COPY_FROM_PARENT = 0;
 
 interface Overlay {
   client: XClient;
+  screen: X11Connection['screen'];
   shape: ShapeExtension;
-  window: number;
+  /** One window per colour (a 24-bit TrueColor pixel), made on its first mark. */
+  windows: Map<number, number>;
 }
 
 /**
- * Guidance marks on an X11 display: one override-redirect window over the whole desktop, painted in
- * one colour and shaped (SHAPE extension) to the marks' pixels, with an empty input shape.
+ * Guidance marks on an X11 display: per operator's colour, one override-redirect window over the
+ * whole desktop, painted in that colour and shaped (SHAPE extension) to the marks' pixels, with an empty input shape.
  *
  * Why a shaped window rather than a transparent one: a translucent window needs a compositing
  * manager, which many X desktops (and Xvfb) do not run, so it would paint the desktop black; a
@@ -38,25 +38,20 @@ export function x11GuidanceOverlay(display: string): GuidanceOverlay {
   };
 
   return {
-    async show(rectangles: readonly PixelRect[]): Promise<void> {
+    async show(layers: readonly GuidanceLayer[]): Promise<void> {
       if (closed) return;
-      const { client, shape, window } = await connect();
-      const flat = rectangles.map((r) => [r.x, r.y, r.width, r.height]);
-      // An empty Set leaves nothing: the window is there but shows no pixel.
-      shape.Rectangles(
-        shape.Op.Set,
-        shape.Kind.Bounding,
-        window,
-        0,
-        0,
-        flat.slice(0, RECTANGLES_PER_REQUEST),
-      );
-      for (let at = RECTANGLES_PER_REQUEST; at < flat.length; at += RECTANGLES_PER_REQUEST) {
-        const chunk = flat.slice(at, at + RECTANGLES_PER_REQUEST);
-        shape.Rectangles(shape.Op.Union, shape.Kind.Bounding, window, 0, 0, chunk);
+      const overlay = await connect();
+      const { client, windows } = overlay;
+      for (const layer of layers) {
+        if (!windows.has(layer.colour)) windows.set(layer.colour, openWindow(overlay, layer.colour));
       }
-      // Windows mapped since must not hide the marks.
-      if (flat.length > 0) client.RaiseWindow(window);
+      // A colour without marks now keeps its window with an empty shape: it shows no pixel.
+      for (const [colour, window] of windows) {
+        const rectangles = layers.find((layer) => layer.colour === colour)?.rectangles ?? [];
+        shapeTo(overlay, window, rectangles);
+        // Windows mapped since must not hide the marks.
+        if (rectangles.length > 0) client.RaiseWindow(window);
+      }
       await roundTrip(client);
     },
     async close(): Promise<void> {
@@ -64,7 +59,7 @@ export function x11GuidanceOverlay(display: string): GuidanceOverlay {
       if (!connecting) return;
       const overlay = await connecting.catch(() => undefined);
       if (!overlay) return;
-      overlay.client.DestroyWindow(overlay.window);
+      for (const window of overlay.windows.values()) overlay.client.DestroyWindow(window);
       await new Promise<void>((resolve) => overlay.client.close(() => resolve()));
     },
   };
@@ -77,6 +72,11 @@ export function x11GuidanceOverlay(display: string): GuidanceOverlay {
 async function openOverlay(connection: X11Connection): Promise<Overlay> {
   const { client, screen } = connection;
   const shape = await connection.extension('shape');
+  return { client, screen, shape, windows: new Map() };
+}
+
+/** A window of one colour over the whole desktop, showing nothing and taking no input until shaped. */
+function openWindow({ client, screen, shape }: Overlay, colour: number): number {
   const window = client.AllocID();
   client.CreateWindow(
     window,
@@ -89,14 +89,23 @@ async function openOverlay(connection: X11Connection): Promise<Overlay> {
     COPY_FROM_PARENT,
     INPUT_OUTPUT,
     COPY_FROM_PARENT,
-    { backgroundPixel: MARK_PIXEL, overrideRedirect: 1 },
+    { backgroundPixel: colour, overrideRedirect: 1 },
   );
-  // Nothing shown and nothing taken until the first mark: empty bounding and input shapes.
+  // Nothing shown and nothing taken: empty bounding and input shapes.
   shape.Rectangles(shape.Op.Set, shape.Kind.Bounding, window, 0, 0, []);
   shape.Rectangles(shape.Op.Set, shape.Kind.Input, window, 0, 0, []);
   client.MapWindow(window);
-  await roundTrip(client);
-  return { client, shape, window };
+  return window;
+}
+
+/** Shapes a window to exactly these rectangles; an empty Set leaves nothing shown. */
+function shapeTo({ shape }: Overlay, window: number, rectangles: readonly PixelRect[]): void {
+  const flat = rectangles.map((r) => [r.x, r.y, r.width, r.height]);
+  shape.Rectangles(shape.Op.Set, shape.Kind.Bounding, window, 0, 0, flat.slice(0, RECTANGLES_PER_REQUEST));
+  for (let at = RECTANGLES_PER_REQUEST; at < flat.length; at += RECTANGLES_PER_REQUEST) {
+    const chunk = flat.slice(at, at + RECTANGLES_PER_REQUEST);
+    shape.Rectangles(shape.Op.Union, shape.Kind.Bounding, window, 0, 0, chunk);
+  }
 }
 
 function roundTrip(client: XClient): Promise<void> {

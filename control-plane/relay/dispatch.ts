@@ -234,7 +234,12 @@ export class Dispatch {
         // Marks reach the device only while the user allows guidance and the policy permits it (the
         // agent checks again); the slot tells the device whose marks a `clear` removes.
         if (session.allows('guidance'))
-          session.toAgent({ type: 'guidance', mark: message.mark, slot: side.slot });
+          session.toAgent({
+            type: 'guidance',
+            mark: message.mark,
+            slot: side.slot,
+            colour: session.colourOf(side.operatorId),
+          });
         else this.options.counters.outOfStateMessages++;
         return;
       case 'permission-request':

@@ -118,6 +118,19 @@ export class LiveSession {
     this.lastActivityAt = Date.now();
   }
 
+  /** Each operator's guidance colour index, by operator id, in the order they first joined. */
+  private readonly colours = new Map<string, number>();
+
+  /** The guidance colour index of an operator: theirs for the whole session, rejoins included. */
+  colourOf(operatorId: string): number {
+    let colour = this.colours.get(operatorId);
+    if (colour === undefined) {
+      colour = this.colours.size;
+      this.colours.set(operatorId, colour);
+    }
+    return colour;
+  }
+
   /**
    * A slot no live operator connection of this session holds. Slots rotate rather than restart at 1,
    * so the agent's last frames for a connection that just left never reach the next one.

@@ -146,6 +146,7 @@ export class OperatorRoster {
       slot: operator.slot,
       id: operator.operatorId,
       name: operator.name.slice(0, MAX_NAME_CHARS),
+      colour: session.colourOf(operator.operatorId),
     }));
     const message = { type: 'participants', operators, controlSlot: session.controlSlot ?? null } as const;
     session.toOperators(message);

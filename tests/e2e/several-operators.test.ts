@@ -70,6 +70,23 @@ describe('several operators in one session, one in control, the end user decidin
       30_000,
     );
 
+  /** The end user starts the agent and the first operator connects with the code, control on. */
+  async function firstOperatorConnects() {
+    agent = spawnAgent({ server: ui.cp.url, display: xvfb.display, accept: false, keepInput: true });
+    const code = await shownCode(agent);
+    const first = await ui.open();
+    const connected = connectWithCode(first.page, ui.cp, code);
+    await agentShows(/wants to connect to this computer/);
+    type('c\n'); // control on, accept
+    await connected;
+    const sessions = (await (
+      await ui.cp.app.request('/api/sessions?status=active', {
+        headers: { cookie: await loginCookie(ui.cp.app) },
+      })
+    ).json()) as { items: { id: string }[] };
+    return { first, sessionId: sessions.items[0]!.id };
+  }
+
   before(async () => {
     xvfb = await startXvfb({ width: WIDTH, height: HEIGHT });
     await runX('xsetroot', ['-solid', '#2060a0'], xvfb.display);
@@ -84,19 +101,8 @@ describe('several operators in one session, one in control, the end user decidin
     timeout: 300_000,
   }, async () => {
     // A second operator joins from the session list as a viewer once the end user lets them in.
-    agent = spawnAgent({ server: ui.cp.url, display: xvfb.display, accept: false, keepInput: true });
-    const code = await shownCode(agent);
-    const first = await ui.open();
-    const connected = connectWithCode(first.page, ui.cp, code);
-    await agentShows(/wants to connect to this computer/);
-    type('c\n'); // control on, accept
-    await connected;
-    const sessions = (await (
-      await ui.cp.app.request('/api/sessions?status=active', {
-        headers: { cookie: await loginCookie(ui.cp.app) },
-      })
-    ).json()) as { items: { id: string }[] };
-    const sessionId = sessions.items[0]!.id;
+    const { first, sessionId } = await firstOperatorConnects();
+    assert.ok(agent);
 
     const second = await ui.open();
     await signIn(second.page, ui.cp, 'tech-b', OPERATOR_PASSWORD);
@@ -235,6 +241,57 @@ describe('several operators in one session, one in control, the end user decidin
 
     await second.page.click('[data-testid=end-session]');
     await second.page.waitForSelector('[data-testid=ended]');
+    assert.equal(await agent.exited, 0, agent.output());
+  });
+
+  it('End session with another operator connected asks first, naming them: Leave keeps the session running for them, End for everyone ends it for all', {
+    timeout: 240_000,
+  }, async () => {
+    const { first, sessionId } = await firstOperatorConnects();
+    assert.ok(agent);
+
+    const second = await ui.open();
+    await signIn(second.page, ui.cp, 'tech-b', OPERATOR_PASSWORD);
+    let mark = agent.output().length;
+    await second.page.click(`[data-testid=session-row][data-id="${sessionId}"] [data-testid=join]`, {
+      timeout: 30_000,
+    });
+    await agentShows(/tech-b also wants to join this session/, mark);
+    type('\n');
+    await statusMatches(second.page, /Administrator is in control/);
+
+    // The viewer presses End session: asked first, naming who else is here; Leave ends nothing.
+    mark = agent.output().length;
+    await second.page.click('[data-testid=end-session]');
+    await second.page.waitForSelector('[data-testid=end-ask]', { timeout: 30_000 });
+    assert.match(
+      (await second.page.textContent('[data-testid=end-ask-text]')) ?? '',
+      /^Administrator is also connected\./,
+    );
+    assert.equal(ui.cp.services.relay.isLive(sessionId), true, 'asking ended nothing');
+    await second.page.click('[data-testid=end-ask-leave]');
+    await second.page.waitForSelector('body[data-view=dashboard]');
+    await agentShows(/tech-b left the session; the others are still connected/, mark);
+    assert.equal(ui.cp.services.relay.isLive(sessionId), true);
+    // The other operator's console goes on, now alone in the session.
+    await first.page.waitForSelector('[data-testid=operators-bar]', { state: 'detached', timeout: 30_000 });
+    await statusMatches(first.page, /^Connected to .* · view only$/);
+
+    // Back in (the user let them in before), the holder presses End session and chooses End for
+    // everyone: every console hears it.
+    await second.page.click(`[data-testid=session-row][data-id="${sessionId}"] [data-testid=join]`, {
+      timeout: 30_000,
+    });
+    await statusMatches(second.page, /Administrator is in control/);
+    await first.page.click('[data-testid=end-session]');
+    await first.page.waitForSelector('[data-testid=end-ask]', { timeout: 30_000 });
+    assert.match(
+      (await first.page.textContent('[data-testid=end-ask-text]')) ?? '',
+      /^tech-b is also connected\./,
+    );
+    await first.page.click('[data-testid=end-ask-end]');
+    await first.page.waitForSelector('[data-testid=ended]', { timeout: 30_000 });
+    await second.page.waitForSelector('[data-testid=ended]', { timeout: 30_000 });
     assert.equal(await agent.exited, 0, agent.output());
   });
 });

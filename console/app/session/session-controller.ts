@@ -2,6 +2,7 @@ import {
   type VideoFrame as AccessUnit,
   CloseCode,
   type ControlMessage,
+  guidanceColour,
   NO_PERMISSIONS,
   type Permissions,
   type RelayLink,
@@ -12,6 +13,7 @@ import { isApiCallError } from '../api/client.ts';
 import { endSession, joinSession } from '../api/sessions.ts';
 import type { SessionGrant } from '../api/types.ts';
 import { GuidanceCapture, type GuidanceTool } from '../guidance/guidance-capture.ts';
+import { GuidanceEcho } from '../guidance/guidance-echo.ts';
 import { InputCapture } from '../input/input-capture.ts';
 import { QualityHistory } from '../media/quality-history.ts';
 import { RemoteCursor } from '../media/remote-cursor.ts';
@@ -63,6 +65,8 @@ export class SessionController {
   #cursor: RemoteCursor | undefined;
   #input: InputCapture | undefined;
   #guidance: GuidanceCapture | undefined;
+  /** This operator's marks drawn on their own view at once. */
+  #echo: GuidanceEcho | undefined;
   #listeners = new Set<Listener>();
   #noticeId = 0;
   #disposed = false;
@@ -83,18 +87,22 @@ export class SessionController {
   }
 
   /**
-   * Gives the controller the canvas to draw on and to capture input from, and the one over it that
-   * shows the device's cursor (see `RemoteCursor`).
+   * Gives the controller the canvas to draw on and to capture input from, the one over it that
+   * shows the device's cursor (see `RemoteCursor`), and the one that shows this operator's guidance
+   * marks at once (see `GuidanceEcho`).
    */
-  attach(canvas: HTMLCanvasElement, cursor?: HTMLCanvasElement): void {
+  attach(canvas: HTMLCanvasElement, cursor?: HTMLCanvasElement, echo?: HTMLCanvasElement): void {
     if (cursor) this.#cursor = new RemoteCursor(canvas, cursor);
+    if (echo) this.#echo = new GuidanceEcho(canvas, echo);
     this.#renderer = new VideoRenderer(canvas, this.stats, {
       requestKeyframe: () => this.#relay?.send({ type: 'request-keyframe' }),
       onPicture: () => this.#set({ hasPicture: true }),
       onUnsupported: (message) => this.#fail('VIDEO_UNSUPPORTED', message),
     });
     this.#input = new InputCapture(canvas, (event) => this.#relay?.send({ type: 'input', event }));
-    this.#guidance = new GuidanceCapture(canvas, (mark) => this.#relay?.send({ type: 'guidance', mark }));
+    this.#guidance = new GuidanceCapture(canvas, (mark) => {
+      if (this.#relay?.send({ type: 'guidance', mark })) this.#echo?.add(mark);
+    });
   }
 
   /**
@@ -241,6 +249,7 @@ export class SessionController {
     this.#relay?.close();
     this.#renderer?.close();
     this.#cursor?.dispose();
+    this.#echo?.dispose();
     this.#listeners.clear();
   }
 
@@ -371,6 +380,8 @@ export class SessionController {
     } else if (!holdsControl(before) && holdsControl(next) && before.controlSlot !== null) {
       this.#notify('You have control now. Press Take control to use the mouse and keyboard.');
     }
+    const mine = operators.find((operator) => operator.slot === before.mySlot);
+    if (mine?.colour !== undefined) this.#echo?.setColour(guidanceColour(mine.colour));
     const present = new Set(operators.map((operator) => operator.slot));
     this.#set({
       operators,
@@ -390,6 +401,8 @@ export class SessionController {
       this.#notify('The user allowed you to take control.');
     }
     if (!permissions.guidance && this.#state.guidanceTool) this.setGuidanceTool(null);
+    // The agent drops every mark when guidance is turned off.
+    if (!permissions.guidance) this.#echo?.clear();
     if (announce && !permissions.view && before.view) this.#notify('The user paused screen sharing.');
     // A resumed stream must start from a keyframe; ask rather than wait for the next interval.
     if (permissions.view && !before.view && this.#state.hasPicture)

@@ -1,3 +1,4 @@
+import { cssColour, guidanceColour } from '../../../../protocol/index.ts';
 import type { GuidanceTool } from '../guidance/guidance-capture.ts';
 import type { SessionController } from '../session/session-controller.ts';
 import type { SessionState } from '../session/session-state.ts';
@@ -8,6 +9,20 @@ const TOOLS: ReadonlyArray<{ tool: GuidanceTool; label: string; hint: string }> 
   { tool: 'circle', label: 'Circle', hint: 'Drag from the centre outwards' },
   { tool: 'pen', label: 'Pen', hint: 'Draw freehand while the button is down' },
 ];
+
+/** The colour an operator's guidance marks are drawn in (`colour`: the relay's index), as a small square. */
+export function GuidanceSwatch({ colour }: { colour: number | undefined }) {
+  const css = cssColour(guidanceColour(colour ?? 0));
+  return (
+    <span
+      class="guidance-swatch"
+      style={{ background: css }}
+      title="The colour of their guidance marks"
+      data-testid="guidance-swatch"
+      data-colour={css}
+    />
+  );
+}
 
 /**
  * The guidance toolbar over the video (`[data-testid=guidance-toolbar]`, README "Guidance"): while the
@@ -22,8 +37,16 @@ export function GuidanceToolbar({
   state: SessionState;
 }) {
   if (state.phase !== 'live' || !state.permissions.guidance) return null;
+  const mine = state.operators.find((operator) => operator.slot === state.mySlot);
   return (
     <div class="guidance-bar" role="toolbar" aria-label="Guidance" data-testid="guidance-toolbar">
+      <span
+        class="guidance-bar__mine"
+        title="Your marks are drawn in this colour"
+        data-testid="guidance-mine"
+      >
+        <GuidanceSwatch colour={mine?.colour} />
+      </span>
       {TOOLS.map(({ tool, label, hint }) => (
         <button
           key={tool}

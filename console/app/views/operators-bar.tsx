@@ -1,5 +1,6 @@
 import type { SessionController } from '../session/session-controller.ts';
 import { holdsControl, type SessionState } from '../session/session-state.ts';
+import { GuidanceSwatch } from './guidance-toolbar.tsx';
 
 /**
  * The operators in the session (README "Several operators"): who is here, who holds control, and
@@ -20,6 +21,7 @@ export function OperatorsBar({ controller, state }: { controller: SessionControl
             data-slot={operator.slot}
             data-control={operator.slot === state.controlSlot ? 'yes' : 'no'}
           >
+            <GuidanceSwatch colour={operator.colour} />
             {operator.name}
             {operator.slot === state.mySlot && ' (you)'}
             {operator.slot === state.controlSlot && <span class="badge badge--on">in control</span>}

@@ -2,7 +2,8 @@ import { peerLabel, statusText } from '../session/describe.ts';
 import type { SessionController } from '../session/session-controller.ts';
 import { holdsControl, type SessionState } from '../session/session-state.ts';
 import { DeviceText } from './common/device-text.tsx';
-import { IconArrowLeft, IconPointer, IconPower } from './icons.tsx';
+import { EndSessionButton } from './end-session-button.tsx';
+import { IconArrowLeft, IconPointer } from './icons.tsx';
 import { MonitorSwitch } from './monitor-switch.tsx';
 import { AskAccess } from './tools/ask-access.tsx';
 import { ToolButtons } from './tools/tool-buttons.tsx';
@@ -154,15 +155,7 @@ export function SessionToolbar({
             <IconPointer size={16} /> Take control
           </button>
         )}
-        <button
-          type="button"
-          class="btn btn--danger"
-          data-testid="end-session"
-          disabled={state.ending || state.phase === 'ended' || state.phase === 'declined'}
-          onClick={() => void controller.end()}
-        >
-          <IconPower size={16} /> {state.ending ? 'Ending…' : 'End session'}
-        </button>
+        <EndSessionButton controller={controller} state={state} onLeave={onLeave} />
       </div>
     </div>
   );

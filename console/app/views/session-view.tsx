@@ -41,6 +41,7 @@ export function SessionView({ grant, identity, onLeave }: SessionViewProps) {
   const state = useSessionState(controller);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const cursorRef = useRef<HTMLCanvasElement>(null);
+  const echoRef = useRef<HTMLCanvasElement>(null);
   const areaRef = useRef<HTMLDivElement>(null);
   const area = useElementSize(areaRef);
   const [scale, setScale] = useState<ScaleMode>('fit');
@@ -56,7 +57,8 @@ export function SessionView({ grant, identity, onLeave }: SessionViewProps) {
   };
 
   useEffect(() => {
-    if (canvasRef.current) controller.attach(canvasRef.current, cursorRef.current ?? undefined);
+    if (canvasRef.current)
+      controller.attach(canvasRef.current, cursorRef.current ?? undefined, echoRef.current ?? undefined);
     controller.connect();
     return () => controller.dispose();
   }, [controller]);
@@ -102,6 +104,7 @@ export function SessionView({ grant, identity, onLeave }: SessionViewProps) {
               aria-label="Remote screen"
             />
             <canvas ref={cursorRef} class="remote-cursor" data-testid="remote-cursor" hidden />
+            <canvas ref={echoRef} class="guidance-echo" data-testid="guidance-echo" hidden />
           </div>
           <SessionOverlay controller={controller} state={state} onLeave={onLeave} screenless={screenless} />
           {!screenless && <GuidanceToolbar controller={controller} state={state} />}

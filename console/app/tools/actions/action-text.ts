@@ -41,7 +41,7 @@ export function actionLine(action: ActionState): string {
     case 'paused':
       return `${counts(action)} · paused`;
     case 'interrupted':
-      return `${counts(action)} · paused until the connection is back`;
+      return `${action.filesTotal === null ? 'Listing the folders' : counts(action)} · paused until the connection is back`;
     case 'done':
       return `Done · ${counts(action)}${notes}`;
     case 'failed':

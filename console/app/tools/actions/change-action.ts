@@ -1,3 +1,4 @@
+import { isRelayLinkError } from '../../../../../protocol/index.ts';
 import { requestFailureText } from '../channel-errors.ts';
 import { copyName } from '../file-browser.ts';
 import type { ChannelPort } from '../operator-channels.ts';
@@ -5,6 +6,16 @@ import { baseName, joinPath, parentPath } from '../shared-paths.ts';
 import { type WalkedEntry, walkPicked } from './file-walk.ts';
 import { ActionStopped, WholeAction } from './whole-action.ts';
 import { ASK_ABOVE_FILES } from './zip-download.ts';
+
+/**
+ * Whether a change sent again after the connection dropped under it failed only because the device
+ * made it before the drop: what was deleted or moved is not found, what was copied or moved is there.
+ */
+function doneBeforeDrop(op: 'delete' | 'copy' | 'rename', error: unknown): boolean {
+  if (!isRelayLinkError(error, 'channel-error')) return false;
+  if (error.code === 'FILE_NOT_FOUND') return op === 'delete' || op === 'rename';
+  return error.code === 'FILE_EXISTS' && (op === 'copy' || op === 'rename');
+}
 
 /** Entries a delete walks at most; a larger tree is refused rather than listed for ever. */
 export const MAX_DELETE_ENTRIES = 100_000;
@@ -52,7 +63,7 @@ export class ChangeAction extends WholeAction {
   }
 
   async #delete(signal: AbortSignal): Promise<void> {
-    const walk = await walkPicked(this.port, this.#picked, { stopAfter: MAX_DELETE_ENTRIES + 1, signal });
+    const walk = await walkPicked(this.requests, this.#picked, { stopAfter: MAX_DELETE_ENTRIES + 1, signal });
     if (walk.cut) {
       throw new ActionStopped(
         `Nothing was deleted: more than ${MAX_DELETE_ENTRIES.toLocaleString('en')} files and folders. Delete fewer at a time.`,
@@ -102,10 +113,10 @@ export class ChangeAction extends WholeAction {
     signal.throwIfAborted();
     this.set({ current: request.path });
     try {
-      await this.port.request(
+      await this.requests.request(
         (channel) => ({ type: 'file-op', channel, ...request }),
-        (message) => (message.type === 'file-op-done' ? message : undefined),
-        { signal },
+        (message) => (message.type === 'file-op-done' ? true : undefined),
+        { signal, repeated: (error) => (doneBeforeDrop(request.op, error) ? true : undefined) },
       );
     } catch (error) {
       if (signal.aborted) throw error;

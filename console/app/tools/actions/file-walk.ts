@@ -27,7 +27,7 @@ export interface Walk {
  * const { entries, files, bytes } = await walkPicked(port, [{ path: 'docs', type: 'directory', size: 0, modifiedAt }]);
  */
 export async function walkPicked(
-  port: ChannelPort,
+  port: Pick<ChannelPort, 'request'>,
   picked: readonly WalkedEntry[],
   options: { stopAfter: number; signal?: AbortSignal },
 ): Promise<Walk> {

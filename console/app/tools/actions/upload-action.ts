@@ -83,7 +83,7 @@ export class UploadAction extends WholeAction {
       signal.throwIfAborted();
       this.set({ current: joinPath(this.#into, path) });
       try {
-        await this.port.request(
+        await this.requests.request(
           (channel) => ({ type: 'file-op', channel, op: 'mkdir', path: joinPath(this.#into, path) }),
           (message) => (message.type === 'file-op-done' ? message : undefined),
           { signal },

@@ -1,6 +1,6 @@
-import { isRelayLinkError } from '../../../../protocol/index.ts';
+import { type ControlMessage, isRelayLinkError, type RequestOptions } from '../../../../protocol/index.ts';
 import { requestFailureText } from '../channel-errors.ts';
-import type { ChannelPort } from '../operator-channels.ts';
+import type { ChannelMessage, ChannelPort } from '../operator-channels.ts';
 import { Store } from '../store.ts';
 import { isSettled, type Transfer, type TransferState, type TransferStatus } from '../transfers/transfer.ts';
 
@@ -54,6 +54,23 @@ export interface ActionState {
   notes: string[];
 }
 
+/** How a whole action asks the agent: a {@link ChannelPort} request that outlives a dropped connection. */
+export interface ActionRequestOptions<T> extends RequestOptions {
+  /**
+   * Reads the failure of a request sent again because the connection dropped before its answer:
+   * the device may have done it already (a delete then finds nothing). A value counts it done.
+   */
+  repeated?(error: unknown): T | undefined;
+}
+
+export interface ActionRequests {
+  request<T>(
+    request: (channel: number) => ControlMessage,
+    answer: (message: ChannelMessage) => T | undefined,
+    options?: ActionRequestOptions<T>,
+  ): Promise<T>;
+}
+
 /** Statuses after which nothing happens any more. */
 export function isActionOver(status: ActionStatus): boolean {
   return status === 'done' || status === 'failed' || status === 'cancelled';
@@ -83,6 +100,20 @@ export abstract class WholeAction extends Store<ActionState> {
   #answer: ((yes: boolean) => void) | undefined;
   /** Bytes of the files already finished. */
   #finishedBytes = 0;
+  /** The connection dropped and is not back: requests wait for {@link resume}. */
+  #offline = false;
+  /** Aborts the request under way when the connection drops, so it is sent again once it is back. */
+  #attempt: AbortController | undefined;
+  /** Requests waiting for the connection to come back. */
+  #waiting: (() => void)[] = [];
+  /**
+   * The agent's requests for what the action lists and changes, through a dropped connection: a
+   * request under way when the connection drops, or made while it is down, waits until it is back
+   * and is sent again (README "Files", "A dropped connection").
+   */
+  protected readonly requests: ActionRequests = {
+    request: (request, answer, options) => this.#request(request, answer, options),
+  };
 
   constructor(port: ChannelPort, initial: Pick<ActionState, 'id' | 'kind' | 'title'>) {
     super({
@@ -160,18 +191,73 @@ export abstract class WholeAction extends Store<ActionState> {
     this.#transfer?.proceed();
   }
 
-  /** The connection dropped: the current transfer pauses until {@link resume}. */
+  /** The connection dropped: the current transfer, or the request under way, pauses until {@link resume}. */
   interrupt(): void {
     this.#transfer?.interrupt();
+    if (isActionOver(this.state.status)) return;
+    this.#offline = true;
+    this.#attempt?.abort();
   }
 
   resume(): void {
     this.#transfer?.resume();
+    if (!this.#offline) return;
+    this.#offline = false;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const wake of waiting) wake();
   }
 
   /** The action leaves the list. */
   dispose(): void {
     this.#transfer?.dispose();
+  }
+
+  /** One request, sent again (once connected) for as long as the connection drops under it. */
+  async #request<T>(
+    request: (channel: number) => ControlMessage,
+    answer: (message: ChannelMessage) => T | undefined,
+    options: ActionRequestOptions<T> = {},
+  ): Promise<T> {
+    const { repeated, ...rest } = options;
+    for (let again = false; ; again = true) {
+      await this.#online(rest.signal);
+      const attempt = new AbortController();
+      this.#attempt = attempt;
+      const signal = rest.signal ? AbortSignal.any([rest.signal, attempt.signal]) : attempt.signal;
+      try {
+        return await this.port.request(request, answer, { ...rest, signal });
+      } catch (error) {
+        if (rest.signal?.aborted) throw error;
+        // Dropped under way (aborted by interrupt) or refused for want of a connection: again once back.
+        if (this.#offline || isRelayLinkError(error, 'closed', 'not-connected')) continue;
+        const done = again ? repeated?.(error) : undefined;
+        if (done !== undefined) return done;
+        throw error;
+      } finally {
+        if (this.#attempt === attempt) this.#attempt = undefined;
+      }
+    }
+  }
+
+  /** Resolves at once while connected, else once the connection is back; shows the pause meanwhile. */
+  async #online(signal: AbortSignal | undefined): Promise<void> {
+    if (!this.#offline) return;
+    const before = this.state.status;
+    this.update({ status: 'interrupted' });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal?.reason);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.#waiting.push(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+        if (signal?.aborted) onAbort();
+      });
+    } finally {
+      if (this.state.status === 'interrupted') this.update({ status: before });
+    }
   }
 
   /** Waits for the operator's answer; a cancel answers no. */

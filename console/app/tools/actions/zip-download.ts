@@ -1,7 +1,7 @@
 import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { formatBytes } from '../../format/bytes.ts';
 import type { ChannelPort } from '../operator-channels.ts';
-import type { DownloadSink, FileSaver, SinkRequest } from '../saving/file-saver.ts';
+import type { DownloadSink, FileSaver, SaveSlot, SinkRequest } from '../saving/file-saver.ts';
 import { baseName, rootLabel } from '../shared-paths.ts';
 import { Download } from '../transfers/download.ts';
 import { type WalkedEntry, walkPicked } from './file-walk.ts';
@@ -18,6 +18,12 @@ export const ASK_ABOVE_BYTES = 1024 * 1024 * 1024;
 export const MAX_ZIP_ENTRIES = 65_535;
 /** Bytes a zip holds at most: without ZIP64 its offsets are 32-bit. */
 export const MAX_ZIP_BYTES = 2 ** 32 - 1;
+
+/**
+ * How long a browser download begun in a click is kept waiting for its stream, in ms: the download
+ * worker answers it with nothing after a minute (its UNMATCHED_MS), so an older one is begun afresh.
+ */
+const SLOT_KEPT_MS = 45_000;
 
 /** The deflate level: measured with fflate on text, level 6 is as fast as level 1 and smaller. */
 const DEFLATE_LEVEL = 6;
@@ -53,6 +59,9 @@ export class ZipDownload extends WholeAction {
   /** The folder the items were picked in: paths in the zip are relative to it. */
   readonly #base: string;
   readonly #saver: FileSaver;
+  /** The browser's download, begun in the operator's click and not shown until its stream opens. */
+  #slot: SaveSlot | undefined;
+  #slotSince = 0;
   #sink: DownloadSink | undefined;
   #zip: Zip | undefined;
   /** What the current file's download asked of its sink: told when the browser takes bytes. */
@@ -73,25 +82,18 @@ export class ZipDownload extends WholeAction {
   }
 
   /**
-   * Begins the browser's download at once, inside the operator's click (a browser lets a page start
-   * a download only then), and streams into it; a refusal later fails it.
+   * Begins the browser's download inside the operator's click (a browser lets a page start a
+   * download then) without opening it: the browser shows it only once its stream opens, after the
+   * folders were walked and any question answered yes (see {@link run}).
    */
   override start(): void {
-    try {
-      this.#sink = this.#saver.begin(this.state.title).open({
-        size: null,
-        taken: () => this.#entry?.taken(),
-        broken: (reason) => this.abort(reason),
-      });
-    } catch (error) {
-      this.set({ status: 'failed', error: error instanceof Error ? error.message : String(error) });
-      return;
-    }
+    this.#slot = this.#saver.begin(this.state.title);
+    this.#slotSince = Date.now();
     super.start();
   }
 
   protected async run(signal: AbortSignal): Promise<void> {
-    const walk = await walkPicked(this.port, this.#picked, { stopAfter: MAX_ZIP_ENTRIES + 1, signal });
+    const walk = await walkPicked(this.requests, this.#picked, { stopAfter: MAX_ZIP_ENTRIES + 1, signal });
     const entries = walk.entries.filter((entry) => entry.type === 'file' || entry.type === 'directory');
     const left = walk.entries.length - entries.length;
     if (left > 0)
@@ -108,6 +110,10 @@ export class ZipDownload extends WholeAction {
     }
     this.set({ filesTotal: walk.files, bytesTotal: walk.bytes, status: 'running' });
     if (walk.files > ASK_ABOVE_FILES || walk.bytes > ASK_ABOVE_BYTES) {
+      // Called off before the browser shows it, so a Cancel leaves no failed download behind; a yes
+      // begins it again inside its own click.
+      this.#slot?.cancel();
+      this.#slot = undefined;
       const yes = await this.ask({
         text: `This is ${walk.files.toLocaleString('en')} files, ${formatBytes(walk.bytes)} in all. Download them all as one zip?`,
         yes: 'Download',
@@ -118,8 +124,7 @@ export class ZipDownload extends WholeAction {
         return;
       }
     }
-    const sink = this.#sink;
-    if (!sink) return;
+    const sink = this.#openSink();
     let failure: Error | undefined;
     const zip = new Zip((error, data) => {
       if (error) failure ??= error;
@@ -155,7 +160,29 @@ export class ZipDownload extends WholeAction {
     this.#sink = undefined;
   }
 
+  /** Opens the browser's download begun in the click, or one begun now where that one is gone or stale. */
+  #openSink(): DownloadSink {
+    let slot = this.#slot;
+    this.#slot = undefined;
+    if (!slot || Date.now() - this.#slotSince > SLOT_KEPT_MS) {
+      slot?.cancel();
+      slot = this.#saver.begin(this.state.title);
+    }
+    try {
+      this.#sink = slot.open({
+        size: null,
+        taken: () => this.#entry?.taken(),
+        broken: (reason) => this.abort(reason),
+      });
+    } catch (error) {
+      throw new ActionStopped(error instanceof Error ? error.message : String(error));
+    }
+    return this.#sink;
+  }
+
   protected override ended(): void {
+    this.#slot?.cancel();
+    this.#slot = undefined;
     this.#zip?.terminate();
     this.#sink?.abort(this.state.error ?? 'Cancelled.');
     this.#sink = undefined;
@@ -163,10 +190,7 @@ export class ZipDownload extends WholeAction {
 
   /** The zip's name for an entry: its path below the folder the items were picked in. */
   #nameOf(entry: WalkedEntry): string {
-    if (this.#base === '') return entry.path;
-    return entry.path.startsWith(`${this.#base}/`)
-      ? entry.path.slice(this.#base.length + 1)
-      : baseName(entry.path);
+    return zipEntryName(entry.path, this.#base);
   }
 
   /** Where one file's download goes: into its entry of the zip. */
@@ -200,6 +224,22 @@ export class ZipDownload extends WholeAction {
       abort: () => {},
     };
   }
+}
+
+/**
+ * The name in a zip of an entry picked in `base`: its path below `base`. At the very top of an agent
+ * sharing every drive or mount (`base` empty) a path starts with its root, URI-encoded (`%2Fhome/…`,
+ * `C%3A%5C/…`): the zip names that folder as people read the root (`home`, `C`; `root` for `/`).
+ * @example
+ * zipEntryName('C%3A%5C/Users/ada.txt', '') // 'C/Users/ada.txt'
+ */
+export function zipEntryName(path: string, base: string): string {
+  if (base !== '') return path.startsWith(`${base}/`) ? path.slice(base.length + 1) : baseName(path);
+  const [top = '', ...rest] = path.split('/');
+  const label = rootLabel(top);
+  if (label === top) return path;
+  const readable = label.replace(/[\\/:*?"<>|]+/g, ' ').trim() || 'root';
+  return [readable, ...rest].join('/');
 }
 
 /** A file's time as a zip can hold it. */
