@@ -341,7 +341,7 @@ describe('the API runs commands and moves files through a live session', () => {
         403,
         'PATH_OUTSIDE_FOLDER',
       );
-      assert.match(problem.detail, /outside the shared folder/);
+      assert.match(problem.detail, /only paths inside the shared folder are allowed/);
     });
 
     it('a script that goes away stops its command on the agent', async () => {

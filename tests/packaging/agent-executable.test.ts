@@ -80,13 +80,38 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
   });
 
   /** Downloads the executable from the control plane into a fresh folder, as a browser would. */
-  async function download(): Promise<string> {
-    const response = await fetch(`${cp.url}/download/agent/linux-x64`);
+  async function download(query = ''): Promise<string> {
+    const response = await fetch(`${cp.url}/download/agent/linux-x64${query}`);
     assert.equal(response.status, 200);
     const path = join(scratch, `download-${++copies}`, 'lifeline-agent-linux-x64');
     mkdirSync(join(path, '..'));
     writeFileSync(path, Buffer.from(await response.arrayBuffer()), { mode: 0o755 });
     return path;
+  }
+
+  /** An operator-first session over the API and the agent downloaded from its link, as the console shows it. */
+  async function sessionDownload() {
+    const cookie = await loginCookie(cp.app);
+    const headers = { cookie, origin: cp.url, 'content-type': 'application/json' };
+    const created = await cp.app.request('/api/sessions', { method: 'POST', headers, body: '{}' });
+    assert.equal(created.status, 201, await created.clone().text());
+    const { session } = (await created.json()) as { session: { id: string } };
+    // The session goes into the stamp.
+    return { session, headers, path: await download(`?session=${session.id}`) };
+  }
+
+  /** Joins the prepared session as its operator once the agent is there, and waits for the welcome. */
+  async function joinPrepared(sessionId: string, headers: Record<string, string>) {
+    const grant = await waitFor('the operator to be let in', async () => {
+      const joined = await cp.app.request(`/api/sessions/${sessionId}/join`, { method: 'POST', headers });
+      return joined.status === 200
+        ? ((await joined.json()) as { relay: { url: string; token: string } })
+        : undefined;
+    });
+    const operator = await RelayClient.connect(grant.relay.url, {
+      hello: { role: 'operator', token: grant.relay.token },
+    });
+    return { operator, welcome: await operator.next('welcome') };
   }
 
   function copyOfUnstamped(): string {
@@ -251,32 +276,13 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
   });
 
   it("a download made for an operator's session joins it without a code, then deletes itself", async () => {
-    const cookie = await loginCookie(cp.app);
-    const headers = { cookie, origin: cp.url, 'content-type': 'application/json' };
-    const created = await cp.app.request('/api/sessions', { method: 'POST', headers, body: '{}' });
-    assert.equal(created.status, 201, await created.clone().text());
-    const { session } = (await created.json()) as { session: { id: string } };
-    // The operator's download link, as the console shows it: the session goes into the stamp.
-    const response = await cp.app.request(`/download/agent/linux-x64?session=${session.id}`);
-    assert.equal(response.status, 200);
-    const path = join(scratch, `download-${++copies}`, 'lifeline-agent-linux-x64');
-    mkdirSync(join(path, '..'));
-    writeFileSync(path, Buffer.from(await response.arrayBuffer()), { mode: 0o755 });
+    const { session, headers, path } = await sessionDownload();
 
     const agent = run(path, ['--accept']);
     await waitFor('the agent to connect to the prepared session', () =>
       agent.output().includes('Connecting to the session your help desk'),
     );
-    const grant = await waitFor('the operator to be let in', async () => {
-      const joined = await cp.app.request(`/api/sessions/${session.id}/join`, { method: 'POST', headers });
-      return joined.status === 200
-        ? ((await joined.json()) as { relay: { url: string; token: string } })
-        : undefined;
-    });
-    const operator = await RelayClient.connect(grant.relay.url, {
-      hello: { role: 'operator', token: grant.relay.token },
-    });
-    await operator.next('welcome');
+    const { operator } = await joinPrepared(session.id, headers);
     assert.equal((await operator.next('consent', 0, 15_000)).accepted, true);
     await operator.until(() => operator.videos().length > 0, 'a video frame', 20_000);
     operator.send({ type: 'end', reason: 'operator-ended' });
@@ -289,30 +295,12 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
   });
 
   it('a downloaded agent serves an operator a shell in a real terminal from its unpacked node-pty, and stops it at the end', async () => {
-    const cookie = await loginCookie(cp.app);
-    const headers = { cookie, origin: cp.url, 'content-type': 'application/json' };
-    const created = await cp.app.request('/api/sessions', { method: 'POST', headers, body: '{}' });
-    assert.equal(created.status, 201, await created.clone().text());
-    const { session } = (await created.json()) as { session: { id: string } };
-    const response = await cp.app.request(`/download/agent/linux-x64?session=${session.id}`);
-    assert.equal(response.status, 200);
-    const path = join(scratch, `download-${++copies}`, 'lifeline-agent-linux-x64');
-    mkdirSync(join(path, '..'));
-    writeFileSync(path, Buffer.from(await response.arrayBuffer()), { mode: 0o755 });
+    const { session, headers, path } = await sessionDownload();
 
     const agent = run(path, ['--accept']);
     const pid = agent.child.pid!;
     const workDir = await waitFor('the work dir', () => workDirOf(pid));
-    const grant = await waitFor('the operator to be let in', async () => {
-      const joined = await cp.app.request(`/api/sessions/${session.id}/join`, { method: 'POST', headers });
-      return joined.status === 200
-        ? ((await joined.json()) as { relay: { url: string; token: string } })
-        : undefined;
-    });
-    const operator = await RelayClient.connect(grant.relay.url, {
-      hello: { role: 'operator', token: grant.relay.token },
-    });
-    const welcome = await operator.next('welcome');
+    const { operator, welcome } = await joinPrepared(session.id, headers);
     assert.ok(welcome.slot, 'the relay gives the operator a slot');
     assert.equal((await operator.next('consent', 0, 15_000)).accepted, true);
     // A shell is off until the user at the device turns it on with its key.
@@ -411,15 +399,7 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
     await waitFor('a clear refusal and a second chance', () => agent.output().includes('Try again'));
     agent.child.stdin?.write(`${code}\n`);
     await waitFor('the agent to join', () => agent.output().includes('Connecting to the session'));
-    const grant = await waitFor('the operator to be let in', async () => {
-      const joined = await cp.app.request(`/api/sessions/${session.id}/join`, { method: 'POST', headers });
-      return joined.status === 200
-        ? ((await joined.json()) as { relay: { url: string; token: string } })
-        : undefined;
-    });
-    const operator = await RelayClient.connect(grant.relay.url, {
-      hello: { role: 'operator', token: grant.relay.token },
-    });
+    const { operator } = await joinPrepared(session.id, headers);
     assert.equal((await operator.next('consent', 0, 15_000)).accepted, true);
     operator.send({ type: 'end', reason: 'operator-ended' });
     assert.equal(await agent.exited, 0, agent.output());

@@ -89,6 +89,25 @@ describe('stamp verification against the control plane that signed it', () => {
   const sign = (claims: Record<string, unknown> = {}, ttlMs = 60_000) =>
     cp.services.tokens.sign('agentStamp', { sub: 'linux-x64', exe: EXE_DIGEST, ...claims }, ttlMs);
 
+  /** A stamp for linux-x64 signed with a key the server never had, under the key id `kid`. */
+  async function forgedStamp(kid: string, options: { bringsItsKey?: boolean } = {}): Promise<string> {
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    return new SignJWT({ exe: EXE_DIGEST })
+      .setProtectedHeader({
+        alg: 'EdDSA',
+        kid,
+        typ: TOKEN_KINDS.agentStamp.typ,
+        ...(options.bringsItsKey ? { jwk: await exportJWK(publicKey) } : {}),
+      })
+      .setIssuer(cp.url)
+      .setAudience(TOKEN_KINDS.agentStamp.aud)
+      .setSubject('linux-x64')
+      .setJti('forged')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(privateKey);
+  }
+
   it('a genuine stamp yields the server and platform', async () => {
     const config = await verifyStamp(await sign(), { fetch: viaApp, executableDigest: digest });
     assert.deepEqual(config, { server: cp.url, kid: cp.services.keys.current.kid, platform: 'linux-x64' });
@@ -118,55 +137,19 @@ describe('stamp verification against the control plane that signed it', () => {
   });
 
   it('a stamp signed with another key under the server key id is refused', async () => {
-    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-    const forged = await new SignJWT({ exe: EXE_DIGEST })
-      .setProtectedHeader({
-        alg: 'EdDSA',
-        kid: cp.services.keys.current.kid,
-        typ: TOKEN_KINDS.agentStamp.typ,
-      })
-      .setIssuer(cp.url)
-      .setAudience(TOKEN_KINDS.agentStamp.aud)
-      .setSubject('linux-x64')
-      .setJti('forged')
-      .setIssuedAt()
-      .setExpirationTime('1h')
-      .sign(privateKey);
+    const forged = await forgedStamp(cp.services.keys.current.kid);
     assert.equal((await refusal(verifyStamp(forged, { fetch: viaApp }))).kind, 'tampered');
   });
 
   it('a stamp that brings its own public key is refused without looking at it', async () => {
-    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-    const forged = await new SignJWT({ exe: EXE_DIGEST })
-      .setProtectedHeader({
-        alg: 'EdDSA',
-        kid: 'attacker',
-        typ: TOKEN_KINDS.agentStamp.typ,
-        jwk: await exportJWK(publicKey),
-      })
-      .setIssuer(cp.url)
-      .setAudience(TOKEN_KINDS.agentStamp.aud)
-      .setSubject('linux-x64')
-      .setJti('forged')
-      .setIssuedAt()
-      .setExpirationTime('1h')
-      .sign(privateKey);
+    const forged = await forgedStamp('attacker', { bringsItsKey: true });
     const refused = await refusal(verifyStamp(forged, { fetch: viaApp }));
     assert.equal(refused.kind, 'tampered');
     assert.match(refused.message, /brings its own signing key/);
   });
 
   it('a stamp under a key id the server does not publish is refused', async () => {
-    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-    const forged = await new SignJWT({ exe: EXE_DIGEST })
-      .setProtectedHeader({ alg: 'EdDSA', kid: 'retired-key', typ: TOKEN_KINDS.agentStamp.typ })
-      .setIssuer(cp.url)
-      .setAudience(TOKEN_KINDS.agentStamp.aud)
-      .setSubject('linux-x64')
-      .setJti('forged')
-      .setIssuedAt()
-      .setExpirationTime('1h')
-      .sign(privateKey);
+    const forged = await forgedStamp('retired-key');
     assert.equal((await refusal(verifyStamp(forged, { fetch: viaApp }))).kind, 'unknown-key');
   });
 
