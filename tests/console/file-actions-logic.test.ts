@@ -3,16 +3,9 @@ import { describe, it } from 'node:test';
 import { ChangeAction } from '../../console/app/tools/actions/change-action.ts';
 import { UploadAction } from '../../console/app/tools/actions/upload-action.ts';
 import type { ActionState } from '../../console/app/tools/actions/whole-action.ts';
-import {
-  compressesInZip,
-  zipEntryName,
-  zipNameFor,
-} from '../../console/app/tools/actions/zip-download.ts';
+import { compressesInZip, zipEntryName, zipNameFor } from '../../console/app/tools/actions/zip-download.ts';
 import { selectNames } from '../../console/app/tools/file-browser.ts';
-import {
-  type ChannelMessage,
-  OperatorChannels,
-} from '../../console/app/tools/operator-channels.ts';
+import { type ChannelMessage, OperatorChannels } from '../../console/app/tools/operator-channels.ts';
 import { saveInMemory } from '../../console/app/tools/saving/file-saver.ts';
 import { ALL_ROOTS_NAME, sharesAllRoots } from '../../console/app/tools/shared-paths.ts';
 import type { ControlMessage } from '../../protocol/index.ts';

@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../support/browser.ts';
 
-const HOOKS = fileURLToPath(new URL('../../control-plane/console/app/views/hooks.ts', import.meta.url));
+const HOOKS = fileURLToPath(new URL('../../console/app/views/hooks.ts', import.meta.url));
 
 /** A view of an observable counter that records each render, and a way to change it from several tasks. */
 const PAGE_SCRIPT = `

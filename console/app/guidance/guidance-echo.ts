@@ -3,7 +3,7 @@ import {
   GUIDANCE_MARK_LIFETIME_MS,
   GUIDANCE_POINTER_LIFETIME_MS,
   type GuidanceMark,
-} from '../../../../protocol/index.ts';
+} from '../../../protocol/index.ts';
 import { containedRect } from '../input/geometry.ts';
 
 /** Half the width of arrows, circles and strokes, in CSS pixels (the agent's are 3 screen pixels). */

@@ -1,4 +1,4 @@
-import { cssColour, guidanceColour } from '../../../../protocol/index.ts';
+import { cssColour, guidanceColour } from '../../../protocol/index.ts';
 import type { GuidanceTool } from '../guidance/guidance-capture.ts';
 import type { SessionController } from '../session/session-controller.ts';
 import type { SessionState } from '../session/session-state.ts';

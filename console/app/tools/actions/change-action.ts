@@ -1,4 +1,4 @@
-import { isRelayLinkError } from '../../../../../protocol/index.ts';
+import { isRelayLinkError } from '../../../../protocol/index.ts';
 import { requestFailureText } from '../channel-errors.ts';
 import { copyName } from '../file-browser.ts';
 import type { ChannelPort } from '../operator-channels.ts';

@@ -4,7 +4,7 @@ import {
   REGISTRY_TYPES,
   type RegistryType,
   type RegistryValue,
-} from '../../../../../protocol/device-orders.ts';
+} from '../../../../protocol/device-orders.ts';
 import { changeRegistry, readRegistry } from '../../api/devices.ts';
 import type { Device } from '../../api/types.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';

@@ -1,4 +1,4 @@
-import { deviceIsWindows } from '../../../../../protocol/api/devices.ts';
+import { deviceIsWindows } from '../../../../protocol/api/devices.ts';
 import type { Device, DeviceGroup, SessionGrant } from '../../api/types.ts';
 import { formatDateTime } from '../../format/time.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';

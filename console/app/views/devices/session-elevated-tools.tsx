@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { deviceIsWindows } from '../../../../../protocol/api/devices.ts';
+import { deviceIsWindows } from '../../../../protocol/api/devices.ts';
 import { getDevice, mayUseElevatedToolsUnder } from '../../api/devices.ts';
 import { can } from '../../api/scopes.ts';
 import type { Device, Identity, SessionGrant } from '../../api/types.ts';
