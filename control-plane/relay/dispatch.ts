@@ -201,7 +201,20 @@ export class Dispatch {
       this.options.counters.outOfStateMessages++;
       return;
     }
-    if (WRITING_MESSAGES.has(message.type) && !mayWrite()) return;
+    if (WRITING_MESSAGES.has(message.type) && !mayWrite()) {
+      // A request that opens a channel is answered, not lost: the console waits and sends it again.
+      if (isOperatorChannelMessage(message))
+        side.peer.send(
+          encodeControl({
+            type: 'channel-error',
+            channel: message.channel,
+            code: 'TOO_FREQUENT',
+            message:
+              'Too many requests at once: this one did not reach the device. Send it again in a moment.',
+          }),
+        );
+      return;
+    }
     if (isOperatorChannelMessage(message)) {
       this.options.channels.fromOperator(session, side, message);
       return;

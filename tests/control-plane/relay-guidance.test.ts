@@ -48,10 +48,11 @@ describe('guidance marks through the relay', () => {
     assert.deepEqual(await endAndCollect(agent, operator), []);
   });
 
-  it('guidance the user allows reaches the device with the sender slot, and stops when it is revoked', async () => {
+  it("guidance the user allows reaches the device with the sender's slot and colour, and stops when it is revoked", async () => {
     const { agent, operator, slot } = await pair(WITH_GUIDANCE);
     operator.send({ type: 'guidance', mark: ARROW });
-    assert.deepEqual(await agent.next('guidance'), { type: 'guidance', mark: ARROW, slot });
+    // The session's first operator draws in the palette's first colour.
+    assert.deepEqual(await agent.next('guidance'), { type: 'guidance', mark: ARROW, slot, colour: 0 });
     agent.send({ type: 'permissions', permissions: VIEW_ONLY });
     await operator.next('permissions');
     operator.send({ type: 'guidance', mark: { kind: 'pointer', at: { x: 0.5, y: 0.5 } } });

@@ -3,7 +3,13 @@ import { after, before, describe, it } from 'node:test';
 import { count, eq, sql } from 'drizzle-orm';
 import { auditEvents } from '../../control-plane/db/schema.ts';
 import { WRITE_BURST } from '../../control-plane/relay/message-budget.ts';
-import { ALL_PERMISSIONS, CloseCode, NO_PERMISSIONS, type Permissions } from '../../protocol/index.ts';
+import {
+  ALL_PERMISSIONS,
+  CloseCode,
+  channelId,
+  NO_PERMISSIONS,
+  type Permissions,
+} from '../../protocol/index.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { closeAll, connectAgent, consentedSession, eventually, type RelayClient } from './relay-client.ts';
 
@@ -110,6 +116,28 @@ describe('relay: what a connection can make the server write', () => {
     assert.ok(agent.messages('chat').length < FLOOD / 4);
     assert.equal(cp.services.relay.isLive(registration.sessionId), true, "the agent's session goes on");
     await agent.close();
+  });
+
+  it('file requests past the budget are answered TOO_FREQUENT on their channel, not lost, and never reach the agent', async () => {
+    const { agent, operator, welcome } = await consentedSession(cp, cookie, ALL_PERMISSIONS);
+    sockets.push(agent, operator);
+    const sent = WRITE_BURST + 50;
+    const channels = Array.from({ length: sent }, (_, i) => channelId(welcome.slot!, i + 1));
+    for (const channel of channels)
+      operator.send({ type: 'file-op', channel, op: 'mkdir', path: `d${channel}` });
+    await eventually(
+      () => agent.messages('file-op').length + operator.messages('channel-error').length >= sent,
+      'every request reached the agent or was answered',
+    );
+    const refused = operator.messages('channel-error');
+    assert.ok(refused.length > 0, 'some came too fast');
+    assert.ok(refused.every((error) => error.code === 'TOO_FREQUENT'));
+    const delivered = new Set(agent.messages('file-op').map((message) => message.channel));
+    assert.ok(
+      refused.every((error) => !delivered.has(error.channel)),
+      'a refused request never reached the agent',
+    );
+    assert.equal(delivered.size + refused.length, sent);
   });
 
   it('a failing audit write is logged and the server goes on', async () => {

@@ -66,6 +66,9 @@ describe('a session host that starts but never reaches the relay', { timeout: 30
     );
     const service = device.service.child.pid!;
     await waitFor('no session host left', () => childrenOf(service).every((child) => !isAlive(child.pid)));
-    assert.match(device.service.output(), /"event":"session-host-exit"/, 'the service saw its host end');
+    // The host's end reaches the service as its socket closes, a moment after the process is gone.
+    await waitFor('the service to see its host end', () =>
+      /"event":"session-host-exit"/.test(device.service.output()),
+    );
   });
 });
