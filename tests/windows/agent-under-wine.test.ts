@@ -403,6 +403,9 @@ describe('the Windows agent under Wine', { timeout: BUILD_TIMEOUT_MS + 20 * 60_0
     timeout: 2 * WINE_WAIT_MS + HELPER_WAIT_MS,
   }, async () => {
     await page.click('[data-testid=end-session]');
+    // The script that fetched files above is still connected: the console asks, naming it.
+    assert.match((await page.textContent('[data-testid=end-ask-text]')) ?? '', /also connected/);
+    await page.click('[data-testid=end-ask-end]');
     await page.waitForSelector('[data-testid=ended]', { timeout: WINE_WAIT_MS });
     assert.equal(await agent.exited, 0, agent.output());
     assert.match(agent.output(), /deleted itself/);

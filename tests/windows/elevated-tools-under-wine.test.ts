@@ -97,12 +97,13 @@ describe('elevated tools of a Windows device, under Wine', {
       // What `install` leaves for the service: the device's identity and the server's keys.
       const enrolled = await enrolDevice(cp, await devices.issueKey(groupId), { os: 'not yet reported' });
       deviceId = enrolled.deviceId;
-      const credentials = join(wine.hostPath(ROOT), 'etc', 'lifeline-agent', 'device.json');
+      // The service's data folder (windowsLayout), as the service host names it on the command line.
+      const credentials = join(wine.hostPath(ROOT), 'device.json');
       mkdirSync(join(credentials, '..'), { recursive: true });
       writeFileSync(credentials, JSON.stringify({ server: cp.url, ...enrolled }));
       const executable = `${ROOT}\\lifeline-agent.exe`;
       writeFileSync(wine.hostPath(executable), readFileSync('dist/agent/lifeline-agent-win-x64.exe'));
-      service = wine.start(executable, ['service', '--root', ROOT]);
+      service = wine.start(executable, ['service', '--data-dir', ROOT]);
       await waitFor(
         'the Windows device online, reporting Windows',
         async () => {
