@@ -3,6 +3,17 @@ export const CAPABILITIES = ['view', 'control', 'chat', 'files', 'shell', 'clipb
 
 export type Capability = (typeof CAPABILITIES)[number];
 
+/** Each capability's name as people read it: in the console's status bar and in the relay's refusals. */
+export const CAPABILITY_LABELS: Readonly<Record<Capability, string>> = Object.freeze({
+  view: 'View',
+  control: 'Control',
+  chat: 'Chat',
+  files: 'Files',
+  shell: 'Shell',
+  clipboard: 'Clipboard',
+  guidance: 'Guidance',
+});
+
 /** What the end user currently allows. The agent enforces it; the relay only reports it. */
 export type Permissions = Record<Capability, boolean>;
 

@@ -1,4 +1,5 @@
 import {
+  CAPABILITY_LABELS,
   type Capability,
   type ControlMessage,
   decodeFrame,
@@ -62,16 +63,6 @@ export function isAgentChannelMessage(message: ControlMessage): message is Agent
 /** Longest command text kept in the audit log, in characters. */
 export const MAX_AUDITED_COMMAND_CHARS = 2000;
 
-const CAPABILITY_NAMES: Record<Capability, string> = {
-  view: 'View',
-  control: 'Control',
-  chat: 'Chat',
-  files: 'Files',
-  shell: 'Shell',
-  clipboard: 'Clipboard',
-  guidance: 'Guidance',
-};
-
 /** The capability an operator's channel message needs; channel-close needs none (it only stops). */
 function capabilityOf(message: OperatorChannelMessage): Capability | undefined {
   switch (message.type) {
@@ -88,7 +79,7 @@ function capabilityOf(message: OperatorChannelMessage): Capability | undefined {
 
 /** Why a capability is refused, in words the operator can act on. */
 export function capabilityRefusal(capability: Capability): string {
-  return `The end user has not allowed "${CAPABILITY_NAMES[capability]}" on their device (or the session's policy forbids it).`;
+  return `The end user has not allowed "${CAPABILITY_LABELS[capability]}" on their device (or the session's policy forbids it).`;
 }
 
 export interface ChannelRouterOptions {

@@ -1,18 +1,8 @@
-import { CAPABILITIES, type Capability } from '../../../protocol/index.ts';
+import { CAPABILITIES, CAPABILITY_LABELS } from '../../../protocol/index.ts';
 import type { SessionController } from '../session/session-controller.ts';
 import type { SessionState } from '../session/session-state.ts';
 import { useObservedState } from './hooks.ts';
 import { IconActivity } from './icons.tsx';
-
-const CAPABILITY_LABEL: Record<Capability, string> = {
-  view: 'View',
-  control: 'Control',
-  chat: 'Chat',
-  files: 'Files',
-  shell: 'Shell',
-  clipboard: 'Clipboard',
-  guidance: 'Guidance',
-};
 
 const wholeNumber = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
@@ -75,9 +65,9 @@ export function SessionStatusBar({
                 class={`badge ${on ? 'badge--on' : 'badge--off'}`}
                 data-testid={`permission-${capability}`}
                 data-state={on ? 'on' : 'off'}
-                title={`${CAPABILITY_LABEL[capability]}: ${on ? 'allowed' : 'not allowed'}`}
+                title={`${CAPABILITY_LABELS[capability]}: ${on ? 'allowed' : 'not allowed'}`}
               >
-                {CAPABILITY_LABEL[capability]}
+                {CAPABILITY_LABELS[capability]}
               </li>
             );
           })}

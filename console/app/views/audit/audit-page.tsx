@@ -1,13 +1,14 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { type AuditFilter, listAuditEvents } from '../../api/audit.ts';
-import { errorText } from '../../api/client.ts';
 import { listGroups } from '../../api/groups.ts';
 import { listOperators, listOrganisations } from '../../api/operators.ts';
 import { can } from '../../api/scopes.ts';
 import type { AuditEvent, Identity } from '../../api/types.ts';
+import { TextField } from '../common/fields.tsx';
 import { FilterBar } from '../common/filter-bar.tsx';
 import { LoadMore } from '../common/load-more.tsx';
 import { PageHeader } from '../common/page-header.tsx';
+import { usePagedList } from '../common/use-paged-list.ts';
 import { ErrorBanner } from '../error-banner.tsx';
 import { AuditTable } from './audit-table.tsx';
 import { type Directory, EMPTY_DIRECTORY } from './directory.ts';
@@ -25,16 +26,20 @@ export interface AuditPageProps {
  */
 export function AuditPage({ identity, initialSessionId, initialAction }: AuditPageProps) {
   const [draft, setDraft] = useState({ sessionId: initialSessionId, action: initialAction });
-  const [filter, setFilter] = useState<AuditFilter>({
-    sessionId: initialSessionId || undefined,
-    action: initialAction || undefined,
+  const {
+    filter,
+    changeFilter,
+    items: events,
+    nextCursor,
+    loading,
+    error,
+    load,
+  } = usePagedList<AuditEvent, AuditFilter>({
+    initialFilter: { sessionId: initialSessionId || undefined, action: initialAction || undefined },
+    fetchPage: (filter, cursor) => listAuditEvents(filter, cursor),
+    failure: 'The audit log could not be loaded.',
   });
-  const [events, setEvents] = useState<AuditEvent[] | null>(null);
-  const [nextCursor, setNextCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [directory, setDirectory] = useState<Directory>(EMPTY_DIRECTORY);
-  const generation = useRef(0);
 
   useEffect(() => {
     // Names instead of ids where this operator may read them; ids otherwise.
@@ -45,34 +50,6 @@ export function AuditPage({ identity, initialSessionId, initialAction }: AuditPa
       listOrganisations().catch(none),
     ]).then(([operators, groups, organisations]) => setDirectory({ operators, groups, organisations }));
   }, [identity]);
-
-  const load = async (cursor: string | null) => {
-    const mine = cursor ? generation.current : ++generation.current;
-    setLoading(true);
-    setError(null);
-    try {
-      const page = await listAuditEvents(filter, cursor);
-      if (mine !== generation.current) return;
-      setEvents((before) => (cursor ? [...(before ?? []), ...page.items] : page.items));
-      setNextCursor(page.nextCursor);
-    } catch (caught) {
-      if (mine === generation.current) setError(errorText(caught, 'The audit log could not be loaded.'));
-    } finally {
-      if (mine === generation.current) setLoading(false);
-    }
-  };
-
-  // A new filter starts again from the first page.
-  useEffect(() => {
-    void load(null);
-  }, [filter]);
-
-  // Cleared in the same render as the filter changes, so old events never show under the new filter.
-  const changeFilter = (next: AuditFilter) => {
-    setFilter(next);
-    setEvents(null);
-    setNextCursor(null);
-  };
 
   const apply = () => {
     changeFilter({
@@ -113,36 +90,33 @@ export function AuditPage({ identity, initialSessionId, initialAction }: AuditPa
         onApply={apply}
         onClear={clear}
       >
-        <label class="field">
-          <span class="field__label">Session id</span>
-          <input
-            class="input input--mono"
-            name="sessionId"
-            placeholder="Any session"
-            spellcheck={false}
-            data-testid="audit-session-filter"
-            value={draft.sessionId}
-            onInput={(event) => setDraft({ ...draft, sessionId: event.currentTarget.value })}
-          />
-        </label>
-        <label class="field">
-          <span class="field__label">Action</span>
-          <input
-            class="input input--mono"
-            name="action"
-            placeholder="Any action"
-            list="audit-actions"
-            spellcheck={false}
-            data-testid="audit-action-filter"
-            value={draft.action}
-            onInput={(event) => setDraft({ ...draft, action: event.currentTarget.value })}
-          />
+        <TextField
+          label="Session id"
+          name="sessionId"
+          placeholder="Any session"
+          spellcheck={false}
+          mono
+          testId="audit-session-filter"
+          value={draft.sessionId}
+          onValue={(sessionId) => setDraft({ ...draft, sessionId })}
+        />
+        <TextField
+          label="Action"
+          name="action"
+          placeholder="Any action"
+          list="audit-actions"
+          spellcheck={false}
+          mono
+          testId="audit-action-filter"
+          value={draft.action}
+          onValue={(action) => setDraft({ ...draft, action })}
+        >
           <datalist id="audit-actions">
             {KNOWN_ACTIONS.map((action) => (
               <option key={action} value={action} />
             ))}
           </datalist>
-        </label>
+        </TextField>
       </FilterBar>
       {error && <ErrorBanner message={error} onRetry={() => void load(null)} />}
       {events === null && !error && <p class="empty">Loading…</p>}

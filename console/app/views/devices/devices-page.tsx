@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { errorText } from '../../api/client.ts';
 import {
   backgroundRunsAs,
@@ -12,9 +12,11 @@ import {
 import { listGroups } from '../../api/groups.ts';
 import { can } from '../../api/scopes.ts';
 import type { Device, DeviceGroup, Identity, SessionGrant } from '../../api/types.ts';
+import { SelectField, TextField } from '../common/fields.tsx';
 import { FilterBar } from '../common/filter-bar.tsx';
 import { LoadMore } from '../common/load-more.tsx';
 import { PageHeader } from '../common/page-header.tsx';
+import { usePagedList } from '../common/use-paged-list.ts';
 import { ErrorBanner } from '../error-banner.tsx';
 import { DeviceProcesses } from './device-processes.tsx';
 import { DeviceRegistry } from './device-registry.tsx';
@@ -25,6 +27,11 @@ import { DevicesTable } from './devices-table.tsx';
 const REFRESH_MS = 10_000;
 /** Devices per page. */
 const PAGE_SIZE = 50;
+const STATUS_CHOICES = [
+  { value: '', label: 'Any status' },
+  { value: 'online', label: 'Online' },
+  { value: 'offline', label: 'Offline' },
+];
 
 export interface DevicesPageProps {
   identity: Identity;
@@ -38,14 +45,24 @@ export interface DevicesPageProps {
  */
 export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
   const [draft, setDraft] = useState<DeviceFilter>({});
-  const [filter, setFilter] = useState<DeviceFilter>({});
-  const [devices, setDevices] = useState<Device[] | null>(null);
+  const {
+    filter,
+    changeFilter,
+    items: devices,
+    nextCursor,
+    loading,
+    error,
+    setError,
+    load,
+  } = usePagedList<Device, DeviceFilter>({
+    initialFilter: {},
+    // A refresh reads as many devices as are shown (up to 500), so none drops off the page.
+    fetchPage: (filter, cursor, shown) =>
+      listDevices(filter, cursor, cursor ? PAGE_SIZE : Math.min(500, Math.max(PAGE_SIZE, shown))),
+    failure: 'The devices could not be loaded.',
+    refreshMs: REFRESH_MS,
+  });
   const [groups, setGroups] = useState<DeviceGroup[]>([]);
-  const [nextCursor, setNextCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const generation = useRef(0);
-  const shown = useRef(0);
   const canForget = can(identity.scopes, 'devices:write');
   const canOpen = can(identity.scopes, 'sessions:write');
   const [opening, setOpening] = useState<string | null>(null);
@@ -60,40 +77,6 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
       .catch(() => setGroups([]));
   }, [identity]);
 
-  /** The first page again (as many devices as are shown), or the next page after `cursor`. */
-  const load = async (cursor: string | null) => {
-    const mine = cursor ? generation.current : ++generation.current;
-    setLoading(true);
-    try {
-      const limit = cursor ? PAGE_SIZE : Math.min(500, Math.max(PAGE_SIZE, shown.current));
-      const page = await listDevices(filter, cursor, limit);
-      if (mine !== generation.current) return;
-      setDevices((before) => {
-        const next = cursor ? [...(before ?? []), ...page.items] : page.items;
-        shown.current = next.length;
-        return next;
-      });
-      setNextCursor(page.nextCursor);
-      setError(null);
-    } catch (caught) {
-      if (mine === generation.current) setError(errorText(caught, 'The devices could not be loaded.'));
-    } finally {
-      if (mine === generation.current) setLoading(false);
-    }
-  };
-
-  useEffect(() => {
-    shown.current = 0;
-    void load(null);
-    const timer = setInterval(() => void load(null), REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [filter]);
-
-  const changeFilter = (next: DeviceFilter) => {
-    setFilter(next);
-    setDevices(null);
-    setNextCursor(null);
-  };
   const apply = () => {
     changeFilter({
       search: draft.search?.trim() || undefined,
@@ -139,54 +122,38 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
         onApply={apply}
         onClear={clear}
       >
-        <label class="field">
-          <span class="field__label">Name</span>
-          <input
-            class="input"
-            name="search"
-            placeholder="Any name"
-            spellcheck={false}
-            data-testid="devices-search"
-            value={draft.search ?? ''}
-            onInput={(event) => setDraft({ ...draft, search: event.currentTarget.value })}
-          />
-        </label>
-        <label class="field">
-          <span class="field__label">Group</span>
-          <select
-            class="select"
-            name="group"
-            data-testid="devices-group"
-            value={draft.group ?? ''}
-            onChange={(event) => setDraft({ ...draft, group: event.currentTarget.value || undefined })}
-          >
-            <option value="">Any group</option>
-            {groups.map((group) => (
-              <option key={group.id} value={group.id}>
-                {group.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="field">
-          <span class="field__label">Status</span>
-          <select
-            class="select"
-            name="status"
-            data-testid="devices-status"
-            value={draft.status ?? ''}
-            onChange={(event) =>
-              setDraft({
-                ...draft,
-                status: (event.currentTarget.value || undefined) as DeviceFilter['status'],
-              })
-            }
-          >
-            <option value="">Any status</option>
-            <option value="online">Online</option>
-            <option value="offline">Offline</option>
-          </select>
-        </label>
+        <TextField
+          label="Name"
+          name="search"
+          placeholder="Any name"
+          spellcheck={false}
+          testId="devices-search"
+          value={draft.search ?? ''}
+          onValue={(search) => setDraft({ ...draft, search })}
+        />
+        <SelectField
+          label="Group"
+          name="group"
+          selectClass="select"
+          testId="devices-group"
+          value={draft.group ?? ''}
+          onValue={(group) => setDraft({ ...draft, group: group || undefined })}
+          choices={[
+            { value: '', label: 'Any group' },
+            ...groups.map((group) => ({ value: group.id, label: group.name })),
+          ]}
+        />
+        <SelectField
+          label="Status"
+          name="status"
+          selectClass="select"
+          testId="devices-status"
+          value={draft.status ?? ''}
+          onValue={(status) =>
+            setDraft({ ...draft, status: (status || undefined) as DeviceFilter['status'] })
+          }
+          choices={STATUS_CHOICES}
+        />
       </FilterBar>
       {error && <ErrorBanner message={error} onRetry={() => void load(null)} />}
       {processesOf && (

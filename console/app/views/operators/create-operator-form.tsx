@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { createOperator } from '../../api/operators.ts';
 import type { Operator, Organisation, Role } from '../../api/types.ts';
 import { ROLES, roleHint, roleLabel } from '../../format/roles.ts';
+import { BusyButton, Field, SelectField, TextField } from '../common/fields.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
 import { useAction } from '../hooks.ts';
 import { IconPlus } from '../icons.tsx';
@@ -27,8 +28,8 @@ export function CreateOperatorForm({
   const [organisationId, setOrganisationId] = useState(defaultOrganisationId);
   const { busy, error, setError, run } = useAction();
 
-  const set = (name: keyof typeof EMPTY) => (event: { currentTarget: HTMLInputElement }) =>
-    setFields((before) => ({ ...before, [name]: event.currentTarget.value }));
+  const set = (name: keyof typeof EMPTY) => (value: string) =>
+    setFields((before) => ({ ...before, [name]: value }));
 
   const submit = async (event: TargetedSubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -60,33 +61,29 @@ export function CreateOperatorForm({
       </h2>
       <form class="form" onSubmit={submit} noValidate data-testid="create-operator-form">
         <div class="form-row">
-          <label class="field">
-            <span class="field__label">Username</span>
-            <input
-              class="input"
-              name="username"
-              autocomplete="off"
-              autocapitalize="none"
-              spellcheck={false}
-              data-testid="new-operator-username"
-              value={fields.username}
-              onInput={set('username')}
-            />
-          </label>
-          <label class="field">
-            <span class="field__label">Name</span>
-            <input
-              class="input"
-              name="name"
-              autocomplete="off"
-              data-testid="new-operator-name"
-              value={fields.name}
-              onInput={set('name')}
-            />
-          </label>
+          <TextField
+            label="Username"
+            name="username"
+            autocomplete="off"
+            autocapitalize="none"
+            spellcheck={false}
+            testId="new-operator-username"
+            value={fields.username}
+            onValue={set('username')}
+          />
+          <TextField
+            label="Name"
+            name="name"
+            autocomplete="off"
+            testId="new-operator-name"
+            value={fields.name}
+            onValue={set('name')}
+          />
         </div>
-        <label class="field">
-          <span class="field__label">Initial password</span>
+        <Field
+          label="Initial password"
+          hint={<>At least {MIN_PASSWORD_LENGTH} characters. Give it to the operator safely.</>}
+        >
           <span class="input-group">
             <input
               class="input input--mono"
@@ -95,60 +92,50 @@ export function CreateOperatorForm({
               spellcheck={false}
               data-testid="new-operator-password"
               value={fields.password}
-              onInput={set('password')}
+              onInput={(event) => set('password')(event.currentTarget.value)}
             />
             <button
               type="button"
               class="btn btn--secondary"
-              onClick={() => setFields((before) => ({ ...before, password: generatePassword() }))}
+              onClick={() => set('password')(generatePassword())}
             >
               Generate
             </button>
           </span>
-          <span class="field__hint">
-            At least {MIN_PASSWORD_LENGTH} characters. Give it to the operator safely.
-          </span>
-        </label>
+        </Field>
         <div class="form-row">
-          <label class="field">
-            <span class="field__label">Role</span>
-            <select
-              class="input select"
-              name="role"
-              data-testid="new-operator-role"
-              value={role}
-              onChange={(event) => setRole(event.currentTarget.value as Role)}
-            >
-              {ROLES.map((item) => (
-                <option key={item} value={item}>
-                  {roleLabel(item)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label class="field">
-            <span class="field__label">Organisation</span>
-            <select
-              class="input select"
-              name="organisationId"
-              data-testid="new-operator-organisation"
-              value={organisationId}
-              onChange={(event) => setOrganisationId(event.currentTarget.value)}
-            >
-              {organisations.map((organisation) => (
-                <option key={organisation.id} value={organisation.id}>
-                  {organisation.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SelectField
+            label="Role"
+            name="role"
+            testId="new-operator-role"
+            value={role}
+            onValue={(value) => setRole(value as Role)}
+            choices={ROLES.map((item) => ({ value: item, label: roleLabel(item) }))}
+          />
+          <SelectField
+            label="Organisation"
+            name="organisationId"
+            testId="new-operator-organisation"
+            value={organisationId}
+            onValue={setOrganisationId}
+            choices={organisations.map((organisation) => ({
+              value: organisation.id,
+              label: organisation.name,
+            }))}
+          />
         </div>
         <p class="field__hint">{roleHint(role)}.</p>
         {error && <ErrorBanner message={error} />}
         <div class="form-actions">
-          <button type="submit" class="btn btn--primary" data-testid="create-operator" disabled={busy}>
-            <IconPlus size={15} /> {busy ? 'Adding…' : 'Add operator'}
-          </button>
+          <BusyButton
+            type="submit"
+            busy={busy}
+            busyLabel="Adding…"
+            icon={<IconPlus size={15} />}
+            testId="create-operator"
+          >
+            Add operator
+          </BusyButton>
         </div>
       </form>
     </section>

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { SCOPE_DESCRIPTIONS, SCOPES, type Scope } from '../../api/scopes.ts';
 import { createToken } from '../../api/tokens.ts';
 import type { NewApiToken } from '../../api/types.ts';
+import { BusyButton, SelectField, TextField } from '../common/fields.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
 import { useAction } from '../hooks.ts';
 import { IconPlus } from '../icons.tsx';
@@ -54,18 +55,15 @@ export function CreateTokenForm({ onCreated }: CreateTokenFormProps) {
         Create a token
       </h2>
       <form class="form" onSubmit={submit} noValidate data-testid="create-token-form">
-        <label class="field">
-          <span class="field__label">Name</span>
-          <input
-            class="input"
-            name="name"
-            placeholder="For example: nightly-inventory"
-            data-testid="new-token-name"
-            maxLength={100}
-            value={name}
-            onInput={(event) => setName(event.currentTarget.value)}
-          />
-        </label>
+        <TextField
+          label="Name"
+          name="name"
+          placeholder="For example: nightly-inventory"
+          testId="new-token-name"
+          maxLength={100}
+          value={name}
+          onValue={setName}
+        />
         <fieldset class="scope-choices">
           <legend class="field__label">Scopes</legend>
           {SCOPES.map((scope) => (
@@ -82,27 +80,25 @@ export function CreateTokenForm({ onCreated }: CreateTokenFormProps) {
             </label>
           ))}
         </fieldset>
-        <label class="field">
-          <span class="field__label">Expires after</span>
-          <select
-            class="input select"
-            name="expiresInDays"
-            data-testid="new-token-expiry"
-            value={String(days)}
-            onChange={(event) => setDays(Number(event.currentTarget.value))}
-          >
-            {EXPIRY_DAYS.map((count) => (
-              <option key={count} value={String(count)}>
-                {count} days
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField
+          label="Expires after"
+          name="expiresInDays"
+          testId="new-token-expiry"
+          value={String(days)}
+          onValue={(value) => setDays(Number(value))}
+          choices={EXPIRY_DAYS.map((count) => ({ value: String(count), label: `${count} days` }))}
+        />
         {error && <ErrorBanner message={error} />}
         <div class="form-actions">
-          <button type="submit" class="btn btn--primary" data-testid="create-token" disabled={busy}>
-            <IconPlus size={15} /> {busy ? 'Creating…' : 'Create token'}
-          </button>
+          <BusyButton
+            type="submit"
+            busy={busy}
+            busyLabel="Creating…"
+            icon={<IconPlus size={15} />}
+            testId="create-token"
+          >
+            Create token
+          </BusyButton>
         </div>
       </form>
     </section>
