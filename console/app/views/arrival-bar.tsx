@@ -1,6 +1,7 @@
 import { joinSession } from '../api/sessions.ts';
 import type { SessionGrant, SessionView } from '../api/types.ts';
 import { peerLabel } from '../session/describe.ts';
+import { BusyButton } from './common/fields.tsx';
 import { useAction } from './hooks.ts';
 
 export interface ArrivalBarProps {
@@ -23,15 +24,15 @@ export function ArrivalBar({ session, onOpen, onDismiss }: ArrivalBarProps) {
         {session.agent ? peerLabel(session.agent) : 'The user you invited'} connected to your invitation.
         {error && <span class="arrival-bar__error"> {error}</span>}
       </span>
-      <button
-        type="button"
-        class="btn btn--primary btn--small"
-        data-testid="open-arrived"
-        disabled={busy}
+      <BusyButton
+        class="btn--primary btn--small"
+        busy={busy}
+        busyLabel="Opening…"
+        testId="open-arrived"
         onClick={() => void open()}
       >
-        {busy ? 'Opening…' : 'Switch to that session'}
-      </button>
+        Switch to that session
+      </BusyButton>
       <button type="button" class="btn btn--dark btn--small" onClick={onDismiss}>
         Later
       </button>

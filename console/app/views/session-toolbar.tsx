@@ -11,6 +11,11 @@ import type { ToolPanel } from './tools/tools-dock.tsx';
 
 export type ScaleMode = 'fit' | 'actual';
 
+const SCALES: ReadonlyArray<{ scale: ScaleMode; label: string; title: string }> = [
+  { scale: 'fit', label: 'Fit', title: 'Scale the screen to the window' },
+  { scale: 'actual', label: '1:1', title: 'One screen pixel per pixel; scroll to see the rest' },
+];
+
 function statusTone(state: SessionState): string {
   if (state.phase === 'live') return state.hasPicture || !state.permissions.view ? 'ok' : 'busy';
   if (state.phase === 'connecting' || state.phase === 'waiting') return 'busy';
@@ -87,26 +92,19 @@ export function SessionToolbar({
         {!screenless && <MonitorSwitch controller={controller} state={state} />}
         {!screenless && (
           <fieldset class="segmented" aria-label="Scaling">
-            <button
-              type="button"
-              class={`segmented__item${scale === 'fit' ? ' segmented__item--active' : ''}`}
-              aria-pressed={scale === 'fit'}
-              data-testid="scale-fit"
-              title="Scale the screen to the window"
-              onClick={() => onScale('fit')}
-            >
-              Fit
-            </button>
-            <button
-              type="button"
-              class={`segmented__item${scale === 'actual' ? ' segmented__item--active' : ''}`}
-              aria-pressed={scale === 'actual'}
-              data-testid="scale-actual"
-              title="One screen pixel per pixel; scroll to see the rest"
-              onClick={() => onScale('actual')}
-            >
-              1:1
-            </button>
+            {SCALES.map((item) => (
+              <button
+                key={item.scale}
+                type="button"
+                class={`segmented__item${scale === item.scale ? ' segmented__item--active' : ''}`}
+                aria-pressed={scale === item.scale}
+                data-testid={`scale-${item.scale}`}
+                title={item.title}
+                onClick={() => onScale(item.scale)}
+              >
+                {item.label}
+              </button>
+            ))}
           </fieldset>
         )}
         {/* Asking the user to allow control is the holder's to do; a viewer asks the holder instead. */}

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorText } from '../api/client.ts';
 import { listSessions } from '../api/sessions.ts';
 import type { SessionStatus, SessionView } from '../api/types.ts';
+import { LoadMore } from './common/load-more.tsx';
 import { ErrorBanner } from './error-banner.tsx';
 import { useInterval } from './hooks.ts';
 import { IconMonitor } from './icons.tsx';
@@ -159,17 +160,7 @@ export function SessionsList({ canJoin, operatorId, canAudit, onRejoin, onOpenAu
         </ul>
       )}
       {nextCursor && sessions && sessions.length > 0 && (
-        <div class="list-more">
-          <button
-            type="button"
-            class="btn btn--secondary btn--small"
-            data-testid="sessions-more"
-            disabled={loadingMore}
-            onClick={() => void loadMore()}
-          >
-            {loadingMore ? 'Loading…' : 'Load more'}
-          </button>
-        </div>
+        <LoadMore loading={loadingMore} onLoad={() => void loadMore()} testId="sessions-more" small />
       )}
     </section>
   );

@@ -2,6 +2,7 @@ import type { Identity } from '../../api/types.ts';
 import { roleHint, roleLabel } from '../../format/roles.ts';
 import { formatDate } from '../../format/time.ts';
 import { PageHeader } from '../common/page-header.tsx';
+import { ScopeList } from '../common/table-card.tsx';
 import { SecondFactorCard } from './second-factor-card.tsx';
 
 export interface AccountPageProps {
@@ -38,13 +39,7 @@ export function AccountPage({ identity, onIdentity }: AccountPageProps) {
           <div class="facts__item">
             <dt>Permissions</dt>
             <dd>
-              <span class="scope-list">
-                {identity.scopes.map((scope) => (
-                  <code key={scope} class="scope">
-                    {scope}
-                  </code>
-                ))}
-              </span>
+              <ScopeList scopes={identity.scopes} />
             </dd>
           </div>
         </dl>

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { enableTotp, setupTotp } from '../../api/auth.ts';
 import type { Operator } from '../../api/types.ts';
 import { CopyButton } from '../common/copy-button.tsx';
+import { BusyButton } from '../common/fields.tsx';
 import { Notice } from '../common/notice.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
 import { useAction } from '../hooks.ts';
@@ -107,9 +108,9 @@ export function SecondFactorCard({ operator, onEnabled }: SecondFactorCardProps)
           </ol>
           {error && <ErrorBanner message={error} />}
           <div class="form-actions">
-            <button type="submit" class="btn btn--primary" data-testid="totp-enable" disabled={busy}>
-              {busy ? 'Checking…' : 'Turn on'}
-            </button>
+            <BusyButton type="submit" busy={busy} busyLabel="Checking…" testId="totp-enable">
+              Turn on
+            </BusyButton>
           </div>
         </form>
       ) : (
@@ -120,15 +121,9 @@ export function SecondFactorCard({ operator, onEnabled }: SecondFactorCardProps)
           </p>
           {error && <ErrorBanner message={error} />}
           <div class="form-actions">
-            <button
-              type="button"
-              class="btn btn--primary"
-              data-testid="totp-setup"
-              disabled={busy}
-              onClick={() => void start()}
-            >
-              {busy ? 'Preparing…' : 'Set up the second factor'}
-            </button>
+            <BusyButton busy={busy} busyLabel="Preparing…" testId="totp-setup" onClick={() => void start()}>
+              Set up the second factor
+            </BusyButton>
           </div>
         </>
       )}

@@ -1,5 +1,6 @@
 import type { AuditEvent, Operator } from '../../api/types.ts';
 import { formatDateTime } from '../../format/time.ts';
+import { TableCard } from '../common/table-card.tsx';
 import { AuditDetails } from './audit-details.tsx';
 import type { Directory } from './directory.ts';
 
@@ -10,6 +11,8 @@ export interface AuditTableProps {
   /** Shows only the events of this session. */
   onSession(sessionId: string): void;
 }
+
+const HEADS = ['Time', 'Actor', 'Action', 'Session', 'Address', 'Details'];
 
 /** Who acted: an operator's username when known, else the kind of actor and a short id. */
 function actorText(event: AuditEvent, operators: Operator[]): string {
@@ -34,48 +37,34 @@ export function AuditTable({ events, directory, empty, onSession }: AuditTablePr
     );
   }
   return (
-    <section class="card table-card">
-      <table class="table table--top" data-testid="audit-events">
-        <thead>
-          <tr>
-            <th>Time</th>
-            <th>Actor</th>
-            <th>Action</th>
-            <th>Session</th>
-            <th>Address</th>
-            <th>Details</th>
-          </tr>
-        </thead>
-        <tbody>
-          {events.map((event) => (
-            <tr key={event.id} data-testid="audit-row" data-action={event.action} data-event-id={event.id}>
-              <td class="cell-nowrap">{formatDateTime(event.at)}</td>
-              <td class="cell-nowrap">{actorText(event, directory.operators)}</td>
-              <td>
-                <code class="action-code">{event.action}</code>
-              </td>
-              <td>
-                {event.sessionId ? (
-                  <button
-                    type="button"
-                    class="link-button cell-mono"
-                    title={`Only session ${event.sessionId}`}
-                    onClick={() => onSession(event.sessionId!)}
-                  >
-                    {event.sessionId.slice(0, 8)}
-                  </button>
-                ) : (
-                  '—'
-                )}
-              </td>
-              <td class="cell-mono">{event.address ?? '—'}</td>
-              <td>
-                <AuditDetails details={event.details} directory={directory} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </section>
+    <TableCard testId="audit-events" heads={HEADS} top>
+      {events.map((event) => (
+        <tr key={event.id} data-testid="audit-row" data-action={event.action} data-event-id={event.id}>
+          <td class="cell-nowrap">{formatDateTime(event.at)}</td>
+          <td class="cell-nowrap">{actorText(event, directory.operators)}</td>
+          <td>
+            <code class="action-code">{event.action}</code>
+          </td>
+          <td>
+            {event.sessionId ? (
+              <button
+                type="button"
+                class="link-button cell-mono"
+                title={`Only session ${event.sessionId}`}
+                onClick={() => onSession(event.sessionId!)}
+              >
+                {event.sessionId.slice(0, 8)}
+              </button>
+            ) : (
+              '—'
+            )}
+          </td>
+          <td class="cell-mono">{event.address ?? '—'}</td>
+          <td>
+            <AuditDetails details={event.details} directory={directory} />
+          </td>
+        </tr>
+      ))}
+    </TableCard>
   );
 }

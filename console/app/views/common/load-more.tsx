@@ -1,22 +1,26 @@
+import { BusyButton } from './fields.tsx';
+
 export interface LoadMoreProps {
   loading: boolean;
   onLoad(): void;
   testId: string;
+  /** The small button, under a list inside a card. */
+  small?: boolean;
 }
 
 /** The button under a paged list that fetches its next page. */
-export function LoadMore({ loading, onLoad, testId }: LoadMoreProps) {
+export function LoadMore({ loading, onLoad, testId, small }: LoadMoreProps) {
   return (
     <div class="list-more">
-      <button
-        type="button"
-        class="btn btn--secondary"
-        data-testid={testId}
-        disabled={loading}
+      <BusyButton
+        class={small ? 'btn--secondary btn--small' : 'btn--secondary'}
+        busy={loading}
+        busyLabel="Loading…"
+        testId={testId}
         onClick={onLoad}
       >
-        {loading ? 'Loading…' : 'Load more'}
-      </button>
+        Load more
+      </BusyButton>
     </div>
   );
 }

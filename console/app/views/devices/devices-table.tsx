@@ -3,6 +3,7 @@ import type { Device, DeviceGroup, SessionGrant } from '../../api/types.ts';
 import { formatDateTime } from '../../format/time.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';
 import { DeviceText } from '../common/device-text.tsx';
+import { TableCard } from '../common/table-card.tsx';
 import { DeviceAccess } from './device-access.tsx';
 
 export interface DevicesTableProps {
@@ -90,121 +91,112 @@ export function DevicesTable({
     Boolean(onProcesses && device.status === 'online' && mayElevated?.(device));
   const actions = Boolean(onForget || devices.some(background) || devices.some(elevated));
   return (
-    <section class="card table-card">
-      <p class="table-card__banner cell-sub">
-        Names, systems and users are <strong>reported by the device</strong>; Lifeline does not verify them.
-      </p>
-      <table class="table" data-testid="devices">
-        <thead>
-          <tr>
-            <th>Device</th>
-            <th>System</th>
-            <th>Console user</th>
-            <th>Group</th>
-            <th>Status</th>
-            <th>Last seen</th>
-            <th>Agent</th>
-            {onJoined && <th>Screen session</th>}
-            {actions && <th class="table__actions-head">Actions</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {devices.map((device) => (
-            <tr
-              key={device.id}
-              data-testid="device-row"
-              data-device-id={device.id}
-              data-status={device.status}
-            >
-              <td class="cell-title">
-                <DeviceText text={device.reported.hostname} mark={false} />
-              </td>
-              <td>{device.reported.os ? <DeviceText text={device.reported.os} mark={false} /> : '—'}</td>
-              <td>
-                {device.reported.consoleUser ? (
-                  <DeviceText text={device.reported.consoleUser} mark={false} />
-                ) : (
-                  '—'
-                )}
-              </td>
-              <td>{groupName(device.groupId)}</td>
-              <td>
-                <span class={`status-pill status-pill--${device.status}`} data-testid="device-status">
-                  {device.status}
-                </span>
-              </td>
-              <td class="cell-nowrap">{formatDateTime(device.lastSeenAt)}</td>
-              <td class="cell-mono">
-                {device.reported.agentVersion ? (
-                  <DeviceText text={device.reported.agentVersion} mark={false} />
-                ) : (
-                  '—'
-                )}
-              </td>
-              {onJoined && (
-                <td>
-                  {device.status === 'online' ? <DeviceAccess device={device} onJoined={onJoined} /> : '—'}
-                </td>
+    <TableCard
+      testId="devices"
+      heads={[
+        'Device',
+        'System',
+        'Console user',
+        'Group',
+        'Status',
+        'Last seen',
+        'Agent',
+        Boolean(onJoined) && 'Screen session',
+      ]}
+      actions={actions}
+      banner={
+        <p class="table-card__banner cell-sub">
+          Names, systems and users are <strong>reported by the device</strong>; Lifeline does not verify them.
+        </p>
+      }
+    >
+      {devices.map((device) => (
+        <tr key={device.id} data-testid="device-row" data-device-id={device.id} data-status={device.status}>
+          <td class="cell-title">
+            <DeviceText text={device.reported.hostname} mark={false} />
+          </td>
+          <td>{device.reported.os ? <DeviceText text={device.reported.os} mark={false} /> : '—'}</td>
+          <td>
+            {device.reported.consoleUser ? (
+              <DeviceText text={device.reported.consoleUser} mark={false} />
+            ) : (
+              '—'
+            )}
+          </td>
+          <td>{groupName(device.groupId)}</td>
+          <td>
+            <span class={`status-pill status-pill--${device.status}`} data-testid="device-status">
+              {device.status}
+            </span>
+          </td>
+          <td class="cell-nowrap">{formatDateTime(device.lastSeenAt)}</td>
+          <td class="cell-mono">
+            {device.reported.agentVersion ? (
+              <DeviceText text={device.reported.agentVersion} mark={false} />
+            ) : (
+              '—'
+            )}
+          </td>
+          {onJoined && (
+            <td>{device.status === 'online' ? <DeviceAccess device={device} onJoined={onJoined} /> : '—'}</td>
+          )}
+          {actions && (
+            <td class="table__actions">
+              {background(device) && (
+                <BackgroundAccessButton
+                  runsAs={runsAs?.(device)}
+                  opening={opening === device.id}
+                  disabled={Boolean(opening)}
+                  onOpen={() => onBackgroundAccess?.(device)}
+                />
               )}
-              {actions && (
-                <td class="table__actions">
-                  {background(device) && (
-                    <BackgroundAccessButton
-                      runsAs={runsAs?.(device)}
-                      opening={opening === device.id}
-                      disabled={Boolean(opening)}
-                      onOpen={() => onBackgroundAccess?.(device)}
-                    />
-                  )}
-                  {elevated(device) && (
-                    <RowAction
-                      testId="device-processes-open"
-                      title="Elevated tools: the processes of this device, run by its resident service"
-                      label="Elevated tools → Processes"
-                      onClick={() => onProcesses?.(device)}
-                    />
-                  )}
-                  {elevated(device) && onServices && (
-                    <RowAction
-                      testId="device-services-open"
-                      title="Elevated tools: the services of this device, run by its resident service"
-                      label="Elevated tools → Services"
-                      onClick={() => onServices(device)}
-                    />
-                  )}
-                  {elevated(device) && onRegistry && deviceIsWindows(device.reported.os) && (
-                    <RowAction
-                      testId="device-registry-open"
-                      title="Elevated tools: the registry of this Windows device, edited by its resident service"
-                      label="Elevated tools → Registry"
-                      onClick={() => onRegistry(device)}
-                    />
-                  )}
-                  {elevated(device) && onAdminShell && (
-                    <RowAction
-                      testId="device-admin-shell"
-                      title="Elevated tools: a shell as this device's resident service (root); its user is told"
-                      busy={Boolean(opening)}
-                      label={opening === device.id ? 'Opening…' : 'Elevated tools → Administrator shell'}
-                      onClick={() => onAdminShell(device)}
-                    />
-                  )}
-                  {onForget && (
-                    <ConfirmButton
-                      confirmLabel="Forget for good?"
-                      onConfirm={() => onForget(device)}
-                      testId="device-forget"
-                    >
-                      Forget
-                    </ConfirmButton>
-                  )}
-                </td>
+              {elevated(device) && (
+                <RowAction
+                  testId="device-processes-open"
+                  title="Elevated tools: the processes of this device, run by its resident service"
+                  label="Elevated tools → Processes"
+                  onClick={() => onProcesses?.(device)}
+                />
               )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </section>
+              {elevated(device) && onServices && (
+                <RowAction
+                  testId="device-services-open"
+                  title="Elevated tools: the services of this device, run by its resident service"
+                  label="Elevated tools → Services"
+                  onClick={() => onServices(device)}
+                />
+              )}
+              {elevated(device) && onRegistry && deviceIsWindows(device.reported.os) && (
+                <RowAction
+                  testId="device-registry-open"
+                  title="Elevated tools: the registry of this Windows device, edited by its resident service"
+                  label="Elevated tools → Registry"
+                  onClick={() => onRegistry(device)}
+                />
+              )}
+              {elevated(device) && onAdminShell && (
+                <RowAction
+                  testId="device-admin-shell"
+                  title="Elevated tools: a shell as this device's resident service (root); its user is told"
+                  busy={Boolean(opening)}
+                  label={opening === device.id ? 'Opening…' : 'Elevated tools → Administrator shell'}
+                  onClick={() => onAdminShell(device)}
+                />
+              )}
+              {onForget && (
+                <ConfirmButton
+                  confirmLabel="Forget for good?"
+                  onConfirm={() => onForget(device)}
+                  testId="device-forget"
+                >
+                  Forget
+                </ConfirmButton>
+              )}
+            </td>
+          )}
+        </tr>
+      ))}
+    </TableCard>
   );
 }
 

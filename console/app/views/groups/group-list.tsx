@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { createGroup } from '../../api/groups.ts';
 import type { DeviceGroup, Organisation } from '../../api/types.ts';
 import { isNamedDefault, organisationName } from '../../format/labels.ts';
+import { BusyButton } from '../common/fields.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
 import { useAction } from '../hooks.ts';
 import { IconPlus } from '../icons.tsx';
@@ -120,9 +121,16 @@ function CreateGroupForm({
           ))}
         </select>
       )}
-      <button type="submit" class="btn btn--secondary" data-testid="create-group" disabled={busy}>
-        <IconPlus size={15} /> {busy ? 'Creating…' : 'Create group'}
-      </button>
+      <BusyButton
+        type="submit"
+        class="btn--secondary"
+        busy={busy}
+        busyLabel="Creating…"
+        icon={<IconPlus size={15} />}
+        testId="create-group"
+      >
+        Create group
+      </BusyButton>
       <p class="field__hint">A new group starts from the default policy.</p>
       {error && <ErrorBanner message={error} />}
     </form>

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { issueRegistrationKey } from '../../api/groups.ts';
 import type { DeviceGroup } from '../../api/types.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';
+import { BusyButton } from '../common/fields.tsx';
 import { SecretOnce } from '../common/secret-once.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
 import { useAction } from '../hooks.ts';
@@ -48,15 +49,15 @@ export function RegistrationKeyCard({ group, canWrite, onIssued }: RegistrationK
               Issue a new key
             </ConfirmButton>
           ) : (
-            <button
-              type="button"
-              class="btn btn--secondary btn--small"
-              data-testid="issue-registration-key"
-              disabled={busy}
+            <BusyButton
+              class="btn--secondary btn--small"
+              busy={busy}
+              busyLabel="Issuing…"
+              testId="issue-registration-key"
               onClick={() => void issue()}
             >
-              {busy ? 'Issuing…' : 'Issue a key'}
-            </button>
+              Issue a key
+            </BusyButton>
           )}
         </div>
       )}

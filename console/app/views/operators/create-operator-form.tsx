@@ -1,12 +1,10 @@
-import type { TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
 import { createOperator } from '../../api/operators.ts';
 import type { Operator, Organisation, Role } from '../../api/types.ts';
 import { ROLES, roleHint, roleLabel } from '../../format/roles.ts';
-import { BusyButton, Field, SelectField, TextField } from '../common/fields.tsx';
-import { ErrorBanner } from '../error-banner.tsx';
+import { CreateForm } from '../common/create-form.tsx';
+import { Field, SelectField, TextField } from '../common/fields.tsx';
 import { useAction } from '../hooks.ts';
-import { IconPlus } from '../icons.tsx';
 import { generatePassword, MIN_PASSWORD_LENGTH } from './passwords.ts';
 
 export interface CreateOperatorFormProps {
@@ -31,9 +29,7 @@ export function CreateOperatorForm({
   const set = (name: keyof typeof EMPTY) => (value: string) =>
     setFields((before) => ({ ...before, [name]: value }));
 
-  const submit = async (event: TargetedSubmitEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    if (busy) return;
+  const submit = () => {
     const username = fields.username.trim();
     const name = fields.name.trim();
     if (!/^[\w.@-]+$/.test(username)) {
@@ -48,96 +44,87 @@ export function CreateOperatorForm({
       setError(`Passwords need at least ${MIN_PASSWORD_LENGTH} characters.`);
       return;
     }
-    await run(async () => {
+    void run(async () => {
       onCreated(await createOperator({ username, name, password: fields.password, role, organisationId }));
       setFields(EMPTY);
     }, 'The operator could not be created.');
   };
 
   return (
-    <section class="card" aria-labelledby="new-operator-title">
-      <h2 id="new-operator-title" class="section-title">
-        Add an operator
-      </h2>
-      <form class="form" onSubmit={submit} noValidate data-testid="create-operator-form">
-        <div class="form-row">
-          <TextField
-            label="Username"
-            name="username"
-            autocomplete="off"
-            autocapitalize="none"
+    <CreateForm
+      title="Add an operator"
+      titleId="new-operator-title"
+      testId="create-operator-form"
+      submit={{ label: 'Add operator', busyLabel: 'Adding…', testId: 'create-operator' }}
+      busy={busy}
+      error={error}
+      onSubmit={submit}
+    >
+      <div class="form-row">
+        <TextField
+          label="Username"
+          name="username"
+          autocomplete="off"
+          autocapitalize="none"
+          spellcheck={false}
+          testId="new-operator-username"
+          value={fields.username}
+          onValue={set('username')}
+        />
+        <TextField
+          label="Name"
+          name="name"
+          autocomplete="off"
+          testId="new-operator-name"
+          value={fields.name}
+          onValue={set('name')}
+        />
+      </div>
+      <Field
+        label="Initial password"
+        hint={<>At least {MIN_PASSWORD_LENGTH} characters. Give it to the operator safely.</>}
+      >
+        <span class="input-group">
+          <input
+            class="input input--mono"
+            name="password"
+            autocomplete="new-password"
             spellcheck={false}
-            testId="new-operator-username"
-            value={fields.username}
-            onValue={set('username')}
+            data-testid="new-operator-password"
+            value={fields.password}
+            onInput={(event) => set('password')(event.currentTarget.value)}
           />
-          <TextField
-            label="Name"
-            name="name"
-            autocomplete="off"
-            testId="new-operator-name"
-            value={fields.name}
-            onValue={set('name')}
-          />
-        </div>
-        <Field
-          label="Initial password"
-          hint={<>At least {MIN_PASSWORD_LENGTH} characters. Give it to the operator safely.</>}
-        >
-          <span class="input-group">
-            <input
-              class="input input--mono"
-              name="password"
-              autocomplete="new-password"
-              spellcheck={false}
-              data-testid="new-operator-password"
-              value={fields.password}
-              onInput={(event) => set('password')(event.currentTarget.value)}
-            />
-            <button
-              type="button"
-              class="btn btn--secondary"
-              onClick={() => set('password')(generatePassword())}
-            >
-              Generate
-            </button>
-          </span>
-        </Field>
-        <div class="form-row">
-          <SelectField
-            label="Role"
-            name="role"
-            testId="new-operator-role"
-            value={role}
-            onValue={(value) => setRole(value as Role)}
-            choices={ROLES.map((item) => ({ value: item, label: roleLabel(item) }))}
-          />
-          <SelectField
-            label="Organisation"
-            name="organisationId"
-            testId="new-operator-organisation"
-            value={organisationId}
-            onValue={setOrganisationId}
-            choices={organisations.map((organisation) => ({
-              value: organisation.id,
-              label: organisation.name,
-            }))}
-          />
-        </div>
-        <p class="field__hint">{roleHint(role)}.</p>
-        {error && <ErrorBanner message={error} />}
-        <div class="form-actions">
-          <BusyButton
-            type="submit"
-            busy={busy}
-            busyLabel="Adding…"
-            icon={<IconPlus size={15} />}
-            testId="create-operator"
+          <button
+            type="button"
+            class="btn btn--secondary"
+            onClick={() => set('password')(generatePassword())}
           >
-            Add operator
-          </BusyButton>
-        </div>
-      </form>
-    </section>
+            Generate
+          </button>
+        </span>
+      </Field>
+      <div class="form-row">
+        <SelectField
+          label="Role"
+          name="role"
+          testId="new-operator-role"
+          value={role}
+          onValue={(value) => setRole(value as Role)}
+          choices={ROLES.map((item) => ({ value: item, label: roleLabel(item) }))}
+        />
+        <SelectField
+          label="Organisation"
+          name="organisationId"
+          testId="new-operator-organisation"
+          value={organisationId}
+          onValue={setOrganisationId}
+          choices={organisations.map((organisation) => ({
+            value: organisation.id,
+            label: organisation.name,
+          }))}
+        />
+      </div>
+      <p class="field__hint">{roleHint(role)}.</p>
+    </CreateForm>
   );
 }

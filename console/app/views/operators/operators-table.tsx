@@ -1,5 +1,6 @@
 import type { Operator, Organisation } from '../../api/types.ts';
 import { organisationName } from '../../format/labels.ts';
+import { TableCard } from '../common/table-card.tsx';
 import { OperatorRow } from './operator-row.tsx';
 
 export interface OperatorsTableProps {
@@ -23,31 +24,22 @@ export function OperatorsTable({
     (a, b) => Number(a.disabled) - Number(b.disabled) || a.name.localeCompare(b.name),
   );
   return (
-    <section class="card table-card" aria-label="Operators">
-      <table class="table" data-testid="operators">
-        <thead>
-          <tr>
-            <th>Operator</th>
-            <th>Role</th>
-            <th>Organisation</th>
-            <th>Second factor</th>
-            <th>Status</th>
-            {canManage && <th class="table__actions-head">Actions</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {sorted.map((operator) => (
-            <OperatorRow
-              key={operator.id}
-              operator={operator}
-              organisation={organisationName(operator.organisationId, organisations)}
-              isSelf={operator.id === selfId}
-              canManage={canManage}
-              onChanged={onChanged}
-            />
-          ))}
-        </tbody>
-      </table>
-    </section>
+    <TableCard
+      label="Operators"
+      testId="operators"
+      heads={['Operator', 'Role', 'Organisation', 'Second factor', 'Status']}
+      actions={canManage}
+    >
+      {sorted.map((operator) => (
+        <OperatorRow
+          key={operator.id}
+          operator={operator}
+          organisation={organisationName(operator.organisationId, organisations)}
+          isSelf={operator.id === selfId}
+          canManage={canManage}
+          onChanged={onChanged}
+        />
+      ))}
+    </TableCard>
   );
 }

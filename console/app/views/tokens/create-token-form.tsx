@@ -1,12 +1,10 @@
-import type { TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
 import { SCOPE_DESCRIPTIONS, SCOPES, type Scope } from '../../api/scopes.ts';
 import { createToken } from '../../api/tokens.ts';
 import type { NewApiToken } from '../../api/types.ts';
-import { BusyButton, SelectField, TextField } from '../common/fields.tsx';
-import { ErrorBanner } from '../error-banner.tsx';
+import { CreateForm } from '../common/create-form.tsx';
+import { SelectField, TextField } from '../common/fields.tsx';
 import { useAction } from '../hooks.ts';
-import { IconPlus } from '../icons.tsx';
 
 /** Lifetimes offered, in days; the control plane allows up to 366. */
 const EXPIRY_DAYS = [7, 30, 90, 180, 366] as const;
@@ -25,9 +23,7 @@ export function CreateTokenForm({ onCreated }: CreateTokenFormProps) {
   const toggle = (scope: Scope, on: boolean) =>
     setScopes((before) => (on ? [...before, scope] : before.filter((item) => item !== scope)));
 
-  const submit = async (event: TargetedSubmitEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    if (busy) return;
+  const submit = () => {
     if (!name.trim()) {
       setError('Name the token after the script that uses it.');
       return;
@@ -36,7 +32,7 @@ export function CreateTokenForm({ onCreated }: CreateTokenFormProps) {
       setError('Choose at least one scope.');
       return;
     }
-    await run(async () => {
+    void run(async () => {
       // In the order of the list, so the same choice always reads the same.
       onCreated(
         await createToken(
@@ -50,57 +46,48 @@ export function CreateTokenForm({ onCreated }: CreateTokenFormProps) {
   };
 
   return (
-    <section class="card" aria-labelledby="new-token-title">
-      <h2 id="new-token-title" class="section-title">
-        Create a token
-      </h2>
-      <form class="form" onSubmit={submit} noValidate data-testid="create-token-form">
-        <TextField
-          label="Name"
-          name="name"
-          placeholder="For example: nightly-inventory"
-          testId="new-token-name"
-          maxLength={100}
-          value={name}
-          onValue={setName}
-        />
-        <fieldset class="scope-choices">
-          <legend class="field__label">Scopes</legend>
-          {SCOPES.map((scope) => (
-            <label key={scope} class="check check--block">
-              <input
-                type="checkbox"
-                name={`scope-${scope}`}
-                data-testid={`token-scope-${scope}`}
-                checked={scopes.includes(scope)}
-                onChange={(event) => toggle(scope, event.currentTarget.checked)}
-              />
-              <code class="scope">{scope}</code>
-              <span class="check__hint">{SCOPE_DESCRIPTIONS[scope]}</span>
-            </label>
-          ))}
-        </fieldset>
-        <SelectField
-          label="Expires after"
-          name="expiresInDays"
-          testId="new-token-expiry"
-          value={String(days)}
-          onValue={(value) => setDays(Number(value))}
-          choices={EXPIRY_DAYS.map((count) => ({ value: String(count), label: `${count} days` }))}
-        />
-        {error && <ErrorBanner message={error} />}
-        <div class="form-actions">
-          <BusyButton
-            type="submit"
-            busy={busy}
-            busyLabel="Creating…"
-            icon={<IconPlus size={15} />}
-            testId="create-token"
-          >
-            Create token
-          </BusyButton>
-        </div>
-      </form>
-    </section>
+    <CreateForm
+      title="Create a token"
+      titleId="new-token-title"
+      testId="create-token-form"
+      submit={{ label: 'Create token', busyLabel: 'Creating…', testId: 'create-token' }}
+      busy={busy}
+      error={error}
+      onSubmit={submit}
+    >
+      <TextField
+        label="Name"
+        name="name"
+        placeholder="For example: nightly-inventory"
+        testId="new-token-name"
+        maxLength={100}
+        value={name}
+        onValue={setName}
+      />
+      <fieldset class="scope-choices">
+        <legend class="field__label">Scopes</legend>
+        {SCOPES.map((scope) => (
+          <label key={scope} class="check check--block">
+            <input
+              type="checkbox"
+              name={`scope-${scope}`}
+              data-testid={`token-scope-${scope}`}
+              checked={scopes.includes(scope)}
+              onChange={(event) => toggle(scope, event.currentTarget.checked)}
+            />
+            <code class="scope">{scope}</code>
+            <span class="check__hint">{SCOPE_DESCRIPTIONS[scope]}</span>
+          </label>
+        ))}
+      </fieldset>
+      <SelectField
+        label="Expires after"
+        name="expiresInDays"
+        testId="new-token-expiry"
+        value={String(days)}
+        onValue={(value) => setDays(Number(value))}
+        choices={EXPIRY_DAYS.map((count) => ({ value: String(count), label: `${count} days` }))}
+      />
+    </CreateForm>
   );
 }

@@ -4,6 +4,7 @@ import { revokeToken } from '../../api/tokens.ts';
 import type { ApiToken, Operator } from '../../api/types.ts';
 import { formatDate, formatDateTime } from '../../format/time.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';
+import { ScopeList, TableCard } from '../common/table-card.tsx';
 import { ErrorBanner } from '../error-banner.tsx';
 import { IconKey } from '../icons.tsx';
 
@@ -48,56 +49,43 @@ export function TokensTable({ tokens, operators, onRevoked }: TokensTableProps) 
     );
   }
   return (
-    <section class="card table-card" aria-label="API tokens">
-      {error && (
-        <div class="table-card__banner">
-          <ErrorBanner message={error} />
-        </div>
-      )}
-      <table class="table" data-testid="tokens">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Scopes</th>
-            <th>Owner</th>
-            <th>Expires</th>
-            <th>Last used</th>
-            <th class="table__actions-head">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {sorted.map((token) => (
-            <tr key={token.id} data-testid="token-row" data-name={token.name}>
-              <td>
-                <div class="cell-title">{token.name}</div>
-                <div class="cell-sub cell-nowrap">created {formatDate(token.createdAt)}</div>
-              </td>
-              <td>
-                <span class="scope-list">
-                  {token.scopes.map((scope) => (
-                    <code key={scope} class="scope">
-                      {scope}
-                    </code>
-                  ))}
-                </span>
-              </td>
-              <td>{ownerName(token.operatorId, operators)}</td>
-              <td class="cell-nowrap">{token.expiresAt ? formatDate(token.expiresAt) : 'never'}</td>
-              <td class="cell-nowrap">{token.lastUsedAt ? formatDateTime(token.lastUsedAt) : 'never'}</td>
-              <td class="table__actions">
-                <ConfirmButton
-                  testId="revoke-token"
-                  confirmLabel="Revoke now?"
-                  disabled={busy !== null}
-                  onConfirm={() => void revoke(token.id)}
-                >
-                  {busy === token.id ? 'Revoking…' : 'Revoke'}
-                </ConfirmButton>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </section>
+    <TableCard
+      label="API tokens"
+      testId="tokens"
+      heads={['Name', 'Scopes', 'Owner', 'Expires', 'Last used']}
+      actions
+      banner={
+        error && (
+          <div class="table-card__banner">
+            <ErrorBanner message={error} />
+          </div>
+        )
+      }
+    >
+      {sorted.map((token) => (
+        <tr key={token.id} data-testid="token-row" data-name={token.name}>
+          <td>
+            <div class="cell-title">{token.name}</div>
+            <div class="cell-sub cell-nowrap">created {formatDate(token.createdAt)}</div>
+          </td>
+          <td>
+            <ScopeList scopes={token.scopes} />
+          </td>
+          <td>{ownerName(token.operatorId, operators)}</td>
+          <td class="cell-nowrap">{token.expiresAt ? formatDate(token.expiresAt) : 'never'}</td>
+          <td class="cell-nowrap">{token.lastUsedAt ? formatDateTime(token.lastUsedAt) : 'never'}</td>
+          <td class="table__actions">
+            <ConfirmButton
+              testId="revoke-token"
+              confirmLabel="Revoke now?"
+              disabled={busy !== null}
+              onConfirm={() => void revoke(token.id)}
+            >
+              {busy === token.id ? 'Revoking…' : 'Revoke'}
+            </ConfirmButton>
+          </td>
+        </tr>
+      ))}
+    </TableCard>
   );
 }

@@ -4,6 +4,7 @@ import { formatBytes } from '../../format/bytes.ts';
 import { formatMoment } from '../../format/time.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';
 import { IconCopy, IconDownload, IconFile, IconFolder, IconMove, IconPencil, IconTrash } from '../icons.tsx';
+import { NameField } from './name-field.tsx';
 
 export interface FileTableProps {
   entries: FileEntry[];
@@ -24,47 +25,6 @@ export interface FileTableProps {
   onPick(name: string, mode: 'copy' | 'move'): void;
   /** How a name is shown (default: as it is); the roots' names at the top of every drive. */
   label?: (name: string) => string;
-}
-
-function RenameField({
-  name,
-  onDone,
-  onRename,
-}: {
-  name: string;
-  onDone(): void;
-  onRename(to: string): string | null;
-}) {
-  const [value, setValue] = useState(name);
-  const [problem, setProblem] = useState<string | null>(null);
-  return (
-    <form
-      class="file-rename"
-      onSubmit={(event) => {
-        event.preventDefault();
-        const reason = onRename(value);
-        if (reason) setProblem(reason);
-        else onDone();
-      }}
-    >
-      <input
-        class="tool-input"
-        data-testid="file-rename-input"
-        aria-label={`New name for ${name}`}
-        value={value}
-        // biome-ignore lint/a11y/noAutofocus: the field appears because the operator asked to rename.
-        autoFocus
-        onInput={(event) => {
-          setValue(event.currentTarget.value);
-          setProblem(null);
-        }}
-        onKeyDown={(event) => {
-          if (event.key === 'Escape') onDone();
-        }}
-      />
-      {problem && <span class="file-rename__problem">{problem}</span>}
-    </form>
-  );
 }
 
 /** The header's box: ticks every item of the page; half-ticked when some are. */
@@ -158,10 +118,14 @@ export function FileTable({
               </td>
               <td class="file-table__name">
                 {renaming === entry.name ? (
-                  <RenameField
-                    name={entry.name}
+                  <NameField
+                    class="file-rename"
+                    problemClass="file-rename__problem"
+                    initial={entry.name}
+                    label={`New name for ${entry.name}`}
+                    testId="file-rename-input"
+                    onName={(to) => onRename(entry.name, to)}
                     onDone={() => setRenaming(null)}
-                    onRename={(to) => onRename(entry.name, to)}
                   />
                 ) : folder ? (
                   <button

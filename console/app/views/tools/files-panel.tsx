@@ -17,6 +17,7 @@ import { useObservedState } from '../hooks.ts';
 import { IconFolder, IconFolderPlus, IconRefresh, IconUpload } from '../icons.tsx';
 import { ActionRows } from './action-rows.tsx';
 import { FileTable } from './file-table.tsx';
+import { NameField } from './name-field.tsx';
 import { SelectionBar } from './selection-bar.tsx';
 import { ToolAlert, ToolUnavailable } from './tool-unavailable.tsx';
 import { TransferRows } from './transfer-rows.tsx';
@@ -47,46 +48,6 @@ function topOf(state: FileBrowserState): { name: string; title: string | undefin
 /** The files of an Upload folder pick, each at its path inside the folder picked. */
 function pickedFolder(files: File[]): UploadItem[] {
   return files.map((file) => ({ file, path: file.webkitRelativePath || file.name }));
-}
-
-function NewFolderField({ files, onDone }: { files: FileBrowser; onDone(): void }) {
-  const [name, setName] = useState('');
-  const [problem, setProblem] = useState<string | null>(null);
-  return (
-    <form
-      class="files__new-folder"
-      onSubmit={(event) => {
-        event.preventDefault();
-        const reason = files.mkdir(name.trim());
-        if (reason) setProblem(reason);
-        else onDone();
-      }}
-    >
-      <input
-        class="tool-input"
-        data-testid="new-folder-name"
-        placeholder="New folder name"
-        aria-label="New folder name"
-        value={name}
-        // biome-ignore lint/a11y/noAutofocus: the field appears because the operator asked for a folder.
-        autoFocus
-        onInput={(event) => {
-          setName(event.currentTarget.value);
-          setProblem(null);
-        }}
-        onKeyDown={(event) => {
-          if (event.key === 'Escape') onDone();
-        }}
-      />
-      <button type="submit" class="btn btn--primary btn--small" data-testid="new-folder-create">
-        Create
-      </button>
-      <button type="button" class="btn btn--dark btn--small" onClick={onDone}>
-        Cancel
-      </button>
-      {problem && <span class="files__problem">{problem}</span>}
-    </form>
-  );
 }
 
 /**
@@ -262,7 +223,25 @@ export function FilesPanel({
       {availability.reason && (
         <ToolUnavailable reason={availability.reason} testId="files-unavailable" ask={availability.ask} />
       )}
-      {creating && usable && <NewFolderField files={files} onDone={() => setCreating(false)} />}
+      {creating && usable && (
+        <NameField
+          class="files__new-folder"
+          problemClass="files__problem"
+          initial=""
+          label="New folder name"
+          placeholder="New folder name"
+          testId="new-folder-name"
+          onName={(name) => files.mkdir(name.trim())}
+          onDone={() => setCreating(false)}
+        >
+          <button type="submit" class="btn btn--primary btn--small" data-testid="new-folder-create">
+            Create
+          </button>
+          <button type="button" class="btn btn--dark btn--small" onClick={() => setCreating(false)}>
+            Cancel
+          </button>
+        </NameField>
+      )}
       {state.selected.length > 0 && usable && (
         <SelectionBar files={files} actions={actions} transfers={transfers} folderName={folderName} />
       )}
