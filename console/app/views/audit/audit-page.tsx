@@ -7,9 +7,9 @@ import type { AuditEvent, Identity } from '../../api/types.ts';
 import { TextField } from '../common/fields.tsx';
 import { FilterBar } from '../common/filter-bar.tsx';
 import { LoadMore } from '../common/load-more.tsx';
+import { LoadStatus } from '../common/load-status.tsx';
 import { PageHeader } from '../common/page-header.tsx';
 import { usePagedList } from '../common/use-paged-list.ts';
-import { ErrorBanner } from '../error-banner.tsx';
 import { AuditTable } from './audit-table.tsx';
 import { type Directory, EMPTY_DIRECTORY } from './directory.ts';
 import { KNOWN_ACTIONS } from './known-actions.ts';
@@ -118,8 +118,7 @@ export function AuditPage({ identity, initialSessionId, initialAction }: AuditPa
           </datalist>
         </TextField>
       </FilterBar>
-      {error && <ErrorBanner message={error} onRetry={() => void load(null)} />}
-      {events === null && !error && <p class="empty">Loading…</p>}
+      <LoadStatus error={error} loaded={events !== null} onRetry={() => void load(null)} />
       {events && (
         <AuditTable
           events={events}

@@ -15,9 +15,9 @@ import type { Device, DeviceGroup, Identity, SessionGrant } from '../../api/type
 import { SelectField, TextField } from '../common/fields.tsx';
 import { FilterBar } from '../common/filter-bar.tsx';
 import { LoadMore } from '../common/load-more.tsx';
+import { LoadStatus } from '../common/load-status.tsx';
 import { PageHeader } from '../common/page-header.tsx';
 import { usePagedList } from '../common/use-paged-list.ts';
-import { ErrorBanner } from '../error-banner.tsx';
 import { DeviceProcesses } from './device-processes.tsx';
 import { DeviceRegistry } from './device-registry.tsx';
 import { DeviceServices } from './device-services.tsx';
@@ -155,7 +155,7 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
           choices={STATUS_CHOICES}
         />
       </FilterBar>
-      {error && <ErrorBanner message={error} onRetry={() => void load(null)} />}
+      <LoadStatus error={error} loaded={devices !== null} onRetry={() => void load(null)} />
       {processesOf && (
         <DeviceProcesses key={processesOf.id} device={processesOf} onClose={() => setProcessesOf(null)} />
       )}
@@ -165,7 +165,6 @@ export function DevicesPage({ identity, onJoined }: DevicesPageProps) {
       {registryOf && (
         <DeviceRegistry key={registryOf.id} device={registryOf} onClose={() => setRegistryOf(null)} />
       )}
-      {devices === null && !error && <p class="empty">Loading…</p>}
       {devices && (
         <DevicesTable
           devices={devices}

@@ -3,8 +3,8 @@ import { listGroups } from '../../api/groups.ts';
 import { listOrganisations } from '../../api/operators.ts';
 import { can } from '../../api/scopes.ts';
 import type { DeviceGroup, Identity, Organisation } from '../../api/types.ts';
+import { LoadStatus, upsertById } from '../common/load-status.tsx';
 import { PageHeader } from '../common/page-header.tsx';
-import { ErrorBanner } from '../error-banner.tsx';
 import { useResource } from '../hooks.ts';
 import { GroupDetail } from './group-detail.tsx';
 import { GroupList } from './group-list.tsx';
@@ -34,18 +34,8 @@ export function GroupsPage({ identity }: GroupsPageProps) {
     groups[0];
 
   /** Puts a created or changed group into the list without reloading it. */
-  const upsert = (group: DeviceGroup) => {
-    resource.setData((data) => {
-      if (!data) return data;
-      const exists = data.groups.some((item) => item.id === group.id);
-      return {
-        ...data,
-        groups: exists
-          ? data.groups.map((item) => (item.id === group.id ? group : item))
-          : [...data.groups, group],
-      };
-    });
-  };
+  const upsert = (group: DeviceGroup) =>
+    resource.setData((data) => data && { ...data, groups: upsertById(data.groups, group) });
 
   return (
     <main class="page">
@@ -59,8 +49,11 @@ export function GroupsPage({ identity }: GroupsPageProps) {
           </>
         }
       />
-      {resource.error && <ErrorBanner message={resource.error} onRetry={() => void resource.reload()} />}
-      {resource.data === null && !resource.error && <p class="empty">Loading…</p>}
+      <LoadStatus
+        error={resource.error}
+        loaded={resource.data !== null}
+        onRetry={() => void resource.reload()}
+      />
       {resource.data && (
         <div class="split">
           <GroupList

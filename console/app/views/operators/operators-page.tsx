@@ -2,9 +2,9 @@ import { useState } from 'preact/hooks';
 import { listOperators, listOrganisations } from '../../api/operators.ts';
 import { can } from '../../api/scopes.ts';
 import type { Identity, Operator, Organisation } from '../../api/types.ts';
+import { LoadStatus, upsertById } from '../common/load-status.tsx';
 import { Notice } from '../common/notice.tsx';
 import { PageHeader } from '../common/page-header.tsx';
-import { ErrorBanner } from '../error-banner.tsx';
 import { useResource } from '../hooks.ts';
 import { CreateOperatorForm } from './create-operator-form.tsx';
 import { OperatorsTable } from './operators-table.tsx';
@@ -30,18 +30,8 @@ export function OperatorsPage({ identity }: OperatorsPageProps) {
   const operators = resource.data?.operators ?? [];
   const organisations = resource.data?.organisations ?? [];
 
-  const upsert = (operator: Operator) => {
-    resource.setData((data) => {
-      if (!data) return data;
-      const exists = data.operators.some((item) => item.id === operator.id);
-      return {
-        ...data,
-        operators: exists
-          ? data.operators.map((item) => (item.id === operator.id ? operator : item))
-          : [...data.operators, operator],
-      };
-    });
-  };
+  const upsert = (operator: Operator) =>
+    resource.setData((data) => data && { ...data, operators: upsertById(data.operators, operator) });
 
   return (
     <main class="page">
@@ -53,9 +43,12 @@ export function OperatorsPage({ identity }: OperatorsPageProps) {
             : 'The operators of your organisation. Only administrators change accounts.'
         }
       />
-      {resource.error && <ErrorBanner message={resource.error} onRetry={() => void resource.reload()} />}
+      <LoadStatus
+        error={resource.error}
+        loaded={resource.data !== null}
+        onRetry={() => void resource.reload()}
+      />
       {notice && <Notice testId="operators-notice">{notice}</Notice>}
-      {resource.data === null && !resource.error && <p class="empty">Loading…</p>}
       {resource.data && (
         <div class="stack">
           <OperatorsTable

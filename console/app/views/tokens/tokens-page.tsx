@@ -2,9 +2,9 @@ import { useState } from 'preact/hooks';
 import { listOperators } from '../../api/operators.ts';
 import { listTokens } from '../../api/tokens.ts';
 import type { ApiToken, Identity, NewApiToken, Operator } from '../../api/types.ts';
+import { LoadStatus } from '../common/load-status.tsx';
 import { PageHeader } from '../common/page-header.tsx';
 import { SecretOnce } from '../common/secret-once.tsx';
-import { ErrorBanner } from '../error-banner.tsx';
 import { useResource } from '../hooks.ts';
 import { CreateTokenForm } from './create-token-form.tsx';
 import { TokensTable } from './tokens-table.tsx';
@@ -44,8 +44,11 @@ export function TokensPage({ identity }: TokensPageProps) {
       )}
       <div class="split split--wide-first">
         <div class="stack">
-          {resource.error && <ErrorBanner message={resource.error} onRetry={() => void resource.reload()} />}
-          {resource.data === null && !resource.error && <p class="empty">Loading…</p>}
+          <LoadStatus
+            error={resource.error}
+            loaded={resource.data !== null}
+            onRetry={() => void resource.reload()}
+          />
           {resource.data && (
             <TokensTable
               tokens={resource.data.tokens}

@@ -3,6 +3,7 @@ import type { FileEntry } from '../../../../protocol/index.ts';
 import { formatBytes } from '../../format/bytes.ts';
 import { formatMoment } from '../../format/time.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';
+import { IconButton } from '../common/icon-button.tsx';
 import { IconCopy, IconDownload, IconFile, IconFolder, IconMove, IconPencil, IconTrash } from '../icons.tsx';
 import { NameField } from './name-field.tsx';
 
@@ -148,50 +149,38 @@ export function FileTable({
               <td class="file-table__time">{formatMoment(entry.modifiedAt)}</td>
               <td class="file-table__actions">
                 {(entry.type === 'file' || folder) && (
-                  <button
-                    type="button"
-                    class="icon-btn"
-                    data-testid="file-download"
-                    title={folder ? `Download ${entry.name} as a zip` : `Download ${entry.name}`}
-                    aria-label={folder ? `Download ${entry.name} as a zip` : `Download ${entry.name}`}
+                  <IconButton
+                    label={folder ? `Download ${entry.name} as a zip` : `Download ${entry.name}`}
+                    testId="file-download"
                     onClick={() => onDownload(entry.name)}
                   >
                     <IconDownload size={15} />
-                  </button>
+                  </IconButton>
                 )}
-                <button
-                  type="button"
-                  class="icon-btn"
-                  data-testid="file-copy"
-                  title={`Copy ${entry.name}`}
-                  aria-label={`Copy ${entry.name}`}
+                <IconButton
+                  label={`Copy ${entry.name}`}
+                  testId="file-copy"
                   disabled={disabled}
                   onClick={() => onPick(entry.name, 'copy')}
                 >
                   <IconCopy size={14} />
-                </button>
-                <button
-                  type="button"
-                  class="icon-btn"
-                  data-testid="file-move"
-                  title={`Move ${entry.name}`}
-                  aria-label={`Move ${entry.name}`}
+                </IconButton>
+                <IconButton
+                  label={`Move ${entry.name}`}
+                  testId="file-move"
                   disabled={disabled}
                   onClick={() => onPick(entry.name, 'move')}
                 >
                   <IconMove size={14} />
-                </button>
-                <button
-                  type="button"
-                  class="icon-btn"
-                  data-testid="file-rename"
-                  title={`Rename ${entry.name}`}
-                  aria-label={`Rename ${entry.name}`}
+                </IconButton>
+                <IconButton
+                  label={`Rename ${entry.name}`}
+                  testId="file-rename"
                   disabled={disabled}
                   onClick={() => setRenaming(entry.name)}
                 >
                   <IconPencil size={14} />
-                </button>
+                </IconButton>
                 <ConfirmButton
                   class="btn--quiet"
                   confirmLabel="Delete?"

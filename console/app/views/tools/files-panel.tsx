@@ -13,6 +13,7 @@ import {
 } from '../../tools/shared-paths.ts';
 import type { ToolAvailability } from '../../tools/tool-availability.ts';
 import type { TransferList } from '../../tools/transfers/transfer-list.ts';
+import { IconButton } from '../common/icon-button.tsx';
 import { useObservedState } from '../hooks.ts';
 import { IconFolder, IconFolderPlus, IconRefresh, IconUpload } from '../icons.tsx';
 import { ActionRows } from './action-rows.tsx';
@@ -153,28 +154,22 @@ export function FilesPanel({
           ))}
         </nav>
         <div class="files__actions">
-          <button
-            type="button"
-            class="icon-btn"
-            data-testid="files-refresh"
-            title="Refresh"
-            aria-label="Refresh"
+          <IconButton
+            label="Refresh"
+            testId="files-refresh"
             disabled={!usable}
             onClick={() => files.refresh()}
           >
             <IconRefresh size={15} />
-          </button>
-          <button
-            type="button"
-            class="icon-btn"
-            data-testid="new-folder"
-            title="New folder"
-            aria-label="New folder"
+          </IconButton>
+          <IconButton
+            label="New folder"
+            testId="new-folder"
             disabled={!usable || state.busy !== null}
             onClick={() => setCreating(true)}
           >
             <IconFolderPlus size={16} />
-          </button>
+          </IconButton>
           <button
             type="button"
             class="btn btn--primary btn--small"

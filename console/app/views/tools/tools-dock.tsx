@@ -2,6 +2,7 @@ import { useLayoutEffect } from 'preact/hooks';
 import type { SessionController } from '../../session/session-controller.ts';
 import type { SessionState } from '../../session/session-state.ts';
 import { toolAvailability } from '../../tools/tool-availability.ts';
+import { IconButton } from '../common/icon-button.tsx';
 import { IconX } from '../icons.tsx';
 import { ChatPanel } from './chat-panel.tsx';
 import { ClipboardPanel } from './clipboard-panel.tsx';
@@ -49,16 +50,9 @@ export function ToolsDock({ controller, state, panel, mounted, onClose }: ToolsD
     >
       <header class="dock__head">
         <h2 class="dock__title">{panel ? TITLE[panel] : ''}</h2>
-        <button
-          type="button"
-          class="icon-btn"
-          data-testid="dock-close"
-          title="Close the panel"
-          aria-label="Close the panel"
-          onClick={onClose}
-        >
+        <IconButton label="Close the panel" testId="dock-close" onClick={onClose}>
           <IconX size={16} />
-        </button>
+        </IconButton>
       </header>
       <div class="dock__body">
         {mounted.has('chat') && chat.offered && (

@@ -1,6 +1,7 @@
 import { isSettled, type TransferState } from '../../tools/transfers/transfer.ts';
 import type { TransferList } from '../../tools/transfers/transfer-list.ts';
 import { transferLine } from '../../tools/transfers/transfer-text.ts';
+import { IconButton } from '../common/icon-button.tsx';
 import { useObservedState } from '../hooks.ts';
 import { IconDownload, IconUpload, IconX } from '../icons.tsx';
 
@@ -34,16 +35,9 @@ export function RowButton(props: {
 /** Takes a finished row (a transfer, a whole action) off the list. */
 export function DismissButton({ testid, onClick }: { testid: string; onClick: () => void }) {
   return (
-    <button
-      type="button"
-      class="icon-btn"
-      data-testid={testid}
-      aria-label="Remove from the list"
-      title="Remove from the list"
-      onClick={onClick}
-    >
+    <IconButton label="Remove from the list" testId={testid} onClick={onClick}>
       <IconX size={14} />
-    </button>
+    </IconButton>
   );
 }
 
