@@ -1,16 +1,11 @@
 import type { ChannelPort } from '../operator-channels.ts';
 import type { FileSaver } from '../saving/file-saver.ts';
-import { Store } from '../store.ts';
+import { WorkList } from '../work-list.ts';
 import { ChangeAction } from './change-action.ts';
 import type { WalkedEntry } from './file-walk.ts';
 import { UploadAction, type UploadItem } from './upload-action.ts';
 import { type ActionState, isActionOver, type WholeAction } from './whole-action.ts';
 import { ZipDownload, zipNameFor } from './zip-download.ts';
-
-export interface ActionListState {
-  /** Newest last. */
-  items: ActionState[];
-}
 
 /**
  * The file manager's whole actions (README "Files"): zips, uploads of several files or a folder,
@@ -20,16 +15,14 @@ export interface ActionListState {
  * actions.zip(picked, 'docs', 'docs');
  * actions.change('delete', picked, 'docs');
  */
-export class ActionList extends Store<ActionListState> {
+export class ActionList extends WorkList<ActionState, WholeAction> {
   readonly #port: ChannelPort;
   readonly #saver: FileSaver;
   readonly #onChanged: (folder: string) => void;
-  readonly #actions = new Map<number, WholeAction>();
-  #nextId = 1;
 
   /** `onChanged` hears each folder an action changed, so a listing of it can refresh. */
   constructor(port: ChannelPort, saver: FileSaver, onChanged: (folder: string) => void = () => {}) {
-    super({ items: [] });
+    super();
     this.#port = port;
     this.#saver = saver;
     this.#onChanged = onChanged;
@@ -38,73 +31,29 @@ export class ActionList extends Store<ActionListState> {
   /** Downloads what was picked in `folder` (named `folderName`) as one zip; call it inside the operator's click. */
   zip(picked: readonly WalkedEntry[], folder: string, folderName: string): number {
     const name = zipNameFor(picked, folderName);
-    return this.#add(new ZipDownload(this.#port, this.#nextId++, picked, folder, this.#saver, name));
+    return this.add(new ZipDownload(this.#port, this.nextId(), picked, folder, this.#saver, name));
   }
 
   /** Uploads files (and empty `folders`) to their paths below `folder`. */
   upload(items: readonly UploadItem[], folders: readonly string[], folder: string): number {
     const tops = new Set([...items.map((item) => item.path), ...folders].map((path) => path.split('/')[0]));
     const title = tops.size === 1 ? [...tops][0]! : `${items.length} files`;
-    return this.#add(
-      new UploadAction(this.#port, this.#nextId++, items, folders, folder, title, this.#onChanged),
+    return this.add(
+      new UploadAction(this.#port, this.nextId(), items, folders, folder, title, this.#onChanged),
     );
   }
 
   /** Deletes what was picked, or copies or moves it into `into`. */
   change(kind: 'delete' | 'copy' | 'move', picked: readonly WalkedEntry[], into = ''): number {
     const title = picked.length === 1 ? (picked[0]!.path.split('/').at(-1) ?? '') : `${picked.length} items`;
-    return this.#add(
-      new ChangeAction(this.#port, this.#nextId++, kind, picked, into, title, this.#onChanged),
-    );
+    return this.add(new ChangeAction(this.#port, this.nextId(), kind, picked, into, title, this.#onChanged));
   }
 
   answer(id: number, yes: boolean): void {
-    this.#actions.get(id)?.answer(yes);
+    this.item(id)?.answer(yes);
   }
 
-  cancel(id: number): void {
-    this.#actions.get(id)?.cancel();
-  }
-
-  hold(id: number): void {
-    this.#actions.get(id)?.hold();
-  }
-
-  proceed(id: number): void {
-    this.#actions.get(id)?.proceed();
-  }
-
-  /** Takes a finished, failed or cancelled action off the list. */
-  dismiss(id: number): void {
-    const action = this.#actions.get(id);
-    if (!action || !isActionOver(action.state.status)) return;
-    this.#actions.delete(id);
-    action.dispose();
-    this.#publish();
-  }
-
-  abortAll(reason: string): void {
-    for (const action of this.#actions.values()) action.abort(reason);
-  }
-
-  interruptAll(): void {
-    for (const action of this.#actions.values()) action.interrupt();
-  }
-
-  resumeAll(): void {
-    for (const action of this.#actions.values()) action.resume();
-  }
-
-  #add(action: WholeAction): number {
-    const id = action.state.id;
-    this.#actions.set(id, action);
-    action.subscribe(() => this.#publish());
-    action.start();
-    this.#publish();
-    return id;
-  }
-
-  #publish(): void {
-    this.update({ items: [...this.#actions.values()].map((action) => action.state) });
+  protected override isOver(state: ActionState): boolean {
+    return isActionOver(state.status);
   }
 }

@@ -4,6 +4,7 @@ import { type ActionState, isActionOver } from '../../tools/actions/whole-action
 import { useObservedState } from '../hooks.ts';
 import { IconCopy, IconDownload, IconMove, IconTrash, IconUpload } from '../icons.tsx';
 import { DismissButton, RowButton } from './transfer-rows.tsx';
+import { WorkRowBody } from './work-row.tsx';
 
 const ICON = {
   download: IconDownload,
@@ -30,55 +31,47 @@ function ActionRow({ action, actions }: { action: ActionState; actions: ActionLi
       data-current={action.current ?? undefined}
       data-step={action.step ?? undefined}
     >
-      <div class="transfer__head">
-        <Icon size={14} class="transfer__icon" />
-        <span class="transfer__name" title={action.current ?? undefined}>
-          {title}
-        </span>
-        <span class="transfer__actions">
-          {action.status === 'asking' && action.question && (
-            <RowButton testid="action-yes" warning onClick={() => actions.answer(action.id, true)}>
-              {action.question.yes}
-            </RowButton>
-          )}
-          {action.status === 'asking' && action.question && action.question.no !== 'Cancel' && (
-            <RowButton testid="action-no" onClick={() => actions.answer(action.id, false)}>
-              {action.question.no}
-            </RowButton>
-          )}
-          {moving && action.status === 'running' && flowing && (
-            <RowButton testid="action-pause" onClick={() => actions.hold(action.id)}>
-              Pause
-            </RowButton>
-          )}
-          {action.status === 'paused' && (
-            <RowButton testid="action-resume" onClick={() => actions.proceed(action.id)}>
-              Resume
-            </RowButton>
-          )}
-          {!isActionOver(action.status) && (
-            <RowButton testid="action-cancel" onClick={() => actions.cancel(action.id)}>
-              Cancel
-            </RowButton>
-          )}
-          {isActionOver(action.status) && (
-            <DismissButton testid="action-dismiss" onClick={() => actions.dismiss(action.id)} />
-          )}
-        </span>
-      </div>
-      <progress
-        class="transfer__bar"
-        max={100}
-        value={actionPercent(action)}
-        aria-label={`${title}: ${actionPercent(action)}%`}
+      <WorkRowBody
+        icon={Icon}
+        name={title}
+        nameTitle={action.current ?? undefined}
+        percent={actionPercent(action)}
+        line={actionLine(action)}
+        lineTestId="action-line"
+        alert={action.status === 'failed'}
+        actions={
+          <>
+            {action.status === 'asking' && action.question && (
+              <RowButton testid="action-yes" warning onClick={() => actions.answer(action.id, true)}>
+                {action.question.yes}
+              </RowButton>
+            )}
+            {action.status === 'asking' && action.question && action.question.no !== 'Cancel' && (
+              <RowButton testid="action-no" onClick={() => actions.answer(action.id, false)}>
+                {action.question.no}
+              </RowButton>
+            )}
+            {moving && action.status === 'running' && flowing && (
+              <RowButton testid="action-pause" onClick={() => actions.hold(action.id)}>
+                Pause
+              </RowButton>
+            )}
+            {action.status === 'paused' && (
+              <RowButton testid="action-resume" onClick={() => actions.proceed(action.id)}>
+                Resume
+              </RowButton>
+            )}
+            {!isActionOver(action.status) && (
+              <RowButton testid="action-cancel" onClick={() => actions.cancel(action.id)}>
+                Cancel
+              </RowButton>
+            )}
+            {isActionOver(action.status) && (
+              <DismissButton testid="action-dismiss" onClick={() => actions.dismiss(action.id)} />
+            )}
+          </>
+        }
       />
-      <div
-        class="transfer__line"
-        data-testid="action-line"
-        role={action.status === 'failed' ? 'alert' : undefined}
-      >
-        {actionLine(action)}
-      </div>
     </li>
   );
 }

@@ -4,6 +4,7 @@ import { transferLine } from '../../tools/transfers/transfer-text.ts';
 import { IconButton } from '../common/icon-button.tsx';
 import { useObservedState } from '../hooks.ts';
 import { IconDownload, IconUpload, IconX } from '../icons.tsx';
+import { WorkRowBody } from './work-row.tsx';
 
 function percent(item: TransferState): number {
   if (item.status === 'done') return 100;
@@ -57,60 +58,55 @@ function TransferRow({ item, transfers }: { item: TransferState; transfers: Tran
       data-name={item.name}
       data-bytes={item.bytes}
     >
-      <div class="transfer__head">
-        <Icon size={14} class="transfer__icon" />
-        <span class="transfer__name" title={item.path}>
-          {item.name}
-        </span>
-        <span class="transfer__actions">
-          {(item.status === 'starting' || item.status === 'running') && (
-            <RowButton testid="transfer-pause" onClick={() => transfers.hold(item.id)}>
-              Pause
-            </RowButton>
-          )}
-          {item.status === 'paused' && (
-            <RowButton testid="transfer-resume" onClick={() => transfers.proceed(item.id)}>
-              Resume
-            </RowButton>
-          )}
-          {(under || item.status === 'interrupted' || item.status === 'paused') && (
-            <RowButton testid="transfer-cancel" onClick={() => transfers.cancel(item.id)}>
-              Cancel
-            </RowButton>
-          )}
-          {item.status === 'exists' && (
-            <RowButton testid="transfer-replace" warning onClick={() => transfers.replace(item.id)}>
-              Replace
-            </RowButton>
-          )}
-          {item.status === 'failed' && (
-            <RowButton testid="transfer-retry" onClick={() => transfers.retry(item.id)}>
-              Retry
-            </RowButton>
-          )}
-          {item.status === 'exists' && (
-            <RowButton
-              testid="transfer-keep"
-              title="Leave the file on the device as it is"
-              onClick={() => transfers.dismiss(item.id)}
-            >
-              Keep existing
-            </RowButton>
-          )}
-          {isSettled(item.status) && (
-            <DismissButton testid="transfer-dismiss" onClick={() => transfers.dismiss(item.id)} />
-          )}
-        </span>
-      </div>
-      <progress
-        class="transfer__bar"
-        max={100}
-        value={percent(item)}
-        aria-label={`${item.name}: ${percent(item)}%`}
+      <WorkRowBody
+        icon={Icon}
+        name={item.name}
+        nameTitle={item.path}
+        percent={percent(item)}
+        line={transferLine(item)}
+        lineTestId="transfer-line"
+        actions={
+          <>
+            {(item.status === 'starting' || item.status === 'running') && (
+              <RowButton testid="transfer-pause" onClick={() => transfers.hold(item.id)}>
+                Pause
+              </RowButton>
+            )}
+            {item.status === 'paused' && (
+              <RowButton testid="transfer-resume" onClick={() => transfers.proceed(item.id)}>
+                Resume
+              </RowButton>
+            )}
+            {(under || item.status === 'interrupted' || item.status === 'paused') && (
+              <RowButton testid="transfer-cancel" onClick={() => transfers.cancel(item.id)}>
+                Cancel
+              </RowButton>
+            )}
+            {item.status === 'exists' && (
+              <RowButton testid="transfer-replace" warning onClick={() => transfers.replace(item.id)}>
+                Replace
+              </RowButton>
+            )}
+            {item.status === 'failed' && (
+              <RowButton testid="transfer-retry" onClick={() => transfers.retry(item.id)}>
+                Retry
+              </RowButton>
+            )}
+            {item.status === 'exists' && (
+              <RowButton
+                testid="transfer-keep"
+                title="Leave the file on the device as it is"
+                onClick={() => transfers.dismiss(item.id)}
+              >
+                Keep existing
+              </RowButton>
+            )}
+            {isSettled(item.status) && (
+              <DismissButton testid="transfer-dismiss" onClick={() => transfers.dismiss(item.id)} />
+            )}
+          </>
+        }
       />
-      <div class="transfer__line" data-testid="transfer-line">
-        {transferLine(item)}
-      </div>
     </li>
   );
 }
