@@ -1,9 +1,15 @@
 import type { ActionList } from '../../tools/actions/action-list.ts';
-import type { FileBrowser } from '../../tools/file-browser.ts';
+import type { FileBrowser, FileClip } from '../../tools/file-browser.ts';
 import type { TransferList } from '../../tools/transfers/transfer-list.ts';
 import { ConfirmButton } from '../common/confirm-button.tsx';
 import { useObservedState } from '../hooks.ts';
 import { IconCopy, IconDownload, IconMove, IconTrash } from '../icons.tsx';
+
+/** Copy and Move: each picks the selection up to be put down in another folder. */
+const PICKS: ReadonlyArray<{ mode: FileClip['mode']; label: string; Icon: typeof IconCopy }> = [
+  { mode: 'copy', label: 'Copy', Icon: IconCopy },
+  { mode: 'move', label: 'Move', Icon: IconMove },
+];
 
 /**
  * What can be done with the items ticked in the folder shown, all at once: download (one file as
@@ -40,24 +46,18 @@ export function SelectionBar({
       >
         <IconDownload size={14} /> {count === 1 && only?.type === 'file' ? 'Download' : 'Download as zip'}
       </button>
-      <button
-        type="button"
-        class="btn btn--dark btn--small"
-        data-testid="selection-copy"
-        disabled={state.busy !== null}
-        onClick={() => files.pickSelected('copy')}
-      >
-        <IconCopy size={14} /> Copy
-      </button>
-      <button
-        type="button"
-        class="btn btn--dark btn--small"
-        data-testid="selection-move"
-        disabled={state.busy !== null}
-        onClick={() => files.pickSelected('move')}
-      >
-        <IconMove size={14} /> Move
-      </button>
+      {PICKS.map(({ mode, label, Icon }) => (
+        <button
+          key={mode}
+          type="button"
+          class="btn btn--dark btn--small"
+          data-testid={`selection-${mode}`}
+          disabled={state.busy !== null}
+          onClick={() => files.pickSelected(mode)}
+        >
+          <Icon size={14} /> {label}
+        </button>
+      ))}
       <ConfirmButton
         class="btn--dark"
         confirmLabel={`Delete ${count}?`}
