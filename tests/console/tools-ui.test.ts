@@ -550,7 +550,7 @@ describe('session tools in the console', () => {
     await page.waitForSelector('[data-testid=files-op-error]');
     assert.equal(
       await textOf('[data-testid=files-op-error]'),
-      'The device could not do it: ENOTEMPTY: directory not empty',
+      'The device could not do it: full is not empty; only empty folders are deleted.',
     );
     await page.click('[data-testid=file-row][data-name="b.txt"] [data-testid=file-delete]');
     await page.click('[data-testid=file-row][data-name="b.txt"] [data-testid=file-delete]');
