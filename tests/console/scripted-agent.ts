@@ -48,6 +48,8 @@ export class ScriptedAgent {
   ackDelayMs = 0;
   /** Stops acknowledging uploads past this many bytes, so a transfer stays under way. */
   ackLimit = Number.POSITIVE_INFINITY;
+  /** Once the relay connection closed or dropped: the channels that were open then, now closed. */
+  readonly closed: Promise<number[]>;
   readonly #peer: RelayPeer;
   readonly #channels: DeviceChannels;
   /** Downloads' paths by channel, for {@link onChunkSent}. */
@@ -79,6 +81,11 @@ export class ScriptedAgent {
         operatorName: () => 'Alice Operator',
       },
     );
+    // As the real agent does when its relay connection is lost: every shell, command and transfer
+    // ends, so each download's open file is closed now rather than left to the garbage collector.
+    this.closed = new Promise((resolve) => {
+      peer.onClose = () => resolve(this.#channels.closeAll());
+    });
     peer.onReceive = (item) => {
       if (!('type' in item)) this.#channels.frame(item);
       else if (item.type === 'chat')
