@@ -71,47 +71,48 @@ export type DecodeResult = { ok: true; frame: Frame } | { ok: false; reason: str
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** `data` behind a fixed header of `headerBytes` that starts with `kind`; `fill` writes the rest of the header. */
+function behindHeader(
+  kind: number,
+  headerBytes: number,
+  data: Uint8Array,
+  fill?: (header: DataView) => void,
+): Uint8Array {
+  const out = new Uint8Array(headerBytes + data.byteLength);
+  out[0] = kind;
+  fill?.(new DataView(out.buffer));
+  out.set(data, headerBytes);
+  return out;
+}
+
 /** Encodes a control message as a binary frame. */
 export function encodeControl(message: ControlMessage): Uint8Array {
-  const json = encoder.encode(JSON.stringify(message));
-  const out = new Uint8Array(1 + json.byteLength);
-  out[0] = FrameKind.control;
-  out.set(json, 1);
-  return out;
+  return behindHeader(FrameKind.control, 1, encoder.encode(JSON.stringify(message)));
 }
 
 /** Encodes a video access unit behind its fixed header. */
 export function encodeVideo(frame: Omit<VideoFrame, 'kind'>): Uint8Array {
-  const out = new Uint8Array(VIDEO_HEADER_BYTES + frame.data.byteLength);
-  const view = new DataView(out.buffer);
-  out[0] = FrameKind.video;
-  out[1] = frame.keyframe ? VIDEO_FLAG_KEYFRAME : 0;
-  view.setUint32(2, frame.sequence >>> 0);
-  view.setFloat64(6, frame.captureTime);
-  out.set(frame.data, VIDEO_HEADER_BYTES);
-  return out;
+  return behindHeader(FrameKind.video, VIDEO_HEADER_BYTES, frame.data, (header) => {
+    header.setUint8(1, frame.keyframe ? VIDEO_FLAG_KEYFRAME : 0);
+    header.setUint32(2, frame.sequence >>> 0);
+    header.setFloat64(6, frame.captureTime);
+  });
 }
 
 /** Encodes part of a file behind its fixed header. */
 export function encodeFileChunk(frame: Omit<FileChunkFrame, 'kind'>): Uint8Array {
-  const out = new Uint8Array(FILE_HEADER_BYTES + frame.data.byteLength);
-  const view = new DataView(out.buffer);
-  out[0] = FrameKind.file;
-  view.setUint32(1, frame.channel >>> 0);
-  view.setFloat64(5, frame.offset);
-  out.set(frame.data, FILE_HEADER_BYTES);
-  return out;
+  return behindHeader(FrameKind.file, FILE_HEADER_BYTES, frame.data, (header) => {
+    header.setUint32(1, frame.channel >>> 0);
+    header.setFloat64(5, frame.offset);
+  });
 }
 
 /** Encodes shell or command bytes behind their fixed header. */
 export function encodeShellData(frame: Omit<ShellDataFrame, 'kind'>): Uint8Array {
-  const out = new Uint8Array(SHELL_HEADER_BYTES + frame.data.byteLength);
-  const view = new DataView(out.buffer);
-  out[0] = FrameKind.shell;
-  view.setUint32(1, frame.channel >>> 0);
-  out[5] = frame.stream;
-  out.set(frame.data, SHELL_HEADER_BYTES);
-  return out;
+  return behindHeader(FrameKind.shell, SHELL_HEADER_BYTES, frame.data, (header) => {
+    header.setUint32(1, frame.channel >>> 0);
+    header.setUint8(5, frame.stream);
+  });
 }
 
 /** Reads the channel of a file or shell frame without decoding the rest, for routing. */

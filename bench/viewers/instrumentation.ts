@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { BenchPage } from './in-page.ts';
 
 const IN_PAGE = fileURLToPath(new URL('./in-page.ts', import.meta.url));
@@ -112,4 +112,24 @@ export async function firstPicture(page: Page, timeoutMs: number): Promise<First
     drawnMs: firstFrameAt - socketOpenedAt,
     videoMs: firstVideoAt === undefined ? undefined : firstVideoAt - socketOpenedAt,
   };
+}
+
+/**
+ * A second viewer's first picture: a new page of `context`, instrumented to watch the canvas at
+ * `watch`, opened by `open`, timed as `firstPicture` times it, then closed.
+ */
+export async function joinInNewPage(
+  context: BrowserContext,
+  watch: string,
+  open: (page: Page) => Promise<void>,
+  timeoutMs: number,
+): Promise<FirstPicture> {
+  const page = await context.newPage();
+  try {
+    await instrument(page, watch);
+    await open(page);
+    return await firstPicture(page, timeoutMs);
+  } finally {
+    await page.close();
+  }
 }

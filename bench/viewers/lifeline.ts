@@ -4,7 +4,7 @@ import { waitFor } from '../../tests/support/processes.ts';
 import type { ControlPlaneProcess } from '../support/control-plane-process.ts';
 import { BenchFailure } from '../support/failure.ts';
 import { processTree, startProcess } from '../support/processes.ts';
-import { firstPicture, instrument } from './instrumentation.ts';
+import { instrument, joinInNewPage } from './instrumentation.ts';
 import { VIEWPORT, type Viewer } from './viewer.ts';
 
 const AGENT = fileURLToPath(new URL('../../agent/main.ts', import.meta.url));
@@ -74,18 +74,17 @@ export async function openLifeline(
       hostPids: () => processTree(agent.pid),
       relayPids: () => [cp.pid],
       focus: () => page.focus('canvas[data-testid=screen]'),
-      joinAnother: async () => {
-        // The same login in the same browser context: the console offers to rejoin the live session.
-        const second = await context.newPage();
-        try {
-          await instrument(second, 'canvas[data-testid=screen]');
-          await second.goto(cp.url);
-          await second.click('[data-testid=rejoin]');
-          return await firstPicture(second, CONNECT_TIMEOUT_MS);
-        } finally {
-          await second.close();
-        }
-      },
+      // The same login in the same browser context: the console offers to rejoin the live session.
+      joinAnother: () =>
+        joinInNewPage(
+          context,
+          'canvas[data-testid=screen]',
+          async (second) => {
+            await second.goto(cp.url);
+            await second.click('[data-testid=rejoin]');
+          },
+          CONNECT_TIMEOUT_MS,
+        ),
       stop,
     };
   } catch (error) {

@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { BenchFailure } from '../support/failure.ts';
 import { freePort, waitForPort } from '../support/net.ts';
 import { processTree, startProcess } from '../support/processes.ts';
-import { firstPicture, instrument } from './instrumentation.ts';
+import { instrument, joinInNewPage } from './instrumentation.ts';
 import type { StaticServer } from './static-server.ts';
 import { VIEWPORT, type Viewer } from './viewer.ts';
 
@@ -62,17 +62,16 @@ export async function openVnc(
       hostPids: () => processTree(x11vnc.pid),
       relayPids: () => processTree(proxy.pid),
       focus: () => page.evaluate(() => (window as unknown as { rfb: { focus(): void } }).rfb.focus()),
-      joinAnother: async () => {
-        // x11vnc runs with -shared: a second client joins beside the first.
-        const second = await context.newPage();
-        try {
-          await instrument(second, '#screen canvas');
-          await second.goto(pages.vncPageUrl(wsPort));
-          return await firstPicture(second, CONNECT_TIMEOUT_MS);
-        } finally {
-          await second.close();
-        }
-      },
+      // x11vnc runs with -shared: a second client joins beside the first.
+      joinAnother: () =>
+        joinInNewPage(
+          context,
+          '#screen canvas',
+          async (second) => {
+            await second.goto(pages.vncPageUrl(wsPort));
+          },
+          CONNECT_TIMEOUT_MS,
+        ),
       stop,
     };
   } catch (error) {

@@ -5,24 +5,13 @@ import type { Principal } from '../http/app-env.ts';
 export { SCOPES, type Scope };
 
 /**
- * The scopes each role holds. Administrators manage everything; managers switch features on for their
- * organisation's groups; technicians (help desk) run sessions; auditors read sessions and audit
- * events and never reach a device.
+ * The scopes each role holds. Administrators manage everything; managers hold every scope but `admin`
+ * and switch features on for their organisation's groups; technicians (help desk) run sessions;
+ * auditors read sessions and audit events and never reach a device.
  */
 export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
   admin: SCOPES,
-  manager: [
-    'sessions:read',
-    'sessions:write',
-    'exec',
-    'files',
-    'audit:read',
-    'groups:read',
-    'groups:write',
-    'operators:read',
-    'devices:read',
-    'devices:write',
-  ],
+  manager: SCOPES.filter((scope) => scope !== 'admin'),
   technician: ['sessions:read', 'sessions:write', 'exec', 'files', 'groups:read', 'devices:read'],
   auditor: ['sessions:read', 'audit:read', 'groups:read', 'devices:read'],
 };

@@ -1,11 +1,28 @@
+import { runsAsSchema } from '../../protocol/api/devices.ts';
+import { sessionSchema } from '../../protocol/api/sessions.ts';
 import type { ResultCode } from '../../protocol/index.ts';
 import { auditActor } from '../auth/authenticate.ts';
 import type { Principal } from '../http/app-env.ts';
+import { json, z } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
-import type { SessionRow } from '../sessions/session-store.ts';
-import { openDeviceSession } from './device-session.ts';
+import { type SessionRow, sessionView } from '../sessions/session-store.ts';
+import { openDeviceSession, runsAsOf } from './device-session.ts';
 import type { DeviceRow } from './device-store.ts';
+
+/** The 201 answer of a route that opens a background session: the session and whose it is on the device. */
+export const openedSessionResponse = json(
+  z.object({ session: sessionSchema, runsAs: runsAsSchema.optional() }),
+  'The session, its device side connected: join it like any other session',
+);
+
+/** The body of {@link openedSessionResponse} for what `openBackgroundAccess` resolved with. */
+export function openedSessionView(
+  services: Services,
+  { session, detail }: { session: SessionRow; detail: Record<string, unknown> },
+) {
+  return { session: sessionView(session, services.relay.agentAway(session.id)), ...runsAsOf(detail) };
+}
 
 /** The HTTP status for a device's (or the hub's) refusal of a background-access order. */
 const STATUS_OF: Partial<Record<ResultCode, 403 | 404 | 409 | 504>> = {

@@ -1,7 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { deviceIsWindows, runsAsSchema } from '../../protocol/api/devices.ts';
-import { sessionSchema } from '../../protocol/api/sessions.ts';
+import { deviceIsWindows } from '../../protocol/api/devices.ts';
 import {
   MAX_LISTED_PROCESSES,
   MAX_LISTED_SERVICES,
@@ -22,10 +21,8 @@ import type { AppEnv, Principal } from '../http/app-env.ts';
 import { authenticated, createApi, idParam, json, problems, z } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
-import { sessionView } from '../sessions/session-store.ts';
 import { orderFailure, orderOperator, visibleDevice } from './access-routes.ts';
-import { openBackgroundAccess } from './background-access.ts';
-import { runsAsOf } from './device-session.ts';
+import { openBackgroundAccess, openedSessionResponse, openedSessionView } from './background-access.ts';
 import type { DeviceRow } from './device-store.ts';
 import { sendOrder } from './send-order.ts';
 
@@ -82,10 +79,7 @@ const routes = {
     security: authenticated,
     request: { params: idParam },
     responses: {
-      201: json(
-        z.object({ session: sessionSchema, runsAs: runsAsSchema.optional() }),
-        'The session, its device side connected: join it like any other session',
-      ),
+      201: openedSessionResponse,
       ...problems(401, 403, 404, 409, 502, 504),
     },
   }),
@@ -282,10 +276,7 @@ export function deviceElevatedRoutes(services: Services) {
         { tool: 'admin-shell', sessionId: session.id },
         { ok: true, detail },
       );
-      return c.json(
-        { session: sessionView(session, services.relay.agentAway(session.id)), ...runsAsOf(detail) },
-        201,
-      );
+      return c.json(openedSessionView(services, { session, detail }), 201);
     } catch (error) {
       if (error instanceof ApiError)
         await audit(

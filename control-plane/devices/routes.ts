@@ -1,6 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { DEVICE_STATUSES, runsAsSchema } from '../../protocol/api/devices.ts';
-import { sessionSchema } from '../../protocol/api/sessions.ts';
+import { DEVICE_STATUSES } from '../../protocol/api/devices.ts';
 import { auditActor, requireAuth, requireScope } from '../auth/authenticate.ts';
 import { canSeeOrganisation, organisationScope } from '../auth/scopes.ts';
 import type { Principal } from '../http/app-env.ts';
@@ -8,9 +7,7 @@ import { authenticated, createApi, idParam, json, page, problems, z } from '../h
 import { pageOf, pageQuery } from '../http/paging.ts';
 import { ApiError } from '../http/problem.ts';
 import type { Services } from '../services.ts';
-import { sessionView } from '../sessions/session-store.ts';
-import { openBackgroundAccess } from './background-access.ts';
-import { runsAsOf } from './device-session.ts';
+import { openBackgroundAccess, openedSessionResponse, openedSessionView } from './background-access.ts';
 import type { DeviceRow } from './device-store.ts';
 import { deviceSchema, deviceView } from './device-view.ts';
 import { removeDevice } from './remove-device.ts';
@@ -52,10 +49,7 @@ const routes = {
     security: authenticated,
     request: { params: idParam },
     responses: {
-      201: json(
-        z.object({ session: sessionSchema, runsAs: runsAsSchema.optional() }),
-        'The session, its device side connected: join it like any other session',
-      ),
+      201: openedSessionResponse,
       ...problems(401, 403, 404, 409, 504),
     },
   }),
@@ -112,11 +106,8 @@ export function deviceRoutes(services: Services) {
     async (c) => {
       const principal = c.get('principal');
       const device = await visible(principal, c.req.valid('param').id);
-      const { session, detail } = await openBackgroundAccess(services, device, principal, c.get('address'));
-      return c.json(
-        { session: sessionView(session, services.relay.agentAway(session.id)), ...runsAsOf(detail) },
-        201,
-      );
+      const opened = await openBackgroundAccess(services, device, principal, c.get('address'));
+      return c.json(openedSessionView(services, opened), 201);
     },
   );
 

@@ -50,6 +50,8 @@ export class RelayPeer {
   readonly frames: Array<FileChunkFrame | ShellDataFrame> = [];
   /** Called with every control message and channel frame as it arrives (a scripted agent). */
   onReceive: ((item: ControlMessage | FileChunkFrame | ShellDataFrame) => void) | undefined;
+  /** Called once when the connection closes or drops (a scripted agent ends its channels). */
+  onClose: (() => void) | undefined;
   readonly #socket: WebSocket;
   readonly #waiters = new Set<() => void>();
   #closed = false;
@@ -72,6 +74,7 @@ export class RelayPeer {
     });
     socket.on('close', () => {
       this.#closed = true;
+      this.onClose?.();
       for (const wake of this.#waiters) wake();
     });
   }

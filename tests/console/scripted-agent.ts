@@ -1,16 +1,19 @@
-import { createHash } from 'node:crypto';
 import {
-  type ControlMessage,
-  encodeFileChunk,
-  FILE_ACK_EVERY_BYTES,
-  FILE_CHUNK_BYTES,
-  FILE_WINDOW_BYTES,
-  type FileChunkFrame,
-  type FileEntry,
-  MAX_LISTING_ENTRIES,
-  type MessageOf,
-  type ShellDataFrame,
-} from '../../protocol/index.ts';
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeviceChannels } from '../../agent/core/channels.ts';
+import { PART_SUFFIX } from '../../agent/core/wire-path.ts';
+import { createNodeFileHost } from '../../agent/files/node-file-host.ts';
+import { type ControlMessage, decodeFrame } from '../../protocol/index.ts';
 import type { RelayPeer } from './fake-control-plane.ts';
 
 /** A folder of the scripted agent: names to file bytes or folders. */
@@ -21,266 +24,131 @@ export interface ScriptedFolder {
 /** Every file's modification time, in ms since the epoch. */
 export const MODIFIED_AT = Date.UTC(2025, 0, 15, 9, 30);
 
+/** Every scratch folder made in this process, removed when it exits. */
+const scratchFolders = new Set<string>();
+process.once('exit', () => {
+  for (const folder of scratchFolders) rmSync(folder, { recursive: true, force: true });
+});
+
 /**
- * The agent's side of chat and files, played over a fake relay socket with the protocol's rules:
- * listings sorted folders first and paged, downloads within the window of the last ack, uploads
- * resumed from their part, acknowledged and checked against their SHA-256, and file operations.
- * Shells are left to each test.
+ * The agent's side of chat and files over a fake relay socket: the real agent's channels
+ * (`DeviceChannels` over the real file host) on a scratch folder made from `tree`, shown to the
+ * operator as `root`. The test reads the folder back with {@link find}, plants part files of earlier
+ * uploads with {@link parts}, and slows or stops acknowledgements as a slow link would. Chat is echoed
+ * as the relay stamps it; shells are left to each test.
  */
 export class ScriptedAgent {
-  /** Partial uploads by path, as `<name>.lifeline-part` files would hold them. */
-  readonly parts = new Map<string, Uint8Array>();
+  /** The scratch folder that stands for the shared folder. */
+  readonly folder = mkdtempSync(join(tmpdir(), 'lifeline-scripted-'));
+  /** Partial uploads by path, written as the `<name>.lifeline-part` files the agent resumes from. */
+  readonly parts = { set: (path: string, data: Uint8Array) => this.#write(`${path}${PART_SUFFIX}`, data) };
   /** Called after each download chunk goes out, with the offset it reached. */
   onChunkSent: ((path: string, sent: number) => void) | undefined;
   /** Holds each upload acknowledgement this long, in ms, as a slow link would. */
   ackDelayMs = 0;
   /** Stops acknowledging uploads past this many bytes, so a transfer stays under way. */
   ackLimit = Number.POSITIVE_INFINITY;
+  /** Once the relay connection closed or dropped: the channels that were open then, now closed. */
+  readonly closed: Promise<number[]>;
   readonly #peer: RelayPeer;
-  readonly #reads = new Map<number, { path: string; data: Uint8Array; sent: number; acked: number }>();
-  readonly #writes = new Map<
-    number,
-    { path: string; size: number; chunks: Uint8Array[]; received: number; acked: number }
-  >();
+  readonly #channels: DeviceChannels;
+  /** Downloads' paths by channel, for {@link onChunkSent}. */
+  readonly #reading = new Map<number, string>();
 
   constructor(
     peer: RelayPeer,
-    readonly tree: ScriptedFolder,
+    tree: ScriptedFolder,
     readonly root = '/home/bob',
   ) {
     this.#peer = peer;
+    scratchFolders.add(this.folder);
+    this.#plant('', tree);
+    const host = { ...createNodeFileHost(this.folder), root };
+    this.#channels = new DeviceChannels(
+      { files: host },
+      {
+        uplink: {
+          send: (message) => this.#send(message),
+          sendBytes: (bytes) => {
+            peer.sendRaw(bytes);
+            this.#sent(bytes);
+          },
+          congested: () => false,
+          drained: async () => {},
+        },
+        allows: () => true,
+        report: () => {},
+        operatorName: () => 'Alice Operator',
+      },
+    );
+    // As the real agent does when its relay connection is lost: every shell, command and transfer
+    // ends, so each download's open file is closed now rather than left to the garbage collector.
+    this.closed = new Promise((resolve) => {
+      peer.onClose = () => resolve(this.#channels.closeAll());
+    });
     peer.onReceive = (item) => {
-      if ('type' in item) this.#onMessage(item);
-      else this.#onFrame(item);
+      if (!('type' in item)) this.#channels.frame(item);
+      else if (item.type === 'chat')
+        this.#send({
+          ...item,
+          from: { kind: 'operator', id: 'op-1', name: 'Alice Operator' },
+          sentAt: Date.now(),
+        });
+      else {
+        if (item.type === 'file-read') this.#reading.set(item.channel, item.path);
+        this.#channels.handle(item);
+      }
     };
   }
 
   /** The bytes or folder at a shared path, or undefined. */
   find(path: string): Uint8Array | ScriptedFolder | undefined {
-    let at: Uint8Array | ScriptedFolder | undefined = this.tree;
-    for (const part of path.split('/').filter(Boolean)) {
-      if (!at || at instanceof Uint8Array) return undefined;
-      at = at[part];
+    const full = join(this.folder, path);
+    const info = statSync(full, { throwIfNoEntry: false });
+    if (!info) return undefined;
+    if (info.isFile()) return new Uint8Array(readFileSync(full));
+    const folder: ScriptedFolder = {};
+    for (const name of readdirSync(full)) {
+      const entry = this.find(join(path, name));
+      if (entry) folder[name] = entry;
     }
-    return at;
+    return folder;
+  }
+
+  #plant(path: string, folder: ScriptedFolder): void {
+    for (const [name, value] of Object.entries(folder)) {
+      const at = join(path, name);
+      if (value instanceof Uint8Array) this.#write(at, value);
+      else {
+        mkdirSync(join(this.folder, at));
+        this.#plant(at, value);
+        utimesSync(join(this.folder, at), MODIFIED_AT / 1000, MODIFIED_AT / 1000);
+      }
+    }
+  }
+
+  #write(path: string, data: Uint8Array): void {
+    writeFileSync(join(this.folder, path), data);
+    utimesSync(join(this.folder, path), MODIFIED_AT / 1000, MODIFIED_AT / 1000);
   }
 
   #send(message: ControlMessage): void {
+    if (message.type === 'file-ack') {
+      if (message.offset > this.ackLimit) return;
+      if (this.ackDelayMs > 0) {
+        setTimeout(() => this.#peer.send(message), this.ackDelayMs);
+        return;
+      }
+    }
+    if (message.type === 'file-end' || message.type === 'channel-error')
+      this.#reading.delete(message.channel);
     this.#peer.send(message);
   }
 
-  #error(channel: number, code: MessageOf<'channel-error'>['code'], message: string = code): void {
-    this.#send({ type: 'channel-error', channel, code, message });
-  }
-
-  #onMessage(message: ControlMessage): void {
-    switch (message.type) {
-      case 'chat':
-        this.#send({
-          ...message,
-          from: { kind: 'operator', id: 'op-1', name: 'Alice Operator' },
-          sentAt: Date.now(),
-        });
-        return;
-      case 'file-list':
-        this.#list(message);
-        return;
-      case 'file-read':
-        this.#read(message);
-        return;
-      case 'file-ack':
-        this.#ack(message.channel, message.offset);
-        return;
-      case 'file-write':
-        this.#write(message);
-        return;
-      case 'file-end':
-        this.#end(message);
-        return;
-      case 'file-op':
-        this.#op(message);
-        return;
-      case 'channel-close':
-        this.#reads.delete(message.channel);
-        this.#writes.delete(message.channel);
-        return;
-      default:
-        return;
-    }
-  }
-
-  #list(message: MessageOf<'file-list'>) {
-    const folder = this.find(message.path);
-    if (!folder) return this.#error(message.channel, 'FILE_NOT_FOUND');
-    if (folder instanceof Uint8Array) return this.#error(message.channel, 'NOT_A_FOLDER');
-    const entries: FileEntry[] = Object.entries(folder)
-      .map(
-        ([name, value]): FileEntry => ({
-          name,
-          type: value instanceof Uint8Array ? 'file' : 'directory',
-          size: value instanceof Uint8Array ? value.byteLength : 0,
-          modifiedAt: MODIFIED_AT,
-        }),
-      )
-      .sort(
-        (a, b) =>
-          Number(b.type === 'directory') - Number(a.type === 'directory') ||
-          a.name.toLowerCase().localeCompare(b.name.toLowerCase()),
-      );
-    const offset = message.offset ?? 0;
-    this.#send({
-      type: 'file-listing',
-      channel: message.channel,
-      path: message.path,
-      root: this.root,
-      offset,
-      total: entries.length,
-      entries: entries.slice(offset, offset + MAX_LISTING_ENTRIES),
-    });
-  }
-
-  #read(message: MessageOf<'file-read'>) {
-    const data = this.find(message.path);
-    if (!data) return this.#error(message.channel, 'FILE_NOT_FOUND');
-    if (!(data instanceof Uint8Array)) return this.#error(message.channel, 'NOT_A_FILE');
-    this.#send({
-      type: 'file-info',
-      channel: message.channel,
-      path: message.path,
-      size: data.byteLength,
-      modifiedAt: MODIFIED_AT,
-    });
-    this.#reads.set(message.channel, {
-      path: message.path,
-      data,
-      sent: message.offset,
-      acked: message.offset,
-    });
-    this.#pump(message.channel);
-  }
-
-  #ack(channel: number, offset: number): void {
-    const read = this.#reads.get(channel);
-    if (!read) return;
-    read.acked = Math.max(read.acked, offset);
-    this.#pump(channel);
-  }
-
-  #pump(channel: number): void {
-    const read = this.#reads.get(channel);
-    if (!read) return;
-    while (read.sent < read.data.byteLength && read.sent - read.acked < FILE_WINDOW_BYTES) {
-      const length = Math.min(
-        FILE_CHUNK_BYTES,
-        read.data.byteLength - read.sent,
-        read.acked + FILE_WINDOW_BYTES - read.sent,
-      );
-      const offset = read.sent;
-      this.#peer.sendRaw(
-        encodeFileChunk({ channel, offset, data: read.data.subarray(offset, offset + length) }),
-      );
-      read.sent += length;
-      this.onChunkSent?.(read.path, read.sent);
-      if (!this.#reads.has(channel)) return;
-    }
-    if (read.sent >= read.data.byteLength) {
-      this.#reads.delete(channel);
-      this.#send({
-        type: 'file-end',
-        channel,
-        size: read.data.byteLength,
-        sha256: createHash('sha256').update(read.data).digest('hex'),
-      });
-    }
-  }
-
-  #write(message: MessageOf<'file-write'>) {
-    const existing = this.find(message.path);
-    if (existing && !(existing instanceof Uint8Array)) return this.#error(message.channel, 'NOT_A_FILE');
-    if (existing && !message.overwrite) return this.#error(message.channel, 'FILE_EXISTS', 'It exists.');
-    const part = this.parts.get(message.path) ?? new Uint8Array(0);
-    const start = part.byteLength <= message.size ? part.byteLength : 0;
-    const kept = part.subarray(0, start);
-    this.#writes.set(message.channel, {
-      path: message.path,
-      size: message.size,
-      chunks: [kept],
-      received: start,
-      acked: start,
-    });
-    this.#send({ type: 'file-ready', channel: message.channel, offset: start });
-  }
-
-  #onFrame(frame: FileChunkFrame | ShellDataFrame) {
-    if (frame.kind !== 'file') return;
-    const write = this.#writes.get(frame.channel);
-    if (!write) return;
-    if (frame.offset !== write.received) {
-      this.#writes.delete(frame.channel);
-      return this.#error(frame.channel, 'IO_ERROR', `chunk at ${frame.offset}, expected ${write.received}`);
-    }
-    write.chunks.push(frame.data);
-    write.received += frame.data.byteLength;
-    this.parts.set(write.path, Buffer.concat(write.chunks));
-    if (write.received > this.ackLimit) return;
-    if (write.received - write.acked >= FILE_ACK_EVERY_BYTES || write.received === write.size) {
-      write.acked = write.received;
-      const ack: ControlMessage = { type: 'file-ack', channel: frame.channel, offset: write.received };
-      if (this.ackDelayMs > 0) setTimeout(() => this.#send(ack), this.ackDelayMs);
-      else this.#send(ack);
-    }
-  }
-
-  #end(message: MessageOf<'file-end'>) {
-    const write = this.#writes.get(message.channel);
-    if (!write) return;
-    this.#writes.delete(message.channel);
-    const data = Buffer.concat(write.chunks);
-    const sha256 = createHash('sha256').update(data).digest('hex');
-    if (data.byteLength !== message.size || sha256 !== message.sha256) {
-      this.parts.delete(write.path);
-      return this.#error(message.channel, 'CHECKSUM_MISMATCH');
-    }
-    this.parts.delete(write.path);
-    this.#store(write.path, new Uint8Array(data));
-    this.#send({ type: 'file-done', channel: message.channel, path: write.path, size: data.byteLength });
-  }
-
-  #op(message: MessageOf<'file-op'>) {
-    const parentOf = (path: string) => {
-      const parts = path.split('/').filter(Boolean);
-      const name = parts.pop() ?? '';
-      const parent = this.find(parts.join('/'));
-      return parent && !(parent instanceof Uint8Array) ? { parent, name } : undefined;
-    };
-    if (message.path.includes('..') || message.to?.includes('..'))
-      return this.#error(message.channel, 'PATH_OUTSIDE_FOLDER');
-    const from = parentOf(message.path);
-    if (!from) return this.#error(message.channel, 'FILE_NOT_FOUND');
-    if (message.op === 'mkdir') {
-      if (from.parent[from.name]) return this.#error(message.channel, 'FILE_EXISTS');
-      from.parent[from.name] = {};
-    } else if (message.op === 'delete') {
-      const target = from.parent[from.name];
-      if (!target) return this.#error(message.channel, 'FILE_NOT_FOUND');
-      if (!(target instanceof Uint8Array) && Object.keys(target).length > 0)
-        return this.#error(message.channel, 'IO_ERROR', 'ENOTEMPTY: directory not empty');
-      delete from.parent[from.name];
-    } else {
-      const to = message.to ? parentOf(message.to) : undefined;
-      const target = from.parent[from.name];
-      if (!to || !target) return this.#error(message.channel, 'FILE_NOT_FOUND');
-      if (to.parent[to.name]) return this.#error(message.channel, 'FILE_EXISTS');
-      delete from.parent[from.name];
-      to.parent[to.name] = target;
-    }
-    this.#send({ type: 'file-op-done', channel: message.channel });
-  }
-
-  #store(path: string, data: Uint8Array): void {
-    const parts = path.split('/').filter(Boolean);
-    const name = parts.pop() ?? '';
-    const parent = this.find(parts.join('/'));
-    if (parent && !(parent instanceof Uint8Array)) parent[name] = data;
+  #sent(bytes: Uint8Array): void {
+    const decoded = decodeFrame(bytes);
+    if (!decoded.ok || decoded.frame.kind !== 'file') return;
+    const path = this.#reading.get(decoded.frame.channel);
+    if (path !== undefined) this.onChunkSent?.(path, decoded.frame.offset + decoded.frame.data.byteLength);
   }
 }

@@ -409,7 +409,7 @@ describe('session tools in the console', () => {
     assert.match(await textOf('[data-testid=transfer-line]'), /Done · 3\.30 MB/);
   });
 
-  it('download: a dropped relay connection pauses it; after Reconnect it resumes from the received offset', async () => {
+  it("download: a dropped relay connection pauses it and ends the agent's side; after Reconnect it resumes from the received offset", async () => {
     const report = bytes(3_000_000, 9);
     const first = await goLive();
     const agent = new ScriptedAgent(first, { 'big.iso': report });
@@ -424,6 +424,9 @@ describe('session tools in the console', () => {
     await page.click('[data-testid=file-row][data-name="big.iso"] [data-testid=file-download]');
     await page.waitForSelector('[data-testid=transfer][data-status=interrupted]');
     assert.match(await textOf('[data-testid=transfer-line]'), /paused until the connection is back/);
+    // The agent's side of the dropped download ended with the connection: its file is closed.
+    const [read] = first.messages.filter((message) => message.type === 'file-read');
+    assert.deepEqual(await agent.closed, [read?.channel]);
     await page.click('[data-testid=reconnect]');
     const downloading = page.waitForEvent('download');
     const second = await goLive({ peerIndex: 1, tree: { 'big.iso': report } });
@@ -550,7 +553,7 @@ describe('session tools in the console', () => {
     await page.waitForSelector('[data-testid=files-op-error]');
     assert.equal(
       await textOf('[data-testid=files-op-error]'),
-      'The device could not do it: ENOTEMPTY: directory not empty',
+      'The device could not do it: full is not empty; only empty folders are deleted.',
     );
     await page.click('[data-testid=file-row][data-name="b.txt"] [data-testid=file-delete]');
     await page.click('[data-testid=file-row][data-name="b.txt"] [data-testid=file-delete]');
