@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, before } from 'node:test';
+import { after, afterEach, before, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { type AgentRun, spawnAgent } from '../support/agent-process.ts';
+import { type AgentRun, shownCode, spawnAgent } from '../support/agent-process.ts';
 import { launchChromium } from '../support/browser.ts';
 import {
   ADMIN_PASSWORD,
@@ -12,7 +12,7 @@ import {
   startControlPlane,
   type TestControlPlane,
 } from '../support/control-plane.ts';
-import type { Spawned } from '../support/processes.ts';
+import { type Spawned, waitFor } from '../support/processes.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 // The real console bundle in real headless Chromium against a real control plane.
@@ -102,7 +102,9 @@ export function started<T>(part: T | undefined, name: string): T {
 export interface AgentConsole {
   readonly xvfb: Xvfb;
   readonly cp: TestControlPlane;
-  /** The console page, 1400×900, shared by the block's tests (one session runs through them). */
+  /** The browser the page is in, for a test that opens a second console (`openConsole`). */
+  readonly browser: Browser;
+  /** The console page, 1400×900 unless set, shared by the block's tests (one session runs through them). */
   readonly page: Page;
   /** The page's errors and Content-Security-Policy violations. */
   readonly problems: string[];
@@ -115,8 +117,8 @@ export interface AgentConsole {
 /**
  * Registers the hooks of an end-to-end console test in the calling `describe`: an X display of
  * `width`×`height` (set up further by `prepareDisplay`), a control plane, headless Chromium and one
- * console page whose actions wait up to `actionTimeoutMs`; the agents the tests start are killed
- * and everything stopped after the block.
+ * console page (`viewport`, 1400×900 unless set) whose actions wait up to `actionTimeoutMs`; the
+ * agents the tests start are killed and everything stopped after the block.
  * @example
  * const ui = useAgentConsole({ width: 640, height: 480, actionTimeoutMs: 15_000 });
  * it('connects', async () => { await connectWithCode(ui.page, ui.cp, await shownCode(ui.startAgent())); });
@@ -126,6 +128,7 @@ export function useAgentConsole(options: {
   height: number;
   actionTimeoutMs: number;
   prepareDisplay?: (xvfb: Xvfb) => Promise<void>;
+  viewport?: { width: number; height: number };
 }): AgentConsole {
   let xvfb: Xvfb | undefined;
   let cp: TestControlPlane | undefined;
@@ -138,7 +141,7 @@ export function useAgentConsole(options: {
     cp = await startControlPlane({ listen: true });
     browser = await launchConsoleBrowser();
     view = await openConsole(browser, cp);
-    await view.page.setViewportSize({ width: 1400, height: 900 });
+    await view.page.setViewportSize(options.viewport ?? { width: 1400, height: 900 });
     view.page.setDefaultTimeout(options.actionTimeoutMs);
   });
   after(async () => {
@@ -153,6 +156,9 @@ export function useAgentConsole(options: {
     },
     get cp() {
       return started(cp, 'the control plane');
+    },
+    get browser() {
+      return started(browser, 'the browser');
     },
     get page() {
       return started(view, 'the console page').page;
@@ -169,6 +175,34 @@ export function useAgentConsole(options: {
       return agent;
     },
   };
+}
+
+/**
+ * Registers the last two tests of an `useAgentConsole` block: nothing broke the console's CSP or threw
+ * in the page, and ending the session in the console ends the agent (exit code 0).
+ */
+export function itEndsCleanly(ui: AgentConsole): void {
+  it('nothing broke the console CSP or threw in the page', () => {
+    assert.deepEqual(ui.problems, []);
+  });
+
+  it('ending the session ends the agent', async () => {
+    await ui.page.click('[data-testid=end-session]');
+    await ui.page.waitForSelector('[data-testid=ended]');
+    assert.equal(await ui.agent.exited, 0, ui.agent.output());
+  });
+}
+
+/**
+ * Joins the session of `agent` (started with `keepInput`) in `page` with the code it shows; the user
+ * then switches files on with their key, and the console opens its files tool.
+ */
+export async function joinWithFiles(page: Page, cp: TestControlPlane, agent: Spawned): Promise<void> {
+  await connectWithCode(page, cp, await shownCode(agent));
+  await waitFor('the session to be active on the agent', () => agent.output().includes('Session active'));
+  agent.child.stdin?.write('f');
+  await page.waitForSelector('[data-testid=permission-files][data-state=on]');
+  await page.click('[data-testid=tool-files]');
 }
 
 /**

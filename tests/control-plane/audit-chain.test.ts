@@ -18,7 +18,8 @@ import {
   createOperator,
   expectJson,
   login,
-  type OperatorView,
+  startWithAdmin,
+  whoAmI,
 } from '../support/api.ts';
 import {
   ADMIN_PASSWORD,
@@ -53,11 +54,10 @@ describe('the audit trail is a signed hash chain', () => {
   };
 
   before(async () => {
-    cp = await startControlPlane();
-    api = apiClient(cp);
-    admin = { cookie: await loginCookie(cp.app) };
-    const me = await expectJson<{ operator: OperatorView }>(await api.get('/api/auth/me', admin), 200);
-    const org = me.operator.organisationId;
+    const started = await startWithAdmin();
+    ({ cp, api, admin } = started);
+    const { me } = started;
+    const org = me.organisationId;
     technician = {
       cookie: (
         await createOperator(api, admin, { username: 'tech', role: 'technician', organisationId: org })
@@ -197,11 +197,11 @@ describe('the audit trail is a signed hash chain', () => {
 
   it('a technician or a manager cannot export the audit trail (403 FORBIDDEN)', async () => {
     await assertProblem(await api.get('/api/audit-events/export', technician), 403, 'FORBIDDEN');
-    const me = await expectJson<{ operator: OperatorView }>(await api.get('/api/auth/me', admin), 200);
+    const me = await whoAmI(api, admin);
     const manager = await createOperator(api, admin, {
       username: 'boss',
       role: 'manager',
-      organisationId: me.operator.organisationId,
+      organisationId: me.organisationId,
     });
     await assertProblem(
       await api.get('/api/audit-events/export', { cookie: manager.cookie }),

@@ -11,6 +11,7 @@ import {
   createOperator,
   expectJson,
   freshAddress,
+  registeredAgent,
 } from '../support/api.ts';
 import {
   loginCookie,
@@ -94,15 +95,7 @@ describe('guess limits', () => {
     const problem = await assertProblem(refused, 429, 'TOO_FREQUENT');
     assert.match(problem.detail, /paused/);
     assert.ok(Number(refused.headers.get('retry-after')) > 60);
-    const fresh = await expectJson<{ code: string }>(
-      await api.post(
-        '/api/agent/register',
-        undefined,
-        { name: 'a', version: '1' },
-        { address: freshAddress() },
-      ),
-      201,
-    );
+    const fresh = await registeredAgent(api, { name: 'a', version: '1' });
     assert.equal((await api.post('/api/sessions/redeem', admin, { code: fresh.code })).status, 200);
   });
 

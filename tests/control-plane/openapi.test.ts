@@ -7,20 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import {
   type ApiClient,
-  apiClient,
   assertProblem,
   type Credentials,
   createToken,
   expectJson,
   freshAddress,
   login,
+  startWithAdmin,
 } from '../support/api.ts';
-import {
-  ADMIN_USERNAME,
-  loginCookie,
-  startControlPlane,
-  type TestControlPlane,
-} from '../support/control-plane.ts';
+import { ADMIN_USERNAME, type TestControlPlane } from '../support/control-plane.ts';
 
 const CONSOLE_SOURCES = fileURLToPath(new URL('../../console/app/', import.meta.url));
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
@@ -104,9 +99,8 @@ describe('the OpenAPI document and the error shape', () => {
   }
 
   before(async () => {
-    cp = await startControlPlane();
-    api = apiClient(cp);
-    admin = { cookie: await loginCookie(cp.app) };
+    const started = await startWithAdmin();
+    ({ cp, api, admin } = started);
     const response = await api.get('/openapi.json', undefined);
     assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
     doc = await expectJson<OpenApiDocument>(response, 200);

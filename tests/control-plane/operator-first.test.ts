@@ -7,18 +7,18 @@ import { CONNECTION_CODE_DIGITS, type Policy } from '../../protocol/index.ts';
 import {
   type ApiClient,
   type AuditEvent,
-  apiClient,
   assertProblem,
   type Credentials,
   createOperator,
   createToken,
   expectJson,
   freshAddress,
-  type OperatorView,
   readAllPages,
+  registeredAgent,
   type SessionView,
+  startWithAdmin,
 } from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import type { TestControlPlane } from '../support/control-plane.ts';
 import { permissionsWith } from '../support/permissions.ts';
 import { closeAll, RelayClient } from './relay-client.ts';
 
@@ -87,11 +87,9 @@ describe('operator-first sessions from a script', () => {
   }
 
   before(async () => {
-    cp = await startControlPlane({ listen: true });
-    api = apiClient(cp);
-    admin = { cookie: await loginCookie(cp.app) };
-    adminId = (await expectJson<{ operator: OperatorView }>(await api.get('/api/auth/me', admin), 200))
-      .operator.id;
+    const started = await startWithAdmin({ listen: true });
+    ({ cp, api, admin } = started);
+    adminId = started.me.id;
     const token = await createToken(api, admin, ['sessions:read', 'sessions:write', 'audit:read'], 'script');
     script = { token: token.token };
     scriptTokenId = token.id;
@@ -346,15 +344,7 @@ describe('operator-first sessions from a script', () => {
         404,
         'CODE_INVALID',
       );
-      const userFirst = await expectJson<{ sessionId: string; code: string }>(
-        await api.post(
-          '/api/agent/register',
-          undefined,
-          { name: 'test-agent', version: '0.0.0' },
-          { address: freshAddress() },
-        ),
-        201,
-      );
+      const userFirst = await registeredAgent(api);
       await assertProblem(await agentJoin(userFirst.code), 404, 'CODE_INVALID');
       // Neither refusal used a code up: each still works where it belongs.
       await expectJson(await agentJoin(operatorFirst.code), 200);
@@ -371,15 +361,7 @@ describe('operator-first sessions from a script', () => {
     });
 
     it('the code of a user-first session is not renewed (409 CONFLICT), and the code the user sees keeps working', async () => {
-      const userFirst = await expectJson<{ sessionId: string; code: string }>(
-        await api.post(
-          '/api/agent/register',
-          undefined,
-          { name: 'test-agent', version: '0.0.0' },
-          { address: freshAddress() },
-        ),
-        201,
-      );
+      const userFirst = await registeredAgent(api);
       await assertProblem(
         await api.post(`/api/sessions/${userFirst.sessionId}/code`, script),
         409,

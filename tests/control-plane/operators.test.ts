@@ -5,7 +5,6 @@ import { currentTotp, verifyTotp } from '../../control-plane/auth/totp.ts';
 import { CloseCode } from '../../protocol/index.ts';
 import {
   type ApiClient,
-  apiClient,
   assertProblem,
   type Credentials,
   cookieOf,
@@ -15,8 +14,11 @@ import {
   login,
   OPERATOR_PASSWORD,
   type OperatorView,
+  registeredAgent,
+  startWithAdmin,
+  whoAmI,
 } from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import type { TestControlPlane } from '../support/control-plane.ts';
 import { closeAll, RelayClient } from './relay-client.ts';
 
 /** What the issue asks of disabling an operator: every socket they hold closed within two seconds. */
@@ -38,19 +40,7 @@ describe('operators', () => {
 
   /** A user-first agent of organisation A on the relay, welcomed to its session. */
   async function connectAgent() {
-    const registration = await expectJson<{
-      sessionId: string;
-      code: string;
-      relay: { url: string; token: string };
-    }>(
-      await api.post(
-        '/api/agent/register',
-        undefined,
-        { name: 'test-agent', version: '0.0.0' },
-        { address: freshAddress() },
-      ),
-      201,
-    );
+    const registration = await registeredAgent(api);
     const agent = track(
       await RelayClient.connect(registration.relay.url, {
         hello: { role: 'agent', token: registration.relay.token },
@@ -77,12 +67,11 @@ describe('operators', () => {
   }
 
   before(async () => {
-    cp = await startControlPlane({ listen: true });
-    api = apiClient(cp);
-    admin = { cookie: await loginCookie(cp.app) };
-    const me = await expectJson<{ operator: OperatorView }>(await api.get('/api/auth/me', admin), 200);
-    adminId = me.operator.id;
-    orgA = me.operator.organisationId;
+    const started = await startWithAdmin({ listen: true });
+    ({ cp, api, admin } = started);
+    const { me } = started;
+    adminId = me.id;
+    orgA = me.organisationId;
   });
 
   after(() => closeAll(sockets, cp));
@@ -107,8 +96,7 @@ describe('operators', () => {
       assert.equal(operator.disabled, false);
       const shown = JSON.stringify(operator);
       assert.ok(!/password|hash|secret|scrypt/i.test(shown), `the operator view holds a secret: ${shown}`);
-      const me = await expectJson<{ operator: OperatorView }>(await api.get('/api/auth/me', { cookie }), 200);
-      assert.equal(me.operator.id, operator.id);
+      assert.equal((await whoAmI(api, { cookie })).id, operator.id);
     });
 
     it('a password shorter than 12 characters is refused with 400 VALIDATION_FAILED, on create and on change', async () => {
@@ -222,8 +210,8 @@ describe('operators', () => {
         409,
         'CONFLICT',
       );
-      const me = await expectJson<{ operator: OperatorView }>(await api.get('/api/auth/me', admin), 200);
-      assert.deepEqual([me.operator.role, me.operator.disabled], ['admin', false]);
+      const me = await whoAmI(api, admin);
+      assert.deepEqual([me.role, me.disabled], ['admin', false]);
     });
   });
 

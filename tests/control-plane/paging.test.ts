@@ -2,17 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   type ApiClient,
-  apiClient,
   assertProblem,
   type Credentials,
   createOperator,
   createToken,
   expectJson,
-  type OperatorView,
   type Page,
   readAllPages,
+  startWithAdmin,
 } from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import type { TestControlPlane } from '../support/control-plane.ts';
 
 /** Rows made per list: more than three pages of the small page size below. */
 const ROWS = 7;
@@ -32,10 +31,9 @@ describe('every list pages with limit and nextCursor', () => {
   let orgB: string;
 
   before(async () => {
-    cp = await startControlPlane();
-    api = apiClient(cp);
-    admin = { cookie: await loginCookie(cp.app) };
-    const me = await expectJson<{ operator: OperatorView }>(await api.get('/api/auth/me', admin), 200);
+    const started = await startWithAdmin();
+    ({ cp, api, admin } = started);
+    const { me } = started;
     for (let i = 0; i < ROWS; i++) {
       const organisation = await expectJson<{ id: string }>(
         await api.post('/api/organisations', admin, { name: `paged org ${i}` }),
@@ -48,7 +46,7 @@ describe('every list pages with limit and nextCursor', () => {
           name: `Paged ${i}`,
           password: 'a long enough passphrase',
           role: 'technician',
-          organisationId: me.operator.organisationId,
+          organisationId: me.organisationId,
         }),
         201,
       );

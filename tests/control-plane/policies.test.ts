@@ -5,20 +5,22 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet
 import { deviceGroups } from '../../control-plane/db/schema.ts';
 import { ALL_PERMISSIONS, DEFAULT_POLICY, type Permissions, type Policy } from '../../protocol/index.ts';
 import {
+  type AgentRegistration,
   type ApiClient,
   type AuditEvent,
-  apiClient,
   assertProblem,
   type Credentials,
   expectJson,
-  freshAddress,
   type GroupView,
-  type OperatorView,
+  groupWithKey,
   type Page,
+  postAgentRegistration,
   type SessionView,
+  startWithAdmin,
+  waitUntilEnded,
 } from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { closeAll, RelayClient } from './relay-client.ts';
+import type { TestControlPlane } from '../support/control-plane.ts';
+import { closeAll, pairInGroup, RelayClient } from './relay-client.ts';
 
 const MINUTE_MS = 60_000;
 /** What an agent claims the user allowed: everything, control included. */
@@ -30,14 +32,6 @@ const INPUT_EVENTS = [
   { kind: 'key', code: 'KeyA', down: true },
   { kind: 'key', code: 'KeyA', down: false },
 ] as const;
-
-interface AgentGrant {
-  sessionId: string;
-  code: string;
-  relay: { url: string; token: string };
-  policy: Policy;
-  policyToken: string;
-}
 
 describe('device groups and policies', () => {
   let cp: TestControlPlane;
@@ -54,55 +48,21 @@ describe('device groups and policies', () => {
   }
 
   /** A new group of the administrator's organisation with this policy, and a key that enrols agents in it. */
-  async function groupWith(policy: Policy): Promise<{ group: GroupView; key: string }> {
-    const group = await expectJson<GroupView>(
-      await api.post('/api/groups', admin, { name: `group ${++unique}`, policy }),
-      201,
-    );
-    const { registrationKey } = await expectJson<{ registrationKey: string }>(
-      await api.post(`/api/groups/${group.id}/registration-key`, admin),
-      200,
-    );
-    return { group, key: registrationKey };
+  function groupWith(policy: Policy): Promise<{ group: GroupView; key: string }> {
+    return groupWithKey(api, admin, `group ${++unique}`, policy);
   }
 
   function register(registrationKey?: string): Promise<Response> {
-    return api.post(
-      '/api/agent/register',
-      undefined,
-      { name: 'test-agent', version: '0.0.0', ...(registrationKey ? { registrationKey } : {}) },
-      { address: freshAddress() },
-    );
+    return postAgentRegistration(api, registrationKey ? { registrationKey } : {});
   }
 
   async function putPolicy(groupId: string, policy: unknown): Promise<Response> {
     return api.put(`/api/groups/${groupId}/policy`, admin, policy);
   }
 
-  /**
-   * A session of the group the key enrols into: the agent on the relay, an operator joined through the
-   * console's path, and the agent's consent claiming `permissions`.
-   */
-  async function pair(key: string, permissions: Permissions = ALL_PERMISSIONS) {
-    const grant = await expectJson<AgentGrant>(await register(key), 201);
-    const agent = track(
-      await RelayClient.connect(grant.relay.url, { hello: { role: 'agent', token: grant.relay.token } }),
-    );
-    await agent.next('welcome');
-    const redeemed = await expectJson<{ relay: { url: string; token: string } }>(
-      await api.post('/api/sessions/redeem', admin, { code: grant.code }, { address: freshAddress() }),
-      200,
-    );
-    const operator = track(
-      await RelayClient.connect(redeemed.relay.url, {
-        hello: { role: 'operator', token: redeemed.relay.token },
-      }),
-    );
-    await operator.next('welcome');
-    await agent.next('operator-joined');
-    agent.send({ type: 'consent', accepted: true, permissions });
-    await operator.next('consent');
-    return { agent, operator, grant };
+  /** A session of the group the key enrols into, the agent's consent claiming `permissions`. */
+  function pair(key: string, permissions: Permissions = ALL_PERMISSIONS) {
+    return pairInGroup(api, admin, key, permissions, sockets);
   }
 
   /** Sends the input events, then ends the session; returns the input the agent got before the end. */
@@ -115,21 +75,10 @@ describe('device groups and policies', () => {
     return agent.messages('input');
   }
 
-  async function waitUntilEnded(sessionId: string): Promise<SessionView> {
-    const session = await expectJson<SessionView & { reached: boolean }>(
-      await api.get(`/api/sessions/${sessionId}/wait?until=ended&timeout=10`, admin),
-      200,
-    );
-    assert.equal(session.reached, true, 'the session ended');
-    return session;
-  }
-
   before(async () => {
-    cp = await startControlPlane({ listen: true });
-    api = apiClient(cp);
-    admin = { cookie: await loginCookie(cp.app) };
-    adminId = (await expectJson<{ operator: OperatorView }>(await api.get('/api/auth/me', admin), 200))
-      .operator.id;
+    const started = await startWithAdmin({ listen: true });
+    ({ cp, api, admin } = started);
+    adminId = started.me.id;
     const keySet = await expectJson<JSONWebKeySet>(await api.get('/.well-known/jwks.json', undefined), 200);
     jwks = createLocalJWKSet(keySet);
   });
@@ -211,14 +160,14 @@ describe('device groups and policies', () => {
 
     it('a session created after a change gets the new policy; one created before keeps its own', async () => {
       const { group, key } = await groupWith({ ...DEFAULT_POLICY });
-      const earlier = await expectJson<AgentGrant>(await register(key), 201);
+      const earlier = await expectJson<AgentRegistration>(await register(key), 201);
       const changed: Policy = {
         ...DEFAULT_POLICY,
         modes: { ...DEFAULT_POLICY.modes, control: false, shell: false },
         idleTimeoutMinutes: 7,
       };
       await expectJson(await putPolicy(group.id, changed), 200);
-      const later = await expectJson<AgentGrant>(await register(key), 201);
+      const later = await expectJson<AgentRegistration>(await register(key), 201);
       assert.deepEqual(later.policy, changed);
       const laterView = await expectJson<SessionView>(
         await api.get(`/api/sessions/${later.sessionId}`, admin),
@@ -246,7 +195,7 @@ describe('device groups and policies', () => {
     it("the session's policy is signed into the agent's policyToken, verifiable with the published key set", async () => {
       const policy: Policy = { ...DEFAULT_POLICY, recordingMandatory: true, maxSessionMinutes: 45 };
       const { key } = await groupWith(policy);
-      const grant = await expectJson<AgentGrant>(await register(key), 201);
+      const grant = await expectJson<AgentRegistration>(await register(key), 201);
       assert.deepEqual(grant.policy, policy);
       const decoded = decodeJwt(grant.policyToken);
       assert.deepEqual(decoded['pol'], policy);
@@ -289,7 +238,7 @@ describe('device groups and policies', () => {
         200,
       );
       assert.ok(registrationKey.startsWith('llr_'));
-      const grant = await expectJson<AgentGrant>(await register(registrationKey), 201);
+      const grant = await expectJson<AgentRegistration>(await register(registrationKey), 201);
       const session = await expectJson<SessionView>(
         await api.get(`/api/sessions/${grant.sessionId}`, admin),
         200,
@@ -299,7 +248,7 @@ describe('device groups and policies', () => {
       assert.equal(shown.hasRegistrationKey, true);
       assert.ok(!JSON.stringify(shown).includes(registrationKey), 'the key is shown only once');
       // Without a key, an agent lands in the first organisation's default group.
-      const plain = await expectJson<AgentGrant>(await register(), 201);
+      const plain = await expectJson<AgentRegistration>(await register(), 201);
       const plainView = await expectJson<SessionView>(
         await api.get(`/api/sessions/${plain.sessionId}`, admin),
         200,
@@ -316,7 +265,7 @@ describe('device groups and policies', () => {
       );
       assert.notEqual(second, first);
       await assertProblem(await register(first), 403, 'FORBIDDEN');
-      const grant = await expectJson<AgentGrant>(await register(second), 201);
+      const grant = await expectJson<AgentRegistration>(await register(second), 201);
       const session = await expectJson<SessionView>(
         await api.get(`/api/sessions/${grant.sessionId}`, admin),
         200,
@@ -378,7 +327,7 @@ describe('device groups and policies', () => {
       assert.equal((await agent.next('end')).reason, 'idle-timeout');
       assert.equal((await operator.next('end')).reason, 'idle-timeout');
       await Promise.all([agent.waitClosed(), operator.waitClosed()]);
-      assert.equal((await waitUntilEnded(grant.sessionId)).endReason, 'idle-timeout');
+      assert.equal((await waitUntilEnded(api, admin, grant.sessionId)).endReason, 'idle-timeout');
     });
 
     it('a session past the policy’s maximum length ends with max-duration, and both sockets are told', async () => {
@@ -390,7 +339,7 @@ describe('device groups and policies', () => {
       assert.equal((await agent.next('end')).reason, 'max-duration');
       assert.equal((await operator.next('end')).reason, 'max-duration');
       await Promise.all([agent.waitClosed(), operator.waitClosed()]);
-      assert.equal((await waitUntilEnded(grant.sessionId)).endReason, 'max-duration');
+      assert.equal((await waitUntilEnded(api, admin, grant.sessionId)).endReason, 'max-duration');
     });
 
     it('with neither limit set, a session is not ended however long it lasts', async () => {

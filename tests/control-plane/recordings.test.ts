@@ -20,31 +20,27 @@ import {
 } from '../../protocol/index.ts';
 import { decodeRecording, type RecordingRecord, recordJson } from '../../protocol/recording.ts';
 import {
+  type AgentRegistration,
   type ApiClient,
   type AuditEvent,
-  apiClient,
   assertProblem,
   type Credentials,
   createOperator,
   expectJson,
-  freshAddress,
-  type GroupView,
+  groupWithKey,
   type Page,
+  postRedeem,
+  registeredAgent,
   type SessionView,
+  startWithAdmin,
+  waitUntilEnded as waitUntilSessionEnded,
 } from '../support/api.ts';
-import { loginCookie, startControlPlane } from '../support/control-plane.ts';
 import { encodeTestPattern, FRAMES } from '../support/h264-stream.ts';
 import { waitFor } from '../support/processes.ts';
-import { RelayClient } from './relay-client.ts';
+import { pairInGroup, RelayClient } from './relay-client.ts';
 
 const RECORDED: Policy = { ...DEFAULT_POLICY, recordingMandatory: true };
 const DAY_MS = 24 * 60 * 60_000;
-
-interface AgentGrant {
-  sessionId: string;
-  code: string;
-  relay: { url: string; token: string };
-}
 
 interface RecordingView {
   sessionId: string;
@@ -58,67 +54,24 @@ interface RecordingView {
 
 /** A control plane with an admin and helpers to pair a fake agent and operator under a policy. */
 async function harness() {
-  const cp = await startControlPlane({ listen: true });
-  const api = apiClient(cp);
-  const admin: Credentials = { cookie: await loginCookie(cp.app) };
+  const { cp, api, admin } = await startWithAdmin({ listen: true });
   const sockets: RelayClient[] = [];
   let unique = 0;
 
   async function keyFor(policy: Policy): Promise<string> {
-    const group = await expectJson<GroupView>(
-      await api.post('/api/groups', admin, { name: `recorded ${++unique}`, policy }),
-      201,
-    );
-    const { registrationKey } = await expectJson<{ registrationKey: string }>(
-      await api.post(`/api/groups/${group.id}/registration-key`, admin),
-      200,
-    );
-    return registrationKey;
+    return (await groupWithKey(api, admin, `recorded ${++unique}`, policy)).key;
   }
 
-  async function register(key: string): Promise<AgentGrant> {
-    return expectJson<AgentGrant>(
-      await api.post(
-        '/api/agent/register',
-        undefined,
-        { name: 'test-agent', version: '0.0.0', registrationKey: key },
-        { address: freshAddress() },
-      ),
-      201,
-    );
+  function register(key: string): Promise<AgentRegistration> {
+    return registeredAgent(api, { registrationKey: key });
   }
 
   /** The agent on the relay, an operator joined, and the agent's consent. */
   async function pair(policy: Policy) {
-    const grant = await register(await keyFor(policy));
-    const agent = await RelayClient.connect(grant.relay.url, {
-      hello: { role: 'agent', token: grant.relay.token },
-    });
-    sockets.push(agent);
-    await agent.next('welcome');
-    const redeemed = await expectJson<{ relay: { url: string; token: string } }>(
-      await api.post('/api/sessions/redeem', admin, { code: grant.code }, { address: freshAddress() }),
-      200,
-    );
-    const operator = await RelayClient.connect(redeemed.relay.url, {
-      hello: { role: 'operator', token: redeemed.relay.token },
-    });
-    sockets.push(operator);
-    await operator.next('welcome');
-    await agent.next('operator-joined');
-    agent.send({ type: 'consent', accepted: true, permissions: ALL_PERMISSIONS });
-    await operator.next('consent');
-    return { agent, operator, grant };
+    return pairInGroup(api, admin, await keyFor(policy), ALL_PERMISSIONS, sockets);
   }
 
-  async function waitUntilEnded(sessionId: string): Promise<SessionView> {
-    const session = await expectJson<SessionView & { reached: boolean }>(
-      await api.get(`/api/sessions/${sessionId}/wait?until=ended&timeout=10`, admin),
-      200,
-    );
-    assert.equal(session.reached, true, 'the session ended');
-    return session;
-  }
+  const waitUntilEnded = (sessionId: string) => waitUntilSessionEnded(api, admin, sessionId);
 
   /** The recording's row once the relay has finished it. */
   async function finishedRecording(sessionId: string): Promise<RecordingView> {
@@ -659,7 +612,7 @@ describe('session recording when the disk fills up', () => {
       });
       await agent.next('welcome');
       const redeemed = await expectJson<{ relay: { url: string; token: string } }>(
-        await h.api.post('/api/sessions/redeem', h.admin, { code: grant.code }, { address: freshAddress() }),
+        await postRedeem(h.api, h.admin, grant.code),
         200,
       );
       const operator = await RelayClient.connect(redeemed.relay.url, {

@@ -12,7 +12,15 @@ import {
   RelayLink,
   type ShellDataFrame,
 } from '../../protocol/index.ts';
-import type { AuditEvent, Page } from '../support/api.ts';
+import {
+  type ApiClient,
+  type AuditEvent,
+  type Credentials,
+  expectJson,
+  type Page,
+  postRedeem,
+  registeredAgent,
+} from '../support/api.ts';
 import {
   loginCookie,
   registerAgent,
@@ -365,6 +373,39 @@ export async function consentedSession(
     await operator.next('consent');
   }
   return { agent, operator, welcome, registration };
+}
+
+/**
+ * A session of the group `registrationKey` enrols into: the agent on the relay (registered from an
+ * address of its own), an operator `who` joined through the console's path, and the agent's consent
+ * claiming `permissions`. Each socket is pushed to `sockets` as it opens, for the caller to close.
+ */
+export async function pairInGroup(
+  api: ApiClient,
+  who: Credentials,
+  registrationKey: string,
+  permissions: Permissions,
+  sockets: RelayClient[],
+) {
+  const grant = await registeredAgent(api, { registrationKey });
+  const agent = await RelayClient.connect(grant.relay.url, {
+    hello: { role: 'agent', token: grant.relay.token },
+  });
+  sockets.push(agent);
+  await agent.next('welcome');
+  const redeemed = await expectJson<{ relay: { url: string; token: string } }>(
+    await postRedeem(api, who, grant.code),
+    200,
+  );
+  const operator = await RelayClient.connect(redeemed.relay.url, {
+    hello: { role: 'operator', token: redeemed.relay.token },
+  });
+  sockets.push(operator);
+  await operator.next('welcome');
+  await agent.next('operator-joined');
+  agent.send({ type: 'consent', accepted: true, permissions });
+  await operator.next('consent');
+  return { agent, operator, grant };
 }
 
 /** The audit events of one session and action, newest first. */

@@ -4,15 +4,14 @@ import { eq } from 'drizzle-orm';
 import { apiTokens } from '../../control-plane/db/schema.ts';
 import {
   type ApiClient,
-  apiClient,
   assertProblem,
   type Credentials,
   createOperator,
   createToken,
   expectJson,
-  type OperatorView,
+  startWithAdmin,
 } from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import type { TestControlPlane } from '../support/control-plane.ts';
 import { waitFor } from '../support/processes.ts';
 
 /**
@@ -27,11 +26,10 @@ describe('revoking access ends what the caller has under way', () => {
   let unique = 0;
 
   before(async () => {
-    cp = await startControlPlane();
-    api = apiClient(cp);
-    admin = { cookie: await loginCookie(cp.app) };
-    const me = await expectJson<{ operator: OperatorView }>(await api.get('/api/auth/me', admin), 200);
-    organisationId = me.operator.organisationId;
+    const started = await startWithAdmin();
+    ({ cp, api, admin } = started);
+    const { me } = started;
+    organisationId = me.organisationId;
   });
 
   after(async () => {

@@ -9,7 +9,6 @@ import { enrolDevice } from '../devices/device-support.ts';
 import {
   type ApiClient,
   type AuditEvent,
-  apiClient,
   assertProblem,
   type Credentials,
   createOperator,
@@ -19,9 +18,11 @@ import {
   type GroupView,
   type OperatorView,
   type Page,
+  registeredAgent,
   type SessionView,
+  startWithAdmin,
 } from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import type { TestControlPlane } from '../support/control-plane.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
 
 const Y = true;
@@ -111,22 +112,8 @@ describe('roles and organisations', () => {
   let unique = 0;
 
   /** Registers an agent (user-first), from its own address so the registration throttle never bites. */
-  async function registerAgent(registrationKey?: string) {
-    const response = await api.post(
-      '/api/agent/register',
-      undefined,
-      {
-        name: 'test-agent',
-        version: '0.0.0',
-        hostname: 'pc',
-        ...(registrationKey ? { registrationKey } : {}),
-      },
-      { address: freshAddress() },
-    );
-    return expectJson<{ sessionId: string; code: string; relay: { url: string; token: string } }>(
-      response,
-      201,
-    );
+  function registerAgent(registrationKey?: string) {
+    return registeredAgent(api, { hostname: 'pc', ...(registrationKey ? { registrationKey } : {}) });
   }
 
   async function createSession(credentials: Credentials, body: Record<string, unknown> = {}) {
@@ -225,9 +212,8 @@ describe('roles and organisations', () => {
   }
 
   before(async () => {
-    cp = await startControlPlane({ listen: true });
-    api = apiClient(cp);
-    admin = { cookie: await loginCookie(cp.app) };
+    const started = await startWithAdmin({ listen: true });
+    ({ cp, api, admin } = started);
     roleCookies.set('admin', admin);
     const organisations = await expectJson<Page<{ id: string }>>(
       await api.get('/api/organisations', admin),

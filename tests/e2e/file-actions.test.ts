@@ -6,15 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { unzipSync } from 'fflate';
-import type { Browser, Page } from 'playwright-core';
 import { DOWNLOAD_SCOPE } from '../../console/app/tools/saving/worker-paths.ts';
 import { DEFAULT_POLICY } from '../../protocol/index.ts';
-import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
-import { shownCode, spawnAgent } from '../support/agent-process.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { itEndsCleanly, joinWithFiles, openConsole, useAgentConsole } from '../console/real-console.ts';
+import { loginCookie } from '../support/control-plane.ts';
 import { setDefaultGroupPolicy } from '../support/policies.ts';
-import { type Spawned, waitFor } from '../support/processes.ts';
-import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 const MIB = 1024 * 1024;
 
@@ -32,30 +28,16 @@ function logText(lines: number): Buffer {
 // progress, in the real console, through the real control plane and relay, to a real agent process
 // sharing a real folder.
 describe('the file manager acts on several items at once: one zip, one delete, one copy, one upload of a dropped folder', () => {
-  let xvfb: Xvfb;
-  let cp: TestControlPlane;
-  let browser: Browser;
-  let page: Page;
-  let problems: string[];
-  let agent: Spawned;
   const scratch = mkdtempSync(join(tmpdir(), 'lifeline-e2e-file-actions-'));
   const shared = join(scratch, 'shared');
 
-  before(async () => {
+  const ui = useAgentConsole({ width: 640, height: 480, actionTimeoutMs: 15_000 });
+
+  before(() => {
     mkdirSync(shared, { recursive: true });
-    xvfb = await startXvfb({ width: 640, height: 480 });
-    cp = await startControlPlane({ listen: true });
-    browser = await launchConsoleBrowser();
-    ({ page, problems } = await openConsole(browser, cp));
-    await page.setViewportSize({ width: 1400, height: 900 });
-    page.setDefaultTimeout(15_000);
   });
 
   after(async () => {
-    await agent?.kill();
-    await browser?.close();
-    await cp?.stop();
-    await xvfb?.stop();
     rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -65,13 +47,13 @@ describe('the file manager acts on several items at once: one zip, one delete, o
 
   /** Opens `names`, one folder inside the other, from the top of the shared folder. */
   async function openFolder(...names: string[]): Promise<void> {
-    if (await page.locator('[data-testid=breadcrumb]').count())
-      await page.click('[data-testid=breadcrumb] >> nth=0');
-    await page.waitForFunction(() => !document.querySelector('[data-testid=breadcrumb]'));
-    await page.click('[data-testid=files-refresh]');
+    if (await ui.page.locator('[data-testid=breadcrumb]').count())
+      await ui.page.click('[data-testid=breadcrumb] >> nth=0');
+    await ui.page.waitForFunction(() => !document.querySelector('[data-testid=breadcrumb]'));
+    await ui.page.click('[data-testid=files-refresh]');
     for (const name of names) {
-      await page.click(`${row(name)} [data-testid=file-open]`);
-      await page.waitForFunction(
+      await ui.page.click(`${row(name)} [data-testid=file-open]`);
+      await ui.page.waitForFunction(
         (last) => document.querySelector('[aria-current=location]')?.textContent === last,
         name,
       );
@@ -79,15 +61,10 @@ describe('the file manager acts on several items at once: one zip, one delete, o
   }
 
   it('the operator joins and the user turns on files', async () => {
-    agent = spawnAgent({ server: cp.url, display: xvfb.display, filesRoot: shared, keepInput: true });
-    const code = await shownCode(agent);
-    await connectWithCode(page, cp, code);
-    await waitFor('the session to be active on the agent', () => agent.output().includes('Session active'));
-    agent.child.stdin?.write('f');
-    await page.waitForSelector('[data-testid=permission-files][data-state=on]');
-    await page.click('[data-testid=tool-files]');
-    await page.waitForSelector('[data-testid=files-panel]');
-    await page.waitForFunction(async (scope) => {
+    ui.startAgent({ filesRoot: shared, keepInput: true });
+    await joinWithFiles(ui.page, ui.cp, ui.agent);
+    await ui.page.waitForSelector('[data-testid=files-panel]');
+    await ui.page.waitForFunction(async (scope) => {
       const registration = await navigator.serviceWorker.getRegistration(scope);
       return registration?.active?.state === 'activated';
     }, DOWNLOAD_SCOPE);
@@ -110,32 +87,36 @@ describe('the file manager acts on several items at once: one zip, one delete, o
     writeFileSync(join(bundle, 'z-left-out.bin'), randomBytes(1000));
     await openFolder('bundle');
 
-    await page.click(`${row('a-data.bin')} [data-testid=file-select]`);
-    await page.click(`${row('c-Résumé – 履歴書.pdf')} [data-testid=file-select]`, { modifiers: ['Shift'] });
+    await ui.page.click(`${row('a-data.bin')} [data-testid=file-select]`);
+    await ui.page.click(`${row('c-Résumé – 履歴書.pdf')} [data-testid=file-select]`, {
+      modifiers: ['Shift'],
+    });
     // The box is a real checkbox: the keyboard ticks it too.
-    await page.focus(`${row('photos')} [data-testid=file-select]`);
-    await page.keyboard.press('Space');
-    assert.equal(await page.textContent('[data-testid=files-selected-count]'), '4 selected');
-    assert.equal(await page.locator(`${row('z-left-out.bin')}[data-selected]`).count(), 0);
+    await ui.page.focus(`${row('photos')} [data-testid=file-select]`);
+    await ui.page.keyboard.press('Space');
+    assert.equal(await ui.page.textContent('[data-testid=files-selected-count]'), '4 selected');
+    assert.equal(await ui.page.locator(`${row('z-left-out.bin')}[data-selected]`).count(), 0);
 
-    const downloading = page.waitForEvent('download', { timeout: 60_000 });
-    await page.click('[data-testid=selection-download]');
+    const downloading = ui.page.waitForEvent('download', { timeout: 60_000 });
+    await ui.page.click('[data-testid=selection-download]');
     const download = await downloading;
     assert.ok(
-      download.url().startsWith(`${cp.url}${DOWNLOAD_SCOPE}`),
+      download.url().startsWith(`${ui.cp.url}${DOWNLOAD_SCOPE}`),
       `streamed by the worker: ${download.url()}`,
     );
     assert.equal(download.suggestedFilename(), 'bundle.zip');
-    await page.waitForSelector(`${action('download', 'bundle.zip')}[data-status=done]`, { timeout: 90_000 });
+    await ui.page.waitForSelector(`${action('download', 'bundle.zip')}[data-status=done]`, {
+      timeout: 90_000,
+    });
     // One progress for the whole action, counting files.
-    const done = page.locator(action('download', 'bundle.zip'));
+    const done = ui.page.locator(action('download', 'bundle.zip'));
     assert.equal(await done.getAttribute('data-files-done'), '5');
     assert.equal(await done.getAttribute('data-files-total'), '5');
     assert.match(
       (await done.locator('[data-testid=action-line]').textContent()) ?? '',
       /^Done · 5 of 5 files · /,
     );
-    assert.equal(await page.locator('[data-testid=transfer]').count(), 0, 'no bar per file');
+    assert.equal(await ui.page.locator('[data-testid=transfer]').count(), 0, 'no bar per file');
 
     const saved = (await download.path())!;
     const unzipped = unzipSync(new Uint8Array(readFileSync(saved)));
@@ -169,26 +150,26 @@ describe('the file manager acts on several items at once: one zip, one delete, o
     writeFileSync(join(midway, 'first.txt'), 'first');
     writeFileSync(join(midway, 'second.bin'), randomBytes(40 * MIB));
     await openFolder();
-    const downloading = page.waitForEvent('download', { timeout: 60_000 });
-    await page.click(`${row('midway')} [data-testid=file-download]`);
+    const downloading = ui.page.waitForEvent('download', { timeout: 60_000 });
+    await ui.page.click(`${row('midway')} [data-testid=file-download]`);
     const download = await downloading;
     const zip = action('download', 'midway.zip');
-    await page.waitForSelector(`${zip}[data-current="midway/second.bin"][data-step=running]`, {
+    await ui.page.waitForSelector(`${zip}[data-current="midway/second.bin"][data-step=running]`, {
       timeout: 60_000,
     });
-    await page.click(`${zip} [data-testid=action-pause]`);
-    await page.waitForSelector(`${zip}[data-status=paused]`);
+    await ui.page.click(`${zip} [data-testid=action-pause]`);
+    await ui.page.waitForSelector(`${zip}[data-status=paused]`);
     // Another version of the file, larger than where the download stopped.
     writeFileSync(join(midway, 'second.bin'), randomBytes(41 * MIB));
-    await page.click(`${zip} [data-testid=action-resume]`);
-    await page.waitForSelector(`${zip}[data-status=failed]`, { timeout: 60_000 });
-    const line = (await page.textContent(`${zip} [data-testid=action-line]`)) ?? '';
+    await ui.page.click(`${zip} [data-testid=action-resume]`);
+    await ui.page.waitForSelector(`${zip}[data-status=failed]`, { timeout: 60_000 });
+    const line = (await ui.page.textContent(`${zip} [data-testid=action-line]`)) ?? '';
     assert.match(
       line,
       /^midway\/second\.bin failed: The file changed on the device while it was downloading\./,
     );
     assert.match(line, /The zip was discarded; nothing was saved\.$/);
-    assert.equal(await page.getAttribute(zip, 'data-files-done'), '1');
+    assert.equal(await ui.page.getAttribute(zip, 'data-files-done'), '1');
     assert.ok(await download.failure(), 'the browser download failed instead of keeping a partial zip');
   });
 
@@ -199,16 +180,16 @@ describe('the file manager acts on several items at once: one zip, one delete, o
     writeFileSync(join(trash, 'y.txt'), 'y');
     writeFileSync(join(trash, 'old', 'deep', 'z.txt'), 'z');
     await openFolder('trash');
-    await page.click('[data-testid=file-select-all]');
-    assert.equal(await page.textContent('[data-testid=files-selected-count]'), '3 selected');
-    await page.click('[data-testid=selection-delete]');
-    await page.click('[data-testid=selection-delete][data-armed]');
+    await ui.page.click('[data-testid=file-select-all]');
+    assert.equal(await ui.page.textContent('[data-testid=files-selected-count]'), '3 selected');
+    await ui.page.click('[data-testid=selection-delete]');
+    await ui.page.click('[data-testid=selection-delete][data-armed]');
     const deleting = action('delete', '3 items');
-    await page.waitForSelector(`${deleting}[data-status=done]`);
-    assert.equal(await page.getAttribute(deleting, 'data-files-total'), '5');
-    assert.equal(await page.textContent(`${deleting} [data-testid=action-line]`), 'Done · 5 of 5 items');
+    await ui.page.waitForSelector(`${deleting}[data-status=done]`);
+    assert.equal(await ui.page.getAttribute(deleting, 'data-files-total'), '5');
+    assert.equal(await ui.page.textContent(`${deleting} [data-testid=action-line]`), 'Done · 5 of 5 items');
     for (const name of ['x.txt', 'y.txt', 'old']) assert.equal(existsSync(join(trash, name)), false, name);
-    await page.waitForSelector('.files__empty');
+    await ui.page.waitForSelector('.files__empty');
   });
 
   it('several items are copied into another folder at once, and moved back', async () => {
@@ -218,11 +199,11 @@ describe('the file manager acts on several items at once: one zip, one delete, o
     writeFileSync(join(from, 'set', 'two.txt'), 'two');
     mkdirSync(join(shared, 'to'));
     await openFolder('from');
-    await page.click('[data-testid=file-select-all]');
-    await page.click('[data-testid=selection-copy]');
+    await ui.page.click('[data-testid=file-select-all]');
+    await ui.page.click('[data-testid=selection-copy]');
     await openFolder('to');
-    await page.click('[data-testid=files-paste]');
-    await page.waitForSelector(`${action('copy', '2 items')}[data-status=done]`);
+    await ui.page.click('[data-testid=files-paste]');
+    await ui.page.waitForSelector(`${action('copy', '2 items')}[data-status=done]`);
     assert.equal(readFileSync(join(shared, 'to', 'one.txt'), 'utf8'), 'one');
     assert.equal(readFileSync(join(shared, 'to', 'set', 'two.txt'), 'utf8'), 'two');
     assert.equal(readFileSync(join(from, 'one.txt'), 'utf8'), 'one', 'a copy leaves the original');
@@ -244,9 +225,9 @@ describe('the file manager acts on several items at once: one zip, one delete, o
     await openFolder('inbox');
 
     // A real drag from outside the page, with the folder's path, as the operating system sends it.
-    const box = (await page.locator('[data-testid=file-table], .files__list').first().boundingBox())!;
+    const box = (await ui.page.locator('[data-testid=file-table], .files__list').first().boundingBox())!;
     const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-    const cdp = await page.context().newCDPSession(page);
+    const cdp = await ui.page.context().newCDPSession(ui.page);
     const data = { items: [], files: [local], dragOperationsMask: 1 };
     for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
       await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
@@ -254,43 +235,27 @@ describe('the file manager acts on several items at once: one zip, one delete, o
     await cdp.detach();
 
     const upload = action('upload', 'dropped-site');
-    await page.waitForSelector(`${upload}[data-status=done]`, { timeout: 90_000 });
-    assert.equal(await page.getAttribute(upload, 'data-files-done'), '3');
-    assert.equal(await page.getAttribute(upload, 'data-files-total'), '3');
+    await ui.page.waitForSelector(`${upload}[data-status=done]`, { timeout: 90_000 });
+    assert.equal(await ui.page.getAttribute(upload, 'data-files-done'), '3');
+    assert.equal(await ui.page.getAttribute(upload, 'data-files-total'), '3');
     for (const [path, content] of Object.entries(files)) {
       assert.equal(sha256(readFileSync(join(shared, 'inbox', 'dropped-site', path))), sha256(content), path);
     }
     assert.equal(existsSync(join(shared, 'inbox', 'dropped-site', 'cache')), true, 'the empty folder too');
   });
 
-  it('nothing broke the console CSP or threw in the page', () => {
-    assert.deepEqual(problems, []);
-  });
-
-  it('ending the session ends the agent', async () => {
-    await page.click('[data-testid=end-session]');
-    await page.waitForSelector('[data-testid=ended]');
-    assert.equal(await agent.exited, 0, agent.output());
-  });
+  itEndsCleanly(ui);
 
   it('where the agent shares every drive or mount, the top breadcrumb names the device and the next one the root, not the shared folder', async () => {
-    await setDefaultGroupPolicy(cp, await loginCookie(cp.app), { ...DEFAULT_POLICY, filesAllRoots: true });
-    agent = spawnAgent({
-      server: cp.url,
-      display: xvfb.display,
-      filesRoot: shared,
-      keepInput: true,
-      args: ['--files-all-roots'],
+    await setDefaultGroupPolicy(ui.cp, await loginCookie(ui.cp.app), {
+      ...DEFAULT_POLICY,
+      filesAllRoots: true,
     });
-    const code = await shownCode(agent);
-    const second = await openConsole(browser, cp);
+    const agent = ui.startAgent({ filesRoot: shared, keepInput: true, args: ['--files-all-roots'] });
+    const second = await openConsole(ui.browser, ui.cp);
     const roots = second.page;
     await roots.setViewportSize({ width: 1400, height: 900 });
-    await connectWithCode(roots, cp, code);
-    await waitFor('the session to be active on the agent', () => agent.output().includes('Session active'));
-    agent.child.stdin?.write('f');
-    await roots.waitForSelector('[data-testid=permission-files][data-state=on]');
-    await roots.click('[data-testid=tool-files]');
+    await joinWithFiles(roots, ui.cp, agent);
     const current = () => roots.textContent('[data-testid=breadcrumbs] [aria-current=location]');
     await roots.waitForSelector(`[data-testid=file-row][data-name="${encodeURIComponent('/')}"]`);
     assert.equal(await current(), 'This device');
@@ -304,6 +269,6 @@ describe('the file manager acts on several items at once: one zip, one delete, o
     assert.deepEqual(second.problems, []);
     await roots.click('[data-testid=end-session]');
     await roots.waitForSelector('[data-testid=ended]');
-    assert.equal(await agent.exited, 0, agent.output());
+    assert.equal(await ui.agent.exited, 0, ui.agent.output());
   });
 });

@@ -13,13 +13,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, CDPSession, Page } from 'playwright-core';
+import type { CDPSession } from 'playwright-core';
 import { DOWNLOAD_SCOPE } from '../../console/app/tools/saving/worker-paths.ts';
-import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
-import { shownCode, spawnAgent } from '../support/agent-process.ts';
-import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { type Spawned, waitFor } from '../support/processes.ts';
-import { startXvfb, type Xvfb } from '../support/xvfb.ts';
+import { itEndsCleanly, joinWithFiles, useAgentConsole } from '../console/real-console.ts';
+import { waitFor } from '../support/processes.ts';
 
 const MIB = 1024 * 1024;
 
@@ -46,44 +43,25 @@ async function liveBytes(cdp: CDPSession): Promise<number> {
 // The wider file manager (issue 14) in the real console, through the real control plane and relay,
 // to a real agent process sharing a real folder.
 describe('the file manager streams large downloads, pauses and resumes, copies and moves, uploads whole folders', () => {
-  let xvfb: Xvfb;
-  let cp: TestControlPlane;
-  let browser: Browser;
-  let page: Page;
-  let problems: string[];
-  let agent: Spawned;
   const scratch = mkdtempSync(join(tmpdir(), 'lifeline-e2e-file-manager-'));
   const shared = join(scratch, 'shared');
 
-  before(async () => {
+  const ui = useAgentConsole({ width: 640, height: 480, actionTimeoutMs: 15_000 });
+
+  before(() => {
     mkdirSync(shared, { recursive: true });
-    xvfb = await startXvfb({ width: 640, height: 480 });
-    cp = await startControlPlane({ listen: true });
-    browser = await launchConsoleBrowser();
-    ({ page, problems } = await openConsole(browser, cp));
-    await page.setViewportSize({ width: 1400, height: 900 });
-    page.setDefaultTimeout(15_000);
   });
 
   after(async () => {
-    await agent?.kill();
-    await browser?.close();
-    await cp?.stop();
-    await xvfb?.stop();
     rmSync(scratch, { recursive: true, force: true });
   });
 
   const transfer = (name: string) => `[data-testid=transfer][data-name="${name}"]`;
 
   it('the operator joins and the user turns on files', async () => {
-    agent = spawnAgent({ server: cp.url, display: xvfb.display, filesRoot: shared, keepInput: true });
-    const code = await shownCode(agent);
-    await connectWithCode(page, cp, code);
-    await waitFor('the session to be active on the agent', () => agent.output().includes('Session active'));
-    agent.child.stdin?.write('f');
-    await page.waitForSelector('[data-testid=permission-files][data-state=on]');
-    await page.click('[data-testid=tool-files]');
-    await page.waitForSelector('[data-testid=files-panel]');
+    ui.startAgent({ filesRoot: shared, keepInput: true });
+    await joinWithFiles(ui.page, ui.cp, ui.agent);
+    await ui.page.waitForSelector('[data-testid=files-panel]');
   });
 
   it('a 50 MB download streams to disk through the service worker: the page never holds it and the saved file matches', {
@@ -92,21 +70,21 @@ describe('the file manager streams large downloads, pauses and resumes, copies a
     const size = 50 * MIB;
     const content = randomBytes(size);
     writeFileSync(join(shared, 'disk-image.bin'), content);
-    await page.click('[data-testid=files-refresh]');
-    await page.waitForSelector('[data-testid=file-row][data-name="disk-image.bin"]');
-    await page.waitForFunction(async (scope) => {
+    await ui.page.click('[data-testid=files-refresh]');
+    await ui.page.waitForSelector('[data-testid=file-row][data-name="disk-image.bin"]');
+    await ui.page.waitForFunction(async (scope) => {
       const registration = await navigator.serviceWorker.getRegistration(scope);
       return registration?.active?.state === 'activated';
     }, DOWNLOAD_SCOPE);
 
-    const cdp = await page.context().newCDPSession(page);
+    const cdp = await ui.page.context().newCDPSession(ui.page);
     const before = await liveBytes(cdp);
-    const downloading = page.waitForEvent('download', { timeout: 60_000 });
-    await page.click('[data-testid=file-row][data-name="disk-image.bin"] [data-testid=file-download]');
+    const downloading = ui.page.waitForEvent('download', { timeout: 60_000 });
+    await ui.page.click('[data-testid=file-row][data-name="disk-image.bin"] [data-testid=file-download]');
     const download = await downloading;
     // Not a blob: URL made from bytes held in the page, but the worker's URL answered with the stream.
     assert.ok(
-      download.url().startsWith(`${cp.url}${DOWNLOAD_SCOPE}`),
+      download.url().startsWith(`${ui.cp.url}${DOWNLOAD_SCOPE}`),
       `the download comes from the worker, not ${download.url()}`,
     );
     assert.equal(download.suggestedFilename(), 'disk-image.bin');
@@ -114,11 +92,11 @@ describe('the file manager streams large downloads, pauses and resumes, copies a
     // Sampled while the bytes flow: the page holds a window of the file, never the file.
     let most = 0;
     for (;;) {
-      const status = await page.getAttribute(transfer('disk-image.bin'), 'data-status');
+      const status = await ui.page.getAttribute(transfer('disk-image.bin'), 'data-status');
       most = Math.max(most, (await liveBytes(cdp)) - before);
       if (status !== 'running' && status !== 'starting') break;
     }
-    await page.waitForSelector(`${transfer('disk-image.bin')}[data-status=done]`, { timeout: 120_000 });
+    await ui.page.waitForSelector(`${transfer('disk-image.bin')}[data-status=done]`, { timeout: 120_000 });
     assert.ok(
       most < size / 5,
       `the page held ${most} bytes more than before, far below the ${size} of the file`,
@@ -129,12 +107,12 @@ describe('the file manager streams large downloads, pauses and resumes, copies a
 
   /** Pauses a transfer as soon as bytes flow and returns the bytes it had then. */
   async function pauseWhileRunning(name: string): Promise<number> {
-    await page.waitForSelector(`${transfer(name)}[data-status=running]:not([data-bytes="0"])`, {
+    await ui.page.waitForSelector(`${transfer(name)}[data-status=running]:not([data-bytes="0"])`, {
       timeout: 30_000,
     });
-    await page.click(`${transfer(name)} [data-testid=transfer-pause]`);
-    await page.waitForSelector(`${transfer(name)}[data-status=paused]`);
-    return Number(await page.getAttribute(transfer(name), 'data-bytes'));
+    await ui.page.click(`${transfer(name)} [data-testid=transfer-pause]`);
+    await ui.page.waitForSelector(`${transfer(name)}[data-status=paused]`);
+    return Number(await ui.page.getAttribute(transfer(name), 'data-bytes'));
   }
 
   it('Pause stops a download and an upload; Resume continues each from the bytes already written, and both arrive with the same SHA-256', {
@@ -144,43 +122,43 @@ describe('the file manager streams large downloads, pauses and resumes, copies a
     const fetched = randomBytes(size);
     writeFileSync(join(shared, 'backup.tar'), fetched);
     await openFolder();
-    await page.click('[data-testid=files-refresh]');
-    const downloading = page.waitForEvent('download', { timeout: 60_000 });
-    await page.click('[data-testid=file-row][data-name="backup.tar"] [data-testid=file-download]');
+    await ui.page.click('[data-testid=files-refresh]');
+    const downloading = ui.page.waitForEvent('download', { timeout: 60_000 });
+    await ui.page.click('[data-testid=file-row][data-name="backup.tar"] [data-testid=file-download]');
     const heldAt = await pauseWhileRunning('backup.tar');
     assert.ok(heldAt > 0 && heldAt < size, `paused at ${heldAt} of ${size}`);
     assert.match(
-      (await page.textContent(`${transfer('backup.tar')} [data-testid=transfer-line]`)) ?? '',
+      (await ui.page.textContent(`${transfer('backup.tar')} [data-testid=transfer-line]`)) ?? '',
       /paused$/,
     );
-    await page.click(`${transfer('backup.tar')} [data-testid=transfer-resume]`);
-    await page.waitForSelector(`${transfer('backup.tar')}[data-status=done]`, { timeout: 120_000 });
+    await ui.page.click(`${transfer('backup.tar')} [data-testid=transfer-resume]`);
+    await ui.page.waitForSelector(`${transfer('backup.tar')}[data-status=done]`, { timeout: 120_000 });
     assert.equal(await sha256OfFile((await (await downloading).path())!), sha256(fetched));
 
     const sent = randomBytes(size);
     const local = join(scratch, 'capture.pcap');
     writeFileSync(local, sent);
-    await page.setInputFiles('[data-testid=upload-input]', local);
+    await ui.page.setInputFiles('[data-testid=upload-input]', local);
     const sentAt = await pauseWhileRunning('capture.pcap');
     assert.ok(sentAt < size, `paused at ${sentAt} of ${size}`);
     // The agent keeps what it wrote in the part file until the upload resumes.
     const part = join(shared, 'capture.pcap.lifeline-part');
     await waitFor('the part file on the device', () => existsSync(part) && statSync(part).size > 0);
     assert.equal(existsSync(join(shared, 'capture.pcap')), false);
-    await page.click(`${transfer('capture.pcap')} [data-testid=transfer-resume]`);
-    await page.waitForSelector(`${transfer('capture.pcap')}[data-status=done]`, { timeout: 120_000 });
+    await ui.page.click(`${transfer('capture.pcap')} [data-testid=transfer-resume]`);
+    await ui.page.waitForSelector(`${transfer('capture.pcap')}[data-status=done]`, { timeout: 120_000 });
     assert.equal(await sha256OfFile(join(shared, 'capture.pcap')), sha256(sent));
     assert.equal(existsSync(part), false);
   });
 
   /** Opens the folder `path` of the shared folder in the file manager, from its top. */
   async function openFolder(...names: string[]): Promise<void> {
-    if (await page.locator('[data-testid=breadcrumb]').count())
-      await page.click('[data-testid=breadcrumb] >> nth=0');
-    await page.waitForFunction(() => !document.querySelector('[data-testid=breadcrumb]'));
+    if (await ui.page.locator('[data-testid=breadcrumb]').count())
+      await ui.page.click('[data-testid=breadcrumb] >> nth=0');
+    await ui.page.waitForFunction(() => !document.querySelector('[data-testid=breadcrumb]'));
     for (const name of names) {
-      await page.click(`[data-testid=file-row][data-name="${name}"] [data-testid=file-open]`);
-      await page.waitForFunction(
+      await ui.page.click(`[data-testid=file-row][data-name="${name}"] [data-testid=file-open]`);
+      await ui.page.waitForFunction(
         (last) => document.querySelector('[aria-current=location]')?.textContent === last,
         name,
       );
@@ -193,19 +171,19 @@ describe('the file manager streams large downloads, pauses and resumes, copies a
     writeFileSync(join(shared, 'project', 'src', 'main.bin'), code);
     writeFileSync(join(shared, 'project', 'notes.txt'), 'notes');
     mkdirSync(join(shared, 'archive'));
-    await page.click('[data-testid=files-refresh]');
-    await page.click('[data-testid=file-row][data-name=project] [data-testid=file-copy]');
+    await ui.page.click('[data-testid=files-refresh]');
+    await ui.page.click('[data-testid=file-row][data-name=project] [data-testid=file-copy]');
     await openFolder('archive');
-    await page.click('[data-testid=files-paste]');
-    await page.waitForSelector('[data-testid=file-row][data-name=project]');
+    await ui.page.click('[data-testid=files-paste]');
+    await ui.page.waitForSelector('[data-testid=file-row][data-name=project]');
     assert.equal(sha256(readFileSync(join(shared, 'archive', 'project', 'src', 'main.bin'))), sha256(code));
     assert.equal(readFileSync(join(shared, 'project', 'notes.txt'), 'utf8'), 'notes', 'the original stays');
 
     await openFolder('project');
-    await page.click('[data-testid=file-row][data-name="notes.txt"] [data-testid=file-move]');
+    await ui.page.click('[data-testid=file-row][data-name="notes.txt"] [data-testid=file-move]');
     await openFolder('archive');
-    await page.click('[data-testid=files-paste]');
-    await page.waitForSelector('[data-testid=file-row][data-name="notes.txt"]');
+    await ui.page.click('[data-testid=files-paste]');
+    await ui.page.waitForSelector('[data-testid=file-row][data-name="notes.txt"]');
     assert.equal(readFileSync(join(shared, 'archive', 'notes.txt'), 'utf8'), 'notes');
     assert.equal(existsSync(join(shared, 'project', 'notes.txt')), false, 'a move leaves nothing behind');
   });
@@ -220,24 +198,16 @@ describe('the file manager streams large downloads, pauses and resumes, copies a
     };
     for (const [path, content] of Object.entries(files)) writeFileSync(join(local, path), content);
     await openFolder('archive');
-    await page.setInputFiles('[data-testid=upload-folder-input]', local);
+    await ui.page.setInputFiles('[data-testid=upload-folder-input]', local);
     // One action with one progress for the whole folder (README "Files").
     const upload = '[data-testid=action][data-kind=upload][data-title=site-logs]';
-    await page.waitForSelector(`${upload}[data-status=done]`, { timeout: 60_000 });
-    assert.equal(await page.getAttribute(upload, 'data-files-done'), '3');
+    await ui.page.waitForSelector(`${upload}[data-status=done]`, { timeout: 60_000 });
+    assert.equal(await ui.page.getAttribute(upload, 'data-files-done'), '3');
     for (const [path, content] of Object.entries(files)) {
       assert.equal(sha256(readFileSync(join(shared, 'archive', 'site-logs', path))), sha256(content), path);
     }
-    await page.waitForSelector('[data-testid=file-row][data-name=site-logs]');
+    await ui.page.waitForSelector('[data-testid=file-row][data-name=site-logs]');
   });
 
-  it('nothing broke the console CSP or threw in the page', () => {
-    assert.deepEqual(problems, []);
-  });
-
-  it('ending the session ends the agent', async () => {
-    await page.click('[data-testid=end-session]');
-    await page.waitForSelector('[data-testid=ended]');
-    assert.equal(await agent.exited, 0, agent.output());
-  });
+  itEndsCleanly(ui);
 });

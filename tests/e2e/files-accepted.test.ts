@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { connectWithCode, screenshot, useAgentConsole } from '../console/real-console.ts';
+import { connectWithCode, itEndsCleanly, screenshot, useAgentConsole } from '../console/real-console.ts';
 import { shownCode } from '../support/agent-process.ts';
 import { waitFor } from '../support/processes.ts';
 
@@ -107,13 +107,5 @@ describe('in an attended session the user accepts or refuses each file the opera
     await screenshot(ui.page, 'files-refused');
   });
 
-  it('nothing broke the console CSP or threw in the page', () => {
-    assert.deepEqual(ui.problems, []);
-  });
-
-  it('ending the session ends the agent', async () => {
-    await ui.page.click('[data-testid=end-session]');
-    await ui.page.waitForSelector('[data-testid=ended]');
-    assert.equal(await ui.agent.exited, 0, ui.agent.output());
-  });
+  itEndsCleanly(ui);
 });

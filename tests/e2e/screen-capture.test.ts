@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
-import { shownCode, spawnAgent } from '../support/agent-process.ts';
-import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { type Spawned, waitFor } from '../support/processes.ts';
-import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
+import { after, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { connectWithCode, useAgentConsole } from '../console/real-console.ts';
+import { shownCode } from '../support/agent-process.ts';
+import { waitFor } from '../support/processes.ts';
+import { runX } from '../support/xvfb.ts';
 
 const SCREEN = { width: 640, height: 360 };
 
@@ -36,40 +35,29 @@ function shownCursor(page: Page): Promise<ShownCursor> {
 // The real console in headless Chromium, the real control plane and relay, and the real agent on an
 // Xvfb display that it reads only when X DAMAGE reports a change.
 describe('the console draws the device cursor from its shape and position', () => {
-  let xvfb: Xvfb;
-  let cp: TestControlPlane;
-  let browser: Browser;
-  let page: Page;
-  let problems: string[];
-  let agent: Spawned;
   let xterm: ChildProcess | undefined;
 
-  before(async () => {
-    xvfb = await startXvfb(SCREEN);
-    await runX('xsetroot', ['-solid', '#204060'], xvfb.display);
-    await runX('xdotool', ['mousemove', '500', '300'], xvfb.display);
-    cp = await startControlPlane({ listen: true });
-    browser = await launchConsoleBrowser();
-    ({ page, problems } = await openConsole(browser, cp));
-    await page.setViewportSize({ width: 1200, height: 800 });
-    page.setDefaultTimeout(20_000);
+  const ui = useAgentConsole({
+    ...SCREEN,
+    actionTimeoutMs: 20_000,
+    viewport: { width: 1200, height: 800 },
+    prepareDisplay: async (xvfb) => {
+      await runX('xsetroot', ['-solid', '#204060'], xvfb.display);
+      await runX('xdotool', ['mousemove', '500', '300'], xvfb.display);
+    },
   });
 
   after(async () => {
     xterm?.kill('SIGKILL');
-    await agent?.kill();
-    await browser?.close();
-    await cp?.stop();
-    await xvfb?.stop();
   });
 
   // A still screen sending nothing and a change being seen are tested in session.test.ts (same
   // agent, same capture); the device side of reading only on X DAMAGE in x11-capture.test.ts.
   it('the console shows the screen of an agent that reads it on X DAMAGE', async () => {
-    agent = spawnAgent({ server: cp.url, display: xvfb.display });
-    await connectWithCode(page, cp, await shownCode(agent));
-    await page.waitForFunction(() => (window.lifelineStats?.framesDecoded ?? 0) > 0);
-    const [r, g, b] = await page.evaluate(() => {
+    ui.startAgent();
+    await connectWithCode(ui.page, ui.cp, await shownCode(ui.agent));
+    await ui.page.waitForFunction(() => (window.lifelineStats?.framesDecoded ?? 0) > 0);
+    const [r, g, b] = await ui.page.evaluate(() => {
       const canvas = document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')!;
       return [...canvas.getContext('2d')!.getImageData(4, 4, 1, 1).data];
     });
@@ -80,51 +68,53 @@ describe('the console draws the device cursor from its shape and position', () =
 
   it("the console draws the device's cursor where the pointer is, and its I-beam over an xterm", async () => {
     const rootCursor = await waitFor('the cursor drawn over the screen', async () => {
-      const shown = await shownCursor(page);
+      const shown = await shownCursor(ui.page);
       return shown.hidden ? undefined : shown;
     });
     // The pointer moves on the device alone: the drawn cursor follows, with no video needed.
-    await runX('xdotool', ['mousemove', '100', '80'], xvfb.display);
+    await runX('xdotool', ['mousemove', '100', '80'], ui.xvfb.display);
     await waitFor('the drawn cursor to move', async () => {
-      const shown = await shownCursor(page);
+      const shown = await shownCursor(ui.page);
       return shown.left !== rootCursor.left && shown.top !== rootCursor.top ? true : undefined;
     });
 
     xterm = spawn('xterm', ['-geometry', '30x6+300+150'], {
-      env: { ...process.env, DISPLAY: xvfb.display },
+      env: { ...process.env, DISPLAY: ui.xvfb.display },
       stdio: 'ignore',
     });
-    await runX('xdotool', ['search', '--sync', '--onlyvisible', '--class', 'xterm'], xvfb.display);
-    await runX('xdotool', ['mousemove', '360', '180'], xvfb.display);
+    await runX('xdotool', ['search', '--sync', '--onlyvisible', '--class', 'xterm'], ui.xvfb.display);
+    await runX('xdotool', ['mousemove', '360', '180'], ui.xvfb.display);
     const iBeam = await waitFor('the I-beam in the console', async () => {
-      const shown = await shownCursor(page);
+      const shown = await shownCursor(ui.page);
       return !shown.hidden && shown.image !== rootCursor.image ? shown : undefined;
     });
 
     // Back over the root window: the root cursor again.
-    await runX('xdotool', ['mousemove', '40', '40'], xvfb.display);
+    await runX('xdotool', ['mousemove', '40', '40'], ui.xvfb.display);
     await waitFor('the root cursor in the console again', async () =>
-      (await shownCursor(page)).image === rootCursor.image ? true : undefined,
+      (await shownCursor(ui.page)).image === rootCursor.image ? true : undefined,
     );
-    await runX('xdotool', ['mousemove', '360', '180'], xvfb.display);
+    await runX('xdotool', ['mousemove', '360', '180'], ui.xvfb.display);
     await waitFor('the I-beam in the console again', async () =>
-      (await shownCursor(page)).image === iBeam.image ? true : undefined,
+      (await shownCursor(ui.page)).image === iBeam.image ? true : undefined,
     );
   });
 
   it('for the operator in control the cursor is the CSS cursor of the screen, not a second image', async () => {
-    assert.equal((await shownCursor(page)).css, '');
-    await page.click('[data-testid=take-control]');
+    assert.equal((await shownCursor(ui.page)).css, '');
+    await ui.page.click('[data-testid=take-control]');
     const shown = await waitFor('the CSS cursor', async () => {
-      const now = await shownCursor(page);
+      const now = await shownCursor(ui.page);
       return now.css.startsWith('url(') ? now : undefined;
     });
     assert.equal(shown.hidden, true);
-    await page.click('[data-testid=release-control]');
-    await waitFor('the drawn cursor back', async () => ((await shownCursor(page)).hidden ? undefined : true));
+    await ui.page.click('[data-testid=release-control]');
+    await waitFor('the drawn cursor back', async () =>
+      (await shownCursor(ui.page)).hidden ? undefined : true,
+    );
   });
 
   it('nothing broke the console CSP or threw in the page', () => {
-    assert.deepEqual(problems, []);
+    assert.deepEqual(ui.problems, []);
   });
 });

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { connectWithCode, useAgentConsole } from '../console/real-console.ts';
+import { connectWithCode, itEndsCleanly, useAgentConsole } from '../console/real-console.ts';
 import { shownCode } from '../support/agent-process.ts';
 import { waitFor } from '../support/processes.ts';
 
@@ -131,13 +131,5 @@ describe('the console reaches the agent with chat, a terminal and files', () => 
     await shot('e2e-files');
   });
 
-  it('nothing broke the console CSP or threw in the page', () => {
-    assert.deepEqual(ui.problems, []);
-  });
-
-  it('ending the session ends the agent', async () => {
-    await ui.page.click('[data-testid=end-session]');
-    await ui.page.waitForSelector('[data-testid=ended]');
-    assert.equal(await ui.agent.exited, 0, ui.agent.output());
-  });
+  itEndsCleanly(ui);
 });

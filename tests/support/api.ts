@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { isIP } from 'node:net';
-import type { Operator, Page } from '../../protocol/api/index.ts';
+import type { AgentRegistration, DeviceGroup, Operator, Page, Session } from '../../protocol/api/index.ts';
 import { type Problem, problemSchema } from '../../protocol/api/problem.ts';
-import type { TestControlPlane } from './control-plane.ts';
+import type { Policy } from '../../protocol/index.ts';
+import { loginCookie, type StartOptions, startControlPlane, type TestControlPlane } from './control-plane.ts';
 
 /** The HTTP API's shapes, as protocol/api/ declares them for the server and every client. */
 export type {
+  AgentRegistration,
   AuditEvent,
   DeviceGroup as GroupView,
   Operator as OperatorView,
@@ -201,4 +203,78 @@ export async function readAllPages<T>(
     assert.ok(pages < 1000, 'paging ends');
   } while (cursor !== null);
   return { items, pages };
+}
+
+/** A test control plane, an API client for it, and its administrator signed in. */
+export interface AdminPlane {
+  cp: TestControlPlane;
+  api: ApiClient;
+  admin: { cookie: string };
+  /** The administrator, as who-am-I answers. */
+  me: Operator;
+}
+
+/**
+ * Starts a control plane (see `startControlPlane`) and signs its administrator in.
+ * @example ({ cp, api, admin } = await startWithAdmin({ listen: true }));
+ */
+export async function startWithAdmin(options: StartOptions = {}): Promise<AdminPlane> {
+  const cp = await startControlPlane(options);
+  const api = apiClient(cp);
+  const admin = { cookie: await loginCookie(cp.app) };
+  return { cp, api, admin, me: await whoAmI(api, admin) };
+}
+
+/**
+ * An agent's user-first registration (`POST /api/agent/register`) from a client address of its own;
+ * `fields` add to or replace the agent's description (`registrationKey` enrols it in that key's group).
+ */
+export function postAgentRegistration(
+  api: ApiClient,
+  fields: Record<string, unknown> = {},
+): Promise<Response> {
+  return api.post(
+    '/api/agent/register',
+    undefined,
+    { name: 'test-agent', version: '0.0.0', ...fields },
+    { address: freshAddress() },
+  );
+}
+
+/** The agent's registration, granted: `postAgentRegistration` answered 201. */
+export async function registeredAgent(
+  api: ApiClient,
+  fields: Record<string, unknown> = {},
+): Promise<AgentRegistration> {
+  return expectJson<AgentRegistration>(await postAgentRegistration(api, fields), 201);
+}
+
+/** Redeems a connection code as `who`, from a client address of its own (the response is the caller's to read). */
+export function postRedeem(api: ApiClient, who: Credentials, code: string): Promise<Response> {
+  return api.post('/api/sessions/redeem', who, { code }, { address: freshAddress() });
+}
+
+/** A new device group named `name` with `policy`, made by `admin`, and a key that enrols agents in it. */
+export async function groupWithKey(
+  api: ApiClient,
+  admin: Credentials,
+  name: string,
+  policy: Policy,
+): Promise<{ group: DeviceGroup; key: string }> {
+  const group = await expectJson<DeviceGroup>(await api.post('/api/groups', admin, { name, policy }), 201);
+  const { registrationKey } = await expectJson<{ registrationKey: string }>(
+    await api.post(`/api/groups/${group.id}/registration-key`, admin),
+    200,
+  );
+  return { group, key: registrationKey };
+}
+
+/** Holds the API's long-poll until the session has ended (ten seconds at most), asserts it did, and returns it. */
+export async function waitUntilEnded(api: ApiClient, who: Credentials, sessionId: string): Promise<Session> {
+  const session = await expectJson<Session & { reached: boolean }>(
+    await api.get(`/api/sessions/${sessionId}/wait?until=ended&timeout=10`, who),
+    200,
+  );
+  assert.equal(session.reached, true, 'the session ended');
+  return session;
 }
