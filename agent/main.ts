@@ -25,7 +25,8 @@ import { askForInvitation, parseMinutes, writeInvitationFile } from './node/invi
 import { LinePrompt } from './node/line-prompt.ts';
 import { PlatformMonitors } from './node/monitor-layout.ts';
 import { installOutbound, type Outbound } from './node/outbound.ts';
-import { ProxyConfigError, proxySettings } from './node/proxy-settings.ts';
+import { loadProxyAutoConfig } from './node/proxy-auto-config.ts';
+import { ProxyConfigError, proxySettings, routeLine } from './node/proxy-settings.ts';
 import { encodedScreenSource } from './node/screen-source.ts';
 import { ServerTrust } from './node/server-identity.ts';
 import { TerminalUi } from './node/terminal-ui.ts';
@@ -52,6 +53,8 @@ Options:
   --code CODE        Join the session an operator created with this code.
   --proxy URL        Reach the server through this HTTP proxy (http://[user:password@]host:port).
                      Without it, HTTPS_PROXY / HTTP_PROXY / NO_PROXY are used when set.
+  --proxy-pac URL    Let this proxy auto-configuration script (PAC, http(s):// or file://)
+                     choose the proxy for each server; its routes are tried in order.
   --invite           Instead of a code, invite a helper with a link and a password you
                      choose and tell them yourself (asked here). Nobody sees anything
                      until you accept the helper who opens it.
@@ -221,6 +224,7 @@ async function main(): Promise<number> {
       server: { type: 'string' },
       code: { type: 'string' },
       proxy: { type: 'string' },
+      'proxy-pac': { type: 'string' },
       invite: { type: 'boolean', default: false },
       'invite-minutes': { type: 'string' },
       'invitation-file': { type: 'string' },
@@ -283,7 +287,9 @@ async function main(): Promise<number> {
 
   let proxy: Outbound['proxy'];
   try {
-    proxy = proxySettings(values.proxy);
+    proxy = proxySettings(values.proxy, process.env, undefined, values['proxy-pac']);
+    const passedOver = await loadProxyAutoConfig(proxy);
+    if (passedOver) process.stdout.write(`  ${passedOver}\n`);
   } catch (error) {
     if (!(error instanceof ProxyConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
@@ -314,6 +320,10 @@ async function main(): Promise<number> {
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, interrupt);
 
+  /** A line for the user: on the terminal as it is, and through the terminal UI once it runs. */
+  let say = (text: string) => {
+    process.stdout.write(`  ${text}\n`);
+  };
   let linePrompt: LinePrompt | undefined;
   const prompt = () => {
     linePrompt ??= new LinePrompt(process.stdin, process.stdout);
@@ -328,6 +338,14 @@ async function main(): Promise<number> {
   if (fingerprint && !stamp) trust.expectCertificate(fingerprint);
   try {
     const outbound: Outbound = { proxy, trust };
+    // Which way each server is reached is said once, and again when it changes.
+    const told = new Map<string, string>();
+    outbound.onRoute = (server, route) => {
+      const line = routeLine(server, route, outbound.proxy);
+      if (told.get(server) === line) return;
+      told.set(server, line);
+      say(line);
+    };
     installOutbound(outbound);
     await installWebSocket(outbound);
     const flags = { server: flagServer, code: values.code };
@@ -392,6 +410,7 @@ async function main(): Promise<number> {
       output: process.stdout,
       filesRoot,
     });
+    say = (text) => ui.status(text);
     // Closing the prompt paused stdin, and a paused stream stays paused when a listener is added.
     if (linePrompt) process.stdin.resume();
     ui.onEnd = interrupt;

@@ -1,7 +1,8 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import type buildConnector from 'undici-types/connector';
-import { type ProxySettings, proxyFor } from './proxy-settings.ts';
+import type { PacRoute } from './pac-script.ts';
+import { type ProxySettings, proxyRoutes } from './proxy-settings.ts';
 import { openTunnel, ProxyError } from './proxy-tunnel.ts';
 import { ServerIdentityError, ServerTrust } from './server-identity.ts';
 
@@ -17,6 +18,8 @@ const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
 export interface Outbound {
   proxy: ProxySettings;
   trust: ServerTrust;
+  /** Told which route a connection took: a proxy, or null for directly where a script offered more than one. */
+  onRoute?: (server: string, route: PacRoute) => void;
 }
 
 /** Straight to the server, trusting what the system trusts. */
@@ -35,55 +38,49 @@ export interface ConnectTarget {
 
 /**
  * Opens a connection to `target`: directly or through the HTTP proxy {@link Outbound.proxy} names
- * for it, then TLS when `secure`, checked by {@link Outbound.trust}. TCP keep-alive is turned on only
- * once the socket is connected: Wine (which runs the Windows agent in CI) fails every connection
- * whose keep-alive is set before it connected (`connect UNKNOWN`), as undici's own connector does.
+ * for it (a proxy auto-configuration script may name several routes: each is tried in turn until
+ * one connects, and {@link Outbound.onRoute} is told which), then TLS when `secure`, checked by
+ * {@link Outbound.trust}. TCP keep-alive is turned on only once the socket is connected: Wine (which
+ * runs the Windows agent in CI) fails every connection whose keep-alive is set before it connected
+ * (`connect UNKNOWN`), as undici's own connector does.
  */
 export async function openConnection(target: ConnectTarget, outbound: Outbound): Promise<Socket> {
   const host = target.host.replace(/^\[(.*)\]$/, '$1');
   const server = `${host.includes(':') ? `[${host}]` : host}:${target.port}`;
-  const proxy = proxyFor(new URL(`${target.secure ? 'https' : 'http'}://${server}`), outbound.proxy);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let opened: Socket | undefined;
-  let timedOut = false;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      timedOut = true;
-      opened?.destroy();
-      reject(Object.assign(new Error(`Connecting to ${server} timed out`), { code: 'ETIMEDOUT' }));
-    }, CONNECT_TIMEOUT_MS);
-  });
-  let socket: Socket;
-  try {
-    const tcp = proxy
-      ? openTunnel(proxy, host, target.port)
-      : connected(netConnect({ host, port: target.port, ...local(target) }), 'connect');
-    // A tunnel or socket that opens after the time ran out is closed, not leaked.
-    void tcp.then(
-      (late) => timedOut && late.destroy(),
-      () => {},
-    );
-    const raw = await Promise.race([tcp, timeout]);
-    opened = raw;
-    raw.setNoDelay(true);
-    raw.setKeepAlive(true, KEEPALIVE_INITIAL_DELAY_MS);
-    if (!target.secure) return raw;
-    const servername = target.servername ?? (isIP(host) ? undefined : host);
-    const tls = tlsConnect({
-      socket: raw,
-      host,
-      ...(servername ? { servername } : {}),
-      ALPNProtocols: ['http/1.1'],
-      rejectUnauthorized: outbound.trust.checksChain,
-    });
-    opened = tls;
-    socket = await Promise.race([connected(tls, 'secureConnect'), timeout]);
-  } catch (error) {
-    opened?.destroy();
-    throw error;
-  } finally {
-    clearTimeout(timer);
+  const routes = proxyRoutes(new URL(`${target.secure ? 'https' : 'http'}://${server}`), outbound.proxy);
+  let raw: Socket | undefined;
+  for (const [index, route] of routes.entries()) {
+    try {
+      raw = await withinTime(
+        route
+          ? openTunnel(route, host, target.port)
+          : connected(netConnect({ host, port: target.port, ...local(target) }), 'connect'),
+        server,
+      );
+      if (routes.length > 1 || route) outbound.onRoute?.(server, route);
+      break;
+    } catch (error) {
+      // The script's next route is tried, as browsers do; the last one's failure is the answer.
+      if (index === routes.length - 1) throw error;
+    }
   }
+  if (!raw) throw new Error(`No route to ${server}`);
+  raw.setNoDelay(true);
+  raw.setKeepAlive(true, KEEPALIVE_INITIAL_DELAY_MS);
+  if (!target.secure) return raw;
+  const servername = target.servername ?? (isIP(host) ? undefined : host);
+  const tls = tlsConnect({
+    socket: raw,
+    host,
+    ...(servername ? { servername } : {}),
+    ALPNProtocols: ['http/1.1'],
+    rejectUnauthorized: outbound.trust.checksChain,
+  });
+  const socket = await withinTime(connected(tls, 'secureConnect'), server).catch((error: unknown) => {
+    tls.destroy();
+    raw.destroy();
+    throw error;
+  });
   // Outside the time limit: the user may take a while to compare a fingerprint.
   try {
     await outbound.trust.check(socket as TLSSocket, server);
@@ -92,6 +89,30 @@ export async function openConnection(target: ConnectTarget, outbound: Outbound):
     throw error;
   }
   return socket;
+}
+
+/**
+ * `opening` within CONNECT_TIMEOUT_MS, else rejected with ETIMEDOUT; a socket that opens after the
+ * time ran out is closed, not leaked.
+ */
+async function withinTime<T extends Socket>(opening: Promise<T>, server: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timedOut = false;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      reject(Object.assign(new Error(`Connecting to ${server} timed out`), { code: 'ETIMEDOUT' }));
+    }, CONNECT_TIMEOUT_MS);
+  });
+  void opening.then(
+    (late) => timedOut && late.destroy(),
+    () => {},
+  );
+  try {
+    return await Promise.race([opening, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function local(target: ConnectTarget) {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PacScript, PacScriptError, pacRoutes } from '../../agent/node/pac-script.ts';
 
-// The proxy auto-configuration script's sandbox (agent/node/pac-script.ts). Not yet read from the
-// system's settings: that, and the end-to-end test through tinyproxy, are left (see the report).
+// The proxy auto-configuration script's sandbox (agent/node/pac-script.ts). The script fetched and
+// used by the real agent through a real tinyproxy: tests/e2e/proxy-auto-config.test.ts.
 const CORPORATE_PAC = `
 function FindProxyForURL(url, host) {
   if (isPlainHostName(host) || dnsDomainIs(host, ".intranet.example")) return "DIRECT";

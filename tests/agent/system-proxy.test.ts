@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { proxyFor, proxySettings } from '../../agent/node/proxy-settings.ts';
-import { parseInternetSettings } from '../../agent/node/system-proxy.ts';
+import { parseInternetSettings, WINDOWS_SOURCE } from '../../agent/node/system-proxy.ts';
 
 /** What `reg query "HKCU\…\Internet Settings"` printed under Wine, with a proxy per scheme set. */
 const PER_SCHEME = [
@@ -21,6 +21,7 @@ const PER_SCHEME = [
 describe("Windows' proxy setting", () => {
   it('a proxy per scheme, with its exceptions in NO_PROXY form', () => {
     assert.deepEqual(parseInternetSettings(PER_SCHEME), {
+      source: WINDOWS_SOURCE,
       http: '10.0.0.1:3128',
       https: '10.0.0.2:3129',
       noProxy: ['localhost', '127.0.0.1', '::1', '.corp.example', 'intranet'],
@@ -30,6 +31,7 @@ describe("Windows' proxy setting", () => {
   it('one proxy for every scheme; none while ProxyEnable is 0 or the server is empty', () => {
     const one = PER_SCHEME.replace('http=10.0.0.1:3128;https=10.0.0.2:3129', 'proxy.corp.example:8080');
     assert.deepEqual(parseInternetSettings(one), {
+      source: WINDOWS_SOURCE,
       http: 'proxy.corp.example:8080',
       https: 'proxy.corp.example:8080',
       noProxy: ['localhost', '127.0.0.1', '::1', '.corp.example', 'intranet'],
@@ -38,6 +40,35 @@ describe("Windows' proxy setting", () => {
     assert.equal(
       parseInternetSettings(PER_SCHEME.replace(/ProxyServer.*/, 'ProxyServer    REG_SZ    ')),
       undefined,
+    );
+  });
+
+  it('a setup script (AutoConfigURL) is read whether or not the manual proxy is on, and comes before it', () => {
+    const script = `${PER_SCHEME.replace(
+      '    ProxyEnable',
+      '    AutoConfigURL    REG_SZ    http://wpad.corp.example/proxy.pac\r\n    ProxyEnable',
+    )}`;
+    const both = proxySettings(undefined, {}, () => parseInternetSettings(script));
+    assert.equal(both.pac?.url.href, 'http://wpad.corp.example/proxy.pac');
+    assert.equal(both.pac?.source, WINDOWS_SOURCE);
+    assert.equal(
+      both.https?.host,
+      '10.0.0.2:3129',
+      'the manual proxy stays for when the script cannot be used',
+    );
+    assert.deepEqual(parseInternetSettings(script.replace('0x1', '0x0')), {
+      source: WINDOWS_SOURCE,
+      pac: 'http://wpad.corp.example/proxy.pac',
+      noProxy: [],
+    });
+    // --proxy beats a script, and --proxy-pac beats the environment.
+    const flagged = proxySettings('http://flag-proxy:1', {}, () => parseInternetSettings(script));
+    assert.equal(flagged.pac, undefined);
+    const pacFlag = proxySettings(undefined, { HTTPS_PROXY: 'http://env:1' }, undefined, 'file:///etc/p.pac');
+    assert.deepEqual([pacFlag.pac?.source, pacFlag.https], ['--proxy-pac', undefined]);
+    assert.throws(
+      () => proxySettings(undefined, {}, undefined, 'ftp://example.org/p.pac'),
+      /^ProxyConfigError: --proxy-pac: not the address of a proxy auto-configuration script/,
     );
   });
 

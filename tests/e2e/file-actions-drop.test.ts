@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
+import { WRITE_BURST } from '../../control-plane/relay/message-budget.ts';
 import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
 import { shownCode, spawnAgent } from '../support/agent-process.ts';
 import { freePort, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
@@ -97,6 +99,38 @@ describe('whole file actions on a large folder: asked first, and paused while th
     await page.waitForSelector(`${zipping}[data-status=cancelled]`);
     // The download began with the click used to show (and then fail) before the question came.
     assert.equal(downloads, 0, 'the browser started no download');
+    if (await page.$('[data-testid=files-selection]')) await page.click('[data-testid=selection-clear]');
+  });
+
+  it("a zip of them, answered Download, outruns the relay's budget for requests, waits and asks again, and holds every file", {
+    timeout: 240_000,
+  }, async () => {
+    // One request per file: far past the burst the relay lets an operator send at once.
+    assert.ok(3 * FILES_PER_FOLDER > WRITE_BURST);
+    await page.click('[data-testid=file-select-all]');
+    await page.click('[data-testid=selection-download]');
+    // The zip cancelled above stays in the list under the same title.
+    const zipping =
+      '[data-testid=action][data-kind=download][data-title="bulk.zip"]:not([data-status=cancelled])';
+    await page.waitForSelector(`${zipping}[data-status=asking]`, { timeout: 60_000 });
+    const downloading = page.waitForEvent('download', { timeout: 60_000 });
+    await page.click(`${zipping} [data-testid=action-yes]`);
+    const download = await downloading;
+    await page.waitForSelector(`${zipping}:is([data-status=done], [data-status=failed])`, {
+      timeout: 200_000,
+    });
+    assert.match(
+      (await page.textContent(`${zipping} [data-testid=action-line]`)) ?? '',
+      new RegExp(`^Done · ${3 * FILES_PER_FOLDER} of ${3 * FILES_PER_FOLDER} files`),
+    );
+    const unzipped = unzipSync(new Uint8Array(readFileSync((await download.path())!)));
+    for (const folder of ['a', 'b', 'c']) {
+      for (let i = 0; i < FILES_PER_FOLDER; i++) {
+        const name = `bulk/${folder}/f${i}.txt`;
+        assert.equal(Buffer.from(unzipped[name] ?? []).toString(), `${i}`, name);
+      }
+    }
+    assert.equal(Object.keys(unzipped).filter((name) => !name.endsWith('/')).length, 3 * FILES_PER_FOLDER);
     if (await page.$('[data-testid=files-selection]')) await page.click('[data-testid=selection-clear]');
   });
 

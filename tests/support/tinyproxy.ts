@@ -98,7 +98,7 @@ export interface BehindProxy {
  * the proxy would fail.
  */
 export async function startBehindProxy(
-  credentials: { user: string; password: string },
+  credentials: Pick<TinyproxyOptions, 'user' | 'password'>,
   options: StartOptions = {},
 ): Promise<BehindProxy> {
   const proxy = await startTinyproxy({ ...credentials, outgoingAddress: PROXY_OUTGOING_ADDRESS });

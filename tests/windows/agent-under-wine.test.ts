@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -10,7 +11,7 @@ import { OWNER_FILE, WORK_DIR_PREFIX } from '../../agent/packaging/work-dir.ts';
 import { buildAgentExecutable } from '../../build/agent/build-executable.ts';
 import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
 import { assertProblem, expectJson } from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { freePort, loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { waitFor } from '../support/processes.ts';
 import type { PtyProcess } from '../support/pty.ts';
 import { startTinyproxy } from '../support/tinyproxy.ts';
@@ -494,6 +495,51 @@ describe('the Windows agent under Wine', { timeout: BUILD_TIMEOUT_MS + 20 * 60_0
     } finally {
       await reg('/v', 'ProxyEnable', '/t', 'REG_DWORD', '/d', '0');
       await proxy.stop();
+    }
+  });
+  it("with a setup script (AutoConfigURL) in Windows' settings, the agent fetches it, passes over its dead first proxy and goes through the next", {
+    timeout: 3 * WINE_WAIT_MS,
+  }, async () => {
+    const proxy = await startTinyproxy({});
+    const dead = await freePort();
+    const script = `function FindProxyForURL(url, host) { return "PROXY 127.0.0.1:${dead}; PROXY 127.0.0.1:${proxy.port}"; }`;
+    let fetched = 0;
+    const pacServer = createServer((_request, response) => {
+      fetched++;
+      response.writeHead(200, { 'content-type': 'application/x-ns-proxy-autoconfig' }).end(script);
+    });
+    await new Promise<void>((resolve) => pacServer.listen(0, '127.0.0.1', resolve));
+    const pacPort = (pacServer.address() as { port: number }).port;
+    const settings = 'HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings';
+    const reg = (verb: 'add' | 'delete', ...args: string[]) =>
+      execFileAsync('wine', ['reg', verb, settings, ...args, '/f'], { env: wine.env });
+    try {
+      await reg('add', '/v', 'AutoConfigURL', '/t', 'REG_SZ', '/d', `http://127.0.0.1:${pacPort}/proxy.pac`);
+      const pacExe = await download('pac');
+      const routed = wine.start(pacExe, []);
+      await waitFor('the agent to show a code', () => CODE.exec(routed.output())?.[1], WINE_WAIT_MS);
+      const server = new URL(cp.url).host;
+      assert.ok(fetched >= 1, 'the agent fetched the script');
+      assert.ok(
+        proxy.connects().includes(server),
+        `the agent reached ${server} through the proxy: ${proxy.connects().join(', ')}`,
+      );
+      // The console may wrap the line: it is read without line breaks.
+      assert.ok(
+        routed
+          .output()
+          .replace(/\r?\n/g, '')
+          .includes(
+            `through the proxy http://127.0.0.1:${proxy.port}, as the proxy auto-configuration script`,
+          ),
+        routed.output(),
+      );
+      routed.write('q');
+      assert.equal(await routed.exited, 0, routed.output());
+    } finally {
+      await reg('delete', '/v', 'AutoConfigURL');
+      await proxy.stop();
+      await new Promise((resolve) => pacServer.close(resolve));
     }
   });
 });

@@ -105,7 +105,6 @@ export class SessionTools {
     this.router.closeAbandoned();
     this.transfers.resumeAll();
     this.actions.resumeAll();
-    this.actions.resumeAll();
     if (this.files.state.loaded) this.files.refresh();
   }
 

@@ -2,26 +2,8 @@ import { type ControlMessage, isRelayLinkError, type RequestOptions } from '../.
 import { requestFailureText } from '../channel-errors.ts';
 import type { ChannelMessage, ChannelPort } from '../operator-channels.ts';
 import { Store } from '../store.ts';
+import { isTooFrequent, waitBeforeAgain } from '../too-frequent.ts';
 import { isSettled, type Transfer, type TransferState, type TransferStatus } from '../transfers/transfer.ts';
-
-/** How long a request the relay turned away as too frequent waits before it is sent again, in ms. */
-const TOO_FREQUENT_PAUSE_MS = 1_000;
-
-/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** What a whole action does with the items the operator chose. */
 export type ActionKind = 'download' | 'upload' | 'delete' | 'copy' | 'move';
@@ -251,8 +233,8 @@ export abstract class WholeAction extends Store<ActionState> {
         // Dropped under way (aborted by interrupt) or refused for want of a connection: again once back.
         if (this.#offline || isRelayLinkError(error, 'closed', 'not-connected')) continue;
         // The relay turned it away for coming too fast (its per-connection budget): again shortly.
-        if (isRelayLinkError(error, 'channel-error') && error.code === 'TOO_FREQUENT') {
-          await pause(TOO_FREQUENT_PAUSE_MS, rest.signal);
+        if (isTooFrequent(error)) {
+          await waitBeforeAgain(rest.signal);
           continue;
         }
         const done = again ? repeated?.(error) : undefined;

@@ -102,6 +102,7 @@ export class Download extends Transfer {
   }
 
   override dispose(): void {
+    super.dispose();
     this.#discard('Removed from the list.');
   }
 

@@ -2,6 +2,7 @@ import type { ControlMessage } from '../../../../protocol/index.ts';
 import { channelErrorText } from '../channel-errors.ts';
 import type { ChannelFrame, ChannelMessage, ChannelOwner, ChannelPort } from '../operator-channels.ts';
 import { Store } from '../store.ts';
+import { isTooFrequent, waitBeforeAgain } from '../too-frequent.ts';
 import { etaSeconds, TransferMeter } from './transfer-meter.ts';
 
 /** Progress is published at most this often, in ms; a chunk arrives far more often. */
@@ -67,6 +68,8 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
   protected channel: number | undefined;
   readonly #meter = new TransferMeter();
   #lastPublished = 0;
+  /** Set while a request the relay turned away as too frequent waits to be sent again. */
+  #again: AbortController | undefined;
 
   constructor(
     port: ChannelPort,
@@ -85,6 +88,7 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
 
   /** Asks the agent, on a fresh channel, to start or to continue from what already arrived. */
   start(): void {
+    this.#stopWaiting();
     this.#closeChannel(false);
     const channel = this.port.open(this);
     if (channel === undefined) {
@@ -100,12 +104,15 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
   /** The operator gave up: tells the agent to stop and forgets the channel. */
   cancel(): void {
     if (isSettled(this.state.status)) return;
+    this.#stopWaiting();
     this.#closeChannel(true);
     this.update({ status: 'cancelled', rate: null, eta: null });
   }
 
   /** The transfer leaves the list: anything it still holds is let go. */
-  dispose(): void {}
+  dispose(): void {
+    this.#stopWaiting();
+  }
 
   /** Stops a transfer under way with `reason` (the user took the permission back); Retry continues it. */
   abort(reason: string): void {
@@ -120,6 +127,7 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
   hold(): void {
     const { status } = this.state;
     if (status !== 'starting' && status !== 'running' && status !== 'interrupted') return;
+    this.#stopWaiting();
     this.#closeChannel(true);
     this.update({ status: 'paused', rate: null, eta: null });
   }
@@ -133,6 +141,7 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
   interrupt(): void {
     const { status } = this.state;
     if (isSettled(status) || status === 'exists' || status === 'paused') return;
+    this.#stopWaiting();
     const channel = this.channel;
     if (channel !== undefined) {
       this.channel = undefined;
@@ -164,6 +173,7 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
   }
 
   protected fail(error: string, tellAgent = true): void {
+    this.#stopWaiting();
     this.#closeChannel(tellAgent);
     this.update({ status: 'failed', error, rate: null, eta: null });
   }
@@ -181,6 +191,10 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
 
   /** The answers every transfer treats alike; returns true when it took the message. */
   protected common(message: ChannelMessage): boolean {
+    if (isTooFrequent(message)) {
+      this.#sendAgainShortly();
+      return true;
+    }
     if (message.type === 'channel-error') {
       this.fail(channelErrorText(message, 'files'), false);
       return true;
@@ -197,6 +211,28 @@ export abstract class Transfer extends Store<TransferState> implements ChannelOw
 
   protected isCurrent(channel: number): boolean {
     return channel === this.channel;
+  }
+
+  /**
+   * The relay turned the request away for coming too fast (it never reached the device, so there is
+   * nothing to tell it): the same request goes again on a fresh channel after a pause, as a whole
+   * action's requests do (too-frequent.ts). Cancelling, pausing or an interruption meanwhile stops it.
+   */
+  #sendAgainShortly(): void {
+    this.#closeChannel(false);
+    const again = new AbortController();
+    this.#again = again;
+    waitBeforeAgain(again.signal).then(
+      () => {
+        if (this.#again === again) this.start();
+      },
+      () => {},
+    );
+  }
+
+  #stopWaiting(): void {
+    this.#again?.abort();
+    this.#again = undefined;
   }
 
   #closeChannel(tellAgent: boolean): void {
