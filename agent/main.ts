@@ -13,6 +13,7 @@ import {
   type DeviceCommand,
   runDeviceCommand,
 } from './device/device-commands.ts';
+import { localPresence } from './device/presence.ts';
 import { sessionFileHost } from './files/device-roots.ts';
 import { createInputInjector } from './input/input-injector.ts';
 import { resolveEncoderPrograms } from './media/encoder-path.ts';
@@ -391,9 +392,12 @@ async function main(): Promise<number> {
       attachment = invitation.attachment;
       if (values['invitation-file']) writeInvitationFile(values['invitation-file'], invitation);
     }
+    // On an enrolled device, the resident agent's presence proof links the session to it (README,
+    // "Elevated tools during any session on the device"); none, or one that does not match, links nothing.
+    const presence = localPresence();
     let code = target.code;
     while (!attachment && code !== undefined) {
-      const result = await joinWithCode(target.server, code, hostInfo(screen));
+      const result = await joinWithCode(target.server, code, { ...hostInfo(screen), ...presence });
       if (result.ok) {
         attachment = result.attachment;
         break;
@@ -437,7 +441,7 @@ async function main(): Promise<number> {
       policy = await verifiedPolicy(attachment);
       ui.status(`Connecting to the session your help desk at ${new URL(target.server).host} prepared…`);
     } else {
-      const registration = await register(target.server, hostInfo(screen));
+      const registration = await register(target.server, { ...hostInfo(screen), ...presence });
       attachment = registration;
       policy = await verifiedPolicy(registration);
       ui.showCode(registration.code, registration.codeExpiresAt);

@@ -9,8 +9,24 @@ import { TOKEN_KINDS } from './token-kinds.ts';
  * carrying its identity token; the hub answers `welcome` (with the heartbeat interval) or `error`
  * and closes. Afterwards the device sends a `heartbeat` each interval, which the hub echoes. The hub
  * may send an `order` (a token signed for this device, see device-orders.ts); the device answers
- * `order-result` with the same `id`.
+ * `order-result` with the same `id`. The device also sends a `presence` proof each
+ * {@link PRESENCE_ROTATE_SECONDS} (see {@link presenceProofSchema}); the hub answers `presence-used`
+ * when one was spent, and the device writes and sends a new one at once.
  */
+
+/** How often the resident agent writes and registers a new presence proof, in seconds. */
+export const PRESENCE_ROTATE_SECONDS = 30;
+
+/** How long the hub accepts a presence proof after the device registered it, in seconds. */
+export const PRESENCE_LIFETIME_SECONDS = 2 * PRESENCE_ROTATE_SECONDS;
+
+/**
+ * A presence proof: 32 random bytes in base64url. The resident agent keeps the current one in a file
+ * only local users can read (README, "Elevated tools during any session on the device") and registers
+ * it with the hub; a one-shot agent on the same machine sends it at register or join, and the control
+ * plane links that session to the device. Single use, short-lived, meaningless on any other machine.
+ */
+export const presenceProofSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
 
 /** The WebSocket path of the device hub. */
 export const DEVICE_HUB_PATH = '/devices/ws';
@@ -49,6 +65,8 @@ export const deviceMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), code: z.enum(RESULT_CODES), message: z.string().max(500) }),
   z.object({ type: z.literal('order'), id: z.string().min(1).max(64), token: z.string().min(1).max(16_000) }),
   z.object({ type: z.literal('order-result'), id: z.string().min(1).max(64), result: orderResultSchema }),
+  z.object({ type: z.literal('presence'), proof: presenceProofSchema }),
+  z.object({ type: z.literal('presence-used') }),
 ]);
 export type DeviceMessage = z.infer<typeof deviceMessageSchema>;
 

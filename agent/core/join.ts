@@ -1,4 +1,4 @@
-import { agentGrantSchema } from '../../protocol/api/agent.ts';
+import { type AgentPresence, agentGrantSchema } from '../../protocol/api/agent.ts';
 import { normalizeConnectionCode, type PeerInfo, type ResultCode } from '../../protocol/index.ts';
 import { postToControlPlane, refusalDetail } from './control-plane-call.ts';
 import { AgentError } from './errors.ts';
@@ -22,8 +22,13 @@ export type JoinResult =
  * (`{ code, ...PeerInfo }` in, `{ sessionId, relay: { url, token } }` out, the same result codes as
  * redeeming: `CODE_INVALID`, `CODE_EXPIRED`, `CODE_USED`, `TOO_FREQUENT`). Wrong, used and expired
  * codes come back as results so the agent can say so and ask again; only transport failures throw.
+ * `info.presence`, on an enrolled device, links the session to it (protocol/api/agent.ts).
  */
-export async function joinWithCode(serverUrl: string, code: string, info: PeerInfo): Promise<JoinResult> {
+export async function joinWithCode(
+  serverUrl: string,
+  code: string,
+  info: PeerInfo & AgentPresence,
+): Promise<JoinResult> {
   const normalized = normalizeConnectionCode(code);
   if (!normalized) return { ok: false, code: 'CODE_INVALID', message: 'That is not a connection code.' };
   const answer = await postToControlPlane(

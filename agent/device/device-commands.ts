@@ -12,6 +12,7 @@ import { ROOT_ENV } from './layout.ts';
 import { noticeTerminal } from './notice-terminal.ts';
 import { obeyOrder } from './obey-order.ts';
 import { OrderVerifier } from './order-verifier.ts';
+import { PresenceProofs, presencePath } from './presence.ts';
 import { ResidentLink } from './resident-link.ts';
 import { type ResidentService, residentService } from './resident-service.ts';
 import { runSessionHost } from './session-host.ts';
@@ -130,7 +131,7 @@ async function uninstall(resident: ResidentService) {
   process.stdout.write(`The resident agent is removed from this device. ${told}\n`);
 }
 
-async function service(resident: ResidentService): Promise<number> {
+async function service(resident: ResidentService, root: string): Promise<number> {
   const { layout } = resident;
   const credentials = readCredentials(layout.credentials);
   const verifier = new OrderVerifier(credentials.deviceId, credentials.serverKeys);
@@ -143,11 +144,13 @@ async function service(resident: ResidentService): Promise<number> {
     hosts,
     log,
   });
+  const presence = new PresenceProofs(presencePath(root), (proof) => link.sendPresence(proof), log);
   const link = new ResidentLink({
     server: credentials.server,
     token: () => signDeviceToken(credentials.deviceId, credentials.privateJwk),
     report: deviceReport,
     log,
+    onPresenceWanted: () => presence.rotate(),
     onOrder: async (token) => {
       const verified = await verifier.verify(token);
       if (!verified.ok) return verified;
@@ -162,6 +165,7 @@ async function service(resident: ResidentService): Promise<number> {
     },
   });
   resident.onStopRequest(() => {
+    presence.stop();
     unattended.stop();
     hosts.stopAll();
     link.stop();
@@ -176,7 +180,9 @@ async function service(resident: ResidentService): Promise<number> {
     },
     'resident agent started',
   );
+  presence.start();
   const end = await link.run();
+  presence.stop();
   if (end.kind === 'refused') {
     log({ event: 'refused' }, `${end.message} Not retrying: uninstall, then enrol again.`);
     return EXIT_IDENTITY_REFUSED;
@@ -227,7 +233,7 @@ export async function runDeviceCommand(command: DeviceCommand, args: string[]): 
       await install(resident, values.key, server, proxy, trust);
     } else if (command === 'uninstall') await uninstall(resident);
     else if (command === 'session-host') return await runSessionHost(positionals[0]);
-    else return await service(resident);
+    else return await service(resident, root);
     return 0;
   } catch (error) {
     process.stderr.write(

@@ -20,6 +20,8 @@ export interface ResidentLinkOptions {
   token: () => Promise<string>;
   report: () => DeviceReport;
   log: (fields: Record<string, unknown>, message: string) => void;
+  /** Called once the hub welcomed the device, and whenever it says a presence proof was spent. */
+  onPresenceWanted?: () => void;
   /** Verifies and carries out an order the hub forwarded; never throws. */
   onOrder?: (token: string) => Promise<OrderResult>;
   openSocket?: (url: string) => WebSocket;
@@ -43,6 +45,7 @@ export function hubUrl(server: string): string {
  */
 export class ResidentLink {
   private socket: WebSocket | undefined;
+  private welcomed = false;
   private heartbeat: Heartbeat | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -66,6 +69,12 @@ export class ResidentLink {
     return { kind: 'stopped' };
   }
 
+  /** Registers a presence proof with the hub (protocol/device.ts); nothing while not welcomed. */
+  sendPresence(proof: string): void {
+    if (!this.welcomed || this.socket?.readyState !== 1) return;
+    this.socket.send(JSON.stringify({ type: 'presence', proof } satisfies DeviceMessage));
+  }
+
   /** Closes the link politely (the service is stopping). */
   stop(): void {
     this.stopped = true;
@@ -84,6 +93,7 @@ export class ResidentLink {
     }
     const socket = (this.options.openSocket ?? ((url) => new WebSocket(url)))(hubUrl(this.options.server));
     this.socket = socket;
+    this.welcomed = false;
     const send = (message: DeviceMessage) => {
       if (socket.readyState === 1) socket.send(JSON.stringify(message));
     };
@@ -122,6 +132,10 @@ export class ResidentLink {
               resolve({ kind: 'closed' });
             },
           );
+          this.welcomed = true;
+          this.options.onPresenceWanted?.();
+        } else if (message.type === 'presence-used') {
+          this.options.onPresenceWanted?.();
         } else if (message.type === 'order') {
           const { id, token } = message;
           const obey =
@@ -152,6 +166,7 @@ export class ResidentLink {
         }
       });
       socket.addEventListener('close', () => {
+        if (this.socket === socket) this.welcomed = false;
         this.heartbeat?.stop();
         resolve(refusal ? { kind: 'refused', message: refusal } : { kind: 'closed' });
       });

@@ -1,4 +1,5 @@
 import { win32 } from 'node:path';
+import { launchdLayout, launchdService } from './launchd-service.ts';
 import { installLayout } from './layout.ts';
 import { systemdService } from './systemd-service.ts';
 import { windowsLayout, windowsService } from './windows/windows-service.ts';
@@ -15,7 +16,8 @@ export interface ResidentLayout {
 
 /**
  * How the resident agent becomes a system service on one platform: systemd on Linux
- * (systemd-service.ts), the service control manager on Windows (windows/windows-service.ts).
+ * (systemd-service.ts), launchd on macOS (launchd-service.ts), the service control manager on
+ * Windows (windows/windows-service.ts).
  * `install` calls, in order, installProgram, restrictCredentials (before the credentials are
  * written), register; `uninstall` calls unregister, then removes `paths`.
  */
@@ -43,11 +45,12 @@ export interface ResidentService {
 }
 
 /**
- * This platform's resident service; `root` (tests only) prefixes every path on Linux. `dataDir` is
+ * This platform's resident service; `root` (tests only) prefixes every path on Linux and macOS. `dataDir` is
  * what the Windows service host passes to the running service: its data folder, the program's
  * folder being the running executable's.
  */
 export function residentService(root: string, dataDir?: string): ResidentService {
+  if (process.platform === 'darwin') return launchdService(launchdLayout(root));
   if (process.platform !== 'win32') return systemdService(installLayout(root));
   const folders = dataDir ? { dataDir, programDir: win32.dirname(process.execPath) } : {};
   return windowsService(windowsLayout(process.env, folders));

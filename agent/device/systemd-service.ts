@@ -1,30 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isPackaged } from '../packaging/sea-assets.ts';
-import { agentCommandLine } from './agent-command.ts';
+import { installExecutable } from './install-executable.ts';
 import { type InstallLayout, UNIT_NAME } from './layout.ts';
+import { presencePath } from './presence.ts';
 import type { ResidentService } from './resident-service.ts';
 import { systemdUnit } from './systemd-unit.ts';
 
 function systemctl(...args: string[]): void {
   execFileSync('systemctl', args, { stdio: 'inherit' });
-}
-
-/**
- * The installed program. The packaged agent copies itself; an agent run from source installs a
- * launcher that runs this source tree with the same Node (development and tests).
- */
-function installExecutable(path: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  const self = agentCommandLine();
-  if (isPackaged()) {
-    copyFileSync(self.command, path);
-  } else {
-    const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
-    writeFileSync(path, `#!/bin/sh\nexec ${[self.command, ...self.args].map(quote).join(' ')} "$@"\n`);
-  }
-  chmodSync(path, 0o755);
 }
 
 /**
@@ -41,6 +25,7 @@ export function systemdService(layout: InstallLayout): ResidentService {
     layout.executable,
     dirname(layout.credentials),
     dirname(layout.executable),
+    dirname(presencePath(layout.root)),
   ];
   return {
     layout,

@@ -32,6 +32,9 @@ export function systemdUnit(layout: InstallLayout): string {
     `RestartPreventExitStatus=${EXIT_IDENTITY_REFUSED}`,
     'StateDirectory=lifeline-agent',
     'StateDirectoryMode=0700',
+    // /run/lifeline: the presence proof every local user may read (agent/device/presence.ts).
+    'RuntimeDirectory=lifeline',
+    'RuntimeDirectoryMode=0755',
     'UMask=0077',
     'SocketBindDeny=any',
     'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX',

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import {
   CloseCode,
   type DeviceMessage,
   decodeDeviceMessage,
   MIN_PROTOCOL_VERSION,
   type OrderResult,
+  PRESENCE_LIFETIME_SECONDS,
   type ResultCode,
 } from '../../protocol/index.ts';
 import type { Logger } from '../logger.ts';
@@ -38,6 +40,24 @@ export interface DeviceHubOptions {
 interface Held {
   peer: DevicePeer;
   lastHeard: Date;
+  /** The hashes of the device's live presence proofs, oldest first (at most two). */
+  proofs: string[];
+}
+
+/** A presence proof a device registered, by its hash. */
+interface Presence {
+  deviceId: string;
+  peer: DevicePeer;
+  /** When the hub stops accepting it, in epoch milliseconds. */
+  expiresAt: number;
+}
+
+/** How many proofs of one device are live at once: its current one and the one before. */
+const LIVE_PROOFS = 2;
+
+/** A proof is kept by its SHA-256 only: the map never holds what a session would send. */
+function proofHash(proof: string): string {
+  return createHash('sha256').update(proof).digest('base64url');
 }
 
 /** An order sent to a device and not answered yet. */
@@ -56,6 +76,8 @@ export class DeviceHub {
   private readonly held = new Map<string, Held>();
   /** Orders awaiting their `order-result`, by order id. */
   private readonly pending = new Map<string, PendingOrder>();
+  /** Live presence proofs of the devices held here, by hash (protocol/device.ts). */
+  private readonly presence = new Map<string, Presence>();
 
   constructor(private readonly options: DeviceHubOptions) {}
 
@@ -68,9 +90,46 @@ export class DeviceHub {
   drop(deviceId: string): void {
     const held = this.held.get(deviceId);
     if (!held) return;
+    this.release(deviceId, held);
+    held.peer.close(CloseCode.policy, 'device removed');
+  }
+
+  /**
+   * Spends a presence proof a one-shot agent sent: the id of the device that registered it when it
+   * is live (registered within {@link PRESENCE_LIFETIME_SECONDS}, not spent, its device still
+   * connected here), else undefined. Single use: the device is asked for a new one at once.
+   */
+  claimPresence(proof: string): string | undefined {
+    const hash = proofHash(proof);
+    const found = this.presence.get(hash);
+    if (!found) return undefined;
+    this.presence.delete(hash);
+    const held = this.held.get(found.deviceId);
+    if (held?.peer !== found.peer || Date.now() >= found.expiresAt) return undefined;
+    held.proofs = held.proofs.filter((kept) => kept !== hash);
+    held.peer.send(JSON.stringify({ type: 'presence-used' } satisfies DeviceMessage));
+    return found.deviceId;
+  }
+
+  /** Forgets a device's socket: its orders fail and its proofs die. */
+  private release(deviceId: string, held: Held): void {
     this.held.delete(deviceId);
     this.settlePending(held.peer);
-    held.peer.close(CloseCode.policy, 'device removed');
+    for (const hash of held.proofs) this.presence.delete(hash);
+  }
+
+  /** Registers a device's new presence proof; its oldest dies when it has more than {@link LIVE_PROOFS}. */
+  private registerPresence(deviceId: string, held: Held, proof: string): void {
+    const hash = proofHash(proof);
+    // Two devices never share a proof (32 random bytes); one sent twice is not renewed.
+    if (this.presence.has(hash)) return;
+    this.presence.set(hash, {
+      deviceId,
+      peer: held.peer,
+      expiresAt: Date.now() + PRESENCE_LIFETIME_SECONDS * 1000,
+    });
+    held.proofs.push(hash);
+    while (held.proofs.length > LIVE_PROOFS) this.presence.delete(held.proofs.shift()!);
   }
 
   /**
@@ -144,8 +203,12 @@ export class DeviceHub {
       if (closed) return;
       deviceId = device.id;
       // A device has one link: a newer one (after a network change) replaces the old.
-      this.held.get(device.id)?.peer.close(CloseCode.normal, 'replaced');
-      this.held.set(device.id, { peer, lastHeard: new Date() });
+      const replaced = this.held.get(device.id);
+      if (replaced) {
+        this.release(device.id, replaced);
+        replaced.peer.close(CloseCode.normal, 'replaced');
+      }
+      this.held.set(device.id, { peer, lastHeard: new Date(), proofs: [] });
       await store.connected(device.id, node, message.report);
       logger.info({ event: 'device-connect', deviceId: device.id, address: peer.address }, 'device online');
       send({
@@ -174,6 +237,8 @@ export class DeviceHub {
       if (held?.peer === peer) held.lastHeard = new Date();
       if (message.type === 'heartbeat') send({ type: 'heartbeat' });
       else if (message.type === 'report') await store.report(deviceId, message.report);
+      else if (message.type === 'presence' && held?.peer === peer)
+        this.registerPresence(deviceId, held, message.proof);
       else if (message.type === 'order-result') {
         // Only the socket an order went to may answer it.
         const pending = this.pending.get(message.id);
@@ -195,7 +260,7 @@ export class DeviceHub {
         if (!deviceId) return;
         const held = this.held.get(deviceId);
         if (held?.peer !== peer) return;
-        this.held.delete(deviceId);
+        this.release(deviceId, held);
         logger.info({ event: 'device-close', deviceId, address: peer.address }, 'device offline');
         store.disconnected(deviceId, node, held.lastHeard).catch((error: unknown) => {
           logger.error({ err: error, deviceId }, 'recording a device offline failed');
@@ -207,8 +272,7 @@ export class DeviceHub {
   /** Closes every socket, as at shutdown: the devices reconnect to whichever node is up. */
   shutdown(): void {
     for (const [id, held] of this.held) {
-      this.held.delete(id);
-      this.settlePending(held.peer);
+      this.release(id, held);
       held.peer.close(CloseCode.serviceRestart, 'server restarting');
     }
   }

@@ -6,6 +6,7 @@ import {
   agentRegistrationSchema,
 } from '../../protocol/api/agent.ts';
 import { formatConnectionCode, inertDeviceInfo, normalizeConnectionCode } from '../../protocol/index.ts';
+import { linkPresence } from '../devices/presence-link.ts';
 import { throttleKey } from '../http/client-address.ts';
 import { createApi, json, jsonBody, problems } from '../http/openapi.ts';
 import { ApiError } from '../http/problem.ts';
@@ -63,7 +64,7 @@ export function agentRoutes(services: Services) {
       throttleKey(address),
       (s) => `Too many registrations from this address. Try again in ${s} s.`,
     );
-    const { registrationKey, ...reported } = c.req.valid('json');
+    const { registrationKey, presence, ...reported } = c.req.valid('json');
     const info = inertDeviceInfo(reported);
     const group = await groupForAgent(services, registrationKey);
     const policy = group.policy;
@@ -84,6 +85,7 @@ export function agentRoutes(services: Services) {
       address,
       details: { hostname: info.hostname, os: info.os, user: info.user, groupId: group.id },
     });
+    await linkPresence(services, session, presence, address);
     return c.json(
       {
         sessionId: session.id,
@@ -99,7 +101,7 @@ export function agentRoutes(services: Services) {
   app.openapi(claimRoute, async (c) => {
     const address = c.get('address');
     const guess = admitCodeGuess(services, { address });
-    const { code: typed, ...reported } = c.req.valid('json');
+    const { code: typed, presence, ...reported } = c.req.valid('json');
     const info = inertDeviceInfo(reported);
     const code = normalizeConnectionCode(typed);
     const result = code
@@ -125,6 +127,7 @@ export function agentRoutes(services: Services) {
       sessionId: result.session.id,
       address,
     });
+    await linkPresence(services, result.session, presence, address);
     return c.json({ sessionId: result.session.id, ...(await agentGrant(services, result.session)) }, 200);
   });
 

@@ -205,6 +205,20 @@ export class SessionStore {
     await this.db.update(sessions).set({ agentInfo }).where(eq(sessions.id, id));
   }
 
+  /**
+   * Links a session the one-shot agent of an enrolled device started to that device (its presence
+   * proof matched; control-plane/devices/presence-link.ts). Its access stays null: it is an attended
+   * session, not one the device was ordered to open. Only a session linked to no device yet.
+   */
+  async linkDevice(id: string, deviceId: string): Promise<SessionRow | undefined> {
+    const [row] = await this.db
+      .update(sessions)
+      .set({ deviceId })
+      .where(and(eq(sessions.id, id), isNull(sessions.deviceId)))
+      .returning();
+    return row;
+  }
+
   /** Records that the agent's socket reached this node's relay. */
   async markAgentConnected(id: string, node: string, agentInfo: AgentInfo): Promise<void> {
     await this.db

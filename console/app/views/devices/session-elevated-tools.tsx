@@ -1,8 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { deviceIsWindows } from '../../../../protocol/api/devices.ts';
 import { getDevice, mayUseElevatedToolsUnder } from '../../api/devices.ts';
+import { listGroups } from '../../api/groups.ts';
 import { can } from '../../api/scopes.ts';
-import type { Device, Identity, SessionGrant } from '../../api/types.ts';
+import type { Device, Identity, Policy, SessionGrant } from '../../api/types.ts';
+import { DeviceText } from '../common/device-text.tsx';
 import { DeviceProcesses } from './device-processes.tsx';
 import { DeviceRegistry } from './device-registry.tsx';
 import { DeviceServices } from './device-services.tsx';
@@ -21,22 +23,29 @@ const PANELS = { processes: DeviceProcesses, services: DeviceServices, registry:
  * The "Elevated tools" menu of a session on a resident device (README, "Elevated tools"), where the
  * session's policy enables them for the operator's role: the task manager, the services and, on
  * Windows, the registry editor, each opening the Devices page's panel over the session. Nothing is
- * shown for a session that is not on a resident device, or that the policy does not allow.
+ * shown for a session that is not on a resident device, or that the policy does not allow. An
+ * attended session the one-shot agent of an enrolled device started (linked by its presence proof,
+ * `access` null) is its own group's: the device's group's policy decides, as the server does.
  */
 export function SessionElevatedTools({ grant, identity }: SessionElevatedToolsProps) {
-  const { deviceId, policy } = grant.session;
-  const allowed =
-    Boolean(deviceId) && can(identity.scopes, 'sessions:write') && mayUseElevatedToolsUnder(identity, policy);
+  const { deviceId, policy, access } = grant.session;
+  const linked = Boolean(deviceId) && access === null;
+  const mayAsk = Boolean(deviceId) && can(identity.scopes, 'sessions:write');
   const [device, setDevice] = useState<Device | null>(null);
+  const [devicePolicy, setDevicePolicy] = useState<Policy | null>(null);
   const [open, setOpen] = useState<Tool | null>(null);
 
   useEffect(() => {
-    if (!allowed || !deviceId) return;
+    if (!mayAsk || !deviceId) return;
     void getDevice(deviceId)
-      .then(setDevice)
+      .then(async (found) => {
+        if (linked) setDevicePolicy((await listGroups()).find((g) => g.id === found.groupId)?.policy ?? null);
+        setDevice(found);
+      })
       .catch(() => setDevice(null));
-  }, [deviceId, allowed]);
+  }, [deviceId, mayAsk, linked]);
 
+  const allowed = mayAsk && mayUseElevatedToolsUnder(identity, linked ? devicePolicy : policy);
   if (!allowed || !device) return null;
   const tools: [Tool, string][] = [
     ['processes', 'Processes'],
@@ -48,7 +57,7 @@ export function SessionElevatedTools({ grant, identity }: SessionElevatedToolsPr
     <div class="session-elevated" data-testid="session-elevated-tools">
       <details class="session-elevated__menu">
         <summary class="btn btn--secondary btn--small" data-testid="session-elevated-menu">
-          Elevated tools
+          Elevated tools on <DeviceText text={device.reported.hostname} mark={false} />
         </summary>
         <ul>
           {tools.map(([tool, label]) => (
