@@ -1,4 +1,5 @@
 import { win32 } from 'node:path';
+import { ownExecutable } from '../packaging/own-executable.ts';
 import { installLayout } from './layout.ts';
 import { systemdService } from './systemd-service.ts';
 import { windowsLayout, windowsService } from './windows/windows-service.ts';
@@ -49,6 +50,6 @@ export interface ResidentService {
  */
 export function residentService(root: string, dataDir?: string): ResidentService {
   if (process.platform !== 'win32') return systemdService(installLayout(root));
-  const folders = dataDir ? { dataDir, programDir: win32.dirname(process.execPath) } : {};
+  const folders = dataDir ? { dataDir, programDir: win32.dirname(ownExecutable()) } : {};
   return windowsService(windowsLayout(process.env, folders));
 }

@@ -18,6 +18,7 @@ import { ASSET_MANIFEST_KEY, type AssetEntry, SERVICE_HOST_ASSET } from '../../a
 import type { AgentPlatform } from '../../protocol/agent-stamp.ts';
 import { AGENT_EXTERNALS, agentBundleOptions } from './bundle-options.ts';
 import { INGREDIENTS, NODE_RUNTIME_VERSION, resolveNpmFile } from './ingredients.ts';
+import { buildLinuxLauncher, packExecutable } from './launcher.ts';
 import { removePeSignature } from './pe-file.ts';
 import { PTY_PACKAGE_DIR, ptyPackageFiles } from './pty-files.ts';
 import { buildServiceHost } from './service-host.ts';
@@ -169,7 +170,11 @@ export async function buildAgentExecutable(
       inject(executable, SEA_RESOURCE_NAME, readFileSync(blob), { sentinelFuse: SEA_SENTINEL_FUSE }),
     );
 
-    const bytes = readFileSync(executable);
+    // Linux: the runtime goes compressed behind a small launcher that runs it from memory.
+    const shipped = target.format === 'elf' ? join(work, `${target.fileName}.packed`) : executable;
+    if (shipped !== executable) await packExecutable(await buildLinuxLauncher(cacheDir), executable, shipped, cacheDir);
+
+    const bytes = readFileSync(shipped);
     const manifest: ExecutableManifest = {
       platform,
       fileName: target.fileName,
@@ -179,7 +184,7 @@ export async function buildAgentExecutable(
       sha256: createHash('sha256').update(bytes).digest('base64url'),
       builtAt: new Date().toISOString(),
     };
-    renameSync(executable, join(outDir, target.fileName));
+    renameSync(shipped, join(outDir, target.fileName));
     writeFileSync(join(outDir, `${target.fileName}.json`), `${JSON.stringify(manifest, null, 2)}\n`);
     log(`dist/agent/${target.fileName}: ${manifest.size} B (Node ${NODE_RUNTIME_VERSION})`);
     return manifest;
