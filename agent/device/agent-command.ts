@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { ownExecutable } from '../packaging/own-executable.ts';
 import { isPackaged } from '../packaging/sea-assets.ts';
 
 /**
@@ -6,7 +7,7 @@ import { isPackaged } from '../packaging/sea-assets.ts';
  * source (development and tests), this Node with tsx and this source tree's main module.
  */
 export function agentCommandLine(): { command: string; args: string[] } {
-  if (isPackaged()) return { command: process.execPath, args: [] };
+  if (isPackaged()) return { command: ownExecutable(), args: [] };
   return {
     command: process.execPath,
     args: ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('../main.ts', import.meta.url))],

@@ -1,4 +1,5 @@
 import { win32 } from 'node:path';
+import { ownExecutable } from '../packaging/own-executable.ts';
 import { launchdLayout, launchdService } from './launchd-service.ts';
 import { installLayout } from './layout.ts';
 import { systemdService } from './systemd-service.ts';
@@ -52,6 +53,6 @@ export interface ResidentService {
 export function residentService(root: string, dataDir?: string): ResidentService {
   if (process.platform === 'darwin') return launchdService(launchdLayout(root));
   if (process.platform !== 'win32') return systemdService(installLayout(root));
-  const folders = dataDir ? { dataDir, programDir: win32.dirname(process.execPath) } : {};
+  const folders = dataDir ? { dataDir, programDir: win32.dirname(ownExecutable()) } : {};
   return windowsService(windowsLayout(process.env, folders));
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { parseStampFooter, STAMP_FOOTER_BYTES } from '../../protocol/agent-stamp.ts';
+import { ownExecutable } from './own-executable.ts';
 
 /** A stamp found at the end of an executable, not yet verified. */
 export interface FoundStamp {
@@ -15,10 +16,10 @@ export interface FoundStamp {
  * be refused by {@link verifyStamp}, not mistaken for no stamp.
  *
  * @example
- * const found = readStamp(process.execPath);
- * if (found) config = await verifyStamp(found.jwt, { executableDigest: () => digestPrefix(process.execPath, found.unstampedLength) });
+ * const found = readStamp(ownExecutable());
+ * if (found) config = await verifyStamp(found.jwt, { executableDigest: () => digestPrefix(ownExecutable(), found.unstampedLength) });
  */
-export function readStamp(path: string = process.execPath): FoundStamp | undefined {
+export function readStamp(path: string = ownExecutable()): FoundStamp | undefined {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;

@@ -1,4 +1,5 @@
 import { useRobotjsAddon } from '../platform/robot.ts';
+import { ownExecutable } from './own-executable.ts';
 import { type FoundStamp, readStamp } from './own-stamp.ts';
 import { usePackagedPty } from './pty-package.ts';
 import { isPackaged, unpackAssets } from './sea-assets.ts';
@@ -33,7 +34,8 @@ export function startPackagedRun(env: NodeJS.ProcessEnv = process.env): Packaged
     // The embedded ffmpeg wins over one on PATH, unless the user named another on purpose.
     if (assets.ffmpeg && !env['FFMPEG_PATH']) env['FFMPEG_PATH'] = assets.ffmpeg;
     if (assets.x264 && !env['LIFELINE_X264_PATH']) env['LIFELINE_X264_PATH'] = assets.x264;
-    return { executable: process.execPath, workDir, stamp: readStamp(process.execPath), staleRemoved };
+    const executable = ownExecutable();
+    return { executable, workDir, stamp: readStamp(executable), staleRemoved };
   } catch (error) {
     workDir.remove();
     throw error;

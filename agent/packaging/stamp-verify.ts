@@ -50,7 +50,7 @@ const ADVICE = 'Download the agent again from your help desk.';
  * signature; pointing `iss` at another server fails because that server does not hold the key.
  *
  * @example
- * const config = await verifyStamp(jwt, { executableDigest: () => digestOf(process.execPath, length) });
+ * const config = await verifyStamp(jwt, { executableDigest: () => digestOf(ownExecutable(), length) });
  * await register(config.server, info);
  */
 export async function verifyStamp(jwt: string, options: VerifyStampOptions = {}): Promise<StampConfig> {

@@ -8,6 +8,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   truncateSync,
   writeFileSync,
@@ -22,6 +23,7 @@ import type { AssetEntry } from '../../agent/packaging/sea-assets.ts';
 import { verifyStamp } from '../../agent/packaging/stamp-verify.ts';
 import { OWNER_FILE, WORK_DIR_PREFIX } from '../../agent/packaging/work-dir.ts';
 import { buildAgentExecutable, SEA_SENTINEL_FUSE } from '../../build/agent/build-executable.ts';
+import { PACKED_FOOTER_BYTES, PACKED_MAGIC } from '../../build/agent/launcher.ts';
 import { findPeResource, PE_MACHINE_X64, RT_RCDATA, readPeHeaders } from '../../build/agent/pe-file.ts';
 import { PTY_PACKAGE_DIR, ptyPackageFiles } from '../../build/agent/pty-files.ts';
 import { X264_ENCODER_FILE } from '../../build/agent/x264-encoder.ts';
@@ -42,6 +44,8 @@ import { findSeaAsset } from './sea-blob.ts';
 
 /** The first 4 bytes of every SEA blob (Node's `kMagic`, little-endian). */
 const SEA_BLOB_MAGIC = 0x0143da20;
+/** The first 4 bytes of a zstd frame (little-endian). */
+const ZSTD_MAGIC = 0xfd2fb528;
 /** How long a build may take on a 2-core CI machine, in ms. */
 const BUILD_TIMEOUT_MS = 5 * 60_000;
 const CODE = /(\d{3} \d{3} \d{3})/;
@@ -156,12 +160,40 @@ describe('the Linux agent executable', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 
     assert.deepEqual(workDirs(), []);
   });
 
+  it('is a small launcher followed by the runtime compressed with zstd, and a footer that finds it', () => {
+    const bytes = readFileSync(unstamped);
+    assert.equal(bytes.subarray(0, 4).toString('latin1'), '\x7fELF');
+    const footer = bytes.subarray(bytes.length - PACKED_FOOTER_BYTES);
+    assert.equal(footer.subarray(0, PACKED_MAGIC.length).toString('latin1'), PACKED_MAGIC);
+    const offset = Number(footer.readBigUInt64LE(PACKED_MAGIC.length));
+    const length = Number(footer.readBigUInt64LE(PACKED_MAGIC.length + 8));
+    assert.equal(offset + length + PACKED_FOOTER_BYTES, bytes.length);
+    assert.equal(bytes.readUInt32LE(offset), ZSTD_MAGIC);
+    assert.ok(!bytes.includes(`${SEA_SENTINEL_FUSE}:1`), 'the runtime is not stored uncompressed');
+  });
+
+  it('a damaged download stops with a message to download it again, and unpacks nothing', () => {
+    const path = copyOfUnstamped();
+    truncateSync(path, 2_000_000);
+    const result = spawnSync(path, ['--version'], {
+      encoding: 'utf8',
+      env: { ...process.env, TMPDIR: agentTmp },
+    });
+    assert.equal(result.status, 127);
+    assert.match(result.stderr, /download the agent again/);
+    assert.deepEqual(readdirSync(agentTmp), []);
+  });
+
   it('a downloaded agent runs a session from the browser, then its file, its directory and its children are gone', async () => {
     const path = await download();
     const agent = run(path, ['--accept']);
     const code = await waitFor('the agent to show a code', () => CODE.exec(agent.output())?.[1], 30_000);
     const pid = agent.child.pid!;
     const workDir = await waitFor('the agent to unpack into its work dir', () => workDirOf(pid));
+    // The launcher ran the runtime from a memory file, in the same process: nothing else on disk.
+    assert.equal(readlinkSync(`/proc/${pid}/exe`), '/memfd:lifeline-agent (deleted)');
+    assert.deepEqual(readdirSync(agentTmp), [basename(workDir)]);
+    assert.deepEqual(readdirSync(join(path, '..')), [basename(path)]);
     assert.deepEqual(
       readdirSync(workDir).sort(),
       [X264_ENCODER_FILE, OWNER_FILE, PTY_PACKAGE_DIR, 'robotjs.node'].sort(),
