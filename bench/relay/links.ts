@@ -5,6 +5,7 @@ import {
   encodeControl,
   encodeVideo,
   FrameKind,
+  NO_PERMISSIONS,
   PROTOCOL_VERSION,
 } from '../../protocol/index.ts';
 import { type Redemption, type Registration, redeem, register } from '../support/api.ts';
@@ -191,15 +192,7 @@ export async function openRelayLink(baseUrl: string, cookie: string): Promise<Vi
     encodeControl({
       type: 'consent',
       accepted: true,
-      permissions: {
-        view: true,
-        control: false,
-        chat: false,
-        files: false,
-        shell: false,
-        clipboard: false,
-        guidance: false,
-      },
+      permissions: { ...NO_PERMISSIONS, view: true },
     }),
   );
   await consented;
