@@ -10,10 +10,15 @@ import {
 } from '../../agent/media/annexb.ts';
 import { findOnPath, resolveFfmpeg } from '../../agent/media/ffmpeg-path.ts';
 import {
+  assertSameUnits,
+  concatUnits,
   decodedFrameCount,
   encodeTestPattern,
   FRAMES,
+  feedInChunks,
   GOP_FRAMES,
+  itDecodesBack,
+  nalTypesOf,
   randomSizes,
 } from '../support/h264-stream.ts';
 
@@ -23,22 +28,7 @@ const _ffmpeg = resolveFfmpeg().path;
 
 function split(stream: Uint8Array, nextSize: () => number): AccessUnit[] {
   const splitter = new AccessUnitSplitter();
-  const units: AccessUnit[] = [];
-  for (let at = 0; at < stream.byteLength; ) {
-    const end = Math.min(stream.byteLength, at + nextSize());
-    units.push(...splitter.push(stream.subarray(at, end)));
-    at = end;
-  }
-  units.push(...splitter.flush());
-  return units;
-}
-
-function concat(units: readonly AccessUnit[]): Uint8Array {
-  return Buffer.concat(units.map((unit) => unit.data));
-}
-
-function types(unit: AccessUnit): number[] {
-  return nalUnits(unit.data).map((nal) => nal.type);
+  return [...feedInChunks(stream, nextSize, (chunk) => splitter.push(chunk)), ...splitter.flush()];
 }
 
 describe('AccessUnitSplitter on a real libx264 stream', () => {
@@ -52,35 +42,23 @@ describe('AccessUnitSplitter on a real libx264 stream', () => {
 
   it('returns one access unit per encoded frame, and together they are the stream byte for byte', () => {
     assert.equal(units.length, FRAMES);
-    assert.deepEqual(concat(units), Buffer.from(stream));
+    assert.deepEqual(concatUnits(units), Buffer.from(stream));
   });
 
   it('returns the same units whether fed 1-byte, random or whole chunks', () => {
-    const expected = units.map((unit) => Buffer.from(unit.data).toString('hex'));
-    const oneByte = split(stream, () => 1);
-    const random = split(stream, randomSizes(7, 3000));
-    const tiny = split(stream, randomSizes(11, 5));
-    for (const result of [oneByte, random, tiny]) {
-      assert.deepEqual(
-        result.map((unit) => Buffer.from(unit.data).toString('hex')),
-        expected,
-      );
-      assert.deepEqual(
-        result.map((unit) => unit.keyframe),
-        units.map((unit) => unit.keyframe),
-      );
-    }
+    for (const nextSize of [() => 1, randomSizes(7, 3000), randomSizes(11, 5)])
+      assertSameUnits(split(stream, nextSize), units);
   });
 
   it('marks exactly the IDR units, one per GOP, as keyframes', () => {
     const keyframes = units.flatMap((unit, index) => (unit.keyframe ? [index] : []));
     assert.deepEqual(keyframes, [0, 10, 20, 30]);
-    for (const unit of units) assert.equal(unit.keyframe, types(unit).includes(NalType.idr));
+    for (const unit of units) assert.equal(unit.keyframe, nalTypesOf(unit).includes(NalType.idr));
   });
 
   it('starts every unit with an AUD, and every keyframe unit carries SPS, PPS and an IDR slice', () => {
     for (const unit of units) {
-      const nalTypes = types(unit);
+      const nalTypes = nalTypesOf(unit);
       assert.equal(nalTypes[0], NalType.aud);
       if (unit.keyframe) {
         assert.ok(nalTypes.includes(NalType.sps), `SPS missing: ${nalTypes}`);
@@ -90,13 +68,7 @@ describe('AccessUnitSplitter on a real libx264 stream', () => {
     }
   });
 
-  it('yields units that ffmpeg decodes back into all 40 frames', () => {
-    assert.equal(decodedFrameCount(concat(units)), FRAMES);
-  });
-
-  it('yields keyframe units that start decoding on their own, mid-stream', () => {
-    assert.equal(decodedFrameCount(concat(units.slice(20))), FRAMES - 20);
-  });
+  itDecodesBack(() => units);
 
   it('returns a unit as soon as the first bytes of the next unit arrive', () => {
     const splitter = new AccessUnitSplitter();
@@ -112,7 +84,7 @@ describe('AccessUnitSplitter on a real libx264 stream', () => {
   it('drops a partial picture at the start and resumes at the next unit', () => {
     const fifth = units[5];
     assert.ok(fifth);
-    const startOfFifth = concat(units.slice(0, 5)).byteLength;
+    const startOfFifth = concatUnits(units.slice(0, 5)).byteLength;
     const splitter = new AccessUnitSplitter();
     const resumed = [
       ...splitter.push(stream.subarray(startOfFifth + Math.floor(fifth.data.byteLength / 2))),
@@ -151,13 +123,15 @@ describe('AccessUnitSplitter on a stream with parameter sets only at the start',
     );
     // Encoders without repeat-headers send SPS and PPS once; make such a stream by removing them
     // from every keyframe but the first.
-    const stripped = concat(original.map((unit, index) => (index === 0 ? unit : withoutParameterSets(unit))));
+    const stripped = concatUnits(
+      original.map((unit, index) => (index === 0 ? unit : withoutParameterSets(unit))),
+    );
     const units = split(stripped, randomSizes(3, 4000));
     assert.equal(units.length, FRAMES);
     const later = units[10];
     assert.ok(later?.keyframe);
-    assert.deepEqual(types(later).slice(0, 3), [NalType.aud, NalType.sps, NalType.pps]);
-    assert.equal(decodedFrameCount(concat(units.slice(10))), FRAMES - 10);
+    assert.deepEqual(nalTypesOf(later).slice(0, 3), [NalType.aud, NalType.sps, NalType.pps]);
+    assert.equal(decodedFrameCount(concatUnits(units.slice(10))), FRAMES - 10);
   });
 });
 
@@ -173,12 +147,12 @@ describe('AccessUnitSplitter on a stream without AUDs', () => {
     const stream = encodeTestStream('repeat-headers=1:aud=0:scenecut=0');
     const units = split(stream, randomSizes(5, 2000));
     assert.equal(units.length, FRAMES);
-    assert.deepEqual(concat(units), Buffer.from(stream));
+    assert.deepEqual(concatUnits(units), Buffer.from(stream));
     for (const [index, unit] of units.entries()) {
-      const nalTypes = types(unit);
+      const nalTypes = nalTypesOf(unit);
       assert.equal(nalTypes[0], unit.keyframe ? NalType.sps : NalType.slice, `unit ${index}: ${nalTypes}`);
       assert.equal(unit.keyframe, index % GOP_FRAMES === 0);
     }
-    assert.equal(decodedFrameCount(concat(units.slice(30))), FRAMES - 30);
+    assert.equal(decodedFrameCount(concatUnits(units.slice(30))), FRAMES - 30);
   });
 });

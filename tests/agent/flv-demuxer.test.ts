@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { type AccessUnit, NalType, nalUnits, parseSpsCodecString } from '../../agent/media/annexb.ts';
+import { type AccessUnit, NalType, parseSpsCodecString } from '../../agent/media/annexb.ts';
 import { FlvDemuxer } from '../../agent/media/flv-demuxer.ts';
 import { MAX_VIDEO_BYTES } from '../../protocol/frames.ts';
 import {
+  assertSameUnits,
+  concatUnits,
   decodedFrameCount,
   encodeTestPattern,
   FRAMES,
+  feedInChunks,
   GOP_FRAMES,
+  itDecodesBack,
+  nalTypesOf,
   randomSizes,
 } from '../support/h264-stream.ts';
 
@@ -20,21 +25,7 @@ const TAG_HEADER_BYTES = 11;
 const TAG_TRAILER_BYTES = 4;
 
 function demux(stream: Uint8Array, nextSize: () => number, demuxer = new FlvDemuxer()): AccessUnit[] {
-  const units: AccessUnit[] = [];
-  for (let at = 0; at < stream.byteLength; ) {
-    const end = Math.min(stream.byteLength, at + nextSize());
-    units.push(...demuxer.push(stream.subarray(at, end)));
-    at = end;
-  }
-  return units;
-}
-
-function concat(units: readonly AccessUnit[]): Uint8Array {
-  return Buffer.concat(units.map((unit) => unit.data));
-}
-
-function types(unit: AccessUnit): number[] {
-  return nalUnits(unit.data).map((nal) => nal.type);
+  return feedInChunks(stream, nextSize, (chunk) => demuxer.push(chunk));
 }
 
 /** Where each tag of an FLV stream starts and ends (its trailer excluded), and its type. */
@@ -71,25 +62,15 @@ describe('FlvDemuxer on a real ffmpeg FLV stream', () => {
 
   it('returns one access unit per frame, the same whether fed whole, 1-byte or random chunks', () => {
     assert.equal(units.length, FRAMES);
-    const expected = units.map((unit) => Buffer.from(unit.data).toString('hex'));
-    for (const nextSize of [() => 1, randomSizes(7, 3000), randomSizes(11, 5)]) {
-      const result = demux(stream, nextSize);
-      assert.deepEqual(
-        result.map((unit) => Buffer.from(unit.data).toString('hex')),
-        expected,
-      );
-      assert.deepEqual(
-        result.map((unit) => unit.keyframe),
-        units.map((unit) => unit.keyframe),
-      );
-    }
+    for (const nextSize of [() => 1, randomSizes(7, 3000), randomSizes(11, 5)])
+      assertSameUnits(demux(stream, nextSize), units);
   });
 
   it('marks the IDR units, one per GOP, as keyframes, each with SPS, PPS and the IDR in that order', () => {
     const keyframes = units.flatMap((unit, index) => (unit.keyframe ? [index] : []));
     assert.deepEqual(keyframes, [0, 10, 20, 30]);
     for (const unit of units) {
-      const nalTypes = types(unit);
+      const nalTypes = nalTypesOf(unit);
       assert.equal(unit.keyframe, nalTypes.includes(NalType.idr));
       if (!unit.keyframe) continue;
       assert.deepEqual(nalTypes.slice(0, 2), [NalType.sps, NalType.pps], `unit types: ${nalTypes}`);
@@ -97,13 +78,7 @@ describe('FlvDemuxer on a real ffmpeg FLV stream', () => {
     }
   });
 
-  it('yields units that ffmpeg decodes back into all 40 frames', () => {
-    assert.equal(decodedFrameCount(concat(units)), FRAMES);
-  });
-
-  it('yields keyframe units that start decoding on their own, mid-stream', () => {
-    assert.equal(decodedFrameCount(concat(units.slice(20))), FRAMES - 20);
-  });
+  itDecodesBack(() => units);
 
   it('gives the codec string of the sequence header in the first keyframe', () => {
     // Constrained Baseline: profile_idc 66 and constraint_set1 (0x40) set.
@@ -165,7 +140,7 @@ describe('FlvDemuxer on bad input', () => {
     // The delta frames after the dropped one would decode to garbage, so they wait for unit 10.
     assert.equal(units.length, FRAMES - GOP_FRAMES);
     assert.equal(units[0]?.keyframe, true);
-    assert.equal(decodedFrameCount(concat(units)), FRAMES - GOP_FRAMES);
+    assert.equal(decodedFrameCount(concatUnits(units)), FRAMES - GOP_FRAMES);
     assert.ok(demuxer.skippedTags >= GOP_FRAMES, `skipped ${demuxer.skippedTags}`);
   });
 

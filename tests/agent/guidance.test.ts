@@ -18,7 +18,7 @@ import {
   type Policy,
   PROTOCOL_VERSION,
 } from '../../protocol/index.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { useRelayPlane } from '../control-plane/relay-client.ts';
 import { signedPolicyFor } from '../support/policies.ts';
 import { waitFor } from '../support/processes.ts';
 import { isMarkRed, screenPixel } from '../support/screen-capture.ts';
@@ -143,19 +143,12 @@ describe('guidance marks on the user screen (Xvfb)', () => {
 });
 
 describe('the order of session modes on the device', () => {
-  let cp: TestControlPlane;
-  let cookie: string;
-
-  before(async () => {
-    await installWebSocket();
-    cp = await startControlPlane({ listen: true });
-    cookie = await loginCookie(cp.app);
-  });
-  after(() => cp.stop());
+  const plane = useRelayPlane();
+  before(() => installWebSocket());
 
   /** What the user is asked when an operator asks for control under `modes`. */
   async function consentUnder(modes: Partial<Policy['modes']>) {
-    const policy = await signedPolicyFor(cp, cookie, {
+    const policy = await signedPolicyFor(plane.cp, plane.cookie, {
       ...DEFAULT_POLICY,
       modes: { ...DEFAULT_POLICY.modes, ...modes },
     });

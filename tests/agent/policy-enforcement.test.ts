@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { AgentSession } from '../../agent/core/agent-session.ts';
 import { verifyPolicyToken } from '../../agent/core/policy.ts';
 import type { InputSink, ScreenSource, UserInterface } from '../../agent/core/ports.ts';
 import { installWebSocket } from '../../agent/node/websocket.ts';
 import { ALL_PERMISSIONS, DEFAULT_POLICY, type InputEvent, type Policy } from '../../protocol/index.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { useRelayPlane } from '../control-plane/relay-client.ts';
 import { craftedRelay } from '../support/crafted-relay.ts';
 import { signedPolicyFor } from '../support/policies.ts';
 import { waitFor } from '../support/processes.ts';
@@ -25,19 +25,12 @@ const yesUser: UserInterface = {
 const noScreen: ScreenSource = { start: async () => ({ stop: async () => {}, requestKeyframe: () => {} }) };
 
 describe('the agent enforces the signed session policy', () => {
-  let cp: TestControlPlane;
-  let cookie: string;
-
-  before(async () => {
-    await installWebSocket();
-    cp = await startControlPlane({ listen: true });
-    cookie = await loginCookie(cp.app);
-  });
-  after(() => cp.stop());
+  const plane = useRelayPlane();
+  before(() => installWebSocket());
 
   /** Sets the default group's policy, registers an agent, and verifies the policy it receives. */
   async function registeredWith(policy: Policy) {
-    return signedPolicyFor(cp, cookie, policy);
+    return signedPolicyFor(plane.cp, plane.cookie, policy);
   }
 
   async function runAgainstCraftedRelay(policy: Policy) {
@@ -85,7 +78,7 @@ describe('the agent enforces the signed session policy', () => {
   });
 
   it('a policy token that was tampered with is refused', async () => {
-    const response = await fetch(`${cp.url}/api/agent/register`, {
+    const response = await fetch(`${plane.cp.url}/api/agent/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'test-agent', version: '0.0.0' }),
@@ -96,9 +89,12 @@ describe('the agent enforces the signed session policy', () => {
     claims.pol.modes.shell = true;
     claims.pol.consentRequired = false;
     const forged = [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
-    await assert.rejects(verifyPolicyToken(cp.url, registration.sessionId, forged), /not validly signed/);
     await assert.rejects(
-      verifyPolicyToken(cp.url, 'another-session', registration.policyToken),
+      verifyPolicyToken(plane.cp.url, registration.sessionId, forged),
+      /not validly signed/,
+    );
+    await assert.rejects(
+      verifyPolicyToken(plane.cp.url, 'another-session', registration.policyToken),
       /not validly signed/,
     );
   });

@@ -73,6 +73,18 @@ describe('the end user consents in the terminal, capability by capability', () =
 
 const CHAT_ON = permissionsWith({ view: true, chat: true });
 
+/** A terminal with chat on whose sent messages are collected in `sent`. */
+function chatTerminal() {
+  const parts = terminal();
+  const sent: string[] = [];
+  parts.ui.onChat = (text) => {
+    sent.push(text);
+    return true;
+  };
+  parts.ui.permissionsChanged(CHAT_ON);
+  return { ...parts, sent };
+}
+
 describe('the end user chats with the help desk and sees what the operator does', () => {
   it('shows a message from the help desk with its author and time, and how to answer', () => {
     const { ui, screen } = terminal();
@@ -85,13 +97,7 @@ describe('the end user chats with the help desk and sees what the operator does'
   });
 
   it('m starts a message, Backspace edits it and Enter sends it', async () => {
-    const { ui, input, screen } = terminal();
-    const sent: string[] = [];
-    ui.onChat = (text) => {
-      sent.push(text);
-      return true;
-    };
-    ui.permissionsChanged(CHAT_ON);
+    const { ui, input, screen, sent } = chatTerminal();
     input.write('mYes, I cam');
     input.write('\x7fn\n');
     await new Promise((resolve) => setImmediate(resolve));
@@ -123,13 +129,7 @@ describe('the end user chats with the help desk and sees what the operator does'
   });
 
   it('Escape cancels a message, and with chat off m explains how to turn it on', async () => {
-    const { ui, input, screen } = terminal();
-    const sent: string[] = [];
-    ui.onChat = (text) => {
-      sent.push(text);
-      return true;
-    };
-    ui.permissionsChanged(CHAT_ON);
+    const { ui, input, screen, sent } = chatTerminal();
     input.write('mnever mind\x1b');
     ui.permissionsChanged({ ...CHAT_ON, chat: false });
     input.write('mhello\n');

@@ -13,6 +13,7 @@ import {
   type TestControlPlane,
 } from '../support/control-plane.ts';
 import { type Spawned, waitFor } from '../support/processes.ts';
+import { started } from '../support/started.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 // The real console bundle in real headless Chromium against a real control plane.
@@ -90,12 +91,6 @@ export function useRealConsole(prepare?: (cp: TestControlPlane) => Promise<void>
       return view;
     },
   };
-}
-
-/** A fixture's part, which its `before` hook starts: reading it earlier throws, saying so. */
-export function started<T>(part: T | undefined, name: string): T {
-  if (part === undefined) throw new Error(`${name} starts in the before hook: use it inside a test.`);
-  return part;
 }
 
 /** A real agent on a real X display, and one console page on a real control plane, for a `describe`. */

@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import WebSocket from 'ws';
 import {
   CloseCode,
@@ -29,6 +30,7 @@ import {
   type TestControlPlane,
 } from '../support/control-plane.ts';
 import { waitFor } from '../support/processes.ts';
+import { started } from '../support/started.ts';
 
 /** How long a test waits for something the relay should do at once, in milliseconds. Generous on purpose. */
 export const WAIT_MS = 5_000;
@@ -450,6 +452,42 @@ export async function startRelayPlane(options: StartOptions = {}) {
   const me = await cp.app.request('/api/auth/me', { headers: { cookie } });
   const operatorId = ((await me.json()) as { operator: { id: string } }).operator.id;
   return { cp, cookie, operatorId };
+}
+
+/**
+ * Registers the hooks of a relay test in the calling `describe`: one listening control plane with the
+ * administrator signed in (`startRelayPlane`) for the block, and every client in `sockets` closed after it.
+ * @example
+ * const relay = useRelayPlane();
+ * it('…', async () => { const { agent, operator } = await relay.session(VIEW_ONLY); });
+ */
+export function useRelayPlane(options: StartOptions = {}) {
+  let plane: Awaited<ReturnType<typeof startRelayPlane>> | undefined;
+  const sockets: RelayClient[] = [];
+  before(async () => {
+    plane = await startRelayPlane(options);
+  });
+  after(() => closeAll(sockets, plane?.cp));
+  return {
+    get cp() {
+      return started(plane, 'the control plane').cp;
+    },
+    /** The administrator's cookie. */
+    get cookie() {
+      return started(plane, 'the control plane').cookie;
+    },
+    /** The administrator's operator id. */
+    get operatorId() {
+      return started(plane, 'the control plane').operatorId;
+    },
+    sockets,
+    /** An agent and an operator on a session (`consentedSession`), closed after the block, and its id. */
+    async session(consent: Permissions | 'unanswered') {
+      const { agent, operator, registration } = await consentedSession(this.cp, this.cookie, consent);
+      sockets.push(agent, operator);
+      return { agent, operator, sessionId: registration.sessionId };
+    },
+  };
 }
 
 /** Closes every client a test opened, then its control plane. */

@@ -1,29 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DEFAULT_POLICY, NO_PERMISSIONS, type Permissions } from '../../protocol/index.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import {
-  auditOf,
-  closeAll,
-  consentedSession,
-  eventually,
-  joinOperator,
-  type RelayClient,
-} from './relay-client.ts';
+import { auditOf, eventually, joinOperator, type RelayClient, useRelayPlane } from './relay-client.ts';
 
 const VIEW_ONLY: Permissions = { ...NO_PERMISSIONS, view: true };
 const WITH_CLIPBOARD: Permissions = { ...VIEW_ONLY, clipboard: true };
 
 describe('relay: clipboard text, monitor choice, the cursor and round trips', () => {
-  let cp: TestControlPlane;
-  let cookie: string;
-  const sockets: RelayClient[] = [];
-
-  async function session(consent: Permissions) {
-    const { agent, operator, registration } = await consentedSession(cp, cookie, consent);
-    sockets.push(agent, operator);
-    return { agent, operator, sessionId: registration.sessionId };
-  }
+  const relay = useRelayPlane();
 
   /** Resolves once the relay passed on everything the agent sent before it answered this ping. */
   async function settled(agent: RelayClient, operator: RelayClient, id: number): Promise<void> {
@@ -33,15 +17,8 @@ describe('relay: clipboard text, monitor choice, the cursor and round trips', ()
     await operator.until(() => operator.messages('pong').some((pong) => pong.id === id), 'the pong');
   }
 
-  before(async () => {
-    cp = await startControlPlane({ listen: true });
-    cookie = await loginCookie(cp.app);
-  });
-
-  after(() => closeAll(sockets, cp));
-
   it("an operator's clipboard text is refused with CAPABILITY_NOT_ALLOWED until the user allows it", async () => {
-    const { agent, operator } = await session(VIEW_ONLY);
+    const { agent, operator } = await relay.session(VIEW_ONLY);
     operator.send({ type: 'clipboard', text: 'secret' });
     const refusal = await operator.next('error');
     assert.equal(refusal.code, 'CAPABILITY_NOT_ALLOWED');
@@ -53,16 +30,16 @@ describe('relay: clipboard text, monitor choice, the cursor and round trips', ()
   });
 
   it('once allowed, text goes both ways and each copy is audited with its length and direction only', async () => {
-    const { agent, operator, sessionId } = await session(WITH_CLIPBOARD);
+    const { agent, operator, sessionId } = await relay.session(WITH_CLIPBOARD);
     operator.send({ type: 'clipboard', text: 'to the device' });
     assert.deepEqual(await agent.next('clipboard'), { type: 'clipboard', text: 'to the device' });
     agent.send({ type: 'clipboard', text: 'from the device!' });
     assert.deepEqual(await operator.next('clipboard'), { type: 'clipboard', text: 'from the device!' });
     await eventually(
-      async () => (await auditOf(cp, cookie, sessionId, 'session.clipboard')).length === 2,
+      async () => (await auditOf(relay.cp, relay.cookie, sessionId, 'session.clipboard')).length === 2,
       'two audit entries',
     );
-    const entries = await auditOf(cp, cookie, sessionId, 'session.clipboard');
+    const entries = await auditOf(relay.cp, relay.cookie, sessionId, 'session.clipboard');
     assert.deepEqual(entries.map((entry) => entry.details).reverse(), [
       { direction: 'to-device', length: 13 },
       { direction: 'from-device', length: 16 },
@@ -71,7 +48,7 @@ describe('relay: clipboard text, monitor choice, the cursor and round trips', ()
   });
 
   it('a monitor choice reaches the agent only while the user lets the operators see the screen', async () => {
-    const { agent, operator } = await session({ ...VIEW_ONLY, view: false });
+    const { agent, operator } = await relay.session({ ...VIEW_ONLY, view: false });
     operator.send({ type: 'select-monitor', monitor: 1 });
     await settled(agent, operator, 2);
     assert.deepEqual(agent.messages('select-monitor'), []);
@@ -82,7 +59,7 @@ describe('relay: clipboard text, monitor choice, the cursor and round trips', ()
   });
 
   it('the monitor list is kept for an operator who joins later; a pong goes back only to whom pinged', async () => {
-    const { agent, operator, sessionId } = await session(VIEW_ONLY);
+    const { agent, operator, sessionId } = await relay.session(VIEW_ONLY);
     const monitors = {
       type: 'monitors' as const,
       monitors: [
@@ -93,8 +70,8 @@ describe('relay: clipboard text, monitor choice, the cursor and round trips', ()
     };
     agent.send(monitors);
     assert.deepEqual(await operator.next('monitors'), monitors);
-    const second = (await joinOperator(cp, sessionId, cookie)).operator;
-    sockets.push(second);
+    const second = (await joinOperator(relay.cp, sessionId, relay.cookie)).operator;
+    relay.sockets.push(second);
     assert.deepEqual(await second.next('monitors'), monitors);
     await settled(agent, second, 3);
     await settled(agent, operator, 4);
@@ -105,7 +82,7 @@ describe('relay: clipboard text, monitor choice, the cursor and round trips', ()
   });
 
   it('the cursor reaches operators only while the user lets them see the screen, and one who joins later gets the last', async () => {
-    const { agent, operator, sessionId } = await session({ ...VIEW_ONLY, view: false });
+    const { agent, operator, sessionId } = await relay.session({ ...VIEW_ONLY, view: false });
     const shape = {
       type: 'cursor-shape' as const,
       width: 1,
@@ -127,25 +104,27 @@ describe('relay: clipboard text, monitor choice, the cursor and round trips', ()
     assert.deepEqual(await operator.next('cursor-shape'), shape);
     assert.deepEqual(await operator.next('cursor-position'), { type: 'cursor-position', x: 7, y: 8 });
 
-    const second = (await joinOperator(cp, sessionId, cookie)).operator;
-    sockets.push(second);
+    const second = (await joinOperator(relay.cp, sessionId, relay.cookie)).operator;
+    relay.sockets.push(second);
     assert.deepEqual(await second.next('cursor-shape'), shape);
     assert.deepEqual(await second.next('cursor-position'), { type: 'cursor-position', x: 7, y: 8 });
   });
 
   it('under a policy that forbids the clipboard nothing passes, even when the agent claims it is allowed', async () => {
-    const groups = (await (await cp.app.request('/api/groups', { headers: { cookie } })).json()) as {
+    const groups = (await (
+      await relay.cp.app.request('/api/groups', { headers: { cookie: relay.cookie } })
+    ).json()) as {
       items: { id: string }[];
     };
     for (const group of groups.items) {
-      const response = await cp.app.request(`/api/groups/${group.id}/policy`, {
+      const response = await relay.cp.app.request(`/api/groups/${group.id}/policy`, {
         method: 'PUT',
-        headers: { cookie, 'content-type': 'application/json' },
+        headers: { cookie: relay.cookie, 'content-type': 'application/json' },
         body: JSON.stringify({ ...DEFAULT_POLICY, modes: { ...DEFAULT_POLICY.modes, clipboard: false } }),
       });
       assert.equal(response.status, 200, await response.text());
     }
-    const { agent, operator } = await session(WITH_CLIPBOARD);
+    const { agent, operator } = await relay.session(WITH_CLIPBOARD);
     operator.send({ type: 'clipboard', text: 'nope' });
     assert.equal((await operator.next('error')).code, 'CAPABILITY_NOT_ALLOWED');
     agent.send({ type: 'clipboard', text: 'nope either' });

@@ -1,39 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { NO_PERMISSIONS, type Permissions } from '../../protocol/index.ts';
-import type { TestControlPlane } from '../support/control-plane.ts';
-import {
-  auditOf,
-  closeAll,
-  consentedSession,
-  eventually,
-  type RelayClient,
-  startRelayPlane,
-} from './relay-client.ts';
+import { auditOf, eventually, useRelayPlane } from './relay-client.ts';
 
 const NOTHING: Permissions = { ...NO_PERMISSIONS };
 const VIEW_CHAT: Permissions = { ...NOTHING, view: true, chat: true };
 
 describe('relay: an operator asks the end user for more', () => {
-  let cp: TestControlPlane;
-  let cookie: string;
-  let operatorId: string;
-  const sockets: RelayClient[] = [];
+  const relay = useRelayPlane();
 
   /** An agent and one operator; the end user answered with `consent` unless 'unanswered'. */
-  async function session(consent: Permissions | 'unanswered' = VIEW_CHAT) {
-    const { agent, operator, registration } = await consentedSession(cp, cookie, consent);
-    sockets.push(agent, operator);
-    return { agent, operator, sessionId: registration.sessionId };
-  }
+  const session = (consent: Permissions | 'unanswered' = VIEW_CHAT) => relay.session(consent);
 
-  const audit = (sessionId: string, action: string) => auditOf(cp, cookie, sessionId, action);
-
-  before(async () => {
-    ({ cp, cookie, operatorId } = await startRelayPlane());
-  });
-
-  after(() => closeAll(sockets, cp));
+  const audit = (sessionId: string, action: string) => auditOf(relay.cp, relay.cookie, sessionId, action);
 
   it('is passed to the agent with the operator stamped by the relay, and audited', async () => {
     const { agent, operator, sessionId } = await session();
@@ -44,14 +23,14 @@ describe('relay: an operator asks the end user for more', () => {
     });
     const forwarded = await agent.next('permission-request');
     assert.deepEqual(forwarded.requested, { ...NOTHING, files: true });
-    assert.equal(forwarded.operator?.id, operatorId);
+    assert.equal(forwarded.operator?.id, relay.operatorId);
     assert.notEqual(forwarded.operator?.name, 'Mallory');
     await eventually(
       async () => (await audit(sessionId, 'session.permission-request')).length === 1,
       'the audit entry',
     );
     const [entry] = await audit(sessionId, 'session.permission-request');
-    assert.equal(entry?.actorId, operatorId);
+    assert.equal(entry?.actorId, relay.operatorId);
     assert.deepEqual(entry?.details, { requested: { ...NOTHING, files: true } });
     // The agent's answer reaches the operator.
     agent.send({ type: 'permissions', permissions: { ...VIEW_CHAT, files: true } });
@@ -60,10 +39,10 @@ describe('relay: an operator asks the end user for more', () => {
 
   it('is not passed on before the end user consented', async () => {
     const { agent, operator } = await session('unanswered');
-    const dropped = cp.services.relay.stats().droppedPermissionRequests;
+    const dropped = relay.cp.services.relay.stats().droppedPermissionRequests;
     operator.send({ type: 'permission-request', requested: { ...NOTHING, files: true } });
     await eventually(
-      () => cp.services.relay.stats().droppedPermissionRequests === dropped + 1,
+      () => relay.cp.services.relay.stats().droppedPermissionRequests === dropped + 1,
       'the request counted as dropped',
     );
     // A chat refusal round trip proves the relay handled the request before it.
@@ -81,12 +60,12 @@ describe('relay: an operator asks the end user for more', () => {
 
   it('a connection may ask once per 10 s: a second request is dropped and counted', async () => {
     const { agent, operator } = await session();
-    const dropped = cp.services.relay.stats().droppedPermissionRequests;
+    const dropped = relay.cp.services.relay.stats().droppedPermissionRequests;
     operator.send({ type: 'permission-request', requested: { ...NOTHING, files: true } });
     operator.send({ type: 'permission-request', requested: { ...NOTHING, shell: true } });
     await agent.next('permission-request');
     await eventually(
-      () => cp.services.relay.stats().droppedPermissionRequests === dropped + 1,
+      () => relay.cp.services.relay.stats().droppedPermissionRequests === dropped + 1,
       'the request counted as dropped',
     );
     assert.equal(agent.messages('permission-request').length, 1);

@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { encodeVideo, NO_PERMISSIONS, type Permissions, VIDEO_HEADER_BYTES } from '../../protocol/index.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { closeAll, consentedSession, joinOperator, type RelayClient } from './relay-client.ts';
+import { joinOperator, type RelayClient, useRelayPlane } from './relay-client.ts';
 
 const VIEW_ONLY: Permissions = { ...NO_PERMISSIONS, view: true };
 const FRAME_DATA_BYTES = 1_000;
 const FRAME_BYTES = VIDEO_HEADER_BYTES + FRAME_DATA_BYTES;
 
 describe('relay: video on the way to operators, reported to the agent so it can pace its pictures', () => {
-  let cp: TestControlPlane;
-  let cookie: string;
-  const sockets: RelayClient[] = [];
-
-  async function session(consent: Permissions) {
-    const { agent, operator, registration } = await consentedSession(cp, cookie, consent);
-    sockets.push(agent, operator);
-    return { agent, operator, sessionId: registration.sessionId };
-  }
+  const relay = useRelayPlane();
 
   /** The agent sends `count` video frames and the operator receives them all. */
   async function sendFrames(agent: RelayClient, operator: RelayClient, count: number): Promise<void> {
@@ -35,14 +26,8 @@ describe('relay: video on the way to operators, reported to the agent so it can 
     await operator.until(() => operator.videos().length >= before + count, `${count} frames at the operator`);
   }
 
-  before(async () => {
-    cp = await startControlPlane({ listen: true });
-    cookie = await loginCookie(cp.app);
-  });
-  after(() => closeAll(sockets, cp));
-
   it('the agent hears the bytes an operator was sent and has not yet reported received, and when they arrived', async () => {
-    const { agent, operator } = await session(VIEW_ONLY);
+    const { agent, operator } = await relay.session(VIEW_ONLY);
     await sendFrames(agent, operator, 5);
     operator.send({ type: 'video-received', bytes: FRAME_BYTES });
     const behind = await agent.next('video-backlog');
@@ -55,7 +40,7 @@ describe('relay: video on the way to operators, reported to the agent so it can 
   });
 
   it('a receipt for more than was sent, or for less than before, is ignored', async () => {
-    const { agent, operator } = await session(VIEW_ONLY);
+    const { agent, operator } = await relay.session(VIEW_ONLY);
     await sendFrames(agent, operator, 3);
     operator.send({ type: 'video-received', bytes: 3 * FRAME_BYTES + 1 });
     operator.send({ type: 'video-received', bytes: 2 * FRAME_BYTES });
@@ -66,11 +51,11 @@ describe('relay: video on the way to operators, reported to the agent so it can 
   });
 
   it("an operator's preference reaches the agent while viewing is allowed, and not otherwise", async () => {
-    const viewing = await session(VIEW_ONLY);
+    const viewing = await relay.session(VIEW_ONLY);
     viewing.operator.send({ type: 'video-preference', prefer: 'quality' });
     assert.equal((await viewing.agent.next('video-preference')).prefer, 'quality');
 
-    const blind = await session({ ...NO_PERMISSIONS, chat: true });
+    const blind = await relay.session({ ...NO_PERMISSIONS, chat: true });
     blind.operator.send({ type: 'video-preference', prefer: 'quality' });
     // A round trip through the agent: anything sent before the ping has been passed on by then.
     blind.operator.send({ type: 'ping', id: 7 });
@@ -79,7 +64,7 @@ describe('relay: video on the way to operators, reported to the agent so it can 
   });
 
   it("the agent's adaptation reaches the operators, and an operator who joins later hears the last", async () => {
-    const { agent, operator, sessionId } = await session(VIEW_ONLY);
+    const { agent, operator, sessionId } = await relay.session(VIEW_ONLY);
     const adaptation = {
       type: 'video-adaptation',
       fps: 10,
@@ -89,8 +74,8 @@ describe('relay: video on the way to operators, reported to the agent so it can 
     } as const;
     agent.send(adaptation);
     assert.deepEqual(await operator.next('video-adaptation'), adaptation);
-    const { operator: later } = await joinOperator(cp, sessionId, cookie);
-    sockets.push(later);
+    const { operator: later } = await joinOperator(relay.cp, sessionId, relay.cookie);
+    relay.sockets.push(later);
     assert.deepEqual(await later.next('video-adaptation'), adaptation);
   });
 });

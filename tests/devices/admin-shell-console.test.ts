@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
 import { after, describe, it } from 'node:test';
-import { signIn } from '../console/real-console.ts';
 import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
-import { ELEVATED_POLICY, useRunningDeviceConsole } from './device-support.ts';
+import { ELEVATED_POLICY, openDeviceRow, useRunningDeviceConsole } from './device-support.ts';
 
 // The Devices page in real headless Chromium and a real resident agent.
 describe('the administrator shell from the Devices page', { timeout: 300_000 }, () => {
@@ -15,10 +14,7 @@ describe('the administrator shell from the Devices page', { timeout: 300_000 }, 
   });
 
   it("Elevated tools → Administrator shell opens the session page with a real shell as the service's user", async () => {
-    const { page } = await ui.open();
-    await signIn(page, ui.cp);
-    await page.click('[data-testid=nav-devices]');
-    const row = page.locator(`[data-testid=device-row][data-device-id="${ui.device.deviceId}"]`);
+    const { page, row } = await openDeviceRow(ui);
     await row.locator('[data-testid=device-admin-shell]').click();
     await page.waitForSelector('[data-access=background] [data-testid=background-access]', {
       timeout: 30_000,
@@ -39,10 +35,7 @@ describe('the administrator shell from the Devices page', { timeout: 300_000 }, 
   it('inside the session, the Elevated tools menu opens the task manager, whose End task kills a real process; no registry on Linux', async () => {
     sleeper = spawnCollecting('sleep', ['1000'], { PATH: process.env['PATH'] });
     const pid = sleeper.child.pid!;
-    const { page } = await ui.open();
-    await signIn(page, ui.cp);
-    await page.click('[data-testid=nav-devices]');
-    const row = page.locator(`[data-testid=device-row][data-device-id="${ui.device.deviceId}"]`);
+    const { page, row } = await openDeviceRow(ui);
     await row.locator('[data-testid=device-processes-open]').waitFor();
     assert.equal(await row.locator('[data-testid=device-registry-open]').count(), 0, 'no registry on Linux');
     await row.locator('[data-testid=device-admin-shell]').click();

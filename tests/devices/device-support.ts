@@ -16,7 +16,7 @@ import {
   decodeDeviceMessage,
   PROTOCOL_VERSION,
 } from '../../protocol/index.ts';
-import { type ConsoleFixture, started, useRealConsole } from '../console/real-console.ts';
+import { type ConsoleFixture, signIn, useRealConsole } from '../console/real-console.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
 import {
   type ApiClient,
@@ -30,6 +30,7 @@ import {
 } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { started } from '../support/started.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 const run = promisify(execFile);
@@ -308,6 +309,17 @@ export function useRunningDeviceConsole(setup: DeviceSetup): DeviceFixture & Con
     await parts.x?.stop();
   });
   return Object.assign(parts, { open: () => ui.open() });
+}
+
+/**
+ * A console page of the fixture, signed in as the administrator and on the Devices list; `row` is the
+ * fixture's device there.
+ */
+export async function openDeviceRow(ui: DeviceFixture & ConsoleFixture) {
+  const { page } = await ui.open();
+  await signIn(page, ui.cp);
+  await page.click('[data-testid=nav-devices]');
+  return { page, row: page.locator(`[data-testid=device-row][data-device-id="${ui.device.deviceId}"]`) };
 }
 
 /**

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { signIn } from '../console/real-console.ts';
-import { ELEVATED_POLICY, useRunningDeviceConsole } from './device-support.ts';
+import { ELEVATED_POLICY, openDeviceRow, useRunningDeviceConsole } from './device-support.ts';
 import { useFakeSystemctl } from './fake-systemctl.ts';
 
 // The Devices page in real headless Chromium and a real resident agent (with a stand-in systemctl).
@@ -14,10 +13,7 @@ describe('elevated tools → services from the Devices page', { timeout: 300_000
   });
 
   it('Elevated tools → Services lists the units and Stop (confirmed) stops one', async () => {
-    const { page } = await ui.open();
-    await signIn(page, ui.cp);
-    await page.click('[data-testid=nav-devices]');
-    const row = page.locator(`[data-testid=device-row][data-device-id="${ui.device.deviceId}"]`);
+    const { page, row } = await openDeviceRow(ui);
     await row.locator('[data-testid=device-services-open]').click();
     const demo = page.locator('[data-testid=service-row][data-unit="demo.service"]');
     await demo.waitFor();

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { signIn } from '../console/real-console.ts';
 import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
-import { ELEVATED_POLICY, useRunningDeviceConsole } from './device-support.ts';
+import { ELEVATED_POLICY, openDeviceRow, useRunningDeviceConsole } from './device-support.ts';
 
 // The Devices page in real headless Chromium and a real resident agent.
 describe('elevated tools from the Devices page', { timeout: 300_000 }, () => {
@@ -16,10 +15,7 @@ describe('elevated tools from the Devices page', { timeout: 300_000 }, () => {
   it('Elevated tools → Processes lists a real sleep, the filter finds it, and End task (confirmed) kills it', async () => {
     sleeper = spawnCollecting('sleep', ['1000'], { PATH: process.env['PATH'] });
     const pid = sleeper.child.pid!;
-    const { page } = await ui.open();
-    await signIn(page, ui.cp);
-    await page.click('[data-testid=nav-devices]');
-    const row = page.locator(`[data-testid=device-row][data-device-id="${ui.device.deviceId}"]`);
+    const { page, row } = await openDeviceRow(ui);
     await row.locator('[data-testid=device-processes-open]').click();
     await page.locator('[data-testid=processes]').waitFor();
     await page.fill('[data-testid=processes-filter]', 'sleep');

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
-import { signIn } from '../console/real-console.ts';
 import { expectJson } from '../support/api.ts';
 import { waitFor } from '../support/processes.ts';
-import { useRunningDeviceConsole } from './device-support.ts';
+import { openDeviceRow, useRunningDeviceConsole } from './device-support.ts';
 import { noticeTmux } from './notice-tmux.ts';
 
 /**
@@ -30,10 +29,7 @@ describe('offering help from the Devices page', { timeout: 300_000 }, () => {
   });
 
   it('the user refuses the offer: the console says the user declined, not an error, and nothing was shown', async () => {
-    const { page } = await ui.open();
-    await signIn(page, ui.cp);
-    await page.click('[data-testid=nav-devices]');
-    const row = page.locator(`[data-testid=device-row][data-device-id="${ui.device.deviceId}"]`);
+    const { page, row } = await openDeviceRow(ui);
     await row.locator('[data-testid=device-offer-reason]').fill('your printer queue is stuck');
     await row.locator('[data-testid=device-offer-help]').click();
 

@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { UNATTENDED_LINGER_ENV } from '../../agent/device/unattended-access.ts';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
-import { signIn } from '../console/real-console.ts';
 import { assertProblem } from '../support/api.ts';
 import { waitFor } from '../support/processes.ts';
 import { pointerLocation } from '../support/xvfb.ts';
-import { useRunningDeviceConsole } from './device-support.ts';
+import { openDeviceRow, useRunningDeviceConsole } from './device-support.ts';
 
 const UNATTENDED_POLICY: Policy = {
   ...DEFAULT_POLICY,
@@ -30,10 +29,7 @@ describe('unattended access from the Devices page', { timeout: 300_000 }, () => 
   });
 
   it('Start unattended access shows the password once; connecting with it shows the screen and a click moves the real pointer', async () => {
-    const { page } = await ui.open();
-    await signIn(page, ui.cp);
-    await page.click('[data-testid=nav-devices]');
-    const row = page.locator(`[data-testid=device-row][data-device-id="${ui.device.deviceId}"]`);
+    const { page, row } = await openDeviceRow(ui);
     await row.locator('[data-testid=device-unattended-start]').click();
     const password = (await row.locator('[data-testid=device-unattended-password]').textContent()) ?? '';
     assert.ok(password.length >= 12, `a password of ${password.length} characters`);

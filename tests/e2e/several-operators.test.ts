@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { connectWithCode, signIn, useRealConsole } from '../console/real-console.ts';
 import { shownCode, spawnAgent } from '../support/agent-process.ts';
-import { apiClient, createOperator, OPERATOR_PASSWORD } from '../support/api.ts';
+import { apiClient, createOperator, OPERATOR_PASSWORD, whoAmI } from '../support/api.ts';
 import { loginCookie } from '../support/control-plane.ts';
 import { type Spawned, waitFor } from '../support/processes.ts';
 import { pointerLocation, runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
@@ -47,17 +47,10 @@ describe('several operators in one session, one in control, the end user decidin
   let agent: Spawned | undefined;
   const ui = useRealConsole(async (cp) => {
     const api = apiClient(cp);
-    const cookie = await loginCookie(cp.app);
-    const me = (await (await cp.app.request('/api/auth/me', { headers: { cookie } })).json()) as {
-      operator: { organisationId: string };
-    };
-    for (const username of ['tech-b', 'tech-c']) {
-      await createOperator(
-        api,
-        { cookie },
-        { username, role: 'technician', organisationId: me.operator.organisationId },
-      );
-    }
+    const admin = { cookie: await loginCookie(cp.app) };
+    const { organisationId } = await whoAmI(api, admin);
+    for (const username of ['tech-b', 'tech-c'])
+      await createOperator(api, admin, { username, role: 'technician', organisationId });
   });
 
   /** Types into the agent's terminal, as the end user does. */
@@ -69,6 +62,21 @@ describe('several operators in one session, one in control, the end user decidin
       () => pattern.exec(agent!.output().slice(from)) ?? undefined,
       30_000,
     );
+
+  /**
+   * `username` signs in on a console of their own and asks to join the session from its list, and
+   * the agent shows the request; `mark` is where the agent's output stood before they asked.
+   */
+  async function asksToJoin(username: string, sessionId: string) {
+    const view = await ui.open();
+    await signIn(view.page, ui.cp, username, OPERATOR_PASSWORD);
+    const mark = agent!.output().length;
+    await view.page.click(`[data-testid=session-row][data-id="${sessionId}"] [data-testid=join]`, {
+      timeout: 30_000,
+    });
+    await agentShows(new RegExp(`${username} also wants to join this session`), mark);
+    return { ...view, mark };
+  }
 
   /** The end user starts the agent and the first operator connects with the code, control on. */
   async function firstOperatorConnects() {
@@ -104,13 +112,8 @@ describe('several operators in one session, one in control, the end user decidin
     const { first, sessionId } = await firstOperatorConnects();
     assert.ok(agent);
 
-    const second = await ui.open();
-    await signIn(second.page, ui.cp, 'tech-b', OPERATOR_PASSWORD);
-    let mark = agent.output().length;
-    await second.page.click(`[data-testid=session-row][data-id="${sessionId}"] [data-testid=join]`, {
-      timeout: 30_000,
-    });
-    await agentShows(/tech-b also wants to join this session/, mark);
+    const second = await asksToJoin('tech-b', sessionId);
+    let mark = second.mark;
     // Nothing of the session reaches them before the user answers.
     await statusMatches(second.page, /^Waiting for /);
     assert.equal(await second.page.$('[data-testid=operators-bar]'), null);
@@ -227,13 +230,8 @@ describe('several operators in one session, one in control, the end user decidin
     await statusMatches(first.page, /The user declined/);
 
     // An operator the end user refuses is told so, and the session goes on.
-    const third = await ui.open();
-    await signIn(third.page, ui.cp, 'tech-c', OPERATOR_PASSWORD);
-    mark = agent.output().length;
-    await third.page.click(`[data-testid=session-row][data-id="${sessionId}"] [data-testid=join]`, {
-      timeout: 30_000,
-    });
-    await agentShows(/tech-c also wants to join this session/, mark);
+    const third = await asksToJoin('tech-c', sessionId);
+    mark = third.mark;
     type('n');
     await statusMatches(third.page, /The user declined/);
     await agentShows(/tech-c was not let in/, mark);
@@ -250,13 +248,8 @@ describe('several operators in one session, one in control, the end user decidin
     const { first, sessionId } = await firstOperatorConnects();
     assert.ok(agent);
 
-    const second = await ui.open();
-    await signIn(second.page, ui.cp, 'tech-b', OPERATOR_PASSWORD);
-    let mark = agent.output().length;
-    await second.page.click(`[data-testid=session-row][data-id="${sessionId}"] [data-testid=join]`, {
-      timeout: 30_000,
-    });
-    await agentShows(/tech-b also wants to join this session/, mark);
+    const second = await asksToJoin('tech-b', sessionId);
+    let mark = second.mark;
     type('\n');
     await statusMatches(second.page, /Administrator is in control/);
 

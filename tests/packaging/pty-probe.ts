@@ -9,6 +9,7 @@ import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import { startPackagedRun } from '../../agent/packaging/packaged-run.ts';
 import { loadPty } from '../../agent/platform/pty-module.ts';
+import { waitFor } from '../support/processes.ts';
 
 /** What the probe reports; pty-executable.test.ts reads it. */
 export interface PtyProbeReport {
@@ -43,9 +44,9 @@ async function main(): Promise<void> {
     shell.onData((data) => {
       terminal += data;
     });
-    await until(() => terminal.includes('17 91'), 'the shell to print its size');
+    await waitFor('the shell to print its size', () => terminal.includes('17 91'), SHELL_TIMEOUT_MS, 20);
     shell.write('hello\r');
-    await until(() => terminal.includes('got:hello'), 'the shell to echo the line');
+    await waitFor('the shell to echo the line', () => terminal.includes('got:hello'), SHELL_TIMEOUT_MS, 20);
 
     const require = createRequire(join(run.workDir.path, 'node-pty', 'package.json'));
     const report: PtyProbeReport = {
@@ -77,14 +78,6 @@ main().then(
     process.exit(1);
   },
 );
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + SHELL_TIMEOUT_MS;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`pty-probe: timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function listFiles(dir: string, prefix = ''): string[] {
   return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) => {
