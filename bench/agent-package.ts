@@ -27,10 +27,39 @@ function median(values: number[]): number {
 }
 
 /** Builds (or rebuilds) both executables and their gzip copies; returns the manifests. */
-async function buildBoth(): Promise<Record<'linux' | 'windows', ExecutableManifest>> {
+export async function buildBoth(): Promise<Record<'linux' | 'windows', ExecutableManifest>> {
   const linux = await buildAgentExecutable('linux-x64');
   const windows = await buildAgentExecutable('win-x64');
   return { linux, windows };
+}
+
+/** The two executables as the bench names them, with their download route's platform. */
+const PLATFORMS = [
+  ['linux', 'linux-x64'],
+  ['windows', 'win-x64'],
+] as const;
+
+/**
+ * What an end user downloads, in bytes, for both executables: as built (`<name>ExecutableBytes`) and
+ * as the control plane at `url` serves it gzip-compressed, stamp included (`<name>DownloadGzipBytes`).
+ */
+export async function downloadSizes(
+  url: string,
+  built: Record<'linux' | 'windows', ExecutableManifest>,
+): Promise<Record<string, number>> {
+  const figures: Record<string, number> = {};
+  for (const [name, platform] of PLATFORMS) {
+    figures[`${name}ExecutableBytes`] = built[name].size;
+    await precompressExecutable(join(DIST, built[name].fileName), built[name].sha256);
+    const response = await fetch(`${url}/download/agent/${platform}`, {
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    if (response.headers.get('content-encoding') !== 'gzip')
+      throw new Error(`the ${platform} download was not served gzip-compressed`);
+    figures[`${name}DownloadGzipBytes`] = Number(response.headers.get('content-length'));
+    await response.body?.cancel();
+  }
+  return figures;
 }
 
 /**
@@ -45,27 +74,13 @@ async function buildBoth(): Promise<Record<'linux' | 'windows', ExecutableManife
  */
 export async function runAgentPackageBench(): Promise<Record<string, number>> {
   const built = await buildBoth();
-  const figures: Record<string, number> = {
-    linuxExecutableBytes: built.linux.size,
-    windowsExecutableBytes: built.windows.size,
-  };
   const xvfb = await startXvfb({ width: 1280, height: 720 });
   let cp: TestControlPlane | undefined;
   const scratch = mkdtempSync(join(tmpdir(), 'lifeline-bench-agent-'));
   const agents: Spawned[] = [];
   try {
     cp = await startControlPlane({ listen: true });
-    for (const [name, platform] of [
-      ['linux', 'linux-x64'],
-      ['windows', 'win-x64'],
-    ] as const) {
-      await precompressExecutable(join(DIST, built[name].fileName), built[name].sha256);
-      const response = await fetch(`${cp.url}/download/agent/${platform}`, {
-        headers: { 'accept-encoding': 'gzip' },
-      });
-      figures[`${name}DownloadGzipBytes`] = Number(response.headers.get('content-length'));
-      await response.body?.cancel();
-    }
+    const figures = await downloadSizes(cp.url, built);
 
     const response = await fetch(`${cp.url}/download/agent/linux-x64`);
     const stamped = Buffer.from(await response.arrayBuffer());

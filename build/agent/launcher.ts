@@ -33,6 +33,8 @@ export const PACKED_FOOTER_BYTES = PACKED_MAGIC.length + 16;
  * fast and stays under the 40 MB goal.
  */
 const ZSTD_ARGS = ['-15', '--long=27', '-T0', '-q', '-f'];
+/** Compressed runtimes kept in the cache. */
+const KEPT_FRAMES = 3;
 /** Debian's static libzstd (package `libzstd-dev`). */
 const LIBZSTD = '-l:libzstd.a';
 
@@ -99,7 +101,7 @@ export async function packExecutable(
 /**
  * zstd of `executable`, kept in `cacheDir` under its SHA-256: level 15 takes minutes of CPU on a busy
  * 2-core machine, and an unchanged agent (tests build it once per run) need not pay that again.
- * Only the latest frame is kept.
+ * The {@link KEPT_FRAMES} newest frames are kept (the agent and a test's probe build alternate).
  */
 async function compressOnce(executable: string, cacheDir: string): Promise<string> {
   const digest = createHash('sha256').update(readFileSync(executable)).digest('hex').slice(0, 32);
@@ -108,7 +110,15 @@ async function compressOnce(executable: string, cacheDir: string): Promise<strin
   if (existsSync(frame)) return frame;
   mkdirSync(dir, { recursive: true });
   // Other builds may share this cache (worktrees link one node_modules): their partial files stay.
-  for (const old of readdirSync(dir)) if (old.endsWith('.zst')) rmSync(join(dir, old), { force: true });
+  const frames = readdirSync(dir)
+    .filter((name) => name.endsWith('.zst'))
+    .flatMap((name) => {
+      const path = join(dir, name);
+      const mtimeMs = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+      return mtimeMs === undefined ? [] : [{ path, mtimeMs }];
+    })
+    .sort((a, b) => b.mtimeMs - a.mtimeMs);
+  for (const old of frames.slice(KEPT_FRAMES - 1)) rmSync(old.path, { force: true });
   const partial = `${frame}.${process.pid}.partial`;
   try {
     await execFileAsync('zstd', [...ZSTD_ARGS, '-o', partial, executable]);
