@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- PART ...] [--quick]`: measures Lifeline and a VNC peer (x11vnc + websockify +
  * noVNC) side by side on this machine, prints tables and writes JSON and an SVG chart under
- * bench/results/. Parts: latency, workloads, relay, channels, codes (all of them when none is named),
+ * bench/results/. Parts: latency, workloads, relay, channels, codes, devices (all of them when none is named),
  * and agent (`agent-package.ts`, on request only: it builds the agent executables).
  *
  * Exits non-zero when something measured does not work (no picture, input lost, unbounded memory, a
@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { runChannels } from './parts/channels.ts';
 import { runCodes } from './parts/codes.ts';
 import { BenchContext } from './parts/context.ts';
+import { runDevices } from './parts/devices.ts';
 import { runLatency } from './parts/latency.ts';
 import { runLink } from './parts/link.ts';
 import { runRelay } from './parts/relay.ts';
@@ -72,6 +73,15 @@ const PARTS = {
     byDefault: true,
     run: async (context: BenchContext, results: BenchResults) => {
       results.codes = await runCodes(context);
+    },
+  },
+  devices: {
+    about:
+      'liveness: 5,000 idle agents on the device hub and on the relay (memory per agent), 1,000 dropping at once (event-loop stall)',
+    desktop: false,
+    byDefault: true,
+    run: async (context: BenchContext, results: BenchResults) => {
+      results.devices = await runDevices(context);
     },
   },
   agent: {
