@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- PART ...] [--quick]`: measures Lifeline and a VNC peer (x11vnc + websockify +
  * noVNC) side by side on this machine, prints tables and writes JSON and an SVG chart under
- * bench/results/. Parts: latency, workloads, relay, channels, codes, devices (all of them when none is named),
- * and agent (`agent-package.ts`, on request only: it builds the agent executables).
+ * bench/results/. Parts: latency, workloads, relay, channels, codes (all of them when none is named),
+ * and, on request only, devices (5,000 idle agents; about 10 minutes) and agent (`agent-package.ts`:
+ * it builds the agent executables).
  *
  * Exits non-zero when something measured does not work (no picture, input lost, unbounded memory, a
  * process left running), never because a figure is slow.
@@ -77,9 +78,9 @@ const PARTS = {
   },
   devices: {
     about:
-      'liveness: 5,000 idle agents on the device hub and on the relay (memory per agent), 1,000 dropping at once (event-loop stall)',
+      'liveness: 5,000 idle agents on the device hub and on the relay (memory per agent), 1,000 dropping at once (event-loop stall; about 10 minutes on 2 cores, not run by default)',
     desktop: false,
-    byDefault: true,
+    byDefault: false,
     run: async (context: BenchContext, results: BenchResults) => {
       results.devices = await runDevices(context);
     },
@@ -101,7 +102,7 @@ type PartName = keyof typeof PARTS;
 
 const USAGE = `Usage: npm run bench [-- PART ...] [--quick]
 
-Parts (all but agent when none is named):
+Parts (all but devices and agent when none is named):
 ${Object.entries(PARTS)
   .map(([name, part]) => `  ${name.padEnd(10)} ${part.about}`)
   .join('\n')}
