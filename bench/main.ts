@@ -2,7 +2,8 @@
  * `npm run bench [-- PART ...] [--quick]`: measures Lifeline and a VNC peer (x11vnc + websockify +
  * noVNC) side by side on this machine, prints tables and writes JSON and an SVG chart under
  * bench/results/. Parts: latency, workloads, relay, channels, codes (all of them when none is named),
- * and agent (`agent-package.ts`, on request only: it builds the agent executables).
+ * and, on request only, devices (5,000 idle agents; about 10 minutes) and agent (`agent-package.ts`:
+ * it builds the agent executables).
  *
  * Exits non-zero when something measured does not work (no picture, input lost, unbounded memory, a
  * process left running), never because a figure is slow.
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { runChannels } from './parts/channels.ts';
 import { runCodes } from './parts/codes.ts';
 import { BenchContext } from './parts/context.ts';
+import { runDevices } from './parts/devices.ts';
 import { runLatency } from './parts/latency.ts';
 import { runLink } from './parts/link.ts';
 import { runRelay } from './parts/relay.ts';
@@ -74,6 +76,15 @@ const PARTS = {
       results.codes = await runCodes(context);
     },
   },
+  devices: {
+    about:
+      'liveness: 5,000 idle agents on the device hub and on the relay (memory per agent), 1,000 dropping at once (event-loop stall; about 10 minutes on 2 cores, not run by default)',
+    desktop: false,
+    byDefault: false,
+    run: async (context: BenchContext, results: BenchResults) => {
+      results.devices = await runDevices(context);
+    },
+  },
   agent: {
     about:
       'agent executables: size, download size, start to code and first picture (builds them; not run by default)',
@@ -91,7 +102,7 @@ type PartName = keyof typeof PARTS;
 
 const USAGE = `Usage: npm run bench [-- PART ...] [--quick]
 
-Parts (all but agent when none is named):
+Parts (all but devices and agent when none is named):
 ${Object.entries(PARTS)
   .map(([name, part]) => `  ${name.padEnd(10)} ${part.about}`)
   .join('\n')}

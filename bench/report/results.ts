@@ -4,6 +4,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ChannelFigures } from '../parts/channels.ts';
 import type { CodeFigures } from '../parts/codes.ts';
+import type { DeviceFigures } from '../parts/devices.ts';
 import type { LatencyFigures } from '../parts/latency.ts';
 import type { LinkReport } from '../parts/link.ts';
 import type { RelayFigures } from '../parts/relay.ts';
@@ -30,6 +31,8 @@ export interface BenchResults {
   relay?: RelayFigures;
   channels?: ChannelFigures;
   codes?: CodeFigures;
+  /** From `parts/devices.ts`: idle agents held and dropped at once. */
+  devices?: DeviceFigures;
   /** From `agent-package.ts`: executable sizes and launch times. */
   agentPackage?: Record<string, number>;
   /** Why the run failed, when it did; the figures above are those measured before. */

@@ -258,6 +258,18 @@ export function formatTables(results: BenchResults): string {
       '',
     );
   }
+  const devices = results.devices;
+  if (devices) {
+    for (const [where, figures] of [
+      ['device hub', devices.hub],
+      ['relay', devices.relay],
+    ] as const) {
+      out.push(
+        `Idle agents on the ${where} (${figures.agents}): ${text(figures.rssPerAgentKB)} KB RSS each (${text(figures.heapPerAgentKB)} KB heap), ${text(figures.rssMB)} MB in all; ${figures.dropped} dropping at once: event loop stalled at most ${text(figures.dropStallMaxMs)} ms (p99 ${text(figures.dropStallP99Ms)} ms), ${figures.noticed} of them marked gone within 5 s`,
+      );
+    }
+    out.push('');
+  }
   if (results.agentPackage) {
     out.push(
       'Agent executables',

@@ -156,6 +156,30 @@ describe('an attended session on a resident device whose policy enables elevated
     assert.equal(linked.length, linkedBefore + 1, 'the session is linked: only the role keeps the menu away');
   });
 
+  it("an agent that joins an operator's session with its code and the live proof is linked too", async () => {
+    const linked = await waitFor('a joined session linked by the presence proof', async () => {
+      const { session, code } = await expectJson<{ session: SessionView; code: string }>(
+        await ui.api.post('/api/sessions', ui.admin, {}),
+        201,
+      );
+      await expectJson(
+        await ui.api.post(
+          '/api/agent/join',
+          undefined,
+          { code, name: 'lifeline-agent', version: '0.1.0', hostname: 'desk', presence: currentProof(ui) },
+          { address: freshAddress() },
+        ),
+        200,
+      );
+      const view = await expectJson<SessionView>(
+        await ui.api.get(`/api/sessions/${session.id}`, ui.admin),
+        200,
+      );
+      return view.deviceId === ui.device.deviceId ? view : undefined;
+    });
+    assert.equal(linked.access, null, 'an attended session, not one the device was ordered to open');
+  });
+
   it('a forged proof, a replayed one, an expired one and one sent for another organisation link nothing and refuse nothing', async () => {
     const forged = await registerWith(ui, randomBytes(32).toString('base64url'));
     assert.equal(forged.deviceId, null);

@@ -69,7 +69,8 @@ describe('the resident agent as a launchd daemon (macOS)', () => {
   const work = mkdtempSync(join(tmpdir(), 'lifeline-launchd-'));
   const root = join(work, 'root');
   const fakeBin = join(work, 'bin');
-  const launchctl = (mkdirSync(fakeBin), fakeLaunchctl(fakeBin));
+  mkdirSync(fakeBin);
+  const launchctl = fakeLaunchctl(fakeBin);
   const path = process.env['PATH'];
   before(() => {
     process.env['PATH'] = `${fakeBin}:${path}`;
