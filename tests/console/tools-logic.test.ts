@@ -16,6 +16,7 @@ import {
   rootLabel,
 } from '../../console/app/tools/shared-paths.ts';
 import { TerminalSession } from '../../console/app/tools/terminal-session.ts';
+import { TOO_FREQUENT_PAUSE_MS } from '../../console/app/tools/too-frequent.ts';
 import { Download } from '../../console/app/tools/transfers/download.ts';
 import type { TransferState } from '../../console/app/tools/transfers/transfer.ts';
 import { etaSeconds, TransferMeter } from '../../console/app/tools/transfers/transfer-meter.ts';
@@ -370,6 +371,74 @@ describe('Download', () => {
     assert.match(download.state.error ?? '', /changed/);
     download.retry();
     assert.equal(last('file-read')?.offset, 0);
+  });
+
+  it('a request the relay turns away as TOO_FREQUENT goes again on a fresh channel after a pause, and the file arrives whole', async () => {
+    const { router, sent, last } = wire();
+    const data = randomBytes(100_000);
+    const saved: Blob[] = [];
+    const download = new Download(
+      router,
+      1,
+      'docs/b.bin',
+      saveInMemory((blob) => saved.push(blob)),
+    );
+    download.start();
+    const first = last('file-read')!;
+    download.onChannelMessage({
+      type: 'channel-error',
+      channel: first.channel,
+      code: 'TOO_FREQUENT',
+      message: 'Too many requests at once',
+    });
+    assert.equal(download.state.status, 'starting', 'not failed: it waits to ask again');
+    assert.equal(last('channel-close'), undefined, 'the request never reached the agent: nothing to close');
+    await waitFor(
+      'the request sent again',
+      () => sent.filter((message) => message.type === 'file-read').length === 2,
+    );
+    const again = last('file-read')!;
+    assert.notEqual(again.channel, first.channel);
+    assert.deepEqual([again.path, again.offset], ['docs/b.bin', 0]);
+    download.onChannelMessage({
+      type: 'file-info',
+      channel: again.channel,
+      path: 'docs/b.bin',
+      size: data.length,
+      modifiedAt: 1,
+    });
+    for (const frame of chunks(again.channel, data, 0, data.length)) download.onChannelFrame(frame);
+    download.onChannelMessage({
+      type: 'file-end',
+      channel: again.channel,
+      size: data.length,
+      sha256: sha256(data),
+    });
+    await waitFor('the download to be saved', () => download.state.status === 'done');
+    assert.equal(sha256(new Uint8Array(await saved[0]!.arrayBuffer())), sha256(data));
+  });
+
+  it('cancelled while it waits to ask again, it asks no more', async () => {
+    const { router, sent, last } = wire();
+    const download = new Download(
+      router,
+      1,
+      'c.bin',
+      saveInMemory(() => {}),
+    );
+    download.start();
+    const read = last('file-read')!;
+    download.onChannelMessage({
+      type: 'channel-error',
+      channel: read.channel,
+      code: 'TOO_FREQUENT',
+      message: '',
+    });
+    download.cancel();
+    // Past the pause after which it would have asked again.
+    await new Promise((resolve) => setTimeout(resolve, TOO_FREQUENT_PAUSE_MS + 500));
+    assert.equal(sent.filter((message) => message.type === 'file-read').length, 1);
+    assert.equal(download.state.status, 'cancelled');
   });
 
   it('cancel closes the channel on the agent', () => {

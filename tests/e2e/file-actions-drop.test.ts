@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
-import { WRITE_BURST } from '../../control-plane/relay/message-budget.ts';
 import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
 import { shownCode, spawnAgent } from '../support/agent-process.ts';
 import { freePort, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
@@ -102,11 +101,12 @@ describe('whole file actions on a large folder: asked first, and paused while th
     if (await page.$('[data-testid=files-selection]')) await page.click('[data-testid=selection-clear]');
   });
 
-  it("a zip of them, answered Download, outruns the relay's budget for requests, waits and asks again, and holds every file", {
+  it('a zip of them, answered Download, completes through the real relay and holds every file as it is on the device', {
     timeout: 240_000,
   }, async () => {
-    // One request per file: far past the burst the relay lets an operator send at once.
-    assert.ok(3 * FILES_PER_FOLDER > WRITE_BURST);
+    // One request per file, far past the burst the relay lets an operator send at once; sent one
+    // round trip at a time they come slower than the budget refills here (about 11 a second), so a
+    // request turned away TOO_FREQUENT and sent again is covered in tests/console/tools-logic.test.ts.
     await page.click('[data-testid=file-select-all]');
     await page.click('[data-testid=selection-download]');
     // The zip cancelled above stays in the list under the same title.

@@ -5,11 +5,16 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { joinAgentSession, shownCode, spawnAgent } from '../support/agent-process.ts';
-import { freePort, loginCookie, type TestControlPlane } from '../support/control-plane.ts';
+import { shownCode, spawnAgent } from '../support/agent-process.ts';
+import { freePort } from '../support/control-plane.ts';
 import { waitFor } from '../support/processes.ts';
 import type { TcpProxy } from '../support/tcp-proxy.ts';
-import { type BehindProxy, startBehindProxy, type Tinyproxy } from '../support/tinyproxy.ts';
+import {
+  type BehindProxy,
+  sessionBehindProxy,
+  startBehindProxy,
+  type Tinyproxy,
+} from '../support/tinyproxy.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 // Proxy auto-configuration (README "Through a proxy"): a PAC script served by a test HTTP server
@@ -21,7 +26,6 @@ describe('the agent routed by a proxy auto-configuration script (PAC) to a real 
   let site: BehindProxy;
   let proxy: Tinyproxy;
   let door: TcpProxy;
-  let cp: TestControlPlane;
   let doorAddress: string;
   let pacServer: Server;
   let pacUrl: string;
@@ -33,7 +37,7 @@ describe('the agent routed by a proxy auto-configuration script (PAC) to a real 
   before(async () => {
     xvfb = await startXvfb({ width: 640, height: 480 });
     site = await startBehindProxy({});
-    ({ cp, proxy, door } = site);
+    ({ proxy, door } = site);
     doorAddress = new URL(site.server).host;
     deadPort = await freePort();
     const script = [
@@ -65,40 +69,16 @@ describe('the agent routed by a proxy auto-configuration script (PAC) to a real 
   });
 
   it("with --proxy-pac, the dead first route is passed over, the API and the relay go through the script's proxy, the terminal names it, and an operator joins", async () => {
-    const cookie = await loginCookie(cp.app);
-    const headers = { cookie, origin: `http://${doorAddress}`, 'content-type': 'application/json' };
-    const created = await cp.app.request('/api/sessions', { method: 'POST', headers, body: '{}' });
-    assert.equal(created.status, 201, await created.clone().text());
-    const { session, code } = (await created.json()) as { session: { id: string }; code: string };
     const served = scriptsServed.length;
-
-    const agent = spawnAgent({
-      server: site.server,
-      display: xvfb.display,
-      code,
-      args: ['--proxy-pac', pacUrl],
-    });
-    try {
-      const { operator } = await joinAgentSession(cp, session.id, cookie, {
-        relayUrl: (url) => url.replace(doorAddress, new URL(cp.url).host),
-      });
-      operator.send({ type: 'end', reason: 'operator-ended' });
-      assert.equal(await agent.exited, 0, agent.output());
-      await operator.close();
-    } finally {
-      await agent.kill();
-    }
+    const output = await sessionBehindProxy(site, (code) =>
+      spawnAgent({ server: site.server, display: xvfb.display, code, args: ['--proxy-pac', pacUrl] }),
+    );
     assert.deepEqual(scriptsServed.slice(served), ['/proxy.pac'], 'the script was fetched once');
-    const connects = proxy.connects().filter((target) => target === doorAddress);
-    assert.ok(connects.length >= 2, `the join and the relay went through the proxy: ${proxy.connects()}`);
-    assert.equal(door.refused(), 0, 'the agent never tried to reach the control plane directly');
     assert.ok(
-      agent
-        .output()
-        .includes(
-          `Reaching ${doorAddress} through the proxy http://127.0.0.1:${proxy.port}, as the proxy auto-configuration script (--proxy-pac) says.`,
-        ),
-      agent.output(),
+      output.includes(
+        `Reaching ${doorAddress} through the proxy http://127.0.0.1:${proxy.port}, as the proxy auto-configuration script (--proxy-pac) says.`,
+      ),
+      output,
     );
   });
 

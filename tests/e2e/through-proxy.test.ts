@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadPty } from '../../agent/platform/pty-module.ts';
-import { joinAgentSession, shownCode, spawnAgent } from '../support/agent-process.ts';
-import { loginCookie, type TestControlPlane } from '../support/control-plane.ts';
+import { shownCode, spawnAgent } from '../support/agent-process.ts';
 import { waitFor } from '../support/processes.ts';
 import type { TcpProxy } from '../support/tcp-proxy.ts';
-import { type BehindProxy, startBehindProxy, type Tinyproxy } from '../support/tinyproxy.ts';
+import {
+  type BehindProxy,
+  sessionBehindProxy,
+  startBehindProxy,
+  type Tinyproxy,
+} from '../support/tinyproxy.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 const PROXY_USER = 'helpdesk';
@@ -18,13 +22,12 @@ describe('the agent behind an HTTP proxy (real tinyproxy with Basic authenticati
   let site: BehindProxy;
   let proxy: Tinyproxy;
   let door: TcpProxy;
-  let cp: TestControlPlane;
   let doorAddress: string;
 
   before(async () => {
     xvfb = await startXvfb({ width: 640, height: 480 });
     site = await startBehindProxy({ user: PROXY_USER, password: PROXY_PASSWORD });
-    ({ cp, proxy, door } = site);
+    ({ proxy, door } = site);
     doorAddress = new URL(site.server).host;
   });
 
@@ -34,33 +37,15 @@ describe('the agent behind an HTTP proxy (real tinyproxy with Basic authenticati
   });
 
   it('with --proxy, the API calls and the relay go through the proxy and a session works end to end', async () => {
-    const cookie = await loginCookie(cp.app);
-    const headers = { cookie, origin: `http://${doorAddress}`, 'content-type': 'application/json' };
-    const created = await cp.app.request('/api/sessions', { method: 'POST', headers, body: '{}' });
-    assert.equal(created.status, 201, await created.clone().text());
-    const { session, code } = (await created.json()) as { session: { id: string }; code: string };
-
-    const agent = spawnAgent({
-      server: `http://${doorAddress}`,
-      display: xvfb.display,
-      code,
-      args: ['--proxy', proxy.url()],
-    });
-    try {
-      // The operator (this test) is not behind the proxy: it talks to the control plane itself.
-      const { operator } = await joinAgentSession(cp, session.id, cookie, {
-        relayUrl: (url) => url.replace(doorAddress, new URL(cp.url).host),
-      });
-      operator.send({ type: 'end', reason: 'operator-ended' });
-      assert.equal(await agent.exited, 0, agent.output());
-      await operator.close();
-    } finally {
-      await agent.kill();
-    }
-    const connects = proxy.connects().filter((target) => target === doorAddress);
-    assert.ok(connects.length >= 2, `the join and the relay went through the proxy: ${proxy.connects()}`);
-    assert.equal(door.refused(), 0, 'the agent never tried to reach the control plane directly');
-    assert.doesNotMatch(agent.output(), new RegExp(PROXY_PASSWORD), 'the proxy password is never shown');
+    const output = await sessionBehindProxy(site, (code) =>
+      spawnAgent({
+        server: `http://${doorAddress}`,
+        display: xvfb.display,
+        code,
+        args: ['--proxy', proxy.url()],
+      }),
+    );
+    assert.doesNotMatch(output, new RegExp(PROXY_PASSWORD), 'the proxy password is never shown');
   });
 
   it('with HTTP_PROXY in the environment, the agent registers and shows its code through the proxy', async () => {

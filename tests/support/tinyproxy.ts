@@ -1,7 +1,15 @@
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, type StartOptions, startControlPlane, type TestControlPlane } from './control-plane.ts';
+import { joinAgentSession } from './agent-process.ts';
+import {
+  freePort,
+  loginCookie,
+  type StartOptions,
+  startControlPlane,
+  type TestControlPlane,
+} from './control-plane.ts';
 import { type Spawned, spawnCollecting, waitFor } from './processes.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
@@ -124,4 +132,40 @@ export async function startBehindProxy(
       await proxy.stop();
     },
   };
+}
+
+/**
+ * A whole session with an agent behind the proxy: a session is created (the operator, this test, is
+ * not behind the proxy), `spawn` starts the agent with its code, the operator joins and ends it, and
+ * the agent must exit 0 having reached the control plane through the proxy only (the join and the
+ * relay) and never around it. Resolves with the agent's output.
+ * @example
+ * await sessionBehindProxy(site, (code) => spawnAgent({ server: site.server, display, code, args: ['--proxy', proxy.url()] }));
+ */
+export async function sessionBehindProxy(
+  site: BehindProxy,
+  spawn: (code: string) => Spawned,
+): Promise<string> {
+  const { cp, proxy, door } = site;
+  const doorAddress = new URL(site.server).host;
+  const cookie = await loginCookie(cp.app);
+  const headers = { cookie, origin: site.server, 'content-type': 'application/json' };
+  const created = await cp.app.request('/api/sessions', { method: 'POST', headers, body: '{}' });
+  assert.equal(created.status, 201, await created.clone().text());
+  const { session, code } = (await created.json()) as { session: { id: string }; code: string };
+  const agent = spawn(code);
+  try {
+    const { operator } = await joinAgentSession(cp, session.id, cookie, {
+      relayUrl: (url) => url.replace(doorAddress, new URL(cp.url).host),
+    });
+    operator.send({ type: 'end', reason: 'operator-ended' });
+    assert.equal(await agent.exited, 0, agent.output());
+    await operator.close();
+  } finally {
+    await agent.kill();
+  }
+  const connects = proxy.connects().filter((target) => target === doorAddress);
+  assert.ok(connects.length >= 2, `the join and the relay went through the proxy: ${proxy.connects()}`);
+  assert.equal(door.refused(), 0, 'the agent never tried to reach the control plane directly');
+  return agent.output();
 }
