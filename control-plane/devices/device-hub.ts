@@ -10,6 +10,7 @@ import {
 } from '../../protocol/index.ts';
 import type { Logger } from '../logger.ts';
 import { HELLO_TIMEOUT_MS } from '../relay/relay.ts';
+import { TaskQueue } from '../relay/spread.ts';
 import { isTokenError } from '../tokens/tokens.ts';
 import type { DeviceIdentity } from './device-identity.ts';
 import type { DeviceStore } from './device-store.ts';
@@ -78,6 +79,11 @@ export class DeviceHub {
   private readonly pending = new Map<string, PendingOrder>();
   /** Live presence proofs of the devices held here, by hash (protocol/device.ts). */
   private readonly presence = new Map<string, Presence>();
+  /**
+   * Offline writes, a few at a time with the event loop turning between them: a site losing its link
+   * drops thousands of sockets at once, and their writes must not hold the hub in one stretch.
+   */
+  private readonly offlineWrites = new TaskQueue(4);
 
   constructor(private readonly options: DeviceHubOptions) {}
 
@@ -262,9 +268,13 @@ export class DeviceHub {
         if (held?.peer !== peer) return;
         this.release(deviceId, held);
         logger.info({ event: 'device-close', deviceId, address: peer.address }, 'device offline');
-        store.disconnected(deviceId, node, held.lastHeard).catch((error: unknown) => {
-          logger.error({ err: error, deviceId }, 'recording a device offline failed');
-        });
+        const id = deviceId;
+        this.offlineWrites
+          // A device that came back to this node while its write waited is online: nothing to write.
+          .run(async () => (this.held.has(id) ? undefined : store.disconnected(id, node, held.lastHeard)))
+          .catch((error: unknown) => {
+            logger.error({ err: error, deviceId: id }, 'recording a device offline failed');
+          });
       },
     };
   }

@@ -7,9 +7,10 @@ export function spreadDelay(ms: number, maxExtraMs = 5_000): number {
 }
 
 /**
- * Runs tasks at most `limit` at a time, in order; the others wait their turn. The relay's session-end
- * writes go through one, so a mass disconnect queues its database writes instead of firing them all
- * at once.
+ * Runs tasks at most `limit` at a time, in order; the others wait their turn, each started in a
+ * later turn of the event loop. The relay's session-end writes go through one, so a mass disconnect
+ * queues its database writes, with sockets and requests served between them, instead of firing
+ * them all at once.
  *
  * @example
  * const writes = new TaskQueue(4);
@@ -27,9 +28,12 @@ export class TaskQueue {
     try {
       return await task();
     } finally {
-      // The slot passes straight to the next task waiting, or is given back.
+      // The slot passes to the next task waiting, or is given back. The next task starts in a later
+      // turn of the event loop: a database client that answers at once (libSQL on a local file does
+      // its work synchronously) would otherwise run a mass disconnect's thousand writes in one
+      // stretch of microtasks, and no socket, timer or request would be served until the last.
       const next = this.waiting.shift();
-      if (next) next();
+      if (next) setImmediate(next);
       else this.running--;
     }
   }
