@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, win32 } from 'node:path';
 import { z } from 'zod';
 import { isPackaged, SERVICE_HOST_ASSET, writeAsset } from '../../packaging/sea-assets.ts';
+import { decodeToolOutput } from '../windows-commands.ts';
 
 /** How long one sub-command of the service host (console-user, notify) may take, in milliseconds. */
 const HOST_COMMAND_TIMEOUT_MS = 10_000;
@@ -55,13 +56,13 @@ export function windowsConsoleUser(): WindowsConsoleUser | undefined {
   const host = serviceHostExecutable();
   if (!host) return undefined;
   try {
-    const line = execFileSync(host, ['console-user'], {
-      encoding: 'utf8',
+    // Its wprintf writes UTF-16 to a pipe (Node's are named pipes), 8-bit text to others.
+    const output = execFileSync(host, ['console-user'], {
       timeout: HOST_COMMAND_TIMEOUT_MS,
       windowsHide: true,
       stdio: ['ignore', 'pipe', 'ignore'],
     });
-    const parsed = consoleUserSchema.parse(JSON.parse(line.trim()));
+    const parsed = consoleUserSchema.parse(JSON.parse(decodeToolOutput(output).trim()));
     if (!parsed.user) return undefined;
     return { session: parsed.session, user: parsed.user, domain: parsed.domain ?? '', sid: parsed.sid };
   } catch {
