@@ -1,13 +1,16 @@
 import { execFileSync } from 'node:child_process';
+import { windowsConsoleUser } from './windows/user-session.ts';
 
 /** Lines of `who` that are a seat at the machine rather than a remote login. */
 const CONSOLE_LINE = /^(:\d+|tty\d+|console|seat\d+)$/;
 
 /**
- * The user logged in at the device's console (a graphical seat or a local terminal), from `who`;
- * undefined when nobody is, or where `who` does not exist.
+ * The user logged in at the device's console (a graphical seat or a local terminal), from `who`
+ * (on Windows: the active console session's, windows/user-session.ts); undefined when nobody is,
+ * or where `who` does not exist.
  */
 export function consoleUser(): string | undefined {
+  if (process.platform === 'win32') return windowsConsoleUser()?.user;
   return consoleSeat()?.user;
 }
 

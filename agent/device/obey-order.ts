@@ -14,6 +14,7 @@ import { changeRegistry, readRegistry } from './registry-editor.ts';
 import type { LaunchOptions, SessionHostSpec, SessionHosts } from './session-host-launcher.ts';
 import type { UnattendedAccess } from './unattended-access.ts';
 import type { UserNotices } from './user-notices.ts';
+import { windowsHostPlan } from './windows/windows-host-plan.ts';
 
 /** What the resident service lends the orders it obeys. */
 export interface OrderContext {
@@ -36,13 +37,15 @@ export function backgroundFilesRoot(): string {
 }
 
 /** How a session host for `order` is to run: what it may grant, where it shows, what it runs. */
-type HostPlan =
+export type HostPlan =
   | {
       ok: true;
       spec: Omit<SessionHostSpec, 'server' | 'serverKeys' | 'attachment' | 'operator'>;
       launch: LaunchOptions;
-      /** The console user the host drops to; undefined: it keeps the service's user. */
-      account: Account | undefined;
+      /** The console user the host runs as; undefined: it keeps the service's user. */
+      account: Pick<Account, 'user'> | undefined;
+      /** A notice for the user once the host runs, where the host itself shows nothing (Windows). */
+      tell?: string;
     }
   | Extract<OrderResult, { ok: false }>;
 
@@ -78,7 +81,7 @@ function hostAccount(
 }
 
 /** How the refusals name each kind of access. */
-const ACCESS_NAME = {
+export const ACCESS_NAME = {
   background: 'background access',
   unattended: 'unattended access',
   offer: 'offered help',
@@ -100,6 +103,8 @@ function hostPlan(order: JoinSessionOrder, policy: Policy, context: OrderContext
       code: 'UNATTENDED_INACTIVE',
       message: 'Unattended access is not started on this device (or has expired): start it again.',
     };
+  if (process.platform === 'win32')
+    return windowsHostPlan(order, policy, context.unattended.executableFor(order.grant));
   const runner = hostAccount(order, policy);
   if (!runner.ok) return runner;
   const { account } = runner;
@@ -173,7 +178,7 @@ async function joinSession(
   // Whose shells, files and screen the session has: the console user's, or the service's (root).
   const runsAs = plan.account
     ? { runsAs: plan.account.user, elevated: false }
-    : { runsAs: userInfo().username, elevated: process.getuid?.() === 0 };
+    : { runsAs: userInfo().username, elevated: process.getuid?.() === 0 || process.platform === 'win32' };
   const grant = order.access === 'unattended' ? order.grant : undefined;
   const { sessionId } = order;
   if (grant) context.unattended.sessionStarted(grant, sessionId);
@@ -211,6 +216,8 @@ async function joinSession(
       const text = `${order.operator.name} of your help desk opened an administrator shell on this computer.`;
       return { ok: true, detail: { pid, ...runsAs, told: context.notices.tell(undefined, text) } };
     }
+    if (plan.tell)
+      return { ok: true, detail: { pid, ...runsAs, told: context.notices.tell(undefined, plan.tell) } };
     return { ok: true, detail: { pid, ...runsAs } };
   } catch (error) {
     if (grant) context.unattended.sessionEnded(grant, sessionId);

@@ -8,6 +8,7 @@ import {
   type RegistryReadOrder,
   type RegistryValue,
 } from '../../protocol/index.ts';
+import { windowsConsoleUser } from './windows/user-session.ts';
 import { runTool } from './windows-commands.ts';
 
 /** How long one `reg` run may take, in milliseconds. */
@@ -60,6 +61,24 @@ export function parseRegQuery(text: string, key: string): { subkeys: string[]; v
   return { subkeys, values };
 }
 
+/**
+ * Where `key` is in the registry `reg` sees: a key under HKCU is the console user's hive
+ * (`HKU\<their SID>\…`), not the service's own (SYSTEM's); with the user's name. A failure
+ * when a key under HKCU is asked for and nobody is logged in at the console.
+ */
+function resolveKey(key: string): { key: string; currentUser?: string } | Failure {
+  const [root, ...rest] = key.split('\\');
+  if (root?.toUpperCase() !== 'HKCU') return { key };
+  const user = windowsConsoleUser();
+  if (!user?.sid)
+    return {
+      ok: false,
+      code: 'NOT_SUPPORTED',
+      message: "HKCU is the console user's, and nobody is logged in at this device's console.",
+    };
+  return { key: ['HKU', user.sid, ...rest].join('\\'), currentUser: user.user };
+}
+
 /** The result of a `reg` run that failed: what its message says, as a result code. */
 function regFailure(what: string, output: string): Failure {
   const why = output.trim().replace(/\s+/g, ' ');
@@ -76,10 +95,12 @@ export async function readRegistry(order: RegistryReadOrder): Promise<OrderResul
   if (process.platform !== 'win32') return NOT_HERE;
   const { key } = order;
   if (!REGISTRY_KEY_PATTERN.test(key)) return { ok: false, code: 'VALIDATION_FAILED', message: 'Not a key.' };
+  const resolved = resolveKey(key);
+  if ('ok' in resolved) return resolved;
   try {
-    const query = await runTool('reg', ['query', key], REG_TIMEOUT_MS);
+    const query = await runTool('reg', ['query', resolved.key], REG_TIMEOUT_MS);
     if (query.status !== 0) return regFailure(`${key} could not be read`, query.stderr || query.stdout);
-    const { subkeys, values } = parseRegQuery(query.stdout, key);
+    const { subkeys, values } = parseRegQuery(query.stdout, resolved.key);
     subkeys.sort((a, b) => a.localeCompare(b));
     return {
       ok: true,
@@ -88,6 +109,7 @@ export async function readRegistry(order: RegistryReadOrder): Promise<OrderResul
         subkeys: subkeys.slice(0, MAX_REGISTRY_ENTRIES),
         values: values.slice(0, MAX_REGISTRY_ENTRIES),
         total: { subkeys: subkeys.length, values: values.length },
+        ...(resolved.currentUser ? { currentUser: resolved.currentUser } : {}),
       },
     };
   } catch (error) {
@@ -147,7 +169,12 @@ export async function changeRegistry(order: RegistryChangeOrder): Promise<OrderR
   const { change } = order;
   if (!REGISTRY_KEY_PATTERN.test(change.key))
     return { ok: false, code: 'VALIDATION_FAILED', message: 'Not a key.' };
-  const args = changeArgs(change);
+  // Checked as given (a key right under HKCU is one under a root), then made for the hive it means.
+  const checked = changeArgs(change);
+  if (!Array.isArray(checked)) return checked;
+  const resolved = resolveKey(change.key);
+  if ('ok' in resolved) return resolved;
+  const args = changeArgs({ ...change, key: resolved.key });
   if (!Array.isArray(args)) return args;
   try {
     const run = await runTool('reg', args, REG_TIMEOUT_MS);

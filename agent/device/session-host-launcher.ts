@@ -143,10 +143,7 @@ export class SessionHosts {
    * then killed).
    */
   async launch(spec: SessionHostSpec, options: LaunchOptions = {}): Promise<number> {
-    const folder = join(this.workDir, 'hosts');
-    mkdirSync(folder, { recursive: true, mode: 0o700 });
-    // Short: a socket's path has at most ~104 bytes.
-    const path = join(folder, `${randomBytes(6).toString('hex')}.sock`);
+    const path = this.reportPath();
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -163,7 +160,7 @@ export class SessionHosts {
     const closeServer = () => {
       this.starting.delete(child);
       server.close();
-      rmSync(path, { force: true });
+      if (process.platform !== 'win32') rmSync(path, { force: true });
     };
     return new Promise<number>((resolve, reject) => {
       let settled = false;
@@ -243,6 +240,16 @@ export class SessionHosts {
         });
       });
     });
+  }
+
+  /** A new report socket's path: in the 0700 work folder; on Windows a named pipe (there is no other kind). */
+  private reportPath(): string {
+    const name = randomBytes(6).toString('hex');
+    if (process.platform === 'win32') return `\\\\.\\pipe\\lifeline-host-${name}`;
+    const folder = join(this.workDir, 'hosts');
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    // Short: a socket's path has at most ~104 bytes.
+    return join(folder, `${name}.sock`);
   }
 
   /** Ends every host still running (SIGTERM: each ends its session politely). */

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { printableLine } from '../node/printable.ts';
 import { agentCommandLine } from './agent-command.ts';
+import { notifyWindowsUser } from './windows/user-session.ts';
 
 /** How long the same notice (same operator, same tool) is not repeated, in milliseconds. */
 export const NOTICE_REPEAT_MS = 10 * 60_000;
@@ -35,6 +36,8 @@ export class UserNotices {
     const now = Date.now();
     for (const [shown, at] of this.shown) if (now - at >= NOTICE_REPEAT_MS) this.shown.delete(shown);
     if (key !== undefined && this.shown.has(key)) return true;
+    // Windows: a message on the user's desktop (WTSSendMessageW), told only when it was shown.
+    if (process.platform === 'win32') return this.remember(key, now, notifyWindowsUser(text));
     const terminal = this.terminal();
     if (!terminal) return false;
     if (key !== undefined) this.shown.set(key, now);
@@ -54,6 +57,12 @@ export class UserNotices {
     child.unref();
     this.log({ event: 'notice', key }, 'user told');
     return true;
+  }
+
+  private remember(key: string | undefined, now: number, shown: boolean): boolean {
+    if (shown && key !== undefined) this.shown.set(key, now);
+    this.log({ event: shown ? 'notice' : 'notice-failed', key }, shown ? 'user told' : 'notice failed');
+    return shown;
   }
 }
 

@@ -7,6 +7,8 @@ const execFileAsync = promisify(execFile);
 /** The C source of the Windows service host (see the file's header for what it does). */
 export const SERVICE_HOST_SOURCE = new URL('../../agent/device/windows/service-host.c', import.meta.url)
   .pathname;
+/** Its sub-commands about the user at the console (session, token, notices). */
+const USER_SESSION_SOURCE = new URL('../../agent/device/windows/user-session.c', import.meta.url).pathname;
 /** Debian's cross-compiler for 64-bit Windows (package gcc-mingw-w64-x86-64). */
 const MINGW_GCC = 'x86_64-w64-mingw32-gcc';
 
@@ -28,6 +30,9 @@ export async function buildServiceHost(dir: string): Promise<string> {
       '-o',
       output,
       SERVICE_HOST_SOURCE,
+      USER_SESSION_SOURCE,
+      '-lwtsapi32',
+      '-luserenv',
     ]);
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ENOENT')

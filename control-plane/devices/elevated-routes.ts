@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { deviceIsWindows } from '../../protocol/api/devices.ts';
+import { inertDeviceText } from '../../protocol/device-text.ts';
 import {
   MAX_LISTED_PROCESSES,
   MAX_LISTED_SERVICES,
@@ -129,6 +130,10 @@ const routes = {
           subkeys: z.array(z.string()),
           values: z.array(registryValueSchema),
           total: z.object({ subkeys: z.number().int(), values: z.number().int() }),
+          currentUser: z.string().optional().openapi({
+            description:
+              "Under HKCU: whose hive it is, the user logged in at the device's console (reported by the device)",
+          }),
         }),
         'The key',
       ),
@@ -329,10 +334,13 @@ export function deviceElevatedRoutes(services: Services) {
         subkeys: z.array(z.string().max(255)).max(MAX_REGISTRY_ENTRIES),
         values: z.array(registryValueSchema).max(MAX_REGISTRY_ENTRIES),
         total: z.object({ subkeys: z.number().int(), values: z.number().int() }),
+        currentUser: z.string().optional(),
       })
       .safeParse(result.detail);
     if (!answer.success) throw new ApiError(502, 'INTERNAL', 'The device answered without the key.');
-    return c.json(answer.data, 200);
+    const { currentUser, ...listing } = answer.data;
+    const user = currentUser === undefined ? {} : { currentUser: inertDeviceText(currentUser, 100) };
+    return c.json({ ...listing, ...user }, 200);
   });
 
   app.openapi(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -151,7 +152,9 @@ describe('elevated tools of a Windows device, under Wine', {
       200,
     );
     assert.deepEqual({ pid: ended.pid, name: ended.name }, { pid: found.pid, name: 'notepad.exe' });
-    await waitFor('notepad gone from Wine', () => wine.processes(/notepad/i).length === 0, WINE_WAIT_MS, 500);
+    // The notice that names it (a message box of lifeline-service.exe) is not notepad.
+    const notepads = () => wine.processes(/notepad/i).filter((p) => !/lifeline-service/i.test(p.commandLine));
+    await waitFor('notepad gone from Wine', () => notepads().length === 0, WINE_WAIT_MS, 500);
     await assertProblem(
       await api().post(`/api/devices/${deviceId}/processes/${found.pid}/end`, admin),
       404,
@@ -334,5 +337,44 @@ describe('elevated tools of a Windows device, under Wine', {
     await value.waitFor({ state: 'detached' });
     assert.doesNotMatch((await reg('query', `${KEY}\\Console`)).output, /from console/);
     assert.deepEqual(problems, []);
+  });
+  it("the user at Wine's console is named in the API, is told of elevated tools by a window on their display (told: true), and HKCU is their hive", {
+    timeout: 4 * WINE_WAIT_MS,
+  }, async () => {
+    // Under Wine the console session's user is the Linux user running Wine.
+    const user = userInfo().username;
+    const device = await devicesApi(cp, admin).get(deviceId);
+    assert.equal(device.reported.consoleUser, user);
+
+    await expectJson(await api().get(`/api/devices/${deviceId}/services`, admin), 200);
+    const uses = (await devicesApi(cp, admin).audit('device.elevated-tool')).map((e) => e.details ?? {});
+    assert.ok(
+      uses.some((d) => d['tool'] === 'services' && d['told'] === true),
+      JSON.stringify(uses),
+    );
+    // The notice: WTSSendMessageW is a stub in Wine, so the service host's message box in the session.
+    const windows = await waitFor(
+      'a Lifeline notice on the display',
+      async () => {
+        const { stdout } = await run('xdotool', ['search', '--name', '^Lifeline$'], {
+          env: { ...process.env, DISPLAY: xvfb.display },
+        }).catch(() => ({ stdout: '' }));
+        return stdout.trim() || undefined;
+      },
+      WINE_WAIT_MS,
+      1_000,
+    );
+    assert.ok(windows);
+
+    assert.equal(
+      (await reg('add', 'HKCU\\Software\\Lifeline User', '/v', 'mine', '/d', 'theirs', '/f')).code,
+      0,
+    );
+    const hive = await expectJson<Registry & { currentUser?: string }>(
+      await read('HKCU\\Software\\Lifeline User'),
+      200,
+    );
+    assert.equal(hive.currentUser, user);
+    assert.deepEqual(hive.values, [{ name: 'mine', type: 'REG_SZ', data: 'theirs' }]);
   });
 });

@@ -20,18 +20,13 @@
  *
  * Usage (the service's command line, written by `lifeline-agent install`):
  *   lifeline-service.exe "C:\ProgramData\Lifeline"
+ * The agent also runs it for what concerns the user at the console (user-session.c):
+ *   lifeline-service.exe console-user | run-in-session LINE | notify TITLE TEXT
  * Built with Debian's gcc-mingw-w64-x86-64 by build/agent/service-host.ts.
  */
-#define WIN32_LEAN_AND_MEAN
-#ifndef UNICODE
-#define UNICODE
-#endif
-#ifndef _UNICODE
-#define _UNICODE
-#endif
-#include <windows.h>
+#include "user-session.h"
+
 #include <shellapi.h>
-#include <wchar.h>
 
 #define SERVICE_NAME L"Lifeline"
 #define AGENT_FILE L"lifeline-agent.exe"
@@ -201,6 +196,8 @@ int wmain(void) {
   int argc = 0;
   LPWSTR *argv = CommandLineToArgvW(GetCommandLineW(), &argc);
   if (!argv || argc < 2 || wcslen(argv[1]) >= MAX_PATH) return 2;
+  int user_command = run_user_command(argc, argv);
+  if (user_command >= 0) return user_command;
   wcscpy(data_dir, argv[1]);
   _snwprintf(log_path, sizeof log_path / sizeof *log_path, L"%ls\\agent.log", data_dir);
   SERVICE_TABLE_ENTRYW table[] = {{(LPWSTR)SERVICE_NAME, service_main}, {NULL, NULL}};

@@ -106,6 +106,8 @@ export function readRegistry(
   subkeys: string[];
   values: RegistryValue[];
   total: { subkeys: number; values: number };
+  /** Under HKCU: the console user whose hive it is. */
+  currentUser?: string;
 }> {
   return apiRequest(ROUTES.readRegistry, { params: { id }, query: { key } });
 }

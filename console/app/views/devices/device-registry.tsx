@@ -63,10 +63,12 @@ export function DeviceRegistry({ device, onClose }: DeviceRegistryProps) {
   const [subkeys, setSubkeys] = useState<string[]>([]);
   const [draft, setDraft] = useState<Draft | null>(null);
   const [newKey, setNewKey] = useState('');
+  const [currentUser, setCurrentUser] = useState<string | undefined>();
   const tool = useElevatedTool(
     async () => {
       const read = await readRegistry(device.id, key);
       setSubkeys(read.subkeys);
+      setCurrentUser(read.currentUser);
       return { entries: read.values, total: read.total.values };
     },
     'The key could not be read.',
@@ -141,6 +143,11 @@ export function DeviceRegistry({ device, onClose }: DeviceRegistryProps) {
                 </span>
               ))}
             </nav>
+            {parts[0] === 'HKCU' && currentUser !== undefined && (
+              <span data-testid="registry-current-user">
+                HKCU of <DeviceText text={currentUser} />, logged in at the device
+              </span>
+            )}
             {parts.length > 2 && (
               <ConfirmButton
                 confirmLabel={`Delete ${key} for good?`}
