@@ -43,7 +43,7 @@ export interface ControlPlaneProcess {
 export async function startControlPlaneProcess(
   options: { host?: string } = {},
 ): Promise<ControlPlaneProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+  const child = spawn(process.execPath, [...profiling(), '--import', 'tsx', ENTRY], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: {
       ...process.env,
@@ -117,4 +117,13 @@ function request<T extends { type: string; id: number }>(
     child.on('message', onMessage);
     child.send(message);
   });
+}
+
+/**
+ * `LIFELINE_BENCH_CP_PROF=<folder>`: the control plane writes a V8 CPU profile there when it exits
+ * (open it in Chrome's DevTools), to find where a figure's time goes.
+ */
+function profiling(): string[] {
+  const folder = process.env['LIFELINE_BENCH_CP_PROF'];
+  return folder ? ['--cpu-prof', `--cpu-prof-dir=${folder}`] : [];
 }

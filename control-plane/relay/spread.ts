@@ -7,10 +7,11 @@ export function spreadDelay(ms: number, maxExtraMs = 5_000): number {
 }
 
 /**
- * Runs tasks at most `limit` at a time, in order; the others wait their turn, each started in a
- * later turn of the event loop. The relay's session-end writes go through one, so a mass disconnect
- * queues its database writes, with sockets and requests served between them, instead of firing
- * them all at once.
+ * Runs tasks at most `limit` at a time, in order, starting at most one in each turn of the event
+ * loop. The relay's session-end writes and the device hub's offline writes go through one: libSQL on
+ * a local file answers at once (its work is synchronous behind a promise), so a thousand sockets
+ * closing together would otherwise write a thousand rows in one stretch, and no socket, timer or
+ * request would be served until the last.
  *
  * @example
  * const writes = new TaskQueue(4);
@@ -19,22 +20,35 @@ export function spreadDelay(ms: number, maxExtraMs = 5_000): number {
 export class TaskQueue {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
+  private scheduled = false;
 
   constructor(private readonly limit: number) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.running++;
+    await new Promise<void>((resolve) => {
+      this.waiting.push(resolve);
+      this.schedule();
+    });
     try {
       return await task();
     } finally {
-      // The slot passes to the next task waiting, or is given back. The next task starts in a later
-      // turn of the event loop: a database client that answers at once (libSQL on a local file does
-      // its work synchronously) would otherwise run a mass disconnect's thousand writes in one
-      // stretch of microtasks, and no socket, timer or request would be served until the last.
-      const next = this.waiting.shift();
-      if (next) setImmediate(next);
-      else this.running--;
+      this.running--;
+      this.schedule();
     }
+  }
+
+  /** Starts the next task waiting in a later turn, when a slot is free. */
+  private schedule(): void {
+    if (this.scheduled || this.waiting.length === 0 || this.running >= this.limit) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      const next = this.waiting.shift();
+      if (next) {
+        this.running++;
+        next();
+      }
+      this.schedule();
+    });
   }
 }
