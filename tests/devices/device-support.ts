@@ -23,10 +23,12 @@ import {
   type AuditEvent,
   apiClient,
   type Credentials,
+  createOperator,
   expectJson,
   freshAddress,
   type GroupView,
   type Page,
+  whoAmI,
 } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
@@ -93,7 +95,7 @@ export function devicesApi(cp: TestControlPlane, credentials: Credentials) {
     },
     async audit(action: string): Promise<AuditEvent[]> {
       const page = await expectJson<Page<AuditEvent>>(
-        await api.get(`/api/audit-events?action=${action}`, credentials),
+        await api.get(`/api/audit-events?action=${action}&limit=100`, credentials),
         200,
       );
       return page.items;
@@ -229,6 +231,8 @@ export interface DeviceFixture {
   readonly device: RunningDevice;
   /** The device's X display, with `display: true`. */
   readonly xvfb: Xvfb;
+  /** Creates and signs in an operator with `role` in the administrator's organisation. */
+  operator(username: string, role: string): ReturnType<typeof createOperator>;
 }
 
 /** The fixture's parts as the hooks start them; reading one before it is there throws. */
@@ -252,6 +256,11 @@ class DeviceParts implements DeviceFixture {
   }
   get xvfb(): Xvfb {
     return started(this.x, 'the X display (display: true)');
+  }
+
+  async operator(username: string, role: string): ReturnType<typeof createOperator> {
+    const { organisationId } = await whoAmI(this.api, this.admin);
+    return createOperator(this.api, this.admin, { username, role, organisationId });
   }
 
   async startDisplay(setup: DeviceSetup): Promise<void> {
