@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ShellStream } from '../../protocol/index.ts';
-import { startAgent, type TestAgent, WAIT_MS } from './channel-relay.ts';
+import { useTestAgent, WAIT_MS } from './channel-relay.ts';
 
 describe("the end user's status lines", () => {
-  let agent: TestAgent | undefined;
-  afterEach(async () => {
-    await agent?.stop();
-    agent = undefined;
-  });
+  const agents = useTestAgent();
 
   it('a command is shown with its secrets masked, and runs as it was typed', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     const channel = agent.channel(1);
     agent.relay.send({
       type: 'exec',
