@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { promisify } from 'node:util';
+import type { Page as BrowserPage } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { generateDeviceKey } from '../../agent/device/device-key.ts';
 import { installLayout } from '../../agent/device/layout.ts';
@@ -31,7 +32,7 @@ import {
   whoAmI,
 } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import { started } from '../support/started.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
@@ -101,6 +102,21 @@ export function devicesApi(cp: TestControlPlane, credentials: Credentials) {
       return page.items;
     },
   };
+}
+
+/**
+ * Ends the process `pid` from the session's Elevated tools menu (already open) in the console: the
+ * task manager, filtered to `sleep`, its End pressed and confirmed; waits until the process is gone.
+ */
+export async function endSleepInConsole(page: BrowserPage, pid: number): Promise<void> {
+  await page.click('[data-testid=session-elevated-processes]');
+  await page.fill('[data-testid=processes-filter]', 'sleep');
+  await page.click('[data-testid=processes-apply]');
+  const end = page.locator(`[data-testid=process-row][data-pid="${pid}"] [data-testid=process-end]`);
+  await end.click();
+  await end.click();
+  await page.locator('[data-testid=processes-message]').waitFor();
+  await waitFor('the sleep to be gone', () => !isAlive(pid));
 }
 
 /**
