@@ -27,13 +27,7 @@ function everyRequest(agent: TestAgent): ControlMessage[] {
 /** Sends every request and returns the code each one was refused with. */
 /** Runs a command on `channel` that prints its pid and lives until it is killed. */
 function startSleeper(agent: TestAgent, channel: number): void {
-  agent.relay.send({
-    type: 'exec',
-    channel,
-    command: 'echo $$; sleep 600',
-    timeoutMs: WAIT_MS * 10,
-    maxOutputBytes: 100,
-  });
+  agent.relay.exec(channel, 'echo $$; sleep 600', { timeoutMs: WAIT_MS * 10 });
 }
 
 async function refusals(agent: TestAgent): Promise<string[]> {
@@ -80,20 +74,8 @@ describe('the agent enforces capabilities on every channel and carries chat', ()
   it('a channel id already in use is refused with CHANNEL_IN_USE, and the open one goes on', async () => {
     const agent = await agents.start();
     const channel = agent.channel(1);
-    agent.relay.send({
-      type: 'exec',
-      channel,
-      command: 'sleep 1; echo done',
-      timeoutMs: WAIT_MS,
-      maxOutputBytes: 100,
-    });
-    agent.relay.send({
-      type: 'exec',
-      channel,
-      command: 'echo second',
-      timeoutMs: WAIT_MS,
-      maxOutputBytes: 100,
-    });
+    agent.relay.exec(channel, 'sleep 1; echo done');
+    agent.relay.exec(channel, 'echo second');
     assert.equal((await agent.relay.next('channel-error', 0, channel)).code, 'CHANNEL_IN_USE');
     await agent.relay.next('shell-exit', 0, channel);
     assert.equal(agent.relay.output(channel, ShellStream.stdout), 'done\n');
@@ -137,13 +119,7 @@ describe('the agent enforces capabilities on every channel and carries chat', ()
     assert.equal((await relay.next('channel-error', 0, channel)).code, 'AGENT_OFFLINE');
     await waitFor('the command to be killed', () => !isAlive(pid));
     // The session goes on: new channels work.
-    relay.send({
-      type: 'exec',
-      channel: agent.channel(2),
-      command: 'echo again',
-      timeoutMs: WAIT_MS,
-      maxOutputBytes: 100,
-    });
+    relay.exec(agent.channel(2), 'echo again');
     await relay.next('shell-exit', 0, agent.channel(2));
     assert.equal(relay.output(agent.channel(2), 1), 'again\n');
   });

@@ -70,6 +70,15 @@ export class ChannelRelay {
     this.agent?.send(encodeControl(message));
   }
 
+  /** Asks the agent to run `command` on `channel`: WAIT_MS and 100 bytes of output unless `options` say otherwise. */
+  exec(
+    channel: number,
+    command: string,
+    options: { cwd?: string; timeoutMs?: number; maxOutputBytes?: number } = {},
+  ): void {
+    this.send({ type: 'exec', channel, command, timeoutMs: WAIT_MS, maxOutputBytes: 100, ...options });
+  }
+
   sendBytes(bytes: Uint8Array): void {
     this.agent?.send(bytes);
   }
