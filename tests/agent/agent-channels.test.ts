@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   ALL_PERMISSIONS,
   type ControlMessage,
@@ -8,7 +8,7 @@ import {
   ShellStream,
 } from '../../protocol/index.ts';
 import { isAlive, waitFor } from '../support/processes.ts';
-import { startAgent, type TestAgent, WAIT_MS } from './channel-relay.ts';
+import { type TestAgent, useTestAgent, WAIT_MS } from './channel-relay.ts';
 
 const VIEW_ONLY: Permissions = { ...NO_PERMISSIONS, view: true };
 
@@ -25,6 +25,11 @@ function everyRequest(agent: TestAgent): ControlMessage[] {
 }
 
 /** Sends every request and returns the code each one was refused with. */
+/** Runs a command on `channel` that prints its pid and lives until it is killed. */
+function startSleeper(agent: TestAgent, channel: number): void {
+  agent.relay.exec(channel, 'echo $$; sleep 600', { timeoutMs: WAIT_MS * 10 });
+}
+
 async function refusals(agent: TestAgent): Promise<string[]> {
   const codes: string[] = [];
   for (const request of everyRequest(agent)) {
@@ -36,64 +41,48 @@ async function refusals(agent: TestAgent): Promise<string[]> {
 }
 
 describe('the agent enforces capabilities on every channel and carries chat', () => {
-  let agent: TestAgent | undefined;
-  afterEach(async () => {
-    await agent?.stop();
-    agent = undefined;
-  });
+  const agents = useTestAgent();
 
   it("hello lists the agent's features: chat, files, shell and exec, and that it asks for each operator", async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     assert.deepEqual(agent.relay.hello?.client.features, ['chat', 'files', 'shell', 'exec', 'operators']);
   });
 
   it('every request without its capability is refused with CAPABILITY_NOT_ALLOWED, and nothing happens', async () => {
-    agent = await startAgent({ permissions: VIEW_ONLY });
+    const agent = await agents.start({ permissions: VIEW_ONLY });
     assert.deepEqual(await refusals(agent), Array(6).fill('CAPABILITY_NOT_ALLOWED'));
     assert.equal(agent.relay.received.filter((f) => f.kind !== 'control').length, 0);
     assert.ok(agent.user.statuses.some((line) => /Refused: Dana asked for a command shell/.test(line)));
   });
 
   it('before the user consents, every request is refused with CAPABILITY_NOT_ALLOWED', async () => {
-    agent = await startAgent({ join: false });
+    const agent = await agents.start({ join: false });
     assert.deepEqual(await refusals(agent), Array(6).fill('CAPABILITY_NOT_ALLOWED'));
   });
 
   it('what --allow (or the signed policy) leaves out is refused although the user said yes', async () => {
-    agent = await startAgent({ allowed: { ...ALL_PERMISSIONS, shell: false, files: false } });
+    const agent = await agents.start({ allowed: { ...ALL_PERMISSIONS, shell: false, files: false } });
     assert.deepEqual(await refusals(agent), Array(6).fill('CAPABILITY_NOT_ALLOWED'));
   });
 
   it('a host without shells or files offers neither in hello and answers NOT_SUPPORTED', async () => {
-    agent = await startAgent({ hosts: 'none' });
+    const agent = await agents.start({ hosts: 'none' });
     assert.deepEqual(agent.relay.hello?.client.features, ['chat', 'operators']);
     assert.deepEqual(await refusals(agent), Array(6).fill('NOT_SUPPORTED'));
   });
 
   it('a channel id already in use is refused with CHANNEL_IN_USE, and the open one goes on', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     const channel = agent.channel(1);
-    agent.relay.send({
-      type: 'exec',
-      channel,
-      command: 'sleep 1; echo done',
-      timeoutMs: WAIT_MS,
-      maxOutputBytes: 100,
-    });
-    agent.relay.send({
-      type: 'exec',
-      channel,
-      command: 'echo second',
-      timeoutMs: WAIT_MS,
-      maxOutputBytes: 100,
-    });
+    agent.relay.exec(channel, 'sleep 1; echo done');
+    agent.relay.exec(channel, 'echo second');
     assert.equal((await agent.relay.next('channel-error', 0, channel)).code, 'CHANNEL_IN_USE');
     await agent.relay.next('shell-exit', 0, channel);
     assert.equal(agent.relay.output(channel, ShellStream.stdout), 'done\n');
   });
 
   it("operator-left closes that operator's channels only", async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     const { relay } = agent;
     relay.send({
       type: 'operator-joined',
@@ -103,15 +92,7 @@ describe('the agent enforces capabilities on every channel and carries chat', ()
     });
     const mine = agent.channel(1, 1);
     const theirs = agent.channel(1, 2);
-    for (const channel of [mine, theirs]) {
-      relay.send({
-        type: 'exec',
-        channel,
-        command: 'echo $$; sleep 600',
-        timeoutMs: WAIT_MS * 10,
-        maxOutputBytes: 100,
-      });
-    }
+    for (const channel of [mine, theirs]) startSleeper(agent, channel);
     await relay.until(
       () => /\d+\n/.test(relay.output(mine, 1)) && /\d+\n/.test(relay.output(theirs, 1)),
       'both pids',
@@ -126,16 +107,10 @@ describe('the agent enforces capabilities on every channel and carries chat', ()
   });
 
   it('a dropped connection stops open channels, and after reconnecting the agent says AGENT_OFFLINE for each', async () => {
-    agent = await startAgent({ reconnectGraceMs: WAIT_MS });
+    const agent = await agents.start({ reconnectGraceMs: WAIT_MS });
     const { relay } = agent;
     const channel = agent.channel(1);
-    relay.send({
-      type: 'exec',
-      channel,
-      command: 'echo $$; sleep 600',
-      timeoutMs: WAIT_MS * 10,
-      maxOutputBytes: 100,
-    });
+    startSleeper(agent, channel);
     await relay.until(() => /\d+\n/.test(relay.output(channel, 1)), 'the pid');
     const pid = Number(relay.output(channel, 1).trim());
     const hellos = relay.messages('hello').length;
@@ -144,19 +119,13 @@ describe('the agent enforces capabilities on every channel and carries chat', ()
     assert.equal((await relay.next('channel-error', 0, channel)).code, 'AGENT_OFFLINE');
     await waitFor('the command to be killed', () => !isAlive(pid));
     // The session goes on: new channels work.
-    relay.send({
-      type: 'exec',
-      channel: agent.channel(2),
-      command: 'echo again',
-      timeoutMs: WAIT_MS,
-      maxOutputBytes: 100,
-    });
+    relay.exec(agent.channel(2), 'echo again');
     await relay.next('shell-exit', 0, agent.channel(2));
     assert.equal(relay.output(agent.channel(2), 1), 'again\n');
   });
 
   it('chat from the help desk is shown, and the user can answer', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     agent.relay.send({
       type: 'chat',
       id: 'm1',
@@ -178,7 +147,7 @@ describe('the agent enforces capabilities on every channel and carries chat', ()
   });
 
   it('chat is not shown, and cannot be sent, while the user does not allow it', async () => {
-    agent = await startAgent({ permissions: VIEW_ONLY });
+    const agent = await agents.start({ permissions: VIEW_ONLY });
     agent.relay.send({
       type: 'chat',
       id: 'm1',

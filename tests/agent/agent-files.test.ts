@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { IncomingFile, IncomingFileAnswer } from '../../agent/core/ports.ts';
 import {
   type ControlMessage,
@@ -26,7 +26,7 @@ import {
 } from '../../protocol/index.ts';
 import { waitFor } from '../support/processes.ts';
 import type { ChannelRelay } from './channel-relay.ts';
-import { RecordingUser, startAgent, type TestAgent, WAIT_MS } from './channel-relay.ts';
+import { RecordingUser, type TestAgent, useTestAgent, WAIT_MS } from './channel-relay.ts';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 /** A size that is not a multiple of the chunk size, so the last chunk is short. */
@@ -122,14 +122,10 @@ async function fileOp(agent: TestAgent, n: number, request: FileOpRequest): Prom
 }
 
 describe('file transfers on the agent (real files in a shared folder)', () => {
-  let agent: TestAgent | undefined;
-  afterEach(async () => {
-    await agent?.stop();
-    agent = undefined;
-  });
+  const agents = useTestAgent();
 
   it('a multi-MiB download arrives intact with the SHA-256 of the file, never more than the window ahead of acks', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     const content = randomBytes(BIG_FILE_BYTES);
     mkdirSync(join(agent.root, 'docs'));
     writeFileSync(join(agent.root, 'docs', 'big.bin'), content);
@@ -150,7 +146,7 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
   });
 
   it('a download resumes from an offset, and its SHA-256 still covers the whole file', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     const content = randomBytes(3 * 1024 * 1024);
     writeFileSync(join(agent.root, 'big.bin'), content);
     const offset = 2 * 1024 * 1024 + 7;
@@ -162,7 +158,7 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
   });
 
   it('an upload creates the file, acks as it goes and leaves no part file', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     const content = randomBytes(2 * 1024 * 1024 + 999);
     const { ready, reply } = await upload(agent.relay, agent.channel(1), 'new.bin', content);
     assert.equal(ready, 0);
@@ -182,7 +178,7 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
   });
 
   it('an upload over an existing file is refused with FILE_EXISTS, unless it asks to overwrite', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     writeFileSync(join(agent.root, 'notes.txt'), 'old');
     const refused = await upload(agent.relay, agent.channel(1), 'notes.txt', Buffer.from('new'));
     assert.equal(refused.reply.type === 'channel-error' && refused.reply.code, 'FILE_EXISTS');
@@ -195,7 +191,7 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
   });
 
   it('an interrupted upload resumes from its part file', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     const content = randomBytes(3 * 1024 * 1024);
     await upload(agent.relay, agent.channel(1), 'resume.bin', content, { stopAfter: 1024 * 1024 });
     await agent.relay.until(
@@ -212,7 +208,7 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
   });
 
   it('a part file left from before resumes, and one longer than the upload starts over', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     const content = randomBytes(300_000);
     writeFileSync(join(agent.root, 'a.bin.lifeline-part'), content.subarray(0, 100_000));
     const resumed = await upload(agent.relay, agent.channel(1), 'a.bin', content);
@@ -225,7 +221,7 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
   });
 
   it('an upload whose SHA-256 does not match is refused with CHECKSUM_MISMATCH and leaves no file', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     const content = randomBytes(200_000);
     const { reply } = await upload(agent.relay, agent.channel(1), 'bad.bin', content, {
       sha256: 'f'.repeat(64),
@@ -235,7 +231,7 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
   });
 
   it('paths outside the shared folder are refused with PATH_OUTSIDE_FOLDER, and the user is told so', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     const { relay } = agent;
     symlinkSync('/etc', join(agent.root, 'etc-link'));
     const requests: ControlMessage[] = [
@@ -270,7 +266,7 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
   });
 
   it('a listing shows folders first, then names case-insensitively, in pages', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     for (const name of ['beta.txt', 'Alpha.txt', 'gamma']) writeFileSync(join(agent.root, name), name);
     mkdirSync(join(agent.root, 'zeta'));
     mkdirSync(join(agent.root, 'Docs'));
@@ -303,7 +299,7 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
   });
 
   it('mkdir, rename and delete change the folder, and refuse what they must', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     let n = 0;
     const op = (request: FileOpRequest) => fileOp(agent!, ++n, request);
     assert.equal(await op({ op: 'mkdir', path: 'box' }), 'done');
@@ -329,7 +325,7 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
   });
 
   it('copy duplicates a file or a whole folder (links as links), and refuses an existing target, a folder into itself and paths outside', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     const { root } = agent;
     let n = 0;
     const op = (request: FileOpRequest) => fileOp(agent!, ++n, request);
@@ -368,7 +364,7 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
   });
 
   it('a part file kept for a resume is deleted when the session ends', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     const content = randomBytes(1024 * 1024);
     await upload(agent.relay, agent.channel(1), 'left.bin', content, { stopAfter: 300_000 });
     const part = join(agent.root, 'left.bin.lifeline-part');
@@ -384,7 +380,7 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
   });
 
   it('a refused upload leaves what already has its part file name intact, also after the session ends', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     const { root } = agent;
     const elsewhere = mkdtempSync(join(tmpdir(), 'lifeline-elsewhere-'));
     try {
@@ -415,7 +411,7 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
   });
 
   it('revoking files stops a download and tells the operator CAPABILITY_NOT_ALLOWED', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     writeFileSync(join(agent.root, 'big.bin'), randomBytes(3 * 1024 * 1024));
     const channel = agent.channel(1);
     // Never acked: the agent stops at one window and waits.
@@ -434,11 +430,7 @@ describe('file transfers on the agent (real files in a shared folder)', () => {
 });
 
 describe('files the end user is asked about before they land (real files in a shared folder)', () => {
-  let agent: TestAgent | undefined;
-  afterEach(async () => {
-    await agent?.stop();
-    agent = undefined;
-  });
+  const agents = useTestAgent();
 
   /** An end user whose interface asks about incoming files, answering with `answer`. */
   function askingUser(answer: (offer: IncomingFile, signal: AbortSignal) => Promise<IncomingFileAnswer>) {
@@ -454,7 +446,7 @@ describe('files the end user is asked about before they land (real files in a sh
 
   it('an accepted file is offered first, then written under the name the user chose, with identical bytes', async () => {
     const { user, offers } = askingUser(async () => ({ accepted: true, path: 'inbox/chosen.bin' }));
-    agent = await startAgent({ ui: user });
+    const agent = await agents.start({ ui: user });
     mkdirSync(join(agent.root, 'inbox'));
     const data = randomBytes(FILE_CHUNK_BYTES * 3 + 17);
     const channel = agent.channel(1);
@@ -473,7 +465,7 @@ describe('files the end user is asked about before they land (real files in a sh
 
   it('a refused file is answered REFUSED_BY_USER and nothing, not even a part file, is written', async () => {
     const { user } = askingUser(async () => ({ accepted: false }));
-    agent = await startAgent({ ui: user });
+    const agent = await agents.start({ ui: user });
     const channel = agent.channel(1);
     const { reply } = await upload(agent.relay, channel, 'unwanted.bin', randomBytes(1000));
     assert.equal(reply.type, 'channel-error');
@@ -493,7 +485,7 @@ describe('files the end user is asked about before they land (real files in a sh
           }),
         ),
     );
-    agent = await startAgent({ ui: user });
+    const agent = await agents.start({ ui: user });
     const channel = agent.channel(1);
     agent.relay.send({ type: 'file-write', channel, path: 'late.bin', size: 10, overwrite: false });
     await agent.relay.next('file-offered', 0, channel);
@@ -508,7 +500,7 @@ describe('files the end user is asked about before they land (real files in a sh
       { ...DEFAULT_POLICY, consentRequired: false },
     ]) {
       const { user, offers } = askingUser(async () => ({ accepted: false }));
-      agent = await startAgent({ ui: user, policy });
+      const agent = await agents.start({ ui: user, policy });
       const data = randomBytes(500);
       const channel = agent.channel(1);
       const { reply } = await upload(agent.relay, channel, 'direct.bin', data);
@@ -516,8 +508,6 @@ describe('files the end user is asked about before they land (real files in a sh
       assert.equal(offers.length, 0, 'the user was not asked');
       assert.equal(agent.relay.messages('file-offered', channel).length, 0);
       assert.equal(sha256(readFileSync(join(agent.root, 'direct.bin'))), sha256(data));
-      await agent.stop();
-      agent = undefined;
     }
   });
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { ConnectedOperator } from '../../agent/core/ports.ts';
 import { ALL_PERMISSIONS, type OperatorInfo } from '../../protocol/index.ts';
 import { waitFor } from '../support/processes.ts';
-import { RecordingUser, startAgent, type TestAgent } from './channel-relay.ts';
+import { RecordingUser, useTestAgent } from './channel-relay.ts';
 
 // The agent core with several operators (README "Several operators"): the end user is asked before
 // each additional operator joins, and sees who is connected.
@@ -42,15 +42,11 @@ const DANA = { id: 'op-dana', name: 'Dana' };
 const SAM = { id: 'op-sam', name: 'Sam' };
 
 describe('the agent with several operators', () => {
-  let agent: TestAgent | undefined;
-  afterEach(async () => {
-    await agent?.stop();
-    agent = undefined;
-  });
+  const agents = useTestAgent();
 
   it('says who is let in: its consent names the operator asked about, and one who came meanwhile is asked next', async () => {
     const user = new DecidingUser();
-    agent = await startAgent({ ui: user, join: false });
+    const agent = await agents.start({ ui: user, join: false });
     assert.ok(agent.session.features.includes('operators'), 'the hello says it asks for each operator');
     agent.relay.send({ type: 'operator-joined', operator: DANA, requested: ALL_PERMISSIONS, slot: 4 });
     agent.relay.send({ type: 'operator-joined', operator: SAM, requested: ALL_PERMISSIONS, slot: 5 });
@@ -69,7 +65,7 @@ describe('the agent with several operators', () => {
 
   it('lets in at once an operator the user let in before, and asks again about one the user removed', async () => {
     const user = new DecidingUser();
-    agent = await startAgent({ ui: user, join: false });
+    const agent = await agents.start({ ui: user, join: false });
     agent.relay.send({ type: 'operator-joined', operator: DANA, requested: ALL_PERMISSIONS, slot: 1 });
     await user.consent(true);
     await agent.relay.next('consent');

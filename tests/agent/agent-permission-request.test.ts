@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   ALL_PERMISSIONS,
   DEFAULT_POLICY,
@@ -8,7 +8,7 @@ import {
   type Permissions,
 } from '../../protocol/index.ts';
 import { waitFor } from '../support/processes.ts';
-import { RecordingUser, startAgent, type TestAgent } from './channel-relay.ts';
+import { RecordingUser, startAgent, type TestAgent, useTestAgent } from './channel-relay.ts';
 
 const NOTHING: Permissions = { ...NO_PERMISSIONS };
 const VIEW_CHAT: Permissions = { ...NOTHING, view: true, chat: true };
@@ -40,15 +40,11 @@ async function started(
 }
 
 describe('an operator asks the end user for more during the session', () => {
-  let agent: TestAgent | undefined;
-  afterEach(async () => {
-    await agent?.stop();
-    agent = undefined;
-  });
+  const agents = useTestAgent();
 
   it('asks only for what is not allowed yet and what --allow permits, and applies the answer', async () => {
     const run = await started({ allowed: { ...ALL_PERMISSIONS, shell: false } });
-    agent = run.agent;
+    const agent = agents.stopAfter(run.agent);
     agent.relay.send({
       type: 'permission-request',
       requested: { ...NOTHING, view: true, files: true, shell: true },
@@ -67,7 +63,7 @@ describe('an operator asks the end user for more during the session', () => {
 
   it('a refusal is answered with the unchanged permissions, so the operator knows', async () => {
     const run = await started();
-    agent = run.agent;
+    const agent = agents.stopAfter(run.agent);
     agent.relay.send({ type: 'permission-request', requested: { ...NOTHING, shell: true }, operator: BEA });
     await waitFor('the question to the user', () => run.user.asked.length === 1);
     run.user.answer(NOTHING);
@@ -80,7 +76,7 @@ describe('an operator asks the end user for more during the session', () => {
 
   it('a request for nothing new, or for what the flags forbid, is answered at once without asking', async () => {
     const run = await started({ allowed: { ...ALL_PERMISSIONS, files: false } });
-    agent = run.agent;
+    const agent = agents.stopAfter(run.agent);
     agent.relay.send({ type: 'permission-request', requested: { ...NOTHING, view: true }, operator: BEA });
     assert.deepEqual((await agent.relay.next('permissions', 0)).permissions, VIEW_CHAT);
     agent.relay.send({ type: 'permission-request', requested: { ...NOTHING, files: true }, operator: BEA });
@@ -90,7 +86,7 @@ describe('an operator asks the end user for more during the session', () => {
 
   it('a second request while the user is being asked is answered at once with the current permissions', async () => {
     const run = await started();
-    agent = run.agent;
+    const agent = agents.stopAfter(run.agent);
     agent.relay.send({ type: 'permission-request', requested: { ...NOTHING, shell: true }, operator: BEA });
     await waitFor('the question to the user', () => run.user.asked.length === 1);
     agent.relay.send({ type: 'permission-request', requested: { ...NOTHING, files: true }, operator: BEA });
@@ -102,7 +98,7 @@ describe('an operator asks the end user for more during the session', () => {
 
   it('under a policy that asks no consent, what is asked is granted within the caps without asking', async () => {
     const run = await started({ allowed: { ...ALL_PERMISSIONS, control: false }, consentRequired: false });
-    agent = run.agent;
+    const agent = agents.stopAfter(run.agent);
     const before = await agent.relay.next('consent');
     assert.equal(before.accepted, true);
     agent.relay.send({
@@ -118,7 +114,7 @@ describe('an operator asks the end user for more during the session', () => {
 
   it('before consent a request is ignored: the operator-joined request is the question then', async () => {
     const user = new AskedUser(VIEW_CHAT);
-    agent = await startAgent({ ui: user, join: false });
+    const agent = await agents.start({ ui: user, join: false });
     agent.relay.send({ type: 'permission-request', requested: { ...NOTHING, shell: true }, operator: BEA });
     await agent.relay.join();
     agent.relay.send({ type: 'permission-request', requested: { ...NOTHING, view: true }, operator: BEA });

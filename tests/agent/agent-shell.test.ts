@@ -26,14 +26,7 @@ describe('shells and commands on the agent (real PTY, real processes)', () => {
     command: string,
     options: { cwd?: string; timeoutMs?: number; maxOutputBytes?: number } = {},
   ): void {
-    agent!.relay.send({
-      type: 'exec',
-      channel,
-      command,
-      timeoutMs: WAIT_MS,
-      maxOutputBytes: 1024,
-      ...options,
-    });
+    agent!.relay.exec(channel, command, { maxOutputBytes: 1024, ...options });
   }
 
   it('opens a shell in a PTY that runs what the operator types, in the shared folder', async () => {

@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ShellStream } from '../../protocol/index.ts';
-import { startAgent, type TestAgent, WAIT_MS } from './channel-relay.ts';
+import { useTestAgent } from './channel-relay.ts';
 
 describe("the end user's status lines", () => {
-  let agent: TestAgent | undefined;
-  afterEach(async () => {
-    await agent?.stop();
-    agent = undefined;
-  });
+  const agents = useTestAgent();
 
   it('a command is shown with its secrets masked, and runs as it was typed', async () => {
-    agent = await startAgent();
+    const agent = await agents.start();
     const channel = agent.channel(1);
-    agent.relay.send({
-      type: 'exec',
-      channel,
-      command: 'API_TOKEN=tok-s3cr3t sh -c \'echo "$API_TOKEN"\' --password=pw-s3cr3t',
-      timeoutMs: WAIT_MS,
-      maxOutputBytes: 100,
-    });
+    agent.relay.exec(channel, 'API_TOKEN=tok-s3cr3t sh -c \'echo "$API_TOKEN"\' --password=pw-s3cr3t');
     await agent.relay.next('shell-exit', 0, channel);
     assert.equal(agent.relay.output(channel, ShellStream.stdout), 'tok-s3cr3t\n', 'the command ran unmasked');
     const line = agent.user.statuses.find((status) => status.includes('runs a command'));

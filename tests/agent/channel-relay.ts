@@ -2,6 +2,7 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'node:test';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { AgentSession, type AgentSessionOptions } from '../../agent/core/agent-session.ts';
 import type { ChatLine, InputSink, ScreenSource, UserInterface } from '../../agent/core/ports.ts';
@@ -67,6 +68,15 @@ export class ChannelRelay {
 
   send(message: ControlMessage): void {
     this.agent?.send(encodeControl(message));
+  }
+
+  /** Asks the agent to run `command` on `channel`: WAIT_MS and 100 bytes of output unless `options` say otherwise. */
+  exec(
+    channel: number,
+    command: string,
+    options: { cwd?: string; timeoutMs?: number; maxOutputBytes?: number } = {},
+  ): void {
+    this.send({ type: 'exec', channel, command, timeoutMs: WAIT_MS, maxOutputBytes: 100, ...options });
   }
 
   sendBytes(bytes: Uint8Array): void {
@@ -263,6 +273,33 @@ export async function startAgent(
       live.stopAll();
       await relay.close();
       rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Registers an `afterEach` in the calling `describe` that stops the agent each test started with
+ * `start` (or handed over with `stopAfter`); a test's earlier agent is stopped when it starts another.
+ * @example
+ * const agents = useTestAgent();
+ * it('…', async () => { const agent = await agents.start({ join: false }); … });
+ */
+export function useTestAgent() {
+  let current: TestAgent | undefined;
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  const stopAfter = (agent: TestAgent): TestAgent => {
+    current = agent;
+    return agent;
+  };
+  return {
+    stopAfter,
+    async start(options?: Parameters<typeof startAgent>[0]): Promise<TestAgent> {
+      await current?.stop();
+      current = undefined;
+      return stopAfter(await startAgent(options));
     },
   };
 }

@@ -136,24 +136,8 @@ export class RelayPeer {
       this.messages.find(
         (message): message is MessageOf<T> => message.type === type && match(message as MessageOf<T>),
       );
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = find();
-        if (found) {
-          cleanup();
-          resolve(found);
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`no ${type} message within ${timeoutMs} ms; got ${JSON.stringify(this.messages)}`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-      };
-      this.#waiters.add(check);
-      check();
+    return this.until(`a ${type} message`, find, timeoutMs).catch((error: Error) => {
+      throw new Error(`${error.message}; got ${JSON.stringify(this.messages)}`);
     });
   }
 

@@ -243,6 +243,11 @@ export async function signIn(
 /** Signs in, types the code an end user read out, presses Connect and waits until the session is live. */
 export async function connectWithCode(page: Page, cp: TestControlPlane, code: string): Promise<void> {
   await signIn(page, cp);
+  await enterCode(page, code);
+}
+
+/** Types the code an end user read out into the signed-in console, presses Connect and waits until the session is live. */
+export async function enterCode(page: Page, code: string): Promise<void> {
   await page.fill('[data-testid=code-input]', code);
   await page.click('[data-testid=connect]');
   await page.waitForFunction(

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { currentTotp } from '../../control-plane/auth/totp.ts';
 import { sessions } from '../../control-plane/db/schema.ts';
-import { apiClient, assertProblem, freshAddress } from '../support/api.ts';
+import { apiClient, assertProblem, freshAddress, whoAmI } from '../support/api.ts';
 import {
   ADMIN_PASSWORD,
   loginCookie,
@@ -11,15 +11,44 @@ import {
   startControlPlane,
   type TestControlPlane,
 } from '../support/control-plane.ts';
+import { started } from '../support/started.ts';
 
-describe('second factor and expired invitations', () => {
-  let cp: TestControlPlane;
-  let admin: string;
+/**
+ * Registers a control plane for the calling `describe` with its administrator signed in (`admin`, a
+ * cookie); `addTechnician` adds a technician with the password `ADMIN_PASSWORD` to its organisation.
+ */
+function usePlane() {
+  let cp: TestControlPlane | undefined;
+  let admin: string | undefined;
   before(async () => {
     cp = await startControlPlane();
     admin = await loginCookie(cp.app);
   });
-  after(() => cp.stop());
+  after(() => cp?.stop());
+  return {
+    get cp() {
+      return started(cp, 'the control plane');
+    },
+    get admin() {
+      return started(admin, 'the administrator');
+    },
+    /** The new technician's id. */
+    async addTechnician(username: string): Promise<string> {
+      const api = apiClient(this.cp);
+      const { organisationId } = await whoAmI(api, { cookie: this.admin });
+      const created = await api.post(
+        '/api/operators',
+        { cookie: this.admin },
+        { username, name: username, password: ADMIN_PASSWORD, role: 'technician', organisationId },
+      );
+      assert.equal(created.status, 201);
+      return (await created.json()).id;
+    },
+  };
+}
+
+describe('second factor and expired invitations', () => {
+  const plane = usePlane();
 
   const json = (cookie: string, body: unknown) => ({
     method: 'POST',
@@ -28,24 +57,19 @@ describe('second factor and expired invitations', () => {
   });
 
   async function operatorWithTotp(username: string) {
-    const organisationId = (
-      await (await cp.app.request('/api/organisations', { headers: { cookie: admin } })).json()
-    ).items[0].id;
-    const created = await cp.app.request(
-      '/api/operators',
-      json(admin, { username, name: username, password: ADMIN_PASSWORD, role: 'technician', organisationId }),
+    const id = await plane.addTechnician(username);
+    const cookie = await loginCookie(plane.cp.app, username, ADMIN_PASSWORD);
+    const { secret } = await (await plane.cp.app.request('/api/auth/totp/setup', json(cookie, {}))).json();
+    const enable = await plane.cp.app.request(
+      '/api/auth/totp/enable',
+      json(cookie, { code: currentTotp(secret) }),
     );
-    assert.equal(created.status, 201);
-    const { id } = await created.json();
-    const cookie = await loginCookie(cp.app, username, ADMIN_PASSWORD);
-    const { secret } = await (await cp.app.request('/api/auth/totp/setup', json(cookie, {}))).json();
-    const enable = await cp.app.request('/api/auth/totp/enable', json(cookie, { code: currentTotp(secret) }));
     assert.equal(enable.status, 200);
     return { id, secret };
   }
 
   const login = (username: string, totp?: string) =>
-    cp.app.request('/api/auth/login', {
+    plane.cp.app.request('/api/auth/login', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-forwarded-for': username },
       body: JSON.stringify({ username, password: ADMIN_PASSWORD, ...(totp ? { totp } : {}) }),
@@ -63,9 +87,9 @@ describe('second factor and expired invitations', () => {
   it('an administrator resets a lost second factor; the operator logs in with the password alone', async () => {
     const { id } = await operatorWithTotp('lost-phone');
     assert.equal((await login('lost-phone')).status, 401);
-    const reset = await cp.app.request(`/api/operators/${id}`, {
+    const reset = await plane.cp.app.request(`/api/operators/${id}`, {
       method: 'PATCH',
-      headers: { cookie: admin, 'content-type': 'application/json' },
+      headers: { cookie: plane.admin, 'content-type': 'application/json' },
       body: JSON.stringify({ resetSecondFactor: true }),
     });
     assert.equal(reset.status, 200);
@@ -74,20 +98,20 @@ describe('second factor and expired invitations', () => {
   });
 
   it('an invitation whose code expired before any agent came is ended as code-expired', async () => {
-    const created = await (await cp.app.request('/api/sessions', json(admin, {}))).json();
-    const agentSession = await registerAgent(cp.app);
+    const created = await (await plane.cp.app.request('/api/sessions', json(plane.admin, {}))).json();
+    const agentSession = await registerAgent(plane.cp.app);
     const past = new Date(Date.now() - 1000);
     for (const id of [created.session.id, agentSession.sessionId]) {
-      await cp.services.db.update(sessions).set({ codeExpiresAt: past }).where(eq(sessions.id, id));
+      await plane.cp.services.db.update(sessions).set({ codeExpiresAt: past }).where(eq(sessions.id, id));
     }
-    await cp.services.db
+    await plane.cp.services.db
       .update(sessions)
       .set({ agentConnectedAt: new Date() })
       .where(eq(sessions.id, agentSession.sessionId));
-    const ended = await cp.services.store.expireUnclaimed();
+    const ended = await plane.cp.services.store.expireUnclaimed();
     assert.deepEqual(ended, [created.session.id], 'only the invitation nobody took up');
     const view = await (
-      await cp.app.request(`/api/sessions/${created.session.id}`, { headers: { cookie: admin } })
+      await plane.cp.app.request(`/api/sessions/${created.session.id}`, { headers: { cookie: plane.admin } })
     ).json();
     assert.equal(view.status, 'ended');
     assert.equal(view.endReason, 'code-expired');
@@ -95,26 +119,7 @@ describe('second factor and expired invitations', () => {
 });
 
 describe('guess limits an attacker cannot turn against the account holder', () => {
-  let cp: TestControlPlane;
-  let admin: string;
-  before(async () => {
-    cp = await startControlPlane();
-    admin = await loginCookie(cp.app);
-  });
-  after(() => cp.stop());
-
-  async function createOperator(username: string): Promise<string> {
-    const api = apiClient(cp);
-    const organisationId = (await (await api.get('/api/organisations', { cookie: admin })).json()).items[0]
-      .id;
-    const created = await api.post(
-      '/api/operators',
-      { cookie: admin },
-      { username, name: username, password: ADMIN_PASSWORD, role: 'technician', organisationId },
-    );
-    assert.equal(created.status, 201);
-    return (await created.json()).id;
-  }
+  const plane = usePlane();
 
   const login = (
     username: string,
@@ -122,7 +127,7 @@ describe('guess limits an attacker cannot turn against the account holder', () =
     address: string,
     options: { device?: string; totp?: string } = {},
   ) =>
-    apiClient(cp).post(
+    apiClient(plane.cp).post(
       '/api/auth/login',
       undefined,
       { username, password, ...(options.totp ? { totp: options.totp } : {}) },
@@ -135,7 +140,7 @@ describe('guess limits an attacker cannot turn against the account holder', () =
   }
 
   it('a successful login marks the browser with an HttpOnly, SameSite=Strict device cookie for the login path', async () => {
-    await createOperator('marked');
+    await plane.addTechnician('marked');
     const header = deviceCookieOf(await login('marked', ADMIN_PASSWORD, freshAddress()));
     assert.match(header, /^lifeline_device=[\w-]+\.[\w-]+\.[\w-]+;/);
     assert.match(header, /; HttpOnly(;|$)/);
@@ -144,7 +149,7 @@ describe('guess limits an attacker cannot turn against the account holder', () =
   });
 
   it('wrong passwords from other addresses do not lock the rightful user out', async () => {
-    await createOperator('victim');
+    await plane.addTechnician('victim');
     const home = freshAddress();
     const first = await login('victim', ADMIN_PASSWORD, home);
     assert.equal(first.status, 200);
@@ -172,8 +177,8 @@ describe('guess limits an attacker cannot turn against the account holder', () =
   });
 
   it('a device cookie of one account is no proof for another', async () => {
-    await createOperator('holder');
-    await createOperator('target');
+    await plane.addTechnician('holder');
+    await plane.addTechnician('target');
     const response = await login('holder', ADMIN_PASSWORD, freshAddress());
     const device = deviceCookieOf(response).split(';')[0]!;
     assert.ok(device, 'the holder has a device cookie');
@@ -188,9 +193,9 @@ describe('guess limits an attacker cannot turn against the account holder', () =
   });
 
   it('wrong authenticator codes are throttled per account, and a right password in between does not clear them', async () => {
-    await createOperator('second');
-    const cookie = await loginCookie(cp.app, 'second', ADMIN_PASSWORD);
-    const api = apiClient(cp);
+    await plane.addTechnician('second');
+    const cookie = await loginCookie(plane.cp.app, 'second', ADMIN_PASSWORD);
+    const api = apiClient(plane.cp);
     const { secret } = await (await api.post('/api/auth/totp/setup', { cookie }, {})).json();
     assert.equal(
       (await api.post('/api/auth/totp/enable', { cookie }, { code: currentTotp(secret) })).status,

@@ -16,7 +16,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { spawnAgent } from '../support/agent-process.ts';
+import { connectScript, createScriptSession, spawnAgent } from '../support/agent-process.ts';
 import { type ApiClient, apiClient, assertProblem, createToken, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, waitFor } from '../support/processes.ts';
@@ -78,11 +78,8 @@ describe('a script with an API token runs commands and moves files on a real age
   });
 
   it('the script creates a session, the agent joins with its code, and the script connects once the user accepts', async () => {
-    const created = await expectJson<{ session: { id: string }; code: string }>(
-      await api.post('/api/sessions', script(), {}),
-      201,
-    );
-    sessionId = created.session.id;
+    const created = await createScriptSession(api, script());
+    sessionId = created.sessionId;
     agent = spawnAgent({
       server: cp.url,
       display: xvfb.display,
@@ -90,20 +87,7 @@ describe('a script with an API token runs commands and moves files on a real age
       allow: ['chat', 'files', 'shell'],
       filesRoot: shared,
     });
-    const connected = await expectJson<{ reached: boolean }>(
-      await api.get(`/api/sessions/${sessionId}/wait?until=agent-connected&timeout=30`, script()),
-      200,
-    );
-    assert.equal(connected.reached, true, agent.output());
-    await expectJson(
-      await api.post(`/api/sessions/${sessionId}/connect`, script(), { capabilities: ['files', 'shell'] }),
-      200,
-    );
-    const active = await expectJson<{ reached: boolean; status: string }>(
-      await api.get(`/api/sessions/${sessionId}/wait?until=active&timeout=30`, script()),
-      200,
-    );
-    assert.equal(active.status, 'active', agent.output());
+    await connectScript(api, script(), sessionId, agent, ['files', 'shell']);
   });
 
   it('a command returns its standard output, standard error and exit code', async () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { spawnAgent } from '../support/agent-process.ts';
+import { connectScript, createScriptSession, spawnAgent } from '../support/agent-process.ts';
 import { type ApiClient, apiClient, createToken, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, waitFor } from '../support/processes.ts';
@@ -49,11 +49,8 @@ describe('a script uploading into an attended session gets the end user’s answ
 
   it('the user accepts the script with files allowed', async () => {
     const script = { token: bearer };
-    const created = await expectJson<{ session: { id: string }; code: string }>(
-      await api.post('/api/sessions', script, {}),
-      201,
-    );
-    sessionId = created.session.id;
+    const created = await createScriptSession(api, script);
+    sessionId = created.sessionId;
     agent = spawnAgent({
       server: cp.url,
       display: xvfb.display,
@@ -62,21 +59,7 @@ describe('a script uploading into an attended session gets the end user’s answ
       accept: false,
       keepInput: true,
     });
-    await expectJson(
-      await api.get(`/api/sessions/${sessionId}/wait?until=agent-connected&timeout=30`, script),
-      200,
-    );
-    await expectJson(
-      await api.post(`/api/sessions/${sessionId}/connect`, script, { capabilities: ['files'] }),
-      200,
-    );
-    await waitFor('the consent question', () => agent!.output().includes('wants to connect'));
-    agent.child.stdin?.write('f\r');
-    const active = await expectJson<{ status: string }>(
-      await api.get(`/api/sessions/${sessionId}/wait?until=active&timeout=30`, script),
-      200,
-    );
-    assert.equal(active.status, 'active', agent.output());
+    await connectScript(api, script, sessionId, agent, ['files'], 'f\r');
   });
 
   it('an upload the user accepts under another name answers 201 with that name', async () => {

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { DEFAULT_POLICY } from '../../protocol/index.ts';
-import { spawnAgent } from '../support/agent-process.ts';
+import { connectScript, createScriptSession, spawnAgent } from '../support/agent-process.ts';
 import { type ApiClient, apiClient, assertProblem, createToken, expectJson } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { setDefaultGroupPolicy } from '../support/policies.ts';
-import { type Spawned, waitFor } from '../support/processes.ts';
+import type { Spawned } from '../support/processes.ts';
 import { startXvfb, type Xvfb } from '../support/xvfb.ts';
 
 /** The wire name of the root `/` (its path, URI-encoded). */
@@ -61,38 +61,17 @@ describe('the file manager reaches every root only where the policy and the user
    */
   async function sessionWith(filesAllRoots: boolean, args: string[], consentKeys?: string): Promise<string> {
     await setDefaultGroupPolicy(cp, cookie, { ...DEFAULT_POLICY, filesAllRoots });
-    const created = await expectJson<{ session: { id: string }; code: string }>(
-      await api.post('/api/sessions', script(), {}),
-      201,
-    );
-    const sessionId = created.session.id;
+    const { sessionId, code } = await createScriptSession(api, script());
     agent = spawnAgent({
       server: cp.url,
       display: xvfb.display,
-      code: created.code,
+      code,
       allow: ['files'],
       filesRoot: shared,
       args,
       ...(consentKeys ? { accept: false, keepInput: true } : {}),
     });
-    const connected = await expectJson<{ reached: boolean }>(
-      await api.get(`/api/sessions/${sessionId}/wait?until=agent-connected&timeout=30`, script()),
-      200,
-    );
-    assert.equal(connected.reached, true, agent.output());
-    await expectJson(
-      await api.post(`/api/sessions/${sessionId}/connect`, script(), { capabilities: ['files'] }),
-      200,
-    );
-    if (consentKeys) {
-      await waitFor('the consent question', () => agent!.output().includes('wants to connect'));
-      agent.child.stdin?.write(consentKeys);
-    }
-    const active = await expectJson<{ status: string }>(
-      await api.get(`/api/sessions/${sessionId}/wait?until=active&timeout=30`, script()),
-      200,
-    );
-    assert.equal(active.status, 'active', agent.output());
+    await connectScript(api, script(), sessionId, agent, ['files'], consentKeys);
     return sessionId;
   }
 

@@ -59,6 +59,10 @@ describe('operators', () => {
     return operator;
   }
 
+  /** A new operator in organisation A, signed in, with `role`. */
+  const inOrgA = (username: string, role = 'technician') =>
+    createOperator(api, admin, { username, role, organisationId: orgA });
+
   async function redeem(code: string, who: Credentials) {
     return expectJson<{ session: { id: string }; relay: { url: string; token: string } }>(
       await api.post('/api/sessions/redeem', who, { code }, { address: freshAddress() }),
@@ -114,11 +118,7 @@ describe('operators', () => {
         'VALIDATION_FAILED',
       );
       assert.match(problem.detail, /^password:/);
-      const { operator } = await createOperator(api, admin, {
-        username: 'changes-password',
-        role: 'technician',
-        organisationId: orgA,
-      });
+      const { operator } = await inOrgA('changes-password');
       await assertProblem(
         await api.patch(`/api/operators/${operator.id}`, admin, { password: short }),
         400,
@@ -133,7 +133,7 @@ describe('operators', () => {
     });
 
     it('a username already taken is refused with 409 CONFLICT', async () => {
-      await createOperator(api, admin, { username: 'taken', role: 'auditor', organisationId: orgA });
+      await inOrgA('taken', 'auditor');
       await assertProblem(
         await api.post('/api/operators', admin, {
           username: 'taken',
@@ -159,11 +159,7 @@ describe('operators', () => {
         404,
         'NOT_FOUND',
       );
-      const { operator } = await createOperator(api, admin, {
-        username: 'moves',
-        role: 'technician',
-        organisationId: orgA,
-      });
+      const { operator } = await inOrgA('moves');
       await assertProblem(
         await api.patch(`/api/operators/${operator.id}`, admin, { organisationId: 'no-such-organisation' }),
         404,
@@ -172,11 +168,7 @@ describe('operators', () => {
     });
 
     it('changing the role of an operator ends their logins, and the change is audited with before and after', async () => {
-      const { operator, cookie } = await createOperator(api, admin, {
-        username: 'promoted',
-        role: 'technician',
-        organisationId: orgA,
-      });
+      const { operator, cookie } = await inOrgA('promoted');
       const updated = await expectJson<OperatorView>(
         await api.patch(`/api/operators/${operator.id}`, admin, { role: 'manager' }),
         200,
@@ -217,11 +209,7 @@ describe('operators', () => {
 
   describe('disabling an operator', () => {
     it(`closes their live relay socket within ${DISABLE_CLOSES_SOCKETS_WITHIN_MS} ms and refuses their cookie afterwards`, async () => {
-      const { operator: account, cookie } = await createOperator(api, admin, {
-        username: `disabled-${++unique}`,
-        role: 'technician',
-        organisationId: orgA,
-      });
+      const { operator: account, cookie } = await inOrgA(`disabled-${++unique}`);
       const { agent, registration } = await connectAgent();
       const operator = await connectOperator(await redeem(registration.code, { cookie }));
       await agent.next('operator-joined');
@@ -247,11 +235,7 @@ describe('operators', () => {
     });
 
     it('a relay grant fetched before the disable no longer opens a socket afterwards', async () => {
-      const { operator: account, cookie } = await createOperator(api, admin, {
-        username: `disabled-${++unique}`,
-        role: 'technician',
-        organisationId: orgA,
-      });
+      const { operator: account, cookie } = await inOrgA(`disabled-${++unique}`);
       const { agent, registration } = await connectAgent();
       const grant = await redeem(registration.code, { cookie });
       await expectJson(await api.patch(`/api/operators/${account.id}`, admin, { disabled: true }), 200);
@@ -265,11 +249,7 @@ describe('operators', () => {
     });
 
     it("moving an operator to another organisation closes their sockets on the old organisation's sessions", async () => {
-      const { operator: account, cookie } = await createOperator(api, admin, {
-        username: `moved-${++unique}`,
-        role: 'technician',
-        organisationId: orgA,
-      });
+      const { operator: account, cookie } = await inOrgA(`moved-${++unique}`);
       const orgB = await expectJson<{ id: string }>(
         await api.post('/api/organisations', admin, { name: `elsewhere ${unique}` }),
         201,
@@ -287,11 +267,7 @@ describe('operators', () => {
     });
 
     it('a disabled operator enabled again can log in again', async () => {
-      const { operator: account } = await createOperator(api, admin, {
-        username: `disabled-${++unique}`,
-        role: 'auditor',
-        organisationId: orgA,
-      });
+      const { operator: account } = await inOrgA(`disabled-${++unique}`, 'auditor');
       await expectJson(await api.patch(`/api/operators/${account.id}`, admin, { disabled: true }), 200);
       await assertProblem(await login(api, account.username, OPERATOR_PASSWORD), 401, 'UNAUTHENTICATED');
       await expectJson(await api.patch(`/api/operators/${account.id}`, admin, { disabled: false }), 200);
@@ -301,11 +277,7 @@ describe('operators', () => {
 
   describe('logging out', () => {
     it("closes that login's relay sockets and leaves the same operator's other logins connected", async () => {
-      const { operator: account, cookie: first } = await createOperator(api, admin, {
-        username: 'two-logins',
-        role: 'technician',
-        organisationId: orgA,
-      });
+      const { operator: account, cookie: first } = await inOrgA('two-logins');
       const second = cookieOf(await login(api, account.username, OPERATOR_PASSWORD));
       const { agent, registration } = await connectAgent();
       const grant = await redeem(registration.code, { cookie: first });
@@ -340,11 +312,7 @@ describe('operators', () => {
     }
 
     it('once turned on, a login needs the code: none is 401 SECOND_FACTOR_REQUIRED, a wrong one 401, the right one 200', async () => {
-      const { operator, cookie } = await createOperator(api, admin, {
-        username: 'with-totp',
-        role: 'technician',
-        organisationId: orgA,
-      });
+      const { operator, cookie } = await inOrgA('with-totp');
       const setup = await expectJson<{ secret: string; uri: string }>(
         await api.post('/api/auth/totp/setup', { cookie }),
         200,
@@ -394,11 +362,7 @@ describe('operators', () => {
     });
 
     it('turning it on twice is refused with 409 CONFLICT, and an API token cannot set it up (403)', async () => {
-      const { cookie } = await createOperator(api, admin, {
-        username: 'totp-twice',
-        role: 'technician',
-        organisationId: orgA,
-      });
+      const { cookie } = await inOrgA('totp-twice');
       const { secret } = await expectJson<{ secret: string }>(
         await api.post('/api/auth/totp/setup', { cookie }),
         200,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Relay } from '../../control-plane/relay/relay.ts';
 import { CloseCode, type Permissions } from '../../protocol/index.ts';
-import { spawnAgent } from '../support/agent-process.ts';
+import { connectScript, createScriptSession, spawnAgent } from '../support/agent-process.ts';
 import {
   type ApiClient,
   type AuditEvent,
@@ -91,33 +91,16 @@ describe('live sessions survive a restart of the control plane', () => {
       token: (await createToken(api, admin, ['sessions:read', 'sessions:write', 'exec'], 'restart-script'))
         .token,
     };
-    const created = await expectJson<{ session: { id: string }; code: string }>(
-      await api.post('/api/sessions', script, {}),
-      201,
-    );
+    const { sessionId, code } = await createScriptSession(api, script);
     agent = spawnAgent({
       server: cp!.url,
       display: xvfb.display,
-      code: created.code,
+      code,
       allow: ['chat', 'shell'],
       filesRoot: shared,
       args: ['--reconnect-grace', String(GRACE_SECONDS)],
     });
-    const sessionId = created.session.id;
-    const connected = await expectJson<{ reached: boolean }>(
-      await api.get(`/api/sessions/${sessionId}/wait?until=agent-connected&timeout=30`, script),
-      200,
-    );
-    assert.equal(connected.reached, true, agent.output());
-    await expectJson(
-      await api.post(`/api/sessions/${sessionId}/connect`, script, { capabilities: ['shell'] }),
-      200,
-    );
-    const active = await expectJson<{ status: string }>(
-      await api.get(`/api/sessions/${sessionId}/wait?until=active&timeout=30`, script),
-      200,
-    );
-    assert.equal(active.status, 'active', agent.output());
+    await connectScript(api, script, sessionId, agent, ['shell']);
     return { sessionId, script, admin };
   }
 

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
 import { after, describe, it } from 'node:test';
-import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
-import { ELEVATED_POLICY, openDeviceRow, useRunningDeviceConsole } from './device-support.ts';
+import { type Spawned, spawnCollecting } from '../support/processes.ts';
+import {
+  ELEVATED_POLICY,
+  endSleepInConsole,
+  openDeviceRow,
+  useRunningDeviceConsole,
+} from './device-support.ts';
 
 // The Devices page in real headless Chromium and a real resident agent.
 describe('the administrator shell from the Devices page', { timeout: 300_000 }, () => {
@@ -44,14 +49,7 @@ describe('the administrator shell from the Devices page', { timeout: 300_000 }, 
     });
     await page.click('[data-testid=session-elevated-menu]');
     assert.equal(await page.locator('[data-testid=session-elevated-registry]').count(), 0);
-    await page.click('[data-testid=session-elevated-processes]');
-    await page.fill('[data-testid=processes-filter]', 'sleep');
-    await page.click('[data-testid=processes-apply]');
-    const end = page.locator(`[data-testid=process-row][data-pid="${pid}"] [data-testid=process-end]`);
-    await end.click();
-    await end.click();
-    await page.locator('[data-testid=processes-message]').waitFor();
-    await waitFor('the sleep to be gone', () => !isAlive(pid));
+    await endSleepInConsole(page, pid);
     // The session is still there underneath: its terminal was not replaced.
     assert.equal(await page.locator('[data-testid=terminal-pane]').count(), 1);
   });

@@ -2,18 +2,9 @@ import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
 import { afterEach, before, describe, it } from 'node:test';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/index.ts';
-import {
-  type ApiClient,
-  type AuditEvent,
-  assertProblem,
-  type Credentials,
-  createOperator,
-  expectJson,
-  type Page,
-  whoAmI,
-} from '../support/api.ts';
+import { type ApiClient, assertProblem, type Credentials, expectJson } from '../support/api.ts';
 import { waitFor } from '../support/processes.ts';
-import { ELEVATED_POLICY, type RunningDevice, useRunningDevice } from './device-support.ts';
+import { devicesApi, ELEVATED_POLICY, type RunningDevice, useRunningDevice } from './device-support.ts';
 import { noticeTmux } from './notice-tmux.ts';
 
 /** The user's desktop: the service opens its notices in it. */
@@ -31,21 +22,13 @@ describe('elevated tools: the administrator shell of a resident device', { timeo
   let api: ApiClient;
   let admin: Credentials;
   let device: RunningDevice;
-  let organisationId: string;
 
   const openShell = (who: Credentials = admin) =>
     api.post(`/api/devices/${device.deviceId}/admin-shell`, who);
-  const audit = async (action: string): Promise<AuditEvent[]> =>
-    (
-      await expectJson<Page<AuditEvent>>(
-        await api.get(`/api/audit-events?action=${action}&limit=100`, admin),
-        200,
-      )
-    ).items;
+  const audit = (action: string) => devicesApi(at.cp, admin).audit(action);
 
   before(async () => {
     ({ api, admin, device } = at);
-    organisationId = (await whoAmI(api, admin)).organisationId;
   });
 
   afterEach(async () => {
@@ -96,16 +79,8 @@ describe('elevated tools: the administrator shell of a resident device', { timeo
   });
 
   it('a technician, and a group without elevated tools, are refused with POLICY_FORBIDS; an auditor with FORBIDDEN', async () => {
-    const technician = await createOperator(api, admin, {
-      username: 'tech-s',
-      role: 'technician',
-      organisationId,
-    });
-    const auditor = await createOperator(api, admin, {
-      username: 'audit-s',
-      role: 'auditor',
-      organisationId,
-    });
+    const technician = await at.operator('tech-s', 'technician');
+    const auditor = await at.operator('audit-s', 'auditor');
     const refused = await assertProblem(
       await openShell({ cookie: technician.cookie }),
       403,

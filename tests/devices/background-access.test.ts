@@ -15,18 +15,10 @@ import {
 } from '../../protocol/index.ts';
 import { launchConsoleBrowser, openConsole, signIn } from '../console/real-console.ts';
 import { joinOperator } from '../control-plane/relay-client.ts';
-import {
-  type AuditEvent,
-  assertProblem,
-  type Credentials,
-  createOperator,
-  expectJson,
-  type Page,
-  whoAmI,
-} from '../support/api.ts';
+import { type AuditEvent, assertProblem, type Credentials, expectJson, type Page } from '../support/api.ts';
 import { permissionsWith } from '../support/permissions.ts';
 import { waitFor } from '../support/processes.ts';
-import { useRunningDevice } from './device-support.ts';
+import { devicesApi, useRunningDevice } from './device-support.ts';
 import { noticeTmux } from './notice-tmux.ts';
 
 /** The console user's display, where the notices a policy asks for open. */
@@ -88,11 +80,8 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
   }
 
   async function audit(action: string, sessionId: string): Promise<AuditEvent[]> {
-    const page = await expectJson<Page<AuditEvent>>(
-      await at.api.get(`/api/audit-events?action=${action}&limit=100`, at.admin),
-      200,
-    );
-    return page.items.filter((event) => event.sessionId === sessionId);
+    const events = await devicesApi(at.cp, at.admin).audit(action);
+    return events.filter((event) => event.sessionId === sessionId);
   }
 
   after(async () => {
@@ -182,12 +171,7 @@ describe('background access to a resident device', { timeout: 300_000 }, () => {
   });
 
   it('an operator whose role the policy does not name is refused with 403 POLICY_FORBIDS', async () => {
-    const me = await whoAmI(at.api, at.admin);
-    const technician = await createOperator(at.api, at.admin, {
-      username: 'tech',
-      role: 'technician',
-      organisationId: me.organisationId,
-    });
+    const technician = await at.operator('tech', 'technician');
     const problem = await assertProblem(
       await at.api.post(`/api/devices/${at.device.deviceId}/background-access`, {
         cookie: technician.cookie,

@@ -5,7 +5,7 @@ import { after, describe, it, mock } from 'node:test';
 import type { Page } from 'playwright-core';
 import { presencePath } from '../../agent/device/presence.ts';
 import { DEFAULT_POLICY, PRESENCE_LIFETIME_SECONDS } from '../../protocol/index.ts';
-import { signIn } from '../console/real-console.ts';
+import { enterCode, signIn } from '../console/real-console.ts';
 import { shownCode, spawnAgent } from '../support/agent-process.ts';
 import {
   createOperator,
@@ -15,11 +15,12 @@ import {
   type SessionView,
 } from '../support/api.ts';
 import type { TestControlPlane } from '../support/control-plane.ts';
-import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import {
   type DeviceFixture,
   devicesApi,
   ELEVATED_POLICY,
+  endSleepInConsole,
   useRunningDeviceConsole,
 } from './device-support.ts';
 
@@ -78,13 +79,7 @@ function startOneShot(at: DeviceFixture & { cp: TestControlPlane }, agents: Spaw
  */
 async function connectAndSettle(page: Page, code: string): Promise<void> {
   const groupsFetched = page.waitForResponse((r) => r.url().includes('/api/groups'), { timeout: 30_000 });
-  await page.fill('[data-testid=code-input]', code);
-  await page.click('[data-testid=connect]');
-  await page.waitForFunction(
-    () => document.querySelector('[data-testid=session-status]')?.textContent?.includes('Connected'),
-    undefined,
-    { timeout: 30_000 },
-  );
+  await enterCode(page, code);
   await groupsFetched;
   // The answer is rendered on the next frames at the latest.
   for (let frame = 0; frame < 2; frame++)
@@ -119,14 +114,7 @@ describe('an attended session on a resident device whose policy enables elevated
       new RegExp(`Elevated tools on ${device.reported.hostname}`),
     );
     await menu.click();
-    await page.click('[data-testid=session-elevated-processes]');
-    await page.fill('[data-testid=processes-filter]', 'sleep');
-    await page.click('[data-testid=processes-apply]');
-    const end = page.locator(`[data-testid=process-row][data-pid="${pid}"] [data-testid=process-end]`);
-    await end.click();
-    await end.click();
-    await page.locator('[data-testid=processes-message]').waitFor();
-    await waitFor('the sleep to be gone', () => !isAlive(pid));
+    await endSleepInConsole(page, pid);
 
     const linked = await devicesApi(ui.cp, ui.admin).audit('session.device-linked');
     assert.ok(

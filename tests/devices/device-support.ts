@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { promisify } from 'node:util';
+import type { Page as BrowserPage } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { generateDeviceKey } from '../../agent/device/device-key.ts';
 import { installLayout } from '../../agent/device/layout.ts';
@@ -23,13 +24,15 @@ import {
   type AuditEvent,
   apiClient,
   type Credentials,
+  createOperator,
   expectJson,
   freshAddress,
   type GroupView,
   type Page,
+  whoAmI,
 } from '../support/api.ts';
 import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
-import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import { started } from '../support/started.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
@@ -93,12 +96,27 @@ export function devicesApi(cp: TestControlPlane, credentials: Credentials) {
     },
     async audit(action: string): Promise<AuditEvent[]> {
       const page = await expectJson<Page<AuditEvent>>(
-        await api.get(`/api/audit-events?action=${action}`, credentials),
+        await api.get(`/api/audit-events?action=${action}&limit=100`, credentials),
         200,
       );
       return page.items;
     },
   };
+}
+
+/**
+ * Ends the process `pid` from the session's Elevated tools menu (already open) in the console: the
+ * task manager, filtered to `sleep`, its End pressed and confirmed; waits until the process is gone.
+ */
+export async function endSleepInConsole(page: BrowserPage, pid: number): Promise<void> {
+  await page.click('[data-testid=session-elevated-processes]');
+  await page.fill('[data-testid=processes-filter]', 'sleep');
+  await page.click('[data-testid=processes-apply]');
+  const end = page.locator(`[data-testid=process-row][data-pid="${pid}"] [data-testid=process-end]`);
+  await end.click();
+  await end.click();
+  await page.locator('[data-testid=processes-message]').waitFor();
+  await waitFor('the sleep to be gone', () => !isAlive(pid));
 }
 
 /**
@@ -229,6 +247,8 @@ export interface DeviceFixture {
   readonly device: RunningDevice;
   /** The device's X display, with `display: true`. */
   readonly xvfb: Xvfb;
+  /** Creates and signs in an operator with `role` in the administrator's organisation. */
+  operator(username: string, role: string): ReturnType<typeof createOperator>;
 }
 
 /** The fixture's parts as the hooks start them; reading one before it is there throws. */
@@ -252,6 +272,11 @@ class DeviceParts implements DeviceFixture {
   }
   get xvfb(): Xvfb {
     return started(this.x, 'the X display (display: true)');
+  }
+
+  async operator(username: string, role: string): ReturnType<typeof createOperator> {
+    const { organisationId } = await whoAmI(this.api, this.admin);
+    return createOperator(this.api, this.admin, { username, role, organisationId });
   }
 
   async startDisplay(setup: DeviceSetup): Promise<void> {

@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import {
-  type ApiClient,
-  assertProblem,
-  type Credentials,
-  createOperator,
-  expectJson,
-  whoAmI,
-} from '../support/api.ts';
+import { type ApiClient, assertProblem, type Credentials, expectJson } from '../support/api.ts';
 import type { TestControlPlane } from '../support/control-plane.ts';
 import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import { devicesApi, ELEVATED_POLICY, type RunningDevice, useRunningDevice } from './device-support.ts';
@@ -24,7 +17,6 @@ describe('what the user at a device is told of elevated tools, and refusals audi
   let api: ApiClient;
   let admin: Credentials;
   let device: RunningDevice;
-  let organisationId: string;
   const started: Spawned[] = [];
 
   /** The notices open on the desk once one matches `pattern`. */
@@ -36,7 +28,6 @@ describe('what the user at a device is told of elevated tools, and refusals audi
 
   before(async () => {
     ({ cp, api, admin, device } = at);
-    organisationId = (await whoAmI(api, admin)).organisationId;
   });
 
   afterEach(async () => {
@@ -74,11 +65,7 @@ describe('what the user at a device is told of elevated tools, and refusals audi
     const sleeper = spawnCollecting('sleep', ['1000'], { PATH: process.env['PATH'] });
     started.push(sleeper);
     const pid = sleeper.child.pid!;
-    const auditor = await createOperator(api, admin, {
-      username: 'auditor-n',
-      role: 'auditor',
-      organisationId,
-    });
+    const auditor = await at.operator('auditor-n', 'auditor');
     const as = { cookie: auditor.cookie };
     await assertProblem(await api.get(`/api/devices/${device.deviceId}/processes`, as), 403, 'FORBIDDEN');
     await assertProblem(

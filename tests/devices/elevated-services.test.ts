@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import type { ServiceInfo } from '../../protocol/index.ts';
-import {
-  type ApiClient,
-  assertProblem,
-  type Credentials,
-  createOperator,
-  expectJson,
-  whoAmI,
-} from '../support/api.ts';
+import { type ApiClient, assertProblem, type Credentials, expectJson } from '../support/api.ts';
 import { waitFor } from '../support/processes.ts';
 import { devicesApi, ELEVATED_POLICY, type RunningDevice, useRunningDevice } from './device-support.ts';
 import { useFakeSystemctl } from './fake-systemctl.ts';
@@ -28,14 +21,12 @@ describe('elevated tools: the services of a resident device', { timeout: 300_000
   let api: ApiClient;
   let admin: Credentials;
   let device: RunningDevice;
-  let organisationId: string;
 
   const act = (name: string, action: string, who: Credentials = admin) =>
     api.post(`/api/devices/${device.deviceId}/services/${encodeURIComponent(name)}/${action}`, who);
 
   before(async () => {
     ({ api, admin, device } = at);
-    organisationId = (await whoAmI(api, admin)).organisationId;
   });
 
   afterEach(async () => {
@@ -112,16 +103,8 @@ describe('elevated tools: the services of a resident device', { timeout: 300_000
 
   it('a technician is refused with POLICY_FORBIDS and an auditor with FORBIDDEN, both audited', async () => {
     const before = systemctl.calls().length;
-    const technician = await createOperator(api, admin, {
-      username: 'tech-v',
-      role: 'technician',
-      organisationId,
-    });
-    const auditor = await createOperator(api, admin, {
-      username: 'audit-v',
-      role: 'auditor',
-      organisationId,
-    });
+    const technician = await at.operator('tech-v', 'technician');
+    const auditor = await at.operator('audit-v', 'auditor');
     await assertProblem(
       await act('demo.service', 'stop', { cookie: technician.cookie }),
       403,

@@ -2,14 +2,7 @@ import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_POLICY, MAX_LISTED_PROCESSES, type ProcessInfo } from '../../protocol/index.ts';
-import {
-  type ApiClient,
-  assertProblem,
-  type Credentials,
-  createOperator,
-  expectJson,
-  whoAmI,
-} from '../support/api.ts';
+import { type ApiClient, assertProblem, type Credentials, expectJson } from '../support/api.ts';
 import type { TestControlPlane } from '../support/control-plane.ts';
 import { isAlive, type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import { devicesApi, ELEVATED_POLICY, type RunningDevice, useRunningDevice } from './device-support.ts';
@@ -24,7 +17,6 @@ describe('elevated tools: the task manager of a resident device', { timeout: 300
   let device: RunningDevice;
   let deviceId: string;
   let groupId: string;
-  let organisationId: string;
   const started: Spawned[] = [];
 
   const list = (query = '', credentials: Credentials = admin) =>
@@ -41,7 +33,6 @@ describe('elevated tools: the task manager of a resident device', { timeout: 300
   before(async () => {
     ({ cp, api, admin, device } = at);
     ({ deviceId, groupId } = device);
-    organisationId = (await whoAmI(api, admin)).organisationId;
   });
 
   after(async () => {
@@ -102,21 +93,9 @@ describe('elevated tools: the task manager of a resident device', { timeout: 300
 
   it('a technician is refused with POLICY_FORBIDS and an auditor cannot ask; nothing is ended', async () => {
     const pid = startProcess('sleep', ['1000']);
-    const technician = await createOperator(api, admin, {
-      username: 'tech-e',
-      role: 'technician',
-      organisationId,
-    });
-    const auditor = await createOperator(api, admin, {
-      username: 'audit-e',
-      role: 'auditor',
-      organisationId,
-    });
-    const manager = await createOperator(api, admin, {
-      username: 'manager-e',
-      role: 'manager',
-      organisationId,
-    });
+    const technician = await at.operator('tech-e', 'technician');
+    const auditor = await at.operator('audit-e', 'auditor');
+    const manager = await at.operator('manager-e', 'manager');
     const refused = await assertProblem(await end(pid, { cookie: technician.cookie }), 403, 'POLICY_FORBIDS');
     assert.match(refused.detail ?? '', /technician/);
     await assertProblem(await list('', { cookie: technician.cookie }), 403, 'POLICY_FORBIDS');

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { unzipSync } from 'fflate';
 import { DOWNLOAD_SCOPE } from '../../console/app/tools/saving/worker-paths.ts';
 import { DEFAULT_POLICY } from '../../protocol/index.ts';
 import { itEndsCleanly, joinWithFiles, openConsole, useAgentConsole } from '../console/real-console.ts';
 import { loginCookie } from '../support/control-plane.ts';
 import { setDefaultGroupPolicy } from '../support/policies.ts';
+import { useSharedFolder } from '../support/shared-folder.ts';
 
 const MIB = 1024 * 1024;
 
@@ -28,18 +28,8 @@ function logText(lines: number): Buffer {
 // progress, in the real console, through the real control plane and relay, to a real agent process
 // sharing a real folder.
 describe('the file manager acts on several items at once: one zip, one delete, one copy, one upload of a dropped folder', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'lifeline-e2e-file-actions-'));
-  const shared = join(scratch, 'shared');
-
   const ui = useAgentConsole({ width: 640, height: 480, actionTimeoutMs: 15_000 });
-
-  before(() => {
-    mkdirSync(shared, { recursive: true });
-  });
-
-  after(async () => {
-    rmSync(scratch, { recursive: true, force: true });
-  });
+  const { scratch, shared } = useSharedFolder('file-actions');
 
   const row = (name: string) => `[data-testid=file-row][data-name="${name}"]`;
   const action = (kind: string, title: string) =>

@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { CDPSession } from 'playwright-core';
 import { DOWNLOAD_SCOPE } from '../../console/app/tools/saving/worker-paths.ts';
 import { itEndsCleanly, joinWithFiles, useAgentConsole } from '../console/real-console.ts';
 import { waitFor } from '../support/processes.ts';
+import { useSharedFolder } from '../support/shared-folder.ts';
 
 const MIB = 1024 * 1024;
 
@@ -43,18 +34,8 @@ async function liveBytes(cdp: CDPSession): Promise<number> {
 // The wider file manager (issue 14) in the real console, through the real control plane and relay,
 // to a real agent process sharing a real folder.
 describe('the file manager streams large downloads, pauses and resumes, copies and moves, uploads whole folders', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'lifeline-e2e-file-manager-'));
-  const shared = join(scratch, 'shared');
-
   const ui = useAgentConsole({ width: 640, height: 480, actionTimeoutMs: 15_000 });
-
-  before(() => {
-    mkdirSync(shared, { recursive: true });
-  });
-
-  after(async () => {
-    rmSync(scratch, { recursive: true, force: true });
-  });
+  const { scratch, shared } = useSharedFolder('file-manager');
 
   const transfer = (name: string) => `[data-testid=transfer][data-name="${name}"]`;
 

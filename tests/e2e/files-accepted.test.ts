@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { connectWithCode, itEndsCleanly, screenshot, useAgentConsole } from '../console/real-console.ts';
 import { shownCode } from '../support/agent-process.ts';
 import { waitFor } from '../support/processes.ts';
+import { useSharedFolder } from '../support/shared-folder.ts';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
@@ -15,13 +15,7 @@ const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('h
 // refusal) decides what lands in the shared folder and what the console says.
 describe('in an attended session the user accepts or refuses each file the operator sends', () => {
   const ui = useAgentConsole({ width: 640, height: 480, actionTimeoutMs: 15_000 });
-  const scratch = mkdtempSync(join(tmpdir(), 'lifeline-e2e-accept-'));
-  const shared = join(scratch, 'shared');
-  mkdirSync(shared, { recursive: true });
-
-  after(() => {
-    rmSync(scratch, { recursive: true, force: true });
-  });
+  const { scratch, shared } = useSharedFolder('accept');
 
   const userTypes = (text: string) => ui.agent.child.stdin?.write(text);
   const transfer = (name: string) => `[data-testid=transfer][data-name="${name}"]`;

@@ -5,12 +5,12 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { shownCode, spawnAgent } from '../support/agent-process.ts';
+import { spawnAgent } from '../support/agent-process.ts';
 import { freePort } from '../support/control-plane.ts';
-import { waitFor } from '../support/processes.ts';
 import type { TcpProxy } from '../support/tcp-proxy.ts';
 import {
   type BehindProxy,
+  codeBehindProxy,
   sessionBehindProxy,
   startBehindProxy,
   type Tinyproxy,
@@ -85,34 +85,24 @@ describe('the agent routed by a proxy auto-configuration script (PAC) to a real 
   it("with GNOME's setting on automatic (read through a real gsettings), the agent fetches the script it names and registers through the proxy", async () => {
     const settings = gnomeSettings(scratch, 'auto');
     gsettings(settings, 'org.gnome.system.proxy', 'autoconfig-url', `'${pacUrl}'`);
-    const before = proxy.connects().length;
-    const agent = spawnAgent({ server: site.server, display: xvfb.display, env: settings });
-    try {
-      await shownCode(agent);
-      await waitFor('the relay connection through the proxy', () => proxy.connects().length >= before + 2);
-      assert.match(
-        agent.output(),
-        /through the proxy http:\/\/127\.0\.0\.1:\d+, as the proxy auto-configuration script \(GNOME's proxy setting/,
-      );
-    } finally {
-      await agent.kill();
-    }
-    assert.equal(door.refused(), 0, 'nothing went around the proxy');
+    await codeBehindProxy(
+      site,
+      () => spawnAgent({ server: site.server, display: xvfb.display, env: settings }),
+      (agent) =>
+        assert.match(
+          agent.output(),
+          /through the proxy http:\/\/127\.0\.0\.1:\d+, as the proxy auto-configuration script \(GNOME's proxy setting/,
+        ),
+    );
   });
 
   it("with GNOME's setting on manual, its https and http host and port name the proxy, and ignore-hosts the servers reached directly", async () => {
     const settings = gnomeSettings(join(scratch, 'manual'), 'manual');
     gsettings(settings, 'org.gnome.system.proxy.http', 'host', "'127.0.0.1'");
     gsettings(settings, 'org.gnome.system.proxy.http', 'port', String(proxy.port));
-    const before = proxy.connects().length;
-    const agent = spawnAgent({ server: site.server, display: xvfb.display, env: settings });
-    try {
-      await shownCode(agent);
-      await waitFor('the relay connection through the proxy', () => proxy.connects().length >= before + 2);
-    } finally {
-      await agent.kill();
-    }
-    assert.equal(door.refused(), 0, 'nothing went around the proxy');
+    await codeBehindProxy(site, () =>
+      spawnAgent({ server: site.server, display: xvfb.display, env: settings }),
+    );
 
     gsettings(settings, 'org.gnome.system.proxy', 'ignore-hosts', "['localhost', '127.0.0.1']");
     const refused = door.refused();

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { connectWithCode, itEndsCleanly, useAgentConsole } from '../console/real-console.ts';
 import { shownCode } from '../support/agent-process.ts';
 import { waitFor } from '../support/processes.ts';
+import { useSharedFolder } from '../support/shared-folder.ts';
 
 /** Where screenshots of each panel go when `CONSOLE_SCREENSHOTS` names a directory. */
 const SCREENSHOT_DIR = process.env['CONSOLE_SCREENSHOTS'];
@@ -16,13 +16,8 @@ const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('h
 // plane and relay, to a real agent process with a real PTY and a real shared folder.
 describe('the console reaches the agent with chat, a terminal and files', () => {
   const ui = useAgentConsole({ width: 800, height: 600, actionTimeoutMs: 15_000 });
-  const scratch = mkdtempSync(join(tmpdir(), 'lifeline-e2e-tools-'));
-  const shared = join(scratch, 'shared');
-  mkdirSync(join(shared, 'Documents'), { recursive: true });
-
-  after(() => {
-    rmSync(scratch, { recursive: true, force: true });
-  });
+  const { scratch, shared } = useSharedFolder('tools');
+  mkdirSync(join(shared, 'Documents'));
 
   async function shot(name: string): Promise<void> {
     if (!SCREENSHOT_DIR) return;

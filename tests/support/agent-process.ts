@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { MessageOf } from '../../protocol/index.ts';
 import { RelayClient } from '../control-plane/relay-client.ts';
+import { type ApiClient, type Credentials, expectJson } from './api.ts';
 import type { TestControlPlane } from './control-plane.ts';
 import { type Spawned, spawnCollecting, waitFor } from './processes.ts';
 
@@ -46,6 +47,52 @@ export function shownCode(agent: Spawned, timeoutMs?: number): Promise<string> {
     () => /(\d{3} \d{3} \d{3})/.exec(agent.output())?.[1],
     timeoutMs,
   );
+}
+
+/** A session a script creates through the HTTP API (`POST /api/sessions`): its id and the code an agent joins with. */
+export async function createScriptSession(
+  api: ApiClient,
+  script: Credentials,
+): Promise<{ sessionId: string; code: string }> {
+  const created = await expectJson<{ session: { id: string }; code: string }>(
+    await api.post('/api/sessions', script, {}),
+    201,
+  );
+  return { sessionId: created.session.id, code: created.code };
+}
+
+/**
+ * The script's side of a session once the real `agent` was started with its code: waits for the
+ * agent, connects for `capabilities`, types `consentKeys` into the consent question when given (an
+ * agent started with `accept: false, keepInput: true`), and asserts the session is active.
+ * @example
+ * const { sessionId, code } = await createScriptSession(api, script);
+ * agent = spawnAgent({ server: cp.url, display, code, allow: ['files'] });
+ * await connectScript(api, script, sessionId, agent, ['files']);
+ */
+export async function connectScript(
+  api: ApiClient,
+  script: Credentials,
+  sessionId: string,
+  agent: Spawned,
+  capabilities: readonly string[],
+  consentKeys?: string,
+): Promise<void> {
+  const connected = await expectJson<{ reached: boolean }>(
+    await api.get(`/api/sessions/${sessionId}/wait?until=agent-connected&timeout=30`, script),
+    200,
+  );
+  assert.equal(connected.reached, true, agent.output());
+  await expectJson(await api.post(`/api/sessions/${sessionId}/connect`, script, { capabilities }), 200);
+  if (consentKeys) {
+    await waitFor('the consent question', () => agent.output().includes('wants to connect'));
+    agent.child.stdin?.write(consentKeys);
+  }
+  const active = await expectJson<{ status: string }>(
+    await api.get(`/api/sessions/${sessionId}/wait?until=active&timeout=30`, script),
+    200,
+  );
+  assert.equal(active.status, 'active', agent.output());
 }
 
 /** What `joinAgentSession` waits for once the operator is in. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { joinAgentSession } from './agent-process.ts';
+import { joinAgentSession, shownCode } from './agent-process.ts';
 import {
   freePort,
   loginCookie,
@@ -132,6 +132,30 @@ export async function startBehindProxy(
       await proxy.stop();
     },
   };
+}
+
+/**
+ * An agent behind the proxy that registers and shows its code: `spawn` starts it, and it must reach
+ * the control plane through the proxy (its registration and its relay connection) and never around
+ * it; `check` looks at the agent before it is killed.
+ * @example
+ * await codeBehindProxy(site, () => spawnAgent({ server: site.server, display, env: { HTTP_PROXY: proxy.url() } }));
+ */
+export async function codeBehindProxy(
+  site: BehindProxy,
+  spawn: () => Spawned,
+  check?: (agent: Spawned) => void,
+): Promise<void> {
+  const before = site.proxy.connects().length;
+  const agent = spawn();
+  try {
+    await shownCode(agent);
+    await waitFor('the relay connection through the proxy', () => site.proxy.connects().length >= before + 2);
+    check?.(agent);
+  } finally {
+    await agent.kill();
+  }
+  assert.equal(site.door.refused(), 0, 'nothing went around the proxy');
 }
 
 /**
