@@ -103,7 +103,8 @@ export class DeviceHub {
   /**
    * Spends a presence proof a one-shot agent sent: the id of the device that registered it when it
    * is live (registered within {@link PRESENCE_LIFETIME_SECONDS}, not spent, its device still
-   * connected here), else undefined. Single use: the device is asked for a new one at once.
+   * connected here), else undefined. Single use: the device is asked for a new one at once, also
+   * when the proof had expired.
    */
   claimPresence(proof: string): string | undefined {
     const hash = proofHash(proof);
@@ -111,10 +112,11 @@ export class DeviceHub {
     if (!found) return undefined;
     this.presence.delete(hash);
     const held = this.held.get(found.deviceId);
-    if (held?.peer !== found.peer || Date.now() >= found.expiresAt) return undefined;
+    if (held?.peer !== found.peer) return undefined;
+    // Spent either way: the device writes a new one at once, so its file never holds a dead proof.
     held.proofs = held.proofs.filter((kept) => kept !== hash);
     held.peer.send(JSON.stringify({ type: 'presence-used' } satisfies DeviceMessage));
-    return found.deviceId;
+    return Date.now() < found.expiresAt ? found.deviceId : undefined;
   }
 
   /** Forgets a device's socket: its orders fail and its proofs die. */
