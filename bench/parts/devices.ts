@@ -1,12 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { WebSocket } from 'ws';
 import { generateDeviceKey, signDeviceToken } from '../../agent/device/device-key.ts';
-import {
-  DEVICE_HUB_PATH,
-  decodeDeviceMessage,
-  encodeControl,
-  PROTOCOL_VERSION,
-} from '../../protocol/index.ts';
+import { DEVICE_HUB_PATH, decodeDeviceMessage, PROTOCOL_VERSION } from '../../protocol/index.ts';
+import { joinAsSyntheticAgent } from '../relay/links.ts';
 import { apiRequest, login, register } from '../support/api.ts';
 import type { ControlPlaneProcess } from '../support/control-plane-process.ts';
 import { nextAgentAddress, sleep } from '../support/net.ts';
@@ -198,24 +194,7 @@ async function idleAgents(context: BenchContext, cp: ControlPlaneProcess, count:
   await inParallel(count, async (i) => {
     const registration = await register(cp.url, nextAgentAddress());
     sessions[i] = registration.sessionId;
-    const socket = new WebSocket(registration.relay.url);
-    socket.binaryType = 'nodebuffer';
-    sockets[i] = socket;
-    const welcome = answered(socket, 'agent hello', (data) =>
-      data.subarray(1).toString().includes('"welcome"'),
-    );
-    socket.once('open', () =>
-      socket.send(
-        encodeControl({
-          type: 'hello',
-          protocol: PROTOCOL_VERSION,
-          role: 'agent',
-          token: registration.relay.token,
-          client: { name: 'lifeline-bench-agent', version: '0.0.0' },
-        }),
-      ),
-    );
-    await welcome;
+    sockets[i] = await joinAsSyntheticAgent(registration);
   });
   return { sockets, sessions };
 }

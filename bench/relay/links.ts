@@ -140,18 +140,13 @@ function closeSocket(socket: WebSocket): Promise<void> {
   });
 }
 
-/**
- * A session through the relay: registers a synthetic agent (from its own loopback address), joins
- * the relay, redeems the code as `cookie`'s operator, joins as that operator, and consents to viewing
- * so the relay forwards video. Answers the relay's keyframe requests as the real agent does.
- */
-export async function openRelayLink(baseUrl: string, cookie: string): Promise<VideoLink> {
-  const registration: Registration = await register(baseUrl, nextAgentAddress());
-  const agentSocket = new WebSocket(registration.relay.url);
-  agentSocket.binaryType = 'nodebuffer';
-  await opened(agentSocket, 'synthetic agent');
-  const agentWelcome = nextControl(agentSocket, 'synthetic agent hello', (m) => m.type === 'welcome');
-  agentSocket.send(
+/** A synthetic agent on the relay with `registration`'s token: its socket, once welcomed. */
+export async function joinAsSyntheticAgent(registration: Registration): Promise<WebSocket> {
+  const socket = new WebSocket(registration.relay.url);
+  socket.binaryType = 'nodebuffer';
+  await opened(socket, 'synthetic agent');
+  const welcome = nextControl(socket, 'synthetic agent hello', (m) => m.type === 'welcome');
+  socket.send(
     encodeControl({
       type: 'hello',
       protocol: PROTOCOL_VERSION,
@@ -160,7 +155,18 @@ export async function openRelayLink(baseUrl: string, cookie: string): Promise<Vi
       client: { name: 'lifeline-bench-agent', version: '0.0.0' },
     }),
   );
-  await agentWelcome;
+  await welcome;
+  return socket;
+}
+
+/**
+ * A session through the relay: registers a synthetic agent (from its own loopback address), joins
+ * the relay, redeems the code as `cookie`'s operator, joins as that operator, and consents to viewing
+ * so the relay forwards video. Answers the relay's keyframe requests as the real agent does.
+ */
+export async function openRelayLink(baseUrl: string, cookie: string): Promise<VideoLink> {
+  const registration: Registration = await register(baseUrl, nextAgentAddress());
+  const agentSocket = await joinAsSyntheticAgent(registration);
   const sender = new Sender(agentSocket);
   const joined = nextControl(agentSocket, 'operator-joined', (m) => m.type === 'operator-joined');
   agentSocket.on('message', (data) => {
