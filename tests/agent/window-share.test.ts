@@ -37,12 +37,13 @@ describe('one shared window confines the operator’s pointer to it', () => {
 
   before(async () => {
     xvfb = await startXvfb({ width: 1280, height: 480 });
-    xterms.push(
-      startXterm(xvfb.display, 'Left', '40x10+40+40'),
-      startXterm(xvfb.display, 'Right', '40x10+700+40'),
-    );
+    // One after the other, and Right raised: with no window manager the stacking order is the order
+    // the windows were mapped, and the covering test needs Right above Left.
+    xterms.push(startXterm(xvfb.display, 'Left', '40x10+40+40'));
     await waitFor('the left xterm', async () => (await searchWindows(xvfb.display, 'Left'))[0]);
+    xterms.push(startXterm(xvfb.display, 'Right', '40x10+700+40'));
     otherId = await waitFor('the right xterm', async () => (await searchWindows(xvfb.display, 'Right'))[0]);
+    await runX('xdotool', ['windowraise', otherId], xvfb.display);
     monitors = new PlatformMonitors(createLinuxPlatform({ DISPLAY: xvfb.display }));
     monitors.onWindowChange = () => changes++;
   });
