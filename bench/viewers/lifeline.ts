@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
+import { DEFAULT_CACHE_DIR } from '../../build/agent/build-executable.ts';
+import { buildX264Encoder } from '../../build/agent/x264-encoder.ts';
 import { waitFor } from '../../tests/support/processes.ts';
 import type { ControlPlaneProcess } from '../support/control-plane-process.ts';
 import { BenchFailure } from '../support/failure.ts';
@@ -33,7 +35,10 @@ export async function openLifeline(
       '--accept',
       ...(options.framerate ? ['--framerate', String(options.framerate)] : []),
     ],
-    { ...process.env, DISPLAY: display },
+    // The encoder the packaged Linux agent ships (`lifeline-x264`, compiled once per source), so the
+    // agent run from source encodes as the download does; `FFMPEG_PATH` in the environment still
+    // makes the agent use ffmpeg, as it does for a user who sets it.
+    { ...process.env, LIFELINE_X264_PATH: await buildX264Encoder(DEFAULT_CACHE_DIR), DISPLAY: display },
   );
   const context = await browser.newContext({ viewport: VIEWPORT });
   const stop = async () => {
