@@ -1,7 +1,14 @@
 import { BenchFailure, ensure } from '../support/failure.ts';
 import { sleep } from '../support/net.ts';
 import { type Distribution, distribution } from '../support/stats.ts';
-import { changeLog, readCounterAt, readCounters, sentToDrawn } from '../viewers/instrumentation.ts';
+import {
+  changeLog,
+  type PictureStages,
+  pictureStages,
+  readCounterAt,
+  readCounters,
+  sentToDrawn,
+} from '../viewers/instrumentation.ts';
 import { SYSTEM_LABEL, type System, type Viewer } from '../viewers/viewer.ts';
 import { PROBE_STRIP } from '../x11/counter.ts';
 import { startDesktop } from '../x11/desktop.ts';
@@ -50,6 +57,8 @@ export interface LatencyFigures {
    * spent on the desktop side: waiting for the next capture, encoding, and cutting the access unit.
    */
   sentToDrawn?: Distribution;
+  /** Lifeline only: `sentToDrawn` split into its stages (see `PictureStages`), over the same pictures. */
+  stages?: Record<Exclude<keyof PictureStages, 'keyframe'>, Distribution>;
   /** Lifeline only: access units the console skipped to catch up while these were measured. */
   skipped: number;
   samples: { inputToDisplay: number[]; displayToViewer: number[] };
@@ -124,14 +133,17 @@ async function measureDisplay(
   viewer: Viewer,
   probe: Probe,
   changes: number,
-): Promise<{ samples: number[]; missed: number; sentToDrawn: number[] }> {
+): Promise<{ samples: number[]; missed: number; sentToDrawn: number[]; stages: PictureStages[] }> {
   const { page } = viewer;
+  const lifeline = viewer.system === 'lifeline';
   await readCounterAt(page, PROBE_STRIP.x, PROBE_STRIP.y);
   await waitForCounter(viewer);
+  if (lifeline) await pictureStages(page);
   const ticks = await probe.ticks(changes, TICK_MS.min, TICK_MS.max);
   await sleep(1_000);
   const log = await changeLog(page);
-  const stamps = viewer.system === 'lifeline' ? await sentToDrawn(page) : [];
+  const stamps = lifeline ? await sentToDrawn(page) : [];
+  const stages = lifeline ? await pictureStages(page) : [];
   const samples: number[] = [];
   let missed = 0;
   for (const tick of ticks) {
@@ -145,7 +157,7 @@ async function measureDisplay(
     samples.length > 0,
     `${SYSTEM_LABEL[viewer.system]}: none of ${changes} display changes reached the viewer`,
   );
-  return { samples, missed, sentToDrawn: stamps };
+  return { samples, missed, sentToDrawn: stamps, stages };
 }
 
 /**
@@ -173,6 +185,7 @@ export async function runLatency(context: BenchContext, results: LatencyFigures[
             inputToDisplay: { ...distribution(input.samples), lost: input.lost },
             displayToViewer: { ...distribution(display.samples), missed: display.missed },
             ...(display.sentToDrawn.length ? { sentToDrawn: distribution(display.sentToDrawn) } : {}),
+            ...(display.stages.length ? { stages: stageDistributions(display.stages) } : {}),
             samples: { inputToDisplay: input.samples, displayToViewer: display.samples },
           });
         } finally {
@@ -183,4 +196,14 @@ export async function runLatency(context: BenchContext, results: LatencyFigures[
       await desktop.stop();
     }
   }
+}
+
+function stageDistributions(stages: PictureStages[]): NonNullable<LatencyFigures['stages']> {
+  const of = (key: keyof NonNullable<LatencyFigures['stages']>) => distribution(stages.map((s) => s[key]));
+  return {
+    toConsole: of('toConsole'),
+    toDecoder: of('toDecoder'),
+    decoding: of('decoding'),
+    drawing: of('drawing'),
+  };
 }

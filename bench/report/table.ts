@@ -1,7 +1,7 @@
 import type { LatencyFigures } from '../parts/latency.ts';
 import type { LinkReport } from '../parts/link.ts';
 import type { WorkloadFigures } from '../parts/workloads.ts';
-import { ratio, round } from '../support/stats.ts';
+import { type Distribution, ratio, round } from '../support/stats.ts';
 import { SYSTEM_LABEL } from '../viewers/viewer.ts';
 import { WORKLOAD_LABEL, WORKLOADS } from '../x11/workloads.ts';
 import { channelsReport } from './channels-table.ts';
@@ -190,6 +190,13 @@ export function formatTables(results: BenchResults): string {
           (f) =>
             `Lifeline ${f.resolution}: of display → viewer, agent send → drawn p50 ${text(f.sentToDrawn?.p50)} ms, p99 ${text(f.sentToDrawn?.p99)} ms (the rest passes on the desktop before the agent sends: capture wait, encoding, cutting access units); ${f.skipped} access units skipped by the console to catch up`,
         ),
+      ...results.latency
+        .filter((f) => f.stages)
+        .map((f) => {
+          const stage = (d: Distribution | undefined) =>
+            `${text(d?.p50)} / ${text(d?.p95)} / ${text(d?.p99)}`;
+          return `Lifeline ${f.resolution}, agent send → drawn by stage (ms p50 / p95 / p99): to the console ${stage(f.stages?.toConsole)}; to decode() ${stage(f.stages?.toDecoder)}; decoding ${stage(f.stages?.decoding)}; drawing ${stage(f.stages?.drawing)}`;
+        }),
       '',
     );
   }

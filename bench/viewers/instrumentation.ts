@@ -70,6 +70,35 @@ export function sentToDrawn(page: Page): Promise<number[]> {
   return page.evaluate(() => window.benchPage.sentToDrawn);
 }
 
+/** The stages between the agent's send and the drawn picture, in ms, one entry per picture. */
+export interface PictureStages {
+  /** Agent send stamp → the unit reached the console's renderer (agent socket, relay, browser socket, main thread). */
+  toConsole: number;
+  /** Reached the renderer → `decode()` called. */
+  toDecoder: number;
+  /** `decode()` → the decoder's output callback. */
+  decoding: number;
+  /** Output callback → `drawImage` returned (includes the page's counter read-back). */
+  drawing: number;
+  keyframe: boolean;
+}
+
+/**
+ * Lifeline only: the stage stamps of the pictures drawn since the last call (the console's
+ * `window.lifelineVideoTimings` ring, console/app/media/video-timings.ts).
+ */
+export function pictureStages(page: Page): Promise<PictureStages[]> {
+  return page.evaluate(() =>
+    (window.lifelineVideoTimings?.take() ?? []).map((p) => ({
+      toConsole: p.received - p.sent,
+      toDecoder: p.decodeCalled - p.received,
+      decoding: p.output - p.decodeCalled,
+      drawing: p.drawn - p.output,
+      keyframe: p.keyframe,
+    })),
+  );
+}
+
 /** The counter changes seen so far, as [value, epoch ms]. */
 export function changeLog(page: Page): Promise<Array<[number, number]>> {
   return page.evaluate(() => window.benchPage.log);

@@ -195,6 +195,15 @@ describe('operator console', () => {
     assert.ok(canvas.colours > 50, `the canvas has ${canvas.colours} colours`);
     const stats = await page.evaluate(() => window.lifelineStats!);
     assert.ok(stats.bytesReceived > 0 && stats.keyframes > 0 && stats.lastFrameAt > 0, JSON.stringify(stats));
+    // Each drawn picture's way through the console, for the benchmark: stamps in the order of the stages.
+    const pictures = await page.evaluate(() => window.lifelineVideoTimings?.take() ?? []);
+    assert.ok(pictures.length > 0, 'no stage stamps published');
+    for (const p of pictures) {
+      assert.ok(
+        p.received <= p.decodeCalled && p.decodeCalled <= p.output && p.output <= p.drawn,
+        JSON.stringify(p),
+      );
+    }
     await page.waitForFunction(() =>
       /[1-9]\d* fps/.test(document.querySelector('[data-testid=stats]')?.textContent ?? ''),
     );

@@ -1,5 +1,6 @@
 import type { VideoFrame as AccessUnit, MessageOf } from '../../../protocol/index.ts';
 import type { LifelineStats } from './stats.ts';
+import { epochNow, type PictureTimings, VideoTimings } from './video-timings.ts';
 
 export type VideoConfig = Omit<MessageOf<'video-config'>, 'type'>;
 
@@ -39,7 +40,10 @@ export class VideoRenderer {
   #lastKeyframeRequest = Number.NEGATIVE_INFINITY;
   #wraps = 0;
   #lastSequence: number | undefined;
-  #captureTimes = new Map<number, number>();
+  /** Units given to the decoder, by timestamp, with their stamps so far. */
+  #pending = new Map<number, PictureTimings>();
+  /** Each drawn picture's stage stamps, for the benchmark (see `VideoTimings`). */
+  readonly timings = new VideoTimings().publish();
   #hasPicture = false;
 
   constructor(canvas: HTMLCanvasElement, stats: LifelineStats, hooks: VideoRendererHooks) {
@@ -70,6 +74,7 @@ export class VideoRenderer {
 
   /** Feeds one access unit from the relay. */
   push(unit: AccessUnit): void {
+    const received = epochNow();
     this.#stats.framesReceived++;
     this.#stats.bytesReceived += unit.data.byteLength;
     if (unit.keyframe) this.#stats.keyframes++;
@@ -86,7 +91,16 @@ export class VideoRenderer {
     }
     this.#awaitingKeyframe = false;
     const timestamp = this.#timestamp(unit.sequence);
-    this.#captureTimes.set(timestamp, unit.captureTime);
+    const picture: PictureTimings = {
+      sequence: unit.sequence,
+      keyframe: unit.keyframe,
+      sent: unit.captureTime,
+      received,
+      decodeCalled: epochNow(),
+      output: 0,
+      drawn: 0,
+    };
+    this.#pending.set(timestamp, picture);
     try {
       decoder.decode(
         new EncodedVideoChunk({ type: unit.keyframe ? 'key' : 'delta', timestamp, data: unit.data }),
@@ -100,7 +114,7 @@ export class VideoRenderer {
   close(): void {
     const decoder = this.#decoder;
     this.#decoder = undefined;
-    this.#captureTimes.clear();
+    this.#pending.clear();
     if (decoder && decoder.state !== 'closed') decoder.close();
   }
 
@@ -132,8 +146,9 @@ export class VideoRenderer {
   #draw(decoder: VideoDecoder, picture: globalThis.VideoFrame): void {
     try {
       if (decoder !== this.#decoder) return;
-      const captured = this.#captureTimes.get(picture.timestamp);
-      this.#captureTimes.delete(picture.timestamp);
+      const timings = this.#pending.get(picture.timestamp);
+      this.#pending.delete(picture.timestamp);
+      if (timings) timings.output = epochNow();
       this.#stats.framesDecoded++;
       if (decoder.decodeQueueSize > 0) {
         // A newer unit waits to be decoded (a backlog, or the agent replaying from a keyframe so a
@@ -143,9 +158,13 @@ export class VideoRenderer {
       }
       this.#resize(picture.displayWidth, picture.displayHeight);
       this.#context?.drawImage(picture, 0, 0, this.#canvas.width, this.#canvas.height);
-      const now = Date.now();
-      this.#stats.lastFrameAt = now;
-      if (captured !== undefined) this.#stats.lastLatencyMs = now - captured;
+      const now = epochNow();
+      this.#stats.lastFrameAt = Math.round(now);
+      if (timings) {
+        timings.drawn = now;
+        this.#stats.lastLatencyMs = now - timings.sent;
+        this.timings.add(timings);
+      }
       if (!this.#hasPicture) {
         this.#hasPicture = true;
         this.#hooks.onPicture();
