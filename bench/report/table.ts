@@ -34,9 +34,19 @@ function latencyTable(figures: LatencyFigures[]): string {
   const resolutions = [...new Set(figures.map((f) => f.resolution))];
   const kinds = [
     ['input → display', (f: LatencyFigures) => ({ ...f.inputToDisplay, unseen: f.inputToDisplay.lost })],
+    [
+      'input → display, full screen',
+      (f: LatencyFigures) =>
+        f.fullScreenInputToDisplay && {
+          ...f.fullScreenInputToDisplay,
+          unseen: f.fullScreenInputToDisplay.lost,
+        },
+    ],
     ['display → viewer', (f: LatencyFigures) => ({ ...f.displayToViewer, unseen: f.displayToViewer.missed })],
   ] as const;
   for (const [label, pick] of kinds) {
+    // Results written before a figure existed (or a run that failed before it) leave its rows out.
+    if (!figures.some((f) => pick(f))) continue;
     for (const resolution of resolutions) {
       const find = (system: string) =>
         figures.find((f) => f.system === system && f.resolution === resolution);
