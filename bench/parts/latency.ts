@@ -170,12 +170,10 @@ export async function runLatency(context: BenchContext, results: LatencyFigures[
         try {
           const before = await readCounters(viewer.page);
           const input = await measureInput(viewer, desktop.probe, context.scaled(INPUT_EVENTS, 10));
+          // A failure ends the run, and the desktop with the probe: no need to switch it back then.
           await desktop.probe.fullScreen(true);
-          const fullScreen = await measureInput(
-            viewer,
-            desktop.probe,
-            context.scaled(INPUT_EVENTS, 10),
-          ).finally(() => desktop.probe.fullScreen(false));
+          const fullScreen = await measureInput(viewer, desktop.probe, context.scaled(INPUT_EVENTS, 10));
+          await desktop.probe.fullScreen(false);
           const display = await measureDisplay(viewer, desktop.probe, context.scaled(DISPLAY_TICKS, 10));
           const skipped = (await readCounters(viewer.page)).skipped - before.skipped;
           results.push({
