@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- PART ...] [--quick]`: measures Lifeline and a VNC peer (x11vnc + websockify +
  * noVNC) side by side on this machine, prints tables and writes JSON and an SVG chart under
- * bench/results/. Parts: latency, workloads, relay, channels, codes (all of them when none is named),
+ * bench/results/. Parts: latency, workloads, monitors, link, relay, channels, codes (all of them when none is named),
  * and, on request only, devices (5,000 idle agents; about 10 minutes) and agent (`agent-package.ts`:
  * it builds the agent executables).
  *
@@ -15,6 +15,7 @@ import { BenchContext } from './parts/context.ts';
 import { runDevices } from './parts/devices.ts';
 import { runLatency } from './parts/latency.ts';
 import { runLink } from './parts/link.ts';
+import { runMonitors } from './parts/monitors.ts';
 import { runRelay } from './parts/relay.ts';
 import { runWorkloads } from './parts/workloads.ts';
 import { type BenchResults, commitMeasured, loadNow, machine, writeResults } from './report/results.ts';
@@ -25,7 +26,8 @@ import { ensureRequirements } from './support/requirements.ts';
 
 const PARTS = {
   latency: {
-    about: 'input-to-display and display-to-viewer latency, 1280x720 and 1920x1080',
+    about:
+      'input-to-display (a small and a full-screen change) and display-to-viewer latency, 1280x720 and 1920x1080',
     desktop: true,
     byDefault: true,
     run: async (context: BenchContext, results: BenchResults) => {
@@ -34,12 +36,22 @@ const PARTS = {
     },
   },
   workloads: {
-    about: 'fps, kbit/s and CPU for a still desktop, typing, scrolling and video',
+    about: 'fps, kbit/s and CPU for a still desktop, typing, scrolling and video (and video at 1920x1080)',
     desktop: true,
     byDefault: true,
     run: async (context: BenchContext, results: BenchResults) => {
       results.workloads = [];
       await runWorkloads(context, results.workloads);
+    },
+  },
+  monitors: {
+    about:
+      'two monitors side by side: agent CPU and kbit/s on a still desktop and while typing, viewing one monitor and both, against one monitor',
+    desktop: true,
+    byDefault: true,
+    run: async (context: BenchContext, results: BenchResults) => {
+      results.monitors = [];
+      await runMonitors(context, results.monitors);
     },
   },
   link: {

@@ -49,6 +49,11 @@ export interface LatencyFigures {
   resolution: string;
   /** Input event in the page to the changed picture on the viewer's canvas, ms; `lost`: not shown in 5 s. */
   inputToDisplay: Distribution & { lost: number };
+  /**
+   * The same when each key press repaints the whole screen (the test client's full-screen mode, a
+   * checkerboard inverted on every press) rather than the counter's small strip.
+   */
+  fullScreenInputToDisplay?: Distribution & { lost: number };
   /** Change on the X display to the changed picture on the viewer's canvas, ms; `missed`: never shown. */
   displayToViewer: Distribution & { missed: number };
   /**
@@ -61,7 +66,7 @@ export interface LatencyFigures {
   stages?: Record<Exclude<keyof PictureStages, 'keyframe'>, Distribution>;
   /** Lifeline only: access units the console skipped to catch up while these were measured. */
   skipped: number;
-  samples: { inputToDisplay: number[]; displayToViewer: number[] };
+  samples: { inputToDisplay: number[]; fullScreenInputToDisplay?: number[]; displayToViewer: number[] };
 }
 
 /** Waits until the viewer shows a readable counter; fails the run if it never does. */
@@ -161,7 +166,8 @@ async function measureDisplay(
 }
 
 /**
- * Input-to-display and display-to-viewer latency, for Lifeline and the VNC peer, at each resolution.
+ * Input-to-display (a small change, then a full-screen one) and display-to-viewer latency, for
+ * Lifeline and the VNC peer, at each resolution.
  * One desktop per resolution; the two systems take turns on it, never running at the same time.
  * Figures are appended to `results` as they are measured, so a failure keeps what came before.
  */
@@ -176,6 +182,10 @@ export async function runLatency(context: BenchContext, results: LatencyFigures[
         try {
           const before = await readCounters(viewer.page);
           const input = await measureInput(viewer, desktop.probe, context.scaled(INPUT_EVENTS, 10));
+          // A failure ends the run, and the desktop with the probe: no need to switch it back then.
+          await desktop.probe.fullScreen(true);
+          const fullScreen = await measureInput(viewer, desktop.probe, context.scaled(INPUT_EVENTS, 10));
+          await desktop.probe.fullScreen(false);
           const display = await measureDisplay(viewer, desktop.probe, context.scaled(DISPLAY_TICKS, 10));
           const skipped = (await readCounters(viewer.page)).skipped - before.skipped;
           results.push({
@@ -183,10 +193,15 @@ export async function runLatency(context: BenchContext, results: LatencyFigures[
             resolution,
             skipped,
             inputToDisplay: { ...distribution(input.samples), lost: input.lost },
+            fullScreenInputToDisplay: { ...distribution(fullScreen.samples), lost: fullScreen.lost },
             displayToViewer: { ...distribution(display.samples), missed: display.missed },
             ...(display.sentToDrawn.length ? { sentToDrawn: distribution(display.sentToDrawn) } : {}),
             ...(display.stages.length ? { stages: stageDistributions(display.stages) } : {}),
-            samples: { inputToDisplay: input.samples, displayToViewer: display.samples },
+            samples: {
+              inputToDisplay: input.samples,
+              fullScreenInputToDisplay: fullScreen.samples,
+              displayToViewer: display.samples,
+            },
           });
         } finally {
           await viewer.stop();

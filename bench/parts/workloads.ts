@@ -3,13 +3,24 @@ import { sleep } from '../support/net.ts';
 import { CpuMeter } from '../support/processes.ts';
 import { type Distribution, distribution } from '../support/stats.ts';
 import { type FirstPicture, readCounterAt, readCounters } from '../viewers/instrumentation.ts';
-import { SYSTEM_LABEL, type System } from '../viewers/viewer.ts';
+import { SYSTEM_LABEL, type System, type Viewer } from '../viewers/viewer.ts';
 import { startDesktop } from '../x11/desktop.ts';
-import { startWorkload, WORKLOAD_LABEL, WORKLOADS, type WorkloadName } from '../x11/workloads.ts';
+import { startWorkload, VIDEO_SIZE, WORKLOAD_LABEL, WORKLOADS, type WorkloadName } from '../x11/workloads.ts';
 import type { BenchContext } from './context.ts';
 
-/** The desktop the workloads run on. */
-const SIZE = { width: 1280, height: 720 };
+/**
+ * The desktops the workloads run on: every workload at 1280x720, and the video again at 1920x1080,
+ * where it fills most of the screen below the test client's strip (1600x900 of 1920x1080).
+ */
+const DESKTOPS: ReadonlyArray<{
+  width: number;
+  height: number;
+  workloads: readonly WorkloadName[];
+  video: { width: number; height: number };
+}> = [
+  { width: 1280, height: 720, workloads: WORKLOADS, video: VIDEO_SIZE },
+  { width: 1920, height: 1080, workloads: ['video'], video: { width: 1600, height: 900 } },
+];
 /** Time a workload runs before the window opens, so start-up and the first keyframe are left out, ms. */
 const WARMUP_MS = 2_000;
 /** Length of the measurement window per workload, ms. */
@@ -17,9 +28,8 @@ const WINDOW_MS = 10_000;
 /** Second viewers that join the still desktop one after the other; the median is reported. */
 const JOINS = 3;
 
-export interface WorkloadFigures {
-  system: System;
-  workload: WorkloadName;
+/** What a viewer received and the desktop and relay spent over one measurement window. */
+export interface WindowFigures {
   seconds: number;
   /** Pictures drawn on the viewer's canvas per second (Lifeline: decoded frames; noVNC: updates). */
   fps: number;
@@ -37,6 +47,13 @@ export interface WorkloadFigures {
   hostCpuByProcess: Record<string, number>;
   /** CPU of the relay (the control plane, or websockify), seconds per second. */
   relayCpu: number;
+}
+
+export interface WorkloadFigures extends WindowFigures {
+  system: System;
+  workload: WorkloadName;
+  /** The desktop's size, `1280x720` or `1920x1080` (results written before it existed: 1280x720). */
+  resolution?: string;
   /**
    * Still desktop only: time from a second viewer's WebSocket opening to its first picture, in ms,
    * over JOINS joins (Lifeline: the relay's join, a keyframe asked of the agent; noVNC: the RFB
@@ -48,20 +65,65 @@ export interface WorkloadFigures {
 }
 
 /**
+ * Measures `viewer` for `windowMs`: pictures drawn, distinct video frames (when `video`, read from
+ * the frame counter the reader is pointed at), bytes received, CPU on the desktop and the relay.
+ */
+export async function measureWindow(
+  viewer: Viewer,
+  windowMs: number,
+  video: boolean,
+): Promise<WindowFigures> {
+  const host = new CpuMeter(viewer.hostPids);
+  const relay = new CpuMeter(viewer.relayPids);
+  const before = await readCounters(viewer.page);
+  host.start();
+  relay.start();
+  const startedAt = performance.now();
+  await sleep(windowMs);
+  const after = await readCounters(viewer.page);
+  const seconds = (performance.now() - startedAt) / 1000;
+  const hostCpuByProcess = host.sampleByName();
+  return {
+    seconds,
+    fps: (after.frames - before.frames) / seconds,
+    contentFps: video ? (after.changes - before.changes) / seconds : undefined,
+    kbps: ((after.bytes - before.bytes) * 8) / 1000 / seconds,
+    keyframeShare:
+      viewer.system === 'lifeline' && after.bytes > before.bytes
+        ? (after.keyframeBytes - before.keyframeBytes) / (after.bytes - before.bytes)
+        : undefined,
+    skippedPerS: (after.skipped - before.skipped) / seconds,
+    hostCpu: Object.values(hostCpuByProcess).reduce((a, b) => a + b, 0),
+    hostCpuByProcess,
+    relayCpu: relay.sample(),
+  };
+}
+
+/**
  * Frame rate and bandwidth at the viewer and CPU on the desktop and relay, for a still desktop,
- * typing, scrolling and a video, with each system connected once and the workloads in turn.
+ * typing, scrolling and a video at 1280x720 and a video at 1920x1080, with each system connected once
+ * per desktop and the workloads in turn.
  * Figures are appended to `results` as they are measured.
  */
 export async function runWorkloads(context: BenchContext, results: WorkloadFigures[]): Promise<void> {
+  for (const size of DESKTOPS) await runDesktop(context, size, results);
+}
+
+async function runDesktop(
+  context: BenchContext,
+  { width, height, workloads, video: videoSize }: (typeof DESKTOPS)[number],
+  results: WorkloadFigures[],
+): Promise<void> {
   const windowMs = context.scaled(WINDOW_MS, 2_000);
-  const desktop = await startDesktop(SIZE.width, SIZE.height);
+  const resolution = `${width}x${height}`;
+  const desktop = await startDesktop(width, height);
   try {
     for (const system of context.systems) {
       const viewer = await context.openViewer(system, desktop.display);
       try {
-        for (const name of WORKLOADS) {
-          context.log(`workloads: ${SYSTEM_LABEL[system]}, ${WORKLOAD_LABEL[name]}`);
-          const workload = await startWorkload(name, desktop.display);
+        for (const name of workloads) {
+          context.log(`workloads: ${SYSTEM_LABEL[system]}, ${WORKLOAD_LABEL[name]}, ${resolution}`);
+          const workload = await startWorkload(name, desktop.display, videoSize);
           try {
             const counter = workload.counter;
             await readCounterAt(viewer.page, counter?.x ?? null, counter?.y);
@@ -75,42 +137,22 @@ export async function runWorkloads(context: BenchContext, results: WorkloadFigur
                 });
             }
             await sleep(WARMUP_MS);
-            const host = new CpuMeter(viewer.hostPids);
-            const relay = new CpuMeter(viewer.relayPids);
-            const before = await readCounters(viewer.page);
-            host.start();
-            relay.start();
-            const startedAt = performance.now();
-            await sleep(windowMs);
-            const after = await readCounters(viewer.page);
-            const seconds = (performance.now() - startedAt) / 1000;
             const figures: WorkloadFigures = {
               system,
               workload: name,
-              seconds,
-              fps: (after.frames - before.frames) / seconds,
-              contentFps: counter ? (after.changes - before.changes) / seconds : undefined,
-              kbps: ((after.bytes - before.bytes) * 8) / 1000 / seconds,
-              keyframeShare:
-                system === 'lifeline' && after.bytes > before.bytes
-                  ? (after.keyframeBytes - before.keyframeBytes) / (after.bytes - before.bytes)
-                  : undefined,
-              skippedPerS: (after.skipped - before.skipped) / seconds,
-              hostCpu: 0,
-              hostCpuByProcess: host.sampleByName(),
-              relayCpu: relay.sample(),
+              resolution,
+              ...(await measureWindow(viewer, windowMs, counter !== undefined)),
             };
-            figures.hostCpu = Object.values(figures.hostCpuByProcess).reduce((a, b) => a + b, 0);
             if (name !== 'still') {
               ensure(
                 figures.fps > 0,
-                `${SYSTEM_LABEL[system]} showed no picture during ${WORKLOAD_LABEL[name]}`,
+                `${SYSTEM_LABEL[system]} showed no picture during ${WORKLOAD_LABEL[name]} at ${resolution}`,
               );
             }
             if (counter) {
               ensure(
                 (figures.contentFps ?? 0) > 0,
-                `${SYSTEM_LABEL[system]} showed no new video frame during ${WORKLOAD_LABEL[name]}`,
+                `${SYSTEM_LABEL[system]} showed no new video frame during ${WORKLOAD_LABEL[name]} at ${resolution}`,
               );
             }
             if (name === 'still') {

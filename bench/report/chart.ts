@@ -90,15 +90,17 @@ export function latencyChart(results: BenchResults): string | undefined {
   if (results.latency?.length) {
     for (const [title, key] of [
       ['Input to display', 'inputToDisplay'],
+      ['Input to display, full-screen change', 'fullScreenInputToDisplay'],
       ['Display to viewer', 'displayToViewer'],
     ] as const) {
+      if (!results.latency.some((figures) => figures.samples[key]?.length)) continue;
       panels.push({
         title,
         series: results.latency.map((figures) => ({
           label: `${SYSTEM_LABEL[figures.system]} ${figures.resolution}`,
           colour: COLOURS[figures.system],
           dashed: figures.resolution !== '1280x720',
-          samples: figures.samples[key],
+          samples: figures.samples[key] ?? [],
         })),
       });
     }

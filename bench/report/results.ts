@@ -7,6 +7,7 @@ import type { CodeFigures } from '../parts/codes.ts';
 import type { DeviceFigures } from '../parts/devices.ts';
 import type { LatencyFigures } from '../parts/latency.ts';
 import type { LinkReport } from '../parts/link.ts';
+import type { MonitorFigures } from '../parts/monitors.ts';
 import type { RelayFigures } from '../parts/relay.ts';
 import type { WorkloadFigures } from '../parts/workloads.ts';
 import { latencyChart } from './chart.ts';
@@ -26,6 +27,8 @@ export interface BenchResults {
   load: { start: number; end: number };
   latency?: LatencyFigures[];
   workloads?: WorkloadFigures[];
+  /** Two monitors against one: what viewing one monitor or both costs on the desktop's side. */
+  monitors?: MonitorFigures[];
   /** The thin link between relay and viewer (issue 13). */
   link?: LinkReport;
   relay?: RelayFigures;

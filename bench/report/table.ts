@@ -1,5 +1,6 @@
 import type { LatencyFigures } from '../parts/latency.ts';
 import type { LinkReport } from '../parts/link.ts';
+import type { MonitorFigures } from '../parts/monitors.ts';
 import type { WorkloadFigures } from '../parts/workloads.ts';
 import { type Distribution, ratio, round } from '../support/stats.ts';
 import { SYSTEM_LABEL } from '../viewers/viewer.ts';
@@ -34,9 +35,19 @@ function latencyTable(figures: LatencyFigures[]): string {
   const resolutions = [...new Set(figures.map((f) => f.resolution))];
   const kinds = [
     ['input → display', (f: LatencyFigures) => ({ ...f.inputToDisplay, unseen: f.inputToDisplay.lost })],
+    [
+      'input → display, full screen',
+      (f: LatencyFigures) =>
+        f.fullScreenInputToDisplay && {
+          ...f.fullScreenInputToDisplay,
+          unseen: f.fullScreenInputToDisplay.lost,
+        },
+    ],
     ['display → viewer', (f: LatencyFigures) => ({ ...f.displayToViewer, unseen: f.displayToViewer.missed })],
   ] as const;
   for (const [label, pick] of kinds) {
+    // Results written before a figure existed (or a run that failed before it) leave its rows out.
+    if (!figures.some((f) => pick(f))) continue;
     for (const resolution of resolutions) {
       const find = (system: string) =>
         figures.find((f) => f.system === system && f.resolution === resolution);
@@ -79,12 +90,23 @@ function latencyTable(figures: LatencyFigures[]): string {
   );
 }
 
+/** The desktop a workload ran on; results written before the 1080p video were all 1280x720. */
+const resolutionOf = (f: WorkloadFigures) => f.resolution ?? '1280x720';
+
 function workloadTable(figures: WorkloadFigures[]): string {
-  const rows: Cell[][] = WORKLOADS.map((name) => {
-    const l = figures.find((f) => f.system === 'lifeline' && f.workload === name);
-    const v = figures.find((f) => f.system === 'vnc' && f.workload === name);
+  const resolutions = [...new Set(figures.map(resolutionOf))];
+  const measured = resolutions.flatMap((resolution) =>
+    WORKLOADS.filter((name) =>
+      figures.some((f) => f.workload === name && resolutionOf(f) === resolution),
+    ).map((name) => ({ name, resolution })),
+  );
+  const rows: Cell[][] = measured.map(({ name, resolution }) => {
+    const find = (system: string) =>
+      figures.find((f) => f.system === system && f.workload === name && resolutionOf(f) === resolution);
+    const l = find('lifeline');
+    const v = find('vnc');
     return [
-      WORKLOAD_LABEL[name],
+      `${WORKLOAD_LABEL[name]}, ${resolution}`,
       l?.fps,
       l?.contentFps,
       l?.kbps,
@@ -103,7 +125,7 @@ function workloadTable(figures: WorkloadFigures[]): string {
   });
   return formatTable(
     [
-      'workload (1280x720)',
+      'workload, screen',
       'LL fps',
       'LL video fps',
       'LL kbit/s',
@@ -134,6 +156,53 @@ function joinLine(figures: WorkloadFigures[]): string[] {
   return [
     `A viewer joining the still desktop, socket open → first picture (ms, p50 / max of ${l?.count ?? v?.count}): Lifeline ${text(l?.p50)} / ${text(l?.max)} (first video unit in ${text(video?.p50)} / ${text(video?.max)}), x11vnc+noVNC ${text(v?.p50)} / ${text(v?.max)}, × ${text(ratio(l?.p50, v?.p50))}`,
   ];
+}
+
+/**
+ * Two monitors against one: per workload and view, kbit/s and desktop-side CPU, Lifeline beside the
+ * peer (which views the two-monitor desktop whole only), and Lifeline against its own single monitor.
+ */
+function monitorTable(figures: MonitorFigures[]): string {
+  const find = (system: string, view: string, workload: string) =>
+    figures.find((f) => f.system === system && f.view === view && f.workload === workload);
+  const workloads = [...new Set(figures.map((f) => f.workload))];
+  const views = ['single', 'one of two', 'both'] as const;
+  const rows: Cell[][] = workloads.flatMap((workload) =>
+    views.map((view): Cell[] => {
+      const l = find('lifeline', view, workload);
+      const v = find('vnc', view, workload);
+      const single = find('lifeline', 'single', workload);
+      return [
+        `${WORKLOAD_LABEL[workload]}, ${view === 'single' ? 'one monitor' : `two monitors, viewing ${view === 'both' ? 'both' : 'one'}`}`,
+        l?.screen ?? v?.screen,
+        l?.fps,
+        l?.kbps,
+        l?.hostCpu,
+        v?.kbps,
+        v?.hostCpu,
+        ratio(l?.kbps, v?.kbps),
+        ratio(l?.hostCpu, v?.hostCpu),
+        view === 'single' ? undefined : ratio(l?.kbps, single?.kbps),
+        view === 'single' ? undefined : ratio(l?.hostCpu, single?.hostCpu),
+      ];
+    }),
+  );
+  return formatTable(
+    [
+      'monitors',
+      'X screen',
+      'LL fps',
+      'LL kbit/s',
+      'agent CPU',
+      'VNC kbit/s',
+      'x11vnc CPU',
+      'kbit/s ×',
+      'CPU ×',
+      'kbit/s × one',
+      'CPU × one',
+    ],
+    rows,
+  );
 }
 
 function linkTable(report: LinkReport): string {
@@ -205,6 +274,13 @@ export function formatTables(results: BenchResults): string {
       'Frame rate, bandwidth and CPU at the viewer (fps: pictures drawn; video fps: distinct video frames; key %: keyframe share of the bytes; skipped: access units the console dropped to catch up; CPU: s/s)',
       workloadTable(results.workloads),
       ...joinLine(results.workloads),
+      '',
+    );
+  }
+  if (results.monitors?.length) {
+    out.push(
+      'Several monitors (CPU: s/s on the desktop side; × one: Lifeline against its own single-monitor figure; the peer has no monitor choice and views both)',
+      monitorTable(results.monitors),
       '',
     );
   }

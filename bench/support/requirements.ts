@@ -17,12 +17,14 @@ function onPath(command: string): boolean {
  */
 export function ensureRequirements(options: { peer: boolean; desktop: boolean }): void {
   if (options.desktop) {
-    const missing = ['Xvfb', 'xterm', 'xdotool', 'ffmpeg', 'ffplay'].filter((command) => !onPath(command));
+    const missing = ['Xvfb', 'xterm', 'xdotool', 'xrandr', 'xsetroot', 'ffmpeg', 'ffplay'].filter(
+      (command) => !onPath(command),
+    );
     const chromium = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
     if (!existsSync(chromium)) missing.push(chromium);
     if (missing.length) {
       throw new BenchFailure(
-        `missing ${missing.join(', ')}: install the Debian packages xvfb xterm xdotool ffmpeg chromium (sudo .ci/run does)`,
+        `missing ${missing.join(', ')}: install the Debian packages xvfb xterm xdotool x11-xserver-utils ffmpeg chromium (sudo .ci/run does)`,
       );
     }
   }

@@ -5,6 +5,10 @@
  *
  * - `focus`: take the keyboard focus (there is no window manager to give it).
  * - `input on` / `input off`: advance the counter on each KeyPress/ButtonPress, or not.
+ * - `fullscreen on` / `fullscreen off`: show (or hide) a window covering the whole screen, below the
+ *   counter, painted with a checkerboard that is inverted on every advance, so each change repaints
+ *   the whole screen (the counter still says which change a picture shows). Answers `fullscreen on`
+ *   or `fullscreen off` once the X server has it.
  * - `ticks COUNT MIN_MS MAX_MS`: advance COUNT times, at random gaps in [MIN_MS, MAX_MS].
  * - `quit`
  *
@@ -15,6 +19,7 @@ import { createInterface } from 'node:readline';
 import x11 from 'x11';
 import { openX11, type X11Connection } from '../../agent/platform/x11-connection.ts';
 import { COUNTER_MODULO, counterSquares, PROBE_STRIP, PROBE_WINDOW } from './counter.ts';
+import { FULL_SCREEN_COLOURS, fullScreenSquares } from './full-screen.ts';
 
 const KEY_PRESS = 2;
 const BUTTON_PRESS = 4;
@@ -58,6 +63,21 @@ const probe = ({ client: X, screen }: X11Connection) => {
 
   let value = 0;
   let inputOn = false;
+  // A GC serves every window of its root and depth: these paint the full-screen window too.
+  const patternGcs = FULL_SCREEN_COLOURS.map((colour) => {
+    const gc = X.AllocID();
+    X.CreateGC(gc, window, { foreground: colour });
+    return gc;
+  });
+  /** The full-screen window while it is shown. */
+  let fullScreen: number | undefined;
+  const paintFullScreen = () => {
+    if (fullScreen === undefined) return;
+    const squares = fullScreenSquares(screen.pixel_width, screen.pixel_height, value);
+    for (const [colour, rects] of squares.entries()) {
+      X.PolyFillRectangle(fullScreen, patternGcs[colour]!, rects);
+    }
+  };
   const paint = () => {
     const { white, black } = counterSquares(value);
     const offset = (rects: number[]) =>
@@ -73,12 +93,35 @@ const probe = ({ client: X, screen }: X11Connection) => {
   };
   const advance = () => {
     value = (value + 1) % COUNTER_MODULO;
+    // The screen first, the counter last: a picture showing the new value shows the whole change.
+    paintFullScreen();
     paint();
+  };
+  const showFullScreen = (on: boolean) => {
+    if (on && fullScreen === undefined) {
+      fullScreen = X.AllocID();
+      X.CreateWindow(fullScreen, screen.root, 0, 0, screen.pixel_width, screen.pixel_height, 0, 0, 0, 0, {
+        backgroundPixel: FULL_SCREEN_COLOURS[0],
+        overrideRedirect: 1,
+        eventMask: x11.eventMask.Exposure,
+      });
+      X.MapWindow(fullScreen);
+      // Mapped last, it would cover the counter: the counter's window goes back on top.
+      X.RaiseWindow(window);
+      paintFullScreen();
+      paint();
+    } else if (!on && fullScreen !== undefined) {
+      X.DestroyWindow(fullScreen);
+      fullScreen = undefined;
+    }
+    X.sync(() => process.stdout.write(`fullscreen ${on ? 'on' : 'off'}\n`));
   };
 
   X.on('event', (event) => {
-    if (event.type === 12) paint();
-    else if (inputOn && (event.type === KEY_PRESS || event.type === BUTTON_PRESS)) {
+    if (event.type === 12) {
+      paintFullScreen();
+      paint();
+    } else if (inputOn && (event.type === KEY_PRESS || event.type === BUTTON_PRESS)) {
       advance();
       process.stdout.write(`input ${value}\n`);
     }
@@ -104,6 +147,7 @@ const probe = ({ client: X, screen }: X11Connection) => {
     const [command, ...args] = line.trim().split(/\s+/);
     if (command === 'focus') X.SetInputFocus(window, REVERT_TO_POINTER_ROOT);
     else if (command === 'input') inputOn = args[0] === 'on';
+    else if (command === 'fullscreen') showFullScreen(args[0] === 'on');
     else if (command === 'ticks') ticks(Number(args[0]), Number(args[1]), Number(args[2]));
     else if (command === 'quit') {
       X.terminate();

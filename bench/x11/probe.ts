@@ -17,6 +17,11 @@ export interface Probe {
   input(on: boolean): void;
   /** Key and button presses the window received (and advanced on) so far. */
   inputsReceived(): number;
+  /**
+   * Shows (or hides) the full-screen pattern below the counter: while shown, every advance repaints
+   * the whole screen (`full-screen.ts`). Resolves once the X server has done it.
+   */
+  fullScreen(on: boolean): Promise<void>;
   /** Takes the keyboard focus back (after another window took it). */
   focus(): void;
   /** Advances the counter `count` times at random gaps in [minMs, maxMs]; resolves with every change. */
@@ -66,6 +71,17 @@ export async function startProbe(display: string): Promise<Probe> {
     input: (on) => child.writeLine(`input ${on ? 'on' : 'off'}`),
     inputsReceived: () => inputs,
     focus: () => child.writeLine('focus'),
+    async fullScreen(on) {
+      const state = `fullscreen ${on ? 'on' : 'off'}`;
+      const done = nextLine(
+        child,
+        `the full-screen pattern ${on ? 'shown' : 'hidden'}`,
+        (line) => line === state,
+        READY_TIMEOUT_MS,
+      );
+      child.writeLine(state);
+      await done;
+    },
     async ticks(count, minMs, maxMs) {
       const ticks: Tick[] = [];
       const unsubscribe = child.onLine((line) => {

@@ -21,8 +21,10 @@ const TOP_PX = 120;
 const TYPING_DELAY_MS = 100;
 /** Lines per second printed in the scrolling terminal. */
 const SCROLL_INTERVAL_S = 0.02;
-/** The video: ffmpeg's testsrc2 pattern at this size and rate, played by ffplay. */
-const VIDEO = { width: 960, height: 540, fps: 30 };
+/** The video: ffmpeg's testsrc2 pattern at this rate, played by ffplay. */
+const VIDEO_FPS = 30;
+/** The video's size on the 1280x720 desktop (unless the caller asks for another). */
+export const VIDEO_SIZE = { width: 960, height: 540 };
 
 const TEXT =
   'The quick brown fox jumps over the lazy dog. Pack my box with five dozen liquor jugs.\n' +
@@ -47,8 +49,15 @@ async function windowOf(display: string, what: string, args: string[]): Promise<
   }
 }
 
-/** Starts `name` on `display` and resolves once its window is up. */
-export async function startWorkload(name: WorkloadName, display: string): Promise<Workload> {
+/**
+ * Starts `name` on `display` and resolves once its window is up. `video` is the video's size in
+ * screen pixels (generated at that size, so its frame counter keeps its geometry).
+ */
+export async function startWorkload(
+  name: WorkloadName,
+  display: string,
+  video: { width: number; height: number } = VIDEO_SIZE,
+): Promise<Workload> {
   const env = { ...process.env, DISPLAY: display };
   const started: Managed[] = [];
   const stop = async () => {
@@ -83,7 +92,7 @@ export async function startWorkload(name: WorkloadName, display: string): Promis
       );
       await windowOf(display, 'scrolling terminal', ['--class', 'xterm']);
     } else if (name === 'video') {
-      const source = `testsrc2=size=${VIDEO.width}x${VIDEO.height}:rate=${VIDEO.fps},${counterOverlayFilter(BLOCK_PX, BLOCK_PX)}`;
+      const source = `testsrc2=size=${video.width}x${video.height}:rate=${VIDEO_FPS},${counterOverlayFilter(BLOCK_PX, BLOCK_PX)}`;
       started.push(
         startProcess(
           'ffplay',
