@@ -1,0 +1,161 @@
+/**
+ * Encodes the recorded workloads (`record.ts`) offline with `lifeline-x264` under several settings and
+ * prints, per workload and setting, the bytes per picture and the encoder's CPU per frame. Bytes
+ * depend only on the frames, so they repeat exactly from run to run; CPU is one core's user + system
+ * time of the encoder (x264 on one thread), conversion and reading included, and moves with the load.
+ *
+ * Frames go to the encoder as the agent sends them: only the band of rows that changed
+ * (`changedRows`, "LLF2"), unless `--whole` (every frame whole, "LLF1", as before issue 13's bands).
+ *
+ *     npx tsx bench/encoder/record.ts                  # once: /tmp/lifeline-frames/*.bgrx
+ *     npx tsx bench/encoder/encode.ts [--dir /tmp/lifeline-frames] [--only NAME,…] [--whole]
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { changedRows } from '../../agent/media/changed-rows.ts';
+import { X264FrameWriter, X264UnitReader } from '../../agent/media/x264-stream.ts';
+import { DEFAULT_CACHE_DIR } from '../../build/agent/build-executable.ts';
+import { buildX264Encoder } from '../../build/agent/x264-encoder.ts';
+import { FRAME_SIZE, RECORDED, recordingPath } from './record.ts';
+
+/** One setting compared: `lifeline-x264` arguments on top of its defaults. */
+interface Setting {
+  name: string;
+  args: string[];
+  /** x264's CRF, set as the agent sets it (in every frame's header); 23 when absent. */
+  crf?: number;
+}
+
+const p = (...pairs: string[]) => pairs.flatMap((pair) => ['--param', pair]);
+
+/** What is compared; `before` is ultrafast as ffmpeg ran it, `screen` what lifeline-x264 now does. */
+const SETTINGS: Setting[] = [
+  { name: 'before', args: ['--preset', 'ultrafast', '--screen', 'off'] },
+  { name: 'screen', args: [] },
+  { name: 'uf+hex16', args: ['--screen', 'off', ...p('me=hex', 'merange=16')] },
+  { name: 'uf+umh32', args: ['--screen', 'off', ...p('me=umh', 'merange=32')] },
+  { name: 'uf+umh32+subme1', args: ['--screen', 'off', ...p('me=umh', 'merange=32', 'subme=1')] },
+  { name: 'uf+esa32', args: ['--screen', 'off', ...p('me=esa', 'merange=32')] },
+  { name: 'uf+aq0', args: ['--screen', 'off', ...p('aq-mode=0')] },
+  { name: 'uf+nodeblock', args: ['--screen', 'off', ...p('no-deblock=1')] },
+  { name: 'uf+part', args: ['--screen', 'off', ...p('partitions=p8x8,i4x4')] },
+  { name: 'uf+stillimage', args: ['--screen', 'off', '--tune', 'zerolatency,stillimage'] },
+  { name: 'uf+cabac(main)', args: ['--screen', 'off', ...p('profile=main', 'cabac=1')] },
+  { name: 'uf+cabac+8x8(high)', args: ['--screen', 'off', ...p('profile=high', 'cabac=1', '8x8dct=1')] },
+  { name: 'superfast', args: ['--screen', 'off', '--preset', 'superfast'] },
+  { name: 'veryfast', args: ['--screen', 'off', '--preset', 'veryfast'] },
+  { name: 'uf crf 28', args: ['--screen', 'off', '--crf', '28'] },
+];
+
+interface Figures {
+  frames: number;
+  keyframeBytes: number;
+  /** Mean bytes of the frames after the first (P-frames). */
+  meanBytes: number;
+  cpuMsPerFrame: number;
+}
+
+function* frames(path: string, frameBytes: number): Generator<Buffer> {
+  const fd = openSync(path, 'r');
+  try {
+    const count = Math.floor(statSync(path).size / frameBytes);
+    for (let i = 0; i < count; i++) {
+      const frame = Buffer.alloc(frameBytes);
+      readSync(fd, frame, 0, frameBytes, i * frameBytes);
+      yield frame;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function encode(x264: string, path: string, setting: Setting, whole: boolean): Promise<Figures> {
+  const { width, height } = FRAME_SIZE;
+  const rowBytes = width * 4;
+  const child = spawn(
+    '/usr/bin/time',
+    [
+      '-f',
+      'cpu %U %S',
+      x264,
+      '--width',
+      String(width),
+      '--height',
+      String(height),
+      ...p('threads=1'),
+      ...setting.args,
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  const reader = new X264UnitReader();
+  const sizes: number[] = [];
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    for (const unit of reader.push(chunk)) sizes.push(unit.data.byteLength);
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const writer = new X264FrameWriter();
+  if (setting.crf !== undefined) writer.setQuality(setting.crf);
+  let previous: Buffer | undefined;
+  let count = 0;
+  const write = (data: Uint8Array) =>
+    new Promise<void>((resolve, reject) =>
+      child.stdin.write(data, (error) => (error ? reject(error) : resolve())),
+    );
+  for (const frame of frames(path, width * height * 4)) {
+    const band = whole || !previous ? undefined : changedRows(previous, frame, rowBytes);
+    if (whole || !previous) {
+      await write(writer.frameHeader(frame.byteLength, count === 0));
+      await write(frame);
+    } else if (band) {
+      const data = frame.subarray(band.first * rowBytes, band.end * rowBytes);
+      await write(writer.bandHeader(band.first, data.byteLength, false));
+      await write(data);
+    } else continue;
+    previous = frame;
+    count++;
+  }
+  child.stdin.end();
+  const code = await exited;
+  const cpu = /cpu ([\d.]+) ([\d.]+)/.exec(stderr);
+  if (code !== 0 || !cpu) throw new Error(`lifeline-x264 (${setting.name}) failed: ${stderr.trim()}`);
+  const [keyframeBytes = 0, ...rest] = sizes;
+  return {
+    frames: sizes.length,
+    keyframeBytes,
+    meanBytes: rest.reduce((a, b) => a + b, 0) / Math.max(1, rest.length),
+    cpuMsPerFrame: ((Number(cpu[1]) + Number(cpu[2])) * 1000) / Math.max(1, sizes.length),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      dir: { type: 'string', default: '/tmp/lifeline-frames' },
+      only: { type: 'string' },
+      whole: { type: 'boolean', default: false },
+    },
+  });
+  const only = values.only?.split(',');
+  const x264 = await buildX264Encoder(DEFAULT_CACHE_DIR);
+  console.log('| workload | setting | frames | IDR bytes | bytes/picture | kbit/picture | CPU ms/frame |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const workload of RECORDED) {
+    for (const setting of SETTINGS) {
+      if (only && !only.includes(setting.name)) continue;
+      const f = await encode(x264, recordingPath(values.dir, workload), setting, values.whole);
+      console.log(
+        `| ${workload} | ${setting.name} | ${f.frames} | ${f.keyframeBytes} | ${Math.round(f.meanBytes)} | ${((f.meanBytes * 8) / 1000).toFixed(2)} | ${f.cpuMsPerFrame.toFixed(2)} |`,
+      );
+    }
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
