@@ -8,7 +8,7 @@
  * (`changedRows`, "LLF2"), unless `--whole` (every frame whole, "LLF1", as before issue 13's bands).
  *
  *     npx tsx bench/encoder/record.ts                  # once: /tmp/lifeline-frames/*.bgrx
- *     npx tsx bench/encoder/encode.ts [--dir /tmp/lifeline-frames] [--only NAME,…] [--whole]
+ *     npx tsx bench/encoder/encode.ts [--dir /tmp/lifeline-frames] [--only SETTING,…] [--workloads typing,…] [--whole]
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
@@ -37,15 +37,22 @@ const SETTINGS: Setting[] = [
   { name: 'uf+umh32', args: ['--screen', 'off', ...p('me=umh', 'merange=32')] },
   { name: 'uf+umh32+subme1', args: ['--screen', 'off', ...p('me=umh', 'merange=32', 'subme=1')] },
   { name: 'uf+esa32', args: ['--screen', 'off', ...p('me=esa', 'merange=32')] },
-  { name: 'uf+aq0', args: ['--screen', 'off', ...p('aq-mode=0')] },
-  { name: 'uf+nodeblock', args: ['--screen', 'off', ...p('no-deblock=1')] },
   { name: 'uf+part', args: ['--screen', 'off', ...p('partitions=p8x8,i4x4')] },
   { name: 'uf+stillimage', args: ['--screen', 'off', '--tune', 'zerolatency,stillimage'] },
   { name: 'uf+cabac(main)', args: ['--screen', 'off', ...p('profile=main', 'cabac=1')] },
   { name: 'uf+cabac+8x8(high)', args: ['--screen', 'off', ...p('profile=high', 'cabac=1', '8x8dct=1')] },
   { name: 'superfast', args: ['--screen', 'off', '--preset', 'superfast'] },
   { name: 'veryfast', args: ['--screen', 'off', '--preset', 'veryfast'] },
-  { name: 'uf crf 28', args: ['--screen', 'off', '--crf', '28'] },
+  { name: 'uf crf 28', args: ['--screen', 'off'], crf: 28 },
+  { name: 'screen+merange48', args: p('merange=48') },
+  { name: 'screen+merange16', args: p('merange=16') },
+  { name: 'screen+subme1', args: p('subme=1') },
+  { name: 'screen+superfast', args: ['--preset', 'superfast'] },
+  { name: 'screen+veryfast', args: ['--preset', 'veryfast'] },
+  { name: 'screen crf 26', args: [], crf: 26 },
+  { name: 'screen-aq', args: p('aq-mode=0') },
+  { name: 'screen+deblock', args: p('no-deblock=0') },
+  { name: 'screen+scenecut', args: p('scenecut=40') },
 ];
 
 interface Figures {
@@ -138,13 +145,16 @@ async function main(): Promise<void> {
       dir: { type: 'string', default: '/tmp/lifeline-frames' },
       only: { type: 'string' },
       whole: { type: 'boolean', default: false },
+      workloads: { type: 'string' },
     },
   });
   const only = values.only?.split(',');
   const x264 = await buildX264Encoder(DEFAULT_CACHE_DIR);
   console.log('| workload | setting | frames | IDR bytes | bytes/picture | kbit/picture | CPU ms/frame |');
   console.log('|---|---|---|---|---|---|---|');
+  const workloads = values.workloads?.split(',');
   for (const workload of RECORDED) {
+    if (workloads && !workloads.includes(workload)) continue;
     for (const setting of SETTINGS) {
       if (only && !only.includes(setting.name)) continue;
       const f = await encode(x264, recordingPath(values.dir, workload), setting, values.whole);
