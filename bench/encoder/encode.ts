@@ -6,9 +6,10 @@
  *
  * Frames go to the encoder as the agent sends them: only the band of rows that changed
  * (`changedRows`, "LLF2"), unless `--whole` (every frame whole, "LLF1", as before issue 13's bands).
+ * `--step N` keeps every Nth frame, as a capture N times slower would see the workload.
  *
  *     npx tsx bench/encoder/record.ts                  # once: /tmp/lifeline-frames/*.bgrx
- *     npx tsx bench/encoder/encode.ts [--dir /tmp/lifeline-frames] [--only SETTING,…] [--workloads typing,…] [--whole]
+ *     npx tsx bench/encoder/encode.ts [--dir /tmp/lifeline-frames] [--only SETTING,…] [--workloads typing,…] [--whole] [--step N]
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
@@ -46,6 +47,8 @@ const SETTINGS: Setting[] = [
   { name: 'uf crf 28', args: ['--screen', 'off'], crf: 28 },
   { name: 'screen+merange48', args: p('merange=48') },
   { name: 'screen+merange16', args: p('merange=16') },
+  { name: 'screen+merange64', args: p('merange=64') },
+  { name: 'screen+merange96', args: p('merange=96') },
   { name: 'screen+subme1', args: p('subme=1') },
   { name: 'screen+superfast', args: ['--preset', 'superfast'] },
   { name: 'screen+veryfast', args: ['--preset', 'veryfast'] },
@@ -63,11 +66,12 @@ interface Figures {
   cpuMsPerFrame: number;
 }
 
-function* frames(path: string, frameBytes: number): Generator<Buffer> {
+/** Every `step`th frame of the recording: a lower capture rate, so more change per picture. */
+function* frames(path: string, frameBytes: number, step: number): Generator<Buffer> {
   const fd = openSync(path, 'r');
   try {
     const count = Math.floor(statSync(path).size / frameBytes);
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < count; i += step) {
       const frame = Buffer.alloc(frameBytes);
       readSync(fd, frame, 0, frameBytes, i * frameBytes);
       yield frame;
@@ -77,7 +81,13 @@ function* frames(path: string, frameBytes: number): Generator<Buffer> {
   }
 }
 
-async function encode(x264: string, path: string, setting: Setting, whole: boolean): Promise<Figures> {
+async function encode(
+  x264: string,
+  path: string,
+  setting: Setting,
+  options: { whole: boolean; step: number },
+): Promise<Figures> {
+  const { whole, step } = options;
   const { width, height } = FRAME_SIZE;
   const rowBytes = width * 4;
   const child = spawn(
@@ -113,7 +123,7 @@ async function encode(x264: string, path: string, setting: Setting, whole: boole
     new Promise<void>((resolve, reject) =>
       child.stdin.write(data, (error) => (error ? reject(error) : resolve())),
     );
-  for (const frame of frames(path, width * height * 4)) {
+  for (const frame of frames(path, width * height * 4, step)) {
     const band = whole || !previous ? undefined : changedRows(previous, frame, rowBytes);
     if (whole || !previous) {
       await write(writer.frameHeader(frame.byteLength, count === 0));
@@ -146,6 +156,7 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       whole: { type: 'boolean', default: false },
       workloads: { type: 'string' },
+      step: { type: 'string', default: '1' },
     },
   });
   const only = values.only?.split(',');
@@ -157,7 +168,10 @@ async function main(): Promise<void> {
     if (workloads && !workloads.includes(workload)) continue;
     for (const setting of SETTINGS) {
       if (only && !only.includes(setting.name)) continue;
-      const f = await encode(x264, recordingPath(values.dir, workload), setting, values.whole);
+      const f = await encode(x264, recordingPath(values.dir, workload), setting, {
+        whole: values.whole,
+        step: Number(values.step),
+      });
       console.log(
         `| ${workload} | ${setting.name} | ${f.frames} | ${f.keyframeBytes} | ${Math.round(f.meanBytes)} | ${((f.meanBytes * 8) / 1000).toFixed(2)} | ${f.cpuMsPerFrame.toFixed(2)} |`,
       );
