@@ -4,20 +4,25 @@
  *
  * The agent writes raw BGRX frames, each after a 16-byte header that can ask for an IDR and set the
  * quality from that frame on; the encoder answers each frame with one access unit (Annex B, SPS and
- * PPS in every keyframe) after a 16-byte header. Both headers are little-endian:
+ * PPS in every keyframe) after a 16-byte header. The encoder keeps its last picture, so a frame may
+ * be only the band of rows that changed ("LLF2"; "LLF1" is a whole frame). Both headers are
+ * little-endian:
  *
  * ```
- * frame: "LLF1" | u32 frame bytes | u8 flags (1: IDR) | u8 crf (0: unchanged) | u16 0 | u32 time (ms)
- * unit:  "LLU1" | u32 unit bytes  | u8 flags (1: IDR) | 3 bytes 0               | u32 time (ms)
+ * frame: "LLF1" | u32 frame bytes | u8 flags (1: IDR) | u8 crf (0: unchanged) | u16 0         | u32 time (ms)
+ * band:  "LLF2" | u32 band bytes  | u8 flags (1: IDR) | u8 crf (0: unchanged) | u16 first row | u32 time (ms)
+ * unit:  "LLU1" | u32 unit bytes  | u8 flags (1: IDR) | 3 bytes 0                             | u32 time (ms)
  * ```
  *
- * x264 runs with the same settings ffmpeg gave it (ultrafast, zerolatency, constrained baseline, CRF
- * 23), so each frame is encoded as soon as it is written and nothing waits for the next one.
+ * x264 runs zerolatency and constrained baseline as ffmpeg ran it, with settings for screen content
+ * (see SCREEN_PARAMS in lifeline-x264.c), so each frame is encoded as soon as it is written and
+ * nothing waits for the next one.
  */
 import type { FrameFraming, ScreenArea } from '../platform/platform.ts';
 import type { AccessUnit } from './annexb.ts';
 
 const FRAME_MARK = 0x3146_4c4c; // "LLF1" read as a little-endian u32
+const BAND_MARK = 0x3246_4c4c; // "LLF2"
 const UNIT_MARK = 0x3155_4c4c; // "LLU1"
 const HEADER_BYTES = 16;
 const FLAG_KEYFRAME = 1;
@@ -81,12 +86,25 @@ export class X264FrameWriter implements FrameFraming {
   }
 
   frameHeader(frameBytes: number, keyframe: boolean): Uint8Array {
+    return this.header16(FRAME_MARK, frameBytes, keyframe, 0);
+  }
+
+  /**
+   * Before `bandBytes` bytes of whole rows from row `firstRow` on (none at all: the picture as it
+   * was, e.g. for a keyframe on a still screen). The rest of the encoder's picture stays as it was.
+   */
+  bandHeader(firstRow: number, bandBytes: number, keyframe: boolean): Uint8Array {
+    return this.header16(BAND_MARK, bandBytes, keyframe, firstRow);
+  }
+
+  private header16(mark: number, bytes: number, keyframe: boolean, firstRow: number): Uint8Array {
     const header = new Uint8Array(HEADER_BYTES);
     const view = new DataView(header.buffer);
-    view.setUint32(0, FRAME_MARK, true);
-    view.setUint32(4, frameBytes, true);
+    view.setUint32(0, mark, true);
+    view.setUint32(4, bytes, true);
     view.setUint8(8, keyframe ? FLAG_KEYFRAME : 0);
     view.setUint8(9, this.crf);
+    view.setUint16(10, firstRow, true);
     // Wraps after 49 days, which the encoder's timestamps (pass-through only) do not mind.
     view.setUint32(12, Math.round(performance.now() - this.startedAt) >>> 0, true);
     return header;

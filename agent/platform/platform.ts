@@ -91,6 +91,11 @@ export interface FrameFraming {
   header(): Uint8Array;
   /** Written before each frame of `frameBytes` bytes; `keyframe` marks one that must be an IDR. */
   frameHeader(frameBytes: number, keyframe: boolean): Uint8Array;
+  /**
+   * Present where the encoder keeps its last picture (`lifeline-x264`): written before a band of
+   * `bandBytes` bytes of whole rows from `firstRow` on, which replaces only those rows.
+   */
+  bandHeader?(firstRow: number, bandBytes: number, keyframe: boolean): Uint8Array;
 }
 
 /** Frames being written to the encoder's standard input. */

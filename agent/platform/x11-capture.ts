@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { ShmSegment, XClient, XCursorImage } from 'x11';
 import { MAX_CURSOR_SIDE } from '../../protocol/index.ts';
+import { changedRows, type RowBand } from '../media/changed-rows.ts';
 import { RawVideoWriter } from '../media/raw-video-feed.ts';
 import type {
   CursorShape,
@@ -59,7 +60,7 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
   let client: XClient | undefined;
   let grabTimer: ReturnType<typeof setTimeout> | undefined;
   const cleanups: (() => void)[] = [];
-  const writer = options.framing ?? new RawVideoWriter(area);
+  const writer: FrameFraming = options.framing ?? new RawVideoWriter(area);
   let keyframeWanted = false;
   /** Replaced once the screen can be read; until then the first frame, a keyframe anyway, is all there is. */
   let requestKeyframe = () => {
@@ -113,18 +114,31 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
       /** The last frame written to ffmpeg: a grab equal to it is not written, a keyframe request writes it again. */
       let lastWritten: Buffer | undefined;
 
-      const writeFrame = (data: Buffer, done?: () => void) => {
+      const rowBytes = area.width * 4;
+      /**
+       * Writes `data`, the rows `band` of it only where the encoder keeps its last picture
+       * (`bandHeader`): typing changes a few rows, and neither the pipe nor the encoder's colour
+       * conversion need see the rest.
+       */
+      const writeFrame = (data: Buffer, band: RowBand | undefined, done?: () => void) => {
         const keyframe = keyframeWanted;
         keyframeWanted = false;
         lastWritten = data;
+        if (writer.bandHeader && band) {
+          const rows = data.subarray(band.first * rowBytes, band.end * rowBytes);
+          stdin.write(writer.bandHeader(band.first, rows.byteLength, keyframe));
+          stdin.write(rows, done);
+          return;
+        }
         stdin.write(writer.frameHeader(data.byteLength, keyframe));
         stdin.write(data, done);
       };
       requestKeyframe = () => {
         keyframeWanted = true;
         // A grab under way is written whatever it shows and carries the mark; otherwise the picture
-        // is still as last written, and goes again at once rather than when the screen next changes.
-        if (!grabbing && lastWritten && !stopped) writeFrame(lastWritten);
+        // is still as last written, and goes again at once rather than when the screen next changes
+        // (where the encoder keeps its picture, as no rows: it has them all already).
+        if (!grabbing && lastWritten && !stopped) writeFrame(lastWritten, { first: 0, end: 0 });
       };
 
       const written = () => {
@@ -146,13 +160,17 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
           }
           // Drawing that left every pixel as it was (a repaint, a cursor blink's off-phase redrawn) is
           // not encoded: comparing raw pixels here is cheaper than ffmpeg converting and comparing them.
-          if (!keyframeWanted && lastWritten?.equals(data)) {
+          // The first frame goes whole.
+          const band = lastWritten
+            ? changedRows(lastWritten, data, rowBytes)
+            : { first: 0, end: area.height };
+          if (!keyframeWanted && !band) {
             written();
             return;
           }
           // The next read waits until ffmpeg has taken this frame: a busy encoder holds capture back
           // instead of raw frames piling up in memory, and a shared segment is not overwritten early.
-          writeFrame(data, written);
+          writeFrame(data, band ?? { first: 0, end: 0 }, written);
         };
         // Two shared segments take turns, so the one holding the last frame written stays intact to
         // compare the next read with and to write again on a keyframe request.

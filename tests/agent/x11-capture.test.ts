@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { X264FrameWriter } from '../../agent/media/x264-stream.ts';
 import type { CursorShape, FrameFeed, PointerPosition } from '../../agent/platform/platform.ts';
 import { startX11Capture } from '../../agent/platform/x11-capture.ts';
 import { waitFor } from '../support/processes.ts';
@@ -122,6 +124,68 @@ describe('X11 capture on X DAMAGE (real Xvfb)', () => {
       cornerColour(frames().at(-1)?.data) === '#503050' ? true : undefined,
     );
     assert.equal(frames().length, still + 1, 'only the real change was written');
+    assert.deepEqual(errors, []);
+  });
+
+  it('where the encoder keeps its picture, a change to a few rows is written as a band of only those rows', async () => {
+    const xvfb = await display();
+    await runX('xsetroot', ['-solid', '#203040'], xvfb.display);
+    const chunks: Buffer[] = [];
+    const stdin = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(Buffer.from(chunk));
+        callback();
+      },
+    });
+    const errors: string[] = [];
+    const feed = startX11Capture({
+      display: xvfb.display,
+      area: { x: 0, y: 0, ...SIZE },
+      framerate: 30,
+      stdin,
+      framing: new X264FrameWriter(),
+      hooks: { onError: (message) => errors.push(message) },
+    });
+    cleanups.push(() => feed.stop());
+    /** What was written: each frame's mark, first row and rows (the header says; the payload agrees). */
+    const written = () => {
+      const stream = Buffer.concat(chunks);
+      const bands: { mark: string; first: number; rows: number }[] = [];
+      for (let at = 0; at + 16 <= stream.byteLength; ) {
+        const bytes = stream.readUInt32LE(at + 4);
+        bands.push({
+          mark: stream.toString('latin1', at, at + 4),
+          first: stream.readUInt16LE(at + 10),
+          rows: bytes / (SIZE.width * 4),
+        });
+        at += 16 + bytes;
+      }
+      return bands;
+    };
+    await waitFor('the first frame', () => written()[0]);
+    await sleep(1000);
+    assert.deepEqual(written()[0], { mark: 'LLF2', first: 0, rows: SIZE.height }, 'the first frame is whole');
+    const before = written().length;
+
+    // A small window at y = 100 changes the rows it covers and none above them.
+    const xterm = spawn('xterm', ['-geometry', '6x1+0+100', '-e', 'sleep', '60'], {
+      env: { ...process.env, DISPLAY: xvfb.display },
+      stdio: 'ignore',
+    });
+    cleanups.push(() => {
+      xterm.kill();
+    });
+    await waitFor('the window drawn', () => (written().length > before ? true : undefined));
+    await sleep(1000);
+    const bands = written().slice(before);
+    for (const band of bands) {
+      assert.equal(band.mark, 'LLF2');
+      assert.ok(band.first >= 100, `the band starts at row ${band.first}, inside the window`);
+      assert.ok(
+        band.rows > 0 && band.first + band.rows < 160,
+        `the band ends at row ${band.first + band.rows}`,
+      );
+    }
     assert.deepEqual(errors, []);
   });
 

@@ -6,11 +6,21 @@
  * 16-byte header. A frame's header can ask for an IDR and change the quality (CRF) from that frame on,
  * without restarting the encoder. The layout is mirrored in agent/media/x264-stream.ts.
  *
- *   frame header (little-endian):  "LLF1" | u32 payload bytes (width * height * 4) | u8 flags
- *                                  (bit 0: make this frame an IDR) | u8 crf (0: unchanged) | u16 0
+ * A frame need not be whole: the encoder keeps the last picture, so a frame can carry only a band of
+ * rows that changed ("LLF2": its first row, and as many whole rows as its payload holds, possibly none).
+ * Only that band is copied and converted to YUV; the rest of the picture stays as it was.
+ *
+ *   frame header (little-endian):  "LLF1" or "LLF2" | u32 payload bytes (LLF1: width * height * 4;
+ *                                  LLF2: rows * width * 4) | u8 flags (bit 0: make this frame an IDR)
+ *                                  | u8 crf (0: unchanged) | u16 LLF1: 0, LLF2: first row of the band
  *                                  | u32 timestamp in ms (the agent's clock)
  *   unit header (little-endian):   "LLU1" | u32 payload bytes | u8 flags (bit 0: IDR) | 3 bytes 0
  *                                  | u32 timestamp in ms of the frame it encodes
+ *
+ * x264's settings are its `ultrafast` preset with `zerolatency`, constrained baseline, changed for
+ * screen content (see SCREEN_PARAMS; `--screen off` leaves them out); `--preset`, `--tune` and
+ * `--param name=value` (x264's own option names, as `x264 --fullhelp` lists them; `profile=main` or
+ * `high` allows CABAC or 8x8 transforms) override them, for bench/encoder/encode.ts to compare.
  *
  * Built by `npm run build` (build/agent/x264-encoder.ts), statically against Debian's libx264.
  */
@@ -26,6 +36,7 @@
 #define UNIT_HEADER_BYTES 16
 #define FLAG_KEYFRAME 1
 #define MAX_COVERS 64
+#define MAX_PARAMS 64
 #define MAX_SIDE 16384
 
 struct cover { int x, y, width, height; };
@@ -79,12 +90,13 @@ static void write_all(const uint8_t *buffer, size_t size) {
 /*
  * BGRX to 4:2:0 with BT.601 limited-range coefficients (what ffmpeg's swscale does for an untagged
  * picture, and what decoders assume without colour information); chroma is the mean of 2x2 pixels.
- * `width` and `height` are even; `stride` is the input row in bytes.
+ * Converts rows `top` to `bottom` (exclusive) only, both even; `width` is even; `stride` is the input
+ * row in bytes.
  */
-static void bgrx_to_i420(const uint8_t *in, int stride, int width, int height, x264_picture_t *pic) {
+static void bgrx_to_i420(const uint8_t *in, int stride, int width, int top, int bottom, x264_picture_t *pic) {
   uint8_t *py = pic->img.plane[0], *pu = pic->img.plane[1], *pv = pic->img.plane[2];
   int sy = pic->img.i_stride[0], su = pic->img.i_stride[1], sv = pic->img.i_stride[2];
-  for (int y = 0; y < height; y += 2) {
+  for (int y = top; y < bottom; y += 2) {
     const uint8_t *row0 = in + (size_t)y * stride, *row1 = row0 + stride;
     uint8_t *y0 = py + (size_t)y * sy, *y1 = y0 + sy;
     uint8_t *u = pu + (size_t)(y / 2) * su, *v = pv + (size_t)(y / 2) * sv;
@@ -101,16 +113,19 @@ static void bgrx_to_i420(const uint8_t *in, int stride, int width, int height, x
   }
 }
 
-/* Paints a rectangle of the picture black (other windows lying on a shared one). */
-static void blank(x264_picture_t *pic, int width, int height, const struct cover *c) {
+/*
+ * Paints a rectangle of the picture black (other windows lying on a shared one), within rows `top` to
+ * `bottom` (the rows just converted; both even).
+ */
+static void blank(x264_picture_t *pic, int width, int top, int bottom, const struct cover *c) {
   int x0 = c->x < 0 ? 0 : c->x & ~1, y0 = c->y < 0 ? 0 : c->y & ~1;
   int x1 = c->x + c->width, y1 = c->y + c->height;
   if (x1 > width) x1 = width;
-  if (y1 > height) y1 = height;
   x1 = (x1 + 1) & ~1;
   y1 = (y1 + 1) & ~1;
   if (x1 > width) x1 = width;
-  if (y1 > height) y1 = height;
+  if (y0 < top) y0 = top;
+  if (y1 > bottom) y1 = bottom;
   if (x0 >= x1 || y0 >= y1) return;
   for (int y = y0; y < y1; y++) memset(pic->img.plane[0] + (size_t)y * pic->img.i_stride[0] + x0, 16, x1 - x0);
   for (int y = y0 / 2; y < y1 / 2; y++) {
@@ -130,14 +145,47 @@ static int parse_int(const char *text, int min, int max, const char *what) {
 }
 
 static void usage(void) {
-  die("usage: lifeline-x264 --width W --height H [--fps N] [--keyint N] [--crf N] [--tune T] "
-      "[--cover x,y,w,h]...");
+  die("usage: lifeline-x264 --width W --height H [--fps N] [--keyint N] [--crf N] [--preset P] [--tune T] "
+      "[--screen on|off] [--param name=value]... [--cover x,y,w,h]...");
+}
+
+/*
+ * What differs from ultrafast for screen content, measured on recorded typing, scrolling and video
+ * (bench/encoder/encode.ts, README "The Linux screen encoder"). Applied before `--param`.
+ */
+static const char *const SCREEN_PARAMS[][2] = {
+    /* A scroll of a text line or more (13 px a line) is found as motion: ultrafast's diamond search
+       does not find it and codes the text again (6x the bytes), UMH does; over 64 px rather than 32
+       a slower capture's larger scrolls cost 30% less, for no measurable time. */
+    {"me", "umh"},
+    {"merange", "64"},
+    /* 4x4 intra blocks and 8x8 inter partitions fit glyphs better than whole 16x16 macroblocks. */
+    {"partitions", "p8x8,i4x4"},
+    /* Variance AQ (every preset's but ultrafast's): coarser on busy text, finer on flat areas;
+       typing and video about 30% smaller for about 0.3 ms a frame. */
+    {"aq-mode", "1"},
+    {NULL, NULL},
+};
+
+static void apply_param(x264_param_t *param, const char *name, const char *value) {
+  int result = x264_param_parse(param, name, value);
+  if (result == X264_PARAM_BAD_NAME) {
+    fprintf(stderr, "lifeline-x264: x264 has no option %s\n", name);
+    exit(2);
+  }
+  if (result == X264_PARAM_BAD_VALUE) {
+    fprintf(stderr, "lifeline-x264: x264 refused %s=%s\n", name, value);
+    exit(2);
+  }
 }
 
 int main(int argc, char **argv) {
   int width = 0, height = 0, fps = 30, keyint = 1800, crf = 23, covers = 0;
-  const char *tune = "zerolatency";
+  const char *tune = "zerolatency", *preset = "ultrafast";
+  int screen = 1;
   struct cover cover[MAX_COVERS];
+  char *params[MAX_PARAMS];
+  int param_count = 0;
   for (int i = 1; i < argc; i++) {
     const char *name = argv[i];
     if (i + 1 >= argc) usage();
@@ -148,6 +196,16 @@ int main(int argc, char **argv) {
     else if (!strcmp(name, "--keyint")) keyint = parse_int(value, 1, 100000, "--keyint");
     else if (!strcmp(name, "--crf")) crf = parse_int(value, 1, 51, "--crf");
     else if (!strcmp(name, "--tune")) tune = value;
+    else if (!strcmp(name, "--preset")) preset = value;
+    else if (!strcmp(name, "--screen")) {
+      if (strcmp(value, "on") && strcmp(value, "off")) die("--screen takes on or off");
+      screen = !strcmp(value, "on");
+    }
+    else if (!strcmp(name, "--param")) {
+      if (param_count == MAX_PARAMS) die("too many --param options");
+      if (!strchr(value, '=')) die("--param takes name=value");
+      params[param_count++] = strdup(value);
+    }
     else if (!strcmp(name, "--cover")) {
       if (covers == MAX_COVERS) die("too many --cover rectangles");
       struct cover *c = &cover[covers++];
@@ -159,7 +217,7 @@ int main(int argc, char **argv) {
   int out_width = width & ~1, out_height = height & ~1;
 
   x264_param_t param;
-  if (x264_param_default_preset(&param, "ultrafast", tune) < 0) die("unknown --tune");
+  if (x264_param_default_preset(&param, preset, tune) < 0) die("unknown --preset or --tune");
   param.i_width = out_width;
   param.i_height = out_height;
   param.i_csp = X264_CSP_I420;
@@ -178,7 +236,15 @@ int main(int argc, char **argv) {
   param.rc.i_rc_method = X264_RC_CRF;
   param.rc.f_rf_constant = (float)crf;
   param.i_log_level = X264_LOG_ERROR;
-  if (x264_param_apply_profile(&param, "baseline") < 0) die("the baseline profile was refused");
+  for (size_t i = 0; screen && SCREEN_PARAMS[i][0]; i++) apply_param(&param, SCREEN_PARAMS[i][0], SCREEN_PARAMS[i][1]);
+  const char *profile = "baseline";
+  for (int i = 0; i < param_count; i++) {
+    char *equals = strchr(params[i], '=');
+    *equals = '\0';
+    if (!strcmp(params[i], "profile")) profile = equals + 1;
+    else apply_param(&param, params[i], equals + 1);
+  }
+  if (x264_param_apply_profile(&param, profile) < 0) die("x264 refused the profile");
   x264_t *encoder = x264_encoder_open(&param);
   if (!encoder) die("x264 could not open an encoder with these settings");
 
@@ -187,21 +253,38 @@ int main(int argc, char **argv) {
   size_t frame_bytes = (size_t)width * height * 4;
   uint8_t *frame = malloc(frame_bytes);
   if (!frame) die("out of memory");
+  /* Black until the first frame, which is whole or only partly new: either way a defined picture. */
+  memset(frame, 0, frame_bytes);
+  size_t row_bytes = (size_t)width * 4;
   uint8_t header[FRAME_HEADER_BYTES];
   int64_t last_pts = -1;
   for (;;) {
     if (!read_exactly(header, FRAME_HEADER_BYTES)) break;
-    if (memcmp(header, "LLF1", 4) != 0) die("a frame header without its mark: the input is out of step");
-    if (read_u32(header + 4) != frame_bytes) die("a frame of another size than --width x --height x 4");
-    read_exactly(frame, frame_bytes);
+    size_t payload = read_u32(header + 4);
+    int first_row = header[10] | header[11] << 8, rows;
+    if (memcmp(header, "LLF1", 4) == 0) {
+      if (payload != frame_bytes) die("a frame of another size than --width x --height x 4");
+      first_row = 0;
+      rows = height;
+    } else if (memcmp(header, "LLF2", 4) == 0) {
+      if (payload % row_bytes != 0) die("a band of rows that is not a whole number of rows");
+      rows = (int)(payload / row_bytes);
+      if (first_row + rows > height) die("a band of rows beyond the bottom of the frame");
+    } else die("a frame header without its mark: the input is out of step");
+    if (payload > 0) read_exactly(frame + (size_t)first_row * row_bytes, payload);
     int frame_crf = header[9];
     if (frame_crf != 0 && frame_crf != crf && frame_crf <= 51) {
       crf = frame_crf;
       param.rc.f_rf_constant = (float)crf;
       if (x264_encoder_reconfig(encoder, &param) < 0) die("x264 refused the new quality");
     }
-    bgrx_to_i420(frame, width * 4, out_width, out_height, &picture);
-    for (int i = 0; i < covers; i++) blank(&picture, out_width, out_height, &cover[i]);
+    /* 4:2:0 takes rows in pairs: the band is widened to whole pairs, read from the kept frame. */
+    int top = first_row & ~1, bottom = (first_row + rows + 1) & ~1;
+    if (bottom > out_height) bottom = out_height;
+    if (top < bottom) {
+      bgrx_to_i420(frame, (int)row_bytes, out_width, top, bottom, &picture);
+      for (int i = 0; i < covers; i++) blank(&picture, out_width, top, bottom, &cover[i]);
+    }
     int64_t pts = read_u32(header + 12);
     /* x264 needs strictly increasing timestamps; two frames in one millisecond are 1 ms apart. */
     if (pts <= last_pts) pts = last_pts + 1;
@@ -224,5 +307,6 @@ int main(int argc, char **argv) {
   x264_encoder_close(encoder);
   x264_picture_clean(&picture);
   free(frame);
+  for (int i = 0; i < param_count; i++) free(params[i]);
   return 0;
 }

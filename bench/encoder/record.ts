@@ -1,0 +1,112 @@
+/**
+ * Records the benchmark's workloads as raw BGRX frames, for `encode.ts` to encode offline: the bytes
+ * an encoder makes depend only on its input, so settings are compared on the same frames every time.
+ *
+ * Each workload runs on its own 1280×720 Xvfb desktop (`bench/x11/workloads.ts`) and is read by the
+ * agent's own capture (`agent/platform/x11-capture.ts`: on X DAMAGE, at most 30 frames a second, a
+ * frame equal to the last left out), so the frames are the ones the agent would encode. (ffmpeg's
+ * x11grab is no substitute: on a busy machine it repeats frames to keep its clock.) One file per
+ * workload, whole frames back to back: `<dir>/<workload>.bgrx`.
+ *
+ *     npx tsx bench/encoder/record.ts [--dir /tmp/lifeline-frames] [--frames 240]
+ */
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { FrameFraming } from '../../agent/platform/platform.ts';
+import { startX11Capture } from '../../agent/platform/x11-capture.ts';
+import { runX, startXvfb } from '../../tests/support/xvfb.ts';
+import { sleep } from '../support/net.ts';
+import { stopAll } from '../support/processes.ts';
+import { startWorkload, type WorkloadName } from '../x11/workloads.ts';
+
+/** The benchmark's desktop and background (bench/x11/desktop.ts). */
+export const FRAME_SIZE = { width: 1280, height: 720 };
+const BACKGROUND = '#2060c0';
+/** Time a workload runs before recording starts, ms. */
+const WARMUP_MS = 2_000;
+const GRAB_FPS = 30;
+/** Longest a recording runs when the workload changes the screen less often than asked, ms. */
+const RECORD_LIMIT_MS = 20_000;
+/** The workloads worth encoding offline: a still desktop makes no frames. */
+export const RECORDED: readonly Exclude<WorkloadName, 'still'>[] = ['typing', 'scrolling', 'video'];
+
+/** The recording of one workload in `dir`. */
+export function recordingPath(dir: string, workload: WorkloadName): string {
+  return join(dir, `${workload}.bgrx`);
+}
+
+async function record(workload: WorkloadName, dir: string, frames: number): Promise<number> {
+  const xvfb = await startXvfb(FRAME_SIZE);
+  try {
+    await runX('xsetroot', ['-solid', BACKGROUND], xvfb.display);
+    const running = await startWorkload(workload, xvfb.display);
+    try {
+      await sleep(WARMUP_MS);
+      const out = createWriteStream(recordingPath(dir, workload));
+      let kept = 0;
+      let failed: string | undefined;
+      let finish: () => void = () => {};
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      // Whole frames with nothing between them: no band header, so the capture writes every frame whole.
+      const framing: FrameFraming = {
+        header: () => new Uint8Array(0),
+        frameHeader: () => {
+          if (++kept === frames) setImmediate(finish);
+          return new Uint8Array(0);
+        },
+      };
+      const feed = startX11Capture({
+        display: xvfb.display,
+        area: { x: 0, y: 0, ...FRAME_SIZE },
+        framerate: GRAB_FPS,
+        stdin: out,
+        framing,
+        hooks: {
+          onError: (message) => {
+            failed = message;
+            finish();
+          },
+        },
+      });
+      await Promise.race([finished, sleep(RECORD_LIMIT_MS)]);
+      feed.stop();
+      await new Promise((resolve) => out.end(resolve));
+      if (failed) throw new Error(`the capture failed: ${failed}`);
+      return Math.min(kept, frames);
+    } finally {
+      await running.stop();
+    }
+  } finally {
+    await xvfb.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      dir: { type: 'string', default: '/tmp/lifeline-frames' },
+      frames: { type: 'string', default: '200' },
+    },
+  });
+  mkdirSync(values.dir, { recursive: true });
+  for (const workload of RECORDED) {
+    const kept = await record(workload, values.dir, Number(values.frames));
+    console.log(
+      `${workload}: ${kept} distinct frames of ${values.frames} in ${recordingPath(values.dir, workload)}`,
+    );
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().then(
+    () => stopAll(),
+    async (error) => {
+      console.error(error);
+      await stopAll();
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { changedRows } from '../../agent/media/changed-rows.ts';
+import { resolveFfmpeg } from '../../agent/media/ffmpeg-path.ts';
+import { X264FrameWriter, X264UnitReader } from '../../agent/media/x264-stream.ts';
+import { DEFAULT_CACHE_DIR } from '../../build/agent/build-executable.ts';
+import { buildX264Encoder } from '../../build/agent/x264-encoder.ts';
+
+// lifeline-x264 on fixed input: what it makes depends only on the frames, so these are facts of the
+// encoder, not timings.
+
+const x264 = await buildX264Encoder(DEFAULT_CACHE_DIR);
+const WIDTH = 1280;
+const HEIGHT = 720;
+const ROW_BYTES = WIDTH * 4;
+
+/** One frame (whole) or band of rows (`firstRow` given) for the encoder. */
+interface Input {
+  data: Uint8Array;
+  firstRow?: number;
+  keyframe?: boolean;
+}
+
+/** Runs lifeline-x264 over `inputs` and returns the access units it wrote, one per input. */
+function encode(inputs: readonly Input[]): Uint8Array[] {
+  const writer = new X264FrameWriter();
+  const stdin = Buffer.concat(
+    inputs.flatMap((input) => [
+      input.firstRow === undefined
+        ? writer.frameHeader(input.data.byteLength, input.keyframe ?? false)
+        : writer.bandHeader(input.firstRow, input.data.byteLength, input.keyframe ?? false),
+      input.data,
+    ]),
+  );
+  const result = spawnSync(x264, ['--width', String(WIDTH), '--height', String(HEIGHT)], {
+    input: stdin,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  assert.equal(result.status, 0, result.stderr.toString());
+  const units = new X264UnitReader().push(result.stdout).map((unit) => unit.data);
+  assert.equal(units.length, inputs.length, 'one access unit per frame');
+  return units;
+}
+
+/** Decodes the units to full-size grey (luma) pictures. */
+function decodeLuma(units: readonly Uint8Array[]): Buffer[] {
+  const result = spawnSync(
+    resolveFfmpeg().path,
+    [
+      ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'h264', '-i', 'pipe:0'],
+      ...['-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'],
+    ],
+    { input: Buffer.concat(units), maxBuffer: 64 * 1024 * 1024 },
+  );
+  assert.equal(result.status, 0, result.stderr.toString());
+  const frames: Buffer[] = [];
+  for (let at = 0; at + WIDTH * HEIGHT <= result.stdout.byteLength; at += WIDTH * HEIGHT) {
+    frames.push(result.stdout.subarray(at, at + WIDTH * HEIGHT));
+  }
+  return frames;
+}
+
+function solid(rows: number, value: number): Buffer {
+  return Buffer.alloc(rows * ROW_BYTES, value);
+}
+
+/** The mean luma of one row of a decoded picture. */
+function rowMean(picture: Buffer | undefined, row: number): number {
+  assert.ok(picture);
+  let sum = 0;
+  for (let x = 0; x < WIDTH; x++) sum += picture[row * WIDTH + x] ?? 0;
+  return sum / WIDTH;
+}
+
+/**
+ * A terminal's worth of made-up text: black glyphs (5×9 of a 6×13 cell, a fixed pseudo-random
+ * pattern per line number) on white, 100 columns by 24 lines from `firstLine` on, at (0, 120) of a
+ * blue desktop. Line `n` looks the same wherever it is drawn, as a scrolled line does.
+ */
+function terminal(firstLine: number): Buffer {
+  const frame = Buffer.alloc(WIDTH * HEIGHT * 4);
+  for (let i = 0; i < WIDTH * HEIGHT; i++) frame.writeUInt32LE(0xff2060c0, i * 4);
+  const [left, top, columns, lines, cellWidth, cellHeight] = [0, 120, 100, 24, 6, 13];
+  for (let line = 0; line < lines; line++) {
+    let seed = (firstLine + line + 1) * 2654435761;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed >>> 16;
+    };
+    for (let y = 0; y < cellHeight; y++) {
+      for (let x = 0; x < columns * cellWidth; x++) {
+        const at = ((top + line * cellHeight + y) * WIDTH + left + x) * 4;
+        frame.writeUInt32LE(0xffffffff, at);
+      }
+    }
+    for (let column = 0; column < columns; column++) {
+      for (let y = 2; y < 11; y++) {
+        for (let x = 0; x < 5; x++) {
+          if (random() % 3 !== 0) continue;
+          const at = ((top + line * cellHeight + y) * WIDTH + left + column * cellWidth + x) * 4;
+          frame.writeUInt32LE(0xff000000, at);
+        }
+      }
+    }
+  }
+  return frame;
+}
+
+describe('lifeline-x264 on fixed frames', () => {
+  it('a band of rows replaces only those rows of the picture, and an empty band re-encodes it as it was', () => {
+    const units = encode([
+      { data: solid(HEIGHT, 0xff), keyframe: true },
+      // Rows 10 to 19 black; the rest of the picture stays white although it is not sent again.
+      { data: solid(10, 0x00), firstRow: 10 },
+      { data: new Uint8Array(0), firstRow: 0, keyframe: true },
+    ]);
+    const [white, banded, again] = decodeLuma(units);
+    assert.ok(rowMean(white, 15) > 230, 'the first picture is white');
+    for (const row of [0, 5, 25, 400, HEIGHT - 1])
+      assert.ok(rowMean(banded, row) > 230, `row ${row}, outside the band, is still white`);
+    for (const row of [11, 15, 18]) assert.ok(rowMean(banded, row) < 25, `row ${row}, in the band, is black`);
+    assert.ok(rowMean(again, 15) < 25 && rowMean(again, 400) > 230, 'the keyframe repeats the picture');
+  });
+
+  it('a scroll by one line of text is coded as motion: a fraction of the bytes of a screen of new text', () => {
+    const [, scrolled] = encode([{ data: terminal(0), keyframe: true }, { data: terminal(1) }]);
+    const [, replaced] = encode([{ data: terminal(0), keyframe: true }, { data: terminal(1000) }]);
+    assert.ok(scrolled && replaced);
+    // Found as motion, a one-line scroll costs the new bottom line and little else: about 1/24 of
+    // the text. Coded as new pixels it costs about as much as the whole screen of new text.
+    assert.ok(
+      scrolled.byteLength * 5 < replaced.byteLength,
+      `scrolled ${scrolled.byteLength} bytes, new text ${replaced.byteLength} bytes`,
+    );
+  });
+
+  it('changedRows names the first and the last row that differ, and nothing when none does', () => {
+    const before = solid(HEIGHT, 0x80);
+    const after = Buffer.from(before);
+    after[40 * ROW_BYTES + 7] = 0;
+    after[52 * ROW_BYTES + ROW_BYTES - 1] = 0;
+    assert.deepEqual(changedRows(before, after, ROW_BYTES), { first: 40, end: 53 });
+    assert.equal(changedRows(before, Buffer.from(before), ROW_BYTES), undefined);
+  });
+});
