@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { MAX_EXEC_OUTPUT_BYTES } from '../protocol/index.ts';
 import { trustedProxies } from './http/client-address.ts';
 import { PING_SECONDS } from './relay/liveness.ts';
+import { WRITE_BURST, WRITES_PER_SECOND } from './relay/message-budget.ts';
 
 /** Raised when the environment cannot make a working configuration; the message says what to fix. */
 export class ConfigError extends Error {
@@ -66,6 +67,12 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** Most open connections (HTTP and WebSocket) from one client address. */
   maxSocketsPerAddress: number;
+  /**
+   * What one relay connection may send of the messages that make the server write (file and shell
+   * requests, chat, consent…): a burst, refilled at `perSecond`. Past it the message is refused
+   * (`TOO_FREQUENT`) and the console sends it again.
+   */
+  relayMessageBudget: { burst: number; perSecond: number };
   /** Bearer token Prometheus sends to read `/metrics`; unset, `/metrics` does not exist. */
   metricsToken: string | undefined;
   /**
@@ -147,6 +154,8 @@ const envSchema = z.object({
   LIFELINE_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(30),
   LIFELINE_KEEP_ALIVE_SECONDS: z.coerce.number().positive().max(3600).default(5),
   LIFELINE_MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(64),
+  LIFELINE_RELAY_MESSAGE_BURST: z.coerce.number().int().min(1).max(100_000).default(WRITE_BURST),
+  LIFELINE_RELAY_MESSAGES_PER_SECOND: z.coerce.number().positive().max(10_000).default(WRITES_PER_SECOND),
   LIFELINE_METRICS_TOKEN: z
     .string()
     .min(16, 'LIFELINE_METRICS_TOKEN must have at least 16 characters (for example: openssl rand -hex 32)')
@@ -232,6 +241,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     headersTimeoutMs: e.LIFELINE_HEADERS_TIMEOUT_SECONDS * 1000,
     keepAliveTimeoutMs: e.LIFELINE_KEEP_ALIVE_SECONDS * 1000,
     maxSocketsPerAddress: e.LIFELINE_MAX_SOCKETS_PER_ADDRESS,
+    relayMessageBudget: {
+      burst: e.LIFELINE_RELAY_MESSAGE_BURST,
+      perSecond: e.LIFELINE_RELAY_MESSAGES_PER_SECOND,
+    },
     metricsToken: e.LIFELINE_METRICS_TOKEN,
     ...tls,
     tlsPinCertFile: e.LIFELINE_TLS_PIN_CERT === undefined ? undefined : resolve(e.LIFELINE_TLS_PIN_CERT),
@@ -316,6 +329,7 @@ export function describeConfig(config: Config): { [K in keyof Config]: unknown }
     headersTimeoutMs: config.headersTimeoutMs,
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     maxSocketsPerAddress: config.maxSocketsPerAddress,
+    relayMessageBudget: config.relayMessageBudget,
     metricsToken: config.metricsToken === undefined ? 'unset' : 'set',
     // Paths only: the key file's content is never read here.
     tls: config.tls,

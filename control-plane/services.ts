@@ -139,6 +139,7 @@ export async function createServices(
     operatorMayConnect: mayConnect,
     agentGraceMs: config.agentGraceMs,
     pingMs: config.pingMs,
+    messageBudget: config.relayMessageBudget,
     recordings,
   });
   const deviceStore = new DeviceStore(db);

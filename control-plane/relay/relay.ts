@@ -47,6 +47,8 @@ export interface RelayOptions {
   agentGraceMs?: number;
   /** Where sessions whose policy makes recording mandatory are recorded. */
   recordings?: Recordings;
+  /** What each connection may send of the messages that make the server write (default WRITE_BURST, WRITES_PER_SECOND). */
+  messageBudget?: { burst: number; perSecond: number };
 }
 
 /**
@@ -138,7 +140,7 @@ export class Relay {
   accept(peer: RelayPeer): RelayConnection {
     let state: PeerState = { role: 'pending' };
     let helloSeen = false;
-    const budget = new MessageBudget();
+    const budget = new MessageBudget(this.options.messageBudget);
     /** Set once the socket is being closed for flooding: what it still sends is ignored. */
     let flooded = false;
     /** Whether a message that makes the server write may go on; a persistent flood closes the socket. */

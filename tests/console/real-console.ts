@@ -124,6 +124,8 @@ export function useAgentConsole(options: {
   actionTimeoutMs: number;
   prepareDisplay?: (xvfb: Xvfb) => Promise<void>;
   viewport?: { width: number; height: number };
+  /** The control plane's environment beyond the tests' defaults (startControlPlane's `env`). */
+  env?: Record<string, string>;
 }): AgentConsole {
   let xvfb: Xvfb | undefined;
   let cp: TestControlPlane | undefined;
@@ -133,7 +135,7 @@ export function useAgentConsole(options: {
   before(async () => {
     xvfb = await startXvfb({ width: options.width, height: options.height });
     await options.prepareDisplay?.(xvfb);
-    cp = await startControlPlane({ listen: true });
+    cp = await startControlPlane({ listen: true, ...(options.env ? { env: options.env } : {}) });
     browser = await launchConsoleBrowser();
     view = await openConsole(browser, cp);
     await view.page.setViewportSize(options.viewport ?? { width: 1400, height: 900 });

@@ -88,6 +88,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Tes
       helloTimeoutMs: options.helloTimeoutMs,
       agentGraceMs: config.agentGraceMs,
       pingMs: config.pingMs,
+      messageBudget: config.relayMessageBudget,
     });
     await replaced.shutdown();
   }

@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
 /** How long the button waits for the confirming click, in ms. */
-const CONFIRM_WINDOW_MS = 5000;
+export const CONFIRM_WINDOW_MS = 5000;
 
 export interface ConfirmButtonProps {
   children: ComponentChildren;
