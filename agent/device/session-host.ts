@@ -18,6 +18,7 @@ import { currentPlatform } from '../platform/platform.ts';
 import { LiveProcesses } from '../shell/live-processes.ts';
 import { reachServer } from './device-outbound.ts';
 import { reportToService, type sessionHostSpecSchema } from './session-host-launcher.ts';
+import { WINDOWS_NOTICE_TITLE } from './windows/user-session.ts';
 
 /** One line of structured log for the service's journal; never a token. */
 function log(fields: Record<string, unknown>, message: string): void {
@@ -149,6 +150,8 @@ async function joinSession(spec: z.output<typeof sessionHostSpecSchema>): Promis
   let ui: UserInterface;
   let terminal: TerminalUi | undefined;
   if (spec.notify || spec.consent) {
+    // Windows: the console window of its own (open-in-session) is titled as the notices are.
+    if (process.platform === 'win32') process.title = WINDOWS_NOTICE_TITLE;
     process.stdout.write(noticeText(spec, allowed));
     terminal = new TerminalUi({
       autoAccept: !spec.consent,
