@@ -14,6 +14,7 @@ import { hostInfo } from '../node/host-info.ts';
 import { printableLine } from '../node/printable.ts';
 import { encodedScreenSource } from '../node/screen-source.ts';
 import { TerminalUi } from '../node/terminal-ui.ts';
+import { type PackagedRun, startPackagedRun } from '../packaging/packaged-run.ts';
 import { currentPlatform } from '../platform/platform.ts';
 import { LiveProcesses } from '../shell/live-processes.ts';
 import { reachServer } from './device-outbound.ts';
@@ -107,10 +108,15 @@ export async function runSessionHost(report: string | undefined): Promise<number
   // First: the service learns this host's own pid, whatever terminal shows it, and answers with the
   // spec (never through the environment, which a terminal server passes on to the next host).
   const { spec, tell } = await reportToService(report);
+  // The packaged agent (Windows) unpacks its encoder, input add-on and PTY as the one-shot agent
+  // does, into a private folder of this host's user, removed when it ends.
+  let packaged: PackagedRun | undefined;
   let joined: Joined;
   try {
+    packaged = startPackagedRun();
     joined = await joinSession(spec);
   } catch (error) {
+    packaged?.workDir.remove();
     // The service ends the session with this reason, for the operator to read.
     tell({ failed: printableLine((error as Error).message).slice(0, 500) });
     throw error;
@@ -124,6 +130,7 @@ export async function runSessionHost(report: string | undefined): Promise<number
   } finally {
     terminal?.close();
     live.stopAll();
+    packaged?.workDir.remove();
   }
 }
 

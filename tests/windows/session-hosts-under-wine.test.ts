@@ -216,7 +216,8 @@ describe('session hosts of a Windows device, under Wine', {
     // `security` reports the Wine user as its owner, as for a file that user planted there.
     const response = await fetch(`${cp.url}/download/agent/win-x64`);
     assert.equal(response.status, 200);
-    const downloaded = 'C:\\Users\\Public\\lifeline-agent-win-x64.exe';
+    const downloaded = 'C:\\Downloads\\lifeline-agent-win-x64.exe';
+    mkdirSync(wine.hostPath('C:\\Downloads'), { recursive: true });
     writeFileSync(wine.hostPath(downloaded), Buffer.from(await response.arrayBuffer()));
     oneShot = wine.start(downloaded, ['--accept']);
     await waitFor(
