@@ -165,31 +165,6 @@ describe('the Windows agent as a Windows service under Wine', {
     assert.match(agents()[0]!.commandLine, /Program Files\\Lifeline\\lifeline-agent\.exe/i);
   });
 
-  it('a killed agent is started again by the service host, and the device comes back online', {
-    timeout: 3 * WINE_WAIT_MS,
-  }, async () => {
-    const [killed] = agents();
-    assert.ok(killed, 'the agent runs');
-    const host = wine.processes(/lifeline-service\.exe/i);
-    process.kill(killed.pid, 'SIGKILL');
-    const [again] = await waitFor(
-      'a new agent',
-      () => {
-        const running = agents();
-        return running.length === 1 && running[0]!.pid !== killed.pid ? running : undefined;
-      },
-      WINE_WAIT_MS,
-    );
-    assert.match(again!.commandLine, /Program Files\\Lifeline\\lifeline-agent\.exe/i);
-    await listed('online', WINE_WAIT_MS);
-    // The same service host restarted it: the service itself never stopped.
-    assert.deepEqual(
-      wine.processes(/lifeline-service\.exe/i).map((p) => p.pid),
-      host.map((p) => p.pid),
-    );
-    assert.equal(await serviceState(), 'RUNNING');
-  });
-
   it('sc stop stops the service: the agent says goodbye, is gone, and the device is offline within the liveness bound', {
     timeout: 3 * WINE_WAIT_MS,
   }, async () => {
