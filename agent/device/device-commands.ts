@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectionFailure } from '../node/outbound.ts';
 import { describeProxy, ProxyConfigError } from '../node/proxy-settings.ts';
@@ -138,7 +138,7 @@ async function service(resident: ResidentService, root: string): Promise<number>
   const hosts = new SessionHosts(layout.workDir, hostConnectMs());
   const notices = new UserNotices(noticeTerminal, log);
   const unattended = new UnattendedAccess({
-    workDir: layout.workDir,
+    folder: layout.unattendedDir ?? join(layout.workDir, 'unattended'),
     executable: layout.executable,
     lingerMs: unattendedLingerMs(),
     hosts,

@@ -4,12 +4,14 @@ import { dirname, join, resolve, win32 } from 'node:path';
 import type { AgentPresence } from '../../protocol/api/agent.ts';
 import { PRESENCE_ROTATE_SECONDS, presenceProofSchema } from '../../protocol/index.ts';
 import { ROOT_ENV } from './layout.ts';
+import { fileSecurity, onlySystemMayChange, protectForUsersToRead } from './windows/file-security.ts';
 
 /**
  * Where the resident agent keeps its presence proof (protocol/device.ts), readable by every local
  * user and writable by the service only: Linux `/run/lifeline/presence` (a root-owned 0755 folder,
  * systemd's RuntimeDirectory), macOS `/var/run/lifeline/presence`, Windows
- * `%ProgramData%\Lifeline\presence` (readable by Users, as ProgramData's folders inherit). `root`
+ * `%ProgramData%\Lifeline\presence` (in the service's private folder, but with permissions of its
+ * own: owned by Administrators, SYSTEM and Administrators full control, Users read). `root`
  * (tests only) prefixes the path on Linux and macOS, as every installed path.
  */
 export function presencePath(root: string, platform = process.platform, env = process.env): string {
@@ -61,6 +63,9 @@ export class PresenceProofs {
     const fresh = `${this.path}.new`;
     writeFileSync(fresh, `${proof}\n`, { mode: 0o644 });
     chmodSync(fresh, 0o644);
+    // Windows: made in the private data folder, it inherits its ACL (SYSTEM and Administrators only);
+    // it gets its own before the rename, which keeps it.
+    if (process.platform === 'win32') protectForUsersToRead(fresh);
     renameSync(fresh, this.path);
     return proof;
   }
@@ -76,11 +81,15 @@ export class PresenceProofs {
  * The one-shot agent's side: the resident agent's current proof on this machine, or undefined when
  * there is none (no resident agent) or it cannot be trusted. On Linux and macOS the file and its
  * folder must be root's and writable by nobody else, so a proof another local user planted (their
- * own device's) cannot link this user's session to a device that is not this machine.
+ * own device's) cannot link this user's session to a device that is not this machine. On Windows
+ * the file must be owned by SYSTEM or Administrators and changeable by them alone (its folder is the
+ * service's private one).
  */
 export function readPresence(path: string): string | undefined {
   try {
-    if (process.platform !== 'win32') {
+    if (process.platform === 'win32') {
+      if (!onlySystemMayChange(fileSecurity(path))) return undefined;
+    } else {
       for (const checked of [dirname(path), path]) {
         const stat = statSync(checked);
         if (stat.uid !== 0 || (stat.mode & 0o022) !== 0) return undefined;

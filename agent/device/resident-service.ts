@@ -13,6 +13,11 @@ export interface ResidentLayout {
   credentials: string;
   /** The service's own work directory (session hosts, unattended grants). */
   workDir: string;
+  /**
+   * Where unattended grants unpack their session host, when not in `workDir`: on Windows the host
+   * runs as the console user, who must be able to read and run it but not change it.
+   */
+  unattendedDir?: string;
 }
 
 /**

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, createServer, Socket } from 'node:net';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import { agentCommandLine } from './agent-command.ts';
 
@@ -102,14 +103,25 @@ type HostOutcome = z.infer<typeof hostOutcomeSchema>;
 interface RunningHost {
   sessionId: string;
   pid: number;
-  connection: Socket;
+  connection: Duplex;
 }
+
+/**
+ * What a host is given instead of a socket's path on Windows: its report channel is its C runtime
+ * descriptor 3, an anonymous pipe inherited from the service (through `run-in-session`).
+ */
+export const INHERITED_REPORT = 'fd:3';
+/** The descriptor {@link INHERITED_REPORT} names. */
+const INHERITED_REPORT_FD = 3;
 
 /**
  * Starts and keeps track of the session hosts the resident service runs: the same agent executable
  * in its `session-host` mode, started by the service (and so running as the service's user), each
- * attached to one session on the relay as its device side. Each host is given only the path of a
- * report socket of the service's (in a 0700 folder, so only the service's user may connect): it
+ * attached to one session on the relay as its device side. Each host is given only its report
+ * channel, which no other local user can open: on Linux and macOS the path of a socket of the
+ * service's (in a 0700 folder, so only the service's user may connect); on Windows, where the host
+ * runs as the console user and the service as SYSTEM, {@link INHERITED_REPORT}, an anonymous pipe
+ * only the processes started with it hold (passed on by the service host's `run-in-session`). It
  * reports its own pid there, is answered with its spec (which holds the session's relay token),
  * says once it reached the relay (or why it could not), and holds the connection open: the socket
  * closing is the host ending, whatever the command that showed it did (a terminal such as
@@ -143,24 +155,35 @@ export class SessionHosts {
    * then killed).
    */
   async launch(spec: SessionHostSpec, options: LaunchOptions = {}): Promise<number> {
-    const path = this.reportPath();
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, resolve);
-    });
+    // Windows: an anonymous pipe the host inherits as descriptor 3 (through the service host's
+    // run-in-session), held by no other process. Elsewhere: a socket in the service's 0700 folder.
+    const inherited = process.platform === 'win32';
+    const path = inherited ? INHERITED_REPORT : this.reportPath();
+    const server = inherited ? undefined : createServer();
+    if (server)
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(path, resolve);
+      });
     const self = options.executable ? { command: options.executable, args: [] } : agentCommandLine();
     const words = [...(options.terminal ?? []), self.command, ...self.args, 'session-host', path];
     const child = spawn(words[0]!, words.slice(1), {
       // A host in a terminal talks to the user there; a hidden one writes to the service's log.
-      stdio: options.terminal ? 'ignore' : ['ignore', 'inherit', 'inherit'],
+      stdio: [
+        'ignore',
+        options.terminal && !inherited ? 'ignore' : 'inherit',
+        options.terminal && !inherited ? 'ignore' : 'inherit',
+        ...(inherited ? (['pipe'] as const) : []),
+      ],
+      windowsHide: true,
     });
     this.starting.add(child);
     const sessionId = spec.attachment.sessionId;
     const closeServer = () => {
       this.starting.delete(child);
+      if (!server) return;
       server.close();
-      if (process.platform !== 'win32') rmSync(path, { force: true });
+      rmSync(path, { force: true });
     };
     return new Promise<number>((resolve, reject) => {
       let settled = false;
@@ -188,8 +211,8 @@ export class SessionHosts {
           fail(new Error(`it exited (${signal ?? `status ${code}`}) before it started`));
       });
       // The one connection expected: the socket is gone once it came, so no other gets the spec.
-      server.once('connection', (connection) => {
-        clearTimeout(timer);
+      // The report timer runs on until the host said its pid.
+      const reported = (connection: Duplex) => {
         closeServer();
         let text = '';
         let host: RunningHost | undefined;
@@ -200,6 +223,7 @@ export class SessionHosts {
               connection.destroy();
               return settle(new Error('it reported no pid'));
             }
+            clearTimeout(timer);
             host = { sessionId, pid, connection };
             this.running.add(host);
             connection.write(`${JSON.stringify(spec)}\n`);
@@ -238,14 +262,15 @@ export class SessionHosts {
           settle(new Error('it ended before it joined the session'));
           options.onExit?.(host.pid);
         });
-      });
+      };
+      if (server) server.once('connection', reported);
+      else reported(child.stdio[3] as Duplex);
     });
   }
 
-  /** A new report socket's path: in the 0700 work folder; on Windows a named pipe (there is no other kind). */
+  /** A new report socket's path, in the 0700 work folder. */
   private reportPath(): string {
     const name = randomBytes(6).toString('hex');
-    if (process.platform === 'win32') return `\\\\.\\pipe\\lifeline-host-${name}`;
     const folder = join(this.workDir, 'hosts');
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     // Short: a socket's path has at most ~104 bytes.
@@ -297,7 +322,12 @@ export interface ServiceReport {
 export function reportToService(path: string): Promise<ServiceReport> {
   return new Promise((resolve, reject) => {
     let text = '';
-    const socket = connect(path, () => socket.write(`${process.pid}\n`));
+    const socket =
+      path === INHERITED_REPORT
+        ? new Socket({ fd: INHERITED_REPORT_FD, readable: true, writable: true })
+        : connect(path);
+    if (path === INHERITED_REPORT) socket.write(`${process.pid}\n`);
+    else socket.once('connect', () => socket.write(`${process.pid}\n`));
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       text += chunk;

@@ -14,10 +14,12 @@ import { hostInfo } from '../node/host-info.ts';
 import { printableLine } from '../node/printable.ts';
 import { encodedScreenSource } from '../node/screen-source.ts';
 import { TerminalUi } from '../node/terminal-ui.ts';
+import { type PackagedRun, startPackagedRun } from '../packaging/packaged-run.ts';
 import { currentPlatform } from '../platform/platform.ts';
 import { LiveProcesses } from '../shell/live-processes.ts';
 import { reachServer } from './device-outbound.ts';
 import { reportToService, type sessionHostSpecSchema } from './session-host-launcher.ts';
+import { WINDOWS_NOTICE_TITLE } from './windows/user-session.ts';
 
 /** One line of structured log for the service's journal; never a token. */
 function log(fields: Record<string, unknown>, message: string): void {
@@ -106,10 +108,15 @@ export async function runSessionHost(report: string | undefined): Promise<number
   // First: the service learns this host's own pid, whatever terminal shows it, and answers with the
   // spec (never through the environment, which a terminal server passes on to the next host).
   const { spec, tell } = await reportToService(report);
+  // The packaged agent (Windows) unpacks its encoder, input add-on and PTY as the one-shot agent
+  // does, into a private folder of this host's user, removed when it ends.
+  let packaged: PackagedRun | undefined;
   let joined: Joined;
   try {
+    packaged = startPackagedRun();
     joined = await joinSession(spec);
   } catch (error) {
+    packaged?.workDir.remove();
     // The service ends the session with this reason, for the operator to read.
     tell({ failed: printableLine((error as Error).message).slice(0, 500) });
     throw error;
@@ -123,6 +130,7 @@ export async function runSessionHost(report: string | undefined): Promise<number
   } finally {
     terminal?.close();
     live.stopAll();
+    packaged?.workDir.remove();
   }
 }
 
@@ -149,6 +157,8 @@ async function joinSession(spec: z.output<typeof sessionHostSpecSchema>): Promis
   let ui: UserInterface;
   let terminal: TerminalUi | undefined;
   if (spec.notify || spec.consent) {
+    // Windows: the console window of its own (open-in-session) is titled as the notices are.
+    if (process.platform === 'win32') process.title = WINDOWS_NOTICE_TITLE;
     process.stdout.write(noticeText(spec, allowed));
     terminal = new TerminalUi({
       autoAccept: !spec.consent,

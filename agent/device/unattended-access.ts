@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { UNATTENDED_PASSWORD_MIN_CHARS } from '../../protocol/index.ts';
 import type { SessionHosts } from './session-host-launcher.ts';
 
@@ -23,9 +23,13 @@ export function unattendedLingerMs(env: NodeJS.ProcessEnv = process.env): number
 }
 
 export interface UnattendedAccessOptions {
-  /** The service's state directory; each grant unpacks its session host in a folder under it. */
-  workDir: string;
-  /** The installed agent executable, copied into each grant's folder as its session host. */
+  /**
+   * Where each grant unpacks its session host, in a folder of its own: the service's state directory
+   * on Linux and macOS (the host starts as root); on Windows a folder the console user, as whom the
+   * host runs, may read and run from but not change (windowsLayout's `unattendedDir`).
+   */
+  folder: string;
+  /** The installed agent executable, copied (under its own name) into each grant's folder as its session host. */
   executable: string;
   lingerMs: number;
   hosts: SessionHosts;
@@ -61,9 +65,10 @@ export class UnattendedAccess {
   start(): { grant: string; password: string } {
     if (this.grant) this.expire(this.grant, 'replaced');
     const id = randomUUID();
-    const folder = join(this.options.workDir, 'unattended', id);
+    const folder = join(this.options.folder, id);
     mkdirSync(folder, { recursive: true, mode: 0o700 });
-    const executable = join(folder, 'lifeline-agent');
+    // Its own name: `lifeline-agent.exe` on Windows, whose CreateProcess wants the suffix.
+    const executable = join(folder, basename(this.options.executable));
     copyFileSync(this.options.executable, executable);
     chmodSync(executable, 0o700);
     const grant: Grant = { id, folder, executable, running: new Set(), expiry: undefined };
@@ -114,7 +119,15 @@ export class UnattendedAccess {
     clearTimeout(grant.expiry);
     if (this.grant === grant) this.grant = undefined;
     for (const sessionId of grant.running) this.options.hosts.stop(sessionId);
-    rmSync(grant.folder, { recursive: true, force: true });
+    try {
+      // Windows removes no running program: a host just told to stop may hold its file a moment.
+      rmSync(grant.folder, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    } catch (error) {
+      this.options.log(
+        { event: 'unattended-cleanup-failed', grant: grant.id },
+        `the grant's folder could not be removed: ${(error as Error).message}`,
+      );
+    }
     this.options.log({ event: 'unattended-end', grant: grant.id, why }, 'unattended access ended');
   }
 }

@@ -9,6 +9,8 @@ export const SERVICE_HOST_SOURCE = new URL('../../agent/device/windows/service-h
   .pathname;
 /** Its sub-commands about the user at the console (session, token, notices). */
 const USER_SESSION_SOURCE = new URL('../../agent/device/windows/user-session.c', import.meta.url).pathname;
+/** Its sub-commands about a file's security descriptor (the presence proof's). */
+const FILE_SECURITY_SOURCE = new URL('../../agent/device/windows/file-security.c', import.meta.url).pathname;
 /** Debian's cross-compiler for 64-bit Windows (package gcc-mingw-w64-x86-64). */
 const MINGW_GCC = 'x86_64-w64-mingw32-gcc';
 
@@ -31,6 +33,7 @@ export async function buildServiceHost(dir: string): Promise<string> {
       output,
       SERVICE_HOST_SOURCE,
       USER_SESSION_SOURCE,
+      FILE_SECURITY_SOURCE,
       '-lwtsapi32',
       '-luserenv',
     ]);

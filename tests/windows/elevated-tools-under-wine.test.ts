@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
-import { buildAgentExecutable } from '../../build/agent/build-executable.ts';
 import {
   DEFAULT_POLICY,
   type ProcessInfo,
@@ -14,7 +12,7 @@ import {
   type ServiceInfo,
 } from '../../protocol/index.ts';
 import { launchConsoleBrowser, openConsole, signIn } from '../console/real-console.ts';
-import { devicesApi, ELEVATED_POLICY, enrolDevice } from '../devices/device-support.ts';
+import { devicesApi, ELEVATED_POLICY } from '../devices/device-support.ts';
 import {
   apiClient,
   assertProblem,
@@ -23,18 +21,19 @@ import {
   expectJson,
   whoAmI,
 } from '../support/api.ts';
-import { loginCookie, startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import type { TestControlPlane } from '../support/control-plane.ts';
 import { waitFor } from '../support/processes.ts';
 import type { PtyProcess } from '../support/pty.ts';
-import { startWine, type Wine } from '../support/wine.ts';
-import { startXvfb, type Xvfb } from '../support/xvfb.ts';
+import type { Wine } from '../support/wine.ts';
+import {
+  RESIDENT_START_TIMEOUT_MS,
+  type ResidentUnderWine,
+  startResidentUnderWine,
+  WINE_WAIT_MS,
+} from './resident-under-wine.ts';
 
 const run = promisify(execFile);
 
-/** How long the Windows build may take on a 2-core CI machine, in ms. */
-const BUILD_TIMEOUT_MS = 5 * 60_000;
-/** Wine is slow to start a process on a busy machine: every wait here is generous, in ms. */
-const WINE_WAIT_MS = 90_000;
 /** Where the resident agent is "installed" on Wine's C: drive (the service's `--root`). */
 const ROOT = 'C:\\lifeline';
 /** The registry key every registry test writes under (the service's HKCU). */
@@ -46,12 +45,11 @@ type Registry = { key: string; subkeys: string[]; values: RegistryValue[] };
 // (`lifeline-agent service`, enrolled with a registration key), driven through the API: the task
 // manager, the services and the registry editor act on Wine's own processes, services and registry.
 describe('elevated tools of a Windows device, under Wine', {
-  timeout: BUILD_TIMEOUT_MS + 20 * 60_000,
+  timeout: RESIDENT_START_TIMEOUT_MS + 20 * 60_000,
 }, () => {
-  let xvfb: Xvfb;
+  let at: ResidentUnderWine;
   let wine: Wine;
   let cp: TestControlPlane;
-  let service: PtyProcess | undefined;
   let notepad: PtyProcess | undefined;
   let browser: Browser | undefined;
   let admin: Credentials;
@@ -86,46 +84,17 @@ describe('elevated tools of a Windows device, under Wine', {
 
   before(
     async () => {
-      await buildAgentExecutable('win-x64');
-      xvfb = await startXvfb({ width: 800, height: 600 });
-      wine = await startWine(xvfb.display);
-      cp = await startControlPlane({ listen: true });
-      admin = { cookie: await loginCookie(cp.app) };
-      const devices = devicesApi(cp, admin);
-      const group = await devices.createGroup('Windows desks');
-      groupId = group.id;
-      await expectJson(await api().put(`/api/groups/${groupId}/policy`, admin, ELEVATED_POLICY), 200);
-      // What `install` leaves for the service: the device's identity and the server's keys.
-      const enrolled = await enrolDevice(cp, await devices.issueKey(groupId), { os: 'not yet reported' });
-      deviceId = enrolled.deviceId;
-      // The service's data folder (windowsLayout), as the service host names it on the command line.
-      const credentials = join(wine.hostPath(ROOT), 'device.json');
-      mkdirSync(join(credentials, '..'), { recursive: true });
-      writeFileSync(credentials, JSON.stringify({ server: cp.url, ...enrolled }));
-      const executable = `${ROOT}\\lifeline-agent.exe`;
-      writeFileSync(wine.hostPath(executable), readFileSync('dist/agent/lifeline-agent-win-x64.exe'));
-      service = wine.start(executable, ['service', '--data-dir', ROOT]);
-      await waitFor(
-        'the Windows device online, reporting Windows',
-        async () => {
-          const device = await devices.get(deviceId);
-          if (device.status === 'online' && device.reported.os?.startsWith('win32 ')) return true;
-          throw new Error(`${device.status}, ${JSON.stringify(device.reported)}`);
-        },
-        WINE_WAIT_MS,
-        500,
-      );
+      // The program and its data in one folder, as the service's command line may name it.
+      at = await startResidentUnderWine({ policy: ELEVATED_POLICY, programDir: ROOT, dataDir: ROOT });
+      ({ wine, cp, admin, deviceId, groupId } = at);
     },
-    { timeout: BUILD_TIMEOUT_MS + 8 * 60_000 },
+    { timeout: RESIDENT_START_TIMEOUT_MS },
   );
 
   after(async () => {
     await browser?.close();
-    await service?.kill();
     await notepad?.kill();
-    await cp?.stop();
-    await wine?.stop();
-    await xvfb?.stop();
+    await at?.stop();
   });
 
   it('the task manager lists a real notepad with its pid and memory, and End task ends it (audited)', {
@@ -357,7 +326,7 @@ describe('elevated tools of a Windows device, under Wine', {
       'a Lifeline notice on the display',
       async () => {
         const { stdout } = await run('xdotool', ['search', '--name', '^Lifeline$'], {
-          env: { ...process.env, DISPLAY: xvfb.display },
+          env: { ...process.env, DISPLAY: at.xvfb.display },
         }).catch(() => ({ stdout: '' }));
         return stdout.trim() || undefined;
       },

@@ -22,8 +22,11 @@
  *   lifeline-service.exe "C:\ProgramData\Lifeline"
  * The agent also runs it for what concerns the user at the console (user-session.c):
  *   lifeline-service.exe console-user | run-in-session LINE | notify TITLE TEXT
+ * and for the presence proof's permissions (file-security.c):
+ *   lifeline-service.exe protect PATH | security PATH
  * Built with Debian's gcc-mingw-w64-x86-64 by build/agent/service-host.ts.
  */
+#include "file-security.h"
 #include "user-session.h"
 
 #include <shellapi.h>
@@ -198,6 +201,8 @@ int wmain(void) {
   if (!argv || argc < 2 || wcslen(argv[1]) >= MAX_PATH) return 2;
   int user_command = run_user_command(argc, argv);
   if (user_command >= 0) return user_command;
+  int file_command = run_file_command(argc, argv);
+  if (file_command >= 0) return file_command;
   wcscpy(data_dir, argv[1]);
   _snwprintf(log_path, sizeof log_path / sizeof *log_path, L"%ls\\agent.log", data_dir);
   SERVICE_TABLE_ENTRYW table[] = {{(LPWSTR)SERVICE_NAME, service_main}, {NULL, NULL}};

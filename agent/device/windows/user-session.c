@@ -10,10 +10,13 @@
  *                            ({"session":N} alone when nobody is logged in there); exit 1 on failure.
  *   run-in-session COMMAND…  starts COMMAND (the rest of this command line, as given) as the console
  *                            user, in their session, on winsta0\default, with this process's
- *                            standard handles and no window, in a job that kills it when this
- *                            process ends; waits and exits with its exit code (1 when it cannot start).
+ *                            standard handles, its C runtime descriptors past 0-2 (a session host's
+ *                            report channel, descriptor 3) and no window, in a job that kills it when
+ *                            this process ends; waits and exits with its exit code (1 when it cannot
+ *                            start).
  *   open-in-session COMMAND… the same in a console window of its own on the user's desktop (a session
- *                            host the user sees and answers, like the notice terminal on Linux).
+ *                            host the user sees and answers, like the notice terminal on Linux): its
+ *                            descriptors 0-2 are that console, 3 and up are passed on.
  *   notify TITLE TEXT        shows TEXT on the user's desktop without waiting: WTSSendMessageW, or
  *                            where that fails `message-box TITLE TEXT` started in their session.
  *                            Exit 0 when shown, 1 when nobody is there to tell.
@@ -132,27 +135,62 @@ static int console_user(void) {
 }
 
 /*
- * Starts `command_line` with `token` in its session's interactive desktop, the user's own
- * environment, and (with `inherit`) this process's standard handles; in `job` when one is given
- * (before it runs).
+ * The C runtime's table of this process's inherited descriptors (STARTUPINFO lpReserved2: a count,
+ * a flag byte per descriptor, then a handle per descriptor, unaligned), which is how Node hands a
+ * child descriptors past 0-2. Passed on to the command, it gets descriptor 3 (a session host's report
+ * channel: an anonymous pipe of the agent's, which only the processes started with it hold). With a
+ * window of its own (`console`), its descriptors 0-2 are its console's: they are cleared in the copy.
+ * Returns the copy to free, or NULL when there is nothing to pass.
  */
-static HANDLE start_as(HANDLE token, wchar_t *command_line, HANDLE job, BOOL inherit, BOOL window) {
+static BYTE *inherited_descriptors(STARTUPINFOW *startup, BOOL console) {
+  STARTUPINFOW own = {0};
+  own.cb = sizeof own;
+  GetStartupInfoW(&own);
+  if (!own.lpReserved2 || own.cbReserved2 < sizeof(int)) return NULL;
+  BYTE *copy = malloc(own.cbReserved2);
+  if (!copy) return NULL;
+  memcpy(copy, own.lpReserved2, own.cbReserved2);
+  int count = 0;
+  memcpy(&count, copy, sizeof count);
+  if (count < 0 || (size_t)own.cbReserved2 < sizeof count + (size_t)count * (1 + sizeof(HANDLE))) {
+    free(copy);
+    return NULL;
+  }
+  for (int fd = 0; console && fd < 3 && fd < count; fd++) {
+    HANDLE none = INVALID_HANDLE_VALUE;
+    copy[sizeof count + fd] = 0;
+    memcpy(copy + sizeof count + count + fd * sizeof(HANDLE), &none, sizeof none);
+  }
+  startup->cbReserved2 = own.cbReserved2;
+  startup->lpReserved2 = copy;
+  return copy;
+}
+
+/*
+ * Starts `command_line` with `token` in its session's interactive desktop and the user's own
+ * environment; in `job` when one is given (before it runs). With `pass`, it inherits this process's
+ * descriptors: its standard handles (unless it has a `window`, a console of its own) and those
+ * past 0-2 (inherited_descriptors).
+ */
+static HANDLE start_as(HANDLE token, wchar_t *command_line, HANDLE job, BOOL pass, BOOL window) {
   void *environment = NULL;
   if (!CreateEnvironmentBlock(&environment, token, FALSE)) environment = NULL;
   STARTUPINFOW startup = {0};
   startup.cb = sizeof startup;
   startup.lpDesktop = (LPWSTR)L"winsta0\\default";
-  if (inherit) {
+  if (pass && !window) {
     startup.dwFlags = STARTF_USESTDHANDLES;
     startup.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
     startup.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
     startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
   }
+  BYTE *descriptors = pass ? inherited_descriptors(&startup, window) : NULL;
   PROCESS_INFORMATION process = {0};
   DWORD flags = CREATE_SUSPENDED | (window ? CREATE_NEW_CONSOLE : CREATE_NO_WINDOW) |
                 (environment ? CREATE_UNICODE_ENVIRONMENT : 0);
-  BOOL started = CreateProcessAsUserW(token, NULL, command_line, NULL, NULL, inherit, flags, environment, NULL,
+  BOOL started = CreateProcessAsUserW(token, NULL, command_line, NULL, NULL, pass, flags, environment, NULL,
                                       &startup, &process);
+  free(descriptors);
   if (environment) DestroyEnvironmentBlock(environment);
   if (!started) return NULL;
   if (job) AssignProcessToJobObject(job, process.hProcess);
@@ -186,7 +224,7 @@ static int run_in_session(wchar_t *command_line, BOOL window) {
     limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
     SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits);
   }
-  HANDLE child = start_as(token, command_line, job, !window, window);
+  HANDLE child = start_as(token, command_line, job, TRUE, window);
   CloseHandle(token);
   if (!child) {
     fwprintf(stderr, L"The command could not be started in session %lu (error %lu).\n", (unsigned long)session,

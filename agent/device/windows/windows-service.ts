@@ -33,6 +33,11 @@ export interface WindowsLayout extends ResidentLayout {
   dataDir: string;
   /** The agent's output (JSON lines), appended by the service host. */
   log: string;
+  /**
+   * `%ProgramFiles%\Lifeline\unattended`: each unattended grant's session host, run by the console
+   * user; Program Files' own permissions (inherited) let Users read and run, Administrators change.
+   */
+  unattendedDir: string;
 }
 
 /**
@@ -55,6 +60,7 @@ export function windowsLayout(
     credentials: win32.join(dataDir, 'device.json'),
     workDir: win32.join(dataDir, 'work'),
     log: win32.join(dataDir, 'agent.log'),
+    unattendedDir: win32.join(programDir, 'unattended'),
   };
 }
 
