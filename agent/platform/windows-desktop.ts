@@ -1,10 +1,13 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
+import type { GuidanceLayer, GuidanceOverlay } from '../core/ports.ts';
 import type { AppWindow, ClipboardCommands, MonitorArea, WindowState } from './platform.ts';
 
 /** How long `monitors` or `windows` may take, in ms (a Wine process takes seconds to start). */
 const HELPER_TIMEOUT_MS = 15_000;
+/** How long one clipboard read may take, in ms. */
+const CLIPBOARD_READ_TIMEOUT_MS = 15_000;
 /** Longest title or monitor name kept, in characters (the protocol's limits). */
 const MAX_TITLE_CHARS = 200;
 const MAX_NAME_CHARS = 64;
@@ -60,6 +63,7 @@ export interface WindowsDesktop {
   windows(): Promise<AppWindow[]>;
   watchWindow(id: number, onChange: (state: WindowState | undefined) => void): Promise<() => void>;
   clipboard: ClipboardCommands;
+  guidanceOverlay(): GuidanceOverlay;
 }
 
 /** The desktop helper at `helper`, as the Windows platform uses it. */
@@ -88,7 +92,79 @@ export function windowsDesktop(helper: string): WindowsDesktop {
       }
     },
     watchWindow: (id, onChange) => watchWindowWith(helper, id, onChange),
-    clipboard: { read: [helper, 'clipboard-get'], write: [helper, 'clipboard-set'] },
+    // A new process can take seconds to start where an antivirus scans it (and under Wine); a read
+    // that is only slow is still a read, and polls do not overlap (SessionClipboard).
+    clipboard: {
+      read: [helper, 'clipboard-get'],
+      write: [helper, 'clipboard-set'],
+      readTimeoutMs: CLIPBOARD_READ_TIMEOUT_MS,
+    },
+    guidanceOverlay: () => helperOverlay(helper),
+  };
+}
+
+/** The line `lifeline-desktop.exe overlay` reads for these layers: `<rgb> <count> <x> <y> <w> <h>…` each. */
+export function overlayLine(layers: readonly GuidanceLayer[]): string {
+  const words: number[] = [];
+  for (const layer of layers) {
+    words.push(layer.colour, layer.rectangles.length);
+    for (const r of layer.rectangles) words.push(r.x, r.y, r.width, r.height);
+  }
+  return `${words.map((word) => Math.round(word)).join(' ')}\n`;
+}
+
+/**
+ * Guidance marks on Windows: the helper's `overlay`, a topmost, click-through layered window over
+ * the whole desktop keyed out everywhere but the marks. Started on the first paint, so sessions
+ * without guidance never open it; each `show` resolves once the helper says it painted.
+ */
+function helperOverlay(helper: string): GuidanceOverlay {
+  let child: ChildProcessWithoutNullStreams | undefined;
+  let closed = false;
+  /** Paints waiting for their `shown`, oldest first. */
+  const waiting: (() => void)[] = [];
+  const settleAll = () => {
+    for (const done of waiting.splice(0)) done();
+  };
+  const killOnExit = () => child?.kill('SIGKILL');
+
+  const start = (): ChildProcessWithoutNullStreams => {
+    const started = spawn(helper, ['overlay'], { windowsHide: true, stdio: 'pipe' });
+    started.once('error', settleAll);
+    started.once('close', settleAll);
+    started.stdin.on('error', () => {});
+    started.stderr.resume();
+    createInterface({ input: started.stdout }).on('line', (line) => {
+      if (line.trim() === 'shown') waiting.shift()?.();
+    });
+    process.once('exit', killOnExit);
+    return started;
+  };
+
+  return {
+    show(layers) {
+      if (closed) return Promise.resolve();
+      child ??= start();
+      const running = child;
+      if (running.exitCode !== null || running.signalCode !== null) return Promise.resolve();
+      return new Promise((resolve) => {
+        waiting.push(resolve);
+        running.stdin.write(overlayLine(layers));
+      });
+    },
+    async close() {
+      closed = true;
+      const running = child;
+      if (!running) return;
+      process.removeListener('exit', killOnExit);
+      if (running.exitCode !== null || running.signalCode !== null) return;
+      const exited = new Promise((resolve) => running.once('close', resolve));
+      // The helper closes its window and ends when its stdin ends.
+      running.stdin.end();
+      const timer = setTimeout(() => running.kill(), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
   };
 }
 

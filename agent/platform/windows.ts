@@ -28,6 +28,7 @@ export function createWindowsPlatform(env: NodeJS.ProcessEnv = process.env): Pla
           windows: desktop.windows,
           watchWindow: desktop.watchWindow,
           clipboard: desktop.clipboard,
+          guidanceOverlay: desktop.guidanceOverlay,
         }
       : {}),
     os: 'windows',

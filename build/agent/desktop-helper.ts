@@ -29,6 +29,7 @@ export async function buildDesktopHelper(dir: string): Promise<string> {
       output,
       DESKTOP_HELPER_SOURCE,
       '-ldwmapi',
+      '-lgdi32',
     ]);
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ENOENT')

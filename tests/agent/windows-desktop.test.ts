@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  overlayLine,
   parseMonitorsLine,
   parseWindowStateLine,
   parseWindowsLine,
@@ -70,5 +71,16 @@ describe("the Windows desktop helper's lines", () => {
     assert.throws(() =>
       parseWindowStateLine('{"area":{"x":0,"y":0,"width":-5,"height":1},"hidden":false,"covered":[]}'),
     );
+  });
+
+  it('guidance layers are written as one line of colours and rectangles; none is an empty line', () => {
+    assert.equal(
+      overlayLine([
+        { colour: 0xff0000, rectangles: [{ x: 10, y: 20, width: 3, height: 4 }] },
+        { colour: 0x00ff00, rectangles: [] },
+      ]),
+      '16711680 1 10 20 3 4 65280 0\n',
+    );
+    assert.equal(overlayLine([]), '\n');
   });
 });

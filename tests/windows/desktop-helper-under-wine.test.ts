@@ -13,6 +13,7 @@ import { createWindowsPlatform } from '../../agent/platform/windows.ts';
 import { buildDesktopHelper } from '../../build/agent/desktop-helper.ts';
 import { waitFor } from '../support/processes.ts';
 import type { PtyProcess } from '../support/pty.ts';
+import { isMarkRed, screenPixel } from '../support/screen-capture.ts';
 import { startWine, useXineramaMonitors, type Wine } from '../support/wine.ts';
 import { searchWindows } from '../support/x-windows.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
@@ -218,6 +219,42 @@ describe('the Windows desktop helper under Wine', { timeout: 15 * 60_000 }, () =
     input.apply({ kind: 'move', x: 0.5, y: 0.5 });
     assert.deepEqual(calls, []);
     assert.equal(await monitors.shareWindow(null), true);
+  });
+
+  it('guidance marks are painted over the desktop by a topmost layered window, and cleared', {
+    timeout: 2 * WINE_WAIT_MS,
+  }, async () => {
+    const overlay = platform.guidanceOverlay!();
+    const at = { x: RIGHT.x + 200, y: 300 };
+    try {
+      assert.equal(
+        isMarkRed(screenPixel(xvfb.display, at.x + 10, at.y + 10)),
+        false,
+        'nothing red there before',
+      );
+      await overlay.show([{ colour: 0xff0000, rectangles: [{ x: at.x, y: at.y, width: 40, height: 30 }] }]);
+      await waitFor(
+        'the mark on the screen',
+        () => isMarkRed(screenPixel(xvfb.display, at.x + 10, at.y + 10)),
+        WINE_WAIT_MS,
+        500,
+      );
+      const beside = screenPixel(xvfb.display, at.x - 20, at.y + 10);
+      assert.equal(
+        isMarkRed(beside),
+        false,
+        `only the mark is painted, not the desktop beside it: ${beside}`,
+      );
+      await overlay.show([]);
+      await waitFor(
+        'the mark to go',
+        () => !isMarkRed(screenPixel(xvfb.display, at.x + 10, at.y + 10)),
+        WINE_WAIT_MS,
+        500,
+      );
+    } finally {
+      await overlay.close();
+    }
   });
 
   it("text written to the clipboard is on Wine's clipboard (what an X program pastes, and the helper reads back)", {

@@ -10,6 +10,10 @@
  *                                           then {"gone":true} once it is closed; ends when stdin closes
  *   lifeline-desktop.exe clipboard-get      the clipboard's text as UTF-8 (CRLF as LF), nothing if none
  *   lifeline-desktop.exe clipboard-set      puts stdin (UTF-8, LF as CRLF) on the clipboard as text
+ *   lifeline-desktop.exe overlay            guidance marks over the desktop: each line of stdin is what
+ *                                           to show, `<rgb> <count> <x> <y> <w> <h>…` per colour (an
+ *                                           empty line shows nothing); prints `shown` once it is painted;
+ *                                           ends when stdin closes
  *
  * Coordinates are those of the virtual desktop, as gdigrab's -offset_x/-offset_y take them.
  * Built with Debian's gcc-mingw-w64-x86-64 by build/agent/desktop-helper.ts.
@@ -279,6 +283,146 @@ static int clipboard_set(void) {
   return 0;
 }
 
+/* ---- guidance overlay ---- */
+
+/* The colour the overlay window is keyed out in: a pixel of it shows what lies below. */
+#define OVERLAY_KEY RGB(1, 2, 3)
+#define WM_OVERLAY_LINE (WM_APP + 1)
+/* Most rectangles shown at once. */
+#define MAX_MARKS 65536
+
+struct mark {
+  COLORREF colour;
+  RECT rect;
+};
+static struct mark *marks;
+static int mark_count;
+static POINT overlay_origin;
+
+/* Reads what to show from a line: `<rgb> <count>` then count rectangles, for each colour. */
+static void read_marks(const char *line) {
+  mark_count = 0;
+  char *at = (char *)line;
+  for (;;) {
+    char *end;
+    unsigned long rgb = strtoul(at, &end, 10);
+    if (end == at) return;
+    at = end;
+    long count = strtol(at, &end, 10);
+    if (end == at) return;
+    at = end;
+    for (long i = 0; i < count && mark_count < MAX_MARKS; i++) {
+      long v[4];
+      for (int k = 0; k < 4; k++) {
+        v[k] = strtol(at, &end, 10);
+        if (end == at) return;
+        at = end;
+      }
+      struct mark *m = &marks[mark_count++];
+      m->colour = RGB((rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff);
+      /* The key colour would be see-through: a mark in it is drawn a shade off. */
+      if (m->colour == OVERLAY_KEY) m->colour = RGB(1, 2, 4);
+      SetRect(&m->rect, v[0] - overlay_origin.x, v[1] - overlay_origin.y, v[0] + v[2] - overlay_origin.x,
+              v[1] + v[3] - overlay_origin.y);
+    }
+  }
+}
+
+static LRESULT CALLBACK overlay_proc(HWND window, UINT message, WPARAM wparam, LPARAM lparam) {
+  switch (message) {
+  case WM_OVERLAY_LINE: {
+    read_marks((const char *)lparam);
+    free((void *)lparam);
+    /* Windows opened since must not hide the marks. */
+    SetWindowPos(window, HWND_TOPMOST, 0, 0, 0, 0, SWP_NOMOVE | SWP_NOSIZE | SWP_NOACTIVATE);
+    InvalidateRect(window, NULL, TRUE);
+    UpdateWindow(window);
+    printf("shown\n");
+    fflush(stdout);
+    return 0;
+  }
+  case WM_ERASEBKGND:
+    return 1;
+  case WM_PAINT: {
+    PAINTSTRUCT paint;
+    HDC dc = BeginPaint(window, &paint);
+    HBRUSH key = CreateSolidBrush(OVERLAY_KEY);
+    FillRect(dc, &paint.rcPaint, key);
+    DeleteObject(key);
+    for (int i = 0; i < mark_count; i++) {
+      HBRUSH brush = CreateSolidBrush(marks[i].colour);
+      FillRect(dc, &marks[i].rect, brush);
+      DeleteObject(brush);
+    }
+    EndPaint(window, &paint);
+    return 0;
+  }
+  case WM_NCHITTEST:
+    /* Never takes a click: it goes to the window below. */
+    return HTTRANSPARENT;
+  case WM_DESTROY:
+    PostQuitMessage(0);
+    return 0;
+  }
+  return DefWindowProcW(window, message, wparam, lparam);
+}
+
+/* Hands each line of stdin to the overlay window; closes it when stdin ends. */
+static DWORD WINAPI overlay_reader(LPVOID param) {
+  HWND window = (HWND)param;
+  HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
+  size_t size = 4096, used = 0;
+  char *buffer = malloc(size);
+  DWORD read;
+  while (buffer && ReadFile(in, buffer + used, (DWORD)(size - used), &read, NULL) && read > 0) {
+    used += read;
+    char *newline;
+    while ((newline = memchr(buffer, '\n', used)) != NULL) {
+      size_t length = (size_t)(newline - buffer);
+      char *line = malloc(length + 1);
+      memcpy(line, buffer, length);
+      line[length] = '\0';
+      PostMessageW(window, WM_OVERLAY_LINE, 0, (LPARAM)line);
+      used -= length + 1;
+      memmove(buffer, newline + 1, used);
+    }
+    if (used == size) buffer = realloc(buffer, size *= 2);
+  }
+  PostMessageW(window, WM_CLOSE, 0, 0);
+  return 0;
+}
+
+static int overlay(void) {
+  marks = malloc(MAX_MARKS * sizeof *marks);
+  RECT desktop = virtual_desktop();
+  overlay_origin.x = desktop.left;
+  overlay_origin.y = desktop.top;
+  WNDCLASSW class = {0};
+  class.lpfnWndProc = overlay_proc;
+  class.hInstance = GetModuleHandleW(NULL);
+  class.lpszClassName = L"LifelineGuidance";
+  RegisterClassW(&class);
+  /* Topmost, click-through (WS_EX_TRANSPARENT with the layered style), never activated, not on the
+     taskbar; the key colour makes everything but the marks see-through. */
+  HWND window = CreateWindowExW(
+      WS_EX_LAYERED | WS_EX_TRANSPARENT | WS_EX_TOPMOST | WS_EX_TOOLWINDOW | WS_EX_NOACTIVATE,
+      class.lpszClassName, L"Lifeline guidance", WS_POPUP, desktop.left, desktop.top,
+      desktop.right - desktop.left, desktop.bottom - desktop.top, NULL, NULL, class.hInstance, NULL);
+  if (!window || !marks) {
+    fprintf(stderr, "could not open the guidance overlay (error %lu)\n", GetLastError());
+    return 1;
+  }
+  SetLayeredWindowAttributes(window, OVERLAY_KEY, 0, LWA_COLORKEY);
+  ShowWindow(window, SW_SHOWNOACTIVATE);
+  CreateThread(NULL, 0, overlay_reader, window, 0, NULL);
+  MSG message;
+  while (GetMessageW(&message, NULL, 0, 0) > 0) {
+    TranslateMessage(&message);
+    DispatchMessageW(&message);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *command = argc > 1 ? argv[1] : "";
   int status;
@@ -289,9 +433,10 @@ int main(int argc, char **argv) {
   else if (strcmp(command, "watch-window") == 0 && argc > 2) status = watch_window(argv[2]);
   else if (strcmp(command, "clipboard-get") == 0) status = clipboard_get();
   else if (strcmp(command, "clipboard-set") == 0) status = clipboard_set();
+  else if (strcmp(command, "overlay") == 0) status = overlay();
   else {
     fprintf(stderr,
-            "usage: lifeline-desktop monitors | windows | watch-window HWND | clipboard-get | clipboard-set\n");
+            "usage: lifeline-desktop monitors | windows | watch-window HWND | clipboard-get | clipboard-set | overlay\n");
     status = 2;
   }
   fflush(stdout);
