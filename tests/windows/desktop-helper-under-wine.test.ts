@@ -70,6 +70,8 @@ describe('the Windows desktop helper under Wine', { timeout: 15 * 60_000 }, () =
       xvfb = await startXvfb({ width: 1024, height: 480 });
       await runX('xrandr', ['--setmonitor', 'LEFT', '512/135x480/127+0+0', 'screen'], xvfb.display);
       await runX('xrandr', ['--setmonitor', 'RIGHT', '512/135x480/127+512+0', 'none'], xvfb.display);
+      // A green desktop: what shows through the overlay around its marks.
+      await runX('xsetroot', ['-solid', '#00c000'], xvfb.display);
       wine = await startWine(xvfb.display);
       await useXineramaMonitors(wine);
       const launcher = join(scratch, 'lifeline-desktop');
@@ -239,12 +241,8 @@ describe('the Windows desktop helper under Wine', { timeout: 15 * 60_000 }, () =
         WINE_WAIT_MS,
         500,
       );
-      const beside = screenPixel(xvfb.display, at.x - 20, at.y + 10);
-      assert.equal(
-        isMarkRed(beside),
-        false,
-        `only the mark is painted, not the desktop beside it: ${beside}`,
-      );
+      const [r, g, b] = screenPixel(xvfb.display, at.x - 20, at.y + 10);
+      assert.ok(r < 60 && g > 150 && b < 60, `the desktop beside the mark shows through: ${[r, g, b]}`);
       await overlay.show([]);
       await waitFor(
         'the mark to go',
