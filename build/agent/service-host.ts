@@ -10,7 +10,7 @@ export const SERVICE_HOST_SOURCE = new URL('../../agent/device/windows/service-h
 /** Its sub-commands about the user at the console (session, token, notices). */
 const USER_SESSION_SOURCE = new URL('../../agent/device/windows/user-session.c', import.meta.url).pathname;
 /** Debian's cross-compiler for 64-bit Windows (package gcc-mingw-w64-x86-64). */
-export const MINGW_GCC = 'x86_64-w64-mingw32-gcc';
+const MINGW_GCC = 'x86_64-w64-mingw32-gcc';
 
 /**
  * Compiles the Windows service host (`lifeline-service.exe`, about 20 KB) into `dir`; its path. It is

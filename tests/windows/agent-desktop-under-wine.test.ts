@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -10,6 +9,7 @@ import { startControlPlane, type TestControlPlane } from '../support/control-pla
 import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import type { PtyProcess } from '../support/pty.ts';
 import { startWine, useXineramaMonitors, type Wine } from '../support/wine.ts';
+import { xclip } from '../support/x-clipboard.ts';
 import { searchWindows } from '../support/x-windows.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
@@ -24,17 +24,6 @@ const WHITE: [number, number, number] = [255, 255, 255];
 /** An X window beside notepad on the primary monitor: what lies outside the shared window. */
 const BESIDE: [number, number, number] = [0, 0, 192];
 const DOWNLOADS = 'C:\\Users\\Public\\Downloads';
-
-function xclip(display: string, args: string[], input?: string): string {
-  return execFileSync('xclip', ['-selection', 'clipboard', ...args], {
-    env: { ...process.env, DISPLAY: display },
-    encoding: 'utf8',
-    ...(input === undefined ? {} : { input }),
-    // `xclip -i` forks a child that serves the text: its stdout must not be a pipe we wait on.
-    stdio: input === undefined ? ['ignore', 'pipe', 'ignore'] : ['pipe', 'ignore', 'ignore'],
-    timeout: 10_000,
-  });
-}
 
 // The stamped Windows executable under Wine on Xvfb, with a real control plane and the operator in
 // headless Chromium: what its desktop helper (lifeline-desktop.exe) gives the Windows agent.

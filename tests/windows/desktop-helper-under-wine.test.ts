@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +7,14 @@ import { createInputInjector } from '../../agent/input/input-injector.ts';
 import { commandClipboard } from '../../agent/node/command-clipboard.ts';
 import { PlatformMonitors } from '../../agent/node/monitor-layout.ts';
 import type { Platform } from '../../agent/platform/platform.ts';
-import type { RobotLike } from '../../agent/platform/robot.ts';
 import { createWindowsPlatform } from '../../agent/platform/windows.ts';
 import { buildDesktopHelper } from '../../build/agent/desktop-helper.ts';
 import { waitFor } from '../support/processes.ts';
 import type { PtyProcess } from '../support/pty.ts';
+import { pointerRecordingRobot } from '../support/recording-robot.ts';
 import { isMarkRed, screenPixel } from '../support/screen-capture.ts';
 import { startWine, useXineramaMonitors, type Wine } from '../support/wine.ts';
+import { xclip } from '../support/x-clipboard.ts';
 import { searchWindows } from '../support/x-windows.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
 
@@ -23,31 +23,6 @@ const WINE_WAIT_MS = 90_000;
 /** Two monitors side by side on one X screen, as RandR (and its Xinerama view) describes them. */
 const LEFT = { x: 0, y: 0, width: 512, height: 480 };
 const RIGHT = { x: 512, y: 0, width: 512, height: 480 };
-
-/** A RobotLike that records pointer calls: what would reach SendInput is read here. */
-function recordingRobot(): { robot: RobotLike; calls: string[] } {
-  const calls: string[] = [];
-  const robot: RobotLike = {
-    getScreenSize: () => ({ width: 1024, height: 480 }),
-    moveMouse: (x, y) => calls.push(`move ${x},${y}`),
-    mouseToggle: (direction, button) => calls.push(`${button ?? 'left'} ${direction}`),
-    scrollMouse: () => {},
-    keyToggle: () => {},
-    typeString: () => {},
-  };
-  return { robot, calls };
-}
-
-function xclip(display: string, args: string[], input?: string): string {
-  return execFileSync('xclip', ['-selection', 'clipboard', ...args], {
-    env: { ...process.env, DISPLAY: display },
-    encoding: 'utf8',
-    ...(input === undefined ? {} : { input }),
-    // `xclip -i` forks a child that serves the text: its stdout must not be a pipe we wait on.
-    stdio: input === undefined ? ['ignore', 'pipe', 'ignore'] : ['pipe', 'ignore', 'ignore'],
-    timeout: 10_000,
-  });
-}
 
 // The Windows platform of the agent (agent/platform/windows.ts) with its real desktop helper,
 // compiled by the build with mingw and run under Wine on Xvfb (a small script starts it with `wine`,
@@ -97,7 +72,7 @@ describe('the Windows desktop helper under Wine', { timeout: 15 * 60_000 }, () =
   });
 
   function injector() {
-    const { robot, calls } = recordingRobot();
+    const { robot, calls } = pointerRecordingRobot({ width: 1024, height: 480 });
     const input = createInputInjector({
       screen: () => monitors.area(),
       accepts: (x, y) => monitors.accepts(x, y),
