@@ -4,7 +4,7 @@ import type { ClipboardCommands } from '../platform/platform.ts';
 
 /** Most bytes of clipboard text read, in bytes; the rest is not read (more than can be shared anyway). */
 const MAX_READ_BYTES = 1024 * 1024;
-/** How long one read may take before it counts as failed, in ms. */
+/** How long one read may take before it counts as failed, in ms, unless the platform says otherwise. */
 const READ_TIMEOUT_MS = 2_000;
 
 /**
@@ -34,7 +34,7 @@ export function commandClipboard(commands: ClipboardCommands): ClipboardHost {
         const child = start(commands.read, 'ignore');
         const chunks: Buffer[] = [];
         let bytes = 0;
-        const timer = setTimeout(() => child.kill('SIGKILL'), READ_TIMEOUT_MS);
+        const timer = setTimeout(() => child.kill('SIGKILL'), commands.readTimeoutMs ?? READ_TIMEOUT_MS);
         child.stdout?.on('data', (chunk: Buffer) => {
           if (bytes >= MAX_READ_BYTES) return;
           chunks.push(chunk);

@@ -34,6 +34,7 @@ export function startPackagedRun(env: NodeJS.ProcessEnv = process.env): Packaged
     // The embedded ffmpeg wins over one on PATH, unless the user named another on purpose.
     if (assets.ffmpeg && !env['FFMPEG_PATH']) env['FFMPEG_PATH'] = assets.ffmpeg;
     if (assets.x264 && !env['LIFELINE_X264_PATH']) env['LIFELINE_X264_PATH'] = assets.x264;
+    if (assets['desktop-helper']) env['LIFELINE_DESKTOP_HELPER'] = assets['desktop-helper'];
     const executable = ownExecutable();
     return { executable, workDir, stamp: readStamp(executable), staleRemoved };
   } catch (error) {

@@ -12,7 +12,7 @@ export const ASSET_MANIFEST_KEY = 'assets.json';
 export const SERVICE_HOST_ASSET = 'lifeline-service.exe';
 
 /** What the agent needs unpacked from its executable. */
-export type AssetRole = 'robotjs' | 'ffmpeg' | 'x264' | 'node-pty';
+export type AssetRole = 'robotjs' | 'ffmpeg' | 'x264' | 'node-pty' | 'desktop-helper';
 
 /** One file embedded in the executable. */
 export interface AssetEntry {
@@ -43,7 +43,7 @@ export function isPackaged(): boolean {
 
 /**
  * Writes the executable's embedded assets (the robotjs add-on, the screen's encoder — ffmpeg, or
- * `lifeline-x264` on Linux — and node-pty's package) into
+ * `lifeline-x264` on Linux — node-pty's package, and on Windows the desktop helper) into
  * `dir`, which the caller created private (0700); subdirectories and files are 0700 too, since the
  * native parts are loaded or run from there.
  *

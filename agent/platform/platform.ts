@@ -52,6 +52,8 @@ export interface ClipboardCommands {
   write: readonly string[];
   /** Environment added to the agent's for both (the X display). */
   env?: Record<string, string>;
+  /** How long one `read` may take before it counts as failed, in ms (2 s when absent). */
+  readTimeoutMs?: number;
 }
 
 /** The cursor's image, for the console to draw (the captured picture leaves it out). */
@@ -157,7 +159,7 @@ export interface Platform {
   watchWindow?(id: number, onChange: (state: WindowState | undefined) => void): Promise<() => void>;
   /**
    * Paints guidance marks over the desktop (README "Guidance"); absent where the agent cannot yet
-   * (Windows, macOS), and then it does not offer guidance.
+   * (macOS; Windows without its desktop helper), and then it does not offer guidance.
    */
   guidanceOverlay?(): GuidanceOverlay;
   /** The clipboard's programs; absent where the agent does not share the clipboard yet. */

@@ -1,6 +1,7 @@
 import type { CaptureSource, Platform, ScreenSize } from './platform.ts';
 import { loadRobotjs, type RobotLike } from './robot.ts';
 import { removeAfterExit } from './self-delete.ts';
+import { windowsDesktop } from './windows-desktop.ts';
 
 /** Windows reports wheel movement in units of WHEEL_DELTA; one notch is 120. */
 const WHEEL_DELTA = 120;
@@ -11,10 +12,25 @@ const WHEEL_DELTA = 120;
  * The primary monitor always starts at (0, 0) of the virtual desktop, so capturing `size` from the
  * origin leaves other monitors out. gdigrab scales the region by the display's DPI factor itself, so
  * the DPI-virtualised size robotjs reports still covers the whole primary screen.
+ *
+ * With the desktop helper (`LIFELINE_DESKTOP_HELPER`, set by the packaged agent to the
+ * `lifeline-desktop.exe` it unpacked) the agent also lists and captures one monitor, shares one
+ * window, and shares the clipboard's text; without it (run from source) it does none of those.
  */
-export function createWindowsPlatform(): Platform {
+export function createWindowsPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
   let robot: RobotLike | undefined;
+  const helper = env['LIFELINE_DESKTOP_HELPER'];
+  const desktop = helper ? windowsDesktop(helper) : undefined;
   const platform: Platform = {
+    ...(desktop
+      ? {
+          monitors: desktop.monitors,
+          windows: desktop.windows,
+          watchWindow: desktop.watchWindow,
+          clipboard: desktop.clipboard,
+          guidanceOverlay: desktop.guidanceOverlay,
+        }
+      : {}),
     os: 'windows',
     // Characters go in as Unicode, so text types what the operator's layout typed whatever the user's
     // layout is (RustDesk's translate mode); robotjs's keys are scan codes without a virtual key,
@@ -29,7 +45,11 @@ export function createWindowsPlatform(): Platform {
     screenSize(): ScreenSize {
       return platform.robot().getScreenSize();
     },
-    captureSource({ framerate, size }): CaptureSource {
+    // One monitor or one window is its rectangle of the virtual desktop (whose coordinates gdigrab's
+    // offsets take); what covers a shared window is blanked by the encoder (`covered`). gdigrab's
+    // `-i title=…` is not used: titles change (notepad's gains a `*` on the first edit) and need not
+    // be unique, and it would capture what lies over the window all the same.
+    captureSource({ framerate, size, origin }): CaptureSource {
       return {
         inputArgs: [
           '-f',
@@ -39,9 +59,9 @@ export function createWindowsPlatform(): Platform {
           '-framerate',
           String(framerate),
           '-offset_x',
-          '0',
+          String(origin?.x ?? 0),
           '-offset_y',
-          '0',
+          String(origin?.y ?? 0),
           '-video_size',
           `${size.width}x${size.height}`,
           '-i',

@@ -17,6 +17,7 @@ import { AGENT_VERSION } from '../../agent/node/host-info.ts';
 import { ASSET_MANIFEST_KEY, type AssetEntry, SERVICE_HOST_ASSET } from '../../agent/packaging/sea-assets.ts';
 import type { AgentPlatform } from '../../protocol/agent-stamp.ts';
 import { AGENT_EXTERNALS, agentBundleOptions } from './bundle-options.ts';
+import { buildDesktopHelper, DESKTOP_HELPER_FILE } from './desktop-helper.ts';
 import { INGREDIENTS, NODE_RUNTIME_VERSION, resolveNpmFile } from './ingredients.ts';
 import { buildLinuxLauncher, packExecutable } from './launcher.ts';
 import { removePeSignature } from './pe-file.ts';
@@ -127,10 +128,14 @@ export async function buildAgentExecutable(
       ...file,
       path: `${PTY_PACKAGE_DIR}/${file.path}`,
     }));
+    const desktopHelper = target.format === 'pe' ? await buildDesktopHelper(work) : undefined;
     const assets: AssetEntry[] = [
       { role: 'robotjs', key: 'robotjs', file: 'robotjs.node' },
       encoderAsset,
       ...ptyFiles.map((file): AssetEntry => ({ role: 'node-pty', key: file.path, file: file.path })),
+      ...(desktopHelper
+        ? [{ role: 'desktop-helper', key: DESKTOP_HELPER_FILE, file: DESKTOP_HELPER_FILE } as const]
+        : []),
     ];
     writeFileSync(join(work, 'assets.json'), JSON.stringify(assets));
     // Not in the unpacked list: only `install` writes it, beside the installed agent.
@@ -150,6 +155,7 @@ export async function buildAgentExecutable(
           [encoderAsset.key]: encoder,
           ...Object.fromEntries(ptyFiles.map((file) => [file.path, file.source])),
           ...(serviceHost ? { [SERVICE_HOST_ASSET]: serviceHost } : {}),
+          ...(desktopHelper ? { [DESKTOP_HELPER_FILE]: desktopHelper } : {}),
         },
       }),
     );

@@ -3,24 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { createInputInjector } from '../../agent/input/input-injector.ts';
 import { PlatformMonitors } from '../../agent/node/monitor-layout.ts';
 import { createLinuxPlatform } from '../../agent/platform/linux.ts';
-import type { RobotLike } from '../../agent/platform/robot.ts';
 import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
+import { pointerRecordingRobot } from '../support/recording-robot.ts';
 import { searchWindows } from '../support/x-windows.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
-
-/** A RobotLike that records pointer calls: the X server is real, what reaches it is read here. */
-function recordingRobot(): { robot: RobotLike; calls: string[] } {
-  const calls: string[] = [];
-  const robot: RobotLike = {
-    getScreenSize: () => ({ width: 1280, height: 480 }),
-    moveMouse: (x, y) => calls.push(`move ${x},${y}`),
-    mouseToggle: (direction, button) => calls.push(`${button ?? 'left'} ${direction}`),
-    scrollMouse: () => {},
-    keyToggle: () => {},
-    typeString: () => {},
-  };
-  return { robot, calls };
-}
 
 function startXterm(display: string, title: string, geometry: string): Spawned {
   return spawnCollecting('xterm', ['-T', title, '-geometry', geometry], { ...process.env, DISPLAY: display });
@@ -55,7 +41,7 @@ describe('one shared window confines the operator’s pointer to it', () => {
   });
 
   function injector() {
-    const { robot, calls } = recordingRobot();
+    const { robot, calls } = pointerRecordingRobot({ width: 1280, height: 480 });
     const input = createInputInjector({
       screen: () => monitors.area(),
       accepts: (x, y) => monitors.accepts(x, y),

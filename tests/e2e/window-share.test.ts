@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { connectWithCode, launchConsoleBrowser, openConsole } from '../console/real-console.ts';
 import { shownCode, spawnAgent } from '../support/agent-process.ts';
+import { canvasSize, colourCounts } from '../support/canvas-colours.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { type Spawned, spawnCollecting, waitFor } from '../support/processes.ts';
 import { geometryOf, searchWindows } from '../support/x-windows.ts';
@@ -19,32 +20,6 @@ function startXterm(display: string, window: typeof SHARED): Spawned {
     ['-T', window.title, '-bg', window.background, '-fg', window.background, '-geometry', window.geometry],
     { ...process.env, DISPLAY: display },
   );
-}
-
-async function canvasSize(page: Page): Promise<[number, number]> {
-  return page.evaluate(() => {
-    const canvas = document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')!;
-    return [canvas.width, canvas.height] as [number, number];
-  });
-}
-
-/** How many pixels of the decoded picture are near each colour, and how many there are in all. */
-async function colourCounts(page: Page, colours: Record<string, [number, number, number]>) {
-  return page.evaluate((wanted) => {
-    const canvas = document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')!;
-    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-    const counts: Record<string, number> = Object.fromEntries(Object.keys(wanted).map((k) => [k, 0]));
-    for (let i = 0; i < data.length; i += 4) {
-      for (const [name, [r, g, b]] of Object.entries(wanted)) {
-        const close =
-          Math.abs(data[i]! - r) <= 48 &&
-          Math.abs(data[i + 1]! - g) <= 48 &&
-          Math.abs(data[i + 2]! - b) <= 48;
-        if (close) counts[name]! += 1;
-      }
-    }
-    return { counts, total: data.length / 4 };
-  }, colours);
 }
 
 /** Clicks the canvas at a point given as fractions of its size. */

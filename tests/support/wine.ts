@@ -101,3 +101,20 @@ export async function startWine(display: string): Promise<Wine> {
   }
   return wine;
 }
+
+/**
+ * Makes Wine read the monitors from Xinerama, which the X server answers with its RandR monitors (a
+ * layout made with `xrandr --setmonitor`): Wine's RandR 1.4 path sees Xvfb's single CRTC, one
+ * monitor. Restarts the prefix's server, which reads the setting when it starts.
+ */
+export async function useXineramaMonitors(wine: Wine): Promise<void> {
+  const { env } = wine;
+  await execFileAsync(
+    'wine',
+    ['reg', 'add', 'HKCU\\Software\\Wine\\X11 Driver', '/v', 'UseXRandR', '/t', 'REG_SZ', '/d', 'N', '/f'],
+    { env, timeout: COMMAND_TIMEOUT_MS },
+  );
+  // -k fails when the server already went (it leaves a few seconds after its last process).
+  await execFileAsync('wineserver', ['-k'], { env, timeout: COMMAND_TIMEOUT_MS }).catch(() => {});
+  await execFileAsync('wineserver', ['-w'], { env, timeout: COMMAND_TIMEOUT_MS });
+}

@@ -164,7 +164,7 @@ describe('the Windows agent under Wine', { timeout: BUILD_TIMEOUT_MS + 20 * 60_0
     assert.ok(owner.pid > 0, 'the owner file names a Windows pid');
     assert.deepEqual(
       readdirSync(workDir).sort(),
-      ['ffmpeg.exe', 'node-pty', OWNER_FILE, 'robotjs.node'].sort(),
+      ['ffmpeg.exe', 'lifeline-desktop.exe', 'node-pty', OWNER_FILE, 'robotjs.node'].sort(),
       'the Windows assets are unpacked under their Windows names',
     );
     await connectWithCode(page, cp, code);
