@@ -67,6 +67,8 @@ describe('the benchmark test client, full-screen mode', () => {
     await waitFor('the key press to reach the test client', () =>
       probe.inputsReceived() === 1 ? true : undefined,
     );
+    // A round trip to the test client's X connection: the server has drawn the press's repaint.
+    await probe.fullScreen(true);
     assertPattern(xvfb.display, 1);
     assert.equal(counterOnScreen(xvfb.display), 1);
   });
@@ -80,6 +82,7 @@ describe('the benchmark test client, full-screen mode', () => {
     );
     await runX('xdotool', ['key', 'a'], xvfb.display);
     await waitFor('the second key press', () => (probe.inputsReceived() === 2 ? true : undefined));
+    await probe.fullScreen(false);
     assert.deepEqual(screenPixel(xvfb.display, SIZE.width - 10, SIZE.height - 10), background);
     assert.equal(counterOnScreen(xvfb.display), 2);
   });
