@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { DOWNLOAD_SCOPE } from '../../console/app/tools/saving/worker-paths.ts';
 import { type AgentRun, shownCode, spawnAgent } from '../support/agent-process.ts';
 import { launchChromium } from '../support/browser.ts';
 import {
@@ -200,6 +201,14 @@ export async function joinWithFiles(page: Page, cp: TestControlPlane, agent: Spa
   agent.child.stdin?.write('f');
   await page.waitForSelector('[data-testid=permission-files][data-state=on]');
   await page.click('[data-testid=tool-files]');
+}
+
+/** Resolves once the service worker that streams downloads to disk is active (before a download is asked for). */
+export async function downloadWorkerReady(page: Page): Promise<void> {
+  await page.waitForFunction(async (scope) => {
+    const registration = await navigator.serviceWorker.getRegistration(scope);
+    return registration?.active?.state === 'activated';
+  }, DOWNLOAD_SCOPE);
 }
 
 /**

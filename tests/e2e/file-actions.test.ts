@@ -7,7 +7,13 @@ import { describe, it } from 'node:test';
 import { unzipSync } from 'fflate';
 import { DOWNLOAD_SCOPE } from '../../console/app/tools/saving/worker-paths.ts';
 import { DEFAULT_POLICY } from '../../protocol/index.ts';
-import { itEndsCleanly, joinWithFiles, openConsole, useAgentConsole } from '../console/real-console.ts';
+import {
+  downloadWorkerReady,
+  itEndsCleanly,
+  joinWithFiles,
+  openConsole,
+  useAgentConsole,
+} from '../console/real-console.ts';
 import { loginCookie } from '../support/control-plane.ts';
 import { setDefaultGroupPolicy } from '../support/policies.ts';
 import { useSharedFolder } from '../support/shared-folder.ts';
@@ -54,10 +60,7 @@ describe('the file manager acts on several items at once: one zip, one delete, o
     ui.startAgent({ filesRoot: shared, keepInput: true });
     await joinWithFiles(ui.page, ui.cp, ui.agent);
     await ui.page.waitForSelector('[data-testid=files-panel]');
-    await ui.page.waitForFunction(async (scope) => {
-      const registration = await navigator.serviceWorker.getRegistration(scope);
-      return registration?.active?.state === 'activated';
-    }, DOWNLOAD_SCOPE);
+    await downloadWorkerReady(ui.page);
   });
 
   it('three files chosen with a click and a shift-click, and a folder, download as one zip: every file, every folder (an empty one too) and a Unicode name arrive as they are on the device', {

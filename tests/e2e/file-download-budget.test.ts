@@ -5,8 +5,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { unzipSync } from 'fflate';
 import type { Download } from 'playwright-core';
-import { DOWNLOAD_SCOPE } from '../../console/app/tools/saving/worker-paths.ts';
-import { itEndsCleanly, joinWithFiles, useAgentConsole } from '../console/real-console.ts';
+import {
+  downloadWorkerReady,
+  itEndsCleanly,
+  joinWithFiles,
+  useAgentConsole,
+} from '../console/real-console.ts';
 import { useSharedFolder } from '../support/shared-folder.ts';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -39,10 +43,7 @@ describe("file downloads outrun the relay's per-connection budget, are refused w
     ui.startAgent({ filesRoot: shared, keepInput: true });
     await joinWithFiles(ui.page, ui.cp, ui.agent);
     await ui.page.waitForSelector('[data-testid=files-panel]');
-    await ui.page.waitForFunction(async (scope) => {
-      const registration = await navigator.serviceWorker.getRegistration(scope);
-      return registration?.active?.state === 'activated';
-    }, DOWNLOAD_SCOPE);
+    await downloadWorkerReady(ui.page);
   });
 
   it('a folder downloaded as a zip holds every file with its bytes although the relay refused some of its requests', {

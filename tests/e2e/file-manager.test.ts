@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { CDPSession } from 'playwright-core';
 import { DOWNLOAD_SCOPE } from '../../console/app/tools/saving/worker-paths.ts';
-import { itEndsCleanly, joinWithFiles, useAgentConsole } from '../console/real-console.ts';
+import {
+  downloadWorkerReady,
+  itEndsCleanly,
+  joinWithFiles,
+  useAgentConsole,
+} from '../console/real-console.ts';
 import { waitFor } from '../support/processes.ts';
 import { useSharedFolder } from '../support/shared-folder.ts';
 
@@ -53,10 +58,7 @@ describe('the file manager streams large downloads, pauses and resumes, copies a
     writeFileSync(join(shared, 'disk-image.bin'), content);
     await ui.page.click('[data-testid=files-refresh]');
     await ui.page.waitForSelector('[data-testid=file-row][data-name="disk-image.bin"]');
-    await ui.page.waitForFunction(async (scope) => {
-      const registration = await navigator.serviceWorker.getRegistration(scope);
-      return registration?.active?.state === 'activated';
-    }, DOWNLOAD_SCOPE);
+    await downloadWorkerReady(ui.page);
 
     const cdp = await ui.page.context().newCDPSession(ui.page);
     const before = await liveBytes(cdp);
