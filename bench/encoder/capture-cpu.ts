@@ -15,9 +15,9 @@ import { DEFAULT_CACHE_DIR } from '../../build/agent/build-executable.ts';
 import { buildX264Encoder } from '../../build/agent/x264-encoder.ts';
 import { runX, startXvfb } from '../../tests/support/xvfb.ts';
 import { sleep } from '../support/net.ts';
-import { cpuSeconds, stopAll } from '../support/processes.ts';
+import { cpuSeconds } from '../support/processes.ts';
 import { startWorkload } from '../x11/workloads.ts';
-import { FRAME_SIZE } from './record.ts';
+import { FRAME_SIZE, runScript } from './record.ts';
 
 /** Time typing runs before the measurement, ms. */
 const WARMUP_MS = 2_000;
@@ -103,11 +103,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => stopAll(),
-  async (error) => {
-    console.error(error);
-    await stopAll();
-    process.exit(1);
-  },
-);
+runScript(main);

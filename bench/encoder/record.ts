@@ -100,7 +100,8 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** Runs a script's `main`, and stops every process it started however it ends. */
+export function runScript(main: () => Promise<void>): void {
   main().then(
     () => stopAll(),
     async (error) => {
@@ -110,3 +111,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     },
   );
 }
+
+if (import.meta.url === `file://${process.argv[1]}`) runScript(main);
