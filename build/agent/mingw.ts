@@ -8,17 +8,19 @@ export const MINGW_GCC = 'x86_64-w64-mingw32-gcc';
 
 /**
  * Compiles C sources into one Windows program at `output` (optimised, stripped, every warning an
- * error), linked with `libraries` (`-l…`). `what` names the program in the error saying what to
- * install when the cross-compiler is missing.
+ * error), linked with `libraries` (`-l…`), with any further compiler `flags` first (e.g. `-municode`).
+ * `what` names the program in the error saying what to install when the cross-compiler is missing.
  */
 export async function compileWithMingw(
   what: string,
   output: string,
   sources: readonly string[],
   libraries: readonly string[],
+  flags: readonly string[] = [],
 ): Promise<void> {
   try {
     await execFileAsync(MINGW_GCC, [
+      ...flags,
       '-O2',
       '-s',
       '-Wall',
