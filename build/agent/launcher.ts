@@ -15,7 +15,6 @@ import {
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type NpmFile, resolveNpmFile } from './ingredients.ts';
-import { MINGW_GCC } from './mingw.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -68,6 +67,8 @@ export const WINDOWS_COMPRESSION: PackedCompression = {
 const KEPT_FRAMES = 3;
 /** Debian's static libzstd (package `libzstd-dev`). */
 const LIBZSTD = '-l:libzstd.a';
+/** Debian's cross-compiler for 64-bit Windows (package gcc-mingw-w64-x86-64). */
+const MINGW_GCC = 'x86_64-w64-mingw32-gcc';
 
 /**
  * xz 5.2.3's source (2016, years before the backdoored 5.6.x), as the lzma-native package carries it.
