@@ -1,10 +1,9 @@
-import { tmpdir } from 'node:os';
 import { useRobotjsAddon } from '../platform/robot.ts';
 import { launcherWorkDir, ownExecutable } from './own-executable.ts';
 import { type FoundStamp, readStamp } from './own-stamp.ts';
 import { usePackagedPty } from './pty-package.ts';
 import { isPackaged, unpackAssets } from './sea-assets.ts';
-import { adoptWorkDir, cleanStaleWorkDirs, createWorkDir, processExists, type WorkDir } from './work-dir.ts';
+import { adoptWorkDir, cleanStaleWorkDirs, createWorkDir, type WorkDir } from './work-dir.ts';
 
 /** What the single executable set up before the agent starts. */
 export interface PackagedRun {
@@ -27,18 +26,9 @@ export interface PackagedRun {
  */
 export function startPackagedRun(env: NodeJS.ProcessEnv = process.env): PackagedRun | undefined {
   if (!isPackaged()) return undefined;
-  const fromLauncher = launcherWorkDir();
-  const adopted = fromLauncher ? adoptWorkDir(fromLauncher) : undefined;
-  const staleRemoved = adopted
-    ? cleanStaleWorkDirs(
-        tmpdir(),
-        processExists,
-        Date.now(),
-        [process.pid, adopted.launcherPid],
-        adopted.path,
-      )
-    : cleanStaleWorkDirs();
-  const workDir = adopted ?? createWorkDir();
+  const staleRemoved = cleanStaleWorkDirs();
+  const adopted = launcherWorkDir();
+  const workDir = (adopted && adoptWorkDir(adopted)) || createWorkDir();
   try {
     const assets = unpackAssets(workDir.path);
     if (assets.robotjs) useRobotjsAddon(assets.robotjs);

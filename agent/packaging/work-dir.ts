@@ -38,19 +38,16 @@ export function createWorkDir(parent: string = tmpdir()): WorkDir {
  * Only a real directory named like ours, directly in `parent`, with its owner file, is taken;
  * anything else gives undefined (and the caller makes its own).
  */
-export function adoptWorkDir(
-  path: string,
-  parent: string = tmpdir(),
-): (WorkDir & { launcherPid: number }) | undefined {
+export function adoptWorkDir(path: string, parent: string = tmpdir()): WorkDir | undefined {
   const full = resolve(path);
   if (!basename(full).startsWith(WORK_DIR_PREFIX) || resolve(dirname(full)) !== resolve(parent))
     return undefined;
   try {
-    const owner = lstatSync(full).isDirectory() ? readOwner(full) : undefined;
-    return owner ? { ...workDirAt(full), launcherPid: owner.pid } : undefined;
+    if (!lstatSync(full).isDirectory() || !readOwner(full)) return undefined;
   } catch {
     return undefined;
   }
+  return workDirAt(full);
 }
 
 function workDirAt(path: string): WorkDir {
@@ -79,9 +76,7 @@ export function processExists(pid: number): boolean {
  * Call it before creating this run's own directory: one that names this very process as its owner
  * is then stale too, left by a killed agent whose pid this process got again (Windows and Wine reuse
  * process ids soon, Wine at once). Another process with a recycled pid keeps a stale directory until
- * that process ends too; it is removed by a later run. Under the Windows launcher, `self` also names
- * the launcher (the owner of the directory this run adopted, `keep`): Wine gives a killed launcher's
- * pid to the next launcher at once.
+ * that process ends too; it is removed by a later run.
  *
  * @returns the directories removed.
  */
@@ -89,10 +84,8 @@ export function cleanStaleWorkDirs(
   parent: string = tmpdir(),
   isRunning: (pid: number) => boolean = processExists,
   now: number = Date.now(),
-  self: number | readonly number[] = process.pid,
-  keep?: string,
+  self: number = process.pid,
 ): string[] {
-  const selves = typeof self === 'number' ? [self] : self;
   const removed: string[] = [];
   let names: string[];
   try {
@@ -104,13 +97,12 @@ export function cleanStaleWorkDirs(
   for (const name of names) {
     if (!name.startsWith(WORK_DIR_PREFIX)) continue;
     const path = join(parent, name);
-    if (keep !== undefined && resolve(path) === resolve(keep)) continue;
     try {
       const stat = lstatSync(path);
       if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue;
       const owner = readOwner(path);
       const stale = owner
-        ? selves.includes(owner.pid) || !isRunning(owner.pid)
+        ? owner.pid === self || !isRunning(owner.pid)
         : now - stat.mtimeMs > OWNERLESS_GRACE_MS;
       if (!stale) continue;
       rmSync(path, { recursive: true, force: true });

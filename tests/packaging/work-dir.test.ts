@@ -102,21 +102,6 @@ describe('the private work directory', () => {
     assert.equal(adoptWorkDir(planted, parent), undefined, 'a symlink is not followed');
   });
 
-  it("under the Windows launcher, a killed launcher's directory naming the pid the new launcher got is stale; the adopted one is kept", () => {
-    const launcherPid = process.ppid;
-    const killed = createWorkDir(parent);
-    writeFileSync(join(killed.path, OWNER_FILE), JSON.stringify({ pid: launcherPid, startedAt: 0 }));
-    const own = createWorkDir(parent);
-    writeFileSync(join(own.path, OWNER_FILE), JSON.stringify({ pid: launcherPid, startedAt: 1 }));
-    const adopted = adoptWorkDir(own.path, parent);
-    assert.equal(adopted?.launcherPid, launcherPid);
-    assert.deepEqual(
-      cleanStaleWorkDirs(parent, () => true, Date.now(), [process.pid, launcherPid], adopted?.path),
-      [killed.path],
-    );
-    assert.equal(existsSync(own.path), true);
-  });
-
   it('a symlink with the agent prefix is never followed or removed', () => {
     const target = mkdtempSync(join(parent, 'precious-'));
     writeFileSync(join(target, 'keep.txt'), 'mine');

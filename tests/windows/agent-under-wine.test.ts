@@ -13,7 +13,7 @@ import {
 import { createServer } from 'node:http';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify, stripVTControlCharacters } from 'node:util';
+import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { OWNER_FILE, WORK_DIR_PREFIX } from '../../agent/packaging/work-dir.ts';
 import { buildAgentExecutable } from '../../build/agent/build-executable.ts';
@@ -499,8 +499,7 @@ describe('the Windows agent under Wine', { timeout: BUILD_TIMEOUT_MS + 20 * 60_0
     for (const path of [truncatedPath, flippedPath]) {
       const damaged = wine.start(path, ['--version']);
       assert.equal(await damaged.exited, 127, damaged.output());
-      // Wine's console draws each space as a cursor move.
-      assert.match(stripVTControlCharacters(damaged.output()), /download\s*the\s*agent\s*again/);
+      assert.match(damaged.output(), /download the agent again/);
     }
     assert.deepEqual(workDirs(), before, 'nothing was left in %TEMP%');
   });
