@@ -1,6 +1,6 @@
 import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 /** Every agent's private directory is named this plus random characters, in the system temp dir. */
 export const WORK_DIR_PREFIX = 'lifeline-agent-';
@@ -29,28 +29,6 @@ export function createWorkDir(parent: string = tmpdir()): WorkDir {
   writeFileSync(join(path, OWNER_FILE), JSON.stringify({ pid: process.pid, startedAt: Date.now() }), {
     mode: 0o600,
   });
-  return workDirAt(path);
-}
-
-/**
- * Adopts the work directory the Windows launcher made and unpacked the runtime into
- * (`windows-launcher.c`): this run's assets go beside the runtime, and one directory goes at the end.
- * Only a real directory named like ours, directly in `parent`, with its owner file, is taken;
- * anything else gives undefined (and the caller makes its own).
- */
-export function adoptWorkDir(path: string, parent: string = tmpdir()): WorkDir | undefined {
-  const full = resolve(path);
-  if (!basename(full).startsWith(WORK_DIR_PREFIX) || resolve(dirname(full)) !== resolve(parent))
-    return undefined;
-  try {
-    if (!lstatSync(full).isDirectory() || !readOwner(full)) return undefined;
-  } catch {
-    return undefined;
-  }
-  return workDirAt(full);
-}
-
-function workDirAt(path: string): WorkDir {
   return {
     path,
     remove() {

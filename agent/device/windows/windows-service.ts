@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { win32 } from 'node:path';
 import { promisify } from 'node:util';
+import { ownExecutable } from '../../packaging/own-executable.ts';
 import { isPackaged, SERVICE_HOST_ASSET, writeAsset } from '../../packaging/sea-assets.ts';
 import { removeAfterExit } from '../../platform/self-delete.ts';
 import type { ResidentLayout, ResidentService } from '../resident-service.ts';
@@ -106,9 +107,7 @@ export function windowsService(layout: WindowsLayout = windowsLayout()): Residen
           'On Windows, install the packaged agent (lifeline-agent-win-x64.exe), not the source tree.',
         );
       mkdirSync(layout.programDir, { recursive: true });
-      // The runtime itself, not the packed download: the service host then runs it directly, with
-      // no unpacking into %TEMP% at every start and nothing between it and the agent it stops.
-      copyFileSync(process.execPath, layout.executable);
+      copyFileSync(ownExecutable(), layout.executable);
       writeAsset(SERVICE_HOST_ASSET, layout.serviceHost);
     },
     async restrictCredentials() {
