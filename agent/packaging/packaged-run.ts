@@ -1,9 +1,10 @@
+import { tmpdir } from 'node:os';
 import { useRobotjsAddon } from '../platform/robot.ts';
-import { ownExecutable } from './own-executable.ts';
+import { launcherWorkDir, ownExecutable } from './own-executable.ts';
 import { type FoundStamp, readStamp } from './own-stamp.ts';
 import { usePackagedPty } from './pty-package.ts';
 import { isPackaged, unpackAssets } from './sea-assets.ts';
-import { cleanStaleWorkDirs, createWorkDir, type WorkDir } from './work-dir.ts';
+import { adoptWorkDir, cleanStaleWorkDirs, createWorkDir, processExists, type WorkDir } from './work-dir.ts';
 
 /** What the single executable set up before the agent starts. */
 export interface PackagedRun {
@@ -19,14 +20,25 @@ export interface PackagedRun {
 
 /**
  * Prepares a run of the single executable: removes what crashed earlier runs left behind, unpacks
- * the robotjs add-on, the screen's encoder and node-pty into a fresh private directory, points the agent at them,
+ * the robotjs add-on, the screen's encoder and node-pty into a fresh private directory (on Windows
+ * the one the launcher unpacked the runtime into), points the agent at them,
  * and reads the stamp. Returns undefined when the agent runs from source (`npm run agent`), where none of this
  * applies and nothing must be deleted.
  */
 export function startPackagedRun(env: NodeJS.ProcessEnv = process.env): PackagedRun | undefined {
   if (!isPackaged()) return undefined;
-  const staleRemoved = cleanStaleWorkDirs();
-  const workDir = createWorkDir();
+  const fromLauncher = launcherWorkDir();
+  const adopted = fromLauncher ? adoptWorkDir(fromLauncher) : undefined;
+  const staleRemoved = adopted
+    ? cleanStaleWorkDirs(
+        tmpdir(),
+        processExists,
+        Date.now(),
+        [process.pid, adopted.launcherPid],
+        adopted.path,
+      )
+    : cleanStaleWorkDirs();
+  const workDir = adopted ?? createWorkDir();
   try {
     const assets = unpackAssets(workDir.path);
     if (assets.robotjs) useRobotjsAddon(assets.robotjs);

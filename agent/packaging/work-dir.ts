@@ -1,6 +1,6 @@
 import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** Every agent's private directory is named this plus random characters, in the system temp dir. */
 export const WORK_DIR_PREFIX = 'lifeline-agent-';
@@ -29,6 +29,31 @@ export function createWorkDir(parent: string = tmpdir()): WorkDir {
   writeFileSync(join(path, OWNER_FILE), JSON.stringify({ pid: process.pid, startedAt: Date.now() }), {
     mode: 0o600,
   });
+  return workDirAt(path);
+}
+
+/**
+ * Adopts the work directory the Windows launcher made and unpacked the runtime into
+ * (`windows-launcher.c`): this run's assets go beside the runtime, and one directory goes at the end.
+ * Only a real directory named like ours, directly in `parent`, with its owner file, is taken;
+ * anything else gives undefined (and the caller makes its own).
+ */
+export function adoptWorkDir(
+  path: string,
+  parent: string = tmpdir(),
+): (WorkDir & { launcherPid: number }) | undefined {
+  const full = resolve(path);
+  if (!basename(full).startsWith(WORK_DIR_PREFIX) || resolve(dirname(full)) !== resolve(parent))
+    return undefined;
+  try {
+    const owner = lstatSync(full).isDirectory() ? readOwner(full) : undefined;
+    return owner ? { ...workDirAt(full), launcherPid: owner.pid } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function workDirAt(path: string): WorkDir {
   return {
     path,
     remove() {
@@ -54,7 +79,9 @@ export function processExists(pid: number): boolean {
  * Call it before creating this run's own directory: one that names this very process as its owner
  * is then stale too, left by a killed agent whose pid this process got again (Windows and Wine reuse
  * process ids soon, Wine at once). Another process with a recycled pid keeps a stale directory until
- * that process ends too; it is removed by a later run.
+ * that process ends too; it is removed by a later run. Under the Windows launcher, `self` also names
+ * the launcher (the owner of the directory this run adopted, `keep`): Wine gives a killed launcher's
+ * pid to the next launcher at once.
  *
  * @returns the directories removed.
  */
@@ -62,8 +89,10 @@ export function cleanStaleWorkDirs(
   parent: string = tmpdir(),
   isRunning: (pid: number) => boolean = processExists,
   now: number = Date.now(),
-  self: number = process.pid,
+  self: number | readonly number[] = process.pid,
+  keep?: string,
 ): string[] {
+  const selves = typeof self === 'number' ? [self] : self;
   const removed: string[] = [];
   let names: string[];
   try {
@@ -75,12 +104,13 @@ export function cleanStaleWorkDirs(
   for (const name of names) {
     if (!name.startsWith(WORK_DIR_PREFIX)) continue;
     const path = join(parent, name);
+    if (keep !== undefined && resolve(path) === resolve(keep)) continue;
     try {
       const stat = lstatSync(path);
       if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue;
       const owner = readOwner(path);
       const stale = owner
-        ? owner.pid === self || !isRunning(owner.pid)
+        ? selves.includes(owner.pid) || !isRunning(owner.pid)
         : now - stat.mtimeMs > OWNERLESS_GRACE_MS;
       if (!stale) continue;
       rmSync(path, { recursive: true, force: true });

@@ -26,6 +26,9 @@ export async function compileWithMingw(
       '-Wall',
       '-Wextra',
       '-Werror',
+      // No link time in the PE header: the same sources give the same bytes, so the runtime they are
+      // embedded in keeps its digest and its compressed copy in the cache (build/agent/launcher.ts).
+      '-Wl,--no-insert-timestamp',
       '-o',
       output,
       ...sources,

@@ -7,8 +7,11 @@ import type { ExecutableManifest } from '../../build/agent/build-executable.ts';
 import { STAMP_MAGIC } from '../../protocol/agent-stamp.ts';
 import { startControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 
-/** Both builds on a busy 2-core machine, in ms. */
-const BUILD_TIMEOUT_MS = 10 * 60_000;
+/**
+ * Both builds on a busy 2-core machine, in ms. This file runs before the other packaging and Wine
+ * tests, so on a fresh clone it pays for compressing both runtimes (the Windows one with xz: minutes).
+ */
+const BUILD_TIMEOUT_MS = 25 * 60_000;
 
 /** The raw (still compressed) body of a gzip download: fetch would decompress it. */
 function rawGzipDownload(url: string): Promise<Buffer> {

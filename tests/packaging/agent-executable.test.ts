@@ -16,6 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { base64url } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import { digestPrefix, readStamp } from '../../agent/packaging/own-stamp.ts';
@@ -46,6 +47,10 @@ import { findSeaAsset } from './sea-blob.ts';
 const SEA_BLOB_MAGIC = 0x0143da20;
 /** The first 4 bytes of a zstd frame (little-endian). */
 const ZSTD_MAGIC = 0xfd2fb528;
+/** The first 6 bytes of an xz stream. */
+const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+/** Issue 13's goal for an agent download, gzip as served, in bytes (40 MB). */
+const DOWNLOAD_GOAL_BYTES = 40_000_000;
 /** How long a build may take on a 2-core CI machine, in ms. */
 const BUILD_TIMEOUT_MS = 5 * 60_000;
 const CODE = /(\d{3} \d{3} \d{3})/;
@@ -443,6 +448,11 @@ describe('the Windows agent executable', { timeout: BUILD_TIMEOUT_MS + 60_000 },
   let cp: TestControlPlane;
   let scratch: string;
   let file: string;
+  /** The download as served, stamp included. */
+  let download: Buffer;
+  /** Where its packed footer ends (the stamp starts). */
+  let packedEnd: number;
+  /** The runtime the launcher unpacks: node.exe with the agent injected. */
   let bytes: Buffer;
 
   before(
@@ -452,9 +462,19 @@ describe('the Windows agent executable', { timeout: BUILD_TIMEOUT_MS + 60_000 },
       scratch = mkdtempSync(join(tmpdir(), 'lifeline-packaging-win-'));
       const response = await cp.app.request('/download/agent/win-x64');
       assert.equal(response.status, 200);
-      bytes = Buffer.from(await response.arrayBuffer());
+      download = Buffer.from(await response.arrayBuffer());
       file = join(scratch, 'lifeline-agent-win-x64.exe');
-      writeFileSync(file, bytes);
+      writeFileSync(file, download);
+      packedEnd = readStamp(file)?.unstampedLength ?? download.length;
+      const footer = download.subarray(packedEnd - PACKED_FOOTER_BYTES, packedEnd);
+      const offset = Number(footer.readBigUInt64LE(PACKED_MAGIC.length));
+      const length = Number(footer.readBigUInt64LE(PACKED_MAGIC.length + 8));
+      const unpacked = spawnSync('xz', ['-dc'], {
+        input: download.subarray(offset, offset + length),
+        maxBuffer: 512 * 1024 * 1024,
+      });
+      assert.equal(unpacked.status, 0, String(unpacked.stderr));
+      bytes = unpacked.stdout;
     },
     { timeout: BUILD_TIMEOUT_MS },
   );
@@ -463,7 +483,34 @@ describe('the Windows agent executable', { timeout: BUILD_TIMEOUT_MS + 60_000 },
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('is a 64-bit PE image without the signature its injection broke', () => {
+  it('is a small Windows launcher followed by the runtime compressed with xz, and a footer that finds it', () => {
+    const launcher = readPeHeaders(download);
+    assert.equal(launcher.machine, PE_MACHINE_X64, 'the launcher is a 64-bit PE image');
+    const footer = download.subarray(packedEnd - PACKED_FOOTER_BYTES, packedEnd);
+    assert.equal(footer.subarray(0, PACKED_MAGIC.length).toString('latin1'), PACKED_MAGIC);
+    const offset = Number(footer.readBigUInt64LE(PACKED_MAGIC.length));
+    const length = Number(footer.readBigUInt64LE(PACKED_MAGIC.length + 8));
+    assert.equal(offset + length + PACKED_FOOTER_BYTES, packedEnd);
+    assert.ok(offset < 512 * 1024, `the launcher is small: ${offset} bytes`);
+    assert.ok(
+      download.subarray(offset, offset + XZ_MAGIC.length).equals(XZ_MAGIC),
+      'an xz stream follows it',
+    );
+    assert.ok(!download.includes(`${SEA_SENTINEL_FUSE}:1`), 'the runtime is not stored uncompressed');
+    assert.equal(findPeResource(download, RT_RCDATA, 'NODE_SEA_BLOB'), undefined);
+  });
+
+  it('is served under 40 MB with gzip (the download goal), stamp included', async () => {
+    const response = await cp.app.request('/download/agent/win-x64', {
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    assert.equal(response.headers.get('content-encoding'), 'gzip');
+    const served = Buffer.from(await response.arrayBuffer());
+    assert.ok(served.length <= DOWNLOAD_GOAL_BYTES, `${served.length} bytes served`);
+    assert.ok(gunzipSync(served).subarray(0, packedEnd).equals(download.subarray(0, packedEnd)));
+  });
+
+  it('unpacks to a 64-bit PE image without the signature its injection broke', () => {
     const headers = readPeHeaders(bytes);
     assert.equal(headers.machine, PE_MACHINE_X64);
     assert.deepEqual(headers.directories[4], { rva: 0, size: 0 });

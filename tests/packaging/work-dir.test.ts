@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
+  adoptWorkDir,
   cleanStaleWorkDirs,
   createWorkDir,
   OWNER_FILE,
@@ -76,6 +77,44 @@ describe('the private work directory', () => {
     utimesSync(old, past, past);
     assert.deepEqual(cleanStaleWorkDirs(parent), [old]);
     assert.equal(existsSync(young), true);
+  });
+
+  it("the Windows launcher's directory is adopted only when it is one of ours, in the temp folder, with its owner file", () => {
+    const launcher = createWorkDir(parent);
+    writeFileSync(join(launcher.path, 'lifeline-agent.exe'), 'unpacked runtime');
+    assert.equal(adoptWorkDir(launcher.path, parent)?.path, launcher.path);
+    const elsewhere = mkdtempSync(join(tmpdir(), WORK_DIR_PREFIX));
+    try {
+      writeFileSync(join(elsewhere, OWNER_FILE), JSON.stringify({ pid: process.pid, startedAt: 0 }));
+      assert.equal(adoptWorkDir(elsewhere, parent), undefined, 'not in the temp folder');
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+    const unnamed = mkdtempSync(join(parent, 'other-'));
+    writeFileSync(join(unnamed, OWNER_FILE), JSON.stringify({ pid: process.pid, startedAt: 0 }));
+    assert.equal(adoptWorkDir(unnamed, parent), undefined, 'not named like a work directory');
+    const ownerless = join(parent, `${WORK_DIR_PREFIX}ownerless`);
+    mkdirSync(ownerless);
+    assert.equal(adoptWorkDir(ownerless, parent), undefined, 'no owner file');
+    const target = createWorkDir(parent);
+    const planted = join(parent, `${WORK_DIR_PREFIX}planted`);
+    symlinkSync(target.path, planted);
+    assert.equal(adoptWorkDir(planted, parent), undefined, 'a symlink is not followed');
+  });
+
+  it("under the Windows launcher, a killed launcher's directory naming the pid the new launcher got is stale; the adopted one is kept", () => {
+    const launcherPid = process.ppid;
+    const killed = createWorkDir(parent);
+    writeFileSync(join(killed.path, OWNER_FILE), JSON.stringify({ pid: launcherPid, startedAt: 0 }));
+    const own = createWorkDir(parent);
+    writeFileSync(join(own.path, OWNER_FILE), JSON.stringify({ pid: launcherPid, startedAt: 1 }));
+    const adopted = adoptWorkDir(own.path, parent);
+    assert.equal(adopted?.launcherPid, launcherPid);
+    assert.deepEqual(
+      cleanStaleWorkDirs(parent, () => true, Date.now(), [process.pid, launcherPid], adopted?.path),
+      [killed.path],
+    );
+    assert.equal(existsSync(own.path), true);
   });
 
   it('a symlink with the agent prefix is never followed or removed', () => {

@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { OWNER_FILE, WORK_DIR_PREFIX } from '../../agent/packaging/work-dir.ts';
 import { buildAgentExecutable } from '../../build/agent/build-executable.ts';
@@ -32,6 +40,8 @@ const SHARED = 'C:\\shared folder';
 /** Where the user saved the download: a folder with a space, for the self-deletion helper's quoting. */
 const DOWNLOADS = 'C:\\Users\\Public\\My Downloads';
 const NOTE = 'note.txt';
+/** What the Windows launcher unpacks the runtime as, in the work directory (windows-launcher.c). */
+const RUNTIME_FILE = 'lifeline-agent.exe';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
@@ -164,8 +174,8 @@ describe('the Windows agent under Wine', { timeout: BUILD_TIMEOUT_MS + 20 * 60_0
     assert.ok(owner.pid > 0, 'the owner file names a Windows pid');
     assert.deepEqual(
       readdirSync(workDir).sort(),
-      ['ffmpeg.exe', 'lifeline-desktop.exe', 'node-pty', OWNER_FILE, 'robotjs.node'].sort(),
-      'the Windows assets are unpacked under their Windows names',
+      ['ffmpeg.exe', 'lifeline-desktop.exe', RUNTIME_FILE, 'node-pty', OWNER_FILE, 'robotjs.node'].sort(),
+      "the launcher's runtime and the Windows assets are unpacked under their Windows names, in one directory",
     );
     await connectWithCode(page, cp, code);
     const [row] = (
@@ -470,6 +480,29 @@ describe('the Windows agent under Wine', { timeout: BUILD_TIMEOUT_MS + 20 * 60_0
       HELPER_WAIT_MS,
     );
     assert.equal(existsSync(wine.hostPath(killedExe)), true, 'a crashed agent could not delete itself');
+  });
+
+  it('a damaged download stops with a message to download it again, and unpacks nothing', {
+    timeout: 2 * WINE_WAIT_MS,
+  }, async () => {
+    const before = workDirs();
+    const truncatedPath = await download('truncated');
+    const truncated = wine.hostPath(truncatedPath);
+    truncateSync(truncated, Math.floor(statSync(truncated).size / 2));
+    // A flipped byte inside the compressed runtime: found only while unpacking, after the folder exists.
+    const flippedPath = await download('flipped');
+    const flipped = wine.hostPath(flippedPath);
+    const bytes = readFileSync(flipped);
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = bytes[middle]! ^ 0xff;
+    writeFileSync(flipped, bytes);
+    for (const path of [truncatedPath, flippedPath]) {
+      const damaged = wine.start(path, ['--version']);
+      assert.equal(await damaged.exited, 127, damaged.output());
+      // Wine's console draws each space as a cursor move.
+      assert.match(stripVTControlCharacters(damaged.output()), /download\s*the\s*agent\s*again/);
+    }
+    assert.deepEqual(workDirs(), before, 'nothing was left in %TEMP%');
   });
 
   it("with a proxy set in Windows' settings and none in the environment, the agent goes through it", {

@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, win32 } from 'node:path';
+import { win32 } from 'node:path';
 import { z } from 'zod';
+import { ownExecutable } from '../../packaging/own-executable.ts';
 import { isPackaged, SERVICE_HOST_ASSET, writeAsset } from '../../packaging/sea-assets.ts';
 import { decodeToolOutput } from '../windows-commands.ts';
 
@@ -11,15 +12,18 @@ const HOST_COMMAND_TIMEOUT_MS = 10_000;
 export const WINDOWS_NOTICE_TITLE = 'Lifeline';
 
 /**
- * The service host beside this agent (`lifeline-service.exe`, service-host.c and user-session.c):
- * `install` put it there; an agent started without it (by hand, from a copied folder) writes the
- * one it carries. Undefined outside the packaged Windows agent.
+ * The service host (`lifeline-service.exe`, service-host.c and user-session.c): the one `install` put
+ * beside the installed agent (the file the service runs, {@link ownExecutable}); otherwise the one this
+ * agent carries, written beside its runtime (under the Windows launcher, into the work directory, which
+ * goes with the run). Undefined outside the packaged Windows agent.
  */
 export function serviceHostExecutable(): string | undefined {
   if (process.platform !== 'win32') return undefined;
-  const path = win32.join(dirname(process.execPath), SERVICE_HOST_ASSET);
-  if (existsSync(path)) return path;
+  const installed = win32.join(win32.dirname(ownExecutable()), SERVICE_HOST_ASSET);
+  if (existsSync(installed)) return installed;
   if (!isPackaged()) return undefined;
+  const path = win32.join(win32.dirname(process.execPath), SERVICE_HOST_ASSET);
+  if (existsSync(path)) return path;
   try {
     writeAsset(SERVICE_HOST_ASSET, path);
     return path;

@@ -107,6 +107,8 @@ export function windowsService(layout: WindowsLayout = windowsLayout()): Residen
           'On Windows, install the packaged agent (lifeline-agent-win-x64.exe), not the source tree.',
         );
       mkdirSync(layout.programDir, { recursive: true });
+      // What the user ran (the packed download, stamp and all), not the runtime the launcher unpacked:
+      // the installed agent and the unattended copies made from it stay stamped and packed.
       copyFileSync(ownExecutable(), layout.executable);
       writeAsset(SERVICE_HOST_ASSET, layout.serviceHost);
     },
