@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildAgentExecutable, DEFAULT_OUT_DIR } from '../../build/agent/build-executable.ts';
+import { buildServiceHost } from '../../build/agent/service-host.ts';
 import type { Policy } from '../../protocol/index.ts';
 import { devicesApi, enrolDevice } from '../devices/device-support.ts';
 import { apiClient, type Credentials, expectJson } from '../support/api.ts';
@@ -34,7 +35,7 @@ export interface ResidentUnderWine {
 /**
  * Builds the Windows agent and runs its resident service under Wine on a fresh display, as the
  * service host would (`<programDir>\lifeline-agent.exe service --data-dir <dataDir>`, with `env`
- * added), enrolled with a registration key of a new group under `policy`, its credentials where
+ * added; the service host beside it, as `install` leaves it), enrolled with a registration key of a new group under `policy`, its credentials where
  * `install` leaves them; resolves once the device is online, reporting Windows and the user at
  * Wine's console.
  */
@@ -61,6 +62,9 @@ export async function startResidentUnderWine(options: {
   mkdirSync(wine.hostPath(options.programDir), { recursive: true });
   const executable = `${options.programDir}\\lifeline-agent.exe`;
   copyFileSync(join(DEFAULT_OUT_DIR, 'lifeline-agent-win-x64.exe'), wine.hostPath(executable));
+  // The service host beside it, as `install` leaves it: the agent runs the installed one (its own
+  // copy would go into the work directory the launcher unpacked the runtime into).
+  await buildServiceHost(wine.hostPath(options.programDir));
   const service = spawnOnPty('wine', [executable, 'service', '--data-dir', options.dataDir], {
     ...wine.env,
     ...options.env,
