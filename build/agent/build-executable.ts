@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { AGENT_VERSION } from '../../agent/node/host-info.ts';
 import { ASSET_MANIFEST_KEY, type AssetEntry, SERVICE_HOST_ASSET } from '../../agent/packaging/sea-assets.ts';
@@ -151,7 +151,10 @@ export async function buildAgentExecutable(
     writeFileSync(
       join(work, 'sea-config.json'),
       JSON.stringify({
-        main: bundle,
+        // Relative to the generator's cwd (`work`): the blob keeps the main script's path as given,
+        // and the build folder's random name would make every build's runtime differ, so its
+        // compressed copy would never come from the cache (build/agent/launcher.ts, compressOnce).
+        main: basename(bundle),
         output: blob,
         disableExperimentalSEAWarning: true,
         useSnapshot: false,
