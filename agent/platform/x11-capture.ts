@@ -40,6 +40,8 @@ export interface X11CaptureOptions {
   /** How frames are framed; ffmpeg's Matroska (`RawVideoWriter`) when absent. */
   framing?: FrameFraming;
   hooks: FrameFeedHooks;
+  /** Told the rows of `area` each read of the screen asks for (tests and benchmarks watch the cost). */
+  onRowsRead?: (rows: RowBand) => void;
 }
 
 /**
@@ -201,6 +203,7 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
           if (e || !data) fail(`could not read the screen: ${e?.message ?? 'no image'}`);
           else onRows(rows, data);
         };
+        options.onRowsRead?.(rows);
         const height = rows.end - rows.first;
         // Only the damaged rows are read, into the segment where they lie in a whole frame.
         if (segment) {
