@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RowBand } from '../../agent/media/changed-rows.ts';
 import { X264FrameWriter } from '../../agent/media/x264-stream.ts';
 import type { CursorShape, FrameFeed, PointerPosition } from '../../agent/platform/platform.ts';
-import { startX11Capture } from '../../agent/platform/x11-capture.ts';
+import { rowsOf, startX11Capture } from '../../agent/platform/x11-capture.ts';
 import { openX11 } from '../../agent/platform/x11-connection.ts';
 import { waitFor } from '../support/processes.ts';
 import { rawVideoSink } from '../support/raw-video-stream.ts';
@@ -277,6 +277,15 @@ describe('X11 capture on X DAMAGE (real Xvfb)', () => {
     await sleep(1000);
     assert.ok((await screenNow()).equals(picture), 'the picture written is the repainted screen');
     assert.deepEqual(errors, []);
+  });
+
+  it('a damaged rectangle counts as the rows of the captured area it covers, and outside it as none', () => {
+    const monitor = { x: 100, y: 50, width: 200, height: 150 };
+    assert.deepEqual(rowsOf({ x: 150, y: 40, w: 10, h: 20 }, monitor), { first: 0, end: 10 });
+    assert.deepEqual(rowsOf({ x: 0, y: 190, w: 500, h: 100 }, monitor), { first: 140, end: 150 });
+    assert.equal(rowsOf({ x: 0, y: 60, w: 100, h: 10 }, monitor), undefined, 'left of the area');
+    assert.equal(rowsOf({ x: 300, y: 60, w: 10, h: 10 }, monitor), undefined, 'right of the area');
+    assert.equal(rowsOf({ x: 150, y: 0, w: 10, h: 50 }, monitor), undefined, 'above the area');
   });
 
   it("reports the cursor's shape when it changes (root cross, then xterm's I-beam) and where the pointer is", async () => {
