@@ -16,8 +16,11 @@ import { openX11, type X11Connection } from './x11-connection.ts';
 /** ZPixmap: GetImage returns packed pixels, 32 bits each for a depth-24 screen (BGRX in memory). */
 const Z_PIXMAP = 2;
 const ALL_PLANES = 0xffffffff;
-/** DAMAGE report level NonEmpty: one event when the damaged region stops being empty. */
-const DAMAGE_REPORT_NON_EMPTY = 3;
+/**
+ * DAMAGE report level BoundingBox: an event each time the damaged region's bounding box grows, with
+ * that box, so only the rows drawn on are read.
+ */
+const DAMAGE_REPORT_BOUNDING_BOX = 2;
 /** XFixes CursorNotify mask: an event each time the displayed cursor changes. */
 const CURSOR_NOTIFY_MASK = 1;
 /** How often the pointer's position is read while it moves, in ms; only changes are reported. */
@@ -37,6 +40,8 @@ export interface X11CaptureOptions {
   /** How frames are framed; ffmpeg's Matroska (`RawVideoWriter`) when absent. */
   framing?: FrameFraming;
   hooks: FrameFeedHooks;
+  /** Told the rows of `area` each read of the screen asks for (tests and benchmarks watch the cost). */
+  onRowsRead?: (rows: RowBand) => void;
 }
 
 /**
@@ -105,88 +110,130 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
         return;
       }
       const damage = X.AllocID();
-      Damage.Create(damage, root, DAMAGE_REPORT_NON_EMPTY);
+      Damage.Create(damage, root, DAMAGE_REPORT_BOUNDING_BOX);
 
       let grabbing = false;
-      let dirty = false;
       let lastGrabAt = Number.NEGATIVE_INFINITY;
-      const frameBytes = area.width * area.height * 4;
-      /** The last frame written to ffmpeg: a grab equal to it is not written, a keyframe request writes it again. */
-      let lastWritten: Buffer | undefined;
-
       const rowBytes = area.width * 4;
+      const frameBytes = rowBytes * area.height;
       /**
-       * Writes `data`, the rows `band` of it only where the encoder keeps its last picture
-       * (`bandHeader`): typing changes a few rows, and neither the pipe nor the encoder's colour
-       * conversion need see the rest.
+       * The picture as last written (the encoder's picture): rows read are compared with it, and
+       * where they differ copied into it; a keyframe request writes it again. Empty until the first read.
        */
-      const writeFrame = (data: Buffer, band: RowBand | undefined, done?: () => void) => {
+      const shown = Buffer.alloc(frameBytes);
+      let shownOnce = false;
+      /** Rows of the area drawn on since the last read (DAMAGE's bounding boxes); undefined: none. */
+      let damaged: RowBand | undefined;
+      /** Where the X server copies the rows read; without MIT-SHM they come down the socket. */
+      let segment: ShmSegment | undefined;
+
+      /**
+       * Writes the rows `band` of `shown`, only those where the encoder keeps its last picture
+       * (`bandHeader`): typing changes a few rows, and neither the pipe nor the encoder's colour
+       * conversion need see the rest. The next read waits for `written`: a busy encoder holds capture
+       * back instead of raw frames piling up in memory, and `shown` is not changed under a write.
+       */
+      const writeFrame = (band: RowBand) => {
+        grabbing = true;
         const keyframe = keyframeWanted;
         keyframeWanted = false;
-        lastWritten = data;
-        if (writer.bandHeader && band) {
-          const rows = data.subarray(band.first * rowBytes, band.end * rowBytes);
+        if (writer.bandHeader) {
+          const rows = shown.subarray(band.first * rowBytes, band.end * rowBytes);
           stdin.write(writer.bandHeader(band.first, rows.byteLength, keyframe));
-          stdin.write(rows, done);
+          stdin.write(rows, written);
           return;
         }
-        stdin.write(writer.frameHeader(data.byteLength, keyframe));
-        stdin.write(data, done);
+        stdin.write(writer.frameHeader(frameBytes, keyframe));
+        stdin.write(shown, written);
       };
       requestKeyframe = () => {
         keyframeWanted = true;
         // A grab under way is written whatever it shows and carries the mark; otherwise the picture
         // is still as last written, and goes again at once rather than when the screen next changes
         // (where the encoder keeps its picture, as no rows: it has them all already).
-        if (!grabbing && lastWritten && !stopped) writeFrame(lastWritten, { first: 0, end: 0 });
+        if (!grabbing && shownOnce && !stopped) writeFrame({ first: 0, end: 0 });
       };
 
       const written = () => {
         grabbing = false;
-        if (dirty) schedule();
+        if (damaged) schedule();
+      };
+      /** Compares the rows `rows` just read (`read`: those rows only) with `shown`, and writes what changed. */
+      const onRows = (rows: RowBand, read: Buffer) => {
+        const start = rows.first * rowBytes;
+        // Drawing that left every pixel as it was (a repaint, a cursor blink's off-phase redrawn) is
+        // not encoded: comparing raw pixels here is cheaper than the encoder converting and comparing
+        // them. The first frame goes whole.
+        const changed = shownOnce
+          ? changedRows(shown.subarray(start, start + read.byteLength), read, rowBytes)
+          : { first: 0, end: rows.end - rows.first };
+        shownOnce = true;
+        if (changed)
+          read.copy(
+            shown,
+            start + changed.first * rowBytes,
+            changed.first * rowBytes,
+            changed.end * rowBytes,
+          );
+        if (!keyframeWanted && !changed) {
+          written();
+          return;
+        }
+        writeFrame(
+          changed
+            ? { first: rows.first + changed.first, end: rows.first + changed.end }
+            : { first: 0, end: 0 },
+        );
       };
       const grab = () => {
-        if (stopped) return;
+        // A keyframe written again may still be under way: `written` schedules this read after it.
+        if (stopped || grabbing) return;
         grabbing = true;
-        dirty = false;
         lastGrabAt = performance.now();
+        const rows = shownOnce ? damaged : { first: 0, end: area.height };
+        damaged = undefined;
         // Emptied before the read: whatever is drawn from now on reports again and is read next.
         Damage.Subtract(damage, 0, 0);
+        if (!rows) {
+          written();
+          return;
+        }
         const onImage = (e: Error | null, data: Buffer | undefined) => {
           if (stopped) return;
-          if (e || !data) {
-            fail(`could not read the screen: ${e?.message ?? 'no image'}`);
-            return;
-          }
-          // Drawing that left every pixel as it was (a repaint, a cursor blink's off-phase redrawn) is
-          // not encoded: comparing raw pixels here is cheaper than ffmpeg converting and comparing them.
-          // The first frame goes whole.
-          const band = lastWritten
-            ? changedRows(lastWritten, data, rowBytes)
-            : { first: 0, end: area.height };
-          if (!keyframeWanted && !band) {
-            written();
-            return;
-          }
-          // The next read waits until ffmpeg has taken this frame: a busy encoder holds capture back
-          // instead of raw frames piling up in memory, and a shared segment is not overwritten early.
-          writeFrame(data, band ?? { first: 0, end: 0 }, written);
+          if (e || !data) fail(`could not read the screen: ${e?.message ?? 'no image'}`);
+          else onRows(rows, data);
         };
-        // Two shared segments take turns, so the one holding the last frame written stays intact to
-        // compare the next read with and to write again on a keyframe request.
-        const segment = segments.find((candidate) => candidate.buffer.buffer !== lastWritten?.buffer);
-        if (segment)
-          segment.getImage(root, area.x, area.y, area.width, area.height, ALL_PLANES, Z_PIXMAP, 0, (e) =>
-            onImage(e, segment.buffer.subarray(0, frameBytes)),
+        options.onRowsRead?.(rows);
+        const height = rows.end - rows.first;
+        // Only the damaged rows are read, into the segment where they lie in a whole frame.
+        if (segment) {
+          const reading = segment;
+          const offset = rows.first * rowBytes;
+          reading.getImage(
+            root,
+            area.x,
+            area.y + rows.first,
+            area.width,
+            height,
+            ALL_PLANES,
+            Z_PIXMAP,
+            offset,
+            (e) => onImage(e, reading.buffer.subarray(offset, offset + height * rowBytes)),
           );
-        else
-          X.GetImage(Z_PIXMAP, root, area.x, area.y, area.width, area.height, ALL_PLANES, (e, image) =>
-            onImage(e, image?.data),
+        } else
+          X.GetImage(
+            Z_PIXMAP,
+            root,
+            area.x,
+            area.y + rows.first,
+            area.width,
+            height,
+            ALL_PLANES,
+            (e, image) => onImage(e, image?.data),
           );
       };
 
       const schedule = () => {
-        dirty = true;
         if (grabbing || grabTimer || stopped) return;
         const wait = lastGrabAt + frameIntervalMs - performance.now();
         if (wait <= 0) grab();
@@ -198,9 +245,14 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
       };
 
       X.on('event', (event) => {
-        if (event.name === 'DamageNotify') schedule();
+        if (event.name !== 'DamageNotify' || !event.area) return;
+        const rows = rowsOf(event.area, area);
+        if (!rows) return;
+        damaged = damaged
+          ? { first: Math.min(damaged.first, rows.first), end: Math.max(damaged.end, rows.end) }
+          : rows;
+        schedule();
       });
-      let segments: ShmSegment[] = [];
       // MIT-SHM lets the server copy the picture into shared memory (a few ms for 720p) instead of
       // sending it down the socket (tens of ms to parse in JavaScript); without it the core request reads.
       X.require('shm', (shmError, Shm) => {
@@ -209,27 +261,16 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
           grab();
           return;
         }
-        const created: ShmSegment[] = [];
-        const createOne = () =>
-          Shm.createSegment(frameBytes, (segmentError, segment) => {
-            if (segment) created.push(segment);
-            if (stopped) {
-              for (const each of created) each.detach();
-              return;
-            }
-            if (!segmentError && segment && created.length < 2) {
-              createOne();
-              return;
-            }
-            if (created.length === 2) segments = created;
-            else for (const each of created) each.detach();
-            grab();
-          });
-        createOne();
+        Shm.createSegment(frameBytes, (segmentError, created) => {
+          if (stopped) {
+            created?.detach();
+            return;
+          }
+          if (!segmentError) segment = created;
+          grab();
+        });
       });
-      cleanups.push(() => {
-        for (const segment of segments) segment.detach();
-      });
+      cleanups.push(() => segment?.detach());
     });
 
     if (hooks.onCursorShape) watchCursorShape(X, root, hooks.onCursorShape, fail);
@@ -331,4 +372,18 @@ function cursorShape(image: XCursorImage): CursorShape {
     hotY: image.yhot,
     rgba,
   };
+}
+
+/**
+ * The rows of `area` that a damaged rectangle of the root window (`box`, in its pixels) covers, or
+ * undefined when it lies outside `area`.
+ */
+export function rowsOf(
+  box: { x: number; y: number; w: number; h: number },
+  area: ScreenArea,
+): RowBand | undefined {
+  if (box.x >= area.x + area.width || box.x + box.w <= area.x) return undefined;
+  const first = Math.max(0, box.y - area.y);
+  const end = Math.min(area.height, box.y + box.h - area.y);
+  return first < end ? { first, end } : undefined;
 }

@@ -21,6 +21,8 @@ declare module 'x11' {
     type: number;
     /** Set for extension events: `DamageNotify`, `CursorNotify`, … */
     name?: string;
+    /** DamageNotify: the damaged rectangle (at report level BoundingBox, the region's bounding box). */
+    area?: { x: number; y: number; w: number; h: number };
   }
 
   export type XCallback<T> = (error: Error | null | undefined, result: T) => void;

@@ -56,6 +56,7 @@ const SETTINGS: Setting[] = [
   { name: 'screen-aq', args: p('aq-mode=0') },
   { name: 'screen+deblock', args: p('no-deblock=0') },
   { name: 'screen+scenecut', args: p('scenecut=40') },
+  { name: 'screen+sliced', args: p('threads=auto') },
 ];
 
 interface Figures {

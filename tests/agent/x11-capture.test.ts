@@ -3,9 +3,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RowBand } from '../../agent/media/changed-rows.ts';
 import { X264FrameWriter } from '../../agent/media/x264-stream.ts';
 import type { CursorShape, FrameFeed, PointerPosition } from '../../agent/platform/platform.ts';
-import { startX11Capture } from '../../agent/platform/x11-capture.ts';
+import { rowsOf, startX11Capture } from '../../agent/platform/x11-capture.ts';
+import { openX11 } from '../../agent/platform/x11-connection.ts';
 import { waitFor } from '../support/processes.ts';
 import { rawVideoSink } from '../support/raw-video-stream.ts';
 import { runX, startXvfb, type Xvfb } from '../support/xvfb.ts';
@@ -187,6 +189,103 @@ describe('X11 capture on X DAMAGE (real Xvfb)', () => {
       );
     }
     assert.deepEqual(errors, []);
+  });
+
+  it('a change confined to a few rows is read as only those rows, and the picture written stays the screen', async () => {
+    const xvfb = await display();
+    await runX('xsetroot', ['-solid', '#402030'], xvfb.display);
+    // The pointer, drawn by Xvfb into its framebuffer, rests below the rows the window will cover.
+    await runX('xdotool', ['mousemove', '300', '190'], xvfb.display);
+    const rowBytes = SIZE.width * 4;
+    /** The encoder's picture, rebuilt from the bands written ("LLF2": first row, then whole rows). */
+    const picture = Buffer.alloc(SIZE.height * rowBytes);
+    let pending = Buffer.alloc(0);
+    let bandsWritten = 0;
+    const stdin = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        pending = Buffer.concat([pending, chunk]);
+        while (pending.byteLength >= 16 && pending.byteLength >= 16 + pending.readUInt32LE(4)) {
+          const bytes = pending.readUInt32LE(4);
+          pending.copy(picture, pending.readUInt16LE(10) * rowBytes, 16, 16 + bytes);
+          pending = pending.subarray(16 + bytes);
+          bandsWritten++;
+        }
+        callback();
+      },
+    });
+    const reads: RowBand[] = [];
+    const errors: string[] = [];
+    const feed = startX11Capture({
+      display: xvfb.display,
+      area: { x: 0, y: 0, ...SIZE },
+      framerate: 30,
+      stdin,
+      framing: new X264FrameWriter(),
+      hooks: { onError: (message) => errors.push(message) },
+      onRowsRead: (rows) => reads.push(rows),
+    });
+    cleanups.push(() => feed.stop());
+    const screen = await openX11(xvfb.display);
+    cleanups.push(() => screen.client.terminate());
+    const screenNow = () =>
+      new Promise<Buffer>((resolve, reject) =>
+        screen.client.GetImage(
+          2,
+          screen.screen.root,
+          0,
+          0,
+          SIZE.width,
+          SIZE.height,
+          0xffffffff,
+          (e, image) => (e || !image ? reject(e ?? new Error('no image')) : resolve(image.data)),
+        ),
+      );
+
+    await waitFor('the first frame', () => (bandsWritten > 0 ? true : undefined));
+    await sleep(1000);
+    assert.deepEqual(reads[0], { first: 0, end: SIZE.height }, 'the first read is the whole area');
+    assert.ok((await screenNow()).equals(picture), 'the first picture is the screen');
+    const readsBefore = reads.length;
+    const bandsBefore = bandsWritten;
+
+    // A small window at y = 100 draws on the rows it covers and on no other.
+    const xterm = spawn('xterm', ['-geometry', '6x1+0+100', '-e', 'sleep', '60'], {
+      env: { ...process.env, DISPLAY: xvfb.display },
+      stdio: 'ignore',
+    });
+    cleanups.push(() => {
+      xterm.kill();
+    });
+    await waitFor('the window written', () => (bandsWritten > bandsBefore ? true : undefined));
+    await sleep(1000);
+    const windowReads = reads.slice(readsBefore);
+    assert.ok(windowReads.length > 0);
+    for (const rows of windowReads)
+      assert.ok(
+        rows.first >= 100 && rows.end <= 160,
+        `rows ${rows.first} to ${rows.end} were read, outside the window's`,
+      );
+    assert.ok((await screenNow()).equals(picture), 'the picture written is the screen with the window');
+
+    // The whole root repainted: every row is read again, and the picture follows.
+    await runX('xsetroot', ['-solid', '#304020'], xvfb.display);
+    await waitFor('the whole screen read', () =>
+      reads.some((rows) => rows.first === 0 && rows.end === SIZE.height && rows !== reads[0])
+        ? true
+        : undefined,
+    );
+    await sleep(1000);
+    assert.ok((await screenNow()).equals(picture), 'the picture written is the repainted screen');
+    assert.deepEqual(errors, []);
+  });
+
+  it('a damaged rectangle counts as the rows of the captured area it covers, and outside it as none', () => {
+    const monitor = { x: 100, y: 50, width: 200, height: 150 };
+    assert.deepEqual(rowsOf({ x: 150, y: 40, w: 10, h: 20 }, monitor), { first: 0, end: 10 });
+    assert.deepEqual(rowsOf({ x: 0, y: 190, w: 500, h: 100 }, monitor), { first: 140, end: 150 });
+    assert.equal(rowsOf({ x: 0, y: 60, w: 100, h: 10 }, monitor), undefined, 'left of the area');
+    assert.equal(rowsOf({ x: 300, y: 60, w: 10, h: 10 }, monitor), undefined, 'right of the area');
+    assert.equal(rowsOf({ x: 150, y: 0, w: 10, h: 50 }, monitor), undefined, 'above the area');
   });
 
   it("reports the cursor's shape when it changes (root cross, then xterm's I-beam) and where the pointer is", async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { NalType, nalUnits } from '../../agent/media/annexb.ts';
 import { changedRows } from '../../agent/media/changed-rows.ts';
 import { resolveFfmpeg } from '../../agent/media/ffmpeg-path.ts';
 import { X264FrameWriter, X264UnitReader } from '../../agent/media/x264-stream.ts';
@@ -133,6 +134,18 @@ describe('lifeline-x264 on fixed frames', () => {
       scrolled.byteLength * 5 < replaced.byteLength,
       `scrolled ${scrolled.byteLength} bytes, new text ${replaced.byteLength} bytes`,
     );
+  });
+
+  it('each picture is coded as one slice, keyframe and band alike', () => {
+    const units = encode([
+      { data: terminal(0), keyframe: true },
+      { data: terminal(1).subarray(120 * ROW_BYTES, 200 * ROW_BYTES), firstRow: 120 },
+    ]);
+    const slices = units.map(
+      (unit) => nalUnits(unit).filter((nal) => nal.type === NalType.idr || nal.type === NalType.slice).length,
+    );
+    // zerolatency's sliced threads would cut each picture into one slice per thread.
+    assert.deepEqual(slices, [1, 1]);
   });
 
   it('changedRows names the first and the last row that differ, and nothing when none does', () => {
