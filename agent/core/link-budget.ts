@@ -1,0 +1,107 @@
+import type { VideoPreference } from '../../protocol/index.ts';
+
+/** How far back the delivery rate is measured, ms: a few receipts (the relay reports every 200 ms). */
+const RATE_WINDOW_MS = 2_000;
+/** The least span of receipts a rate is measured over, ms: one report alone tells no rate. */
+const MIN_RATE_SPAN_MS = 600;
+/**
+ * The share of the measured link rate the video may use after a cut: under 1, so the queue that
+ * made the cut drains (at 0.7, 100 ms of queue goes in about a quarter of a second), with room
+ * for the cursor, the control messages and TCP's own overhead.
+ */
+const SHARE: Record<VideoPreference, number> = { speed: 0.7, quality: 0.85 };
+/**
+ * How long the largest picture may take on the link at its measured rate, ms: a keyframe or a scene
+ * change that fills the link for longer delays every picture behind it. `quality` allows more.
+ */
+const LARGEST_PICTURE_MS: Record<VideoPreference, number> = { speed: 50, quality: 150 };
+/**
+ * How much the budget rises after each calm second, as a share of the measured rate: quickly up to
+ * RAISE_SLOWLY_ABOVE of it, slowly past it (probing whether the link got faster).
+ */
+const RAISE_FAST = 0.1;
+const RAISE_SLOW = 0.02;
+const RAISE_SLOWLY_ABOVE = 0.85;
+/** Past this many times the measured rate the budget is lifted: the link was not what limited. */
+const LIFT_ABOVE = 1.5;
+/** The least budget, kbit/s: below it a picture is no longer worth looking at; frame rate cuts instead. */
+const MIN_KBPS = 150;
+
+/**
+ * A bitrate budget for the video from what the operators' consoles say they received: the agent
+ * counts the video bytes it sends, the relay says how many are still on the way to the slowest
+ * operator (`video-backlog`'s `bytes`), and the difference grows at the rate the link delivers.
+ * While video queues up that rate is what the link carries, so a cut sets the budget to a share of
+ * it; calm seconds raise it again, quickly up to near that rate and slowly past it, and lift it once
+ * it is well above (as TCP's congestion window does, but for pictures).
+ *
+ * @example
+ * const budget = new LinkBudget();
+ * budget.sent(frame.byteLength);                   // each video frame sent
+ * budget.delivered(report.bytes, Date.now());      // each `video-backlog`
+ * if (queueing) budget.cut('speed');              // true: `budget.kbps` changed
+ */
+export class LinkBudget {
+  #sent = 0;
+  /** Bytes delivered (sent less still on the way) at each report, oldest first. */
+  #deliveries: Array<{ at: number; bytes: number }> = [];
+  #kbps: number | undefined;
+  #linkKbps: number | undefined;
+
+  /** The video's budget, kbit/s; undefined while the link has not been seen to limit it. */
+  get kbps(): number | undefined {
+    return this.#kbps;
+  }
+
+  /** The link's rate as measured at the last cut, kbit/s. */
+  get linkKbps(): number | undefined {
+    return this.#linkKbps;
+  }
+
+  /** The largest picture the link carries in LARGEST_PICTURE_MS, bytes; undefined without a budget. */
+  largestPictureBytes(prefer: VideoPreference): number | undefined {
+    if (this.#kbps === undefined || this.#linkKbps === undefined) return undefined;
+    return (this.#linkKbps * LARGEST_PICTURE_MS[prefer]) / 8;
+  }
+
+  /** A video frame of `bytes` went to the relay. */
+  sent(bytes: number): void {
+    this.#sent += bytes;
+  }
+
+  /** The relay says `onTheWay` bytes of video are still on the way to the slowest operator. */
+  delivered(onTheWay: number, now: number): void {
+    this.#deliveries.push({ at: now, bytes: Math.max(0, this.#sent - onTheWay) });
+    while ((this.#deliveries[0]?.at ?? now) < now - RATE_WINDOW_MS) this.#deliveries.shift();
+  }
+
+  /** What the link delivered over the last RATE_WINDOW_MS, kbit/s; undefined when too few reports. */
+  deliveryKbps(): number | undefined {
+    const first = this.#deliveries[0];
+    const last = this.#deliveries.at(-1);
+    if (!first || !last || last.at - first.at < MIN_RATE_SPAN_MS) return undefined;
+    return ((last.bytes - first.bytes) * 8) / (last.at - first.at);
+  }
+
+  /**
+   * Video queues up: the budget becomes a share of what the link delivers now (never more than it
+   * was). False when no rate could be measured, or the budget is already at its least.
+   */
+  cut(prefer: VideoPreference): boolean {
+    const rate = this.deliveryKbps();
+    if (rate === undefined || rate <= 0) return false;
+    const before = this.#kbps;
+    this.#linkKbps = rate;
+    this.#kbps = Math.max(MIN_KBPS, Math.min(before ?? Number.POSITIVE_INFINITY, SHARE[prefer] * rate));
+    return this.#kbps !== before;
+  }
+
+  /** A calm second: the budget rises (see RAISE_FAST); true when it changed. */
+  raise(): boolean {
+    if (this.#kbps === undefined || this.#linkKbps === undefined) return false;
+    const link = this.#linkKbps;
+    this.#kbps += (this.#kbps < RAISE_SLOWLY_ABOVE * link ? RAISE_FAST : RAISE_SLOW) * link;
+    if (this.#kbps > LIFT_ABOVE * link) this.#kbps = undefined;
+    return true;
+  }
+}
