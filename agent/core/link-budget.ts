@@ -3,7 +3,7 @@ import type { VideoPreference } from '../../protocol/index.ts';
 /** How far back the delivery rate is measured, ms: a few receipts (the relay reports every 200 ms). */
 const RATE_WINDOW_MS = 2_000;
 /** The least span of receipts a rate is measured over, ms: one report alone tells no rate. */
-const MIN_RATE_SPAN_MS = 600;
+const MIN_RATE_SPAN_MS = 400;
 /**
  * The share of the measured link rate the video may use after a cut: under 1, so the queue that
  * made the cut drains (at 0.7, 100 ms of queue goes in about a quarter of a second), with room
@@ -19,9 +19,9 @@ const LARGEST_PICTURE_MS: Record<VideoPreference, number> = { speed: 50, quality
  * How much the budget rises after each calm second, as a share of the measured rate: quickly up to
  * RAISE_SLOWLY_ABOVE of it, slowly past it (probing whether the link got faster).
  */
-const RAISE_FAST = 0.1;
+const RAISE_FAST = 0.05;
 const RAISE_SLOW = 0.02;
-const RAISE_SLOWLY_ABOVE = 0.85;
+const RAISE_SLOWLY_ABOVE = 0.8;
 /** Past this many times the measured rate the budget is lifted: the link was not what limited. */
 const LIFT_ABOVE = 1.5;
 /** The least budget, kbit/s: below it a picture is no longer worth looking at; frame rate cuts instead. */
@@ -38,13 +38,13 @@ const MIN_KBPS = 150;
  * @example
  * const budget = new LinkBudget();
  * budget.sent(frame.byteLength);                   // each video frame sent
- * budget.delivered(report.bytes, Date.now());      // each `video-backlog`
+ * budget.delivered(report.bytes, Date.now(), queueing); // each `video-backlog`
  * if (queueing) budget.cut('speed');              // true: `budget.kbps` changed
  */
 export class LinkBudget {
   #sent = 0;
-  /** Bytes delivered (sent less still on the way) at each report, oldest first. */
-  #deliveries: Array<{ at: number; bytes: number }> = [];
+  /** Bytes delivered (sent less still on the way) at each report, and whether video queued then; oldest first. */
+  #deliveries: Array<{ at: number; bytes: number; queued: boolean }> = [];
   #kbps: number | undefined;
   #linkKbps: number | undefined;
 
@@ -69,18 +69,34 @@ export class LinkBudget {
     this.#sent += bytes;
   }
 
-  /** The relay says `onTheWay` bytes of video are still on the way to the slowest operator. */
-  delivered(onTheWay: number, now: number): void {
-    this.#deliveries.push({ at: now, bytes: Math.max(0, this.#sent - onTheWay) });
+  /**
+   * The relay says `onTheWay` bytes of video are still on the way to the slowest operator, and
+   * whether that is a queue (`queued`: the path takes longer than its own delay).
+   */
+  delivered(onTheWay: number, now: number, queued: boolean): void {
+    this.#deliveries.push({ at: now, bytes: Math.max(0, this.#sent - onTheWay), queued });
     while ((this.#deliveries[0]?.at ?? now) < now - RATE_WINDOW_MS) this.#deliveries.shift();
   }
 
-  /** What the link delivered over the last RATE_WINDOW_MS, kbit/s; undefined when too few reports. */
+  /**
+   * What the link delivered lately, kbit/s; undefined when too few reports. While video queued the
+   * link was the limit, so the reports since the queue began tell its rate best; before, the link
+   * delivered only what was sent, which the whole window's rate mixes in (an underestimate, which
+   * the calm seconds after make good).
+   */
   deliveryKbps(): number | undefined {
-    const first = this.#deliveries[0];
-    const last = this.#deliveries.at(-1);
-    if (!first || !last || last.at - first.at < MIN_RATE_SPAN_MS) return undefined;
-    return ((last.bytes - first.bytes) * 8) / (last.at - first.at);
+    const rate = (from: number) => {
+      const first = this.#deliveries[from];
+      const last = this.#deliveries.at(-1);
+      if (!first || !last || last.at - first.at < MIN_RATE_SPAN_MS) return undefined;
+      return ((last.bytes - first.bytes) * 8) / (last.at - first.at);
+    };
+    let start = this.#deliveries.length - 1;
+    while (start > 0 && this.#deliveries[start]?.queued) start--;
+    const window = rate(0);
+    const queued = rate(start);
+    if (window === undefined || queued === undefined) return window ?? queued;
+    return Math.max(window, queued);
   }
 
   /**

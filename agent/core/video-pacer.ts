@@ -144,11 +144,11 @@ export class VideoPacer {
    */
   backlog(ms: number, now: number, bytes?: number): boolean {
     this.#backlogMs = ms;
-    if (bytes !== undefined) this.#budget.delivered(bytes, now);
     this.#recent.push({ at: now, ms });
     while ((this.#recent[0]?.at ?? now) < now - BASE_WINDOW_MS) this.#recent.shift();
     // What the path itself takes (the round trip, the console's own pace) is no queue to cut for.
     const base = Math.min(...this.#recent.map((report) => report.ms));
+    if (bytes !== undefined) this.#budget.delivered(bytes, now, ms - base > TARGET_MS[this.#prefer] / 3);
     return this.#queueing(ms - base, now);
   }
 
