@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { PictureBudget } from '../core/ports.ts';
 import type {
   CursorShape,
   FrameFeed,
@@ -7,7 +8,6 @@ import type {
   ScreenArea,
   ScreenSize,
 } from '../platform/platform.ts';
-import type { PictureBudget } from '../core/ports.ts';
 import { type AccessUnit, parseSpsCodecString } from './annexb.ts';
 import { FlvDemuxer } from './flv-demuxer.ts';
 import { MARKED_KEYFRAME_OUTPUT_ARGS } from './raw-video-feed.ts';

@@ -103,7 +103,11 @@ export class X264FrameWriter implements FrameFraming {
     view.setUint32(0, RATE_MARK, true);
     const average = budget ? Math.max(1, Math.round(budget.averageBytes)) : 0;
     view.setUint32(8, Math.min(average, 0xffff_ffff), true);
-    view.setUint32(12, budget ? Math.min(Math.max(average, Math.round(budget.largestBytes)), 0xffff_ffff) : 0, true);
+    view.setUint32(
+      12,
+      budget ? Math.min(Math.max(average, Math.round(budget.largestBytes)), 0xffff_ffff) : 0,
+      true,
+    );
     this.pendingRate = header;
   }
 

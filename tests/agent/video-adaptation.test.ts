@@ -38,7 +38,9 @@ function movingScreen(options: { budgeted?: boolean } = {}) {
         requestKeyframe: () => {},
         setFrameRate: (fps) => rates.push(fps),
         setQuality: (crf) => qualities.push(crf),
-        ...(options.budgeted ? { setBudget: (budget: PictureBudget | undefined) => budgets.push(budget) } : {}),
+        ...(options.budgeted
+          ? { setBudget: (budget: PictureBudget | undefined) => budgets.push(budget) }
+          : {}),
       };
     },
   };

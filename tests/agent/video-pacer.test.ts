@@ -50,7 +50,11 @@ describe('VideoPacer on a thin link', () => {
     const { pacer, clock } = calmPacer(true);
     assert.equal(pacer.budget, undefined, 'no cap before the link was seen to limit');
     // 6 Mbit/s into a 4 Mbit/s link: the queue grows by 2 Mbit/s until the budget holds it.
-    const changed = simulate(pacer, clock, { sendKbps: budgetFollowed(pacer), linkKbps: LINK_KBPS, forMs: 1_000 });
+    const changed = simulate(pacer, clock, {
+      sendKbps: budgetFollowed(pacer),
+      linkKbps: LINK_KBPS,
+      forMs: 1_000,
+    });
     assert.ok(changed);
     const budget = pacer.budget;
     assert.ok(budget, 'a budget');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import type { PictureBudget } from '../../agent/core/ports.ts';
 import { changedRows } from '../../agent/media/changed-rows.ts';
 import { resolveFfmpeg } from '../../agent/media/ffmpeg-path.ts';
-import type { PictureBudget } from '../../agent/core/ports.ts';
 import { X264FrameWriter, X264UnitReader, x264Arguments } from '../../agent/media/x264-stream.ts';
 import { DEFAULT_CACHE_DIR } from '../../build/agent/build-executable.ts';
 import { buildX264Encoder } from '../../build/agent/x264-encoder.ts';
