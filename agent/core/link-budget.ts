@@ -24,6 +24,8 @@ const RAISE_SLOW = 0.02;
 const RAISE_SLOWLY_ABOVE = 0.8;
 /** Past this many times the measured rate the budget is lifted: the link was not what limited. */
 const LIFT_ABOVE = 1.5;
+/** Span over which falling bytes on the way mean a queue draining, ms (a few reports: receipts jitter). */
+const DRAINING_SPAN_MS = 400;
 /** The least budget, kbit/s: below it a picture is no longer worth looking at; frame rate cuts instead. */
 const MIN_KBPS = 150;
 
@@ -44,7 +46,7 @@ const MIN_KBPS = 150;
 export class LinkBudget {
   #sent = 0;
   /** Bytes delivered (sent less still on the way) at each report, and whether video queued then; oldest first. */
-  #deliveries: Array<{ at: number; bytes: number; queued: boolean }> = [];
+  #deliveries: Array<{ at: number; bytes: number; onTheWay: number; queued: boolean }> = [];
   #kbps: number | undefined;
   #linkKbps: number | undefined;
 
@@ -74,41 +76,55 @@ export class LinkBudget {
    * whether that is a queue (`queued`: the path takes longer than its own delay).
    */
   delivered(onTheWay: number, now: number, queued: boolean): void {
-    this.#deliveries.push({ at: now, bytes: Math.max(0, this.#sent - onTheWay), queued });
+    this.#deliveries.push({ at: now, bytes: Math.max(0, this.#sent - onTheWay), onTheWay, queued });
     while ((this.#deliveries[0]?.at ?? now) < now - RATE_WINDOW_MS) this.#deliveries.shift();
   }
 
   /**
-   * What the link delivered lately, kbit/s; undefined when too few reports. While video queued the
-   * link was the limit, so the reports since the queue began tell its rate best; before, the link
-   * delivered only what was sent, which the whole window's rate mixes in (an underestimate, which
-   * the calm seconds after make good).
+   * What the link delivered lately, kbit/s, and whether bytes piled up meanwhile, in both halves of
+   * it (more sent than delivered: the link, not the sender, set the rate); undefined when too few reports. The reports
+   * since video began to queue tell the link's rate best; with too few of them, the whole window.
    */
-  deliveryKbps(): number | undefined {
-    const rate = (from: number) => {
-      const first = this.#deliveries[from];
-      const last = this.#deliveries.at(-1);
-      if (!first || !last || last.at - first.at < MIN_RATE_SPAN_MS) return undefined;
-      return ((last.bytes - first.bytes) * 8) / (last.at - first.at);
-    };
+  delivery(): { kbps: number; piledUp: boolean } | undefined {
+    const last = this.#deliveries.at(-1);
     let start = this.#deliveries.length - 1;
     while (start > 0 && this.#deliveries[start]?.queued) start--;
-    const window = rate(0);
-    const queued = rate(start);
-    if (window === undefined || queued === undefined) return window ?? queued;
-    return Math.max(window, queued);
+    for (const from of [start, 0]) {
+      const first = this.#deliveries[from];
+      if (!first || !last || last.at - first.at < MIN_RATE_SPAN_MS) continue;
+      // Growing over both halves of the span: a link behind, not a console late once (a step).
+      const middle = this.#deliveries.find((delivery) => delivery.at >= (first.at + last.at) / 2) ?? last;
+      return {
+        kbps: ((last.bytes - first.bytes) * 8) / (last.at - first.at),
+        piledUp: middle.onTheWay > first.onTheWay && last.onTheWay > middle.onTheWay,
+      };
+    }
+    return undefined;
+  }
+
+  /** Whether the bytes on the way went down over the last DRAINING_SPAN_MS: a queue on its way out. */
+  draining(): boolean {
+    const last = this.#deliveries.at(-1);
+    if (!last) return false;
+    const earlier = this.#deliveries.findLast((delivery) => delivery.at <= last.at - DRAINING_SPAN_MS);
+    return earlier !== undefined && last.onTheWay < earlier.onTheWay;
   }
 
   /**
-   * Video queues up: the budget becomes a share of what the link delivers now (never more than it
-   * was). False when no rate could be measured, or the budget is already at its least.
+   * Video queues up: the budget becomes a share of what the link delivered while bytes piled up
+   * (never more than it was). False when the link was not seen to limit — too few reports, or no
+   * bytes piling up (a queue draining after a cut, a console slow for want of CPU) — or the budget
+   * is already at its least.
    */
   cut(prefer: VideoPreference): boolean {
-    const rate = this.deliveryKbps();
-    if (rate === undefined || rate <= 0) return false;
+    const delivery = this.delivery();
+    if (!delivery?.piledUp || delivery.kbps <= 0) return false;
     const before = this.#kbps;
-    this.#linkKbps = rate;
-    this.#kbps = Math.max(MIN_KBPS, Math.min(before ?? Number.POSITIVE_INFINITY, SHARE[prefer] * rate));
+    this.#linkKbps = delivery.kbps;
+    this.#kbps = Math.max(
+      MIN_KBPS,
+      Math.min(before ?? Number.POSITIVE_INFINITY, SHARE[prefer] * delivery.kbps),
+    );
     return this.#kbps !== before;
   }
 

@@ -30,6 +30,8 @@ const BASE_WINDOW_MS = 30_000;
  * too, in ms: the budget's share leaves the queue about this long to drain.
  */
 const FPS_AFTER_BUDGET_MS = 1_000;
+/** A queue lasting longer than this after a budget cut has the budget cut again (measured anew), ms. */
+const BUDGET_RETRY_MS = 3_000;
 /** More than this many bytes on the agent's own socket is a backlog too: its uplink is the thin part. */
 const UPLINK_BACKLOG_BYTES = 256 * 1024;
 
@@ -61,7 +63,8 @@ export class VideoPacer {
   /** Recent backlog reports, oldest first, for the path's own delay (their least). */
   #recent: Array<{ at: number; ms: number }> = [];
   readonly #budget = new LinkBudget();
-  #budgetCutAt = Number.NEGATIVE_INFINITY;
+  /** When a queue last had the budget cut for it (or tried to: the link's rate may not be known). */
+  #budgetTriedAt = Number.NEGATIVE_INFINITY;
   /** Whether the encoder caps its pictures' size (`PictureBudget`): then a queue cuts the bitrate first. */
   budgeted = false;
 
@@ -157,13 +160,18 @@ export class VideoPacer {
     const before = this.fps;
     if (ms > target) {
       if (now - this.#changedAt < CUT_EVERY_MS) return false;
-      if (this.budgeted && now - this.#budgetCutAt >= FPS_AFTER_BUDGET_MS && this.#budget.cut(this.#prefer)) {
-        this.#budgetCutAt = now;
+      if (this.budgeted && now - this.#budgetTriedAt >= BUDGET_RETRY_MS) {
+        // The budget gets the first go, even when the link's rate cannot be told yet (too few
+        // reports of bytes piling up): pictures are cut only if video still queues a second on.
+        this.#budgetTriedAt = now;
+        if (!this.#budget.cut(this.#prefer)) return false;
         this.#changedAt = now;
         return true;
       }
-      // The budget just cut leaves the queue a moment to drain before pictures are cut too.
-      if (this.budgeted && now - this.#budgetCutAt < FPS_AFTER_BUDGET_MS) return false;
+      // The budget just cut leaves the queue a moment to drain before pictures are cut too, and
+      // a queue that drains under a budget needs no fewer pictures.
+      if (this.budgeted && now - this.#budgetTriedAt < FPS_AFTER_BUDGET_MS) return false;
+      if (this.budgeted && this.#budget.kbps !== undefined && this.#budget.draining()) return false;
       const steps = ms > 3 * target ? 2 : 1;
       for (let i = 0; i < steps; i++) {
         const next = FRAME_RATES[this.#rung + 1];

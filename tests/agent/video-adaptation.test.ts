@@ -175,7 +175,11 @@ describe('the agent keeps its video to a bitrate budget where the encoder can ca
       status?.kbps !== undefined && status.kbps < 0.5 * videoKbps && status.kbps > 0.2 * videoKbps,
       `the budget: ${status?.kbps} kbit/s`,
     );
-    assert.equal(status?.fps, MAX_FPS, 'the frame rate stays');
+    assert.equal(
+      status?.fps,
+      MAX_FPS,
+      `the frame rate stays: ${JSON.stringify(viewer.messages('video-adaptation'))}`,
+    );
     const budget = screen.budgets.find((b) => b !== undefined);
     assert.ok(budget, `the encoder was told: ${JSON.stringify(screen.budgets)}`);
     assert.ok(
