@@ -172,6 +172,11 @@ export class VideoPacer {
       // a queue that drains under a budget needs no fewer pictures.
       if (this.budgeted && now - this.#budgetTriedAt < FPS_AFTER_BUDGET_MS) return false;
       if (this.budgeted && this.#budget.kbps !== undefined && this.#budget.draining()) return false;
+      // A second later the link's rate may be known; if bytes still do not pile up, pictures go.
+      if (this.budgeted && this.#budget.kbps === undefined && this.#budget.cut(this.#prefer)) {
+        this.#changedAt = now;
+        return true;
+      }
       const steps = ms > 3 * target ? 2 : 1;
       for (let i = 0; i < steps; i++) {
         const next = FRAME_RATES[this.#rung + 1];
