@@ -430,13 +430,15 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   // Operator -> relay -> agent: what to give up first when the link cannot carry everything.
   z.object({ type: z.literal('video-preference'), prefer: z.enum(VIDEO_PREFERENCES) }),
   // Agent -> operators: what the adaptation chose — at most `fps` pictures a second of `maxFps` — for
-  // which preference, answering a backlog of `backlogMs` (see `video-backlog`).
+  // which preference, answering a backlog of `backlogMs` (see `video-backlog`) — and, once the link
+  // was seen to limit the video, the bitrate budget `kbps` the encoder keeps to.
   z.object({
     type: z.literal('video-adaptation'),
     fps: frameRate,
     maxFps: frameRate,
     prefer: z.enum(VIDEO_PREFERENCES),
     backlogMs: z.number().min(0).max(3_600_000),
+    kbps: z.number().min(0).max(10_000_000).optional(),
   }),
 ]);
 

@@ -47,6 +47,19 @@ export interface ScreenStream {
    * and softer), without a restart; absent where the encoder cannot (ffmpeg).
    */
   setQuality?(crf: number): void;
+  /**
+   * Caps the size of the pictures encoded from now on (undefined: no cap), lowering their quality
+   * where needed, without a restart; absent where the encoder cannot (ffmpeg).
+   */
+  setBudget?(budget: PictureBudget | undefined): void;
+}
+
+/** How large the encoder's pictures may be: a thin link's bitrate budget (see `VideoPacer`). */
+export interface PictureBudget {
+  /** The mean over the pictures, at the rate they are captured now, bytes. */
+  averageBytes: number;
+  /** No picture larger, keyframes included, bytes. */
+  largestBytes: number;
 }
 
 /** The cursor's image as the console draws it (`cursor-shape` without its type). */

@@ -106,6 +106,8 @@ export class ScreenSender {
     // A new stream (viewing allowed again, another monitor) starts at the rate the link allows now.
     stream.setFrameRate?.(this.pacer.fps);
     stream.setQuality?.(this.pacer.crf);
+    this.pacer.budgeted = stream.setBudget !== undefined;
+    stream.setBudget?.(this.pacer.budget);
   }
 
   async stop(): Promise<void> {
@@ -134,10 +136,11 @@ export class ScreenSender {
 
   /**
    * The relay reports how long video takes to reach the slowest operator (`video-backlog`): the
-   * capture slows down when it queues up, and speeds up again once it no longer does.
+   * capture slows down (or, where the encoder can, keeps to a bitrate budget) when it queues up,
+   * and speeds up again once it no longer does.
    */
-  backlog(ms: number): void {
-    this.adapt(this.pacer.backlog(ms, Date.now()));
+  backlog(ms: number, bytes?: number): void {
+    this.adapt(this.pacer.backlog(ms, Date.now(), bytes));
   }
 
   /** An operator prefers speed or quality when the link cannot carry every picture. */
@@ -145,11 +148,12 @@ export class ScreenSender {
     this.adapt(this.pacer.setPreference(preference));
   }
 
-  /** Applies the pacer's frame rate and quality to the capture and tells the operators what it chose. */
+  /** Applies the pacer's frame rate, quality and budget to the capture and tells the operators what it chose. */
   private adapt(changed: boolean): void {
     if (changed) {
       this.stream?.setFrameRate?.(this.pacer.fps);
       this.stream?.setQuality?.(this.pacer.crf);
+      this.stream?.setBudget?.(this.pacer.budget);
     }
     const now = Date.now();
     if (!changed && now - this.adaptationSentAt < ADAPTATION_STATUS_MS) return;
@@ -245,13 +249,13 @@ export class ScreenSender {
   }
 
   private send(socket: WebSocket, unit: AccessUnit): void {
-    socket.send(
-      encodeVideo({
-        keyframe: unit.keyframe,
-        sequence: this.sequence++,
-        captureTime: unit.captureTime,
-        data: unit.data,
-      }),
-    );
+    const frame = encodeVideo({
+      keyframe: unit.keyframe,
+      sequence: this.sequence++,
+      captureTime: unit.captureTime,
+      data: unit.data,
+    });
+    this.pacer.sent(frame.byteLength);
+    socket.send(frame);
   }
 }

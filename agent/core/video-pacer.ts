@@ -1,4 +1,6 @@
 import type { MessageOf, VideoPreference } from '../../protocol/index.ts';
+import { LinkBudget } from './link-budget.ts';
+import type { PictureBudget } from './ports.ts';
 
 /** Frame rates the pacer steps through, highest first; capped at the capture's own rate. */
 const FRAME_RATES = [30, 20, 15, 10, 6, 3, 1] as const;
@@ -23,6 +25,13 @@ const CUT_EVERY_MS = 500;
 const RAISE_AFTER_MS = 1_000;
 /** How long the least backlog seen stands for the path's own delay, in ms. */
 const BASE_WINDOW_MS = 30_000;
+/**
+ * After a cut of the bitrate budget, how long video may still queue before the frame rate is cut
+ * too, in ms: the budget's share leaves the queue about this long to drain.
+ */
+const FPS_AFTER_BUDGET_MS = 1_000;
+/** A queue lasting longer than this after a budget cut has the budget cut again (measured anew), ms. */
+const BUDGET_RETRY_MS = 3_000;
 /** More than this many bytes on the agent's own socket is a backlog too: its uplink is the thin part. */
 const UPLINK_BACKLOG_BYTES = 256 * 1024;
 
@@ -33,9 +42,16 @@ const UPLINK_BACKLOG_BYTES = 256 * 1024;
  * queueing up behind each other. Cuts fast (a rung, two when far over), raises slowly (a rung after
  * a calm spell), as TCP does.
  *
+ * Where the encoder can cap its pictures' size (`budgeted`), a queue first cuts the bitrate budget
+ * (`LinkBudget`: a share of what the link was seen to deliver, each picture at most a few tens of ms
+ * of it) and keeps the frame rate: at one bitrate, more and smaller pictures each wait less — for
+ * the capture and behind each other. The frame rate goes down only when video still queues a
+ * second after a budget cut, and comes back up before the budget does.
+ *
  * @example
  * const pacer = new VideoPacer(30);
- * if (pacer.backlog(report.ms, Date.now())) stream.setFrameRate?.(pacer.fps);
+ * pacer.sent(frame.byteLength);
+ * if (pacer.backlog(report.ms, Date.now(), report.bytes)) stream.setFrameRate?.(pacer.fps);
  */
 export class VideoPacer {
   #prefer: VideoPreference = 'speed';
@@ -46,6 +62,11 @@ export class VideoPacer {
   #backlogMs = 0;
   /** Recent backlog reports, oldest first, for the path's own delay (their least). */
   #recent: Array<{ at: number; ms: number }> = [];
+  readonly #budget = new LinkBudget();
+  /** When a queue last had the budget cut for it (or tried to: the link's rate may not be known). */
+  #budgetTriedAt = Number.NEGATIVE_INFINITY;
+  /** Whether the encoder caps its pictures' size (`PictureBudget`): then a queue cuts the bitrate first. */
+  budgeted = false;
 
   constructor(private maxFps: number) {
     this.setMaxFps(maxFps);
@@ -62,6 +83,18 @@ export class VideoPacer {
   /** Pictures a second the capture may take now. */
   get fps(): number {
     return Math.min(this.maxFps, FRAME_RATES[this.#rung] ?? 1);
+  }
+
+  /**
+   * How large the pictures may be now, or undefined for no cap: the budget over the pictures a
+   * second the capture takes now, and none longer on the link than a few tens of ms.
+   */
+  get budget(): PictureBudget | undefined {
+    const kbps = this.budgeted ? this.#budget.kbps : undefined;
+    const largest = this.#budget.largestPictureBytes(this.#prefer);
+    if (kbps === undefined || largest === undefined) return undefined;
+    const averageBytes = (kbps * 1000) / 8 / this.fps;
+    return { averageBytes, largestBytes: Math.max(averageBytes, largest) };
   }
 
   get prefer(): VideoPreference {
@@ -86,6 +119,7 @@ export class VideoPacer {
       maxFps: this.maxFps,
       prefer: this.#prefer,
       backlogMs: Math.round(this.#backlogMs),
+      ...(this.budgeted && this.#budget.kbps !== undefined ? { kbps: Math.round(this.#budget.kbps) } : {}),
     };
   }
 
@@ -102,13 +136,22 @@ export class VideoPacer {
     return bytes > UPLINK_BACKLOG_BYTES ? this.#queueing(TARGET_MS[this.#prefer] * 2, now) : false;
   }
 
-  /** The relay says the video on the way takes `ms`; true when the frame rate changed. */
-  backlog(ms: number, now: number): boolean {
+  /** A video frame of `bytes` went to the relay (for the rate the link delivers). */
+  sent(bytes: number): void {
+    this.#budget.sent(bytes);
+  }
+
+  /**
+   * The relay says the video on the way takes `ms` (and is `bytes` long); true when the frame rate,
+   * the quality or the budget changed.
+   */
+  backlog(ms: number, now: number, bytes?: number): boolean {
     this.#backlogMs = ms;
     this.#recent.push({ at: now, ms });
     while ((this.#recent[0]?.at ?? now) < now - BASE_WINDOW_MS) this.#recent.shift();
     // What the path itself takes (the round trip, the console's own pace) is no queue to cut for.
     const base = Math.min(...this.#recent.map((report) => report.ms));
+    if (bytes !== undefined) this.#budget.delivered(bytes, now, ms - base > TARGET_MS[this.#prefer] / 3);
     return this.#queueing(ms - base, now);
   }
 
@@ -117,6 +160,23 @@ export class VideoPacer {
     const before = this.fps;
     if (ms > target) {
       if (now - this.#changedAt < CUT_EVERY_MS) return false;
+      if (this.budgeted && now - this.#budgetTriedAt >= BUDGET_RETRY_MS) {
+        // The budget gets the first go, even when the link's rate cannot be told yet (too few
+        // reports of bytes piling up): pictures are cut only if video still queues a second on.
+        this.#budgetTriedAt = now;
+        if (!this.#budget.cut(this.#prefer)) return false;
+        this.#changedAt = now;
+        return true;
+      }
+      // The budget just cut leaves the queue a moment to drain before pictures are cut too, and
+      // a queue that drains under a budget needs no fewer pictures.
+      if (this.budgeted && now - this.#budgetTriedAt < FPS_AFTER_BUDGET_MS) return false;
+      if (this.budgeted && this.#budget.kbps !== undefined && this.#budget.draining()) return false;
+      // A second later the link's rate may be known; if bytes still do not pile up, pictures go.
+      if (this.budgeted && this.#budget.kbps === undefined && this.#budget.cut(this.#prefer)) {
+        this.#changedAt = now;
+        return true;
+      }
       const steps = ms > 3 * target ? 2 : 1;
       for (let i = 0; i < steps; i++) {
         const next = FRAME_RATES[this.#rung + 1];
@@ -126,6 +186,10 @@ export class VideoPacer {
     } else if (ms < target / 3 && this.#rung > 0) {
       if (now - this.#changedAt < RAISE_AFTER_MS) return false;
       this.#rung--;
+    } else if (ms < target / 3 && this.budgeted && now - this.#changedAt >= RAISE_AFTER_MS) {
+      if (!this.#budget.raise()) return false;
+      this.#changedAt = now;
+      return true;
     }
     if (this.fps === before) return false;
     this.#changedAt = now;

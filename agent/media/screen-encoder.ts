@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { PictureBudget } from '../core/ports.ts';
 import type {
   CursorShape,
   FrameFeed,
@@ -125,6 +126,8 @@ export interface ScreenEncoder {
    * without a restart. Present with `lifeline-x264` only.
    */
   readonly setQuality?: (crf: number) => void;
+  /** Caps the pictures' size from the next frame on (see `PictureBudget`). Present with `lifeline-x264` only. */
+  readonly setBudget?: (budget: PictureBudget | undefined) => void;
   /** Stops ffmpeg (SIGTERM, then SIGKILL after 2 s) and resolves once it has exited. No callbacks but `onExit` follow. */
   stop(): Promise<void>;
 }
@@ -290,6 +293,7 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
     pid,
     ...(feed ? { requestKeyframe: () => feed?.requestKeyframe() } : {}),
     ...(x264 ? { setQuality: (crf: number) => x264.setQuality(crf) } : {}),
+    ...(x264 ? { setBudget: (budget: PictureBudget | undefined) => x264.setBudget(budget) } : {}),
     ...(feed?.setFrameRate ? { setFrameRate: (fps: number) => feed?.setFrameRate?.(fps) } : {}),
     stop: () => {
       stopping = true;

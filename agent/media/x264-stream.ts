@@ -3,7 +3,8 @@
  * (`agent/media/x264/lifeline-x264.c`, built statically against libx264 by `npm run build`).
  *
  * The agent writes raw BGRX frames, each after a 16-byte header that can ask for an IDR and set the
- * quality from that frame on; the encoder answers each frame with one access unit (Annex B, SPS and
+ * quality from that frame on, or after a 16-byte rate record that caps the pictures' size from the next
+ * frame on (x264's VBV); the encoder answers each frame with one access unit (Annex B, SPS and
  * PPS in every keyframe) after a 16-byte header. The encoder keeps its last picture, so a frame may
  * be only the band of rows that changed ("LLF2"; "LLF1" is a whole frame). Both headers are
  * little-endian:
@@ -11,6 +12,7 @@
  * ```
  * frame: "LLF1" | u32 frame bytes | u8 flags (1: IDR) | u8 crf (0: unchanged) | u16 0         | u32 time (ms)
  * band:  "LLF2" | u32 band bytes  | u8 flags (1: IDR) | u8 crf (0: unchanged) | u16 first row | u32 time (ms)
+ * rate:  "LLR1" | u32 0           | u32 average picture (bytes)  | u32 largest picture (bytes; both 0: no cap)
  * unit:  "LLU1" | u32 unit bytes  | u8 flags (1: IDR) | 3 bytes 0                             | u32 time (ms)
  * ```
  *
@@ -18,12 +20,14 @@
  * (see SCREEN_PARAMS in lifeline-x264.c), so each frame is encoded as soon as it is written and
  * nothing waits for the next one.
  */
+import type { PictureBudget } from '../core/ports.ts';
 import type { FrameFraming, ScreenArea } from '../platform/platform.ts';
 import type { AccessUnit } from './annexb.ts';
 
 const FRAME_MARK = 0x3146_4c4c; // "LLF1" read as a little-endian u32
 const BAND_MARK = 0x3246_4c4c; // "LLF2"
 const UNIT_MARK = 0x3155_4c4c; // "LLU1"
+const RATE_MARK = 0x3152_4c4c; // "LLR1"
 const HEADER_BYTES = 16;
 const FLAG_KEYFRAME = 1;
 /** x264's CRF range: 0 is lossless, which the encoder's header keeps for "unchanged". */
@@ -31,6 +35,11 @@ export const MIN_CRF = 1;
 export const MAX_CRF = 51;
 /** ffmpeg's default quality for libx264, kept so the picture looks as it did. */
 export const DEFAULT_CRF = 23;
+/**
+ * x264's VBV at the start, kbit/s and kbit: on, so that a thin link's budget can lower it without a
+ * restart (x264 changes its VBV only when it was on from the start), and far above any picture.
+ */
+const UNCAPPED_KBIT = 1_000_000;
 
 /** What `lifeline-x264` is started with. */
 export interface X264EncoderSettings {
@@ -52,6 +61,7 @@ export function x264Arguments(settings: X264EncoderSettings): string[] {
     ...['--fps', String(Math.max(1, Math.round(settings.framerate)))],
     ...['--keyint', String(Math.max(1, settings.keyframeIntervalFrames))],
     ...['--crf', String(DEFAULT_CRF)],
+    ...['--max-kbit', String(UNCAPPED_KBIT), '--buffer-kbit', String(UNCAPPED_KBIT)],
     ...settings.covered.flatMap((r) => ['--cover', `${r.x},${r.y},${r.width},${r.height}`]),
   ];
 }
@@ -69,6 +79,8 @@ export function x264Arguments(settings: X264EncoderSettings): string[] {
 export class X264FrameWriter implements FrameFraming {
   private readonly startedAt = performance.now();
   private crf = DEFAULT_CRF;
+  /** A rate record to write before the next frame. */
+  private pendingRate: Uint8Array | undefined;
 
   /** x264's constant rate factor for the frames written from now on: higher is smaller and blurrier. */
   setQuality(crf: number): void {
@@ -78,6 +90,25 @@ export class X264FrameWriter implements FrameFraming {
   /** The current constant rate factor. */
   quality(): number {
     return this.crf;
+  }
+
+  /**
+   * Caps the pictures from the next frame on (x264's VBV; the encoder must have started with
+   * `x264Arguments`, which turn it on): on average `averageBytes` a picture, none larger than `largestBytes`, lowering the quality where a picture would be larger.
+   * Undefined lifts the cap.
+   */
+  setBudget(budget: PictureBudget | undefined): void {
+    const header = new Uint8Array(HEADER_BYTES);
+    const view = new DataView(header.buffer);
+    view.setUint32(0, RATE_MARK, true);
+    const average = budget ? Math.max(1, Math.round(budget.averageBytes)) : 0;
+    view.setUint32(8, Math.min(average, 0xffff_ffff), true);
+    view.setUint32(
+      12,
+      budget ? Math.min(Math.max(average, Math.round(budget.largestBytes)), 0xffff_ffff) : 0,
+      true,
+    );
+    this.pendingRate = header;
   }
 
   /** The encoder takes its settings from its command line: nothing goes before the first frame. */
@@ -98,8 +129,12 @@ export class X264FrameWriter implements FrameFraming {
   }
 
   private header16(mark: number, bytes: number, keyframe: boolean, firstRow: number): Uint8Array {
-    const header = new Uint8Array(HEADER_BYTES);
-    const view = new DataView(header.buffer);
+    const rate = this.pendingRate;
+    this.pendingRate = undefined;
+    // A new cap travels just before the frame it applies to, in the same write.
+    const header = new Uint8Array((rate ? HEADER_BYTES : 0) + HEADER_BYTES);
+    if (rate) header.set(rate);
+    const view = new DataView(header.buffer, rate ? HEADER_BYTES : 0);
     view.setUint32(0, mark, true);
     view.setUint32(4, bytes, true);
     view.setUint8(8, keyframe ? FLAG_KEYFRAME : 0);

@@ -63,6 +63,7 @@ export function encodedScreenSource(options: EncodedScreenSourceOptions): Screen
         keyframesOnRequest: encoder.requestKeyframe !== undefined,
         ...(encoder.setFrameRate ? { setFrameRate: encoder.setFrameRate } : {}),
         ...(encoder.setQuality ? { setQuality: encoder.setQuality } : {}),
+        ...(encoder.setBudget ? { setBudget: encoder.setBudget } : {}),
       };
     },
   };

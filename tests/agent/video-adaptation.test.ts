@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { ScreenSource } from '../../agent/core/ports.ts';
+import type { PictureBudget, ScreenSource } from '../../agent/core/ports.ts';
 import { installWebSocket } from '../../agent/node/websocket.ts';
 import { encodeVideo, type VideoFrame } from '../../protocol/index.ts';
 import { connectOperator, type RelayClient } from '../control-plane/relay-client.ts';
@@ -18,9 +18,10 @@ const UNIT_BYTES = 2_000;
  * A screen that changes all the time, as a video does: a unit every 33 ms, a keyframe every 60, and
  * the frame rates the agent asked its capture for.
  */
-function movingScreen() {
+function movingScreen(options: { budgeted?: boolean } = {}) {
   const rates: number[] = [];
   const qualities: number[] = [];
+  const budgets: Array<PictureBudget | undefined> = [];
   const source: ScreenSource = {
     async start(sink) {
       sink.onConfig({ codec: 'avc1.42C01F', width: 64, height: 48, framerate: MAX_FPS });
@@ -37,19 +38,24 @@ function movingScreen() {
         requestKeyframe: () => {},
         setFrameRate: (fps) => rates.push(fps),
         setQuality: (crf) => qualities.push(crf),
+        ...(options.budgeted
+          ? { setBudget: (budget: PictureBudget | undefined) => budgets.push(budget) }
+          : {}),
       };
     },
   };
-  return { source, rates, qualities };
+  return { source, rates, qualities, budgets };
+}
+
+/** The bytes of video `operator` received so far, as they came over the socket. */
+function receivedBytes(operator: RelayClient): number {
+  // The link hands on decoded frames: encoded again, they are the bytes that came.
+  return operator.videos().reduce((sum, video) => sum + encodeVideo(video.frame as VideoFrame).byteLength, 0);
 }
 
 /** Sends what `operator` received so far as its receipt, as the console does a few times a second. */
 function receipt(operator: RelayClient): void {
-  // The bytes of each video frame as it came over the socket (the link hands on decoded frames).
-  const bytes = operator
-    .videos()
-    .reduce((sum, video) => sum + encodeVideo(video.frame as VideoFrame).byteLength, 0);
-  operator.send({ type: 'video-received', bytes });
+  operator.send({ type: 'video-received', bytes: receivedBytes(operator) });
 }
 
 describe('the agent adapts its frame rate to the video on the way (real control plane and agent core)', () => {
@@ -124,5 +130,62 @@ describe('the agent adapts its frame rate to the video on the way (real control 
           .some((status) => status.prefer === 'quality'),
       'adaptation for quality',
     );
+  });
+});
+
+describe('the agent keeps its video to a bitrate budget where the encoder can cap its pictures (real control plane and agent core)', () => {
+  let cp: TestControlPlane | undefined;
+  let core: AgentCore | undefined;
+  let operator: RelayClient | undefined;
+  let receipts: ReturnType<typeof setInterval> | undefined;
+  after(async () => {
+    clearInterval(receipts);
+    await core?.session.end().catch(() => {});
+    await operator?.close();
+    await cp?.stop();
+  });
+
+  it('an operator whose link delivers half the video gets a budget under that rate, at the full frame rate', async () => {
+    await installWebSocket();
+    cp = await startControlPlane({ listen: true });
+    const registration = await registerAgent(cp.app);
+    const screen = movingScreen({ budgeted: true });
+    core = agentCore(registration.relay.url, registration.relay.token, 10_000, screen.source);
+    await core.session.connect();
+    ({ operator } = await connectOperator(cp, registration.code, { keepVideoData: true }));
+    const viewer = operator;
+    await viewer.next('consent');
+    await viewer.until(() => viewer.videos().length > 0, 'the first video frame');
+    // A link at half the video's rate: the receipts count half of what came, so the rest queues up.
+    const startedAt = receivedBytes(viewer);
+    receipts = setInterval(() => {
+      const bytes = receivedBytes(viewer);
+      viewer.send({ type: 'video-received', bytes: Math.round(startedAt + (bytes - startedAt) / 2) });
+    }, 100);
+    await viewer.until(
+      () => viewer.messages('video-adaptation').some((status) => status.kbps !== undefined),
+      'a bitrate budget',
+      20_000,
+    );
+    const status = viewer.messages('video-adaptation').find((message) => message.kbps !== undefined);
+    // The screen sends 2,000 bytes 30 times a second (about 500 kbit/s with the frame headers), half
+    // of which is delivered: the budget is a share of about 250 kbit/s.
+    const videoKbps = (UNIT_BYTES * 8 * MAX_FPS) / 1000;
+    assert.ok(
+      status?.kbps !== undefined && status.kbps < 0.5 * videoKbps && status.kbps > 0.2 * videoKbps,
+      `the budget: ${status?.kbps} kbit/s`,
+    );
+    assert.equal(
+      status?.fps,
+      MAX_FPS,
+      `the frame rate stays: ${JSON.stringify(viewer.messages('video-adaptation'))}`,
+    );
+    const budget = screen.budgets.find((b) => b !== undefined);
+    assert.ok(budget, `the encoder was told: ${JSON.stringify(screen.budgets)}`);
+    assert.ok(
+      Math.abs((budget.averageBytes * 8 * MAX_FPS) / 1000 - (status?.kbps ?? 0)) < 2,
+      `each picture's share: ${budget.averageBytes} bytes`,
+    );
+    assert.ok(budget.largestBytes >= budget.averageBytes);
   });
 });

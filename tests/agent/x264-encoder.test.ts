@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import type { PictureBudget } from '../../agent/core/ports.ts';
 import { NalType, nalUnits } from '../../agent/media/annexb.ts';
 import { changedRows } from '../../agent/media/changed-rows.ts';
 import { resolveFfmpeg } from '../../agent/media/ffmpeg-path.ts';
-import { X264FrameWriter, X264UnitReader } from '../../agent/media/x264-stream.ts';
+import { X264FrameWriter, X264UnitReader, x264Arguments } from '../../agent/media/x264-stream.ts';
 import { DEFAULT_CACHE_DIR } from '../../build/agent/build-executable.ts';
 import { buildX264Encoder } from '../../build/agent/x264-encoder.ts';
 
@@ -21,20 +22,33 @@ interface Input {
   data: Uint8Array;
   firstRow?: number;
   keyframe?: boolean;
+  /** A cap from this frame on (null: none); needs the agent's arguments (`x264Arguments`). */
+  budget?: PictureBudget | null;
 }
 
-/** Runs lifeline-x264 over `inputs` and returns the access units it wrote, one per input. */
-function encode(inputs: readonly Input[]): Uint8Array[] {
+/**
+ * Runs lifeline-x264 over `inputs` and returns the access units it wrote, one per input; with its
+ * bare size, or with the arguments the agent starts it with.
+ */
+function encode(inputs: readonly Input[], args: 'bare' | 'agent' = 'bare'): Uint8Array[] {
   const writer = new X264FrameWriter();
   const stdin = Buffer.concat(
-    inputs.flatMap((input) => [
-      input.firstRow === undefined
-        ? writer.frameHeader(input.data.byteLength, input.keyframe ?? false)
-        : writer.bandHeader(input.firstRow, input.data.byteLength, input.keyframe ?? false),
-      input.data,
-    ]),
+    inputs.flatMap((input) => {
+      if (input.budget !== undefined) writer.setBudget(input.budget ?? undefined);
+      return [
+        input.firstRow === undefined
+          ? writer.frameHeader(input.data.byteLength, input.keyframe ?? false)
+          : writer.bandHeader(input.firstRow, input.data.byteLength, input.keyframe ?? false),
+        input.data,
+      ];
+    }),
   );
-  const result = spawnSync(x264, ['--width', String(WIDTH), '--height', String(HEIGHT)], {
+  const size = { width: WIDTH, height: HEIGHT };
+  const argv =
+    args === 'bare'
+      ? ['--width', String(WIDTH), '--height', String(HEIGHT)]
+      : x264Arguments({ ...size, framerate: 30, keyframeIntervalFrames: 1800, covered: [] });
+  const result = spawnSync(x264, argv, {
     input: stdin,
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -108,6 +122,30 @@ function terminal(firstLine: number): Buffer {
   return frame;
 }
 
+/**
+ * A picture of 8×8 blocks of pseudo-random colours, a new one for each `seed`: every picture after
+ * another is a scene change all over, the most a picture can change.
+ */
+function blocks(seed: number): Buffer {
+  const frame = Buffer.alloc(WIDTH * HEIGHT * 4);
+  let state = seed * 0x9e3779b9 + 1;
+  const random = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return state >>> 0;
+  };
+  for (let by = 0; by < HEIGHT; by += 8) {
+    for (let bx = 0; bx < WIDTH; bx += 8) {
+      const colour = (random() | 0xff000000) >>> 0;
+      for (let y = by; y < by + 8; y++) {
+        for (let x = bx; x < bx + 8; x++) frame.writeUInt32LE(colour, (y * WIDTH + x) * 4);
+      }
+    }
+  }
+  return frame;
+}
+
 describe('lifeline-x264 on fixed frames', () => {
   it('a band of rows replaces only those rows of the picture, and an empty band re-encodes it as it was', () => {
     const units = encode([
@@ -146,6 +184,43 @@ describe('lifeline-x264 on fixed frames', () => {
     );
     // zerolatency's sliced threads would cut each picture into one slice per thread.
     assert.deepEqual(slices, [1, 1]);
+  });
+
+  it('under a budget no picture is larger than its cap, even when every picture is a new scene, and lifting it restores the quality', () => {
+    const pictures = Array.from({ length: 8 }, (_, i) => blocks(i + 1));
+    const budget: PictureBudget = { averageBytes: 4_000, largestBytes: 12_000 };
+    const uncapped = encode(
+      pictures.map((data, i) => ({ data, keyframe: i === 0 })),
+      'agent',
+    );
+    const capped = encode(
+      pictures.map((data, i) => ({ data, keyframe: i === 0, ...(i === 0 ? { budget } : {}) })),
+      'agent',
+    );
+    const sizes = (units: Uint8Array[]) => units.map((unit) => unit.byteLength);
+    assert.ok(
+      sizes(uncapped).every((bytes) => bytes > budget.largestBytes),
+      `uncapped, every picture is over the cap: ${sizes(uncapped).join(', ')}`,
+    );
+    assert.ok(
+      sizes(capped).every((bytes) => bytes <= budget.largestBytes),
+      `capped, none is over ${budget.largestBytes} bytes: ${sizes(capped).join(', ')}`,
+    );
+    // x264 lets the quality climb back a few steps a picture (its qpstep): a few pictures on, they
+    // are as large as they need again.
+    const after = Array.from({ length: 8 }, (_, i) => blocks(pictures.length + i + 1));
+    const lifted = encode(
+      [...pictures, ...after].map((data, i) => ({
+        data,
+        keyframe: i === 0,
+        ...(i === 0 ? { budget } : i === pictures.length ? { budget: null } : {}),
+      })),
+      'agent',
+    );
+    assert.ok(
+      sizes(lifted.slice(pictures.length)).some((bytes) => bytes > budget.largestBytes),
+      `lifted, the pictures grow past the cap again: ${sizes(lifted).join(', ')}`,
+    );
   });
 
   it('changedRows names the first and the last row that differ, and nothing when none does', () => {

@@ -14,8 +14,16 @@
  *                                  LLF2: rows * width * 4) | u8 flags (bit 0: make this frame an IDR)
  *                                  | u8 crf (0: unchanged) | u16 LLF1: 0, LLF2: first row of the band
  *                                  | u32 timestamp in ms (the agent's clock)
+ *   rate record (little-endian):   "LLR1" | u32 0 (no payload) | u32 average picture in bytes
+ *                                  | u32 largest picture in bytes; from the next frame on, no output:
+ *                                  x264's VBV at (average * --fps) a second with a buffer of the
+ *                                  largest picture, so no picture is larger (0, 0: back to the start's)
  *   unit header (little-endian):   "LLU1" | u32 payload bytes | u8 flags (bit 0: IDR) | 3 bytes 0
  *                                  | u32 timestamp in ms of the frame it encodes
+ *
+ * x264 changes its VBV only when it was on from the start: `--max-kbit` and `--buffer-kbit` turn it
+ * on (the agent starts with a cap no picture reaches, and lowers it to a thin link's budget by
+ * "LLR1"); without them a rate record is refused.
  *
  * x264's settings are its `ultrafast` preset with `zerolatency`, constrained baseline, changed for
  * screen content (see SCREEN_PARAMS; `--screen off` leaves them out); `--preset`, `--tune` and
@@ -38,6 +46,8 @@
 #define MAX_COVERS 64
 #define MAX_PARAMS 64
 #define MAX_SIDE 16384
+/* 1 Gbit/s: more than any screen needs, and far from int overflow in x264's arithmetic. */
+#define MAX_KBIT 1000000
 
 struct cover { int x, y, width, height; };
 
@@ -146,7 +156,7 @@ static int parse_int(const char *text, int min, int max, const char *what) {
 
 static void usage(void) {
   die("usage: lifeline-x264 --width W --height H [--fps N] [--keyint N] [--crf N] [--preset P] [--tune T] "
-      "[--screen on|off] [--param name=value]... [--cover x,y,w,h]...");
+      "[--screen on|off] [--max-kbit N --buffer-kbit N] [--param name=value]... [--cover x,y,w,h]...");
 }
 
 /*
@@ -183,8 +193,33 @@ static void apply_param(x264_param_t *param, const char *name, const char *value
   }
 }
 
+/* kbit from bytes, rounded up, within x264's limits: at least 1 kbit, at most MAX_KBIT. */
+static int kbit_of(uint64_t bytes) {
+  uint64_t kbit = (bytes * 8 + 999) / 1000;
+  return kbit < 1 ? 1 : kbit > MAX_KBIT ? MAX_KBIT : (int)kbit;
+}
+
+/*
+ * The VBV for an average picture of `average` bytes at `fps` pictures a second, none larger than
+ * `largest` bytes (both 0: the start's `max_kbit` and `buffer_kbit`).
+ */
+static void apply_rate(x264_t *encoder, x264_param_t *param, uint32_t average, uint32_t largest, int fps,
+                       int max_kbit, int buffer_kbit) {
+  if (average == 0 && largest == 0) {
+    param->rc.i_vbv_max_bitrate = max_kbit;
+    param->rc.i_vbv_buffer_size = buffer_kbit;
+  } else {
+    if (largest < average) largest = average;
+    param->rc.i_vbv_max_bitrate = kbit_of((uint64_t)average * (uint64_t)fps);
+    /* x264 measures the buffer in whole kbit: rounding down keeps every picture under `largest`. */
+    uint64_t buffer = (uint64_t)largest * 8 / 1000;
+    param->rc.i_vbv_buffer_size = buffer < 1 ? 1 : buffer > MAX_KBIT ? MAX_KBIT : (int)buffer;
+  }
+  if (x264_encoder_reconfig(encoder, param) < 0) die("x264 refused the new rate");
+}
+
 int main(int argc, char **argv) {
-  int width = 0, height = 0, fps = 30, keyint = 1800, crf = 23, covers = 0;
+  int width = 0, height = 0, fps = 30, keyint = 1800, crf = 23, covers = 0, max_kbit = 0, buffer_kbit = 0;
   const char *tune = "zerolatency", *preset = "ultrafast";
   int screen = 1;
   struct cover cover[MAX_COVERS];
@@ -199,6 +234,8 @@ int main(int argc, char **argv) {
     else if (!strcmp(name, "--fps")) fps = parse_int(value, 1, 240, "--fps");
     else if (!strcmp(name, "--keyint")) keyint = parse_int(value, 1, 100000, "--keyint");
     else if (!strcmp(name, "--crf")) crf = parse_int(value, 1, 51, "--crf");
+    else if (!strcmp(name, "--max-kbit")) max_kbit = parse_int(value, 1, MAX_KBIT, "--max-kbit");
+    else if (!strcmp(name, "--buffer-kbit")) buffer_kbit = parse_int(value, 1, MAX_KBIT, "--buffer-kbit");
     else if (!strcmp(name, "--tune")) tune = value;
     else if (!strcmp(name, "--preset")) preset = value;
     else if (!strcmp(name, "--screen")) {
@@ -217,6 +254,7 @@ int main(int argc, char **argv) {
     } else usage();
   }
   if (width == 0 || height == 0) usage();
+  if ((max_kbit == 0) != (buffer_kbit == 0)) die("--max-kbit and --buffer-kbit go together");
   /* 4:2:0 needs even sizes: an odd last column or row is left out rather than the picture resampled. */
   int out_width = width & ~1, out_height = height & ~1;
 
@@ -239,6 +277,9 @@ int main(int argc, char **argv) {
   param.b_aud = 0;
   param.rc.i_rc_method = X264_RC_CRF;
   param.rc.f_rf_constant = (float)crf;
+  /* Capped CRF: the quality as asked, unless a picture would overflow the VBV. */
+  param.rc.i_vbv_max_bitrate = max_kbit;
+  param.rc.i_vbv_buffer_size = buffer_kbit;
   param.i_log_level = X264_LOG_ERROR;
   for (size_t i = 0; screen && SCREEN_PARAMS[i][0]; i++) apply_param(&param, SCREEN_PARAMS[i][0], SCREEN_PARAMS[i][1]);
   const char *profile = "baseline";
@@ -273,6 +314,12 @@ int main(int argc, char **argv) {
   for (;;) {
     if (!read_exactly(header, FRAME_HEADER_BYTES)) break;
     size_t payload = read_u32(header + 4);
+    if (memcmp(header, "LLR1", 4) == 0) {
+      if (payload != 0) die("a rate record with a payload: the input is out of step");
+      if (max_kbit == 0) die("a rate record without --max-kbit: x264 can change its VBV only when it was on from the start");
+      apply_rate(encoder, &param, read_u32(header + 8), read_u32(header + 12), fps, max_kbit, buffer_kbit);
+      continue;
+    }
     int first_row = header[10] | header[11] << 8, rows;
     if (memcmp(header, "LLF1", 4) == 0) {
       if (payload != frame_bytes) die("a frame of another size than --width x --height x 4");

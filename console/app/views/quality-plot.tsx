@@ -93,7 +93,7 @@ export function QualityPlot({
         <div>Adaptation</div>
         <div class="quality__value" data-testid="quality-adaptation" data-prefer={adaptation?.prefer}>
           {adaptation
-            ? `${wholeNumber.format(adaptation.fps)} of ${wholeNumber.format(adaptation.maxFps)} fps · ${wholeNumber.format(adaptation.backlogMs)} ms on the way`
+            ? `${wholeNumber.format(adaptation.fps)} of ${wholeNumber.format(adaptation.maxFps)} fps${adaptation.kbps === undefined ? '' : ` · ≤ ${wholeNumber.format(adaptation.kbps)} kbit/s`} · ${wholeNumber.format(adaptation.backlogMs)} ms on the way`
             : '–'}
         </div>
       </div>
