@@ -1,0 +1,202 @@
+/*
+ * lifeline-desktop.exe capture X Y WIDTH HEIGHT FPS
+ *
+ * Writes the rectangle of the virtual desktop to stdout only when its picture changed, at most FPS
+ * times a second, the first picture at once. Each message is a 24-byte header of six little-endian
+ * 32-bit words, then the rows it names (top-down BGRX, 4 bytes a pixel, WIDTH * 4 bytes a row):
+ *
+ *   "LLCF"  WIDTH  HEIGHT  FIRST_ROW  ROW_COUNT  FLAGS
+ *
+ * FLAGS bit 0 (CAPTURE_WHOLE): the whole picture, written first and on "keyframe". Otherwise the
+ * rows FIRST_ROW .. FIRST_ROW + ROW_COUNT - 1 replace those of the last picture; the rest is as it was.
+ *
+ * Lines on stdin: "keyframe" writes the current picture whole at once, changed or not; "fps N" sets
+ * the most pictures a second. The helper exits when stdin closes.
+ *
+ * Where DXGI Desktop Duplication works (capture-dxgi.c: Windows 8 and later, one output, no DPI
+ * scaling) the helper waits for Windows to report a change; elsewhere (Wine, which has no working
+ * Desktop Duplication) it copies the rectangle from the screen with GDI each 1/FPS s and compares it
+ * with the last picture, as x11vnc does. Either way the cursor is drawn into the picture (as gdigrab's
+ * -draw_mouse does) and a picture equal to the last one is not written.
+ */
+#include "capture.h"
+
+#include <fcntl.h>
+#include <io.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CAPTURE_MAGIC 0x46434c4cu /* "LLCF" as bytes */
+#define CAPTURE_WHOLE 1u
+#define CAPTURE_HEADER_WORDS 6
+/* Largest side captured, in pixels (16K): what fits the header and a sane allocation. */
+#define MAX_SIDE 16384
+#define MAX_FPS 120
+
+static volatile LONG keyframe_wanted;
+static volatile LONG interval_ms;
+static LONG max_fps;
+/* Signalled on "keyframe" so a waiting capture wakes at once. */
+static HANDLE wake;
+
+/* Reads command lines from stdin; ends the process when stdin closes (the agent is gone). */
+static DWORD WINAPI read_commands(LPVOID unused) {
+  (void)unused;
+  HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
+  char line[256];
+  size_t used = 0;
+  DWORD read;
+  while (ReadFile(in, line + used, (DWORD)(sizeof line - 1 - used), &read, NULL) && read > 0) {
+    used += read;
+    char *newline;
+    while ((newline = memchr(line, '\n', used)) != NULL) {
+      *newline = '\0';
+      if (strncmp(line, "keyframe", 8) == 0) {
+        InterlockedExchange(&keyframe_wanted, 1);
+        SetEvent(wake);
+      } else if (strncmp(line, "fps ", 4) == 0) {
+        long fps = strtol(line + 4, NULL, 10);
+        if (fps < 1) fps = 1;
+        if (fps > max_fps) fps = max_fps;
+        InterlockedExchange(&interval_ms, 1000 / fps);
+      }
+      used -= (size_t)(newline + 1 - line);
+      memmove(line, newline + 1, used);
+    }
+    /* A line too long for the buffer is no command: dropped. */
+    if (used == sizeof line - 1) used = 0;
+  }
+  ExitProcess(0);
+  return 0;
+}
+
+/* Writes all of `bytes`; a broken pipe means the agent is gone, and so is the helper. */
+static void write_all(HANDLE out, const void *bytes, size_t size) {
+  const unsigned char *at = bytes;
+  while (size > 0) {
+    DWORD written;
+    DWORD chunk = size > (1u << 30) ? (1u << 30) : (DWORD)size;
+    if (!WriteFile(out, at, chunk, &written, NULL) || written == 0) ExitProcess(0);
+    at += written;
+    size -= written;
+  }
+}
+
+static void write_rows(HANDLE out, const unsigned char *pixels, UINT32 width, UINT32 height, UINT32 first,
+                       UINT32 count, UINT32 flags) {
+  UINT32 header[CAPTURE_HEADER_WORDS] = {CAPTURE_MAGIC, width, height, first, count, flags};
+  size_t row_bytes = (size_t)width * 4;
+  write_all(out, header, sizeof header);
+  write_all(out, pixels + first * row_bytes, count * row_bytes);
+}
+
+/* Draws the cursor where it is into the picture of `area` held by `dc`, as the user sees it. */
+static void draw_cursor(HDC dc, const RECT *area) {
+  CURSORINFO cursor;
+  cursor.cbSize = sizeof cursor;
+  if (!GetCursorInfo(&cursor) || !(cursor.flags & CURSOR_SHOWING) || !cursor.hCursor) return;
+  ICONINFO icon;
+  if (!GetIconInfo(cursor.hCursor, &icon)) return;
+  DrawIconEx(dc, cursor.ptScreenPos.x - (LONG)icon.xHotspot - area->left,
+             cursor.ptScreenPos.y - (LONG)icon.yHotspot - area->top, cursor.hCursor, 0, 0, 0, NULL, DI_NORMAL);
+  if (icon.hbmMask) DeleteObject(icon.hbmMask);
+  if (icon.hbmColor) DeleteObject(icon.hbmColor);
+}
+
+static BOOL parse_int(const char *text, long low, long high, long *value) {
+  char *end;
+  *value = strtol(text, &end, 10);
+  return *text != '\0' && *end == '\0' && *value >= low && *value <= high;
+}
+
+int capture(int argc, char **argv) {
+  long x, y, width, height, fps;
+  if (argc != 5 || !parse_int(argv[0], -MAX_SIDE * 8, MAX_SIDE * 8, &x) ||
+      !parse_int(argv[1], -MAX_SIDE * 8, MAX_SIDE * 8, &y) || !parse_int(argv[2], 1, MAX_SIDE, &width) ||
+      !parse_int(argv[3], 1, MAX_SIDE, &height) || !parse_int(argv[4], 1, MAX_FPS, &fps)) {
+    fprintf(stderr, "capture needs X Y WIDTH HEIGHT FPS: whole numbers, sides 1..%d, FPS 1..%d\n", MAX_SIDE,
+            MAX_FPS);
+    return 2;
+  }
+  RECT area = {x, y, x + width, y + height};
+  size_t row_bytes = (size_t)width * 4, frame_bytes = row_bytes * (size_t)height;
+  max_fps = fps;
+  interval_ms = 1000 / fps;
+  wake = CreateEventW(NULL, FALSE, FALSE, NULL);
+  HANDLE out = GetStdHandle(STD_OUTPUT_HANDLE);
+
+  /* The picture is drawn into a DIB section: GDI copies the screen there, and draws the cursor. */
+  HDC screen = GetDC(NULL);
+  HDC dc = CreateCompatibleDC(screen);
+  BITMAPINFO info = {0};
+  info.bmiHeader.biSize = sizeof info.bmiHeader;
+  info.bmiHeader.biWidth = width;
+  info.bmiHeader.biHeight = -height; /* top-down */
+  info.bmiHeader.biPlanes = 1;
+  info.bmiHeader.biBitCount = 32;
+  info.bmiHeader.biCompression = BI_RGB;
+  unsigned char *picture = NULL;
+  HBITMAP bitmap = CreateDIBSection(dc, &info, DIB_RGB_COLORS, (void **)&picture, NULL, 0);
+  unsigned char *last = malloc(frame_bytes);
+  if (!screen || !dc || !bitmap || !picture || !last || !wake) {
+    fprintf(stderr, "could not set up the screen capture (error %lu)\n", GetLastError());
+    return 1;
+  }
+  SelectObject(dc, bitmap);
+
+  struct dxgi_capture *dxgi = dxgi_open(&area);
+  /* What Desktop Duplication copied, without the cursor (drawn anew on each picture). */
+  unsigned char *duplicated = dxgi ? calloc(1, frame_bytes) : NULL;
+  if (dxgi && !duplicated) {
+    dxgi_close(dxgi);
+    dxgi = NULL;
+  }
+  fprintf(stderr, "capture: %s\n", dxgi ? "DXGI Desktop Duplication" : "GDI, compared with the last picture");
+  CreateThread(NULL, 0, read_commands, NULL, 0, NULL);
+
+  BOOL first = TRUE;
+  for (;;) {
+    ULONGLONG started = GetTickCount64();
+    BOOL whole = InterlockedExchange(&keyframe_wanted, 0) || first;
+    if (dxgi) {
+      /* The first acquire brings the whole desktop; a keyframe takes the picture as it stands. */
+      int got = dxgi_next(dxgi, first ? 1000 : whole ? 0 : (DWORD)interval_ms, duplicated);
+      if (got < 0) {
+        fprintf(stderr, "capture: Desktop Duplication stopped; reading the screen with GDI from now on\n");
+        dxgi_close(dxgi);
+        dxgi = NULL;
+        continue;
+      }
+      if (got == 0 && !whole) continue;
+      GdiFlush();
+      memcpy(picture, duplicated, frame_bytes);
+    } else {
+      /* CAPTUREBLT includes layered windows (the guidance overlay, tooltips) as the user sees them. */
+      BitBlt(dc, 0, 0, width, height, screen, x, y, SRCCOPY | CAPTUREBLT);
+    }
+    draw_cursor(dc, &area);
+    GdiFlush();
+
+    if (whole) {
+      write_rows(out, picture, width, height, 0, height, CAPTURE_WHOLE);
+      memcpy(last, picture, frame_bytes);
+      first = FALSE;
+    } else {
+      long top = 0, bottom = height;
+      while (top < height && memcmp(picture + top * row_bytes, last + top * row_bytes, row_bytes) == 0) top++;
+      while (bottom > top &&
+             memcmp(picture + (bottom - 1) * row_bytes, last + (bottom - 1) * row_bytes, row_bytes) == 0)
+        bottom--;
+      if (bottom > top) {
+        write_rows(out, picture, width, height, top, bottom - top, 0);
+        memcpy(last + top * row_bytes, picture + top * row_bytes, (bottom - top) * row_bytes);
+      }
+    }
+
+    /* At most FPS pictures a second; a "keyframe" line cuts the wait short. */
+    ULONGLONG spent = GetTickCount64() - started;
+    LONG interval = interval_ms;
+    if (spent < (ULONGLONG)interval) WaitForSingleObject(wake, (DWORD)(interval - spent));
+  }
+}
