@@ -33,6 +33,14 @@
 /* Largest side captured, in pixels (16K): what fits the header and a sane allocation. */
 #define MAX_SIDE 16384
 #define MAX_FPS 120
+/*
+ * The GDI poll slows down on a quiet desktop: after BUSY_MS without a change and without input (the
+ * user's or the operator's, GetLastInputInfo), the screen is read every IDLE_POLL_MS instead of every
+ * 1/FPS s. A change that follows input is still seen within 1/FPS s; one that comes on its own (a
+ * clock, a notification) within IDLE_POLL_MS.
+ */
+#define BUSY_MS 2000
+#define IDLE_POLL_MS 200
 
 static volatile LONG keyframe_wanted;
 static volatile LONG interval_ms;
@@ -104,6 +112,40 @@ static void draw_cursor(HDC dc, const RECT *area) {
   if (icon.hbmColor) DeleteObject(icon.hbmColor);
 }
 
+/* Milliseconds since the last keyboard or mouse input of the session, injected or not. */
+static DWORD since_input(void) {
+  LASTINPUTINFO input;
+  input.cbSize = sizeof input;
+  return GetLastInputInfo(&input) ? GetTickCount() - input.dwTime : 0;
+}
+
+/* The picture of a capture and the last one written, to compare it with. */
+struct pictures {
+  HANDLE out;
+  UINT32 width, height;
+  size_t row_bytes;
+  unsigned char *picture, *last;
+};
+
+/*
+ * Writes the picture whole, or the rows where it differs from the last one written (nothing when it
+ * does not); TRUE when it wrote anything.
+ */
+static BOOL send_picture(const struct pictures *p, BOOL whole) {
+  size_t row_bytes = p->row_bytes;
+  UINT32 top = 0, bottom = p->height;
+  if (!whole) {
+    while (top < bottom && memcmp(p->picture + top * row_bytes, p->last + top * row_bytes, row_bytes) == 0) top++;
+    while (bottom > top &&
+           memcmp(p->picture + (bottom - 1) * row_bytes, p->last + (bottom - 1) * row_bytes, row_bytes) == 0)
+      bottom--;
+    if (bottom == top) return FALSE;
+  }
+  write_rows(p->out, p->picture, p->width, p->height, top, bottom - top, whole ? CAPTURE_WHOLE : 0);
+  memcpy(p->last + top * row_bytes, p->picture + top * row_bytes, (bottom - top) * row_bytes);
+  return TRUE;
+}
+
 static BOOL parse_int(const char *text, long low, long high, long *value) {
   char *end;
   *value = strtol(text, &end, 10);
@@ -120,11 +162,10 @@ int capture(int argc, char **argv) {
     return 2;
   }
   RECT area = {x, y, x + width, y + height};
-  size_t row_bytes = (size_t)width * 4, frame_bytes = row_bytes * (size_t)height;
+  size_t frame_bytes = (size_t)width * 4 * (size_t)height;
   max_fps = fps;
   interval_ms = 1000 / fps;
   wake = CreateEventW(NULL, FALSE, FALSE, NULL);
-  HANDLE out = GetStdHandle(STD_OUTPUT_HANDLE);
 
   /* The picture is drawn into a DIB section: GDI copies the screen there, and draws the cursor. */
   HDC screen = GetDC(NULL);
@@ -136,10 +177,10 @@ int capture(int argc, char **argv) {
   info.bmiHeader.biPlanes = 1;
   info.bmiHeader.biBitCount = 32;
   info.bmiHeader.biCompression = BI_RGB;
-  unsigned char *picture = NULL;
-  HBITMAP bitmap = CreateDIBSection(dc, &info, DIB_RGB_COLORS, (void **)&picture, NULL, 0);
-  unsigned char *last = malloc(frame_bytes);
-  if (!screen || !dc || !bitmap || !picture || !last || !wake) {
+  struct pictures p = {GetStdHandle(STD_OUTPUT_HANDLE), (UINT32)width, (UINT32)height, (size_t)width * 4, NULL,
+                       malloc(frame_bytes)};
+  HBITMAP bitmap = CreateDIBSection(dc, &info, DIB_RGB_COLORS, (void **)&p.picture, NULL, 0);
+  if (!screen || !dc || !bitmap || !p.picture || !p.last || !wake) {
     fprintf(stderr, "could not set up the screen capture (error %lu)\n", GetLastError());
     return 1;
   }
@@ -156,9 +197,11 @@ int capture(int argc, char **argv) {
   CreateThread(NULL, 0, read_commands, NULL, 0, NULL);
 
   BOOL first = TRUE;
+  ULONGLONG changed_at = 0, read_at = 0;
   for (;;) {
     ULONGLONG started = GetTickCount64();
     BOOL whole = InterlockedExchange(&keyframe_wanted, 0) || first;
+    BOOL read = TRUE;
     if (dxgi) {
       /* The first acquire brings the whole desktop; a keyframe takes the picture as it stands. */
       int got = dxgi_next(dxgi, first ? 1000 : whole ? 0 : (DWORD)interval_ms, duplicated);
@@ -168,35 +211,28 @@ int capture(int argc, char **argv) {
         dxgi = NULL;
         continue;
       }
-      if (got == 0 && !whole) continue;
-      GdiFlush();
-      memcpy(picture, duplicated, frame_bytes);
-    } else {
+      read = got > 0 || whole;
+      if (read) {
+        GdiFlush();
+        memcpy(p.picture, duplicated, frame_bytes);
+      }
+    } else if (whole || started - read_at >= IDLE_POLL_MS ||
+               started - changed_at < BUSY_MS || since_input() < BUSY_MS) {
       /* CAPTUREBLT includes layered windows (the guidance overlay, tooltips) as the user sees them. */
       BitBlt(dc, 0, 0, width, height, screen, x, y, SRCCOPY | CAPTUREBLT);
-    }
-    draw_cursor(dc, &area);
-    GdiFlush();
-
-    if (whole) {
-      write_rows(out, picture, width, height, 0, height, CAPTURE_WHOLE);
-      memcpy(last, picture, frame_bytes);
-      first = FALSE;
+      read_at = started;
     } else {
-      long top = 0, bottom = height;
-      while (top < height && memcmp(picture + top * row_bytes, last + top * row_bytes, row_bytes) == 0) top++;
-      while (bottom > top &&
-             memcmp(picture + (bottom - 1) * row_bytes, last + (bottom - 1) * row_bytes, row_bytes) == 0)
-        bottom--;
-      if (bottom > top) {
-        write_rows(out, picture, width, height, top, bottom - top, 0);
-        memcpy(last + top * row_bytes, picture + top * row_bytes, (bottom - top) * row_bytes);
-      }
+      read = FALSE; /* A quiet desktop, read a moment ago. */
     }
-
-    /* At most FPS pictures a second; a "keyframe" line cuts the wait short. */
+    if (read) {
+      draw_cursor(dc, &area);
+      GdiFlush();
+      if (send_picture(&p, whole)) changed_at = GetTickCount64();
+      first = FALSE;
+    }
+    /* At most FPS pictures a second; a "keyframe" line cuts the wait short. DXGI waited already. */
     ULONGLONG spent = GetTickCount64() - started;
     LONG interval = interval_ms;
-    if (spent < (ULONGLONG)interval) WaitForSingleObject(wake, (DWORD)(interval - spent));
+    if (spent < (ULONGLONG)interval && !(dxgi && !read)) WaitForSingleObject(wake, (DWORD)(interval - spent));
   }
 }
