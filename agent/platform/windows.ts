@@ -12,8 +12,8 @@ const WHEEL_DELTA = 120;
  * SendInput.
  *
  * The primary monitor always starts at (0, 0) of the virtual desktop, so capturing `size` from the
- * origin leaves other monitors out. Neither the helper nor gdigrab declares itself DPI-aware, so the
- * DPI-virtualised size robotjs reports covers the whole primary screen.
+ * origin leaves other monitors out. The helper and gdigrab scale the region by the display's DPI
+ * factor themselves, so the DPI-virtualised size robotjs reports still covers the whole primary screen.
  *
  * With the desktop helper (`LIFELINE_DESKTOP_HELPER`, set by the packaged agent to the
  * `lifeline-desktop.exe` it unpacked) the agent feeds the encoder only changed pictures and

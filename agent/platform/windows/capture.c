@@ -185,6 +185,23 @@ int capture(int argc, char **argv) {
     return 1;
   }
   SelectObject(dc, bitmap);
+  /*
+   * On a scaled display this DPI-unaware process sees the desktop in scaled-down coordinates while
+   * the screen DC copies real pixels, as gdigrab found: the real rectangle is read and shrunk to
+   * the size the agent asked for (the one input is injected in).
+   */
+  int horz = GetDeviceCaps(screen, HORZRES), vert = GetDeviceCaps(screen, VERTRES);
+  int real_horz = GetDeviceCaps(screen, DESKTOPHORZRES), real_vert = GetDeviceCaps(screen, DESKTOPVERTRES);
+  BOOL scaled = horz > 0 && vert > 0 && real_horz > 0 && real_vert > 0 && (horz != real_horz || vert != real_vert);
+  RECT source = area;
+  if (scaled) {
+    source.left = MulDiv(area.left, real_horz, horz);
+    source.top = MulDiv(area.top, real_vert, vert);
+    source.right = MulDiv(area.right, real_horz, horz);
+    source.bottom = MulDiv(area.bottom, real_vert, vert);
+    SetStretchBltMode(dc, HALFTONE);
+    SetBrushOrgEx(dc, 0, 0, NULL);
+  }
 
   struct dxgi_capture *dxgi = dxgi_open(&area);
   /* What Desktop Duplication copied, without the cursor (drawn anew on each picture). */
@@ -219,7 +236,11 @@ int capture(int argc, char **argv) {
     } else if (whole || started - read_at >= IDLE_POLL_MS ||
                started - changed_at < BUSY_MS || since_input() < BUSY_MS) {
       /* CAPTUREBLT includes layered windows (the guidance overlay, tooltips) as the user sees them. */
-      BitBlt(dc, 0, 0, width, height, screen, x, y, SRCCOPY | CAPTUREBLT);
+      if (scaled)
+        StretchBlt(dc, 0, 0, width, height, screen, source.left, source.top, source.right - source.left,
+                   source.bottom - source.top, SRCCOPY | CAPTUREBLT);
+      else
+        BitBlt(dc, 0, 0, width, height, screen, x, y, SRCCOPY | CAPTUREBLT);
       read_at = started;
     } else {
       read = FALSE; /* A quiet desktop, read a moment ago. */
