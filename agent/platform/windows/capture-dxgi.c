@@ -126,14 +126,14 @@ static BOOL area_changed(struct dxgi_capture *c, const DXGI_OUTDUPL_FRAME_INFO *
   return FALSE;
 }
 
-int dxgi_next(struct dxgi_capture *c, DWORD timeout_ms, unsigned char *pixels) {
+int dxgi_next(struct dxgi_capture *c, DWORD timeout_ms, BOOL copy_anyway, unsigned char *pixels) {
   DXGI_OUTDUPL_FRAME_INFO info;
   IDXGIResource *resource;
   HRESULT hr = IDXGIOutputDuplication_AcquireNextFrame(c->duplication, timeout_ms, &info, &resource);
   if (hr == DXGI_ERROR_WAIT_TIMEOUT) return 0;
   if (FAILED(hr)) return -1;
   /* A pointer that moved changes the picture too: the cursor is drawn into it. */
-  BOOL changed = info.LastMouseUpdateTime.QuadPart != 0 || area_changed(c, &info);
+  BOOL changed = copy_anyway || info.LastMouseUpdateTime.QuadPart != 0 || area_changed(c, &info);
   int result = 0;
   ID3D11Texture2D *texture;
   if (changed && SUCCEEDED(IDXGIResource_QueryInterface(resource, &IID_ID3D11Texture2D, (void **)&texture))) {

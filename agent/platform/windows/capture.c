@@ -221,7 +221,7 @@ int capture(int argc, char **argv) {
     BOOL read = TRUE;
     if (dxgi) {
       /* The first acquire brings the whole desktop; a keyframe takes the picture as it stands. */
-      int got = dxgi_next(dxgi, first ? 1000 : whole ? 0 : (DWORD)interval_ms, duplicated);
+      int got = dxgi_next(dxgi, first ? 1000 : whole ? 0 : (DWORD)interval_ms, whole, duplicated);
       if (got < 0) {
         fprintf(stderr, "capture: Desktop Duplication stopped; reading the screen with GDI from now on\n");
         dxgi_close(dxgi);

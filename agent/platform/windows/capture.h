@@ -24,11 +24,11 @@ struct dxgi_capture *dxgi_open(const RECT *area);
 
 /*
  * Waits up to `timeout_ms` for the desktop to change inside the area and copies the area into
- * `pixels` (top-down BGRX rows, 4 bytes a pixel, no padding). 1: copied; 0: nothing changed there
- * (`pixels` untouched); -1: duplication stopped working (a mode change, the secure desktop): close
- * it and read with GDI from then on.
+ * `pixels` (top-down BGRX rows, 4 bytes a pixel, no padding); with `copy_anyway`, copies whatever
+ * frame comes (the first). 1: copied; 0: nothing changed there (`pixels` untouched); -1: duplication
+ * stopped working (a mode change, the secure desktop): close it and read with GDI from then on.
  */
-int dxgi_next(struct dxgi_capture *c, DWORD timeout_ms, unsigned char *pixels);
+int dxgi_next(struct dxgi_capture *c, DWORD timeout_ms, BOOL copy_anyway, unsigned char *pixels);
 
 void dxgi_close(struct dxgi_capture *c);
 
