@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { RawVideoWriter } from '../media/raw-video-feed.ts';
 import type { FrameFeed, FrameFeedHooks, FrameFraming, ScreenArea } from './platform.ts';
-import { type CaptureBand, CaptureStreamReader } from './windows-capture-stream.ts';
+import { type CaptureBand, type CaptureMessage, CaptureStreamReader } from './windows-capture-stream.ts';
 
 /** Most frames a second the helper takes (its own limit). */
 const HELPER_MAX_FPS = 120;
@@ -26,7 +26,9 @@ export interface WindowsCaptureOptions {
  * (DXGI Desktop Duplication, or GDI compared with the last picture: agent/platform/windows/capture.c).
  * The helper writes the first picture at once, then only the rows that changed; they are written to
  * the encoder as whole frames (`RawVideoWriter`), or as bands where the encoder keeps its last
- * picture (`bandHeader`). The cursor is drawn into the picture by the helper.
+ * picture (`bandHeader`). Where the hooks take the cursor (`onCursorShape` and `onPointer`) the
+ * helper leaves it out of the picture and reports its image and position apart, as X11 does;
+ * otherwise it draws it into the picture.
  *
  * Keyframes come only when asked: `requestKeyframe` has the helper write its picture whole at once,
  * changed or not, and that frame is marked. A stream that breaks the format stops the capture with
@@ -44,9 +46,14 @@ export function startWindowsCapture(helper: string, options: WindowsCaptureOptio
   let stderrTail = '';
   stdin.write(writer.header());
 
+  const cursorApart = hooks.onCursorShape !== undefined && hooks.onPointer !== undefined;
   const child = spawn(
     helper,
-    ['capture', String(area.x), String(area.y), String(area.width), String(area.height), String(maxFps)],
+    [
+      'capture',
+      ...[area.x, area.y, area.width, area.height, maxFps].map(String),
+      ...(cursorApart ? ['cursor'] : []),
+    ],
     { windowsHide: true, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const killOnExit = () => child.kill('SIGKILL');
@@ -80,15 +87,19 @@ export function startWindowsCapture(helper: string, options: WindowsCaptureOptio
 
   child.stdout.on('data', (chunk: Buffer) => {
     if (stopped) return;
-    let bands: CaptureBand[];
+    let messages: CaptureMessage[];
     try {
-      bands = reader.push(chunk);
+      messages = reader.push(chunk);
     } catch (error) {
       fail(`the screen capture stopped: ${(error as Error).message}`);
       return;
     }
     let full = false;
-    for (const band of bands) full = !write(band) || full;
+    for (const message of messages) {
+      if (message.kind === 'band') full = !write(message) || full;
+      else if (message.kind === 'cursor-shape') hooks.onCursorShape?.(message.shape);
+      else hooks.onPointer?.(message.position);
+    }
     // A busy encoder holds the helper back (its writes block) instead of frames piling up here.
     if (full) {
       child.stdout.pause();

@@ -10,6 +10,8 @@ import {
   CAPTURE_WHOLE,
   CaptureStreamError,
   CaptureStreamReader,
+  CURSOR_POSITION_MAGIC,
+  CURSOR_SHAPE_MAGIC,
 } from '../../agent/platform/windows-capture-stream.ts';
 import {
   overlayLine,
@@ -98,6 +100,13 @@ describe("the Windows desktop helper's lines", () => {
   });
 });
 
+/** A 24-byte header of `lifeline-desktop.exe capture`: six little-endian 32-bit words. */
+function header(...words: number[]): Buffer {
+  const bytes = Buffer.alloc(CAPTURE_HEADER_BYTES);
+  for (const [i, word] of words.entries()) bytes.writeUInt32LE(word, i * 4);
+  return bytes;
+}
+
 /** A message of `lifeline-desktop.exe capture`: the header, then `rowCount` rows of `fill`. */
 function captureMessage(
   size: { width: number; height: number },
@@ -106,31 +115,41 @@ function captureMessage(
   flags: number,
   fill: number,
 ): Buffer {
-  const header = Buffer.alloc(CAPTURE_HEADER_BYTES);
-  [CAPTURE_MAGIC, size.width, size.height, firstRow, rowCount, flags].forEach((word, i) =>
-    header.writeUInt32LE(word, i * 4),
-  );
-  return Buffer.concat([header, Buffer.alloc(rowCount * size.width * 4, fill)]);
+  return Buffer.concat([
+    header(CAPTURE_MAGIC, size.width, size.height, firstRow, rowCount, flags),
+    Buffer.alloc(rowCount * size.width * 4, fill),
+  ]);
 }
 
 // What `lifeline-desktop.exe capture` (agent/platform/windows/capture.c) writes, read by the agent.
 describe("the Windows desktop helper's capture stream", () => {
   const size = { width: 4, height: 3 };
 
-  it('a whole picture and a band of changed rows are read, however the pipe cuts them', () => {
+  it('pictures, bands of changed rows and the cursor apart are read, however the pipe cuts them', () => {
     const bytes = Buffer.concat([
       captureMessage(size, 0, 3, CAPTURE_WHOLE, 7),
+      header(CURSOR_SHAPE_MAGIC, 5, 2, 1, 1, 0),
+      Buffer.from([255, 0, 0, 255, 0, 0, 0, 0]),
+      header(CURSOR_POSITION_MAGIC, -3 >>> 0, 2, 0, 0, 0),
       captureMessage(size, 1, 2, 0, 9),
     ]);
     for (const cut of [1, 5, CAPTURE_HEADER_BYTES, 50, bytes.byteLength]) {
       const reader = new CaptureStreamReader(size);
-      const bands = [];
+      const messages = [];
       for (let at = 0; at < bytes.byteLength; at += cut)
-        bands.push(...reader.push(bytes.subarray(at, at + cut)));
+        messages.push(...reader.push(bytes.subarray(at, at + cut)));
       assert.deepEqual(
-        bands.map((b) => [b.firstRow, b.rowCount, b.whole, b.rows.byteLength, b.rows[0]]),
+        messages.map((m) =>
+          m.kind === 'band'
+            ? [m.firstRow, m.rowCount, m.whole, m.rows.byteLength, m.rows[0]]
+            : m.kind === 'cursor-shape'
+              ? { ...m.shape, rgba: [...m.shape.rgba] }
+              : m.position,
+        ),
         [
           [0, 3, true, 48, 7],
+          { serial: 5, width: 2, height: 1, hotX: 1, hotY: 0, rgba: [255, 0, 0, 255, 0, 0, 0, 0] },
+          { x: -3, y: 2 },
           [1, 2, false, 32, 9],
         ],
         `cut every ${cut} bytes`,
@@ -146,6 +165,8 @@ describe("the Windows desktop helper's capture stream", () => {
       captureMessage(size, 0, 0, 0, 0),
       captureMessage(size, 1, 2, CAPTURE_WHOLE, 0),
       captureMessage(size, 0, 3, 4, 0),
+      Buffer.concat([header(CURSOR_SHAPE_MAGIC, 1, 97, 1, 0, 0), Buffer.alloc(97 * 4)]),
+      Buffer.concat([header(CURSOR_SHAPE_MAGIC, 1, 2, 2, 3, 0), Buffer.alloc(16)]),
     ];
     for (const bytes of bad)
       assert.throws(

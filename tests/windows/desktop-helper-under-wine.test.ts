@@ -10,7 +10,11 @@ import { commandClipboard } from '../../agent/node/command-clipboard.ts';
 import { PlatformMonitors } from '../../agent/node/monitor-layout.ts';
 import type { Platform } from '../../agent/platform/platform.ts';
 import { createWindowsPlatform } from '../../agent/platform/windows.ts';
-import { type CaptureBand, CaptureStreamReader } from '../../agent/platform/windows-capture-stream.ts';
+import {
+  type CaptureBand,
+  type CaptureMessage,
+  CaptureStreamReader,
+} from '../../agent/platform/windows-capture-stream.ts';
 import { buildDesktopHelper } from '../../build/agent/desktop-helper.ts';
 import { waitFor } from '../support/processes.ts';
 import type { PtyProcess } from '../support/pty.ts';
@@ -302,20 +306,32 @@ describe('the Windows desktop helper under Wine', { timeout: 15 * 60_000 }, () =
     }
   }
 
-  /** `lifeline-desktop capture` on `area`: its bands as they come, and the picture they make. */
-  function startCapture(area: { x: number; y: number; width: number; height: number }) {
+  /**
+   * `lifeline-desktop capture` on `area` (the cursor apart with `cursor`): its bands as they come,
+   * the picture they make, and the cursor messages.
+   */
+  function startCapture(area: { x: number; y: number; width: number; height: number }, cursor = false) {
     const child = spawn(
       launcher,
-      ['capture', String(area.x), String(area.y), String(area.width), String(area.height), '30'],
+      [
+        'capture',
+        ...[area.x, area.y, area.width, area.height, 30].map(String),
+        ...(cursor ? ['cursor'] : []),
+      ],
       { stdio: 'pipe' },
     );
     const reader = new CaptureStreamReader(area);
     const bands: CaptureBand[] = [];
+    const cursorMessages: Exclude<CaptureMessage, CaptureBand>[] = [];
     const picture = Buffer.alloc(area.width * area.height * 4);
     child.stdout.on('data', (chunk: Buffer) => {
-      for (const band of reader.push(chunk)) {
-        band.rows.copy(picture, band.firstRow * area.width * 4);
-        bands.push({ ...band, rows: Buffer.from(band.rows) });
+      for (const message of reader.push(chunk)) {
+        if (message.kind !== 'band') {
+          cursorMessages.push(message);
+          continue;
+        }
+        message.rows.copy(picture, message.firstRow * area.width * 4);
+        bands.push({ ...message, rows: Buffer.from(message.rows) });
       }
     });
     child.stderr.resume();
@@ -324,7 +340,7 @@ describe('the Windows desktop helper under Wine', { timeout: 15 * 60_000 }, () =
       return [picture[at + 2]!, picture[at + 1]!, picture[at]!] as [number, number, number];
     };
     const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-    return { child, bands, pixel, exited };
+    return { child, bands, cursorMessages, pixel, exited };
   }
 
   it('capture writes the first picture at once, nothing while the desktop is still, the rows a drawing changed, and the whole picture on "keyframe"', {
@@ -371,5 +387,44 @@ describe('the Windows desktop helper under Wine', { timeout: 15 * 60_000 }, () =
       capture.child.stdin.end();
     }
     assert.equal(await capture.exited, 0, 'the helper ends when its stdin closes');
+  });
+
+  it('with `cursor` the cursor comes apart: its image once, and its position each time it moves', {
+    timeout: 3 * WINE_WAIT_MS,
+  }, async () => {
+    const capture = startCapture(CAPTURED, true);
+    try {
+      await waitFor('the first picture', () => capture.bands[0], WINE_WAIT_MS);
+      const shape = await waitFor(
+        "the cursor's image",
+        () => capture.cursorMessages.find((m) => m.kind === 'cursor-shape'),
+        WINE_WAIT_MS,
+      );
+      assert.ok(shape.kind === 'cursor-shape');
+      const { width, height, rgba } = shape.shape;
+      assert.equal(rgba.byteLength, width * height * 4);
+      await runX('xdotool', ['mousemove', String(CAPTURED.x + 30), String(CAPTURED.y + 40)], xvfb.display);
+      await waitFor(
+        'the new position',
+        () =>
+          capture.cursorMessages.some(
+            (m) => m.kind === 'pointer' && m.position.x === 30 && m.position.y === 40,
+          ),
+        WINE_WAIT_MS,
+      );
+      const bands = capture.bands.length;
+      await runX('xdotool', ['mousemove', String(CAPTURED.x + 130), String(CAPTURED.y + 90)], xvfb.display);
+      await waitFor(
+        'the next position',
+        () =>
+          capture.cursorMessages.some(
+            (m) => m.kind === 'pointer' && m.position.x === 130 && m.position.y === 90,
+          ),
+        WINE_WAIT_MS,
+      );
+      assert.equal(capture.bands.length, bands, 'the picture, without the cursor, did not change');
+    } finally {
+      capture.child.stdin.end();
+    }
   });
 });

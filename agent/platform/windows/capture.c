@@ -1,5 +1,5 @@
 /*
- * lifeline-desktop.exe capture X Y WIDTH HEIGHT FPS
+ * lifeline-desktop.exe capture X Y WIDTH HEIGHT FPS [cursor]
  *
  * Writes the rectangle of the virtual desktop to stdout only when its picture changed, at most FPS
  * times a second, the first picture at once. Each message is a 24-byte header of six little-endian
@@ -10,14 +10,20 @@
  * FLAGS bit 0 (CAPTURE_WHOLE): the whole picture, written first and on "keyframe". Otherwise the
  * rows FIRST_ROW .. FIRST_ROW + ROW_COUNT - 1 replace those of the last picture; the rest is as it was.
  *
+ * With `cursor` the picture leaves the cursor out, and the cursor comes apart, in messages with the
+ * same 24-byte header and their own first word, each time it changes:
+ *
+ *   "LLCS"  SERIAL  WIDTH  HEIGHT  HOT_X  HOT_Y   then WIDTH * HEIGHT straight RGBA pixels: its image
+ *   "LLCP"  X  Y  0  0  0                          its position in the rectangle (signed: may lie outside)
+ *
  * Lines on stdin: "keyframe" writes the current picture whole at once, changed or not; "fps N" sets
  * the most pictures a second. The helper exits when stdin closes.
  *
  * Where DXGI Desktop Duplication works (capture-dxgi.c: Windows 8 and later, one output, no DPI
  * scaling) the helper waits for Windows to report a change; elsewhere (Wine, which has no working
  * Desktop Duplication) it copies the rectangle from the screen with GDI each 1/FPS s and compares it
- * with the last picture, as x11vnc does. Either way the cursor is drawn into the picture (as gdigrab's
- * -draw_mouse does) and a picture equal to the last one is not written.
+ * with the last picture, as x11vnc does. Either way a picture equal to the last one is not written,
+ * and without `cursor` the cursor is drawn into it (as gdigrab's -draw_mouse does).
  */
 #include "capture.h"
 
@@ -28,6 +34,10 @@
 #include <string.h>
 
 #define CAPTURE_MAGIC 0x46434c4cu /* "LLCF" as bytes */
+#define CURSOR_SHAPE_MAGIC 0x53434c4cu /* "LLCS" */
+#define CURSOR_POSITION_MAGIC 0x50434c4cu /* "LLCP" */
+/* Largest cursor image sent, in pixels a side (the protocol's MAX_CURSOR_SIDE); a larger one is not. */
+#define MAX_CURSOR_SIDE 96
 #define CAPTURE_WHOLE 1u
 #define CAPTURE_HEADER_WORDS 6
 /* Largest side captured, in pixels (16K): what fits the header and a sane allocation. */
@@ -146,6 +156,100 @@ static BOOL send_picture(const struct pictures *p, BOOL whole) {
   return TRUE;
 }
 
+/* The cursor as last reported: its handle, shape serial and position. */
+struct cursor_state {
+  HCURSOR shown;
+  UINT32 serial;
+  POINT at;
+  BOOL reported;
+};
+
+/*
+ * Straight RGBA of `cursor` at width x height: drawn once on black and once on white, a
+ * pixel's alpha is how little it followed the background, and its colour what it showed on black
+ * over that alpha (an inverting pixel comes out opaque). FALSE when it cannot be drawn.
+ */
+static BOOL cursor_rgba(HCURSOR cursor, int width, int height, unsigned char *rgba) {
+  BITMAPINFO info = {0};
+  info.bmiHeader.biSize = sizeof info.bmiHeader;
+  info.bmiHeader.biWidth = width;
+  info.bmiHeader.biHeight = -height;
+  info.bmiHeader.biPlanes = 1;
+  info.bmiHeader.biBitCount = 32;
+  info.bmiHeader.biCompression = BI_RGB;
+  unsigned char *on[2] = {NULL, NULL};
+  HBITMAP bitmaps[2] = {NULL, NULL};
+  HDC dc = CreateCompatibleDC(NULL);
+  BOOL drawn = dc != NULL;
+  for (int k = 0; k < 2 && drawn; k++) {
+    bitmaps[k] = CreateDIBSection(dc, &info, DIB_RGB_COLORS, (void **)&on[k], NULL, 0);
+    drawn = bitmaps[k] != NULL && SelectObject(dc, bitmaps[k]) != NULL &&
+            PatBlt(dc, 0, 0, width, height, k == 0 ? BLACKNESS : WHITENESS) &&
+            DrawIconEx(dc, 0, 0, cursor, width, height, 0, NULL, DI_NORMAL);
+  }
+  GdiFlush();
+  for (int i = 0; drawn && i < width * height; i++) {
+    const unsigned char *black = on[0] + i * 4, *white = on[1] + i * 4;
+    int alpha = 0;
+    for (int c = 0; c < 3; c++) {
+      int a = 255 - (white[c] - black[c]);
+      if (a > alpha) alpha = a > 255 ? 255 : a;
+    }
+    for (int c = 0; c < 3; c++) {
+      int value = alpha == 0 ? 0 : black[c] * 255 / alpha;
+      rgba[i * 4 + 2 - c] = (unsigned char)(value > 255 ? 255 : value);
+    }
+    rgba[i * 4 + 3] = (unsigned char)alpha;
+  }
+  if (dc) DeleteDC(dc);
+  for (int k = 0; k < 2; k++)
+    if (bitmaps[k]) DeleteObject(bitmaps[k]);
+  return drawn;
+}
+
+/* Writes the cursor's image when it changed and its position (relative to `area`) when it moved. */
+static void report_cursor(HANDLE out, const RECT *area, struct cursor_state *state) {
+  CURSORINFO cursor;
+  cursor.cbSize = sizeof cursor;
+  if (!GetCursorInfo(&cursor)) return;
+  HCURSOR shown = (cursor.flags & CURSOR_SHOWING) ? cursor.hCursor : NULL;
+  POINT at = {cursor.ptScreenPos.x - area->left, cursor.ptScreenPos.y - area->top};
+  if (!state->reported || shown != state->shown) {
+    ICONINFO icon;
+    BITMAP bitmap;
+    /* A hidden cursor is one transparent pixel. */
+    int width = 1, height = 1;
+    UINT32 hot_x = 0, hot_y = 0;
+    if (shown && GetIconInfo(shown, &icon)) {
+      if (GetObject(icon.hbmColor ? icon.hbmColor : icon.hbmMask, sizeof bitmap, &bitmap)) {
+        width = bitmap.bmWidth;
+        /* A monochrome cursor's mask holds its AND and XOR halves one above the other. */
+        height = icon.hbmColor ? bitmap.bmHeight : bitmap.bmHeight / 2;
+      }
+      hot_x = icon.xHotspot;
+      hot_y = icon.yHotspot;
+      if (icon.hbmMask) DeleteObject(icon.hbmMask);
+      if (icon.hbmColor) DeleteObject(icon.hbmColor);
+    }
+    static unsigned char rgba[MAX_CURSOR_SIDE * MAX_CURSOR_SIDE * 4];
+    BOOL fits = width >= 1 && height >= 1 && width <= MAX_CURSOR_SIDE && height <= MAX_CURSOR_SIDE;
+    if (fits && (!shown || cursor_rgba(shown, width, height, rgba))) {
+      if (!shown) memset(rgba, 0, 4);
+      UINT32 header[CAPTURE_HEADER_WORDS] = {CURSOR_SHAPE_MAGIC, ++state->serial, (UINT32)width, (UINT32)height,
+                                             hot_x, hot_y};
+      write_all(out, header, sizeof header);
+      write_all(out, rgba, (size_t)width * (size_t)height * 4);
+    }
+    state->shown = shown;
+  }
+  if (!state->reported || at.x != state->at.x || at.y != state->at.y) {
+    UINT32 header[CAPTURE_HEADER_WORDS] = {CURSOR_POSITION_MAGIC, (UINT32)at.x, (UINT32)at.y, 0, 0, 0};
+    write_all(out, header, sizeof header);
+    state->at = at;
+  }
+  state->reported = TRUE;
+}
+
 static BOOL parse_int(const char *text, long low, long high, long *value) {
   char *end;
   *value = strtol(text, &end, 10);
@@ -154,10 +258,12 @@ static BOOL parse_int(const char *text, long low, long high, long *value) {
 
 int capture(int argc, char **argv) {
   long x, y, width, height, fps;
+  BOOL cursor_apart = argc == 6 && strcmp(argv[5], "cursor") == 0;
+  if (cursor_apart) argc--;
   if (argc != 5 || !parse_int(argv[0], -MAX_SIDE * 8, MAX_SIDE * 8, &x) ||
       !parse_int(argv[1], -MAX_SIDE * 8, MAX_SIDE * 8, &y) || !parse_int(argv[2], 1, MAX_SIDE, &width) ||
       !parse_int(argv[3], 1, MAX_SIDE, &height) || !parse_int(argv[4], 1, MAX_FPS, &fps)) {
-    fprintf(stderr, "capture needs X Y WIDTH HEIGHT FPS: whole numbers, sides 1..%d, FPS 1..%d\n", MAX_SIDE,
+    fprintf(stderr, "capture needs X Y WIDTH HEIGHT FPS [cursor]: whole numbers, sides 1..%d, FPS 1..%d\n", MAX_SIDE,
             MAX_FPS);
     return 2;
   }
@@ -215,6 +321,7 @@ int capture(int argc, char **argv) {
 
   BOOL first = TRUE;
   ULONGLONG changed_at = 0, read_at = 0;
+  struct cursor_state cursor = {0};
   for (;;) {
     ULONGLONG started = GetTickCount64();
     BOOL whole = InterlockedExchange(&keyframe_wanted, 0) || first;
@@ -245,8 +352,9 @@ int capture(int argc, char **argv) {
     } else {
       read = FALSE; /* A quiet desktop, read a moment ago. */
     }
+    if (cursor_apart) report_cursor(p.out, &area, &cursor);
     if (read) {
-      draw_cursor(dc, &area);
+      if (!cursor_apart) draw_cursor(dc, &area);
       GdiFlush();
       if (send_picture(&p, whole)) changed_at = GetTickCount64();
       first = FALSE;
