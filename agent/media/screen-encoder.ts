@@ -17,7 +17,7 @@ import { X264FrameWriter, X264UnitReader, x264Arguments } from './x264-stream.ts
 const DEFAULT_FRAMERATE = 30;
 /**
  * Keyframe spacing when the caller does not say and keyframes cannot be requested (ffmpeg grabs the
- * screen itself: Windows, macOS), in encoded frames (2 s of full motion at 30 fps). Frames are encoded
+ * screen itself: macOS, Windows without its helper), in encoded frames (2 s of full motion at 30 fps). Frames are encoded
  * only when the screen changes, so on a quiet desktop keyframes are rare; a viewer that joins is given
  * the last keyframe and the frames since (see `ScreenSender`), not made to wait.
  */
@@ -113,9 +113,9 @@ export interface ScreenEncoder {
   readonly pid: number;
   /**
    * Makes the next frame a keyframe, from the current picture at once even on a still screen. Present
-   * where the platform feeds the frames (`CaptureSource.feed`: Linux), which marks the frame for
-   * `-force_key_frames` (see `RawVideoWriter`). Absent where ffmpeg grabs the screen itself (Windows,
-   * macOS): the CLI cannot be told to force a keyframe while it runs, and `ScreenSender` replays the
+   * where the platform feeds the frames (`CaptureSource.feed`: Linux, Windows), which marks the frame for
+   * `-force_key_frames` (see `RawVideoWriter`). Absent where ffmpeg grabs the screen itself (macOS,
+   * Windows without its helper): the CLI cannot be told to force a keyframe while it runs, and `ScreenSender` replays the
    * frames since the last keyframe instead.
    */
   readonly requestKeyframe?: () => void;
@@ -137,13 +137,13 @@ export interface ScreenEncoder {
  * (no B-frames, so every unit is displayable as it arrives), x264's zerolatency tuning and SPS/PPS at
  * every keyframe. Where the platform feeds the frames (Linux) and `x264Path` is given, the agent's own
  * `lifeline-x264` encodes them (see `X264FrameWriter`: keyframes and quality per frame); otherwise
- * ffmpeg, which on Windows and macOS also grabs the screen.
+ * ffmpeg, which on macOS (and Windows without its helper) also grabs the screen.
  *
  * Only changes are encoded, and the output has a variable frame rate, so a still screen produces no
- * units at all after the first keyframe. Where the platform feeds frames itself (X11: on X DAMAGE, see
- * `CaptureSource.feed`) it writes only frames that differ from the last, and marks the ones that must
- * be keyframes (`requestKeyframe`, see `RawVideoWriter`); where ffmpeg grabs on a clock (Windows,
- * macOS) capture runs at `framerate`, ffmpeg's `mpdecimate` drops every frame identical to the last
+ * units at all after the first keyframe. Where the platform feeds frames itself (X11: on X DAMAGE; Windows:
+ * the desktop helper's `capture`; see `CaptureSource.feed`) it writes only frames that differ from the last, and marks the ones that must
+ * be keyframes (`requestKeyframe`, see `RawVideoWriter`); where ffmpeg grabs on a clock (macOS,
+ * Windows without its helper) capture runs at `framerate`, ffmpeg's `mpdecimate` drops every frame identical to the last
  * one kept (any pixel that differs keeps it), and keyframes come every `keyframeIntervalFrames`.
  *
  * ffmpeg writes FLV rather than a raw H.264 stream (`lifeline-x264` writes a length before each unit): FLV gives every frame's length up front, so a unit

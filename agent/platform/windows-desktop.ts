@@ -2,7 +2,8 @@ import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:c
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import type { GuidanceLayer, GuidanceOverlay } from '../core/ports.ts';
-import type { AppWindow, ClipboardCommands, MonitorArea, WindowState } from './platform.ts';
+import type { AppWindow, ClipboardCommands, FrameFeed, MonitorArea, WindowState } from './platform.ts';
+import { startWindowsCapture, type WindowsCaptureOptions } from './windows-capture.ts';
 
 /** How long `monitors` or `windows` may take, in ms (a Wine process takes seconds to start). */
 const HELPER_TIMEOUT_MS = 15_000;
@@ -55,8 +56,8 @@ export function parseWindowStateLine(line: string): WindowState | undefined {
 /**
  * The Win32 side of the Windows agent, through its desktop helper (`lifeline-desktop.exe`,
  * agent/platform/windows/desktop-helper.c, unpacked from the packaged agent): the monitors
- * (EnumDisplayMonitors), the top-level windows (EnumWindows), one window followed, and the
- * clipboard's text.
+ * (EnumDisplayMonitors), the top-level windows (EnumWindows), one window followed, the
+ * clipboard's text, and the screen read when it changes (`capture`).
  */
 export interface WindowsDesktop {
   monitors(): MonitorArea[];
@@ -64,6 +65,8 @@ export interface WindowsDesktop {
   watchWindow(id: number, onChange: (state: WindowState | undefined) => void): Promise<() => void>;
   clipboard: ClipboardCommands;
   guidanceOverlay(): GuidanceOverlay;
+  /** Feeds the encoder a rectangle of the desktop each time it changes (see `startWindowsCapture`). */
+  capture(options: WindowsCaptureOptions): FrameFeed;
 }
 
 /** The desktop helper at `helper`, as the Windows platform uses it. */
@@ -100,6 +103,7 @@ export function windowsDesktop(helper: string): WindowsDesktop {
       readTimeoutMs: CLIPBOARD_READ_TIMEOUT_MS,
     },
     guidanceOverlay: () => helperOverlay(helper),
+    capture: (options) => startWindowsCapture(helper, options),
   };
 }
 

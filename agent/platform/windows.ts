@@ -1,3 +1,4 @@
+import { RAW_VIDEO_INPUT_ARGS } from '../media/raw-video-feed.ts';
 import type { CaptureSource, Platform, ScreenSize } from './platform.ts';
 import { loadRobotjs, type RobotLike } from './robot.ts';
 import { removeAfterExit } from './self-delete.ts';
@@ -7,15 +8,18 @@ import { windowsDesktop } from './windows-desktop.ts';
 const WHEEL_DELTA = 120;
 
 /**
- * Windows: gdigrab captures the desktop, robotjs injects input with SendInput.
+ * Windows: the desktop helper captures the desktop when it changes, robotjs injects input with
+ * SendInput.
  *
  * The primary monitor always starts at (0, 0) of the virtual desktop, so capturing `size` from the
- * origin leaves other monitors out. gdigrab scales the region by the display's DPI factor itself, so
- * the DPI-virtualised size robotjs reports still covers the whole primary screen.
+ * origin leaves other monitors out. The helper and gdigrab scale the region by the display's DPI
+ * factor themselves, so the DPI-virtualised size robotjs reports still covers the whole primary screen.
  *
  * With the desktop helper (`LIFELINE_DESKTOP_HELPER`, set by the packaged agent to the
- * `lifeline-desktop.exe` it unpacked) the agent also lists and captures one monitor, shares one
- * window, and shares the clipboard's text; without it (run from source) it does none of those.
+ * `lifeline-desktop.exe` it unpacked) the agent feeds the encoder only changed pictures and
+ * keyframes on request (`capture`), lists and captures one monitor, shares one window, and shares the
+ * clipboard's text; without it (run from source) ffmpeg's gdigrab grabs the screen on a clock, and
+ * the agent does none of the rest.
  */
 export function createWindowsPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
   let robot: RobotLike | undefined;
@@ -45,11 +49,18 @@ export function createWindowsPlatform(env: NodeJS.ProcessEnv = process.env): Pla
     screenSize(): ScreenSize {
       return platform.robot().getScreenSize();
     },
-    // One monitor or one window is its rectangle of the virtual desktop (whose coordinates gdigrab's
-    // offsets take); what covers a shared window is blanked by the encoder (`covered`). gdigrab's
-    // `-i title=…` is not used: titles change (notepad's gains a `*` on the first edit) and need not
-    // be unique, and it would capture what lies over the window all the same.
+    // One monitor or one window is its rectangle of the virtual desktop (whose coordinates the
+    // helper and gdigrab's offsets take); what covers a shared window is blanked by the encoder
+    // (`covered`). gdigrab's `-i title=…` is not used: titles change (notepad's gains a `*` on the
+    // first edit) and need not be unique, and it would capture what lies over the window all the same.
     captureSource({ framerate, size, origin }): CaptureSource {
+      const area = { x: origin?.x ?? 0, y: origin?.y ?? 0, width: size.width, height: size.height };
+      if (desktop)
+        return {
+          inputArgs: [...RAW_VIDEO_INPUT_ARGS],
+          feed: (stdin, hooks, framing) =>
+            desktop.capture({ area, framerate, stdin, hooks, ...(framing ? { framing } : {}) }),
+        };
       return {
         inputArgs: [
           '-f',
@@ -59,11 +70,11 @@ export function createWindowsPlatform(env: NodeJS.ProcessEnv = process.env): Pla
           '-framerate',
           String(framerate),
           '-offset_x',
-          String(origin?.x ?? 0),
+          String(area.x),
           '-offset_y',
-          String(origin?.y ?? 0),
+          String(area.y),
           '-video_size',
-          `${size.width}x${size.height}`,
+          `${area.width}x${area.height}`,
           '-i',
           'desktop',
         ],

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { resolveFfmpeg } from '../../agent/media/ffmpeg-path.ts';
+import { RAW_VIDEO_INPUT_ARGS } from '../../agent/media/raw-video-feed.ts';
 import { createDarwinPlatform } from '../../agent/platform/darwin.ts';
 import { isPlatformError } from '../../agent/platform/errors.ts';
 import { createLinuxPlatform } from '../../agent/platform/linux.ts';
@@ -76,11 +77,19 @@ describe('platforms', () => {
 
   it('captures the primary screen from the origin on Windows and the main display without audio on macOS', () => {
     const size = { width: 1920, height: 1080 };
-    const windows = createWindowsPlatform().captureSource({ framerate: 30, size }).inputArgs;
+    // Run from source, without the desktop helper: gdigrab grabs on a clock.
+    const windows = createWindowsPlatform({}).captureSource({ framerate: 30, size }).inputArgs;
     assert.deepEqual(windows.slice(windows.indexOf('-offset_x')), [
       ...['-offset_x', '0', '-offset_y', '0', '-video_size', '1920x1080', '-i', 'desktop'],
     ]);
     assert.equal(windows[windows.indexOf('-f') + 1], 'gdigrab');
+    // With it, ffmpeg reads the frames the helper's capture feeds (tests/windows run it under Wine).
+    const helped = createWindowsPlatform({ LIFELINE_DESKTOP_HELPER: 'lifeline-desktop.exe' }).captureSource({
+      framerate: 30,
+      size,
+    });
+    assert.deepEqual(helped.inputArgs, RAW_VIDEO_INPUT_ARGS);
+    assert.equal(typeof helped.feed, 'function');
     const darwin = createDarwinPlatform().captureSource({ framerate: 30, size }).inputArgs;
     assert.equal(darwin[darwin.indexOf('-f') + 1], 'avfoundation');
     assert.equal(darwin[darwin.indexOf('-pixel_format') + 1], 'uyvy422');

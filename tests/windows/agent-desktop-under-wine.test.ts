@@ -24,6 +24,10 @@ const WHITE: [number, number, number] = [255, 255, 255];
 /** An X window beside notepad on the primary monitor: what lies outside the shared window. */
 const BESIDE: [number, number, number] = [0, 0, 192];
 const DOWNLOADS = 'C:\\Users\\Public\\Downloads';
+/** The X root's colour set while the desktop is shown whole: a change the operator must see. */
+const ROOT: [number, number, number] = [0xc0, 0x00, 0xc0];
+/** How long the desktop is left still while no video may come, in ms. */
+const STILL_MS = 5_000;
 
 // The stamped Windows executable under Wine on Xvfb, with a real control plane and the operator in
 // headless Chromium: what its desktop helper (lifeline-desktop.exe) gives the Windows agent.
@@ -91,6 +95,42 @@ describe('the Windows agent under Wine shares the clipboard, a monitor and one w
       undefined,
       { timeout: WINE_WAIT_MS },
     );
+  });
+
+  it('a still Windows desktop sends no video after its picture, and a change is seen at once', {
+    timeout: 3 * WINE_WAIT_MS,
+  }, async () => {
+    const capture = wine.processes(/lifeline-desktop\.exe"? capture/i);
+    assert.equal(capture.length, 1, `the desktop helper captures the screen: ${JSON.stringify(capture)}`);
+    const received = () =>
+      page.evaluate(
+        () =>
+          (window as unknown as { lifelineStats?: { framesReceived: number } }).lifelineStats
+            ?.framesReceived ?? 0,
+      );
+    // The first pictures (one per keyframe the console asked for) may still be on their way.
+    const settled = await waitFor(
+      'the video to settle',
+      async () => {
+        const before = await received();
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        return (await received()) === before ? before : undefined;
+      },
+      WINE_WAIT_MS,
+    );
+    await new Promise((resolve) => setTimeout(resolve, STILL_MS));
+    assert.equal(await received(), settled, 'no frame while nothing on the screen changed');
+    await runX(
+      'xsetroot',
+      ['-solid', `rgb:${ROOT.map((c) => c.toString(16).padStart(2, '0')).join('/')}`],
+      xvfb.display,
+    );
+    await waitFor(
+      'the new desktop colour on the canvas',
+      async () => ((await colourCounts(page, { root: ROOT })).counts['root']! > 1000 ? true : undefined),
+      WINE_WAIT_MS,
+    );
+    assert.ok((await received()) > settled);
   });
 
   it('the clipboard is off until the user allows it; then text goes both ways', {

@@ -184,7 +184,7 @@ describe('the Windows agent under Wine', { timeout: BUILD_TIMEOUT_MS + 20 * 60_0
     sessionId = row!.id;
   });
 
-  it('the operator sees a Wine window (notepad) through gdigrab, and the agent runs its unpacked ffmpeg.exe', {
+  it('the operator sees a Wine window (notepad) through the desktop helper, and the agent runs its unpacked ffmpeg.exe', {
     timeout: 2 * WINE_WAIT_MS,
   }, async () => {
     await page.waitForFunction(
@@ -196,7 +196,11 @@ describe('the Windows agent under Wine', { timeout: BUILD_TIMEOUT_MS + 20 * 60_0
     );
     const ffmpeg = wine.processes(/ffmpeg\.exe/i);
     assert.equal(ffmpeg.length, 1, `one ffmpeg.exe runs: ${JSON.stringify(ffmpeg)}`);
-    assert.match(ffmpeg[0]!.commandLine, /-f gdigrab .*-video_size 1024x768 -i desktop/);
+    // ffmpeg encodes what the agent feeds it: the helper's pictures of the screen, only when it changed.
+    assert.match(ffmpeg[0]!.commandLine, /-f matroska -i pipe:0/);
+    const capture = wine.processes(/lifeline-desktop\.exe"? capture/i);
+    assert.equal(capture.length, 1, `one capture helper runs: ${JSON.stringify(capture)}`);
+    assert.match(capture[0]!.commandLine, /capture 0 0 1024 768 30$/);
     assert.ok(
       ffmpeg[0]!.commandLine.toLowerCase().includes(`${windowsTempPath(workDir)}\\ffmpeg.exe`.toLowerCase()),
       `ffmpeg.exe runs from the work directory: ${ffmpeg[0]!.commandLine}`,

@@ -1,16 +1,24 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createInputInjector } from '../../agent/input/input-injector.ts';
+import { RAW_VIDEO_INPUT_ARGS } from '../../agent/media/raw-video-feed.ts';
 import { commandClipboard } from '../../agent/node/command-clipboard.ts';
 import { PlatformMonitors } from '../../agent/node/monitor-layout.ts';
 import type { Platform } from '../../agent/platform/platform.ts';
 import { createWindowsPlatform } from '../../agent/platform/windows.ts';
+import {
+  type CaptureBand,
+  type CaptureMessage,
+  CaptureStreamReader,
+} from '../../agent/platform/windows-capture-stream.ts';
 import { buildDesktopHelper } from '../../build/agent/desktop-helper.ts';
 import { waitFor } from '../support/processes.ts';
 import type { PtyProcess } from '../support/pty.ts';
+import { rawVideoSink } from '../support/raw-video-stream.ts';
 import { pointerRecordingRobot } from '../support/recording-robot.ts';
 import { isMarkRed, screenPixel } from '../support/screen-capture.ts';
 import { startWine, useXineramaMonitors, type Wine } from '../support/wine.ts';
@@ -23,6 +31,10 @@ const WINE_WAIT_MS = 90_000;
 /** Two monitors side by side on one X screen, as RandR (and its Xinerama view) describes them. */
 const LEFT = { x: 0, y: 0, width: 512, height: 480 };
 const RIGHT = { x: 512, y: 0, width: 512, height: 480 };
+/** What `capture` reads in its test: part of the right monitor, away from the pointer and the windows. */
+const CAPTURED = { x: 600, y: 250, width: 300, height: 200 };
+/** How long the desktop is left still while nothing may be captured, in ms. */
+const STILL_MS = 5_000;
 
 // The Windows platform of the agent (agent/platform/windows.ts) with its real desktop helper,
 // compiled by the build with mingw and run under Wine on Xvfb (a small script starts it with `wine`,
@@ -37,6 +49,7 @@ describe('the Windows desktop helper under Wine', { timeout: 15 * 60_000 }, () =
   let notepad: PtyProcess | undefined;
   let winemine: PtyProcess | undefined;
   let changes = 0;
+  let launcher: string;
 
   before(
     async () => {
@@ -49,7 +62,7 @@ describe('the Windows desktop helper under Wine', { timeout: 15 * 60_000 }, () =
       await runX('xsetroot', ['-solid', '#00c000'], xvfb.display);
       wine = await startWine(xvfb.display);
       await useXineramaMonitors(wine);
-      const launcher = join(scratch, 'lifeline-desktop');
+      launcher = join(scratch, 'lifeline-desktop');
       const exports = ['WINEPREFIX', 'WINEARCH', 'WINEDEBUG', 'WINEDLLOVERRIDES', 'HOME', 'DISPLAY']
         .map((name) => `${name}='${wine.env[name] ?? ''}'`)
         .join(' ');
@@ -88,12 +101,37 @@ describe('the Windows desktop helper under Wine', { timeout: 15 * 60_000 }, () =
     ]);
   });
 
-  it('choosing the right monitor captures its rectangle with gdigrab, and a click maps onto it', () => {
+  it('choosing the right monitor captures its rectangle through the helper, and a click maps onto it', {
+    timeout: 2 * WINE_WAIT_MS,
+  }, async () => {
     assert.equal(monitors.select(1), true);
     const area = monitors.area();
     assert.deepEqual(area, { name: '\\\\.\\DISPLAY2', primary: false, ...RIGHT });
     const source = platform.captureSource({ framerate: 30, size: area, origin: area });
-    assert.match(source.inputArgs.join(' '), /-offset_x 512 -offset_y 0 -video_size 512x480 -i desktop/);
+    assert.deepEqual(source.inputArgs, RAW_VIDEO_INPUT_ARGS, 'ffmpeg reads the frames the agent feeds it');
+    const sink = rawVideoSink();
+    const errors: string[] = [];
+    const feed = source.feed!(sink.stdin, { onError: (message) => errors.push(message) });
+    try {
+      const [first] = await waitFor(
+        'the first frame',
+        () => (sink.frames().length > 0 ? sink.frames() : undefined),
+        WINE_WAIT_MS,
+      );
+      assert.equal(first!.data.byteLength, RIGHT.width * RIGHT.height * 4);
+      // BGRX: the green desktop at the monitor's top-left corner (the X screen's 512, 0).
+      assert.deepEqual([...first!.data.subarray(0, 3)], [0, 0xc0, 0]);
+      feed.requestKeyframe();
+      const marked = await waitFor(
+        'a frame marked a keyframe',
+        () => sink.frames().find((frame) => frame.keyframe),
+        WINE_WAIT_MS,
+      );
+      assert.equal(marked.data.byteLength, first!.data.byteLength);
+    } finally {
+      feed.stop();
+    }
+    assert.deepEqual(errors, []);
     const { input, calls } = injector();
     input.apply({ kind: 'button', button: 'left', down: true, x: 0.5, y: 0.5 });
     assert.deepEqual(calls, [`move ${RIGHT.x + 256},${240}`, 'left down']);
@@ -115,12 +153,11 @@ describe('the Windows desktop helper under Wine', { timeout: 15 * 60_000 }, () =
     assert.deepEqual(monitors.window, { title: 'Untitled - Notepad', hidden: false });
     const area = monitors.area();
     assert.deepEqual(area, { x: window.x, y: window.y, width: window.width, height: window.height });
-    const source = platform.captureSource({ framerate: 30, size: area, origin: area });
-    assert.match(
-      source.inputArgs.join(' '),
-      new RegExp(
-        `-offset_x ${area.x} -offset_y ${area.y} -video_size ${area.width}x${area.height} -i desktop`,
-      ),
+    const picture = await captureOnce(area);
+    assert.equal(
+      picture.rows.byteLength,
+      area.width * area.height * 4,
+      "the capture is the window's rectangle",
     );
   });
 
@@ -257,5 +294,137 @@ describe('the Windows desktop helper under Wine', { timeout: 15 * 60_000 }, () =
       500,
     );
     assert.equal(text, 'error code 0x80070005');
+  });
+
+  /** The helper's first picture of `area`, read with `capture` and the agent's reader. */
+  async function captureOnce(area: { x: number; y: number; width: number; height: number }) {
+    const capture = startCapture(area);
+    try {
+      return await waitFor('the first picture', () => capture.bands[0], WINE_WAIT_MS);
+    } finally {
+      capture.child.stdin.end();
+    }
+  }
+
+  /**
+   * `lifeline-desktop capture` on `area` (the cursor apart with `cursor`): its bands as they come,
+   * the picture they make, and the cursor messages.
+   */
+  function startCapture(area: { x: number; y: number; width: number; height: number }, cursor = false) {
+    const child = spawn(
+      launcher,
+      [
+        'capture',
+        ...[area.x, area.y, area.width, area.height, 30].map(String),
+        ...(cursor ? ['cursor'] : []),
+      ],
+      { stdio: 'pipe' },
+    );
+    const reader = new CaptureStreamReader(area);
+    const bands: CaptureBand[] = [];
+    const cursorMessages: Exclude<CaptureMessage, CaptureBand>[] = [];
+    const picture = Buffer.alloc(area.width * area.height * 4);
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (const message of reader.push(chunk)) {
+        if (message.kind !== 'band') {
+          cursorMessages.push(message);
+          continue;
+        }
+        message.rows.copy(picture, message.firstRow * area.width * 4);
+        bands.push({ ...message, rows: Buffer.from(message.rows) });
+      }
+    });
+    child.stderr.resume();
+    const pixel = (x: number, y: number) => {
+      const at = (y * area.width + x) * 4;
+      return [picture[at + 2]!, picture[at + 1]!, picture[at]!] as [number, number, number];
+    };
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    return { child, bands, cursorMessages, pixel, exited };
+  }
+
+  it('capture writes the first picture at once, nothing while the desktop is still, the rows a drawing changed, and the whole picture on "keyframe"', {
+    timeout: 4 * WINE_WAIT_MS,
+  }, async () => {
+    const capture = startCapture(CAPTURED);
+    const overlay = platform.guidanceOverlay!();
+    try {
+      await waitFor('the first picture', () => capture.bands[0], WINE_WAIT_MS);
+      assert.equal(capture.bands[0]!.whole, true);
+      assert.deepEqual(capture.pixel(150, 100), [0, 0xc0, 0], 'the green desktop');
+
+      await new Promise((resolve) => setTimeout(resolve, STILL_MS));
+      assert.equal(capture.bands.length, 1, 'nothing is written while the desktop is still');
+
+      // A red mark at (100, 50) of the captured rectangle, drawn by a Windows program (the overlay).
+      await overlay.show([
+        {
+          colour: 0xff0000,
+          rectangles: [{ x: CAPTURED.x + 100, y: CAPTURED.y + 50, width: 40, height: 30 }],
+        },
+      ]);
+      await waitFor('the mark in the picture', () => isMarkRed(capture.pixel(110, 60)), WINE_WAIT_MS, 200);
+      const changed = capture.bands.slice(1);
+      assert.ok(changed.length > 0);
+      for (const band of changed) {
+        assert.equal(band.whole, false, 'a change is sent as the rows it touched');
+        assert.ok(
+          band.firstRow <= 50 && band.firstRow + band.rowCount >= 80,
+          JSON.stringify({ ...band, rows: 0 }),
+        );
+      }
+      assert.deepEqual(capture.pixel(150, 100), [0, 0xc0, 0], 'the desktop around the mark is as it was');
+
+      const before = capture.bands.length;
+      capture.child.stdin.write('keyframe\n');
+      const again = await waitFor('the picture again', () => capture.bands[before], WINE_WAIT_MS);
+      assert.equal(again.whole, true);
+      assert.equal(again.rows.byteLength, CAPTURED.width * CAPTURED.height * 4);
+      const at = (60 * CAPTURED.width + 110) * 4;
+      assert.ok(isMarkRed([again.rows[at + 2]!, again.rows[at + 1]!, again.rows[at]!]), 'the mark is in it');
+    } finally {
+      await overlay.close();
+      capture.child.stdin.end();
+    }
+    assert.equal(await capture.exited, 0, 'the helper ends when its stdin closes');
+  });
+
+  it('with `cursor` the cursor comes apart: its image once, and its position each time it moves', {
+    timeout: 3 * WINE_WAIT_MS,
+  }, async () => {
+    const capture = startCapture(CAPTURED, true);
+    try {
+      await waitFor('the first picture', () => capture.bands[0], WINE_WAIT_MS);
+      const shape = await waitFor(
+        "the cursor's image",
+        () => capture.cursorMessages.find((m) => m.kind === 'cursor-shape'),
+        WINE_WAIT_MS,
+      );
+      assert.ok(shape.kind === 'cursor-shape');
+      const { width, height, rgba } = shape.shape;
+      assert.equal(rgba.byteLength, width * height * 4);
+      await runX('xdotool', ['mousemove', String(CAPTURED.x + 30), String(CAPTURED.y + 40)], xvfb.display);
+      await waitFor(
+        'the new position',
+        () =>
+          capture.cursorMessages.some(
+            (m) => m.kind === 'pointer' && m.position.x === 30 && m.position.y === 40,
+          ),
+        WINE_WAIT_MS,
+      );
+      const bands = capture.bands.length;
+      await runX('xdotool', ['mousemove', String(CAPTURED.x + 130), String(CAPTURED.y + 90)], xvfb.display);
+      await waitFor(
+        'the next position',
+        () =>
+          capture.cursorMessages.some(
+            (m) => m.kind === 'pointer' && m.position.x === 130 && m.position.y === 90,
+          ),
+        WINE_WAIT_MS,
+      );
+      assert.equal(capture.bands.length, bands, 'the picture, without the cursor, did not change');
+    } finally {
+      capture.child.stdin.end();
+    }
   });
 });

@@ -14,6 +14,9 @@
  *                                           to show, `<rgb> <count> <x> <y> <w> <h>…` per colour (an
  *                                           empty line shows nothing); prints `shown` once it is painted;
  *                                           ends when stdin closes
+ *   lifeline-desktop.exe capture X Y W H FPS the rectangle's picture (raw BGRX) on stdout each time it
+ *                                           changed, at most FPS a second; "keyframe" and "fps N" on
+ *                                           stdin; ends when stdin closes (see capture.c)
  *
  * Coordinates are those of the virtual desktop, as gdigrab's -offset_x/-offset_y take them.
  * Built with Debian's gcc-mingw-w64-x86-64 by build/agent/desktop-helper.ts.
@@ -21,6 +24,7 @@
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 #include <dwmapi.h>
+#include "capture.h"
 #include <fcntl.h>
 #include <io.h>
 #include <stdio.h>
@@ -434,9 +438,11 @@ int main(int argc, char **argv) {
   else if (strcmp(command, "clipboard-get") == 0) status = clipboard_get();
   else if (strcmp(command, "clipboard-set") == 0) status = clipboard_set();
   else if (strcmp(command, "overlay") == 0) status = overlay();
+  else if (strcmp(command, "capture") == 0) status = capture(argc - 2, argv + 2);
   else {
     fprintf(stderr,
-            "usage: lifeline-desktop monitors | windows | watch-window HWND | clipboard-get | clipboard-set | overlay\n");
+            "usage: lifeline-desktop monitors | windows | watch-window HWND | clipboard-get | clipboard-set | overlay"
+            " | capture X Y WIDTH HEIGHT FPS\n");
     status = 2;
   }
   fflush(stdout);
