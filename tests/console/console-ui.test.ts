@@ -6,6 +6,7 @@ import { consoleBundle } from '../support/console-bundle.ts';
 import { permissionsWith } from '../support/permissions.ts';
 import {
   acceptAndConfigure,
+  type ConsoleAssetFiles,
   FakeControlPlane,
   problem,
   RELAY_TOKEN,
@@ -24,7 +25,7 @@ const VIDEO = { width: 320, height: 240 };
 
 describe('operator console', () => {
   let browser: Browser;
-  let assets: { js: string; css: string };
+  let assets: ConsoleAssetFiles;
   let units: AccessUnit[];
   let plane: FakeControlPlane;
   let context: BrowserContext;
