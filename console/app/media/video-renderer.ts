@@ -125,7 +125,9 @@ export class VideoRenderer {
     } catch {
       return undefined;
     }
-    worker.addEventListener('message', (event: MessageEvent<FromVideoWorker>) => this.#fromWorker(event.data));
+    worker.addEventListener('message', (event: MessageEvent<FromVideoWorker>) =>
+      this.#fromWorker(event.data),
+    );
     worker.addEventListener('error', (event) => {
       // The script did not load (an older server, a proxy) or failed: decode on the page instead.
       event.preventDefault();
