@@ -219,6 +219,7 @@ function stageDistributions(stages: PictureStages[]): NonNullable<LatencyFigures
     toConsole: of('toConsole'),
     toDecoder: of('toDecoder'),
     decoding: of('decoding'),
+    converting: of('converting'),
     drawing: of('drawing'),
   };
 }

@@ -264,7 +264,7 @@ export function formatTables(results: BenchResults): string {
         .map((f) => {
           const stage = (d: Distribution | undefined) =>
             `${text(d?.p50)} / ${text(d?.p95)} / ${text(d?.p99)}`;
-          return `Lifeline ${f.resolution}, agent send → drawn by stage (ms p50 / p95 / p99): to the console ${stage(f.stages?.toConsole)}; to decode() ${stage(f.stages?.toDecoder)}; decoding ${stage(f.stages?.decoding)}; drawing ${stage(f.stages?.drawing)}`;
+          return `Lifeline ${f.resolution}, agent send → drawn by stage (ms p50 / p95 / p99): to the console ${stage(f.stages?.toConsole)}; to decode() ${stage(f.stages?.toDecoder)}; decoding ${stage(f.stages?.decoding)}; converting ${stage(f.stages?.converting)}; drawing ${stage(f.stages?.drawing)}`;
         }),
       '',
     );

@@ -78,7 +78,9 @@ export interface PictureStages {
   toDecoder: number;
   /** `decode()` → the decoder's output callback. */
   decoding: number;
-  /** Output callback → `drawImage` returned (includes the page's counter read-back). */
+  /** Output callback → an `ImageBitmap` ready in the console's video worker (0 where the page decodes). */
+  converting: number;
+  /** Converted → `drawImage` returned on the page (includes the wait for the page and its counter read-back). */
   drawing: number;
   keyframe: boolean;
 }
@@ -93,7 +95,8 @@ export function pictureStages(page: Page): Promise<PictureStages[]> {
       toConsole: p.received - p.sent,
       toDecoder: p.decodeCalled - p.received,
       decoding: p.output - p.decodeCalled,
-      drawing: p.drawn - p.output,
+      converting: p.converted - p.output,
+      drawing: p.drawn - p.converted,
       keyframe: p.keyframe,
     })),
   );

@@ -55,6 +55,10 @@ export async function openLifeline(
     });
     const page = await context.newPage();
     await instrument(page, 'canvas[data-testid=screen]');
+    if (process.env['LIFELINE_BENCH_VIDEO_PATH'] === 'main-thread') {
+      // For a before/after comparison: without OffscreenCanvas the console decodes and draws on the page.
+      await page.addInitScript(() => Reflect.deleteProperty(window, 'OffscreenCanvas'));
+    }
     await page.goto(cp.url);
     await page.fill('input[name=username]', cp.username);
     await page.fill('input[name=password]', cp.password);

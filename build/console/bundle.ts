@@ -2,6 +2,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { VIDEO_WORKER_PATH } from '../../console/app/media/video-worker-messages.ts';
 import { DOWNLOAD_WORKER_PATH } from '../../console/app/tools/saving/worker-paths.ts';
 
 // Runs at build time only (npm run build, npm start's prestart, the test runner's set-up): the server
@@ -13,12 +14,15 @@ const ENTRY = fileURLToPath(new URL('../../console/app/main.tsx', import.meta.ur
 const WORKER_ENTRY = fileURLToPath(
   new URL('../../console/app/tools/saving/download-worker.ts', import.meta.url),
 );
+/** The video worker, which decodes and converts pictures off the page's main thread. */
+const VIDEO_WORKER_ENTRY = fileURLToPath(new URL('../../console/app/media/video-worker.ts', import.meta.url));
 
 /** Where the server serves the bundle; {@link consoleHtml} links to these, the page registers the worker. */
 export const CONSOLE_ASSET_PATHS = {
   js: '/assets/console.js',
   css: '/assets/console.css',
   worker: DOWNLOAD_WORKER_PATH,
+  videoWorker: VIDEO_WORKER_PATH,
 } as const;
 
 /**
@@ -30,6 +34,7 @@ export const CONSOLE_FILES = {
   js: 'console.js',
   css: 'console.css',
   worker: 'download-worker.js',
+  videoWorker: 'video-worker.js',
 } as const;
 
 /**
@@ -58,6 +63,8 @@ export interface ConsoleAssets {
   css: string;
   /** The download service worker (console/app/tools/saving/download-worker.ts). */
   worker: string;
+  /** The video worker (console/app/media/video-worker.ts). */
+  videoWorker: string;
 }
 
 /**
@@ -87,21 +94,30 @@ export async function buildConsoleAssets(options?: { minify?: boolean }): Promis
   const js = result.outputFiles.find((file) => file.path.endsWith('.js'));
   const css = result.outputFiles.find((file) => file.path.endsWith('.css'));
   if (!js || !css) throw new Error('The console bundle is missing its JavaScript or its stylesheet.');
-  const worker = await build({
-    entryPoints: [WORKER_ENTRY],
+  const [worker, videoWorker] = await Promise.all(
+    [WORKER_ENTRY, VIDEO_WORKER_ENTRY].map((entry) => bundleWorker(entry, options?.minify ?? false)),
+  );
+  if (!worker || !videoWorker) throw new Error('The console bundle is missing a worker.');
+  return { js: js.text, css: css.text, worker, videoWorker };
+}
+
+/** One worker script: a worker is one classic script, so everything it imports is bundled in. */
+async function bundleWorker(entry: string, minify: boolean): Promise<string> {
+  const result = await build({
+    entryPoints: [entry],
     bundle: true,
     format: 'iife',
     platform: 'browser',
     target: 'chrome110',
-    minify: options?.minify ?? false,
+    minify,
     legalComments: 'none',
     charset: 'utf8',
     write: false,
     logLevel: 'silent',
   });
-  const workerJs = worker.outputFiles[0];
-  if (!workerJs) throw new Error('The console bundle is missing its download worker.');
-  return { js: js.text, css: css.text, worker: workerJs.text };
+  const script = result.outputFiles[0];
+  if (!script) throw new Error(`The console bundle is missing its worker ${entry}.`);
+  return script.text;
 }
 
 /**
@@ -139,7 +155,7 @@ export async function writeConsoleBundle(
 ): Promise<ConsoleAssets> {
   const assets = await buildConsoleAssets(options);
   mkdirSync(dir, { recursive: true });
-  const contents = { html: consoleHtml(), js: assets.js, css: assets.css, worker: assets.worker };
+  const contents = { html: consoleHtml(), ...assets };
   for (const [part, name] of Object.entries(CONSOLE_FILES)) {
     const path = join(dir, name);
     writeFileSync(`${path}.tmp`, contents[part as keyof typeof CONSOLE_FILES]);

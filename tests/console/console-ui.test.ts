@@ -6,6 +6,7 @@ import { consoleBundle } from '../support/console-bundle.ts';
 import { permissionsWith } from '../support/permissions.ts';
 import {
   acceptAndConfigure,
+  type ConsoleAssetFiles,
   FakeControlPlane,
   problem,
   RELAY_TOKEN,
@@ -24,7 +25,7 @@ const VIDEO = { width: 320, height: 240 };
 
 describe('operator console', () => {
   let browser: Browser;
-  let assets: { js: string; css: string };
+  let assets: ConsoleAssetFiles;
   let units: AccessUnit[];
   let plane: FakeControlPlane;
   let context: BrowserContext;
@@ -243,6 +244,90 @@ describe('operator console', () => {
     assert.equal(await page.evaluate(() => window.lifelineStats!.decoderErrors), 1);
     for (const unit of units.slice(10, 15)) peer.sendVideo(unit);
     await page.waitForFunction(() => window.lifelineStats?.framesDecoded === 10);
+  });
+
+  it('decodes and converts in the video worker: the page decodes nothing and only draws ImageBitmaps', async () => {
+    await page.addInitScript(() => {
+      const seen = { pageDecodes: 0, drawn: [] as string[] };
+      (window as unknown as { seen: typeof seen }).seen = seen;
+      const decode = VideoDecoder.prototype.decode;
+      VideoDecoder.prototype.decode = function (this: VideoDecoder, chunk: EncodedVideoChunk) {
+        seen.pageDecodes++;
+        decode.call(this, chunk);
+      };
+      const drawImage = CanvasRenderingContext2D.prototype.drawImage as (...args: unknown[]) => void;
+      CanvasRenderingContext2D.prototype.drawImage = function (
+        this: CanvasRenderingContext2D,
+        ...args: unknown[]
+      ) {
+        if (this.canvas.matches('[data-testid=screen]'))
+          seen.drawn.push((args[0] as object).constructor.name);
+        drawImage.apply(this, args);
+      } as typeof CanvasRenderingContext2D.prototype.drawImage;
+    });
+    await signIn();
+    await goLive();
+    await page.waitForFunction(() => (window.lifelineStats?.framesDecoded ?? 0) >= 5);
+    const seen = await page.evaluate(
+      () => (window as unknown as { seen: { pageDecodes: number; drawn: string[] } }).seen,
+    );
+    assert.equal(await page.evaluate(() => window.lifelineVideoPath), 'worker');
+    assert.equal(seen.pageDecodes, 0, 'the page itself decoded');
+    assert.ok(seen.drawn.length > 0 && seen.drawn.every((name) => name === 'ImageBitmap'), seen.drawn.join());
+    const pictures = await page.evaluate(() => window.lifelineVideoTimings?.take() ?? []);
+    assert.ok(pictures.length > 0, 'no stage stamps published');
+    for (const p of pictures) {
+      assert.ok(
+        p.received <= p.decodeCalled &&
+          p.decodeCalled <= p.output &&
+          p.output <= p.converted &&
+          p.converted <= p.drawn,
+        JSON.stringify(p),
+      );
+    }
+    const colours = await page.evaluate(() => {
+      const element = document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')!;
+      const pixels = element.getContext('2d')!.getImageData(0, 0, element.width, element.height).data;
+      const set = new Set<number>();
+      for (let i = 0; i < pixels.length; i += 4)
+        set.add((pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!);
+      return set.size;
+    });
+    assert.ok(colours > 50, `the canvas has ${colours} colours`);
+  });
+
+  it('decodes on the page when the video worker cannot load', async () => {
+    await plane.stop();
+    plane = await FakeControlPlane.start({ js: assets.js, css: assets.css });
+    await signIn();
+    await goLive();
+    await page.waitForFunction(() => window.lifelineVideoPath === 'main thread');
+    const drawn = await page.evaluate(() => window.lifelineStats!.lastFrameAt);
+    await page.waitForFunction((before) => window.lifelineStats!.lastFrameAt > before, drawn);
+  });
+
+  it('a burst of pictures is not drawn late one by one: the older are skipped and the newest is shown', async () => {
+    await signIn();
+    const peer = await connect();
+    acceptAndConfigure(peer, VIEW_AND_CONTROL, VIDEO);
+    peer.sendVideo(units[0]!);
+    await page.waitForFunction(() => (window.lifelineStats?.framesDecoded ?? 0) === 1);
+    await page.evaluate(() => window.lifelineVideoTimings?.take());
+    // The page is busy while 29 more units arrive, so they reach the console all at once.
+    const busy = page.evaluate(() => {
+      const end = performance.now() + 1500;
+      while (performance.now() < end);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const unit of units.slice(1, 30)) peer.sendVideo(unit);
+    await busy;
+    await page.waitForFunction(() => window.lifelineStats?.framesDecoded === 30);
+    await page.waitForFunction(
+      () => window.lifelineVideoTimings?.take().some((p) => p.sequence === 29) ?? false,
+    );
+    const stats = await page.evaluate(() => window.lifelineStats!);
+    assert.ok(stats.picturesSkipped > 0, JSON.stringify(stats));
+    assert.equal(stats.framesDropped, 0, JSON.stringify(stats));
   });
 
   it('in control, sends normalised pointer, wheel and key input; revoking control ends control mode', async () => {

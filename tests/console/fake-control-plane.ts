@@ -157,6 +157,13 @@ export class RelayPeer {
  * HTTP API with canned JSON (any route can be replaced per test) and runs a WebSocket "relay"
  * whose operator sockets the test drives by hand.
  */
+/** The console files this plane serves (the video worker is optional: without it, decoding stays on the page). */
+export interface ConsoleAssetFiles {
+  js: string;
+  css: string;
+  videoWorker?: string;
+}
+
 export class FakeControlPlane {
   readonly requests: RecordedRequest[] = [];
   readonly peers: RelayPeer[] = [];
@@ -167,10 +174,10 @@ export class FakeControlPlane {
   #server = createServer((request, response) => void this.#handle(request, response));
   #relay = new WebSocketServer({ server: this.#server, path: '/relay' });
   #peerWaiters = new Set<() => void>();
-  #assets: { js: string; css: string } | undefined;
+  #assets: ConsoleAssetFiles | undefined;
 
   /** Starts on a free loopback port; pass `assets` to reuse one bundle across many planes. */
-  static async start(assets?: { js: string; css: string }): Promise<FakeControlPlane> {
+  static async start(assets?: ConsoleAssetFiles): Promise<FakeControlPlane> {
     const plane = new FakeControlPlane();
     plane.#assets = assets ?? consoleBundle();
     plane.#relay.on('connection', (socket) => {
@@ -307,11 +314,16 @@ export class FakeControlPlane {
         .end(consoleBundle().html);
       return;
     }
-    if (recorded.url === '/assets/console.js' || recorded.url === '/assets/console.css') {
+    const asset = {
+      '/assets/console.js': this.#assets?.js,
+      '/assets/console.css': this.#assets?.css,
+      '/assets/video-worker.js': this.#assets?.videoWorker,
+    }[recorded.url];
+    if (asset !== undefined) {
       const js = recorded.url.endsWith('.js');
       response
         .writeHead(200, { ...security, 'Content-Type': js ? 'text/javascript' : 'text/css' })
-        .end(js ? this.#assets?.js : this.#assets?.css);
+        .end(asset);
       return;
     }
     const route = this.routes.get(`${recorded.method} ${recorded.url}`);

@@ -64,6 +64,7 @@ describe('the console the control plane serves', () => {
     assert.equal(style.headers.get('content-type'), 'text/css; charset=utf-8');
     assert.equal(await style.text(), bundle.css);
     assert.equal(await (await cp.app.request('/assets/download-worker.js')).text(), bundle.worker);
+    assert.equal(await (await cp.app.request('/assets/video-worker.js')).text(), bundle.videoWorker);
     for (const path of ['/assets/notes.txt', '/assets/index.html', '/assets/missing.js']) {
       assert.equal((await cp.app.request(path)).status, 404, path);
     }

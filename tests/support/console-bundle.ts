@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONSOLE_FILES, type ConsoleAssets } from '../../build/console/bundle.ts';
 
-/** The built console: its page and the three assets it loads. */
+/** The built console: its page and the assets it loads. */
 export interface ConsoleBundle extends ConsoleAssets {
   html: string;
 }
@@ -28,6 +28,7 @@ export function consoleBundle(): ConsoleBundle {
     js: read(CONSOLE_FILES.js),
     css: read(CONSOLE_FILES.css),
     worker: read(CONSOLE_FILES.worker),
+    videoWorker: read(CONSOLE_FILES.videoWorker),
   };
   return bundle;
 }

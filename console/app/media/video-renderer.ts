@@ -1,18 +1,24 @@
 import type { VideoFrame as AccessUnit, MessageOf } from '../../../protocol/index.ts';
+import { type DecoderCounts, type EncodedUnit, PictureDecoder } from './picture-decoder.ts';
 import type { LifelineStats } from './stats.ts';
 import { epochNow, type PictureTimings, VideoTimings } from './video-timings.ts';
+import { type FromVideoWorker, type ToVideoWorker, VIDEO_WORKER_PATH } from './video-worker-messages.ts';
 
 export type VideoConfig = Omit<MessageOf<'video-config'>, 'type'>;
 
-/** At most one keyframe request per this many ms, so a burst of deltas does not flood the agent. */
-const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
 /**
- * Access units waiting in the decoder beyond which the console skips to the next keyframe. Above the
- * 60 units the agent replays at once when a viewer starts over (its group of pictures), so a replay
- * is decoded rather than taken for a backlog; pictures behind a queue are decoded but not drawn.
+ * Where the console decodes and converts pictures: in its video worker (the page only blits each
+ * finished `ImageBitmap`), or on the page where a worker cannot (no `Worker`, `OffscreenCanvas` or
+ * worker script), drawing the decoder's pictures itself.
  */
-const MAX_DECODE_QUEUE = 90;
-const SEQUENCE_RANGE = 2 ** 32;
+export type VideoPath = 'worker' | 'main thread';
+
+declare global {
+  interface Window {
+    /** Which path the console's video takes, for the tests and the benchmark; unset before any video. */
+    lifelineVideoPath?: VideoPath;
+  }
+}
 
 export interface VideoRendererHooks {
   /** Ask the agent for a keyframe (`request-keyframe`). */
@@ -24,10 +30,11 @@ export interface VideoRendererHooks {
 }
 
 /**
- * Decodes the agent's H.264 access units with WebCodecs and draws each picture to a canvas whose
- * internal size is the video's, except a picture with a newer unit already waiting to be decoded.
- * Deltas are only decoded after a keyframe; a decoder error resets the decoder and asks for a new
- * keyframe.
+ * Shows the agent's H.264 access units on a canvas whose internal size is the video's. Decoding and
+ * the YUV→RGB conversion run in a worker (console/app/media/video-worker.ts) where the browser
+ * allows, so the page's main thread only draws finished pictures and never falls behind the
+ * socket; otherwise on the page ({@link PictureDecoder} either way). Every picture shown is one
+ * `drawImage` onto the visible 2D canvas, which is what the tests and the benchmark read back.
  */
 export class VideoRenderer {
   readonly #canvas: HTMLCanvasElement;
@@ -35,20 +42,20 @@ export class VideoRenderer {
   readonly #stats: LifelineStats;
   readonly #hooks: VideoRendererHooks;
   #config: VideoConfig | undefined;
-  #decoder: VideoDecoder | undefined;
-  #awaitingKeyframe = true;
-  #lastKeyframeRequest = Number.NEGATIVE_INFINITY;
-  #wraps = 0;
-  #lastSequence: number | undefined;
-  /** Units given to the decoder, by timestamp, with their stamps so far. */
-  #pending = new Map<number, PictureTimings>();
+  #worker: Worker | undefined;
+  /** Grows with each configuration and close; the worker's messages for an older one are ignored. */
+  #generation = 0;
+  /** The page's own decoder, where the worker cannot decode. */
+  #decoder: PictureDecoder | undefined;
   /** Each drawn picture's stage stamps, for the benchmark (see `VideoTimings`). */
   readonly timings = new VideoTimings().publish();
   #hasPicture = false;
 
   constructor(canvas: HTMLCanvasElement, stats: LifelineStats, hooks: VideoRendererHooks) {
     this.#canvas = canvas;
-    this.#context = canvas.getContext('2d', { alpha: false });
+    // `desynchronized` asks for the low-latency path (drawing straight to the front buffer where the
+    // GPU compositor supports it); where it does not (software compositing), it changes nothing.
+    this.#context = canvas.getContext('2d', { alpha: false, desynchronized: true });
     this.#stats = stats;
     this.#hooks = hooks;
   }
@@ -67,9 +74,14 @@ export class VideoRenderer {
     this.#config = config;
     this.#resize(config.width, config.height);
     this.#hasPicture = false;
-    this.#lastSequence = undefined;
-    this.#wraps = 0;
-    this.#startDecoder();
+    this.#generation++;
+    const worker = this.#decoder ? undefined : (this.#worker ?? this.#startWorker());
+    if (worker) {
+      this.#send({ type: 'configure', generation: this.#generation, codec: config.codec });
+      return;
+    }
+    this.#decoder ??= this.#pageDecoder();
+    this.#decoder.configure(config.codec);
   }
 
   /** Feeds one access unit from the relay. */
@@ -78,127 +90,139 @@ export class VideoRenderer {
     this.#stats.framesReceived++;
     this.#stats.bytesReceived += unit.data.byteLength;
     if (unit.keyframe) this.#stats.keyframes++;
-    const decoder = this.#decoder;
-    if (decoder?.state !== 'configured') return;
-    if (!unit.keyframe && decoder.decodeQueueSize > MAX_DECODE_QUEUE) {
-      // The decoder cannot keep up: skip ahead rather than show ever older pictures.
-      this.#awaitingKeyframe = true;
-    }
-    if (this.#awaitingKeyframe && !unit.keyframe) {
-      this.#stats.framesDropped++;
-      this.#requestKeyframe();
+    if (!this.#config) return;
+    const { sequence, keyframe, captureTime } = unit;
+    if (this.#worker) {
+      // A copy that owns its buffer, so it moves to the worker without copying the whole message.
+      const data = unit.data.slice();
+      const encoded: EncodedUnit = { sequence, keyframe, captureTime, received, data };
+      this.#send({ type: 'unit', generation: this.#generation, unit: encoded }, [data.buffer]);
       return;
     }
-    this.#awaitingKeyframe = false;
-    const timestamp = this.#timestamp(unit.sequence);
-    const picture: PictureTimings = {
-      sequence: unit.sequence,
-      keyframe: unit.keyframe,
-      sent: unit.captureTime,
-      received,
-      decodeCalled: epochNow(),
-      output: 0,
-      drawn: 0,
-    };
-    this.#pending.set(timestamp, picture);
-    try {
-      decoder.decode(
-        new EncodedVideoChunk({ type: unit.keyframe ? 'key' : 'delta', timestamp, data: unit.data }),
-      );
-    } catch (error) {
-      this.#fail(error);
-    }
+    this.#decoder?.decode({ sequence, keyframe, captureTime, received, data: unit.data });
   }
 
   /** Stops decoding and frees the decoder; the last picture stays on the canvas. */
   close(): void {
-    const decoder = this.#decoder;
-    this.#decoder = undefined;
-    this.#pending.clear();
-    if (decoder && decoder.state !== 'closed') decoder.close();
+    this.#config = undefined;
+    this.#generation++;
+    if (this.#worker) this.#send({ type: 'close', generation: this.#generation });
+    this.#decoder?.close();
   }
 
-  #startDecoder(): void {
+  /** Closes and ends the video worker, for good. */
+  dispose(): void {
     this.close();
-    const config = this.#config;
-    if (!config) return;
-    this.#awaitingKeyframe = true;
-    const decoder = new VideoDecoder({
-      output: (picture) => this.#draw(decoder, picture),
-      error: (error) => this.#fail(error, decoder),
-    });
-    this.#decoder = decoder;
-    try {
-      // No `description`: the decoder then expects Annex B with SPS/PPS in each keyframe.
-      decoder.configure({
-        codec: config.codec,
-        optimizeForLatency: true,
-        hardwareAcceleration: 'no-preference',
-      });
-    } catch (error) {
-      // configure() throws only for a configuration it can never accept: resetting would loop.
-      this.close();
-      this.#stats.decoderErrors++;
-      this.#hooks.onUnsupported(`This browser cannot decode the ${config.codec} stream (${String(error)}).`);
-    }
+    this.#worker?.terminate();
+    this.#worker = undefined;
   }
 
-  #draw(decoder: VideoDecoder, picture: globalThis.VideoFrame): void {
+  #startWorker(): Worker | undefined {
+    if (typeof Worker === 'undefined' || typeof OffscreenCanvas === 'undefined') return undefined;
+    let worker: Worker;
     try {
-      if (decoder !== this.#decoder) return;
-      const timings = this.#pending.get(picture.timestamp);
-      this.#pending.delete(picture.timestamp);
-      if (timings) timings.output = epochNow();
-      this.#stats.framesDecoded++;
-      if (decoder.decodeQueueSize > 0) {
-        // A newer unit waits to be decoded (a backlog, or the agent replaying from a keyframe so a
-        // new viewer can start): this picture would be overdrawn before anyone saw it.
-        this.#stats.picturesSkipped++;
+      worker = new Worker(VIDEO_WORKER_PATH, { name: 'lifeline-video' });
+    } catch {
+      return undefined;
+    }
+    worker.addEventListener('message', (event: MessageEvent<FromVideoWorker>) =>
+      this.#fromWorker(event.data),
+    );
+    worker.addEventListener('error', (event) => {
+      // The script did not load (an older server, a proxy) or failed: decode on the page instead.
+      event.preventDefault();
+      if (worker !== this.#worker) return;
+      console.warn('lifeline: video worker failed; decoding on the page', event.message);
+      this.#worker = undefined;
+      worker.terminate();
+      window.lifelineVideoPath = 'main thread';
+      const config = this.#config;
+      if (!config) return;
+      this.#decoder ??= this.#pageDecoder();
+      this.#decoder.configure(config.codec);
+      this.#hooks.requestKeyframe();
+    });
+    this.#worker = worker;
+    window.lifelineVideoPath = 'worker';
+    return worker;
+  }
+
+  #pageDecoder(): PictureDecoder {
+    window.lifelineVideoPath = 'main thread';
+    // The page's decoder counts straight into the stats, which have the same fields.
+    return new PictureDecoder(
+      {
+        onPicture: (picture, timings) => {
+          try {
+            if (timings) timings.converted = timings.output;
+            this.#draw(picture, picture.displayWidth, picture.displayHeight, timings);
+          } finally {
+            picture.close();
+          }
+        },
+        requestKeyframe: () => this.#hooks.requestKeyframe(),
+        onUnsupported: (message) => this.#hooks.onUnsupported(message),
+      },
+      this.#stats,
+    );
+  }
+
+  #send(message: ToVideoWorker, transfer: Transferable[] = []): void {
+    this.#worker?.postMessage(message, transfer);
+  }
+
+  #fromWorker(message: FromVideoWorker): void {
+    this.#count(message.counts);
+    switch (message.type) {
+      case 'picture': {
+        const { bitmap, generation, timings } = message;
+        try {
+          // A picture of a stream closed since: not shown, and the worker has moved on already.
+          if (generation !== this.#generation) return;
+          this.#draw(bitmap, bitmap.width, bitmap.height, timings);
+        } finally {
+          bitmap.close();
+        }
+        this.#send({ type: 'drawn', generation });
         return;
       }
-      this.#resize(picture.displayWidth, picture.displayHeight);
-      this.#context?.drawImage(picture, 0, 0, this.#canvas.width, this.#canvas.height);
-      const now = epochNow();
-      this.#stats.lastFrameAt = Math.round(now);
-      if (timings) {
-        timings.drawn = now;
-        this.#stats.lastLatencyMs = now - timings.sent;
-        this.timings.add(timings);
-      }
-      if (!this.#hasPicture) {
-        this.#hasPicture = true;
-        this.#hooks.onPicture();
-      }
-    } finally {
-      picture.close();
+      case 'request-keyframe':
+        this.#hooks.requestKeyframe();
+        return;
+      case 'unsupported':
+        if (message.generation === this.#generation) this.#hooks.onUnsupported(message.message);
+        return;
+      case 'counts':
+        return;
     }
   }
 
-  #fail(error: unknown, decoder = this.#decoder): void {
-    if (decoder !== this.#decoder) return;
-    this.#stats.decoderErrors++;
-    if (error instanceof DOMException && error.name === 'NotSupportedError') {
-      this.close();
-      this.#hooks.onUnsupported(`This browser cannot decode the ${this.#config?.codec ?? 'video'} stream.`);
-      return;
+  #count(counts: DecoderCounts): void {
+    this.#stats.framesDecoded += counts.framesDecoded;
+    this.#stats.framesDropped += counts.framesDropped;
+    this.#stats.decoderErrors += counts.decoderErrors;
+    this.#stats.picturesSkipped += counts.picturesSkipped;
+  }
+
+  #draw(
+    picture: CanvasImageSource,
+    width: number,
+    height: number,
+    timings: PictureTimings | undefined,
+  ): void {
+    this.#resize(width, height);
+    this.#context?.drawImage(picture, 0, 0, this.#canvas.width, this.#canvas.height);
+    const now = epochNow();
+    this.#stats.lastFrameAt = Math.round(now);
+    if (timings) {
+      timings.drawn = now;
+      this.#stats.lastLatencyMs = now - timings.sent;
+      this.timings.add(timings);
     }
-    console.warn('lifeline: video decoder reset after an error', error);
-    this.#startDecoder();
-    this.#requestKeyframe(true);
-  }
-
-  #requestKeyframe(force = false): void {
-    const now = performance.now();
-    if (!force && now - this.#lastKeyframeRequest < KEYFRAME_REQUEST_INTERVAL_MS) return;
-    this.#lastKeyframeRequest = now;
-    this.#hooks.requestKeyframe();
-  }
-
-  /** Sequence numbers wrap at 2^32; timestamps (µs) must keep growing. */
-  #timestamp(sequence: number): number {
-    if (this.#lastSequence !== undefined && sequence < this.#lastSequence - SEQUENCE_RANGE / 2) this.#wraps++;
-    this.#lastSequence = sequence;
-    return (this.#wraps * SEQUENCE_RANGE + sequence) * 1000;
+    if (!this.#hasPicture) {
+      this.#hasPicture = true;
+      this.#hooks.onPicture();
+    }
   }
 
   #resize(width: number, height: number): void {

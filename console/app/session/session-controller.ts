@@ -94,6 +94,7 @@ export class SessionController {
   attach(canvas: HTMLCanvasElement, cursor?: HTMLCanvasElement, echo?: HTMLCanvasElement): void {
     if (cursor) this.#cursor = new RemoteCursor(canvas, cursor);
     if (echo) this.#echo = new GuidanceEcho(canvas, echo);
+    this.#renderer?.dispose();
     this.#renderer = new VideoRenderer(canvas, this.stats, {
       requestKeyframe: () => this.#relay?.send({ type: 'request-keyframe' }),
       onPicture: () => this.#set({ hasPicture: true }),
@@ -247,7 +248,7 @@ export class SessionController {
     this.#input?.stop();
     this.#guidance?.setTool(undefined);
     this.#relay?.close();
-    this.#renderer?.close();
+    this.#renderer?.dispose();
     this.#cursor?.dispose();
     this.#echo?.dispose();
     this.#listeners.clear();
