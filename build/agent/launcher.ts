@@ -72,7 +72,7 @@ const LIBZSTD = '-l:libzstd.a';
 /**
  * xz 5.2.3's source (2016, years before the backdoored 5.6.x), as the lzma-native package carries it.
  * Debian has no mingw build of liblzma, so the Windows launcher compiles its decoder from this.
- * Resolved from node_modules once lzma-native is a devDependency, fetched with `npm pack` until then.
+ * From node_modules (lzma-native is a devDependency), or fetched with `npm pack` where it is not installed.
  */
 const XZ_SOURCE: NpmFile = {
   name: 'lzma-native',
