@@ -124,6 +124,11 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
       let shownOnce = false;
       /** Rows of the area drawn on since the last read (DAMAGE's bounding boxes); undefined: none. */
       let damaged: RowBand | undefined;
+      /**
+       * The last read: its rows, and the sequence number of the Subtract before it. Drawing the X
+       * server reported before it took that Subtract, within those rows, was read by it.
+       */
+      let lastRead: { seq: number; rows: RowBand } | undefined;
       /** Where the X server copies the rows read; without MIT-SHM they come down the socket. */
       let segment: ShmSegment | undefined;
 
@@ -198,6 +203,7 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
           written();
           return;
         }
+        lastRead = { seq: X.seq_num, rows };
         const onImage = (e: Error | null, data: Buffer | undefined) => {
           if (stopped) return;
           if (e || !data) fail(`could not read the screen: ${e?.message ?? 'no image'}`);
@@ -248,6 +254,11 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
         if (event.name !== 'DamageNotify' || !event.area) return;
         const rows = rowsOf(event.area, area);
         if (!rows) return;
+        // A box drawn before the last read's Subtract, and within its rows, is in that read: X sends
+        // the event while it draws, and it often arrives only after the read was asked for. Read again,
+        // it would show nothing new (a keystroke would cost two reads).
+        const seen = lastRead;
+        if (seen && event.seq !== undefined && event.seq < seen.seq && within(rows, seen.rows)) return;
         damaged = damaged
           ? { first: Math.min(damaged.first, rows.first), end: Math.max(damaged.end, rows.end) }
           : rows;
@@ -386,4 +397,8 @@ export function rowsOf(
   const first = Math.max(0, box.y - area.y);
   const end = Math.min(area.height, box.y + box.h - area.y);
   return first < end ? { first, end } : undefined;
+}
+
+function within(inner: RowBand, outer: RowBand): boolean {
+  return inner.first >= outer.first && inner.end <= outer.end;
 }
