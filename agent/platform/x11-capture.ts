@@ -45,11 +45,13 @@ export interface X11CaptureOptions {
 }
 
 /**
- * Feeds ffmpeg the screen only when it changes: X DAMAGE on the root window reports that something
- * was drawn, and only then is the captured rectangle read (GetImage) and written as one raw frame,
- * at most `framerate` times a second. A still desktop costs neither the agent nor ffmpeg anything
- * (ffmpeg waits on its input); a change is read as soon as it is reported, and a read that shows
- * nothing new is not written. One frame is read at once so the encoder has a first picture.
+ * Feeds the encoder the screen only when it changes: X DAMAGE on the root window reports the box
+ * drawn on, and only then are those rows of the captured rectangle read (GetImage) and compared with
+ * the picture last written; the rows that differ are written (as a band where the encoder keeps its
+ * picture, else in a whole raw frame), at most `framerate` times a second. A still desktop costs
+ * neither the agent nor the encoder anything (it waits on its input); a change is read as soon as it
+ * is reported, and a read that shows nothing new is not written. The whole rectangle is read at once
+ * so the encoder has a first picture.
  *
  * Keyframes come only when asked (`requestKeyframe`): the next frame written is marked, and on a still
  * screen the last frame is written again at once, so a joining viewer need not wait for a change.
