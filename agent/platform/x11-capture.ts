@@ -45,11 +45,13 @@ export interface X11CaptureOptions {
 }
 
 /**
- * Feeds ffmpeg the screen only when it changes: X DAMAGE on the root window reports that something
- * was drawn, and only then is the captured rectangle read (GetImage) and written as one raw frame,
- * at most `framerate` times a second. A still desktop costs neither the agent nor ffmpeg anything
- * (ffmpeg waits on its input); a change is read as soon as it is reported, and a read that shows
- * nothing new is not written. One frame is read at once so the encoder has a first picture.
+ * Feeds the encoder the screen only when it changes: X DAMAGE on the root window reports the box
+ * drawn on, and only then are those rows of the captured rectangle read (GetImage) and compared with
+ * the picture last written; the rows that differ are written (as a band where the encoder keeps its
+ * picture, else in a whole raw frame), at most `framerate` times a second. A still desktop costs
+ * neither the agent nor the encoder anything (it waits on its input); a change is read as soon as it
+ * is reported, and a read that shows nothing new is not written. The whole rectangle is read at once
+ * so the encoder has a first picture.
  *
  * Keyframes come only when asked (`requestKeyframe`): the next frame written is marked, and on a still
  * screen the last frame is written again at once, so a joining viewer need not wait for a change.
@@ -124,6 +126,11 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
       let shownOnce = false;
       /** Rows of the area drawn on since the last read (DAMAGE's bounding boxes); undefined: none. */
       let damaged: RowBand | undefined;
+      /**
+       * The last read: its rows, and the sequence number of the Subtract before it. Drawing the X
+       * server reported before it took that Subtract, within those rows, was read by it.
+       */
+      let lastRead: { seq: number; rows: RowBand } | undefined;
       /** Where the X server copies the rows read; without MIT-SHM they come down the socket. */
       let segment: ShmSegment | undefined;
 
@@ -198,6 +205,7 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
           written();
           return;
         }
+        lastRead = { seq: X.seq_num, rows };
         const onImage = (e: Error | null, data: Buffer | undefined) => {
           if (stopped) return;
           if (e || !data) fail(`could not read the screen: ${e?.message ?? 'no image'}`);
@@ -248,6 +256,11 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
         if (event.name !== 'DamageNotify' || !event.area) return;
         const rows = rowsOf(event.area, area);
         if (!rows) return;
+        // A box drawn before the last read's Subtract, and within its rows, is in that read: X sends
+        // the event while it draws, and it often arrives only after the read was asked for. Read again,
+        // it would show nothing new (a keystroke would cost two reads).
+        const seen = lastRead;
+        if (seen && event.seq !== undefined && event.seq < seen.seq && within(rows, seen.rows)) return;
         damaged = damaged
           ? { first: Math.min(damaged.first, rows.first), end: Math.max(damaged.end, rows.end) }
           : rows;
@@ -386,4 +399,8 @@ export function rowsOf(
   const first = Math.max(0, box.y - area.y);
   const end = Math.min(area.height, box.y + box.h - area.y);
   return first < end ? { first, end } : undefined;
+}
+
+function within(inner: RowBand, outer: RowBand): boolean {
+  return inner.first >= outer.first && inner.end <= outer.end;
 }

@@ -21,6 +21,8 @@ declare module 'x11' {
     type: number;
     /** Set for extension events: `DamageNotify`, `CursorNotify`, … */
     name?: string;
+    /** The (full-width) sequence number of this client's last request the server had processed. */
+    seq?: number;
     /** DamageNotify: the damaged rectangle (at report level BoundingBox, the region's bounding box). */
     area?: { x: number; y: number; w: number; h: number };
   }
@@ -119,6 +121,8 @@ declare module 'x11' {
   }
 
   export interface XClient {
+    /** The sequence number of the last request sent (full width, never wraps). */
+    seq_num: number;
     AllocID(): number;
     CreateWindow(
       id: number,

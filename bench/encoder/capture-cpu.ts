@@ -1,7 +1,8 @@
 /**
  * The agent's CPU while typing, split between the agent (this process: X DAMAGE, the MIT-SHM read,
  * the comparison, the pipe) and `lifeline-x264` (conversion and encoding), with bands of changed rows
- * and with every frame whole, alternated. The same capture and encoder the agent runs, on the
+ * and with every frame whole, alternated; also how often the screen is read, and how many of its rows
+ * a read asks for (only those X DAMAGE reports drawn on). The same capture and encoder the agent runs, on the
  * benchmark's typing workload at 1280×720.
  *
  *     npx tsx bench/encoder/capture-cpu.ts [--seconds 10] [--rounds 2]
@@ -39,6 +40,8 @@ async function measure(x264: string, display: string, bands: boolean, seconds: n
   const reader = new X264UnitReader();
   let pictures = 0;
   let bytes = 0;
+  let reads = 0;
+  let rowsRead = 0;
   encoder.stdout.on('data', (chunk: Buffer) => {
     for (const unit of reader.push(chunk)) {
       pictures++;
@@ -52,14 +55,20 @@ async function measure(x264: string, display: string, bands: boolean, seconds: n
     stdin: encoder.stdin,
     framing,
     hooks: { onError: (message) => console.error(message) },
+    onRowsRead: (rows) => {
+      reads++;
+      rowsRead += rows.end - rows.first;
+    },
   });
   await sleep(WARMUP_MS);
   const pid = encoder.pid ?? 0;
-  const [agentBefore, encoderBefore, picturesBefore, bytesBefore] = [
+  const [agentBefore, encoderBefore, picturesBefore, bytesBefore, readsBefore, rowsBefore] = [
     process.cpuUsage(),
     cpuSeconds(pid),
     pictures,
     bytes,
+    reads,
+    rowsRead,
   ];
   await sleep(seconds * 1000);
   const agent = process.cpuUsage(agentBefore);
@@ -69,6 +78,8 @@ async function measure(x264: string, display: string, bands: boolean, seconds: n
   await new Promise((resolve) => encoder.on('close', resolve));
   return {
     pictures: (pictures - picturesBefore) / seconds,
+    reads: (reads - readsBefore) / seconds,
+    rowsPerRead: (rowsRead - rowsBefore) / Math.max(1, reads - readsBefore),
     kbps: ((bytes - bytesBefore) * 8) / 1000 / seconds,
     agent: (agent.user + agent.system) / 1e6 / seconds,
     encoder: encoderCpu / seconds,
@@ -85,13 +96,13 @@ async function main(): Promise<void> {
     await runX('xsetroot', ['-solid', '#2060c0'], xvfb.display);
     const typing = await startWorkload('typing', xvfb.display);
     try {
-      console.log('| frames | pictures/s | kbit/s | agent CPU | encoder CPU |');
-      console.log('|---|---|---|---|---|');
+      console.log('| frames | reads/s | rows a read | pictures/s | kbit/s | agent CPU | encoder CPU |');
+      console.log('|---|---|---|---|---|---|---|');
       for (let round = 0; round < Number(values.rounds); round++) {
         for (const bands of [false, true]) {
           const m = await measure(x264, xvfb.display, bands, Number(values.seconds));
           console.log(
-            `| ${bands ? 'bands' : 'whole'} | ${m.pictures.toFixed(1)} | ${m.kbps.toFixed(1)} | ${m.agent.toFixed(3)} | ${m.encoder.toFixed(3)} |`,
+            `| ${bands ? 'bands' : 'whole'} | ${m.reads.toFixed(1)} | ${m.rowsPerRead.toFixed(0)} | ${m.pictures.toFixed(1)} | ${m.kbps.toFixed(1)} | ${m.agent.toFixed(3)} | ${m.encoder.toFixed(3)} |`,
           );
         }
       }

@@ -248,8 +248,8 @@ describe('X11 capture on X DAMAGE (real Xvfb)', () => {
     const readsBefore = reads.length;
     const bandsBefore = bandsWritten;
 
-    // A small window at y = 100 draws on the rows it covers and on no other.
-    const xterm = spawn('xterm', ['-geometry', '6x1+0+100', '-e', 'sleep', '60'], {
+    // A small terminal at y = 100, typed into, draws on the rows it covers and on no other.
+    const xterm = spawn('xterm', ['-geometry', '20x1+0+100', '-e', 'cat'], {
       env: { ...process.env, DISPLAY: xvfb.display },
       stdio: 'ignore',
     });
@@ -257,7 +257,18 @@ describe('X11 capture on X DAMAGE (real Xvfb)', () => {
       xterm.kill();
     });
     await waitFor('the window written', () => (bandsWritten > bandsBefore ? true : undefined));
+    const id = (
+      await runX('xdotool', ['search', '--sync', '--onlyvisible', '--class', 'xterm'], xvfb.display)
+    )
+      .trim()
+      .split('\n')[0];
+    assert.ok(id);
+    await runX('xdotool', ['windowfocus', '--sync', id], xvfb.display);
     await sleep(1000);
+    const untyped = Buffer.from(picture);
+    await runX('xdotool', ['type', '--delay', '30', 'typed, read'], xvfb.display);
+    await sleep(1000);
+    assert.ok(!picture.equals(untyped), 'the typed text was written');
     const windowReads = reads.slice(readsBefore);
     assert.ok(windowReads.length > 0);
     for (const rows of windowReads)
@@ -265,7 +276,7 @@ describe('X11 capture on X DAMAGE (real Xvfb)', () => {
         rows.first >= 100 && rows.end <= 160,
         `rows ${rows.first} to ${rows.end} were read, outside the window's`,
       );
-    assert.ok((await screenNow()).equals(picture), 'the picture written is the screen with the window');
+    assert.ok((await screenNow()).equals(picture), 'the picture written is the screen with the typed text');
 
     // The whole root repainted: every row is read again, and the picture follows.
     await runX('xsetroot', ['-solid', '#304020'], xvfb.display);
