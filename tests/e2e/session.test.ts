@@ -93,6 +93,8 @@ describe('a connection code brings the operator onto a live, controllable screen
       return near(c, [0x20, 0x60, 0xc0]) ? c : undefined;
     });
     assert.ok(near(colour, [0x20, 0x60, 0xc0]), `canvas shows ${colour}`);
+    // The control plane serves the video worker under its CSP: pictures are decoded off the page.
+    assert.equal(await page.evaluate(() => window.lifelineVideoPath), 'worker');
   });
 
   it('a change on the display appears in the canvas', async () => {
