@@ -12,8 +12,9 @@ const WHEEL_DELTA = 120;
  * SendInput.
  *
  * The primary monitor always starts at (0, 0) of the virtual desktop, so capturing `size` from the
- * origin leaves other monitors out. The helper and gdigrab scale the region by the display's DPI
- * factor themselves, so the DPI-virtualised size robotjs reports still covers the whole primary screen.
+ * origin leaves other monitors out. gdigrab scales the region by the display's DPI factor itself, so
+ * the DPI-virtualised size robotjs reports still covers the whole primary screen; the helper does not
+ * (DPI scaling other than 100 % is untried with it).
  *
  * With the desktop helper (`LIFELINE_DESKTOP_HELPER`, set by the packaged agent to the
  * `lifeline-desktop.exe` it unpacked) the agent feeds the encoder only changed pictures and

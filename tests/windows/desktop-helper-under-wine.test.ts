@@ -403,6 +403,10 @@ describe('the Windows desktop helper under Wine', { timeout: 15 * 60_000 }, () =
       assert.ok(shape.kind === 'cursor-shape');
       const { width, height, rgba } = shape.shape;
       assert.equal(rgba.byteLength, width * height * 4);
+      // Over a Wine window the arrow (Wine cannot draw another process's cursor); over the bare X
+      // desktop Wine hides it: one transparent pixel.
+      const opaque = rgba.filter((_, i) => i % 4 === 3 && rgba[i] === 255).length;
+      assert.ok(width === 1 ? opaque === 0 : opaque > 20, `${width}x${height}, ${opaque} opaque pixels`);
       await runX('xdotool', ['mousemove', String(CAPTURED.x + 30), String(CAPTURED.y + 40)], xvfb.display);
       await waitFor(
         'the new position',

@@ -207,6 +207,26 @@ static BOOL cursor_rgba(HCURSOR cursor, int width, int height, unsigned char *rg
   return drawn;
 }
 
+/* The image and hotspot of `cursor` into `rgba`; FALSE when it cannot be drawn or is too large. */
+static BOOL cursor_image(HCURSOR cursor, int *width, int *height, UINT32 *hot_x, UINT32 *hot_y,
+                         unsigned char *rgba) {
+  ICONINFO icon;
+  BITMAP bitmap;
+  if (!cursor || !GetIconInfo(cursor, &icon)) return FALSE;
+  BOOL sized = GetObject(icon.hbmColor ? icon.hbmColor : icon.hbmMask, sizeof bitmap, &bitmap) != 0;
+  int w = sized ? bitmap.bmWidth : 0;
+  /* A monochrome cursor's mask holds its AND and XOR halves one above the other. */
+  int h = sized ? (icon.hbmColor ? bitmap.bmHeight : bitmap.bmHeight / 2) : 0;
+  if (icon.hbmMask) DeleteObject(icon.hbmMask);
+  if (icon.hbmColor) DeleteObject(icon.hbmColor);
+  if (w < 1 || h < 1 || w > MAX_CURSOR_SIDE || h > MAX_CURSOR_SIDE || !cursor_rgba(cursor, w, h, rgba)) return FALSE;
+  *width = w;
+  *height = h;
+  *hot_x = icon.xHotspot;
+  *hot_y = icon.yHotspot;
+  return TRUE;
+}
+
 /* Writes the cursor's image when it changed and its position (relative to `area`) when it moved. */
 static void report_cursor(HANDLE out, const RECT *area, struct cursor_state *state) {
   CURSORINFO cursor;
@@ -215,26 +235,15 @@ static void report_cursor(HANDLE out, const RECT *area, struct cursor_state *sta
   HCURSOR shown = (cursor.flags & CURSOR_SHOWING) ? cursor.hCursor : NULL;
   POINT at = {cursor.ptScreenPos.x - area->left, cursor.ptScreenPos.y - area->top};
   if (!state->reported || shown != state->shown) {
-    ICONINFO icon;
-    BITMAP bitmap;
+    static unsigned char rgba[MAX_CURSOR_SIDE * MAX_CURSOR_SIDE * 4];
     /* A hidden cursor is one transparent pixel. */
     int width = 1, height = 1;
     UINT32 hot_x = 0, hot_y = 0;
-    if (shown && GetIconInfo(shown, &icon)) {
-      if (GetObject(icon.hbmColor ? icon.hbmColor : icon.hbmMask, sizeof bitmap, &bitmap)) {
-        width = bitmap.bmWidth;
-        /* A monochrome cursor's mask holds its AND and XOR halves one above the other. */
-        height = icon.hbmColor ? bitmap.bmHeight : bitmap.bmHeight / 2;
-      }
-      hot_x = icon.xHotspot;
-      hot_y = icon.yHotspot;
-      if (icon.hbmMask) DeleteObject(icon.hbmMask);
-      if (icon.hbmColor) DeleteObject(icon.hbmColor);
-    }
-    static unsigned char rgba[MAX_CURSOR_SIDE * MAX_CURSOR_SIDE * 4];
-    BOOL fits = width >= 1 && height >= 1 && width <= MAX_CURSOR_SIDE && height <= MAX_CURSOR_SIDE;
-    if (fits && (!shown || cursor_rgba(shown, width, height, rgba))) {
-      if (!shown) memset(rgba, 0, 4);
+    memset(rgba, 0, 4);
+    /* Wine cannot draw another process's cursor (ERROR_INVALID_CURSOR_HANDLE): the arrow stands in. */
+    BOOL drawn = !shown || cursor_image(shown, &width, &height, &hot_x, &hot_y, rgba) ||
+                 cursor_image(LoadCursorW(NULL, (LPCWSTR)IDC_ARROW), &width, &height, &hot_x, &hot_y, rgba);
+    if (drawn) {
       UINT32 header[CAPTURE_HEADER_WORDS] = {CURSOR_SHAPE_MAGIC, ++state->serial, (UINT32)width, (UINT32)height,
                                              hot_x, hot_y};
       write_all(out, header, sizeof header);
@@ -291,23 +300,6 @@ int capture(int argc, char **argv) {
     return 1;
   }
   SelectObject(dc, bitmap);
-  /*
-   * On a scaled display this DPI-unaware process sees the desktop in scaled-down coordinates while
-   * the screen DC copies real pixels, as gdigrab found: the real rectangle is read and shrunk to
-   * the size the agent asked for (the one input is injected in).
-   */
-  int horz = GetDeviceCaps(screen, HORZRES), vert = GetDeviceCaps(screen, VERTRES);
-  int real_horz = GetDeviceCaps(screen, DESKTOPHORZRES), real_vert = GetDeviceCaps(screen, DESKTOPVERTRES);
-  BOOL scaled = horz > 0 && vert > 0 && real_horz > 0 && real_vert > 0 && (horz != real_horz || vert != real_vert);
-  RECT source = area;
-  if (scaled) {
-    source.left = MulDiv(area.left, real_horz, horz);
-    source.top = MulDiv(area.top, real_vert, vert);
-    source.right = MulDiv(area.right, real_horz, horz);
-    source.bottom = MulDiv(area.bottom, real_vert, vert);
-    SetStretchBltMode(dc, HALFTONE);
-    SetBrushOrgEx(dc, 0, 0, NULL);
-  }
 
   struct dxgi_capture *dxgi = dxgi_open(&area);
   /* What Desktop Duplication copied, without the cursor (drawn anew on each picture). */
@@ -343,11 +335,7 @@ int capture(int argc, char **argv) {
     } else if (whole || started - read_at >= IDLE_POLL_MS ||
                started - changed_at < BUSY_MS || since_input() < BUSY_MS) {
       /* CAPTUREBLT includes layered windows (the guidance overlay, tooltips) as the user sees them. */
-      if (scaled)
-        StretchBlt(dc, 0, 0, width, height, screen, source.left, source.top, source.right - source.left,
-                   source.bottom - source.top, SRCCOPY | CAPTUREBLT);
-      else
-        BitBlt(dc, 0, 0, width, height, screen, x, y, SRCCOPY | CAPTUREBLT);
+      BitBlt(dc, 0, 0, width, height, screen, x, y, SRCCOPY | CAPTUREBLT);
       read_at = started;
     } else {
       read = FALSE; /* A quiet desktop, read a moment ago. */

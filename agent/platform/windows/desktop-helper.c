@@ -14,9 +14,11 @@
  *                                           to show, `<rgb> <count> <x> <y> <w> <h>…` per colour (an
  *                                           empty line shows nothing); prints `shown` once it is painted;
  *                                           ends when stdin closes
- *   lifeline-desktop.exe capture X Y W H FPS the rectangle's picture (raw BGRX) on stdout each time it
- *                                           changed, at most FPS a second; "keyframe" and "fps N" on
- *                                           stdin; ends when stdin closes (see capture.c)
+ *   lifeline-desktop.exe capture X Y W H FPS [cursor]
+ *                                           the rectangle's picture (raw BGRX) on stdout each time it
+ *                                           changed, at most FPS a second, the cursor apart with
+ *                                           `cursor`; "keyframe" and "fps N" on stdin; ends when stdin
+ *                                           closes (see capture.c)
  *
  * Coordinates are those of the virtual desktop, as gdigrab's -offset_x/-offset_y take them.
  * Built with Debian's gcc-mingw-w64-x86-64 by build/agent/desktop-helper.ts.
