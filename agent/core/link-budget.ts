@@ -24,8 +24,6 @@ const RAISE_SLOW = 0.02;
 const RAISE_SLOWLY_ABOVE = 0.8;
 /** Past this many times the measured rate the budget is lifted: the link was not what limited. */
 const LIFT_ABOVE = 1.5;
-/** Span over which falling bytes on the way mean a queue draining, ms (a few reports: receipts jitter). */
-const DRAINING_SPAN_MS = 400;
 /** The least budget, kbit/s: below it a picture is no longer worth looking at; frame rate cuts instead. */
 const MIN_KBPS = 150;
 
@@ -100,14 +98,6 @@ export class LinkBudget {
       };
     }
     return undefined;
-  }
-
-  /** Whether the bytes on the way went down over the last DRAINING_SPAN_MS: a queue on its way out. */
-  draining(): boolean {
-    const last = this.#deliveries.at(-1);
-    if (!last) return false;
-    const earlier = this.#deliveries.findLast((delivery) => delivery.at <= last.at - DRAINING_SPAN_MS);
-    return earlier !== undefined && last.onTheWay < earlier.onTheWay;
   }
 
   /**

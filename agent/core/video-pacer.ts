@@ -168,10 +168,8 @@ export class VideoPacer {
         this.#changedAt = now;
         return true;
       }
-      // The budget just cut leaves the queue a moment to drain before pictures are cut too, and
-      // a queue that drains under a budget needs no fewer pictures.
+      // The budget just cut leaves the queue a moment to drain before pictures are cut too.
       if (this.budgeted && now - this.#budgetTriedAt < FPS_AFTER_BUDGET_MS) return false;
-      if (this.budgeted && this.#budget.kbps !== undefined && this.#budget.draining()) return false;
       // A second later the link's rate may be known; if bytes still do not pile up, pictures go.
       if (this.budgeted && this.#budget.kbps === undefined && this.#budget.cut(this.#prefer)) {
         this.#changedAt = now;

@@ -171,7 +171,7 @@ describe('the operator switches monitors, shares the clipboard and sees the sess
   it("the quality plot shows the agent's adaptation to the link, and the operator's preference reaches the agent", async () => {
     // The plot is open (the test before). The agent says what it chose as soon as the screen streams.
     await ui.page.waitForFunction(() =>
-      /^\d+ of \d+ fps · \d+ ms on the way$/.test(
+      /^\d+ of \d+ fps( · ≤ [\d,]+ kbit\/s)? · \d+ ms on the way$/.test(
         document.querySelector('[data-testid=quality-adaptation]')?.textContent?.trim() ?? '',
       ),
     );
