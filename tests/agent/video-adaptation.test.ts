@@ -58,29 +58,51 @@ function receipt(operator: RelayClient): void {
   operator.send({ type: 'video-received', bytes: receivedBytes(operator) });
 }
 
-describe('the agent adapts its frame rate to the video on the way (real control plane and agent core)', () => {
-  let cp: TestControlPlane | undefined;
-  let core: AgentCore | undefined;
-  let operator: RelayClient | undefined;
-  let receipts: ReturnType<typeof setInterval> | undefined;
+/** What a describe block starts, stopped after it (see `liveSession`). */
+interface LiveSession {
+  cp?: TestControlPlane;
+  core?: AgentCore;
+  operator?: RelayClient;
+  receipts?: ReturnType<typeof setInterval>;
+}
+
+/** State for the enclosing describe block, whose teardown is registered here. */
+function liveSession(): LiveSession {
+  const live: LiveSession = {};
   after(async () => {
-    clearInterval(receipts);
-    await core?.session.end().catch(() => {});
-    await operator?.close();
-    await cp?.stop();
+    clearInterval(live.receipts);
+    await live.core?.session.end().catch(() => {});
+    await live.operator?.close();
+    await live.cp?.stop();
   });
+  return live;
+}
+
+/**
+ * Starts a control plane and the agent core on `source`, joins one operator keeping the video it
+ * receives, and returns it once consent and the first video frame came.
+ */
+async function watch(live: LiveSession, source: ScreenSource): Promise<RelayClient> {
+  await installWebSocket();
+  const cp = await startControlPlane({ listen: true });
+  live.cp = cp;
+  const registration = await registerAgent(cp.app);
+  const core = agentCore(registration.relay.url, registration.relay.token, 10_000, source);
+  live.core = core;
+  await core.session.connect();
+  const { operator } = await connectOperator(cp, registration.code, { keepVideoData: true });
+  live.operator = operator;
+  await operator.next('consent');
+  await operator.until(() => operator.videos().length > 0, 'the first video frame');
+  return operator;
+}
+
+describe('the agent adapts its frame rate to the video on the way (real control plane and agent core)', () => {
+  const live = liveSession();
 
   it('an operator whose video queues up sees the frame rate go down, and back up once it keeps up', async () => {
-    await installWebSocket();
-    cp = await startControlPlane({ listen: true });
-    const registration = await registerAgent(cp.app);
     const screen = movingScreen();
-    core = agentCore(registration.relay.url, registration.relay.token, 10_000, screen.source);
-    await core.session.connect();
-    ({ operator } = await connectOperator(cp, registration.code, { keepVideoData: true }));
-    const viewer = operator;
-    await viewer.next('consent');
-    await viewer.until(() => viewer.videos().length > 0, 'the first video frame');
+    const viewer = await watch(live, screen.source);
     // One receipt, then none: to the relay, everything after it is still on the way, for longer and longer.
     receipt(viewer);
     await viewer.until(
@@ -102,7 +124,7 @@ describe('the agent adapts its frame rate to the video on the way (real control 
     );
 
     // From now on the operator keeps up and says so, as the console does.
-    receipts = setInterval(() => receipt(viewer), 100);
+    live.receipts = setInterval(() => receipt(viewer), 100);
     const seen = viewer.messages('video-adaptation').length;
     await viewer.until(
       () =>
@@ -118,8 +140,8 @@ describe('the agent adapts its frame rate to the video on the way (real control 
   });
 
   it("an operator's preference is what the agent adapts for, and the operators hear it", async () => {
-    assert.ok(operator);
-    const viewer = operator;
+    assert.ok(live.operator);
+    const viewer = live.operator;
     const seen = viewer.messages('video-adaptation').length;
     viewer.send({ type: 'video-preference', prefer: 'quality' });
     await viewer.until(
@@ -134,31 +156,14 @@ describe('the agent adapts its frame rate to the video on the way (real control 
 });
 
 describe('the agent keeps its video to a bitrate budget where the encoder can cap its pictures (real control plane and agent core)', () => {
-  let cp: TestControlPlane | undefined;
-  let core: AgentCore | undefined;
-  let operator: RelayClient | undefined;
-  let receipts: ReturnType<typeof setInterval> | undefined;
-  after(async () => {
-    clearInterval(receipts);
-    await core?.session.end().catch(() => {});
-    await operator?.close();
-    await cp?.stop();
-  });
+  const live = liveSession();
 
   it("an operator whose link delivers half the video gets a budget under that rate, and the encoder each picture's share of it", async () => {
-    await installWebSocket();
-    cp = await startControlPlane({ listen: true });
-    const registration = await registerAgent(cp.app);
     const screen = movingScreen({ budgeted: true });
-    core = agentCore(registration.relay.url, registration.relay.token, 10_000, screen.source);
-    await core.session.connect();
-    ({ operator } = await connectOperator(cp, registration.code, { keepVideoData: true }));
-    const viewer = operator;
-    await viewer.next('consent');
-    await viewer.until(() => viewer.videos().length > 0, 'the first video frame');
+    const viewer = await watch(live, screen.source);
     // A link at half the video's rate: the receipts count half of what came, so the rest queues up.
     const startedAt = receivedBytes(viewer);
-    receipts = setInterval(() => {
+    live.receipts = setInterval(() => {
       const bytes = receivedBytes(viewer);
       viewer.send({ type: 'video-received', bytes: Math.round(startedAt + (bytes - startedAt) / 2) });
     }, 100);
