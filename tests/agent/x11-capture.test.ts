@@ -51,6 +51,22 @@ describe('X11 capture on X DAMAGE (real Xvfb)', () => {
     return { frames: () => sink.frames(), errors, feed };
   }
 
+  /** The capture writing to `lifeline-x264`'s framing (bands of changed rows) on `stdin`. */
+  function bandCapture(xvfb: Xvfb, stdin: Writable, onRowsRead?: (rows: RowBand) => void) {
+    const errors: string[] = [];
+    const feed: FrameFeed = startX11Capture({
+      display: xvfb.display,
+      area: { x: 0, y: 0, ...SIZE },
+      framerate: 30,
+      stdin,
+      framing: new X264FrameWriter(),
+      hooks: { onError: (message) => errors.push(message) },
+      ...(onRowsRead ? { onRowsRead } : {}),
+    });
+    cleanups.push(() => feed.stop());
+    return { errors, feed };
+  }
+
   it('reads the screen at start, never while it is still, and again as soon as it changes', async () => {
     const xvfb = await display();
     await runX('xsetroot', ['-solid', '#00a000'], xvfb.display);
@@ -139,16 +155,7 @@ describe('X11 capture on X DAMAGE (real Xvfb)', () => {
         callback();
       },
     });
-    const errors: string[] = [];
-    const feed = startX11Capture({
-      display: xvfb.display,
-      area: { x: 0, y: 0, ...SIZE },
-      framerate: 30,
-      stdin,
-      framing: new X264FrameWriter(),
-      hooks: { onError: (message) => errors.push(message) },
-    });
-    cleanups.push(() => feed.stop());
+    const { errors } = bandCapture(xvfb, stdin);
     /** What was written: each frame's mark, first row and rows (the header says; the payload agrees). */
     const written = () => {
       const stream = Buffer.concat(chunks);
@@ -214,17 +221,7 @@ describe('X11 capture on X DAMAGE (real Xvfb)', () => {
       },
     });
     const reads: RowBand[] = [];
-    const errors: string[] = [];
-    const feed = startX11Capture({
-      display: xvfb.display,
-      area: { x: 0, y: 0, ...SIZE },
-      framerate: 30,
-      stdin,
-      framing: new X264FrameWriter(),
-      hooks: { onError: (message) => errors.push(message) },
-      onRowsRead: (rows) => reads.push(rows),
-    });
-    cleanups.push(() => feed.stop());
+    const { errors } = bandCapture(xvfb, stdin, (rows) => reads.push(rows));
     const screen = await openX11(xvfb.display);
     cleanups.push(() => screen.client.terminate());
     const screenNow = () =>
