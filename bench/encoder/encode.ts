@@ -1,15 +1,16 @@
 /**
  * Encodes the recorded workloads (`record.ts`) offline with `lifeline-x264` under several settings and
  * prints, per workload and setting, the bytes per picture and the encoder's CPU per frame. Bytes
- * depend only on the frames, so they repeat exactly from run to run; CPU is one core's user + system
- * time of the encoder (x264 on one thread), conversion and reading included, and moves with the load.
+ * depend only on the frames, so they repeat exactly from run to run; CPU is the user + system time of
+ * the encoder (all its threads: two sliced threads above 1280x720), conversion and reading included,
+ * and ms/picture the wall time from a frame written to its unit read; both move with the load.
  *
  * Frames go to the encoder as the agent sends them: only the band of rows that changed
  * (`changedRows`, "LLF2"), unless `--whole` (every frame whole, "LLF1", as before issue 13's bands).
  * `--step N` keeps every Nth frame, as a capture N times slower would see the workload.
  *
  *     npx tsx bench/encoder/record.ts                  # once: /tmp/lifeline-frames/*.bgrx
- *     npx tsx bench/encoder/encode.ts [--dir /tmp/lifeline-frames] [--only SETTING,…] [--workloads typing,…] [--whole] [--step N]
+ *     npx tsx bench/encoder/encode.ts [--dir /tmp/lifeline-frames] [--only SETTING,…] [--workloads typing,…] [--whole] [--step N] [--size 1920x1080]
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
@@ -18,7 +19,8 @@ import { changedRows } from '../../agent/media/changed-rows.ts';
 import { X264FrameWriter, X264UnitReader } from '../../agent/media/x264-stream.ts';
 import { DEFAULT_CACHE_DIR } from '../../build/agent/build-executable.ts';
 import { buildX264Encoder } from '../../build/agent/x264-encoder.ts';
-import { FRAME_SIZE, RECORDED, recordingPath } from './record.ts';
+import { type Distribution, distribution } from '../support/stats.ts';
+import { FRAME_SIZE, parseSize, RECORDED, recordingPath } from './record.ts';
 
 /** One setting compared: `lifeline-x264` arguments on top of its defaults. */
 interface Setting {
@@ -57,6 +59,8 @@ const SETTINGS: Setting[] = [
   { name: 'screen+deblock', args: p('no-deblock=0') },
   { name: 'screen+scenecut', args: p('scenecut=40') },
   { name: 'screen+sliced', args: p('threads=auto') },
+  { name: 'screen+sliced2', args: p('threads=2', 'sliced-threads=1') },
+  { name: 'screen+1thread', args: p('threads=1') },
 ];
 
 interface Figures {
@@ -65,6 +69,8 @@ interface Figures {
   /** Mean bytes of the frames after the first (P-frames). */
   meanBytes: number;
   cpuMsPerFrame: number;
+  /** Time from a frame written to its access unit read, ms (wall clock: moves with the load). */
+  wallMs: Distribution;
 }
 
 /** Every `step`th frame of the recording: a lower capture rate, so more change per picture. */
@@ -86,10 +92,10 @@ async function encode(
   x264: string,
   path: string,
   setting: Setting,
-  options: { whole: boolean; step: number },
+  options: { whole: boolean; step: number; size: { width: number; height: number } },
 ): Promise<Figures> {
   const { whole, step } = options;
-  const { width, height } = FRAME_SIZE;
+  const { width, height } = options.size;
   const rowBytes = width * 4;
   const child = spawn(
     '/usr/bin/time',
@@ -101,16 +107,23 @@ async function encode(
       String(width),
       '--height',
       String(height),
-      ...p('threads=1'),
+      // x264's own settings (`--screen off`) on one thread, as they were compared; the screen
+      // settings choose their threads by picture size, as the agent runs them.
+      ...(setting.args.includes('--screen') ? p('threads=1') : []),
       ...setting.args,
     ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const reader = new X264UnitReader();
   const sizes: number[] = [];
+  // Each frame waits for its unit before the next is written, as the agent's pictures do one at a time.
+  const waiting: Array<() => void> = [];
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {
-    for (const unit of reader.push(chunk)) sizes.push(unit.data.byteLength);
+    for (const unit of reader.push(chunk)) {
+      sizes.push(unit.data.byteLength);
+      waiting.shift()?.();
+    }
   });
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk;
@@ -120,20 +133,26 @@ async function encode(
   if (setting.crf !== undefined) writer.setQuality(setting.crf);
   let previous: Buffer | undefined;
   let count = 0;
+  const wall: number[] = [];
   const write = (data: Uint8Array) =>
     new Promise<void>((resolve, reject) =>
       child.stdin.write(data, (error) => (error ? reject(error) : resolve())),
     );
   for (const frame of frames(path, width * height * 4, step)) {
     const band = whole || !previous ? undefined : changedRows(previous, frame, rowBytes);
-    if (whole || !previous) {
+    if (!whole && previous && !band) continue;
+    const unit = new Promise<void>((resolve) => waiting.push(resolve));
+    const startedAt = performance.now();
+    if (!band) {
       await write(writer.frameHeader(frame.byteLength, count === 0));
       await write(frame);
-    } else if (band) {
+    } else {
       const data = frame.subarray(band.first * rowBytes, band.end * rowBytes);
       await write(writer.bandHeader(band.first, data.byteLength, false));
       await write(data);
-    } else continue;
+    }
+    await unit;
+    wall.push(performance.now() - startedAt);
     previous = frame;
     count++;
   }
@@ -147,6 +166,7 @@ async function encode(
     keyframeBytes,
     meanBytes: rest.reduce((a, b) => a + b, 0) / Math.max(1, rest.length),
     cpuMsPerFrame: ((Number(cpu[1]) + Number(cpu[2])) * 1000) / Math.max(1, sizes.length),
+    wallMs: distribution(wall),
   };
 }
 
@@ -158,12 +178,15 @@ async function main(): Promise<void> {
       whole: { type: 'boolean', default: false },
       workloads: { type: 'string' },
       step: { type: 'string', default: '1' },
+      size: { type: 'string', default: `${FRAME_SIZE.width}x${FRAME_SIZE.height}` },
     },
   });
   const only = values.only?.split(',');
   const x264 = await buildX264Encoder(DEFAULT_CACHE_DIR);
-  console.log('| workload | setting | frames | IDR bytes | bytes/picture | kbit/picture | CPU ms/frame |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log(
+    '| workload | setting | frames | IDR bytes | bytes/picture | kbit/picture | CPU ms/frame | ms/picture p50 / p95 |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
   const workloads = values.workloads?.split(',');
   for (const workload of RECORDED) {
     if (workloads && !workloads.includes(workload)) continue;
@@ -172,9 +195,10 @@ async function main(): Promise<void> {
       const f = await encode(x264, recordingPath(values.dir, workload), setting, {
         whole: values.whole,
         step: Number(values.step),
+        size: parseSize(values.size),
       });
       console.log(
-        `| ${workload} | ${setting.name} | ${f.frames} | ${f.keyframeBytes} | ${Math.round(f.meanBytes)} | ${((f.meanBytes * 8) / 1000).toFixed(2)} | ${f.cpuMsPerFrame.toFixed(2)} |`,
+        `| ${workload} | ${setting.name} | ${f.frames} | ${f.keyframeBytes} | ${Math.round(f.meanBytes)} | ${((f.meanBytes * 8) / 1000).toFixed(2)} | ${f.cpuMsPerFrame.toFixed(2)} | ${f.wallMs.p50.toFixed(1)} / ${f.wallMs.p95.toFixed(1)} |`,
       );
     }
   }

@@ -2,13 +2,13 @@
  * Records the benchmark's workloads as raw BGRX frames, for `encode.ts` to encode offline: the bytes
  * an encoder makes depend only on its input, so settings are compared on the same frames every time.
  *
- * Each workload runs on its own 1280×720 Xvfb desktop (`bench/x11/workloads.ts`) and is read by the
+ * Each workload runs on its own Xvfb desktop (1280×720, or `--size`; at 1920×1080 the video is 1600×900) (`bench/x11/workloads.ts`) and is read by the
  * agent's own capture (`agent/platform/x11-capture.ts`: on X DAMAGE, at most 30 frames a second, a
  * frame equal to the last left out), so the frames are the ones the agent would encode. (ffmpeg's
  * x11grab is no substitute: on a busy machine it repeats frames to keep its clock.) One file per
  * workload, whole frames back to back: `<dir>/<workload>.bgrx`.
  *
- *     npx tsx bench/encoder/record.ts [--dir /tmp/lifeline-frames] [--frames 240]
+ *     npx tsx bench/encoder/record.ts [--dir /tmp/lifeline-frames] [--frames 240] [--size 1920x1080] [--workloads video]
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,11 +36,25 @@ export function recordingPath(dir: string, workload: WorkloadName): string {
   return join(dir, `${workload}.bgrx`);
 }
 
-async function record(workload: WorkloadName, dir: string, frames: number): Promise<number> {
-  const xvfb = await startXvfb(FRAME_SIZE);
+/** A `WIDTHxHEIGHT` option, e.g. `1920x1080`. */
+export function parseSize(text: string): { width: number; height: number } {
+  const match = /^(\d+)x(\d+)$/.exec(text);
+  if (!match) throw new Error(`a size is WIDTHxHEIGHT, e.g. 1920x1080, not ${text}`);
+  return { width: Number(match[1]), height: Number(match[2]) };
+}
+
+async function record(
+  workload: WorkloadName,
+  dir: string,
+  frames: number,
+  size: { width: number; height: number },
+): Promise<number> {
+  const xvfb = await startXvfb(size);
   try {
     await runX('xsetroot', ['-solid', BACKGROUND], xvfb.display);
-    const running = await startWorkload(workload, xvfb.display);
+    // At 1920x1080 the video fills most of the screen, as in the benchmark (bench/parts/workloads.ts).
+    const video = size.width >= 1920 ? { width: 1600, height: 900 } : undefined;
+    const running = await startWorkload(workload, xvfb.display, video);
     try {
       await sleep(WARMUP_MS);
       const out = createWriteStream(recordingPath(dir, workload));
@@ -60,7 +74,7 @@ async function record(workload: WorkloadName, dir: string, frames: number): Prom
       };
       const feed = startX11Capture({
         display: xvfb.display,
-        area: { x: 0, y: 0, ...FRAME_SIZE },
+        area: { x: 0, y: 0, ...size },
         framerate: GRAB_FPS,
         stdin: out,
         framing,
@@ -89,11 +103,15 @@ async function main(): Promise<void> {
     options: {
       dir: { type: 'string', default: '/tmp/lifeline-frames' },
       frames: { type: 'string', default: '200' },
+      size: { type: 'string', default: `${FRAME_SIZE.width}x${FRAME_SIZE.height}` },
+      workloads: { type: 'string' },
     },
   });
   mkdirSync(values.dir, { recursive: true });
+  const workloads = values.workloads?.split(',');
   for (const workload of RECORDED) {
-    const kept = await record(workload, values.dir, Number(values.frames));
+    if (workloads && !workloads.includes(workload)) continue;
+    const kept = await record(workload, values.dir, Number(values.frames), parseSize(values.size));
     console.log(
       `${workload}: ${kept} distinct frames of ${values.frames} in ${recordingPath(values.dir, workload)}`,
     );

@@ -16,6 +16,8 @@ const x264 = await buildX264Encoder(DEFAULT_CACHE_DIR);
 const WIDTH = 1280;
 const HEIGHT = 720;
 const ROW_BYTES = WIDTH * 4;
+/** A screen above 1280x720, where lifeline-x264 opens with two sliced threads. */
+const FULL_HD = { width: 1920, height: 1080 };
 
 /** One frame (whole) or band of rows (`firstRow` given) for the encoder. */
 interface Input {
@@ -28,9 +30,13 @@ interface Input {
 
 /**
  * Runs lifeline-x264 over `inputs` and returns the access units it wrote, one per input; with its
- * bare size, or with the arguments the agent starts it with.
+ * bare size, or with the arguments the agent starts it with; 1280x720 unless `size` is given.
  */
-function encode(inputs: readonly Input[], args: 'bare' | 'agent' = 'bare'): Uint8Array[] {
+function encode(
+  inputs: readonly Input[],
+  args: 'bare' | 'agent' = 'bare',
+  size = { width: WIDTH, height: HEIGHT },
+): Uint8Array[] {
   const writer = new X264FrameWriter();
   const stdin = Buffer.concat(
     inputs.flatMap((input) => {
@@ -43,10 +49,9 @@ function encode(inputs: readonly Input[], args: 'bare' | 'agent' = 'bare'): Uint
       ];
     }),
   );
-  const size = { width: WIDTH, height: HEIGHT };
   const argv =
     args === 'bare'
-      ? ['--width', String(WIDTH), '--height', String(HEIGHT)]
+      ? ['--width', String(size.width), '--height', String(size.height)]
       : x264Arguments({ ...size, framerate: 30, keyframeIntervalFrames: 1800, covered: [] });
   const result = spawnSync(x264, argv, {
     input: stdin,
@@ -58,8 +63,9 @@ function encode(inputs: readonly Input[], args: 'bare' | 'agent' = 'bare'): Uint
   return units;
 }
 
-/** Decodes the units to full-size grey (luma) pictures. */
-function decodeLuma(units: readonly Uint8Array[]): Buffer[] {
+/** Decodes the units to full-size grey (luma) pictures, 1280x720 unless `size` is given. */
+function decodeLuma(units: readonly Uint8Array[], size = { width: WIDTH, height: HEIGHT }): Buffer[] {
+  const pictureBytes = size.width * size.height;
   const result = spawnSync(
     resolveFfmpeg().path,
     [
@@ -70,8 +76,8 @@ function decodeLuma(units: readonly Uint8Array[]): Buffer[] {
   );
   assert.equal(result.status, 0, result.stderr.toString());
   const frames: Buffer[] = [];
-  for (let at = 0; at + WIDTH * HEIGHT <= result.stdout.byteLength; at += WIDTH * HEIGHT) {
-    frames.push(result.stdout.subarray(at, at + WIDTH * HEIGHT));
+  for (let at = 0; at + pictureBytes <= result.stdout.byteLength; at += pictureBytes) {
+    frames.push(result.stdout.subarray(at, at + pictureBytes));
   }
   return frames;
 }
@@ -80,12 +86,19 @@ function solid(rows: number, value: number): Buffer {
   return Buffer.alloc(rows * ROW_BYTES, value);
 }
 
-/** The mean luma of one row of a decoded picture. */
-function rowMean(picture: Buffer | undefined, row: number): number {
+/** The mean luma of one row of a decoded picture `width` pixels wide. */
+function rowMean(picture: Buffer | undefined, row: number, width = WIDTH): number {
   assert.ok(picture);
   let sum = 0;
-  for (let x = 0; x < WIDTH; x++) sum += picture[row * WIDTH + x] ?? 0;
-  return sum / WIDTH;
+  for (let x = 0; x < width; x++) sum += picture[row * width + x] ?? 0;
+  return sum / width;
+}
+
+/** The slices (IDR or not) of each access unit. */
+function slicesOf(units: readonly Uint8Array[]): number[] {
+  return units.map(
+    (unit) => nalUnits(unit).filter((nal) => nal.type === NalType.idr || nal.type === NalType.slice).length,
+  );
 }
 
 /**
@@ -179,11 +192,32 @@ describe('lifeline-x264 on fixed frames', () => {
       { data: terminal(0), keyframe: true },
       { data: terminal(1).subarray(120 * ROW_BYTES, 200 * ROW_BYTES), firstRow: 120 },
     ]);
-    const slices = units.map(
-      (unit) => nalUnits(unit).filter((nal) => nal.type === NalType.idr || nal.type === NalType.slice).length,
-    );
     // zerolatency's sliced threads would cut each picture into one slice per thread.
-    assert.deepEqual(slices, [1, 1]);
+    assert.deepEqual(slicesOf(units), [1, 1]);
+  });
+
+  it('above 1280x720 the encoder opens with two sliced threads: two slices a picture, decoded to the right pixels', () => {
+    const rowBytes = FULL_HD.width * 4;
+    // A white screen, then rows 600 to 899 black: a band across both halves of the picture.
+    const units = encode(
+      [
+        { data: Buffer.alloc(FULL_HD.height * rowBytes, 0xff), keyframe: true },
+        { data: Buffer.alloc(300 * rowBytes, 0x00), firstRow: 600 },
+      ],
+      'agent',
+      FULL_HD,
+    );
+    assert.deepEqual(slicesOf(units), [2, 2], 'one slice per thread, keyframe and band alike');
+    const [white, banded] = decodeLuma(units, FULL_HD);
+    for (const row of [0, 300, 539, 540, 1079]) {
+      assert.ok(rowMean(white, row, FULL_HD.width) > 230, `row ${row} of the first picture is white`);
+    }
+    for (const row of [0, 540, 599, 900, 1079]) {
+      assert.ok(rowMean(banded, row, FULL_HD.width) > 230, `row ${row}, outside the band, is still white`);
+    }
+    for (const row of [600, 700, 899]) {
+      assert.ok(rowMean(banded, row, FULL_HD.width) < 25, `row ${row}, in the band, is black`);
+    }
   });
 
   it('under a budget no picture is larger than its cap, even when every picture is a new scene, and lifting it restores the quality', () => {

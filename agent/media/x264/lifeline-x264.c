@@ -174,12 +174,20 @@ static const char *const SCREEN_PARAMS[][2] = {
     /* Variance AQ (every preset's but ultrafast's): coarser on busy text, finer on flat areas;
        typing and video about 30% smaller for about 0.3 ms a frame. */
     {"aq-mode", "1"},
-    /* One thread, one slice: zerolatency's sliced threads split each picture into slices, which on a
-       screen that changes a few rows costs bytes (typing 11%, scrolling 7% more) and time (5-20% more
-       CPU a frame, thread hand-offs), and on the agent's few cores gains little latency. */
-    {"threads", "1"},
     {NULL, NULL},
 };
+
+/*
+ * Threads by picture size, chosen when the encoder opens (x264_encoder_reconfig cannot change them).
+ * Up to 1280x720, one thread and one slice a picture: zerolatency's sliced threads cut each picture
+ * into slices, which on a screen that changes a few rows costs bytes (typing 11%, scrolling 7% more)
+ * and time (5-20% more CPU a frame, thread hand-offs). Above it, two sliced threads (two slices a
+ * picture, encoded at once, no frame of delay): a 1080p picture of video took 26 ms of one core, which
+ * held the agent to 12 pictures a second and a full-screen change to 76 ms; two slices cost 2% more
+ * bytes on video (bench/encoder/encode.ts --size 1920x1080, README "The Linux screen encoder").
+ */
+#define ONE_SLICE_MAX_PIXELS (1280 * 720)
+#define LARGE_PICTURE_THREADS "2"
 
 static void apply_param(x264_param_t *param, const char *name, const char *value) {
   int result = x264_param_parse(param, name, value);
@@ -282,6 +290,12 @@ int main(int argc, char **argv) {
   param.rc.i_vbv_buffer_size = buffer_kbit;
   param.i_log_level = X264_LOG_ERROR;
   for (size_t i = 0; screen && SCREEN_PARAMS[i][0]; i++) apply_param(&param, SCREEN_PARAMS[i][0], SCREEN_PARAMS[i][1]);
+  if (screen) {
+    int large = out_width * out_height > ONE_SLICE_MAX_PIXELS;
+    apply_param(&param, "threads", large ? LARGE_PICTURE_THREADS : "1");
+    /* Sliced, never frame threads: those hold each picture back a frame and read mb_info later. */
+    if (large) apply_param(&param, "sliced-threads", "1");
+  }
   const char *profile = "baseline";
   for (int i = 0; i < param_count; i++) {
     char *equals = strchr(params[i], '=');
