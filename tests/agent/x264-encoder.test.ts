@@ -198,7 +198,8 @@ describe('lifeline-x264 on fixed frames', () => {
 
   it('above 1280x720 the encoder opens with two sliced threads: two slices a picture, decoded to the right pixels', () => {
     const rowBytes = FULL_HD.width * 4;
-    // A white screen, then rows 600 to 899 black: a band across both halves of the picture.
+    // A white screen, then rows 600 to 899 black: a band tall enough to be converted on two threads
+    // (rows 600-749 and 750-899), and a picture cut into two slices at row 544.
     const units = encode(
       [
         { data: Buffer.alloc(FULL_HD.height * rowBytes, 0xff), keyframe: true },
