@@ -183,7 +183,7 @@ async function main(): Promise<void> {
   });
   const only = values.only?.split(',');
   // Another build of the encoder (an experiment) in place of the tree's, as the agent takes it.
-  const x264 = process.env.LIFELINE_X264_PATH ?? (await buildX264Encoder(DEFAULT_CACHE_DIR));
+  const x264 = process.env['LIFELINE_X264_PATH'] ?? (await buildX264Encoder(DEFAULT_CACHE_DIR));
   console.log(
     '| workload | setting | frames | IDR bytes | bytes/picture | kbit/picture | CPU ms/frame | ms/picture p50 / p95 |',
   );
