@@ -49,6 +49,7 @@
 #define MAX_COVERS 64
 #define MAX_PARAMS 64
 #define MAX_SIDE 16384
+/* Standard input's pipe above 1280x720, bytes. */
 #define PIPE_BYTES (1 << 20)
 /* A band at least this tall is converted on two threads (where the encoder has two): a thread's start
    (tens of microseconds) is small against half of it. */
@@ -218,9 +219,9 @@ static const char *const SCREEN_PARAMS[][2] = {
  * Up to 1280x720, one thread and one slice a picture: zerolatency's sliced threads cut each picture
  * into slices, which on a screen that changes a few rows costs bytes (typing 11%, scrolling 7% more)
  * and time (5-20% more CPU a frame, thread hand-offs). Above it, two sliced threads (two slices a
- * picture, encoded at once, no frame of delay): a 1080p picture of video took 26 ms of one core, which
- * held the agent to 12 pictures a second and a full-screen change to 76 ms; two slices cost 2% more
- * bytes on video (bench/encoder/encode.ts --size 1920x1080, README "The Linux screen encoder").
+ * picture, encoded at once, no frame of delay): a 1080p picture of video takes 25-30 ms of one core,
+ * which a full-screen change waited for whole; two slices cost 2% more bytes on video, 6% on scrolling
+ * and 11% on typing at 1080p (bench/encoder/encode.ts --size 1920x1080, README "Above 1280x720").
  */
 #define ONE_SLICE_MAX_PIXELS (1280 * 720)
 #define LARGE_PICTURE_THREADS "2"
@@ -326,8 +327,8 @@ int main(int argc, char **argv) {
   param.rc.i_vbv_buffer_size = buffer_kbit;
   param.i_log_level = X264_LOG_ERROR;
   for (size_t i = 0; screen && SCREEN_PARAMS[i][0]; i++) apply_param(&param, SCREEN_PARAMS[i][0], SCREEN_PARAMS[i][1]);
+  int large = out_width * out_height > ONE_SLICE_MAX_PIXELS;
   if (screen) {
-    int large = out_width * out_height > ONE_SLICE_MAX_PIXELS;
     apply_param(&param, "threads", large ? LARGE_PICTURE_THREADS : "1");
     /* Sliced, never frame threads: those hold each picture back a frame and read mb_info later. */
     if (large) apply_param(&param, "sliced-threads", "1");
@@ -347,9 +348,10 @@ int main(int argc, char **argv) {
 
   /* A pipe holds 64 KiB: a 1080p frame (8 MB) would cross it in 128 turns of the agent's event loop,
      each a wake-up on a busy machine. 1 MiB (what Linux allows unprivileged) takes 8, and is still
-     well under a frame, so the agent's next read still waits until this frame is mostly read. A pipe
-     that stays small only costs time. */
-  fcntl(STDIN_FILENO, F_SETPIPE_SZ, PIPE_BYTES);
+     well under a frame, so the agent's next read still waits until this frame is mostly read. Not at
+     1280x720 and below, where a band of typing would then fit whole and the agent read again before
+     the encoder was done. A pipe that stays small only costs time. */
+  if (large) fcntl(STDIN_FILENO, F_SETPIPE_SZ, PIPE_BYTES);
   x264_picture_t picture, encoded;
   if (x264_picture_alloc(&picture, X264_CSP_I420, out_width, out_height) < 0) die("out of memory");
   size_t frame_bytes = (size_t)width * height * 4;
@@ -396,7 +398,7 @@ int main(int argc, char **argv) {
     int top = first_row & ~1, bottom = (first_row + rows + 1) & ~1;
     if (bottom > out_height) bottom = out_height;
     if (top < bottom) {
-      convert(frame, (int)row_bytes, out_width, top, bottom, &picture, param.i_threads > 1);
+      convert(frame, (int)row_bytes, out_width, top, bottom, &picture, large && param.i_threads > 1);
       for (int i = 0; i < covers; i++) blank(&picture, out_width, top, bottom, &cover[i]);
     }
     /* A row of macroblocks wholly outside the rows converted is as it was in the last picture. */
