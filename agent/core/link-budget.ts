@@ -42,7 +42,7 @@ const LARGEST_PICTURE_MS: Record<VideoPreference, number> = { speed: 50, quality
 const RAISE_FAST = 0.05;
 const RAISE_SLOW = 0.02;
 const RAISE_SLOWLY_ABOVE = 0.8;
-/** Past this many times the measured rate the budget is lifted: the link was not what limited. */
+/** Past this many times the rate measured at the cut the budget is lifted: the link was not what limited. */
 const LIFT_ABOVE = 1.5;
 /** The least budget, kbit/s: below it a picture is no longer worth looking at; frame rate cuts instead. */
 const MIN_KBPS = 150;
@@ -109,8 +109,8 @@ export function trend(points: ReadonlyArray<{ at: number; onTheWay: number }>): 
  *
  * A console short of CPU piles video up too. It is told from a thin link by a second measure at
  * smaller pictures (after the first cut): a link then delivers the same bytes a second, a slow
- * console the same pictures a second. For a console the budget goes back to the first measure's
- * share and the cut answers `'console'`: fewer pictures help it, smaller ones do not.
+ * console the same pictures a second. For a console the first cut is undone and the cut answers
+ * `'console'`: fewer pictures help it, smaller ones do not.
  *
  * @example
  * const budget = new LinkBudget();
@@ -128,8 +128,11 @@ export class LinkBudget {
   #kbps: number | undefined;
   /** The link's rate: measured at the last cut for the link, raised by calm deliveries above it. */
   #linkKbps: number | undefined;
-  /** What the last cut for the link measured, to tell a slow console from a thin link at the next. */
-  #cutDelivery: Delivery | undefined;
+  /**
+   * What the last cut for the link measured, to tell a slow console from a thin link at the next,
+   * and the budget before it (what a console found behind gets back).
+   */
+  #cut: { delivery: Delivery; kbpsBefore: number | undefined } | undefined;
 
   /** The video's budget, kbit/s; undefined while the link has not been seen to limit it. */
   get kbps(): number | undefined {
@@ -206,20 +209,20 @@ export class LinkBudget {
   /**
    * Video queues up: when bytes piled up on a link, the budget becomes a share of what it delivered
    * (never more than it was) and the answer is `'link'`; when a second measure shows a console
-   * behind (see the class), the budget goes back to the share of the first and the answer is
-   * `'console'`. Undefined when nothing was told — too few reports, or no bytes piling up (a queue
+   * behind (see the class), the cut before it is undone and the answer is `'console'`. Undefined when nothing was told — too few reports, or no bytes piling up (a queue
    * draining after a cut) — or the budget is already at its least.
    */
   cut(prefer: VideoPreference): BudgetCut | undefined {
     const delivery = this.delivery();
     if (!delivery?.piledUp || delivery.kbps <= 0) return undefined;
-    const earlier = this.#cutDelivery;
-    if (earlier && this.#linkKbps !== undefined && consoleBehind(earlier, delivery)) {
-      this.#kbps = Math.max(this.#kbps ?? 0, SHARE[prefer] * earlier.kbps);
+    const earlier = this.#cut;
+    if (earlier && consoleBehind(earlier.delivery, delivery)) {
+      // The cut that measured a console was no link's: it is undone.
+      this.#kbps = earlier.kbpsBefore;
       return 'console';
     }
     const before = this.#kbps;
-    this.#cutDelivery = delivery;
+    this.#cut = { delivery, kbpsBefore: before };
     this.#linkKbps = delivery.kbps;
     this.#kbps = Math.max(
       MIN_KBPS,
@@ -234,9 +237,10 @@ export class LinkBudget {
     const link = this.#linkKbps;
     const probing = this.#kbps >= RAISE_SLOWLY_ABOVE * link && this.#kbps < link;
     this.#kbps += (probing ? RAISE_SLOW : RAISE_FAST) * link;
-    if (this.#kbps > LIFT_ABOVE * link) {
+    // Well above the rate measured at the cut (not the link's rate since, which rises with the budget).
+    if (this.#kbps > LIFT_ABOVE * (this.#cut?.delivery.kbps ?? link)) {
       this.#kbps = undefined;
-      this.#cutDelivery = undefined;
+      this.#cut = undefined;
     }
     return true;
   }
