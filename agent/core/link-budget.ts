@@ -21,6 +21,8 @@ const PILE_UP_SHARE = 0.05;
  * for the two to be told apart.
  */
 const TELL_APART_SIZE_RATIO = 1.15;
+/** How long a cut's measure stays the one a new measure is compared with, ms: a path changes in time. */
+const CUT_MEMORY_MS = 30_000;
 /** Frames remembered while on the way, for the pictures a second delivered; the oldest count as delivered past it. */
 const MAX_FRAMES_ON_THE_WAY = 4_096;
 /**
@@ -132,7 +134,7 @@ export class LinkBudget {
    * What the last cut for the link measured, to tell a slow console from a thin link at the next,
    * and the budget before it (what a console found behind gets back).
    */
-  #cut: { delivery: Delivery; kbpsBefore: number | undefined } | undefined;
+  #cut: { at: number; delivery: Delivery; kbpsBefore: number | undefined } | undefined;
 
   /** The video's budget, kbit/s; undefined while the link has not been seen to limit it. */
   get kbps(): number | undefined {
@@ -215,14 +217,15 @@ export class LinkBudget {
   cut(prefer: VideoPreference): BudgetCut | undefined {
     const delivery = this.delivery();
     if (!delivery?.piledUp || delivery.kbps <= 0) return undefined;
-    const earlier = this.#cut;
+    const now = this.#reports.at(-1)?.at ?? 0;
+    const earlier = this.#cut && now - this.#cut.at <= CUT_MEMORY_MS ? this.#cut : undefined;
     if (earlier && consoleBehind(earlier.delivery, delivery)) {
       // The cut that measured a console was no link's: it is undone.
       this.#kbps = earlier.kbpsBefore;
       return 'console';
     }
     const before = this.#kbps;
-    this.#cut = { delivery, kbpsBefore: before };
+    this.#cut = { at: now, delivery, kbpsBefore: before };
     this.#linkKbps = delivery.kbps;
     this.#kbps = Math.max(
       MIN_KBPS,
