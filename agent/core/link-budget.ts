@@ -7,9 +7,9 @@ const MIN_RATE_SPAN_MS = 400;
 /** The fewest reports a trend of the bytes on the way is fitted to: two points always make a line. */
 const MIN_TREND_REPORTS = 3;
 /**
- * How sure the growth of the bytes on the way must be before it counts as a pile-up: its least-squares
- * slope this many standard errors above zero (about 99 % one-sided with a handful of reports), so a
- * console's receipt late once, or reports bunched by a busy machine, do not read as a link behind.
+ * How sure the growth of the bytes on the way must be before it counts as a pile-up: its
+ * least-squares slope this many standard errors above zero (one-sided, about 95 % sure with four
+ * reports, 99 % with ten), so that noise in the receipts does not read as a link behind.
  */
 const PILE_UP_T = 3;
 /** …and growing by at least this share of the delivery rate: slower growth is noise or a draining step. */
