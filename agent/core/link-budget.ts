@@ -219,11 +219,16 @@ export class LinkBudget {
     if (!delivery?.piledUp || delivery.kbps <= 0) return undefined;
     const now = this.#reports.at(-1)?.at ?? 0;
     const earlier = this.#cut && now - this.#cut.at <= CUT_MEMORY_MS ? this.#cut : undefined;
-    if (earlier && consoleBehind(earlier.delivery, delivery)) {
+    const behind = earlier && whatIsBehind(earlier.delivery, delivery);
+    if (behind === 'console') {
       // The cut that measured a console was no link's: it is undone.
-      this.#kbps = earlier.kbpsBefore;
+      this.#kbps = earlier?.kbpsBefore;
       return 'console';
     }
+    // Pictures of about the size measured at the cut tell nothing new: cutting again on such a
+    // measure would ratchet a console's budget down to the least. The frame rate goes down instead
+    // (larger pictures at the same budget), and the next measure can tell.
+    if (earlier && behind === undefined) return undefined;
     const before = this.#kbps;
     this.#cut = { at: now, delivery, kbpsBefore: before };
     this.#linkKbps = delivery.kbps;
@@ -250,14 +255,15 @@ export class LinkBudget {
 }
 
 /**
- * Whether, between two measures while video piled up, the pictures a second held better than the
- * bytes a second: what a console short of CPU does (it handles pictures), not a link (it carries bytes).
+ * What, between two measures while video piled up, limited: a console short of CPU when the pictures
+ * a second held better than the bytes a second (it handles pictures), a link when the bytes held
+ * better (it carries bytes); undefined when the pictures' size hardly changed, and nothing can be told.
  */
-function consoleBehind(earlier: Delivery, now: Delivery): boolean {
-  if (earlier.fps <= 0 || now.fps <= 0 || earlier.kbps <= 0) return false;
+function whatIsBehind(earlier: Delivery, now: Delivery): BudgetCut | undefined {
+  if (earlier.fps <= 0 || now.fps <= 0 || earlier.kbps <= 0 || now.kbps <= 0) return undefined;
   const bytes = Math.log(now.kbps / earlier.kbps);
   const pictures = Math.log(now.fps / earlier.fps);
-  // The pictures' size changed by bytes − pictures (in log): too little, and nothing can be told.
-  if (Math.abs(bytes - pictures) < Math.log(TELL_APART_SIZE_RATIO)) return false;
-  return Math.abs(pictures) < Math.abs(bytes);
+  // The pictures' size changed by bytes − pictures (in log).
+  if (Math.abs(bytes - pictures) < Math.log(TELL_APART_SIZE_RATIO)) return undefined;
+  return Math.abs(pictures) < Math.abs(bytes) ? 'console' : 'link';
 }

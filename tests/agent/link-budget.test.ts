@@ -131,6 +131,19 @@ describe('LinkBudget', () => {
     assert.equal(link.kbps, cut);
   });
 
+  it('a second measure at pictures of the same size tells nothing, and does not cut the budget again', () => {
+    const budget = new LinkBudget();
+    const clock = { now: 0, onTheWay: 0 };
+    feed(budget, clock, { sendKbps: 4_800, linkKbps: 2_400, gaps: Array(6).fill(200), frameBytes: 10_000 });
+    assert.equal(budget.cut('speed'), 'link');
+    const cut = budget.kbps;
+    // Delivering less and less of same-sized pictures: a console slowing down, or a link — untold.
+    feed(budget, clock, { sendKbps: 4_800, linkKbps: 1_200, gaps: Array(20).fill(200), frameBytes: 10_000 });
+    assert.ok(budget.delivery()?.piledUp);
+    assert.equal(budget.cut('speed'), undefined);
+    assert.equal(budget.kbps, cut, 'no ratchet down to the least');
+  });
+
   it('calm deliveries above the rate measured at the cut raise the link rate the budget rises by', () => {
     const budget = new LinkBudget();
     const clock = { now: 0, onTheWay: 0 };
