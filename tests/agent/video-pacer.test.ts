@@ -144,6 +144,8 @@ describe('VideoPacer on a thin link', () => {
  * budget's share when smaller, at the pacer's frame rate; the relay reports after each of `gaps()`.
  */
 class FramePath {
+  /** The simulation's step, ms. */
+  static readonly TICK_MS = 5;
   now = 1_000_000;
   #queue: Array<{ bytes: number; left: number; at: number }> = [];
   #nextFrameAt = this.now;
@@ -160,7 +162,7 @@ class FramePath {
   run(forMs: number, gap: () => number = () => REPORT_MS): void {
     const end = this.now + forMs;
     let nextReportAt = this.now + gap();
-    for (; this.now < end; this.now += 5) {
+    for (; this.now < end; this.now += FramePath.TICK_MS) {
       while (this.#nextFrameAt <= this.now) {
         const bytes = Math.min(
           this.path.naturalBytes,
@@ -170,9 +172,12 @@ class FramePath {
         this.#queue.push({ bytes, left: bytes, at: this.#nextFrameAt });
         this.#nextFrameAt += 1000 / this.pacer.fps;
       }
-      let bytes = (this.path.linkKbps * 5) / 8;
+      let bytes = (this.path.linkKbps * FramePath.TICK_MS) / 8;
       if (this.path.consolePps !== undefined) {
-        this.#pictureCredit = Math.min(1, this.#pictureCredit + (this.path.consolePps * 5) / 1000);
+        this.#pictureCredit = Math.min(
+          1,
+          this.#pictureCredit + (this.path.consolePps * FramePath.TICK_MS) / 1000,
+        );
       }
       while (this.#queue[0] && bytes > 0) {
         const front = this.#queue[0];
@@ -203,10 +208,9 @@ describe('VideoPacer, frame by frame', () => {
   it('on a loaded machine whose reports come bunched and late, the budget is cut before any picture', () => {
     const pacer = new VideoPacer(30);
     pacer.budgeted = true;
-    const path = new FramePath(pacer, { linkKbps: LINK_KBPS, naturalBytes: 25_000 }); // 6 Mbit/s at 30 fps
-    path.path.naturalBytes = 4_000;
+    const path = new FramePath(pacer, { linkKbps: LINK_KBPS, naturalBytes: 4_000 });
     path.run(3_000);
-    path.path.naturalBytes = 25_000;
+    path.path.naturalBytes = 25_000; // 6 Mbit/s at 30 fps
     // Reports 20 ms to 700 ms apart, in a fixed order, instead of every 200 ms.
     const gaps = [700, 20, 40, 450, 20, 600, 30, 300, 20, 500];
     let i = 0;
