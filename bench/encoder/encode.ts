@@ -62,7 +62,9 @@ const SETTINGS: Setting[] = [
   { name: 'screen+scenecut', args: p('scenecut=40') },
   { name: 'screen+sliced', args: p('threads=auto') },
   // Typing's bytes and CPU (issue 13, README "Typing: the encoder's per-picture work").
+  { name: 'screen crf 24', args: [], crf: 24 },
   { name: 'screen crf 25', args: [], crf: 25 },
+  { name: 'screen crf', args: p('crf=23') },
   { name: 'screen+trellis1', args: p('trellis=1') },
   { name: 'screen+trellis2', args: p('trellis=2') },
   { name: 'screen+deadzone', args: p('deadzone-inter=32', 'deadzone-intra=20') },
