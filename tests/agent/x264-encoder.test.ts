@@ -336,7 +336,7 @@ describe('lifeline-x264 on fixed frames', () => {
     assert.deepEqual(qps.slice(9), [22, 25, 25], 'constant QP again from the keyframe after the budget');
   });
 
-  it('a typed character costs under 100 bytes and its glyph stays sharp', () => {
+  it('a typed character is coded 3 QP coarser with trellis, costs under 100 bytes and its glyph stays sharp', () => {
     const before = terminal(0);
     const after = Buffer.from(before);
     // A 5×9 glyph drawn in the white cell of line 3, column 40 (as terminal() lays lines out).
@@ -355,6 +355,8 @@ describe('lifeline-x264 on fixed frames', () => {
     );
     const typed = units[1];
     assert.ok(typed);
+    // A band of a line's rows is coded 3 QP coarser (and with trellis) than a whole picture.
+    assert.deepEqual(sliceQps(units), [22, 28]);
     assert.ok(typed.byteLength <= 100, `a typed character: ${typed.byteLength} bytes`);
     const [, picture] = decodeLuma(units);
     assert.ok(picture);

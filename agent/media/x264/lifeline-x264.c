@@ -52,6 +52,16 @@
  * 42.7 dB on the changed rows against 81 B at 43.5 dB).
  */
 #define QP_OVER_CRF 2
+/*
+ * A picture that changed in at most SMALL_BAND_MB_ROWS rows of macroblocks (a line being typed) is
+ * coded with trellis quantisation and, at constant QP, SMALL_BAND_QP_OFFSET coarser: as sharp as
+ * without both (43.6 against 43.5 dB on the changed rows of the recorded typing) for 9% fewer bytes
+ * (74 against 81 a picture). Trellis on a whole changing picture would cost 60% more time (the
+ * recorded video: 12 -> 20 ms a picture), so it is switched on only for these (x264_encoder_reconfig,
+ * when it changes).
+ */
+#define SMALL_BAND_MB_ROWS 3
+#define SMALL_BAND_QP_OFFSET 3
 /* 1 Gbit/s: more than any screen needs, and far from int overflow in x264's arithmetic. */
 #define MAX_KBIT 1000000
 
@@ -400,23 +410,32 @@ int main(int argc, char **argv) {
       for (int i = 0; i < covers; i++) blank(&picture, out_width, top, bottom, &cover[i]);
     }
     /* A row of macroblocks wholly outside the rows converted is as it was in the last picture. */
+    int changed_mb_rows = 0;
     for (int mb_y = 0; mb_y < mb_height; mb_y++) {
       int constant = mb_y * 16 + 16 <= top || mb_y * 16 >= bottom;
       memset(mb_info + (size_t)mb_y * mb_width, constant ? X264_MBINFO_CONSTANT : 0, (size_t)mb_width);
+      changed_mb_rows += !constant;
+    }
+    int keyframe = header[8] & FLAG_KEYFRAME;
+    int small = screen && !keyframe && changed_mb_rows > 0 && changed_mb_rows <= SMALL_BAND_MB_ROWS;
+    if (small != param.analyse.i_trellis) {
+      param.analyse.i_trellis = small;
+      if (x264_encoder_reconfig(encoder, &param) < 0) die("x264 refused to switch trellis quantisation");
     }
     int64_t pts = read_u32(header + 12);
     /* x264 needs strictly increasing timestamps; two frames in one millisecond are 1 ms apart. */
     if (pts <= last_pts) pts = last_pts + 1;
     last_pts = pts;
     picture.i_pts = pts;
-    picture.i_type = (header[8] & FLAG_KEYFRAME) ? X264_TYPE_IDR : X264_TYPE_AUTO;
+    picture.i_type = keyframe ? X264_TYPE_IDR : X264_TYPE_AUTO;
     /* At constant QP a quality other than the start's is forced on the picture (x264 cannot change
        its constant QP in place); an IDR keeps the usual I-picture offset (ipratio 1.4: 3 QP). A
        quality finer than the start's stops at that offset (the lower bound of a forced QP). */
     picture.i_qpplus1 = X264_QP_AUTO;
-    if (constant_qp && crf != start_crf) {
-      int qp = qp_of(crf);
-      picture.i_qpplus1 = (picture.i_type == X264_TYPE_IDR && qp > 3 ? qp - 3 : qp) + 1;
+    if (constant_qp && (crf != start_crf || small)) {
+      int qp = qp_of(crf) + (small ? SMALL_BAND_QP_OFFSET : 0);
+      if (qp > 51) qp = 51;
+      picture.i_qpplus1 = (keyframe && qp > 3 ? qp - 3 : qp) + 1;
     }
     x264_nal_t *nals;
     int nal_count;
