@@ -23,7 +23,8 @@
  *
  * x264 changes its VBV only when it was on from the start: `--max-kbit` and `--buffer-kbit` turn it
  * on (the agent starts with a cap no picture reaches, and lowers it to a thin link's budget by
- * "LLR1"); without them a rate record is refused.
+ * "LLR1"); without them a rate record is refused. With screen settings the encoder runs at constant
+ * QP until a rate record brings a budget, and is then reopened under capped CRF (see open_encoder).
  *
  * x264's settings are its `ultrafast` preset with `zerolatency`, constrained baseline, changed for
  * screen content (see SCREEN_PARAMS; `--screen off` leaves them out); `--preset`, `--tune` and
