@@ -18,8 +18,7 @@
  *
  * x264 runs zerolatency and constrained baseline as ffmpeg ran it, with settings for screen content
  * (see SCREEN_PARAMS in lifeline-x264.c), so each frame is encoded as soon as it is written and
- * nothing waits for the next one. Without a budget it codes at constant QP (the CRF + 2, cheaper than
- * CRF's rate control); the first budget reopens it under capped CRF, so the next picture is an IDR.
+ * nothing waits for the next one.
  */
 import type { PictureBudget } from '../core/ports.ts';
 import type { FrameFraming, ScreenArea } from '../platform/platform.ts';
@@ -85,7 +84,7 @@ export class X264FrameWriter implements FrameFraming {
 
   /**
    * x264's constant rate factor for the frames written from now on: higher is smaller and blurrier
-   * (without a budget the encoder codes at constant QP, this + 2).
+   * (with `--constant-qp on` and no budget the encoder codes at constant QP, this + 2).
    */
   setQuality(crf: number): void {
     this.crf = Math.round(Math.min(MAX_CRF, Math.max(MIN_CRF, crf)));

@@ -62,6 +62,7 @@ const SETTINGS: Setting[] = [
   { name: 'screen+scenecut', args: p('scenecut=40') },
   { name: 'screen+sliced', args: p('threads=auto') },
   // Typing's bytes and CPU (issue 13, README "Typing: the encoder's per-picture work").
+  { name: 'screen+cqp', args: ['--constant-qp', 'on'] },
   { name: 'screen crf 24', args: [], crf: 24 },
   { name: 'screen crf 25', args: [], crf: 25 },
   { name: 'screen crf', args: p('crf=23') },

@@ -32,7 +32,7 @@ interface Input {
  * Runs lifeline-x264 over `inputs` and returns the access units it wrote, one per input; with its
  * bare size, or with the arguments the agent starts it with.
  */
-function encode(inputs: readonly Input[], args: 'bare' | 'agent' = 'bare'): Uint8Array[] {
+function encode(inputs: readonly Input[], args: 'bare' | 'agent' | 'agent+qp' = 'bare'): Uint8Array[] {
   const writer = new X264FrameWriter();
   const stdin = Buffer.concat(
     inputs.flatMap((input) => {
@@ -50,7 +50,10 @@ function encode(inputs: readonly Input[], args: 'bare' | 'agent' = 'bare'): Uint
   const argv =
     args === 'bare'
       ? ['--width', String(WIDTH), '--height', String(HEIGHT)]
-      : x264Arguments({ ...size, framerate: 30, keyframeIntervalFrames: 1800, covered: [] });
+      : [
+          ...x264Arguments({ ...size, framerate: 30, keyframeIntervalFrames: 1800, covered: [] }),
+          ...(args === 'agent+qp' ? ['--constant-qp', 'on'] : []),
+        ];
   const result = spawnSync(x264, argv, {
     input: stdin,
     maxBuffer: 64 * 1024 * 1024,
@@ -299,18 +302,18 @@ describe('lifeline-x264 on fixed frames', () => {
     );
   });
 
-  it('without a budget every picture is coded at one constant QP, the CRF + 2, and a quality asked for takes effect at once', () => {
+  it('with --constant-qp on and no budget every picture is coded at one constant QP, the CRF + 2, and a quality asked for takes effect at once', () => {
     const pictures = Array.from({ length: 6 }, (_, i) => blocks(i + 1));
     const units = encode(
       pictures.map((data, i) => ({ data, keyframe: i === 0, ...(i === 4 ? { crf: 33 } : {}) })),
-      'agent',
+      'agent+qp',
     );
     // Rate control (CRF) would move the QP from one new scene to the next; constant QP does not.
     // The IDR is coded 3 below (x264's I-picture offset); CRF 33 from the fifth picture: QP 35.
     assert.deepEqual(sliceQps(units), [22, 25, 25, 25, 35, 35]);
   });
 
-  it('a budget reopens the encoder under rate control, starting with an IDR, and lifting it goes back to constant QP at the next keyframe asked for', () => {
+  it('with --constant-qp on a budget reopens the encoder under rate control, starting with an IDR, and lifting it goes back to constant QP at the next keyframe asked for', () => {
     const pictures = Array.from({ length: 12 }, (_, i) => blocks(i + 1));
     const budget: PictureBudget = { averageBytes: 4_000, largestBytes: 12_000 };
     const units = encode(
@@ -319,7 +322,7 @@ describe('lifeline-x264 on fixed frames', () => {
         keyframe: i === 0 || i === 9,
         ...(i === 3 ? { budget } : i === 6 ? { budget: null } : {}),
       })),
-      'agent',
+      'agent+qp',
     );
     const idr = units.map((unit) => nalUnits(unit).some((nal) => nal.type === NalType.idr));
     assert.deepEqual(
@@ -336,7 +339,7 @@ describe('lifeline-x264 on fixed frames', () => {
     assert.deepEqual(qps.slice(9), [22, 25, 25], 'constant QP again from the keyframe after the budget');
   });
 
-  it('a typed character is coded 3 QP coarser with trellis, costs under 100 bytes and its glyph stays sharp', () => {
+  it('a typed character costs under 100 bytes and its glyph stays sharp, at constant QP coded 3 QP coarser with trellis', () => {
     const before = terminal(0);
     const after = Buffer.from(before);
     // A 5×9 glyph drawn in the white cell of line 3, column 40 (as terminal() lays lines out).
@@ -346,31 +349,34 @@ describe('lifeline-x264 on fixed frames', () => {
         if ((x + y) % 3 === 0) after.writeUInt32LE(0xff000000, ((top + y) * WIDTH + left + x) * 4);
     const band = changedRows(before, after, ROW_BYTES);
     assert.ok(band);
-    const units = encode(
-      [
-        { data: before, keyframe: true },
-        { data: after.subarray(band.first * ROW_BYTES, band.end * ROW_BYTES), firstRow: band.first },
-      ],
-      'agent',
-    );
-    const typed = units[1];
-    assert.ok(typed);
-    // A band of a line's rows is coded 3 QP coarser (and with trellis) than a whole picture.
-    assert.deepEqual(sliceQps(units), [22, 28]);
-    assert.ok(typed.byteLength <= 100, `a typed character: ${typed.byteLength} bytes`);
-    const [, picture] = decodeLuma(units);
-    assert.ok(picture);
-    let worst = 0;
-    for (let y = band.first; y < band.end; y++) {
-      for (let x = left - 8; x < left + 13; x++) {
-        const at = (y * WIDTH + x) * 4;
-        // BT.601 limited range, as the encoder converts.
-        const luma =
-          ((66 * (after[at + 2] ?? 0) + 129 * (after[at + 1] ?? 0) + 25 * (after[at] ?? 0) + 128) >> 8) + 16;
-        worst = Math.max(worst, Math.abs(luma - (picture[y * WIDTH + x] ?? 0)));
+    for (const args of ['agent', 'agent+qp'] as const) {
+      const units = encode(
+        [
+          { data: before, keyframe: true },
+          { data: after.subarray(band.first * ROW_BYTES, band.end * ROW_BYTES), firstRow: band.first },
+        ],
+        args,
+      );
+      const typed = units[1];
+      assert.ok(typed);
+      // At constant QP a band of a line's rows is coded 3 QP coarser (and with trellis) than a whole picture.
+      if (args === 'agent+qp') assert.deepEqual(sliceQps(units), [22, 28]);
+      assert.ok(typed.byteLength <= 100, `${args}: a typed character in ${typed.byteLength} bytes`);
+      const [, picture] = decodeLuma(units);
+      assert.ok(picture);
+      let worst = 0;
+      for (let y = band.first; y < band.end; y++) {
+        for (let x = left - 8; x < left + 13; x++) {
+          const at = (y * WIDTH + x) * 4;
+          // BT.601 limited range, as the encoder converts.
+          const luma =
+            ((66 * (after[at + 2] ?? 0) + 129 * (after[at + 1] ?? 0) + 25 * (after[at] ?? 0) + 128) >> 8) +
+            16;
+          worst = Math.max(worst, Math.abs(luma - (picture[y * WIDTH + x] ?? 0)));
+        }
       }
+      assert.ok(worst <= 40, `${args}: the glyph's largest luma error: ${worst} of 219`);
     }
-    assert.ok(worst <= 40, `the glyph's largest luma error: ${worst} of 219`);
   });
 
   it('changedRows names the first and the last row that differ, and nothing when none does', () => {

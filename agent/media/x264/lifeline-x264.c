@@ -23,7 +23,7 @@
  *
  * x264 changes its VBV only when it was on from the start: `--max-kbit` and `--buffer-kbit` turn it
  * on (the agent starts with a cap no picture reaches, and lowers it to a thin link's budget by
- * "LLR1"); without them a rate record is refused. With screen settings the encoder runs at constant
+ * "LLR1"); without them a rate record is refused. With `--constant-qp on` the encoder runs at constant
  * QP until a rate record brings a budget, and is then reopened under capped CRF (see open_encoder).
  *
  * x264's settings are its `ultrafast` preset with `zerolatency`, constrained baseline, changed for
@@ -55,9 +55,9 @@
 #define QP_OVER_CRF 2
 /*
  * A picture that changed in at most SMALL_BAND_MB_ROWS rows of macroblocks (a line being typed) is
- * coded with trellis quantisation and, at constant QP, SMALL_BAND_QP_OFFSET coarser: as sharp as
- * without both (43.6 against 43.5 dB on the changed rows of the recorded typing) for 9% fewer bytes
- * (74 against 81 a picture). Trellis on a whole changing picture would cost 60% more time (the
+ * coded with trellis quantisation: under CRF 4% fewer bytes and sharper (44.2 against 42.7 dB on the
+ * changed rows of the recorded typing); at constant QP also SMALL_BAND_QP_OFFSET coarser, as sharp as
+ * without both (43.6 against 43.5 dB) for 9% fewer bytes (75 against 81 a picture). Trellis on a whole changing picture would cost 60% more time (the
  * recorded video: 12 -> 20 ms a picture), so it is switched on only for these (x264_encoder_reconfig,
  * when it changes).
  */
@@ -173,7 +173,7 @@ static int parse_int(const char *text, int min, int max, const char *what) {
 
 static void usage(void) {
   die("usage: lifeline-x264 --width W --height H [--fps N] [--keyint N] [--crf N] [--preset P] [--tune T] "
-      "[--screen on|off] [--max-kbit N --buffer-kbit N] [--param name=value]... [--cover x,y,w,h]...");
+      "[--screen on|off] [--constant-qp on|off] [--max-kbit N --buffer-kbit N] [--param name=value]... [--cover x,y,w,h]...");
 }
 
 /*
@@ -239,9 +239,11 @@ static void set_rate(x264_param_t *param, uint32_t average, uint32_t largest, in
  * Rate control. Capped CRF (the quality as asked, unless a picture would overflow the VBV) costs x264
  * a half-size copy of the whole picture and a cost estimate over it, and AQ's variance of every
  * macroblock, on every picture however little changed: a fifth of its time on a typed character.
- * Without a budget in force the cap is never reached, so the encoder runs at constant QP (QP_OVER_CRF
- * above the CRF, AQ off): typed text as small and sharper (README "Typing: constant QP without a
- * budget"). x264 can change neither its rate control method nor, at constant QP, a VBV in place, so
+ * Without a budget in force the cap is never reached, so with `--constant-qp on` the encoder runs at
+ * constant QP (QP_OVER_CRF above the CRF, AQ off): typed text as small and sharper, a third less
+ * CPU (README "Typing: constant QP without a budget, trellis on a typed line"). Off by default: in
+ * the live benchmark on a loaded machine the IDR a budget's reopening costs went with the agent's
+ * pacer cutting 720p video to a fraction of its bytes, not yet understood. x264 can change neither its rate control method nor, at constant QP, a VBV in place, so
  * a budget reopens it in capped CRF (its next picture an IDR), and once the budget is lifted it goes
  * back to constant QP at the next IDR asked for.
  */
@@ -267,7 +269,7 @@ static x264_t *open_encoder(const x264_param_t *param, int constant_qp) {
 int main(int argc, char **argv) {
   int width = 0, height = 0, fps = 30, keyint = 1800, crf = 23, covers = 0, max_kbit = 0, buffer_kbit = 0;
   const char *tune = "zerolatency", *preset = "ultrafast";
-  int screen = 1;
+  int screen = 1, qp_option = 0;
   struct cover cover[MAX_COVERS];
   char *params[MAX_PARAMS];
   int param_count = 0;
@@ -284,6 +286,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(name, "--buffer-kbit")) buffer_kbit = parse_int(value, 1, MAX_KBIT, "--buffer-kbit");
     else if (!strcmp(name, "--tune")) tune = value;
     else if (!strcmp(name, "--preset")) preset = value;
+    else if (!strcmp(name, "--constant-qp")) {
+      if (strcmp(value, "on") && strcmp(value, "off")) die("--constant-qp takes on or off");
+      qp_option = !strcmp(value, "on");
+    }
     else if (!strcmp(name, "--screen")) {
       if (strcmp(value, "on") && strcmp(value, "off")) die("--screen takes on or off");
       screen = !strcmp(value, "on");
@@ -338,8 +344,8 @@ int main(int argc, char **argv) {
   if (x264_param_apply_profile(&param, profile) < 0) die("x264 refused the profile");
   /* Macroblocks outside the band are told unchanged (mb_info), so x264 skips them without analysis. */
   param.analyse.b_mb_info = 1;
-  /* Constant QP while no budget is in force (see open_encoder); `--screen off` keeps ffmpeg's CRF. */
-  const int qp_without_budget = screen && param.rc.i_rc_method == X264_RC_CRF;
+  /* Constant QP while no budget is in force, when asked (see open_encoder). */
+  const int qp_without_budget = qp_option && param.rc.i_rc_method == X264_RC_CRF;
   const int start_crf = crf;
   int constant_qp = qp_without_budget, back_to_qp = 0;
   x264_t *encoder = open_encoder(&param, constant_qp);
