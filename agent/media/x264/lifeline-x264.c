@@ -241,7 +241,7 @@ static void set_rate(x264_param_t *param, uint32_t average, uint32_t largest, in
  * macroblock, on every picture however little changed: a fifth of its time on a typed character.
  * Without a budget in force the cap is never reached, so with `--constant-qp on` the encoder runs at
  * constant QP (QP_OVER_CRF above the CRF, AQ off): typed text as small and sharper, a third less
- * CPU (README "Typing: constant QP without a budget, trellis on a typed line"). Off by default: in
+ * CPU (README "Typing: 4×4 partitions and trellis on a typed line"). Off by default: in
  * the live benchmark on a loaded machine the IDR a budget's reopening costs went with the agent's
  * pacer cutting 720p video to a fraction of its bytes, not yet understood. x264 can change neither its rate control method nor, at constant QP, a VBV in place, so
  * a budget reopens it in capped CRF (its next picture an IDR), and once the budget is lifted it goes
