@@ -82,7 +82,10 @@ export class X264FrameWriter implements FrameFraming {
   /** A rate record to write before the next frame. */
   private pendingRate: Uint8Array | undefined;
 
-  /** x264's constant rate factor for the frames written from now on: higher is smaller and blurrier. */
+  /**
+   * x264's constant rate factor for the frames written from now on: higher is smaller and blurrier
+   * (with `--constant-qp on` and no budget the encoder codes at constant QP, this + 2).
+   */
   setQuality(crf: number): void {
     this.crf = Math.round(Math.min(MAX_CRF, Math.max(MIN_CRF, crf)));
   }

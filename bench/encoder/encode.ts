@@ -10,10 +10,14 @@
  * `--step N` keeps every Nth frame, as a capture N times slower would see the workload.
  *
  *     npx tsx bench/encoder/record.ts                  # once: /tmp/lifeline-frames/*.bgrx
- *     npx tsx bench/encoder/encode.ts [--dir /tmp/lifeline-frames] [--only SETTING,…] [--workloads typing,…] [--whole] [--step N] [--size 1920x1080]
+ *     npx tsx bench/encoder/encode.ts [--dir /tmp/lifeline-frames] [--only SETTING,…] [--workloads typing,…] [--whole] [--step N] [--size 1920x1080] [--save DIR]
+ *
+ * `--save DIR` writes each encoding as `DIR/<workload>-<setting>.h264` (Annex B), for a decoder to
+ * compare with the recording (bench/encoder/fidelity.ts).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { changedRows } from '../../agent/media/changed-rows.ts';
 import { X264FrameWriter, X264UnitReader } from '../../agent/media/x264-stream.ts';
@@ -61,6 +65,34 @@ const SETTINGS: Setting[] = [
   { name: 'screen+sliced', args: p('threads=auto') },
   { name: 'screen+sliced2', args: p('threads=2', 'sliced-threads=1') },
   { name: 'screen+1thread', args: p('threads=1') },
+  // Typing's bytes and CPU (issue 13, README "Typing: the encoder's per-picture work").
+  { name: 'screen+cqp', args: ['--constant-qp', 'on'] },
+  { name: 'screen crf 24', args: [], crf: 24 },
+  { name: 'screen crf 25', args: [], crf: 25 },
+  { name: 'screen crf', args: p('crf=23') },
+  { name: 'screen+trellis1', args: p('trellis=1') },
+  { name: 'screen+trellis2', args: p('trellis=2') },
+  { name: 'screen+trellis1 crf 24', args: p('trellis=1'), crf: 24 },
+  { name: 'screen+trellis1 crf 25', args: p('trellis=1'), crf: 25 },
+  { name: 'screen+trellis1 crf 26', args: p('trellis=1'), crf: 26 },
+  { name: 'screen+deadzone', args: p('deadzone-inter=32', 'deadzone-intra=20') },
+  { name: 'screen+aq-strength1.5', args: p('aq-strength=1.5') },
+  { name: 'screen+aq2', args: p('aq-mode=2') },
+  { name: 'screen+aq3', args: p('aq-mode=3') },
+  { name: 'screen+p4x4', args: p('partitions=p8x8,p4x4,i4x4') },
+  { name: 'screen-p8x8', args: p('partitions=i4x4') },
+  { name: 'screen+qp23', args: p('qp=23') },
+  { name: 'screen+qp26', args: p('qp=26') },
+  { name: 'screen+qp28', args: p('qp=28') },
+  { name: 'screen+qp30', args: p('qp=30') },
+  { name: 'screen+p4x4+trellis1', args: p('partitions=p8x8,p4x4,i4x4', 'trellis=1') },
+  { name: 'screen+p4x4+qp23', args: p('partitions=p8x8,p4x4,i4x4', 'qp=23') },
+  { name: 'screen+p4x4+qp24', args: p('partitions=p8x8,p4x4,i4x4', 'qp=24') },
+  { name: 'screen+p4x4+qp25', args: p('partitions=p8x8,p4x4,i4x4', 'qp=25') },
+  { name: 'screen+p4x4+trellis1+qp23', args: p('partitions=p8x8,p4x4,i4x4', 'trellis=1', 'qp=23') },
+  { name: 'screen+p4x4+trellis1+qp25', args: p('partitions=p8x8,p4x4,i4x4', 'trellis=1', 'qp=25') },
+  { name: 'screen+p4x4+trellis1 crf 25', args: p('partitions=p8x8,p4x4,i4x4', 'trellis=1'), crf: 25 },
+  { name: 'screen+p4x4+trellis1+aq3', args: p('partitions=p8x8,p4x4,i4x4', 'trellis=1', 'aq-mode=3') },
 ];
 
 interface Figures {
@@ -92,9 +124,9 @@ async function encode(
   x264: string,
   path: string,
   setting: Setting,
-  options: { whole: boolean; step: number; size: { width: number; height: number } },
+  options: { whole: boolean; step: number; size: { width: number; height: number }; save?: string },
 ): Promise<Figures> {
-  const { whole, step } = options;
+  const { whole, step, save } = options;
   const { width, height } = options.size;
   const rowBytes = width * 4;
   const child = spawn(
@@ -118,11 +150,13 @@ async function encode(
   const sizes: number[] = [];
   // Each frame waits for its unit before the next is written, as the agent's pictures do one at a time.
   const waiting: Array<() => void> = [];
+  const units: Uint8Array[] = [];
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {
     for (const unit of reader.push(chunk)) {
       sizes.push(unit.data.byteLength);
       waiting.shift()?.();
+      if (save) units.push(unit.data);
     }
   });
   child.stderr.on('data', (chunk: Buffer) => {
@@ -160,6 +194,11 @@ async function encode(
   const code = await exited;
   const cpu = /cpu ([\d.]+) ([\d.]+)/.exec(stderr);
   if (code !== 0 || !cpu) throw new Error(`lifeline-x264 (${setting.name}) failed: ${stderr.trim()}`);
+  if (save)
+    writeFileSync(
+      join(save, `${basename(path, '.bgrx')}-${setting.name.replace(/[^\w+-]+/g, '_')}.h264`),
+      Buffer.concat(units),
+    );
   const [keyframeBytes = 0, ...rest] = sizes;
   return {
     frames: sizes.length,
@@ -179,9 +218,11 @@ async function main(): Promise<void> {
       workloads: { type: 'string' },
       step: { type: 'string', default: '1' },
       size: { type: 'string', default: `${FRAME_SIZE.width}x${FRAME_SIZE.height}` },
+      save: { type: 'string' },
     },
   });
   const only = values.only?.split(',');
+  if (values.save) mkdirSync(values.save, { recursive: true });
   // Another build of the encoder (an experiment) in place of the tree's, as the agent takes it.
   const x264 = process.env['LIFELINE_X264_PATH'] ?? (await buildX264Encoder(DEFAULT_CACHE_DIR));
   console.log(
@@ -197,6 +238,7 @@ async function main(): Promise<void> {
         whole: values.whole,
         step: Number(values.step),
         size: parseSize(values.size),
+        save: values.save,
       });
       console.log(
         `| ${workload} | ${setting.name} | ${f.frames} | ${f.keyframeBytes} | ${Math.round(f.meanBytes)} | ${((f.meanBytes * 8) / 1000).toFixed(2)} | ${f.cpuMsPerFrame.toFixed(2)} | ${f.wallMs.p50.toFixed(1)} / ${f.wallMs.p95.toFixed(1)} |`,

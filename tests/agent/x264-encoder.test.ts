@@ -26,6 +26,8 @@ interface Input {
   keyframe?: boolean;
   /** A cap from this frame on (null: none); needs the agent's arguments (`x264Arguments`). */
   budget?: PictureBudget | null;
+  /** The quality (CRF) from this frame on. */
+  crf?: number;
 }
 
 /**
@@ -34,13 +36,14 @@ interface Input {
  */
 function encode(
   inputs: readonly Input[],
-  args: 'bare' | 'agent' = 'bare',
+  args: 'bare' | 'agent' | 'agent+qp' = 'bare',
   size = { width: WIDTH, height: HEIGHT },
 ): Uint8Array[] {
   const writer = new X264FrameWriter();
   const stdin = Buffer.concat(
     inputs.flatMap((input) => {
       if (input.budget !== undefined) writer.setBudget(input.budget ?? undefined);
+      if (input.crf !== undefined) writer.setQuality(input.crf);
       return [
         input.firstRow === undefined
           ? writer.frameHeader(input.data.byteLength, input.keyframe ?? false)
@@ -52,7 +55,10 @@ function encode(
   const argv =
     args === 'bare'
       ? ['--width', String(size.width), '--height', String(size.height)]
-      : x264Arguments({ ...size, framerate: 30, keyframeIntervalFrames: 1800, covered: [] });
+      : [
+          ...x264Arguments({ ...size, framerate: 30, keyframeIntervalFrames: 1800, covered: [] }),
+          ...(args === 'agent+qp' ? ['--constant-qp', 'on'] : []),
+        ];
   const result = spawnSync(x264, argv, {
     input: stdin,
     maxBuffer: 64 * 1024 * 1024,
@@ -80,6 +86,79 @@ function decodeLuma(units: readonly Uint8Array[], size = { width: WIDTH, height:
     frames.push(result.stdout.subarray(at, at + pictureBytes));
   }
   return frames;
+}
+
+/** Reads H.264's bit fields (exp-Golomb included) from a NAL's payload, emulation bytes taken out. */
+class BitReader {
+  private readonly bytes: number[] = [];
+  private at = 0;
+  constructor(nal: Uint8Array) {
+    for (let i = 0; i < nal.byteLength; i++) {
+      const byte = nal[i] ?? 0;
+      if (byte === 3 && nal[i - 1] === 0 && nal[i - 2] === 0 && this.bytes.at(-1) === 0) continue;
+      this.bytes.push(byte);
+    }
+  }
+  bits(n: number): number {
+    let value = 0;
+    for (let i = 0; i < n; i++, this.at++)
+      value = value * 2 + (((this.bytes[this.at >> 3] ?? 0) >> (7 - (this.at & 7))) & 1);
+    return value;
+  }
+  ue(): number {
+    let zeros = 0;
+    while (this.bits(1) === 0) zeros++;
+    return 2 ** zeros - 1 + this.bits(zeros);
+  }
+  se(): number {
+    const k = this.ue();
+    return k % 2 === 1 ? (k + 1) / 2 : -k / 2;
+  }
+}
+
+/**
+ * The QP of each picture's first slice (26 + the PPS's pic_init_qp_minus26 + slice_qp_delta), as
+ * lifeline-x264 writes them: constrained baseline, picture order count type 2, no B-frames.
+ */
+function sliceQps(units: readonly Uint8Array[]): number[] {
+  let log2MaxFrameNum = 4;
+  let initQp = 26;
+  return units.map((unit) => {
+    let qp: number | undefined;
+    for (const nal of nalUnits(unit)) {
+      const r = new BitReader(unit.subarray(nal.start + 1, nal.end));
+      if (nal.type === NalType.sps) {
+        r.bits(24); // profile, constraint flags, level
+        r.ue(); // seq_parameter_set_id
+        log2MaxFrameNum = r.ue() + 4;
+        assert.equal(r.ue(), 2, 'picture order count type 2');
+      } else if (nal.type === NalType.pps) {
+        r.ue(); // pic_parameter_set_id
+        r.ue(); // seq_parameter_set_id
+        r.bits(2); // entropy_coding_mode_flag, bottom_field_pic_order_in_frame_present_flag
+        assert.equal(r.ue(), 0, 'one slice group');
+        r.ue(); // num_ref_idx_l0_default_active_minus1
+        r.ue(); // num_ref_idx_l1_default_active_minus1
+        r.bits(3); // weighted_pred_flag, weighted_bipred_idc
+        initQp = 26 + r.se();
+      } else if ((nal.type === NalType.idr || nal.type === NalType.slice) && qp === undefined) {
+        const idr = nal.type === NalType.idr;
+        r.ue(); // first_mb_in_slice
+        const sliceType = r.ue() % 5;
+        r.ue(); // pic_parameter_set_id
+        r.bits(log2MaxFrameNum); // frame_num
+        if (idr) r.ue(); // idr_pic_id
+        if (sliceType === 0) {
+          if (r.bits(1) === 1) r.ue(); // num_ref_idx_active_override_flag
+          assert.equal(r.bits(1), 0, 'no reference list modification');
+        }
+        r.bits(idr ? 2 : 1); // dec_ref_pic_marking
+        qp = initQp + r.se();
+      }
+    }
+    assert.ok(qp !== undefined, 'every unit has a slice');
+    return qp;
+  });
 }
 
 function solid(rows: number, value: number): Buffer {
@@ -256,6 +335,83 @@ describe('lifeline-x264 on fixed frames', () => {
       sizes(lifted.slice(pictures.length)).some((bytes) => bytes > budget.largestBytes),
       `lifted, the pictures grow past the cap again: ${sizes(lifted).join(', ')}`,
     );
+  });
+
+  it('with --constant-qp on and no budget every picture is coded at one constant QP, the CRF + 2, and a quality asked for takes effect at once', () => {
+    const pictures = Array.from({ length: 6 }, (_, i) => blocks(i + 1));
+    const units = encode(
+      pictures.map((data, i) => ({ data, keyframe: i === 0, ...(i === 4 ? { crf: 33 } : {}) })),
+      'agent+qp',
+    );
+    // Rate control (CRF) would move the QP from one new scene to the next; constant QP does not.
+    // The IDR is coded 3 below (x264's I-picture offset); CRF 33 from the fifth picture: QP 35.
+    assert.deepEqual(sliceQps(units), [22, 25, 25, 25, 35, 35]);
+  });
+
+  it('with --constant-qp on a budget reopens the encoder under rate control, starting with an IDR, and lifting it goes back to constant QP at the next keyframe asked for', () => {
+    const pictures = Array.from({ length: 12 }, (_, i) => blocks(i + 1));
+    const budget: PictureBudget = { averageBytes: 4_000, largestBytes: 12_000 };
+    const units = encode(
+      pictures.map((data, i) => ({
+        data,
+        keyframe: i === 0 || i === 9,
+        ...(i === 3 ? { budget } : i === 6 ? { budget: null } : {}),
+      })),
+      'agent+qp',
+    );
+    const idr = units.map((unit) => nalUnits(unit).some((nal) => nal.type === NalType.idr));
+    assert.deepEqual(
+      idr.map((k, i) => (k ? i : -1)).filter((i) => i >= 0),
+      [0, 3, 9],
+      'IDRs: the first, the first under the budget, the one asked for after it',
+    );
+    const qps = sliceQps(units);
+    assert.deepEqual(qps.slice(0, 3), [22, 25, 25], 'constant QP before the budget');
+    assert.ok(
+      units.slice(3, 6).every((unit) => unit.byteLength <= budget.largestBytes),
+      `under the budget no picture is over the cap: ${units.map((u) => u.byteLength).join(', ')}`,
+    );
+    assert.deepEqual(qps.slice(9), [22, 25, 25], 'constant QP again from the keyframe after the budget');
+  });
+
+  it('a typed character costs under 100 bytes and its glyph stays sharp, at constant QP coded 3 QP coarser with trellis', () => {
+    const before = terminal(0);
+    const after = Buffer.from(before);
+    // A 5×9 glyph drawn in the white cell of line 3, column 40 (as terminal() lays lines out).
+    const [top, left] = [120 + 3 * 13 + 2, 40 * 6];
+    for (let y = 0; y < 9; y++)
+      for (let x = 0; x < 5; x++)
+        if ((x + y) % 3 === 0) after.writeUInt32LE(0xff000000, ((top + y) * WIDTH + left + x) * 4);
+    const band = changedRows(before, after, ROW_BYTES);
+    assert.ok(band);
+    for (const args of ['agent', 'agent+qp'] as const) {
+      const units = encode(
+        [
+          { data: before, keyframe: true },
+          { data: after.subarray(band.first * ROW_BYTES, band.end * ROW_BYTES), firstRow: band.first },
+        ],
+        args,
+      );
+      const typed = units[1];
+      assert.ok(typed);
+      // At constant QP a band of a line's rows is coded 3 QP coarser (and with trellis) than a whole picture.
+      if (args === 'agent+qp') assert.deepEqual(sliceQps(units), [22, 28]);
+      assert.ok(typed.byteLength <= 100, `${args}: a typed character in ${typed.byteLength} bytes`);
+      const [, picture] = decodeLuma(units);
+      assert.ok(picture);
+      let worst = 0;
+      for (let y = band.first; y < band.end; y++) {
+        for (let x = left - 8; x < left + 13; x++) {
+          const at = (y * WIDTH + x) * 4;
+          // BT.601 limited range, as the encoder converts.
+          const luma =
+            ((66 * (after[at + 2] ?? 0) + 129 * (after[at + 1] ?? 0) + 25 * (after[at] ?? 0) + 128) >> 8) +
+            16;
+          worst = Math.max(worst, Math.abs(luma - (picture[y * WIDTH + x] ?? 0)));
+        }
+      }
+      assert.ok(worst <= 40, `${args}: the glyph's largest luma error: ${worst} of 219`);
+    }
   });
 
   it('changedRows names the first and the last row that differ, and nothing when none does', () => {
