@@ -55,9 +55,12 @@ export async function openLifeline(
     });
     const page = await context.newPage();
     await instrument(page, 'canvas[data-testid=screen]');
-    if (process.env['LIFELINE_BENCH_VIDEO_PATH'] === 'main-thread') {
-      // For a before/after comparison: without OffscreenCanvas the console decodes and draws on the page.
-      await page.addInitScript(() => Reflect.deleteProperty(window, 'OffscreenCanvas'));
+    const pinned = { 'main-thread': 'main thread', worker: 'worker' }[process.env['LIFELINE_BENCH_VIDEO_PATH'] ?? ''];
+    if (pinned) {
+      // For a before/after comparison: the console keeps this video path instead of choosing it.
+      await page.addInitScript((path) => {
+        window.lifelineVideoPathPinned = path as typeof window.lifelineVideoPathPinned;
+      }, pinned);
     }
     await page.goto(cp.url);
     await page.fill('input[name=username]', cp.username);
