@@ -55,11 +55,12 @@ export async function openLifeline(
     });
     const page = await context.newPage();
     await instrument(page, 'canvas[data-testid=screen]');
-    const pinned = { 'main-thread': 'main thread', worker: 'worker' }[process.env['LIFELINE_BENCH_VIDEO_PATH'] ?? ''];
+    const wanted = process.env['LIFELINE_BENCH_VIDEO_PATH'];
+    const pinned = wanted === 'main-thread' ? 'main thread' : wanted === 'worker' ? 'worker' : undefined;
     if (pinned) {
       // For a before/after comparison: the console keeps this video path instead of choosing it.
       await page.addInitScript((path) => {
-        window.lifelineVideoPathPinned = path as typeof window.lifelineVideoPathPinned;
+        window.lifelineVideoPathPinned = path;
       }, pinned);
     }
     await page.goto(cp.url);
