@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { DEFAULT_CACHE_DIR } from '../../build/agent/build-executable.ts';
 import { buildX264Encoder } from '../../build/agent/x264-encoder.ts';
+import type { VideoPath } from '../../console/app/media/video-path.ts';
 import { waitFor } from '../../tests/support/processes.ts';
 import type { ControlPlaneProcess } from '../support/control-plane-process.ts';
 import { BenchFailure } from '../support/failure.ts';
@@ -56,7 +57,8 @@ export async function openLifeline(
     const page = await context.newPage();
     await instrument(page, 'canvas[data-testid=screen]');
     const wanted = process.env['LIFELINE_BENCH_VIDEO_PATH'];
-    const pinned = wanted === 'main-thread' ? 'main thread' : wanted === 'worker' ? 'worker' : undefined;
+    const pinned: VideoPath | undefined =
+      wanted === 'main-thread' ? 'main thread' : wanted === 'worker' ? 'worker' : undefined;
     if (pinned) {
       // For a before/after comparison: the console keeps this video path instead of choosing it.
       await page.addInitScript((path) => {
