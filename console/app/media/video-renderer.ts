@@ -7,8 +7,6 @@ import { type FromVideoWorker, type ToVideoWorker, VIDEO_WORKER_PATH } from './v
 
 export type VideoConfig = Omit<MessageOf<'video-config'>, 'type'>;
 
-export type { VideoPath };
-
 export interface VideoRendererHooks {
   /** Ask the agent for a keyframe (`request-keyframe`). */
   requestKeyframe(): void;
