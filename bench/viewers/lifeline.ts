@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { DEFAULT_CACHE_DIR } from '../../build/agent/build-executable.ts';
 import { buildX264Encoder } from '../../build/agent/x264-encoder.ts';
+import type { VideoPath } from '../../console/app/media/video-path.ts';
 import { waitFor } from '../../tests/support/processes.ts';
 import type { ControlPlaneProcess } from '../support/control-plane-process.ts';
 import { BenchFailure } from '../support/failure.ts';
@@ -55,9 +56,14 @@ export async function openLifeline(
     });
     const page = await context.newPage();
     await instrument(page, 'canvas[data-testid=screen]');
-    if (process.env['LIFELINE_BENCH_VIDEO_PATH'] === 'main-thread') {
-      // For a before/after comparison: without OffscreenCanvas the console decodes and draws on the page.
-      await page.addInitScript(() => Reflect.deleteProperty(window, 'OffscreenCanvas'));
+    const wanted = process.env['LIFELINE_BENCH_VIDEO_PATH'];
+    const pinned: VideoPath | undefined =
+      wanted === 'main-thread' ? 'main thread' : wanted === 'worker' ? 'worker' : undefined;
+    if (pinned) {
+      // For a before/after comparison: the console keeps this video path instead of choosing it.
+      await page.addInitScript((path) => {
+        window.lifelineVideoPathPinned = path;
+      }, pinned);
     }
     await page.goto(cp.url);
     await page.fill('input[name=username]', cp.username);

@@ -246,7 +246,8 @@ describe('operator console', () => {
     await page.waitForFunction(() => window.lifelineStats?.framesDecoded === 10);
   });
 
-  it('decodes and converts in the video worker: the page decodes nothing and only draws ImageBitmaps', async () => {
+  /** Counts the page's own `decode()` calls and names what each `drawImage` onto the screen canvas drew. */
+  async function watchDrawing(): Promise<void> {
     await page.addInitScript(() => {
       const seen = { pageDecodes: 0, drawn: [] as string[] };
       (window as unknown as { seen: typeof seen }).seen = seen;
@@ -265,12 +266,66 @@ describe('operator console', () => {
         drawImage.apply(this, args);
       } as typeof CanvasRenderingContext2D.prototype.drawImage;
     });
+  }
+
+  const seenDrawing = () =>
+    page.evaluate(() => (window as unknown as { seen: { pageDecodes: number; drawn: string[] } }).seen);
+
+  it('a quiet page decodes and draws the pictures itself (the page path)', async () => {
+    await watchDrawing();
+    await signIn();
+    await goLive();
+    // Over two seconds of pictures: longer than the windows the path is chosen over.
+    await page.waitForFunction(() => (window.lifelineStats?.framesDecoded ?? 0) >= 25, undefined, {
+      timeout: 20_000,
+    });
+    assert.equal(await page.evaluate(() => window.lifelineVideoPath), 'main thread');
+    const seen = await seenDrawing();
+    assert.ok(seen.pageDecodes >= 25, `the page decoded ${seen.pageDecodes} units`);
+    assert.ok(seen.drawn.length > 0 && seen.drawn.every((name) => name === 'VideoFrame'), seen.drawn.join());
+  });
+
+  it('a page whose main thread stays busy moves decoding to the worker, and pictures keep arriving', async () => {
+    await watchDrawing();
+    await signIn();
+    await goLive();
+    assert.equal(await page.evaluate(() => window.lifelineVideoPath), 'main thread');
+    // Something else on the page keeps its main thread busy 70 ms of every 100.
+    await page.evaluate(() => {
+      setInterval(() => {
+        const end = performance.now() + 70;
+        while (performance.now() < end);
+      }, 100);
+    });
+    await page.waitForFunction(() => window.lifelineVideoPath === 'worker', undefined, { timeout: 30_000 });
+    const before = await page.evaluate(() => window.lifelineStats!.framesDecoded);
+    const drawnBefore = (await seenDrawing()).drawn.length;
+    await page.waitForFunction((count) => window.lifelineStats!.framesDecoded >= count + 10, before, {
+      timeout: 30_000,
+    });
+    await page.waitForFunction(
+      (count) =>
+        (window as unknown as { seen: { drawn: string[] } }).seen.drawn.slice(count).includes('ImageBitmap'),
+      drawnBefore,
+      { timeout: 30_000 },
+    );
+    assert.equal(await page.evaluate(() => window.lifelineVideoPath), 'worker');
+    const seen = await seenDrawing();
+    assert.ok(
+      seen.drawn.slice(drawnBefore).every((name) => name === 'ImageBitmap'),
+      seen.drawn.slice(drawnBefore).join(),
+    );
+  });
+
+  it('a page pinned to the worker decodes and converts there: the page decodes nothing and only draws ImageBitmaps', async () => {
+    await page.addInitScript(() => {
+      window.lifelineVideoPathPinned = 'worker';
+    });
+    await watchDrawing();
     await signIn();
     await goLive();
     await page.waitForFunction(() => (window.lifelineStats?.framesDecoded ?? 0) >= 5);
-    const seen = await page.evaluate(
-      () => (window as unknown as { seen: { pageDecodes: number; drawn: string[] } }).seen,
-    );
+    const seen = await seenDrawing();
     assert.equal(await page.evaluate(() => window.lifelineVideoPath), 'worker');
     assert.equal(seen.pageDecodes, 0, 'the page itself decoded');
     assert.ok(seen.drawn.length > 0 && seen.drawn.every((name) => name === 'ImageBitmap'), seen.drawn.join());
@@ -299,6 +354,9 @@ describe('operator console', () => {
   it('decodes on the page when the video worker cannot load', async () => {
     await plane.stop();
     plane = await FakeControlPlane.start({ js: assets.js, css: assets.css });
+    await page.addInitScript(() => {
+      window.lifelineVideoPathPinned = 'worker';
+    });
     await signIn();
     await goLive();
     await page.waitForFunction(() => window.lifelineVideoPath === 'main thread');

@@ -54,6 +54,11 @@ describe('a connection code brings the operator onto a live, controllable screen
     browser = await launchChromium();
     // A context of its own, so a second console can open beside the first with the same login.
     page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+    // The worker path, so this run proves the control plane serves the worker (a quiet page would
+    // decode itself; tests/console/console-ui.test.ts covers the choice).
+    await page.addInitScript(() => {
+      window.lifelineVideoPathPinned = 'worker';
+    });
   });
 
   after(async () => {
@@ -93,7 +98,7 @@ describe('a connection code brings the operator onto a live, controllable screen
       return near(c, [0x20, 0x60, 0xc0]) ? c : undefined;
     });
     assert.ok(near(colour, [0x20, 0x60, 0xc0]), `canvas shows ${colour}`);
-    // The control plane serves the video worker under its CSP: pictures are decoded off the page.
+    // The control plane serves the video worker under its CSP: pinned there, pictures are decoded off the page.
     assert.equal(await page.evaluate(() => window.lifelineVideoPath), 'worker');
   });
 

@@ -1,24 +1,11 @@
 import type { VideoFrame as AccessUnit, MessageOf } from '../../../protocol/index.ts';
 import { type DecoderCounts, type EncodedUnit, PictureDecoder } from './picture-decoder.ts';
 import type { LifelineStats } from './stats.ts';
+import { type VideoPath, VideoPathChooser } from './video-path.ts';
 import { epochNow, type PictureTimings, VideoTimings } from './video-timings.ts';
 import { type FromVideoWorker, type ToVideoWorker, VIDEO_WORKER_PATH } from './video-worker-messages.ts';
 
 export type VideoConfig = Omit<MessageOf<'video-config'>, 'type'>;
-
-/**
- * Where the console decodes and converts pictures: in its video worker (the page only blits each
- * finished `ImageBitmap`), or on the page where a worker cannot (no `Worker`, `OffscreenCanvas` or
- * worker script), drawing the decoder's pictures itself.
- */
-export type VideoPath = 'worker' | 'main thread';
-
-declare global {
-  interface Window {
-    /** Which path the console's video takes, for the tests and the benchmark; unset before any video. */
-    lifelineVideoPath?: VideoPath;
-  }
-}
 
 export interface VideoRendererHooks {
   /** Ask the agent for a keyframe (`request-keyframe`). */
@@ -30,11 +17,15 @@ export interface VideoRendererHooks {
 }
 
 /**
- * Shows the agent's H.264 access units on a canvas whose internal size is the video's. Decoding and
- * the YUV→RGB conversion run in a worker (console/app/media/video-worker.ts) where the browser
- * allows, so the page's main thread only draws finished pictures and never falls behind the
- * socket; otherwise on the page ({@link PictureDecoder} either way). Every picture shown is one
- * `drawImage` onto the visible 2D canvas, which is what the tests and the benchmark read back.
+ * Shows the agent's H.264 access units on a canvas whose internal size is the video's
+ * ({@link PictureDecoder} decodes). While the page keeps up it decodes and draws each picture
+ * itself, the lowest latency here; when it falls behind (its main thread busy drawing or with other
+ * long tasks, pictures skipped: see {@link VideoPathChooser}) decoding and the YUV→RGB conversion
+ * move to a worker (console/app/media/video-worker.ts), the page then only blits finished pictures,
+ * and move back once the page is quiet again. Each move starts the stream again at a keyframe
+ * (`requestKeyframe`). Without `Worker` or `OffscreenCanvas`, or when the worker script fails, the
+ * page decodes. Every picture shown is one `drawImage` onto the visible 2D canvas, which is what the
+ * tests and the benchmark read back.
  */
 export class VideoRenderer {
   readonly #canvas: HTMLCanvasElement;
@@ -42,11 +33,18 @@ export class VideoRenderer {
   readonly #stats: LifelineStats;
   readonly #hooks: VideoRendererHooks;
   #config: VideoConfig | undefined;
+  /** Where pictures are decoded now. */
+  #path: VideoPath;
+  /** Chooses the path while both are possible; none once the page is the only one. */
+  #chooser: VideoPathChooser | undefined;
+  #longTasks: PerformanceObserver | undefined;
   #worker: Worker | undefined;
-  /** Grows with each configuration and close; the worker's messages for an older one are ignored. */
+  /** Grows with each configuration, move and close; the worker's messages for an older one are ignored. */
   #generation = 0;
-  /** The page's own decoder, where the worker cannot decode. */
+  /** The page's own decoder. */
   #decoder: PictureDecoder | undefined;
+  /** `stats.picturesSkipped` at the last picture drawn, for the skips since. */
+  #skippedBefore = 0;
   /** Each drawn picture's stage stamps, for the benchmark (see `VideoTimings`). */
   readonly timings = new VideoTimings().publish();
   #hasPicture = false;
@@ -58,6 +56,13 @@ export class VideoRenderer {
     this.#context = canvas.getContext('2d', { alpha: false, desynchronized: true });
     this.#stats = stats;
     this.#hooks = hooks;
+    const workerPossible = typeof Worker !== 'undefined' && typeof OffscreenCanvas !== 'undefined';
+    const pinned = window.lifelineVideoPathPinned;
+    this.#path = workerPossible && pinned === 'worker' ? 'worker' : 'main thread';
+    if (workerPossible && pinned === undefined) {
+      this.#chooser = new VideoPathChooser(this.#path);
+      this.#watchLongTasks();
+    }
   }
 
   /** Whether a picture has been drawn since the last configuration. */
@@ -74,14 +79,7 @@ export class VideoRenderer {
     this.#config = config;
     this.#resize(config.width, config.height);
     this.#hasPicture = false;
-    this.#generation++;
-    const worker = this.#decoder ? undefined : (this.#worker ?? this.#startWorker());
-    if (worker) {
-      this.#send({ type: 'configure', generation: this.#generation, codec: config.codec });
-      return;
-    }
-    this.#decoder ??= this.#pageDecoder();
-    this.#decoder.configure(config.codec);
+    this.#start(config);
   }
 
   /** Feeds one access unit from the relay. */
@@ -92,7 +90,7 @@ export class VideoRenderer {
     if (unit.keyframe) this.#stats.keyframes++;
     if (!this.#config) return;
     const { sequence, keyframe, captureTime } = unit;
-    if (this.#worker) {
+    if (this.#path === 'worker' && this.#worker) {
       // A copy that owns its buffer, so it moves to the worker without copying the whole message.
       const data = unit.data.slice();
       const encoded: EncodedUnit = { sequence, keyframe, captureTime, received, data };
@@ -115,10 +113,58 @@ export class VideoRenderer {
     this.close();
     this.#worker?.terminate();
     this.#worker = undefined;
+    this.#longTasks?.disconnect();
+  }
+
+  /** Starts decoding `config` on the current path, from its next keyframe. */
+  #start(config: VideoConfig): void {
+    this.#generation++;
+    this.#skippedBefore = this.#stats.picturesSkipped;
+    if (this.#path === 'worker') {
+      this.#decoder?.close();
+      const worker = this.#worker ?? this.#startWorker();
+      if (worker) {
+        window.lifelineVideoPath = 'worker';
+        this.#send({ type: 'configure', generation: this.#generation, codec: config.codec });
+        return;
+      }
+      this.#onlyPage();
+    }
+    if (this.#worker) this.#send({ type: 'close', generation: this.#generation });
+    window.lifelineVideoPath = 'main thread';
+    this.#decoder ??= this.#pageDecoder();
+    this.#decoder.configure(config.codec);
+  }
+
+  /** Moves decoding to `path` after the current picture; the stream restarts at a keyframe. */
+  #move(path: VideoPath): void {
+    queueMicrotask(() => {
+      const config = this.#config;
+      if (path === this.#path || !config) return;
+      this.#path = path;
+      this.#start(config);
+      this.#hooks.requestKeyframe();
+    });
+  }
+
+  /** From now on the page decodes: the worker is not possible here or failed. */
+  #onlyPage(): void {
+    this.#path = 'main thread';
+    this.#chooser = undefined;
+    this.#longTasks?.disconnect();
+  }
+
+  #watchLongTasks(): void {
+    // Other work on the page's main thread (the console's own, or anything else in the tab) delays
+    // the pictures drawn there as much as drawing them does.
+    if (!PerformanceObserver.supportedEntryTypes?.includes('longtask')) return;
+    this.#longTasks = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) this.#chooser?.longTask(entry.duration);
+    });
+    this.#longTasks.observe({ type: 'longtask' });
   }
 
   #startWorker(): Worker | undefined {
-    if (typeof Worker === 'undefined' || typeof OffscreenCanvas === 'undefined') return undefined;
     let worker: Worker;
     try {
       worker = new Worker(VIDEO_WORKER_PATH, { name: 'lifeline-video' });
@@ -135,20 +181,18 @@ export class VideoRenderer {
       console.warn('lifeline: video worker failed; decoding on the page', event.message);
       this.#worker = undefined;
       worker.terminate();
-      window.lifelineVideoPath = 'main thread';
+      this.#onlyPage();
       const config = this.#config;
+      window.lifelineVideoPath = 'main thread';
       if (!config) return;
-      this.#decoder ??= this.#pageDecoder();
-      this.#decoder.configure(config.codec);
+      this.#start(config);
       this.#hooks.requestKeyframe();
     });
     this.#worker = worker;
-    window.lifelineVideoPath = 'worker';
     return worker;
   }
 
   #pageDecoder(): PictureDecoder {
-    window.lifelineVideoPath = 'main thread';
     // The page's decoder counts straight into the stats, which have the same fields.
     return new PictureDecoder(
       {
@@ -211,6 +255,7 @@ export class VideoRenderer {
     timings: PictureTimings | undefined,
   ): void {
     this.#resize(width, height);
+    const started = epochNow();
     this.#context?.drawImage(picture, 0, 0, this.#canvas.width, this.#canvas.height);
     const now = epochNow();
     this.#stats.lastFrameAt = Math.round(now);
@@ -223,6 +268,12 @@ export class VideoRenderer {
       this.#hasPicture = true;
       this.#hooks.onPicture();
     }
+    const chooser = this.#chooser;
+    if (!chooser) return;
+    chooser.drawn(now, now - started, this.#stats.picturesSkipped - this.#skippedBefore);
+    this.#skippedBefore = this.#stats.picturesSkipped;
+    const path = chooser.next(now);
+    if (path !== this.#path) this.#move(path);
   }
 
   #resize(width: number, height: number): void {

@@ -1,0 +1,114 @@
+/**
+ * Where the console decodes and converts pictures: on the page, which draws each decoded picture
+ * itself (the lower latency on a quiet machine: headless Chromium converts a 1080p picture in
+ * ~16 ms there against ~25 ms in a worker), or in the video worker, which hands the page finished
+ * `ImageBitmap`s to blit (1–3 ms of the page's main thread per picture, so a busy page does not
+ * fall further behind). See README "Where agent send → drawn goes".
+ */
+export type VideoPath = 'worker' | 'main thread';
+
+declare global {
+  interface Window {
+    /** Which path the console's video takes now (it may change during a session); unset before any video. */
+    lifelineVideoPath?: VideoPath;
+    /**
+     * Pins the path instead of choosing it by measurement, for the benchmark's before/after runs and
+     * the tests; set before the console starts. A pinned 'worker' still falls back to the page where
+     * a worker cannot decode.
+     */
+    lifelineVideoPathPinned?: VideoPath;
+  }
+}
+
+/** The window over which the page's main thread is measured, ms. */
+const WINDOW_MS = 1000;
+/** Share of a window the main thread may be busy (drawing pictures or other long tasks) on the page path. */
+const BUSY_SHARE_TO_WORKER = 0.6;
+/** Pictures skipped in one window (the decoder had a newer unit waiting) that count as falling behind. */
+const SKIPPED_TO_WORKER = 3;
+/** Windows in a row the page must fall behind before decoding moves to the worker. */
+const BEHIND_WINDOWS_TO_WORKER = 2;
+/**
+ * On the worker path: the share of a window the main thread would be busy on the page path (its long
+ * tasks plus the pictures at the page's last measured drawing cost) below which decoding moves back.
+ */
+const BUSY_SHARE_TO_PAGE = 0.25;
+/** Quiet windows in a row before decoding moves back to the page: longer, so the path does not flap. */
+const QUIET_WINDOWS_TO_PAGE = 10;
+
+/**
+ * Chooses the video path from what the page's main thread goes through, one window at a time: the
+ * page path while the page keeps up, the worker once it falls behind for a sustained window (its
+ * drawing plus other long tasks take most of the time, or pictures are skipped), and back once
+ * the page has been quiet for longer. The renderer reports each drawn picture and each main-thread
+ * long task; {@link next} says which path the stream should take.
+ * @example
+ * const chooser = new VideoPathChooser('main thread');
+ * chooser.drawn(performance.now(), drawMs, skippedSoFar);
+ * if (chooser.next(performance.now()) === 'worker') moveToWorker();
+ */
+export class VideoPathChooser {
+  #path: VideoPath;
+  #windowStart: number | undefined;
+  #pictures = 0;
+  #drawMs = 0;
+  #longTaskMs = 0;
+  #skipped = 0;
+  #streak = 0;
+  /** The page path's drawing cost per picture, ms, last measured there. */
+  #pageDrawMs = 0;
+
+  constructor(path: VideoPath) {
+    this.#path = path;
+  }
+
+  get path(): VideoPath {
+    return this.#path;
+  }
+
+  /** A picture was drawn at `now`; `drawMs` is the main thread's time for it, `skipped` pictures skipped before it. */
+  drawn(now: number, drawMs: number, skipped: number): void {
+    this.#windowStart ??= now;
+    this.#pictures++;
+    this.#drawMs += drawMs;
+    this.#skipped += skipped;
+  }
+
+  /** A long task ran on the page's main thread (the Long Tasks API: one of 50 ms or more). */
+  longTask(durationMs: number): void {
+    this.#longTaskMs += durationMs;
+  }
+
+  /** The path the video should take from now; call after each picture. */
+  next(now: number): VideoPath {
+    if (this.#windowStart === undefined || now - this.#windowStart < WINDOW_MS) return this.#path;
+    const elapsed = now - this.#windowStart;
+    if (this.#path === 'main thread') {
+      if (this.#pictures > 0) this.#pageDrawMs = this.#drawMs / this.#pictures;
+      // A draw long enough to be a long task is in both sums: the page is then behind anyway.
+      const busy = (this.#drawMs + this.#longTaskMs) / elapsed;
+      const behind = busy > BUSY_SHARE_TO_WORKER || this.#skipped >= SKIPPED_TO_WORKER;
+      this.#streak = behind ? this.#streak + 1 : 0;
+      if (this.#streak >= BEHIND_WINDOWS_TO_WORKER) this.#move('worker');
+    } else {
+      const busy = (this.#pictures * this.#pageDrawMs + this.#longTaskMs) / elapsed;
+      this.#streak = busy < BUSY_SHARE_TO_PAGE ? this.#streak + 1 : 0;
+      if (this.#streak >= QUIET_WINDOWS_TO_PAGE) this.#move('main thread');
+    }
+    this.#startWindow(now);
+    return this.#path;
+  }
+
+  #move(path: VideoPath): void {
+    this.#path = path;
+    this.#streak = 0;
+  }
+
+  #startWindow(now: number): void {
+    this.#windowStart = now;
+    this.#pictures = 0;
+    this.#drawMs = 0;
+    this.#longTaskMs = 0;
+    this.#skipped = 0;
+  }
+}

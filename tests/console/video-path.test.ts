@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { VideoPathChooser } from '../../console/app/media/video-path.ts';
+
+// The choice between decoding on the page and in the video worker, on a scripted clock: what the
+// renderer reports (pictures drawn with their main-thread cost, long tasks) and the path it gets.
+
+/** Reports `seconds` of pictures at 30 a second, each costing `drawMs`, with `longTaskMs` of other work a second. */
+function run(
+  chooser: VideoPathChooser,
+  from: number,
+  seconds: number,
+  picture: { drawMs: number; longTaskMsPerSecond?: number; skippedPerSecond?: number },
+): { paths: string[]; end: number } {
+  const paths: string[] = [];
+  let now = from;
+  for (let i = 0; i < seconds * 30; i++) {
+    now += 1000 / 30;
+    if (i % 30 === 0 && picture.longTaskMsPerSecond) chooser.longTask(picture.longTaskMsPerSecond);
+    const skipped = i % 30 === 0 ? (picture.skippedPerSecond ?? 0) : 0;
+    chooser.drawn(now, picture.drawMs, skipped);
+    paths.push(chooser.next(now));
+  }
+  return { paths, end: now };
+}
+
+describe('video path chooser', () => {
+  it('a page that keeps up stays on the page path', () => {
+    const chooser = new VideoPathChooser('main thread');
+    const { paths } = run(chooser, 0, 20, { drawMs: 8 });
+    assert.ok(paths.every((path) => path === 'main thread'));
+  });
+
+  it('one busy second does not move decoding; a sustained busy page moves it to the worker', () => {
+    const chooser = new VideoPathChooser('main thread');
+    let at = run(chooser, 0, 1, { drawMs: 5, longTaskMsPerSecond: 900 }).end;
+    at = run(chooser, at, 3, { drawMs: 5 }).end;
+    assert.equal(chooser.path, 'main thread');
+    run(chooser, at, 4, { drawMs: 5, longTaskMsPerSecond: 700 });
+    assert.equal(chooser.path, 'worker');
+  });
+
+  it('drawing that takes most of the picture interval moves decoding to the worker', () => {
+    const chooser = new VideoPathChooser('main thread');
+    run(chooser, 0, 4, { drawMs: 25 });
+    assert.equal(chooser.path, 'worker');
+  });
+
+  it('pictures skipped second after second move decoding to the worker', () => {
+    const chooser = new VideoPathChooser('main thread');
+    run(chooser, 0, 4, { drawMs: 2, skippedPerSecond: 5 });
+    assert.equal(chooser.path, 'worker');
+  });
+
+  it('a busy worker-path page stays there while pictures at the page’s drawing cost would keep it busy', () => {
+    const chooser = new VideoPathChooser('main thread');
+    const at = run(chooser, 0, 4, { drawMs: 12, longTaskMsPerSecond: 600 }).end;
+    assert.equal(chooser.path, 'worker');
+    // The blits cost little, but 30 pictures at the page's 12 ms would make it 36 % busy.
+    run(chooser, at, 15, { drawMs: 1 });
+    assert.equal(chooser.path, 'worker');
+  });
+
+  it('decoding moves back to the page only after ten quiet windows', () => {
+    const chooser = new VideoPathChooser('main thread');
+    let at = run(chooser, 0, 4, { drawMs: 12, longTaskMsPerSecond: 600 }).end;
+    assert.equal(chooser.path, 'worker');
+    // A calmer screen: 5 pictures a second at the page's 12 ms is 6 % busy.
+    const calm = (seconds: number) => {
+      for (let i = 0; i < seconds * 5; i++) {
+        at += 200;
+        chooser.drawn(at, 1, 0);
+        chooser.next(at);
+      }
+    };
+    calm(5);
+    assert.equal(chooser.path, 'worker');
+    calm(8);
+    assert.equal(chooser.path, 'main thread');
+  });
+});
