@@ -39,6 +39,28 @@ async function clickCanvas(page: Page, fx: number, fy: number): Promise<void> {
   await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
 }
 
+/**
+ * Chooses a monitor (`monitor-0`, `monitor-1`, `monitor-all`) and waits for the first picture of the
+ * stream that follows: the button is pressed as soon as the agent says which monitor is shown, and a
+ * click before the new stream began would land where the old one was.
+ */
+async function chooseMonitor(page: Page, choice: string): Promise<void> {
+  // A still desktop sends one picture a stream: its keyframe.
+  const before = await page.evaluate(() => ({
+    keyframes: window.lifelineStats?.keyframes ?? 0,
+    decoded: window.lifelineStats?.framesDecoded ?? 0,
+  }));
+  await page.click(`[data-testid=${choice}]`);
+  await page.waitForSelector(`[data-testid=${choice}][aria-pressed=true]`);
+  await page.waitForFunction(
+    ({ keyframes, decoded }) =>
+      (window.lifelineStats?.keyframes ?? 0) > keyframes &&
+      (window.lifelineStats?.framesDecoded ?? 0) > decoded,
+    before,
+    { polling: 50 },
+  );
+}
+
 async function pointerNear(display: string, x: number, y: number): Promise<{ x: number; y: number }> {
   return waitFor(`the X pointer near ${x},${y}`, async () => {
     const at = await pointerLocation(display);
@@ -77,24 +99,20 @@ describe('the operator switches monitors, shares the clipboard and sees the sess
   });
 
   it('choosing monitor 2 shows it alone, and a click on it lands on that monitor', async () => {
-    await ui.page.click('[data-testid=monitor-1]');
-    await ui.page.waitForSelector('[data-testid=monitor-1][aria-pressed=true]');
+    await chooseMonitor(ui.page, 'monitor-1');
     await waitFor('the canvas to take the monitor’s size', async () =>
       (await canvasSize(ui.page))[0] === RIGHT.width ? true : undefined,
     );
-    await ui.page.waitForFunction(() => (window.lifelineStats?.framesDecoded ?? 0) > 0);
     await ui.page.click('[data-testid=take-control]');
     await clickCanvas(ui.page, 0.5, 0.5);
     await pointerNear(ui.xvfb.display, RIGHT.x + RIGHT.width / 2, RIGHT.height / 2);
   });
 
   it('monitor 1 maps clicks to the left monitor, and All to the whole desktop again', async () => {
-    await ui.page.click('[data-testid=monitor-0]');
-    await ui.page.waitForSelector('[data-testid=monitor-0][aria-pressed=true]');
+    await chooseMonitor(ui.page, 'monitor-0');
     await clickCanvas(ui.page, 0.25, 0.5);
     await pointerNear(ui.xvfb.display, LEFT.width / 4, LEFT.height / 2);
-    await ui.page.click('[data-testid=monitor-all]');
-    await ui.page.waitForSelector('[data-testid=monitor-all][aria-pressed=true]');
+    await chooseMonitor(ui.page, 'monitor-all');
     await waitFor('the canvas to show the whole desktop', async () =>
       (await canvasSize(ui.page))[0] === 1280 ? true : undefined,
     );
