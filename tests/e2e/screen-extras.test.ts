@@ -42,15 +42,21 @@ async function clickCanvas(page: Page, fx: number, fy: number): Promise<void> {
 /**
  * Chooses a monitor (`monitor-0`, `monitor-1`, `monitor-all`) and waits for the first picture of the
  * stream that follows: the button is pressed as soon as the agent says which monitor is shown, and a
- * click before the new stream began would land where the old one was.
+ * click before the new stream began would land where the old one was. `meanwhile` runs right after
+ * the button is pressed.
  */
-async function chooseMonitor(page: Page, choice: string): Promise<void> {
+async function chooseMonitor(
+  page: Page,
+  choice: string,
+  meanwhile: () => Promise<void> = async () => {},
+): Promise<void> {
   // A still desktop sends one picture a stream: its keyframe.
   const before = await page.evaluate(() => ({
     keyframes: window.lifelineStats?.keyframes ?? 0,
     decoded: window.lifelineStats?.framesDecoded ?? 0,
   }));
   await page.click(`[data-testid=${choice}]`);
+  await meanwhile();
   await page.waitForSelector(`[data-testid=${choice}][aria-pressed=true]`);
   await page.waitForFunction(
     ({ keyframes, decoded }) =>
@@ -118,6 +124,29 @@ describe('the operator switches monitors, shares the clipboard and sees the sess
     );
     await clickCanvas(ui.page, 0.75, 0.5);
     await pointerNear(ui.xvfb.display, 960, 240);
+  });
+
+  it('a click on the old picture while the next monitor’s stream starts is held, not landed on that monitor', async () => {
+    const heldBefore = await ui.page.evaluate(() => window.lifelineStats?.pointerEventsHeld ?? 0);
+    // Without the hold this click lands at 320,240 (the whole desktop's mapping) or 160,240 (the
+    // left monitor's, once the agent switched): either moves the pointer away from 960,240.
+    await chooseMonitor(ui.page, 'monitor-0', () => clickCanvas(ui.page, 0.25, 0.5));
+    // The click went out before the new picture came; sent, it would have arrived by now. The pointer
+    // stays where the last test's click left it, for half a second more.
+    for (let i = 0; i < 10; i++) {
+      const at = await pointerLocation(ui.xvfb.display);
+      assert.ok(
+        Math.abs(at.x - 960) <= 4 && Math.abs(at.y - 240) <= 4,
+        `the pointer moved to ${at.x},${at.y}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const held = await ui.page.evaluate(() => window.lifelineStats?.pointerEventsHeld ?? 0);
+    assert.ok(held > heldBefore, `pointer events held: ${heldBefore} → ${held}`);
+    // And the pointer is back: a click on the new picture lands on the left monitor.
+    await clickCanvas(ui.page, 0.5, 0.25);
+    await pointerNear(ui.xvfb.display, LEFT.width / 2, LEFT.height / 4);
+    await chooseMonitor(ui.page, 'monitor-all');
     await ui.page.click('[data-testid=release-control]');
   });
 

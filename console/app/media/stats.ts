@@ -25,6 +25,8 @@ export interface LifelineStats {
   lastRoundTripMs: number;
   /** Round trips measured. */
   roundTrips: number;
+  /** Pointer events not sent while a monitor switch replaced the picture (see `PointerHold`). */
+  pointerEventsHeld: number;
 }
 
 declare global {
@@ -47,6 +49,7 @@ export function createStats(): LifelineStats {
     lastLatencyMs: 0,
     lastRoundTripMs: 0,
     roundTrips: 0,
+    pointerEventsHeld: 0,
   };
   window.lifelineStats = stats;
   return stats;

@@ -15,6 +15,7 @@ import type { SessionGrant } from '../api/types.ts';
 import { GuidanceCapture, type GuidanceTool } from '../guidance/guidance-capture.ts';
 import { GuidanceEcho } from '../guidance/guidance-echo.ts';
 import { InputCapture } from '../input/input-capture.ts';
+import { PointerHold } from '../input/pointer-hold.ts';
 import { QualityHistory } from '../media/quality-history.ts';
 import { RemoteCursor } from '../media/remote-cursor.ts';
 import { createStats, type LifelineStats } from '../media/stats.ts';
@@ -58,6 +59,8 @@ export class SessionController {
   readonly quality = new QualityHistory(this.stats, (message) => this.#relay?.send(message) ?? false);
   /** What video arrived, told to the relay so the agent paces its pictures to this link. */
   readonly #receipts = new VideoReceipts((message) => this.#relay?.send(message));
+  /** Holds the pointer while another monitor's stream replaces the picture. */
+  readonly #pointerHold = new PointerHold();
   #state: SessionState;
   #grant: SessionGrant | undefined;
   #relay: RelayLink | undefined;
@@ -97,10 +100,16 @@ export class SessionController {
     this.#renderer?.dispose();
     this.#renderer = new VideoRenderer(canvas, this.stats, {
       requestKeyframe: () => this.#relay?.send({ type: 'request-keyframe' }),
-      onPicture: () => this.#set({ hasPicture: true }),
+      onPicture: () => {
+        this.#pointerHold.pictureShown();
+        this.#set({ hasPicture: true });
+      },
       onUnsupported: (message) => this.#fail('VIDEO_UNSUPPORTED', message),
     });
-    this.#input = new InputCapture(canvas, (event) => this.#relay?.send({ type: 'input', event }));
+    this.#input = new InputCapture(canvas, (event) => {
+      if (this.#pointerHold.passes(event, performance.now())) this.#relay?.send({ type: 'input', event });
+      else this.stats.pointerEventsHeld = this.#pointerHold.dropped;
+    });
     this.#guidance = new GuidanceCapture(canvas, (mark) => {
       if (this.#relay?.send({ type: 'guidance', mark })) this.#echo?.add(mark);
     });
@@ -185,7 +194,9 @@ export class SessionController {
   /** Shows one of the device's monitors (its index), or all of them (null). */
   selectMonitor(index: number | null): void {
     if (this.#state.phase !== 'live' || !this.#state.permissions.view) return;
-    this.#relay?.send({ type: 'select-monitor', monitor: index });
+    if (this.#state.monitors?.selected === index) return;
+    if (this.#relay?.send({ type: 'select-monitor', monitor: index }))
+      this.#pointerHold.start(performance.now());
   }
 
   takeControl(): void {
@@ -310,6 +321,7 @@ export class SessionController {
         this.#cursor?.move(message);
         return;
       case 'video-config':
+        this.#pointerHold.streamStarted();
         this.#renderer?.configure(message);
         this.#cursor?.configure(message.width, message.height);
         this.#set({
