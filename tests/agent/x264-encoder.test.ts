@@ -238,6 +238,38 @@ function blocks(seed: number): Buffer {
   return frame;
 }
 
+/** A terminal, then four characters typed one by one on its line 3 (whole frames). */
+function typing(): Buffer[] {
+  const frames = [terminal(0)];
+  for (let i = 0; i < 4; i++) {
+    const typed = Buffer.from(frames.at(-1) ?? terminal(0));
+    const [top, left] = [120 + 3 * 13 + 2, (40 + i) * 6];
+    for (let y = 0; y < 9; y++)
+      for (let x = 0; x < 5; x++)
+        if ((x + y + i) % 3 === 0) typed.writeUInt32LE(0xff000000, ((top + y) * WIDTH + left + x) * 4);
+    frames.push(typed);
+  }
+  return frames;
+}
+
+/**
+ * `frames` for the encoder as the agent sends them: the first as a keyframe, the typed ones (1 to 4)
+ * as their changed rows, the rest whole; `budget` from the second on.
+ */
+function typedInputs(frames: readonly Buffer[], budget: PictureBudget): Input[] {
+  return frames.map((data, i) => {
+    const before = frames[i - 1];
+    const band = before && i <= 4 ? changedRows(before, data, ROW_BYTES) : undefined;
+    return {
+      ...(band
+        ? { data: data.subarray(band.first * ROW_BYTES, band.end * ROW_BYTES), firstRow: band.first }
+        : { data }),
+      keyframe: i === 0,
+      ...(i === 1 ? { budget } : {}),
+    };
+  });
+}
+
 describe('lifeline-x264 on fixed frames', () => {
   it('a band of rows replaces only those rows of the picture, and an empty band re-encodes it as it was', () => {
     const units = encode([
@@ -372,6 +404,45 @@ describe('lifeline-x264 on fixed frames', () => {
       `under the budget no picture is over the cap: ${units.map((u) => u.byteLength).join(', ')}`,
     );
     assert.deepEqual(qps.slice(9), [22, 25, 25], 'constant QP again from the keyframe after the budget');
+  });
+
+  it("with --constant-qp on a typed line within a budget's rate stays at constant QP, without an IDR, even a few times over its largest picture", () => {
+    // As the budget a loaded console set while scrolling (625 B a picture, none larger): reopening for
+    // it would cost an IDR of the whole screen.
+    const budget: PictureBudget = { averageBytes: 6_000, largestBytes: 40 };
+    const units = encode(typedInputs(typing(), budget), 'agent+qp');
+    const sizes = units.map((unit) => unit.byteLength);
+    assert.ok(
+      sizes.slice(1).some((bytes) => bytes > budget.largestBytes),
+      `a typed picture over the cap: ${sizes.join(', ')}`,
+    );
+    assert.ok(
+      sizes.slice(1).every((bytes) => bytes <= 8 * budget.largestBytes),
+      `and none 8 times over it: ${sizes.join(', ')}`,
+    );
+    const idr = units.map((unit) => nalUnits(unit).some((nal) => nal.type === NalType.idr));
+    assert.deepEqual(idr, [true, false, false, false, false]);
+    assert.deepEqual(sliceQps(units), [22, 28, 28, 28, 28]);
+  });
+
+  it('with --constant-qp on a budget the pictures keep to leaves the encoder at constant QP, and the first picture that would break it is coded again as an IDR within the cap', () => {
+    const budget: PictureBudget = { averageBytes: 6_000, largestBytes: 12_000 };
+    const frames = [...typing(), blocks(1), blocks(2)];
+    const units = encode(typedInputs(frames, budget), 'agent+qp');
+    const sizes = units.map((unit) => unit.byteLength).join(', ');
+    const idr = units.map((unit) => nalUnits(unit).some((nal) => nal.type === NalType.idr));
+    assert.deepEqual(
+      idr.map((k, i) => (k ? i : -1)).filter((i) => i >= 0),
+      [0, 5],
+      `IDRs: the first, and the first picture over the budget (bytes: ${sizes})`,
+    );
+    // The typed line stays at constant QP (the CRF + 2, and 3 coarser for a line's band).
+    assert.deepEqual(sliceQps(units).slice(0, 5), [22, 28, 28, 28, 28]);
+    assert.ok(
+      units.slice(5).every((unit) => unit.byteLength <= budget.largestBytes),
+      `the new scenes within the cap: ${sizes}`,
+    );
+    assert.equal(decodeLuma(units).length, frames.length, 'every picture decodes');
   });
 
   it('a typed character costs under 100 bytes and its glyph stays sharp, at constant QP coded 3 QP coarser with trellis', () => {

@@ -24,7 +24,8 @@
  * x264 changes its VBV only when it was on from the start: `--max-kbit` and `--buffer-kbit` turn it
  * on (the agent starts with a cap no picture reaches, and lowers it to a thin link's budget by
  * "LLR1"); without them a rate record is refused. With `--constant-qp on` the encoder runs at constant
- * QP until a rate record brings a budget, and is then reopened under capped CRF (see open_encoder).
+ * QP until a picture would break a budget a rate record brought, and is then reopened under capped
+ * CRF (see open_encoder).
  *
  * x264's settings are its `ultrafast` preset with `zerolatency`, constrained baseline, changed for
  * screen content (see SCREEN_PARAMS; `--screen off` leaves them out); `--preset`, `--tune` and
@@ -281,16 +282,78 @@ static void set_rate(x264_param_t *param, uint32_t average, uint32_t largest, in
 }
 
 /*
+ * The pictures coded in the last RECENT_MS of their timestamps, for telling whether constant QP keeps
+ * to a budget: a budget the pictures keep to (one a loaded machine's console set, slow to take a
+ * typed line's few bytes) should not cost an IDR and a reopened encoder.
+ */
+#define RECENT_MS 1000
+#define RECENT_MAX 256
+
+struct recent {
+  int64_t pts[RECENT_MAX];
+  uint32_t bytes[RECENT_MAX];
+  int start, count;
+};
+
+static void recent_add(struct recent *r, int64_t pts, uint32_t bytes) {
+  if (r->count == RECENT_MAX) {
+    r->start = (r->start + 1) % RECENT_MAX;
+    r->count--;
+  }
+  int at = (r->start + r->count) % RECENT_MAX;
+  r->pts[at] = pts;
+  r->bytes[at] = bytes;
+  r->count++;
+}
+
+/* Bytes of the pictures coded within RECENT_MS before `now` (older ones are forgotten). */
+static uint64_t recent_bytes(struct recent *r, int64_t now) {
+  while (r->count > 0 && r->pts[r->start] <= now - RECENT_MS) {
+    r->start = (r->start + 1) % RECENT_MAX;
+    r->count--;
+  }
+  uint64_t sum = 0;
+  for (int i = 0; i < r->count; i++) sum += r->bytes[(r->start + i) % RECENT_MAX];
+  return sum;
+}
+
+/*
+ * How many times a budget's largest picture one picture at constant QP may be before the encoder is
+ * reopened for it: 400 ms of the link where the largest is 50 ms of it (LinkBudget's `speed`).
+ * Reopening costs an IDR of the whole screen, which under a budget set while scrolling (625 B a
+ * picture, none larger; scrolled lines of 2.5 KB came) was 3449 B, blurred all over, and once the
+ * budget was lifted a P-picture of 78 KB sharpening it again: a picture a few times the cap costs
+ * less as it is.
+ */
+#define HELD_LARGEST_FACTOR 8
+
+/*
+ * Whether a picture of `bytes` coded at `now` breaks a budget of `average` bytes a picture at `fps`
+ * pictures a second, none over `largest`: the last second's bytes with it over (x264's VBV would
+ * hold them to that rate), or the picture over HELD_LARGEST_FACTOR times `largest`.
+ */
+static int over_budget(struct recent *r, int64_t now, uint32_t bytes, uint32_t average, uint32_t largest,
+                       int fps) {
+  return (uint64_t)bytes > (uint64_t)largest * HELD_LARGEST_FACTOR ||
+         recent_bytes(r, now) + bytes > (uint64_t)average * (uint64_t)fps;
+}
+
+/*
  * Rate control. Capped CRF (the quality as asked, unless a picture would overflow the VBV) costs x264
  * a half-size copy of the whole picture and a cost estimate over it, and AQ's variance of every
  * macroblock, on every picture however little changed: a fifth of its time on a typed character.
  * Without a budget in force the cap is never reached, so with `--constant-qp on` the encoder runs at
  * constant QP (QP_OVER_CRF above the CRF, AQ off): typed text as small and sharper, a third less
- * CPU (README "Typing: 4×4 partitions and trellis on a typed line"). Off by default: in
- * the live benchmark on a loaded machine the IDR a budget's reopening costs went with the agent's
- * pacer cutting 720p video to a fraction of its bytes, not yet understood. x264 can change neither its rate control method nor, at constant QP, a VBV in place, so
- * a budget reopens it in capped CRF (its next picture an IDR), and once the budget is lifted it goes
- * back to constant QP at the next IDR asked for.
+ * CPU (README "Typing: 4×4 partitions and trellis on a typed line").
+ *
+ * x264 can change neither its rate control method nor, at constant QP, a VBV in place. A budget is
+ * therefore held at constant QP while the pictures keep to it (over_budget), and the first
+ * picture that would break it is coded as the first picture (an IDR) of an encoder reopened under
+ * capped CRF; once the budget is lifted it goes back to constant QP at the next IDR asked for.
+ * Reopening as soon as a budget came is what cut the live benchmark's video: a loaded machine's
+ * console, slow to take a typed or scrolled line, set a budget at the least (150 kbit/s, 625 B a
+ * picture); the reopening's IDR blurred the whole screen, the P-picture sharpening it again after
+ * the lift (78 KB) queued up, and the budget this set in turn held the video that followed.
  */
 /* The constant QP for a CRF, at most x264's 51. */
 static int qp_of(int crf) { return crf + QP_OVER_CRF > 51 ? 51 : crf + QP_OVER_CRF; }
@@ -400,6 +463,12 @@ int main(int argc, char **argv) {
   const int start_crf = crf;
   int constant_qp = qp_without_budget, back_to_qp = 0;
   x264_t *encoder = open_encoder(&param, constant_qp);
+  /* A budget in force while the encoder still codes at constant QP (`held`), of `held_average` bytes
+     a picture at --fps, none over `held_largest`: the encoder is reopened under capped CRF only once
+     the pictures would break it (see over_budget). */
+  int held = 0;
+  uint32_t held_average = 0, held_largest = 0;
+  static struct recent recent;
 
   /* A pipe holds 64 KiB: a 1080p frame (8 MB) would cross it in 128 turns of the agent's event loop,
      each a wake-up on a busy machine. 1 MiB (what Linux allows unprivileged) takes 8, and is still
@@ -432,11 +501,11 @@ int main(int argc, char **argv) {
       uint32_t average = read_u32(header + 8), largest = read_u32(header + 12);
       set_rate(&param, average, largest, fps, max_kbit, buffer_kbit);
       int budget = average != 0 || largest != 0;
-      if (budget && constant_qp) {
-        x264_encoder_close(encoder);
-        encoder = open_encoder(&param, 0);
-        constant_qp = 0;
-      } else if (!constant_qp && x264_encoder_reconfig(encoder, &param) < 0) die("x264 refused the new rate");
+      if (constant_qp) {
+        held = budget;
+        held_average = average;
+        held_largest = largest > average ? largest : average;
+      } else if (x264_encoder_reconfig(encoder, &param) < 0) die("x264 refused the new rate");
       back_to_qp = !budget && qp_without_budget && !constant_qp;
       continue;
     }
@@ -491,6 +560,13 @@ int main(int argc, char **argv) {
     if (pts <= last_pts) pts = last_pts + 1;
     last_pts = pts;
     picture.i_pts = pts;
+    if (held && over_budget(&recent, pts, 0, held_average, held_largest, fps)) {
+      /* The last second alone is over the budget: this picture is the capped encoder's first. */
+      x264_encoder_close(encoder);
+      encoder = open_encoder(&param, 0);
+      constant_qp = held = 0;
+      keyframe = 1;
+    }
     picture.i_type = keyframe ? X264_TYPE_IDR : X264_TYPE_AUTO;
     /* At constant QP a quality other than the start's is forced on the picture (x264 cannot change
        its constant QP in place); an IDR keeps the usual I-picture offset (ipratio 1.4: 3 QP). A
@@ -505,7 +581,19 @@ int main(int argc, char **argv) {
     int nal_count;
     int size = x264_encoder_encode(encoder, &nals, &nal_count, &picture, &encoded);
     if (size < 0) die("x264 failed to encode a frame");
+    if (held && size > 0 && over_budget(&recent, pts, (uint32_t)size, held_average, held_largest, fps)) {
+      /* At constant QP this picture breaks the budget: it is coded again, as the first picture (an
+         IDR) of an encoder under capped CRF, and what constant QP made is dropped. */
+      x264_encoder_close(encoder);
+      encoder = open_encoder(&param, 0);
+      constant_qp = held = 0;
+      picture.i_type = X264_TYPE_IDR;
+      picture.i_qpplus1 = X264_QP_AUTO;
+      size = x264_encoder_encode(encoder, &nals, &nal_count, &picture, &encoded);
+      if (size < 0) die("x264 failed to encode a frame");
+    }
     if (size == 0) continue;
+    recent_add(&recent, encoded.i_pts, (uint32_t)size);
     uint8_t unit[UNIT_HEADER_BYTES] = {'L', 'L', 'U', '1'};
     write_u32(unit + 4, (uint32_t)size);
     unit[8] = encoded.b_keyframe ? FLAG_KEYFRAME : 0;
