@@ -4,6 +4,27 @@ import type { VideoPreference } from '../../protocol/index.ts';
 const RATE_WINDOW_MS = 2_000;
 /** The least span of receipts a rate is measured over, ms: one report alone tells no rate. */
 const MIN_RATE_SPAN_MS = 400;
+/** The fewest reports a trend of the bytes on the way is fitted to: two points always make a line. */
+const MIN_TREND_REPORTS = 3;
+/**
+ * How sure the growth of the bytes on the way must be before it counts as a pile-up: its
+ * least-squares slope this many standard errors above zero (one-sided, about 95 % sure with four
+ * reports, 99 % with ten), so that noise in the receipts does not read as a link behind.
+ */
+const PILE_UP_T = 3;
+/** …and growing by at least this share of the delivery rate: slower growth is noise or a draining step. */
+const PILE_UP_SHARE = 0.05;
+/**
+ * Between two measures taken while bytes piled up, at pictures of different sizes: a link carries
+ * bytes (the same bytes a second with smaller pictures), a console short of CPU handles pictures (the
+ * same pictures a second, whatever their size). The pictures must have changed size by this factor
+ * for the two to be told apart.
+ */
+const TELL_APART_SIZE_RATIO = 1.15;
+/** How long a cut's measure stays the one a new measure is compared with, ms: a path changes in time. */
+const CUT_MEMORY_MS = 30_000;
+/** Frames remembered while on the way, for the pictures a second delivered; the oldest count as delivered past it. */
+const MAX_FRAMES_ON_THE_WAY = 4_096;
 /**
  * The share of the measured link rate the video may use after a cut: under 1, so the queue that
  * made the cut drains (at 0.7, 100 ms of queue goes in about a quarter of a second), with room
@@ -17,43 +38,110 @@ const SHARE: Record<VideoPreference, number> = { speed: 0.7, quality: 0.85 };
 const LARGEST_PICTURE_MS: Record<VideoPreference, number> = { speed: 50, quality: 150 };
 /**
  * How much the budget rises after each calm second, as a share of the measured rate: quickly up to
- * RAISE_SLOWLY_ABOVE of it, slowly past it (probing whether the link got faster).
+ * RAISE_SLOWLY_ABOVE of it, slowly up to the rate itself (probing near where the link was behind),
+ * and quickly again past it: calm there, the link has become faster.
  */
 const RAISE_FAST = 0.05;
 const RAISE_SLOW = 0.02;
 const RAISE_SLOWLY_ABOVE = 0.8;
-/** Past this many times the measured rate the budget is lifted: the link was not what limited. */
+/** Past this many times the rate measured at the cut the budget is lifted: the link was not what limited. */
 const LIFT_ABOVE = 1.5;
 /** The least budget, kbit/s: below it a picture is no longer worth looking at; frame rate cuts instead. */
 const MIN_KBPS = 150;
+
+/** What a cut found: the link behind (the budget changed), or a console behind (pictures, not bytes, limit). */
+export type BudgetCut = 'link' | 'console';
+
+/** What the link delivered over the span measured: kbit/s, pictures a second, and whether bytes piled up. */
+export interface Delivery {
+  kbps: number;
+  fps: number;
+  piledUp: boolean;
+}
+
+/** One `video-backlog` as the budget keeps it. */
+interface Report {
+  at: number;
+  /** Bytes delivered so far: sent less still on the way. */
+  bytes: number;
+  /** Frames wholly delivered so far. */
+  frames: number;
+  onTheWay: number;
+  /** Whether video queued then (the path took longer than its own delay). */
+  queued: boolean;
+}
+
+/**
+ * Whether `points` (time in ms, bytes on the way) grow: their least-squares slope, in bytes a second,
+ * and how many standard errors it stands above zero (infinite for points exactly on a rising line;
+ * zero for two points, which tell a slope but not how sure it is).
+ */
+export function trend(points: ReadonlyArray<{ at: number; onTheWay: number }>): {
+  perSecond: number;
+  t: number;
+} {
+  const n = points.length;
+  if (n < 2) return { perSecond: 0, t: 0 };
+  const meanAt = points.reduce((sum, p) => sum + p.at, 0) / n;
+  const meanBytes = points.reduce((sum, p) => sum + p.onTheWay, 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (const p of points) {
+    sxx += (p.at - meanAt) ** 2;
+    sxy += (p.at - meanAt) * (p.onTheWay - meanBytes);
+  }
+  if (sxx === 0) return { perSecond: 0, t: 0 };
+  const slope = sxy / sxx;
+  if (n === 2) return { perSecond: slope * 1000, t: 0 };
+  let residuals = 0;
+  for (const p of points) residuals += (p.onTheWay - meanBytes - slope * (p.at - meanAt)) ** 2;
+  const standardError = Math.sqrt(residuals / (n - 2) / sxx);
+  const t = standardError > 0 ? slope / standardError : slope > 0 ? Number.POSITIVE_INFINITY : 0;
+  return { perSecond: slope * 1000, t };
+}
 
 /**
  * A bitrate budget for the video from what the operators' consoles say they received: the agent
  * counts the video bytes it sends, the relay says how many are still on the way to the slowest
  * operator (`video-backlog`'s `bytes`), and the difference grows at the rate the link delivers.
- * While video queues up that rate is what the link carries, so a cut sets the budget to a share of
- * it; calm seconds raise it again, quickly up to near that rate and slowly past it, and lift it once
- * it is well above (as TCP's congestion window does, but for pictures).
+ * While video piles up (the least-squares trend of the bytes on the way rises, surely: see
+ * PILE_UP_T) that rate is what the link carries, so a cut sets the budget to a share of it; calm
+ * seconds raise it again, quickly up to near that rate, slowly up to it and quickly past it, and
+ * lift it once it is well above (as TCP's congestion window does, but for pictures).
+ *
+ * A console short of CPU piles video up too. It is told from a thin link by a second measure at
+ * smaller pictures (after the first cut): a link then delivers the same bytes a second, a slow
+ * console the same pictures a second. For a console the first cut is undone and the cut answers
+ * `'console'`: fewer pictures help it, smaller ones do not.
  *
  * @example
  * const budget = new LinkBudget();
  * budget.sent(frame.byteLength);                   // each video frame sent
  * budget.delivered(report.bytes, Date.now(), queueing); // each `video-backlog`
- * if (queueing) budget.cut('speed');              // true: `budget.kbps` changed
+ * if (queueing) budget.cut('speed');              // 'link': `budget.kbps` changed
  */
 export class LinkBudget {
   #sent = 0;
-  /** Bytes delivered (sent less still on the way) at each report, and whether video queued then; oldest first. */
-  #deliveries: Array<{ at: number; bytes: number; onTheWay: number; queued: boolean }> = [];
+  /** The byte count at the end of each frame still on the way, oldest first. */
+  #frameEnds: number[] = [];
+  #framesDelivered = 0;
+  /** Recent reports, oldest first (RATE_WINDOW_MS). */
+  #reports: Report[] = [];
   #kbps: number | undefined;
+  /** The link's rate: measured at the last cut for the link, raised by calm deliveries above it. */
   #linkKbps: number | undefined;
+  /**
+   * What the last cut for the link measured, to tell a slow console from a thin link at the next,
+   * and the budget before it (what a console found behind gets back).
+   */
+  #cut: { at: number; delivery: Delivery; kbpsBefore: number | undefined } | undefined;
 
   /** The video's budget, kbit/s; undefined while the link has not been seen to limit it. */
   get kbps(): number | undefined {
     return this.#kbps;
   }
 
-  /** The link's rate as measured at the last cut, kbit/s. */
+  /** The link's rate as last measured, kbit/s. */
   get linkKbps(): number | undefined {
     return this.#linkKbps;
   }
@@ -67,6 +155,11 @@ export class LinkBudget {
   /** A video frame of `bytes` went to the relay. */
   sent(bytes: number): void {
     this.#sent += bytes;
+    this.#frameEnds.push(this.#sent);
+    if (this.#frameEnds.length > MAX_FRAMES_ON_THE_WAY) {
+      this.#frameEnds.shift();
+      this.#framesDelivered++;
+    }
   }
 
   /**
@@ -74,56 +167,103 @@ export class LinkBudget {
    * whether that is a queue (`queued`: the path takes longer than its own delay).
    */
   delivered(onTheWay: number, now: number, queued: boolean): void {
-    this.#deliveries.push({ at: now, bytes: Math.max(0, this.#sent - onTheWay), onTheWay, queued });
-    while ((this.#deliveries[0]?.at ?? now) < now - RATE_WINDOW_MS) this.#deliveries.shift();
-  }
-
-  /**
-   * What the link delivered lately, kbit/s, and whether bytes piled up meanwhile, in both halves of
-   * it (more sent than delivered: the link, not the sender, set the rate); undefined when too few reports. The reports
-   * since video began to queue tell the link's rate best; with too few of them, the whole window.
-   */
-  delivery(): { kbps: number; piledUp: boolean } | undefined {
-    const last = this.#deliveries.at(-1);
-    let start = this.#deliveries.length - 1;
-    while (start > 0 && this.#deliveries[start]?.queued) start--;
-    for (const from of [start, 0]) {
-      const first = this.#deliveries[from];
-      if (!first || !last || last.at - first.at < MIN_RATE_SPAN_MS) continue;
-      // Growing over both halves of the span: a link behind, not a console late once (a step).
-      const middle = this.#deliveries.find((delivery) => delivery.at >= (first.at + last.at) / 2) ?? last;
-      return {
-        kbps: ((last.bytes - first.bytes) * 8) / (last.at - first.at),
-        piledUp: middle.onTheWay > first.onTheWay && last.onTheWay > middle.onTheWay,
-      };
+    const bytes = Math.max(0, this.#sent - onTheWay);
+    while (this.#frameEnds[0] !== undefined && this.#frameEnds[0] <= bytes) {
+      this.#frameEnds.shift();
+      this.#framesDelivered++;
     }
-    return undefined;
+    this.#reports.push({ at: now, bytes, frames: this.#framesDelivered, onTheWay, queued });
+    while ((this.#reports[0]?.at ?? now) < now - RATE_WINDOW_MS) this.#reports.shift();
+    // Calm, the link carried what was delivered: a link measured lower has become faster.
+    const calm = queued ? undefined : this.#measure(0);
+    if (this.#linkKbps !== undefined && calm && !calm.piledUp && calm.kbps > this.#linkKbps) {
+      this.#linkKbps = calm.kbps;
+    }
   }
 
   /**
-   * Video queues up: the budget becomes a share of what the link delivered while bytes piled up
-   * (never more than it was). False when the link was not seen to limit — too few reports, or no
-   * bytes piling up (a queue draining after a cut, a console slow for want of CPU) — or the budget
-   * is already at its least.
+   * What the link delivered lately, and whether bytes piled up meanwhile (more sent than delivered:
+   * the link, or the console, not the sender, set the rate); undefined when too few reports. The
+   * reports since video began to queue tell the link's rate best; with too few of them, the window.
    */
-  cut(prefer: VideoPreference): boolean {
+  delivery(): Delivery | undefined {
+    let start = this.#reports.length - 1;
+    while (start > 0 && this.#reports[start]?.queued) start--;
+    return this.#measure(start) ?? this.#measure(0);
+  }
+
+  #measure(from: number): Delivery | undefined {
+    const span = this.#reports.slice(from);
+    const first = span[0];
+    const last = span.at(-1);
+    if (!first || !last || span.length < MIN_TREND_REPORTS || last.at - first.at < MIN_RATE_SPAN_MS)
+      return undefined;
+    const kbps = ((last.bytes - first.bytes) * 8) / (last.at - first.at);
+    const fps = ((last.frames - first.frames) * 1000) / (last.at - first.at);
+    const growth = trend(span);
+    // Sure growth, and still growing lately: a step (a console late once) flattens in its later half.
+    const later = trend(span.slice(Math.floor(span.length / 2)));
+    const piledUp =
+      growth.t >= PILE_UP_T && growth.perSecond >= (PILE_UP_SHARE * kbps * 1000) / 8 && later.perSecond > 0;
+    return { kbps, fps, piledUp };
+  }
+
+  /**
+   * Video queues up: when bytes piled up on a link, the budget becomes a share of what it delivered
+   * (never more than it was) and the answer is `'link'`; when a second measure shows a console
+   * behind (see the class), the cut before it is undone and the answer is `'console'`. Undefined when nothing was told — too few reports, or no bytes piling up (a queue
+   * draining after a cut) — or the budget is already at its least.
+   */
+  cut(prefer: VideoPreference): BudgetCut | undefined {
     const delivery = this.delivery();
-    if (!delivery?.piledUp || delivery.kbps <= 0) return false;
+    if (!delivery?.piledUp || delivery.kbps <= 0) return undefined;
+    const now = this.#reports.at(-1)?.at ?? 0;
+    const earlier = this.#cut && now - this.#cut.at <= CUT_MEMORY_MS ? this.#cut : undefined;
+    const behind = earlier && whatIsBehind(earlier.delivery, delivery);
+    if (behind === 'console') {
+      // The cut that measured a console was no link's: it is undone.
+      this.#kbps = earlier?.kbpsBefore;
+      return 'console';
+    }
+    // Pictures of about the size measured at the cut tell nothing new: cutting again on such a
+    // measure would ratchet a console's budget down to the least. The frame rate goes down instead
+    // (larger pictures at the same budget), and the next measure can tell.
+    if (earlier && behind === undefined) return undefined;
     const before = this.#kbps;
+    this.#cut = { at: now, delivery, kbpsBefore: before };
     this.#linkKbps = delivery.kbps;
     this.#kbps = Math.max(
       MIN_KBPS,
       Math.min(before ?? Number.POSITIVE_INFINITY, SHARE[prefer] * delivery.kbps),
     );
-    return this.#kbps !== before;
+    return this.#kbps !== before ? 'link' : undefined;
   }
 
   /** A calm second: the budget rises (see RAISE_FAST); true when it changed. */
   raise(): boolean {
     if (this.#kbps === undefined || this.#linkKbps === undefined) return false;
     const link = this.#linkKbps;
-    this.#kbps += (this.#kbps < RAISE_SLOWLY_ABOVE * link ? RAISE_FAST : RAISE_SLOW) * link;
-    if (this.#kbps > LIFT_ABOVE * link) this.#kbps = undefined;
+    const probing = this.#kbps >= RAISE_SLOWLY_ABOVE * link && this.#kbps < link;
+    this.#kbps += (probing ? RAISE_SLOW : RAISE_FAST) * link;
+    // Well above the rate measured at the cut (not the link's rate since, which rises with the budget).
+    if (this.#kbps > LIFT_ABOVE * (this.#cut?.delivery.kbps ?? link)) {
+      this.#kbps = undefined;
+      this.#cut = undefined;
+    }
     return true;
   }
+}
+
+/**
+ * What, between two measures while video piled up, limited: a console short of CPU when the pictures
+ * a second held better than the bytes a second (it handles pictures), a link when the bytes held
+ * better (it carries bytes); undefined when the pictures' size hardly changed, and nothing can be told.
+ */
+function whatIsBehind(earlier: Delivery, now: Delivery): BudgetCut | undefined {
+  if (earlier.fps <= 0 || now.fps <= 0 || earlier.kbps <= 0 || now.kbps <= 0) return undefined;
+  const bytes = Math.log(now.kbps / earlier.kbps);
+  const pictures = Math.log(now.fps / earlier.fps);
+  // The pictures' size changed by bytes − pictures (in log).
+  if (Math.abs(bytes - pictures) < Math.log(TELL_APART_SIZE_RATIO)) return undefined;
+  return Math.abs(pictures) < Math.abs(bytes) ? 'console' : 'link';
 }

@@ -158,22 +158,28 @@ export class VideoPacer {
   #queueing(ms: number, now: number): boolean {
     const target = TARGET_MS[this.#prefer];
     const before = this.fps;
+    const kbpsBefore = this.#budget.kbps;
     if (ms > target) {
       if (now - this.#changedAt < CUT_EVERY_MS) return false;
       if (this.budgeted && now - this.#budgetTriedAt >= BUDGET_RETRY_MS) {
         // The budget gets the first go, even when the link's rate cannot be told yet (too few
         // reports of bytes piling up): pictures are cut only if video still queues a second on.
         this.#budgetTriedAt = now;
-        if (!this.#budget.cut(this.#prefer)) return false;
-        this.#changedAt = now;
-        return true;
-      }
-      // The budget just cut leaves the queue a moment to drain before pictures are cut too.
-      if (this.budgeted && now - this.#budgetTriedAt < FPS_AFTER_BUDGET_MS) return false;
-      // A second later the link's rate may be known; if bytes still do not pile up, pictures go.
-      if (this.budgeted && this.#budget.kbps === undefined && this.#budget.cut(this.#prefer)) {
-        this.#changedAt = now;
-        return true;
+        const verdict = this.#budget.cut(this.#prefer);
+        if (verdict === 'link') {
+          this.#changedAt = now;
+          return true;
+        }
+        // A console behind needs fewer pictures, not smaller ones: those are cut at once.
+        if (verdict !== 'console') return false;
+      } else if (this.budgeted) {
+        // The budget just cut leaves the queue a moment to drain before pictures are cut too.
+        if (now - this.#budgetTriedAt < FPS_AFTER_BUDGET_MS) return false;
+        // A second later the link's rate may be known; if bytes still do not pile up, pictures go.
+        if (this.#budget.kbps === undefined && this.#budget.cut(this.#prefer) === 'link') {
+          this.#changedAt = now;
+          return true;
+        }
       }
       const steps = ms > 3 * target ? 2 : 1;
       for (let i = 0; i < steps; i++) {
@@ -189,7 +195,7 @@ export class VideoPacer {
       this.#changedAt = now;
       return true;
     }
-    if (this.fps === before) return false;
+    if (this.fps === before && this.#budget.kbps === kbpsBefore) return false;
     this.#changedAt = now;
     return true;
   }
