@@ -14,15 +14,6 @@ const MIN_TREND_REPORTS = 3;
 const PILE_UP_T = 3;
 /** …and growing by at least this share of the delivery rate: slower growth is noise or a draining step. */
 const PILE_UP_SHARE = 0.05;
-/**
- * Between two measures taken while bytes piled up, at pictures of different sizes: a link carries
- * bytes (the same bytes a second with smaller pictures), a console short of CPU handles pictures (the
- * same pictures a second, whatever their size). The pictures must have changed size by this factor
- * for the two to be told apart.
- */
-const TELL_APART_SIZE_RATIO = 1.15;
-/** How long a cut's measure stays the one a new measure is compared with, ms: a path changes in time. */
-const CUT_MEMORY_MS = 30_000;
 /** Frames remembered while on the way, for the pictures a second delivered; the oldest count as delivered past it. */
 const MAX_FRAMES_ON_THE_WAY = 4_096;
 /**
@@ -48,9 +39,6 @@ const RAISE_SLOWLY_ABOVE = 0.8;
 const LIFT_ABOVE = 1.5;
 /** The least budget, kbit/s: below it a picture is no longer worth looking at; frame rate cuts instead. */
 const MIN_KBPS = 150;
-
-/** What a cut found: the link behind (the budget changed), or a console behind (pictures, not bytes, limit). */
-export type BudgetCut = 'link' | 'console';
 
 /** What the link delivered over the span measured: kbit/s, pictures a second, and whether bytes piled up. */
 export interface Delivery {
@@ -109,16 +97,15 @@ export function trend(points: ReadonlyArray<{ at: number; onTheWay: number }>): 
  * seconds raise it again, quickly up to near that rate, slowly up to it and quickly past it, and
  * lift it once it is well above (as TCP's congestion window does, but for pictures).
  *
- * A console short of CPU piles video up too. It is told from a thin link by a second measure at
- * smaller pictures (after the first cut): a link then delivers the same bytes a second, a slow
- * console the same pictures a second. For a console the first cut is undone and the cut answers
- * `'console'`: fewer pictures help it, smaller ones do not.
+ * A console short of CPU piles video up too, and receipts come late from a page busy drawing. The
+ * console says so itself (`video-backlog`'s `behind`): what is delivered meanwhile is not measured
+ * (see {@link delivered}), and its pacer cuts pictures, not the budget.
  *
  * @example
  * const budget = new LinkBudget();
  * budget.sent(frame.byteLength);                   // each video frame sent
- * budget.delivered(report.bytes, Date.now(), queueing); // each `video-backlog`
- * if (queueing) budget.cut('speed');              // 'link': `budget.kbps` changed
+ * budget.delivered(report.bytes, Date.now(), queueing, report.behind); // each `video-backlog`
+ * if (queueing) budget.cut('speed');              // true: `budget.kbps` changed
  */
 export class LinkBudget {
   #sent = 0;
@@ -130,11 +117,8 @@ export class LinkBudget {
   #kbps: number | undefined;
   /** The link's rate: measured at the last cut for the link, raised by calm deliveries above it. */
   #linkKbps: number | undefined;
-  /**
-   * What the last cut for the link measured, to tell a slow console from a thin link at the next,
-   * and the budget before it (what a console found behind gets back).
-   */
-  #cut: { at: number; delivery: Delivery; kbpsBefore: number | undefined } | undefined;
+  /** What the last cut measured: the budget is lifted well above it (LIFT_ABOVE). */
+  #cut: Delivery | undefined;
 
   /** The video's budget, kbit/s; undefined while the link has not been seen to limit it. */
   get kbps(): number | undefined {
@@ -163,14 +147,21 @@ export class LinkBudget {
   }
 
   /**
-   * The relay says `onTheWay` bytes of video are still on the way to the slowest operator, and
-   * whether that is a queue (`queued`: the path takes longer than its own delay).
+   * The relay says `onTheWay` bytes of video are still on the way to the slowest operator, whether
+   * that is a queue (`queued`: the path takes longer than its own delay), and whether that operator's
+   * console says it is behind the pictures (`consoleBehind`). Bytes that pile up behind a console
+   * short of CPU tell nothing of the link: the reports so far are forgotten, and the next measure
+   * starts once the console keeps up again.
    */
-  delivered(onTheWay: number, now: number, queued: boolean): void {
+  delivered(onTheWay: number, now: number, queued: boolean, consoleBehind = false): void {
     const bytes = Math.max(0, this.#sent - onTheWay);
     while (this.#frameEnds[0] !== undefined && this.#frameEnds[0] <= bytes) {
       this.#frameEnds.shift();
       this.#framesDelivered++;
+    }
+    if (consoleBehind) {
+      this.#reports = [];
+      return;
     }
     this.#reports.push({ at: now, bytes, frames: this.#framesDelivered, onTheWay, queued });
     while ((this.#reports[0]?.at ?? now) < now - RATE_WINDOW_MS) this.#reports.shift();
@@ -209,34 +200,21 @@ export class LinkBudget {
   }
 
   /**
-   * Video queues up: when bytes piled up on a link, the budget becomes a share of what it delivered
-   * (never more than it was) and the answer is `'link'`; when a second measure shows a console
-   * behind (see the class), the cut before it is undone and the answer is `'console'`. Undefined when nothing was told — too few reports, or no bytes piling up (a queue
-   * draining after a cut) — or the budget is already at its least.
+   * Video queues up: when bytes piled up on the link, the budget becomes a share of what it
+   * delivered (never more than it was); true when it changed. False when nothing was told — too few
+   * reports, or no bytes piling up (a queue draining after a cut) — or the budget is already at its least.
    */
-  cut(prefer: VideoPreference): BudgetCut | undefined {
+  cut(prefer: VideoPreference): boolean {
     const delivery = this.delivery();
-    if (!delivery?.piledUp || delivery.kbps <= 0) return undefined;
-    const now = this.#reports.at(-1)?.at ?? 0;
-    const earlier = this.#cut && now - this.#cut.at <= CUT_MEMORY_MS ? this.#cut : undefined;
-    const behind = earlier && whatIsBehind(earlier.delivery, delivery);
-    if (behind === 'console') {
-      // The cut that measured a console was no link's: it is undone.
-      this.#kbps = earlier?.kbpsBefore;
-      return 'console';
-    }
-    // Pictures of about the size measured at the cut tell nothing new: cutting again on such a
-    // measure would ratchet a console's budget down to the least. The frame rate goes down instead
-    // (larger pictures at the same budget), and the next measure can tell.
-    if (earlier && behind === undefined) return undefined;
+    if (!delivery?.piledUp || delivery.kbps <= 0) return false;
     const before = this.#kbps;
-    this.#cut = { at: now, delivery, kbpsBefore: before };
+    this.#cut = delivery;
     this.#linkKbps = delivery.kbps;
     this.#kbps = Math.max(
       MIN_KBPS,
       Math.min(before ?? Number.POSITIVE_INFINITY, SHARE[prefer] * delivery.kbps),
     );
-    return this.#kbps !== before ? 'link' : undefined;
+    return this.#kbps !== before;
   }
 
   /** A calm second: the budget rises (see RAISE_FAST); true when it changed. */
@@ -246,24 +224,10 @@ export class LinkBudget {
     const probing = this.#kbps >= RAISE_SLOWLY_ABOVE * link && this.#kbps < link;
     this.#kbps += (probing ? RAISE_SLOW : RAISE_FAST) * link;
     // Well above the rate measured at the cut (not the link's rate since, which rises with the budget).
-    if (this.#kbps > LIFT_ABOVE * (this.#cut?.delivery.kbps ?? link)) {
+    if (this.#kbps > LIFT_ABOVE * (this.#cut?.kbps ?? link)) {
       this.#kbps = undefined;
       this.#cut = undefined;
     }
     return true;
   }
-}
-
-/**
- * What, between two measures while video piled up, limited: a console short of CPU when the pictures
- * a second held better than the bytes a second (it handles pictures), a link when the bytes held
- * better (it carries bytes); undefined when the pictures' size hardly changed, and nothing can be told.
- */
-function whatIsBehind(earlier: Delivery, now: Delivery): BudgetCut | undefined {
-  if (earlier.fps <= 0 || now.fps <= 0 || earlier.kbps <= 0 || now.kbps <= 0) return undefined;
-  const bytes = Math.log(now.kbps / earlier.kbps);
-  const pictures = Math.log(now.fps / earlier.fps);
-  // The pictures' size changed by bytes − pictures (in log).
-  if (Math.abs(bytes - pictures) < Math.log(TELL_APART_SIZE_RATIO)) return undefined;
-  return Math.abs(pictures) < Math.abs(bytes) ? 'console' : 'link';
 }
