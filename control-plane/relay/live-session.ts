@@ -273,7 +273,12 @@ export class LiveSession {
     if (!worst) return;
     this.lastBacklogReportAt = now;
     const { bytes, ms, behind } = worst;
-    this.toAgent({ type: 'video-backlog', bytes, ms: Math.round(ms), ...(behind !== undefined ? { behind } : {}) });
+    this.toAgent({
+      type: 'video-backlog',
+      bytes,
+      ms: Math.round(ms),
+      ...(behind !== undefined ? { behind } : {}),
+    });
   }
 
   /**

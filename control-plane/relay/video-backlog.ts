@@ -64,6 +64,10 @@ export class VideoBacklog {
     const oldest = this.#pending[0];
     const waiting = oldest ? now - oldest.at - RECEIPT_INTERVAL_MS : 0;
     const ms = Math.max(this.#lastDelayMs, waiting, 0);
-    return { bytes: this.#sent - this.#received, ms, ...(this.#behind !== undefined ? { behind: this.#behind } : {}) };
+    return {
+      bytes: this.#sent - this.#received,
+      ms,
+      ...(this.#behind !== undefined ? { behind: this.#behind } : {}),
+    };
   }
 }

@@ -142,6 +142,8 @@ describe('VideoPacer on a thin link', () => {
  * `linkKbps` (bytes a second) and then a console that draws at most `consolePps` pictures a second
  * (a console short of CPU), first in first out. The encoder makes `naturalBytes` a picture, or the
  * budget's share when smaller, at the pacer's frame rate; the relay reports after each of `gaps()`.
+ * A console that `says` so reports whether a whole picture waited for it since the last report (it
+ * was behind), as the console's `behind` does; one that does not is an older console.
  */
 class FramePath {
   /** The simulation's step, ms. */
@@ -150,12 +152,14 @@ class FramePath {
   #queue: Array<{ bytes: number; left: number; at: number }> = [];
   #nextFrameAt = this.now;
   #pictureCredit = 0;
+  /** Whether a whole picture waited for the console since the last report. */
+  #consoleWaited = false;
   readonly fpsSeen: number[] = [];
   readonly kbpsSeen: Array<number | undefined> = [];
 
   constructor(
     readonly pacer: VideoPacer,
-    public path: { linkKbps: number; consolePps?: number; naturalBytes: number },
+    public path: { linkKbps: number; consolePps?: number; naturalBytes: number; says?: boolean },
   ) {}
 
   /** Runs for `forMs`, reporting after each gap `gap()` answers (200 ms unless told). */
@@ -186,7 +190,10 @@ class FramePath {
         bytes -= take;
         if (front.left > 0) break;
         if (this.path.consolePps !== undefined) {
-          if (this.#pictureCredit < 1) break;
+          if (this.#pictureCredit < 1) {
+            this.#consoleWaited = true;
+            break;
+          }
           this.#pictureCredit -= 1;
         }
         this.#queue.shift();
@@ -196,7 +203,9 @@ class FramePath {
         // A picture counts as received once whole and drawn: until then all its bytes are on the way.
         const onTheWay = this.#queue.reduce((sum, frame) => sum + frame.bytes, 0);
         const waiting = this.#queue[0] ? this.now - this.#queue[0].at : 0;
-        this.pacer.backlog(40 + waiting, this.now, onTheWay);
+        const behind = this.path.says ? this.#consoleWaited : undefined;
+        this.#consoleWaited = false;
+        this.pacer.backlog(40 + waiting, this.now, onTheWay, behind);
         this.fpsSeen.push(this.pacer.fps);
         this.kbpsSeen.push(this.pacer.status().kbps);
       }
@@ -227,18 +236,54 @@ describe('VideoPacer, frame by frame', () => {
     assert.ok(kbps > 0.5 * LINK_KBPS && kbps < LINK_KBPS, `the budget: ${kbps} kbit/s`);
   });
 
-  it('a console that draws only 12 pictures a second gets fewer pictures, and no budget in the end', () => {
+  it('a console that draws only 12 pictures a second and says it is behind gets fewer pictures, never a budget', () => {
     const pacer = new VideoPacer(30);
     pacer.budgeted = true;
     // 20,000-byte pictures at 12 a second: 1.9 Mbit/s, well inside the 4 Mbit/s link.
-    const path = new FramePath(pacer, { linkKbps: LINK_KBPS, consolePps: 12, naturalBytes: 4_000 });
+    const path = new FramePath(pacer, { linkKbps: LINK_KBPS, naturalBytes: 4_000, says: true });
     path.run(3_000);
+    path.path.consolePps = 12;
     path.path.naturalBytes = 20_000;
     path.run(20_000);
     assert.ok(pacer.fps <= 15, `the frame rate: ${path.fpsSeen.join(',')}`);
-    // Its first pile-up cannot be told from a link's (the budget is cut); the second measure can.
-    assert.equal(pacer.status().kbps, undefined, `the budgets: ${path.kbpsSeen.join(',')}`);
+    assert.ok(
+      path.kbpsSeen.every((kbps) => kbps === undefined),
+      `the budgets: ${path.kbpsSeen.join(',')}`,
+    );
     assert.equal(pacer.budget, undefined);
+  });
+
+  it('the same console that does not say (an older one) has the budget cut first, as before', () => {
+    const pacer = new VideoPacer(30);
+    pacer.budgeted = true;
+    const path = new FramePath(pacer, { linkKbps: LINK_KBPS, naturalBytes: 4_000 });
+    path.run(3_000);
+    path.path.consolePps = 12;
+    path.path.naturalBytes = 20_000;
+    path.run(5_000);
+    assert.ok(
+      path.kbpsSeen.some((kbps) => kbps !== undefined),
+      `the budgets: ${path.kbpsSeen.join(',')}`,
+    );
+  });
+
+  it('on a thin link, a console behind for a while has pictures cut, then the budget is measured on the link alone', () => {
+    const pacer = new VideoPacer(30);
+    pacer.budgeted = true;
+    const path = new FramePath(pacer, { linkKbps: LINK_KBPS, naturalBytes: 4_000, says: true });
+    path.run(3_000);
+    // 6 Mbit/s into the 4 Mbit/s link, and a console that draws only 12 pictures a second at first.
+    path.path.naturalBytes = 25_000;
+    path.path.consolePps = 12;
+    path.run(4_000);
+    assert.ok(pacer.fps < 30, `pictures cut for the console: ${path.fpsSeen.join(',')}`);
+    assert.equal(pacer.status().kbps, undefined, `no budget while it is behind: ${path.kbpsSeen.join(',')}`);
+    path.path.consolePps = undefined;
+    path.run(30_000);
+    // The console's 12 pictures of 25,000 bytes (2.4 Mbit/s) would have made a budget of 1.7 Mbit/s.
+    const kbps = pacer.status().kbps ?? 0;
+    assert.ok(kbps > 0.5 * LINK_KBPS && kbps < LINK_KBPS, `the budget: ${path.kbpsSeen.join(',')}`);
+    assert.equal(pacer.fps, 30, `the frame rate back: ${path.fpsSeen.join(',')}`);
   });
 
   it('when the link recovers from 4 to 8 Mbit/s, the budget is lifted within 30 s', () => {
