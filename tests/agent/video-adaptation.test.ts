@@ -194,3 +194,37 @@ describe('the agent keeps its video to a bitrate budget where the encoder can ca
     assert.ok(budget.largestBytes >= budget.averageBytes);
   });
 });
+
+describe("the agent takes the console's own word that it is behind (real control plane and agent core)", () => {
+  const live = liveSession();
+
+  it('an operator whose console says it is behind while video queues gets fewer pictures, never a budget', async () => {
+    const screen = movingScreen({ budgeted: true });
+    const viewer = await watch(live, screen.source);
+    // The same half-delivered video as above, but the console says it cannot keep up with the pictures.
+    const startedAt = receivedBytes(viewer);
+    live.receipts = setInterval(() => {
+      const bytes = receivedBytes(viewer);
+      const received = Math.round(startedAt + (bytes - startedAt) / 2);
+      viewer.send({ type: 'video-received', bytes: received, behind: true });
+    }, 100);
+    await viewer.until(
+      () => viewer.messages('video-adaptation').some((status) => status.fps < MAX_FPS),
+      'adaptation below the full frame rate',
+      20_000,
+    );
+    assert.ok(
+      screen.rates.some((fps) => fps < MAX_FPS),
+      `the capture was told to slow down: ${screen.rates.join(', ')}`,
+    );
+    const statuses = viewer.messages('video-adaptation');
+    assert.ok(
+      statuses.every((status) => status.kbps === undefined),
+      `no budget: ${JSON.stringify(statuses)}`,
+    );
+    assert.ok(
+      screen.budgets.every((budget) => budget === undefined),
+      `the encoder was given no cap: ${JSON.stringify(screen.budgets)}`,
+    );
+  });
+});
