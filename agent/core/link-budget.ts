@@ -37,6 +37,11 @@ const RAISE_SLOW = 0.02;
 const RAISE_SLOWLY_ABOVE = 0.8;
 /** Past this many times the rate measured at the cut the budget is lifted: the link was not what limited. */
 const LIFT_ABOVE = 1.5;
+/**
+ * A console that says it is behind within this long of a cut has the cut undone, ms: it judges a
+ * whole second before it says, so bytes that piled up behind it may have made the cut.
+ */
+const UNDO_CUT_WITHIN_MS = 2_500;
 /** The least budget, kbit/s: below it a picture is no longer worth looking at; frame rate cuts instead. */
 const MIN_KBPS = 150;
 
@@ -119,6 +124,10 @@ export class LinkBudget {
   #linkKbps: number | undefined;
   /** What the last cut measured: the budget is lifted well above it (LIFT_ABOVE). */
   #cut: Delivery | undefined;
+  /** The last cut's time and what it changed, to undo it for a console found behind just after. */
+  #undo:
+    | { at: number; kbps: number | undefined; linkKbps: number | undefined; cut: Delivery | undefined }
+    | undefined;
 
   /** The video's budget, kbit/s; undefined while the link has not been seen to limit it. */
   get kbps(): number | undefined {
@@ -150,8 +159,8 @@ export class LinkBudget {
    * The relay says `onTheWay` bytes of video are still on the way to the slowest operator, whether
    * that is a queue (`queued`: the path takes longer than its own delay), and whether that operator's
    * console says it is behind the pictures (`consoleBehind`). Bytes that pile up behind a console
-   * short of CPU tell nothing of the link: the reports so far are forgotten, and the next measure
-   * starts once the console keeps up again.
+   * short of CPU tell nothing of the link: the reports so far are forgotten, the next measure
+   * starts once the console keeps up again, and a cut made just before (UNDO_CUT_WITHIN_MS) is undone.
    */
   delivered(onTheWay: number, now: number, queued: boolean, consoleBehind = false): void {
     const bytes = Math.max(0, this.#sent - onTheWay);
@@ -161,6 +170,13 @@ export class LinkBudget {
     }
     if (consoleBehind) {
       this.#reports = [];
+      const undo = this.#undo;
+      this.#undo = undefined;
+      if (undo && now - undo.at <= UNDO_CUT_WITHIN_MS) {
+        this.#kbps = undo.kbps;
+        this.#linkKbps = undo.linkKbps;
+        this.#cut = undo.cut;
+      }
       return;
     }
     this.#reports.push({ at: now, bytes, frames: this.#framesDelivered, onTheWay, queued });
@@ -208,6 +224,8 @@ export class LinkBudget {
     const delivery = this.delivery();
     if (!delivery?.piledUp || delivery.kbps <= 0) return false;
     const before = this.#kbps;
+    const now = this.#reports.at(-1)?.at ?? 0;
+    this.#undo = { at: now, kbps: before, linkKbps: this.#linkKbps, cut: this.#cut };
     this.#cut = delivery;
     this.#linkKbps = delivery.kbps;
     this.#kbps = Math.max(

@@ -160,8 +160,11 @@ export class VideoPacer {
     // What the path itself takes (the round trip, the console's own pace) is no queue to cut for.
     const base = Math.min(...this.#recent.map((report) => report.ms));
     const queued = ms - base > TARGET_MS[this.#prefer] / 3;
+    const kbps = this.#budget.kbps;
     if (bytes !== undefined) this.#budget.delivered(bytes, now, queued, this.#consoleBehind);
-    return this.#queueing(ms - base, now);
+    // A cut just undone for a console found behind is a change too.
+    const undone = this.#budget.kbps !== kbps;
+    return this.#queueing(ms - base, now) || undone;
   }
 
   #queueing(ms: number, now: number): boolean {

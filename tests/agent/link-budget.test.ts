@@ -112,6 +112,26 @@ describe('LinkBudget', () => {
     assert.equal(budget.cut('speed'), true);
   });
 
+  it('a cut is undone when the console says it is behind just after, and kept when it says so later', () => {
+    const budget = new LinkBudget();
+    const clock = { now: 0, onTheWay: 0 };
+    feed(budget, clock, { sendKbps: 6_000, linkKbps: 4_000, gaps: Array(6).fill(200) });
+    assert.equal(budget.cut('speed'), true);
+    clock.now += 1_000;
+    budget.delivered(clock.onTheWay, clock.now, true, true);
+    assert.equal(budget.kbps, undefined, 'undone');
+    assert.equal(budget.linkKbps, undefined);
+
+    const later = new LinkBudget();
+    const c = { now: 0, onTheWay: 0 };
+    feed(later, c, { sendKbps: 6_000, linkKbps: 4_000, gaps: Array(6).fill(200) });
+    assert.equal(later.cut('speed'), true);
+    const cut = later.kbps;
+    c.now += 5_000;
+    later.delivered(c.onTheWay, c.now, true, true);
+    assert.equal(later.kbps, cut, 'kept: the link was measured while the console kept up');
+  });
+
   it('a link that delivers less again while bytes still pile up has the budget cut again, never above it was', () => {
     const budget = new LinkBudget();
     const clock = { now: 0, onTheWay: 0 };
