@@ -14,8 +14,6 @@ const MIN_TREND_REPORTS = 3;
 const PILE_UP_T = 3;
 /** …and growing by at least this share of the delivery rate: slower growth is noise or a draining step. */
 const PILE_UP_SHARE = 0.05;
-/** Frames remembered while on the way, for the pictures a second delivered; the oldest count as delivered past it. */
-const MAX_FRAMES_ON_THE_WAY = 4_096;
 /**
  * The share of the measured link rate the video may use after a cut: under 1, so the queue that
  * made the cut drains (at 0.7, 100 ms of queue goes in about a quarter of a second), with room
@@ -45,10 +43,9 @@ const UNDO_CUT_WITHIN_MS = 2_500;
 /** The least budget, kbit/s: below it a picture is no longer worth looking at; frame rate cuts instead. */
 const MIN_KBPS = 150;
 
-/** What the link delivered over the span measured: kbit/s, pictures a second, and whether bytes piled up. */
+/** What the link delivered over the span measured: kbit/s, and whether bytes piled up. */
 export interface Delivery {
   kbps: number;
-  fps: number;
   piledUp: boolean;
 }
 
@@ -57,8 +54,6 @@ interface Report {
   at: number;
   /** Bytes delivered so far: sent less still on the way. */
   bytes: number;
-  /** Frames wholly delivered so far. */
-  frames: number;
   onTheWay: number;
   /** Whether video queued then (the path took longer than its own delay). */
   queued: boolean;
@@ -114,9 +109,6 @@ export function trend(points: ReadonlyArray<{ at: number; onTheWay: number }>): 
  */
 export class LinkBudget {
   #sent = 0;
-  /** The byte count at the end of each frame still on the way, oldest first. */
-  #frameEnds: number[] = [];
-  #framesDelivered = 0;
   /** Recent reports, oldest first (RATE_WINDOW_MS). */
   #reports: Report[] = [];
   #kbps: number | undefined;
@@ -148,11 +140,6 @@ export class LinkBudget {
   /** A video frame of `bytes` went to the relay. */
   sent(bytes: number): void {
     this.#sent += bytes;
-    this.#frameEnds.push(this.#sent);
-    if (this.#frameEnds.length > MAX_FRAMES_ON_THE_WAY) {
-      this.#frameEnds.shift();
-      this.#framesDelivered++;
-    }
   }
 
   /**
@@ -164,10 +151,6 @@ export class LinkBudget {
    */
   delivered(onTheWay: number, now: number, queued: boolean, consoleBehind = false): void {
     const bytes = Math.max(0, this.#sent - onTheWay);
-    while (this.#frameEnds[0] !== undefined && this.#frameEnds[0] <= bytes) {
-      this.#frameEnds.shift();
-      this.#framesDelivered++;
-    }
     if (consoleBehind) {
       this.#reports = [];
       const undo = this.#undo;
@@ -179,7 +162,7 @@ export class LinkBudget {
       }
       return;
     }
-    this.#reports.push({ at: now, bytes, frames: this.#framesDelivered, onTheWay, queued });
+    this.#reports.push({ at: now, bytes, onTheWay, queued });
     while ((this.#reports[0]?.at ?? now) < now - RATE_WINDOW_MS) this.#reports.shift();
     // Calm, the link carried what was delivered: a link measured lower has become faster.
     const calm = queued ? undefined : this.#measure(0);
@@ -206,13 +189,12 @@ export class LinkBudget {
     if (!first || !last || span.length < MIN_TREND_REPORTS || last.at - first.at < MIN_RATE_SPAN_MS)
       return undefined;
     const kbps = ((last.bytes - first.bytes) * 8) / (last.at - first.at);
-    const fps = ((last.frames - first.frames) * 1000) / (last.at - first.at);
     const growth = trend(span);
     // Sure growth, and still growing lately: a step (a console late once) flattens in its later half.
     const later = trend(span.slice(Math.floor(span.length / 2)));
     const piledUp =
       growth.t >= PILE_UP_T && growth.perSecond >= (PILE_UP_SHARE * kbps * 1000) / 8 && later.perSecond > 0;
-    return { kbps, fps, piledUp };
+    return { kbps, piledUp };
   }
 
   /**
