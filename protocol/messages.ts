@@ -422,11 +422,19 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   // Adaptation to the link (issue 13). Operator -> relay, a few times a second while video arrives:
   // the video bytes (whole frames, headers included) this connection has received so far. The relay
   // compares them with what it sent, so it knows what is still on the way, wherever it waits.
-  z.object({ type: z.literal('video-received'), bytes: byteCount }),
+  // `behind`: the console's own word that it fell behind the pictures in its last measured second
+  // (its main thread busy most of it, or pictures skipped for newer ones); absent from older consoles.
+  z.object({ type: z.literal('video-received'), bytes: byteCount, behind: z.boolean().optional() }),
   // Relay -> agent: video still on the way to the slowest operator who reports receipts: bytes sent
   // and not yet received, and `ms`, how long the newest received frame took from the relay to the
-  // operator's receipt (or the oldest unreceived one has waited, when that is longer).
-  z.object({ type: z.literal('video-backlog'), bytes: byteCount, ms: z.number().min(0).max(3_600_000) }),
+  // operator's receipt (or the oldest unreceived one has waited, when that is longer); `behind`, that
+  // operator's console's last word on keeping up (see `video-received`), when it said one.
+  z.object({
+    type: z.literal('video-backlog'),
+    bytes: byteCount,
+    ms: z.number().min(0).max(3_600_000),
+    behind: z.boolean().optional(),
+  }),
   // Operator -> relay -> agent: what to give up first when the link cannot carry everything.
   z.object({ type: z.literal('video-preference'), prefer: z.enum(VIDEO_PREFERENCES) }),
   // Agent -> operators: what the adaptation chose — at most `fps` pictures a second of `maxFps` — for

@@ -428,7 +428,7 @@ export class AgentSession {
           this.screen.requestKeyframe();
           return;
         case 'video-backlog':
-          this.screen.backlog(message.ms, message.bytes);
+          this.screen.backlog(message.ms, message.bytes, message.behind);
           return;
         case 'video-preference':
           // Enforced here too: how the picture adapts is the viewers' choice only while they may see it.

@@ -137,10 +137,11 @@ export class ScreenSender {
   /**
    * The relay reports how long video takes to reach the slowest operator (`video-backlog`): the
    * capture slows down (or, where the encoder can, keeps to a bitrate budget) when it queues up,
-   * and speeds up again once it no longer does.
+   * and speeds up again once it no longer does. A console that says it is `behind` gets fewer
+   * pictures, never a lower budget.
    */
-  backlog(ms: number, bytes?: number): void {
-    this.adapt(this.pacer.backlog(ms, Date.now(), bytes));
+  backlog(ms: number, bytes?: number, behind?: boolean): void {
+    this.adapt(this.pacer.backlog(ms, Date.now(), bytes, behind));
   }
 
   /** An operator prefers speed or quality when the link cannot carry every picture. */

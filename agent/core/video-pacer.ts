@@ -48,10 +48,14 @@ const UPLINK_BACKLOG_BYTES = 256 * 1024;
  * the capture and behind each other. The frame rate goes down only when video still queues a
  * second after a budget cut, and comes back up before the budget does.
  *
+ * A console that says it is behind the pictures (short of CPU, not of link: `video-backlog`'s
+ * `behind`) has the frame rate cut at once when video queues, the budget left alone, and neither
+ * raised while it says so.
+ *
  * @example
  * const pacer = new VideoPacer(30);
  * pacer.sent(frame.byteLength);
- * if (pacer.backlog(report.ms, Date.now(), report.bytes)) stream.setFrameRate?.(pacer.fps);
+ * if (pacer.backlog(report.ms, Date.now(), report.bytes, report.behind)) stream.setFrameRate?.(pacer.fps);
  */
 export class VideoPacer {
   #prefer: VideoPreference = 'speed';
@@ -65,6 +69,8 @@ export class VideoPacer {
   readonly #budget = new LinkBudget();
   /** When a queue last had the budget cut for it (or tried to: the link's rate may not be known). */
   #budgetTriedAt = Number.NEGATIVE_INFINITY;
+  /** Whether the slowest operator's console said, at its last receipt, that it is behind the pictures. */
+  #consoleBehind = false;
   /** Whether the encoder caps its pictures' size (`PictureBudget`): then a queue cuts the bitrate first. */
   budgeted = false;
 
@@ -142,38 +148,48 @@ export class VideoPacer {
   }
 
   /**
-   * The relay says the video on the way takes `ms` (and is `bytes` long); true when the frame rate,
-   * the quality or the budget changed.
+   * The relay says the video on the way takes `ms` (and is `bytes` long), and whether the console it
+   * goes to says it is `behind` (absent: an older console, taken as keeping up); true when the frame
+   * rate, the quality or the budget changed.
    */
-  backlog(ms: number, now: number, bytes?: number): boolean {
+  backlog(ms: number, now: number, bytes?: number, behind?: boolean): boolean {
     this.#backlogMs = ms;
+    this.#consoleBehind = behind === true;
     this.#recent.push({ at: now, ms });
     while ((this.#recent[0]?.at ?? now) < now - BASE_WINDOW_MS) this.#recent.shift();
     // What the path itself takes (the round trip, the console's own pace) is no queue to cut for.
     const base = Math.min(...this.#recent.map((report) => report.ms));
-    if (bytes !== undefined) this.#budget.delivered(bytes, now, ms - base > TARGET_MS[this.#prefer] / 3);
-    return this.#queueing(ms - base, now);
+    const queued = ms - base > TARGET_MS[this.#prefer] / 3;
+    const kbps = this.#budget.kbps;
+    if (bytes !== undefined) this.#budget.delivered(bytes, now, queued, this.#consoleBehind);
+    // A cut just undone for a console found behind is a change too.
+    const undone = this.#budget.kbps !== kbps;
+    return this.#queueing(ms - base, now) || undone;
   }
 
   #queueing(ms: number, now: number): boolean {
     const target = TARGET_MS[this.#prefer];
     const before = this.fps;
+    const kbpsBefore = this.#budget.kbps;
     if (ms > target) {
       if (now - this.#changedAt < CUT_EVERY_MS) return false;
-      if (this.budgeted && now - this.#budgetTriedAt >= BUDGET_RETRY_MS) {
+      // A console behind the pictures needs fewer of them, not smaller ones: those are cut at once.
+      const budgetFirst = this.budgeted && !this.#consoleBehind;
+      if (budgetFirst && now - this.#budgetTriedAt >= BUDGET_RETRY_MS) {
         // The budget gets the first go, even when the link's rate cannot be told yet (too few
         // reports of bytes piling up): pictures are cut only if video still queues a second on.
         this.#budgetTriedAt = now;
         if (!this.#budget.cut(this.#prefer)) return false;
         this.#changedAt = now;
         return true;
-      }
-      // The budget just cut leaves the queue a moment to drain before pictures are cut too.
-      if (this.budgeted && now - this.#budgetTriedAt < FPS_AFTER_BUDGET_MS) return false;
-      // A second later the link's rate may be known; if bytes still do not pile up, pictures go.
-      if (this.budgeted && this.#budget.kbps === undefined && this.#budget.cut(this.#prefer)) {
-        this.#changedAt = now;
-        return true;
+      } else if (budgetFirst) {
+        // The budget just cut leaves the queue a moment to drain before pictures are cut too.
+        if (now - this.#budgetTriedAt < FPS_AFTER_BUDGET_MS) return false;
+        // A second later the link's rate may be known; if bytes still do not pile up, pictures go.
+        if (this.#budget.kbps === undefined && this.#budget.cut(this.#prefer)) {
+          this.#changedAt = now;
+          return true;
+        }
       }
       const steps = ms > 3 * target ? 2 : 1;
       for (let i = 0; i < steps; i++) {
@@ -181,6 +197,9 @@ export class VideoPacer {
         if (next === undefined || next < FLOOR_FPS[this.#prefer]) break;
         this.#rung++;
       }
+    } else if (this.#consoleBehind) {
+      // Neither more pictures nor larger ones while the console says it cannot keep up.
+      return false;
     } else if (ms < target / 3 && this.#rung > 0) {
       if (now - this.#changedAt < RAISE_AFTER_MS) return false;
       this.#rung--;
@@ -189,7 +208,7 @@ export class VideoPacer {
       this.#changedAt = now;
       return true;
     }
-    if (this.fps === before) return false;
+    if (this.fps === before && this.#budget.kbps === kbpsBefore) return false;
     this.#changedAt = now;
     return true;
   }

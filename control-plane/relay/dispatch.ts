@@ -236,7 +236,7 @@ export class Dispatch {
         session.toAgent({ type: 'ping', id: message.id, slot: side.slot });
         return;
       case 'video-received':
-        session.videoReceived(side, message.bytes);
+        session.videoReceived(side, message.bytes, message.behind);
         return;
       case 'video-preference':
         // Like the monitor, how the picture adapts is the viewers' choice while they may see it.

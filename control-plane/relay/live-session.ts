@@ -232,10 +232,10 @@ export class LiveSession {
     this.reportBacklog(now);
   }
 
-  /** An operator's console reports how much video it has received (`video-received`). */
-  videoReceived(operator: OperatorSide, bytes: number): void {
+  /** An operator's console reports how much video it has received, and whether it keeps up (`video-received`). */
+  videoReceived(operator: OperatorSide, bytes: number, behind?: boolean): void {
     const now = Date.now();
-    if (this.backlogOf(operator).received(bytes, now)) this.reportBacklog(now);
+    if (this.backlogOf(operator).received(bytes, now, behind)) this.reportBacklog(now);
   }
 
   private backlogOf(operator: OperatorSide): VideoBacklog {
@@ -272,7 +272,13 @@ export class LiveSession {
     }
     if (!worst) return;
     this.lastBacklogReportAt = now;
-    this.toAgent({ type: 'video-backlog', bytes: worst.bytes, ms: Math.round(worst.ms) });
+    const { bytes, ms, behind } = worst;
+    this.toAgent({
+      type: 'video-backlog',
+      bytes,
+      ms: Math.round(ms),
+      ...(behind !== undefined ? { behind } : {}),
+    });
   }
 
   /**

@@ -17,6 +17,8 @@ export interface Backlog {
   bytes: number;
   /** Relay → receipt of the newest frame reported, or the wait of the oldest not reported when longer, ms. */
   ms: number;
+  /** The console's last word on keeping up with the pictures; undefined from consoles that do not say. */
+  behind?: boolean;
 }
 
 /**
@@ -32,6 +34,7 @@ export class VideoBacklog {
   /** Frames sent and not yet reported: the bytes sent up to and including each, and when. */
   #pending: Array<{ end: number; at: number }> = [];
   #lastDelayMs = 0;
+  #behind: boolean | undefined;
 
   /** A frame of `bytes` went to the operator's socket. */
   sent(bytes: number, now: number): void {
@@ -41,12 +44,13 @@ export class VideoBacklog {
   }
 
   /**
-   * The console reports `bytes` received in all. A report of more than was sent, or of less than
-   * an earlier one, is ignored (false).
+   * The console reports `bytes` received in all, and whether it is `behind` the pictures (when it
+   * says). A report of more than was sent, or of less than an earlier one, is ignored (false).
    */
-  received(bytes: number, now: number): boolean {
+  received(bytes: number, now: number, behind?: boolean): boolean {
     if (bytes > this.#sent || bytes < this.#received) return false;
     this.#received = bytes;
+    this.#behind = behind;
     this.#reported = true;
     let newest: { end: number; at: number } | undefined;
     while (this.#pending[0] && this.#pending[0].end <= bytes) newest = this.#pending.shift();
@@ -59,6 +63,11 @@ export class VideoBacklog {
     if (!this.#reported) return undefined;
     const oldest = this.#pending[0];
     const waiting = oldest ? now - oldest.at - RECEIPT_INTERVAL_MS : 0;
-    return { bytes: this.#sent - this.#received, ms: Math.max(this.#lastDelayMs, waiting, 0) };
+    const ms = Math.max(this.#lastDelayMs, waiting, 0);
+    return {
+      bytes: this.#sent - this.#received,
+      ms,
+      ...(this.#behind !== undefined ? { behind: this.#behind } : {}),
+    };
   }
 }

@@ -136,3 +136,174 @@ describe('VideoPacer on a thin link', () => {
     assert.ok(qualityLargest > speedLargest, `${qualityLargest} > ${speedLargest}`);
   });
 });
+
+/**
+ * A path frame by frame, for the cases `simulate` cannot show: video goes through a link of
+ * `linkKbps` (bytes a second) and then a console that draws at most `consolePps` pictures a second
+ * (a console short of CPU), first in first out. The encoder makes `naturalBytes` a picture, or the
+ * budget's share when smaller, at the pacer's frame rate; the relay reports after each of `gaps()`.
+ * A console that `says` so reports whether a whole picture waited for it in its last whole second
+ * (it was behind), as the console's `behind` does, a second late; one that does not is an older console.
+ */
+class FramePath {
+  /** The simulation's step, ms. */
+  static readonly TICK_MS = 5;
+  now = 1_000_000;
+  #queue: Array<{ bytes: number; left: number; at: number }> = [];
+  #nextFrameAt = this.now;
+  #pictureCredit = 0;
+  /** Whether a whole picture waited for the console in this second, and in the last whole one. */
+  #consoleWaited = false;
+  #consoleBehind = false;
+  #windowEnd = this.now + 1000;
+  readonly fpsSeen: number[] = [];
+  readonly kbpsSeen: Array<number | undefined> = [];
+
+  constructor(
+    readonly pacer: VideoPacer,
+    public path: { linkKbps: number; consolePps?: number; naturalBytes: number; says?: boolean },
+  ) {}
+
+  /** Runs for `forMs`, reporting after each gap `gap()` answers (200 ms unless told). */
+  run(forMs: number, gap: () => number = () => REPORT_MS): void {
+    const end = this.now + forMs;
+    let nextReportAt = this.now + gap();
+    for (; this.now < end; this.now += FramePath.TICK_MS) {
+      while (this.#nextFrameAt <= this.now) {
+        const bytes = Math.min(
+          this.path.naturalBytes,
+          this.pacer.budget?.averageBytes ?? Number.POSITIVE_INFINITY,
+        );
+        this.pacer.sent(bytes);
+        this.#queue.push({ bytes, left: bytes, at: this.#nextFrameAt });
+        this.#nextFrameAt += 1000 / this.pacer.fps;
+      }
+      let bytes = (this.path.linkKbps * FramePath.TICK_MS) / 8;
+      if (this.path.consolePps !== undefined) {
+        this.#pictureCredit = Math.min(
+          1,
+          this.#pictureCredit + (this.path.consolePps * FramePath.TICK_MS) / 1000,
+        );
+      }
+      while (this.#queue[0] && bytes > 0) {
+        const front = this.#queue[0];
+        const take = Math.min(bytes, front.left);
+        front.left -= take;
+        bytes -= take;
+        if (front.left > 0) break;
+        if (this.path.consolePps !== undefined) {
+          if (this.#pictureCredit < 1) {
+            this.#consoleWaited = true;
+            break;
+          }
+          this.#pictureCredit -= 1;
+        }
+        this.#queue.shift();
+      }
+      if (this.now >= nextReportAt) {
+        nextReportAt = this.now + gap();
+        // A picture counts as received once whole and drawn: until then all its bytes are on the way.
+        const onTheWay = this.#queue.reduce((sum, frame) => sum + frame.bytes, 0);
+        const waiting = this.#queue[0] ? this.now - this.#queue[0].at : 0;
+        if (this.now >= this.#windowEnd) {
+          this.#windowEnd = this.now + 1000;
+          this.#consoleBehind = this.#consoleWaited;
+          this.#consoleWaited = false;
+        }
+        const behind = this.path.says ? this.#consoleBehind : undefined;
+        this.pacer.backlog(40 + waiting, this.now, onTheWay, behind);
+        this.fpsSeen.push(this.pacer.fps);
+        this.kbpsSeen.push(this.pacer.status().kbps);
+      }
+    }
+  }
+}
+
+describe('VideoPacer, frame by frame', () => {
+  it('on a loaded machine whose reports come bunched and late, the budget is cut before any picture', () => {
+    const pacer = new VideoPacer(30);
+    pacer.budgeted = true;
+    const path = new FramePath(pacer, { linkKbps: LINK_KBPS, naturalBytes: 4_000 });
+    path.run(3_000);
+    path.path.naturalBytes = 25_000; // 6 Mbit/s at 30 fps
+    // Reports 20 ms to 700 ms apart, in a fixed order, instead of every 200 ms.
+    const gaps = [700, 20, 40, 450, 20, 600, 30, 300, 20, 500];
+    let i = 0;
+    path.run(20_000, () => gaps[i++ % gaps.length] ?? REPORT_MS);
+    const firstBudget = path.kbpsSeen.findIndex((kbps) => kbps !== undefined);
+    const firstFpsCut = path.fpsSeen.findIndex((fps) => fps < 30);
+    assert.ok(firstBudget >= 0, 'a budget');
+    assert.ok(
+      firstFpsCut === -1 || firstFpsCut > firstBudget,
+      `budget at report ${firstBudget}, frame rate cut at ${firstFpsCut}: ${path.fpsSeen.join(',')}`,
+    );
+    assert.equal(pacer.fps, 30, `the frame rate in the end: ${path.fpsSeen.join(',')}`);
+    const kbps = pacer.status().kbps ?? 0;
+    assert.ok(kbps > 0.5 * LINK_KBPS && kbps < LINK_KBPS, `the budget: ${kbps} kbit/s`);
+  });
+
+  it('a console that draws only 12 pictures a second and says it is behind gets fewer pictures, and no budget past its word', () => {
+    const pacer = new VideoPacer(30);
+    pacer.budgeted = true;
+    // 20,000-byte pictures at 12 a second: 1.9 Mbit/s, well inside the 4 Mbit/s link.
+    const path = new FramePath(pacer, { linkKbps: LINK_KBPS, naturalBytes: 4_000, says: true });
+    path.run(3_000);
+    path.path.consolePps = 12;
+    path.path.naturalBytes = 20_000;
+    path.run(20_000);
+    assert.ok(pacer.fps <= 15, `the frame rate: ${path.fpsSeen.join(',')}`);
+    // The console says so a second late: a budget cut meanwhile is undone at its word.
+    const budgeted = path.kbpsSeen.filter((kbps) => kbps !== undefined).length;
+    assert.ok(budgeted < 0.1 * path.kbpsSeen.length, `the budgets: ${path.kbpsSeen.join(',')}`);
+    assert.equal(pacer.budget, undefined);
+  });
+
+  it('the same console that does not say (an older one) has the budget cut first, as before', () => {
+    const pacer = new VideoPacer(30);
+    pacer.budgeted = true;
+    const path = new FramePath(pacer, { linkKbps: LINK_KBPS, naturalBytes: 4_000 });
+    path.run(3_000);
+    path.path.consolePps = 12;
+    path.path.naturalBytes = 20_000;
+    path.run(5_000);
+    assert.ok(
+      path.kbpsSeen.some((kbps) => kbps !== undefined),
+      `the budgets: ${path.kbpsSeen.join(',')}`,
+    );
+  });
+
+  it('on a thin link, a console behind for a while has pictures cut, then the budget is measured on the link alone', () => {
+    const pacer = new VideoPacer(30);
+    pacer.budgeted = true;
+    const path = new FramePath(pacer, { linkKbps: LINK_KBPS, naturalBytes: 4_000, says: true });
+    path.run(3_000);
+    // 6 Mbit/s into the 4 Mbit/s link, and a console that draws only 12 pictures a second at first.
+    path.path.naturalBytes = 25_000;
+    path.path.consolePps = 12;
+    path.run(4_000);
+    assert.ok(pacer.fps < 30, `pictures cut for the console: ${path.fpsSeen.join(',')}`);
+    assert.equal(pacer.status().kbps, undefined, `no budget while it is behind: ${path.kbpsSeen.join(',')}`);
+    path.path.consolePps = undefined;
+    path.run(30_000);
+    // The console's 12 pictures of 25,000 bytes (2.4 Mbit/s) would have made a budget of 1.7 Mbit/s.
+    const kbps = pacer.status().kbps ?? 0;
+    assert.ok(kbps > 0.5 * LINK_KBPS && kbps < LINK_KBPS, `the budget: ${path.kbpsSeen.join(',')}`);
+    assert.equal(pacer.fps, 30, `the frame rate back: ${path.fpsSeen.join(',')}`);
+  });
+
+  it('when the link recovers from 4 to 8 Mbit/s, the budget is lifted within 30 s', () => {
+    const pacer = new VideoPacer(30);
+    pacer.budgeted = true;
+    const path = new FramePath(pacer, { linkKbps: LINK_KBPS, naturalBytes: 4_000 });
+    path.run(3_000);
+    path.path.naturalBytes = 25_000; // 6 Mbit/s
+    path.run(5_000);
+    assert.ok(pacer.status().kbps !== undefined, 'a budget on the thin link');
+    path.path.linkKbps = 8_000;
+    const before = path.kbpsSeen.length;
+    path.run(30_000);
+    const lifted = path.kbpsSeen.slice(before).indexOf(undefined);
+    assert.ok(lifted >= 0, `still a budget: ${path.kbpsSeen.slice(before).join(',')}`);
+    assert.equal(pacer.fps, 30);
+  });
+});

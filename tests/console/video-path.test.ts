@@ -78,4 +78,20 @@ describe('video path chooser', () => {
     calm(8);
     assert.equal(chooser.path, 'main thread');
   });
+
+  it('the console says it is behind for a window its main thread was busy or pictures were skipped, on either path, and not once it keeps up', () => {
+    const chooser = new VideoPathChooser('main thread');
+    let at = run(chooser, 0, 2, { drawMs: 8 }).end;
+    assert.equal(chooser.behind, false, 'keeping up');
+    at = run(chooser, at, 1.5, { drawMs: 5, longTaskMsPerSecond: 700 }).end;
+    assert.equal(chooser.behind, true, 'a busy main thread');
+    at = run(chooser, at, 4, { drawMs: 5, longTaskMsPerSecond: 700 }).end;
+    assert.equal(chooser.path, 'worker');
+    at = run(chooser, at, 2, { drawMs: 1 }).end;
+    assert.equal(chooser.behind, false, 'the worker keeps up');
+    at = run(chooser, at, 1.5, { drawMs: 1, skippedPerSecond: 5 }).end;
+    assert.equal(chooser.behind, true, 'the worker skips pictures');
+    run(chooser, at, 2, { drawMs: 1 });
+    assert.equal(chooser.behind, false);
+  });
 });

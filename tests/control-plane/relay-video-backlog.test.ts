@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeVideo, NO_PERMISSIONS, type Permissions, VIDEO_HEADER_BYTES } from '../../protocol/index.ts';
+import {
+  encodeVideo,
+  FrameKind,
+  NO_PERMISSIONS,
+  type Permissions,
+  VIDEO_HEADER_BYTES,
+} from '../../protocol/index.ts';
 import { joinOperator, type RelayClient, useRelayPlane } from './relay-client.ts';
 
 const VIEW_ONLY: Permissions = { ...NO_PERMISSIONS, view: true };
@@ -37,6 +43,41 @@ describe('relay: video on the way to operators, reported to the agent so it can 
       () => agent.messages('video-backlog').some((report) => report.bytes === 0),
       'a report that nothing is on the way any more',
     );
+  });
+
+  it("the agent hears the slowest console's own word that it is behind, and nothing from a console that does not say", async () => {
+    const { agent, operator } = await relay.session(VIEW_ONLY);
+    await sendFrames(agent, operator, 5);
+    operator.send({ type: 'video-received', bytes: FRAME_BYTES });
+    const silent = await agent.next('video-backlog');
+    assert.equal(silent.behind, undefined, 'an older console says nothing: no verdict');
+    assert.equal('behind' in silent, false);
+    operator.send({ type: 'video-received', bytes: 2 * FRAME_BYTES, behind: true });
+    await agent.until(
+      () => agent.messages('video-backlog').some((report) => report.behind === true),
+      'a report that the console is behind',
+    );
+    operator.send({ type: 'video-received', bytes: 5 * FRAME_BYTES, behind: false });
+    await agent.until(
+      () => agent.messages('video-backlog').some((report) => report.bytes === 0 && report.behind === false),
+      'a report that the console keeps up again',
+    );
+  });
+
+  it('a receipt whose behind is not a boolean is dropped, and the backlog stays as it was', async () => {
+    const { agent, operator } = await relay.session(VIEW_ONLY);
+    await sendFrames(agent, operator, 3);
+    const before = relay.cp.services.relay.stats().malformedFrames;
+    const bad = JSON.stringify({ type: 'video-received', bytes: 2 * FRAME_BYTES, behind: 'yes' });
+    await operator.sendBytes(new Uint8Array([FrameKind.control, ...new TextEncoder().encode(bad)]));
+    operator.send({ type: 'video-received', bytes: FRAME_BYTES });
+    await agent.until(() => agent.messages('video-backlog').length > 0, 'a backlog report');
+    // Had the bad receipt been believed, 2 frames would read as received and the later one ignored.
+    for (const report of agent.messages('video-backlog')) {
+      assert.equal(report.bytes, 2 * FRAME_BYTES);
+      assert.equal(report.behind, undefined);
+    }
+    assert.equal(relay.cp.services.relay.stats().malformedFrames, before + 1);
   });
 
   it('a receipt for more than was sent, or for less than before, is ignored', async () => {

@@ -434,6 +434,25 @@ describe('malformed frames are refused with a reason and never throw', () => {
     }
   });
 
+  it("a console's receipt and the relay's backlog carry whether the console is behind, or say nothing of it", () => {
+    for (const message of [
+      { type: 'video-received', bytes: 1_000, behind: true },
+      { type: 'video-received', bytes: 1_000, behind: false },
+      { type: 'video-received', bytes: 1_000 },
+      { type: 'video-backlog', bytes: 0, ms: 40, behind: true },
+      { type: 'video-backlog', bytes: 0, ms: 40 },
+    ] as const) {
+      assert.deepEqual(decodeControl(encodeControl(message)), message);
+    }
+  });
+
+  it('a receipt or a backlog whose behind is not a boolean is refused naming the field', () => {
+    for (const behind of ['yes', 1, 0, null, 'true', {}]) {
+      assertRefused(decodeFrame(controlJson({ type: 'video-received', bytes: 1_000, behind })), /behind/);
+      assertRefused(decodeFrame(controlJson({ type: 'video-backlog', bytes: 0, ms: 40, behind })), /behind/);
+    }
+  });
+
   it('a control frame that is UTF-8 but not JSON is refused', () => {
     for (const text of ['{', '{type: "hello"}', "{'type':'end'}", 'undefined', 'NaN', '{"type":"end",}']) {
       assertRefused(decodeFrame(rawControl(text)), /not UTF-8 JSON/);

@@ -22,9 +22,15 @@ declare global {
 
 /** The window over which the page's main thread is measured, ms. */
 const WINDOW_MS = 1000;
-/** Share of a window the main thread may be busy (drawing pictures or other long tasks) on the page path. */
+/**
+ * Share of a window the main thread may be busy (drawing pictures or other long tasks): past it the
+ * console is behind, and on the page path counts towards moving to the worker.
+ */
 const BUSY_SHARE_TO_WORKER = 0.6;
-/** Pictures skipped in one window (the decoder had a newer unit waiting) that count as falling behind. */
+/**
+ * Pictures skipped in one window (the decoder, on the page or in the worker, had a newer unit
+ * waiting) that count as falling behind.
+ */
 const SKIPPED_TO_WORKER = 3;
 /** Windows in a row the page must fall behind before decoding moves to the worker. */
 const BEHIND_WINDOWS_TO_WORKER = 2;
@@ -57,6 +63,7 @@ export class VideoPathChooser {
   #streak = 0;
   /** The page path's drawing cost per picture, ms, last measured there. */
   #pageDrawMs = 0;
+  #behind = false;
 
   constructor(path: VideoPath) {
     this.#path = path;
@@ -64,6 +71,15 @@ export class VideoPathChooser {
 
   get path(): VideoPath {
     return this.#path;
+  }
+
+  /**
+   * Whether the console fell behind the pictures in the last whole window, on either path: the main
+   * thread busy most of it, or pictures skipped for newer ones. The agent hears it with the receipts
+   * (`video-received`'s `behind`) and sends fewer pictures rather than smaller ones.
+   */
+  get behind(): boolean {
+    return this.#behind;
   }
 
   /** A picture was drawn at `now`; `drawMs` is the main thread's time for it, `skipped` pictures skipped before it. */
@@ -83,12 +99,12 @@ export class VideoPathChooser {
   next(now: number): VideoPath {
     if (this.#windowStart === undefined || now - this.#windowStart < WINDOW_MS) return this.#path;
     const elapsed = now - this.#windowStart;
+    // A draw long enough to be a long task is in both sums: the page is then behind anyway.
+    const busy = (this.#drawMs + this.#longTaskMs) / elapsed;
+    this.#behind = busy > BUSY_SHARE_TO_WORKER || this.#skipped >= SKIPPED_TO_WORKER;
     if (this.#path === 'main thread') {
       if (this.#pictures > 0) this.#pageDrawMs = this.#drawMs / this.#pictures;
-      // A draw long enough to be a long task is in both sums: the page is then behind anyway.
-      const busy = (this.#drawMs + this.#longTaskMs) / elapsed;
-      const behind = busy > BUSY_SHARE_TO_WORKER || this.#skipped >= SKIPPED_TO_WORKER;
-      this.#streak = behind ? this.#streak + 1 : 0;
+      this.#streak = this.#behind ? this.#streak + 1 : 0;
       if (this.#streak >= BEHIND_WINDOWS_TO_WORKER) this.#move('worker');
     } else {
       const busy = (this.#pictures * this.#pageDrawMs + this.#longTaskMs) / elapsed;

@@ -9,9 +9,12 @@ const RECEIPT_INTERVAL_MS = 100;
 /**
  * Counts the video this console received and reports it to the relay (`video-received`), which
  * compares it with what it sent: the difference is video still on the way, and the agent paces its
- * pictures by it. A receipt goes out at most every RECEIPT_INTERVAL_MS, and the last one always.
+ * pictures by it. Each receipt also carries the console's own word on whether it keeps up with the
+ * pictures (`behind`), when it has one: video piles up behind a busy console as on a thin link, but
+ * only the link's pile-up is worth a lower bitrate. A receipt goes out at most every
+ * RECEIPT_INTERVAL_MS, and the last one always.
  * @example
- * const receipts = new VideoReceipts((message) => relay.send(message));
+ * const receipts = new VideoReceipts((message) => relay.send(message), () => renderer.behind);
  * receipts.add(frame); // for each video frame, as it arrives
  */
 export class VideoReceipts {
@@ -19,7 +22,10 @@ export class VideoReceipts {
   #sentAt = Number.NEGATIVE_INFINITY;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly send: (message: MessageOf<'video-received'>) => void) {}
+  constructor(
+    private readonly send: (message: MessageOf<'video-received'>) => void,
+    private readonly behind: () => boolean | undefined = () => undefined,
+  ) {}
 
   /** A video frame arrived. */
   add(frame: VideoFrame): void {
@@ -41,6 +47,7 @@ export class VideoReceipts {
   #report(): void {
     this.#timer = undefined;
     this.#sentAt = performance.now();
-    this.send({ type: 'video-received', bytes: this.#bytes });
+    const behind = this.behind();
+    this.send({ type: 'video-received', bytes: this.#bytes, ...(behind !== undefined ? { behind } : {}) });
   }
 }

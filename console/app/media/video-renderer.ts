@@ -65,6 +65,14 @@ export class VideoRenderer {
     }
   }
 
+  /**
+   * Whether the console fell behind the pictures in its last measured second (see
+   * {@link VideoPathChooser.behind}); undefined where the path is pinned or the page is the only one.
+   */
+  get behind(): boolean | undefined {
+    return this.#chooser?.behind;
+  }
+
   /** Whether a picture has been drawn since the last configuration. */
   get hasPicture(): boolean {
     return this.#hasPicture;

@@ -58,7 +58,10 @@ export class SessionController {
   /** Frames per second, kbit/s and round trips over the last minutes, for the quality plot. */
   readonly quality = new QualityHistory(this.stats, (message) => this.#relay?.send(message) ?? false);
   /** What video arrived, told to the relay so the agent paces its pictures to this link. */
-  readonly #receipts = new VideoReceipts((message) => this.#relay?.send(message));
+  readonly #receipts = new VideoReceipts(
+    (message) => this.#relay?.send(message),
+    () => this.#renderer?.behind,
+  );
   /** Holds the pointer while another monitor's stream replaces the picture. */
   readonly #pointerHold = new PointerHold();
   #state: SessionState;
