@@ -182,8 +182,11 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
     options.keyframeIntervalFrames ??
     (fed ? ON_REQUEST_KEYFRAME_INTERVAL_FRAMES : DEFAULT_KEYFRAME_INTERVAL_FRAMES);
   const covered = options.covered ?? [];
-  // Given the size, the writer marks frames for video mode (half size while the screen is in full motion).
-  const x264 = fed && options.x264Path !== undefined ? new X264FrameWriter(screen) : undefined;
+  // Given the size, the writer marks frames for video mode (half size while the screen is in full
+  // motion); LIFELINE_VIDEO_MODE=off keeps every picture whole (to compare, or if it ever misbehaves).
+  const videoMode = process.env['LIFELINE_VIDEO_MODE'] !== 'off';
+  const x264 =
+    fed && options.x264Path !== undefined ? new X264FrameWriter(videoMode ? screen : undefined) : undefined;
   let command: string;
   let args: string[];
   if (x264 && options.x264Path !== undefined) {
