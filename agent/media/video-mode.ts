@@ -11,8 +11,11 @@ export const VIDEO_MODE_MIN_PIXELS = 1280 * 720;
 export const MOTION_SHARE = 0.5;
 /** Motion for this long, without a gap longer than MOTION_GAP_MS, enters video mode, in ms. */
 export const ENTER_AFTER_MS = 1000;
-/** A longer pause between two moving pictures starts the count again, in ms. */
-export const MOTION_GAP_MS = 250;
+/**
+ * A longer pause between two moving pictures starts the count again, in ms: above the 333 ms between
+ * pictures at the thin link's lowest rate (3 fps, `VideoPacer`), where fewer pixels help most.
+ */
+export const MOTION_GAP_MS = 400;
 /** Video mode ends this long after the last moving picture, in ms. */
 export const LEAVE_AFTER_MS = 1000;
 

@@ -107,11 +107,6 @@ export class X264FrameWriter implements FrameFraming {
     this.height = size?.height ?? 0;
   }
 
-  /** Whether frames are marked for half size now (video mode). */
-  reduced(): boolean {
-    return this.videoMode?.reduced ?? false;
-  }
-
   /** Stops the timer that ends video mode on a still screen. */
   close(): void {
     clearTimeout(this.leaveTimer);

@@ -41,6 +41,13 @@ describe('video mode', () => {
     }
   });
 
+  it("full motion at a thin link's lowest rate (3 pictures a second) enters it too", () => {
+    const mode = new VideoModePolicy(FULL_HD);
+    let reduced = false;
+    for (let t = 0; t <= 2_000; t += 333) reduced = mode.picture(1080, t);
+    assert.equal(reduced, true);
+  });
+
   it('a screen at 1280x720 or less is always encoded whole', () => {
     const mode = new VideoModePolicy({ width: 1280, height: 720 });
     assert.equal(pictures(mode, 720, 0, 5_000), false);
