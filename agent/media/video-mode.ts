@@ -9,13 +9,19 @@
 export const VIDEO_MODE_MIN_PIXELS = 1280 * 720;
 /** A picture whose changed rows span at least this share of the screen's height counts as motion. */
 export const MOTION_SHARE = 0.5;
-/** Motion for this long, without a gap longer than MOTION_GAP_MS, enters video mode, in ms. */
-export const ENTER_AFTER_MS = 1000;
 /**
- * A longer pause between two moving pictures starts the count again, in ms: above the 333 ms between
- * pictures at the thin link's lowest rate (3 fps, `VideoPacer`), where fewer pixels help most.
+ * Motion for this long, without a gap longer than MOTION_GAP_MS and in at least MIN_MOTION_PICTURES
+ * moving pictures, enters video mode, in ms.
  */
-export const MOTION_GAP_MS = 400;
+export const ENTER_AFTER_MS = 1000;
+export const MIN_MOTION_PICTURES = 3;
+/**
+ * A longer pause between two moving pictures starts the count again, in ms. Long, because the rate
+ * pictures come at is no guide: a loaded machine's 1080p capture or a thin link (3 fps, `VideoPacer`)
+ * sends full motion a few pictures a second, with gaps of 400 ms and more, and those are where fewer
+ * pixels help most (a benchmark under load 15 never entered with 400 ms).
+ */
+export const MOTION_GAP_MS = 1000;
 /** Video mode ends this long after the last moving picture, in ms. */
 export const LEAVE_AFTER_MS = 1000;
 
@@ -33,6 +39,8 @@ export class VideoModePolicy {
   readonly #motionRows: number;
   /** The first moving picture of the current run of motion; undefined: none. */
   #motionSince: number | undefined;
+  /** Moving pictures in the current run. */
+  #motionPictures = 0;
   #lastMotionAt = Number.NEGATIVE_INFINITY;
   #reduced = false;
 
@@ -53,10 +61,14 @@ export class VideoModePolicy {
   picture(changedRows: number, now: number): boolean {
     if (!this.#enabled) return false;
     if (changedRows >= this.#motionRows) {
-      if (this.#motionSince === undefined || now - this.#lastMotionAt > MOTION_GAP_MS)
+      if (this.#motionSince === undefined || now - this.#lastMotionAt > MOTION_GAP_MS) {
         this.#motionSince = now;
+        this.#motionPictures = 0;
+      }
+      this.#motionPictures++;
       this.#lastMotionAt = now;
-      if (now - this.#motionSince >= ENTER_AFTER_MS) this.#reduced = true;
+      if (now - this.#motionSince >= ENTER_AFTER_MS && this.#motionPictures >= MIN_MOTION_PICTURES)
+        this.#reduced = true;
     }
     return this.reducedAt(now);
   }

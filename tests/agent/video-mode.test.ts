@@ -48,6 +48,13 @@ describe('video mode', () => {
     assert.equal(reduced, true);
   });
 
+  it('two whole-screen changes a second apart (a window switched, a page loaded) do not enter it', () => {
+    const mode = new VideoModePolicy(FULL_HD);
+    assert.equal(mode.picture(1080, 0), false);
+    assert.equal(mode.picture(1080, ENTER_AFTER_MS), false);
+    assert.equal(mode.picture(1080, 1.5 * ENTER_AFTER_MS), true, 'a third, and it is motion');
+  });
+
   it('a screen at 1280x720 or less is always encoded whole', () => {
     const mode = new VideoModePolicy({ width: 1280, height: 720 });
     assert.equal(pictures(mode, 720, 0, 5_000), false);
