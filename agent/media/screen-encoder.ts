@@ -182,7 +182,11 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
     options.keyframeIntervalFrames ??
     (fed ? ON_REQUEST_KEYFRAME_INTERVAL_FRAMES : DEFAULT_KEYFRAME_INTERVAL_FRAMES);
   const covered = options.covered ?? [];
-  const x264 = fed && options.x264Path !== undefined ? new X264FrameWriter() : undefined;
+  // Given the size, the writer marks frames for video mode (half size while the screen is in full
+  // motion); LIFELINE_VIDEO_MODE=off keeps every picture whole (to compare, or if it ever misbehaves).
+  const videoMode = process.env['LIFELINE_VIDEO_MODE'] !== 'off';
+  const x264 =
+    fed && options.x264Path !== undefined ? new X264FrameWriter(videoMode ? screen : undefined) : undefined;
   let command: string;
   let args: string[];
   if (x264 && options.x264Path !== undefined) {
@@ -242,6 +246,9 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
       },
       x264,
     );
+    const written = feed;
+    // A still screen leaves video mode by a frame of no rows (a keyframe at full size).
+    if (x264) x264.onVideoModeEnd = () => written.requestKeyframe();
   }
   let stderrTail = '';
   const demuxer = x264 ? new X264UnitReader() : new FlvDemuxer();
@@ -280,6 +287,7 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
   child.once('close', (code, signal) => {
     process.removeListener('exit', killOnExit);
     feed?.stop();
+    x264?.close();
     options.onExit({
       code,
       signal,
@@ -298,6 +306,7 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
     stop: () => {
       stopping = true;
       feed?.stop();
+      x264?.close();
       // ffmpeg blocked on its input ends at once on end of file; SIGTERM would wait for the next frame.
       child.stdin?.end();
       return terminate(child, exited);

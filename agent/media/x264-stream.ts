@@ -10,8 +10,8 @@
  * little-endian:
  *
  * ```
- * frame: "LLF1" | u32 frame bytes | u8 flags (1: IDR) | u8 crf (0: unchanged) | u16 0         | u32 time (ms)
- * band:  "LLF2" | u32 band bytes  | u8 flags (1: IDR) | u8 crf (0: unchanged) | u16 first row | u32 time (ms)
+ * frame: "LLF1" | u32 frame bytes | u8 flags (1: IDR, 2: half size) | u8 crf (0: unchanged) | u16 0         | u32 time (ms)
+ * band:  "LLF2" | u32 band bytes  | u8 flags (1: IDR, 2: half size) | u8 crf (0: unchanged) | u16 first row | u32 time (ms)
  * rate:  "LLR1" | u32 0           | u32 average picture (bytes)  | u32 largest picture (bytes; both 0: no cap)
  * unit:  "LLU1" | u32 unit bytes  | u8 flags (1: IDR) | 3 bytes 0                             | u32 time (ms)
  * ```
@@ -19,10 +19,15 @@
  * x264 runs zerolatency and constrained baseline as ffmpeg ran it, with settings for screen content
  * (see SCREEN_PARAMS in lifeline-x264.c), so each frame is encoded as soon as it is written and
  * nothing waits for the next one.
+ *
+ * Video mode: while the screen is in full motion (`VideoModePolicy`) frames are marked "half size";
+ * the encoder then encodes at half each side, and goes back to full size with an IDR when the mark
+ * goes (both changes are IDRs, with their own SPS).
  */
 import type { PictureBudget } from '../core/ports.ts';
 import type { FrameFraming, ScreenArea } from '../platform/platform.ts';
 import type { AccessUnit } from './annexb.ts';
+import { VideoModePolicy } from './video-mode.ts';
 
 const FRAME_MARK = 0x3146_4c4c; // "LLF1" read as a little-endian u32
 const BAND_MARK = 0x3246_4c4c; // "LLF2"
@@ -30,6 +35,7 @@ const UNIT_MARK = 0x3155_4c4c; // "LLU1"
 const RATE_MARK = 0x3152_4c4c; // "LLR1"
 const HEADER_BYTES = 16;
 const FLAG_KEYFRAME = 1;
+const FLAG_HALF = 2;
 /** x264's CRF range: 0 is lossless, which the encoder's header keeps for "unchanged". */
 export const MIN_CRF = 1;
 export const MAX_CRF = 51;
@@ -70,17 +76,43 @@ export function x264Arguments(settings: X264EncoderSettings): string[] {
  * Frames each raw frame for `lifeline-x264`: a keyframe request and the current quality travel with
  * the frame they apply to, so neither needs the encoder restarted.
  *
+ * Given the frame's size it also chooses video mode (`VideoModePolicy`) from the rows each frame
+ * changed, and marks the frames to encode at half size; a still screen leaves video mode by calling
+ * `onVideoModeEnd`, which must write a frame (a keyframe request: no rows).
+ *
  * @example
- * const framing = new X264FrameWriter();
+ * const framing = new X264FrameWriter({ width: 1920, height: 1080 });
+ * framing.onVideoModeEnd = () => feed.requestKeyframe();
  * framing.setQuality(30); // from the next frame on
  * stdin.write(framing.frameHeader(frame.byteLength, true));
  * stdin.write(frame);
+ * framing.close();
  */
 export class X264FrameWriter implements FrameFraming {
   private readonly startedAt = performance.now();
   private crf = DEFAULT_CRF;
   /** A rate record to write before the next frame. */
   private pendingRate: Uint8Array | undefined;
+  private readonly videoMode: VideoModePolicy | undefined;
+  private readonly rowBytes: number;
+  private readonly height: number;
+  private leaveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Called when a still screen should leave video mode: write a frame (e.g. request a keyframe). */
+  onVideoModeEnd: (() => void) | undefined;
+
+  /** `size`: the frames' size, for video mode; without it every frame is encoded whole. */
+  constructor(size?: { width: number; height: number }) {
+    this.videoMode = size ? new VideoModePolicy(size) : undefined;
+    this.rowBytes = (size?.width ?? 0) * 4;
+    this.height = size?.height ?? 0;
+  }
+
+  /** Stops the timer that ends video mode on a still screen. */
+  close(): void {
+    clearTimeout(this.leaveTimer);
+    this.leaveTimer = undefined;
+    this.onVideoModeEnd = undefined;
+  }
 
   /**
    * x264's constant rate factor for the frames written from now on: higher is smaller and blurrier
@@ -132,6 +164,7 @@ export class X264FrameWriter implements FrameFraming {
   }
 
   private header16(mark: number, bytes: number, keyframe: boolean, firstRow: number): Uint8Array {
+    const half = this.halfSize(mark === FRAME_MARK ? this.height : bytes / Math.max(1, this.rowBytes));
     const rate = this.pendingRate;
     this.pendingRate = undefined;
     // A new cap travels just before the frame it applies to, in the same write.
@@ -140,12 +173,39 @@ export class X264FrameWriter implements FrameFraming {
     const view = new DataView(header.buffer, rate ? HEADER_BYTES : 0);
     view.setUint32(0, mark, true);
     view.setUint32(4, bytes, true);
-    view.setUint8(8, keyframe ? FLAG_KEYFRAME : 0);
+    view.setUint8(8, (keyframe ? FLAG_KEYFRAME : 0) | (half ? FLAG_HALF : 0));
     view.setUint8(9, this.crf);
     view.setUint16(10, firstRow, true);
     // Wraps after 49 days, which the encoder's timestamps (pass-through only) do not mind.
     view.setUint32(12, Math.round(performance.now() - this.startedAt) >>> 0, true);
     return header;
+  }
+
+  /** Video mode's verdict for a frame that changed `rows` rows, and the timer that ends it on a still screen. */
+  private halfSize(rows: number): boolean {
+    const mode = this.videoMode;
+    if (!mode) return false;
+    const now = performance.now();
+    const half = mode.picture(rows, now);
+    const leaveAt = mode.leaveAt();
+    if (leaveAt !== undefined && !this.leaveTimer) this.armLeave(leaveAt - now);
+    return half;
+  }
+
+  private armLeave(ms: number): void {
+    this.leaveTimer = setTimeout(
+      () => {
+        this.leaveTimer = undefined;
+        const leaveAt = this.videoMode?.leaveAt();
+        if (leaveAt === undefined) return;
+        const left = leaveAt - performance.now();
+        // Motion went on since the timer was set: wait for its new end.
+        if (left > 0) this.armLeave(left);
+        else this.onVideoModeEnd?.();
+      },
+      Math.max(0, ms),
+    );
+    this.leaveTimer.unref?.();
   }
 }
 

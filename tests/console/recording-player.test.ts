@@ -24,14 +24,24 @@ const PAUSE_MS = 1500;
 const AUD = [0, 0, 0, 1, 9];
 const SHELL_OUTPUT = '$ uptime\r\n 10:00:00 up 1 day\r\n';
 
-/** A solid colour encoded with libx264 as the agent would send it, split into access units. */
-function solidColour(colour: string, frames: number): { keyframe: boolean; data: Uint8Array }[] {
+/**
+ * A solid colour encoded with libx264 as the agent would send it, split into access units; `half`:
+ * at half each side, as the agent's video mode sends a screen in full motion (a new SPS, same config).
+ */
+function solidColour(
+  colour: string,
+  frames: number,
+  half = false,
+): { keyframe: boolean; data: Uint8Array }[] {
   const ffmpeg = process.env['FFMPEG_PATH'] ?? 'ffmpeg';
   const result = spawnSync(
     ffmpeg,
     [
       ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi'],
-      ...['-i', `color=c=${colour}:size=${WIDTH}x${HEIGHT}:rate=10`],
+      ...[
+        '-i',
+        `color=c=${colour}:size=${half ? `${WIDTH / 2}x${HEIGHT / 2}` : `${WIDTH}x${HEIGHT}`}:rate=10`,
+      ],
       ...['-frames:v', String(frames), '-c:v', 'libx264', '-profile:v', 'baseline', '-bf', '0'],
       ...['-g', String(frames), '-pix_fmt', 'yuv420p'],
       ...['-x264-params', 'repeat-headers=1:aud=1', '-f', 'h264', '-'],
@@ -116,7 +126,8 @@ describe('the console plays a session recording', () => {
     agent.send({ type: 'chat', id: 'c1', text: 'Is it blue now?' });
     await operator.next('chat');
     await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
-    await send(solidColour('blue', 5));
+    // The blue part in video mode's half size: the player must draw it across the whole screen.
+    await send(solidColour('blue', 5, true));
     await operator.until(() => operator.videos().length === 10, 'the blue frames');
     // The cursor, as an agent that leaves it out of the picture sends it: a 2×2 green square at 20,10.
     const green = Buffer.from(Array.from({ length: 4 }, () => [0, 255, 0, 255]).flat()).toString('base64');
@@ -194,6 +205,19 @@ describe('the console plays a session recording', () => {
       return b! > 180 && r! < 80;
     });
     assert.ok(isBlue(await centre()));
+    const sizes = () =>
+      page.$eval('[data-testid=recording-screen]', (canvas: HTMLCanvasElement) => ({
+        canvas: `${canvas.width}x${canvas.height}`,
+        picture: canvas.getAttribute('data-picture-size'),
+        corner: [...canvas.getContext('2d')!.getImageData(canvas.width - 2, canvas.height - 2, 1, 1).data],
+      }));
+    const halfPart = await sizes();
+    assert.equal(halfPart.picture, `${WIDTH / 2}x${HEIGHT / 2}`, 'the blue part is recorded at half size');
+    assert.equal(halfPart.canvas, `${WIDTH}x${HEIGHT}`, "the canvas keeps the screen's size");
+    assert.ok(
+      isBlue({ r: halfPart.corner[0]!, g: halfPart.corner[1]!, b: halfPart.corner[2]! }),
+      'scaled up to the corner',
+    );
 
     // Back to the start, then play: the red part, and after the pause the blue part.
     await page.$eval('[data-testid=recording-seek]', (input: HTMLInputElement) => {
@@ -216,6 +240,11 @@ describe('the console plays a session recording', () => {
       },
       undefined,
       { timeout: 20_000 },
+    );
+    // Played through, one decoder went from the full-size part to the half-size one.
+    assert.deepEqual(
+      { ...(await sizes()), corner: undefined },
+      { canvas: `${WIDTH}x${HEIGHT}`, picture: `${WIDTH / 2}x${HEIGHT / 2}`, corner: undefined },
     );
 
     const audit = await api<{ items: unknown[] }>(

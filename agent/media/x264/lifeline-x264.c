@@ -11,7 +11,8 @@
  * Only that band is copied and converted to YUV; the rest of the picture stays as it was.
  *
  *   frame header (little-endian):  "LLF1" or "LLF2" | u32 payload bytes (LLF1: width * height * 4;
- *                                  LLF2: rows * width * 4) | u8 flags (bit 0: make this frame an IDR)
+ *                                  LLF2: rows * width * 4) | u8 flags (bit 0: make this frame an IDR;
+ *                                  bit 1: video mode, encode at half each side, see VIDEO MODE below)
  *                                  | u8 crf (0: unchanged) | u16 LLF1: 0, LLF2: first row of the band
  *                                  | u32 timestamp in ms (the agent's clock)
  *   rate record (little-endian):   "LLR1" | u32 0 (no payload) | u32 average picture in bytes
@@ -48,6 +49,7 @@
 #define FRAME_HEADER_BYTES 16
 #define UNIT_HEADER_BYTES 16
 #define FLAG_KEYFRAME 1
+#define FLAG_HALF 2
 #define MAX_COVERS 64
 #define MAX_PARAMS 64
 #define MAX_SIDE 16384
@@ -149,16 +151,58 @@ static void bgrx_to_i420(const uint8_t *in, int stride, int width, int top, int 
   }
 }
 
-/* Rows `top` to `bottom` of a frame for bgrx_to_i420, on another thread. */
+/*
+ * VIDEO MODE. While the agent says the screen is in full motion (flag bit 1) the picture is encoded at
+ * half its width and height: x264's time goes with the pixels encoded, so a 1080p picture costs about
+ * what a 540p one does, and the viewer scales it back up. A change of mode reopens the encoder at the
+ * other size and makes that frame an IDR of the whole kept picture (leaving video mode: sharp again).
+ *
+ * bgrx_to_i420 at half size: each output pixel the mean of 2x2 input pixels (a box filter, read while
+ * converting), chroma the mean of 4x4. `top` and `bottom` are output rows, even; `width` the output
+ * width, even; the input has at least 2 * bottom rows of 2 * width pixels.
+ */
+static void bgrx_to_i420_half(const uint8_t *in, int stride, int width, int top, int bottom, x264_picture_t *pic) {
+  uint8_t *py = pic->img.plane[0], *pu = pic->img.plane[1], *pv = pic->img.plane[2];
+  int sy = pic->img.i_stride[0], su = pic->img.i_stride[1], sv = pic->img.i_stride[2];
+  for (int y = top; y < bottom; y += 2) {
+    const uint8_t *rows[4];
+    rows[0] = in + (size_t)(2 * y) * stride;
+    for (int i = 1; i < 4; i++) rows[i] = rows[i - 1] + stride;
+    uint8_t *out[2] = {py + (size_t)y * sy, py + (size_t)(y + 1) * sy};
+    uint8_t *u = pu + (size_t)(y / 2) * su, *v = pv + (size_t)(y / 2) * sv;
+    for (int x = 0; x < width; x += 2) {
+      int rt = 0, gt = 0, bt = 0;
+      for (int dy = 0; dy < 2; dy++)
+        for (int dx = 0; dx < 2; dx++) {
+          const uint8_t *a = rows[2 * dy] + (size_t)(2 * (x + dx)) * 4, *b = rows[2 * dy + 1] + (size_t)(2 * (x + dx)) * 4;
+          int r = a[2] + a[6] + b[2] + b[6], g = a[1] + a[5] + b[1] + b[5], bl = a[0] + a[4] + b[0] + b[4];
+          /* The sums of 4 pixels: the luma formula's >> 8 becomes >> 10. */
+          out[dy][x + dx] = (uint8_t)(((66 * r + 129 * g + 25 * bl + 512) >> 10) + 16);
+          rt += r;
+          gt += g;
+          bt += bl;
+        }
+      u[x / 2] = (uint8_t)(((-38 * rt - 74 * gt + 112 * bt + 2048) >> 12) + 128);
+      v[x / 2] = (uint8_t)(((112 * rt - 94 * gt - 18 * bt + 2048) >> 12) + 128);
+    }
+  }
+}
+
+/* Rows `top` to `bottom` of a frame for bgrx_to_i420 (or bgrx_to_i420_half: output rows), on another thread. */
 struct conversion {
   const uint8_t *in;
   int stride, width, top, bottom;
   x264_picture_t *pic;
+  int half;
 };
 
+static void convert_rows(const struct conversion *c) {
+  if (c->half) bgrx_to_i420_half(c->in, c->stride, c->width, c->top, c->bottom, c->pic);
+  else bgrx_to_i420(c->in, c->stride, c->width, c->top, c->bottom, c->pic);
+}
+
 static void *convert_part(void *arg) {
-  struct conversion *c = arg;
-  bgrx_to_i420(c->in, c->stride, c->width, c->top, c->bottom, c->pic);
+  convert_rows(arg);
   return NULL;
 }
 
@@ -166,16 +210,29 @@ static void *convert_part(void *arg) {
  * bgrx_to_i420 on two threads when `split` and the band is tall (a 1080p frame took 5 ms on one):
  * the upper half on a new thread, the lower here. A thread that cannot start leaves it all here.
  */
-static void convert(const uint8_t *in, int stride, int width, int top, int bottom, x264_picture_t *pic, int split) {
+static void convert(const uint8_t *in, int stride, int width, int top, int bottom, x264_picture_t *pic, int split,
+                    int half) {
   int middle = ((top + bottom) / 2) & ~1;
-  struct conversion upper = {in, stride, width, top, middle, pic};
+  struct conversion upper = {in, stride, width, top, middle, pic, half};
+  struct conversion lower = {in, stride, width, middle, bottom, pic, half};
+  struct conversion all = {in, stride, width, top, bottom, pic, half};
   pthread_t thread;
-  if (!split || bottom - top < SPLIT_MIN_ROWS || pthread_create(&thread, NULL, convert_part, &upper) != 0) {
-    bgrx_to_i420(in, stride, width, top, bottom, pic);
+  /* At half size a band reads twice its output rows. */
+  int rows = (bottom - top) * (half ? 2 : 1);
+  if (!split || rows < SPLIT_MIN_ROWS || pthread_create(&thread, NULL, convert_part, &upper) != 0) {
+    convert_rows(&all);
     return;
   }
-  bgrx_to_i420(in, stride, width, middle, bottom, pic);
+  convert_rows(&lower);
   pthread_join(thread, NULL);
+}
+
+/* A cover in the half-size picture: every output pixel that any covered input pixel feeds. */
+static struct cover halve_cover(const struct cover *c) {
+  int x0 = c->x < 0 ? -((1 - c->x) / 2) : c->x / 2, y0 = c->y < 0 ? -((1 - c->y) / 2) : c->y / 2;
+  int x1 = (c->x + c->width + 1) / 2, y1 = (c->y + c->height + 1) / 2;
+  struct cover half = {x0, y0, x1 - x0, y1 - y0};
+  return half;
 }
 
 /*
@@ -469,6 +526,10 @@ int main(int argc, char **argv) {
   int held = 0;
   uint32_t held_average = 0, held_largest = 0;
   static struct recent recent;
+  /* Video mode's picture (see VIDEO MODE), and the threads the whole picture is encoded with. */
+  const int half_width = (out_width / 2) & ~1, half_height = (out_height / 2) & ~1;
+  const int full_threads = param.i_threads, full_sliced = param.b_sliced_threads;
+  int half = 0;
 
   /* A pipe holds 64 KiB: a 1080p frame (8 MB) would cross it in 128 turns of the agent's event loop,
      each a wake-up on a busy machine. 1 MiB (what Linux allows unprivileged) takes 8, and is still
@@ -484,6 +545,7 @@ int main(int argc, char **argv) {
   /* Black until the first frame, which is whole or only partly new: either way a defined picture. */
   memset(frame, 0, frame_bytes);
   size_t row_bytes = (size_t)width * 4;
+  /* Allocated for the whole picture, which video mode's is smaller than. */
   int mb_width = (out_width + 15) / 16, mb_height = (out_height + 15) / 16;
   uint8_t *mb_info = malloc((size_t)mb_width * mb_height);
   if (!mb_info) die("out of memory");
@@ -520,6 +582,27 @@ int main(int argc, char **argv) {
       if (first_row + rows > height) die("a band of rows beyond the bottom of the frame");
     } else die("a frame header without its mark: the input is out of step");
     if (payload > 0) read_exactly(frame + (size_t)first_row * row_bytes, payload);
+    /* Video mode on or off: the encoder reopened at the other size, this frame a whole IDR. */
+    int want_half = (header[8] & FLAG_HALF) && half_width >= 16 && half_height >= 16;
+    int switched = want_half != half;
+    if (switched) {
+      half = want_half;
+      x264_encoder_close(encoder);
+      param.i_width = half ? half_width : out_width;
+      param.i_height = half ? half_height : out_height;
+      /* One slice a picture at the small size (see ONE_SLICE_MAX_PIXELS). */
+      param.i_threads = half && half_width * half_height <= ONE_SLICE_MAX_PIXELS ? 1 : full_threads;
+      param.b_sliced_threads = param.i_threads > 1 ? full_sliced : 0;
+      if (constant_qp) param.rc.f_rf_constant = (float)start_crf;
+      encoder = open_encoder(&param, constant_qp);
+      param.rc.f_rf_constant = (float)crf;
+      x264_picture_clean(&picture);
+      if (x264_picture_alloc(&picture, X264_CSP_I420, param.i_width, param.i_height) < 0) die("out of memory");
+      picture.prop.mb_info = mb_info;
+      picture.prop.mb_info_free = NULL;
+      mb_width = (param.i_width + 15) / 16;
+      mb_height = (param.i_height + 15) / 16;
+    }
     int frame_crf = header[9];
     if (frame_crf != 0 && frame_crf != crf && frame_crf <= 51) {
       crf = frame_crf;
@@ -535,12 +618,18 @@ int main(int argc, char **argv) {
       constant_qp = 1;
       back_to_qp = 0;
     }
-    /* 4:2:0 takes rows in pairs: the band is widened to whole pairs, read from the kept frame. */
-    int top = first_row & ~1, bottom = (first_row + rows + 1) & ~1;
-    if (bottom > out_height) bottom = out_height;
+    /* 4:2:0 takes rows in pairs (at half size, pairs of output rows: input rows in fours): the band
+       is widened to whole pairs, read from the kept frame. Top and bottom are rows of the picture. */
+    int scale = half ? 2 : 1, pic_width = param.i_width, pic_height = param.i_height;
+    int top = first_row / (2 * scale) * 2, bottom = (first_row + rows + 2 * scale - 1) / (2 * scale) * 2;
+    if (switched) top = 0, bottom = pic_height;
+    if (bottom > pic_height) bottom = pic_height;
     if (top < bottom) {
-      convert(frame, (int)row_bytes, out_width, top, bottom, &picture, large && param.i_threads > 1);
-      for (int i = 0; i < covers; i++) blank(&picture, out_width, top, bottom, &cover[i]);
+      convert(frame, (int)row_bytes, pic_width, top, bottom, &picture, large && (half || param.i_threads > 1), half);
+      for (int i = 0; i < covers; i++) {
+        struct cover c = half ? halve_cover(&cover[i]) : cover[i];
+        blank(&picture, pic_width, top, bottom, &c);
+      }
     }
     /* A row of macroblocks wholly outside the rows converted is as it was in the last picture. */
     int changed_mb_rows = 0;
@@ -549,7 +638,7 @@ int main(int argc, char **argv) {
       memset(mb_info + (size_t)mb_y * mb_width, constant ? X264_MBINFO_CONSTANT : 0, (size_t)mb_width);
       changed_mb_rows += !constant;
     }
-    int keyframe = header[8] & FLAG_KEYFRAME;
+    int keyframe = (header[8] & FLAG_KEYFRAME) || switched;
     int small = screen && !keyframe && changed_mb_rows > 0 && changed_mb_rows <= SMALL_BAND_MB_ROWS;
     if (small != param.analyse.i_trellis) {
       param.analyse.i_trellis = small;

@@ -214,8 +214,10 @@ export class RecordingPlayer {
       output: (picture) => {
         try {
           if (decoder !== this.#decoder) return;
-          if (this.#canvas.width !== picture.displayWidth) this.#canvas.width = picture.displayWidth;
-          if (this.#canvas.height !== picture.displayHeight) this.#canvas.height = picture.displayHeight;
+          // The screen's size whatever the picture's: video mode's pictures (half each side) are scaled up.
+          if (this.#canvas.width !== config.width) this.#canvas.width = config.width;
+          if (this.#canvas.height !== config.height) this.#canvas.height = config.height;
+          this.#canvas.setAttribute('data-picture-size', `${picture.displayWidth}x${picture.displayHeight}`);
           this.#context?.drawImage(picture, 0, 0, this.#canvas.width, this.#canvas.height);
           // For tests and curious operators: how many pictures were drawn.
           this.#canvas.setAttribute('data-frames', String(++this.#drawn));

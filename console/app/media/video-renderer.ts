@@ -17,8 +17,8 @@ export interface VideoRendererHooks {
 }
 
 /**
- * Shows the agent's H.264 access units on a canvas whose internal size is the video's
- * ({@link PictureDecoder} decodes). While the page keeps up it decodes and draws each picture
+ * Shows the agent's H.264 access units on a canvas whose internal size is the screen's (the video
+ * config's; a smaller picture is scaled up) ({@link PictureDecoder} decodes). While the page keeps up it decodes and draws each picture
  * itself, the lowest latency here; when it falls behind (its main thread busy drawing or with other
  * long tasks, pictures skipped: see {@link VideoPathChooser}) decoding and the YUV→RGB conversion
  * move to a worker (console/app/media/video-worker.ts), the page then only blits finished pictures,
@@ -262,7 +262,10 @@ export class VideoRenderer {
     height: number,
     timings: PictureTimings | undefined,
   ): void {
-    this.#resize(width, height);
+    // The canvas keeps the screen's size (input maps onto it): a smaller picture (the agent's video
+    // mode, half each side while the screen is in full motion) is drawn scaled up.
+    this.#resize(this.#config?.width ?? width, this.#config?.height ?? height);
+    this.#showPictureSize(width, height);
     const started = epochNow();
     this.#context?.drawImage(picture, 0, 0, this.#canvas.width, this.#canvas.height);
     const now = epochNow();
@@ -282,6 +285,12 @@ export class VideoRenderer {
     this.#skippedBefore = this.#stats.picturesSkipped;
     const path = chooser.next(now);
     if (path !== this.#path) this.#move(path);
+  }
+
+  /** The decoded picture's size, for tests and the curious (`data-picture-size`, e.g. `960x540`). */
+  #showPictureSize(width: number, height: number): void {
+    const size = `${width}x${height}`;
+    if (this.#canvas.dataset['pictureSize'] !== size) this.#canvas.dataset['pictureSize'] = size;
   }
 
   #resize(width: number, height: number): void {

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { after, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { DEFAULT_CACHE_DIR } from '../../build/agent/build-executable.ts';
+import { buildX264Encoder } from '../../build/agent/x264-encoder.ts';
+import { connectWithCode, itEndsCleanly, useAgentConsole } from '../console/real-console.ts';
+import { shownCode } from '../support/agent-process.ts';
+import { waitFor } from '../support/processes.ts';
+import { pointerLocation } from '../support/xvfb.ts';
+
+const SCREEN = { width: 1920, height: 1080 };
+const HALF = `${SCREEN.width / 2}x${SCREEN.height / 2}`;
+const FULL = `${SCREEN.width}x${SCREEN.height}`;
+/** Generous on a loaded machine: entering takes a second of motion, leaving a second of stillness. */
+const MODE_TIMEOUT_MS = 60_000;
+
+/** What the console shows: the canvas's size and the size of the picture last decoded onto it. */
+function shown(page: Page): Promise<{ canvas: string; picture: string | undefined; keyframes: number }> {
+  return page.evaluate(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')!;
+    return {
+      canvas: `${canvas.width}x${canvas.height}`,
+      picture: canvas.dataset['pictureSize'],
+      keyframes: window.lifelineStats?.keyframes ?? 0,
+    };
+  });
+}
+
+// The real agent with lifeline-x264 on a 1920x1080 Xvfb display, the real relay and the console in
+// headless Chromium: full motion is sent at half size and a still screen at full size again.
+describe('video mode: a 1080p screen in full motion is sent at half size', () => {
+  let motion: ChildProcess | undefined;
+  const ui = useAgentConsole({ ...SCREEN, actionTimeoutMs: 30_000, viewport: { width: 1400, height: 900 } });
+
+  /** Repaints the whole root window in two colours alternately, about 12 times a second, until stopped. */
+  const startMotion = () => {
+    motion = spawn(
+      'sh',
+      [
+        '-c',
+        'while :; do xsetroot -solid "#d08030"; sleep 0.04; xsetroot -solid "#3070d0"; sleep 0.04; done',
+      ],
+      { env: { ...process.env, DISPLAY: ui.xvfb.display }, stdio: 'ignore', detached: true },
+    );
+  };
+  const stopMotion = () => {
+    // The loop and its xsetroot: the whole process group this test started.
+    if (motion?.pid) process.kill(-motion.pid, 'SIGKILL');
+    motion = undefined;
+  };
+  after(() => {
+    if (motion) stopMotion();
+  });
+
+  it('the still screen comes at full size', async () => {
+    ui.startAgent({ env: { LIFELINE_X264_PATH: await buildX264Encoder(DEFAULT_CACHE_DIR) } });
+    await connectWithCode(ui.page, ui.cp, await shownCode(ui.agent));
+    await ui.page.waitForFunction(
+      (full) =>
+        document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')?.dataset['pictureSize'] ===
+        full,
+      FULL,
+      { timeout: MODE_TIMEOUT_MS },
+    );
+    assert.equal((await shown(ui.page)).canvas, FULL);
+  });
+
+  it('full motion for a second is decoded at half size, drawn on a canvas of the screen size', async () => {
+    startMotion();
+    await ui.page.waitForFunction(
+      (half) =>
+        document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')?.dataset['pictureSize'] ===
+        half,
+      HALF,
+      { timeout: MODE_TIMEOUT_MS, polling: 50 },
+    );
+    assert.equal((await shown(ui.page)).canvas, FULL, "the canvas keeps the screen's size");
+  });
+
+  it('a click while the picture is scaled lands at the right screen coordinates', async () => {
+    await ui.page.click('[data-testid=take-control]');
+    const box = (await ui.page.locator('canvas[data-testid=screen]').boundingBox())!;
+    await ui.page.mouse.click(box.x + box.width * 0.75, box.y + box.height * 0.6);
+    const location = await waitFor('the pointer to move', async () => {
+      const p = await pointerLocation(ui.xvfb.display);
+      return Math.abs(p.x - 1440) <= 4 && Math.abs(p.y - 648) <= 4 ? p : undefined;
+    });
+    assert.ok(Math.abs(location.x - 1440) <= 4 && Math.abs(location.y - 648) <= 4, JSON.stringify(location));
+    assert.equal((await shown(ui.page)).picture, HALF, 'still in video mode when the click landed');
+  });
+
+  it('once the screen is still, a full-size keyframe follows', async () => {
+    stopMotion();
+    const before = await shown(ui.page);
+    const after = await waitFor(
+      'a full-size picture',
+      async () => {
+        const now = await shown(ui.page);
+        return now.picture === FULL ? now : undefined;
+      },
+      MODE_TIMEOUT_MS,
+    );
+    assert.ok(after.keyframes > before.keyframes, `a keyframe came: ${JSON.stringify({ before, after })}`);
+    assert.equal(after.canvas, FULL);
+  });
+
+  itEndsCleanly(ui);
+});
