@@ -1,9 +1,9 @@
 /**
  * Where the console decodes and converts pictures: on the page, which draws each decoded picture
  * itself (the lower latency on a quiet machine: headless Chromium converts a 1080p picture in
- * ~16 ms there against ~25 ms in a worker), or in the video worker, which hands the page finished
- * `ImageBitmap`s to blit (1–3 ms of the page's main thread per picture, so a busy page does not
- * fall further behind). See README "Where agent send → drawn goes".
+ * ~16 ms there), or in the video worker, which hands the page finished RGBA pixels to put on the
+ * canvas (about 1 ms of the page's main thread per picture, so a busy page does not fall further
+ * behind). See README "Where agent send → drawn goes".
  */
 export type VideoPath = 'worker' | 'main thread';
 
