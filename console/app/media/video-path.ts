@@ -26,6 +26,14 @@ const WINDOW_MS = 1000;
 const BUSY_SHARE_TO_WORKER = 0.6;
 /** Pictures skipped in one window (the decoder had a newer unit waiting) that count as falling behind. */
 const SKIPPED_TO_WORKER = 3;
+/**
+ * Mean main-thread ms per picture drawn on the page path above which the worker shows pictures
+ * sooner: it converts in `VideoFrame.copyTo` at about half the page's `drawImage` cost and the page
+ * then spends 1–2 ms putting the pixels (1080p at load 10–13: 17–30 ms on the page against 4–9 ms
+ * converting plus 2 drawing; 720p, 7–8 ms on the page, came out even). README "Where agent send →
+ * drawn goes".
+ */
+const DRAW_MS_TO_WORKER = 12;
 /** Windows in a row the page must fall behind before decoding moves to the worker. */
 const BEHIND_WINDOWS_TO_WORKER = 2;
 /**
@@ -39,8 +47,9 @@ const QUIET_WINDOWS_TO_PAGE = 10;
 /**
  * Chooses the video path from what the page's main thread goes through, one window at a time: the
  * page path while the page keeps up, the worker once it falls behind for a sustained window (its
- * drawing plus other long tasks take most of the time, or pictures are skipped), and back once
- * the page has been quiet for longer. The renderer reports each drawn picture and each main-thread
+ * drawing plus other long tasks take most of the time, or pictures are skipped) or its pictures cost
+ * more to draw than the worker's (large pictures), and back once the page has been quiet for longer
+ * and its last measured drawing cost was below that. The renderer reports each drawn picture and each main-thread
  * long task; {@link next} says which path the stream should take.
  * @example
  * const chooser = new VideoPathChooser('main thread');
@@ -87,12 +96,14 @@ export class VideoPathChooser {
       if (this.#pictures > 0) this.#pageDrawMs = this.#drawMs / this.#pictures;
       // A draw long enough to be a long task is in both sums: the page is then behind anyway.
       const busy = (this.#drawMs + this.#longTaskMs) / elapsed;
-      const behind = busy > BUSY_SHARE_TO_WORKER || this.#skipped >= SKIPPED_TO_WORKER;
+      const costly = this.#pictures > 0 && this.#pageDrawMs > DRAW_MS_TO_WORKER;
+      const behind = busy > BUSY_SHARE_TO_WORKER || this.#skipped >= SKIPPED_TO_WORKER || costly;
       this.#streak = behind ? this.#streak + 1 : 0;
       if (this.#streak >= BEHIND_WINDOWS_TO_WORKER) this.#move('worker');
     } else {
       const busy = (this.#pictures * this.#pageDrawMs + this.#longTaskMs) / elapsed;
-      this.#streak = busy < BUSY_SHARE_TO_PAGE ? this.#streak + 1 : 0;
+      const quiet = busy < BUSY_SHARE_TO_PAGE && this.#pageDrawMs <= DRAW_MS_TO_WORKER;
+      this.#streak = quiet ? this.#streak + 1 : 0;
       if (this.#streak >= QUIET_WINDOWS_TO_PAGE) this.#move('main thread');
     }
     this.#startWindow(now);
