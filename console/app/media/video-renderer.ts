@@ -20,7 +20,8 @@ export interface VideoRendererHooks {
  * Shows the agent's H.264 access units on a canvas whose internal size is the video's
  * ({@link PictureDecoder} decodes). While the page keeps up it decodes and draws each picture
  * itself, the lowest latency here; when it falls behind (its main thread busy drawing or with other
- * long tasks, pictures skipped: see {@link VideoPathChooser}) decoding and the YUV→RGB conversion
+ * long tasks, pictures skipped) or its pictures cost more to draw than the worker's (see
+ * {@link VideoPathChooser}) decoding and the YUV→RGB conversion
  * move to a worker (console/app/media/video-worker.ts), the page then only puts finished RGBA pixels
  * onto the canvas, and move back once the page is quiet again. Each move starts the stream again at
  * a keyframe (`requestKeyframe`). Without `Worker` or `OffscreenCanvas`, or when the worker script
@@ -279,8 +280,8 @@ export class VideoRenderer {
     } else {
       // putImageData does not scale: a canvas of another size gets the picture through a scratch canvas.
       this.#scratch ??= document.createElement('canvas');
-      this.#scratch.width = width;
-      this.#scratch.height = height;
+      if (this.#scratch.width !== width) this.#scratch.width = width;
+      if (this.#scratch.height !== height) this.#scratch.height = height;
       this.#scratch.getContext('2d', { alpha: false })?.putImageData(image, 0, 0);
       this.#context?.drawImage(this.#scratch, 0, 0, this.#canvas.width, this.#canvas.height);
     }
