@@ -29,9 +29,9 @@ const SKIPPED_TO_WORKER = 3;
 /**
  * Mean main-thread ms per picture drawn on the page path above which the worker shows pictures
  * sooner: it converts in `VideoFrame.copyTo` at about half the page's `drawImage` cost and the page
- * then spends 1–2 ms putting the pixels (1080p at load 10–13: 17–30 ms on the page against 4–9 ms
- * converting plus 2 drawing; 720p, 7–8 ms on the page, came out even). README "Where agent send →
- * drawn goes".
+ * then spends 1–2 ms putting the pixels (1080p: 13.5 ms on the page against 5.6 converting plus 1.9
+ * putting on a quiet machine, 17–30 against 4–9 plus 2 at load 10–13; 720p, 7–8 ms on the page, came
+ * out even). README "Where agent send → drawn goes".
  */
 const DRAW_MS_TO_WORKER = 12;
 /** Windows in a row the page must fall behind before decoding moves to the worker. */
