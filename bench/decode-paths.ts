@@ -3,16 +3,18 @@
  * the console's canvas costs in this headless Chromium, at 1280×720 and 1920×1080 (issue 13). Every
  * picture of a libx264 test pattern (a full-screen change per picture) is decoded once and each
  * way is timed on the same picture, in the video worker's place and on the page. Prints p50 / p95 ms.
+ * An argument (`720`, `1080`) measures that height only.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { encodeTestPattern } from '../tests/console/h264-fixture.ts';
 import { launchChromium } from '../tests/support/browser.ts';
 
+/** `npx tsx bench/decode-paths.ts 1080` measures only the sizes of that height. */
 const SIZES = [
   { width: 1280, height: 720 },
   { width: 1920, height: 1080 },
-];
+].filter(({ height }) => process.argv[2] === undefined || String(height) === process.argv[2]);
 /** Pictures per size (a keyframe, then deltas); more makes the page's script too large to evaluate. */
 const FRAMES = 20;
 
@@ -83,6 +85,19 @@ function workerMain(): void {
       const bgra = new Uint8ClampedArray(w * h * 4);
       await frame.copyTo(bgra, { format: 'BGRA' });
       note('worker: VideoFrame.copyTo BGRA', performance.now() - t);
+      t = performance.now();
+      const srgb = new Uint8ClampedArray(w * h * 4);
+      await frame.copyTo(srgb, { format: 'RGBA', colorSpace: 'srgb' });
+      note("worker: VideoFrame.copyTo RGBA, colorSpace 'srgb' (the worker path)", performance.now() - t);
+      t = performance.now();
+      const swapped = new Uint8ClampedArray(w * h * 4);
+      await frame.copyTo(swapped, { format: 'BGRA' });
+      const words = new Uint32Array(swapped.buffer);
+      for (let k = 0; k < words.length; k++) {
+        const v = words[k]!;
+        words[k] = (v & 0xff00ff00) | ((v & 0xff) << 16) | ((v >>> 16) & 0xff);
+      }
+      note('worker: copyTo BGRA + R and B swapped in JS (RGBA for ImageData)', performance.now() - t);
       t = performance.now();
       const i420 = new Uint8Array(frame.allocationSize());
       await frame.copyTo(i420);

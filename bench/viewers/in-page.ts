@@ -2,9 +2,10 @@
  * Runs inside the viewer page (Lifeline's console or the noVNC page) before its own scripts, bundled
  * by `instrumentation.ts`. It measures both viewers the same way, without changing either:
  *
- * - Every `drawImage` onto the viewer's visible canvas counts as one picture shown (Lifeline draws
- *   each decoded frame so; noVNC copies each finished update from its back buffer so). Right after it,
- *   the counter strip is read back from that canvas.
+ * - Every `drawImage` or `putImageData` onto the viewer's visible canvas counts as one picture shown
+ *   (Lifeline draws each decoded frame so, or puts the pixels its video worker converted; noVNC copies
+ *   each finished update from its back buffer so). Right after it, the counter strip is read back
+ *   from that canvas.
  * - Every WebSocket message received counts its payload bytes.
  * - The first keydown after `expectNext()` is time-stamped in the capture phase, before the viewer's
  *   own handler sees it.
@@ -157,24 +158,39 @@ function readStrip(context: CanvasRenderingContext2D): void {
   }
 }
 
-const drawImage = CanvasRenderingContext2D.prototype.drawImage;
-CanvasRenderingContext2D.prototype.drawImage = function (
-  this: CanvasRenderingContext2D,
-  ...args: unknown[]
-): void {
-  (drawImage as (...a: unknown[]) => void).apply(this, args);
-  if (!this.canvas.isConnected || !this.canvas.matches(page.watch)) return;
+/** A picture was just drawn onto `context`'s canvas (by `drawImage` or `putImageData`). */
+function pictureDrawn(context: CanvasRenderingContext2D): void {
+  if (!context.canvas.isConnected || !context.canvas.matches(page.watch)) return;
   if (page.firstFrameAt === undefined) {
     page.firstFrameAt = performance.now();
     // Tells the benchmark without it polling the page (instrumentation.ts, firstPicture).
     void window.benchFirstPicture?.();
   }
   page.frames++;
-  // The console sets lastLatencyMs right after this drawImage returns: this is the previous picture's.
+  // The console sets lastLatencyMs right after the picture is drawn: this is the previous picture's.
   const stats = (window as { lifelineStats?: { lastLatencyMs: number } }).lifelineStats;
   if (stats && page.frames > 1 && page.sentToDrawn.length < MAX_CHANGES)
     page.sentToDrawn.push(stats.lastLatencyMs);
-  readStrip(this);
+  readStrip(context);
+}
+
+// Both ways a viewer puts a picture on its canvas: Lifeline's page path and noVNC draw images, and
+// Lifeline's worker path puts the worker's pixels.
+const drawImage = CanvasRenderingContext2D.prototype.drawImage;
+CanvasRenderingContext2D.prototype.drawImage = function (
+  this: CanvasRenderingContext2D,
+  ...args: unknown[]
+): void {
+  (drawImage as (...a: unknown[]) => void).apply(this, args);
+  pictureDrawn(this);
+};
+const putImageData = CanvasRenderingContext2D.prototype.putImageData;
+CanvasRenderingContext2D.prototype.putImageData = function (
+  this: CanvasRenderingContext2D,
+  ...args: unknown[]
+): void {
+  (putImageData as (...a: unknown[]) => void).apply(this, args);
+  pictureDrawn(this);
 };
 
 /** Lifeline's video frame kind and keyframe flag (protocol/frames.ts), read only on its console. */

@@ -78,9 +78,9 @@ export interface PictureStages {
   toDecoder: number;
   /** `decode()` → the decoder's output callback. */
   decoding: number;
-  /** Output callback → an `ImageBitmap` ready in the console's video worker (0 where the page decodes). */
+  /** Output callback → RGBA pixels ready in the console's video worker (0 where the page decodes). */
   converting: number;
-  /** Converted → `drawImage` returned on the page (includes the wait for the page and its counter read-back). */
+  /** Converted → `drawImage` / `putImageData` returned on the page (includes the wait for the page and its counter read-back). */
   drawing: number;
   keyframe: boolean;
 }
@@ -119,7 +119,7 @@ export interface FirstPicture {
 
 /**
  * Waits for the first picture on a freshly opened viewer page and says when it came. The page tells
- * (a binding called from its first `drawImage`) rather than being polled: `waitForFunction` injects
+ * (a binding called from its first picture drawn) rather than being polled: `waitForFunction` injects
  * Playwright's script into the page and runs a predicate on every animation frame, main-thread work
  * that delayed the very messages and pictures being timed (about 300 ms on a loaded machine).
  */

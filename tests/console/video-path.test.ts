@@ -46,6 +46,38 @@ describe('video path chooser', () => {
     assert.equal(chooser.path, 'worker');
   });
 
+  it('pictures that cost more to draw on the page than in the worker move decoding there, and it stays', () => {
+    const chooser = new VideoPathChooser('main thread');
+    // 5 pictures a second at 16 ms: the page is only 8 % busy, but each picture is late by its cost.
+    let at = 0;
+    const pictures = (seconds: number, drawMs: number) => {
+      for (let i = 0; i < seconds * 5; i++) {
+        at += 200;
+        chooser.drawn(at, drawMs, 0);
+        chooser.next(at);
+      }
+    };
+    pictures(2, 16);
+    assert.equal(chooser.path, 'main thread', 'one window is not enough');
+    pictures(2, 16);
+    assert.equal(chooser.path, 'worker');
+    // Quiet for long on the worker path (cheap puts): the page's own cost would still be 16 ms.
+    pictures(20, 1);
+    assert.equal(chooser.path, 'worker');
+  });
+
+  it('pictures at 12 ms or less each on a quiet page stay on the page', () => {
+    const chooser = new VideoPathChooser('main thread');
+    run(chooser, 0, 3, { drawMs: 12, skippedPerSecond: 0 });
+    let at = 3000;
+    for (let i = 0; i < 50; i++) {
+      at += 200;
+      chooser.drawn(at, 12, 0);
+      chooser.next(at);
+    }
+    assert.equal(chooser.path, 'main thread');
+  });
+
   it('pictures skipped second after second move decoding to the worker', () => {
     const chooser = new VideoPathChooser('main thread');
     run(chooser, 0, 4, { drawMs: 2, skippedPerSecond: 5 });

@@ -1,9 +1,9 @@
 /**
  * Where the console decodes and converts pictures: on the page, which draws each decoded picture
  * itself (the lower latency on a quiet machine: headless Chromium converts a 1080p picture in
- * ~16 ms there against ~25 ms in a worker), or in the video worker, which hands the page finished
- * `ImageBitmap`s to blit (1–3 ms of the page's main thread per picture, so a busy page does not
- * fall further behind). See README "Where agent send → drawn goes".
+ * ~16 ms there), or in the video worker, which hands the page finished RGBA pixels to put on the
+ * canvas (about 1 ms of the page's main thread per picture, so a busy page does not fall further
+ * behind). See README "Where agent send → drawn goes".
  */
 export type VideoPath = 'worker' | 'main thread';
 
@@ -32,6 +32,14 @@ const BUSY_SHARE_TO_WORKER = 0.6;
  * waiting) that count as falling behind.
  */
 const SKIPPED_TO_WORKER = 3;
+/**
+ * Mean main-thread ms per picture drawn on the page path above which the worker shows pictures
+ * sooner: it converts in `VideoFrame.copyTo` at about half the page's `drawImage` cost and the page
+ * then spends 1–2 ms putting the pixels (1080p: 13.5 ms on the page against 5.6 converting plus 1.9
+ * putting on a quiet machine, 17–30 against 4–9 plus 2 at load 10–13; 720p, 7–8 ms on the page, came
+ * out even). README "Where agent send → drawn goes".
+ */
+const DRAW_MS_TO_WORKER = 12;
 /** Windows in a row the page must fall behind before decoding moves to the worker. */
 const BEHIND_WINDOWS_TO_WORKER = 2;
 /**
@@ -45,8 +53,9 @@ const QUIET_WINDOWS_TO_PAGE = 10;
 /**
  * Chooses the video path from what the page's main thread goes through, one window at a time: the
  * page path while the page keeps up, the worker once it falls behind for a sustained window (its
- * drawing plus other long tasks take most of the time, or pictures are skipped), and back once
- * the page has been quiet for longer. The renderer reports each drawn picture and each main-thread
+ * drawing plus other long tasks take most of the time, or pictures are skipped) or its pictures cost
+ * more to draw than the worker's (large pictures), and back once the page has been quiet for longer
+ * and its last measured drawing cost was below that. The renderer reports each drawn picture and each main-thread
  * long task; {@link next} says which path the stream should take.
  * @example
  * const chooser = new VideoPathChooser('main thread');
@@ -104,11 +113,14 @@ export class VideoPathChooser {
     this.#behind = busy > BUSY_SHARE_TO_WORKER || this.#skipped >= SKIPPED_TO_WORKER;
     if (this.#path === 'main thread') {
       if (this.#pictures > 0) this.#pageDrawMs = this.#drawMs / this.#pictures;
-      this.#streak = this.#behind ? this.#streak + 1 : 0;
+      // Pictures this costly to draw show sooner through the worker, behind or not.
+      const costly = this.#pictures > 0 && this.#pageDrawMs > DRAW_MS_TO_WORKER;
+      this.#streak = this.#behind || costly ? this.#streak + 1 : 0;
       if (this.#streak >= BEHIND_WINDOWS_TO_WORKER) this.#move('worker');
     } else {
       const busy = (this.#pictures * this.#pageDrawMs + this.#longTaskMs) / elapsed;
-      this.#streak = busy < BUSY_SHARE_TO_PAGE ? this.#streak + 1 : 0;
+      const quiet = busy < BUSY_SHARE_TO_PAGE && this.#pageDrawMs <= DRAW_MS_TO_WORKER;
+      this.#streak = quiet ? this.#streak + 1 : 0;
       if (this.#streak >= QUIET_WINDOWS_TO_PAGE) this.#move('main thread');
     }
     this.#startWindow(now);

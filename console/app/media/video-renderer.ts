@@ -20,12 +20,13 @@ export interface VideoRendererHooks {
  * Shows the agent's H.264 access units on a canvas whose internal size is the screen's (the video
  * config's; a smaller picture is scaled up) ({@link PictureDecoder} decodes). While the page keeps up it decodes and draws each picture
  * itself, the lowest latency here; when it falls behind (its main thread busy drawing or with other
- * long tasks, pictures skipped: see {@link VideoPathChooser}) decoding and the YUV→RGB conversion
- * move to a worker (console/app/media/video-worker.ts), the page then only blits finished pictures,
- * and move back once the page is quiet again. Each move starts the stream again at a keyframe
- * (`requestKeyframe`). Without `Worker` or `OffscreenCanvas`, or when the worker script fails, the
- * page decodes. Every picture shown is one `drawImage` onto the visible 2D canvas, which is what the
- * tests and the benchmark read back.
+ * long tasks, pictures skipped) or its pictures cost more to draw than the worker's (see
+ * {@link VideoPathChooser}) decoding and the YUV→RGB conversion
+ * move to a worker (console/app/media/video-worker.ts), the page then only puts finished RGBA pixels
+ * onto the canvas, and move back once the page is quiet again. Each move starts the stream again at
+ * a keyframe (`requestKeyframe`). Without `Worker` or `OffscreenCanvas`, or when the worker script
+ * fails, the page decodes. Every picture shown is one `drawImage` or `putImageData` onto the visible
+ * 2D canvas, which is what the tests and the benchmark read back.
  */
 export class VideoRenderer {
   readonly #canvas: HTMLCanvasElement;
@@ -48,6 +49,8 @@ export class VideoRenderer {
   /** Each drawn picture's stage stamps, for the benchmark (see `VideoTimings`). */
   readonly timings = new VideoTimings().publish();
   #hasPicture = false;
+  /** For the worker's pixels when the canvas is not the picture's size. */
+  #scratch: HTMLCanvasElement | undefined;
 
   constructor(canvas: HTMLCanvasElement, stats: LifelineStats, hooks: VideoRendererHooks) {
     this.#canvas = canvas;
@@ -238,6 +241,13 @@ export class VideoRenderer {
         this.#send({ type: 'drawn', generation });
         return;
       }
+      case 'pixels': {
+        const { pixels, width, height, generation, timings } = message;
+        if (generation === this.#generation) this.#put(pixels, width, height, timings);
+        // Back to the worker, for the next picture's pixels.
+        this.#send({ type: 'drawn', generation, pixels }, [pixels]);
+        return;
+      }
       case 'request-keyframe':
         this.#hooks.requestKeyframe();
         return;
@@ -268,6 +278,29 @@ export class VideoRenderer {
     this.#showPictureSize(width, height);
     const started = epochNow();
     this.#context?.drawImage(picture, 0, 0, this.#canvas.width, this.#canvas.height);
+    this.#shown(started, timings);
+  }
+
+  /** Puts the worker's RGBA `pixels` (`width × height`) onto the canvas. */
+  #put(pixels: ArrayBuffer, width: number, height: number, timings: PictureTimings | undefined): void {
+    this.#resize(width, height);
+    const started = epochNow();
+    const image = new ImageData(new Uint8ClampedArray(pixels), width, height);
+    if (this.#canvas.width === width && this.#canvas.height === height) {
+      this.#context?.putImageData(image, 0, 0);
+    } else {
+      // putImageData does not scale: a canvas of another size gets the picture through a scratch canvas.
+      this.#scratch ??= document.createElement('canvas');
+      if (this.#scratch.width !== width) this.#scratch.width = width;
+      if (this.#scratch.height !== height) this.#scratch.height = height;
+      this.#scratch.getContext('2d', { alpha: false })?.putImageData(image, 0, 0);
+      this.#context?.drawImage(this.#scratch, 0, 0, this.#canvas.width, this.#canvas.height);
+    }
+    this.#shown(started, timings);
+  }
+
+  /** Bookkeeping for a picture shown since `started`: stats, stage stamps, the path chooser. */
+  #shown(started: number, timings: PictureTimings | undefined): void {
     const now = epochNow();
     this.#stats.lastFrameAt = Math.round(now);
     if (timings) {

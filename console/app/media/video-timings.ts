@@ -16,11 +16,11 @@ export interface PictureTimings {
   /** The decoder's output callback ran with its picture. */
   output: number;
   /**
-   * The picture is ready to draw on the page: turned into an `ImageBitmap` in the video worker, or
+   * The picture is ready to draw on the page: turned into RGBA pixels in the video worker, or
    * equal to `output` where the page decodes and draws the decoder's picture itself.
    */
   converted: number;
-  /** The picture is drawn on the canvas (`drawImage` returned). */
+  /** The picture is drawn on the canvas (`drawImage` or `putImageData` returned). */
   drawn: number;
 }
 

@@ -12,8 +12,11 @@ export type ToVideoWorker =
   | { type: 'configure'; generation: number; codec: string }
   /** `unit.data` owns its buffer, which is transferred. */
   | { type: 'unit'; generation: number; unit: EncodedUnit }
-  /** The last picture posted is on the canvas (or was dropped): the worker may post the next. */
-  | { type: 'drawn'; generation: number }
+  /**
+   * The last picture posted is on the canvas (or was dropped): the worker may post the next.
+   * `pixels` hands back a `pixels` message's buffer (transferred) for the worker to fill again.
+   */
+  | { type: 'drawn'; generation: number; pixels?: ArrayBuffer }
   | { type: 'close'; generation: number };
 
 /**
@@ -24,8 +27,21 @@ export type FromVideoWorker =
   | {
       type: 'picture';
       generation: number;
-      /** The picture, converted to RGB in the worker (transferred; the page closes it). */
+      /**
+       * The picture, converted to RGB in the worker (transferred; the page closes it): only where the
+       * browser cannot convert in `VideoFrame.copyTo` (otherwise `pixels`).
+       */
       bitmap: ImageBitmap;
+      timings: PictureTimings | undefined;
+      counts: DecoderCounts;
+    }
+  | {
+      type: 'pixels';
+      generation: number;
+      /** The picture as RGBA rows, `width × height × 4` bytes (transferred; the page sends it back with `drawn`). */
+      pixels: ArrayBuffer;
+      width: number;
+      height: number;
       timings: PictureTimings | undefined;
       counts: DecoderCounts;
     }
