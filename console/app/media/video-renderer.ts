@@ -283,7 +283,9 @@ export class VideoRenderer {
 
   /** Puts the worker's RGBA `pixels` (`width × height`) onto the canvas. */
   #put(pixels: ArrayBuffer, width: number, height: number, timings: PictureTimings | undefined): void {
-    this.#resize(width, height);
+    // As in #draw: the canvas keeps the screen's size, a video-mode picture is scaled up.
+    this.#resize(this.#config?.width ?? width, this.#config?.height ?? height);
+    this.#showPictureSize(width, height);
     const started = epochNow();
     const image = new ImageData(new Uint8ClampedArray(pixels), width, height);
     if (this.#canvas.width === width && this.#canvas.height === height) {
