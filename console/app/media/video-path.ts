@@ -84,7 +84,8 @@ export class VideoPathChooser {
 
   /**
    * Whether the console fell behind the pictures in the last whole window, on either path: the main
-   * thread busy most of it, or pictures skipped for newer ones. The agent hears it with the receipts
+   * thread busy most of it (pictures skipped for newer ones do not count: a burst from the link skips
+   * them too). The agent hears it with the receipts
    * (`video-received`'s `behind`) and sends fewer pictures rather than smaller ones.
    */
   get behind(): boolean {
@@ -110,12 +111,16 @@ export class VideoPathChooser {
     const elapsed = now - this.#windowStart;
     // A draw long enough to be a long task is in both sums: the page is then behind anyway.
     const busy = (this.#drawMs + this.#longTaskMs) / elapsed;
-    this.#behind = busy > BUSY_SHARE_TO_WORKER || this.#skipped >= SKIPPED_TO_WORKER;
+    // Skipped pictures move the path but are not the console's word to the agent: a thin link's
+    // retransmissions deliver pictures in bursts, and a burst skips pictures on a console with time
+    // to spare (the thin-link benchmark then had its frame rate cut instead of its budget).
+    this.#behind = busy > BUSY_SHARE_TO_WORKER;
     if (this.#path === 'main thread') {
       if (this.#pictures > 0) this.#pageDrawMs = this.#drawMs / this.#pictures;
       // Pictures this costly to draw show sooner through the worker, behind or not.
       const costly = this.#pictures > 0 && this.#pageDrawMs > DRAW_MS_TO_WORKER;
-      this.#streak = this.#behind || costly ? this.#streak + 1 : 0;
+      const skipping = this.#skipped >= SKIPPED_TO_WORKER;
+      this.#streak = this.#behind || skipping || costly ? this.#streak + 1 : 0;
       if (this.#streak >= BEHIND_WINDOWS_TO_WORKER) this.#move('worker');
     } else {
       const busy = (this.#pictures * this.#pageDrawMs + this.#longTaskMs) / elapsed;
