@@ -16,42 +16,50 @@ const FULL = `${SCREEN.width}x${SCREEN.height}`;
 const MODE_TIMEOUT_MS = 60_000;
 
 /** What the console shows: the canvas's size and the size of the picture last decoded onto it. */
-function shown(page: Page): Promise<{ canvas: string; picture: string | undefined; keyframes: number }> {
+function shown(
+  page: Page,
+): Promise<{ canvas: string; picture: string | undefined; keyframes: number; decoded: number }> {
   return page.evaluate(() => {
     const canvas = document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')!;
     return {
       canvas: `${canvas.width}x${canvas.height}`,
       picture: canvas.dataset['pictureSize'],
       keyframes: window.lifelineStats?.keyframes ?? 0,
+      decoded: window.lifelineStats?.framesDecoded ?? 0,
     };
   });
+}
+
+/** Repaints the whole root window in two colours alternately, about 12 times a second, until stopped. */
+function motionOn(display: string): { stop(): void } {
+  const child: ChildProcess = spawn(
+    'sh',
+    ['-c', 'while :; do xsetroot -solid "#d08030"; sleep 0.04; xsetroot -solid "#3070d0"; sleep 0.04; done'],
+    { env: { ...process.env, DISPLAY: display }, stdio: 'ignore', detached: true },
+  );
+  let running = true;
+  return {
+    stop() {
+      // The loop and its xsetroot: the whole process group this test started.
+      if (running && child.pid) process.kill(-child.pid, 'SIGKILL');
+      running = false;
+    },
+  };
 }
 
 // The real agent with lifeline-x264 on a 1920x1080 Xvfb display, the real relay and the console in
 // headless Chromium: full motion is sent at half size and a still screen at full size again.
 describe('video mode: a 1080p screen in full motion is sent at half size', () => {
-  let motion: ChildProcess | undefined;
+  let motion: { stop(): void } | undefined;
   const ui = useAgentConsole({ ...SCREEN, actionTimeoutMs: 30_000, viewport: { width: 1400, height: 900 } });
-
-  /** Repaints the whole root window in two colours alternately, about 12 times a second, until stopped. */
   const startMotion = () => {
-    motion = spawn(
-      'sh',
-      [
-        '-c',
-        'while :; do xsetroot -solid "#d08030"; sleep 0.04; xsetroot -solid "#3070d0"; sleep 0.04; done',
-      ],
-      { env: { ...process.env, DISPLAY: ui.xvfb.display }, stdio: 'ignore', detached: true },
-    );
+    motion = motionOn(ui.xvfb.display);
   };
   const stopMotion = () => {
-    // The loop and its xsetroot: the whole process group this test started.
-    if (motion?.pid) process.kill(-motion.pid, 'SIGKILL');
+    motion?.stop();
     motion = undefined;
   };
-  after(() => {
-    if (motion) stopMotion();
-  });
+  after(() => stopMotion());
 
   it('the still screen comes at full size', async () => {
     ui.startAgent({ env: { LIFELINE_X264_PATH: await buildX264Encoder(DEFAULT_CACHE_DIR) } });
@@ -103,6 +111,54 @@ describe('video mode: a 1080p screen in full motion is sent at half size', () =>
     );
     assert.ok(after.keyframes > before.keyframes, `a keyframe came: ${JSON.stringify({ before, after })}`);
     assert.equal(after.canvas, FULL);
+  });
+
+  itEndsCleanly(ui);
+});
+
+// The same screen and motion with the agent started with LIFELINE_VIDEO_MODE=off: every picture stays
+// whole. The block above shows this motion does switch to half size when the mode is on.
+describe('video mode off (LIFELINE_VIDEO_MODE=off): full motion stays at full size', () => {
+  let motion: { stop(): void } | undefined;
+  const ui = useAgentConsole({ ...SCREEN, actionTimeoutMs: 30_000, viewport: { width: 1400, height: 900 } });
+  after(() => motion?.stop());
+
+  it('over seconds of full motion every decoded picture is 1920x1080', async () => {
+    ui.startAgent({
+      env: { LIFELINE_X264_PATH: await buildX264Encoder(DEFAULT_CACHE_DIR), LIFELINE_VIDEO_MODE: 'off' },
+    });
+    await connectWithCode(ui.page, ui.cp, await shownCode(ui.agent));
+    await ui.page.waitForFunction(
+      (full) =>
+        document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')?.dataset['pictureSize'] ===
+        full,
+      FULL,
+      { timeout: MODE_TIMEOUT_MS },
+    );
+    // Every size the renderer names from now on, in order.
+    await ui.page.evaluate(() => {
+      const canvas = document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')!;
+      const sizes: string[] = [];
+      (window as unknown as { pictureSizes: string[] }).pictureSizes = sizes;
+      new MutationObserver(() => sizes.push(canvas.dataset['pictureSize'] ?? '')).observe(canvas, {
+        attributes: true,
+        attributeFilter: ['data-picture-size'],
+      });
+    });
+    const start = (await shown(ui.page)).decoded;
+    motion = motionOn(ui.xvfb.display);
+    // At most 30 pictures a second: 60 pictures of motion span at least 2 s, twice what video mode
+    // needs to switch.
+    await ui.page.waitForFunction((from) => (window.lifelineStats?.framesDecoded ?? 0) >= from + 60, start, {
+      timeout: MODE_TIMEOUT_MS * 2,
+      polling: 100,
+    });
+    motion.stop();
+    const sizes = await ui.page.evaluate(
+      () => (window as unknown as { pictureSizes: string[] }).pictureSizes,
+    );
+    assert.deepEqual(sizes, [], `the picture size never changed from ${FULL}: ${sizes.join(', ')}`);
+    assert.equal((await shown(ui.page)).picture, FULL);
   });
 
   itEndsCleanly(ui);
