@@ -42,6 +42,8 @@ export class SchedulingLag {
   #windowStart: number | undefined;
   #ticks = 0;
   #lateMs = 0;
+  /** The page's own long tasks in the window, ms: the timer's lateness they explain is not starvation. */
+  #ownMs = 0;
   #starved = 0;
   #fed = 0;
   #behind = false;
@@ -74,18 +76,27 @@ export class SchedulingLag {
     if (now - this.#windowStart >= WINDOW_MS) this.#judge(now);
   }
 
+  /**
+   * A long task ran on the page (the Long Tasks API): it delays the timer by as much as it runs, and
+   * that is the page's own work, which the video path chooser already weighs, not a wait for the CPU.
+   */
+  longTask(durationMs: number): void {
+    this.#ownMs += durationMs;
+  }
+
   /** Forgets the window under way and the verdict: the page was hidden, where browsers slow timers on purpose. */
   reset(): void {
     this.#windowStart = undefined;
     this.#ticks = 0;
     this.#lateMs = 0;
+    this.#ownMs = 0;
     this.#starved = 0;
     this.#fed = 0;
     this.#behind = false;
   }
 
   #judge(now: number): void {
-    this.#meanMs = this.#lateMs / this.#ticks;
+    this.#meanMs = Math.max(this.#lateMs - this.#ownMs, 0) / this.#ticks;
     if (this.#meanMs > STARVED_MEAN_MS) {
       this.#starved++;
       this.#fed = 0;
@@ -107,6 +118,7 @@ export class SchedulingLag {
     this.#windowStart = now;
     this.#ticks = 0;
     this.#lateMs = 0;
+    this.#ownMs = 0;
   }
 }
 

@@ -180,7 +180,10 @@ export class VideoRenderer {
     // the pictures drawn there as much as drawing them does.
     if (!PerformanceObserver.supportedEntryTypes?.includes('longtask')) return;
     this.#longTasks = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) this.#chooser?.longTask(entry.duration);
+      for (const entry of list.getEntries()) {
+        this.#chooser?.longTask(entry.duration);
+        this.#lag?.longTask(entry.duration);
+      }
     });
     this.#longTasks.observe({ type: 'longtask' });
   }
