@@ -27,6 +27,13 @@ export interface LifelineStats {
   roundTrips: number;
   /** Pointer events not sent while a monitor switch replaced the picture (see `PointerHold`). */
   pointerEventsHeld: number;
+  /**
+   * How late the page ran what was due, in ms: the mean over the last whole second of its timer's
+   * lateness (see `SchedulingLag`); 0 before the first whole second.
+   */
+  schedulingLagMs: number;
+  /** Seconds at whose end the scheduling lag said the console is behind (starved of CPU). */
+  secondsStarved: number;
 }
 
 declare global {
@@ -50,6 +57,8 @@ export function createStats(): LifelineStats {
     lastRoundTripMs: 0,
     roundTrips: 0,
     pointerEventsHeld: 0,
+    schedulingLagMs: 0,
+    secondsStarved: 0,
   };
   window.lifelineStats = stats;
   return stats;

@@ -1,5 +1,6 @@
 import type { VideoFrame as AccessUnit, MessageOf } from '../../../protocol/index.ts';
 import { type DecoderCounts, type EncodedUnit, PictureDecoder } from './picture-decoder.ts';
+import { SchedulingLag, tickEvery } from './scheduling-lag.ts';
 import type { LifelineStats } from './stats.ts';
 import { type VideoPath, VideoPathChooser } from './video-path.ts';
 import { epochNow, type PictureTimings, VideoTimings } from './video-timings.ts';
@@ -39,6 +40,9 @@ export class VideoRenderer {
   /** Chooses the path while both are possible; none once the page is the only one. */
   #chooser: VideoPathChooser | undefined;
   #longTasks: PerformanceObserver | undefined;
+  /** How late the page runs what is due (a machine short of CPU), while the chooser exists. */
+  #lag: SchedulingLag | undefined;
+  #stopTicking: (() => void) | undefined;
   #worker: Worker | undefined;
   /** Grows with each configuration, move and close; the worker's messages for an older one are ignored. */
   #generation = 0;
@@ -65,15 +69,18 @@ export class VideoRenderer {
     if (workerPossible && pinned === undefined) {
       this.#chooser = new VideoPathChooser(this.#path);
       this.#watchLongTasks();
+      this.#watchLag();
     }
   }
 
   /**
    * Whether the console fell behind the pictures in its last measured second (see
-   * {@link VideoPathChooser.behind}); undefined where the path is pinned or the page is the only one.
+   * {@link VideoPathChooser.behind}) or is starved of CPU (its tasks run late: {@link SchedulingLag});
+   * undefined where the path is pinned or the page is the only one.
    */
   get behind(): boolean | undefined {
-    return this.#chooser?.behind;
+    if (!this.#chooser) return undefined;
+    return this.#chooser.behind || this.#lag?.behind === true;
   }
 
   /** Whether a picture has been drawn since the last configuration. */
@@ -125,6 +132,7 @@ export class VideoRenderer {
     this.#worker?.terminate();
     this.#worker = undefined;
     this.#longTasks?.disconnect();
+    this.#stopTicking?.();
   }
 
   /** Starts decoding `config` on the current path, from its next keyframe. */
@@ -163,6 +171,8 @@ export class VideoRenderer {
     this.#path = 'main thread';
     this.#chooser = undefined;
     this.#longTasks?.disconnect();
+    this.#stopTicking?.();
+    this.#lag = undefined;
   }
 
   #watchLongTasks(): void {
@@ -170,9 +180,21 @@ export class VideoRenderer {
     // the pictures drawn there as much as drawing them does.
     if (!PerformanceObserver.supportedEntryTypes?.includes('longtask')) return;
     this.#longTasks = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) this.#chooser?.longTask(entry.duration);
+      for (const entry of list.getEntries()) {
+        this.#chooser?.longTask(entry.duration);
+        this.#lag?.longTask(entry.duration);
+      }
     });
     this.#longTasks.observe({ type: 'longtask' });
+  }
+
+  #watchLag(): void {
+    const lag = new SchedulingLag((meanMs, behind) => {
+      this.#stats.schedulingLagMs = Math.round(meanMs);
+      if (behind) this.#stats.secondsStarved++;
+    });
+    this.#lag = lag;
+    this.#stopTicking = tickEvery(lag);
   }
 
   #startWorker(): Worker | undefined {
