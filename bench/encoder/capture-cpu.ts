@@ -1,7 +1,8 @@
 /**
  * The agent's CPU while typing, split between the agent (this process: X DAMAGE, the MIT-SHM read,
  * the comparison, the pipe) and `lifeline-x264` (conversion and encoding), with bands of changed rows
- * and with every frame whole, alternated; also how often the screen is read, and how many of its rows
+ * and with every frame whole, and (in video mode) through the capture's shared memory segment,
+ * alternated; also how often the screen is read, and how many of its rows
  * a read asks for (only those X DAMAGE reports drawn on). The same capture and encoder the agent runs, on the
  * benchmark's typing workload at 1280×720, or another workload and size: `--workload video --size
  * 1920x1080` plays the video at 1600×900 as the benchmark does, with video mode on (half-size pictures).
@@ -25,16 +26,23 @@ import { FRAME_SIZE, parseSize, runScript } from './record.ts';
 /** Time typing runs before the measurement, ms. */
 const WARMUP_MS = 2_000;
 
+/**
+ * How frames reach the encoder: whole frames down the pipe, only the changed rows down it, or in
+ * video mode through the capture's shared memory segment (what the agent does).
+ */
+type Variant = 'whole' | 'bands' | 'shared';
+
 interface Desktop {
   display: string;
   xvfbPid: number;
   size: { width: number; height: number };
 }
 
-async function measure(x264: string, desktop: Desktop, bands: boolean, seconds: number) {
+async function measure(x264: string, desktop: Desktop, variant: Variant, seconds: number) {
   const { display, size } = desktop;
+  const bands = variant !== 'whole';
   // Given the size, the writer chooses video mode as the agent's does (it is off up to 1280×720).
-  const writer = new X264FrameWriter(size);
+  const writer = new X264FrameWriter(size, { sharedMemory: variant === 'shared' });
   // Without `bandHeader` the capture writes every frame whole, as before the bands.
   const framing: FrameFraming = bands
     ? writer
@@ -47,7 +55,7 @@ async function measure(x264: string, desktop: Desktop, bands: boolean, seconds: 
     x264Arguments({ ...size, framerate: 30, keyframeIntervalFrames: 1800, covered: [] }),
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const reader = new X264UnitReader();
+  const reader = new X264UnitReader(() => writer.shared?.onSegmentRead?.());
   let pictures = 0;
   let bytes = 0;
   let reads = 0;
@@ -121,13 +129,15 @@ async function main(): Promise<void> {
     const running = await startWorkload(workload, xvfb.display, video);
     const desktop = { display: xvfb.display, xvfbPid: xvfb.pid, size };
     try {
-      console.log('| frames | reads/s | rows a read | pictures/s | kbit/s | agent CPU | encoder CPU | Xvfb CPU |');
+      console.log(
+        '| frames | reads/s | rows a read | pictures/s | kbit/s | agent CPU | encoder CPU | Xvfb CPU |',
+      );
       console.log('|---|---|---|---|---|---|---|---|');
       for (let round = 0; round < Number(values.rounds); round++) {
-        for (const bands of [false, true]) {
-          const m = await measure(x264, desktop, bands, Number(values.seconds));
+        for (const variant of ['whole', 'bands', 'shared'] as const) {
+          const m = await measure(x264, desktop, variant, Number(values.seconds));
           console.log(
-            `| ${bands ? 'bands' : 'whole'} | ${m.reads.toFixed(1)} | ${m.rowsPerRead.toFixed(0)} | ${m.pictures.toFixed(1)} | ${m.kbps.toFixed(1)} | ${m.agent.toFixed(3)} | ${m.encoder.toFixed(3)} | ${m.xvfb.toFixed(3)} |`,
+            `| ${variant} | ${m.reads.toFixed(1)} | ${m.rowsPerRead.toFixed(0)} | ${m.pictures.toFixed(1)} | ${m.kbps.toFixed(1)} | ${m.agent.toFixed(3)} | ${m.encoder.toFixed(3)} | ${m.xvfb.toFixed(3)} |`,
           );
         }
       }
