@@ -54,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <x264.h>
 
@@ -591,6 +592,9 @@ int main(int argc, char **argv) {
       snprintf(path, sizeof path, "/proc/%u/fd/%u", read_u32(header + 8), read_u32(header + 12));
       int fd = open(path, O_RDONLY | O_CLOEXEC);
       if (fd < 0) die("could not open the agent's shared memory segment");
+      struct stat st;
+      /* A read past the file's end would be SIGBUS, not an error. */
+      if (fstat(fd, &st) < 0 || (size_t)st.st_size < frame_bytes) die("the agent's shared memory segment is smaller than a frame");
       void *mapped = mmap(NULL, frame_bytes, PROT_READ, MAP_SHARED, fd, 0);
       close(fd);
       if (mapped == MAP_FAILED) die("could not map the agent's shared memory segment");
