@@ -141,6 +141,7 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
       let lastRead: { seq: number; rows: RowBand } | undefined;
       /** Where the X server copies the rows read; without MIT-SHM they come down the socket. */
       let segment: ShmSegment | undefined;
+      /** MIT-SHM's bare requests: a read into the segment that is not read back into `segment.buffer`. */
       let shmRequests: ShmExtension | undefined;
       /** The segment's descriptor, once the encoder was told it (`shared`); undefined: not yet. */
       let sharedFd: number | undefined;
