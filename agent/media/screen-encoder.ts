@@ -185,8 +185,12 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
   // Given the size, the writer marks frames for video mode (half size while the screen is in full
   // motion); LIFELINE_VIDEO_MODE=off keeps every picture whole (to compare, or if it ever misbehaves).
   const videoMode = process.env['LIFELINE_VIDEO_MODE'] !== 'off';
+  // In video mode a capture that reads the screen into shared memory (X11's MIT-SHM) hands the encoder
+  // the rows there, not down the pipe: the reader below passes the encoder's acks on.
   const x264 =
-    fed && options.x264Path !== undefined ? new X264FrameWriter(videoMode ? screen : undefined) : undefined;
+    fed && options.x264Path !== undefined
+      ? new X264FrameWriter(videoMode ? screen : undefined, { sharedMemory: true })
+      : undefined;
   let command: string;
   let args: string[];
   if (x264 && options.x264Path !== undefined) {
@@ -251,7 +255,7 @@ export function startScreenEncoder(options: ScreenEncoderOptions): ScreenEncoder
     if (x264) x264.onVideoModeEnd = () => written.requestKeyframe();
   }
   let stderrTail = '';
-  const demuxer = x264 ? new X264UnitReader() : new FlvDemuxer();
+  const demuxer = x264 ? new X264UnitReader(() => x264.shared?.onSegmentRead?.()) : new FlvDemuxer();
 
   const deliver = (units: readonly AccessUnit[]) => {
     for (const unit of units) {

@@ -16,6 +16,11 @@
  * unit:  "LLU1" | u32 unit bytes  | u8 flags (1: IDR) | 3 bytes 0                             | u32 time (ms)
  * ```
  *
+ * Shared memory (`SharedFraming`, where the reader's acks reach the writer): "LLS1" | u32 0 | u32 pid
+ * | u32 fd names the capture's MIT-SHM segment once, and "LLF3" (an LLF2 without payload) says the band
+ * lies in it; the encoder answers each LLF3 with "LLA1" | u32 0 | u32 0 | u32 time once it has copied
+ * the rows out, and only then may the X server write the segment again.
+ *
  * x264 runs zerolatency and constrained baseline as ffmpeg ran it, with settings for screen content
  * (see SCREEN_PARAMS in lifeline-x264.c), so each frame is encoded as soon as it is written and
  * nothing waits for the next one.
@@ -25,12 +30,15 @@
  * goes (both changes are IDRs, with their own SPS).
  */
 import type { PictureBudget } from '../core/ports.ts';
-import type { FrameFraming, ScreenArea } from '../platform/platform.ts';
+import type { FrameFraming, ScreenArea, SharedFraming } from '../platform/platform.ts';
 import type { AccessUnit } from './annexb.ts';
 import { VideoModePolicy } from './video-mode.ts';
 
 const FRAME_MARK = 0x3146_4c4c; // "LLF1" read as a little-endian u32
 const BAND_MARK = 0x3246_4c4c; // "LLF2"
+const SHARED_BAND_MARK = 0x3346_4c4c; // "LLF3"
+const SEGMENT_MARK = 0x3153_4c4c; // "LLS1"
+const ACK_MARK = 0x3141_4c4c; // "LLA1"
 const UNIT_MARK = 0x3155_4c4c; // "LLU1"
 const RATE_MARK = 0x3152_4c4c; // "LLR1"
 const HEADER_BYTES = 16;
@@ -83,6 +91,7 @@ export function x264Arguments(settings: X264EncoderSettings): string[] {
  * @example
  * const framing = new X264FrameWriter({ width: 1920, height: 1080 });
  * framing.onVideoModeEnd = () => feed.requestKeyframe();
+ * const reader = new X264UnitReader(() => framing.shared?.onSegmentRead?.()); // bands through shared memory
  * framing.setQuality(30); // from the next frame on
  * stdin.write(framing.frameHeader(frame.byteLength, true));
  * stdin.write(frame);
@@ -99,12 +108,35 @@ export class X264FrameWriter implements FrameFraming {
   private leaveTimer: ReturnType<typeof setTimeout> | undefined;
   /** Called when a still screen should leave video mode: write a frame (e.g. request a keyframe). */
   onVideoModeEnd: (() => void) | undefined;
+  /** In video mode, bands through the capture's shared memory (when asked for: the reader's acks must reach it). */
+  readonly shared: SharedFraming | undefined;
 
-  /** `size`: the frames' size, for video mode; without it every frame is encoded whole. */
-  constructor(size?: { width: number; height: number }) {
+  /**
+   * `size`: the frames' size, for video mode; without it every frame is encoded whole. `sharedMemory`:
+   * offer `shared`, whose `onSegmentRead` the caller calls for each ack (`X264UnitReader`).
+   */
+  constructor(size?: { width: number; height: number }, options: { sharedMemory?: boolean } = {}) {
     this.videoMode = size ? new VideoModePolicy(size) : undefined;
     this.rowBytes = (size?.width ?? 0) * 4;
     this.height = size?.height ?? 0;
+    const mode = this.videoMode;
+    this.shared =
+      mode && options.sharedMemory
+        ? {
+            segmentRecord: (pid, fd) => {
+              const record = new Uint8Array(HEADER_BYTES);
+              const view = new DataView(record.buffer);
+              view.setUint32(0, SEGMENT_MARK, true);
+              view.setUint32(8, pid, true);
+              view.setUint32(12, fd, true);
+              return record;
+            },
+            bandHeader: (firstRow, bandBytes, keyframe) =>
+              this.header16(SHARED_BAND_MARK, bandBytes, keyframe, firstRow),
+            wholeMotion: () => mode.reducedAt(performance.now()),
+            onSegmentRead: undefined,
+          }
+        : undefined;
   }
 
   /** Stops the timer that ends video mode on a still screen. */
@@ -216,11 +248,19 @@ export class X264FrameWriter implements FrameFraming {
 export class X264UnitReader {
   private pending: Buffer = Buffer.alloc(0);
 
+  /** `onSegmentRead`: told each ack (the encoder copied a band out of shared memory, `SharedFraming`). */
+  constructor(private readonly onSegmentRead?: () => void) {}
+
   push(chunk: Buffer): AccessUnit[] {
     this.pending = this.pending.byteLength === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const units: AccessUnit[] = [];
     let offset = 0;
     while (this.pending.byteLength - offset >= HEADER_BYTES) {
+      if (this.pending.readUInt32LE(offset) === ACK_MARK) {
+        offset += HEADER_BYTES;
+        this.onSegmentRead?.();
+        continue;
+      }
       if (this.pending.readUInt32LE(offset) !== UNIT_MARK)
         throw new Error('lifeline-x264 wrote a unit header without its mark');
       const size = this.pending.readUInt32LE(offset + 4);

@@ -98,6 +98,26 @@ export interface FrameFraming {
    * `bandBytes` bytes of whole rows from `firstRow` on, which replaces only those rows.
    */
   bandHeader?(firstRow: number, bandBytes: number, keyframe: boolean): Uint8Array;
+  /**
+   * Present where the encoder can read the rows from the capture's shared memory (`lifeline-x264`
+   * with its acks wired): used while `wholeMotion()` says nearly every picture changes whole.
+   */
+  shared?: SharedFraming;
+}
+
+/**
+ * The rows of a frame handed through a shared memory segment the capture reads the screen into
+ * (MIT-SHM), instead of through the encoder's standard input.
+ */
+export interface SharedFraming {
+  /** Names the segment once: open `/proc/<pid>/fd/<fd>` (a whole frame's bytes). */
+  segmentRecord(pid: number, fd: number): Uint8Array;
+  /** Written before no payload: the band's `bandBytes` bytes lie in the segment at their place in a frame. */
+  bandHeader(firstRow: number, bandBytes: number, keyframe: boolean): Uint8Array;
+  /** Whether nearly every picture now changes whole (video mode): the rows read go as they are, uncompared. */
+  wholeMotion(): boolean;
+  /** Set by the capture: called when the encoder has copied the last band out and the segment may change. */
+  onSegmentRead: (() => void) | undefined;
 }
 
 /** Frames being written to the encoder's standard input. */

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { ShmSegment, XClient, XCursorImage } from 'x11';
+import type { ShmExtension, ShmSegment, XClient, XCursorImage } from 'x11';
 import { MAX_CURSOR_SIDE } from '../../protocol/index.ts';
 import { changedRows, type RowBand } from '../media/changed-rows.ts';
 import { RawVideoWriter } from '../media/raw-video-feed.ts';
@@ -12,6 +12,7 @@ import type {
   ScreenArea,
 } from './platform.ts';
 import { openX11, type X11Connection } from './x11-connection.ts';
+import { sharedSegmentProvider } from './x11-shm-provider.ts';
 
 /** ZPixmap: GetImage returns packed pixels, 32 bits each for a depth-24 screen (BGRX in memory). */
 const Z_PIXMAP = 2;
@@ -53,6 +54,11 @@ export interface X11CaptureOptions {
  * is reported, and a read that shows nothing new is not written. The whole rectangle is read at once
  * so the encoder has a first picture.
  *
+ * In full motion (`framing.shared`, video mode) the rows read are not compared, nor read back into the
+ * agent: the encoder reads them from the MIT-SHM segment the X server copied them into, and the next
+ * read waits for its ack. `shown` then lags the encoder's picture in those rows, and is caught up from
+ * the segment before the next compared read.
+ *
  * Keyframes come only when asked (`requestKeyframe`): the next frame written is marked, and on a still
  * screen the last frame is written again at once, so a joining viewer need not wait for a change.
  *
@@ -68,6 +74,8 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
   let grabTimer: ReturnType<typeof setTimeout> | undefined;
   const cleanups: (() => void)[] = [];
   const writer: FrameFraming = options.framing ?? new RawVideoWriter(area);
+  const shared = writer.shared;
+  const shm = shared ? sharedSegmentProvider() : undefined;
   let keyframeWanted = false;
   /** Replaced once the screen can be read; until then the first frame, a keyframe anyway, is all there is. */
   let requestKeyframe = () => {
@@ -133,6 +141,20 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
       let lastRead: { seq: number; rows: RowBand } | undefined;
       /** Where the X server copies the rows read; without MIT-SHM they come down the socket. */
       let segment: ShmSegment | undefined;
+      /** MIT-SHM's bare requests: a read into the segment that is not read back into `segment.buffer`. */
+      let shmRequests: ShmExtension | undefined;
+      /** The segment's descriptor, once the encoder was told it (`shared`); undefined: not yet. */
+      let sharedFd: number | undefined;
+      /** Rows handed to the encoder through the segment only: `shown` has not caught up with them. */
+      let stale: RowBand | undefined;
+      /** A band is in the segment and the encoder has not acked it yet. */
+      let awaitingAck = false;
+      if (shared)
+        shared.onSegmentRead = () => {
+          if (!awaitingAck || stopped) return;
+          awaitingAck = false;
+          written();
+        };
 
       /**
        * Writes the rows `band` of `shown`, only those where the encoder keeps its last picture
@@ -164,6 +186,25 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
       const written = () => {
         grabbing = false;
         if (damaged) schedule();
+      };
+      /** Hands the rows `rows` just read into the segment to the encoder as they are. */
+      const onSharedRows = (rows: RowBand, through: NonNullable<typeof shared>) => {
+        stale = stale
+          ? { first: Math.min(stale.first, rows.first), end: Math.max(stale.end, rows.end) }
+          : rows;
+        const keyframe = keyframeWanted;
+        keyframeWanted = false;
+        awaitingAck = true;
+        stdin.write(through.bandHeader(rows.first, (rows.end - rows.first) * rowBytes, keyframe));
+      };
+      /** Brings `shown` up to the rows handed through the segment, which holds them as the encoder has them. */
+      const catchUp = (reading: ShmSegment) => {
+        if (!stale) return;
+        const start = stale.first * rowBytes;
+        const bytes = (stale.end - stale.first) * rowBytes;
+        reading.readback(start, bytes);
+        reading.buffer.copy(shown, start, start, start + bytes);
+        stale = undefined;
       };
       /** Compares the rows `rows` just read (`read`: those rows only) with `shown`, and writes what changed. */
       const onRows = (rows: RowBand, read: Buffer) => {
@@ -217,6 +258,29 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
         if (segment) {
           const reading = segment;
           const offset = rows.first * rowBytes;
+          const fd = shared && shownOnce ? shm?.fdOf(reading.buffer) : undefined;
+          if (shared && shmRequests && fd !== undefined && shared.wholeMotion()) {
+            if (sharedFd !== fd) stdin.write(shared.segmentRecord(process.pid, fd));
+            sharedFd = fd;
+            shmRequests.GetImage(
+              root,
+              area.x,
+              area.y + rows.first,
+              area.width,
+              height,
+              ALL_PLANES,
+              Z_PIXMAP,
+              reading.shmseg,
+              offset,
+              (e) => {
+                if (stopped) return;
+                if (e) fail(`could not read the screen: ${e.message}`);
+                else onSharedRows(rows, shared);
+              },
+            );
+            return;
+          }
+          catchUp(reading);
           reading.getImage(
             root,
             area.x,
@@ -274,6 +338,7 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
           grab();
           return;
         }
+        shmRequests = Shm;
         Shm.createSegment(frameBytes, (segmentError, created) => {
           if (stopped) {
             created?.detach();
@@ -289,7 +354,7 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
     if (hooks.onCursorShape) watchCursorShape(X, root, hooks.onCursorShape, fail);
     if (hooks.onPointer) followPointer(X, root, area, hooks.onPointer, cleanups);
   };
-  openX11(options.display).then(capture, (error: Error) => fail(error.message));
+  openX11(options.display, shm ? { shm } : {}).then(capture, (error: Error) => fail(error.message));
 
   return {
     stop,

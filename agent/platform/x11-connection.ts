@@ -1,4 +1,4 @@
-import x11, { type XClient, type XDisplay, type XExtensions, type XScreen } from 'x11';
+import x11, { type ShmProvider, type XClient, type XDisplay, type XExtensions, type XScreen } from 'x11';
 
 /** One connection to an X display: the client, its first screen, and its extensions on demand. */
 export interface X11Connection {
@@ -11,6 +11,7 @@ export interface X11Connection {
 
 /**
  * Opens a connection to an X display (`:99`); rejects when it cannot be opened or has no screen.
+ * `options.shm` makes its MIT-SHM segments (`sharedSegmentProvider`); the package's own otherwise.
  * The caller ends it with `client.terminate()` (at once) or `client.close()` (after a round trip).
  *
  * X errors of requests without a callback, and the socket's errors, are dropped unless the caller
@@ -22,11 +23,11 @@ export interface X11Connection {
  * connection.client.on('error', (error) => stop(`X error: ${error.message}`));
  * const damage = await connection.extension('damage');
  */
-export function openX11(display: string): Promise<X11Connection> {
+export function openX11(display: string, options: { shm?: ShmProvider } = {}): Promise<X11Connection> {
   return new Promise((resolve, reject) => {
     const refused = (error: Error) =>
       reject(new Error(`cannot open the X display ${display}: ${error.message}`, { cause: error }));
-    const client = x11.createClient({ display }, (error, opened) => {
+    const client = x11.createClient({ display, ...options }, (error, opened) => {
       if (error || !opened) {
         refused(error ?? new Error('no display'));
         return;

@@ -85,11 +85,41 @@ declare module 'x11' {
   export interface ShmExtension {
     /** A shared-memory segment attached to the server; fails when the connection cannot pass one. */
     createSegment(size: number, callback: (error: Error | null, segment?: ShmSegment) => void): void;
+    /** The bare request: the X server copies the image into segment `shmseg` at `offset`, nothing is read back. */
+    GetImage(
+      drawable: number,
+      x: number,
+      y: number,
+      width: number,
+      height: number,
+      planeMask: number,
+      format: number,
+      shmseg: number,
+      offset: number,
+      callback: (error: Error | null) => void,
+    ): void;
+  }
+
+  /**
+   * Makes the segments (x11/lib/shm-provider.js): this one's `fd` flavor attaches a file descriptor
+   * (a file on /dev/shm), which the client reads with positional reads.
+   */
+  export interface ShmProvider {
+    flavor: 'fd';
+    zeroCopy: false;
+    create(size: number): { size: number; fd: number; buffer: Buffer };
+    commit(segment: { fd: number; buffer: Buffer; size: number }, offset?: number, length?: number): void;
+    sync(segment: { fd: number; buffer: Buffer; size: number }, offset?: number, length?: number): void;
+    destroy(segment: { fd: number | null }): void;
   }
 
   export interface ShmSegment {
+    /** The segment's XID, for the bare requests. */
+    shmseg: number;
     /** The segment's bytes as last read back. */
     buffer: Buffer;
+    /** Reads `length` bytes from `offset` of the segment into `buffer`. */
+    readback(offset: number, length: number): void;
     getImage(
       drawable: number,
       x: number,
@@ -210,7 +240,7 @@ declare module 'x11' {
      * returned client's 'error' (thrown when nothing listens).
      */
     createClient(
-      options: { display?: string },
+      options: { display?: string; shm?: ShmProvider },
       callback: (error: Error | null | undefined, display: XDisplay) => void,
     ): XClient;
     eventMask: {

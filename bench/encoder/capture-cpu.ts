@@ -1,11 +1,14 @@
 /**
  * The agent's CPU while typing, split between the agent (this process: X DAMAGE, the MIT-SHM read,
  * the comparison, the pipe) and `lifeline-x264` (conversion and encoding), with bands of changed rows
- * and with every frame whole, alternated; also how often the screen is read, and how many of its rows
+ * and with every frame whole, and (in video mode) through the capture's shared memory segment,
+ * alternated; also how often the screen is read, and how many of its rows
  * a read asks for (only those X DAMAGE reports drawn on). The same capture and encoder the agent runs, on the
- * benchmark's typing workload at 1280×720.
+ * benchmark's typing workload at 1280×720, or another workload and size: `--workload video --size
+ * 1920x1080` plays the video at 1600×900 as the benchmark does, with video mode on (half-size pictures).
+ * Xvfb's CPU (its MIT-SHM copy of the rows read) is given apart.
  *
- *     npx tsx bench/encoder/capture-cpu.ts [--seconds 10] [--rounds 2]
+ *     npx tsx bench/encoder/capture-cpu.ts [--seconds 10] [--rounds 2] [--workload typing] [--size 1280x720]
  */
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -17,14 +20,29 @@ import { buildX264Encoder } from '../../build/agent/x264-encoder.ts';
 import { runX, startXvfb } from '../../tests/support/xvfb.ts';
 import { sleep } from '../support/net.ts';
 import { cpuSeconds } from '../support/processes.ts';
-import { startWorkload } from '../x11/workloads.ts';
-import { FRAME_SIZE, runScript } from './record.ts';
+import { startWorkload, WORKLOADS, type WorkloadName } from '../x11/workloads.ts';
+import { FRAME_SIZE, parseSize, runScript } from './record.ts';
 
 /** Time typing runs before the measurement, ms. */
 const WARMUP_MS = 2_000;
 
-async function measure(x264: string, display: string, bands: boolean, seconds: number) {
-  const writer = new X264FrameWriter();
+/**
+ * How frames reach the encoder: whole frames down the pipe, only the changed rows down it, or in
+ * video mode through the capture's shared memory segment (what the agent does).
+ */
+type Variant = 'whole' | 'bands' | 'shared';
+
+interface Desktop {
+  display: string;
+  xvfbPid: number;
+  size: { width: number; height: number };
+}
+
+async function measure(x264: string, desktop: Desktop, variant: Variant, seconds: number) {
+  const { display, size } = desktop;
+  const bands = variant !== 'whole';
+  // Given the size, the writer chooses video mode as the agent's does (it is off up to 1280×720).
+  const writer = new X264FrameWriter(size, { sharedMemory: variant === 'shared' });
   // Without `bandHeader` the capture writes every frame whole, as before the bands.
   const framing: FrameFraming = bands
     ? writer
@@ -34,10 +52,10 @@ async function measure(x264: string, display: string, bands: boolean, seconds: n
       };
   const encoder = spawn(
     x264,
-    x264Arguments({ ...FRAME_SIZE, framerate: 30, keyframeIntervalFrames: 1800, covered: [] }),
+    x264Arguments({ ...size, framerate: 30, keyframeIntervalFrames: 1800, covered: [] }),
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const reader = new X264UnitReader();
+  const reader = new X264UnitReader(() => writer.shared?.onSegmentRead?.());
   let pictures = 0;
   let bytes = 0;
   let reads = 0;
@@ -50,7 +68,7 @@ async function measure(x264: string, display: string, bands: boolean, seconds: n
   });
   const feed = startX11Capture({
     display,
-    area: { x: 0, y: 0, ...FRAME_SIZE },
+    area: { x: 0, y: 0, ...size },
     framerate: 30,
     stdin: encoder.stdin,
     framing,
@@ -62,6 +80,7 @@ async function measure(x264: string, display: string, bands: boolean, seconds: n
   });
   await sleep(WARMUP_MS);
   const pid = encoder.pid ?? 0;
+  const xvfbBefore = cpuSeconds(desktop.xvfbPid);
   const [agentBefore, encoderBefore, picturesBefore, bytesBefore, readsBefore, rowsBefore] = [
     process.cpuUsage(),
     cpuSeconds(pid),
@@ -73,7 +92,9 @@ async function measure(x264: string, display: string, bands: boolean, seconds: n
   await sleep(seconds * 1000);
   const agent = process.cpuUsage(agentBefore);
   const encoderCpu = cpuSeconds(pid) - encoderBefore;
+  const xvfbCpu = cpuSeconds(desktop.xvfbPid) - xvfbBefore;
   feed.stop();
+  writer.close();
   encoder.stdin.end();
   await new Promise((resolve) => encoder.on('close', resolve));
   return {
@@ -83,31 +104,45 @@ async function measure(x264: string, display: string, bands: boolean, seconds: n
     kbps: ((bytes - bytesBefore) * 8) / 1000 / seconds,
     agent: (agent.user + agent.system) / 1e6 / seconds,
     encoder: encoderCpu / seconds,
+    xvfb: xvfbCpu / seconds,
   };
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' } },
+    options: {
+      seconds: { type: 'string', default: '10' },
+      rounds: { type: 'string', default: '2' },
+      workload: { type: 'string', default: 'typing' },
+      size: { type: 'string', default: `${FRAME_SIZE.width}x${FRAME_SIZE.height}` },
+    },
   });
+  const workload = values.workload as WorkloadName;
+  if (!WORKLOADS.includes(workload)) throw new Error(`--workload is one of ${WORKLOADS.join(', ')}`);
+  const size = parseSize(values.size);
   const x264 = await buildX264Encoder(DEFAULT_CACHE_DIR);
-  const xvfb = await startXvfb(FRAME_SIZE);
+  const xvfb = await startXvfb(size);
   try {
     await runX('xsetroot', ['-solid', '#2060c0'], xvfb.display);
-    const typing = await startWorkload('typing', xvfb.display);
+    // At 1920x1080 the video fills most of the screen, as in the benchmark (bench/parts/workloads.ts).
+    const video = size.width >= 1920 ? { width: 1600, height: 900 } : undefined;
+    const running = await startWorkload(workload, xvfb.display, video);
+    const desktop = { display: xvfb.display, xvfbPid: xvfb.pid, size };
     try {
-      console.log('| frames | reads/s | rows a read | pictures/s | kbit/s | agent CPU | encoder CPU |');
-      console.log('|---|---|---|---|---|---|---|');
+      console.log(
+        '| frames | reads/s | rows a read | pictures/s | kbit/s | agent CPU | encoder CPU | Xvfb CPU |',
+      );
+      console.log('|---|---|---|---|---|---|---|---|');
       for (let round = 0; round < Number(values.rounds); round++) {
-        for (const bands of [false, true]) {
-          const m = await measure(x264, xvfb.display, bands, Number(values.seconds));
+        for (const variant of ['whole', 'bands', 'shared'] as const) {
+          const m = await measure(x264, desktop, variant, Number(values.seconds));
           console.log(
-            `| ${bands ? 'bands' : 'whole'} | ${m.reads.toFixed(1)} | ${m.rowsPerRead.toFixed(0)} | ${m.pictures.toFixed(1)} | ${m.kbps.toFixed(1)} | ${m.agent.toFixed(3)} | ${m.encoder.toFixed(3)} |`,
+            `| ${variant} | ${m.reads.toFixed(1)} | ${m.rowsPerRead.toFixed(0)} | ${m.pictures.toFixed(1)} | ${m.kbps.toFixed(1)} | ${m.agent.toFixed(3)} | ${m.encoder.toFixed(3)} | ${m.xvfb.toFixed(3)} |`,
           );
         }
       }
     } finally {
-      await typing.stop();
+      await running.stop();
     }
   } finally {
     await xvfb.stop();

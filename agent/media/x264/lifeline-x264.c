@@ -15,12 +15,22 @@
  *                                  bit 1: video mode, encode at half each side, see VIDEO MODE below)
  *                                  | u8 crf (0: unchanged) | u16 LLF1: 0, LLF2: first row of the band
  *                                  | u32 timestamp in ms (the agent's clock)
+ *   "LLF3" is an LLF2 whose rows are not in the input but in shared memory, where they lie in a whole
+ *   frame (at first row * width * 4): the capture's MIT-SHM segment, which the X server copied the
+ *   screen into, named once by a segment record. The encoder copies the band out and at once answers
+ *   with an ack ("LLA1"), after which the agent may let the X server write the segment again: a 1080p
+ *   picture of video crosses neither the agent's memory nor the pipe.
+ *   segment record (little-endian): "LLS1" | u32 0 (no payload) | u32 the agent's pid | u32 the
+ *                                  segment's file descriptor in the agent (opened here through
+ *                                  /proc/<pid>/fd; width * height * 4 bytes); no output
  *   rate record (little-endian):   "LLR1" | u32 0 (no payload) | u32 average picture in bytes
  *                                  | u32 largest picture in bytes; from the next frame on, no output:
  *                                  x264's VBV at (average * --fps) a second with a buffer of the
  *                                  largest picture, so no picture is larger (0, 0: back to the start's)
  *   unit header (little-endian):   "LLU1" | u32 payload bytes | u8 flags (bit 0: IDR) | 3 bytes 0
  *                                  | u32 timestamp in ms of the frame it encodes
+ *   ack (little-endian):           "LLA1" | u32 0 | u32 0 | u32 timestamp of the LLF3 frame whose
+ *                                  rows were copied out of shared memory (before its unit)
  *
  * x264 changes its VBV only when it was on from the start: `--max-kbit` and `--buffer-kbit` turn it
  * on (the agent starts with a cap no picture reaches, and lowers it to a thin link's budget by
@@ -43,6 +53,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <x264.h>
 
@@ -552,6 +564,8 @@ int main(int argc, char **argv) {
   /* x264 reads it during the call that encodes the picture (no lookahead, no frame threads). */
   picture.prop.mb_info = mb_info;
   picture.prop.mb_info_free = NULL;
+  /* The capture's MIT-SHM segment (SHARED MEMORY), once a segment record named it. */
+  const uint8_t *segment = NULL;
   uint8_t header[FRAME_HEADER_BYTES];
   int64_t last_pts = -1;
   for (;;) {
@@ -571,17 +585,43 @@ int main(int argc, char **argv) {
       back_to_qp = !budget && qp_without_budget && !constant_qp;
       continue;
     }
+    if (memcmp(header, "LLS1", 4) == 0) {
+      if (payload != 0) die("a segment record with a payload: the input is out of step");
+      if (segment) munmap((void *)segment, frame_bytes);
+      char path[64];
+      snprintf(path, sizeof path, "/proc/%u/fd/%u", read_u32(header + 8), read_u32(header + 12));
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) die("could not open the agent's shared memory segment");
+      struct stat st;
+      /* A read past the file's end would be SIGBUS, not an error. */
+      if (fstat(fd, &st) < 0 || (size_t)st.st_size < frame_bytes) die("the agent's shared memory segment is smaller than a frame");
+      void *mapped = mmap(NULL, frame_bytes, PROT_READ, MAP_SHARED, fd, 0);
+      close(fd);
+      if (mapped == MAP_FAILED) die("could not map the agent's shared memory segment");
+      segment = mapped;
+      continue;
+    }
     int first_row = header[10] | header[11] << 8, rows;
+    int shared = memcmp(header, "LLF3", 4) == 0;
     if (memcmp(header, "LLF1", 4) == 0) {
       if (payload != frame_bytes) die("a frame of another size than --width x --height x 4");
       first_row = 0;
       rows = height;
-    } else if (memcmp(header, "LLF2", 4) == 0) {
+    } else if (shared || memcmp(header, "LLF2", 4) == 0) {
       if (payload % row_bytes != 0) die("a band of rows that is not a whole number of rows");
       rows = (int)(payload / row_bytes);
       if (first_row + rows > height) die("a band of rows beyond the bottom of the frame");
     } else die("a frame header without its mark: the input is out of step");
-    if (payload > 0) read_exactly(frame + (size_t)first_row * row_bytes, payload);
+    if (shared) {
+      if (!segment) die("a band in shared memory before a segment record named the segment");
+      size_t offset = (size_t)first_row * row_bytes;
+      memcpy(frame + offset, segment + offset, payload);
+      /* The segment is free for the next picture while this one is converted and encoded. */
+      uint8_t ack[UNIT_HEADER_BYTES] = {'L', 'L', 'A', '1'};
+      memcpy(ack + 12, header + 12, 4);
+      write_all(ack, UNIT_HEADER_BYTES);
+    } else if (payload > 0)
+      read_exactly(frame + (size_t)first_row * row_bytes, payload);
     /* Video mode on or off: the encoder reopened at the other size, this frame a whole IDR. */
     int want_half = (header[8] & FLAG_HALF) && half_width >= 16 && half_height >= 16;
     int switched = want_half != half;
@@ -693,6 +733,7 @@ int main(int argc, char **argv) {
   }
   x264_encoder_close(encoder);
   x264_picture_clean(&picture);
+  if (segment) munmap((void *)segment, frame_bytes);
   free(frame);
   free(mb_info);
   for (int i = 0; i < param_count; i++) free(params[i]);
