@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import type { ShmProvider } from 'x11';
 
@@ -30,8 +31,10 @@ export function sharedSegmentProvider(): SharedSegmentProvider {
     zeroCopy: false,
     create(size) {
       if (!(size > 0)) throw new Error('a shared memory segment needs a positive size');
-      const path = `${SHM_DIR}/lifeline-x11-shm-${process.pid}-${made++}`;
-      const fd = openSync(path, 'w+', 0o600);
+      // /dev/shm is shared by every user: a name nobody can guess, made only if it does not exist
+      // (never through a link someone else left there).
+      const path = `${SHM_DIR}/lifeline-x11-shm-${process.pid}-${made++}-${randomBytes(8).toString('hex')}`;
+      const fd = openSync(path, 'wx+', 0o600);
       try {
         ftruncateSync(fd, size);
         // Anonymous from here on: it lives as long as a descriptor or a mapping holds it.
