@@ -2,8 +2,9 @@
  * The agent's CPU while typing, split between the agent (this process: X DAMAGE, the MIT-SHM read,
  * the comparison, the pipe) and `lifeline-x264` (conversion and encoding), with bands of changed rows
  * and with every frame whole, alternated; also how often the screen is read, and how many of its rows
- * a read asks for (only those X DAMAGE reports drawn on). The same capture and encoder the agent runs, on the
- * benchmark's typing workload at 1280×720.
+ * a read asks for (only those X DAMAGE reports drawn on), and how often the pointer's position is read.
+ * The same capture and encoder the agent runs, with the agent's hooks (the cursor's shape and the
+ * pointer's position watched), on the benchmark's typing workload at 1280×720.
  *
  *     npx tsx bench/encoder/capture-cpu.ts [--seconds 10] [--rounds 2]
  */
@@ -42,6 +43,7 @@ async function measure(x264: string, display: string, bands: boolean, seconds: n
   let bytes = 0;
   let reads = 0;
   let rowsRead = 0;
+  let pointerReads = 0;
   encoder.stdout.on('data', (chunk: Buffer) => {
     for (const unit of reader.push(chunk)) {
       pictures++;
@@ -54,21 +56,24 @@ async function measure(x264: string, display: string, bands: boolean, seconds: n
     framerate: 30,
     stdin: encoder.stdin,
     framing,
-    hooks: { onError: (message) => console.error(message) },
+    // As the agent's: it sends the cursor apart from the picture.
+    hooks: { onError: (message) => console.error(message), onCursorShape: () => {}, onPointer: () => {} },
     onRowsRead: (rows) => {
       reads++;
       rowsRead += rows.end - rows.first;
     },
+    onPointerRead: () => pointerReads++,
   });
   await sleep(WARMUP_MS);
   const pid = encoder.pid ?? 0;
-  const [agentBefore, encoderBefore, picturesBefore, bytesBefore, readsBefore, rowsBefore] = [
+  const [agentBefore, encoderBefore, picturesBefore, bytesBefore, readsBefore, rowsBefore, pointerBefore] = [
     process.cpuUsage(),
     cpuSeconds(pid),
     pictures,
     bytes,
     reads,
     rowsRead,
+    pointerReads,
   ];
   await sleep(seconds * 1000);
   const agent = process.cpuUsage(agentBefore);
@@ -80,6 +85,7 @@ async function measure(x264: string, display: string, bands: boolean, seconds: n
     pictures: (pictures - picturesBefore) / seconds,
     reads: (reads - readsBefore) / seconds,
     rowsPerRead: (rowsRead - rowsBefore) / Math.max(1, reads - readsBefore),
+    pointerReads: (pointerReads - pointerBefore) / seconds,
     kbps: ((bytes - bytesBefore) * 8) / 1000 / seconds,
     agent: (agent.user + agent.system) / 1e6 / seconds,
     encoder: encoderCpu / seconds,
@@ -96,13 +102,15 @@ async function main(): Promise<void> {
     await runX('xsetroot', ['-solid', '#2060c0'], xvfb.display);
     const typing = await startWorkload('typing', xvfb.display);
     try {
-      console.log('| frames | reads/s | rows a read | pictures/s | kbit/s | agent CPU | encoder CPU |');
-      console.log('|---|---|---|---|---|---|---|');
+      console.log(
+        '| frames | reads/s | rows a read | pointer reads/s | pictures/s | kbit/s | agent CPU | encoder CPU |',
+      );
+      console.log('|---|---|---|---|---|---|---|---|');
       for (let round = 0; round < Number(values.rounds); round++) {
         for (const bands of [false, true]) {
           const m = await measure(x264, xvfb.display, bands, Number(values.seconds));
           console.log(
-            `| ${bands ? 'bands' : 'whole'} | ${m.reads.toFixed(1)} | ${m.rowsPerRead.toFixed(0)} | ${m.pictures.toFixed(1)} | ${m.kbps.toFixed(1)} | ${m.agent.toFixed(3)} | ${m.encoder.toFixed(3)} |`,
+            `| ${bands ? 'bands' : 'whole'} | ${m.reads.toFixed(1)} | ${m.rowsPerRead.toFixed(0)} | ${m.pointerReads.toFixed(1)} | ${m.pictures.toFixed(1)} | ${m.kbps.toFixed(1)} | ${m.agent.toFixed(3)} | ${m.encoder.toFixed(3)} |`,
           );
         }
       }
