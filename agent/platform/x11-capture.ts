@@ -26,8 +26,13 @@ const DAMAGE_REPORT_BOUNDING_BOX = 2;
 const CURSOR_NOTIFY_MASK = 1;
 /** How often the pointer's position is read while it moves, in ms; only changes are reported. */
 const POINTER_MOVING_POLL_MS = 33;
-/** How often it is read once it has rested for POINTER_REST_MS: a still pointer costs next to nothing, in ms. */
-const POINTER_RESTING_POLL_MS = 100;
+/**
+ * How often it is read once it has rested for POINTER_REST_MS, in ms: where XInput 2 reports the
+ * pointer's raw motion, a move is read at once and this only catches warps (XWarpPointer moves it
+ * without motion events); without XInput 2, often enough that a first move is seen soon.
+ */
+const POINTER_RESTING_POLL_MS = 1000;
+const POINTER_RESTING_POLL_WITHOUT_XI2_MS = 100;
 const POINTER_REST_MS = 1000;
 
 export interface X11CaptureOptions {
@@ -43,6 +48,8 @@ export interface X11CaptureOptions {
   hooks: FrameFeedHooks;
   /** Told the rows of `area` each read of the screen asks for (tests and benchmarks watch the cost). */
   onRowsRead?: (rows: RowBand) => void;
+  /** Told each time the pointer's position is read (tests and benchmarks watch the cost). */
+  onPointerRead?: () => void;
 }
 
 /**
@@ -63,8 +70,9 @@ export interface X11CaptureOptions {
  * screen the last frame is written again at once, so a joining viewer need not wait for a change.
  *
  * The same connection watches the cursor (XFixes): its image on every change, deduplicated by serial,
- * and its position, read every POINTER_POLL_MS and reported when it moved. GetImage leaves the
- * cursor out of the picture, so the console draws it.
+ * and its position, read as soon as XInput 2 reports raw motion and then every POINTER_MOVING_POLL_MS
+ * until it rests, and reported when it moved. GetImage leaves the cursor out of the picture, so the
+ * console draws it.
  */
 export function startX11Capture(options: X11CaptureOptions): FrameFeed {
   const { area, stdin, hooks } = options;
@@ -352,7 +360,7 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
     });
 
     if (hooks.onCursorShape) watchCursorShape(X, root, hooks.onCursorShape, fail);
-    if (hooks.onPointer) followPointer(X, root, area, hooks.onPointer, cleanups);
+    if (hooks.onPointer) followPointer(X, root, area, hooks.onPointer, cleanups, options.onPointerRead);
   };
   openX11(options.display, shm ? { shm } : {}).then(capture, (error: Error) => fail(error.message));
 
@@ -365,38 +373,70 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
   };
 }
 
-/** Reads the pointer's position often while it moves and seldom while it rests; reports moves. */
+/**
+ * Reads the pointer's position often while it moves and seldom while it rests; reports moves. A
+ * resting pointer used to be read ten times a second so that a first move was seen soon: where the
+ * server has XInput 2, its raw motion (delivered to the root window whatever the pointer is over,
+ * XTest's moves included) wakes the polling instead, so a still pointer, as while typing, costs one
+ * read a second.
+ */
 function followPointer(
   X: XClient,
   root: number,
   area: ScreenArea,
   onPointer: (position: PointerPosition) => void,
   cleanups: (() => void)[],
+  onPointerRead?: () => void,
 ): void {
   let last: PointerPosition | undefined;
   let movedAt = Number.NEGATIVE_INFINITY;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let reading = false;
   let stopped = false;
+  let restingPollMs = POINTER_RESTING_POLL_WITHOUT_XI2_MS;
   cleanups.push(() => {
     stopped = true;
     clearTimeout(timer);
   });
   const poll = () => {
+    timer = undefined;
+    reading = true;
+    onPointerRead?.();
     X.QueryPointer(root, (error, pointer) => {
+      reading = false;
       if (stopped) return;
       if (!error) {
         const position = { x: pointer.rootX - area.x, y: pointer.rootY - area.y };
         if (!last || last.x !== position.x || last.y !== position.y) {
+          // The first position is where the pointer rests, not a move.
+          if (last) movedAt = performance.now();
           last = position;
-          movedAt = performance.now();
           onPointer(position);
         }
       }
       const resting = performance.now() - movedAt > POINTER_REST_MS;
-      timer = setTimeout(poll, resting ? POINTER_RESTING_POLL_MS : POINTER_MOVING_POLL_MS);
+      timer = setTimeout(poll, resting ? restingPollMs : POINTER_MOVING_POLL_MS);
     });
   };
   poll();
+  X.require('xinput', (error, XInput) => {
+    if (stopped || error || !XInput.xi2) return;
+    XInput.XISelectEvents(root, {
+      deviceId: XInput.AllMasterDevices,
+      mask: XInput.EventMask.RawMotion,
+    });
+    restingPollMs = POINTER_RESTING_POLL_MS;
+    X.on('event', (event) => {
+      if (event.name !== 'XIRawMotion' || stopped) return;
+      const wasResting = performance.now() - movedAt > POINTER_REST_MS;
+      movedAt = performance.now();
+      // A move of a resting pointer is read now; while it moves the polling goes on as it is.
+      if (wasResting && !reading) {
+        clearTimeout(timer);
+        poll();
+      }
+    });
+  });
 }
 
 function watchCursorShape(

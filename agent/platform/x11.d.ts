@@ -19,7 +19,7 @@ declare module 'x11' {
   export interface XEvent {
     /** X event code: 2 KeyPress, 4 ButtonPress, 12 Expose, … */
     type: number;
-    /** Set for extension events: `DamageNotify`, `CursorNotify`, … */
+    /** Set for extension events: `DamageNotify`, `CursorNotify`, `XIRawMotion`, … */
     name?: string;
     /** The (full-width) sequence number of this client's last request the server had processed. */
     seq?: number;
@@ -142,10 +142,21 @@ declare module 'x11' {
     Rectangles(op: number, kind: number, window: number, x: number, y: number, rectangles: number[][]): void;
   }
 
+  /** XInput (x11/lib/ext/xinput.js): XI2 event selection, for the pointer's raw motion. */
+  export interface XInputExtension {
+    /** Set once XI2 was announced (XIQueryVersion); null on a server without XI2. */
+    xi2: { majorVersion: number; minorVersion: number } | null;
+    AllMasterDevices: number;
+    /** One bit per XI2 event type, by name (`RawMotion`, …). */
+    EventMask: { RawMotion: number } & Record<string, number>;
+    XISelectEvents(window: number, masks: { deviceId: number; mask: number }): void;
+  }
+
   /** The extensions `XClient.require` loads, by the package's name for each. */
   export interface XExtensions {
     damage: DamageExtension;
     fixes: FixesExtension;
+    xinput: XInputExtension;
     shm: ShmExtension;
     shape: ShapeExtension;
   }

@@ -3,7 +3,8 @@
  * the comparison, the pipe) and `lifeline-x264` (conversion and encoding), with bands of changed rows
  * and with every frame whole, and (in video mode) through the capture's shared memory segment,
  * alternated; also how often the screen is read, and how many of its rows
- * a read asks for (only those X DAMAGE reports drawn on). The same capture and encoder the agent runs, on the
+ * a read asks for (only those X DAMAGE reports drawn on), and how often the pointer's position is read
+ * (the agent's hooks: the cursor's shape and the pointer's position watched). The same capture and encoder the agent runs, on the
  * benchmark's typing workload at 1280×720, or another workload and size: `--workload video --size
  * 1920x1080` plays the video at 1600×900 as the benchmark does, with video mode on (half-size pictures).
  * Xvfb's CPU (its MIT-SHM copy of the rows read) is given apart.
@@ -60,6 +61,7 @@ async function measure(x264: string, desktop: Desktop, variant: Variant, seconds
   let bytes = 0;
   let reads = 0;
   let rowsRead = 0;
+  let pointerReads = 0;
   encoder.stdout.on('data', (chunk: Buffer) => {
     for (const unit of reader.push(chunk)) {
       pictures++;
@@ -72,22 +74,25 @@ async function measure(x264: string, desktop: Desktop, variant: Variant, seconds
     framerate: 30,
     stdin: encoder.stdin,
     framing,
-    hooks: { onError: (message) => console.error(message) },
+    // As the agent's: it sends the cursor apart from the picture.
+    hooks: { onError: (message) => console.error(message), onCursorShape: () => {}, onPointer: () => {} },
     onRowsRead: (rows) => {
       reads++;
       rowsRead += rows.end - rows.first;
     },
+    onPointerRead: () => pointerReads++,
   });
   await sleep(WARMUP_MS);
   const pid = encoder.pid ?? 0;
   const xvfbBefore = cpuSeconds(desktop.xvfbPid);
-  const [agentBefore, encoderBefore, picturesBefore, bytesBefore, readsBefore, rowsBefore] = [
+  const [agentBefore, encoderBefore, picturesBefore, bytesBefore, readsBefore, rowsBefore, pointerBefore] = [
     process.cpuUsage(),
     cpuSeconds(pid),
     pictures,
     bytes,
     reads,
     rowsRead,
+    pointerReads,
   ];
   await sleep(seconds * 1000);
   const agent = process.cpuUsage(agentBefore);
@@ -101,6 +106,7 @@ async function measure(x264: string, desktop: Desktop, variant: Variant, seconds
     pictures: (pictures - picturesBefore) / seconds,
     reads: (reads - readsBefore) / seconds,
     rowsPerRead: (rowsRead - rowsBefore) / Math.max(1, reads - readsBefore),
+    pointerReads: (pointerReads - pointerBefore) / seconds,
     kbps: ((bytes - bytesBefore) * 8) / 1000 / seconds,
     agent: (agent.user + agent.system) / 1e6 / seconds,
     encoder: encoderCpu / seconds,
@@ -130,14 +136,14 @@ async function main(): Promise<void> {
     const desktop = { display: xvfb.display, xvfbPid: xvfb.pid, size };
     try {
       console.log(
-        '| frames | reads/s | rows a read | pictures/s | kbit/s | agent CPU | encoder CPU | Xvfb CPU |',
+        '| frames | reads/s | rows a read | pointer reads/s | pictures/s | kbit/s | agent CPU | encoder CPU | Xvfb CPU |',
       );
-      console.log('|---|---|---|---|---|---|---|---|');
+      console.log('|---|---|---|---|---|---|---|---|---|');
       for (let round = 0; round < Number(values.rounds); round++) {
         for (const variant of ['whole', 'bands', 'shared'] as const) {
           const m = await measure(x264, desktop, variant, Number(values.seconds));
           console.log(
-            `| ${variant} | ${m.reads.toFixed(1)} | ${m.rowsPerRead.toFixed(0)} | ${m.pictures.toFixed(1)} | ${m.kbps.toFixed(1)} | ${m.agent.toFixed(3)} | ${m.encoder.toFixed(3)} | ${m.xvfb.toFixed(3)} |`,
+            `| ${variant} | ${m.reads.toFixed(1)} | ${m.rowsPerRead.toFixed(0)} | ${m.pointerReads.toFixed(1)} | ${m.pictures.toFixed(1)} | ${m.kbps.toFixed(1)} | ${m.agent.toFixed(3)} | ${m.encoder.toFixed(3)} | ${m.xvfb.toFixed(3)} |`,
           );
         }
       }

@@ -296,6 +296,34 @@ describe('X11 capture on X DAMAGE (real Xvfb)', () => {
     assert.equal(rowsOf({ x: 150, y: 0, w: 10, h: 50 }, monitor), undefined, 'above the area');
   });
 
+  it('a resting pointer is read about once a second, not ten times, and a move from rest is still reported', async () => {
+    const xvfb = await display();
+    await runX('xdotool', ['mousemove', '40', '30'], xvfb.display);
+    const positions: PointerPosition[] = [];
+    let reads = 0;
+    const feed = startX11Capture({
+      display: xvfb.display,
+      area: { x: 0, y: 0, ...SIZE },
+      framerate: 30,
+      stdin: rawVideoSink().stdin,
+      hooks: {
+        onError: (message) => assert.fail(message),
+        onPointer: (position) => positions.push(position),
+      },
+      onPointerRead: () => reads++,
+    });
+    cleanups.push(() => feed.stop());
+    await waitFor('the pointer position', () => positions[0]);
+    const before = reads;
+    // A load only makes the reads fewer: polled ten times a second it would be read about 30 times.
+    await sleep(3_000);
+    assert.ok(reads - before <= 6, `the resting pointer was read ${reads - before} times in 3 s`);
+    // XTest's motion, as robotjs makes it, wakes the polling through XInput 2's raw motion.
+    await runX('xdotool', ['mousemove', '200', '150'], xvfb.display);
+    await waitFor('the move', () => positions.some((p) => p.x === 200 && p.y === 150) || undefined);
+    assert.deepEqual(positions[0], { x: 40, y: 30 });
+  });
+
   it("reports the cursor's shape when it changes (root cross, then xterm's I-beam) and where the pointer is", async () => {
     const xvfb = await display();
     await runX('xdotool', ['mousemove', '300', '180'], xvfb.display);

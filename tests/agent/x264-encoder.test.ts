@@ -32,11 +32,12 @@ interface Input {
 
 /**
  * Runs lifeline-x264 over `inputs` and returns the access units it wrote, one per input; with its
- * bare size, or with the arguments the agent starts it with; 1280x720 unless `size` is given.
+ * bare size, with the arguments the agent starts it with (constant QP without a budget), or with those
+ * and capped CRF throughout (`agent-crf`, what a budget reopens it under); 1280x720 unless `size` is given.
  */
 function encode(
   inputs: readonly Input[],
-  args: 'bare' | 'agent' | 'agent+qp' = 'bare',
+  args: 'bare' | 'agent' | 'agent-crf' = 'bare',
   size = { width: WIDTH, height: HEIGHT },
 ): Uint8Array[] {
   const writer = new X264FrameWriter();
@@ -57,7 +58,7 @@ function encode(
       ? ['--width', String(size.width), '--height', String(size.height)]
       : [
           ...x264Arguments({ ...size, framerate: 30, keyframeIntervalFrames: 1800, covered: [] }),
-          ...(args === 'agent+qp' ? ['--constant-qp', 'on'] : []),
+          ...(args === 'agent-crf' ? ['--constant-qp', 'off'] : []),
         ];
   const result = spawnSync(x264, argv, {
     input: stdin,
@@ -332,16 +333,16 @@ describe('lifeline-x264 on fixed frames', () => {
     }
   });
 
-  it('under a budget no picture is larger than its cap, even when every picture is a new scene, and lifting it restores the quality', () => {
+  it('under capped CRF (what a budget reopens the encoder under) no picture is larger than its cap, even when every picture is a new scene, and lifting it restores the quality', () => {
     const pictures = Array.from({ length: 8 }, (_, i) => blocks(i + 1));
     const budget: PictureBudget = { averageBytes: 4_000, largestBytes: 12_000 };
     const uncapped = encode(
       pictures.map((data, i) => ({ data, keyframe: i === 0 })),
-      'agent',
+      'agent-crf',
     );
     const capped = encode(
       pictures.map((data, i) => ({ data, keyframe: i === 0, ...(i === 0 ? { budget } : {}) })),
-      'agent',
+      'agent-crf',
     );
     const sizes = (units: Uint8Array[]) => units.map((unit) => unit.byteLength);
     assert.ok(
@@ -361,7 +362,7 @@ describe('lifeline-x264 on fixed frames', () => {
         keyframe: i === 0,
         ...(i === 0 ? { budget } : i === pictures.length ? { budget: null } : {}),
       })),
-      'agent',
+      'agent-crf',
     );
     assert.ok(
       sizes(lifted.slice(pictures.length)).some((bytes) => bytes > budget.largestBytes),
@@ -369,18 +370,18 @@ describe('lifeline-x264 on fixed frames', () => {
     );
   });
 
-  it('with --constant-qp on and no budget every picture is coded at one constant QP, the CRF + 2, and a quality asked for takes effect at once', () => {
+  it("the agent's encoder, without a budget, codes every picture at one constant QP, the CRF + 2, and a quality asked for takes effect at once", () => {
     const pictures = Array.from({ length: 6 }, (_, i) => blocks(i + 1));
     const units = encode(
       pictures.map((data, i) => ({ data, keyframe: i === 0, ...(i === 4 ? { crf: 33 } : {}) })),
-      'agent+qp',
+      'agent',
     );
     // Rate control (CRF) would move the QP from one new scene to the next; constant QP does not.
     // The IDR is coded 3 below (x264's I-picture offset); CRF 33 from the fifth picture: QP 35.
     assert.deepEqual(sliceQps(units), [22, 25, 25, 25, 35, 35]);
   });
 
-  it('with --constant-qp on a budget reopens the encoder under rate control, starting with an IDR, and lifting it goes back to constant QP at the next keyframe asked for', () => {
+  it("the agent's encoder: a budget reopens it under rate control, starting with an IDR, and lifting it goes back to constant QP at the next keyframe asked for", () => {
     const pictures = Array.from({ length: 12 }, (_, i) => blocks(i + 1));
     const budget: PictureBudget = { averageBytes: 4_000, largestBytes: 12_000 };
     const units = encode(
@@ -389,7 +390,7 @@ describe('lifeline-x264 on fixed frames', () => {
         keyframe: i === 0 || i === 9,
         ...(i === 3 ? { budget } : i === 6 ? { budget: null } : {}),
       })),
-      'agent+qp',
+      'agent',
     );
     const idr = units.map((unit) => nalUnits(unit).some((nal) => nal.type === NalType.idr));
     assert.deepEqual(
@@ -406,11 +407,11 @@ describe('lifeline-x264 on fixed frames', () => {
     assert.deepEqual(qps.slice(9), [22, 25, 25], 'constant QP again from the keyframe after the budget');
   });
 
-  it("with --constant-qp on a typed line within a budget's rate stays at constant QP, without an IDR, even a few times over its largest picture", () => {
+  it("the agent's encoder: a typed line within a budget's rate stays at constant QP, without an IDR, even a few times over its largest picture", () => {
     // As the budget a loaded console set while scrolling (625 B a picture, none larger): reopening for
     // it would cost an IDR of the whole screen.
     const budget: PictureBudget = { averageBytes: 6_000, largestBytes: 40 };
-    const units = encode(typedInputs(typing(), budget), 'agent+qp');
+    const units = encode(typedInputs(typing(), budget), 'agent');
     const sizes = units.map((unit) => unit.byteLength);
     assert.ok(
       sizes.slice(1).some((bytes) => bytes > budget.largestBytes),
@@ -425,10 +426,10 @@ describe('lifeline-x264 on fixed frames', () => {
     assert.deepEqual(sliceQps(units), [22, 28, 28, 28, 28]);
   });
 
-  it('with --constant-qp on a budget the pictures keep to leaves the encoder at constant QP, and the first picture that would break it is coded again as an IDR within the cap', () => {
+  it("the agent's encoder: a budget the pictures keep to leaves it at constant QP, and the first picture that would break it is coded again as an IDR within the cap", () => {
     const budget: PictureBudget = { averageBytes: 6_000, largestBytes: 12_000 };
     const frames = [...typing(), blocks(1), blocks(2)];
-    const units = encode(typedInputs(frames, budget), 'agent+qp');
+    const units = encode(typedInputs(frames, budget), 'agent');
     const sizes = units.map((unit) => unit.byteLength).join(', ');
     const idr = units.map((unit) => nalUnits(unit).some((nal) => nal.type === NalType.idr));
     assert.deepEqual(
@@ -455,7 +456,7 @@ describe('lifeline-x264 on fixed frames', () => {
         if ((x + y) % 3 === 0) after.writeUInt32LE(0xff000000, ((top + y) * WIDTH + left + x) * 4);
     const band = changedRows(before, after, ROW_BYTES);
     assert.ok(band);
-    for (const args of ['agent', 'agent+qp'] as const) {
+    for (const args of ['agent-crf', 'agent'] as const) {
       const units = encode(
         [
           { data: before, keyframe: true },
@@ -466,7 +467,7 @@ describe('lifeline-x264 on fixed frames', () => {
       const typed = units[1];
       assert.ok(typed);
       // At constant QP a band of a line's rows is coded 3 QP coarser (and with trellis) than a whole picture.
-      if (args === 'agent+qp') assert.deepEqual(sliceQps(units), [22, 28]);
+      if (args === 'agent') assert.deepEqual(sliceQps(units), [22, 28]);
       assert.ok(typed.byteLength <= 100, `${args}: a typed character in ${typed.byteLength} bytes`);
       const [, picture] = decodeLuma(units);
       assert.ok(picture);
