@@ -79,7 +79,14 @@ export interface LatencyFigures {
   inputBreakdown?: { counter?: InputBreakdown; fullScreen?: InputBreakdown };
   /** Lifeline only: access units the console skipped to catch up while these were measured. */
   skipped: number;
-  samples: { inputToDisplay: number[]; fullScreenInputToDisplay?: number[]; displayToViewer: number[] };
+  samples: {
+    inputToDisplay: number[];
+    fullScreenInputToDisplay?: number[];
+    displayToViewer: number[];
+    /** Lifeline only: each input-to-display sample split into its stages (`inputBreakdown`'s samples). */
+    inputStages?: InputStages[];
+    fullScreenInputStages?: InputStages[];
+  };
 }
 
 /** Waits until the viewer shows a readable counter; fails the run if it never does. */
@@ -229,6 +236,8 @@ export async function runLatency(context: BenchContext, results: LatencyFigures[
               inputToDisplay: input.samples,
               fullScreenInputToDisplay: fullScreen.samples,
               displayToViewer: display.samples,
+              ...(input.stages.length ? { inputStages: input.stages } : {}),
+              ...(fullScreen.stages.length ? { fullScreenInputStages: fullScreen.stages } : {}),
             },
           });
         } finally {
