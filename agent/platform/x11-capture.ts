@@ -34,6 +34,11 @@ const POINTER_MOVING_POLL_MS = 33;
 const POINTER_RESTING_POLL_MS = 1000;
 const POINTER_RESTING_POLL_WITHOUT_XI2_MS = 100;
 const POINTER_REST_MS = 1000;
+/**
+ * Reads of the screen allowed ahead of the steady `framerate` after a pause: one, so the rest of a
+ * change drawn in several requests is not held back a whole frame interval (see `schedule`).
+ */
+const READS_IN_ADVANCE = 1;
 
 export interface X11CaptureOptions {
   display: string;
@@ -58,7 +63,8 @@ export interface X11CaptureOptions {
  * the picture last written; the rows that differ are written (as a band where the encoder keeps its
  * picture, else in a whole raw frame), at most `framerate` times a second. A still desktop costs
  * neither the agent nor the encoder anything (it waits on its input); a change is read as soon as it
- * is reported, and a read that shows nothing new is not written. The whole rectangle is read at once
+ * is reported, and a read that shows nothing new is not written. After a pause one read may come
+ * ahead of that rate (`READS_IN_ADVANCE`), so the rest of a change still being drawn at the first read follows at once. The whole rectangle is read at once
  * so the encoder has a first picture.
  *
  * In full motion (`framing.shared`, video mode) the rows read are not compared, nor read back into the
@@ -131,7 +137,8 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
       Damage.Create(damage, root, DAMAGE_REPORT_BOUNDING_BOX);
 
       let grabbing = false;
-      let lastGrabAt = Number.NEGATIVE_INFINITY;
+      /** When the next read would be due if reads came exactly `frameIntervalMs` apart. */
+      let nextReadAt = Number.NEGATIVE_INFINITY;
       const rowBytes = area.width * 4;
       const frameBytes = rowBytes * area.height;
       /**
@@ -245,7 +252,6 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
         // A keyframe written again may still be under way: `written` schedules this read after it.
         if (stopped || grabbing) return;
         grabbing = true;
-        lastGrabAt = performance.now();
         const rows = shownOnce ? damaged : { first: 0, end: area.height };
         damaged = undefined;
         // Emptied before the read: whatever is drawn from now on reports again and is read next.
@@ -254,6 +260,9 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
           written();
           return;
         }
+        // Only a read takes a slot: a grab with nothing damaged (the first DAMAGE report and the
+        // start-up read racing) must not hold back the next change.
+        nextReadAt = Math.max(nextReadAt, performance.now()) + frameIntervalMs;
         lastRead = { seq: X.seq_num, rows };
         const onImage = (e: Error | null, data: Buffer | undefined) => {
           if (stopped) return;
@@ -315,7 +324,11 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
 
       const schedule = () => {
         if (grabbing || grabTimer || stopped) return;
-        const wait = lastGrabAt + frameIntervalMs - performance.now();
+        // One read in advance of the interval: the rest of a change that is still being drawn when
+        // it is first read (a client paints in several requests, and DAMAGE reports the first at once)
+        // is read as soon as the first read is written, not a whole interval later. Steady motion is
+        // still read at most `framerate` times a second.
+        const wait = nextReadAt - frameIntervalMs * READS_IN_ADVANCE - performance.now();
         if (wait <= 0) grab();
         else
           grabTimer = setTimeout(() => {

@@ -5,6 +5,7 @@ import {
   changeLog,
   type PictureStages,
   pictureStages,
+  pictureTimings,
   readCounterAt,
   readCounters,
   sentToDrawn,
@@ -14,6 +15,13 @@ import { PROBE_STRIP } from '../x11/counter.ts';
 import { startDesktop } from '../x11/desktop.ts';
 import type { Probe } from '../x11/probe.ts';
 import type { BenchContext } from './context.ts';
+import {
+  type InputBreakdown,
+  type InputStages,
+  inputBreakdown,
+  inputStages,
+  type PressStamps,
+} from './input-breakdown.ts';
 
 /** Input events measured per system and resolution (the issue asks for at least 100). */
 const INPUT_EVENTS = 120;
@@ -64,9 +72,21 @@ export interface LatencyFigures {
   sentToDrawn?: Distribution;
   /** Lifeline only: `sentToDrawn` split into its stages (see `PictureStages`), over the same pictures. */
   stages?: Record<Exclude<keyof PictureStages, 'keyframe'>, Distribution>;
+  /**
+   * Lifeline only: where input-to-display spent its time (`InputStages`), the median sample's beside
+   * the slowest 5 %'s, for the small change and the full-screen one.
+   */
+  inputBreakdown?: { counter?: InputBreakdown; fullScreen?: InputBreakdown };
   /** Lifeline only: access units the console skipped to catch up while these were measured. */
   skipped: number;
-  samples: { inputToDisplay: number[]; fullScreenInputToDisplay?: number[]; displayToViewer: number[] };
+  samples: {
+    inputToDisplay: number[];
+    fullScreenInputToDisplay?: number[];
+    displayToViewer: number[];
+    /** Lifeline only: each input-to-display sample split into its stages (`inputBreakdown`'s samples). */
+    inputStages?: InputStages[];
+    fullScreenInputStages?: InputStages[];
+  };
 }
 
 /** Waits until the viewer shows a readable counter; fails the run if it never does. */
@@ -80,14 +100,15 @@ async function waitForCounter(viewer: Viewer): Promise<void> {
 
 /**
  * Presses a key on the viewer `events` times (or for `durationMs`, when given), one at a time, and
- * times each from keydown to the picture showing the probe's next value.
+ * times each from keydown to the picture showing the probe's next value. On Lifeline each sample is
+ * also split into its stages (`stages`, see `InputStages`).
  */
 export async function measureInput(
   viewer: Viewer,
   probe: Probe,
   events: number,
   durationMs?: number,
-): Promise<{ samples: number[]; lost: number; pressed: number }> {
+): Promise<{ samples: number[]; lost: number; pressed: number; stages: InputStages[] }> {
   const { page } = viewer;
   probe.focus();
   probe.input(true);
@@ -95,6 +116,10 @@ export async function measureInput(
   await waitForCounter(viewer);
   await viewer.focus();
   await sleep(SETTLE_MS);
+  const lifeline = viewer.system === 'lifeline';
+  // Emptied: the pictures taken at the end are those of these presses.
+  if (lifeline) await pictureTimings(page);
+  const presses: PressStamps[] = [];
   const samples: number[] = [];
   let lost = 0;
   const received = probe.inputsReceived();
@@ -104,15 +129,16 @@ export async function measureInput(
   try {
     for (let i = 0; more(i); i++) {
       pressed++;
-      await page.evaluate(() => window.benchPage.expectNext());
+      const value = await page.evaluate(() => window.benchPage.expectNext());
       await page.keyboard.press('KeyA');
-      const latency = await page.evaluate(
-        (timeout) => window.benchPage.waitForTarget(timeout),
-        EVENT_TIMEOUT_MS,
-      );
+      const { latency, stamps } = await page.evaluate(async (timeout) => {
+        const latency = await window.benchPage.waitForTarget(timeout);
+        return { latency, stamps: window.benchPage.lastSample() };
+      }, EVENT_TIMEOUT_MS);
       if (i >= WARMUP_EVENTS) {
         if (latency === null) lost++;
         else samples.push(latency);
+        if (stamps) presses.push({ value, ...stamps });
       }
       // After a loss, let a late picture arrive so the next event is matched with its own change.
       await sleep(latency === null ? 1_000 : GAP_MS.min + Math.random() * (GAP_MS.max - GAP_MS.min));
@@ -131,7 +157,8 @@ export async function measureInput(
   if (durationMs === undefined) {
     ensure(samples.length > 0, `${SYSTEM_LABEL[viewer.system]}: no input event ever showed on the viewer`);
   }
-  return { samples, lost, pressed };
+  const stages = lifeline ? inputStages(presses, probe.inputTicks(), await pictureTimings(page)) : [];
+  return { samples, lost, pressed, stages };
 }
 
 async function measureDisplay(
@@ -197,10 +224,20 @@ export async function runLatency(context: BenchContext, results: LatencyFigures[
             displayToViewer: { ...distribution(display.samples), missed: display.missed },
             ...(display.sentToDrawn.length ? { sentToDrawn: distribution(display.sentToDrawn) } : {}),
             ...(display.stages.length ? { stages: stageDistributions(display.stages) } : {}),
+            ...(input.stages.length || fullScreen.stages.length
+              ? {
+                  inputBreakdown: {
+                    ...optional('counter', inputBreakdown(input.stages)),
+                    ...optional('fullScreen', inputBreakdown(fullScreen.stages)),
+                  },
+                }
+              : {}),
             samples: {
               inputToDisplay: input.samples,
               fullScreenInputToDisplay: fullScreen.samples,
               displayToViewer: display.samples,
+              ...(input.stages.length ? { inputStages: input.stages } : {}),
+              ...(fullScreen.stages.length ? { fullScreenInputStages: fullScreen.stages } : {}),
             },
           });
         } finally {
@@ -211,6 +248,11 @@ export async function runLatency(context: BenchContext, results: LatencyFigures[
       await desktop.stop();
     }
   }
+}
+
+/** `{ [key]: value }`, or nothing when `value` is undefined (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 function stageDistributions(stages: PictureStages[]): NonNullable<LatencyFigures['stages']> {

@@ -1,3 +1,4 @@
+import { INPUT_STAGE_KEYS, type InputBreakdown } from '../parts/input-breakdown.ts';
 import type { LatencyFigures } from '../parts/latency.ts';
 import type { LinkReport } from '../parts/link.ts';
 import type { MonitorFigures } from '../parts/monitors.ts';
@@ -246,6 +247,28 @@ function linkTable(report: LinkReport): string {
   ].join('\n');
 }
 
+/** Names of the input stages in the breakdown line, in `INPUT_STAGE_KEYS` order. */
+const INPUT_STAGE_LABELS: Record<(typeof INPUT_STAGE_KEYS)[number], string> = {
+  input: 'key → client',
+  desktop: 'client → agent sent',
+  toConsole: 'to the console',
+  toDecoder: 'to decode()',
+  decoding: 'decoding',
+  converting: 'converting',
+  drawing: 'drawing',
+  sincePrevious: 'sent since the previous picture',
+  earlier: 'pictures before it since the press',
+};
+
+/** One line: each stage of input → display for the median sample and (mean) for the slowest 5 %. */
+function inputBreakdownLine(label: string, breakdown: InputBreakdown): string {
+  const { median, slowest } = breakdown;
+  const stages = INPUT_STAGE_KEYS.map(
+    (key) => `${INPUT_STAGE_LABELS[key]} ${text(median[key])} / ${text(slowest[key])}`,
+  );
+  return `Lifeline ${label}, input → display by stage (ms, median / slowest 5 % (${breakdown.slowestCount}) mean): total ${text(median.total)} / ${text(slowest.total)}; ${stages.join('; ')}`;
+}
+
 /** The run's figures as text tables, Lifeline (LL) beside the VNC peer with LL/VNC ratios (×). */
 export function formatTables(results: BenchResults): string {
   const out: string[] = [];
@@ -266,6 +289,19 @@ export function formatTables(results: BenchResults): string {
             `${text(d?.p50)} / ${text(d?.p95)} / ${text(d?.p99)}`;
           return `Lifeline ${f.resolution}, agent send → drawn by stage (ms p50 / p95 / p99): to the console ${stage(f.stages?.toConsole)}; to decode() ${stage(f.stages?.toDecoder)}; decoding ${stage(f.stages?.decoding)}; converting ${stage(f.stages?.converting)}; drawing ${stage(f.stages?.drawing)}`;
         }),
+      ...results.latency.flatMap((f) =>
+        (['counter', 'fullScreen'] as const).flatMap((change) => {
+          const breakdown = f.inputBreakdown?.[change];
+          return breakdown
+            ? [
+                inputBreakdownLine(
+                  `${f.resolution} ${change === 'counter' ? 'counter' : 'full screen'}`,
+                  breakdown,
+                ),
+              ]
+            : [];
+        }),
+      ),
       '',
     );
   }

@@ -55,6 +55,11 @@ export interface BenchPage {
   expectNext(): number;
   /** Resolves with the latency of the armed measurement in ms, or null after `timeoutMs`. */
   waitForTarget(timeoutMs: number): Promise<number | null>;
+  /**
+   * The last measurement's ends in ms since the Unix epoch (sub-millisecond), to set beside the
+   * stamps taken in other processes on the same clock: the keydown, and the picture showing the value.
+   */
+  lastSample(): { keyAt: number; seenAt: number } | undefined;
 }
 
 declare global {
@@ -114,6 +119,10 @@ const page: BenchPage = {
       if (targetSeenAt !== undefined) finish();
       else onTarget = finish;
     });
+  },
+  lastSample() {
+    if (keyAt === undefined || targetSeenAt === undefined) return undefined;
+    return { keyAt: performance.timeOrigin + keyAt, seenAt: performance.timeOrigin + targetSeenAt };
   },
 };
 window.benchPage = page;

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { BrowserContext, Page } from 'playwright-core';
+import type { PictureTimings } from '../../console/app/media/video-timings.ts';
 import type { BenchPage } from './in-page.ts';
 
 const IN_PAGE = fileURLToPath(new URL('./in-page.ts', import.meta.url));
@@ -100,6 +101,14 @@ export function pictureStages(page: Page): Promise<PictureStages[]> {
       keyframe: p.keyframe,
     })),
   );
+}
+
+/**
+ * Lifeline only: the console's stage stamps of the pictures drawn since the last call, as they are
+ * (`pictureStages` gives their differences). Empty on the VNC page.
+ */
+export function pictureTimings(page: Page): Promise<PictureTimings[]> {
+  return page.evaluate(() => window.lifelineVideoTimings?.take() ?? []);
 }
 
 /** The counter changes seen so far, as [value, epoch ms]. */

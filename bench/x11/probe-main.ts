@@ -12,8 +12,9 @@
  * - `ticks COUNT MIN_MS MAX_MS`: advance COUNT times, at random gaps in [MIN_MS, MAX_MS].
  * - `quit`
  *
- * It prints `ready VALUE` once painted, `input VALUE` for each press it advanced on, `tick VALUE
- * EPOCH_MS` for each scheduled advance (the time the paint was sent) and `ticks-done` after the last.
+ * It prints `ready VALUE` once painted, `input VALUE EPOCH_MS` for each press it advanced on (when
+ * the press arrived), `tick VALUE EPOCH_MS` for each scheduled advance (the time the paint was sent)
+ * and `ticks-done` after the last.
  */
 import { createInterface } from 'node:readline';
 import x11 from 'x11';
@@ -122,8 +123,10 @@ const probe = ({ client: X, screen }: X11Connection) => {
       paintFullScreen();
       paint();
     } else if (inputOn && (event.type === KEY_PRESS || event.type === BUTTON_PRESS)) {
+      // Sub-millisecond epoch time, as the viewer page stamps its keydown: the input path's end.
+      const at = performance.timeOrigin + performance.now();
       advance();
-      process.stdout.write(`input ${value}\n`);
+      process.stdout.write(`input ${value} ${at}\n`);
     }
   });
 

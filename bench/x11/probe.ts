@@ -4,6 +4,8 @@ import { type Managed, startProcess } from '../support/processes.ts';
 const ENTRY = fileURLToPath(new URL('./probe-main.ts', import.meta.url));
 /** How long the test client may take to connect and paint, in ms. */
 const READY_TIMEOUT_MS = 20_000;
+/** Presses whose arrival is kept for the input-to-display breakdown; older ones are dropped. */
+const MAX_INPUT_TICKS = 4096;
 
 /** One scheduled change of the counter: its new value and when it was painted (epoch ms). */
 export interface Tick {
@@ -17,6 +19,8 @@ export interface Probe {
   input(on: boolean): void;
   /** Key and button presses the window received (and advanced on) so far. */
   inputsReceived(): number;
+  /** The last presses received (at most a few thousand): the value each advanced to and when (epoch ms). */
+  inputTicks(): readonly Tick[];
   /**
    * Shows (or hides) the full-screen pattern below the counter: while shown, every advance repaints
    * the whole screen (`full-screen.ts`). Resolves once the X server has done it.
@@ -64,12 +68,18 @@ export async function startProbe(display: string): Promise<Probe> {
   });
   await nextLine(child, 'the X test client to paint', (line) => line.startsWith('ready '), READY_TIMEOUT_MS);
   let inputs = 0;
+  const inputTicks: Tick[] = [];
   child.onLine((line) => {
-    if (line.startsWith('input ')) inputs++;
+    const match = /^input (\d+) ([\d.]+)$/.exec(line);
+    if (!match) return;
+    inputs++;
+    inputTicks.push({ value: Number(match[1]), at: Number(match[2]) });
+    if (inputTicks.length > MAX_INPUT_TICKS) inputTicks.shift();
   });
   return {
     input: (on) => child.writeLine(`input ${on ? 'on' : 'off'}`),
     inputsReceived: () => inputs,
+    inputTicks: () => inputTicks,
     focus: () => child.writeLine('focus'),
     async fullScreen(on) {
       const state = `fullscreen ${on ? 'on' : 'off'}`;

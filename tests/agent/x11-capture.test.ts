@@ -287,6 +287,43 @@ describe('X11 capture on X DAMAGE (real Xvfb)', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('after a pause, a change right after a read is read at once; the next one waits for the frame interval', async () => {
+    const xvfb = await display();
+    // Everything that settles on a new display (the pointer appearing) before the capture starts.
+    await runX('xdotool', ['mousemove', '300', '190'], xvfb.display);
+    await runX('xsetroot', ['-solid', '#102030'], xvfb.display);
+    await sleep(500);
+    const reads: RowBand[] = [];
+    const sink = rawVideoSink();
+    const errors: string[] = [];
+    // One read every 30 s at most, on average: far from what any wait on a loaded machine can reach.
+    const feed = startX11Capture({
+      display: xvfb.display,
+      area: { x: 0, y: 0, ...SIZE },
+      framerate: 1 / 30,
+      stdin: sink.stdin,
+      hooks: { onError: (message) => errors.push(message) },
+      onRowsRead: (rows) => reads.push(rows),
+    });
+    cleanups.push(() => feed.stop());
+    await waitFor('the first frame', () => sink.frames()[0]);
+    await sleep(1000);
+    assert.equal(reads.length, 1, 'nothing but the first read while the screen is still');
+
+    // The first read used the interval's slot: the change is read in advance, not 30 s later (a
+    // client's paint caught half-drawn by the first read of a change has its rest read so).
+    await runX('xsetroot', ['-solid', '#a0b0c0'], xvfb.display);
+    await waitFor('the change read at once', () =>
+      cornerColour(sink.frames().at(-1)?.data) === '#a0b0c0' ? true : undefined,
+    );
+    // The read in advance is spent: steady changes are read `framerate` times a second at most.
+    await runX('xsetroot', ['-solid', '#c0b0a0'], xvfb.display);
+    await sleep(3000);
+    assert.equal(reads.length, 2, 'the next change waits for the interval');
+    assert.equal(cornerColour(sink.frames().at(-1)?.data), '#a0b0c0');
+    assert.deepEqual(errors, []);
+  });
+
   it('a damaged rectangle counts as the rows of the captured area it covers, and outside it as none', () => {
     const monitor = { x: 100, y: 50, width: 200, height: 150 };
     assert.deepEqual(rowsOf({ x: 150, y: 40, w: 10, h: 20 }, monitor), { first: 0, end: 10 });

@@ -63,10 +63,15 @@ describe('the benchmark test client, full-screen mode', () => {
 
   it('a key press inverts the whole checkerboard and advances the counter', async () => {
     probe.input(true);
+    const pressedAt = Date.now();
     await runX('xdotool', ['key', 'a'], xvfb.display);
     await waitFor('the key press to reach the test client', () =>
       probe.inputsReceived() === 1 ? true : undefined,
     );
+    // When the press arrived, on the system clock the viewer page stamps its keydown with.
+    const [arrived] = probe.inputTicks();
+    assert.equal(arrived?.value, 1);
+    assert.ok(arrived.at >= pressedAt - 1 && arrived.at <= Date.now() + 1, `arrived at ${arrived.at}`);
     // A round trip to the test client's X connection: the server has drawn the press's repaint.
     await probe.fullScreen(true);
     assertPattern(xvfb.display, 1);

@@ -100,6 +100,32 @@ describe('the benchmark report', () => {
     );
   });
 
+  it("prints Lifeline's input → display stages, the median's beside the slowest 5 %'s", () => {
+    const stages = (desktop: number, total: number) => ({
+      total,
+      input: 3,
+      desktop,
+      toConsole: 2,
+      toDecoder: 0,
+      decoding: 2,
+      converting: 3,
+      drawing: 4,
+      sincePrevious: 100,
+      earlier: desktop > 30 ? 1 : 0,
+    });
+    const figures = {
+      ...latency('lifeline', '1280x720', [20]),
+      inputBreakdown: { counter: { median: stages(6, 20), slowest: stages(40, 54), slowestCount: 6 } },
+    };
+    const text = formatTables(run({ latency: [figures] }));
+    const line = text.split('\n').find((l) => l.startsWith('Lifeline 1280x720 counter, input → display'));
+    assert.ok(line, text);
+    assert.match(line, /total 20 \/ 54/);
+    assert.match(line, /client → agent sent 6 \/ 40/);
+    assert.match(line, /slowest 5 % \(6\)/);
+    assert.doesNotMatch(text, /full screen, input → display by stage/);
+  });
+
   it('charts the full-screen change in a panel of its own', () => {
     const svg = latencyChart(run({ latency: [latency('lifeline', '1280x720', [40], [80])] })) ?? '';
     assert.match(svg, /Input to display, full-screen change/);
