@@ -264,41 +264,21 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
         // start-up read racing) must not hold back the next change.
         nextReadAt = Math.max(nextReadAt, performance.now()) + frameIntervalMs;
         lastRead = { seq: X.seq_num, rows };
-        const onImage = (e: Error | null, data: Buffer | undefined) => {
-          if (stopped) return;
-          if (e || !data) fail(`could not read the screen: ${e?.message ?? 'no image'}`);
-          else onRows(rows, data);
-        };
         options.onRowsRead?.(rows);
         const height = rows.end - rows.first;
         // Only the damaged rows are read, into the segment where they lie in a whole frame.
-        if (segment) {
+        if (segment && shmRequests) {
           const reading = segment;
           const offset = rows.first * rowBytes;
+          const bytes = height * rowBytes;
           const fd = shared && shownOnce ? shm?.fdOf(reading.buffer) : undefined;
-          if (shared && shmRequests && fd !== undefined && shared.wholeMotion()) {
+          const handOver = shared && fd !== undefined && shared.wholeMotion();
+          if (handOver) {
             if (sharedFd !== fd) stdin.write(shared.segmentRecord(process.pid, fd));
             sharedFd = fd;
-            shmRequests.GetImage(
-              root,
-              area.x,
-              area.y + rows.first,
-              area.width,
-              height,
-              ALL_PLANES,
-              Z_PIXMAP,
-              reading.shmseg,
-              offset,
-              (e) => {
-                if (stopped) return;
-                if (e) fail(`could not read the screen: ${e.message}`);
-                else onSharedRows(rows, shared);
-              },
-            );
-            return;
-          }
-          catchUp(reading);
-          reading.getImage(
+          } else catchUp(reading);
+          // The bare request: the rows are read back into the agent only when it compares them.
+          shmRequests.GetImage(
             root,
             area.x,
             area.y + rows.first,
@@ -306,8 +286,17 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
             height,
             ALL_PLANES,
             Z_PIXMAP,
+            reading.shmseg,
             offset,
-            (e) => onImage(e, reading.buffer.subarray(offset, offset + height * rowBytes)),
+            (e) => {
+              if (stopped) return;
+              if (e) fail(`could not read the screen: ${e.message}`);
+              else if (handOver) onSharedRows(rows, shared);
+              else {
+                reading.readback(offset, bytes);
+                onRows(rows, reading.buffer.subarray(offset, offset + bytes));
+              }
+            },
           );
         } else
           X.GetImage(
@@ -318,7 +307,11 @@ export function startX11Capture(options: X11CaptureOptions): FrameFeed {
             area.width,
             height,
             ALL_PLANES,
-            (e, image) => onImage(e, image?.data),
+            (e, image) => {
+              if (stopped) return;
+              if (e || !image) fail(`could not read the screen: ${e?.message ?? 'no image'}`);
+              else onRows(rows, image.data);
+            },
           );
       };
 

@@ -120,17 +120,6 @@ declare module 'x11' {
     buffer: Buffer;
     /** Reads `length` bytes from `offset` of the segment into `buffer`. */
     readback(offset: number, length: number): void;
-    getImage(
-      drawable: number,
-      x: number,
-      y: number,
-      width: number,
-      height: number,
-      planeMask: number,
-      format: number,
-      offset: number,
-      callback: (error: Error | null) => void,
-    ): void;
     detach(): void;
   }
 

@@ -30,6 +30,17 @@ function shown(
   });
 }
 
+/** Waits until the console names `size` as the size of the picture it last decoded. */
+async function pictureSizeIs(page: Page, size: string): Promise<void> {
+  await page.waitForFunction(
+    (wanted) =>
+      document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')?.dataset['pictureSize'] ===
+      wanted,
+    size,
+    { timeout: MODE_TIMEOUT_MS, polling: 50 },
+  );
+}
+
 /** Repaints the whole root window in two colours alternately, about 12 times a second, until stopped. */
 function motionOn(display: string): { stop(): void } {
   const child: ChildProcess = spawn(
@@ -64,25 +75,13 @@ describe('video mode: a 1080p screen in full motion is sent at half size', () =>
   it('the still screen comes at full size', async () => {
     ui.startAgent({ env: { LIFELINE_X264_PATH: await buildX264Encoder(DEFAULT_CACHE_DIR) } });
     await connectWithCode(ui.page, ui.cp, await shownCode(ui.agent));
-    await ui.page.waitForFunction(
-      (full) =>
-        document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')?.dataset['pictureSize'] ===
-        full,
-      FULL,
-      { timeout: MODE_TIMEOUT_MS },
-    );
+    await pictureSizeIs(ui.page, FULL);
     assert.equal((await shown(ui.page)).canvas, FULL);
   });
 
   it('full motion for a second is decoded at half size, drawn on a canvas of the screen size', async () => {
     startMotion();
-    await ui.page.waitForFunction(
-      (half) =>
-        document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')?.dataset['pictureSize'] ===
-        half,
-      HALF,
-      { timeout: MODE_TIMEOUT_MS, polling: 50 },
-    );
+    await pictureSizeIs(ui.page, HALF);
     assert.equal((await shown(ui.page)).canvas, FULL, "the canvas keeps the screen's size");
   });
 
@@ -128,13 +127,7 @@ describe('video mode off (LIFELINE_VIDEO_MODE=off): full motion stays at full si
       env: { LIFELINE_X264_PATH: await buildX264Encoder(DEFAULT_CACHE_DIR), LIFELINE_VIDEO_MODE: 'off' },
     });
     await connectWithCode(ui.page, ui.cp, await shownCode(ui.agent));
-    await ui.page.waitForFunction(
-      (full) =>
-        document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')?.dataset['pictureSize'] ===
-        full,
-      FULL,
-      { timeout: MODE_TIMEOUT_MS },
-    );
+    await pictureSizeIs(ui.page, FULL);
     // Every size the renderer names from now on, in order.
     await ui.page.evaluate(() => {
       const canvas = document.querySelector<HTMLCanvasElement>('canvas[data-testid=screen]')!;
